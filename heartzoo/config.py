@@ -1,0 +1,182 @@
+"""Validated configuration: one file describes one zoo model end to end.
+
+Every section forbids unknown keys, so a typo is an error that names the file, the field and what is
+allowed, instead of a setting that is silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+
+NoiseKind = Literal["bw", "em", "ma"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputSpec(_Strict):
+    """What the model sees: the firmware must prepare its input exactly like this."""
+
+    lead: str = Field("MLII", description="Lead, chosen by its name in the record header.")
+    fs: int = Field(100, gt=0, le=1000, description="Sampling rate of the model input (Hz).")
+    frame_size: int = Field(512, ge=16, le=8192, description="Samples per frame.")
+    r_peak_index: int | None = Field(
+        None, ge=0, description="Index of the R-peak inside the frame; default: frame_size // 2."
+    )
+    normalization: Literal["zscore", "none"] = Field(
+        "zscore", description="Per-frame normalisation: (x - mean) / (std + eps), or none."
+    )
+    eps: float = Field(1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV).")
+
+    @model_validator(mode="after")
+    def _r_peak_inside(self) -> InputSpec:
+        if self.r_peak_index is not None and self.r_peak_index >= self.frame_size:
+            raise ValueError(f"r_peak_index ({self.r_peak_index}) must be < frame_size ({self.frame_size})")
+        return self
+
+    @property
+    def r_peak(self) -> int:
+        return self.frame_size // 2 if self.r_peak_index is None else self.r_peak_index
+
+
+class ValidationSplit(_Strict):
+    """Validation records drawn from the training records (DS1), whole patients at a time."""
+
+    fraction: float = Field(0.2, gt=0, lt=0.5, description="Share of training beats to hold out.")
+    seed: int = Field(0, description="Seed of the record draw.")
+    records: list[str] | None = Field(None, description="Explicit validation records (overrides the draw).")
+
+
+class DataConfig(_Strict):
+    dataset: Literal["mitdb"] = "mitdb"
+    dir: str | None = Field(None, description="Data folder; default: $HEARTZOO_DATA_DIR or the user data folder.")
+    protocol: Literal["inter-patient", "leaky-random-beat"] = Field(
+        "inter-patient",
+        description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
+        "all records, same patients in train and test; only for comparison with papers that use it.",
+    )
+    exclude_paced: bool = Field(True, description="Leave out the paced records 102, 104, 107, 217.")
+    validation: ValidationSplit = ValidationSplit()
+    leaky_test_fraction: float = Field(0.2, gt=0, lt=1, description="Test share for the leaky random-beat split.")
+
+
+class NoiseAugment(_Strict):
+    probability: float = Field(0.0, ge=0, le=1, description="Chance that a frame gets NSTDB noise.")
+    snr_db: tuple[float, float] = Field((6.0, 24.0), description="SNR range (dB), drawn uniformly.")
+    kinds: list[NoiseKind] = Field(["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NoiseAugment:
+        if self.snr_db[0] > self.snr_db[1]:
+            raise ValueError(f"snr_db must be (low, high), got {self.snr_db}")
+        return self
+
+
+class AugmentConfig(_Strict):
+    noise: NoiseAugment = NoiseAugment()
+    amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
+    jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AugmentConfig:
+        lo, hi = self.amplitude
+        if not 0 < lo <= hi:
+            raise ValueError(f"amplitude must be (low, high) with 0 < low <= high, got {self.amplitude}")
+        return self
+
+
+class HeartzooConfig(_Strict):
+    """One zoo model, end to end."""
+
+    name: str = Field(..., min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    task: Literal["beat-2", "beat-3", "aami-5"]
+    description: str = ""
+    data: DataConfig = DataConfig()
+    input: InputSpec = InputSpec()
+    augment: AugmentConfig = AugmentConfig()
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            raise ConfigError(f"{path}: unknown configuration format {suffix!r}; use .yaml, .yml or .json")
+    except (json.JSONDecodeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError has no common base we can import lazily
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the field at `loc` (for listing the allowed fields)."""
+    current: type[BaseModel] = model
+    for part in loc[:-1]:
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            current = ann
+        else:
+            return None
+    return current
+
+
+def _describe(model: type[BaseModel], exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s))"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            holder = _model_at(model, loc)
+            allowed = sorted(holder.model_fields) if holder else []
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"unknown field {field!r}"
+            if hint:
+                msg += f" (did you mean {hint[0]!r}?)"
+            if allowed:
+                msg += f"; allowed here: {', '.join(allowed)}"
+        else:
+            msg = f"field {field!r}: {err['msg']}"
+            if "input" in err and err["type"] != "missing":
+                msg += f" (got {err['input']!r})"
+        lines.append(f"  - {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConfig:
+    """Validate a mapping; errors name `source` and every bad field."""
+    try:
+        return HeartzooConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(HeartzooConfig, exc, source)) from None
+
+
+def load_config(path: str | os.PathLike[str]) -> HeartzooConfig:
+    """Read a YAML or JSON configuration file and validate it."""
+    p = Path(path)
+    return parse_config(_read_mapping(p), source=str(p))

@@ -1,0 +1,97 @@
+"""Prepared windows in HDF5, one file per record, keyed by everything that shapes them.
+
+The folder name is a hash of the key (dataset, input spec, noise, code version); each file also stores
+the size and modification time of the WFDB files it came from, so an edited record is prepared again.
+Writes go to a temporary file in the same folder and are renamed into place: a crash or Ctrl-C leaves
+either the old file or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Bump when the way windows are made changes, so old caches are not reused.
+CACHE_VERSION = 1
+
+_ARRAYS = ("x", "aami", "sample", "rr")
+
+
+def cache_key(**parts: Any) -> tuple[str, dict[str, Any]]:
+    key = {"cache_version": CACHE_VERSION, **parts}
+    text = json.dumps(key, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16], key
+
+
+def source_stamp(paths: list[Path]) -> str:
+    """Size and mtime of the source files: cheap, and changes whenever a file is replaced or edited."""
+    stamp = []
+    for p in paths:
+        st = Path(p).stat()
+        stamp.append([Path(p).name, st.st_size, st.st_mtime_ns])
+    return json.dumps(stamp)
+
+
+@contextmanager
+def atomic_path(final: Path, suffix: str = ".tmp"):
+    """Yield a temporary path next to `final`; rename it onto `final` only if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class WindowCache:
+    def __init__(self, root: Path, key_parts: dict[str, Any]) -> None:
+        digest, key = cache_key(**key_parts)
+        self.dir = Path(root) / "windows" / digest
+        self.key = key
+
+    def path(self, record: str) -> Path:
+        return self.dir / f"{record}.h5"
+
+    def load(self, record: str, stamp: str) -> dict[str, np.ndarray] | None:
+        """The cached arrays, or None if absent, stale or unreadable (it is then rebuilt)."""
+        import h5py
+
+        p = self.path(record)
+        if not p.is_file():
+            return None
+        try:
+            with h5py.File(p, "r") as f:
+                if f.attrs.get("source_stamp") != stamp:
+                    return None
+                return {name: f[name][()] for name in _ARRAYS}
+        except (OSError, KeyError):
+            return None
+
+    def save(self, record: str, stamp: str, arrays: dict[str, np.ndarray]) -> Path:
+        import h5py
+
+        final = self.path(record)
+        self._write_key()
+        with atomic_path(final) as tmp, h5py.File(tmp, "w") as f:
+            for name in _ARRAYS:
+                f.create_dataset(name, data=arrays[name])
+            f.attrs["source_stamp"] = stamp
+            f.attrs["record"] = record
+            f.attrs["key"] = json.dumps(self.key, sort_keys=True, default=str)
+        return final
+
+    def _write_key(self) -> None:
+        key_file = self.dir / "key.json"
+        if not key_file.exists():
+            with atomic_path(key_file) as tmp:
+                tmp.write_text(json.dumps(self.key, indent=2, sort_keys=True, default=str))

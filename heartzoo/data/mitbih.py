@@ -1,0 +1,239 @@
+"""The MIT-BIH Arrhythmia Database: records, AAMI beat labels, and a reader that checks its input.
+
+Every problem with a record (missing or truncated file, header that disagrees with its data, no MLII
+lead, wrong sampling rate, NaN or flat signal) is a `DataError` that names the record and the problem,
+raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..tasks import AAMI_CLASSES
+
+DATASET = "mitdb"
+SAMPLING_RATE = 360
+
+ALL_RECORDS: tuple[str, ...] = tuple(
+    str(r)
+    for r in (
+        *range(100, 110), 111, 112, 113, 114, 115, 116, 117, 118, 119, 121, 122, 123, 124,
+        200, 201, 202, 203, 205, 207, 208, 209, 210, 212, 213, 214, 215, 217, 219, 220,
+        221, 222, 223, 228, 230, 231, 232, 233, 234,
+    )
+)  # fmt: skip
+PACED_RECORDS: tuple[str, ...] = ("102", "104", "107", "217")
+
+# de Chazal, O'Dwyer, Reilly (2004), IEEE TBME 51(7): the inter-patient split.
+DS1: tuple[str, ...] = tuple(
+    "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
+)
+DS2: tuple[str, ...] = tuple(
+    "100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234".split()
+)
+
+#: Records that come from one patient. 201 and 202 are the same person; de Chazal's split puts 201 in
+#: DS1 and 202 in DS2, which we keep for comparability with published work, but every split this
+#: package draws itself (validation, random record splits) keeps a patient on one side.
+SAME_PATIENT: dict[str, str] = {"202": "201"}
+
+#: MIT-BIH beat symbol -> AAMI class. Every other symbol is not a beat.
+SYMBOL_TO_AAMI: dict[str, str] = {
+    **dict.fromkeys("NLRej", "N"),
+    **dict.fromkeys("AaJS", "S"),
+    **dict.fromkeys("VE", "V"),
+    "F": "F",
+    **dict.fromkeys("/fQ", "Q"),
+}
+
+# Bytes per sample of the WFDB storage formats we can size-check.
+_BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
+
+
+def patient_of(record: str) -> str:
+    """The patient a record belongs to (the record name of the patient's first record)."""
+    return SAME_PATIENT.get(record, record)
+
+
+@dataclass(frozen=True)
+class Beats:
+    """Beat annotations of one record: R-peak samples, AAMI labels (index into AAMI_CLASSES), symbols."""
+
+    record: str
+    samples: np.ndarray  # int64, at the record's sampling rate
+    aami: np.ndarray  # int8
+    symbols: np.ndarray  # <U1
+    fs: float
+    sig_len: int
+
+    def counts(self) -> dict[str, int]:
+        c = np.bincount(self.aami, minlength=len(AAMI_CLASSES))
+        return {name: int(n) for name, n in zip(AAMI_CLASSES, c, strict=True)}
+
+    def rr_features(self) -> np.ndarray:
+        """Per beat: previous RR, next RR, mean of the last 10 RRs, record mean RR (seconds), float32."""
+        s = self.samples.astype(np.float64) / self.fs
+        n = len(s)
+        if n < 2:
+            return np.zeros((n, 4), dtype=np.float32)
+        rr = np.diff(s)
+        pre = np.concatenate([[rr[0]], rr])
+        post = np.concatenate([rr, [rr[-1]]])
+        csum = np.concatenate([[0.0], np.cumsum(pre)])
+        idx = np.arange(n)
+        lo = np.maximum(idx - 9, 0)
+        local = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
+        mean = np.full(n, rr.mean())
+        return np.stack([pre, post, local, mean], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One lead of one record, in millivolts."""
+
+    record: str
+    lead: str
+    fs: float
+    values: np.ndarray  # float32
+
+
+def record_files(data_dir: Path, record: str) -> dict[str, Path]:
+    base = Path(data_dir) / record
+    return {ext: base.with_name(f"{record}.{ext}") for ext in ("hea", "dat", "atr")}
+
+
+def _read_header(data_dir: Path, record: str):
+    import wfdb
+
+    hea = Path(data_dir) / f"{record}.hea"
+    if not hea.is_file():
+        raise DataError(record, f"header file missing: {hea}", path=str(hea))
+    try:
+        return wfdb.rdheader(str(Path(data_dir) / record))
+    except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
+        raise DataError(record, f"cannot parse header: {exc}", path=str(hea)) from None
+
+
+def read_beats(data_dir: Path, record: str, *, expected_fs: float | None = SAMPLING_RATE) -> Beats:
+    """Beat annotations of `record` (`.atr`), mapped to AAMI classes; non-beat symbols are dropped."""
+    import wfdb
+
+    header = _read_header(data_dir, record)
+    _check_fs(record, header.fs, expected_fs)
+    atr = Path(data_dir) / f"{record}.atr"
+    if not atr.is_file():
+        raise DataError(record, f"annotation file missing: {atr}", path=str(atr))
+    try:
+        ann = wfdb.rdann(str(Path(data_dir) / record), "atr")
+    except Exception as exc:
+        raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
+    symbols = np.asarray(ann.symbol, dtype="<U1") if ann.symbol else np.zeros(0, dtype="<U1")
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    keep = np.isin(symbols, list(SYMBOL_TO_AAMI))
+    samples, symbols = samples[keep], symbols[keep]
+    sig_len = int(header.sig_len)
+    if len(samples) and (samples.min() < 0 or samples.max() >= sig_len):
+        bad = int(samples[(samples < 0) | (samples >= sig_len)][0])
+        raise DataError(
+            record, f"beat annotation at sample {bad} lies outside the record's {sig_len} samples", path=str(atr)
+        )
+    lut = {sym: AAMI_CLASSES.index(c) for sym, c in SYMBOL_TO_AAMI.items()}
+    aami = np.fromiter((lut[s] for s in symbols), dtype=np.int8, count=len(symbols))
+    return Beats(record, samples, aami, symbols, float(header.fs), sig_len)
+
+
+def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
+    if expected_fs is not None and not math.isclose(float(fs), float(expected_fs)):
+        raise DataError(record, f"unexpected sampling rate {fs:g} Hz (expected {expected_fs:g} Hz)")
+
+
+def read_signal(
+    data_dir: Path, record: str, lead: str = "MLII", *, expected_fs: float | None = SAMPLING_RATE
+) -> Signal:
+    """One lead of `record`, chosen by name, in mV; the files are checked before and after reading."""
+    import wfdb
+
+    header = _read_header(data_dir, record)
+    _check_fs(record, header.fs, expected_fs)
+    names = list(header.sig_name or [])
+    if lead not in names:
+        raise DataError(record, f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})")
+    ch = names.index(lead)
+    dat = Path(data_dir) / header.file_name[ch]
+    _check_dat_size(record, header, ch, dat)
+    try:
+        rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
+    except Exception as exc:
+        raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
+    digital = rec.d_signal[:, 0]
+    if header.checksum is not None and header.checksum[ch] is not None:
+        # WFDB stores the 16-bit two's-complement sum of the samples: a cheap check that data and
+        # header belong together.
+        got = int(((int(digital.astype(np.int64).sum()) + 32768) % 65536) - 32768)
+        if got != int(header.checksum[ch]):
+            raise DataError(
+                record,
+                f"header checksum {header.checksum[ch]} for lead {lead} disagrees with the data ({got}); "
+                "the .dat file is corrupted or belongs to another header",
+                path=str(dat),
+            )
+    values = (digital.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+    # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
+    invalid = _invalid_value(header.fmt[ch])
+    missing = digital == invalid if invalid is not None else np.zeros(len(digital), bool)
+    values[missing] = np.nan
+    n_nan = int(np.isnan(values).sum())
+    if n_nan:
+        first = int(np.flatnonzero(np.isnan(values))[0])
+        raise DataError(
+            record,
+            f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} "
+            f"({first / header.fs:.2f} s)",
+            path=str(dat),
+        )
+    if len(values) == 0 or np.ptp(values) == 0:
+        raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
+    return Signal(record, lead, float(header.fs), values.astype(np.float32))
+
+
+def _invalid_value(fmt: str) -> int | None:
+    return {"212": -2048, "16": -32768, "61": -32768, "80": -128, "160": -32768, "24": -(2**23)}.get(str(fmt))
+
+
+def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
+    if not dat.is_file():
+        raise DataError(record, f"signal file missing: {dat}", path=str(dat))
+    fmt = str(header.fmt[ch])
+    if fmt not in _BYTES_PER_SAMPLE:
+        return  # formats we do not size-check are still read (and checksummed) by wfdb
+    in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
+    if any(str(header.fmt[i]) != fmt for i in in_file):
+        return
+    offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
+    frame_bytes = _BYTES_PER_SAMPLE[fmt] * len(in_file)
+    have = dat.stat().st_size - offset
+    frames = int(have // frame_bytes)
+    need = int(header.sig_len)
+    if frames < need:
+        raise DataError(
+            record,
+            f"truncated signal file: {dat.name} holds {have} bytes ({frames} samples per lead) but the header "
+            f"declares {need} samples (format {fmt}, {len(in_file)} signal(s))",
+            path=str(dat),
+        )
+    if frames > need:
+        raise DataError(
+            record,
+            f"header disagrees with its data: the header declares {need} samples but {dat.name} holds "
+            f"{frames} samples per lead",
+            path=str(dat),
+        )
+
+
+def default_records(exclude_paced: bool = True) -> tuple[str, ...]:
+    return tuple(r for r in ALL_RECORDS if not (exclude_paced and r in PACED_RECORDS))

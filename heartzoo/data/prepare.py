@@ -1,0 +1,173 @@
+"""Records -> beats -> frames, through the HDF5 cache; and the splits a configuration asks for."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import paths
+from ..config import HeartzooConfig, InputSpec
+from . import mitbih
+from .cache import WindowCache, source_stamp
+from .noise import NOISE_FOLDER, add_record_noise, read_noise
+from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
+from .windows import WindowSet, make_frames
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StressNoise:
+    """Noise added to whole records before framing, for noise-stress test sets."""
+
+    kind: str = "em"
+    snr_db: float = 12.0
+    channel: int = 0  # NSTDB adds noise channel 1 to ECG channel 1; MLII is the first lead
+
+
+def dataset_dir(data_dir: str | os.PathLike[str] | None, dataset: str = mitbih.DATASET) -> Path:
+    return paths.data_dir(data_dir) / dataset
+
+
+def _record_arrays(
+    record: str, spec: InputSpec, folder: Path, noise: StressNoise | None, noise_values: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    beats = mitbih.read_beats(folder, record)
+    sig = mitbih.read_signal(folder, record, spec.lead)
+    values = sig.values
+    if noise is not None and noise_values is not None:
+        values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise.snr_db)
+    return {
+        "x": make_frames(values, sig.fs, beats.samples, spec),
+        "aami": beats.aami,
+        "sample": beats.samples,
+        "rr": beats.rr_features(),
+    }
+
+
+def load_windows(
+    records: Sequence[str],
+    spec: InputSpec,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    noise: StressNoise | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> WindowSet:
+    """Frames of every beat of `records`, in record order, from the cache where it is fresh.
+
+    A record that cannot be read raises `DataError` before anything for it is written.
+    """
+    folder = dataset_dir(data_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"no MIT-BIH folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
+            "or run `heartzoo data download mitdb`"
+        )
+    noise_values = None
+    noise_files: list[Path] = []
+    if noise is not None:
+        noise_dir = folder.parent / NOISE_FOLDER
+        noise_values, noise_fs = read_noise(noise_dir, noise.kind, channel=noise.channel)
+        if noise_fs != mitbih.SAMPLING_RATE:
+            raise ValueError(f"noise record {noise.kind} is at {noise_fs} Hz, records at {mitbih.SAMPLING_RATE}")
+        noise_files = [noise_dir / f"{noise.kind}.hea", noise_dir / f"{noise.kind}.dat"]
+    cache = (
+        WindowCache(
+            paths.cache_dir(cache_dir),
+            {
+                "dataset": mitbih.DATASET,
+                "input": spec.model_dump(),
+                "noise": None if noise is None else noise.__dict__,
+            },
+        )
+        if use_cache
+        else None
+    )
+
+    def one(record: str) -> WindowSet:
+        files = mitbih.record_files(folder, record)
+        missing = [p for p in files.values() if not p.is_file()]
+        if missing:
+            from ..errors import DataError
+
+            raise DataError(record, f"file missing: {missing[0]}", path=str(missing[0]))
+        stamp = source_stamp([*files.values(), *noise_files])
+        arrays = cache.load(record, stamp) if cache else None
+        hit = arrays is not None
+        if arrays is None:
+            arrays = _record_arrays(record, spec, folder, noise, noise_values)
+            if cache:
+                cache.save(record, stamp, arrays)
+        if progress:
+            progress(f"{record} ({'cache' if hit else 'prepared'})")
+        n = len(arrays["aami"])
+        return WindowSet(
+            arrays["x"], arrays["aami"], np.full(n, record, dtype="<U8"), arrays["sample"], arrays["rr"]
+        )
+
+    if workers > 1 and len(records) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one, records))
+    else:
+        parts = [one(r) for r in records]
+    return WindowSet.concat(
+        parts, meta={"records": list(records), "input": spec.model_dump(), "cache": str(cache.dir) if cache else None}
+    )
+
+
+def record_counts(
+    records: Sequence[str], data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, dict[str, int]]:
+    """AAMI beat counts per record, from the annotation files alone."""
+    folder = dataset_dir(data_dir)
+    return {r: mitbih.read_beats(folder, r).counts() for r in records}
+
+
+def validation_records(config: HeartzooConfig) -> list[str]:
+    v = config.data.validation
+    if v.records is not None:
+        return list(v.records)
+    return draw_validation_records(record_counts(mitbih.DS1, config.data.dir), v.fraction, v.seed)
+
+
+def split_records(config: HeartzooConfig) -> dict[str, list[str]]:
+    """Records of train / val / test (and ds1 / ds2) for the inter-patient protocol."""
+    if config.data.protocol != INTER_PATIENT:
+        raise ValueError(f"protocol {config.data.protocol!r} splits beats, not records")
+    return inter_patient_records(validation_records(config))
+
+
+def load_split(
+    config: HeartzooConfig,
+    split: str,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    noise: StressNoise | None = None,
+    progress: Progress | None = None,
+) -> WindowSet:
+    """The windows of `split` (train, val, test, ds1, ds2) under the configuration's protocol."""
+    kw = {"data_dir": config.data.dir, "cache_dir": cache_dir, "noise": noise, "progress": progress}
+    if config.data.protocol == LEAKY:
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
+        every = load_windows(mitbih.default_records(config.data.exclude_paced), config.input, **kw)
+        idx = leaky_beat_split(
+            len(every), config.data.leaky_test_fraction, config.data.validation.fraction, config.data.validation.seed
+        )[split]
+        out = every.subset(idx)
+        out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)
+        return out
+    recs = split_records(config)
+    if split not in recs:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(recs)}")
+    out = load_windows(recs[split], config.input, **kw)
+    out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
+    return out

@@ -1,0 +1,98 @@
+"""Splits of MIT-BIH: the inter-patient protocol, a validation draw by patient, and the leaky random split.
+
+Split names used across the package:
+
+- ``ds1`` / ``ds2``: de Chazal's training and test records;
+- ``train`` / ``val`` / ``test``: for the inter-patient protocol, DS1 less the validation records, the
+  validation records (whole patients drawn from DS1), and DS2;
+- for the ``leaky-random-beat`` protocol, the same names are random *beats* of all records: the same
+  patients appear on both sides, so results are inflated. It exists only to compare with papers that use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..tasks import AAMI_CLASSES
+from .mitbih import DS1, DS2, patient_of
+
+LEAKY = "leaky-random-beat"
+INTER_PATIENT = "inter-patient"
+
+
+def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        groups.setdefault(patient_of(r), []).append(r)
+    return groups
+
+
+def draw_validation_records(
+    counts: Mapping[str, Mapping[str, int]],
+    fraction: float = 0.2,
+    seed: int = 0,
+    classes: Sequence[str] = ("N", "S", "V"),
+    tries: int = 2000,
+) -> list[str]:
+    """Whole patients from `counts` (record -> AAMI counts) holding about `fraction` of the beats.
+
+    Random patient orders are tried (seeded); the draw kept is the one whose share of each class in
+    `classes` is closest to `fraction`, so the validation set holds S and V beats too. Only the counts of
+    the pool (DS1) are looked at: nothing about the test records enters the choice.
+    """
+    groups = group_by_patient(sorted(counts))
+    names = sorted(groups)
+    # One row per patient: beats of every class, then beats of each class in `classes`.
+    table = np.array(
+        [
+            [sum(counts[r].get(c, 0) for r in groups[g] for c in AAMI_CLASSES)]
+            + [sum(counts[r].get(c, 0) for r in groups[g]) for c in classes]
+            for g in names
+        ],
+        dtype=np.float64,
+    )
+    totals = np.maximum(table.sum(axis=0), 1.0)
+
+    rng = np.random.default_rng(seed)
+    best: tuple[float, list[int]] | None = None
+    for _ in range(tries):
+        order = rng.permutation(len(names))
+        taken = np.cumsum(table[order], axis=0) / totals
+        # the fewest patients that reach `fraction` of all beats
+        k = int(np.searchsorted(taken[:, 0], fraction)) + 1
+        if k >= len(names):
+            continue  # never hold out every patient
+        cost = float(np.abs(taken[k - 1] - fraction).sum())
+        if best is None or cost < best[0]:
+            best = (cost, sorted(order[:k].tolist()))
+    if best is None:
+        raise ValueError(f"cannot hold out {fraction:.0%} of {len(names)} patient(s) for validation")
+    return sorted(r for i in best[1] for r in groups[names[i]])
+
+
+def inter_patient_records(validation: Sequence[str]) -> dict[str, list[str]]:
+    val = set(validation)
+    unknown = val - set(DS1)
+    if unknown:
+        raise ValueError(f"validation records must come from DS1; not in DS1: {', '.join(sorted(unknown))}")
+    return {
+        "train": [r for r in DS1 if r not in val],
+        "val": [r for r in DS1 if r in val],
+        "test": list(DS2),
+        "ds1": list(DS1),
+        "ds2": list(DS2),
+    }
+
+
+def leaky_beat_split(n: int, test_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:
+    """Random beat indices for train/val/test: LEAKY, the same patients end up on every side."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = round(n * test_fraction)
+    n_val = round((n - n_test) * val_fraction)
+    return {
+        "test": np.sort(perm[:n_test]),
+        "val": np.sort(perm[n_test : n_test + n_val]),
+        "train": np.sort(perm[n_test + n_val :]),
+    }

@@ -1,0 +1,26 @@
+"""Errors the library raises: each names the file, record or field at fault and says what to do."""
+
+from __future__ import annotations
+
+
+class HeartzooError(Exception):
+    """Base class: the CLI prints these as one clear message instead of a traceback."""
+
+
+class DataError(HeartzooError, ValueError):
+    """A record or data file that cannot be used as it is."""
+
+    def __init__(self, record: str, problem: str, *, path: str | None = None) -> None:
+        self.record = record
+        self.problem = problem
+        self.path = path
+        where = f"record {record}" + (f" ({path})" if path else "")
+        super().__init__(f"{where}: {problem}")
+
+
+class ConfigError(HeartzooError, ValueError):
+    """A configuration file with a typo, a wrong type or a value out of range."""
+
+
+class DownloadError(HeartzooError, OSError):
+    """A download that failed, or a file whose checksum does not match."""

@@ -1,0 +1,69 @@
+"""The classification tasks: which AAMI classes each one keeps and in which output order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: AAMI EC57 beat classes, in the order used for the integer labels stored in the cache.
+AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task maps AAMI classes to output classes; AAMI classes it does not name are left out."""
+
+    name: str
+    class_names: tuple[str, ...]
+    #: AAMI class -> output class name
+    aami_map: dict[str, str]
+    description: str
+    #: classes over which the headline macro-F1 is computed (all by default)
+    macro_classes: tuple[str, ...] | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def label_lookup(self) -> np.ndarray:
+        """Array indexed by AAMI label (0..4) giving the task label, or -1 where the beat is left out."""
+        lut = np.full(len(AAMI_CLASSES), -1, dtype=np.int8)
+        for aami, target in self.aami_map.items():
+            lut[AAMI_CLASSES.index(aami)] = self.class_names.index(target)
+        return lut
+
+    def labels(self, aami_labels: np.ndarray) -> np.ndarray:
+        """Task labels for an array of AAMI labels (-1 for beats the task leaves out)."""
+        return self.label_lookup()[np.asarray(aami_labels, dtype=np.int64)]
+
+
+TASKS: dict[str, Task] = {
+    "beat-2": Task(
+        name="beat-2",
+        class_names=("normal", "ectopic"),
+        aami_map={"N": "normal", "S": "ectopic", "V": "ectopic"},
+        description="Normal vs ectopic (supraventricular or ventricular premature) beats; F and Q left out.",
+    ),
+    "beat-3": Task(
+        name="beat-3",
+        class_names=("N", "S", "V"),
+        aami_map={"N": "N", "S": "S", "V": "V"},
+        description="Normal, supraventricular ectopic (PAC) and ventricular ectopic (PVC) beats; F and Q left out.",
+    ),
+    "aami-5": Task(
+        name="aami-5",
+        class_names=("N", "S", "V", "F", "Q"),
+        aami_map={c: c for c in AAMI_CLASSES},
+        description="All five AAMI classes. Q has 8 DS1 and 7 DS2 beats, so macro-F1 is reported over N, S, V, F.",
+        macro_classes=("N", "S", "V", "F"),
+    ),
+}
+
+
+def get_task(name: str) -> Task:
+    """The task called `name`; an unknown name is an error listing the known ones."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
