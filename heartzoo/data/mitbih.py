@@ -172,14 +172,14 @@ def read_signal(
         raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
     digital = rec.d_signal[:, 0]
     if header.checksum is not None and header.checksum[ch] is not None:
-        # WFDB stores the 16-bit two's-complement sum of the samples: a cheap check that data and
-        # header belong together.
-        got = int(((int(digital.astype(np.int64).sum()) + 32768) % 65536) - 32768)
-        if got != int(header.checksum[ch]):
+        # WFDB stores the 16-bit sum of the samples (signed or unsigned, depending on the writer):
+        # a cheap check that data and header belong together.
+        got = int(digital.astype(np.int64).sum())
+        if (got - int(header.checksum[ch])) % 65536:
             raise DataError(
                 record,
-                f"header checksum {header.checksum[ch]} for lead {lead} disagrees with the data ({got}); "
-                "the .dat file is corrupted or belongs to another header",
+                f"header checksum {header.checksum[ch]} for lead {lead} disagrees with the data "
+                f"({(got + 32768) % 65536 - 32768}); the .dat file is corrupted or belongs to another header",
                 path=str(dat),
             )
     values = (digital.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]

@@ -13,6 +13,7 @@ import numpy as np
 from .. import paths
 from ..config import HeartzooConfig, InputSpec
 from . import mitbih
+from ..errors import DataError, HeartzooError
 from .cache import WindowCache, source_stamp
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
 from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
@@ -67,7 +68,7 @@ def load_windows(
     """
     folder = dataset_dir(data_dir)
     if not folder.is_dir():
-        raise FileNotFoundError(
+        raise HeartzooError(
             f"no MIT-BIH folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
             "or run `heartzoo data download mitdb`"
         )
@@ -96,8 +97,6 @@ def load_windows(
         files = mitbih.record_files(folder, record)
         missing = [p for p in files.values() if not p.is_file()]
         if missing:
-            from ..errors import DataError
-
             raise DataError(record, f"file missing: {missing[0]}", path=str(missing[0]))
         stamp = source_stamp([*files.values(), *noise_files])
         arrays = cache.load(record, stamp) if cache else None

@@ -33,13 +33,13 @@ def draw_validation_records(
     counts: Mapping[str, Mapping[str, int]],
     fraction: float = 0.2,
     seed: int = 0,
-    classes: Sequence[str] = ("N", "S", "V"),
+    classes: Sequence[str] = ("N", "S", "V", "F"),
     tries: int = 2000,
 ) -> list[str]:
     """Whole patients from `counts` (record -> AAMI counts) holding about `fraction` of the beats.
 
     Random patient orders are tried (seeded); the draw kept is the one whose share of each class in
-    `classes` is closest to `fraction`, so the validation set holds S and V beats too. Only the counts of
+    `classes` is closest to `fraction`, so the validation set holds S, V and F beats too. Only the counts of
     the pool (DS1) are looked at: nothing about the test records enters the choice.
     """
     groups = group_by_patient(sorted(counts))

@@ -1,0 +1,189 @@
+"""Fetch a PhysioNet database, verified against its SHA256SUMS.txt, resuming partial files.
+
+Each file is streamed into `<name>.part` and renamed into place only once its sha256 matches the
+published list, so the data folder never holds a half-downloaded or corrupted file under its real name.
+A dropped connection resumes from the bytes already on disk (HTTP Range); a file that still does not
+match its checksum is removed and reported by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import paths
+from ..errors import DownloadError
+
+CHUNK = 1 << 16
+OnProgress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class RemoteDataset:
+    name: str
+    url: str
+    folder: str
+    include: str  # regular expression over file names in SHA256SUMS.txt
+    checksums: str = "SHA256SUMS.txt"
+    licence: str = "ODC-By 1.0 (attribution required)"
+
+
+DATASETS: dict[str, RemoteDataset] = {
+    "mitdb": RemoteDataset(
+        name="mitdb",
+        url="https://physionet.org/files/mitdb/1.0.0/",
+        folder="mitdb",
+        include=r"^(\d{3}\.(hea|dat|atr)|RECORDS|ANNOTATORS)$",
+    ),
+    "nstdb": RemoteDataset(
+        name="nstdb",
+        url="https://physionet.org/files/nstdb/1.0.0/",
+        folder="nstdb_noise",
+        include=r"^(bw|em|ma)\.(hea|dat)$",
+    ),
+}
+
+
+@dataclass
+class DownloadReport:
+    folder: Path
+    downloaded: list[str] = field(default_factory=list)
+    already_present: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def parse_checksums(text: str, source: str) -> dict[str, str]:
+    """`sha256  name` lines -> {name: sha256}; a malformed line is an error naming it."""
+    out: dict[str, str] = {}
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        m = re.fullmatch(r"([0-9a-fA-F]{64})\s+\*?(.+?)\s*", line)
+        if not m:
+            raise DownloadError(f"{source}: line {i} is not '<sha256>  <file>': {line[:80]!r}")
+        out[m.group(2)] = m.group(1).lower()
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fetch_text(url: str, timeout: float) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read().decode("utf-8")
+    except (urllib.error.URLError, OSError) as exc:
+        raise DownloadError(f"cannot fetch {url}: {exc}") from None
+
+
+def _fetch_resumable(
+    url: str, part: Path, timeout: float, retries: int, name: str, on_progress: OnProgress | None
+) -> None:
+    """Stream `url` into `part`, resuming from its current size after a dropped connection."""
+    last_error: Exception | None = None
+    for attempt in range(retries + 1):
+        have = part.stat().st_size if part.exists() else 0
+        req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                if resp.status == 206:
+                    mode, done = "ab", have
+                else:  # the server ignored the range: start over
+                    mode, done = "wb", 0
+                length = resp.headers.get("Content-Length")
+                total = done + int(length) if length is not None else None
+                with open(part, mode) as out:
+                    while True:
+                        block = resp.read(CHUNK)
+                        if not block:
+                            break
+                        out.write(block)
+                        done += len(block)
+                        if on_progress:
+                            on_progress(name, done, total)
+                if total is not None and done < total:
+                    raise ConnectionError(f"connection closed after {done} of {total} bytes")
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416 and have:  # our partial file is not a prefix the server knows: restart
+                part.unlink()
+                last_error = exc
+                continue
+            raise DownloadError(f"{name}: HTTP {exc.code} from {url}") from None
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as exc:
+            last_error = exc
+            time.sleep(min(0.2 * 2**attempt, 2.0))
+    raise DownloadError(f"{name}: download from {url} failed after {retries + 1} attempts: {last_error}")
+
+
+def download_dataset(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    base_url: str | None = None,
+    records: list[str] | None = None,
+    timeout: float = 60.0,
+    retries: int = 3,
+    on_progress: OnProgress | None = None,
+) -> DownloadReport:
+    """Download dataset `name` into `<data_dir>/<folder>`; raise `DownloadError` naming any bad file.
+
+    Files already present with the right checksum are kept; the others are fetched (resuming any
+    `.part` left by an interrupted run) and verified before they take their real name.
+    """
+    if name not in DATASETS:
+        raise DownloadError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    ds = DATASETS[name]
+    url = (base_url or ds.url).rstrip("/") + "/"
+    folder = paths.data_dir(data_dir) / ds.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = parse_checksums(_fetch_text(url + ds.checksums, timeout), url + ds.checksums)
+    pattern = re.compile(ds.include)
+    wanted = {
+        f: h
+        for f, h in sums.items()
+        if "/" not in f and ".." not in f and pattern.match(f) and (records is None or f.split(".")[0] in records)
+    }
+    if not wanted:
+        raise DownloadError(f"{url}{ds.checksums} lists no files of {name} (matching {ds.include})")
+    report = DownloadReport(folder)
+    for fname, expected in sorted(wanted.items()):
+        dest = folder / fname
+        if dest.is_file() and sha256_of(dest) == expected:
+            report.already_present.append(fname)
+            continue
+        if dest.exists():  # present but corrupted: it must not keep its real name meanwhile
+            dest.unlink()
+        part = dest.with_name(dest.name + ".part")
+        try:
+            _fetch_resumable(url + fname, part, timeout, retries, fname, on_progress)
+        except DownloadError as exc:
+            report.failed[fname] = str(exc)
+            continue
+        got = sha256_of(part)
+        if got != expected:
+            part.unlink()
+            report.failed[fname] = f"{fname}: sha256 {got} does not match the published {expected}; file removed"
+            continue
+        os.replace(part, dest)
+        report.downloaded.append(fname)
+    (folder / ds.checksums).write_text("".join(f"{h}  {f}\n" for f, h in sorted(wanted.items())))
+    if report.failed:
+        lines = "\n".join(f"  - {msg}" for msg in report.failed.values())
+        err = DownloadError(f"{len(report.failed)} file(s) of {name} failed:\n{lines}")
+        err.report = report  # type: ignore[attr-defined]
+        raise err
+    return report

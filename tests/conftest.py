@@ -1,0 +1,88 @@
+"""Shared fixtures: the real MIT-BIH data beside the repo, and small WFDB records written by tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_root() -> Path | None:
+    for candidate in (os.environ.get("HEARTZOO_DATA_DIR"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "mitdb" / "100.hea").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The folder holding the real mitdb/ and nstdb_noise/ (never copied into the repo)."""
+    root = _data_root()
+    if root is None:
+        if os.environ.get("CI"):
+            pytest.fail("MIT-BIH data not found: set HEARTZOO_DATA_DIR (CI must run on the real records)")
+        pytest.skip("MIT-BIH data not found: set HEARTZOO_DATA_DIR")
+    return root
+
+
+@pytest.fixture(scope="session")
+def mitdb(data_root: Path) -> Path:
+    return data_root / "mitdb"
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One cache for the session, so tests that need frames of the same records prepare them once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def synthetic_ecg(fs: float, seconds: float, beat_every: float = 0.8, seed: int = 0):
+    """A clean ECG-like trace (Gaussian QRS spikes on a slow wave) in mV and its R-peak samples."""
+    rng = np.random.default_rng(seed)
+    n = int(fs * seconds)
+    t = np.arange(n) / fs
+    peaks = np.arange(int(0.5 * fs), n - int(0.5 * fs), int(beat_every * fs))
+    x = 0.1 * np.sin(2 * np.pi * 0.3 * t) + 0.01 * rng.standard_normal(n)
+    width = 0.012 * fs
+    for p in peaks:
+        x += 1.2 * np.exp(-0.5 * ((np.arange(n) - p) / width) ** 2)
+    return x, peaks
+
+
+def write_record(
+    folder: Path,
+    name: str,
+    *,
+    fs: float = 360,
+    seconds: float = 12,
+    leads: tuple[str, ...] = ("MLII", "V1"),
+    signal: np.ndarray | None = None,
+    symbols: str = "N",
+    with_annotations: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write a small WFDB record (format 212, like MIT-BIH) and its .atr; return (signal, peaks)."""
+    import wfdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base, peaks = synthetic_ecg(fs, seconds)
+    if signal is None:
+        signal = np.stack([base * (1 - 0.3 * i) for i in range(len(leads))], axis=1)
+    wfdb.wrsamp(
+        name,
+        fs=fs,
+        units=["mV"] * signal.shape[1],
+        sig_name=list(leads),
+        p_signal=signal,
+        fmt=["212"] * signal.shape[1],
+        adc_gain=[200.0] * signal.shape[1],
+        baseline=[0] * signal.shape[1],
+        write_dir=str(folder),
+    )
+    if with_annotations:
+        syms = [symbols[i % len(symbols)] for i in range(len(peaks))]
+        wfdb.wrann(name, "atr", np.asarray(peaks), syms, write_dir=str(folder))
+    return signal, peaks

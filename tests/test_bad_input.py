@@ -1,0 +1,131 @@
+"""Every kind of bad record gets an error naming the record and the problem, and nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_record
+
+from heartzoo.config import InputSpec
+from heartzoo.data import mitbih
+from heartzoo.data.cache import atomic_path
+from heartzoo.data.prepare import load_windows
+from heartzoo.errors import DataError
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    write_record(tmp_path / "mitdb", "900")
+    return tmp_path
+
+
+def _load(root: Path, record: str, cache: Path):
+    return load_windows([record], InputSpec(), data_dir=root, cache_dir=cache, workers=1)
+
+
+def test_good_synthetic_record_loads(root, tmp_path):
+    ws = _load(root, "900", tmp_path / "cache")
+    assert len(ws) > 10 and ws.x.shape[1] == 512
+
+
+def test_truncated_dat(root, tmp_path):
+    dat = root / "mitdb" / "900.dat"
+    dat.write_bytes(dat.read_bytes()[:1000])
+    with pytest.raises(DataError, match=r"record 900.*truncated signal file: 900.dat holds 1000 bytes"):
+        _load(root, "900", tmp_path / "cache")
+
+
+def test_missing_annotations(root, tmp_path):
+    (root / "mitdb" / "900.atr").unlink()
+    with pytest.raises(DataError, match=r"record 900.*900.atr"):
+        _load(root, "900", tmp_path / "cache")
+
+
+def test_header_declares_fewer_samples_than_the_data(root):
+    hea = root / "mitdb" / "900.hea"
+    lines = hea.read_text().splitlines()
+    first = lines[0].split()
+    first[3] = str(int(first[3]) - 360)
+    hea.write_text("\n".join([" ".join(first), *lines[1:]]) + "\n")
+    with pytest.raises(DataError, match=r"record 900.*header disagrees with its data"):
+        mitbih.read_signal(root / "mitdb", "900")
+
+
+def test_corrupted_samples_fail_the_header_checksum(root):
+    dat = root / "mitdb" / "900.dat"
+    raw = bytearray(dat.read_bytes())
+    raw[3000:3030] = bytes(30)
+    dat.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"record 900.*checksum .* disagrees with the data"):
+        mitbih.read_signal(root / "mitdb", "900")
+
+
+def test_record_without_mlii(tmp_path):
+    write_record(tmp_path / "mitdb", "901", leads=("V5", "V2"))
+    with pytest.raises(DataError, match=r"record 901.*no MLII lead \(leads in the header: V5, V2\)"):
+        _load(tmp_path, "901", tmp_path / "cache")
+
+
+def test_unexpected_sampling_rate(tmp_path):
+    write_record(tmp_path / "mitdb", "902", fs=250)
+    with pytest.raises(DataError, match=r"record 902.*unexpected sampling rate 250 Hz \(expected 360 Hz\)"):
+        _load(tmp_path, "902", tmp_path / "cache")
+
+
+def test_nan_samples(tmp_path):
+    from conftest import synthetic_ecg
+
+    x, _ = synthetic_ecg(360, 12)
+    sig = np.stack([x, x], axis=1)
+    sig[1000:1010, 0] = np.nan
+    write_record(tmp_path / "mitdb", "903", signal=sig)
+    with pytest.raises(DataError, match=r"record 903.*10 missing \(NaN\) samples in lead MLII, the first at sample 1000"):
+        _load(tmp_path, "903", tmp_path / "cache")
+
+
+def test_flat_signal(tmp_path):
+    write_record(tmp_path / "mitdb", "904", signal=np.zeros((4320, 2)) + 0.5)
+    with pytest.raises(DataError, match=r"record 904.*lead MLII is flat"):
+        _load(tmp_path, "904", tmp_path / "cache")
+
+
+def test_annotation_beyond_the_signal(tmp_path):
+    import wfdb
+
+    write_record(tmp_path / "mitdb", "905", with_annotations=False)
+    wfdb.wrann("905", "atr", np.array([100, 900, 99999]), ["N", "N", "V"], write_dir=str(tmp_path / "mitdb"))
+    with pytest.raises(DataError, match=r"record 905.*sample 99999 lies outside the record's 4320 samples"):
+        _load(tmp_path, "905", tmp_path / "cache")
+
+
+def test_failed_record_leaves_nothing_in_the_cache(root, tmp_path):
+    write_record(root / "mitdb", "906", leads=("V5", "V2"))
+    cache = tmp_path / "cache"
+    with pytest.raises(DataError, match="record 906"):
+        load_windows(["906", "900"], InputSpec(), data_dir=root, cache_dir=cache, workers=1)
+    written = [p.name for p in cache.rglob("*") if p.is_file()]
+    assert not any(name.startswith("906") for name in written)
+    assert not any(".tmp" in name for name in written)
+
+
+def test_atomic_write_survives_an_interrupt(tmp_path):
+    final = tmp_path / "out.h5"
+    with pytest.raises(KeyboardInterrupt), atomic_path(final) as tmp:
+        tmp.write_bytes(b"half")
+        raise KeyboardInterrupt
+    assert not final.exists()
+    assert list(tmp_path.iterdir()) == []
+    final.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_path(final) as tmp:
+        tmp.write_bytes(b"new but broken")
+        raise RuntimeError("crash")
+    assert final.read_bytes() == b"old"
+
+
+def test_missing_data_folder_says_what_to_do(tmp_path):
+    from heartzoo.errors import HeartzooError
+
+    with pytest.raises(HeartzooError, match=r"no MIT-BIH folder .*heartzoo data download mitdb"):
+        _load(tmp_path / "nowhere", "100", tmp_path / "cache")

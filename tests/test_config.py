@@ -1,0 +1,81 @@
+"""Configuration files: every typo or wrong type is an error naming the file, the field, what is allowed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heartzoo.config import HeartzooConfig, load_config, parse_config
+from heartzoo.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.y*ml")), ids=lambda p: p.name)
+def test_shipped_configs_validate(path):
+    cfg = load_config(path)
+    assert isinstance(cfg, HeartzooConfig)
+
+
+def test_defaults():
+    cfg = parse_config({"name": "x", "task": "beat-3"})
+    assert cfg.input.fs == 100 and cfg.input.frame_size == 512 and cfg.input.r_peak == 256
+    assert cfg.data.protocol == "inter-patient" and cfg.data.exclude_paced
+
+
+def test_typo_names_file_field_and_allowed(tmp_path):
+    p = tmp_path / "typo.yaml"
+    p.write_text("name: x\ntask: beat-3\ninput:\n  frme_size: 256\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    msg = str(exc.value)
+    assert str(p) in msg
+    assert "unknown field 'input.frme_size'" in msg
+    assert "did you mean 'frame_size'?" in msg
+    assert "allowed here: eps, frame_size, fs, lead, normalization, r_peak_index" in msg
+
+
+def test_top_level_typo(tmp_path):
+    p = tmp_path / "top.json"
+    p.write_text(json.dumps({"name": "x", "task": "beat-3", "augmnet": {}}))
+    with pytest.raises(ConfigError, match=r"unknown field 'augmnet' \(did you mean 'augment'\?\)"):
+        load_config(p)
+
+
+def test_wrong_type_and_value(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\ntask: beat-4\ninput:\n  fs: fast\n  frame_size: 128\n  r_peak_index: 300\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    msg = str(exc.value)
+    assert "field 'task'" in msg and "'beat-2', 'beat-3' or 'aami-5'" in msg and "(got 'beat-4')" in msg
+    assert "field 'input.fs'" in msg and "(got 'fast')" in msg
+
+
+def test_r_peak_outside_frame():
+    with pytest.raises(ConfigError, match=r"r_peak_index \(300\) must be < frame_size \(128\)"):
+        parse_config({"name": "x", "task": "beat-3", "input": {"frame_size": 128, "r_peak_index": 300}})
+
+
+def test_nested_augment_typo():
+    with pytest.raises(ConfigError, match=r"unknown field 'augment.noise.snr' \(did you mean 'snr_db'\?\)"):
+        parse_config({"name": "x", "task": "beat-3", "augment": {"noise": {"snr": [0, 6]}}})
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match=rf"{bad}: not valid YAML"):
+        load_config(bad)
+    lst = tmp_path / "list.json"
+    lst.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_config(lst)
+    txt = tmp_path / "cfg.txt"
+    txt.write_text("name: x")
+    with pytest.raises(ConfigError, match="unknown configuration format"):
+        load_config(txt)

@@ -1,0 +1,151 @@
+"""The reader, labels, splits and frames on the real MIT-BIH records."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from heartzoo.config import InputSpec
+from heartzoo.data import mitbih
+from heartzoo.data.prepare import load_windows, record_counts
+from heartzoo.data.splits import draw_validation_records, inter_patient_records, leaky_beat_split
+from heartzoo.data.windows import resample
+from heartzoo.errors import DataError
+from heartzoo.tasks import AAMI_CLASSES, get_task
+
+# de Chazal et al. (2004), Table I; also DATA.md.
+PUBLISHED = {
+    "ds1": {"N": 45866, "S": 944, "V": 3788, "F": 415, "Q": 8},
+    "ds2": {"N": 44259, "S": 1837, "V": 3221, "F": 388, "Q": 7},
+}
+
+
+def _total(counts: dict[str, dict[str, int]], records) -> dict[str, int]:
+    c: Counter[str] = Counter()
+    for r in records:
+        c.update(counts[r])
+    return {k: c[k] for k in AAMI_CLASSES}
+
+
+@pytest.fixture(scope="module")
+def counts(data_root):
+    return record_counts(mitbih.ALL_RECORDS, data_root)
+
+
+def test_counts_equal_de_chazal(counts):
+    assert _total(counts, mitbih.DS1) == PUBLISHED["ds1"]
+    assert _total(counts, mitbih.DS2) == PUBLISHED["ds2"]
+
+
+def test_whole_database_counts(counts):
+    # The usual whole-database figures, paced records included.
+    assert _total(counts, mitbih.ALL_RECORDS) == {"N": 90631, "S": 2781, "V": 7236, "F": 803, "Q": 8043}
+
+
+def test_symbol_map_is_aami():
+    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "S"} == set("AaJS")
+    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "Q"} == set("/fQ")
+    for non_beat in "+~!|x[]\"":
+        assert non_beat not in mitbih.SYMBOL_TO_AAMI
+
+
+def test_paced_records_excluded_by_default():
+    recs = mitbih.default_records()
+    assert len(recs) == 44
+    assert not set(mitbih.PACED_RECORDS) & set(recs)
+    assert set(recs) == set(mitbih.DS1) | set(mitbih.DS2)
+    assert len(mitbih.default_records(exclude_paced=False)) == 48
+
+
+def test_mlii_chosen_by_name_for_114(mitdb):
+    import wfdb
+
+    raw = wfdb.rdrecord(str(mitdb / "114"))
+    assert raw.sig_name == ["V5", "MLII"]  # MLII is stored second here
+    sig = mitbih.read_signal(mitdb, "114")
+    assert sig.lead == "MLII"
+    np.testing.assert_allclose(sig.values, raw.p_signal[:, 1], atol=1e-6)
+    assert not np.allclose(sig.values, raw.p_signal[:, 0], atol=1e-3)
+
+
+def test_record_without_mlii_is_refused(mitdb):
+    with pytest.raises(DataError, match=r"record 102.*no MLII lead.*V5, V2"):
+        mitbih.read_signal(mitdb, "102")
+
+
+def test_windows_are_centred_on_r_peaks(data_root, shared_cache):
+    spec = InputSpec()
+    ws = load_windows(["100", "114"], spec, data_dir=data_root, cache_dir=shared_cache)
+    assert ws.x.shape == (2273 + 1879, 512)
+    assert ws.x.dtype == np.float32
+    # The frame's R-peak index holds the resampled, normalised signal at the annotated beat.
+    sig = mitbih.read_signal(data_root / "mitdb", "100")
+    x100 = resample(sig.values, sig.fs, spec.fs)
+    first = ws.subset(ws.record == "100")
+    i = 10
+    centre = round(first.sample[i] * spec.fs / 360)
+    raw = x100[centre - spec.r_peak : centre - spec.r_peak + spec.frame_size]
+    expected = (raw - raw.mean()) / (raw.std() + spec.eps)
+    np.testing.assert_allclose(first.x[i], expected, atol=1e-4)
+    # And the QRS is there: the largest deflection near the centre sits within 30 ms of the R-peak.
+    normal = ws.subset(ws.aami == 0)
+    near = normal.x[:, spec.r_peak - 20 : spec.r_peak + 21]
+    offset = np.abs(near - np.median(normal.x, axis=1, keepdims=True)).argmax(axis=1) - 20
+    assert np.mean(np.abs(offset) <= 3) > 0.95
+    # per-frame z-normalisation
+    np.testing.assert_allclose(ws.x.mean(axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(ws.x.std(axis=1), 1, atol=1e-2)
+
+
+def test_rr_features(mitdb):
+    beats = mitbih.read_beats(mitdb, "100")
+    rr = beats.rr_features()
+    s = beats.samples / 360.0
+    assert rr.shape == (len(s), 4)
+    np.testing.assert_allclose(rr[5, 0], s[5] - s[4], rtol=1e-5)
+    np.testing.assert_allclose(rr[5, 1], s[6] - s[5], rtol=1e-5)
+    np.testing.assert_allclose(rr[20, 2], np.mean(np.diff(s)[10:20]), rtol=1e-5)
+
+
+def test_validation_draw_keeps_patients_whole(counts):
+    pooled = {r: counts[r] for r in mitbih.default_records()}
+    for seed in range(25):
+        val = set(draw_validation_records(pooled, 0.3, seed))
+        assert ("201" in val) == ("202" in val), f"seed {seed}: 201 and 202 split apart"
+
+
+def test_validation_draw_from_ds1(counts):
+    ds1 = {r: counts[r] for r in mitbih.DS1}
+    val = draw_validation_records(ds1, 0.2, seed=0)
+    assert val == draw_validation_records(ds1, 0.2, seed=0)  # deterministic
+    assert set(val) < set(mitbih.DS1)
+    splits = inter_patient_records(val)
+    assert not set(splits["train"]) & set(splits["val"])
+    assert set(splits["train"]) | set(splits["val"]) == set(mitbih.DS1)
+    assert splits["test"] == list(mitbih.DS2)
+    held = _total(counts, val)
+    total = PUBLISHED["ds1"]
+    beats = sum(held.values()) / sum(total.values())
+    assert 0.15 < beats < 0.3
+    for cls in ("S", "V"):
+        assert 0.1 < held[cls] / total[cls] < 0.35, (cls, held)
+    with pytest.raises(ValueError, match="must come from DS1"):
+        inter_patient_records(["100"])
+
+
+def test_leaky_split_is_a_partition():
+    idx = leaky_beat_split(1000, 0.2, 0.1, seed=3)
+    allidx = np.concatenate(list(idx.values()))
+    assert len(allidx) == 1000 and len(np.unique(allidx)) == 1000
+    assert len(idx["test"]) == 200 and len(idx["val"]) == 80
+
+
+def test_task_labels():
+    aami = np.array([0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(get_task("beat-2").labels(aami), [0, 1, 1, -1, -1])
+    np.testing.assert_array_equal(get_task("beat-3").labels(aami), [0, 1, 2, -1, -1])
+    np.testing.assert_array_equal(get_task("aami-5").labels(aami), [0, 1, 2, 3, 4])
+    with pytest.raises(KeyError, match="known tasks"):
+        get_task("beat-4")
