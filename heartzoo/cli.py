@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import HeartzooError
@@ -60,7 +61,11 @@ def data_download(
     from .data.download import download_dataset
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err_console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err_console,
     ) as progress:
         tasks: dict[str, int] = {}
 
@@ -93,10 +98,14 @@ def _config_or_task(config: Path | None, task: str | None):
 
 @data_app.command("prepare")
 def data_prepare(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Configuration file (YAML or JSON)")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Configuration file (YAML or JSON)")
+    ] = None,
     task: Annotated[str | None, typer.Option(callback=lambda v: v and _check_task(v), help="Task")] = None,
     splits: Annotated[str, typer.Option(help="Comma-separated splits to prepare")] = "train,val,test",
-    noise_stress: Annotated[bool, typer.Option(help="Also prepare DS2 + em noise at 24/18/12/6/0 dB")] = False,
+    noise_stress: Annotated[
+        bool, typer.Option(help="Also prepare DS2 + em noise at 24/18/12/6/0 dB")
+    ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -148,7 +157,9 @@ def data_prepare(
 @data_app.command("stats")
 def data_stats(
     task: Annotated[str, typer.Option(callback=_check_task, help="beat-2, beat-3 or aami-5")] = "aami-5",
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Take the validation draw from here")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Take the validation draw from here")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -189,5 +200,6 @@ def main() -> None:
     try:
         app()
     except HeartzooError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # soft_wrap: a message is one line, so a long path never breaks across lines
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -35,7 +35,9 @@ class InputSpec(_Strict):
     normalization: Literal["zscore", "none"] = Field(
         "zscore", description="Per-frame normalisation: (x - mean) / (std + eps), or none."
     )
-    eps: float = Field(1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV).")
+    eps: float = Field(
+        1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV)."
+    )
 
     @model_validator(mode="after")
     def _r_peak_inside(self) -> InputSpec:
@@ -58,7 +60,9 @@ class ValidationSplit(_Strict):
 
 class DataConfig(_Strict):
     dataset: Literal["mitdb"] = "mitdb"
-    dir: str | None = Field(None, description="Data folder; default: $HEARTZOO_DATA_DIR or the user data folder.")
+    dir: str | None = Field(
+        None, description="Data folder; default: $HEARTZOO_DATA_DIR or the user data folder."
+    )
     protocol: Literal["inter-patient", "leaky-random-beat"] = Field(
         "inter-patient",
         description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
@@ -66,13 +70,17 @@ class DataConfig(_Strict):
     )
     exclude_paced: bool = Field(True, description="Leave out the paced records 102, 104, 107, 217.")
     validation: ValidationSplit = ValidationSplit()
-    leaky_test_fraction: float = Field(0.2, gt=0, lt=1, description="Test share for the leaky random-beat split.")
+    leaky_test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Test share for the leaky random-beat split."
+    )
 
 
 class NoiseAugment(_Strict):
     probability: float = Field(0.0, ge=0, le=1, description="Chance that a frame gets NSTDB noise.")
     snr_db: tuple[float, float] = Field((6.0, 24.0), description="SNR range (dB), drawn uniformly.")
-    kinds: list[NoiseKind] = Field(["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use.")
+    kinds: list[NoiseKind] = Field(
+        ["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> NoiseAugment:

@@ -81,7 +81,9 @@ def test_nan_samples(tmp_path):
     sig = np.stack([x, x], axis=1)
     sig[1000:1010, 0] = np.nan
     write_record(tmp_path / "mitdb", "903", signal=sig)
-    with pytest.raises(DataError, match=r"record 903.*10 missing \(NaN\) samples in lead MLII, the first at sample 1000"):
+    with pytest.raises(
+        DataError, match=r"record 903.*10 missing \(NaN\) samples in lead MLII, the first at sample 1000"
+    ):
         _load(tmp_path, "903", tmp_path / "cache")
 
 
@@ -127,5 +129,5 @@ def test_atomic_write_survives_an_interrupt(tmp_path):
 def test_missing_data_folder_says_what_to_do(tmp_path):
     from heartzoo.errors import HeartzooError
 
-    with pytest.raises(HeartzooError, match=r"no MIT-BIH folder .*heartzoo data download mitdb"):
+    with pytest.raises(HeartzooError, match=r"no mitdb folder .*heartzoo data download mitdb"):
         _load(tmp_path / "nowhere", "100", tmp_path / "cache")

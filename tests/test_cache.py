@@ -14,10 +14,14 @@ from heartzoo.data.prepare import load_windows
 
 def test_second_run_hits_the_cache(data_root, tmp_path):
     seen: list[str] = []
-    first = load_windows(["100", "101"], InputSpec(), data_dir=data_root, cache_dir=tmp_path, progress=seen.append)
+    first = load_windows(
+        ["100", "101"], InputSpec(), data_dir=data_root, cache_dir=tmp_path, progress=seen.append
+    )
     assert sorted(seen) == ["100 (prepared)", "101 (prepared)"]
     seen.clear()
-    second = load_windows(["100", "101"], InputSpec(), data_dir=data_root, cache_dir=tmp_path, progress=seen.append)
+    second = load_windows(
+        ["100", "101"], InputSpec(), data_dir=data_root, cache_dir=tmp_path, progress=seen.append
+    )
     assert sorted(seen) == ["100 (cache)", "101 (cache)"]
     np.testing.assert_array_equal(first.x, second.x)
     np.testing.assert_array_equal(first.aami, second.aami)

@@ -41,7 +41,9 @@ def test_downloads_and_verifies(remote, tmp_path):
     with FolderServer(remote) as srv:
         report = download_dataset("mitdb", dest, base_url=srv.url)
         fetched = {path for path, _ in srv.log}
-    assert sorted(report.downloaded) == sorted([f"{r}.{e}" for r in RECORDS for e in ("atr", "dat", "hea")] + ["RECORDS"])
+    assert sorted(report.downloaded) == sorted(
+        [f"{r}.{e}" for r in RECORDS for e in ("atr", "dat", "hea")] + ["RECORDS"]
+    )
     for name in report.downloaded:
         assert _sha(dest / "mitdb" / name) == _sha(remote / name)
     assert "mitdbdir/notes.txt" not in fetched

@@ -47,7 +47,7 @@ def test_whole_database_counts(counts):
 def test_symbol_map_is_aami():
     assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "S"} == set("AaJS")
     assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "Q"} == set("/fQ")
-    for non_beat in "+~!|x[]\"":
+    for non_beat in '+~!|x[]"':
         assert non_beat not in mitbih.SYMBOL_TO_AAMI
 
 

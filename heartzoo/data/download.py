@@ -123,7 +123,13 @@ def _fetch_resumable(
                 last_error = exc
                 continue
             raise DownloadError(f"{name}: HTTP {exc.code} from {url}") from None
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as exc:
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            TimeoutError,
+            OSError,
+        ) as exc:
             last_error = exc
             time.sleep(min(0.2 * 2**attempt, 2.0))
     raise DownloadError(f"{name}: download from {url} failed after {retries + 1} attempts: {last_error}")
@@ -155,7 +161,10 @@ def download_dataset(
     wanted = {
         f: h
         for f, h in sums.items()
-        if "/" not in f and ".." not in f and pattern.match(f) and (records is None or f.split(".")[0] in records)
+        if "/" not in f
+        and ".." not in f
+        and pattern.match(f)
+        and (records is None or f.split(".")[0] in records)
     }
     if not wanted:
         raise DownloadError(f"{url}{ds.checksums} lists no files of {name} (matching {ds.include})")
@@ -176,7 +185,9 @@ def download_dataset(
         got = sha256_of(part)
         if got != expected:
             part.unlink()
-            report.failed[fname] = f"{fname}: sha256 {got} does not match the published {expected}; file removed"
+            report.failed[fname] = (
+                f"{fname}: sha256 {got} does not match the published {expected}; file removed"
+            )
             continue
         os.replace(part, dest)
         report.downloaded.append(fname)

@@ -112,7 +112,7 @@ def _read_header(data_dir: Path, record: str):
 
     hea = Path(data_dir) / f"{record}.hea"
     if not hea.is_file():
-        raise DataError(record, f"header file missing: {hea}", path=str(hea))
+        raise DataError(record, "header file missing", path=str(hea))
     try:
         return wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
@@ -127,7 +127,7 @@ def read_beats(data_dir: Path, record: str, *, expected_fs: float | None = SAMPL
     _check_fs(record, header.fs, expected_fs)
     atr = Path(data_dir) / f"{record}.atr"
     if not atr.is_file():
-        raise DataError(record, f"annotation file missing: {atr}", path=str(atr))
+        raise DataError(record, "annotation file missing", path=str(atr))
     try:
         ann = wfdb.rdann(str(Path(data_dir) / record), "atr")
     except Exception as exc:
@@ -140,7 +140,9 @@ def read_beats(data_dir: Path, record: str, *, expected_fs: float | None = SAMPL
     if len(samples) and (samples.min() < 0 or samples.max() >= sig_len):
         bad = int(samples[(samples < 0) | (samples >= sig_len)][0])
         raise DataError(
-            record, f"beat annotation at sample {bad} lies outside the record's {sig_len} samples", path=str(atr)
+            record,
+            f"beat annotation at sample {bad} lies outside the record's {sig_len} samples",
+            path=str(atr),
         )
     lut = {sym: AAMI_CLASSES.index(c) for sym, c in SYMBOL_TO_AAMI.items()}
     aami = np.fromiter((lut[s] for s in symbols), dtype=np.int8, count=len(symbols))
@@ -207,7 +209,7 @@ def _invalid_value(fmt: str) -> int | None:
 
 def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
     if not dat.is_file():
-        raise DataError(record, f"signal file missing: {dat}", path=str(dat))
+        raise DataError(record, "signal file missing", path=str(dat))
     fmt = str(header.fmt[ch])
     if fmt not in _BYTES_PER_SAMPLE:
         return  # formats we do not size-check are still read (and checksummed) by wfdb

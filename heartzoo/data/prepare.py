@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import paths
 from ..config import HeartzooConfig, InputSpec
-from . import mitbih
 from ..errors import DataError, HeartzooError
+from . import mitbih
 from .cache import WindowCache, source_stamp
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
 from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
@@ -32,7 +32,14 @@ class StressNoise:
 
 
 def dataset_dir(data_dir: str | os.PathLike[str] | None, dataset: str = mitbih.DATASET) -> Path:
-    return paths.data_dir(data_dir) / dataset
+    """`<data dir>/<dataset>`, which must exist: if not, the error says how to get it."""
+    folder = paths.data_dir(data_dir) / dataset
+    if not folder.is_dir():
+        raise HeartzooError(
+            f"no {dataset} folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
+            f"or run `heartzoo data download {dataset}`"
+        )
+    return folder
 
 
 def _record_arrays(
@@ -67,18 +74,15 @@ def load_windows(
     A record that cannot be read raises `DataError` before anything for it is written.
     """
     folder = dataset_dir(data_dir)
-    if not folder.is_dir():
-        raise HeartzooError(
-            f"no MIT-BIH folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
-            "or run `heartzoo data download mitdb`"
-        )
     noise_values = None
     noise_files: list[Path] = []
     if noise is not None:
         noise_dir = folder.parent / NOISE_FOLDER
         noise_values, noise_fs = read_noise(noise_dir, noise.kind, channel=noise.channel)
         if noise_fs != mitbih.SAMPLING_RATE:
-            raise ValueError(f"noise record {noise.kind} is at {noise_fs} Hz, records at {mitbih.SAMPLING_RATE}")
+            raise ValueError(
+                f"noise record {noise.kind} is at {noise_fs} Hz, records at {mitbih.SAMPLING_RATE}"
+            )
         noise_files = [noise_dir / f"{noise.kind}.hea", noise_dir / f"{noise.kind}.dat"]
     cache = (
         WindowCache(
@@ -97,7 +101,7 @@ def load_windows(
         files = mitbih.record_files(folder, record)
         missing = [p for p in files.values() if not p.is_file()]
         if missing:
-            raise DataError(record, f"file missing: {missing[0]}", path=str(missing[0]))
+            raise DataError(record, "file missing", path=str(missing[0]))
         stamp = source_stamp([*files.values(), *noise_files])
         arrays = cache.load(record, stamp) if cache else None
         hit = arrays is not None
@@ -118,7 +122,12 @@ def load_windows(
     else:
         parts = [one(r) for r in records]
     return WindowSet.concat(
-        parts, meta={"records": list(records), "input": spec.model_dump(), "cache": str(cache.dir) if cache else None}
+        parts,
+        meta={
+            "records": list(records),
+            "input": spec.model_dump(),
+            "cache": str(cache.dir) if cache else None,
+        },
     )
 
 
@@ -159,7 +168,10 @@ def load_split(
             raise ValueError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
         every = load_windows(mitbih.default_records(config.data.exclude_paced), config.input, **kw)
         idx = leaky_beat_split(
-            len(every), config.data.leaky_test_fraction, config.data.validation.fraction, config.data.validation.seed
+            len(every),
+            config.data.leaky_test_fraction,
+            config.data.validation.fraction,
+            config.data.validation.seed,
         )[split]
         out = every.subset(idx)
         out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)

@@ -76,7 +76,12 @@ class WindowSet:
 
     def subset(self, index: np.ndarray) -> WindowSet:
         return WindowSet(
-            self.x[index], self.aami[index], self.record[index], self.sample[index], self.rr[index], dict(self.meta)
+            self.x[index],
+            self.aami[index],
+            self.record[index],
+            self.sample[index],
+            self.rr[index],
+            dict(self.meta),
         )
 
     @staticmethod

@@ -1,0 +1,46 @@
+# Every target makes the virtual environment it needs: a fresh clone needs nothing installed by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# The MIT-BIH copy beside the checkout, when there is one; otherwise heartzoo's own default
+# ($HEARTZOO_DATA_DIR, then the per-user data folder, filled by `heartzoo data download`).
+SHARED_DATA := $(wildcard $(abspath ../shared/data))
+ifeq ($(HEARTZOO_DATA_DIR),)
+ifneq ($(SHARED_DATA),)
+export HEARTZOO_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+
+.PHONY: install test lint demo data bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+# Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.
+data: install
+	@d=$$($(BIN)/python -c 'from heartzoo.paths import data_dir; print(data_dir())'); \
+	test -f "$$d/mitdb/100.hea" || $(BIN)/heartzoo data download mitdb; \
+	test -f "$$d/nstdb_noise/em.hea" || $(BIN)/heartzoo data download nstdb
+
+demo: data
+	$(BIN)/heartzoo data stats --task beat-3
+	$(BIN)/heartzoo data prepare --config configs/beat-3.yaml --noise-stress
+
+bench: install
+	$(BIN)/python benchmarks/bench_prepare.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""NSTDB noise at a target SNR, noise-stress sets, and training augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartzoo.config import AugmentConfig, InputSpec, NoiseAugment
+from heartzoo.data import mitbih
+from heartzoo.data.augment import Augmenter
+from heartzoo.data.noise import NOISE_KINDS, add_record_noise, qrs_power, read_noise
+from heartzoo.data.prepare import StressNoise, load_windows
+
+
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+def test_noise_records_read(data_root, kind):
+    values, fs = read_noise(data_root / "nstdb_noise", kind)
+    assert fs == 360 and values.shape == (2 * 650000,)
+    assert np.isfinite(values).all() and values.std() > 0.01
+
+
+@pytest.mark.parametrize("snr_db", [24.0, 12.0, 0.0])
+def test_record_noise_hits_the_target_snr(data_root, snr_db):
+    sig = mitbih.read_signal(data_root / "mitdb", "100")
+    beats = mitbih.read_beats(data_root / "mitdb", "100")
+    noise, _ = read_noise(data_root / "nstdb_noise", "em", channel=0)
+    noisy = add_record_noise(sig.values, beats.samples, sig.fs, noise, snr_db)
+    added = noisy.astype(np.float64) - sig.values
+    measured = 10 * np.log10(qrs_power(sig.values, beats.samples, sig.fs) / np.mean(added**2))
+    assert measured == pytest.approx(snr_db, abs=0.01)
+
+
+def test_noise_stress_set(data_root, shared_cache):
+    clean = load_windows(["100"], InputSpec(), data_dir=data_root, cache_dir=shared_cache)
+    at12 = load_windows(
+        ["100"], InputSpec(), data_dir=data_root, cache_dir=shared_cache, noise=StressNoise("em", 12)
+    )
+    at0 = load_windows(
+        ["100"], InputSpec(), data_dir=data_root, cache_dir=shared_cache, noise=StressNoise("em", 0)
+    )
+    np.testing.assert_array_equal(clean.aami, at0.aami)
+    d12 = np.mean((at12.x - clean.x) ** 2)
+    d0 = np.mean((at0.x - clean.x) ** 2)
+    assert 0 < d12 < d0  # more noise, further from the clean frames
+
+
+def test_augmenter_identity_and_determinism(data_root):
+    spec = InputSpec()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, spec.frame_size)).astype(np.float32)
+    off = Augmenter(AugmentConfig(), spec)
+    assert not off.active
+    np.testing.assert_array_equal(off(x, np.random.default_rng(1)), x)
+    cfg = AugmentConfig(noise=NoiseAugment(probability=0.5), amplitude=(0.8, 1.2), jitter=4)
+    aug = Augmenter(cfg, spec, data_dir=data_root)
+    a = aug(x, np.random.default_rng(7))
+    b = aug(x, np.random.default_rng(7))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == x.shape and not np.allclose(a, x)
+
+
+def test_jitter_shifts_frames():
+    spec = InputSpec(frame_size=64, r_peak_index=32)
+    x = np.tile(np.arange(64, dtype=np.float32), (200, 1))
+    out = Augmenter(AugmentConfig(jitter=3), spec)(x, np.random.default_rng(0))
+    shifts = 32 - out[:, 32]  # out[t] = x[t - shift]
+    assert set(np.unique(shifts)) <= {-3, -2, -1, 0, 1, 2, 3} and len(np.unique(shifts)) > 4
+    for row, s in zip(out, shifts, strict=True):
+        np.testing.assert_array_equal(row[10:50], np.arange(10, 50) - s)
+
+
+def test_noise_augmentation_keeps_frames_normalised(data_root):
+    spec = InputSpec()
+    ws = load_windows(["101"], spec, data_dir=data_root, use_cache=False)
+    cfg = AugmentConfig(noise=NoiseAugment(probability=1.0, snr_db=(0.0, 0.0), kinds=["ma"]))
+    out = Augmenter(cfg, spec, data_dir=data_root)(ws.x[:256], np.random.default_rng(0))
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=1), 1, atol=1e-2)
+    assert np.mean((out - ws.x[:256]) ** 2) > 0.1
+
+
+def test_noise_augmentation_needs_the_noise_folder(tmp_path):
+    cfg = AugmentConfig(noise=NoiseAugment(probability=0.5))
+    with pytest.raises(Exception, match="NSTDB noise record missing"):
+        Augmenter(cfg, InputSpec(), data_dir=tmp_path)
