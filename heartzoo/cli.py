@@ -112,6 +112,7 @@ def data_prepare(
     """Cut every beat into model frames and cache them (HDF5), as the configuration's input spec says."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from .data.mitbih import default_records
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise, load_split, split_records
     from .tasks import get_task
@@ -123,7 +124,10 @@ def data_prepare(
     jobs: list[tuple[str, str, StressNoise | None]] = [(s, s, None) for s in splits.split(",") if s]
     if noise_stress:
         jobs += [(f"test+em@{snr:g}dB", "test", StressNoise("em", snr)) for snr in STRESS_SNRS_DB]
-    n_records = len(split_records(cfg)["ds1"]) if cfg.data.protocol == "inter-patient" else 44
+    if cfg.data.protocol == "inter-patient":
+        per_split = {name: len(recs) for name, recs in split_records(cfg).items()}
+    else:  # the leaky protocol reads every record, then draws beats
+        per_split = dict.fromkeys(("train", "val", "test"), len(default_records(cfg.data.exclude_paced)))
     table = Table(title=f"{cfg.name}: frames for {cfg.task} ({cfg.data.protocol})")
     table.add_column("split")
     for name in task_obj.class_names:
@@ -139,7 +143,7 @@ def data_prepare(
         transient=True,
     ) as progress:
         for label, split, noise in jobs:
-            bar = progress.add_task(label, total=None if split != "ds1" else n_records)
+            bar = progress.add_task(label, total=per_split.get(split))
             t0 = time.perf_counter()
             ws = load_split(
                 cfg, split, cache_dir=cache_dir, noise=noise, progress=lambda _msg, b=bar: progress.advance(b)

@@ -95,3 +95,13 @@ def test_prepare_leaky_protocol_is_labelled(data_root, tmp_path, split):
                     "--cache-dir", str(tmp_path / "c"))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "leaky" in proc.stdout.lower() and "same patients" in proc.stdout
+
+
+def test_unknown_split_and_bad_validation_records(data_root, tmp_path):
+    proc = heartzoo("data", "prepare", "--task", "beat-3", "--splits", "tset", "--data-dir", str(data_root))
+    assert proc.returncode == 2 and "unknown split 'tset'" in proc.stderr
+    cfg = tmp_path / "val.yaml"
+    cfg.write_text("name: v\ntask: beat-3\ndata:\n  validation:\n    records: ['100']\n")
+    proc = heartzoo("data", "prepare", "--config", str(cfg), "--data-dir", str(data_root))
+    assert proc.returncode == 2
+    assert "data.validation.records" in proc.stderr and "not in DS1: 100" in proc.stderr

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import paths
 from ..config import HeartzooConfig, InputSpec
-from ..errors import DataError, HeartzooError
+from ..errors import ConfigError, DataError, HeartzooError
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
@@ -150,7 +150,10 @@ def split_records(config: HeartzooConfig) -> dict[str, list[str]]:
     """Records of train / val / test (and ds1 / ds2) for the inter-patient protocol."""
     if config.data.protocol != INTER_PATIENT:
         raise ValueError(f"protocol {config.data.protocol!r} splits beats, not records")
-    return inter_patient_records(validation_records(config))
+    try:
+        return inter_patient_records(validation_records(config))
+    except ValueError as exc:
+        raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
 
 
 def load_split(
@@ -165,7 +168,7 @@ def load_split(
     kw = {"data_dir": config.data.dir, "cache_dir": cache_dir, "noise": noise, "progress": progress}
     if config.data.protocol == LEAKY:
         if split not in ("train", "val", "test"):
-            raise ValueError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
+            raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
         every = load_windows(mitbih.default_records(config.data.exclude_paced), config.input, **kw)
         idx = leaky_beat_split(
             len(every),
@@ -178,7 +181,7 @@ def load_split(
         return out
     recs = split_records(config)
     if split not in recs:
-        raise ValueError(f"unknown split {split!r}; use one of {', '.join(recs)}")
+        raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)}")
     out = load_windows(recs[split], config.input, **kw)
     out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
     return out
