@@ -1,0 +1,95 @@
+"""One registry for every architecture, in the manner of timm: build any model by name and parameters.
+
+Builders take `ks`, the Keras namespace to build with: `keras` (Keras 3) by default, or `tf_keras`
+for the tfmot pruning/QAT twin of the same architecture (weights move across with get/set_weights).
+Every model maps (1, T, 1) frames to class *logits*; softmax is added for export and prediction.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Builder = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    builder: Builder
+    family: str
+    description: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    reference: str = ""
+
+    def params(self) -> dict[str, Any]:
+        """Every parameter the builder takes, with this preset's defaults applied."""
+        sig = inspect.signature(self.builder)
+        out = {
+            k: p.default
+            for k, p in sig.parameters.items()
+            if k not in ("input_shape", "num_classes", "ks") and p.default is not inspect.Parameter.empty
+        }
+        out.update(self.defaults)
+        return out
+
+
+_REGISTRY: dict[str, Architecture] = {}
+
+
+def register(
+    name: str, builder: Builder, *, family: str, description: str, reference: str = "", **defaults: Any
+):
+    if name in _REGISTRY:
+        raise ValueError(f"architecture {name!r} is registered twice")
+    _REGISTRY[name] = Architecture(name, builder, family, description, dict(defaults), reference)
+    return builder
+
+
+def _load_all() -> None:
+    # Importing the modules registers their architectures (cheap: they import keras lazily).
+    from . import baselines, efficientnetv2, resnet_compact  # noqa: F401
+
+
+def list_architectures() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get_architecture(name: str) -> Architecture:
+    _load_all()
+    if name not in _REGISTRY:
+        import difflib
+
+        hint = difflib.get_close_matches(name, _REGISTRY, n=1)
+        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise KeyError(f"unknown architecture {name!r}{extra}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def build_model(
+    name: str,
+    input_shape: tuple[int, int, int] = (1, 512, 1),
+    num_classes: int = 3,
+    *,
+    ks: Any = None,
+    model_name: str | None = None,
+    **params: Any,
+):
+    """Build architecture `name`; unknown parameters are an error naming the ones allowed."""
+    arch = get_architecture(name)
+    allowed = arch.params()
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"{name}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    if ks is None:
+        import keras as ks
+    merged = {**arch.defaults, **params}
+    model = arch.builder(tuple(input_shape), int(num_classes), ks=ks, **merged)
+    if model_name:
+        model.name = model_name  # type: ignore[misc]
+    return model
