@@ -87,6 +87,8 @@ def test_loss_falls_on_real_frames(name, ds1_batch):
         jit_compile=False,
     )
     # Training-mode loss: batch-norm moving averages need far more than a few steps to settle.
-    loss = model.fit(x, y, epochs=12, batch_size=64, verbose=0).history["loss"]
+    # Recurrent models learn more slowly from a single batch; they get more steps, not a looser bound.
+    epochs = 25 if name.startswith("recurrent") else 12
+    loss = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0).history["loss"]
     assert np.isfinite(loss).all()
     assert loss[-1] < 0.9 * loss[0], loss  # an untrained 3-class model sits at ln 3 = 1.10
