@@ -200,6 +200,134 @@ def data_stats(
         console.print(f"[dim]{note}[/]")
 
 
+@app.command("models")
+def models_cmd(
+    task: Annotated[str, typer.Option(callback=_check_task, help="Sets the number of outputs")] = "beat-3",
+    frame_size: Annotated[int, typer.Option(help="Input samples")] = 512,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Every registered architecture with its parameters and MACs (counted from the built layers)."""
+    from .models import build_model, describe, get_architecture, list_architectures
+    from .tasks import get_task
+
+    rows = []
+    for name in list_architectures():
+        arch = get_architecture(name)
+        info = describe(build_model(name, (1, frame_size, 1), get_task(task).num_classes))
+        rows.append({"name": name, "family": arch.family, **info, "description": arch.description})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"architectures for {task}, {frame_size}-sample frames")
+    for col, justify in (("name", "left"), ("family", "left"), ("params", "right"), ("MACs", "right")):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        table.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['macs']:,}")
+    console.print(table)
+
+
+@app.command("train")
+def train_cmd(
+    config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder [default: runs/<name>]")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard an existing run of this config and start again")
+    ] = False,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Train a model from its configuration; an interrupted run resumes at its last finished epoch."""
+    from .config import load_config
+    from .progress import rich_training_callback
+    from .train import train
+
+    cfg = load_config(config)
+    if data_dir is not None:
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"dir": str(data_dir)})})
+    target = run_dir or Path("runs") / cfg.name
+    result = train(
+        cfg, target, cache_dir=cache_dir, restart=restart, callbacks=[rich_training_callback(err_console)]
+    )
+    if result.already_done:
+        console.print(f"{target}: already trained (use --restart to train again)")
+    elif result.resumed_at_epoch:
+        console.print(f"resumed at epoch {result.resumed_at_epoch + 1}")
+    console.print(
+        f"[green]{cfg.name}[/]: best validation macro-F1 {result.best_val_macro_f1:.4f} at epoch "
+        f"{result.best_epoch + 1} of {result.epochs_run}; model: {result.model_path}"
+    )
+
+
+def _report_table(title: str, report: dict) -> Table:
+    table = Table(title=title)
+    for col in ("class", "support", "Se", "+P", "Sp", "F1"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name in report["classes"]:
+        c = report["per_class"][name]
+        table.add_row(
+            name,
+            f"{c['support']:,}",
+            f"{c['sensitivity']:.3f}",
+            f"{c['positive_predictivity']:.3f}",
+            f"{c['specificity']:.3f}",
+            f"{c['f1']:.3f}",
+        )
+    table.caption = (
+        f"macro-F1 ({', '.join(report['macro_classes'])}) {report['macro_f1']:.4f} · accuracy "
+        f"{report['accuracy']:.4f} · n {report['n']:,}"
+        + (f" · rejected {report['rejected_fraction']:.1%}" if report.get("threshold") is not None else "")
+    )
+    return table
+
+
+def _confusion_table(report: dict) -> Table:
+    table = Table(title="confusion (rows: true, columns: predicted; counts and row %)")
+    table.add_column("")
+    for name in report["classes"]:
+        table.add_column(name, justify="right")
+    for name, counts, norm in zip(
+        report["classes"], report["confusion"], report["confusion_normalized"], strict=True
+    ):
+        table.add_row(name, *(f"{c:,} ({p:.1%})" for c, p in zip(counts, norm, strict=True)))
+    return table
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Annotated[Path, typer.Argument(help="Run or zoo folder (model.keras + its configuration)")],
+    split: Annotated[str, typer.Option(help="ds2 (test records), val, train, ds1")] = "ds2",
+    noise: Annotated[
+        bool, typer.Option(help="Also evaluate under NSTDB em noise at 24/18/12/6/0 dB")
+    ] = False,
+    threshold: Annotated[
+        float | None, typer.Option(help="Reject beats whose top probability is below this (reported)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+    output: Annotated[Path | None, typer.Option(help="Also write the JSON report here")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Per-class Se, +P, specificity, F1, macro-F1, accuracy and the confusion matrix."""
+    from .evaluate import evaluate
+
+    result = evaluate(model, split, noise_stress=noise, cache_dir=cache_dir, threshold=threshold)
+    text = json.dumps(result, indent=2)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
+    if as_json:
+        sys.stdout.write(text + "\n")
+        return
+    clean = result["clean"]
+    leaky = " — LEAKY random-beat split, inflated" if clean.get("leaky") else ""
+    console.print(_report_table(f"{result['model']} on {result['split']}{leaky}", clean))
+    console.print(_confusion_table(clean))
+    for label, rep in result.get("noise", {}).items():
+        console.print(
+            f"{label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
+            + "  ".join(f"F1[{c}] {rep['per_class'][c]['f1']:.3f}" for c in rep["classes"])
+        )
+
+
 def main() -> None:
     try:
         app()

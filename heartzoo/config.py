@@ -102,6 +102,57 @@ class AugmentConfig(_Strict):
         return self
 
 
+class ModelConfig(_Strict):
+    arch: str = Field(..., description="Architecture name from the registry (`heartzoo models`).")
+    params: dict[str, Any] = Field({}, description="Builder parameters; unknown ones are an error.")
+    rr_features: bool = Field(
+        False,
+        description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
+    )
+
+
+class BalanceConfig(_Strict):
+    method: Literal["none", "sampling", "class_weight"] = Field(
+        "sampling", description="How the rare classes are given weight."
+    )
+    power: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Class c is drawn (or weighted) in proportion to n_c^power: 0 = fully balanced, 1 = as is.",
+    )
+
+
+class LossConfig(_Strict):
+    name: Literal["crossentropy", "focal"] = "crossentropy"
+    gamma: float = Field(2.0, ge=0, description="Focal loss focusing parameter.")
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+
+
+class TrainConfig(_Strict):
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(256, ge=1)
+    steps_per_epoch: int | None = Field(None, ge=1, description="Default: training frames / batch size.")
+    learning_rate: float = Field(3e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    warmup_epochs: float = Field(1.0, ge=0)
+    balance: BalanceConfig = BalanceConfig()
+    loss: LossConfig = LossConfig()
+    patience: int = Field(8, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
+    seed: int = 0
+    max_train_frames: int | None = Field(
+        None, ge=1, description="Train on a seeded subset (tests, quick runs); default: all."
+    )
+
+
+class LoggingConfig(_Strict):
+    tensorboard: bool = Field(False, description="Write TensorBoard logs to <run>/tensorboard.")
+    mlflow: bool = Field(
+        False, description="Log to MLflow; default store: <run>/mlruns (a local file store)."
+    )
+    mlflow_tracking_uri: str | None = None
+
+
 class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
@@ -111,6 +162,9 @@ class HeartzooConfig(_Strict):
     data: DataConfig = DataConfig()
     input: InputSpec = InputSpec()
     augment: AugmentConfig = AugmentConfig()
+    model: ModelConfig | None = None
+    train: TrainConfig = TrainConfig()
+    logging: LoggingConfig = LoggingConfig()
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
@@ -147,10 +201,12 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         if field is None:
             return None
         ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            current = ann
-        else:
+        # `ModelConfig | None` and the like: look through the union for the model class
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        found = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not found:
             return None
+        current = found[0]
     return current
 
 

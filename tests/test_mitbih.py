@@ -107,6 +107,10 @@ def test_rr_features(mitdb):
     np.testing.assert_allclose(rr[5, 0], s[5] - s[4], rtol=1e-5)
     np.testing.assert_allclose(rr[5, 1], s[6] - s[5], rtol=1e-5)
     np.testing.assert_allclose(rr[20, 2], np.mean(np.diff(s)[10:20]), rtol=1e-5)
+    np.testing.assert_allclose(rr[400, 3], np.mean(np.diff(s)[100:400]), rtol=1e-4)
+    np.testing.assert_allclose(
+        rr[50, 3], np.mean(np.concatenate([[s[1] - s[0]], np.diff(s)[:50]])), rtol=1e-4
+    )
 
 
 def test_validation_draw_keeps_patients_whole(counts):

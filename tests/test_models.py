@@ -21,7 +21,9 @@ def test_registry_lists_every_family():
 
 
 def test_unknown_names_and_parameters_are_clear():
-    with pytest.raises(KeyError, match=r"unknown architecture 'enhanced_cnn' \(did you mean 'enhanced-cnn'\?\)"):
+    with pytest.raises(
+        KeyError, match=r"unknown architecture 'enhanced_cnn' \(did you mean 'enhanced-cnn'\?\)"
+    ):
         get_architecture("enhanced_cnn")
     with pytest.raises(TypeError, match=r"cnn3: unknown parameter\(s\) filterz; allowed: .*filters"):
         build_model("cnn3", filterz=3)
@@ -70,7 +72,9 @@ def ds1_batch(data_root, shared_cache):
     ws = load_windows(["101", "119", "209"], InputSpec(), data_dir=data_root, cache_dir=shared_cache)
     kept, y = ws.for_task(get_task("beat-3"))
     rng = np.random.default_rng(0)
-    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), 22 if c else 20, replace=False) for c in range(3)])
+    idx = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), 22 if c else 20, replace=False) for c in range(3)]
+    )
     return kept.x[idx][:, None, :, None], y[idx]
 
 

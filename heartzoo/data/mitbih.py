@@ -76,7 +76,11 @@ class Beats:
         return {name: int(n) for name, n in zip(AAMI_CLASSES, c, strict=True)}
 
     def rr_features(self) -> np.ndarray:
-        """Per beat: previous RR, next RR, mean of the last 10 RRs, record mean RR (seconds), float32."""
+        """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs.
+
+        Both means are causal (only past beats), as firmware can compute them; the next RR costs one beat
+        of latency, less than the half frame after the R-peak the model already waits for.
+        """
         s = self.samples.astype(np.float64) / self.fs
         n = len(s)
         if n < 2:
@@ -86,10 +90,12 @@ class Beats:
         post = np.concatenate([rr, [rr[-1]]])
         csum = np.concatenate([[0.0], np.cumsum(pre)])
         idx = np.arange(n)
-        lo = np.maximum(idx - 9, 0)
-        local = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
-        mean = np.full(n, rr.mean())
-        return np.stack([pre, post, local, mean], axis=1).astype(np.float32)
+
+        def running_mean(window: int) -> np.ndarray:
+            lo = np.maximum(idx + 1 - window, 0)
+            return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
+
+        return np.stack([pre, post, running_mean(10), running_mean(300)], axis=1).astype(np.float32)
 
 
 @dataclass(frozen=True)

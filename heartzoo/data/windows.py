@@ -68,7 +68,7 @@ class WindowSet:
     aami: np.ndarray  # (n,) int8, index into AAMI_CLASSES
     record: np.ndarray  # (n,) <U8, record name
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
-    rr: np.ndarray  # (n, 4) float32: previous RR, next RR, local mean RR, record mean RR (s)
+    rr: np.ndarray  # (n, 4) float32: previous RR, next RR, mean of last 10 and of last 300 RRs (s)
     meta: dict = field(default_factory=dict)
 
     def __len__(self) -> int:

@@ -76,9 +76,14 @@ def build_model(
     *,
     ks: Any = None,
     model_name: str | None = None,
+    rr_features: bool = False,
     **params: Any,
 ):
-    """Build architecture `name`; unknown parameters are an error naming the ones allowed."""
+    """Build architecture `name`; unknown parameters are an error naming the ones allowed.
+
+    With `rr_features`, the model takes a second input `rr` (four RR ratios) that joins the pooled
+    waveform features before the classifier.
+    """
     arch = get_architecture(name)
     allowed = arch.params()
     unknown = sorted(set(params) - set(allowed))
@@ -90,6 +95,18 @@ def build_model(
         import keras as ks
     merged = {**arch.defaults, **params}
     model = arch.builder(tuple(input_shape), int(num_classes), ks=ks, **merged)
+    if rr_features:
+        model = add_rr_input(model, num_classes, ks)
     if model_name:
         model.name = model_name  # type: ignore[misc]
     return model
+
+
+def add_rr_input(model, num_classes: int, ks: Any, n_rr: int = 4):
+    """Rebuild the classifier of `model` on [pooled waveform features, a small embedding of RR ratios]."""
+    features = model.get_layer("head_logits").input
+    rr = ks.Input(shape=(n_rr,), name="rr")
+    r = ks.layers.Dense(16, activation="relu", name="rr_embed")(rr)
+    z = ks.layers.Concatenate(name="features")([features, r])
+    logits = ks.layers.Dense(num_classes, name="logits")(z)
+    return ks.Model({"ecg": model.input, "rr": rr}, logits, name=f"{model.name}_rr")

@@ -1,0 +1,103 @@
+"""Evaluation at natural prevalence: DS2 by default, optionally under NSTDB noise (24 ... 0 dB)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import HeartzooConfig, parse_config
+from .errors import HeartzooError
+from .tasks import get_task
+
+CONFIG_FILES = ("config.json", "configuration.json")
+
+
+def load_run(path: str | os.PathLike[str]):
+    """The Keras model and its configuration from a run or zoo folder (or a .keras file beside one)."""
+    import keras
+
+    p = Path(path)
+    folder = p.parent if p.suffix == ".keras" else p
+    model_file = p if p.suffix == ".keras" else folder / "model.keras"
+    if not model_file.is_file():
+        raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
+    cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
+    if cfg_file is None:
+        raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")
+    raw = json.loads(cfg_file.read_text())
+    config = parse_config(raw.get("config", raw), source=str(cfg_file))
+    model = keras.saving.load_model(model_file, safe_mode=True, compile=False)
+    return model, config
+
+
+def evaluate_model(
+    model,
+    config: HeartzooConfig,
+    split: str = "test",
+    *,
+    noise=None,
+    cache_dir=None,
+    threshold: float | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    from .data.pipeline import model_inputs
+    from .metrics import report_from_probabilities
+    from .train import load_task_split, predict_logits, softmax
+
+    task = get_task(config.task)
+    ws, labels = load_task_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
+    rr = config.model.rr_features if config.model else False
+    probs = softmax(predict_logits(model, model_inputs(ws, rr)))
+    report = report_from_probabilities(
+        probs, labels, task.class_names, list(task.macro_classes) if task.macro_classes else None, threshold
+    )
+    report.update(
+        split=split,
+        protocol=ws.meta.get("protocol"),
+        leaky=bool(ws.meta.get("leaky")),
+        records=sorted(set(ws.record.tolist())),
+        noise=None if noise is None else {"kind": noise.kind, "snr_db": noise.snr_db},
+    )
+    return report
+
+
+def evaluate(
+    path: str | os.PathLike[str],
+    split: str = "ds2",
+    *,
+    noise_stress: bool = False,
+    cache_dir=None,
+    threshold: float | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level."""
+    from .data.noise import STRESS_SNRS_DB
+    from .data.prepare import StressNoise
+
+    model, config = load_run(path)
+    if split == "ds2" and config.data.protocol != "inter-patient":
+        split = "test"
+    out: dict[str, Any] = {
+        "model": config.name,
+        "task": config.task,
+        "split": split,
+        "clean": evaluate_model(
+            model, config, split, cache_dir=cache_dir, threshold=threshold, progress=progress
+        ),
+    }
+    if noise_stress:
+        out["noise"] = {
+            f"em@{snr:g}dB": evaluate_model(
+                model,
+                config,
+                split,
+                noise=StressNoise("em", snr),
+                cache_dir=cache_dir,
+                threshold=threshold,
+                progress=progress,
+            )
+            for snr in STRESS_SNRS_DB
+        }
+    return out

@@ -1,0 +1,320 @@
+"""Training: one configuration in, one run folder out, resumable at the last finished epoch.
+
+A run folder holds `config.json` (the validated config), `history.csv` (one row per epoch),
+`state.json` (model-selection state), `best.weights.h5`, `backup/` (Keras BackupAndRestore, removed
+when the run ends) and, at the end, `model.keras` (the weights of the best validation epoch) and
+`train_summary.json`. Model selection and early stopping use macro-F1 on the validation records
+(whole DS1 patients); the test records are never looked at here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import paths
+from .config import HeartzooConfig
+from .data.cache import atomic_path
+from .errors import ConfigError
+from .tasks import Task, get_task
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    model_path: Path
+    best_epoch: int
+    best_val_macro_f1: float
+    epochs_run: int
+    resumed_at_epoch: int
+    already_done: bool = False
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
+    """Create the run folder, or check that an existing one belongs to the same configuration."""
+    run_dir = Path(run_dir)
+    saved = run_dir / "config.json"
+    current = config.model_dump(mode="json")
+    if restart and run_dir.exists():
+        shutil.rmtree(run_dir)
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        if previous != current:
+            changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+            raise ConfigError(
+                f"{run_dir} holds a run of a different configuration (sections that differ: "
+                f"{', '.join(changed)}); use --restart to start it again or choose another --run-dir"
+            )
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(saved, current)
+
+
+def _subset(ws, labels: np.ndarray, n: int | None, seed: int):
+    if n is None or n >= len(labels):
+        return ws, labels
+    idx = np.sort(np.random.default_rng(seed).choice(len(labels), size=n, replace=False))
+    return ws.subset(idx), labels[idx]
+
+
+def load_task_split(config: HeartzooConfig, split: str, *, cache_dir=None, noise=None, progress=None):
+    """Frames and task labels of one split (the beats the task keeps)."""
+    from .data.prepare import load_split
+
+    ws = load_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
+    kept, labels = ws.for_task(get_task(config.task))
+    kept.meta.update(ws.meta)
+    return kept, labels
+
+
+def build_from_config(config: HeartzooConfig, ks: Any = None):
+    from .models import build_model
+
+    if config.model is None:
+        raise ConfigError(
+            f"{config.name}: field 'model' is required to build a model (model.arch, model.params)"
+        )
+    task = get_task(config.task)
+    try:
+        return build_model(
+            config.model.arch,
+            (1, config.input.frame_size, 1),
+            task.num_classes,
+            ks=ks,
+            rr_features=config.model.rr_features,
+            **config.model.params,
+        )
+    except KeyError as exc:
+        raise ConfigError(f"{config.name}: field 'model.arch': {exc.args[0]}") from None
+    except TypeError as exc:
+        raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
+
+
+def _loss(config: HeartzooConfig):
+    import keras
+
+    lc = config.train.loss
+    if lc.name == "focal":
+        return keras.losses.CategoricalFocalCrossentropy(
+            gamma=lc.gamma, from_logits=True, label_smoothing=lc.label_smoothing
+        )
+    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=lc.label_smoothing)
+
+
+def _optimizer(config: HeartzooConfig, steps_per_epoch: int):
+    import keras
+
+    tc = config.train
+    total = tc.epochs * steps_per_epoch
+    warmup = min(int(tc.warmup_epochs * steps_per_epoch), max(total - 1, 0))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=tc.learning_rate / 10 if warmup else tc.learning_rate,
+        decay_steps=max(total - warmup, 1),
+        alpha=0.01,
+        warmup_target=tc.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=tc.weight_decay)
+
+
+def predict_logits(model, inputs, batch_size: int = 1024) -> np.ndarray:
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, val_labels):
+    import keras
+
+    from .metrics import classification_report
+
+    macro = list(task.macro_classes) if task.macro_classes else None
+    patience = config.train.patience
+
+    class Validation(keras.callbacks.Callback):
+        """Validation macro-F1 and loss into the epoch logs (before anything that reads them)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logits = predict_logits(self.model, val_inputs)
+            probs = softmax(logits)
+            rep = classification_report(val_labels, probs.argmax(axis=1), task.class_names, macro)
+            nll = -np.log(np.clip(probs[np.arange(len(val_labels)), val_labels], 1e-7, 1.0)).mean()
+            logs.update(val_loss=float(nll), val_macro_f1=rep["macro_f1"])
+            for name in task.class_names:
+                logs[f"val_f1_{name}"] = rep["per_class"][name]["f1"]
+
+    class Selection(keras.callbacks.Callback):
+        """Best-epoch weights, early stopping and history rows, persisted so a resumed run goes on."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.state_path = run_dir / "state.json"
+            self.history_path = run_dir / "history.csv"
+            self.state = {"best": -1.0, "best_epoch": -1, "wait": 0, "epochs_done": 0}
+            if self.state_path.exists():
+                self.state.update(json.loads(self.state_path.read_text()))
+            self._t0 = time.perf_counter()
+            self._first = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+            if self._first:
+                self._first = False
+                self._truncate_history(epoch)
+                self.state["started_at_epoch"] = epoch  # where Keras' backup let this session begin
+
+        def _truncate_history(self, first_epoch: int) -> None:
+            # Rows of epochs that will be trained again (killed after the row, before the backup).
+            if not self.history_path.exists():
+                return
+            with open(self.history_path, newline="") as f:
+                rows = list(csv.DictReader(f))
+            keep = [r for r in rows if int(r["epoch"]) < first_epoch]
+            if len(keep) != len(rows):
+                self._write_rows(keep, list(rows[0]) if rows else [])
+
+        def _write_rows(self, rows: list[dict], fields: list[str]) -> None:
+            with atomic_path(self.history_path) as tmp, open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=fields)
+                w.writeheader()
+                w.writerows(rows)
+
+        def on_epoch_end(self, epoch, logs=None):
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            row = {"epoch": epoch, "seconds": round(time.perf_counter() - self._t0, 2), "learning_rate": lr}
+            row.update({k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"})
+            rows = []
+            if self.history_path.exists():
+                with open(self.history_path, newline="") as f:
+                    rows = list(csv.DictReader(f))
+            self._write_rows([*rows, row], list(row))
+            score = float(logs["val_macro_f1"])
+            if score > self.state["best"]:
+                self.state.update(best=score, best_epoch=epoch, wait=0)
+                with atomic_path(run_dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+                    self.model.save_weights(tmp)
+            else:
+                self.state["wait"] += 1
+            self.state["epochs_done"] = epoch + 1
+            _write_json(self.state_path, self.state)
+            if self.state["wait"] >= patience:
+                self.model.stop_training = True
+
+    cbs: list = [
+        Validation(),
+        Selection(),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True),
+    ]
+    if config.logging.tensorboard:
+        cbs.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")))
+    if config.logging.mlflow:
+        from .tracking import mlflow_callback
+
+        cbs.append(mlflow_callback(config, run_dir))
+    return cbs
+
+
+def train(
+    config: HeartzooConfig,
+    run_dir: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    restart: bool = False,
+    callbacks: list | None = None,
+) -> TrainResult:
+    """Train `config` into `run_dir`, resuming where an interrupted run stopped."""
+    run_dir = Path(run_dir)
+    task = get_task(config.task)
+    prepare_run_dir(config, run_dir, restart=restart)
+    state_path, model_path = run_dir / "state.json", run_dir / "model.keras"
+    if model_path.exists() and (run_dir / "train_summary.json").exists():
+        summary = json.loads((run_dir / "train_summary.json").read_text())
+        return TrainResult(
+            run_dir,
+            model_path,
+            summary["best_epoch"],
+            summary["best_val_macro_f1"],
+            summary["epochs_run"],
+            0,
+            True,
+        )
+
+    import keras
+
+    from .data.augment import Augmenter
+    from .data.pipeline import model_inputs, training_dataset
+    from .models import describe
+
+    tc = config.train
+    keras.utils.set_random_seed(tc.seed)
+    train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
+    val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
+    train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
+    augmenter = Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir))
+    steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
+    model = build_from_config(config)
+    model.compile(optimizer=_optimizer(config, steps), loss=_loss(config), jit_compile=False)
+    ds = training_dataset(
+        train_ws,
+        train_y,
+        task.num_classes,
+        rr_features=config.model.rr_features,
+        batch_size=tc.batch_size,
+        balance=tc.balance.method,
+        power=tc.balance.power,
+        augmenter=augmenter,
+        seed=tc.seed + (json.loads(state_path.read_text())["epochs_done"] if state_path.exists() else 0),
+    )
+    t0 = time.perf_counter()
+    model.fit(
+        ds,
+        epochs=tc.epochs,
+        steps_per_epoch=steps,
+        shuffle=False,  # the stream draws its own random batches
+        callbacks=[
+            *_callbacks(config, run_dir, task, model_inputs(val_ws, config.model.rr_features), val_y),
+            *(callbacks or []),
+        ],
+        verbose=0,
+    )
+    state = json.loads(state_path.read_text())
+    resumed_at = state.get("started_at_epoch", 0)
+    model.load_weights(run_dir / "best.weights.h5")
+    with atomic_path(model_path, suffix=".keras") as tmp:
+        model.save(tmp)
+    summary = {
+        "name": config.name,
+        "task": config.task,
+        "arch": config.model.arch,
+        "best_epoch": state["best_epoch"],
+        "best_val_macro_f1": state["best"],
+        "epochs_run": state["epochs_done"],
+        "resumed_at_epoch": resumed_at,
+        "train_frames": len(train_y),
+        "train_class_counts": np.bincount(train_y, minlength=task.num_classes).tolist(),
+        "val_records": val_ws.meta.get("records"),
+        "val_frames": len(val_y),
+        "seconds_this_session": round(time.perf_counter() - t0, 1),
+        **describe(model),
+    }
+    _write_json(run_dir / "train_summary.json", summary)
+    return TrainResult(
+        run_dir, model_path, state["best_epoch"], state["best"], state["epochs_done"], resumed_at
+    )

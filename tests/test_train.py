@@ -1,0 +1,215 @@
+"""Training on real DS1 frames: the stream, the run folder, resuming a killed run, evaluation on DS2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heartzoo.config import parse_config
+from heartzoo.data.pipeline import batch_stream, class_draw_probabilities, class_weights, rr_ratios
+from heartzoo.data.windows import WindowSet
+from heartzoo.errors import ConfigError
+
+SMALL = {
+    "name": "tiny",
+    "task": "beat-3",
+    "model": {"arch": "cnn1"},
+    "train": {"epochs": 4, "batch_size": 64, "steps_per_epoch": 4, "max_train_frames": 3000, "patience": 10},
+}
+
+
+def _history(run: Path) -> list[dict]:
+    with open(run / "history.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_class_balance_math():
+    labels = np.array([0] * 900 + [1] * 100)
+    np.testing.assert_allclose(class_draw_probabilities(labels, 2, 0.0), [0.5, 0.5])
+    np.testing.assert_allclose(class_draw_probabilities(labels, 2, 1.0), [0.9, 0.1])
+    np.testing.assert_allclose(class_draw_probabilities(labels, 2, 0.5), [0.75, 0.25])
+    w = class_weights(labels, 2, 0.0)
+    assert w[0] * 900 == pytest.approx(w[1] * 100)  # fully balanced: equal total weight
+    assert (w[labels]).mean() == pytest.approx(1.0)
+
+
+def test_batch_stream_draws_balanced_batches():
+    n = 1000
+    labels = np.array([0] * 950 + [1] * 40 + [2] * 10)
+    ws = WindowSet(
+        np.random.default_rng(0).standard_normal((n, 32)).astype(np.float32),
+        np.zeros(n, np.int8),
+        np.full(n, "100"),
+        np.arange(n),
+        np.ones((n, 4), np.float32),
+    )
+    stream = batch_stream(
+        ws,
+        labels,
+        3,
+        batch_size=3000,
+        balance="sampling",
+        power=0.0,
+        augmenter=None,
+        rr_features=True,
+        seed=1,
+    )
+    inputs, y, w = next(stream)
+    assert inputs["ecg"].shape == (3000, 1, 32, 1) and inputs["rr"].shape == (3000, 4)
+    share = y.mean(axis=0)
+    np.testing.assert_allclose(share, [1 / 3] * 3, atol=0.04)
+    np.testing.assert_array_equal(w, 1.0)
+
+
+def test_rr_ratios():
+    rr = np.array([[0.8, 0.4, 0.8, 1.0]], np.float32)
+    np.testing.assert_allclose(
+        rr_ratios(rr), [[0.8 / 0.801, 0.4 / 0.801, 0.8 / 1.001, 0.4 / 1.001]], rtol=1e-5
+    )
+
+
+def test_model_section_errors(tmp_path):
+    from heartzoo.train import build_from_config
+
+    with pytest.raises(ConfigError, match="field 'model' is required"):
+        build_from_config(parse_config({"name": "x", "task": "beat-3"}))
+    bad = parse_config({**SMALL, "model": {"arch": "cnn1", "params": {"filterz": 3}}})
+    with pytest.raises(ConfigError, match=r"field 'model.params': cnn1: unknown parameter\(s\) filterz"):
+        build_from_config(bad)
+    with pytest.raises(ConfigError, match=r"field 'model.arch'.*unknown architecture 'cnn9'"):
+        build_from_config(parse_config({**SMALL, "model": {"arch": "cnn9"}}))
+
+
+@pytest.fixture(scope="module")
+def trained(data_root, shared_cache, tmp_path_factory):
+    from heartzoo.train import train
+
+    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}, "logging": {"mlflow": True}})
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    result = train(cfg, run, cache_dir=shared_cache)
+    return cfg, run, result
+
+
+def test_run_folder(trained):
+    _, run, result = trained
+    assert {
+        "config.json",
+        "history.csv",
+        "state.json",
+        "best.weights.h5",
+        "model.keras",
+        "train_summary.json",
+    } <= {p.name for p in run.iterdir()}
+    assert not (run / "backup").exists()  # removed once the run is complete
+    rows = _history(run)
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    f1 = [float(r["val_macro_f1"]) for r in rows]
+    assert result.best_val_macro_f1 == pytest.approx(max(f1))
+    assert result.best_epoch == int(np.argmax(f1))
+    summary = json.loads((run / "train_summary.json").read_text())
+    assert summary["train_frames"] == 3000 and summary["params"] > 1000
+    assert set(summary["val_records"]) <= set(
+        "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
+    )
+
+
+def test_mlflow_local_store_has_every_epoch(trained):
+    from mlflow.tracking import MlflowClient
+
+    _, run, _ = trained
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((run / "mlruns").resolve().as_uri())
+    exp = client.get_experiment_by_name("heartzoo-beat-3")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    hist = client.get_metric_history(runs[0].info.run_id, "val_macro_f1")
+    assert sorted(m.step for m in hist) == [0, 1, 2, 3]
+    assert runs[0].data.params["model.arch"] == "cnn1"
+
+
+def test_completed_run_is_not_trained_again(trained, shared_cache):
+    from heartzoo.train import train
+
+    cfg, run, result = trained
+    again = train(cfg, run, cache_dir=shared_cache)
+    assert again.already_done and again.best_epoch == result.best_epoch
+
+
+def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
+    from heartzoo.train import train
+
+    cfg, run, _ = trained
+    other = cfg.model_copy(update={"train": cfg.train.model_copy(update={"epochs": 9})})
+    with pytest.raises(
+        ConfigError, match=r"holds a run of a different configuration \(sections that differ: train\)"
+    ):
+        train(other, run, cache_dir=shared_cache)
+
+
+def test_evaluate_on_ds2(trained, shared_cache):
+    from heartzoo.evaluate import evaluate
+
+    _, run, _ = trained
+    out = evaluate(run, "ds2", cache_dir=shared_cache, threshold=0.6)
+    clean = out["clean"]
+    assert clean["split"] == "ds2" and not clean["leaky"]
+    assert clean["n"] + clean["rejected"] == 44259 + 1837 + 3221  # every DS2 N, S, V beat
+    assert clean["rejected_fraction"] == pytest.approx(clean["rejected"] / (44259 + 1837 + 3221))
+    assert clean["records"][0] == "100" and len(clean["records"]) == 22
+    assert 0.0 <= clean["macro_f1"] <= 1.0
+
+
+def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path):
+    cfg = {
+        **SMALL,
+        "name": "resume",
+        "data": {"dir": str(data_root)},
+        "train": {**SMALL["train"], "epochs": 6},
+    }
+    cfg_file = tmp_path / "resume.json"
+    cfg_file.write_text(json.dumps(cfg))
+    run = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "train",
+        str(cfg_file),
+        "--run-dir",
+        str(run),
+        "--cache-dir",
+        str(shared_cache),
+    ]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        backup = run / "backup" / "training_metadata.json"
+        try:
+            if json.loads(backup.read_text())["epoch"] >= 2:  # Keras' own backup holds two epochs
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        if proc.poll() is not None:
+            pytest.fail("training finished before it could be killed")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = json.loads((run / "state.json").read_text())["epochs_done"]
+    assert 2 <= done < 6
+    assert not (run / "model.keras").exists()
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**env, "COLUMNS": "200"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    resumed = json.loads((run / "train_summary.json").read_text())["resumed_at_epoch"]
+    assert 2 <= resumed <= done
+    assert f"resumed at epoch {resumed + 1}" in out.stdout
+    assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2, 3, 4, 5]  # each epoch once
