@@ -41,6 +41,7 @@ demo: data
 
 bench: install
 	$(BIN)/python benchmarks/bench_prepare.py
+	$(BIN)/python benchmarks/bench_train_epoch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

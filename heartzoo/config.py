@@ -38,6 +38,12 @@ class InputSpec(_Strict):
     eps: float = Field(
         1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV)."
     )
+    template_beats: int = Field(
+        0,
+        ge=0,
+        description="If > 0, a second input channel: the frame minus the mean of the record's previous "
+        "`template_beats` frames (beat-to-beat normalisation).",
+    )
 
     @model_validator(mode="after")
     def _r_peak_inside(self) -> InputSpec:
@@ -48,6 +54,10 @@ class InputSpec(_Strict):
     @property
     def r_peak(self) -> int:
         return self.frame_size // 2 if self.r_peak_index is None else self.r_peak_index
+
+    @property
+    def channels(self) -> int:
+        return 2 if self.template_beats else 1
 
 
 class ValidationSplit(_Strict):

@@ -91,7 +91,7 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
     try:
         return build_model(
             config.model.arch,
-            (1, config.input.frame_size, 1),
+            (1, config.input.frame_size, config.input.channels),
             task.num_classes,
             ks=ks,
             rr_features=config.model.rr_features,

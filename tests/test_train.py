@@ -213,3 +213,28 @@ def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path)
     assert 2 <= resumed <= done
     assert f"resumed at epoch {resumed + 1}" in out.stdout
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2, 3, 4, 5]  # each epoch once
+
+
+def test_beat_templates_are_causal_running_means():
+    from heartzoo.data.windows import beat_templates
+
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)  # 6 beats of 2 samples
+    record = np.array(["a", "a", "a", "a", "b", "b"])
+    t = beat_templates(x, record, beats=2)
+    np.testing.assert_allclose(t[0], x[0])  # first beat of a record: itself
+    np.testing.assert_allclose(t[1], x[0])
+    np.testing.assert_allclose(t[3], (x[1] + x[2]) / 2)  # only the 2 beats before
+    np.testing.assert_allclose(t[4], x[4])  # a new record starts afresh
+    np.testing.assert_allclose(t[5], x[4])
+
+
+def test_template_channel_reaches_the_model(data_root, shared_cache):
+    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.train import build_from_config, load_task_split
+
+    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}, "input": {"template_beats": 4}})
+    ws, _ = load_task_split(cfg, "val", cache_dir=shared_cache)
+    x = model_inputs(ws, False)
+    assert x.shape == (len(ws), 1, 512, 2)
+    np.testing.assert_allclose(x[:, 0, :, 1], ws.x - ws.template, atol=1e-6)
+    assert build_from_config(cfg).input_shape == (None, 1, 512, 2)

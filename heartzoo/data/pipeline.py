@@ -25,9 +25,16 @@ def rr_ratios(rr: np.ndarray) -> np.ndarray:
     return np.concatenate([rr[:, 0:2] / local10, rr[:, 0:2] / local300], axis=1).astype(np.float32)
 
 
+def frames_tensor(x: np.ndarray, template: np.ndarray | None) -> np.ndarray:
+    """(n, 1, T, C): the frame, and frame - running template as a second channel when there is one."""
+    if template is None:
+        return x[:, None, :, None]
+    return np.stack([x, x - template], axis=-1)[:, None, :, :]
+
+
 def model_inputs(ws: WindowSet, rr_features: bool):
-    """(n, 1, T, 1) frames, plus the RR ratios when the model takes them."""
-    x = ws.x[:, None, :, None]
+    """(n, 1, T, C) frames, plus the RR ratios when the model takes them."""
+    x = frames_tensor(ws.x, ws.template)
     if rr_features:
         return {"ecg": x, "rr": rr_ratios(ws.rr)}
     return x
@@ -82,7 +89,7 @@ def batch_stream(
         x = ws.x[idx]
         if augmenter is not None and augmenter.active:
             x = augmenter(x, rng)
-        x = x[:, None, :, None]
+        x = frames_tensor(x, None if ws.template is None else ws.template[idx])
         y = labels[idx]
         inputs = {"ecg": x, "rr": rr_all[idx]} if rr_all is not None else x
         yield inputs, eye[y], weights[y]
@@ -93,7 +100,7 @@ def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, rr_
     import tensorflow as tf
 
     t = ws.x.shape[1]
-    x_spec = tf.TensorSpec((None, 1, t, 1), tf.float32)
+    x_spec = tf.TensorSpec((None, 1, t, 1 if ws.template is None else 2), tf.float32)
     if rr_features:
         x_spec = {"ecg": x_spec, "rr": tf.TensorSpec((None, len(RR_FEATURES)), tf.float32)}
     signature = (x_spec, tf.TensorSpec((None, num_classes), tf.float32), tf.TensorSpec((None,), tf.float32))

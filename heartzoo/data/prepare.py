@@ -89,7 +89,8 @@ def load_windows(
             paths.cache_dir(cache_dir),
             {
                 "dataset": mitbih.DATASET,
-                "input": spec.model_dump(),
+                # the running template is computed after the cache, from the cached frames
+                "input": spec.model_dump(exclude={"template_beats"}),
                 "noise": None if noise is None else noise.__dict__,
             },
         )
@@ -170,6 +171,7 @@ def load_split(
         if split not in ("train", "val", "test"):
             raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
         every = load_windows(mitbih.default_records(config.data.exclude_paced), config.input, **kw)
+        every.with_templates(config.input.template_beats)
         idx = leaky_beat_split(
             len(every),
             config.data.leaky_test_fraction,
@@ -182,6 +184,6 @@ def load_split(
     recs = split_records(config)
     if split not in recs:
         raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)}")
-    out = load_windows(recs[split], config.input, **kw)
+    out = load_windows(recs[split], config.input, **kw).with_templates(config.input.template_beats)
     out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
     return out

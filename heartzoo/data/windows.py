@@ -70,6 +70,8 @@ class WindowSet:
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
     rr: np.ndarray  # (n, 4) float32: previous RR, next RR, mean of last 10 and of last 300 RRs (s)
     meta: dict = field(default_factory=dict)
+    #: (n, frame_size) the record's running beat template (see `beat_templates`), when the input uses it
+    template: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.aami)
@@ -82,7 +84,13 @@ class WindowSet:
             self.sample[index],
             self.rr[index],
             dict(self.meta),
+            None if self.template is None else self.template[index],
         )
+
+    def with_templates(self, beats: int) -> WindowSet:
+        """This set with its running beat templates (it must hold whole records in beat order)."""
+        self.template = beat_templates(self.x, self.record, beats) if beats else None
+        return self
 
     @staticmethod
     def concat(parts: list[WindowSet], meta: dict | None = None) -> WindowSet:
@@ -102,3 +110,23 @@ class WindowSet:
         labels = task.labels(self.aami)
         keep = labels >= 0
         return self.subset(keep), labels[keep].astype(np.int64)
+
+
+def beat_templates(x: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
+    """Causal running template: row i is the mean of the `beats` frames before beat i in its record
+    (the first beat of a record is its own template). The model sees frame - template, the beat's
+    departure from the patient's recent beats: firmware keeps the same running mean.
+    """
+    out = np.empty_like(x)
+    starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
+    ends = np.r_[starts[1:], len(record)]
+    for a, b in zip(starts, ends, strict=True):
+        seg = x[a:b].astype(np.float64)
+        csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(seg, axis=0)])
+        idx = np.arange(b - a)
+        lo = np.maximum(idx - beats, 0)
+        count = (idx - lo)[:, None]
+        mean = (csum[idx] - csum[lo]) / np.maximum(count, 1)
+        mean[0] = seg[0]
+        out[a:b] = mean
+    return out.astype(np.float32)
