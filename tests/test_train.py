@@ -238,3 +238,32 @@ def test_template_channel_reaches_the_model(data_root, shared_cache):
     assert x.shape == (len(ws), 1, 512, 2)
     np.testing.assert_allclose(x[:, 0, :, 1], ws.x - ws.template, atol=1e-6)
     assert build_from_config(cfg).input_shape == (None, 1, 512, 2)
+
+
+def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
+    _, run, _ = trained
+    out_file = tmp_path / "eval.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "evaluate", str(run), "--json", "--noise", "--output", str(out_file),
+         "--cache-dir", str(shared_cache)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert json.loads(out_file.read_text()) == result
+    assert result["clean"]["n"] == 44259 + 1837 + 3221 and result["clean"]["rejected"] == 0
+    assert sorted(result["noise"]) == sorted(f"em@{s}dB" for s in (24, 18, 12, 6, 0))
+    assert all(r["n"] == result["clean"]["n"] for r in result["noise"].values())
+    cm = np.array(result["clean"]["confusion"])
+    assert cm.sum() == result["clean"]["n"] and cm.sum(axis=1).tolist() == [44259, 1837, 3221]
+
+
+def test_models_cli_lists_params_and_macs():
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "models", "--json"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert {"efficientnetv2-sm", "cnn3", "recurrent-lstm"} <= set(rows)
+    assert all(r["params"] > 0 and r["macs"] > 0 for r in rows.values())
