@@ -328,6 +328,103 @@ def evaluate_cmd(
         )
 
 
+zoo_app = typer.Typer(help="The versioned model zoo: list, show, verify.", no_args_is_help=True)
+app.add_typer(zoo_app, name="zoo")
+ZooDir = Annotated[
+    Path | None, typer.Option("--zoo", help="Zoo folder [default: $HEARTZOO_ZOO_DIR or ./zoo]")
+]
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Argument(help="Trained run folder (model.keras + config.json)")],
+    zoo: ZooDir = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version to publish [default: the next free vN]")
+    ] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, C array, metrics."""
+    from .zoo import publish
+
+    with err_console.status("exporting") as status:
+        target = publish(run, zoo, version=version, cache_dir=cache_dir, progress=status.update)
+    m = json.loads((target / "metrics.json").read_text())
+    console.print(
+        f"[green]{target}[/]: DS2 macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
+        f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
+        f"{m['tflm_arena_bytes']:,} B arena · {m['host_latency_ms']:.2f} ms/inference (host TFLM)"
+    )
+
+
+@zoo_app.command("list")
+def zoo_list(zoo: ZooDir = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every published model version with its headline numbers."""
+    from .zoo import read_index, zoo_dir
+
+    index = read_index(zoo_dir(zoo))
+    if as_json:
+        sys.stdout.write(json.dumps(index, indent=2) + "\n")
+        return
+    table = Table(title=f"zoo: {zoo_dir(zoo)}")
+    for col in ("task", "name", "version", "float F1", "int8 F1", "params", "MACs", "tflite B", "arena B"):
+        table.add_column(col, justify="left" if col in ("task", "name", "version") else "right")
+    for m in index["models"]:
+        s = m.get("summary", {})
+        table.add_row(
+            m["task"],
+            m["name"],
+            m["version"],
+            f"{s.get('float_macro_f1', 0):.4f}",
+            f"{s.get('int8_macro_f1', 0):.4f}",
+            f"{s.get('params') or 0:,}",
+            f"{s.get('macs') or 0:,}",
+            f"{s.get('tflite_bytes') or 0:,}",
+            f"{s.get('tflm_arena_bytes') or 0:,}",
+        )
+    console.print(table)
+
+
+@zoo_app.command("show")
+def zoo_show(
+    name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
+    zoo: ZooDir = None,
+) -> None:
+    """One model version: files with sha256, and its DS2 metrics float vs int8."""
+    from .zoo import find, read_index, zoo_dir
+
+    root = zoo_dir(zoo)
+    entry = find(read_index(root), name)
+    m = json.loads((root / entry["path"] / "metrics.json").read_text())
+    console.print(f"[bold]{entry['name']}@{entry['version']}[/] ({entry['task']}) — {root / entry['path']}")
+    console.print(_report_table(f"float on {m['split']}", m["float"]))
+    console.print(_report_table(f"int8 (TFLM) on {m['split']}", m["int8"]))
+    files = Table(title="files")
+    for col in ("file", "bytes", "sha256"):
+        files.add_column(col)
+    for f in entry["files"]:
+        files.add_row(f["path"], f"{f['bytes']:,}", f["sha256"])
+    console.print(files)
+
+
+@zoo_app.command("verify")
+def zoo_verify(
+    zoo: ZooDir = None,
+    agreement: Annotated[bool, typer.Option(help="Also re-run LiteRT vs TFLM on DS2 frames")] = True,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Re-hash every file against the index and re-run the TFLite/TFLM agreement; exit 1 on any problem."""
+    from .zoo import read_index, verify, zoo_dir
+
+    problems = verify(zoo, cache_dir=cache_dir, agreement=agreement)
+    if problems:
+        for p in problems:
+            err_console.print(f"[red]✗[/] {escape(p)}", soft_wrap=True)
+        raise typer.Exit(1)
+    n = len(read_index(zoo_dir(zoo))["models"])
+    console.print(f"[green]✓[/] {n} model version(s) verified in {zoo_dir(zoo)}")
+
+
 def main() -> None:
     try:
         app()

@@ -163,6 +163,16 @@ class LoggingConfig(_Strict):
     mlflow_tracking_uri: str | None = None
 
 
+class ExportConfig(_Strict):
+    max_f1_drop: float = Field(
+        0.01, ge=0, le=1, description="Largest allowed int8-vs-float DS2 macro-F1 drop (0.01 = 1 point)."
+    )
+    calibration_frames: int = Field(
+        600, ge=10, description="Class-stratified DS1 frames for int8 calibration."
+    )
+    verify_frames: int = Field(1000, ge=1, description="DS2 frames run in both LiteRT and TFLM, bit-exact.")
+
+
 class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
@@ -175,6 +185,7 @@ class HeartzooConfig(_Strict):
     model: ModelConfig | None = None
     train: TrainConfig = TrainConfig()
     logging: LoggingConfig = LoggingConfig()
+    export: ExportConfig = ExportConfig()
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
