@@ -1,0 +1,188 @@
+"""Export and the zoo, end to end on a small model trained on real DS1 frames: int8 TFLite verified in
+LiteRT (reference kernels) and TFLM, C array, configuration contract, immutable versions, verify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from heartzoo.config import parse_config
+from heartzoo.errors import HeartzooError
+from heartzoo.export import ExportError, convert_int8, export_run, quantized_inputs, run_tflm
+
+SMALL = {
+    "name": "small-cnn2",
+    "task": "beat-3",
+    "model": {"arch": "cnn2", "rr_features": True},
+    "train": {"epochs": 6, "batch_size": 128, "steps_per_epoch": 30, "max_train_frames": 20000, "seed": 1},
+    "export": {"verify_frames": 1000},
+}
+
+
+@pytest.fixture(scope="module")
+def run(data_root, shared_cache, tmp_path_factory):
+    from heartzoo.train import train
+
+    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}})
+    out = tmp_path_factory.mktemp("runs") / "small"
+    train(cfg, out, cache_dir=shared_cache)
+    return out
+
+
+@pytest.fixture(scope="module")
+def zoo(run, shared_cache, tmp_path_factory):
+    from heartzoo.zoo import publish
+
+    root = tmp_path_factory.mktemp("zoo")
+    publish(run, root, cache_dir=shared_cache)
+    return root
+
+
+def _sha(p) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_export_writes_every_file(zoo):
+    vdir = zoo / "beat-3" / "small-cnn2" / "v1"
+    names = {p.name for p in vdir.iterdir()}
+    assert {"model.keras", "model.tflite", "configuration.json", "metrics.json", "confusion.json", "confusion.png",
+            "history.csv", "small_cnn2_model.h", "small_cnn2_model.cc"} <= names  # fmt: skip
+    assert not [p for p in zoo.rglob(".*") if p.name != "."]  # no staging leftovers
+
+
+def test_metrics_json(zoo):
+    m = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
+    assert m["split"] == "ds2" and m["dataset"] == "mitdb" and not m["leaky"]
+    assert m["float"]["n"] == m["int8"]["n"] == 44259 + 1837 + 3221
+    assert abs(m["float"]["macro_f1"] - m["int8"]["macro_f1"]) <= 0.01
+    assert m["int8_macro_f1_drop"] == pytest.approx(m["float"]["macro_f1"] - m["int8"]["macro_f1"])
+    assert m["tflite_bytes"] == (zoo / "beat-3" / "small-cnn2" / "v1" / "model.tflite").stat().st_size
+    assert 1000 < m["tflm_arena_bytes"] < 200_000 and m["host_latency_ms"] > 0
+    assert m["verification"] == {"frames": 1000, "litert_reference_vs_tflm": "bit-identical"}
+    assert "FULLY_CONNECTED" not in m["ops"] and "CONV_2D" in m["ops"]
+    assert m["params"] > 1000 and m["macs"] > m["params"]
+
+
+def test_configuration_is_the_firmware_contract(zoo):
+    c = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "configuration.json").read_text())
+    fw = c["firmware"]
+    assert fw["sampling_rate_hz"] == 100 and fw["lead"] == "MLII" and fw["frame_size"] == 512
+    assert fw["r_peak_index"] == 256 and fw["normalization"]["name"] == "zscore"
+    assert fw["class_names"] == ["N", "S", "V"]
+    assert [i["name"] for i in fw["inputs"]] == ["ecg", "rr"] or [i["name"] for i in fw["inputs"]] == [
+        "rr",
+        "ecg",
+    ]
+    assert all(t["dtype"] == "int8" and t["scale"] > 0 for t in fw["inputs"] + fw["outputs"])
+    assert fw["outputs"][0]["shape"] == [1, 3]
+    assert parse_config(c["config"]).name == "small-cnn2"
+
+
+def test_c_array_matches_the_tflite(zoo):
+    vdir = zoo / "beat-3" / "small-cnn2" / "v1"
+    buf = (vdir / "model.tflite").read_bytes()
+    src = (vdir / "small_cnn2_model.cc").read_text()
+    hdr = (vdir / "small_cnn2_model.h").read_text()
+    assert "alignas(16) const unsigned char small_cnn2_model[]" in src
+    data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", src))
+    assert data == buf and f"small_cnn2_model_len = {len(buf)};" in src
+    arena = json.loads((vdir / "metrics.json").read_text())["tflm_arena_bytes"]
+    assert f"small_cnn2_model_arena_size = {(arena + 1024 + 15) // 16 * 16};" in hdr
+    assert "resolver.AddConv2D();" in hdr and "MicroMutableOpResolver" in hdr
+
+
+def test_index_lists_sizes_and_hashes(zoo):
+    index = json.loads((zoo / "index.json").read_text())
+    (entry,) = index["models"]
+    assert (entry["task"], entry["name"], entry["version"]) == ("beat-3", "small-cnn2", "v1")
+    for f in entry["files"]:
+        p = zoo / entry["path"] / f["path"]
+        assert f["bytes"] == p.stat().st_size and f["sha256"] == _sha(p)
+
+
+def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_path):
+    from heartzoo.zoo import verify
+
+    assert verify(zoo, cache_dir=shared_cache) == []
+    bad = tmp_path / "zoo"
+    shutil.copytree(zoo, bad)
+    tfl = bad / "beat-3" / "small-cnn2" / "v1" / "model.tflite"
+    raw = bytearray(tfl.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    tfl.write_bytes(bytes(raw))
+    problems = verify(bad, cache_dir=shared_cache)
+    assert len(problems) == 1 and "model.tflite: sha256" in problems[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "verify", "--zoo", str(bad), "--no-agreement"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "model.tflite: sha256" in proc.stderr
+    (bad / "beat-3" / "small-cnn2" / "v1" / "history.csv").unlink()
+    assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
+
+
+def test_published_versions_are_never_overwritten(run, zoo, shared_cache):
+    from heartzoo.zoo import publish, read_index
+
+    v1 = zoo / "beat-3" / "small-cnn2" / "v1"
+    before = {p.name: _sha(p) for p in v1.iterdir()}
+    with pytest.raises(HeartzooError, match="published already; published versions are never overwritten"):
+        publish(run, zoo, version="v1", cache_dir=shared_cache)
+    assert {p.name: _sha(p) for p in v1.iterdir()} == before
+    with pytest.raises(ExportError, match="exists already"):
+        export_run(run, v1, cache_dir=shared_cache)
+    v2 = publish(run, zoo, cache_dir=shared_cache)  # a new export makes a new version
+    assert v2.name == "v2" and [m["version"] for m in read_index(zoo)["models"]] == ["v1", "v2"]
+    assert {p.name: _sha(p) for p in v1.iterdir()} == before
+
+
+def test_collapsed_int8_model_fails_the_export(run, shared_cache, tmp_path):
+    from heartzoo.evaluate import load_run
+    from heartzoo.export import calibration_inputs
+
+    # Calibration frames not normalised like the model input (here at 1/20 of the scale): the int8
+    # ranges are far too narrow, activations saturate and the int8 model collapses.
+    _, cfg = load_run(run)
+    good = calibration_inputs(cfg, n=300, cache_dir=shared_cache)
+    bad = {"ecg": good["ecg"] * 0.05, "rr": good["rr"]}
+    with pytest.raises(
+        ExportError,
+        match=r"int8 macro-F1 .* points below float .* the bound \(export.max_f1_drop\) is 1.00 points",
+    ):
+        export_run(run, tmp_path / "v1", cache_dir=shared_cache, calibration=bad)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_ops_tflm_lacks_fail_the_export():
+    import keras
+
+    inp = keras.Input((1, 64, 1), batch_size=1, name="ecg")
+    x = keras.layers.Reshape((256,))(keras.layers.Conv2D(4, (1, 3), padding="same")(inp))
+    out = keras.layers.Softmax()(keras.ops.top_k(x, k=3)[0])
+    calib = np.random.default_rng(0).standard_normal((20, 1, 64, 1)).astype("float32")
+    buf = convert_int8(keras.Model(inp, out), calib)
+    with pytest.raises(
+        ExportError, match="TensorFlow Lite Micro cannot run this model: it has no kernel for TOPK_V2"
+    ):
+        run_tflm(buf, quantized_inputs(buf, calib[:2]))
+
+
+def test_zoo_cli_list_and_show(zoo):
+    env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "list", "--zoo", str(zoo), "--json"],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == "small-cnn2"
+    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(zoo)],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0 and "int8 (TFLM) on ds2" in proc.stdout and "model.tflite" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "nope", "--zoo", str(zoo)],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
