@@ -57,7 +57,7 @@ def main() -> None:
 
     # 2. One full epoch of fit, pipeline included (after one warm-up step that traces the graph).
     model = build_from_config(cfg)
-    model.compile(optimizer=_optimizer(cfg, steps), loss=_loss(cfg), jit_compile=False)
+    model.compile(optimizer=_optimizer(cfg.train, steps), loss=_loss(cfg), jit_compile=False)
     model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
     t0 = time.perf_counter()
     model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)

@@ -233,29 +233,49 @@ def train_cmd(
     restart: Annotated[
         bool, typer.Option(help="Discard an existing run of this config and start again")
     ] = False,
+    publish: Annotated[bool, typer.Option(help="Export and publish the result as a new zoo version")] = True,
+    zoo: Annotated[
+        Path | None, typer.Option("--zoo", help="Zoo folder [default: $HEARTZOO_ZOO_DIR or ./zoo]")
+    ] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Train a model from its configuration; an interrupted run resumes at its last finished epoch."""
+    """The whole line for one config: train (or distil), the compression steps it lists, export, publish.
+
+    Every stage resumes: an interrupted training picks up at its last finished epoch, and a finished
+    stage is not run again."""
     from .config import load_config
+    from .pipeline import run_pipeline
     from .progress import rich_training_callback
-    from .train import train
 
     cfg = load_config(config)
     if data_dir is not None:
         cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"dir": str(data_dir)})})
     target = run_dir or Path("runs") / cfg.name
-    result = train(
-        cfg, target, cache_dir=cache_dir, restart=restart, callbacks=[rich_training_callback(err_console)]
+    out = run_pipeline(
+        cfg,
+        target,
+        zoo=zoo,
+        publish=publish,
+        cache_dir=cache_dir,
+        restart=restart,
+        callbacks=[rich_training_callback(err_console)],
+        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
     )
-    if result.already_done:
-        console.print(f"{target}: already trained (use --restart to train again)")
-    elif result.resumed_at_epoch:
-        console.print(f"resumed at epoch {result.resumed_at_epoch + 1}")
-    console.print(
-        f"[green]{cfg.name}[/]: best validation macro-F1 {result.best_val_macro_f1:.4f} at epoch "
-        f"{result.best_epoch + 1} of {result.epochs_run}; model: {result.model_path}"
-    )
+    summary = json.loads((target / "train_summary.json").read_text())
+    if summary.get("resumed_at_epoch"):
+        console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
+    for st in out["stages"]:
+        f1 = st.get("val_macro_f1")
+        console.print(
+            f"{st['stage']}: {st['dir']}" + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")
+        )
+    if out.get("published"):
+        m = json.loads((Path(out["published"]) / "metrics.json").read_text())
+        console.print(
+            f"[green]published {out['published']}[/]: DS2 macro-F1 float {m['float']['macro_f1']:.4f} · "
+            f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
+        )
 
 
 def _report_table(title: str, report: dict) -> Table:

@@ -163,6 +163,35 @@ class LoggingConfig(_Strict):
     mlflow_tracking_uri: str | None = None
 
 
+class DistillConfig(_Strict):
+    teacher: str = Field(..., description="Run or zoo folder of the trained teacher (model.keras + config).")
+    temperature: float = Field(4.0, gt=0, description="Softmax temperature of the soft targets.")
+    alpha: float = Field(
+        0.7, ge=0, le=1, description="Weight of the soft-target loss; 1 - alpha on the labels."
+    )
+
+
+class ChannelPruneConfig(_Strict):
+    keep: float = Field(0.5, gt=0, le=1, description="Share of the prunable channels kept in every group.")
+    criterion: Literal["bn_scale", "l1"] = Field(
+        "bn_scale", description="Batch-norm |gamma| or filter L1 norm."
+    )
+    finetune_epochs: int = Field(8, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+
+
+class MagnitudePruneConfig(_Strict):
+    sparsity: float = Field(0.5, gt=0, lt=1, description="Final share of zero weights (polynomial schedule).")
+    epochs: int = Field(4, ge=1)
+    learning_rate: float = Field(5e-4, gt=0)
+
+
+class CompressConfig(_Strict):
+    distill: DistillConfig | None = None
+    channel_prune: ChannelPruneConfig | None = None
+    magnitude_prune: MagnitudePruneConfig | None = None
+
+
 class ExportConfig(_Strict):
     max_f1_drop: float = Field(
         0.01, ge=0, le=1, description="Largest allowed int8-vs-float DS2 macro-F1 drop (0.01 = 1 point)."
@@ -185,6 +214,7 @@ class HeartzooConfig(_Strict):
     model: ModelConfig | None = None
     train: TrainConfig = TrainConfig()
     logging: LoggingConfig = LoggingConfig()
+    compress: CompressConfig = CompressConfig()
     export: ExportConfig = ExportConfig()
 
 

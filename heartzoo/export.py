@@ -7,6 +7,7 @@ int8 model whose macro-F1 falls further below the float model's than the configu
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import tempfile
@@ -483,6 +484,8 @@ def export_run(
         "int8_macro_f1_drop": drop,
         **describe(model),
         "tflite_bytes": len(buf),
+        # zeros from magnitude pruning only pay off where the flash image is compressed
+        "tflite_gzip_bytes": len(gzip.compress(buf, compresslevel=9)),
         "tflm_arena_bytes": arena,
         "host_latency_ms": round(latency, 4),
         "latency_note": "TFLM Python interpreter on the export machine (x86-64 host), not a microcontroller",

@@ -114,10 +114,9 @@ def _loss(config: HeartzooConfig):
     return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=lc.label_smoothing)
 
 
-def _optimizer(config: HeartzooConfig, steps_per_epoch: int):
+def _optimizer(tc, steps_per_epoch: int):
     import keras
 
-    tc = config.train
     total = tc.epochs * steps_per_epoch
     warmup = min(int(tc.warmup_epochs * steps_per_epoch), max(total - 1, 0))
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -132,6 +131,10 @@ def _optimizer(config: HeartzooConfig, steps_per_epoch: int):
 
 def predict_logits(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
+
+
+def _first(inputs):
+    return {k: v[:1] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[:1]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -238,8 +241,16 @@ def train(
     cache_dir: str | os.PathLike[str] | None = None,
     restart: bool = False,
     callbacks: list | None = None,
+    build=None,
+    teacher=None,
+    epochs: int | None = None,
+    learning_rate: float | None = None,
 ) -> TrainResult:
-    """Train `config` into `run_dir`, resuming where an interrupted run stopped."""
+    """Train `config` into `run_dir`, resuming where an interrupted run stopped.
+
+    The compression stages reuse it: `build` gives the model to train (a thinned one to fine-tune),
+    `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's.
+    """
     run_dir = Path(run_dir)
     task = get_task(config.task)
     prepare_run_dir(config, run_dir, restart=restart)
@@ -262,15 +273,27 @@ def train(
     from .data.pipeline import model_inputs, training_dataset
     from .models import describe
 
-    tc = config.train
+    tc = config.train.model_copy(
+        update={k: v for k, v in (("epochs", epochs), ("learning_rate", learning_rate)) if v is not None}
+    )
     keras.utils.set_random_seed(tc.seed)
     train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
     train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
     augmenter = Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir))
     steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
-    model = build_from_config(config)
-    model.compile(optimizer=_optimizer(config, steps), loss=_loss(config), jit_compile=False)
+    model = build() if build is not None else build_from_config(config)
+    val_inputs = model_inputs(val_ws, config.model.rr_features)
+    if teacher is not None:
+        from .compress.distill import make_distiller
+
+        dc = config.compress.distill
+        fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, _loss(config))
+        fit_model(_first(val_inputs))  # build it, as BackupAndRestore needs
+        fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
+    else:
+        fit_model = model
+        fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
     ds = training_dataset(
         train_ws,
         train_y,
@@ -283,20 +306,17 @@ def train(
         seed=tc.seed + (json.loads(state_path.read_text())["epochs_done"] if state_path.exists() else 0),
     )
     t0 = time.perf_counter()
-    model.fit(
+    fit_model.fit(
         ds,
         epochs=tc.epochs,
         steps_per_epoch=steps,
         shuffle=False,  # the stream draws its own random batches
-        callbacks=[
-            *_callbacks(config, run_dir, task, model_inputs(val_ws, config.model.rr_features), val_y),
-            *(callbacks or []),
-        ],
+        callbacks=[*_callbacks(config, run_dir, task, val_inputs, val_y), *(callbacks or [])],
         verbose=0,
     )
     state = json.loads(state_path.read_text())
     resumed_at = state.get("started_at_epoch", 0)
-    model.load_weights(run_dir / "best.weights.h5")
+    fit_model.load_weights(run_dir / "best.weights.h5")  # the student's weights, with the distiller's
     with atomic_path(model_path, suffix=".keras") as tmp:
         model.save(tmp)
     summary = {
@@ -312,6 +332,7 @@ def train(
         "val_records": val_ws.meta.get("records"),
         "val_frames": len(val_y),
         "seconds_this_session": round(time.perf_counter() - t0, 1),
+        "distilled_from": getattr(teacher, "name", None),
         **describe(model),
     }
     _write_json(run_dir / "train_summary.json", summary)

@@ -40,6 +40,26 @@ def shared_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+SMALL_RUN = {
+    "name": "small-cnn2",
+    "task": "beat-3",
+    "model": {"arch": "cnn2", "rr_features": True},
+    "train": {"epochs": 6, "batch_size": 128, "steps_per_epoch": 30, "max_train_frames": 20000, "seed": 1},
+    "export": {"verify_frames": 1000},
+}
+
+
+@pytest.fixture(scope="session")
+def small_run(data_root, shared_cache, tmp_path_factory) -> Path:
+    """A small model trained on real DS1 frames (a minute on 2 cores), shared by the export tests."""
+    from heartzoo.config import parse_config
+    from heartzoo.train import train
+
+    out = tmp_path_factory.mktemp("runs") / "small"
+    train(parse_config({**SMALL_RUN, "data": {"dir": str(data_root)}}), out, cache_dir=shared_cache)
+    return out
+
+
 def synthetic_ecg(fs: float, seconds: float, beat_every: float = 0.8, seed: int = 0):
     """A clean ECG-like trace (Gaussian QRS spikes on a slow wave) in mV and its R-peak samples."""
     rng = np.random.default_rng(seed)

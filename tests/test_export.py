@@ -18,23 +18,10 @@ from heartzoo.config import parse_config
 from heartzoo.errors import HeartzooError
 from heartzoo.export import ExportError, convert_int8, export_run, quantized_inputs, run_tflm
 
-SMALL = {
-    "name": "small-cnn2",
-    "task": "beat-3",
-    "model": {"arch": "cnn2", "rr_features": True},
-    "train": {"epochs": 6, "batch_size": 128, "steps_per_epoch": 30, "max_train_frames": 20000, "seed": 1},
-    "export": {"verify_frames": 1000},
-}
-
 
 @pytest.fixture(scope="module")
-def run(data_root, shared_cache, tmp_path_factory):
-    from heartzoo.train import train
-
-    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}})
-    out = tmp_path_factory.mktemp("runs") / "small"
-    train(cfg, out, cache_dir=shared_cache)
-    return out
+def run(small_run):
+    return small_run
 
 
 @pytest.fixture(scope="module")

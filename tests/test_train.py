@@ -188,6 +188,7 @@ def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path)
         str(run),
         "--cache-dir",
         str(shared_cache),
+        "--no-publish",
     ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)

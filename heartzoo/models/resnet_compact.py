@@ -14,9 +14,9 @@ from .blocks import conv_bn_act, head
 from .registry import register
 
 
-def _residual(ks: Any, x, cin: int, filters: int, k: int, stride: int, name: str):
+def _residual(ks: Any, x, cin: int, filters: int, k: int, stride: int, name: str, inner: int | None = None):
     shortcut = x
-    y = conv_bn_act(ks, x, filters, k, stride, name=f"{name}_a")
+    y = conv_bn_act(ks, x, inner or filters, k, stride, name=f"{name}_a")
     y = conv_bn_act(ks, y, filters, k, 1, act=None, name=f"{name}_b")
     if stride != 1 or cin != filters:
         shortcut = conv_bn_act(ks, x, filters, 1, stride, act=None, name=f"{name}_proj")
@@ -36,13 +36,17 @@ def resnet_compact(
     stem_stride: int = 2,
     block_stride: int = 2,
     dropout: float = 0.1,
+    inner: tuple[int, ...] | None = None,
 ):
+    """`inner`: the width inside each block (between its two convolutions); channel pruning thins it."""
+    if inner is not None and len(inner) != len(scales):
+        raise ValueError(f"inner needs one width per block ({len(scales)}), got {len(inner)}")
     inputs = ks.Input(shape=input_shape, name="ecg")
     x = conv_bn_act(ks, inputs, filters, stem_kernel, stem_stride, name="stem")
     cin = filters
     for j, s in enumerate(scales):
         width = max(1, round(filters * s))
-        x = _residual(ks, x, cin, width, kernel, block_stride, f"res{j}")
+        x = _residual(ks, x, cin, width, kernel, block_stride, f"res{j}", inner[j] if inner else None)
         cin = width
     return ks.Model(inputs, head(ks, x, num_classes, dropout), name="resnet_compact")
 

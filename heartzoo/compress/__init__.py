@@ -1,0 +1,1 @@
+"""Compression: knowledge distillation, structured channel pruning, magnitude pruning (tfmot)."""

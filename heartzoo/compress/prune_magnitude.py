@@ -1,0 +1,60 @@
+"""Magnitude pruning with tfmot's polynomial sparsity schedule, on the tf_keras twin of the model.
+
+Our builders take the Keras namespace to build with, so the same architecture is built in tf_keras,
+the Keras 3 weights are copied in, tfmot prunes and fine-tunes it, and the stripped weights come back
+into the Keras 3 model. Every layer tfmot supports is wrapped (Conv2D, DepthwiseConv2D and Dense
+here); the rest (batch norm, activations, pooling) hold no prunable kernels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def sparsity_of(model) -> float:
+    """Share of zeros among the kernels of the convolution and dense layers."""
+    zeros = total = 0
+    for layer in model.layers:
+        for w in layer.weights:
+            if "kernel" in w.path:
+                arr = np.asarray(w)
+                zeros += int((arr == 0).sum())
+                total += arr.size
+    return zeros / max(total, 1)
+
+
+def magnitude_prune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: bool,
+                    dataset, steps: int, epochs: int, sparsity: float, learning_rate: float):  # fmt: skip
+    """Prune `model` to `sparsity` over `epochs` x `steps` training steps; returns the Keras 3 model."""
+    from ..models import build_model
+    from .legacy import tfmot_and_tf_keras
+
+    tfmot, tf_keras = tfmot_and_tf_keras()
+    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_features=rr, **params)
+    twin.set_weights(model.get_weights())
+    total = epochs * steps
+    schedule = tfmot.sparsity.keras.PolynomialDecay(
+        initial_sparsity=0.0,
+        final_sparsity=sparsity,
+        begin_step=0,
+        end_step=max(1, int(total * 0.8)),
+        frequency=max(1, min(50, total // 10)),  # must be below the step count, or nothing is pruned
+    )
+    pruned = tfmot.sparsity.keras.prune_low_magnitude(twin, pruning_schedule=schedule)
+    pruned.compile(
+        optimizer=tf_keras.optimizers.Adam(learning_rate),
+        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    pruned.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps,
+        callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+        verbose=0,
+    )
+    stripped = tfmot.sparsity.keras.strip_pruning(pruned)
+    out = build_model(arch, input_shape, num_classes, rr_features=rr, **params)
+    out.set_weights(stripped.get_weights())
+    return out

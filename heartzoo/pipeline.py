@@ -1,0 +1,163 @@
+"""`heartzoo train CONFIG`: train (or distil) -> channel pruning -> magnitude pruning -> export and
+publish, each stage in its own folder under the run, each skipped when its result is already there,
+so a crash in export does not retrain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import HeartzooConfig
+from .data.cache import atomic_path
+from .tasks import get_task
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _done(stage_dir: Path) -> bool:
+    return (stage_dir / "model.keras").exists() and (stage_dir / "train_summary.json").exists()
+
+
+def run_pipeline(
+    config: HeartzooConfig,
+    run_dir: str | os.PathLike[str],
+    *,
+    zoo: str | os.PathLike[str] | None = None,
+    publish: bool = True,
+    cache_dir=None,
+    restart: bool = False,
+    callbacks: list | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    from .train import build_from_config, train
+
+    say = progress or (lambda _msg: None)
+    run_dir = Path(run_dir)
+    task = get_task(config.task)
+    shape = (1, config.input.frame_size, config.input.channels)
+    rr = bool(config.model and config.model.rr_features)
+    if config.model is None:
+        build_from_config(config)  # raises the ConfigError that names the missing section
+    arch = {"arch": config.model.arch, "params": dict(config.model.params)}
+    out: dict[str, Any] = {"stages": []}
+
+    teacher = None
+    dc = config.compress.distill
+    if dc is not None and not _done(run_dir):
+        from .compress.distill import check_compatible
+        from .evaluate import load_run
+
+        teacher, teacher_cfg = load_run(dc.teacher)
+        check_compatible(config, teacher_cfg)
+    say("train" if dc is None else f"distil from {dc.teacher}")
+    result = train(
+        config, run_dir, cache_dir=cache_dir, restart=restart, callbacks=callbacks, teacher=teacher
+    )
+    _write_json(run_dir / "arch.json", arch)
+    out["stages"].append(
+        {"stage": "distill" if dc else "train", "dir": str(run_dir), "val_macro_f1": result.best_val_macro_f1}
+    )
+    last = run_dir
+
+    cp = config.compress.channel_prune
+    if cp is not None:
+        import keras
+
+        from .compress.prune_channels import thin_model
+
+        stage = run_dir / "channel-pruned"
+        say("channel pruning")
+        if not _done(stage):
+            parent = keras.saving.load_model(last / "model.keras", safe_mode=True, compile=False)
+            thin, params = thin_model(
+                parent, arch["arch"], arch["params"], shape, task.num_classes, rr, cp.keep, cp.criterion
+            )
+            arch = {"arch": arch["arch"], "params": params}
+            res = train(config, stage, cache_dir=cache_dir, callbacks=callbacks, build=lambda: thin,
+                        epochs=cp.finetune_epochs, learning_rate=cp.learning_rate)  # fmt: skip
+            _write_json(stage / "arch.json", arch)
+        else:
+            arch = json.loads((stage / "arch.json").read_text())
+            res = train(config, stage, cache_dir=cache_dir)
+        out["stages"].append(
+            {"stage": "channel_prune", "dir": str(stage), "val_macro_f1": res.best_val_macro_f1, **arch}
+        )
+        last = stage
+
+    mp = config.compress.magnitude_prune
+    if mp is not None:
+        stage = run_dir / "sparse"
+        say("magnitude pruning")
+        if not _done(stage):
+            _sparse_stage(config, last, stage, arch, shape, rr, mp, cache_dir)
+        out["stages"].append(
+            {
+                "stage": "magnitude_prune",
+                "dir": str(stage),
+                **json.loads((stage / "train_summary.json").read_text()),
+            }
+        )
+        last = stage
+
+    out["final"] = str(last)
+    if publish:
+        from .zoo import publish as publish_run
+
+        record = run_dir / "published.json"
+        if record.exists():
+            out["published"] = json.loads(record.read_text())["path"]
+        else:
+            say("export and publish")
+            target = publish_run(last, zoo, cache_dir=cache_dir, progress=say)
+            _write_json(record, {"path": str(target)})
+            out["published"] = str(target)
+    return out
+
+
+def _sparse_stage(config, parent_dir: Path, stage: Path, arch, shape, rr, mp, cache_dir) -> None:
+    import shutil
+
+    import keras
+    import numpy as np
+
+    from . import paths
+    from .compress.prune_magnitude import magnitude_prune, sparsity_of
+    from .data.augment import Augmenter
+    from .data.pipeline import model_inputs, training_dataset
+    from .metrics import classification_report
+    from .train import load_task_split, predict_logits, prepare_run_dir, softmax
+
+    task = get_task(config.task)
+    tc = config.train
+    train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
+    val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
+    ds = training_dataset(
+        train_ws, train_y, task.num_classes, rr_features=rr, batch_size=tc.batch_size,
+        balance=tc.balance.method, power=tc.balance.power,
+        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir)), seed=tc.seed,
+    )  # fmt: skip
+    steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
+    parent = keras.saving.load_model(parent_dir / "model.keras", safe_mode=True, compile=False)
+    sparse = magnitude_prune(parent, arch["arch"], arch["params"], shape, task.num_classes, rr, ds, steps,
+                             mp.epochs, mp.sparsity, mp.learning_rate)  # fmt: skip
+    probs = softmax(predict_logits(sparse, model_inputs(val_ws, rr)))
+    macro = list(task.macro_classes) if task.macro_classes else None
+    val = classification_report(val_y, probs.argmax(axis=1), task.class_names, macro)
+    prepare_run_dir(config, stage)
+    with atomic_path(stage / "model.keras", suffix=".keras") as tmp:
+        sparse.save(tmp)
+    if (parent_dir / "history.csv").exists():
+        shutil.copy2(parent_dir / "history.csv", stage / "history.csv")
+    _write_json(stage / "arch.json", arch)
+    _write_json(
+        stage / "train_summary.json",
+        {"val_macro_f1": val["macro_f1"], "sparsity": round(sparsity_of(sparse), 4), "target_sparsity": mp.sparsity,
+         "epochs": mp.epochs, "parent": str(parent_dir), "val_frames": len(val_y),
+         "params": int(sparse.count_params()), "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in sparse.weights))},
+    )  # fmt: skip

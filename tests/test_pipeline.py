@@ -1,0 +1,124 @@
+"""The whole line of `heartzoo train`: distillation, channel pruning, magnitude pruning, export, publish;
+each stage resumable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from heartzoo.config import parse_config
+from heartzoo.errors import ConfigError
+
+STUDENT = {
+    "name": "student",
+    "task": "beat-3",
+    "model": {"arch": "cnn3", "rr_features": True},
+    "train": {"epochs": 3, "batch_size": 128, "steps_per_epoch": 20, "max_train_frames": 20000},
+    "compress": {
+        "channel_prune": {"keep": 0.5, "finetune_epochs": 2},
+        "magnitude_prune": {"sparsity": 0.5, "epochs": 2},
+    },
+    # a few training steps do not make a model whose int8 copy is guaranteed close: the bound is not
+    # what this test is about
+    "export": {"max_f1_drop": 1.0, "verify_frames": 300},
+}
+
+
+@pytest.fixture(scope="module")
+def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
+    import keras
+
+    from heartzoo.pipeline import run_pipeline
+
+    teacher_file = small_run / "model.keras"
+    before = [np.asarray(w) for w in keras.saving.load_model(teacher_file, compile=False).weights]
+    cfg = parse_config({**STUDENT, "data": {"dir": str(data_root)},
+                        "compress": {**STUDENT["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
+    root = tmp_path_factory.mktemp("pipe")
+    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    return cfg, root, out, before
+
+
+def test_stages_in_order(pipeline):
+    _, root, out, _ = pipeline
+    assert [s["stage"] for s in out["stages"]] == ["distill", "channel_prune", "magnitude_prune"]
+    assert out["final"] == str(root / "run" / "sparse")
+    assert out["published"] == str(root / "zoo" / "beat-3" / "student" / "v1")
+    summary = json.loads((root / "run" / "train_summary.json").read_text())
+    assert summary["distilled_from"]
+
+
+def test_teacher_is_left_untouched(small_run, pipeline):
+    import keras
+
+    *_, before = pipeline
+    after = [np.asarray(w) for w in keras.saving.load_model(small_run / "model.keras", compile=False).weights]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_channel_pruning_removes_filters_and_macs(pipeline):
+    import keras
+
+    from heartzoo.models import describe
+
+    _, root, _, _ = pipeline
+    full = keras.saving.load_model(root / "run" / "model.keras", compile=False)
+    thin = keras.saving.load_model(root / "run" / "channel-pruned" / "model.keras", compile=False)
+    arch = json.loads((root / "run" / "channel-pruned" / "arch.json").read_text())
+    widths = [full.get_layer(f"res{j}_a_conv").filters for j in range(4)]
+    assert list(arch["params"]["inner"]) == [round(w / 2) for w in widths]
+    assert [thin.get_layer(f"res{j}_a_conv").filters for j in range(4)] == list(arch["params"]["inner"])
+    assert describe(thin)["macs"] < 0.8 * describe(full)["macs"]
+    assert describe(thin)["params"] < describe(full)["params"]
+
+
+def test_magnitude_pruning_reaches_its_sparsity(pipeline):
+    _, root, _, _ = pipeline
+    s = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())
+    assert s["sparsity"] == pytest.approx(0.5, abs=0.03)
+    assert s["nonzero_params"] < 0.7 * s["params"]
+
+
+def test_published_metrics_are_the_final_models(pipeline):
+    import keras
+
+    from heartzoo.models import describe
+
+    _, root, out, _ = pipeline
+    m = json.loads((root / "zoo" / "beat-3" / "student" / "v1" / "metrics.json").read_text())
+    final = keras.saving.load_model(root / "run" / "sparse" / "model.keras", compile=False)
+    assert m["macs"] == describe(final)["macs"]
+    assert m["tflite_gzip_bytes"] < m["tflite_bytes"]
+
+
+def test_a_second_run_redoes_nothing(pipeline, shared_cache):
+    from heartzoo.pipeline import run_pipeline
+
+    cfg, root, out, _ = pipeline
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
+    again = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    assert again["published"] == out["published"]
+    assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
+    assert not (root / "zoo" / "beat-3" / "student" / "v2").exists()
+
+
+def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
+    from heartzoo.pipeline import run_pipeline
+
+    cfg = parse_config({**STUDENT, "model": {"arch": "cnn3"}, "data": {"dir": str(data_root)},
+                        "compress": {"distill": {"teacher": str(small_run)}}})  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"compress.distill.teacher.*does not fit the student: rr_features True vs False"
+    ):
+        run_pipeline(cfg, tmp_path / "run", publish=False)
+
+
+def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, shared_cache):
+    from heartzoo.pipeline import run_pipeline
+
+    cfg = parse_config({**STUDENT, "model": {"arch": "efficientnetv2-xs"}, "data": {"dir": str(data_root)},
+                        "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2}})  # fmt: skip
+    with pytest.raises(ConfigError, match="efficientnetv2-xs is not prunable by channels"):
+        run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
