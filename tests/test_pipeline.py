@@ -86,7 +86,7 @@ def test_published_metrics_are_the_final_models(pipeline):
 
     from heartzoo.models import describe
 
-    _, root, out, _ = pipeline
+    _, root, _, _ = pipeline
     m = json.loads((root / "zoo" / "beat-3" / "student" / "v1" / "metrics.json").read_text())
     final = keras.saving.load_model(root / "run" / "sparse" / "model.keras", compile=False)
     assert m["macs"] == describe(final)["macs"]
