@@ -11,13 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import HeartzooConfig
-from .data.cache import atomic_path
+from .data.cache import atomic_path, write_json
 from .tasks import get_task
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _done(stage_dir: Path) -> bool:
@@ -59,7 +54,7 @@ def run_pipeline(
     result = train(
         config, run_dir, cache_dir=cache_dir, restart=restart, callbacks=callbacks, teacher=teacher
     )
-    _write_json(run_dir / "arch.json", arch)
+    write_json(run_dir / "arch.json", arch)
     out["stages"].append(
         {"stage": "distill" if dc else "train", "dir": str(run_dir), "val_macro_f1": result.best_val_macro_f1}
     )
@@ -81,7 +76,7 @@ def run_pipeline(
             arch = {"arch": arch["arch"], "params": params}
             res = train(config, stage, cache_dir=cache_dir, callbacks=callbacks, build=lambda: thin,
                         epochs=cp.finetune_epochs, learning_rate=cp.learning_rate)  # fmt: skip
-            _write_json(stage / "arch.json", arch)
+            write_json(stage / "arch.json", arch)
         else:
             arch = json.loads((stage / "arch.json").read_text())
             res = train(config, stage, cache_dir=cache_dir)
@@ -115,7 +110,7 @@ def run_pipeline(
         else:
             say("export and publish")
             target = publish_run(last, zoo, cache_dir=cache_dir, progress=say)
-            _write_json(record, {"path": str(target)})
+            write_json(record, {"path": str(target)})
             out["published"] = str(target)
     return out
 
@@ -154,8 +149,8 @@ def _sparse_stage(config, parent_dir: Path, stage: Path, arch, shape, rr, mp, ca
         sparse.save(tmp)
     if (parent_dir / "history.csv").exists():
         shutil.copy2(parent_dir / "history.csv", stage / "history.csv")
-    _write_json(stage / "arch.json", arch)
-    _write_json(
+    write_json(stage / "arch.json", arch)
+    write_json(
         stage / "train_summary.json",
         {"val_macro_f1": val["macro_f1"], "sparsity": round(sparsity_of(sparse), 4), "target_sparsity": mp.sparsity,
          "epochs": mp.epochs, "parent": str(parent_dir), "val_frames": len(val_y),

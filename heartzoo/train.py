@@ -22,7 +22,7 @@ import numpy as np
 
 from . import paths
 from .config import HeartzooConfig
-from .data.cache import atomic_path
+from .data.cache import atomic_path, write_json
 from .errors import ConfigError
 from .tasks import Task, get_task
 
@@ -36,11 +36,6 @@ class TrainResult:
     epochs_run: int
     resumed_at_epoch: int
     already_done: bool = False
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
@@ -60,7 +55,7 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
             )
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(saved, current)
+    write_json(saved, current)
 
 
 def _subset(ws, labels: np.ndarray, n: int | None, seed: int):
@@ -216,7 +211,7 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
             else:
                 self.state["wait"] += 1
             self.state["epochs_done"] = epoch + 1
-            _write_json(self.state_path, self.state)
+            write_json(self.state_path, self.state)
             if self.state["wait"] >= patience:
                 self.model.stop_training = True
 
@@ -335,7 +330,7 @@ def train(
         "distilled_from": getattr(teacher, "name", None),
         **describe(model),
     }
-    _write_json(run_dir / "train_summary.json", summary)
+    write_json(run_dir / "train_summary.json", summary)
     return TrainResult(
         run_dir, model_path, state["best_epoch"], state["best"], state["epochs_done"], resumed_at
     )

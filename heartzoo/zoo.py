@@ -4,14 +4,14 @@ that never overwrites, and verification that re-hashes every file and re-runs th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from .data.cache import atomic_path
+from .data.cache import write_json
+from .data.download import sha256_of
 from .errors import HeartzooError
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
@@ -23,14 +23,6 @@ def zoo_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)
     return Path(os.environ.get(ZOO_DIR_ENV) or "zoo")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def versions(root: Path, task: str, name: str) -> list[str]:
@@ -55,7 +47,7 @@ def build_index(root: Path) -> dict[str, Any]:
             for version in versions(root, task_dir.name, model_dir.name):
                 vdir = model_dir / version
                 files = [
-                    {"path": f.name, "bytes": f.stat().st_size, "sha256": _sha256(f)}
+                    {"path": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)}
                     for f in sorted(vdir.iterdir())
                     if f.is_file()
                 ]
@@ -84,8 +76,7 @@ def build_index(root: Path) -> dict[str, Any]:
 
 def write_index(root: Path) -> dict[str, Any]:
     index = build_index(root)
-    with atomic_path(Path(root) / INDEX) as tmp:
-        tmp.write_text(json.dumps(index, indent=2) + "\n")
+    write_json(Path(root) / INDEX, index)
     return index
 
 
@@ -147,7 +138,7 @@ def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
         for name in sorted(present - set(listed)):
             problems.append(f"{entry['path']}/{name}: not in the index")
         for name in sorted(set(listed) & present):
-            got = _sha256(vdir / name)
+            got = sha256_of(vdir / name)
             if got != listed[name]["sha256"]:
                 problems.append(
                     f"{entry['path']}/{name}: sha256 {got} differs from the index {listed[name]['sha256']}"

@@ -53,6 +53,12 @@ def atomic_path(final: Path, suffix: str = ".tmp"):
             os.unlink(tmp)
 
 
+def write_json(path: Path, data: Any) -> None:
+    """JSON written atomically (temporary file, then rename)."""
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
 class WindowCache:
     def __init__(self, root: Path, key_parts: dict[str, Any]) -> None:
         digest, key = cache_key(**key_parts)
