@@ -186,10 +186,18 @@ class MagnitudePruneConfig(_Strict):
     learning_rate: float = Field(5e-4, gt=0)
 
 
+class QATConfig(_Strict):
+    epochs: int = Field(
+        3, ge=1, description="Epochs of quantization-aware fine-tuning (tfmot, tf_keras twin)."
+    )
+    learning_rate: float = Field(1e-4, gt=0)
+
+
 class CompressConfig(_Strict):
     distill: DistillConfig | None = None
     channel_prune: ChannelPruneConfig | None = None
     magnitude_prune: MagnitudePruneConfig | None = None
+    qat: QATConfig | None = None
 
 
 class ExportConfig(_Strict):

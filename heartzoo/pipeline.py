@@ -90,13 +90,24 @@ def run_pipeline(
         stage = run_dir / "sparse"
         say("magnitude pruning")
         if not _done(stage):
-            _sparse_stage(config, last, stage, arch, shape, rr, mp, cache_dir)
+            _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "magnitude_prune", mp)
         out["stages"].append(
             {
                 "stage": "magnitude_prune",
                 "dir": str(stage),
                 **json.loads((stage / "train_summary.json").read_text()),
             }
+        )
+        last = stage
+
+    qc = config.compress.qat
+    if qc is not None:
+        stage = run_dir / "qat"
+        say("quantization-aware fine-tuning")
+        if not _done(stage):
+            _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "qat", qc)
+        out["stages"].append(
+            {"stage": "qat", "dir": str(stage), **json.loads((stage / "train_summary.json").read_text())}
         )
         last = stage
 
@@ -115,7 +126,11 @@ def run_pipeline(
     return out
 
 
-def _sparse_stage(config, parent_dir: Path, stage: Path, arch, shape, rr, mp, cache_dir) -> None:
+def _tfmot_stage(
+    config, parent_dir: Path, stage: Path, arch, shape, rr, cache_dir, kind: str, settings
+) -> None:
+    """Magnitude pruning or quantization-aware fine-tuning of the parent stage's model (both train the
+    tf_keras twin with tfmot on the same batch stream), its validation macro-F1, and the stage folder."""
     import shutil
 
     import keras
@@ -123,6 +138,7 @@ def _sparse_stage(config, parent_dir: Path, stage: Path, arch, shape, rr, mp, ca
 
     from . import paths
     from .compress.prune_magnitude import magnitude_prune, sparsity_of
+    from .compress.qat import quantization_aware_finetune
     from .data.augment import Augmenter
     from .data.pipeline import model_inputs, training_dataset
     from .metrics import classification_report
@@ -139,20 +155,22 @@ def _sparse_stage(config, parent_dir: Path, stage: Path, arch, shape, rr, mp, ca
     )  # fmt: skip
     steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
     parent = keras.saving.load_model(parent_dir / "model.keras", safe_mode=True, compile=False)
-    sparse = magnitude_prune(parent, arch["arch"], arch["params"], shape, task.num_classes, rr, ds, steps,
-                             mp.epochs, mp.sparsity, mp.learning_rate)  # fmt: skip
-    probs = softmax(predict_logits(sparse, model_inputs(val_ws, rr)))
+    common = (parent, arch["arch"], arch["params"], shape, task.num_classes, rr, ds, steps)
+    if kind == "magnitude_prune":
+        model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate)
+    else:
+        model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate)
+    probs = softmax(predict_logits(model, model_inputs(val_ws, rr)))
     macro = list(task.macro_classes) if task.macro_classes else None
     val = classification_report(val_y, probs.argmax(axis=1), task.class_names, macro)
     prepare_run_dir(config, stage)
     with atomic_path(stage / "model.keras", suffix=".keras") as tmp:
-        sparse.save(tmp)
+        model.save(tmp)
     if (parent_dir / "history.csv").exists():
         shutil.copy2(parent_dir / "history.csv", stage / "history.csv")
     write_json(stage / "arch.json", arch)
-    write_json(
-        stage / "train_summary.json",
-        {"val_macro_f1": val["macro_f1"], "sparsity": round(sparsity_of(sparse), 4), "target_sparsity": mp.sparsity,
-         "epochs": mp.epochs, "parent": str(parent_dir), "val_frames": len(val_y),
-         "params": int(sparse.count_params()), "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in sparse.weights))},
-    )  # fmt: skip
+    summary = {"stage": kind, **settings.model_dump(), "val_macro_f1": val["macro_f1"], "parent": str(parent_dir),
+               "val_frames": len(val_y), "params": int(model.count_params()),
+               "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in model.weights)),
+               "sparsity_of_kernels": round(sparsity_of(model), 4)}  # fmt: skip
+    write_json(stage / "train_summary.json", summary)

@@ -19,6 +19,7 @@ STUDENT = {
     "compress": {
         "channel_prune": {"keep": 0.5, "finetune_epochs": 2},
         "magnitude_prune": {"sparsity": 0.5, "epochs": 2},
+        "qat": {"epochs": 1},
     },
     # a few training steps do not make a model whose int8 copy is guaranteed close: the bound is not
     # what this test is about
@@ -43,8 +44,8 @@ def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
 
 def test_stages_in_order(pipeline):
     _, root, out, _ = pipeline
-    assert [s["stage"] for s in out["stages"]] == ["distill", "channel_prune", "magnitude_prune"]
-    assert out["final"] == str(root / "run" / "sparse")
+    assert [s["stage"] for s in out["stages"]] == ["distill", "channel_prune", "magnitude_prune", "qat"]
+    assert out["final"] == str(root / "run" / "qat")
     assert out["published"] == str(root / "zoo" / "beat-3" / "student" / "v1")
     summary = json.loads((root / "run" / "train_summary.json").read_text())
     assert summary["distilled_from"]
@@ -77,7 +78,7 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
 def test_magnitude_pruning_reaches_its_sparsity(pipeline):
     _, root, _, _ = pipeline
     s = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())
-    assert s["sparsity"] == pytest.approx(0.5, abs=0.03)
+    assert s["sparsity_of_kernels"] == pytest.approx(0.5, abs=0.03)
     assert s["nonzero_params"] < 0.7 * s["params"]
 
 
@@ -88,7 +89,7 @@ def test_published_metrics_are_the_final_models(pipeline):
 
     _, root, _, _ = pipeline
     m = json.loads((root / "zoo" / "beat-3" / "student" / "v1" / "metrics.json").read_text())
-    final = keras.saving.load_model(root / "run" / "sparse" / "model.keras", compile=False)
+    final = keras.saving.load_model(root / "run" / "qat" / "model.keras", compile=False)
     assert m["macs"] == describe(final)["macs"]
     assert m["tflite_gzip_bytes"] < m["tflite_bytes"]
 
@@ -122,3 +123,16 @@ def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, 
                         "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2}})  # fmt: skip
     with pytest.raises(ConfigError, match="efficientnetv2-xs is not prunable by channels"):
         run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
+
+
+def test_quantization_aware_finetuning_moves_the_weights(pipeline):
+    import keras
+
+    _, root, _, _ = pipeline
+    before = keras.saving.load_model(root / "run" / "sparse" / "model.keras", compile=False)
+    after = keras.saving.load_model(root / "run" / "qat" / "model.keras", compile=False)
+    k0 = before.get_layer("res1_b_conv").get_weights()[0]
+    k1 = after.get_layer("res1_b_conv").get_weights()[0]
+    assert k0.shape == k1.shape and not np.allclose(k0, k1)
+    s = __import__("json").loads((root / "run" / "qat" / "train_summary.json").read_text())
+    assert s["stage"] == "qat" and s["epochs"] == 1

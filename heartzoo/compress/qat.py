@@ -1,0 +1,35 @@
+"""Quantization-aware fine-tuning with tfmot on the tf_keras twin.
+
+`quantize_model` inserts fake quantization (int8 weights per channel, int8 activations) into the twin;
+a few epochs of training let the weights settle where int8 rounding costs least. The fine-tuned float
+weights come back into the Keras 3 model, which then goes through the same int8 conversion and
+LiteRT/TFLM verification as every other model (its ranges calibrated on DS1 frames): one export path,
+so the int8 model that is verified is the one that ships.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def quantization_aware_finetune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: bool,
+                                dataset, steps: int, epochs: int, learning_rate: float):  # fmt: skip
+    from ..models import build_model
+    from .legacy import tfmot_and_tf_keras
+
+    tfmot, tf_keras = tfmot_and_tf_keras()
+    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_features=rr, **params)
+    twin.set_weights(model.get_weights())
+    qat = tfmot.quantization.keras.quantize_model(twin)
+    qat.compile(
+        optimizer=tf_keras.optimizers.Adam(learning_rate),
+        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    qat.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
+    # The wrappers keep the original variables under their original names ("stem_conv/kernel:0"),
+    # next to their own quantizer state (min/max, step), which the float model does not need.
+    trained = {v.name.split(":")[0]: v.numpy() for v in qat.weights}
+    out = build_model(arch, input_shape, num_classes, rr_features=rr, **params)
+    for w in out.weights:
+        w.assign(trained[w.path])
+    return out
