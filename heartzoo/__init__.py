@@ -1,3 +1,35 @@
-"""heartzoo: ECG heartbeat classification models for microcontrollers, evaluated inter-patient."""
+"""heartzoo: ECG heartbeat classification models for microcontrollers, evaluated inter-patient.
+
+>>> import heartzoo
+>>> heartzoo.list_models()                      # published models (local zoo or the remote index)
+>>> m = heartzoo.load_model("beat-3-cnn3-student")
+>>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)
+"""
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "download", "list_models", "load_model", "predict"]
+
+
+def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) -> list[str]:
+    """NAME@VERSION of every published model, from the local zoo or (remote=True) the published index."""
+    from .zoo import read_index, zoo_dir
+
+    if remote:
+        from .hub import remote_index
+
+        index = remote_index(base_url)
+    else:
+        index = read_index(zoo_dir(zoo))
+    return [f"{m['name']}@{m['version']}" for m in index["models"]]
+
+
+def __getattr__(name: str):
+    # The heavy parts load on first use, so `import heartzoo` stays light.
+    if name in ("download", "load_model", "predict"):
+        from . import hub
+
+        return getattr(hub, name)
+    raise AttributeError(f"module 'heartzoo' has no attribute {name!r}")

@@ -377,16 +377,42 @@ def export_cmd(
     )
 
 
+@app.command("download")
+def download_cmd(
+    name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
+    base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Fetch a published model into the local cache, every file checked against the index's sha256."""
+    from .hub import download
+
+    with err_console.status(f"downloading {name}"):
+        folder = download(name, base_url=base_url, cache_dir=cache_dir)
+    console.print(f"[green]{name}[/]: {folder}")
+
+
 @zoo_app.command("list")
-def zoo_list(zoo: ZooDir = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def zoo_list(
+    zoo: ZooDir = None,
+    remote: Annotated[bool, typer.Option(help="Read the published index instead of a local zoo")] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Zoo URL for --remote [default: $HEARTZOO_ZOO_URL]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Every published model version with its headline numbers."""
     from .zoo import read_index, zoo_dir
 
-    index = read_index(zoo_dir(zoo))
+    if remote:
+        from .hub import remote_index
+
+        index = remote_index(base_url)
+    else:
+        index = read_index(zoo_dir(zoo))
     if as_json:
         sys.stdout.write(json.dumps(index, indent=2) + "\n")
         return
-    table = Table(title=f"zoo: {zoo_dir(zoo)}")
+    table = Table(title=f"zoo: {base_url or 'remote' if remote else zoo_dir(zoo)}")
     for col in ("task", "name", "version", "float F1", "int8 F1", "params", "MACs", "tflite B", "arena B"):
         table.add_column(col, justify="left" if col in ("task", "name", "version") else "right")
     for m in index["models"]:

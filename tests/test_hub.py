@@ -1,0 +1,132 @@
+"""Using the zoo: download from a real HTTP server on 127.0.0.1, load, predict on real DS2 records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from httpserver import FolderServer
+
+from heartzoo.errors import DownloadError
+
+NAME = "small-cnn2"
+
+
+@pytest.fixture(scope="module")
+def published(small_run, shared_cache, tmp_path_factory):
+    from heartzoo.zoo import publish
+
+    root = tmp_path_factory.mktemp("published")
+    publish(small_run, root, cache_dir=shared_cache)
+    return root
+
+
+def _site(published, tmp_path):
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(published, site)
+    return site
+
+
+def test_download_verifies_every_file(published, tmp_path):
+    from heartzoo.hub import download
+
+    with FolderServer(published) as srv:
+        folder = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    entry = json.loads((published / "index.json").read_text())["models"][0]
+    for f in entry["files"]:
+        assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    assert not list(folder.glob("*.part"))
+
+
+def test_corrupted_file_is_refused_and_removed(published, tmp_path):
+    from heartzoo.hub import download
+
+    site = _site(published, tmp_path)
+    tfl = site / "beat-3" / NAME / "v1" / "model.tflite"
+    raw = bytearray(tfl.read_bytes())
+    raw[100] ^= 0xFF
+    tfl.write_bytes(bytes(raw))
+    with FolderServer(site) as srv, pytest.raises(DownloadError, match=r"model.tflite: refused"):
+        download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "models" / "beat-3" / NAME / "v1" / "model.tflite").exists()
+
+
+def test_missing_file_is_named(published, tmp_path):
+    from heartzoo.hub import download
+
+    site = _site(published, tmp_path)
+    (site / "beat-3" / NAME / "v1" / "history.csv").unlink()
+    with FolderServer(site) as srv, pytest.raises(DownloadError, match=r"history.csv: .*HTTP 404"):
+        download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache", retries=0)
+
+
+def test_dropped_connection_resumes(published, tmp_path):
+    from heartzoo.hub import download
+
+    path = f"beat-3/{NAME}/v1/model.keras"
+    with FolderServer(published, drop_once={path}) as srv:
+        folder = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+        ranges = [r for p, r in srv.log if p == path]
+    assert len(ranges) == 2 and ranges[0] is None and ranges[1].startswith("bytes=")
+    assert (folder / "model.keras").read_bytes() == (published / path).read_bytes()
+
+
+def test_offline_the_cache_serves(published, tmp_path):
+    from heartzoo.hub import download
+
+    with FolderServer(published) as srv:
+        first = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+        url = srv.url
+    # the server is gone now
+    assert download(NAME, base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0) == first
+    with pytest.raises(DownloadError, match="cannot read the zoo index"):
+        download("other-model", base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "tflite"])
+def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, tmp_path, fmt):
+    import heartzoo
+    from heartzoo.data import mitbih
+    from heartzoo.metrics import classification_report
+    from heartzoo.tasks import get_task
+
+    with FolderServer(published) as srv:
+        assert heartzoo.list_models(remote=True, base_url=srv.url) == [f"{NAME}@v1"]
+        heartzoo.download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+        loaded = heartzoo.load_model(NAME, format=fmt, zoo=tmp_path / "nozoo", base_url=srv.url,
+                                     cache_dir=tmp_path / "cache")  # fmt: skip
+    assert loaded.class_names == ["N", "S", "V"] and loaded.folder.is_relative_to(tmp_path / "cache")
+    task = get_task("beat-3")
+    labels, preds = [], []
+    for record in mitbih.DS2:
+        sig = mitbih.read_signal(data_root / "mitdb", record)
+        beats = mitbih.read_beats(data_root / "mitdb", record)
+        probs = heartzoo.predict(loaded, sig.values, sig.fs, beats.samples)
+        y = task.labels(beats.aami)
+        keep = y >= 0
+        labels.append(y[keep])
+        preds.append(probs[keep].argmax(axis=1))
+    rep = classification_report(np.concatenate(labels), np.concatenate(preds), task.class_names)
+    metrics = json.loads((published / "beat-3" / NAME / "v1" / "metrics.json").read_text())
+    expected = metrics["float" if fmt == "keras" else "int8"]
+    assert rep["n"] == expected["n"]
+    assert rep["confusion"] == expected["confusion"]
+    assert rep["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-12)
+
+
+def test_cli_download_and_remote_list(published, tmp_path):
+    env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with FolderServer(published) as srv:
+        proc = subprocess.run([sys.executable, "-m", "heartzoo", "download", f"{NAME}@v1", "--base-url", srv.url,
+                               "--cache-dir", str(tmp_path / "c")], capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "list", "--remote", "--base-url", srv.url, "--json"],
+                              capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == NAME
