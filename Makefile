@@ -12,7 +12,7 @@ export HEARTZOO_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install test lint demo data bench clean
+.PHONY: install test lint demo data bench clean chromium docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The docs test drives Debian's Chromium; install it where we may (CI runs as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || true
+
+test: lint chromium
 	$(BIN)/pytest
 
 # Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.
@@ -47,6 +52,9 @@ demo: data
 bench: install
 	$(BIN)/python benchmarks/bench_prepare.py
 	$(BIN)/python benchmarks/bench_train_epoch.py
+
+docs: install
+	$(BIN)/heartzoo docs build --zoo zoo --site-dir site
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -471,6 +471,23 @@ def zoo_verify(
     console.print(f"[green]✓[/] {n} model version(s) verified in {zoo_dir(zoo)}")
 
 
+docs_app = typer.Typer(help="The documentation site with model cards.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    zoo: ZooDir = None,
+    site_dir: Annotated[Path, typer.Option(help="Where the site goes")] = Path("site"),
+) -> None:
+    """Model cards and leaderboard from the zoo, CLI and API reference, then `mkdocs build --strict`."""
+    from .cards import build_site
+
+    with err_console.status("building the site"):
+        site = build_site(zoo, site_dir)
+    console.print(f"[green]site[/]: {site}/index.html")
+
+
 def main() -> None:
     try:
         app()

@@ -490,6 +490,15 @@ def export_run(
         "host_latency_ms": round(latency, 4),
         "latency_note": "TFLM Python interpreter on the export machine (x86-64 host), not a microcontroller",
         "ops": ops,
+        # the steps this model went through (written by `heartzoo train`), then int8 quantization
+        "compression": [
+            *(
+                json.loads((run_dir / "applied.json").read_text())
+                if (run_dir / "applied.json").exists()
+                else []
+            ),
+            "int8_ptq",
+        ],
         "verification": {"frames": n_ver, "litert_reference_vs_tflm": "bit-identical"},
         "calibration": {"frames": _n(calib), "split": "train (DS1 less validation patients)"},
         "heartzoo_version": __version__,

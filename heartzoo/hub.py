@@ -17,12 +17,21 @@ import numpy as np
 from .errors import DownloadError, HeartzooError
 
 ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
-#: Where the project publishes its zoo (the zoo/ folder of the repository, served as files).
-DEFAULT_ZOO_URL = "https://raw.githubusercontent.com/heartzoo/heartzoo/main/zoo/"
+#: The project publishes its zoo as the zoo/ folder of its repository.
+REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
 
 
 def zoo_url(explicit: str | None = None) -> str:
-    return (explicit or os.environ.get(ZOO_URL_ENV) or DEFAULT_ZOO_URL).rstrip("/") + "/"
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, else the repository's own zoo/."""
+    url = explicit or os.environ.get(ZOO_URL_ENV)
+    if url is None:
+        if not (REPO_ZOO / "index.json").is_file():
+            raise DownloadError(
+                f"no zoo to download from: pass --base-url or set {ZOO_URL_ENV} "
+                f"(the published zoo is the zoo/ folder of the heartzoo repository)"
+            )
+        url = REPO_ZOO.as_uri()
+    return url.rstrip("/") + "/"
 
 
 def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:

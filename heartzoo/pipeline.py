@@ -55,6 +55,8 @@ def run_pipeline(
         config, run_dir, cache_dir=cache_dir, restart=restart, callbacks=callbacks, teacher=teacher
     )
     write_json(run_dir / "arch.json", arch)
+    applied = ["distill" if dc else "train"]
+    write_json(run_dir / "applied.json", applied)
     out["stages"].append(
         {"stage": "distill" if dc else "train", "dir": str(run_dir), "val_macro_f1": result.best_val_macro_f1}
     )
@@ -80,6 +82,8 @@ def run_pipeline(
         else:
             arch = json.loads((stage / "arch.json").read_text())
             res = train(config, stage, cache_dir=cache_dir)
+        applied.append("channel_prune")
+        write_json(stage / "applied.json", applied)
         out["stages"].append(
             {"stage": "channel_prune", "dir": str(stage), "val_macro_f1": res.best_val_macro_f1, **arch}
         )
@@ -91,6 +95,8 @@ def run_pipeline(
         say("magnitude pruning")
         if not _done(stage):
             _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "magnitude_prune", mp)
+        applied.append("magnitude_prune")
+        write_json(stage / "applied.json", applied)
         out["stages"].append(
             {
                 "stage": "magnitude_prune",
@@ -106,6 +112,8 @@ def run_pipeline(
         say("quantization-aware fine-tuning")
         if not _done(stage):
             _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "qat", qc)
+        applied.append("qat")
+        write_json(stage / "applied.json", applied)
         out["stages"].append(
             {"stage": "qat", "dir": str(stage), **json.loads((stage / "train_summary.json").read_text())}
         )

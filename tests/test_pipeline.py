@@ -92,6 +92,7 @@ def test_published_metrics_are_the_final_models(pipeline):
     final = keras.saving.load_model(root / "run" / "qat" / "model.keras", compile=False)
     assert m["macs"] == describe(final)["macs"]
     assert m["tflite_gzip_bytes"] < m["tflite_bytes"]
+    assert m["compression"] == ["distill", "channel_prune", "magnitude_prune", "qat", "int8_ptq"]
 
 
 def test_a_second_run_redoes_nothing(pipeline, shared_cache):

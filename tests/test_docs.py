@@ -1,0 +1,78 @@
+"""The documentation site: strict mkdocs build with generated model cards, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(small_run, shared_cache, tmp_path_factory):
+    from heartzoo.cards import build_site
+    from heartzoo.zoo import publish
+
+    root = tmp_path_factory.mktemp("docs")
+    publish(small_run, root / "zoo", cache_dir=shared_cache)
+    return build_site(root / "zoo", root / "site"), root / "zoo"
+
+
+def test_strict_build_has_cards_leaderboard_and_references(site):
+    out, _ = site
+    card = out / "models" / "small-cnn2-v1" / "index.html"
+    assert card.is_file()
+    board = (out / "leaderboard" / "index.html").read_text()
+    assert "small-cnn2 v1" in board and "LEAKY" in board and "inter-patient DS2" in board
+    cli = (out / "cli" / "index.html").read_text()
+    assert "heartzoo train" in cli and "heartzoo zoo verify" in cli
+    api = (out / "api" / "index.html").read_text()
+    assert "load_model" in api and "predict" in api
+
+
+def test_card_numbers_come_from_metrics_json(site):
+    out, zoo = site
+    m = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
+    html = (out / "models" / "small-cnn2-v1" / "index.html").read_text()
+    assert f"{m['float']['macro_f1']:.4f}" in html and f"{m['int8']['macro_f1']:.4f}" in html
+    assert f"{m['tflite_bytes']:,} B" in html and f"{m['tflm_arena_bytes']:,} B" in html
+    assert "Not a diagnostic device" in html and "ODC-By 1.0" in html
+    assert "configs/small-cnn2.yaml" in html  # the reproduce command (highlighted, so split in spans)
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is needed for the docs test (make test installs it as root)")
+        pytest.skip("chromium is not installed")
+    return path
+
+
+def test_card_in_headless_chromium(site, tmp_path):
+    out, _ = site
+    url = (out / "models" / "small-cnn2-v1" / "index.html").as_uri()
+    args = [
+        _chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1200,2400",
+    ]
+    dom = subprocess.run([*args, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    heading = re.search(r'<h2 id="metrics-on-ds2', dom)
+    assert heading, "no metrics section in the rendered card"
+    table = re.search(r"<table>.*?</table>", dom[heading.start() :], re.S)
+    assert table and all(f">{c}<" in table.group(0) for c in ("N", "S", "V"))
+    img = re.search(r'<img[^>]+src="([^"]+confusion\.png)"', dom)
+    assert img and (out / "models" / "small-cnn2-v1" / img.group(1)).resolve().is_file()
+    shot = tmp_path / "card.png"
+    subprocess.run([*args, f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
