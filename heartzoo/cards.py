@@ -62,7 +62,7 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
         )
     files = "\n".join(f"| `{f['path']}` | {f['bytes']:,} | `{f['sha256']}` |" for f in entry["files"])
     leaky = m.get("leaky")
-    steps = [s for s in m.get("compression", []) if s not in ("train", "int8_ptq")]
+    steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")] if "compression" in m else None
     return f"""# {name} · {version}
 
 {cfg.get("description") or ""}
@@ -71,7 +71,7 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
 | architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["model"].get("rr_features") else ""} |
-| compression | {", ".join(steps) or "none"}; int8 post-training quantization |
+| compression | {"not recorded" if steps is None else ", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
 | evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if leaky else ""} |
 
