@@ -89,34 +89,21 @@ def run_pipeline(
         )
         last = stage
 
-    mp = config.compress.magnitude_prune
-    if mp is not None:
-        stage = run_dir / "sparse"
-        say("magnitude pruning")
+    # The tfmot stages: both train the tf_keras twin of the previous stage's model.
+    for kind, folder, settings, label in (
+        ("magnitude_prune", "sparse", config.compress.magnitude_prune, "magnitude pruning"),
+        ("qat", "qat", config.compress.qat, "quantization-aware fine-tuning"),
+    ):
+        if settings is None:
+            continue
+        stage = run_dir / folder
+        say(label)
         if not _done(stage):
-            _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "magnitude_prune", mp)
-        applied.append("magnitude_prune")
+            _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, kind, settings)
+        applied.append(kind)
         write_json(stage / "applied.json", applied)
-        out["stages"].append(
-            {
-                "stage": "magnitude_prune",
-                "dir": str(stage),
-                **json.loads((stage / "train_summary.json").read_text()),
-            }
-        )
-        last = stage
-
-    qc = config.compress.qat
-    if qc is not None:
-        stage = run_dir / "qat"
-        say("quantization-aware fine-tuning")
-        if not _done(stage):
-            _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, "qat", qc)
-        applied.append("qat")
-        write_json(stage / "applied.json", applied)
-        out["stages"].append(
-            {"stage": "qat", "dir": str(stage), **json.loads((stage / "train_summary.json").read_text())}
-        )
+        summary = json.loads((stage / "train_summary.json").read_text())
+        out["stages"].append({**summary, "stage": kind, "dir": str(stage)})
         last = stage
 
     out["final"] = str(last)
