@@ -7,6 +7,7 @@ Only typer and rich are imported at start-up; everything heavy is imported insid
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -489,6 +490,8 @@ def docs_build(
 
 
 def main() -> None:
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) says nothing a user can act on
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         app()
     except HeartzooError as exc:
