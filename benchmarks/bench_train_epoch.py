@@ -24,28 +24,15 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from heartzoo import paths
     from heartzoo.config import load_config
-    from heartzoo.data.augment import Augmenter
-    from heartzoo.data.pipeline import training_dataset
-    from heartzoo.tasks import get_task
-    from heartzoo.train import _loss, _optimizer, build_from_config, load_task_split
+    from heartzoo.train import _loss, _optimizer, build_from_config, load_task_split, training_stream
 
     cfg = load_config(args.config)
-    task = get_task(cfg.task)
     ws, y = load_task_split(cfg, "ds1")  # all 22 DS1 records: ~50.6K beat-3 frames
     ws, y = ws.subset(np.arange(min(args.frames, len(y)))), y[: args.frames]
     bs = cfg.train.batch_size
-    steps = len(y) // bs
-    kw = dict(
-        rr_features=cfg.model.rr_features,
-        batch_size=bs,
-        balance=cfg.train.balance.method,
-        power=cfg.train.balance.power,
-        augmenter=Augmenter(cfg.augment, cfg.input, data_dir=paths.data_dir(cfg.data.dir)),
-        seed=0,
-    )
-    ds = training_dataset(ws, y, task.num_classes, **kw)
+    ds, _ = training_stream(cfg, ws, y, seed=0)
+    steps = len(y) // bs  # one pass over the frames, whatever the config's steps_per_epoch
 
     # 1. The input pipeline alone, with augmentation.
     it = iter(ds)

@@ -77,8 +77,10 @@ def evaluate(
     from .data.prepare import StressNoise
 
     model, config = load_run(path)
-    if split == "ds2" and config.data.protocol != "inter-patient":
-        split = "test"
+    if split == "ds2":
+        from .data.prepare import test_split
+
+        split = test_split(config)
     out: dict[str, Any] = {
         "model": config.name,
         "task": config.task,

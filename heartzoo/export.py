@@ -274,6 +274,18 @@ def tflm_arena_and_latency(buf: bytes, q_inputs: list[np.ndarray], repeats: int 
     return int(m.group(1)), (time.perf_counter() - t0) * 1000 / repeats
 
 
+def verification_frames(n_total: int, n: int) -> np.ndarray:
+    """`n` frame indices spread evenly over the whole split (so every record is represented)."""
+    n = min(n, n_total)
+    return np.arange(0, n_total, max(1, n_total // n))[:n]
+
+
+def runtime_mismatch(lite: np.ndarray, micro: np.ndarray) -> tuple[int, int]:
+    """(frames whose LiteRT and TFLM outputs differ, largest difference in int8 steps)."""
+    bad = int((lite != micro).any(axis=1).sum())
+    return bad, int(np.abs(lite.astype(int) - micro.astype(int)).max()) if bad else 0
+
+
 def dequantize_probs(q: np.ndarray, spec: TensorSpec) -> np.ndarray:
     return (q.astype(np.float32) - spec.zero_point) * spec.scale
 
@@ -412,6 +424,7 @@ def export_run(
 
     from . import __version__
     from .data.pipeline import model_inputs
+    from .data.prepare import test_split
     from .evaluate import load_run
     from .metrics import report_from_probabilities
     from .models import describe
@@ -437,7 +450,7 @@ def export_run(
         raise ExportError(f"inputs and outputs must be int8, got {[t.dtype for t in (*ins, *outs)]}")
 
     say("DS2 float metrics")
-    split = "ds2" if config.data.protocol == "inter-patient" else "test"
+    split = test_split(config)
     ws, labels = load_task_split(config, split, cache_dir=cache_dir)
     inputs = model_inputs(ws, bool(config.model and config.model.rr_features))
     float_rep = report_from_probabilities(
@@ -450,13 +463,10 @@ def export_run(
     int8_rep = report_from_probabilities(dequantize_probs(tflm_out, outs[0]), labels, task.class_names, macro)
 
     say("LiteRT (reference kernels) vs TFLM")
-    n_ver = min(ec.verify_frames, len(labels))
-    step = max(1, len(labels) // n_ver)
-    pick = np.arange(0, len(labels), step)[:n_ver]  # spread over every record
-    lite = run_litert(buf, [a[pick] for a in q])
-    mismatch = int((lite != tflm_out[pick]).any(axis=1).sum())
+    pick = verification_frames(len(labels), ec.verify_frames)
+    n_ver = len(pick)
+    mismatch, diff = runtime_mismatch(run_litert(buf, [a[pick] for a in q]), tflm_out[pick])
     if mismatch:
-        diff = int(np.abs(lite.astype(int) - tflm_out[pick].astype(int)).max())
         raise ExportError(
             f"LiteRT (reference kernels) and TFLM disagree on {mismatch} of {n_ver} DS2 frames "
             f"(largest difference {diff} int8 steps)"

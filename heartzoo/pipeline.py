@@ -131,24 +131,17 @@ def _tfmot_stage(
     import keras
     import numpy as np
 
-    from . import paths
     from .compress.prune_magnitude import magnitude_prune, sparsity_of
     from .compress.qat import quantization_aware_finetune
-    from .data.augment import Augmenter
-    from .data.pipeline import model_inputs, training_dataset
+    from .data.pipeline import model_inputs
     from .metrics import classification_report
-    from .train import load_task_split, predict_logits, prepare_run_dir, softmax
+    from .train import load_task_split, predict_logits, prepare_run_dir, softmax, training_stream
 
     task = get_task(config.task)
     tc = config.train
     train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
-    ds = training_dataset(
-        train_ws, train_y, task.num_classes, rr_features=rr, batch_size=tc.batch_size,
-        balance=tc.balance.method, power=tc.balance.power,
-        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir)), seed=tc.seed,
-    )  # fmt: skip
-    steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
+    ds, steps = training_stream(config, train_ws, train_y, seed=tc.seed)
     parent = keras.saving.load_model(parent_dir / "model.keras", safe_mode=True, compile=False)
     common = (parent, arch["arch"], arch["params"], shape, task.num_classes, rr, ds, steps)
     if kind == "magnitude_prune":

@@ -75,6 +75,26 @@ def load_task_split(config: HeartzooConfig, split: str, *, cache_dir=None, noise
     return kept, labels
 
 
+def training_stream(config: HeartzooConfig, ws, labels: np.ndarray, *, seed: int):
+    """The augmented, class-balanced tf.data stream the config trains on, and its steps per epoch."""
+    from .data.augment import Augmenter
+    from .data.pipeline import training_dataset
+
+    tc = config.train
+    ds = training_dataset(
+        ws,
+        labels,
+        get_task(config.task).num_classes,
+        rr_features=bool(config.model and config.model.rr_features),
+        batch_size=tc.batch_size,
+        balance=tc.balance.method,
+        power=tc.balance.power,
+        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir)),
+        seed=seed,
+    )
+    return ds, tc.steps_per_epoch or max(1, len(labels) // tc.batch_size)
+
+
 def build_from_config(config: HeartzooConfig, ks: Any = None):
     from .models import build_model
 
@@ -264,8 +284,7 @@ def train(
 
     import keras
 
-    from .data.augment import Augmenter
-    from .data.pipeline import model_inputs, training_dataset
+    from .data.pipeline import model_inputs
     from .models import describe
 
     tc = config.train.model_copy(
@@ -275,8 +294,9 @@ def train(
     train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
     train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
-    augmenter = Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir))
-    steps = tc.steps_per_epoch or max(1, len(train_y) // tc.batch_size)
+    # a resumed run draws batches it has not drawn before
+    seed = tc.seed + (json.loads(state_path.read_text())["epochs_done"] if state_path.exists() else 0)
+    ds, steps = training_stream(config, train_ws, train_y, seed=seed)
     model = build() if build is not None else build_from_config(config)
     val_inputs = model_inputs(val_ws, config.model.rr_features)
     if teacher is not None:
@@ -289,17 +309,6 @@ def train(
     else:
         fit_model = model
         fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
-    ds = training_dataset(
-        train_ws,
-        train_y,
-        task.num_classes,
-        rr_features=config.model.rr_features,
-        batch_size=tc.batch_size,
-        balance=tc.balance.method,
-        power=tc.balance.power,
-        augmenter=augmenter,
-        seed=tc.seed + (json.loads(state_path.read_text())["epochs_done"] if state_path.exists() else 0),
-    )
     t0 = time.perf_counter()
     fit_model.fit(
         ds,

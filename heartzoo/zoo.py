@@ -149,20 +149,16 @@ def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
 
 
 def _agreement(vdir: Path, entry: dict[str, Any], cache_dir) -> list[str]:
-    import numpy as np
-
     from .config import parse_config
     from .data.pipeline import model_inputs
-    from .export import quantized_inputs, run_litert, run_tflm
+    from .data.prepare import test_split
+    from .export import quantized_inputs, run_litert, run_tflm, runtime_mismatch, verification_frames
     from .train import load_task_split
 
     cfg = parse_config(json.loads((vdir / "configuration.json").read_text())["config"], str(vdir))
     buf = (vdir / "model.tflite").read_bytes()
-    split = "ds2" if cfg.data.protocol == "inter-patient" else "test"
-    ws, labels = load_task_split(cfg, split, cache_dir=cache_dir)
-    n = min(cfg.export.verify_frames, len(labels))
-    pick = np.arange(0, len(labels), max(1, len(labels) // n))[:n]
+    ws, labels = load_task_split(cfg, test_split(cfg), cache_dir=cache_dir)
+    pick = verification_frames(len(labels), cfg.export.verify_frames)
     q = quantized_inputs(buf, model_inputs(ws.subset(pick), bool(cfg.model and cfg.model.rr_features)))
-    lite, micro = run_litert(buf, q), run_tflm(buf, q)
-    bad = int((lite != micro).any(axis=1).sum())
-    return [f"{entry['path']}: LiteRT and TFLM disagree on {bad} of {n} frames"] if bad else []
+    bad, _ = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))
+    return [f"{entry['path']}: LiteRT and TFLM disagree on {bad} of {len(pick)} frames"] if bad else []

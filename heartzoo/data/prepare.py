@@ -157,6 +157,11 @@ def split_records(config: HeartzooConfig) -> dict[str, list[str]]:
         raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
 
 
+def test_split(config: HeartzooConfig) -> str:
+    """The held-out split of the configuration's protocol: DS2, or the leaky protocol's test beats."""
+    return "ds2" if config.data.protocol == INTER_PATIENT else "test"
+
+
 def load_split(
     config: HeartzooConfig,
     split: str,
