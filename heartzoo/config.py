@@ -208,6 +208,12 @@ class ExportConfig(_Strict):
         600, ge=10, description="Class-stratified DS1 frames for int8 calibration."
     )
     verify_frames: int = Field(1000, ge=1, description="DS2 frames run in both LiteRT and TFLM, bit-exact.")
+    int8_runtime: Literal["tflm", "litert"] = Field(
+        "tflm",
+        description="Runtime of the int8 test metrics: tflm (the microcontroller interpreter, every frame) "
+        "or litert (LiteRT's optimized kernels, for models too slow for TFLM on the host; TFLM then runs "
+        "the verify_frames, still bit-exact with LiteRT's reference kernels).",
+    )
 
 
 class HeartzooConfig(_Strict):
