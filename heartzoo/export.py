@@ -44,7 +44,9 @@ def microcontroller_layers(model):
       kernels agree bit for bit.
     - GELU -> x * sigmoid(1.5958 (x + 0.044715 x^3)), the tanh form of GELU written with LOGISTIC and
       MUL (within 1e-3 of the erf form the model trained with): TFLM has no GELU kernel.
-    - LSTM/GRU -> the same layer unrolled: the int8 calibrator crashes on the recurrent loop.
+    - GRU -> the same recurrence written out step by step with 1x1 convolutions (the input projection
+      of all steps is one convolution): the int8 calibrator crashes on the recurrent loop, and an
+      unrolled Keras GRU would bring back FULLY_CONNECTED. LSTM -> the layer unrolled.
     """
     import keras
 
@@ -70,6 +72,28 @@ def microcontroller_layers(model):
             # sigmoid(2z) = (1 + tanh z) / 2; no pattern of the converter turns this back into GELU
             return x * keras.ops.sigmoid(1.5957691 * (x + 0.044715 * x * x * x))
 
+    class GruAsConv(keras.layers.Layer):
+        def __init__(self, gru, **kw):
+            super().__init__(name=f"{gru.name}_as_conv", **kw)
+            if not gru.reset_after or gru.go_backwards or gru.return_sequences:
+                raise ExportError(f"{gru.name}: only a forward GRU with reset_after=True can be exported")
+            self.units = gru.units
+            self.act, self.gate = gru.cell.activation, gru.cell.recurrent_activation
+            self.kernel, self.recurrent, self.bias = (np.asarray(w) for w in gru.get_weights())
+
+        def call(self, x, mask=None, training=None):  # the GRU's signature; no mask, no dropout here
+            ops, u = keras.ops, self.units
+            # (B, T, in) -> gates' input part of every step: (B, 1, T, 3u)
+            xp = ops.conv(ops.expand_dims(x, 1), self.kernel[None, None]) + self.bias[0]
+            h = ops.zeros_like(xp[:, :, :1, :u])
+            for t in range(x.shape[1]):
+                xt = xp[:, :, t : t + 1, :]
+                hp = ops.conv(h, self.recurrent[None, None]) + self.bias[1]
+                z = self.gate(xt[..., :u] + hp[..., :u])
+                r = self.gate(xt[..., u : 2 * u] + hp[..., u : 2 * u])
+                h = z * h + (1 - z) * self.act(xt[..., 2 * u :] + r * hp[..., 2 * u :])
+            return ops.reshape(h, (-1, u))
+
     unrolled = []
 
     def swap(layer):
@@ -77,7 +101,9 @@ def microcontroller_layers(model):
             return DenseAsConv(layer)
         if isinstance(layer, keras.layers.Activation) and getattr(layer.activation, "__name__", "") == "gelu":
             return SigmoidGelu(name=layer.name)
-        if isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
+        if isinstance(layer, keras.layers.GRU):
+            return GruAsConv(layer)
+        if isinstance(layer, keras.layers.LSTM):
             unrolled.append((layer, type(layer).from_config({**layer.get_config(), "unroll": True})))
             return unrolled[-1][1]
         return layer

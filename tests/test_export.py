@@ -173,3 +173,50 @@ def test_zoo_cli_list_and_show(zoo):
     proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "nope", "--zoo", str(zoo)],
                           capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
     assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
+
+
+def test_litert_runtime_gives_the_tflm_metrics(run, zoo, shared_cache, tmp_path):
+    # Models too slow for TFLM on the host get their int8 metrics from LiteRT's optimized kernels;
+    # on this model the two runtimes must give (nearly) the same numbers, and TFLM still runs.
+    copy = shutil.copytree(run, tmp_path / "run")
+    cfg = json.loads((copy / "config.json").read_text())
+    cfg["export"].update(int8_runtime="litert", verify_frames=300)
+    (copy / "config.json").write_text(json.dumps(cfg))
+    m = export_run(copy, tmp_path / "v1", cache_dir=shared_cache)
+    tflm = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
+    v = m["verification"]
+    assert v["frames"] == 300 and v["litert_reference_vs_tflm"] == "bit-identical"
+    assert v["int8_metrics_runtime"].startswith("LiteRT optimized")
+    assert v["litert_optimized_vs_tflm"]["same_class"] >= 0.99
+    assert abs(m["int8"]["macro_f1"] - tflm["int8"]["macro_f1"]) < 0.005
+    assert m["int8"]["n"] == tflm["int8"]["n"]
+
+
+@pytest.mark.parametrize(
+    ("arch", "params", "absent"),
+    [
+        ("nin-encoder", {"widths": (8, 16)}, "GELU"),
+        ("recurrent-gru", {"units": 8, "downsample": 16}, "WHILE"),
+    ],
+)
+def test_gelu_and_recurrent_models_run_in_tflm(arch, params, absent):
+    # TFLM has no GELU kernel and the int8 calibrator crashes on a recurrent loop: export rewrites
+    # both (tanh-form GELU, unrolled RNN) and the function must stay the same.
+    from heartzoo.export import (
+        firmware_model,
+        microcontroller_layers,
+        run_litert,
+        runtime_mismatch,
+        tflite_ops,
+    )
+    from heartzoo.models import build_model
+
+    cfg = parse_config({"name": "x", "task": "beat-3", "model": {"arch": arch, "params": params}})
+    model = build_model(arch, input_shape=(1, 512, 1), num_classes=3, **params)
+    x = np.random.default_rng(0).standard_normal((24, 1, 512, 1)).astype("float32")
+    ref = model.predict(x, verbose=0)
+    assert np.abs(microcontroller_layers(model).predict(x, verbose=0) - ref).max() < 5e-3
+    buf = convert_int8(firmware_model(model, cfg), x)
+    assert absent not in tflite_ops(buf)
+    q = quantized_inputs(buf, x)
+    assert runtime_mismatch(run_litert(buf, q), run_tflm(buf, q)) == (0, 0)
