@@ -133,18 +133,18 @@ def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
         vdir = root / entry["path"]
         listed = {f["path"]: f for f in entry["files"]}
         present = {p.name for p in vdir.iterdir() if p.is_file()} if vdir.is_dir() else set()
-        for name in sorted(set(listed) - present):
-            problems.append(f"{entry['path']}/{name}: missing")
-        for name in sorted(present - set(listed)):
-            problems.append(f"{entry['path']}/{name}: not in the index")
+        found = [f"{entry['path']}/{name}: missing" for name in sorted(set(listed) - present)]
+        found += [f"{entry['path']}/{name}: not in the index" for name in sorted(present - set(listed))]
         for name in sorted(set(listed) & present):
             got = sha256_of(vdir / name)
             if got != listed[name]["sha256"]:
-                problems.append(
+                found.append(
                     f"{entry['path']}/{name}: sha256 {got} differs from the index {listed[name]['sha256']}"
                 )
-        if agreement and (vdir / "model.tflite").exists() and not problems:
-            problems.extend(_agreement(vdir, entry, cache_dir))
+        # the runtimes are compared only on files that are what the index says
+        if agreement and (vdir / "model.tflite").exists() and not found:
+            found.extend(_agreement(vdir, entry, cache_dir))
+        problems += found
     return problems
 
 

@@ -1,0 +1,60 @@
+"""The zoo committed in this repository: complete, intact, and each entry made from its config file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heartzoo.cards import STUDENT_TARGETS
+from heartzoo.config import load_config
+from heartzoo.zoo import read_index, verify
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO / "zoo"
+INDEX = read_index(ZOO)
+ENTRIES = INDEX["models"]
+#: beats of DS2 each task keeps (de Chazal 2004 counts; F and Q are left out of beat-2/beat-3)
+DS2_BEATS = {
+    "beat-2": 44259 + 1837 + 3221,
+    "beat-3": 44259 + 1837 + 3221,
+    "aami-5": 44259 + 1837 + 3221 + 388 + 7,
+}
+
+
+def test_every_file_is_what_the_index_says():
+    assert ENTRIES, "zoo/index.json lists no model"
+    assert verify(ZOO, agreement=False) == []
+    folders = {p.parent.relative_to(ZOO).as_posix() for p in ZOO.glob("*/*/v*/metrics.json")}
+    assert folders == {e["path"] for e in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
+def test_entry_was_made_from_its_config(entry):
+    vdir = ZOO / entry["path"]
+    published = json.loads((vdir / "configuration.json").read_text())["config"]
+    source = REPO / "configs" / f"{entry['name']}.yaml"
+    assert source.exists(), f"{entry['path']}: no configs/{source.name}"
+    assert load_config(source).model_dump(mode="json") == published
+    m = json.loads((vdir / "metrics.json").read_text())
+    assert m["model"] == entry["name"] and m["task"] == entry["task"]
+    assert m["int8_macro_f1_drop"] <= published["export"]["max_f1_drop"] + 1e-9
+    assert m["verification"]["litert_reference_vs_tflm"] == "bit-identical"
+    if m["leaky"]:
+        assert m["protocol"] == "leaky-random-beat" and entry["name"].endswith("-leaky")
+    else:
+        assert m["split"] == "ds2" and m["float"]["n"] == DS2_BEATS[m["task"]]
+        assert not entry["name"].endswith("-leaky")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in ENTRIES if e["name"].endswith("-student")],
+    ids=lambda e: f"{e['name']}@{e['version']}",
+)
+def test_students_fit_a_wearable(entry):
+    m = json.loads((ZOO / entry["path"] / "metrics.json").read_text())
+    assert m["tflite_bytes"] <= STUDENT_TARGETS["tflite_bytes"]
+    assert m["tflm_arena_bytes"] <= STUDENT_TARGETS["tflm_arena_bytes"]
+    assert {"distill", "channel_prune"} <= {s.split(":")[0] for s in m["compression"]}
