@@ -38,8 +38,13 @@ class TrainResult:
     already_done: bool = False
 
 
+#: Sections that do not change what is trained: a run resumes across them and takes the new values.
+_AFTER_TRAINING = ("description", "logging", "export")
+
+
 def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
-    """Create the run folder, or check that an existing one belongs to the same configuration."""
+    """Create the run folder, or check that an existing one belongs to the same configuration (up to
+    the sections that only matter after training, which are updated)."""
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
     current = config.model_dump(mode="json")
@@ -47,12 +52,14 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
         shutil.rmtree(run_dir)
     if saved.exists():
         previous = json.loads(saved.read_text())
-        if previous != current:
-            changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+        changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+        if set(changed) - set(_AFTER_TRAINING):
             raise ConfigError(
                 f"{run_dir} holds a run of a different configuration (sections that differ: "
                 f"{', '.join(changed)}); use --restart to start it again or choose another --run-dir"
             )
+        if changed:
+            write_json(saved, current)
         return
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(saved, current)

@@ -155,6 +155,20 @@ def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
         train(other, run, cache_dir=shared_cache)
 
 
+def test_export_settings_change_without_retraining(trained, shared_cache, tmp_path):
+    import json
+    import shutil
+
+    from heartzoo.train import train
+
+    cfg, run, result = trained
+    copy = shutil.copytree(run, tmp_path / "run")
+    other = cfg.model_copy(update={"export": cfg.export.model_copy(update={"verify_frames": 7})})
+    again = train(other, copy, cache_dir=shared_cache)
+    assert again.already_done and again.best_epoch == result.best_epoch
+    assert json.loads((copy / "config.json").read_text())["export"]["verify_frames"] == 7
+
+
 def test_evaluate_on_ds2(trained, shared_cache):
     from heartzoo.evaluate import evaluate
 
