@@ -414,14 +414,27 @@ def zoo_list(
         sys.stdout.write(json.dumps(index, indent=2) + "\n")
         return
     table = Table(title=f"zoo: {base_url or 'remote' if remote else zoo_dir(zoo)}")
-    for col in ("task", "name", "version", "float F1", "int8 F1", "params", "MACs", "tflite B", "arena B"):
-        table.add_column(col, justify="left" if col in ("task", "name", "version") else "right")
+    for col in (
+        "task",
+        "name",
+        "version",
+        "test",
+        "float F1",
+        "int8 F1",
+        "params",
+        "MACs",
+        "tflite B",
+        "arena B",
+    ):
+        table.add_column(col, justify="left" if col in ("task", "name", "version", "test") else "right")
     for m in index["models"]:
         s = m.get("summary", {})
         table.add_row(
             m["task"],
             m["name"],
             m["version"],
+            # the leaky protocol's held-out beats are called "test"; say what they are
+            "LEAKY beats" if s.get("split") == "test" else str(s.get("split")),
             f"{s.get('float_macro_f1', 0):.4f}",
             f"{s.get('int8_macro_f1', 0):.4f}",
             f"{s.get('params') or 0:,}",
