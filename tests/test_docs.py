@@ -76,3 +76,30 @@ def test_card_in_headless_chromium(site, tmp_path):
     shot = tmp_path / "card.png"
     subprocess.run([*args, f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
+    # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the table
+    # must pair the two and show the difference; the target line must say whether it was reached.
+    from heartzoo.cards import TARGETS, leaderboard, model_card
+    from heartzoo.zoo import read_index, write_index
+
+    _, zoo = site
+    root = shutil.copytree(zoo, tmp_path / "zoo")
+    twin = root / "beat-3" / "small-cnn2-leaky" / "v1"
+    shutil.copytree(root / "beat-3" / "small-cnn2" / "v1", twin)
+    m = json.loads((twin / "metrics.json").read_text())
+    fair = m["int8"]["macro_f1"]
+    m.update(leaky=True, split="test", protocol="leaky-random-beat")
+    m["int8"]["macro_f1"] = fair + 0.1
+    (twin / "metrics.json").write_text(json.dumps(m))
+    index = write_index(root)
+    board = leaderboard(index, root)
+    row = next(line for line in board.splitlines() if "`cnn2`" in line)
+    assert f"| {fair:.4f} | {fair + 0.1:.4f} | +10.0 |" in row
+    assert "small-cnn2-leaky" not in board.split("## Targets")[0]  # leaky models stay out of the ranking
+    verdict = "reached" if fair >= TARGETS["beat-3"] else "**not reached**"
+    assert re.search(rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \| {re.escape(verdict)}", board)
+    entry = next(e for e in read_index(root)["models"] if e["name"] == "small-cnn2-leaky")
+    card = model_card(entry, twin)
+    assert "LEAKY random-beat split" in card and "not comparable" in card
