@@ -588,7 +588,8 @@ def export_run(
     # Written beside its final place, then renamed: a crash leaves no half-written version.
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        shutil.copy2(run_dir / "model.keras", staging / "model.keras")
+        # loaded without compiling: saved again it carries no optimizer state (a third of the size)
+        model.save(staging / "model.keras")
         (staging / "model.tflite").write_bytes(buf)
         (staging / f"{symbol}.h").write_text(header)
         (staging / f"{symbol}.cc").write_text(source)
