@@ -114,7 +114,7 @@ when you use or redistribute this model.
 
 ## Target
 
-{target_text(cfg["task"], m, leaky)}
+{target_text(cfg["task"], m, leaky)}{student_text(m, vdir, distill)}
 
 ## Metrics on {m["split"].upper()} — float / int8 ({int8_where})
 
@@ -179,6 +179,30 @@ def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:
     )
 
 
+def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) -> str:
+    """For a distilled model: the size targets of a wearable model, and how it compares with its teacher
+    (the teacher's latest version in the same zoo)."""
+    if not distill:
+        return ""
+    t = STUDENT_TARGETS
+    ok = lambda good: "met" if good else "**not met**"  # noqa: E731
+    lines = [
+        f"- flash: {m['tflite_bytes']:,} B .tflite (target ≤ {t['tflite_bytes']:,} B) — {ok(m['tflite_bytes'] <= t['tflite_bytes'])}",
+        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (target ≤ {t['tflm_arena_bytes']:,} B) — {ok(m['tflm_arena_bytes'] <= t['tflm_arena_bytes'])}",
+    ]
+    teacher = Path(distill["teacher"]).name
+    found = sorted((vdir.parents[1] / teacher).glob("v*/metrics.json"), key=lambda f: int(f.parent.name[1:]))
+    if found:
+        tm = json.loads(found[-1].read_text())["int8"]["macro_f1"]
+        gap = 100 * (tm - m["int8"]["macro_f1"])
+        lines.append(
+            f"- against its teacher `{teacher}` {found[-1].parent.name} (int8 macro-F1 {tm:.4f}): "
+            f"{abs(gap):.1f} points {'below' if gap > 0 else 'above'} (target: at most {t['points_below_teacher']:.0f} "
+            f"below) — {ok(gap <= t['points_below_teacher'])}"
+        )
+    return "\n\nAs the model a wearable runs:\n\n" + "\n".join(lines)
+
+
 def runtime_text(m: dict[str, Any]) -> str:
     v = m["verification"]
     if not v.get("int8_metrics_runtime"):
@@ -214,10 +238,13 @@ def leaderboard(index: dict[str, Any], root: Path) -> str:
         )
     targets = []
     for task, goal in TARGETS.items():
-        got = [metrics[e["name"], e["version"]]["int8"]["macro_f1"] for e in honest if e["task"] == task]
-        best = max(got, default=None)
-        verdict = "–" if best is None else ("reached" if best >= goal else f"**not reached** ({100 * (goal - best):.1f} points short)")  # fmt: skip
-        targets.append(f"| {task} | ≥ {goal:.2f} | {'–' if best is None else f'{best:.4f}'} | {verdict} |")
+        got = [(metrics[e["name"], e["version"]]["int8"]["macro_f1"], f"{e['name']} {e['version']}") for e in honest if e["task"] == task]  # fmt: skip
+        if not got:
+            targets.append(f"| {task} | ≥ {goal:.2f} | – | – |")
+            continue
+        best, who = max(got)
+        verdict = "reached" if best >= goal else f"**not reached** ({100 * (goal - best):.1f} points short)"
+        targets.append(f"| {task} | ≥ {goal:.2f} | {best:.4f} ({who}) | {verdict} |")
     latest = _latest(index["models"])
     inflation = []
     for name, e in sorted(latest.items()):

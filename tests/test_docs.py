@@ -99,7 +99,7 @@ def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
     assert f"| {fair:.4f} | {fair + 0.1:.4f} | +10.0 |" in row
     assert "small-cnn2-leaky" not in board.split("## Targets")[0]  # leaky models stay out of the ranking
     verdict = "reached" if fair >= TARGETS["beat-3"] else "**not reached**"
-    assert re.search(rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \| {re.escape(verdict)}", board)
+    assert re.search(rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \(small-cnn2 v1\) \| {re.escape(verdict)}", board)
     entry = next(e for e in read_index(root)["models"] if e["name"] == "small-cnn2-leaky")
     card = model_card(entry, twin)
     assert "LEAKY random-beat split" in card and "not comparable" in card
