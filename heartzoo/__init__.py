@@ -15,15 +15,11 @@ __all__ = ["__version__", "download", "list_models", "load_model", "predict"]
 
 def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) -> list[str]:
     """NAME@VERSION of every published model, from the local zoo or (remote=True) the published index."""
-    from .zoo import read_index, zoo_dir
+    from .zoo import load_index
 
-    if remote:
-        from .hub import remote_index
-
-        index = remote_index(base_url)
-    else:
-        index = read_index(zoo_dir(zoo))
-    return [f"{m['name']}@{m['version']}" for m in index["models"]]
+    return [
+        f"{m['name']}@{m['version']}" for m in load_index(zoo, remote=remote, base_url=base_url)["models"]
+    ]
 
 
 def __getattr__(name: str):

@@ -182,6 +182,8 @@ def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:
 def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) -> str:
     """For a distilled model: the size targets of a wearable model, and how it compares with its teacher
     (the teacher's latest version in the same zoo)."""
+    from .zoo import versions
+
     if not distill:
         return ""
     t = STUDENT_TARGETS
@@ -191,12 +193,13 @@ def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) 
         f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (target ≤ {t['tflm_arena_bytes']:,} B) — {ok(m['tflm_arena_bytes'] <= t['tflm_arena_bytes'])}",
     ]
     teacher = Path(distill["teacher"]).name
-    found = sorted((vdir.parents[1] / teacher).glob("v*/metrics.json"), key=lambda f: int(f.parent.name[1:]))
-    if found:
-        tm = json.loads(found[-1].read_text())["int8"]["macro_f1"]
+    have = versions(vdir.parents[2], m["task"], teacher)
+    if have:
+        tdir = vdir.parents[1] / teacher / have[-1]
+        tm = json.loads((tdir / "metrics.json").read_text())["int8"]["macro_f1"]
         gap = 100 * (tm - m["int8"]["macro_f1"])
         lines.append(
-            f"- against its teacher `{teacher}` {found[-1].parent.name} (int8 macro-F1 {tm:.4f}): "
+            f"- against its teacher `{teacher}` {have[-1]} (int8 macro-F1 {tm:.4f}): "
             f"{abs(gap):.1f} points {'below' if gap > 0 else 'above'} (target: at most {t['points_below_teacher']:.0f} "
             f"below) — {ok(gap <= t['points_below_teacher'])}"
         )
@@ -216,15 +219,9 @@ def runtime_text(m: dict[str, Any]) -> str:
     )
 
 
-def _latest(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        if e["name"] not in out or int(e["version"][1:]) > int(out[e["name"]]["version"][1:]):
-            out[e["name"]] = e
-    return out
-
-
 def leaderboard(index: dict[str, Any], root: Path) -> str:
+    from .zoo import find
+
     metrics = {(e["name"], e["version"]): json.loads((root / e["path"] / "metrics.json").read_text()) for e in index["models"]}  # fmt: skip
     honest = [e for e in index["models"] if not metrics[e["name"], e["version"]].get("leaky")]
     rows = []
@@ -245,7 +242,7 @@ def leaderboard(index: dict[str, Any], root: Path) -> str:
         best, who = max(got)
         verdict = "reached" if best >= goal else f"**not reached** ({100 * (goal - best):.1f} points short)"
         targets.append(f"| {task} | ≥ {goal:.2f} | {best:.4f} ({who}) | {verdict} |")
-    latest = _latest(index["models"])
+    latest = {name: find(index, name) for name in {e["name"] for e in index["models"]}}
     inflation = []
     for name, e in sorted(latest.items()):
         m = metrics[name, e["version"]]

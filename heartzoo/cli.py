@@ -402,14 +402,9 @@ def zoo_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every published model version with its headline numbers."""
-    from .zoo import read_index, zoo_dir
+    from .zoo import load_index, zoo_dir
 
-    if remote:
-        from .hub import remote_index
-
-        index = remote_index(base_url)
-    else:
-        index = read_index(zoo_dir(zoo))
+    index = load_index(zoo, remote=remote, base_url=base_url)
     if as_json:
         sys.stdout.write(json.dumps(index, indent=2) + "\n")
         return

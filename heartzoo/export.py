@@ -191,7 +191,8 @@ def convert_int8(fw_model, calibration) -> bytes:
         raise ExportError(f"int8 conversion failed (an op without a built-in int8 kernel?): {exc}") from None
 
 
-def _litert(buf: bytes, *, reference: bool = True):
+def litert_interpreter(buf: bytes, *, reference: bool = True):
+    """A LiteRT interpreter of the model: reference kernels (bit-exact with TFLM) or the optimized ones."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     if reference:
@@ -208,7 +209,7 @@ def _input_order(details: list[dict]) -> list[str]:
 
 
 def io_specs(buf: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    it = _litert(buf)
+    it = litert_interpreter(buf)
 
     def spec(d: dict, name: str) -> TensorSpec:
         scale, zp = d["quantization"]
@@ -223,7 +224,7 @@ def io_specs(buf: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 
 def tflite_ops(buf: bytes) -> list[str]:
-    return sorted({op["op_name"] for op in _litert(buf)._get_ops_details()})
+    return sorted({op["op_name"] for op in litert_interpreter(buf)._get_ops_details()})
 
 
 def quantize(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
@@ -243,7 +244,11 @@ def quantized_inputs(buf: bytes, inputs) -> list[list[np.ndarray]]:
 def run_litert(buf: bytes, q_inputs: list[np.ndarray], *, reference: bool = True) -> np.ndarray:
     """int8 outputs of every example in LiteRT: its reference kernels (bit-exact with TFLM) or, with
     `reference=False`, its optimized ones (many times faster; may differ from TFLM in the last step)."""
-    it = _litert(buf, reference=reference)
+    return run_interpreter(litert_interpreter(buf, reference=reference), q_inputs)
+
+
+def run_interpreter(it, q_inputs: list[np.ndarray]) -> np.ndarray:
+    """int8 outputs of every example in a LiteRT interpreter, one example at a time (batch 1)."""
     ins, out_idx = it.get_input_details(), it.get_output_details()[0]["index"]
     n = len(q_inputs[0])
     res = np.empty((n, it.get_output_details()[0]["shape"][-1]), np.int8)
@@ -514,6 +519,7 @@ def export_run(
     q = quantized_inputs(buf, inputs)
     pick = verification_frames(len(labels), ec.verify_frames)
     n_ver = len(pick)
+    q_ver = [a[pick] for a in q]
     verification: dict[str, Any] = {"frames": n_ver, "litert_reference_vs_tflm": "bit-identical"}
     if ec.int8_runtime == "tflm":
         say(f"{split} int8 metrics in TFLM")
@@ -523,7 +529,7 @@ def export_run(
         # too slow for TFLM on the host: the whole split in LiteRT's optimized kernels, TFLM on `pick`
         say(f"{split} int8 metrics in LiteRT (optimized kernels)")
         int8_out = run_litert(buf, q, reference=False)
-        tflm_ver = run_tflm(buf, [a[pick] for a in q])
+        tflm_ver = run_tflm(buf, q_ver)
         verification["int8_metrics_runtime"] = "LiteRT optimized kernels (TFLM checked on the frames above)"
         differing, steps = runtime_mismatch(int8_out[pick], tflm_ver)
         verification["litert_optimized_vs_tflm"] = {
@@ -534,7 +540,7 @@ def export_run(
     int8_rep = report_from_probabilities(dequantize_probs(int8_out, outs[0]), labels, task.class_names, macro)
 
     say("LiteRT (reference kernels) vs TFLM")
-    mismatch, diff = runtime_mismatch(run_litert(buf, [a[pick] for a in q]), tflm_ver)
+    mismatch, diff = runtime_mismatch(run_litert(buf, q_ver), tflm_ver)
     if mismatch:
         raise ExportError(
             f"LiteRT (reference kernels) and TFLM disagree on {mismatch} of {n_ver} {split} frames "

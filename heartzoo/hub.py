@@ -181,13 +181,9 @@ def load_model(
 
         model = keras.saving.load_model(folder / "model.keras", safe_mode=True, compile=False)
     else:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from .export import litert_interpreter
 
-        model = Interpreter(
-            model_path=str(folder / "model.tflite"),
-            experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-        )
-        model.allocate_tensors()
+        model = litert_interpreter((folder / "model.tflite").read_bytes())
     return LoadedModel(model, config, conf["firmware"], format, folder)
 
 
@@ -219,9 +215,8 @@ def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndar
         from .train import predict_logits, softmax
 
         return softmax(predict_logits(loaded.model, {"ecg": ecg, "rr": rr} if rr_on else ecg))
-    from .export import dequantize_probs, io_specs, quantize, run_litert
+    from .export import dequantize_probs, io_specs, quantized_inputs, run_interpreter
 
     buf = (loaded.folder / "model.tflite").read_bytes()
-    ins, outs = io_specs(buf)
-    q = [quantize(rr if t.name == "rr" else ecg, t) for t in ins]
-    return dequantize_probs(run_litert(buf, q), outs[0])
+    q = quantized_inputs(buf, {"ecg": ecg, "rr": rr} if rr_on else ecg)
+    return dequantize_probs(run_interpreter(loaded.model, q), io_specs(buf)[1][0])

@@ -87,6 +87,15 @@ def read_index(root: Path) -> dict[str, Any]:
     return json.loads(p.read_text())
 
 
+def load_index(zoo=None, *, remote: bool = False, base_url: str | None = None) -> dict[str, Any]:
+    """The index of the local zoo, or (remote=True) the published one."""
+    if remote:
+        from .hub import remote_index
+
+        return remote_index(base_url)
+    return read_index(zoo_dir(zoo))
+
+
 def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[str, Any]:
     """The entry for NAME (latest version unless VERSION, or NAME@VERSION)."""
     if "@" in name and version is None:

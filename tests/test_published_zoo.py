@@ -9,18 +9,15 @@ import pytest
 
 from heartzoo.cards import STUDENT_TARGETS
 from heartzoo.config import load_config
+from heartzoo.tasks import get_task
 from heartzoo.zoo import read_index, verify
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
 INDEX = read_index(ZOO)
 ENTRIES = INDEX["models"]
-#: beats of DS2 each task keeps (de Chazal 2004 counts; F and Q are left out of beat-2/beat-3)
-DS2_BEATS = {
-    "beat-2": 44259 + 1837 + 3221,
-    "beat-3": 44259 + 1837 + 3221,
-    "aami-5": 44259 + 1837 + 3221 + 388 + 7,
-}
+#: DS2 beats per AAMI class (de Chazal 2004); a task keeps the classes of its aami_map
+DS2 = {"N": 44259, "S": 1837, "V": 3221, "F": 388, "Q": 7}
 
 
 def test_every_file_is_what_the_index_says():
@@ -44,7 +41,7 @@ def test_entry_was_made_from_its_config(entry):
     if m["leaky"]:
         assert m["protocol"] == "leaky-random-beat" and entry["name"].endswith("-leaky")
     else:
-        assert m["split"] == "ds2" and m["float"]["n"] == DS2_BEATS[m["task"]]
+        assert m["split"] == "ds2" and m["float"]["n"] == sum(DS2[c] for c in get_task(m["task"]).aami_map)
         assert not entry["name"].endswith("-leaky")
 
 
