@@ -453,7 +453,12 @@ def zoo_show(
     m = json.loads((root / entry["path"] / "metrics.json").read_text())
     console.print(f"[bold]{entry['name']}@{entry['version']}[/] ({entry['task']}) — {root / entry['path']}")
     console.print(_report_table(f"float on {m['split']}", m["float"]))
-    console.print(_report_table(f"int8 (TFLM) on {m['split']}", m["int8"]))
+    runtime = "LiteRT optimized" if m["verification"].get("int8_metrics_runtime") else "TFLM"
+    console.print(_report_table(f"int8 ({runtime}) on {m['split']}", m["int8"]))
+    console.print(
+        f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
+        f"{m['tflm_arena_bytes']:,} B TFLM arena · {m['host_latency_ms']:.2f} ms a frame (host TFLM)"
+    )
     files = Table(title="files")
     for col in ("file", "bytes", "sha256"):
         files.add_column(col)

@@ -55,3 +55,18 @@ def test_students_fit_a_wearable(entry):
     assert m["tflite_bytes"] <= STUDENT_TARGETS["tflite_bytes"]
     assert m["tflm_arena_bytes"] <= STUDENT_TARGETS["tflm_arena_bytes"]
     assert {"distill", "channel_prune"} <= {s.split(":")[0] for s in m["compression"]}
+
+
+def test_zoo_show_names_the_runtime_of_the_int8_metrics():
+    import os
+    import subprocess
+    import sys
+
+    litert = [e for e in ENTRIES if json.loads((ZOO / e["path"] / "metrics.json").read_text())["verification"].get("int8_metrics_runtime")]  # fmt: skip
+    assert litert, "no published model took its int8 metrics from LiteRT"
+    name = f"{litert[0]['name']}@{litert[0]['version']}"
+    env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", name, "--zoo", str(ZOO)],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0 and "int8 (LiteRT optimized) on" in proc.stdout
+    assert "int8 (TFLM)" not in proc.stdout and "ms a frame (host TFLM)" in proc.stdout
