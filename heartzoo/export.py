@@ -155,6 +155,13 @@ def calibration_inputs(config: HeartzooConfig, *, n: int = 600, seed: int = 0, c
     return model_inputs(ws.subset(idx), bool(config.model and config.model.rr_features))
 
 
+def calibration_source(leaky: bool) -> str:
+    """Where `calibration_inputs` drew its frames: the training split of the run's protocol."""
+    if leaky:
+        return "train (LEAKY random-beat split: beats of every record)"
+    return "train (DS1 less validation patients)"
+
+
 def _split_inputs(inputs, i: int) -> list[np.ndarray]:
     if isinstance(inputs, dict):
         return [inputs["ecg"][i : i + 1], inputs["rr"][i : i + 1]]
@@ -585,7 +592,7 @@ def export_run(
             "int8_ptq",
         ],
         "verification": verification,
-        "calibration": {"frames": _n(calib), "split": "train (DS1 less validation patients)"},
+        "calibration": {"frames": _n(calib), "split": calibration_source(bool(ws.meta.get("leaky")))},
         "heartzoo_version": __version__,
         "commit": _git_commit(),
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

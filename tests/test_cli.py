@@ -105,3 +105,10 @@ def test_unknown_split_and_bad_validation_records(data_root, tmp_path):
     proc = heartzoo("data", "prepare", "--config", str(cfg), "--data-dir", str(data_root))
     assert proc.returncode == 2
     assert "data.validation.records" in proc.stderr and "not in DS1: 100" in proc.stderr
+
+
+def test_published_line_never_calls_leaky_beats_ds2():
+    from heartzoo.cli import _tested_on
+
+    assert _tested_on({"leaky": False, "split": "ds2"}) == "DS2"
+    assert _tested_on({"leaky": True, "split": "test"}) == "LEAKY beats"

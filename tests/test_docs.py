@@ -81,7 +81,7 @@ def test_card_in_headless_chromium(site, tmp_path):
 def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
     # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the table
     # must pair the two and show the difference; the target line must say whether it was reached.
-    from heartzoo.cards import TARGETS, leaderboard, model_card
+    from heartzoo.cards import TARGETS, leaderboard, model_card, validation_macro_f1
     from heartzoo.zoo import read_index, write_index
 
     _, zoo = site
@@ -100,6 +100,39 @@ def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
     assert "small-cnn2-leaky" not in board.split("## Targets")[0]  # leaky models stay out of the ranking
     verdict = "reached" if fair >= TARGETS["beat-3"] else "**not reached**"
     assert re.search(rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \(small-cnn2 v1\) \| {re.escape(verdict)}", board)
+    # what validation alone picks: the model's best epoch in its published history, scored on DS2
+    fair_dir = root / "beat-3" / "small-cnn2" / "v1"
+    val = max(float(r.split(",")[5]) for r in (fair_dir / "history.csv").read_text().splitlines()[1:])
+    assert validation_macro_f1(fair_dir) == pytest.approx(val)
+    assert f"| {fair:.4f} (small-cnn2 v1, validation {val:.4f}) |" in board
     entry = next(e for e in read_index(root)["models"] if e["name"] == "small-cnn2-leaky")
     card = model_card(entry, twin)
     assert "LEAKY random-beat split" in card and "not comparable" in card
+
+
+def test_reproduce_command_trains_every_teacher_first(tmp_path):
+    # A born-again model distils from a student that distils from a teacher: its card must say to train
+    # the teacher, then the student, then itself — the teacher paths point into stage and version folders.
+    from heartzoo.cards import teacher_chain, teacher_name
+
+    assert teacher_name("runs/beat-2-cnn3-student/channel-pruned") == "beat-2-cnn3-student"
+    assert teacher_name("zoo/beat-2/beat-2-efficientnetv2-sm/v3") == "beat-2-efficientnetv2-sm"
+    assert teacher_name("runs/teacher") == "teacher"
+
+    def config(name, teacher=None):
+        compress = {"distill": {"teacher": teacher}} if teacher else {}
+        folder = tmp_path / "beat-2" / name / "v1"
+        folder.mkdir(parents=True)
+        cfg = {"name": name, "task": "beat-2", "compress": compress}
+        (folder / "configuration.json").write_text(json.dumps({"config": cfg}))
+        return cfg
+
+    config("teacher")
+    config("student", "runs/teacher")
+    born_again = config("born-again", "runs/student/channel-pruned")
+    assert teacher_chain(tmp_path, born_again) == ["teacher", "student"]
+    assert teacher_chain(tmp_path, config("plain")) == []
+    # a teacher not in the zoo ends the chain with its own name
+    assert teacher_chain(
+        tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": "runs/x/qat"}}}
+    ) == ["x"]
