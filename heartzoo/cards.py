@@ -191,9 +191,11 @@ STAGE_FOLDERS = ("channel-pruned", "sparse", "qat")
 
 def teacher_name(path: str) -> str:
     """The model a distillation teacher path names: runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
+    from .zoo import _VERSION
+
     parts = Path(path).parts
     i = len(parts) - 1
-    while i > 0 and (parts[i] in STAGE_FOLDERS or (parts[i][:1] == "v" and parts[i][1:].isdigit())):
+    while i > 0 and (parts[i] in STAGE_FOLDERS or _VERSION.match(parts[i])):
         i -= 1
     return parts[i]
 
