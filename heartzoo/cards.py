@@ -185,17 +185,14 @@ def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:
     )
 
 
-#: Folders a run keeps its later stages in (pipeline.py); a teacher path may point into one.
-STAGE_FOLDERS = ("channel-pruned", "sparse", "qat")
-
-
 def teacher_name(path: str) -> str:
     """The model a distillation teacher path names: runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
+    from .pipeline import STAGE_FOLDERS
     from .zoo import _VERSION
 
     parts = Path(path).parts
     i = len(parts) - 1
-    while i > 0 and (parts[i] in STAGE_FOLDERS or _VERSION.match(parts[i])):
+    while i > 0 and (parts[i] in STAGE_FOLDERS.values() or _VERSION.match(parts[i])):
         i -= 1
     return parts[i]
 
@@ -203,24 +200,23 @@ def teacher_name(path: str) -> str:
 def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
     """The teachers to train before this model, the first first: its teacher, that teacher's teacher
     (read from the teacher's latest configuration.json in the zoo), and so on."""
-    from .zoo import versions
+    from .zoo import latest_version_dir
 
     chain: list[str] = []
     while (distill := (cfg.get("compress") or {}).get("distill")) and len(chain) < 10:
         name = teacher_name(distill["teacher"])
         chain.insert(0, name)
-        have = versions(zoo_root, cfg["task"], name)
-        if not have:
+        tdir = latest_version_dir(zoo_root, cfg["task"], name)
+        if tdir is None:
             break
-        conf = zoo_root / cfg["task"] / name / have[-1] / "configuration.json"
-        cfg = json.loads(conf.read_text())["config"]
+        cfg = json.loads((tdir / "configuration.json").read_text())["config"]
     return chain
 
 
 def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) -> str:
     """For a distilled model: the size targets of a wearable model, and how it compares with its teacher
     (the teacher's latest version in the same zoo)."""
-    from .zoo import versions
+    from .zoo import latest_version_dir
 
     if not distill:
         return ""
@@ -231,13 +227,12 @@ def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) 
         f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (target ≤ {t['tflm_arena_bytes']:,} B) — {ok(m['tflm_arena_bytes'] <= t['tflm_arena_bytes'])}",
     ]
     teacher = teacher_name(distill["teacher"])
-    have = versions(vdir.parents[2], m["task"], teacher)
-    if have:
-        tdir = vdir.parents[1] / teacher / have[-1]
+    tdir = latest_version_dir(vdir.parents[2], m["task"], teacher)
+    if tdir is not None:
         tm = json.loads((tdir / "metrics.json").read_text())["int8"]["macro_f1"]
         gap = 100 * (tm - m["int8"]["macro_f1"])
         lines.append(
-            f"- against its teacher `{teacher}` {have[-1]} (int8 macro-F1 {tm:.4f}): "
+            f"- against its teacher `{teacher}` {tdir.name} (int8 macro-F1 {tm:.4f}): "
             f"{abs(gap):.1f} points {'below' if gap > 0 else 'above'} (target: at most {t['points_below_teacher']:.0f} "
             f"below) — {ok(gap <= t['points_below_teacher'])}"
         )

@@ -215,8 +215,9 @@ def _input_order(details: list[dict]) -> list[str]:
     return ["rr" if re.search(r"(^|_)rr(:|_|$)", d["name"]) else "ecg" for d in details]
 
 
-def io_specs(buf: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    it = litert_interpreter(buf)
+def io_specs(model) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """Input and output tensors of a .tflite (its bytes, or a LiteRT interpreter already built on it)."""
+    it = litert_interpreter(model) if isinstance(model, bytes) else model
 
     def spec(d: dict, name: str) -> TensorSpec:
         scale, zp = d["quantization"]
@@ -240,7 +241,11 @@ def quantize(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
 
 def quantized_inputs(buf: bytes, inputs) -> list[list[np.ndarray]]:
     """Per model input (in model order), the int8 arrays for every example."""
-    ins, _ = io_specs(buf)
+    return quantize_inputs(io_specs(buf)[0], inputs)
+
+
+def quantize_inputs(ins: list[TensorSpec], inputs) -> list[list[np.ndarray]]:
+    """`quantized_inputs` for input specs already read (no interpreter built)."""
     out = []
     for spec in ins:
         raw = inputs[spec.name] if isinstance(inputs, dict) else inputs
@@ -523,7 +528,7 @@ def export_run(
         softmax(predict_logits(model, inputs)), labels, task.class_names, macro
     )
 
-    q = quantized_inputs(buf, inputs)
+    q = quantize_inputs(ins, inputs)
     pick = verification_frames(len(labels), ec.verify_frames)
     n_ver = len(pick)
     q_ver = [a[pick] for a in q]

@@ -215,8 +215,9 @@ def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndar
         from .train import predict_logits, softmax
 
         return softmax(predict_logits(loaded.model, {"ecg": ecg, "rr": rr} if rr_on else ecg))
-    from .export import dequantize_probs, io_specs, quantized_inputs, run_interpreter
+    from .export import dequantize_probs, io_specs, quantize_inputs, run_interpreter
 
-    buf = (loaded.folder / "model.tflite").read_bytes()
-    q = quantized_inputs(buf, {"ecg": ecg, "rr": rr} if rr_on else ecg)
-    return dequantize_probs(run_interpreter(loaded.model, q), io_specs(buf)[1][0])
+    # the interpreter load_model built: no second one, and the .tflite is not read again
+    ins, outs = io_specs(loaded.model)
+    q = quantize_inputs(ins, {"ecg": ecg, "rr": rr} if rr_on else ecg)
+    return dequantize_probs(run_interpreter(loaded.model, q), outs[0])

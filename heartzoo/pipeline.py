@@ -14,6 +14,9 @@ from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
 from .tasks import get_task
 
+#: The folder each stage after training keeps its model in, under the run folder.
+STAGE_FOLDERS = {"channel_prune": "channel-pruned", "magnitude_prune": "sparse", "qat": "qat"}
+
 
 def _done(stage_dir: Path) -> bool:
     return (stage_dir / "model.keras").exists() and (stage_dir / "train_summary.json").exists()
@@ -68,7 +71,7 @@ def run_pipeline(
 
         from .compress.prune_channels import thin_model
 
-        stage = run_dir / "channel-pruned"
+        stage = run_dir / STAGE_FOLDERS["channel_prune"]
         say("channel pruning")
         if not _done(stage):
             parent = keras.saving.load_model(last / "model.keras", safe_mode=True, compile=False)
@@ -90,13 +93,13 @@ def run_pipeline(
         last = stage
 
     # The tfmot stages: both train the tf_keras twin of the previous stage's model.
-    for kind, folder, settings, label in (
-        ("magnitude_prune", "sparse", config.compress.magnitude_prune, "magnitude pruning"),
-        ("qat", "qat", config.compress.qat, "quantization-aware fine-tuning"),
+    for kind, settings, label in (
+        ("magnitude_prune", config.compress.magnitude_prune, "magnitude pruning"),
+        ("qat", config.compress.qat, "quantization-aware fine-tuning"),
     ):
         if settings is None:
             continue
-        stage = run_dir / folder
+        stage = run_dir / STAGE_FOLDERS[kind]
         say(label)
         if not _done(stage):
             _tfmot_stage(config, last, stage, arch, shape, rr, cache_dir, kind, settings)

@@ -33,6 +33,12 @@ def versions(root: Path, task: str, name: str) -> list[str]:
     return sorted(found, key=lambda v: int(v[1:]))
 
 
+def latest_version_dir(root: Path, task: str, name: str) -> Path | None:
+    """The folder of NAME's latest version in the zoo at ROOT, or None when it has none."""
+    have = versions(root, task, name)
+    return Path(root) / task / name / have[-1] if have else None
+
+
 def next_version(root: Path, task: str, name: str) -> str:
     have = versions(root, task, name)
     return f"v{int(have[-1][1:]) + 1 if have else 1}"
