@@ -331,7 +331,10 @@ natural prevalence, int8 model as published (macro-F1 for aami-5 over N, S, V, F
 "Best published here" is the highest of many DS2 numbers, so it flatters: which model is best was seen
 on DS2. The last column is what someone choosing among these models without DS2 would get: the model
 with the highest macro-F1 on the DS1 validation patients (float, as selected in training), scored on DS2.
-The two disagree where the few validation patients rank models differently from DS2's 22.
+The two disagree where the few validation patients rank models differently from DS2's 22. Each model
+here is one training seed, and the seed alone moves a model's DS2 macro-F1 by more than most gaps in
+these tables (`benchmarks/seed_spread.py`; the figures are in the training guide): read each number as
+one draw.
 
 ## How far the leaky random-beat split inflates results
 

@@ -354,6 +354,49 @@ def evaluate_cmd(
         )
 
 
+@app.command("cv")
+def cv_cmd(
+    config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
+    folds: Annotated[int, typer.Option(min=2, help="Folds of whole DS1 patients")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the patient deal")] = 0,
+    run_dir: Annotated[Path | None, typer.Option(help="Folder [default: runs/cv/<name>]")] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Cross-validate a config on DS1 by patient folds: a selection signal from all 22 DS1 patients.
+
+    Trains once per fold (resumable, like train) and reports the pooled out-of-fold macro-F1. DS2 is
+    never loaded."""
+    from .config import load_config
+    from .crossval import cross_validate
+    from .progress import rich_training_callback
+
+    cfg = load_config(config)
+    if data_dir is not None:
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"dir": str(data_dir)})})
+    target = run_dir or Path("runs") / "cv" / cfg.name
+    rep = cross_validate(
+        cfg,
+        target,
+        folds=folds,
+        seed=seed,
+        cache_dir=cache_dir,
+        callbacks=[rich_training_callback(err_console)],
+        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+    )
+    table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on DS1")
+    for col in ("fold", "held-out records", "best epoch", "macro-F1"):
+        table.add_column(col, justify="left" if col == "held-out records" else "right")
+    for r in rep["per_fold"]:
+        table.add_row(str(r["fold"]), " ".join(r["records"]), str(r["best_epoch"]), f"{r['macro_f1']:.4f}")
+    console.print(table)
+    console.print(_report_table("pooled out-of-fold (all DS1 patients)", rep["pooled"]))
+    console.print(
+        f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
+        f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"
+    )
+
+
 zoo_app = typer.Typer(help="The versioned model zoo: list, show, verify.", no_args_is_help=True)
 app.add_typer(zoo_app, name="zoo")
 ZooDir = Annotated[

@@ -29,6 +29,24 @@ def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
     return groups
 
 
+def _patient_table(
+    counts: Mapping[str, Mapping[str, int]], classes: Sequence[str]
+) -> tuple[dict[str, list[str]], list[str], np.ndarray]:
+    """Records by patient, the patients in order, and one row per patient: beats of every class,
+    then beats of each class in `classes`."""
+    groups = group_by_patient(sorted(counts))
+    names = sorted(groups)
+    table = np.array(
+        [
+            [sum(counts[r].get(c, 0) for r in groups[g] for c in AAMI_CLASSES)]
+            + [sum(counts[r].get(c, 0) for r in groups[g]) for c in classes]
+            for g in names
+        ],
+        dtype=np.float64,
+    )
+    return groups, names, table
+
+
 def draw_validation_records(
     counts: Mapping[str, Mapping[str, int]],
     fraction: float = 0.2,
@@ -42,17 +60,7 @@ def draw_validation_records(
     `classes` is closest to `fraction`, so the validation set holds S, V and F beats too. Only the counts of
     the pool (DS1) are looked at: nothing about the test records enters the choice.
     """
-    groups = group_by_patient(sorted(counts))
-    names = sorted(groups)
-    # One row per patient: beats of every class, then beats of each class in `classes`.
-    table = np.array(
-        [
-            [sum(counts[r].get(c, 0) for r in groups[g] for c in AAMI_CLASSES)]
-            + [sum(counts[r].get(c, 0) for r in groups[g]) for c in classes]
-            for g in names
-        ],
-        dtype=np.float64,
-    )
+    groups, names, table = _patient_table(counts, classes)
     totals = np.maximum(table.sum(axis=0), 1.0)
 
     rng = np.random.default_rng(seed)
@@ -70,6 +78,42 @@ def draw_validation_records(
     if best is None:
         raise ValueError(f"cannot hold out {fraction:.0%} of {len(names)} patient(s) for validation")
     return sorted(r for i in best[1] for r in groups[names[i]])
+
+
+def patient_folds(
+    counts: Mapping[str, Mapping[str, int]],
+    k: int = 5,
+    seed: int = 0,
+    classes: Sequence[str] = ("N", "S", "V", "F"),
+    tries: int = 2000,
+) -> list[list[str]]:
+    """`k` folds of whole patients from `counts` (record -> AAMI counts), for cross-validation.
+
+    Each try deals the patients, in a seeded random order, to the fold with the fewest beats so far;
+    the deal kept is the one whose folds come closest to 1/k of all beats and of each class in
+    `classes`. Every patient lands in exactly one fold; as with the validation draw, only the pool's
+    counts (DS1) are looked at.
+    """
+    groups, names, table = _patient_table(counts, classes)
+    if not 2 <= k <= len(names):
+        raise ValueError(f"cannot make {k} folds of {len(names)} patient(s); use 2 to {len(names)} folds")
+    totals = np.maximum(table.sum(axis=0), 1.0)
+    rng = np.random.default_rng(seed)
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(tries):
+        fold = np.empty(len(names), dtype=np.int64)
+        size = np.zeros(k)
+        for pos, i in enumerate(rng.permutation(len(names))):
+            # the first k patients open the k folds, so none stays empty
+            f = pos if pos < k else int(np.argmin(size))
+            fold[i] = f
+            size[f] += table[i, 0]
+        shares = np.stack([table[fold == f].sum(axis=0) for f in range(k)]) / totals
+        cost = float(np.abs(shares - 1.0 / k).sum())
+        if best is None or cost < best[0]:
+            best = (cost, fold)
+    assert best is not None
+    return [sorted(r for i in np.flatnonzero(best[1] == f) for r in groups[names[i]]) for f in range(k)]
 
 
 def inter_patient_records(validation: Sequence[str]) -> dict[str, list[str]]:

@@ -1,0 +1,103 @@
+"""How much does one config's DS2 macro-F1 move with nothing but its training seed?
+
+For each seed it trains the config's whole line with `train.seed` set to it (named `<name>-seed<k>`,
+in runs/seeds/, never published; a finished run is reused), evaluates the last stage's float model on
+DS2, and also the average of all seeds' probabilities (a seed ensemble: every seed run, none chosen).
+The training seed is the only difference between runs; DS2 only measures, nothing is picked on it.
+
+Run: `python benchmarks/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [--record FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def seed_variant(config, seed: int):
+    """`config` with training seed `seed`, renamed `<name>-seed<seed>`: nothing else differs."""
+    train = config.train.model_copy(update={"seed": seed})
+    return config.model_copy(update={"name": f"{config.name}-seed{seed}", "train": train})
+
+
+def ds2_probabilities(run: Path):
+    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.evaluate import load_run
+    from heartzoo.train import load_task_split, predict_logits, softmax
+
+    model, cfg = load_run(run)
+    ws, labels = load_task_split(cfg, "test")
+    return softmax(predict_logits(model, model_inputs(ws, cfg.model.rr_features))), labels
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("config", type=Path)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--runs", type=Path, default=REPO / "runs" / "seeds")
+    ap.add_argument("--record", type=Path, help="append the result as one JSON line to this file")
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    from heartzoo.config import load_config
+    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.pipeline import run_pipeline
+    from heartzoo.tasks import get_task
+
+    config = load_config(args.config)
+    if config.data.protocol != "inter-patient":
+        raise SystemExit(f"{args.config}: the spread on DS2 needs the inter-patient protocol")
+    task = get_task(config.task)
+    macro = list(task.macro_classes) if task.macro_classes else None
+
+    def report(probs, labels):
+        rep = report_from_probabilities(probs, labels, task.class_names, macro)
+        return {"macro_f1": rep["macro_f1"], "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names}}
+
+    rows, probs = [], []
+    for seed in args.seeds:
+        variant = seed_variant(config, seed)
+        out = run_pipeline(variant, args.runs / variant.name, publish=False)
+        last = Path(out["stages"][-1]["dir"])
+        p, labels = ds2_probabilities(last)
+        probs.append(p)
+        rows.append(
+            {
+                "seed": seed,
+                "run": str(last),
+                "val_macro_f1": out["stages"][-1]["val_macro_f1"],
+                **report(p, labels),
+            }
+        )
+        print(
+            f"seed {seed}: DS2 float macro-F1 {rows[-1]['macro_f1']:.4f} · validation {rows[-1]['val_macro_f1']:.4f}"
+        )
+    f1 = np.array([r["macro_f1"] for r in rows])
+    result = {
+        "config": str(args.config),
+        "name": config.name,
+        "task": config.task,
+        "seeds": rows,
+        "mean": float(f1.mean()),
+        "std": float(f1.std(ddof=1)) if len(f1) > 1 else 0.0,
+        "min": float(f1.min()),
+        "max": float(f1.max()),
+        "ensemble": report(np.mean(probs, axis=0), labels),
+    }
+    print(
+        f"{config.name}: DS2 float macro-F1 over {len(rows)} seeds {result['mean']:.4f} ± {result['std']:.4f} "
+        f"(min {result['min']:.4f}, max {result['max']:.4f}); seed ensemble {result['ensemble']['macro_f1']:.4f}"
+    )
+    if args.record:
+        with args.record.open("a") as f:
+            f.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The benchmark scripts that measure the protocol: the selection comparison and the seed spread."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_selection_comparison_reads_the_published_zoo(tmp_path):
+    from heartzoo.cards import validation_macro_f1
+
+    script = _script("selection_vs_ds2")
+    zoo = REPO / "zoo"
+    names = ["beat-3-cnn1", "beat-3-cnn3", "beat-3-baseline-cnn"]
+    ds2 = {}
+    for name in names:
+        vdir = zoo / "beat-3" / name / "v1"
+        ds2[name] = json.loads((vdir / "metrics.json").read_text())["float"]["macro_f1"]
+        config = json.loads((vdir / "configuration.json").read_text())["config"]
+        # a signal that ranks exactly as DS2 does, and one (fold mean) that ranks the other way
+        cv = {"name": name, "task": "beat-3", "config": config, "pooled": {"macro_f1": ds2[name]}}
+        cv["fold_macro_f1_mean"] = -ds2[name]
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cv.json").write_text(json.dumps(cv))
+    table = script.rows(tmp_path, zoo)
+    assert {r["name"]: r["val5"] for r in table} == {
+        n: validation_macro_f1(zoo / "beat-3" / n / "v1") for n in names
+    }
+    (line,) = script.summary(table)
+    best = max(names, key=ds2.get)
+    assert line["cv_pooled"] == {"spearman": 1.0, "picks": best, "pick_ds2": ds2[best]}
+    assert line["cv_fold_mean"]["spearman"] == -1.0
+
+    # a cross-validation of another config than the published one is not compared with it
+    cv["config"]["train"]["seed"] += 1
+    (tmp_path / names[-1] / "cv.json").write_text(json.dumps(cv))
+    with pytest.raises(SystemExit, match="differs from the published"):
+        script.rows(tmp_path, zoo)
+
+
+def test_seed_variant_changes_only_the_seed_and_the_name():
+    from heartzoo.config import load_config
+
+    script = _script("seed_spread")
+    config = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml")
+    variant = script.seed_variant(config, 7)
+    a, b = config.model_dump(mode="json"), variant.model_dump(mode="json")
+    assert b["name"] == "beat-3-cnn3-student-seed7" and b["train"]["seed"] == 7
+    a["train"]["seed"], a["name"] = 7, b["name"]
+    assert a == b
