@@ -5,7 +5,10 @@ in runs/seeds/, never published; a finished run is reused), evaluates the last s
 DS2, and also the average of all seeds' probabilities (a seed ensemble: every seed run, none chosen).
 The training seed is the only difference between runs; DS2 only measures, nothing is picked on it.
 
-Run: `python benchmarks/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [--record FILE]`.
+With `--chain`, a distilled config's seed k learns from seed k of its teacher's config (run this script
+on the teacher's config with the same seeds first), so a whole distillation chain varies by seed.
+
+Run: `python benchmarks/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [--chain] [--record FILE]`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,27 @@ def seed_variant(config, seed: int):
     return config.model_copy(update={"name": f"{config.name}-seed{seed}", "train": train})
 
 
+def chained(variant, config, seed: int, runs: Path):
+    """For --chain: `variant` distilled from the same seed's run of its teacher's config (a teacher
+    given as runs/<name>[/stage] becomes <runs>/<name>-seed<seed>-chain[/stage] where the teacher was
+    itself chained, else <runs>/<name>-seed<seed>[/stage]; one of them must exist)."""
+    dc = config.compress.distill
+    parts = Path(dc.teacher).parts if dc is not None else ()
+    if len(parts) < 2 or parts[0] != "runs":
+        raise SystemExit(f"{config.name}: --chain needs compress.distill.teacher as runs/<name>[/stage]")
+    stage = Path(*parts[2:])
+    teacher = runs / f"{parts[1]}-seed{seed}-chain" / stage
+    if not (teacher / "model.keras").is_file():
+        teacher = runs / f"{parts[1]}-seed{seed}" / stage
+    if not (teacher / "model.keras").is_file():
+        raise SystemExit(
+            f"{teacher}: no model; run this script on {parts[1]}'s config with the same seeds first"
+        )
+    distill = dc.model_copy(update={"teacher": str(teacher)})
+    compress = variant.compress.model_copy(update={"distill": distill})
+    return variant.model_copy(update={"name": f"{variant.name}-chain", "compress": compress})
+
+
 def ds2_probabilities(run: Path):
     from heartzoo.data.pipeline import model_inputs
     from heartzoo.evaluate import load_run
@@ -42,6 +66,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--runs", type=Path, default=REPO / "runs" / "seeds")
     ap.add_argument("--record", type=Path, help="append the result as one JSON line to this file")
+    ap.add_argument(
+        "--chain", action="store_true", help="distil each seed from its teacher config's same-seed run"
+    )
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -63,6 +90,8 @@ def main() -> None:
     rows, probs = [], []
     for seed in args.seeds:
         variant = seed_variant(config, seed)
+        if args.chain:
+            variant = chained(variant, config, seed, args.runs)
         out = run_pipeline(variant, args.runs / variant.name, publish=False)
         last = Path(out["stages"][-1]["dir"])
         p, labels = ds2_probabilities(last)
@@ -81,7 +110,7 @@ def main() -> None:
     f1 = np.array([r["macro_f1"] for r in rows])
     result = {
         "config": str(args.config),
-        "name": config.name,
+        "name": config.name + (" (chained)" if args.chain else ""),
         "task": config.task,
         "seeds": rows,
         "mean": float(f1.mean()),

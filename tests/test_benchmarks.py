@@ -60,3 +60,27 @@ def test_seed_variant_changes_only_the_seed_and_the_name():
     assert b["name"] == "beat-3-cnn3-student-seed7" and b["train"]["seed"] == 7
     a["train"]["seed"], a["name"] = 7, b["name"]
     assert a == b
+
+
+def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
+    from heartzoo.config import load_config
+
+    script = _script("seed_spread")
+    config = load_config(REPO / "configs" / "beat-3-cnn3-born-again.yaml")  # teacher: the student's stage
+    variant = script.seed_variant(config, 2)
+    with pytest.raises(SystemExit, match="beat-3-cnn3-student-seed2/channel-pruned: no model"):
+        script.chained(variant, config, 2, tmp_path)
+    stage = tmp_path / "beat-3-cnn3-student-seed2" / "channel-pruned"
+    stage.mkdir(parents=True)
+    (stage / "model.keras").write_bytes(b"")
+    chain = script.chained(variant, config, 2, tmp_path)
+    assert chain.compress.distill.teacher == str(stage)
+    assert chain.name == "beat-3-cnn3-born-again-seed2-chain" and chain.train.seed == 2
+    # a teacher that was itself chained is found as such
+    chained_stage = tmp_path / "beat-3-cnn3-student-seed2-chain" / "channel-pruned"
+    chained_stage.mkdir(parents=True)
+    (chained_stage / "model.keras").write_bytes(b"")
+    assert script.chained(variant, config, 2, tmp_path).compress.distill.teacher == str(chained_stage)
+    undistilled = load_config(REPO / "configs" / "beat-3-cnn3.yaml")
+    with pytest.raises(SystemExit, match=r"needs compress\.distill\.teacher"):
+        script.chained(script.seed_variant(undistilled, 2), undistilled, 2, tmp_path)
