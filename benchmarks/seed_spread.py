@@ -51,13 +51,11 @@ def chained(variant, config, seed: int, runs: Path):
 
 
 def ds2_probabilities(run: Path):
-    from heartzoo.data.pipeline import model_inputs
-    from heartzoo.evaluate import load_run
-    from heartzoo.train import load_task_split, predict_logits, softmax
+    from heartzoo.evaluate import load_run, split_probabilities
 
     model, cfg = load_run(run)
-    ws, labels = load_task_split(cfg, "test")
-    return softmax(predict_logits(model, model_inputs(ws, cfg.model.rr_features))), labels
+    probs, labels, _ = split_probabilities(model, cfg, "test")
+    return probs, labels
 
 
 def main() -> None:
@@ -81,7 +79,7 @@ def main() -> None:
     if config.data.protocol != "inter-patient":
         raise SystemExit(f"{args.config}: the spread on DS2 needs the inter-patient protocol")
     task = get_task(config.task)
-    macro = list(task.macro_classes) if task.macro_classes else None
+    macro = task.macro_classes
 
     def report(probs, labels):
         rep = report_from_probabilities(probs, labels, task.class_names, macro)

@@ -62,12 +62,10 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, cache_dir) -> tuple[np.nda
     kept in the fold's oof.npz). Recomputed each time, as cheap as it is, so they never outlive a model."""
     import keras
 
-    from .data.pipeline import model_inputs
-    from .train import load_task_split, predict_logits, softmax
+    from .evaluate import split_probabilities
 
     model = keras.saving.load_model(fold_dir / "model.keras", safe_mode=True, compile=False)
-    ws, labels = load_task_split(cfg, "val", cache_dir=cache_dir)
-    probs = softmax(predict_logits(model, model_inputs(ws, cfg.model.rr_features)))
+    probs, labels, _ = split_probabilities(model, cfg, "val", cache_dir=cache_dir)
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
     return probs, labels
@@ -94,7 +92,7 @@ def cross_validate(
 
     _check(config)
     task = get_task(config.task)
-    macro = list(task.macro_classes) if task.macro_classes else None
+    macro = task.macro_classes
     run_dir = Path(run_dir)
     try:
         parts = fold_records(config, folds, seed)

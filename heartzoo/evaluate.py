@@ -32,6 +32,18 @@ def load_run(path: str | os.PathLike[str]):
     return model, config
 
 
+def split_probabilities(
+    model, config: HeartzooConfig, split: str, *, cache_dir=None, noise=None, progress=None
+):
+    """`model`'s class probabilities on the beats of `split` the task keeps, their labels, and the frames."""
+    from .data.pipeline import model_inputs
+    from .train import load_task_split, predict_logits, softmax
+
+    ws, labels = load_task_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
+    rr = bool(config.model and config.model.rr_features)
+    return softmax(predict_logits(model, model_inputs(ws, rr))), labels, ws
+
+
 def evaluate_model(
     model,
     config: HeartzooConfig,
@@ -42,17 +54,13 @@ def evaluate_model(
     threshold: float | None = None,
     progress=None,
 ) -> dict[str, Any]:
-    from .data.pipeline import model_inputs
     from .metrics import report_from_probabilities
-    from .train import load_task_split, predict_logits, softmax
 
     task = get_task(config.task)
-    ws, labels = load_task_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
-    rr = config.model.rr_features if config.model else False
-    probs = softmax(predict_logits(model, model_inputs(ws, rr)))
-    report = report_from_probabilities(
-        probs, labels, task.class_names, list(task.macro_classes) if task.macro_classes else None, threshold
+    probs, labels, ws = split_probabilities(
+        model, config, split, cache_dir=cache_dir, noise=noise, progress=progress
     )
+    report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
     report.update(
         split=split,
         protocol=ws.meta.get("protocol"),

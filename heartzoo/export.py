@@ -507,7 +507,7 @@ def export_run(
     say = progress or (lambda _msg: None)
     model, config = load_run(run_dir)
     task = get_task(config.task)
-    macro = list(task.macro_classes) if task.macro_classes else None
+    macro = task.macro_classes
     ec = config.export
 
     say("converting to int8")

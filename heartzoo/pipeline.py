@@ -152,7 +152,7 @@ def _tfmot_stage(
     else:
         model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate)
     probs = softmax(predict_logits(model, model_inputs(val_ws, rr)))
-    macro = list(task.macro_classes) if task.macro_classes else None
+    macro = task.macro_classes
     val = classification_report(val_y, probs.argmax(axis=1), task.class_names, macro)
     prepare_run_dir(config, stage)
     with atomic_path(stage / "model.keras", suffix=".keras") as tmp:

@@ -170,7 +170,7 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
 
     from .metrics import classification_report
 
-    macro = list(task.macro_classes) if task.macro_classes else None
+    macro = task.macro_classes
     patience = config.train.patience
 
     class Validation(keras.callbacks.Callback):
