@@ -24,9 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def seed_variant(config, seed: int):
-    """`config` with training seed `seed`, renamed `<name>-seed<seed>`: nothing else differs."""
-    train = config.train.model_copy(update={"seed": seed})
-    return config.model_copy(update={"name": f"{config.name}-seed{seed}", "train": train})
+    """`config` with training seed `seed`, renamed `<name>-seed<seed>`: nothing else differs (an
+    ensemble's member, trained here on its own)."""
+    from heartzoo.ensemble import member_config
+
+    return member_config(config, seed)
 
 
 def chained(variant, config, seed: int, runs: Path):

@@ -101,7 +101,7 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
 | | |
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
-| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["model"].get("rr_features") else ""} |
+| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["model"].get("rr_features") else ""}{ensemble_cell(cfg)} |
 | compression | {"not recorded" if steps is None else ", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
 | evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if leaky else ""} |
@@ -120,7 +120,7 @@ when you use or redistribute this model.
 
 ## Target
 
-{target_text(cfg["task"], m, leaky)}{student_text(m, vdir, distill)}
+{target_text(cfg["task"], m, leaky)}{student_text(m, vdir, distill)}{ensemble_text(m)}
 
 ## Metrics on {m["split"].upper()} — float / int8 ({int8_where})
 
@@ -239,6 +239,39 @@ def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) 
     return "\n\nAs the model a wearable runs:\n\n" + "\n".join(lines)
 
 
+def ensemble_cell(cfg: dict[str, Any]) -> str:
+    e = cfg.get("ensemble")
+    if not e:
+        return ""
+    first = cfg["train"]["seed"]
+    return f" · seed ensemble: {e['members']} members (seeds {first}–{first + e['members'] - 1}), logits averaged"
+
+
+def ensemble_text(m: dict[str, Any]) -> str:
+    """For a seed ensemble: where its members land alone, on the same split and on DS1 validation."""
+    e = m.get("ensemble")
+    if not e:
+        return ""
+    split = m["split"].upper()
+    each = " · ".join(
+        f"seed {s}: {f:.4f}" for s, f in zip(e["seeds"], e["member_float_macro_f1"], strict=True)
+    )
+    lines = [
+        f"- {split} float macro-F1 of each member alone: {each}; mean {e['member_mean']:.4f} ± "
+        f"{e['member_std']:.4f} (s.d.). The ensemble: **{m['float']['macro_f1']:.4f}**.",
+    ]
+    if e.get("member_val_macro_f1"):
+        vals = " · ".join(f"{v:.4f}" for v in e["member_val_macro_f1"])
+        lines.append(
+            f"- DS1 validation macro-F1 of the members: {vals}; of the ensemble: {e['val_macro_f1']:.4f}."
+        )
+    lines.append(
+        "- Every member is in the average, none chosen or weighted on any data; the members differ "
+        "only in their training seed."
+    )
+    return "\n\nAs a seed ensemble (how far one seed of this recipe lands):\n\n" + "\n".join(lines)
+
+
 def runtime_text(m: dict[str, Any]) -> str:
     v = m["verification"]
     if not v.get("int8_metrics_runtime"):
@@ -254,9 +287,13 @@ def runtime_text(m: dict[str, Any]) -> str:
 
 def validation_macro_f1(vdir: Path) -> float | None:
     """The DS1-validation macro-F1 this model was selected on (the best epoch of its last training stage,
-    from the history.csv published with it); None when the version has no history."""
+    from the history.csv published with it; a seed ensemble's own, from its metrics.json); None when the
+    version has neither."""
     import csv
 
+    ensemble = json.loads((vdir / "metrics.json").read_text()).get("ensemble") or {}
+    if ensemble.get("val_macro_f1") is not None:
+        return ensemble["val_macro_f1"]
     history = vdir / "history.csv"
     if not history.is_file():
         return None
@@ -334,7 +371,8 @@ with the highest macro-F1 on the DS1 validation patients (float, as selected in 
 The two disagree where the few validation patients rank models differently from DS2's 22. Each model
 here is one training seed, and the seed alone moves a model's DS2 macro-F1 by more than most gaps in
 these tables (`benchmarks/seed_spread.py`; the figures are in the training guide): read each number as
-one draw.
+one draw. The exceptions are the seed ensembles (`-ensemble`): one recipe trained with several seeds,
+all averaged; their cards give each member's own number beside the average's.
 
 ## How far the leaky random-beat split inflates results
 

@@ -507,6 +507,12 @@ def zoo_show(
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
         f"{m['tflm_arena_bytes']:,} B TFLM arena · {m['host_latency_ms']:.2f} ms a frame (host TFLM)"
     )
+    if e := m.get("ensemble"):
+        console.print(
+            f"seed ensemble of {e['members']} (seeds {', '.join(map(str, e['seeds']))}): each member alone, "
+            f"float on {m['split']}: {' / '.join(f'{f:.4f}' for f in e['member_float_macro_f1'])} "
+            f"(mean {e['member_mean']:.4f} ± {e['member_std']:.4f})"
+        )
     files = Table(title="files")
     for col in ("file", "bytes", "sha256"):
         files.add_column(col)

@@ -216,6 +216,21 @@ class ExportConfig(_Strict):
     )
 
 
+class EnsembleConfig(_Strict):
+    """K copies of the recipe that differ only in their training seed, averaged into one model."""
+
+    members: int = Field(
+        ...,
+        ge=2,
+        le=16,
+        description="Members, trained with seeds train.seed, train.seed + 1, ...; each runs the whole recipe "
+        "(distillation and compression included) and the published model averages their logits.",
+    )
+
+    def seeds(self, first: int) -> list[int]:
+        return list(range(first, first + self.members))
+
+
 class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
@@ -229,6 +244,7 @@ class HeartzooConfig(_Strict):
     train: TrainConfig = TrainConfig()
     logging: LoggingConfig = LoggingConfig()
     compress: CompressConfig = CompressConfig()
+    ensemble: EnsembleConfig | None = None
     export: ExportConfig = ExportConfig()
 
 

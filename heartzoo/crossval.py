@@ -55,6 +55,11 @@ def _check(config: HeartzooConfig) -> None:
         )
     if config.model is None:
         raise ConfigError(f"{config.name}: field 'model' is required to cross-validate")
+    if config.ensemble is not None:
+        raise ConfigError(
+            f"{config.name}: field 'ensemble' asks for several seeds, and cv trains one model per fold; "
+            "cross-validate the recipe without it"
+        )
 
 
 def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, cache_dir) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,8 @@ def microcontroller_layers(model):
             return unrolled[-1][1]
         return layer
 
-    clone = keras.models.clone_model(model, clone_function=swap)
+    # recursive: the members of a seed ensemble are nested models, their layers are swapped too
+    clone = keras.models.clone_model(model, clone_function=swap, recursive=True)
     for old, new in unrolled:
         new.set_weights(old.get_weights())
     return clone
@@ -527,6 +528,10 @@ def export_run(
     float_rep = report_from_probabilities(
         softmax(predict_logits(model, inputs)), labels, task.class_names, macro
     )
+    ensemble = None
+    if config.ensemble is not None:
+        say(f"{split} float metrics of each member")
+        ensemble = ensemble_spread(model, config, inputs, labels, run_dir)
 
     q = quantize_inputs(ins, inputs)
     pick = verification_frames(len(labels), ec.verify_frames)
@@ -596,6 +601,7 @@ def export_run(
             ),
             "int8_ptq",
         ],
+        **({"ensemble": ensemble} if ensemble else {}),
         "verification": verification,
         "calibration": {"frames": _n(calib), "split": calibration_source(bool(ws.meta.get("leaky")))},
         "heartzoo_version": __version__,
@@ -636,6 +642,39 @@ def export_run(
         if staging.exists():
             shutil.rmtree(staging)
     return metrics
+
+
+def ensemble_spread(model, config: HeartzooConfig, inputs, labels, run_dir) -> dict[str, Any]:
+    """Each member's float macro-F1 on the test split, beside the average's: how far one seed of this
+    recipe would have landed. Measured, never used to choose; DS1-validation scores come from the run."""
+    import json
+    from pathlib import Path
+
+    from .ensemble import member_models
+    from .metrics import report_from_probabilities
+    from .train import predict_logits, softmax
+
+    task = get_task(config.task)
+    scores = {
+        seed: report_from_probabilities(
+            softmax(predict_logits(m, inputs)), labels, task.class_names, task.macro_classes
+        )["macro_f1"]
+        for seed, m in member_models(model, config).items()
+    }
+    f1 = np.array(list(scores.values()))
+    out: dict[str, Any] = {
+        "members": len(scores),
+        "seeds": list(scores),
+        "member_float_macro_f1": f1.tolist(),
+        "member_mean": float(f1.mean()),
+        "member_std": float(f1.std(ddof=1)),
+    }
+    summary = Path(run_dir) / "train_summary.json"
+    if summary.is_file():
+        s = json.loads(summary.read_text())
+        out["member_val_macro_f1"] = s.get("member_val_macro_f1")
+        out["val_macro_f1"] = s.get("val_macro_f1")
+    return out
 
 
 def plot_confusion(report: dict, path, title: str) -> None:

@@ -1,6 +1,7 @@
 """`heartzoo train CONFIG`: train (or distil) -> channel pruning -> magnitude pruning -> export and
 publish, each stage in its own folder under the run, each skipped when its result is already there,
-so a crash in export does not retrain.
+so a crash in export does not retrain. A config with an `ensemble` section runs that line once per
+member seed (under <run>/members/) and publishes the average of the members' last stages.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def run_pipeline(
 
     say = progress or (lambda _msg: None)
     run_dir = Path(run_dir)
+    if config.ensemble is not None:
+        out = _run_ensemble(
+            config, run_dir, cache_dir=cache_dir, restart=restart, callbacks=callbacks, say=say
+        )
+        if publish:
+            out["published"] = _publish(run_dir, zoo, cache_dir, say)
+        return out
     task = get_task(config.task)
     shape = (1, config.input.frame_size, config.input.channels)
     rr = bool(config.model and config.model.rr_features)
@@ -111,17 +119,79 @@ def run_pipeline(
 
     out["final"] = str(last)
     if publish:
-        from .zoo import publish as publish_run
-
-        record = run_dir / "published.json"
-        if record.exists():
-            out["published"] = json.loads(record.read_text())["path"]
-        else:
-            say("export and publish")
-            target = publish_run(last, zoo, cache_dir=cache_dir, progress=say)
-            write_json(record, {"path": str(target)})
-            out["published"] = str(target)
+        out["published"] = _publish(last, zoo, cache_dir, say, record=run_dir / "published.json")
     return out
+
+
+def _publish(final: Path, zoo, cache_dir, say, *, record: Path | None = None) -> str:
+    """Export and publish the run's final model once; a rerun reads where it went."""
+    from .zoo import publish as publish_run
+
+    record = record or final / "published.json"
+    if record.exists():
+        return json.loads(record.read_text())["path"]
+    say("export and publish")
+    target = publish_run(final, zoo, cache_dir=cache_dir, progress=say)
+    write_json(record, {"path": str(target)})
+    return str(target)
+
+
+def _run_ensemble(
+    config: HeartzooConfig, run_dir: Path, *, cache_dir, restart, callbacks, say
+) -> dict[str, Any]:
+    """Every member's whole line in <run>/members/seed<k>, then their average in the run folder itself
+    (model.keras, config.json, train_summary.json), where a teacher path or `heartzoo evaluate` finds it."""
+    from .ensemble import member_config
+    from .train import prepare_run_dir
+
+    prepare_run_dir(config, run_dir, restart=restart)
+    seeds = config.ensemble.seeds(config.train.seed)
+    finals: dict[int, Path] = {}
+    out: dict[str, Any] = {"stages": [], "final": str(run_dir)}
+    for i, seed in enumerate(seeds):
+        tell = lambda msg, i=i, seed=seed: say(f"member {i + 1}/{len(seeds)} (seed {seed}): {msg}")  # noqa: E731
+        res = run_pipeline(member_config(config, seed), run_dir / "members" / f"seed{seed}", publish=False,
+                           cache_dir=cache_dir, callbacks=callbacks, progress=tell)  # fmt: skip
+        finals[seed] = Path(res["final"])
+        last = res["stages"][-1]
+        out["stages"].append({**last, "stage": f"member seed{seed} ({last['stage']})", "dir": res["final"]})
+    if not _done(run_dir):
+        say(f"average of {len(seeds)} members")
+        _average_members(config, run_dir, finals, [st["val_macro_f1"] for st in out["stages"]], cache_dir)
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    out["stages"].append({"stage": "ensemble", "dir": str(run_dir), "val_macro_f1": summary["val_macro_f1"]})
+    return out
+
+
+def _average_members(
+    config: HeartzooConfig, run_dir: Path, finals: dict[int, Path], member_val, cache_dir
+) -> None:
+    import keras
+
+    from .ensemble import average_logits
+    from .evaluate import split_probabilities
+    from .metrics import classification_report
+    from .models import describe
+
+    members = {
+        s: keras.saving.load_model(d / "model.keras", safe_mode=True, compile=False)
+        for s, d in finals.items()
+    }
+    model = average_logits(members, config)
+    task = get_task(config.task)
+    probs, labels, _ = split_probabilities(model, config, "val", cache_dir=cache_dir)
+    val = classification_report(labels, probs.argmax(axis=1), task.class_names, task.macro_classes)
+    first = next(iter(finals.values()))
+    write_json(run_dir / "arch.json", json.loads((first / "arch.json").read_text()))
+    write_json(run_dir / "applied.json", [*json.loads((first / "applied.json").read_text()), "ensemble"])
+    with atomic_path(run_dir / "model.keras", suffix=".keras") as tmp:
+        model.save(tmp)
+    # written last: with model.keras it marks the average as done
+    summary = {"stage": "ensemble", "name": config.name, "task": config.task, "arch": config.model.arch,
+               "seeds": list(finals), "members": [str(d) for d in finals.values()],
+               "member_val_macro_f1": member_val, "val_macro_f1": val["macro_f1"],
+               "val_frames": len(labels), **describe(model)}  # fmt: skip
+    write_json(run_dir / "train_summary.json", summary)
 
 
 def _tfmot_stage(

@@ -60,6 +60,9 @@ def test_configs_that_would_leak_are_refused(tmp_path):
     leaky = parse_config({**TINY_CV, "data": {"protocol": "leaky-random-beat"}}, source="l.yaml")
     with pytest.raises(ConfigError, match=r"data\.protocol"):
         cross_validate(leaky, tmp_path / "cv")
+    ensemble = parse_config({**TINY_CV, "ensemble": {"members": 3}}, source="e.yaml")
+    with pytest.raises(ConfigError, match=r"field 'ensemble'"):
+        cross_validate(ensemble, tmp_path / "cv")
     assert not (tmp_path / "cv").exists()
 
 
