@@ -10,7 +10,7 @@ import pytest
 from heartzoo.cards import STUDENT_TARGETS
 from heartzoo.config import load_config, parse_config
 from heartzoo.tasks import get_task
-from heartzoo.zoo import read_index, verify
+from heartzoo.zoo import latest_version_dir, read_index, verify
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -98,12 +98,7 @@ def test_an_ensemble_reports_every_member(entry):
         member = member_config(cfg, single.train.seed)
         same = {"name", "description"}
         if member.model_dump(exclude=same) == single.model_dump(exclude=same):
-            published = json.loads((ZOO / find_latest(single.task, single.name) / "metrics.json").read_text())
+            vdir = latest_version_dir(ZOO, single.task, single.name)
+            published = json.loads((vdir / "metrics.json").read_text())
             i = e["seeds"].index(single.train.seed)
             assert e["member_float_macro_f1"][i] == published["float"]["macro_f1"]
-
-
-def find_latest(task: str, name: str) -> str:
-    from heartzoo.zoo import latest_version_dir
-
-    return latest_version_dir(ZOO, task, name).relative_to(ZOO).as_posix()
