@@ -4,13 +4,14 @@
 >>> heartzoo.list_models()                      # published models (local zoo or the remote index)
 >>> m = heartzoo.load_model("beat-3-cnn3-student")
 >>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)
+>>> mine = heartzoo.calibrate(m, ecg_mv, fs=360, r_peaks=peaks, minutes=5)  # no labels; see docs
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "download", "list_models", "load_model", "predict"]
+__all__ = ["__version__", "calibrate", "download", "list_models", "load_model", "predict"]
 
 
 def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) -> list[str]:
@@ -24,7 +25,7 @@ def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) 
 
 def __getattr__(name: str):
     # The heavy parts load on first use, so `import heartzoo` stays light.
-    if name in ("download", "load_model", "predict"):
+    if name in ("calibrate", "download", "load_model", "predict"):
         from . import hub
 
         return getattr(hub, name)

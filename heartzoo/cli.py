@@ -328,6 +328,14 @@ def evaluate_cmd(
     threshold: Annotated[
         float | None, typer.Option(help="Reject beats whose top probability is below this (reported)")
     ] = None,
+    calibrate_minutes: Annotated[
+        float | None,
+        typer.Option(
+            help="Calibrate to each test patient on the beats of its first MINUTES, without labels "
+            "(batch-norm statistics); later beats are scored by the calibrated model. A protocol of "
+            "its own, reported as such"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
     output: Annotated[Path | None, typer.Option(help="Also write the JSON report here")] = None,
     cache_dir: CacheDir = None,
@@ -335,7 +343,14 @@ def evaluate_cmd(
     """Per-class Se, +P, specificity, F1, macro-F1, accuracy and the confusion matrix."""
     from .evaluate import evaluate
 
-    result = evaluate(model, split, noise_stress=noise, cache_dir=cache_dir, threshold=threshold)
+    result = evaluate(
+        model,
+        split,
+        noise_stress=noise,
+        cache_dir=cache_dir,
+        threshold=threshold,
+        calibrate_minutes=calibrate_minutes,
+    )
     text = json.dumps(result, indent=2)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -344,8 +359,13 @@ def evaluate_cmd(
         sys.stdout.write(text + "\n")
         return
     clean = result["clean"]
-    leaky = " — LEAKY random-beat split, inflated" if clean.get("leaky") else ""
-    console.print(_report_table(f"{result['model']} on {result['split']}{leaky}", clean))
+    note = " — LEAKY random-beat split, inflated" if clean.get("leaky") else ""
+    if clean.get("calibration"):
+        note += (
+            f" — calibrated to each patient on its first {clean['calibration']['minutes']:g} min "
+            "of unlabelled beats"
+        )
+    console.print(_report_table(f"{result['model']} on {result['split']}{note}", clean))
     console.print(_confusion_table(clean))
     for label, rep in result.get("noise", {}).items():
         console.print(

@@ -187,9 +187,8 @@ def load_model(
     return LoadedModel(model, config, conf["firmware"], format, folder)
 
 
-def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
-    """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
-    the R-peak sample indices in it, prepared exactly as the model was trained."""
+def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
+    """The model inputs of every beat, prepared exactly as the model was trained."""
     from .data.mitbih import Beats
     from .data.pipeline import frames_tensor, rr_ratios
     from .data.windows import beat_templates, make_frames
@@ -201,23 +200,49 @@ def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndar
         beat_templates(x, np.zeros(len(x), dtype="<U1"), spec.template_beats) if spec.template_beats else None
     )
     ecg = frames_tensor(x, template)
-    rr_on = bool(loaded.config.model and loaded.config.model.rr_features)
-    rr = (
-        rr_ratios(
-            Beats(
-                "", r, np.zeros(len(r), np.int8), np.zeros(len(r), "<U1"), float(fs), len(signal)
-            ).rr_features()
-        )
-        if rr_on
-        else None
-    )
+    if not (loaded.config.model and loaded.config.model.rr_features):
+        return ecg
+    beats = Beats("", r, np.zeros(len(r), np.int8), np.zeros(len(r), "<U1"), float(fs), len(signal))
+    return {"ecg": ecg, "rr": rr_ratios(beats.rr_features())}
+
+
+def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
+    """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
+    the R-peak sample indices in it, prepared exactly as the model was trained."""
+    inputs = _beat_inputs(loaded, signal, fs, r_peaks)
     if loaded.format == "keras":
         from .train import predict_logits, softmax
 
-        return softmax(predict_logits(loaded.model, {"ecg": ecg, "rr": rr} if rr_on else ecg))
+        return softmax(predict_logits(loaded.model, inputs))
     from .export import dequantize_probs, io_specs, quantize_inputs, run_interpreter
 
     # the interpreter load_model built: no second one, and the .tflite is not read again
     ins, outs = io_specs(loaded.model)
-    q = quantize_inputs(ins, {"ecg": ecg, "rr": rr} if rr_on else ecg)
+    q = quantize_inputs(ins, inputs)
     return dequantize_probs(run_interpreter(loaded.model, q), outs[0])
+
+
+def calibrate(
+    loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray, minutes: float = 5.0
+) -> LoadedModel:
+    """The model calibrated to one patient on the beats of the first `minutes` of its recording, with no
+    labels: its batch-norm statistics re-estimated on them (`heartzoo.adapt`). Predict that patient's
+    later beats with what this returns; the loaded model itself is not changed."""
+    from dataclasses import replace
+
+    from .adapt import calibrated_copy
+
+    if loaded.format != "keras":
+        raise HeartzooError(
+            f"{loaded.folder}: calibration needs the Keras model (load_model(..., format='keras')); "
+            "the int8 model has its batch-norm statistics folded into its weights"
+        )
+    r = np.asarray(r_peaks, dtype=np.int64)
+    if minutes <= 0:
+        raise HeartzooError(f"calibration minutes must be positive, got {minutes:g}")
+    rows = np.flatnonzero(r < 60.0 * minutes * float(fs))
+    if not rows.size:
+        raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
+    inputs = _beat_inputs(loaded, signal, fs, r)
+    first = {k: v[rows] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[rows]
+    return replace(loaded, model=calibrated_copy(loaded.model, first))

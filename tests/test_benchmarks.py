@@ -84,3 +84,35 @@ def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
     undistilled = load_config(REPO / "configs" / "beat-3-cnn3.yaml")
     with pytest.raises(SystemExit, match=r"needs compress\.distill\.teacher"):
         script.chained(script.seed_variant(undistilled, 2), undistilled, 2, tmp_path)
+
+
+def test_calibration_benchmark_covers_the_models_with_batch_norm():
+    """Every published inter-patient model with top-level batch norm, and none of the others."""
+    import keras
+
+    from heartzoo.adapt import batchnorm_layers
+    from heartzoo.errors import HeartzooError
+    from heartzoo.zoo import load_index
+
+    names = {f.parent.name for f in _script("calibration").calibratable(REPO / "zoo")}
+    published = {m["name"]: m["path"] for m in load_index(REPO / "zoo")["models"]}
+    assert {"beat-3-cnn3-student", "beat-3-efficientnetv2-sm", "aami-5-nin-encoder"} <= names
+    assert not {n for n in names if n.endswith(("-leaky", "-ensemble"))}
+    assert "beat-3-baseline-cnn" not in names
+    # every other inter-patient model left out has no batch-norm layer of its own
+    for name in {n for n in published if not n.endswith(("-leaky", "-ensemble"))} - names:
+        model = keras.saving.load_model(REPO / "zoo" / published[name] / "model.keras", compile=False)
+        with pytest.raises(HeartzooError, match="has no BatchNormalization layer"):
+            batchnorm_layers(model)
+
+
+def test_calibration_summary_counts_what_rose():
+    def line(model, split, plain, calibrated):
+        return {"model": model, "task": "beat-3", "split": split, "delta": round(calibrated - plain, 4),
+                "plain": {"macro_f1": plain}, "calibrated": {"macro_f1": calibrated}}  # fmt: skip
+
+    lines = [line("a", "val", 0.4, 0.6), line("b", "val", 0.5, 0.45), line("c", "val", 0.3, 0.5)]
+    lines += [line("a", "ds2", 0.8, 0.7), {"model": "a", "runtime": "int8", "split": "ds2"}]
+    text = _script("calibration").summary(lines)
+    assert "| a | 0.4000 → 0.6000 | 0.8000 → 0.7000 |" in text and "| b | 0.5000 → 0.4500 | – |" in text
+    assert "| beat-3 | val | 3 | 2 | +0.2000 |" in text and "| beat-3 | ds2 | 1 | 0 | -0.1000 |" in text
