@@ -227,7 +227,9 @@ def calibrate(
 ) -> LoadedModel:
     """The model calibrated to one patient on the beats of the first `minutes` of its recording, with no
     labels: its batch-norm statistics re-estimated on them (`heartzoo.adapt`). Predict that patient's
-    later beats with what this returns; the loaded model itself is not changed."""
+    later beats with what this returns; the loaded model itself is not changed. On DS2 this lowered
+    most published models' macro-F1 (docs/training.md): a window of mostly ectopic beats is taken as
+    the patient's normal."""
     from dataclasses import replace
 
     from .adapt import calibrated_copy
