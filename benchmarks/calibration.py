@@ -42,6 +42,13 @@ def calibratable(zoo_root: Path) -> list[Path]:
     return out
 
 
+def _scores(rep: dict) -> dict:
+    return {
+        "macro_f1": round(rep["macro_f1"], 4),
+        "f1": {c: round(v["f1"], 4) for c, v in rep["per_class"].items()},
+    }
+
+
 def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
     from heartzoo.evaluate import evaluate
 
@@ -51,11 +58,7 @@ def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
     for key, calib in (("plain", None), ("calibrated", minutes)):
         t0 = time.perf_counter()
         rep = evaluate(folder, split, cache_dir=cache_dir, calibrate_minutes=calib)["clean"]
-        line[key] = {
-            "macro_f1": round(rep["macro_f1"], 4),
-            "f1": {c: round(v["f1"], 4) for c, v in rep["per_class"].items()},
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
+        line[key] = {**_scores(rep), "seconds": round(time.perf_counter() - t0, 1)}
     line["delta"] = round(line["calibrated"]["macro_f1"] - line["plain"]["macro_f1"], 4)
     return line
 
@@ -68,7 +71,7 @@ def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
 
     from heartzoo.adapt import calibrated_int8, calibration_mask
     from heartzoo.data.mitbih import SAMPLING_RATE
-    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.data.pipeline import input_rows, model_inputs
     from heartzoo.data.prepare import test_split
     from heartzoo.evaluate import load_run
     from heartzoo.export import quantized_inputs, run_litert, run_tflm
@@ -80,10 +83,6 @@ def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
     task = get_task(config.task)
     ws, labels = load_task_split(config, test_split(config), cache_dir=cache_dir)
     inputs = model_inputs(ws, bool(config.model and config.model.rr_features))
-
-    def rows(idx):
-        return {k: v[idx] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[idx]
-
     published = (folder / "model.tflite").read_bytes()
     plain = run_litert(published, quantized_inputs(published, inputs)).astype(np.float32)
     scores, mismatched, t0 = plain.copy(), 0, time.perf_counter()
@@ -91,16 +90,15 @@ def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
     for record in np.unique(ws.record):
         early = np.flatnonzero((ws.record == record) & mask)
         later = np.flatnonzero((ws.record == record) & ~mask)
-        buf = calibrated_int8(model, config, rows(early))
-        q = quantized_inputs(buf, rows(later))
+        buf = calibrated_int8(model, config, input_rows(inputs, early))
+        q = quantized_inputs(buf, input_rows(inputs, later))
         scores[later] = run_litert(buf, q)
         few = [part[:20] for part in q]
         mismatched += int((run_tflm(buf, few) != scores[later][:20].astype(np.int8)).any(axis=1).sum())
     line: dict = {"model": folder.parent.name, "version": folder.name, "task": config.task}
     line.update(split="ds2", minutes=minutes, runtime="int8 LiteRT reference")
     for key, s in (("plain", plain), ("calibrated", scores)):
-        rep = report_from_probabilities(s, labels, task.class_names, task.macro_classes)
-        line[key] = {"macro_f1": round(rep["macro_f1"], 4), "f1": {c: round(v["f1"], 4) for c, v in rep["per_class"].items()}}  # fmt: skip
+        line[key] = _scores(report_from_probabilities(s, labels, task.class_names, task.macro_classes))
     line["delta"] = round(line["calibrated"]["macro_f1"] - line["plain"]["macro_f1"], 4)
     line["tflm_mismatched_frames"] = mismatched
     line["seconds"] = round(time.perf_counter() - t0, 1)

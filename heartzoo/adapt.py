@@ -20,10 +20,6 @@ import numpy as np
 from .errors import HeartzooError
 
 
-def _rows(inputs: Any, index: np.ndarray) -> Any:
-    return {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
-
-
 def batchnorm_layers(model) -> list:
     """The model's own BatchNormalization layers in graph order; an error if it has none to calibrate."""
     import keras
@@ -78,6 +74,7 @@ def calibrated_logits(model, inputs: Any, records: np.ndarray, times_s: np.ndarr
     """Logits of every beat under per-record calibration: each record's beats in its first `minutes`
     calibrate a copy of the model (no labels) and are classified by `model` itself; its later beats are
     classified by that copy. Returns the logits and the calibration mask."""
+    from .data.pipeline import input_rows
     from .train import predict_logits
 
     mask = calibration_mask(records, times_s, minutes)
@@ -85,8 +82,8 @@ def calibrated_logits(model, inputs: Any, records: np.ndarray, times_s: np.ndarr
     for record in np.unique(records):
         later = np.flatnonzero((records == record) & ~mask)
         if later.size:
-            copy = calibrated_copy(model, _rows(inputs, np.flatnonzero((records == record) & mask)))
-            logits[later] = predict_logits(copy, _rows(inputs, later))
+            copy = calibrated_copy(model, input_rows(inputs, np.flatnonzero((records == record) & mask)))
+            logits[later] = predict_logits(copy, input_rows(inputs, later))
     return logits, mask
 
 

@@ -233,6 +233,7 @@ def calibrate(
     from dataclasses import replace
 
     from .adapt import calibrated_copy
+    from .data.pipeline import input_rows
 
     if loaded.format != "keras":
         raise HeartzooError(
@@ -245,6 +246,5 @@ def calibrate(
     rows = np.flatnonzero(r < 60.0 * minutes * float(fs))
     if not rows.size:
         raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
-    inputs = _beat_inputs(loaded, signal, fs, r)
-    first = {k: v[rows] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[rows]
+    first = input_rows(_beat_inputs(loaded, signal, fs, r), rows)
     return replace(loaded, model=calibrated_copy(loaded.model, first))

@@ -155,10 +155,6 @@ def predict_logits(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
 
 
-def _first(inputs):
-    return {k: v[:1] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[:1]
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -291,7 +287,7 @@ def train(
 
     import keras
 
-    from .data.pipeline import model_inputs
+    from .data.pipeline import input_rows, model_inputs
     from .models import describe
 
     tc = config.train.model_copy(
@@ -311,7 +307,7 @@ def train(
 
         dc = config.compress.distill
         fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, _loss(config))
-        fit_model(_first(val_inputs))  # build it, as BackupAndRestore needs
+        fit_model(input_rows(val_inputs, slice(1)))  # build it, as BackupAndRestore needs
         fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
     else:
         fit_model = model

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from heartzoo.data.pipeline import input_rows
 from heartzoo.errors import HeartzooError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,10 +31,6 @@ def val_frames(small_run, shared_cache):
     return model, model_inputs(ws, True), ws.record, ws.sample / SAMPLING_RATE
 
 
-def _rows(inputs, index):
-    return {k: v[index] for k, v in inputs.items()}
-
-
 def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     """After calibration each batch-norm layer maps its inputs on the calibration beats to mean beta
     and variance gamma² σ²/(σ²+ε) per channel, which only the right statistics do."""
@@ -44,7 +41,7 @@ def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     model, inputs, records, times = val_frames
     before = [np.array(w) for w in model.weights]
     first = np.flatnonzero((records == records[0]) & (times < 60 * MINUTES))
-    x = _rows(inputs, first)
+    x = input_rows(inputs, first)
     copy = calibrated_copy(model, x)
     norms = batchnorm_layers(copy)
     assert len(norms) >= 4
@@ -70,15 +67,15 @@ def test_calibration_is_causal_per_record(val_frames):
 
     model, inputs, records, times = val_frames
     two = np.flatnonzero(np.isin(records, np.unique(records)[:2]))
-    sub, rec, t = _rows(inputs, two), records[two], times[two]
+    sub, rec, t = input_rows(inputs, two), records[two], times[two]
     logits, mask = calibrated_logits(model, sub, rec, t, MINUTES)
     plain = predict_logits(model, sub)
     assert mask.any() and (~mask).any()
     np.testing.assert_array_equal(logits[mask], plain[mask])
     for r in np.unique(rec):
         later = np.flatnonzero((rec == r) & ~mask)
-        own = calibrated_copy(model, _rows(sub, np.flatnonzero((rec == r) & mask)))
-        np.testing.assert_allclose(logits[later], predict_logits(own, _rows(sub, later)), atol=1e-5)
+        own = calibrated_copy(model, input_rows(sub, np.flatnonzero((rec == r) & mask)))
+        np.testing.assert_allclose(logits[later], predict_logits(own, input_rows(sub, later)), atol=1e-5)
         assert np.abs(logits[later] - plain[later]).max() > 1e-3
 
 

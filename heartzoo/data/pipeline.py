@@ -40,6 +40,11 @@ def model_inputs(ws: WindowSet, rr_features: bool):
     return x
 
 
+def input_rows(inputs, index):
+    """The rows `index` (indices, mask or slice) of what `model_inputs` returns, in the same form."""
+    return {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
+
+
 def class_draw_probabilities(labels: np.ndarray, num_classes: int, power: float) -> np.ndarray:
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
     weights = np.where(counts > 0, counts**power, 0.0)
