@@ -13,6 +13,7 @@ ectopic beats or its rhythm changes later. It is a protocol of its own; no zoo n
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -57,15 +58,26 @@ def calibrated_copy(model, inputs: Any, batch_size: int = 2048):
     return copy
 
 
+def check_minutes(minutes: float) -> None:
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise HeartzooError(f"calibration minutes must be a positive number, got {minutes:g}")
+
+
 def calibration_mask(records: np.ndarray, times_s: np.ndarray, minutes: float) -> np.ndarray:
-    """True for the beats in each record's first `minutes`; an error naming a record with none there."""
-    if minutes <= 0:
-        raise HeartzooError(f"calibration minutes must be positive, got {minutes:g}")
+    """True for the beats in each record's first `minutes`; an error naming a record with none there,
+    or with none after it (its beats would all be scored uncalibrated under a calibrated protocol)."""
+    check_minutes(minutes)
     mask = np.asarray(times_s) < 60.0 * minutes
     empty = sorted(r for r in np.unique(records) if not mask[records == r].any())
     if empty:
         raise HeartzooError(
             f"record(s) {', '.join(empty)}: no beat in the first {minutes:g} min to calibrate on"
+        )
+    full = sorted(r for r in np.unique(records) if mask[records == r].all())
+    if full:
+        raise HeartzooError(
+            f"record(s) {', '.join(full)}: every beat lies in the first {minutes:g} min, so none would be "
+            "scored by a calibrated model; use fewer minutes than the records last"
         )
     return mask
 

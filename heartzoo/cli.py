@@ -59,8 +59,9 @@ def data_download(
     """Fetch a PhysioNet database, verify every file against its SHA256SUMS.txt, resume partial files."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    from .data.download import download_dataset
+    from .data.download import download_dataset, remote_dataset
 
+    remote_dataset(dataset)  # an unknown name is refused before the progress display starts
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -204,7 +205,7 @@ def data_stats(
 @app.command("models")
 def models_cmd(
     task: Annotated[str, typer.Option(callback=_check_task, help="Sets the number of outputs")] = "beat-3",
-    frame_size: Annotated[int, typer.Option(help="Input samples")] = 512,
+    frame_size: Annotated[int, typer.Option(min=16, max=8192, help="Input samples")] = 512,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Every registered architecture with its parameters and MACs (counted from the built layers)."""
@@ -253,16 +254,22 @@ def train_cmd(
     if data_dir is not None:
         cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"dir": str(data_dir)})})
     target = run_dir or Path("runs") / cfg.name
-    out = run_pipeline(
-        cfg,
-        target,
-        zoo=zoo,
-        publish=publish,
-        cache_dir=cache_dir,
-        restart=restart,
-        callbacks=[rich_training_callback(err_console)],
-        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
-    )
+    try:
+        out = run_pipeline(
+            cfg,
+            target,
+            zoo=zoo,
+            publish=publish,
+            cache_dir=cache_dir,
+            restart=restart,
+            callbacks=[rich_training_callback(err_console)],
+            progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+        )
+    except KeyboardInterrupt:
+        from .train import finished_epochs
+
+        err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
+        sys.exit(130)
     summary = json.loads((target / "train_summary.json").read_text())
     if summary.get("resumed_at_epoch"):
         console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
@@ -326,7 +333,8 @@ def evaluate_cmd(
         bool, typer.Option(help="Also evaluate under NSTDB em noise at 24/18/12/6/0 dB")
     ] = False,
     threshold: Annotated[
-        float | None, typer.Option(help="Reject beats whose top probability is below this (reported)")
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Reject beats whose top probability is below this (reported)"),
     ] = None,
     calibrate_minutes: Annotated[
         float | None,
@@ -434,11 +442,19 @@ def export_cmd(
     cache_dir: CacheDir = None,
 ) -> None:
     """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, C array, metrics."""
+    from .evaluate import run_config
+    from .meta import check_ref
     from .zoo import publish
+
+    if version is not None:
+        check_ref("x", version)
+    run_config(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:
         target = publish(run, zoo, version=version, cache_dir=cache_dir, progress=status.update)
-    m = json.loads((target / "metrics.json").read_text())
+    from .data.cache import read_json
+
+    m = read_json(target / "metrics.json")
     console.print(
         f"[green]{target}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
@@ -451,12 +467,15 @@ def download_cmd(
     name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
     base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
     cache_dir: CacheDir = None,
+    sha256: Annotated[
+        str | None, typer.Option(help="Pin: the version's digest, as `heartzoo zoo show` prints it")
+    ] = None,
 ) -> None:
     """Fetch a published model into the local cache, every file checked against the index's sha256."""
     from .hub import download
 
     with err_console.status(f"downloading {name}"):
-        folder = download(name, base_url=base_url, cache_dir=cache_dir)
+        folder = download(name, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
     console.print(f"[green]{name}[/]: {folder}")
 
 
@@ -473,6 +492,10 @@ def zoo_list(
     from .zoo import load_index, zoo_dir
 
     index = load_index(zoo, remote=remote, base_url=base_url)
+    if not index["models"]:
+        raise HeartzooError(
+            f"{base_url or 'the remote zoo' if remote else zoo_dir(zoo)}: the index lists no model"
+        )
     if as_json:
         sys.stdout.write(json.dumps(index, indent=2) + "\n")
         return
@@ -514,31 +537,47 @@ def zoo_show(
     zoo: ZooDir = None,
 ) -> None:
     """One model version: files with sha256, and its DS2 metrics float vs int8."""
-    from .zoo import find, read_index, zoo_dir
+    from .data.cache import read_json
+    from .meta import version_digest
+    from .zoo import find, read_index, version_dir, zoo_dir
 
     root = zoo_dir(zoo)
     entry = find(read_index(root), name)
-    m = json.loads((root / entry["path"] / "metrics.json").read_text())
-    console.print(f"[bold]{entry['name']}@{entry['version']}[/] ({entry['task']}) — {root / entry['path']}")
-    console.print(_report_table(f"float on {m['split']}", m["float"]))
-    runtime = "LiteRT optimized" if m["verification"].get("int8_metrics_runtime") else "TFLM"
-    console.print(_report_table(f"int8 ({runtime}) on {m['split']}", m["int8"]))
-    console.print(
-        f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
-        f"{m['tflm_arena_bytes']:,} B TFLM arena · {m['host_latency_ms']:.2f} ms a frame (host TFLM)"
-    )
-    if e := m.get("ensemble"):
-        console.print(
-            f"seed ensemble of {e['members']} (seeds {', '.join(map(str, e['seeds']))}): each member alone, "
-            f"float on {m['split']}: {' / '.join(f'{f:.4f}' for f in e['member_float_macro_f1'])} "
-            f"(mean {e['member_mean']:.4f} ± {e['member_std']:.4f})"
-        )
+    metrics = version_dir(root, entry) / "metrics.json"
+    try:
+        shown = _show_metrics(entry, root, read_json(metrics))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise HeartzooError(
+            f"{metrics}: not a heartzoo metrics file (field {exc} missing or malformed)"
+        ) from None
+    for item in shown:
+        console.print(item)
+    console.print(f"digest (pin with download --sha256): {version_digest(entry['files'])}")
     files = Table(title="files")
     for col in ("file", "bytes", "sha256"):
         files.add_column(col)
     for f in entry["files"]:
         files.add_row(f["path"], f"{f['bytes']:,}", f["sha256"])
     console.print(files)
+
+
+def _show_metrics(entry: dict, root: Path, m: dict) -> list:
+    """What `zoo show` prints of a metrics.json, built before anything is printed."""
+    out: list = [f"[bold]{entry['name']}@{entry['version']}[/] ({entry['task']}) — {root / entry['path']}"]
+    out.append(_report_table(f"float on {m['split']}", m["float"]))
+    runtime = "LiteRT optimized" if m["verification"].get("int8_metrics_runtime") else "TFLM"
+    out.append(_report_table(f"int8 ({runtime}) on {m['split']}", m["int8"]))
+    out.append(
+        f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
+        f"{m['tflm_arena_bytes']:,} B TFLM arena · {m['host_latency_ms']:.2f} ms a frame (host TFLM)"
+    )
+    if e := m.get("ensemble"):
+        out.append(
+            f"seed ensemble of {e['members']} (seeds {', '.join(map(str, e['seeds']))}): each member alone, "
+            f"float on {m['split']}: {' / '.join(f'{f:.4f}' for f in e['member_float_macro_f1'])} "
+            f"(mean {e['member_mean']:.4f} ± {e['member_std']:.4f})"
+        )
+    return out
 
 
 @zoo_app.command("verify")
@@ -577,11 +616,30 @@ def docs_build(
 
 
 def main() -> None:
+    """Run the app; a user's mistake ends in one `error:` line and exit code 2, never a traceback."""
+    from typer._click import exceptions as click_exc  # typer vendors click: its usage errors live here
+
     # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) says nothing a user can act on
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        app()
-    except HeartzooError as exc:
-        # soft_wrap: a message is one line, so a long path never breaks across lines
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        code = app(standalone_mode=False)
+    except click_exc.NoArgsIsHelpError as exc:
+        exc.show()
         sys.exit(2)
+    except click_exc.UsageError as exc:
+        where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
+        _error(f"{where}{exc.format_message()} (see --help)")
+    except click_exc.ClickException as exc:
+        _error(exc.format_message())
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        sys.exit(130)
+    except HeartzooError as exc:
+        _error(str(exc))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(message: str) -> None:
+    # soft_wrap: a message is one line, so a long path never breaks across lines
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(2)

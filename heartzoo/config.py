@@ -12,9 +12,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .meta import NAME_PATTERN
 
 NoiseKind = Literal["bw", "em", "ma"]
 
@@ -120,6 +121,30 @@ class ModelConfig(_Strict):
         description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
     )
 
+    @field_validator("arch")
+    @classmethod
+    def _registered(cls, arch: str) -> str:
+        # checked here, before a run folder exists, not when the model is first built
+        from .models.registry import get_architecture
+
+        try:
+            get_architecture(arch)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return arch
+
+    @model_validator(mode="after")
+    def _known_params(self) -> ModelConfig:
+        from .models.registry import get_architecture
+
+        allowed = get_architecture(self.arch).params()
+        unknown = sorted(set(self.params) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {', '.join(unknown)} of {self.arch}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return self
+
 
 class BalanceConfig(_Strict):
     method: Literal["none", "sampling", "class_weight"] = Field(
@@ -164,7 +189,21 @@ class LoggingConfig(_Strict):
 
 
 class DistillConfig(_Strict):
-    teacher: str = Field(..., description="Run or zoo folder of the trained teacher (model.keras + config).")
+    teacher: str = Field(
+        ..., description="Run or zoo folder of the trained teacher (model.keras + config), without '..'."
+    )
+
+    @field_validator("teacher")
+    @classmethod
+    def _plain_path(cls, teacher: str) -> str:
+        # a config is data too: it names a run folder, and may not climb out of one with '..'
+        parts = teacher.split("/")
+        if not teacher or "\\" in teacher or ":" in teacher or any(p in (".", "..") for p in parts):
+            raise ValueError(
+                "must be a run or zoo folder without '..', '.', drive or backslash (e.g. runs/NAME)"
+            )
+        return teacher
+
     temperature: float = Field(4.0, gt=0, description="Softmax temperature of the soft targets.")
     alpha: float = Field(
         0.7, ge=0, le=1, description="Weight of the soft-target loss; 1 - alpha on the labels."
@@ -234,7 +273,7 @@ class EnsembleConfig(_Strict):
 class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
-    name: str = Field(..., min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
     task: Literal["beat-2", "beat-3", "aami-5"]
     description: str = ""
     data: DataConfig = DataConfig()

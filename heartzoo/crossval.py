@@ -65,11 +65,11 @@ def _check(config: HeartzooConfig) -> None:
 def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, cache_dir) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of the fold's best-epoch model on its held-out patients, and their labels (also
     kept in the fold's oof.npz). Recomputed each time, as cheap as it is, so they never outlive a model."""
-    import keras
 
     from .evaluate import split_probabilities
+    from .integrity import load_keras
 
-    model = keras.saving.load_model(fold_dir / "model.keras", safe_mode=True, compile=False)
+    model = load_keras(fold_dir / "model.keras")
     probs, labels, _ = split_probabilities(model, cfg, "val", cache_dir=cache_dir)
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from .config import HeartzooConfig, parse_config
+from .data.cache import read_json
 from .errors import HeartzooError
 from .tasks import get_task
 
 CONFIG_FILES = ("config.json", "configuration.json")
 
 
-def load_run(path: str | os.PathLike[str]):
-    """The Keras model and its configuration from a run or zoo folder (or a .keras file beside one)."""
-    import keras
-
+def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
+    """The model file of a run or zoo folder (or a .keras file beside one) and its validated
+    configuration, without loading TensorFlow: arguments are checked against it first."""
     p = Path(path)
     folder = p.parent if p.suffix == ".keras" else p
     model_file = p if p.suffix == ".keras" else folder / "model.keras"
@@ -26,10 +25,34 @@ def load_run(path: str | os.PathLike[str]):
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
     if cfg_file is None:
         raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")
-    raw = json.loads(cfg_file.read_text())
-    config = parse_config(raw.get("config", raw), source=str(cfg_file))
-    model = keras.saving.load_model(model_file, safe_mode=True, compile=False)
-    return model, config
+    raw = read_json(cfg_file)
+    return model_file, parse_config(raw.get("config", raw) if isinstance(raw, dict) else raw, str(cfg_file))
+
+
+def load_run(path: str | os.PathLike[str]):
+    """The Keras model (safe mode: no code in it runs) and its configuration from a run or zoo folder."""
+    from .integrity import load_keras
+
+    model_file, config = run_config(path)
+    return load_keras(model_file), config
+
+
+def check_split(config: HeartzooConfig, split: str) -> str:
+    """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
+    from .data.prepare import LEAKY, test_split
+
+    if split == "ds2":
+        return test_split(config)
+    allowed = ("train", "val", "test") if config.data.protocol == LEAKY else ("train", "val", "ds1", "ds2")
+    if split not in allowed:
+        raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
+                            f"{', '.join(allowed)}")  # fmt: skip
+    return split
+
+
+def check_threshold(threshold: float | None) -> None:
+    if threshold is not None and not (0.0 <= threshold <= 1.0):
+        raise HeartzooError(f"threshold must be a probability in [0, 1], got {threshold:g}")
 
 
 def split_probabilities(
@@ -109,14 +132,17 @@ def evaluate(
 ) -> dict[str, Any]:
     """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level; with
     `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.adapt`)."""
+    from .adapt import check_minutes
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise
+    from .integrity import load_keras
 
-    model, config = load_run(path)
-    if split == "ds2":
-        from .data.prepare import test_split
-
-        split = test_split(config)
+    check_threshold(threshold)
+    if calibrate_minutes is not None:
+        check_minutes(calibrate_minutes)
+    model_file, config = run_config(path)
+    split = check_split(config, split)
+    model = load_keras(model_file)
     if calibrate_minutes is not None:
         from .adapt import batchnorm_layers
 

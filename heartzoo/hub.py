@@ -1,4 +1,5 @@
-"""Using the zoo from Python: list, download (pooch, sha256 from the index, resumable), load, predict.
+"""Using the zoo from Python: list, download (sha256 and size from the validated index, resumable),
+load (every file verified first), predict.
 
 In the manner of timm's pretrained configs and torchvision's weights metadata: a loaded model carries
 its configuration, and `predict` applies exactly the preprocessing the model was trained with.
@@ -6,7 +7,6 @@ its configuration, and `predict` applies exactly the preprocessing the model was
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from .data.cache import read_json, write_json
 from .errors import DownloadError, HeartzooError
+from .integrity import HASH_MEMO, HashMemo, IntegrityError, check_files, contained, load_keras, quarantine
+from .meta import check_pin, check_ref
 
 ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
 #: The project publishes its zoo as the zoo/ folder of its repository.
 REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
+#: The index entry a cached version was downloaded with, kept beside its files.
+ENTRY = ".entry.json"
 
 
 def zoo_url(explicit: str | None = None) -> str:
@@ -41,34 +46,16 @@ def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def remote_index(base_url: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
-    import urllib.error
-    import urllib.request
+    """The published index, validated before any of it is used (`heartzoo.meta`)."""
+    from .data.download import fetch_bytes
+    from .meta import MAX_INDEX_BYTES, decode_index
 
     url = zoo_url(base_url) + "index.json"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return json.loads(resp.read().decode("utf-8"))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
+    except DownloadError as exc:
         raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
-
-
-def _resumable_downloader(part_dir: Path, timeout: float, retries: int):
-    """A pooch downloader that keeps a `.part` file between runs and resumes it with HTTP Range."""
-    from .data.download import _fetch_resumable
-
-    def download(url: str, output_file, pooch_obj=None, check_only: bool = False):
-        if check_only:
-            return True
-        part = part_dir / (Path(url).name + ".part")
-        _fetch_resumable(url, part, timeout, retries, Path(url).name, None)
-        data = part.read_bytes()
-        part.unlink()
-        if hasattr(output_file, "write"):
-            output_file.write(data)
-        else:
-            Path(output_file).write_bytes(data)
-
-    return download
+    return decode_index(data, url).model_dump(mode="json", exclude_none=True)
 
 
 def download(
@@ -79,62 +66,109 @@ def download(
     cache_dir: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     retries: int = 3,
+    sha256: str | None = None,
 ) -> Path:
     """Fetch NAME[@VERSION] into the local cache and return its folder.
 
-    Every file is checked against the sha256 in the zoo index; a mismatch is refused and the file
-    removed. Files already cached with the right hash are not fetched again, so the cache serves
-    offline once the index is known (a copy of it is kept beside the files).
+    The index is validated first, and every file goes only to its version's folder in the cache,
+    streamed into a `.part` file (resumed with HTTP Range after a dropped connection) that may not grow
+    past the size the index gives, and renamed into place only once its sha256 matches. Files already
+    cached and intact are not fetched again, so the cache serves offline once a version is there.
+    `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
     """
-    import pooch
-
+    from .data.download import _fetch_resumable, sha256_of
     from .zoo import find
 
+    check_ref(name, version)
     cache = models_cache(cache_dir)
     try:
         index = remote_index(base_url, timeout)
     except DownloadError:
-        local = _cached_entry(cache, name, version)
+        local = _cached_entry(cache, name, version, sha256)
         if local is not None:
             return local
         raise
     entry = find(index, name, version)
-    folder = cache / entry["path"]
+    check_pin(entry, sha256, zoo_url(base_url) + "index.json")
+    folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
+    memo = HashMemo(cache / HASH_MEMO)
+    if folder.is_dir() and (problems := _present_problems(folder, entry, memo)):
+        # a damaged or tampered copy is set aside for inspection, never reused
+        moved = quarantine(cache, folder)
+        raise IntegrityError(f"{problems[0]}; refused, the cached copy is moved to {moved} (download again)")
     folder.mkdir(parents=True, exist_ok=True)
     url = zoo_url(base_url) + entry["path"] + "/"
-    fetch = _resumable_downloader(folder, timeout, retries)
     for f in entry["files"]:
+        where = f"{entry['path']}/{f['path']}"
+        dest = contained(cache, where, where)
+        if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
+            continue
+        part = contained(cache, where + ".part", where)
         try:
-            pooch.retrieve(
-                url + f["path"],
-                known_hash=f"sha256:{f['sha256']}",
-                fname=f["path"],
-                path=folder,
-                downloader=fetch,
-            )
-        except ValueError as exc:  # pooch: hash mismatch (it deletes the downloaded file)
-            raise DownloadError(f"{entry['path']}/{f['path']}: refused, {exc}") from None
+            _fetch_resumable(url + f["path"], part, timeout, retries, f["path"], None,
+                             max_bytes=f["bytes"], same_origin=True)  # fmt: skip
         except DownloadError as exc:
-            raise DownloadError(f"{entry['path']}/{f['path']}: {exc}") from None
-    (folder / ".entry.json").write_text(json.dumps(entry, indent=2))
+            raise DownloadError(f"{where}: {exc}") from None
+        got = sha256_of(part)
+        if got != f["sha256"]:
+            part.unlink()
+            raise DownloadError(f"{where}: refused, sha256 {got} does not match the index {f['sha256']}")
+        os.replace(part, dest)
+    write_json(folder / ENTRY, entry)
+    memo.save()
     return folder
 
 
-def _cached_entry(cache: Path, name: str, version: str | None) -> Path | None:
-    """Offline: the cached folder of NAME (latest cached version unless given), if complete."""
-    from .data.download import sha256_of
+def _present_problems(folder: Path, entry: dict[str, Any], memo: HashMemo) -> list[str]:
+    """Problems of the files already in a cached folder (missing ones are only not fetched yet)."""
+    present = [
+        f for f in entry["files"] if (folder / f["path"]).exists() or (folder / f["path"]).is_symlink()
+    ]
+    return check_files(folder, present, memo=memo, cache=True)
 
-    if "@" in name and version is None:
-        name, version = name.split("@", 1)
+
+def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | None = None) -> Path | None:
+    """Offline: the cached folder of NAME (latest cached version unless given), verified."""
+    name, version = check_ref(name, version)
     found = []
-    for marker in cache.glob(f"*/{name}/v*/.entry.json"):
-        entry = json.loads(marker.read_text())
-        if version in (None, entry["version"]) and all(
-            (marker.parent / f["path"]).is_file() and sha256_of(marker.parent / f["path"]) == f["sha256"]
-            for f in entry["files"]
-        ):
-            found.append((int(entry["version"][1:]), marker.parent))
-    return max(found)[1] if found else None
+    for marker in cache.glob(f"*/{name}/v*/{ENTRY}"):
+        try:
+            entry = _read_entry(marker)
+            folder = contained(cache, entry["path"], str(marker))
+        except HeartzooError:
+            continue  # not an entry this cache wrote
+        if folder == marker.parent.resolve() and version in (None, entry["version"]):
+            found.append((int(entry["version"][1:]), folder, entry))
+    if not found:
+        return None
+    _, folder, entry = max(found, key=lambda t: t[0])
+    check_pin(entry, sha256, str(folder / ENTRY))
+    _verified(folder, entry, cache, in_cache=True)
+    return folder
+
+
+def _read_entry(path: Path) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from .meta import IndexEntry
+
+    try:
+        return IndexEntry.model_validate(read_json(path)).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        raise IntegrityError(f"{path}: not a valid index entry ({exc.error_count()} problem(s))") from None
+
+
+def _verified(folder: Path, entry: dict[str, Any], cache: Path, *, in_cache: bool) -> None:
+    """Every file of the version exactly as its index entry says, else an error naming the file (and a
+    cached copy moved to quarantine, so that it is fetched again rather than reused)."""
+    problems = check_files(folder, entry["files"], memo=HashMemo(cache / HASH_MEMO), cache=in_cache)
+    if not problems:
+        return
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if in_cache:
+        moved = quarantine(cache, folder)
+        raise IntegrityError(f"{problems[0]}{more}; refused, the cached copy is moved to {moved}")
+    raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
 
 
 @dataclass
@@ -160,31 +194,115 @@ def load_model(
     zoo: str | os.PathLike[str] | None = None,
     base_url: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    sha256: str | None = None,
 ) -> LoadedModel:
-    """A model by zoo name (local zoo first, else downloaded) or by folder, as Keras or TFLite."""
+    """A model by zoo name (local zoo first, else downloaded) or by a version folder of a zoo or of
+    the cache, as Keras or TFLite. Every file is checked against its index entry before it is read;
+    `sha256` pins the version's digest (`heartzoo zoo show` prints it)."""
     from .config import parse_config
-    from .zoo import find, read_index, zoo_dir
+    from .meta import ZooIndexError
+    from .zoo import INDEX, find, read_index, version_dir, zoo_dir
 
     if format not in ("keras", "tflite"):
-        raise ValueError(f"format must be 'keras' or 'tflite', got {format!r}")
-    folder = Path(name)
-    if not (folder / "configuration.json").is_file():
+        raise HeartzooError(f"format must be 'keras' or 'tflite', got {format!r}")
+    cache = models_cache(cache_dir)
+    given = Path(name)
+    if (given / "configuration.json").is_file():
+        folder, entry, in_cache = _entry_of_folder(given, cache)
+    else:
         root = zoo_dir(zoo)
-        try:
-            folder = root / find(read_index(root), str(name), version)["path"]
-        except HeartzooError:
-            folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir)
-    conf = json.loads((folder / "configuration.json").read_text())
-    config = parse_config(conf["config"], str(folder / "configuration.json"))
+        entry = None
+        if (root / INDEX).is_file():
+            index = read_index(root)  # a damaged local index is an error, not a reason to download
+            try:
+                entry = find(index, str(name), version)
+            except ZooIndexError:
+                raise
+            except HeartzooError:
+                entry = None  # not in the local zoo: the published one may have it
+        if entry is not None:
+            folder, in_cache = version_dir(root, entry), False
+        else:
+            folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+            entry, in_cache = _read_entry(folder / ENTRY), True
+    check_pin(entry, sha256, str(folder))
+    _verified(folder, entry, cache, in_cache=in_cache)
+    conf = read_json(folder / "configuration.json")
+    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
     if format == "keras":
-        import keras
-
-        model = keras.saving.load_model(folder / "model.keras", safe_mode=True, compile=False)
+        model = load_keras(folder / "model.keras")
     else:
         from .export import litert_interpreter
 
         model = litert_interpreter((folder / "model.tflite").read_bytes())
     return LoadedModel(model, config, conf["firmware"], format, folder)
+
+
+def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], bool]:
+    """The index entry of a version folder given by path: the cache's record beside it, or the index
+    of the zoo that holds it (three levels up: task/name/version)."""
+    from .zoo import INDEX, find, read_index, version_dir
+
+    folder = folder.resolve()
+    root = folder.parents[2] if len(folder.parents) > 2 else folder
+    if (folder / ENTRY).is_file():
+        entry = _read_entry(folder / ENTRY)
+        if contained(root, entry["path"], str(folder / ENTRY)) == folder:
+            return folder, entry, folder.is_relative_to(cache.resolve())
+    elif (root / INDEX).is_file():
+        entry = find(read_index(root), folder.parent.name, folder.name)
+        if version_dir(root, entry) == folder:
+            return folder, entry, False
+    raise IntegrityError(
+        f"{folder}: no zoo index lists this folder, so nothing vouches for its files; load a model by "
+        "name from a zoo (heartzoo.load_model(NAME, zoo=DIR)) or from the download cache"
+    )
+
+
+def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]:
+    """One lead in mV, its sampling rate and R-peak sample indices, or an error that says what is wrong
+    with them (a model would otherwise answer "N" with confidence for a beat that is not there)."""
+    x = np.asarray(signal)
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim != 1:
+        raise HeartzooError(f"signal must be one lead (a 1-D array), got shape {x.shape}; pick one column")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise HeartzooError(f"signal must hold real numbers (mV), got dtype {x.dtype}")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise HeartzooError(
+            f"signal holds {bad.size} NaN or infinite sample(s), the first at index {bad[0]}; "
+            "fill or cut them before predicting"
+        )
+    try:
+        rate = float(fs)
+    except (TypeError, ValueError):
+        raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
+    if not (np.isfinite(rate) and rate > 0):
+        raise HeartzooError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    r = np.asarray(r_peaks)
+    if r.ndim != 1:
+        raise HeartzooError(f"r_peaks must be a 1-D array of sample indices, got shape {r.shape}")
+    whole = np.issubdtype(r.dtype, np.integer) or (
+        np.issubdtype(r.dtype, np.floating) and np.all(np.isfinite(r)) and np.all(r == np.round(r))
+    )
+    if r.size and not whole:
+        raise HeartzooError("r_peaks must be whole sample indices (integers)")
+    r = r.astype(np.int64)
+    outside = np.flatnonzero((r < 0) | (r >= len(x)))
+    if outside.size:
+        raise HeartzooError(
+            f"r_peaks[{outside[0]}] = {r[outside[0]]} lies outside the signal's {len(x)} samples "
+            f"({outside.size} peak(s) outside)"
+        )
+    back = np.flatnonzero(np.diff(r) <= 0)
+    if back.size:
+        i = back[0]
+        raise HeartzooError(
+            f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
+        )
+    return x.astype(np.float32), rate, r
 
 
 def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
@@ -194,8 +312,8 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
     from .data.windows import beat_templates, make_frames
 
     spec = loaded.config.input
-    r = np.asarray(r_peaks, dtype=np.int64)
-    x = make_frames(np.asarray(signal, dtype=np.float32), float(fs), r, spec)
+    signal, fs, r = check_recording(signal, fs, r_peaks)
+    x = make_frames(signal, fs, r, spec)
     template = (
         beat_templates(x, np.zeros(len(x), dtype="<U1"), spec.template_beats) if spec.template_beats else None
     )
@@ -209,6 +327,9 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
 def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
     the R-peak sample indices in it, prepared exactly as the model was trained."""
+    if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
+        check_recording(signal, fs, np.zeros(0, np.int64))
+        return np.zeros((0, len(loaded.class_names)), np.float32)
     inputs = _beat_inputs(loaded, signal, fs, r_peaks)
     if loaded.format == "keras":
         from .train import predict_logits, softmax
@@ -232,7 +353,7 @@ def calibrate(
     the patient's normal."""
     from dataclasses import replace
 
-    from .adapt import calibrated_copy
+    from .adapt import calibrated_copy, check_minutes
     from .data.pipeline import input_rows
 
     if loaded.format != "keras":
@@ -240,10 +361,9 @@ def calibrate(
             f"{loaded.folder}: calibration needs the Keras model (load_model(..., format='keras')); "
             "the int8 model has its batch-norm statistics folded into its weights"
         )
-    r = np.asarray(r_peaks, dtype=np.int64)
-    if minutes <= 0:
-        raise HeartzooError(f"calibration minutes must be positive, got {minutes:g}")
-    rows = np.flatnonzero(r < 60.0 * minutes * float(fs))
+    check_minutes(minutes)
+    signal, fs, r = check_recording(signal, fs, r_peaks)
+    rows = np.flatnonzero(r < 60.0 * minutes * fs)
     if not rows.size:
         raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
     first = input_rows(_beat_inputs(loaded, signal, fs, r), rows)

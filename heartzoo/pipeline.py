@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
+from .integrity import load_keras
 from .tasks import get_task
 
 #: The folder each stage after training keeps its model in, under the run folder.
@@ -63,7 +64,13 @@ def run_pipeline(
         check_compatible(config, teacher_cfg)
     say("train" if dc is None else f"distil from {dc.teacher}")
     result = train(
-        config, run_dir, cache_dir=cache_dir, restart=restart, callbacks=callbacks, teacher=teacher
+        config,
+        run_dir,
+        cache_dir=cache_dir,
+        restart=restart,
+        callbacks=callbacks,
+        teacher=teacher,
+        progress=say,
     )
     write_json(run_dir / "arch.json", arch)
     applied = ["distill" if dc else "train"]
@@ -75,20 +82,18 @@ def run_pipeline(
 
     cp = config.compress.channel_prune
     if cp is not None:
-        import keras
-
         from .compress.prune_channels import thin_model
 
         stage = run_dir / STAGE_FOLDERS["channel_prune"]
         say("channel pruning")
         if not _done(stage):
-            parent = keras.saving.load_model(last / "model.keras", safe_mode=True, compile=False)
+            parent = load_keras(last / "model.keras")
             thin, params = thin_model(
                 parent, arch["arch"], arch["params"], shape, task.num_classes, rr, cp.keep, cp.criterion
             )
             arch = {"arch": arch["arch"], "params": params}
             res = train(config, stage, cache_dir=cache_dir, callbacks=callbacks, build=lambda: thin,
-                        epochs=cp.finetune_epochs, learning_rate=cp.learning_rate)  # fmt: skip
+                        epochs=cp.finetune_epochs, learning_rate=cp.learning_rate, progress=say)  # fmt: skip
             write_json(stage / "arch.json", arch)
         else:
             arch = json.loads((stage / "arch.json").read_text())
@@ -166,17 +171,13 @@ def _run_ensemble(
 def _average_members(
     config: HeartzooConfig, run_dir: Path, finals: dict[int, Path], member_val, cache_dir
 ) -> None:
-    import keras
 
     from .ensemble import average_logits
     from .evaluate import split_probabilities
     from .metrics import classification_report
     from .models import describe
 
-    members = {
-        s: keras.saving.load_model(d / "model.keras", safe_mode=True, compile=False)
-        for s, d in finals.items()
-    }
+    members = {s: load_keras(d / "model.keras") for s, d in finals.items()}
     model = average_logits(members, config)
     task = get_task(config.task)
     probs, labels, _ = split_probabilities(model, config, "val", cache_dir=cache_dir)
@@ -201,7 +202,6 @@ def _tfmot_stage(
     tf_keras twin with tfmot on the same batch stream), its validation macro-F1, and the stage folder."""
     import shutil
 
-    import keras
     import numpy as np
 
     from .compress.prune_magnitude import magnitude_prune, sparsity_of
@@ -215,7 +215,7 @@ def _tfmot_stage(
     train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
     ds, steps = training_stream(config, train_ws, train_y, seed=tc.seed)
-    parent = keras.saving.load_model(parent_dir / "model.keras", safe_mode=True, compile=False)
+    parent = load_keras(parent_dir / "model.keras")
     common = (parent, arch["arch"], arch["params"], shape, task.num_classes, rr, ds, steps)
     if kind == "magnitude_prune":
         model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate)

@@ -5,6 +5,11 @@ A run folder holds `config.json` (the validated config), `history.csv` (one row 
 when the run ends) and, at the end, `model.keras` (the weights of the best validation epoch) and
 `train_summary.json`. Model selection and early stopping use macro-F1 on the validation records
 (whole DS1 patients); the test records are never looked at here.
+
+A resumed run is identical to an uninterrupted one (history.csv equal but for `seconds`, same weights):
+Keras' backup holds the weights and the optimizer (its step count drives the learning-rate schedule),
+and `state.json` holds, after every finished epoch, the model-selection state, the batch stream's
+numpy rng state at the start of the next epoch and the dropout layers' seed states.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +50,7 @@ _AFTER_TRAINING = ("description", "logging", "export")
 
 def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
     """Create the run folder, or check that an existing one belongs to the same configuration (up to
-    the sections that only matter after training, which are updated)."""
+    the sections that only matter after training, which are updated, and unless it holds nothing yet)."""
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
     current = config.model_dump(mode="json")
@@ -53,7 +59,9 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
     if saved.exists():
         previous = json.loads(saved.read_text())
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
-        if set(changed) - set(_AFTER_TRAINING):
+        # a run that failed before training anything (a bad model section) takes the corrected config
+        started = any(p.name != "config.json" and not p.name.startswith(".") for p in run_dir.iterdir())
+        if set(changed) - set(_AFTER_TRAINING) and started:
             raise ConfigError(
                 f"{run_dir} holds a run of a different configuration (sections that differ: "
                 f"{', '.join(changed)}); use --restart to start it again or choose another --run-dir"
@@ -82,8 +90,19 @@ def load_task_split(config: HeartzooConfig, split: str, *, cache_dir=None, noise
     return kept, labels
 
 
-def training_stream(config: HeartzooConfig, ws, labels: np.ndarray, *, seed: int):
-    """The augmented, class-balanced tf.data stream the config trains on, and its steps per epoch."""
+def steps_per_epoch(config: HeartzooConfig, n_frames: int) -> int:
+    tc = config.train
+    return tc.steps_per_epoch or max(1, n_frames // tc.batch_size)
+
+
+def training_stream(
+    config: HeartzooConfig, ws, labels: np.ndarray, *, seed: int | None = None, epoch_states=None
+):
+    """The augmented, class-balanced tf.data stream the config trains on, and its steps per epoch.
+
+    It draws from `np.random.default_rng(seed)`, or, with `epoch_states` (a `data.pipeline.EpochStates`),
+    from where that says and recording the rng state at each epoch boundary there.
+    """
     from .data.augment import Augmenter
     from .data.pipeline import training_dataset
 
@@ -98,8 +117,9 @@ def training_stream(config: HeartzooConfig, ws, labels: np.ndarray, *, seed: int
         power=tc.balance.power,
         augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir)),
         seed=seed,
+        epoch_states=epoch_states,
     )
-    return ds, tc.steps_per_epoch or max(1, len(labels) // tc.batch_size)
+    return ds, steps_per_epoch(config, len(labels))
 
 
 def build_from_config(config: HeartzooConfig, ks: Any = None):
@@ -161,13 +181,31 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, val_labels):
+def _layer_rng_variables(model) -> list:
+    """The state variables of the layers' random seed generators (dropout): Keras' weight files, and so
+    its BackupAndRestore, leave them out."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def _callbacks(
+    config: HeartzooConfig,
+    run_dir: Path,
+    task: Task,
+    val_inputs,
+    val_labels,
+    *,
+    epochs: int,
+    seed: int,
+    epoch_states,
+    progress: Callable[[str], Any] | None = None,
+):
     import keras
 
     from .metrics import classification_report
 
     macro = task.macro_classes
     patience = config.train.patience
+    counters = ("best", "best_epoch", "wait", "epochs_done")
 
     class Validation(keras.callbacks.Callback):
         """Validation macro-F1 and loss into the epoch logs (before anything that reads them)."""
@@ -182,13 +220,21 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
                 logs[f"val_f1_{name}"] = rep["per_class"][name]["f1"]
 
     class Selection(keras.callbacks.Callback):
-        """Best-epoch weights, early stopping and history rows, persisted so a resumed run goes on."""
+        """Best-epoch weights, early stopping and history rows, persisted so a resumed run goes on.
+
+        `state.json` holds the current `best`, `best_epoch`, `wait`, `epochs_done`, `started_at_epoch`
+        and `finished` (no epoch left to train), and in `snapshots[k]` those after epoch k with the batch
+        stream's rng state at the start of epoch k + 1 and the dropout layers' seed states. When training
+        (re)starts at epoch S (Keras' backup decides S), the state rolls back to the snapshot after
+        epoch S - 1: a run killed after this callback wrote epoch S but before Keras backed it up
+        trains epoch S again, from the same state.
+        """
 
         def __init__(self) -> None:
             super().__init__()
             self.state_path = run_dir / "state.json"
             self.history_path = run_dir / "history.csv"
-            self.state = {"best": -1.0, "best_epoch": -1, "wait": 0, "epochs_done": 0}
+            self.state = _initial_state()
             if self.state_path.exists():
                 self.state.update(json.loads(self.state_path.read_text()))
             self._t0 = time.perf_counter()
@@ -199,7 +245,26 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
             if self._first:
                 self._first = False
                 self._truncate_history(epoch)
+                self._roll_back(epoch)
                 self.state["started_at_epoch"] = epoch  # where Keras' backup let this session begin
+                if epoch > 0 and progress is not None:
+                    progress(f"resuming at epoch {epoch + 1}")
+
+        def _roll_back(self, epoch: int) -> None:
+            """The state after epoch `epoch` - 1, and the batch stream set to start at `epoch`."""
+            snapshots = self.state.get("snapshots", [])
+            snap = snapshots[epoch - 1] if 0 < epoch <= len(snapshots) else None
+            if epoch == 0:
+                self.state = _initial_state()
+                rng = np.random.default_rng(seed).bit_generator.state
+            elif snap is not None and snap.get("rng") is not None:
+                self.state.update({k: snap[k] for k in counters}, finished=False, snapshots=snapshots[:epoch])
+                rng = snap["rng"]
+                for v, value in zip(_layer_rng_variables(self.model), snap["layer_rng"], strict=True):
+                    v.assign(np.asarray(value, dtype=v.dtype))
+            else:  # a run folder written before the snapshots: not reproducible, only new batches
+                rng = np.random.default_rng(seed + epoch).bit_generator.state
+            epoch_states.start_at(epoch, rng)
 
         def _truncate_history(self, first_epoch: int) -> None:
             # Rows of epochs that will be trained again (killed after the row, before the backup).
@@ -234,8 +299,19 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
             else:
                 self.state["wait"] += 1
             self.state["epochs_done"] = epoch + 1
+            stop = self.state["wait"] >= patience
+            finished = stop or epoch + 1 >= epochs
+            snap = {k: self.state[k] for k in counters}
+            snap["rng"] = None if finished else epoch_states.state_at(epoch + 1)
+            snap["layer_rng"] = [
+                keras.ops.convert_to_numpy(v).tolist() for v in _layer_rng_variables(self.model)
+            ]
+            snapshots = self.state.get("snapshots", [])[:epoch]
+            # None for epochs of a run folder written before the snapshots
+            self.state["snapshots"] = [*snapshots, *[None] * (epoch - len(snapshots)), snap]
+            self.state["finished"] = finished
             write_json(self.state_path, self.state)
-            if self.state["wait"] >= patience:
+            if stop:
                 self.model.stop_training = True
 
     cbs: list = [
@@ -252,6 +328,31 @@ def _callbacks(config: HeartzooConfig, run_dir: Path, task: Task, val_inputs, va
     return cbs
 
 
+def _initial_state() -> dict[str, Any]:
+    return {"best": -1.0, "best_epoch": -1, "wait": 0, "epochs_done": 0, "finished": False, "snapshots": []}
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def finished_epochs(run_dir: str | os.PathLike[str]) -> int:
+    """Epochs of the run in `run_dir` whose results are safely on disk: the ones a re-run will not train
+    again (what to tell a user who interrupted training; 0 when nothing was kept)."""
+    run_dir = Path(run_dir)
+    summary = _read_json(run_dir / "train_summary.json")
+    if summary is not None and (run_dir / "model.keras").exists():
+        return int(summary["epochs_run"])
+    state = _read_json(run_dir / "state.json") or {}
+    if state.get("finished") and (run_dir / "best.weights.h5").exists():
+        return int(state["epochs_done"])
+    backup = _read_json(run_dir / "backup" / "training_metadata.json") or {}
+    return int(backup.get("epoch", 0))
+
+
 def train(
     config: HeartzooConfig,
     run_dir: str | os.PathLike[str],
@@ -263,8 +364,10 @@ def train(
     teacher=None,
     epochs: int | None = None,
     learning_rate: float | None = None,
+    progress: Callable[[str], Any] | None = None,
 ) -> TrainResult:
-    """Train `config` into `run_dir`, resuming where an interrupted run stopped.
+    """Train `config` into `run_dir`, resuming where an interrupted run stopped (exactly: the resumed
+    run is the uninterrupted one; `progress` is told "resuming at epoch N").
 
     The compression stages reuse it: `build` gives the model to train (a thinned one to fine-tune),
     `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's.
@@ -287,7 +390,7 @@ def train(
 
     import keras
 
-    from .data.pipeline import input_rows, model_inputs
+    from .data.pipeline import EpochStates, input_rows, model_inputs
     from .models import describe
 
     tc = config.train.model_copy(
@@ -297,9 +400,9 @@ def train(
     train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
     train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
-    # a resumed run draws batches it has not drawn before
-    seed = tc.seed + (json.loads(state_path.read_text())["epochs_done"] if state_path.exists() else 0)
-    ds, steps = training_stream(config, train_ws, train_y, seed=seed)
+    # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
+    epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
+    ds, steps = training_stream(config, train_ws, train_y, epoch_states=epoch_states)
     model = build() if build is not None else build_from_config(config)
     val_inputs = model_inputs(val_ws, config.model.rr_features)
     if teacher is not None:
@@ -313,15 +416,32 @@ def train(
         fit_model = model
         fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
     t0 = time.perf_counter()
-    fit_model.fit(
-        ds,
-        epochs=tc.epochs,
-        steps_per_epoch=steps,
-        shuffle=False,  # the stream draws its own random batches
-        callbacks=[*_callbacks(config, run_dir, task, val_inputs, val_y), *(callbacks or [])],
-        verbose=0,
-    )
-    state = json.loads(state_path.read_text())
+    state = _read_json(state_path) or {}
+    # killed after the last epoch was written but before model.keras: nothing left to train
+    if not (state.get("finished") and (run_dir / "best.weights.h5").exists()):
+        own = _callbacks(
+            config,
+            run_dir,
+            task,
+            val_inputs,
+            val_y,
+            epochs=tc.epochs,
+            seed=tc.seed,
+            epoch_states=epoch_states,
+            progress=progress,
+        )
+        fit_model.fit(
+            ds,
+            epochs=tc.epochs,
+            steps_per_epoch=steps,
+            shuffle=False,  # the stream draws its own random batches
+            callbacks=[*own, *(callbacks or [])],
+            verbose=0,
+        )
+        state = json.loads(state_path.read_text())
+    else:
+        shutil.rmtree(run_dir / "backup", ignore_errors=True)  # what Keras does at the end of fit
+        fit_model.optimizer.build(fit_model.trainable_variables)  # the weight file holds its state too
     resumed_at = state.get("started_at_epoch", 0)
     fit_model.load_weights(run_dir / "best.weights.h5")  # the student's weights, with the distiller's
     with atomic_path(model_path, suffix=".keras") as tmp:

@@ -4,19 +4,20 @@ that never overwrites, and verification that re-hashes every file and re-runs th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from .data.cache import write_json
+from .data.cache import read_json, write_json
 from .data.download import sha256_of
 from .errors import HeartzooError
+from .integrity import HashMemo, check_files, contained
+from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, parse_index, read_index_file
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
 INDEX = "index.json"
-_VERSION = re.compile(r"^v(\d+)$")
+_VERSION = re.compile(VERSION_PATTERN)
 
 
 def zoo_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -26,11 +27,18 @@ def zoo_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def versions(root: Path, task: str, name: str) -> list[str]:
+    check_ref(name)
+    if not re.match(TASK_PATTERN, task):
+        raise HeartzooError(f"{task!r} is not a task name")
     folder = Path(root) / task / name
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return []
-    found = [p.name for p in folder.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    found = [p.name for p in folder.iterdir() if _is_real_dir(p) and _VERSION.match(p.name)]
     return sorted(found, key=lambda v: int(v[1:]))
+
+
+def _is_real_dir(p: Path) -> bool:
+    return p.is_dir() and not p.is_symlink()
 
 
 def latest_version_dir(root: Path, task: str, name: str) -> Path | None:
@@ -45,13 +53,19 @@ def next_version(root: Path, task: str, name: str) -> str:
 
 
 def build_index(root: Path) -> dict[str, Any]:
-    """Every published version with its files (bytes, sha256) and headline metrics."""
+    """Every published version with its files (bytes, sha256) and headline metrics, validated as any
+    index is: a folder or file whose name the index may not carry is an error, not an entry."""
     root = Path(root)
     models: list[dict[str, Any]] = []
-    for task_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for model_dir in sorted(p for p in task_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
+        for model_dir in sorted(
+            p for p in task_dir.iterdir() if _is_real_dir(p) and not p.name.startswith(".")
+        ):
             for version in versions(root, task_dir.name, model_dir.name):
                 vdir = model_dir / version
+                links = [f.name for f in vdir.iterdir() if f.is_symlink()]
+                if links:
+                    raise HeartzooError(f"{vdir}: symbolic links cannot be published: {', '.join(links)}")
                 files = [
                     {"path": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)}
                     for f in sorted(vdir.iterdir())
@@ -66,7 +80,7 @@ def build_index(root: Path) -> dict[str, Any]:
                 }
                 metrics_file = vdir / "metrics.json"
                 if metrics_file.exists():
-                    m = json.loads(metrics_file.read_text())
+                    m = read_json(metrics_file)
                     entry["summary"] = {
                         "split": m.get("split"),
                         "float_macro_f1": m["float"]["macro_f1"],
@@ -77,7 +91,9 @@ def build_index(root: Path) -> dict[str, Any]:
                         "tflm_arena_bytes": m.get("tflm_arena_bytes"),
                     }
                 models.append(entry)
-    return {"format": 1, "models": models}
+    index = {"format": 1, "models": models}
+    parse_index(index, str(root / INDEX))
+    return index
 
 
 def write_index(root: Path) -> dict[str, Any]:
@@ -87,10 +103,11 @@ def write_index(root: Path) -> dict[str, Any]:
 
 
 def read_index(root: Path) -> dict[str, Any]:
-    p = Path(root) / INDEX
-    if not p.exists():
-        return {"format": 1, "models": []}
-    return json.loads(p.read_text())
+    """The zoo's index, validated (`heartzoo.meta`): an error names the entry and field at fault."""
+    root = Path(root)
+    if not root.is_dir():
+        raise HeartzooError(f"{root}: no zoo folder here (pass --zoo or set {ZOO_DIR_ENV})")
+    return read_index_file(root / INDEX).model_dump(mode="json", exclude_none=True)
 
 
 def load_index(zoo=None, *, remote: bool = False, base_url: str | None = None) -> dict[str, Any]:
@@ -103,9 +120,8 @@ def load_index(zoo=None, *, remote: bool = False, base_url: str | None = None) -
 
 
 def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[str, Any]:
-    """The entry for NAME (latest version unless VERSION, or NAME@VERSION)."""
-    if "@" in name and version is None:
-        name, version = name.split("@", 1)
+    """The entry for NAME (latest version unless VERSION, or NAME@VERSION) in a validated index."""
+    name, version = check_ref(name, version)
     hits = [m for m in index["models"] if m["name"] == name]
     if not hits:
         known = sorted({m["name"] for m in index["models"]})
@@ -120,6 +136,11 @@ def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[s
     )
 
 
+def version_dir(root: Path, entry: dict[str, Any]) -> Path:
+    """The folder of a validated entry, refused if it resolves anywhere but root/task/name/version."""
+    return contained(Path(root), entry["path"], f"{Path(root) / INDEX}: {entry['name']}@{entry['version']}")
+
+
 def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, progress=None) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
@@ -128,11 +149,11 @@ def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, p
 
     root = zoo_dir(root)
     _, config = load_run(run_dir)
-    version = version or next_version(root, config.task, config.name)
-    if not _VERSION.match(version):
+    if version is not None and not _VERSION.match(version):
         raise HeartzooError(f"version must look like v1, v2, ...; got {version!r}")
-    target = root / config.task / config.name / version
-    if target.exists():
+    version = version or next_version(root, config.task, config.name)
+    target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
+    if target.exists() or target.is_symlink():
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
     export_run(run_dir, target, cache_dir=cache_dir, progress=progress)
     write_index(root)
@@ -140,24 +161,25 @@ def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, p
 
 
 def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
-    """Problems found: files missing, added or changed against the index; LiteRT/TFLM disagreement."""
+    """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
+    disagreement. An index with no version is an error: there would be nothing to vouch for."""
     root = zoo_dir(root)
     index = read_index(root)
+    if not index["models"]:
+        raise HeartzooError(f"{root / INDEX}: lists no model version, so nothing can be verified")
     problems: list[str] = []
     for entry in index["models"]:
-        vdir = root / entry["path"]
-        listed = {f["path"]: f for f in entry["files"]}
-        present = {p.name for p in vdir.iterdir() if p.is_file()} if vdir.is_dir() else set()
-        found = [f"{entry['path']}/{name}: missing" for name in sorted(set(listed) - present)]
-        found += [f"{entry['path']}/{name}: not in the index" for name in sorted(present - set(listed))]
-        for name in sorted(set(listed) & present):
-            got = sha256_of(vdir / name)
-            if got != listed[name]["sha256"]:
-                found.append(
-                    f"{entry['path']}/{name}: sha256 {got} differs from the index {listed[name]['sha256']}"
-                )
+        try:
+            vdir = version_dir(root, entry)
+        except HeartzooError as exc:
+            problems.append(str(exc))
+            continue
+        if not vdir.is_dir():
+            problems.append(f"{vdir}: missing")
+            continue
+        found = check_files(vdir, entry["files"], memo=HashMemo(None))
         # the runtimes are compared only on files that are what the index says
-        if agreement and (vdir / "model.tflite").exists() and not found:
+        if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
             found.extend(_agreement(vdir, entry, cache_dir))
         problems += found
     return problems
@@ -170,7 +192,8 @@ def _agreement(vdir: Path, entry: dict[str, Any], cache_dir) -> list[str]:
     from .export import quantized_inputs, run_litert, run_tflm, runtime_mismatch, verification_frames
     from .train import load_task_split
 
-    cfg = parse_config(json.loads((vdir / "configuration.json").read_text())["config"], str(vdir))
+    conf = vdir / "configuration.json"
+    cfg = parse_config(read_json(conf).get("config"), str(conf))
     buf = (vdir / "model.tflite").read_bytes()
     ws, labels = load_task_split(cfg, test_split(cfg), cache_dir=cache_dir)
     pick = verification_frames(len(labels), cfg.export.verify_frames)

@@ -11,13 +11,27 @@ class FolderServer:
     """Serve `root` on an ephemeral loopback port.
 
     `drop_once`: file names whose first request sends half the bytes and then closes the connection.
+    `redirect`: path -> URL answered with a 302 to that URL.
+    `padding`: path -> bytes sent after the file (a server that sends more than it should).
+    `omit_length`: paths answered without Content-Length (the body ends when the connection closes).
     `log`: (path, Range header or None) of every GET, in order.
     """
 
-    def __init__(self, root: Path, drop_once: set[str] | None = None, honour_range: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        drop_once: set[str] | None = None,
+        honour_range: bool = True,
+        redirect: dict[str, str] | None = None,
+        padding: dict[str, bytes] | None = None,
+        omit_length: set[str] | None = None,
+    ) -> None:
         self.root = Path(root)
         self.drop_once = set(drop_once or ())
         self.honour_range = honour_range
+        self.redirect = dict(redirect or {})
+        self.padding = dict(padding or {})
+        self.omit_length = set(omit_length or ())
         self.log: list[tuple[str, str | None]] = []
         server = self
 
@@ -30,13 +44,19 @@ class FolderServer:
             def do_GET(self) -> None:
                 rel = self.path.split("?")[0].lstrip("/")
                 server.log.append((rel, self.headers.get("Range")))
+                if rel in server.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect[rel])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 path = (server.root / rel).resolve()
                 if not path.is_file() or server.root.resolve() not in path.parents:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                data = path.read_bytes()
+                data = path.read_bytes() + server.padding.get(rel, b"")
                 start = 0
                 rng = self.headers.get("Range")
                 if rng and server.honour_range:
@@ -51,7 +71,11 @@ class FolderServer:
                 else:
                     self.send_response(200)
                 body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
+                if rel in server.omit_length:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if rel in server.drop_once:
                     server.drop_once.discard(rel)

@@ -88,8 +88,10 @@ def test_bad_calibration_requests_are_refused():
     records = np.array(["100", "100", "105", "105"])
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: no beat in the first 5 min"):
         calibration_mask(records, np.array([10.0, 400.0, 301.0, 900.0]), 5)
-    with pytest.raises(HeartzooError, match="minutes must be positive"):
+    with pytest.raises(HeartzooError, match="minutes must be a positive number"):
         calibration_mask(records, np.zeros(4), 0)
+    with pytest.raises(HeartzooError, match=r"record\(s\) 105: every beat lies in the first 20 min"):
+        calibration_mask(records, np.array([10.0, 1500.0, 301.0, 900.0]), 20)
     plain = build_model("baseline-cnn", num_classes=3)
     with pytest.raises(HeartzooError, match=f"model '{plain.name}' has no BatchNormalization"):
         batchnorm_layers(plain)

@@ -53,6 +53,18 @@ def atomic_path(final: Path, suffix: str = ".tmp"):
             os.unlink(tmp)
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file, or an error naming it when it is missing or not JSON."""
+    from ..errors import HeartzooError
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HeartzooError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise HeartzooError(f"{path}: not readable JSON ({exc})") from None
+
+
 def write_json(path: Path, data: Any) -> None:
     """JSON written atomically (temporary file, then rename)."""
     with atomic_path(Path(path)) as tmp:

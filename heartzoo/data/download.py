@@ -14,6 +14,7 @@ import os
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,12 @@ DATASETS: dict[str, RemoteDataset] = {
 }
 
 
+def remote_dataset(name: str) -> RemoteDataset:
+    if name not in DATASETS:
+        raise DownloadError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
 @dataclass
 class DownloadReport:
     folder: Path
@@ -81,42 +88,88 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fetch_text(url: str, timeout: float) -> str:
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same scheme, host and port: a server is not allowed to send us
+    to fetch from somewhere else."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        a, b = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
+            raise DownloadError(f"{req.full_url}: refused a redirect to another host ({newurl})")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def open_url(url: str | urllib.request.Request, timeout: float, *, same_origin: bool = False):
+    opener = urllib.request.build_opener(_SameOrigin) if same_origin else urllib.request.build_opener()
+    return opener.open(url, timeout=timeout)
+
+
+def fetch_bytes(url: str, timeout: float, *, max_bytes: int, same_origin: bool = False) -> bytes:
+    """The body of `url`, refused past `max_bytes`."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.read().decode("utf-8")
-    except (urllib.error.URLError, OSError) as exc:
+        with open_url(url, timeout, same_origin=same_origin) as resp:
+            data = resp.read(max_bytes + 1)
+    except DownloadError:
+        raise
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"cannot fetch {url}: {exc}") from None
+    if len(data) > max_bytes:
+        raise DownloadError(f"{url}: refused, larger than {max_bytes:,} bytes")
+    return data
+
+
+def _fetch_text(url: str, timeout: float) -> str:
+    return fetch_bytes(url, timeout, max_bytes=64 << 20).decode("utf-8", errors="replace")
 
 
 def _fetch_resumable(
-    url: str, part: Path, timeout: float, retries: int, name: str, on_progress: OnProgress | None
+    url: str,
+    part: Path,
+    timeout: float,
+    retries: int,
+    name: str,
+    on_progress: OnProgress | None,
+    *,
+    max_bytes: int | None = None,
+    same_origin: bool = False,
 ) -> None:
-    """Stream `url` into `part`, resuming from its current size after a dropped connection."""
+    """Stream `url` into `part`, resuming from its current size after a dropped connection. With
+    `max_bytes`, a body (or a Content-Length) past it is refused and the partial file removed."""
     last_error: Exception | None = None
     for attempt in range(retries + 1):
         have = part.stat().st_size if part.exists() else 0
         req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with open_url(req, timeout, same_origin=same_origin) as resp:
                 if resp.status == 206:
                     mode, done = "ab", have
                 else:  # the server ignored the range: start over
                     mode, done = "wb", 0
                 length = resp.headers.get("Content-Length")
                 total = done + int(length) if length is not None else None
+                if max_bytes is not None and total is not None and total > max_bytes:
+                    raise _TooLarge(f"{name}: refused, the server announces {total:,} bytes and the "
+                                    f"index lists {max_bytes:,}")  # fmt: skip
                 with open(part, mode) as out:
                     while True:
                         block = resp.read(CHUNK)
                         if not block:
                             break
-                        out.write(block)
                         done += len(block)
+                        if max_bytes is not None and done > max_bytes:
+                            raise _TooLarge(f"{name}: refused, the server sent more than the "
+                                            f"{max_bytes:,} bytes the index lists")  # fmt: skip
+                        out.write(block)
                         if on_progress:
                             on_progress(name, done, total)
                 if total is not None and done < total:
                     raise ConnectionError(f"connection closed after {done} of {total} bytes")
                 return
+        except _TooLarge as exc:
+            part.unlink(missing_ok=True)
+            raise DownloadError(str(exc)) from None
+        except DownloadError:
+            raise
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:  # our partial file is not a prefix the server knows: restart
                 part.unlink()
@@ -135,6 +188,10 @@ def _fetch_resumable(
     raise DownloadError(f"{name}: download from {url} failed after {retries + 1} attempts: {last_error}")
 
 
+class _TooLarge(Exception):
+    pass
+
+
 def download_dataset(
     name: str,
     data_dir: str | os.PathLike[str] | None = None,
@@ -150,9 +207,7 @@ def download_dataset(
     Files already present with the right checksum are kept; the others are fetched (resuming any
     `.part` left by an interrupted run) and verified before they take their real name.
     """
-    if name not in DATASETS:
-        raise DownloadError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    ds = DATASETS[name]
+    ds = remote_dataset(name)
     url = (base_url or ds.url).rstrip("/") + "/"
     folder = paths.data_dir(data_dir) / ds.folder
     folder.mkdir(parents=True, exist_ok=True)

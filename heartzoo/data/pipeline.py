@@ -2,12 +2,17 @@
 
 The training stream draws class-balanced batches (class c in proportion to n_c^power), augments each
 batch in numpy (jitter, NSTDB noise, amplitude) and prefetches, so the input side stays off the
-critical path (benchmarks/bench_train_epoch.py measures it).
+critical path (benchmarks/bench_train_epoch.py measures it). One numpy Generator draws everything (the
+sampler and the augmenter share it), batch after batch; `EpochStates` records its state at each epoch
+boundary, so a resumed run draws exactly the batches an uninterrupted one would.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +63,57 @@ def class_weights(labels: np.ndarray, num_classes: int, power: float) -> np.ndar
     return (w * len(labels) / max((w * counts).sum(), 1e-12)).astype(np.float32)
 
 
+def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
+    """The numpy Generator whose `bit_generator.state` is `state` (a JSON-able dict)."""
+    bit_generator = getattr(np.random, state["bit_generator"])()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+class EpochStates:
+    """Where the batch stream starts, and the state of its numpy Generator at every epoch boundary.
+
+    The stream runs ahead of training (tf.data prefetches), so the Generator's state "now", at the end
+    of an epoch, is already some batches into the next one. Instead the stream records the state at the
+    moment it is about to draw batch k * steps_per_epoch (the start of epoch k), and whoever needs it
+    (the training's model-selection callback, which persists it) waits for it with `state_at(k)`.
+    `start_at(epoch, state)` says where the stream starts; it may come after the stream was built (but
+    before its first batch is drawn), once training knows the epoch it starts with.
+    """
+
+    def __init__(self, steps_per_epoch: int) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self._start: tuple[int, dict] | None = None
+        self._states: dict[int, dict] = {}
+        self._cond = threading.Condition()
+
+    def start_at(self, epoch: int, state: dict[str, Any]) -> None:
+        with self._cond:
+            self._start = (epoch, state)
+            self._states = {}
+
+    def start(self) -> tuple[int, dict]:
+        with self._cond:
+            if self._start is None:
+                raise RuntimeError("the batch stream was asked for a batch before its first epoch was chosen")
+            return self._start
+
+    def record(self, epoch: int, rng: np.random.Generator) -> None:
+        with self._cond:
+            self._states[epoch] = rng.bit_generator.state
+            self._cond.notify_all()
+
+    def state_at(self, epoch: int, timeout: float | None = 600.0) -> dict[str, Any]:
+        """The Generator's state at the start of `epoch` (waits for the stream to get there); forgets
+        the earlier ones."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: epoch in self._states, timeout):
+                raise TimeoutError(f"the batch stream did not reach epoch {epoch} in {timeout} s")
+            for k in [k for k in self._states if k < epoch]:
+                del self._states[k]
+            return self._states[epoch]
+
+
 def batch_stream(
     ws: WindowSet,
     labels: np.ndarray,
@@ -68,10 +124,22 @@ def batch_stream(
     power: float,
     augmenter: Augmenter | None,
     rr_features: bool,
-    seed: int,
+    seed: int | None = None,
+    state: dict[str, Any] | None = None,
+    epoch_states: EpochStates | None = None,
 ) -> Iterator[tuple]:
-    """Endless (inputs, one-hot labels, sample weights) batches."""
-    rng = np.random.default_rng(seed)
+    """Endless (inputs, one-hot labels, sample weights) batches.
+
+    The draws come from `np.random.default_rng(seed)`, or from a Generator in `state` (a saved
+    `bit_generator.state`), or, with only `epoch_states`, from where `epoch_states.start()` says; with
+    `epoch_states`, the Generator's state at each epoch boundary is recorded there.
+    """
+    first_epoch = 0
+    if seed is None and state is None:
+        if epoch_states is None:
+            raise TypeError("batch_stream needs seed=, state= or epoch_states=")
+        first_epoch, state = epoch_states.start()
+    rng = np.random.default_rng(seed) if state is None else rng_from_state(state)
     by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
     probs = class_draw_probabilities(labels, num_classes, power if balance == "sampling" else 1.0)
     weights = (
@@ -81,7 +149,10 @@ def batch_stream(
     )
     rr_all = rr_ratios(ws.rr) if rr_features else None
     eye = np.eye(num_classes, dtype=np.float32)
-    while True:
+    every = epoch_states.steps_per_epoch if epoch_states is not None else 0
+    for n in itertools.count():
+        if every and n % every == 0:
+            epoch_states.record(first_epoch + n // every, rng)
         if balance == "sampling":
             cls = rng.choice(num_classes, size=batch_size, p=probs)
             idx = np.empty(batch_size, dtype=np.int64)
@@ -101,7 +172,8 @@ def batch_stream(
 
 
 def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, rr_features: bool, **kw):
-    """The batch stream as a prefetched tf.data.Dataset (for keras.Model.fit)."""
+    """The batch stream as a prefetched tf.data.Dataset (for keras.Model.fit); `kw` go to `batch_stream`
+    (each iteration of the dataset starts the stream anew, from `seed`, `state` or `epoch_states.start()`)."""
     import tensorflow as tf
 
     t = ws.x.shape[1]

@@ -1,0 +1,197 @@
+"""Typed published metadata: the zoo index (`index.json`) and its entries.
+
+An index is data from outside (a server, a copied folder), so nothing in it is used before it is
+validated here: names and versions match strict patterns, every file is a plain file name of the
+version's own folder with a bounded size and a sha256, and each entry's path is its task/name/version.
+The patterns are also the rules for names that come from configs and the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .errors import HeartzooError
+
+TASK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+VERSION_PATTERN = r"^v[0-9]{1,6}$"
+# One file of a version folder: no separators, no drive, cannot be "." or "..".
+FILE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+#: No published file comes near this (the largest, an EfficientNetV2 .keras, is 5 MB).
+MAX_FILE_BYTES = 256 << 20
+#: An index of thousands of versions is a few MB; anything past this is not an index.
+MAX_INDEX_BYTES = 32 << 20
+
+
+class ZooIndexError(HeartzooError):
+    """An index (or one of its entries) that does not pass validation."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndexFile(_Strict):
+    path: str = Field(..., pattern=FILE_PATTERN)
+    bytes: int = Field(..., ge=0, le=MAX_FILE_BYTES)
+    sha256: str = Field(..., pattern=SHA256_PATTERN)
+
+
+class IndexSummary(_Strict):
+    """The headline numbers `zoo list` prints (copied from the version's metrics.json)."""
+
+    split: str | None = None
+    float_macro_f1: float | None = None
+    int8_macro_f1: float | None = None
+    params: int | None = None
+    macs: int | None = None
+    tflite_bytes: int | None = None
+    tflm_arena_bytes: int | None = None
+
+
+class IndexEntry(_Strict):
+    task: str = Field(..., pattern=TASK_PATTERN)
+    name: str = Field(..., pattern=NAME_PATTERN)
+    version: str = Field(..., pattern=VERSION_PATTERN)
+    path: str
+    files: list[IndexFile] = Field(..., min_length=1, max_length=64)
+    summary: IndexSummary | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _derived(cls, path: str, info: ValidationInfo) -> str:
+        # the folder can only be task/name/version, each already checked against its pattern
+        d = info.data
+        if not {"task", "name", "version"} <= set(d):
+            raise ValueError("cannot be checked: task, name or version is invalid")
+        folder = f"{d['task']}/{d['name']}/{d['version']}"
+        if path != folder:
+            raise ValueError(f"must be {folder!r} (task/name/version)")
+        return path
+
+    @field_validator("files")
+    @classmethod
+    def _once(cls, files: list[IndexFile]) -> list[IndexFile]:
+        names = [f.path for f in files]
+        if len(set(names)) != len(names):
+            raise ValueError("a file is listed twice")
+        return files
+
+    @property
+    def folder(self) -> str:
+        return f"{self.task}/{self.name}/{self.version}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def version_number(self) -> int:
+        return int(self.version[1:])
+
+
+class ZooIndex(_Strict):
+    format: Literal[1] = 1
+    models: list[IndexEntry] = Field(default_factory=list, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ZooIndex:
+        refs = [m.ref for m in self.models]
+        if len(set(refs)) != len(refs):
+            dup = sorted({r for r in refs if refs.count(r) > 1})
+            raise ValueError(f"versions listed twice: {', '.join(dup)}")
+        return self
+
+
+def _where(raw: Any, loc: tuple[Any, ...]) -> str:
+    """'entry 3 (beat-3/x/v1), field files.0.path' for a pydantic error location."""
+    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
+        label = f"entry {loc[1]}"
+        try:
+            m = raw["models"][loc[1]]
+            label += f" ({m.get('name')}@{m.get('version')})"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        field = ".".join(str(p) for p in loc[2:])
+        return f"{label}, field {field!r}" if field else label
+    return f"field {'.'.join(str(p) for p in loc) or '(top level)'!r}"
+
+
+def parse_index(raw: Any, source: str) -> ZooIndex:
+    """Validate a decoded index; the error names the source, the entry and the field."""
+    try:
+        return ZooIndex.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors()[:10]:
+            got = f" (got {err['input']!r:.120})" if err["type"] != "missing" and "input" in err else ""
+            problems.append(f"  - {_where(raw, tuple(err['loc']))}: {err['msg']}{got}")
+        raise ZooIndexError(f"{source}: refused, not a valid zoo index:\n" + "\n".join(problems)) from None
+
+
+def decode_index(data: bytes, source: str) -> ZooIndex:
+    if len(data) > MAX_INDEX_BYTES:
+        raise ZooIndexError(f"{source}: refused, {len(data):,} bytes is larger than any zoo index")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ZooIndexError(f"{source}: not a valid zoo index (not JSON: {exc})") from None
+    return parse_index(raw, source)
+
+
+def read_index_file(path: Path) -> ZooIndex:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_INDEX_BYTES + 1)
+    except FileNotFoundError:
+        raise ZooIndexError(f"{path}: no zoo index here (heartzoo export or train --zoo makes one)") from None
+    except OSError as exc:
+        raise ZooIndexError(f"{path}: cannot read the zoo index: {exc.strerror or exc}") from None
+    return decode_index(data, str(path))
+
+
+def version_digest(files: list[dict[str, Any]]) -> str:
+    """One sha256 for a whole version: over its `sha256  file` lines in file order, as a SHA256SUMS
+    file lists them. `heartzoo zoo show` prints it; pin a version by it (`download --sha256`)."""
+    import hashlib
+
+    lines = "".join(f"{f['sha256']}  {f['path']}\n" for f in sorted(files, key=lambda f: f["path"]))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def check_pin(entry: dict[str, Any], sha256: str | None, source: str) -> None:
+    """Refuse a version whose digest is not the pinned one: an index may not swap a version's files."""
+    if sha256 is None:
+        return
+    got = version_digest(entry["files"])
+    if got != sha256.lower():
+        raise ZooIndexError(
+            f"{source}: {entry['name']}@{entry['version']} has digest {got}, not the pinned {sha256}; refused"
+        )
+
+
+def check_ref(name: str, version: str | None = None) -> tuple[str, str | None]:
+    """NAME[@VERSION] as a user or a config gives it, split and checked against the patterns."""
+    if "@" in name and version is None:
+        name, version = name.split("@", 1)
+    if not re.match(NAME_PATTERN, name):
+        raise HeartzooError(
+            f"{name!r} is not a model name: lower-case letters, digits and '-', at most 64 characters"
+        )
+    if version is not None and not re.match(VERSION_PATTERN, version):
+        raise HeartzooError(f"{version!r} is not a version: v1, v2, ...")
+    return name, version

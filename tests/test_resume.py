@@ -1,0 +1,200 @@
+"""Resuming an interrupted training run on real DS1 frames: the resumed run is the uninterrupted one
+(history.csv equal in every column but `seconds`, the same weights and model-selection state), also
+when it was killed between the model-selection state of an epoch and Keras' backup of that epoch."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from heartzoo.config import parse_config
+
+# cnn1 has batch norm and dropout; noise, jitter and amplitude make the augmenter draw from the rng
+SMALL = {
+    "name": "resume",
+    "task": "beat-3",
+    "model": {"arch": "cnn1", "rr_features": True},
+    "augment": {
+        "noise": {"probability": 0.5, "snr_db": [6, 24], "kinds": ["bw", "em", "ma"]},
+        "amplitude": [0.9, 1.1],
+        "jitter": 3,
+    },
+    "train": {
+        "epochs": 4,
+        "batch_size": 64,
+        "steps_per_epoch": 4,
+        "max_train_frames": 3000,
+        "patience": 10,
+        "balance": {"method": "sampling", "power": 0.5},
+    },
+}
+
+
+def _config(data_root: Path):
+    return parse_config({**SMALL, "data": {"dir": str(data_root)}})
+
+
+def _interrupt_after(epoch: int | None):
+    """A callback that stops training like Ctrl-C at the end of `epoch` (0-based), or with None at the
+    end of training. User callbacks run after the built-in ones (validation, model selection, Keras'
+    backup, which removes itself at the end of training), so that epoch is backed up."""
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, e, logs=None):
+            if e == epoch:
+                raise KeyboardInterrupt
+
+        def on_train_end(self, logs=None):
+            if epoch is None:
+                raise KeyboardInterrupt
+
+    return Interrupt()
+
+
+def _rows(run: Path) -> list[dict]:
+    with open(run / "history.csv", newline="") as f:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(f)]
+
+
+def _h5_arrays(path: Path) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.update({name: obj[()]}) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def _assert_same_run(run: Path, reference: Path, started_at: int = 2) -> None:
+    import keras
+
+    assert _rows(run) == _rows(reference)  # every column but `seconds`, exactly
+    best, best_ref = _h5_arrays(run / "best.weights.h5"), _h5_arrays(reference / "best.weights.h5")
+    assert best.keys() == best_ref.keys()  # weights and optimizer state of the best epoch
+    for name in best_ref:
+        np.testing.assert_array_equal(best[name], best_ref[name], err_msg=name)
+    final = keras.saving.load_model(run / "model.keras", compile=False).get_weights()
+    final_ref = keras.saving.load_model(reference / "model.keras", compile=False).get_weights()
+    assert len(final) == len(final_ref)
+    for w, w_ref in zip(final, final_ref, strict=True):
+        np.testing.assert_array_equal(w, w_ref)
+    state, state_ref = (json.loads((r / "state.json").read_text()) for r in (run, reference))
+    assert state.pop("started_at_epoch") == started_at and state_ref.pop("started_at_epoch") == 0
+    assert state == state_ref  # best, wait, epochs_done and every epoch's snapshot
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
+    from heartzoo.train import train
+
+    run = tmp_path_factory.mktemp("resume") / "uninterrupted"
+    result = train(_config(data_root), run, cache_dir=shared_cache)
+    assert result.epochs_run == 4 and result.resumed_at_epoch == 0
+    return run
+
+
+def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache, tmp_path):
+    from heartzoo.train import finished_epochs, train
+
+    cfg, run = _config(data_root), tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)])
+    assert finished_epochs(run) == 2
+    assert not (run / "model.keras").exists()
+    said: list[str] = []
+    result = train(cfg, run, cache_dir=shared_cache, progress=said.append)
+    assert said == ["resuming at epoch 3"]
+    assert result.resumed_at_epoch == 2 and result.epochs_run == 4
+    assert finished_epochs(run) == 4
+    _assert_same_run(run, uninterrupted)
+
+
+def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, shared_cache, tmp_path):
+    from heartzoo.train import finished_epochs, train
+
+    cfg, run = _config(data_root), tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(2)])
+    # As if killed after model selection wrote epoch 3 (its history row, best weights, state.json) but
+    # before Keras backed it up: the backup goes back to its previous checkpoint, the end of epoch 2.
+    backup = run / "backup"
+    for name in ("latest.weights.h5", "training_metadata.json"):
+        shutil.copyfile(backup / f"{name}.bkp", backup / name)
+    assert len(_rows(run)) == 3 and json.loads((run / "state.json").read_text())["epochs_done"] == 3
+    assert finished_epochs(run) == 2
+    said: list[str] = []
+    train(cfg, run, cache_dir=shared_cache, progress=said.append)
+    assert said == ["resuming at epoch 3"]
+    _assert_same_run(run, uninterrupted)  # epoch 3 trained again from the same state, counted once
+
+
+def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_root, shared_cache, tmp_path):
+    import keras
+
+    from heartzoo.train import finished_epochs, train
+
+    cfg, run = _config(data_root), tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):  # after Keras removed its backup, before model.keras
+        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(None)])
+    assert not (run / "backup").exists() and not (run / "model.keras").exists()
+    assert finished_epochs(run) == 4
+    epochs: list[int] = []
+    said: list[str] = []
+    seen = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))
+    result = train(cfg, run, cache_dir=shared_cache, callbacks=[seen], progress=said.append)
+    assert epochs == [] and said == [] and result.epochs_run == 4
+    _assert_same_run(run, uninterrupted, started_at=0)
+
+
+def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared_cache, tmp_path):
+    """A real SIGINT to `heartzoo train`: the message, exit code 130, and the re-run's first words."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    cfg = tmp_path / "resume.yaml"
+    cfg.write_text(yaml.safe_dump({**SMALL, "train": {**SMALL["train"], "epochs": 8, "patience": 30}}))
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "heartzoo", "train", str(cfg), "--run-dir", str(run), "--no-publish",
+           "--data-dir", str(data_root), "--cache-dir", str(shared_cache)]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    history = run / "history.csv"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if history.exists() and len(history.read_text().splitlines()) >= 3:  # header + two epochs
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    line = next(x for x in err.splitlines() if x.startswith("interrupted after epoch"))
+    done = int(line.split()[3].rstrip(";"))
+    assert done >= 1 and line.endswith("re-run to resume")  # the second epoch may not be backed up yet
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert f"resuming at epoch {done + 1}" in again.stderr
+
+
+def test_a_run_that_trained_nothing_takes_the_corrected_config(tmp_path):
+    from heartzoo.errors import ConfigError
+    from heartzoo.train import prepare_run_dir
+
+    first = parse_config({**SMALL, "model": {"arch": "cnn1", "params": {"filters": 8}}})
+    corrected = parse_config(SMALL)
+    run = tmp_path / "run"
+    prepare_run_dir(first, run)  # then the build failed: nothing but config.json was written
+    prepare_run_dir(corrected, run)
+    assert json.loads((run / "config.json").read_text()) == corrected.model_dump(mode="json")
+    (run / "state.json").write_text("{}")  # once it has trained, a different config is refused
+    with pytest.raises(ConfigError, match="holds a run of a different configuration"):
+        prepare_run_dir(first, run)

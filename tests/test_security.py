@@ -1,0 +1,271 @@
+"""One test per attack on the zoo's download and load paths, against a real HTTP server on 127.0.0.1
+serving a copy of a published version: each is refused with an error naming the entry, field or file,
+and nothing is written (or read) outside the folder it belongs in."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from httpserver import FolderServer
+
+from heartzoo.errors import DownloadError, HeartzooError
+
+REPO = Path(__file__).resolve().parents[1]
+NAME = "beat-3-cnn3-student"
+VERSION_DIR = REPO / "zoo" / "beat-3" / NAME / "v1"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """A zoo holding one published version (copied from the repository's zoo) and its index."""
+    from heartzoo.zoo import write_index
+
+    root = tmp_path_factory.mktemp("zoo")
+    shutil.copytree(VERSION_DIR, root / "beat-3" / NAME / "v1")
+    write_index(root)
+    return root
+
+
+@pytest.fixture
+def site(published, tmp_path) -> Path:
+    dest = tmp_path / "site"
+    shutil.copytree(published, dest)
+    return dest
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def _index(site: Path) -> dict:
+    return json.loads((site / "index.json").read_text())
+
+
+def _write_index(site: Path, index: dict) -> None:
+    (site / "index.json").write_text(json.dumps(index))
+
+
+def _download(srv, cache: Path, name: str = NAME, **kw):
+    from heartzoo.hub import download
+
+    return download(name, base_url=srv.url, cache_dir=cache, timeout=5, retries=0, **kw)
+
+
+def test_a_dotdot_path_in_the_index_writes_nothing_outside_the_cache(site, tmp_path):
+    index = _index(site)
+    entry = index["models"][0]
+    # the attack of the issue: the entry's folder two levels above the cache, files with right hashes
+    shutil.copytree(site / entry["path"], site / "pwned" / "v1")
+    entry["path"] = "../../pwned/v1"
+    _write_index(site, index)
+    before = _tree(tmp_path)
+    with FolderServer(site) as srv, pytest.raises(HeartzooError) as exc:
+        _download(srv, tmp_path / "sandbox" / "cache")
+    msg = str(exc.value)
+    assert "index.json: refused, not a valid zoo index" in msg
+    assert f"entry 0 ({NAME}@v1), field" in msg and "../../pwned/v1" in msg
+    assert _tree(tmp_path) - before <= {"sandbox", "sandbox/cache", "sandbox/cache/models"}
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("path", "/etc"),
+        ("path", "../../../../../../etc"),
+        ("file", "/etc/passwd"),
+        ("file", "../../../../etc/passwd"),
+        ("file", "sub/model.tflite"),
+        ("file", "..\\..\\model.tflite"),
+        ("file", "C:model.tflite"),
+        ("name", "a/b"),
+        ("name", "../x"),
+        ("version", "v1/../../x"),
+        ("task", "beat-3/../.."),
+        ("bytes", -1),
+        ("bytes", 10**12),
+        ("sha256", "not-a-hash"),
+    ],
+)
+def test_every_command_refuses_a_bad_entry(site, tmp_path, field, value, capsys):
+    """The local zoo's list, show and verify, and the download from a server of the same index."""
+    from heartzoo.cli import app
+    from heartzoo.zoo import read_index, verify
+
+    index = _index(site)
+    entry = index["models"][0]
+    if field == "file":
+        entry["files"][0]["path"] = value
+    elif field in ("bytes", "sha256"):
+        entry["files"][0][field] = value
+    else:
+        entry[field] = value
+    _write_index(site, index)
+    pattern = r"index.json: refused, not a valid zoo index:\n  - entry 0 \(.*\), field '"
+    with pytest.raises(HeartzooError, match=pattern):
+        read_index(site)
+    with pytest.raises(HeartzooError, match=pattern):
+        verify(site, agreement=False)
+    for args in (["zoo", "list", "--zoo", str(site)], ["zoo", "show", NAME, "--zoo", str(site)]):
+        with pytest.raises(HeartzooError, match=pattern):
+            app(args, standalone_mode=False)
+    with FolderServer(site) as srv, pytest.raises(HeartzooError, match=pattern):
+        _download(srv, tmp_path / "cache")
+    assert not (tmp_path / "cache" / "models" / "beat-3").exists()
+
+
+def test_a_server_sending_more_bytes_than_the_index_says_is_cut_off(site, tmp_path):
+    path = f"beat-3/{NAME}/v1/model.tflite"
+    size = (site / path).stat().st_size
+    cache = tmp_path / "cache"
+    with FolderServer(site, padding={path: b"\0" * 50_000}) as srv, pytest.raises(DownloadError) as exc:
+        _download(srv, cache)
+    expected = (
+        f"model.tflite: refused, the server announces {size + 50_000:,} bytes and the index lists {size:,}"
+    )
+    assert expected in str(exc.value)
+    folder = cache / "models" / path.rsplit("/", 1)[0]
+    assert not (folder / "model.tflite").exists() and not (folder / "model.tflite.part").exists()
+
+
+def test_a_body_longer_than_announced_is_cut_off_while_streaming(site, tmp_path):
+    """No Content-Length to go by: the stream itself is counted."""
+    from heartzoo.data.download import _fetch_resumable
+
+    path = f"beat-3/{NAME}/v1/model.tflite"
+    size = (site / path).stat().st_size
+    with FolderServer(site, padding={path: b"\0" * 10}, omit_length={path}) as srv:
+        part = tmp_path / "model.tflite.part"
+        with pytest.raises(DownloadError, match=rf"refused, the server sent more than the {size:,} bytes"):
+            _fetch_resumable(srv.url + path, part, 5, 0, "model.tflite", None, max_bytes=size)
+    assert not part.exists()
+
+
+def test_a_redirect_to_another_host_is_refused(site, tmp_path):
+    path = f"beat-3/{NAME}/v1/model.keras"
+    with FolderServer(site) as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost") + path
+        with FolderServer(site, redirect={path: elsewhere}) as srv, pytest.raises(DownloadError) as exc:
+            _download(srv, tmp_path / "cache")
+        assert other.log == []  # nothing was asked of the other host
+    assert "refused a redirect to another host" in str(exc.value) and "model.keras" in str(exc.value)
+    assert not (tmp_path / "cache" / "models" / path).exists()
+
+
+def test_a_keras_file_holding_a_lambda_layer_is_refused_unrun(site, tmp_path, monkeypatch):
+    import keras
+
+    import heartzoo
+    from heartzoo.zoo import write_index
+
+    marker = tmp_path / "lambda-ran"
+    monkeypatch.setenv("HZ_LAMBDA_MARKER", str(marker))
+
+    # code that leaves a mark whenever it runs (no closure: Keras stores the bytecode alone)
+    def code(x):
+        return x + float(
+            __import__("pathlib").Path(__import__("os").environ["HZ_LAMBDA_MARKER"]).touch() is None
+        )
+
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Lambda(code)(inputs)
+    keras.Model(inputs, outputs).save(site / "beat-3" / NAME / "v1" / "model.keras")
+    marker.unlink(missing_ok=True)
+    write_index(site)  # the index vouches for the file: only safe mode stands in the way
+    with pytest.raises(HeartzooError, match=r"model.keras: refused, the model holds code \(a Lambda layer"):
+        heartzoo.load_model(NAME, zoo=site, cache_dir=tmp_path / "cache")
+    assert not marker.exists()
+
+
+def test_a_symlink_planted_in_the_cache_is_refused_and_quarantined(site, tmp_path):
+    import heartzoo
+
+    cache = tmp_path / "cache"
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"not a model, and not to be read or overwritten")
+    with FolderServer(site) as srv:
+        folder = _download(srv, cache)
+        (folder / "model.tflite").unlink()
+        (folder / "model.tflite").symlink_to(outside)
+        with pytest.raises(HeartzooError) as exc:
+            heartzoo.load_model(
+                NAME, format="tflite", zoo=tmp_path / "nozoo", base_url=srv.url, cache_dir=cache
+            )
+        assert "model.tflite: a symbolic link, refused" in str(exc.value)
+        assert "the cached copy is moved to" in str(exc.value)
+        assert outside.read_bytes() == b"not a model, and not to be read or overwritten"
+        assert not folder.exists() and list((cache / "models" / ".quarantine").iterdir())
+        # the next download fetches a clean copy instead of reusing the planted one
+        again = _download(srv, cache)
+    assert not (again / "model.tflite").is_symlink()
+    assert (again / "model.tflite").read_bytes() == (
+        site / "beat-3" / NAME / "v1" / "model.tflite"
+    ).read_bytes()
+
+
+def test_a_symlinked_folder_in_the_cache_leads_nowhere(site, tmp_path):
+    cache = tmp_path / "cache"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / "beat-3").symlink_to(elsewhere, target_is_directory=True)
+    with (
+        FolderServer(site) as srv,
+        pytest.raises(HeartzooError, match=r"leads elsewhere through a symbolic link"),
+    ):
+        _download(srv, cache)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["zoo", "cache"])
+def test_a_corrupted_tflite_is_never_loaded(published, site, tmp_path, where):
+    import heartzoo
+
+    cache = tmp_path / "cache"
+    if where == "zoo":
+        zoo, tfl = site, site / "beat-3" / NAME / "v1" / "model.tflite"
+    else:
+        with FolderServer(site) as srv:
+            zoo, tfl = tmp_path / "nozoo", _download(srv, cache) / "model.tflite"
+    # offline from here: the server is gone, the cache or the local zoo serves
+    load = dict(format="tflite", zoo=zoo, cache_dir=cache, base_url="http://127.0.0.1:9/")
+    assert heartzoo.load_model(NAME, **load).folder == tfl.parent.resolve()  # intact: it loads
+    raw = bytearray(tfl.read_bytes())
+    raw[5000] ^= 0x01  # one bit, same size: only the sha256 tells
+    tfl.write_bytes(bytes(raw))
+    with pytest.raises(HeartzooError, match=r"model.tflite: sha256 [0-9a-f]{64} differs from the index"):
+        heartzoo.load_model(NAME, **load)
+    if where == "cache":
+        assert not tfl.exists() and len(list((cache / "models" / ".quarantine").iterdir())) == 1
+
+
+def test_an_index_that_is_not_json(site, tmp_path):
+    from heartzoo.zoo import read_index
+
+    (site / "index.json").write_text('{"format": 1, "models": [')
+    with pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index \(not JSON"):
+        read_index(site)
+    with FolderServer(site) as srv, pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index"):
+        _download(srv, tmp_path / "cache")
+    assert not (tmp_path / "cache").exists() or _tree(tmp_path / "cache") <= {"models"}
+
+
+def test_a_pinned_version_refuses_other_files(site, tmp_path):
+    from heartzoo.meta import version_digest
+
+    entry = _index(site)["models"][0]
+    pin = version_digest(entry["files"])
+    with FolderServer(site) as srv:
+        assert _download(srv, tmp_path / "cache", sha256=pin).is_dir()
+    # the server republishes v1 with other bytes and a matching index: the pin refuses it
+    tfl = site / entry["path"] / "model.tflite"
+    tfl.write_bytes(tfl.read_bytes()[:-1] + b"\0")
+    from heartzoo.zoo import write_index
+
+    write_index(site)
+    with FolderServer(site) as srv, pytest.raises(HeartzooError, match=rf"not the pinned {pin}; refused"):
+        _download(srv, tmp_path / "cache2", sha256=pin)
+    assert not (tmp_path / "cache2" / "models" / entry["path"]).exists()

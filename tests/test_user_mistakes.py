@@ -1,0 +1,242 @@
+"""The catalogue of a user's mistakes: each ends in one `error:` line that names what is wrong and exit
+code 2 (the library: a HeartzooError saying the same) — never a traceback, never a silent success."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STUDENT = "beat-3-cnn3-student"
+STUDENT_DIR = REPO / "zoo" / "beat-3" / STUDENT / "v1"
+
+
+@pytest.fixture(scope="module")
+def zoos(tmp_path_factory) -> dict[str, Path]:
+    """Small zoos, each broken in one way, and a run folder with a damaged model."""
+    from heartzoo.zoo import write_index
+
+    base = tmp_path_factory.mktemp("zoos")
+
+    def one_version(name: str) -> Path:
+        root = base / name
+        shutil.copytree(STUDENT_DIR, root / "beat-3" / STUDENT / "v1")
+        write_index(root)
+        return root
+
+    good = one_version("good")
+    truncated = one_version("truncated")
+    text = (truncated / "index.json").read_text()
+    (truncated / "index.json").write_text(text[: len(text) // 2])
+    no_metrics = one_version("no-metrics")
+    (no_metrics / "beat-3" / STUDENT / "v1" / "metrics.json").unlink()
+    empty = base / "empty"
+    empty.mkdir()
+    (empty / "index.json").write_text('{"format": 1, "models": []}\n')
+    damaged = base / "damaged-run"
+    shutil.copytree(STUDENT_DIR, damaged)
+    keras_file = damaged / "model.keras"
+    keras_file.write_bytes(keras_file.read_bytes()[:5000])
+    return {"good": good, "truncated": truncated, "no-metrics": no_metrics, "empty": empty,
+            "missing": base / "nowhere", "damaged-run": damaged}  # fmt: skip
+
+
+def _configs(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, text in {
+        "unknown-arch": "name: x\ntask: beat-3\nmodel: {arch: cnn33}\n",
+        "typo": "name: x\ntask: beat-3\ntrain: {epocs: 3}\n",
+        "bad-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n  distill: {teacher: ../../etc}\n",
+        "slash-name": "name: a/b\ntask: beat-3\n",
+        "not-yaml": "name: [x\n",
+    }.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+        out[name] = tmp_path / f"{name}.yaml"
+    return out
+
+
+# (arguments, what the error line must say); {zoo:...}, {cfg:...} and {tmp} are filled in per case
+CLI_CASES = [
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--threshold", "-1"], "--threshold"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--threshold", "5"], "--threshold"),
+    (["models", "--frame-size", "-5"], "--frame-size"),
+    (["models", "--frame-size", "0"], "--frame-size"),
+    (["models", "--task", "beat-4"], "not a task"),
+    (["zoo", "list", "--zoo", "{zoo:truncated}"], "index.json: not a valid zoo index (not JSON"),
+    (["zoo", "verify", "--zoo", "{zoo:truncated}"], "index.json: not a valid zoo index (not JSON"),
+    (["zoo", "show", STUDENT, "--zoo", "{zoo:no-metrics}"], "metrics.json: missing"),
+    (["zoo", "list", "--zoo", "{zoo:missing}"], "no zoo folder here"),
+    (["zoo", "verify", "--zoo", "{zoo:missing}"], "no zoo folder here"),
+    (["zoo", "list", "--zoo", "{zoo:empty}"], "the index lists no model"),
+    (["zoo", "verify", "--zoo", "{zoo:empty}", "--no-agreement"], "lists no model version"),
+    (["zoo", "show", "nosuch-model", "--zoo", "{zoo:good}"], "no model 'nosuch-model' in the zoo"),
+    (["zoo", "show", STUDENT + "@v9", "--zoo", "{zoo:good}"], f"{STUDENT} has no version v9"),
+    (["zoo", "show", "../" + STUDENT, "--zoo", "{zoo:good}"], "is not a model name"),
+    (["evaluate", "{zoo:damaged-run}"], "model.keras: not a readable Keras model"),
+    (["evaluate", "{tmp}/nowhere"], "no model.keras here"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--split", "ds3"], "unknown split 'ds3'"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--calibrate-minutes", "0"], "must be a positive"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--calibrate-minutes", "-3"], "must be a positive"),
+    (
+        ["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--calibrate-minutes", "nan"],
+        "must be a positive",
+    ),
+    (["train", "{cfg:unknown-arch}", "--run-dir", "{tmp}/run"], "unknown architecture 'cnn33'"),
+    (["train", "{cfg:typo}", "--run-dir", "{tmp}/run"], "unknown field 'train.epocs'"),
+    (["train", "{cfg:bad-teacher}", "--run-dir", "{tmp}/run"], "compress.distill.teacher"),
+    (["train", "{cfg:slash-name}", "--run-dir", "{tmp}/run"], "field 'name'"),
+    (["train", "{cfg:not-yaml}", "--run-dir", "{tmp}/run"], "not valid YAML"),
+    (["train", "{tmp}/missing.yaml"], "no such configuration file"),
+    (["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--version", "3"], "'3' is not a version"),
+    (["export", "{tmp}/nowhere"], "no model.keras here"),
+    (["download", "../../etc", "--cache-dir", "{tmp}/c"], "is not a model name"),
+    (
+        ["download", STUDENT, "--base-url", "http://127.0.0.1:9/", "--cache-dir", "{tmp}/c"],
+        "cannot read the zoo index",
+    ),
+    (["data", "download", "physionet-all", "--data-dir", "{tmp}/d"], "unknown dataset"),
+    (["cv", "{cfg:typo}", "--folds", "1"], "--folds"),
+    (["no-such-command"], "No such command"),
+]
+
+
+def _fill(arg: str, zoos: dict[str, Path], cfgs: dict[str, Path], tmp: Path) -> str:
+    for key, path in zoos.items():
+        arg = arg.replace(f"{{zoo:{key}}}", str(path))
+    for key, path in cfgs.items():
+        arg = arg.replace(f"{{cfg:{key}}}", str(path))
+    return arg.replace("{tmp}", str(tmp))
+
+
+def _run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """`heartzoo ARGS` in this process: an unexpected exception escapes main() and fails the test."""
+    from heartzoo.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["heartzoo", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "says"), CLI_CASES, ids=[" ".join(a)[:60] for a, _ in CLI_CASES])
+def test_cli_mistake(args, says, zoos, tmp_path, monkeypatch, capsys):
+    cfgs = _configs(tmp_path)
+    code, err = _run_cli([_fill(a, zoos, cfgs, tmp_path) for a in args], monkeypatch, capsys)
+    assert code == 2, err
+    assert err.startswith("error: ") and says in err.splitlines()[0] + err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # a refused train leaves no run folder to trip the next one
+
+
+def test_calibrating_past_the_records_is_refused(zoos, data_root, shared_cache, monkeypatch, capsys):
+    monkeypatch.setenv("HEARTZOO_DATA_DIR", str(data_root))
+    vdir = zoos["good"] / "beat-3" / STUDENT / "v1"
+    args = [
+        "evaluate",
+        str(vdir),
+        "--split",
+        "val",
+        "--calibrate-minutes",
+        "1e9",
+        "--cache-dir",
+        str(shared_cache),
+    ]
+    code, err = _run_cli(args, monkeypatch, capsys)
+    assert code == 2 and "every beat lies in the first 1e+09 min" in err, err
+
+
+@pytest.fixture(scope="module")
+def student(zoos):
+    import heartzoo
+
+    return heartzoo.load_model(STUDENT, format="tflite", zoo=zoos["good"])
+
+
+def _ecg(seconds: float = 20, fs: float = 360):
+    from conftest import synthetic_ecg
+
+    return synthetic_ecg(fs, seconds)
+
+
+PREDICT_CASES = {
+    "peak past the end": (lambda x, r: (x, 360, np.append(r, len(x) + 10)), "lies outside the signal's"),
+    "negative peak": (lambda x, r: (x, 360, np.concatenate([[-5], r])), "lies outside the signal's"),
+    "unsorted peaks": (lambda x, r: (x, 360, r[::-1]), "must be strictly increasing"),
+    "repeated peak": (lambda x, r: (x, 360, np.sort(np.append(r, r[3]))), "must be strictly increasing"),
+    "fractional peaks": (lambda x, r: (x, 360, r + 0.5), "whole sample indices"),
+    "NaN samples": (lambda x, r: (np.where(np.arange(len(x)) == 700, np.nan, x), 360, r), "NaN or infinite"),
+    "fs zero": (lambda x, r: (x, 0, r), "positive sampling rate"),
+    "fs negative": (lambda x, r: (x, -360, r), "positive sampling rate"),
+    "fs not a number": (lambda x, r: (x, "fast", r), "sampling rate"),
+    "2-D signal": (lambda x, r: (np.stack([x, x], axis=1), 360, r), "must be one lead"),
+    "text signal": (lambda x, r: (np.array(["a"] * len(x)), 360, r), "real numbers"),
+}
+
+
+@pytest.mark.parametrize("case", list(PREDICT_CASES))
+def test_predict_mistake(student, case):
+    import heartzoo
+    from heartzoo.errors import HeartzooError
+
+    make, says = PREDICT_CASES[case]
+    x, r = _ecg()
+    with pytest.raises(HeartzooError, match=says):
+        heartzoo.predict(student, *make(x, np.asarray(r)))
+
+
+def test_predict_on_good_input_still_answers(student):
+    import heartzoo
+
+    x, r = _ecg()
+    probs = heartzoo.predict(student, x, 360, r)
+    assert probs.shape == (len(r), 3) and np.allclose(probs.sum(axis=1), 1.0, atol=0.02)
+    assert heartzoo.predict(student, x, 360, np.zeros(0, int)).shape == (0, 3)
+
+
+def test_library_mistakes(zoos):
+    import heartzoo
+    from heartzoo.errors import HeartzooError
+
+    with pytest.raises(HeartzooError, match="format must be 'keras' or 'tflite'"):
+        heartzoo.load_model(STUDENT, format="onnx", zoo=zoos["good"])
+    with pytest.raises(HeartzooError, match="no zoo index lists this folder"):
+        heartzoo.load_model(zoos["damaged-run"])
+    loaded = heartzoo.load_model(STUDENT, zoo=zoos["good"])
+    x, r = _ecg(60)
+    for minutes in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(HeartzooError, match="calibration minutes must be a positive number"):
+            heartzoo.calibrate(loaded, x, 360, r, minutes=minutes)
+
+
+def test_arguments_are_checked_before_tensorflow_loads(zoos, tmp_path):
+    """A mistake is answered at once: TensorFlow (8-11 s to import) is never loaded for it."""
+    vdir = zoos["good"] / "beat-3" / STUDENT / "v1"
+    (tmp_path / "typo.yaml").write_text("name: x\ntask: beat-3\ntrain: {epocs: 3}\n")
+    cases = [
+        ["evaluate", str(vdir), "--threshold", "5"],
+        ["evaluate", str(vdir), "--split", "ds3"],
+        ["evaluate", str(vdir), "--calibrate-minutes", "-1"],
+        ["export", str(vdir), "--version", "x"],
+        ["train", str(tmp_path / "typo.yaml")],
+        ["models", "--frame-size", "0"],
+        ["zoo", "show", "a/b", "--zoo", str(zoos["good"])],
+        ["download", "../x"],
+    ]
+    script = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print('TF LOADED' if 'tensorflow' in sys.modules else 'no tf', file=sys.stdout))\n"
+        "from heartzoo.cli import main\n"
+        "sys.argv = ['heartzoo', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    for args in cases:
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 2 and proc.stderr.startswith("error: "), (args, proc.stderr)
+        assert proc.stdout.strip() == "no tf", (args, proc.stdout)
