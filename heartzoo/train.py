@@ -317,7 +317,7 @@ def _callbacks(
     cbs: list = [
         Validation(),
         Selection(),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True),
+        _atomic_backup(run_dir / "backup"),
     ]
     if config.logging.tensorboard:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")))
@@ -326,6 +326,37 @@ def _callbacks(
 
         cbs.append(mlflow_callback(config, run_dir))
     return cbs
+
+
+def _atomic_backup(folder: Path):
+    """Keras' BackupAndRestore, made safe against Ctrl-C in the middle of a write: Keras writes the
+    weights in place and then the epoch, so an interrupt during or between the two left a backup that
+    failed to load (a half-written weights file) or named the wrong epoch. Here each epoch's weights go
+    to their own file, renamed into place whole, then the metadata naming them replaces the old one;
+    the previous epoch's file is kept until the next one is in place."""
+    import keras
+
+    class AtomicBackup(keras.callbacks.BackupAndRestore):
+        def _save_model(self):
+            name = f"epoch{self._current_epoch}.weights.h5"
+            with atomic_path(folder / name, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
+            write_json(folder / "training_metadata.json", meta)
+            for old in folder.glob("epoch*.weights.h5"):
+                if old.name not in (name, f"epoch{self._current_epoch - 1}.weights.h5"):
+                    old.unlink()
+
+        def _load_model(self):
+            meta = _read_json(folder / "training_metadata.json")
+            if meta is None:
+                return
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(folder / meta["weights"])
+            self.model._initial_epoch = meta["epoch"]
+
+    return AtomicBackup(str(folder))
 
 
 def _initial_state() -> dict[str, Any]:

@@ -178,4 +178,4 @@ def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
     with pytest.raises(HeartzooError, match="calibration needs the Keras model"):
         heartzoo.calibrate(heartzoo.load_model(STUDENT, format="tflite"), sig.values, sig.fs, beats.samples)
     with pytest.raises(HeartzooError, match="no R peak in the first 5 min"):
-        heartzoo.calibrate(loaded, sig.values, sig.fs, beats.samples + int(400 * sig.fs))
+        heartzoo.calibrate(loaded, sig.values, sig.fs, beats.samples[beats.samples > 400 * sig.fs])
