@@ -104,11 +104,8 @@ def download(
         if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
             continue
         part = contained(cache, where + ".part", where)
-        try:
-            _fetch_resumable(url + f["path"], part, timeout, retries, f["path"], None,
-                             max_bytes=f["bytes"], same_origin=True)  # fmt: skip
-        except DownloadError as exc:
-            raise DownloadError(f"{where}: {exc}") from None
+        _fetch_resumable(url + f["path"], part, timeout, retries, where, None,
+                         max_bytes=f["bytes"], same_origin=True)  # fmt: skip
         got = sha256_of(part)
         if got != f["sha256"]:
             part.unlink()
