@@ -65,16 +65,16 @@ def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
 
 def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
     """DS2 int8 macro-F1 as published and with one int8 model per patient: each record's early beats
-    scored by the published model.tflite, its later beats by `adapt.calibrated_int8` of those early
+    scored by the published model.tflite, its later beats by `export.calibrated_int8` of those early
     beats, all in LiteRT's reference kernels (bit-exact with TFLM, checked on a few frames each)."""
     import numpy as np
 
-    from heartzoo.adapt import calibrated_int8, calibration_mask
+    from heartzoo.adapt import calibration_mask
     from heartzoo.data.mitbih import SAMPLING_RATE
     from heartzoo.data.pipeline import input_rows, model_inputs
     from heartzoo.data.prepare import test_split
     from heartzoo.evaluate import load_run
-    from heartzoo.export import quantized_inputs, run_litert, run_tflm
+    from heartzoo.export import calibrated_int8, quantized_inputs, run_litert, run_tflm
     from heartzoo.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
     from heartzoo.train import load_task_split

@@ -97,11 +97,3 @@ def calibrated_logits(model, inputs: Any, records: np.ndarray, times_s: np.ndarr
             copy = calibrated_copy(model, input_rows(inputs, np.flatnonzero((records == record) & mask)))
             logits[later] = predict_logits(copy, input_rows(inputs, later))
     return logits, mask
-
-
-def calibrated_int8(model, config, inputs: Any) -> bytes:
-    """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
-    unlabelled beats), whose activation ranges are drawn from the same beats."""
-    from .export import convert_int8, firmware_model
-
-    return convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)

@@ -125,7 +125,7 @@ class ModelConfig(_Strict):
     @classmethod
     def _registered(cls, arch: str) -> str:
         # checked here, before a run folder exists, not when the model is first built
-        from .models.registry import get_architecture
+        from .models import get_architecture
 
         try:
             get_architecture(arch)
@@ -135,7 +135,7 @@ class ModelConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_params(self) -> ModelConfig:
-        from .models.registry import get_architecture
+        from .models import get_architecture
 
         allowed = get_architecture(self.arch).params()
         unknown = sorted(set(self.params) - set(allowed))

@@ -173,6 +173,14 @@ def _n(inputs) -> int:
     return len(inputs["ecg"]) if isinstance(inputs, dict) else len(inputs)
 
 
+def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
+    """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
+    unlabelled beats, `heartzoo.adapt`), whose activation ranges are drawn from the same beats."""
+    from .adapt import calibrated_copy
+
+    return convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)
+
+
 def convert_int8(fw_model, calibration) -> bytes:
     """Full-integer post-training quantization: int8 ops only, int8 input and output."""
     import tensorflow as tf
@@ -494,13 +502,13 @@ def export_run(
     import shutil
     from pathlib import Path
 
-    from . import __version__
     from .data.pipeline import model_inputs
     from .data.prepare import test_split
     from .evaluate import load_run
     from .metrics import report_from_probabilities
     from .models import describe
     from .train import load_task_split, predict_logits, softmax
+    from .version import __version__
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if out_dir.exists():

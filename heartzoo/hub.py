@@ -19,43 +19,14 @@ from .errors import DownloadError, HeartzooError
 from .integrity import HASH_MEMO, HashMemo, IntegrityError, check_files, contained, load_keras, quarantine
 from .meta import check_pin, check_ref
 
-ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
-#: The project publishes its zoo as the zoo/ folder of its repository.
-REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
-
-
-def zoo_url(explicit: str | None = None) -> str:
-    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, else the repository's own zoo/."""
-    url = explicit or os.environ.get(ZOO_URL_ENV)
-    if url is None:
-        if not (REPO_ZOO / "index.json").is_file():
-            raise DownloadError(
-                f"no zoo to download from: pass --base-url or set {ZOO_URL_ENV} "
-                f"(the published zoo is the zoo/ folder of the heartzoo repository)"
-            )
-        url = REPO_ZOO.as_uri()
-    return url.rstrip("/") + "/"
 
 
 def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
     from . import paths
 
     return paths.cache_dir(explicit) / "models"
-
-
-def remote_index(base_url: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
-    """The published index, validated before any of it is used (`heartzoo.meta`)."""
-    from .data.download import fetch_bytes
-    from .meta import MAX_INDEX_BYTES, decode_index
-
-    url = zoo_url(base_url) + "index.json"
-    try:
-        data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
-    except DownloadError as exc:
-        raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
-    return decode_index(data, url).model_dump(mode="json", exclude_none=True)
 
 
 def download(
@@ -77,7 +48,7 @@ def download(
     `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
     """
     from .data.download import _fetch_resumable, sha256_of
-    from .zoo import find
+    from .zoo import find, remote_index, zoo_url
 
     check_ref(name, version)
     cache = models_cache(cache_dir)

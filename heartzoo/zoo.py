@@ -11,11 +11,14 @@ from typing import Any
 
 from .data.cache import read_json, write_json
 from .data.download import sha256_of
-from .errors import HeartzooError
+from .errors import DownloadError, HeartzooError
 from .integrity import HashMemo, check_files, contained
 from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, parse_index, read_index_file
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
+ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
+#: The project publishes its zoo as the zoo/ folder of its repository.
+REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
 INDEX = "index.json"
 _VERSION = re.compile(VERSION_PATTERN)
 
@@ -113,10 +116,34 @@ def read_index(root: Path) -> dict[str, Any]:
 def load_index(zoo=None, *, remote: bool = False, base_url: str | None = None) -> dict[str, Any]:
     """The index of the local zoo, or (remote=True) the published one."""
     if remote:
-        from .hub import remote_index
-
         return remote_index(base_url)
     return read_index(zoo_dir(zoo))
+
+
+def zoo_url(explicit: str | None = None) -> str:
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, else the repository's own zoo/."""
+    url = explicit or os.environ.get(ZOO_URL_ENV)
+    if url is None:
+        if not (REPO_ZOO / "index.json").is_file():
+            raise DownloadError(
+                f"no zoo to download from: pass --base-url or set {ZOO_URL_ENV} "
+                f"(the published zoo is the zoo/ folder of the heartzoo repository)"
+            )
+        url = REPO_ZOO.as_uri()
+    return url.rstrip("/") + "/"
+
+
+def remote_index(base_url: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    """The published index, validated before any of it is used (`heartzoo.meta`)."""
+    from .data.download import fetch_bytes
+    from .meta import MAX_INDEX_BYTES, decode_index
+
+    url = zoo_url(base_url) + "index.json"
+    try:
+        data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
+    except DownloadError as exc:
+        raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
+    return decode_index(data, url).model_dump(mode="json", exclude_none=True)
 
 
 def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[str, Any]:

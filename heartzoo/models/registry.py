@@ -48,18 +48,11 @@ def register(
     return builder
 
 
-def _load_all() -> None:
-    # Importing the modules registers their architectures (cheap: they import keras lazily).
-    from . import baselines, efficientnetv2, resnet_compact  # noqa: F401
-
-
 def list_architectures() -> list[str]:
-    _load_all()
     return sorted(_REGISTRY)
 
 
 def get_architecture(name: str) -> Architecture:
-    _load_all()
     if name not in _REGISTRY:
         import difflib
 
