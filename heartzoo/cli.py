@@ -439,6 +439,9 @@ def export_cmd(
     version: Annotated[
         str | None, typer.Option(help="Version to publish [default: the next free vN]")
     ] = None,
+    c_array: Annotated[
+        Path | None, typer.Option("--c-array", help="Also write the C header/source pair into this folder")
+    ] = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, C array, metrics."""
@@ -452,6 +455,11 @@ def export_cmd(
 
     with err_console.status("exporting") as status:
         target = publish(run, zoo, version=version, cache_dir=cache_dir, progress=status.update)
+    if c_array is not None:
+        from .export import write_c_array
+
+        for path in write_c_array(target, c_array):
+            console.print(f"C array: {path}")
     from .data.cache import read_json
 
     m = read_json(target / "metrics.json")
@@ -578,6 +586,24 @@ def _show_metrics(entry: dict, root: Path, m: dict) -> list:
             f"(mean {e['member_mean']:.4f} ± {e['member_std']:.4f})"
         )
     return out
+
+
+@zoo_app.command("c-array")
+def zoo_c_array(
+    name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION (local zoo, else downloaded)")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for <name>_model.h and .cc")] = Path("."),
+    zoo: ZooDir = None,
+    base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """The model as a C array for TensorFlow Lite Micro, with its op list and arena size, generated from
+    the verified model.tflite and its metadata."""
+    from .export import write_c_array
+    from .hub import verified_folder
+
+    folder = verified_folder(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
+    for path in write_c_array(folder, out):
+        console.print(f"[green]{path}[/]")
 
 
 @zoo_app.command("verify")

@@ -1,5 +1,5 @@
 """Microcontroller export: a fixed-batch int8 TFLite model, verified in LiteRT (reference kernels) and in
-the TensorFlow Lite Micro interpreter, a C array for firmware, and the configuration contract.
+the TensorFlow Lite Micro interpreter, the configuration contract, and (on demand) a C array for firmware.
 
 Every check here can fail the export: ops TFLM lacks, LiteRT and TFLM disagreeing on any output, or an
 int8 model whose macro-F1 falls further below the float model's than the configured bound.
@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -414,6 +415,43 @@ const unsigned int {symbol}_len = {len(buf)};
     return header, source
 
 
+def c_symbol(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "_", name.lower()) + "_model"
+
+
+def c_array_files(folder: Path) -> dict[str, str]:
+    """The C header/source pair of an exported version, derived from its model.tflite, the ops and
+    arena in its metrics.json and its configuration: generated on demand, never stored in the zoo
+    (the bytes are the model's, the rest is in the metadata)."""
+    from .config import parse_config
+    from .data.cache import read_json
+
+    folder = Path(folder)
+    metrics, conf = read_json(folder / "metrics.json"), read_json(folder / "configuration.json")
+    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
+    try:
+        ops, arena = list(metrics["ops"]), int(metrics["tflm_arena_bytes"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HeartzooError(f"{folder / 'metrics.json'}: no usable {exc} for the C array") from None
+    symbol = c_symbol(config.name)
+    header, source = c_array((folder / "model.tflite").read_bytes(), symbol, ops, arena, config)
+    return {f"{symbol}.h": header, f"{symbol}.cc": source}
+
+
+def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
+    """Write the C pair of the version in `folder` into `out_dir` (each file atomically)."""
+    from .data.cache import atomic_path
+
+    out_dir = Path(out_dir)
+    written = []
+    for name, text in c_array_files(folder).items():
+        with atomic_path(out_dir / name) as tmp:
+            tmp.write_text(text)
+            os.chmod(tmp, 0o644)  # source files for a firmware tree, not private ones
+        written.append(out_dir / name)
+    return written
+
+
 def _op_method(op: str) -> str:
     special = {
         "FULLY_CONNECTED": "FullyConnected",
@@ -427,7 +465,6 @@ def _op_method(op: str) -> str:
 
 def _git_commit() -> str | None:
     import subprocess
-    from pathlib import Path
 
     try:
         root = Path(__file__).resolve().parents[1]
@@ -494,13 +531,12 @@ def export_run(
     calibration: Any = None,
     progress=None,
 ) -> dict[str, Any]:
-    """Export a trained run into `out_dir` (which must not exist): model files, C array, configuration
-    and DS2 metrics of the float and the int8 model. Raises `ExportError` when a check fails, and then
+    """Export a trained run into `out_dir` (which must not exist): model files, configuration (with the
+    firmware contract) and DS2 metrics of the float and the int8 model. Raises `ExportError` when a check fails, and then
     leaves nothing behind. `calibration` replaces the calibration inputs (the tests use it to show that
     a bad calibration set is caught)."""
     import json
     import shutil
-    from pathlib import Path
 
     from .data.pipeline import model_inputs
     from .data.prepare import test_split
@@ -579,8 +615,6 @@ def export_run(
         )
     arena, latency = tflm_arena_and_latency(buf, q)
 
-    symbol = re.sub(r"[^a-z0-9]", "_", config.name.lower()) + "_model"
-    header, source = c_array(buf, symbol, ops, arena, config)
     metrics = {
         "model": config.name,
         "task": config.task,
@@ -623,8 +657,6 @@ def export_run(
         # loaded without compiling: saved again it carries no optimizer state (a third of the size)
         model.save(staging / "model.keras")
         (staging / "model.tflite").write_bytes(buf)
-        (staging / f"{symbol}.h").write_text(header)
-        (staging / f"{symbol}.cc").write_text(source)
         configuration = {
             "config": config.model_dump(mode="json"),
             "firmware": firmware_contract(config, ins, outs),
@@ -656,7 +688,6 @@ def ensemble_spread(model, config: HeartzooConfig, inputs, labels, run_dir) -> d
     """Each member's float macro-F1 on the test split, beside the average's: how far one seed of this
     recipe would have landed. Measured, never used to choose; DS1-validation scores come from the run."""
     import json
-    from pathlib import Path
 
     from .ensemble import member_models
     from .metrics import report_from_probabilities

@@ -168,11 +168,35 @@ def load_model(
     the cache, as Keras or TFLite. Every file is checked against its index entry before it is read;
     `sha256` pins the version's digest (`heartzoo zoo show` prints it)."""
     from .config import parse_config
-    from .meta import ZooIndexError
-    from .zoo import INDEX, find, read_index, version_dir, zoo_dir
 
     if format not in ("keras", "tflite"):
         raise HeartzooError(f"format must be 'keras' or 'tflite', got {format!r}")
+    folder = verified_folder(name, version, zoo=zoo, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+    conf = read_json(folder / "configuration.json")
+    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
+    if format == "keras":
+        model = load_keras(folder / "model.keras")
+    else:
+        from .export import litert_interpreter
+
+        model = litert_interpreter((folder / "model.tflite").read_bytes())
+    return LoadedModel(model, config, conf["firmware"], format, folder)
+
+
+def verified_folder(
+    name: str | os.PathLike[str],
+    version: str | None = None,
+    *,
+    zoo: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    sha256: str | None = None,
+) -> Path:
+    """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
+    path, once every file in it is checked against its index entry."""
+    from .meta import ZooIndexError
+    from .zoo import INDEX, find, read_index, version_dir, zoo_dir
+
     cache = models_cache(cache_dir)
     given = Path(name)
     if (given / "configuration.json").is_file():
@@ -195,15 +219,7 @@ def load_model(
             entry, in_cache = _read_entry(folder / ENTRY), True
     check_pin(entry, sha256, str(folder))
     _verified(folder, entry, cache, in_cache=in_cache)
-    conf = read_json(folder / "configuration.json")
-    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
-    if format == "keras":
-        model = load_keras(folder / "model.keras")
-    else:
-        from .export import litert_interpreter
-
-        model = litert_interpreter((folder / "model.tflite").read_bytes())
-    return LoadedModel(model, config, conf["firmware"], format, folder)
+    return folder
 
 
 def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], bool]:

@@ -41,7 +41,8 @@ def test_export_writes_every_file(zoo):
     vdir = zoo / "beat-3" / "small-cnn2" / "v1"
     names = {p.name for p in vdir.iterdir()}
     assert {"model.keras", "model.tflite", "configuration.json", "metrics.json", "confusion.json", "confusion.png",
-            "history.csv", "small_cnn2_model.h", "small_cnn2_model.cc"} <= names  # fmt: skip
+            "history.csv"} <= names  # fmt: skip
+    assert not any(n.endswith((".h", ".cc")) for n in names)  # C arrays are derived on demand
     assert not [p for p in zoo.rglob(".*") if p.name != "."]  # no staging leftovers
 
 
@@ -74,11 +75,19 @@ def test_configuration_is_the_firmware_contract(zoo):
     assert parse_config(c["config"]).name == "small-cnn2"
 
 
-def test_c_array_matches_the_tflite(zoo):
+def test_c_array_matches_the_tflite(zoo, tmp_path):
+    from heartzoo.cli import app
+
     vdir = zoo / "beat-3" / "small-cnn2" / "v1"
     buf = (vdir / "model.tflite").read_bytes()
-    src = (vdir / "small_cnn2_model.cc").read_text()
-    hdr = (vdir / "small_cnn2_model.h").read_text()
+    app(["zoo", "c-array", "small-cnn2", "--zoo", str(zoo), "--out", str(tmp_path / "fw"),
+         "--cache-dir", str(tmp_path / "cache")], standalone_mode=False)  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "fw").iterdir()) == [
+        "small_cnn2_model.cc",
+        "small_cnn2_model.h",
+    ]
+    src = (tmp_path / "fw" / "small_cnn2_model.cc").read_text()
+    hdr = (tmp_path / "fw" / "small_cnn2_model.h").read_text()
     assert "alignas(16) const unsigned char small_cnn2_model[]" in src
     data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", src))
     assert data == buf and f"small_cnn2_model_len = {len(buf)};" in src

@@ -27,6 +27,22 @@ def test_every_file_is_what_the_index_says():
     assert folders == {e["path"] for e in ENTRIES}
 
 
+def test_c_arrays_are_derived_not_stored(tmp_path):
+    """The firmware C pair is generated from model.tflite and metrics.json; the zoo keeps the model only."""
+    import re
+
+    from heartzoo.export import write_c_array
+
+    assert not [f["path"] for e in ENTRIES for f in e["files"] if f["path"].endswith((".h", ".cc"))]
+    entry = next(e for e in ENTRIES if e["name"] == "beat-3-cnn3-student")
+    vdir = ZOO / entry["path"]
+    header, source = sorted(write_c_array(vdir, tmp_path), key=lambda p: p.suffix != ".h")
+    data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", source.read_text()))
+    assert data == (vdir / "model.tflite").read_bytes()
+    metrics = json.loads((vdir / "metrics.json").read_text())
+    assert f"_num_ops = {len(metrics['ops'])};" in header.read_text()
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
 def test_entry_was_made_from_its_config(entry):
     vdir = ZOO / entry["path"]
