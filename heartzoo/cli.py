@@ -444,13 +444,14 @@ def export_cmd(
     ] = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, C array, metrics."""
+    """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, metrics (and the C
+    array with --c-array)."""
     from .evaluate import run_config
-    from .meta import check_ref
+    from .meta import check_version
     from .zoo import publish
 
     if version is not None:
-        check_ref("x", version)
+        check_version(version)
     run_config(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:

@@ -192,6 +192,12 @@ def check_ref(name: str, version: str | None = None) -> tuple[str, str | None]:
         raise HeartzooError(
             f"{name!r} is not a model name: lower-case letters, digits and '-', at most 64 characters"
         )
-    if version is not None and not re.match(VERSION_PATTERN, version):
-        raise HeartzooError(f"{version!r} is not a version: v1, v2, ...")
+    if version is not None:
+        check_version(version)
     return name, version
+
+
+def check_version(version: str) -> str:
+    if not re.match(VERSION_PATTERN, version):
+        raise HeartzooError(f"{version!r} is not a version: v1, v2, ...")
+    return version

@@ -13,7 +13,7 @@ from .data.cache import read_json, write_json
 from .data.download import sha256_of
 from .errors import DownloadError, HeartzooError
 from .integrity import HashMemo, check_files, contained
-from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, parse_index, read_index_file
+from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, check_version, parse_index, read_index_file
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
 ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
@@ -176,9 +176,7 @@ def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, p
 
     root = zoo_dir(root)
     _, config = load_run(run_dir)
-    if version is not None and not _VERSION.match(version):
-        raise HeartzooError(f"version must look like v1, v2, ...; got {version!r}")
-    version = version or next_version(root, config.task, config.name)
+    version = check_version(version) if version is not None else next_version(root, config.task, config.name)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
     if target.exists() or target.is_symlink():
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
