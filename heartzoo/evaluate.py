@@ -30,10 +30,12 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
 
 
 def load_run(path: str | os.PathLike[str]):
-    """The Keras model (safe mode: no code in it runs) and its configuration from a run or zoo folder."""
-    from .integrity import load_keras
+    """The Keras model (safe mode: no code in it runs) and its configuration from a run or zoo folder
+    (a zoo's version folder is checked against its index first)."""
+    from .integrity import check_zoo_folder, load_keras
 
     model_file, config = run_config(path)
+    check_zoo_folder(model_file.parent)
     return load_keras(model_file), config
 
 
@@ -135,13 +137,14 @@ def evaluate(
     from .adapt import check_minutes
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise
-    from .integrity import load_keras
+    from .integrity import check_zoo_folder, load_keras
 
     check_threshold(threshold)
     if calibrate_minutes is not None:
         check_minutes(calibrate_minutes)
     model_file, config = run_config(path)
     split = check_split(config, split)
+    check_zoo_folder(model_file.parent)
     model = load_keras(model_file)
     if calibrate_minutes is not None:
         from .adapt import batchnorm_layers

@@ -114,6 +114,28 @@ def check_files(
     return problems
 
 
+def check_zoo_folder(folder: Path) -> None:
+    """A version folder of a zoo (the index three levels up, task/name/version, lists it) is checked
+    against that index before its model is read; other folders (runs, exports elsewhere) are the
+    user's own and are read as they are."""
+    from .meta import read_index_file
+
+    folder = Path(folder).resolve()
+    if len(folder.parents) < 3 or not (folder / "configuration.json").is_file():
+        return
+    root = folder.parents[2]
+    if not (root / "index.json").is_file():
+        return
+    rel = folder.relative_to(root).as_posix()
+    entry = next((m for m in read_index_file(root / "index.json").models if m.path == rel), None)
+    if entry is None:
+        raise IntegrityError(f"{folder}: a folder of the zoo at {root} that its index does not list; refused")
+    problems = check_files(folder, [f.model_dump() for f in entry.files])
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
+
+
 def quarantine(cache_root: Path, folder: Path) -> Path:
     """Move a cached version folder that failed its check out of the way, so it is never reused."""
     dest = Path(cache_root) / QUARANTINE / f"{'__'.join(folder.parts[-3:])}__{time.strftime('%Y%m%dT%H%M%S')}"

@@ -242,6 +242,21 @@ def test_a_corrupted_tflite_is_never_loaded(published, site, tmp_path, where):
         assert not tfl.exists() and len(list((cache / "models" / ".quarantine").iterdir())) == 1
 
 
+def test_evaluate_checks_a_zoo_folder_against_its_index(site, capsys, monkeypatch):
+    """`heartzoo evaluate` on a version folder of a zoo reads nothing its index does not vouch for."""
+    from heartzoo.cli import main
+
+    keras_file = site / "beat-3" / NAME / "v1" / "model.keras"
+    raw = bytearray(keras_file.read_bytes())
+    raw[-100] ^= 0x01
+    keras_file.write_bytes(bytes(raw))
+    monkeypatch.setattr("sys.argv", ["heartzoo", "evaluate", str(keras_file.parent)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "model.keras: sha256" in err and "differs from the index" in err, err
+
+
 def test_an_index_that_is_not_json(site, tmp_path):
     from heartzoo.zoo import read_index
 
