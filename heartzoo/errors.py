@@ -22,5 +22,9 @@ class ConfigError(HeartzooError, ValueError):
     """A configuration file with a typo, a wrong type or a value out of range."""
 
 
+class ArgumentError(HeartzooError, ValueError):
+    """An argument outside the values it may take."""
+
+
 class DownloadError(HeartzooError, OSError):
     """A download that failed, or a file whose checksum does not match."""

@@ -32,11 +32,16 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
 def load_run(path: str | os.PathLike[str]):
     """The Keras model (safe mode: no code in it runs) and its configuration from a run or zoo folder
     (a zoo's version folder is checked against its index first)."""
+    model_file, config = run_config(path)
+    return load_run_model(model_file), config
+
+
+def load_run_model(model_file: Path):
+    """The .keras file of a run or zoo folder, a zoo's version checked against its index first."""
     from .integrity import check_zoo_folder, load_keras
 
-    model_file, config = run_config(path)
     check_zoo_folder(model_file.parent)
-    return load_keras(model_file), config
+    return load_keras(model_file)
 
 
 def check_split(config: HeartzooConfig, split: str) -> str:
@@ -50,11 +55,6 @@ def check_split(config: HeartzooConfig, split: str) -> str:
         raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
                             f"{', '.join(allowed)}")  # fmt: skip
     return split
-
-
-def check_threshold(threshold: float | None) -> None:
-    if threshold is not None and not (0.0 <= threshold <= 1.0):
-        raise HeartzooError(f"threshold must be a probability in [0, 1], got {threshold:g}")
 
 
 def split_probabilities(
@@ -137,15 +137,14 @@ def evaluate(
     from .adapt import check_minutes
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise
-    from .integrity import check_zoo_folder, load_keras
+    from .metrics import check_threshold
 
     check_threshold(threshold)
     if calibrate_minutes is not None:
         check_minutes(calibrate_minutes)
     model_file, config = run_config(path)
     split = check_split(config, split)
-    check_zoo_folder(model_file.parent)
-    model = load_keras(model_file)
+    model = load_run_model(model_file)
     if calibrate_minutes is not None:
         from .adapt import batchnorm_layers
 

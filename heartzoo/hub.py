@@ -16,7 +16,7 @@ import numpy as np
 
 from .data.cache import read_json, write_json
 from .errors import DownloadError, HeartzooError
-from .integrity import HASH_MEMO, HashMemo, IntegrityError, check_files, contained, load_keras, quarantine
+from .integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
 from .meta import check_pin, check_ref
 
 #: The index entry a cached version was downloaded with, kept beside its files.
@@ -63,10 +63,13 @@ def download(
     check_pin(entry, sha256, zoo_url(base_url) + "index.json")
     folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
     memo = HashMemo(cache / HASH_MEMO)
-    if folder.is_dir() and (problems := _present_problems(folder, entry, memo)):
-        # a damaged or tampered copy is set aside for inspection, never reused
-        moved = quarantine(cache, folder)
-        raise IntegrityError(f"{problems[0]}; refused, the cached copy is moved to {moved} (download again)")
+    if folder.is_dir():
+        # the files already there (the others are only not fetched yet): a damaged or tampered copy is
+        # set aside for inspection, never reused
+        present = [
+            f for f in entry["files"] if (folder / f["path"]).exists() or (folder / f["path"]).is_symlink()
+        ]
+        require_intact(folder, present, memo=memo, cache_root=cache)
     folder.mkdir(parents=True, exist_ok=True)
     url = zoo_url(base_url) + entry["path"] + "/"
     for f in entry["files"]:
@@ -82,17 +85,10 @@ def download(
             part.unlink()
             raise DownloadError(f"{where}: refused, sha256 {got} does not match the index {f['sha256']}")
         os.replace(part, dest)
+        memo.record(dest, got)  # loading it next hashes nothing again
     write_json(folder / ENTRY, entry)
     memo.save()
     return folder
-
-
-def _present_problems(folder: Path, entry: dict[str, Any], memo: HashMemo) -> list[str]:
-    """Problems of the files already in a cached folder (missing ones are only not fetched yet)."""
-    present = [
-        f for f in entry["files"] if (folder / f["path"]).exists() or (folder / f["path"]).is_symlink()
-    ]
-    return check_files(folder, present, memo=memo, cache=True)
 
 
 def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | None = None) -> Path | None:
@@ -127,16 +123,9 @@ def _read_entry(path: Path) -> dict[str, Any]:
 
 
 def _verified(folder: Path, entry: dict[str, Any], cache: Path, *, in_cache: bool) -> None:
-    """Every file of the version exactly as its index entry says, else an error naming the file (and a
-    cached copy moved to quarantine, so that it is fetched again rather than reused)."""
-    problems = check_files(folder, entry["files"], memo=HashMemo(cache / HASH_MEMO), cache=in_cache)
-    if not problems:
-        return
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    if in_cache:
-        moved = quarantine(cache, folder)
-        raise IntegrityError(f"{problems[0]}{more}; refused, the cached copy is moved to {moved}")
-    raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
+    require_intact(
+        folder, entry["files"], memo=HashMemo(cache / HASH_MEMO), cache_root=cache if in_cache else None
+    )
 
 
 @dataclass
@@ -194,7 +183,6 @@ def verified_folder(
 ) -> Path:
     """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
     path, once every file in it is checked against its index entry."""
-    from .meta import ZooIndexError
     from .zoo import INDEX, find, read_index, version_dir, zoo_dir
 
     cache = models_cache(cache_dir)
@@ -208,8 +196,6 @@ def verified_folder(
             index = read_index(root)  # a damaged local index is an error, not a reason to download
             try:
                 entry = find(index, str(name), version)
-            except ZooIndexError:
-                raise
             except HeartzooError:
                 entry = None  # not in the local zoo: the published one may have it
         if entry is not None:
@@ -225,18 +211,14 @@ def verified_folder(
 def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], bool]:
     """The index entry of a version folder given by path: the cache's record beside it, or the index
     of the zoo that holds it (three levels up: task/name/version)."""
-    from .zoo import INDEX, find, read_index, version_dir
-
     folder = folder.resolve()
-    root = folder.parents[2] if len(folder.parents) > 2 else folder
     if (folder / ENTRY).is_file():
         entry = _read_entry(folder / ENTRY)
+        root = folder.parents[2] if len(folder.parents) > 2 else folder
         if contained(root, entry["path"], str(folder / ENTRY)) == folder:
             return folder, entry, folder.is_relative_to(cache.resolve())
-    elif (root / INDEX).is_file():
-        entry = find(read_index(root), folder.parent.name, folder.name)
-        if version_dir(root, entry) == folder:
-            return folder, entry, False
+    elif (entry := zoo_entry(folder)) is not None:
+        return folder, entry, False
     raise IntegrityError(
         f"{folder}: no zoo index lists this folder, so nothing vouches for its files; load a model by "
         "name from a zoo (heartzoo.load_model(NAME, zoo=DIR)) or from the download cache"

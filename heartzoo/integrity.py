@@ -73,8 +73,11 @@ class HashMemo:
         hit = self.known.get(key)
         if isinstance(hit, dict) and hit.get("stat") == _stat_key(st):
             return str(hit.get("sha256"))
-        digest = sha256_of(file)
-        self.known[key] = {"stat": _stat_key(st), "sha256": digest}
+        return self.record(file, sha256_of(file))
+
+    def record(self, file: Path, digest: str) -> str:
+        """Remember a digest computed elsewhere (a download hashes its bytes on the way in)."""
+        self.known[str(file)] = {"stat": _stat_key(file.stat()), "sha256": digest}
         self.dirty = True
         return digest
 
@@ -114,26 +117,42 @@ def check_files(
     return problems
 
 
-def check_zoo_folder(folder: Path) -> None:
-    """A version folder of a zoo (the index three levels up, task/name/version, lists it) is checked
-    against that index before its model is read; other folders (runs, exports elsewhere) are the
-    user's own and are read as they are."""
+def require_intact(
+    folder: Path, files: list[dict[str, Any]], *, memo: HashMemo | None = None, cache_root: Path | None = None
+) -> None:
+    """Every file exactly as the index entry says, else an error naming the first one at fault. A copy
+    in the download cache (`cache_root`) is moved to quarantine first: fetched again, never reused."""
+    problems = check_files(folder, files, memo=memo, cache=cache_root is not None)
+    if not problems:
+        return
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if cache_root is not None:
+        moved = quarantine(cache_root, folder)
+        raise IntegrityError(f"{problems[0]}{more}; refused, the cached copy is moved to {moved}")
+    raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
+
+
+def zoo_entry(folder: Path) -> dict[str, Any] | None:
+    """The index entry of a version folder of a zoo, by the index three levels up (task/name/version):
+    None when there is no index there, an error when it does not list the folder."""
     from .meta import read_index_file
 
     folder = Path(folder).resolve()
-    if len(folder.parents) < 3 or not (folder / "configuration.json").is_file():
-        return
+    if len(folder.parents) < 3 or not (folder.parents[2] / "index.json").is_file():
+        return None
     root = folder.parents[2]
-    if not (root / "index.json").is_file():
-        return
     rel = folder.relative_to(root).as_posix()
     entry = next((m for m in read_index_file(root / "index.json").models if m.path == rel), None)
     if entry is None:
         raise IntegrityError(f"{folder}: a folder of the zoo at {root} that its index does not list; refused")
-    problems = check_files(folder, [f.model_dump() for f in entry.files])
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+def check_zoo_folder(folder: Path) -> None:
+    """A version folder of a zoo is checked against its index before its model is read; other folders
+    (runs, exports elsewhere) are the user's own and are read as they are."""
+    if (Path(folder) / "configuration.json").is_file() and (entry := zoo_entry(folder)) is not None:
+        require_intact(Path(folder), entry["files"])
 
 
 def quarantine(cache_root: Path, folder: Path) -> Path:

@@ -92,16 +92,8 @@ class IndexEntry(_Strict):
         return files
 
     @property
-    def folder(self) -> str:
-        return f"{self.task}/{self.name}/{self.version}"
-
-    @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
-
-    @property
-    def version_number(self) -> int:
-        return int(self.version[1:])
 
 
 class ZooIndex(_Strict):

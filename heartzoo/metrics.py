@@ -163,6 +163,18 @@ def classification_report(
     return report_from_confusion(confusion_matrix(y_true, y_pred, len(names)), names, macro_classes)
 
 
+def check_threshold(threshold: float | None) -> None:
+    """A rejection threshold: None, or a probability in [0, 1]."""
+    from .errors import ArgumentError
+
+    if threshold is None:
+        return
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
+        raise ArgumentError(f"threshold must be a number in [0, 1] or None, got {threshold!r}")
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ArgumentError(f"threshold must lie in [0, 1], got {threshold}")
+
+
 def report_from_probabilities(
     probs: ArrayLike,
     y_true: ArrayLike,
@@ -191,11 +203,7 @@ def report_from_probabilities(
         raise ValueError(
             f"probs and y_true must have the same number of beats, got {p.shape[0]} and {t.size}"
         )
-    if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
-            raise ValueError(f"threshold must be a number in [0, 1] or None, got {threshold!r}")
-        if not 0.0 <= float(threshold) <= 1.0:
-            raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    check_threshold(threshold)
 
     pred = p.argmax(axis=1) if p.shape[0] else np.zeros(0, dtype=np.int64)
     if threshold is None:

@@ -12,7 +12,7 @@ from typing import Any
 from .data.cache import read_json, write_json
 from .data.download import sha256_of
 from .errors import DownloadError, HeartzooError
-from .integrity import HashMemo, check_files, contained
+from .integrity import check_files, contained
 from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, check_version, parse_index, read_index_file
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
@@ -178,7 +178,7 @@ def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, p
     _, config = load_run(run_dir)
     version = check_version(version) if version is not None else next_version(root, config.task, config.name)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
-    if target.exists() or target.is_symlink():
+    if target.exists():  # (`contained` refused a link already)
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
     export_run(run_dir, target, cache_dir=cache_dir, progress=progress)
     write_index(root)
@@ -202,7 +202,7 @@ def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
         if not vdir.is_dir():
             problems.append(f"{vdir}: missing")
             continue
-        found = check_files(vdir, entry["files"], memo=HashMemo(None))
+        found = check_files(vdir, entry["files"])
         # the runtimes are compared only on files that are what the index says
         if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
             found.extend(_agreement(vdir, entry, cache_dir))

@@ -125,19 +125,18 @@ def batch_stream(
     augmenter: Augmenter | None,
     rr_features: bool,
     seed: int | None = None,
-    state: dict[str, Any] | None = None,
     epoch_states: EpochStates | None = None,
 ) -> Iterator[tuple]:
     """Endless (inputs, one-hot labels, sample weights) batches.
 
-    The draws come from `np.random.default_rng(seed)`, or from a Generator in `state` (a saved
-    `bit_generator.state`), or, with only `epoch_states`, from where `epoch_states.start()` says; with
-    `epoch_states`, the Generator's state at each epoch boundary is recorded there.
+    The draws come from `np.random.default_rng(seed)`, or, with `epoch_states` alone, from the
+    Generator state `epoch_states.start()` gives; with `epoch_states`, the Generator's state at each
+    epoch boundary is recorded there.
     """
-    first_epoch = 0
-    if seed is None and state is None:
+    first_epoch, state = 0, None
+    if seed is None:
         if epoch_states is None:
-            raise TypeError("batch_stream needs seed=, state= or epoch_states=")
+            raise TypeError("batch_stream needs seed= or epoch_states=")
         first_epoch, state = epoch_states.start()
     rng = np.random.default_rng(seed) if state is None else rng_from_state(state)
     by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
