@@ -71,18 +71,17 @@ def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
 
     from heartzoo.adapt import calibration_mask
     from heartzoo.data.mitbih import SAMPLING_RATE
-    from heartzoo.data.pipeline import input_rows, model_inputs
-    from heartzoo.data.prepare import test_split
+    from heartzoo.data.prepare import load_task_split, test_split
     from heartzoo.evaluate import load_run
     from heartzoo.export import calibrated_int8, quantized_inputs, run_litert, run_tflm
     from heartzoo.metrics import report_from_probabilities
+    from heartzoo.preprocess import Preprocessor, input_rows
     from heartzoo.tasks import get_task
-    from heartzoo.train import load_task_split
 
     model, config = load_run(folder)
     task = get_task(config.task)
     ws, labels = load_task_split(config, test_split(config), cache_dir=cache_dir)
-    inputs = model_inputs(ws, bool(config.model and config.model.rr_features))
+    inputs = ws.model_inputs(Preprocessor.of(config))
     published = (folder / "model.tflite").read_bytes()
     plain = run_litert(published, quantized_inputs(published, inputs)).astype(np.float32)
     scores, mismatched, t0 = plain.copy(), 0, time.perf_counter()

@@ -74,7 +74,7 @@ def main() -> None:
 
     from heartzoo.config import load_config
     from heartzoo.metrics import report_from_probabilities
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
     from heartzoo.tasks import get_task
 
     config = load_config(args.config)

@@ -86,8 +86,7 @@ def calibrated_logits(model, inputs: Any, records: np.ndarray, times_s: np.ndarr
     """Logits of every beat under per-record calibration: each record's beats in its first `minutes`
     calibrate a copy of the model (no labels) and are classified by `model` itself; its later beats are
     classified by that copy. Returns the logits and the calibration mask."""
-    from .data.pipeline import input_rows
-    from .train import predict_logits
+    from .inference import input_rows, predict_logits
 
     mask = calibration_mask(records, times_s, minutes)
     logits = predict_logits(model, inputs)

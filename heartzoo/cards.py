@@ -186,10 +186,12 @@ def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:
 
 
 def teacher_name(path: str) -> str:
-    """The model a distillation teacher path names: runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
-    from .pipeline import STAGE_FOLDERS
+    """The model a distillation teacher names: NAME@vN, runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
+    from .manifest import STAGE_FOLDERS
     from .zoo import _VERSION
 
+    if "@" in path:
+        return path.partition("@")[0]
     parts = Path(path).parts
     i = len(parts) - 1
     while i > 0 and (parts[i] in STAGE_FOLDERS.values() or _VERSION.match(parts[i])):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .meta import NAME_PATTERN
+from .meta import NAME_PATTERN, VERSION_PATTERN
 
 NoiseKind = Literal["bw", "em", "ma"]
 
@@ -45,6 +46,10 @@ class InputSpec(_Strict):
         description="If > 0, a second input channel: the frame minus the mean of the record's previous "
         "`template_beats` frames (beat-to-beat normalisation).",
     )
+    rr_features: bool = Field(
+        False,
+        description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
+    )
 
     @model_validator(mode="after")
     def _r_peak_inside(self) -> InputSpec:
@@ -71,9 +76,6 @@ class ValidationSplit(_Strict):
 
 class DataConfig(_Strict):
     dataset: Literal["mitdb"] = "mitdb"
-    dir: str | None = Field(
-        None, description="Data folder; default: $HEARTZOO_DATA_DIR or the user data folder."
-    )
     protocol: Literal["inter-patient", "leaky-random-beat"] = Field(
         "inter-patient",
         description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
@@ -116,10 +118,6 @@ class AugmentConfig(_Strict):
 class ModelConfig(_Strict):
     arch: str = Field(..., description="Architecture name from the registry (`heartzoo models`).")
     params: dict[str, Any] = Field({}, description="Builder parameters; unknown ones are an error.")
-    rr_features: bool = Field(
-        False,
-        description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
-    )
 
     @field_validator("arch")
     @classmethod
@@ -190,19 +188,35 @@ class LoggingConfig(_Strict):
 
 class DistillConfig(_Strict):
     teacher: str = Field(
-        ..., description="Run or zoo folder of the trained teacher (model.keras + config), without '..'."
+        ...,
+        description="The trained teacher: a zoo model NAME@vN (the local zoo, else downloaded), or a run "
+        "folder (model.keras + config.json), without '..'.",
     )
 
     @field_validator("teacher")
     @classmethod
     def _plain_path(cls, teacher: str) -> str:
-        # a config is data too: it names a run folder, and may not climb out of one with '..'
+        # a config is data too: it names a zoo model or a run folder, and may not climb out of one
+        if "@" in teacher:
+            name, _, version = teacher.partition("@")
+            if re.fullmatch(NAME_PATTERN, name) and re.fullmatch(VERSION_PATTERN, version):
+                return teacher
+            raise ValueError("a zoo teacher is NAME@vN, e.g. beat-3-efficientnetv2-sm@v1")
         parts = teacher.split("/")
         if not teacher or "\\" in teacher or ":" in teacher or any(p in (".", "..") for p in parts):
             raise ValueError(
-                "must be a run or zoo folder without '..', '.', drive or backslash (e.g. runs/NAME)"
+                "must be a zoo model NAME@vN or a run folder without '..', '.', drive or backslash "
+                "(e.g. runs/NAME)"
             )
         return teacher
+
+    @property
+    def zoo_ref(self) -> tuple[str, str] | None:
+        """(name, version) when the teacher is a zoo model, None for a run folder."""
+        if "@" not in self.teacher:
+            return None
+        name, _, version = self.teacher.partition("@")
+        return name, version
 
     temperature: float = Field(4.0, gt=0, description="Softmax temperature of the soft targets.")
     alpha: float = Field(
@@ -274,7 +288,7 @@ class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
     name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
-    task: Literal["beat-2", "beat-3", "aami-5"]
+    task: str = Field(..., description="beat-2, beat-3 or aami-5 (`heartzoo.tasks`).")
     description: str = ""
     data: DataConfig = DataConfig()
     input: InputSpec = InputSpec()
@@ -285,6 +299,45 @@ class HeartzooConfig(_Strict):
     compress: CompressConfig = CompressConfig()
     ensemble: EnsembleConfig | None = None
     export: ExportConfig = ExportConfig()
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, task: str) -> str:
+        from .tasks import TASK_NAMES
+
+        if task not in TASK_NAMES:
+            *first, last = (repr(t) for t in TASK_NAMES)
+            raise ValueError(f"Input should be {', '.join(first)} or {last}")
+        return task
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_schema_1(cls, data: Any) -> Any:
+        """Read configurations written before 0.2 (the published zoo v1 holds them): `data.dir` (a
+        machine path, now `--data-dir` / $HEARTZOO_DATA_DIR) must be empty and is dropped, and
+        `model.rr_features` moves to `input.rr_features`, where the rest of the input is described."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        section = data.get("data")
+        if isinstance(section, dict) and "dir" in section:
+            if section["dir"] is not None:
+                raise ValueError(
+                    "'data.dir' is no longer part of a configuration: pass --data-dir or set "
+                    "HEARTZOO_DATA_DIR (a machine's folder does not belong in a published model)"
+                )
+            data["data"] = {k: v for k, v in section.items() if k != "dir"}
+        model = data.get("model")
+        if isinstance(model, dict) and "rr_features" in model:
+            spec = dict(data.get("input") or {})
+            if "rr_features" in spec and spec["rr_features"] != model["rr_features"]:
+                raise ValueError(
+                    "'model.rr_features' and 'input.rr_features' disagree; keep 'input.rr_features'"
+                )
+            spec["rr_features"] = model["rr_features"]
+            data["model"] = {k: v for k, v in model.items() if k != "rr_features"}
+            data["input"] = spec
+        return data
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

@@ -27,13 +27,13 @@ from .tasks import get_task
 CV_FILE = "cv.json"
 
 
-def fold_records(config: HeartzooConfig, folds: int, seed: int = 0) -> list[list[str]]:
+def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=None) -> list[list[str]]:
     """The DS1 records of each fold (whole patients, classes spread evenly; see `patient_folds`)."""
     from .data import mitbih
     from .data.prepare import record_counts
     from .data.splits import patient_folds
 
-    return patient_folds(record_counts(mitbih.DS1, config.data.dir), folds, seed)
+    return patient_folds(record_counts(mitbih.DS1, data_dir), folds, seed)
 
 
 def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:
@@ -62,7 +62,7 @@ def _check(config: HeartzooConfig) -> None:
         )
 
 
-def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, cache_dir) -> tuple[np.ndarray, np.ndarray]:
+def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of the fold's best-epoch model on its held-out patients, and their labels (also
     kept in the fold's oof.npz). Recomputed each time, as cheap as it is, so they never outlive a model."""
 
@@ -70,7 +70,7 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, cache_dir) -> tuple[np.nda
     from .integrity import load_keras
 
     model = load_keras(fold_dir / "model.keras")
-    probs, labels, _ = split_probabilities(model, cfg, "val", cache_dir=cache_dir)
+    probs, labels, _ = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
     return probs, labels
@@ -82,6 +82,7 @@ def cross_validate(
     *,
     folds: int = 5,
     seed: int = 0,
+    data_dir: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     callbacks: list | None = None,
     progress=None,
@@ -100,7 +101,7 @@ def cross_validate(
     macro = task.macro_classes
     run_dir = Path(run_dir)
     try:
-        parts = fold_records(config, folds, seed)
+        parts = fold_records(config, folds, seed, data_dir)
     except ValueError as exc:
         raise HeartzooError(f"{config.name}: folds={folds}: {exc}") from None
     rows, all_probs, all_labels = [], [], []
@@ -109,8 +110,8 @@ def cross_validate(
         fold_dir = run_dir / f"fold-{i}"
         if progress:
             progress(f"fold {i + 1}/{folds}: holding out {', '.join(records)}")
-        result = train(cfg, fold_dir, cache_dir=cache_dir, callbacks=callbacks)
-        probs, labels = _out_of_fold(cfg, fold_dir, cache_dir)
+        result = train(cfg, fold_dir, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks)
+        probs, labels = _out_of_fold(cfg, fold_dir, data_dir, cache_dir)
         rep = report_from_probabilities(probs, labels, task.class_names, macro)
         rows.append(
             {

@@ -29,7 +29,7 @@ def average_logits(members: dict[int, object], config: HeartzooConfig):
 
     spec = config.input
     ecg = keras.Input((1, spec.frame_size, spec.channels), name="ecg")
-    inputs = {"ecg": ecg, "rr": keras.Input((4,), name="rr")} if config.model.rr_features else ecg
+    inputs = {"ecg": ecg, "rr": keras.Input((4,), name="rr")} if config.input.rr_features else ecg
     logits = []
     for seed, model in members.items():
         model.name = f"seed{seed}"

@@ -28,3 +28,7 @@ class ArgumentError(HeartzooError, ValueError):
 
 class DownloadError(HeartzooError, OSError):
     """A download that failed, or a file whose checksum does not match."""
+
+
+class ExportError(HeartzooError):
+    """An export that must not be published: the message says which check failed and by how much."""

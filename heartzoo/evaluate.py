@@ -62,6 +62,7 @@ def split_probabilities(
     config: HeartzooConfig,
     split: str,
     *,
+    data_dir=None,
     cache_dir=None,
     noise=None,
     progress=None,
@@ -72,13 +73,16 @@ def split_probabilities(
     With `calibrate_minutes`, each record's first minutes of beats calibrate the model to that patient,
     without labels (`heartzoo.adapt`), and its later beats are classified by the calibrated copy."""
     from .data.mitbih import SAMPLING_RATE
-    from .data.pipeline import model_inputs
-    from .train import load_task_split, predict_logits, softmax
+    from .data.prepare import load_task_split
+    from .inference import predict_probs, softmax
+    from .preprocess import Preprocessor
 
-    ws, labels = load_task_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
-    inputs = model_inputs(ws, bool(config.model and config.model.rr_features))
+    ws, labels = load_task_split(
+        config, split, data_dir=data_dir, cache_dir=cache_dir, noise=noise, progress=progress
+    )
+    inputs = ws.model_inputs(Preprocessor.of(config))
     if calibrate_minutes is None:
-        return softmax(predict_logits(model, inputs)), labels, ws
+        return predict_probs(model, inputs), labels, ws
     from .adapt import calibrated_logits
 
     logits, _ = calibrated_logits(model, inputs, ws.record, ws.sample / SAMPLING_RATE, calibrate_minutes)
@@ -91,6 +95,7 @@ def evaluate_model(
     split: str = "test",
     *,
     noise=None,
+    data_dir=None,
     cache_dir=None,
     threshold: float | None = None,
     progress=None,
@@ -103,6 +108,7 @@ def evaluate_model(
         model,
         config,
         split,
+        data_dir=data_dir,
         cache_dir=cache_dir,
         noise=noise,
         progress=progress,
@@ -127,6 +133,7 @@ def evaluate(
     split: str = "ds2",
     *,
     noise_stress: bool = False,
+    data_dir=None,
     cache_dir=None,
     threshold: float | None = None,
     progress=None,
@@ -150,6 +157,7 @@ def evaluate(
 
         batchnorm_layers(model)  # refuse before any frame is loaded
     kw = {
+        "data_dir": data_dir,
         "cache_dir": cache_dir,
         "threshold": threshold,
         "progress": progress,

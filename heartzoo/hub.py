@@ -272,22 +272,11 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
 
 
 def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
-    """The model inputs of every beat, prepared exactly as the model was trained."""
-    from .data.mitbih import Beats
-    from .data.pipeline import frames_tensor, rr_ratios
-    from .data.windows import beat_templates, make_frames
+    """The model inputs of every beat, through the model's own Preprocessor (as it was trained)."""
+    from .preprocess import Preprocessor
 
-    spec = loaded.config.input
     signal, fs, r = check_recording(signal, fs, r_peaks)
-    x = make_frames(signal, fs, r, spec)
-    template = (
-        beat_templates(x, np.zeros(len(x), dtype="<U1"), spec.template_beats) if spec.template_beats else None
-    )
-    ecg = frames_tensor(x, template)
-    if not (loaded.config.model and loaded.config.model.rr_features):
-        return ecg
-    beats = Beats("", r, np.zeros(len(r), np.int8), np.zeros(len(r), "<U1"), float(fs), len(signal))
-    return {"ecg": ecg, "rr": rr_ratios(beats.rr_features())}
+    return Preprocessor.of(loaded.config)(signal, fs, r)
 
 
 def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
@@ -298,9 +287,9 @@ def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndar
         return np.zeros((0, len(loaded.class_names)), np.float32)
     inputs = _beat_inputs(loaded, signal, fs, r_peaks)
     if loaded.format == "keras":
-        from .train import predict_logits, softmax
+        from .inference import predict_probs
 
-        return softmax(predict_logits(loaded.model, inputs))
+        return predict_probs(loaded.model, inputs)
     from .export import dequantize_probs, io_specs, quantize_inputs, run_interpreter
 
     # the interpreter load_model built: no second one, and the .tflite is not read again
@@ -320,7 +309,7 @@ def calibrate(
     from dataclasses import replace
 
     from .adapt import calibrated_copy, check_minutes
-    from .data.pipeline import input_rows
+    from .preprocess import input_rows
 
     if loaded.format != "keras":
         raise HeartzooError(

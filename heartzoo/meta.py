@@ -193,3 +193,164 @@ def check_version(version: str) -> str:
     if not re.match(VERSION_PATTERN, version):
         raise HeartzooError(f"{version!r} is not a version: v1, v2, ...")
     return version
+
+
+# -- a version's own metadata: metrics.json and configuration.json's firmware contract -----------------
+
+
+class ClassScores(_Strict):
+    support: int
+    predicted: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    sensitivity: float | None
+    positive_predictivity: float | None
+    specificity: float | None
+    f1: float | None
+
+
+class Report(_Strict):
+    """Scores of one model on one split (`metrics.report_from_probabilities`)."""
+
+    classes: list[str]
+    per_class: dict[str, ClassScores]
+    macro_f1: float
+    macro_classes: list[str]
+    accuracy: float
+    n: int
+    confusion: list[list[int]]
+    confusion_normalized: list[list[float]]
+    threshold: float | None
+    rejected: int
+    rejected_fraction: float
+    rejected_per_class: dict[str, int]
+
+
+class RuntimeAgreement(_Strict):
+    frames_differing: int
+    largest_difference_int8_steps: int
+    same_class: float
+
+
+class Verification(_Strict):
+    frames: int
+    litert_reference_vs_tflm: Literal["bit-identical"]
+    int8_metrics_runtime: str | None = None
+    litert_optimized_vs_tflm: RuntimeAgreement | None = None
+
+
+class Calibration(_Strict):
+    frames: int
+    split: str
+
+
+class EnsembleSpread(_Strict):
+    members: int
+    seeds: list[int]
+    member_float_macro_f1: list[float]
+    member_mean: float
+    member_std: float
+    member_val_macro_f1: list[float] | None = None
+    val_macro_f1: float | None = None
+
+
+class Metrics(_Strict):
+    """metrics.json: what export measured, on the held-out split at natural prevalence."""
+
+    model: str = Field(..., pattern=NAME_PATTERN)
+    task: str = Field(..., pattern=TASK_PATTERN)
+    dataset: str
+    split: str
+    protocol: str | None
+    leaky: bool
+    records: list[str]
+    float: Report
+    int8: Report
+    int8_macro_f1_drop: float
+    #: validation macro-F1 of the exported model (DS1 validation patients: what model selection saw);
+    #: versions exported before heartzoo 0.2 do not carry it
+    val_macro_f1: float | None = None
+    params: int
+    trainable_params: int
+    macs: int
+    tflite_bytes: int
+    tflite_gzip_bytes: int
+    tflm_arena_bytes: int
+    host_latency_ms: float
+    latency_note: str
+    ops: list[str]
+    compression: list[str]
+    ensemble: EnsembleSpread | None = None
+    verification: Verification
+    calibration: Calibration
+    heartzoo_version: str
+    commit: str | None
+    exported_at: str
+
+
+class TensorInfo(_Strict):
+    name: str
+    shape: list[int]
+    dtype: str
+    scale: float
+    zero_point: int
+
+
+class Normalization(_Strict):
+    name: Literal["zscore", "none"]
+    eps: float
+    formula: str
+
+
+class RRFeatureSpec(_Strict):
+    order: list[str]
+    definition: str
+
+
+class FirmwareContract(_Strict):
+    """configuration.json's `firmware`: what firmware must do to feed the model and read it (the
+    preprocessing comes from `preprocess.Preprocessor.contract()` and goes back through `from_contract`)."""
+
+    sampling_rate_hz: int
+    lead: str
+    resampling: str
+    frame_size: int
+    r_peak_index: int
+    normalization: Normalization
+    template_beats: int
+    template: str | None = None
+    class_names: list[str]
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    output: str
+    rr_features: RRFeatureSpec | None = None
+
+
+class Configuration(_Strict):
+    """configuration.json: the validated model config (kept as written; `config.parse_config` reads it)
+    and the firmware contract."""
+
+    config: dict[str, Any]
+    firmware: FirmwareContract
+
+
+def read_meta(model: type[_Strict], path: Path) -> Any:
+    """A version's metrics.json or configuration.json, validated, or an error naming file and field."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HeartzooError(f"{path}: missing") from None
+    except (OSError, ValueError) as exc:
+        raise HeartzooError(f"{path}: not readable JSON ({exc})") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise HeartzooError(f"{path}: not a valid {model.__name__} ({problems})") from None
+
+
+def dump_meta(meta: _Strict) -> str:
+    """The JSON text a version stores (fields left unset are not written)."""
+    return json.dumps(meta.model_dump(mode="json", exclude_none=False, exclude_unset=True), indent=2) + "\n"

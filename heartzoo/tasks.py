@@ -67,3 +67,7 @@ def get_task(name: str) -> Task:
         return TASKS[name]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
+
+
+#: The task names, in the order the CLI and docs list them.
+TASK_NAMES = tuple(TASKS)

@@ -30,6 +30,8 @@ from . import paths
 from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
 from .errors import ConfigError
+from .inference import input_rows, predict_logits, softmax
+from .preprocess import Preprocessor
 from .tasks import Task, get_task
 
 
@@ -44,13 +46,11 @@ class TrainResult:
     already_done: bool = False
 
 
-#: Sections that do not change what is trained: a run resumes across them and takes the new values.
-_AFTER_TRAINING = ("description", "logging", "export")
-
-
 def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
     """Create the run folder, or check that an existing one belongs to the same configuration (up to
     the sections that only matter after training, which are updated, and unless it holds nothing yet)."""
+    from .manifest import AFTER_TRAINING
+
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
     current = config.model_dump(mode="json")
@@ -61,7 +61,7 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
         changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         # a run that failed before training anything (a bad model section) takes the corrected config
         started = any(p.name != "config.json" and not p.name.startswith(".") for p in run_dir.iterdir())
-        if set(changed) - set(_AFTER_TRAINING) and started:
+        if set(changed) - set(AFTER_TRAINING) and started:
             raise ConfigError(
                 f"{run_dir} holds a run of a different configuration (sections that differ: "
                 f"{', '.join(changed)}); use --restart to start it again or choose another --run-dir"
@@ -80,23 +80,19 @@ def _subset(ws, labels: np.ndarray, n: int | None, seed: int):
     return ws.subset(idx), labels[idx]
 
 
-def load_task_split(config: HeartzooConfig, split: str, *, cache_dir=None, noise=None, progress=None):
-    """Frames and task labels of one split (the beats the task keeps)."""
-    from .data.prepare import load_split
-
-    ws = load_split(config, split, cache_dir=cache_dir, noise=noise, progress=progress)
-    kept, labels = ws.for_task(get_task(config.task))
-    kept.meta.update(ws.meta)
-    return kept, labels
-
-
 def steps_per_epoch(config: HeartzooConfig, n_frames: int) -> int:
     tc = config.train
     return tc.steps_per_epoch or max(1, n_frames // tc.batch_size)
 
 
 def training_stream(
-    config: HeartzooConfig, ws, labels: np.ndarray, *, seed: int | None = None, epoch_states=None
+    config: HeartzooConfig,
+    ws,
+    labels: np.ndarray,
+    *,
+    seed: int | None = None,
+    epoch_states=None,
+    data_dir: str | os.PathLike[str] | None = None,
 ):
     """The augmented, class-balanced tf.data stream the config trains on, and its steps per epoch.
 
@@ -111,11 +107,11 @@ def training_stream(
         ws,
         labels,
         get_task(config.task).num_classes,
-        rr_features=bool(config.model and config.model.rr_features),
+        pre=Preprocessor.of(config),
         batch_size=tc.batch_size,
         balance=tc.balance.method,
         power=tc.balance.power,
-        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(config.data.dir)),
+        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(data_dir)),
         seed=seed,
         epoch_states=epoch_states,
     )
@@ -133,10 +129,10 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
     try:
         return build_model(
             config.model.arch,
-            (1, config.input.frame_size, config.input.channels),
+            Preprocessor.of(config).ecg_shape,
             task.num_classes,
             ks=ks,
-            rr_features=config.model.rr_features,
+            rr_features=config.input.rr_features,
             **config.model.params,
         )
     except KeyError as exc:
@@ -169,16 +165,6 @@ def _optimizer(tc, steps_per_epoch: int):
         warmup_steps=warmup,
     )
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=tc.weight_decay)
-
-
-def predict_logits(model, inputs, batch_size: int = 1024) -> np.ndarray:
-    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _layer_rng_variables(model) -> list:
@@ -388,6 +374,7 @@ def train(
     config: HeartzooConfig,
     run_dir: str | os.PathLike[str],
     *,
+    data_dir: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     restart: bool = False,
     callbacks: list | None = None,
@@ -421,21 +408,22 @@ def train(
 
     import keras
 
-    from .data.pipeline import EpochStates, input_rows, model_inputs
+    from .data.pipeline import EpochStates
+    from .data.prepare import load_task_split
     from .models import describe
 
     tc = config.train.model_copy(
         update={k: v for k, v in (("epochs", epochs), ("learning_rate", learning_rate)) if v is not None}
     )
     keras.utils.set_random_seed(tc.seed)
-    train_ws, train_y = load_task_split(config, "train", cache_dir=cache_dir)
-    val_ws, val_y = load_task_split(config, "val", cache_dir=cache_dir)
+    train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
+    val_ws, val_y = load_task_split(config, "val", data_dir=data_dir, cache_dir=cache_dir)
     train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
     # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
     epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
-    ds, steps = training_stream(config, train_ws, train_y, epoch_states=epoch_states)
+    ds, steps = training_stream(config, train_ws, train_y, epoch_states=epoch_states, data_dir=data_dir)
     model = build() if build is not None else build_from_config(config)
-    val_inputs = model_inputs(val_ws, config.model.rr_features)
+    val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     if teacher is not None:
         from .compress.distill import make_distiller
 

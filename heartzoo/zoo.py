@@ -168,7 +168,9 @@ def version_dir(root: Path, entry: dict[str, Any]) -> Path:
     return contained(Path(root), entry["path"], f"{Path(root) / INDEX}: {entry['name']}@{entry['version']}")
 
 
-def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, progress=None) -> Path:
+def publish(
+    run_dir, root=None, *, version: str | None = None, data_dir=None, cache_dir=None, progress=None
+) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
     from .evaluate import load_run
@@ -180,12 +182,12 @@ def publish(run_dir, root=None, *, version: str | None = None, cache_dir=None, p
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
     if target.exists():  # (`contained` refused a link already)
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
-    export_run(run_dir, target, cache_dir=cache_dir, progress=progress)
+    export_run(run_dir, target, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
     write_index(root)
     return target
 
 
-def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
+def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True) -> list[str]:
     """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
     disagreement. An index with no version is an error: there would be nothing to vouch for."""
     root = zoo_dir(root)
@@ -205,23 +207,22 @@ def verify(root=None, *, cache_dir=None, agreement: bool = True) -> list[str]:
         found = check_files(vdir, entry["files"])
         # the runtimes are compared only on files that are what the index says
         if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
-            found.extend(_agreement(vdir, entry, cache_dir))
+            found.extend(_agreement(vdir, entry, data_dir, cache_dir))
         problems += found
     return problems
 
 
-def _agreement(vdir: Path, entry: dict[str, Any], cache_dir) -> list[str]:
+def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[str]:
     from .config import parse_config
-    from .data.pipeline import model_inputs
-    from .data.prepare import test_split
+    from .data.prepare import load_task_split, test_split
     from .export import quantized_inputs, run_litert, run_tflm, runtime_mismatch, verification_frames
-    from .train import load_task_split
+    from .preprocess import Preprocessor
 
     conf = vdir / "configuration.json"
     cfg = parse_config(read_json(conf).get("config"), str(conf))
     buf = (vdir / "model.tflite").read_bytes()
-    ws, labels = load_task_split(cfg, test_split(cfg), cache_dir=cache_dir)
+    ws, labels = load_task_split(cfg, test_split(cfg), data_dir=data_dir, cache_dir=cache_dir)
     pick = verification_frames(len(labels), cfg.export.verify_frames)
-    q = quantized_inputs(buf, model_inputs(ws.subset(pick), bool(cfg.model and cfg.model.rr_features)))
+    q = quantized_inputs(buf, ws.subset(pick).model_inputs(Preprocessor.of(cfg)))
     bad, _ = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))
     return [f"{entry['path']}: LiteRT and TFLM disagree on {bad} of {len(pick)} frames"] if bad else []

@@ -46,7 +46,8 @@ def shared_cache(tmp_path_factory) -> Path:
 SMALL_RUN = {
     "name": "small-cnn2",
     "task": "beat-3",
-    "model": {"arch": "cnn2", "rr_features": True},
+    "model": {"arch": "cnn2"},
+    "input": {"rr_features": True},
     "train": {"epochs": 6, "batch_size": 128, "steps_per_epoch": 30, "max_train_frames": 20000, "seed": 1},
     "export": {"verify_frames": 1000},
 }
@@ -59,7 +60,7 @@ def small_run(data_root, shared_cache, tmp_path_factory) -> Path:
     from heartzoo.train import train
 
     out = tmp_path_factory.mktemp("runs") / "small"
-    train(parse_config({**SMALL_RUN, "data": {"dir": str(data_root)}}), out, cache_dir=shared_cache)
+    train(parse_config(SMALL_RUN), out, cache_dir=shared_cache)
     return out
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartzoo.data.pipeline import input_rows
 from heartzoo.errors import HeartzooError
+from heartzoo.preprocess import input_rows
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENT = REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v1"
@@ -22,13 +22,13 @@ MINUTES = 5.0
 def val_frames(small_run, shared_cache):
     """The small run's model and its DS1-validation inputs, records and beat times."""
     from heartzoo.data.mitbih import SAMPLING_RATE
-    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.data.prepare import load_task_split
     from heartzoo.evaluate import load_run
-    from heartzoo.train import load_task_split
+    from heartzoo.preprocess import Preprocessor
 
     model, config = load_run(small_run)
     ws, _ = load_task_split(config, "val", cache_dir=shared_cache)
-    return model, model_inputs(ws, True), ws.record, ws.sample / SAMPLING_RATE
+    return model, ws.model_inputs(Preprocessor.of(config)), ws.record, ws.sample / SAMPLING_RATE
 
 
 def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
@@ -63,7 +63,7 @@ def test_calibration_is_causal_per_record(val_frames):
     """Beats inside a record's first minutes keep the model's own logits; later beats get the logits of
     the copy calibrated on that record's early beats, and no other record's."""
     from heartzoo.adapt import calibrated_copy, calibrated_logits
-    from heartzoo.train import predict_logits
+    from heartzoo.inference import predict_logits
 
     model, inputs, records, times = val_frames
     two = np.flatnonzero(np.isin(records, np.unique(records)[:2]))
@@ -114,11 +114,12 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     refused before any frame is read."""
     from heartzoo.adapt import calibrated_logits
     from heartzoo.data.mitbih import SAMPLING_RATE
-    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.data.prepare import load_task_split
     from heartzoo.evaluate import load_run
+    from heartzoo.inference import softmax
     from heartzoo.metrics import report_from_probabilities
+    from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
-    from heartzoo.train import load_task_split, softmax
 
     env = {**__import__("os").environ, "HEARTZOO_DATA_DIR": str(data_root)}
     out = tmp_path / "report.json"
@@ -133,7 +134,9 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
 
     model, config = load_run(STUDENT)
     ws, labels = load_task_split(config, "val", cache_dir=shared_cache)
-    logits, _ = calibrated_logits(model, model_inputs(ws, True), ws.record, ws.sample / SAMPLING_RATE, 5)
+    logits, _ = calibrated_logits(
+        model, ws.model_inputs(Preprocessor.of(config)), ws.record, ws.sample / SAMPLING_RATE, 5
+    )
     task = get_task("beat-3")
     rep = report_from_probabilities(softmax(logits), labels, task.class_names, task.macro_classes)
     assert clean["confusion"] == rep["confusion"]
@@ -152,10 +155,11 @@ def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
     import heartzoo
     from heartzoo.adapt import calibrated_logits
     from heartzoo.data import mitbih
-    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.data.prepare import load_task_split
     from heartzoo.evaluate import load_run
+    from heartzoo.inference import softmax
+    from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
-    from heartzoo.train import load_task_split, softmax
 
     loaded = heartzoo.load_model(STUDENT)
     model, config = load_run(STUDENT)
@@ -171,7 +175,9 @@ def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
 
     sub = ws.subset(np.flatnonzero(ws.record == record))
     np.testing.assert_array_equal(sub.sample, beats.samples[keep])
-    logits, mask = calibrated_logits(model, model_inputs(sub, True), sub.record, sub.sample / sig.fs, MINUTES)
+    logits, mask = calibrated_logits(
+        model, sub.model_inputs(Preprocessor.of(config)), sub.record, sub.sample / sig.fs, MINUTES
+    )
     np.testing.assert_allclose(probs, softmax(logits[~mask]), atol=1e-5)
     plain = heartzoo.predict(loaded, sig.values, sig.fs, beats.samples)[keep & ~early]
     assert np.abs(plain - probs).max() > 1e-3

@@ -13,7 +13,8 @@ from heartzoo.data.splits import patient_folds
 TINY_CV = {
     "name": "tiny-cv",
     "task": "beat-3",
-    "model": {"arch": "cnn1", "rr_features": True},
+    "model": {"arch": "cnn1"},
+    "input": {"rr_features": True},
     "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 4, "max_train_frames": 3000, "seed": 3},
 }
 
@@ -73,7 +74,7 @@ def test_cv_pools_out_of_fold_predictions_over_all_ds1(data_root, shared_cache, 
     from heartzoo.metrics import report_from_probabilities
 
     cfg_file = tmp_path / "tiny.json"
-    cfg_file.write_text(json.dumps({**TINY_CV, "data": {"dir": str(data_root)}}))
+    cfg_file.write_text(json.dumps({**TINY_CV}))
     out = tmp_path / "cv"
     args = ["cv", str(cfg_file), "--folds", "2", "--run-dir", str(out), "--cache-dir", str(shared_cache)]
     result = CliRunner().invoke(app, args)
@@ -116,7 +117,7 @@ def test_too_many_folds_is_a_clear_error(data_root, tmp_path):
     from heartzoo.cli import app
 
     cfg_file = tmp_path / "tiny.json"
-    cfg_file.write_text(json.dumps({**TINY_CV, "data": {"dir": str(data_root)}}))
+    cfg_file.write_text(json.dumps({**TINY_CV}))
     result = CliRunner().invoke(
         app, ["cv", str(cfg_file), "--folds", "23", "--run-dir", str(tmp_path / "cv")]
     )

@@ -17,7 +17,8 @@ from heartzoo.errors import ConfigError
 ENSEMBLE = {
     "name": "small-ensemble",
     "task": "beat-3",
-    "model": {"arch": "cnn3", "rr_features": True},
+    "model": {"arch": "cnn3"},
+    "input": {"rr_features": True},
     "train": {"epochs": 2, "batch_size": 128, "steps_per_epoch": 15, "max_train_frames": 8000, "seed": 3},
     "compress": {"channel_prune": {"keep": 0.5, "finetune_epochs": 1}},
     "ensemble": {"members": 2},
@@ -28,9 +29,9 @@ ENSEMBLE = {
 
 @pytest.fixture(scope="module")
 def ensemble(small_run, data_root, shared_cache, tmp_path_factory):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
-    cfg = parse_config({**ENSEMBLE, "data": {"dir": str(data_root)},
+    cfg = parse_config({**ENSEMBLE,
                         "compress": {**ENSEMBLE["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
     root = tmp_path_factory.mktemp("ensemble")
     out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
@@ -47,33 +48,29 @@ def test_members_are_the_recipe_with_its_seeds(ensemble):
         assert saved == {**expected, "name": f"small-ensemble-seed{seed}", "ensemble": None,
                          "train": {**expected["train"], "seed": seed}}  # fmt: skip
         # each member ran the whole line: distillation, then channel pruning
-        assert json.loads((members / f"seed{seed}" / "channel-pruned" / "applied.json").read_text()) == [
-            "distill",
-            "channel_prune",
-        ]
-    assert [s["stage"] for s in out["stages"]] == [
-        "member seed3 (channel_prune)",
-        "member seed4 (channel_prune)",
-        "ensemble",
-    ]
+        last = json.loads((members / f"seed{seed}" / "manifest.json").read_text())["stages"][-1]
+        assert (last["dir"], last["applied"]) == ("channel-pruned", ["distill", "channel_prune"])
+    assert [s["stage"] for s in out["stages"]] == ["member-seed3", "member-seed4", "ensemble"]
+    assert out["stages"][-1]["applied"] == ["distill", "channel_prune", "ensemble"]
     assert out["final"] == str(root / "run")
 
 
 def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
     import keras
 
-    from heartzoo.data.pipeline import model_inputs
+    from heartzoo.data.prepare import load_task_split
     from heartzoo.ensemble import member_models
     from heartzoo.evaluate import load_run
+    from heartzoo.inference import predict_logits
     from heartzoo.metrics import classification_report
+    from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
-    from heartzoo.train import load_task_split, predict_logits
 
     cfg, root, _ = ensemble
     model, saved_cfg = load_run(root / "run")
     assert saved_cfg == cfg
     ws, labels = load_task_split(cfg, "val", cache_dir=shared_cache)
-    x = model_inputs(ws, True)
+    x = ws.model_inputs(Preprocessor.of(cfg))
     members = [
         keras.saving.load_model(
             root / "run" / "members" / f"seed{s}" / "channel-pruned" / "model.keras", compile=False
@@ -127,7 +124,7 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
 
 
 def test_a_second_run_redoes_nothing(ensemble, shared_cache):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
     cfg, root, out = ensemble
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
@@ -139,11 +136,11 @@ def test_a_second_run_redoes_nothing(ensemble, shared_cache):
 
 
 def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
     _, root, _ = ensemble
-    cfg = parse_config({"name": "pupil", "task": "beat-3", "data": {"dir": str(data_root)},
-                        "model": {"arch": "cnn1", "rr_features": True},
+    cfg = parse_config({"name": "pupil", "task": "beat-3",
+                        "model": {"arch": "cnn1"}, "input": {"rr_features": True},
                         "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 3, "max_train_frames": 2000},
                         "compress": {"distill": {"teacher": str(root / "run")}}})  # fmt: skip
     out = run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
@@ -153,7 +150,7 @@ def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
 
 
 def test_a_changed_member_count_is_another_run(ensemble):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
     cfg, root, _ = ensemble
     more = cfg.model_copy(update={"ensemble": cfg.ensemble.model_copy(update={"members": 3})})

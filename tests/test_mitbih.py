@@ -11,8 +11,8 @@ from heartzoo.config import InputSpec
 from heartzoo.data import mitbih
 from heartzoo.data.prepare import load_windows, record_counts
 from heartzoo.data.splits import draw_validation_records, inter_patient_records, leaky_beat_split
-from heartzoo.data.windows import resample
 from heartzoo.errors import DataError
+from heartzoo.preprocess import resample
 from heartzoo.tasks import AAMI_CLASSES, get_task
 
 # de Chazal et al. (2004), Table I; also DATA.md.

@@ -14,7 +14,8 @@ from heartzoo.errors import ConfigError
 STUDENT = {
     "name": "student",
     "task": "beat-3",
-    "model": {"arch": "cnn3", "rr_features": True},
+    "model": {"arch": "cnn3"},
+    "input": {"rr_features": True},
     "train": {"epochs": 3, "batch_size": 128, "steps_per_epoch": 20, "max_train_frames": 20000},
     "compress": {
         "channel_prune": {"keep": 0.5, "finetune_epochs": 2},
@@ -31,11 +32,11 @@ STUDENT = {
 def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
     import keras
 
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
     teacher_file = small_run / "model.keras"
     before = [np.asarray(w) for w in keras.saving.load_model(teacher_file, compile=False).weights]
-    cfg = parse_config({**STUDENT, "data": {"dir": str(data_root)},
+    cfg = parse_config({**STUDENT,
                         "compress": {**STUDENT["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
     root = tmp_path_factory.mktemp("pipe")
     out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
@@ -67,7 +68,8 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
     _, root, _, _ = pipeline
     full = keras.saving.load_model(root / "run" / "model.keras", compile=False)
     thin = keras.saving.load_model(root / "run" / "channel-pruned" / "model.keras", compile=False)
-    arch = json.loads((root / "run" / "channel-pruned" / "arch.json").read_text())
+    manifest = json.loads((root / "run" / "manifest.json").read_text())
+    arch = next(st for st in manifest["stages"] if st["stage"] == "channel_prune")["arch"]
     widths = [full.get_layer(f"res{j}_a_conv").filters for j in range(4)]
     assert list(arch["params"]["inner"]) == [round(w / 2) for w in widths]
     assert [thin.get_layer(f"res{j}_a_conv").filters for j in range(4)] == list(arch["params"]["inner"])
@@ -93,10 +95,31 @@ def test_published_metrics_are_the_final_models(pipeline):
     assert m["macs"] == describe(final)["macs"]
     assert m["tflite_gzip_bytes"] < m["tflite_bytes"]
     assert m["compression"] == ["distill", "channel_prune", "magnitude_prune", "qat", "int8_ptq"]
+    # the validation score model selection saw travels with the model: the last stage's own
+    qat = json.loads((root / "run" / "qat" / "train_summary.json").read_text())
+    assert m["val_macro_f1"] == qat["val_macro_f1"]
+
+
+def test_the_manifest_records_every_stage(pipeline):
+    from heartzoo.runs import config_hash
+
+    cfg, root, out, _ = pipeline
+    manifest = json.loads((root / "run" / "manifest.json").read_text())
+    assert [(st["stage"], st["dir"], st["state"]) for st in manifest["stages"]] == [
+        ("distill", ".", "done"),
+        ("channel_prune", "channel-pruned", "done"),
+        ("magnitude_prune", "sparse", "done"),
+        ("qat", "qat", "done"),
+    ]
+    assert {st["config_sha256"] for st in manifest["stages"]} == {manifest["config_sha256"], config_hash(cfg)}
+    assert manifest["stages"][-1]["applied"] == ["distill", "channel_prune", "magnitude_prune", "qat"]
+    assert manifest["published"] == out["published"]
+    # no side files beside the models any more
+    assert not list((root / "run").rglob("arch.json")) and not list((root / "run").rglob("applied.json"))
 
 
 def test_a_second_run_redoes_nothing(pipeline, shared_cache):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
     cfg, root, out, _ = pipeline
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
@@ -107,9 +130,9 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
 
 
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
-    cfg = parse_config({**STUDENT, "model": {"arch": "cnn3"}, "data": {"dir": str(data_root)},
+    cfg = parse_config({**STUDENT, "model": {"arch": "cnn3"},
                         "compress": {"distill": {"teacher": str(small_run)}}})  # fmt: skip
     with pytest.raises(
         ConfigError, match=r"compress.distill.teacher.*does not fit the student: rr_features True vs False"
@@ -118,9 +141,9 @@ def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
 
 
 def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, shared_cache):
-    from heartzoo.pipeline import run_pipeline
+    from heartzoo.runs import run_pipeline
 
-    cfg = parse_config({**STUDENT, "model": {"arch": "efficientnetv2-xs"}, "data": {"dir": str(data_root)},
+    cfg = parse_config({**STUDENT, "model": {"arch": "efficientnetv2-xs"},
                         "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2}})  # fmt: skip
     with pytest.raises(ConfigError, match="efficientnetv2-xs is not prunable by channels"):
         run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)

@@ -18,7 +18,8 @@ from heartzoo.config import parse_config
 SMALL = {
     "name": "resume",
     "task": "beat-3",
-    "model": {"arch": "cnn1", "rr_features": True},
+    "model": {"arch": "cnn1"},
+    "input": {"rr_features": True},
     "augment": {
         "noise": {"probability": 0.5, "snr_db": [6, 24], "kinds": ["bw", "em", "ma"]},
         "amplitude": [0.9, 1.1],
@@ -36,7 +37,7 @@ SMALL = {
 
 
 def _config(data_root: Path):
-    return parse_config({**SMALL, "data": {"dir": str(data_root)}})
+    return parse_config({**SMALL})
 
 
 def _interrupt_after(epoch: int | None):

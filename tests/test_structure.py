@@ -96,7 +96,7 @@ def test_the_walker_sees_a_cycle():
 
 def test_the_walker_sees_lazy_imports():
     graph = import_graph()
-    assert "heartzoo.train" in graph["heartzoo.pipeline"]  # imported inside run_pipeline only
+    assert "heartzoo.train" in graph["heartzoo.runs"]  # imported inside the stages only
     assert "heartzoo.models.registry" in graph["heartzoo.models.baselines"]
 
 

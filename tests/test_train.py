@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartzoo.config import parse_config
-from heartzoo.data.pipeline import batch_stream, class_draw_probabilities, class_weights, rr_ratios
+from heartzoo.config import InputSpec, parse_config
+from heartzoo.data.pipeline import batch_stream, class_draw_probabilities, class_weights
 from heartzoo.data.windows import WindowSet
 from heartzoo.errors import ConfigError
+from heartzoo.preprocess import Preprocessor, rr_ratios
 
 SMALL = {
     "name": "tiny",
@@ -60,7 +61,7 @@ def test_batch_stream_draws_balanced_batches():
         balance="sampling",
         power=0.0,
         augmenter=None,
-        rr_features=True,
+        pre=Preprocessor(InputSpec(frame_size=32, rr_features=True)),
         seed=1,
     )
     inputs, y, w = next(stream)
@@ -93,7 +94,7 @@ def test_model_section_errors(tmp_path):
 def trained(data_root, shared_cache, tmp_path_factory):
     from heartzoo.train import train
 
-    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}, "logging": {"mlflow": True}})
+    cfg = parse_config({**SMALL, "logging": {"mlflow": True}})
     run = tmp_path_factory.mktemp("runs") / "tiny"
     result = train(cfg, run, cache_dir=shared_cache)
     return cfg, run, result
@@ -186,7 +187,6 @@ def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path)
     cfg = {
         **SMALL,
         "name": "resume",
-        "data": {"dir": str(data_root)},
         "train": {**SMALL["train"], "epochs": 6},
     }
     cfg_file = tmp_path / "resume.json"
@@ -231,7 +231,7 @@ def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path)
 
 
 def test_beat_templates_are_causal_running_means():
-    from heartzoo.data.windows import beat_templates
+    from heartzoo.preprocess import beat_templates
 
     x = np.arange(12, dtype=np.float32).reshape(6, 2)  # 6 beats of 2 samples
     record = np.array(["a", "a", "a", "a", "b", "b"])
@@ -244,12 +244,13 @@ def test_beat_templates_are_causal_running_means():
 
 
 def test_template_channel_reaches_the_model(data_root, shared_cache):
-    from heartzoo.data.pipeline import model_inputs
-    from heartzoo.train import build_from_config, load_task_split
+    from heartzoo.data.prepare import load_task_split
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.train import build_from_config
 
-    cfg = parse_config({**SMALL, "data": {"dir": str(data_root)}, "input": {"template_beats": 4}})
+    cfg = parse_config({**SMALL, "input": {"template_beats": 4}})
     ws, _ = load_task_split(cfg, "val", cache_dir=shared_cache)
-    x = model_inputs(ws, False)
+    x = ws.model_inputs(Preprocessor.of(cfg))
     assert x.shape == (len(ws), 1, 512, 2)
     np.testing.assert_allclose(x[:, 0, :, 1], ws.x - ws.template, atol=1e-6)
     assert build_from_config(cfg).input_shape == (None, 1, 512, 2)

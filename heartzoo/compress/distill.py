@@ -47,8 +47,8 @@ def check_compatible(student_config, teacher_config) -> None:
         problems.append(f"task {teacher_config.task} vs {student_config.task}")
     if teacher_config.input != student_config.input:
         problems.append("input spec differs")
-    t_rr = bool(teacher_config.model and teacher_config.model.rr_features)
-    s_rr = bool(student_config.model and student_config.model.rr_features)
+    t_rr = teacher_config.input.rr_features
+    s_rr = student_config.input.rr_features
     if t_rr != s_rr:
         problems.append(f"rr_features {t_rr} vs {s_rr}")
     if problems:

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import AugmentConfig, InputSpec
+from ..preprocess import normalize, resample
 from .noise import NOISE_FOLDER, read_noise
-from .windows import normalize, resample
 
 
 class Augmenter:

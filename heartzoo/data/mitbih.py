@@ -76,26 +76,10 @@ class Beats:
         return {name: int(n) for name, n in zip(AAMI_CLASSES, c, strict=True)}
 
     def rr_features(self) -> np.ndarray:
-        """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs.
+        """Per beat, in seconds: previous RR, next RR, causal means of the last 10 and 300 RRs."""
+        from ..preprocess import rr_intervals
 
-        Both means are causal (only past beats), as firmware can compute them; the next RR costs one beat
-        of latency, less than the half frame after the R-peak the model already waits for.
-        """
-        s = self.samples.astype(np.float64) / self.fs
-        n = len(s)
-        if n < 2:
-            return np.zeros((n, 4), dtype=np.float32)
-        rr = np.diff(s)
-        pre = np.concatenate([[rr[0]], rr])
-        post = np.concatenate([rr, [rr[-1]]])
-        csum = np.concatenate([[0.0], np.cumsum(pre)])
-        idx = np.arange(n)
-
-        def running_mean(window: int) -> np.ndarray:
-            lo = np.maximum(idx + 1 - window, 0)
-            return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
-
-        return np.stack([pre, post, running_mean(10), running_mean(300)], axis=1).astype(np.float32)
+        return rr_intervals(self.samples, self.fs)
 
 
 @dataclass(frozen=True)

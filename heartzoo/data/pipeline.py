@@ -16,38 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..preprocess import Preprocessor, rr_ratios
 from .augment import Augmenter
 from .windows import WindowSet
-
-RR_FEATURES = ("pre/local10", "post/local10", "pre/local300", "post/local300")
-
-
-def rr_ratios(rr: np.ndarray) -> np.ndarray:
-    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs."""
-    rr = np.asarray(rr, dtype=np.float32)
-    eps = np.float32(1e-3)
-    local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
-    return np.concatenate([rr[:, 0:2] / local10, rr[:, 0:2] / local300], axis=1).astype(np.float32)
-
-
-def frames_tensor(x: np.ndarray, template: np.ndarray | None) -> np.ndarray:
-    """(n, 1, T, C): the frame, and frame - running template as a second channel when there is one."""
-    if template is None:
-        return x[:, None, :, None]
-    return np.stack([x, x - template], axis=-1)[:, None, :, :]
-
-
-def model_inputs(ws: WindowSet, rr_features: bool):
-    """(n, 1, T, C) frames, plus the RR ratios when the model takes them."""
-    x = frames_tensor(ws.x, ws.template)
-    if rr_features:
-        return {"ecg": x, "rr": rr_ratios(ws.rr)}
-    return x
-
-
-def input_rows(inputs, index):
-    """The rows `index` (indices, mask or slice) of what `model_inputs` returns, in the same form."""
-    return {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
 
 
 def class_draw_probabilities(labels: np.ndarray, num_classes: int, power: float) -> np.ndarray:
@@ -123,7 +94,7 @@ def batch_stream(
     balance: str,
     power: float,
     augmenter: Augmenter | None,
-    rr_features: bool,
+    pre: Preprocessor,
     seed: int | None = None,
     epoch_states: EpochStates | None = None,
 ) -> Iterator[tuple]:
@@ -146,7 +117,7 @@ def batch_stream(
         if balance == "class_weight"
         else np.ones(num_classes, np.float32)
     )
-    rr_all = rr_ratios(ws.rr) if rr_features else None
+    rr_all = rr_ratios(ws.rr) if pre.rr_features else None
     eye = np.eye(num_classes, dtype=np.float32)
     every = epoch_states.steps_per_epoch if epoch_states is not None else 0
     for n in itertools.count():
@@ -164,24 +135,22 @@ def batch_stream(
         x = ws.x[idx]
         if augmenter is not None and augmenter.active:
             x = augmenter(x, rng)
-        x = frames_tensor(x, None if ws.template is None else ws.template[idx])
+        x = pre.ecg(x, None if ws.template is None else ws.template[idx])
         y = labels[idx]
         inputs = {"ecg": x, "rr": rr_all[idx]} if rr_all is not None else x
         yield inputs, eye[y], weights[y]
 
 
-def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, rr_features: bool, **kw):
+def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, pre: Preprocessor, **kw):
     """The batch stream as a prefetched tf.data.Dataset (for keras.Model.fit); `kw` go to `batch_stream`
     (each iteration of the dataset starts the stream anew, from `seed`, `state` or `epoch_states.start()`)."""
     import tensorflow as tf
 
-    t = ws.x.shape[1]
-    x_spec = tf.TensorSpec((None, 1, t, 1 if ws.template is None else 2), tf.float32)
-    if rr_features:
-        x_spec = {"ecg": x_spec, "rr": tf.TensorSpec((None, len(RR_FEATURES)), tf.float32)}
+    shapes = {k: tf.TensorSpec((None, *v), tf.float32) for k, v in pre.input_shapes.items()}
+    x_spec = shapes if pre.rr_features else shapes["ecg"]
     signature = (x_spec, tf.TensorSpec((None, num_classes), tf.float32), tf.TensorSpec((None,), tf.float32))
     ds = tf.data.Dataset.from_generator(
-        lambda: batch_stream(ws, labels, num_classes, rr_features=rr_features, **kw),
+        lambda: batch_stream(ws, labels, num_classes, pre=pre, **kw),
         output_signature=signature,
     )
     return ds.prefetch(4)

@@ -13,11 +13,12 @@ import numpy as np
 from .. import paths
 from ..config import HeartzooConfig, InputSpec
 from ..errors import ConfigError, DataError, HeartzooError
+from ..preprocess import Preprocessor, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
 from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
-from .windows import WindowSet, make_frames
+from .windows import WindowSet
 
 Progress = Callable[[str], None]
 
@@ -51,10 +52,11 @@ def _record_arrays(
     if noise is not None and noise_values is not None:
         values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise.snr_db)
     return {
-        "x": make_frames(values, sig.fs, beats.samples, spec),
+        "x": Preprocessor(spec).frames(values, sig.fs, beats.samples),
         "aami": beats.aami,
         "sample": beats.samples,
-        "rr": beats.rr_features(),
+        # in seconds, whether or not this input uses them: the cache serves both
+        "rr": rr_intervals(beats.samples, beats.fs),
     }
 
 
@@ -90,7 +92,7 @@ def load_windows(
             {
                 "dataset": mitbih.DATASET,
                 # the running template is computed after the cache, from the cached frames
-                "input": spec.model_dump(exclude={"template_beats"}),
+                "input": spec.model_dump(exclude={"template_beats", "rr_features"}),
                 "noise": None if noise is None else noise.__dict__,
             },
         )
@@ -140,19 +142,21 @@ def record_counts(
     return {r: mitbih.read_beats(folder, r).counts() for r in records}
 
 
-def validation_records(config: HeartzooConfig) -> list[str]:
+def validation_records(config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     v = config.data.validation
     if v.records is not None:
         return list(v.records)
-    return draw_validation_records(record_counts(mitbih.DS1, config.data.dir), v.fraction, v.seed)
+    return draw_validation_records(record_counts(mitbih.DS1, data_dir), v.fraction, v.seed)
 
 
-def split_records(config: HeartzooConfig) -> dict[str, list[str]]:
+def split_records(
+    config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, list[str]]:
     """Records of train / val / test (and ds1 / ds2) for the inter-patient protocol."""
     if config.data.protocol != INTER_PATIENT:
         raise ValueError(f"protocol {config.data.protocol!r} splits beats, not records")
     try:
-        return inter_patient_records(validation_records(config))
+        return inter_patient_records(validation_records(config, data_dir))
     except ValueError as exc:
         raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
 
@@ -166,12 +170,14 @@ def load_split(
     config: HeartzooConfig,
     split: str,
     *,
+    data_dir: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     noise: StressNoise | None = None,
     progress: Progress | None = None,
 ) -> WindowSet:
-    """The windows of `split` (train, val, test, ds1, ds2) under the configuration's protocol."""
-    kw = {"data_dir": config.data.dir, "cache_dir": cache_dir, "noise": noise, "progress": progress}
+    """The windows of `split` (train, val, test, ds1, ds2) under the configuration's protocol; records
+    are read from `data_dir` (default: $HEARTZOO_DATA_DIR, then the per-user data folder)."""
+    kw = {"data_dir": data_dir, "cache_dir": cache_dir, "noise": noise, "progress": progress}
     if config.data.protocol == LEAKY:
         if split not in ("train", "val", "test"):
             raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
@@ -186,9 +192,21 @@ def load_split(
         out = every.subset(idx)
         out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)
         return out
-    recs = split_records(config)
+    recs = split_records(config, data_dir)
     if split not in recs:
         raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)}")
     out = load_windows(recs[split], config.input, **kw).with_templates(config.input.template_beats)
     out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
     return out
+
+
+def load_task_split(
+    config: HeartzooConfig, split: str, *, data_dir=None, cache_dir=None, noise=None, progress=None
+):
+    """Frames and task labels of one split (the beats the task keeps)."""
+    from ..tasks import get_task
+
+    ws = load_split(config, split, data_dir=data_dir, cache_dir=cache_dir, noise=noise, progress=progress)
+    kept, labels = ws.for_task(get_task(config.task))
+    kept.meta.update(ws.meta)
+    return kept, labels

@@ -1,63 +1,13 @@
-"""From a record's signal to model frames: polyphase resampling, R-centred frames, normalisation."""
+"""Prepared beats: frames, labels, records and RR intervals of a set of beats (the frames come from
+`heartzoo.preprocess.Preprocessor`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import gcd
 
 import numpy as np
 
-from ..config import InputSpec
-
-
-def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out."""
-    if fs_in == fs_out:
-        return np.asarray(values, dtype=np.float32)
-    from scipy.signal import resample_poly
-
-    fi, fo = round(fs_in), round(fs_out)
-    if fi != fs_in or fo != fs_out:
-        raise ValueError(f"sampling rates must be whole numbers of Hz, got {fs_in} -> {fs_out}")
-    g = gcd(fi, fo)
-    return resample_poly(np.asarray(values, dtype=np.float64), fo // g, fi // g).astype(np.float32)
-
-
-def positions_at(samples: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """R-peak sample indices moved to the new sampling rate (nearest sample)."""
-    return np.rint(np.asarray(samples, dtype=np.float64) * (fs_out / fs_in)).astype(np.int64)
-
-
-def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_peak: int) -> np.ndarray:
-    """Frames of `frame_size` samples with sample `centres[i]` at index `r_peak` of frame i.
-
-    Frames that reach past either end of the record are filled with the edge value, so every
-    annotated beat gets a frame and the counts stay those of the database.
-    """
-    pad_before, pad_after = r_peak, frame_size - r_peak
-    padded = np.pad(np.asarray(signal, dtype=np.float32), (pad_before, pad_after), mode="edge")
-    view = np.lib.stride_tricks.sliding_window_view(padded, frame_size)
-    # After padding by r_peak, the frame starting at index c has its R-peak at c + r_peak.
-    return np.ascontiguousarray(view[np.asarray(centres, dtype=np.int64)])
-
-
-def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
-    """Per-frame normalisation, in place on a float32 copy."""
-    x = np.array(frames, dtype=np.float32, copy=True)
-    if method == "none":
-        return x
-    if method == "zscore":
-        x -= x.mean(axis=-1, keepdims=True)
-        x /= x.std(axis=-1, keepdims=True) + np.float32(eps)
-        return x
-    raise ValueError(f"unknown normalization {method!r}; use 'zscore' or 'none'")
-
-
-def make_frames(values: np.ndarray, fs: float, samples: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """Resample one lead to `spec.fs`, cut a frame around every R-peak, normalise each frame."""
-    x = resample(values, fs, spec.fs)
-    centres = np.clip(positions_at(samples, fs, spec.fs), 0, len(x) - 1)
-    return normalize(extract_frames(x, centres, spec.frame_size, spec.r_peak), spec.normalization, spec.eps)
+from ..preprocess import Preprocessor, beat_templates
 
 
 @dataclass
@@ -105,28 +55,12 @@ class WindowSet:
             dict(meta or {}),
         )
 
+    def model_inputs(self, pre: Preprocessor):
+        """What the model takes for these beats (`pre` must be the preprocessor that made the frames)."""
+        return pre.inputs(self.x, self.template, self.rr if pre.rr_features else None)
+
     def for_task(self, task) -> tuple[WindowSet, np.ndarray]:
         """The beats `task` keeps and their task labels."""
         labels = task.labels(self.aami)
         keep = labels >= 0
         return self.subset(keep), labels[keep].astype(np.int64)
-
-
-def beat_templates(x: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
-    """Causal running template: row i is the mean of the `beats` frames before beat i in its record
-    (the first beat of a record is its own template). The model sees frame - template, the beat's
-    departure from the patient's recent beats: firmware keeps the same running mean.
-    """
-    out = np.empty_like(x)
-    starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
-    ends = np.r_[starts[1:], len(record)]
-    for a, b in zip(starts, ends, strict=True):
-        seg = x[a:b].astype(np.float64)
-        csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(seg, axis=0)])
-        idx = np.arange(b - a)
-        lo = np.maximum(idx - beats, 0)
-        count = (idx - lo)[:, None]
-        mean = (csum[idx] - csum[lo]) / np.maximum(count, 1)
-        mean[0] = seg[0]
-        out[a:b] = mean
-    return out.astype(np.float32)

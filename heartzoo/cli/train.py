@@ -1,0 +1,149 @@
+"""`heartzoo models`, `train` and `cv`: what can be trained, the whole line for one config, and
+patient cross-validation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .common import (
+    CacheDir,
+    DataDir,
+    _check_task,
+    _report_table,
+    _tested_on,
+    app,
+    console,
+    err_console,
+)
+
+
+@app.command("models")
+def models_cmd(
+    task: Annotated[str, typer.Option(callback=_check_task, help="Sets the number of outputs")] = "beat-3",
+    frame_size: Annotated[int, typer.Option(min=16, max=8192, help="Input samples")] = 512,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Every registered architecture with its parameters and MACs (counted from the built layers)."""
+    from ..models import build_model, describe, get_architecture, list_architectures
+    from ..tasks import get_task
+
+    rows = []
+    for name in list_architectures():
+        arch = get_architecture(name)
+        info = describe(build_model(name, (1, frame_size, 1), get_task(task).num_classes))
+        rows.append({"name": name, "family": arch.family, **info, "description": arch.description})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"architectures for {task}, {frame_size}-sample frames")
+    for col, justify in (("name", "left"), ("family", "left"), ("params", "right"), ("MACs", "right")):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        table.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['macs']:,}")
+    console.print(table)
+
+
+@app.command("train")
+def train_cmd(
+    config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder [default: runs/<name>]")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard an existing run of this config and start again")
+    ] = False,
+    publish: Annotated[bool, typer.Option(help="Export and publish the result as a new zoo version")] = True,
+    zoo: Annotated[
+        Path | None, typer.Option("--zoo", help="Zoo folder [default: $HEARTZOO_ZOO_DIR or ./zoo]")
+    ] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """The whole line for one config: train (or distil), the compression steps it lists, export, publish.
+
+    Every stage resumes: an interrupted training picks up at its last finished epoch, and a finished
+    stage is not run again."""
+    from ..config import load_config
+    from ..progress import rich_training_callback
+    from ..runs import run_pipeline
+
+    cfg = load_config(config)
+    target = run_dir or Path("runs") / cfg.name
+    try:
+        out = run_pipeline(
+            cfg,
+            target,
+            zoo=zoo,
+            publish=publish,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            restart=restart,
+            callbacks=[rich_training_callback(err_console)],
+            progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+        )
+    except KeyboardInterrupt:
+        from ..train import finished_epochs
+
+        err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
+        sys.exit(130)
+    summary = json.loads((target / "train_summary.json").read_text())
+    if summary.get("resumed_at_epoch"):
+        console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
+    for st in out["stages"]:
+        f1 = st.get("val_macro_f1")
+        console.print(
+            f"{st['stage']}: {st['dir']}" + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")
+        )
+    if out.get("published"):
+        m = json.loads((Path(out["published"]) / "metrics.json").read_text())
+        console.print(
+            f"[green]published {out['published']}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
+            f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
+        )
+
+
+@app.command("cv")
+def cv_cmd(
+    config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
+    folds: Annotated[int, typer.Option(min=2, help="Folds of whole DS1 patients")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the patient deal")] = 0,
+    run_dir: Annotated[Path | None, typer.Option(help="Folder [default: runs/cv/<name>]")] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Cross-validate a config on DS1 by patient folds: a selection signal from all 22 DS1 patients.
+
+    Trains once per fold (resumable, like train) and reports the pooled out-of-fold macro-F1. DS2 is
+    never loaded."""
+    from ..config import load_config
+    from ..crossval import cross_validate
+    from ..progress import rich_training_callback
+
+    cfg = load_config(config)
+    target = run_dir or Path("runs") / "cv" / cfg.name
+    rep = cross_validate(
+        cfg,
+        target,
+        folds=folds,
+        seed=seed,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        callbacks=[rich_training_callback(err_console)],
+        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+    )
+    table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on DS1")
+    for col in ("fold", "held-out records", "best epoch", "macro-F1"):
+        table.add_column(col, justify="left" if col == "held-out records" else "right")
+    for r in rep["per_fold"]:
+        table.add_row(str(r["fold"]), " ".join(r["records"]), str(r["best_epoch"]), f"{r['macro_f1']:.4f}")
+    console.print(table)
+    console.print(_report_table("pooled out-of-fold (all DS1 patients)", rep["pooled"]))
+    console.print(
+        f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
+        f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"
+    )

@@ -1,0 +1,164 @@
+"""Keras -> int8 TFLite: the model rewritten into layers TFLM runs, with a batch of 1 and softmax out,
+quantized on class-stratified training frames (never the test records)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..config import HeartzooConfig
+from ..errors import ExportError
+from ..preprocess import Preprocessor, input_count, input_rows
+from ..tasks import get_task
+
+
+def microcontroller_layers(model):
+    """The same function in layers whose int8 kernels TFLM has and computes like LiteRT's reference.
+
+    - Dense -> 1x1 Conv2D (same weights, same MACs): TFLite's reference FULLY_CONNECTED kernel and
+      TFLM's differ by one int8 step on rare inputs (seen on 2 of 1,000 DS2 frames), while their CONV_2D
+      kernels agree bit for bit.
+    - GELU -> x * sigmoid(1.5958 (x + 0.044715 x^3)), the tanh form of GELU written with LOGISTIC and
+      MUL (within 1e-3 of the erf form the model trained with): TFLM has no GELU kernel.
+    - GRU -> the same recurrence written out step by step with 1x1 convolutions (the input projection
+      of all steps is one convolution): the int8 calibrator crashes on the recurrent loop, and an
+      unrolled Keras GRU would bring back FULLY_CONNECTED. LSTM -> the layer unrolled.
+    """
+    import keras
+
+    class DenseAsConv(keras.layers.Layer):
+        def __init__(self, dense, **kw):
+            super().__init__(name=f"{dense.name}_as_conv", **kw)
+            self.dense = dense
+            self.conv = keras.layers.Conv2D(
+                dense.units, 1, activation=dense.activation, use_bias=dense.use_bias, name=f"{dense.name}_1x1"
+            )
+
+        def build(self, input_shape):
+            self.conv.build((None, 1, 1, input_shape[-1]))
+            kernel, *rest = self.dense.get_weights()
+            self.conv.set_weights([kernel.reshape(1, 1, *kernel.shape), *rest])
+
+        def call(self, x):
+            y = self.conv(keras.ops.reshape(x, (-1, 1, 1, x.shape[-1])))
+            return keras.ops.reshape(y, (-1, self.dense.units))
+
+    class SigmoidGelu(keras.layers.Layer):
+        def call(self, x):
+            # sigmoid(2z) = (1 + tanh z) / 2; no pattern of the converter turns this back into GELU
+            return x * keras.ops.sigmoid(1.5957691 * (x + 0.044715 * x * x * x))
+
+    class GruAsConv(keras.layers.Layer):
+        def __init__(self, gru, **kw):
+            super().__init__(name=f"{gru.name}_as_conv", **kw)
+            if not gru.reset_after or gru.go_backwards or gru.return_sequences:
+                raise ExportError(f"{gru.name}: only a forward GRU with reset_after=True can be exported")
+            self.units = gru.units
+            self.act, self.gate = gru.cell.activation, gru.cell.recurrent_activation
+            self.kernel, self.recurrent, self.bias = (np.asarray(w) for w in gru.get_weights())
+
+        def call(self, x, mask=None, training=None):  # the GRU's signature; no mask, no dropout here
+            ops, u = keras.ops, self.units
+            # (B, T, in) -> gates' input part of every step: (B, 1, T, 3u)
+            xp = ops.conv(ops.expand_dims(x, 1), self.kernel[None, None]) + self.bias[0]
+            h = ops.zeros_like(xp[:, :, :1, :u])
+            for t in range(x.shape[1]):
+                xt = xp[:, :, t : t + 1, :]
+                hp = ops.conv(h, self.recurrent[None, None]) + self.bias[1]
+                z = self.gate(xt[..., :u] + hp[..., :u])
+                r = self.gate(xt[..., u : 2 * u] + hp[..., u : 2 * u])
+                h = z * h + (1 - z) * self.act(xt[..., 2 * u :] + r * hp[..., 2 * u :])
+            return ops.reshape(h, (-1, u))
+
+    unrolled = []
+
+    def swap(layer):
+        if isinstance(layer, keras.layers.Dense):
+            return DenseAsConv(layer)
+        if isinstance(layer, keras.layers.Activation) and getattr(layer.activation, "__name__", "") == "gelu":
+            return SigmoidGelu(name=layer.name)
+        if isinstance(layer, keras.layers.GRU):
+            return GruAsConv(layer)
+        if isinstance(layer, keras.layers.LSTM):
+            unrolled.append((layer, type(layer).from_config({**layer.get_config(), "unroll": True})))
+            return unrolled[-1][1]
+        return layer
+
+    # recursive: the members of a seed ensemble are nested models, their layers are swapped too
+    clone = keras.models.clone_model(model, clone_function=swap, recursive=True)
+    for old, new in unrolled:
+        new.set_weights(old.get_weights())
+    return clone
+
+
+def firmware_model(model, config: HeartzooConfig):
+    """The model with a fixed batch of 1 (no SHAPE/PACK ops in the graph), in layers TFLM runs
+    (`microcontroller_layers`), and softmax probabilities out."""
+    import keras
+
+    model = microcontroller_layers(model)
+    shapes = Preprocessor.of(config).input_shapes
+    named = {k: keras.Input(shape, batch_size=1, name=k) for k, shape in shapes.items()}
+    inputs: Any = named if "rr" in named else named["ecg"]
+    logits = model(inputs)
+    probs = keras.layers.Softmax(name="probs")(logits)
+    return keras.Model(inputs, probs, name=f"{model.name}_firmware")
+
+
+def calibration_inputs(
+    config: HeartzooConfig, *, n: int = 600, seed: int = 0, data_dir=None, cache_dir=None, classes=None
+):
+    """A small class-stratified calibration set from the training records (DS1, never DS2).
+
+    `classes` restricts it to some task classes (the tests use one class to show what a bad calibration
+    set does to the int8 model).
+    """
+    from ..data.prepare import load_task_split
+
+    ws, y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
+    rng = np.random.default_rng(seed)
+    wanted = list(range(get_task(config.task).num_classes)) if classes is None else list(classes)
+    per = max(1, n // len(wanted))
+    idx = np.sort(
+        np.concatenate(
+            [rng.choice(np.flatnonzero(y == c), min(per, int((y == c).sum())), replace=False) for c in wanted]
+        )
+    )
+    return ws.subset(idx).model_inputs(Preprocessor.of(config))
+
+
+def calibration_source(leaky: bool) -> str:
+    """Where `calibration_inputs` drew its frames: the training split of the run's protocol."""
+    if leaky:
+        return "train (LEAKY random-beat split: beats of every record)"
+    return "train (DS1 less validation patients)"
+
+
+def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
+    """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
+    unlabelled beats, `heartzoo.adapt`), whose activation ranges are drawn from the same beats."""
+    from ..adapt import calibrated_copy
+
+    return convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)
+
+
+def convert_int8(fw_model, calibration) -> bytes:
+    """Full-integer post-training quantization: int8 ops only, int8 input and output."""
+    import tensorflow as tf
+
+    def representative():
+        for i in range(input_count(calibration)):
+            row = input_rows(calibration, slice(i, i + 1))
+            yield row if isinstance(row, dict) else [row]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(fw_model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    try:
+        return bytes(conv.convert())
+    except Exception as exc:  # the converter raises ConverterError with the op that has no int8 kernel
+        raise ExportError(f"int8 conversion failed (an op without a built-in int8 kernel?): {exc}") from None

@@ -1,0 +1,94 @@
+"""A run's manifest: `<run>/manifest.json` records each finished stage (its folder, the architecture it
+left, the steps applied so far, its validation macro-F1, the hash of the configuration it ran) and
+where the run was published. Export reads a model's steps and validation score from it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import HeartzooConfig
+from .data.cache import read_json, write_json
+from .errors import ConfigError
+
+MANIFEST = "manifest.json"
+
+#: The folder each stage keeps its model in, under the run folder.
+STAGE_FOLDERS = {"train": ".", "distill": ".", "channel_prune": "channel-pruned", "magnitude_prune": "sparse",
+                 "qat": "qat", "ensemble": "."}  # fmt: skip
+
+#: Sections that do not change what is trained: a run resumes across them and takes the new values.
+AFTER_TRAINING = ("description", "logging", "export")
+
+
+def config_hash(config: HeartzooConfig) -> str:
+    """sha256 of what a run trains: the configuration less the sections read only after training."""
+    dump = config.model_dump(mode="json", exclude=set(AFTER_TRAINING))
+    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Manifest:
+    """`<run>/manifest.json`: every finished stage (in order) and where the run was published."""
+
+    path: Path
+    config_sha256: str
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    published: str | None = None
+
+    @classmethod
+    def open(cls, run_dir: Path, config: HeartzooConfig) -> Manifest:
+        path = run_dir / MANIFEST
+        digest = config_hash(config)
+        data = read_json(path) if path.is_file() else None
+        if data is None:
+            return cls(path, digest)
+        if data.get("config_sha256") != digest:
+            raise ConfigError(
+                f"{path}: the run was made by a different configuration; use --restart to start it again "
+                "or choose another --run-dir"
+            )
+        return cls(path, digest, list(data.get("stages", [])), data.get("published"))
+
+    def get(self, stage: str) -> dict[str, Any] | None:
+        return next((s for s in self.stages if s["stage"] == stage), None)
+
+    def put(self, record: dict[str, Any]) -> None:
+        self.stages = [s for s in self.stages if s["stage"] != record["stage"]] + [record]
+        self.save()
+
+    def save(self) -> None:
+        write_json(self.path, {"config_sha256": self.config_sha256, "stages": self.stages,
+                               "published": self.published})  # fmt: skip
+
+
+def stage_record(folder: Path) -> dict[str, Any] | None:
+    """The manifest record of the stage whose model is in `folder` (a run folder or a stage folder under
+    one), or None when no manifest lists it. Export reads the steps applied from it."""
+    folder = Path(folder).resolve()
+    for root in (folder, folder.parent):
+        if (root / MANIFEST).is_file():
+            for rec in read_json(root / MANIFEST).get("stages", []):
+                if (root / rec["dir"]).resolve() == folder:
+                    return rec
+    legacy = folder / "applied.json"  # run folders written before the manifest (heartzoo 0.1)
+    if legacy.is_file():
+        return {"applied": read_json(legacy)}
+    return None
+
+
+def validation_score(folder: Path) -> float | None:
+    """The DS1-validation macro-F1 of the model in `folder`: its manifest record's, else what its
+    train_summary.json says (the best epoch's, or a tfmot stage's or ensemble's own)."""
+    rec = stage_record(folder)
+    if rec is not None and rec.get("val_macro_f1") is not None:
+        return float(rec["val_macro_f1"])
+    summary = Path(folder) / "train_summary.json"
+    if not summary.is_file():
+        return None
+    s = read_json(summary)
+    score = s.get("val_macro_f1", s.get("best_val_macro_f1"))
+    return None if score is None else float(score)

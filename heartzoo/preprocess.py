@@ -1,0 +1,238 @@
+"""The one Preprocessor: (signal, fs, R peaks) -> the model's inputs.
+
+Training-data preparation, evaluation, `heartzoo.predict`, calibration and export all go through it, so
+a beat reaches the model the same way everywhere; it serialises into the firmware contract and back, as
+torchvision's `weights.transforms()` travel with the weights. Steps, in order: resample the lead to
+`fs` (polyphase FIR), cut a `frame_size` frame with the R peak at `r_peak`, z-score each frame; with
+`template_beats`, a second channel (frame - the mean of the recording's previous frames); with
+`rr_features`, four RR ratios as a second input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import gcd
+from typing import Any
+
+import numpy as np
+
+from .config import InputSpec
+
+RR_FEATURES = ("pre/local10", "post/local10", "pre/local300", "post/local300")
+RR_EPS = 1e-3  # seconds added to each mean RR before dividing
+RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
+RR_DEFINITION = (
+    "pre/post: RR interval (s) before/after the beat; local10/local300: mean of the last 10/300 RR "
+    "intervals up to and including pre; each ratio uses the mean + 0.001 s"
+)
+
+
+def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
+    """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out."""
+    if fs_in == fs_out:
+        return np.asarray(values, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    fi, fo = round(fs_in), round(fs_out)
+    if fi != fs_in or fo != fs_out:
+        raise ValueError(f"sampling rates must be whole numbers of Hz, got {fs_in} -> {fs_out}")
+    g = gcd(fi, fo)
+    return resample_poly(np.asarray(values, dtype=np.float64), fo // g, fi // g).astype(np.float32)
+
+
+def positions_at(samples: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
+    """R-peak sample indices moved to the new sampling rate (nearest sample)."""
+    return np.rint(np.asarray(samples, dtype=np.float64) * (fs_out / fs_in)).astype(np.int64)
+
+
+def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_peak: int) -> np.ndarray:
+    """Frames of `frame_size` samples with sample `centres[i]` at index `r_peak` of frame i.
+
+    Frames that reach past either end of the record are filled with the edge value, so every
+    annotated beat gets a frame and the counts stay those of the database.
+    """
+    pad_before, pad_after = r_peak, frame_size - r_peak
+    padded = np.pad(np.asarray(signal, dtype=np.float32), (pad_before, pad_after), mode="edge")
+    view = np.lib.stride_tricks.sliding_window_view(padded, frame_size)
+    # After padding by r_peak, the frame starting at index c has its R-peak at c + r_peak.
+    return np.ascontiguousarray(view[np.asarray(centres, dtype=np.int64)])
+
+
+def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
+    """Per-frame normalisation, on a float32 copy."""
+    x = np.array(frames, dtype=np.float32, copy=True)
+    if method == "none":
+        return x
+    if method == "zscore":
+        x -= x.mean(axis=-1, keepdims=True)
+        x /= x.std(axis=-1, keepdims=True) + np.float32(eps)
+        return x
+    raise ValueError(f"unknown normalization {method!r}; use 'zscore' or 'none'")
+
+
+def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
+    """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs.
+
+    Both means are causal (only past beats), as firmware can compute them; the next RR costs one beat
+    of latency, less than the half frame after the R-peak the model already waits for.
+    """
+    s = np.asarray(samples, dtype=np.float64) / fs
+    n = len(s)
+    if n < 2:
+        return np.zeros((n, 4), dtype=np.float32)
+    rr = np.diff(s)
+    pre = np.concatenate([[rr[0]], rr])
+    post = np.concatenate([rr, [rr[-1]]])
+    csum = np.concatenate([[0.0], np.cumsum(pre)])
+    idx = np.arange(n)
+
+    def running_mean(window: int) -> np.ndarray:
+        lo = np.maximum(idx + 1 - window, 0)
+        return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
+
+    return np.stack([pre, post, running_mean(10), running_mean(300)], axis=1).astype(np.float32)
+
+
+def rr_ratios(rr: np.ndarray) -> np.ndarray:
+    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs."""
+    rr = np.asarray(rr, dtype=np.float32)
+    eps = np.float32(RR_EPS)
+    local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
+    return np.concatenate([rr[:, 0:2] / local10, rr[:, 0:2] / local300], axis=1).astype(np.float32)
+
+
+def beat_templates(x: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
+    """Causal running template: row i is the mean of the `beats` frames before beat i in its record
+    (the first beat of a record is its own template). The model sees frame - template, the beat's
+    departure from the patient's recent beats: firmware keeps the same running mean.
+    """
+    out = np.empty_like(x)
+    starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
+    ends = np.r_[starts[1:], len(record)]
+    for a, b in zip(starts, ends, strict=True):
+        seg = x[a:b].astype(np.float64)
+        csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(seg, axis=0)])
+        idx = np.arange(b - a)
+        lo = np.maximum(idx - beats, 0)
+        count = (idx - lo)[:, None]
+        mean = (csum[idx] - csum[lo]) / np.maximum(count, 1)
+        mean[0] = seg[0]
+        out[a:b] = mean
+    return out.astype(np.float32)
+
+
+def input_rows(inputs, index):
+    """The rows `index` (indices, mask or slice) of model inputs, in the same form."""
+    return {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
+
+
+def input_count(inputs) -> int:
+    return len(inputs["ecg"]) if isinstance(inputs, dict) else len(inputs)
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """The input side of one model, built from its `InputSpec` (or from a firmware contract)."""
+
+    spec: InputSpec
+
+    @classmethod
+    def of(cls, config) -> Preprocessor:
+        """The preprocessor of a `HeartzooConfig`."""
+        return cls(config.input)
+
+    # -- shapes --------------------------------------------------------------------------------
+    @property
+    def rr_features(self) -> bool:
+        return self.spec.rr_features
+
+    @property
+    def ecg_shape(self) -> tuple[int, int, int]:
+        """(1, T, C): one row of T samples, C channels (the frame, and frame - template)."""
+        return (1, self.spec.frame_size, self.spec.channels)
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {"ecg": self.ecg_shape}
+        if self.rr_features:
+            shapes["rr"] = (len(RR_FEATURES),)
+        return shapes
+
+    # -- steps ---------------------------------------------------------------------------------
+    def frames(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
+        """(n, T) float32: the lead resampled to `spec.fs`, a frame around every R peak, normalised."""
+        s = self.spec
+        x = resample(values, fs, s.fs)
+        centres = np.clip(positions_at(r_peaks, fs, s.fs), 0, len(x) - 1)
+        return normalize(extract_frames(x, centres, s.frame_size, s.r_peak), s.normalization, s.eps)
+
+    def templates(self, frames: np.ndarray, record: np.ndarray) -> np.ndarray | None:
+        """The running templates of frames that hold whole recordings in beat order (None without)."""
+        return beat_templates(frames, record, self.spec.template_beats) if self.spec.template_beats else None
+
+    def ecg(self, frames: np.ndarray, template: np.ndarray | None) -> np.ndarray:
+        """(n, 1, T, C): the frame, and frame - running template as a second channel when there is one."""
+        if template is None:
+            return frames[:, None, :, None]
+        return np.stack([frames, frames - template], axis=-1)[:, None, :, :]
+
+    def inputs(self, frames: np.ndarray, template: np.ndarray | None, rr: np.ndarray | None) -> Any:
+        """Model inputs from frames, their templates and RR intervals (s): an array, or
+        {"ecg", "rr"} when the model takes RR ratios."""
+        ecg = self.ecg(frames, template)
+        if not self.rr_features:
+            return ecg
+        if rr is None:
+            raise ValueError("this model takes RR features: pass the RR intervals")
+        return {"ecg": ecg, "rr": rr_ratios(rr)}
+
+    def __call__(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> Any:
+        """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
+        x = self.frames(values, fs, r_peaks)
+        template = self.templates(x, np.zeros(len(x), dtype="<U1"))
+        return self.inputs(x, template, rr_intervals(r_peaks, fs) if self.rr_features else None)
+
+    # -- the firmware contract ----------------------------------------------------------------
+    def contract(self) -> dict[str, Any]:
+        """The preprocessing part of the firmware contract (configuration.json's `firmware`)."""
+        s = self.spec
+        out: dict[str, Any] = {
+            "sampling_rate_hz": s.fs,
+            "lead": s.lead,
+            "resampling": RESAMPLING,
+            "frame_size": s.frame_size,
+            "r_peak_index": s.r_peak,
+            "normalization": {
+                "name": s.normalization,
+                "eps": s.eps,
+                "formula": "(x - mean(x)) / (std(x) + eps) per frame"
+                if s.normalization == "zscore"
+                else "none",
+            },
+            "template_beats": s.template_beats,
+        }
+        if s.template_beats:
+            out["template"] = (
+                f"channel 1 = frame - mean of the previous {s.template_beats} frames of the same recording "
+                "(the first frame is its own template)"
+            )
+        if s.rr_features:
+            out["rr_features"] = {"order": list(RR_FEATURES), "definition": RR_DEFINITION}
+        return out
+
+    @classmethod
+    def from_contract(cls, firmware: Any) -> Preprocessor:
+        """The preprocessor a firmware contract (a `meta.FirmwareContract` or its dict) describes."""
+        f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
+        return cls(
+            InputSpec(
+                lead=f["lead"],
+                fs=f["sampling_rate_hz"],
+                frame_size=f["frame_size"],
+                r_peak_index=f["r_peak_index"],
+                normalization=f["normalization"]["name"],
+                eps=f["normalization"]["eps"],
+                template_beats=f["template_beats"],
+                rr_features=f.get("rr_features") is not None,
+            )
+        )

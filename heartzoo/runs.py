@@ -1,0 +1,298 @@
+"""`heartzoo train CONFIG`: a run is a list of stages run by one loop, recorded in one manifest.
+
+The stages a config asks for, in order: train (or distil from a teacher), channel pruning, magnitude
+pruning, quantization-aware fine-tuning; then export and publication. Each stage keeps its model in its
+own folder under the run (train: the run folder itself) and is recorded in `<run>/manifest.json` once
+done: its folder, the architecture it left (channel pruning thins it), the steps applied so far, its
+validation macro-F1 and the hash of the configuration it ran. A rerun skips the recorded stages, so a
+crash in export does not retrain; an interrupted training stage resumes at its last finished epoch
+(`train.py` keeps the epoch state). A config with an `ensemble` section runs that line once per member
+seed (under <run>/members/) and publishes the average of the members' last stages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import HeartzooConfig
+from .data.cache import atomic_path, write_json
+from .integrity import load_keras
+from .manifest import STAGE_FOLDERS, Manifest, config_hash
+from .tasks import get_task
+
+LABELS = {"channel_prune": "channel pruning", "magnitude_prune": "magnitude pruning",
+          "qat": "quantization-aware fine-tuning"}  # fmt: skip
+
+
+@dataclass
+class Context:
+    """What every stage of one run needs besides its parent: where things are, and whom to tell."""
+
+    config: HeartzooConfig
+    run_dir: Path
+    data_dir: Any = None
+    cache_dir: Any = None
+    zoo: Any = None
+    callbacks: list | None = None
+    say: Callable[[str], Any] = lambda _msg: None
+
+    def folder(self, stage: str) -> Path:
+        return (
+            (self.run_dir / STAGE_FOLDERS[stage]).resolve() if STAGE_FOLDERS[stage] != "." else self.run_dir
+        )
+
+
+def _done(folder: Path) -> bool:
+    return (folder / "model.keras").exists() and (folder / "train_summary.json").exists()
+
+
+def _record(ctx: Context, stage: str, arch: dict, applied: list[str], val_macro_f1: float, **extra) -> dict:
+    rel = STAGE_FOLDERS[stage]
+    return {"stage": stage, "dir": rel, "arch": arch, "applied": applied, "val_macro_f1": val_macro_f1,
+            "config_sha256": config_hash(ctx.config), "state": "done", **extra}  # fmt: skip
+
+
+class Stage:
+    """One step of the line: `run` trains it from its parent's record and returns its own."""
+
+    name: str
+
+    def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Train(Stage):
+    """Train from scratch, or distil from the teacher the config names (a zoo NAME@vN or a run)."""
+
+    def __init__(self, distill: bool) -> None:
+        self.name = "distill" if distill else "train"
+
+    def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
+        from .train import train
+
+        config, teacher = ctx.config, None
+        dc = config.compress.distill
+        if dc is not None and not _done(ctx.run_dir):
+            teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.cache_dir)
+        ctx.say("train" if dc is None else f"distil from {dc.teacher}")
+        res = train(config, ctx.run_dir, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir,
+                    callbacks=ctx.callbacks, teacher=teacher, progress=ctx.say)  # fmt: skip
+        arch = {"arch": config.model.arch, "params": dict(config.model.params)}
+        return _record(ctx, self.name, arch, [self.name], res.best_val_macro_f1)
+
+
+class ChannelPrune(Stage):
+    name = "channel_prune"
+
+    def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
+        from .compress.prune_channels import thin_model
+        from .preprocess import Preprocessor
+        from .train import train
+
+        config, cp = ctx.config, ctx.config.compress.channel_prune
+        folder = ctx.folder(self.name)
+        ctx.say(LABELS[self.name])
+        source = load_keras(ctx.run_dir / parent["dir"] / "model.keras")
+        arch = parent["arch"]
+        thin, params = thin_model(source, arch["arch"], arch["params"], Preprocessor.of(config).ecg_shape,
+                                  get_task(config.task).num_classes, config.input.rr_features, cp.keep,
+                                  cp.criterion)  # fmt: skip
+        res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
+                    build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,
+                    progress=ctx.say)  # fmt: skip
+        arch = {"arch": arch["arch"], "params": params}
+        return _record(ctx, self.name, arch, [*parent["applied"], self.name], res.best_val_macro_f1)
+
+
+class Tfmot(Stage):
+    """Magnitude pruning or quantization-aware fine-tuning of the parent's model (both train the
+    tf_keras twin with tfmot on the same batch stream)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
+        import shutil
+
+        import numpy as np
+
+        from .compress.prune_magnitude import magnitude_prune, sparsity_of
+        from .compress.qat import quantization_aware_finetune
+        from .data.prepare import load_task_split
+        from .inference import predict_probs
+        from .metrics import classification_report
+        from .preprocess import Preprocessor
+        from .train import prepare_run_dir, training_stream
+
+        config, folder = ctx.config, ctx.folder(self.name)
+        settings = getattr(config.compress, self.name)
+        ctx.say(LABELS[self.name])
+        task, pre = get_task(config.task), Preprocessor.of(config)
+        kw = {"data_dir": ctx.data_dir, "cache_dir": ctx.cache_dir}
+        train_ws, train_y = load_task_split(config, "train", **kw)
+        val_ws, val_y = load_task_split(config, "val", **kw)
+        ds, steps = training_stream(config, train_ws, train_y, seed=config.train.seed, data_dir=ctx.data_dir)
+        parent_dir = (ctx.run_dir / parent["dir"]).resolve()
+        source = load_keras(parent_dir / "model.keras")
+        arch = parent["arch"]
+        common = (
+            source,
+            arch["arch"],
+            arch["params"],
+            pre.ecg_shape,
+            task.num_classes,
+            pre.rr_features,
+            ds,
+            steps,
+        )
+        if self.name == "magnitude_prune":
+            model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate)
+        else:
+            model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate)
+        probs = predict_probs(model, val_ws.model_inputs(pre))
+        val = classification_report(val_y, probs.argmax(axis=1), task.class_names, task.macro_classes)
+        prepare_run_dir(config, folder)
+        with atomic_path(folder / "model.keras", suffix=".keras") as tmp:
+            model.save(tmp)
+        if (parent_dir / "history.csv").exists():
+            shutil.copy2(parent_dir / "history.csv", folder / "history.csv")
+        summary = {"stage": self.name, **settings.model_dump(), "val_macro_f1": val["macro_f1"],
+                   "parent": parent["dir"], "val_frames": len(val_y), "params": int(model.count_params()),
+                   "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in model.weights)),
+                   "sparsity_of_kernels": round(sparsity_of(model), 4)}  # fmt: skip
+        write_json(folder / "train_summary.json", summary)
+        extra = {k: summary[k] for k in ("params", "nonzero_params", "sparsity_of_kernels")}
+        return _record(ctx, self.name, arch, [*parent["applied"], self.name], val["macro_f1"], **extra)
+
+
+def plan(config: HeartzooConfig) -> list[Stage]:
+    """The stages `config` asks for, in the order they run."""
+    c = config.compress
+    stages: list[Stage] = [Train(c.distill is not None)]
+    if c.channel_prune is not None:
+        stages.append(ChannelPrune())
+    stages += [Tfmot(kind) for kind in ("magnitude_prune", "qat") if getattr(c, kind) is not None]
+    return stages
+
+
+def load_teacher(config: HeartzooConfig, *, zoo=None, cache_dir=None):
+    """The teacher model `compress.distill.teacher` names (a zoo NAME@vN, checked against its index, or
+    a run folder), once its input is shown to be the student's."""
+    from .compress.distill import check_compatible
+    from .evaluate import load_run
+
+    dc = config.compress.distill
+    where: Any = dc.teacher
+    if dc.zoo_ref is not None:
+        from .hub import verified_folder
+
+        where = verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir)
+    teacher, teacher_cfg = load_run(where)
+    check_compatible(config, teacher_cfg)
+    return teacher
+
+
+def run_pipeline(
+    config: HeartzooConfig,
+    run_dir: str | os.PathLike[str],
+    *,
+    zoo: str | os.PathLike[str] | None = None,
+    publish: bool = True,
+    data_dir=None,
+    cache_dir=None,
+    restart: bool = False,
+    callbacks: list | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Run every stage of `config` into `run_dir` (skipping those the manifest records), then export
+    and publish the last one into the zoo once."""
+    from .train import build_from_config, prepare_run_dir
+
+    run_dir = Path(run_dir)
+    ctx = Context(config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None))
+    if config.model is None:
+        build_from_config(config)  # raises the ConfigError that names the missing section
+    prepare_run_dir(config, run_dir, restart=restart)
+    manifest = Manifest.open(run_dir, config)
+    if config.ensemble is not None:
+        final = _run_ensemble(ctx, manifest)
+    else:
+        final = None
+        for stage in plan(config):
+            rec = manifest.get(stage.name)
+            if rec is None or not _done(run_dir / rec["dir"]):
+                rec = stage.run(ctx, final)
+                manifest.put(rec)
+            final = rec
+    out: dict[str, Any] = {
+        "stages": [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in manifest.stages],
+        "final": str((run_dir / final["dir"]).resolve()),
+    }
+    if publish:
+        if manifest.published is None:
+            from .zoo import publish as publish_run
+
+            ctx.say("export and publish")
+            target = publish_run(run_dir / final["dir"], zoo, data_dir=data_dir, cache_dir=cache_dir,
+                                 progress=ctx.say)  # fmt: skip
+            manifest.published = str(target)
+            manifest.save()
+        out["published"] = manifest.published
+    return out
+
+
+def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
+    """Every member's whole line in <run>/members/seed<k>, then their average in the run folder itself
+    (model.keras, config.json, train_summary.json), where a teacher path or `heartzoo evaluate` finds it."""
+    from .ensemble import member_config
+
+    config = ctx.config
+    finals: list[dict[str, Any]] = []
+    seeds = config.ensemble.seeds(config.train.seed)
+    for i, seed in enumerate(seeds):
+        tell = lambda msg, i=i, seed=seed: ctx.say(f"member {i + 1}/{len(seeds)} (seed {seed}): {msg}")  # noqa: E731
+        where = Path("members") / f"seed{seed}"
+        res = run_pipeline(member_config(config, seed), ctx.run_dir / where, publish=False, zoo=ctx.zoo,
+                           data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
+                           progress=tell)  # fmt: skip
+        last = dict(res["stages"][-1])
+        last.update(stage=f"member-seed{seed}", member_stage=last["stage"],
+                    dir=str(where / Path(res["final"]).relative_to((ctx.run_dir / where).resolve())))  # fmt: skip
+        manifest.put(last)
+        finals.append(last)
+    rec = manifest.get("ensemble")
+    if rec is None or not _done(ctx.run_dir):
+        ctx.say(f"average of {len(seeds)} members")
+        rec = _average_members(ctx, seeds, finals)
+        manifest.put(rec)
+    return rec
+
+
+def _average_members(ctx: Context, seeds: list[int], finals: list[dict[str, Any]]) -> dict[str, Any]:
+    from .ensemble import average_logits
+    from .evaluate import split_probabilities
+    from .metrics import classification_report
+    from .models import describe
+
+    config, run_dir = ctx.config, ctx.run_dir
+    members = {s: load_keras(run_dir / f["dir"] / "model.keras") for s, f in zip(seeds, finals, strict=True)}
+    model = average_logits(members, config)
+    task = get_task(config.task)
+    probs, labels, _ = split_probabilities(
+        model, config, "val", data_dir=ctx.data_dir, cache_dir=ctx.cache_dir
+    )
+    val = classification_report(labels, probs.argmax(axis=1), task.class_names, task.macro_classes)
+    member_val = [f["val_macro_f1"] for f in finals]
+    with atomic_path(run_dir / "model.keras", suffix=".keras") as tmp:
+        model.save(tmp)
+    # written last: with model.keras it marks the average as done
+    summary = {"stage": "ensemble", "name": config.name, "task": config.task, "arch": config.model.arch,
+               "seeds": seeds, "members": [f["dir"] for f in finals], "member_val_macro_f1": member_val,
+               "val_macro_f1": val["macro_f1"], "val_frames": len(labels), **describe(model)}  # fmt: skip
+    write_json(run_dir / "train_summary.json", summary)
+    return _record(ctx, "ensemble", finals[0]["arch"], [*finals[0]["applied"], "ensemble"], val["macro_f1"],
+                   member_val_macro_f1=member_val)  # fmt: skip
