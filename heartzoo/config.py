@@ -6,7 +6,6 @@ allowed, instead of a setting that is silently ignored.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .meta import NAME_PATTERN, VERSION_PATTERN
+from .validation import describe_errors
 
 NoiseKind = Literal["bw", "em", "ma"]
 
@@ -366,51 +366,12 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that holds the field at `loc` (for listing the allowed fields)."""
-    current: type[BaseModel] = model
-    for part in loc[:-1]:
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return None
-        ann = field.annotation
-        # `ModelConfig | None` and the like: look through the union for the model class
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        found = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not found:
-            return None
-        current = found[0]
-    return current
-
-
-def _describe(model: type[BaseModel], exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s))"]
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            holder = _model_at(model, loc)
-            allowed = sorted(holder.model_fields) if holder else []
-            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            msg = f"unknown field {field!r}"
-            if hint:
-                msg += f" (did you mean {hint[0]!r}?)"
-            if allowed:
-                msg += f"; allowed here: {', '.join(allowed)}"
-        else:
-            msg = f"field {field!r}: {err['msg']}"
-            if "input" in err and err["type"] != "missing":
-                msg += f" (got {err['input']!r})"
-        lines.append(f"  - {msg}")
-    return "\n".join(lines)
-
-
 def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConfig:
     """Validate a mapping; errors name `source` and every bad field."""
     try:
         return HeartzooConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(HeartzooConfig, exc, source)) from None
+        raise ConfigError(describe_errors(HeartzooConfig, exc, source)) from None
 
 
 def load_config(path: str | os.PathLike[str]) -> HeartzooConfig:

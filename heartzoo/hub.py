@@ -17,7 +17,7 @@ import numpy as np
 from .data.cache import read_json, write_json
 from .errors import DownloadError, HeartzooError
 from .integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
-from .meta import check_pin, check_ref
+from .meta import FirmwareContract, check_pin, check_ref, read_configuration
 
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
@@ -130,17 +130,17 @@ def _verified(folder: Path, entry: dict[str, Any], cache: Path, *, in_cache: boo
 
 @dataclass
 class LoadedModel:
-    """A zoo model with its configuration: `config` (validated), `firmware` (the contract)."""
+    """A zoo model with its configuration: `config` (validated), `firmware` (the typed contract)."""
 
     model: Any
     config: Any
-    firmware: dict[str, Any]
+    firmware: FirmwareContract
     format: str
     folder: Path
 
     @property
     def class_names(self) -> list[str]:
-        return list(self.firmware["class_names"])
+        return list(self.firmware.class_names)
 
 
 def load_model(
@@ -161,15 +161,15 @@ def load_model(
     if format not in ("keras", "tflite"):
         raise HeartzooError(f"format must be 'keras' or 'tflite', got {format!r}")
     folder = verified_folder(name, version, zoo=zoo, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
-    conf = read_json(folder / "configuration.json")
-    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
+    conf = read_configuration(folder)
+    config = parse_config(conf.config, str(folder / "configuration.json"))
     if format == "keras":
         model = load_keras(folder / "model.keras")
     else:
         from .export import litert_interpreter
 
         model = litert_interpreter((folder / "model.tflite").read_bytes())
-    return LoadedModel(model, config, conf["firmware"], format, folder)
+    return LoadedModel(model, config, conf.firmware, format, folder)
 
 
 def verified_folder(

@@ -354,3 +354,13 @@ def read_meta(model: type[_Strict], path: Path) -> Any:
 def dump_meta(meta: _Strict) -> str:
     """The JSON text a version stores (fields left unset are not written)."""
     return json.dumps(meta.model_dump(mode="json", exclude_none=False, exclude_unset=True), indent=2) + "\n"
+
+
+def read_metrics(folder: Path) -> Metrics:
+    """A version folder's metrics.json, validated."""
+    return read_meta(Metrics, Path(folder) / "metrics.json")
+
+
+def read_configuration(folder: Path) -> Configuration:
+    """A version folder's configuration.json, validated (its `config` is parsed by `config.parse_config`)."""
+    return read_meta(Configuration, Path(folder) / "configuration.json")

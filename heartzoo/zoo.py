@@ -13,7 +13,15 @@ from .data.cache import read_json, write_json
 from .data.download import sha256_of
 from .errors import DownloadError, HeartzooError
 from .integrity import check_files, contained
-from .meta import TASK_PATTERN, VERSION_PATTERN, check_ref, check_version, parse_index, read_index_file
+from .meta import (
+    TASK_PATTERN,
+    VERSION_PATTERN,
+    check_ref,
+    check_version,
+    parse_index,
+    read_index_file,
+    read_metrics,
+)
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
 ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
@@ -81,17 +89,16 @@ def build_index(root: Path) -> dict[str, Any]:
                     "path": f"{task_dir.name}/{model_dir.name}/{version}",
                     "files": files,
                 }
-                metrics_file = vdir / "metrics.json"
-                if metrics_file.exists():
-                    m = read_json(metrics_file)
+                if (vdir / "metrics.json").exists():
+                    m = read_metrics(vdir)
                     entry["summary"] = {
-                        "split": m.get("split"),
-                        "float_macro_f1": m["float"]["macro_f1"],
-                        "int8_macro_f1": m["int8"]["macro_f1"],
-                        "params": m.get("params"),
-                        "macs": m.get("macs"),
-                        "tflite_bytes": m.get("tflite_bytes"),
-                        "tflm_arena_bytes": m.get("tflm_arena_bytes"),
+                        "split": m.split,
+                        "float_macro_f1": m.float.macro_f1,
+                        "int8_macro_f1": m.int8.macro_f1,
+                        "params": m.params,
+                        "macs": m.macs,
+                        "tflite_bytes": m.tflite_bytes,
+                        "tflm_arena_bytes": m.tflm_arena_bytes,
                     }
                 models.append(entry)
     index = {"format": 1, "models": models}

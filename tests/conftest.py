@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from heartzoo.synthetic import synthetic_ecg
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -62,19 +64,6 @@ def small_run(data_root, shared_cache, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "small"
     train(parse_config(SMALL_RUN), out, cache_dir=shared_cache)
     return out
-
-
-def synthetic_ecg(fs: float, seconds: float, beat_every: float = 0.8, seed: int = 0):
-    """A clean ECG-like trace (Gaussian QRS spikes on a slow wave) in mV and its R-peak samples."""
-    rng = np.random.default_rng(seed)
-    n = int(fs * seconds)
-    t = np.arange(n) / fs
-    peaks = np.arange(int(0.5 * fs), n - int(0.5 * fs), int(beat_every * fs))
-    x = 0.1 * np.sin(2 * np.pi * 0.3 * t) + 0.01 * rng.standard_normal(n)
-    width = 0.012 * fs
-    for p in peaks:
-        x += 1.2 * np.exp(-0.5 * ((np.arange(n) - p) / width) ** 2)
-    return x, peaks
 
 
 def write_record(

@@ -18,7 +18,7 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def site(small_run, shared_cache, tmp_path_factory):
-    from heartzoo.cards import build_site
+    from heartzoo.site import build_site
     from heartzoo.zoo import publish
 
     root = tmp_path_factory.mktemp("docs")
@@ -81,7 +81,8 @@ def test_card_in_headless_chromium(site, tmp_path):
 def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
     # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the table
     # must pair the two and show the difference; the target line must say whether it was reached.
-    from heartzoo.cards import TARGETS, leaderboard, model_card, validation_macro_f1
+    from heartzoo.cards import TARGETS, model_card
+    from heartzoo.site import leaderboard, validation_macro_f1
     from heartzoo.zoo import read_index, write_index
 
     _, zoo = site

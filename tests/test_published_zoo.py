@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heartzoo.cards import STUDENT_TARGETS
+from heartzoo.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.config import load_config, parse_config
 from heartzoo.tasks import get_task
 from heartzoo.zoo import latest_version_dir, read_index, verify
@@ -28,19 +28,81 @@ def test_every_file_is_what_the_index_says():
 
 
 def test_c_arrays_are_derived_not_stored(tmp_path):
-    """The firmware C pair is generated from model.tflite and metrics.json; the zoo keeps the model only."""
+    """The firmware C files are generated from model.tflite and the typed metadata; the zoo keeps the
+    model only."""
     import re
 
     from heartzoo.export import write_c_array
 
     assert not [f["path"] for e in ENTRIES for f in e["files"] if f["path"].endswith((".h", ".cc"))]
-    entry = next(e for e in ENTRIES if e["name"] == "beat-3-cnn3-student")
-    vdir = ZOO / entry["path"]
-    header, source = sorted(write_c_array(vdir, tmp_path), key=lambda p: p.suffix != ".h")
-    data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", source.read_text()))
+    vdir = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
+    files = {p.name: p for p in write_c_array(vdir, tmp_path)}
+    assert set(files) == {"beat_3_cnn3_student_model.h", "beat_3_cnn3_student_model.cc",
+                          "beat_3_cnn3_student_model_golden.h"}  # fmt: skip
+    source = files["beat_3_cnn3_student_model.cc"].read_text()
+    data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", source))
     assert data == (vdir / "model.tflite").read_bytes()
     metrics = json.loads((vdir / "metrics.json").read_text())
-    assert f"_num_ops = {len(metrics['ops'])};" in header.read_text()
+    assert f"_num_ops = {len(metrics['ops'])};" in files["beat_3_cnn3_student_model.h"].read_text()
+
+
+def test_golden_vectors_hold_what_the_model_and_its_preprocessing_give(tmp_path):
+    """The golden vectors: the student's own Preprocessor turns the golden recording into the golden
+    inputs, LiteRT's reference kernels turn the int8 inputs into the golden outputs (written by TFLM),
+    and the C header, compiled and run, holds exactly those numbers."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+
+    from heartzoo.export import write_c_array
+    from heartzoo.export.codegen import golden_vectors
+    from heartzoo.export.runtimes import run_litert
+    from heartzoo.preprocess import Preprocessor
+
+    vdir = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
+    g = golden_vectors(vdir)
+    config = parse_config(json.loads((vdir / "configuration.json").read_text())["config"])
+    mine = Preprocessor.of(config)(g["signal"], g["fs"], g["r_peaks"])
+    for k, v in mine.items():
+        np.testing.assert_array_equal(v.reshape(len(v), -1), g["inputs"][k])
+    q = [g["inputs_int8"][name].reshape(-1, 1, 512, 1) if name == "ecg" else g["inputs_int8"][name]
+         for name in g["inputs_int8"]]  # fmt: skip
+    np.testing.assert_array_equal(run_litert((vdir / "model.tflite").read_bytes(), q), g["outputs_int8"])
+    assert len(set(g["outputs_int8"].argmax(axis=1).tolist())) == 1  # one rhythm, one class
+
+    if shutil.which("g++") is None:
+        pytest.skip("no C++ compiler to check the header with")
+    write_c_array(vdir, tmp_path)
+    (tmp_path / "check.cc").write_text(
+        '#include <cstdio>\n#include "beat_3_cnn3_student_model_golden.h"\n'
+        "int main() {\n"
+        '  for (float v : beat_3_cnn3_student_model_golden_signal) std::printf("%.9g\\n", v);\n'
+        "  for (auto& row : beat_3_cnn3_student_model_golden_output_int8)\n"
+        '    for (int v : row) std::printf("%d\\n", v);\n'
+        "}\n"
+    )
+    subprocess.run(["g++", "-std=c++17", "-Wall", "-Werror", "-o", str(tmp_path / "check"),
+                    str(tmp_path / "check.cc")], check=True, cwd=tmp_path)  # fmt: skip
+    printed = subprocess.run(
+        [str(tmp_path / "check")], capture_output=True, text=True, check=True
+    ).stdout.split()
+    n = len(g["signal"])
+    np.testing.assert_array_equal(np.array(printed[:n], np.float32), g["signal"])
+    np.testing.assert_array_equal(np.array(printed[n:], int), g["outputs_int8"].reshape(-1))
+
+
+def test_re_exporting_the_student_gives_the_same_bytes(data_root, shared_cache):
+    """The published beat-3 student converted again from its model.keras and configuration (the same
+    class-stratified DS1 calibration frames) is byte-identical to its model.tflite."""
+    from heartzoo.export import calibration_inputs, convert_int8, firmware_model
+    from heartzoo.integrity import load_keras
+
+    vdir = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
+    config = parse_config(json.loads((vdir / "configuration.json").read_text())["config"])
+    calibration = calibration_inputs(config, n=config.export.calibration_frames, cache_dir=shared_cache)
+    buf = convert_int8(firmware_model(load_keras(vdir / "model.keras"), config), calibration)
+    assert buf == (vdir / "model.tflite").read_bytes()
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
@@ -50,7 +112,14 @@ def test_entry_was_made_from_its_config(entry):
     source = REPO / "configs" / f"{entry['name']}.yaml"
     assert source.exists(), f"{entry['path']}: no configs/{source.name}"
     # compared as configs: a section added to heartzoo since (at its default) changes no published one
-    assert load_config(source) == parse_config(published, str(vdir / "configuration.json"))
+    config, made = load_config(source), parse_config(published, str(vdir / "configuration.json"))
+    if made.compress.distill is not None:
+        # v1 named its teacher by run folder (runs/NAME[/stage]); configs now name the zoo version that
+        # run published (NAME@v1): the same model
+        assert config.compress.distill.zoo_ref == (teacher_name(made.compress.distill.teacher), "v1")
+        distill = made.compress.distill.model_copy(update={"teacher": config.compress.distill.teacher})
+        made = made.model_copy(update={"compress": made.compress.model_copy(update={"distill": distill})})
+    assert config == made
     m = json.loads((vdir / "metrics.json").read_text())
     assert m["model"] == entry["name"] and m["task"] == entry["task"]
     assert m["int8_macro_f1_drop"] <= published["export"]["max_f1_drop"] + 1e-9

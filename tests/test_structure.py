@@ -102,3 +102,9 @@ def test_the_walker_sees_lazy_imports():
 
 def test_heartzoo_has_no_import_cycle():
     assert cycles(import_graph()) == []
+
+
+def test_no_module_is_a_house_of_many_jobs():
+    """Small modules with names that say what they hold: none past 400 lines."""
+    long = {m: n for m, p in _modules().items() if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}

@@ -89,7 +89,10 @@ def export_cmd(
         str | None, typer.Option(help="Version to publish [default: the next free vN]")
     ] = None,
     c_array: Annotated[
-        Path | None, typer.Option("--c-array", help="Also write the C header/source pair into this folder")
+        Path | None,
+        typer.Option(
+            "--c-array", help="Also write the C files (model array, golden vectors) into this folder"
+        ),
     ] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,

@@ -146,12 +146,15 @@ def _show_metrics(entry: dict, root: Path, m: dict) -> list:
 @zoo_app.command("c-array")
 def zoo_c_array(
     name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION (local zoo, else downloaded)")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <name>_model.h and .cc")] = Path("."),
+    out: Annotated[Path, typer.Option("--out", help="Folder for <name>_model.h, .cc and _golden.h")] = Path(
+        "."
+    ),
     zoo: ZooDir = None,
     base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """The model as a C array for TensorFlow Lite Micro, with its op list and arena size, generated from
+    """The model as a C array for TensorFlow Lite Micro, with its op list, arena size and golden vectors
+    for firmware tests (a synthetic recording, its model inputs and TFLM's outputs), generated from
     the verified model.tflite and its metadata."""
     from ..export import write_c_array
     from ..hub import verified_folder
@@ -186,7 +189,7 @@ def docs_build(
     site_dir: Annotated[Path, typer.Option(help="Where the site goes")] = Path("site"),
 ) -> None:
     """Model cards and leaderboard from the zoo, CLI and API reference, then `mkdocs build --strict`."""
-    from ..cards import build_site
+    from ..site import build_site
 
     with err_console.status("building the site"):
         site = build_site(zoo, site_dir)

@@ -1,5 +1,6 @@
-"""Code generated from an exported version on demand: the C header/source pair of the model (the bytes
-of model.tflite, its op list and TFLM arena), never stored in the zoo."""
+"""Code generated from an exported version on demand, never stored in the zoo: the C header/source pair
+of the model (the bytes of model.tflite, its op list and TFLM arena), and golden vectors for the
+firmware's tests (a synthetic recording, the inputs the Preprocessor makes of it, TFLM's outputs)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from ..config import HeartzooConfig
-from ..errors import HeartzooError
+import numpy as np
+
+from ..config import HeartzooConfig, parse_config
 from ..tasks import get_task
 
 
@@ -62,26 +65,24 @@ def c_symbol(name: str) -> str:
 
 
 def c_array_files(folder: Path) -> dict[str, str]:
-    """The C header/source pair of an exported version, derived from its model.tflite, the ops and
-    arena in its metrics.json and its configuration: generated on demand, never stored in the zoo
-    (the bytes are the model's, the rest is in the metadata)."""
-    from ..config import parse_config
-    from ..data.cache import read_json
+    """The C files of an exported version, derived from its model.tflite and its typed metadata (the ops
+    and arena of metrics.json, the contract of configuration.json): the model pair, and golden vectors
+    for the firmware's tests. Generated on demand, never stored in the zoo."""
+    from ..meta import Configuration, Metrics, read_meta
 
     folder = Path(folder)
-    metrics, conf = read_json(folder / "metrics.json"), read_json(folder / "configuration.json")
-    config = parse_config(conf.get("config"), str(folder / "configuration.json"))
-    try:
-        ops, arena = list(metrics["ops"]), int(metrics["tflm_arena_bytes"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HeartzooError(f"{folder / 'metrics.json'}: no usable {exc} for the C array") from None
+    metrics = read_meta(Metrics, folder / "metrics.json")
+    conf = read_meta(Configuration, folder / "configuration.json")
+    config = parse_config(conf.config, str(folder / "configuration.json"))
     symbol = c_symbol(config.name)
-    header, source = c_array((folder / "model.tflite").read_bytes(), symbol, ops, arena, config)
-    return {f"{symbol}.h": header, f"{symbol}.cc": source}
+    buf = (folder / "model.tflite").read_bytes()
+    header, source = c_array(buf, symbol, metrics.ops, metrics.tflm_arena_bytes, config)
+    golden = golden_header(golden_vectors(folder), symbol)
+    return {f"{symbol}.h": header, f"{symbol}.cc": source, f"{symbol}_golden.h": golden}
 
 
 def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
-    """Write the C pair of the version in `folder` into `out_dir` (each file atomically)."""
+    """Write the C files of the version in `folder` into `out_dir` (each file atomically)."""
     from ..data.cache import atomic_path
 
     out_dir = Path(out_dir)
@@ -92,6 +93,71 @@ def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
             os.chmod(tmp, 0o644)  # source files for a firmware tree, not private ones
         written.append(out_dir / name)
     return written
+
+
+#: The golden recording: 12 s of the synthetic ECG at MIT-BIH's rate, so resampling is exercised too.
+GOLDEN_FS, GOLDEN_SECONDS = 360, 12.0
+
+
+def golden_vectors(folder: Path) -> dict[str, Any]:
+    """What a firmware test checks its preprocessing and its model against: a synthetic recording, its R
+    peaks, the inputs the model's Preprocessor (rebuilt from the firmware contract) makes of it, as
+    floats and as int8, and the int8 outputs TFLM gives for them."""
+    from ..meta import Configuration, read_meta
+    from ..preprocess import Preprocessor
+    from ..synthetic import synthetic_ecg
+    from .runtimes import io_specs, quantize_inputs, run_tflm
+
+    folder = Path(folder)
+    firmware = read_meta(Configuration, folder / "configuration.json").firmware
+    signal, peaks = synthetic_ecg(GOLDEN_FS, GOLDEN_SECONDS)
+    signal = signal.astype(np.float32)
+    inputs = Preprocessor.from_contract(firmware)(signal, GOLDEN_FS, peaks)
+    named = inputs if isinstance(inputs, dict) else {"ecg": inputs}
+    buf = (folder / "model.tflite").read_bytes()
+    ins, _ = io_specs(buf)
+    q = quantize_inputs(ins, inputs)
+    return {
+        "fs": GOLDEN_FS,
+        "signal": signal,
+        "r_peaks": np.asarray(peaks, np.int32),
+        "inputs": {k: v.reshape(len(peaks), -1) for k, v in named.items()},
+        "inputs_int8": {t.name: a.reshape(len(peaks), -1) for t, a in zip(ins, q, strict=True)},
+        "outputs_int8": run_tflm(buf, q),
+        "class_names": list(firmware.class_names),
+    }
+
+
+def golden_header(g: dict[str, Any], symbol: str) -> str:
+    """The golden vectors as a C header of constant arrays."""
+
+    def arr(ctype: str, name: str, a: np.ndarray, fmt) -> str:
+        flat = np.asarray(a).reshape(-1)
+        body = ",\n".join("  " + ", ".join(fmt(v) for v in flat[i : i + 12]) for i in range(0, len(flat), 12))
+        dims = "".join(f"[{d}]" for d in np.asarray(a).shape)
+        return f"constexpr {ctype} {symbol}_golden_{name}{dims} = {{\n{body}\n}};\n"
+
+    f32 = lambda v: f"{float(v)!r}f"  # noqa: E731  repr: the shortest text that reads back the same float
+    i = lambda v: str(int(v))  # noqa: E731
+    n, k = g["outputs_int8"].shape
+    parts = [
+        f"// Generated by heartzoo: golden vectors of {symbol} for firmware tests. Do not edit.\n"
+        f"// {len(g['signal'])} samples of a synthetic one-lead ECG at {g['fs']} Hz (mV) and its {n} R peaks;\n"
+        "// the model inputs the preprocessing must produce from them (float, then int8 as quantized for\n"
+        f"// the model), and the int8 outputs TFLM gives ({', '.join(g['class_names'])}).\n",
+        f"#ifndef {symbol.upper()}_GOLDEN_H_\n#define {symbol.upper()}_GOLDEN_H_\n\n#include <cstdint>\n\n",
+        f"constexpr int {symbol}_golden_fs = {g['fs']};\nconstexpr int {symbol}_golden_beats = {n};\n",
+        f"constexpr int {symbol}_golden_classes = {k};\n",
+        arr("float", "signal", g["signal"], f32),
+        arr("int32_t", "r_peaks", g["r_peaks"], i),
+    ]
+    parts += [arr("float", f"input_{name}", a, f32) for name, a in g["inputs"].items()]
+    parts += [arr("int8_t", f"input_{name}_int8", a, i) for name, a in g["inputs_int8"].items()]
+    parts += [
+        arr("int8_t", "output_int8", g["outputs_int8"], i),
+        f"\n#endif  // {symbol.upper()}_GOLDEN_H_\n",
+    ]
+    return "".join(parts)
 
 
 def _op_method(op: str) -> str:

@@ -1,0 +1,224 @@
+"""What a run keeps after every epoch so that it resumes exactly: validation macro-F1 into the logs,
+model selection and early stopping with their state (`state.json`, with a snapshot per epoch of the
+batch stream's rng and the dropout layers' seeds), history rows, and Keras backups written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import HeartzooConfig
+from .data.cache import atomic_path, write_json
+from .inference import predict_logits, softmax
+from .tasks import Task
+
+
+def _layer_rng_variables(model) -> list:
+    """The state variables of the layers' random seed generators (dropout): Keras' weight files, and so
+    its BackupAndRestore, leave them out."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def epoch_callbacks(
+    config: HeartzooConfig,
+    run_dir: Path,
+    task: Task,
+    val_inputs,
+    val_labels,
+    *,
+    epochs: int,
+    seed: int,
+    epoch_states,
+    progress: Callable[[str], Any] | None = None,
+):
+    import keras
+
+    from .metrics import classification_report
+
+    macro = task.macro_classes
+    patience = config.train.patience
+    counters = ("best", "best_epoch", "wait", "epochs_done")
+
+    class Validation(keras.callbacks.Callback):
+        """Validation macro-F1 and loss into the epoch logs (before anything that reads them)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logits = predict_logits(self.model, val_inputs)
+            probs = softmax(logits)
+            rep = classification_report(val_labels, probs.argmax(axis=1), task.class_names, macro)
+            nll = -np.log(np.clip(probs[np.arange(len(val_labels)), val_labels], 1e-7, 1.0)).mean()
+            logs.update(val_loss=float(nll), val_macro_f1=rep["macro_f1"])
+            for name in task.class_names:
+                logs[f"val_f1_{name}"] = rep["per_class"][name]["f1"]
+
+    class Selection(keras.callbacks.Callback):
+        """Best-epoch weights, early stopping and history rows, persisted so a resumed run goes on.
+
+        `state.json` holds the current `best`, `best_epoch`, `wait`, `epochs_done`, `started_at_epoch`
+        and `finished` (no epoch left to train), and in `snapshots[k]` those after epoch k with the batch
+        stream's rng state at the start of epoch k + 1 and the dropout layers' seed states. When training
+        (re)starts at epoch S (Keras' backup decides S), the state rolls back to the snapshot after
+        epoch S - 1: a run killed after this callback wrote epoch S but before Keras backed it up
+        trains epoch S again, from the same state.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.state_path = run_dir / "state.json"
+            self.history_path = run_dir / "history.csv"
+            self.state = _initial_state()
+            if self.state_path.exists():
+                self.state.update(json.loads(self.state_path.read_text()))
+            self._t0 = time.perf_counter()
+            self._first = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+            if self._first:
+                self._first = False
+                self._truncate_history(epoch)
+                self._roll_back(epoch)
+                self.state["started_at_epoch"] = epoch  # where Keras' backup let this session begin
+                if epoch > 0 and progress is not None:
+                    progress(f"resuming at epoch {epoch + 1}")
+
+        def _roll_back(self, epoch: int) -> None:
+            """The state after epoch `epoch` - 1, and the batch stream set to start at `epoch`."""
+            snapshots = self.state.get("snapshots", [])
+            snap = snapshots[epoch - 1] if 0 < epoch <= len(snapshots) else None
+            if epoch == 0:
+                self.state = _initial_state()
+                rng = np.random.default_rng(seed).bit_generator.state
+            elif snap is not None and snap.get("rng") is not None:
+                self.state.update({k: snap[k] for k in counters}, finished=False, snapshots=snapshots[:epoch])
+                rng = snap["rng"]
+                for v, value in zip(_layer_rng_variables(self.model), snap["layer_rng"], strict=True):
+                    v.assign(np.asarray(value, dtype=v.dtype))
+            else:  # a run folder written before the snapshots: not reproducible, only new batches
+                rng = np.random.default_rng(seed + epoch).bit_generator.state
+            epoch_states.start_at(epoch, rng)
+
+        def _truncate_history(self, first_epoch: int) -> None:
+            # Rows of epochs that will be trained again (killed after the row, before the backup).
+            if not self.history_path.exists():
+                return
+            with open(self.history_path, newline="") as f:
+                rows = list(csv.DictReader(f))
+            keep = [r for r in rows if int(r["epoch"]) < first_epoch]
+            if len(keep) != len(rows):
+                self._write_rows(keep, list(rows[0]) if rows else [])
+
+        def _write_rows(self, rows: list[dict], fields: list[str]) -> None:
+            with atomic_path(self.history_path) as tmp, open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=fields)
+                w.writeheader()
+                w.writerows(rows)
+
+        def on_epoch_end(self, epoch, logs=None):
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            row = {"epoch": epoch, "seconds": round(time.perf_counter() - self._t0, 2), "learning_rate": lr}
+            row.update({k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"})
+            rows = []
+            if self.history_path.exists():
+                with open(self.history_path, newline="") as f:
+                    rows = list(csv.DictReader(f))
+            self._write_rows([*rows, row], list(row))
+            score = float(logs["val_macro_f1"])
+            if score > self.state["best"]:
+                self.state.update(best=score, best_epoch=epoch, wait=0)
+                with atomic_path(run_dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+                    self.model.save_weights(tmp)
+            else:
+                self.state["wait"] += 1
+            self.state["epochs_done"] = epoch + 1
+            stop = self.state["wait"] >= patience
+            finished = stop or epoch + 1 >= epochs
+            snap = {k: self.state[k] for k in counters}
+            snap["rng"] = None if finished else epoch_states.state_at(epoch + 1)
+            snap["layer_rng"] = [
+                keras.ops.convert_to_numpy(v).tolist() for v in _layer_rng_variables(self.model)
+            ]
+            snapshots = self.state.get("snapshots", [])[:epoch]
+            # None for epochs of a run folder written before the snapshots
+            self.state["snapshots"] = [*snapshots, *[None] * (epoch - len(snapshots)), snap]
+            self.state["finished"] = finished
+            write_json(self.state_path, self.state)
+            if stop:
+                self.model.stop_training = True
+
+    cbs: list = [
+        Validation(),
+        Selection(),
+        _atomic_backup(run_dir / "backup"),
+    ]
+    if config.logging.tensorboard:
+        cbs.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")))
+    if config.logging.mlflow:
+        from .tracking import mlflow_callback
+
+        cbs.append(mlflow_callback(config, run_dir))
+    return cbs
+
+
+def _atomic_backup(folder: Path):
+    """Keras' BackupAndRestore, made safe against Ctrl-C in the middle of a write: Keras writes the
+    weights in place and then the epoch, so an interrupt during or between the two left a backup that
+    failed to load (a half-written weights file) or named the wrong epoch. Here each epoch's weights go
+    to their own file, renamed into place whole, then the metadata naming them replaces the old one;
+    the previous epoch's file is kept until the next one is in place."""
+    import keras
+
+    class AtomicBackup(keras.callbacks.BackupAndRestore):
+        def _save_model(self):
+            name = f"epoch{self._current_epoch}.weights.h5"
+            with atomic_path(folder / name, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name}
+            write_json(folder / "training_metadata.json", meta)
+            for old in folder.glob("epoch*.weights.h5"):
+                if old.name not in (name, f"epoch{self._current_epoch - 1}.weights.h5"):
+                    old.unlink()
+
+        def _load_model(self):
+            meta = read_state(folder / "training_metadata.json")
+            if meta is None:
+                return
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(folder / meta["weights"])
+            self.model._initial_epoch = meta["epoch"]
+
+    return AtomicBackup(str(folder))
+
+
+def _initial_state() -> dict[str, Any]:
+    return {"best": -1.0, "best_epoch": -1, "wait": 0, "epochs_done": 0, "finished": False, "snapshots": []}
+
+
+def read_state(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def finished_epochs(run_dir: str | os.PathLike[str]) -> int:
+    """Epochs of the run in `run_dir` whose results are safely on disk: the ones a re-run will not train
+    again (what to tell a user who interrupted training; 0 when nothing was kept)."""
+    run_dir = Path(run_dir)
+    summary = read_state(run_dir / "train_summary.json")
+    if summary is not None and (run_dir / "model.keras").exists():
+        return int(summary["epochs_run"])
+    state = read_state(run_dir / "state.json") or {}
+    if state.get("finished") and (run_dir / "best.weights.h5").exists():
+        return int(state["epochs_done"])
+    backup = read_state(run_dir / "backup" / "training_metadata.json") or {}
+    return int(backup.get("epoch", 0))

@@ -1,0 +1,49 @@
+"""Errors of a pydantic model that a person can act on: the file, every bad field, what is allowed
+there, and the closest allowed name when a field is misspelt (scikit-learn's errors, for configs)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the field at `loc` (for listing the allowed fields)."""
+    current: type[BaseModel] = model
+    for part in loc[:-1]:
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        # `ModelConfig | None` and the like: look through the union for the model class
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        found = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not found:
+            return None
+        current = found[0]
+    return current
+
+
+def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -> str:
+    """One line per problem, naming the field; an unknown field gets the allowed ones and a likely fix."""
+    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s))"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            holder = _model_at(model, loc)
+            allowed = sorted(holder.model_fields) if holder else []
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"unknown field {field!r}"
+            if hint:
+                msg += f" (did you mean {hint[0]!r}?)"
+            if allowed:
+                msg += f"; allowed here: {', '.join(allowed)}"
+        else:
+            msg = f"field {field!r}: {err['msg']}"
+            if "input" in err and err["type"] != "missing":
+                msg += f" (got {err['input']!r})"
+        lines.append(f"  - {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""One Preprocessor: predict on a raw record and the evaluation path see the same inputs; the firmware
+contract round-trips; configs written before the redesign still read; teachers come from the zoo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heartzoo.config import InputSpec, parse_config
+from heartzoo.errors import ConfigError
+from heartzoo.preprocess import Preprocessor, rr_intervals
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO / "zoo"
+STUDENT = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
+VERSIONS = sorted(ZOO.glob("*/*/v*/configuration.json"))
+
+
+def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shared_cache):
+    """`heartzoo.predict` on a raw DS2 record (its own resampling, framing, RR features) and
+    `heartzoo evaluate`'s path (cached frames of the whole split) give the same inputs, bit for bit,
+    and the same probabilities for every beat the task keeps."""
+    import heartzoo
+    from heartzoo.data import mitbih
+    from heartzoo.data.prepare import load_task_split
+    from heartzoo.evaluate import split_probabilities
+    from heartzoo.hub import _beat_inputs
+    from heartzoo.tasks import get_task
+
+    loaded = heartzoo.load_model(STUDENT)
+    config = loaded.config
+    record = "232"  # DS2, many S beats
+    sig = mitbih.read_signal(data_root / "mitdb", record)
+    beats = mitbih.read_beats(data_root / "mitdb", record)
+    keep = get_task(config.task).labels(beats.aami) >= 0
+
+    mine = _beat_inputs(loaded, sig.values, sig.fs, beats.samples)
+    ws, _ = load_task_split(config, "ds2", cache_dir=shared_cache)
+    rows = np.flatnonzero(ws.record == record)
+    np.testing.assert_array_equal(ws.sample[rows], beats.samples[keep])
+    theirs = ws.subset(rows).model_inputs(Preprocessor.of(config))
+    assert set(mine) == set(theirs) == {"ecg", "rr"}
+    for k in mine:
+        np.testing.assert_array_equal(mine[k][keep], theirs[k])
+
+    probs, _, _ = split_probabilities(loaded.model, config, "ds2", cache_dir=shared_cache)
+    predicted = heartzoo.predict(loaded, sig.values, sig.fs, beats.samples)[keep]
+    np.testing.assert_allclose(predicted, probs[rows], atol=1e-6)
+
+
+@pytest.mark.parametrize("path", VERSIONS, ids=lambda p: f"{p.parent.parent.name}")
+def test_the_firmware_contract_round_trips(path):
+    """Every published version's contract says exactly what its config's Preprocessor does, and
+    rebuilds that Preprocessor."""
+    from heartzoo.meta import Configuration, read_meta
+
+    conf = read_meta(Configuration, path)
+    pre = Preprocessor.of(parse_config(conf.config, str(path)))
+    stored = conf.firmware.model_dump(mode="json", exclude_none=True)
+    assert {k: stored[k] for k in pre.contract()} == pre.contract()
+    assert Preprocessor.from_contract(conf.firmware).contract() == pre.contract()
+
+
+def test_preprocessor_steps_on_a_synthetic_recording():
+    """Frames at the model rate with the R peak at its index, z-scored; RR features from the peaks;
+    the template channel only when asked for."""
+    from conftest import synthetic_ecg
+
+    x, peaks = synthetic_ecg(360.0, 30.0, beat_every=0.8)
+    pre = Preprocessor(InputSpec(fs=100, frame_size=128, rr_features=True))
+    inputs = pre(x, 360.0, peaks)
+    assert inputs["ecg"].shape == (len(peaks), 1, 128, 1) and inputs["rr"].shape == (len(peaks), 4)
+    ecg = inputs["ecg"][:, 0, :, 0]
+    np.testing.assert_allclose(ecg.mean(axis=1), 0, atol=1e-5)
+    assert (ecg.argmax(axis=1) == 64).mean() > 0.9  # the QRS spike sits at r_peak_index
+    np.testing.assert_allclose(rr_intervals(peaks, 360.0)[1:, 0], 0.8, atol=1 / 360)
+    np.testing.assert_allclose(inputs["rr"][5:, 0], 0.8 / 0.801, rtol=1e-3)  # pre / local10
+    two = Preprocessor(InputSpec(fs=100, frame_size=128, template_beats=3))(x, 360.0, peaks)
+    assert two.shape == (len(peaks), 1, 128, 2)
+    np.testing.assert_array_equal(two[0, 0, :, 1], 0)  # the first beat is its own template
+
+
+def test_schema_1_configs_are_read_as_they_meant():
+    """A config written before 0.2: `data.dir` null is dropped, `model.rr_features` moves to `input`;
+    a machine path in `data.dir` is refused with what to do instead."""
+    old = {"name": "x", "task": "beat-3", "data": {"dir": None, "protocol": "inter-patient"},
+           "model": {"arch": "cnn1", "rr_features": True}}  # fmt: skip
+    cfg = parse_config(old)
+    assert cfg.input.rr_features and "dir" not in cfg.data.model_dump()
+    assert cfg == parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn1"},
+                                "input": {"rr_features": True}})  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"'data\.dir' is no longer part of a configuration: pass --data-dir"
+    ):
+        parse_config({**old, "data": {"dir": "/home/me/data"}}, "old.yaml")
+    with pytest.raises(ConfigError, match=r"'model\.rr_features' and 'input\.rr_features' disagree"):
+        parse_config({**old, "input": {"rr_features": False}})
+    with pytest.raises(ConfigError, match=r"unknown field 'data\.dirr'"):
+        # the new schema has no such field: only the migration of old files accepts it
+        parse_config({"name": "x", "task": "beat-3", "data": {"protocol": "inter-patient", "dirr": "/x"}})
+
+
+def test_a_zoo_teacher_is_named_and_loaded_by_version():
+    """`compress.distill.teacher: NAME@vN` loads that version from the zoo, checked against its index;
+    a malformed reference is refused while the config is read."""
+    from heartzoo.runs import load_teacher
+
+    student = json.loads((STUDENT / "configuration.json").read_text())["config"]
+    cfg = parse_config({**student, "compress": {"distill": {"teacher": "beat-3-efficientnetv2-sm@v1"}}})
+    assert cfg.compress.distill.zoo_ref == ("beat-3-efficientnetv2-sm", "v1")
+    teacher = load_teacher(cfg, zoo=ZOO)
+    assert teacher.count_params() > 50_000
+    for bad in ("beat-3-efficientnetv2-sm@1", "../x@v1", "x@v1/../.."):
+        with pytest.raises(ConfigError, match=r"compress\.distill\.teacher"):
+            parse_config({**student, "compress": {"distill": {"teacher": bad}}})
+    wrong = parse_config({**student, "compress": {"distill": {"teacher": "beat-2-efficientnetv2-sm@v1"}}})
+    with pytest.raises(ConfigError, match="does not fit the student"):
+        load_teacher(wrong, zoo=ZOO)
