@@ -32,20 +32,29 @@ def seed_variant(config, seed: int):
 
 
 def chained(variant, config, seed: int, runs: Path):
-    """For --chain: `variant` distilled from the same seed's run of its teacher's config (a teacher
-    given as runs/<name>[/stage] becomes <runs>/<name>-seed<seed>-chain[/stage] where the teacher was
-    itself chained, else <runs>/<name>-seed<seed>[/stage]; one of them must exist)."""
+    """For --chain: `variant` distilled from the same seed's run of its teacher's config. A teacher given
+    as NAME@vN (the model NAME's run published: its last stage) or runs/NAME[/stage] becomes
+    <runs>/NAME-seed<seed>-chain[/stage] where the teacher was itself chained, else
+    <runs>/NAME-seed<seed>[/stage]; one of them must exist."""
+    from heartzoo.manifest import final_stage_dir
+
     dc = config.compress.distill
-    parts = Path(dc.teacher).parts if dc is not None else ()
-    if len(parts) < 2 or parts[0] != "runs":
-        raise SystemExit(f"{config.name}: --chain needs compress.distill.teacher as runs/<name>[/stage]")
-    stage = Path(*parts[2:])
-    teacher = runs / f"{parts[1]}-seed{seed}-chain" / stage
-    if not (teacher / "model.keras").is_file():
-        teacher = runs / f"{parts[1]}-seed{seed}" / stage
-    if not (teacher / "model.keras").is_file():
+    if dc is not None and dc.zoo_ref is not None:
+        name, stage = dc.zoo_ref[0], None
+    else:
+        parts = Path(dc.teacher).parts if dc is not None else ()
+        if len(parts) < 2 or parts[0] != "runs":
+            raise SystemExit(
+                f"{config.name}: --chain needs compress.distill.teacher as NAME@vN or runs/<name>[/stage]"
+            )
+        name, stage = parts[1], Path(*parts[2:])
+    for run in (runs / f"{name}-seed{seed}-chain", runs / f"{name}-seed{seed}"):
+        teacher = run / stage if stage is not None else final_stage_dir(run)
+        if teacher is not None and (teacher / "model.keras").is_file():
+            break
+    else:
         raise SystemExit(
-            f"{teacher}: no model; run this script on {parts[1]}'s config with the same seeds first"
+            f"{run}: no finished model; run this script on {name}'s config with the same seeds first"
         )
     distill = dc.model_copy(update={"teacher": str(teacher)})
     compress = variant.compress.model_copy(update={"distill": distill})

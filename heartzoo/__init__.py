@@ -5,13 +5,14 @@
 >>> m = heartzoo.load_model("beat-3-cnn3-student")
 >>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)
 >>> mine = heartzoo.calibrate(m, ecg_mv, fs=360, r_peaks=peaks, minutes=5)  # no labels; see docs
+>>> inputs = heartzoo.Preprocessor.of(m.config)(ecg_mv, 360, peaks)  # exactly what the model sees
 """
 
 from __future__ import annotations
 
 from .version import __version__
 
-__all__ = ["__version__", "calibrate", "download", "list_models", "load_model", "predict"]
+__all__ = ["Preprocessor", "__version__", "calibrate", "download", "list_models", "load_model", "predict"]
 
 
 def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) -> list[str]:
@@ -29,4 +30,8 @@ def __getattr__(name: str):
         from . import hub
 
         return getattr(hub, name)
+    if name == "Preprocessor":
+        from .preprocess import Preprocessor
+
+        return Preprocessor
     raise AttributeError(f"module 'heartzoo' has no attribute {name!r}")

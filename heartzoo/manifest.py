@@ -80,6 +80,13 @@ def stage_record(folder: Path) -> dict[str, Any] | None:
     return None
 
 
+def final_stage_dir(run_dir: Path) -> Path | None:
+    """The folder of the last stage a run's manifest records (what the run publishes), or None."""
+    path = Path(run_dir) / MANIFEST
+    stages = read_json(path).get("stages") if path.is_file() else None
+    return Path(run_dir) / stages[-1]["dir"] if stages else None
+
+
 def validation_score(folder: Path) -> float | None:
     """The DS1-validation macro-F1 of the model in `folder`: its manifest record's, else what its
     train_summary.json says (the best epoch's, or a tfmot stage's or ensemble's own)."""

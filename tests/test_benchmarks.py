@@ -68,18 +68,25 @@ def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
     script = _script("seed_spread")
     config = load_config(REPO / "configs" / "beat-3-cnn3-born-again.yaml")  # teacher: the student's stage
     variant = script.seed_variant(config, 2)
-    with pytest.raises(SystemExit, match="beat-3-cnn3-student-seed2/channel-pruned: no model"):
+    assert config.compress.distill.teacher == "beat-3-cnn3-student@v1"
+    with pytest.raises(SystemExit, match="beat-3-cnn3-student-seed2: no finished model"):
         script.chained(variant, config, 2, tmp_path)
-    stage = tmp_path / "beat-3-cnn3-student-seed2" / "channel-pruned"
-    stage.mkdir(parents=True)
-    (stage / "model.keras").write_bytes(b"")
+
+    def finished(run: Path) -> Path:
+        # the student's run: train, then channel pruning, as its manifest records
+        stage = run / "channel-pruned"
+        stage.mkdir(parents=True)
+        (stage / "model.keras").write_bytes(b"")
+        stages = [{"stage": "distill", "dir": "."}, {"stage": "channel_prune", "dir": "channel-pruned"}]
+        (run / "manifest.json").write_text(json.dumps({"config_sha256": "x", "stages": stages}))
+        return stage
+
+    stage = finished(tmp_path / "beat-3-cnn3-student-seed2")
     chain = script.chained(variant, config, 2, tmp_path)
     assert chain.compress.distill.teacher == str(stage)
     assert chain.name == "beat-3-cnn3-born-again-seed2-chain" and chain.train.seed == 2
     # a teacher that was itself chained is found as such
-    chained_stage = tmp_path / "beat-3-cnn3-student-seed2-chain" / "channel-pruned"
-    chained_stage.mkdir(parents=True)
-    (chained_stage / "model.keras").write_bytes(b"")
+    chained_stage = finished(tmp_path / "beat-3-cnn3-student-seed2-chain")
     assert script.chained(variant, config, 2, tmp_path).compress.distill.teacher == str(chained_stage)
     undistilled = load_config(REPO / "configs" / "beat-3-cnn3.yaml")
     with pytest.raises(SystemExit, match=r"needs compress\.distill\.teacher"):

@@ -7,8 +7,11 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -120,12 +123,17 @@ def test_reproduce_command_trains_every_teacher_first(tmp_path):
     assert teacher_name("zoo/beat-2/beat-2-efficientnetv2-sm/v3") == "beat-2-efficientnetv2-sm"
     assert teacher_name("runs/teacher") == "teacher"
 
+    assert teacher_name("beat-2-cnn3-student@v1") == "beat-2-cnn3-student"
+    firmware = json.loads((REPO / "zoo/beat-2/beat-2-cnn3-student/v1/configuration.json").read_text())[
+        "firmware"
+    ]
+
     def config(name, teacher=None):
         compress = {"distill": {"teacher": teacher}} if teacher else {}
         folder = tmp_path / "beat-2" / name / "v1"
         folder.mkdir(parents=True)
         cfg = {"name": name, "task": "beat-2", "compress": compress}
-        (folder / "configuration.json").write_text(json.dumps({"config": cfg}))
+        (folder / "configuration.json").write_text(json.dumps({"config": cfg, "firmware": firmware}))
         return cfg
 
     config("teacher")

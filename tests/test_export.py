@@ -85,6 +85,7 @@ def test_c_array_matches_the_tflite(zoo, tmp_path):
     assert sorted(p.name for p in (tmp_path / "fw").iterdir()) == [
         "small_cnn2_model.cc",
         "small_cnn2_model.h",
+        "small_cnn2_model_golden.h",
     ]
     src = (tmp_path / "fw" / "small_cnn2_model.cc").read_text()
     hdr = (tmp_path / "fw" / "small_cnn2_model.h").read_text()
@@ -192,7 +193,7 @@ def test_litert_runtime_gives_the_tflm_metrics(run, zoo, shared_cache, tmp_path)
     cfg = json.loads((copy / "config.json").read_text())
     cfg["export"].update(int8_runtime="litert", verify_frames=300)
     (copy / "config.json").write_text(json.dumps(cfg))
-    m = export_run(copy, tmp_path / "v1", cache_dir=shared_cache)
+    m = export_run(copy, tmp_path / "v1", cache_dir=shared_cache).model_dump(mode="json")
     tflm = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
     v = m["verification"]
     assert v["frames"] == 300 and v["litert_reference_vs_tflm"] == "bit-identical"
@@ -233,7 +234,7 @@ def test_gelu_and_recurrent_models_run_in_tflm(arch, params, absent):
 
 
 def test_calibration_source_says_when_it_is_leaky():
-    from heartzoo.export import calibration_source
+    from heartzoo.export.convert import calibration_source
 
     assert "DS1" in calibration_source(False) and "LEAKY" not in calibration_source(False)
     assert "LEAKY" in calibration_source(True) and "DS1" not in calibration_source(True)

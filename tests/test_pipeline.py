@@ -132,7 +132,7 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
     from heartzoo.runs import run_pipeline
 
-    cfg = parse_config({**STUDENT, "model": {"arch": "cnn3"},
+    cfg = parse_config({**STUDENT, "input": {"rr_features": False},
                         "compress": {"distill": {"teacher": str(small_run)}}})  # fmt: skip
     with pytest.raises(
         ConfigError, match=r"compress.distill.teacher.*does not fit the student: rr_features True vs False"

@@ -99,7 +99,8 @@ def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
 
 
 def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache, tmp_path):
-    from heartzoo.train import finished_epochs, train
+    from heartzoo.checkpoints import finished_epochs
+    from heartzoo.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -115,7 +116,8 @@ def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache,
 
 
 def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, shared_cache, tmp_path):
-    from heartzoo.train import finished_epochs, train
+    from heartzoo.checkpoints import finished_epochs
+    from heartzoo.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -137,7 +139,8 @@ def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, 
 def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_root, shared_cache, tmp_path):
     import keras
 
-    from heartzoo.train import finished_epochs, train
+    from heartzoo.checkpoints import finished_epochs
+    from heartzoo.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):  # after Keras removed its backup, before model.keras

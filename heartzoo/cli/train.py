@@ -87,7 +87,7 @@ def train_cmd(
             progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
         )
     except KeyboardInterrupt:
-        from ..train import finished_epochs
+        from ..checkpoints import finished_epochs
 
         err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
         sys.exit(130)
