@@ -31,8 +31,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || true
 
+# Two processes, one per core, each taking whole test files (module fixtures stay in one process); the
+# small run and the prepared frames are made once and shared (tests/conftest.py). Plain `pytest` works too.
 test: lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.
 data: install

@@ -41,9 +41,7 @@ class Context:
     say: Callable[[str], Any] = lambda _msg: None
 
     def folder(self, stage: str) -> Path:
-        return (
-            (self.run_dir / STAGE_FOLDERS[stage]).resolve() if STAGE_FOLDERS[stage] != "." else self.run_dir
-        )
+        return self.run_dir / STAGE_FOLDERS[stage]
 
 
 def _done(folder: Path) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +42,33 @@ def mitdb(data_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_cache(tmp_path_factory) -> Path:
-    """One cache for the session, so tests that need frames of the same records prepare them once."""
-    return tmp_path_factory.mktemp("cache")
+def shared_root(tmp_path_factory) -> Path:
+    """A folder every test process of this run shares: under pytest-xdist, each worker has its own
+    temporary root below a common one, and the costly things (frames, the small run) are made once."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextlib.contextmanager
+def _once(path: Path):
+    """An exclusive lock on `path`: the first process makes the shared thing, the others wait and reuse."""
+    import fcntl
+
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def shared_cache(shared_root) -> Path:
+    """One cache for the run, so tests that need frames of the same records prepare them once (its
+    writes are atomic: processes preparing the same record at once both land a whole file)."""
+    cache = shared_root / "shared-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
 
 
 SMALL_RUN = {
@@ -56,14 +82,29 @@ SMALL_RUN = {
 
 
 @pytest.fixture(scope="session")
-def small_run(data_root, shared_cache, tmp_path_factory) -> Path:
-    """A small model trained on real DS1 frames (a minute on 2 cores), shared by the export tests."""
+def small_run(data_root, shared_cache, shared_root) -> Path:
+    """A small model trained on real DS1 frames (20 s on 2 cores), made once per test run and shared by
+    the export, hub, adaptation and pipeline tests."""
     from heartzoo.config import parse_config
     from heartzoo.train import train
 
-    out = tmp_path_factory.mktemp("runs") / "small"
-    train(parse_config(SMALL_RUN), out, cache_dir=shared_cache)
+    out = shared_root / "small-run"
+    with _once(shared_root / "small-run.lock"):
+        train(parse_config(SMALL_RUN), out, cache_dir=shared_cache)  # a finished run returns at once
     return out
+
+
+@pytest.fixture(scope="session")
+def small_zoo(small_run, shared_cache, shared_root) -> Path:
+    """A zoo with the small run published as its v1 (one export, shared by the export and hub tests;
+    a test that adds to it works on a copy)."""
+    from heartzoo.zoo import INDEX, publish
+
+    root = shared_root / "small-zoo"
+    with _once(shared_root / "small-zoo.lock"):
+        if not (root / INDEX).is_file():
+            publish(small_run, root, cache_dir=shared_cache)
+    return root
 
 
 def write_record(
@@ -99,3 +140,31 @@ def write_record(
         syms = [symbols[i % len(symbols)] for i in range(len(peaks))]
         wfdb.wrann(name, "atr", np.asarray(peaks), syms, write_dir=str(folder))
     return signal, peaks
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`heartzoo ARGS` as `heartzoo.cli.main` runs it (argument parsing, error lines, exit codes), in this
+    process: for commands that load TensorFlow, whose start-up a subprocess would pay again. Tests that
+    need a process of its own (signals, a clean import state) run `python -m heartzoo`."""
+    import contextlib
+    import io
+    import sys
+
+    from heartzoo.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_argv = dict(os.environ), sys.argv
+    os.environ.update(env or {})
+    sys.argv = ["heartzoo", *args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["heartzoo", *args], code, out.getvalue(), err.getvalue())

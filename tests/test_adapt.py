@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from heartzoo.errors import HeartzooError
 from heartzoo.preprocess import input_rows
@@ -102,12 +101,6 @@ def test_bad_calibration_requests_are_refused():
         batchnorm_layers(nested)
 
 
-def _heartzoo(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "heartzoo", *args], capture_output=True, text=True, cwd=REPO, env=env
-    )
-
-
 def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tmp_path):
     """`heartzoo evaluate --calibrate-minutes` on the published student: the report says so, and its
     confusion matrix is the one the library's calibrated logits give; a model without batch norm is
@@ -124,7 +117,7 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     env = {**__import__("os").environ, "HEARTZOO_DATA_DIR": str(data_root)}
     out = tmp_path / "report.json"
     args = ["evaluate", str(STUDENT), "--split", "val", "--cache-dir", str(shared_cache)]
-    done = _heartzoo(*args, "--calibrate-minutes", "5", "--output", str(out), env=env)
+    done = run_cli(*args, "--calibrate-minutes", "5", "--output", str(out), env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "calibrated to each patient on its first 5 min of unlabelled beats" in " ".join(
         done.stdout.split()
@@ -140,11 +133,11 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     task = get_task("beat-3")
     rep = report_from_probabilities(softmax(logits), labels, task.class_names, task.macro_classes)
     assert clean["confusion"] == rep["confusion"]
-    plain = json.loads(_heartzoo(*args, "--json", env=env).stdout)["clean"]
+    plain = json.loads(run_cli(*args, "--json", env=env).stdout)["clean"]
     assert "calibration" not in plain and plain["confusion"] != clean["confusion"]
 
     no_bn = REPO / "zoo" / "beat-3" / "beat-3-baseline-cnn" / "v1"
-    refused = _heartzoo("evaluate", str(no_bn), "--calibrate-minutes", "5", env=env)
+    refused = run_cli("evaluate", str(no_bn), "--calibrate-minutes", "5", env=env)
     assert refused.returncode != 0
     assert "has no BatchNormalization layer: nothing to calibrate" in refused.stderr + refused.stdout
 

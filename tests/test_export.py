@@ -25,12 +25,8 @@ def run(small_run):
 
 
 @pytest.fixture(scope="module")
-def zoo(run, shared_cache, tmp_path_factory):
-    from heartzoo.zoo import publish
-
-    root = tmp_path_factory.mktemp("zoo")
-    publish(run, root, cache_dir=shared_cache)
-    return root
+def zoo(small_zoo):
+    return small_zoo
 
 
 def _sha(p) -> str:
@@ -127,9 +123,10 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
     assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
 
 
-def test_published_versions_are_never_overwritten(run, zoo, shared_cache):
+def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_path):
     from heartzoo.zoo import publish, read_index
 
+    zoo = shutil.copytree(zoo, tmp_path / "zoo")  # the shared zoo keeps its one version
     v1 = zoo / "beat-3" / "small-cnn2" / "v1"
     before = {p.name: _sha(p) for p in v1.iterdir()}
     with pytest.raises(HeartzooError, match="published already; published versions are never overwritten"):

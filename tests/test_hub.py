@@ -18,12 +18,8 @@ NAME = "small-cnn2"
 
 
 @pytest.fixture(scope="module")
-def published(small_run, shared_cache, tmp_path_factory):
-    from heartzoo.zoo import publish
-
-    root = tmp_path_factory.mktemp("published")
-    publish(small_run, root, cache_dir=shared_cache)
-    return root
+def published(small_zoo):
+    return small_zoo
 
 
 def _site(published, tmp_path):

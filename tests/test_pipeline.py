@@ -24,7 +24,7 @@ STUDENT = {
     },
     # a few training steps do not make a model whose int8 copy is guaranteed close: the bound is not
     # what this test is about
-    "export": {"max_f1_drop": 1.0, "verify_frames": 300},
+    "export": {"max_f1_drop": 1.0, "verify_frames": 300, "int8_runtime": "litert"},
 }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.data.pipeline import batch_stream, class_draw_probabilities, class_weights
@@ -259,11 +260,8 @@ def test_template_channel_reaches_the_model(data_root, shared_cache):
 def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
     _, run, _ = trained
     out_file = tmp_path / "eval.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "evaluate", str(run), "--json", "--noise", "--output", str(out_file),
-         "--cache-dir", str(shared_cache)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
+    proc = run_cli("evaluate", str(run), "--json", "--noise", "--output", str(out_file),
+                   "--cache-dir", str(shared_cache))  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert json.loads(out_file.read_text()) == result
@@ -275,10 +273,7 @@ def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
 
 
 def test_models_cli_lists_params_and_macs():
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "models", "--json"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )  # fmt: skip
+    proc = run_cli("models", "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
     assert {"efficientnetv2-sm", "cnn3", "recurrent-lstm"} <= set(rows)
