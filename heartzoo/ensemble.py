@@ -27,9 +27,10 @@ def average_logits(members: dict[int, object], config: HeartzooConfig):
     model `seed<k>`, which `member_models` finds again in a saved ensemble."""
     import keras
 
-    spec = config.input
-    ecg = keras.Input((1, spec.frame_size, spec.channels), name="ecg")
-    inputs = {"ecg": ecg, "rr": keras.Input((4,), name="rr")} if config.input.rr_features else ecg
+    from .preprocess import Preprocessor
+
+    named = {k: keras.Input(shape, name=k) for k, shape in Preprocessor.of(config).input_shapes.items()}
+    inputs = named if "rr" in named else named["ecg"]
     logits = []
     for seed, model in members.items():
         model.name = f"seed{seed}"

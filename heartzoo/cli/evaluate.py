@@ -116,9 +116,9 @@ def export_cmd(
 
         for path in write_c_array(target, c_array):
             console.print(f"C array: {path}")
-    from ..data.cache import read_json
+    from ..meta import read_metrics
 
-    m = read_json(target / "metrics.json")
+    m = read_metrics(target).model_dump(mode="json")
     console.print(
         f"[green]{target}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "

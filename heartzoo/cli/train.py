@@ -69,6 +69,7 @@ def train_cmd(
     Every stage resumes: an interrupted training picks up at its last finished epoch, and a finished
     stage is not run again."""
     from ..config import load_config
+    from ..meta import read_metrics
     from ..progress import rich_training_callback
     from ..runs import run_pipeline
 
@@ -100,7 +101,7 @@ def train_cmd(
             f"{st['stage']}: {st['dir']}" + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")
         )
     if out.get("published"):
-        m = json.loads((Path(out["published"]) / "metrics.json").read_text())
+        m = read_metrics(Path(out["published"])).model_dump(mode="json")
         console.print(
             f"[green]published {out['published']}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
             f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"

@@ -100,19 +100,13 @@ def zoo_show(
     zoo: ZooDir = None,
 ) -> None:
     """One model version: files with sha256, and its DS2 metrics float vs int8."""
-    from ..data.cache import read_json
-    from ..meta import version_digest
+    from ..meta import read_metrics, version_digest
     from ..zoo import find, read_index, version_dir, zoo_dir
 
     root = zoo_dir(zoo)
     entry = find(read_index(root), name)
-    metrics = version_dir(root, entry) / "metrics.json"
-    try:
-        shown = _show_metrics(entry, root, read_json(metrics))
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise HeartzooError(
-            f"{metrics}: not a heartzoo metrics file (field {exc} missing or malformed)"
-        ) from None
+    # validated first: a damaged metrics.json is one error naming its field, before anything is printed
+    shown = _show_metrics(entry, root, read_metrics(version_dir(root, entry)).model_dump(mode="json"))
     for item in shown:
         console.print(item)
     console.print(f"digest (pin with download --sha256): {version_digest(entry['files'])}")
