@@ -1,6 +1,8 @@
-"""Benchmark: all DS1+DS2 beat-3 frames from WFDB (target <= 10 s) and from the cache (target <= 1 s).
+"""Benchmark: all DS1+DS2 beat-3 frames from WFDB (target <= 10 s) and from the cache (target <= 1 s);
+with `--svdb`, every training frame of zoo v2 as well (mitdb DS1+DS2 and all 78 svdb records, resampled
+from 360 and 128 Hz).
 
-Run: `make bench` (or `python benchmarks/bench_prepare.py [--data-dir DIR]`). Prints one JSON line:
+Run: `make bench` (or `python benchmarks/bench_prepare.py [--data-dir DIR] [--svdb]`). Prints one JSON line:
 medians over --repeats runs, each with a fresh cache, and the first run on its own. The figures go
 into the issue note, not into a timed test.
 """
@@ -16,7 +18,7 @@ import tempfile
 import time
 
 from heartzoo.config import InputSpec
-from heartzoo.data import mitbih
+from heartzoo.data import mitbih, svdb
 from heartzoo.data.prepare import load_windows
 from heartzoo.tasks import get_task
 
@@ -27,8 +29,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--svdb", action="store_true", help="also every svdb record (zoo v2's training pool)")
     args = ap.parse_args()
-    records = list(mitbih.DS1 + mitbih.DS2)
+    records = list(mitbih.DS1 + mitbih.DS2) + (list(svdb.RECORDS) if args.svdb else [])
     task = get_task("beat-3")
     spec = InputSpec()
     import wfdb  # noqa: F401  -- import cost is not preparation cost
@@ -46,7 +49,7 @@ def main() -> None:
             results["from_cache_s"].append(time.perf_counter() - t0)
     assert kept.x.shape == kept2.x.shape
     report = {
-        "benchmark": "prepare DS1+DS2 beat-3 frames",
+        "benchmark": "prepare DS1+DS2" + (" + svdb" if args.svdb else "") + " beat-3 frames",
         "frames": int(kept.x.shape[0]),
         "frame_shape": list(kept.x.shape[1:]),
         "cpus": os.cpu_count(),

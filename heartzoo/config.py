@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
 from .validation import describe_errors
 
@@ -75,7 +76,12 @@ class ValidationSplit(_Strict):
 
 
 class DataConfig(_Strict):
-    dataset: Literal["mitdb"] = "mitdb"
+    train: list[str] = Field(
+        ["mitdb:DS1"],
+        min_length=1,
+        description="Training records, as DATABASE:SET or DATABASE:RECORD (e.g. [mitdb:DS1, svdb:all]); the "
+        "validation patients are drawn from all of them. mitdb's DS2 is the test and never trains.",
+    )
     protocol: Literal["inter-patient", "leaky-random-beat"] = Field(
         "inter-patient",
         description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
@@ -86,6 +92,28 @@ class DataConfig(_Strict):
     leaky_test_fraction: float = Field(
         0.2, gt=0, lt=1, description="Test share for the leaky random-beat split."
     )
+
+    @field_validator("train")
+    @classmethod
+    def _known_sources(cls, train: list[str]) -> list[str]:
+        from .data.databases import resolve
+        from .data.mitbih import DS2
+
+        for source in train:
+            _, records = resolve(source)  # a ValueError names what is allowed
+            if set(records) & set(DS2):
+                raise ValueError(f"{source!r} holds DS2 records: DS2 is the test set and never trains")
+        if len(set(train)) != len(train):
+            raise ValueError("a source is listed twice")
+        return train
+
+    @model_validator(mode="after")
+    def _leaky_is_mitdb_only(self) -> DataConfig:
+        if self.protocol == "leaky-random-beat" and self.train != ["mitdb:DS1"]:
+            raise ValueError(
+                "the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
+            )
+        return self
 
 
 class NoiseAugment(_Strict):
@@ -267,6 +295,12 @@ class ExportConfig(_Strict):
         "or litert (LiteRT's optimized kernels, for models too slow for TFLM on the host; TFLM then runs "
         "the verify_frames, still bit-exact with LiteRT's reference kernels).",
     )
+    shrink: bool = Field(
+        True,
+        description="Write the .tflite without what TFLM and LiteRT never read (tensor names but the inputs', "
+        "metadata, signature defs, empty buffers) and with equal vectors and tables stored once "
+        "(heartzoo.export.shrink): the same weights and bit-identical outputs in fewer bytes of flash.",
+    )
 
 
 class EnsembleConfig(_Strict):
@@ -313,31 +347,7 @@ class HeartzooConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_schema_1(cls, data: Any) -> Any:
-        """Read configurations written before 0.2 (the published zoo v1 holds them): `data.dir` (a
-        machine path, now `--data-dir` / $HEARTZOO_DATA_DIR) must be empty and is dropped, and
-        `model.rr_features` moves to `input.rr_features`, where the rest of the input is described."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        section = data.get("data")
-        if isinstance(section, dict) and "dir" in section:
-            if section["dir"] is not None:
-                raise ValueError(
-                    "'data.dir' is no longer part of a configuration: pass --data-dir or set "
-                    "HEARTZOO_DATA_DIR (a machine's folder does not belong in a published model)"
-                )
-            data["data"] = {k: v for k, v in section.items() if k != "dir"}
-        model = data.get("model")
-        if isinstance(model, dict) and "rr_features" in model:
-            spec = dict(data.get("input") or {})
-            if "rr_features" in spec and spec["rr_features"] != model["rr_features"]:
-                raise ValueError(
-                    "'model.rr_features' and 'input.rr_features' disagree; keep 'input.rr_features'"
-                )
-            spec["rr_features"] = model["rr_features"]
-            data["model"] = {k: v for k, v in model.items() if k != "rr_features"}
-            data["input"] = spec
-        return data
+        return from_schema_1(data)
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

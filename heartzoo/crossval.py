@@ -28,12 +28,12 @@ CV_FILE = "cv.json"
 
 
 def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=None) -> list[list[str]]:
-    """The DS1 records of each fold (whole patients, classes spread evenly; see `patient_folds`)."""
-    from .data import mitbih
-    from .data.prepare import record_counts
+    """The training records of each fold (DS1 and the databases `data.train` adds; whole patients,
+    classes spread evenly; see `patient_folds`)."""
+    from .data.prepare import record_counts, training_records
     from .data.splits import patient_folds
 
-    return patient_folds(record_counts(mitbih.DS1, data_dir), folds, seed)
+    return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
 
 
 def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:

@@ -46,10 +46,13 @@ def load_run_model(model_file: Path):
 
 def check_split(config: HeartzooConfig, split: str) -> str:
     """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
-    from .data.prepare import LEAKY, test_split
+    from .data.prepare import LEAKY, external_records, test_split
 
     if split == "ds2":
         return test_split(config)
+    if ":" in split:  # DATABASE:SET, an external test (refused for a database the model trained on)
+        external_records(config, split)
+        return split
     allowed = ("train", "val", "test") if config.data.protocol == LEAKY else ("train", "val", "ds1", "ds2")
     if split not in allowed:
         raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
@@ -133,6 +136,7 @@ def evaluate(
     split: str = "ds2",
     *,
     noise_stress: bool = False,
+    dataset: str | None = None,
     data_dir=None,
     cache_dir=None,
     threshold: float | None = None,
@@ -140,7 +144,9 @@ def evaluate(
     calibrate_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level; with
-    `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.adapt`)."""
+    `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.adapt`).
+    `dataset` tests on every record of another database instead (`svdb`: an external test, refused
+    for a model that trained on it)."""
     from .adapt import check_minutes
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise
@@ -150,6 +156,12 @@ def evaluate(
     if calibrate_minutes is not None:
         check_minutes(calibrate_minutes)
     model_file, config = run_config(path)
+    if dataset is not None:
+        if split != "ds2":
+            raise HeartzooError(f"--dataset {dataset} tests on all of {dataset}: leave --split out")
+        if noise_stress:
+            raise HeartzooError("noise stress is measured on DS2 (the NSTDB noise is at mitdb's 360 Hz)")
+        split = f"{dataset}:all"
     split = check_split(config, split)
     model = load_run_model(model_file)
     if calibrate_minutes is not None:

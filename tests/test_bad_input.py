@@ -22,7 +22,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def _load(root: Path, record: str, cache: Path):
-    return load_windows([record], InputSpec(), data_dir=root, cache_dir=cache, workers=1)
+    return load_windows([record], InputSpec(), data_dir=root, cache_dir=cache, workers=1, database="mitdb")
 
 
 def test_good_synthetic_record_loads(root, tmp_path):
@@ -106,7 +106,7 @@ def test_failed_record_leaves_nothing_in_the_cache(root, tmp_path):
     write_record(root / "mitdb", "906", leads=("V5", "V2"))
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match="record 906"):
-        load_windows(["906", "900"], InputSpec(), data_dir=root, cache_dir=cache, workers=1)
+        load_windows(["906", "900"], InputSpec(), data_dir=root, cache_dir=cache, workers=1, database="mitdb")
     written = [p.name for p in cache.rglob("*") if p.is_file()]
     assert not any(name.startswith("906") for name in written)
     assert not any(".tmp" in name for name in written)

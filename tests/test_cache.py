@@ -45,12 +45,16 @@ def test_edited_record_is_prepared_again(tmp_path):
     root = tmp_path / "data"
     write_record(root / "mitdb", "900")
     seen: list[str] = []
-    load_windows(["900"], InputSpec(), data_dir=root, cache_dir=tmp_path / "c", progress=seen.append)
+    load_windows(
+        ["900"], InputSpec(), data_dir=root, cache_dir=tmp_path / "c", progress=seen.append, database="mitdb"
+    )
     # Replace the record with different beats: same name, new files.
     shutil.rmtree(root / "mitdb")
     write_record(root / "mitdb", "900", seconds=20)
     st = (root / "mitdb" / "900.atr").stat()
     os.utime(root / "mitdb" / "900.atr", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    ws = load_windows(["900"], InputSpec(), data_dir=root, cache_dir=tmp_path / "c", progress=seen.append)
+    ws = load_windows(
+        ["900"], InputSpec(), data_dir=root, cache_dir=tmp_path / "c", progress=seen.append, database="mitdb"
+    )
     assert seen == ["900 (prepared)", "900 (prepared)"]
     assert len(ws) > 20

@@ -148,11 +148,8 @@ def data_stats(
     from ..data.stats import split_counts
 
     cfg = _config_or_task(config, task) if config else None
-    stats = split_counts(
-        task,
-        data_dir,
-        cfg.data.validation if cfg else None,
-    )
+    stats = split_counts(task, data_dir, cfg.data.validation if cfg else None,
+                         cfg.data.train if cfg else ("mitdb:DS1",))  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return

@@ -26,6 +26,13 @@ from .common import (
 def evaluate_cmd(
     model: Annotated[Path, typer.Argument(help="Run or zoo folder (model.keras + its configuration)")],
     split: Annotated[str, typer.Option(help="ds2 (test records), val, train, ds1")] = "ds2",
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="Test on every record of this database instead (svdb): an external test, refused "
+            "for a model trained on it"
+        ),
+    ] = None,
     noise: Annotated[
         bool, typer.Option(help="Also evaluate under NSTDB em noise at 24/18/12/6/0 dB")
     ] = False,
@@ -53,6 +60,7 @@ def evaluate_cmd(
         model,
         split,
         noise_stress=noise,
+        dataset=dataset,
         data_dir=data_dir,
         cache_dir=cache_dir,
         threshold=threshold,

@@ -16,7 +16,10 @@ from ..errors import ConfigError, DataError, HeartzooError
 from ..preprocess import Preprocessor, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
+from .database import Database
+from .databases import database_of, get_database, resolve
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
+from .records import record_files
 from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
 from .windows import WindowSet
 
@@ -34,20 +37,14 @@ class StressNoise:
 
 def dataset_dir(data_dir: str | os.PathLike[str] | None, dataset: str = mitbih.DATASET) -> Path:
     """`<data dir>/<dataset>`, which must exist: if not, the error says how to get it."""
-    folder = paths.data_dir(data_dir) / dataset
-    if not folder.is_dir():
-        raise HeartzooError(
-            f"no {dataset} folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
-            f"or run `heartzoo data download {dataset}`"
-        )
-    return folder
+    return get_database(dataset).folder(data_dir)
 
 
 def _record_arrays(
-    record: str, spec: InputSpec, folder: Path, noise: StressNoise | None, noise_values: np.ndarray | None
+    db: Database, record: str, spec: InputSpec, folder: Path, noise: StressNoise | None, noise_values
 ) -> dict[str, np.ndarray]:
-    beats = mitbih.read_beats(folder, record)
-    sig = mitbih.read_signal(folder, record, spec.lead)
+    beats = db.read_beats(folder, record)
+    sig = db.read_signal(folder, record, spec.lead)
     values = sig.values
     if noise is not None and noise_values is not None:
         values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise.snr_db)
@@ -70,38 +67,49 @@ def load_windows(
     noise: StressNoise | None = None,
     workers: int = 2,
     progress: Progress | None = None,
+    database: str | None = None,
 ) -> WindowSet:
-    """Frames of every beat of `records`, in record order, from the cache where it is fresh.
+    """Frames of every beat of `records` (of any database), in record order, from the cache where it
+    is fresh. Each record is read from its database's folder, its lead standing for `spec.lead`, and
+    resampled to `spec.fs` by the same Preprocessor. `database` reads every record from that database's
+    folder, by its rules, whether or not the database lists it (WFDB records of your own).
 
     A record that cannot be read raises `DataError` before anything for it is written.
     """
-    folder = dataset_dir(data_dir)
+    try:
+        dbs = {r: get_database(database) if database else database_of(r) for r in records}
+    except ValueError as exc:
+        raise HeartzooError(str(exc)) from None
+    folders = {db.name: db.folder(data_dir) for db in set(dbs.values())}
     noise_values = None
     noise_files: list[Path] = []
     if noise is not None:
-        noise_dir = folder.parent / NOISE_FOLDER
+        noise_dir = paths.data_dir(data_dir) / NOISE_FOLDER
         noise_values, noise_fs = read_noise(noise_dir, noise.kind, channel=noise.channel)
-        if noise_fs != mitbih.SAMPLING_RATE:
-            raise ValueError(
-                f"noise record {noise.kind} is at {noise_fs} Hz, records at {mitbih.SAMPLING_RATE}"
-            )
+        for db in set(dbs.values()):
+            if noise_fs != db.fs:
+                raise ValueError(
+                    f"noise record {noise.kind} is at {noise_fs} Hz, {db.name} records at {db.fs}"
+                )
         noise_files = [noise_dir / f"{noise.kind}.hea", noise_dir / f"{noise.kind}.dat"]
-    cache = (
-        WindowCache(
-            paths.cache_dir(cache_dir),
-            {
-                "dataset": mitbih.DATASET,
+    caches = {}
+    if use_cache:
+        for db in set(dbs.values()):
+            key: dict = {
+                "dataset": db.name,
                 # the running template is computed after the cache, from the cached frames
                 "input": spec.model_dump(exclude={"template_beats", "rr_features"}),
                 "noise": None if noise is None else noise.__dict__,
-            },
-        )
-        if use_cache
-        else None
-    )
+            }
+            if db.lead_for(spec.lead) != spec.lead:
+                key["lead"] = db.lead_for(spec.lead)
+            caches[db.name] = WindowCache(paths.cache_dir(cache_dir), key)
 
     def one(record: str) -> WindowSet:
-        files = mitbih.record_files(folder, record)
+        db = dbs[record]
+        folder = folders[db.name]
+        cache = caches.get(db.name)
+        files = record_files(folder, record)
         missing = [p for p in files.values() if not p.is_file()]
         if missing:
             raise DataError(record, "file missing", path=str(missing[0]))
@@ -109,7 +117,7 @@ def load_windows(
         arrays = cache.load(record, stamp) if cache else None
         hit = arrays is not None
         if arrays is None:
-            arrays = _record_arrays(record, spec, folder, noise, noise_values)
+            arrays = _record_arrays(db, record, spec, folder, noise, noise_values)
             if cache:
                 cache.save(record, stamp, arrays)
         if progress:
@@ -128,8 +136,9 @@ def load_windows(
         parts,
         meta={
             "records": list(records),
+            "databases": sorted({db.name for db in dbs.values()}),
             "input": spec.model_dump(),
-            "cache": str(cache.dir) if cache else None,
+            "cache": str(paths.cache_dir(cache_dir)) if caches else None,
         },
     )
 
@@ -138,15 +147,27 @@ def record_counts(
     records: Sequence[str], data_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, dict[str, int]]:
     """AAMI beat counts per record, from the annotation files alone."""
-    folder = dataset_dir(data_dir)
-    return {r: mitbih.read_beats(folder, r).counts() for r in records}
+    out = {}
+    for r in records:
+        db = database_of(r)
+        out[r] = db.read_beats(db.folder(data_dir), r).counts()
+    return out
+
+
+def training_records(config: HeartzooConfig) -> list[str]:
+    """The records `data.train` names (DS1 by default; other databases added), in order, once each."""
+    seen: dict[str, None] = {}
+    for source in config.data.train:
+        seen.update(dict.fromkeys(resolve(source)[1]))
+    return list(seen)
 
 
 def validation_records(config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Whole patients drawn from every training database (seeded, class-stratified), or the config's."""
     v = config.data.validation
     if v.records is not None:
         return list(v.records)
-    return draw_validation_records(record_counts(mitbih.DS1, data_dir), v.fraction, v.seed)
+    return draw_validation_records(record_counts(training_records(config), data_dir), v.fraction, v.seed)
 
 
 def split_records(
@@ -156,9 +177,25 @@ def split_records(
     if config.data.protocol != INTER_PATIENT:
         raise ValueError(f"protocol {config.data.protocol!r} splits beats, not records")
     try:
-        return inter_patient_records(validation_records(config, data_dir))
+        return inter_patient_records(validation_records(config, data_dir), training_records(config))
     except ValueError as exc:
         raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
+
+
+def external_records(config: HeartzooConfig, source: str) -> list[str]:
+    """The records of DATABASE:SET for an external test, refused where the model trained on that
+    database (a database it learnt from is no test of it) or where they are not a test at all."""
+    try:
+        db, records = resolve(source)
+    except ValueError as exc:
+        raise HeartzooError(str(exc)) from None
+    trained_on = {database_of(r).name for r in training_records(config)}
+    if db.name in trained_on:
+        raise HeartzooError(
+            f"{config.name} trained on {db.name} (data.train: {', '.join(config.data.train)}): "
+            f"evaluating it on {source} would not be an external test"
+        )
+    return list(records)
 
 
 def test_split(config: HeartzooConfig) -> str:
@@ -192,9 +229,14 @@ def load_split(
         out = every.subset(idx)
         out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)
         return out
+    if ":" in split:  # an external test: a database the model did not train on
+        records = external_records(config, split)
+        out = load_windows(records, config.input, **kw).with_templates(config.input.template_beats)
+        out.meta.update(protocol="external", split=split, leaky=False)
+        return out
     recs = split_records(config, data_dir)
     if split not in recs:
-        raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)}")
+        raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)} or DATABASE:SET")
     out = load_windows(recs[split], config.input, **kw).with_templates(config.input.template_beats)
     out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
     return out

@@ -1,4 +1,4 @@
-"""Splits of MIT-BIH: the inter-patient protocol, a validation draw by patient, and the leaky random split.
+"""Splits: the inter-patient protocol, a validation draw by patient, and the leaky random split.
 
 Split names used across the package:
 
@@ -16,16 +16,18 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..tasks import AAMI_CLASSES
-from .mitbih import DS1, DS2, patient_of
+from .databases import database_of
+from .mitbih import DS1, DS2
 
 LEAKY = "leaky-random-beat"
 INTER_PATIENT = "inter-patient"
 
 
 def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
+    """Records by patient (keys like `mitdb:201`, unique across databases)."""
     groups: dict[str, list[str]] = {}
     for r in records:
-        groups.setdefault(patient_of(r), []).append(r)
+        groups.setdefault(database_of(r).patient_of(r), []).append(r)
     return groups
 
 
@@ -116,14 +118,24 @@ def patient_folds(
     return [sorted(r for i in np.flatnonzero(best[1] == f) for r in groups[names[i]]) for f in range(k)]
 
 
-def inter_patient_records(validation: Sequence[str]) -> dict[str, list[str]]:
+def inter_patient_records(validation: Sequence[str], pool: Sequence[str] = DS1) -> dict[str, list[str]]:
+    """train / val / test records: the training pool (DS1, and the other databases a config adds) less
+    the validation records, the validation records, and DS2."""
     val = set(validation)
-    unknown = val - set(DS1)
+    unknown = val - set(pool)
     if unknown:
-        raise ValueError(f"validation records must come from DS1; not in DS1: {', '.join(sorted(unknown))}")
+        where = "DS1" if list(pool) == list(DS1) else "the training records"
+        raise ValueError(
+            f"validation records must come from {where}; not in {where}: {', '.join(sorted(unknown))}"
+        )
+    split = {r: sorted(recs) for r, recs in group_by_patient(list(pool)).items()}
+    halves = {database_of(r).patient_of(r) for r in val}
+    torn = [p for p in halves if not set(split[p]) <= val]
+    if torn:
+        raise ValueError(f"validation would split patient(s) {', '.join(sorted(torn))} between train and val")
     return {
-        "train": [r for r in DS1 if r not in val],
-        "val": [r for r in DS1 if r in val],
+        "train": [r for r in pool if r not in val],
+        "val": [r for r in pool if r in val],
         "test": list(DS2),
         "ds1": list(DS1),
         "ds2": list(DS2),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from ..config import ValidationSplit
 from ..tasks import AAMI_CLASSES, get_task
 from . import mitbih
+from .databases import resolve
 from .prepare import record_counts
 from .splits import draw_validation_records, inter_patient_records
 
@@ -16,17 +18,21 @@ def split_counts(
     task_name: str,
     data_dir: str | os.PathLike[str] | None = None,
     validation: ValidationSplit | None = None,
+    train: Sequence[str] = ("mitdb:DS1",),
 ) -> dict[str, Any]:
-    """Counts of the task's classes in DS1, DS2 and the train/val draw from DS1, as plain data."""
+    """Counts of the task's classes in DS1, DS2 and the train/val draw from the training records
+    (`train`: DATABASE:SET sources, DS1 by default), as plain data."""
     task = get_task(task_name)
     validation = validation or ValidationSplit()
-    per_record = record_counts(sorted(set(mitbih.DS1) | set(mitbih.DS2)), data_dir)
+    pool = list(dict.fromkeys(r for source in train for r in resolve(source)[1]))
+    per_record = record_counts(list(dict.fromkeys([*mitbih.DS1, *pool, *mitbih.DS2])), data_dir)
     val = validation.records or draw_validation_records(
-        {r: per_record[r] for r in mitbih.DS1}, validation.fraction, validation.seed
+        {r: per_record[r] for r in pool}, validation.fraction, validation.seed
     )
-    splits = inter_patient_records(val)
+    splits = inter_patient_records(val, pool)
     out: dict[str, Any] = {
         "dataset": mitbih.DATASET,
+        "train": list(train),
         "task": task.name,
         "classes": list(task.class_names),
         "protocol": "inter-patient (de Chazal 2004): DS1 train, DS2 test; validation = whole DS1 patients",

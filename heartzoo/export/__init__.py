@@ -2,6 +2,7 @@
 
 - `convert`: Keras -> int8 TFLite (layers TFLM runs, batch of 1, softmax out, calibrated on DS1 frames);
 - `runtimes`: LiteRT (reference and optimized kernels) and the TFLite Micro interpreter, arena, latency;
+- `shrink`: the .tflite without what TFLM and LiteRT never read (names, metadata, repeated tables);
 - `codegen`: the C header/source pair of a version, generated on demand;
 - `publication`: a run -> a version folder, every check able to fail it (ops TFLM lacks, LiteRT and
   TFLM disagreeing on any output, an int8 macro-F1 further below float than the configured bound).
@@ -27,11 +28,13 @@ from .runtimes import (
     tflm_arena_and_latency,
     verification_frames,
 )
+from .shrink import shrink_report, shrink_tflite
 
 __all__ = [
     "ExportError", "TensorSpec", "c_array", "c_array_files", "c_symbol", "calibrated_int8",
     "calibration_inputs", "convert_int8", "dequantize_probs", "export_run", "firmware_contract",
     "firmware_model", "io_specs", "litert_interpreter", "microcontroller_layers", "quantize",
     "quantize_inputs", "quantized_inputs", "run_interpreter", "run_litert", "run_tflm", "runtime_mismatch",
-    "tflite_ops", "tflm_arena_and_latency", "verification_frames", "write_c_array",
+    "shrink_report", "shrink_tflite", "tflite_ops", "tflm_arena_and_latency", "verification_frames",
+    "write_c_array",
 ]  # fmt: skip

@@ -1,0 +1,56 @@
+"""The cross-database table: published models trained on MIT-BIH DS1 alone, tested on every record of
+the Supraventricular Arrhythmia Database (`heartzoo evaluate MODEL --dataset svdb`), float, natural
+prevalence. Models trained with svdb are refused by the evaluation itself.
+
+Run: `python benchmarks/cross_database.py [NAME ...] [--zoo zoo] [--record benchmarks/results/cross_database.jsonl]`
+(no names: every inter-patient version of the zoo). One JSON line per model: svdb and DS2 macro-F1 and
+per-class F1 (DS2 from the version's metrics.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    from heartzoo.evaluate import evaluate
+    from heartzoo.meta import read_metrics
+    from heartzoo.zoo import find, read_index, version_dir
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--record", type=Path)
+    args = ap.parse_args()
+    index = read_index(args.zoo)
+    entries = [find(index, n) for n in args.names] if args.names else index["models"]
+    for entry in entries:
+        vdir = version_dir(args.zoo, entry)
+        ds2 = read_metrics(vdir)
+        if ds2.leaky:
+            continue
+        rep = evaluate(vdir, dataset="svdb", data_dir=args.data_dir, cache_dir=args.cache_dir)["clean"]
+        line = {
+            "model": f"{entry['name']}@{entry['version']}",
+            "task": entry["task"],
+            "tested_on": "svdb:all (78 records)",
+            "svdb_macro_f1": round(rep["macro_f1"], 4),
+            "svdb_f1": {c: round(v["f1"], 4) for c, v in rep["per_class"].items()},
+            "svdb_support": {c: v["support"] for c, v in rep["per_class"].items()},
+            "ds2_float_macro_f1": round(ds2.float.macro_f1, 4),
+            "ds2_float_f1": {c: round(v.f1, 4) for c, v in ds2.float.per_class.items()},
+        }
+        print(json.dumps(line), flush=True)
+        if args.record:
+            with args.record.open("a") as f:
+                f.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

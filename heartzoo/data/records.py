@@ -1,0 +1,198 @@
+"""Reading one WFDB record, checked: beat annotations mapped to AAMI classes, one lead in mV.
+
+Shared by every database module (`mitbih`, `svdb`, ...). Every problem with a record (missing or
+truncated file, header that disagrees with its data, no such lead, wrong sampling rate, NaN or flat
+signal, a beat outside the signal) is a `DataError` that names the record and the problem, raised before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..tasks import AAMI_CLASSES
+
+#: WFDB beat symbol -> AAMI class (ANSI/AAMI EC57), the same for every MIT-format database. Every other
+#: symbol is not a beat. `B` (bundle branch block beat, unspecified) is N in EC57: mitdb has none, svdb one.
+SYMBOL_TO_AAMI: dict[str, str] = {
+    **dict.fromkeys("NLRejB", "N"),
+    **dict.fromkeys("AaJS", "S"),
+    **dict.fromkeys("VE", "V"),
+    "F": "F",
+    **dict.fromkeys("/fQ", "Q"),
+}
+
+# Bytes per sample of the WFDB storage formats we can size-check.
+_BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
+
+
+@dataclass(frozen=True)
+class Beats:
+    """Beat annotations of one record: R-peak samples, AAMI labels (index into AAMI_CLASSES), symbols."""
+
+    record: str
+    samples: np.ndarray  # int64, at the record's sampling rate
+    aami: np.ndarray  # int8
+    symbols: np.ndarray  # <U1
+    fs: float
+    sig_len: int
+
+    def counts(self) -> dict[str, int]:
+        c = np.bincount(self.aami, minlength=len(AAMI_CLASSES))
+        return {name: int(n) for name, n in zip(AAMI_CLASSES, c, strict=True)}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One lead of one record, in millivolts."""
+
+    record: str
+    lead: str
+    fs: float
+    values: np.ndarray  # float32
+
+
+def record_files(data_dir: Path, record: str) -> dict[str, Path]:
+    base = Path(data_dir) / record
+    return {ext: base.with_name(f"{record}.{ext}") for ext in ("hea", "dat", "atr")}
+
+
+def _read_header(data_dir: Path, record: str):
+    import wfdb
+
+    hea = Path(data_dir) / f"{record}.hea"
+    if not hea.is_file():
+        raise DataError(record, "header file missing", path=str(hea))
+    try:
+        return wfdb.rdheader(str(Path(data_dir) / record))
+    except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
+        raise DataError(record, f"cannot parse header: {exc}", path=str(hea)) from None
+
+
+def read_beats(
+    data_dir: Path, record: str, *, expected_fs: float | None = None, end_beat: bool = False
+) -> Beats:
+    """Beat annotations of `record` (`.atr`), mapped to AAMI classes; non-beat symbols are dropped.
+
+    `end_beat`: the database is known to annotate this record's last beat one sample past the end of
+    the signal (svdb 860); that beat is kept, at the last sample."""
+    import wfdb
+
+    header = _read_header(data_dir, record)
+    _check_fs(record, header.fs, expected_fs)
+    atr = Path(data_dir) / f"{record}.atr"
+    if not atr.is_file():
+        raise DataError(record, "annotation file missing", path=str(atr))
+    try:
+        ann = wfdb.rdann(str(Path(data_dir) / record), "atr")
+    except Exception as exc:
+        raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
+    symbols = np.asarray(ann.symbol, dtype="<U1") if ann.symbol else np.zeros(0, dtype="<U1")
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    keep = np.isin(symbols, list(SYMBOL_TO_AAMI))
+    samples, symbols = samples[keep], symbols[keep]
+    sig_len = int(header.sig_len)
+    if end_beat and len(samples) and samples[-1] == sig_len:
+        samples = samples.copy()
+        samples[-1] = sig_len - 1
+    if len(samples) and (samples.min() < 0 or samples.max() >= sig_len):
+        bad = int(samples[(samples < 0) | (samples >= sig_len)][0])
+        raise DataError(
+            record,
+            f"beat annotation at sample {bad} lies outside the record's {sig_len} samples",
+            path=str(atr),
+        )
+    lut = {sym: AAMI_CLASSES.index(c) for sym, c in SYMBOL_TO_AAMI.items()}
+    aami = np.fromiter((lut[s] for s in symbols), dtype=np.int8, count=len(symbols))
+    return Beats(record, samples, aami, symbols, float(header.fs), sig_len)
+
+
+def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
+    if expected_fs is not None and not math.isclose(float(fs), float(expected_fs)):
+        raise DataError(record, f"unexpected sampling rate {fs:g} Hz (expected {expected_fs:g} Hz)")
+
+
+def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | None = None) -> Signal:
+    """One lead of `record`, chosen by name, in mV; the files are checked before and after reading."""
+    import wfdb
+
+    header = _read_header(data_dir, record)
+    _check_fs(record, header.fs, expected_fs)
+    names = list(header.sig_name or [])
+    if lead not in names:
+        raise DataError(record, f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})")
+    ch = names.index(lead)
+    dat = Path(data_dir) / header.file_name[ch]
+    _check_dat_size(record, header, ch, dat)
+    try:
+        rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
+    except Exception as exc:
+        raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
+    digital = rec.d_signal[:, 0]
+    if header.checksum is not None and header.checksum[ch] is not None:
+        # WFDB stores the 16-bit sum of the samples (signed or unsigned, depending on the writer):
+        # a cheap check that data and header belong together.
+        got = int(digital.astype(np.int64).sum())
+        if (got - int(header.checksum[ch])) % 65536:
+            raise DataError(
+                record,
+                f"header checksum {header.checksum[ch]} for lead {lead} disagrees with the data "
+                f"({(got + 32768) % 65536 - 32768}); the .dat file is corrupted or belongs to another header",
+                path=str(dat),
+            )
+    values = (digital.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+    # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
+    invalid = _invalid_value(header.fmt[ch])
+    missing = digital == invalid if invalid is not None else np.zeros(len(digital), bool)
+    values[missing] = np.nan
+    n_nan = int(np.isnan(values).sum())
+    if n_nan:
+        first = int(np.flatnonzero(np.isnan(values))[0])
+        raise DataError(
+            record,
+            f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} "
+            f"({first / header.fs:.2f} s)",
+            path=str(dat),
+        )
+    if len(values) == 0 or np.ptp(values) == 0:
+        raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
+    return Signal(record, lead, float(header.fs), values.astype(np.float32))
+
+
+def _invalid_value(fmt: str) -> int | None:
+    return {"212": -2048, "16": -32768, "61": -32768, "80": -128, "160": -32768, "24": -(2**23)}.get(str(fmt))
+
+
+def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
+    if not dat.is_file():
+        raise DataError(record, "signal file missing", path=str(dat))
+    fmt = str(header.fmt[ch])
+    if fmt not in _BYTES_PER_SAMPLE:
+        return  # formats we do not size-check are still read (and checksummed) by wfdb
+    in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
+    if any(str(header.fmt[i]) != fmt for i in in_file):
+        return
+    offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
+    frame_bytes = _BYTES_PER_SAMPLE[fmt] * len(in_file)
+    have = dat.stat().st_size - offset
+    frames = int(have // frame_bytes)
+    need = int(header.sig_len)
+    if frames < need:
+        raise DataError(
+            record,
+            f"truncated signal file: {dat.name} holds {have} bytes ({frames} samples per lead) but the header "
+            f"declares {need} samples (format {fmt}, {len(in_file)} signal(s))",
+            path=str(dat),
+        )
+    if frames > need:
+        raise DataError(
+            record,
+            f"header disagrees with its data: the header declares {need} samples but {dat.name} holds "
+            f"{frames} samples per lead",
+            path=str(dat),
+        )
