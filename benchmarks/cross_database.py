@@ -16,6 +16,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def summary(path: Path) -> dict:
+    """Per task: how many models, and the Spearman rank correlation of their svdb and DS2 macro-F1
+    (does a many-patient external signal rank models as DS2 does?)."""
+    from scipy.stats import spearmanr
+
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    out = {}
+    for task in sorted({r["task"] for r in rows}):
+        mine = [r for r in rows if r["task"] == task]
+        rho = spearmanr([r["svdb_macro_f1"] for r in mine], [r["ds2_float_macro_f1"] for r in mine])
+        out[task] = {"models": len(mine), "spearman_svdb_vs_ds2": round(float(rho.statistic), 3)}
+    return out
+
+
 def main() -> None:
     from heartzoo.evaluate import evaluate
     from heartzoo.meta import read_metrics
@@ -27,10 +41,19 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--record", type=Path)
+    ap.add_argument("--summary", type=Path, help="print the per-task rank correlations of a recorded file")
     args = ap.parse_args()
+    if args.summary:
+        print(json.dumps(summary(args.summary)))
+        return
     index = read_index(args.zoo)
     entries = [find(index, n) for n in args.names] if args.names else index["models"]
+    done = set()
+    if args.record and args.record.exists():  # a rerun goes on where the last one stopped
+        done = {json.loads(line)["model"] for line in args.record.read_text().splitlines() if line}
     for entry in entries:
+        if f"{entry['name']}@{entry['version']}" in done:
+            continue
         vdir = version_dir(args.zoo, entry)
         ds2 = read_metrics(vdir)
         if ds2.leaky:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,7 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
             f"its numbers are not comparable with the inter-patient ones — see `{name.removesuffix('-leaky')}`."
         )
     else:
-        data = (
-            "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
-            "on whole DS1 validation patients, tested on DS2 only."
-        )
+        data = training_text(cfg)
     distill = (cfg.get("compress") or {}).get("distill")
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
@@ -94,7 +92,8 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
 | | |
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
-| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["model"].get("rr_features") else ""}{ensemble_cell(cfg)} |
+| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if rr_features(cfg) else ""}{ensemble_cell(cfg)} |
+| trained on | {", ".join(training_sources(cfg))} |
 | compression | {"not recorded" if steps is None else ", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
 | evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if leaky else ""} |
@@ -108,8 +107,9 @@ populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holte
 
 ## Data and licence
 
-{data} MIT-BIH is licensed ODC-By 1.0 (PhysioNet): cite Moody & Mark 2001 and Goldberger et al. 2000
-when you use or redistribute this model.
+{data} MIT-BIH{" and svdb are" if uses_svdb(cfg) else " is"} licensed ODC-By 1.0 (PhysioNet): cite Moody & Mark 2001{", Greenwald 1990" if uses_svdb(cfg) else ""}
+and Goldberger et al. 2000 when you use or redistribute this model.
+{external_text(name, version, cfg)}
 
 ## Target
 
@@ -163,6 +163,52 @@ heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
 
 Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
 """
+
+
+def training_sources(cfg: dict[str, Any]) -> list[str]:
+    """The `data.train` sources of a config as published (zoo v1's say `dataset: mitdb`: DS1)."""
+    return list((cfg.get("data") or {}).get("train") or ["mitdb:DS1"])
+
+
+def uses_svdb(cfg: dict[str, Any]) -> bool:
+    return any(s.startswith("svdb:") for s in training_sources(cfg))
+
+
+def rr_features(cfg: dict[str, Any]) -> bool:
+    # zoo v1 wrote `model.rr_features`; the input section holds it since 0.2
+    return bool((cfg.get("input") or {}).get("rr_features") or (cfg.get("model") or {}).get("rr_features"))
+
+
+def training_text(cfg: dict[str, Any]) -> str:
+    if uses_svdb(cfg):
+        return (
+            "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split) and the MIT-BIH "
+            f"Supraventricular Arrhythmia Database (`{', '.join(training_sources(cfg))}`), model selection on "
+            "whole patients drawn from both, tested on DS2 only."
+        )
+    return (
+        "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
+        "on whole DS1 validation patients, tested on DS2 only."
+    )
+
+
+def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
+    """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
+    results = REPO / "benchmarks" / "results" / "cross_database.jsonl"
+    if uses_svdb(cfg) or not results.is_file():
+        return ""
+    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
+    hit = next((x for x in lines if x.get("model") == f"{name}@{version}"), None)
+    if hit is None:
+        return ""
+    per = " · ".join(f"{c} {f:.3f}" for c, f in hit["svdb_f1"].items())
+    return (
+        "\n## External test: the Supraventricular Arrhythmia Database\n\n"
+        f"On all 78 svdb records, which it never saw (float): macro-F1 **{hit['svdb_macro_f1']:.4f}** "
+        f"(F1 {per}), against {hit['ds2_float_macro_f1']:.4f} on DS2: "
+        f"`heartzoo evaluate zoo/{cfg['task']}/{name}/{version} --dataset svdb`, recorded by "
+        f"`python benchmarks/cross_database.py {name}`.\n"
+    )
 
 
 def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:

@@ -72,7 +72,9 @@ class ValidationSplit(_Strict):
 
     fraction: float = Field(0.2, gt=0, lt=0.5, description="Share of training beats to hold out.")
     seed: int = Field(0, description="Seed of the record draw.")
-    records: list[str] | None = Field(None, description="Explicit validation records (overrides the draw).")
+    records: list[str] | None = Field(
+        None, description="Explicit validation records, RECORD or DATABASE:RECORD (overrides the draw)."
+    )
 
 
 class DataConfig(_Strict):

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import HeartzooConfig, parse_config
 from .data.cache import read_json
 from .errors import HeartzooError
@@ -75,7 +77,7 @@ def split_probabilities(
 
     With `calibrate_minutes`, each record's first minutes of beats calibrate the model to that patient,
     without labels (`heartzoo.adapt`), and its later beats are classified by the calibrated copy."""
-    from .data.mitbih import SAMPLING_RATE
+    from .data.databases import database_of
     from .data.prepare import load_task_split
     from .inference import predict_probs, softmax
     from .preprocess import Preprocessor
@@ -88,7 +90,10 @@ def split_probabilities(
         return predict_probs(model, inputs), labels, ws
     from .adapt import calibrated_logits
 
-    logits, _ = calibrated_logits(model, inputs, ws.record, ws.sample / SAMPLING_RATE, calibrate_minutes)
+    # beat times in seconds, each record at its own database's rate (360 Hz mitdb, 128 Hz svdb)
+    fs = {r: database_of(r).fs for r in set(ws.record.tolist())}
+    seconds = ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
+    logits, _ = calibrated_logits(model, inputs, ws.record, seconds, calibrate_minutes)
     return softmax(logits), labels, ws
 
 

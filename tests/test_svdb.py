@@ -160,3 +160,42 @@ def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_pa
         check_split(mixed, "svdb:all")
     with pytest.raises(HeartzooError, match="unknown database 'incart'"):
         check_split(v1, "incart:all")
+
+
+def test_a_model_trains_on_a_mix_of_databases(data_root, shared_cache, tmp_path):
+    """The whole training path on mitdb and svdb records together: 360 and 128 Hz frames in one batch
+    stream, validation patients from both, a model that runs."""
+    from heartzoo.train import train
+
+    cfg = parse_config({
+        "name": "mix", "task": "beat-3", "model": {"arch": "cnn1"}, "input": {"rr_features": True},
+        "data": {"train": ["mitdb:101", "mitdb:106", "mitdb:119", "mitdb:209", "svdb:821", "svdb:865", "svdb:851"],
+                 "validation": {"records": ["mitdb:209", "svdb:851"]}},
+        "train": {"epochs": 2, "batch_size": 64, "steps_per_epoch": 4},
+    })  # fmt: skip
+    result = train(cfg, tmp_path / "run", cache_dir=shared_cache)
+    summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
+    assert summary["val_records"] == ["209", "851"]
+    assert summary["train_frames"] > 8000 and result.epochs_run == 2
+
+
+def test_svdb_downloads_against_physionets_own_checksums(svdb_dir, tmp_path):
+    """`heartzoo data download svdb` from a real HTTP server holding two real records and PhysioNet's
+    own SHA256SUMS.txt of the release: the files land verified, and the reader takes them."""
+    from httpserver import FolderServer
+
+    from heartzoo.data.download import download_dataset
+
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("800.hea", "800.dat", "800.atr", "860.hea", "860.dat", "860.atr"):
+        shutil.copy2(svdb_dir / name, site / name)
+    # the release's own list (it names files not served here: only the records asked for are fetched)
+    shutil.copy2(svdb_dir / "SHA256SUMS.physionet.txt", site / "SHA256SUMS.txt")
+    with FolderServer(site) as srv:
+        report = download_dataset("svdb", tmp_path / "data", base_url=srv.url, records=["800", "860"])
+    assert sorted(report.downloaded) == sorted(
+        f"{r}.{e}" for r in ("800", "860") for e in ("atr", "dat", "hea")
+    )
+    beats = svdb.DATABASE.read_beats(tmp_path / "data" / "svdb", "860")
+    assert beats.samples[-1] == 230_399

@@ -23,7 +23,9 @@ from .common import (
 
 @data_app.command("download")
 def data_download(
-    dataset: Annotated[str, typer.Argument(help="mitdb (records) or nstdb (the bw, em, ma noise records)")],
+    dataset: Annotated[
+        str, typer.Argument(help="mitdb or svdb (records), or nstdb (the bw, em, ma noise records)")
+    ],
     data_dir: DataDir = None,
     base_url: Annotated[str | None, typer.Option(help="Mirror to fetch from instead of PhysioNet")] = None,
     records: Annotated[str | None, typer.Option(help="Only these records, comma-separated")] = None,

@@ -1,1 +1,2 @@
-"""Data: MIT-BIH records, beats and AAMI labels, splits, frames, cache, noise and augmentation."""
+"""Data: the databases (mitdb, svdb; one module each), beats and AAMI labels, splits, frames, cache,
+noise and augmentation."""

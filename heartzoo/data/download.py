@@ -44,6 +44,12 @@ DATASETS: dict[str, RemoteDataset] = {
         folder="mitdb",
         include=r"^(\d{3}\.(hea|dat|atr)|RECORDS|ANNOTATORS)$",
     ),
+    "svdb": RemoteDataset(
+        name="svdb",
+        url="https://physionet.org/files/svdb/1.0.0/",
+        folder="svdb",
+        include=r"^(\d{3}\.(hea|dat|atr)|RECORDS|ANNOTATORS)$",
+    ),
     "nstdb": RemoteDataset(
         name="nstdb",
         url="https://physionet.org/files/nstdb/1.0.0/",

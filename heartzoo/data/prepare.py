@@ -35,11 +35,6 @@ class StressNoise:
     channel: int = 0  # NSTDB adds noise channel 1 to ECG channel 1; MLII is the first lead
 
 
-def dataset_dir(data_dir: str | os.PathLike[str] | None, dataset: str = mitbih.DATASET) -> Path:
-    """`<data dir>/<dataset>`, which must exist: if not, the error says how to get it."""
-    return get_database(dataset).folder(data_dir)
-
-
 def _record_arrays(
     db: Database, record: str, spec: InputSpec, folder: Path, noise: StressNoise | None, noise_values
 ) -> dict[str, np.ndarray]:
@@ -165,8 +160,11 @@ def training_records(config: HeartzooConfig) -> list[str]:
 def validation_records(config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Whole patients drawn from every training database (seeded, class-stratified), or the config's."""
     v = config.data.validation
-    if v.records is not None:
-        return list(v.records)
+    if v.records is not None:  # RECORD or DATABASE:RECORD
+        try:
+            return [r for entry in v.records for r in (resolve(entry)[1] if ":" in entry else (entry,))]
+        except ValueError as exc:
+            raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
     return draw_validation_records(record_counts(training_records(config), data_dir), v.fraction, v.seed)
 
 
