@@ -42,9 +42,9 @@ def _pct(x: float) -> str:
 
 
 def model_card(entry: dict[str, Any], vdir: Path) -> str:
-    conf = read_configuration(vdir).model_dump(mode="json")
+    conf = read_configuration(vdir)
+    cfg, fw = published_config(vdir, conf), conf.firmware.model_dump(mode="json")
     m = read_metrics(vdir).model_dump(mode="json")
-    cfg, fw = conf["config"], conf["firmware"]
     task = get_task(cfg["task"])
     name, version = entry["name"], entry["version"]
     rows = []
@@ -92,7 +92,7 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
 | | |
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
-| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if rr_features(cfg) else ""}{ensemble_cell(cfg)} |
+| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["input"]["rr_features"] else ""}{ensemble_cell(cfg)} |
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {"not recorded" if steps is None else ", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
@@ -165,18 +165,22 @@ Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` o
 """
 
 
+def published_config(vdir: Path, conf=None) -> dict[str, Any]:
+    """A version's config as the current schema reads it (`conf`: its configuration.json, if read
+    already): older ones migrated (`legacy`), defaults filled in, so a card needs no knowledge of how
+    the schema changed."""
+    from .config import parse_config
+
+    conf = conf or read_configuration(vdir)
+    return parse_config(conf.config, str(vdir / "configuration.json")).model_dump(mode="json")
+
+
 def training_sources(cfg: dict[str, Any]) -> list[str]:
-    """The `data.train` sources of a config as published (zoo v1's say `dataset: mitdb`: DS1)."""
-    return list((cfg.get("data") or {}).get("train") or ["mitdb:DS1"])
+    return list(cfg["data"]["train"])
 
 
 def uses_svdb(cfg: dict[str, Any]) -> bool:
     return any(s.startswith("svdb:") for s in training_sources(cfg))
-
-
-def rr_features(cfg: dict[str, Any]) -> bool:
-    # zoo v1 wrote `model.rr_features`; the input section holds it since 0.2
-    return bool((cfg.get("input") or {}).get("rr_features") or (cfg.get("model") or {}).get("rr_features"))
 
 
 def training_text(cfg: dict[str, Any]) -> str:

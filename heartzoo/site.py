@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cards import PUBLISHED, REPO, TARGETS, _f4, model_card, training_sources
+from .cards import PUBLISHED, REPO, TARGETS, _f4, model_card, published_config, training_sources
 from .errors import HeartzooError
 from .meta import read_configuration, read_metrics
 
@@ -47,7 +47,7 @@ def leaderboard(index: dict[str, Any], root: Path) -> str:
     metrics = {(e["name"], e["version"]): read_metrics(root / e["path"]).model_dump(mode="json") for e in index["models"]}  # fmt: skip
     honest = [e for e in index["models"] if not metrics[e["name"], e["version"]].get("leaky")]
     val = {(e["name"], e["version"]): validation_macro_f1(root / e["path"]) for e in honest}
-    trained = {(e["name"], e["version"]): training_label(read_configuration(root / e["path"]).config) for e in honest}  # fmt: skip
+    trained = {(e["name"], e["version"]): training_label(published_config(root / e["path"])) for e in honest}  # fmt: skip
     rows = []
     for e in sorted(honest, key=lambda e: (e["task"], -metrics[e["name"], e["version"]]["int8"]["macro_f1"])):
         m = metrics[e["name"], e["version"]]

@@ -23,6 +23,11 @@ def database_of(record: str) -> Database:
     raise ValueError(f"record {record!r} is in none of the databases ({', '.join(DATABASES)})")
 
 
+def records_of(sources) -> list[str]:
+    """The records of several sources (`mitdb:DS1`, `svdb:all`, ...), in order, each once."""
+    return list(dict.fromkeys(r for source in sources for r in resolve(source)[1]))
+
+
 def resolve(source: str) -> tuple[Database, tuple[str, ...]]:
     """`mitdb:DS1`, `svdb:all`, `svdb:860` -> the database and its records."""
     name, sep, what = source.partition(":")

@@ -17,7 +17,7 @@ from ..preprocess import Preprocessor, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .database import Database
-from .databases import database_of, get_database, resolve
+from .databases import database_of, get_database, records_of, resolve
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
 from .records import record_files
 from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
@@ -151,10 +151,7 @@ def record_counts(
 
 def training_records(config: HeartzooConfig) -> list[str]:
     """The records `data.train` names (DS1 by default; other databases added), in order, once each."""
-    seen: dict[str, None] = {}
-    for source in config.data.train:
-        seen.update(dict.fromkeys(resolve(source)[1]))
-    return list(seen)
+    return records_of(config.data.train)
 
 
 def validation_records(config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from ..config import ValidationSplit
 from ..tasks import AAMI_CLASSES, get_task
 from . import mitbih
-from .databases import resolve
+from .databases import records_of
 from .prepare import record_counts
 from .splits import draw_validation_records, inter_patient_records
 
@@ -24,7 +24,7 @@ def split_counts(
     (`train`: DATABASE:SET sources, DS1 by default), as plain data."""
     task = get_task(task_name)
     validation = validation or ValidationSplit()
-    pool = list(dict.fromkeys(r for source in train for r in resolve(source)[1]))
+    pool = records_of(train)
     per_record = record_counts(list(dict.fromkeys([*mitbih.DS1, *pool, *mitbih.DS2])), data_dir)
     val = validation.records or draw_validation_records(
         {r: per_record[r] for r in pool}, validation.fraction, validation.seed
