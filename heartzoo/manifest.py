@@ -45,7 +45,10 @@ class Manifest:
         digest = config_hash(config)
         data = read_json(path) if path.is_file() else None
         if data is None:
-            return cls(path, digest)
+            # a run folder written before the manifest (heartzoo 0.1) recorded its publication apart:
+            # a rerun must not publish it a second time
+            legacy = run_dir / "published.json"
+            return cls(path, digest, published=read_json(legacy)["path"] if legacy.is_file() else None)
         if data.get("config_sha256") != digest:
             raise ConfigError(
                 f"{path}: the run was made by a different configuration; use --restart to start it again "
