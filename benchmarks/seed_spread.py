@@ -61,6 +61,18 @@ def chained(variant, config, seed: int, runs: Path):
     return variant.model_copy(update={"name": f"{variant.name}-chain", "compress": compress})
 
 
+def check_same_recipe(variant, run: Path) -> None:
+    """Refuse a --reuse run whose config is not `variant` (names aside)."""
+    from heartzoo.config import load_config
+    from heartzoo.manifest import config_hash
+
+    made = load_config(run / "config.json")
+    if config_hash(made.model_copy(update={"name": variant.name})) != config_hash(variant):
+        raise SystemExit(
+            f"{run}: its config is not {variant.name}'s (names aside); it cannot stand for that seed"
+        )
+
+
 def ds2_probabilities(run: Path):
     from heartzoo.evaluate import load_run, split_probabilities
 
@@ -77,6 +89,14 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="append the result as one JSON line to this file")
     ap.add_argument(
         "--chain", action="store_true", help="distil each seed from its teacher config's same-seed run"
+    )
+    ap.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="SEED=RUN",
+        help="a finished run of this config with that seed made elsewhere (e.g. by heartzoo train), used "
+        "as it is: its config must be the seed's variant but for the name",
     )
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -96,12 +116,22 @@ def main() -> None:
         rep = report_from_probabilities(probs, labels, task.class_names, macro)
         return {"macro_f1": rep["macro_f1"], "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names}}
 
+    reuse = {int(k): Path(v) for k, v in (r.split("=", 1) for r in args.reuse)}
     rows, probs = [], []
     for seed in args.seeds:
         variant = seed_variant(config, seed)
         if args.chain:
             variant = chained(variant, config, seed, args.runs)
-        out = run_pipeline(variant, args.runs / variant.name, publish=False)
+        run = reuse.get(seed, args.runs / variant.name)
+        if seed in reuse:
+            check_same_recipe(variant, run)
+        out = run_pipeline(
+            variant.model_copy(update={"name": load_config(run / "config.json").name})
+            if seed in reuse
+            else variant,
+            run,
+            publish=False,
+        )
         last = Path(out["stages"][-1]["dir"])
         p, labels = ds2_probabilities(last)
         probs.append(p)

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def rows(cv_root: Path, zoo_root: Path) -> list[dict]:
-    from heartzoo.site import validation_macro_f1
+    from heartzoo.recommend import validation_macro_f1
     from heartzoo.zoo import latest_version_dir
 
     out = []

@@ -15,13 +15,14 @@ from .version import __version__
 __all__ = ["Preprocessor", "__version__", "calibrate", "download", "list_models", "load_model", "predict"]
 
 
-def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None) -> list[str]:
-    """NAME@VERSION of every published model, from the local zoo or (remote=True) the published index."""
+def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None, cache_dir=None) -> list[str]:
+    """NAME@VERSION of every published model: from the local zoo (`zoo`, `$HEARTZOO_ZOO_DIR` or ./zoo)
+    when there is one, else (or with remote=True) from the published index at `base_url`
+    (`$HEARTZOO_ZOO_URL`, else heartzoo's own), which is cached for use offline."""
     from .zoo import load_index
 
-    return [
-        f"{m['name']}@{m['version']}" for m in load_index(zoo, remote=remote, base_url=base_url)["models"]
-    ]
+    index = load_index(zoo, remote=remote, base_url=base_url, cache_dir=cache_dir)
+    return [f"{m['name']}@{m['version']}" for m in index["models"]]
 
 
 def __getattr__(name: str):

@@ -53,7 +53,7 @@ def download(
     check_ref(name, version)
     cache = models_cache(cache_dir)
     try:
-        index = remote_index(base_url, timeout)
+        index = remote_index(base_url, timeout, cache_dir=cache_dir)
     except DownloadError:
         local = _cached_entry(cache, name, version, sha256)
         if local is not None:

@@ -61,6 +61,8 @@ class IndexSummary(_Strict):
     macs: int | None = None
     tflite_bytes: int | None = None
     tflm_arena_bytes: int | None = None
+    #: the validation macro-F1 it was selected on (heartzoo.recommend reads it)
+    val_macro_f1: float | None = None
 
 
 class IndexEntry(_Strict):
@@ -99,6 +101,8 @@ class IndexEntry(_Strict):
 class ZooIndex(_Strict):
     format: Literal[1] = 1
     models: list[IndexEntry] = Field(default_factory=list, max_length=100_000)
+    #: task -> NAME@VERSION of the model recommended for a wearable (heartzoo.recommend)
+    recommended: dict[str, str] = Field(default_factory=dict, max_length=100)
 
     @model_validator(mode="after")
     def _unique(self) -> ZooIndex:
@@ -106,6 +110,10 @@ class ZooIndex(_Strict):
         if len(set(refs)) != len(refs):
             dup = sorted({r for r in refs if refs.count(r) > 1})
             raise ValueError(f"versions listed twice: {', '.join(dup)}")
+        listed = {m.ref: m.task for m in self.models}
+        for task, ref in self.recommended.items():
+            if listed.get(ref) != task:
+                raise ValueError(f"recommended[{task!r}] = {ref!r} is not a {task} version this index lists")
         return self
 
 

@@ -4,12 +4,13 @@ that never overwrites, and verification that re-hashes every file and re-runs th
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from .data.cache import read_json, write_json
+from .data.cache import atomic_path, read_json, write_json
 from .data.download import sha256_of
 from .errors import DownloadError, HeartzooError
 from .integrity import check_files, contained
@@ -25,10 +26,14 @@ from .meta import (
 
 ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
 ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
+#: Where the project publishes its zoo (the `heartzoo zoo mirror` layout, served by GitHub Pages): what an
+#: installed heartzoo downloads from when no other zoo is named.
+DEFAULT_ZOO_URL = "https://heartzoo.github.io/zoo/"
 #: The project publishes its zoo as the zoo/ folder of its repository.
 REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
 INDEX = "index.json"
 _VERSION = re.compile(VERSION_PATTERN)
+log = logging.getLogger(__name__)
 
 
 def zoo_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -66,6 +71,8 @@ def next_version(root: Path, task: str, name: str) -> str:
 def build_index(root: Path) -> dict[str, Any]:
     """Every published version with its files (bytes, sha256) and headline metrics, validated as any
     index is: a folder or file whose name the index may not carry is an error, not an entry."""
+    from .recommend import recommend, validation_macro_f1
+
     root = Path(root)
     models: list[dict[str, Any]] = []
     for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
@@ -99,9 +106,12 @@ def build_index(root: Path) -> dict[str, Any]:
                         "macs": m.macs,
                         "tflite_bytes": m.tflite_bytes,
                         "tflm_arena_bytes": m.tflm_arena_bytes,
+                        "val_macro_f1": validation_macro_f1(vdir),
                     }
                 models.append(entry)
-    index = {"format": 1, "models": models}
+    index: dict[str, Any] = {"format": 1, "models": models}
+    parse_index(index, str(root / INDEX))
+    index["recommended"] = {task: r.ref for task, r in recommend(index, root).items()}
     parse_index(index, str(root / INDEX))
     return index
 
@@ -120,37 +130,62 @@ def read_index(root: Path) -> dict[str, Any]:
     return read_index_file(root / INDEX).model_dump(mode="json", exclude_none=True)
 
 
-def load_index(zoo=None, *, remote: bool = False, base_url: str | None = None) -> dict[str, Any]:
-    """The index of the local zoo, or (remote=True) the published one."""
-    if remote:
-        return remote_index(base_url)
+def load_index(
+    zoo=None, *, remote: bool = False, base_url: str | None = None, cache_dir=None
+) -> dict[str, Any]:
+    """The index of the local zoo, or (remote=True) the published one. With no zoo named (argument or
+    `$HEARTZOO_ZOO_DIR`) and no ./zoo here, the published one too: a model name means the same from
+    any folder."""
+    if remote or (zoo is None and not os.environ.get(ZOO_DIR_ENV) and not (zoo_dir() / INDEX).is_file()):
+        return remote_index(base_url, cache_dir=cache_dir)
     return read_index(zoo_dir(zoo))
 
 
 def zoo_url(explicit: str | None = None) -> str:
-    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, else the repository's own zoo/."""
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the zoo/ folder of the checkout this
+    code runs from (a development install), else the published zoo, `DEFAULT_ZOO_URL`."""
     url = explicit or os.environ.get(ZOO_URL_ENV)
     if url is None:
-        if not (REPO_ZOO / "index.json").is_file():
-            raise DownloadError(
-                f"no zoo to download from: pass --base-url or set {ZOO_URL_ENV} "
-                f"(the published zoo is the zoo/ folder of the heartzoo repository)"
-            )
-        url = REPO_ZOO.as_uri()
+        url = REPO_ZOO.as_uri() if (REPO_ZOO / INDEX).is_file() else DEFAULT_ZOO_URL
     return url.rstrip("/") + "/"
 
 
-def remote_index(base_url: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
-    """The published index, validated before any of it is used (`heartzoo.meta`)."""
+def remote_index(
+    base_url: str | None = None, timeout: float = 30.0, *, cache_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """The published index, validated before any of it is used (`heartzoo.meta`). Each one read is kept
+    in the download cache, and serves when the zoo cannot be reached (offline), as the cached files do."""
     from .data.download import fetch_bytes
     from .meta import MAX_INDEX_BYTES, decode_index
 
-    url = zoo_url(base_url) + "index.json"
+    url = zoo_url(base_url) + INDEX
+    kept = _kept_index(url, cache_dir)
     try:
         data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
     except DownloadError as exc:
+        if kept.is_file():
+            log.warning("%s cannot be read (%s); using the copy cached at %s", url, exc, kept)
+            return decode_index(kept.read_bytes(), str(kept)).model_dump(mode="json", exclude_none=True)
         raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
-    return decode_index(data, url).model_dump(mode="json", exclude_none=True)
+    index = decode_index(data, url).model_dump(mode="json", exclude_none=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(kept, suffix=".json") as tmp:
+        Path(tmp).write_bytes(data)
+    return index
+
+
+def _kept_index(url: str, cache_dir) -> Path:
+    """Where the cache keeps the last index read from `url` (one file per zoo URL)."""
+    import hashlib
+
+    from . import paths
+
+    return (
+        paths.cache_dir(cache_dir)
+        / "models"
+        / "indexes"
+        / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    )
 
 
 def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def _script(name: str):
 
 
 def test_selection_comparison_reads_the_published_zoo(tmp_path):
-    from heartzoo.site import validation_macro_f1
+    from heartzoo.recommend import validation_macro_f1
 
     script = _script("selection_vs_ds2")
     zoo = REPO / "zoo"

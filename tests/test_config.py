@@ -13,7 +13,9 @@ from heartzoo.errors import ConfigError
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.y*ml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "configs").rglob("*.y*ml")), ids=lambda p: str(p.relative_to(REPO / "configs"))
+)
 def test_shipped_configs_validate(path):
     cfg = load_config(path)
     assert isinstance(cfg, HeartzooConfig)

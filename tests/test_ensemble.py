@@ -94,7 +94,7 @@ def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
 def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     from heartzoo.cards import model_card
     from heartzoo.evaluate import evaluate_model, load_run
-    from heartzoo.site import validation_macro_f1
+    from heartzoo.recommend import validation_macro_f1
     from heartzoo.zoo import find, read_index
 
     _, root, out = ensemble

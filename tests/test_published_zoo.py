@@ -105,15 +105,30 @@ def test_re_exporting_the_student_gives_the_same_bytes(data_root, shared_cache):
     assert buf == (vdir / "model.tflite").read_bytes()
 
 
+def recipe_of(entry) -> Path:
+    """The config a version was made from: configs/<version>/<name>.yaml where a later version replaced
+    the recipe (the old one kept there, frozen), else configs/<name>.yaml."""
+    frozen = REPO / "configs" / entry["version"] / f"{entry['name']}.yaml"
+    return frozen if frozen.exists() else REPO / "configs" / f"{entry['name']}.yaml"
+
+
+def test_only_a_superseded_version_has_a_frozen_recipe():
+    for frozen in (REPO / "configs").glob("v*/*.yaml"):
+        name, version = frozen.stem, frozen.parent.name
+        have = [e["version"] for e in ENTRIES if e["name"] == name]
+        assert version in have, f"{frozen}: {name} has no published {version}"
+        assert max(int(v[1:]) for v in have) > int(version[1:]), f"{frozen}: {name}@{version} is its latest"
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
 def test_entry_was_made_from_its_config(entry):
     vdir = ZOO / entry["path"]
     published = json.loads((vdir / "configuration.json").read_text())["config"]
-    source = REPO / "configs" / f"{entry['name']}.yaml"
-    assert source.exists(), f"{entry['path']}: no configs/{source.name}"
+    source = recipe_of(entry)
+    assert source.exists(), f"{entry['path']}: no {source.relative_to(REPO)}"
     # compared as configs: a section added to heartzoo since (at its default) changes no published one
     config, made = load_config(source), parse_config(published, str(vdir / "configuration.json"))
-    if made.compress.distill is not None:
+    if made.compress.distill is not None and made.compress.distill.zoo_ref is None:
         # v1 named its teacher by run folder (runs/NAME[/stage]); configs now name the zoo version that
         # run published (NAME@v1): the same model
         assert config.compress.distill.zoo_ref == (teacher_name(made.compress.distill.teacher), "v1")

@@ -1,0 +1,95 @@
+"""`heartzoo zoo mirror`: the zoo as a static folder any HTTP host serves (GitHub Pages or releases, S3,
+nginx, `python -m http.server`), in the layout `heartzoo download` reads: `index.json` at the top and
+each version's files at `task/name/version/FILE`.
+
+Every file is checked against the source index before it is copied, a version the mirror holds already
+is left alone when its files are the same and refused when they differ (published versions never
+change), and `index.json` is written last, so a reader never meets an index that lists missing files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data.cache import atomic_path, write_json
+from .errors import HeartzooError
+from .integrity import check_files, contained
+from .meta import check_ref, parse_index
+
+
+@dataclass
+class MirrorReport:
+    folder: Path
+    copied: list[str] = field(default_factory=list)  # NAME@VERSION written now
+    kept: list[str] = field(default_factory=list)  # NAME@VERSION already there, identical
+    bytes_copied: int = 0
+
+
+def _wanted(entries: list[dict[str, Any]], models: list[str] | None) -> list[dict[str, Any]]:
+    """The entries `models` (NAME: every version, NAME@vN: that one) names; all without it."""
+    if not models:
+        return entries
+    picked = []
+    for ref in models:
+        name, version = check_ref(ref)
+        hits = [e for e in entries if e["name"] == name and version in (None, e["version"])]
+        if not hits:
+            raise HeartzooError(f"{ref}: not in the zoo being mirrored")
+        picked += [e for e in hits if e not in picked]
+    return picked
+
+
+def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None = None) -> MirrorReport:
+    """Copy the zoo's versions (or those `models` names) into `dest` and write its index: the versions
+    already mirrored there and the new ones, with the source's recommendations that still apply."""
+    from .zoo import INDEX, read_index, version_dir, zoo_dir
+
+    src = zoo_dir(zoo)
+    index = read_index(src)
+    dest = Path(dest)
+    if dest.resolve() == src.resolve():
+        raise HeartzooError(f"{dest}: is the zoo being mirrored; name another folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    before = read_index(dest) if (dest / INDEX).is_file() else {"models": []}
+    had = before["models"]
+    report = MirrorReport(dest)
+    entries = _wanted(index["models"], models)
+    # every source version is checked before the first byte is written
+    for e in entries:
+        problems = check_files(version_dir(src, e), e["files"])
+        if problems:
+            raise HeartzooError(f"{src / e['path']}: not as its index says, nothing mirrored: {problems[0]}")
+    same = {(e["name"], e["version"]): e for e in had}
+    for e in entries:
+        ref = f"{e['name']}@{e['version']}"
+        target = contained(dest, e["path"], ref)
+        old = same.get((e["name"], e["version"]))
+        if old is not None and old["files"] != e["files"]:
+            raise HeartzooError(
+                f"{target}: {ref} is mirrored there with other files; a published version never changes"
+            )
+        if old is not None and not check_files(target, e["files"]):
+            report.kept.append(ref)
+            continue
+        if target.exists() and any(target.iterdir()) and old is None:
+            raise HeartzooError(f"{target}: holds files no index of {dest} lists; move them away first")
+        target.mkdir(parents=True, exist_ok=True)
+        for f in e["files"]:
+            with atomic_path(contained(dest, f"{e['path']}/{f['path']}", ref), suffix=".part") as tmp:
+                shutil.copyfile(version_dir(src, e) / f["path"], tmp)
+            report.bytes_copied += f["bytes"]
+        report.copied.append(ref)
+    merged = {(e["name"], e["version"]): e for e in [*had, *entries]}
+    out: dict[str, Any] = {"format": 1, "models": sorted(merged.values(), key=lambda e: e["path"])}
+    old_rec = before.get("recommended", {})
+    listed = {f"{e['name']}@{e['version']}" for e in out["models"]}
+    out["recommended"] = {t: r for t, r in {**old_rec, **index.get("recommended", {})}.items() if r in listed}
+    parse_index(out, str(dest / INDEX))
+    write_json(dest / INDEX, out)
+    # GitHub Pages would otherwise run Jekyll over the folder
+    (dest / ".nojekyll").touch()
+    return report

@@ -1,0 +1,164 @@
+"""The static mirror of the zoo, the recommendation carried in its index, and where a model name is
+looked up when there is no zoo folder at hand."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from httpserver import FolderServer
+
+from heartzoo.errors import HeartzooError
+from heartzoo.meta import read_metrics
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO / "zoo"
+TWO = ["beat-3-cnn3-born-again@v1", "beat-2-cnn3-student@v1"]
+
+
+def test_each_recommendation_is_the_best_validation_score_within_the_wearable_budget():
+    from heartzoo.recommend import WEARABLE, validation_macro_f1
+    from heartzoo.zoo import read_index
+
+    index = read_index(ZOO)
+    chosen = index["recommended"]
+    assert set(chosen) == {"beat-2", "beat-3", "aami-5"}
+    budget_decided = []
+    for task, ref in chosen.items():
+        entries = [e for e in index["models"] if e["task"] == task]
+        fits, too_big = [], []
+        for e in entries:
+            m = read_metrics(ZOO / e["path"])
+            if m.leaky or m.ensemble is not None:
+                continue
+            small = (
+                m.tflite_bytes <= WEARABLE["tflite_bytes"]
+                and m.tflm_arena_bytes <= WEARABLE["tflm_arena_bytes"]
+            )
+            (fits if small else too_big).append(
+                (validation_macro_f1(ZOO / e["path"]), f"{e['name']}@{e['version']}")
+            )
+        assert ref == max(fits)[1]
+        budget_decided.append(max(too_big)[0] > max(fits)[0])
+    # somewhere the budget decided: a larger model scored higher on validation
+    assert any(budget_decided)
+    # the index the zoo ships is the one its files give
+    from heartzoo.zoo import build_index
+
+    assert build_index(ZOO)["recommended"] == chosen
+
+
+def test_an_index_recommending_an_unlisted_or_other_task_version_is_refused():
+    from heartzoo.meta import parse_index
+    from heartzoo.zoo import read_index
+
+    index = read_index(ZOO)
+    with pytest.raises(HeartzooError, match=r"recommended\['beat-3'\] = 'nope@v1'"):
+        parse_index({**index, "recommended": {"beat-3": "nope@v1"}}, "index.json")
+    with pytest.raises(HeartzooError, match="is not a beat-2 version"):
+        parse_index({**index, "recommended": {"beat-2": "beat-3-cnn3-born-again@v1"}}, "index.json")
+
+
+def test_a_mirror_is_served_and_downloaded_over_http(tmp_path):
+    from heartzoo.hub import download
+    from heartzoo.mirror import mirror
+
+    rep = mirror(tmp_path / "site", ZOO, models=TWO)
+    assert rep.copied == TWO and rep.bytes_copied > 0
+    site = json.loads((tmp_path / "site" / "index.json").read_text())
+    assert sorted(f"{m['name']}@{m['version']}" for m in site["models"]) == sorted(TWO)
+    assert site["recommended"] == {"beat-3": "beat-3-cnn3-born-again@v1"}
+    # again: nothing copied, everything kept
+    again = mirror(tmp_path / "site", ZOO, models=TWO)
+    assert again.copied == [] and again.kept == TWO
+    with FolderServer(tmp_path / "site") as srv:
+        folder = download("beat-2-cnn3-student", base_url=srv.url, cache_dir=tmp_path / "cache")
+    assert (folder / "model.tflite").read_bytes() == (
+        ZOO / "beat-2/beat-2-cnn3-student/v1/model.tflite"
+    ).read_bytes()
+
+
+def test_a_mirrored_version_is_never_changed(tmp_path):
+    from heartzoo.mirror import mirror
+    from heartzoo.zoo import write_index
+
+    src = tmp_path / "zoo"
+    shutil.copytree(ZOO / "beat-2" / "beat-2-cnn3-student", src / "beat-2" / "beat-2-cnn3-student")
+    write_index(src)
+    mirror(tmp_path / "site", src)
+    # the source republishes v1 with other bytes (which a zoo never does): the mirror refuses it
+    card = src / "beat-2/beat-2-cnn3-student/v1/history.csv"
+    card.write_text(card.read_text() + "\n")
+    write_index(src)
+    before = (tmp_path / "site" / "index.json").read_bytes()
+    with pytest.raises(
+        HeartzooError, match="mirrored there with other files; a published version never changes"
+    ):
+        mirror(tmp_path / "site", src)
+    assert (tmp_path / "site" / "index.json").read_bytes() == before
+
+
+def test_a_damaged_source_mirrors_nothing(tmp_path):
+    from heartzoo.mirror import mirror
+    from heartzoo.zoo import write_index
+
+    src = tmp_path / "zoo"
+    shutil.copytree(ZOO / "beat-2" / "beat-2-cnn3-student", src / "beat-2" / "beat-2-cnn3-student")
+    write_index(src)
+    (src / "beat-2/beat-2-cnn3-student/v1/model.tflite").write_bytes(b"not a model")
+    with pytest.raises(HeartzooError, match=r"model.tflite.*nothing mirrored|nothing mirrored.*model.tflite"):
+        mirror(tmp_path / "site", src)
+    assert not (tmp_path / "site" / "index.json").exists()
+    assert not list((tmp_path / "site").rglob("*.tflite"))
+
+
+def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
+    from heartzoo.mirror import mirror
+
+    with pytest.raises(HeartzooError, match="no-such-model: not in the zoo being mirrored"):
+        mirror(tmp_path / "site", ZOO, models=["no-such-model"])
+    with pytest.raises(HeartzooError, match="is the zoo being mirrored"):
+        mirror(ZOO, ZOO)
+
+
+def test_with_no_zoo_folder_names_mean_the_published_index_and_it_is_cached(tmp_path, monkeypatch):
+    import heartzoo
+    from heartzoo.mirror import mirror
+
+    mirror(tmp_path / "site", ZOO, models=TWO)
+    monkeypatch.chdir(tmp_path)  # no ./zoo here
+    monkeypatch.delenv("HEARTZOO_ZOO_DIR", raising=False)
+    with FolderServer(tmp_path / "site") as srv:
+        monkeypatch.setenv("HEARTZOO_ZOO_URL", srv.url)
+        online = heartzoo.list_models(cache_dir=tmp_path / "cache")
+    assert sorted(online) == sorted(TWO)
+    # the server is gone: the index read last serves, from the cache
+    assert heartzoo.list_models(cache_dir=tmp_path / "cache") == online
+    # a zoo folder here wins over the published one
+    mirror(tmp_path / "zoo", ZOO, models=TWO[:1])
+    assert heartzoo.list_models() == TWO[:1]
+
+
+def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkeypatch, tmp_path):
+    from heartzoo import zoo
+
+    monkeypatch.delenv("HEARTZOO_ZOO_URL", raising=False)
+    assert zoo.zoo_url() == ZOO.as_uri() + "/"  # a checkout serves its own zoo/
+    monkeypatch.setattr(zoo, "REPO_ZOO", tmp_path / "site-packages" / "zoo")  # where a wheel would look
+    assert zoo.zoo_url() == zoo.DEFAULT_ZOO_URL
+    assert zoo.zoo_url("http://mirror.example/zoo") == "http://mirror.example/zoo/"
+
+
+def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo():
+    import re
+
+    from heartzoo.zoo import read_index
+
+    chosen = read_index(ZOO)["recommended"]
+    readme = (REPO / "README.md").read_text()
+    table = dict(re.findall(r"^\| (beat-2|beat-3|aami-5) \| `([a-z0-9-]+)` \|$", readme, re.M))
+    assert table == {task: ref.split("@")[0] for task, ref in chosen.items()}
+    demo = re.search(r"^DEMO_CONFIG \?= configs/(.+)\.yaml$", (REPO / "Makefile").read_text(), re.M)
+    assert demo is not None and demo.group(1) == chosen["beat-3"].split("@")[0]
