@@ -1,14 +1,30 @@
 """Model cards: one page per zoo version, generated from its typed configuration.json and metrics.json
-(never typed by hand); `site.py` puts them beside the leaderboard and builds the documentation."""
+(never typed by hand); `site.py` puts them beside the leaderboards and builds the documentation. A card
+judges its model on the bar of its own family (`bar_text`), never on the zoo-wide targets, which belong
+to the leaderboard."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from .card_sections import (
+    confusion_rows,
+    ensemble_cell,
+    ensemble_text,
+    external_text,
+    last_stage,
+    measurement_text,
+    metric_rows,
+    runtime_text,
+    training_text,
+)
 from .meta import read_configuration, read_metrics
+from .published import family, published_config, training_sources, uses_svdb
+from .recommend import WEARABLE
 from .tasks import get_task
+
+__all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,48 +44,31 @@ PUBLISHED = [
 
 
 #: What zoo v1 set out to reach on DS2 (int8, natural prevalence): macro-F1 of the task's best model.
+#: A zoo-wide goal: the leaderboard states it, a card does not judge its model by it.
 TARGETS = {"beat-2": 0.90, "beat-3": 0.85, "aami-5": 0.70}
-#: and what the model a wearable runs (a distilled, compressed student) must fit in
-STUDENT_TARGETS = {"tflite_bytes": 32 * 1024, "tflm_arena_bytes": 24 * 1024, "points_below_teacher": 2.0}
+#: The bar of a distilled student, the model a wearable runs: within the wearable's flash and RAM
+#: (`heartzoo.recommend.WEARABLE`) and at most this many points of int8 macro-F1 below its teacher.
+STUDENT_TARGETS = {**WEARABLE, "points_below_teacher": 2.0}
 
 
-def _f4(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4f}"
+def _ok(good: bool) -> str:
+    return "met" if good else "**not met**"
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
-def model_card(entry: dict[str, Any], vdir: Path) -> str:
+def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) -> str:
+    """The card of one version; `recommended`: it is heartzoo's recommendation for its task. Its
+    figures (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn
+    by the site build (`heartzoo.figures`)."""
     conf = read_configuration(vdir)
     cfg, fw = published_config(vdir, conf), conf.firmware.model_dump(mode="json")
     m = read_metrics(vdir).model_dump(mode="json")
     task = get_task(cfg["task"])
     name, version = entry["name"], entry["version"]
-    rows = []
-    for c in task.class_names:
-        f, q = m["float"]["per_class"][c], m["int8"]["per_class"][c]
-        rows.append(
-            f"| {c} | {f['support']:,} | {_pct(f['sensitivity'])} / {_pct(q['sensitivity'])} | "
-            f"{_pct(f['positive_predictivity'])} / {_pct(q['positive_predictivity'])} | "
-            f"{_pct(f['specificity'])} / {_pct(q['specificity'])} | {f['f1']:.3f} / {q['f1']:.3f} |"
-        )
-    conf_rows = []
-    for c, counts, norm in zip(
-        task.class_names, m["int8"]["confusion"], m["int8"]["confusion_normalized"], strict=True
-    ):
-        conf_rows.append(
-            f"| **{c}** | "
-            + " | ".join(f"{n:,} ({100 * p:.1f} %)" for n, p in zip(counts, norm, strict=True))
-            + " |"
-        )
+    fam = family(cfg, m["leaky"])
     files = "\n".join(f"| `{f['path']}` | {f['bytes']:,} | `{f['sha256']}` |" for f in entry["files"])
-    leaky = m.get("leaky")
-    steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")] if "compression" in m else None
-    runtime = m["verification"].get("int8_metrics_runtime")
-    int8_where = "LiteRT optimized kernels" if runtime else "TFLM"
-    if leaky:
+    steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
+    int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
+    if m["leaky"]:
         data = (
             "Trained and tested on **random beats of every record** (the LEAKY random-beat split: the same "
             "patients in train and test). This model exists only to show how far that split inflates results; "
@@ -77,7 +76,6 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
         )
     else:
         data = training_text(cfg)
-    distill = (cfg.get("compress") or {}).get("distill")
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
     reproduce = "".join(
@@ -85,35 +83,45 @@ def model_card(entry: dict[str, Any], vdir: Path) -> str:
         for t, p in zip(chain, pupils, strict=True)
     )
     reproduce += f"heartzoo train configs/{name}.yaml"
+    banner = (
+        f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
+        f"{cfg['task']} on a wearable: the highest DS1-validation macro-F1 among single models within "
+        f"{WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM arena, "
+        "chosen without looking at DS2 (`heartzoo.recommend`).\n\n"
+        if recommended
+        else ""
+    )
+    history = (vdir / "history.csv").is_file()
+    curve = (
+        f"DS1-validation macro-F1 and loss per epoch of its last stage ({last_stage(m)}), from the "
+        f"published `history.csv`; the epoch kept is ringed.\n\n"
+        f"![training curve of {name} {version}](img/{name}-{version}-training.png)"
+        if history
+        else "No `history.csv` is published with this version"
+        + (
+            ": its members trained one by one, and the average was never trained."
+            if m.get("ensemble")
+            else "."
+        )
+    )
+    classes = list(task.class_names)
     return f"""# {name} · {version}
 
 {cfg.get("description") or ""}
 
-| | |
+{banner}| | |
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
+| family | {fam} |
 | architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["input"]["rr_features"] else ""}{ensemble_cell(cfg)} |
 | trained on | {", ".join(training_sources(cfg))} |
-| compression | {"not recorded" if steps is None else ", ".join(steps) or "none"}; int8 post-training quantization |
+| compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
-| evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if leaky else ""} |
+| evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
 
-## Intended use
+## Its bar
 
-Research and development of beat classifiers for wearables: triage of single-lead ECG beats into
-{", ".join(task.class_names)} on a microcontroller. **Not a diagnostic device and not to be used as the
-sole basis of any clinical decision**; out of scope: paced rhythms, leads other than {fw["lead"]},
-populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holter recordings).
-
-## Data and licence
-
-{data} MIT-BIH{" and svdb are" if uses_svdb(cfg) else " is"} licensed ODC-By 1.0 (PhysioNet): cite Moody & Mark 2001{", Greenwald 1990" if uses_svdb(cfg) else ""}
-and Goldberger et al. 2000 when you use or redistribute this model.
-{external_text(name, version, cfg)}
-
-## Target
-
-{target_text(cfg["task"], m, leaky)}{student_text(m, vdir, distill)}{ensemble_text(m)}
+{bar_text(fam, m, vdir, cfg, name)}
 
 ## Metrics on {m["split"].upper()} — float / int8 ({int8_where})
 
@@ -125,7 +133,7 @@ Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"
 
 | class | support | Se % | +P % | Sp % | F1 |
 |---|---:|---:|---:|---:|---:|
-{chr(10).join(rows)}
+{chr(10).join(metric_rows(m, classes))}
 
 </div>
 
@@ -133,9 +141,13 @@ Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"
 
 ![confusion matrix of {name} {version}](img/{name}-{version}-confusion.png)
 
-| | {" | ".join(task.class_names)} |
-|---|{"---:|" * len(task.class_names)}
-{chr(10).join(conf_rows)}
+| | {" | ".join(classes)} |
+|---|{"---:|" * len(classes)}
+{chr(10).join(confusion_rows(m, classes))}
+
+## Training curve
+
+{curve}
 
 ## Size and speed
 
@@ -146,6 +158,22 @@ Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"
 Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFLM agree bit for bit on
 {m["verification"]["frames"]:,} {m["split"].upper()} frames.{runtime_text(m)}
 
+## How it was measured
+
+{measurement_text(m, fw, cfg, int8_where)}
+
+## Intended use
+
+Research and development of beat classifiers for wearables: triage of single-lead ECG beats into
+{", ".join(classes)} on a microcontroller. **Not a diagnostic device and not to be used as the
+sole basis of any clinical decision**; out of scope: paced rhythms, leads other than {fw["lead"]},
+populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holter recordings).
+
+## Data and licence
+
+{data} MIT-BIH{" and svdb are" if uses_svdb(cfg) else " is"} licensed ODC-By 1.0 (PhysioNet): cite Moody & Mark 2001{", Greenwald 1990" if uses_svdb(cfg) else ""}
+and Goldberger et al. 2000 when you use or redistribute this model.
+{external_text(name, version, cfg)}
 ## Download
 
 `heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
@@ -165,67 +193,103 @@ Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` o
 """
 
 
-def published_config(vdir: Path, conf=None) -> dict[str, Any]:
-    """A version's config as the current schema reads it (`conf`: its configuration.json, if read
-    already): older ones migrated (`legacy`), defaults filled in, so a card needs no knowledge of how
-    the schema changed."""
-    from .config import parse_config
-
-    conf = conf or read_configuration(vdir)
-    return parse_config(conf.config, str(vdir / "configuration.json")).model_dump(mode="json")
-
-
-def training_sources(cfg: dict[str, Any]) -> list[str]:
-    return list(cfg["data"]["train"])
-
-
-def uses_svdb(cfg: dict[str, Any]) -> bool:
-    return any(s.startswith("svdb:") for s in training_sources(cfg))
-
-
-def training_text(cfg: dict[str, Any]) -> str:
-    if uses_svdb(cfg):
+def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
+    """What this model was built to reach, by its family (`published.family`), and whether it does."""
+    if fam == "leaky":
         return (
-            "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split) and the MIT-BIH "
-            f"Supraventricular Arrhythmia Database (`{', '.join(training_sources(cfg))}`), model selection on "
-            "whole patients drawn from both, tested on DS2 only."
+            "None: a model on the leaky split is a measurement of the split, not a candidate; "
+            "[the leaky twins](../leaderboards/leaky.md) set it beside its inter-patient twin."
+        )
+    if fam == "students":
+        return student_text(m, vdir, cfg)
+    if fam == "teachers":
+        return teacher_text(m, vdir, name)
+    fits = wearable_lines(m)
+    if fam == "ensembles":
+        e = m["ensemble"]
+        beats = m["float"]["macro_f1"] > e["member_mean"]
+        return (
+            f"A seed ensemble chooses nothing on any data, so its bar is to beat what one seed of its recipe "
+            f"delivers: the mean {m['split'].upper()} float macro-F1 of its members alone, {e['member_mean']:.4f}. "
+            f"The average: {m['float']['macro_f1']:.4f} — {_ok(beats)}. It runs {e['members']} models on the "
+            f"device, so it is not meant for the wearable's budget:\n\n{fits}{ensemble_text(m)}"
         )
     return (
-        "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
-        "on whole DS1 validation patients, tested on DS2 only."
+        "One architecture trained on its task's common recipe (the same records, augmentation, training "
+        "budget and int8 export as the others), so that architectures can be compared; it is not "
+        f"compressed for a device. Against the wearable's budget:\n\n{fits}"
     )
 
 
-def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
-    """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
-    results = REPO / "benchmarks" / "results" / "cross_database.jsonl"
-    if uses_svdb(cfg) or not results.is_file():
-        return ""
-    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
-    hit = next((x for x in lines if x.get("model") == f"{name}@{version}"), None)
-    if hit is None:
-        return ""
-    per = " · ".join(f"{c} {f:.3f}" for c, f in hit["svdb_f1"].items())
+def wearable_lines(m: dict[str, Any]) -> str:
+    flash, arena = WEARABLE["tflite_bytes"], WEARABLE["tflm_arena_bytes"]
     return (
-        "\n## External test: the Supraventricular Arrhythmia Database\n\n"
-        f"On all 78 svdb records, which it never saw (float): macro-F1 **{hit['svdb_macro_f1']:.4f}** "
-        f"(F1 {per}), against {hit['ds2_float_macro_f1']:.4f} on DS2: "
-        f"`heartzoo evaluate zoo/{cfg['task']}/{name}/{version} --dataset svdb`, recorded by "
-        f"`python benchmarks/cross_database.py {name}`.\n"
+        f"- flash: {m['tflite_bytes']:,} B .tflite (wearable ≤ {flash:,} B) — {_ok(m['tflite_bytes'] <= flash)}\n"
+        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (wearable ≤ {arena:,} B) — {_ok(m['tflm_arena_bytes'] <= arena)}"
     )
 
 
-def target_text(task: str, m: dict[str, Any], leaky: bool) -> str:
-    """The zoo v1 target of the task and where this model stands, in words (a miss is said plainly)."""
-    if leaky:
-        return "None: a model on the leaky split is a measurement of the split, not a candidate."
-    goal, got = TARGETS[task], m["int8"]["macro_f1"]
-    verdict = "reached" if got >= goal else f"**not reached** ({100 * (goal - got):.1f} points short)"
+def student_text(m: dict[str, Any], vdir: Path, cfg: dict[str, Any]) -> str:
+    """A distilled student's bar: the wearable's flash and RAM, and at most 2 points below its teacher
+    (the teacher's latest version in the same zoo)."""
+    from .zoo import latest_version_dir
+
+    lines = [wearable_lines(m)]
+    teacher = teacher_name(cfg["compress"]["distill"]["teacher"])
+    tdir = latest_version_dir(vdir.parents[2], m["task"], teacher)
+    most = STUDENT_TARGETS["points_below_teacher"]
+    if tdir is not None:
+        tm = read_metrics(tdir).int8.macro_f1
+        gap = 100 * (tm - m["int8"]["macro_f1"])
+        lines.append(
+            f"- against its teacher [`{teacher}` {tdir.name}]({teacher}-{tdir.name}.md) (int8 macro-F1 "
+            f"{tm:.4f}): {abs(gap):.1f} points {'below' if gap > 0 else 'above'} (at most {most:.0f} below) "
+            f"— {_ok(gap <= most)}"
+        )
+    else:
+        lines.append(f"- its teacher `{teacher}` is not in this zoo: the comparison with it is not made here")
     return (
-        f"The {task} target of zoo v1 is DS2 int8 macro-F1 ≥ {goal:.2f} for the task's best model. This "
-        f"model: {got:.4f} — {verdict}. Inter-patient beat classification is hard: see the leaderboard for "
-        "what other work reached on the same protocol."
+        "A distilled student is the model a wearable runs: it must fit the wearable's flash and RAM "
+        f"(`heartzoo.recommend.WEARABLE`) and stay within {most:.0f} points of int8 macro-F1 of its "
+        "teacher.\n\n" + "\n".join(lines)
     )
+
+
+def teacher_text(m: dict[str, Any], vdir: Path, name: str) -> str:
+    """A teacher's bar: to teach. Its students (every version in the zoo distilled from it) and how
+    close they come to it."""
+    most = STUDENT_TARGETS["points_below_teacher"]
+    rows = []
+    for sdir in students_of(vdir.parents[2], m["task"], name):
+        sm = read_metrics(sdir)
+        gap = 100 * (m["int8"]["macro_f1"] - sm.int8.macro_f1)
+        who = f"{sdir.parent.name}-{sdir.name}"
+        rows.append(
+            f"| [{sdir.parent.name} {sdir.name}]({who}.md) | {sm.int8.macro_f1:.4f} | {-gap:+.1f} | "
+            f"{sm.tflite_bytes:,} | {_ok(gap <= most)} |"
+        )
+    students = (
+        "| student | int8 macro-F1 | points vs teacher | .tflite B | within "
+        f"{most:.0f} points |\n|---|---:|---:|---:|---|\n" + "\n".join(rows)
+        if rows
+        else "No version in this zoo is distilled from it."
+    )
+    return (
+        f"A teacher is not built for the device (its .tflite is {m['tflite_bytes']:,} B, the wearable's budget "
+        f"{WEARABLE['tflite_bytes']:,} B): its bar is to teach, the students distilled from it coming within "
+        f"{most:.0f} points of its int8 macro-F1 ({m['int8']['macro_f1']:.4f}) at a fraction of its size.\n\n"
+        + students
+    )
+
+
+def students_of(zoo_root: Path, task: str, teacher: str) -> list[Path]:
+    """Every version in the zoo whose config distils from `teacher` (by name, any version)."""
+    found = []
+    for conf in sorted((zoo_root / task).glob("*/v*/configuration.json")):
+        distill = (read_configuration(conf.parent).config.get("compress") or {}).get("distill")
+        if distill and teacher_name(distill["teacher"]) == teacher:
+            found.append(conf.parent)
+    return found
 
 
 def teacher_name(path: str) -> str:
@@ -256,75 +320,3 @@ def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
             break
         cfg = read_configuration(tdir).config
     return chain
-
-
-def student_text(m: dict[str, Any], vdir: Path, distill: dict[str, Any] | None) -> str:
-    """For a distilled model: the size targets of a wearable model, and how it compares with its teacher
-    (the teacher's latest version in the same zoo)."""
-    from .zoo import latest_version_dir
-
-    if not distill:
-        return ""
-    t = STUDENT_TARGETS
-    ok = lambda good: "met" if good else "**not met**"  # noqa: E731
-    lines = [
-        f"- flash: {m['tflite_bytes']:,} B .tflite (target ≤ {t['tflite_bytes']:,} B) — {ok(m['tflite_bytes'] <= t['tflite_bytes'])}",
-        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (target ≤ {t['tflm_arena_bytes']:,} B) — {ok(m['tflm_arena_bytes'] <= t['tflm_arena_bytes'])}",
-    ]
-    teacher = teacher_name(distill["teacher"])
-    tdir = latest_version_dir(vdir.parents[2], m["task"], teacher)
-    if tdir is not None:
-        tm = read_metrics(tdir).int8.macro_f1
-        gap = 100 * (tm - m["int8"]["macro_f1"])
-        lines.append(
-            f"- against its teacher `{teacher}` {tdir.name} (int8 macro-F1 {tm:.4f}): "
-            f"{abs(gap):.1f} points {'below' if gap > 0 else 'above'} (target: at most {t['points_below_teacher']:.0f} "
-            f"below) — {ok(gap <= t['points_below_teacher'])}"
-        )
-    return "\n\nAs the model a wearable runs:\n\n" + "\n".join(lines)
-
-
-def ensemble_cell(cfg: dict[str, Any]) -> str:
-    e = cfg.get("ensemble")
-    if not e:
-        return ""
-    first = cfg["train"]["seed"]
-    return f" · seed ensemble: {e['members']} members (seeds {first}–{first + e['members'] - 1}), logits averaged"
-
-
-def ensemble_text(m: dict[str, Any]) -> str:
-    """For a seed ensemble: where its members land alone, on the same split and on DS1 validation."""
-    e = m.get("ensemble")
-    if not e:
-        return ""
-    split = m["split"].upper()
-    each = " · ".join(
-        f"seed {s}: {f:.4f}" for s, f in zip(e["seeds"], e["member_float_macro_f1"], strict=True)
-    )
-    lines = [
-        f"- {split} float macro-F1 of each member alone: {each}; mean {e['member_mean']:.4f} ± "
-        f"{e['member_std']:.4f} (s.d.). The ensemble: **{m['float']['macro_f1']:.4f}**.",
-    ]
-    if e.get("member_val_macro_f1"):
-        vals = " · ".join(f"{v:.4f}" for v in e["member_val_macro_f1"])
-        lines.append(
-            f"- DS1 validation macro-F1 of the members: {vals}; of the ensemble: {e['val_macro_f1']:.4f}."
-        )
-    lines.append(
-        "- Every member is in the average, none chosen or weighted on any data; the members differ "
-        "only in their training seed."
-    )
-    return "\n\nAs a seed ensemble (how far one seed of this recipe lands):\n\n" + "\n".join(lines)
-
-
-def runtime_text(m: dict[str, Any]) -> str:
-    v = m["verification"]
-    if not v.get("int8_metrics_runtime"):
-        return " The int8 metrics come from TFLM itself, on every frame."
-    o = v["litert_optimized_vs_tflm"]
-    return (
-        f" Its config (`export.int8_runtime: litert`) takes the int8 metrics over the whole split from "
-        f"LiteRT's optimized kernels, which are much faster than TFLM's host build; on the {v['frames']:,} frames above they give the same class as TFLM "
-        f"for {100 * o['same_class']:.1f} % of frames ({o['frames_differing']:,} differ by at most "
-        f"{o['largest_difference_int8_steps']} int8 steps)."
-    )

@@ -90,7 +90,7 @@ class DataConfig(_Strict):
         "all records, same patients in train and test; only for comparison with papers that use it.",
     )
     exclude_paced: bool = Field(True, description="Leave out the paced records 102, 104, 107, 217.")
-    validation: ValidationSplit = ValidationSplit()
+    validation: ValidationSplit = Field(ValidationSplit(), description="The validation patients.")
     leaky_test_fraction: float = Field(
         0.2, gt=0, lt=1, description="Test share for the leaky random-beat split."
     )
@@ -133,7 +133,7 @@ class NoiseAugment(_Strict):
 
 
 class AugmentConfig(_Strict):
-    noise: NoiseAugment = NoiseAugment()
+    noise: NoiseAugment = Field(NoiseAugment(), description="NSTDB noise added to training frames.")
     amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
     jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
 
@@ -187,22 +187,22 @@ class BalanceConfig(_Strict):
 
 
 class LossConfig(_Strict):
-    name: Literal["crossentropy", "focal"] = "crossentropy"
+    name: Literal["crossentropy", "focal"] = Field("crossentropy", description="The training loss.")
     gamma: float = Field(2.0, ge=0, description="Focal loss focusing parameter.")
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="Label mass spread over all classes.")
 
 
 class TrainConfig(_Strict):
-    epochs: int = Field(30, ge=1)
-    batch_size: int = Field(256, ge=1)
+    epochs: int = Field(30, ge=1, description="Most epochs; early stopping may end sooner.")
+    batch_size: int = Field(256, ge=1, description="Frames per training step.")
     steps_per_epoch: int | None = Field(None, ge=1, description="Default: training frames / batch size.")
-    learning_rate: float = Field(3e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    warmup_epochs: float = Field(1.0, ge=0)
-    balance: BalanceConfig = BalanceConfig()
-    loss: LossConfig = LossConfig()
+    learning_rate: float = Field(3e-3, gt=0, description="Peak AdamW learning rate, then cosine decay.")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW decoupled weight decay.")
+    warmup_epochs: float = Field(1.0, ge=0, description="Linear warm-up from learning_rate / 10.")
+    balance: BalanceConfig = Field(BalanceConfig(), description="How the rare classes get weight.")
+    loss: LossConfig = Field(LossConfig(), description="The loss and its parameters.")
     patience: int = Field(8, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of weights, sampling, augmentation; ensembles add 1, 2, ...")
     max_train_frames: int | None = Field(
         None, ge=1, description="Train on a seeded subset (tests, quick runs); default: all."
     )
@@ -213,7 +213,9 @@ class LoggingConfig(_Strict):
     mlflow: bool = Field(
         False, description="Log to MLflow; default store: <run>/mlruns (a local file store)."
     )
-    mlflow_tracking_uri: str | None = None
+    mlflow_tracking_uri: str | None = Field(
+        None, description="A database or server instead of the file store."
+    )
 
 
 class DistillConfig(_Strict):
@@ -259,28 +261,28 @@ class ChannelPruneConfig(_Strict):
     criterion: Literal["bn_scale", "l1"] = Field(
         "bn_scale", description="Batch-norm |gamma| or filter L1 norm."
     )
-    finetune_epochs: int = Field(8, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
+    finetune_epochs: int = Field(8, ge=1, description="Epochs of fine-tuning the thinner model.")
+    learning_rate: float = Field(1e-3, gt=0, description="Peak learning rate of the fine-tuning.")
 
 
 class MagnitudePruneConfig(_Strict):
     sparsity: float = Field(0.5, gt=0, lt=1, description="Final share of zero weights (polynomial schedule).")
-    epochs: int = Field(4, ge=1)
-    learning_rate: float = Field(5e-4, gt=0)
+    epochs: int = Field(4, ge=1, description="Epochs of pruning while fine-tuning.")
+    learning_rate: float = Field(5e-4, gt=0, description="Adam learning rate of the pruning epochs.")
 
 
 class QATConfig(_Strict):
     epochs: int = Field(
         3, ge=1, description="Epochs of quantization-aware fine-tuning (tfmot, tf_keras twin)."
     )
-    learning_rate: float = Field(1e-4, gt=0)
+    learning_rate: float = Field(1e-4, gt=0, description="Adam learning rate of the fine-tuning.")
 
 
 class CompressConfig(_Strict):
-    distill: DistillConfig | None = None
-    channel_prune: ChannelPruneConfig | None = None
-    magnitude_prune: MagnitudePruneConfig | None = None
-    qat: QATConfig | None = None
+    distill: DistillConfig | None = Field(None, description="Learn from a teacher's soft targets too.")
+    channel_prune: ChannelPruneConfig | None = Field(None, description="Structured channel pruning.")
+    magnitude_prune: MagnitudePruneConfig | None = Field(None, description="tfmot magnitude pruning.")
+    qat: QATConfig | None = Field(None, description="Quantization-aware fine-tuning before export.")
 
 
 class ExportConfig(_Strict):
@@ -325,16 +327,16 @@ class HeartzooConfig(_Strict):
 
     name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
     task: str = Field(..., description="beat-2, beat-3 or aami-5 (`heartzoo.tasks`).")
-    description: str = ""
-    data: DataConfig = DataConfig()
-    input: InputSpec = InputSpec()
-    augment: AugmentConfig = AugmentConfig()
-    model: ModelConfig | None = None
-    train: TrainConfig = TrainConfig()
-    logging: LoggingConfig = LoggingConfig()
-    compress: CompressConfig = CompressConfig()
-    ensemble: EnsembleConfig | None = None
-    export: ExportConfig = ExportConfig()
+    description: str = Field("", description="One line on the model card and in the index.")
+    data: DataConfig = Field(DataConfig(), description="Which records train and validate (DS2 tests).")
+    input: InputSpec = Field(InputSpec(), description="What the model sees: the firmware contract.")
+    augment: AugmentConfig = Field(AugmentConfig(), description="Augmentation of training frames.")
+    model: ModelConfig | None = Field(None, description="The architecture (required to train).")
+    train: TrainConfig = Field(TrainConfig(), description="Training (of each ensemble member).")
+    logging: LoggingConfig = Field(LoggingConfig(), description="Experiment tracking, off by default.")
+    compress: CompressConfig = Field(CompressConfig(), description="Compression after training, in order.")
+    ensemble: EnsembleConfig | None = Field(None, description="Train K seeds and average them.")
+    export: ExportConfig = Field(ExportConfig(), description="int8 export, verification, test metrics.")
 
     @field_validator("task")
     @classmethod

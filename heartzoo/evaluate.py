@@ -72,11 +72,13 @@ def split_probabilities(
     noise=None,
     progress=None,
     calibrate_minutes: float | None = None,
+    int8: bytes | None = None,
 ):
     """`model`'s class probabilities on the beats of `split` the task keeps, their labels, and the frames.
 
     With `calibrate_minutes`, each record's first minutes of beats calibrate the model to that patient,
-    without labels (`heartzoo.adapt`), and its later beats are classified by the calibrated copy."""
+    without labels (`heartzoo.adapt`), and its later beats are classified by the calibrated copy. With
+    `int8` (a .tflite), that model's probabilities instead (`int8_probabilities`)."""
     from .data.databases import database_of
     from .data.prepare import load_task_split
     from .inference import predict_probs, softmax
@@ -86,6 +88,8 @@ def split_probabilities(
         config, split, data_dir=data_dir, cache_dir=cache_dir, noise=noise, progress=progress
     )
     inputs = ws.model_inputs(Preprocessor.of(config))
+    if int8 is not None:
+        return int8_probabilities(int8, inputs, config), labels, ws
     if calibrate_minutes is None:
         return predict_probs(model, inputs), labels, ws
     from .adapt import calibrated_logits
@@ -95,6 +99,43 @@ def split_probabilities(
     seconds = ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
     logits, _ = calibrated_logits(model, inputs, ws.record, seconds, calibrate_minutes)
     return softmax(logits), labels, ws
+
+
+def int8_runtime(config: HeartzooConfig) -> str:
+    """Where the int8 numbers of a version's metrics.json come from (`export.int8_runtime`)."""
+    return "TFLM" if config.export.int8_runtime == "tflm" else "LiteRT optimized"
+
+
+def int8_probabilities(buf: bytes, inputs, config: HeartzooConfig) -> np.ndarray:
+    """The int8 model's class probabilities, from the runtime its published int8 numbers come from
+    (as `heartzoo.export.publication.int8_metrics` computes them); what the runtime prints is held back."""
+    from .export.runtimes import dequantize_probs, io_specs, quantize_inputs, run_litert, run_tflm
+    from .quiet import silenced
+
+    ins, outs = io_specs(buf)
+    q = quantize_inputs(ins, inputs)
+    with silenced(python=False):
+        raw = (
+            run_tflm(buf, q) if config.export.int8_runtime == "tflm" else run_litert(buf, q, reference=False)
+        )
+    return dequantize_probs(raw, outs[0])
+
+
+def int8_tflite(
+    folder: Path, model, config: HeartzooConfig, *, data_dir=None, cache_dir=None
+) -> tuple[bytes, str]:
+    """The int8 .tflite of a folder and where it came from: a zoo version's own model.tflite, else (a run)
+    the model converted as `heartzoo export` converts it, calibrated on training frames."""
+    published = folder / "model.tflite"
+    if published.is_file():
+        return published.read_bytes(), str(published)
+    from .export.convert import calibration_inputs, convert_int8, firmware_model
+    from .export.shrink import shrink_tflite
+
+    ec = config.export
+    calib = calibration_inputs(config, n=ec.calibration_frames, data_dir=data_dir, cache_dir=cache_dir)
+    buf = convert_int8(firmware_model(model, config), calib)
+    return (shrink_tflite(buf) if ec.shrink else buf), "the run, converted to int8 as export converts it"
 
 
 def evaluate_model(
@@ -108,6 +149,7 @@ def evaluate_model(
     threshold: float | None = None,
     progress=None,
     calibrate_minutes: float | None = None,
+    int8: bytes | None = None,
 ) -> dict[str, Any]:
     from .metrics import report_from_probabilities
 
@@ -121,6 +163,7 @@ def evaluate_model(
         noise=noise,
         progress=progress,
         calibrate_minutes=calibrate_minutes,
+        int8=int8,
     )
     report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
     report.update(
@@ -147,11 +190,13 @@ def evaluate(
     threshold: float | None = None,
     progress=None,
     calibrate_minutes: float | None = None,
+    int8: bool = False,
 ) -> dict[str, Any]:
     """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level; with
     `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.adapt`).
     `dataset` tests on every record of another database instead (`svdb`: an external test, refused
-    for a model that trained on it)."""
+    for a model that trained on it). With `int8`, also "int8": the int8 model's report on the clean
+    split (`int8_tflite`, `int8_probabilities`)."""
     from .adapt import check_minutes
     from .data.noise import STRESS_SNRS_DB
     from .data.prepare import StressNoise
@@ -160,6 +205,11 @@ def evaluate(
     check_threshold(threshold)
     if calibrate_minutes is not None:
         check_minutes(calibrate_minutes)
+        if int8:
+            raise HeartzooError(
+                "int8 scores the model as exported; per-patient calibration makes a model of its own for "
+                "each patient: ask for one or the other"
+            )
     model_file, config = run_config(path)
     if dataset is not None:
         if split != "ds2":
@@ -186,6 +236,13 @@ def evaluate(
         "split": split,
         "clean": evaluate_model(model, config, split, **kw),
     }
+    if int8:
+        buf, source = int8_tflite(model_file.parent, model, config, data_dir=data_dir, cache_dir=cache_dir)
+        out["int8"] = {
+            **evaluate_model(model, config, split, int8=buf, **kw),
+            "runtime": int8_runtime(config),
+            "tflite": source,
+        }
     if noise_stress:
         out["noise"] = {
             f"em@{snr:g}dB": evaluate_model(model, config, split, noise=StressNoise("em", snr), **kw)

@@ -3,8 +3,10 @@ size budget, never by DS2 (the test set).
 
 The rule, applied to the published versions of a zoo whenever its index is written:
 
-1. candidates: inter-patient models (not the leaky twins), one model rather than a seed ensemble (an
-   ensemble runs K models on the device), whose int8 `.tflite` and TFLM arena fit `WEARABLE`;
+1. candidates: the line the zoo builds for wearables, models distilled from a teacher and channel-pruned
+   (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
+   device); inter-patient (not the leaky twins); one model rather than a seed ensemble (an ensemble runs
+   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`;
 2. among them, those trained on the largest patient pool (the most databases): their validation draws
    on the most patients, and validation scores are only comparable on the same pool;
 3. the highest validation macro-F1 wins; a tie goes to the smaller flash.
@@ -21,6 +23,8 @@ from typing import Any
 #: What a wearable's microcontroller spares for the beat classifier (a Cortex-M4F with 256 KB flash
 #: and 64 KB RAM, beside its other firmware): the model's int8 .tflite and its TFLM tensor arena.
 WEARABLE = {"tflite_bytes": 32 * 1024, "tflm_arena_bytes": 24 * 1024}
+#: the compression steps a model of the wearable line has been through
+WEARABLE_LINE = {"distill", "channel_prune"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def _candidate(entry: dict[str, Any], vdir: Path) -> tuple[int, float, int] | No
     if not (vdir / "metrics.json").is_file():
         return None
     m = read_metrics(vdir)
-    if m.leaky or m.ensemble is not None:
+    if m.leaky or m.ensemble is not None or not {c.split(":")[0] for c in m.compression} >= WEARABLE_LINE:
         return None
     if m.tflite_bytes > WEARABLE["tflite_bytes"] or m.tflm_arena_bytes > WEARABLE["tflm_arena_bytes"]:
         return None

@@ -1,10 +1,15 @@
-"""The classification tasks: which AAMI classes each one keeps and in which output order."""
+"""The classification tasks: which AAMI classes each one keeps and in which output order.
+
+Light on purpose (numpy is imported inside the two methods that use it): the CLI reads the task names
+and the default task at start-up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: AAMI EC57 beat classes, in the order used for the integer labels stored in the cache.
 AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
@@ -28,6 +33,8 @@ class Task:
 
     def label_lookup(self) -> np.ndarray:
         """Array indexed by AAMI label (0..4) giving the task label, or -1 where the beat is left out."""
+        import numpy as np
+
         lut = np.full(len(AAMI_CLASSES), -1, dtype=np.int8)
         for aami, target in self.aami_map.items():
             lut[AAMI_CLASSES.index(aami)] = self.class_names.index(target)
@@ -35,6 +42,8 @@ class Task:
 
     def labels(self, aami_labels: np.ndarray) -> np.ndarray:
         """Task labels for an array of AAMI labels (-1 for beats the task leaves out)."""
+        import numpy as np
+
         return self.label_lookup()[np.asarray(aami_labels, dtype=np.int64)]
 
 
@@ -71,3 +80,6 @@ def get_task(name: str) -> Task:
 
 #: The task names, in the order the CLI and docs list them.
 TASK_NAMES = tuple(TASKS)
+
+#: The task a command works on when neither --task nor a configuration names one.
+DEFAULT_TASK = "beat-3"

@@ -1,4 +1,4 @@
-"""The versioned zoo: zoo/<task>/<name>/<version>/ folders, an index with sizes and sha256, publishing
+"""The versioned zoo: `zoo/<task>/<name>/<version>/` folders, an index with sizes and sha256, publishing
 that never overwrites, and verification that re-hashes every file and re-runs the TFLite/TFLM check.
 """
 
@@ -229,15 +229,18 @@ def publish(
     return target
 
 
-def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True) -> list[str]:
+def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, progress=None) -> list[str]:
     """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
-    disagreement. An index with no version is an error: there would be nothing to vouch for."""
+    disagreement. An index with no version is an error: there would be nothing to vouch for.
+    `progress(ref)` is called with each NAME@VERSION as its check starts."""
     root = zoo_dir(root)
     index = read_index(root)
     if not index["models"]:
         raise HeartzooError(f"{root / INDEX}: lists no model version, so nothing can be verified")
     problems: list[str] = []
     for entry in index["models"]:
+        if progress is not None:
+            progress(f"{entry['name']}@{entry['version']}")
         try:
             vdir = version_dir(root, entry)
         except HeartzooError as exc:

@@ -1,26 +1,29 @@
-"""The documentation site: strict mkdocs build with generated model cards, opened in headless Chromium."""
+"""The documentation site: strict mkdocs build with generated pages, the numbers read from the zoo's
+files, and the rendered pages opened in headless Chromium at 1400 px."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from browser import open_page
 
 REPO = Path(__file__).resolve().parents[1]
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+ZOO = REPO / "zoo"
+#: the elements a rendered API page may hold; anything else is a docstring's <placeholder> read as a tag
+HTML_TAGS = set(
+    "a abbr article aside b blockquote body br button code dd details div dl dt em footer form h1 h2 h3 h4 "
+    "h5 h6 head header hr html i img input label li link main meta nav ol p path pre script section small "
+    "span strong style sub summary sup svg table tbody td th thead title tr ul".split()
+)
 
 
 @pytest.fixture(scope="module")
 def site(small_run, shared_cache, tmp_path_factory):
+    """The site of a fresh zoo: the small run published as its only version."""
     from heartzoo.site import build_site
     from heartzoo.zoo import publish
 
@@ -29,16 +32,38 @@ def site(small_run, shared_cache, tmp_path_factory):
     return build_site(root / "zoo", root / "site"), root / "zoo"
 
 
-def test_strict_build_has_cards_leaderboard_and_references(site):
+@pytest.fixture(scope="module")
+def repo_site(tmp_path_factory):
+    """The site of the published zoo, as `heartzoo docs build --zoo zoo` makes it."""
+    from heartzoo.site import build_site
+
+    return build_site(ZOO, tmp_path_factory.mktemp("repo-docs") / "site")
+
+
+@pytest.fixture(scope="module")
+def repo_index():
+    from heartzoo.zoo import read_index
+
+    return read_index(ZOO)
+
+
+def test_strict_build_has_every_page(site):
+    import heartzoo
+
     out, _ = site
-    card = out / "models" / "small-cnn2-v1" / "index.html"
-    assert card.is_file()
-    board = (out / "leaderboard" / "index.html").read_text()
-    assert "small-cnn2 v1" in board and "LEAKY" in board and "inter-patient DS2" in board
+    assert (out / "models" / "small-cnn2-v1" / "index.html").is_file()
+    assert "small-cnn2 v1" in (out / "leaderboards" / "beat-3" / "index.html").read_text()
+    assert "small-cnn2 v1" in (out / "leaderboard" / "index.html").read_text()
+    assert "LEAKY" in (out / "leaderboards" / "leaky" / "index.html").read_text()
+    assert "inter-patient DS2" in (out / "leaderboards" / "literature" / "index.html").read_text()
     cli = (out / "cli" / "index.html").read_text()
     assert "heartzoo train" in cli and "heartzoo zoo verify" in cli
     api = (out / "api" / "index.html").read_text()
-    assert "load_model" in api and "predict" in api
+    for name in (n for n in heartzoo.__all__ if not n.startswith("_")):
+        assert f">{name}<" in api or f">{name}</span>" in api, f"the API page does not list {name}"
+    # a docstring's placeholder (zoo/<task>/<name>/...) shows as written, not swallowed as an HTML tag
+    tags = set(re.findall(r"<([a-zA-Z][\w-]*)[\s>/]", api))
+    assert tags <= HTML_TAGS, f"the API page holds tags no HTML has: {sorted(tags - HTML_TAGS)}"
 
 
 def test_card_numbers_come_from_metrics_json(site):
@@ -49,43 +74,84 @@ def test_card_numbers_come_from_metrics_json(site):
     assert f"{m['tflite_bytes']:,} B" in html and f"{m['tflm_arena_bytes']:,} B" in html
     assert "Not a diagnostic device" in html and "ODC-By 1.0" in html
     assert "configs/small-cnn2.yaml" in html  # the reproduce command (highlighted, so split in spans)
+    assert "reference R-peak annotations" in html and "one beat of latency" in html
+    for figure in ("confusion", "training"):
+        assert (out / "models" / "img" / f"small-cnn2-v1-{figure}.png").stat().st_size > 5_000
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is needed for the docs test (make test installs it as root)")
-        pytest.skip("chromium is not installed")
-    return path
+def test_mkdocs_warnings_are_in_the_error(tmp_path, monkeypatch):
+    """A strict build that fails says why: mkdocs' own WARNING lines, not only its last words."""
+    import heartzoo.site as site_module
+    from heartzoo.errors import HeartzooError
+
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "index.md").write_text("# home\n\n[gone](no-such-page.md)\n")
+    (repo / "mkdocs.yml").write_text("site_name: t\nnav:\n  - Home: index.md\n")
+    monkeypatch.setattr(site_module, "REPO", repo)
+    monkeypatch.setattr(site_module, "write_pages", lambda index, root, docs: [])
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "index.json").write_text('{"format": 1, "models": []}')
+    with pytest.raises(HeartzooError) as err:
+        site_module.build_site(zoo, tmp_path / "site")
+    assert re.search(r"^WARNING .*no-such-page\.md", str(err.value), re.M), str(err.value)
 
 
-def test_card_in_headless_chromium(site, tmp_path):
-    out, _ = site
-    url = (out / "models" / "small-cnn2-v1" / "index.html").as_uri()
-    args = [
-        _chromium(),
-        *CHROMIUM_FLAGS,
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1200,2400",
-    ]
-    dom = subprocess.run([*args, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    heading = re.search(r'<h2 id="metrics-on-ds2', dom)
-    assert heading, "no metrics section in the rendered card"
-    table = re.search(r"<table>.*?</table>", dom[heading.start() :], re.S)
-    assert table and all(f">{c}<" in table.group(0) for c in ("N", "S", "V"))
-    img = re.search(r'<img[^>]+src="([^"]+confusion\.png)"', dom)
-    assert img and (out / "models" / "small-cnn2-v1" / img.group(1)).resolve().is_file()
-    shot = tmp_path / "card.png"
-    subprocess.run([*args, f"--screenshot={shot}", url], capture_output=True, timeout=120)
-    assert shot.is_file() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
+def test_markers_of_the_home_page_are_all_filled():
+    from heartzoo.errors import HeartzooError
+    from heartzoo.site import MARKERS, fill_markers
+
+    home = (REPO / "docs" / "index.md").read_text()
+    filled = fill_markers(home, {m: f"<{m} part>" for m in MARKERS}, "index.md")
+    assert all(f"<{m} part>" in filled for m in MARKERS) and "heartzoo:" not in filled
+    with pytest.raises(HeartzooError, match="no <!-- heartzoo:overview -->"):
+        fill_markers("# home\n", {"overview": "x"}, "index.md")
+    with pytest.raises(HeartzooError, match="nothing generates <!-- heartzoo:extra -->"):
+        fill_markers("<!-- heartzoo:extra -->", {}, "index.md")
 
 
-def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
-    # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the table
-    # must pair the two and show the difference; the target line must say whether it was reached.
+def test_config_reference_has_every_field_with_its_meaning():
+    from pydantic import BaseModel
+
+    from heartzoo.config import HeartzooConfig
+    from heartzoo.config_reference import _model_of, config_reference
+
+    page = config_reference()
+
+    def walk(model: type[BaseModel], prefix: str = ""):
+        for name, field in model.model_fields.items():
+            yield f"{prefix}{name}", field
+            if (sub := _model_of(field.annotation)) is not None:
+                yield from walk(sub, f"{prefix}{name}.")
+
+    fields = list(walk(HeartzooConfig))
+    assert len(fields) > 60
+    for path, field in fields:
+        assert field.description, f"config field {path} has no description"
+        row = next((r for r in page.splitlines() if r.startswith(f"| `{path}`") or f"[`{path}`]" in r), None)
+        assert row is not None, f"{path} is not in the configuration reference"
+        assert field.description.replace("|", "\\|") in row
+    assert "| `train.epochs` | int | `30` | ≥ 1 |" in page
+    assert '| `input.normalization` | one of "zscore", "none" | `"zscore"` |' in page
+
+
+def test_docstring_placeholders_are_quoted():
+    from heartzoo.docstring_placeholders import quote_placeholders
+
+    assert (
+        quote_placeholders("zoo/<task>/<name>/<version>/ folders") == "`zoo/<task>/<name>/<version>/` folders"
+    )
+    assert quote_placeholders("as `<name>.part` and <name>.json") == "as `<name>.part` and `<name>.json`"
+    assert quote_placeholders("a < b and c > d") == "a < b and c > d"
+
+
+def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
+    # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the leaky page
+    # pairs the two and shows the difference; the task board leaves it out and states the target.
     from heartzoo.cards import TARGETS, model_card
-    from heartzoo.site import leaderboard, validation_macro_f1
+    from heartzoo.site import validation_macro_f1
+    from heartzoo.site_pages import collect, leaky_board, target_table, task_board
     from heartzoo.zoo import read_index, write_index
 
     _, zoo = site
@@ -98,20 +164,87 @@ def test_leaderboard_states_targets_and_leaky_inflation(site, tmp_path):
     m["int8"]["macro_f1"] = fair + 0.1
     (twin / "metrics.json").write_text(json.dumps(m))
     index = write_index(root)
-    board = leaderboard(index, root)
-    row = next(line for line in board.splitlines() if "`cnn2`" in line)
-    assert f"| {fair:.4f} | {fair + 0.1:.4f} | +10.0 |" in row
-    assert "small-cnn2-leaky" not in board.split("## Targets")[0]  # leaky models stay out of the ranking
+    versions = collect(index, root)
+    assert {v.entry["name"]: v.family for v in versions}["small-cnn2-leaky"] == "leaky"
+    row = next(line for line in leaky_board(versions).splitlines() if "`cnn2`" in line)
+    assert (
+        f"{fair:.4f} | [small-cnn2-leaky v1](../models/small-cnn2-leaky-v1.md) {fair + 0.1:.4f} | +10.0 |"
+        in row
+    )
+    board = task_board("beat-3", versions, index.get("recommended", {}))
+    assert "small-cnn2-leaky" not in board.split("## Target")[0]  # leaky models stay out of the ranking
     verdict = "reached" if fair >= TARGETS["beat-3"] else "**not reached**"
-    assert re.search(rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \(small-cnn2 v1\) \| {re.escape(verdict)}", board)
+    targets = target_table(["beat-3"], versions)
+    assert re.search(
+        rf"\| beat-3 \| ≥ 0\.85 \| {fair:.4f} \(small-cnn2 v1\) \| {re.escape(verdict)}", targets
+    )
     # what validation alone picks: the model's best epoch in its published history, scored on DS2
     fair_dir = root / "beat-3" / "small-cnn2" / "v1"
-    val = max(float(r.split(",")[5]) for r in (fair_dir / "history.csv").read_text().splitlines()[1:])
-    assert validation_macro_f1(fair_dir) == pytest.approx(val)
-    assert f"| {fair:.4f} (small-cnn2 v1, validation {val:.4f}) |" in board
+    val = validation_macro_f1(fair_dir)
+    assert f"| {fair:.4f} (small-cnn2 v1, validation {val:.4f}) |" in targets
     entry = next(e for e in read_index(root)["models"] if e["name"] == "small-cnn2-leaky")
     card = model_card(entry, twin)
     assert "LEAKY random-beat split" in card and "not comparable" in card
+
+
+def test_task_boards_have_a_firmware_engineers_columns(repo_index):
+    from heartzoo.site_pages import collect, task_board
+    from heartzoo.tasks import get_task
+
+    versions = collect(repo_index, ZOO)
+    recommended = repo_index["recommended"]
+    for task, ref in recommended.items():
+        board = task_board(task, versions, recommended)
+        head = next(line for line in board.splitlines() if line.startswith("| model |"))
+        t = get_task(task)
+        classes = " | ".join(f"{c} F1" for c in (t.macro_classes or t.class_names))
+        assert head.startswith(f"| model | int8 macro-F1 | {classes} | flash B | arena B | MACs | validation macro-F1 | trained on |")  # fmt: skip
+        name, version = ref.split("@")
+        m = json.loads((ZOO / task / name / version / "metrics.json").read_text())
+        row = next(line for line in board.splitlines() if f"[{name} {version}]" in line)
+        assert "★" in row and f"**{m['int8']['macro_f1']:.4f}**" in row and f"{m['tflite_bytes']:,}" in row
+        assert sum("★" in line for line in board.splitlines() if line.startswith("| [")) == 1
+        assert not any("-leaky " in line for line in board.splitlines() if line.startswith("| ["))
+
+
+def test_navigation_groups_cards_by_task_then_family(repo_index):
+    from heartzoo.site_pages import collect, nav
+
+    groups = {next(iter(d)): d[next(iter(d))] for d in nav(collect(repo_index, ZOO))[1:]}
+    beat3 = [next(iter(g)) for g in groups["beat-3"]]
+    assert beat3 == ["cnn3 students", "comparison architectures", "teachers", "ensembles", "leaky"]
+    teachers = next(g["teachers"] for g in groups["beat-3"] if "teachers" in g)
+    assert teachers == [{"beat-3-efficientnetv2-sm v1": "models/beat-3-efficientnetv2-sm-v1.md"}]
+
+
+def test_cards_are_judged_on_their_own_bar(repo_index):
+    from heartzoo.cards import STUDENT_TARGETS, model_card
+    from heartzoo.recommend import WEARABLE
+    from heartzoo.zoo import find
+
+    assert STUDENT_TARGETS["tflite_bytes"] == WEARABLE["tflite_bytes"]
+    assert STUDENT_TARGETS["tflm_arena_bytes"] == WEARABLE["tflm_arena_bytes"]
+
+    def card(name):
+        e = find(repo_index, name)
+        return model_card(
+            e, ZOO / e["path"], recommended=f"{name}@{e['version']}" in repo_index["recommended"].values()
+        )
+
+    student = card(repo_index["recommended"]["beat-3"].split("@")[0])
+    bar = student.split("## Its bar")[1].split("\n## ")[0]
+    assert (
+        f"wearable ≤ {WEARABLE['tflite_bytes']:,} B" in bar
+        and f"wearable ≤ {WEARABLE['tflm_arena_bytes']:,} B" in bar
+    )
+    assert "against its teacher" in bar and "Recommended for a wearable" in student
+    teacher = card("beat-3-efficientnetv2-sm")
+    assert (
+        "its bar is to teach" in teacher and "[beat-3-cnn3-student v1](beat-3-cnn3-student-v1.md)" in teacher
+    )
+    assert "common recipe" in card("beat-3-cnn1") and "members alone" in card("beat-3-cnn3-student-ensemble")
+    for text in (student, teacher):
+        assert "zoo v1" not in text and "not reached" not in text  # zoo-wide targets: the leaderboard's
 
 
 def test_reproduce_command_trains_every_teacher_first(tmp_path):
@@ -145,3 +278,73 @@ def test_reproduce_command_trains_every_teacher_first(tmp_path):
     assert teacher_chain(
         tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": "runs/x/qat"}}}
     ) == ["x"]
+
+
+def _box_within_first_screen(box, probe):
+    return (
+        box is not None
+        and box["width"] > 0
+        and box["height"] > 0
+        and box["top"] >= 0
+        and box["bottom"] <= probe["vh"]
+    )
+
+
+def test_home_page_answers_in_one_screen(repo_site, repo_index, tmp_path):
+    probe = open_page(
+        repo_site / "index.html", tmp_path, {"table": ".recommended table", "figure": "img.overview"}
+    )
+    assert probe["vw"] == 1400
+    assert _box_within_first_screen(probe["boxes"]["table"], probe), probe
+    assert _box_within_first_screen(probe["boxes"]["figure"], probe), probe
+    assert probe["images"]["img.overview"] > 0, "the overview figure did not load"
+    assert probe["blank"]["figure"] is False, "the overview figure is blank in the screenshot"
+    text = probe["text"]
+    for task, ref in repo_index["recommended"].items():
+        name, version = ref.split("@")
+        m = json.loads((ZOO / task / name / version / "metrics.json").read_text())
+        assert f"{name} {version}" in text and f"{m['int8']['macro_f1']:.4f}" in text
+        assert (
+            f"{m['tflite_bytes']:,} B" in text
+            and f"{m['tflm_arena_bytes']:,} B" in text
+            and f"{m['macs']:,}" in text
+        )
+    assert "heartzoo download " + repo_index["recommended"]["beat-3"].split("@")[0] in text
+    assert "pip install heartzoo" in text and "heartzoo.predict(" in text
+    assert "next RR interval" in text and "reference R peaks" in text.replace(
+        "Reference R peaks", "reference R peaks"
+    )
+
+
+@pytest.mark.parametrize("task", ["beat-2", "beat-3", "aami-5"])
+def test_task_leaderboard_in_chromium(repo_site, repo_index, tmp_path, task):
+    probe = open_page(
+        repo_site / "leaderboards" / task / "index.html", tmp_path, {"table": ".leaderboard table"}
+    )
+    table = probe["boxes"]["table"]
+    assert table is not None and table["top"] < probe["vh"] and table["right"] <= probe["vw"], probe
+    name, version = repo_index["recommended"][task].split("@")
+    assert f"{name} {version} ★" in probe["text"]
+
+
+def test_card_in_chromium(repo_site, repo_index, tmp_path):
+    name, version = repo_index["recommended"]["beat-3"].split("@")
+    page = repo_site / "models" / f"{name}-{version}" / "index.html"
+    probe = open_page(page, tmp_path, {"bar": "#its-bar", "curve": "img[src$='-training.png']",
+                                       "confusion": "img[src$='-confusion.png']"})  # fmt: skip
+    assert all(probe["boxes"][k] is not None for k in ("bar", "curve", "confusion")), probe
+    assert (
+        probe["images"]["img[src$='-training.png']"] > 0 and probe["images"]["img[src$='-confusion.png']"] > 0
+    )
+    bar = probe["text"].split("Its bar")[1].split("Metrics on")[0]
+    assert "flash:" in bar and "RAM:" in bar and "against its teacher" in bar
+    assert "Metrics on DS2" in probe["text"]
+
+
+def test_api_page_in_chromium(repo_site, tmp_path):
+    probe = open_page(
+        repo_site / "api" / "index.html", tmp_path, {"list_models": "[id='heartzoo.list_models']"}
+    )
+    assert probe["boxes"]["list_models"] is not None
+    for name in ("list_models", "download", "load_model", "predict", "calibrate", "Preprocessor"):
+        assert f"heartzoo.{name}" in probe["text"]

@@ -6,33 +6,86 @@ Only typer and rich are imported at start-up; everything heavy is imported insid
 
 from __future__ import annotations
 
-import os
+import inspect
+import re
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from .. import quiet
 from ..errors import HeartzooError
 from . import data, evaluate, train, zoo  # noqa: F401  (registers the commands)
-from .common import app, err_console
+from .common import app, console, err_console
 
 __all__ = ["app", "main"]
 
 
+def _whole_summaries(group: typer.Typer) -> None:
+    """A command's summary in a list of commands is the first paragraph of its docstring, whole: click
+    would cut it at 45 characters, mid-sentence (`typer utils docs`, the site's CLI reference)."""
+    for info in group.registered_commands:
+        if info.short_help is None and info.callback is not None and info.callback.__doc__:
+            first = inspect.cleandoc(info.callback.__doc__).split("\n\n")[0]
+            info.short_help = " ".join(first.split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            info = sub.typer_instance.info
+            if isinstance(info.help, str) and not isinstance(info.short_help, str):
+                info.short_help = " ".join(inspect.cleandoc(info.help).split("\n\n")[0].split())
+            _whole_summaries(sub.typer_instance)
+
+
+_whole_summaries(app)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from ..version import __version__
+
+        console.print(f"heartzoo {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Let TensorFlow's log lines, the TFLite converter's output and Python warnings through "
+            f"(also: ${quiet.VERBOSE_ENV}=1)",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit"),
+    ] = False,
+) -> None:
+    # runs before the command, so before any command imports TensorFlow
+    quiet.configure(verbose)
+
+
 def main() -> None:
-    """Run the app; a user's mistake ends in one `error:` line and exit code 2, never a traceback."""
+    """Run the app; a user's mistake ends in one `error:` line and exit code 2, never a traceback.
+    Quiet unless --verbose: TensorFlow's C++ start-up lines, the converter's output and Python warnings
+    are held back (`heartzoo.quiet`)."""
     from typer._click import exceptions as click_exc  # typer vendors click: its usage errors live here
 
-    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) says nothing a user can act on
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        code = app(standalone_mode=False)
+        with quiet.scope():
+            code = app(standalone_mode=False)
     except click_exc.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(2)
     except click_exc.UsageError as exc:
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
-        _error(f"{where}{exc.format_message()} (see --help)")
+        message = exc.format_message()
+        if re.search(r"No such option: (--verbose|-v|--version)\b", message):
+            message += "; it goes before the command: heartzoo --verbose COMMAND ..."
+        _error(f"{where}{message} (see --help)")
     except click_exc.ClickException as exc:
         _error(exc.format_message())
     except (typer.Abort, KeyboardInterrupt):

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..tasks import DEFAULT_TASK, TASK_NAMES
+
 app = typer.Typer(
     name="heartzoo",
     help="ECG heartbeat classification models for microcontrollers, evaluated inter-patient.",
@@ -36,24 +38,51 @@ err_console = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]"),
+    typer.Option(
+        "--data-dir",
+        help="Folder holding mitdb/ and nstdb_noise/",
+        show_default="$HEARTZOO_DATA_DIR, else the per-user data folder",
+    ),
 ]
 
 CacheDir = Annotated[
-    Path | None, typer.Option("--cache-dir", help="Folder for prepared frames [default: $HEARTZOO_CACHE_DIR]")
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Cache root: prepared frames, and downloaded models in its models/ folder",
+        show_default="$HEARTZOO_CACHE_DIR, else the per-user cache",
+    ),
 ]
 
 ZooDir = Annotated[
-    Path | None, typer.Option("--zoo", help="Zoo folder [default: $HEARTZOO_ZOO_DIR or ./zoo]")
+    Path | None, typer.Option("--zoo", help="Zoo folder", show_default="$HEARTZOO_ZOO_DIR, else ./zoo")
+]
+
+ZooUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="Zoo URL to download from",
+        show_default="$HEARTZOO_ZOO_URL, else the published zoo",
+    ),
 ]
 
 
-def _check_task(value: str) -> str:
-    from ..tasks import TASK_NAMES
-
-    if value not in TASK_NAMES:
+def _check_task(value: str | None) -> str | None:
+    if value is not None and value not in TASK_NAMES:
         raise typer.BadParameter(f"{value!r} is not a task; use one of {', '.join(TASK_NAMES)}")
     return value
+
+
+#: --task where a configuration may name the task instead: the configuration's, else DEFAULT_TASK.
+TaskOrConfig = Annotated[
+    str | None,
+    typer.Option(
+        callback=_check_task,
+        help=f"{', '.join(TASK_NAMES)}",
+        show_default=f"the configuration's task, else {DEFAULT_TASK}",
+    ),
+]
 
 
 def _tested_on(m: dict) -> str:
@@ -62,14 +91,19 @@ def _tested_on(m: dict) -> str:
 
 
 def _report_table(title: str, report: dict) -> Table:
+    """Per-class scores; with a rejection threshold, also how many beats of each class were rejected
+    (left out of the scores: `support` counts the accepted ones)."""
+    rejecting = report.get("threshold") is not None
     table = Table(title=title)
-    for col in ("class", "support", "Se", "+P", "Sp", "F1"):
+    cols = ("class", "support", *(("rejected",) if rejecting else ()), "Se", "+P", "Sp", "F1")
+    for col in cols:
         table.add_column(col, justify="left" if col == "class" else "right")
     for name in report["classes"]:
         c = report["per_class"][name]
         table.add_row(
             name,
             f"{c['support']:,}",
+            *((f"{report['rejected_per_class'][name]:,}",) if rejecting else ()),
             f"{c['sensitivity']:.3f}",
             f"{c['positive_predictivity']:.3f}",
             f"{c['specificity']:.3f}",
@@ -78,13 +112,20 @@ def _report_table(title: str, report: dict) -> Table:
     table.caption = (
         f"macro-F1 ({', '.join(report['macro_classes'])}) {report['macro_f1']:.4f} · accuracy "
         f"{report['accuracy']:.4f} · n {report['n']:,}"
-        + (f" · rejected {report['rejected_fraction']:.1%}" if report.get("threshold") is not None else "")
+        + (
+            f" · rejected {report['rejected']:,} ({report['rejected_fraction']:.1%}) below p "
+            f"{report['threshold']:g}"
+            if rejecting
+            else ""
+        )
     )
     return table
 
 
-def _confusion_table(report: dict) -> Table:
-    table = Table(title="confusion (rows: true, columns: predicted; counts and row %)")
+def _confusion_table(report: dict, model: str = "") -> Table:
+    table = Table(
+        title=f"{model + ' ' if model else ''}confusion (rows: true, columns: predicted; counts and row %)"
+    )
     table.add_column("")
     for name in report["classes"]:
         table.add_column(name, justify="right")

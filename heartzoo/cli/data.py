@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..tasks import DEFAULT_TASK
 from .common import (
     CacheDir,
     DataDir,
-    _check_task,
+    TaskOrConfig,
     console,
     data_app,
     err_console,
@@ -64,12 +65,14 @@ def data_download(
 
 
 def _config_or_task(config: Path | None, task: str | None):
+    """The configuration named (its task replaced by --task when given), else the defaults for --task,
+    else for DEFAULT_TASK."""
     from ..config import HeartzooConfig, load_config
 
     if config is not None:
         cfg = load_config(config)
         return cfg if task is None else cfg.model_copy(update={"task": task})
-    return HeartzooConfig(name=f"{task or 'beat-3'}-data", task=task or "beat-3")
+    return HeartzooConfig(name=f"{task or DEFAULT_TASK}-data", task=task or DEFAULT_TASK)
 
 
 @data_app.command("prepare")
@@ -77,7 +80,7 @@ def data_prepare(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Configuration file (YAML or JSON)")
     ] = None,
-    task: Annotated[str | None, typer.Option(callback=lambda v: v and _check_task(v), help="Task")] = None,
+    task: TaskOrConfig = None,
     splits: Annotated[str, typer.Option(help="Comma-separated splits to prepare")] = "train,val,test",
     noise_stress: Annotated[
         bool, typer.Option(help="Also prepare DS2 + em noise at 24/18/12/6/0 dB")
@@ -139,9 +142,14 @@ def data_prepare(
 
 @data_app.command("stats")
 def data_stats(
-    task: Annotated[str, typer.Option(callback=_check_task, help="beat-2, beat-3 or aami-5")] = "aami-5",
+    task: TaskOrConfig = None,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Take the validation draw from here")
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Count for this configuration: its task, training records and validation draw",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
     data_dir: DataDir = None,
@@ -149,13 +157,13 @@ def data_stats(
     """Beat counts of DS1, DS2 and the train/validation draw, per class of the task."""
     from ..data.stats import split_counts
 
-    cfg = _config_or_task(config, task) if config else None
-    stats = split_counts(task, data_dir, cfg.data.validation if cfg else None,
-                         cfg.data.train if cfg else ("mitdb:DS1",))  # fmt: skip
+    cfg = _config_or_task(config, task)
+    stats = split_counts(cfg.task, data_dir, cfg.data.validation, cfg.data.train)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return
-    table = Table(title=f"MIT-BIH beats for {task} — {stats['protocol']}")
+    source = f"{cfg.name}: " if config else ""
+    table = Table(title=f"{source}beats for {cfg.task}, training records {', '.join(cfg.data.train)}")
     table.add_column("split")
     table.add_column("records", justify="right")
     for name in stats["classes"]:
@@ -171,6 +179,7 @@ def data_stats(
             f"{s['left_out']:,}",
         )
     console.print(table)
+    console.print(stats["protocol"])
     console.print("validation records: " + " ".join(stats["splits"]["val"]["records"]))
     for note in stats["notes"]:
         console.print(f"[dim]{note}[/]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from .common import (
     CacheDir,
     DataDir,
     ZooDir,
+    ZooUrl,
     _confusion_table,
     _report_table,
     _tested_on,
@@ -24,7 +26,15 @@ from .common import (
 
 @app.command("evaluate")
 def evaluate_cmd(
-    model: Annotated[Path, typer.Argument(help="Run or zoo folder (model.keras + its configuration)")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="A zoo model, NAME or NAME@VERSION (local zoo first, else downloaded), or a run or zoo "
+            "version folder (model.keras + its configuration)",
+            metavar="MODEL",
+            show_default=False,
+        ),
+    ],
     split: Annotated[str, typer.Option(help="ds2 (test records), val, train, ds1")] = "ds2",
     dataset: Annotated[
         str | None,
@@ -34,12 +44,26 @@ def evaluate_cmd(
         ),
     ] = None,
     noise: Annotated[
-        bool, typer.Option(help="Also evaluate under NSTDB em noise at 24/18/12/6/0 dB")
+        bool, typer.Option(help="Also evaluate under NSTDB em noise at 24/18/12/6/0 dB (float model)")
     ] = False,
     threshold: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="Reject beats whose top probability is below this (reported)"),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            metavar="P",
+            help="Reject beats whose top probability is below P: they leave the scores, and the table "
+            "counts them per class",
+        ),
     ] = None,
+    int8: Annotated[
+        bool,
+        typer.Option(
+            "--int8",
+            help="Also score the int8 model (a zoo version's model.tflite; a run is converted as export "
+            "converts it) in the runtime its published int8 numbers come from",
+        ),
+    ] = False,
     calibrate_minutes: Annotated[
         float | None,
         typer.Option(
@@ -50,22 +74,29 @@ def evaluate_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
     output: Annotated[Path | None, typer.Option(help="Also write the JSON report here")] = None,
+    zoo: ZooDir = None,
+    base_url: ZooUrl = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Per-class Se, +P, specificity, F1, macro-F1, accuracy and the confusion matrix."""
+    """Per-class Se, +P, specificity, F1, macro-F1, accuracy and the confusion matrix of a model.
+
+    The float model by default; with --int8 also the int8 one, each in a table of its own."""
     from ..evaluate import evaluate
 
-    result = evaluate(
-        model,
-        split,
-        noise_stress=noise,
-        dataset=dataset,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
-        threshold=threshold,
-        calibrate_minutes=calibrate_minutes,
-    )
+    folder = _model_folder(model, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
+    with err_console.status(f"evaluating {model}"):
+        result = evaluate(
+            folder,
+            split,
+            noise_stress=noise,
+            dataset=dataset,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            threshold=threshold,
+            calibrate_minutes=calibrate_minutes,
+            int8=int8,
+        )
     text = json.dumps(result, indent=2)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -80,13 +111,29 @@ def evaluate_cmd(
             f" — calibrated to each patient on its first {clean['calibration']['minutes']:g} min "
             "of unlabelled beats"
         )
-    console.print(_report_table(f"{result['model']} on {result['split']}{note}", clean))
-    console.print(_confusion_table(clean))
+    on = f"{result['model']} on {result['split']}{note}"
+    console.print(_report_table(f"float: {on}", clean))
+    console.print(_confusion_table(clean, "float"))
+    if q := result.get("int8"):
+        console.print(_report_table(f"int8 ({q['runtime']}): {on}", q))
+        console.print(_confusion_table(q, "int8"))
     for label, rep in result.get("noise", {}).items():
         console.print(
-            f"{label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
+            f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
             + "  ".join(f"F1[{c}] {rep['per_class'][c]['f1']:.3f}" for c in rep["classes"])
         )
+
+
+def _model_folder(model: str, *, zoo, base_url, cache_dir) -> Path:
+    """The folder MODEL names: a path as it is; NAME[@VERSION] through the zoo (local, else downloaded
+    into the cache), every file checked against its index entry."""
+    path = Path(model)
+    if path.exists() or "/" in model or os.sep in model or path.suffix == ".keras":
+        return path
+    from ..hub import verified_folder
+
+    with err_console.status(f"finding {model}"):
+        return verified_folder(model, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
 
 
 @app.command("export")
@@ -94,7 +141,7 @@ def export_cmd(
     run: Annotated[Path, typer.Argument(help="Trained run folder (model.keras + config.json)")],
     zoo: ZooDir = None,
     version: Annotated[
-        str | None, typer.Option(help="Version to publish [default: the next free vN]")
+        str | None, typer.Option(help="Version to publish", show_default="the next free vN")
     ] = None,
     c_array: Annotated[
         Path | None,
@@ -105,8 +152,10 @@ def export_cmd(
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Export a run as a new zoo version: int8 TFLite verified in LiteRT and TFLM, metrics (and the C
-    array with --c-array)."""
+    """Export a run as a new zoo version, its int8 TFLite model verified in LiteRT and TFLM.
+
+    The version folder holds the Keras and int8 models, their configuration and firmware contract, and
+    the float and int8 metrics on the held-out split; --c-array also writes the C array."""
     from ..evaluate import run_config
     from ..meta import check_version
     from ..zoo import publish
@@ -130,5 +179,6 @@ def export_cmd(
     console.print(
         f"[green]{target}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
-        f"{m['tflm_arena_bytes']:,} B arena · {m['host_latency_ms']:.2f} ms/inference (host TFLM)"
+        f"{m['tflm_arena_bytes']:,} B arena · {m['host_latency_ms']:.2f} ms/inference (host TFLM)",
+        soft_wrap=True,
     )

@@ -12,9 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..tasks import DEFAULT_TASK, TASK_NAMES
 from .common import (
     CacheDir,
     DataDir,
+    ZooDir,
     _check_task,
     _report_table,
     _tested_on,
@@ -26,7 +28,9 @@ from .common import (
 
 @app.command("models")
 def models_cmd(
-    task: Annotated[str, typer.Option(callback=_check_task, help="Sets the number of outputs")] = "beat-3",
+    task: Annotated[
+        str, typer.Option(callback=_check_task, help="Sets the number of outputs: " + ", ".join(TASK_NAMES))
+    ] = DEFAULT_TASK,
     frame_size: Annotated[int, typer.Option(min=16, max=8192, help="Input samples")] = 512,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
@@ -53,14 +57,14 @@ def models_cmd(
 @app.command("train")
 def train_cmd(
     config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
-    run_dir: Annotated[Path | None, typer.Option(help="Run folder [default: runs/<name>]")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Run folder", show_default="runs/NAME, NAME from the config")
+    ] = None,
     restart: Annotated[
         bool, typer.Option(help="Discard an existing run of this config and start again")
     ] = False,
     publish: Annotated[bool, typer.Option(help="Export and publish the result as a new zoo version")] = True,
-    zoo: Annotated[
-        Path | None, typer.Option("--zoo", help="Zoo folder [default: $HEARTZOO_ZOO_DIR or ./zoo]")
-    ] = None,
+    zoo: ZooDir = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -113,7 +117,9 @@ def cv_cmd(
     config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
     folds: Annotated[int, typer.Option(min=2, help="Folds of whole DS1 patients")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the patient deal")] = 0,
-    run_dir: Annotated[Path | None, typer.Option(help="Folder [default: runs/cv/<name>]")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Folder", show_default="runs/cv/NAME, NAME from the config")
+    ] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:

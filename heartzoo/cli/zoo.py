@@ -12,10 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import HeartzooError
+from ..tasks import TASK_NAMES
 from .common import (
     CacheDir,
     DataDir,
     ZooDir,
+    ZooUrl,
+    _check_task,
     _report_table,
     app,
     console,
@@ -23,13 +26,21 @@ from .common import (
     err_console,
     zoo_app,
 )
+from .listing import SortKey, print_listing, sorted_models
 
 
 @app.command("download")
 def download_cmd(
     name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
-    base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
-    cache_dir: CacheDir = None,
+    base_url: ZooUrl = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Cache root: the version lands in models/TASK/NAME/VERSION under it",
+            show_default="$HEARTZOO_CACHE_DIR, else the per-user cache",
+        ),
+    ] = None,
     sha256: Annotated[
         str | None, typer.Option(help="Pin: the version's digest, as `heartzoo zoo show` prints it")
     ] = None,
@@ -45,53 +56,40 @@ def download_cmd(
 @zoo_app.command("list")
 def zoo_list(
     zoo: ZooDir = None,
-    remote: Annotated[bool, typer.Option(help="Read the published index instead of a local zoo")] = False,
-    base_url: Annotated[
-        str | None, typer.Option(help="Zoo URL for --remote [default: $HEARTZOO_ZOO_URL]")
+    task: Annotated[
+        str | None,
+        typer.Option(callback=_check_task, help=f"Only this task's models: {', '.join(TASK_NAMES)}"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    sort: Annotated[
+        SortKey,
+        typer.Option(
+            metavar="KEY",
+            help="Order within a task: int8 or float (best macro-F1 first), flash, arena or macs "
+            "(smallest first), or name",
+        ),
+    ] = SortKey.name,
+    remote: Annotated[bool, typer.Option(help="Read the published index instead of a local zoo")] = False,
+    base_url: ZooUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the index as JSON (--task applies)")] = False,
 ) -> None:
-    """Every published model version with its headline numbers."""
-    from ..zoo import load_index, zoo_dir
+    """Every published model version with its headline numbers, the recommended ones starred."""
+    from ..recommend import WEARABLE
+    from ..zoo import INDEX, load_index, zoo_dir
 
     index = load_index(zoo, remote=remote, base_url=base_url)
+    local = not remote and (zoo_dir(zoo) / INDEX).is_file()  # else load_index read the published one
+    where = str(zoo_dir(zoo)) if local else (base_url or "the published zoo")
     if not index["models"]:
-        raise HeartzooError(
-            f"{base_url or 'the remote zoo' if remote else zoo_dir(zoo)}: the index lists no model"
-        )
+        raise HeartzooError(f"{where}: the index lists no model")
+    models = [m for m in index["models"] if task is None or m["task"] == task]
+    if not models:
+        tasks = sorted({m["task"] for m in index["models"]})
+        raise HeartzooError(f"{where}: no {task} model; the index has {', '.join(tasks)}")
     if as_json:
-        sys.stdout.write(json.dumps(index, indent=2) + "\n")
+        rec = {t: r for t, r in index.get("recommended", {}).items() if task is None or t == task}
+        sys.stdout.write(json.dumps({**index, "models": models, "recommended": rec}, indent=2) + "\n")
         return
-    table = Table(title=f"zoo: {base_url or 'remote' if remote else zoo_dir(zoo)}")
-    for col in (
-        "task",
-        "name",
-        "version",
-        "test",
-        "float F1",
-        "int8 F1",
-        "params",
-        "MACs",
-        "tflite B",
-        "arena B",
-    ):
-        table.add_column(col, justify="left" if col in ("task", "name", "version", "test") else "right")
-    for m in index["models"]:
-        s = m.get("summary", {})
-        table.add_row(
-            m["task"],
-            m["name"],
-            m["version"],
-            # the leaky protocol's held-out beats are called "test"; say what they are
-            "LEAKY beats" if s.get("split") == "test" else str(s.get("split")),
-            f"{s.get('float_macro_f1', 0):.4f}",
-            f"{s.get('int8_macro_f1', 0):.4f}",
-            f"{s.get('params') or 0:,}",
-            f"{s.get('macs') or 0:,}",
-            f"{s.get('tflite_bytes') or 0:,}",
-            f"{s.get('tflm_arena_bytes') or 0:,}",
-        )
-    console.print(table)
+    print_listing(console, index, sorted_models(models, sort), f"zoo: {where}", WEARABLE)
 
 
 @zoo_app.command("show")
@@ -144,12 +142,13 @@ def zoo_c_array(
         "."
     ),
     zoo: ZooDir = None,
-    base_url: Annotated[str | None, typer.Option(help="Zoo URL [default: $HEARTZOO_ZOO_URL]")] = None,
+    base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """The model as a C array for TensorFlow Lite Micro, with its op list, arena size and golden vectors
-    for firmware tests (a synthetic recording, its model inputs and TFLM's outputs), generated from
-    the verified model.tflite and its metadata."""
+    """The model as a C array for TensorFlow Lite Micro, with its op list, arena size and golden vectors.
+
+    The golden vectors, for firmware tests, are a synthetic recording, its model inputs and TFLM's
+    outputs; all of it is generated from the verified model.tflite and its metadata."""
     from ..export import write_c_array
     from ..hub import verified_folder
 
@@ -161,20 +160,53 @@ def zoo_c_array(
 @zoo_app.command("verify")
 def zoo_verify(
     zoo: ZooDir = None,
-    agreement: Annotated[bool, typer.Option(help="Also re-run LiteRT vs TFLM on DS2 frames")] = True,
+    hashes_only: Annotated[
+        bool,
+        typer.Option(
+            "--hashes-only",
+            "--no-agreement",
+            help="Only re-hash the files against the index: no LiteRT/TFLM run, no data needed",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Re-hash every file against the index and re-run the TFLite/TFLM agreement; exit 1 on any problem."""
+    """Re-hash every file against the index and re-run the LiteRT/TFLM agreement; exit 1 on any problem.
+
+    The agreement runs each version's int8 model in LiteRT and TFLM on its DS2 verification frames
+    (the MIT-BIH records are needed); --hashes-only checks the files alone."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from ..zoo import read_index, verify, zoo_dir
 
-    problems = verify(zoo, data_dir=data_dir, cache_dir=cache_dir, agreement=agreement)
+    n = len(read_index(zoo_dir(zoo))["models"])
+    with Progress(
+        TextColumn("verifying {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,  # piped: no progress lines, not even an empty one
+    ) as bar:
+        step = bar.add_task("", total=n)
+        started = 0
+
+        def on_version(ref: str) -> None:
+            nonlocal started
+            bar.update(step, completed=started, description=ref)
+            started += 1
+
+        problems = verify(
+            zoo, data_dir=data_dir, cache_dir=cache_dir, agreement=not hashes_only, progress=on_version
+        )
+        bar.update(step, completed=n)
     if problems:
         for p in problems:
             err_console.print(f"[red]✗[/] {escape(p)}", soft_wrap=True)
         raise typer.Exit(1)
-    n = len(read_index(zoo_dir(zoo))["models"])
-    console.print(f"[green]✓[/] {n} model version(s) verified in {zoo_dir(zoo)}")
+    what = "files hashed; agreement not run" if hashes_only else "files hashed, LiteRT and TFLM agree"
+    console.print(f"[green]✓[/] {n} model version(s) verified in {zoo_dir(zoo)} ({what})")
 
 
 @docs_app.command("build")
@@ -188,3 +220,27 @@ def docs_build(
     with err_console.status("building the site"):
         site = build_site(zoo, site_dir)
     console.print(f"[green]site[/]: {site}/index.html")
+
+
+@zoo_app.command("mirror")
+def zoo_mirror(
+    dest: Annotated[Path, typer.Argument(help="Folder to write the static zoo into (created if needed)")],
+    zoo: ZooDir = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="NAME (every version) or NAME@VERSION; repeat. All if omitted")
+    ] = None,
+) -> None:
+    """Write the zoo as a static folder any HTTP host can serve, the layout `heartzoo download` reads.
+
+    Serve the folder (GitHub Pages, S3, nginx, `python -m http.server`) and point users at it with
+    `--base-url` or `$HEARTZOO_ZOO_URL`. Versions already mirrored are kept; one that differs is refused.
+    """
+    from ..mirror import mirror
+
+    with err_console.status(f"mirroring into {dest}"):
+        rep = mirror(dest, zoo, models=model)
+    console.print(
+        f"[green]✓[/] {dest}: {len(rep.copied)} version(s) written ({rep.bytes_copied:,} bytes), "
+        f"{len(rep.kept)} already there",
+        soft_wrap=True,
+    )

@@ -144,8 +144,13 @@ def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
 
 
 def convert_int8(fw_model, calibration) -> bytes:
-    """Full-integer post-training quantization: int8 ops only, int8 input and output."""
+    """Full-integer post-training quantization: int8 ops only, int8 input and output.
+
+    What the converter prints (a `TensorSpec` line per variable of the saved artifact, the MLIR
+    quantizer's settings, warnings) is held back unless verbose (`heartzoo.quiet`)."""
     import tensorflow as tf
+
+    from ..quiet import silenced
 
     def representative():
         for i in range(input_count(calibration)):
@@ -159,6 +164,7 @@ def convert_int8(fw_model, calibration) -> bytes:
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
     try:
-        return bytes(conv.convert())
+        with silenced():
+            return bytes(conv.convert())
     except Exception as exc:  # the converter raises ConverterError with the op that has no int8 kernel
         raise ExportError(f"int8 conversion failed (an op without a built-in int8 kernel?): {exc}") from None

@@ -1,0 +1,153 @@
+"""Parts of a model card that read one version's files and nothing else of the zoo: how it was trained
+and measured, its external test, its ensemble members, its int8 runtime (`cards.model_card` puts them
+together)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .published import training_sources, uses_svdb
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: what each stage of the line is called where the card says which stage history.csv holds
+STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine-tuning after channel pruning",
+          "magnitude_prune": "magnitude pruning", "qat": "quantization-aware fine-tuning"}  # fmt: skip
+
+
+def training_text(cfg: dict[str, Any]) -> str:
+    if uses_svdb(cfg):
+        return (
+            "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split) and the MIT-BIH "
+            f"Supraventricular Arrhythmia Database (`{', '.join(training_sources(cfg))}`), model selection on "
+            "whole patients drawn from both, tested on DS2 only."
+        )
+    return (
+        "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
+        "on whole DS1 validation patients, tested on DS2 only."
+    )
+
+
+def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
+    """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
+    results = REPO / "benchmarks" / "results" / "cross_database.jsonl"
+    if uses_svdb(cfg) or not results.is_file():
+        return ""
+    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
+    hit = next((x for x in lines if x.get("model") == f"{name}@{version}"), None)
+    if hit is None:
+        return ""
+    per = " · ".join(f"{c} {f:.3f}" for c, f in hit["svdb_f1"].items())
+    return (
+        "\n## External test: the Supraventricular Arrhythmia Database\n\n"
+        f"On all 78 svdb records, which it never saw (float): macro-F1 **{hit['svdb_macro_f1']:.4f}** "
+        f"(F1 {per}), against {hit['ds2_float_macro_f1']:.4f} on DS2: "
+        f"`heartzoo evaluate zoo/{cfg['task']}/{name}/{version} --dataset svdb`, recorded by "
+        f"`python benchmarks/cross_database.py {name}`.\n"
+    )
+
+
+def last_stage(m: dict[str, Any]) -> str:
+    """The training stage whose epochs history.csv holds: the last of the line before the int8 export."""
+    steps = [s for s in m.get("compression", []) if s in STAGES]
+    return STAGES[steps[-1]] if steps else "training"
+
+
+def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any], int8_where: str) -> str:
+    """How the numbers above were measured, and what they leave out that a device adds: the reference
+    R peaks, and how long after its R peak a beat can be classified."""
+    split, per = m["split"].upper(), m["int8"]["per_class"]
+    support = " · ".join(f"{c} {v['support']:,}" for c, v in per.items())
+    if m.get("leaky"):
+        test = (f"- Test beats: a random share of every record's beats (the LEAKY split: the same patients "
+                f"as in training), {support}, at natural prevalence, none rejected.")  # fmt: skip
+    else:
+        test = (f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model "
+                f"selection; every beat at natural prevalence ({support}), none rejected.")  # fmt: skip
+    fs, after = fw["sampling_rate_hz"], fw["frame_size"] - fw["r_peak_index"]
+    look = (f"- Look-ahead: the frame reaches {after} samples ({after / fs:.2f} s) past the beat's R peak, "
+            "so a beat can be classified no sooner.")  # fmt: skip
+    if cfg["input"]["rr_features"]:
+        look += (" Its RR features include the next RR interval: a beat is classified only once the next "
+                 "beat's R peak has been found (one beat of latency, whichever comes later).")  # fmt: skip
+    return "\n".join([
+        test,
+        "- R peaks: beats are placed at the database's reference R-peak annotations, not found by a QRS "
+        "detector. On a device, a detector's missed and extra beats and its timing jitter add errors these "
+        "numbers do not contain.",
+        look,
+        f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+        "the export machine (x86-64 host), not on a microcontroller.",
+    ])  # fmt: skip
+
+
+def ensemble_cell(cfg: dict[str, Any]) -> str:
+    e = cfg.get("ensemble")
+    if not e:
+        return ""
+    first = cfg["train"]["seed"]
+    return f" · seed ensemble: {e['members']} members (seeds {first}–{first + e['members'] - 1}), logits averaged"
+
+
+def ensemble_text(m: dict[str, Any]) -> str:
+    """For a seed ensemble: where its members land alone, on the same split and on DS1 validation."""
+    e = m.get("ensemble")
+    if not e:
+        return ""
+    split = m["split"].upper()
+    each = " · ".join(
+        f"seed {s}: {f:.4f}" for s, f in zip(e["seeds"], e["member_float_macro_f1"], strict=True)
+    )
+    lines = [
+        f"- {split} float macro-F1 of each member alone: {each}; mean {e['member_mean']:.4f} ± "
+        f"{e['member_std']:.4f} (s.d.). The ensemble: **{m['float']['macro_f1']:.4f}**.",
+    ]
+    if e.get("member_val_macro_f1"):
+        vals = " · ".join(f"{v:.4f}" for v in e["member_val_macro_f1"])
+        lines.append(
+            f"- DS1 validation macro-F1 of the members: {vals}; of the ensemble: {e['val_macro_f1']:.4f}."
+        )
+    lines.append(
+        "- Every member is in the average, none chosen or weighted on any data; the members differ "
+        "only in their training seed."
+    )
+    return "\n\nAs a seed ensemble (how far one seed of this recipe lands):\n\n" + "\n".join(lines)
+
+
+def runtime_text(m: dict[str, Any]) -> str:
+    v = m["verification"]
+    if not v.get("int8_metrics_runtime"):
+        return " The int8 metrics come from TFLM itself, on every frame."
+    o = v["litert_optimized_vs_tflm"]
+    return (
+        f" Its config (`export.int8_runtime: litert`) takes the int8 metrics over the whole split from "
+        f"LiteRT's optimized kernels, which are much faster than TFLM's host build; on the {v['frames']:,} frames above they give the same class as TFLM "
+        f"for {100 * o['same_class']:.1f} % of frames ({o['frames_differing']:,} differ by at most "
+        f"{o['largest_difference_int8_steps']} int8 steps)."
+    )
+
+
+def metric_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
+    """Per class, float / int8: support, sensitivity, positive predictivity, specificity and F1."""
+    pct = lambda x: f"{100 * x:.1f}"  # noqa: E731
+    rows = []
+    for c in classes:
+        f, q = m["float"]["per_class"][c], m["int8"]["per_class"][c]
+        rows.append(
+            f"| {c} | {f['support']:,} | {pct(f['sensitivity'])} / {pct(q['sensitivity'])} | "
+            f"{pct(f['positive_predictivity'])} / {pct(q['positive_predictivity'])} | "
+            f"{pct(f['specificity'])} / {pct(q['specificity'])} | {f['f1']:.3f} / {q['f1']:.3f} |"
+        )
+    return rows
+
+
+def confusion_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
+    rows = []
+    for c, counts, norm in zip(
+        classes, m["int8"]["confusion"], m["int8"]["confusion_normalized"], strict=True
+    ):
+        cells = " | ".join(f"{n:,} ({100 * p:.1f} %)" for n, p in zip(counts, norm, strict=True))
+        rows.append(f"| **{c}** | {cells} |")
+    return rows
