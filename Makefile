@@ -12,7 +12,7 @@ export HEARTZOO_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install test lint demo data bench clean chromium docs
+.PHONY: install test lint demo data bench clean chromium docs firmware-toolchain
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,16 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || true
 
+# The firmware kit's Cortex-M size check builds with arm-none-eabi-gcc (and newlib-nano); install it
+# where we may (CI runs as root). Without it, that test skips and says why.
+firmware-toolchain:
+	@command -v arm-none-eabi-gcc >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-arm-none-eabi \
+		libnewlib-arm-none-eabi >/dev/null); } || true
+
 # Two processes, one per core, each taking whole test files (module fixtures stay in one process); the
 # small run and the prepared frames are made once and shared (tests/conftest.py). Plain `pytest` works too.
-test: lint chromium
+test: lint chromium firmware-toolchain
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.

@@ -151,3 +151,42 @@ def confusion_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
         cells = " | ".join(f"{n:,} ({100 * p:.1f} %)" for n, p in zip(counts, norm, strict=True))
         rows.append(f"| **{c}** | {cells} |")
     return rows
+
+
+def device_bill_text(vdir: Path) -> str:
+    """The whole on-device bill of a model a wearable runs, for a Cortex-M4F: the model's flash and arena
+    plus the firmware kit's C preprocessing (code and state), as `arm-none-eabi-gcc -Os` builds it. Kept
+    in the per-user cache by the contract it was built for (the sizes depend on nothing else)."""
+    import hashlib
+
+    from .errors import HeartzooError
+    from .export.firmware_host import firmware_footprint
+    from .paths import cache_dir
+
+    sources = sorted((Path(__file__).parent / "firmware").glob("*.[ch]"))
+    key = hashlib.sha256((vdir / "configuration.json").read_bytes() + (vdir / "metrics.json").read_bytes())
+    for source in sources:
+        key.update(source.read_bytes())
+    kept = cache_dir() / "site-firmware" / f"{key.hexdigest()}.json"
+    if kept.is_file():
+        bills = json.loads(kept.read_text())
+    else:
+        try:
+            bills = [firmware_footprint(vdir, fixed) for fixed in (False, True)]
+        except HeartzooError as exc:
+            return f"\n\nThe on-device bill with the C preprocessing was not measured here: {exc}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(bills))
+    rows = []
+    for b, what in zip(bills, ("Cortex-M4F, float kit", "Cortex-M0+, fixed-point kit"), strict=True):
+        p = b["preprocessing"]
+        rows.append(
+            f"| {what} | {b['model_bytes']:,} + {p['text_linked'] + p['data']:,} = **{b['flash_bytes']:,}** | "
+            f"{b['arena_bytes']:,} + {p['state_bytes'] + p['data'] + p['bss']:,} = **{b['ram_bytes']:,}** |"
+        )
+    return (
+        "\n\nThe whole on-device bill, with the firmware kit's C preprocessing (`heartzoo zoo c-array NAME "
+        "--firmware`; built with `arm-none-eabi-gcc -Os`, runtime helpers linked in):\n\n"
+        "| target | flash: model + preprocessing (B) | RAM: arena + preprocessing state (B) |\n|---|---:|---:|\n"
+        + "\n".join(rows)
+    )

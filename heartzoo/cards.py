@@ -10,6 +10,7 @@ from typing import Any
 
 from .card_sections import (
     confusion_rows,
+    device_bill_text,
     ensemble_cell,
     ensemble_text,
     external_text,
@@ -201,7 +202,7 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
             "[the leaky twins](../leaderboards/leaky.md) set it beside its inter-patient twin."
         )
     if fam == "students":
-        return student_text(m, vdir, cfg)
+        return student_text(m, vdir, cfg) + device_bill_text(vdir)
     if fam == "teachers":
         return teacher_text(m, vdir, name)
     fits = wearable_lines(m)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import HeartzooError
 from .common import (
     CacheDir,
     DataDir,
@@ -149,19 +150,33 @@ def export_cmd(
             "--c-array", help="Also write the C files (model array, golden vectors) into this folder"
         ),
     ] = None,
+    firmware: Annotated[
+        Path | None,
+        typer.Option(
+            "--firmware",
+            help="Also write the firmware kit into this folder: the C preprocessing library for the model's "
+            "contract, the model array, golden vectors, an example TFLM main.cc and Make/CMake snippets",
+        ),
+    ] = None,
+    fixed_point: Annotated[
+        bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
+    ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Export a run as a new zoo version, its int8 TFLite model verified in LiteRT and TFLM.
 
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
-    the float and int8 metrics on the held-out split; --c-array also writes the C array."""
+    the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
+    whole firmware kit (docs/deploy.md)."""
     from ..evaluate import run_config
     from ..meta import check_version
     from ..zoo import publish
 
     if version is not None:
         check_version(version)
+    if fixed_point and firmware is None:
+        raise HeartzooError("--fixed-point is an option of the firmware kit: add --firmware DIR")
     run_config(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:
@@ -173,6 +188,11 @@ def export_cmd(
 
         for path in write_c_array(target, c_array):
             console.print(f"C array: {path}")
+    if firmware is not None:
+        from ..export.firmware_kit import write_firmware_kit
+
+        for path in write_firmware_kit(target, firmware, fixed_point=fixed_point):
+            console.print(f"firmware kit: {path}")
     from ..meta import read_metrics
 
     m = read_metrics(target).model_dump(mode="json")

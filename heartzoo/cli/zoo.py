@@ -141,6 +141,17 @@ def zoo_c_array(
     out: Annotated[Path, typer.Option("--out", help="Folder for <name>_model.h, .cc and _golden.h")] = Path(
         "."
     ),
+    firmware: Annotated[
+        bool,
+        typer.Option(
+            "--firmware",
+            help="Write the whole firmware kit: also the C preprocessing library for the model's contract, "
+            "an example TFLM main.cc and Make/CMake snippets",
+        ),
+    ] = False,
+    fixed_point: Annotated[
+        bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
+    ] = False,
     zoo: ZooDir = None,
     base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
@@ -148,12 +159,22 @@ def zoo_c_array(
     """The model as a C array for TensorFlow Lite Micro, with its op list, arena size and golden vectors.
 
     The golden vectors, for firmware tests, are a synthetic recording, its model inputs and TFLM's
-    outputs; all of it is generated from the verified model.tflite and its metadata."""
-    from ..export import write_c_array
+    outputs; all of it is generated from the verified model.tflite and its metadata. --firmware adds the
+    preprocessing in C, proven equal to Python's (docs/deploy.md)."""
     from ..hub import verified_folder
 
+    if fixed_point and not firmware:
+        raise HeartzooError("--fixed-point is an option of the firmware kit: add --firmware")
     folder = verified_folder(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
-    for path in write_c_array(folder, out):
+    if firmware:
+        from ..export.firmware_kit import write_firmware_kit
+
+        paths = write_firmware_kit(folder, out, fixed_point=fixed_point)
+    else:
+        from ..export import write_c_array
+
+        paths = write_c_array(folder, out)
+    for path in paths:
         console.print(f"[green]{path}[/]")
 
 

@@ -161,11 +161,8 @@ def golden_header(g: dict[str, Any], symbol: str) -> str:
 
 
 def _op_method(op: str) -> str:
-    special = {
-        "FULLY_CONNECTED": "FullyConnected",
-        "CONV_2D": "Conv2D",
-        "DEPTHWISE_CONV_2D": "DepthwiseConv2D",
-    }
-    if op in special:
-        return special[op]
-    return "".join(part.capitalize() for part in op.lower().split("_"))
+    """The MicroMutableOpResolver method of a builtin op, without its `Add`: CONV_2D -> Conv2D,
+    MAX_POOL_2D -> MaxPool2D, STRIDED_SLICE -> StridedSlice."""
+    return "".join(
+        part.upper() if re.fullmatch(r"\d+d", part) else part.capitalize() for part in op.lower().split("_")
+    )

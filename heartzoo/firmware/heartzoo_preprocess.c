@@ -1,0 +1,444 @@
+/* heartzoo_preprocess.c: see heartzoo_preprocess.h. Generated kits copy this file unchanged; the model's
+ * numbers come from heartzoo_contract.h, the resampling filter from heartzoo_taps.h.
+ *
+ * Build with -std=c99 -ffp-contract=off (and -fno-math-errno on an FPU core): the float build repeats
+ * numpy's float32 operations one by one, and a fused multiply-add would round differently; never with
+ * -ffast-math. The fixed-point build shifts negative integers right, arithmetically (GCC, Clang and
+ * Arm Compiler all do). */
+#include "heartzoo_preprocess.h"
+
+#include <float.h>
+#include <string.h>
+
+#if !HZ_FIXED_POINT && defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+#error "float expressions must be evaluated in float (FLT_EVAL_METHOD 0): use SSE, not x87, on x86"
+#endif
+
+#if HZ_FIXED_POINT
+typedef int32_t hz_tap_t; /* Q30 */
+typedef int64_t hz_acc_t;
+#else
+#include <math.h> /* sqrtf: one VSQRT on a Cortex-M4F with -fno-math-errno */
+#if HZ_DOUBLE
+typedef double hz_tap_t;
+typedef double hz_acc_t;
+#else
+typedef float hz_tap_t;
+typedef float hz_acc_t;
+#endif
+#endif
+
+#include "heartzoo_taps.h" /* static const hz_tap_t hz_taps[HZ_UP][HZ_TAPS_PER_PHASE] */
+
+/* -- resampling ------------------------------------------------------------------------------------- */
+/* Output m of resample_poly is sum_i h[p + i*up] * x[jmax - i], with t = m*down + half_len on the
+ * upsampled grid, jmax = t / up and p = t % up; x is zero before the first and after the last sample.
+ * (jmax, p) of the next output are kept in fir_j, fir_p: outputs are made as soon as x[jmax] arrived. */
+static hz_value_t fir_output(hz_pre_t *s) {
+#if HZ_TAPS_PER_PHASE > 0
+  const hz_tap_t *h = hz_taps[s->fir_p];
+  hz_acc_t acc = 0;
+  uint32_t i;
+  if (s->fir_j >= HZ_TAPS_PER_PHASE - 1 && s->fir_j < s->n_in) {
+    for (i = 0; i < HZ_TAPS_PER_PHASE; i++) acc += h[i] * (hz_acc_t)s->hist[(s->fir_j - i) & (HZ_HIST - 1)];
+  } else { /* the first samples, or the end: zero outside the recording */
+    for (i = 0; i < HZ_TAPS_PER_PHASE && i <= s->fir_j; i++) {
+      uint32_t j = s->fir_j - i;
+      if (j < s->n_in) acc += h[i] * (hz_acc_t)s->hist[j & (HZ_HIST - 1)];
+    }
+  }
+  s->fir_p += HZ_DOWN;
+  while (s->fir_p >= HZ_UP) {
+    s->fir_p -= HZ_UP;
+    s->fir_j++;
+  }
+#if HZ_FIXED_POINT
+  /* Q30 taps x counts -> counts in Q(HZ_SIGNAL_Q) */
+  return (hz_value_t)((acc + ((hz_acc_t)1 << (29 - HZ_SIGNAL_Q))) >> (30 - HZ_SIGNAL_Q));
+#else
+  return (hz_value_t)acc;
+#endif
+#else /* the recording is at the model's rate: no resampling */
+  hz_sample_t x = s->hist[s->fir_j & (HZ_HIST - 1)];
+  s->fir_j++;
+#if HZ_FIXED_POINT
+  return (hz_value_t)x * ((hz_value_t)1 << HZ_SIGNAL_Q);
+#else
+  return x;
+#endif
+#endif
+}
+
+static void emit_output(hz_pre_t *s) {
+  hz_value_t y = fir_output(s);
+  if (s->n_out == 0) s->first = y;
+  s->ring[s->ring_w] = y;
+  if (++s->ring_w == HZ_RING) s->ring_w = 0;
+  s->n_out++;
+}
+
+void hz_pre_init(hz_pre_t *s) {
+  memset(s, 0, sizeof(*s));
+  s->fir_j = HZ_J0;
+  s->fir_p = HZ_P0;
+}
+
+int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x) {
+  if (s->finished) return HZ_ERR_ENDED;
+  s->hist[s->n_in & (HZ_HIST - 1)] = x;
+  s->n_in++;
+  while (s->fir_j < s->n_in) emit_output(s);
+  return HZ_OK;
+}
+
+void hz_pre_finish(hz_pre_t *s) {
+  if (s->finished) return;
+  /* Python's resampled length: ceil(n_in * up / down) */
+  s->n_out_total = (uint32_t)(((uint64_t)s->n_in * HZ_UP + HZ_DOWN - 1) / HZ_DOWN);
+  while (s->n_out < s->n_out_total) emit_output(s);
+  s->last = s->ring[s->ring_w == 0 ? HZ_RING - 1 : s->ring_w - 1];
+  s->finished = 1;
+}
+
+int hz_pre_push_peak(hz_pre_t *s, uint32_t index) {
+  uint16_t tail;
+  if (s->finished) return HZ_ERR_ENDED;
+  if (s->any_peak && index < s->last_peak) return HZ_ERR_ORDER;
+  if (s->peak_count == HZ_MAX_PEAKS) return HZ_ERR_FULL;
+  tail = (uint16_t)((s->peak_head + s->peak_count) % HZ_MAX_PEAKS);
+  s->peaks[tail] = index;
+  s->peak_count++;
+  s->last_peak = index;
+  s->any_peak = 1;
+  return HZ_OK;
+}
+
+/* -- one frame -------------------------------------------------------------------------------------- */
+/* The frame of a beat: resampled samples start .. start + T - 1, the first sample before the recording,
+ * the last one after it (np.pad mode "edge"). */
+typedef struct {
+  const hz_value_t *direct; /* the frame, when it lies whole and unwrapped in the ring (most frames) */
+  const hz_value_t *ring;
+  int32_t lead;  /* frame samples before the recording */
+  int32_t n_mid; /* then samples in the ring, from ring[base] */
+  uint32_t base;
+  hz_value_t first, last;
+} hz_view_t;
+
+static hz_value_t at(const hz_view_t *v, int32_t i) {
+  uint32_t k;
+  if (v->direct) return v->direct[i];
+  if (i < v->lead) return v->first;
+  i -= v->lead;
+  if (i >= v->n_mid) return v->last;
+  k = v->base + (uint32_t)i;
+  return v->ring[k >= HZ_RING ? k - HZ_RING : k];
+}
+
+/* The centre of a beat at the model rate: rint(index * fs_out / fs_in), halves to even. */
+static uint32_t centre_of(uint32_t index) {
+  uint64_t num = (uint64_t)index * HZ_UP;
+  uint32_t c = (uint32_t)(num / HZ_DOWN), r = (uint32_t)(num % HZ_DOWN);
+  if (2u * r > HZ_DOWN || (2u * r == HZ_DOWN && (c & 1u))) c++;
+  return c;
+}
+
+/* 1 if the frame is complete (0 if not yet, HZ_ERR_LATE if gone), and its view. */
+static int frame_view(const hz_pre_t *s, uint32_t peak, hz_view_t *v) {
+  int64_t start, end, lo, hi;
+  uint32_t c = centre_of(peak);
+  if (s->finished && c + 1 > s->n_out_total) c = s->n_out_total ? s->n_out_total - 1 : 0;
+  start = (int64_t)c - HZ_R_PEAK_INDEX;
+  end = start + HZ_FRAME_SIZE;
+  if (!s->finished && end > (int64_t)s->n_out) return 0;
+  lo = start < 0 ? 0 : start;
+  hi = end > (int64_t)s->n_out ? (int64_t)s->n_out : end;
+  if (lo < (int64_t)s->n_out - HZ_RING) return HZ_ERR_LATE;
+  v->ring = s->ring;
+  v->lead = (int32_t)(lo - start);
+  v->n_mid = hi > lo ? (int32_t)(hi - lo) : 0;
+  /* output n sits at (n - n_out + ring_w) mod HZ_RING; here 0 <= lo - n_out + HZ_RING < HZ_RING */
+  v->base = (uint32_t)(lo - (int64_t)s->n_out + HZ_RING) + s->ring_w;
+  if (v->base >= HZ_RING) v->base -= HZ_RING;
+  v->first = s->first;
+  v->last = s->last;
+  v->direct = v->lead == 0 && v->n_mid == HZ_FRAME_SIZE && v->base + HZ_FRAME_SIZE <= HZ_RING ? s->ring + v->base : 0;
+  return 1;
+}
+
+static int8_t clip8(int32_t q) { return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q); }
+
+#if HZ_FIXED_POINT
+#if HZ_ZSCORE || HZ_TEMPLATE_BEATS > 0
+/* a / b rounded half away from zero (b > 0) */
+static int64_t div_round(int64_t a, int64_t b) { return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b); }
+#endif
+
+#if HZ_ZSCORE
+static uint32_t isqrt64(uint64_t v) { /* round(sqrt(v)) */
+  uint64_t r = 0, bit = (uint64_t)1 << 62;
+  while (bit > v) bit >>= 2;
+  while (bit) {
+    if (v >= r + bit) {
+      v -= r + bit;
+      r = (r >> 1) + bit;
+    } else {
+      r >>= 1;
+    }
+    bit >>= 2;
+  }
+  return (uint32_t)(v > r ? r + 1 : r);
+}
+#endif
+
+static int8_t quantize_z(int64_t z) { /* z in Q24 -> round(z / scale) + zero_point */
+  int64_t q = (z * HZ_ECG_MULT + ((int64_t)1 << (HZ_ECG_SHIFT - 1))) >> HZ_ECG_SHIFT;
+  return clip8((int32_t)(q < -1000 ? -1000 : q > 1000 ? 1000 : q) + HZ_ECG_ZERO_POINT);
+}
+
+static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
+  int32_t i, mean = 0, b = 0;
+  uint64_t den, mult;
+  unsigned sh;
+#if HZ_ZSCORE
+  int64_t sum = 0;
+  uint64_t sq = 0;
+  for (i = 0; i < HZ_FRAME_SIZE; i++) sum += at(v, i);
+  mean = (int32_t)div_round(sum, HZ_FRAME_SIZE);
+  for (i = 0; i < HZ_FRAME_SIZE; i++) {
+    int64_t d0 = (int64_t)(at(v, i) - mean);
+    sq += (uint64_t)(d0 * d0) >> 6; /* Q2Q -> Q(2Q - 6): no overflow (|d| < 2^29, T <= 8192) */
+  }
+  den = (uint64_t)isqrt64((sq / HZ_FRAME_SIZE) << 6) + HZ_EPS_Q; /* std + eps, counts in Q */
+#else
+  den = HZ_GAIN_Q; /* counts per mV: z is the signal in mV */
+#endif
+  /* z = d / den in Q24 through a multiplier of 31 bits: mult = 2^sh / den */
+  while (b < 32 && (den >> b) > 1) b++;
+  sh = (unsigned)(31 + b);
+  mult = ((uint64_t)1 << sh) / den;
+  for (i = 0; i < HZ_FRAME_SIZE; i++) {
+    int64_t d = (int64_t)(at(v, i) - mean);
+    hz_z_t z = (hz_z_t)((d * (int64_t)mult + ((int64_t)1 << (sh - 25))) >> (sh - 24));
+#if HZ_TEMPLATE_BEATS > 0
+    uint32_t k, n = s->beats < HZ_TEMPLATE_BEATS ? s->beats : HZ_TEMPLATE_BEATS;
+    int64_t t = 0;
+    for (k = 0; k < n; k++) t += s->tpl[k][i];
+    out[i * 2] = quantize_z(z);
+    out[i * 2 + 1] = quantize_z(n ? (int64_t)z - div_round(t, n) : 0);
+    s->tpl[s->tpl_pos][i] = z;
+#else
+    (void)s;
+    out[i] = quantize_z(z);
+#endif
+  }
+}
+#else /* float */
+
+#if HZ_ZSCORE
+/* numpy's pairwise float32 sum (numpy/_core/src/umath/loops_utils.h.src), of x, x - a or (x - a - b)^2 */
+static float val(const hz_view_t *v, int32_t i, int mode, float a, float b) {
+  float x = at(v, i), d;
+  if (mode == 0) return x;
+  x = x - a;
+  if (mode == 1) return x;
+  d = x - b;
+  return d * d;
+}
+
+static float pairwise(const hz_view_t *v, int32_t lo, int32_t n, int mode, float a, float b) {
+  int32_t i, k, n2;
+  float r[8], res = 0.0f;
+  if (n < 8) {
+    for (i = 0; i < n; i++) res += val(v, lo + i, mode, a, b);
+    return res;
+  }
+  if (n <= 128) {
+    for (k = 0; k < 8; k++) r[k] = val(v, lo + k, mode, a, b);
+    for (i = 8; i < n - (n % 8); i += 8)
+      for (k = 0; k < 8; k++) r[k] += val(v, lo + i + k, mode, a, b);
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += val(v, lo + i, mode, a, b);
+    return res;
+  }
+  n2 = n / 2;
+  n2 -= n2 % 8;
+  return pairwise(v, lo, n2, mode, a, b) + pairwise(v, lo + n2, n - n2, mode, a, b);
+}
+#endif
+
+static int32_t round_even(float x) { /* np.round: halves to even (default rounding mode) */
+  if (!(x == x)) return 0;
+  if (x > 4.0e6f) x = 4.0e6f;
+  if (x < -4.0e6f) x = -4.0e6f;
+  x = (x + 12582912.0f) - 12582912.0f; /* 1.5 * 2^23: rounds to an integer */
+  return (int32_t)x;
+}
+
+static int8_t quantize(float x, float scale, int32_t zero_point) {
+  return clip8(round_even(x / scale) + zero_point);
+}
+
+static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
+  int32_t i;
+#if HZ_ZSCORE /* numpy: x -= x.mean(); x /= x.std() + eps, where std() takes the mean again */
+  const float n = (float)HZ_FRAME_SIZE;
+  float mean, mean2, var, den;
+  mean = (0.0f + pairwise(v, 0, HZ_FRAME_SIZE, 0, 0.0f, 0.0f)) / n;
+  mean2 = (0.0f + pairwise(v, 0, HZ_FRAME_SIZE, 1, mean, 0.0f)) / n;
+  var = (0.0f + pairwise(v, 0, HZ_FRAME_SIZE, 2, mean, mean2)) / n;
+  den = sqrtf(var) + HZ_EPS;
+#endif
+  for (i = 0; i < HZ_FRAME_SIZE; i++) {
+#if HZ_ZSCORE
+    float z = (at(v, i) - mean) / den;
+#else
+    float z = at(v, i);
+#endif
+#if HZ_TEMPLATE_BEATS > 0
+    uint32_t k, cnt = s->beats < HZ_TEMPLATE_BEATS ? s->beats : HZ_TEMPLATE_BEATS;
+    hz_acc_t t = 0;
+    for (k = 0; k < cnt; k++) { /* oldest first */
+      uint32_t slot = (s->tpl_pos + HZ_TEMPLATE_BEATS - cnt + k) % HZ_TEMPLATE_BEATS;
+      t += s->tpl[slot][i];
+    }
+    out[i * 2] = quantize(z, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
+    out[i * 2 + 1] = quantize(cnt ? z - (float)(t / (hz_acc_t)cnt) : 0.0f, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
+    s->tpl[s->tpl_pos][i] = z;
+#else
+    (void)s;
+    out[i] = quantize(z, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
+#endif
+  }
+}
+#endif
+
+/* -- RR features ------------------------------------------------------------------------------------ */
+#if HZ_RR_FEATURES
+static uint16_t sat16(uint32_t v) { return (uint16_t)(v > 65535u ? 65535u : v); }
+
+#if HZ_FIXED_POINT
+/* round(interval / (sum / n + eps * fs) / scale) + zero_point, in integers: n and sum in input samples */
+static int8_t rr_ratio(uint32_t interval, uint32_t sum, uint32_t n) {
+  uint64_t num = (uint64_t)interval * n * HZ_RR_MULT; /* HZ_RR_MULT = round(2^HZ_RR_SHIFT / scale) */
+  uint64_t den = (((uint64_t)sum << 16) + (uint64_t)HZ_RR_EPS_Q16 * n) << (HZ_RR_SHIFT - 16);
+  uint64_t q = (num + den / 2) / den;
+  return clip8((int32_t)(q > 1000 ? 1000 : q) + HZ_RR_ZERO_POINT);
+}
+#else
+static int8_t rr_ratio(uint32_t interval, uint32_t sum, uint32_t n) {
+  float x = (float)interval / (float)HZ_RECORDING_HZ;
+  float mean = (float)sum / (float)(n * HZ_RECORDING_HZ);
+  return quantize(x / (mean + HZ_RR_EPS), HZ_RR_SCALE, HZ_RR_ZERO_POINT);
+}
+#endif
+
+static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int8_t *out) {
+  uint32_t pre, post, n_short, n_long;
+  if (s->beats == 0) {
+    pre = has_next ? next - peak : 0; /* a recording of one beat: all zero */
+  } else {
+    pre = peak - s->prev_peak;
+  }
+  post = has_next ? next - peak : pre;
+  pre = sat16(pre);
+  post = sat16(post);
+  /* the running sums of the last HZ_RR_SHORT and HZ_RR_LONG intervals "before", this one included */
+  if (s->beats >= HZ_RR_SHORT)
+    s->rr_sum_short -= s->rr[(s->rr_pos + HZ_RR_LONG - HZ_RR_SHORT) % HZ_RR_LONG];
+  if (s->beats >= HZ_RR_LONG) s->rr_sum_long -= s->rr[s->rr_pos];
+  s->rr[s->rr_pos] = (uint16_t)pre;
+  if (++s->rr_pos == HZ_RR_LONG) s->rr_pos = 0;
+  s->rr_sum_short += pre;
+  s->rr_sum_long += pre;
+  n_short = s->beats + 1 < HZ_RR_SHORT ? s->beats + 1 : HZ_RR_SHORT;
+  n_long = s->beats + 1 < HZ_RR_LONG ? s->beats + 1 : HZ_RR_LONG;
+  out[0] = rr_ratio(pre, s->rr_sum_short, n_short);
+  out[1] = rr_ratio(post, s->rr_sum_short, n_short);
+  out[2] = rr_ratio(pre, s->rr_sum_long, n_long);
+  out[3] = rr_ratio(post, s->rr_sum_long, n_long);
+}
+#endif
+
+/* -- beats ------------------------------------------------------------------------------------------ */
+static void done(hz_pre_t *s, uint32_t peak) {
+  s->peak_head = (uint16_t)((s->peak_head + 1) % HZ_MAX_PEAKS);
+  s->peak_count--;
+  s->prev_peak = peak;
+  s->beats++;
+#if HZ_TEMPLATE_BEATS > 0
+  if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
+#endif
+}
+
+int hz_pre_pop(hz_pre_t *s, int8_t *ecg, int8_t *rr, uint32_t *peak_out) {
+  uint32_t peak;
+  hz_view_t v;
+  int ok;
+#if HZ_RR_FEATURES
+  int has_next;
+  uint32_t next;
+  int8_t scratch[HZ_RR_LEN];
+#endif
+  if (s->peak_count == 0) return 0;
+  peak = s->peaks[s->peak_head];
+#if HZ_RR_FEATURES
+  has_next = s->peak_count > 1;
+  next = has_next ? s->peaks[(s->peak_head + 1) % HZ_MAX_PEAKS] : 0;
+  if (!s->held_valid) {
+    ok = frame_view(s, peak, &v);
+    if (ok == 0) return 0;
+    if (ok == HZ_ERR_LATE) { /* dropped; its RR interval still counts for the next beats */
+      make_rr(s, peak, has_next, next, scratch);
+      done(s, peak);
+      return HZ_ERR_LATE;
+    }
+    if (!has_next && !s->finished) { /* the frame is complete, the next peak not yet known */
+      make_frame(s, &v, s->held);
+      s->held_valid = 1;
+      return 0;
+    }
+    make_frame(s, &v, ecg);
+  } else {
+    if (!has_next && !s->finished) return 0;
+    memcpy(ecg, s->held, HZ_ECG_LEN);
+    s->held_valid = 0;
+  }
+  make_rr(s, peak, has_next, next, rr ? rr : scratch);
+#else
+  (void)rr;
+  ok = frame_view(s, peak, &v);
+  if (ok == 0) return 0;
+  if (ok == HZ_ERR_LATE) {
+    done(s, peak);
+    return HZ_ERR_LATE;
+  }
+  make_frame(s, &v, ecg);
+#endif
+  done(s, peak);
+  if (peak_out) *peak_out = peak;
+  return 1;
+}
+
+/* -- outputs ---------------------------------------------------------------------------------------- */
+int hz_argmax(const int8_t *q) {
+  int k, best = 0;
+  for (k = 1; k < HZ_NUM_CLASSES; k++)
+    if (q[k] > q[best]) best = k;
+  return best;
+}
+
+#if HZ_FIXED_POINT
+void hz_probabilities_q15(const int8_t *q, int16_t *p) {
+  int k;
+  for (k = 0; k < HZ_NUM_CLASSES; k++) { /* (q - zero_point) * scale in Q15, scale in Q24 */
+    int32_t v = (int32_t)(((int64_t)(q[k] - HZ_OUTPUT_ZERO_POINT) * HZ_OUTPUT_SCALE_Q24 + 256) >> 9);
+    p[k] = (int16_t)(v > 32767 ? 32767 : v);
+  }
+}
+#else
+void hz_probabilities(const int8_t *q, float *p) {
+  int k;
+  for (k = 0; k < HZ_NUM_CLASSES; k++) p[k] = (float)(q[k] - HZ_OUTPUT_ZERO_POINT) * HZ_OUTPUT_SCALE;
+}
+#endif
