@@ -6,13 +6,25 @@
 >>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)
 >>> mine = heartzoo.calibrate(m, ecg_mv, fs=360, r_peaks=peaks, minutes=5)  # no labels; see docs
 >>> inputs = heartzoo.Preprocessor.of(m.config)(ecg_mv, 360, peaks)  # exactly what the model sees
+>>> beats = heartzoo.annotate(ecg_mv, 360, m)   # no R peaks at hand: detected, then classified
+>>> peaks = heartzoo.detect.detect(ecg_mv, 360)  # the R-peak detector alone
 """
 
 from __future__ import annotations
 
 from .version import __version__
 
-__all__ = ["Preprocessor", "__version__", "calibrate", "download", "list_models", "load_model", "predict"]
+__all__ = [
+    "Preprocessor",
+    "__version__",
+    "annotate",
+    "calibrate",
+    "detect",
+    "download",
+    "list_models",
+    "load_model",
+    "predict",
+]
 
 
 def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None, cache_dir=None) -> list[str]:
@@ -31,6 +43,14 @@ def __getattr__(name: str):
         from . import hub
 
         return getattr(hub, name)
+    if name == "annotate":  # the function: heartzoo/annotation.py holds it, so no submodule shadows it
+        from .annotation import annotate
+
+        return annotate
+    if name == "detect":  # the module: detect.detect(signal, fs), and its registry of detectors
+        import importlib
+
+        return importlib.import_module(".detect", __name__)
     if name == "Preprocessor":
         from .preprocess import Preprocessor
 

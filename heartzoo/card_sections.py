@@ -190,3 +190,43 @@ def device_bill_text(vdir: Path) -> str:
         "| target | flash: model + preprocessing (B) | RAM: arena + preprocessing state (B) |\n|---|---:|---:|\n"
         + "\n".join(rows)
     )
+
+
+def end_to_end_text(ref: str, results: Path) -> str:
+    """From a raw recording: the model on the R peaks its detector found, scored beat by beat as AAMI
+    EC57 does, beside the reference R peaks (`benchmarks/end_to_end.py`; empty when not measured)."""
+    lines = []
+    for path in sorted(results.glob("end_to_end*.jsonl")):
+        lines += [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    runs = {}
+    for line in lines:
+        if line["model"] == ref:
+            noise = line.get("noise")
+            runs[None if noise is None else noise["snr_db"]] = line  # the latest line of each level
+    if None not in runs:
+        return ""
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.2f}"
+
+    rows = []
+    for snr in [None, *sorted((s for s in runs if s is not None), reverse=True)]:
+        line = runs[snr]
+        for kind, label in (("detected", f"detected ({line['detector']})"), ("reference", "reference")):
+            e, c = line[kind]["ec57"], line[kind]["classes"]
+            level = "clean" if snr is None else f"em {snr:g} dB"
+            rows.append(
+                f"| {level} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
+                f"{pct(e['veb_pp'])} | {pct(e['sveb_se'])} | {pct(e['sveb_pp'])} | {c['macro_f1']:.4f} |"
+            )
+    clean = runs[None]
+    return (
+        "\n\n### From a raw recording\n\nThe numbers above use the database's reference R peaks. A wearable "
+        f"detects beats itself: here the int8 model classifies the beats `heartzoo annotate` finds with its "
+        f"default detector ({clean['detector']}) on the {len(clean['records'])} DS2 records, scored beat by "
+        "beat against the reference annotations as AAMI EC57 (WFDB `bxb`) does: 150 ms match window, from the "
+        "5-minute mark; macro-F1 over the matched beats. The `em` rows add NSTDB electrode-motion noise to "
+        "the whole records first (`python benchmarks/end_to_end.py`).\n\n"
+        "| noise | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % | SVEB Se % | SVEB +P % | macro-F1 |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from .card_sections import (
     confusion_rows,
     device_bill_text,
+    end_to_end_text,
     ensemble_cell,
     ensemble_text,
     external_text,
@@ -80,15 +81,16 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
     reproduce = "".join(
-        f"heartzoo train configs/{t}.yaml  # first: the teacher of {p}\n"
+        f"heartzoo train {recipe_path(t)}  # first: the teacher of {p}\n"
         for t, p in zip(chain, pupils, strict=True)
     )
-    reproduce += f"heartzoo train configs/{name}.yaml"
+    reproduce += f"heartzoo train {recipe_path(name, version)}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
-        f"{cfg['task']} on a wearable: the highest DS1-validation macro-F1 among single models within "
-        f"{WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM arena, "
-        "chosen without looking at DS2 (`heartzoo.recommend`).\n\n"
+        f"{cfg['task']} on a wearable: the highest validation macro-F1 among the models of the wearable line "
+        f"(distilled and channel-pruned, one model) within {WEARABLE['tflite_bytes']:,} B of flash and "
+        f"{WEARABLE['tflm_arena_bytes']:,} B of TFLM arena, chosen without looking at DS2 "
+        "(`heartzoo.recommend`).\n\n"
         if recommended
         else ""
     )
@@ -161,7 +163,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 
 ## How it was measured
 
-{measurement_text(m, fw, cfg, int8_where)}
+{measurement_text(m, fw, cfg, int8_where)}{end_to_end_text(f"{name}@{version}", REPO / "benchmarks" / "results")}
 
 ## Intended use
 
@@ -192,6 +194,15 @@ heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
 
 Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
 """
+
+
+def recipe_path(name: str, version: str | None = None) -> str:
+    """The config a version was made from: configs/VERSION/NAME.yaml once a later version replaced the
+    recipe, else configs/NAME.yaml (a teacher's version is in its NAME@vN; without one, the current)."""
+    name, _, at = name.partition("@")
+    version = version or at or None
+    frozen = Path("configs") / (version or "-") / f"{name}.yaml"
+    return str(frozen) if (REPO / frozen).is_file() else f"configs/{name}.yaml"
 
 
 def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
@@ -236,8 +247,15 @@ def student_text(m: dict[str, Any], vdir: Path, cfg: dict[str, Any]) -> str:
     from .zoo import latest_version_dir
 
     lines = [wearable_lines(m)]
-    teacher = teacher_name(cfg["compress"]["distill"]["teacher"])
-    tdir = latest_version_dir(vdir.parents[2], m["task"], teacher)
+    given = cfg["compress"]["distill"]["teacher"]
+    teacher = teacher_name(given)
+    version = given.partition("@")[2] if "@" in given else ("v1" if given.startswith("runs/") else None)
+    tdir = (
+        vdir.parents[2] / m["task"] / teacher / version
+        if version
+        else latest_version_dir(vdir.parents[2], m["task"], teacher)
+    )
+    tdir = tdir if tdir is not None and (tdir / "metrics.json").is_file() else None
     most = STUDENT_TARGETS["points_below_teacher"]
     if tdir is not None:
         tm = read_metrics(tdir).int8.macro_f1
@@ -309,15 +327,23 @@ def teacher_name(path: str) -> str:
 
 def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
     """The teachers to train before this model, the first first: its teacher, that teacher's teacher
-    (read from the teacher's latest configuration.json in the zoo), and so on."""
+    (read from the teacher's configuration.json in the zoo: the version it names as NAME@vN, else the
+    latest), and so on, each as NAME@vN. Zoo v1 named teachers by run folder (runs/NAME[/stage]): the
+    run that published NAME@v1."""
     from .zoo import latest_version_dir
 
     chain: list[str] = []
     while (distill := (cfg.get("compress") or {}).get("distill")) and len(chain) < 10:
-        name = teacher_name(distill["teacher"])
-        chain.insert(0, name)
-        tdir = latest_version_dir(zoo_root, cfg["task"], name)
-        if tdir is None:
+        given = distill["teacher"]
+        name = teacher_name(given)
+        version = given.partition("@")[2] if "@" in given else ("v1" if given.startswith("runs/") else None)
+        chain.insert(0, f"{name}@{version}" if version else name)
+        tdir = (
+            zoo_root / cfg["task"] / name / version
+            if version
+            else latest_version_dir(zoo_root, cfg["task"], name)
+        )
+        if tdir is None or not (tdir / "configuration.json").is_file():
             break
         cfg = read_configuration(tdir).config
     return chain

@@ -44,6 +44,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     from .recommend import WEARABLE
     from .site_pages import (
         collect,
+        detector_table,
         get_going,
         home_table,
         leaky_board,
@@ -77,6 +78,9 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
             "docs/index.md",
         )
     )
+    recordings = docs / "recordings.md"
+    detectors = {"detectors": detector_table(REPO / "benchmarks" / "results")}
+    recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     boards = docs / "leaderboards"
     boards.mkdir()
     for task in TASK_NAMES:

@@ -325,3 +325,32 @@ def nav(versions: list[Version]) -> list[dict[str, Any]]:
         if groups:
             out.append({task: groups})
     return out
+
+
+def detector_table(results: Path) -> str:
+    """The R-peak detectors on the non-paced MIT-BIH records, from `benchmarks/detector.py`'s record (the
+    latest line of each detector), beside the published figures it names."""
+    import json
+
+    path = results / "detector.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
+    latest = {}
+    for x in path.read_text().splitlines():
+        if x.strip():
+            line = json.loads(x)
+            latest[line["detector"]] = line
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{100 * v:.2f}"
+
+    rows = [
+        f"| `{d}` | {line['records']} | {pct(line['gross']['qrs_se'])} | {pct(line['gross']['qrs_pp'])} | "
+        f"{line['gross']['fn']:,} / {line['gross']['fp']:,} | {line['detect_seconds']:.0f} s | "
+        f"{pct(line['published']['qrs_se'])} / {pct(line['published']['qrs_pp'])} | {line['published']['source']} |"
+        for d, line in latest.items()
+    ]
+    return (
+        "| detector | records | QRS Se % (gross) | QRS +P % (gross) | missed / extra | time (2 cores) | "
+        "published Se / +P % | published by |\n|---|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows)
+    )

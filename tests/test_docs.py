@@ -272,12 +272,12 @@ def test_reproduce_command_trains_every_teacher_first(tmp_path):
     config("teacher")
     config("student", "runs/teacher")
     born_again = config("born-again", "runs/student/channel-pruned")
-    assert teacher_chain(tmp_path, born_again) == ["teacher", "student"]
+    assert teacher_chain(tmp_path, born_again) == ["teacher@v1", "student@v1"]
     assert teacher_chain(tmp_path, config("plain")) == []
     # a teacher not in the zoo ends the chain with its own name
     assert teacher_chain(
         tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": "runs/x/qat"}}}
-    ) == ["x"]
+    ) == ["x@v1"]
 
 
 def _box_within_first_screen(box, probe):

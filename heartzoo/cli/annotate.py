@@ -1,0 +1,151 @@
+"""`heartzoo annotate` (a recording -> labelled beats, written as WFDB annotations, CSV and JSON) and
+`heartzoo ec57` (beat-by-beat comparison of two annotation sets, as WFDB's bxb)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import ZooDir, app, console, err_console
+
+_DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
+
+
+@app.command("annotate")
+def annotate_cmd(
+    recording: Annotated[Path, typer.Argument(help="WFDB record (RECORD or RECORD.hea), .edf, .csv or .npy")],
+    model: Annotated[
+        str,
+        typer.Option("--model", help="Zoo model, NAME or NAME@VERSION (local zoo first, else downloaded)"),
+    ],
+    float_model: Annotated[
+        bool,
+        typer.Option(
+            "--float", help="Classify with the float Keras model instead of the int8 one (as on the MCU)"
+        ),
+    ] = False,
+    lead: Annotated[
+        str | None,
+        typer.Option(help="Lead to use (name, or column index for CSV/.npy)", show_default="the model's"),
+    ] = None,
+    fs: Annotated[float | None, typer.Option(min=1.0, help="Sampling rate in Hz (CSV and .npy only)")] = None,
+    reference_peaks: Annotated[
+        str | None,
+        typer.Option(help="Use the beats of this WFDB annotation file of the record (e.g. atr) as R peaks"),
+    ] = None,
+    detector: Annotated[str, typer.Option(help="R-peak detector: pan-tompkins, xqrs, gqrs")] = "pan-tompkins",
+    output_dir: Annotated[
+        Path, typer.Option(help="Folder for RECORD.EXT, RECORD.EXT.csv, RECORD.EXT.json")
+    ] = Path("."),
+    extension: Annotated[str, typer.Option(help="Annotation file extension (letters)")] = _DEFAULT_EXT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    zoo: ZooDir = None,
+) -> None:
+    """Detect the beats of a recording, classify each with a zoo model, write them as annotations."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..annotation import annotate_file, write_annotations
+    from ..errors import HeartzooError
+
+    if not extension.isalpha() or not extension.isascii():
+        raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err_console, transient=True)  # fmt: skip
+    task = bar.add_task("reading", total=None)
+
+    def progress(description: str, done: int, total: int | None) -> None:
+        bar.update(task, description=description, completed=done, total=total)
+
+    with bar:
+        result = annotate_file(recording, model, lead=lead, fs=fs, reference=reference_peaks,
+                               detector=detector, zoo=zoo, float_model=float_model, progress=progress)  # fmt: skip
+        paths = write_annotations(result, output_dir, extension)
+    summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    counts = "  ".join(f"{c} {n:,}" for c, n in summary["counts"].items())
+    console.print(
+        f"{result.record}: {summary['beats']:,} beats ({result.peaks}) · {counts}\n"
+        f"  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz"
+    )
+    for p in paths.values():
+        console.print(f"  wrote {p}")
+
+
+def _pct(v: float | None, digits: int = 2) -> str:
+    return "-" if v is None else f"{100 * v:.{digits}f}"
+
+
+@app.command("ec57")
+def ec57_cmd(
+    ref: Annotated[
+        Path,
+        typer.Argument(
+            help="Reference annotations: RECORD.EXT (or RECORD with --ref-ext), or a folder of them"
+        ),
+    ],
+    test: Annotated[
+        Path,
+        typer.Argument(help="Test annotations: RECORD.EXT (or RECORD with --test-ext), or a folder of them"),
+    ],
+    ref_ext: Annotated[
+        str, typer.Option(help="Reference annotation extension (for a folder or a record path)")
+    ] = "atr",
+    test_ext: Annotated[
+        str, typer.Option(help="Test annotation extension (for a folder or a record path)")
+    ] = _DEFAULT_EXT,
+    records: Annotated[
+        str | None, typer.Option(help="Comma-separated records to compare (folders)", show_default="all")
+    ] = None,
+    start: Annotated[float, typer.Option(min=0.0, help="Start of scoring in minutes (EC57: 5)")] = 5.0,
+    window: Annotated[float, typer.Option(min=1.0, help="Match window in ms (EC57: 150)")] = 150.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Beat-by-beat comparison per ANSI/AAMI EC57 (WFDB bxb's rules): QRS, VEB and SVEB Se/+P per record,
+    gross and average."""
+    from rich import box
+    from rich.table import Table
+
+    from ..ec57 import read_pairs, score
+
+    chosen = [r.strip() for r in records.split(",") if r.strip()] if records else None
+    pairs = read_pairs(ref, test, ref_ext=ref_ext, test_ext=test_ext, records=chosen)
+    report = score(pairs, start_s=60.0 * start, window_s=window / 1000.0)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    note = "" if report.standard else " — NONSTANDARD start or window"
+    table = Table(title=f"EC57 beat-by-beat: {ref} vs {test} (from {start:g} min, {window:g} ms){note}")
+    table.box, table.collapse_padding = box.SIMPLE_HEAD, True
+    for c in (
+        "record",
+        "FN",
+        "FP",
+        "QRS\nSe",
+        "QRS\n+P",
+        "VEB\nSe",
+        "VEB\n+P",
+        "VEB\nFPR",
+        "SVEB\nSe",
+        "SVEB\n+P",
+    ):
+        table.add_column(
+            c, justify="left" if c == "record" else "right", no_wrap=True, min_width=2 if c[0] == "F" else 6
+        )
+
+    def row(name: str, stats: dict, tallies: dict | None, **kw) -> None:
+        counts = ("", "") if tallies is None else (f"{tallies['qrs_fn']:,}", f"{tallies['qrs_fp']:,}")
+        keys = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp")
+        table.add_row(name, *counts, *(_pct(stats[k], 3 if k == "veb_fpr" else 2) for k in keys), **kw)
+
+    for r in report.records:
+        row(r.record, r.counts.stats, r.counts.tallies)
+    table.add_section()
+    row("gross", report.gross.stats, report.gross.tallies, style="bold")
+    row("average", report.average, None, style="bold")
+    console.print(table)

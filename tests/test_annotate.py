@@ -1,0 +1,234 @@
+"""`heartzoo annotate` and `heartzoo.annotation`: a recording in, labelled beats out. With the reference
+R peaks of a DS2 record the int8 probabilities are exactly evaluation's; the WFDB file reads back with
+wfdb.rdann; every kind of bad input is one clear error and leaves nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, run_cli, write_record
+
+from heartzoo.errors import HeartzooError
+from heartzoo.synthetic import synthetic_ecg
+
+ZOO = REPO / "zoo"
+MODEL = "beat-3-cnn3-student"
+RECORD = "117"  # a DS2 record (1,535 beats, all N, S or V)
+
+
+@pytest.fixture(scope="module")
+def student():
+    from heartzoo.hub import load_model
+
+    return load_model(MODEL, format="tflite", zoo=ZOO)
+
+
+def _evaluation_probabilities(loaded, record: str, cache: Path):
+    """The int8 probabilities evaluation gives the record's beats: the frames and RR features of
+    `data.prepare.load_windows` (as `evaluate` and export build them), in LiteRT's reference kernels
+    (bit-exact with the TFLM run export scores)."""
+    from heartzoo.data.prepare import load_windows
+    from heartzoo.export import (
+        dequantize_probs,
+        io_specs,
+        litert_interpreter,
+        quantize_inputs,
+        run_interpreter,
+    )
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.tasks import get_task
+
+    spec = loaded.config.input
+    ws = load_windows([record], spec, cache_dir=cache, workers=1).with_templates(spec.template_beats)
+    kept, _ = ws.for_task(get_task(loaded.config.task))
+    it = litert_interpreter((loaded.folder / "model.tflite").read_bytes())
+    ins, outs = io_specs(it)
+    q = quantize_inputs(ins, kept.model_inputs(Preprocessor.of(loaded.config)))
+    return kept.sample, dequantize_probs(run_interpreter(it, q), outs[0]), len(ws)
+
+
+def test_reference_peaks_reproduce_evaluation_exactly(mitdb, student, tmp_path):
+    from heartzoo.annotation import annotate_file
+
+    got = annotate_file(mitdb / RECORD, student, reference="atr")
+    samples, expected, all_beats = _evaluation_probabilities(student, RECORD, tmp_path / "cache")
+    # evaluation frames every annotated beat (edge-padded at the record's ends) and keeps those of the
+    # task's classes; annotate classifies every beat it is given, so the shared beats are all of them
+    assert len(got.samples) == all_beats
+    rows = np.searchsorted(got.samples, samples)
+    assert np.array_equal(got.samples[rows], samples)
+    assert np.array_equal(got.probabilities[rows], expected)  # bit for bit
+    assert got.runtime.startswith("int8") and got.peaks == "reference annotations (atr)"
+
+
+def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
+    import wfdb
+
+    out = tmp_path / "out"
+    res = run_cli("annotate", str(mitdb / f"{RECORD}.hea"), "--model", f"{MODEL}@v1", "--zoo", str(ZOO),
+                  "--output-dir", str(out), "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["model"] == f"{MODEL}@v1" and summary["lead"] == "MLII" and summary["fs"] == 360
+    ann = wfdb.rdann(str(out / RECORD), "heartzoo")
+    beats = json.loads((out / f"{RECORD}.heartzoo.json").read_text())["beat_list"]
+    csv_rows = (out / f"{RECORD}.heartzoo.csv").read_text().splitlines()
+    assert len(ann.sample) == len(beats) == len(csv_rows) - 1 == summary["beats"]
+    assert csv_rows[0] == "sample,time_s,class,symbol,p_N,p_S,p_V"
+    assert ann.fs == 360
+    assert ann.sample.tolist() == [b["sample"] for b in beats]
+    assert ann.symbol == [{"N": "N", "S": "A", "V": "V"}[b["class"]] for b in beats]
+    # detected beats scored against the cardiologists' annotations
+    res = run_cli("ec57", str(mitdb / f"{RECORD}.atr"), str(out / f"{RECORD}.heartzoo"), "--json")
+    assert res.returncode == 0, res.stderr
+    gross = json.loads(res.stdout)["gross"]
+    assert gross["qrs_se"] >= 0.995 and gross["qrs_pp"] >= 0.995
+
+
+def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
+    import wfdb
+
+    from heartzoo.annotation import Annotated, write_annotations
+    from heartzoo.ec57 import read_annotations
+
+    a = Annotated("rec", 250.0, np.array([100, 300, 500]), np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]),
+                  ("normal", "ectopic"), "beat-2-x@v1", "int8", "given")  # fmt: skip
+    paths = write_annotations(a, tmp_path)
+    ann = wfdb.rdann(str(tmp_path / "rec"), "heartzoo")
+    assert ann.symbol == ["N", "Q", "N"] and ann.aux_note == ["", "ectopic", ""] and ann.fs == 250
+    assert read_annotations(paths["wfdb"]).labels.tolist() == ["N", "Q", "N"]
+    assert a.ec57().labels.tolist() == ["N", "Q", "N"]
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_other_formats_and_the_python_api(student, tmp_path):
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    from heartzoo.annotation import annotate
+
+    x, truth = synthetic_ecg(250, 30)
+    np.save(tmp_path / "one.npy", x)
+    np.savetxt(
+        tmp_path / "two.csv", np.stack([x * 0.5, x], axis=1), delimiter=",", header="V1,MLII", comments=""
+    )
+    np.save(tmp_path / "two.npy", np.stack([x * 0.5, x], axis=1))
+    write_record(tmp_path / "wfdb", "syn", fs=250, seconds=30)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "wfdb")  # wfdb_to_edf writes beside the record
+    try:
+        wfdb_to_edf("syn", output_filename=str(tmp_path / "syn.edf"))
+    finally:
+        os.chdir(cwd)
+    cases = {
+        "one.npy": ["--fs", "250"],
+        "two.csv": ["--fs", "250"],  # the MLII column, by its header
+        "two.npy": ["--fs", "250", "--lead", "1"],
+        "syn.edf": [],
+    }
+    for name, extra in cases.items():
+        out = tmp_path / f"out-{name}"
+        res = run_cli("annotate", str(tmp_path / name), "--model", MODEL, "--zoo", str(ZOO),
+                      "--output-dir", str(out), "--json", *extra)  # fmt: skip
+        assert res.returncode == 0, (name, res.stderr)
+        beats = json.loads((out / f"{Path(name).stem}.heartzoo.json").read_text())["beat_list"]
+        # wfdb_to_edf pads the EDF with zeros to whole 10 s blocks, and the step into the padding looks
+        # like a beat: compare up to the trace's last half second, which holds no beat
+        found = np.array([b["sample"] for b in beats if b["sample"] < len(x) - 125])
+        assert len(found) == len(truth) and np.max(np.abs(found - truth)) <= 2, name
+    calls = []
+    got = annotate(x, 250, student, progress=lambda d, done, total: calls.append((d, done, total)))
+    assert len(got.samples) == len(truth) and np.max(np.abs(got.samples - truth)) <= 2
+    assert calls[-1] == ("classifying beats", len(truth), len(truth))
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        ("no_mlii", [], r"no lead MLII \(the model's lead\); choose one with --lead; leads: V1, V2"),
+        ("short", [], r"2.00 s long; beat detection needs at least 5 s"),
+        ("short_ref", ["--reference-peaks", "atr"], r"2.00 s long"),
+        ("nan", ["--fs", "250"], r"lead 0 holds 1 NaN or infinite sample\(s\), the first at sample 700"),
+        ("flat", ["--fs", "250"], "flat"),
+        ("good", ["--model", "no-such-model"], "no model 'no-such-model' in the zoo"),
+        ("garbage_edf", [], "not a readable EDF file"),
+        ("garbage_hea", [], "cannot parse the header"),
+        ("good_csv", [], r"carries no sampling rate; give it \(--fs HZ\)"),
+        ("good", ["--fs", "360"], "carries its sampling rate"),
+        ("good", ["--reference-peaks", "qrs"], r"syn.qrs: no such annotation file"),
+        ("good_npy", ["--fs", "250", "--reference-peaks", "atr"], "needs a WFDB record"),
+        ("two_npy", ["--fs", "250"], r"no lead MLII .*leads: 0, 1"),
+        ("good", ["--extension", "h-z"], "letters only"),
+        ("good", ["--detector", "nope"], "unknown detector 'nope'"),
+        ("missing", [], "no such file"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, message):
+    x, _ = synthetic_ecg(250, 20)
+    src = tmp_path / "in"
+    src.mkdir()
+    path = {
+        "no_mlii": lambda: write_record(src, "syn", fs=250, seconds=20, leads=("V1", "V2")) and src / "syn",
+        "short": lambda: write_record(src, "syn", fs=250, seconds=2) and src / "syn",
+        "short_ref": lambda: write_record(src, "syn", fs=250, seconds=2) and src / "syn",
+        "good": lambda: write_record(src, "syn", fs=250, seconds=20) and src / "syn",
+        "nan": lambda: np.save(src / "x.npy", np.r_[x[:700], np.nan, x[701:]]) or src / "x.npy",
+        "flat": lambda: np.save(src / "x.npy", np.zeros(5000)) or src / "x.npy",
+        "good_npy": lambda: np.save(src / "x.npy", x) or src / "x.npy",
+        "two_npy": lambda: np.save(src / "x.npy", np.stack([x, x], axis=1)) or src / "x.npy",
+        "good_csv": lambda: np.savetxt(src / "x.csv", x) or src / "x.csv",
+        "garbage_edf": lambda: (src / "x.edf").write_bytes(b"0       not an edf") and src / "x.edf",
+        "garbage_hea": lambda: (src / "syn.hea").write_text("syn two 250\n") and src / "syn.hea",
+        "missing": lambda: src / "absent.npy",
+    }[make]()
+    out = tmp_path / "out"
+    if "--model" not in args:
+        args = [*args, "--model", MODEL]
+    res = run_cli("annotate", str(path), "--zoo", str(ZOO), "--output-dir", str(out), *args)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "error:" in res.stderr and "Traceback" not in res.stderr
+    assert __import__("re").search(message, " ".join(res.stderr.split())), res.stderr
+    assert _files(out) == []
+
+
+def test_no_beats_means_no_files(tmp_path):
+    from heartzoo.annotation import Annotated, write_annotations
+
+    empty = Annotated(
+        "rec", 250.0, np.zeros(0, np.int64), np.zeros((0, 3)), ("N", "S", "V"), "m@v1", "int8", "x"
+    )
+    with pytest.raises(HeartzooError, match="no beats"):
+        write_annotations(empty, tmp_path / "out")
+    assert _files(tmp_path / "out") == []
+
+
+@pytest.mark.slow  # loads TensorFlow
+def test_the_float_model(student, tmp_path):
+    from heartzoo.annotation import annotate
+
+    x, truth = synthetic_ecg(360, 20)
+    f = annotate(x, 360, MODEL, zoo=ZOO, float_model=True)
+    q = annotate(x, 360, student, r_peaks=f.samples)
+    assert f.runtime.startswith("float") and len(f.samples) == len(truth)
+    assert np.abs(f.probabilities - q.probabilities).max() < 0.1  # int8 steps of the same model
+
+
+def test_end_to_end_beside_reference_peaks(mitdb, student):
+    from heartzoo.end_to_end import end_to_end
+
+    out = end_to_end(student, [RECORD], data_dir=mitdb.parent)
+    det, ref = out["detected"], out["reference"]
+    assert det["ec57"]["qrs_se"] >= 0.995 and det["ec57"]["qrs_pp"] >= 0.995
+    assert ref["ec57"]["qrs_se"] == ref["ec57"]["qrs_pp"] == 1.0  # the reference peaks are the reference
+    assert ref["classes"]["missed"] == ref["classes"]["extra"] == 0
+    assert det["classes"]["matched"] + det["classes"]["missed"] == ref["classes"]["matched"]
+    assert set(det["classes"]["per_class"]) == {"N", "S", "V"} and out["per_record"][0]["record"] == RECORD
+    # every beat from the first sample: evaluation's numbers (the frames are evaluation's, bit for bit)
+    assert ref["all_beats"]["n"] == 1535

@@ -1,0 +1,129 @@
+"""R-peak detection: Se/+P on real MIT-BIH records (EC57 scoring), any sampling rate, plug-in detectors,
+and clear refusals of signals no detector should be given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartzoo.detect import DETECTORS, detect, register
+from heartzoo.ec57 import Annotations, Report, compare, read_annotations
+from heartzoo.errors import HeartzooError
+from heartzoo.synthetic import synthetic_ecg
+
+
+def _mlii(mitdb, record: str) -> np.ndarray:
+    from heartzoo.data.mitbih import read_signal
+
+    return read_signal(mitdb, record).values
+
+
+def _score(mitdb, records, method="pan-tompkins", fs_out=None):
+    from heartzoo.preprocess import resample
+
+    results = []
+    for r in records:
+        x = _mlii(mitdb, r)
+        fs = 360
+        if fs_out is not None:
+            x, fs = resample(x, 360, fs_out), fs_out
+        peaks = detect(x, fs, method)
+        if fs_out is not None:
+            peaks = np.rint(peaks * 360 / fs_out).astype(np.int64)  # back to the reference's samples
+        ref = read_annotations(mitdb / f"{r}.atr")
+        results.append(compare(ref, Annotations.of(peaks, ["N"] * len(peaks), 360, length=ref.length)))
+    return Report(results)
+
+
+def test_pan_tompkins_finds_the_beats_of_real_records(mitdb):
+    rep = _score(mitdb, ["100", "105", "119", "203", "228"])  # 105, 203: noisy and hard
+    g = rep.gross.stats
+    assert g["qrs_se"] >= 0.99 and g["qrs_pp"] >= 0.99, g
+    easy = _score(mitdb, ["100", "113", "119"]).gross.stats
+    assert easy["qrs_se"] >= 0.999 and easy["qrs_pp"] >= 0.999, easy
+
+
+@pytest.mark.parametrize("fs_out", [128, 250, 500])
+def test_any_sampling_rate(mitdb, fs_out):
+    g = _score(mitdb, ["100"], fs_out=fs_out).gross.stats
+    assert g["qrs_se"] >= 0.998 and g["qrs_pp"] >= 0.998, g
+
+
+def test_peaks_sit_on_the_r_wave(mitdb):
+    # the reference annotations' fiducial point: the classifiers were trained on frames centred there
+    x = _mlii(mitdb, "100")
+    peaks = detect(x, 360)
+    ref = read_annotations(mitdb / "100.atr").samples
+    nearest = peaks[np.clip(np.searchsorted(peaks, ref), 0, len(peaks) - 1)]
+    assert np.median(np.abs(nearest - ref)) <= 2
+
+
+def test_wfdb_detectors_are_quiet_and_good(mitdb, capsys):
+    x = _mlii(mitdb, "100")[: 360 * 120]
+    ref = read_annotations(mitdb / "100.atr")
+    short = Annotations.of(ref.samples[ref.samples < len(x)], ["N"] * int((ref.samples < len(x)).sum()), 360,
+                           length=len(x))  # fmt: skip
+    for method in ("xqrs", "gqrs"):
+        peaks = detect(x, 360, method)
+        g = compare(
+            short, Annotations.of(peaks, ["N"] * len(peaks), 360, length=len(x)), start_s=0
+        ).counts.stats
+        assert g["qrs_se"] >= 0.99 and g["qrs_pp"] >= 0.99, (method, g)
+    out = capsys.readouterr()
+    assert "Learning" not in out.out + out.err
+
+
+def test_the_matcher_agrees_with_wfdb_compare_annotations(mitdb):
+    from wfdb.processing import compare_annotations
+
+    x = _mlii(mitdb, "203")
+    peaks = detect(x, 360)
+    ref = read_annotations(mitdb / "203.atr")
+    t = compare(ref, Annotations.of(peaks, ["N"] * len(peaks), 360, length=len(x)), start_s=0).counts.tallies
+    c = compare_annotations(ref.samples, peaks, 54)
+    assert (t["qrs_tp"], t["qrs_fn"], t["qrs_fp"]) == (c.tp, c.fn, c.fp)
+
+
+def test_a_registered_detector_runs_at_its_own_rate():
+    x, truth = synthetic_ecg(360, 20)
+    seen = {}
+
+    @register("test-threshold", "every local maximum above 0.6 mV", fs=100)
+    def threshold(sig, fs):
+        from scipy.signal import find_peaks
+
+        seen["fs"], seen["n"] = fs, len(sig)
+        return find_peaks(sig, height=0.6, distance=int(0.3 * fs))[0]
+
+    try:
+        peaks = detect(x, 360, "test-threshold")
+    finally:
+        DETECTORS.pop("test-threshold")
+    assert seen == {"fs": 100, "n": 2000}  # resampled to its rate, and the peaks mapped back to 360 Hz
+    assert len(peaks) == len(truth) and np.max(np.abs(peaks - truth)) <= 2
+
+
+@pytest.mark.parametrize(
+    ("signal", "fs", "message"),
+    [
+        (np.zeros(3600), 360, "flat"),
+        (
+            np.r_[synthetic_ecg(360, 10)[0][:1000], np.nan, synthetic_ecg(360, 10)[0][1001:]],
+            360,
+            "1 NaN or infinite sample.*sample 1000",
+        ),
+        (np.r_[synthetic_ecg(360, 10)[0][:-1], np.inf], 360, "NaN or infinite"),
+        (synthetic_ecg(360, 2)[0], 360, r"2.00 s long; beat detection needs at least 5 s"),
+        (synthetic_ecg(360, 10)[0], 20, "too low"),
+        (np.ones((3600, 2)), 360, "one lead"),
+        (synthetic_ecg(360, 10)[0], "fast", "sampling rate in Hz"),
+    ],
+)
+def test_refused_signals(signal, fs, message):
+    with pytest.raises(HeartzooError, match=message):
+        detect(signal, fs)
+
+
+def test_unknown_detector_lists_the_known():
+    with pytest.raises(HeartzooError, match="unknown detector 'nope'; known: gqrs, pan-tompkins, xqrs"):
+        detect(synthetic_ecg(360, 10)[0], 360, "nope")
