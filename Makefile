@@ -12,7 +12,7 @@ export HEARTZOO_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install test lint demo data bench clean chromium docs firmware-toolchain
+.PHONY: install test lint demo data bench clean chromium docs pages firmware-toolchain
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench: install
 
 docs: install
 	$(BIN)/heartzoo docs build --zoo zoo --site-dir site
+
+# What the project's GitHub Pages serves: the docs at /, the zoo mirrored at /zoo/ (heartzoo's default
+# download URL, heartzoo.zoo.DEFAULT_ZOO_URL). Deploying site/ is a release step outside CI.
+pages: docs
+	$(BIN)/heartzoo zoo mirror site/zoo --zoo zoo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -167,17 +167,17 @@ def annotate(
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
     classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`)."""
     from .detect import detect
-    from .hub import predict
+    from .hub import check_recording, predict
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
-    x, rate = check_signal(signal, fs)
     say = progress or (lambda *_: None)
     if r_peaks is None:
+        x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
         say(f"detecting R peaks ({detector})", 0, None)
         peaks = detect(x, rate, detector)
         peaks_from = peaks_from or f"detected ({detector})"
-    else:
-        peaks = np.asarray(r_peaks)
+    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
+        x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
     n = len(peaks)
     say("classifying beats", 0, n)

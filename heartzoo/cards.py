@@ -21,9 +21,11 @@ from .card_sections import (
     runtime_text,
     training_text,
 )
-from .meta import read_configuration, read_metrics
+from .errors import HeartzooError
+from .integrity import contained
+from .meta import check_ref, read_configuration, read_metrics
 from .published import family, published_config, training_sources, uses_svdb
-from .recommend import WEARABLE
+from .recommend import WEARABLE, rule_text
 from .tasks import get_task
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
@@ -87,10 +89,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     reproduce += f"heartzoo train {recipe_path(name, version)}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
-        f"{cfg['task']} on a wearable: the highest validation macro-F1 among the models of the wearable line "
-        f"(distilled and channel-pruned, one model) within {WEARABLE['tflite_bytes']:,} B of flash and "
-        f"{WEARABLE['tflm_arena_bytes']:,} B of TFLM arena, chosen without looking at DS2 "
-        "(`heartzoo.recommend`).\n\n"
+        f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
         if recommended
         else ""
     )
@@ -335,14 +334,17 @@ def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
     chain: list[str] = []
     while (distill := (cfg.get("compress") or {}).get("distill")) and len(chain) < 10:
         given = distill["teacher"]
-        name = teacher_name(given)
         version = given.partition("@")[2] if "@" in given else ("v1" if given.startswith("runs/") else None)
+        try:  # read from a published file: a name or version that is not one ends the chain here
+            name, version = check_ref(teacher_name(given), version)
+            tdir = (
+                contained(zoo_root, f"{cfg['task']}/{name}/{version}", given)
+                if version
+                else latest_version_dir(zoo_root, cfg["task"], name)
+            )
+        except HeartzooError:
+            break
         chain.insert(0, f"{name}@{version}" if version else name)
-        tdir = (
-            zoo_root / cfg["task"] / name / version
-            if version
-            else latest_version_dir(zoo_root, cfg["task"], name)
-        )
         if tdir is None or not (tdir / "configuration.json").is_file():
             break
         cfg = read_configuration(tdir).config

@@ -61,27 +61,14 @@ def register(name: str, description: str, *, fs: float | None = None) -> Callabl
 
 
 def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.ndarray, float]:
-    """One lead as float64 and its rate, or a HeartzooError naming what is wrong with them."""
-    x = np.asarray(signal)
-    if x.ndim == 2 and 1 in x.shape:
-        x = x.reshape(-1)
-    if x.ndim != 1:
-        raise HeartzooError(f"signal must be one lead (a 1-D array), got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise HeartzooError(f"signal must hold real numbers (mV), got dtype {x.dtype}")
-    try:
-        rate = float(fs)
-    except (TypeError, ValueError):
-        raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
-    if not (np.isfinite(rate) and rate >= MIN_FS):
+    """One lead as float64 and its rate, or a HeartzooError naming what is wrong with them: what any
+    recording must be (`hub.check_recording`), and what detection needs besides."""
+    from .hub import check_recording
+
+    x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
+    if rate < MIN_FS:
         raise HeartzooError(
             f"sampling rate {fs!r} Hz is too low to find QRS complexes (need >= {MIN_FS:g} Hz)"
-        )
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise HeartzooError(
-            f"signal holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]} "
-            f"({bad[0] / rate:.2f} s); fill or cut them first"
         )
     if len(x) < min_seconds * rate:
         raise HeartzooError(

@@ -3,7 +3,7 @@
 Source: `bxb.c` of the WFDB Software Package (G. Moody, last revised 10 August 2010), which implements
 the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program's, restated:
 
-- Match window: 150 ms (bxb's `-w` default; `round(0.15 * fs)` samples). Scoring starts 5 minutes into
+- Match window: 150 ms (bxb's `-w` default; `int(0.15 * fs + 0.5)` samples, as bxb's `strtim` rounds). Scoring starts 5 minutes into
   the record (bxb's `-f` default: the learning period is not scored) and ends at the end of the record
   (its length from the header) or, with no header, at the last reference beat. Another start or window is
   bxb's own "nonstandard comparison": `Report.standard` is then False and outputs say so.
@@ -306,8 +306,16 @@ def compare(
     fs = ref.fs
     if end is None:
         length = ref.length if ref.length is not None else test.length
-        end = length if length is not None else -1
-    counts, pairs = match(ref, test, start=round(start_s * fs), window=round(window_s * fs), end=end)
+        # a header without a length (0) means, as for bxb, "to the last reference beat"
+        end = length if length else -1
+    # bxb's strtim rounds halves up, not to even: the window is int(x * fs + 0.5) samples
+    first, window = int(start_s * fs + 0.5), int(window_s * fs + 0.5)
+    if end >= 0 and end <= first:
+        raise HeartzooError(
+            f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s "
+            "(EC57 does not score the first 5 minutes; a shorter recording needs --start)"
+        )
+    counts, pairs = match(ref, test, start=first, window=window, end=end)
     return RecordResult(ref.record or test.record, Counts(counts), pairs)
 
 

@@ -53,7 +53,7 @@ def download(
     check_ref(name, version)
     cache = models_cache(cache_dir)
     try:
-        index = remote_index(base_url, timeout, cache_dir=cache_dir)
+        index = remote_index(base_url, timeout, cache_dir=cache_dir, offline=False)
     except DownloadError:
         local = _cached_entry(cache, name, version, sha256)
         if local is not None:
@@ -235,18 +235,18 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(f"signal must be one lead (a 1-D array), got shape {x.shape}; pick one column")
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise HeartzooError(f"signal must hold real numbers (mV), got dtype {x.dtype}")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise HeartzooError(
-            f"signal holds {bad.size} NaN or infinite sample(s), the first at index {bad[0]}; "
-            "fill or cut them before predicting"
-        )
     try:
         rate = float(fs)
     except (TypeError, ValueError):
         raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
     if not (np.isfinite(rate) and rate > 0):
         raise HeartzooError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise HeartzooError(
+            f"signal holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]} "
+            f"({bad[0] / rate:.2f} s); fill or cut them first"
+        )
     r = np.asarray(r_peaks)
     if r.ndim != 1:
         raise HeartzooError(f"r_peaks must be a 1-D array of sample indices, got shape {r.shape}")

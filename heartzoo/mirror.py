@@ -2,9 +2,12 @@
 nginx, `python -m http.server`), in the layout `heartzoo download` reads: `index.json` at the top and
 each version's files at `task/name/version/FILE`.
 
-Every file is checked against the source index before it is copied, a version the mirror holds already
-is left alone when its files are the same and refused when they differ (published versions never
-change), and `index.json` is written last, so a reader never meets an index that lists missing files.
+Every file is checked against the source index before it is copied and hashed again as it is written, a
+version is copied whole into `vN.part/` and renamed into place (a crash leaves only that folder, redone
+by the next run), a version the mirror holds already is left alone when its files are the same and
+refused when they differ (published versions never change), and `index.json` is written last, so a
+reader never meets an index that lists missing files. Files get the mode any new file gets (umask), so
+a web server running as another user can read them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data.cache import atomic_path, write_json
+from .data.cache import write_json
 from .errors import HeartzooError
 from .integrity import check_files, contained
 from .meta import check_ref, parse_index
@@ -41,6 +44,18 @@ def _wanted(entries: list[dict[str, Any]], models: list[str] | None) -> list[dic
             raise HeartzooError(f"{ref}: not in the zoo being mirrored")
         picked += [e for e in hits if e not in picked]
     return picked
+
+
+def _copy_hashed(src: Path, dest: Path) -> str:
+    """Copy `src` to `dest` and return the sha256 of the bytes written (not of a second read)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        while chunk := fin.read(1 << 20):
+            digest.update(chunk)
+            fout.write(chunk)
+    return digest.hexdigest()
 
 
 def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None = None) -> MirrorReport:
@@ -77,11 +92,22 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
             continue
         if target.exists() and any(target.iterdir()) and old is None:
             raise HeartzooError(f"{target}: holds files no index of {dest} lists; move them away first")
-        target.mkdir(parents=True, exist_ok=True)
+        # copied whole into a sibling folder, then renamed: a crash leaves only that folder, redone next time
+        part = target.with_name(target.name + ".part")
+        if part.exists():
+            shutil.rmtree(part)
+        part.mkdir(parents=True)
         for f in e["files"]:
-            with atomic_path(contained(dest, f"{e['path']}/{f['path']}", ref), suffix=".part") as tmp:
-                shutil.copyfile(version_dir(src, e) / f["path"], tmp)
+            got = _copy_hashed(version_dir(src, e) / f["path"], part / f["path"])
+            if got != f["sha256"]:
+                shutil.rmtree(part)
+                raise HeartzooError(
+                    f"{src / e['path'] / f['path']}: changed while being mirrored; nothing of {ref} written"
+                )
             report.bytes_copied += f["bytes"]
+        if target.exists():  # a listed version whose files were damaged: replaced by the good copy
+            shutil.rmtree(target)
+        os.replace(part, target)
         report.copied.append(ref)
     merged = {(e["name"], e["version"]): e for e in [*had, *entries]}
     out: dict[str, Any] = {"format": 1, "models": sorted(merged.values(), key=lambda e: e["path"])}

@@ -27,6 +27,16 @@ WEARABLE = {"tflite_bytes": 32 * 1024, "tflm_arena_bytes": 24 * 1024}
 WEARABLE_LINE = {"distill", "channel_prune"}
 
 
+def rule_text() -> str:
+    """The rule above in one sentence, as every page that names a recommended model states it."""
+    return (
+        "the model of the wearable line (distilled and channel-pruned, one model rather than an ensemble, "
+        f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
+        "arena) trained on the most databases, with the highest validation macro-F1 among those; chosen "
+        "without looking at DS2 (`heartzoo.recommend`)"
+    )
+
+
 @dataclass(frozen=True)
 class Recommendation:
     task: str

@@ -113,7 +113,8 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         sig = read_signal(base.parent, base.name, lead)  # checked: size, checksum, NaN, flat
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    return Recording(base.name, sig.values, sig.fs, lead, "wfdb", base)
+    # the annotation file takes the record's name, in the letters WFDB accepts ('rec.1' -> 'rec_1')
+    return Recording(re.sub(r"[^A-Za-z0-9_-]", "_", base.name), sig.values, sig.fs, lead, "wfdb", base)
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:

@@ -136,6 +136,7 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
     root = zoo_dir(zoo)
     index = read_index(root)
     site_dir = Path(site_dir).resolve()
+    check_site_dir(site_dir, root)
     with tempfile.TemporaryDirectory(prefix="heartzoo-docs-") as tmp:
         work = Path(tmp)
         docs = work / "docs"
@@ -152,7 +153,8 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
 
         conf = yaml.safe_load((REPO / "mkdocs.yml").read_text())
         conf["docs_dir"] = str(docs)
-        conf["site_dir"] = str(site_dir)
+        # built beside the target and swapped in whole: a failed build leaves the old site as it was
+        conf["site_dir"] = str(work / "site")
         after = next((i + 1 for i, item in enumerate(conf["nav"]) if "Quickstart" in item), len(conf["nav"]))
         conf["nav"] = [*conf["nav"][:after], *generated[:2], *conf["nav"][after:], *generated[2:]]
         (work / "mkdocs.yml").write_text(yaml.safe_dump(conf, sort_keys=False, allow_unicode=True))
@@ -162,4 +164,23 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
         )  # fmt: skip
         if proc.returncode:
             raise HeartzooError(mkdocs_failure(proc.stderr))
+        if site_dir.exists():
+            shutil.rmtree(site_dir)
+        shutil.copytree(work / "site", site_dir)
     return site_dir
+
+
+def check_site_dir(site_dir: Path, zoo_root: Path) -> None:
+    """Refuse a site folder whose old contents are not a site: the build replaces the folder whole."""
+    docs, zoo = REPO / "docs", Path(zoo_root).resolve()
+    if any(p.is_relative_to(site_dir) for p in (REPO, docs, zoo, Path.home())) or any(
+        site_dir.is_relative_to(p) for p in (docs, zoo)
+    ):
+        raise HeartzooError(
+            f"{site_dir}: would replace the checkout, docs/, the zoo or the home folder, or a part of them; "
+            "choose a folder of its own for the site"
+        )
+    if site_dir.is_dir() and any(site_dir.iterdir()) and not (site_dir / "sitemap.xml").is_file():
+        raise HeartzooError(
+            f"{site_dir}: holds files that are not a built site; choose an empty or new folder"
+        )

@@ -11,7 +11,7 @@ from typing import Any
 from .cards import PUBLISHED, TARGETS
 from .meta import read_metrics
 from .published import FAMILIES, family, family_label, published_config, training_label, validation_macro_f1
-from .recommend import WEARABLE
+from .recommend import rule_text
 from .tasks import TASK_NAMES, get_task
 
 
@@ -102,12 +102,7 @@ def home_table(versions: list[Version], recommended: dict[str, str], prefix: str
 
 
 def recommendation_rule() -> str:
-    return (
-        "The recommended model has the highest validation macro-F1 among the models of the wearable line "
-        "(distilled and channel-pruned, one model rather than an ensemble) within "
-        f"{WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM arena, "
-        "chosen without looking at DS2 (`heartzoo.recommend`; the README discloses how the rule was set)."
-    )
+    return f"The recommended model is {rule_text()}; the README discloses how the rule was set."
 
 
 def overview_points(versions: list[Version], recommended: dict[str, str]) -> list[dict[str, Any]]:
@@ -193,9 +188,7 @@ hide: [navigation, toc]
 
 Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. Flash is the `.tflite`, RAM
 the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation
-patients). The recommended model ({rec or "none fits the budget"}) has the highest validation macro-F1
-among single models within {WEARABLE["tflite_bytes"]:,} B of flash and {WEARABLE["tflm_arena_bytes"]:,} B
-of TFLM arena, chosen without DS2.
+patients). The recommended model ({rec or "none fits the budget"}) is {rule_text()}.
 
 ## Target of zoo v1
 

@@ -151,10 +151,15 @@ def zoo_url(explicit: str | None = None) -> str:
 
 
 def remote_index(
-    base_url: str | None = None, timeout: float = 30.0, *, cache_dir: str | os.PathLike[str] | None = None
+    base_url: str | None = None,
+    timeout: float = 30.0,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool = True,
 ) -> dict[str, Any]:
     """The published index, validated before any of it is used (`heartzoo.meta`). Each one read is kept
-    in the download cache, and serves when the zoo cannot be reached (offline), as the cached files do."""
+    in the download cache and, with `offline`, serves when the zoo cannot be reached (for listing; a
+    download offline serves the versions it has cached instead, `hub.download`)."""
     from .data.download import fetch_bytes
     from .meta import MAX_INDEX_BYTES, decode_index
 
@@ -163,14 +168,16 @@ def remote_index(
     try:
         data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
     except DownloadError as exc:
-        if kept.is_file():
+        if offline and kept.is_file():
             log.warning("%s cannot be read (%s); using the copy cached at %s", url, exc, kept)
             return decode_index(kept.read_bytes(), str(kept)).model_dump(mode="json", exclude_none=True)
         raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
     index = decode_index(data, url).model_dump(mode="json", exclude_none=True)
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(kept, suffix=".json") as tmp:
-        Path(tmp).write_bytes(data)
+    try:
+        with atomic_path(kept, suffix=".json") as tmp:
+            Path(tmp).write_bytes(data)
+    except OSError as exc:  # a read-only cache: the index read is still good
+        log.warning("could not keep the zoo index in %s: %s", kept, exc)
     return index
 
 

@@ -232,3 +232,15 @@ def test_end_to_end_beside_reference_peaks(mitdb, student):
     assert set(det["classes"]["per_class"]) == {"N", "S", "V"} and out["per_record"][0]["record"] == RECORD
     # every beat from the first sample: evaluation's numbers (the frames are evaluation's, bit for bit)
     assert ref["all_beats"]["n"] == 1535
+
+
+def test_given_peaks_need_none_of_the_detectors_minimums(student):
+    from heartzoo.annotation import annotate
+
+    ecg, peaks = synthetic_ecg(360, 3)  # too short to detect in, fine to classify given its peaks
+    with pytest.raises(HeartzooError, match="beat detection needs at least 5 s"):
+        annotate(ecg, 360, student)
+    got = annotate(ecg, 360, student, r_peaks=peaks)
+    assert got.probabilities.shape == (len(peaks), 3)
+    with pytest.raises(HeartzooError, match=r"r_peaks\[0\] = -1 lies outside"):
+        annotate(ecg, 360, student, r_peaks=np.r_[-1, peaks])

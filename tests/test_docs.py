@@ -348,3 +348,10 @@ def test_api_page_in_chromium(repo_site, tmp_path):
     assert probe["boxes"]["list_models"] is not None
     for name in ("list_models", "download", "load_model", "predict", "calibrate", "Preprocessor"):
         assert f"heartzoo.{name}" in probe["text"]
+
+
+def test_a_teacher_named_out_of_the_zoo_ends_the_chain(tmp_path):
+    from heartzoo.cards import teacher_chain
+
+    for bad in ("x@../..", "../../etc@v1", "runs/.."):
+        assert teacher_chain(tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": bad}}}) == []

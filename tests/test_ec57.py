@@ -195,3 +195,26 @@ def test_read_pairs_needs_matching_kinds(tmp_path):
     ):
         read_pairs(tmp_path / "nope.atr", tmp_path / "ref" / "r1.atr")
     assert len(score(read_pairs(tmp_path / "ref", tmp_path / "ref", test_ext="atr")).records) == 1
+
+
+def test_the_window_rounds_half_up_as_bxb_does():
+    # 0.15 s at 150 Hz is 22.5 samples: bxb's strtim makes it 23 (round() would give 22, half to even)
+    fs, start = 150, 300 * 150
+    s = start + 100 + 300 * np.arange(5)
+    moved = s.copy()
+    moved[2] += 23
+    r = compare(Annotations.of(s, list("NNNNN"), fs), Annotations.of(moved, list("NNNNN"), fs))
+    assert r.counts.tallies["qrs_tp"] == 5
+    moved[2] += 1
+    r = compare(Annotations.of(s, list("NNNNN"), fs), Annotations.of(moved, list("NNNNN"), fs))
+    assert r.counts.tallies["qrs_fn"] == 1
+
+
+def test_a_record_shorter_than_the_start_is_an_error_not_an_empty_score():
+    s = np.arange(10) * 300 + 100
+    short = Annotations.of(s, list("N" * 10), FS, record="short", length=4 * 60 * FS)
+    with pytest.raises(HeartzooError, match=r"record short: 240\.0 s long, but scoring starts at 300 s"):
+        compare(short, short)
+    # a header without a length scores to the last reference beat, as bxb does
+    far = Annotations.of(beats(5), list("NNNNN"), FS, length=0)
+    assert compare(far, far).counts.tallies["qrs_tp"] == 5

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -123,41 +124,208 @@ def _contract(spec, ecg_scale: float) -> dict:
             "output": "int8 softmax"}  # fmt: skip
 
 
+def _at_rate(rec: dict, fs: int) -> dict:
+    """A DS2 recording as a recorder at `fs` Hz would give it: its ADC counts resampled by scipy and
+    rounded to counts (so the Preprocessor's mV are counts / gain, as on DS2), its R peaks moved to `fs`."""
+    from scipy.signal import resample_poly
+
+    from heartzoo.export.firmware_kit import ADC_GAIN
+
+    fs_in = int(rec["fs"])
+    if fs == fs_in:
+        return rec
+    g = math.gcd(fs, fs_in)
+    counts = np.rint(resample_poly(rec["counts"].astype(np.float64), fs // g, fs_in // g)).astype(np.int16)
+    peaks = np.rint(np.asarray(rec["peaks"], np.float64) * (fs / fs_in)).astype(np.int64)
+    return {
+        **rec,
+        "fs": fs,
+        "counts": counts,
+        "values": (counts / ADC_GAIN).astype(np.float32),
+        "peaks": peaks,
+    }
+
+
+def _library(contract: dict, folder: Path, **kw) -> Path:
+    from heartzoo.export.firmware_kit import library_files
+
+    folder.mkdir(parents=True)
+    for name, text in library_files(contract, **kw).items():
+        (folder / name).write_text(text)
+    return folder
+
+
 @pytest.mark.parametrize(
-    "spec",
+    ("spec", "recording_hz"),
     [
-        {"fs": 128, "frame_size": 256, "r_peak_index": 100, "template_beats": 3},  # 360 -> 128: 901 taps
-        {"fs": 360, "frame_size": 300, "normalization": "none", "rr_features": True},  # no resampling
+        ({"fs": 128, "frame_size": 256, "r_peak_index": 100, "template_beats": 3}, 360),  # 901 taps
+        ({"fs": 360, "frame_size": 300, "normalization": "none", "rr_features": True}, 360),  # no resampling
+        ({"fs": 100, "frame_size": 256, "rr_features": True}, 1000),  # a wearable's 1 kHz: 201 taps a phase
+        ({"fs": 100, "frame_size": 256, "template_beats": 2}, 1024),  # up 25, down 256: 205 taps a phase
     ],
-    ids=["template-128hz", "plain-360hz"],
+    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz"],
 )
-def test_contracts_the_zoo_does_not_use_yet(spec, recordings, tmp_path):
-    """Running templates (a second channel), no normalisation, another rate, no resampling: the kit
-    follows the Preprocessor there too (one DS2 record, float and fixed point)."""
+def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
+    """Running templates (a second channel), no normalisation, another rate, no resampling, recordings at
+    1000 and 1024 Hz (a resampling filter longer than 128 taps a phase): the kit follows the Preprocessor
+    there too (one DS2 record, at the recording rate, float and fixed point)."""
     from heartzoo.config import InputSpec
     from heartzoo.export.firmware_host import compile_host, run_host
-    from heartzoo.export.firmware_kit import library_files
     from heartzoo.export.runtimes import TensorSpec, quantize_inputs
     from heartzoo.preprocess import Preprocessor
 
     spec = InputSpec(**spec)
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
-    rec = recordings[0]
+    rec = _at_rate(recordings[0], recording_hz)
     want = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"]))
     for fixed_point in (False, True):
-        lib = tmp_path / str(fixed_point)
-        lib.mkdir()
-        for name, text in library_files(contract, fixed_point=fixed_point).items():
-            (lib / name).write_text(text)
+        lib = _library(
+            contract, tmp_path / str(fixed_point), recording_hz=recording_hz, fixed_point=fixed_point
+        )
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
         (got,), _ = run_host(
             compile_host(lib), stream, fixed_point=fixed_point, ecg_len=int(np.prod(ins[0].shape))
         )
+        assert len(got["ecg"]) == len(rec["peaks"]), got["dropped"]
         d = np.abs(got["ecg"].astype(int) - want[0].reshape(len(got["ecg"]), -1))
-        assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, (d > 0).mean())
+        assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, d.max(), (d > 0).mean())
         if spec.rr_features:
             np.testing.assert_array_equal(got["rr"], want[1])
+
+
+def test_the_library_refuses_a_history_shorter_than_its_filter(tmp_path):
+    """HZ_HIST comes with the contract, a power of two >= the taps of a phase (256 from 1000 Hz to
+    100 Hz); one too short for the filter stops the build instead of mixing newer samples in."""
+    from heartzoo.config import InputSpec
+
+    contract = _contract(InputSpec(fs=100, frame_size=256), 0.0517)
+    for rate, hist in ((360, 128), (1000, 256), (1024, 256), (100, 1)):
+        lib = _library(contract, tmp_path / str(rate), recording_hz=rate)
+        assert f"#define HZ_HIST {hist} " in (lib / "heartzoo_contract.h").read_text()
+    header = lib.parent / "1000" / "heartzoo_contract.h"
+    header.write_text(header.read_text().replace("#define HZ_HIST 256 ", "#define HZ_HIST 128 "))
+    cmd = ["cc", "-std=c99", "-fsyntax-only", str(header.parent / "heartzoo_preprocess.c")]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode != 0 and "HZ_HIST" in res.stderr, res.stderr
+
+
+PEAKS_PROGRAM = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+
+static hz_pre_t pre;
+
+/* 60 s of one 60-bpm beat a second; each R peak pushed 0.25 s late; after the third, an R peak at a
+ * sample not pushed yet (a detector's bug, or an index in another time base) */
+int main(void) {
+  static int8_t ecg[HZ_ECG_LEN], rr[HZ_RR_LEN];
+  uint32_t i, peak, n = 60 * HZ_RECORDING_HZ, fs = HZ_RECORDING_HZ;
+  int beats = 0, dropped = 0, refused_peaks = 0, future = 0, future_max = 0, wrap_at = -1, r;
+  hz_pre_init(&pre);
+  for (i = 0; i < n; i++) {
+    r = hz_pre_push_sample(&pre, (hz_sample_t)(i % fs < 5 ? 40 : 0));
+    if (r != HZ_OK && wrap_at < 0) wrap_at = (int)i;
+    if (i % fs == fs / 4) {
+      if (hz_pre_push_peak(&pre, i - fs / 4 + 2) != HZ_OK) refused_peaks++;
+      if (i / fs == 3) {
+        future = hz_pre_push_peak(&pre, pre.n_in);
+        future_max = hz_pre_push_peak(&pre, 0xFFFFFFFFu);
+      }
+    }
+    while ((r = hz_pre_pop(&pre, ecg, rr, &peak)) != 0)
+      if (r > 0) beats++; else dropped++;
+  }
+  hz_pre_finish(&pre);
+  while ((r = hz_pre_pop(&pre, ecg, rr, &peak)) != 0)
+    if (r > 0) beats++; else dropped++;
+  printf("%d %d %d %d %d %d\n", future, future_max, refused_peaks, beats, dropped, wrap_at);
+  return 0;
+}
+"""
+
+
+def test_a_peak_in_the_future_is_refused_and_blocks_nothing(tmp_path):
+    """An R peak at a sample not pushed yet gets HZ_ERR_FUTURE (it would wait at the head of the queue
+    forever, every later peak refused as out of order); the stream goes on with the real ones. And a
+    stream ends at HZ_MAX_SAMPLES input samples (its 32-bit counters would wrap: 49.7 days at 1 kHz):
+    a later sample gets HZ_ERR_WRAP, a peak on it HZ_ERR_FUTURE."""
+    from heartzoo.config import InputSpec
+    from heartzoo.export.firmware_kit import CFLAGS
+
+    lib = _library(_contract(InputSpec(fs=100, rr_features=True), 0.0517), tmp_path / "lib")
+    (lib / "peaks.c").write_text(PEAKS_PROGRAM)
+    header = (lib / "heartzoo_preprocess.h").read_text()
+    codes = dict(re.findall(r"#define (HZ_ERR_\w+) \((-\d+)\)", header))
+    assert len(set(codes.values())) == len(codes) and {"HZ_ERR_FUTURE", "HZ_ERR_WRAP"} <= set(codes)
+    future, wrap = int(codes["HZ_ERR_FUTURE"]), int(codes["HZ_ERR_WRAP"])
+    for limit, want in ((None, f"{future} {future} 0 60 0 -1"), (5000, f"{future} {future} 46 14 0 5000")):
+        exe = lib / f"peaks{limit}"
+        define = [f"-DHZ_MAX_SAMPLES={limit}"] if limit else []
+        subprocess.run(["cc", *CFLAGS, "-Wall", "-Werror", *define, f"-I{lib}", str(lib / "peaks.c"),
+                        str(lib / "heartzoo_preprocess.c"), "-lm", "-o", str(exe)], check=True)  # fmt: skip
+        assert subprocess.run([str(exe)], capture_output=True, text=True).stdout.strip() == want
+    assert wrap < 0
+
+
+@pytest.mark.parametrize("frame_size", [512, 8192])
+def test_the_fixed_point_kit_takes_a_rail_to_rail_frame_at_16_bits(frame_size, tmp_path):
+    """A lead off, the front end swinging from rail to rail every second, at the widest ADC the
+    fixed-point kit takes (16 bits): the frame's sum of squares (2^65 in Q(2Q - 6) for 8,192 samples)
+    is shifted to fit 64 bits, and the inputs are Python's within a step."""
+    from heartzoo.config import InputSpec
+    from heartzoo.errors import HeartzooError
+    from heartzoo.export.firmware_host import compile_host, run_host
+    from heartzoo.export.firmware_kit import ADC_GAIN, contract_header
+    from heartzoo.export.runtimes import TensorSpec, quantize_inputs
+    from heartzoo.preprocess import Preprocessor
+
+    spec = InputSpec(fs=100, frame_size=frame_size)
+    contract = _contract(spec, 0.0517)
+    ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
+    fs = 360
+    t = np.arange(4 * 60 * fs)
+    counts = np.where((t // fs) % 2 == 0, 32767, -32767).astype(np.int16)
+    peaks = np.arange(fs // 2, len(t), 5 * fs // 2)  # a beat every 2.5 s: 17 wait for a frame of 82 s
+    want = quantize_inputs(ins, Preprocessor(spec)((counts / ADC_GAIN).astype(np.float32), fs, peaks))[0]
+    lib = _library(contract, tmp_path / "lib", fixed_point=True, adc_bits=16)
+    (got,), _ = run_host(compile_host(lib), [(counts, peaks)], fixed_point=True, ecg_len=frame_size)
+    d = np.abs(got["ecg"].astype(int) - want.reshape(len(got["ecg"]), -1))
+    assert d.max() <= 1 and (d > 0).mean() < 1e-3, (d.max(), (d > 0).mean())
+    # unnormalised frames are held in mV in Q24 (|x| < 128 mV): a range past it is refused
+    plain = _contract(InputSpec(fs=100, normalization="none"), 0.0517)
+    with pytest.raises(HeartzooError, match="128 mV"):
+        contract_header(plain, fixed_point=True, adc_bits=16)
+    assert "HZ_SQ_SHIFT" in contract_header(plain, fixed_point=True, adc_bits=12, adc_gain=ADC_GAIN)
+
+
+def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
+    """An application that pops no beat for 7 s of every minute: beats whose frames left the ring are
+    dropped (HZ_ERR_LATE), and the running template of the next ones is the mean of the frames made,
+    as Python's is without the dropped beats; the RR features still count their intervals."""
+    from heartzoo.config import InputSpec
+    from heartzoo.export.firmware_host import compile_host, run_host
+    from heartzoo.export.runtimes import TensorSpec, quantize_inputs
+    from heartzoo.preprocess import Preprocessor
+
+    spec = InputSpec(fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True)
+    contract = _contract(spec, 0.0517)
+    ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
+    rec = recordings[0]
+    for fixed_point in (False, True):
+        lib = _library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point)
+        stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
+        (got,), _ = run_host(
+            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size,
+            pop_pause=(60 * 360, 7 * 360),
+        )  # fmt: skip
+        kept = np.isin(rec["peaks"], got["peak"])
+        assert got["dropped"] > 50 and got["dropped"] + kept.sum() == len(rec["peaks"]), got["dropped"]
+        ecg = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"][kept]))[0]
+        rr = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"]))[1][kept]
+        d = np.abs(got["ecg"].astype(int) - ecg.reshape(len(got["ecg"]), -1))
+        assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, d.max(), (d > 0).mean())
+        np.testing.assert_array_equal(got["rr"], rr)
 
 
 def test_the_kit_self_test_passes_on_the_host(tmp_path):

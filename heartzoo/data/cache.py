@@ -39,6 +39,12 @@ def source_stamp(paths: list[Path]) -> str:
     return json.dumps(stamp)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(final: Path, suffix: str = ".tmp"):
     """Yield a temporary path next to `final`; rename it onto `final` only if the block succeeds."""
@@ -47,6 +53,9 @@ def atomic_path(final: Path, suffix: str = ".tmp"):
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes 0600; a file put in place gets the mode any new file gets (a web server serving
+        # a mirror runs as another user)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     finally:
         if os.path.exists(tmp):

@@ -65,10 +65,12 @@ def compile_host(lib_dir: Path, exe: Path | None = None, *, double: bool = False
 
 def run_host(
     exe: Path, records: list[tuple[np.ndarray, np.ndarray]], *, fixed_point: bool, ecg_len: int,
-    peak_delay: int = PEAK_DELAY, work_dir: Path | None = None,
+    peak_delay: int = PEAK_DELAY, work_dir: Path | None = None, pop_pause: tuple[int, int] | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[str, Any]]:  # fmt: skip
     """Stream each (samples, R peaks) recording through the compiled harness: per recording its beats'
-    peaks, int8 `ecg` (beats, ecg_len) and `rr` (beats, 4), and the number dropped; and the timings."""
+    peaks, int8 `ecg` (beats, ecg_len) and `rr` (beats, 4), and the number dropped; and the timings.
+    `pop_pause` (every, length), in samples: no beat is popped while sample % every < length (an
+    application busy elsewhere: beats whose frames leave the ring meanwhile are dropped)."""
     dtype = np.int16 if fixed_point else np.float32
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         src, dst = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
@@ -81,7 +83,10 @@ def run_host(
                 f.write(np.array([len(x), len(peaks)], np.int32).tobytes())
                 f.write(np.ascontiguousarray(x, dtype).tobytes())
                 f.write(np.ascontiguousarray(peaks, np.uint32).tobytes())
-        res = _run([str(exe), str(src), str(dst), str(int(peak_delay))], "the C preprocessing")
+        cmd = [str(exe), str(src), str(dst), str(int(peak_delay))]
+        if pop_pause is not None:
+            cmd += [str(int(pop_pause[0])), str(int(pop_pause[1]))]
+        res = _run(cmd, "the C preprocessing")
         data = dst.read_bytes()
     timing = json.loads(res.stdout.strip().splitlines()[-1])
     beat = np.dtype([("peak", "<u4"), ("ecg", "i1", (ecg_len,)), ("rr", "i1", (4,))])

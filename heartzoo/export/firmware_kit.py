@@ -5,8 +5,9 @@ example TFLM `main.cc` and a Makefile/CMake snippet. Generated on demand, never 
 The library is the Python Preprocessor, streamed: the resampler is scipy's `resample_poly` filter
 (polyphase, taps computed here exactly as scipy computes them), run one output sample at a time, with
 the signal taken as zero outside the recording as scipy does, so whole recordings match to the edges.
-`fixed_point=True` renders the same steps in integers only (Q30 taps, Q12 signal, Q16 z-scores) for
-cores without an FPU.
+`fixed_point=True` renders the same steps in integers only (Q30 taps, the signal in Q16 for samples of up
+to 14 bits, z-scores in Q24) for cores without an FPU; `fixed_point_numbers` sizes them for the ADC's
+bits and the frame, so that no sum overflows.
 """
 
 from __future__ import annotations
@@ -88,6 +89,54 @@ def _contract(firmware: Any) -> dict[str, Any]:
     return {**f, "_ins": ins, "_channels": channels}
 
 
+def history_size(taps_per_phase: int) -> int:
+    """HZ_HIST: the input samples the streaming FIR keeps, a power of two >= the taps of a phase (the
+    ring is indexed with a mask: a shorter one would read newer samples for older ones)."""
+    return 1 << max(taps_per_phase - 1, 0).bit_length()
+
+
+def fixed_point_numbers(
+    firmware: Any, *, recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS
+) -> dict[str, int]:
+    """The fixed-point kit's formats, from the ADC's bits, the resampling filter and the frame:
+    `signal_q` (the resampled signal in counts in Q(signal_q), at most 16), `signal_bits` (|x| <
+    2^signal_bits <= 2^30 for any input in range, the filter's worst case: the largest L1 norm of its
+    Q30 phases; a difference of two samples fits an int32) and `sq_shift` (each (x - mean)^2 is shifted
+    right by it, so that a frame's sum, below T 2^(2 signal_bits - sq_shift), fits 64 bits: 6 unless the
+    frame and the ADC need more). Raises HeartzooError for what the integers cannot hold."""
+    f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
+    if not 2 <= adc_bits <= 16:
+        raise HeartzooError(f"the fixed-point kit takes int16 samples: adc_bits {adc_bits} is not 2..16")
+    up, _, _, taps = resampling_filter(recording_hz, f["sampling_rate_hz"])
+    x_max = 2 ** (adc_bits - 1)  # |ADC counts minus the baseline|
+    # the largest sum of |taps| of a phase, Q30 (1: no resampling)
+    l1 = 2**30 if len(taps) == 1 else int(np.abs(np.round(polyphase(up, taps) * 2**30)).sum(axis=1).max())
+
+    def bound(q: int) -> int:  # |resampled| in Q(q): Q30 taps x counts, rounded to Q(q)
+        return ((l1 * x_max + (1 << (29 - q))) >> (30 - q)) + 1
+
+    q = min(16, 30 - adc_bits)
+    while bound(q).bit_length() > 30:
+        q -= 1
+    bits, frame = bound(q).bit_length(), int(f["frame_size"])
+    sq_shift = 6
+    while frame > (2**64 - 1) >> (2 * bits - sq_shift):
+        sq_shift += 1
+    normalization = f["normalization"]["name"]
+    if normalization == "zscore" and frame > 16384:
+        raise HeartzooError(
+            f"the fixed-point kit holds z-scores in Q24 (int32): frames of {frame} samples are too long"
+        )
+    gain_q = round(adc_gain * 2**q)
+    if normalization != "zscore" and bound(q) >= 128 * gain_q:
+        raise HeartzooError(
+            f"the fixed-point kit holds unnormalised frames in mV in Q24 (int32: |x| < 128 mV), but "
+            f"{adc_bits}-bit samples at {adc_gain:g} counts per mV reach {bound(q) / gain_q:.0f} mV after "
+            "resampling: give the ADC's real bits and gain, or use the float kit"
+        )
+    return {"signal_q": q, "signal_bits": bits, "sq_shift": sq_shift, "gain_q": gain_q, "l1_q30": l1}
+
+
 def _shift_for(value: float, bits: int, lo: int = 0) -> tuple[int, int]:
     """(mult, shift): mult = round(2^shift * value) as large as fits in `bits` bits, shift >= lo."""
     shift = lo
@@ -125,6 +174,7 @@ def contract_header(
         f"#define HZ_UP {up}",
         f"#define HZ_DOWN {down}",
         f"#define HZ_TAPS_PER_PHASE {per}",
+        f"#define HZ_HIST {history_size(per)} /* input samples kept: a power of two >= HZ_TAPS_PER_PHASE */",
         f"#define HZ_J0 {half // up} /* the first output waits for this input sample */",
         f"#define HZ_P0 {half % up}",
         f"#define HZ_FRAME_SIZE {f['frame_size']}",
@@ -155,18 +205,20 @@ def contract_header(
     if fixed_point:
         from ..preprocess import RR_EPS
 
-        if not 2 <= adc_bits <= 16:
-            raise HeartzooError(f"the fixed-point kit takes int16 samples: adc_bits {adc_bits} is not 2..16")
-        q = min(16, 30 - adc_bits)  # |resampled| <= 1.82 * 2^(adc_bits - 1) * 2^q < 2^31
+        nums = fixed_point_numbers(f, recording_hz=recording_hz, adc_gain=adc_gain, adc_bits=adc_bits)
+        q = nums["signal_q"]
         mult, shift = _shift_for(1.0 / (ecg["scale"] * 2**24), 31, 25)
         lines += [
             f"/* fixed point: input in ADC counts minus the baseline, {adc_gain:g} counts per mV,",
-            " * |x| < 2^(HZ_ADC_BITS - 1); the resampled signal in counts in Q(HZ_SIGNAL_Q) */",
+            " * |x| <= 2^(HZ_ADC_BITS - 1); the resampled signal in counts in Q(HZ_SIGNAL_Q) */",
             f"#define HZ_ADC_BITS {adc_bits}",
             f"#define HZ_COUNTS_PER_MV {float(adc_gain)!r} /* only to turn mV into counts (self-test) */",
             f"#define HZ_SIGNAL_Q {q}",
+            f"#define HZ_SIGNAL_BITS {nums['signal_bits']} /* |resampled| < 2^HZ_SIGNAL_BITS, taps' L1 "
+            f"{nums['l1_q30'] / 2**30:.4f} */",
+            f"#define HZ_SQ_SHIFT {nums['sq_shift']} /* (x - mean)^2 >> HZ_SQ_SHIFT: a frame's sum fits 64 bits */",
             f"#define HZ_EPS_Q {round(f['normalization']['eps'] * adc_gain * 2**q)} /* eps in counts */",
-            f"#define HZ_GAIN_Q {round(adc_gain * 2**q)} /* counts per mV */",
+            f"#define HZ_GAIN_Q {nums['gain_q']} /* counts per mV */",
             f"#define HZ_ECG_MULT {mult} /* round(2^HZ_ECG_SHIFT / (scale * 2^24)): Q24 z -> steps */",
             f"#define HZ_ECG_SHIFT {shift}",
             f"#define HZ_OUTPUT_SCALE_Q24 {round(out['scale'] * 2**24)}",

@@ -1,12 +1,14 @@
 /* heartzoo_host.c: runs the C preprocessing on the host, as firmware would, for heartzoo's agreement
  * tests and benchmark (heartzoo.export.firmware_host). Not part of a firmware kit.
  *
- *   heartzoo_host IN OUT PEAK_DELAY
+ *   heartzoo_host IN OUT PEAK_DELAY [PAUSE_EVERY PAUSE_LEN]
  *
  * IN: int32 records; per record int32 samples, int32 peaks, the samples (float32 mV, or int16 counts
  * in the fixed-point build) and the R peaks (uint32 input indices, in order). Each sample is pushed,
  * each peak PEAK_DELAY samples after its own (as a QRS detector finds it), and beats are popped after
- * every sample; hz_pre_finish() ends each record. OUT: per record int32 beats, int32 dropped, then per
+ * every sample (with PAUSE_EVERY and PAUSE_LEN, samples: not while i % PAUSE_EVERY < PAUSE_LEN, as an
+ * application busy elsewhere, so that beats whose frames leave the ring are dropped); hz_pre_finish()
+ * ends each record. OUT: per record int32 beats, int32 dropped, then per
  * beat uint32 peak, int8 ecg[HZ_ECG_LEN], int8 rr[HZ_RR_LEN]. stdout: one JSON line of timings (CPU
  * seconds of the streaming, reading and writing files left out). */
 #define _POSIX_C_SOURCE 199309L
@@ -41,14 +43,19 @@ static void pop_all(beat_t *beats, int32_t *n, int32_t cap, int32_t *dropped) {
 int main(int argc, char **argv) {
   FILE *in, *out;
   int32_t records, r;
-  long delay;
+  long delay, pause_every = 0, pause_len = 0;
   double seconds = 0.0;
   long long total_beats = 0, total_samples = 0;
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s IN OUT PEAK_DELAY\n", argv[0]);
+  if (argc != 4 && argc != 6) {
+    fprintf(stderr, "usage: %s IN OUT PEAK_DELAY [PAUSE_EVERY PAUSE_LEN]\n", argv[0]);
     return 2;
   }
   delay = atol(argv[3]);
+  if (argc == 6) {
+    pause_every = atol(argv[4]);
+    pause_len = atol(argv[5]);
+    if (pause_every <= 0) return 2;
+  }
   in = fopen(argv[1], "rb");
   out = fopen(argv[2], "wb");
   if (!in || !out || !read_all(in, &records, 4, 1)) return 3;
@@ -74,7 +81,7 @@ int main(int argc, char **argv) {
         if (hz_pre_push_peak(&pre, peaks[k]) != HZ_OK) dropped++;
         k++;
       }
-      pop_all(beats, &n, n_peaks, &dropped);
+      if (pause_every == 0 || (long)i % pause_every >= pause_len) pop_all(beats, &n, n_peaks, &dropped);
     }
     for (; k < n_peaks; k++)
       if (hz_pre_push_peak(&pre, peaks[k]) != HZ_OK) dropped++;

@@ -85,6 +85,7 @@ void hz_pre_init(hz_pre_t *s) {
 
 int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x) {
   if (s->finished) return HZ_ERR_ENDED;
+  if (s->n_in >= HZ_MAX_SAMPLES) return HZ_ERR_WRAP;
   s->hist[s->n_in & (HZ_HIST - 1)] = x;
   s->n_in++;
   while (s->fir_j < s->n_in) emit_output(s);
@@ -103,6 +104,7 @@ void hz_pre_finish(hz_pre_t *s) {
 int hz_pre_push_peak(hz_pre_t *s, uint32_t index) {
   uint16_t tail;
   if (s->finished) return HZ_ERR_ENDED;
+  if (index >= s->n_in) return HZ_ERR_FUTURE; /* it would wait at the head of the queue forever */
   if (s->any_peak && index < s->last_peak) return HZ_ERR_ORDER;
   if (s->peak_count == HZ_MAX_PEAKS) return HZ_ERR_FULL;
   tail = (uint16_t)((s->peak_head + s->peak_count) % HZ_MAX_PEAKS);
@@ -168,6 +170,14 @@ static int frame_view(const hz_pre_t *s, uint32_t peak, hz_view_t *v) {
 
 static int8_t clip8(int32_t q) { return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q); }
 
+#if HZ_TEMPLATE_BEATS > 0
+/* after make_frame wrote a frame into the template ring (a dropped beat writes none, and moves nothing) */
+static void tpl_advance(hz_pre_t *s) {
+  if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
+  if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+}
+#endif
+
 #if HZ_FIXED_POINT
 #if HZ_ZSCORE || HZ_TEMPLATE_BEATS > 0
 /* a / b rounded half away from zero (b > 0) */
@@ -191,7 +201,7 @@ static uint32_t isqrt64(uint64_t v) { /* round(sqrt(v)) */
 }
 #endif
 
-static int8_t quantize_z(int64_t z) { /* z in Q24 -> round(z / scale) + zero_point */
+static int8_t quantize_z(int64_t z) { /* z in Q24, |z| < 2^32 -> round(z / scale) + zero_point */
   int64_t q = (z * HZ_ECG_MULT + ((int64_t)1 << (HZ_ECG_SHIFT - 1))) >> HZ_ECG_SHIFT;
   return clip8((int32_t)(q < -1000 ? -1000 : q > 1000 ? 1000 : q) + HZ_ECG_ZERO_POINT);
 }
@@ -206,10 +216,12 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
   for (i = 0; i < HZ_FRAME_SIZE; i++) sum += at(v, i);
   mean = (int32_t)div_round(sum, HZ_FRAME_SIZE);
   for (i = 0; i < HZ_FRAME_SIZE; i++) {
-    int64_t d0 = (int64_t)(at(v, i) - mean);
-    sq += (uint64_t)(d0 * d0) >> 6; /* Q2Q -> Q(2Q - 6): no overflow (|d| < 2^29, T <= 8192) */
+    int64_t d0 = (int64_t)(at(v, i) - mean); /* |d0| < 2^(HZ_SIGNAL_BITS + 1) <= 2^31: int32 */
+    /* Q2Q -> Q(2Q - HZ_SQ_SHIFT): the sum is below T 2^(2 HZ_SIGNAL_BITS - HZ_SQ_SHIFT) < 2^64, as the
+     * header checks (heartzoo_contract.h picks the shift for the frame size and the ADC's bits) */
+    sq += (uint64_t)(d0 * d0) >> HZ_SQ_SHIFT;
   }
-  den = (uint64_t)isqrt64((sq / HZ_FRAME_SIZE) << 6) + HZ_EPS_Q; /* std + eps, counts in Q */
+  den = (uint64_t)isqrt64((sq / HZ_FRAME_SIZE) << HZ_SQ_SHIFT) + HZ_EPS_Q; /* std + eps, counts in Q */
 #else
   den = HZ_GAIN_Q; /* counts per mV: z is the signal in mV */
 #endif
@@ -219,9 +231,11 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
   mult = ((uint64_t)1 << sh) / den;
   for (i = 0; i < HZ_FRAME_SIZE; i++) {
     int64_t d = (int64_t)(at(v, i) - mean);
+    /* |z| < 2^31: below sqrt(T) (T <= 16384) with the z-score, below 128 mV without (both checked by
+     * heartzoo_contract.h's generator) */
     hz_z_t z = (hz_z_t)((d * (int64_t)mult + ((int64_t)1 << (sh - 25))) >> (sh - 24));
 #if HZ_TEMPLATE_BEATS > 0
-    uint32_t k, n = s->beats < HZ_TEMPLATE_BEATS ? s->beats : HZ_TEMPLATE_BEATS;
+    uint32_t k, n = s->tpl_n; /* the slots 0 .. n - 1 hold frames (all of them once n is full) */
     int64_t t = 0;
     for (k = 0; k < n; k++) t += s->tpl[k][i];
     out[i * 2] = quantize_z(z);
@@ -232,6 +246,9 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
     out[i] = quantize_z(z);
 #endif
   }
+#if HZ_TEMPLATE_BEATS > 0
+  tpl_advance(s);
+#endif
 }
 #else /* float */
 
@@ -296,7 +313,7 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
     float z = at(v, i);
 #endif
 #if HZ_TEMPLATE_BEATS > 0
-    uint32_t k, cnt = s->beats < HZ_TEMPLATE_BEATS ? s->beats : HZ_TEMPLATE_BEATS;
+    uint32_t k, cnt = s->tpl_n;
     hz_acc_t t = 0;
     for (k = 0; k < cnt; k++) { /* oldest first */
       uint32_t slot = (s->tpl_pos + HZ_TEMPLATE_BEATS - cnt + k) % HZ_TEMPLATE_BEATS;
@@ -310,11 +327,15 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
     out[i] = quantize(z, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
 #endif
   }
+#if HZ_TEMPLATE_BEATS > 0
+  tpl_advance(s);
+#endif
 }
 #endif
 
 /* -- RR features ------------------------------------------------------------------------------------ */
 #if HZ_RR_FEATURES
+/* RR intervals are held in 16 bits: longer than 65535 input samples counts as 65535 (Python: whole) */
 static uint16_t sat16(uint32_t v) { return (uint16_t)(v > 65535u ? 65535u : v); }
 
 #if HZ_FIXED_POINT
@@ -365,10 +386,7 @@ static void done(hz_pre_t *s, uint32_t peak) {
   s->peak_head = (uint16_t)((s->peak_head + 1) % HZ_MAX_PEAKS);
   s->peak_count--;
   s->prev_peak = peak;
-  s->beats++;
-#if HZ_TEMPLATE_BEATS > 0
-  if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
-#endif
+  s->beats++; /* the template ring moves in make_frame: a dropped beat has no frame */
 }
 
 int hz_pre_pop(hz_pre_t *s, int8_t *ecg, int8_t *rr, uint32_t *peak_out) {

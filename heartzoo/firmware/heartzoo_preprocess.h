@@ -18,7 +18,10 @@
  *   5. with HZ_RR_FEATURES, pre/local10, post/local10, pre/local300, post/local300: the RR interval
  *      before and after the beat over the mean of the last 10 / 300 RR intervals up to and including
  *      the one before it, each mean plus HZ_RR_EPS seconds (the first beat's "before" is its "after",
- *      the last beat's "after" its "before");
+ *      the last beat's "after" its "before"). The intervals are held in 16 bits: one longer than 65,535
+ *      input samples (182 s at 360 Hz, 65.5 s at 1 kHz; asystole, or a detector silent that long)
+ *      counts as 65,535 samples, in its ratios and in the means of the next 10 / 300 beats, where
+ *      Python takes it whole;
  *   6. int8 quantization: q = round(x / scale) + zero_point, clipped to [-128, 127].
  *
  * The "after" RR interval costs one beat of latency: a beat is ready once its frame is complete and
@@ -35,7 +38,15 @@
  * `ecg` and `rr` may be the model's input tensors themselves (TFLM: interpreter.input(i)->data.int8).
  * Call hz_pre_pop after every sample: a beat whose frame has left the ring buffer is dropped with
  * HZ_ERR_LATE. Push each R peak at most HZ_PEAK_DELAY_S seconds after its sample (QRS detectors need
- * about 0.2-0.3 s), in order.
+ * about 0.2-0.3 s), in order, and never before its sample is pushed (HZ_ERR_FUTURE). A dropped beat
+ * still counts for the RR features (its intervals are known), not for the running template: that is
+ * the mean of the last HZ_TEMPLATE_BEATS frames made (Python's, had the dropped beats not been there).
+ *
+ * Sample indices and counts are 32-bit: one stream takes at most HZ_MAX_SAMPLES input samples (2^32
+ * less a margin: 49.7 days at 1 kHz, 138 days at 360 Hz; less when resampling to a higher rate), then
+ * hz_pre_push_sample() returns HZ_ERR_WRAP. A monitor that runs longer restarts the stream before that
+ * (hz_pre_finish(), pop the last beats, hz_pre_init(); the RR means and templates start again, as for
+ * a new recording in Python) and counts its R-peak indices from the restart.
  */
 #ifndef HEARTZOO_PREPROCESS_H_
 #define HEARTZOO_PREPROCESS_H_
@@ -59,17 +70,17 @@ extern "C" {
 #define HZ_RING (HZ_FRAME_SIZE + HZ_PEAK_DELAY_S * HZ_MODEL_HZ + 2)
 #define HZ_ECG_LEN (HZ_FRAME_SIZE * HZ_ECG_CHANNELS) /* int8 values of the ECG input ([T][C]) */
 #define HZ_RR_LEN 4                                   /* int8 values of the RR input */
-#if HZ_TAPS_PER_PHASE > 64
-#define HZ_HIST 128 /* input samples kept for the FIR: a power of two >= HZ_TAPS_PER_PHASE */
-#elif HZ_TAPS_PER_PHASE > 32
-#define HZ_HIST 64
-#elif HZ_TAPS_PER_PHASE > 16
-#define HZ_HIST 32
-#else
-#define HZ_HIST 16
+/* HZ_HIST (heartzoo_contract.h): input samples kept for the FIR, a power of two >= HZ_TAPS_PER_PHASE */
+#if !defined(HZ_HIST) || HZ_HIST < 1 || (HZ_HIST & (HZ_HIST - 1)) != 0
+#error "HZ_HIST must be a power of two: regenerate heartzoo_contract.h with heartzoo"
 #endif
-#if HZ_TAPS_PER_PHASE > 1024
-#error "resampling filter too long for HZ_HIST: add a larger power of two above"
+#if HZ_HIST < HZ_TAPS_PER_PHASE
+#error "HZ_HIST is shorter than a phase of the resampling filter: regenerate heartzoo_contract.h"
+#endif
+#ifndef HZ_MAX_SAMPLES
+/* input samples one stream takes: every 32-bit count (input and resampled samples, R-peak indices) stays
+ * below 2^32 - 2^20 (the resampler looks 10 * max(HZ_UP, HZ_DOWN) / HZ_UP input samples ahead) */
+#define HZ_MAX_SAMPLES ((uint32_t)(0xFFF00000u / (HZ_UP > HZ_DOWN ? HZ_UP : HZ_DOWN) * HZ_DOWN))
 #endif
 
 /* -- numbers ---------------------------------------------------------------------------------------- */
@@ -80,9 +91,17 @@ extern "C" {
 #define HZ_DOUBLE 1
 #endif
 #if HZ_FIXED_POINT
-typedef int16_t hz_sample_t; /* ADC counts minus the baseline: |x| < 2^(HZ_ADC_BITS - 1) */
-typedef int32_t hz_value_t;  /* resampled signal, counts in Q(HZ_SIGNAL_Q) */
+typedef int16_t hz_sample_t; /* ADC counts minus the baseline: |x| <= 2^(HZ_ADC_BITS - 1) */
+typedef int32_t hz_value_t;  /* resampled signal, counts in Q(HZ_SIGNAL_Q): |x| < 2^HZ_SIGNAL_BITS */
 typedef int32_t hz_z_t;      /* z-scored values in Q24 (templates) */
+#if HZ_SIGNAL_BITS > 30
+#error "the resampled signal must fit 30 bits (so does the difference of two samples in int32)"
+#endif
+#if HZ_ZSCORE && (HZ_SQ_SHIFT > 2 * HZ_SIGNAL_BITS || \
+                  HZ_FRAME_SIZE > (UINT64_MAX >> (2 * HZ_SIGNAL_BITS - HZ_SQ_SHIFT)))
+/* a frame's sum of (x - mean)^2 >> HZ_SQ_SHIFT, below T 2^(2 HZ_SIGNAL_BITS - HZ_SQ_SHIFT), fits 64 bits */
+#error "HZ_SQ_SHIFT is too small for HZ_FRAME_SIZE samples of HZ_SIGNAL_BITS: regenerate heartzoo_contract.h"
+#endif
 #else
 typedef float hz_sample_t; /* millivolts */
 typedef float hz_value_t;
@@ -95,6 +114,8 @@ typedef float hz_z_t;
 #define HZ_ERR_FULL (-2)  /* HZ_MAX_PEAKS peaks already wait: the peak is dropped */
 #define HZ_ERR_LATE (-3)  /* the beat's frame has left the ring buffer: the beat is dropped */
 #define HZ_ERR_ENDED (-4) /* a sample or peak after hz_pre_finish() */
+#define HZ_ERR_FUTURE (-5) /* an R peak at a sample not pushed yet (index >= samples pushed): dropped */
+#define HZ_ERR_WRAP (-6)   /* HZ_MAX_SAMPLES samples pushed: restart the stream (see above) */
 
 typedef struct {
   /* the resampler: recent input samples, counts of samples in and out */
@@ -119,21 +140,23 @@ typedef struct {
   /* the oldest beat's int8 frame, made when its frame was complete but the next peak unknown */
   int8_t held[HZ_ECG_LEN];
   uint8_t held_valid;
-  uint16_t rr[HZ_RR_LONG]; /* the last RR intervals "before" (input samples), at beat % HZ_RR_LONG */
+  uint16_t rr[HZ_RR_LONG]; /* the last RR intervals "before" (input samples, <= 65535), at beat % 300 */
   uint32_t rr_sum_short, rr_sum_long;
   uint16_t rr_pos;
 #endif
 #if HZ_TEMPLATE_BEATS > 0
-  hz_z_t tpl[HZ_TEMPLATE_BEATS][HZ_FRAME_SIZE]; /* the last z-scored frames, at beat % HZ_TEMPLATE_BEATS */
-  uint16_t tpl_pos;
+  hz_z_t tpl[HZ_TEMPLATE_BEATS][HZ_FRAME_SIZE]; /* the last z-scored frames made (dropped beats have none) */
+  uint16_t tpl_pos; /* the slot of the next frame: the oldest */
+  uint16_t tpl_n;   /* frames in the slots, up to HZ_TEMPLATE_BEATS */
 #endif
 } hz_pre_t;
 
 void hz_pre_init(hz_pre_t *s);
 /* One sample of the recording's lead, at HZ_RECORDING_HZ (float: mV; fixed point: ADC counts minus the
- * baseline, at the gain heartzoo_contract.h names). HZ_OK or HZ_ERR_ENDED. */
+ * baseline, at the gain heartzoo_contract.h names). HZ_OK, HZ_ERR_ENDED or HZ_ERR_WRAP. */
 int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x);
-/* An R peak at input sample `index` (0 = the first sample pushed). HZ_OK or an HZ_ERR_. */
+/* An R peak at input sample `index` (0 = the first sample pushed; a sample already pushed). HZ_OK, or
+ * HZ_ERR_ORDER, HZ_ERR_FUTURE, HZ_ERR_FULL, HZ_ERR_ENDED: the peak is dropped, the stream goes on. */
 int hz_pre_push_peak(hz_pre_t *s, uint32_t index);
 /* The end of the recording: the signal is zero after it (as for Python's resampler), frames past it
  * are padded with the last sample, the last beat takes its RR interval "after" from "before". */
