@@ -169,7 +169,7 @@ def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo()
 
     chosen = read_index(ZOO)["recommended"]
     readme = (REPO / "README.md").read_text()
-    table = dict(re.findall(r"^\| (beat-2|beat-3|aami-5) \| `([a-z0-9-]+)` \|$", readme, re.M))
+    table = dict(re.findall(r"^\| (beat-2|beat-3|aami-5) \| `([a-z0-9-]+)`[^|]*\|$", readme, re.M))
     assert table == {task: ref.split("@")[0] for task, ref in chosen.items()}
     demo = re.search(r"^DEMO_CONFIG \?= configs/(.+)\.yaml$", (REPO / "Makefile").read_text(), re.M)
     assert demo is not None and demo.group(1) == chosen["beat-3"].split("@")[0]
