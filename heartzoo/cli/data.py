@@ -153,10 +153,25 @@ def data_stats(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
     data_dir: DataDir = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Count what this database's folder holds instead (patients, hours, beats, rhythms), "
+            "e.g. icentia11k: whatever part of it is present",
+        ),
+    ] = None,
+    select: Annotated[
+        str, typer.Option("--select", help="With --dataset: a record set, patient or record")
+    ] = "all",
 ) -> None:
-    """Beat counts of DS1, DS2 and the train/validation draw, per class of the task."""
+    """Beat counts of DS1, DS2 and the train/validation draw, per class of the task (or, with
+    --dataset, of one database folder)."""
     from ..data.stats import split_counts
 
+    if dataset is not None:
+        _dataset_stats(dataset, select, data_dir, as_json)
+        return
     cfg = _config_or_task(config, task)
     stats = split_counts(cfg.task, data_dir, cfg.data.validation, cfg.data.train)
     if as_json:
@@ -183,3 +198,103 @@ def data_stats(
     console.print("validation records: " + " ".join(stats["splits"]["val"]["records"]))
     for note in stats["notes"]:
         console.print(f"[dim]{note}[/]")
+
+
+def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
+    from ..data.census import database_census
+    from ..errors import ArgumentError
+
+    try:
+        stats = database_census(name, data_dir, what=select)
+    except ValueError as exc:  # an unknown database or selection
+        raise ArgumentError(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(stats, indent=2) + "\n")
+        return
+    classes = [c for c, n in stats["beats"].items() if n] or list(stats["beats"])
+    table = Table(title=f"{stats['title']} ({stats['dataset']}:{select}) in {stats['folder']}")
+    table.add_column("patient")
+    table.add_column("records", justify="right")
+    table.add_column("hours", justify="right")
+    for c in classes:
+        table.add_column(c, justify="right")
+    rhythms = sorted(stats["rhythms"] or {})
+    for r in rhythms:
+        table.add_column(f"rhythm {r} (h)", justify="right")
+    shown = list(stats["per_patient"].items())
+    for patient, p in shown[:30]:
+        table.add_row(
+            patient,
+            str(len(p["records"])),
+            f"{p['seconds'] / 3600:.2f}",
+            *(f"{p['beats'][c]:,}" for c in classes),
+            *(f"{p['rhythms'].get(r, {}).get('seconds', 0) / 3600:.2f}" for r in rhythms),
+        )
+    if len(shown) > 30:
+        table.add_row(f"... {len(shown) - 30} more", *[""] * (2 + len(classes) + len(rhythms)))
+    table.add_row(
+        "total",
+        str(stats["records"]),
+        f"{stats['hours']:.2f}",
+        *(f"{stats['beats'][c]:,}" for c in classes),
+        *(f"{stats['rhythms'][r]['seconds'] / 3600:.2f}" for r in rhythms),
+        style="bold",
+    )
+    console.print(table)
+    console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
+    for r in rhythms:
+        console.print(f"rhythm ({r}: {stats['rhythms'][r]['episodes']:,} episodes")
+    use = "" if stats["commercial_use"] else " — non-commercial: models trained on it inherit the licence"
+    console.print(f"licence: {stats['licence']}{use}; cite {stats['citation']}")
+
+
+@data_app.command("shard")
+def data_shard(
+    sources: Annotated[
+        list[str], typer.Argument(help="Records to prepare, as DATABASE:SET (icentia11k:all, mitdb:DS1, ...)")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the shards and their manifest")],
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Configuration whose input spec makes the frames")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Processes preparing shards in parallel")] = 1,
+    patients_per_shard: Annotated[int, typer.Option(help="Whole patients in each shard")] = 1,
+    verify: Annotated[bool, typer.Option(help="Re-hash finished shards before skipping them")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Prepare frames into HDF5 shards, patient by patient, in parallel; run again to resume."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..data.shards import MANIFEST, prepare_shards
+
+    cfg = _config_or_task(config, None)
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("shards", total=None)
+
+        def on_progress(done: int, total: int, _name: str) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        manifest = prepare_shards(
+            sources,
+            cfg.input,
+            out,
+            patients_per_shard=patients_per_shard,
+            workers=workers,
+            data_dir=data_dir,
+            verify=verify,
+            progress=on_progress,
+        )
+    seconds = time.perf_counter() - t0
+    counts = ", ".join(f"{c} {n:,}" for c, n in manifest["counts"].items())
+    console.print(
+        f"{len(manifest['shards'])} shard(s), {manifest['beats']:,} beats ({counts}) in {out / MANIFEST}; "
+        f"{seconds:.1f} s this run"
+    )

@@ -1,6 +1,8 @@
 """What heartzoo needs to know of one ECG database: its records, patients, sampling rate, named record
-sets, which of its leads stands for the model's lead, and its known quirks. One module per database
-(`mitbih`, `svdb`) defines one; `databases` lists them. Adding a database is one new module."""
+sets, which of its leads stands for the model's lead, its licence, and its known quirks. One module per
+database (`mitbih`, `svdb`, `icentia11k`) defines one; `databases` lists them. Adding a database is one
+new module. A database whose records are too many to list (Icentia11k) subclasses this and finds them in
+its folder (`owns`, `record_dir`, `select`)."""
 
 from __future__ import annotations
 
@@ -25,19 +27,40 @@ class Database:
     same_patient: Mapping[str, str] = field(default_factory=dict)
     #: records whose last beat is annotated one sample past the end of the signal (kept at the last one)
     end_beats: frozenset[str] = frozenset()
+    #: the data's licence; a model trained on the data carries it on its card (`databases.licences_of`)
+    licence: str = "ODC-By 1.0"
+    licence_url: str = "https://opendatacommons.org/licenses/by/1-0/"
+    #: False where the licence forbids commercial use: of the data and of the models trained on it
+    commercial_use: bool = True
+    #: what a card or paper using the data must cite
+    citation: str = ""
+    #: other folders under the data folder that may hold (part of) it, tried after `name`
+    also_in: tuple[str, ...] = ()
+    #: how to get the data, for the error when its folder is missing
+    how_to_get: str = ""
 
     def folder(self, data_dir=None) -> Path:
         """`<data folder>/<name>`, which must exist: if not, the error says how to get it."""
         from .. import paths
         from ..errors import HeartzooError
 
-        folder = paths.data_dir(data_dir) / self.name
-        if not folder.is_dir():
-            raise HeartzooError(
-                f"no {self.name} folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
-                f"or run `heartzoo data download {self.name}`"
-            )
-        return folder
+        root = paths.data_dir(data_dir)
+        for name in (self.name, *self.also_in):
+            if (root / name).is_dir():
+                return root / name
+        folder = root / self.name
+        raise HeartzooError(
+            f"no {self.name} folder at {folder}; set --data-dir or HEARTZOO_DATA_DIR, "
+            f"or {self.how_to_get or f'run `heartzoo data download {self.name}`'}"
+        )
+
+    def owns(self, record: str) -> bool:
+        """Whether `record` is one of this database's record names."""
+        return record in self.records
+
+    def record_dir(self, folder: Path, record: str) -> Path:
+        """The folder holding `record`'s files (flat databases: the database folder itself)."""
+        return Path(folder)
 
     def patient_of(self, record: str) -> str:
         """A key for the record's patient, unique across databases."""
@@ -51,8 +74,9 @@ class Database:
             )
         return self.leads[lead]
 
-    def select(self, what: str) -> tuple[str, ...]:
-        """The records of a named set, or one record; a ValueError names what is allowed."""
+    def select(self, what: str, data_dir=None) -> tuple[str, ...]:
+        """The records of a named set, or one record; a ValueError names what is allowed (`data_dir`
+        matters only to databases that find their records in their folder)."""
         if what in self.splits:
             return tuple(self.splits[what])
         if what in self.records:
@@ -65,10 +89,12 @@ class Database:
     def read_beats(self, folder: Path, record: str):
         from .records import read_beats
 
-        return read_beats(folder, record, expected_fs=self.fs, end_beat=record in self.end_beats)
+        where = self.record_dir(folder, record)
+        return read_beats(where, record, expected_fs=self.fs, end_beat=record in self.end_beats)
 
     def read_signal(self, folder: Path, record: str, lead: str):
         """The lead standing for the model's `lead`, in mV."""
         from .records import read_signal
 
-        return read_signal(folder, record, self.lead_for(lead, record), expected_fs=self.fs)
+        where = self.record_dir(folder, record)
+        return read_signal(where, record, self.lead_for(lead, record), expected_fs=self.fs)

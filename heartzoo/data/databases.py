@@ -1,11 +1,15 @@
-"""The databases heartzoo reads, by name, and the `NAME:SET` / `NAME:RECORD` sources a config names."""
+"""The databases heartzoo reads, by name, and the `NAME:SET` / `NAME:RECORD` sources a config names;
+and the licences a model trained on some of them inherits (`licences_of`)."""
 
 from __future__ import annotations
 
-from . import mitbih, svdb
+from dataclasses import dataclass
+from typing import Any
+
+from . import icentia11k, mitbih, svdb
 from .database import Database
 
-DATABASES: dict[str, Database] = {db.name: db for db in (mitbih.DATABASE, svdb.DATABASE)}
+DATABASES: dict[str, Database] = {db.name: db for db in (mitbih.DATABASE, svdb.DATABASE, icentia11k.DATABASE)}
 
 
 def get_database(name: str) -> Database:
@@ -18,20 +22,46 @@ def get_database(name: str) -> Database:
 def database_of(record: str) -> Database:
     """The database a record belongs to (record names are unique across the databases)."""
     for db in DATABASES.values():
-        if record in db.records:
+        if db.owns(record):
             return db
     raise ValueError(f"record {record!r} is in none of the databases ({', '.join(DATABASES)})")
 
 
-def records_of(sources) -> list[str]:
+def records_of(sources, data_dir=None) -> list[str]:
     """The records of several sources (`mitdb:DS1`, `svdb:all`, ...), in order, each once."""
-    return list(dict.fromkeys(r for source in sources for r in resolve(source)[1]))
+    return list(dict.fromkeys(r for source in sources for r in resolve(source, data_dir)[1]))
 
 
-def resolve(source: str) -> tuple[Database, tuple[str, ...]]:
-    """`mitdb:DS1`, `svdb:all`, `svdb:860` -> the database and its records."""
+def resolve(source: str, data_dir=None) -> tuple[Database, tuple[str, ...]]:
+    """`mitdb:DS1`, `svdb:all`, `svdb:860`, `icentia11k:p01001` -> the database and its records
+    (`data_dir` is read only by databases that find their records in their folder)."""
     name, sep, what = source.partition(":")
     if not sep or not what:
         raise ValueError(f"{source!r} is not DATABASE:SET or DATABASE:RECORD (e.g. mitdb:DS1, svdb:all)")
     db = get_database(name)
-    return db, db.select(what)
+    return db, db.select(what, data_dir)
+
+
+@dataclass(frozen=True)
+class DataLicence:
+    """The licence of one database a model learnt from, as its card must state it."""
+
+    database: str
+    title: str
+    licence: str
+    url: str
+    commercial_use: bool
+    citation: str
+
+
+def licences_of(config: Any) -> list[DataLicence]:
+    """The licences of the databases a configuration trains on (`data.train`; a `HeartzooConfig` or
+    its JSON dump), in the order it names them, each once. MIT-BIH, whose DS2 every model is tested
+    on, is always among them. One with `commercial_use` False makes the model non-commercial."""
+    data = config["data"] if isinstance(config, dict) else config.data
+    sources = data["train"] if isinstance(data, dict) else data.train
+    names = dict.fromkeys([*(s.partition(":")[0] for s in sources), mitbih.DATASET])
+    return [
+        DataLicence(db.name, db.title, db.licence, db.licence_url, db.commercial_use, db.citation)
+        for db in map(get_database, names)
+    ]

@@ -70,6 +70,7 @@ DATABASE = Database(
     splits={"DS1": DS1, "DS2": DS2, "all": ALL_RECORDS},
     leads={"MLII": "MLII"},
     same_patient=SAME_PATIENT,
+    citation="Moody & Mark 2001; Goldberger et al. 2000 (PhysioNet)",
 )
 
 __all__ = ["DATABASE", "DS1", "DS2", "SYMBOL_TO_AAMI", "Beats", "Signal", "read_beats", "read_signal",

@@ -35,9 +35,16 @@ class StressNoise:
     channel: int = 0  # NSTDB adds noise channel 1 to ECG channel 1; MLII is the first lead
 
 
-def _record_arrays(
-    db: Database, record: str, spec: InputSpec, folder: Path, noise: StressNoise | None, noise_values
+def record_arrays(
+    db: Database,
+    record: str,
+    spec: InputSpec,
+    folder: Path,
+    noise: StressNoise | None = None,
+    noise_values=None,
 ) -> dict[str, np.ndarray]:
+    """Frames, AAMI labels, R-peak samples and RR intervals of one record (the cache's arrays; the
+    shards hold the same)."""
     beats = db.read_beats(folder, record)
     sig = db.read_signal(folder, record, spec.lead)
     values = sig.values
@@ -104,7 +111,7 @@ def load_windows(
         db = dbs[record]
         folder = folders[db.name]
         cache = caches.get(db.name)
-        files = record_files(folder, record)
+        files = record_files(db.record_dir(folder, record), record)
         missing = [p for p in files.values() if not p.is_file()]
         if missing:
             raise DataError(record, "file missing", path=str(missing[0]))
@@ -112,14 +119,18 @@ def load_windows(
         arrays = cache.load(record, stamp) if cache else None
         hit = arrays is not None
         if arrays is None:
-            arrays = _record_arrays(db, record, spec, folder, noise, noise_values)
+            arrays = record_arrays(db, record, spec, folder, noise, noise_values)
             if cache:
                 cache.save(record, stamp, arrays)
         if progress:
             progress(f"{record} ({'cache' if hit else 'prepared'})")
         n = len(arrays["aami"])
         return WindowSet(
-            arrays["x"], arrays["aami"], np.full(n, record, dtype="<U8"), arrays["sample"], arrays["rr"]
+            arrays["x"],
+            arrays["aami"],
+            np.full(n, record, dtype=f"<U{max(8, len(record))}"),
+            arrays["sample"],
+            arrays["rr"],
         )
 
     if workers > 1 and len(records) > 1:

@@ -24,4 +24,5 @@ DATABASE = Database(
     splits={"all": RECORDS},
     leads={"MLII": "ECG1"},
     end_beats=frozenset({"860"}),
+    citation="Greenwald 1990; Goldberger et al. 2000 (PhysioNet)",
 )

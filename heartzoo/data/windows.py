@@ -16,7 +16,7 @@ class WindowSet:
 
     x: np.ndarray  # (n, frame_size) float32
     aami: np.ndarray  # (n,) int8, index into AAMI_CLASSES
-    record: np.ndarray  # (n,) <U8, record name
+    record: np.ndarray  # (n,) <U8 or wider, record name
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
     rr: np.ndarray  # (n, 4) float32: previous RR, next RR, mean of last 10 and of last 300 RRs (s)
     meta: dict = field(default_factory=dict)
