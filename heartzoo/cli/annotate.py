@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ZooDir, app, console, err_console
+from .common import ZooDir, app, console, counting_bar
 
 _DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
 
@@ -46,15 +46,12 @@ def annotate_cmd(
     zoo: ZooDir = None,
 ) -> None:
     """Detect the beats of a recording, classify each with a zoo model, write them as annotations."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..annotation import annotate_file, write_annotations
     from ..errors import HeartzooError
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=err_console, transient=True)  # fmt: skip
+    bar = counting_bar(elapsed=True)
     task = bar.add_task("reading", total=None)
 
     def progress(description: str, done: int, total: int | None) -> None:

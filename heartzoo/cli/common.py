@@ -134,3 +134,26 @@ def _confusion_table(report: dict, model: str = "") -> Table:
     ):
         table.add_row(name, *(f"{c:,} ({p:.1%})" for c, p in zip(counts, norm, strict=True)))
     return table
+
+
+def counting_bar(label: str = "{task.description}", *, elapsed: bool = False, terminal_only: bool = False):
+    """A rich progress bar on stderr counting steps (N/M, then the time left or, `elapsed`, the time
+    taken), gone once done; `terminal_only`: none at all when stderr is piped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn() if elapsed else TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=terminal_only and not err_console.is_terminal,
+    )

@@ -17,6 +17,7 @@ from .common import (
     DataDir,
     TaskOrConfig,
     console,
+    counting_bar,
     data_app,
     err_console,
 )
@@ -89,7 +90,6 @@ def data_prepare(
     cache_dir: CacheDir = None,
 ) -> None:
     """Cut every beat into model frames and cache them (HDF5), as the configuration's input spec says."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..data.mitbih import default_records
     from ..data.noise import STRESS_SNRS_DB
@@ -111,14 +111,7 @@ def data_prepare(
         table.add_column(name, justify="right")
     table.add_column("frames", justify="right")
     table.add_column("seconds", justify="right")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with counting_bar() as progress:
         for label, split, noise in jobs:
             bar = progress.add_task(label, total=per_split.get(split))
             t0 = time.perf_counter()
@@ -263,20 +256,12 @@ def data_shard(
     data_dir: DataDir = None,
 ) -> None:
     """Prepare frames into HDF5 shards, patient by patient, in parallel; run again to resume."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..data.shards import MANIFEST, prepare_shards
 
     cfg = _config_or_task(config, None)
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with counting_bar() as progress:
         bar = progress.add_task("shards", total=None)
 
         def on_progress(done: int, total: int, _name: str) -> None:

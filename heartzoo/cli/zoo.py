@@ -22,6 +22,7 @@ from .common import (
     _report_table,
     app,
     console,
+    counting_bar,
     docs_app,
     err_console,
     zoo_app,
@@ -196,20 +197,12 @@ def zoo_verify(
 
     The agreement runs each version's int8 model in LiteRT and TFLM on its DS2 verification frames
     (the MIT-BIH records are needed); --hashes-only checks the files alone."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..zoo import read_index, verify, zoo_dir
 
     n = len(read_index(zoo_dir(zoo))["models"])
-    with Progress(
-        TextColumn("verifying {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,  # piped: no progress lines, not even an empty one
-    ) as bar:
+    # piped: no progress lines, not even an empty one
+    with counting_bar("verifying {task.description}", elapsed=True, terminal_only=True) as bar:
         step = bar.add_task("", total=n)
         started = 0
 

@@ -20,7 +20,6 @@ manifest names the preprocessing contract: a folder prepared under another contr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -35,6 +34,7 @@ from ..config import InputSpec
 from ..errors import DataError, HeartzooError
 from ..tasks import AAMI_CLASSES
 from .cache import CACHE_VERSION, atomic_path, read_json, write_json
+from .download import sha256_of
 
 FORMAT = "heartzoo-shards"
 FORMAT_VERSION = 1
@@ -81,14 +81,6 @@ def plan_shards(records: Sequence[str], patients_per_shard: int = 1) -> list[Sha
         )
         for i in range(0, len(patients), patients_per_shard)
     ]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def append_rows(group, name: str, data: np.ndarray) -> None:
