@@ -66,7 +66,7 @@ def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
     from heartzoo.config import load_config
 
     script = _script("seed_spread")
-    config = load_config(REPO / "configs" / "beat-3-cnn3-born-again.yaml")  # teacher: the student's stage
+    config = load_config(REPO / "configs" / "v1" / "beat-3-cnn3-born-again.yaml")  # teacher: the student@v1
     variant = script.seed_variant(config, 2)
     assert config.compress.distill.teacher == "beat-3-cnn3-student@v1"
     with pytest.raises(SystemExit, match="beat-3-cnn3-student-seed2: no finished model"):

@@ -184,7 +184,7 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
         while not ready(lines) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=120)
+        proc.wait(timeout=300)  # a loaded machine may take a while to unwind TensorFlow
         reader.join(timeout=10)
         return proc.returncode, lines
 
