@@ -155,6 +155,15 @@ def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_ro
     _assert_same_run(run, uninterrupted, started_at=0)
 
 
+def _interruptible() -> None:
+    """In the child, before exec: SIGINT as a user's shell gives it (default action, not blocked). A test
+    worker that ran other tests before may hold another disposition or mask, which the child inherits."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared_cache, tmp_path):
     """A real SIGINT to `heartzoo train`: the message and exit code 130; the re-run's first words (it is
     interrupted too, once it has said them: the run is long enough never to end by itself here)."""
@@ -176,7 +185,8 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
 
     def interrupted(ready) -> tuple[int, list[str]]:
         """Run the command, send SIGINT once `ready(lines)` holds, return its exit code and stderr."""
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                                preexec_fn=_interruptible)  # fmt: skip
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
         reader.start()
