@@ -58,6 +58,11 @@ ZooDir = Annotated[
     Path | None, typer.Option("--zoo", help="Zoo folder", show_default="$HEARTZOO_ZOO_DIR, else ./zoo")
 ]
 
+#: `export --firmware DIR` and `zoo c-array --firmware` share it
+FixedPoint = Annotated[
+    bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
+]
+
 ZooUrl = Annotated[
     str | None,
     typer.Option(

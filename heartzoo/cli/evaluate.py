@@ -14,6 +14,7 @@ from ..errors import HeartzooError
 from .common import (
     CacheDir,
     DataDir,
+    FixedPoint,
     ZooDir,
     ZooUrl,
     _confusion_table,
@@ -158,9 +159,7 @@ def export_cmd(
             "contract, the model array, golden vectors, an example TFLM main.cc and Make/CMake snippets",
         ),
     ] = None,
-    fixed_point: Annotated[
-        bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
-    ] = False,
+    fixed_point: FixedPoint = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:

@@ -16,6 +16,7 @@ from ..tasks import TASK_NAMES
 from .common import (
     CacheDir,
     DataDir,
+    FixedPoint,
     ZooDir,
     ZooUrl,
     _check_task,
@@ -150,9 +151,7 @@ def zoo_c_array(
             "an example TFLM main.cc and Make/CMake snippets",
         ),
     ] = False,
-    fixed_point: Annotated[
-        bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
-    ] = False,
+    fixed_point: FixedPoint = False,
     zoo: ZooDir = None,
     base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
