@@ -38,7 +38,12 @@ def epoch_callbacks(
     seed: int,
     epoch_states,
     progress: Callable[[str], Any] | None = None,
+    write_dir: Path | None = None,
+    predict: Callable = predict_logits,
 ):
+    """The callbacks of one training run in `run_dir`. Under a multi-worker strategy every worker runs
+    them: all read the state and backup in `run_dir` (the chief's), and each writes to its `write_dir`
+    (the chief's is `run_dir`); `predict` is then one that scores in this process alone."""
     import keras
 
     from .metrics import classification_report
@@ -46,12 +51,13 @@ def epoch_callbacks(
     macro = task.macro_classes
     patience = config.train.patience
     counters = ("best", "best_epoch", "wait", "epochs_done")
+    write_dir = run_dir if write_dir is None else write_dir
 
     class Validation(keras.callbacks.Callback):
         """Validation macro-F1 and loss into the epoch logs (before anything that reads them)."""
 
         def on_epoch_end(self, epoch, logs=None):
-            logits = predict_logits(self.model, val_inputs)
+            logits = predict(self.model, val_inputs)
             probs = softmax(logits)
             rep = classification_report(val_labels, probs.argmax(axis=1), task.class_names, macro)
             nll = -np.log(np.clip(probs[np.arange(len(val_labels)), val_labels], 1e-7, 1.0)).mean()
@@ -72,11 +78,11 @@ def epoch_callbacks(
 
         def __init__(self) -> None:
             super().__init__()
-            self.state_path = run_dir / "state.json"
-            self.history_path = run_dir / "history.csv"
+            self.state_path = write_dir / "state.json"
+            self.history_path = write_dir / "history.csv"
             self.state = _initial_state()
-            if self.state_path.exists():
-                self.state.update(json.loads(self.state_path.read_text()))
+            if (run_dir / "state.json").exists():
+                self.state.update(json.loads((run_dir / "state.json").read_text()))
             self._t0 = time.perf_counter()
             self._first = True
 
@@ -134,7 +140,7 @@ def epoch_callbacks(
             score = float(logs["val_macro_f1"])
             if score > self.state["best"]:
                 self.state.update(best=score, best_epoch=epoch, wait=0)
-                with atomic_path(run_dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+                with atomic_path(write_dir / "best.weights.h5", suffix=".weights.h5") as tmp:
                     self.model.save_weights(tmp)
             else:
                 self.state["wait"] += 1
@@ -157,8 +163,10 @@ def epoch_callbacks(
     cbs: list = [
         Validation(),
         Selection(),
-        _atomic_backup(run_dir / "backup"),
+        _atomic_backup(write_dir / "backup", read_from=run_dir / "backup"),
     ]
+    if write_dir != run_dir:  # a worker's scratch copy: logs and tracking are the chief's
+        return cbs
     if config.logging.tensorboard:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")))
     if config.logging.mlflow:
@@ -168,12 +176,13 @@ def epoch_callbacks(
     return cbs
 
 
-def _atomic_backup(folder: Path):
+def _atomic_backup(folder: Path, read_from: Path | None = None):
     """Keras' BackupAndRestore, made safe against Ctrl-C in the middle of a write: Keras writes the
     weights in place and then the epoch, so an interrupt during or between the two left a backup that
     failed to load (a half-written weights file) or named the wrong epoch. Here each epoch's weights go
     to their own file, renamed into place whole, then the metadata naming them replaces the old one;
-    the previous epoch's file is kept until the next one is in place."""
+    the previous epoch's file is kept until the next one is in place. It resumes from `read_from`
+    (default: `folder`), the chief's backup when this is another worker's."""
     import keras
 
     class AtomicBackup(keras.callbacks.BackupAndRestore):
@@ -188,12 +197,13 @@ def _atomic_backup(folder: Path):
                     old.unlink()
 
         def _load_model(self):
-            meta = read_state(folder / "training_metadata.json")
+            source = folder if read_from is None else read_from
+            meta = read_state(source / "training_metadata.json")
             if meta is None:
                 return
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(folder / meta["weights"])
+            self.model.load_weights(source / meta["weights"])
             self.model._initial_epoch = meta["epoch"]
 
     return AtomicBackup(str(folder))

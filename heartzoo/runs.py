@@ -20,6 +20,7 @@ from typing import Any
 
 from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
+from .errors import ConfigError
 from .integrity import load_keras
 from .manifest import STAGE_FOLDERS, Manifest, config_hash
 from .tasks import get_task
@@ -39,6 +40,7 @@ class Context:
     zoo: Any = None
     callbacks: list | None = None
     say: Callable[[str], Any] = lambda _msg: None
+    strategy: Any = None  # tf.distribute, for the stages that train with Keras (distribute.py)
 
     def folder(self, stage: str) -> Path:
         return self.run_dir / STAGE_FOLDERS[stage]
@@ -58,6 +60,7 @@ class Stage:
     """One step of the line: `run` trains it from its parent's record and returns its own."""
 
     name: str
+    distributed = True  # trains on every worker of a multi-worker strategy
 
     def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
         raise NotImplementedError
@@ -78,7 +81,8 @@ class Train(Stage):
             teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.cache_dir)
         ctx.say("train" if dc is None else f"distil from {dc.teacher}")
         res = train(config, ctx.run_dir, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir,
-                    callbacks=ctx.callbacks, teacher=teacher, progress=ctx.say)  # fmt: skip
+                    callbacks=ctx.callbacks, teacher=teacher, progress=ctx.say,
+                    strategy=ctx.strategy)  # fmt: skip
         arch = {"arch": config.model.arch, "params": dict(config.model.params)}
         return _record(ctx, self.name, arch, [self.name], res.best_val_macro_f1)
 
@@ -101,14 +105,17 @@ class ChannelPrune(Stage):
                                   cp.criterion)  # fmt: skip
         res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
                     build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,
-                    progress=ctx.say)  # fmt: skip
+                    progress=ctx.say, strategy=ctx.strategy)  # fmt: skip
         arch = {"arch": arch["arch"], "params": params}
         return _record(ctx, self.name, arch, [*parent["applied"], self.name], res.best_val_macro_f1)
 
 
 class Tfmot(Stage):
     """Magnitude pruning or quantization-aware fine-tuning of the parent's model (both train the
-    tf_keras twin with tfmot on the same batch stream)."""
+    tf_keras twin with tfmot on the same batch stream). tf_keras and tfmot take no strategy here: under
+    one, these short fine-tunes of a small model run on the chief alone."""
+
+    distributed = False
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -205,15 +212,22 @@ def run_pipeline(
     restart: bool = False,
     callbacks: list | None = None,
     progress=None,
+    strategy=None,
 ) -> dict[str, Any]:
     """Run every stage of `config` into `run_dir` (skipping those the manifest records), then export
-    and publish the last one into the zoo once."""
+    and publish the last one into the zoo once. With a tf.distribute `strategy`, the stages that train
+    with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
+    worker: the chief runs the rest and writes the run, the others return after its last such stage."""
+    from .distribute import worker_of
     from .train import build_from_config, prepare_run_dir
 
     run_dir = Path(run_dir)
-    ctx = Context(config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None))
+    ctx = Context(config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None),
+                  strategy)  # fmt: skip
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section
+    if not worker_of(strategy).is_chief:
+        return _run_worker(ctx, restart)
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
     if config.ensemble is not None:
@@ -241,6 +255,25 @@ def run_pipeline(
             manifest.save()
         out["published"] = manifest.published
     return out
+
+
+def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:
+    """A non-chief worker's share of the line: each distributed stage the chief will run, in the same
+    order (the manifest, read only, says which are done; with `restart`, none), writing nothing of the
+    run."""
+    if ctx.config.ensemble is not None:
+        raise ConfigError(f"{ctx.config.name}: an ensemble's members train one after another; "
+                          "run it without a multi-worker strategy")  # fmt: skip
+    manifest = None if restart else Manifest.open(ctx.run_dir, ctx.config)
+    final = None
+    for stage in plan(ctx.config):
+        if not stage.distributed:
+            break
+        rec = manifest.get(stage.name) if manifest is not None else None
+        if rec is None or not _done(ctx.run_dir / rec["dir"]):
+            rec = stage.run(ctx, final)
+        final = rec
+    return {"stages": [], "final": None, "worker": True}
 
 
 def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:

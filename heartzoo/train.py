@@ -185,16 +185,25 @@ def train(
     epochs: int | None = None,
     learning_rate: float | None = None,
     progress: Callable[[str], Any] | None = None,
+    strategy=None,
 ) -> TrainResult:
     """Train `config` into `run_dir`, resuming where an interrupted run stopped (exactly: the resumed
     run is the uninterrupted one; `progress` is told "resuming at epoch N").
 
     The compression stages reuse it: `build` gives the model to train (a thinned one to fine-tune),
     `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's.
+    With a tf.distribute `strategy` (`distribute.make_strategy`) every replica trains on its slice of
+    each global batch; under a multi-worker one, call this on every worker with the same arguments:
+    the chief writes `run_dir`, the others a scratch folder inside it, removed when they finish.
     """
+    from .distribute import worker_of
+
     run_dir = Path(run_dir)
     task = get_task(config.task)
-    prepare_run_dir(config, run_dir, restart=restart)
+    worker = worker_of(strategy)
+    out_dir = worker.scratch(run_dir)
+    if worker.is_chief:
+        prepare_run_dir(config, run_dir, restart=restart)
     state_path, model_path = run_dir / "state.json", run_dir / "model.keras"
     if model_path.exists() and (run_dir / "train_summary.json").exists():
         summary = json.loads((run_dir / "train_summary.json").read_text())
@@ -224,22 +233,16 @@ def train(
     # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
     epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
     ds, steps = training_stream(config, train_ws, train_y, epoch_states=epoch_states, data_dir=data_dir)
-    model = build() if build is not None else build_from_config(config)
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
-    if teacher is not None:
-        from .compress.distill import make_distiller
-
-        dc = config.compress.distill
-        fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, _loss(config))
-        fit_model(input_rows(val_inputs, slice(1)))  # build it, as BackupAndRestore needs
-        fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
-    else:
-        fit_model = model
-        fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        fit_model, model = _compiled(config, tc, steps, build, teacher, val_inputs, strategy)
     t0 = time.perf_counter()
     state = read_state(state_path) or {}
     # killed after the last epoch was written but before model.keras: nothing left to train
     if not (state.get("finished") and (run_dir / "best.weights.h5").exists()):
+        from .distribute import distributed_fit, local_predict
+
+        out_dir.mkdir(parents=True, exist_ok=True)
         own = epoch_callbacks(
             config,
             run_dir,
@@ -250,19 +253,29 @@ def train(
             seed=tc.seed,
             epoch_states=epoch_states,
             progress=progress,
+            write_dir=out_dir,
+            **({} if strategy is None else {"predict": local_predict}),
         )
-        fit_model.fit(
-            ds,
-            epochs=tc.epochs,
-            steps_per_epoch=steps,
-            shuffle=False,  # the stream draws its own random batches
-            callbacks=[*own, *(callbacks or [])],
-            verbose=0,
-        )
-        state = json.loads(state_path.read_text())
-    else:
+        if strategy is None:
+            fit_model.fit(
+                ds,
+                epochs=tc.epochs,
+                steps_per_epoch=steps,
+                shuffle=False,  # the stream draws its own random batches
+                callbacks=[*own, *(callbacks or [])],
+                verbose=0,
+            )
+        else:
+            distributed_fit(fit_model, ds, strategy=strategy, epochs=tc.epochs, steps_per_epoch=steps,
+                            callbacks=[*own, *(callbacks or [])])  # fmt: skip
+        state = json.loads((out_dir / "state.json").read_text())
+    elif worker.is_chief:
         shutil.rmtree(run_dir / "backup", ignore_errors=True)  # what Keras does at the end of fit
-        fit_model.optimizer.build(fit_model.trainable_variables)  # the weight file holds its state too
+    if not worker.is_chief:
+        return _after_chief(strategy, out_dir, run_dir, model_path, state)
+    if not fit_model.optimizer.built:  # the weight file holds its state too
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            fit_model.optimizer.build(fit_model.trainable_variables)
     resumed_at = state.get("started_at_epoch", 0)
     fit_model.load_weights(run_dir / "best.weights.h5")  # the student's weights, with the distiller's
     with atomic_path(model_path, suffix=".keras") as tmp:
@@ -283,7 +296,54 @@ def train(
         "distilled_from": getattr(teacher, "name", None),
         **describe(model),
     }
+    if strategy is not None:
+        from .distribute import strategy_kind
+
+        summary["strategy"] = {"kind": strategy_kind(strategy), "replicas": strategy.num_replicas_in_sync,
+                               "workers": worker.count}  # fmt: skip
     write_json(run_dir / "train_summary.json", summary)
+    from .distribute import barrier
+
+    barrier(strategy)  # the other workers wait for model.keras before their next stage reads it
     return TrainResult(
         run_dir, model_path, state["best_epoch"], state["best"], state["epochs_done"], resumed_at
     )
+
+
+def _compiled(config: HeartzooConfig, tc, steps: int, build, teacher, val_inputs, strategy):
+    """The model to fit (the distiller around the student when there is a teacher) and the model to
+    save, compiled; under a strategy, built in its scope (a given model is copied into it)."""
+    import keras
+
+    if build is None:
+        model = build_from_config(config)
+    else:
+        model = build()
+        if strategy is not None:  # its variables were made outside the strategy: mirror a copy
+            given, model = model, keras.models.clone_model(model)
+            model.set_weights(given.get_weights())
+    if teacher is not None:
+        from .compress.distill import make_distiller
+
+        dc = config.compress.distill
+        fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, _loss(config))
+        fit_model(input_rows(val_inputs, slice(1)))  # build it, as BackupAndRestore needs
+        fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
+    else:
+        fit_model = model
+        fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
+    if strategy is not None:
+        from .distribute import check_batch
+
+        check_batch(strategy, tc.batch_size)
+    return fit_model, model
+
+
+def _after_chief(strategy, out_dir: Path, run_dir: Path, model_path: Path, state: dict) -> TrainResult:
+    """A non-chief worker's end of training: wait for the chief's model, drop the scratch folder."""
+    from .distribute import barrier
+
+    barrier(strategy)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return TrainResult(run_dir, model_path, state.get("best_epoch", -1), state.get("best", -1.0),
+                       state.get("epochs_done", 0), state.get("started_at_epoch", 0))  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,12 @@ from .common import (
     console,
     err_console,
 )
+
+
+class Strategy(StrEnum):
+    none = "none"
+    mirrored = "mirrored"
+    multi_worker = "multi-worker"
 
 
 @app.command("models")
@@ -67,11 +74,23 @@ def train_cmd(
     zoo: ZooDir = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Train on N worker processes on this machine (multi-worker, on 127.0.0.1)"),
+    ] = 1,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            help="tf.distribute: mirrored = every GPU here; multi-worker = this process is one worker of "
+            "the cluster in TF_CONFIG (run the same command on each)",
+        ),
+    ] = Strategy.none,
 ) -> None:
     """The whole line for one config: train (or distil), the compression steps it lists, export, publish.
 
     Every stage resumes: an interrupted training picks up at its last finished epoch, and a finished
-    stage is not run again."""
+    stage is not run again. With --workers or --strategy, the stages that train with Keras run on every
+    replica, each on its slice of the same global batch (docs: Scale)."""
     from ..config import load_config
     from ..meta import read_metrics
     from ..progress import rich_training_callback
@@ -79,6 +98,16 @@ def train_cmd(
 
     cfg = load_config(config)
     target = run_dir or Path("runs") / cfg.name
+    if workers > 1:
+        sys.exit(_launch_workers(cfg, config, target, workers, strategy, restart, publish, zoo, data_dir,
+                                 cache_dir))  # fmt: skip
+    if strategy == "multi-worker" and restart:
+        raise typer.BadParameter("delete the run folder before starting the workers", param_hint="--restart")
+    from ..distribute import make_strategy, worker_of
+
+    # first: a multi-worker strategy must exist before TensorFlow runs anything
+    dist = make_strategy(strategy.value)
+    chief = worker_of(dist).is_chief
     try:
         out = run_pipeline(
             cfg,
@@ -88,14 +117,17 @@ def train_cmd(
             data_dir=data_dir,
             cache_dir=cache_dir,
             restart=restart,
-            callbacks=[rich_training_callback(err_console)],
-            progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+            callbacks=[rich_training_callback(err_console)] if chief else [],
+            progress=(lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]")) if chief else None,
+            strategy=dist,
         )
     except KeyboardInterrupt:
         from ..checkpoints import finished_epochs
 
         err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
         sys.exit(130)
+    if not chief:
+        return
     summary = json.loads((target / "train_summary.json").read_text())
     if summary.get("resumed_at_epoch"):
         console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
@@ -110,6 +142,28 @@ def train_cmd(
             f"[green]published {out['published']}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
             f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
         )
+
+
+def _launch_workers(
+    cfg, config, target, workers, strategy, restart, publish, zoo, data_dir, cache_dir
+) -> int:
+    """`train --workers N`: this command again in N processes on 127.0.0.1, each given its TF_CONFIG."""
+    import shutil
+
+    from ..distribute import launch_local
+
+    if strategy not in ("none", "multi-worker"):
+        raise typer.BadParameter("--workers runs a multi-worker strategy", param_hint="--strategy")
+    if restart:
+        shutil.rmtree(target, ignore_errors=True)
+    argv = ["train", str(config), "--run-dir", str(target), "--strategy", "multi-worker",
+            "--publish" if publish else "--no-publish"]  # fmt: skip
+    for flag, value in (("--zoo", zoo), ("--data-dir", data_dir), ("--cache-dir", cache_dir)):
+        if value is not None:
+            argv += [flag, str(value)]
+    err_console.print(f"[bold]▶ {cfg.name}: {workers} workers on 127.0.0.1 (logs of workers 1+ in "
+                      f"{target / '.workers'})[/]")  # fmt: skip
+    return launch_local(argv, workers, log_dir=target / ".workers")
 
 
 @app.command("cv")
