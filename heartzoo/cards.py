@@ -72,6 +72,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     files = "\n".join(f"| `{f['path']}` | {f['bytes']:,} | `{f['sha256']}` |" for f in entry["files"])
     steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
     int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
+    units = "beats" if task.unit == "beat" else "windows"
     if m["leaky"]:
         data = (
             "Trained and tested on **random beats of every record** (the LEAKY random-beat split: the same "
@@ -95,7 +96,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     )
     history = (vdir / "history.csv").is_file()
     curve = (
-        f"DS1-validation macro-F1 and loss per epoch of its last stage ({last_stage(m)}), from the "
+        f"Validation macro-F1 and loss per epoch of its last stage ({last_stage(m)}), from the "
         f"published `history.csv`; the epoch kept is ringed.\n\n"
         f"![training curve of {name} {version}](img/{name}-{version}-training.png)"
         if history
@@ -118,8 +119,8 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
 | architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["input"]["rr_features"] else ""}{ensemble_cell(cfg)} |
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
-| input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, R-peak at {fw["r_peak_index"]}, {fw["normalization"]["name"]} |
-| evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no beat rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
+| input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
+| evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
 
 ## Its bar
 
@@ -129,7 +130,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
 
 Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"]:.4f}** float ·
 **{m["int8"]["macro_f1"]:.4f}** int8 · accuracy {m["float"]["accuracy"]:.4f} / {m["int8"]["accuracy"]:.4f}
-· {m["float"]["n"]:,} beats.
+· {m["float"]["n"]:,} {units}.
 
 <div class="metrics-table" markdown>
 
@@ -166,10 +167,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 
 ## Intended use
 
-Research and development of beat classifiers for wearables: triage of single-lead ECG beats into
-{", ".join(classes)} on a microcontroller. **Not a diagnostic device and not to be used as the
-sole basis of any clinical decision**; out of scope: paced rhythms, leads other than {fw["lead"]},
-populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holter recordings).
+{intended_use(task, classes, fw["lead"])}
 
 ## Data and licence
 
@@ -204,8 +202,38 @@ def recipe_path(name: str, version: str | None = None) -> str:
     return str(frozen) if (REPO / frozen).is_file() else f"configs/{name}.yaml"
 
 
+def input_anchor(task, fw: dict[str, Any]) -> str:
+    """Where the frame sits: around a beat's R peak, or a whole window."""
+    if task.unit == "beat":
+        return f"R-peak at {fw['r_peak_index']}"
+    return f"a {fw['frame_size'] / fw['sampling_rate_hz']:g} s window"
+
+
+def intended_use(task, classes: list[str], lead: str) -> str:
+    what = (
+        f"Research and development of beat classifiers for wearables: triage of single-lead ECG beats into "
+        f"{', '.join(classes)} on a microcontroller."
+        if task.unit == "beat"
+        else f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
+        "of single-lead ECG windows on a microcontroller."
+    )
+    scope = "paced rhythms, " if task.unit == "beat" else ""
+    return (
+        f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
+        f"out of scope: {scope}leads other than {lead}, populations unlike the MIT-BIH Arrhythmia Database "
+        "(47 patients, 1975–79 Holter recordings)."
+    )
+
+
 def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
+    if get_task(cfg["task"]).unit == "window":
+        return (
+            "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "
+            "labels hold few patients with atrial fibrillation or flutter, so its test rests on a handful of "
+            f"them (the support of AF below); Icentia11k is where this task can be measured:\n\n"
+            f"{wearable_lines(m)}"
+        )
     if fam == "leaky":
         return (
             "None: a model on the leaky split is a measurement of the split, not a candidate; "

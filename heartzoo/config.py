@@ -84,10 +84,16 @@ class DataConfig(_Strict):
         description="Training records, as DATABASE:SET or DATABASE:RECORD (e.g. [mitdb:DS1, svdb:all]); the "
         "validation patients are drawn from all of them. mitdb's DS2 is the test and never trains.",
     )
-    protocol: Literal["inter-patient", "leaky-random-beat"] = Field(
+    protocol: Literal["inter-patient", "leaky-random-beat", "patient-deal"] = Field(
         "inter-patient",
         description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
-        "all records, same patients in train and test; only for comparison with papers that use it.",
+        "all records, same patients in train and test; only for comparison with papers that use it. "
+        "patient-deal: the patients of `train` dealt into test, validation and training (seeded, "
+        "stratified by class), for window tasks (rhythm-3), which DS1/DS2 does not serve: DS1 holds two "
+        "AF patients.",
+    )
+    test_fraction: float = Field(
+        0.25, gt=0, lt=0.5, description="patient-deal: share of the windows whose patients are the test."
     )
     exclude_paced: bool = Field(True, description="Leave out the paced records 102, 104, 107, 217.")
     validation: ValidationSplit = Field(ValidationSplit(), description="The validation patients.")
@@ -99,18 +105,24 @@ class DataConfig(_Strict):
     @classmethod
     def _known_sources(cls, train: list[str]) -> list[str]:
         from .data.databases import resolve
-        from .data.mitbih import DS2
 
         for source in train:
-            _, records = resolve(source)  # a ValueError names what is allowed
-            if set(records) & set(DS2):
-                raise ValueError(f"{source!r} holds DS2 records: DS2 is the test set and never trains")
+            resolve(source)  # a ValueError names what is allowed
         if len(set(train)) != len(train):
             raise ValueError("a source is listed twice")
         return train
 
     @model_validator(mode="after")
     def _leaky_is_mitdb_only(self) -> DataConfig:
+        from .data.databases import resolve
+        from .data.mitbih import DS2
+
+        if self.protocol == "inter-patient":
+            for source in self.train:
+                if set(resolve(source)[1]) & set(DS2):
+                    raise ValueError(
+                        f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
+                    )
         if self.protocol == "leaky-random-beat" and self.train != ["mitdb:DS1"]:
             raise ValueError(
                 "the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
@@ -326,9 +338,9 @@ class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
     name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
-    task: str = Field(..., description="beat-2, beat-3 or aami-5 (`heartzoo.tasks`).")
+    task: str = Field(..., description="beat-2, beat-3, aami-5 or rhythm-3 (`heartzoo.tasks`).")
     description: str = Field("", description="One line on the model card and in the index.")
-    data: DataConfig = Field(DataConfig(), description="Which records train and validate (DS2 tests).")
+    data: DataConfig = Field(DataConfig(), description="Which records train, validate and test.")
     input: InputSpec = Field(InputSpec(), description="What the model sees: the firmware contract.")
     augment: AugmentConfig = Field(AugmentConfig(), description="Augmentation of training frames.")
     model: ModelConfig | None = Field(None, description="The architecture (required to train).")
@@ -352,6 +364,27 @@ class HeartzooConfig(_Strict):
     @classmethod
     def _from_schema_1(cls, data: Any) -> Any:
         return from_schema_1(data)
+
+    @model_validator(mode="after")
+    def _unit_fits(self) -> HeartzooConfig:
+        """A window task (rhythm-3) has no beat to take RR intervals or templates from, and no DS1/DS2."""
+        from .tasks import get_task
+
+        if get_task(self.task).unit != "window":
+            if self.data.protocol == "patient-deal":
+                raise ValueError(
+                    "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
+                )
+            return self
+        if self.data.protocol != "patient-deal":
+            raise ValueError(f"data.protocol: {self.task} needs patient-deal (DS1 holds two AF patients)")
+        if self.input.rr_features or self.input.template_beats:
+            raise ValueError(
+                f"input: {self.task} classifies windows: rr_features and template_beats need beats"
+            )
+        if self.data.validation.records is not None:
+            raise ValueError("data.validation.records: patient-deal draws its validation patients itself")
+        return self
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

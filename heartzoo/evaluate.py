@@ -48,14 +48,16 @@ def load_run_model(model_file: Path):
 
 def check_split(config: HeartzooConfig, split: str) -> str:
     """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
-    from .data.prepare import LEAKY, external_records, test_split
+    from .data.prepare import INTER_PATIENT, external_records, test_split
 
     if split == "ds2":
         return test_split(config)
     if ":" in split:  # DATABASE:SET, an external test (refused for a database the model trained on)
         external_records(config, split)
         return split
-    allowed = ("train", "val", "test") if config.data.protocol == LEAKY else ("train", "val", "ds1", "ds2")
+    allowed = (
+        ("train", "val", "ds1", "ds2") if config.data.protocol == INTER_PATIENT else ("train", "val", "test")
+    )
     if split not in allowed:
         raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
                             f"{', '.join(allowed)}")  # fmt: skip

@@ -178,7 +178,7 @@ hide: [navigation, toc]
 
 {others} · [leaky twins](leaky.md) · [published literature](literature.md) · [targets](../leaderboard.md)
 
-{t.description} DS2 at natural prevalence, the int8 model as published; ★ recommended for a wearable.
+{t.description} {"DS2" if t.unit == "beat" else "The dealt test patients (patient-deal)"} at natural prevalence, the int8 model as published; ★ recommended for a wearable.
 
 <div class="leaderboard" markdown>
 
@@ -237,12 +237,13 @@ def overview_board(versions: list[Version]) -> str:
     """leaderboard.md: where the task boards, the targets, the leaky twins and the literature are."""
     links = "\n".join(
         f"- [{t}](leaderboards/{t}.md): {sum(v.task == t and v.family != 'leaky' for v in versions)} "
-        f"inter-patient versions — {get_task(t).description}"
+        f"{'inter-patient' if get_task(t).unit == 'beat' else 'patient-deal'} versions — {get_task(t).description}"
         for t in TASK_NAMES
     )
     return f"""# Leaderboards
 
-One page per task, every zoo version on the inter-patient protocol (DS1 → DS2, natural prevalence):
+One page per task, every zoo version of a beat task on the inter-patient protocol (DS1 → DS2), of a
+rhythm task on its dealt test patients, at natural prevalence:
 
 {links}
 - [the leaky twins](leaderboards/leaky.md): the same architectures on the LEAKY random-beat split

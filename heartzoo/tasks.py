@@ -13,31 +13,43 @@ if TYPE_CHECKING:
 
 #: AAMI EC57 beat classes, in the order used for the integer labels stored in the cache.
 AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
+#: rhythm classes of a window, in the order of the integer labels stored for windows (`data.rhythms`
+#: maps annotated rhythm names to them)
+RHYTHM_CLASSES: tuple[str, ...] = ("NSR", "AF", "other")
 
 
 @dataclass(frozen=True)
 class Task:
-    """A task maps AAMI classes to output classes; AAMI classes it does not name are left out."""
+    """A task maps the classes of its unit (a beat's AAMI class, a window's rhythm class) to output
+    classes; the ones it does not name are left out."""
 
     name: str
     class_names: tuple[str, ...]
-    #: AAMI class -> output class name
+    #: AAMI class (rhythm class for a window task) -> output class name
     aami_map: dict[str, str]
     description: str
     #: classes over which the headline macro-F1 is computed (all by default)
     macro_classes: tuple[str, ...] | None = None
+    #: what one input is: a frame around a beat's R peak, or a window of a recording labelled by rhythm
+    unit: str = "beat"
+
+    @property
+    def source_classes(self) -> tuple[str, ...]:
+        """The label space of the prepared data this task reads."""
+        return AAMI_CLASSES if self.unit == "beat" else RHYTHM_CLASSES
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
     def label_lookup(self) -> np.ndarray:
-        """Array indexed by AAMI label (0..4) giving the task label, or -1 where the beat is left out."""
+        """Array indexed by source label (AAMI 0..4, or rhythm 0..2) giving the task label, or -1 where
+        the beat or window is left out."""
         import numpy as np
 
-        lut = np.full(len(AAMI_CLASSES), -1, dtype=np.int8)
-        for aami, target in self.aami_map.items():
-            lut[AAMI_CLASSES.index(aami)] = self.class_names.index(target)
+        lut = np.full(len(self.source_classes), -1, dtype=np.int8)
+        for source, target in self.aami_map.items():
+            lut[self.source_classes.index(source)] = self.class_names.index(target)
         return lut
 
     def labels(self, aami_labels: np.ndarray) -> np.ndarray:
@@ -66,6 +78,14 @@ TASKS: dict[str, Task] = {
         aami_map={c: c for c in AAMI_CLASSES},
         description="All five AAMI classes. Q has 8 DS1 and 7 DS2 beats, so macro-F1 is reported over N, S, V, F.",
         macro_classes=("N", "S", "V", "F"),
+    ),
+    "rhythm-3": Task(
+        name="rhythm-3",
+        class_names=RHYTHM_CLASSES,
+        aami_map={c: c for c in RHYTHM_CLASSES},
+        description="Rhythm of a 10 s window: normal sinus, atrial fibrillation or flutter, or any other "
+        "rhythm (paced, bigeminy, tachycardias, ...).",
+        unit="window",
     ),
 }
 

@@ -92,6 +92,13 @@ class Database:
         where = self.record_dir(folder, record)
         return read_beats(where, record, expected_fs=self.fs, end_beat=record in self.end_beats)
 
+    def read_rhythms(self, folder: Path, record: str):
+        """The record's rhythm episodes (`rhythms.Rhythms`), written the MIT-BIH way: a `+` with aux
+        `(NAME` starts each (a database with another convention overrides this)."""
+        from .rhythms import read_change_rhythms
+
+        return read_change_rhythms(self.record_dir(folder, record), record, fs=self.fs)
+
     def read_signal(self, folder: Path, record: str, lead: str):
         """The lead standing for the model's `lead`, in mV."""
         from .records import read_signal

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import DataError
 from .database import Database
+from .rhythms import Rhythms
 
 NAME = "icentia11k"
 SAMPLING_RATE = 250
@@ -75,38 +76,6 @@ def find_segments(folder: Path, patients: list[str] | None = None) -> tuple[str,
                 )
             out.append(record)
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class Rhythms:
-    """Rhythm episodes of one segment: [start, end) in samples, and their names (`RHYTHMS`, or any
-    other name the file uses, kept as written)."""
-
-    record: str
-    start: np.ndarray  # int64
-    end: np.ndarray  # int64, exclusive
-    label: np.ndarray  # <U8
-    fs: float
-    sig_len: int
-
-    def counts(self) -> dict[str, int]:
-        names, n = np.unique(self.label, return_counts=True)
-        return {str(k): int(v) for k, v in zip(names, n, strict=True)}
-
-    def seconds(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for name, a, b in zip(self.label, self.start, self.end, strict=True):
-            out[str(name)] = out.get(str(name), 0.0) + float(b - a) / self.fs
-        return out
-
-    def at(self, samples: np.ndarray) -> np.ndarray:
-        """The rhythm at each sample ('' outside every episode): a beat's rhythm label."""
-        samples = np.asarray(samples, dtype=np.int64)
-        if not len(self.label):
-            return np.full(len(samples), "", dtype="<U8")
-        i = np.searchsorted(self.start, samples, side="right") - 1
-        inside = (i >= 0) & (samples < self.end[np.maximum(i, 0)])
-        return np.where(inside, self.label[np.maximum(i, 0)], "")
 
 
 def read_rhythms(folder: Path, record: str, *, fs: float = SAMPLING_RATE) -> Rhythms:

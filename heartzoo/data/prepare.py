@@ -20,7 +20,15 @@ from .database import Database
 from .databases import database_of, get_database, records_of, resolve
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
 from .records import record_files
-from .splits import INTER_PATIENT, LEAKY, draw_validation_records, inter_patient_records, leaky_beat_split
+from .splits import (
+    INTER_PATIENT,
+    LEAKY,
+    PATIENT_DEAL,
+    TEST_DEAL_SEED,
+    draw_validation_records,
+    inter_patient_records,
+    leaky_beat_split,
+)
 from .windows import WindowSet
 
 Progress = Callable[[str], None]
@@ -59,6 +67,44 @@ def record_arrays(
     }
 
 
+def window_length(db: Database, spec: InputSpec) -> int:
+    """A window (one frame of a window task) in the record's own samples."""
+    return round(spec.frame_size * db.fs / spec.fs)
+
+
+def window_arrays(db: Database, record: str, spec: InputSpec, folder: Path) -> dict[str, np.ndarray]:
+    """The cache's arrays for a window task: the record cut into non-overlapping windows of one frame,
+    those inside one rhythm episode kept (label: `rhythms.RHYTHM_CLASSES` index in "aami"), each framed
+    by the same Preprocessor around its centre; "sample" is the centre, "rr" zeros (no beat)."""
+    from .rhythms import window_labels, window_starts
+
+    rhythms = db.read_rhythms(folder, record)
+    sig = db.read_signal(folder, record, spec.lead)
+    length = window_length(db, spec)
+    starts = window_starts(len(sig.values), length)
+    labels = window_labels(rhythms, starts, length)
+    keep = labels >= 0
+    centres = starts[keep] + length // 2
+    x = Preprocessor(spec.model_copy(update={"r_peak_index": None})).frames(sig.values, sig.fs, centres)
+    return {"x": x, "aami": labels[keep], "sample": centres, "rr": np.zeros((len(centres), 4), np.float32)}
+
+
+def window_counts(records: Sequence[str], spec: InputSpec, data_dir=None) -> dict[str, dict[str, int]]:
+    """Labelled windows per rhythm class and record, from headers and annotation files alone."""
+    from ..tasks import RHYTHM_CLASSES
+    from .rhythms import window_labels, window_starts
+
+    out = {}
+    for r in records:
+        db = database_of(r)
+        rhythms = db.read_rhythms(db.folder(data_dir), r)
+        length = window_length(db, spec)
+        labels = window_labels(rhythms, window_starts(rhythms.sig_len, length), length)
+        n = np.bincount(labels[labels >= 0], minlength=len(RHYTHM_CLASSES))
+        out[r] = {c: int(k) for c, k in zip(RHYTHM_CLASSES, n, strict=True)}
+    return out
+
+
 def load_windows(
     records: Sequence[str],
     spec: InputSpec,
@@ -70,14 +116,18 @@ def load_windows(
     workers: int = 2,
     progress: Progress | None = None,
     database: str | None = None,
+    unit: str = "beat",
 ) -> WindowSet:
     """Frames of every beat of `records` (of any database), in record order, from the cache where it
     is fresh. Each record is read from its database's folder, its lead standing for `spec.lead`, and
     resampled to `spec.fs` by the same Preprocessor. `database` reads every record from that database's
-    folder, by its rules, whether or not the database lists it (WFDB records of your own).
+    folder, by its rules, whether or not the database lists it (WFDB records of your own). With
+    `unit="window"`, the frames are a window task's labelled windows (`window_arrays`) instead.
 
     A record that cannot be read raises `DataError` before anything for it is written.
     """
+    if unit == "window" and noise is not None:
+        raise HeartzooError("noise stress tests are defined on beats (SNR over the QRS), not on windows")
     try:
         dbs = {r: get_database(database) if database else database_of(r) for r in records}
     except ValueError as exc:
@@ -105,6 +155,8 @@ def load_windows(
             }
             if db.lead_for(spec.lead) != spec.lead:
                 key["lead"] = db.lead_for(spec.lead)
+            if unit != "beat":
+                key["unit"] = unit
             caches[db.name] = WindowCache(paths.cache_dir(cache_dir), key)
 
     def one(record: str) -> WindowSet:
@@ -118,7 +170,9 @@ def load_windows(
         stamp = source_stamp([*files.values(), *noise_files])
         arrays = cache.load(record, stamp) if cache else None
         hit = arrays is not None
-        if arrays is None:
+        if arrays is None and unit == "window":
+            arrays = window_arrays(db, record, spec, folder)
+        elif arrays is None:
             arrays = record_arrays(db, record, spec, folder, noise, noise_values)
             if cache:
                 cache.save(record, stamp, arrays)
@@ -145,6 +199,7 @@ def load_windows(
             "databases": sorted({db.name for db in dbs.values()}),
             "input": spec.model_dump(),
             "cache": str(paths.cache_dir(cache_dir)) if caches else None,
+            "unit": unit,
         },
     )
 
@@ -186,6 +241,40 @@ def split_records(
         return inter_patient_records(validation_records(config, data_dir), training_records(config))
     except ValueError as exc:
         raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
+
+
+def dealt_records(
+    config: HeartzooConfig, data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, list[str]]:
+    """train / val / test of the patient-deal protocol: whole patients of `data.train` drawn for the
+    test (seed TEST_DEAL_SEED, the same for every config), then for validation from the rest (the
+    config's seed), each draw stratified by the windows of every rhythm class. Records without the
+    input's lead, and with `data.exclude_paced` mitdb's paced records, are left out."""
+    from ..tasks import RHYTHM_CLASSES
+    from .records import _read_header
+
+    pool = []
+    for r in training_records(config):
+        db = database_of(r)
+        if config.data.exclude_paced and db is mitbih.DATABASE and r in mitbih.PACED_RECORDS:
+            continue
+        # mitdb 102 and 104 have no MLII: a record without the input's lead has no window to give
+        lead = db.lead_for(config.input.lead, r)
+        if lead in _read_header(db.record_dir(db.folder(data_dir), r), r).sig_name:
+            pool.append(r)
+    counts = window_counts(pool, config.input, data_dir)
+    try:
+        test = draw_validation_records(counts, config.data.test_fraction, TEST_DEAL_SEED, RHYTHM_CLASSES)
+        rest = {r: c for r, c in counts.items() if r not in test}
+        v = config.data.validation
+        val = draw_validation_records(rest, v.fraction, v.seed, RHYTHM_CLASSES)
+    except ValueError as exc:
+        raise ConfigError(f"{config.name}: field 'data.train': {exc}") from None
+    return {
+        "train": [r for r in pool if r not in test and r not in val],
+        "val": [r for r in pool if r in val],
+        "test": [r for r in pool if r in test],
+    }
 
 
 def external_records(config: HeartzooConfig, source: str) -> list[str]:
@@ -235,16 +324,23 @@ def load_split(
         out = every.subset(idx)
         out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)
         return out
+    from ..tasks import get_task
+
+    unit = get_task(config.task).unit
     if ":" in split:  # an external test: a database the model did not train on
         records = external_records(config, split)
-        out = load_windows(records, config.input, **kw).with_templates(config.input.template_beats)
+        out = load_windows(records, config.input, unit=unit, **kw).with_templates(config.input.template_beats)
         out.meta.update(protocol="external", split=split, leaky=False)
         return out
-    recs = split_records(config, data_dir)
+    recs = (
+        dealt_records(config, data_dir)
+        if config.data.protocol == PATIENT_DEAL
+        else split_records(config, data_dir)
+    )
     if split not in recs:
         raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)} or DATABASE:SET")
-    out = load_windows(recs[split], config.input, **kw).with_templates(config.input.template_beats)
-    out.meta.update(protocol=INTER_PATIENT, split=split, leaky=False)
+    out = load_windows(recs[split], config.input, unit=unit, **kw).with_templates(config.input.template_beats)
+    out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
     return out
 
 

@@ -15,12 +15,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..tasks import AAMI_CLASSES
 from .databases import database_of
 from .mitbih import DS1, DS2
 
 LEAKY = "leaky-random-beat"
 INTER_PATIENT = "inter-patient"
+PATIENT_DEAL = "patient-deal"
+#: the patient-deal protocol's test draw has one seed for every config: all models of a task are
+#: tested on the same patients, and no config can choose its test
+TEST_DEAL_SEED = 0
 
 
 def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
@@ -34,13 +37,13 @@ def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
 def _patient_table(
     counts: Mapping[str, Mapping[str, int]], classes: Sequence[str]
 ) -> tuple[dict[str, list[str]], list[str], np.ndarray]:
-    """Records by patient, the patients in order, and one row per patient: beats of every class,
-    then beats of each class in `classes`."""
+    """Records by patient, the patients in order, and one row per patient: beats (or windows) of every
+    class, then of each class in `classes`."""
     groups = group_by_patient(sorted(counts))
     names = sorted(groups)
     table = np.array(
         [
-            [sum(counts[r].get(c, 0) for r in groups[g] for c in AAMI_CLASSES)]
+            [sum(sum(counts[r].values()) for r in groups[g])]
             + [sum(counts[r].get(c, 0) for r in groups[g]) for c in classes]
             for g in names
         ],
