@@ -1,7 +1,5 @@
-"""Validated configuration: one file describes one zoo model end to end.
-
-Every section forbids unknown keys, so a typo is an error that names the file, the field and what is
-allowed, instead of a setting that is silently ignored.
+"""Validated configuration: one file describes one zoo model end to end. Every section forbids unknown
+keys: a typo is an error naming the file, the field and what is allowed, not a setting silently ignored.
 """
 
 from __future__ import annotations
@@ -86,15 +84,11 @@ class DataConfig(_Strict):
     )
     protocol: Literal["inter-patient", "leaky-random-beat", "patient-deal"] = Field(
         "inter-patient",
-        description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats of "
-        "all records, same patients in train and test; only for comparison with papers that use it. "
-        "patient-deal: the patients of `train` dealt into test, validation and training (seeded, "
-        "stratified by class), for window tasks (rhythm-3), which DS1/DS2 does not serve: DS1 holds two "
-        "AF patients.",
+        description="inter-patient: DS1 train, DS2 test (de Chazal 2004). leaky-random-beat: random beats, the "
+        "same patients in train and test (only to compare with papers). patient-deal (window tasks): the "
+        "patients of `train` dealt into test, validation and training, stratified by class.",
     )
-    test_fraction: float = Field(
-        0.25, gt=0, lt=0.5, description="patient-deal: share of the windows whose patients are the test."
-    )
+    test_fraction: float = Field(0.25, gt=0, lt=0.5, description="patient-deal: the test's share of windows.")
     exclude_paced: bool = Field(True, description="Leave out the paced records 102, 104, 107, 217.")
     validation: ValidationSplit = Field(ValidationSplit(), description="The validation patients.")
     leaky_test_fraction: float = Field(
@@ -113,20 +107,11 @@ class DataConfig(_Strict):
         return train
 
     @model_validator(mode="after")
-    def _leaky_is_mitdb_only(self) -> DataConfig:
-        from .data.databases import resolve
-        from .data.mitbih import DS2
+    def _protocol_fits(self) -> DataConfig:
+        from .data.splits import data_problem
 
-        if self.protocol == "inter-patient":
-            for source in self.train:
-                if set(resolve(source)[1]) & set(DS2):
-                    raise ValueError(
-                        f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
-                    )
-        if self.protocol == "leaky-random-beat" and self.train != ["mitdb:DS1"]:
-            raise ValueError(
-                "the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
-            )
+        if (problem := data_problem(self)) is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -367,23 +352,10 @@ class HeartzooConfig(_Strict):
 
     @model_validator(mode="after")
     def _unit_fits(self) -> HeartzooConfig:
-        """A window task (rhythm-3) has no beat to take RR intervals or templates from, and no DS1/DS2."""
-        from .tasks import get_task
+        from .data.splits import unit_problem
 
-        if get_task(self.task).unit != "window":
-            if self.data.protocol == "patient-deal":
-                raise ValueError(
-                    "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
-                )
-            return self
-        if self.data.protocol != "patient-deal":
-            raise ValueError(f"data.protocol: {self.task} needs patient-deal (DS1 holds two AF patients)")
-        if self.input.rr_features or self.input.template_beats:
-            raise ValueError(
-                f"input: {self.task} classifies windows: rr_features and template_beats need beats"
-            )
-        if self.data.validation.records is not None:
-            raise ValueError("data.validation.records: patient-deal draws its validation patients itself")
+        if (problem := unit_problem(self)) is not None:
+            raise ValueError(problem)
         return self
 
 

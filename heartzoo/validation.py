@@ -26,6 +26,17 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current
 
 
+def _named_in(model: type[BaseModel], loc: tuple, err) -> tuple[str, str] | None:
+    """A section's own check that names the field it is about ("train: why") as (that field, why)."""
+    if err["type"] != "value_error":
+        return None
+    head, sep, why = err["msg"].removeprefix("Value error, ").partition(": ")
+    holder = _model_at(model, (*loc, head))  # the section the check belongs to
+    if not sep or holder is None or head.split(".")[0] not in holder.model_fields:
+        return None
+    return head, why
+
+
 def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -> str:
     """One line per problem, naming the field; an unknown field gets the allowed ones and a likely fix."""
     lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s))"]
@@ -41,6 +52,8 @@ def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -
                 msg += f" (did you mean {hint[0]!r}?)"
             if allowed:
                 msg += f"; allowed here: {', '.join(allowed)}"
+        elif (named := _named_in(model, loc, err)) is not None:  # "sub.field: why", raised across fields
+            msg = f"field {'.'.join([*map(str, loc), named[0]])!r}: {named[1]}"
         else:
             msg = f"field {field!r}: {err['msg']}"
             if "input" in err and err["type"] != "missing":

@@ -52,7 +52,7 @@ def test_wrong_type_and_value(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_config(p)
     msg = str(exc.value)
-    assert "field 'task'" in msg and "'beat-2', 'beat-3' or 'aami-5'" in msg and "(got 'beat-4')" in msg
+    assert "field 'task'" in msg and "'beat-2', 'beat-3', 'aami-5' or 'rhythm-3'" in msg and "(got 'beat-4')" in msg
     assert "field 'input.fs'" in msg and "(got 'fast')" in msg
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from heartzoo.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.config import load_config, parse_config
+from heartzoo.data.prepare import dealt_records
 from heartzoo.tasks import get_task
 from heartzoo.zoo import latest_version_dir, read_index, verify
 
@@ -121,7 +122,7 @@ def test_only_a_superseded_version_has_a_frozen_recipe():
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
-def test_entry_was_made_from_its_config(entry):
+def test_entry_was_made_from_its_config(entry, data_root):
     vdir = ZOO / entry["path"]
     published = json.loads((vdir / "configuration.json").read_text())["config"]
     source = recipe_of(entry)
@@ -141,6 +142,9 @@ def test_entry_was_made_from_its_config(entry):
     assert m["verification"]["litert_reference_vs_tflm"] == "bit-identical"
     if m["leaky"]:
         assert m["protocol"] == "leaky-random-beat" and entry["name"].endswith("-leaky")
+    elif get_task(m["task"]).unit == "window":  # tested on the dealt patients, the same for every config
+        assert m["protocol"] == "patient-deal" and m["split"] == "test"
+        assert m["records"] == dealt_records(config)["test"]
     else:
         assert m["split"] == "ds2" and m["float"]["n"] == sum(DS2[c] for c in get_task(m["task"]).aami_map)
         assert not entry["name"].endswith("-leaky")

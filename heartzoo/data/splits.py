@@ -26,6 +26,38 @@ PATIENT_DEAL = "patient-deal"
 TEST_DEAL_SEED = 0
 
 
+def data_problem(data) -> str | None:
+    """What is wrong with a `data` section, as "field: why" (None when nothing is): DS2 trains no
+    inter-patient model, and the leaky split is mitdb's alone."""
+    from .databases import resolve
+
+    if data.protocol == INTER_PATIENT:
+        for source in data.train:
+            if set(resolve(source)[1]) & set(DS2):
+                return f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
+    if data.protocol == LEAKY and data.train != ["mitdb:DS1"]:
+        return "train: the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
+    return None
+
+
+def unit_problem(config) -> str | None:
+    """What is wrong with a config for its task's unit, as "field: why": a window task (rhythm-3) has
+    no beat to take RR intervals or templates from, and no DS1/DS2; patient-deal is for window tasks."""
+    from ..tasks import get_task
+
+    if get_task(config.task).unit != "window":
+        if config.data.protocol == PATIENT_DEAL:
+            return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
+        return None
+    if config.data.protocol != PATIENT_DEAL:
+        return f"data.protocol: {config.task} needs patient-deal (DS1 holds two AF patients)"
+    if config.input.rr_features or config.input.template_beats:
+        return f"input: {config.task} classifies windows: rr_features and template_beats need beats"
+    if config.data.validation.records is not None:
+        return "data.validation.records: patient-deal draws its validation patients itself"
+    return None
+
+
 def group_by_patient(records: Sequence[str]) -> dict[str, list[str]]:
     """Records by patient (keys like `mitdb:201`, unique across databases)."""
     groups: dict[str, list[str]] = {}
