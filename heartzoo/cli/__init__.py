@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from .. import quiet
 from ..errors import HeartzooError
-from . import annotate, data, evaluate, train, zoo  # noqa: F401  (registers the commands)
+from . import annotate, data, evaluate, train, tune, zoo  # noqa: F401  (registers the commands)
 from .common import app, console, err_console
 
 __all__ = ["app", "main"]

@@ -1,0 +1,88 @@
+"""`heartzoo tune`: a search over a config's settings on the validation patients, with a live table."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import CacheDir, DataDir, app, console, err_console
+
+
+def _table(study, names: list[str], running: str = "") -> Table:
+    from ..tune_report import trial_rows
+
+    table = Table(
+        title=f"{study.study_name}: {len(study.trials)} trials" + (f" · {running}" if running else "")
+    )
+    for col in ("trial", "state", "val macro-F1", *names, ".tflite B", "note"):
+        table.add_column(col, justify="left" if col in ("state", "note") else "right")
+    best = None
+    with contextlib.suppress(ValueError):
+        best = study.best_trial.number
+    for r in trial_rows(study)[-25:]:  # the last ones: a long search scrolls
+        value = "" if r["value"] is None else f"{r['value']:.4f}" + (" ★" if r["number"] == best else "")
+        table.add_row(str(r["number"]), r["state"].lower(), value, *(str(r["params"].get(n, "")) for n in names),
+                      "" if r["tflite_bytes"] is None else f"{r['tflite_bytes']:,}", r["note"])  # fmt: skip
+    return table
+
+
+@app.command("tune")
+def tune_cmd(
+    config: Annotated[Path, typer.Argument(help="Base configuration (YAML or JSON)")],
+    space: Annotated[Path, typer.Option(help="Search space (YAML): params, constraints, pruning, seed")],
+    trials: Annotated[int, typer.Option(min=1, help="Finished trials the study should hold")] = 20,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the search", show_default="runs/tune/NAME")
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="RDB URL of a study shared by several processes or machines (default: RUN_DIR/study.db)"
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Search a config's settings with Optuna (TPE, median pruning) on the validation patients.
+
+    Every trial trains the config's whole line with the trial's values (never published); a trial over the
+    space's size constraints is pruned before it trains. Interrupted, the same command resumes: finished
+    trials are kept, a killed one is retried. Writes RUN_DIR/best.yaml (ready for `heartzoo train`) and
+    RUN_DIR/report.md with the trial table, parameter importances and trajectory.png."""
+    from rich.live import Live
+
+    from ..config import load_config
+    from ..search_space import load_space
+    from ..tune import tune
+    from ..tune_report import BEST_FILE, REPORT_FILE, write_report
+
+    try:
+        import optuna
+    except ImportError:
+        raise typer.BadParameter("Optuna is not installed: pip install 'heartzoo[tune]'") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cfg = load_config(config)
+    sp = load_space(space, cfg)
+    target = run_dir or Path("runs") / "tune" / cfg.name
+    names = list(sp.params)
+    t0 = time.process_time()
+    with Live(console=err_console, refresh_per_second=2, transient=False) as live:
+
+        def show(study, _trial=None, running: str = "") -> None:
+            live.update(_table(study, names, running))
+
+        study = tune(cfg, sp, target, trials=trials, storage=storage, data_dir=data_dir, cache_dir=cache_dir,
+                     on_trial=show, progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"))  # fmt: skip
+        show(study)
+    # this process's CPU time (all its threads); other workers of a shared study count their own
+    report = write_report(study, cfg, sp, target, hours=(time.process_time() - t0) / 3600)
+    console.print(f"report: {report}")
+    if (target / BEST_FILE).is_file():
+        console.print(f"best config: {target / BEST_FILE}  (heartzoo train {target / BEST_FILE})")
+    else:
+        console.print(f"no trial completed; see {target / REPORT_FILE}")

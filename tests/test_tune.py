@@ -1,0 +1,200 @@
+"""`heartzoo tune` on real DS1 frames: a tiny search writes a config `heartzoo train` accepts, a killed
+search resumes without running a finished trial again, two processes sharing one SQLite study take
+distinct trials, a trial over the size constraint is pruned before it trains, and a bad space file is
+named in a clear error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from heartzoo.config import load_config, parse_config
+from heartzoo.errors import ConfigError
+from heartzoo.search_space import load_space
+
+optuna = pytest.importorskip("optuna")
+
+BASE = {
+    "name": "tiny-search",
+    "task": "beat-3",
+    "model": {"arch": "cnn1", "params": {"dropout": 0.0}},
+    "input": {"rr_features": True},
+    "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 3, "max_train_frames": 1500, "patience": 5},
+}
+SPACE = {
+    "params": {
+        "learning_rate": {
+            "path": "train.learning_rate",
+            "type": "float",
+            "low": 5e-4,
+            "high": 1e-2,
+            "log": True,
+        },
+        "filters": {"path": "model.params.filters", "type": "int", "low": 3, "high": 6},
+    },
+    "constraints": {"tflite_bytes": 40_000, "macs": 2_000_000},
+    "pruning": {"startup_trials": 1, "warmup_epochs": 1},
+}
+
+
+@pytest.fixture
+def files(tmp_path, data_root):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(BASE))
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(SPACE))
+    return tmp_path
+
+
+def _tune(root: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "heartzoo", "tune", str(root / "base.yaml"), "--space", str(root / "space.yaml"),
+            "--cache-dir", str(cache), *extra]  # fmt: skip
+
+
+def _study(url: str, name: str = "tiny-search"):
+    return optuna.load_study(study_name=name, storage=url)
+
+
+def _finished(study) -> list:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return [t for t in study.trials if t.state in states]
+
+
+def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
+    proc = subprocess.run(_tune(files, shared_cache, "--trials", "2", "--run-dir", str(files / "s")),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    study = _study(f"sqlite:///{files / 's' / 'study.db'}")
+    assert len(_finished(study)) == 2
+    best = load_config(files / "s" / "best.yaml")  # validated as every config is
+    assert best.name == "tiny-search-tuned"
+    assert best.train.learning_rate == pytest.approx(study.best_trial.params["learning_rate"])
+    assert best.model.params["filters"] == study.best_trial.params["filters"]
+    report = (files / "s" / "report.md").read_text()
+    assert "| 0 | COMPLETE |" in report and "trajectory.png" in report
+    assert (files / "s" / "trajectory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (files / "s" / "mlruns").is_dir()  # each trial logged to the MLflow file store
+
+
+def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared_cache):
+    url = f"sqlite:///{files / 'k' / 'study.db'}"
+    job = subprocess.Popen(_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 600
+    before = []
+    while time.monotonic() < deadline and job.poll() is None:
+        if (files / "k" / "study.db").exists():
+            with_done = _study(url) if _has_study(url) else None
+            if with_done is not None and len(_finished(with_done)) >= 1 and len(with_done.trials) >= 2:
+                before = _finished(with_done)
+                break
+        time.sleep(0.5)
+    assert job.poll() is None and before, "the search ended before it could be killed"
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+
+    proc = subprocess.run(_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    study = _study(url)
+    assert len(_finished(study)) == 3
+    kept = {t.number: t for t in study.trials}
+    for t in before:  # untouched: same state, value and end time
+        assert kept[t.number].state == t.state and kept[t.number].datetime_complete == t.datetime_complete
+    values = [tuple(sorted(t.params.items())) for t in _finished(study)]
+    assert len(set(values)) == len(values)  # no finished trial ran twice
+
+
+def _has_study(url: str) -> bool:
+    try:
+        _study(url)
+    except KeyError:
+        return False
+    return True
+
+
+def test_two_processes_share_one_study(files, shared_cache):
+    url = f"sqlite:///{files / 'shared.db'}"
+    jobs = [subprocess.Popen(_tune(files, shared_cache, "--trials", "4", "--storage", url,
+                                   "--run-dir", str(files / f"w{i}")),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for i in range(2)]  # fmt: skip
+    for j in jobs:
+        _, err = j.communicate(timeout=900)
+        assert j.returncode == 0, err[-3000:]
+    study = _study(url)
+    done = _finished(study)
+    assert len(done) >= 4
+    assert len({t.number for t in done}) == len(done)
+    assert len({tuple(sorted(t.params.items())) for t in done}) == len(done)  # distinct values, too
+    assert len({t.user_attrs["worker"] for t in done}) == 2  # both processes took trials
+
+
+def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cache):
+    from heartzoo.tune import tune
+
+    space = load_space(files / "space.yaml", parse_config(BASE))
+    tight = space.model_copy(
+        update={"constraints": space.constraints.model_copy(update={"tflite_bytes": 1_000})}
+    )
+    study = tune(parse_config(BASE), tight, files / "tight", trials=1, cache_dir=shared_cache)
+    (t,) = study.trials
+    assert t.state == optuna.trial.TrialState.PRUNED
+    assert "> 1,000 B" in t.user_attrs["rejected"] and t.user_attrs["size"]["tflite_bytes"] > 1_000
+    assert not (files / "tight" / "trials").exists()  # nothing trained
+
+
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [
+        ({"parms": {}}, r"unknown field 'parms' \(did you mean 'params'\?\)"),
+        (
+            {"params": {"lr": {"path": "train.learnig_rate", "type": "float", "low": 0.001, "high": 0.01}}},
+            r"parameter 'lr': 'train.learnig_rate' is not a config field; train holds .*learning_rate",
+        ),
+        (
+            {"params": {"lr": {"path": "train.learning_rate", "type": "float", "low": 0.01, "high": 0.001}}},
+            r"low \(0.01\) must be below high \(0.001\)",
+        ),
+        (
+            {"params": {"lr": {"path": "train.learning_rate", "type": "float", "low": -1.0, "high": 0.01}}},
+            r"parameter 'lr' = -1.0 at train.learning_rate: .*train.learning_rate",
+        ),
+        (
+            {"params": {"k": {"path": "model.params.kernal", "type": "categorical", "choices": [3, 5]}}},
+            r"parameter 'k' = 3 at model.params.kernal: .*unknown parameter\(s\) kernal of cnn1; allowed: .*kernel",
+        ),
+        (
+            {"params": {"p": {"path": "data.protocol", "type": "categorical", "choices": ["patient-deal"]}}},
+            r"parameter 'p' = 'patient-deal' at data.protocol",
+        ),
+    ],
+)
+def test_a_bad_space_file_is_named(tmp_path, space, message):
+    path = tmp_path / "bad-space.yaml"
+    path.write_text(yaml.safe_dump(space))
+    with pytest.raises(ConfigError, match=f"(?s){message}") as exc:
+        load_space(path, parse_config(BASE))
+    assert str(path) in str(exc.value)
+
+
+def test_tune_needs_a_space_file(files):
+    proc = subprocess.run([sys.executable, "-m", "heartzoo", "tune", str(files / "base.yaml"), "--space",
+                           str(files / "missing.yaml")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ})  # fmt: skip
+    assert proc.returncode != 0 and "missing.yaml: no such search space file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "space",
+    sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.space.yaml")),
+    ids=lambda p: p.name,
+)
+def test_shipped_search_spaces_validate_against_their_base(space):
+    base = space.with_name(space.name.removesuffix(".space.yaml") + "-short.yaml")
+    assert load_space(space, load_config(base)).params
