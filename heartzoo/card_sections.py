@@ -37,6 +37,22 @@ def training_text(cfg: dict[str, Any]) -> str:
     )
 
 
+def licence_text(cfg: dict[str, Any]) -> str:
+    """The licence of every database the model learnt from (`databases.licences_of`), what to cite, and
+    "non-commercial" in bold where one of them forbids commercial use: the model inherits it."""
+    from .data.databases import licences_of
+
+    lics = licences_of(cfg)
+    parts = [f"{x.title} is licensed [{x.licence}]({x.url})" + (f" (cite {x.citation})" if x.citation else "")
+             for x in lics]  # fmt: skip
+    text = "; ".join(parts) + "."
+    closed = [x.title for x in lics if not x.commercial_use]
+    if closed:
+        text += (f" **Non-commercial use only**: {', '.join(closed)} forbids commercial use, and a model "
+                 "trained on it inherits its licence (share-alike).")  # fmt: skip
+    return text
+
+
 def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
     """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
     results = REPO / "benchmarks" / "results" / "cross_database.jsonl"

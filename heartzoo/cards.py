@@ -16,6 +16,7 @@ from .card_sections import (
     ensemble_text,
     external_text,
     last_stage,
+    licence_text,
     measurement_text,
     metric_rows,
     runtime_text,
@@ -24,7 +25,7 @@ from .card_sections import (
 from .errors import HeartzooError
 from .integrity import contained
 from .meta import check_ref, read_configuration, read_metrics
-from .published import family, published_config, training_sources, uses_svdb
+from .published import family, published_config, training_sources
 from .recommend import WEARABLE, rule_text
 from .tasks import get_task
 
@@ -171,8 +172,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 
 ## Data and licence
 
-{data} MIT-BIH{" and svdb are" if uses_svdb(cfg) else " is"} licensed ODC-By 1.0 (PhysioNet): cite Moody & Mark 2001{", Greenwald 1990" if uses_svdb(cfg) else ""}
-and Goldberger et al. 2000 when you use or redistribute this model.
+{data} {licence_text(cfg)} Cite them when you use or redistribute this model.
 {external_text(name, version, cfg)}
 ## Download
 

@@ -189,6 +189,12 @@ def test_a_model_trained_on_icentia11k_is_non_commercial(written, monkeypatch):
     assert [lic.commercial_use for lic in licences] == [True, False]
     assert licences == licences_of(cfg.model_dump(mode="json"))  # a card reads the dumped config
     assert [lic.licence for lic in licences_of({"data": {"train": ["mitdb:DS1"]}})] == ["ODC-By 1.0"]
+    # and its card says so, in the section every card has
+    from heartzoo.card_sections import licence_text
+
+    text = licence_text(cfg.model_dump(mode="json"))
+    assert "CC BY-NC-SA 4.0" in text and "**Non-commercial use only**" in text and "Tan et al. 2022" in text
+    assert "Non-commercial" not in licence_text({"data": {"train": ["mitdb:DS1", "svdb:all"]}})
 
 
 # -- damaged files ----------------------------------------------------------------------------
@@ -255,3 +261,21 @@ def test_a_segment_outside_its_patients_folder_is_refused(tmp_path):
         match=r"segment of patient p00005 found in p01/p00005/; the release keeps it in p00/p00005/",
     ):
         icentia11k.find_segments(root)
+
+
+def test_rhythm_windows_from_the_release_layout(written):
+    """rhythm-3 reads Icentia11k's opened and closed episodes through the same window path as mitdb's."""
+    from heartzoo.config import InputSpec
+    from heartzoo.data.prepare import window_arrays
+    from heartzoo.tasks import RHYTHM_CLASSES
+
+    spec = InputSpec(fs=50, frame_size=500)  # 10 s: 2,500 samples at 250 Hz
+    root = written / "icentia11k"
+    first = window_arrays(DB, "p00001_s00", spec, root)
+    # 0-10 s starts before the (N at 100; 10-20 s crosses into AFIB at 4,000; 20-30 s is AFIB
+    assert [RHYTHM_CLASSES[c] for c in first["aami"]] == ["AF"] and first["sample"].tolist() == [6250]
+    assert first["x"].shape == (1, 500)
+    assert (
+        window_arrays(DB, "p00002_s00", spec, root)["aami"].tolist() == []
+    )  # AFL 500-3,000: no whole window
+    assert window_arrays(DB, "p01003_s00", spec, root)["aami"].tolist() == []  # unlabelled
