@@ -8,6 +8,7 @@ params:
 constraints: {tflite_bytes: 24576, macs: 500000}   # checked on the built model before a trial trains
 pruning: {startup_trials: 3, warmup_epochs: 4}      # Optuna's median pruner on validation macro-F1
 seed: 0
+enqueue: [{learning_rate: 0.003, filters: 8, kernel: 5}]    # tried first: the hand recipe, as a baseline
 ```
 
 Each parameter names the config field it sets by its dotted path. A path that is not a field of the
@@ -99,6 +100,16 @@ class SearchSpace(_Strict):
     constraints: Constraints = Field(Constraints(), description="Size limits checked before training.")
     pruning: Pruning = Field(Pruning(), description="When a bad trial stops early.")
     seed: int = Field(0, description="Seed of the TPE sampler.")
+    enqueue: list[dict[str, Any]] = Field(
+        [], description="Values to try first, before the sampler (e.g. the hand recipe, as a baseline)."
+    )
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SearchSpace:
+        for i, values in enumerate(self.enqueue):
+            if set(values) != set(self.params):
+                raise ValueError(f"enqueue[{i}]: give a value for each parameter ({', '.join(self.params)})")
+        return self
 
 
 def with_values(
@@ -145,7 +156,7 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
                 f"{path}: parameter {key!r}: {param.path!r} is not a config field; {fields[2] or 'here'} holds "
                 f"{', '.join(sorted(fields[0]))}"
             )
-        for value in param.extremes():
+        for value in [*param.extremes(), *(v[key] for v in space.enqueue)]:
             try:
                 cfg = with_values(config, space, {key: copy.deepcopy(value)}, config.name)
                 if param.path.startswith("model."):  # model.params are the builder's to check

@@ -144,6 +144,9 @@ def tune(
 
     run_dir = Path(run_dir)
     study = open_study(config, space, run_dir, storage)
+    if not study.trials:  # a new study: the space's own values first
+        for values in space.enqueue:
+            study.enqueue_trial(values, user_attrs={"note": "enqueued by the search space"})
     say = progress or (lambda _msg: None)
 
     def objective(trial) -> float:

@@ -22,7 +22,8 @@ def trial_rows(study) -> list[dict[str, Any]]:
         size = t.user_attrs.get("size") or {}
         rows.append({"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params),
                      "tflite_bytes": size.get("tflite_bytes"), "macs": size.get("macs"),
-                     "epochs": len(t.intermediate_values), "note": t.user_attrs.get("rejected", "")})  # fmt: skip
+                     "epochs": len(t.intermediate_values),
+                     "note": t.user_attrs.get("rejected") or t.user_attrs.get("note", "")})  # fmt: skip
     return rows
 
 

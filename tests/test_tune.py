@@ -66,11 +66,14 @@ def _finished(study) -> list:
 
 
 def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
+    baseline = {"learning_rate": 0.002, "filters": 4}
+    (files / "space.yaml").write_text(yaml.safe_dump({**SPACE, "enqueue": [baseline]}))
     proc = subprocess.run(_tune(files, shared_cache, "--trials", "2", "--run-dir", str(files / "s")),
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _study(f"sqlite:///{files / 's' / 'study.db'}")
     assert len(_finished(study)) == 2
+    assert study.trials[0].params == baseline  # the space's enqueued values run first
     best = load_config(files / "s" / "best.yaml")  # validated as every config is
     assert best.name == "tiny-search-tuned"
     assert best.train.learning_rate == pytest.approx(study.best_trial.params["learning_rate"])
@@ -198,3 +201,15 @@ def test_tune_needs_a_space_file(files):
 def test_shipped_search_spaces_validate_against_their_base(space):
     base = space.with_name(space.name.removesuffix(".space.yaml") + "-short.yaml")
     assert load_space(space, load_config(base)).params
+
+
+def test_enqueued_values_are_validated(tmp_path):
+    space = {**SPACE, "enqueue": [{"learning_rate": 0.003}]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(space))
+    with pytest.raises(ConfigError, match=r"enqueue\[0\]: give a value for each parameter"):
+        load_space(path, parse_config(BASE))
+    space["enqueue"] = [{"learning_rate": -1.0, "filters": 4}]
+    path.write_text(yaml.safe_dump(space))
+    with pytest.raises(ConfigError, match=r"parameter 'learning_rate' = -1.0"):
+        load_space(path, parse_config(BASE))
