@@ -163,7 +163,11 @@ def _launch_workers(
             argv += [flag, str(value)]
     err_console.print(f"[bold]▶ {cfg.name}: {workers} workers on 127.0.0.1 (logs of workers 1+ in "
                       f"{target / '.workers'})[/]")  # fmt: skip
-    return launch_local(argv, workers, log_dir=target / ".workers")
+    try:
+        return launch_local(argv, workers, log_dir=target / ".workers")
+    except KeyboardInterrupt:  # the workers were stopped on the way out; their backup is the chief's
+        err_console.print("interrupted; re-run the same command to resume every worker")
+        return 130
 
 
 @app.command("cv")
