@@ -118,9 +118,12 @@ def _count(storage, name: str) -> int:
 
 
 def finished(study) -> list:
+    """The trials that trained, to the end or until the pruner stopped them (a trial refused by the
+    size constraints costs seconds and does not count)."""
     from optuna.trial import TrialState
 
-    return [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return [t for t in study.trials if t.state == TrialState.COMPLETE
+            or (t.state == TrialState.PRUNED and "rejected" not in t.user_attrs)]  # fmt: skip
 
 
 def tune(
@@ -136,7 +139,7 @@ def tune(
     on_trial: Callable[[Any, Any], None] | None = None,
     progress: Callable[[str], Any] | None = None,
 ):
-    """Run the study until it holds `trials` finished (complete or pruned) trials, and return it.
+    """Run the study until it holds `trials` trials that trained (to the end or until pruned), and return it.
     Interrupted, it resumes where it stopped: finished trials are never run again."""
     import optuna
 
@@ -169,13 +172,14 @@ def tune(
 
     left = trials - len(finished(study))
     if left > 0:
-        from optuna.study import MaxTrialsCallback
-        from optuna.trial import TrialState
 
-        done = MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        def done(s, _trial) -> None:
+            if len(finished(s)) >= trials:
+                s.stop()
+
         extra = [(lambda s, t: on_trial(s, t))] if on_trial is not None else []
-        # the callback stops at `trials` finished; the cap bounds a study whose trials keep failing
-        study.optimize(objective, n_trials=2 * left + 2, callbacks=[done, _mlflow_logger(run_dir), *extra],
+        # `done` stops at `trials` trained; the cap bounds a study whose trials keep failing or are refused
+        study.optimize(objective, n_trials=4 * left + 4, callbacks=[done, _mlflow_logger(run_dir), *extra],
                        catch=(ConfigError,))  # fmt: skip
     return study
 

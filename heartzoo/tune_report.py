@@ -70,15 +70,23 @@ def trajectory(study, out: Path) -> Path:
     for y in ys:
         run = max(run, y)
         best.append(run)
+    last = max((t.number for t in study.trials), default=0)
     ax.plot(xs, ys, "o", label="trial", color="tab:blue")
-    ax.step(xs, best, where="post", label="best so far", color="tab:orange")
-    pruned = [t.number for t in study.trials if t.state == TrialState.PRUNED]
-    if pruned and ys:
-        ax.plot(pruned, [min(ys)] * len(pruned), "x", color="grey", label="pruned (size or median)")
+    ax.step([*xs, last], [*best, *best[-1:]], where="post", label="best so far", color="tab:orange")
+    # a pruned trial at its last reported score; one refused for its size has none
+    stopped = [(t.number, t.intermediate_values[max(t.intermediate_values)]) for t in study.trials
+               if t.state == TrialState.PRUNED and t.intermediate_values]  # fmt: skip
+    if stopped:
+        ax.plot(*zip(*stopped, strict=True), "x", color="grey", label="pruned (score when stopped)")
+    refused = [t.number for t in study.trials if "rejected" in t.user_attrs]
+    for n in refused:
+        ax.axvline(n, color="lightgrey", lw=6, zorder=0)
+    if refused:
+        ax.plot([], [], color="lightgrey", lw=6, label="refused: over the size limits")
     ax.set_xlabel("trial")
     ax.set_ylabel("validation macro-F1")
     ax.set_title(f"{study.study_name}: objective by trial")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     with atomic_path(out, suffix=".png") as tmp:
         fig.savefig(tmp, format="png")
