@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import DataError
 from .database import Database
-from .rhythms import Rhythms
+from .rhythms import Rhythms, read_rhythm_marks
 
 NAME = "icentia11k"
 SAMPLING_RATE = 250
@@ -83,32 +83,14 @@ def read_rhythms(folder: Path, record: str, *, fs: float = SAMPLING_RATE) -> Rhy
     segment's own folder). An episode left open at the end of the segment ends with it; a `)` with no
     episode open, an episode opened inside another, or a `+` without `(NAME`/`)` is a `DataError`
     naming the file and the sample."""
-    import wfdb
-
-    from .records import _read_header
-
-    header = _read_header(folder, record)
-    atr = Path(folder) / f"{record}.atr"
-    if not atr.is_file():
-        raise DataError(record, "annotation file missing", path=str(atr))
-    try:
-        ann = wfdb.rdann(str(Path(folder) / record), "atr")
-    except Exception as exc:  # wfdb raises bare errors on a damaged file
-        raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
-    sig_len = int(header.sig_len)
+    sig_len, changes, atr = read_rhythm_marks(folder, record)
     starts: list[int] = []
     ends: list[int] = []
     labels: list[str] = []
     open_at: tuple[int, str] | None = None
-    aux = ann.aux_note or [""] * len(ann.sample)
     # ties: a `)` and a `(` on one sample close the old episode first
-    marks = sorted(
-        (int(s), not a.startswith(")"), a)
-        for s, sym, a in zip(ann.sample, ann.symbol, aux, strict=True)
-        if sym == "+"
-    )
+    marks = sorted((sample, not note.startswith(")"), note) for sample, note in changes)
     for sample, _, note in marks:
-        note = note.strip().rstrip("\x00")
         if not 0 <= sample <= sig_len:
             raise DataError(
                 record, f"rhythm change at sample {sample} outside {sig_len} samples", path=str(atr)

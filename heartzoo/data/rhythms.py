@@ -69,10 +69,9 @@ class Rhythms:
         return np.where(i >= 0, self.label[np.maximum(i, 0)], "")
 
 
-def read_change_rhythms(folder: Path, record: str, *, fs: float) -> Rhythms:
-    """Rhythms written the MIT-BIH way: each `+` with aux `(NAME` starts one, which lasts until the next
-    `+` or the end of the record; time before the first is unlabelled. A `+` whose aux note is not
-    `(NAME`, or that lies outside the signal, is a `DataError` naming the file and the sample."""
+def read_rhythm_marks(folder: Path, record: str):
+    """(samples in the record, its `+` annotations as (sample, aux note), the .atr path): what both
+    conventions start from. A missing or damaged header or annotation file is a `DataError` naming it."""
     import wfdb
 
     from .records import _read_header
@@ -85,13 +84,19 @@ def read_change_rhythms(folder: Path, record: str, *, fs: float) -> Rhythms:
         ann = wfdb.rdann(str(Path(folder) / record), "atr")
     except Exception as exc:  # wfdb raises bare errors on a damaged file
         raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
-    sig_len = int(header.sig_len)
     aux = ann.aux_note or [""] * len(ann.sample)
+    marks = [(int(s), a.strip().rstrip("\x00")) for s, sym, a in zip(ann.sample, ann.symbol, aux, strict=True)
+             if sym == "+"]  # fmt: skip
+    return int(header.sig_len), marks, atr
+
+
+def read_change_rhythms(folder: Path, record: str, *, fs: float) -> Rhythms:
+    """Rhythms written the MIT-BIH way: each `+` with aux `(NAME` starts one, which lasts until the next
+    `+` or the end of the record; time before the first is unlabelled. A `+` whose aux note is not
+    `(NAME`, or that lies outside the signal, is a `DataError` naming the file and the sample."""
+    sig_len, changes, atr = read_rhythm_marks(folder, record)
     marks = []
-    for sample, sym, note in zip(ann.sample, ann.symbol, aux, strict=True):
-        if sym != "+":
-            continue
-        note = note.strip().rstrip("\x00")
+    for sample, note in changes:
         if not (note.startswith("(") and len(note) > 1):
             raise DataError(record, f"rhythm change at sample {sample} has aux note {note!r}, not (NAME",
                             path=str(atr))  # fmt: skip
@@ -99,7 +104,7 @@ def read_change_rhythms(folder: Path, record: str, *, fs: float) -> Rhythms:
             raise DataError(
                 record, f"rhythm change at sample {sample} outside {sig_len} samples", path=str(atr)
             )
-        marks.append((int(sample), note[1:]))
+        marks.append((sample, note[1:]))
     marks.sort()
     starts = np.asarray([s for s, _ in marks], dtype=np.int64)
     return Rhythms(
