@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,10 +93,20 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     run_dir.mkdir(parents=True, exist_ok=True)
     url = storage or f"sqlite:///{(run_dir / STUDY_FILE).resolve()}"
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        rdb = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
-                         heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                rdb = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S,
+                                 grace_period=GRACE_S,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
+            break
+        except (OperationalError, IntegrityError):  # another process is creating the same tables
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
     existing = _count(rdb, config.name)
     # processes sharing a study must not draw the same values: each seeds its sampler differently
     salt = os.getpid() if storage is not None else 0
@@ -104,8 +115,15 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     )
     pruner = optuna.pruners.MedianPruner(n_startup_trials=space.pruning.startup_trials,
                                          n_warmup_steps=space.pruning.warmup_epochs)  # fmt: skip
-    return optuna.create_study(storage=rdb, study_name=config.name, direction="maximize", load_if_exists=True,
-                               sampler=sampler, pruner=pruner)  # fmt: skip
+    for attempt in range(5):
+        try:
+            return optuna.create_study(storage=rdb, study_name=config.name, direction="maximize",
+                                       load_if_exists=True, sampler=sampler, pruner=pruner)  # fmt: skip
+        except (OperationalError, IntegrityError):  # created by another process at the same moment
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
 
 
 def _count(storage, name: str) -> int:
