@@ -65,6 +65,10 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
         model, _ = thin_model(model, config.model.arch, dict(config.model.params), pre.ecg_shape,
                               get_task(config.task).num_classes, pre.rr_features, cp.keep, cp.criterion)  # fmt: skip
     rng = np.random.default_rng(0)
+    # values like a trained model's: distinct in every tensor and channel (export's shrink stores
+    # identical vectors once, so a fresh model's zero biases and equal per-channel scales would make the
+    # estimate smaller than the trained model's file); positive, as batch-norm variances must be
+    model.set_weights([np.abs(rng.normal(size=w.shape)).astype(w.dtype) + 0.1 for w in model.get_weights()])
     shapes = Preprocessor.of(config).input_shapes
     calib = {k: rng.normal(size=(4, *s)).astype(np.float32) for k, s in shapes.items()}
     buf = convert_int8(firmware_model(model, config), calib if "rr" in calib else calib["ecg"])
