@@ -117,7 +117,7 @@ def train_cmd(
             data_dir=data_dir,
             cache_dir=cache_dir,
             restart=restart,
-            callbacks=[rich_training_callback(err_console)] if chief else [],
+            callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
             progress=(lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]")) if chief else None,
             strategy=dist,
         )
@@ -142,6 +142,38 @@ def train_cmd(
             f"[green]published {out['published']}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
             f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
         )
+
+
+def _ctrl_c_between_batches():
+    """Ctrl-C during training stops at the end of the current batch: raised inside TensorFlow's tracing
+    of the first step, a KeyboardInterrupt came out as a TypeError. A second Ctrl-C, or one outside
+    training, stops at once."""
+    import signal
+
+    import keras
+
+    class StopAtBatchEnd(keras.callbacks.Callback):
+        fitting = pending = False
+
+        def on_train_begin(self, logs=None):
+            StopAtBatchEnd.fitting = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            if StopAtBatchEnd.pending:
+                StopAtBatchEnd.pending = False
+                raise KeyboardInterrupt
+
+        def on_train_end(self, logs=None):
+            StopAtBatchEnd.fitting = False
+
+    def handler(_signum, _frame):
+        if StopAtBatchEnd.fitting and not StopAtBatchEnd.pending:
+            StopAtBatchEnd.pending = True
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return StopAtBatchEnd()
 
 
 def _launch_workers(
