@@ -230,16 +230,7 @@ def run_pipeline(
         return _run_worker(ctx, restart)
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
-    if config.ensemble is not None:
-        final = _run_ensemble(ctx, manifest)
-    else:
-        final = None
-        for stage in plan(config):
-            rec = manifest.get(stage.name)
-            if rec is None or not _done(run_dir / rec["dir"]):
-                rec = stage.run(ctx, final)
-                manifest.put(rec)
-            final = rec
+    final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
     out: dict[str, Any] = {
         "stages": [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in manifest.stages],
         "final": str((run_dir / final["dir"]).resolve()),
@@ -264,16 +255,25 @@ def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:
     if ctx.config.ensemble is not None:
         raise ConfigError(f"{ctx.config.name}: an ensemble's members train one after another; "
                           "run it without a multi-worker strategy")  # fmt: skip
-    manifest = None if restart else Manifest.open(ctx.run_dir, ctx.config)
+    _run_stages(ctx, None if restart else Manifest.open(ctx.run_dir, ctx.config), worker=True)
+    return {"stages": [], "final": None, "worker": True}
+
+
+def _run_stages(ctx: Context, manifest: Manifest | None, *, worker: bool = False) -> dict[str, Any] | None:
+    """The line's stages in order, each skipped where `manifest` records it done; the chief records
+    each one it runs. A non-chief `worker` runs only the distributed stages, up to the first that is not
+    (the chief runs that one alone), and records nothing."""
     final = None
     for stage in plan(ctx.config):
-        if not stage.distributed:
+        if worker and not stage.distributed:
             break
         rec = manifest.get(stage.name) if manifest is not None else None
         if rec is None or not _done(ctx.run_dir / rec["dir"]):
             rec = stage.run(ctx, final)
+            if not worker:
+                manifest.put(rec)
         final = rec
-    return {"stages": [], "final": None, "worker": True}
+    return final
 
 
 def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:

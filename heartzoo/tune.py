@@ -97,20 +97,14 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     run_dir.mkdir(parents=True, exist_ok=True)
     url = storage or f"sqlite:///{(run_dir / STUDY_FILE).resolve()}"
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    from sqlalchemy.exc import IntegrityError, OperationalError
 
-    for attempt in range(5):
-        try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                rdb = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S,
-                                 grace_period=GRACE_S,
-                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
-            break
-        except (OperationalError, IntegrityError):  # another process is creating the same tables
-            if attempt == 4:
-                raise
-            time.sleep(1 + attempt)
+    def connect():
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
+
+    rdb = _racing(connect)
     existing = _count(rdb, config.name)
     # processes sharing a study must not draw the same values: each seeds its sampler differently
     salt = os.getpid() if storage is not None else 0
@@ -119,12 +113,20 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     )
     pruner = optuna.pruners.MedianPruner(n_startup_trials=space.pruning.startup_trials,
                                          n_warmup_steps=space.pruning.warmup_epochs)  # fmt: skip
-    for attempt in range(5):
+    return _racing(lambda: optuna.create_study(storage=rdb, study_name=config.name, direction="maximize",
+                                               load_if_exists=True, sampler=sampler, pruner=pruner))  # fmt: skip
+
+
+def _racing(make, attempts: int = 5):
+    """`make()`, tried again when another process sharing the study is creating its tables or the study
+    itself at the same moment (SQLAlchemy then raises OperationalError or IntegrityError)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(attempts):
         try:
-            return optuna.create_study(storage=rdb, study_name=config.name, direction="maximize",
-                                       load_if_exists=True, sampler=sampler, pruner=pruner)  # fmt: skip
-        except (OperationalError, IntegrityError):  # created by another process at the same moment
-            if attempt == 4:
+            return make()
+        except (OperationalError, IntegrityError):
+            if attempt == attempts - 1:
                 raise
             time.sleep(1 + attempt)
     raise AssertionError("unreachable")

@@ -236,7 +236,8 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
     console.print(table)
     console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
     for r in rhythms:
-        console.print(f"rhythm ({r}: {stats['rhythms'][r]['episodes']:,} episodes")
+        # annotation aux strings open with "(" (e.g. "(AFIB"): printed without it
+        console.print(f"rhythm {r.lstrip('(')}: {stats['rhythms'][r]['episodes']:,} episodes")
     use = "" if stats["commercial_use"] else " — non-commercial: models trained on it inherit the licence"
     console.print(f"licence: {stats['licence']}{use}; cite {stats['citation']}")
 

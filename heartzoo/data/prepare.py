@@ -72,17 +72,24 @@ def window_length(db: Database, spec: InputSpec) -> int:
     return round(spec.frame_size * db.fs / spec.fs)
 
 
+def labelled_windows(
+    db: Database, rhythms, n_samples: int, spec: InputSpec
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The start and label of each non-overlapping window of one frame over `n_samples` (label -1: not
+    inside one rhythm episode), and the window length in the record's samples."""
+    from .rhythms import window_labels, window_starts
+
+    length = window_length(db, spec)
+    starts = window_starts(n_samples, length)
+    return starts, window_labels(rhythms, starts, length), length
+
+
 def window_arrays(db: Database, record: str, spec: InputSpec, folder: Path) -> dict[str, np.ndarray]:
     """The cache's arrays for a window task: the record cut into non-overlapping windows of one frame,
     those inside one rhythm episode kept (label: `rhythms.RHYTHM_CLASSES` index in "aami"), each framed
     by the same Preprocessor around its centre; "sample" is the centre, "rr" zeros (no beat)."""
-    from .rhythms import window_labels, window_starts
-
-    rhythms = db.read_rhythms(folder, record)
     sig = db.read_signal(folder, record, spec.lead)
-    length = window_length(db, spec)
-    starts = window_starts(len(sig.values), length)
-    labels = window_labels(rhythms, starts, length)
+    starts, labels, length = labelled_windows(db, db.read_rhythms(folder, record), len(sig.values), spec)
     keep = labels >= 0
     centres = starts[keep] + length // 2
     x = Preprocessor(spec.model_copy(update={"r_peak_index": None})).frames(sig.values, sig.fs, centres)
@@ -92,14 +99,12 @@ def window_arrays(db: Database, record: str, spec: InputSpec, folder: Path) -> d
 def window_counts(records: Sequence[str], spec: InputSpec, data_dir=None) -> dict[str, dict[str, int]]:
     """Labelled windows per rhythm class and record, from headers and annotation files alone."""
     from ..tasks import RHYTHM_CLASSES
-    from .rhythms import window_labels, window_starts
 
     out = {}
     for r in records:
         db = database_of(r)
         rhythms = db.read_rhythms(db.folder(data_dir), r)
-        length = window_length(db, spec)
-        labels = window_labels(rhythms, window_starts(rhythms.sig_len, length), length)
+        _, labels, _ = labelled_windows(db, rhythms, rhythms.sig_len, spec)
         n = np.bincount(labels[labels >= 0], minlength=len(RHYTHM_CLASSES))
         out[r] = {c: int(k) for c, k in zip(RHYTHM_CLASSES, n, strict=True)}
     return out
