@@ -131,13 +131,11 @@ def int8_tflite(
     published = folder / "model.tflite"
     if published.is_file():
         return published.read_bytes(), str(published)
-    from .export.convert import calibration_inputs, convert_int8, firmware_model
-    from .export.shrink import shrink_tflite
+    from .export.convert import calibration_inputs, published_int8
 
-    ec = config.export
-    calib = calibration_inputs(config, n=ec.calibration_frames, data_dir=data_dir, cache_dir=cache_dir)
-    buf = convert_int8(firmware_model(model, config), calib)
-    return (shrink_tflite(buf) if ec.shrink else buf), "the run, converted to int8 as export converts it"
+    n = config.export.calibration_frames
+    calib = calibration_inputs(config, n=n, data_dir=data_dir, cache_dir=cache_dir)
+    return published_int8(model, config, calib), "the run, converted to int8 as export converts it"
 
 
 def evaluate_model(

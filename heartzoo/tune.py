@@ -49,8 +49,7 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
     int8 (and shrunk, as export does) with a few random calibration inputs."""
     import numpy as np
 
-    from .export.convert import convert_int8, firmware_model
-    from .export.shrink import shrink_tflite
+    from .export.convert import published_int8
     from .models import describe
     from .preprocess import Preprocessor
     from .tasks import get_task
@@ -71,9 +70,7 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
     model.set_weights([np.abs(rng.normal(size=w.shape)).astype(w.dtype) + 0.1 for w in model.get_weights()])
     shapes = Preprocessor.of(config).input_shapes
     calib = {k: rng.normal(size=(4, *s)).astype(np.float32) for k, s in shapes.items()}
-    buf = convert_int8(firmware_model(model, config), calib if "rr" in calib else calib["ecg"])
-    if config.export.shrink:
-        buf = shrink_tflite(buf)
+    buf = published_int8(model, config, calib if "rr" in calib else calib["ecg"])
     return {"tflite_bytes": len(buf), "macs": int(describe(model)["macs"])}
 
 

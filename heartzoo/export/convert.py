@@ -135,6 +135,15 @@ def calibration_source(leaky: bool) -> str:
     return "train (DS1 less validation patients)"
 
 
+def published_int8(model, config: HeartzooConfig, calibration) -> bytes:
+    """The int8 .tflite that `heartzoo export` publishes for `model`: its firmware model converted with
+    `calibration`, then shrunk where `export.shrink` says (every check and size is of these bytes)."""
+    from .shrink import shrink_tflite
+
+    buf = convert_int8(firmware_model(model, config), calibration)
+    return shrink_tflite(buf) if config.export.shrink else buf
+
+
 def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
     """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
     unlabelled beats, `heartzoo.adapt`), whose activation ranges are drawn from the same beats."""

@@ -31,7 +31,6 @@ from .runtimes import (
     tflm_arena_and_latency,
     verification_frames,
 )
-from .shrink import shrink_tflite
 
 
 def _git_commit() -> str | None:
@@ -130,7 +129,7 @@ def export_run(
     from ..models import describe
     from ..preprocess import input_count
     from ..version import __version__
-    from .convert import calibration_inputs, calibration_source, convert_int8, firmware_model
+    from .convert import calibration_inputs, calibration_source, published_int8
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if out_dir.exists():
@@ -144,10 +143,7 @@ def export_run(
     calib = calibration
     if calib is None:
         calib = calibration_inputs(config, n=ec.calibration_frames, **kw)
-    buf = convert_int8(firmware_model(model, config), calib)
-    if ec.shrink:
-        # every check below (LiteRT vs TFLM, int8 metrics, arena) runs on the bytes that are published
-        buf = shrink_tflite(buf)
+    buf = published_int8(model, config, calib)
     ins, outs = io_specs(buf)
     if any(t.dtype != "int8" for t in (*ins, *outs)):
         raise ExportError(f"inputs and outputs must be int8, got {[t.dtype for t in (*ins, *outs)]}")
