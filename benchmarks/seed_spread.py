@@ -151,6 +151,7 @@ def main() -> None:
         "config": str(args.config),
         "name": config.name + (" (chained)" if args.chain else ""),
         "task": config.task,
+        "train": list(config.data.train),  # the validation pool the seeds were selected on
         "seeds": rows,
         "mean": float(f1.mean()),
         "std": float(f1.std(ddof=1)) if len(f1) > 1 else 0.0,

@@ -15,32 +15,58 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def protocol(name: str) -> str:
-    return "v2: DS1 + svdb" if name.endswith("-svdb") else "v1: DS1"
+def protocol(line: dict) -> str:
+    """The validation pool a recipe selected on: from the training databases the line records, else
+    (lines written before seed_spread.py recorded them) from its first seed's run config where that run
+    is here, else from the name (the only pool recipes then were named *-svdb). Not from the config file
+    named: a recipe's file may have moved on to a new version since."""
+    train = line.get("train")
+    run_config = Path(line["seeds"][0]["run"]) / "config.json"
+    if train is None and run_config.is_file():
+        train = json.loads(run_config.read_text())["data"]["train"]
+    if train is None:
+        return "v2: DS1 + svdb" if line["name"].split(" ")[0].endswith("-svdb") else "v1: DS1"
+    return "v2: DS1 + svdb" if any(t.startswith("svdb:") for t in train) else "v1: DS1"
+
+
+def judged(name: str, task: str, proto: str, seeds: list[dict]) -> dict:
+    """Spearman of validation against DS2 over `seeds` (runs), and the DS2 score of validation's pick."""
+    from scipy.stats import spearmanr
+
+    val = [s["val_macro_f1"] for s in seeds]
+    ds2 = [s["macro_f1"] for s in seeds]
+    picked = seeds[max(range(len(seeds)), key=lambda i: val[i])]
+    return {"name": name, "task": task, "protocol": proto, "seeds": len(seeds),
+            "spearman_val_ds2": float(spearmanr(val, ds2).statistic), "ds2_of_val_pick": picked["macro_f1"],
+            "ds2_mean": float(np.mean(ds2)), "ds2_std": float(np.std(ds2, ddof=1)),
+            "val_mean": float(np.mean(val))}  # fmt: skip
 
 
 def table(lines: list[dict]) -> list[dict]:
-    from scipy.stats import spearmanr
-
     latest = {}
     for line in lines:
         latest[line["name"]] = line  # a later line of the same recipe replaces an earlier one
     out = []
+    # every run of one task and protocol together as well: the same validation patients score them all,
+    # so this asks whether validation ranks models (recipes and seeds alike) as DS2 does
+    pooled: dict[tuple[str, str], dict[str, dict]] = {}
     for name, line in latest.items():
-        seeds = line["seeds"]
-        if len(seeds) < 3:
+        if len(line["seeds"]) < 3:
             continue
-        val = [s["val_macro_f1"] for s in seeds]
-        ds2 = [s["macro_f1"] for s in seeds]
-        rho = spearmanr(val, ds2).statistic
-        picked = seeds[max(range(len(seeds)), key=lambda i: val[i])]
-        out.append({"name": name, "task": line["task"], "protocol": protocol(name.split(" ")[0]),
-                    "seeds": len(seeds), "spearman_val_ds2": float(rho),
-                    "ds2_of_val_pick": picked["macro_f1"], "ds2_mean": line["mean"], "ds2_std": line["std"],
-                    "val_mean": sum(val) / len(val)})  # fmt: skip
+        key = (line["task"], protocol(line))
+        out.append(judged(name, *key, line["seeds"]))
+        pooled.setdefault(key, {}).update(
+            {s["run"]: s for s in line["seeds"]}
+        )  # a run shared by two lines once
+    for (task, proto), runs in pooled.items():
+        recipes = sum(1 for r in out if (r["task"], r["protocol"]) == (task, proto))
+        if recipes > 1:
+            out.append(judged(f"all {task} runs ({recipes} recipes)", task, proto, list(runs.values())))
     return out
 
 
