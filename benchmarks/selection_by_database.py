@@ -22,19 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def pool_runs(spread: Path, task: str) -> list[dict]:
-    """The seeds (runs) of every pool-trained recipe of `task`, each once (the latest line per recipe)."""
-    latest = {}
-    for line in spread.read_text().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            latest[row["name"]] = row
+    """The seeds (runs) of every pool-trained recipe of `task` whose runs are here, each run once (the
+    latest line per recipe; the pool as `selection_seeds.protocol` tells it)."""
+    from selection_seeds import latest_lines, protocol  # a sibling script: benchmarks/ is on sys.path
+
+    lines = [json.loads(x) for x in spread.read_text().splitlines() if x.strip()]
     runs = {}
-    for row in latest.values():
-        for seed in row["seeds"]:
-            config = Path(seed["run"]) / "config.json"
-            if row["task"] == task and config.is_file():
-                train = json.loads(config.read_text())["data"]["train"]
-                if len(train) > 1:
+    for row in latest_lines(lines).values():
+        if row["task"] == task and protocol(row).startswith("v2"):
+            for seed in row["seeds"]:
+                if (Path(seed["run"]) / "config.json").is_file():
                     runs[seed["run"]] = {**seed, "recipe": row["name"]}
     return list(runs.values())
 

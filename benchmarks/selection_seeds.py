@@ -47,10 +47,13 @@ def judged(name: str, task: str, proto: str, seeds: list[dict]) -> dict:
             "val_mean": float(np.mean(val))}  # fmt: skip
 
 
+def latest_lines(lines: list[dict]) -> dict[str, dict]:
+    """Each recipe's line by name, a later line of the same recipe replacing an earlier one."""
+    return {line["name"]: line for line in lines}
+
+
 def table(lines: list[dict]) -> list[dict]:
-    latest = {}
-    for line in lines:
-        latest[line["name"]] = line  # a later line of the same recipe replaces an earlier one
+    latest = latest_lines(lines)
     out = []
     # every run of one task and protocol together as well: the same validation patients score them all,
     # so this asks whether validation ranks models (recipes and seeds alike) as DS2 does
@@ -60,9 +63,8 @@ def table(lines: list[dict]) -> list[dict]:
             continue
         key = (line["task"], protocol(line))
         out.append(judged(name, *key, line["seeds"]))
-        pooled.setdefault(key, {}).update(
-            {s["run"]: s for s in line["seeds"]}
-        )  # a run shared by two lines once
+        # keyed by run: a run two lines share (a chain's seed 0 is the published one) counts once
+        pooled.setdefault(key, {}).update({s["run"]: s for s in line["seeds"]})
     for (task, proto), runs in pooled.items():
         recipes = sum(1 for r in out if (r["task"], r["protocol"]) == (task, proto))
         if recipes > 1:
