@@ -1,11 +1,13 @@
-"""How well does each DS1 selection signal rank models the way DS2 does?
+"""How well does each selection signal rank models the way DS2 does? v1 protocol (DS1, 5 validation
+patients) beside v2 (DS1 + svdb, validation patients drawn from both).
 
-For every config cross-validated with `heartzoo cv` (runs/cv/<name>/cv.json) that is also published in
-the zoo, it sets side by side: the 5-patient validation macro-F1 the published model was selected on
-(its history.csv), the pooled out-of-fold macro-F1 over all 22 DS1 patients (cv.json), and the
-published float DS2 macro-F1. Per task it gives each signal's Spearman rank correlation with DS2 and
-the DS2 score of the config each signal would pick. DS2 is read only to judge the signals here; no
-choice of the project rests on this comparison.
+For every published version of the comparison architectures (one recipe, only the architecture
+differs; `heartzoo.published.family`), grouped by task and by the databases it trained on, it sets side
+by side: the validation macro-F1 it was selected on, the pooled out-of-fold macro-F1 of `heartzoo cv`
+where runs/cv/<name>/cv.json holds a cross-validation of that very config, and the published float DS2
+macro-F1. Per group it gives each signal's Spearman rank correlation with DS2 and the DS2 score of the
+model each signal would pick. DS2 is read only to judge the signals here; no choice of the project
+rests on this comparison.
 
 Run: `python benchmarks/selection_vs_ds2.py [--cv runs/cv] [--zoo zoo] [--record FILE]`.
 """
@@ -17,31 +19,40 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SIGNALS = ("val", "cv_pooled", "cv_fold_mean")
 
 
 def rows(cv_root: Path, zoo_root: Path) -> list[dict]:
-    from heartzoo.recommend import validation_macro_f1
-    from heartzoo.zoo import latest_version_dir
+    from heartzoo.meta import read_configuration
+    from heartzoo.published import family, published_config, training_label, validation_macro_f1
+    from heartzoo.zoo import read_index
 
     out = []
-    for cv_file in sorted(cv_root.glob("*/cv.json")):
-        cv = json.loads(cv_file.read_text())
-        vdir = latest_version_dir(zoo_root, cv["task"], cv["name"])
-        if vdir is None:
+    for entry in read_index(zoo_root)["models"]:
+        vdir = zoo_root / entry["path"]
+        conf = read_configuration(vdir)
+        cfg = published_config(vdir, conf)
+        metrics = json.loads((vdir / "metrics.json").read_text())
+        # beats on the inter-patient split (rhythm-3's windows are tested on dealt patients)
+        if (
+            family(cfg, metrics.get("leaky", False)) != "comparison architectures"
+            or cfg["data"]["protocol"] != "inter-patient"
+        ):
             continue
-        published = json.loads((vdir / "configuration.json").read_text())
-        if published["config"] != cv["config"]:
-            raise SystemExit(f"{cv_file}: cross-validated config differs from the published {vdir.name}")
-        out.append(
-            {
-                "task": cv["task"],
-                "name": cv["name"],
-                "val5": validation_macro_f1(vdir),
-                "cv_pooled": cv["pooled"]["macro_f1"],
-                "cv_fold_mean": cv["fold_macro_f1_mean"],
-                "ds2_float": json.loads((vdir / "metrics.json").read_text())["float"]["macro_f1"],
-            }
-        )
+        row = {
+            "task": entry["task"],
+            "name": entry["name"],
+            "version": entry["version"],
+            "trained_on": training_label(cfg),
+            "val": validation_macro_f1(vdir),
+            "cv_pooled": None,
+            "cv_fold_mean": None,
+            "ds2_float": metrics["float"]["macro_f1"],
+        }
+        cv_file = cv_root / entry["name"] / "cv.json"
+        if cv_file.is_file() and (cv := json.loads(cv_file.read_text()))["config"] == conf.config:
+            row["cv_pooled"], row["cv_fold_mean"] = cv["pooled"]["macro_f1"], cv["fold_macro_f1_mean"]
+        out.append(row)
     return out
 
 
@@ -49,21 +60,24 @@ def summary(table: list[dict]) -> list[dict]:
     from scipy.stats import spearmanr
 
     result = []
-    for task in sorted({r["task"] for r in table}):
-        part = [r for r in table if r["task"] == task]
-        line = {"task": task, "configs": len(part), "best_ds2": max(r["ds2_float"] for r in part)}
-        for signal in ("val5", "cv_pooled", "cv_fold_mean"):
+    for task, trained_on in sorted({(r["task"], r["trained_on"]) for r in table}):
+        part = [r for r in table if (r["task"], r["trained_on"]) == (task, trained_on)]
+        line = {"task": task, "trained_on": trained_on, "configs": len(part),
+                "best_ds2": max(r["ds2_float"] for r in part)}  # fmt: skip
+        for signal in SIGNALS:
+            have = [r for r in part if r[signal] is not None]
             # a rank correlation of fewer than 3 models says nothing
             rho = None
-            if len(part) >= 3:
+            if len(have) >= 3:
                 rho = round(
-                    float(spearmanr([r[signal] for r in part], [r["ds2_float"] for r in part]).statistic), 3
+                    float(spearmanr([r[signal] for r in have], [r["ds2_float"] for r in have]).statistic), 3
                 )
-            pick = max(part, key=lambda r, s=signal: r[s])
+            pick = max(have, key=lambda r, s=signal: r[s]) if have else None
             line[signal] = {
+                "models": len(have),
                 "spearman": rho,
-                "picks": pick["name"],
-                "pick_ds2": pick["ds2_float"],
+                "picks": pick and pick["name"],
+                "pick_ds2": pick and pick["ds2_float"],
             }
         result.append(line)
     return result
@@ -77,22 +91,28 @@ def main() -> None:
     args = ap.parse_args()
     table = rows(args.cv, args.zoo)
     if not table:
-        raise SystemExit(f"no cross-validated config in {args.cv} is published in {args.zoo}")
+        raise SystemExit(f"no comparison architecture is published in {args.zoo}")
+
+    def cell(v):
+        return f"{v:.4f}" if v is not None else "-"
+
     print(
-        f"{'task':7} {'config':28} {'val (5 pat.)':>12} {'CV pooled':>10} {'CV fold mean':>12} {'DS2 float':>10}"
+        f"{'task':7} {'config':28} {'trained on':11} {'val':>7} {'CV pooled':>10} {'CV fold mean':>12} {'DS2 float':>10}"
     )
-    for r in sorted(table, key=lambda r: (r["task"], -r["ds2_float"])):
-        print(
-            f"{r['task']:7} {r['name']:28} {r['val5']:12.4f} {r['cv_pooled']:10.4f} "
-            f"{r['cv_fold_mean']:12.4f} {r['ds2_float']:10.4f}"
-        )
+    for r in sorted(table, key=lambda r: (r["task"], r["trained_on"], -r["ds2_float"])):
+        print(f"{r['task']:7} {r['name']:28} {r['trained_on']:11} {cell(r['val']):>7} {cell(r['cv_pooled']):>10} "
+              f"{cell(r['cv_fold_mean']):>12} {r['ds2_float']:10.4f}")  # fmt: skip
     result = summary(table)
     for line in result:
-        print(f"\n{line['task']}: {line['configs']} configs, best DS2 {line['best_ds2']:.4f}")
-        for signal in ("val5", "cv_pooled", "cv_fold_mean"):
+        print(f"\n{line['task']}, trained on {line['trained_on']}: {line['configs']} configs, "
+              f"best DS2 {line['best_ds2']:.4f}")  # fmt: skip
+        for signal in SIGNALS:
             s = line[signal]
+            if not s["models"]:
+                continue
             rho = "n/a" if s["spearman"] is None else f"{s['spearman']:+.3f}"
-            print(f"  {signal:13} Spearman vs DS2 {rho} · picks {s['picks']} (DS2 {s['pick_ds2']:.4f})")
+            print(f"  {signal:13} over {s['models']:2}: Spearman vs DS2 {rho} · picks {s['picks']} "
+                  f"(DS2 {s['pick_ds2']:.4f})")  # fmt: skip
     if args.record:
         with args.record.open("a") as f:
             f.write(json.dumps({"table": table, "summary": result}) + "\n")

@@ -117,6 +117,13 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
     ])  # fmt: skip
 
 
+def rr_cell(spec: dict[str, Any]) -> str:
+    """What a card's architecture row adds for the RR input."""
+    if not spec["rr_features"]:
+        return ""
+    return " + RR ratios and irregularity" if spec.get("rr_irregularity") else " + RR ratios"
+
+
 def ensemble_cell(cfg: dict[str, Any]) -> str:
     e = cfg.get("ensemble")
     if not e:

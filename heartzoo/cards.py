@@ -19,6 +19,7 @@ from .card_sections import (
     licence_text,
     measurement_text,
     metric_rows,
+    rr_cell,
     runtime_text,
     training_text,
 )
@@ -117,7 +118,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
 | family | {fam} |
-| architecture | `{cfg["model"]["arch"]}`{" + RR ratios" if cfg["input"]["rr_features"] else ""}{ensemble_cell(cfg)} |
+| architecture | `{cfg["model"]["arch"]}`{rr_cell(cfg["input"])}{ensemble_cell(cfg)} |
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
+from .preprocess import InputSpec
 from .validation import describe_errors
 
 NoiseKind = Literal["bw", "em", "ma"]
@@ -22,47 +23,6 @@ NoiseKind = Literal["bw", "em", "ma"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InputSpec(_Strict):
-    """What the model sees: the firmware must prepare its input exactly like this."""
-
-    lead: str = Field("MLII", description="Lead, chosen by its name in the record header.")
-    fs: int = Field(100, gt=0, le=1000, description="Sampling rate of the model input (Hz).")
-    frame_size: int = Field(512, ge=16, le=8192, description="Samples per frame.")
-    r_peak_index: int | None = Field(
-        None, ge=0, description="Index of the R-peak inside the frame; default: frame_size // 2."
-    )
-    normalization: Literal["zscore", "none"] = Field(
-        "zscore", description="Per-frame normalisation: (x - mean) / (std + eps), or none."
-    )
-    eps: float = Field(
-        1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV)."
-    )
-    template_beats: int = Field(
-        0,
-        ge=0,
-        description="If > 0, a second input channel: the frame minus the mean of the record's previous "
-        "`template_beats` frames (beat-to-beat normalisation).",
-    )
-    rr_features: bool = Field(
-        False,
-        description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
-    )
-
-    @model_validator(mode="after")
-    def _r_peak_inside(self) -> InputSpec:
-        if self.r_peak_index is not None and self.r_peak_index >= self.frame_size:
-            raise ValueError(f"r_peak_index ({self.r_peak_index}) must be < frame_size ({self.frame_size})")
-        return self
-
-    @property
-    def r_peak(self) -> int:
-        return self.frame_size // 2 if self.r_peak_index is None else self.r_peak_index
-
-    @property
-    def channels(self) -> int:
-        return 2 if self.template_beats else 1
 
 
 class ValidationSplit(_Strict):

@@ -5,26 +5,85 @@ a beat reaches the model the same way everywhere; it serialises into the firmwar
 torchvision's `weights.transforms()` travel with the weights. Steps, in order: resample the lead to
 `fs` (polyphase FIR), cut a `frame_size` frame with the R peak at `r_peak`, z-score each frame; with
 `template_beats`, a second channel (frame - the mean of the recording's previous frames); with
-`rr_features`, four RR ratios as a second input.
+`rr_features`, four RR ratios as a second input, and with `rr_irregularity` a fifth: how irregular the
+rhythm was just before the beat.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import gcd
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-
-from .config import InputSpec
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RR_FEATURES = ("pre/local10", "post/local10", "pre/local300", "post/local300")
+RR_IRREGULARITY = "irregularity10"
 RR_EPS = 1e-3  # seconds added to each mean RR before dividing
+#: columns of `rr_intervals`: four in seconds, then the irregularity (a ratio)
+RR_COLUMNS = 5
+IRREGULARITY_BEATS = 10
 RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
 RR_DEFINITION = (
     "pre/post: RR interval (s) before/after the beat; local10/local300: mean of the last 10/300 RR "
     "intervals up to and including pre; each ratio uses the mean + 0.001 s"
 )
+IRREGULARITY_DEFINITION = (
+    f"irregularity10: over the last {IRREGULARITY_BEATS} RR intervals before pre (fewer at a recording's "
+    "start), the lower median of the absolute differences of successive intervals over their mean + "
+    "0.001 s (0 with fewer than 2 intervals)"
+)
+
+
+class InputSpec(BaseModel):
+    """What the model sees: the firmware must prepare its input exactly like this (a config's `input`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lead: str = Field("MLII", description="Lead, chosen by its name in the record header.")
+    fs: int = Field(100, gt=0, le=1000, description="Sampling rate of the model input (Hz).")
+    frame_size: int = Field(512, ge=16, le=8192, description="Samples per frame.")
+    r_peak_index: int | None = Field(
+        None, ge=0, description="Index of the R-peak inside the frame; default: frame_size // 2."
+    )
+    normalization: Literal["zscore", "none"] = Field(
+        "zscore", description="Per-frame normalisation: (x - mean) / (std + eps), or none."
+    )
+    eps: float = Field(
+        1e-3, gt=0, description="Added to the standard deviation (same unit as the signal, mV)."
+    )
+    template_beats: int = Field(
+        0,
+        ge=0,
+        description="If > 0, a second input channel: the frame minus the mean of the record's previous "
+        "`template_beats` frames (beat-to-beat normalisation).",
+    )
+    rr_features: bool = Field(
+        False,
+        description="Also feed four RR ratios (previous and next RR over the means of the last 10 and 300 RRs).",
+    )
+    rr_irregularity: bool = Field(
+        False,
+        description="With rr_features, a fifth RR feature: over the 10 RR intervals before the beat's own, "
+        "the median absolute difference of successive intervals over their mean (high in atrial fibrillation).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InputSpec:
+        if self.r_peak_index is not None and self.r_peak_index >= self.frame_size:
+            raise ValueError(f"r_peak_index ({self.r_peak_index}) must be < frame_size ({self.frame_size})")
+        if self.rr_irregularity and not self.rr_features:
+            raise ValueError("rr_irregularity is one of the RR features: it needs rr_features: true")
+        return self
+
+    @property
+    def r_peak(self) -> int:
+        return self.frame_size // 2 if self.r_peak_index is None else self.r_peak_index
+
+    @property
+    def channels(self) -> int:
+        return 2 if self.template_beats else 1
 
 
 def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
@@ -71,15 +130,17 @@ def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
 
 
 def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
-    """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs.
+    """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs;
+    then the rhythm's irregularity before the beat (`rr_irregularity`, a ratio).
 
-    Both means are causal (only past beats), as firmware can compute them; the next RR costs one beat
-    of latency, less than the half frame after the R-peak the model already waits for.
+    The means and the irregularity are causal (only past beats), as firmware can compute them; the
+    next RR costs one beat of latency, less than the half frame after the R-peak the model already
+    waits for.
     """
     s = np.asarray(samples, dtype=np.float64) / fs
     n = len(s)
     if n < 2:
-        return np.zeros((n, 4), dtype=np.float32)
+        return np.zeros((n, RR_COLUMNS), dtype=np.float32)
     rr = np.diff(s)
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])
@@ -90,15 +151,44 @@ def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
         lo = np.maximum(idx + 1 - window, 0)
         return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
 
-    return np.stack([pre, post, running_mean(10), running_mean(300)], axis=1).astype(np.float32)
+    return np.stack([pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)], axis=1).astype(
+        np.float32
+    )
 
 
-def rr_ratios(rr: np.ndarray) -> np.ndarray:
-    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs."""
+def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndarray:
+    """Per beat: over the `beats` RR intervals before its own (`pre[i - beats:i]`), the lower median of
+    the absolute successive differences over their mean + RR_EPS.
+
+    Atrial fibrillation makes every interval irregular, so a beat's short RR there says less about it
+    being premature than in a steady rhythm; the beat's own interval is left out, and the median
+    ignores the one or two jumps an earlier ectopic beat makes. The lower median (the middle value, or
+    the smaller of the two) is what firmware computes with integers.
+    """
+    pre = np.asarray(pre, dtype=np.float64)
+    n = len(pre)
+    median, mean = np.zeros(n), np.zeros(n)
+    for i in range(2, min(beats, n)):  # a recording's first beats: a shorter window
+        d = np.sort(np.abs(np.diff(pre[:i])))
+        median[i], mean[i] = d[(len(d) - 1) // 2], pre[:i].mean()
+    if n > beats:
+        view = np.lib.stride_tricks.sliding_window_view
+        diffs = np.sort(view(np.abs(np.diff(pre)), beats - 1)[: n - beats], axis=1)  # row k: beat k + beats
+        median[beats:], mean[beats:] = diffs[:, (beats - 2) // 2], view(pre, beats)[: n - beats].mean(axis=1)
+    # the division in float32, as the ratios (`rr_ratios`) and the C kit make it
+    return median.astype(np.float32) / (mean.astype(np.float32) + np.float32(RR_EPS))
+
+
+def rr_ratios(rr: np.ndarray, irregularity: bool = False) -> np.ndarray:
+    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs, and
+    with `irregularity` the rhythm's irregularity before the beat (`rr_intervals`' last column)."""
     rr = np.asarray(rr, dtype=np.float32)
     eps = np.float32(RR_EPS)
     local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
-    return np.concatenate([rr[:, 0:2] / local10, rr[:, 0:2] / local300], axis=1).astype(np.float32)
+    parts = [rr[:, 0:2] / local10, rr[:, 0:2] / local300]
+    if irregularity:
+        parts.append(rr[:, 4:5])
+    return np.concatenate(parts, axis=1).astype(np.float32)
 
 
 def beat_templates(x: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
@@ -147,6 +237,18 @@ class Preprocessor:
         return self.spec.rr_features
 
     @property
+    def rr_inputs(self) -> int:
+        """How many RR features the model takes (0: no RR input)."""
+        return len(self.rr_names)
+
+    @property
+    def rr_names(self) -> tuple[str, ...]:
+        """The RR input's features, in order (none without RR features)."""
+        if not self.spec.rr_features:
+            return ()
+        return RR_FEATURES + ((RR_IRREGULARITY,) if self.spec.rr_irregularity else ())
+
+    @property
     def ecg_shape(self) -> tuple[int, int, int]:
         """(1, T, C): one row of T samples, C channels (the frame, and frame - template)."""
         return (1, self.spec.frame_size, self.spec.channels)
@@ -155,7 +257,7 @@ class Preprocessor:
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {"ecg": self.ecg_shape}
         if self.rr_features:
-            shapes["rr"] = (len(RR_FEATURES),)
+            shapes["rr"] = (len(self.rr_names),)
         return shapes
 
     # -- steps ---------------------------------------------------------------------------------
@@ -176,15 +278,19 @@ class Preprocessor:
             return frames[:, None, :, None]
         return np.stack([frames, frames - template], axis=-1)[:, None, :, :]
 
+    def rr(self, rr: np.ndarray) -> np.ndarray:
+        """The RR input (n, len(rr_names)) from `rr_intervals`' columns."""
+        return rr_ratios(rr, self.spec.rr_irregularity)
+
     def inputs(self, frames: np.ndarray, template: np.ndarray | None, rr: np.ndarray | None) -> Any:
-        """Model inputs from frames, their templates and RR intervals (s): an array, or
-        {"ecg", "rr"} when the model takes RR ratios."""
+        """Model inputs from frames, their templates and `rr_intervals`: an array, or {"ecg", "rr"}
+        when the model takes RR features."""
         ecg = self.ecg(frames, template)
         if not self.rr_features:
             return ecg
         if rr is None:
             raise ValueError("this model takes RR features: pass the RR intervals")
-        return {"ecg": ecg, "rr": rr_ratios(rr)}
+        return {"ecg": ecg, "rr": self.rr(rr)}
 
     def __call__(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> Any:
         """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
@@ -217,7 +323,8 @@ class Preprocessor:
                 "(the first frame is its own template)"
             )
         if s.rr_features:
-            out["rr_features"] = {"order": list(RR_FEATURES), "definition": RR_DEFINITION}
+            definition = RR_DEFINITION + ("; " + IRREGULARITY_DEFINITION if s.rr_irregularity else "")
+            out["rr_features"] = {"order": list(self.rr_names), "definition": definition}
         return out
 
     @classmethod
@@ -234,5 +341,6 @@ class Preprocessor:
                 eps=f["normalization"]["eps"],
                 template_beats=f["template_beats"],
                 rr_features=f.get("rr_features") is not None,
+                rr_irregularity=RR_IRREGULARITY in (f.get("rr_features") or {}).get("order", ()),
             )
         )

@@ -101,7 +101,7 @@ class ChannelPrune(Stage):
         source = load_keras(ctx.run_dir / parent["dir"] / "model.keras")
         arch = parent["arch"]
         thin, params = thin_model(source, arch["arch"], arch["params"], Preprocessor.of(config).ecg_shape,
-                                  get_task(config.task).num_classes, config.input.rr_features, cp.keep,
+                                  get_task(config.task).num_classes, Preprocessor.of(config).rr_inputs, cp.keep,
                                   cp.criterion)  # fmt: skip
         res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
                     build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,
@@ -150,7 +150,7 @@ class Tfmot(Stage):
             arch["params"],
             pre.ecg_shape,
             task.num_classes,
-            pre.rr_features,
+            pre.rr_inputs,
             ds,
             steps,
         )

@@ -137,7 +137,7 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
             Preprocessor.of(config).ecg_shape,
             task.num_classes,
             ks=ks,
-            rr_features=config.input.rr_features,
+            rr_inputs=Preprocessor.of(config).rr_inputs,
             **config.model.params,
         )
     except KeyError as exc:

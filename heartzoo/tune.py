@@ -62,7 +62,7 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
 
         pre = Preprocessor.of(config)
         model, _ = thin_model(model, config.model.arch, dict(config.model.params), pre.ecg_shape,
-                              get_task(config.task).num_classes, pre.rr_features, cp.keep, cp.criterion)  # fmt: skip
+                              get_task(config.task).num_classes, pre.rr_inputs, cp.keep, cp.criterion)  # fmt: skip
     rng = np.random.default_rng(0)
     # values like a trained model's: distinct in every tensor and channel (export's shrink stores
     # identical vectors once, so a fresh model's zero biases and equal per-channel scales would make the

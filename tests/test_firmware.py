@@ -118,7 +118,14 @@ def _contract(spec, ecg_scale: float) -> dict:
         }
     ]
     if spec.rr_features:
-        ins.append({"name": "rr", "shape": [1, 4], "dtype": "int8", "scale": 0.0113, "zero_point": -100})
+        rr = {
+            "name": "rr",
+            "shape": [1, Preprocessor(spec).rr_inputs],
+            "dtype": "int8",
+            "scale": 0.0113,
+            "zero_point": -100,
+        }
+        ins.append(rr)
     out = [{"name": "probs", "shape": [1, 3], "dtype": "int8", "scale": 1 / 256, "zero_point": -128}]
     return {**Preprocessor(spec).contract(), "class_names": ["N", "S", "V"], "inputs": ins, "outputs": out,
             "output": "int8 softmax"}  # fmt: skip
@@ -162,8 +169,12 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
         ({"fs": 360, "frame_size": 300, "normalization": "none", "rr_features": True}, 360),  # no resampling
         ({"fs": 100, "frame_size": 256, "rr_features": True}, 1000),  # a wearable's 1 kHz: 201 taps a phase
         ({"fs": 100, "frame_size": 256, "template_beats": 2}, 1024),  # up 25, down 256: 205 taps a phase
+        (
+            {"fs": 100, "frame_size": 256, "rr_features": True, "rr_irregularity": True},
+            360,
+        ),  # a fifth RR feature
     ],
-    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz"],
+    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz", "rr-irregularity"],
 )
 def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
     """Running templates (a second channel), no normalisation, another rate, no resampling, recordings at
@@ -178,15 +189,20 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
     rec = _at_rate(recordings[0], recording_hz)
+    if spec.rr_irregularity:  # a recording in atrial fibrillation, where the irregularity takes every value
+        from heartzoo.export.firmware_check import read_recordings
+
+        rec = read_recordings(("221",))[0]
     want = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"]))
+    if spec.rr_irregularity:
+        assert len(np.unique(want[1][:, 4])) > 30
     for fixed_point in (False, True):
         lib = _library(
             contract, tmp_path / str(fixed_point), recording_hz=recording_hz, fixed_point=fixed_point
         )
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
-        (got,), _ = run_host(
-            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=int(np.prod(ins[0].shape))
-        )
+        (got,), _ = run_host(compile_host(lib), stream, fixed_point=fixed_point,
+                             ecg_len=int(np.prod(ins[0].shape)), rr_len=max(Preprocessor(spec).rr_inputs, 4))  # fmt: skip
         assert len(got["ecg"]) == len(rec["peaks"]), got["dropped"]
         d = np.abs(got["ecg"].astype(int) - want[0].reshape(len(got["ecg"]), -1))
         assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, d.max(), (d > 0).mean())

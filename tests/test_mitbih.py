@@ -105,7 +105,7 @@ def test_rr_features(mitdb):
     beats = mitbih.read_beats(mitdb, "100")
     rr = rr_intervals(beats.samples, beats.fs)
     s = beats.samples / 360.0
-    assert rr.shape == (len(s), 4)
+    assert rr.shape == (len(s), 5)
     np.testing.assert_allclose(rr[5, 0], s[5] - s[4], rtol=1e-5)
     np.testing.assert_allclose(rr[5, 1], s[6] - s[5], rtol=1e-5)
     np.testing.assert_allclose(rr[20, 2], np.mean(np.diff(s)[10:20]), rtol=1e-5)
@@ -113,6 +113,22 @@ def test_rr_features(mitdb):
     np.testing.assert_allclose(
         rr[50, 3], np.mean(np.concatenate([[s[1] - s[0]], np.diff(s)[:50]])), rtol=1e-4
     )
+    # the irregularity of beat 30: the 10 intervals before its own, s[20]..s[29]
+    before = np.diff(s)[19:29]
+    median = np.sort(np.abs(np.diff(before)))[4]
+    np.testing.assert_allclose(rr[30, 4], median / (before.mean() + 1e-3), rtol=1e-4)
+
+
+def test_rr_irregularity_is_high_in_atrial_fibrillation(mitdb):
+    """Record 203 (DS1) is in atrial flutter and fibrillation for most of its half hour, record 100 in
+    sinus rhythm: the irregularity before their beats tells them apart."""
+    from heartzoo.preprocess import rr_intervals
+
+    median = {}
+    for record in ("100", "203"):
+        beats = mitbih.read_beats(mitdb, record)
+        median[record] = float(np.median(rr_intervals(beats.samples, beats.fs)[:, 4]))
+    assert median["100"] < 0.05 < 0.15 < median["203"], median
 
 
 def test_validation_draw_keeps_patients_whole(counts):

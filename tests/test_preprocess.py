@@ -78,6 +78,10 @@ def test_preprocessor_steps_on_a_synthetic_recording():
     assert (ecg.argmax(axis=1) == 64).mean() > 0.9  # the QRS spike sits at r_peak_index
     np.testing.assert_allclose(rr_intervals(peaks, 360.0)[1:, 0], 0.8, atol=1 / 360)
     np.testing.assert_allclose(inputs["rr"][5:, 0], 0.8 / 0.801, rtol=1e-3)  # pre / local10
+    assert rr_intervals(peaks, 360.0)[:, 4].max() < 0.01  # a steady rhythm (1-sample rounding): not irregular
+    irregular = Preprocessor(InputSpec(fs=100, frame_size=128, rr_features=True, rr_irregularity=True))
+    assert irregular.rr_names[-1] == "irregularity10"
+    assert irregular(x, 360.0, peaks)["rr"].shape == (len(peaks), 5)
     two = Preprocessor(InputSpec(fs=100, frame_size=128, template_beats=3))(x, 360.0, peaks)
     assert two.shape == (len(peaks), 1, 128, 2)
     np.testing.assert_array_equal(two[0, 0, :, 1], 0)  # the first beat is its own template
@@ -119,3 +123,33 @@ def test_a_zoo_teacher_is_named_and_loaded_by_version():
     wrong = parse_config({**student, "compress": {"distill": {"teacher": "beat-2-efficientnetv2-sm@v1"}}})
     with pytest.raises(ConfigError, match="does not fit the student"):
         load_teacher(wrong, zoo=ZOO)
+
+
+def test_rr_irregularity_leaves_out_the_beat_and_one_ectopic_jump():
+    """The median of the successive differences before the beat: a premature beat itself, or one
+    earlier ectopic beat, barely moves it; alternating intervals (bigeminy-like chaos) do."""
+    from heartzoo.preprocess import RR_EPS, rr_irregularity
+
+    steady = np.full(30, 0.8)
+    assert rr_irregularity(steady)[-1] == 0
+    premature = steady.copy()
+    premature[20] = 0.5  # beat 20 comes early: its own pre interval is short
+    assert rr_irregularity(premature)[20] == 0
+    assert rr_irregularity(premature)[21] == 0  # the two jumps it made are outvoted by seven steady ones
+    chaos = np.tile([0.6, 1.0], 15)
+    np.testing.assert_allclose(rr_irregularity(chaos)[-1], 0.4 / (0.8 + RR_EPS))
+    assert rr_irregularity(np.array([0.8]))[0] == 0  # too few intervals
+
+
+def test_rr_irregularity_needs_rr_features():
+    with pytest.raises(ValueError, match=r"rr_irregularity .* needs rr_features"):
+        InputSpec(rr_irregularity=True)
+    spec = InputSpec(rr_features=True, rr_irregularity=True)
+    pre = Preprocessor(spec)
+    assert pre.rr_inputs == 5 and pre.input_shapes["rr"] == (5,)
+    contract = pre.contract()
+    assert contract["rr_features"]["order"][-1] == "irregularity10"
+    back = Preprocessor.from_contract(
+        {**contract, "class_names": [], "inputs": [], "outputs": [], "output": ""}
+    )
+    assert back.spec.rr_irregularity and back.rr_inputs == 5

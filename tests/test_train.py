@@ -52,7 +52,7 @@ def test_batch_stream_draws_balanced_batches():
         np.zeros(n, np.int8),
         np.full(n, "100"),
         np.arange(n),
-        np.ones((n, 4), np.float32),
+        np.ones((n, 5), np.float32),
     )
     stream = batch_stream(
         ws,
@@ -73,10 +73,21 @@ def test_batch_stream_draws_balanced_batches():
 
 
 def test_rr_ratios():
-    rr = np.array([[0.8, 0.4, 0.8, 1.0]], np.float32)
-    np.testing.assert_allclose(
-        rr_ratios(rr), [[0.8 / 0.801, 0.4 / 0.801, 0.8 / 1.001, 0.4 / 1.001]], rtol=1e-5
-    )
+    rr = np.array([[0.8, 0.4, 0.8, 1.0, 0.3]], np.float32)
+    four = [0.8 / 0.801, 0.4 / 0.801, 0.8 / 1.001, 0.4 / 1.001]
+    np.testing.assert_allclose(rr_ratios(rr), [four], rtol=1e-5)
+    np.testing.assert_allclose(rr_ratios(rr, irregularity=True), [[*four, 0.3]], rtol=1e-5)
+
+
+def test_a_model_with_the_rr_irregularity_takes_five_rr_features():
+    from heartzoo.train import build_from_config
+
+    config = parse_config(
+        {"name": "t", "task": "beat-3", "input": {"frame_size": 64, "rr_features": True, "rr_irregularity": True},
+         "model": {"arch": "cnn1"}},
+    )  # fmt: skip
+    model = build_from_config(config)
+    assert tuple(model.input["rr"].shape) == (None, 5)
 
 
 def test_model_section_errors(tmp_path):

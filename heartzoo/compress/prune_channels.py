@@ -60,7 +60,7 @@ def thin_model(
     params: dict[str, Any],
     input_shape,
     num_classes: int,
-    rr: bool,
+    rr: int,
     keep: float,
     criterion: str,
 ):
@@ -74,7 +74,7 @@ def thin_model(
         )
     plan = prune_plan(model, keep, criterion)
     new_params = {**params, "inner": tuple(len(plan[f"res{j}"]) for j in range(len(plan)))}
-    thin = build_model(arch, input_shape, num_classes, rr_features=rr, **new_params)
+    thin = build_model(arch, input_shape, num_classes, rr_inputs=rr, **new_params)
     for layer in thin.layers:
         if not layer.weights:
             continue

@@ -25,14 +25,14 @@ def sparsity_of(model) -> float:
     return zeros / max(total, 1)
 
 
-def magnitude_prune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: bool,
+def magnitude_prune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: int,
                     dataset, steps: int, epochs: int, sparsity: float, learning_rate: float):  # fmt: skip
     """Prune `model` to `sparsity` over `epochs` x `steps` training steps; returns the Keras 3 model."""
     from ..models import build_model
     from .legacy import tfmot_and_tf_keras
 
     tfmot, tf_keras = tfmot_and_tf_keras()
-    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_features=rr, **params)
+    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
     twin.set_weights(model.get_weights())
     total = epochs * steps
     schedule = tfmot.sparsity.keras.PolynomialDecay(
@@ -55,6 +55,6 @@ def magnitude_prune(model, arch: str, params: dict[str, Any], input_shape, num_c
         verbose=0,
     )
     stripped = tfmot.sparsity.keras.strip_pruning(pruned)
-    out = build_model(arch, input_shape, num_classes, rr_features=rr, **params)
+    out = build_model(arch, input_shape, num_classes, rr_inputs=rr, **params)
     out.set_weights(stripped.get_weights())
     return out

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def quantization_aware_finetune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: bool,
+def quantization_aware_finetune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: int,
                                 dataset, steps: int, epochs: int, learning_rate: float):  # fmt: skip
     from ..models import build_model
     from .legacy import tfmot_and_tf_keras
 
     tfmot, tf_keras = tfmot_and_tf_keras()
-    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_features=rr, **params)
+    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
     twin.set_weights(model.get_weights())
     qat = tfmot.quantization.keras.quantize_model(twin)
     qat.compile(
@@ -29,7 +29,7 @@ def quantization_aware_finetune(model, arch: str, params: dict[str, Any], input_
     # The wrappers keep the original variables under their original names ("stem_conv/kernel:0"),
     # next to their own quantizer state (min/max, step), which the float model does not need.
     trained = {v.name.split(":")[0]: v.numpy() for v in qat.weights}
-    out = build_model(arch, input_shape, num_classes, rr_features=rr, **params)
+    out = build_model(arch, input_shape, num_classes, rr_inputs=rr, **params)
     for w in out.weights:
         w.assign(trained[w.path])
     return out

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 #: Bump when the way windows are made changes, so old caches are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: rr_intervals' fifth column, the irregularity
 
 _ARRAYS = ("x", "aami", "sample", "rr")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..preprocess import Preprocessor, rr_ratios
+from ..preprocess import Preprocessor
 from .augment import Augmenter
 from .windows import WindowSet
 
@@ -117,7 +117,7 @@ def batch_stream(
         if balance == "class_weight"
         else np.ones(num_classes, np.float32)
     )
-    rr_all = rr_ratios(ws.rr) if pre.rr_features else None
+    rr_all = pre.rr(ws.rr) if pre.rr_features else None
     eye = np.eye(num_classes, dtype=np.float32)
     every = epoch_states.steps_per_epoch if epoch_states is not None else 0
     for n in itertools.count():

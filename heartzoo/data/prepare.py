@@ -13,7 +13,7 @@ import numpy as np
 from .. import paths
 from ..config import HeartzooConfig, InputSpec
 from ..errors import ConfigError, DataError, HeartzooError
-from ..preprocess import Preprocessor, rr_intervals
+from ..preprocess import RR_COLUMNS, Preprocessor, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .database import Database
@@ -93,7 +93,12 @@ def window_arrays(db: Database, record: str, spec: InputSpec, folder: Path) -> d
     keep = labels >= 0
     centres = starts[keep] + length // 2
     x = Preprocessor(spec.model_copy(update={"r_peak_index": None})).frames(sig.values, sig.fs, centres)
-    return {"x": x, "aami": labels[keep], "sample": centres, "rr": np.zeros((len(centres), 4), np.float32)}
+    return {
+        "x": x,
+        "aami": labels[keep],
+        "sample": centres,
+        "rr": np.zeros((len(centres), RR_COLUMNS), np.float32),
+    }
 
 
 def window_counts(records: Sequence[str], spec: InputSpec, data_dir=None) -> dict[str, dict[str, int]]:
@@ -155,7 +160,7 @@ def load_windows(
             key: dict = {
                 "dataset": db.name,
                 # the running template is computed after the cache, from the cached frames
-                "input": spec.model_dump(exclude={"template_beats", "rr_features"}),
+                "input": spec.model_dump(exclude={"template_beats", "rr_features", "rr_irregularity"}),
                 "noise": None if noise is None else noise.__dict__,
             }
             if db.lead_for(spec.lead) != spec.lead:

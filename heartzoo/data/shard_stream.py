@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
-from ..preprocess import Preprocessor, rr_ratios
+from ..preprocess import RR_COLUMNS, Preprocessor
 from ..tasks import AAMI_CLASSES, Task, get_task
 from .shards import CHUNK_ROWS, read_manifest
 
@@ -174,7 +174,7 @@ def _batches(readers, probs, weights, rng, pre: Preprocessor, batch_size: int, n
     while True:
         y = rng.choice(num_classes, size=batch_size, p=probs)
         x = np.empty((batch_size, pre.spec.frame_size), np.float32)
-        rr = np.empty((batch_size, 4), np.float32)
+        rr = np.empty((batch_size, RR_COLUMNS), np.float32)
         template = np.empty_like(x) if with_template else None
         for c, reader in enumerate(readers):
             hit = np.flatnonzero(y == c)
@@ -187,7 +187,7 @@ def _batches(readers, probs, weights, rng, pre: Preprocessor, batch_size: int, n
         if augmenter is not None and augmenter.active:
             x = augmenter(x, rng)
         ecg = pre.ecg(x, template)
-        inputs = {"ecg": ecg, "rr": rr_ratios(rr)} if pre.rr_features else ecg
+        inputs = {"ecg": ecg, "rr": pre.rr(rr)} if pre.rr_features else ecg
         yield inputs, eye[y], weights[y]
 
 

@@ -43,7 +43,7 @@ def write_synthetic_shards(
                     x[:, 0], x[:, 1], x[:, 2] = c, s, np.arange(start, start + m)
                     g = f.require_group(cls)
                     append_rows(g, "x", x)
-                    append_rows(g, "rr", np.full((m, 4), 0.8, np.float32))
+                    append_rows(g, "rr", np.tile(np.float32([0.8, 0.8, 0.8, 0.8, 0.0]), (m, 1)))
                     append_rows(g, "sample", np.arange(start, start + m, dtype=np.int64))
                     append_rows(g, "record", np.zeros(m, np.int32))
                     append_rows(g, "order", np.arange(start, start + m, dtype=np.int64))

@@ -18,7 +18,7 @@ class WindowSet:
     aami: np.ndarray  # (n,) int8, index into AAMI_CLASSES
     record: np.ndarray  # (n,) <U8 or wider, record name
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
-    rr: np.ndarray  # (n, 4) float32: previous RR, next RR, mean of last 10 and of last 300 RRs (s)
+    rr: np.ndarray  # (n, 5) float32: `preprocess.rr_intervals` (RRs in s, then the irregularity)
     meta: dict = field(default_factory=dict)
     #: (n, frame_size) the record's running beat template (see `beat_templates`), when the input uses it
     template: np.ndarray | None = None

@@ -76,7 +76,9 @@ def compare(
             (lib / name).write_text(text)
         exe = compile_host(lib, double=double)
         streams = [(r["counts"] if fixed_point else r["values"], r["peaks"]) for r in recordings]
-        c_out, timing = run_host(exe, streams, fixed_point=fixed_point, ecg_len=ecg_len, work_dir=work_dir)
+        rr_len = len(firmware.rr_features.order) if firmware.rr_features else 4
+        c_out, timing = run_host(exe, streams, fixed_point=fixed_point, ecg_len=ecg_len, rr_len=rr_len,
+                                 work_dir=work_dir)  # fmt: skip
     t0 = time.perf_counter()
     py = [python_inputs(firmware, ins, r) for r in recordings]
     python_s = time.perf_counter() - t0

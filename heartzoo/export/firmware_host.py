@@ -65,10 +65,11 @@ def compile_host(lib_dir: Path, exe: Path | None = None, *, double: bool = False
 
 def run_host(
     exe: Path, records: list[tuple[np.ndarray, np.ndarray]], *, fixed_point: bool, ecg_len: int,
-    peak_delay: int = PEAK_DELAY, work_dir: Path | None = None, pop_pause: tuple[int, int] | None = None,
+    rr_len: int = 4, peak_delay: int = PEAK_DELAY, work_dir: Path | None = None, pop_pause: tuple[int, int] | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[str, Any]]:  # fmt: skip
     """Stream each (samples, R peaks) recording through the compiled harness: per recording its beats'
-    peaks, int8 `ecg` (beats, ecg_len) and `rr` (beats, 4), and the number dropped; and the timings.
+    peaks, int8 `ecg` (beats, ecg_len) and `rr` (beats, rr_len: the contract's HZ_RR_LEN), and the number
+    dropped; and the timings.
     `pop_pause` (every, length), in samples: no beat is popped while sample % every < length (an
     application busy elsewhere: beats whose frames leave the ring meanwhile are dropped)."""
     dtype = np.int16 if fixed_point else np.float32
@@ -89,7 +90,7 @@ def run_host(
         res = _run(cmd, "the C preprocessing")
         data = dst.read_bytes()
     timing = json.loads(res.stdout.strip().splitlines()[-1])
-    beat = np.dtype([("peak", "<u4"), ("ecg", "i1", (ecg_len,)), ("rr", "i1", (4,))])
+    beat = np.dtype([("peak", "<u4"), ("ecg", "i1", (ecg_len,)), ("rr", "i1", (rr_len,))])
     out, pos = [], 0
     for _ in records:
         n, dropped = np.frombuffer(data, np.int32, 2, pos)

@@ -73,7 +73,7 @@ def polyphase(up: int, taps: np.ndarray) -> np.ndarray:
 
 def _contract(firmware: Any) -> dict[str, Any]:
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
-    from ..preprocess import RR_FEATURES
+    from ..preprocess import RR_FEATURES, RR_IRREGULARITY
 
     ins = {t["name"]: (i, t) for i, t in enumerate(f["inputs"])}
     channels = 2 if f["template_beats"] else 1
@@ -82,8 +82,9 @@ def _contract(firmware: Any) -> dict[str, Any]:
             f"the contract's ecg input is not [.., {f['frame_size']}, {channels}]: {f['inputs']}"
         )
     rr = f.get("rr_features")
-    if rr is not None and (list(rr["order"]) != list(RR_FEATURES) or "rr" not in ins):
-        raise HeartzooError(f"RR features {rr['order']} are not heartzoo's {list(RR_FEATURES)}")
+    known = [list(RR_FEATURES), [*RR_FEATURES, RR_IRREGULARITY]]
+    if rr is not None and (list(rr["order"]) not in known or "rr" not in ins):
+        raise HeartzooError(f"RR features {rr['order']} are not heartzoo's: {' or '.join(map(str, known))}")
     if any(t["dtype"] != "int8" for t in f["inputs"] + f["outputs"]):
         raise HeartzooError("the firmware kit needs an int8 model (inputs and outputs)")
     return {**f, "_ins": ins, "_channels": channels}
@@ -150,6 +151,8 @@ def contract_header(
     adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS, label: str = "",
 ) -> str:  # fmt: skip
     """heartzoo_contract.h: the firmware contract of configuration.json as C constants."""
+    from ..preprocess import IRREGULARITY_BEATS, RR_IRREGULARITY
+
     f = _contract(firmware)
     up, down, half, taps = resampling_filter(recording_hz, f["sampling_rate_hz"])
     per = 0 if len(taps) == 1 else polyphase(up, taps).shape[1]
@@ -194,6 +197,8 @@ def contract_header(
             f"#define HZ_INPUT_RR {ins['rr'][0]}",
             "#define HZ_RR_SHORT 10",
             "#define HZ_RR_LONG 300",
+            f"#define HZ_RR_IRREGULARITY {int(RR_IRREGULARITY in f['rr_features']['order'])}",
+            f"#define HZ_RR_IRREGULARITY_BEATS {IRREGULARITY_BEATS}",
             f"#define HZ_RR_ZERO_POINT ({rr['zero_point']})",
         ]
     lines += [

@@ -354,6 +354,29 @@ static int8_t rr_ratio(uint32_t interval, uint32_t sum, uint32_t n) {
 }
 #endif
 
+#if HZ_RR_IRREGULARITY
+/* irregularity10: the lower median of |successive differences| of the last m intervals "before" in the
+ * ring (this beat's own not yet in it) over their mean; m = min(beats, HZ_RR_IRREGULARITY_BEATS) */
+static int8_t irregularity(const hz_pre_t *s) {
+  uint32_t m = s->beats < HZ_RR_IRREGULARITY_BEATS ? s->beats : HZ_RR_IRREGULARITY_BEATS;
+  uint16_t d[HZ_RR_IRREGULARITY_BEATS];
+  uint32_t sum = 0, i, j;
+  uint16_t prev = 0, v;
+  if (m < 2) return rr_ratio(0, 1, 1);
+  for (i = 0; i < m; ++i) { /* oldest first: ring slot rr_pos - m + i */
+    v = s->rr[(s->rr_pos + HZ_RR_LONG - m + i) % HZ_RR_LONG];
+    sum += v;
+    if (i > 0) { /* insertion sort of the differences so far */
+      uint16_t diff = (uint16_t)(v > prev ? v - prev : prev - v);
+      for (j = i - 1; j > 0 && d[j - 1] > diff; --j) d[j] = d[j - 1];
+      d[j] = diff;
+    }
+    prev = v;
+  }
+  return rr_ratio(d[(m - 2) / 2], sum, m);
+}
+#endif
+
 static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int8_t *out) {
   uint32_t pre, post, n_short, n_long;
   if (s->beats == 0) {
@@ -364,6 +387,9 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   post = has_next ? next - peak : pre;
   pre = sat16(pre);
   post = sat16(post);
+#if HZ_RR_IRREGULARITY
+  out[4] = irregularity(s);
+#endif
   /* the running sums of the last HZ_RR_SHORT and HZ_RR_LONG intervals "before", this one included */
   if (s->beats >= HZ_RR_SHORT)
     s->rr_sum_short -= s->rr[(s->rr_pos + HZ_RR_LONG - HZ_RR_SHORT) % HZ_RR_LONG];

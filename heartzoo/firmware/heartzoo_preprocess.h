@@ -21,7 +21,9 @@
  *      the last beat's "after" its "before"). The intervals are held in 16 bits: one longer than 65,535
  *      input samples (182 s at 360 Hz, 65.5 s at 1 kHz; asystole, or a detector silent that long)
  *      counts as 65,535 samples, in its ratios and in the means of the next 10 / 300 beats, where
- *      Python takes it whole;
+ *      Python takes it whole; with HZ_RR_IRREGULARITY, a fifth, irregularity10: over the last
+ *      HZ_RR_IRREGULARITY_BEATS intervals before the beat's own "before" (fewer at the start), the lower
+ *      median of the absolute differences of successive intervals over their mean plus HZ_RR_EPS;
  *   6. int8 quantization: q = round(x / scale) + zero_point, clipped to [-128, 127].
  *
  * The "after" RR interval costs one beat of latency: a beat is ready once its frame is complete and
@@ -69,7 +71,10 @@ extern "C" {
 /* resampled samples kept: one frame, plus how late a peak may come */
 #define HZ_RING (HZ_FRAME_SIZE + HZ_PEAK_DELAY_S * HZ_MODEL_HZ + 2)
 #define HZ_ECG_LEN (HZ_FRAME_SIZE * HZ_ECG_CHANNELS) /* int8 values of the ECG input ([T][C]) */
-#define HZ_RR_LEN 4                                   /* int8 values of the RR input */
+#ifndef HZ_RR_IRREGULARITY
+#define HZ_RR_IRREGULARITY 0 /* contracts written before it */
+#endif
+#define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY) /* int8 values of the RR input */
 /* HZ_HIST (heartzoo_contract.h): input samples kept for the FIR, a power of two >= HZ_TAPS_PER_PHASE */
 #if !defined(HZ_HIST) || HZ_HIST < 1 || (HZ_HIST & (HZ_HIST - 1)) != 0
 #error "HZ_HIST must be a power of two: regenerate heartzoo_contract.h with heartzoo"

@@ -69,13 +69,13 @@ def build_model(
     *,
     ks: Any = None,
     model_name: str | None = None,
-    rr_features: bool = False,
+    rr_inputs: int = 0,
     **params: Any,
 ):
     """Build architecture `name`; unknown parameters are an error naming the ones allowed.
 
-    With `rr_features`, the model takes a second input `rr` (four RR ratios) that joins the pooled
-    waveform features before the classifier.
+    With `rr_inputs` > 0, the model takes a second input `rr` (that many RR features,
+    `InputSpec.rr_inputs`) that joins the pooled waveform features before the classifier.
     """
     arch = get_architecture(name)
     allowed = arch.params()
@@ -88,15 +88,15 @@ def build_model(
         import keras as ks
     merged = {**arch.defaults, **params}
     model = arch.builder(tuple(input_shape), int(num_classes), ks=ks, **merged)
-    if rr_features:
-        model = add_rr_input(model, num_classes, ks)
+    if rr_inputs:
+        model = add_rr_input(model, num_classes, ks, rr_inputs)
     if model_name:
         model.name = model_name  # type: ignore[misc]
     return model
 
 
 def add_rr_input(model, num_classes: int, ks: Any, n_rr: int = 4):
-    """Rebuild the classifier of `model` on [pooled waveform features, a small embedding of RR ratios]."""
+    """Rebuild the classifier of `model` on [pooled waveform features, a small embedding of RR features]."""
     features = model.get_layer("head_logits").input
     rr = ks.Input(shape=(n_rr,), name="rr")
     r = ks.layers.Dense(16, activation="relu", name="rr_embed")(rr)
