@@ -151,9 +151,8 @@ def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
         lo = np.maximum(idx + 1 - window, 0)
         return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
 
-    return np.stack([pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)], axis=1).astype(
-        np.float32
-    )
+    columns = [pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)]
+    return np.stack(columns, axis=1).astype(np.float32)
 
 
 def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndarray:
@@ -257,7 +256,7 @@ class Preprocessor:
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {"ecg": self.ecg_shape}
         if self.rr_features:
-            shapes["rr"] = (len(self.rr_names),)
+            shapes["rr"] = (self.rr_inputs,)
         return shapes
 
     # -- steps ---------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ from typing import Any
 
 from .cards import PUBLISHED, TARGETS
 from .meta import read_metrics
-from .published import FAMILIES, family, family_label, published_config, training_label, validation_macro_f1
+from .published import (
+    FAMILIES,
+    family,
+    family_label,
+    published_config,
+    training_label,
+    training_sources,
+    validation_macro_f1,
+)
 from .recommend import rule_text
 from .tasks import TASK_NAMES, get_task
 
@@ -258,16 +266,23 @@ rhythm task on its dealt test patients, at natural prevalence:
 
 
 def leaky_board(versions: list[Version]) -> str:
-    """The leaky twins beside their inter-patient twins: how far the random-beat split inflates."""
-    latest: dict[str, Version] = {}
-    for v in versions:
-        have = latest.get(v.entry["name"])
-        if have is None or int(v.entry["version"][1:]) > int(have.entry["version"][1:]):
-            latest[v.entry["name"]] = v
+    """The leaky twins beside their inter-patient twins: how far the random-beat split inflates. A twin is
+    the latest inter-patient version of the same name trained on the same databases (a later version on
+    a larger pool is another experiment: zoo v2's comparison architectures train on DS1 + svdb)."""
+
+    def databases(v: Version) -> set[str]:
+        return {s.split(":")[0] for s in training_sources(v.cfg)}
+
+    def newest(vs: list[Version]) -> Version | None:
+        return max(vs, key=lambda v: int(v.entry["version"][1:]), default=None)
+
     rows = []
-    for name, v in sorted(latest.items()):
-        fair = latest.get(name.removesuffix("-leaky"))
-        if v.family != "leaky" or fair is None:
+    for v in sorted((v for v in versions if v.family == "leaky"), key=lambda v: v.entry["name"]):
+        if v is not newest([w for w in versions if w.entry["name"] == v.entry["name"]]):
+            continue
+        name = v.entry["name"].removesuffix("-leaky")
+        fair = newest([w for w in versions if w.entry["name"] == name and databases(w) == databases(v)])
+        if fair is None:
             continue
         f, q = fair.m["int8"], v.m["int8"]
         arch = v.cfg["model"]["arch"]

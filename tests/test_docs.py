@@ -171,6 +171,22 @@ def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
         f"{fair:.4f} | [small-cnn2-leaky v1](../models/small-cnn2-leaky-v1.md) {fair + 0.1:.4f} | +10.0 |"
         in row
     )
+    # a later version of the fair twin on a larger pool (zoo v2: DS1 + svdb) is not the leaky twin's pair
+    pooled = root / "beat-3" / "small-cnn2" / "v2"
+    shutil.copytree(root / "beat-3" / "small-cnn2" / "v1", pooled)
+    conf = json.loads((pooled / "configuration.json").read_text())
+    conf["config"]["data"]["train"] = ["mitdb:DS1", "svdb:all"]
+    (pooled / "configuration.json").write_text(json.dumps(conf))
+    m2 = json.loads((pooled / "metrics.json").read_text())
+    m2["int8"]["macro_f1"] = fair + 0.05
+    (pooled / "metrics.json").write_text(json.dumps(m2))
+    row = next(
+        line for line in leaky_board(collect(write_index(root), root)).splitlines() if "`cnn2`" in line
+    )
+    assert "[small-cnn2 v1](../models/small-cnn2-v1.md)" in row and "+10.0 |" in row
+    shutil.rmtree(pooled)
+    index = write_index(root)
+    versions = collect(index, root)
     board = task_board("beat-3", versions, index.get("recommended", {}))
     assert "small-cnn2-leaky" not in board.split("## Target")[0]  # leaky models stay out of the ranking
     verdict = "reached" if fair >= TARGETS["beat-3"] else "**not reached**"
