@@ -22,16 +22,24 @@ REPO = Path(__file__).resolve().parents[1]
 SIGNALS = ("val", "cv_pooled", "cv_fold_mean")
 
 
+def same_config(raw: dict, cfg: dict) -> bool:
+    from heartzoo.config import parse_config
+    from heartzoo.errors import ConfigError
+
+    try:
+        return parse_config(raw).model_dump(mode="json") == cfg
+    except ConfigError:
+        return False
+
+
 def rows(cv_root: Path, zoo_root: Path) -> list[dict]:
-    from heartzoo.meta import read_configuration
     from heartzoo.published import family, published_config, training_label, validation_macro_f1
     from heartzoo.zoo import read_index
 
     out = []
     for entry in read_index(zoo_root)["models"]:
         vdir = zoo_root / entry["path"]
-        conf = read_configuration(vdir)
-        cfg = published_config(vdir, conf)
+        cfg = published_config(vdir)
         metrics = json.loads((vdir / "metrics.json").read_text())
         # beats on the inter-patient split (rhythm-3's windows are tested on dealt patients)
         if (
@@ -50,35 +58,37 @@ def rows(cv_root: Path, zoo_root: Path) -> list[dict]:
             "ds2_float": metrics["float"]["macro_f1"],
         }
         cv_file = cv_root / entry["name"] / "cv.json"
-        if cv_file.is_file() and (cv := json.loads(cv_file.read_text()))["config"] == conf.config:
+        # the same config as the current schema reads it (a field added since has its default on both)
+        if cv_file.is_file() and same_config((cv := json.loads(cv_file.read_text()))["config"], cfg):
             row["cv_pooled"], row["cv_fold_mean"] = cv["pooled"]["macro_f1"], cv["fold_macro_f1_mean"]
         out.append(row)
     return out
 
 
-def summary(table: list[dict]) -> list[dict]:
+def judged(rows: list[dict], signal: str) -> dict:
+    """`signal`'s Spearman rank correlation with DS2 over `rows` (None under 3 models), and its pick."""
     from scipy.stats import spearmanr
 
+    have = [r for r in rows if r[signal] is not None]
+    rho = None
+    if len(have) >= 3:
+        rho = round(float(spearmanr([r[signal] for r in have], [r["ds2_float"] for r in have]).statistic), 3)
+    pick = max(have, key=lambda r: r[signal]) if have else None
+    return {"models": len(have), "spearman": rho, "picks": pick and pick["name"], "pick_ds2": pick and pick["ds2_float"]}  # fmt: skip
+
+
+def summary(table: list[dict]) -> list[dict]:
+    """Per task and training pool, each signal judged; `val_shared`: validation over the architectures
+    every pool of the task has (the pools' figures are comparable only over the same models)."""
     result = []
     for task, trained_on in sorted({(r["task"], r["trained_on"]) for r in table}):
         part = [r for r in table if (r["task"], r["trained_on"]) == (task, trained_on)]
+        pools = {r["trained_on"] for r in table if r["task"] == task}
+        shared = set.intersection(*({r["name"] for r in table if (r["task"], r["trained_on"]) == (task, p)} for p in pools))  # fmt: skip
         line = {"task": task, "trained_on": trained_on, "configs": len(part),
                 "best_ds2": max(r["ds2_float"] for r in part)}  # fmt: skip
-        for signal in SIGNALS:
-            have = [r for r in part if r[signal] is not None]
-            # a rank correlation of fewer than 3 models says nothing
-            rho = None
-            if len(have) >= 3:
-                rho = round(
-                    float(spearmanr([r[signal] for r in have], [r["ds2_float"] for r in have]).statistic), 3
-                )
-            pick = max(have, key=lambda r, s=signal: r[s]) if have else None
-            line[signal] = {
-                "models": len(have),
-                "spearman": rho,
-                "picks": pick and pick["name"],
-                "pick_ds2": pick and pick["ds2_float"],
-            }
+        line.update({signal: judged(part, signal) for signal in SIGNALS})
+        line["val_shared"] = judged([r for r in part if r["name"] in shared], "val")
         result.append(line)
     return result
 
@@ -106,7 +116,7 @@ def main() -> None:
     for line in result:
         print(f"\n{line['task']}, trained on {line['trained_on']}: {line['configs']} configs, "
               f"best DS2 {line['best_ds2']:.4f}")  # fmt: skip
-        for signal in SIGNALS:
+        for signal in (*SIGNALS, "val_shared"):
             s = line[signal]
             if not s["models"]:
                 continue

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import AugmentConfig, InputSpec
-from ..preprocess import normalize, resample
+from ..config import AugmentConfig
+from ..preprocess import InputSpec, normalize, resample
 from .noise import NOISE_FOLDER, read_noise
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import paths
-from ..config import HeartzooConfig, InputSpec
+from ..config import HeartzooConfig
 from ..errors import ConfigError, DataError, HeartzooError
-from ..preprocess import RR_COLUMNS, Preprocessor, rr_intervals
+from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .database import Database

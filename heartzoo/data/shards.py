@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import InputSpec
 from ..errors import DataError, HeartzooError
+from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES
 from .cache import CACHE_VERSION, atomic_path, read_json, write_json
 from .download import sha256_of

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import InputSpec
+from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES
 from .cache import atomic_path, write_json
 from .shards import FORMAT, FORMAT_VERSION, MANIFEST, append_rows, contract_of, sha256_of
