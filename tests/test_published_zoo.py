@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heartzoo.cards import STUDENT_TARGETS, teacher_name
@@ -93,17 +94,27 @@ def test_golden_vectors_hold_what_the_model_and_its_preprocessing_give(tmp_path)
     np.testing.assert_array_equal(np.array(printed[n:], int), g["outputs_int8"].reshape(-1))
 
 
-def test_re_exporting_the_student_gives_the_same_bytes(data_root, shared_cache):
+def test_re_exporting_the_student_gives_the_same_model(data_root, shared_cache):
     """The published beat-3 student converted again from its model.keras and configuration (the same
-    class-stratified DS1 calibration frames) is byte-identical to its model.tflite."""
+    class-stratified DS1 calibration frames) is its model.tflite: the same size, inputs and outputs, and
+    the same int8 outputs on every calibration frame. Not always the same bytes: the converter runs the
+    float model over the calibration frames with kernels chosen for the CPU at hand, so an intermediate
+    tensor's scale can differ in its last bits from one CPU to another (seen: 132 of 28,768 bytes on an
+    AVX-512 machine, every output identical)."""
     from heartzoo.export import calibration_inputs, convert_int8, firmware_model
+    from heartzoo.export.runtimes import io_specs, quantize_inputs, run_litert
     from heartzoo.integrity import load_keras
 
     vdir = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
     config = parse_config(json.loads((vdir / "configuration.json").read_text())["config"])
     calibration = calibration_inputs(config, n=config.export.calibration_frames, cache_dir=shared_cache)
     buf = convert_int8(firmware_model(load_keras(vdir / "model.keras"), config), calibration)
-    assert buf == (vdir / "model.tflite").read_bytes()
+    published = (vdir / "model.tflite").read_bytes()
+    assert len(buf) == len(published) and io_specs(buf) == io_specs(published)
+    differing = sum(a != b for a, b in zip(buf, published, strict=True))
+    assert differing < 0.01 * len(buf), differing
+    q = quantize_inputs(io_specs(published)[0], calibration)
+    np.testing.assert_array_equal(run_litert(buf, q), run_litert(published, q))
 
 
 def recipe_of(entry) -> Path:
