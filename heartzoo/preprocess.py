@@ -182,6 +182,8 @@ def rr_ratios(rr: np.ndarray, irregularity: bool = False) -> np.ndarray:
     """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs, and
     with `irregularity` the rhythm's irregularity before the beat (`rr_intervals`' last column)."""
     rr = np.asarray(rr, dtype=np.float32)
+    if irregularity and rr.shape[1] < RR_COLUMNS:
+        raise ValueError(f"RR intervals of {rr.shape[1]} columns hold no irregularity: prepare them again")
     eps = np.float32(RR_EPS)
     local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
     parts = [rr[:, 0:2] / local10, rr[:, 0:2] / local300]

@@ -281,7 +281,8 @@ def leaky_board(versions: list[Version]) -> str:
         if v is not newest([w for w in versions if w.entry["name"] == v.entry["name"]]):
             continue
         name = v.entry["name"].removesuffix("-leaky")
-        fair = newest([w for w in versions if w.entry["name"] == name and databases(w) == databases(v)])
+        fair = newest([w for w in versions if w.entry["name"] == name and w.family != "leaky"
+                       and databases(w) == databases(v)])  # fmt: skip
         if fair is None:
             continue
         f, q = fair.m["int8"], v.m["int8"]

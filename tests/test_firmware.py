@@ -318,13 +318,15 @@ def test_the_fixed_point_kit_takes_a_rail_to_rail_frame_at_16_bits(frame_size, t
 def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
     """An application that pops no beat for 7 s of every minute: beats whose frames left the ring are
     dropped (HZ_ERR_LATE), and the running template of the next ones is the mean of the frames made,
-    as Python's is without the dropped beats; the RR features still count their intervals."""
+    as Python's is without the dropped beats; the RR features, the irregularity too, still count their
+    intervals."""
     from heartzoo.config import InputSpec
     from heartzoo.export.firmware_host import compile_host, run_host
     from heartzoo.export.runtimes import TensorSpec, quantize_inputs
     from heartzoo.preprocess import Preprocessor
 
-    spec = InputSpec(fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True)
+    spec = InputSpec(fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True,
+                     rr_irregularity=True)  # fmt: skip
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
     rec = recordings[0]
@@ -332,7 +334,7 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
         lib = _library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point)
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
         (got,), _ = run_host(
-            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size,
+            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size, rr_len=5,
             pop_pause=(60 * 360, 7 * 360),
         )  # fmt: skip
         kept = np.isin(rec["peaks"], got["peak"])

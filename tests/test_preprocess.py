@@ -135,9 +135,18 @@ def test_rr_irregularity_leaves_out_the_beat_and_one_ectopic_jump():
     premature = steady.copy()
     premature[20] = 0.5  # beat 20 comes early: its own pre interval is short
     assert rr_irregularity(premature)[20] == 0
-    assert rr_irregularity(premature)[21] == 0  # the two jumps it made are outvoted by seven steady ones
+    assert rr_irregularity(premature)[22] == 0  # the two jumps it made are outvoted by seven steady ones
     chaos = np.tile([0.6, 1.0], 15)
     np.testing.assert_allclose(rr_irregularity(chaos)[-1], 0.4 / (0.8 + RR_EPS))
+    # every beat against the definition, written out: the first ones (shorter windows, even counts of
+    # differences: the lower median) and the beat's own interval left out
+    pre = np.random.default_rng(0).uniform(0.3, 1.5, 40)
+    want = np.zeros(40)
+    for i in range(2, 40):
+        window = pre[max(i - 10, 0) : i]
+        d = np.sort(np.abs(np.diff(window)))
+        want[i] = d[(len(d) - 1) // 2] / (window.mean() + RR_EPS)
+    np.testing.assert_allclose(rr_irregularity(pre), want, rtol=1e-6)
     assert rr_irregularity(np.array([0.8]))[0] == 0  # too few intervals
 
 

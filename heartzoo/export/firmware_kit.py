@@ -85,6 +85,10 @@ def _contract(firmware: Any) -> dict[str, Any]:
     known = [list(RR_FEATURES), [*RR_FEATURES, RR_IRREGULARITY]]
     if rr is not None and (list(rr["order"]) not in known or "rr" not in ins):
         raise HeartzooError(f"RR features {rr['order']} are not heartzoo's: {' or '.join(map(str, known))}")
+    if rr is not None and ins["rr"][1]["shape"][-1] != len(rr["order"]):
+        raise HeartzooError(
+            f"the contract's rr input {ins['rr'][1]['shape']} does not hold its {len(rr['order'])} features"
+        )
     if any(t["dtype"] != "int8" for t in f["inputs"] + f["outputs"]):
         raise HeartzooError("the firmware kit needs an int8 model (inputs and outputs)")
     return {**f, "_ins": ins, "_channels": channels}
