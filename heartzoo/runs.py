@@ -99,9 +99,9 @@ class ChannelPrune(Stage):
         folder = ctx.folder(self.name)
         ctx.say(LABELS[self.name])
         source = load_keras(ctx.run_dir / parent["dir"] / "model.keras")
-        arch = parent["arch"]
-        thin, params = thin_model(source, arch["arch"], arch["params"], Preprocessor.of(config).ecg_shape,
-                                  get_task(config.task).num_classes, Preprocessor.of(config).rr_inputs, cp.keep,
+        arch, pre = parent["arch"], Preprocessor.of(config)
+        thin, params = thin_model(source, arch["arch"], arch["params"], pre.ecg_shape,
+                                  get_task(config.task).num_classes, pre.rr_inputs, cp.keep,
                                   cp.criterion)  # fmt: skip
         res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
                     build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,

@@ -130,14 +130,14 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
         raise ConfigError(
             f"{config.name}: field 'model' is required to build a model (model.arch, model.params)"
         )
-    task = get_task(config.task)
+    task, pre = get_task(config.task), Preprocessor.of(config)
     try:
         return build_model(
             config.model.arch,
-            Preprocessor.of(config).ecg_shape,
+            pre.ecg_shape,
             task.num_classes,
             ks=ks,
-            rr_inputs=Preprocessor.of(config).rr_inputs,
+            rr_inputs=pre.rr_inputs,
             **config.model.params,
         )
     except KeyError as exc:

@@ -182,6 +182,7 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
     there too (one DS2 record, at the recording rate, float and fixed point)."""
     from heartzoo.config import InputSpec
     from heartzoo.export.firmware_host import compile_host, run_host
+    from heartzoo.export.firmware_kit import rr_length
     from heartzoo.export.runtimes import TensorSpec, quantize_inputs
     from heartzoo.preprocess import Preprocessor
 
@@ -202,7 +203,7 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
         )
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
         (got,), _ = run_host(compile_host(lib), stream, fixed_point=fixed_point,
-                             ecg_len=int(np.prod(ins[0].shape)), rr_len=max(Preprocessor(spec).rr_inputs, 4))  # fmt: skip
+                             ecg_len=int(np.prod(ins[0].shape)), rr_len=rr_length(contract))  # fmt: skip
         assert len(got["ecg"]) == len(rec["peaks"]), got["dropped"]
         d = np.abs(got["ecg"].astype(int) - want[0].reshape(len(got["ecg"]), -1))
         assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, d.max(), (d > 0).mean())
@@ -322,6 +323,7 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
     intervals."""
     from heartzoo.config import InputSpec
     from heartzoo.export.firmware_host import compile_host, run_host
+    from heartzoo.export.firmware_kit import rr_length
     from heartzoo.export.runtimes import TensorSpec, quantize_inputs
     from heartzoo.preprocess import Preprocessor
 
@@ -334,7 +336,7 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
         lib = _library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point)
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
         (got,), _ = run_host(
-            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size, rr_len=5,
+            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size, rr_len=rr_length(contract),
             pop_pause=(60 * 360, 7 * 360),
         )  # fmt: skip
         kept = np.isin(rec["peaks"], got["peak"])

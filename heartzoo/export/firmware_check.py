@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .firmware_kit import ADC_GAIN, RECORDING_HZ, library_files
+from .firmware_kit import ADC_GAIN, RECORDING_HZ, library_files, rr_length
 
 
 def read_recordings(
@@ -76,8 +76,7 @@ def compare(
             (lib / name).write_text(text)
         exe = compile_host(lib, double=double)
         streams = [(r["counts"] if fixed_point else r["values"], r["peaks"]) for r in recordings]
-        rr_len = len(firmware.rr_features.order) if firmware.rr_features else 4
-        c_out, timing = run_host(exe, streams, fixed_point=fixed_point, ecg_len=ecg_len, rr_len=rr_len,
+        c_out, timing = run_host(exe, streams, fixed_point=fixed_point, ecg_len=ecg_len, rr_len=rr_length(firmware),
                                  work_dir=work_dir)  # fmt: skip
     t0 = time.perf_counter()
     py = [python_inputs(firmware, ins, r) for r in recordings]

@@ -94,6 +94,14 @@ def _contract(firmware: Any) -> dict[str, Any]:
     return {**f, "_ins": ins, "_channels": channels}
 
 
+def rr_length(firmware: Any) -> int:
+    """HZ_RR_LEN: the int8 values of a beat's RR input, as many as the contract's RR features (4 when
+    the model takes none: the library's buffers keep that size)."""
+    f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
+    rr = f.get("rr_features")
+    return len(rr["order"]) if rr else 4
+
+
 def history_size(taps_per_phase: int) -> int:
     """HZ_HIST: the input samples the streaming FIR keeps, a power of two >= the taps of a phase (the
     ring is indexed with a mask: a shorter one would read newer samples for older ones)."""

@@ -75,7 +75,7 @@ def build_model(
     """Build architecture `name`; unknown parameters are an error naming the ones allowed.
 
     With `rr_inputs` > 0, the model takes a second input `rr` (that many RR features,
-    `InputSpec.rr_inputs`) that joins the pooled waveform features before the classifier.
+    `Preprocessor.rr_inputs`) that joins the pooled waveform features before the classifier.
     """
     arch = get_architecture(name)
     allowed = arch.params()
