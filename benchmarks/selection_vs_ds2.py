@@ -74,7 +74,7 @@ def judged(rows: list[dict], signal: str) -> dict:
     if len(have) >= 3:
         rho = round(float(spearmanr([r[signal] for r in have], [r["ds2_float"] for r in have]).statistic), 3)
     pick = max(have, key=lambda r: r[signal]) if have else None
-    return {"models": len(have), "spearman": rho, "picks": pick and pick["name"], "pick_ds2": pick and pick["ds2_float"]}  # fmt: skip
+    return {"models": len(have), "spearman": rho, "picks": pick and f"{pick['name']}@{pick['version']}", "pick_ds2": pick and pick["ds2_float"]}  # fmt: skip
 
 
 def summary(table: list[dict]) -> list[dict]:

@@ -45,7 +45,7 @@ def test_selection_comparison_reads_the_published_zoo(tmp_path):
     line = next(s for s in script.summary(table) if (s["task"], s["trained_on"]) == ("beat-3", "DS1"))
     best = max(names, key=ds2.get)
     assert line["configs"] == 10 and line["val"]["models"] == 10
-    assert line["cv_pooled"] == {"models": 3, "spearman": 1.0, "picks": best, "pick_ds2": ds2[best]}
+    assert line["cv_pooled"] == {"models": 3, "spearman": 1.0, "picks": f"{best}@v1", "pick_ds2": ds2[best]}
     assert line["cv_fold_mean"]["spearman"] == -1.0
     # the pools compared over the architectures both have: the index's beat-3 comparison names published
     # again after v1 (zoo v2 retrained part of the comparison set on the pool)

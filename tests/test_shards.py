@@ -108,6 +108,23 @@ def test_another_contract_is_refused(icentia, tmp_path):
         prepare_shards(["icentia11k:all"], InputSpec(frame_size=128), out, data_dir=icentia)
 
 
+def test_shards_of_an_older_cache_version_are_refused_as_such(icentia, tmp_path):
+    """A folder made before the irregularity column names the version, not a differing input."""
+    from heartzoo.data.cache import CACHE_VERSION
+    from heartzoo.data.shard_stream import shard_dataset
+
+    out = tmp_path / "shards"
+    _prepare(icentia, out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["contract"]["cache_version"] = CACHE_VERSION - 1
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    old = f"shards prepared by frame-cache version {CACHE_VERSION - 1}, this heartzoo makes version {CACHE_VERSION}"
+    with pytest.raises(HeartzooError, match=old):
+        shard_dataset(out, "beat-3", Preprocessor(SPEC), batch_size=8)
+    with pytest.raises(HeartzooError, match=old):
+        _prepare(icentia, out)
+
+
 def test_a_corrupt_segment_stops_the_pool_naming_its_file(icentia, tmp_path):
     dat = icentia / "icentia11k" / "p00" / "p00003" / "p00003_s00.dat"
     dat.write_bytes(dat.read_bytes()[:-500])

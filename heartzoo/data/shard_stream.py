@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import HeartzooError
 from ..preprocess import RR_COLUMNS, Preprocessor
 from ..tasks import AAMI_CLASSES, Task, get_task
-from .shards import CHUNK_ROWS, read_manifest
+from .shards import CHUNK_ROWS, check_cache_version, read_manifest
 
 Slice = tuple[str, str, int]  # shard file, AAMI group, beats
 
@@ -153,6 +153,7 @@ def shard_batches(
     folder = Path(folder)
     task = get_task(task) if isinstance(task, str) else task
     manifest = read_manifest(folder)
+    check_cache_version(folder, manifest["contract"])
     if manifest["contract"]["input"] != pre.spec.model_dump(mode="json"):
         raise HeartzooError(
             f"{folder}: shards prepared for another input ({manifest['contract']['input']}); prepare them "

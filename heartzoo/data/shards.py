@@ -268,11 +268,24 @@ def _run(todo: list[ShardJob], spec: InputSpec, out: Path, data_dir: str | None,
         raise DataError(error["record"], error["problem"], path=error["path"])
 
 
+def check_cache_version(folder: Path, contract: dict[str, Any]) -> None:
+    """Shards made by another frame-cache version hold frames this code no longer makes (version 3
+    added the RR irregularity column): say so, rather than that the input differs."""
+    found = contract.get("cache_version")
+    if found != CACHE_VERSION:
+        raise HeartzooError(
+            f"{folder}: shards prepared by frame-cache version {found}, this heartzoo makes version "
+            f"{CACHE_VERSION}; prepare them again into a new folder (or delete this one)"
+        )
+
+
 def _check_same(out: Path, manifest: dict[str, Any]) -> None:
     path = out / MANIFEST
     if not path.is_file():
         return
     old = read_json(path)
+    if old.get("format_version") == manifest["format_version"]:
+        check_cache_version(out, old.get("contract", {}))
     for key in ("format_version", "contract", "plan"):
         if old.get(key) != manifest[key]:
             raise HeartzooError(
