@@ -4,7 +4,7 @@ A run folder holds `config.json` (the validated config), `history.csv` (one row 
 `state.json` (model-selection state), `best.weights.h5`, `backup/` (Keras BackupAndRestore, removed
 when the run ends) and, at the end, `model.keras` (the weights of the best validation epoch) and
 `train_summary.json`. Model selection and early stopping use macro-F1 on the validation records
-(whole DS1 patients); the test records are never looked at here.
+(whole patients of the training pool); the test records are never looked at here.
 
 A resumed run is identical to an uninterrupted one (history.csv equal but for `seconds`, same weights):
 Keras' backup holds the weights and the optimizer (its step count drives the learning-rate schedule),

@@ -205,7 +205,10 @@ def _launch_workers(
 @app.command("cv")
 def cv_cmd(
     config: Annotated[Path, typer.Argument(help="Configuration file (YAML or JSON)")],
-    folds: Annotated[int, typer.Option(min=2, help="Folds of whole DS1 patients")] = 5,
+    folds: Annotated[
+        int,
+        typer.Option(min=2, help="Folds of whole training patients (every database the config trains on)"),
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the patient deal")] = 0,
     run_dir: Annotated[
         Path | None, typer.Option(help="Folder", show_default="runs/cv/NAME, NAME from the config")
@@ -213,7 +216,7 @@ def cv_cmd(
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Cross-validate a config on DS1 by patient folds: a selection signal from all 22 DS1 patients.
+    """Cross-validate a config by patient folds of its training pool: a selection signal from every training patient.
 
     Trains once per fold (resumable, like train) and reports the pooled out-of-fold macro-F1. DS2 is
     never loaded."""
@@ -233,13 +236,13 @@ def cv_cmd(
         callbacks=[rich_training_callback(err_console)],
         progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
     )
-    table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on DS1")
+    table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}")
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):
         table.add_column(col, justify="left" if col == "held-out records" else "right")
     for r in rep["per_fold"]:
         table.add_row(str(r["fold"]), " ".join(r["records"]), str(r["best_epoch"]), f"{r['macro_f1']:.4f}")
     console.print(table)
-    console.print(_report_table("pooled out-of-fold (all DS1 patients)", rep["pooled"]))
+    console.print(_report_table("pooled out-of-fold (every training patient)", rep["pooled"]))
     console.print(
         f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
         f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"
