@@ -105,6 +105,11 @@ class AugmentConfig(_Strict):
 class ModelConfig(_Strict):
     arch: str = Field(..., description="Architecture name from the registry (`heartzoo models`).")
     params: dict[str, Any] = Field({}, description="Builder parameters; unknown ones are an error.")
+    comparison: bool = Field(
+        False,
+        description="Trained on the common recipe to compare architectures: the zoo lists it with them, an "
+        "EfficientNetV2 too (otherwise listed as a teacher).",
+    )
 
     @field_validator("arch")
     @classmethod

@@ -44,15 +44,16 @@ def training_label(cfg: dict[str, Any]) -> str:
 
 def family(cfg: dict[str, Any], leaky: bool) -> str:
     """Where a version sits in the zoo, from its config: a leaky-split twin; a seed ensemble; a
-    distilled student (and its born-again generations); an EfficientNetV2 teacher; else one of the
-    architectures trained on the common recipe for comparison. One of `FAMILIES`."""
+    distilled student (and its born-again generations); an EfficientNetV2 teacher, unless its config
+    says `model.comparison`; else one of the architectures trained on the common recipe for comparison.
+    One of `FAMILIES`."""
     if leaky or cfg["data"]["protocol"] == "leaky-random-beat":
         return "leaky"
     if cfg.get("ensemble"):
         return "ensembles"
     if (cfg.get("compress") or {}).get("distill"):
         return "students"
-    if cfg["model"]["arch"].startswith("efficientnetv2"):
+    if cfg["model"]["arch"].startswith("efficientnetv2") and not cfg["model"].get("comparison"):
         return "teachers"
     return "comparison architectures"
 

@@ -132,6 +132,25 @@ def test_only_a_superseded_version_has_a_frozen_recipe():
         assert max(int(v[1:]) for v in have) > int(version[1:]), f"{frozen}: {name}@{version} is its latest"
 
 
+def test_the_teachers_are_the_students_teachers():
+    """An EfficientNetV2 trained on the comparison recipe (`model.comparison`) is listed with the
+    comparison architectures; every version the site calls a teacher teaches a published student."""
+    from heartzoo.published import family, published_config
+
+    cfgs = {(e["name"], e["version"]): published_config(ZOO / e["path"]) for e in ENTRIES}
+    taught = {
+        teacher_name(c["compress"]["distill"]["teacher"]) for c in cfgs.values() if c["compress"]["distill"]
+    }
+    leaky = {
+        k: json.loads((ZOO / e["path"] / "metrics.json").read_text())["leaky"] for k, e in zip(cfgs, ENTRIES, strict=True)
+    }
+    teachers = {k[0] for k, c in cfgs.items() if family(c, leaky[k]) == "teachers"}
+    assert teachers and teachers <= taught
+    for k, c in cfgs.items():
+        if c["model"]["comparison"]:
+            assert family(c, leaky[k]) == "comparison architectures", k
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
 def test_entry_was_made_from_its_config(entry, data_root):
     vdir = ZOO / entry["path"]
