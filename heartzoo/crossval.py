@@ -1,13 +1,13 @@
-"""Patient-fold cross-validation over the training pool: a model-selection signal from every training patient.
+"""Patient-fold cross-validation over the training pool: a selection signal from every training patient.
 
 The validation draw holds out a fifth of the pool's patients (five on DS1 alone, and five patients rank
 models poorly: the leaderboard shows it). `cross_validate` trains a config once per fold of whole
 training patients (DS1's 22, or DS1 + svdb's 100), each fold held out once, and pools the held-out
 (out-of-fold) predictions of all folds into one report over every training patient. DS2 is never loaded.
 
-Only the training stage is cross-validated: a distilled config's teacher has seen every training patient, so
-its out-of-fold numbers would leak; such configs are refused. Each fold keeps its best epoch on its own
-held-out patients (as `heartzoo train` does), which flatters every config alike: good for ranking
+Only the training stage is cross-validated: a distilled config's teacher has seen every training
+patient, so its out-of-fold numbers would leak; such configs are refused. Each fold keeps its best
+epoch on its own held-out patients (as `heartzoo train` does), which flatters every config alike: good for ranking
 configs, not an estimate of DS2.
 """
 
@@ -50,8 +50,8 @@ def _check(config: HeartzooConfig) -> None:
         )
     if config.compress is not None and config.compress.distill is not None:
         raise ConfigError(
-            f"{config.name}: field 'compress.distill' names a teacher, which has seen every training patient, so "
-            "out-of-fold numbers would leak; cross-validate the teacher's config or an undistilled one"
+            f"{config.name}: field 'compress.distill' names a teacher, which has seen every training patient, "
+            "so out-of-fold numbers would leak; cross-validate the teacher's config or an undistilled one"
         )
     if config.model is None:
         raise ConfigError(f"{config.name}: field 'model' is required to cross-validate")

@@ -141,9 +141,8 @@ def test_the_teachers_are_the_students_teachers():
     taught = {
         teacher_name(c["compress"]["distill"]["teacher"]) for c in cfgs.values() if c["compress"]["distill"]
     }
-    leaky = {
-        k: json.loads((ZOO / e["path"] / "metrics.json").read_text())["leaky"] for k, e in zip(cfgs, ENTRIES, strict=True)
-    }
+    metrics = [json.loads((ZOO / e["path"] / "metrics.json").read_text()) for e in ENTRIES]
+    leaky = {k: m["leaky"] for k, m in zip(cfgs, metrics, strict=True)}
     teachers = {k[0] for k, c in cfgs.items() if family(c, leaky[k]) == "teachers"}
     assert teachers and teachers <= taught
     for k, c in cfgs.items():

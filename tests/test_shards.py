@@ -118,7 +118,8 @@ def test_shards_of_an_older_cache_version_are_refused_as_such(icentia, tmp_path)
     manifest = json.loads((out / MANIFEST).read_text())
     manifest["contract"]["cache_version"] = CACHE_VERSION - 1
     (out / MANIFEST).write_text(json.dumps(manifest))
-    old = f"shards prepared by frame-cache version {CACHE_VERSION - 1}, this heartzoo makes version {CACHE_VERSION}"
+    was, now = CACHE_VERSION - 1, CACHE_VERSION
+    old = f"shards prepared by frame-cache version {was}, this heartzoo makes version {now}"
     with pytest.raises(HeartzooError, match=old):
         shard_dataset(out, "beat-3", Preprocessor(SPEC), batch_size=8)
     with pytest.raises(HeartzooError, match=old):

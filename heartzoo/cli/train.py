@@ -216,7 +216,7 @@ def cv_cmd(
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Cross-validate a config by patient folds of its training pool: a selection signal from every training patient.
+    """Cross-validate a config by patient folds of its training pool: a selection signal from all of them.
 
     Trains once per fold (resumable, like train) and reports the pooled out-of-fold macro-F1. DS2 is
     never loaded."""
