@@ -7,8 +7,8 @@ training patients (DS1's 22, or DS1 + svdb's 100), each fold held out once, and 
 
 Only the training stage is cross-validated: a distilled config's teacher has seen every training
 patient, so its out-of-fold numbers would leak; such configs are refused. Each fold keeps its best
-epoch on its own held-out patients (as `heartzoo train` does), which flatters every config alike: good for ranking
-configs, not an estimate of DS2.
+epoch on its own held-out patients (as `heartzoo train` does), which flatters every config alike: good
+for ranking configs, not an estimate of DS2.
 """
 
 from __future__ import annotations
