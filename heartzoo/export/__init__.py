@@ -2,6 +2,7 @@
 
 - `convert`: Keras -> int8 TFLite (layers TFLM runs, batch of 1, softmax out, calibrated on DS1 frames);
 - `runtimes`: LiteRT (reference and optimized kernels) and the TFLite Micro interpreter, arena, latency;
+- `rescale`: int8 MUL output scales that LiteRT (float32) and TFLM (double) turn into one multiplier;
 - `shrink`: the .tflite without what TFLM and LiteRT never read (names, metadata, repeated tables);
 - `codegen`: the C header/source pair of a version, generated on demand;
 - `firmware_kit`: the firmware kit of a version (the C preprocessing library, its contract header, the

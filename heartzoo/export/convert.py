@@ -173,10 +173,12 @@ def convert_int8(fw_model, calibration) -> bytes:
     """Full-integer post-training quantization: int8 ops only, int8 input and output.
 
     What the converter prints (a `TensorSpec` line per variable of the saved artifact, the MLIR
-    quantizer's settings, warnings) is held back unless verbose (`heartzoo.quiet`)."""
+    quantizer's settings, warnings) is held back unless verbose (`heartzoo.quiet`). Every MUL's output
+    scale is then moved to one LiteRT and TFLM turn into the same multiplier (`rescale`)."""
     import tensorflow as tf
 
     from ..quiet import silenced
+    from .rescale import agreeing_mul_scales
 
     def representative():
         for i in range(input_count(calibration)):
@@ -191,6 +193,7 @@ def convert_int8(fw_model, calibration) -> bytes:
     conv.inference_output_type = tf.int8
     try:
         with silenced():
-            return bytes(conv.convert())
+            buf = bytes(conv.convert())
     except Exception as exc:  # the converter raises ConverterError with the op that has no int8 kernel
         raise ExportError(f"int8 conversion failed (an op without a built-in int8 kernel?): {exc}") from None
+    return agreeing_mul_scales(buf)
