@@ -37,7 +37,7 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
 
     from heartzoo.export import run_litert, run_tflm, runtime_mismatch
     from heartzoo.export.convert import convert_int8
-    from heartzoo.export.rescale import agreeing_mul_scales
+    from heartzoo.export.rescale import agreeing_mul_scales, mul_agreement
 
     n = 256 * 256
     a, b = keras.Input((n,), name="ecg"), keras.Input((n,), name="rr")
@@ -64,6 +64,7 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
     else:
         pytest.fail("no output scale near the converter's made the runtimes multiply a pair apart")
     assert steps == 1
+    assert mul_agreement(bytes(raw)) == (1, 1) and mul_agreement(buf) == (1, 0)
 
     fixed = agreeing_mul_scales(bytes(raw))
     assert runtime_mismatch(run_litert(fixed, q), run_tflm(fixed, q)) == (0, 0)

@@ -61,28 +61,36 @@ def _int8_scale(sg, i: int, schema):
     return q.ScaleAsNumpy()
 
 
-def agreeing_mul_scales(buf: bytes) -> bytes:
-    """`buf` with every int8 MUL's output scale moved where LiteRT and TFLM compute the same multiplier;
-    the same bytes where none needs to move. Patched in place: the converter writes each tensor's scale
-    vector once, so no other tensor's scale changes with it."""
+def _mul_scales(buf: bytearray):
+    """(first input, second input, output) scale views of every int8 MUL, in execution order: writing
+    an output view patches `buf`, and a later MUL reading that tensor sees the new scale."""
     from ai_edge_litert import schema_py_generated as schema  # flatbuffers and numpy only, not TF
 
-    out = bytearray(buf)
-    model = schema.Model.GetRootAs(out, 0)
-    mul = schema.BuiltinOperator.MUL
+    model = schema.Model.GetRootAs(buf, 0)
     codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
     for g in range(model.SubgraphsLength()):
         sg = model.Subgraphs(g)
         for k in range(sg.OperatorsLength()):
             op = sg.Operators(k)
             code = codes[op.OpcodeIndex()]
-            if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) != mul:
+            if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) != schema.BuiltinOperator.MUL:
                 continue
-            (a, b), o = (
-                (_int8_scale(sg, int(i), schema) for i in op.InputsAsNumpy()),
-                _int8_scale(sg, int(op.OutputsAsNumpy()[0]), schema),
-            )
-            if a is None or b is None or o is None:
-                continue
-            o[0] = agreeing_scale(a[0], b[0], o[0])
+            views = [_int8_scale(sg, int(i), schema) for i in (*op.InputsAsNumpy(), op.OutputsAsNumpy()[0])]
+            if all(v is not None for v in views):
+                yield views
+
+
+def mul_agreement(buf: bytes) -> tuple[int, int]:
+    """(int8 MULs in the model, those whose multiplier LiteRT and TFLM compute differently)."""
+    scales = [(a[0], b[0], o[0]) for a, b, o in _mul_scales(bytearray(buf))]
+    return len(scales), sum(not runtimes_agree(*s) for s in scales)
+
+
+def agreeing_mul_scales(buf: bytes) -> bytes:
+    """`buf` with every int8 MUL's output scale moved where LiteRT and TFLM compute the same multiplier;
+    the same bytes where none needs to move. Patched in place: the converter writes each tensor's scale
+    vector once, so no other tensor's scale changes with it."""
+    out = bytearray(buf)
+    for a, b, o in _mul_scales(out):
+        o[0] = agreeing_scale(a[0], b[0], o[0])
     return bytes(out)
