@@ -50,14 +50,24 @@ def microcontroller_layers(model):
             # sigmoid(2z) = (1 + tanh z) / 2; no pattern of the converter turns this back into GELU
             return x * keras.ops.sigmoid(1.5957691 * (x + 0.044715 * x * x * x))
 
-    class GruAsConv(keras.layers.Layer):
+    class RecurrentAsConv(keras.layers.Layer):
+        """A Keras recurrent layer's weights and activations, for a step-by-step rewrite of its call."""
+
+        def __init__(self, rnn, **kw):
+            super().__init__(name=f"{rnn.name}_as_conv", **kw)
+            if rnn.go_backwards or rnn.return_sequences or not rnn.use_bias:
+                raise ExportError(
+                    f"{rnn.name}: only a forward {type(rnn).__name__} with a bias can be exported"
+                )
+            self.units = rnn.units
+            self.act, self.gate = rnn.cell.activation, rnn.cell.recurrent_activation
+            self.kernel, self.recurrent, self.bias = (np.asarray(w) for w in rnn.get_weights())
+
+    class GruAsConv(RecurrentAsConv):
         def __init__(self, gru, **kw):
-            super().__init__(name=f"{gru.name}_as_conv", **kw)
-            if not gru.reset_after or gru.go_backwards or gru.return_sequences:
-                raise ExportError(f"{gru.name}: only a forward GRU with reset_after=True can be exported")
-            self.units = gru.units
-            self.act, self.gate = gru.cell.activation, gru.cell.recurrent_activation
-            self.kernel, self.recurrent, self.bias = (np.asarray(w) for w in gru.get_weights())
+            if not gru.reset_after:
+                raise ExportError(f"{gru.name}: only a GRU with reset_after=True can be exported")
+            super().__init__(gru, **kw)
 
         def call(self, x, mask=None, training=None):  # the GRU's signature; no mask, no dropout here
             ops, u = keras.ops, self.units
@@ -72,15 +82,7 @@ def microcontroller_layers(model):
                 h = z * h + (1 - z) * self.act(xt[..., 2 * u :] + r * hp[..., 2 * u :])
             return ops.reshape(h, (-1, u))
 
-    class LstmAsConv(keras.layers.Layer):
-        def __init__(self, lstm, **kw):
-            super().__init__(name=f"{lstm.name}_as_conv", **kw)
-            if lstm.go_backwards or lstm.return_sequences or not lstm.use_bias:
-                raise ExportError(f"{lstm.name}: only a forward LSTM with a bias can be exported")
-            self.units = lstm.units
-            self.act, self.gate = lstm.cell.activation, lstm.cell.recurrent_activation
-            self.kernel, self.recurrent, self.bias = (np.asarray(w) for w in lstm.get_weights())
-
+    class LstmAsConv(RecurrentAsConv):
         def call(self, x, mask=None, training=None):  # the LSTM's signature; no mask, no dropout here
             ops, u = keras.ops, self.units
             # (B, T, in) -> gates' input part of every step, bias included: (B, 1, T, 4u) in Keras'
