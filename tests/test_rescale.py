@@ -22,22 +22,12 @@ def test_a_scale_the_runtimes_read_differently_is_moved_a_few_ulps():
     assert agreeing_scale(s1, s2, moved) == moved
 
 
-def _mul_output_scale(buf: bytearray):
-    """A writable view of the output scale of the model's one MUL."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    model = schema.Model.GetRootAs(buf, 0)
-    sg = model.Subgraphs(0)
-    (op,) = (sg.Operators(k) for k in range(sg.OperatorsLength()) if model.OperatorCodes(sg.Operators(k).OpcodeIndex()).BuiltinCode() == schema.BuiltinOperator.MUL)  # fmt: skip
-    return sg.Tensors(int(op.OutputsAsNumpy()[0])).Quantization().ScaleAsNumpy()
-
-
 def test_every_int8_product_is_the_same_in_litert_and_tflm():
     import keras
 
     from heartzoo.export import run_litert, run_tflm, runtime_mismatch
     from heartzoo.export.convert import convert_int8
-    from heartzoo.export.rescale import agreeing_mul_scales, mul_agreement
+    from heartzoo.export.rescale import _mul_scales, agreeing_mul_scales, mul_agreement
 
     n = 256 * 256
     a, b = keras.Input((n,), name="ecg"), keras.Input((n,), name="rr")
@@ -45,8 +35,8 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
     rng = np.random.default_rng(0)
     calib = {"ecg": rng.uniform(-1, 1, (8, n)).astype("float32"), "rr": rng.uniform(-2, 1, (8, n)).astype("float32")}  # fmt: skip
     buf = convert_int8(model, calib)
-    scale = _mul_output_scale(bytearray(buf))
-    assert runtimes_agree(*(float(s) for s in (*_input_scales(buf), scale[0])))
+    ((s1, s2, scale),) = _mul_scales(bytearray(buf))  # the model's one MUL: its scales, as views
+    assert runtimes_agree(s1[0], s2[0], scale[0])
 
     # every pair of int8 inputs once: the first input runs through -128..127, the second steps once a lap
     values = np.arange(n)
@@ -54,10 +44,10 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
 
     # the converter's own scale, moved one ulp at a time until the runtimes multiply some pair apart
     raw = bytearray(buf)
-    view = _mul_output_scale(raw)
+    ((_, _, view),) = _mul_scales(raw)
     for _ in range(200):
         view[0] = np.nextafter(view[0], np.float32(1))
-        if not runtimes_agree(*(float(s) for s in (*_input_scales(buf), view[0]))):
+        if not runtimes_agree(s1[0], s2[0], view[0]):
             differing, steps = runtime_mismatch(run_litert(bytes(raw), q), run_tflm(bytes(raw), q))
             if differing:
                 break
@@ -69,10 +59,3 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
     fixed = agreeing_mul_scales(bytes(raw))
     assert runtime_mismatch(run_litert(fixed, q), run_tflm(fixed, q)) == (0, 0)
     assert sum(x != y for x, y in zip(fixed, raw, strict=True)) <= 4  # the one float32 scale, nothing else
-
-
-def _input_scales(buf: bytes) -> tuple[float, float]:
-    from heartzoo.export import io_specs
-
-    ins, _ = io_specs(buf)
-    return ins[0].scale, ins[1].scale

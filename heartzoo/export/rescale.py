@@ -4,10 +4,9 @@ A quantized MUL rescales its integer product by s1 * s2 / s_out, a 31-bit fixed-
 LiteRT's kernel computes that ratio in float32, TFLM's in double: the two multipliers usually differ in
 their last bits (a few parts in 1e8), and a product whose rescaled value falls that close to a
 rounding boundary comes out one int8 step apart (the output gate of aami-5-recurrent-lstm: 2 of 200
-DS2 frames). Moving each MUL's output scale by a
-few float32 ulps, to the nearest one where both computations give the same multiplier, makes the two
-runtimes agree; the change (59 ulps on average, at most 594, over aami-5-recurrent-lstm's 95 MULs; the
-search stops at 4,096, 5e-4 relative) is far below an int8 step.
+DS2 frames). Moving each MUL's output scale by a few float32 ulps, to the nearest one where both
+computations give the same multiplier, makes the two runtimes agree; the search stops at MAX_ULPS
+(5e-4 relative), far below an int8 step.
 """
 
 from __future__ import annotations
