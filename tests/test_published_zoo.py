@@ -12,7 +12,7 @@ from heartzoo.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.config import load_config, parse_config
 from heartzoo.data.prepare import dealt_records
 from heartzoo.tasks import get_task
-from heartzoo.zoo import latest_version_dir, read_index, verify
+from heartzoo.zoo import read_index, verify
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -217,21 +217,19 @@ def test_zoo_show_names_the_runtime_of_the_int8_metrics():
 def test_an_ensemble_reports_every_member(entry):
     from heartzoo.ensemble import member_config
 
-    cfg = load_config(REPO / "configs" / f"{entry['name']}.yaml")
+    cfg = load_config(recipe_of(entry))
     m = json.loads((ZOO / entry["path"] / "metrics.json").read_text())
     e = m["ensemble"]
     assert (
         e["seeds"] == cfg.ensemble.seeds(cfg.train.seed) and len(e["member_float_macro_f1"]) == e["members"]
     )
     assert "ensemble" in m["compression"]
-    # where the zoo also holds the single-seed recipe, the member with its seed is that very model
-    single_file = REPO / "configs" / f"{entry['name'].removesuffix('-ensemble')}.yaml"
-    if single_file.exists():
-        single = load_config(single_file)
-        member = member_config(cfg, single.train.seed)
-        same = {"name", "description"}
-        if member.model_dump(exclude=same) == single.model_dump(exclude=same):
-            vdir = latest_version_dir(ZOO, single.task, single.name)
-            published = json.loads((vdir / "metrics.json").read_text())
+    # where the zoo also holds the single-seed recipe (any version of it), the member with its seed is
+    # that very model
+    same = {"name", "description"}
+    for single_entry in (x for x in ENTRIES if x["name"] == entry["name"].removesuffix("-ensemble")):
+        single = load_config(recipe_of(single_entry))
+        if member_config(cfg, single.train.seed).model_dump(exclude=same) == single.model_dump(exclude=same):
+            published = json.loads((ZOO / single_entry["path"] / "metrics.json").read_text())
             i = e["seeds"].index(single.train.seed)
-            assert e["member_float_macro_f1"][i] == published["float"]["macro_f1"]
+            assert e["member_float_macro_f1"][i] == published["float"]["macro_f1"], single_entry["path"]
