@@ -1,6 +1,7 @@
 """Which published models carry int8 MULs whose rescaling LiteRT (float32) and TFLM (double) compute
 differently (`heartzoo.export.rescale`), and whether LiteRT's reference kernels and TFLM then disagree on
-random int8 frames. Versions exported before the fix keep their bytes (published versions are
+random int8 frames; and how many of those MULs no output scale could fix (`rescale.product_error`: the
+float32 product of the input scales already rounds too far). Versions exported before the fix keep their bytes (published versions are
 immutable): their int8 numbers were measured in the runtime their metrics.json names, and stand.
 
 Run: `python benchmarks/mul_rescaling.py [--zoo zoo] [--frames 100] [--record FILE]`. One JSON line per
@@ -33,12 +34,13 @@ def main(argv: list[str] | None = None) -> None:
     lines = []
     for entry in read_index(args.zoo)["models"]:
         buf = (args.zoo / entry["path"] / "model.tflite").read_bytes()
-        muls, disagreeing = mul_agreement(buf)
+        muls, disagreeing, unfixable = mul_agreement(buf)
         if not muls:
             continue
         q = random_frames(buf, args.frames)
         differing, steps = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))
         line = {"model": f"{entry['name']}@{entry['version']}", "muls": muls, "muls_disagreeing": disagreeing,
+                "muls_no_scale_agrees": unfixable,
                 "random_frames": args.frames, "frames_differing": differing, "largest_difference_int8_steps": steps}  # fmt: skip
         print(json.dumps(line), flush=True)
         lines.append(line)
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         "date": time.strftime("%Y-%m-%d"),
         "models_with_mul": len(lines),
         "with_a_disagreeing_mul": sum(x["muls_disagreeing"] > 0 for x in lines),
+        "muls": sum(x["muls"] for x in lines),
+        "muls_no_scale_agrees": sum(x["muls_no_scale_agrees"] for x in lines),
+        "with_a_mul_no_scale_agrees": [x["model"] for x in lines if x["muls_no_scale_agrees"]],
         "differing_on_random_frames": [x["model"] for x in lines if x["frames_differing"]],
     }
     print(json.dumps(summary))
