@@ -12,8 +12,8 @@ It cannot always succeed. LiteRT's multiplier is a float32 (24 significant bits)
 multiple of 2^7 of TFLM's units: the two agree only where TFLM's exact ratio lies within half a unit of
 that float32. Moving s_out moves where the quotient falls between float32 values, so some scale puts it
 there, unless LiteRT's rounding of the product s1 * s2 to float32 already throws the ratio off by more
-than half a float32 step (64 units) at every s_out (`product_error`). Then no output scale agrees (the
-GELUs of nin-encoder have such MULs), the converter's stays, and export's LiteRT-vs-TFLM check on the
+than half a float32 step (64 units) at every s_out near it (`product_error`). Then none agrees (the
+GELUs of nin-encoder have such MULs), the converter's scale stays, and export's LiteRT-vs-TFLM check on the
 verification frames judges the model.
 """
 
