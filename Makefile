@@ -39,11 +39,10 @@ firmware-toolchain:
 		libnewlib-arm-none-eabi >/dev/null); } || true
 
 # Two processes, one per core, each taking whole test files (module fixtures stay in one process); the
-# small run and the prepared frames are made once and shared, and the longest files start first, in
-# collection order (tests/conftest.py: LONGEST_FILES). Plain `pytest` works too.
+# small run and the prepared frames are made once and shared (tests/conftest.py). Plain `pytest` works too.
 # The 15 slowest tests are listed at the end: the suite must stay under 20 minutes on two cores.
 test: lint chromium firmware-toolchain
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 # Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.
 data: install

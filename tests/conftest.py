@@ -15,18 +15,6 @@ from heartzoo.synthetic import synthetic_ecg
 REPO = Path(__file__).resolve().parents[1]
 
 
-# The files that run for minutes (`make test`'s --durations), longest first. `make test` hands whole
-# files to two workers in collection order (--dist loadfile --no-loadscope-reorder): starting the longest
-# first keeps one worker from running the longest alone at the end while the other idles.
-LONGEST_FILES = ("test_distribute.py", "test_tune.py", "test_ensemble.py", "test_pipeline.py", "test_resume.py",
-                 "test_docs.py", "test_adapt.py", "test_train.py", "test_crossval.py", "test_cli_user.py")  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
-
-
 def _data_root() -> Path | None:
     for candidate in (os.environ.get("HEARTZOO_DATA_DIR"), REPO.parent / "shared" / "data"):
         if candidate and (Path(candidate) / "mitdb" / "100.hea").is_file():
