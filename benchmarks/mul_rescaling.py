@@ -1,8 +1,9 @@
 """Which published models carry int8 MULs whose rescaling LiteRT (float32) and TFLM (double) compute
 differently (`heartzoo.export.rescale`), and whether LiteRT's reference kernels and TFLM then disagree on
-random int8 frames; and how many of those MULs no output scale could fix (`rescale.product_error`: the
-float32 product of the input scales already rounds too far). Versions exported before the fix keep their bytes (published versions are
-immutable): their int8 numbers were measured in the runtime their metrics.json names, and stand.
+random int8 frames; and how many of those MULs no output scale could fix (`rescale.no_scale_agrees`:
+the float32 product of the input scales already rounds too far). Versions exported before the fix keep
+their bytes (published versions are immutable): their int8 numbers were measured in the runtime their
+metrics.json names, and stand.
 
 Run: `python benchmarks/mul_rescaling.py [--zoo zoo] [--frames 100] [--record FILE]`. One JSON line per
 model with a MUL, then a summary line.
