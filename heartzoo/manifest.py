@@ -71,15 +71,37 @@ class Manifest:
 def stage_record(folder: Path) -> dict[str, Any] | None:
     """The manifest record of the stage whose model is in `folder` (a run folder or a stage folder under
     one), or None when no manifest lists it. Export reads the steps applied from it."""
+    listed = _listing(folder)
+    if listed is not None:
+        stages, i = listed
+        return stages[i]
+    legacy = Path(folder) / "applied.json"  # run folders written before the manifest (heartzoo 0.1)
+    if legacy.is_file():
+        return {"applied": read_json(legacy)}
+    return None
+
+
+def stage_commits(folder: Path) -> list[str] | None:
+    """The commits of the code that trained the model in `folder`: those its manifest records for each
+    stage up to and including its own, in order, each once; None where the records predate them. A
+    seed ensemble's member records carry the commit of each member's last stage."""
+    listed = _listing(folder)
+    if listed is None:
+        return None
+    stages, i = listed
+    return list(dict.fromkeys(rec["commit"] for rec in stages[: i + 1] if rec.get("commit"))) or None
+
+
+def _listing(folder: Path) -> tuple[list[dict[str, Any]], int] | None:
+    """The stages of the manifest (in a run folder, or the one above a stage folder) that lists the
+    model in `folder`, and the index of its record; None when none lists it."""
     folder = Path(folder).resolve()
     for root in (folder, folder.parent):
         if (root / MANIFEST).is_file():
-            for rec in read_json(root / MANIFEST).get("stages", []):
+            stages = read_json(root / MANIFEST).get("stages", [])
+            for i, rec in enumerate(stages):
                 if (root / rec["dir"]).resolve() == folder:
-                    return rec
-    legacy = folder / "applied.json"  # run folders written before the manifest (heartzoo 0.1)
-    if legacy.is_file():
-        return {"applied": read_json(legacy)}
+                    return stages, i
     return None
 
 

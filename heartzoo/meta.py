@@ -294,7 +294,9 @@ class Metrics(_Strict):
     verification: Verification
     calibration: Calibration
     heartzoo_version: str
-    commit: str | None
+    commit: str | None  # the code that exported the model
+    # the code that trained it, stage by stage (each commit once); absent before heartzoo recorded it
+    trained_at: list[str] | None = None
     exported_at: str
 
 

@@ -51,9 +51,13 @@ def _done(folder: Path) -> bool:
 
 
 def _record(ctx: Context, stage: str, arch: dict, applied: list[str], val_macro_f1: float, **extra) -> dict:
+    from .version import git_commit
+
     rel = STAGE_FOLDERS[stage]
+    # the code that trained the stage: a card names it beside the code that exported the model
     return {"stage": stage, "dir": rel, "arch": arch, "applied": applied, "val_macro_f1": val_macro_f1,
-            "config_sha256": config_hash(ctx.config), "state": "done", **extra}  # fmt: skip
+            "config_sha256": config_hash(ctx.config), "commit": git_commit(), "state": "done",
+            **extra}  # fmt: skip
 
 
 class Stage:

@@ -98,6 +98,11 @@ def test_published_metrics_are_the_final_models(pipeline):
     # the validation score model selection saw travels with the model: the last stage's own
     qat = json.loads((root / "run" / "qat" / "train_summary.json").read_text())
     assert m["val_macro_f1"] == qat["val_macro_f1"]
+    # the code that trained it is recorded beside the code that exported it: here one and the same
+    from heartzoo.version import git_commit
+
+    commit = git_commit()
+    assert m["trained_at"] == ([commit] if commit else None) and m["commit"] == commit
 
 
 def test_the_manifest_records_every_stage(pipeline):
@@ -113,6 +118,7 @@ def test_the_manifest_records_every_stage(pipeline):
     ]
     assert {st["config_sha256"] for st in manifest["stages"]} == {manifest["config_sha256"], config_hash(cfg)}
     assert manifest["stages"][-1]["applied"] == ["distill", "channel_prune", "magnitude_prune", "qat"]
+    assert all("commit" in st for st in manifest["stages"])
     assert manifest["published"] == out["published"]
     # no side files beside the models any more
     assert not list((root / "run").rglob("arch.json")) and not list((root / "run").rglob("applied.json"))

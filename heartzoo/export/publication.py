@@ -33,27 +33,6 @@ from .runtimes import (
 )
 
 
-def _git_commit() -> str | None:
-    import subprocess
-
-    try:
-        root = Path(__file__).resolve().parents[2]
-        rev = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-        if rev.returncode:
-            return None
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def firmware_contract(
     config: HeartzooConfig, ins: list[TensorSpec], outs: list[TensorSpec]
 ) -> FirmwareContract:
@@ -124,11 +103,11 @@ def export_run(
     import shutil
 
     from ..evaluate import load_run, split_probabilities
-    from ..manifest import stage_record, validation_score
+    from ..manifest import stage_commits, stage_record, validation_score
     from ..metrics import report_from_probabilities
     from ..models import describe
     from ..preprocess import input_count
-    from ..version import __version__
+    from ..version import __version__, git_commit
     from .convert import calibration_inputs, calibration_source, published_int8
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
@@ -197,7 +176,8 @@ def export_run(
                 "split": calibration_source(bool(ws.meta.get("leaky"))),
             },
             "heartzoo_version": __version__,
-            "commit": _git_commit(),
+            "commit": git_commit(),
+            "trained_at": stage_commits(run_dir),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     )

@@ -1,0 +1,49 @@
+"""Which code trained a published model: the commits a run's manifest records per stage, and what a card
+says of them (zoo v2's beat-3 student was exported from a tree that held more than its commit, and no
+commit trains it again: docs/training.md)."""
+
+from __future__ import annotations
+
+import json
+
+from heartzoo.cards import provenance_note
+from heartzoo.manifest import stage_commits
+
+A, B = "a" * 40, "b" * 40
+
+
+def _run(tmp_path, stages):
+    (tmp_path / "manifest.json").write_text(json.dumps({"config_sha256": "x", "stages": stages}))
+    for st in stages:
+        (tmp_path / st["dir"]).mkdir(exist_ok=True)
+    return tmp_path
+
+
+def test_a_run_resumed_across_commits_names_both_in_order(tmp_path):
+    run = _run(tmp_path, [
+        {"stage": "distill", "dir": ".", "commit": A},
+        {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
+        {"stage": "qat", "dir": "qat", "commit": A},
+    ])  # fmt: skip
+    assert stage_commits(run / "qat") == [A, B]
+    # a stage's model owes nothing to the stages after it
+    assert stage_commits(run) == [A]
+    assert stage_commits(run / "channel-pruned") == [A, B]
+
+
+def test_records_from_before_the_commits_were_kept_give_none(tmp_path):
+    run = _run(tmp_path, [{"stage": "train", "dir": "."}])
+    assert stage_commits(run) is None
+    assert stage_commits(tmp_path / "elsewhere") is None
+
+
+def test_the_card_warns_where_no_one_clean_commit_trained_the_model():
+    clean = provenance_note({"trained_at": [A]})
+    assert f"`{A}`" in clean and "Not trained by one clean commit" not in clean
+    for trained in ([f"{A}-dirty"], [A, B]):
+        assert "Not trained by one clean commit" in provenance_note({"trained_at": trained})
+    assert "predates" in provenance_note({"trained_at": None, "commit": A}) and "predates" in provenance_note(
+        {}
+    )
+    # zoo v2's beat-3 student: exported from a tree that held more than its commit
+    assert "Exported from a working tree that differed" in provenance_note({"commit": f"{A}-dirty"})
