@@ -73,7 +73,7 @@ def stage_record(folder: Path) -> dict[str, Any] | None:
     one), or None when no manifest lists it. Export reads the steps applied from it."""
     listed = _listing(folder)
     if listed is not None:
-        stages, i = listed
+        _, stages, i = listed
         return stages[i]
     legacy = Path(folder) / "applied.json"  # run folders written before the manifest (heartzoo 0.1)
     if legacy.is_file():
@@ -83,25 +83,31 @@ def stage_record(folder: Path) -> dict[str, Any] | None:
 
 def stage_commits(folder: Path) -> list[str] | None:
     """The commits of the code that trained the model in `folder`: those its manifest records for each
-    stage up to and including its own, in order, each once; None where the records predate them. A
-    seed ensemble's member records carry the commit of each member's last stage."""
+    stage up to and including its own, in order, each once (a seed ensemble's member: every stage of the
+    member's own run); None where the records predate them."""
     listed = _listing(folder)
     if listed is None:
         return None
-    stages, i = listed
-    return list(dict.fromkeys(rec["commit"] for rec in stages[: i + 1] if rec.get("commit"))) or None
+    root, stages, i = listed
+    commits: list[str] = []
+    for rec in stages[: i + 1]:
+        if "member_stage" in rec:  # the member's last stage, whose own manifest lists the ones before
+            commits += stage_commits(root / rec["dir"]) or []
+        elif rec.get("commit"):
+            commits.append(rec["commit"])
+    return list(dict.fromkeys(commits)) or None
 
 
-def _listing(folder: Path) -> tuple[list[dict[str, Any]], int] | None:
-    """The stages of the manifest (in a run folder, or the one above a stage folder) that lists the
-    model in `folder`, and the index of its record; None when none lists it."""
+def _listing(folder: Path) -> tuple[Path, list[dict[str, Any]], int] | None:
+    """The manifest's folder (a run folder, or the one above a stage folder), its stages and the index
+    of the record of the model in `folder`; None when no manifest lists it."""
     folder = Path(folder).resolve()
     for root in (folder, folder.parent):
         if (root / MANIFEST).is_file():
             stages = read_json(root / MANIFEST).get("stages", [])
             for i, rec in enumerate(stages):
                 if (root / rec["dir"]).resolve() == folder:
-                    return stages, i
+                    return root, stages, i
     return None
 
 

@@ -102,6 +102,10 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     assert out["published"] == str(vdir)
     m = json.loads((vdir / "metrics.json").read_text())
     assert m["compression"] == ["distill", "channel_prune", "ensemble", "int8_ptq"]
+    from heartzoo.version import git_commit
+
+    commit = git_commit()  # every member's stages and the average: one code
+    assert m["trained_at"] == ([commit] if commit else None)
     # the members' dense heads are 1x1 convolutions too: no FULLY_CONNECTED kernel left to disagree
     assert "FULLY_CONNECTED" not in m["ops"]
     assert m["verification"]["litert_reference_vs_tflm"] == "bit-identical"

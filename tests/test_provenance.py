@@ -31,6 +31,23 @@ def test_a_run_resumed_across_commits_names_both_in_order(tmp_path):
     assert stage_commits(run / "channel-pruned") == [A, B]
 
 
+def test_an_ensemble_names_every_stage_of_every_member(tmp_path):
+    C = "c" * 40
+    member = tmp_path / "members" / "seed0"
+    member.mkdir(parents=True)
+    _run(member, [
+        {"stage": "distill", "dir": ".", "commit": A},
+        {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
+    ])  # fmt: skip
+    # the ensemble's record of a member is a copy of its last stage's, moved to the ensemble's manifest
+    run = _run(tmp_path, [
+        {"stage": "member-seed0", "member_stage": "channel_prune", "dir": "members/seed0/channel-pruned",
+         "commit": B},
+        {"stage": "ensemble", "dir": ".", "commit": C},
+    ])  # fmt: skip
+    assert stage_commits(run) == [A, B, C]
+
+
 def test_records_from_before_the_commits_were_kept_give_none(tmp_path):
     run = _run(tmp_path, [{"stage": "train", "dir": "."}])
     assert stage_commits(run) is None
