@@ -146,6 +146,20 @@ class BalanceConfig(_Strict):
         le=1,
         description="Class c is drawn (or weighted) in proportion to n_c^power: 0 = fully balanced, 1 = as is.",
     )
+    patient_power: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Within class c, patient p is drawn in proportion to n_cp^patient_power (sampling only): "
+        "1 = every beat alike (a patient with thousands of S beats fills most of the S draws), 0 = every "
+        "patient alike.",
+    )
+
+    @model_validator(mode="after")
+    def _patients_need_sampling(self) -> BalanceConfig:
+        if self.patient_power != 1.0 and self.method != "sampling":
+            raise ValueError(f"patient_power {self.patient_power} needs method: sampling, not {self.method}")
+        return self
 
 
 class LossConfig(_Strict):

@@ -116,6 +116,7 @@ def training_stream(
         batch_size=tc.batch_size,
         balance=tc.balance.method,
         power=tc.balance.power,
+        patient_power=tc.balance.patient_power,
         augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(data_dir)),
         seed=seed,
         epoch_states=epoch_states,

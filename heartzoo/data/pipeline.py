@@ -1,6 +1,7 @@
 """Model inputs from prepared frames, and the tf.data training stream.
 
-The training stream draws class-balanced batches (class c in proportion to n_c^power), augments each
+The training stream draws class-balanced batches (class c in proportion to n_c^power; within a class,
+optionally patient p in proportion to n_cp^patient_power), augments each
 batch in numpy (jitter, NSTDB noise, amplitude) and prefetches, so the input side stays off the
 critical path (benchmarks/bench_train_epoch.py measures it). One numpy Generator draws everything (the
 sampler and the augmenter share it), batch after batch; `EpochStates` records its state at each epoch
@@ -25,6 +26,28 @@ def class_draw_probabilities(labels: np.ndarray, num_classes: int, power: float)
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
     weights = np.where(counts > 0, counts**power, 0.0)
     return weights / weights.sum()
+
+
+def beat_draw_probabilities(
+    labels: np.ndarray, patients: np.ndarray, num_classes: int, patient_power: float
+) -> list[np.ndarray | None]:
+    """For each class, the probability of each of its beats (in `labels` order) such that patient p's
+    share of the class is proportional to n_cp^patient_power (None for a class without beats)."""
+    out: list[np.ndarray | None] = []
+    for c in range(num_classes):
+        _, who, n = np.unique(patients[labels == c], return_inverse=True, return_counts=True)
+        w = n[who].astype(np.float64) ** (patient_power - 1.0)
+        out.append(w / w.sum() if len(w) else None)
+    return out
+
+
+def patients_of(records: np.ndarray) -> np.ndarray:
+    """The patient (e.g. `mitdb:201`) of each beat's record: two records of one patient count as one."""
+    from .splits import group_by_patient
+
+    names, inverse = np.unique(records, return_inverse=True)
+    patient = {r: p for p, rs in group_by_patient(names.tolist()).items() for r in rs}
+    return np.array([patient[r] for r in names])[inverse]
 
 
 def class_weights(labels: np.ndarray, num_classes: int, power: float) -> np.ndarray:
@@ -93,6 +116,7 @@ def batch_stream(
     batch_size: int,
     balance: str,
     power: float,
+    patient_power: float = 1.0,
     augmenter: Augmenter | None,
     pre: Preprocessor,
     seed: int | None = None,
@@ -112,6 +136,11 @@ def batch_stream(
     rng = np.random.default_rng(seed) if state is None else rng_from_state(state)
     by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
     probs = class_draw_probabilities(labels, num_classes, power if balance == "sampling" else 1.0)
+    within = (
+        beat_draw_probabilities(labels, patients_of(ws.record), num_classes, patient_power)
+        if patient_power != 1.0
+        else [None] * num_classes  # every beat alike: the draw the recipes before patient_power made
+    )
     weights = (
         class_weights(labels, num_classes, power)
         if balance == "class_weight"
@@ -129,7 +158,7 @@ def batch_stream(
             for c in range(num_classes):
                 hit = cls == c
                 if hit.any():
-                    idx[hit] = rng.choice(by_class[c], size=int(hit.sum()))
+                    idx[hit] = rng.choice(by_class[c], size=int(hit.sum()), p=within[c])
         else:
             idx = rng.integers(0, len(labels), size=batch_size)
         x = ws.x[idx]
