@@ -244,3 +244,17 @@ def test_an_ensemble_reports_every_member(entry):
                 f"{single_entry['name']}@{single_entry['version']}",
             )
             assert alike != (pair in NOT_MADE_BY_ITS_COMMIT), pair
+
+
+#: the commit from which an export records the commits that trained the model (metrics.json `trained_at`)
+TRAINING_COMMITS_RECORDED_SINCE = "2026-11-24T02:03:23Z"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: f"{e['name']}@{e['version']}")
+def test_a_version_exported_since_training_commits_are_recorded_was_trained_by_its_clean_commit(entry):
+    m = json.loads((ZOO / entry["path"] / "metrics.json").read_text())
+    if m["exported_at"] < TRAINING_COMMITS_RECORDED_SINCE and "trained_at" not in m:
+        return  # published before the record; its card says what is known of its commit
+    # one clean commit trained every stage and exported it: that commit's recipe makes this model
+    assert not m["commit"].endswith("-dirty"), f"{entry['path']}: exported from a working tree ({m['commit']})"
+    assert m.get("trained_at") == [m["commit"]], f"{entry['path']}: trained at {m.get('trained_at')}"

@@ -16,7 +16,13 @@ import pytest
 from conftest import run_cli
 
 from heartzoo.config import InputSpec, parse_config
-from heartzoo.data.pipeline import batch_stream, class_draw_probabilities, class_weights
+from heartzoo.data.pipeline import (
+    batch_stream,
+    beat_draw_probabilities,
+    class_draw_probabilities,
+    class_weights,
+    patients_of,
+)
 from heartzoo.data.windows import WindowSet
 from heartzoo.errors import ConfigError
 from heartzoo.preprocess import Preprocessor, rr_ratios
@@ -70,6 +76,48 @@ def test_batch_stream_draws_balanced_batches():
     share = y.mean(axis=0)
     np.testing.assert_allclose(share, [1 / 3] * 3, atol=0.04)
     np.testing.assert_array_equal(w, 1.0)
+
+
+def test_patient_power_spreads_a_class_over_patients():
+    # class 1: 800 beats of patient mitdb:201 (records 201 and 202: one patient), 150 of mitdb:100, 50 of
+    # svdb:800; class 0: one patient. Each frame holds its own index, so a batch says which beats it drew.
+    records = np.array(["201"] * 500 + ["202"] * 300 + ["100"] * 150 + ["800"] * 50 + ["101"] * 1000)
+    labels = np.array([1] * 1000 + [0] * 1000)
+    patients = patients_of(records)
+    assert set(patients) == {"mitdb:201", "mitdb:100", "svdb:800", "mitdb:101"}
+    n, names = len(labels), ("mitdb:201", "mitdb:100", "svdb:800")
+    ws = WindowSet(
+        np.repeat(np.arange(n, dtype=np.float32)[:, None], 32, axis=1),
+        np.zeros(n, np.int8),
+        records,
+        np.arange(n),
+        np.ones((n, 5), np.float32),
+    )
+    pre = Preprocessor(InputSpec(frame_size=32, normalization="none"))
+    for patient_power in (0.0, 0.5, 1.0):
+        shares = np.array([800, 150, 50], dtype=float) ** patient_power
+        shares /= shares.sum()
+        probs = beat_draw_probabilities(labels, patients, 2, patient_power)[1]
+        np.testing.assert_allclose([probs[patients[labels == 1] == p].sum() for p in names], shares)
+        stream = batch_stream(
+            ws,
+            labels,
+            2,
+            batch_size=20000,
+            balance="sampling",
+            power=0.0,
+            patient_power=patient_power,
+            augmenter=None,
+            pre=pre,
+            seed=3,
+        )
+        x, y, _ = next(stream)
+        idx = x[:, 0, :, 0][:, 0].round().astype(int)
+        assert y[:, 1].mean() == pytest.approx(0.5, abs=0.02)  # the class balance stays
+        got = [np.mean(patients[idx[y[:, 1] == 1]] == p) for p in names]
+        np.testing.assert_allclose(got, shares, atol=0.02)
+    with pytest.raises(ConfigError, match="patient_power 0.5 needs method: sampling"):
+        parse_config({**SMALL, "train": {"balance": {"method": "class_weight", "patient_power": 0.5}}})
 
 
 def test_rr_ratios():
