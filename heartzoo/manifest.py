@@ -26,8 +26,26 @@ AFTER_TRAINING = ("description", "logging", "export")
 
 def config_hash(config: HeartzooConfig) -> str:
     """sha256 of what a run trains: the configuration less the sections read only after training."""
-    dump = config.model_dump(mode="json", exclude=set(AFTER_TRAINING))
-    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+    return _dump_hash(config.model_dump(mode="json"))
+
+
+def _dump_hash(dump: dict[str, Any]) -> str:
+    trained = {k: v for k, v in dump.items() if k not in AFTER_TRAINING}
+    return hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()
+
+
+def _same_recipe_older_schema(run_dir: Path, recorded: Any, config: HeartzooConfig) -> bool:
+    """Whether `recorded` is the hash of the run folder's config.json as an older heartzoo wrote it, and
+    that file, read by today's schema (a field added since takes its default, which trains as before), is
+    `config`: the same recipe, hashed before the schema grew a field."""
+    from .config import parse_config
+
+    saved = run_dir / "config.json"
+    try:
+        raw = json.loads(saved.read_text())
+        return _dump_hash(raw) == recorded and config_hash(parse_config(raw, str(saved))) == config_hash(config)
+    except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a mapping, not a config
+        return False
 
 
 @dataclass
@@ -49,7 +67,9 @@ class Manifest:
             # a rerun must not publish it a second time
             legacy = run_dir / "published.json"
             return cls(path, digest, published=read_json(legacy)["path"] if legacy.is_file() else None)
-        if data.get("config_sha256") != digest:
+        if data.get("config_sha256") != digest and not _same_recipe_older_schema(
+            run_dir, data.get("config_sha256"), config
+        ):
             raise ConfigError(
                 f"{path}: the run was made by a different configuration; use --restart to start it again "
                 "or choose another --run-dir"
