@@ -50,7 +50,7 @@ class TrainResult:
 def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = False) -> None:
     """Create the run folder, or check that an existing one belongs to the same configuration (up to
     the sections that only matter after training, which are updated, and unless it holds nothing yet)."""
-    from .manifest import AFTER_TRAINING
+    from .manifest import AFTER_TRAINING, MANIFEST, Manifest
 
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
@@ -72,6 +72,10 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
                 f"{', '.join(changed)}); use --restart to start it again or choose another --run-dir"
             )
         if changed:
+            if (run_dir / MANIFEST).is_file():
+                # a manifest hashed by an older schema is checked against this file: it takes today's
+                # hash before the file changes (one of another recipe is refused here)
+                Manifest.open(run_dir, config).save()
             write_json(saved, current)
         return
     run_dir.mkdir(parents=True, exist_ok=True)

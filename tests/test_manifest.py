@@ -53,3 +53,13 @@ def test_a_config_json_that_is_not_what_the_manifest_hashed_proves_nothing(tmp_p
     asked = json.loads((run / "config.json").read_text())
     with pytest.raises(ConfigError, match="made by a different configuration"):
         Manifest.open(run, parse_config(asked))
+
+
+def test_a_section_read_after_training_changes_without_losing_an_older_runs_stages(tmp_path):
+    from heartzoo.train import prepare_run_dir
+
+    run = _older_heartzoo_run(tmp_path)
+    config = parse_config({**CONFIG, "description": "another description"})
+    prepare_run_dir(config, run)  # rewrites config.json: the manifest must not lose what proved its hash
+    assert json.loads((run / "config.json").read_text())["description"] == "another description"
+    assert Manifest.open(run, config).stages == [STAGE]
