@@ -43,7 +43,9 @@ def _same_recipe_older_schema(run_dir: Path, recorded: Any, config: HeartzooConf
     saved = run_dir / "config.json"
     try:
         raw = json.loads(saved.read_text())
-        return _dump_hash(raw) == recorded and config_hash(parse_config(raw, str(saved))) == config_hash(config)
+        if _dump_hash(raw) != recorded:
+            return False
+        return config_hash(parse_config(raw, str(saved))) == config_hash(config)
     except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a mapping, not a config
         return False
 

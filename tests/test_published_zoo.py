@@ -256,5 +256,7 @@ def test_a_version_exported_since_training_commits_are_recorded_was_trained_by_i
     if m["exported_at"] < TRAINING_COMMITS_RECORDED_SINCE and "trained_at" not in m:
         return  # published before the record; its card says what is known of its commit
     # one clean commit trained every stage and exported it: that commit's recipe makes this model
-    assert not m["commit"].endswith("-dirty"), f"{entry['path']}: exported from a working tree ({m['commit']})"
+    assert not m["commit"].endswith("-dirty"), (
+        f"{entry['path']}: exported from a working tree ({m['commit']})"
+    )
     assert m.get("trained_at") == [m["commit"]], f"{entry['path']}: trained at {m.get('trained_at')}"

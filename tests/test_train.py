@@ -116,7 +116,7 @@ def test_patient_power_spreads_a_class_over_patients():
         assert y[:, 1].mean() == pytest.approx(0.5, abs=0.02)  # the class balance stays
         got = [np.mean(patients[idx[y[:, 1] == 1]] == p) for p in names]
         np.testing.assert_allclose(got, shares, atol=0.02)
-    with pytest.raises(ConfigError, match="patient_power 0.5 needs method: sampling"):
+    with pytest.raises(ConfigError, match=r"patient_power 0\.5 needs method: sampling"):
         parse_config({**SMALL, "train": {"balance": {"method": "class_weight", "patient_power": 0.5}}})
 
 
