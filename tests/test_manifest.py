@@ -10,7 +10,7 @@ import pytest
 
 from heartzoo.config import parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.manifest import Manifest, config_hash
+from heartzoo.manifest import AFTER_TRAINING, Manifest, config_hash
 
 CONFIG = {"name": "tiny", "task": "beat-3", "model": {"arch": "cnn1"}, "train": {"epochs": 2}}
 STAGE = {"stage": "train", "dir": ".", "commit": "a" * 40}
@@ -21,7 +21,7 @@ def _older_heartzoo_run(tmp_path, edit=None):
     the field and its manifest records the hash of that file (the sections after training left out)."""
     dump = parse_config(CONFIG).model_dump(mode="json")
     del dump["train"]["balance"]["patient_power"]
-    trained = {k: v for k, v in dump.items() if k not in ("description", "logging", "export")}
+    trained = {k: v for k, v in dump.items() if k not in AFTER_TRAINING}
     digest = hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()
     if edit is not None:
         edit(dump)  # the file changed after the manifest hashed it
