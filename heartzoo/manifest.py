@@ -34,10 +34,11 @@ def _dump_hash(dump: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()
 
 
-def _same_recipe_older_schema(run_dir: Path, recorded: Any, config: HeartzooConfig) -> bool:
+def _same_recipe_older_schema(run_dir: Path, recorded: Any, digest: str) -> bool:
     """Whether `recorded` is the hash of the run folder's config.json as an older heartzoo wrote it, and
-    that file, read by today's schema (a field added since takes its default, which trains as before), is
-    `config`: the same recipe, hashed before the schema grew a field."""
+    that file, read by today's schema (a field added since takes its default, which trains as before),
+    hashes to `digest` (today's hash of the config asked for): the same recipe, hashed before the schema
+    grew a field."""
     from .config import parse_config
 
     saved = run_dir / "config.json"
@@ -45,7 +46,7 @@ def _same_recipe_older_schema(run_dir: Path, recorded: Any, config: HeartzooConf
         raw = json.loads(saved.read_text())
         if _dump_hash(raw) != recorded:
             return False
-        return config_hash(parse_config(raw, str(saved))) == config_hash(config)
+        return config_hash(parse_config(raw, str(saved))) == digest
     except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a mapping, not a config
         return False
 
@@ -70,7 +71,7 @@ class Manifest:
             legacy = run_dir / "published.json"
             return cls(path, digest, published=read_json(legacy)["path"] if legacy.is_file() else None)
         if data.get("config_sha256") != digest and not _same_recipe_older_schema(
-            run_dir, data.get("config_sha256"), config
+            run_dir, data.get("config_sha256"), digest
         ):
             raise ConfigError(
                 f"{path}: the run was made by a different configuration; use --restart to start it again "
