@@ -198,16 +198,18 @@ def provenance_note(m: dict[str, Any]) -> str:
     """What a card says of the code that trained the model: the commits its run recorded, and a warning
     where that code is not one commit (a "-dirty" tree, or a run resumed across commits): the recipe
     may then train another model at any commit."""
-    trained = m.get("trained_at")
+    from .meta import one_clean_commit
+
+    trained, clean = m.get("trained_at"), one_clean_commit(m.get("commit"), m.get("trained_at"))
     if not trained:
-        if str(m.get("commit")).endswith("-dirty"):
+        if not clean:
             return ("**Exported from a working tree that differed from that commit**, by a heartzoo that did not "
                     "yet record which code trained a model: the recipe at that commit may train another "
                     "model.\n")  # fmt: skip
         return "The run that trained it predates the record of its commits.\n"
     named = ", ".join(f"`{c}`" for c in trained)
     line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}."
-    if len(trained) > 1 or trained[0].endswith("-dirty"):
+    if not clean:
         line += (" **Not trained by one clean commit**: the recipe at any one commit may train another "
                  "model.")  # fmt: skip
     return line + "\n"

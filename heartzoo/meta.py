@@ -299,6 +299,19 @@ class Metrics(_Strict):
     trained_at: list[str] | None = None
     exported_at: str
 
+    def made_by_one_clean_commit(self) -> bool:
+        """False where the record shows the model was not made by one commit's code: trained at a "-dirty"
+        tree or across commits, or (before training commits were recorded) exported from a "-dirty" tree;
+        then the recipe at any one commit may train another model."""
+        return one_clean_commit(self.commit, self.trained_at)
+
+
+def one_clean_commit(commit: str | None, trained_at: list[str] | None) -> bool:
+    """`Metrics.made_by_one_clean_commit` on a metrics.json's two fields (cards read plain dicts)."""
+    if trained_at:
+        return len(trained_at) == 1 and not trained_at[0].endswith("-dirty")
+    return not str(commit).endswith("-dirty")
+
 
 class TensorInfo(_Strict):
     name: str

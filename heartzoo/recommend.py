@@ -6,7 +6,10 @@ The rule, applied to the published versions of a zoo whenever its index is writt
 1. candidates: the line the zoo builds for wearables, models distilled from a teacher and channel-pruned
    (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
    device); inter-patient (not the leaky twins); one model rather than a seed ensemble (an ensemble runs
-   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`;
+   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`; made by one clean
+   commit as far as its metrics.json records (a model trained or exported from a tree no commit holds
+   may not come again from its recipe: its numbers cannot be reproduced by the one command its card
+   gives);
 2. among them, those trained on the largest patient pool (the most databases): their validation draws
    on the most patients, and validation scores are only comparable on the same pool;
 3. the highest validation macro-F1 wins; a tie goes to the smaller flash.
@@ -32,7 +35,7 @@ def rule_text() -> str:
     return (
         "the model of the wearable line (distilled and channel-pruned, one model rather than an ensemble, "
         f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
-        "arena) trained on the most databases, with the highest validation macro-F1 among those; chosen "
+        "arena, made by one clean commit) trained on the most databases, with the highest validation macro-F1 among those; chosen "
         "without looking at DS2 (`heartzoo.recommend`)"
     )
 
@@ -77,6 +80,8 @@ def _candidate(entry: dict[str, Any], vdir: Path) -> tuple[int, float, int] | No
     if m.leaky or m.ensemble is not None or not {c.split(":")[0] for c in m.compression} >= WEARABLE_LINE:
         return None
     if m.tflite_bytes > WEARABLE["tflite_bytes"] or m.tflm_arena_bytes > WEARABLE["tflm_arena_bytes"]:
+        return None
+    if not m.made_by_one_clean_commit():
         return None
     val = validation_macro_f1(vdir)
     if val is None:
