@@ -102,6 +102,7 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from heartzoo.config import load_config
+    from heartzoo.manifest import stage_commits
     from heartzoo.metrics import report_from_probabilities
     from heartzoo.runs import run_pipeline
     from heartzoo.tasks import get_task
@@ -139,6 +140,7 @@ def main() -> None:
             {
                 "seed": seed,
                 "run": str(last),
+                "trained_at": stage_commits(last),  # the code that trained it (None: before the record)
                 "val_macro_f1": out["stages"][-1]["val_macro_f1"],
                 **report(p, labels),
             }
