@@ -25,7 +25,7 @@ from .card_sections import (
 )
 from .errors import HeartzooError
 from .integrity import contained
-from .meta import check_ref, read_configuration, read_metrics
+from .meta import check_ref, one_clean_commit, read_configuration, read_metrics
 from .published import family, published_config, training_sources
 from .recommend import WEARABLE, rule_text
 from .tasks import get_task
@@ -198,8 +198,6 @@ def provenance_note(m: dict[str, Any]) -> str:
     """What a card says of the code that trained the model: the commits its run recorded, and a warning
     where that code is not one commit (a "-dirty" tree, or a run resumed across commits): the recipe
     may then train another model at any commit."""
-    from .meta import one_clean_commit
-
     trained, clean = m.get("trained_at"), one_clean_commit(m.get("commit"), m.get("trained_at"))
     if not trained:
         if not clean:
