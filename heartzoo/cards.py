@@ -28,6 +28,7 @@ from .integrity import contained
 from .meta import check_ref, one_clean_commit, read_configuration, read_metrics
 from .published import family, published_config, training_sources
 from .recommend import WEARABLE, rule_text
+from .retrain_checks import retraining_note
 from .tasks import get_task
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
@@ -191,7 +192,7 @@ heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
 ```
 
 Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
-{provenance_note(m)}"""
+{provenance_note(m)}{retraining_note(f"{name}@{version}", vdir.parents[2])}"""
 
 
 def provenance_note(m: dict[str, Any]) -> str:

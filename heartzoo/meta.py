@@ -8,6 +8,7 @@ The patterns are also the rules for names that come from configs and the command
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -117,17 +118,20 @@ class ZooIndex(_Strict):
         return self
 
 
-def _where(raw: Any, loc: tuple[Any, ...]) -> str:
-    """'entry 3 (beat-3/x/v1), field files.0.path' for a pydantic error location."""
-    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
-        label = f"entry {loc[1]}"
-        try:
-            m = raw["models"][loc[1]]
-            label += f" ({m.get('name')}@{m.get('version')})"
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
+def _entry_label(m: Any) -> str:
+    return f"{m.get('name')}@{m.get('version')}"
+
+
+def _where(
+    raw: Any, loc: tuple[Any, ...], items: str = "models", noun: str = "entry", label=_entry_label
+) -> str:
+    """'entry 3 (x@v1), field files.0.path' for a pydantic error location in a list `items` of `raw`."""
+    if len(loc) >= 2 and loc[0] == items and isinstance(loc[1], int):
+        where = f"{noun} {loc[1]}"
+        with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
+            where += f" ({label(raw[items][loc[1]])})"
         field = ".".join(str(p) for p in loc[2:])
-        return f"{label}, field {field!r}" if field else label
+        return f"{where}, field {field!r}" if field else where
     return f"field {'.'.join(str(p) for p in loc) or '(top level)'!r}"
 
 

@@ -6,10 +6,11 @@ The rule, applied to the published versions of a zoo whenever its index is writt
 1. candidates: the line the zoo builds for wearables, models distilled from a teacher and channel-pruned
    (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
    device); inter-patient (not the leaky twins); one model rather than a seed ensemble (an ensemble runs
-   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`; made by one clean
-   commit as far as its metrics.json records (a model trained or exported from a tree no commit holds
-   may not come again from its recipe: its numbers cannot be reproduced by the one command its card
-   gives);
+   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`; whose recipe makes it
+   again: where the zoo's retraining checks (`heartzoo zoo retrain`, `heartzoo.retrain_checks`) tried,
+   one of them made it again; where none tried, made by one clean commit as far as its metrics.json
+   records (a model trained or exported from a tree no commit holds may not come again from its recipe:
+   its numbers cannot be reproduced by the one command its card gives);
 2. among them, those trained on the largest patient pool (the most databases): their validation draws
    on the most patients, and validation scores are only comparable on the same pool;
 3. the highest validation macro-F1 wins; a tie goes to the smaller flash.
@@ -35,8 +36,9 @@ def rule_text() -> str:
     return (
         "the model of the wearable line (distilled and channel-pruned, one model rather than an ensemble, "
         f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
-        "arena, made by one clean commit) trained on the most databases, with the highest validation macro-F1 among those; chosen "
-        "without looking at DS2 (`heartzoo.recommend`)"
+        "arena, whose recipe makes it again: retrained where checked, else made by one clean commit) "
+        "trained on the most databases, with the highest validation macro-F1 among those; chosen without "
+        "looking at DS2 (`heartzoo.recommend`)"
     )
 
 
@@ -69,8 +71,9 @@ def validation_macro_f1(vdir: Path) -> float | None:
     return max(scores, default=None)
 
 
-def _candidate(entry: dict[str, Any], vdir: Path) -> tuple[int, float, int] | None:
-    """(training databases, validation macro-F1, flash bytes) of a version that may be recommended."""
+def _candidate(entry: dict[str, Any], vdir: Path, made_again: bool | None) -> tuple[int, float, int] | None:
+    """(training databases, validation macro-F1, flash bytes) of a version that may be recommended;
+    `made_again`: what its retraining checks say (None: never checked)."""
     from .config import parse_config
     from .meta import read_configuration, read_metrics
 
@@ -81,7 +84,7 @@ def _candidate(entry: dict[str, Any], vdir: Path) -> tuple[int, float, int] | No
         return None
     if m.tflite_bytes > WEARABLE["tflite_bytes"] or m.tflm_arena_bytes > WEARABLE["tflm_arena_bytes"]:
         return None
-    if not m.made_by_one_clean_commit():
+    if made_again is False or (made_again is None and not m.made_by_one_clean_commit()):
         return None
     val = validation_macro_f1(vdir)
     if val is None:
@@ -93,10 +96,13 @@ def _candidate(entry: dict[str, Any], vdir: Path) -> tuple[int, float, int] | No
 
 def recommend(index: dict[str, Any], root: str | Path) -> dict[str, Recommendation]:
     """For each task with a candidate: the version the rule above picks, from a validated index."""
+    from .retrain_checks import verdicts
+
     root = Path(root)
+    checked = verdicts(root, index)
     by_task: dict[str, list[tuple[tuple[int, float, int], str]]] = {}
     for e in index["models"]:
-        c = _candidate(e, root / e["path"])
+        c = _candidate(e, root / e["path"], checked.get(f"{e['name']}@{e['version']}"))
         if c is not None:
             by_task.setdefault(e["task"], []).append((c, f"{e['name']}@{e['version']}"))
     chosen = {}

@@ -22,7 +22,7 @@ from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
 from .errors import ConfigError
 from .integrity import load_keras
-from .manifest import STAGE_FOLDERS, Manifest, config_hash
+from .manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash
 from .tasks import get_task
 
 LABELS = {"channel_prune": "channel pruning", "magnitude_prune": "magnitude pruning",
@@ -250,6 +250,24 @@ def run_pipeline(
             manifest.save()
         out["published"] = manifest.published
     return out
+
+
+def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """`run_pipeline`'s answer for a run of `config` whose every stage is done, read without running or
+    writing anything (a run finished at another commit stays that commit's); an error otherwise."""
+    run_dir = Path(run_dir)
+    if not (run_dir / MANIFEST).is_file():
+        raise ConfigError(f"{run_dir / MANIFEST}: missing; not a heartzoo run folder")
+    manifest = Manifest.open(run_dir, config)
+    if config.ensemble is not None:
+        wanted = [f"member-seed{s}" for s in config.ensemble.seeds(config.train.seed)] + ["ensemble"]
+    else:
+        wanted = [stage.name for stage in plan(config)]
+    stages = [manifest.get(name) for name in wanted]
+    missing = [n for n, r in zip(wanted, stages, strict=True) if r is None or not _done(run_dir / r["dir"])]
+    if missing:
+        raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
+    return {"stages": [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in stages]}
 
 
 def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:

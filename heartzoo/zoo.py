@@ -238,7 +238,7 @@ def publish(
 
 def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, progress=None) -> list[str]:
     """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
-    disagreement. An index with no version is an error: there would be nothing to vouch for.
+    disagreement; recommendations its versions and retraining checks do not give. An index with no version is an error: there would be nothing to vouch for.
     `progress(ref)` is called with each NAME@VERSION as its check starts."""
     root = zoo_dir(root)
     index = read_index(root)
@@ -261,7 +261,24 @@ def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, 
         if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
             found.extend(_agreement(vdir, entry, data_dir, cache_dir))
         problems += found
+    problems += _recommendation_problems(root, index)
     return problems
+
+
+def _recommendation_problems(root: Path, index: dict[str, Any]) -> list[str]:
+    """The index's recommendations against those its versions and retraining checks give."""
+    from .recommend import recommend
+
+    try:
+        again = {task: r.ref for task, r in recommend(index, root).items()}
+    except HeartzooError as exc:  # e.g. a checks.json that does not validate
+        return [str(exc)]
+    said = index.get("recommended", {})
+    return (
+        []
+        if again == said
+        else [f"{root / INDEX}: recommends {said}, but its versions and checks give {again}"]
+    )
 
 
 def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[str]:

@@ -4,6 +4,7 @@ each stage resumable."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -135,6 +136,25 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
     assert again["published"] == out["published"]
     assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
     assert not (root / "zoo" / "beat-3" / "student" / "v2").exists()
+
+
+def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline, tmp_path):
+    """What `heartzoo zoo retrain --run` reads: the stages run_pipeline returned, nothing run again."""
+    from heartzoo.runs import finished_run
+
+    cfg, root, out, _ = pipeline
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("*") if p.is_file()}
+    assert [s["dir"] for s in finished_run(cfg, root / "run")["stages"]] == [s["dir"] for s in out["stages"]]
+    assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("*") if p.is_file()} == stamps
+    with pytest.raises(ConfigError, match="made by a different configuration"):
+        finished_run(cfg.model_copy(update={"train": cfg.train.model_copy(update={"seed": 7})}), root / "run")
+    part = tmp_path / "part"
+    shutil.copytree(root / "run", part)
+    (part / "qat" / "model.keras").unlink()
+    with pytest.raises(ConfigError, match=rf"{part}: stages qat are not finished"):
+        finished_run(cfg, part)
+    with pytest.raises(ConfigError, match=r"manifest\.json: missing"):
+        finished_run(cfg, tmp_path)
 
 
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):

@@ -77,6 +77,11 @@ CLI_CASES = [
     (["zoo", "show", "nosuch-model", "--zoo", "{zoo:good}"], "no model 'nosuch-model' in the zoo"),
     (["zoo", "show", STUDENT + "@v9", "--zoo", "{zoo:good}"], f"{STUDENT} has no version v9"),
     (["zoo", "show", "../" + STUDENT, "--zoo", "{zoo:good}"], "is not a model name"),
+    (["zoo", "retrain", "nosuch-model@v1", "--zoo", "{zoo:good}"], "no model 'nosuch-model' in the zoo"),
+    (
+        ["zoo", "retrain", STUDENT + "@v1", "--zoo", "{zoo:good}", "--run", "{tmp}/nowhere"],
+        "nowhere/config.json",
+    ),
     (["evaluate", "{zoo:damaged-run}"], "model.keras: not a readable Keras model"),
     (["evaluate", "{tmp}/nowhere"], "no model.keras here"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--split", "ds3"], "unknown split 'ds3'"),

@@ -222,6 +222,54 @@ def zoo_verify(
     console.print(f"[green]✓[/] {n} model version(s) verified in {zoo_dir(zoo)} ({what})")
 
 
+@zoo_app.command("retrain")
+def zoo_retrain(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION of a published version")],
+    zoo: ZooDir = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="A finished run of the recipe (e.g. trained in a worktree at another commit)"),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option(help="Add the check to the zoo's checks.json and write its index again")
+    ] = True,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Train a published version's recipe again and check that it makes the same model: history.csv row
+    for row, validation and test macro-F1 to the digit. Exit 1 when it does not.
+
+    The check is recorded in the zoo's checks.json (its version folders stay as published); the
+    recommendation passes over a version whose every check failed. Training runs here, at this
+    checkout, which must be one clean commit (or pass --run)."""
+    from ..progress import rich_training_callback
+    from ..retrain import retrain
+    from ..zoo import zoo_dir
+
+    c = retrain(
+        ref,
+        zoo_dir(zoo),
+        run=run,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        record=record,
+        callbacks=[rich_training_callback(err_console)],
+        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+    )
+    val = "n/a" if c.published.val_macro_f1 is None else f"{c.published.val_macro_f1:.4f}"
+    history = {True: "equal", False: "differs", None: "not published"}[c.same_history]
+    console.print(
+        f"{'[green]✓[/] made again' if c.made_again else '[red]✗[/] NOT made again'}: {c.ref} from "
+        f"{c.recipe} at {c.retrained_at[:7]}: validation {c.now.val_macro_f1:.4f} "
+        f"(published {val}), test float macro-F1 {c.now.test_float_macro_f1:.4f} (published "
+        f"{c.published.test_float_macro_f1:.4f}), history.csv {history}"
+        + (f"; recorded in {zoo_dir(zoo)}/checks.json" if record else ""),
+        soft_wrap=True,
+    )
+    if not c.made_again:
+        raise typer.Exit(1)
+
+
 @docs_app.command("build")
 def docs_build(
     zoo: ZooDir = None,

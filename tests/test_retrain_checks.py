@@ -1,0 +1,187 @@
+"""The zoo's retraining checks (zoo/checks.json): typed and validated like the index, and read by the
+recommendation, which passes over a version its recipe did not make again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from heartzoo.errors import HeartzooError
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO / "zoo"
+
+
+def _copy_zoo(dest: Path, refs: list[str]) -> Path:
+    """A zoo of a few real published versions (their folders as published) and its index."""
+    from heartzoo.zoo import find, read_index, write_index
+
+    index = read_index(ZOO)
+    for ref in refs:
+        e = find(index, ref)
+        shutil.copytree(ZOO / e["path"], dest / e["path"])
+    write_index(dest)
+    return dest
+
+
+def _checks_of(ref: str) -> list[dict]:
+    return [c for c in json.loads((ZOO / "checks.json").read_text())["checks"] if c["ref"] == ref]
+
+
+def test_the_published_checks_hold_against_the_zoo_they_check():
+    from heartzoo.retrain_checks import read_checks, verdicts
+    from heartzoo.zoo import read_index
+
+    index = read_index(ZOO)
+    checks = read_checks(ZOO, index)  # each ref listed, each with the scores its metrics.json records
+    assert {c.made_again for c in checks} == {True, False}
+    failed = {ref for ref, ok in verdicts(ZOO, index).items() if not ok}
+    assert failed and not failed & set(index["recommended"].values())
+
+
+def test_a_version_its_recipe_did_not_make_again_is_not_recommended(tmp_path):
+    """The tuned beat-3 student leads on validation, and its recipe trained it again into another model
+    (zoo/checks.json): with that check the rule picks the hand student, without it the tuned one."""
+    from heartzoo.zoo import read_index, verify, write_index
+
+    tuned, hand = "beat-3-cnn3-student-tuned@v1", "beat-3-cnn3-student@v3"
+    assert _checks_of(tuned) and not any(c["made_again"] for c in _checks_of(tuned))
+    root = _copy_zoo(tmp_path / "zoo", [tuned, hand])
+    assert read_index(root)["recommended"] == {"beat-3": tuned}
+    (root / "checks.json").write_text(json.dumps({"format": 1, "checks": _checks_of(tuned)}))
+    # an index written before the check no longer says what the zoo gives: `zoo verify` finds it
+    (problem,) = verify(root, agreement=False)
+    assert (
+        f"recommends {{'beat-3': '{tuned}'}}, but its versions and checks give {{'beat-3': '{hand}'}}"
+        in problem
+    )
+    assert write_index(root)["recommended"] == {"beat-3": hand}
+    assert verify(root, agreement=False) == []
+    # a check that made it again (as at another commit) restores it: any commit that makes it will do
+    made = {**_checks_of(tuned)[0], "now": _checks_of(tuned)[0]["published"], "same_history": True,
+            "made_again": True}  # fmt: skip
+    (root / "checks.json").write_text(json.dumps({"format": 1, "checks": [*_checks_of(tuned), made]}))
+    assert write_index(root)["recommended"] == {"beat-3": tuned}
+
+
+def _one_check(**change) -> dict:
+    c = {
+        "ref": "beat-2-cnn3-student@v2",
+        "recipe": "configs/beat-2-cnn3-student.yaml",
+        "retrained_at": "0" * 40,
+        "published": {"val_macro_f1": 0.5, "test_float_macro_f1": 0.6},
+        "now": {"val_macro_f1": 0.5, "test_float_macro_f1": 0.6},
+        "same_history": True,
+        "made_again": True,
+    }
+    return {**c, **change}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"made_agian": True}, r"check 0 \(beat-2-cnn3-student@v2\), field 'made_agian': Extra inputs"),
+        ({"retrained_at": "0" * 40 + "-dirty"}, r"check 0 \(beat-2-cnn3-student@v2\), field 'retrained_at'"),
+        ({"recipe": "../../etc/passwd.yaml"}, r"field 'recipe'"),
+        ({"ref": "beat-2-cnn3-student"}, r"field 'ref'"),
+        # a verdict that does not follow from the numbers it records
+        ({"now": {"val_macro_f1": 0.5, "test_float_macro_f1": 0.61}}, r"made_again: True does not follow"),
+        ({"same_history": False}, r"made_again: True does not follow"),
+    ],
+)
+def test_a_bad_check_is_refused_naming_the_file_the_check_and_the_field(tmp_path, change, message):
+    from heartzoo.retrain_checks import read_checks
+
+    (tmp_path / "checks.json").write_text(json.dumps({"format": 1, "checks": [_one_check(**change)]}))
+    with pytest.raises(HeartzooError, match=rf"{tmp_path / 'checks.json'}: refused(.|\n)*{message}"):
+        read_checks(tmp_path)
+
+
+def test_a_check_of_other_numbers_or_of_an_unlisted_version_is_refused(tmp_path):
+    from heartzoo.meta import read_metrics
+    from heartzoo.zoo import read_index, write_index
+
+    root = _copy_zoo(tmp_path / "zoo", ["beat-2-cnn3-student@v2"])
+    m = read_metrics(root / "beat-2/beat-2-cnn3-student/v2")
+    scores = {"val_macro_f1": m.val_macro_f1, "test_float_macro_f1": m.float.macro_f1}
+    good = _one_check(published=scores, now=scores)
+    (root / "checks.json").write_text(json.dumps({"format": 1, "checks": [good]}))
+    before = (root / "index.json").read_bytes()
+    assert write_index(root)["recommended"] == read_index(root)["recommended"]
+    off = {**scores, "test_float_macro_f1": scores["test_float_macro_f1"] - 1e-9}
+    (root / "checks.json").write_text(
+        json.dumps({"format": 1, "checks": [_one_check(published=off, now=off)]})
+    )
+    with pytest.raises(
+        HeartzooError, match=r"check 0 \(beat-2-cnn3-student@v2\): field 'published'.*metrics.json"
+    ):
+        write_index(root)
+    assert (root / "index.json").read_bytes() == before  # nothing half-written
+    (root / "checks.json").write_text(
+        json.dumps({"format": 1, "checks": [{**good, "ref": "beat-2-cnn3-student@v9"}]})
+    )
+    with pytest.raises(HeartzooError, match=r"the zoo's index lists no beat-2-cnn3-student@v9"):
+        write_index(root)
+
+
+def test_a_check_needs_one_clean_commit():
+    from heartzoo.retrain import _one_clean_commit
+
+    commit = "a" * 40
+    assert _one_clean_commit([commit], "x") == commit
+    for bad in ([f"{commit}-dirty"], [commit, "b" * 40], None):
+        with pytest.raises(HeartzooError, match="a check needs one clean commit"):
+            _one_clean_commit(bad, "the run was trained")
+
+
+def test_history_rows_compare_every_column_but_the_wall_clock(tmp_path):
+    from heartzoo.retrain import history_rows
+
+    published = ZOO / "aami-5" / "aami-5-cnn3-student" / "v3" / "history.csv"
+    lines = published.read_text().splitlines()
+    header = lines[0].split(",")
+    at = {c: header.index(c) for c in ("seconds", "loss")}
+
+    def altered(column: str) -> Path:
+        row = lines[3].split(",")
+        row[at[column]] += "1"  # one more digit
+        out = tmp_path / f"{column}.csv"
+        out.write_text("\n".join([*lines[:3], ",".join(row), *lines[4:]]) + "\n")
+        return out
+
+    assert history_rows(published) == history_rows(altered("seconds"))
+    assert history_rows(published) != history_rows(altered("loss"))
+
+
+def test_retrain_refuses_a_run_of_another_recipe_and_writes_nothing(tmp_path, small_run, data_root):
+    from heartzoo.retrain import retrain
+
+    root = _copy_zoo(tmp_path / "zoo", ["beat-2-cnn3-student@v2"])
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(HeartzooError, match=r"its config is not configs/beat-2-cnn3-student.yaml"):
+        retrain("beat-2-cnn3-student@v2", root, run=small_run)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    with pytest.raises(HeartzooError, match="nope"):
+        retrain("nope@v1", root)
+
+
+def test_a_card_says_what_its_checks_found():
+    from heartzoo.cards import model_card
+    from heartzoo.zoo import find, read_index
+
+    index = read_index(ZOO)
+
+    def card(ref):
+        e = find(index, ref)
+        return model_card(e, ZOO / e["path"]).split("## Reproduce")[1]
+
+    tuned = card("beat-3-cnn3-student-tuned@v1")
+    assert "**not made again**: history.csv differs, validation 0.8086" in tuned
+    assert "so heartzoo does not recommend it" in tuned
+    made = card("beat-2-cnn3-student@v2")
+    assert "at commit `03f59b1` (`heartzoo zoo retrain beat-2-cnn3-student@v2`): **made again**" in made
+    assert "does not recommend" not in made
+    assert "Not yet checked by retraining (`heartzoo zoo retrain beat-3-cnn1@v1`)" in card("beat-3-cnn1@v1")
