@@ -238,7 +238,8 @@ def publish(
 
 def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, progress=None) -> list[str]:
     """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
-    disagreement; recommendations its versions and retraining checks do not give. An index with no version is an error: there would be nothing to vouch for.
+    disagreement; retraining checks that do not validate, or that the recommended version failed. An
+    index with no version is an error: there would be nothing to vouch for.
     `progress(ref)` is called with each NAME@VERSION as its check starts."""
     root = zoo_dir(root)
     index = read_index(root)
@@ -266,19 +267,19 @@ def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, 
 
 
 def _recommendation_problems(root: Path, index: dict[str, Any]) -> list[str]:
-    """The index's recommendations against those its versions and retraining checks give."""
-    from .recommend import recommend
+    """The retraining checks, validated against the index, and a recommended version its recipe did not
+    make again (a mirror may hold a subset of the versions: what it recommends is not recomputed)."""
+    from .retrain_checks import CHECKS, verdicts
 
     try:
-        again = {task: r.ref for task, r in recommend(index, root).items()}
-    except HeartzooError as exc:  # e.g. a checks.json that does not validate
+        made = verdicts(root, index)
+    except HeartzooError as exc:
         return [str(exc)]
-    said = index.get("recommended", {})
-    return (
-        []
-        if again == said
-        else [f"{root / INDEX}: recommends {said}, but its versions and checks give {again}"]
-    )
+    return [
+        f"{root / INDEX}: recommends {ref} for {task}, which its recipe did not make again ({root / CHECKS})"
+        for task, ref in index.get("recommended", {}).items()
+        if made.get(ref) is False
+    ]
 
 
 def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[str]:
