@@ -92,7 +92,7 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared
     before = []
     while time.monotonic() < deadline and job.poll() is None:
         if (files / "k" / "study.db").exists():
-            with_done = _study(url) if _has_study(url) else None
+            with_done = _study_if_ready(url)
             if with_done is not None and len(_finished(with_done)) >= 1 and len(with_done.trials) >= 2:
                 before = _finished(with_done)
                 break
@@ -113,12 +113,16 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared
     assert len(set(values)) == len(values)  # no finished trial ran twice
 
 
-def _has_study(url: str) -> bool:
+def _study_if_ready(url: str):
+    """The study, or None while the search is still creating it: no study yet (KeyError), or its
+    tables half made, which a reader opening the file at that moment also tries to create (SQLAlchemy
+    then raises OperationalError "table ... already exists", or IntegrityError)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     try:
-        _study(url)
-    except KeyError:
-        return False
-    return True
+        return _study(url)
+    except (KeyError, OperationalError, IntegrityError):
+        return None
 
 
 def test_two_processes_share_one_study(files, shared_cache):
