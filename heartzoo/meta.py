@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .capped_json import decode_json, read_capped
 from .errors import HeartzooError
 
 TASK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -148,23 +149,14 @@ def parse_index(raw: Any, source: str) -> ZooIndex:
 
 
 def decode_index(data: bytes, source: str) -> ZooIndex:
-    if len(data) > MAX_INDEX_BYTES:
-        raise ZooIndexError(f"{source}: refused, {len(data):,} bytes is larger than any zoo index")
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ZooIndexError(f"{source}: not a valid zoo index (not JSON: {exc})") from None
-    return parse_index(raw, source)
+    return parse_index(decode_json(data, source, "zoo index", MAX_INDEX_BYTES, ZooIndexError), source)
 
 
 def read_index_file(path: Path) -> ZooIndex:
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_INDEX_BYTES + 1)
+        data = read_capped(path, "zoo index", MAX_INDEX_BYTES, ZooIndexError)
     except FileNotFoundError:
         raise ZooIndexError(f"{path}: no zoo index here (heartzoo export or train --zoo makes one)") from None
-    except OSError as exc:
-        raise ZooIndexError(f"{path}: cannot read the zoo index: {exc.strerror or exc}") from None
     return decode_index(data, str(path))
 
 

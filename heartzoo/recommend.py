@@ -102,9 +102,10 @@ def recommend(index: dict[str, Any], root: str | Path) -> dict[str, Recommendati
     checked = verdicts(root, index)
     by_task: dict[str, list[tuple[tuple[int, float, int], str]]] = {}
     for e in index["models"]:
-        c = _candidate(e, root / e["path"], checked.get(f"{e['name']}@{e['version']}"))
+        ref = f"{e['name']}@{e['version']}"
+        c = _candidate(e, root / e["path"], checked.get(ref))
         if c is not None:
-            by_task.setdefault(e["task"], []).append((c, f"{e['name']}@{e['version']}"))
+            by_task.setdefault(e["task"], []).append((c, ref))
     chosen = {}
     for task, scored in sorted(by_task.items()):
         (_, val, _), ref = max(scored, key=lambda s: (s[0][0], s[0][1], -s[0][2]))

@@ -24,7 +24,9 @@ def history_rows(path: Path) -> list[dict[str, str]]:
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
 
 
-def _one_clean_commit(commits: list[str] | None, what: str) -> str:
+def _clean_commit_of(commits: list[str] | None, what: str) -> str:
+    """The one clean commit a check may name (unlike `meta.one_clean_commit`, which judges a published
+    record, this refuses anything else)."""
     import re
 
     if not commits or len(commits) != 1 or not re.match(CLEAN_COMMIT_PATTERN, commits[0]):
@@ -68,22 +70,19 @@ def retrain(
     if not (REPO / recipe).is_file():
         raise HeartzooError(f"{ref}: its recipe {recipe} is not here (retrain from a heartzoo checkout)")
     config = load_config(REPO / recipe)
-    made = None
     if run is None:
-        _one_clean_commit([c] if (c := git_commit()) else None, "this checkout is")
-        run = Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}"
+        _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
+        out = run_pipeline(config, Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",
+                           publish=False, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks,
+                           progress=progress)  # fmt: skip
     else:
         made = load_config(Path(run) / "config.json")
         if config_hash(made.model_copy(update={"name": config.name})) != config_hash(config):
             raise HeartzooError(f"{run}: its config is not {recipe} (names aside); it cannot stand for {ref}")
         config = config.model_copy(update={"name": made.name})
-    if made is None:
-        out = run_pipeline(config, run, publish=False, data_dir=data_dir, cache_dir=cache_dir,
-                           callbacks=callbacks, progress=progress)  # fmt: skip
-    else:
         out = finished_run(config, run)
     last = Path(out["stages"][-1]["dir"])
-    commit = _one_clean_commit(stage_commits(last), f"{last} was trained")
+    commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
 
     task = get_task(config.task)
     model, cfg = load_run(last)

@@ -12,12 +12,12 @@ follows from its numbers. The recommendation passes over a version whose every c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from .capped_json import decode_json, read_capped
 from .errors import HeartzooError
 from .meta import NAME_PATTERN, VERSION_PATTERN, _Strict, _where, read_metrics
 
@@ -81,18 +81,10 @@ def read_checks(root: Path, index: dict[str, Any] | None = None) -> list[Retrain
     each ref a version it lists, with that version's published scores."""
     path = Path(root) / CHECKS
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_CHECKS_BYTES + 1)
+        data = read_capped(path, "retraining checks file", MAX_CHECKS_BYTES)
     except FileNotFoundError:
         return []
-    except OSError as exc:
-        raise HeartzooError(f"{path}: cannot read the retraining checks: {exc.strerror or exc}") from None
-    if len(data) > MAX_CHECKS_BYTES:
-        raise HeartzooError(f"{path}: refused, larger than {MAX_CHECKS_BYTES:,} bytes")
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise HeartzooError(f"{path}: not valid retraining checks (not JSON: {exc})") from None
+    raw = decode_json(data, str(path), "retraining checks file", MAX_CHECKS_BYTES)
     checks = parse_checks(raw, str(path)).checks
     if index is not None:
         for i, c in enumerate(checks):

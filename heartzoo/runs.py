@@ -235,10 +235,8 @@ def run_pipeline(
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
     final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
-    out: dict[str, Any] = {
-        "stages": [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in manifest.stages],
-        "final": str((run_dir / final["dir"]).resolve()),
-    }
+    out: dict[str, Any] = {"stages": _located(run_dir, manifest.stages),
+                           "final": str((run_dir / final["dir"]).resolve())}  # fmt: skip
     if publish:
         if manifest.published is None:
             from .zoo import publish as publish_run
@@ -267,7 +265,12 @@ def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dic
     missing = [n for n, r in zip(wanted, stages, strict=True) if r is None or not _done(run_dir / r["dir"])]
     if missing:
         raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
-    return {"stages": [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in stages]}
+    return {"stages": _located(run_dir, stages)}
+
+
+def _located(run_dir: Path, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stage records as `run_pipeline` answers them: each `dir` resolved from the run folder."""
+    return [{**s, "dir": str((run_dir / s["dir"]).resolve())} for s in stages]
 
 
 def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:

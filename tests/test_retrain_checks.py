@@ -124,14 +124,14 @@ def test_a_check_of_other_numbers_or_of_an_unlisted_version_is_refused(tmp_path)
         write_index(root)
 
 
-def test_a_check_needs_one_clean_commit():
-    from heartzoo.retrain import _one_clean_commit
+def test_a_check_needs_clean_commit_of():
+    from heartzoo.retrain import _clean_commit_of
 
     commit = "a" * 40
-    assert _one_clean_commit([commit], "x") == commit
+    assert _clean_commit_of([commit], "x") == commit
     for bad in ([f"{commit}-dirty"], [commit, "b" * 40], None):
         with pytest.raises(HeartzooError, match="a check needs one clean commit"):
-            _one_clean_commit(bad, "the run was trained")
+            _clean_commit_of(bad, "the run was trained")
 
 
 def test_history_rows_compare_every_column_but_the_wall_clock(tmp_path):
