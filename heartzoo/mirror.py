@@ -5,8 +5,9 @@ each version's files at `task/name/version/FILE`.
 Every file is checked against the source index before it is copied and hashed again as it is written, a
 version is copied whole into `vN.part/` and renamed into place (a crash leaves only that folder, redone
 by the next run), a version the mirror holds already is left alone when its files are the same and
-refused when they differ (published versions never change), and `index.json` is written last, so a
-reader never meets an index that lists missing files. Files get the mode any new file gets (umask), so
+refused when they differ (published versions never change), and `index.json` is written after them, so a
+reader never meets an index that lists missing files; the retraining checks (`checks.json`) of the
+versions it lists come last. Files get the mode any new file gets (umask), so
 a web server running as another user can read them.
 """
 
@@ -58,9 +59,20 @@ def _copy_hashed(src: Path, dest: Path) -> str:
     return digest.hexdigest()
 
 
+def _listed_checks(checks: list, out: dict[str, Any]) -> list:
+    """`checks` of the versions the index `out` lists, each once."""
+    listed = {f"{e['name']}@{e['version']}" for e in out["models"]}
+    kept: list = []
+    for c in checks:
+        if c.ref in listed and c not in kept:
+            kept.append(c)
+    return kept
+
+
 def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None = None) -> MirrorReport:
     """Copy the zoo's versions (or those `models` names) into `dest` and write its index: the versions
     already mirrored there and the new ones, with the source's recommendations that still apply."""
+    from .retrain_checks import read_checks, write_checks
     from .zoo import INDEX, read_index, version_dir, zoo_dir
 
     src = zoo_dir(zoo)
@@ -70,6 +82,8 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
         raise HeartzooError(f"{dest}: is the zoo being mirrored; name another folder")
     dest.mkdir(parents=True, exist_ok=True)
     before = read_index(dest) if (dest / INDEX).is_file() else {"models": []}
+    # the retraining checks the mirror holds and the source's, validated before anything is written
+    checks = [*read_checks(dest, before), *read_checks(src, index)]
     had = before["models"]
     report = MirrorReport(dest)
     entries = _wanted(index["models"], models)
@@ -116,6 +130,11 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
     out["recommended"] = {t: r for t, r in {**old_rec, **index.get("recommended", {})}.items() if r in listed}
     parse_index(out, str(dest / INDEX))
     write_json(dest / INDEX, out)
+    # after the index, as each check must name a version it lists: the mirror's cards say what the
+    # source's say, and its recommendation rests on the same checks
+    checks = _listed_checks(checks, out)
+    if checks:
+        write_checks(dest, checks)
     # GitHub Pages would otherwise run Jekyll over the folder
     (dest / ".nojekyll").touch()
     return report

@@ -117,11 +117,14 @@ def verdicts(root: Path, index: dict[str, Any]) -> dict[str, bool]:
 
 def add_check(root: Path, check: RetrainingCheck) -> None:
     """Append one check to the zoo's checks.json (atomically; the file is validated first)."""
+    write_checks(root, [*read_checks(root), check])
+
+
+def write_checks(root: Path, checks: list[RetrainingCheck]) -> None:
+    """Write the zoo's checks.json whole (atomically)."""
     from .data.cache import write_json
 
-    checks = read_checks(root)
-    out = RetrainingChecks(checks=[*checks, check])
-    write_json(Path(root) / CHECKS, out.model_dump(mode="json"))
+    write_json(Path(root) / CHECKS, RetrainingChecks(checks=checks).model_dump(mode="json"))
 
 
 def retraining_note(ref: str, root: Path) -> str:

@@ -131,6 +131,43 @@ def test_a_damaged_source_mirrors_nothing(tmp_path):
     assert not list((tmp_path / "site").rglob("*.tflite"))
 
 
+def test_a_mirror_carries_the_retraining_checks_of_the_versions_it_holds(tmp_path):
+    from heartzoo.mirror import mirror
+    from heartzoo.retrain_checks import read_checks, retraining_note
+    from heartzoo.zoo import build_index, read_index
+
+    site = tmp_path / "site"
+    first = ["aami-5-cnn3-student@v2", "beat-3-cnn3-born-again@v1"]  # one checked (not made again), one not
+    mirror(site, ZOO, models=first)
+    source = read_checks(ZOO, read_index(ZOO))
+    assert [c.ref for c in read_checks(site, read_index(site))] == ["aami-5-cnn3-student@v2"]
+    # a second mirror run adds a version and its check; the first one's stays
+    mirror(site, ZOO, models=["beat-3-cnn3-student@v3"])
+    held = read_checks(site, read_index(site))
+    assert held == [c for c in source if c.ref in {"aami-5-cnn3-student@v2", "beat-3-cnn3-student@v3"}]
+    # so the mirror's cards and recommendation say what the source's do
+    for ref in [*first, "beat-3-cnn3-student@v3"]:
+        assert retraining_note(ref, site) == retraining_note(ref, ZOO)
+    assert build_index(site)["recommended"]["beat-3"] == "beat-3-cnn3-student@v3"
+
+
+def test_a_source_with_damaged_checks_mirrors_nothing(tmp_path):
+    from heartzoo.mirror import mirror
+    from heartzoo.zoo import write_index
+
+    src, ref = tmp_path / "zoo", "beat-3-cnn3-student@v3"
+    shutil.copytree(ZOO / "beat-3/beat-3-cnn3-student/v3", src / "beat-3/beat-3-cnn3-student/v3")
+    write_index(src)
+    check = next(c for c in json.loads((ZOO / "checks.json").read_text())["checks"] if c["ref"] == ref)
+    (src / "checks.json").write_text(json.dumps({"format": 1, "checks": [{**check, "made_agian": True}]}))
+    with pytest.raises(
+        HeartzooError, match=r"(?s)checks.json: refused.*check 0 \(beat-3-cnn3-student@v3\).*made_agian"
+    ):
+        mirror(tmp_path / "site", src)
+    assert not (tmp_path / "site" / "index.json").exists()
+    assert not list((tmp_path / "site").rglob("*.tflite"))
+
+
 def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
     from heartzoo.mirror import mirror
 

@@ -295,6 +295,7 @@ def zoo_mirror(
 
     Serve the folder (GitHub Pages, S3, nginx, `python -m http.server`) and point users at it with
     `--base-url` or `$HEARTZOO_ZOO_URL`. Versions already mirrored are kept; one that differs is refused.
+    The retraining checks (checks.json) of the versions it holds go with them.
     """
     from ..mirror import mirror
 
