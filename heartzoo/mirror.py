@@ -59,16 +59,6 @@ def _copy_hashed(src: Path, dest: Path) -> str:
     return digest.hexdigest()
 
 
-def _listed_checks(checks: list, out: dict[str, Any]) -> list:
-    """`checks` of the versions the index `out` lists, each once."""
-    listed = {f"{e['name']}@{e['version']}" for e in out["models"]}
-    kept: list = []
-    for c in checks:
-        if c.ref in listed and c not in kept:
-            kept.append(c)
-    return kept
-
-
 def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None = None) -> MirrorReport:
     """Copy the zoo's versions (or those `models` names) into `dest` and write its index: the versions
     already mirrored there and the new ones, with the source's recommendations that still apply."""
@@ -132,9 +122,12 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
     write_json(dest / INDEX, out)
     # after the index, as each check must name a version it lists: the mirror's cards say what the
     # source's say, and its recommendation rests on the same checks
-    checks = _listed_checks(checks, out)
-    if checks:
-        write_checks(dest, checks)
+    kept = []
+    for c in checks:
+        if c.ref in listed and c not in kept:
+            kept.append(c)
+    if kept:
+        write_checks(dest, kept)
     # GitHub Pages would otherwise run Jekyll over the folder
     (dest / ".nojekyll").touch()
     return report
