@@ -53,12 +53,10 @@ def retrain(
     `callbacks` and `progress` go to the training, as `heartzoo train` passes them."""
     from .cards import REPO, recipe_path
     from .config import load_config
-    from .evaluate import load_run, split_probabilities
+    from .evaluate import evaluate_model, load_run
     from .manifest import config_hash, stage_commits
     from .meta import read_metrics
-    from .metrics import report_from_probabilities
     from .runs import finished_run, run_pipeline
-    from .tasks import get_task
     from .version import git_commit
     from .zoo import find, read_index, write_index
 
@@ -84,10 +82,8 @@ def retrain(
     last = Path(out["stages"][-1]["dir"])
     commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
 
-    task = get_task(config.task)
     model, cfg = load_run(last)
-    probs, labels, _ = split_probabilities(model, cfg, "test", data_dir=data_dir, cache_dir=cache_dir)
-    report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
+    report = evaluate_model(model, cfg, "test", data_dir=data_dir, cache_dir=cache_dir)
     m = read_metrics(vdir)
     published_history = vdir / "history.csv"
     same = (

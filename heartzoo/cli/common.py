@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..tasks import DEFAULT_TASK, TASK_NAMES
@@ -35,6 +36,12 @@ app.add_typer(docs_app, name="docs")
 console = Console()
 
 err_console = Console(stderr=True)
+
+
+def print_stage(msg: str) -> None:
+    """A pipeline stage starting (the `progress` callback of training, cross-validation, retraining)."""
+    err_console.print(f"[bold]▶ {escape(msg)}[/]")
+
 
 DataDir = Annotated[
     Path | None,

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..tasks import DEFAULT_TASK, TASK_NAMES
@@ -24,6 +23,7 @@ from .common import (
     app,
     console,
     err_console,
+    print_stage,
 )
 
 
@@ -118,7 +118,7 @@ def train_cmd(
             cache_dir=cache_dir,
             restart=restart,
             callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
-            progress=(lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]")) if chief else None,
+            progress=print_stage if chief else None,
             strategy=dist,
         )
     except KeyboardInterrupt:
@@ -234,7 +234,7 @@ def cv_cmd(
         data_dir=data_dir,
         cache_dir=cache_dir,
         callbacks=[rich_training_callback(err_console)],
-        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+        progress=print_stage,
     )
     table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}")
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):

@@ -26,6 +26,7 @@ from .common import (
     counting_bar,
     docs_app,
     err_console,
+    print_stage,
     zoo_app,
 )
 from .listing import SortKey, print_listing, sorted_models
@@ -254,7 +255,7 @@ def zoo_retrain(
         cache_dir=cache_dir,
         record=record,
         callbacks=[rich_training_callback(err_console)],
-        progress=lambda msg: err_console.print(f"[bold]▶ {escape(msg)}[/]"),
+        progress=print_stage,
     )
     val = "n/a" if c.published.val_macro_f1 is None else f"{c.published.val_macro_f1:.4f}"
     history = {True: "equal", False: "differs", None: "not published"}[c.same_history]
