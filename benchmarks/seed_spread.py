@@ -1,8 +1,8 @@
 """How much does one config's DS2 macro-F1 move with nothing but its training seed?
 
 For each seed it trains the config's whole line with `train.seed` set to it (named `<name>-seed<k>`,
-in runs/seeds/, never published; a finished run is reused), evaluates the last stage's float model on
-DS2, and also the average of all seeds' probabilities (a seed ensemble: every seed run, none chosen).
+in runs/seeds/, never published; a finished run is reused), evaluates on DS2 the float model of the
+stage it would publish (`export.stage`), and also the average of all seeds' probabilities (a seed ensemble: every seed run, none chosen).
 The training seed is the only difference between runs; DS2 only measures, nothing is picked on it.
 
 With `--chain`, a distilled config's seed k learns from seed k of its teacher's config (run this script
@@ -33,7 +33,7 @@ def seed_variant(config, seed: int):
 
 def chained(variant, config, seed: int, runs: Path):
     """For --chain: `variant` distilled from the same seed's run of its teacher's config. A teacher given
-    as NAME@vN (the model NAME's run published: its last stage) or runs/NAME[/stage] becomes
+    as NAME@vN (the model NAME's run published: the stage it publishes) or runs/NAME[/stage] becomes
     <runs>/NAME-seed<seed>-chain[/stage] where the teacher was itself chained, else
     <runs>/NAME-seed<seed>[/stage]; one of them must exist."""
     from heartzoo.manifest import final_stage_dir
@@ -133,7 +133,7 @@ def main() -> None:
             run,
             publish=False,
         )
-        last = Path(out["stages"][-1]["dir"])
+        last = Path(out["final"])  # the stage the recipe publishes (export.stage)
         p, labels = ds2_probabilities(last)
         probs.append(p)
         rows.append(
@@ -141,7 +141,7 @@ def main() -> None:
                 "seed": seed,
                 "run": str(last),
                 "trained_at": stage_commits(last),  # the code that trained it (None: before the record)
-                "val_macro_f1": out["stages"][-1]["val_macro_f1"],
+                "val_macro_f1": out["selected"]["val_macro_f1"],
                 **report(p, labels),
             }
         )

@@ -275,6 +275,13 @@ class ExportConfig(_Strict):
         "or litert (LiteRT's optimized kernels, for models too slow for TFLM on the host; TFLM then runs "
         "the verify_frames, still bit-exact with LiteRT's reference kernels).",
     )
+    stage: Literal["last", "best_validation"] = Field(
+        "last",
+        description="The stage of the run that is exported and published: the last (every compression step "
+        "applied) or best_validation, the stage with the highest validation macro-F1 (the later one on a tie), "
+        "e.g. the distilled model where its channel-pruned fine-tune validates worse. A model-selection choice "
+        "made on the validation patients; an ensemble's members each choose theirs so.",
+    )
     shrink: bool = Field(
         True,
         description="Write the .tflite without what TFLM and LiteRT never read (tensor names but the inputs', "

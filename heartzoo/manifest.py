@@ -59,6 +59,7 @@ class Manifest:
     config_sha256: str
     stages: list[dict[str, Any]] = field(default_factory=list)
     published: str | None = None
+    published_stage: str | None = None  # the folder of the stage `published` came from
 
     @classmethod
     def open(cls, run_dir: Path, config: HeartzooConfig) -> Manifest:
@@ -77,7 +78,10 @@ class Manifest:
                 f"{path}: the run was made by a different configuration; use --restart to start it again "
                 "or choose another --run-dir"
             )
-        return cls(path, digest, list(data.get("stages", [])), data.get("published"))
+        stages, published = list(data.get("stages", [])), data.get("published")
+        # a run published before the stage could be chosen published its last one
+        from_stage = data.get("published_stage") or (stages[-1]["dir"] if published and stages else None)
+        return cls(path, digest, stages, published, from_stage)
 
     def get(self, stage: str) -> dict[str, Any] | None:
         return next((s for s in self.stages if s["stage"] == stage), None)
@@ -88,7 +92,15 @@ class Manifest:
 
     def save(self) -> None:
         write_json(self.path, {"config_sha256": self.config_sha256, "stages": self.stages,
-                               "published": self.published})  # fmt: skip
+                               "published": self.published, "published_stage": self.published_stage})  # fmt: skip
+
+
+def selected_stage(stages: list[dict[str, Any]], how: str = "last") -> dict[str, Any]:
+    """The stage record a run publishes (`export.stage`): its last, or with "best_validation" the one of
+    highest validation macro-F1, the later one on a tie (more of the compression applied)."""
+    if how == "last":
+        return stages[-1]
+    return max(enumerate(stages), key=lambda pair: (pair[1]["val_macro_f1"], pair[0]))[1]
 
 
 def stage_record(folder: Path) -> dict[str, Any] | None:
@@ -135,10 +147,15 @@ def _listing(folder: Path) -> tuple[Path, list[dict[str, Any]], int] | None:
 
 
 def final_stage_dir(run_dir: Path) -> Path | None:
-    """The folder of the last stage a run's manifest records (what the run publishes), or None."""
+    """The folder of the stage a run publishes, as its manifest and config.json say (`selected_stage`),
+    or None where no manifest records a stage."""
     path = Path(run_dir) / MANIFEST
     stages = read_json(path).get("stages") if path.is_file() else None
-    return Path(run_dir) / stages[-1]["dir"] if stages else None
+    if not stages:
+        return None
+    saved = read_json(Path(run_dir) / "config.json") if (Path(run_dir) / "config.json").is_file() else {}
+    how = "last" if saved.get("ensemble") else (saved.get("export") or {}).get("stage", "last")
+    return Path(run_dir) / selected_stage(stages, how)["dir"]
 
 
 def validation_score(folder: Path) -> float | None:

@@ -3,8 +3,9 @@ size budget, never by DS2 (the test set).
 
 The rule, applied to the published versions of a zoo whenever its index is written:
 
-1. candidates: the line the zoo builds for wearables, models distilled from a teacher and channel-pruned
-   (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
+1. candidates: the line the zoo builds for wearables, models distilled from a teacher (and
+   channel-pruned, unless the recipe publishes its best-validating stage and that is the one before:
+   `export.stage`; the size budget below holds either way) (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
    device); inter-patient (not the leaky twins); one model rather than a seed ensemble (an ensemble runs
    K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`; whose recipe makes it
    again: where the zoo's retraining checks (`heartzoo zoo retrain`, `heartzoo.retrain_checks`) tried,
@@ -27,14 +28,16 @@ from typing import Any
 #: What a wearable's microcontroller spares for the beat classifier (a Cortex-M4F with 256 KB flash
 #: and 64 KB RAM, beside its other firmware): the model's int8 .tflite and its TFLM tensor arena.
 WEARABLE = {"tflite_bytes": 32 * 1024, "tflm_arena_bytes": 24 * 1024}
-#: the compression steps a model of the wearable line has been through
-WEARABLE_LINE = {"distill", "channel_prune"}
+#: the compression steps a model of the wearable line has been through (channel pruning is the recipe's
+#: choice: `export.stage: best_validation` may publish the distilled stage before it)
+WEARABLE_LINE = {"distill"}
 
 
 def rule_text() -> str:
     """The rule above in one sentence, as every page that names a recommended model states it."""
     return (
-        "the model of the wearable line (distilled and channel-pruned, one model rather than an ensemble, "
+        "the model of the wearable line (distilled, and channel-pruned unless its recipe's validation chose the "
+        "stage before; one model rather than an ensemble, "
         f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
         "arena, whose recipe makes it again: retrained where checked, else made by one clean commit) "
         "trained on the most databases, with the highest validation macro-F1 among those; chosen without "

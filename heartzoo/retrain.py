@@ -79,7 +79,7 @@ def retrain(
             raise HeartzooError(f"{run}: its config is not {recipe} (names aside); it cannot stand for {ref}")
         config = config.model_copy(update={"name": made.name})
         out = finished_run(config, run)
-    last = Path(out["stages"][-1]["dir"])
+    last = Path(out["final"])  # the stage the recipe publishes
     commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
 
     model, cfg = load_run(last)
@@ -92,7 +92,7 @@ def retrain(
         else None
     )
     published = Scores(val_macro_f1=m.val_macro_f1, test_float_macro_f1=m.float.macro_f1)
-    now = Scores(val_macro_f1=out["stages"][-1]["val_macro_f1"], test_float_macro_f1=report["macro_f1"])
+    now = Scores(val_macro_f1=out["selected"]["val_macro_f1"], test_float_macro_f1=report["macro_f1"])
     check = RetrainingCheck(
         ref=ref,
         recipe=recipe,

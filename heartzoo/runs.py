@@ -22,7 +22,7 @@ from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
 from .errors import ConfigError
 from .integrity import load_keras
-from .manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash
+from .manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage
 from .tasks import get_task
 
 LABELS = {"channel_prune": "channel pruning", "magnitude_prune": "magnitude pruning",
@@ -219,7 +219,8 @@ def run_pipeline(
     strategy=None,
 ) -> dict[str, Any]:
     """Run every stage of `config` into `run_dir` (skipping those the manifest records), then export
-    and publish the last one into the zoo once. With a tf.distribute `strategy`, the stages that train
+    and publish the one `export.stage` selects into the zoo, once per stage selected (the answer's
+    "selected" is its record, "final" its folder). With a tf.distribute `strategy`, the stages that train
     with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
     from .distribute import worker_of
@@ -235,23 +236,23 @@ def run_pipeline(
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
     final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
-    out: dict[str, Any] = {"stages": _located(run_dir, manifest.stages),
-                           "final": str((run_dir / final["dir"]).resolve())}  # fmt: skip
+    out: dict[str, Any] = {"stages": _located(run_dir, manifest.stages), **_selection(run_dir, final)}
     if publish:
-        if manifest.published is None:
+        # a rerun whose export.stage now selects another stage publishes that one as a new version
+        if manifest.published is None or manifest.published_stage != final["dir"]:
             from .zoo import publish as publish_run
 
             ctx.say("export and publish")
             target = publish_run(run_dir / final["dir"], zoo, data_dir=data_dir, cache_dir=cache_dir,
                                  progress=ctx.say)  # fmt: skip
-            manifest.published = str(target)
+            manifest.published, manifest.published_stage = str(target), final["dir"]
             manifest.save()
         out["published"] = manifest.published
     return out
 
 
 def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """`run_pipeline`'s answer for a run of `config` whose every stage is done, read without running or
+    """`run_pipeline`'s answer (but "published") for a run of `config` whose every stage is done, read without running or
     writing anything (a run finished at another commit stays that commit's); an error otherwise."""
     run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).is_file():
@@ -265,7 +266,14 @@ def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dic
     missing = [n for n, r in zip(wanted, stages, strict=True) if r is None or not _done(run_dir / r["dir"])]
     if missing:
         raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
-    return {"stages": _located(run_dir, stages)}
+    final = stages[-1] if config.ensemble is not None else selected_stage(stages, config.export.stage)
+    return {"stages": _located(run_dir, stages), **_selection(run_dir, final)}
+
+
+def _selection(run_dir: Path, rec: dict[str, Any]) -> dict[str, Any]:
+    """The published stage's record ("selected") and folder ("final"), both located."""
+    selected = _located(run_dir, [rec])[0]
+    return {"selected": selected, "final": selected["dir"]}
 
 
 def _located(run_dir: Path, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -286,19 +294,20 @@ def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:
 
 def _run_stages(ctx: Context, manifest: Manifest | None, *, worker: bool = False) -> dict[str, Any] | None:
     """The line's stages in order, each skipped where `manifest` records it done; the chief records
-    each one it runs. A non-chief `worker` runs only the distributed stages, up to the first that is not
-    (the chief runs that one alone), and records nothing."""
-    final = None
+    each one it runs, and returns the record of the stage to publish (`export.stage`). A non-chief
+    `worker` runs only the distributed stages, up to the first that is not (the chief runs that one
+    alone), and records nothing."""
+    done: list[dict[str, Any]] = []
     for stage in plan(ctx.config):
         if worker and not stage.distributed:
             break
         rec = manifest.get(stage.name) if manifest is not None else None
         if rec is None or not _done(ctx.run_dir / rec["dir"]):
-            rec = stage.run(ctx, final)
+            rec = stage.run(ctx, done[-1] if done else None)
             if not worker:
                 manifest.put(rec)
-        final = rec
-    return final
+        done.append(rec)
+    return selected_stage(done, ctx.config.export.stage) if done else None
 
 
 def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
@@ -315,7 +324,7 @@ def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
         res = run_pipeline(member_config(config, seed), ctx.run_dir / where, publish=False, zoo=ctx.zoo,
                            data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
                            progress=tell)  # fmt: skip
-        last = dict(res["stages"][-1])
+        last = dict(res["selected"])  # the member's stage its export.stage selects
         last.update(stage=f"member-seed{seed}", member_stage=last["stage"],
                     dir=str(where / Path(res["final"]).relative_to((ctx.run_dir / where).resolve())))  # fmt: skip
         manifest.put(last)

@@ -189,7 +189,7 @@ def tune(
         say(f"trial {trial.number}: {values}")
         out = run_pipeline(cfg, folder, publish=False, data_dir=data_dir, cache_dir=cache_dir,
                            callbacks=[*(callbacks or []), _reporter(trial)])  # fmt: skip
-        return float(out["stages"][-1]["val_macro_f1"])
+        return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish
 
     left = trials - len(finished(study))
     if left > 0:

@@ -188,3 +188,47 @@ def test_quantization_aware_finetuning_moves_the_weights(pipeline):
     assert k0.shape == k1.shape and not np.allclose(k0, k1)
     s = __import__("json").loads((root / "run" / "qat" / "train_summary.json").read_text())
     assert s["stage"] == "qat" and s["epochs"] == 1
+
+
+def test_the_selected_stage_is_the_last_or_the_best_validating():
+    from heartzoo.manifest import selected_stage
+
+    recs = [{"stage": "distill", "val_macro_f1": 0.84}, {"stage": "channel_prune", "val_macro_f1": 0.78},
+            {"stage": "qat", "val_macro_f1": 0.84}]  # fmt: skip
+    assert selected_stage(recs)["stage"] == "qat"
+    assert selected_stage(recs[:2], "best_validation")["stage"] == "distill"
+    assert selected_stage(recs, "best_validation")["stage"] == "qat"  # a tie: the more compressed one
+    with pytest.raises(ConfigError, match=r"export\.stage.*'best'"):
+        parse_config({**STUDENT, "export": {"stage": "best"}})
+
+
+def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
+    pipeline, shared_cache, tmp_path
+):
+    """export.stage is read after training: set on a finished run, the rerun publishes the stage it
+    selects as a new version, once, from the models already there."""
+    from heartzoo.manifest import final_stage_dir
+    from heartzoo.runs import run_pipeline
+
+    cfg, root, out, _ = pipeline
+    run, zoo = tmp_path / "run", tmp_path / "zoo"
+    shutil.copytree(root / "run", run)
+    shutil.copytree(root / "zoo", zoo)
+    # the case under test, written into the copy: the distilled stage validated best
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["stages"][0]["val_macro_f1"] = 0.99
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    stamps = {p: p.stat().st_mtime_ns for p in run.rglob("model.keras")}
+    best = cfg.model_copy(update={"export": cfg.export.model_copy(update={"stage": "best_validation"})})
+    again = run_pipeline(best, run, zoo=zoo, cache_dir=shared_cache)
+    assert again["selected"]["stage"] == "distill" and again["final"] == str(run.resolve())
+    assert again["published"] == str(zoo / "beat-3" / "student" / "v2")
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("model.keras")} == stamps
+    m = json.loads((zoo / "beat-3" / "student" / "v2" / "metrics.json").read_text())
+    assert m["compression"] == ["distill", "int8_ptq"] and m["val_macro_f1"] == 0.99
+    assert json.loads((run / "manifest.json").read_text())["published_stage"] == "."
+    assert final_stage_dir(run) == run
+    # once published, a rerun publishes nothing more
+    assert run_pipeline(best, run, zoo=zoo, cache_dir=shared_cache)["published"] == again["published"]
+    assert not (zoo / "beat-3" / "student" / "v3").exists()
+    assert [s["stage"] for s in again["stages"]] == [s["stage"] for s in out["stages"]]
