@@ -133,8 +133,11 @@ def train_cmd(
         console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
     for st in out["stages"]:
         f1 = st.get("val_macro_f1")
+        chosen = " · the stage published" if len(out["stages"]) > 1 and st["dir"] == out.get("final") else ""
         console.print(
-            f"{st['stage']}: {st['dir']}" + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")
+            f"{st['stage']}: {st['dir']}"
+            + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")
+            + chosen
         )
     if out.get("published"):
         m = read_metrics(Path(out["published"])).model_dump(mode="json")
