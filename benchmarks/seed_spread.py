@@ -2,7 +2,8 @@
 
 For each seed it trains the config's whole line with `train.seed` set to it (named `<name>-seed<k>`,
 in runs/seeds/, never published; a finished run is reused), evaluates on DS2 the float model of the
-stage it would publish (`export.stage`), and also the average of all seeds' probabilities (a seed ensemble: every seed run, none chosen).
+stage it would publish (`export.stage`), and also the average of all seeds' probabilities (a seed
+ensemble: every seed run, none chosen).
 The training seed is the only difference between runs; DS2 only measures, nothing is picked on it.
 
 With `--chain`, a distilled config's seed k learns from seed k of its teacher's config (run this script

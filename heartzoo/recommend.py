@@ -3,11 +3,12 @@ size budget, never by DS2 (the test set).
 
 The rule, applied to the published versions of a zoo whenever its index is written:
 
-1. candidates: the line the zoo builds for wearables, models distilled from a teacher (and
-   channel-pruned, unless the recipe publishes its best-validating stage and that is the one before:
-   `export.stage`; the size budget below holds either way) (the comparison architectures are a benchmark protocol of a fixed short budget, not recipes for a
-   device); inter-patient (not the leaky twins); one model rather than a seed ensemble (an ensemble runs
-   K models on the device); whose int8 `.tflite` and TFLM arena fit `WEARABLE`; whose recipe makes it
+1. candidates: the line the zoo builds for wearables, models distilled from a teacher, channel-pruned
+   unless their recipe publishes its best-validating stage and that is the one before pruning
+   (`export.stage`; the size budget below holds either way). The comparison architectures are a
+   benchmark protocol of a fixed short budget, not recipes for a device. Also: inter-patient (not the
+   leaky twins); one model rather than a seed ensemble (an ensemble runs K models on the device); whose
+   int8 `.tflite` and TFLM arena fit `WEARABLE`; whose recipe makes it
    again: where the zoo's retraining checks (`heartzoo zoo retrain`, `heartzoo.retrain_checks`) tried,
    one of them made it again; where none tried, made by one clean commit as far as its metrics.json
    records (a model trained or exported from a tree no commit holds may not come again from its recipe:

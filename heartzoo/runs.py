@@ -252,8 +252,9 @@ def run_pipeline(
 
 
 def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """`run_pipeline`'s answer (but "published") for a run of `config` whose every stage is done, read without running or
-    writing anything (a run finished at another commit stays that commit's); an error otherwise."""
+    """`run_pipeline`'s answer (but "published") for a run of `config` whose every stage is done, read
+    without running or writing anything (a run finished at another commit stays that commit's); an error
+    otherwise."""
     run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).is_file():
         raise ConfigError(f"{run_dir / MANIFEST}: missing; not a heartzoo run folder")
