@@ -95,6 +95,12 @@ class Manifest:
                                "published": self.published, "published_stage": self.published_stage})  # fmt: skip
 
 
+def stage_rule(config: dict[str, Any]) -> str:
+    """How a run of `config` (as JSON) chooses the stage it publishes: `export.stage`, but a seed
+    ensemble publishes its average, its last stage (each member chose its own)."""
+    return "last" if config.get("ensemble") else (config.get("export") or {}).get("stage", "last")
+
+
 def selected_stage(stages: list[dict[str, Any]], how: str = "last") -> dict[str, Any]:
     """The stage record a run publishes (`export.stage`): its last, or with "best_validation" the one of
     highest validation macro-F1, the later one on a tie (more of the compression applied)."""
@@ -154,8 +160,7 @@ def final_stage_dir(run_dir: Path) -> Path | None:
     if not stages:
         return None
     saved = read_json(Path(run_dir) / "config.json") if (Path(run_dir) / "config.json").is_file() else {}
-    how = "last" if saved.get("ensemble") else (saved.get("export") or {}).get("stage", "last")
-    return Path(run_dir) / selected_stage(stages, how)["dir"]
+    return Path(run_dir) / selected_stage(stages, stage_rule(saved))["dir"]
 
 
 def validation_score(folder: Path) -> float | None:

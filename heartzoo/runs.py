@@ -22,7 +22,7 @@ from .config import HeartzooConfig
 from .data.cache import atomic_path, write_json
 from .errors import ConfigError
 from .integrity import load_keras
-from .manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage
+from .manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage, stage_rule
 from .tasks import get_task
 
 LABELS = {"channel_prune": "channel pruning", "magnitude_prune": "magnitude pruning",
@@ -267,7 +267,7 @@ def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dic
     missing = [n for n, r in zip(wanted, stages, strict=True) if r is None or not _done(run_dir / r["dir"])]
     if missing:
         raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
-    final = stages[-1] if config.ensemble is not None else selected_stage(stages, config.export.stage)
+    final = selected_stage(stages, stage_rule(config.model_dump(mode="json")))
     return {"stages": _located(run_dir, stages), **_selection(run_dir, final)}
 
 
@@ -308,7 +308,7 @@ def _run_stages(ctx: Context, manifest: Manifest | None, *, worker: bool = False
             if not worker:
                 manifest.put(rec)
         done.append(rec)
-    return selected_stage(done, ctx.config.export.stage) if done else None
+    return selected_stage(done, stage_rule(ctx.config.model_dump(mode="json"))) if done else None
 
 
 def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:

@@ -191,8 +191,11 @@ def test_quantization_aware_finetuning_moves_the_weights(pipeline):
 
 
 def test_the_selected_stage_is_the_last_or_the_best_validating():
-    from heartzoo.manifest import selected_stage
+    from heartzoo.manifest import selected_stage, stage_rule
 
+    best = {"export": {"stage": "best_validation"}}
+    assert stage_rule(best) == "best_validation" and stage_rule({}) == "last"  # {}: a config from before
+    assert stage_rule({**best, "ensemble": {"members": 4}}) == "last"  # its average, whatever members chose
     recs = [{"stage": "distill", "val_macro_f1": 0.84}, {"stage": "channel_prune", "val_macro_f1": 0.78},
             {"stage": "qat", "val_macro_f1": 0.84}]  # fmt: skip
     assert selected_stage(recs)["stage"] == "qat"
