@@ -4,7 +4,7 @@ first-stage models, one per training seed, scored on the validation patients.
 The first stage (train or distil) reads nothing of `compress.channel_prune`, so a variant of CONFIG that
 keeps another share would train that very model first. Each seed's finished run (`--from`, a folder
 pattern with {seed}: seed_spread.py's runs or an ensemble's members) lends its first stage to
-<runs>/<name>-keep<k>-seed<s>, whose manifest says where it came from (`grafted_from`), and only the
+<runs>/<name>-keep<percent>-seed<s>, whose manifest says where it came from (`grafted_from`), and only the
 pruning and later stages run there, unpublished. Keep 1.0 prunes nothing: the fine-tune alone.
 
 The choice is made on validation: `--choose` prints the keep of highest mean validation macro-F1 over the
@@ -37,7 +37,7 @@ def keep_variant(config, seed: int, keep: float):
     cp = variant.compress.channel_prune.model_copy(update={"keep": keep})
     return variant.model_copy(
         update={
-            "name": f"{config.name}-keep{keep:g}-seed{seed}",
+            "name": f"{config.name}-keep{round(keep * 100)}-seed{seed}",  # a name holds no dot
             "compress": variant.compress.model_copy(update={"channel_prune": cp}),
         }
     )

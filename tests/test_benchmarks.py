@@ -136,3 +136,46 @@ def test_calibration_summary_counts_what_rose():
     text = _script("calibration").summary(lines)
     assert "| a | 0.4000 → 0.6000 | 0.8000 → 0.7000 |" in text and "| b | 0.5000 → 0.4500 | – |" in text
     assert "| beat-3 | val | 3 | 2 | +0.2000 |" in text and "| beat-3 | ds2 | 1 | 0 | -0.1000 |" in text
+
+
+def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, monkeypatch):
+    from heartzoo.config import load_config
+    from heartzoo.data.cache import write_json
+    from heartzoo.manifest import Manifest, config_hash
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it borrows seed_spread's helpers
+    script = _script("prune_keep")
+    config = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml")
+    variant = script.keep_variant(config, 2, 0.75)
+    a, b = config.model_dump(mode="json"), variant.model_dump(mode="json")
+    assert b["name"] == "beat-3-cnn3-student-keep75-seed2"
+    a["name"], a["train"]["seed"], a["compress"]["channel_prune"]["keep"] = b["name"], 2, 0.75
+    assert a == b
+
+    def finished_run(folder: Path, made) -> Path:
+        """A run of `made` whose first stage is done (its files' contents do not matter here)."""
+        folder.mkdir()
+        write_json(folder / "config.json", made.model_dump(mode="json"))
+        for name in script.FIRST_STAGE_FILES:
+            (folder / name).write_text(name)
+        record = {"stage": "distill", "dir": ".", "val_macro_f1": 0.5, "state": "done", "commit": "abc"}
+        Manifest(folder / "manifest.json", config_hash(made), [record]).save()
+        return folder
+
+    # the seed's run of the recipe as published (keep 0.5) lends its distilled model
+    source = finished_run(tmp_path / "seed2", script.keep_variant(config, 2, 0.5))
+    run = tmp_path / "keep" / variant.name
+    script.graft(source, run, variant)
+    manifest = Manifest.open(run, variant)  # the run resumes after the first stage
+    (first,) = manifest.stages
+    assert first["grafted_from"] == str(source) and first["commit"] == "abc"
+    assert first["config_sha256"] == config_hash(variant)
+    assert all((run / n).read_text() == n for n in script.FIRST_STAGE_FILES)
+    assert load_config(run / "config.json") == variant  # evaluation reads the run's config back
+
+    # a run of another recipe (here another learning rate) cannot stand for the first stage
+    other = variant.model_copy(update={"train": variant.train.model_copy(update={"learning_rate": 0.01})})
+    stranger = finished_run(tmp_path / "other", other)
+    with pytest.raises(SystemExit, match="differs from beat-3-cnn3-student-keep75-seed2's"):
+        script.graft(stranger, tmp_path / "keep" / "again", variant)
+    assert not (tmp_path / "keep" / "again").exists()
