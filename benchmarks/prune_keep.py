@@ -5,11 +5,12 @@ The first stage (train or distil) reads nothing of `compress.channel_prune`, so 
 keeps another share would train that very model first. Each seed's finished run (`--from`, a folder
 pattern with {seed}: seed_spread.py's runs or an ensemble's members) lends its first stage to
 <runs>/<name>-keep<percent>-seed<s>, whose manifest says where it came from (`grafted_from`), and only the
-pruning and later stages run there, unpublished. Keep 1.0 prunes nothing: the fine-tune alone.
+pruning and later stages run there, unpublished. Keep 1.0 prunes nothing: the fine-tune alone. The
+keep a seed's run was made with is read from that run as it is.
 
-The choice is made on validation: `--choose` prints the keep of highest mean validation macro-F1 over the
-seeds (the recipe's own keep on a tie). `--ds2` then measures the float model of every seed and keep on
-DS2 once, after the choice, to say whether DS2 follows it.
+The choice is made on validation: the keep of highest mean validation macro-F1 over the seeds (the
+recipe's own keep on a tie) is printed as chosen. `--ds2` then measures the float model of every seed
+and keep on DS2 once, after the choice, to say whether DS2 follows it.
 
 Run: `python benchmarks/prune_keep.py configs/beat-3-cnn3-student.yaml --seeds 0 1 2 3 --keep 0.5 0.75 1.0
 --from 'runs/beat-3-cnn3-student-ensemble/members/seed{seed}' [--ds2] [--record FILE]`.
@@ -109,18 +110,22 @@ def main() -> None:
     rows = []
     for keep in args.keep:
         for seed in args.seeds:
-            variant = keep_variant(config, seed, keep)
-            run = args.runs / variant.name
-            graft(Path(args.source.format(seed=seed)), run, variant)
-            out = run_pipeline(variant, run, publish=False)
-            pruned = next(s for s in out["stages"] if s["stage"] == "channel_prune")
+            variant, source = keep_variant(config, seed, keep), Path(args.source.format(seed=seed))
+            first_stage(source, variant)
+            if load_config(source / "config.json").compress.channel_prune.keep == keep:
+                run, stages = source, json.loads((source / "manifest.json").read_text())["stages"]
+            else:
+                run = args.runs / variant.name
+                graft(source, run, variant)
+                stages = run_pipeline(variant, run, publish=False)["stages"]
+            pruned = next(s for s in stages if s["stage"] == "channel_prune")
             rows.append(
                 {
                     "keep": keep,
                     "seed": seed,
                     "run": str(run),
                     "inner": pruned["arch"]["params"]["inner"],
-                    "val_first": out["stages"][0]["val_macro_f1"],
+                    "val_first": stages[0]["val_macro_f1"],
                     "val_macro_f1": pruned["val_macro_f1"],
                 }
             )
