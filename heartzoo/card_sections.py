@@ -72,9 +72,11 @@ def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
     )
 
 
-def last_stage(m: dict[str, Any]) -> str:
+def last_stage(m: dict[str, Any], cfg: dict[str, Any]) -> str:
     """The training stage whose epochs history.csv holds: the last of the line before the int8 export."""
     steps = [s for s in m.get("compression", []) if s in STAGES]
+    if steps[-1:] == ["channel_prune"] and cfg["compress"]["channel_prune"]["keep"] == 1:
+        return "fine-tuning, every channel kept (channel_prune.keep 1.0)"
     return STAGES[steps[-1]] if steps else "training"
 
 

@@ -99,7 +99,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     )
     history = (vdir / "history.csv").is_file()
     curve = (
-        f"Validation macro-F1 and loss per epoch of its last stage ({last_stage(m)}), from the "
+        f"Validation macro-F1 and loss per epoch of its last stage ({last_stage(m, cfg)}), from the "
         f"published `history.csv`; the epoch kept is ringed.\n\n"
         f"![training curve of {name} {version}](img/{name}-{version}-training.png)"
         if history
