@@ -3,8 +3,9 @@ size budget, never by DS2 (the test set).
 
 The rule, applied to the published versions of a zoo whenever its index is written:
 
-1. candidates: the line the zoo builds for wearables, models distilled from a teacher, channel-pruned
-   unless their recipe publishes its best-validating stage and that is the one before pruning
+1. candidates: the line the zoo builds for wearables, models distilled from a teacher, then fine-tuned
+   by the channel-pruning stage at the share of channels their recipe keeps (`channel_prune.keep`, 1.0
+   keeping all) unless their recipe publishes its best-validating stage and that is the one before
    (`export.stage`; the size budget below holds either way). The comparison architectures are a
    benchmark protocol of a fixed short budget, not recipes for a device. Also: inter-patient (not the
    leaky twins); one model rather than a seed ensemble (an ensemble runs K models on the device); whose
@@ -37,8 +38,8 @@ WEARABLE_LINE = {"distill"}
 def rule_text() -> str:
     """The rule above in one sentence, as every page that names a recommended model states it."""
     return (
-        "the model of the wearable line (distilled, and channel-pruned unless its recipe's validation chose the "
-        "stage before; one model rather than an ensemble, "
+        "the model of the wearable line (distilled, then channel-pruned or fine-tuned as its recipe says, unless "
+        "its recipe's validation chose the stage before; one model rather than an ensemble, "
         f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
         "arena, whose recipe makes it again: retrained where checked, else made by one clean commit) "
         "trained on the most databases, with the highest validation macro-F1 among those; chosen without "
