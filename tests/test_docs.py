@@ -377,3 +377,18 @@ def test_a_teacher_named_out_of_the_zoo_ends_the_chain(tmp_path):
 
     for bad in ("x@../..", "../../etc@v1", "runs/.."):
         assert teacher_chain(tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": bad}}}) == []
+
+
+def test_a_card_names_the_fine_tune_that_kept_every_channel():
+    """The history caption of a card says what the last stage did: a pruning stage that kept every channel
+    (v4 of the beat-3 student) fine-tuned, it did not prune."""
+    from heartzoo.card_sections import last_stage
+
+    zoo = Path(__file__).resolve().parents[1] / "zoo" / "beat-3" / "beat-3-cnn3-student"
+
+    def caption(version: str) -> str:
+        conf = json.loads((zoo / version / "configuration.json").read_text())
+        return last_stage(json.loads((zoo / version / "metrics.json").read_text()), conf["config"])
+
+    assert caption("v3") == "fine-tuning after channel pruning"
+    assert caption("v4") == "fine-tuning, every channel kept (channel_prune.keep 1.0)"
