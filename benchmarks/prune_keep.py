@@ -44,9 +44,9 @@ def keep_variant(config, seed: int, keep: float):
     )
 
 
-def first_stage(source: Path, variant) -> dict:
-    """The first-stage record of the finished run `source`, refused unless `source` ran `variant`'s
-    recipe but for the name and the channel pruning."""
+def source_run(source: Path, variant) -> tuple:
+    """(config, stage records) of the finished run `source`, refused unless it ran `variant`'s recipe
+    but for the name and the channel pruning, and its first stage is done."""
     from heartzoo.config import load_config
     from heartzoo.manifest import MANIFEST, config_hash
 
@@ -64,24 +64,27 @@ def first_stage(source: Path, variant) -> dict:
     stages = json.loads((source / MANIFEST).read_text())["stages"]
     if not stages or stages[0]["dir"] != "." or stages[0].get("state") != "done":
         raise SystemExit(f"{source}: its first stage is not finished")
-    return stages[0]
+    return made, stages
 
 
-def graft(source: Path, run: Path, variant) -> None:
-    """Start `run` as a run of `variant` whose first stage is `source`'s (copied, not trained again)."""
+def graft(source: Path, first: dict, run: Path, variant) -> None:
+    """Start `run` as a run of `variant` whose first stage is `source`'s (its record `first`; copied,
+    not trained again)."""
     from heartzoo.manifest import MANIFEST, Manifest, config_hash
     from heartzoo.train import prepare_run_dir
 
     if (run / MANIFEST).is_file():
         return  # grafted before: the run resumes where it stopped
-    record = first_stage(source, variant)
     prepare_run_dir(variant, run)
     for name in FIRST_STAGE_FILES:
         shutil.copy2(source / name, run / name)
     digest = config_hash(variant)
-    Manifest(
-        run / MANIFEST, digest, [{**record, "config_sha256": digest, "grafted_from": str(source)}]
-    ).save()
+    Manifest(run / MANIFEST, digest, [{**first, "config_sha256": digest, "grafted_from": str(source)}]).save()
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    v = np.asarray(values, dtype=np.float64)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
 def main() -> None:
@@ -99,6 +102,7 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from heartzoo.config import load_config
+    from heartzoo.manifest import STAGE_FOLDERS
     from heartzoo.metrics import report_from_probabilities
     from heartzoo.runs import run_pipeline
     from heartzoo.tasks import get_task
@@ -111,12 +115,11 @@ def main() -> None:
     for keep in args.keep:
         for seed in args.seeds:
             variant, source = keep_variant(config, seed, keep), Path(args.source.format(seed=seed))
-            first_stage(source, variant)
-            if load_config(source / "config.json").compress.channel_prune.keep == keep:
-                run, stages = source, json.loads((source / "manifest.json").read_text())["stages"]
-            else:
+            made, stages = source_run(source, variant)
+            run = source  # a seed's run made at this keep already is read as it is
+            if made.compress.channel_prune.keep != keep:
                 run = args.runs / variant.name
-                graft(source, run, variant)
+                graft(source, stages[0], run, variant)
                 stages = run_pipeline(variant, run, publish=False)["stages"]
             pruned = next(s for s in stages if s["stage"] == "channel_prune")
             rows.append(
@@ -133,10 +136,7 @@ def main() -> None:
                 f"keep {keep:g} seed {seed}: validation {rows[-1]['val_macro_f1']:.4f} "
                 f"(first stage {rows[-1]['val_first']:.4f}), inner {rows[-1]['inner']}"
             )
-    means = {}
-    for keep in args.keep:
-        val = np.array([r["val_macro_f1"] for r in rows if r["keep"] == keep])
-        means[keep] = (float(val.mean()), float(val.std(ddof=1)) if len(val) > 1 else 0.0)
+    means = {k: mean_sd([r["val_macro_f1"] for r in rows if r["keep"] == k]) for k in args.keep}
     own = config.compress.channel_prune.keep
     chosen = max(means, key=lambda k: (means[k][0], k == own))
     for keep, (m, s) in means.items():
@@ -156,17 +156,16 @@ def main() -> None:
     }
     if args.ds2:
         for row in rows:
-            probs, labels = ds2_probabilities(Path(row["run"]) / "channel-pruned")
+            probs, labels = ds2_probabilities(Path(row["run"]) / STAGE_FOLDERS["channel_prune"])
             rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
             row["ds2_macro_f1"] = rep["macro_f1"]
             row["ds2_f1"] = {c: rep["per_class"][c]["f1"] for c in task.class_names}
+        result["ds2"] = {}
         for keep in args.keep:
-            ds2 = np.array([r["ds2_macro_f1"] for r in rows if r["keep"] == keep])
-            result.setdefault("ds2", {})[f"{keep:g}"] = (
-                float(ds2.mean()),
-                float(ds2.std(ddof=1)) if len(ds2) > 1 else 0.0,
+            m, sd = result["ds2"][f"{keep:g}"] = mean_sd(
+                [r["ds2_macro_f1"] for r in rows if r["keep"] == keep]
             )
-            print(f"keep {keep:g}: DS2 float macro-F1 {ds2.mean():.4f} ± {result['ds2'][f'{keep:g}'][1]:.4f}")
+            print(f"keep {keep:g}: DS2 float macro-F1 {m:.4f} ± {sd:.4f}")
     if args.record:
         with args.record.open("a") as f:
             f.write(json.dumps(result) + "\n")

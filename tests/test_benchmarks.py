@@ -165,7 +165,9 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     # the seed's run of the recipe as published (keep 0.5) lends its distilled model
     source = finished_run(tmp_path / "seed2", script.keep_variant(config, 2, 0.5))
     run = tmp_path / "keep" / variant.name
-    script.graft(source, run, variant)
+    made, stages = script.source_run(source, variant)
+    assert made.compress.channel_prune.keep == 0.5 and [s["stage"] for s in stages] == ["distill"]
+    script.graft(source, stages[0], run, variant)
     manifest = Manifest.open(run, variant)  # the run resumes after the first stage
     (first,) = manifest.stages
     assert first["grafted_from"] == str(source) and first["commit"] == "abc"
@@ -177,5 +179,5 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     other = variant.model_copy(update={"train": variant.train.model_copy(update={"learning_rate": 0.01})})
     stranger = finished_run(tmp_path / "other", other)
     with pytest.raises(SystemExit, match="differs from beat-3-cnn3-student-keep75-seed2's"):
-        script.graft(stranger, tmp_path / "keep" / "again", variant)
-    assert not (tmp_path / "keep" / "again").exists()
+        script.source_run(stranger, variant)
+    assert [p.name for p in (tmp_path / "keep").iterdir()] == [variant.name]  # refused before any graft
