@@ -54,7 +54,7 @@ data: install
 # "recommended"; it distils from the published EfficientNetV2 teacher, fetched from the zoo), export it as
 # int8 verified in TFLM into a local zoo under runs/ (the repository's zoo/ is left alone), print its DS2
 # metrics. Resumes if interrupted.
-DEMO_CONFIG ?= configs/beat-3-cnn3-student.yaml
+DEMO_CONFIG ?= configs/v3/beat-3-cnn3-student.yaml
 DEMO_NAME := $(basename $(notdir $(DEMO_CONFIG)))
 demo: data
 	@echo "make demo: training $(DEMO_NAME) from $(DEMO_CONFIG), the recipe of the recommended beat-3 model"
