@@ -208,10 +208,10 @@ def provenance_note(m: dict[str, Any]) -> str:
         return "The run that trained it predates the record of its commits.\n"
     named = ", ".join(f"`{c}`" for c in trained)
     line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}."
-    if not clean:
-        line += (" **Not trained by one clean commit**: the recipe at any one commit may train another "
-                 "model.")  # fmt: skip
-    return line + "\n"
+    # runs at one commit repeat; a later commit may change what a recipe trains (CHANGELOG says which)
+    return line + (f" To train it with that code: `git checkout {trained[0]}`, then the commands above.\n"
+                   if clean else " **Not trained by one clean commit**: the recipe at any one commit may "
+                   "train another model.\n")  # fmt: skip
 
 
 def recipe_path(name: str, version: str | None = None) -> str:

@@ -95,6 +95,8 @@ class ChannelPrune(Stage):
     name = "channel_prune"
 
     def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
+        import keras
+
         from .compress.prune_channels import thin_model
         from .preprocess import Preprocessor
         from .train import train
@@ -104,6 +106,11 @@ class ChannelPrune(Stage):
         ctx.say(LABELS[self.name])
         source = load_keras(ctx.run_dir / parent["dir"] / "model.keras")
         arch, pre = parent["arch"], Preprocessor.of(config)
+        # A new model's dropout layers draw their seeds from the global RNG (set_weights copies none):
+        # seeded here, as the first stage is before it builds, the fine-tune depends on the parent
+        # model and the config alone, not on what ran before it in this process, so a run grafted
+        # from a distilled model (benchmarks/prune_keep.py) trains the model a whole run trains.
+        keras.utils.set_random_seed(config.train.seed)
         thin, params = thin_model(source, arch["arch"], arch["params"], pre.ecg_shape,
                                   get_task(config.task).num_classes, pre.rr_inputs, cp.keep,
                                   cp.criterion)  # fmt: skip

@@ -78,6 +78,37 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
     assert describe(thin)["params"] < describe(full)["params"]
 
 
+def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline, tmp_path, shared_cache):
+    """The distilled model grafted into a new run (as benchmarks/prune_keep.py does) and pruned in a
+    process whose global RNG is elsewhere: the same fine-tune, row for row, and the same weights."""
+    import random
+
+    import keras
+
+    from heartzoo.manifest import MANIFEST, Manifest, config_hash
+    from heartzoo.retrain import history_rows
+    from heartzoo.runs import run_pipeline
+    from heartzoo.train import prepare_run_dir
+
+    cfg, root, _, _ = pipeline
+    only = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None,
+                                                                              "qat": None})})  # fmt: skip
+    graft = tmp_path / "graft"
+    prepare_run_dir(only, graft)
+    for name in ("model.keras", "train_summary.json", "history.csv", "state.json"):
+        shutil.copy2(root / "run" / name, graft / name)
+    first = json.loads((root / "run" / MANIFEST).read_text())["stages"][0]
+    Manifest(graft / MANIFEST, config_hash(only), [{**first, "config_sha256": config_hash(only)}]).save()
+    random.seed(2024)  # what a model built now would draw its dropout seeds from
+    keras.utils.set_random_seed(7)
+    run_pipeline(only, graft, publish=False, cache_dir=shared_cache)
+    made, again = (d / "channel-pruned" for d in (root / "run", graft))
+    assert len(history_rows(made / "history.csv")) == 2
+    assert history_rows(again / "history.csv") == history_rows(made / "history.csv")
+    weights = [keras.saving.load_model(d / "model.keras", compile=False).get_weights() for d in (made, again)]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
+
+
 def test_magnitude_pruning_reaches_its_sparsity(pipeline):
     _, root, _, _ = pipeline
     s = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())

@@ -57,6 +57,7 @@ def test_records_from_before_the_commits_were_kept_give_none(tmp_path):
 def test_the_card_warns_where_no_one_clean_commit_trained_the_model():
     clean = provenance_note({"trained_at": [A]})
     assert f"`{A}`" in clean and "Not trained by one clean commit" not in clean
+    assert f"`git checkout {A}`" in clean
     for trained in ([f"{A}-dirty"], [A, B]):
         assert "Not trained by one clean commit" in provenance_note({"trained_at": trained})
     assert "predates" in provenance_note({"trained_at": None, "commit": A}) and "predates" in provenance_note(
