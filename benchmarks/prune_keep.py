@@ -21,15 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 from seed_spread import ds2_probabilities, seed_variant
 
 REPO = Path(__file__).resolve().parents[1]
-#: what the first stage leaves in its run folder (the run's root)
-FIRST_STAGE_FILES = ("model.keras", "train_summary.json", "history.csv", "state.json")
 
 
 def keep_variant(config, seed: int, keep: float):
@@ -67,21 +64,6 @@ def source_run(source: Path, variant) -> tuple:
     return made, stages
 
 
-def graft(source: Path, first: dict, run: Path, variant) -> None:
-    """Start `run` as a run of `variant` whose first stage is `source`'s (its record `first`; copied,
-    not trained again)."""
-    from heartzoo.manifest import MANIFEST, Manifest, config_hash
-    from heartzoo.train import prepare_run_dir
-
-    if (run / MANIFEST).is_file():
-        return  # grafted before: the run resumes where it stopped
-    prepare_run_dir(variant, run)
-    for name in FIRST_STAGE_FILES:
-        shutil.copy2(source / name, run / name)
-    digest = config_hash(variant)
-    Manifest(run / MANIFEST, digest, [{**first, "config_sha256": digest, "grafted_from": str(source)}]).save()
-
-
 def mean_sd(values: list[float]) -> tuple[float, float]:
     v = np.asarray(values, dtype=np.float64)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
@@ -104,7 +86,7 @@ def main() -> None:
     from heartzoo.config import load_config
     from heartzoo.manifest import STAGE_FOLDERS
     from heartzoo.metrics import report_from_probabilities
-    from heartzoo.runs import run_pipeline
+    from heartzoo.runs import graft, run_pipeline
     from heartzoo.tasks import get_task
 
     config = load_config(args.config)

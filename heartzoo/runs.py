@@ -13,6 +13,7 @@ seed (under <run>/members/) and publishes the average of the members' last stage
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,6 +277,24 @@ def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dic
         raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
     final = selected_stage(stages, stage_rule(config.model_dump(mode="json")))
     return {"stages": _located(run_dir, stages), **_selection(run_dir, final)}
+
+
+#: what the first stage leaves in its run folder (the run's root)
+FIRST_STAGE_FILES = ("model.keras", "train_summary.json", "history.csv", "state.json")
+
+
+def graft(source: Path, first: dict[str, Any], run: Path, config: HeartzooConfig) -> None:
+    """Start `run` as a run of `config` whose first stage is `source`'s (its manifest record `first`;
+    copied, not trained again): the later stages then train what a whole run of `config` trains."""
+    from .train import prepare_run_dir
+
+    if (run / MANIFEST).is_file():
+        return  # grafted before: the run resumes where it stopped
+    prepare_run_dir(config, run)
+    for name in FIRST_STAGE_FILES:
+        shutil.copy2(source / name, run / name)
+    digest = config_hash(config)
+    Manifest(run / MANIFEST, digest, [{**first, "config_sha256": digest, "grafted_from": str(source)}]).save()
 
 
 def _selection(run_dir: Path, rec: dict[str, Any]) -> dict[str, Any]:

@@ -142,6 +142,7 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     from heartzoo.config import load_config
     from heartzoo.data.cache import write_json
     from heartzoo.manifest import Manifest, config_hash
+    from heartzoo.runs import FIRST_STAGE_FILES, graft
 
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it borrows seed_spread's helpers
     script = _script("prune_keep")
@@ -156,7 +157,7 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
         """A run of `made` whose first stage is done (its files' contents do not matter here)."""
         folder.mkdir()
         write_json(folder / "config.json", made.model_dump(mode="json"))
-        for name in script.FIRST_STAGE_FILES:
+        for name in FIRST_STAGE_FILES:
             (folder / name).write_text(name)
         record = {"stage": "distill", "dir": ".", "val_macro_f1": 0.5, "state": "done", "commit": "abc"}
         Manifest(folder / "manifest.json", config_hash(made), [record]).save()
@@ -167,12 +168,12 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     run = tmp_path / "keep" / variant.name
     made, stages = script.source_run(source, variant)
     assert made.compress.channel_prune.keep == 0.5 and [s["stage"] for s in stages] == ["distill"]
-    script.graft(source, stages[0], run, variant)
+    graft(source, stages[0], run, variant)
     manifest = Manifest.open(run, variant)  # the run resumes after the first stage
     (first,) = manifest.stages
     assert first["grafted_from"] == str(source) and first["commit"] == "abc"
     assert first["config_sha256"] == config_hash(variant)
-    assert all((run / n).read_text() == n for n in script.FIRST_STAGE_FILES)
+    assert all((run / n).read_text() == n for n in FIRST_STAGE_FILES)
     assert load_config(run / "config.json") == variant  # evaluation reads the run's config back
 
     # a run of another recipe (here another learning rate) cannot stand for the first stage

@@ -79,30 +79,25 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
 
 
 def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline, tmp_path, shared_cache):
-    """The distilled model grafted into a new run (as benchmarks/prune_keep.py does) and pruned in a
-    process whose global RNG is elsewhere: the same fine-tune, row for row, and the same weights."""
+    """The distilled model grafted into a new run (`runs.graft`, as benchmarks/prune_keep.py does) and
+    pruned in a process whose global RNG is elsewhere: the same fine-tune, row for row, same weights."""
     import random
 
     import keras
 
-    from heartzoo.manifest import MANIFEST, Manifest, config_hash
+    from heartzoo.manifest import MANIFEST
     from heartzoo.retrain import history_rows
-    from heartzoo.runs import run_pipeline
-    from heartzoo.train import prepare_run_dir
+    from heartzoo.runs import graft, run_pipeline
 
     cfg, root, _, _ = pipeline
     only = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None,
                                                                               "qat": None})})  # fmt: skip
-    graft = tmp_path / "graft"
-    prepare_run_dir(only, graft)
-    for name in ("model.keras", "train_summary.json", "history.csv", "state.json"):
-        shutil.copy2(root / "run" / name, graft / name)
     first = json.loads((root / "run" / MANIFEST).read_text())["stages"][0]
-    Manifest(graft / MANIFEST, config_hash(only), [{**first, "config_sha256": config_hash(only)}]).save()
+    graft(root / "run", first, tmp_path / "graft", only)
     random.seed(2024)  # what a model built now would draw its dropout seeds from
     keras.utils.set_random_seed(7)
-    run_pipeline(only, graft, publish=False, cache_dir=shared_cache)
-    made, again = (d / "channel-pruned" for d in (root / "run", graft))
+    run_pipeline(only, tmp_path / "graft", publish=False, cache_dir=shared_cache)
+    made, again = (d / "channel-pruned" for d in (root / "run", tmp_path / "graft"))
     assert len(history_rows(made / "history.csv")) == 2
     assert history_rows(again / "history.csv") == history_rows(made / "history.csv")
     weights = [keras.saving.load_model(d / "model.keras", compile=False).get_weights() for d in (made, again)]
