@@ -135,6 +135,7 @@ class Tfmot(Stage):
     def run(self, ctx: Context, parent: dict[str, Any] | None) -> dict[str, Any]:
         import shutil
 
+        import keras
         import numpy as np
 
         from .compress.prune_magnitude import magnitude_prune, sparsity_of
@@ -148,6 +149,9 @@ class Tfmot(Stage):
         config, folder = ctx.config, ctx.folder(self.name)
         settings = getattr(config.compress, self.name)
         ctx.say(LABELS[self.name])
+        # tf_keras's dropout draws from TensorFlow's global seed and op counter: seeded here, as
+        # ChannelPrune is, the stage does not depend on what ran before it in this process.
+        keras.utils.set_random_seed(config.train.seed)
         task, pre = get_task(config.task), Preprocessor.of(config)
         kw = {"data_dir": ctx.data_dir, "cache_dir": ctx.cache_dir}
         train_ws, train_y = load_task_split(config, "train", **kw)

@@ -104,6 +104,32 @@ def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline
     assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
 
 
+def test_the_tfmot_stages_train_the_same_model_whatever_ran_before_them(pipeline, tmp_path, shared_cache):
+    """Magnitude pruning and QAT (tf_keras, whose dropout draws from TensorFlow's global seed) after the
+    same distilled model, in two runs whose process RNGs were left in different places: the same weights."""
+    import random
+
+    import keras
+
+    from heartzoo.manifest import MANIFEST
+    from heartzoo.runs import graft, run_pipeline
+
+    cfg, root, _, _ = pipeline
+    tail = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"channel_prune": None})})
+    first = json.loads((root / "run" / MANIFEST).read_text())["stages"][0]
+    made = []
+    for k, seed in enumerate((2024, 11)):
+        random.seed(seed)
+        keras.utils.set_random_seed(seed)
+        keras.random.uniform((3,))  # and TensorFlow's op seeds moved on from there
+        graft(root / "run", first, tmp_path / f"graft{k}", tail)
+        run_pipeline(tail, tmp_path / f"graft{k}", publish=False, cache_dir=shared_cache)
+        made.append([keras.saving.load_model(tmp_path / f"graft{k}" / stage / "model.keras", compile=False)
+                     for stage in ("sparse", "qat")])  # fmt: skip
+    for a, b in zip(*made, strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
 def test_magnitude_pruning_reaches_its_sparsity(pipeline):
     _, root, _, _ = pipeline
     s = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())
