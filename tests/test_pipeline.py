@@ -78,25 +78,33 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
     assert describe(thin)["params"] < describe(full)["params"]
 
 
+def _grafted_run(pipeline, config, run, cache) -> None:
+    """A run of `config` in `run` whose first stage is the pipeline run's distilled model (`runs.graft`,
+    as benchmarks/prune_keep.py does), its later stages trained here."""
+    from heartzoo.manifest import MANIFEST
+    from heartzoo.runs import graft, run_pipeline
+
+    source = pipeline[1] / "run"
+    first = json.loads((source / MANIFEST).read_text())["stages"][0]
+    graft(source, first, run, config)
+    run_pipeline(config, run, publish=False, cache_dir=cache)
+
+
 def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline, tmp_path, shared_cache):
-    """The distilled model grafted into a new run (`runs.graft`, as benchmarks/prune_keep.py does) and
-    pruned in a process whose global RNG is elsewhere: the same fine-tune, row for row, same weights."""
+    """The distilled model grafted into a new run and pruned in a process whose global RNG is
+    elsewhere: the same fine-tune as the whole run's, row for row, same weights."""
     import random
 
     import keras
 
-    from heartzoo.manifest import MANIFEST
     from heartzoo.retrain import history_rows
-    from heartzoo.runs import graft, run_pipeline
 
     cfg, root, _, _ = pipeline
     only = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None,
                                                                               "qat": None})})  # fmt: skip
-    first = json.loads((root / "run" / MANIFEST).read_text())["stages"][0]
-    graft(root / "run", first, tmp_path / "graft", only)
     random.seed(2024)  # what a model built now would draw its dropout seeds from
     keras.utils.set_random_seed(7)
-    run_pipeline(only, tmp_path / "graft", publish=False, cache_dir=shared_cache)
+    _grafted_run(pipeline, only, tmp_path / "graft", shared_cache)
     made, again = (d / "channel-pruned" for d in (root / "run", tmp_path / "graft"))
     assert len(history_rows(made / "history.csv")) == 2
     assert history_rows(again / "history.csv") == history_rows(made / "history.csv")
@@ -111,19 +119,14 @@ def test_the_tfmot_stages_train_the_same_model_whatever_ran_before_them(pipeline
 
     import keras
 
-    from heartzoo.manifest import MANIFEST
-    from heartzoo.runs import graft, run_pipeline
-
-    cfg, root, _, _ = pipeline
+    cfg = pipeline[0]
     tail = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"channel_prune": None})})
-    first = json.loads((root / "run" / MANIFEST).read_text())["stages"][0]
     made = []
     for k, seed in enumerate((2024, 11)):
         random.seed(seed)
         keras.utils.set_random_seed(seed)
         keras.random.uniform((3,))  # and TensorFlow's op seeds moved on from there
-        graft(root / "run", first, tmp_path / f"graft{k}", tail)
-        run_pipeline(tail, tmp_path / f"graft{k}", publish=False, cache_dir=shared_cache)
+        _grafted_run(pipeline, tail, tmp_path / f"graft{k}", shared_cache)
         made.append([keras.saving.load_model(tmp_path / f"graft{k}" / stage / "model.keras", compile=False)
                      for stage in ("sparse", "qat")])  # fmt: skip
     for a, b in zip(*made, strict=True):
