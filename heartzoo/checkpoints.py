@@ -160,11 +160,11 @@ def epoch_callbacks(
             if stop:
                 self.model.stop_training = True
 
-    cbs: list = [
-        Validation(),
-        Selection(),
-        _atomic_backup(write_dir / "backup", read_from=run_dir / "backup"),
-    ]
+    cbs: list = [Validation(), Selection()]
+    if config.train.ema is not None:  # validate, select and save the averaged weights; back them up raw
+        swap = _ema_swap_callback()
+        cbs = [swap, *cbs, swap]
+    cbs.append(_atomic_backup(write_dir / "backup", read_from=run_dir / "backup"))
     if write_dir != run_dir:  # a worker's scratch copy: logs and tracking are the chief's
         return cbs
     if config.logging.tensorboard:
@@ -174,6 +174,25 @@ def epoch_callbacks(
 
         cbs.append(mlflow_callback(config, run_dir))
     return cbs
+
+
+def _ema_swap_callback():
+    import keras
+
+    class EmaSwap(keras.callbacks.Callback):
+        """Swaps the model's weights with the optimizer's moving average of them at each epoch end; run
+        twice, around validation and selection, so that those see (and `best.weights.h5` holds) the
+        average while Keras' backup, after them, holds the training weights a resumed run goes on from.
+        Keras' own SwapEMAWeights swaps back at the next epoch's start, after the backup was written."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            opt = self.model.optimizer
+            for var, avg in zip(opt._trainable_variables, opt._model_variables_moving_average, strict=True):
+                value = keras.ops.convert_to_numpy(var)
+                var.assign(avg)
+                avg.assign(value)
+
+    return EmaSwap()
 
 
 def _atomic_backup(folder: Path, read_from: Path | None = None):

@@ -178,6 +178,13 @@ class TrainConfig(_Strict):
     balance: BalanceConfig = Field(BalanceConfig(), description="How the rare classes get weight.")
     loss: LossConfig = Field(LossConfig(), description="The loss and its parameters.")
     patience: int = Field(8, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
+    ema: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Momentum of an average of the weights over steps (e.g. 0.998): "
+        "validation, selection and the saved model use it; default: the last step's weights.",
+    )
     seed: int = Field(0, description="Seed of weights, sampling, augmentation; ensembles add 1, 2, ...")
     max_train_frames: int | None = Field(
         None, ge=1, description="Train on a seeded subset (tests, quick runs); default: all."

@@ -174,7 +174,8 @@ def _optimizer(tc, steps_per_epoch: int):
         warmup_target=tc.learning_rate if warmup else None,
         warmup_steps=warmup,
     )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=tc.weight_decay)
+    ema = {} if tc.ema is None else {"use_ema": True, "ema_momentum": tc.ema}
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=tc.weight_decay, **ema)
 
 
 def train(

@@ -223,3 +223,37 @@ def test_a_run_that_trained_nothing_takes_the_corrected_config(tmp_path):
     (run / "state.json").write_text("{}")  # once it has trained, a different config is refused
     with pytest.raises(ConfigError, match="holds a run of a different configuration"):
         prepare_run_dir(first, run)
+
+
+def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exactly(
+    data_root, shared_cache, tmp_path
+):
+    import keras
+
+    from heartzoo.train import train
+
+    cfg = parse_config({**SMALL, "train": {**SMALL["train"], "ema": 0.9}})
+    seen: dict[int, tuple[list, list]] = {}
+
+    class Watch(keras.callbacks.Callback):  # after validation, selection and the backup
+        def on_epoch_end(self, epoch, logs=None):
+            opt = self.model.optimizer
+            seen[epoch] = tuple(
+                [keras.ops.convert_to_numpy(v) for v in vs]
+                for vs in (opt._trainable_variables, opt._model_variables_moving_average)
+            )
+
+    reference = tmp_path / "uninterrupted"
+    result = train(cfg, reference, cache_dir=shared_cache, callbacks=[Watch()])
+    trained, average = seen[result.best_epoch]
+    saved = keras.saving.load_model(reference / "model.keras", compile=False).trainable_weights
+    assert len(saved) == len(average)
+    for w, avg in zip(saved, average, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), avg)  # the average is published
+    assert any(not np.array_equal(avg, raw) for avg, raw in zip(average, trained, strict=True))
+
+    run = tmp_path / "run"  # training goes on from its own weights, not the average, after a resume
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)])
+    train(cfg, run, cache_dir=shared_cache)
+    _assert_same_run(run, reference)
