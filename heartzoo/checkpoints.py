@@ -1,6 +1,7 @@
 """What a run keeps after every epoch so that it resumes exactly: validation macro-F1 into the logs,
 model selection and early stopping with their state (`state.json`, with a snapshot per epoch of the
-batch stream's rng and the dropout layers' seeds), history rows, and Keras backups written atomically.
+batch stream's rng and the dropout layers' seeds), history rows, and Keras backups written atomically;
+with `logging.epoch_weights`, each epoch's weights.
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ def epoch_callbacks(
                 with open(self.history_path, newline="") as f:
                     rows = list(csv.DictReader(f))
             self._write_rows([*rows, row], list(row))
+            if config.logging.epoch_weights:  # the saved model's arrays alone (a distiller's student)
+                with atomic_path(write_dir / "epochs" / f"{epoch:03d}.npz", suffix=".npz") as tmp:
+                    np.savez(tmp, *getattr(self.model, "student", self.model).get_weights())
             score = float(logs["val_macro_f1"])
             if score > self.state["best"]:
                 self.state.update(best=score, best_epoch=epoch, wait=0)

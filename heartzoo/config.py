@@ -199,6 +199,11 @@ class LoggingConfig(_Strict):
     mlflow_tracking_uri: str | None = Field(
         None, description="A database or server instead of the file store."
     )
+    epoch_weights: bool = Field(
+        False,
+        description="Keep every epoch's validated weights in <run>/epochs/, to compare selection "
+        "rules afterwards without training again (benchmarks/selection_rules.py).",
+    )
 
 
 class DistillConfig(_Strict):

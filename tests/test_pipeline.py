@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from heartzoo.config import parse_config
 from heartzoo.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
 
 STUDENT = {
     "name": "student",
@@ -26,6 +29,7 @@ STUDENT = {
     # a few training steps do not make a model whose int8 copy is guaranteed close: the bound is not
     # what this test is about
     "export": {"max_f1_drop": 1.0, "verify_frames": 300, "int8_runtime": "litert"},
+    "logging": {"epoch_weights": True},
 }
 
 
@@ -51,6 +55,49 @@ def test_stages_in_order(pipeline):
     assert out["published"] == str(root / "zoo" / "beat-3" / "student" / "v1")
     summary = json.loads((root / "run" / "train_summary.json").read_text())
     assert summary["distilled_from"]
+
+
+def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache):
+    """`logging.epoch_weights`: a stage's epochs/ holds every epoch's weights as validated, a distiller's
+    student's alone. Read back by benchmarks/selection_rules.py, they score history.csv's validation
+    macro-F1 again, and the best epoch's are the saved model's."""
+    import csv
+    import importlib.util
+
+    import keras
+
+    from heartzoo.metrics import classification_report
+
+    spec = importlib.util.spec_from_file_location(
+        "selection_rules", REPO / "benchmarks" / "selection_rules.py"
+    )
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    _, root, _, _ = pipeline
+    for stage in (root / "run", root / "run" / "channel-pruned"):
+        state = json.loads((stage / "state.json").read_text())
+        with open(stage / "history.csv", newline="") as f:
+            logged = [float(r["val_macro_f1"]) for r in csv.DictReader(f)]
+        preds, labels, patients, task = rules.epoch_predictions(stage, cache_dir=shared_cache)
+        assert len(preds) == len(logged) == state["epochs_done"]
+        again = [
+            classification_report(labels, p, task.class_names, task.macro_classes)["macro_f1"] for p in preds
+        ]
+        np.testing.assert_allclose(again, logged, rtol=1e-6)
+        saved = keras.saving.load_model(stage / "model.keras", compile=False).get_weights()
+        with np.load(stage / "epochs" / f"{state['best_epoch']:03d}.npz") as kept:
+            assert len(kept.files) == len(saved)
+            for i, w in enumerate(saved):
+                np.testing.assert_array_equal(kept[f"arr_{i}"], w)
+        half = rules.halves(patients, labels, task, seed=0)
+        assert not set(patients[half == 0]) & set(patients[half == 1])  # whole patients
+        rarest = int(np.argmin(np.bincount(labels, minlength=task.num_classes)))  # beat-3: all are macro
+        assert len(set(patients[labels == rarest])) >= 2
+        assert set(half[labels == rarest]) == {0, 1}  # the rarest class's patients spread over both
+        row = rules.compare(stage, ["best", "smooth-3", "last"], 0, cache_dir=shared_cache)
+        f1 = rules.curves(preds, labels, half, task)
+        assert row["best"]["epochs"] == [int(np.argmax(f1[0])), int(np.argmax(f1[1]))]
+        assert row["last"]["held_out"] == [f1[1][-1], f1[0][-1]]
 
 
 def test_teacher_is_left_untouched(small_run, pipeline):
