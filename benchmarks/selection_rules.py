@@ -107,11 +107,17 @@ def compare(run: Path, rules: list[str], seed: int, cache_dir=None) -> dict:
         "epochs": preds.shape[0],
         "patients": [len(set(patients[half == h])) for h in (0, 1)],
     }
+    return {**row, **rule_scores(f1, rules)}
+
+
+def rule_scores(f1: np.ndarray, rules: list[str]) -> dict:
+    """Per rule: the epoch it picks on each half's curve (`curves`) and that epoch's score on the other."""
+    out = {}
     for rule in rules:
         picked = [choose(f1[h], rule) for h in (0, 1)]
         held_out = [float(f1[1 - h][e]) for h, e in enumerate(picked)]
-        row[rule] = {"epochs": picked, "held_out": held_out, "mean": float(np.mean(held_out))}
-    return row
+        out[rule] = {"epochs": picked, "held_out": held_out, "mean": float(np.mean(held_out))}
+    return out
 
 
 def main() -> None:

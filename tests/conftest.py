@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 from heartzoo.synthetic import synthetic_ecg
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def benchmark_script(name: str):
+    """benchmarks/<name>.py loaded as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _data_root() -> Path | None:

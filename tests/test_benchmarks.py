@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_script
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_selection_comparison_reads_the_published_zoo(tmp_path):
     from heartzoo.recommend import validation_macro_f1
 
-    script = _script("selection_vs_ds2")
+    script = benchmark_script("selection_vs_ds2")
     zoo = REPO / "zoo"
     names = ["beat-3-cnn1", "beat-3-cnn3", "beat-3-baseline-cnn"]
     ds2 = {}
@@ -66,7 +59,7 @@ def test_selection_comparison_reads_the_published_zoo(tmp_path):
 def test_seed_variant_changes_only_the_seed_and_the_name():
     from heartzoo.config import load_config
 
-    script = _script("seed_spread")
+    script = benchmark_script("seed_spread")
     config = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml")
     variant = script.seed_variant(config, 7)
     a, b = config.model_dump(mode="json"), variant.model_dump(mode="json")
@@ -78,7 +71,7 @@ def test_seed_variant_changes_only_the_seed_and_the_name():
 def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
     from heartzoo.config import load_config
 
-    script = _script("seed_spread")
+    script = benchmark_script("seed_spread")
     config = load_config(REPO / "configs" / "v1" / "beat-3-cnn3-born-again.yaml")  # teacher: the student@v1
     variant = script.seed_variant(config, 2)
     assert config.compress.distill.teacher == "beat-3-cnn3-student@v1"
@@ -114,7 +107,7 @@ def test_calibration_benchmark_covers_the_models_with_batch_norm():
     from heartzoo.errors import HeartzooError
     from heartzoo.zoo import load_index
 
-    names = {f.parent.name for f in _script("calibration").calibratable(REPO / "zoo")}
+    names = {f.parent.name for f in benchmark_script("calibration").calibratable(REPO / "zoo")}
     published = {m["name"]: m["path"] for m in load_index(REPO / "zoo")["models"]}
     assert {"beat-3-cnn3-student", "beat-3-efficientnetv2-sm", "aami-5-nin-encoder"} <= names
     assert not {n for n in names if n.endswith(("-leaky", "-ensemble"))}
@@ -133,7 +126,7 @@ def test_calibration_summary_counts_what_rose():
 
     lines = [line("a", "val", 0.4, 0.6), line("b", "val", 0.5, 0.45), line("c", "val", 0.3, 0.5)]
     lines += [line("a", "ds2", 0.8, 0.7), {"model": "a", "runtime": "int8", "split": "ds2"}]
-    text = _script("calibration").summary(lines)
+    text = benchmark_script("calibration").summary(lines)
     assert "| a | 0.4000 → 0.6000 | 0.8000 → 0.7000 |" in text and "| b | 0.5000 → 0.4500 | – |" in text
     assert "| beat-3 | val | 3 | 2 | +0.2000 |" in text and "| beat-3 | ds2 | 1 | 0 | -0.1000 |" in text
 
@@ -145,7 +138,7 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     from heartzoo.runs import FIRST_STAGE_FILES, graft
 
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it borrows seed_spread's helpers
-    script = _script("prune_keep")
+    script = benchmark_script("prune_keep")
     config = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml")
     variant = script.keep_variant(config, 2, 0.75)
     a, b = config.model_dump(mode="json"), variant.model_dump(mode="json")

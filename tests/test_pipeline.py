@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import benchmark_script
 
 from heartzoo.config import parse_config
 from heartzoo.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[1]
 
 STUDENT = {
     "name": "student",
@@ -62,17 +60,12 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
     student's alone. Read back by benchmarks/selection_rules.py, they score history.csv's validation
     macro-F1 again, and the best epoch's are the saved model's."""
     import csv
-    import importlib.util
 
     import keras
 
     from heartzoo.metrics import classification_report
 
-    spec = importlib.util.spec_from_file_location(
-        "selection_rules", REPO / "benchmarks" / "selection_rules.py"
-    )
-    rules = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rules)
+    rules = benchmark_script("selection_rules")
     _, root, _, _ = pipeline
     for stage in (root / "run", root / "run" / "channel-pruned"):
         state = json.loads((stage / "state.json").read_text())
@@ -94,10 +87,10 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
         rarest = int(np.argmin(np.bincount(labels, minlength=task.num_classes)))  # beat-3: all are macro
         assert len(set(patients[labels == rarest])) >= 2
         assert set(half[labels == rarest]) == {0, 1}  # the rarest class's patients spread over both
-        row = rules.compare(stage, ["best", "smooth-3", "last"], 0, cache_dir=shared_cache)
         f1 = rules.curves(preds, labels, half, task)
-        assert row["best"]["epochs"] == [int(np.argmax(f1[0])), int(np.argmax(f1[1]))]
-        assert row["last"]["held_out"] == [f1[1][-1], f1[0][-1]]
+        scores = rules.rule_scores(f1, ["best", "smooth-3", "last"])
+        assert scores["best"]["epochs"] == [int(np.argmax(f1[0])), int(np.argmax(f1[1]))]
+        assert scores["last"]["held_out"] == [f1[1][-1], f1[0][-1]]
 
 
 def test_teacher_is_left_untouched(small_run, pipeline):

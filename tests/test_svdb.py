@@ -3,13 +3,13 @@ configs that mix databases, validation patients drawn from all of them, and the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import benchmark_script
 
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.data import mitbih, svdb
@@ -68,9 +68,7 @@ def test_frames_come_from_the_lead_standing_for_mlii(svdb_dir, data_root, tmp_pa
 def test_the_lead_choice_is_the_recorded_studys(svdb_dir, data_root):
     """benchmarks/svdb_lead.py chose the lead on training records only; heartzoo maps that lead, and a
     rerun on a few records gives the recorded correlations."""
-    spec = importlib.util.spec_from_file_location("svdb_lead", REPO / "benchmarks" / "svdb_lead.py")
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
+    study = benchmark_script("svdb_lead")
     recorded = json.loads((REPO / "benchmarks" / "results" / "svdb_lead.json").read_text())
     assert recorded["chosen"] == svdb.DATABASE.leads["MLII"] == "ECG1"
     assert recorded["records_where_higher"]["ECG1"] > recorded["records_where_higher"]["ECG2"]
