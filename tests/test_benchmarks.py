@@ -175,3 +175,40 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     with pytest.raises(SystemExit, match="differs from beat-3-cnn3-student-keep75-seed2's"):
         script.source_run(stranger, variant)
     assert [p.name for p in (tmp_path / "keep").iterdir()] == [variant.name]  # refused before any graft
+
+
+def test_s_errors_counts_each_kind_by_rhythm_and_by_record():
+    import numpy as np
+
+    script = benchmark_script("s_errors")
+    labels = np.array([0, 1, 1, 1, 0, 0, 2, 1])
+    called = np.array([1, 1, 0, 1, 0, 1, 1, 0])
+    rhythm = np.array(["AFIB", "N", "N", "SBR", "N", "AFIB", "", "SBR"])
+    record = np.array(["a", "b", "b", "c", "b", "a", "d", "c"])
+    r = script.s_errors(labels, called, 1, rhythm, record, top=2)
+    # false alarms: beats 0, 5 (AFIB, record a) and 6; misses: beats 2 (N, b) and 7 (SBR, c)
+    assert r["total"] == {"beats": 8, "s_beats": 4, "hits": 2, "false_alarm": 3, "miss": 2}
+    assert list(r["by_rhythm"]) == ["AFIB", "", "N", "SBR"]  # most false alarms first, then by name
+    assert r["by_rhythm"]["AFIB"] == {"beats": 2, "s_beats": 0, "hits": 0, "false_alarm": 2, "miss": 0}
+    assert r["by_rhythm"]["SBR"] == {"beats": 2, "s_beats": 2, "hits": 1, "false_alarm": 0, "miss": 1}
+    assert r["records_by_false_alarm"] == {"a": 2, "d": 1}
+    assert r["records_by_miss"] == {"b": 1, "c": 1}
+
+
+def test_s_errors_reads_each_beats_rhythm_from_the_real_annotations(mitdb):
+    import numpy as np
+    import wfdb
+
+    script = benchmark_script("s_errors")
+    records, samples, expected = [], [], []
+    for record in ("201", "232"):  # 201 goes in and out of atrial fibrillation; 232 is sinus bradycardia
+        ann = wfdb.rdann(str(mitdb / record), "atr")
+        marks = zip(ann.sample, ann.symbol, ann.aux_note, strict=True)
+        changes = [(s, a.strip("\x00 ")[1:]) for s, sym, a in marks if sym == "+"]
+        beats = ann.sample[np.isin(ann.symbol, ["N", "A", "V"])][::50]
+        records += [record] * len(beats)
+        samples += beats.tolist()
+        expected += [next((n for s, n in reversed(changes) if s <= b), "") for b in beats]
+    got = script.beat_rhythms(np.array(records), np.array(samples))
+    assert got.tolist() == expected
+    assert {"AFIB", "N", "SBR"} <= set(got.tolist())
