@@ -41,10 +41,12 @@ def epoch_callbacks(
     progress: Callable[[str], Any] | None = None,
     write_dir: Path | None = None,
     predict: Callable = predict_logits,
+    select: str = "best",
 ):
     """The callbacks of one training run in `run_dir`. Under a multi-worker strategy every worker runs
     them: all read the state and backup in `run_dir` (the chief's), and each writes to its `write_dir`
-    (the chief's is `run_dir`); `predict` is then one that scores in this process alone."""
+    (the chief's is `run_dir`); `predict` is then one that scores in this process alone. `select` is the
+    epoch kept: `best` (highest validation macro-F1, with early stopping) or `last`."""
     import keras
 
     from .metrics import classification_report
@@ -142,7 +144,8 @@ def epoch_callbacks(
                 with atomic_path(write_dir / "epochs" / f"{epoch:03d}.npz", suffix=".npz") as tmp:
                     np.savez(tmp, *getattr(self.model, "student", self.model).get_weights())
             score = float(logs["val_macro_f1"])
-            if score > self.state["best"]:
+            # with `last`, every epoch replaces the one kept ("best" is then the kept epoch's score)
+            if score > self.state["best"] or select == "last":
                 self.state.update(best=score, best_epoch=epoch, wait=0)
                 with atomic_path(write_dir / "best.weights.h5", suffix=".weights.h5") as tmp:
                     self.model.save_weights(tmp)

@@ -251,6 +251,9 @@ class ChannelPruneConfig(_Strict):
     )
     finetune_epochs: int = Field(8, ge=1, description="Epochs of fine-tuning the thinner model.")
     learning_rate: float = Field(1e-3, gt=0, description="Peak learning rate of the fine-tuning.")
+    select: Literal["best", "last"] = Field(
+        "best", description="The fine-tune's epoch kept: best on validation, or the last (no early stop)."
+    )
 
 
 class MagnitudePruneConfig(_Strict):

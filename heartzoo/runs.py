@@ -117,7 +117,7 @@ class ChannelPrune(Stage):
                                   cp.criterion)  # fmt: skip
         res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
                     build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,
-                    progress=ctx.say, strategy=ctx.strategy)  # fmt: skip
+                    select=cp.select, progress=ctx.say, strategy=ctx.strategy)  # fmt: skip
         arch = {"arch": arch["arch"], "params": params}
         return _record(ctx, self.name, arch, [*parent["applied"], self.name], res.best_val_macro_f1)
 

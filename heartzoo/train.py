@@ -190,6 +190,7 @@ def train(
     teacher=None,
     epochs: int | None = None,
     learning_rate: float | None = None,
+    select: str = "best",
     progress: Callable[[str], Any] | None = None,
     strategy=None,
 ) -> TrainResult:
@@ -197,7 +198,8 @@ def train(
     run is the uninterrupted one; `progress` is told "resuming at epoch N").
 
     The compression stages reuse it: `build` gives the model to train (a thinned one to fine-tune),
-    `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's.
+    `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's, and
+    `select` says which epoch the run keeps (`best` on validation, or `last`).
     With a tf.distribute `strategy` (`distribute.make_strategy`) every replica trains on its slice of
     each global batch; under a multi-worker one, call this on every worker with the same arguments:
     the chief writes `run_dir`, the others a scratch folder inside it, removed when they finish.
@@ -260,6 +262,7 @@ def train(
             epoch_states=epoch_states,
             progress=progress,
             write_dir=out_dir,
+            select=select,
             **({} if strategy is None else {"predict": local_predict}),
         )
         if strategy is None:

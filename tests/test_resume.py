@@ -257,3 +257,54 @@ def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exa
         train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)])
     train(cfg, run, cache_dir=shared_cache)
     _assert_same_run(run, reference)
+
+
+def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
+    uninterrupted, data_root, shared_cache, tmp_path
+):
+    import keras
+
+    from heartzoo.train import train
+
+    cfg = _config(data_root)
+    rows = _rows(uninterrupted)  # the same training, kept by the best epoch: here not the last one
+    best = max(range(len(rows)), key=lambda e: float(rows[e]["val_macro_f1"]))
+    assert best != len(rows) - 1
+    weights: dict[int, list] = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            weights[epoch] = [keras.ops.convert_to_numpy(w) for w in self.model.weights]
+
+    reference = tmp_path / "last"
+    result = train(cfg, reference, cache_dir=shared_cache, callbacks=[Watch()], select="last")
+    assert _rows(reference) == rows  # the same epochs trained; only the one kept differs
+    assert result.best_epoch == 3 and result.best_val_macro_f1 == float(rows[3]["val_macro_f1"])
+    saved = keras.saving.load_model(reference / "model.keras", compile=False).weights
+    for w, last in zip(saved, weights[3], strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), last)
+
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)], select="last")
+    train(cfg, run, cache_dir=shared_cache, select="last")
+    _assert_same_run(run, reference)
+
+
+def test_the_fine_tune_stage_keeps_the_epoch_its_config_selects(shared_cache, tmp_path):
+    from heartzoo.config import ConfigError
+    from heartzoo.runs import run_pipeline
+
+    prune = {"keep": 1.0, "finetune_epochs": 4, "select": "last"}
+    cfg = parse_config({**SMALL, "compress": {"channel_prune": prune}})
+    run = tmp_path / "run"
+    stages = run_pipeline(cfg, run, publish=False, cache_dir=shared_cache)["stages"]
+    rows = _rows(run / "channel-pruned")
+    scores = [float(r["val_macro_f1"]) for r in rows]
+    assert len(rows) == 4 and scores.index(max(scores)) != 3  # the best epoch would be another model
+    summary = json.loads((run / "channel-pruned" / "train_summary.json").read_text())
+    assert summary["best_epoch"] == 3 and stages[-1]["val_macro_f1"] == scores[3]
+
+    assert parse_config({**SMALL, "compress": {"channel_prune": {}}}).compress.channel_prune.select == "best"
+    with pytest.raises(ConfigError, match="select"):
+        parse_config({**SMALL, "compress": {"channel_prune": {"select": "lats"}}})
