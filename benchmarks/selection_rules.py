@@ -8,10 +8,11 @@ is scored on the other half's, then the other way round. Rules:
 - `best`, what training does: the epoch of highest macro-F1;
 - `smooth-K`: the epoch of highest mean macro-F1 over the K epochs centred on it (fewer at the ends);
 - `last`: the last epoch trained.
-DS2 is not read.
+DS2 is not read, unless `--ds2` asks, after the comparison, for the DS2 float macro-F1 and per-class F1
+of the epoch training keeps (`best` on the whole validation) and of the last epoch in each run.
 
-Run: `python benchmarks/selection_rules.py RUN [RUN ...] [--window 3] [--seed 0] [--record FILE]`, each RUN
-a stage folder whose epochs/ holds every epoch's weights (the first stage's run folder, or its
+Run: `python benchmarks/selection_rules.py RUN [RUN ...] [--window 3] [--seed 0] [--ds2] [--record FILE]`,
+each RUN a stage folder whose epochs/ holds every epoch's weights (the first stage's run folder, or its
 channel-pruned/).
 """
 
@@ -54,6 +55,24 @@ def epoch_predictions(run: Path, cache_dir=None) -> tuple[np.ndarray, np.ndarray
             model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
         preds.append(predict_logits(model, inputs).argmax(axis=1))
     return np.stack(preds), labels, patients_of(ws.record), get_task(config.task)
+
+
+def ds2_scores(run: Path, epochs: dict[str, int], cache_dir=None) -> dict:
+    """Per named epoch of `run`: DS2 float macro-F1 and per-class F1 of its kept weights."""
+    from heartzoo.evaluate import load_run, split_probabilities
+    from heartzoo.metrics import classification_report
+    from heartzoo.tasks import get_task
+
+    files, (model, config) = epoch_files(run), load_run(run)
+    t, out = get_task(config.task), {}
+    for name, epoch in epochs.items():
+        with np.load(files[epoch]) as arrays:
+            model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
+        probs, labels, _ = split_probabilities(model, config, "test", cache_dir=cache_dir)
+        rep = classification_report(labels, probs.argmax(axis=1), t.class_names, t.macro_classes)
+        out[name] = {"epoch": epoch, "macro_f1": rep["macro_f1"],
+                     "f1": {c: rep["per_class"][c]["f1"] for c in t.class_names}}  # fmt: skip
+    return out
 
 
 def halves(patients: np.ndarray, labels: np.ndarray, task, seed: int) -> np.ndarray:
@@ -126,6 +145,7 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=3, help="epochs in smooth-K's mean (odd)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the deal of patients into halves")
     ap.add_argument("--cache", type=Path, help="prepared-data cache (default: heartzoo's)")
+    ap.add_argument("--ds2", action="store_true", help="then DS2 float of the best and last epochs")
     ap.add_argument("--record", type=Path, help="append the result as one JSON line to this file")
     args = ap.parse_args()
     if args.window < 1 or args.window % 2 == 0:
@@ -133,6 +153,12 @@ def main() -> None:
     rules = ["best", f"smooth-{args.window}", "last"]
     rows = [compare(run, rules, args.seed, cache_dir=args.cache) for run in args.runs]
     summary = {rule: float(np.mean([r[rule]["mean"] for r in rows])) for rule in rules}
+    if args.ds2:  # after the comparison: the epoch training keeps and the last, on the test patients
+        for r in rows:
+            kept = json.loads((Path(r["run"]) / "train_summary.json").read_text())["best_epoch"]
+            r["ds2"] = ds2_scores(Path(r["run"]), {"best": kept, "last": r["epochs"] - 1}, args.cache)
+        for rule in ("best", "last"):
+            summary[f"ds2_{rule}"] = float(np.mean([r["ds2"][rule]["macro_f1"] for r in rows]))
     for r in rows:
         print(
             r["run"],

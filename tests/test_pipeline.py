@@ -91,6 +91,14 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
         scores = rules.rule_scores(f1, ["best", "smooth-3", "last"])
         assert scores["best"]["epochs"] == [int(np.argmax(f1[0])), int(np.argmax(f1[1]))]
         assert scores["last"]["held_out"] == [f1[1][-1], f1[0][-1]]
+    # --ds2, after the comparison: the kept epoch's weights score on DS2 what the saved model scores there
+    from heartzoo.evaluate import load_run, split_probabilities
+
+    ds2 = rules.ds2_scores(stage, {"best": state["best_epoch"], "last": len(logged) - 1}, shared_cache)
+    model, config = load_run(stage)
+    probs, labels, _ = split_probabilities(model, config, "test", cache_dir=shared_cache)
+    saved = classification_report(labels, probs.argmax(axis=1), task.class_names, task.macro_classes)
+    assert ds2["best"]["macro_f1"] == saved["macro_f1"] and ds2["last"]["epoch"] == len(logged) - 1
 
 
 def test_teacher_is_left_untouched(small_run, pipeline):
