@@ -36,8 +36,11 @@ def epoch_files(run: Path) -> list[Path]:
     return files
 
 
-def epoch_predictions(run: Path, cache_dir=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
-    """(predicted class per epoch and frame, labels, patient per frame, task) on `run`'s validation."""
+def epoch_predictions(
+    run: Path, cache_dir=None, split: str = "val", epochs: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    """(predicted class per epoch and frame, labels, patient per frame, task) on `run`'s `split` (its
+    validation unless told), for every epoch or for `epochs`."""
     from heartzoo.data.pipeline import patients_of
     from heartzoo.data.prepare import load_task_split
     from heartzoo.evaluate import load_run
@@ -47,10 +50,10 @@ def epoch_predictions(run: Path, cache_dir=None) -> tuple[np.ndarray, np.ndarray
 
     files = epoch_files(run)
     model, config = load_run(run)
-    ws, labels = load_task_split(config, "val", cache_dir=cache_dir)
+    ws, labels = load_task_split(config, split, cache_dir=cache_dir)
     inputs = ws.model_inputs(Preprocessor.of(config))
     preds = []
-    for path in files:
+    for path in files if epochs is None else [files[e] for e in epochs]:
         with np.load(path) as arrays:
             model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
         preds.append(predict_logits(model, inputs).argmax(axis=1))
@@ -59,19 +62,14 @@ def epoch_predictions(run: Path, cache_dir=None) -> tuple[np.ndarray, np.ndarray
 
 def ds2_scores(run: Path, epochs: dict[str, int], cache_dir=None) -> dict:
     """Per named epoch of `run`: DS2 float macro-F1 and per-class F1 of its kept weights."""
-    from heartzoo.evaluate import load_run, split_probabilities
     from heartzoo.metrics import classification_report
-    from heartzoo.tasks import get_task
 
-    files, (model, config) = epoch_files(run), load_run(run)
-    t, out = get_task(config.task), {}
-    for name, epoch in epochs.items():
-        with np.load(files[epoch]) as arrays:
-            model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
-        probs, labels, _ = split_probabilities(model, config, "test", cache_dir=cache_dir)
-        rep = classification_report(labels, probs.argmax(axis=1), t.class_names, t.macro_classes)
+    preds, labels, _, task = epoch_predictions(run, cache_dir, split="test", epochs=list(epochs.values()))
+    out = {}
+    for (name, epoch), p in zip(epochs.items(), preds, strict=True):
+        rep = classification_report(labels, p, task.class_names, task.macro_classes)
         out[name] = {"epoch": epoch, "macro_f1": rep["macro_f1"],
-                     "f1": {c: rep["per_class"][c]["f1"] for c in t.class_names}}  # fmt: skip
+                     "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names}}  # fmt: skip
     return out
 
 
