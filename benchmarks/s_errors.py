@@ -63,6 +63,7 @@ def s_errors(labels: np.ndarray, predicted: np.ndarray, s: int, rhythms: np.ndar
 
 def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) -> dict:
     from heartzoo.evaluate import check_split, int8_tflite, load_run, split_probabilities
+    from heartzoo.tasks import get_task
 
     model, config = load_run(folder)
     split = check_split(config, split)
@@ -70,8 +71,6 @@ def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) 
     probs, labels, ws = split_probabilities(
         model, config, split, data_dir=data_dir, cache_dir=cache_dir, int8=buf
     )
-    from heartzoo.tasks import get_task
-
     s = get_task(config.task).class_names.index("S")
     rhythms = beat_rhythms(ws.record, ws.sample, data_dir)
     result = s_errors(labels, probs.argmax(axis=1), s, rhythms, ws.record, top)
