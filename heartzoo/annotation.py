@@ -10,6 +10,12 @@ of MIT-BIH; every EC57 comparator reads it as S); V -> `V`; F -> `F`; Q -> `Q`. 
 detected QRS complexes, never as VEB or SVEB false positives, and the V and S beats they match as
 missed VEBs and SVEBs (beat-2 does not tell them apart). The CSV and JSON keep the class names.
 
+A detected recording is also checked (`heartzoo.quality`): windows the signal-quality index finds
+unreadable have none of their beats classified and are written as WFDB noise annotations (`~`, subtype -1
+where the stretch starts, `~` subtype 0 where the signal is readable again, as EC57's comparators read
+them); stretches without a beat are written as comments (`"`); and every finding (an implausible rate, a
+pause or lost signal, an unreadable share) is a warning in the summary, the JSON and the CSV.
+
 (This module is `annotation`, not `annotate`: a submodule of that name would shadow the function
 `heartzoo.annotate` once imported.)
 """
@@ -30,6 +36,7 @@ import numpy as np
 
 from .detect import DEFAULT, check_signal
 from .errors import HeartzooError
+from .quality import WINDOW_S
 
 DEFAULT_EXTENSION = "heartzoo"
 #: class name -> WFDB beat code written
@@ -55,6 +62,17 @@ class Annotated:
     peaks: str  # where the R peaks came from
     lead: str | None = None
     length: int | None = None  # samples in the recording
+    #: what the user must be told (an implausible rate, a pause or lost signal, unreadable stretches,
+    #: how the file was read), each a `quality.Finding`
+    findings: tuple = ()
+    #: the quality windows, where the beats were detected and gated; None where the peaks were given
+    windows: Any = None
+    #: beats detected in unreadable windows, left unclassified
+    unclassified: int = 0
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.message for f in self.findings]
 
     @property
     def classes(self) -> np.ndarray:
@@ -87,6 +105,18 @@ class Annotated:
             "wfdb_symbols": {c: SYMBOL[c] for c in self.class_names},
             "beats": len(classes),
             "counts": {c: classes.count(c) for c in self.class_names},
+            "quality": None
+            if self.windows is None
+            else {
+                "index": "template matching (Orphanidou et al. 2015)",
+                "window_s": WINDOW_S,
+                "windows": len(self.windows.readable),
+                "unreadable_windows": int((~self.windows.readable).sum()),
+                "unreadable": [{"start": s, "end": e} for s, e in self.windows.unreadable_stretches()],
+                "beats_unclassified": self.unclassified,
+            },
+            "warnings": self.warnings,
+            "findings": [f.to_dict() for f in self.findings],
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -106,6 +136,8 @@ class Annotated:
         import csv
 
         buf = io.StringIO()
+        for w in self.warnings:  # before the header, as comments (pandas: comment="#")
+            buf.write(f"# warning: {w}\n")
         cols = ["sample", "time_s", "class", "symbol", *(f"p_{n}" for n in self.class_names)]
         writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
         writer.writeheader()
@@ -147,7 +179,7 @@ class _Counted:
         self._inner.invoke()
         self._done += 1
         if self._done % 128 == 0 or self._done == self._total:
-            self._report(self._done)
+            self._report(min(self._done, self._total))
 
 
 def annotate(
@@ -163,40 +195,60 @@ def annotate(
     lead: str | None = None,
     peaks_from: str | None = None,
     progress: Progress | None = None,
+    quality: bool = True,
+    notes: tuple[str, ...] = (),
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
-    classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`)."""
+    classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
+
+    Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
+    `heartzoo.quality` finds unreadable are not classified. `notes`: what reading the file found, passed
+    on as warnings."""
     from .detect import detect
     from .hub import check_recording, predict
+    from .quality import Finding, assess, sqi_windows
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     say = progress or (lambda *_: None)
+    windows = None
     if r_peaks is None:
         x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
         say(f"detecting R peaks ({detector})", 0, None)
         peaks = detect(x, rate, detector)
         peaks_from = peaks_from or f"detected ({detector})"
+        if quality:
+            say("scoring signal quality", 0, None)
+            windows = sqi_windows(x, rate, peaks)
+        findings = assess(peaks, len(x), rate, windows)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
+        findings = []
+    findings = [Finding("read", n) for n in notes] + findings
     n = len(peaks)
     say("classifying beats", 0, n)
     counted = loaded
     if loaded.format == "tflite" and n:
         counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
+    # every detected peak is run, so that each beat's RR features and running template see the recording
+    # as the detector did; the beats of unreadable windows are then dropped, never reported
     probs = predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
+    keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
     return Annotated(
         record=record,
         fs=rate,
-        samples=np.asarray(peaks, dtype=np.int64),
-        probabilities=np.asarray(probs, dtype=np.float32),
+        samples=np.asarray(peaks[keep], dtype=np.int64),
+        probabilities=np.asarray(probs[keep], dtype=np.float32),
         class_names=tuple(loaded.class_names),
         model=f"{loaded.config.name}@{loaded.folder.name}",
         runtime=_runtime(loaded),
         peaks=peaks_from,
         lead=lead,
         length=len(x),
+        findings=tuple(findings),
+        windows=windows,
+        unclassified=int(n - keep.sum()),
     )
 
 
@@ -239,6 +291,7 @@ def annotate_file(
     zoo=None,
     float_model: bool = False,
     progress: Progress | None = None,
+    quality: bool = True,
 ) -> Annotated:
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
@@ -263,6 +316,8 @@ def annotate_file(
         lead=rec.lead,
         peaks_from=f"reference annotations ({reference})" if reference else None,
         progress=progress,
+        quality=quality,
+        notes=rec.notes,
     )
 
 
@@ -275,6 +330,35 @@ def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) ->
     }
 
 
+def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
+    """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
+    beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
+    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts."""
+    rows = [(int(s), sym, 0, "ectopic" if c == "ectopic" else "")
+            for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)]  # fmt: skip
+    if a.windows is not None:
+        last = (a.length or 1) - 1
+        for start, end in a.windows.unreadable_stretches():
+            rows.append((start, "~", -1, "unreadable"))
+            if end <= last:
+                rows.append((min(end, last), "~", 0, ""))
+    if a.peaks.startswith("detected"):
+        from .quality import gaps
+
+        bad = a.windows.unreadable_stretches() if a.windows is not None else []
+        for start, end in gaps(a.samples, a.length or 0, a.fs):
+            if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
+                rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
+    rows.sort(key=lambda r: (r[0], r[1] != "~"))
+    samples = np.asarray([r[0] for r in rows], dtype=np.int64)
+    return (
+        samples,
+        [r[1] for r in rows],
+        np.asarray([r[2] for r in rows], dtype=np.int64),
+        [r[3] for r in rows],
+    )
+
+
 def write_annotations(
     annotated: Annotated, output_dir, extension: str = DEFAULT_EXTENSION
 ) -> dict[str, Path]:
@@ -285,16 +369,16 @@ def write_annotations(
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"annotation extension {extension!r}: letters only (WFDB's rule)")
-    if not len(annotated.samples):
+    samples, symbols, subtypes, aux = _annotation_rows(annotated)
+    if not len(samples):
         raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     final = output_paths(annotated.record, out, extension)
     tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
     try:
-        aux = ["ectopic" if c == "ectopic" else "" for c in annotated.classes.tolist()]
-        wfdb.wrann(annotated.record, extension, annotated.samples, symbol=annotated.symbols,
-                   aux_note=aux, fs=annotated.fs, write_dir=str(tmp))  # fmt: skip
+        wfdb.wrann(annotated.record, extension, samples, symbol=symbols, subtype=subtypes, aux_note=aux,
+                   fs=annotated.fs, write_dir=str(tmp))  # fmt: skip
         (tmp / final["csv"].name).write_text(annotated.csv_text())
         (tmp / final["json"].name).write_text(json.dumps(annotated.to_dict(), indent=1) + "\n")
         for key in ("csv", "json", "wfdb"):

@@ -118,7 +118,37 @@ def _gqrs(x: np.ndarray, fs: float) -> np.ndarray:
     return np.asarray(gqrs_detect(sig=x, fs=fs), dtype=np.int64)
 
 
-@register("pan-tompkins", "Pan & Tompkins (1985), zero-phase filters")
+#: What keeps one artifact from blinding the detector: a peak many times a QRS moves the signal level by at
+#: most `_SPIKE_CAP` per beat, and a level that finds no beat for `_RECOVER_RR` mean RR intervals decays by
+#: `_DECAY` per candidate peak, down to the local level of the QRS complexes (`_local_levels`).
+_SPIKE_CAP = 2.0
+_RECOVER_RR = 1.66
+_DECAY = 0.7
+_LEVEL_S = 8.0
+_FLOOR = 0.5
+#: a gap longer than this is a stretch without readable beats, not a rhythm interval
+_MAX_RR_S = 3.0
+
+
+def _second_maxima(mwi: np.ndarray, fs: float) -> np.ndarray:
+    """The integrated signal's maximum in each second (the last, partial second included)."""
+    n = max(1, round(fs))
+    pad = (-len(mwi)) % n
+    return np.pad(mwi, (0, pad), mode="edge").reshape(-1, n).max(axis=1)
+
+
+def _local_levels(maxima: np.ndarray) -> np.ndarray:
+    """Per second, the median of the per-second maxima within `_LEVEL_S` seconds either side: the height
+    of the QRS complexes there wherever most seconds hold one, however large an artifact or long a pause
+    (either fills fewer than half of the seconds)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    k = round(_LEVEL_S)
+    padded = np.pad(maxima, (k, k), mode="reflect" if len(maxima) > k else "edge")
+    return np.median(sliding_window_view(padded, 2 * k + 1), axis=1)
+
+
+@register("pan-tompkins", "Pan & Tompkins (1985), zero-phase filters, artifact-robust levels")
 def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
@@ -136,35 +166,43 @@ def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
     half = max(1, round(0.075 * fs))
     abs_slope = np.abs(slope)
     steep = np.array([abs_slope[max(0, c - half) : c + half + 1].max() for c in cand])
-    learn = mwi[: round(2 * fs)]
-    spk, npk = 0.25 * learn.max(), 0.5 * learn.mean()
+    # the initial levels and the floor the signal level decays to: a median of the per-second maxima
+    # (the paper's maximum of the first 2 s is the artifact itself when a recording starts with one)
+    level = _local_levels(_second_maxima(mwi, fs))
+    second = np.minimum(cand // max(1, round(fs)), len(level) - 1)
+    spk, npk = float(level[0]), 0.5 * float(np.median(mwi[: round(2 * fs)]))
     qrs: list[int] = []  # indices into cand
-    noise: list[int] = []
-    rr: list[float] = []
+    noise: list[int] = []  # candidates since the last QRS, for search-back
+    rr: list[float] = []  # plausible RR intervals only
     for i, c in enumerate(cand):
         thr = npk + 0.25 * (spk - npk)
-        if qrs and rr:
-            # search back: no QRS for 1.66 mean RR -> the largest noise peak above half the threshold
-            last = cand[qrs[-1]]
-            if c - last > 1.66 * np.mean(rr[-8:]):
-                back = [j for j in noise if cand[j] - last > refractory and heights[j] > 0.5 * thr]
-                if back:
-                    j = max(back, key=lambda k: heights[k])
-                    spk = 0.25 * heights[j] + 0.75 * spk
+        last = cand[qrs[-1]] if qrs else 0
+        mean_rr = float(np.median(rr[-8:])) if rr else fs  # 60 bpm until two beats are found
+        if c - last > _RECOVER_RR * mean_rr:
+            # search back: the largest noise peak above half the threshold since the last QRS
+            back = [j for j in noise if cand[j] - last > refractory and heights[j] > 0.5 * thr]
+            if back:
+                j = max(back, key=lambda k: heights[k])
+                spk = 0.25 * min(heights[j], _SPIKE_CAP * spk) + 0.75 * spk
+                if qrs and cand[j] - last < _MAX_RR_S * fs:
                     rr.append(float(cand[j] - last))
-                    qrs.append(j)
-                    noise = [k for k in noise if k > j]
-                    thr = npk + 0.25 * (spk - npk)
+                qrs.append(j)
+                noise = [k for k in noise if k > j]
+            else:
+                # nothing near the threshold for that long: the level was set by an artifact (or the
+                # signal shrank); lower it until the beats are found again, as a cardiologist would
+                spk = max(npk, _FLOOR * level[second[i]], _DECAY * spk)
+            thr = npk + 0.25 * (spk - npk)
         if heights[i] > thr:
             if qrs and c - cand[qrs[-1]] < 0.36 * fs and steep[i] < 0.5 * steep[qrs[-1]]:
-                npk = 0.125 * heights[i] + 0.875 * npk  # a T wave
+                npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
                 continue
-            spk = 0.125 * heights[i] + 0.875 * spk
-            if qrs:
+            spk = 0.125 * min(heights[i], _SPIKE_CAP * spk) + 0.875 * spk
+            if qrs and c - cand[qrs[-1]] < _MAX_RR_S * fs:
                 rr.append(float(c - cand[qrs[-1]]))
             qrs.append(i)
             noise = []
         else:
             npk = 0.125 * heights[i] + 0.875 * npk
             noise.append(i)
-    return cand[np.sort(np.asarray(qrs, dtype=np.int64))]
+    return cand[np.unique(np.asarray(qrs, dtype=np.int64))]

@@ -30,6 +30,8 @@ class Recording:
     lead: str
     format: str
     base: Path | None = None
+    #: what the user should know about how it was read (e.g. a WFDB header without a checksum)
+    notes: tuple[str, ...] = ()
 
 
 def record_name(path: Path) -> str:
@@ -114,7 +116,8 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
     # the annotation file takes the record's name, in the letters WFDB accepts ('rec.1' -> 'rec_1')
-    return Recording(re.sub(r"[^A-Za-z0-9_-]", "_", base.name), sig.values, sig.fs, lead, "wfdb", base)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", base.name)
+    return Recording(name, sig.values, sig.fs, lead, "wfdb", base, sig.notes)
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:

@@ -76,6 +76,7 @@ def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
     ann = wfdb.rdann(str(out / RECORD), "heartzoo")
     beats = json.loads((out / f"{RECORD}.heartzoo.json").read_text())["beat_list"]
     csv_rows = (out / f"{RECORD}.heartzoo.csv").read_text().splitlines()
+    assert summary["warnings"] == [] and summary["quality"]["unreadable_windows"] == 0  # a clean record
     assert len(ann.sample) == len(beats) == len(csv_rows) - 1 == summary["beats"]
     assert csv_rows[0] == "sample,time_s,class,symbol,p_N,p_S,p_V"
     assert ann.fs == 360

@@ -73,7 +73,8 @@ def written(tmp_path_factory) -> Path:
 
 
 def test_the_sample_segment_reads_as_its_readme_says(sample):
-    assert icentia11k.find_segments(sample) == ("p01001_s00",)
+    assert icentia11k.find_segments(sample) == ("p00000_s00", "p01001_s00")
+    assert DB.read_beats(sample, "p00000_s00").counts() == {"N": 6641, "S": 0, "V": 0, "F": 0, "Q": 244}
     beats = DB.read_beats(sample, "p01001_s00")
     assert beats.counts() == {"N": 2821, "S": 0, "V": 1297, "F": 0, "Q": 1490}
     assert beats.samples[0] == 43 and beats.sig_len == 1_048_577 and beats.fs == 250
@@ -91,8 +92,10 @@ def test_the_sample_is_found_under_its_own_folder_name(sample, tmp_path):
     from heartzoo.data.prepare import load_windows
 
     db, records = resolve("icentia11k:all", sample.parent)
-    assert db is DB and records == ("p01001_s00",)
+    assert db is DB and records == ("p00000_s00", "p01001_s00")
+    assert resolve("icentia11k:p01001", sample.parent)[1] == ("p01001_s00",)
     assert DB.folder(sample.parent) == sample  # no icentia11k/ there: icentia11k_sample/ is used
+    records = ("p01001_s00",)
     ws = load_windows(list(records), _spec(), data_dir=sample.parent, cache_dir=tmp_path, workers=1)
     assert len(ws) == 5608 and set(ws.record) == {"p01001_s00"}  # the name is not cut to 8 characters
 

@@ -42,6 +42,13 @@ def annotate_cmd(
         Path, typer.Option(help="Folder for RECORD.EXT, RECORD.EXT.csv, RECORD.EXT.json")
     ] = Path("."),
     extension: Annotated[str, typer.Option(help="Annotation file extension (letters)")] = _DEFAULT_EXT,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            "--quality/--no-quality",
+            help="Leave the beats of unreadable windows unclassified, marked as noise (detected peaks only)",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
     zoo: ZooDir = None,
 ) -> None:
@@ -59,17 +66,27 @@ def annotate_cmd(
 
     with bar:
         result = annotate_file(recording, model, lead=lead, fs=fs, reference=reference_peaks,
-                               detector=detector, zoo=zoo, float_model=float_model, progress=progress)  # fmt: skip
+                               detector=detector, zoo=zoo, float_model=float_model, progress=progress,
+                               quality=quality)  # fmt: skip
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     counts = "  ".join(f"{c} {n:,}" for c, n in summary["counts"].items())
-    console.print(
-        f"{result.record}: {summary['beats']:,} beats ({result.peaks}) · {counts}\n"
-        f"  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz"
+    unread = (
+        f", {result.unclassified:,} more in unreadable windows left unclassified"
+        if result.unclassified
+        else ""
     )
+    console.print(
+        f"{result.record}: {summary['beats']:,} beats ({result.peaks}{unread}) · {counts}\n"
+        f"  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz",
+        highlight=False,
+    )
+    for f in result.findings:
+        console.print(f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
+                      f"{f.message}[/]", highlight=False)  # fmt: skip
     for p in paths.values():
         console.print(f"  wrote {p}")
 

@@ -55,6 +55,8 @@ class Signal:
     lead: str
     fs: float
     values: np.ndarray  # float32
+    #: what a reader should know about how it was read (e.g. a header without a checksum)
+    notes: tuple[str, ...] = ()
 
 
 def record_files(data_dir: Path, record: str) -> dict[str, Path]:
@@ -134,17 +136,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
     except Exception as exc:
         raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
     digital = rec.d_signal[:, 0]
-    if header.checksum is not None and header.checksum[ch] is not None:
-        # WFDB stores the 16-bit sum of the samples (signed or unsigned, depending on the writer):
-        # a cheap check that data and header belong together.
-        got = int(digital.astype(np.int64).sum())
-        if (got - int(header.checksum[ch])) % 65536:
-            raise DataError(
-                record,
-                f"header checksum {header.checksum[ch]} for lead {lead} disagrees with the data "
-                f"({(got + 32768) % 65536 - 32768}); the .dat file is corrupted or belongs to another header",
-                path=str(dat),
-            )
+    notes = _check_sums(record, header, ch, lead, digital, dat)
     values = (digital.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
@@ -161,7 +153,39 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
         )
     if len(values) == 0 or np.ptp(values) == 0:
         raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
-    return Signal(record, lead, float(header.fs), values.astype(np.float32))
+    return Signal(record, lead, float(header.fs), values.astype(np.float32), notes)
+
+
+def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, dat: Path) -> tuple[str, ...]:
+    """Refuse data that disagrees with its header's checksum (the 16-bit sum of the samples, signed or
+    unsigned depending on the writer): a cheap check that data and header belong together. A checksum of
+    0 that disagrees is a writer's placeholder, not a sum (every CinC 2017 header has one, and WFDB's own
+    tools read those records): the data is read, with a note, and checked against the header's initial
+    value (its first sample) instead."""
+    stored = None if header.checksum is None else header.checksum[ch]
+    if stored is None:
+        return ()
+    got = int(digital.astype(np.int64).sum())
+    if not (got - int(stored)) % 65536:
+        return ()
+    signed = (got + 32768) % 65536 - 32768
+    if int(stored) != 0:
+        raise DataError(
+            record,
+            f"header checksum {stored} for lead {lead} disagrees with the data ({signed}); the .dat file is "
+            "corrupted or belongs to another header",
+            path=str(dat),
+        )
+    init = None if header.init_value is None else header.init_value[ch]
+    if init is not None and len(digital) and int(init) != 0 and int(init) != int(digital[0]):
+        raise DataError(
+            record,
+            f"the header's checksum is 0 (not recorded) and its initial value {init} for lead {lead} "
+            f"disagrees with the first sample ({int(digital[0])}); the signal file is corrupted or belongs "
+            "to another header",
+            path=str(dat),
+        )
+    return (f"{record}: the header records no checksum for lead {lead} (0); read without that check",)
 
 
 def _invalid_value(fmt: str) -> int | None:
