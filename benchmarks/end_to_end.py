@@ -49,10 +49,11 @@ def main() -> None:
         line["seconds"] = round(time.perf_counter() - t0, 1)
         metrics = json.loads((loaded.folder / "metrics.json").read_text())
         line["published_int8_macro_f1"] = metrics["int8"]["macro_f1"]
-        d, r = line["detected"], line["reference"]
+        d, g, r = line["detected"], line["gated"], line["reference"]
         print(
             f"{line['model']}{'' if noise is None else f' em {noise[1]:g} dB'}: QRS Se {d['ec57']['qrs_se']:.4f} +P {d['ec57']['qrs_pp']:.4f} · macro-F1 matched "
-            f"{d['classes']['macro_f1']:.4f} detected vs {r['classes']['macro_f1']:.4f} reference peaks · all "
+            f"{d['classes']['macro_f1']:.4f} detected, {g['classes']['macro_f1']:.4f} gated (+P "
+            f"{g['ec57']['qrs_pp']:.4f}, {g['beats_kept']:.4f} kept) vs {r['classes']['macro_f1']:.4f} reference peaks · all "
             f"beats {r['all_beats']['macro_f1']:.4f} (published int8 {line['published_int8_macro_f1']:.4f})",
             flush=True,
         )

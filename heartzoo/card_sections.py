@@ -54,6 +54,12 @@ def licence_text(cfg: dict[str, Any]) -> str:
 
 
 def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
+    """The external tests: on other devices (benchmarks/external.py), and the cross-database test of a
+    model that never saw svdb (benchmarks/cross_database.py)."""
+    return svdb_text(name, version, cfg) + devices_text(f"{name}@{version}", REPO / "benchmarks" / "results")
+
+
+def svdb_text(name: str, version: str, cfg: dict[str, Any]) -> str:
     """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
     results = REPO / "benchmarks" / "results" / "cross_database.jsonl"
     if uses_svdb(cfg) or not results.is_file():
@@ -255,7 +261,11 @@ def end_to_end_text(ref: str, results: Path) -> str:
     rows = []
     for snr in [None, *sorted((s for s in runs if s is not None), reverse=True)]:
         line = runs[snr]
-        for kind, label in (("detected", f"detected ({line['detector']})"), ("reference", "reference")):
+        kinds = [("detected", f"detected ({line['detector']})"), ("reference", "reference")]
+        if "gated" in line:
+            gated = f"detected, quality gate ({100 * line['gated']['beats_kept']:.1f} % of beats kept)"
+            kinds.insert(1, ("gated", gated))
+        for kind, label in kinds:
             e, c = line[kind]["ec57"], line[kind]["classes"]
             level = "clean" if snr is None else f"em {snr:g} dB"
             rows.append(
@@ -272,4 +282,55 @@ def end_to_end_text(ref: str, results: Path) -> str:
         "the whole records first (`python benchmarks/end_to_end.py`).\n\n"
         "| noise | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % | SVEB Se % | SVEB +P % | macro-F1 |\n"
         "|---|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )
+
+
+def external_lines(results: Path) -> dict[str, dict[str, Any]]:
+    """NAME@VERSION -> the latest line of benchmarks/external.py's record (empty when not measured)."""
+    path = results / "external.jsonl"
+    if not path.is_file():
+        return {}
+    return {line["model"]: line for line in map(json.loads, filter(str.strip, path.read_text().splitlines()))}
+
+
+def false_call_classes(classes: list[str]) -> tuple[str, str]:
+    """The class whose calls are false in AF (S; beat-2's ectopic) and the proxy in normal rhythm (V)."""
+    return ("S" if "S" in classes else "ectopic"), ("V" if "V" in classes else "ectopic")
+
+
+def devices_text(ref: str, results: Path) -> str:
+    """ "On other devices": the external tests of benchmarks/external.py (heartzoo.external)."""
+    line = external_lines(results).get(ref)
+    if line is None:
+        return ""
+    c, ic = line["cinc2017"], line["icentia11k"]
+    af, nsr = false_call_classes(c["classes"])
+
+    def pct(x: float | None, digits: int = 2) -> str:
+        return "–" if x is None else f"{100 * x:.{digits}f}"
+
+    rows = []
+    for kind, label in (("detected", "default detector, quality gate"), ("reference", "reference R peaks")):
+        for record, e in ic[kind]["records"].items():
+            rows.append(f"| {record} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
+                        f"{pct(e['veb_pp'])} |")  # fmt: skip
+    a, n = c["A"], c["N"]
+    return (
+        "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "
+        "through the whole path a user takes (`heartzoo annotate`: default detector, quality gate, int8), "
+        "never used to train or select; `python benchmarks/external.py` (`heartzoo.external`).\n\n"
+        "**Icentia11k chest patch** (250 Hz, EC57 from the first sample):\n\n"
+        "| segment | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % |\n|---|---|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + f"\n\n**CinC 2017 AliveCor** (lead I from the fingers, 300 Hz, as recorded), the "
+        f"{a['records'] + n['records']:,} AF and normal-rhythm records of the committed test split:\n\n"
+        "| records | beats | called " + af + " % | records with any | called " + nsr + " % |\n"
+        "|---|---:|---:|---:|---:|\n"
+        f"| atrial fibrillation ({a['records']}) | {a['beats']:,} | **{pct(a['share'][af], 1)}** | "
+        f"{a['records_with_any'][af]} of {a['records_with_beats']} | {pct(a['share'][nsr], 1)} |\n"
+        f"| normal sinus rhythm ({n['records']}) | {n['beats']:,} | {pct(n['share'][af], 1)} | "
+        f"{n['records_with_any'][af]} of {n['records_with_beats']} | **{pct(n['share'][nsr], 1)}** |\n\n"
+        f"AAMI defines no S beat in atrial fibrillation, so every {af} call in an AF record is false. In "
+        f"normal-rhythm records the {nsr} calls are a proxy for false alarms: those records may hold a few "
+        "real ectopic beats.\n"
     )

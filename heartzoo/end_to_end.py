@@ -13,6 +13,10 @@ With reference peaks, `all_beats` also scores every beat of the records from the
 `heartzoo evaluate` does (the same frames, so the same numbers as the model's published int8 metrics
 when the model is int8).
 
+`gated` is `detected` with `heartzoo annotate`'s quality gate (`heartzoo.quality`): beats in unreadable
+windows are not classified, so EC57 counts their reference beats as missed; `beats_kept` is the share of
+reference beats (from the start) in the windows it keeps, and `classes` scores the kept beats.
+
 With `noise=(kind, snr_db)`, NSTDB noise is added to each whole record first (as `heartzoo evaluate
 --noise` does), so the detector and the classifier both meet it.
 """
@@ -99,8 +103,9 @@ def end_to_end(
         if noise_fs != DATABASE.fs:
             raise ValueError(f"NSTDB noise at {noise_fs} Hz cannot be added to {DATABASE.fs} Hz records")
     runs: dict[str, dict[str, list]] = {k: {"results": [], "true": [], "pred": [], "missed": [0]}
-                                        for k in ("detected", "reference")}  # fmt: skip
+                                        for k in ("detected", "gated", "reference")}  # fmt: skip
     every_true, every_pred, per_record = [], [], []
+    kept = np.zeros(2, np.int64)  # reference beats from the start, and those in windows the gate keeps
     for r in records:
         if progress:
             progress(r)
@@ -111,9 +116,13 @@ def end_to_end(
         values = sig.values
         if noise is not None:
             values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise[1])
-        for kind, peaks in (("detected", None), ("reference", beats.samples)):
-            got = annotate(values, sig.fs, loaded, r_peaks=peaks, detector=detector, record=r)
+        for kind, peaks in (("detected", None), ("gated", None), ("reference", beats.samples)):
+            got = annotate(values, sig.fs, loaded, r_peaks=peaks, detector=detector, record=r,
+                           quality=kind == "gated")  # fmt: skip
             result = compare(ref, got.ec57(), start_s=start_s)
+            if kind == "gated":
+                scored = ref.samples[ref.samples >= start_s * sig.fs]
+                kept += (len(scored), int(got.windows.of(scored).sum()))
             t, p, missed = _matched(result, ref.labels, got.probabilities, lut)
             run = runs[kind]
             run["results"].append(result)
@@ -146,5 +155,6 @@ def end_to_end(
         "f1": {c: v["f1"] for c, v in every["per_class"].items()},
         "n": every["n"],
     }
+    out["gated"]["beats_kept"] = float(kept[1] / max(1, kept[0]))
     out["per_record"] = per_record
     return out

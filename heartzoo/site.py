@@ -44,7 +44,6 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     from .recommend import WEARABLE
     from .site_pages import (
         collect,
-        detector_table,
         get_going,
         home_table,
         leaky_board,
@@ -79,12 +78,18 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
         )
     )
     recordings = docs / "recordings.md"
-    detectors = {"detectors": detector_table(REPO / "benchmarks" / "results")}
+    from .recording_pages import detector_table, quality_table
+
+    results = REPO / "benchmarks" / "results"
+    detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     boards = docs / "leaderboards"
     boards.mkdir()
+    from .card_sections import external_lines
+
+    external = external_lines(REPO / "benchmarks" / "results")
     for task in TASK_NAMES:
-        (boards / f"{task}.md").write_text(task_board(task, versions, recommended))
+        (boards / f"{task}.md").write_text(task_board(task, versions, recommended, external))
     (boards / "leaky.md").write_text(leaky_board(versions))
     (boards / "literature.md").write_text(literature_page())
     (docs / "leaderboard.md").write_text(overview_board(versions))

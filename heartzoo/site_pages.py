@@ -150,10 +150,29 @@ def _model_link(v: Version, recommended: set[str]) -> str:
     return f"[{v.label}](../{v.page}){mark}"
 
 
-def task_board(task: str, versions: list[Version], recommended: dict[str, str]) -> str:
+def task_board(
+    task: str, versions: list[Version], recommended: dict[str, str], external: dict[str, dict] | None = None
+) -> str:
     """The leaderboard of one task: its inter-patient versions by DS2 int8 macro-F1, the columns a
-    firmware engineer reads first, then its zoo-wide target."""
+    firmware engineer reads first, the external false-alarm rates on a wearable (`external`: the lines of
+    benchmarks/external.py by NAME@VERSION), then its zoo-wide target."""
+    from .card_sections import false_call_classes
+
     t = get_task(task)
+    external = external or {}
+    af, nsr = false_call_classes(list(t.class_names))
+
+    beats = t.unit == "beat"  # the external tests are of beat models
+
+    def calls(ref: str) -> str:
+        line = external.get(ref)
+        if not beats:
+            return ""
+        if line is None:
+            return " – | – |"
+        c = line["cinc2017"]
+        return f" {100 * c['A']['share'][af]:.1f} | {100 * c['N']['share'][nsr]:.1f} |"
+
     macro = list(t.macro_classes or t.class_names)
     here = sorted((v for v in versions if v.task == task and v.family != "leaky"),
                   key=lambda v: -v.m["int8"]["macro_f1"])  # fmt: skip
@@ -164,13 +183,15 @@ def task_board(task: str, versions: list[Version], recommended: dict[str, str]) 
         rows.append(
             f"| {_model_link(v, chosen)} | **{m['int8']['macro_f1']:.4f}** | "
             + " | ".join(f"{q[c]['f1']:.3f}" for c in macro)
-            + f" | {m['tflite_bytes']:,} | {m['tflm_arena_bytes']:,} | {m['macs']:,} | {_f4(v.val)} | "
-            f"{training_label(v.cfg)} |"
+            + f" |{calls(v.ref)} {m['tflite_bytes']:,} | {m['tflm_arena_bytes']:,} | {m['macs']:,} | "
+            f"{_f4(v.val)} | {training_label(v.cfg)} |"
         )
     head = " | ".join(f"{c} F1" for c in macro)
     table = (
-        f"| model | int8 macro-F1 | {head} | flash B | arena B | MACs | validation macro-F1 | trained on |\n"
-        f"|---|---:|{'---:|' * len(macro)}---:|---:|---:|---:|---|\n" + "\n".join(rows)
+        f"| model | int8 macro-F1 | {head} |{f' AF beats called {af} % | NSR beats called {nsr} % |' if beats else ''}"
+        f" flash B | arena B | MACs | validation macro-F1 | trained on |\n"
+        f"|---|---:|{'---:|' * len(macro)}{'---:|---:|' if beats else ''}---:|---:|---:|---:|---|\n"
+        + "\n".join(rows)
         if rows
         else "No inter-patient model of this task is published yet."
     )
@@ -194,7 +215,10 @@ hide: [navigation, toc]
 
 </div>
 
-Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. Flash is the `.tflite`, RAM
+Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. "AF beats called {af}" and
+"NSR beats called {nsr}" are the external tests on a wearable: the share of beats so called in the atrial
+fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 test split, AliveCor lead I,
+through `heartzoo annotate` (each card's "On other devices"). Flash is the `.tflite`, RAM
 the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation
 patients). The recommended model ({rec or "none fits the budget"}) is {rule_text()}.
 
@@ -335,32 +359,3 @@ def nav(versions: list[Version]) -> list[dict[str, Any]]:
         if groups:
             out.append({task: groups})
     return out
-
-
-def detector_table(results: Path) -> str:
-    """The R-peak detectors on the non-paced MIT-BIH records, from `benchmarks/detector.py`'s record (the
-    latest line of each detector), beside the published figures it names."""
-    import json
-
-    path = results / "detector.jsonl"
-    if not path.is_file():
-        return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
-    latest = {}
-    for x in path.read_text().splitlines():
-        if x.strip():
-            line = json.loads(x)
-            latest[line["detector"]] = line
-
-    def pct(v: float | None) -> str:
-        return "–" if v is None else f"{100 * v:.2f}"
-
-    rows = [
-        f"| `{d}` | {line['records']} | {pct(line['gross']['qrs_se'])} | {pct(line['gross']['qrs_pp'])} | "
-        f"{line['gross']['fn']:,} / {line['gross']['fp']:,} | {line['detect_seconds']:.0f} s | "
-        f"{pct(line['published']['qrs_se'])} / {pct(line['published']['qrs_pp'])} | {line['published']['source']} |"
-        for d, line in latest.items()
-    ]
-    return (
-        "| detector | records | QRS Se % (gross) | QRS +P % (gross) | missed / extra | time (2 cores) | "
-        "published Se / +P % | published by |\n|---|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows)
-    )

@@ -231,6 +231,8 @@ def test_end_to_end_beside_reference_peaks(mitdb, student):
     assert ref["classes"]["missed"] == ref["classes"]["extra"] == 0
     assert det["classes"]["matched"] + det["classes"]["missed"] == ref["classes"]["matched"]
     assert set(det["classes"]["per_class"]) == {"N", "S", "V"} and out["per_record"][0]["record"] == RECORD
+    # a clean record: the quality gate keeps every window, so it changes nothing
+    assert out["gated"]["beats_kept"] == 1.0 and out["gated"]["classes"] == det["classes"]
     # every beat from the first sample: evaluation's numbers (the frames are evaluation's, bit for bit)
     assert ref["all_beats"]["n"] == 1535
 

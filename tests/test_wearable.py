@@ -44,7 +44,7 @@ def _qrs(base: Path, peaks: np.ndarray, fs: float, start: int = 0) -> dict:
     return compare(ref, got, start_s=start / fs).counts.stats
 
 
-@pytest.mark.parametrize("start", [0, 10_000])  # from its first sample, and without the first 40 s
+@pytest.mark.parametrize("start", [0, 10_000])  # from its first sample, and from the artifact at 37-41 s
 def test_the_default_detector_reads_past_an_artifact(p01001, start):
     base, x = p01001
     stats = _qrs(base, detect(x[start:], 250), 250, start)
@@ -160,10 +160,17 @@ def test_a_corrupt_cinc2017_file_is_still_refused(data_root, tmp_path):
     from heartzoo.data.records import read_signal
 
     base = _copy_cinc(data_root, tmp_path)
-    raw = bytearray((tmp_path / "A00005.mat").read_bytes())
-    raw[24:26] = (12345).to_bytes(2, "little", signed=True)  # the first sample, which the header records
-    (tmp_path / "A00005.mat").write_bytes(bytes(raw))
-    with pytest.raises(DataError, match=r"A00005.*checksum is 0.*initial value -188.*first sample \(12345\)"):
+    mat = tmp_path / "A00005.mat"
+    good = mat.read_bytes()
+    raw = bytearray(good)
+    raw[8:12] = (9000).to_bytes(4, "little")  # the matrix's columns: 9,000 samples, not the header's 18,000
+    mat.write_bytes(bytes(raw))
+    with pytest.raises(
+        DataError, match=r"A00005.mat is not the MATLAB v4 matrix its header declares: 1 x 9000"
+    ):
+        read_signal(base.parent, base.name, "ECG")
+    mat.write_bytes(good[:-100])  # and a truncated one
+    with pytest.raises(DataError, match=r"truncated signal file: A00005.mat"):
         read_signal(base.parent, base.name, "ECG")
 
 
@@ -175,3 +182,20 @@ def test_a_checksum_that_is_not_0_is_still_checked(data_root, tmp_path):
     hea.write_text(hea.read_text().replace(" 16 0 -188 0 0 ECG", " 16 0 -188 7 0 ECG"))
     with pytest.raises(DataError, match=r"header checksum 7 for lead ECG disagrees"):
         read_signal(base.parent, base.name, "ECG")
+
+
+def test_annotate_says_what_it_did_on_the_icentia11k_patch(p01001, tmp_path):
+    base, _ = p01001
+    out = tmp_path / "out"
+    res = run_cli("annotate", str(base), "--lead", "ecg", "--model", MODEL, "--zoo", str(ZOO),
+                  "--output-dir", str(out), "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["beats"] > 5000 and summary["fs"] == 250  # 52 before the detector read past the artifact
+    unreadable = summary["quality"]["unreadable"]
+    # the artifact at 37-41 s, 18 mV peak to peak, is the first unreadable stretch
+    assert unreadable[0]["start"] <= 250 * 37 and unreadable[0]["end"] >= 250 * 41
+    assert any("unreadable" in w for w in summary["warnings"])
+    res = run_cli("ec57", str(base) + ".atr", str(out / "p01001_s00.heartzoo"), "--start", "0", "--json")
+    gross = json.loads(res.stdout)["gross"]
+    assert gross["qrs_pp"] >= 0.98 and gross["veb_se"] >= 0.85 and gross["veb_pp"] >= 0.95, gross

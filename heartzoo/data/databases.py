@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import icentia11k, mitbih, svdb
+from . import cinc2017, icentia11k, mitbih, svdb
 from .database import Database
 
-DATABASES: dict[str, Database] = {db.name: db for db in (mitbih.DATABASE, svdb.DATABASE, icentia11k.DATABASE)}
+DATABASES: dict[str, Database] = {
+    db.name: db for db in (mitbih.DATABASE, svdb.DATABASE, icentia11k.DATABASE, cinc2017.DATABASE)
+}
 
 
 def get_database(name: str) -> Database:

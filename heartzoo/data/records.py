@@ -160,8 +160,8 @@ def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, da
     """Refuse data that disagrees with its header's checksum (the 16-bit sum of the samples, signed or
     unsigned depending on the writer): a cheap check that data and header belong together. A checksum of
     0 that disagrees is a writer's placeholder, not a sum (every CinC 2017 header has one, and WFDB's own
-    tools read those records): the data is read, with a note, and checked against the header's initial
-    value (its first sample) instead."""
+    tools read those records): the data is read, with a note. (Nor is the initial value a check there:
+    565 of CinC 2017's 8,528 headers give one that is not the first sample.)"""
     stored = None if header.checksum is None else header.checksum[ch]
     if stored is None:
         return ()
@@ -176,16 +176,28 @@ def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, da
             "corrupted or belongs to another header",
             path=str(dat),
         )
-    init = None if header.init_value is None else header.init_value[ch]
-    if init is not None and len(digital) and int(init) != 0 and int(init) != int(digital[0]):
+    return (f"{record}: the header records no checksum for lead {lead} (0); read without that check",)
+
+
+def _check_mat_preamble(record: str, header, ch: int, dat: Path) -> None:
+    """A WFDB `.mat` signal file (format `16+24`, as CinC 2017 ships them) is a MATLAB v4 matrix: a 20-byte
+    header (type, rows, columns, imaginary flag, name length) and the name before the samples. A file whose
+    matrix does not hold the header's samples is refused before it is read as something else."""
+    import struct
+
+    offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
+    head = dat.read_bytes()[:offset] if offset else b""
+    if len(head) < 20:
+        return  # no MATLAB v4 preamble declared: read as plain samples
+    _, rows, cols, imag, namelen = struct.unpack("<5i", head[:20])
+    if rows * cols != int(header.sig_len) * len(header.sig_name) or imag != 0 or 20 + namelen != offset:
         raise DataError(
             record,
-            f"the header's checksum is 0 (not recorded) and its initial value {init} for lead {lead} "
-            f"disagrees with the first sample ({int(digital[0])}); the signal file is corrupted or belongs "
-            "to another header",
+            f"{dat.name} is not the MATLAB v4 matrix its header declares: {rows} x {cols} (imaginary {imag}, "
+            f"name of {namelen} bytes) where {header.sig_len} samples of {len(header.sig_name)} signal(s) "
+            f"start at byte {offset}",
             path=str(dat),
         )
-    return (f"{record}: the header records no checksum for lead {lead} (0); read without that check",)
 
 
 def _invalid_value(fmt: str) -> int | None:
@@ -195,6 +207,8 @@ def _invalid_value(fmt: str) -> int | None:
 def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
     if not dat.is_file():
         raise DataError(record, "signal file missing", path=str(dat))
+    if dat.suffix == ".mat":
+        _check_mat_preamble(record, header, ch, dat)
     fmt = str(header.fmt[ch])
     if fmt not in _BYTES_PER_SAMPLE:
         return  # formats we do not size-check are still read (and checksummed) by wfdb

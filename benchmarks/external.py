@@ -1,0 +1,75 @@
+"""External tests of the published beat models on wearable recordings (`heartzoo.external`): the Icentia11k
+chest-patch segments by EC57 (default detector and quality gate, and the reference R peaks), and the
+AliveCor recordings of the CinC 2017 test split (the share of beats called S in AF records, all false by
+AAMI's rules; the share called V or S in normal-rhythm records, a proxy). Every int8 beat model of the
+zoo of at most 64 KB, leaky-split models left out. Read by the cards ("On other devices") and the
+leaderboards; never used to train or select (the recommendation rule may read the false-alarm rates).
+
+Run: `python benchmarks/external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MAX_BYTES = 64 * 1024
+
+
+def published(zoo: Path) -> list[str]:
+    """NAME@VERSION of every inter-patient beat model whose .tflite is at most 64 KB."""
+    index = json.loads((zoo / "index.json").read_text())
+    out = []
+    for m in index["models"]:
+        size = next((f["bytes"] for f in m["files"] if f["path"] == "model.tflite"), None)
+        beat = m["task"] in ("beat-2", "beat-3", "aami-5") and m["summary"].get("split") == "ds2"
+        if beat and size is not None and size <= MAX_BYTES:
+            out.append(f"{m['name']}@{m['version']}")
+    return out
+
+
+def main() -> None:
+    from heartzoo import external, paths
+    from heartzoo.hub import load_model
+    from heartzoo.meta import check_ref
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", help="comma-separated NAME@VERSION [default: every beat model <= 64 KB]")
+    ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
+    ap.add_argument(
+        "--data-dir", help="folder holding icentia11k_sample/ and cinc2017/ [default: $HEARTZOO_DATA_DIR]"
+    )
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    data_dir = paths.data_dir(args.data_dir)
+    for ref in args.models.split(",") if args.models else published(args.zoo):
+        t0 = time.perf_counter()
+        loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
+        line = {
+            "model": ref,
+            "runtime": "int8, LiteRT reference kernels (bit-exact with TFLM)",
+            "icentia11k": external.icentia11k(loaded, data_dir),
+            "cinc2017": external.cinc2017(loaded, data_dir),
+            "seconds": None,
+        }
+        line["seconds"] = round(time.perf_counter() - t0, 1)
+        c, i = line["cinc2017"], line["icentia11k"]
+        s = "S" if "S" in c["A"]["share"] else c["classes"][-1]
+        print(
+            f"{ref}: CinC AF beats called {s} {100 * c['A']['share'][s]:.1f} % "
+            f"({c['A']['records_with_any'][s]} of {c['A']['records_with_beats']} records); "
+            f"NSR beats called V {100 * c['N']['share'].get('V', float('nan')):.1f} %; Icentia11k detected "
+            f"QRS Se {100 * i['detected']['qrs_se']:.2f} VEB Se {100 * (i['detected']['veb_se'] or 0):.1f} "
+            f"+P {100 * (i['detected']['veb_pp'] or 0):.1f}; {line['seconds']} s",
+            flush=True,
+        )
+        if args.record:
+            with open(args.record, "a") as f:
+                f.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
+on every database (benchmarks/detector.py) and the quality gate (benchmarks/quality_gate.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.2f}"
+
+
+def _latest(path: Path, key) -> dict:
+    latest = {}
+    for x in path.read_text().splitlines():
+        if x.strip():
+            line = json.loads(x)
+            latest[key(line)] = line
+    return latest
+
+
+def detector_table(results: Path) -> str:
+    """The R-peak detectors on every database benchmarks/detector.py scores, from its record (the latest
+    line of each detector and corpus), and the published figures for MIT-BIH where it names any."""
+    path = results / "detector.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
+    latest = _latest(path, lambda line: (line.get("corpus", "mitdb"), line["detector"]))
+    pct = _pct
+
+    rows = []
+    for (corpus, d), line in sorted(latest.items()):
+        g, worst, per_hour = line["gross"], line.get("worst_se"), line.get("seconds_per_hour")
+        rows.append(
+            f"| {corpus} | `{d}` | {line['records']} | {pct(g['qrs_se'])} | {pct(g['qrs_pp'])} | "
+            f"{g['fn']:,} / {g['fp']:,} | {'–' if worst is None else worst['record'] + ' ' + pct(worst['se'])} | "
+            f"{'–' if per_hour is None else f'{per_hour:.2f} s'} |"
+        )
+    published = [
+        f"- `{d}`: {pct(line['published']['qrs_se'])} / {pct(line['published']['qrs_pp'])} % "
+        f"({line['published']['source']})"
+        for (corpus, d), line in sorted(latest.items())
+        if corpus == "mitdb" and line.get("published")
+    ]
+    note = "\n\nPublished on MIT-BIH (Se / +P, each scored its own way):\n\n" + "\n".join(published)
+    return (
+        "| corpus | detector | records | QRS Se % (gross) | QRS +P % (gross) | missed / extra | worst Se % | "
+        "time per hour of signal (2 cores) |\n|---|---|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + (note if published else "")
+    )
+
+
+def quality_table(results: Path) -> str:
+    """The quality gate on DS2, clean and with NSTDB electrode motion, and on pure noise (the latest line
+    of each condition of benchmarks/quality_gate.py's record)."""
+    path = results / "quality_gate.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/quality_gate.py --record ...`.*"
+    latest = _latest(path, lambda line: (line["set"], json.dumps(line.get("noise"))))
+    rows, noise = [], []
+    for (split, _), line in latest.items():
+        n = line.get("noise")
+        if isinstance(n, str):
+            noise.append(f"Pure noise ({n}): {line['detected']} beats detected, **{line['kept']}** kept.")
+            continue
+        level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
+        rows.append(
+            f"| {split} | {level} | **{_pct(line['beats_kept'])}** | {_pct(line['qrs_se_kept'])} | "
+            f"**{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |"
+        )
+    return (
+        "| records | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
+        "|---|---|---:|---:|---:|---:|\n" + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
+    )

@@ -1,0 +1,83 @@
+"""CinC 2017: its labels, the committed test split (stable, stratified, never in `train`), its records read
+as the challenge ships them, and the external tests of a beat model on a few of its records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from heartzoo.data import cinc2017
+from heartzoo.data.databases import database_of, licences_of, resolve
+from heartzoo.errors import DataError
+
+DB = cinc2017.DATABASE
+
+
+@pytest.fixture(scope="module")
+def folder(data_root: Path) -> Path:
+    if not (data_root / "cinc2017" / cinc2017.REFERENCE).is_file():
+        pytest.skip("cinc2017 not found beside mitdb")
+    return data_root / "cinc2017"
+
+
+def test_the_labels_are_version_3(folder):
+    labels = cinc2017.read_labels(folder)
+    assert Counter(labels.values()) == {"N": 5076, "A": 758, "O": 2415, "~": 279}
+    assert tuple(labels) == cinc2017.RECORDS
+
+
+def test_the_committed_test_split_is_the_seeded_stratified_draw(folder):
+    labels = cinc2017.read_labels(folder)
+    test = DB.splits["test"]
+    assert list(test) == cinc2017.draw_test_split(labels)  # the file is what the seed draws, and stays so
+    counts, everything = Counter(labels[r] for r in test), Counter(labels.values())
+    assert all(abs(counts[c] - 0.2 * everything[c]) <= 1 for c in cinc2017.LABELS), counts
+    assert not set(test) & set(DB.splits["train"]) and len(test) + len(DB.splits["train"]) == 8528
+    assert resolve("cinc2017:test")[1] == test and database_of("A00005") is DB
+
+
+def test_a_record_reads_as_distributed(folder):
+    sig = DB.read_signal(folder, "A00005", "MLII")  # lead I stands for a model's MLII
+    assert sig.fs == 300 and len(sig.values) == 18000 and sig.lead == "ECG"
+    assert sig.notes and "no checksum" in sig.notes[0]
+    with pytest.raises(DataError, match="no beat annotations"):
+        DB.read_beats(folder, "A00005")
+
+
+def test_its_licence_and_citation_reach_a_card():
+    (lic,) = [x for x in licences_of({"data": {"train": ["cinc2017:train"]}}) if x.database == "cinc2017"]
+    assert lic.licence == "ODC-By 1.0" and lic.commercial_use and "Clifford" in lic.citation
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("A00001,N\nA00002,X\n", r"line 2 is not RECORD,LABEL"),
+        ("A00001,N\nA00001,A\n", r"line 2: record A00001 is labelled twice"),
+        ("../x,N\n", r"line 1 is not RECORD,LABEL"),
+    ],
+)
+def test_a_bad_label_file_names_its_line(tmp_path, text, message):
+    (tmp_path / cinc2017.REFERENCE).write_text(text)
+    with pytest.raises(DataError, match=message):
+        cinc2017.read_labels(tmp_path)
+
+
+def test_external_calls_on_af_and_normal_records(folder):
+    from heartzoo.external import cinc2017 as calls
+    from heartzoo.hub import load_model
+
+    loaded = load_model("beat-3-cnn3-student", "v3", format="tflite", zoo=REPO / "zoo")
+    labels = cinc2017.read_labels(folder)
+    records = tuple([r for r in DB.splits["test"] if labels[r] == "A"][:3] +
+                    [r for r in DB.splits["test"] if labels[r] == "N"][:3])  # fmt: skip
+    got = calls(loaded, folder.parent, records)
+    for group in ("A", "N"):
+        g = got[group]
+        assert g["records"] == 3 and g["beats"] > 30
+        assert np.isclose(sum(g["share"].values()), 1.0)
+        assert 0 <= g["records_with_any"]["S"] <= g["records_with_beats"] <= 3
