@@ -169,9 +169,9 @@ def task_board(
         if not beats:
             return ""
         if line is None:
-            return " – | – |"
+            return " – |"
         c = line["cinc2017"]
-        return f" {100 * c['A']['share'][af]:.1f} | {100 * c['N']['share'][nsr]:.1f} |"
+        return f" {100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f} |"
 
     macro = list(t.macro_classes or t.class_names)
     here = sorted((v for v in versions if v.task == task and v.family != "leaky"),
@@ -188,9 +188,9 @@ def task_board(
         )
     head = " | ".join(f"{c} F1" for c in macro)
     table = (
-        f"| model | int8 macro-F1 | {head} |{f' AF beats called {af} % | NSR beats called {nsr} % |' if beats else ''}"
+        f"| model | int8 macro-F1 | {head} |{f' {af} in AF / {nsr} in NSR % |' if beats else ''}"
         f" flash B | arena B | MACs | validation macro-F1 | trained on |\n"
-        f"|---|---:|{'---:|' * len(macro)}{'---:|---:|' if beats else ''}---:|---:|---:|---:|---|\n"
+        f"|---|---:|{'---:|' * len(macro)}{'---:|' if beats else ''}---:|---:|---:|---:|---|\n"
         + "\n".join(rows)
         if rows
         else "No inter-patient model of this task is published yet."
@@ -215,8 +215,8 @@ hide: [navigation, toc]
 
 </div>
 
-Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. "AF beats called {af}" and
-"NSR beats called {nsr}" are the external tests on a wearable: the share of beats so called in the atrial
+Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. "{af} in AF / {nsr} in NSR" is the external
+test on a wearable: the share of beats so called in the atrial
 fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 test split, AliveCor lead I,
 through `heartzoo annotate` (each card's "On other devices"). Flash is the `.tflite`, RAM
 the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation

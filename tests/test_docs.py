@@ -210,15 +210,19 @@ def test_task_boards_have_a_firmware_engineers_columns(repo_index):
     versions = collect(repo_index, ZOO)
     recommended = repo_index["recommended"]
     for task, ref in recommended.items():
-        board = task_board(task, versions, recommended)
-        head = next(line for line in board.splitlines() if line.startswith("| model |"))
         t = get_task(task)
+        af, nsr = ("S", "V") if "S" in t.class_names else ("ectopic", "ectopic")
+        shares = {"A": {"share": {af: 0.1234}}, "N": {"share": {nsr: 0.0567}}} if af != nsr else {
+            "A": {"share": {af: 0.1234}}, "N": {"share": {af: 0.0567}}}  # fmt: skip
+        board = task_board(task, versions, recommended, {ref: {"cinc2017": shares}})
+        head = next(line for line in board.splitlines() if line.startswith("| model |"))
         classes = " | ".join(f"{c} F1" for c in (t.macro_classes or t.class_names))
-        assert head.startswith(f"| model | int8 macro-F1 | {classes} | flash B | arena B | MACs | validation macro-F1 | trained on |")  # fmt: skip
+        assert head.startswith(f"| model | int8 macro-F1 | {classes} | {af} in AF / {nsr} in NSR % | flash B | arena B | MACs | validation macro-F1 | trained on |")  # fmt: skip
         name, version = ref.split("@")
         m = json.loads((ZOO / task / name / version / "metrics.json").read_text())
         row = next(line for line in board.splitlines() if f"[{name} {version}]" in line)
         assert "★" in row and f"**{m['int8']['macro_f1']:.4f}**" in row and f"{m['tflite_bytes']:,}" in row
+        assert "| 12.3 / 5.7 |" in row  # the external false-call rates, in their columns
         assert sum("★" in line for line in board.splitlines() if line.startswith("| [")) == 1
         assert not any("-leaky " in line for line in board.splitlines() if line.startswith("| ["))
 
