@@ -33,6 +33,7 @@ def published(zoo: Path) -> list[str]:
 
 def main() -> None:
     from heartzoo import external, paths
+    from heartzoo.card_sections import false_call_classes
     from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
 
@@ -57,11 +58,11 @@ def main() -> None:
         }
         line["seconds"] = round(time.perf_counter() - t0, 1)
         c, i = line["cinc2017"], line["icentia11k"]
-        s = "S" if "S" in c["A"]["share"] else c["classes"][-1]
+        s, v = false_call_classes(c["classes"])
         print(
             f"{ref}: CinC AF beats called {s} {100 * c['A']['share'][s]:.1f} % "
             f"({c['A']['records_with_any'][s]} of {c['A']['records_with_beats']} records); "
-            f"NSR beats called V {100 * c['N']['share'].get('V', float('nan')):.1f} %; Icentia11k detected "
+            f"NSR beats called {v} {100 * c['N']['share'][v]:.1f} %; Icentia11k detected "
             f"QRS Se {100 * i['detected']['qrs_se']:.2f} VEB Se {100 * (i['detected']['veb_se'] or 0):.1f} "
             f"+P {100 * (i['detected']['veb_pp'] or 0):.1f}; {line['seconds']} s",
             flush=True,

@@ -20,11 +20,19 @@ import numpy as np
 CINC_GROUPS = {"A": "atrial fibrillation", "N": "normal sinus rhythm"}
 
 
-def _ec57(report) -> dict[str, Any]:
-    keys = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "sveb_se", "sveb_pp")
-    return {k: report.gross.stats[k] for k in keys} | {
-        "records": {r.record: {k: r.counts.stats[k] for k in keys} for r in report.records}
-    }
+def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Gross and per-record EC57 statistics; VEB and SVEB only for a model that tells V and S apart
+    (beat-2's `ectopic` is written as Q: neither)."""
+    keys = ["qrs_se", "qrs_pp"] + [k for c, ks in (("V", ("veb_se", "veb_pp")), ("S", ("sveb_se", "sveb_pp")))
+                                   if c in classes for k in ks]  # fmt: skip
+
+    def stats(s: dict) -> dict:
+        return {
+            k: s[k] if k in keys else None
+            for k in ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "sveb_se", "sveb_pp")
+        }
+
+    return stats(report.gross.stats) | {"records": {r.record: stats(r.counts.stats) for r in report.records}}
 
 
 def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
@@ -47,7 +55,8 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
             results[kind].append(compare(ref, got.ec57(), start_s=0.0))
             if kind == "detected":
                 kept.append(1.0 - got.unclassified / max(1, got.unclassified + len(got.samples)))
-    return {kind: _ec57(Report(r)) for kind, r in results.items()} | {"detected_beats_kept": kept}
+    classes = tuple(loaded.class_names)
+    return {kind: _ec57(Report(r), classes) for kind, r in results.items()} | {"detected_beats_kept": kept}
 
 
 def cinc2017(loaded, data_dir=None, records: tuple[str, ...] | None = None) -> dict[str, Any]:

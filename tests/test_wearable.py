@@ -199,3 +199,17 @@ def test_annotate_says_what_it_did_on_the_icentia11k_patch(p01001, tmp_path):
     res = run_cli("ec57", str(base) + ".atr", str(out / "p01001_s00.heartzoo"), "--start", "0", "--json")
     gross = json.loads(res.stdout)["gross"]
     assert gross["qrs_pp"] >= 0.98 and gross["veb_se"] >= 0.85 and gross["veb_pp"] >= 0.95, gross
+
+
+def test_the_external_icentia11k_test_of_a_beat_model(p01001):
+    from heartzoo.external import icentia11k
+    from heartzoo.hub import load_model
+
+    base, _ = p01001
+    data = base.parents[3]
+    got = icentia11k(load_model("beat-2-cnn3-student", "v3", format="tflite", zoo=ZOO), data)
+    ref, det = got["reference"], got["detected"]
+    assert ref["qrs_se"] == ref["qrs_pp"] == 1.0  # the reference peaks are the reference
+    assert det["qrs_se"] >= 0.95 and set(det["records"]) == {"p00000_s00", "p01001_s00"}
+    assert det["veb_se"] is None and det["sveb_pp"] is None  # beat-2's ectopic is neither
+    assert all(0.9 <= k <= 1.0 for k in got["detected_beats_kept"])
