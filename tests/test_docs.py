@@ -400,3 +400,29 @@ def test_a_card_names_the_fine_tune_that_kept_every_channel():
 
     assert caption("v3") == "fine-tuning after channel pruning"
     assert caption("v4") == "fine-tuning, every channel kept (channel_prune.keep 1.0)"
+
+
+def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
+    from heartzoo.recording_pages import detector_table, quality_table
+
+    def line(corpus, se, **kw):
+        return json.dumps({"detector": "pan-tompkins", "corpus": corpus, "records": 2, "published": None,
+                           "gross": {"qrs_se": se, "qrs_pp": 0.99, "fn": 1, "fp": 2},
+                           "worst_se": {"record": "r1", "se": 0.97}, "seconds_per_hour": 0.3, **kw})  # fmt: skip
+
+    (tmp_path / "detector.jsonl").write_text(
+        "\n".join([line("ds2+em0", 0.5), line("svdb", 0.9), line("mitdb", 0.8), line("mitdb", 0.995)]) + "\n"
+    )
+    rows = [r for r in detector_table(tmp_path).splitlines() if r.startswith("| ") and "`" in r]
+    assert [r.split(" | ")[0] for r in rows] == ["| mitdb", "| svdb", "| ds2+em0"]  # databases, then noise
+    assert "| 99.50 |" in rows[0] and "r1 97.00" in rows[0]  # the latest line of mitdb
+    gate = {"benchmark": "quality_gate", "set": "DS2", "beats_kept": 0.991, "qrs_se_kept": 0.998,
+            "qrs_pp_kept": 0.9988, "qrs_pp_ungated": 0.998}  # fmt: skip
+    (tmp_path / "quality_gate.jsonl").write_text(
+        json.dumps({**gate, "noise": None})
+        + "\n"
+        + json.dumps({"set": "DS2", "noise": "gaussian", "detected": 198, "kept": 0})
+        + "\n"
+    )
+    table = quality_table(tmp_path)
+    assert "| DS2 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
