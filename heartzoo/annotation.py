@@ -69,6 +69,8 @@ class Annotated:
     windows: Any = None
     #: beats detected in unreadable windows, left unclassified
     unclassified: int = 0
+    #: (start, end) samples of each stretch of `quality.GAP_S` or more without a detected beat
+    gaps: tuple[tuple[int, int], ...] = ()
 
     @property
     def warnings(self) -> list[str]:
@@ -206,7 +208,7 @@ def annotate(
     on as warnings."""
     from .detect import detect
     from .hub import check_recording, predict
-    from .quality import Finding, assess, sqi_windows
+    from .quality import Finding, assess, gaps, sqi_windows
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     say = progress or (lambda *_: None)
@@ -220,10 +222,11 @@ def annotate(
             say("scoring signal quality", 0, None)
             windows = sqi_windows(x, rate, peaks)
         findings = assess(peaks, len(x), rate, windows)
+        stretches = gaps(peaks, len(x), rate)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
-        findings = []
+        findings, stretches = [], []
     findings = [Finding("read", n) for n in notes] + findings
     n = len(peaks)
     say("classifying beats", 0, n)
@@ -249,6 +252,7 @@ def annotate(
         findings=tuple(findings),
         windows=windows,
         unclassified=int(n - keep.sum()),
+        gaps=tuple(stretches),
     )
 
 
@@ -342,13 +346,10 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
             rows.append((start, "~", -1, "unreadable"))
             if end <= last:
                 rows.append((min(end, last), "~", 0, ""))
-    if a.peaks.startswith("detected"):
-        from .quality import gaps
-
-        bad = a.windows.unreadable_stretches() if a.windows is not None else []
-        for start, end in gaps(a.samples, a.length or 0, a.fs):
-            if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
-                rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
+    bad = a.windows.unreadable_stretches() if a.windows is not None else []
+    for start, end in a.gaps:
+        if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
+            rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
     rows.sort(key=lambda r: (r[0], r[1] != "~"))
     samples = np.asarray([r[0] for r in rows], dtype=np.int64)
     return (

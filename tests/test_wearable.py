@@ -213,3 +213,20 @@ def test_the_external_icentia11k_test_of_a_beat_model(p01001):
     assert det["qrs_se"] >= 0.95 and set(det["records"]) == {"p00000_s00", "p01001_s00"}
     assert det["veb_se"] is None and det["sveb_pp"] is None  # beat-2's ectopic is neither
     assert all(0.9 <= k <= 1.0 for k in got["detected_beats_kept"])
+
+
+def test_a_pause_is_written_as_a_comment_where_no_window_says_unreadable(tmp_path):
+    import wfdb
+
+    from heartzoo.annotation import annotate, write_annotations
+    from heartzoo.synthetic import synthetic_ecg
+
+    ecg, _ = synthetic_ecg(250, 60)
+    x = np.r_[ecg[: 250 * 30], np.zeros(250 * 5) + ecg[250 * 30], ecg[250 * 30 :]]  # 5 s without a beat
+    got = annotate(x, 250, MODEL, zoo=ZOO, record="pause", quality=False)
+    assert len(got.gaps) == 1 and 4.5 * 250 < got.gaps[0][1] - got.gaps[0][0] < 6 * 250
+    assert any(f.code == "gap" for f in got.findings)
+    write_annotations(got, tmp_path)
+    ann = wfdb.rdann(str(tmp_path / "pause"), "heartzoo")
+    (i,) = [k for k, sym in enumerate(ann.symbol) if sym == '"']
+    assert ann.sample[i] == got.gaps[0][0] and ann.aux_note[i].startswith("no beat for 5.")
