@@ -7,8 +7,9 @@ And pure Gaussian noise (60 s at 250 Hz, 0.2 mV): how many beats are kept.
 The gate's threshold was chosen on DS1 (`--records DS1`: the highest of 0.5, 0.6, 0.66 that keeps >= 99 %
 of clean DS1's beats); DS2 (the default) is measured, never chosen on.
 
-Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--record FILE]`; one JSON line per
-condition.
+Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--min-correlation T ...] [--record
+FILE]`; one JSON line per condition. The choice of the threshold: `--records DS1 --snr --min-correlation
+0.5 0.6 0.66` (clean DS1 alone).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 
-def condition(records, snr: float | None, data_dir: Path) -> dict:
+def condition(records, snr: float | None, data_dir: Path, min_correlation: float) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
     from heartzoo.detect import detect
@@ -39,8 +40,8 @@ def condition(records, snr: float | None, data_dir: Path) -> dict:
             x = add_record_noise(x, ref, 360.0, em, snr)
         peaks = detect(x, 360.0)
         t0 = time.perf_counter()
-        keep = sqi_windows(x, 360.0, peaks).of(peaks)
-        ref_keep = sqi_windows(x, 360.0, peaks).of(ref)
+        windows = sqi_windows(x, 360.0, peaks, min_correlation=min_correlation)
+        keep, ref_keep = windows.of(peaks), windows.of(ref)
         seconds += time.perf_counter() - t0
         j = np.clip(np.searchsorted(ref, peaks), 1, len(ref) - 1)
         tp = np.minimum(np.abs(ref[j] - peaks), np.abs(ref[j - 1] - peaks)) <= 54
@@ -51,6 +52,7 @@ def condition(records, snr: float | None, data_dir: Path) -> dict:
                        ("ref_kept_found", (ref_keep & found).sum())):  # fmt: skip
             tally[key] += int(v)
     return {
+        "min_correlation": min_correlation,
         "records": len(records),
         "noise": None if snr is None else {"kind": "em", "snr_db": snr},
         "beats_kept": tally["ref_kept"] / tally["ref"],
@@ -80,14 +82,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", default="DS2", help="a mitdb set: DS2 (default) or DS1")
     ap.add_argument("--snr", type=float, nargs="*", default=[12.0, 6.0, 0.0], help="em noise levels (dB)")
+    ap.add_argument("--min-correlation", type=float, nargs="+", default=[MIN_CORRELATION],
+                    help="the gate's thresholds to measure [default: heartzoo's]")  # fmt: skip
     ap.add_argument("--data-dir", help="folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
     records = resolve(f"mitdb:{args.records}", data_dir)[1]
-    lines = [condition(records, snr, data_dir) for snr in (None, *args.snr)] + [pure_noise()]
+    lines = [condition(records, snr, data_dir, t) for t in args.min_correlation for snr in (None, *args.snr)]
+    lines.append({"min_correlation": MIN_CORRELATION, **pure_noise()})
     for line in lines:
-        line = {"benchmark": "quality_gate", "set": args.records, "min_correlation": MIN_CORRELATION, **line}
+        line = {"benchmark": "quality_gate", "set": args.records, **line}
         print(json.dumps(line), flush=True)
         if args.record:
             with open(args.record, "a") as f:

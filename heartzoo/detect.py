@@ -196,7 +196,7 @@ def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
                 noise = [k for k in noise if k > j]
             else:
                 # nothing near the threshold for that long: the level was set by an artifact (or the
-                # signal shrank); lower it until the beats are found again, as a cardiologist would
+                # signal shrank); lower it, never below half the local QRS level, until beats are found
                 spk = max(npk, _FLOOR * level[second[i]], _DECAY * spk)
             thr = npk + 0.25 * (spk - npk)
         if heights[i] > thr:

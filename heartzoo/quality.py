@@ -5,10 +5,10 @@ beats say about it (rate, pauses), so that noise never becomes labelled beats wi
 Orphanidou et al. (2015), "Signal-quality indices for the electrocardiogram and photoplethysmogram:
 derivation and applications to wireless monitoring", IEEE J Biomed Health Inform 19(3):832-838, made for
 single-lead wearable ECG: the beats of a window (centred on their R peaks, one median RR long, each
-without its linear trend) are averaged into a template, and the window is readable when the mean correlation of its
-beats with that template is at least `MIN_CORRELATION` and its rate is physiological. Orphanidou's third rule (longest / shortest RR < 2.2) is left
-out: it rejects atrial fibrillation and ectopic beats with their pauses, which are the rhythms a beat
-classifier is for, not noise.
+without its linear trend) are averaged into a template, and the window is readable when the mean
+correlation of its beats with that template is at least `MIN_CORRELATION` and its rate is physiological.
+Orphanidou's third rule (longest / shortest RR < 2.2) is left out: it rejects atrial fibrillation and
+ectopic beats with their pauses, which are the rhythms a beat classifier is for, not noise.
 
 `assess` turns a recording's R peaks and readable windows into `Finding`s: an implausible mean rate, long
 stretches without a beat, and the share of the recording that could not be read.
@@ -23,7 +23,8 @@ import numpy as np
 WINDOW_S = 10.0
 #: mean beat-to-template correlation of a readable window: Orphanidou et al. (2015) use 0.66, which keeps
 #: 98.9 % of the beats of clean DS1 here; 0.6 is the highest of 0.5 / 0.6 / 0.66 that keeps >= 99 %
-#: (99.5 %), a rule fixed before DS2 was read (benchmarks/quality_gate.py measures both)
+#: (99.5 %), a rule fixed before DS2 was read (`python benchmarks/quality_gate.py --records DS1 --snr
+#: --min-correlation 0.5 0.6 0.66`)
 MIN_CORRELATION = 0.6
 #: readable rates (beats per minute): Orphanidou's 40-180, widened to the rates MIT-BIH holds (a
 #: ventricular run, a sinus bradycardia); and the longest RR a readable window may hold
@@ -60,7 +61,9 @@ class Windows:
         return out
 
 
-def window_sqi(x: np.ndarray, fs: float, peaks: np.ndarray) -> tuple[float, bool]:
+def window_sqi(
+    x: np.ndarray, fs: float, peaks: np.ndarray, *, min_correlation: float = MIN_CORRELATION
+) -> tuple[float, bool]:
     """(mean beat-to-template correlation, readable) of one window `x` with its R peaks (indices into x)."""
     peaks = np.asarray(peaks, dtype=np.int64)
     seconds = len(x) / fs
@@ -86,10 +89,12 @@ def window_sqi(x: np.ndarray, fs: float, peaks: np.ndarray) -> tuple[float, bool
     denom = np.sqrt((b * b).sum(axis=1) * (t * t).sum())
     corr = np.divide((b @ t), denom, out=np.zeros(len(b)), where=denom > 0)
     sqi = float(corr.mean())
-    return sqi, bool(feasible and sqi >= MIN_CORRELATION)
+    return sqi, bool(feasible and sqi >= min_correlation)
 
 
-def sqi_windows(x, fs: float, peaks, *, window_s: float = WINDOW_S) -> Windows:
+def sqi_windows(
+    x, fs: float, peaks, *, window_s: float = WINDOW_S, min_correlation: float = MIN_CORRELATION
+) -> Windows:
     """The quality of each `window_s` window of one lead (the last window takes the remainder when it is at
     least half a window long, else it joins the one before)."""
     x = np.asarray(x, dtype=np.float64)
@@ -103,7 +108,7 @@ def sqi_windows(x, fs: float, peaks, *, window_s: float = WINDOW_S) -> Windows:
     ok = np.zeros(len(starts), bool)
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         lo, hi = np.searchsorted(peaks, [s, e])
-        sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s)
+        sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s, min_correlation=min_correlation)
     return Windows(starts, ends, sqi, ok)
 
 

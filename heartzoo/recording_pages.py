@@ -65,19 +65,19 @@ def quality_table(results: Path) -> str:
     path = results / "quality_gate.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python benchmarks/quality_gate.py --record ...`.*"
-    latest = _latest(path, lambda line: (line["set"], json.dumps(line.get("noise"))))
+    latest = _latest(path, lambda line: (line["set"], line["min_correlation"], json.dumps(line.get("noise"))))
     rows, noise = [], []
-    for (split, _), line in latest.items():
+    for (split, threshold, _), line in latest.items():
         n = line.get("noise")
         if isinstance(n, str):
             noise.append(f"Pure noise ({n}): {line['detected']} beats detected, **{line['kept']}** kept.")
             continue
         level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
         rows.append(
-            f"| {split} | {level} | **{_pct(line['beats_kept'])}** | {_pct(line['qrs_se_kept'])} | "
+            f"| {split} | {threshold:g} | {level} | **{_pct(line['beats_kept'])}** | {_pct(line['qrs_se_kept'])} | "
             f"**{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |"
         )
     return (
-        "| records | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
-        "|---|---|---:|---:|---:|---:|\n" + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
+        "| records | threshold | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
+        "|---|---:|---|---:|---:|---:|---:|\n" + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
     )

@@ -416,13 +416,13 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
     rows = [r for r in detector_table(tmp_path).splitlines() if r.startswith("| ") and "`" in r]
     assert [r.split(" | ")[0] for r in rows] == ["| mitdb", "| svdb", "| ds2+em0"]  # databases, then noise
     assert "| 99.50 |" in rows[0] and "r1 97.00" in rows[0]  # the latest line of mitdb
-    gate = {"benchmark": "quality_gate", "set": "DS2", "beats_kept": 0.991, "qrs_se_kept": 0.998,
-            "qrs_pp_kept": 0.9988, "qrs_pp_ungated": 0.998}  # fmt: skip
+    gate = {"benchmark": "quality_gate", "set": "DS2", "min_correlation": 0.6, "beats_kept": 0.991,
+            "qrs_se_kept": 0.998, "qrs_pp_kept": 0.9988, "qrs_pp_ungated": 0.998}  # fmt: skip
     (tmp_path / "quality_gate.jsonl").write_text(
         json.dumps({**gate, "noise": None})
         + "\n"
-        + json.dumps({"set": "DS2", "noise": "gaussian", "detected": 198, "kept": 0})
+        + json.dumps({"set": "DS2", "min_correlation": 0.6, "noise": "gaussian", "detected": 198, "kept": 0})
         + "\n"
     )
     table = quality_table(tmp_path)
-    assert "| DS2 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
+    assert "| DS2 | 0.6 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
