@@ -7,8 +7,13 @@ And pure Gaussian noise (60 s at 250 Hz, 0.2 mV): how many beats are kept.
 The gate's threshold was chosen on DS1 (`--records DS1`: the highest of 0.5, 0.6, 0.66 that keeps >= 99 %
 of clean DS1's beats); DS2 (the default) is measured, never chosen on.
 
-Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--min-correlation T ...] [--record
-FILE]`; one JSON line per condition. The choice of the threshold: `--records DS1 --snr --min-correlation
+The learned gate (`--gate quality-cnn3@v1`, a `quality` model of the zoo) is measured the same way; its
+size, arena and time per window are on its card. `--oracle 2.56 5 10` measures what any gate of that
+window length could keep: the beats in windows where the detector makes no error (noise channel 1, the
+training side), which chose the quality model's window.
+
+Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
+[--min-correlation T ...] [--record FILE]`; one JSON line per condition. The choice of the threshold: `--records DS1 --snr --min-correlation
 0.5 0.6 0.66` (clean DS1 alone).
 """
 
@@ -22,17 +27,25 @@ from pathlib import Path
 import numpy as np
 
 
-def condition(records, snr: float | None, data_dir: Path, min_correlation: float) -> dict:
+def windows_of(gate, x, fs: float, peaks, min_correlation: float):
+    """The gate's windows: the template-matching index (gate None) or a quality model's."""
+    from heartzoo.quality import model_windows, sqi_windows
+
+    if gate is None:
+        return sqi_windows(x, fs, peaks, min_correlation=min_correlation)
+    return model_windows(x, fs, gate)
+
+
+def condition(records, snr: float | None, data_dir: Path, min_correlation: float, gate=None) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
     from heartzoo.detect import detect
-    from heartzoo.quality import sqi_windows
 
     db = get_database("mitdb")
     folder = db.folder(data_dir)
     em = read_noise(data_dir / NOISE_FOLDER, "em", channel=0)[0] if snr is not None else None
     tally = dict.fromkeys(("ref", "ref_kept", "det", "det_tp", "kept", "kept_tp", "ref_kept_found"), 0)
-    seconds = 0.0
+    seconds, n_windows = 0.0, 0
     for r in records:
         x = db.read_signal(folder, r, "MLII").values
         ref = db.read_beats(folder, r).samples
@@ -40,9 +53,10 @@ def condition(records, snr: float | None, data_dir: Path, min_correlation: float
             x = add_record_noise(x, ref, 360.0, em, snr)
         peaks = detect(x, 360.0)
         t0 = time.perf_counter()
-        windows = sqi_windows(x, 360.0, peaks, min_correlation=min_correlation)
+        windows = windows_of(gate, x, 360.0, peaks, min_correlation)
         keep, ref_keep = windows.of(peaks), windows.of(ref)
         seconds += time.perf_counter() - t0
+        n_windows += len(windows.readable)
         j = np.clip(np.searchsorted(ref, peaks), 1, len(ref) - 1)
         tp = np.minimum(np.abs(ref[j] - peaks), np.abs(ref[j - 1] - peaks)) <= 54
         k = np.clip(np.searchsorted(peaks, ref), 1, len(peaks) - 1)
@@ -52,7 +66,7 @@ def condition(records, snr: float | None, data_dir: Path, min_correlation: float
                        ("ref_kept_found", (ref_keep & found).sum())):  # fmt: skip
             tally[key] += int(v)
     return {
-        "min_correlation": min_correlation,
+        **gate_of(gate, min_correlation),
         "records": len(records),
         "noise": None if snr is None else {"kind": "em", "snr_db": snr},
         "beats_kept": tally["ref_kept"] / tally["ref"],
@@ -61,21 +75,53 @@ def condition(records, snr: float | None, data_dir: Path, min_correlation: float
         "qrs_pp_ungated": tally["det_tp"] / max(1, tally["det"]),
         "tallies": tally,
         "gate_seconds": round(seconds, 2),
+        "gate_windows": n_windows,
     }
 
 
-def pure_noise() -> dict:
+def gate_of(gate, min_correlation: float) -> dict:
+    if gate is None:
+        return {"gate": "sqi", "min_correlation": min_correlation}
+    return {"gate": f"{gate.config.name}@{gate.folder.name}"}
+
+
+def pure_noise(gate, min_correlation: float) -> dict:
     from heartzoo.detect import detect
-    from heartzoo.quality import sqi_windows
 
     x = np.random.default_rng(0).standard_normal(15000) * 0.2
     peaks = detect(x, 250.0)
-    return {"noise": "gaussian 0.2 mV, 60 s, 250 Hz", "detected": len(peaks),
-            "kept": int(sqi_windows(x, 250.0, peaks).of(peaks).sum())}  # fmt: skip
+    return {**gate_of(gate, min_correlation), "noise": "gaussian 0.2 mV, 60 s, 250 Hz", "detected": len(peaks),
+            "kept": int(windows_of(gate, x, 250.0, peaks, min_correlation).of(peaks).sum())}  # fmt: skip
+
+
+def oracle(records, snr: float, data_dir: Path, window_s: float) -> dict:
+    """The most a gate of `window_s` windows could keep: the share of reference beats in windows where
+    the default detector makes no error (with noise channel 1, the quality model's training noise)."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
+    from heartzoo.data.quality_windows import TRAIN_NOISE_CHANNEL, detection_readable, window_starts
+    from heartzoo.detect import detect
+
+    db = get_database("mitdb")
+    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=TRAIN_NOISE_CHANNEL)[0]
+    beats = in_readable = 0
+    for r in records:
+        x = db.read_signal(db.folder(data_dir), r, "MLII").values
+        ref = db.read_beats(db.folder(data_dir), r).samples
+        noisy = add_record_noise(x, ref, 360.0, em, snr)
+        n = round(window_s * 360.0)
+        starts = window_starts(len(x), n)
+        ok = detection_readable(ref, detect(noisy, 360.0), starts, n, 360.0)
+        w = ref // n
+        beats += int((w < len(starts)).sum())
+        in_readable += int(ok[w[w < len(starts)]].sum())
+    return {"oracle_window_s": window_s, "noise": {"kind": "em", "snr_db": snr, "channel": TRAIN_NOISE_CHANNEL},
+            "beats_in_readable_windows": in_readable / max(1, beats)}  # fmt: skip
 
 
 def main() -> None:
     from heartzoo import paths
+    from heartzoo.annotation import SQI_GATE, resolve_model
     from heartzoo.data.databases import resolve
     from heartzoo.quality import MIN_CORRELATION
 
@@ -84,13 +130,33 @@ def main() -> None:
     ap.add_argument("--snr", type=float, nargs="*", default=[12.0, 6.0, 0.0], help="em noise levels (dB)")
     ap.add_argument("--min-correlation", type=float, nargs="+", default=[MIN_CORRELATION],
                     help="the gate's thresholds to measure [default: heartzoo's]")  # fmt: skip
+    ap.add_argument(
+        "--gate",
+        nargs="+",
+        default=["sqi"],
+        help="gates to measure: sqi, and quality models of the zoo (NAME@VERSION)",
+    )
+    ap.add_argument(
+        "--oracle",
+        type=float,
+        nargs="*",
+        default=[],
+        help="window lengths (s): the share of beats an error-free-window gate keeps (em, --snr)",
+    )
     ap.add_argument("--data-dir", help="folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
     records = resolve(f"mitdb:{args.records}", data_dir)[1]
-    lines = [condition(records, snr, data_dir, t) for t in args.min_correlation for snr in (None, *args.snr)]
-    lines.append({"min_correlation": MIN_CORRELATION, **pure_noise()})
+    if args.oracle:
+        lines = [oracle(records, snr, data_dir, w) for snr in args.snr for w in args.oracle]
+    else:
+        lines = []
+        for name in args.gate:
+            gate = None if name == SQI_GATE else resolve_model(name)
+            for t in args.min_correlation if gate is None else [MIN_CORRELATION]:
+                lines += [condition(records, snr, data_dir, t, gate) for snr in (None, *args.snr)]
+                lines.append(pure_noise(gate, t))
     for line in lines:
         line = {"benchmark": "quality_gate", "set": args.records, **line}
         print(json.dumps(line), flush=True)

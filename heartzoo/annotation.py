@@ -39,6 +39,10 @@ from .errors import HeartzooError
 from .quality import WINDOW_S
 
 DEFAULT_EXTENSION = "heartzoo"
+#: the signal-quality gate's name for the template-matching index (`quality.sqi_windows`); any other
+#: gate is a `quality` model of the zoo
+SQI_GATE = "sqi"
+DEFAULT_GATE = SQI_GATE
 #: class name -> WFDB beat code written
 SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
 #: class name -> the AAMI class an EC57 comparison reads from that code
@@ -198,19 +202,26 @@ def annotate(
     peaks_from: str | None = None,
     progress: Progress | None = None,
     quality: bool = True,
+    gate: str = DEFAULT_GATE,
     notes: tuple[str, ...] = (),
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
     classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
 
     Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
-    `heartzoo.quality` finds unreadable are not classified. `notes`: what reading the file found, passed
+    the `gate` finds unreadable are not classified; `gate` is "sqi" (`quality.sqi_windows`) or a
+    `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
     on as warnings."""
     from .detect import detect
     from .hub import check_recording, predict
-    from .quality import Finding, assess, gaps, sqi_windows
+    from .quality import Finding, assess, gaps, model_windows, sqi_windows
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
+    scorer = None
+    if quality and r_peaks is None and gate != SQI_GATE:
+        scorer = resolve_model(gate, zoo=zoo)
+        if scorer.config.task != "quality":
+            raise HeartzooError(f"--gate {gate}: a {scorer.config.task} model, not a quality model")
     say = progress or (lambda *_: None)
     windows = None
     if r_peaks is None:
@@ -220,7 +231,7 @@ def annotate(
         peaks_from = peaks_from or f"detected ({detector})"
         if quality:
             say("scoring signal quality", 0, None)
-            windows = sqi_windows(x, rate, peaks)
+            windows = sqi_windows(x, rate, peaks) if scorer is None else model_windows(x, rate, scorer)
         findings = assess(peaks, len(x), rate, windows)
         stretches = gaps(peaks, len(x), rate)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
@@ -296,6 +307,7 @@ def annotate_file(
     float_model: bool = False,
     progress: Progress | None = None,
     quality: bool = True,
+    gate: str = DEFAULT_GATE,
 ) -> Annotated:
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
@@ -321,6 +333,7 @@ def annotate_file(
         peaks_from=f"reference annotations ({reference})" if reference else None,
         progress=progress,
         quality=quality,
+        gate=gate,
         notes=rec.notes,
     )
 

@@ -18,6 +18,15 @@ STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine
 
 
 def training_text(cfg: dict[str, Any]) -> str:
+    if cfg["task"] == "quality":
+        return (
+            "Trained on 2.56 s windows of MIT-BIH DS1 and the Supraventricular Arrhythmia Database as recorded "
+            "(readable), the same windows with NSTDB `em`, `ma` or `bw` noise at 12 to -6 dB (noise channel 1; "
+            "readable where the default detector finds exactly the annotated beats), CinC 2017 training "
+            "recordings by their labels (`~` unreadable) and made-up flat, clipped and saturated stretches "
+            "(unreadable); model selection on whole validation patients; tested on DS2 with noise channel 0, "
+            "never seen in training, and on CinC 2017's committed test split."
+        )
     if cfg["data"]["protocol"] == "patient-deal":
         return (
             f"The patients of `{', '.join(training_sources(cfg))}` (those with a {cfg['input']['lead']} lead) dealt "
@@ -34,6 +43,37 @@ def training_text(cfg: dict[str, Any]) -> str:
     return (
         "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
         "on whole DS1 validation patients, tested on DS2 only."
+    )
+
+
+def intended_use(task, classes: list[str], lead: str) -> str:
+    if task.unit == "beat":
+        what = ("Research and development of beat classifiers for wearables: triage of single-lead ECG beats "
+                f"into {', '.join(classes)} on a microcontroller.")  # fmt: skip
+    elif task.window_labels == "quality":
+        what = ("Research and development of signal-quality gates for wearables: whether a short single-lead "
+                "ECG window can be read, so that no beat of an unreadable stretch is classified.")  # fmt: skip
+    else:
+        what = (f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
+                "of single-lead ECG windows on a microcontroller.")  # fmt: skip
+    scope = "paced rhythms, " if task.unit == "beat" else ""
+    return (
+        f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
+        f"out of scope: {scope}leads other than {lead}, populations unlike the MIT-BIH Arrhythmia Database "
+        "(47 patients, 1975–79 Holter recordings)."
+    )
+
+
+def quality_bar(m: dict[str, Any], ref: str) -> str:
+    """The quality gate's bar (issue 45): the wearable's budget; what it does to the beats of DS2 with
+    noise is measured by benchmarks/quality_gate.py and shown beside the template-matching index."""
+    from .recording_pages import gate_lines
+
+    return (
+        "A gate, not a classifier: it must keep >= 99 % of the beats of clean DS2, and with electrode motion "
+        "at 6 dB keep >= 90 % of the beats with QRS +P >= 99 % on the kept ones "
+        "(`python benchmarks/quality_gate.py --gate sqi NAME@VERSION`):\n\n"
+        f"{gate_lines(ref, REPO / 'benchmarks' / 'results')}"
     )
 
 

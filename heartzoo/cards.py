@@ -15,10 +15,12 @@ from .card_sections import (
     ensemble_cell,
     ensemble_text,
     external_text,
+    intended_use,
     last_stage,
     licence_text,
     measurement_text,
     metric_rows,
+    quality_bar,
     rr_cell,
     runtime_text,
     training_text,
@@ -230,24 +232,10 @@ def input_anchor(task, fw: dict[str, Any]) -> str:
     return f"a {fw['frame_size'] / fw['sampling_rate_hz']:g} s window"
 
 
-def intended_use(task, classes: list[str], lead: str) -> str:
-    what = (
-        f"Research and development of beat classifiers for wearables: triage of single-lead ECG beats into "
-        f"{', '.join(classes)} on a microcontroller."
-        if task.unit == "beat"
-        else f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
-        "of single-lead ECG windows on a microcontroller."
-    )
-    scope = "paced rhythms, " if task.unit == "beat" else ""
-    return (
-        f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
-        f"out of scope: {scope}leads other than {lead}, populations unlike the MIT-BIH Arrhythmia Database "
-        "(47 patients, 1975–79 Holter recordings)."
-    )
-
-
 def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
+    if get_task(cfg["task"]).window_labels == "quality" and get_task(cfg["task"]).unit == "window":
+        return quality_bar(m, f"{name}@{vdir.name}")
     if get_task(cfg["task"]).unit == "window":
         return (
             "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "

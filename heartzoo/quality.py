@@ -10,6 +10,9 @@ correlation of its beats with that template is at least `MIN_CORRELATION` and it
 Orphanidou's third rule (longest / shortest RR < 2.2) is left out: it rejects atrial fibrillation and
 ectopic beats with their pauses, which are the rhythms a beat classifier is for, not noise.
 
+`model_windows` scores windows with a learned gate instead: a `quality` model of the zoo
+(`heartzoo.data.quality_windows` says what it learnt).
+
 `assess` turns a recording's R peaks and readable windows into `Finding`s: an implausible mean rate, long
 stretches without a beat, and the share of the recording that could not be read.
 """
@@ -110,6 +113,22 @@ def sqi_windows(
         lo, hi = np.searchsorted(peaks, [s, e])
         sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s, min_correlation=min_correlation)
     return Windows(starts, ends, sqi, ok)
+
+
+def model_windows(x, fs: float, gate) -> Windows:
+    """The windows of one lead scored by a `quality` model of the zoo (a `hub.LoadedModel`): its frame
+    length, tiled from the start (the last one takes the remainder); `sqi` holds P(readable)."""
+    from .hub import predict
+
+    spec = gate.config.input
+    x = np.asarray(x, dtype=np.float32)
+    n = max(1, round(spec.frame_size * fs / spec.fs))
+    starts = np.arange(0, len(x), n, dtype=np.int64)
+    if len(starts) > 1 and len(x) - starts[-1] < n // 2:
+        starts = starts[:-1]
+    ends = np.r_[starts[1:], len(x)].astype(np.int64)
+    p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
+    return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ def _latest(path: Path, key) -> dict:
     for x in path.read_text().splitlines():
         if x.strip():
             line = json.loads(x)
-            latest[key(line)] = line
+            k = key(line)
+            if k is not None:  # None: a line of another kind
+                latest[k] = line
     return latest
 
 
@@ -59,25 +61,50 @@ def detector_table(results: Path) -> str:
     )
 
 
-def quality_table(results: Path) -> str:
-    """The quality gate on DS2, clean and with NSTDB electrode motion, and on pure noise (the latest line
-    of each condition of benchmarks/quality_gate.py's record)."""
+def _gate_latest(results: Path) -> dict:
+    """The latest line of each (records, gate, threshold, noise) of benchmarks/quality_gate.py's record
+    (lines before the learned gate have no "gate": the template-matching index)."""
     path = results / "quality_gate.jsonl"
     if not path.is_file():
+        return {}
+    return _latest(path, lambda line: (line["set"], line.get("gate", "sqi"), line.get("min_correlation"),
+                                       json.dumps(line.get("noise"))) if "oracle_window_s" not in line else None)  # fmt: skip
+
+
+def _gate_row(line: dict) -> str:
+    n = line["noise"]
+    level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
+    return (f"| {line['set']} | {_gate_name(line)} | {level} | **{_pct(line['beats_kept'])}** | "
+            f"{_pct(line['qrs_se_kept'])} | **{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |")  # fmt: skip
+
+
+def _gate_name(line: dict) -> str:
+    gate = line.get("gate", "sqi")
+    return f"sqi {line['min_correlation']:g}" if gate == "sqi" else f"`{gate}`"
+
+
+GATE_HEADER = ("| records | gate | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
+               "|---|---|---|---:|---:|---:|---:|\n")  # fmt: skip
+
+
+def quality_table(results: Path) -> str:
+    """The quality gates on DS2, clean and with NSTDB electrode motion, and on pure noise (the latest line
+    of each condition of benchmarks/quality_gate.py's record)."""
+    latest = _gate_latest(results)
+    if not latest:
         return "*Not measured in this checkout: run `python benchmarks/quality_gate.py --record ...`.*"
-    latest = _latest(path, lambda line: (line["set"], line["min_correlation"], json.dumps(line.get("noise"))))
-    rows, noise = [], []
-    for (split, threshold, _), line in latest.items():
-        n = line.get("noise")
-        if isinstance(n, str):
-            noise.append(f"Pure noise ({n}): {line['detected']} beats detected, **{line['kept']}** kept.")
-            continue
-        level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
-        rows.append(
-            f"| {split} | {threshold:g} | {level} | **{_pct(line['beats_kept'])}** | {_pct(line['qrs_se_kept'])} | "
-            f"**{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |"
-        )
-    return (
-        "| records | threshold | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
-        "|---|---:|---|---:|---:|---:|---:|\n" + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
-    )
+    rows = [_gate_row(line) for line in latest.values() if not isinstance(line.get("noise"), str)]
+    noise = [f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
+             f"**{line['kept']}** kept." for line in latest.values() if isinstance(line.get("noise"), str)]  # fmt: skip
+    return GATE_HEADER + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
+
+
+def gate_lines(ref: str, results: Path) -> str:
+    """A quality model's rows of the gate table, beside the template-matching index on the same records."""
+    latest = [v for v in _gate_latest(results).values() if not isinstance(v.get("noise"), str)]
+    mine = [v for v in latest if v.get("gate") == ref]
+    if not mine:
+        return f"*Not measured yet: `python benchmarks/quality_gate.py --gate sqi {ref} --record ...`.*"
+    sets = {v["set"] for v in mine}
+    rows = [_gate_row(v) for v in latest if v["set"] in sets and v.get("gate", "sqi") in ("sqi", ref)]
+    return GATE_HEADER + "\n".join(rows)

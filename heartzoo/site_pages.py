@@ -207,7 +207,7 @@ hide: [navigation, toc]
 
 {others} · [leaky twins](leaky.md) · [published literature](literature.md) · [targets](../leaderboard.md)
 
-{t.description} {"DS2" if t.unit == "beat" else "The dealt test patients (patient-deal)"} at natural prevalence, the int8 model as published; ★ recommended for a wearable.
+{t.description} {test_set(t)} at natural prevalence, the int8 model as published; ★ recommended for a wearable.
 
 <div class="leaderboard" markdown>
 
@@ -265,17 +265,27 @@ def target_table(tasks: list[str], versions: list[Version]) -> str:
     )
 
 
+def test_set(t) -> str:
+    """What a task's leaderboard is measured on."""
+    if t.unit == "beat":
+        return "DS2"
+    if t.protocol == "patient-deal":
+        return "The dealt test patients (patient-deal)"
+    return "DS2 windows (clean and with NSTDB noise channel 0) and CinC 2017's test split"
+
+
 def overview_board(versions: list[Version]) -> str:
     """leaderboard.md: where the task boards, the targets, the leaky twins and the literature are."""
     links = "\n".join(
         f"- [{t}](leaderboards/{t}.md): {sum(v.task == t and v.family != 'leaky' for v in versions)} "
-        f"{'inter-patient' if get_task(t).unit == 'beat' else 'patient-deal'} versions — {get_task(t).description}"
+        f"{get_task(t).protocol} versions — {get_task(t).description}"
         for t in TASK_NAMES
     )
     return f"""# Leaderboards
 
 One page per task, every zoo version of a beat task on the inter-patient protocol (DS1 → DS2), of a
-rhythm task on its dealt test patients, at natural prevalence:
+rhythm task on its dealt test patients, of the quality gate on DS2's windows and CinC 2017's test split,
+at natural prevalence:
 
 {links}
 - [the leaky twins](leaderboards/leaky.md): the same architectures on the LEAKY random-beat split

@@ -16,6 +16,8 @@ AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 #: rhythm classes of a window, in the order of the integer labels stored for windows (`data.rhythms`
 #: maps annotated rhythm names to them)
 RHYTHM_CLASSES: tuple[str, ...] = ("NSR", "AF", "other")
+#: signal-quality classes of a window (`data.quality_windows` says how each is labelled)
+QUALITY_CLASSES: tuple[str, ...] = ("readable", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,20 @@ class Task:
     macro_classes: tuple[str, ...] | None = None
     #: what one input is: a frame around a beat's R peak, or a window of a recording labelled by rhythm
     unit: str = "beat"
+    #: what labels a window: its rhythm, or whether it can be read (`quality`)
+    window_labels: str = "rhythm"
 
     @property
     def source_classes(self) -> tuple[str, ...]:
         """The label space of the prepared data this task reads."""
-        return AAMI_CLASSES if self.unit == "beat" else RHYTHM_CLASSES
+        if self.unit == "beat":
+            return AAMI_CLASSES
+        return QUALITY_CLASSES if self.window_labels == "quality" else RHYTHM_CLASSES
+
+    @property
+    def protocol(self) -> str:
+        """The evaluation protocol its configs follow (beat tasks may also take the leaky one)."""
+        return "patient-deal" if self.unit == "window" and self.window_labels == "rhythm" else "inter-patient"
 
     @property
     def num_classes(self) -> int:
@@ -86,6 +97,15 @@ TASKS: dict[str, Task] = {
         description="Rhythm of a 10 s window: normal sinus, atrial fibrillation or flutter, or any other "
         "rhythm (paced, bigeminy, tachycardias, ...).",
         unit="window",
+    ),
+    "quality": Task(
+        name="quality",
+        class_names=QUALITY_CLASSES,
+        aami_map={c: c for c in QUALITY_CLASSES},
+        description="Can a short window of ECG be read: readable, or unreadable (noise, artefacts, a lead "
+        "off or a saturated amplifier), the gate before beat detection and classification.",
+        unit="window",
+        window_labels="quality",
     ),
 }
 

@@ -13,6 +13,7 @@ import typer
 from .common import ZooDir, app, console, counting_bar
 
 _DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
+_DEFAULT_GATE = "sqi"  # annotation.DEFAULT_GATE, likewise
 
 
 @app.command("annotate")
@@ -49,6 +50,13 @@ def annotate_cmd(
             help="Leave the beats of unreadable windows unclassified, marked as noise (detected peaks only)",
         ),
     ] = True,
+    gate: Annotated[
+        str,
+        typer.Option(
+            help="Signal-quality gate: sqi (template matching, Orphanidou et al. 2015) or a quality "
+            "model of the zoo, NAME[@VERSION] (e.g. quality-cnn3)"
+        ),
+    ] = _DEFAULT_GATE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
     zoo: ZooDir = None,
 ) -> None:
@@ -67,7 +75,7 @@ def annotate_cmd(
     with bar:
         result = annotate_file(recording, model, lead=lead, fs=fs, reference=reference_peaks,
                                detector=detector, zoo=zoo, float_model=float_model, progress=progress,
-                               quality=quality)  # fmt: skip
+                               quality=quality, gate=gate)  # fmt: skip
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:

@@ -320,6 +320,15 @@ def load_split(
     """The windows of `split` (train, val, test, ds1, ds2) under the configuration's protocol; records
     are read from `data_dir` (default: $HEARTZOO_DATA_DIR, then the per-user data folder)."""
     kw = {"data_dir": data_dir, "cache_dir": cache_dir, "noise": noise, "progress": progress}
+    from ..tasks import get_task
+
+    task = get_task(config.task)
+    if task.window_labels == "quality" and task.unit == "window" and ":" not in split:
+        from .quality_windows import load_quality_split
+
+        if noise is not None:
+            raise HeartzooError("the quality task's splits hold their own noise: no noise stress on top")
+        return load_quality_split(config, split, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
     if config.data.protocol == LEAKY:
         if split not in ("train", "val", "test"):
             raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
@@ -334,9 +343,7 @@ def load_split(
         out = every.subset(idx)
         out.meta.update(every.meta, protocol=LEAKY, split=split, leaky=True)
         return out
-    from ..tasks import get_task
-
-    unit = get_task(config.task).unit
+    unit = task.unit
     if ":" in split:  # an external test: a database the model did not train on
         records = external_records(config, split)
         out = load_windows(records, config.input, unit=unit, **kw).with_templates(config.input.template_beats)

@@ -45,15 +45,21 @@ def unit_problem(config) -> str | None:
     no beat to take RR intervals or templates from, and no DS1/DS2; patient-deal is for window tasks."""
     from ..tasks import get_task
 
-    if get_task(config.task).unit != "window":
+    task = get_task(config.task)
+    if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
         return None
-    if config.data.protocol != PATIENT_DEAL:
-        return f"data.protocol: {config.task} needs patient-deal (DS1 holds two AF patients)"
+    if config.data.protocol != task.protocol:
+        why = (
+            "DS1 holds two AF patients"
+            if task.protocol == PATIENT_DEAL
+            else "it tests on DS2 and CinC's test split"
+        )
+        return f"data.protocol: {config.task} needs {task.protocol} ({why})"
     if config.input.rr_features or config.input.template_beats:
         return f"input: {config.task} classifies windows: rr_features and template_beats need beats"
-    if config.data.validation.records is not None:
+    if config.data.validation.records is not None and task.protocol == PATIENT_DEAL:
         return "data.validation.records: patient-deal draws its validation patients itself"
     return None
 
