@@ -13,7 +13,8 @@ window length could keep: the beats in windows where the detector makes no error
 training side), which chose the quality model's window.
 
 Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
-[--min-correlation T ...] [--record FILE]`; one JSON line per condition. The choice of the threshold: `--records DS1 --snr --min-correlation
+[--min-correlation T ...] [--record FILE]`; one JSON line per condition. On the validation patients (the side a choice may read):
+`--records 119,203,205,209,223 --noise-channel 1`. The choice of the threshold: `--records DS1 --snr --min-correlation
 0.5 0.6 0.66` (clean DS1 alone).
 """
 
@@ -36,14 +37,16 @@ def windows_of(gate, x, fs: float, peaks, min_correlation: float):
     return model_windows(x, fs, gate)
 
 
-def condition(records, snr: float | None, data_dir: Path, min_correlation: float, gate=None) -> dict:
+def condition(
+    records, snr: float | None, data_dir: Path, min_correlation: float, gate=None, channel: int = 0
+) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
     from heartzoo.detect import detect
 
     db = get_database("mitdb")
     folder = db.folder(data_dir)
-    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=0)[0] if snr is not None else None
+    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=channel)[0] if snr is not None else None
     tally = dict.fromkeys(("ref", "ref_kept", "det", "det_tp", "kept", "kept_tp", "ref_kept_found"), 0)
     seconds, n_windows = 0.0, 0
     for r in records:
@@ -68,7 +71,9 @@ def condition(records, snr: float | None, data_dir: Path, min_correlation: float
     return {
         **gate_of(gate, min_correlation),
         "records": len(records),
-        "noise": None if snr is None else {"kind": "em", "snr_db": snr},
+        "noise": None
+        if snr is None
+        else {"kind": "em", "snr_db": snr, **({"channel": channel} if channel else {})},
         "beats_kept": tally["ref_kept"] / tally["ref"],
         "qrs_pp_kept": tally["kept_tp"] / max(1, tally["kept"]),
         "qrs_se_kept": tally["ref_kept_found"] / max(1, tally["ref_kept"]),
@@ -126,7 +131,15 @@ def main() -> None:
     from heartzoo.quality import MIN_CORRELATION
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--records", default="DS2", help="a mitdb set: DS2 (default) or DS1")
+    ap.add_argument(
+        "--records", default="DS2", help="a mitdb set (DS2, the default, or DS1) or records: 119,203"
+    )
+    ap.add_argument(
+        "--noise-channel",
+        type=int,
+        default=0,
+        help="NSTDB channel: 0 (the test side), 1 (the quality model's training side)",
+    )
     ap.add_argument("--snr", type=float, nargs="*", default=[12.0, 6.0, 0.0], help="em noise levels (dB)")
     ap.add_argument("--min-correlation", type=float, nargs="+", default=[MIN_CORRELATION],
                     help="the gate's thresholds to measure [default: heartzoo's]")  # fmt: skip
@@ -147,7 +160,9 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
-    records = resolve(f"mitdb:{args.records}", data_dir)[1]
+    records = (
+        args.records.split(",") if "," in args.records else resolve(f"mitdb:{args.records}", data_dir)[1]
+    )
     if args.oracle:
         lines = [oracle(records, snr, data_dir, w) for snr in args.snr for w in args.oracle]
     else:
@@ -155,7 +170,10 @@ def main() -> None:
         for name in args.gate:
             gate = None if name == SQI_GATE else resolve_model(name)
             for t in args.min_correlation if gate is None else [MIN_CORRELATION]:
-                lines += [condition(records, snr, data_dir, t, gate) for snr in (None, *args.snr)]
+                lines += [
+                    condition(records, snr, data_dir, t, gate, args.noise_channel)
+                    for snr in (None, *args.snr)
+                ]
                 lines.append(pure_noise(gate, t))
     for line in lines:
         line = {"benchmark": "quality_gate", "set": args.records, **line}
