@@ -78,6 +78,11 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
     int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
     units = "beats" if task.unit == "beat" else "windows"
+    split = (
+        "DS2 + noise, CinC 2017 test"
+        if task.window_labels == "quality" and task.unit == "window"
+        else m["split"].upper()
+    )
     if m["leaky"]:
         data = (
             "Trained and tested on **random beats of every record** (the LEAKY random-beat split: the same "
@@ -125,13 +130,13 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
-| evaluation | {m["split"].upper()} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
+| evaluation | {split} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
 
 ## Its bar
 
 {bar_text(fam, m, vdir, cfg, name)}
 
-## Metrics on {m["split"].upper()} — float / int8 ({int8_where})
+## Metrics on {split} — float / int8 ({int8_where})
 
 Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"]:.4f}** float ·
 **{m["int8"]["macro_f1"]:.4f}** int8 · accuracy {m["float"]["accuracy"]:.4f} / {m["int8"]["accuracy"]:.4f}
