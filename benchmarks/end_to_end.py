@@ -39,13 +39,14 @@ def main() -> None:
     ap.add_argument(
         "--snr", type=float, nargs="+", help="NSTDB em noise levels (dB) instead of clean records"
     )
+    ap.add_argument("--gate", help="the quality gate of `gated`: a quality model of the zoo [default: sqi]")
     args = ap.parse_args()
     levels = [("em", snr) for snr in args.snr] if args.snr else [None]
     for name, noise in ((n, lv) for n in args.models.split(",") for lv in levels):
         loaded = load_model(name, format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
         line = end_to_end(loaded, args.records.split(",") if args.records else None, detector=args.detector,
-                          data_dir=args.data_dir, noise=noise)  # fmt: skip
+                          data_dir=args.data_dir, noise=noise, gate=args.gate)  # fmt: skip
         line["seconds"] = round(time.perf_counter() - t0, 1)
         metrics = json.loads((loaded.folder / "metrics.json").read_text())
         line["published_int8_macro_f1"] = metrics["int8"]["macro_f1"]

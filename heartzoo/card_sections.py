@@ -298,11 +298,13 @@ def end_to_end_text(ref: str, results: Path) -> str:
     lines = []
     for path in sorted(results.glob("end_to_end*.jsonl")):
         lines += [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    runs = {}
+    runs, learned = {}, {}
     for line in lines:
         if line["model"] == ref:
             noise = line.get("noise")
-            runs[None if noise is None else noise["snr_db"]] = line  # the latest line of each level
+            # the latest line of each level; one gated by a quality model adds its gated row
+            gate = line.get("gated", {}).get("gate")
+            (learned if gate else runs)[None if noise is None else noise["snr_db"]] = line
     if None not in runs:
         return ""
 
@@ -316,8 +318,14 @@ def end_to_end_text(ref: str, results: Path) -> str:
         if "gated" in line:
             gated = f"detected, quality gate ({100 * line['gated']['beats_kept']:.1f} % of beats kept)"
             kinds.insert(1, ("gated", gated))
+        if snr in learned:
+            g = learned[snr]["gated"]
+            kinds.insert(
+                2, ("learned", f"detected, gate `{g['gate']}` ({100 * g['beats_kept']:.1f} % of beats kept)")
+            )
         for kind, label in kinds:
-            e, c = line[kind]["ec57"], line[kind]["classes"]
+            part = learned[snr]["gated"] if kind == "learned" else line[kind]
+            e, c = part["ec57"], part["classes"]
             level = "clean" if snr is None else f"em {snr:g} dB"
             rows.append(
                 f"| {level} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "

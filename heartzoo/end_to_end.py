@@ -82,6 +82,7 @@ def end_to_end(
     start_s: float = STANDARD_START_S,
     noise: tuple[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
+    gate: str | None = None,
 ) -> dict[str, Any]:
     """`model` (a `LoadedModel` or NAME[@VERSION]) on mitdb `records` (DS2 by default), with the R peaks
     of `detector` and with the reference ones; see the module docstring for what is reported."""
@@ -118,7 +119,7 @@ def end_to_end(
             values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise[1])
         for kind, peaks in (("detected", None), ("gated", None), ("reference", beats.samples)):
             got = annotate(values, sig.fs, loaded, r_peaks=peaks, detector=detector, record=r,
-                           quality=kind == "gated")  # fmt: skip
+                           quality=kind == "gated", **({} if gate is None else {"gate": gate}))  # fmt: skip
             result = compare(ref, got.ec57(), start_s=start_s)
             if kind == "gated":
                 scored = ref.samples[ref.samples >= start_s * sig.fs]
@@ -156,5 +157,7 @@ def end_to_end(
         "n": every["n"],
     }
     out["gated"]["beats_kept"] = float(kept[1] / max(1, kept[0]))
+    if gate is not None:  # the template index otherwise, as in lines written before the learned gate
+        out["gated"]["gate"] = gate
     out["per_record"] = per_record
     return out
