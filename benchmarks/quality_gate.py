@@ -126,9 +126,9 @@ def oracle(records, snr: float, data_dir: Path, window_s: float) -> dict:
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.annotation import SQI_GATE, resolve_model
+    from heartzoo.annotation import resolve_model
     from heartzoo.data.databases import resolve
-    from heartzoo.quality import MIN_CORRELATION
+    from heartzoo.quality import MIN_CORRELATION, SQI_GATE
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(

@@ -36,13 +36,9 @@ import numpy as np
 
 from .detect import DEFAULT, check_signal
 from .errors import HeartzooError
-from .quality import WINDOW_S
+from .quality import DEFAULT_GATE, WINDOW_S
 
 DEFAULT_EXTENSION = "heartzoo"
-#: the signal-quality gate's name for the template-matching index (`quality.sqi_windows`); any other
-#: gate is a `quality` model of the zoo
-SQI_GATE = "sqi"
-DEFAULT_GATE = SQI_GATE
 #: class name -> WFDB beat code written
 SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
 #: class name -> the AAMI class an EC57 comparison reads from that code
@@ -213,15 +209,11 @@ def annotate(
     `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
     on as warnings."""
     from .detect import detect
-    from .hub import check_recording, predict
-    from .quality import Finding, assess, gaps, model_windows, sqi_windows
+    from .hub import predict
+    from .quality import Finding, assess, gaps, gate_windows
+    from .signal_checks import check_recording
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
-    scorer = None
-    if quality and r_peaks is None and gate != SQI_GATE:
-        scorer = resolve_model(gate, zoo=zoo)
-        if scorer.config.task != "quality":
-            raise HeartzooError(f"--gate {gate}: a {scorer.config.task} model, not a quality model")
     say = progress or (lambda *_: None)
     windows = None
     if r_peaks is None:
@@ -231,7 +223,7 @@ def annotate(
         peaks_from = peaks_from or f"detected ({detector})"
         if quality:
             say("scoring signal quality", 0, None)
-            windows = sqi_windows(x, rate, peaks) if scorer is None else model_windows(x, rate, scorer)
+            windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
         findings = assess(peaks, len(x), rate, windows)
         stretches = gaps(peaks, len(x), rate)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)

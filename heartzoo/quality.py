@@ -24,6 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 WINDOW_S = 10.0
+#: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
+SQI_GATE = "sqi"
+DEFAULT_GATE = SQI_GATE
 #: mean beat-to-template correlation of a readable window: Orphanidou et al. (2015) use 0.66, which keeps
 #: 98.9 % of the beats of clean DS1 here; 0.6 is the highest of 0.5 / 0.6 / 0.66 that keeps >= 99 %
 #: (99.5 %), a rule fixed before DS2 was read (`python benchmarks/quality_gate.py --records DS1 --snr
@@ -129,6 +132,21 @@ def model_windows(x, fs: float, gate) -> Windows:
     ends = np.r_[starts[1:], len(x)].astype(np.int64)
     p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
     return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
+
+
+def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> Windows:
+    """The windows of the named gate: "sqi" (`sqi_windows`), or a quality model of the zoo, NAME[@VERSION],
+    run as its int8 model (`model_windows`)."""
+    if gate == SQI_GATE:
+        return sqi_windows(x, fs, peaks)
+    from .errors import HeartzooError
+    from .hub import load_model
+    from .meta import check_ref
+
+    scorer = load_model(*check_ref(gate), format="tflite", zoo=zoo)
+    if scorer.config.task != "quality":
+        raise HeartzooError(f"gate {gate}: a {scorer.config.task} model, not a quality model")
+    return model_windows(x, fs, scorer)
 
 
 @dataclass(frozen=True)

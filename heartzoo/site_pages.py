@@ -88,6 +88,8 @@ def home_table(versions: list[Version], recommended: dict[str, str], prefix: str
     rows = []
     for task in TASK_NAMES:
         v = by_ref.get(recommended.get(task, ""))
+        if get_task(task).window_labels == "quality" and get_task(task).unit == "window":
+            continue  # a gate before the classifiers, not one of them: its leaderboard lists it
         if v is None:
             none = (
                 "none fits the wearable's budget"

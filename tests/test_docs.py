@@ -425,4 +425,19 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
         + "\n"
     )
     table = quality_table(tmp_path)
-    assert "| DS2 | 0.6 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
+    assert "| DS2 | sqi 0.6 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
+    # a learned gate's line sits beside the index's; an oracle line is no gate's and is left out
+    with open(tmp_path / "quality_gate.jsonl", "a") as f:
+        f.write(json.dumps({**gate, "gate": "quality-cnn3@v1", "noise": None, "beats_kept": 0.95}) + "\n")
+        f.write(
+            json.dumps(
+                {"set": "DS1", "oracle_window_s": 5.0, "noise": None, "beats_in_readable_windows": 0.9}
+            )
+            + "\n"
+        )
+    table = quality_table(tmp_path)
+    assert (
+        "| DS2 | sqi 0.6 | clean | **99.10** |" in table
+        and "| DS2 | `quality-cnn3@v1` | clean | **95.00** |" in table
+    )
+    assert "DS1" not in table

@@ -11,6 +11,7 @@ import pytest
 from heartzoo.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.config import load_config, parse_config
 from heartzoo.data.prepare import dealt_records
+from heartzoo.data.splits import DS2 as DS2_RECORDS
 from heartzoo.tasks import get_task
 from heartzoo.zoo import read_index, verify
 
@@ -171,9 +172,16 @@ def test_entry_was_made_from_its_config(entry, data_root):
     assert m["verification"]["litert_reference_vs_tflm"] == "bit-identical"
     if m["leaky"]:
         assert m["protocol"] == "leaky-random-beat" and entry["name"].endswith("-leaky")
-    elif get_task(m["task"]).unit == "window":  # tested on the dealt patients, the same for every config
+    elif (
+        get_task(m["task"]).protocol == "patient-deal"
+    ):  # tested on the dealt patients, the same for every config
         assert m["protocol"] == "patient-deal" and m["split"] == "test"
         assert m["records"] == dealt_records(config)["test"]
+    elif get_task(m["task"]).unit == "window":  # the quality gate: DS2's windows and CinC 2017's test split
+        from heartzoo.data.cinc2017 import held_out_records
+
+        assert m["protocol"] == "inter-patient" and m["split"] == "ds2"
+        assert set(m["records"]) == set(DS2_RECORDS) | set(held_out_records())
     else:
         assert m["split"] == "ds2" and m["float"]["n"] == sum(DS2[c] for c in get_task(m["task"]).aami_map)
         assert not entry["name"].endswith("-leaky")

@@ -91,10 +91,12 @@ def test_splits_keep_patients_and_the_cinc_test_apart(data_root):
     if not (data_root / "cinc2017" / "REFERENCE-v3.csv").is_file():
         pytest.skip("cinc2017 not found beside mitdb")
     from heartzoo.data.cinc2017 import held_out_records
+    from heartzoo.data.prepare import split_records
     from heartzoo.data.splits import DS1, DS2
 
     config = _config(train=["mitdb:DS1", "cinc2017:train"])
-    sides = {s: qw.split_sources(config, s) for s in ("train", "val", "test")}
+    beats = split_records(qw.beat_config(config))
+    sides = {s: qw.split_sources(config, s, beats) for s in ("train", "val", "test")}
     recs = {s: {r for _, r in v} for s, v in sides.items()}
     assert (
         not recs["train"] & recs["val"]
@@ -105,7 +107,7 @@ def test_splits_keep_patients_and_the_cinc_test_apart(data_root):
     assert {r for d, r in sides["test"] if d == "cinc2017"} == set(held_out_records())
     assert {r for d, r in sides["train"] + sides["val"] if d == "mitdb"} == set(DS1)
     with pytest.raises(Exception, match="unknown split"):
-        qw.split_sources(config, "ds1")
+        qw.split_sources(config, "ds1", beats)
 
 
 def _gate_published() -> bool:

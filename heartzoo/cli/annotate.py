@@ -13,7 +13,7 @@ import typer
 from .common import ZooDir, app, console, counting_bar
 
 _DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
-_DEFAULT_GATE = "sqi"  # annotation.DEFAULT_GATE, likewise
+_DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
 
 
 @app.command("annotate")

@@ -324,11 +324,14 @@ def load_split(
 
     task = get_task(config.task)
     if task.window_labels == "quality" and task.unit == "window" and ":" not in split:
-        from .quality_windows import load_quality_split
+        from .quality_windows import beat_config, load_quality_split
 
         if noise is not None:
             raise HeartzooError("the quality task's splits hold their own noise: no noise stress on top")
-        return load_quality_split(config, split, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
+        beats = split_records(beat_config(config), data_dir)
+        return load_quality_split(
+            config, split, beats, data_dir=data_dir, cache_dir=cache_dir, progress=progress
+        )
     if config.data.protocol == LEAKY:
         if split not in ("train", "val", "test"):
             raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")

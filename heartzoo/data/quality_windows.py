@@ -176,23 +176,26 @@ def cinc_records(labels: dict[str, str], side: str, held_out: tuple[str, ...]) -
     return out
 
 
-def split_sources(config, split: str, data_dir=None) -> list[tuple[str, str]]:
-    """(database, record) of every record a split reads."""
-    from ..config import HeartzooConfig
-    from .prepare import split_records
+def beat_config(config):
+    """`config` with only its beat-annotated training sources (CinC 2017 is dealt apart): the config whose
+    inter-patient split (`prepare.split_records`) gives the beat records of each side."""
+    beats = [s for s in config.data.train if not s.lower().startswith("cinc2017")]
+    return config.model_copy(update={"data": config.data.model_copy(update={"train": beats})})
+
+
+def split_sources(
+    config, split: str, beat_split: dict[str, list[str]], data_dir=None
+) -> list[tuple[str, str]]:
+    """(database, record) of every record a split reads; `beat_split`: the beat records of each side
+    (`prepare.split_records(beat_config(config))`)."""
     from .splits import DS2
 
-    beat_train = [s for s in config.data.train if not s.lower().startswith("cinc2017")]
-    with_cinc = len(beat_train) < len(config.data.train)
-    beat_config: HeartzooConfig = config.model_copy(
-        update={"data": config.data.model_copy(update={"train": beat_train})}
-    )
     side = {"ds2": "test", "test": "test"}.get(split, split)
     if side not in ("train", "val", "test"):
         raise HeartzooError(f"unknown split {split!r} for the quality task; use train, val or test (ds2)")
-    beats = list(DS2) if side == "test" else split_records(beat_config, data_dir)[side]
+    beats = list(DS2) if side == "test" else beat_split[side]
     out = [(database_of(r).name, r) for r in beats]
-    if with_cinc or side == "test":
+    if len(beat_config(config).data.train) < len(config.data.train) or side == "test":
         from .cinc2017 import DATABASE as CINC
         from .cinc2017 import held_out_records
 
@@ -200,14 +203,16 @@ def split_sources(config, split: str, data_dir=None) -> list[tuple[str, str]]:
     return out
 
 
-def load_quality_split(config, split: str, *, data_dir: str | os.PathLike[str] | None = None,
+def load_quality_split(config, split: str, beat_split: dict[str, list[str]], *,
+                       data_dir: str | os.PathLike[str] | None = None,
                        cache_dir: str | os.PathLike[str] | None = None, progress=None) -> WindowSet:  # fmt: skip
-    """The labelled windows of one split of a `quality` config, through the cache."""
+    """The labelled windows of one split of a `quality` config, through the cache (`beat_split`: as
+    `split_sources` takes it)."""
     from .cinc2017 import DATABASE as CINC
     from .noise import NOISE_FOLDER, read_noise
 
     spec, side = config.input, ("test" if split in ("ds2", "test") else split)
-    sources = split_sources(config, split, data_dir)
+    sources = split_sources(config, split, beat_split, data_dir)
     channel = TEST_NOISE_CHANNEL if side == "test" else TRAIN_NOISE_CHANNEL
     noise_dir = paths.data_dir(data_dir) / NOISE_FOLDER
     noise_360 = {k: read_noise(noise_dir, k, channel=channel)[0] for k in NOISE_KINDS}
