@@ -12,7 +12,7 @@ export HEARTZOO_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install test lint demo data bench clean chromium docs pages firmware-toolchain
+.PHONY: install test lint demo data bench clean chromium docs pages firmware-toolchain readme
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,8 @@ pages: docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The README's table of recommended models, from the zoo and benchmarks/results/external.jsonl
+readme: install
+	$(BIN)/python -c "from pathlib import Path; from heartzoo.site import write_readme_table; \
+	print('README.md', 'rewritten' if write_readme_table(Path('README.md'), Path('zoo'), Path('benchmarks/results')) else 'up to date')"

@@ -17,7 +17,7 @@ from .cards import REPO, model_card
 from .errors import HeartzooError
 from .published import training_label, validation_macro_f1
 
-__all__ = ["MARKERS", "build_site", "training_label", "validation_macro_f1"]
+__all__ = ["MARKERS", "build_site", "readme_table", "training_label", "validation_macro_f1"]
 
 #: where docs/index.md takes the parts generated from the zoo: an HTML comment, invisible if unfilled
 MARKERS = ("recommended", "overview", "get-going")
@@ -34,6 +34,45 @@ def fill_markers(text: str, parts: dict[str, str], source: str) -> str:
     if left := re.findall(r"<!-- heartzoo:[\w-]+ -->", text):
         raise HeartzooError(f"{source}: nothing generates {', '.join(left)}")
     return text
+
+
+def readme_table(zoo_root: Path, results: Path) -> str:
+    """The README's table: the recommended model of each task with its DS2 int8 numbers, size and the
+    external false-call rates (benchmarks/external.py's record in `results`), from the zoo alone."""
+    from .card_sections import external_lines, false_call_classes
+    from .site_pages import collect, per_class, recommended_refs
+    from .tasks import TASK_NAMES
+    from .zoo import read_index
+
+    index = read_index(zoo_root)
+    by_ref = {v.ref: v for v in collect(index, zoo_root)}
+    external = external_lines(results)
+    rows = []
+    chosen = recommended_refs(index, zoo_root)
+    for task in (t for t in TASK_NAMES if t in chosen):
+        v = by_ref[chosen[task]]
+        af, nsr = false_call_classes(list(v.m["int8"]["per_class"]))
+        c = external.get(v.ref, {}).get("cinc2017")
+        calls = "–" if c is None else f"{100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f}"
+        rows.append(f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
+                    f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |")  # fmt: skip
+    return (
+        "| task | recommended model | DS2 int8 macro-F1 | F1 per class | flash B | arena B | CinC 2017: S in AF / "
+        "V in NSR % |\n|---|---|---:|---|---:|---:|---:|\n" + "\n".join(rows)
+    )
+
+
+def write_readme_table(readme: Path, zoo_root: Path, results: Path) -> bool:
+    """Rewrite the table between README's `<!-- heartzoo:readme -->` markers; True if it changed."""
+    text = readme.read_text()
+    start, end = "<!-- heartzoo:readme -->\n", "<!-- /heartzoo:readme -->"
+    if start not in text or end not in text:
+        raise HeartzooError(f"{readme}: no {start.strip()} ... {end} to put the generated table in")
+    head, rest = text.split(start, 1)
+    new = head + start + readme_table(zoo_root, results) + "\n" + end + rest.split(end, 1)[1]
+    if new != text:
+        readme.write_text(new)
+    return new != text
 
 
 def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str, Any]]:

@@ -441,3 +441,20 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
         and "| DS2 | `quality-cnn3@v1` | clean | **95.00** |" in table
     )
     assert "DS1" not in table
+
+
+def test_the_readme_is_short_and_its_table_comes_from_the_zoo():
+    """The front door: at most 150 lines, the two commands on the first screen, no commit hash in prose,
+    and the table of recommended models exactly what `make readme` generates from the zoo."""
+    import re
+
+    from heartzoo.site import readme_table
+
+    text = (REPO / "README.md").read_text()
+    lines = text.splitlines()
+    assert len(lines) <= 150
+    first = "\n".join(lines[:60])
+    assert "make demo" in first and "make test" in first
+    assert not re.search(r"\b[0-9a-f]{7,40}\b", text.replace("sha256", "")), "a commit hash in the README"
+    table = text.split("<!-- heartzoo:readme -->\n", 1)[1].split("\n<!-- /heartzoo:readme -->", 1)[0]
+    assert table == readme_table(REPO / "zoo", REPO / "benchmarks" / "results")
