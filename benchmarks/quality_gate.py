@@ -9,8 +9,8 @@ of clean DS1's beats); DS2 (the default) is measured, never chosen on.
 
 The learned gate (`--gate quality-cnn3@v1`, a `quality` model of the zoo) is measured the same way; its
 size, arena and time per window are on its card. `--oracle 2.56 5 10` measures what any gate of that
-window length could keep: the beats in windows where the detector makes no error (noise channel 1, the
-training side), which chose the quality model's window.
+window length could keep: the beats in windows where the detector makes no error; on noise channel 1 (the
+training side) it chose the quality model's window, on channel 0 (the stress noise) it bounds every gate.
 
 Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
 [--min-correlation T ...] [--record FILE]`; one JSON line per condition. On the validation patients (the side a choice may read):
@@ -99,16 +99,16 @@ def pure_noise(gate, min_correlation: float) -> dict:
             "kept": int(windows_of(gate, x, 250.0, peaks, min_correlation).of(peaks).sum())}  # fmt: skip
 
 
-def oracle(records, snr: float, data_dir: Path, window_s: float) -> dict:
+def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -> dict:
     """The most a gate of `window_s` windows could keep: the share of reference beats in windows where
-    the default detector makes no error (with noise channel 1, the quality model's training noise)."""
+    the default detector makes no error (a gate keeping exactly those has QRS +P 100 %)."""
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
-    from heartzoo.data.quality_windows import TRAIN_NOISE_CHANNEL, detection_readable, window_starts
+    from heartzoo.data.quality_windows import detection_readable, window_starts
     from heartzoo.detect import detect
 
     db = get_database("mitdb")
-    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=TRAIN_NOISE_CHANNEL)[0]
+    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=channel)[0]
     beats = in_readable = 0
     for r in records:
         x = db.read_signal(db.folder(data_dir), r, "MLII").values
@@ -120,7 +120,7 @@ def oracle(records, snr: float, data_dir: Path, window_s: float) -> dict:
         w = ref // n
         beats += int((w < len(starts)).sum())
         in_readable += int(ok[w[w < len(starts)]].sum())
-    return {"oracle_window_s": window_s, "noise": {"kind": "em", "snr_db": snr, "channel": TRAIN_NOISE_CHANNEL},
+    return {"oracle_window_s": window_s, "noise": {"kind": "em", "snr_db": snr, "channel": channel},
             "beats_in_readable_windows": in_readable / max(1, beats)}  # fmt: skip
 
 
@@ -164,7 +164,9 @@ def main() -> None:
         args.records.split(",") if "," in args.records else resolve(f"mitdb:{args.records}", data_dir)[1]
     )
     if args.oracle:
-        lines = [oracle(records, snr, data_dir, w) for snr in args.snr for w in args.oracle]
+        lines = [
+            oracle(records, snr, data_dir, w, args.noise_channel) for snr in args.snr for w in args.oracle
+        ]
     else:
         lines = []
         for name in args.gate:
