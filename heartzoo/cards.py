@@ -15,16 +15,15 @@ from .card_sections import (
     ensemble_cell,
     ensemble_text,
     external_text,
-    intended_use,
     last_stage,
     licence_text,
     measurement_text,
     metric_rows,
-    quality_bar,
     rr_cell,
     runtime_text,
     training_text,
 )
+from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
 from .errors import HeartzooError
 from .integrity import contained
 from .meta import check_ref, one_clean_commit, read_configuration, read_metrics
@@ -78,11 +77,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
     int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
     units = "beats" if task.unit == "beat" else "windows"
-    split = (
-        "DS2 + noise, CinC 2017 test"
-        if task.window_labels == "quality" and task.unit == "window"
-        else m["split"].upper()
-    )
+    split = test_name(task, m["split"])
     if m["leaky"]:
         data = (
             "Trained and tested on **random beats of every record** (the LEAKY random-beat split: the same "
@@ -182,7 +177,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 ## Data and licence
 
 {data} {licence_text(cfg)} Cite them when you use or redistribute this model.
-{external_text(name, version, cfg)}
+{af_external_text(f"{name}@{version}", REPO / "benchmarks" / "results") if task.per_recording else external_text(name, version, cfg)}
 ## Download
 
 `heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
@@ -239,6 +234,8 @@ def input_anchor(task, fw: dict[str, Any]) -> str:
 
 def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
+    if get_task(cfg["task"]).per_recording:
+        return af_bar(m)
     if get_task(cfg["task"]).window_labels == "quality" and get_task(cfg["task"]).unit == "window":
         return quality_bar(m, f"{name}@{vdir.name}")
     if get_task(cfg["task"]).unit == "window":

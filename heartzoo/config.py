@@ -1,6 +1,5 @@
 """Validated configuration: one file describes one zoo model end to end. Every section forbids unknown
-keys: a typo is an error naming the file, the field and what is allowed, not a setting silently ignored.
-"""
+keys: a typo is an error naming the file, the field and what is allowed, not a setting silently ignored."""
 
 from __future__ import annotations
 
@@ -93,6 +92,7 @@ class AugmentConfig(_Strict):
     noise: NoiseAugment = Field(NoiseAugment(), description="NSTDB noise added to training frames.")
     amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
     jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
+    polarity: float = Field(0.0, ge=0, le=1, description="Chance that a frame is inverted (lead reversed).")
 
     @model_validator(mode="after")
     def _ordered(self) -> AugmentConfig:
@@ -324,7 +324,9 @@ class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
     name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
-    task: str = Field(..., description="beat-2, beat-3, aami-5, rhythm-3 or quality (`heartzoo.tasks`).")
+    task: str = Field(
+        ..., description="beat-2, beat-3, aami-5, rhythm-3, quality or af-4 (`heartzoo.tasks`)."
+    )
     description: str = Field("", description="One line on the model card and in the index.")
     data: DataConfig = Field(DataConfig(), description="Which records train, validate and test.")
     input: InputSpec = Field(InputSpec(), description="What the model sees: the firmware contract.")

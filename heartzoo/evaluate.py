@@ -56,7 +56,9 @@ def check_split(config: HeartzooConfig, split: str) -> str:
         external_records(config, split)
         return split
     allowed = (
-        ("train", "val", "ds1", "ds2") if config.data.protocol == INTER_PATIENT else ("train", "val", "test")
+        ("train", "val", "ds1", "ds2")
+        if config.data.protocol == INTER_PATIENT and not get_task(config.task).per_recording
+        else ("train", "val", "test")
     )
     if split not in allowed:
         raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
@@ -165,6 +167,10 @@ def evaluate_model(
         calibrate_minutes=calibrate_minutes,
         int8=int8,
     )
+    if task.per_recording:
+        from .metrics import recording_probabilities
+
+        probs, labels = recording_probabilities(probs, labels, ws.record)
     report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
     report.update(
         split=split,

@@ -175,6 +175,22 @@ def check_threshold(threshold: float | None) -> None:
         raise ArgumentError(f"threshold must lie in [0, 1], got {threshold}")
 
 
+def recording_probabilities(
+    probs: ArrayLike, labels: ArrayLike, records: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per recording, in order of first appearance: the mean of its windows' probabilities, and its label
+    (every window of a recording carries the recording's label)."""
+    p, y, r = np.asarray(probs, dtype=np.float64), np.asarray(labels), np.asarray(records)
+    names, first, inverse = np.unique(r, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    sums = np.zeros((len(names), p.shape[1]))
+    np.add.at(sums, inverse, p)
+    mean = sums / np.bincount(inverse, minlength=len(names))[:, None]
+    if np.any(y != y[first][inverse]):
+        raise ValueError("the windows of a recording carry different labels")
+    return mean[order].astype(np.float32), y[first][order]
+
+
 def report_from_probabilities(
     probs: ArrayLike,
     y_true: ArrayLike,

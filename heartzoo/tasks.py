@@ -18,6 +18,8 @@ AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 RHYTHM_CLASSES: tuple[str, ...] = ("NSR", "AF", "other")
 #: signal-quality classes of a window (`data.quality_windows` says how each is labelled)
 QUALITY_CLASSES: tuple[str, ...] = ("readable", "unreadable")
+#: the PhysioNet/CinC Challenge 2017's labels of a recording: normal, AF, other rhythm, too noisy
+CINC_CLASSES: tuple[str, ...] = ("N", "A", "O", "~")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Task:
     macro_classes: tuple[str, ...] | None = None
     #: what one input is: a frame around a beat's R peak, or a window of a recording labelled by rhythm
     unit: str = "beat"
-    #: what labels a window: its rhythm, or whether it can be read (`quality`)
+    #: what labels a window: its rhythm, whether it can be read (`quality`), or its whole recording's
+    #: label (`recording`: scored per recording, its windows' probabilities averaged)
     window_labels: str = "rhythm"
 
     @property
@@ -42,7 +45,12 @@ class Task:
         """The label space of the prepared data this task reads."""
         if self.unit == "beat":
             return AAMI_CLASSES
-        return QUALITY_CLASSES if self.window_labels == "quality" else RHYTHM_CLASSES
+        return {"quality": QUALITY_CLASSES, "recording": CINC_CLASSES}.get(self.window_labels, RHYTHM_CLASSES)
+
+    @property
+    def per_recording(self) -> bool:
+        """Scored per recording: its windows' mean probabilities (`metrics.recording_probabilities`)."""
+        return self.unit == "window" and self.window_labels == "recording"
 
     @property
     def protocol(self) -> str:
@@ -106,6 +114,17 @@ TASKS: dict[str, Task] = {
         "off or a saturated amplifier), the gate before beat detection and classification.",
         unit="window",
         window_labels="quality",
+    ),
+    "af-4": Task(
+        name="af-4",
+        class_names=CINC_CLASSES,
+        aami_map={c: c for c in CINC_CLASSES},
+        description="The rhythm of a short single-lead recording as the PhysioNet/CinC Challenge 2017 labels it: "
+        "normal sinus (N), atrial fibrillation (A), other rhythm (O), too noisy (~); scored per recording, "
+        "F1 = (F1_N + F1_A + F1_O) / 3 as the challenge scores it.",
+        macro_classes=("N", "A", "O"),
+        unit="window",
+        window_labels="recording",
     ),
 }
 

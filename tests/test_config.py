@@ -57,7 +57,7 @@ def test_wrong_type_and_value(tmp_path):
     msg = str(exc.value)
     assert (
         "field 'task'" in msg
-        and "'beat-2', 'beat-3', 'aami-5', 'rhythm-3' or 'quality'" in msg
+        and "'beat-2', 'beat-3', 'aami-5', 'rhythm-3', 'quality' or 'af-4'" in msg
         and "(got 'beat-4')" in msg
     )
     assert "field 'input.fs'" in msg and "(got 'fast')" in msg

@@ -1,7 +1,8 @@
 """Training-time augmentation of prepared frames, vectorised over a batch (numpy).
 
 Order: time jitter (shift the frame around its R-peak, edge-filled), NSTDB noise at a random SNR
-(signal power measured on each frame's QRS), renormalisation to the input spec, amplitude scaling.
+(signal power measured on each frame's QRS), renormalisation to the input spec, amplitude scaling, and
+polarity (a lead the other way round: CinC 2017's AliveCor recordings are often inverted).
 Amplitude scaling acts after normalisation, so it models a gain mismatch between training and the
 firmware's input rather than being undone by the normalisation.
 """
@@ -32,7 +33,8 @@ class Augmenter:
     @property
     def active(self) -> bool:
         c = self.config
-        return c.jitter > 0 or c.amplitude != (1.0, 1.0) or (c.noise.probability > 0 and bool(self.bank))
+        return (c.jitter > 0 or c.amplitude != (1.0, 1.0) or c.polarity > 0
+                or (c.noise.probability > 0 and bool(self.bank)))  # fmt: skip
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -49,6 +51,8 @@ class Augmenter:
                 x[hit] = self._noisy(x[hit], rng)
         if c.amplitude != (1.0, 1.0):
             x = x * rng.uniform(*c.amplitude, size=(b, 1)).astype(np.float32)
+        if c.polarity > 0:
+            x = x * np.where(rng.random((b, 1)) < c.polarity, -1.0, 1.0).astype(np.float32)
         return x
 
     def _noisy(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -304,7 +304,12 @@ def external_records(config: HeartzooConfig, source: str) -> list[str]:
 
 
 def test_split(config: HeartzooConfig) -> str:
-    """The held-out split of the configuration's protocol: DS2, or the leaky protocol's test beats."""
+    """The held-out split of the configuration's protocol: DS2, the leaky protocol's test beats, or a
+    recording task's committed test split."""
+    from ..tasks import get_task
+
+    if get_task(config.task).per_recording:
+        return "test"
     return "ds2" if config.data.protocol == INTER_PATIENT else "test"
 
 
@@ -323,6 +328,12 @@ def load_split(
     from ..tasks import get_task
 
     task = get_task(config.task)
+    if task.per_recording and ":" not in split:
+        from .recording_windows import load_recording_split
+
+        if noise is not None:
+            raise HeartzooError(f"{config.task} is scored on recordings as they are: no noise stress")
+        return load_recording_split(config, split, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
     if task.window_labels == "quality" and task.unit == "window" and ":" not in split:
         from .quality_windows import beat_config, load_quality_split
 

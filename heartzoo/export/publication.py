@@ -49,7 +49,8 @@ def firmware_contract(
     )
 
 
-def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say) -> tuple[Any, dict]:
+def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say,
+                 records=None) -> tuple[Any, dict]:  # fmt: skip
     """The int8 model's report on the split (in TFLM, or LiteRT's optimized kernels for models too slow
     for TFLM on the host) and how LiteRT's reference kernels and TFLM agreed on the verification frames:
     any difference is an `ExportError`."""
@@ -84,6 +85,10 @@ def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str,
             f"(largest difference {diff} int8 steps)"
         )
     probs = dequantize_probs(int8_out, outs[0])
+    if task.per_recording:  # scored per recording, as the float report is
+        from ..metrics import recording_probabilities
+
+        probs, labels = recording_probabilities(probs, labels, records)
     return report_from_probabilities(probs, labels, task.class_names, task.macro_classes), verification
 
 
@@ -131,13 +136,18 @@ def export_run(
     say(f"{split} float metrics")
     # the float numbers are `heartzoo evaluate`'s: the same function scores both
     probs, labels, ws = split_probabilities(model, config, split, **kw)
+    window_labels = labels
+    if task.per_recording:
+        from ..metrics import recording_probabilities
+
+        probs, labels = recording_probabilities(probs, labels, ws.record)
     float_rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
     inputs = ws.model_inputs(Preprocessor.of(config))
     ensemble = None
     if config.ensemble is not None:
         say(f"{split} float metrics of each member")
-        ensemble = ensemble_spread(model, config, inputs, labels, run_dir)
-    int8_rep, verification = int8_metrics(buf, inputs, labels, config, split, say)
+        ensemble = ensemble_spread(model, config, inputs, window_labels, run_dir)
+    int8_rep, verification = int8_metrics(buf, inputs, window_labels, config, split, say, ws.record)
     drop = float_rep["macro_f1"] - int8_rep["macro_f1"]
     if drop > ec.max_f1_drop:
         raise ExportError(
@@ -150,7 +160,7 @@ def export_run(
         {
             "model": config.name,
             "task": config.task,
-            "dataset": "mitdb",
+            "dataset": "+".join(ws.meta.get("databases") or ["mitdb"]),
             "split": split,
             "protocol": ws.meta.get("protocol"),
             "leaky": bool(ws.meta.get("leaky")),

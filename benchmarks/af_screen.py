@@ -1,0 +1,84 @@
+"""The af-4 screen: what a small model on CinC 2017 gains from each lever, scored on the validation
+recordings (a stratified fifth of the training split; the committed test split is never read here).
+
+The rule, fixed before any run: every variant trains from configs/af-4-cnn3.yaml with the changes below
+(seed 0); the headline is the challenge's F1 per recording on validation, (F1_N + F1_A + F1_O) / 3. The
+student's recipe takes the variant with the highest headline among those whose model stays within the
+wearable budget of the issue (<= 64 KB int8 `.tflite`: about 60,000 parameters); the teacher's the
+highest of all. The top two are then trained with seeds 1 and 2 (`--seeds 0 1 2`) and the choice is
+made on the mean.
+
+Run: `python benchmarks/af_screen.py [--variants NAME ...] [--seeds 0] [--record FILE]`; one JSON line per
+variant and seed, runs in runs/af-screen/NAME-sSEED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BASE = REPO / "configs" / "af-4-cnn3.yaml"
+LONGER = {"train": {"epochs": 60, "steps_per_epoch": 160}}
+#: name -> changes to the base recipe (merged section by section)
+VARIANTS: dict[str, dict] = {
+    "base": {},
+    "longer": LONGER,
+    "100hz": {**LONGER, "input": {"fs": 100, "frame_size": 1000}},
+    "20s": {**LONGER, "input": {"frame_size": 1000}},
+    "cnn4": {**LONGER, "model": {"arch": "cnn4", "params": {"kernel": 9}}},
+    "cnn5": {**LONGER, "model": {"arch": "cnn5", "params": {"kernel": 9}}},
+    "efficientnetv2-sm": {**LONGER, "model": {"arch": "efficientnetv2-sm", "params": {}}},
+}
+
+
+def merged(base: dict, changes: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "params":
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def main() -> None:
+    import yaml
+
+    from heartzoo.config import parse_config
+    from heartzoo.evaluate import evaluate_model, load_run
+    from heartzoo.models import describe
+    from heartzoo.train import train
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    base = yaml.safe_load(BASE.read_text())
+    for name in args.variants:
+        for seed in args.seeds:
+            raw = merged(base, {**VARIANTS[name], "name": f"af-4-screen-{name}"})
+            raw["train"] = {**raw["train"], "seed": seed}
+            config = parse_config(raw, f"{BASE.name} + {name}")
+            run_dir = REPO / "runs" / "af-screen" / f"{name}-s{seed}"
+            t0 = time.perf_counter()
+            result = train(config, run_dir)
+            model, _ = load_run(run_dir)
+            rep = evaluate_model(model, config, "val")
+            line = {"benchmark": "af_screen", "variant": name, "seed": seed, "changes": VARIANTS[name],
+                    "val_challenge_f1": rep["macro_f1"],
+                    "val_f1": {c: v["f1"] for c, v in rep["per_class"].items()},
+                    "recordings": rep["n"], "best_epoch": result.best_epoch, **describe(model),
+                    "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+            print(json.dumps(line), flush=True)
+            if args.record:
+                with open(args.record, "a") as f:
+                    f.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

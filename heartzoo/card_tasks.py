@@ -1,0 +1,89 @@
+"""Parts of a model card that depend on what kind of task it is: a beat classifier, a rhythm model, the
+signal-quality gate or a recording classifier (af-4): its intended use, its bar, and what its test set is
+called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_name(task, split: str) -> str:
+    """What the card calls the set its numbers were measured on."""
+    if task.unit != "window":
+        return split.upper()
+    return {"quality": "DS2 + noise, CinC 2017 test", "recording": "CinC 2017 test"}.get(
+        task.window_labels, split.upper()
+    )
+
+
+def intended_use(task, classes: list[str], lead: str) -> str:
+    if task.unit == "beat":
+        what = ("Research and development of beat classifiers for wearables: triage of single-lead ECG beats "
+                f"into {', '.join(classes)} on a microcontroller.")  # fmt: skip
+    elif task.per_recording:
+        what = ("Research and development of AF screening on wearables: the rhythm of a short single-lead "
+                f"recording ({', '.join(classes)}) from windows a microcontroller holds.")  # fmt: skip
+    elif task.window_labels == "quality":
+        what = ("Research and development of signal-quality gates for wearables: whether a short single-lead "
+                "ECG window can be read, so that no beat of an unreadable stretch is classified.")  # fmt: skip
+    else:
+        what = (f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
+                "of single-lead ECG windows on a microcontroller.")  # fmt: skip
+    scope = "paced rhythms, " if task.unit == "beat" else ""
+    return (
+        f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
+        f"out of scope: {scope}leads other than {lead}, populations unlike the MIT-BIH Arrhythmia Database "
+        "(47 patients, 1975–79 Holter recordings)."
+    )
+
+
+def af_bar(m: dict[str, Any]) -> str:
+    """af-4's bar (issue 47): the challenge's winners scored F1 0.83 on its hidden test set with models far
+    too large for a microcontroller; the int8 student must reach 0.82 within 64 KB of flash and arena."""
+    f1 = m["int8"]["macro_f1"]
+    ok = f1 >= 0.82 and m["tflite_bytes"] <= 64 * 1024 and m["tflm_arena_bytes"] <= 64 * 1024
+    return (
+        "The challenge's four winning entries scored F1 0.83 on its hidden test set (Teijeiro et al., Datta et "
+        "al., Zabihi et al., Hong et al., CinC 2017), with models far too large for a microcontroller. The bar "
+        f"for a wearable: int8 F1 >= 0.82 on the test split in <= 64 KB of flash and of arena — "
+        f"{'met' if ok else '**not met**'} (F1 {f1:.4f}, {m['tflite_bytes']:,} B, {m['tflm_arena_bytes']:,} B arena)."
+    )
+
+
+def quality_bar(m: dict[str, Any], ref: str) -> str:
+    """The quality gate's bar (issue 45): the wearable's budget; what it does to the beats of DS2 with
+    noise is measured by benchmarks/quality_gate.py and shown beside the template-matching index."""
+    from .recording_pages import gate_lines
+
+    return (
+        "A gate, not a classifier: it must keep >= 99 % of the beats of clean DS2, and with electrode motion "
+        "at 6 dB keep >= 90 % of the beats with QRS +P >= 99 % on the kept ones "
+        "(`python benchmarks/quality_gate.py --gate sqi NAME@VERSION`):\n\n"
+        f"{gate_lines(ref, REPO / 'benchmarks' / 'results')}"
+    )
+
+
+def af_external_text(ref: str, results: Path) -> str:
+    """af-4's "On other databases": benchmarks/af_external.py's latest line for the model (none: empty)."""
+    import json
+
+    path = results / "af_external.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+    line = next((x for x in reversed(lines) if x["model"] == ref), None)
+    if line is None:
+        return ""
+    m, a, i = line["mitdb"], line["aftdb"], line["icentia11k"]
+    return (
+        "\n## On other databases\n\nDatabases this model never trained on, in windows of its own length, the "
+        "int8 model as published; never used to train or select (`python benchmarks/af_external.py`).\n\n"
+        "| database | windows | measure | value |\n|---|---:|---|---:|\n"
+        f"| MIT-BIH, AF/flutter episodes and normal sinus (MLII) | {m['windows']['A']:,} AF, {m['windows']['N']:,} N | "
+        f"AF F1 (Se / +P) | **{m['af_f1']:.3f}** ({m['af_se']:.3f} / {m['af_pp']:.3f}) |\n"
+        f"| aftdb, all AF (first lead) | {a['windows']:,} | AF sensitivity, recordings (windows) | "
+        f"**{a['af_se_records']:.3f}** ({a['af_se_windows']:.3f}) |\n"
+        f"| Icentia11k segments, no AF | {sum(r['windows'] for r in i['records'].values()):,} | false AF windows per hour | "
+        f"**{i['false_af_per_hour']:.1f}** |\n"
+    )

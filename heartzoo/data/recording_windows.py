@@ -1,0 +1,101 @@
+"""Windows of recordings labelled as a whole (`af-4`: the PhysioNet/CinC Challenge 2017's N, A, O, ~).
+
+A wearable's microcontroller holds a window, not a recording: each CinC 2017 recording (9-61 s, 300 Hz) is
+cut into non-overlapping windows of the model's frame (one centred window when it is shorter, its edges
+filled as every frame's are), each labelled with the recording's label. The recording's class is the
+argmax of its windows' mean probabilities (`metrics.recording_probabilities`): the scores of this task
+are per recording, as the challenge's are.
+
+Splits: the committed test split (`cinc2017.held_out_records`, never trained or selected on); validation
+a seeded draw of `data.validation.fraction` of the other recordings, stratified by label; training the rest.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import paths
+from ..errors import HeartzooError
+from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor
+from .cache import WindowCache, source_stamp
+from .windows import WindowSet
+
+#: bump when the windows change: it is part of the cache key
+RECIPE = 1
+
+
+def recording_window_starts(n_samples: int, length: int) -> np.ndarray:
+    """Starts of the non-overlapping windows of `length` in a recording; one centred window (starting
+    before 0) when the recording is shorter than a window."""
+    if n_samples < length:
+        return np.array([(n_samples - length) // 2], dtype=np.int64)
+    return np.arange(0, n_samples - length + 1, length, dtype=np.int64)
+
+
+def recording_arrays(db, folder, record: str, spec: InputSpec, label: int) -> dict[str, np.ndarray]:
+    sig = db.read_signal(folder, record, spec.lead)
+    length = round(spec.frame_size * sig.fs / spec.fs)
+    starts = recording_window_starts(len(sig.values), length)
+    centres = starts + length // 2
+    pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
+    x = pre.frames(sig.values, float(sig.fs), np.clip(centres, 0, len(sig.values) - 1))
+    return {"x": x.astype(np.float32), "aami": np.full(len(starts), label, np.int8), "sample": centres,
+            "rr": np.zeros((len(starts), RR_COLUMNS), np.float32)}  # fmt: skip
+
+
+def split_recordings(
+    labels: dict[str, str], held_out: tuple[str, ...], fraction: float, seed: int
+) -> dict[str, list[str]]:
+    """train / val / test recordings: the committed test split, a stratified seeded draw of the rest for
+    validation, and the remainder."""
+    test = set(held_out)
+    rng = np.random.default_rng(seed)
+    val: set[str] = set()
+    for label in sorted(set(labels.values())):
+        pool = sorted(r for r, lab in labels.items() if lab == label and r not in test)
+        pick = rng.permutation(len(pool))[: round(len(pool) * fraction)]
+        val |= {pool[i] for i in pick}
+    rest = [r for r in sorted(labels) if r not in test]
+    return {"train": [r for r in rest if r not in val], "val": [r for r in rest if r in val],
+            "test": [r for r in sorted(labels) if r in test]}  # fmt: skip
+
+
+def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str] | None = None,
+                         cache_dir: str | os.PathLike[str] | None = None, progress=None) -> WindowSet:  # fmt: skip
+    """The labelled windows of one split (train, val, test) of a recording-labelled task, via the cache."""
+    from ..tasks import get_task
+    from .cinc2017 import DATABASE as CINC
+    from .cinc2017 import held_out_records
+
+    if [s.lower() for s in config.data.train] != ["cinc2017:train"]:
+        raise HeartzooError(f"{config.name}: {config.task} trains on cinc2017:train alone (data.train)")
+    split = "test" if split in ("ds2", "test") else split
+    labels = CINC.labels(data_dir)
+    v = config.data.validation
+    sides = split_recordings(labels, held_out_records(), v.fraction, v.seed)
+    if split not in sides:
+        raise HeartzooError(f"unknown split {split!r} for {config.task}; use train, val or test")
+    classes = get_task(config.task).source_classes
+    folder = CINC.folder(data_dir)
+    where = CINC.record_dir(folder, "")
+    cache = WindowCache(paths.cache_dir(cache_dir), {"dataset": CINC.name, "input": config.input.model_dump(),
+                                                     "unit": "recording", "recipe": RECIPE})  # fmt: skip
+    parts = []
+    for record in sides[split]:
+        files = [where / f"{record}.{ext}" for ext in ("hea", "mat")]
+        stamp = source_stamp(files)
+        arrays = cache.load(record, stamp)
+        if arrays is None:
+            arrays = recording_arrays(CINC, folder, record, config.input, classes.index(labels[record]))
+            cache.save(record, stamp, arrays)
+        if progress:
+            progress(record)
+        n = len(arrays["aami"])
+        parts.append(WindowSet(arrays["x"], arrays["aami"], np.full(n, record, dtype="<U8"), arrays["sample"],
+                               arrays["rr"]))  # fmt: skip
+    out = WindowSet.concat(parts, meta={"records": sides[split], "databases": [CINC.name], "unit": "window",
+                                        "input": config.input.model_dump()})  # fmt: skip
+    out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
+    return out

@@ -1,0 +1,94 @@
+"""af-4, the CinC 2017 task: windows of real AliveCor recordings labelled by their recording, the splits
+(the committed test split kept out, validation stratified and stable), and scores per recording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartzoo.config import AugmentConfig, parse_config
+from heartzoo.data import recording_windows as rw
+from heartzoo.errors import HeartzooError
+from heartzoo.metrics import recording_probabilities
+from heartzoo.preprocess import InputSpec
+from heartzoo.tasks import get_task
+
+
+def _config(**data):
+    raw = {"name": "af", "task": "af-4", "input": {"lead": "ECG", "fs": 50, "frame_size": 500},
+           "data": {"train": ["cinc2017:train"], "protocol": "inter-patient", **data}}  # fmt: skip
+    return parse_config(raw, "af.yaml")
+
+
+@pytest.fixture(scope="module")
+def cinc(data_root):
+    if not (data_root / "cinc2017" / "REFERENCE-v3.csv").is_file():
+        pytest.skip("cinc2017 not found beside mitdb")
+    from heartzoo.data.cinc2017 import DATABASE
+
+    return DATABASE
+
+
+def test_the_task_scores_recordings_over_n_a_o():
+    task = get_task("af-4")
+    assert task.per_recording and task.class_names == ("N", "A", "O", "~")
+    assert task.macro_classes == ("N", "A", "O") and task.source_classes == task.class_names
+
+
+def test_recording_probabilities_average_windows_in_recording_order():
+    probs = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.4, 0.6]], np.float32)
+    p, y = recording_probabilities(probs, np.array([0, 1, 0, 1]), np.array(["b", "a", "b", "a"]))
+    np.testing.assert_allclose(p, [[0.55, 0.45], [0.45, 0.55]], rtol=1e-6)  # b first: it came first
+    assert y.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="different labels"):
+        recording_probabilities(probs, np.array([0, 1, 1, 1]), np.array(["b", "a", "b", "a"]))
+
+
+def test_window_starts_cover_short_and_long_recordings():
+    assert rw.recording_window_starts(9000, 3000).tolist() == [0, 3000, 6000]
+    assert rw.recording_window_starts(10000, 3000).tolist() == [0, 3000, 6000]  # the rest is left out
+    assert rw.recording_window_starts(2700, 3000).tolist() == [-150]  # one centred window
+
+
+def test_splits_keep_the_test_split_out_and_stay_stable(cinc):
+    from heartzoo.data.cinc2017 import held_out_records
+
+    labels = cinc.labels()
+    sides = rw.split_recordings(labels, held_out_records(), 0.2, 0)
+    assert set(sides["test"]) == set(held_out_records())
+    assert not set(sides["train"]) & set(sides["val"]) and not (
+        set(sides["train"]) | set(sides["val"])
+    ) & set(sides["test"])
+    assert len(sides["train"]) + len(sides["val"]) + len(sides["test"]) == len(labels)
+    for label in "NAO~":  # stratified: a fifth of each label's training recordings
+        pool = [r for r in sides["train"] + sides["val"] if labels[r] == label]
+        assert abs(sum(labels[r] == label for r in sides["val"]) - 0.2 * len(pool)) <= 1
+    assert rw.split_recordings(labels, held_out_records(), 0.2, 0) == sides
+    assert rw.split_recordings(labels, held_out_records(), 0.2, 1)["val"] != sides["val"]
+
+
+def test_windows_of_a_real_recording_carry_its_label(cinc):
+    """A00001 (N, 30 s at 300 Hz): three 10 s windows at 50 Hz, each labelled N."""
+    spec = InputSpec(lead="ECG", fs=50, frame_size=500)
+    a = rw.recording_arrays(cinc, cinc.folder(), "A00001", spec, 0)
+    sig = cinc.read_signal(cinc.folder(), "A00001", "ECG")
+    assert a["x"].shape == (len(sig.values) // 3000, 500) and (a["aami"] == 0).all()
+    assert np.allclose(a["x"].mean(axis=1), 0, atol=1e-4)  # z-scored per window
+
+
+def test_only_cinc_trains_af_4():
+    with pytest.raises(HeartzooError, match="cinc2017:train alone"):
+        rw.load_recording_split(_config(train=["mitdb:DS1"]), "val")
+
+
+def test_polarity_flips_about_its_share_of_frames():
+    from heartzoo.data.augment import Augmenter
+
+    aug = Augmenter(AugmentConfig(polarity=0.5), InputSpec(fs=50, frame_size=100))
+    x = np.ones((2000, 100), np.float32)
+    out = aug(x, np.random.default_rng(0))
+    flipped = (out[:, 0] < 0).mean()
+    assert 0.45 < flipped < 0.55 and set(np.unique(out).tolist()) == {-1.0, 1.0}
+    assert np.array_equal(
+        Augmenter(AugmentConfig(), InputSpec(fs=50, frame_size=100))(x, np.random.default_rng(0)), x
+    )
