@@ -36,7 +36,7 @@ import numpy as np
 
 from .detect import DEFAULT, check_signal
 from .errors import HeartzooError
-from .quality import DEFAULT_GATE, WINDOW_S
+from .quality import DEFAULT_GATE
 
 DEFAULT_EXTENSION = "heartzoo"
 #: class name -> WFDB beat code written
@@ -71,6 +71,10 @@ class Annotated:
     unclassified: int = 0
     #: (start, end) samples of each stretch of `quality.GAP_S` or more without a detected beat
     gaps: tuple[tuple[int, int], ...] = ()
+    gate: str | None = None  # the quality gate that made `windows`
+    #: rhythm episodes (`rhythm_annotation.Episode`) and the model that found them, with `--rhythm`
+    rhythm: tuple = ()
+    rhythm_model: str | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -110,8 +114,8 @@ class Annotated:
             "quality": None
             if self.windows is None
             else {
-                "index": "template matching (Orphanidou et al. 2015)",
-                "window_s": WINDOW_S,
+                "index": "template matching (Orphanidou et al. 2015)" if self.gate == "sqi" else self.gate,
+                "window_s": round(float(np.median(self.windows.ends - self.windows.starts)) / self.fs, 3),
                 "windows": len(self.windows.readable),
                 "unreadable_windows": int((~self.windows.readable).sum()),
                 "unreadable": [{"start": s, "end": e} for s, e in self.windows.unreadable_stretches()],
@@ -119,7 +123,9 @@ class Annotated:
             },
             "warnings": self.warnings,
             "findings": [f.to_dict() for f in self.findings],
-        }
+            "rhythm": None if self.rhythm_model is None else {
+                "model": self.rhythm_model, "episodes": [e.to_dict() for e in self.rhythm]},
+        }  # fmt: skip
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -200,6 +206,7 @@ def annotate(
     quality: bool = True,
     gate: str = DEFAULT_GATE,
     notes: tuple[str, ...] = (),
+    rhythm=None,
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
     classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
@@ -207,10 +214,11 @@ def annotate(
     Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
     the `gate` finds unreadable are not classified; `gate` is "sqi" (`quality.sqi_windows`) or a
     `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
-    on as warnings."""
+    on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats."""
     from .detect import detect
     from .hub import predict
     from .quality import Finding, assess, gaps, gate_windows
+    from .rhythm_annotation import recording_rhythm
     from .signal_checks import check_recording
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
@@ -231,6 +239,7 @@ def annotate(
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
     findings = [Finding("read", n) for n in notes] + findings
+    episodes, rhythm_ref = recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None)
     n = len(peaks)
     say("classifying beats", 0, n)
     counted = loaded
@@ -256,35 +265,10 @@ def annotate(
         windows=windows,
         unclassified=int(n - keep.sum()),
         gaps=tuple(stretches),
+        gate=gate if windows is not None else None,
+        rhythm=episodes,
+        rhythm_model=rhythm_ref,
     )
-
-
-def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
-    """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
-    from .ec57 import SYMBOLS
-
-    file = Path(f"{base}.{extension}")
-    if not file.is_file():
-        raise HeartzooError(f"{file}: no such annotation file (--reference-peaks {extension})")
-    import wfdb
-
-    try:
-        ann = wfdb.rdann(str(base), extension)
-    except Exception as exc:  # wfdb raises bare errors on damaged files
-        raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
-    s = np.asarray(ann.sample, dtype=np.int64)[
-        np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOLS))
-    ]
-    if len(s) and s[-1] == length:
-        s[-1] = length - 1  # a last beat annotated one past the end (svdb 860): kept at the last sample
-    outside = s[(s < 0) | (s >= length)]
-    if outside.size:
-        raise HeartzooError(
-            f"{file}: beat at sample {outside[0]} lies outside the {length} samples of the record"
-        )
-    if not s.size:
-        raise HeartzooError(f"{file}: holds no beat annotations")
-    return s
 
 
 def annotate_file(
@@ -300,11 +284,12 @@ def annotate_file(
     progress: Progress | None = None,
     quality: bool = True,
     gate: str = DEFAULT_GATE,
+    rhythm=None,
 ) -> Annotated:
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
     are used as the R peaks instead of detecting them."""
-    from .recording import read_recording
+    from .recording import read_recording, reference_peaks
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     rec = read_recording(path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None)
@@ -327,6 +312,7 @@ def annotate_file(
         quality=quality,
         gate=gate,
         notes=rec.notes,
+        rhythm=rhythm,
     )
 
 
@@ -355,7 +341,10 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     for start, end in a.gaps:
         if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
             rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
-    rows.sort(key=lambda r: (r[0], r[1] != "~"))
+    from .rhythm_annotation import annotation_rows
+
+    rows += annotation_rows(a.rhythm)
+    rows.sort(key=lambda r: (r[0], r[1] not in "~+"))
     samples = np.asarray([r[0] for r in rows], dtype=np.int64)
     return (
         samples,

@@ -169,3 +169,32 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
             f"{p}: shape {values.shape} has more leads than samples; save it as (samples, leads)"
         )
     return [str(i) for i in range(values.shape[1])], values.astype(np.float64)
+
+
+def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
+    """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
+    from .ec57 import SYMBOLS
+    from .errors import HeartzooError
+
+    file = Path(f"{base}.{extension}")
+    if not file.is_file():
+        raise HeartzooError(f"{file}: no such annotation file (--reference-peaks {extension})")
+    import wfdb
+
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as exc:  # wfdb raises bare errors on damaged files
+        raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
+    s = np.asarray(ann.sample, dtype=np.int64)[
+        np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOLS))
+    ]
+    if len(s) and s[-1] == length:
+        s[-1] = length - 1  # a last beat annotated one past the end (svdb 860): kept at the last sample
+    outside = s[(s < 0) | (s >= length)]
+    if outside.size:
+        raise HeartzooError(
+            f"{file}: beat at sample {outside[0]} lies outside the {length} samples of the record"
+        )
+    if not s.size:
+        raise HeartzooError(f"{file}: holds no beat annotations")
+    return s

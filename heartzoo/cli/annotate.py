@@ -57,6 +57,12 @@ def annotate_cmd(
             "model of the zoo, NAME[@VERSION] (e.g. quality-cnn3)"
         ),
     ] = _DEFAULT_GATE,
+    rhythm: Annotated[
+        str | None,
+        typer.Option(
+            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn3)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
     zoo: ZooDir = None,
 ) -> None:
@@ -75,7 +81,7 @@ def annotate_cmd(
     with bar:
         result = annotate_file(recording, model, lead=lead, fs=fs, reference=reference_peaks,
                                detector=detector, zoo=zoo, float_model=float_model, progress=progress,
-                               quality=quality, gate=gate)  # fmt: skip
+                               quality=quality, gate=gate, rhythm=rhythm)  # fmt: skip
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
@@ -92,6 +98,12 @@ def annotate_cmd(
         f"  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz",
         highlight=False,
     )
+    if result.rhythm_model:
+        spans = "  ".join(
+            f"{e.label} {e.start / result.fs:.0f}-{e.end / result.fs:.0f} s" for e in result.rhythm[:8]
+        )
+        more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
+        console.print(f"  rhythm ({result.rhythm_model}): {spans}{more}", highlight=False)
     for f in result.findings:
         console.print(f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
                       f"{f.message}[/]", highlight=False)  # fmt: skip
