@@ -33,6 +33,11 @@ def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=Non
     from .data.prepare import record_counts, training_records
     from .data.splits import patient_folds
 
+    if get_task(config.task).per_recording:  # CinC 2017: recordings outside the test split, by label
+        from .data.cinc2017 import DATABASE, held_out_records
+        from .data.recording_windows import recording_folds
+
+        return recording_folds(DATABASE.labels(data_dir), held_out_records(), folds, seed)
     return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
 
 
@@ -70,7 +75,11 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tu
     from .integrity import load_keras
 
     model = load_keras(fold_dir / "model.keras")
-    probs, labels, _ = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
+    probs, labels, ws = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
+    if get_task(cfg.task).per_recording:  # scored per recording, as its test is
+        from .metrics import recording_probabilities
+
+        probs, labels = recording_probabilities(probs, labels, ws.record)
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
     return probs, labels
@@ -109,7 +118,8 @@ def cross_validate(
         cfg = fold_config(config, records)
         fold_dir = run_dir / f"fold-{i}"
         if progress:
-            progress(f"fold {i + 1}/{folds}: holding out {', '.join(records)}")
+            held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
+            progress(f"fold {i + 1}/{folds}: holding out {held}")
         result = train(cfg, fold_dir, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks)
         probs, labels = _out_of_fold(cfg, fold_dir, data_dir, cache_dir)
         rep = report_from_probabilities(probs, labels, task.class_names, macro)

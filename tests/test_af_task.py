@@ -92,3 +92,19 @@ def test_polarity_flips_about_its_share_of_frames():
     assert np.array_equal(
         Augmenter(AugmentConfig(), InputSpec(fs=50, frame_size=100))(x, np.random.default_rng(0)), x
     )
+
+
+def test_cross_validation_folds_deal_every_training_recording_once(cinc):
+    from heartzoo.crossval import fold_config, fold_records
+    from heartzoo.data.cinc2017 import held_out_records
+
+    config = _config()
+    folds = fold_records(config, 5, 0)
+    every = [r for f in folds for r in f]
+    labels = cinc.labels()
+    assert len(every) == len(set(every)) == len(labels) - len(held_out_records())
+    assert not set(every) & set(held_out_records())
+    af = [sum(labels[r] == "A" for r in f) for f in folds]
+    assert max(af) - min(af) <= 1  # each label spread evenly
+    ws = rw.load_recording_split(fold_config(config, folds[0][:5]), "val")
+    assert sorted(set(ws.record.tolist())) == sorted(folds[0][:5])

@@ -62,6 +62,21 @@ def split_recordings(
             "test": [r for r in sorted(labels) if r in test]}  # fmt: skip
 
 
+def recording_folds(
+    labels: dict[str, str], held_out: tuple[str, ...], folds: int, seed: int
+) -> list[list[str]]:
+    """The recordings outside the test split dealt into `folds` folds, each label spread evenly (seeded)."""
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    rng, test = np.random.default_rng(seed), set(held_out)
+    out: list[list[str]] = [[] for _ in range(folds)]
+    for label in sorted(set(labels.values())):
+        pool = sorted(r for r, lab in labels.items() if lab == label and r not in test)
+        for k, i in enumerate(rng.permutation(len(pool))):
+            out[k % folds].append(pool[i])
+    return [sorted(f) for f in out]
+
+
 def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str] | None = None,
                          cache_dir: str | os.PathLike[str] | None = None, progress=None) -> WindowSet:  # fmt: skip
     """The labelled windows of one split (train, val, test) of a recording-labelled task, via the cache."""
@@ -75,6 +90,14 @@ def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str]
     labels = CINC.labels(data_dir)
     v = config.data.validation
     sides = split_recordings(labels, held_out_records(), v.fraction, v.seed)
+    if v.records is not None:  # a cross-validation fold's held-out recordings
+        val = set(v.records)
+        if val & set(sides["test"]) or val - set(labels):
+            raise HeartzooError(
+                f"{config.name}: data.validation.records must be CinC 2017 training recordings"
+            )
+        rest = sides["train"] + sides["val"]
+        sides.update(train=sorted(r for r in rest if r not in val), val=sorted(val))
     if split not in sides:
         raise HeartzooError(f"unknown split {split!r} for {config.task}; use train, val or test")
     classes = get_task(config.task).source_classes
