@@ -108,3 +108,26 @@ def gate_lines(ref: str, results: Path) -> str:
     sets = {v["set"] for v in mine}
     rows = [_gate_row(v) for v in latest if v["set"] in sets and v.get("gate", "sqi") in ("sqi", ref)]
     return GATE_HEADER + "\n".join(rows)
+
+
+def af_screen_table(results: Path) -> str:
+    """benchmarks/af_screen.py's record: each af-4 variant's validation F1 per recording, by seed, and the
+    mean of the seeds it ran with."""
+    path = results / "af_screen.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/af_screen.py --record ...`.*"
+    latest = _latest(path, lambda line: (line["variant"], line["seed"]))
+    variants: dict[str, list[dict]] = {}
+    for (name, _), line in latest.items():
+        variants.setdefault(name, []).append(line)
+    rows = []
+    for name, lines in variants.items():
+        f1 = [x["val_challenge_f1"] for x in lines]
+        per = lines[0]["val_f1"]
+        rows.append(f"| {name} | `{json.dumps(lines[0]['changes'])}` | {lines[0]['params']:,} | "
+                    f"{', '.join(f'{x:.4f}' for x in f1)} | **{sum(f1) / len(f1):.4f}** | "
+                    + " · ".join(f"{c} {v:.3f}" for c, v in per.items()) + " |")  # fmt: skip
+    return (
+        "| variant | changes to configs/af-4-cnn3.yaml | params | validation F1 by seed | mean | F1 per class (first seed) |\n"
+        "|---|---|---:|---|---:|---|\n" + "\n".join(rows)
+    )

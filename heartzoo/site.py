@@ -117,11 +117,15 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
         )
     )
     recordings = docs / "recordings.md"
-    from .recording_pages import detector_table, quality_table
+    from .recording_pages import af_screen_table, detector_table, quality_table
 
     results = REPO / "benchmarks" / "results"
     detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
+    tasks_page = docs / "tasks.md"
+    tasks_page.write_text(
+        fill_markers(tasks_page.read_text(), {"af-screen": af_screen_table(results)}, "docs/tasks.md")
+    )
     boards = docs / "leaderboards"
     boards.mkdir()
     from .card_sections import external_lines

@@ -177,6 +177,11 @@ def test_entry_was_made_from_its_config(entry, data_root):
     ):  # tested on the dealt patients, the same for every config
         assert m["protocol"] == "patient-deal" and m["split"] == "test"
         assert m["records"] == dealt_records(config)["test"]
+    elif get_task(m["task"]).per_recording:  # af-4: CinC 2017's committed test split, per recording
+        from heartzoo.data.cinc2017 import held_out_records
+
+        assert m["split"] == "test" and sorted(m["records"]) == sorted(held_out_records())
+        assert m["float"]["n"] == len(held_out_records())
     elif get_task(m["task"]).unit == "window":  # the quality gate: DS2's windows and CinC 2017's test split
         from heartzoo.data.cinc2017 import held_out_records
 
