@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     from heartzoo import external_rhythm
+    from heartzoo.data.cache import append_json_line
     from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
 
@@ -46,9 +47,7 @@ def main() -> None:
             f"{i['false_af_per_hour']:.1f} false AF windows per hour",
             flush=True,
         )
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

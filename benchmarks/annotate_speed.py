@@ -61,6 +61,7 @@ def command(path: Path, out: Path, zoo: Path, pycache: Path | None) -> float:
 
 def main() -> None:
     from heartzoo import paths
+    from heartzoo.data.cache import append_json_line
     from heartzoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -99,9 +100,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
         }
         print(json.dumps(line), flush=True)
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

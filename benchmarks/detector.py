@@ -22,7 +22,6 @@ Run: `python benchmarks/detector.py [--detectors pan-tompkins,xqrs,gqrs] [--corp
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +129,7 @@ def run(detector: str, corpus: str, data_dir: Path) -> dict:
 
 def main() -> None:
     from heartzoo import paths
+    from heartzoo.data.cache import append_json_line
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--detectors", default="pan-tompkins,xqrs,gqrs")
@@ -150,9 +150,7 @@ def main() -> None:
                 f"{100 * line['worst_se']['se']:.1f} %, {line['seconds_per_hour']} s/h",
                 flush=True,
             )
-            if args.record:
-                with open(args.record, "a") as f:
-                    f.write(json.dumps(line) + "\n")
+            append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

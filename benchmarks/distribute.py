@@ -64,6 +64,8 @@ def measure(config_path: Path, workers: int, epochs: int, steps: int) -> dict:
 
 
 def main() -> None:
+    from heartzoo.data.cache import append_json_line
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("configs", nargs="+", type=Path)
     ap.add_argument("--workers", type=int, default=2)
@@ -76,9 +78,7 @@ def main() -> None:
         row.update(cpus=os.cpu_count(), machine=platform.machine(), load_avg_1m=round(os.getloadavg()[0], 2),
                    date=time.strftime("%Y-%m-%d"))  # fmt: skip
         print(json.dumps(row))
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        append_json_line(args.record, row)
 
 
 if __name__ == "__main__":

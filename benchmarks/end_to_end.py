@@ -26,6 +26,7 @@ MODELS = (
 
 
 def main() -> None:
+    from heartzoo.data.cache import append_json_line
     from heartzoo.end_to_end import end_to_end
     from heartzoo.hub import load_model
 
@@ -58,9 +59,7 @@ def main() -> None:
             f"beats {r['all_beats']['macro_f1']:.4f} (published int8 {line['published_int8_macro_f1']:.4f})",
             flush=True,
         )
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

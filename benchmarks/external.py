@@ -34,6 +34,7 @@ def published(zoo: Path) -> list[str]:
 def main() -> None:
     from heartzoo import external, paths
     from heartzoo.card_sections import false_call_classes
+    from heartzoo.data.cache import append_json_line
     from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
 
@@ -67,9 +68,7 @@ def main() -> None:
             f"+P {100 * (i['detected']['veb_pp'] or 0):.1f}; {line['seconds']} s",
             flush=True,
         )
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
 def main() -> None:
     from heartzoo import paths
     from heartzoo.annotation import resolve_model
+    from heartzoo.data.cache import append_json_line
     from heartzoo.data.databases import resolve
     from heartzoo.quality import MIN_CORRELATION, SQI_GATE
 
@@ -180,9 +181,7 @@ def main() -> None:
     for line in lines:
         line = {"benchmark": "quality_gate", "set": args.records, **line}
         print(json.dumps(line), flush=True)
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Run: `python benchmarks/s_errors.py zoo/beat-3/beat-3-cnn3-student/v4 [...] [--s
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +77,8 @@ def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) 
 
 
 def main() -> None:
+    from heartzoo.data.cache import append_json_line
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", type=Path, nargs="+", help="zoo version folders or run folders")
     ap.add_argument("--split", default="ds2")
@@ -94,9 +95,7 @@ def main() -> None:
                   f"missed {c['miss']:5d}  false alarms {c['false_alarm']:5d}")  # fmt: skip
         print("  false alarms by record:", r["records_by_false_alarm"])
         print("  misses by record:", r["records_by_miss"])
-        if args.record:
-            with open(args.record, "a") as f:
-                f.write(json.dumps(r) + "\n")
+        append_json_line(args.record, r)
 
 
 if __name__ == "__main__":

@@ -122,3 +122,10 @@ class WindowCache:
         if not key_file.exists():
             with atomic_path(key_file) as tmp:
                 tmp.write_text(json.dumps(self.key, indent=2, sort_keys=True, default=str))
+
+
+def append_json_line(path: Path | None, line: Any) -> None:
+    """Append `line` as one JSON line to the results file `path` (a benchmark's `--record`); None: nothing."""
+    if path is not None:
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")

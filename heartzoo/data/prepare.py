@@ -188,14 +188,7 @@ def load_windows(
                 cache.save(record, stamp, arrays)
         if progress:
             progress(f"{record} ({'cache' if hit else 'prepared'})")
-        n = len(arrays["aami"])
-        return WindowSet(
-            arrays["x"],
-            arrays["aami"],
-            np.full(n, record, dtype=f"<U{max(8, len(record))}"),
-            arrays["sample"],
-            arrays["rr"],
-        )
+        return WindowSet.of_record(arrays, record)
 
     if workers > 1 and len(records) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:

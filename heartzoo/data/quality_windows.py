@@ -240,9 +240,7 @@ def load_quality_split(config, split: str, beat_split: dict[str, list[str]], *,
             cache.save(record, stamp, arrays)
         if progress:
             progress(record)
-        n = len(arrays["aami"])
-        parts.append(WindowSet(arrays["x"], arrays["aami"], np.full(n, record, dtype="<U8"), arrays["sample"],
-                               arrays["rr"]))  # fmt: skip
+        parts.append(WindowSet.of_record(arrays, record))
     out = WindowSet.concat(parts, meta={"records": [r for _, r in sources], "unit": "window",
                                         "databases": sorted({d for d, _ in sources}), "input": spec.model_dump()})  # fmt: skip
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)

@@ -115,9 +115,7 @@ def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str]
             cache.save(record, stamp, arrays)
         if progress:
             progress(record)
-        n = len(arrays["aami"])
-        parts.append(WindowSet(arrays["x"], arrays["aami"], np.full(n, record, dtype="<U8"), arrays["sample"],
-                               arrays["rr"]))  # fmt: skip
+        parts.append(WindowSet.of_record(arrays, record))
     out = WindowSet.concat(parts, meta={"records": sides[split], "databases": [CINC.name], "unit": "window",
                                         "input": config.input.model_dump()})  # fmt: skip
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)

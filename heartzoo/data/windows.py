@@ -43,6 +43,13 @@ class WindowSet:
         return self
 
     @staticmethod
+    def of_record(arrays: dict[str, np.ndarray], record: str) -> WindowSet:
+        """The frames of one record from its prepared arrays (the cache's: x, aami, sample, rr)."""
+        n = len(arrays["aami"])
+        record_names = np.full(n, record, dtype=f"<U{max(8, len(record))}")
+        return WindowSet(arrays["x"], arrays["aami"], record_names, arrays["sample"], arrays["rr"])
+
+    @staticmethod
     def concat(parts: list[WindowSet], meta: dict | None = None) -> WindowSet:
         if not parts:
             raise ValueError("no window sets to concatenate")
