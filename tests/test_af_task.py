@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,40 @@ def test_cross_validation_folds_deal_every_training_recording_once(cinc):
     assert max(af) - min(af) <= 1  # each label spread evenly
     ws = rw.load_recording_split(fold_config(config, folds[0][:5]), "val")
     assert sorted(set(ws.record.tolist())) == sorted(folds[0][:5])
+
+
+def _rhythm_model() -> str | None:
+    import json
+
+    from conftest import REPO
+
+    models = json.loads((REPO / "zoo" / "index.json").read_text())["models"]
+    return next((f"{m['name']}@{m['version']}" for m in models if m["task"] == "af-4"), None)
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
+    """A CinC 2017 recording through `heartzoo annotate --rhythm`: the episodes tile the recording, each
+    a `+` annotation with its aux note in the WFDB file, and the JSON names the model."""
+    import json
+
+    import wfdb
+    from conftest import REPO, run_cli
+
+    base = cinc.folder() / "training2017" / "A00004"  # an AF recording
+    res = run_cli("annotate", str(base), "--lead", "ECG", "--model", "beat-3-cnn3-student@v3", "--rhythm",
+                  _rhythm_model(), "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path), "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rhythm = json.loads(res.stdout)["rhythm"]
+    assert rhythm["model"] == _rhythm_model()
+    episodes = rhythm["episodes"]
+    length = json.loads(res.stdout)["samples_in_recording"]
+    assert episodes[0]["start"] == 0 and episodes[-1]["end"] == length
+    assert all(a["end"] >= b["start"] for a, b in itertools.pairwise(episodes))
+    ann = wfdb.rdann(str(tmp_path / "A00004"), "heartzoo")
+    plus = [(s, a) for s, sym, a in zip(ann.sample, ann.symbol, ann.aux_note, strict=True) if sym == "+"]
+    assert [(e["start"], e["aux"]) for e in episodes] == [(int(s), a.rstrip("\x00")) for s, a in plus]
+    assert {e["aux"] for e in episodes} <= {"(N", "(AFIB", "(O", "(NOISE"}
+    res = run_cli("annotate", str(base), "--lead", "ECG", "--model", "beat-3-cnn3-student@v3", "--rhythm",
+                  "beat-3-cnn3-student@v3", "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path))  # fmt: skip
+    assert res.returncode != 0 and "not a rhythm model" in res.stderr
