@@ -57,7 +57,7 @@ def readme_table(zoo_root: Path, results: Path) -> str:
         rows.append(f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
                     f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |")  # fmt: skip
     return (
-        "| task | recommended model | DS2 int8 macro-F1 | F1 per class | flash B | arena B | CinC 2017: S in AF / "
+        "| task | recommended model | int8 macro-F1 (test) | F1 per class | flash B | arena B | CinC 2017: S in AF / "
         "V in NSR % |\n|---|---|---:|---|---:|---:|---:|\n" + "\n".join(rows)
     )
 
