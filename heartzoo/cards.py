@@ -242,7 +242,8 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
         return (
             "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "
             "labels hold few patients with atrial fibrillation or flutter, so its test rests on a handful of "
-            f"them (the support of AF below); Icentia11k is where this task can be measured:\n\n"
+            f"them (the support of AF below). Retired for AF on a wearable: `af-4` (CinC 2017's 8,528 AliveCor "
+            "recordings, 758 of them AF) is the zoo's AF line; rhythm-3 stays as published, not retrained.\n\n"
             f"{wearable_lines(m)}"
         )
     if fam == "leaky":
