@@ -211,6 +211,10 @@ def test_task_boards_have_a_firmware_engineers_columns(repo_index):
     recommended = repo_index["recommended"]
     for task, ref in recommended.items():
         t = get_task(task)
+        if t.unit != "beat":  # the false-call columns are of beat models
+            board = task_board(task, versions, recommended, {})
+            assert "in AF" not in next(line for line in board.splitlines() if line.startswith("| model |"))
+            continue
         af, nsr = ("S", "V") if "S" in t.class_names else ("ectopic", "ectopic")
         shares = {"A": {"share": {af: 0.1234}}, "N": {"share": {nsr: 0.0567}}} if af != nsr else {
             "A": {"share": {af: 0.1234}}, "N": {"share": {af: 0.0567}}}  # fmt: skip
