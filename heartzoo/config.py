@@ -324,9 +324,7 @@ class HeartzooConfig(_Strict):
     """One zoo model, end to end."""
 
     name: str = Field(..., pattern=NAME_PATTERN, description="Lower-case letters, digits and -, at most 64.")
-    task: str = Field(
-        ..., description="beat-2, beat-3, aami-5, rhythm-3, quality or af-4 (`heartzoo.tasks`)."
-    )
+    task: str = Field(..., description="The task: one of `heartzoo.tasks.TASKS` (beat-3, af-4, ...).")
     description: str = Field("", description="One line on the model card and in the index.")
     data: DataConfig = Field(DataConfig(), description="Which records train, validate and test.")
     input: InputSpec = Field(InputSpec(), description="What the model sees: the firmware contract.")

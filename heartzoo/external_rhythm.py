@@ -35,16 +35,16 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
     from .data.mitbih import DATABASE
     from .data.rhythms import window_labels
     from .data.splits import DS1, DS2
+    from .hub import predict
     from .tasks import RHYTHM_CLASSES
 
-    folder = DATABASE.folder(data_dir)
+    folder, spec = DATABASE.folder(data_dir), loaded.config.input
     a = list(loaded.class_names).index("A")
     tp = fp = fn = 0
     windows = {"A": 0, "N": 0}
     for record in sorted({*DS1, *DS2, *AF_RECORDS}):
         sig = DATABASE.read_signal(folder, record, "MLII")
         rhythm = DATABASE.read_rhythms(folder, record)
-        spec = loaded.config.input
         length = round(spec.frame_size * sig.fs / spec.fs)
         starts = np.arange(0, len(sig.values) - length + 1, length, dtype=np.int64)
         label = window_labels(rhythm, starts, length)
@@ -52,8 +52,6 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         keep = af | (label == RHYTHM_CLASSES.index("NSR"))
         if not keep.any():
             continue
-        from .hub import predict
-
         called = predict(loaded, sig.values, float(sig.fs), starts[keep] + length // 2).argmax(axis=1) == a
         truth = af[keep]
         tp, fp, fn = (

@@ -53,11 +53,12 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
 
 def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str]:
     """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), and NAME@vN."""
-    from .annotation import resolve_model
     from .errors import HeartzooError
+    from .hub import load_model
+    from .meta import check_ref
     from .tasks import get_task
 
-    model = resolve_model(rhythm, zoo=zoo)
+    model = load_model(*check_ref(rhythm), format="tflite", zoo=zoo)
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(f"--rhythm {rhythm}: a {model.config.task} model, not a rhythm model (af-4)")
     return tuple(rhythm_episodes(x, fs, model)), f"{model.config.name}@{model.folder.name}"

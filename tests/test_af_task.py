@@ -147,3 +147,23 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
     res = run_cli("annotate", str(base), "--lead", "ECG", "--model", "beat-3-cnn3-student@v3", "--rhythm",
                   "beat-3-cnn3-student@v3", "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path))  # fmt: skip
     assert res.returncode != 0 and "not a rhythm model" in res.stderr
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_icentia11k_false_af_per_hour(data_root):
+    """The external test on the Icentia11k segments (no AF in them): every window of each segment is
+    classified, and the alarms per hour are the windows called A over the hours of signal."""
+    from conftest import REPO
+
+    from heartzoo.external_rhythm import icentia11k
+    from heartzoo.hub import load_model
+    from heartzoo.meta import check_ref
+
+    if not (data_root / "icentia11k_sample").is_dir():
+        pytest.skip("icentia11k_sample not found beside mitdb")
+    loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
+    out = icentia11k(loaded)
+    per = out["records"]
+    assert set(per) == {"p00000_s00", "p01001_s00"}
+    assert per["p01001_s00"]["windows"] == int(per["p01001_s00"]["hours"] * 3600 // 10)  # 10 s windows
+    assert out["false_af_per_hour"] == pytest.approx(out["false_af_windows"] / out["hours"])
