@@ -42,6 +42,7 @@ def condition(
 ) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
+    from heartzoo.data.quality_windows import MATCH_S, near
     from heartzoo.detect import detect
 
     db = get_database("mitdb")
@@ -60,10 +61,8 @@ def condition(
         keep, ref_keep = windows.of(peaks), windows.of(ref)
         seconds += time.perf_counter() - t0
         n_windows += len(windows.readable)
-        j = np.clip(np.searchsorted(ref, peaks), 1, len(ref) - 1)
-        tp = np.minimum(np.abs(ref[j] - peaks), np.abs(ref[j - 1] - peaks)) <= 54
-        k = np.clip(np.searchsorted(peaks, ref), 1, len(peaks) - 1)
-        found = np.minimum(np.abs(peaks[k] - ref), np.abs(peaks[k - 1] - ref)) <= 54
+        tol = MATCH_S * 360.0  # 54 samples
+        tp, found = near(peaks, ref, tol), near(ref, peaks, tol)
         for key, v in (("ref", len(ref)), ("ref_kept", ref_keep.sum()), ("det", len(peaks)), ("det_tp", tp.sum()),
                        ("kept", keep.sum()), ("kept_tp", (keep & tp).sum()),
                        ("ref_kept_found", (ref_keep & found).sum())):  # fmt: skip
@@ -104,7 +103,8 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
     the default detector makes no error (a gate keeping exactly those has QRS +P 100 %)."""
     from heartzoo.data.databases import get_database
     from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
-    from heartzoo.data.quality_windows import detection_readable, window_starts
+    from heartzoo.data.quality_windows import detection_readable
+    from heartzoo.data.rhythms import window_starts
     from heartzoo.detect import detect
 
     db = get_database("mitdb")

@@ -36,7 +36,7 @@ import numpy as np
 
 from .detect import DEFAULT, check_signal
 from .errors import HeartzooError
-from .quality import DEFAULT_GATE
+from .quality import DEFAULT_GATE, SQI_GATE
 
 DEFAULT_EXTENSION = "heartzoo"
 #: class name -> WFDB beat code written
@@ -114,7 +114,7 @@ class Annotated:
             "quality": None
             if self.windows is None
             else {
-                "index": "template matching (Orphanidou et al. 2015)" if self.gate == "sqi" else self.gate,
+                "index": "template matching (Orphanidou et al. 2015)" if self.gate == SQI_GATE else self.gate,
                 "window_s": round(float(np.median(self.windows.ends - self.windows.starts)) / self.fs, 3),
                 "windows": len(self.windows.readable),
                 "unreadable_windows": int((~self.windows.readable).sum()),
@@ -331,13 +331,12 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts."""
     rows = [(int(s), sym, 0, "ectopic" if c == "ectopic" else "")
             for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)]  # fmt: skip
-    if a.windows is not None:
-        last = (a.length or 1) - 1
-        for start, end in a.windows.unreadable_stretches():
-            rows.append((start, "~", -1, "unreadable"))
-            if end <= last:
-                rows.append((min(end, last), "~", 0, ""))
     bad = a.windows.unreadable_stretches() if a.windows is not None else []
+    last = (a.length or 1) - 1
+    for start, end in bad:
+        rows.append((start, "~", -1, "unreadable"))
+        if end <= last:
+            rows.append((end, "~", 0, ""))
     for start, end in a.gaps:
         if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
             rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))

@@ -338,6 +338,15 @@ def external_lines(results: Path) -> dict[str, dict[str, Any]]:
     return {line["model"]: line for line in map(json.loads, filter(str.strip, path.read_text().splitlines()))}
 
 
+def false_call_cell(line: dict[str, Any] | None, classes: list[str]) -> str:
+    """ "S in AF / V in NSR" (beat-2: ectopic in both) of benchmarks/external.py's line, in %; – unmeasured."""
+    if line is None:
+        return "–"
+    af, nsr = false_call_classes(classes)
+    c = line["cinc2017"]
+    return f"{100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f}"
+
+
 def false_call_classes(classes: list[str]) -> tuple[str, str]:
     """The class whose calls are false in AF (S; beat-2's ectopic) and the proxy in normal rhythm (V)."""
     return ("S" if "S" in classes else "ectopic"), ("V" if "V" in classes else "ectopic")

@@ -26,7 +26,7 @@ def intended_use(task, classes: list[str], lead: str) -> str:
     elif task.per_recording:
         what = ("Research and development of AF screening on wearables: the rhythm of a short single-lead "
                 f"recording ({', '.join(classes)}) from windows a microcontroller holds.")  # fmt: skip
-    elif task.window_labels == "quality":
+    elif task.is_quality_gate:
         what = ("Research and development of signal-quality gates for wearables: whether a short single-lead "
                 "ECG window can be read, so that no beat of an unreadable stretch is classified.")  # fmt: skip
     else:

@@ -234,11 +234,12 @@ def input_anchor(task, fw: dict[str, Any]) -> str:
 
 def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
-    if get_task(cfg["task"]).per_recording:
+    task = get_task(cfg["task"])
+    if task.per_recording:
         return af_bar(m)
-    if get_task(cfg["task"]).window_labels == "quality" and get_task(cfg["task"]).unit == "window":
+    if task.is_quality_gate:
         return quality_bar(m, f"{name}@{vdir.name}")
-    if get_task(cfg["task"]).unit == "window":
+    if task.unit == "window":
         return (
             "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "
             "labels hold few patients with atrial fibrillation or flutter, so its test rests on a handful of "

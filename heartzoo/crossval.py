@@ -73,13 +73,11 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tu
 
     from .evaluate import split_probabilities
     from .integrity import load_keras
+    from .metrics import scored_units
 
     model = load_keras(fold_dir / "model.keras")
     probs, labels, ws = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
-    if get_task(cfg.task).per_recording:  # scored per recording, as its test is
-        from .metrics import recording_probabilities
-
-        probs, labels = recording_probabilities(probs, labels, ws.record)
+    probs, labels = scored_units(get_task(cfg.task), probs, labels, ws.record)  # per recording, as its test
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
     return probs, labels

@@ -153,7 +153,7 @@ def evaluate_model(
     calibrate_minutes: float | None = None,
     int8: bytes | None = None,
 ) -> dict[str, Any]:
-    from .metrics import report_from_probabilities
+    from .metrics import report_from_probabilities, scored_units
 
     task = get_task(config.task)
     probs, labels, ws = split_probabilities(
@@ -167,10 +167,7 @@ def evaluate_model(
         calibrate_minutes=calibrate_minutes,
         int8=int8,
     )
-    if task.per_recording:
-        from .metrics import recording_probabilities
-
-        probs, labels = recording_probabilities(probs, labels, ws.record)
+    probs, labels = scored_units(task, probs, labels, ws.record)
     report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
     report.update(
         split=split,

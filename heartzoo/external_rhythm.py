@@ -27,13 +27,13 @@ def _window_probs(loaded, values: np.ndarray, fs: float) -> np.ndarray:
     spec = loaded.config.input
     length = round(spec.frame_size * fs / spec.fs)
     starts = recording_window_starts(len(values), length)
-    return predict(loaded, values, fs, np.clip(starts + length // 2, 0, len(values) - 1))
+    return predict(loaded, values, fs, starts + length // 2)
 
 
 def mitdb(loaded, data_dir=None) -> dict[str, Any]:
     """AF F1 on MIT-BIH's AF/flutter and normal-sinus windows."""
     from .data.mitbih import DATABASE
-    from .data.rhythms import window_labels
+    from .data.rhythms import window_labels, window_starts
     from .data.splits import DS1, DS2
     from .hub import predict
     from .tasks import RHYTHM_CLASSES
@@ -46,7 +46,7 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         sig = DATABASE.read_signal(folder, record, "MLII")
         rhythm = DATABASE.read_rhythms(folder, record)
         length = round(spec.frame_size * sig.fs / spec.fs)
-        starts = np.arange(0, len(sig.values) - length + 1, length, dtype=np.int64)
+        starts = window_starts(len(sig.values), length)
         label = window_labels(rhythm, starts, length)
         af = (label == RHYTHM_CLASSES.index("AF")) & (record in AF_RECORDS)
         keep = af | (label == RHYTHM_CLASSES.index("NSR"))

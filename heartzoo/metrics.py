@@ -175,6 +175,16 @@ def check_threshold(threshold: float | None) -> None:
         raise ArgumentError(f"threshold must lie in [0, 1], got {threshold}")
 
 
+def scored_units(
+    task, probs: ArrayLike, labels: ArrayLike, records: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities and labels a task is scored on: per recording for a per-recording task
+    (`recording_probabilities`), else the frames' own."""
+    if not task.per_recording:
+        return np.asarray(probs), np.asarray(labels)
+    return recording_probabilities(probs, labels, records)
+
+
 def recording_probabilities(
     probs: ArrayLike, labels: ArrayLike, records: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:

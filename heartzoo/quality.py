@@ -98,18 +98,22 @@ def window_sqi(
     return sqi, bool(feasible and sqi >= min_correlation)
 
 
+def tiles(n_samples: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of consecutive windows of `n` samples over a recording; the last takes the remainder
+    when it is at least half a window long, else it joins the one before."""
+    starts = np.arange(0, n_samples, n, dtype=np.int64)
+    if len(starts) > 1 and n_samples - starts[-1] < n // 2:
+        starts = starts[:-1]
+    return starts, np.r_[starts[1:], n_samples].astype(np.int64)
+
+
 def sqi_windows(
     x, fs: float, peaks, *, window_s: float = WINDOW_S, min_correlation: float = MIN_CORRELATION
 ) -> Windows:
-    """The quality of each `window_s` window of one lead (the last window takes the remainder when it is at
-    least half a window long, else it joins the one before)."""
+    """The quality of each `window_s` window of one lead (`tiles`)."""
     x = np.asarray(x, dtype=np.float64)
     peaks = np.asarray(peaks, dtype=np.int64)
-    n = max(1, round(window_s * fs))
-    starts = np.arange(0, len(x), n, dtype=np.int64)
-    if len(starts) > 1 and len(x) - starts[-1] < n // 2:
-        starts = starts[:-1]
-    ends = np.r_[starts[1:], len(x)].astype(np.int64)
+    starts, ends = tiles(len(x), max(1, round(window_s * fs)))
     sqi = np.zeros(len(starts), np.float32)
     ok = np.zeros(len(starts), bool)
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
@@ -120,16 +124,12 @@ def sqi_windows(
 
 def model_windows(x, fs: float, gate) -> Windows:
     """The windows of one lead scored by a `quality` model of the zoo (a `hub.LoadedModel`): its frame
-    length, tiled from the start (the last one takes the remainder); `sqi` holds P(readable)."""
+    length, tiled from the start as `tiles` does; `sqi` holds P(readable)."""
     from .hub import predict
 
     spec = gate.config.input
     x = np.asarray(x, dtype=np.float32)
-    n = max(1, round(spec.frame_size * fs / spec.fs))
-    starts = np.arange(0, len(x), n, dtype=np.int64)
-    if len(starts) > 1 and len(x) - starts[-1] < n // 2:
-        starts = starts[:-1]
-    ends = np.r_[starts[1:], len(x)].astype(np.int64)
+    starts, ends = tiles(len(x), max(1, round(spec.frame_size * fs / spec.fs)))
     p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
     return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
 

@@ -20,8 +20,12 @@ class Episode:
     windows: int
     probability: float  # the mean probability of its class over its windows
 
+    @property
+    def aux(self) -> str:
+        return AUX.get(self.label, f"({self.label}")
+
     def to_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "class": self.label, "aux": AUX.get(self.label, f"({self.label}"),
+        return {"start": self.start, "end": self.end, "class": self.label, "aux": self.aux,
                 "windows": self.windows, "probability": round(self.probability, 4)}  # fmt: skip
 
 
@@ -66,4 +70,4 @@ def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Epis
 
 def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
     """(sample, symbol, subtype, aux note) of each episode's `+` annotation."""
-    return [(e.start, "+", 0, AUX.get(e.label, f"({e.label}")) for e in episodes]
+    return [(e.start, "+", 0, e.aux) for e in episodes]

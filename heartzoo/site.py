@@ -39,7 +39,7 @@ def fill_markers(text: str, parts: dict[str, str], source: str) -> str:
 def readme_table(zoo_root: Path, results: Path) -> str:
     """The README's table: the recommended model of each task with its DS2 int8 numbers, size and the
     external false-call rates (benchmarks/external.py's record in `results`), from the zoo alone."""
-    from .card_sections import external_lines, false_call_classes
+    from .card_sections import external_lines, false_call_cell
     from .site_pages import collect, per_class, recommended_refs
     from .tasks import TASK_NAMES
     from .zoo import read_index
@@ -51,9 +51,7 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     chosen = recommended_refs(index, zoo_root)
     for task in (t for t in TASK_NAMES if t in chosen):
         v = by_ref[chosen[task]]
-        af, nsr = false_call_classes(list(v.m["int8"]["per_class"]))
-        c = external.get(v.ref, {}).get("cinc2017")
-        calls = "–" if c is None else f"{100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f}"
+        calls = false_call_cell(external.get(v.ref), list(v.m["int8"]["per_class"]))
         rows.append(f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
                     f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |")  # fmt: skip
     return (
@@ -130,7 +128,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     boards.mkdir()
     from .card_sections import external_lines
 
-    external = external_lines(REPO / "benchmarks" / "results")
+    external = external_lines(results)
     for task in TASK_NAMES:
         (boards / f"{task}.md").write_text(task_board(task, versions, recommended, external))
     (boards / "leaky.md").write_text(leaky_board(versions))

@@ -150,22 +150,15 @@ def task_board(
     """The leaderboard of one task: its inter-patient versions by DS2 int8 macro-F1, the columns a
     firmware engineer reads first, the external false-alarm rates on a wearable (`external`: the lines of
     benchmarks/external.py by NAME@VERSION), then its zoo-wide target."""
-    from .card_sections import false_call_classes
+    from .card_sections import false_call_cell, false_call_classes
 
     t = get_task(task)
     external = external or {}
     af, nsr = false_call_classes(list(t.class_names))
-
     beats = t.unit == "beat"  # the external tests are of beat models
 
     def calls(ref: str) -> str:
-        line = external.get(ref)
-        if not beats:
-            return ""
-        if line is None:
-            return " – |"
-        c = line["cinc2017"]
-        return f" {100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f} |"
+        return f" {false_call_cell(external.get(ref), list(t.class_names))} |" if beats else ""
 
     macro = list(t.macro_classes or t.class_names)
     here = sorted((v for v in versions if v.task == task and v.family != "leaky"),

@@ -53,6 +53,11 @@ class Task:
         return self.unit == "window" and self.window_labels == "recording"
 
     @property
+    def is_quality_gate(self) -> bool:
+        """Scores whether windows can be read (`quality`): the gate before the classifiers."""
+        return self.unit == "window" and self.window_labels == "quality"
+
+    @property
     def protocol(self) -> str:
         """The evaluation protocol its configs follow (beat tasks may also take the leaky one)."""
         return "patient-deal" if self.unit == "window" and self.window_labels == "rhythm" else "inter-patient"

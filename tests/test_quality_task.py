@@ -11,6 +11,7 @@ from conftest import REPO, run_cli
 
 from heartzoo.config import parse_config
 from heartzoo.data import quality_windows as qw
+from heartzoo.data.rhythms import window_starts
 from heartzoo.errors import ConfigError
 from heartzoo.tasks import get_task
 
@@ -40,7 +41,7 @@ def test_quality_config_refuses_patient_deal():
 def test_detection_readable_marks_a_miss_and_a_false_beat():
     fs, length = 100.0, 250
     ref = np.array([50, 150, 300, 400, 550, 650])
-    starts = qw.window_starts(800, length)  # three whole windows
+    starts = window_starts(800, length)  # three whole windows
     assert qw.detection_readable(ref, ref + 10, starts, length, fs).all()  # 100 ms off: still a match
     missed = qw.detection_readable(ref, np.delete(ref, 2), starts, length, fs)
     assert missed.tolist() == [True, False, True]

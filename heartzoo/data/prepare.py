@@ -327,7 +327,7 @@ def load_split(
         if noise is not None:
             raise HeartzooError(f"{config.task} is scored on recordings as they are: no noise stress")
         return load_recording_split(config, split, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
-    if task.window_labels == "quality" and task.unit == "window" and ":" not in split:
+    if task.is_quality_gate and ":" not in split:
         from .quality_windows import beat_config, load_quality_split
 
         if noise is not None:

@@ -33,6 +33,7 @@ from ..errors import HeartzooError
 from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor, resample
 from .cache import WindowCache, source_stamp
 from .databases import database_of, get_database
+from .rhythms import window_starts
 from .windows import WindowSet
 
 #: NSTDB noise levels of the noisy copies (dB): from a light stress to beyond the NSTDB's lowest.
@@ -53,8 +54,13 @@ CINC_PER_LABEL = {"~": None, "N": 400, "A": 300, "O": 300}
 RECIPE = 1
 
 
-def window_starts(n_samples: int, length: int) -> np.ndarray:
-    return np.arange(0, n_samples - length + 1, length, dtype=np.int64)
+def near(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
+    """Whether each sample of `a` lies within `tol` samples of one of `b` (both sorted)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    if not len(b):
+        return np.zeros(len(a), bool)
+    j = np.clip(np.searchsorted(b, a), 1, max(len(b) - 1, 1))
+    return np.minimum(np.abs(b[j] - a), np.abs(b[j - 1] - a)) <= tol
 
 
 def detection_readable(reference: np.ndarray, detected: np.ndarray, starts: np.ndarray, length: int,
@@ -62,15 +68,8 @@ def detection_readable(reference: np.ndarray, detected: np.ndarray, starts: np.n
     """Per window: every reference beat in it found, and every detected beat in it true (within 150 ms)."""
     tol = MATCH_S * fs
     ref, det = np.asarray(reference, np.int64), np.asarray(detected, np.int64)
-
-    def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if not len(b):
-            return np.zeros(len(a), bool)
-        j = np.clip(np.searchsorted(b, a), 1, max(len(b) - 1, 1))
-        return np.minimum(np.abs(b[j] - a), np.abs(b[j - 1] - a)) <= tol
-
     bad = np.zeros(len(starts) + 1, bool)  # the last slot takes beats after the last whole window
-    for miss in (ref[~near(ref, det)], det[~near(det, ref)]):
+    for miss in (ref[~near(ref, det, tol)], det[~near(det, ref, tol)]):
         np.logical_or.at(bad, np.minimum(miss // length, len(starts)), True)
     return ~bad[: len(starts)]
 

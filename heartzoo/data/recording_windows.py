@@ -20,6 +20,7 @@ from .. import paths
 from ..errors import HeartzooError
 from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor
 from .cache import WindowCache, source_stamp
+from .rhythms import window_starts
 from .windows import WindowSet
 
 #: bump when the windows change: it is part of the cache key
@@ -28,10 +29,10 @@ RECIPE = 1
 
 def recording_window_starts(n_samples: int, length: int) -> np.ndarray:
     """Starts of the non-overlapping windows of `length` in a recording; one centred window (starting
-    before 0) when the recording is shorter than a window."""
+    before 0) when the recording is shorter than a window. Every window's centre lies in the recording."""
     if n_samples < length:
         return np.array([(n_samples - length) // 2], dtype=np.int64)
-    return np.arange(0, n_samples - length + 1, length, dtype=np.int64)
+    return window_starts(n_samples, length)
 
 
 def recording_arrays(db, folder, record: str, spec: InputSpec, label: int) -> dict[str, np.ndarray]:
@@ -40,7 +41,7 @@ def recording_arrays(db, folder, record: str, spec: InputSpec, label: int) -> di
     starts = recording_window_starts(len(sig.values), length)
     centres = starts + length // 2
     pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
-    x = pre.frames(sig.values, float(sig.fs), np.clip(centres, 0, len(sig.values) - 1))
+    x = pre.frames(sig.values, float(sig.fs), centres)
     return {"x": x.astype(np.float32), "aami": np.full(len(starts), label, np.int8), "sample": centres,
             "rr": np.zeros((len(starts), RR_COLUMNS), np.float32)}  # fmt: skip
 

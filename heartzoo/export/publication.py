@@ -53,8 +53,8 @@ def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str,
                  records=None) -> tuple[Any, dict]:  # fmt: skip
     """The int8 model's report on the split (in TFLM, or LiteRT's optimized kernels for models too slow
     for TFLM on the host) and how LiteRT's reference kernels and TFLM agreed on the verification frames:
-    any difference is an `ExportError`."""
-    from ..metrics import report_from_probabilities
+    any difference is an `ExportError`. `records`: each frame's record, for a per-recording task."""
+    from ..metrics import report_from_probabilities, scored_units
 
     task, ec = get_task(config.task), config.export
     ins, outs = io_specs(buf)
@@ -84,11 +84,7 @@ def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str,
             f"LiteRT (reference kernels) and TFLM disagree on {mismatch} of {len(pick)} {split} frames "
             f"(largest difference {diff} int8 steps)"
         )
-    probs = dequantize_probs(int8_out, outs[0])
-    if task.per_recording:  # scored per recording, as the float report is
-        from ..metrics import recording_probabilities
-
-        probs, labels = recording_probabilities(probs, labels, records)
+    probs, labels = scored_units(task, dequantize_probs(int8_out, outs[0]), labels, records)
     return report_from_probabilities(probs, labels, task.class_names, task.macro_classes), verification
 
 
@@ -109,7 +105,7 @@ def export_run(
 
     from ..evaluate import load_run, split_probabilities
     from ..manifest import stage_commits, stage_record, validation_score
-    from ..metrics import report_from_probabilities
+    from ..metrics import report_from_probabilities, scored_units
     from ..models import describe
     from ..preprocess import input_count
     from ..version import __version__, git_commit
@@ -136,18 +132,14 @@ def export_run(
     say(f"{split} float metrics")
     # the float numbers are `heartzoo evaluate`'s: the same function scores both
     probs, labels, ws = split_probabilities(model, config, split, **kw)
-    window_labels = labels
-    if task.per_recording:
-        from ..metrics import recording_probabilities
-
-        probs, labels = recording_probabilities(probs, labels, ws.record)
-    float_rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
+    float_rep = report_from_probabilities(*scored_units(task, probs, labels, ws.record), task.class_names,
+                                          task.macro_classes)  # fmt: skip
     inputs = ws.model_inputs(Preprocessor.of(config))
     ensemble = None
     if config.ensemble is not None:
         say(f"{split} float metrics of each member")
-        ensemble = ensemble_spread(model, config, inputs, window_labels, run_dir)
-    int8_rep, verification = int8_metrics(buf, inputs, window_labels, config, split, say, ws.record)
+        ensemble = ensemble_spread(model, config, inputs, labels, run_dir)
+    int8_rep, verification = int8_metrics(buf, inputs, labels, config, split, say, ws.record)
     drop = float_rep["macro_f1"] - int8_rep["macro_f1"]
     if drop > ec.max_f1_drop:
         raise ExportError(
