@@ -11,13 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .data.augment import AugmentConfig
 from .errors import ConfigError
 from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
 from .preprocess import InputSpec
 from .validation import describe_errors
-
-NoiseKind = Literal["bw", "em", "ma"]
 
 
 class _Strict(BaseModel):
@@ -71,34 +70,6 @@ class DataConfig(_Strict):
 
         if (problem := data_problem(self)) is not None:
             raise ValueError(problem)
-        return self
-
-
-class NoiseAugment(_Strict):
-    probability: float = Field(0.0, ge=0, le=1, description="Chance that a frame gets NSTDB noise.")
-    snr_db: tuple[float, float] = Field((6.0, 24.0), description="SNR range (dB), drawn uniformly.")
-    kinds: list[NoiseKind] = Field(
-        ["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use."
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> NoiseAugment:
-        if self.snr_db[0] > self.snr_db[1]:
-            raise ValueError(f"snr_db must be (low, high), got {self.snr_db}")
-        return self
-
-
-class AugmentConfig(_Strict):
-    noise: NoiseAugment = Field(NoiseAugment(), description="NSTDB noise added to training frames.")
-    amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
-    jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
-    polarity: float = Field(0.0, ge=0, le=1, description="Chance that a frame is inverted (lead reversed).")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AugmentConfig:
-        lo, hi = self.amplitude
-        if not 0 < lo <= hi:
-            raise ValueError(f"amplitude must be (low, high) with 0 < low <= high, got {self.amplitude}")
         return self
 
 
@@ -353,9 +324,10 @@ class HeartzooConfig(_Strict):
 
     @model_validator(mode="after")
     def _unit_fits(self) -> HeartzooConfig:
+        from .data.augment import augment_problem
         from .data.splits import unit_problem
 
-        if (problem := unit_problem(self)) is not None:
+        if (problem := unit_problem(self) or augment_problem(self)) is not None:
             raise ValueError(problem)
         return self
 

@@ -108,10 +108,10 @@ def training_stream(
     It draws from `np.random.default_rng(seed)`, or, with `epoch_states` (a `data.pipeline.EpochStates`),
     from where that says and recording the rng state at each epoch boundary there.
     """
-    from .data.augment import Augmenter
+    from .data.augment import Augmenter, premature_classes
     from .data.pipeline import training_dataset
 
-    tc = config.train
+    tc, share = config.train, config.augment.premature
     ds = training_dataset(
         ws,
         labels,
@@ -124,6 +124,7 @@ def training_stream(
         augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(data_dir)),
         seed=seed,
         epoch_states=epoch_states,
+        premature=(share, premature_classes(get_task(config.task))) if share else None,
     )
     return ds, steps_per_epoch(config, len(labels))
 

@@ -10,12 +10,99 @@ firmware's input rather than being undone by the normalisation.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..config import AugmentConfig
 from ..preprocess import InputSpec, normalize, resample
 from .noise import NOISE_FOLDER, read_noise
+
+NoiseKind = Literal["bw", "em", "ma"]
+
+
+class NoiseAugment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    probability: float = Field(0.0, ge=0, le=1, description="Chance that a frame gets NSTDB noise.")
+    snr_db: tuple[float, float] = Field((6.0, 24.0), description="SNR range (dB), drawn uniformly.")
+    kinds: list[NoiseKind] = Field(
+        ["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NoiseAugment:
+        if self.snr_db[0] > self.snr_db[1]:
+            raise ValueError(f"snr_db must be (low, high), got {self.snr_db}")
+        return self
+
+
+class AugmentConfig(BaseModel):
+    """A config's `augment`: what training does to the frames it draws (never to validation or test)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    noise: NoiseAugment = Field(NoiseAugment(), description="NSTDB noise added to training frames.")
+    amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
+    jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
+    polarity: float = Field(0.0, ge=0, le=1, description="Chance that a frame is inverted (lead reversed).")
+    premature: float = Field(
+        0.0,
+        ge=0,
+        le=0.5,
+        description="Share of drawn normal beats given a real S beat's RR features and "
+        "labelled S: a beat of the patient's own shape that comes early is supraventricular (AAMI).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AugmentConfig:
+        lo, hi = self.amplitude
+        if not 0 < lo <= hi:
+            raise ValueError(f"amplitude must be (low, high) with 0 < low <= high, got {self.amplitude}")
+        return self
+
+
+def premature_classes(task) -> tuple[int, int] | None:
+    """The task classes of AAMI N and S beats, when the task holds them apart (None otherwise)."""
+    n, s = task.aami_map.get("N"), task.aami_map.get("S")
+    if task.unit != "beat" or n is None or s is None or n == s:
+        return None
+    return task.class_names.index(n), task.class_names.index(s)
+
+
+def augment_problem(config: Any) -> str | None:
+    """What makes a config's `augment` impossible for its task and input (None: nothing)."""
+    if config.augment.premature <= 0:
+        return None
+    from ..tasks import get_task
+
+    if premature_classes(get_task(config.task)) is None:
+        return f"augment.premature needs a beat task that holds N and S beats apart, not {config.task}"
+    if not config.input.rr_features:
+        return "augment.premature gives beats an S beat's RR features: it needs input.rr_features: true"
+    return None
+
+
+def premature_context(
+    rr: np.ndarray, y: np.ndarray, rng: np.random.Generator, share: float, classes: tuple[int, int],
+    early: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """A `share` of a batch's normal beats take the RR inputs of beats drawn from `early` (the training S
+    beats') and the S label (copies; the rest unchanged).
+
+    AAMI's S class is defined by origin and timing, not by QRS shape: an atrial premature beat is
+    conducted like the patient's normal beats, bundle-branch block included (MIT-BIH 232). Models trained
+    on shape learn that a bundle-branch-block beat is N; this shows them the patient's own beat coming
+    early, labelled S.
+    """
+    normal, premature = classes
+    hit = np.flatnonzero((y == normal) & (rng.random(len(y)) < share))
+    if not len(hit) or not len(early):
+        return rr, y
+    rr, y = rr.copy(), y.copy()
+    rr[hit] = early[rng.integers(0, len(early), size=len(hit))]
+    y[hit] = premature
+    return rr, y
 
 
 class Augmenter:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..preprocess import Preprocessor
-from .augment import Augmenter
+from .augment import Augmenter, premature_context
 from .windows import WindowSet
 
 
@@ -121,12 +121,14 @@ def batch_stream(
     pre: Preprocessor,
     seed: int | None = None,
     epoch_states: EpochStates | None = None,
+    premature: tuple[float, tuple[int, int]] | None = None,
 ) -> Iterator[tuple]:
     """Endless (inputs, one-hot labels, sample weights) batches.
 
     The draws come from `np.random.default_rng(seed)`, or, with `epoch_states` alone, from the
     Generator state `epoch_states.start()` gives; with `epoch_states`, the Generator's state at each
-    epoch boundary is recorded there.
+    epoch boundary is recorded there. `premature`: (share, (N class, S class)) for
+    `augment.premature_context`.
     """
     first_epoch, state = 0, None
     if seed is None:
@@ -166,7 +168,11 @@ def batch_stream(
             x = augmenter(x, rng)
         x = pre.ecg(x, None if ws.template is None else ws.template[idx])
         y = labels[idx]
-        inputs = {"ecg": x, "rr": rr_all[idx]} if rr_all is not None else x
+        rr = rr_all[idx] if rr_all is not None else None
+        if premature is not None and rr is not None:
+            share, classes = premature
+            rr, y = premature_context(rr, y, rng, share, classes, rr_all[by_class[classes[1]]])
+        inputs = {"ecg": x, "rr": rr} if rr is not None else x
         yield inputs, eye[y], weights[y]
 
 

@@ -1,0 +1,189 @@
+"""Screen levers on a beat recipe: what each does to validation, to wearable recordings and (read last) DS2.
+
+A lever is a set of config overrides (LEVERS below). Each lever's variant of the base config trains with
+seeds 0, 1, 2 (runs/levers/<name>-<lever>-seed<k>, never published) and is measured on:
+- validation: macro-F1 and S F1 on the validation patients of the training pool, at the selected epoch;
+- CinC validation: the share of beats called S in AF recordings and called V in normal-rhythm ones, over
+  a fixed draw of the CinC 2017 *training* split (`cinc_validation`: never the test split), through the
+  whole path a user takes (default detector, quality gate, the model's Preprocessor; float);
+- DS2 (inter-patient test): macro-F1 and each class's F1, measured after the runs, choosing nothing.
+
+The rule, fixed before any run: a lever is adopted when, over the seeds, its mean validation macro-F1 is
+above the baseline's and its mean CinC-validation AF S share is not above the baseline's. `--report`
+then says, for each signal, how it ranks the levers against DS2.
+
+Run: `python benchmarks/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
+[--seeds 0 1 2] [--record benchmarks/results/beat_levers.jsonl]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: lever -> overrides of the base config (dotted paths)
+LEVERS: dict[str, dict[str, object]] = {
+    "baseline": {},
+    "premature": {"augment.premature": 0.1},
+    "premature-25": {"augment.premature": 0.25},
+    "template": {"input.template_beats": 8},
+    "template-premature": {"input.template_beats": 8, "augment.premature": 0.1},
+    "polarity": {"augment.polarity": 0.5},
+}
+CINC_VALIDATION = 60  # records of each of A and N drawn from the CinC 2017 training split
+
+
+def variant(config, lever: str, seed: int):
+    """`config` with the lever's overrides and training seed `seed`, renamed <name>-<lever>-seed<k>."""
+    from heartzoo.config import parse_config
+
+    raw = config.model_dump(mode="json")
+    for dotted, value in LEVERS[lever].items():
+        *path, key = dotted.split(".")
+        node = raw
+        for p in path:
+            node = node[p]
+        node[key] = value
+    raw["train"]["seed"] = seed
+    raw["name"] = f"{config.name}-{lever}-seed{seed}"
+    return parse_config(raw, f"{config.name} lever {lever}")
+
+
+def cinc_validation(data_dir=None, per_label: int = CINC_VALIDATION, seed: int = 0) -> tuple[str, ...]:
+    """A fixed draw of AF and normal-rhythm records of the CinC 2017 training split (test split excluded)."""
+    from heartzoo.data.databases import get_database
+
+    db = get_database("cinc2017")
+    labels = db.labels(data_dir)
+    rng = np.random.default_rng(seed)
+    out: list[str] = []
+    for label in ("A", "N"):
+        pool = sorted(r for r in db.splits["train"] if labels.get(r) == label)
+        out += sorted(rng.choice(pool, size=min(per_label, len(pool)), replace=False).tolist())
+    return tuple(out)
+
+
+def loaded_run(run: Path):
+    """A run's float model in the form `annotate` takes."""
+    from heartzoo.evaluate import load_run
+    from heartzoo.hub import LoadedModel
+    from heartzoo.meta import FirmwareContract
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.tasks import get_task
+
+    model, config = load_run(run)
+    contract = {**Preprocessor.of(config).contract(), "class_names": list(get_task(config.task).class_names),
+                "inputs": [], "outputs": [], "output": "float softmax probabilities"}  # fmt: skip
+    return LoadedModel(model, config, FirmwareContract.model_validate(contract), "keras", run)
+
+
+def validation_by_class(run: Path, best_epoch: int) -> dict[str, float]:
+    with open(run / "history.csv") as f:
+        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best_epoch)
+    return {k.removeprefix("val_f1_"): float(v) for k, v in row.items() if k.startswith("val_f1_")}
+
+
+def measure(config, lever: str, seed: int, runs: Path, cinc: tuple[str, ...]) -> dict:
+    from heartzoo.evaluate import load_run, split_probabilities
+    from heartzoo.external import cinc2017
+    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.runs import run_pipeline
+    from heartzoo.tasks import get_task
+
+    v = variant(config, lever, seed)
+    out = run_pipeline(v, runs / v.name, publish=False)
+    last = Path(out["final"])
+    summary = json.loads((last / "train_summary.json").read_text())
+    task = get_task(config.task)
+    ext = cinc2017(loaded_run(last), records=cinc)
+    model, cfg = load_run(last)
+    probs, labels, _ = split_probabilities(model, cfg, "test")
+    rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
+    s_name = task.class_names[1]
+    v_name = task.class_names[-1]
+    return {
+        "lever": lever,
+        "overrides": LEVERS[lever],
+        "seed": seed,
+        "run": str(last),
+        "val": {
+            "macro_f1": out["selected"]["val_macro_f1"],
+            "f1": validation_by_class(last, summary["best_epoch"]),
+        },
+        "cinc_validation": {
+            "records": len(cinc),
+            "af_share_s": ext["A"]["share"][s_name],
+            "normal_share_v": ext["N"]["share"][v_name],
+        },
+        "ds2": {"macro_f1": rep["macro_f1"], "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names}},
+    }
+
+
+def summarise(rows: list[dict]) -> dict[str, dict]:
+    """Per lever: the mean and s.d. over seeds of each signal."""
+    keys = {"val": lambda r: r["val"]["macro_f1"], "val_S": lambda r: r["val"]["f1"].get("S", np.nan),
+            "af_S": lambda r: r["cinc_validation"]["af_share_s"],
+            "normal_V": lambda r: r["cinc_validation"]["normal_share_v"],
+            "ds2": lambda r: r["ds2"]["macro_f1"], "ds2_S": lambda r: r["ds2"]["f1"].get("S", np.nan)}  # fmt: skip
+    out: dict[str, dict] = {}
+    for lever in dict.fromkeys(r["lever"] for r in rows):
+        mine = [r for r in rows if r["lever"] == lever]
+        out[lever] = {"seeds": [r["seed"] for r in mine]}
+        for k, get in keys.items():
+            a = np.array([get(r) for r in mine], dtype=float)
+            out[lever][k] = [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
+    return out
+
+
+def adopted(summary: dict[str, dict]) -> dict[str, bool]:
+    """The rule: mean validation macro-F1 above the baseline's, AF S share not above it."""
+    base = summary["baseline"]
+    return {lever: s["val"][0] > base["val"][0] and s["af_S"][0] <= base["af_S"][0]
+            for lever, s in summary.items() if lever != "baseline"}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("config", type=Path)
+    ap.add_argument("--levers", nargs="+", default=["baseline"], choices=list(LEVERS))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--runs", type=Path, default=REPO / "runs" / "levers")
+    ap.add_argument("--record", type=Path, help="append each run as one JSON line to this file")
+    ap.add_argument("--report", type=Path, help="summarise the runs recorded in this file instead of running")
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.report:
+        rows = [json.loads(line) for line in args.report.read_text().splitlines() if line.strip()]
+        rows = [r for r in rows if r["config"] == str(args.config)]
+        summary = summarise(rows)
+        for lever, s in summary.items():
+            cells = " · ".join(f"{k} {m:.4f}±{sd:.4f}" for k, (m, sd) in s.items() if k != "seeds")
+            print(f"{lever} (seeds {s['seeds']}): {cells}")
+        if "baseline" in summary:
+            print("adopted by the rule:", adopted(summary))
+        return
+
+    from heartzoo.config import load_config
+
+    config = load_config(args.config)
+    cinc = cinc_validation()
+    for lever in args.levers:
+        for seed in args.seeds:
+            row = {"config": str(args.config), **measure(config, lever, seed, args.runs, cinc)}
+            print(f"{lever} seed {seed}: validation {row['val']['macro_f1']:.4f} (S {row['val']['f1'].get('S', 0):.3f}) · "
+                  f"CinC AF S {row['cinc_validation']['af_share_s']:.3%} · DS2 {row['ds2']['macro_f1']:.4f} "
+                  f"(S {row['ds2']['f1'].get('S', 0):.3f})", flush=True)  # fmt: skip
+            if args.record:
+                with open(args.record, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
