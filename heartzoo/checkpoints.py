@@ -105,10 +105,10 @@ def epoch_callbacks(
             snap = snapshots[epoch - 1] if 0 < epoch <= len(snapshots) else None
             if epoch == 0:
                 self.state = _initial_state()
-                rng = np.random.default_rng(seed).bit_generator.state
+                rng = None  # the stream's own start (its seed; a worker's share of the shards, its own)
             elif snap is not None and snap.get("rng") is not None:
                 self.state.update({k: snap[k] for k in counters}, finished=False, snapshots=snapshots[:epoch])
-                rng = snap["rng"]
+                rng = _own_stream_state(write_dir, run_dir, epoch, snap["rng"])
                 for v, value in zip(_layer_rng_variables(self.model), snap["layer_rng"], strict=True):
                     v.assign(np.asarray(value, dtype=v.dtype))
             else:  # a run folder written before the snapshots: not reproducible, only new batches
@@ -258,3 +258,20 @@ def finished_epochs(run_dir: str | os.PathLike[str]) -> int:
         return int(state["epochs_done"])
     backup = read_state(run_dir / "backup" / "training_metadata.json") or {}
     return int(backup.get("epoch", 0))
+
+
+def _own_stream_state(write_dir: Path, run_dir: Path, epoch: int, chief: dict) -> dict:
+    """The batch stream's position at `epoch` for this worker: its own as it recorded it (a stream over
+    its own share of shards), else the chief's (every worker draws the same stream from memory)."""
+    own, snap = write_dir / "state.json", None
+    if write_dir != run_dir and own.is_file():
+        snapshots = json.loads(own.read_text()).get("snapshots", [])
+        snap = snapshots[epoch - 1] if epoch <= len(snapshots) else None
+    if snap is not None and snap.get("rng") is not None:
+        return snap["rng"]
+    if write_dir != run_dir and "readers" in chief:
+        raise RuntimeError(
+            f"{own}: this worker recorded no position of its shard stream for epoch {epoch}, where the "
+            "chief's backup resumes; start the run again with --restart"
+        )
+    return chief

@@ -52,6 +52,12 @@ class DataConfig(_Strict):
     leaky_test_fraction: float = Field(
         0.2, gt=0, lt=1, description="Test share for the leaky random-beat split."
     )
+    shards: str | None = Field(
+        None,
+        description="A folder of shards prepared from `train` (`heartzoo data shard`): training streams its "
+        "beats from there, in flat memory, instead of loading them (the validation patients, in shards of "
+        "their own, are left out and validated in memory).",
+    )
 
     @field_validator("train")
     @classmethod

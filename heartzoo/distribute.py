@@ -151,7 +151,10 @@ def distributed_fit(model, dataset, *, strategy, epochs: int, steps_per_epoch: i
     with strategy.scope():
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-    batches = strategy.experimental_distribute_dataset(dataset)
+    # a function of the InputContext: each worker's own stream (of its shards); a dataset: the global
+    # batch, drawn alike everywhere, sliced across the replicas
+    batches = (strategy.distribute_datasets_from_function(dataset) if callable(dataset)
+               else strategy.experimental_distribute_dataset(dataset))  # fmt: skip
 
     @tf.function
     def step(iterator):

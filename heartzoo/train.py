@@ -236,12 +236,21 @@ def train(
         update={k: v for k, v in (("epochs", epochs), ("learning_rate", learning_rate)) if v is not None}
     )
     keras.utils.set_random_seed(tc.seed)
-    train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
     val_ws, val_y = load_task_split(config, "val", data_dir=data_dir, cache_dir=cache_dir)
-    train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
     # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
-    epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
-    ds, steps = training_stream(config, train_ws, train_y, epoch_states=epoch_states, data_dir=data_dir)
+    if config.data.shards is not None:  # streamed: the training beats are never all in memory
+        from .data.shard_stream import training_input
+
+        replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
+        ds, steps, epoch_states, train_counts = training_input(config, val_ws.meta["records"], data_dir=data_dir,
+                                                               share=(worker.index, worker.count), replicas=replicas)  # fmt: skip
+    else:
+        train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
+        train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
+        epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
+        ds, steps = training_stream(config, train_ws, train_y, seed=tc.seed, epoch_states=epoch_states,
+                                    data_dir=data_dir)  # fmt: skip
+        train_counts = np.bincount(train_y, minlength=task.num_classes)
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         fit_model, model = _compiled(config, tc, steps, build, teacher, val_inputs, strategy)
@@ -298,8 +307,9 @@ def train(
         "best_val_macro_f1": state["best"],
         "epochs_run": state["epochs_done"],
         "resumed_at_epoch": resumed_at,
-        "train_frames": len(train_y),
-        "train_class_counts": np.bincount(train_y, minlength=task.num_classes).tolist(),
+        "train_frames": int(train_counts.sum()),
+        "train_class_counts": train_counts.tolist(),
+        **({"train_shards": config.data.shards} if config.data.shards is not None else {}),
         "val_records": val_ws.meta.get("records"),
         "val_frames": len(val_y),
         "seconds_this_session": round(time.perf_counter() - t0, 1),

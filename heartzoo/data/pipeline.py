@@ -65,40 +65,41 @@ def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
 
 
 class EpochStates:
-    """Where the batch stream starts, and the state of its numpy Generator at every epoch boundary.
+    """Where the batch stream starts, and its position at every epoch boundary.
 
-    The stream runs ahead of training (tf.data prefetches), so the Generator's state "now", at the end
-    of an epoch, is already some batches into the next one. Instead the stream records the state at the
-    moment it is about to draw batch k * steps_per_epoch (the start of epoch k), and whoever needs it
-    (the training's model-selection callback, which persists it) waits for it with `state_at(k)`.
-    `start_at(epoch, state)` says where the stream starts; it may come after the stream was built (but
-    before its first batch is drawn), once training knows the epoch it starts with.
+    The stream runs ahead of training (tf.data prefetches), so its position "now", at the end of an
+    epoch, is already some batches into the next one. Instead the stream records its position (a
+    JSON-able dict: the numpy Generator's state, and a shard stream's readers) at the moment it is about
+    to draw batch k * steps_per_epoch (the start of epoch k), and whoever needs it (the training's
+    model-selection callback, which persists it) waits for it with `state_at(k)`.
+    `start_at(epoch, state)` says where the stream starts (None: from its seed's start); it may come after
+    the stream was built (but before its first batch is drawn), once training knows the epoch it starts with.
     """
 
     def __init__(self, steps_per_epoch: int) -> None:
         self.steps_per_epoch = steps_per_epoch
-        self._start: tuple[int, dict] | None = None
+        self._start: tuple[int, dict | None] | None = None
         self._states: dict[int, dict] = {}
         self._cond = threading.Condition()
 
-    def start_at(self, epoch: int, state: dict[str, Any]) -> None:
+    def start_at(self, epoch: int, state: dict[str, Any] | None) -> None:
         with self._cond:
             self._start = (epoch, state)
             self._states = {}
 
-    def start(self) -> tuple[int, dict]:
+    def start(self) -> tuple[int, dict | None]:
         with self._cond:
             if self._start is None:
                 raise RuntimeError("the batch stream was asked for a batch before its first epoch was chosen")
             return self._start
 
-    def record(self, epoch: int, rng: np.random.Generator) -> None:
+    def record(self, epoch: int, state: dict[str, Any]) -> None:
         with self._cond:
-            self._states[epoch] = rng.bit_generator.state
+            self._states[epoch] = state
             self._cond.notify_all()
 
     def state_at(self, epoch: int, timeout: float | None = 600.0) -> dict[str, Any]:
-        """The Generator's state at the start of `epoch` (waits for the stream to get there); forgets
+        """The stream's position at the start of `epoch` (waits for the stream to get there); forgets
         the earlier ones."""
         with self._cond:
             if not self._cond.wait_for(lambda: epoch in self._states, timeout):
@@ -125,16 +126,12 @@ def batch_stream(
 ) -> Iterator[tuple]:
     """Endless (inputs, one-hot labels, sample weights) batches.
 
-    The draws come from `np.random.default_rng(seed)`, or, with `epoch_states` alone, from the
-    Generator state `epoch_states.start()` gives; with `epoch_states`, the Generator's state at each
+    The draws come from `np.random.default_rng(seed)`, or, with `epoch_states`, from the Generator state
+    `epoch_states.start()` gives (None: `seed`'s); with `epoch_states`, the Generator's state at each
     epoch boundary is recorded there. `premature`: (share, (N class, S class)) for
     `augment.premature_context`.
     """
-    first_epoch, state = 0, None
-    if seed is None:
-        if epoch_states is None:
-            raise TypeError("batch_stream needs seed= or epoch_states=")
-        first_epoch, state = epoch_states.start()
+    first_epoch, state = epoch_states.start() if epoch_states is not None else (0, None)
     rng = np.random.default_rng(seed) if state is None else rng_from_state(state)
     by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
     probs = class_draw_probabilities(labels, num_classes, power if balance == "sampling" else 1.0)
@@ -153,7 +150,7 @@ def batch_stream(
     every = epoch_states.steps_per_epoch if epoch_states is not None else 0
     for n in itertools.count():
         if every and n % every == 0:
-            epoch_states.record(first_epoch + n // every, rng)
+            epoch_states.record(first_epoch + n // every, rng.bit_generator.state)
         if balance == "sampling":
             cls = rng.choice(num_classes, size=batch_size, p=probs)
             idx = np.empty(batch_size, dtype=np.int64)

@@ -37,6 +37,8 @@ def data_problem(data) -> str | None:
                 return f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
     if data.protocol == LEAKY and data.train != ["mitdb:DS1"]:
         return "train: the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
+    if data.shards is not None and data.protocol != INTER_PATIENT:
+        return "shards: training from shards follows the inter-patient protocol (whole patients per shard)"
     return None
 
 
@@ -59,6 +61,8 @@ def unit_problem(config) -> str | None:
         return f"data.protocol: {config.task} needs {task.protocol} ({why})"
     if config.input.rr_features or config.input.template_beats:
         return f"input: {config.task} classifies windows: rr_features and template_beats need beats"
+    if config.data.shards is not None:
+        return f"data.shards: shards hold beats; {config.task} classifies windows, prepared in memory"
     if config.data.validation.records is not None and task.protocol == PATIENT_DEAL:
         return "data.validation.records: patient-deal draws its validation patients itself"
     return None

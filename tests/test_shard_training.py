@@ -1,0 +1,199 @@
+"""`heartzoo train` from shards (`data.shards`): the stream resumes exactly where it was, workers read
+disjoint shares, a config that does not fit its shards is refused before anything trains, and a
+2-worker run on shards, killed and started again, ends as the uninterrupted run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heartzoo.errors import ConfigError, HeartzooError
+from heartzoo.preprocess import InputSpec, Preprocessor
+
+SPEC = InputSpec(frame_size=64, rr_features=True)
+COUNTS = [
+    {"N": 3000, "S": 40, "V": 300, "F": 9, "Q": 2},
+    {"N": 5000, "S": 1300, "V": 0, "F": 0, "Q": 0},
+    {"N": 1500, "S": 100, "V": 2500, "F": 21, "Q": 3},
+]
+# DS1 through the real line: cnn1 without dropout, so that two workers differ only by their draws
+CONFIG = {
+    "name": "sharded",
+    "task": "beat-3",
+    "model": {"arch": "cnn1", "params": {"dropout": 0.0}},
+    "input": {"rr_features": True},
+    "augment": {"amplitude": [0.9, 1.1], "jitter": 3, "premature": 0.1},
+    "train": {"epochs": 4, "batch_size": 64, "steps_per_epoch": 15, "patience": 10, "learning_rate": 3e-4},
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    from heartzoo.data.synthetic_shards import write_synthetic_shards
+
+    folder = tmp_path_factory.mktemp("synthetic-shards")
+    write_synthetic_shards(folder, SPEC, COUNTS)
+    return folder
+
+
+def _stream(folder: Path, **kw):
+    from heartzoo.config import AugmentConfig
+    from heartzoo.data.augment import Augmenter
+    from heartzoo.data.shard_stream import ShardStream
+
+    augmenter = Augmenter(AugmentConfig(jitter=2, amplitude=(0.9, 1.1)), SPEC)
+    return ShardStream(folder, "beat-3", Preprocessor(SPEC), batch_size=48, seed=5, pool=300, cycle=2,
+                       augmenter=augmenter, premature=(0.2, (0, 1)), **kw)  # fmt: skip
+
+
+def _take(batches, n: int) -> list:
+    return [next(batches) for _ in range(n)]
+
+
+def _same(a, b) -> bool:
+    (xa, ya, wa), (xb, yb, wb) = a, b
+    return all(np.array_equal(xa[k], xb[k]) for k in xa) and np.array_equal(ya, yb) and np.array_equal(wa, wb)
+
+
+def test_a_resumed_stream_draws_what_the_uninterrupted_one_draws(synthetic):
+    """Pool, open pieces, pass order and generator restored: epoch 3 onwards, batch for batch."""
+    from heartzoo.data.pipeline import EpochStates
+
+    steps = 7  # the readers' pools turn over several times in three epochs (300 rows, 48 a batch)
+    whole_states = EpochStates(steps)
+    whole_states.start_at(0, None)
+    whole = _take(_stream(synthetic).batches(whole_states), 5 * steps)
+    at3 = whole_states.state_at(3)
+    assert json.loads(json.dumps(at3)) == at3  # it goes into state.json as it is
+    resumed_states = EpochStates(steps)
+    resumed_states.start_at(3, json.loads(json.dumps(at3)))
+    resumed = _take(_stream(synthetic).batches(resumed_states), 2 * steps)
+    assert all(_same(a, b) for a, b in zip(whole[3 * steps :], resumed, strict=True))
+    assert resumed_states.state_at(4) == whole_states.state_at(4)
+    # and the check can fail: a fresh start draws other batches there
+    fresh = EpochStates(steps)
+    fresh.start_at(3, None)
+    assert not _same(_take(_stream(synthetic).batches(fresh), 1)[0], whole[3 * steps])
+
+
+def test_workers_read_disjoint_shares(synthetic):
+    """Rows are (class, shard, row) in x[0:3]: two workers' draws never meet, and together cover the data."""
+    from heartzoo.data.shard_stream import ShardStream, class_pieces
+    from heartzoo.data.shards import read_manifest
+    from heartzoo.tasks import get_task
+
+    manifest, task = read_manifest(synthetic), get_task("beat-3")
+    one, two = (class_pieces(manifest, task, share=(i, 2)) for i in range(2))
+    every = class_pieces(manifest, task)
+    for a, b, whole in zip(one, two, every, strict=True):
+        assert not set(a) & set(b) and sorted(a + b) == sorted(whole)
+    ids = []
+    for i in range(2):  # no augmentation: x[0:3] of every frame are its (class, shard, row)
+        stream = ShardStream(synthetic, "beat-3", Preprocessor(SPEC), batch_size=48, seed=5, pool=300, cycle=2,
+                             share=(i, 2))  # fmt: skip
+        rows = np.concatenate([x["ecg"][:, 0, :3, 0] for x, *_ in _take(stream.batches(), 60)])
+        ids.append({tuple(r) for r in np.rint(rows).astype(int).tolist()})
+    assert not ids[0] & ids[1]
+    assert {s for _, s, _ in ids[0]} and {s for _, s, _ in ids[1]}
+
+
+@pytest.fixture(scope="module")
+def ds1_shards(tmp_path_factory, data_root) -> Path:
+    from heartzoo.config import parse_config
+    from heartzoo.data.shards import prepare_shards
+
+    out = tmp_path_factory.mktemp("ds1-shards") / "shards"
+    config = parse_config(CONFIG)
+    prepare_shards(config.data.train, config.input, out, workers=2, data_dir=data_root)
+    return out
+
+
+def _config_file(root: Path, name: str, **data) -> Path:
+    import yaml
+
+    path = root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({**CONFIG, "name": name, "data": data}))
+    return path
+
+
+def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_shards, data_root, tmp_path):
+    from heartzoo.config import parse_config
+    from heartzoo.data.shards import prepare_shards
+    from heartzoo.train import train
+
+    def refused(error, match, shards, **changes):
+        config = parse_config(
+            {**CONFIG, **changes, "data": {**changes.get("data", {}), "shards": str(shards)}}
+        )
+        with pytest.raises(error, match=match):
+            train(config, tmp_path / "run", restart=True)
+        assert not (tmp_path / "run" / "backup").exists() and not (tmp_path / "run" / "history.csv").exists()
+
+    refused(
+        HeartzooError, "shards prepared for another input", ds1_shards, input={"rr_features": True, "fs": 128}
+    )
+    refused(ConfigError, r"shards prepared from \['mitdb:DS1'\], but field 'data.train'", ds1_shards,
+            data={"train": ["mitdb:DS1", "svdb:all"]})  # fmt: skip
+    refused(ConfigError, "train.balance.patient_power", ds1_shards,
+            train={**CONFIG["train"], "balance": {"patient_power": 0.5}})  # fmt: skip
+    mixed = tmp_path / "mixed"
+    prepare_shards(["mitdb:DS1"], parse_config(CONFIG).input, mixed, patients_per_shard=4, data_dir=data_root)
+    refused(
+        HeartzooError, "holds validation records .* prepare the shards with --patients-per-shard 1", mixed
+    )
+    with pytest.raises(ConfigError, match=r"field 'data\.shards': shards hold beats"):
+        parse_config({"name": "w", "task": "af-4", "data": {"shards": str(ds1_shards)}})
+
+
+def _history(run: Path) -> list[dict[str, float]]:
+    with open(run / "history.csv", newline="") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _cli(config: Path, run: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "heartzoo", "train", str(config), "--run-dir", str(run), "--no-publish",
+            "--cache-dir", str(cache), *extra]  # fmt: skip
+
+
+def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run(ds1_shards, shared_cache,
+                                                                                  tmp_path):  # fmt: skip
+    config = _config_file(tmp_path, "sharded", shards=str(ds1_shards))
+    whole = subprocess.run(_cli(config, tmp_path / "whole", shared_cache, "--workers", "2"), capture_output=True,
+                           text=True, timeout=600)  # fmt: skip
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    summary = json.loads((tmp_path / "whole" / "train_summary.json").read_text())
+    assert summary["strategy"]["workers"] == 2 and summary["train_shards"] == str(ds1_shards)
+    assert summary["train_frames"] < 51021  # the validation patients' shards were left out
+    run = tmp_path / "killed"
+    job = subprocess.Popen(_cli(config, run, shared_cache, "--workers", "2"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    meta = run / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and job.poll() is None:
+        if meta.exists() and json.loads(meta.read_text())["epoch"] >= 1:
+            break
+        time.sleep(0.05)
+    assert job.poll() is None, "training ended before a worker could be killed"
+    os.kill(int((run / ".workers" / "worker1.pid").read_text()), signal.SIGKILL)
+    job.communicate(timeout=120)
+    assert job.returncode != 0
+    backed_up = json.loads(meta.read_text())["epoch"]
+    assert 1 <= backed_up < CONFIG["train"]["epochs"]
+    again = subprocess.run(_cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"resuming at epoch {backed_up + 1}" in again.stderr
+    ha, hb = _history(tmp_path / "whole"), _history(run)
+    assert [r["epoch"] for r in ha] == [r["epoch"] for r in hb]
+    for ra, rb in zip(ha, hb, strict=True):
+        assert rb["loss"] == pytest.approx(ra["loss"], rel=1e-5)
+        assert rb["val_loss"] == pytest.approx(ra["val_loss"], rel=1e-5)
