@@ -4,8 +4,9 @@ A lever is a set of config overrides (LEVERS below). Each lever's variant of the
 seeds 0, 1, 2 (runs/levers/<name>-<lever>-seed<k>, never published) and is measured on:
 - validation: macro-F1 and S F1 on the validation patients of the training pool, at the selected epoch;
 - CinC validation: the share of beats called S in AF recordings and called V in normal-rhythm ones, over
-  a fixed draw of the CinC 2017 *training* split (`cinc_validation`: never the test split), through the
-  whole path a user takes (default detector, quality gate, the model's Preprocessor; float);
+  a fixed draw of the CinC 2017 *training* split (`heartzoo.data.af_beats.cinc_validation`: never the test
+  split, never trained on), through the whole path a user takes (default detector, quality gate, the
+  model's Preprocessor; float);
 - DS2 (inter-patient test): macro-F1 and each class's F1, measured after the runs, choosing nothing.
 
 The rule, fixed before any run: a lever is adopted when, over the seeds, its mean validation macro-F1 is
@@ -36,8 +37,12 @@ LEVERS: dict[str, dict[str, object]] = {
     "template": {"input.template_beats": 8},
     "template-premature": {"input.template_beats": 8, "augment.premature": 0.1},
     "polarity": {"augment.polarity": 0.5},
+    "af-beats": {"data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1}},
+    "af-beats-premature": {
+        "data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1},
+        "augment.premature": 0.1,
+    },
 }
-CINC_VALIDATION = 60  # records of each of A and N drawn from the CinC 2017 training split
 
 
 def variant(config, lever: str, seed: int):
@@ -54,20 +59,6 @@ def variant(config, lever: str, seed: int):
     raw["train"]["seed"] = seed
     raw["name"] = f"{config.name}-{lever}-seed{seed}"
     return parse_config(raw, f"{config.name} lever {lever}")
-
-
-def cinc_validation(data_dir=None, per_label: int = CINC_VALIDATION, seed: int = 0) -> tuple[str, ...]:
-    """A fixed draw of AF and normal-rhythm records of the CinC 2017 training split (test split excluded)."""
-    from heartzoo.data.databases import get_database
-
-    db = get_database("cinc2017")
-    labels = db.labels(data_dir)
-    rng = np.random.default_rng(seed)
-    out: list[str] = []
-    for label in ("A", "N"):
-        pool = sorted(r for r in db.splits["train"] if labels.get(r) == label)
-        out += sorted(rng.choice(pool, size=min(per_label, len(pool)), replace=False).tolist())
-    return tuple(out)
 
 
 def loaded_run(run: Path):
@@ -171,6 +162,7 @@ def main() -> None:
         return
 
     from heartzoo.config import load_config
+    from heartzoo.data.af_beats import cinc_validation
 
     config = load_config(args.config)
     cinc = cinc_validation()

@@ -33,6 +33,15 @@ class ValidationSplit(_Strict):
     )
 
 
+class AFBeats(_Strict):
+    """Beats in atrial fibrillation, unlabelled, trained on as "not S" (`heartzoo.data.af_beats`)."""
+
+    sources: list[Literal["cinc2017", "aftdb"]] = Field(
+        ["cinc2017", "aftdb"], min_length=1, description="CinC 2017's training-split AF recordings, aftdb."
+    )
+    share: float = Field(0.1, gt=0, le=0.5, description="Share of each training batch drawn from them.")
+
+
 class DataConfig(_Strict):
     train: list[str] = Field(
         ["mitdb:DS1"],
@@ -51,6 +60,9 @@ class DataConfig(_Strict):
     validation: ValidationSplit = Field(ValidationSplit(), description="The validation patients.")
     leaky_test_fraction: float = Field(
         0.2, gt=0, lt=1, description="Test share for the leaky random-beat split."
+    )
+    af_beats: AFBeats | None = Field(
+        None, description="Also train on AF beats of wearable recordings, with the label 'any class but S'."
     )
     shards: str | None = Field(
         None,

@@ -32,6 +32,7 @@ from .config import HeartzooConfig, parse_config
 from .data.cache import atomic_path, write_json
 from .errors import ConfigError
 from .inference import input_rows
+from .losses import loss_of
 from .preprocess import Preprocessor
 from .tasks import get_task
 
@@ -102,6 +103,7 @@ def training_stream(
     seed: int | None = None,
     epoch_states=None,
     data_dir: str | os.PathLike[str] | None = None,
+    negatives=None,
 ):
     """The augmented, class-balanced tf.data stream the config trains on, and its steps per epoch.
 
@@ -125,6 +127,7 @@ def training_stream(
         seed=seed,
         epoch_states=epoch_states,
         premature=(share, premature_classes(get_task(config.task))) if share else None,
+        negatives=negatives,
     )
     return ds, steps_per_epoch(config, len(labels))
 
@@ -150,17 +153,6 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
         raise ConfigError(f"{config.name}: field 'model.arch': {exc.args[0]}") from None
     except TypeError as exc:
         raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
-
-
-def _loss(config: HeartzooConfig):
-    import keras
-
-    lc = config.train.loss
-    if lc.name == "focal":
-        return keras.losses.CategoricalFocalCrossentropy(
-            gamma=lc.gamma, from_logits=True, label_smoothing=lc.label_smoothing
-        )
-    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=lc.label_smoothing)
 
 
 def _optimizer(tc, steps_per_epoch: int):
@@ -248,8 +240,13 @@ def train(
         train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
         train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
         epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
+        negatives = None
+        if config.data.af_beats is not None:  # unlabelled AF beats, "not S"
+            from .data.af_beats import negatives_of
+
+            negatives = negatives_of(config, data_dir, cache_dir)
         ds, steps = training_stream(config, train_ws, train_y, seed=tc.seed, epoch_states=epoch_states,
-                                    data_dir=data_dir)  # fmt: skip
+                                    data_dir=data_dir, negatives=negatives)  # fmt: skip
         train_counts = np.bincount(train_y, minlength=task.num_classes)
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -346,12 +343,12 @@ def _compiled(config: HeartzooConfig, tc, steps: int, build, teacher, val_inputs
         from .compress.distill import make_distiller
 
         dc = config.compress.distill
-        fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, _loss(config))
+        fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, loss_of(config))
         fit_model(input_rows(val_inputs, slice(1)))  # build it, as BackupAndRestore needs
         fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
     else:
         fit_model = model
-        fit_model.compile(optimizer=_optimizer(tc, steps), loss=_loss(config), jit_compile=False)
+        fit_model.compile(optimizer=_optimizer(tc, steps), loss=loss_of(config), jit_compile=False)
     if strategy is not None:
         from .distribute import check_batch
 

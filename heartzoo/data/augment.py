@@ -70,6 +70,14 @@ def premature_classes(task) -> tuple[int, int] | None:
     return task.class_names.index(n), task.class_names.index(s)
 
 
+def s_class(task) -> int | None:
+    """The task class that holds AAMI S beats and nothing else (None: there is none)."""
+    target = task.aami_map.get("S")
+    if task.unit != "beat" or target is None or [a for a, t in task.aami_map.items() if t == target] != ["S"]:
+        return None
+    return task.class_names.index(target)
+
+
 def augment_problem(config: Any) -> str | None:
     """What makes a config's `augment` impossible for its task and input (None: nothing)."""
     if config.augment.premature <= 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -123,13 +124,14 @@ def batch_stream(
     seed: int | None = None,
     epoch_states: EpochStates | None = None,
     premature: tuple[float, tuple[int, int]] | None = None,
+    negatives: Negatives | None = None,
 ) -> Iterator[tuple]:
     """Endless (inputs, one-hot labels, sample weights) batches.
 
     The draws come from `np.random.default_rng(seed)`, or, with `epoch_states`, from the Generator state
     `epoch_states.start()` gives (None: `seed`'s); with `epoch_states`, the Generator's state at each
     epoch boundary is recorded there. `premature`: (share, (N class, S class)) for
-    `augment.premature_context`.
+    `augment.premature_context`; `negatives`: unlabelled beats taking a share of every batch.
     """
     first_epoch, state = epoch_states.start() if epoch_states is not None else (0, None)
     rng = np.random.default_rng(seed) if state is None else rng_from_state(state)
@@ -160,17 +162,48 @@ def batch_stream(
                     idx[hit] = rng.choice(by_class[c], size=int(hit.sum()), p=within[c])
         else:
             idx = rng.integers(0, len(labels), size=batch_size)
-        x = ws.x[idx]
+        x, y = ws.x[idx], labels[idx]
+        template = None if ws.template is None else ws.template[idx]
+        rr = rr_all[idx] if rr_all is not None else None
+        if negatives is not None:  # rows replaced by unlabelled AF beats, marked -1 until their targets
+            x, template, rr, y = _with_negatives(negatives, rng, x, template, rr, y)
         if augmenter is not None and augmenter.active:
             x = augmenter(x, rng)
-        x = pre.ecg(x, None if ws.template is None else ws.template[idx])
-        y = labels[idx]
-        rr = rr_all[idx] if rr_all is not None else None
+        x = pre.ecg(x, template)
         if premature is not None and rr is not None:
             share, classes = premature
             rr, y = premature_context(rr, y, rng, share, classes, rr_all[by_class[classes[1]]])
         inputs = {"ecg": x, "rr": rr} if rr is not None else x
-        yield inputs, eye[y], weights[y]
+        targets, w = eye[y], weights[y]
+        if negatives is not None:
+            targets[y < 0], w[y < 0] = negatives.allowed, 1.0
+        yield inputs, targets, w
+
+
+@dataclass(frozen=True)
+class Negatives:
+    """Beats with a partial label (`data.af_beats`): frames, their RR inputs and templates, the share of
+    each batch they take, and the classes they may be in (a 0/1 row: the targets of the allowed-set loss)."""
+
+    x: np.ndarray
+    rr: np.ndarray | None
+    template: np.ndarray | None
+    share: float
+    allowed: np.ndarray
+
+
+def _with_negatives(neg: Negatives, rng: np.random.Generator, x, template, rr, y):
+    at = np.flatnonzero(rng.random(len(y)) < neg.share)
+    pick = rng.integers(0, len(neg.x), size=len(at))
+    x, y = x.copy(), y.copy()
+    x[at], y[at] = neg.x[pick], -1
+    if template is not None:
+        template = template.copy()
+        template[at] = neg.template[pick]
+    if rr is not None:
+        rr = rr.copy()
+        rr[at] = neg.rr[pick]
+    return x, template, rr, y
 
 
 def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, pre: Preprocessor, **kw):

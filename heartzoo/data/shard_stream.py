@@ -326,7 +326,8 @@ def training_input(config: Any, skip_records: Collection[str], *, share: tuple[i
         raise ConfigError(f"{folder}: shards prepared from {sources}, but field 'data.train' is "
                           f"{list(config.data.train)}; prepare them from the config's sources")  # fmt: skip
     for field, value, default in (("train.balance.patient_power", tc.balance.patient_power, 1.0),
-                                  ("train.max_train_frames", tc.max_train_frames, None)):  # fmt: skip
+                                  ("train.max_train_frames", tc.max_train_frames, None),
+                                  ("data.af_beats", config.data.af_beats, None)):  # fmt: skip
         if value != default:
             raise ConfigError(f"field '{field}': not available when training from shards (data.shards)")
     per_batch = tc.batch_size // (share[1] * replicas)

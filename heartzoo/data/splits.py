@@ -51,7 +51,7 @@ def unit_problem(config) -> str | None:
     if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
-        return None
+        return _beat_data_problem(config, task)
     if config.data.protocol != task.protocol:
         why = (
             "DS1 holds two AF patients"
@@ -65,6 +65,20 @@ def unit_problem(config) -> str | None:
         return f"data.shards: shards hold beats; {config.task} classifies windows, prepared in memory"
     if config.data.validation.records is not None and task.protocol == PATIENT_DEAL:
         return "data.validation.records: patient-deal draws its validation patients itself"
+    return None
+
+
+def _beat_data_problem(config, task) -> str | None:
+    from .augment import s_class
+
+    c, loss = config.compress, config.train.loss
+    if config.data.shards is not None and (c.magnitude_prune is not None or c.qat is not None):
+        return "data.shards: magnitude pruning and QAT (tf_keras) fine-tune from memory; leave them out"
+    if config.data.af_beats is not None:
+        if s_class(task) is None:
+            return f"data.af_beats: they are 'not S'; {config.task} has no class of S beats alone"
+        if loss.name != "crossentropy" or loss.label_smoothing:
+            return "train.loss: data.af_beats trains with the allowed-set cross-entropy; leave the loss plain"
     return None
 
 
