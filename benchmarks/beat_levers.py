@@ -9,9 +9,9 @@ seeds 0, 1, 2 (runs/levers/<name>-<lever>-seed<k>, never published) and is measu
   model's Preprocessor; float);
 - DS2 (inter-patient test): macro-F1 and each class's F1, measured after the runs, choosing nothing.
 
-The rule, fixed before any run: a lever is adopted when, over the seeds, its mean validation macro-F1 is
-above the baseline's and its mean CinC-validation AF S share is not above the baseline's. `--report`
-then says, for each signal, how it ranks the levers against DS2.
+The rule, fixed before any run (`heartzoo.lever_table.adopted`): a lever is adopted when, over the seeds,
+its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
+the baseline's. The table in docs/training.md is made from the record (`make site`).
 
 Run: `python benchmarks/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record benchmarks/results/beat_levers.jsonl]`.
@@ -25,8 +25,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 
 #: lever -> overrides of the base config (dotted paths)
@@ -38,6 +36,10 @@ LEVERS: dict[str, dict[str, object]] = {
     "template-premature": {"input.template_beats": 8, "augment.premature": 0.1},
     "polarity": {"augment.polarity": 0.5},
     "af-beats": {"data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1}},
+    "template-af-beats": {
+        "input.template_beats": 8,
+        "data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1},
+    },
     "af-beats-premature": {
         "data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1},
         "augment.premature": 0.1,
@@ -117,29 +119,6 @@ def measure(config, lever: str, seed: int, runs: Path, cinc: tuple[str, ...]) ->
     }
 
 
-def summarise(rows: list[dict]) -> dict[str, dict]:
-    """Per lever: the mean and s.d. over seeds of each signal."""
-    keys = {"val": lambda r: r["val"]["macro_f1"], "val_S": lambda r: r["val"]["f1"].get("S", np.nan),
-            "af_S": lambda r: r["cinc_validation"]["af_share_s"],
-            "normal_V": lambda r: r["cinc_validation"]["normal_share_v"],
-            "ds2": lambda r: r["ds2"]["macro_f1"], "ds2_S": lambda r: r["ds2"]["f1"].get("S", np.nan)}  # fmt: skip
-    out: dict[str, dict] = {}
-    for lever in dict.fromkeys(r["lever"] for r in rows):
-        mine = [r for r in rows if r["lever"] == lever]
-        out[lever] = {"seeds": [r["seed"] for r in mine]}
-        for k, get in keys.items():
-            a = np.array([get(r) for r in mine], dtype=float)
-            out[lever][k] = [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
-    return out
-
-
-def adopted(summary: dict[str, dict]) -> dict[str, bool]:
-    """The rule: mean validation macro-F1 above the baseline's, AF S share not above it."""
-    base = summary["baseline"]
-    return {lever: s["val"][0] > base["val"][0] and s["af_S"][0] <= base["af_S"][0]
-            for lever, s in summary.items() if lever != "baseline"}  # fmt: skip
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", type=Path)
@@ -151,11 +130,13 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.report:
-        rows = [json.loads(line) for line in args.report.read_text().splitlines() if line.strip()]
-        rows = [r for r in rows if r["config"] == str(args.config)]
-        summary = summarise(rows)
+        from heartzoo.lever_table import adopted, read_rows, summarise
+
+        summary = summarise(read_rows(args.report, str(args.config)))
         for lever, s in summary.items():
-            cells = " · ".join(f"{k} {m:.4f}±{sd:.4f}" for k, (m, sd) in s.items() if k != "seeds")
+            cells = " · ".join(
+                f"{k} {v[0]:.4f}±{v[1]:.4f}" for k, v in s.items() if k not in ("seeds", "overrides")
+            )
             print(f"{lever} (seeds {s['seeds']}): {cells}")
         if "baseline" in summary:
             print("adopted by the rule:", adopted(summary))

@@ -120,6 +120,12 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     results = REPO / "benchmarks" / "results"
     detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
+    from .lever_table import lever_table
+
+    training = docs / "training.md"
+    training.write_text(
+        fill_markers(training.read_text(), {"beat-levers": lever_table(results)}, "docs/training.md")
+    )
     tasks_page = docs / "tasks.md"
     tasks_page.write_text(
         fill_markers(tasks_page.read_text(), {"af-screen": af_screen_table(results)}, "docs/tasks.md")
