@@ -27,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+AF_BEATS = {"sources": ["cinc2017", "aftdb"], "share": 0.1}
 #: lever -> overrides of the base config (dotted paths)
 LEVERS: dict[str, dict[str, object]] = {
     "baseline": {},
@@ -35,13 +36,19 @@ LEVERS: dict[str, dict[str, object]] = {
     "template": {"input.template_beats": 8},
     "template-premature": {"input.template_beats": 8, "augment.premature": 0.1},
     "polarity": {"augment.polarity": 0.5},
-    "af-beats": {"data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1}},
+    "af-beats": {"data.af_beats": AF_BEATS},
     "template-af-beats": {
         "input.template_beats": 8,
-        "data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1},
+        "data.af_beats": AF_BEATS,
+    },
+    "af-beats-irregularity": {"input.rr_irregularity": True, "data.af_beats": AF_BEATS},
+    "template-af-beats-irregularity": {
+        "input.template_beats": 8,
+        "input.rr_irregularity": True,
+        "data.af_beats": AF_BEATS,
     },
     "af-beats-premature": {
-        "data.af_beats": {"sources": ["cinc2017", "aftdb"], "share": 0.1},
+        "data.af_beats": AF_BEATS,
         "augment.premature": 0.1,
     },
 }
