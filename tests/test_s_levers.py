@@ -97,3 +97,25 @@ def test_the_levers_are_refused_where_they_mean_nothing():
         _config(task="beat-2", data={"af_beats": {}})
     assert _config(task="aami-5", data={"af_beats": {}}).data.af_beats.share == 0.1
     assert _config(task="beat-2", augment={"premature": 0.1}).augment.premature == 0.1  # N -> ectopic holds
+
+
+def test_af_beats_come_from_the_training_split_less_the_selection_draw_and_carry_their_licences(
+    data_root, shared_cache
+):
+    from heartzoo.data.af_beats import cinc_validation, load_af_beats
+    from heartzoo.data.databases import get_database, licences_of
+    from heartzoo.preprocess import InputSpec
+
+    beats = load_af_beats(["cinc2017", "aftdb"], InputSpec(rr_features=True), cache_dir=shared_cache)
+    records = {str(r) for r in np.unique(beats["record"])}
+    cinc = {r.removeprefix("cinc2017:") for r in records if r.startswith("cinc2017:")}
+    db = get_database("cinc2017")
+    labels = db.labels()
+    assert cinc and all(labels[r] == "A" for r in cinc)
+    assert not cinc & set(db.splits["test"]) and not cinc & set(cinc_validation())
+    assert len({r for r in records if r.startswith("aftdb:")}) == 80
+    assert beats["x"].shape[1] == 512 and beats["rr"].shape[1] == 5 and len(beats["x"]) == len(beats["rr"])
+    # in atrial fibrillation the rhythm is irregular: the beats' RR irregularity is high
+    assert np.median(beats["rr"][:, 4]) > 0.1
+    names = [lic.database for lic in licences_of(_config(data={"af_beats": {}}))]
+    assert names == ["mitdb", "cinc2017", "aftdb"]

@@ -56,14 +56,29 @@ class DataLicence:
     citation: str
 
 
+#: aftdb is no `Database` (read for its AF beats alone, `af_beats`): its licence, which a model trained
+#: on it carries
+AFTDB_LICENCE = {
+    "database": "aftdb",
+    "title": "AF Termination Challenge Database (PhysioNet, 1.0.0)",
+    "licence": "Open Data Commons Attribution License v1.0 (ODC-By 1.0)",
+    "url": "https://physionet.org/content/aftdb/view-license/1.0.0/",
+    "commercial_use": True,
+    "citation": "Moody GB. Spontaneous Termination of Atrial Fibrillation: A Challenge from PhysioNet and "
+    "Computers in Cardiology 2004. Computers in Cardiology 31:101-104 (2004); Goldberger AL et al. "
+    "PhysioBank, PhysioToolkit, and PhysioNet. Circulation 101(23):e215-e220 (2000).",
+}
+
+
 def licences_of(config: Any) -> list[DataLicence]:
-    """The licences of the databases a configuration trains on (`data.train`; a `HeartzooConfig` or
-    its JSON dump), in the order it names them, each once. MIT-BIH, whose DS2 every model is tested
+    """The licences of the databases a configuration trains on (`data.train`, then `data.af_beats`; a
+    `HeartzooConfig` or its JSON dump), in the order it names them, each once. MIT-BIH, whose DS2 every model is tested
     on, is always among them. One with `commercial_use` False makes the model non-commercial."""
-    data = config["data"] if isinstance(config, dict) else config.data
-    sources = data["train"] if isinstance(data, dict) else data.train
-    names = dict.fromkeys([*(s.partition(":")[0] for s in sources), mitbih.DATASET])
+    data = config["data"] if isinstance(config, dict) else config.data.model_dump(mode="json")
+    af = (data.get("af_beats") or {}).get("sources", [])  # unlabelled AF beats (`af_beats`) teach too
+    names = dict.fromkeys([*(s.partition(":")[0] for s in data["train"]), *af, mitbih.DATASET])
     return [
+        DataLicence(**AFTDB_LICENCE) if name == "aftdb" else
         DataLicence(db.name, db.title, db.licence, db.licence_url, db.commercial_use, db.citation)
-        for db in map(get_database, names)
-    ]
+        for name in names for db in [None if name == "aftdb" else get_database(name)]
+    ]  # fmt: skip
