@@ -18,6 +18,16 @@ STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine
 
 
 def training_text(cfg: dict[str, Any]) -> str:
+    if not (af := (cfg["data"].get("af_beats") or {}).get("sources")):
+        return _training_text(cfg)
+    return _training_text(cfg) + (
+        f" Also trained on the unlabelled beats of AF recordings ({', '.join(af)}: CinC 2017's training split "
+        "outside its test split and selection's draw, aftdb), detected as a wearable detects them, with the "
+        "label 'any class but S' (`data.af_beats`)."
+    )
+
+
+def _training_text(cfg: dict[str, Any]) -> str:
     if cfg["task"] == "af-4":
         return (
             "Trained on the CinC 2017 training recordings outside the committed test split "
