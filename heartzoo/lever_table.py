@@ -73,4 +73,25 @@ def lever_table(results: Path) -> str:
             verdict = "(the reference)" if lever == "baseline" else ("yes" if rule.get(lever) else "no")
             out[-1] += (f"\n| {lever} | `{json.dumps(s['overrides'])}` | {', '.join(map(str, s['seeds']))} | "
                         + " | ".join(cells) + f" | {verdict} |")  # fmt: skip
+        if len(summary) > 2:
+            out.append(ranking_lines(summary))
     return "\n\n".join(out)
+
+
+def ranking_lines(summary: dict[str, dict]) -> str:
+    """How each selection signal ranks the levers against DS2: Spearman's rho over the levers' means
+    (a low share of AF beats called S is good, so its sign is as measured: + means the two agree that
+    more S calls go with more DS2 S F1)."""
+    from scipy.stats import spearmanr
+
+    names = list(summary)
+    rows = []
+    for sig, title in (("val", "validation macro-F1"), ("val_S", "validation S F1"),
+                       ("af_S", "CinC AF beats called S"), ("normal_V", "CinC normal beats called V")):  # fmt: skip
+        cells = [spearmanr([summary[n][sig][0] for n in names], [summary[n][t][0] for n in names]).statistic
+                 for t in ("ds2", "ds2_S")]  # fmt: skip
+        rows.append(f"| {title} | {cells[0]:+.2f} | {cells[1]:+.2f} |")
+    return (
+        f"How each signal ranks the {len(names)} levers against DS2 (Spearman's rho over their means):\n\n"
+        "| signal | with DS2 macro-F1 | with DS2 S F1 |\n|---|---:|---:|\n" + "\n".join(rows)
+    )

@@ -173,6 +173,7 @@ def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run
     summary = json.loads((tmp_path / "whole" / "train_summary.json").read_text())
     assert summary["strategy"]["workers"] == 2 and summary["train_shards"] == str(ds1_shards)
     assert summary["train_frames"] < 51021  # the validation patients' shards were left out
+    assert not (tmp_path / "whole" / ".worker1").exists()  # the chief alone keeps what the run wrote
     run = tmp_path / "killed"
     job = subprocess.Popen(_cli(config, run, shared_cache, "--workers", "2"), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)  # fmt: skip
