@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heartzoo.config import AugmentConfig, InputSpec, NoiseAugment
 from heartzoo.data import mitbih
-from heartzoo.data.augment import Augmenter
+from heartzoo.data.augment import AugmentConfig, Augmenter, NoiseAugment
 from heartzoo.data.noise import NOISE_KINDS, add_record_noise, qrs_power, read_noise
 from heartzoo.data.prepare import StressNoise, load_windows
+from heartzoo.preprocess import InputSpec
 
 
 @pytest.mark.parametrize("kind", NOISE_KINDS)

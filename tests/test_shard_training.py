@@ -46,8 +46,7 @@ def synthetic(tmp_path_factory) -> Path:
 
 
 def _stream(folder: Path, **kw):
-    from heartzoo.config import AugmentConfig
-    from heartzoo.data.augment import Augmenter
+    from heartzoo.data.augment import AugmentConfig, Augmenter
     from heartzoo.data.shard_stream import ShardStream
 
     augmenter = Augmenter(AugmentConfig(jitter=2, amplitude=(0.9, 1.1)), SPEC)
