@@ -151,6 +151,7 @@ def main() -> None:
 
     from heartzoo.config import load_config
     from heartzoo.data.af_beats import cinc_validation
+    from heartzoo.data.cache import append_json_line
 
     config = load_config(args.config)
     cinc = cinc_validation()
@@ -160,9 +161,7 @@ def main() -> None:
             print(f"{lever} seed {seed}: validation {row['val']['macro_f1']:.4f} (S {row['val']['f1'].get('S', 0):.3f}) · "
                   f"CinC AF S {row['cinc_validation']['af_share_s']:.3%} · DS2 {row['ds2']['macro_f1']:.4f} "
                   f"(S {row['ds2']['f1'].get('S', 0):.3f})", flush=True)  # fmt: skip
-            if args.record:
-                with open(args.record, "a") as f:
-                    f.write(json.dumps(row) + "\n")
+            append_json_line(args.record, row)
 
 
 if __name__ == "__main__":

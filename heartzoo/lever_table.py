@@ -26,13 +26,11 @@ SIGNALS = {
 
 def read_rows(path: Path, config: str | None = None) -> list[dict]:
     """The record's runs (the latest of each config, lever and seed), of `config` alone when given."""
-    latest: dict[tuple, dict] = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            r = json.loads(line)
-            if config is None or r["config"] == config:
-                latest[(r["config"], r["lever"], r["seed"])] = r
-    return list(latest.values())
+    from .data.cache import latest_json_lines
+
+    mine = latest_json_lines(path, lambda r: (r["config"], r["lever"], r["seed"])
+                             if config is None or r["config"] == config else None)  # fmt: skip
+    return list(mine.values())
 
 
 def summarise(rows: list[dict]) -> dict[str, dict]:

@@ -6,20 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .data.cache import latest_json_lines
+
 
 def _pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.2f}"
-
-
-def _latest(path: Path, key) -> dict:
-    latest = {}
-    for x in path.read_text().splitlines():
-        if x.strip():
-            line = json.loads(x)
-            k = key(line)
-            if k is not None:  # None: a line of another kind
-                latest[k] = line
-    return latest
 
 
 def detector_table(results: Path) -> str:
@@ -28,7 +19,7 @@ def detector_table(results: Path) -> str:
     path = results / "detector.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
-    latest = _latest(path, lambda line: (line.get("corpus", "mitdb"), line["detector"]))
+    latest = latest_json_lines(path, lambda line: (line.get("corpus", "mitdb"), line["detector"]))
     pct = _pct
 
     def order(key: tuple[str, str]) -> tuple:
@@ -67,7 +58,7 @@ def _gate_latest(results: Path) -> dict:
     path = results / "quality_gate.jsonl"
     if not path.is_file():
         return {}
-    return _latest(path, lambda line: (line["set"], line.get("gate", "sqi"), line.get("min_correlation"),
+    return latest_json_lines(path, lambda line: (line["set"], line.get("gate", "sqi"), line.get("min_correlation"),
                                        json.dumps(line.get("noise"))) if "oracle_window_s" not in line else None)  # fmt: skip
 
 
@@ -116,7 +107,7 @@ def af_screen_table(results: Path) -> str:
     path = results / "af_screen.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python benchmarks/af_screen.py --record ...`.*"
-    latest = _latest(path, lambda line: (line["variant"], line["seed"]))
+    latest = latest_json_lines(path, lambda line: (line["variant"], line["seed"]))
     variants: dict[str, list[dict]] = {}
     for (name, _), line in latest.items():
         variants.setdefault(name, []).append(line)

@@ -177,3 +177,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         os.environ.clear()
         os.environ.update(saved_env)
     return subprocess.CompletedProcess(["heartzoo", *args], code, out.getvalue(), err.getvalue())
+
+
+def kill_worker_after_epoch(argv: list[str], run: Path, epoch: int) -> int:
+    """Start `argv` (a `heartzoo train ... --workers 2` into `run`), SIGKILL worker 1 once the chief's
+    backup holds `epoch`, wait for the launcher to stop the job, and return the epoch backed up."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    job = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    meta = run / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and job.poll() is None:
+        if meta.exists() and json.loads(meta.read_text())["epoch"] >= epoch:
+            break
+        time.sleep(0.05)
+    assert job.poll() is None, "training ended before a worker could be killed"
+    os.kill(int((run / ".workers" / "worker1.pid").read_text()), signal.SIGKILL)
+    job.communicate(timeout=120)
+    assert job.returncode != 0  # the launcher stops the job: the chief cannot go on alone
+    return json.loads(meta.read_text())["epoch"]

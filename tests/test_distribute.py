@@ -17,15 +17,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import kill_worker_after_epoch
 
 from heartzoo.distribute import Worker, cluster_env, worker_from_env
 from heartzoo.errors import ConfigError
@@ -120,19 +119,9 @@ def test_killed_worker_resumes_from_the_chiefs_backup(setup):
                            text=True, timeout=600)  # fmt: skip
     assert whole.returncode == 0, whole.stderr[-3000:]
     run = root / "killed"
-    job = subprocess.Popen(_cli(root, cache, "killed", "--workers", "2", config="long.yaml"),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    meta = run / "backup" / "training_metadata.json"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and job.poll() is None:
-        if meta.exists() and json.loads(meta.read_text())["epoch"] >= 2:
-            break
-        time.sleep(0.05)
-    assert job.poll() is None, "training ended before a worker could be killed"
-    os.kill(int((run / ".workers" / "worker1.pid").read_text()), signal.SIGKILL)
-    job.communicate(timeout=120)
-    assert job.returncode != 0  # the launcher stops the job: the chief cannot go on alone
-    backed_up = json.loads(meta.read_text())["epoch"]
+    backed_up = kill_worker_after_epoch(
+        _cli(root, cache, "killed", "--workers", "2", config="long.yaml"), run, 2
+    )
     assert 2 <= backed_up < LONG["train"]["epochs"]
 
     proc = subprocess.run(_cli(root, cache, "killed", "--workers", "2", config="long.yaml"), capture_output=True,

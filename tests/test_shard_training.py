@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import kill_worker_after_epoch
 
 from heartzoo.errors import ConfigError, HeartzooError
 from heartzoo.preprocess import InputSpec, Preprocessor
@@ -174,19 +172,7 @@ def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run
     assert summary["train_frames"] < 51021  # the validation patients' shards were left out
     assert not (tmp_path / "whole" / ".worker1").exists()  # the chief alone keeps what the run wrote
     run = tmp_path / "killed"
-    job = subprocess.Popen(_cli(config, run, shared_cache, "--workers", "2"), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)  # fmt: skip
-    meta = run / "backup" / "training_metadata.json"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and job.poll() is None:
-        if meta.exists() and json.loads(meta.read_text())["epoch"] >= 1:
-            break
-        time.sleep(0.05)
-    assert job.poll() is None, "training ended before a worker could be killed"
-    os.kill(int((run / ".workers" / "worker1.pid").read_text()), signal.SIGKILL)
-    job.communicate(timeout=120)
-    assert job.returncode != 0
-    backed_up = json.loads(meta.read_text())["epoch"]
+    backed_up = kill_worker_after_epoch(_cli(config, run, shared_cache, "--workers", "2"), run, 1)
     assert 1 <= backed_up < CONFIG["train"]["epochs"]
     again = subprocess.run(_cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True,
                            timeout=600)  # fmt: skip

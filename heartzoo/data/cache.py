@@ -129,3 +129,16 @@ def append_json_line(path: Path | None, line: Any) -> None:
     if path is not None:
         with open(path, "a") as f:
             f.write(json.dumps(line) + "\n")
+
+
+def latest_json_lines(path: Path, key) -> dict:
+    """The latest line of each `key(line)` of a benchmark's JSON-lines record (a key of None: a line of
+    another kind, left out), in the order the keys first appear."""
+    latest = {}
+    for x in Path(path).read_text().splitlines():
+        if x.strip():
+            line = json.loads(x)
+            k = key(line)
+            if k is not None:
+                latest[k] = line
+    return latest

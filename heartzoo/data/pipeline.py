@@ -148,6 +148,8 @@ def batch_stream(
         else np.ones(num_classes, np.float32)
     )
     rr_all = pre.rr(ws.rr) if pre.rr_features else None
+    # the RR inputs premature context draws from: the training S beats' (once, not every batch)
+    early = rr_all[by_class[premature[1][1]]] if premature is not None and rr_all is not None else None
     eye = np.eye(num_classes, dtype=np.float32)
     every = epoch_states.steps_per_epoch if epoch_states is not None else 0
     for n in itertools.count():
@@ -170,9 +172,9 @@ def batch_stream(
         if augmenter is not None and augmenter.active:
             x = augmenter(x, rng)
         x = pre.ecg(x, template)
-        if premature is not None and rr is not None:
+        if early is not None:
             share, classes = premature
-            rr, y = premature_context(rr, y, rng, share, classes, rr_all[by_class[classes[1]]])
+            rr, y = premature_context(rr, y, rng, share, classes, early)
         inputs = {"ecg": x, "rr": rr} if rr is not None else x
         targets, w = eye[y], weights[y]
         if negatives is not None:
@@ -211,11 +213,18 @@ def training_dataset(ws: WindowSet, labels: np.ndarray, num_classes: int, *, pre
     (each iteration of the dataset starts the stream anew, from `seed`, `state` or `epoch_states.start()`)."""
     import tensorflow as tf
 
-    shapes = {k: tf.TensorSpec((None, *v), tf.float32) for k, v in pre.input_shapes.items()}
-    x_spec = shapes if pre.rr_features else shapes["ecg"]
-    signature = (x_spec, tf.TensorSpec((None, num_classes), tf.float32), tf.TensorSpec((None,), tf.float32))
     ds = tf.data.Dataset.from_generator(
         lambda: batch_stream(ws, labels, num_classes, pre=pre, **kw),
-        output_signature=signature,
+        output_signature=batch_signature(pre, num_classes),
     )
     return ds.prefetch(4)
+
+
+def batch_signature(pre: Preprocessor, num_classes: int) -> tuple:
+    """The tf.data signature of a training stream's (inputs, targets, weights) batches, from memory or
+    from shards alike."""
+    import tensorflow as tf
+
+    shapes = {k: tf.TensorSpec((None, *v), tf.float32) for k, v in pre.input_shapes.items()}
+    x_spec = shapes if pre.rr_features else shapes["ecg"]
+    return x_spec, tf.TensorSpec((None, num_classes), tf.float32), tf.TensorSpec((None,), tf.float32)

@@ -352,10 +352,9 @@ def _dataset_of(stream: ShardStream, epoch_states):
     def make(_input_context=None):
         import tensorflow as tf
 
-        shapes = {k: tf.TensorSpec((None, *v), tf.float32) for k, v in stream.pre.input_shapes.items()}
-        n = stream.task.num_classes
-        signature = (shapes if stream.pre.rr_features else shapes["ecg"], tf.TensorSpec((None, n), tf.float32),
-                     tf.TensorSpec((None,), tf.float32))  # fmt: skip
+        from .pipeline import batch_signature
+
+        signature = batch_signature(stream.pre, stream.task.num_classes)
         ds = tf.data.Dataset.from_generator(lambda: stream.batches(epoch_states), output_signature=signature)
         return ds.prefetch(4)
 
