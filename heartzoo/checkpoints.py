@@ -42,11 +42,13 @@ def epoch_callbacks(
     write_dir: Path | None = None,
     predict: Callable = predict_logits,
     select: str = "best",
+    barrier: Callable[[], None] | None = None,
 ):
     """The callbacks of one training run in `run_dir`. Under a multi-worker strategy every worker runs
     them: all read the state and backup in `run_dir` (the chief's), and each writes to its `write_dir`
-    (the chief's is `run_dir`); `predict` is then one that scores in this process alone. `select` is the
-    epoch kept: `best` (highest validation macro-F1, with early stopping) or `last`."""
+    (the chief's is `run_dir`); `predict` is then one that scores in this process alone, and `barrier`
+    one that returns once every worker reached it. `select` is the epoch kept: `best` (highest validation
+    macro-F1, with early stopping) or `last`."""
     import keras
 
     from .metrics import classification_report
@@ -171,6 +173,10 @@ def epoch_callbacks(
     if config.train.ema is not None:  # validate, select and save the averaged weights; back them up raw
         swap = _ema_swap_callback()
         cbs = [swap, *cbs, swap]
+    if barrier is not None:
+        # every worker's state.json (a shard stream's position is each worker's own) holds the epoch
+        # before the chief's backup does: a resume from that backup finds every worker's position
+        cbs.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: barrier()))
     cbs.append(_atomic_backup(write_dir / "backup", read_from=run_dir / "backup"))
     if write_dir != run_dir:  # a worker's scratch copy: logs and tracking are the chief's
         return cbs

@@ -255,7 +255,7 @@ def train(
     state = read_state(state_path) or {}
     # killed after the last epoch was written but before model.keras: nothing left to train
     if not (state.get("finished") and (run_dir / "best.weights.h5").exists()):
-        from .distribute import distributed_fit, local_predict
+        from .distribute import barrier, distributed_fit, local_predict
 
         out_dir.mkdir(parents=True, exist_ok=True)
         own = epoch_callbacks(
@@ -270,7 +270,7 @@ def train(
             progress=progress,
             write_dir=out_dir,
             select=select,
-            **({} if strategy is None else {"predict": local_predict}),
+            **({} if strategy is None else {"predict": local_predict, "barrier": lambda: barrier(strategy)}),
         )
         if strategy is None:
             fit_model.fit(
