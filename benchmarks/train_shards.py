@@ -15,7 +15,9 @@
   in-memory stream draws beats uniformly within a class, the shard stream through a shuffle pool).
 
 Run: `HEARTZOO_DATA_DIR=... python benchmarks/train_shards.py configs/beat-3-cnn3.yaml
---record benchmarks/results/train_shards.json [--only scale,workers,seeds]`.
+--record benchmarks/results/train_shards.json [--only scale,workers,seeds]`; CinC 2017 (af-4's windows):
+`... configs/af-4-cnn3.yaml --work runs/train-shards-af-4 --patients-per-shard 100
+--record benchmarks/results/train_shards-af-4.json`.
 """
 
 from __future__ import annotations
@@ -37,14 +39,14 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from shards import _reset_peak, _status_mb  # noqa: E402
 
 
-def prepare(config, work: Path, copies: int) -> Path:
-    """Shards of the config's sources (one patient each) and, for `copies` > 1, a folder holding them
+def prepare(config, work: Path, copies: int, patients_per_shard: int = 1) -> Path:
+    """Shards of the config's sources (`patients_per_shard` patients each) and, for `copies` > 1, a folder holding them
     `copies` times under other file names with its manifest."""
     from heartzoo.data.cache import write_json
     from heartzoo.data.shards import MANIFEST, prepare_shards, read_manifest
 
     one = work / "x1"
-    prepare_shards(config.data.train, config.input, one, workers=2)
+    prepare_shards(config.data.train, config.input, one, workers=2, patients_per_shard=patients_per_shard)
     if copies == 1:
         return one
     out = work / f"x{copies}"
@@ -121,6 +123,8 @@ def main() -> None:
     ap.add_argument("config", type=Path)
     ap.add_argument("--work", type=Path, default=REPO / "runs" / "train-shards")
     ap.add_argument("--copies", type=int, default=16)
+    ap.add_argument("--patients-per-shard", type=int, default=1,
+                    help="CinC 2017's 6,822 training recordings are a patient each: 100 to a shard")  # fmt: skip
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=2)
@@ -138,7 +142,8 @@ def main() -> None:
     from heartzoo.data.shards import read_manifest
 
     config = load_config(args.config)
-    one, many = prepare(config, args.work, 1), prepare(config, args.work, args.copies)
+    one = prepare(config, args.work, 1, args.patients_per_shard)
+    many = prepare(config, args.work, args.copies, args.patients_per_shard)
     parts = args.only.split(",")
     report: dict = {"benchmark": "training from shards (benchmarks/train_shards.py)", "config": str(args.config),
                     "cpus": os.cpu_count(), "machine": platform.machine(),

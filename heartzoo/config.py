@@ -67,8 +67,8 @@ class DataConfig(_Strict):
     shards: str | None = Field(
         None,
         description="A folder of shards prepared from `train` (`heartzoo data shard`): training streams its "
-        "beats from there, in flat memory, instead of loading them (the validation patients, in shards of "
-        "their own, are left out and validated in memory).",
+        "beats (or af-4's windows) from there, in flat memory, instead of loading them (the validation "
+        "records' rows are left out and validated in memory).",
     )
 
     @field_validator("train")

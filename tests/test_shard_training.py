@@ -124,7 +124,7 @@ def _config_file(root: Path, name: str, **data) -> Path:
 
 def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_shards, data_root, tmp_path):
     from heartzoo.config import parse_config
-    from heartzoo.data.shards import prepare_shards
+    from heartzoo.data.shard_stream import training_input
     from heartzoo.train import train
 
     def refused(error, match, shards, **changes):
@@ -142,13 +142,101 @@ def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_sh
             data={"train": ["mitdb:DS1", "svdb:all"]})  # fmt: skip
     refused(ConfigError, "train.balance.patient_power", ds1_shards,
             train={**CONFIG["train"], "balance": {"patient_power": 0.5}})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"field 'data\.shards': shards hold beats or recordings' windows"):
+        parse_config({"name": "w", "task": "quality", "data": {"shards": str(ds1_shards)}})
+    af = parse_config(
+        {"name": "w", "task": "af-4", "data": {"train": ["cinc2017:train"], "shards": str(ds1_shards)}}
+    )
+    with pytest.raises(ConfigError, match=r"shards prepared from \['mitdb:DS1'\]"):
+        training_input(af, [])
+    with pytest.raises(HeartzooError, match=r"shards of beat-labelled data .* af-4 reads N, A, O, ~"):
+        _task_stream(ds1_shards, "af-4", parse_config(CONFIG).input)
+
+
+def _task_stream(folder: Path, task: str, spec, **kw):
+    from heartzoo.data.shard_stream import ShardStream
+
+    return ShardStream(folder, task, Preprocessor(spec), batch_size=32, seed=1, **kw)
+
+
+def test_validation_records_are_left_out_wherever_their_shards_put_them(ds1_shards, data_root, tmp_path):
+    """Four patients to a shard: the validation records' rows are cut out of their shards' pieces, so the
+    stream reads what it reads from shards of one patient each."""
+    from heartzoo.config import parse_config
+    from heartzoo.data.shard_stream import stream_counts
+    from heartzoo.data.shards import prepare_shards
+
     mixed = tmp_path / "mixed"
     prepare_shards(["mitdb:DS1"], parse_config(CONFIG).input, mixed, patients_per_shard=4, data_dir=data_root)
-    refused(
-        HeartzooError, "holds validation records .* prepare the shards with --patients-per-shard 1", mixed
+    val = ["106", "118", "207", "223"]  # V-rich and S-rich patients, in different shards
+    left = stream_counts(mixed, "beat-3", val)
+    assert left == stream_counts(ds1_shards, "beat-3", val)
+    whole = stream_counts(mixed, "beat-3")
+    assert all(left[c] < whole[c] for c in ("N", "V"))
+    _task_stream(mixed, "beat-3", parse_config(CONFIG).input, skip_records=val)  # a mixed shard is no error
+
+
+@pytest.fixture(scope="module")
+def cinc_shards(tmp_path_factory, data_root):
+    """Real CinC 2017 recordings of every label, three to a shard, as af-4 prepares them."""
+    from heartzoo.config import load_config
+    from heartzoo.data.cinc2017 import DATABASE, LABELS
+    from heartzoo.data.shards import prepare_shards
+
+    if not (data_root / "cinc2017" / "REFERENCE-v3.csv").is_file():
+        pytest.skip("cinc2017 not found beside mitdb")
+    labels = DATABASE.labels(data_root)
+    records = [r for lab in LABELS for r in sorted(r for r in labels if labels[r] == lab)[:3]]
+    spec = load_config(Path(__file__).parents[1] / "configs" / "af-4-cnn3.yaml").input
+    out = tmp_path_factory.mktemp("cinc-shards")
+    prepare_shards([f"cinc2017:{r}" for r in records], spec, out, patients_per_shard=3, data_dir=data_root)
+    return out, spec, {r: labels[r] for r in records}
+
+
+def test_cinc_shards_hold_each_recordings_windows_under_its_label(cinc_shards, data_root):
+    from heartzoo.data.cinc2017 import DATABASE
+    from heartzoo.data.recording_windows import recording_arrays
+    from heartzoo.data.shards import read_manifest, read_shard
+    from heartzoo.tasks import CINC_CLASSES
+
+    out, spec, labels = cinc_shards
+    m = read_manifest(out)
+    assert m["unit"] == "recording" and m["classes"] == list(CINC_CLASSES)
+    assert all(m["counts"][c] > 0 for c in CINC_CLASSES)
+    for s in m["shards"]:
+        ws = read_shard(out / s["file"])
+        for record in s["records"]:
+            a = recording_arrays(DATABASE, DATABASE.folder(data_root), record, spec,
+                                 CINC_CLASSES.index(labels[record]))  # fmt: skip
+            mine = ws.record == record
+            assert np.array_equal(ws.x[mine], a["x"]) and np.array_equal(ws.aami[mine], a["aami"])
+
+
+def test_af_4_streams_cinc_shards_without_its_validation_recordings(cinc_shards):
+    """The pieces of a stream that leaves two recordings out cover every other recording's rows once and
+    none of theirs; and its batches carry af-4's four classes."""
+    import h5py
+
+    from heartzoo.data.shard_stream import class_pieces
+    from heartzoo.data.shards import read_manifest
+    from heartzoo.tasks import get_task
+
+    out, spec, labels = cinc_shards
+    m, task = read_manifest(out), get_task("af-4")
+    skip = [r for r in labels if labels[r] == "A"][:2]
+    seen = []
+    for pieces in class_pieces(m, task, skip_records=skip):
+        for shard, group, a, b in pieces:
+            s = m["shards"][shard]
+            with h5py.File(out / s["file"], "r") as f:
+                seen += [(s["records"][i], group) for i in f[group]["record"][a:b]]
+    expected = [(r, labels[r]) for r in labels if r not in skip]
+    assert sorted(set(seen)) == sorted(expected)
+    assert len(seen) == m["beats"] - sum(
+        s["rows"]["A"][s["records"].index(r)] for s in m["shards"] for r in skip if r in s["records"]
     )
-    with pytest.raises(ConfigError, match=r"field 'data\.shards': shards hold beats"):
-        parse_config({"name": "w", "task": "af-4", "data": {"shards": str(ds1_shards)}})
+    x, y, _ = next(_task_stream(out, "af-4", spec, skip_records=skip).batches())
+    assert x.shape == (32, 1, spec.frame_size, 1) and y.shape == (32, 4) and (y.sum(0) > 0).sum() >= 3
 
 
 def _history(run: Path) -> list[dict[str, float]]:

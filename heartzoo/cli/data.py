@@ -245,7 +245,10 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
 @data_app.command("shard")
 def data_shard(
     sources: Annotated[
-        list[str], typer.Argument(help="Records to prepare, as DATABASE:SET (icentia11k:all, mitdb:DS1, ...)")
+        list[str],
+        typer.Argument(
+            help="Records to prepare, as DATABASE:SET (icentia11k:all, mitdb:DS1, cinc2017:train, ...)"
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the shards and their manifest")],
     config: Annotated[
@@ -281,6 +284,7 @@ def data_shard(
     seconds = time.perf_counter() - t0
     counts = ", ".join(f"{c} {n:,}" for c, n in manifest["counts"].items())
     console.print(
-        f"{len(manifest['shards'])} shard(s), {manifest['beats']:,} beats ({counts}) in {out / MANIFEST}; "
+        f"{len(manifest['shards'])} shard(s), {manifest['beats']:,} {'windows' if manifest['unit'] == 'recording' else 'beats'} "
+        f"({counts}) in {out / MANIFEST}; "
         f"{seconds:.1f} s this run"
     )

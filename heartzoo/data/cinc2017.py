@@ -86,6 +86,8 @@ def held_out_records() -> tuple[str, ...]:
 class Cinc2017Database(Database):
     """The records live in `training2017/` under the database folder; the labels beside it."""
 
+    unit = "recording"
+
     def record_dir(self, folder: Path, record: str) -> Path:
         return Path(folder) / "training2017"
 

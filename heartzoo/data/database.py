@@ -38,6 +38,8 @@ class Database:
     also_in: tuple[str, ...] = ()
     #: how to get the data, for the error when its folder is missing
     how_to_get: str = ""
+    #: what is labelled: every beat ("beat"), or a whole recording ("recording": CinC 2017)
+    unit = "beat"
 
     def folder(self, data_dir=None) -> Path:
         """`<data folder>/<name>`, which must exist: if not, the error says how to get it."""

@@ -1,8 +1,8 @@
 """A class-balanced training stream over HDF5 shards (`shards.prepare_shards`), in memory that stays
 flat however many shards there are.
 
-Per task class, a `ClassReader` walks the class's rows as pieces (one HDF5 chunk of one shard's AAMI
-group each) in a shuffled order, pass after pass, with `cycle` pieces open at once. It keeps a pool of
+Per task class, a `ClassReader` walks the class's rows as pieces (at most one HDF5 chunk of one shard's
+class group each; validation records' rows, left out, split a chunk into several pieces) in a shuffled order, pass after pass, with `cycle` pieces open at once. It keeps a pool of
 `pool` rows: each draw takes random rows of the pool and puts the next rows of the open pieces (taken
 from each in turn) in their places, as a shuffle buffer does, so rows of several patients sit side by
 side. Each batch draws its classes with probability n_c^power / sum, the counts taken from the manifest
@@ -32,43 +32,46 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess import RR_COLUMNS, Preprocessor
-from ..tasks import AAMI_CLASSES, Task, get_task
+from ..tasks import Task, get_task
 from .augment import premature_context
 from .shards import CHUNK_ROWS, check_cache_version, read_manifest
 
-Piece = tuple[int, str, int, int]  # shard (its place in the manifest), AAMI group, first row, end row
+Piece = tuple[int, str, int, int]  # shard (its place in the manifest), class group, first row, end row
 
 
-def skipped_shards(manifest: dict[str, Any], folder: Path, records: Collection[str]) -> frozenset[int]:
-    """The shards that hold `records` (the validation patients'): each must hold nothing else, so that
-    training reads none of their beats."""
-    chosen, out = set(records), set()
-    for i, s in enumerate(manifest["shards"]):
-        held = set(s["records"]) & chosen
-        if held and held != set(s["records"]):
-            raise HeartzooError(
-                f"{folder / s['file']}: holds validation records ({', '.join(sorted(held))}) beside training "
-                "ones; prepare the shards with --patients-per-shard 1 so that whole patients stay apart"
-            )
-        if held:
-            out.add(i)
-    return frozenset(out)
+def kept_runs(shard: dict[str, Any], group: str, skip_records: Collection[str]) -> list[tuple[int, int]]:
+    """The row ranges of a shard's class group outside the records of `skip_records` (its rows lie
+    record after record, `rows` counting each record's)."""
+    n = int(shard["counts"][group])
+    if not skip_records or not set(shard["records"]) & set(skip_records):
+        return [(0, n)] if n else []
+    ends = np.cumsum(shard["rows"][group])
+    runs: list[tuple[int, int]] = []
+    for record, start, end in zip(shard["records"], ends - shard["rows"][group], ends, strict=True):
+        if record in skip_records or start == end:
+            continue
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], int(end))
+        else:
+            runs.append((int(start), int(end)))
+    return runs
 
 
-def class_pieces(
-    manifest: dict[str, Any], task: Task, *, skip: Collection[int] = (), share: tuple[int, int] = (0, 1)
-) -> list[list[Piece]]:
-    """Per task class: its rows as HDF5-chunk-sized pieces, dealt to worker `share[0]` of `share[1]`
-    (every n-th piece, so the workers' shares are disjoint and of equal size up to one piece; a class of
-    fewer pieces than workers is read by all)."""
+def class_pieces(manifest: dict[str, Any], task: Task, *, skip_records: Collection[str] = (),
+                 share: tuple[int, int] = (0, 1)) -> list[list[Piece]]:  # fmt: skip
+    """Per task class: its rows outside `skip_records` as pieces within one HDF5 chunk, dealt to worker
+    `share[0]` of `share[1]` (every n-th piece, so the workers' shares are disjoint and of equal size up
+    to one piece; a class of fewer pieces than workers is read by all)."""
     index, count = share
+    skip_records = frozenset(skip_records)
     out = []
     for name in task.class_names:
         pieces = [
-            (i, a, start, min(start + CHUNK_ROWS, int(s["counts"][a])))
-            for i, s in enumerate(manifest["shards"]) if i not in skip
-            for a in AAMI_CLASSES if task.aami_map.get(a) == name
-            for start in range(0, int(s["counts"][a]), CHUNK_ROWS)
+            (i, a, start, min((start // CHUNK_ROWS + 1) * CHUNK_ROWS, end))
+            for i, s in enumerate(manifest["shards"])
+            for a in manifest["classes"] if task.aami_map.get(a) == name
+            for first, end in kept_runs(s, a, skip_records)
+            for start in [first, *range((first // CHUNK_ROWS + 1) * CHUNK_ROWS, end, CHUNK_ROWS)]
         ]  # fmt: skip
         out.append(pieces[index::count] if len(pieces) >= count else pieces)
     return out
@@ -190,8 +193,8 @@ class ClassReader:
 class ShardStream:
     """Endless (inputs, one-hot labels, sample weights) batches from the shards in `folder`, as
     `pipeline.batch_stream` draws them from memory. The shards must have been made by `pre` (checked
-    here, before any batch). `skip_records`: records training must not read (validation patients, in
-    shards of their own); `share`: (this worker, workers), each reading its own pieces of every class
+    here, before any batch). `skip_records`: records training must not read (the validation ones:
+    their rows are left out of the pieces, wherever they lie); `share`: (this worker, workers), each reading its own pieces of every class
     with a generator of its own, the classes drawn from the whole data's counts.
 
     Its position at each epoch boundary (the generator and every reader's `state`) is recorded in
@@ -211,13 +214,17 @@ class ShardStream:
                 f"{self.folder}: shards prepared for another input ({manifest['contract']['input']}); prepare "
                 "them again with this configuration's input"
             )
-        skip = skipped_shards(manifest, self.folder, skip_records)
-        every = class_pieces(manifest, self.task, skip=skip)
+        if manifest["classes"] != list(self.task.source_classes):
+            raise HeartzooError(
+                f"{self.folder}: shards of {manifest['unit']}-labelled data ({', '.join(manifest['classes'])}); "
+                f"{self.task.name} reads {', '.join(self.task.source_classes)}: prepare them from its sources"
+            )
+        every = class_pieces(manifest, self.task, skip_records=skip_records)
         self.counts = np.array([sum(b - a for *_, a, b in p) for p in every], dtype=np.float64)
         if not self.counts.sum():
-            raise HeartzooError(f"{self.folder}: no beat of the classes of {self.task.name}")
+            raise HeartzooError(f"{self.folder}: no row of the classes of {self.task.name}")
         self.probs, self.weights = draw_weights(self.counts, balance, power)
-        self.pieces = class_pieces(manifest, self.task, skip=skip, share=share)
+        self.pieces = class_pieces(manifest, self.task, skip_records=skip_records, share=share)
         self.files = [str(self.folder / s["file"]) for s in manifest["shards"]]
         self.seed = seed if share[1] == 1 else [seed, share[0]]  # one worker: the single process's draws
         self.cycle, self.pool = cycle, max(pool, batch_size)
@@ -364,8 +371,7 @@ def _dataset_of(stream: ShardStream, epoch_states):
 def stream_counts(
     folder: str | os.PathLike[str], task: str | Task, skip_records: Collection[str] = ()
 ) -> dict[str, int]:
-    """Beats of each task class in the shards (from the manifest), less the shards of `skip_records`."""
+    """Rows of each task class in the shards (from the manifest), less those of `skip_records`."""
     task = get_task(task) if isinstance(task, str) else task
-    m = read_manifest(folder)
-    pieces = class_pieces(m, task, skip=skipped_shards(m, Path(folder), skip_records))
+    pieces = class_pieces(read_manifest(folder), task, skip_records=skip_records)
     return {name: sum(b - a for *_, a, b in p) for name, p in zip(task.class_names, pieces, strict=True)}

@@ -2,11 +2,15 @@
 resumable shard by shard, described by a manifest; `shard_stream` streams them into training.
 
 A shard holds whole patients (`patients_per_shard`, in the order the sources list them) and exactly what
-`prepare.record_arrays` and `Preprocessor` make for the in-memory path: frames, RR intervals, R-peak
-samples and, where the input uses them, the running templates (computed per record before anything
-is split). Rows are grouped by AAMI class (`/N/x`, `/S/x`, ...), so a class-balanced stream reads one
-contiguous range per class and shard and needs no class index of the whole set; `order` keeps each
-row's place in record order (`read_shard` puts them back). A worker holds one record at a time.
+the in-memory path makes: for beat-annotated databases, `prepare.record_arrays` and `Preprocessor`'s
+frames, RR intervals, R-peak samples and, where the input uses them, the running templates (computed per
+record before anything is split); for a database labelled per recording (CinC 2017, `Database.unit`),
+`recording_windows.recording_arrays`' windows, each with its recording's label. Rows are grouped by
+class (`/N/x`, `/S/x`, ... or CinC's `/A/x`, `/~/x`), record after record, so a class-balanced stream
+reads one contiguous range per class and shard and needs no class index of the whole set; `order`
+keeps each row's place in record order (`read_shard` puts them back), and each shard's summary counts
+the rows of every record per class (`rows`), so a stream can leave some records out (validation ones)
+without reading them. A worker holds one record at a time.
 
 Why HDF5 and not TFRecord: on this machine HDF5 wrote 7x faster (TFRecord serialises one
 `tf.train.Example` per beat in Python), read 1.8x faster into batches through tf.data, and allows the
@@ -20,6 +24,7 @@ manifest names the preprocessing contract: a folder prepared under another contr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -32,12 +37,12 @@ import numpy as np
 
 from ..errors import DataError, HeartzooError
 from ..preprocess import InputSpec
-from ..tasks import AAMI_CLASSES
+from ..tasks import AAMI_CLASSES, CINC_CLASSES
 from .cache import CACHE_VERSION, atomic_path, read_json, write_json
 from .download import sha256_of
 
 FORMAT = "heartzoo-shards"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-record row counts, databases labelled per recording
 MANIFEST = "manifest.json"
 CHUNK_ROWS = 1024  # HDF5 chunk height: one read of a class stream
 
@@ -49,6 +54,23 @@ class ShardJob:
     name: str  # shard-00000: the .h5 file and its .json summary
     patients: tuple[str, ...]
     records: tuple[tuple[str, str], ...]  # (database, record), in the order the sources list them
+
+
+#: what a database labels -> the classes its shards group rows by
+UNIT_CLASSES = {"beat": AAMI_CLASSES, "recording": CINC_CLASSES}
+
+
+def unit_of(sources: Sequence[str]) -> str:
+    """What the sources' databases label (beats or recordings): one for all, or an error."""
+    from .databases import get_database
+
+    units = {get_database(s.partition(":")[0]).unit for s in sources}
+    if len(units) != 1:
+        raise HeartzooError(
+            f"sources {', '.join(sources)} mix databases labelled per beat and per recording; "
+            "prepare them into separate folders"
+        )
+    return units.pop()
 
 
 def contract_of(spec: InputSpec) -> dict[str, Any]:
@@ -100,27 +122,40 @@ def append_rows(group, name: str, data: np.ndarray) -> None:
     ds[n:] = data
 
 
+def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None):
+    """One record's rows, as the in-memory path makes them: (arrays, running templates or None)."""
+    if db.unit == "recording":
+        from .recording_windows import recording_arrays
+
+        label = CINC_CLASSES.index(db.labels(data_dir)[record])
+        return recording_arrays(db, db.folder(data_dir), record, spec, label), None
+    from .prepare import record_arrays
+
+    a = record_arrays(db, record, spec, db.folder(data_dir))
+    return a, pre.templates(a["x"], np.full(len(a["aami"]), record))
+
+
 def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None) -> dict[str, Any]:
     """Prepare one shard (in this process), atomically; then its summary. Returns the summary."""
     import h5py
 
     from ..preprocess import Preprocessor
     from .databases import get_database
-    from .prepare import record_arrays
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     pre = Preprocessor(spec)
     final = Path(out) / f"{job.name}.h5"
-    counts = dict.fromkeys(AAMI_CLASSES, 0)
+    classes = UNIT_CLASSES[get_database(job.records[0][0]).unit]
+    counts = dict.fromkeys(classes, 0)
+    rows: dict[str, list[int]] = {c: [] for c in classes}  # per record, in the order of `records`
     row = 0
     with atomic_path(final) as tmp, h5py.File(tmp, "w") as f:
         for i, (dbname, record) in enumerate(job.records):
-            db = get_database(dbname)
-            a = record_arrays(db, record, spec, db.folder(data_dir))
+            a, template = _arrays(get_database(dbname), record, spec, pre, data_dir)
             n = len(a["aami"])
-            template = pre.templates(a["x"], np.full(n, record))
-            for c, name in enumerate(AAMI_CLASSES):
+            for c, name in enumerate(classes):
                 hit = np.flatnonzero(a["aami"] == c)
+                rows[name].append(len(hit))
                 if not len(hit):
                     continue
                 g = f.require_group(name)
@@ -138,6 +173,7 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
         f.attrs["contract"] = json.dumps(contract_of(spec), sort_keys=True)
         f.attrs["records"] = json.dumps([r for _, r in job.records])
         f.attrs["counts"] = json.dumps(counts)
+        f.attrs["classes"] = json.dumps(list(classes))
     summary = {
         "name": job.name,
         "file": final.name,
@@ -145,6 +181,7 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
         "records": [r for _, r in job.records],
         "beats": row,
         "counts": counts,
+        "rows": rows,
         "bytes": final.stat().st_size,
         "sha256": sha256_of(final),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -204,11 +241,14 @@ def prepare_shards(
         records = records_of(sources, data_dir)
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
+    unit = unit_of(sources)
     jobs = plan_shards(records, patients_per_shard)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "sources": list(sources),
+        "unit": unit,
+        "classes": list(UNIT_CLASSES[unit]),
         "contract": contract_of(spec),
         "patients_per_shard": patients_per_shard,
         "plan": [{"name": j.name, "patients": list(j.patients)} for j in jobs],
@@ -233,7 +273,7 @@ def prepare_shards(
             complete=True,
             shards=shards,
             beats=sum(s["beats"] for s in shards),
-            counts={c: sum(s["counts"][c] for s in shards) for c in AAMI_CLASSES},
+            counts={c: sum(s["counts"][c] for s in shards) for c in manifest["classes"]},
         )
         write_json(out / MANIFEST, manifest)
     return manifest
@@ -294,33 +334,30 @@ def _check_same(out: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-class _lock:
+@contextlib.contextmanager
+def _lock(out: Path):
     """An exclusive lock on the folder: two preparations never write the same shards."""
+    import fcntl
 
-    def __init__(self, out: Path) -> None:
-        self.path = out / ".lock"
-
-    def __enter__(self):
-        import fcntl
-
-        self.f = open(self.path, "w")
+    with open(out / ".lock", "w") as f:
         try:
-            fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.f.close()
-            raise HeartzooError(f"another preparation is writing shards into {self.path.parent}") from None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.f.close()
+            raise HeartzooError(f"another preparation is writing shards into {out}") from None
+        yield
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The manifest of a finished preparation; an unfinished one is an error saying to resume it."""
     path = Path(folder) / MANIFEST
     m = read_json(path)
-    if m.get("format") != FORMAT or m.get("format_version") != FORMAT_VERSION:
-        raise HeartzooError(f"{path}: not a {FORMAT} v{FORMAT_VERSION} manifest")
+    if m.get("format") != FORMAT:
+        raise HeartzooError(f"{path}: not a {FORMAT} manifest")
+    if m.get("format_version") != FORMAT_VERSION:
+        raise HeartzooError(
+            f"{path}: shards of format version {m.get('format_version')}, this heartzoo reads version "
+            f"{FORMAT_VERSION}; prepare them again into a new folder (or delete this one)"
+        )
     if not m.get("complete"):
         raise HeartzooError(f"{path}: preparation unfinished; run it again to resume")
     return m
@@ -340,9 +377,10 @@ def read_shard(path: str | os.PathLike[str]):
 
     with h5py.File(path, "r") as f:
         records = np.asarray(json.loads(f.attrs["records"]))
-        groups = [(AAMI_CLASSES.index(name), f[name]) for name in AAMI_CLASSES if name in f]
+        classes = json.loads(f.attrs["classes"])
+        groups = [(classes.index(name), f[name]) for name in classes if name in f]
         if not groups:
-            raise HeartzooError(f"{path}: a shard without beats")
+            raise HeartzooError(f"{path}: a shard without rows")
         parts = {
             k: np.concatenate([g[k][()] for _, g in groups]) for k in ("x", "rr", "sample", "record", "order")
         }

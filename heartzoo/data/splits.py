@@ -61,8 +61,8 @@ def unit_problem(config) -> str | None:
         return f"data.protocol: {config.task} needs {task.protocol} ({why})"
     if config.input.rr_features or config.input.template_beats:
         return f"input: {config.task} classifies windows: rr_features and template_beats need beats"
-    if config.data.shards is not None:
-        return f"data.shards: shards hold beats; {config.task} classifies windows, prepared in memory"
+    if config.data.shards is not None and not task.per_recording:
+        return f"data.shards: shards hold beats or recordings' windows; {config.task} is prepared in memory"
     if config.data.validation.records is not None and task.protocol == PATIENT_DEAL:
         return "data.validation.records: patient-deal draws its validation patients itself"
     return None

@@ -4,6 +4,7 @@ shard s has x[0] = c, x[1] = s and x[2] = i, so a test can tell where every draw
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,21 +23,25 @@ def write_synthetic_shards(
     spec: InputSpec,
     counts: list[dict[str, int]],
     seed: int = 0,
+    *,
+    classes: tuple[str, ...] = AAMI_CLASSES,
+    sources: tuple[str, ...] = ("synthetic",),
 ) -> dict:
-    """One shard per entry of `counts` (AAMI class -> beats), with its summary, and a complete manifest."""
+    """One shard per entry of `counts` (class -> rows; AAMI classes unless `classes` are CinC 2017's),
+    with its summary, and a complete manifest naming `sources`."""
     import h5py
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    rng, classes = np.random.default_rng(seed), list(classes)
     t = spec.frame_size
     shards = []
     for s, per_class in enumerate(counts):
         name = f"shard-{s:05d}"
         final = folder / f"{name}.h5"
-        full = {c: int(per_class.get(c, 0)) for c in AAMI_CLASSES}
+        full = {c: int(per_class.get(c, 0)) for c in classes}
         with atomic_path(final) as tmp, h5py.File(tmp, "w") as f:
-            for c, cls in enumerate(AAMI_CLASSES):
+            for c, cls in enumerate(classes):
                 for start in range(0, full[cls], BLOCK):
                     m = min(BLOCK, full[cls] - start)
                     x = rng.standard_normal((m, t), dtype=np.float32)
@@ -50,6 +55,7 @@ def write_synthetic_shards(
                     if spec.template_beats:
                         append_rows(g, "template", np.zeros((m, t), np.float32))
             f.attrs["records"] = f'["synthetic{s}"]'
+            f.attrs["classes"] = json.dumps(classes)
         summary = {
             "name": name,
             "file": final.name,
@@ -57,6 +63,7 @@ def write_synthetic_shards(
             "records": [f"synthetic{s}"],
             "beats": sum(full.values()),
             "counts": full,
+            "rows": {c: [n] for c, n in full.items()},
             "bytes": final.stat().st_size,
             "sha256": sha256_of(final),
         }
@@ -65,12 +72,14 @@ def write_synthetic_shards(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "sources": ["synthetic"],
+        "sources": list(sources),
+        "unit": "beat" if classes == list(AAMI_CLASSES) else "recording",
+        "classes": classes,
         "contract": contract_of(spec),
         "complete": True,
         "shards": shards,
         "beats": sum(s["beats"] for s in shards),
-        "counts": {c: sum(s["counts"][c] for s in shards) for c in AAMI_CLASSES},
+        "counts": {c: sum(s["counts"][c] for s in shards) for c in classes},
     }
     write_json(folder / MANIFEST, manifest)
     return manifest
