@@ -10,8 +10,6 @@ from typing import Any
 
 from .published import training_sources, uses_svdb
 
-REPO = Path(__file__).resolve().parents[1]
-
 #: what each stage of the line is called where the card says which stage history.csv holds
 STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine-tuning after channel pruning",
           "magnitude_prune": "magnitude pruning", "qat": "quantization-aware fine-tuning"}  # fmt: skip
@@ -78,15 +76,15 @@ def licence_text(cfg: dict[str, Any]) -> str:
     return text
 
 
-def external_text(name: str, version: str, cfg: dict[str, Any]) -> str:
+def external_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
     """The external tests: on other devices (benchmarks/external.py), and the cross-database test of a
-    model that never saw svdb (benchmarks/cross_database.py)."""
-    return svdb_text(name, version, cfg) + devices_text(f"{name}@{version}", REPO / "benchmarks" / "results")
+    model that never saw svdb (benchmarks/cross_database.py), from the results in `results`."""
+    return svdb_text(name, version, cfg, results) + devices_text(f"{name}@{version}", results)
 
 
-def svdb_text(name: str, version: str, cfg: dict[str, Any]) -> str:
+def svdb_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
     """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
-    results = REPO / "benchmarks" / "results" / "cross_database.jsonl"
+    results = results / "cross_database.jsonl"
     if uses_svdb(cfg) or not results.is_file():
         return ""
     lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]

@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def test_name(task, split: str) -> str:
     """What the card calls the set its numbers were measured on."""
@@ -53,7 +51,7 @@ def af_bar(m: dict[str, Any]) -> str:
     )
 
 
-def quality_bar(m: dict[str, Any], ref: str) -> str:
+def quality_bar(m: dict[str, Any], ref: str, results: Path) -> str:
     """The quality gate's bar (issue 45): the wearable's budget; what it does to the beats of DS2 with
     noise is measured by benchmarks/quality_gate.py and shown beside the template-matching index."""
     from .recording_pages import gate_lines
@@ -62,7 +60,7 @@ def quality_bar(m: dict[str, Any], ref: str) -> str:
         "A gate, not a classifier: it must keep >= 99 % of the beats of clean DS2, and with electrode motion "
         "at 6 dB keep >= 90 % of the beats with QRS +P >= 99 % on the kept ones "
         "(`python benchmarks/quality_gate.py --gate sqi NAME@VERSION`):\n\n"
-        f"{gate_lines(ref, REPO / 'benchmarks' / 'results')}"
+        f"{gate_lines(ref, results)}"
     )
 
 

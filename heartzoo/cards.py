@@ -24,6 +24,7 @@ from .card_sections import (
     training_text,
 )
 from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
+from .checkout import Checkout
 from .errors import HeartzooError
 from .integrity import contained
 from .meta import check_ref, one_clean_commit, read_configuration, read_metrics
@@ -34,7 +35,6 @@ from .tasks import get_task
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
-REPO = Path(__file__).resolve().parents[1]
 
 #: Results other work published, with the protocol they used (numbers as their authors report them).
 PUBLISHED = [
@@ -63,9 +63,9 @@ def _ok(good: bool) -> str:
     return "met" if good else "**not met**"
 
 
-def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) -> str:
-    """The card of one version; `recommended`: it is heartzoo's recommendation for its task. Its
-    figures (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn
+def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recommended: bool = False) -> str:
+    """The card of one version; `recommended`: it is heartzoo's recommendation for its task. What it
+    quotes of benchmarks and the recipe it names come from `checkout`. Its figures (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn
     by the site build (`heartzoo.figures`)."""
     conf = read_configuration(vdir)
     cfg, fw = published_config(vdir, conf), conf.firmware.model_dump(mode="json")
@@ -89,10 +89,10 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
     reproduce = "".join(
-        f"heartzoo train {recipe_path(t)}  # first: the teacher of {p}\n"
+        f"heartzoo train {checkout.recipe_path(t)}  # first: the teacher of {p}\n"
         for t, p in zip(chain, pupils, strict=True)
     )
-    reproduce += f"heartzoo train {recipe_path(name, version)}"
+    reproduce += f"heartzoo train {checkout.recipe_path(name, version)}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
         f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
@@ -129,7 +129,7 @@ def model_card(entry: dict[str, Any], vdir: Path, *, recommended: bool = False) 
 
 ## Its bar
 
-{bar_text(fam, m, vdir, cfg, name)}
+{bar_text(fam, m, vdir, cfg, name, checkout.results)}
 
 ## Metrics on {split} — float / int8 ({int8_where})
 
@@ -168,7 +168,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 
 ## How it was measured
 
-{measurement_text(m, fw, cfg, int8_where)}{end_to_end_text(f"{name}@{version}", REPO / "benchmarks" / "results")}
+{measurement_text(m, fw, cfg, int8_where)}{end_to_end_text(f"{name}@{version}", checkout.results)}
 
 ## Intended use
 
@@ -177,7 +177,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 ## Data and licence
 
 {data} {licence_text(cfg)} Cite them when you use or redistribute this model.
-{af_external_text(f"{name}@{version}", REPO / "benchmarks" / "results") if task.per_recording else external_text(name, version, cfg)}
+{af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
 ## Download
 
 `heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
@@ -216,15 +216,6 @@ def provenance_note(m: dict[str, Any]) -> str:
                    "train another model.\n")  # fmt: skip
 
 
-def recipe_path(name: str, version: str | None = None) -> str:
-    """The config a version was made from: configs/VERSION/NAME.yaml once a later version replaced the
-    recipe, else configs/NAME.yaml (a teacher's version is in its NAME@vN; without one, the current)."""
-    name, _, at = name.partition("@")
-    version = version or at or None
-    frozen = Path("configs") / (version or "-") / f"{name}.yaml"
-    return str(frozen) if (REPO / frozen).is_file() else f"configs/{name}.yaml"
-
-
 def input_anchor(task, fw: dict[str, Any]) -> str:
     """Where the frame sits: around a beat's R peak, or a whole window."""
     if task.unit == "beat":
@@ -232,13 +223,13 @@ def input_anchor(task, fw: dict[str, Any]) -> str:
     return f"a {fw['frame_size'] / fw['sampling_rate_hz']:g} s window"
 
 
-def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str) -> str:
+def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str, results: Path) -> str:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
     task = get_task(cfg["task"])
     if task.per_recording:
         return af_bar(m)
     if task.is_quality_gate:
-        return quality_bar(m, f"{name}@{vdir.name}")
+        return quality_bar(m, f"{name}@{vdir.name}", results)
     if task.unit == "window":
         return (
             "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "
@@ -354,13 +345,13 @@ def students_of(zoo_root: Path, task: str, teacher: str) -> list[Path]:
 def teacher_name(path: str) -> str:
     """The model a distillation teacher names: NAME@vN, runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
     from .manifest import STAGE_FOLDERS
-    from .zoo import _VERSION
+    from .zoo import VERSION_RE
 
     if "@" in path:
         return path.partition("@")[0]
     parts = Path(path).parts
     i = len(parts) - 1
-    while i > 0 and (parts[i] in STAGE_FOLDERS.values() or _VERSION.match(parts[i])):
+    while i > 0 and (parts[i] in STAGE_FOLDERS.values() or VERSION_RE.match(parts[i])):
         i -= 1
     return parts[i]
 

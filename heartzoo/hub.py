@@ -48,7 +48,7 @@ def download(
     cached and intact are not fetched again, so the cache serves offline once a version is there.
     `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
     """
-    from .data.download import _fetch_resumable, sha256_of
+    from .data.download import fetch_resumable, sha256_of
     from .zoo import find, remote_index, zoo_url
 
     check_ref(name, version)
@@ -79,7 +79,7 @@ def download(
         if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
             continue
         part = contained(cache, where + ".part", where)
-        _fetch_resumable(url + f["path"], part, timeout, retries, where, None,
+        fetch_resumable(url + f["path"], part, timeout, retries, where, None,
                          max_bytes=f["bytes"], same_origin=True)  # fmt: skip
         got = sha256_of(part)
         if got != f["sha256"]:

@@ -43,17 +43,17 @@ class ZooIndexError(HeartzooError):
     """An index (or one of its entries) that does not pass validation."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IndexFile(_Strict):
+class IndexFile(StrictModel):
     path: str = Field(..., pattern=FILE_PATTERN)
     bytes: int = Field(..., ge=0, le=MAX_FILE_BYTES)
     sha256: str = Field(..., pattern=SHA256_PATTERN)
 
 
-class IndexSummary(_Strict):
+class IndexSummary(StrictModel):
     """The headline numbers `zoo list` prints (copied from the version's metrics.json)."""
 
     split: str | None = None
@@ -67,7 +67,7 @@ class IndexSummary(_Strict):
     val_macro_f1: float | None = None
 
 
-class IndexEntry(_Strict):
+class IndexEntry(StrictModel):
     task: str = Field(..., pattern=TASK_PATTERN)
     name: str = Field(..., pattern=NAME_PATTERN)
     version: str = Field(..., pattern=VERSION_PATTERN)
@@ -100,7 +100,7 @@ class IndexEntry(_Strict):
         return f"{self.name}@{self.version}"
 
 
-class ZooIndex(_Strict):
+class ZooIndex(StrictModel):
     format: Literal[1] = 1
     models: list[IndexEntry] = Field(default_factory=list, max_length=100_000)
     #: task -> NAME@VERSION of the model recommended for a wearable (heartzoo.recommend)
@@ -123,7 +123,7 @@ def _entry_label(m: Any) -> str:
     return f"{m.get('name')}@{m.get('version')}"
 
 
-def _where(
+def error_place(
     raw: Any, loc: tuple[Any, ...], items: str = "models", noun: str = "entry", label=_entry_label
 ) -> str:
     """'entry 3 (x@v1), field files.0.path' for a pydantic error location in a list `items` of `raw`."""
@@ -144,7 +144,7 @@ def parse_index(raw: Any, source: str) -> ZooIndex:
         problems = []
         for err in exc.errors()[:10]:
             got = f" (got {err['input']!r:.120})" if err["type"] != "missing" and "input" in err else ""
-            problems.append(f"  - {_where(raw, tuple(err['loc']))}: {err['msg']}{got}")
+            problems.append(f"  - {error_place(raw, tuple(err['loc']))}: {err['msg']}{got}")
         raise ZooIndexError(f"{source}: refused, not a valid zoo index:\n" + "\n".join(problems)) from None
 
 
@@ -202,7 +202,7 @@ def check_version(version: str) -> str:
 # -- a version's own metadata: metrics.json and configuration.json's firmware contract -----------------
 
 
-class ClassScores(_Strict):
+class ClassScores(StrictModel):
     support: int
     predicted: int
     tp: int
@@ -215,7 +215,7 @@ class ClassScores(_Strict):
     f1: float | None
 
 
-class Report(_Strict):
+class Report(StrictModel):
     """Scores of one model on one split (`metrics.report_from_probabilities`)."""
 
     classes: list[str]
@@ -232,25 +232,25 @@ class Report(_Strict):
     rejected_per_class: dict[str, int]
 
 
-class RuntimeAgreement(_Strict):
+class RuntimeAgreement(StrictModel):
     frames_differing: int
     largest_difference_int8_steps: int
     same_class: float
 
 
-class Verification(_Strict):
+class Verification(StrictModel):
     frames: int
     litert_reference_vs_tflm: Literal["bit-identical"]
     int8_metrics_runtime: str | None = None
     litert_optimized_vs_tflm: RuntimeAgreement | None = None
 
 
-class Calibration(_Strict):
+class Calibration(StrictModel):
     frames: int
     split: str
 
 
-class EnsembleSpread(_Strict):
+class EnsembleSpread(StrictModel):
     members: int
     seeds: list[int]
     member_float_macro_f1: list[float]
@@ -260,7 +260,7 @@ class EnsembleSpread(_Strict):
     val_macro_f1: float | None = None
 
 
-class Metrics(_Strict):
+class Metrics(StrictModel):
     """metrics.json: what export measured, on the held-out split at natural prevalence."""
 
     model: str = Field(..., pattern=NAME_PATTERN)
@@ -309,7 +309,7 @@ def one_clean_commit(commit: str | None, trained_at: list[str] | None) -> bool:
     return not str(commit).endswith("-dirty")
 
 
-class TensorInfo(_Strict):
+class TensorInfo(StrictModel):
     name: str
     shape: list[int]
     dtype: str
@@ -317,18 +317,18 @@ class TensorInfo(_Strict):
     zero_point: int
 
 
-class Normalization(_Strict):
+class Normalization(StrictModel):
     name: Literal["zscore", "none"]
     eps: float
     formula: str
 
 
-class RRFeatureSpec(_Strict):
+class RRFeatureSpec(StrictModel):
     order: list[str]
     definition: str
 
 
-class FirmwareContract(_Strict):
+class FirmwareContract(StrictModel):
     """configuration.json's `firmware`: what firmware must do to feed the model and read it (the
     preprocessing comes from `preprocess.Preprocessor.contract()` and goes back through `from_contract`)."""
 
@@ -347,7 +347,7 @@ class FirmwareContract(_Strict):
     rr_features: RRFeatureSpec | None = None
 
 
-class Configuration(_Strict):
+class Configuration(StrictModel):
     """configuration.json: the validated model config (kept as written; `config.parse_config` reads it)
     and the firmware contract."""
 
@@ -355,7 +355,7 @@ class Configuration(_Strict):
     firmware: FirmwareContract
 
 
-def read_meta(model: type[_Strict], path: Path) -> Any:
+def read_meta(model: type[StrictModel], path: Path) -> Any:
     """A version's metrics.json or configuration.json, validated, or an error naming file and field."""
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -366,11 +366,11 @@ def read_meta(model: type[_Strict], path: Path) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{_where(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        problems = "; ".join(f"{error_place(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise HeartzooError(f"{path}: not a valid {model.__name__} ({problems})") from None
 
 
-def dump_meta(meta: _Strict) -> str:
+def dump_meta(meta: StrictModel) -> str:
     """The JSON text a version stores (fields left unset are not written)."""
     return json.dumps(meta.model_dump(mode="json", exclude_none=False, exclude_unset=True), indent=2) + "\n"
 

@@ -14,6 +14,7 @@ import csv
 import os
 from pathlib import Path
 
+from .checkout import Checkout
 from .errors import HeartzooError
 from .retrain_checks import CLEAN_COMMIT_PATTERN, RetrainingCheck, Scores, add_check, made_again
 
@@ -47,11 +48,12 @@ def retrain(
     record: bool = True,
     callbacks: list | None = None,
     progress=None,
+    checkout: Checkout | None = None,
 ) -> RetrainingCheck:
     """Train (or take `run`) the recipe of the published version `ref`, compare, and with `record`
     append the check to the zoo's checks.json and write its index again (the recommendation reads it).
-    `callbacks` and `progress` go to the training, as `heartzoo train` passes them."""
-    from .cards import REPO, recipe_path
+    `callbacks` and `progress` go to the training, as `heartzoo train` passes them. The recipe is read
+    from `checkout` (default: the one holding the working folder)."""
     from .config import load_config
     from .evaluate import evaluate_model, load_run
     from .manifest import config_hash, stage_commits
@@ -64,10 +66,11 @@ def retrain(
     entry = find(read_index(root), ref)
     ref = f"{entry['name']}@{entry['version']}"
     vdir = root / entry["path"]
-    recipe = recipe_path(entry["name"], entry["version"])
-    if not (REPO / recipe).is_file():
-        raise HeartzooError(f"{ref}: its recipe {recipe} is not here (retrain from a heartzoo checkout)")
-    config = load_config(REPO / recipe)
+    checkout = checkout or Checkout.find()
+    recipe = checkout.recipe_path(entry["name"], entry["version"])
+    if not (checkout.root / recipe).is_file():
+        raise HeartzooError(f"{ref}: its recipe {recipe} is not in {checkout.root}")
+    config = load_config(checkout.root / recipe)
     if run is None:
         _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
         out = run_pipeline(config, Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",

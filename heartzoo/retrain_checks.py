@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .capped_json import decode_json, read_capped
 from .errors import HeartzooError
-from .meta import NAME_PATTERN, VERSION_PATTERN, _Strict, _where, read_metrics
+from .meta import NAME_PATTERN, VERSION_PATTERN, StrictModel, error_place, read_metrics
 
 CHECKS = "checks.json"
 #: a check is recorded only from one clean commit: a "-dirty" tree proves nothing about any commit
@@ -29,7 +29,7 @@ RECIPE_PATTERN = r"^configs/(v[0-9]{1,6}/)?[a-z0-9][a-z0-9-]{0,63}\.yaml$"
 MAX_CHECKS_BYTES = 8 << 20
 
 
-class Scores(_Strict):
+class Scores(StrictModel):
     """Validation macro-F1 (None for versions exported before it was recorded) and float macro-F1 on
     the version's test split (DS2 for the inter-patient beat tasks)."""
 
@@ -37,7 +37,7 @@ class Scores(_Strict):
     test_float_macro_f1: float
 
 
-class RetrainingCheck(_Strict):
+class RetrainingCheck(StrictModel):
     ref: str = Field(..., pattern=REF_PATTERN)
     recipe: str = Field(..., pattern=RECIPE_PATTERN)
     retrained_at: str = Field(..., pattern=CLEAN_COMMIT_PATTERN)
@@ -60,7 +60,7 @@ def made_again(published: Scores, now: Scores, same_history: bool | None) -> boo
     return same_history is not False and val_same and published.test_float_macro_f1 == now.test_float_macro_f1
 
 
-class RetrainingChecks(_Strict):
+class RetrainingChecks(StrictModel):
     format: Literal[1] = 1
     checks: list[RetrainingCheck] = Field(default_factory=list, max_length=10_000)
 
@@ -70,7 +70,7 @@ def parse_checks(raw: Any, source: str) -> RetrainingChecks:
         return RetrainingChecks.model_validate(raw)
     except ValidationError as exc:
         problems = "\n".join(
-            f"  - {_where(raw, tuple(e['loc']), 'checks', 'check', lambda c: c.get('ref'))}: {e['msg']}"
+            f"  - {error_place(raw, tuple(e['loc']), 'checks', 'check', lambda c: c.get('ref'))}: {e['msg']}"
             for e in exc.errors()[:10]
         )
         raise HeartzooError(f"{source}: refused, not valid retraining checks:\n{problems}") from None

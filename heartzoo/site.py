@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cards import REPO, model_card
+from .cards import model_card
+from .checkout import Checkout
 from .errors import HeartzooError
 from .published import training_label, validation_macro_f1
 
@@ -73,8 +74,9 @@ def write_readme_table(readme: Path, zoo_root: Path, results: Path) -> bool:
     return new != text
 
 
-def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str, Any]]:
-    """Every generated page and figure into `docs` (a copy of docs/); returns the navigation to add."""
+def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkout) -> list[dict[str, Any]]:
+    """Every generated page and figure into `docs` (a copy of the checkout's docs/), quoting the
+    checkout's benchmark results; returns the navigation to add."""
     from . import figures
     from .config_reference import config_reference
     from .published import family_label
@@ -117,7 +119,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     recordings = docs / "recordings.md"
     from .recording_pages import af_screen_table, detector_table, quality_table
 
-    results = REPO / "benchmarks" / "results"
+    results = checkout.results
     detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     from .lever_table import lever_table
@@ -147,7 +149,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path) -> list[dict[str,
     listing = []
     for v in versions:
         name, version = v.entry["name"], v.entry["version"]
-        (docs / v.page).write_text(model_card(v.entry, v.vdir, recommended=v.ref in chosen))
+        (docs / v.page).write_text(model_card(v.entry, v.vdir, checkout, recommended=v.ref in chosen))
         task = get_task(v.task)
         scored = list(task.macro_classes or task.class_names)
         figures.confusion(v.m["int8"]["confusion"], list(task.class_names), scored,
@@ -181,19 +183,22 @@ def mkdocs_failure(stderr: str) -> str:
     return "mkdocs build failed:\n" + "\n".join(flagged[:40]) + ("\n...\n" if flagged else "") + tail
 
 
-def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: bool = True) -> Path:
-    """Generate the pages from the zoo into a copy of docs/ and run mkdocs build (strict by default)."""
+def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, checkout: Checkout | None = None,
+               strict: bool = True) -> Path:  # fmt: skip
+    """Generate the pages from the zoo into a copy of the checkout's docs/ (default: the checkout holding
+    the working folder) and run mkdocs build (strict by default)."""
     from .zoo import read_index, zoo_dir
 
     root = zoo_dir(zoo)
     index = read_index(root)
+    checkout = checkout or Checkout.find()
     site_dir = Path(site_dir).resolve()
-    check_site_dir(site_dir, root)
+    check_site_dir(site_dir, root, checkout)
     with tempfile.TemporaryDirectory(prefix="heartzoo-docs-") as tmp:
         work = Path(tmp)
         docs = work / "docs"
-        shutil.copytree(REPO / "docs", docs)
-        generated = write_pages(index, root, docs)
+        shutil.copytree(checkout.docs, docs)
+        generated = write_pages(index, root, docs, checkout)
         cli = subprocess.run(
             [sys.executable, "-m", "typer", "heartzoo.cli", "utils", "docs", "--name", "heartzoo", "--title", "CLI reference"],
             capture_output=True, text=True, timeout=300,
@@ -203,7 +208,7 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
         (docs / "cli.md").write_text(cli.stdout)
         import yaml
 
-        conf = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+        conf = yaml.safe_load(checkout.mkdocs.read_text())
         conf["docs_dir"] = str(docs)
         # built beside the target and swapped in whole: a failed build leaves the old site as it was
         conf["site_dir"] = str(work / "site")
@@ -212,7 +217,7 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
         (work / "mkdocs.yml").write_text(yaml.safe_dump(conf, sort_keys=False, allow_unicode=True))
         proc = subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", *(["--strict"] if strict else []), "-f", str(work / "mkdocs.yml")],
-            capture_output=True, text=True, timeout=600, cwd=REPO,
+            capture_output=True, text=True, timeout=600, cwd=checkout.root,
         )  # fmt: skip
         if proc.returncode:
             raise HeartzooError(mkdocs_failure(proc.stderr))
@@ -222,10 +227,10 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, strict: b
     return site_dir
 
 
-def check_site_dir(site_dir: Path, zoo_root: Path) -> None:
+def check_site_dir(site_dir: Path, zoo_root: Path, checkout: Checkout) -> None:
     """Refuse a site folder whose old contents are not a site: the build replaces the folder whole."""
-    docs, zoo = REPO / "docs", Path(zoo_root).resolve()
-    if any(p.is_relative_to(site_dir) for p in (REPO, docs, zoo, Path.home())) or any(
+    docs, zoo = checkout.docs, Path(zoo_root).resolve()
+    if any(p.is_relative_to(site_dir) for p in (checkout.root, docs, zoo, Path.home())) or any(
         site_dir.is_relative_to(p) for p in (docs, zoo)
     ):
         raise HeartzooError(

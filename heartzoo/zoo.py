@@ -29,10 +29,8 @@ ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
 #: Where the project publishes its zoo (the `heartzoo zoo mirror` layout, served by GitHub Pages): what an
 #: installed heartzoo downloads from when no other zoo is named.
 DEFAULT_ZOO_URL = "https://heartzoo.github.io/zoo/"
-#: The project publishes its zoo as the zoo/ folder of its repository.
-REPO_ZOO = Path(__file__).resolve().parents[1] / "zoo"
 INDEX = "index.json"
-_VERSION = re.compile(VERSION_PATTERN)
+VERSION_RE = re.compile(VERSION_PATTERN)
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +47,7 @@ def versions(root: Path, task: str, name: str) -> list[str]:
     folder = Path(root) / task / name
     if not folder.is_dir() or folder.is_symlink():
         return []
-    found = [p.name for p in folder.iterdir() if _is_real_dir(p) and _VERSION.match(p.name)]
+    found = [p.name for p in folder.iterdir() if _is_real_dir(p) and VERSION_RE.match(p.name)]
     return sorted(found, key=lambda v: int(v[1:]))
 
 
@@ -142,11 +140,15 @@ def load_index(
 
 
 def zoo_url(explicit: str | None = None) -> str:
-    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the zoo/ folder of the checkout this
-    code runs from (a development install), else the published zoo, `DEFAULT_ZOO_URL`."""
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the zoo/ folder of the checkout of
+    the project this runs in (the project publishes its zoo there), else the published zoo,
+    `DEFAULT_ZOO_URL`."""
+    from .checkout import checkout_here
+
     url = explicit or os.environ.get(ZOO_URL_ENV)
     if url is None:
-        url = REPO_ZOO.as_uri() if (REPO_ZOO / INDEX).is_file() else DEFAULT_ZOO_URL
+        own = checkout_here()
+        url = own.zoo.as_uri() if own is not None and (own.zoo / INDEX).is_file() else DEFAULT_ZOO_URL
     return url.rstrip("/") + "/"
 
 

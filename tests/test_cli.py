@@ -108,7 +108,7 @@ def test_unknown_split_and_bad_validation_records(data_root, tmp_path):
 
 
 def test_published_line_never_calls_leaky_beats_ds2():
-    from heartzoo.cli.common import _tested_on
+    from heartzoo.cli.common import tested_on
 
-    assert _tested_on({"leaky": False, "split": "ds2"}) == "DS2"
-    assert _tested_on({"leaky": True, "split": "test"}) == "LEAKY beats"
+    assert tested_on({"leaky": False, "split": "ds2"}) == "DS2"
+    assert tested_on({"leaky": True, "split": "test"}) == "LEAKY beats"

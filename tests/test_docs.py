@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from browser import open_page
 
+from heartzoo.checkout import Checkout
+
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
+CHECKOUT = Checkout.of(REPO)
 #: the elements a rendered API page may hold; anything else is a docstring's <placeholder> read as a tag
 HTML_TAGS = set(
     "a abbr article aside b blockquote body br button code dd details div dl dt em footer form h1 h2 h3 h4 "
@@ -88,13 +91,12 @@ def test_mkdocs_warnings_are_in_the_error(tmp_path, monkeypatch):
     (repo / "docs").mkdir(parents=True)
     (repo / "docs" / "index.md").write_text("# home\n\n[gone](no-such-page.md)\n")
     (repo / "mkdocs.yml").write_text("site_name: t\nnav:\n  - Home: index.md\n")
-    monkeypatch.setattr(site_module, "REPO", repo)
-    monkeypatch.setattr(site_module, "write_pages", lambda index, root, docs: [])
+    monkeypatch.setattr(site_module, "write_pages", lambda index, root, docs, checkout: [])
     zoo = tmp_path / "zoo"
     zoo.mkdir()
     (zoo / "index.json").write_text('{"format": 1, "models": []}')
     with pytest.raises(HeartzooError) as err:
-        site_module.build_site(zoo, tmp_path / "site")
+        site_module.build_site(zoo, tmp_path / "site", checkout=Checkout(repo))
     assert re.search(r"^WARNING .*no-such-page\.md", str(err.value), re.M), str(err.value)
 
 
@@ -199,7 +201,7 @@ def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
     val = validation_macro_f1(fair_dir)
     assert f"| {fair:.4f} (small-cnn2 v1, validation {val:.4f}) |" in targets
     entry = next(e for e in read_index(root)["models"] if e["name"] == "small-cnn2-leaky")
-    card = model_card(entry, twin)
+    card = model_card(entry, twin, CHECKOUT)
     assert "LEAKY random-beat split" in card and "not comparable" in card
 
 
@@ -261,6 +263,7 @@ def test_cards_are_judged_on_their_own_bar(repo_index):
         return model_card(
             e,
             ZOO / e["path"],
+            CHECKOUT,
             recommended=f"{e['name']}@{e['version']}" in repo_index["recommended"].values(),
         )
 

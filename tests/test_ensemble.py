@@ -93,6 +93,7 @@ def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
 
 def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     from heartzoo.cards import model_card
+    from heartzoo.checkout import Checkout
     from heartzoo.evaluate import evaluate_model, load_run
     from heartzoo.recommend import validation_macro_f1
     from heartzoo.zoo import find, read_index
@@ -118,7 +119,7 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     assert e["member_mean"] == pytest.approx(np.mean(e["member_float_macro_f1"]))
     assert e["val_macro_f1"] == json.loads((root / "run" / "train_summary.json").read_text())["val_macro_f1"]
     assert validation_macro_f1(vdir) == e["val_macro_f1"]
-    card = model_card(find(read_index(root / "zoo"), "small-ensemble"), vdir)
+    card = model_card(find(read_index(root / "zoo"), "small-ensemble"), vdir, Checkout.find())
     assert "seed ensemble: 2 members (seeds 3–4)" in card
     assert f"seed 4: {e['member_float_macro_f1'][1]:.4f}" in card
     shown = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "small-ensemble", "--zoo", str(root / "zoo")],

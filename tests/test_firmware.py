@@ -435,12 +435,13 @@ def test_every_published_single_model_gets_a_kit_that_compiles(tmp_path):
 )
 def test_a_student_card_carries_its_whole_on_device_bill():
     from heartzoo.cards import model_card
+    from heartzoo.checkout import Checkout
     from heartzoo.export.firmware_host import firmware_footprint
     from heartzoo.zoo import find, read_index
 
     zoo = REPO / "zoo"
     entry = find(read_index(zoo), "beat-3-cnn3-born-again", "v1")
-    card = model_card(entry, zoo / entry["path"])
+    card = model_card(entry, zoo / entry["path"], Checkout.find())
     for fixed in (False, True):
         bill = firmware_footprint(zoo / entry["path"], fixed)
         assert f"= **{bill['flash_bytes']:,}** | {bill['arena_bytes']:,} +" in card

@@ -200,7 +200,7 @@ def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkey
 
     monkeypatch.delenv("HEARTZOO_ZOO_URL", raising=False)
     assert zoo.zoo_url() == ZOO.as_uri() + "/"  # a checkout serves its own zoo/
-    monkeypatch.setattr(zoo, "REPO_ZOO", tmp_path / "site-packages" / "zoo")  # where a wheel would look
+    monkeypatch.chdir(tmp_path)  # outside a checkout, as a wheel's user is
     assert zoo.zoo_url() == zoo.DEFAULT_ZOO_URL
     assert zoo.zoo_url("http://mirror.example/zoo") == "http://mirror.example/zoo/"
 
@@ -208,7 +208,7 @@ def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkey
 def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo():
     import re
 
-    from heartzoo.cards import recipe_path
+    from heartzoo.checkout import Checkout
     from heartzoo.zoo import read_index
 
     chosen = read_index(ZOO)["recommended"]
@@ -218,7 +218,7 @@ def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo()
     # make demo trains the recipe that made the recommended version (frozen in configs/vN/ once a later
     # version of the name replaced it)
     demo = re.search(r"^DEMO_CONFIG \?= (.+\.yaml)$", (REPO / "Makefile").read_text(), re.M)
-    assert demo is not None and demo.group(1) == recipe_path(chosen["beat-3"])
+    assert demo is not None and demo.group(1) == Checkout.of(REPO).recipe_path(chosen["beat-3"])
 
 
 def test_a_mirror_is_readable_by_a_web_server_of_another_user(tmp_path):

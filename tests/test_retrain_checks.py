@@ -168,13 +168,14 @@ def test_retrain_refuses_a_run_of_another_recipe_and_writes_nothing(tmp_path, sm
 
 def test_a_card_says_what_its_checks_found():
     from heartzoo.cards import model_card
+    from heartzoo.checkout import Checkout
     from heartzoo.zoo import find, read_index
 
     index = read_index(ZOO)
 
     def card(ref):
         e = find(index, ref)
-        return model_card(e, ZOO / e["path"]).split("## Reproduce")[1]
+        return model_card(e, ZOO / e["path"], Checkout.of(REPO)).split("## Reproduce")[1]
 
     tuned = card("beat-3-cnn3-student-tuned@v1")
     assert "**not made again**: history.csv differs, validation 0.8086" in tuned

@@ -133,14 +133,14 @@ def test_a_server_sending_more_bytes_than_the_index_says_is_cut_off(site, tmp_pa
 
 def test_a_body_longer_than_announced_is_cut_off_while_streaming(site, tmp_path):
     """No Content-Length to go by: the stream itself is counted."""
-    from heartzoo.data.download import _fetch_resumable
+    from heartzoo.data.download import fetch_resumable
 
     path = f"beat-3/{NAME}/v1/model.tflite"
     size = (site / path).stat().st_size
     with FolderServer(site, padding={path: b"\0" * 10}, omit_length={path}) as srv:
         part = tmp_path / "model.tflite.part"
         with pytest.raises(DownloadError, match=rf"refused, the server sent more than the {size:,} bytes"):
-            _fetch_resumable(srv.url + path, part, 5, 0, "model.tflite", None, max_bytes=size)
+            fetch_resumable(srv.url + path, part, 5, 0, "model.tflite", None, max_bytes=size)
     assert not part.exists()
 
 

@@ -4,6 +4,7 @@ is still a dependency: it decides which module can be understood, tested or move
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "heartzoo"
@@ -108,3 +109,40 @@ def test_no_module_is_a_house_of_many_jobs():
     """Small modules with names that say what they hold: none past 400 lines."""
     long = {m: n for m, p in _modules().items() if (n := len(p.read_text().splitlines())) > 400}
     assert long == {}
+
+
+def private_imports(source: str, module: str = "heartzoo.m") -> list[str]:
+    """`from X import _name` in `source`: a private name taken from another module (an `as _alias` of
+    a public name is no such import)."""
+    return [
+        f"{module}:{node.lineno} imports {a.name} from {'.' * node.level}{node.module or ''}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+        for a in node.names
+        if a.name.startswith("_") and not a.name.startswith("__")
+    ]
+
+
+def test_the_private_import_walker_sees_one_inside_a_function():
+    assert private_imports("def f():\n    from .zoo import _VERSION\n") == [
+        "heartzoo.m:2 imports _VERSION from .zoo"
+    ]
+    assert private_imports("from .records import read_beats as _read_beats\n") == []
+
+
+def test_no_private_name_crosses_a_module():
+    """A name with a leading underscore is its module's business: another module that needs it gets a
+    public name."""
+    found = [hit for m, p in _modules().items() for hit in private_imports(p.read_text(), m)]
+    assert found == []
+
+
+def test_the_library_never_finds_the_checkout_from_its_own_path():
+    """docs/, configs/ and benchmark results are the caller's to name (`heartzoo.checkout`): an installed
+    heartzoo has none beside it. version.py alone looks at its own folder, for the code's git commit."""
+    found = [
+        m
+        for m, p in _modules().items()
+        if m != "heartzoo.version" and re.search(r"Path\(__file__\)\.resolve\(\)\.parents", p.read_text())
+    ]
+    assert found == []

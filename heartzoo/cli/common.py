@@ -64,6 +64,14 @@ CacheDir = Annotated[
 ZooDir = Annotated[
     Path | None, typer.Option("--zoo", help="Zoo folder", show_default="$HEARTZOO_ZOO_DIR, else ./zoo")
 ]
+CheckoutDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkout",
+        help="A clone of the heartzoo project (its docs/, configs/, benchmarks/results/)",
+        show_default="the one holding the working folder",
+    ),
+]
 
 #: `export --firmware DIR` and `zoo c-array --firmware` share it
 FixedPoint = Annotated[
@@ -80,7 +88,7 @@ ZooUrl = Annotated[
 ]
 
 
-def _check_task(value: str | None) -> str | None:
+def check_task(value: str | None) -> str | None:
     if value is not None and value not in TASK_NAMES:
         raise typer.BadParameter(f"{value!r} is not a task; use one of {', '.join(TASK_NAMES)}")
     return value
@@ -90,19 +98,19 @@ def _check_task(value: str | None) -> str | None:
 TaskOrConfig = Annotated[
     str | None,
     typer.Option(
-        callback=_check_task,
+        callback=check_task,
         help=f"{', '.join(TASK_NAMES)}",
         show_default=f"the configuration's task, else {DEFAULT_TASK}",
     ),
 ]
 
 
-def _tested_on(m: dict) -> str:
+def tested_on(m: dict) -> str:
     """What a metrics.json was measured on: DS2, or a leaky split's test beats (never to pass for DS2)."""
     return "LEAKY beats" if m.get("leaky") else m["split"].upper()
 
 
-def _report_table(title: str, report: dict) -> Table:
+def report_table(title: str, report: dict) -> Table:
     """Per-class scores; with a rejection threshold, also how many beats of each class were rejected
     (left out of the scores: `support` counts the accepted ones)."""
     rejecting = report.get("threshold") is not None
@@ -134,7 +142,7 @@ def _report_table(title: str, report: dict) -> Table:
     return table
 
 
-def _confusion_table(report: dict, model: str = "") -> Table:
+def confusion_table(report: dict, model: str = "") -> Table:
     table = Table(
         title=f"{model + ' ' if model else ''}confusion (rows: true, columns: predicted; counts and row %)"
     )

@@ -17,12 +17,12 @@ from .common import (
     FixedPoint,
     ZooDir,
     ZooUrl,
-    _confusion_table,
-    _report_table,
-    _tested_on,
     app,
+    confusion_table,
     console,
     err_console,
+    report_table,
+    tested_on,
 )
 
 
@@ -114,11 +114,11 @@ def evaluate_cmd(
             "of unlabelled beats"
         )
     on = f"{result['model']} on {result['split']}{note}"
-    console.print(_report_table(f"float: {on}", clean))
-    console.print(_confusion_table(clean, "float"))
+    console.print(report_table(f"float: {on}", clean))
+    console.print(confusion_table(clean, "float"))
     if q := result.get("int8"):
-        console.print(_report_table(f"int8 ({q['runtime']}): {on}", q))
-        console.print(_confusion_table(q, "int8"))
+        console.print(report_table(f"int8 ({q['runtime']}): {on}", q))
+        console.print(confusion_table(q, "int8"))
     for label, rep in result.get("noise", {}).items():
         console.print(
             f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
@@ -196,7 +196,7 @@ def export_cmd(
 
     m = read_metrics(target).model_dump(mode="json")
     console.print(
-        f"[green]{target}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
+        f"[green]{target}[/]: {tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · int8 {m['int8']['macro_f1']:.4f} · "
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
         f"{m['tflm_arena_bytes']:,} B arena · {m['host_latency_ms']:.2f} ms/inference (host TFLM)",
         soft_wrap=True,

@@ -17,13 +17,13 @@ from .common import (
     CacheDir,
     DataDir,
     ZooDir,
-    _check_task,
-    _report_table,
-    _tested_on,
     app,
+    check_task,
     console,
     err_console,
     print_stage,
+    report_table,
+    tested_on,
 )
 
 
@@ -36,7 +36,7 @@ class Strategy(StrEnum):
 @app.command("models")
 def models_cmd(
     task: Annotated[
-        str, typer.Option(callback=_check_task, help="Sets the number of outputs: " + ", ".join(TASK_NAMES))
+        str, typer.Option(callback=check_task, help="Sets the number of outputs: " + ", ".join(TASK_NAMES))
     ] = DEFAULT_TASK,
     frame_size: Annotated[int, typer.Option(min=16, max=8192, help="Input samples")] = 512,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
@@ -142,7 +142,7 @@ def train_cmd(
     if out.get("published"):
         m = read_metrics(Path(out["published"])).model_dump(mode="json")
         console.print(
-            f"[green]published {out['published']}[/]: {_tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
+            f"[green]published {out['published']}[/]: {tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
             f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
         )
 
@@ -245,7 +245,7 @@ def cv_cmd(
     for r in rep["per_fold"]:
         table.add_row(str(r["fold"]), " ".join(r["records"]), str(r["best_epoch"]), f"{r['macro_f1']:.4f}")
     console.print(table)
-    console.print(_report_table("pooled out-of-fold (every training patient)", rep["pooled"]))
+    console.print(report_table("pooled out-of-fold (every training patient)", rep["pooled"]))
     console.print(
         f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
         f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"

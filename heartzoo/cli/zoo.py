@@ -15,18 +15,19 @@ from ..errors import HeartzooError
 from ..tasks import TASK_NAMES
 from .common import (
     CacheDir,
+    CheckoutDir,
     DataDir,
     FixedPoint,
     ZooDir,
     ZooUrl,
-    _check_task,
-    _report_table,
     app,
+    check_task,
     console,
     counting_bar,
     docs_app,
     err_console,
     print_stage,
+    report_table,
     zoo_app,
 )
 from .listing import SortKey, print_listing, sorted_models
@@ -61,7 +62,7 @@ def zoo_list(
     zoo: ZooDir = None,
     task: Annotated[
         str | None,
-        typer.Option(callback=_check_task, help=f"Only this task's models: {', '.join(TASK_NAMES)}"),
+        typer.Option(callback=check_task, help=f"Only this task's models: {', '.join(TASK_NAMES)}"),
     ] = None,
     sort: Annotated[
         SortKey,
@@ -122,9 +123,9 @@ def zoo_show(
 def _show_metrics(entry: dict, root: Path, m: dict) -> list:
     """What `zoo show` prints of a metrics.json, built before anything is printed."""
     out: list = [f"[bold]{entry['name']}@{entry['version']}[/] ({entry['task']}) — {root / entry['path']}"]
-    out.append(_report_table(f"float on {m['split']}", m["float"]))
+    out.append(report_table(f"float on {m['split']}", m["float"]))
     runtime = "LiteRT optimized" if m["verification"].get("int8_metrics_runtime") else "TFLM"
-    out.append(_report_table(f"int8 ({runtime}) on {m['split']}", m["int8"]))
+    out.append(report_table(f"int8 ({runtime}) on {m['split']}", m["int8"]))
     out.append(
         f"{m['params']:,} params · {m['macs']:,} MACs · {m['tflite_bytes']:,} B tflite · "
         f"{m['tflm_arena_bytes']:,} B TFLM arena · {m['host_latency_ms']:.2f} ms a frame (host TFLM)"
@@ -236,6 +237,7 @@ def zoo_retrain(
     ] = True,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
+    checkout: CheckoutDir = None,
 ) -> None:
     """Train a published version's recipe again and check that it makes the same model: history.csv row
     for row, validation and test macro-F1 to the digit. Exit 1 when it does not.
@@ -243,6 +245,7 @@ def zoo_retrain(
     The check is recorded in the zoo's checks.json (its version folders stay as published); the
     recommendation passes over a version whose every check failed. Training runs here, at this
     checkout, which must be one clean commit (or pass --run)."""
+    from ..checkout import Checkout
     from ..progress import rich_training_callback
     from ..retrain import retrain
     from ..zoo import zoo_dir
@@ -256,6 +259,7 @@ def zoo_retrain(
         record=record,
         callbacks=[rich_training_callback(err_console)],
         progress=print_stage,
+        checkout=Checkout.of(checkout) if checkout else None,
     )
     val = "n/a" if c.published.val_macro_f1 is None else f"{c.published.val_macro_f1:.4f}"
     history = {True: "equal", False: "differs", None: "not published"}[c.same_history]
@@ -275,12 +279,14 @@ def zoo_retrain(
 def docs_build(
     zoo: ZooDir = None,
     site_dir: Annotated[Path, typer.Option(help="Where the site goes")] = Path("site"),
+    checkout: CheckoutDir = None,
 ) -> None:
     """Model cards and leaderboard from the zoo, CLI and API reference, then `mkdocs build --strict`."""
+    from ..checkout import Checkout
     from ..site import build_site
 
     with err_console.status("building the site"):
-        site = build_site(zoo, site_dir)
+        site = build_site(zoo, site_dir, checkout=Checkout.of(checkout) if checkout else None)
     console.print(f"[green]site[/]: {site}/index.html")
 
 

@@ -128,7 +128,7 @@ def _fetch_text(url: str, timeout: float) -> str:
     return fetch_bytes(url, timeout, max_bytes=64 << 20).decode("utf-8", errors="replace")
 
 
-def _fetch_resumable(
+def fetch_resumable(
     url: str,
     part: Path,
     timeout: float,
@@ -239,7 +239,7 @@ def download_dataset(
             dest.unlink()
         part = dest.with_name(dest.name + ".part")
         try:
-            _fetch_resumable(url + fname, part, timeout, retries, fname, on_progress)
+            fetch_resumable(url + fname, part, timeout, retries, fname, on_progress)
         except DownloadError as exc:
             report.failed[fname] = str(exc)
             continue

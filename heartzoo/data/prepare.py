@@ -254,7 +254,7 @@ def dealt_records(
     config's seed), each draw stratified by the windows of every rhythm class. Records without the
     input's lead, and with `data.exclude_paced` mitdb's paced records, are left out."""
     from ..tasks import RHYTHM_CLASSES
-    from .records import _read_header
+    from .records import read_header
 
     pool = []
     for r in training_records(config):
@@ -263,7 +263,7 @@ def dealt_records(
             continue
         # mitdb 102 and 104 have no MLII: a record without the input's lead has no window to give
         lead = db.lead_for(config.input.lead, r)
-        if lead in _read_header(db.record_dir(db.folder(data_dir), r), r).sig_name:
+        if lead in read_header(db.record_dir(db.folder(data_dir), r), r).sig_name:
             pool.append(r)
     counts = window_counts(pool, config.input, data_dir)
     try:

@@ -64,7 +64,7 @@ def record_files(data_dir: Path, record: str) -> dict[str, Path]:
     return {ext: base.with_name(f"{record}.{ext}") for ext in ("hea", "dat", "atr")}
 
 
-def _read_header(data_dir: Path, record: str):
+def read_header(data_dir: Path, record: str):
     import wfdb
 
     hea = Path(data_dir) / f"{record}.hea"
@@ -85,7 +85,7 @@ def read_beats(
     the signal (svdb 860); that beat is kept, at the last sample."""
     import wfdb
 
-    header = _read_header(data_dir, record)
+    header = read_header(data_dir, record)
     _check_fs(record, header.fs, expected_fs)
     atr = Path(data_dir) / f"{record}.atr"
     if not atr.is_file():
@@ -123,7 +123,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
     """One lead of `record`, chosen by name, in mV; the files are checked before and after reading."""
     import wfdb
 
-    header = _read_header(data_dir, record)
+    header = read_header(data_dir, record)
     _check_fs(record, header.fs, expected_fs)
     names = list(header.sig_name or [])
     if lead not in names:

@@ -74,9 +74,9 @@ def read_rhythm_marks(folder: Path, record: str):
     conventions start from. A missing or damaged header or annotation file is a `DataError` naming it."""
     import wfdb
 
-    from .records import _read_header
+    from .records import read_header
 
-    header = _read_header(folder, record)
+    header = read_header(folder, record)
     atr = Path(folder) / f"{record}.atr"
     if not atr.is_file():
         raise DataError(record, "annotation file missing", path=str(atr))

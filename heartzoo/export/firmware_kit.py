@@ -310,7 +310,7 @@ def kit_files(
     """Every file of the kit of the version in `folder`: library, contract, model array, golden vectors,
     a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
     from ..meta import Configuration, Metrics, read_meta
-    from .codegen import _op_method, c_array_files, c_symbol
+    from .codegen import c_array_files, c_symbol, op_method
 
     folder = Path(folder)
     if not (folder / "configuration.json").is_file():
@@ -330,7 +330,7 @@ def kit_files(
     )
     files.update(c_array_files(folder))
     resolver = "\n".join(
-        f"  if (resolver.Add{_op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
+        f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
     )
     subs = {
         "@SYMBOL@": symbol, "@LABEL@": label, "@RESOLVER@": resolver, "@NUM_OPS@": str(len(metrics.ops)),

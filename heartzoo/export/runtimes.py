@@ -37,7 +37,7 @@ def litert_interpreter(buf: bytes, *, reference: bool = True):
     return it
 
 
-def _input_order(details: list[dict]) -> list[str]:
+def input_order(details: list[dict]) -> list[str]:
     """'ecg' / 'rr' for each model input, in the model's input order."""
     return ["rr" if re.search(r"(^|_)rr(:|_|$)", d["name"]) else "ecg" for d in details]
 
@@ -53,7 +53,7 @@ def io_specs(model) -> tuple[list[TensorSpec], list[TensorSpec]]:
         )
 
     ins = it.get_input_details()
-    return [spec(d, n) for d, n in zip(ins, _input_order(ins), strict=True)], [
+    return [spec(d, n) for d, n in zip(ins, input_order(ins), strict=True)], [
         spec(d, "probs") for d in it.get_output_details()
     ]
 

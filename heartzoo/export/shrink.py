@@ -15,7 +15,7 @@ import copy
 import flatbuffers
 import numpy as np
 
-from .runtimes import _input_order
+from .runtimes import input_order
 
 
 def _schema():
@@ -58,7 +58,7 @@ def _short_names(m) -> None:
         keep = {}
         if k == 0:
             ins = [{"name": (sg.tensors[i].name or b"").decode()} for i in sg.inputs]
-            keep = dict(zip(sg.inputs.tolist(), _input_order(ins), strict=True))
+            keep = dict(zip(sg.inputs.tolist(), input_order(ins), strict=True))
         sg.name = None
         for i, t in enumerate(sg.tensors):
             t.name = keep[i].encode() if i in keep else None
