@@ -167,3 +167,40 @@ def test_icentia11k_false_af_per_hour(data_root):
     assert set(per) == {"p00000_s00", "p01001_s00"}
     assert per["p01001_s00"]["windows"] == int(per["p01001_s00"]["hours"] * 3600 // 10)  # 10 s windows
     assert out["false_af_per_hour"] == pytest.approx(out["false_af_windows"] / out["hours"])
+
+
+@pytest.mark.slow
+def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp_path):
+    """`--recording-hz 300`: the kit resamples CinC's 300 Hz stream itself; fed each window's centre as
+    its "peak", its C preprocessing gives the int8 windows Python gives, and the model the same classes
+    (float and fixed point, on real recordings of every label)."""
+    from conftest import REPO, run_cli
+
+    from heartzoo.export.firmware_check import compare
+    from heartzoo.meta import Configuration, read_meta
+    from heartzoo.zoo import find, read_index
+
+    zoo = REPO / "zoo"
+    vdir = zoo / find(read_index(zoo), "af-4-cnn3-student")["path"]
+    proc = run_cli("zoo", "c-array", "af-4-cnn3-student", "--zoo", str(zoo), "--firmware", "--recording-hz", "300",
+                   "--out", str(tmp_path / "kit"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "#define HZ_RECORDING_HZ 300 " in (tmp_path / "kit" / "heartzoo_contract.h").read_text()
+    fw = read_meta(Configuration, vdir / "configuration.json").firmware
+    labels = cinc.labels()
+    cinc_gain = 1000.0  # adu per mV (the database's README)
+    recordings = []
+    for record in [next(r for r in sorted(labels) if labels[r] == lab) for lab in ("N", "A", "O", "~")]:
+        sig = cinc.read_signal(cinc.folder(), record, "ECG")
+        length = round(fw.frame_size * sig.fs / fw.sampling_rate_hz)
+        centres = rw.recording_window_starts(len(sig.values), length) + length // 2
+        counts = np.rint(sig.values.astype(np.float64) * cinc_gain).astype(np.int16)  # its own ADC's counts
+        recordings.append({"record": record, "fs": sig.fs, "values": sig.values, "counts": counts,
+                           "peaks": centres})  # fmt: skip
+    for fixed_point in (False, True):
+        got = compare(vdir, recordings, fixed_point=fixed_point, model_frames=None, work_dir=tmp_path,
+                      adc_gain=cinc_gain, adc_bits=16)  # fmt: skip
+        assert got["frames"] == sum(len(r["peaks"]) for r in recordings) and got["peaks_in_order"]
+        assert got["ecg"]["largest_difference_steps"] <= 1, got
+        assert got["ecg"]["share_differing"] < 1e-3, got
+        assert got["model"]["same_class"] == got["model"]["frames_run"] == got["frames"], got

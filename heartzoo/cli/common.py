@@ -77,6 +77,16 @@ CheckoutDir = Annotated[
 FixedPoint = Annotated[
     bool, typer.Option(help="With --firmware: integer-only preprocessing, for a core without an FPU")
 ]
+RecordingHz = Annotated[
+    int | None,
+    typer.Option(
+        "--recording-hz",
+        min=1,
+        help="With --firmware: the rate of the device's ADC stream the kit resamples from (300 for "
+        "AliveCor, 250 for a chest patch)",
+        show_default="360, MIT-BIH's and the golden vectors'",
+    ),
+]
 
 ZooUrl = Annotated[
     str | None,

@@ -15,6 +15,7 @@ from .common import (
     CacheDir,
     DataDir,
     FixedPoint,
+    RecordingHz,
     ZooDir,
     ZooUrl,
     app,
@@ -160,6 +161,7 @@ def export_cmd(
         ),
     ] = None,
     fixed_point: FixedPoint = False,
+    recording_hz: RecordingHz = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -174,8 +176,10 @@ def export_cmd(
 
     if version is not None:
         check_version(version)
-    if fixed_point and firmware is None:
-        raise HeartzooError("--fixed-point is an option of the firmware kit: add --firmware DIR")
+    if (fixed_point or recording_hz) and firmware is None:
+        raise HeartzooError(
+            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware DIR"
+        )
     run_config(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:
@@ -190,7 +194,8 @@ def export_cmd(
     if firmware is not None:
         from ..export.firmware_kit import write_firmware_kit
 
-        for path in write_firmware_kit(target, firmware, fixed_point=fixed_point):
+        rate = {"recording_hz": recording_hz} if recording_hz else {}
+        for path in write_firmware_kit(target, firmware, fixed_point=fixed_point, **rate):
             console.print(f"firmware kit: {path}")
     from ..meta import read_metrics
 

@@ -18,6 +18,7 @@ from .common import (
     CheckoutDir,
     DataDir,
     FixedPoint,
+    RecordingHz,
     ZooDir,
     ZooUrl,
     app,
@@ -154,6 +155,7 @@ def zoo_c_array(
         ),
     ] = False,
     fixed_point: FixedPoint = False,
+    recording_hz: RecordingHz = None,
     zoo: ZooDir = None,
     base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
@@ -165,13 +167,16 @@ def zoo_c_array(
     preprocessing in C, proven equal to Python's (docs/deploy.md)."""
     from ..hub import verified_folder
 
-    if fixed_point and not firmware:
-        raise HeartzooError("--fixed-point is an option of the firmware kit: add --firmware")
+    if (fixed_point or recording_hz) and not firmware:
+        raise HeartzooError(
+            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware"
+        )
     folder = verified_folder(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
     if firmware:
         from ..export.firmware_kit import write_firmware_kit
 
-        paths = write_firmware_kit(folder, out, fixed_point=fixed_point)
+        rate = {"recording_hz": recording_hz} if recording_hz else {}
+        paths = write_firmware_kit(folder, out, fixed_point=fixed_point, **rate)
     else:
         from ..export import write_c_array
 

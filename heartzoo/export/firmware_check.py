@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .firmware_kit import ADC_GAIN, RECORDING_HZ, library_files, rr_length
+from .firmware_kit import ADC_BITS, ADC_GAIN, library_files, rr_length
 
 
 def read_recordings(
@@ -54,12 +54,15 @@ def python_inputs(firmware: Any, ins: list, rec: dict[str, Any]) -> list[np.ndar
 def compare(
     version_dir: Path, recordings: list[dict[str, Any]], *, fixed_point: bool = False, double: bool = True,
     model_frames: int | None = 1000, run_model: bool = True, work_dir: Path | None = None,
+    adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS,
 ) -> dict[str, Any]:  # fmt: skip
     """The C preprocessing (streamed, as firmware runs it) against Python on `recordings`
     (`read_recordings`): how many int8 input elements differ and by how much, and whether the int8 model
     decides the same class. The model runs on every beat whose inputs differ and on `model_frames`
     beats spread over all (None: every beat), both from the C and from the Python inputs (a beat whose
-    inputs are identical gets identical outputs: the reference kernels are deterministic)."""
+    inputs are identical gets identical outputs: the reference kernels are deterministic). The kit
+    resamples from the recordings' rate (one for all); the fixed-point kit takes their `counts` at
+    `adc_gain` counts per mV in `adc_bits` signed bits."""
     from ..meta import Configuration, read_meta
     from .firmware_host import compile_host, run_host
     from .runtimes import io_specs, run_litert
@@ -70,9 +73,13 @@ def compare(
     ins, _ = io_specs(buf)
     names = [t.name for t in ins]
     ecg_len = firmware.frame_size * (2 if firmware.template_beats else 1)
+    rates = {int(r["fs"]) for r in recordings}
+    if len(rates) != 1:
+        raise ValueError(f"recordings at several rates ({sorted(rates)}): compare one rate at a time")
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         lib = Path(tmp)
-        for name, text in library_files(firmware, recording_hz=RECORDING_HZ, fixed_point=fixed_point).items():
+        for name, text in library_files(firmware, recording_hz=rates.pop(), fixed_point=fixed_point, adc_gain=adc_gain,
+                                         adc_bits=adc_bits).items():  # fmt: skip
             (lib / name).write_text(text)
         exe = compile_host(lib, double=double)
         streams = [(r["counts"] if fixed_point else r["values"], r["peaks"]) for r in recordings]
