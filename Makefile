@@ -12,7 +12,7 @@ export HEARTZOO_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install test lint demo data bench clean chromium docs pages firmware-toolchain readme
+.PHONY: install test test-fast lint demo data bench clean chromium docs pages firmware-toolchain readme
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ firmware-toolchain:
 # The 15 slowest tests are listed at the end: the suite must stay under 20 minutes on two cores.
 test: lint chromium firmware-toolchain
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15
+
+# The inner loop: everything but the tests marked slow (those that train, build the site, or took over
+# 2 s here), on the real data all the same. `make test` before a commit.
+test-fast: lint
+	$(BIN)/pytest -n 2 --dist loadfile -m "not slow" --durations=10
 
 # Fetch MIT-BIH and the NSTDB noise records unless the data folder has them already.
 data: install

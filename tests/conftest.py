@@ -80,6 +80,17 @@ def shared_cache(shared_root) -> Path:
     return cache
 
 
+#: session fixtures that train or publish a model: a test that asks for one is slow (`make test-fast`
+#: leaves it out), whichever test happens to make it first
+SLOW_FIXTURES = frozenset({"small_run", "small_zoo"})
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 SMALL_RUN = {
     "name": "small-cnn2",
     "task": "beat-3",

@@ -30,6 +30,7 @@ def val_frames(small_run, shared_cache):
     return model, ws.model_inputs(Preprocessor.of(config)), ws.record, ws.sample / SAMPLING_RATE
 
 
+@pytest.mark.slow
 def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     """After calibration each batch-norm layer maps its inputs on the calibration beats to mean beta
     and variance gamma² σ²/(σ²+ε) per channel, which only the right statistics do."""
@@ -58,6 +59,7 @@ def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     )
 
 
+@pytest.mark.slow
 def test_calibration_is_causal_per_record(val_frames):
     """Beats inside a record's first minutes keep the model's own logits; later beats get the logits of
     the copy calibrated on that record's early beats, and no other record's."""
@@ -101,6 +103,7 @@ def test_bad_calibration_requests_are_refused():
         batchnorm_layers(nested)
 
 
+@pytest.mark.slow
 def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tmp_path):
     """`heartzoo evaluate --calibrate-minutes` on the published student: the report says so, and its
     confusion matrix is the one the library's calibrated logits give; a model without batch norm is
@@ -142,6 +145,7 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     assert "has no BatchNormalization layer: nothing to calibrate" in refused.stderr + refused.stdout
 
 
+@pytest.mark.slow
 def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
     """heartzoo.calibrate on a raw DS1 record: the later beats' probabilities equal the evaluation's
     calibrated ones for that record, and the loaded model is unchanged."""

@@ -99,6 +99,7 @@ def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
         script.chained(script.seed_variant(undistilled, 2), undistilled, 2, tmp_path)
 
 
+@pytest.mark.slow
 def test_calibration_benchmark_covers_the_models_with_batch_norm():
     """Every published inter-patient model with top-level batch norm, and none of the others."""
     import keras

@@ -36,6 +36,7 @@ def test_help_lists_commands_without_tensorflow():
     assert check.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_stats_json_equals_published_counts(data_root):
     proc = heartzoo("data", "stats", "--task", "aami-5", "--json", "--data-dir", str(data_root))
     assert proc.returncode == 0, proc.stderr
@@ -47,6 +48,7 @@ def test_stats_json_equals_published_counts(data_root):
     assert not set(tr["records"]) & set(va["records"])
 
 
+@pytest.mark.slow
 def test_stats_table_for_beat_2(data_root):
     proc = heartzoo("data", "stats", "--task", "beat-2", "--data-dir", str(data_root))
     assert proc.returncode == 0, proc.stderr
@@ -60,6 +62,7 @@ def test_unknown_task_is_refused():
     assert proc.returncode == 2 and "not a task" in proc.stderr
 
 
+@pytest.mark.slow
 def test_prepare_writes_the_cache(data_root, tmp_path):
     proc = heartzoo(
         "data", "prepare", "--config", str(Path(__file__).parents[1] / "configs" / "beat-3.yaml"),
@@ -87,6 +90,7 @@ def test_missing_data_dir_says_what_to_do(tmp_path):
     assert "heartzoo data download mitdb" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split", ["val"])
 def test_prepare_leaky_protocol_is_labelled(data_root, tmp_path, split):
     cfg = tmp_path / "leaky.yaml"
@@ -97,6 +101,7 @@ def test_prepare_leaky_protocol_is_labelled(data_root, tmp_path, split):
     assert "leaky" in proc.stdout.lower() and "same patients" in proc.stdout
 
 
+@pytest.mark.slow
 def test_unknown_split_and_bad_validation_records(data_root, tmp_path):
     proc = heartzoo("data", "prepare", "--task", "beat-3", "--splits", "tset", "--data-dir", str(data_root))
     assert proc.returncode == 2 and "unknown split 'tset'" in proc.stderr

@@ -50,6 +50,7 @@ def _commands():
 # ---- quiet by default ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_tensorflow_command_is_quiet_unless_verbose(small_run, shared_cache):
     """`evaluate` imports TensorFlow: without --verbose, stderr is empty (no absl/oneDNN/cuInit lines);
     with it, TensorFlow's start-up lines come through."""
@@ -64,6 +65,7 @@ def test_a_tensorflow_command_is_quiet_unless_verbose(small_run, shared_cache):
     assert re.search(r"absl|oneDNN|cuda|I0000|W0000|E0000", loud.stderr), loud.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_the_converter_is_quiet_unless_verbose(small_run, shared_cache, capfd, monkeypatch):
     """What the TFLite converter prints (a TensorSpec line per variable, the quantizer's settings,
     warnings) is held back, at the level of the file descriptors; HEARTZOO_VERBOSE=1 lets it through."""
@@ -218,6 +220,7 @@ def test_zoo_list_filters_by_task_and_sorts():
 # ---- zoo verify -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_verify_shows_progress_and_hashes_without_data(small_zoo, tmp_path):
     from heartzoo.zoo import verify
 
@@ -235,6 +238,7 @@ def test_verify_shows_progress_and_hashes_without_data(small_zoo, tmp_path):
 # ---- evaluate ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_a_zoo_name_float_and_int8(small_zoo, shared_cache, tmp_path, data_root):
     """By NAME@VERSION: the float and the int8 tables, their numbers those export published."""
     out = tmp_path / "report.json"

@@ -67,6 +67,7 @@ def test_configs_that_would_leak_are_refused(tmp_path):
     assert not (tmp_path / "cv").exists()
 
 
+@pytest.mark.slow
 def test_cv_pools_out_of_fold_predictions_over_all_ds1(data_root, shared_cache, tmp_path):
     from typer.testing import CliRunner
 

@@ -98,6 +98,7 @@ def _assert_same_training(a: Path, b: Path, cache: Path, rel: float = 1e-4, logi
     assert np.abs(_logits(a, cache) - _logits(b, cache)).max() < logits
 
 
+@pytest.mark.slow
 def test_two_workers_equal_one(setup):
     root, cache = setup
     proc = subprocess.run(
@@ -113,6 +114,7 @@ def test_two_workers_equal_one(setup):
     assert not (run / ".worker1").exists()  # the other worker's scratch copy is gone
 
 
+@pytest.mark.slow
 def test_killed_worker_resumes_from_the_chiefs_backup(setup):
     root, cache = setup
     whole = subprocess.run(_cli(root, cache, "whole", "--workers", "2", config="long.yaml"), capture_output=True,
@@ -135,6 +137,7 @@ def test_killed_worker_resumes_from_the_chiefs_backup(setup):
     _assert_same_training(root / "whole", run, cache, rel=1e-5, logits=1e-4)
 
 
+@pytest.mark.slow
 def test_mirrored_over_two_devices_equals_one(setup):
     root, cache = setup
     script = textwrap.dedent(f"""
@@ -153,6 +156,7 @@ def test_mirrored_over_two_devices_equals_one(setup):
     _assert_same_training(root / "single", root / "mirrored", cache)
 
 
+@pytest.mark.slow
 def test_a_batch_that_does_not_split_is_refused(setup, tmp_path):
     _, cache = setup
     script = textwrap.dedent(f"""

@@ -50,6 +50,7 @@ def repo_index():
     return read_index(ZOO)
 
 
+@pytest.mark.slow
 def test_strict_build_has_every_page(site):
     import heartzoo
 
@@ -69,6 +70,7 @@ def test_strict_build_has_every_page(site):
     assert tags <= HTML_TAGS, f"the API page holds tags no HTML has: {sorted(tags - HTML_TAGS)}"
 
 
+@pytest.mark.slow
 def test_card_numbers_come_from_metrics_json(site):
     out, zoo = site
     m = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
@@ -148,6 +150,7 @@ def test_docstring_placeholders_are_quoted():
     assert quote_placeholders("a < b and c > d") == "a < b and c > d"
 
 
+@pytest.mark.slow
 def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
     # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the leaky page
     # pairs the two and shows the difference; the task board leaves it out and states the target.
@@ -205,6 +208,7 @@ def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
     assert "LEAKY random-beat split" in card and "not comparable" in card
 
 
+@pytest.mark.slow
 def test_task_boards_have_a_firmware_engineers_columns(repo_index):
     from heartzoo.site_pages import collect, task_board
     from heartzoo.tasks import get_task
@@ -233,6 +237,7 @@ def test_task_boards_have_a_firmware_engineers_columns(repo_index):
         assert not any("-leaky " in line for line in board.splitlines() if line.startswith("| ["))
 
 
+@pytest.mark.slow
 def test_navigation_groups_cards_by_task_then_family(repo_index):
     from heartzoo.site_pages import collect, nav
 
@@ -249,6 +254,7 @@ def test_navigation_groups_cards_by_task_then_family(repo_index):
     ]
 
 
+@pytest.mark.slow
 def test_cards_are_judged_on_their_own_bar(repo_index):
     from heartzoo.cards import STUDENT_TARGETS, model_card
     from heartzoo.recommend import WEARABLE
@@ -327,6 +333,7 @@ def _box_within_first_screen(box, probe):
     )
 
 
+@pytest.mark.slow
 def test_home_page_answers_in_one_screen(repo_site, repo_index, tmp_path):
     probe = open_page(
         repo_site / "index.html", tmp_path, {"table": ".recommended table", "figure": "img.overview"}
@@ -353,6 +360,7 @@ def test_home_page_answers_in_one_screen(repo_site, repo_index, tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["beat-2", "beat-3", "aami-5"])
 def test_task_leaderboard_in_chromium(repo_site, repo_index, tmp_path, task):
     probe = open_page(
@@ -364,6 +372,7 @@ def test_task_leaderboard_in_chromium(repo_site, repo_index, tmp_path, task):
     assert f"{name} {version} ★" in probe["text"]
 
 
+@pytest.mark.slow
 def test_card_in_chromium(repo_site, repo_index, tmp_path):
     name, version = repo_index["recommended"]["beat-3"].split("@")
     page = repo_site / "models" / f"{name}-{version}" / "index.html"
@@ -378,6 +387,7 @@ def test_card_in_chromium(repo_site, repo_index, tmp_path):
     assert "Metrics on DS2" in probe["text"]
 
 
+@pytest.mark.slow
 def test_api_page_in_chromium(repo_site, tmp_path):
     probe = open_page(
         repo_site / "api" / "index.html", tmp_path, {"list_models": "[id='heartzoo.list_models']"}

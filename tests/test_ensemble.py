@@ -38,6 +38,7 @@ def ensemble(small_run, data_root, shared_cache, tmp_path_factory):
     return cfg, root, out
 
 
+@pytest.mark.slow
 def test_members_are_the_recipe_with_its_seeds(ensemble):
     cfg, root, out = ensemble
     members = root / "run" / "members"
@@ -55,6 +56,7 @@ def test_members_are_the_recipe_with_its_seeds(ensemble):
     assert out["final"] == str(root / "run")
 
 
+@pytest.mark.slow
 def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
     import keras
 
@@ -91,6 +93,7 @@ def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
     assert summary["params"] == sum(m.count_params() for m in members)
 
 
+@pytest.mark.slow
 def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     from heartzoo.cards import model_card
     from heartzoo.checkout import Checkout
@@ -129,6 +132,7 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     assert f"seed ensemble of 2 (seeds 3, 4): each member alone, float on ds2: {first:.4f}" in shown.stdout
 
 
+@pytest.mark.slow
 def test_a_second_run_redoes_nothing(ensemble, shared_cache):
     from heartzoo.runs import run_pipeline
 
@@ -141,6 +145,7 @@ def test_a_second_run_redoes_nothing(ensemble, shared_cache):
     assert not (root / "zoo" / "beat-3" / "small-ensemble" / "v2").exists()
 
 
+@pytest.mark.slow
 def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
     from heartzoo.runs import run_pipeline
 
@@ -155,6 +160,7 @@ def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
     assert summary["distilled_from"] == "small_ensemble"
 
 
+@pytest.mark.slow
 def test_a_changed_member_count_is_another_run(ensemble):
     from heartzoo.runs import run_pipeline
 

@@ -123,6 +123,7 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
     assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
 
 
+@pytest.mark.slow
 def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_path):
     from heartzoo.zoo import publish, read_index
 
@@ -139,6 +140,7 @@ def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_pa
     assert {p.name: _sha(p) for p in v1.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_collapsed_int8_model_fails_the_export(run, shared_cache, tmp_path):
     from heartzoo.evaluate import load_run
     from heartzoo.export import calibration_inputs
@@ -183,6 +185,7 @@ def test_zoo_cli_list_and_show(zoo):
     assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
 
 
+@pytest.mark.slow
 def test_litert_runtime_gives_the_tflm_metrics(run, zoo, shared_cache, tmp_path):
     # Models too slow for TFLM on the host get their int8 metrics from LiteRT's optimized kernels;
     # on this model the two runtimes must give (nearly) the same numbers, and TFLM still runs.
@@ -200,6 +203,7 @@ def test_litert_runtime_gives_the_tflm_metrics(run, zoo, shared_cache, tmp_path)
     assert m["int8"]["n"] == tflm["int8"]["n"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arch", "params", "absent"),
     [

@@ -90,6 +90,7 @@ def test_the_float_kit_is_python_bit_for_bit_on_ds2(recordings):
     assert r["model"]["frames_run"] >= 1000 and r["model"]["share_same_class"] == 1.0
 
 
+@pytest.mark.slow
 def test_the_float_only_and_fixed_point_builds_are_off_by_one_step_rarely(recordings):
     """Float arithmetic only (-DHZ_DOUBLE=0, for a fast FPU path) and the fixed-point kit (integers only,
     for a Cortex-M0+): a few input elements in a million are one step off (measured: 9 of 2.08 M in both),

@@ -86,6 +86,7 @@ def test_offline_the_cache_serves(published, tmp_path):
         download("other-model", base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["keras", "tflite"])
 def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, tmp_path, fmt):
     import heartzoo

@@ -78,6 +78,7 @@ def ds1_batch(data_root, shared_cache):
     return kept.x[idx][:, None, :, None], y[idx]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ARCHS)
 def test_loss_falls_on_real_frames(name, ds1_batch):
     import keras

@@ -46,6 +46,7 @@ def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
     return cfg, root, out, before
 
 
+@pytest.mark.slow
 def test_stages_in_order(pipeline):
     _, root, out, _ = pipeline
     assert [s["stage"] for s in out["stages"]] == ["distill", "channel_prune", "magnitude_prune", "qat"]
@@ -55,6 +56,7 @@ def test_stages_in_order(pipeline):
     assert summary["distilled_from"]
 
 
+@pytest.mark.slow
 def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache):
     """`logging.epoch_weights`: a stage's epochs/ holds every epoch's weights as validated, a distiller's
     student's alone. Read back by benchmarks/selection_rules.py, they score history.csv's validation
@@ -101,6 +103,7 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
     assert ds2["best"]["macro_f1"] == saved["macro_f1"] and ds2["last"]["epoch"] == len(logged) - 1
 
 
+@pytest.mark.slow
 def test_teacher_is_left_untouched(small_run, pipeline):
     import keras
 
@@ -109,6 +112,7 @@ def test_teacher_is_left_untouched(small_run, pipeline):
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
+@pytest.mark.slow
 def test_channel_pruning_removes_filters_and_macs(pipeline):
     import keras
 
@@ -138,6 +142,7 @@ def _grafted_run(pipeline, config, run, cache) -> None:
     run_pipeline(config, run, publish=False, cache_dir=cache)
 
 
+@pytest.mark.slow
 def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline, tmp_path, shared_cache):
     """The distilled model grafted into a new run and pruned in a process whose global RNG is
     elsewhere: the same fine-tune as the whole run's, row for row, same weights."""
@@ -160,6 +165,7 @@ def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline
     assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
 
 
+@pytest.mark.slow
 def test_the_tfmot_stages_train_the_same_model_whatever_ran_before_them(pipeline, tmp_path, shared_cache):
     """Magnitude pruning and QAT (tf_keras, whose dropout draws from TensorFlow's global seed) after the
     same distilled model, in two runs whose process RNGs were left in different places: the same weights."""
@@ -181,6 +187,7 @@ def test_the_tfmot_stages_train_the_same_model_whatever_ran_before_them(pipeline
         assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
 
 
+@pytest.mark.slow
 def test_magnitude_pruning_reaches_its_sparsity(pipeline):
     _, root, _, _ = pipeline
     s = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())
@@ -188,6 +195,7 @@ def test_magnitude_pruning_reaches_its_sparsity(pipeline):
     assert s["nonzero_params"] < 0.7 * s["params"]
 
 
+@pytest.mark.slow
 def test_published_metrics_are_the_final_models(pipeline):
     import keras
 
@@ -209,6 +217,7 @@ def test_published_metrics_are_the_final_models(pipeline):
     assert m["trained_at"] == ([commit] if commit else None) and m["commit"] == commit
 
 
+@pytest.mark.slow
 def test_the_manifest_records_every_stage(pipeline):
     from heartzoo.runs import config_hash
 
@@ -230,6 +239,7 @@ def test_the_manifest_records_every_stage(pipeline):
     assert not list((root / "run").rglob("arch.json")) and not list((root / "run").rglob("applied.json"))
 
 
+@pytest.mark.slow
 def test_a_second_run_redoes_nothing(pipeline, shared_cache):
     from heartzoo.runs import run_pipeline
 
@@ -241,6 +251,7 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
     assert not (root / "zoo" / "beat-3" / "student" / "v2").exists()
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline, tmp_path):
     """What `heartzoo zoo retrain --run` reads: the stages run_pipeline returned, nothing run again."""
     from heartzoo.runs import finished_run
@@ -271,6 +282,7 @@ def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
         run_pipeline(cfg, tmp_path / "run", publish=False)
 
 
+@pytest.mark.slow
 def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, shared_cache):
     from heartzoo.runs import run_pipeline
 
@@ -280,6 +292,7 @@ def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, 
         run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
 
 
+@pytest.mark.slow
 def test_quantization_aware_finetuning_moves_the_weights(pipeline):
     import keras
 
@@ -308,6 +321,7 @@ def test_the_selected_stage_is_the_last_or_the_best_validating():
         parse_config({**STUDENT, "export": {"stage": "best"}})
 
 
+@pytest.mark.slow
 def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
     pipeline, shared_cache, tmp_path
 ):

@@ -19,6 +19,7 @@ STUDENT = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
 VERSIONS = sorted(ZOO.glob("*/*/v*/configuration.json"))
 
 
+@pytest.mark.slow
 def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shared_cache):
     """`heartzoo.predict` on a raw DS2 record (its own resampling, framing, RR features) and
     `heartzoo evaluate`'s path (cached frames of the whole split) give the same inputs, bit for bit,

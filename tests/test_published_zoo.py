@@ -95,6 +95,7 @@ def test_golden_vectors_hold_what_the_model_and_its_preprocessing_give(tmp_path)
     np.testing.assert_array_equal(np.array(printed[n:], int), g["outputs_int8"].reshape(-1))
 
 
+@pytest.mark.slow
 def test_re_exporting_the_student_gives_the_same_model(data_root, shared_cache):
     """The published beat-3 student converted again from its model.keras and configuration (the same
     class-stratified DS1 calibration frames) is its model.tflite: the same size, inputs and outputs, and

@@ -68,6 +68,7 @@ def test_electrode_failures_break_the_window(kind):
         qw.electrode_failure(beat, "wet", rng)
 
 
+@pytest.mark.slow
 def test_record_windows_labelled_by_the_detector(mitdb, data_root):
     """Record 105 (noisy) with NSTDB noise: clean windows readable, some noisy copies not, every made-up
     failure unreadable; the labels of a noisy copy are what the detector does there."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "docs" / "quickstart.md"
 
@@ -28,6 +30,7 @@ def test_quickstart_names_the_recommended_beat_3_model():
     )
 
 
+@pytest.mark.slow
 def test_quickstart_python_runs_as_written(tmp_path):
     code = blocks("python")
     assert len(code) >= 2

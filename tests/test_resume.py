@@ -98,6 +98,7 @@ def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
     return run
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache, tmp_path):
     from heartzoo.checkpoints import finished_epochs
     from heartzoo.train import train
@@ -115,6 +116,7 @@ def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache,
     _assert_same_run(run, uninterrupted)
 
 
+@pytest.mark.slow
 def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, shared_cache, tmp_path):
     from heartzoo.checkpoints import finished_epochs
     from heartzoo.train import train
@@ -136,6 +138,7 @@ def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, 
     _assert_same_run(run, uninterrupted)  # epoch 3 trained again from the same state, counted once
 
 
+@pytest.mark.slow
 def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_root, shared_cache, tmp_path):
     import keras
 
@@ -164,6 +167,7 @@ def _interruptible() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared_cache, tmp_path):
     """A real SIGINT to `heartzoo train`: the message and exit code 130; the re-run's first words (it is
     interrupted too, once it has said them: the run is long enough never to end by itself here)."""
@@ -225,6 +229,7 @@ def test_a_run_that_trained_nothing_takes_the_corrected_config(tmp_path):
         prepare_run_dir(first, run)
 
 
+@pytest.mark.slow
 def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exactly(
     data_root, shared_cache, tmp_path
 ):
@@ -259,6 +264,7 @@ def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exa
     _assert_same_run(run, reference)
 
 
+@pytest.mark.slow
 def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
     uninterrupted, data_root, shared_cache, tmp_path
 ):
@@ -291,6 +297,7 @@ def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
     _assert_same_run(run, reference)
 
 
+@pytest.mark.slow
 def test_the_fine_tune_stage_keeps_the_epoch_its_config_selects(shared_cache, tmp_path):
     from heartzoo.config import ConfigError
     from heartzoo.runs import run_pipeline

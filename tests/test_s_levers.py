@@ -99,6 +99,7 @@ def test_the_levers_are_refused_where_they_mean_nothing():
     assert _config(task="beat-2", augment={"premature": 0.1}).augment.premature == 0.1  # N -> ectopic holds
 
 
+@pytest.mark.slow
 def test_af_beats_come_from_the_training_split_less_the_selection_draw_and_carry_their_licences(
     data_root, shared_cache
 ):

@@ -122,6 +122,7 @@ def _config_file(root: Path, name: str, **data) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_shards, data_root, tmp_path):
     from heartzoo.config import parse_config
     from heartzoo.data.shard_stream import training_input
@@ -159,6 +160,8 @@ def _task_stream(folder: Path, task: str, spec, **kw):
     return ShardStream(folder, task, Preprocessor(spec), batch_size=32, seed=1, **kw)
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_validation_records_are_left_out_wherever_their_shards_put_them(ds1_shards, data_root, tmp_path):
     """Four patients to a shard: the validation records' rows are cut out of their shards' pieces, so the
     stream reads what it reads from shards of one patient each."""
@@ -193,6 +196,7 @@ def cinc_shards(tmp_path_factory, data_root):
     return out, spec, {r: labels[r] for r in records}
 
 
+@pytest.mark.slow
 def test_cinc_shards_hold_each_recordings_windows_under_its_label(cinc_shards, data_root):
     from heartzoo.data.cinc2017 import DATABASE
     from heartzoo.data.recording_windows import recording_arrays
@@ -212,6 +216,7 @@ def test_cinc_shards_hold_each_recordings_windows_under_its_label(cinc_shards, d
             assert np.array_equal(ws.x[mine], a["x"]) and np.array_equal(ws.aami[mine], a["aami"])
 
 
+@pytest.mark.slow
 def test_af_4_streams_cinc_shards_without_its_validation_recordings(cinc_shards):
     """The pieces of a stream that leaves two recordings out cover every other recording's rows once and
     none of theirs; and its batches carry af-4's four classes."""
@@ -249,6 +254,7 @@ def _cli(config: Path, run: Path, cache: Path, *extra: str) -> list[str]:
             "--cache-dir", str(cache), *extra]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run(ds1_shards, shared_cache,
                                                                                   tmp_path):  # fmt: skip
     config = _config_file(tmp_path, "sharded", shards=str(ds1_shards))

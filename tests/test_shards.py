@@ -19,6 +19,7 @@ from heartzoo.preprocess import Preprocessor
 SPEC = InputSpec(frame_size=256, template_beats=4, rr_features=True)
 
 
+@pytest.mark.slow
 def test_shards_equal_the_in_memory_frames(data_root, shared_cache, tmp_path):
     """201 and 202 are one patient: one shard; frames, labels, samples, RR and templates are equal."""
     from heartzoo.data.prepare import load_windows
@@ -126,6 +127,7 @@ def test_shards_of_an_older_cache_version_are_refused_as_such(icentia, tmp_path)
         _prepare(icentia, out)
 
 
+@pytest.mark.slow
 def test_a_corrupt_segment_stops_the_pool_naming_its_file(icentia, tmp_path):
     dat = icentia / "icentia11k" / "p00" / "p00003" / "p00003_s00.dat"
     dat.write_bytes(dat.read_bytes()[:-500])

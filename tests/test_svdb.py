@@ -160,6 +160,7 @@ def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_pa
         check_split(v1, "incart:all")
 
 
+@pytest.mark.slow
 def test_a_model_trains_on_a_mix_of_databases(data_root, shared_cache, tmp_path):
     """The whole training path on mitdb and svdb records together: 360 and 128 Hz frames in one batch
     stream, validation patients from both, a model that runs."""

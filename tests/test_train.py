@@ -160,6 +160,7 @@ def trained(data_root, shared_cache, tmp_path_factory):
     return cfg, run, result
 
 
+@pytest.mark.slow
 def test_run_folder(trained):
     _, run, result = trained
     assert {
@@ -183,6 +184,7 @@ def test_run_folder(trained):
     )
 
 
+@pytest.mark.slow
 def test_mlflow_local_store_has_every_epoch(trained):
     from mlflow.tracking import MlflowClient
 
@@ -197,6 +199,7 @@ def test_mlflow_local_store_has_every_epoch(trained):
     assert runs[0].data.params["model.arch"] == "cnn1"
 
 
+@pytest.mark.slow
 def test_completed_run_is_not_trained_again(trained, shared_cache):
     from heartzoo.train import train
 
@@ -205,6 +208,7 @@ def test_completed_run_is_not_trained_again(trained, shared_cache):
     assert again.already_done and again.best_epoch == result.best_epoch
 
 
+@pytest.mark.slow
 def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
     from heartzoo.train import train
 
@@ -216,6 +220,7 @@ def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
         train(other, run, cache_dir=shared_cache)
 
 
+@pytest.mark.slow
 def test_export_settings_change_without_retraining(trained, shared_cache, tmp_path):
     import json
     import shutil
@@ -230,6 +235,7 @@ def test_export_settings_change_without_retraining(trained, shared_cache, tmp_pa
     assert json.loads((copy / "config.json").read_text())["export"]["verify_frames"] == 7
 
 
+@pytest.mark.slow
 def test_evaluate_on_ds2(trained, shared_cache):
     from heartzoo.evaluate import evaluate
 
@@ -243,6 +249,7 @@ def test_evaluate_on_ds2(trained, shared_cache):
     assert 0.0 <= clean["macro_f1"] <= 1.0
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path):
     cfg = {
         **SMALL,
@@ -316,6 +323,7 @@ def test_template_channel_reaches_the_model(data_root, shared_cache):
     assert build_from_config(cfg).input_shape == (None, 1, 512, 2)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
     _, run, _ = trained
     out_file = tmp_path / "eval.json"

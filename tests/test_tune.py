@@ -65,6 +65,7 @@ def _finished(study) -> list:
     return [t for t in study.trials if t.state in states]
 
 
+@pytest.mark.slow
 def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
     baseline = {"learning_rate": 0.002, "filters": 4}
     (files / "space.yaml").write_text(yaml.safe_dump({**SPACE, "enqueue": [baseline]}))
@@ -84,6 +85,7 @@ def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
     assert (files / "s" / "mlruns").is_dir()  # each trial logged to the MLflow file store
 
 
+@pytest.mark.slow
 def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared_cache):
     url = f"sqlite:///{files / 'k' / 'study.db'}"
     job = subprocess.Popen(_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
@@ -125,6 +127,7 @@ def _study_if_ready(url: str):
         return None
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_study(files, shared_cache):
     url = f"sqlite:///{files / 'shared.db'}"
     jobs = [subprocess.Popen(_tune(files, shared_cache, "--trials", "4", "--storage", url,
@@ -142,6 +145,7 @@ def test_two_processes_share_one_study(files, shared_cache):
     assert len({t.user_attrs["worker"] for t in done}) == 2  # both processes took trials
 
 
+@pytest.mark.slow
 def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cache):
     from heartzoo.tune import tune
 

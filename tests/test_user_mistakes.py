@@ -218,6 +218,7 @@ def test_library_mistakes(zoos):
             heartzoo.calibrate(loaded, x, 360, r, minutes=minutes)
 
 
+@pytest.mark.slow
 def test_arguments_are_checked_before_tensorflow_loads(zoos, tmp_path):
     """A mistake is answered at once: TensorFlow (8-11 s to import) is never loaded for it."""
     vdir = zoos["good"] / "beat-3" / STUDENT / "v1"

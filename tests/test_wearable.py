@@ -201,6 +201,7 @@ def test_annotate_says_what_it_did_on_the_icentia11k_patch(p01001, tmp_path):
     assert gross["qrs_pp"] >= 0.98 and gross["veb_se"] >= 0.85 and gross["veb_pp"] >= 0.95, gross
 
 
+@pytest.mark.slow
 def test_the_external_icentia11k_test_of_a_beat_model(p01001):
     from heartzoo.external import icentia11k
     from heartzoo.hub import load_model
