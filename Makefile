@@ -76,7 +76,7 @@ docs: install
 	$(BIN)/heartzoo docs build --zoo zoo --site-dir site
 
 # What the project's GitHub Pages serves: the docs at /, the zoo mirrored at /zoo/ (heartzoo's default
-# download URL, heartzoo.zoo.DEFAULT_ZOO_URL). Deploying site/ is a release step outside CI.
+# download URL, heartzoo.zoo.index.DEFAULT_ZOO_URL). Deploying site/ is a release step outside CI.
 pages: docs
 	$(BIN)/heartzoo zoo mirror site/zoo --zoo zoo
 
@@ -85,5 +85,5 @@ clean:
 
 # The README's table of recommended models, from the zoo and benchmarks/results/external.jsonl
 readme: install
-	$(BIN)/python -c "from pathlib import Path; from heartzoo.site import write_readme_table; \
+	$(BIN)/python -c "from pathlib import Path; from heartzoo.site.build import write_readme_table; \
 	print('README.md', 'rewritten' if write_readme_table(Path('README.md'), Path('zoo'), Path('benchmarks/results')) else 'up to date')"

@@ -1,4 +1,4 @@
-"""External tests of the published af-4 models (`heartzoo.external_rhythm`): MIT-BIH's AF/flutter and
+"""External tests of the published af-4 models (`heartzoo.recording.external_rhythm`): MIT-BIH's AF/flutter and
 normal-sinus windows (AF F1), aftdb's AF recordings (AF sensitivity), the Icentia11k segments (false AF
 calls per hour), each in windows of the model's own length, int8 as published. Never used to train or
 select. The cards of af-4 read the latest line of each model ("On other databases").
@@ -17,10 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from heartzoo import external_rhythm
     from heartzoo.data.cache import append_json_line
-    from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
+    from heartzoo.recording.read import external_rhythm
+    from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", help="NAME@VERSION,... [default: every published af-4 model]")

@@ -61,9 +61,9 @@ def main() -> None:
 
     from heartzoo.config import parse_config
     from heartzoo.data.cache import append_json_line
-    from heartzoo.evaluate import evaluate_model, load_run
+    from heartzoo.evaluation.evaluate import evaluate_model, load_run
     from heartzoo.models import describe
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS))

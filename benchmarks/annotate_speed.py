@@ -26,9 +26,9 @@ MODEL = "beat-3-cnn3-student"
 
 
 def in_process(path: Path, loaded, out: Path) -> dict:
-    from heartzoo.annotation import annotate, write_annotations
     from heartzoo.detect import detect
-    from heartzoo.recording import read_recording
+    from heartzoo.recording.annotation import annotate, write_annotations
+    from heartzoo.recording.read import read_recording
 
     t = [time.perf_counter()]
     rec = read_recording(path, "MLII")
@@ -62,7 +62,7 @@ def command(path: Path, out: Path, zoo: Path, pycache: Path | None) -> float:
 def main() -> None:
     from heartzoo import paths
     from heartzoo.data.cache import append_json_line
-    from heartzoo.hub import load_model
+    from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", default="100,203")

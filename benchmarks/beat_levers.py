@@ -4,12 +4,12 @@ A lever is a set of config overrides (LEVERS below). Each lever's variant of the
 seeds 0, 1, 2 (runs/levers/<name>-<lever>-seed<k>, never published) and is measured on:
 - validation: macro-F1 and S F1 on the validation patients of the training pool, at the selected epoch;
 - CinC validation: the share of beats called S in AF recordings and called V in normal-rhythm ones, over
-  a fixed draw of the CinC 2017 *training* split (`heartzoo.data.af_beats.cinc_validation`: never the test
+  a fixed draw of the CinC 2017 *training* split (`heartzoo.training.af_beats.cinc_validation`: never the test
   split, never trained on), through the whole path a user takes (default detector, quality gate, the
   model's Preprocessor; float);
 - DS2 (inter-patient test): macro-F1 and each class's F1, measured after the runs, choosing nothing.
 
-The rule, fixed before any run (`heartzoo.lever_table.adopted`): a lever is adopted when, over the seeds,
+The rule, fixed before any run (`heartzoo.site.lever_table.adopted`): a lever is adopted when, over the seeds,
 its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
 the baseline's. The table in docs/training.md is made from the record (`make site`).
 
@@ -72,11 +72,11 @@ def variant(config, lever: str, seed: int):
 
 def loaded_run(run: Path):
     """A run's float model in the form `annotate` takes."""
-    from heartzoo.evaluate import load_run
-    from heartzoo.hub import LoadedModel
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.meta import FirmwareContract
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
+    from heartzoo.zoo.hub import LoadedModel
 
     model, config = load_run(run)
     contract = {**Preprocessor.of(config).contract(), "class_names": list(get_task(config.task).class_names),
@@ -91,11 +91,11 @@ def validation_by_class(run: Path, best_epoch: int) -> dict[str, float]:
 
 
 def measure(config, lever: str, seed: int, runs: Path, cinc: tuple[str, ...]) -> dict:
-    from heartzoo.evaluate import load_run, split_probabilities
-    from heartzoo.external import cinc2017
-    from heartzoo.metrics import report_from_probabilities
-    from heartzoo.runs import run_pipeline
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import report_from_probabilities
+    from heartzoo.recording.external import cinc2017
     from heartzoo.tasks import get_task
+    from heartzoo.training.runs import run_pipeline
 
     v = variant(config, lever, seed)
     out = run_pipeline(v, runs / v.name, publish=False)
@@ -137,7 +137,7 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.report:
-        from heartzoo.lever_table import adopted, read_rows, summarise
+        from heartzoo.site.lever_table import adopted, read_rows, summarise
 
         summary = summarise(read_rows(args.report, str(args.config)))
         for lever, s in summary.items():
@@ -150,8 +150,8 @@ def main() -> None:
         return
 
     from heartzoo.config import load_config
-    from heartzoo.data.af_beats import cinc_validation
     from heartzoo.data.cache import append_json_line
+    from heartzoo.training.af_beats import cinc_validation
 
     config = load_config(args.config)
     cinc = cinc_validation()

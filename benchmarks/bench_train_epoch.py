@@ -26,7 +26,7 @@ def main() -> None:
 
     from heartzoo.config import load_config
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.train import _loss, _optimizer, build_from_config, training_stream
+    from heartzoo.training.train import _loss, _optimizer, build_from_config, training_stream
 
     cfg = load_config(args.config)
     ws, y = load_task_split(cfg, "ds1")  # all 22 DS1 records: ~50.6K beat-3 frames

@@ -24,9 +24,9 @@ def calibratable(zoo_root: Path) -> list[Path]:
     """Version folders of the published inter-patient models whose own layers include batch norm."""
     import keras
 
-    from heartzoo.adapt import batchnorm_layers
     from heartzoo.errors import HeartzooError
-    from heartzoo.zoo import latest_version_dir, load_index
+    from heartzoo.models.adapt import batchnorm_layers
+    from heartzoo.zoo.index import latest_version_dir, load_index
 
     out = []
     for entry in load_index(zoo_root)["models"]:
@@ -50,7 +50,7 @@ def _scores(rep: dict) -> dict:
 
 
 def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
-    from heartzoo.evaluate import evaluate
+    from heartzoo.evaluation.evaluate import evaluate
 
     task = json.loads((folder / "configuration.json").read_text())["config"]["task"]
     line: dict = {"model": folder.parent.name, "version": folder.name, "task": task, "split": split}
@@ -69,12 +69,12 @@ def measure_int8(folder: Path, minutes: float, cache_dir=None) -> dict:
     beats, all in LiteRT's reference kernels (bit-exact with TFLM, checked on a few frames each)."""
     import numpy as np
 
-    from heartzoo.adapt import calibration_mask
     from heartzoo.data.mitbih import SAMPLING_RATE
     from heartzoo.data.prepare import load_task_split, test_split
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.export import calibrated_int8, quantized_inputs, run_litert, run_tflm
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.models.adapt import calibration_mask
     from heartzoo.preprocess import Preprocessor, input_rows
     from heartzoo.tasks import get_task
 
@@ -112,8 +112,8 @@ def per_record(folder: Path, minutes: float, cache_dir=None) -> dict:
 
     from heartzoo.data.mitbih import SAMPLING_RATE
     from heartzoo.data.prepare import test_split
-    from heartzoo.evaluate import load_run, split_probabilities
-    from heartzoo.metrics import confusion_matrix
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import confusion_matrix
     from heartzoo.tasks import get_task
 
     model, config = load_run(folder)

@@ -31,9 +31,9 @@ def summary(path: Path) -> dict:
 
 
 def main() -> None:
-    from heartzoo.evaluate import evaluate
+    from heartzoo.evaluation.evaluate import evaluate
     from heartzoo.meta import read_metrics
-    from heartzoo.zoo import find, read_index, version_dir
+    from heartzoo.zoo.index import find, read_index, version_dir
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*")

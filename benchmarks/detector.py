@@ -1,5 +1,5 @@
 """QRS detection on every database here with beat annotations: each detector of `heartzoo.detect`, scored
-against the reference annotations by `heartzoo.ec57` (bxb's rules, 150 ms window).
+against the reference annotations by `heartzoo.evaluation.ec57` (bxb's rules, 150 ms window).
 
 Corpora (one JSON line per detector and corpus):
 - `mitdb`: the 44 non-paced MIT-BIH records (paced 102, 104, 107, 217 left out, as EC57 and de Chazal
@@ -81,7 +81,7 @@ def records(corpus: str, data_dir: Path) -> Iterator[tuple[str, np.ndarray, floa
 
 def run(detector: str, corpus: str, data_dir: Path) -> dict:
     from heartzoo.detect import detect
-    from heartzoo.ec57 import Annotations, Report, compare, read_annotations
+    from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations
 
     results, seconds, hours = [], 0.0, 0.0
     for record, x, fs, base, start in records(corpus, data_dir):

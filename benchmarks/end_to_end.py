@@ -1,7 +1,7 @@
 """Published students end to end on DS2: each int8 model classifying the beats the Pan-Tompkins detector
 found, scored beat by beat against the reference annotations (EC57 gross QRS, VEB and SVEB Se/+P from
 the 5-minute mark; per-class F1 over matched beats), beside the same model on the reference R peaks
-(`heartzoo.end_to_end`). `published_int8_macro_f1` is the model's metrics.json int8 DS2 macro-F1, which
+(`heartzoo.recording.end_to_end`). `published_int8_macro_f1` is the model's metrics.json int8 DS2 macro-F1, which
 `reference.all_beats.macro_f1` must equal (the same frames, LiteRT's reference kernels bit-exact with the
 TFLM run that scored it).
 
@@ -27,8 +27,8 @@ MODELS = (
 
 def main() -> None:
     from heartzoo.data.cache import append_json_line
-    from heartzoo.end_to_end import end_to_end
-    from heartzoo.hub import load_model
+    from heartzoo.recording.end_to_end import end_to_end
+    from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default=",".join(MODELS))

@@ -1,4 +1,4 @@
-"""External tests of the published beat models on wearable recordings (`heartzoo.external`): the Icentia11k
+"""External tests of the published beat models on wearable recordings (`heartzoo.recording.external`): the Icentia11k
 chest-patch segments by EC57 (default detector and quality gate, and the reference R peaks), and the
 AliveCor recordings of the CinC 2017 test split (the share of beats called S in AF records, all false by
 AAMI's rules; the share called V or S in normal-rhythm records, a proxy). Every int8 beat model of the
@@ -32,11 +32,12 @@ def published(zoo: Path) -> list[str]:
 
 
 def main() -> None:
-    from heartzoo import external, paths
-    from heartzoo.card_sections import false_call_classes
+    from heartzoo import paths
     from heartzoo.data.cache import append_json_line
-    from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
+    from heartzoo.recording.read import external
+    from heartzoo.site.card_sections import false_call_classes
+    from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", help="comma-separated NAME@VERSION [default: every beat model <= 64 KB]")

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from heartzoo.export import run_litert, run_tflm, runtime_mismatch
     from heartzoo.export.rescale import mul_agreement
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")

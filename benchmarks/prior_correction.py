@@ -40,10 +40,10 @@ def shifted(probs: np.ndarray, offsets: np.ndarray, tau: float) -> np.ndarray:
 def measure(run: Path) -> dict:
     """tau chosen on `run`'s validation patients; DS2 before and after, each class's F1, Se and +P."""
     from heartzoo.data.cache import read_json
-    from heartzoo.evaluate import load_run, split_probabilities
-    from heartzoo.manifest import final_stage_dir
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
+    from heartzoo.zoo.manifest import final_stage_dir
 
     last = final_stage_dir(run) or run
     model, cfg = load_run(last)

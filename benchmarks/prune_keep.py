@@ -45,7 +45,7 @@ def source_run(source: Path, variant) -> tuple:
     """(config, stage records) of the finished run `source`, refused unless it ran `variant`'s recipe
     but for the name and the channel pruning, and its first stage is done."""
     from heartzoo.config import load_config
-    from heartzoo.manifest import MANIFEST, config_hash
+    from heartzoo.zoo.manifest import MANIFEST, config_hash
 
     if not (source / MANIFEST).is_file():
         raise SystemExit(f"{source / MANIFEST}: missing; not a finished run")
@@ -84,10 +84,10 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from heartzoo.config import load_config
-    from heartzoo.manifest import STAGE_FOLDERS
-    from heartzoo.metrics import report_from_probabilities
-    from heartzoo.runs import graft, run_pipeline
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
+    from heartzoo.training.runs import graft, run_pipeline
+    from heartzoo.zoo.manifest import STAGE_FOLDERS
 
     config = load_config(args.config)
     if config.compress.channel_prune is None:

@@ -1,4 +1,4 @@
-"""The signal-quality gate of `heartzoo annotate` (`heartzoo.quality`: template matching after Orphanidou
+"""The signal-quality gate of `heartzoo annotate` (`heartzoo.recording.quality`: template matching after Orphanidou
 et al. 2015) on MIT-BIH records, clean and with NSTDB electrode motion (`em`) added to the whole record:
 the share of reference beats in windows it keeps, and the QRS Se and +P of the default detector's beats
 there (a detected beat is true within 150 ms of a reference beat), against the same detector with no gate.
@@ -30,7 +30,7 @@ import numpy as np
 
 def windows_of(gate, x, fs: float, peaks, min_correlation: float):
     """The gate's windows: the template-matching index (gate None) or a quality model's."""
-    from heartzoo.quality import model_windows, sqi_windows
+    from heartzoo.recording.quality import model_windows, sqi_windows
 
     if gate is None:
         return sqi_windows(x, fs, peaks, min_correlation=min_correlation)
@@ -126,10 +126,10 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.annotation import resolve_model
     from heartzoo.data.cache import append_json_line
     from heartzoo.data.databases import resolve
-    from heartzoo.quality import MIN_CORRELATION, SQI_GATE
+    from heartzoo.recording.annotation import resolve_model
+    from heartzoo.recording.quality import MIN_CORRELATION, SQI_GATE
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(

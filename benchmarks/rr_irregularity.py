@@ -27,10 +27,10 @@ IRREGULAR = 0.15
 
 def scored(run: Path, split: str) -> dict:
     """One run's report on `split`, with its S false positives split by the rhythm before them."""
-    from heartzoo.evaluate import load_run, split_probabilities
-    from heartzoo.manifest import final_stage_dir
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
+    from heartzoo.zoo.manifest import final_stage_dir
 
     model, cfg = load_run(final_stage_dir(run) or run)
     task = get_task(cfg.task)

@@ -61,7 +61,7 @@ def s_errors(labels: np.ndarray, predicted: np.ndarray, s: int, rhythms: np.ndar
 
 
 def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) -> dict:
-    from heartzoo.evaluate import check_split, int8_tflite, load_run, split_probabilities
+    from heartzoo.evaluation.evaluate import check_split, int8_tflite, load_run, split_probabilities
     from heartzoo.tasks import get_task
 
     model, config = load_run(folder)

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 def seed_variant(config, seed: int):
     """`config` with training seed `seed`, renamed `<name>-seed<seed>`: nothing else differs (an
     ensemble's member, trained here on its own)."""
-    from heartzoo.ensemble import member_config
+    from heartzoo.models.ensemble import member_config
 
     return member_config(config, seed)
 
@@ -37,7 +37,7 @@ def chained(variant, config, seed: int, runs: Path):
     as NAME@vN (the model NAME's run published: the stage it publishes) or runs/NAME[/stage] becomes
     <runs>/NAME-seed<seed>-chain[/stage] where the teacher was itself chained, else
     <runs>/NAME-seed<seed>[/stage]; one of them must exist."""
-    from heartzoo.manifest import final_stage_dir
+    from heartzoo.zoo.manifest import final_stage_dir
 
     dc = config.compress.distill
     if dc is not None and dc.zoo_ref is not None:
@@ -65,7 +65,7 @@ def chained(variant, config, seed: int, runs: Path):
 def check_same_recipe(variant, run: Path) -> None:
     """Refuse a --reuse run whose config is not `variant` (names aside)."""
     from heartzoo.config import load_config
-    from heartzoo.manifest import config_hash
+    from heartzoo.zoo.manifest import config_hash
 
     made = load_config(run / "config.json")
     if config_hash(made.model_copy(update={"name": variant.name})) != config_hash(variant):
@@ -75,7 +75,7 @@ def check_same_recipe(variant, run: Path) -> None:
 
 
 def ds2_probabilities(run: Path):
-    from heartzoo.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
 
     model, cfg = load_run(run)
     probs, labels, _ = split_probabilities(model, cfg, "test")
@@ -103,10 +103,10 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from heartzoo.config import load_config
-    from heartzoo.manifest import stage_commits
-    from heartzoo.metrics import report_from_probabilities
-    from heartzoo.runs import run_pipeline
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
+    from heartzoo.training.runs import run_pipeline
+    from heartzoo.zoo.manifest import stage_commits
 
     config = load_config(args.config)
     if config.data.protocol != "inter-patient":

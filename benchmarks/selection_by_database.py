@@ -39,8 +39,8 @@ def pool_runs(spread: Path, task: str) -> list[dict]:
 def by_database(run: Path) -> dict[str, float]:
     """Validation macro-F1 on all validation patients, and on each database's alone."""
     from heartzoo.data.databases import database_of
-    from heartzoo.evaluate import load_run, split_probabilities
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.tasks import get_task
 
     model, cfg = load_run(run)

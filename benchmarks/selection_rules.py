@@ -43,7 +43,7 @@ def epoch_predictions(
     validation unless told), for every epoch or for `epochs`."""
     from heartzoo.data.pipeline import patients_of
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.inference import predict_logits
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
@@ -62,7 +62,7 @@ def epoch_predictions(
 
 def ds2_scores(run: Path, epochs: dict[str, int], cache_dir=None) -> dict:
     """Per named epoch of `run`: DS2 float macro-F1 and per-class F1 of its kept weights."""
-    from heartzoo.metrics import classification_report
+    from heartzoo.evaluation.metrics import classification_report
 
     preds, labels, _, task = epoch_predictions(run, cache_dir, split="test", epochs=list(epochs.values()))
     out = {}
@@ -95,7 +95,7 @@ def halves(patients: np.ndarray, labels: np.ndarray, task, seed: int) -> np.ndar
 
 def curves(preds: np.ndarray, labels: np.ndarray, half: np.ndarray, task) -> np.ndarray:
     """Macro-F1 of every epoch on each half: shape (2, epochs)."""
-    from heartzoo.metrics import classification_report
+    from heartzoo.evaluation.metrics import classification_report
 
     return np.array([
         [classification_report(labels[half == h], p[half == h], task.class_names, task.macro_classes)["macro_f1"]

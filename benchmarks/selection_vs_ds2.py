@@ -2,7 +2,7 @@
 patients) beside v2 (DS1 + svdb, validation patients drawn from both).
 
 For every published version of the comparison architectures (one recipe, only the architecture
-differs; `heartzoo.published.family`), grouped by task and by the databases it trained on, it sets side
+differs; `heartzoo.zoo.published.family`), grouped by task and by the databases it trained on, it sets side
 by side: the validation macro-F1 it was selected on, the pooled out-of-fold macro-F1 of `heartzoo cv`
 where runs/cv/<name>/cv.json holds a cross-validation of that very config, and the published float DS2
 macro-F1. Per group it gives each signal's Spearman rank correlation with DS2 and the DS2 score of the
@@ -33,8 +33,8 @@ def same_config(raw: dict, cfg: dict) -> bool:
 
 
 def rows(cv_root: Path, zoo_root: Path) -> list[dict]:
-    from heartzoo.published import family, published_config, training_label, validation_macro_f1
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
+    from heartzoo.zoo.published import family, published_config, training_label, validation_macro_f1
 
     out = []
     for entry in read_index(zoo_root)["models"]:

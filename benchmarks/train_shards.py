@@ -83,7 +83,7 @@ def child(config_path: str, shards: str, run: str, epochs: int, steps: int) -> N
     import tensorflow as tf
 
     from heartzoo.config import load_config
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     tf.constant(1.0) + 1.0  # the runtime started: part of the baseline
     base = _status_mb("VmRSS")
@@ -183,7 +183,7 @@ def main() -> None:
             print(workers, out[f"workers_{workers}"], file=sys.stderr, flush=True)
         report["workers"] = out
     if "seeds" in parts:
-        from heartzoo.train import train
+        from heartzoo.training.train import train
 
         out = {"memory": [], "shards": []}
         for seed in (0, 1, 2):

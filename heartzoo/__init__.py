@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+from .legacy import install_moved_modules
 from .version import __version__
+
+install_moved_modules()  # the module paths of 0.1 still import, with a DeprecationWarning
 
 __all__ = [
     "Preprocessor",
@@ -31,7 +34,7 @@ def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None, 
     """NAME@VERSION of every published model: from the local zoo (`zoo`, `$HEARTZOO_ZOO_DIR` or ./zoo)
     when there is one, else (or with remote=True) from the published index at `base_url`
     (`$HEARTZOO_ZOO_URL`, else heartzoo's own), which is cached for use offline."""
-    from .zoo import load_index
+    from .zoo.index import load_index
 
     index = load_index(zoo, remote=remote, base_url=base_url, cache_dir=cache_dir)
     return [f"{m['name']}@{m['version']}" for m in index["models"]]
@@ -40,11 +43,11 @@ def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None, 
 def __getattr__(name: str):
     # The heavy parts load on first use, so `import heartzoo` stays light.
     if name in ("calibrate", "download", "load_model", "predict"):
-        from . import hub
+        from .zoo import hub
 
         return getattr(hub, name)
-    if name == "annotate":  # the function: heartzoo/annotation.py holds it, so no submodule shadows it
-        from .annotation import annotate
+    if name == "annotate":  # the function (heartzoo.recording.annotation holds it)
+        from .recording.annotation import annotate
 
         return annotate
     if name == "detect":  # the module: detect.detect(signal, fs), and its registry of detectors

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .data.augment import AugmentConfig
+from .data.splits import ValidationSplit
 from .errors import ConfigError
 from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
@@ -23,18 +24,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ValidationSplit(_Strict):
-    """Validation records drawn from the training records (DS1), whole patients at a time."""
-
-    fraction: float = Field(0.2, gt=0, lt=0.5, description="Share of training beats to hold out.")
-    seed: int = Field(0, description="Seed of the record draw.")
-    records: list[str] | None = Field(
-        None, description="Explicit validation records, RECORD or DATABASE:RECORD (overrides the draw)."
-    )
-
-
 class AFBeats(_Strict):
-    """Beats in atrial fibrillation, unlabelled, trained on as "not S" (`heartzoo.data.af_beats`)."""
+    """Beats in atrial fibrillation, unlabelled, trained on as "not S" (`heartzoo.training.af_beats`)."""
 
     sources: list[Literal["cinc2017", "aftdb"]] = Field(
         ["cinc2017", "aftdb"], min_length=1, description="CinC 2017's training-split AF recordings, aftdb."

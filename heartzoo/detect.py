@@ -68,8 +68,8 @@ def register(name: str, description: str, *, fs: float | None = None) -> Callabl
 
 def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.ndarray, float]:
     """One lead as float64 and its rate, or a HeartzooError naming what is wrong with them: what any
-    recording must be (`signal_checks.check_recording`), and what detection needs besides."""
-    from .signal_checks import check_recording
+    recording must be (`preprocess.check_recording`), and what detection needs besides."""
+    from .preprocess import check_recording
 
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if rate < MIN_FS:

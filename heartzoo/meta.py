@@ -63,7 +63,7 @@ class IndexSummary(StrictModel):
     macs: int | None = None
     tflite_bytes: int | None = None
     tflm_arena_bytes: int | None = None
-    #: the validation macro-F1 it was selected on (heartzoo.recommend reads it)
+    #: the validation macro-F1 it was selected on (heartzoo.zoo.recommend reads it)
     val_macro_f1: float | None = None
 
 
@@ -103,7 +103,7 @@ class IndexEntry(StrictModel):
 class ZooIndex(StrictModel):
     format: Literal[1] = 1
     models: list[IndexEntry] = Field(default_factory=list, max_length=100_000)
-    #: task -> NAME@VERSION of the model recommended for a wearable (heartzoo.recommend)
+    #: task -> NAME@VERSION of the model recommended for a wearable (heartzoo.zoo.recommend)
     recommended: dict[str, str] = Field(default_factory=dict, max_length=100)
 
     @model_validator(mode="after")

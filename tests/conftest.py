@@ -106,7 +106,7 @@ def small_run(data_root, shared_cache, shared_root) -> Path:
     """A small model trained on real DS1 frames (20 s on 2 cores), made once per test run and shared by
     the export, hub, adaptation and pipeline tests."""
     from heartzoo.config import parse_config
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     out = shared_root / "small-run"
     with _once(shared_root / "small-run.lock"):
@@ -118,7 +118,7 @@ def small_run(data_root, shared_cache, shared_root) -> Path:
 def small_zoo(small_run, shared_cache, shared_root) -> Path:
     """A zoo with the small run published as its v1 (one export, shared by the export and hub tests;
     a test that adds to it works on a copy)."""
-    from heartzoo.zoo import INDEX, publish
+    from heartzoo.zoo.index import INDEX, publish
 
     root = shared_root / "small-zoo"
     with _once(shared_root / "small-zoo.lock"):

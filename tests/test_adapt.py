@@ -22,7 +22,7 @@ def val_frames(small_run, shared_cache):
     """The small run's model and its DS1-validation inputs, records and beat times."""
     from heartzoo.data.mitbih import SAMPLING_RATE
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.preprocess import Preprocessor
 
     model, config = load_run(small_run)
@@ -36,7 +36,7 @@ def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     and variance gamma² σ²/(σ²+ε) per channel, which only the right statistics do."""
     import keras
 
-    from heartzoo.adapt import batchnorm_layers, calibrated_copy
+    from heartzoo.models.adapt import batchnorm_layers, calibrated_copy
 
     model, inputs, records, times = val_frames
     before = [np.array(w) for w in model.weights]
@@ -63,8 +63,8 @@ def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
 def test_calibration_is_causal_per_record(val_frames):
     """Beats inside a record's first minutes keep the model's own logits; later beats get the logits of
     the copy calibrated on that record's early beats, and no other record's."""
-    from heartzoo.adapt import calibrated_copy, calibrated_logits
     from heartzoo.inference import predict_logits
+    from heartzoo.models.adapt import calibrated_copy, calibrated_logits
 
     model, inputs, records, times = val_frames
     two = np.flatnonzero(np.isin(records, np.unique(records)[:2]))
@@ -83,8 +83,8 @@ def test_calibration_is_causal_per_record(val_frames):
 def test_bad_calibration_requests_are_refused():
     import keras
 
-    from heartzoo.adapt import batchnorm_layers, calibration_mask
     from heartzoo.models import build_model
+    from heartzoo.models.adapt import batchnorm_layers, calibration_mask
 
     records = np.array(["100", "100", "105", "105"])
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: no beat in the first 5 min"):
@@ -108,12 +108,12 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     """`heartzoo evaluate --calibrate-minutes` on the published student: the report says so, and its
     confusion matrix is the one the library's calibrated logits give; a model without batch norm is
     refused before any frame is read."""
-    from heartzoo.adapt import calibrated_logits
     from heartzoo.data.mitbih import SAMPLING_RATE
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
+    from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.inference import softmax
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.models.adapt import calibrated_logits
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
 
@@ -150,11 +150,11 @@ def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
     """heartzoo.calibrate on a raw DS1 record: the later beats' probabilities equal the evaluation's
     calibrated ones for that record, and the loaded model is unchanged."""
     import heartzoo
-    from heartzoo.adapt import calibrated_logits
     from heartzoo.data import mitbih
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.inference import softmax
+    from heartzoo.models.adapt import calibrated_logits
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
 

@@ -11,7 +11,7 @@ import pytest
 from heartzoo.config import AugmentConfig, parse_config
 from heartzoo.data import recording_windows as rw
 from heartzoo.errors import HeartzooError
-from heartzoo.metrics import recording_probabilities
+from heartzoo.evaluation.metrics import recording_probabilities
 from heartzoo.preprocess import InputSpec
 from heartzoo.tasks import get_task
 
@@ -97,8 +97,8 @@ def test_polarity_flips_about_its_share_of_frames():
 
 
 def test_cross_validation_folds_deal_every_training_recording_once(cinc):
-    from heartzoo.crossval import fold_config, fold_records
     from heartzoo.data.cinc2017 import held_out_records
+    from heartzoo.training.crossval import fold_config, fold_records
 
     config = _config()
     folds = fold_records(config, 5, 0)
@@ -155,9 +155,9 @@ def test_icentia11k_false_af_per_hour(data_root):
     classified, and the alarms per hour are the windows called A over the hours of signal."""
     from conftest import REPO
 
-    from heartzoo.external_rhythm import icentia11k
-    from heartzoo.hub import load_model
     from heartzoo.meta import check_ref
+    from heartzoo.recording.external_rhythm import icentia11k
+    from heartzoo.zoo.hub import load_model
 
     if not (data_root / "icentia11k_sample").is_dir():
         pytest.skip("icentia11k_sample not found beside mitdb")
@@ -178,7 +178,7 @@ def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp
 
     from heartzoo.export.firmware_check import compare
     from heartzoo.meta import Configuration, read_meta
-    from heartzoo.zoo import find, read_index
+    from heartzoo.zoo.index import find, read_index
 
     zoo = REPO / "zoo"
     vdir = zoo / find(read_index(zoo), "af-4-cnn3-student")["path"]

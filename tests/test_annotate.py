@@ -1,4 +1,4 @@
-"""`heartzoo annotate` and `heartzoo.annotation`: a recording in, labelled beats out. With the reference
+"""`heartzoo annotate` and `heartzoo.recording.annotation`: a recording in, labelled beats out. With the reference
 R peaks of a DS2 record the int8 probabilities are exactly evaluation's; the WFDB file reads back with
 wfdb.rdann; every kind of bad input is one clear error and leaves nothing written."""
 
@@ -21,7 +21,7 @@ RECORD = "117"  # a DS2 record (1,535 beats, all N, S or V)
 
 @pytest.fixture(scope="module")
 def student():
-    from heartzoo.hub import load_model
+    from heartzoo.zoo.hub import load_model
 
     return load_model(MODEL, format="tflite", zoo=ZOO)
 
@@ -51,7 +51,7 @@ def _evaluation_probabilities(loaded, record: str, cache: Path):
 
 
 def test_reference_peaks_reproduce_evaluation_exactly(mitdb, student, tmp_path):
-    from heartzoo.annotation import annotate_file
+    from heartzoo.recording.annotation import annotate_file
 
     got = annotate_file(mitdb / RECORD, student, reference="atr")
     samples, expected, all_beats = _evaluation_probabilities(student, RECORD, tmp_path / "cache")
@@ -92,8 +92,8 @@ def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
 def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
     import wfdb
 
-    from heartzoo.annotation import Annotated, write_annotations
-    from heartzoo.ec57 import read_annotations
+    from heartzoo.evaluation.ec57 import read_annotations
+    from heartzoo.recording.annotation import Annotated, write_annotations
 
     a = Annotated("rec", 250.0, np.array([100, 300, 500]), np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]),
                   ("normal", "ectopic"), "beat-2-x@v1", "int8", "given")  # fmt: skip
@@ -111,7 +111,7 @@ def _files(folder: Path) -> list[str]:
 def test_other_formats_and_the_python_api(student, tmp_path):
     from wfdb.io.convert.edf import wfdb_to_edf
 
-    from heartzoo.annotation import annotate
+    from heartzoo.recording.annotation import annotate
 
     x, truth = synthetic_ecg(250, 30)
     np.save(tmp_path / "one.npy", x)
@@ -200,7 +200,7 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
 
 
 def test_no_beats_means_no_files(tmp_path):
-    from heartzoo.annotation import Annotated, write_annotations
+    from heartzoo.recording.annotation import Annotated, write_annotations
 
     empty = Annotated(
         "rec", 250.0, np.zeros(0, np.int64), np.zeros((0, 3)), ("N", "S", "V"), "m@v1", "int8", "x"
@@ -212,7 +212,7 @@ def test_no_beats_means_no_files(tmp_path):
 
 @pytest.mark.slow  # loads TensorFlow
 def test_the_float_model(student, tmp_path):
-    from heartzoo.annotation import annotate
+    from heartzoo.recording.annotation import annotate
 
     x, truth = synthetic_ecg(360, 20)
     f = annotate(x, 360, MODEL, zoo=ZOO, float_model=True)
@@ -222,7 +222,7 @@ def test_the_float_model(student, tmp_path):
 
 
 def test_end_to_end_beside_reference_peaks(mitdb, student):
-    from heartzoo.end_to_end import end_to_end
+    from heartzoo.recording.end_to_end import end_to_end
 
     out = end_to_end(student, [RECORD], data_dir=mitdb.parent)
     det, ref = out["detected"], out["reference"]
@@ -238,7 +238,7 @@ def test_end_to_end_beside_reference_peaks(mitdb, student):
 
 
 def test_given_peaks_need_none_of_the_detectors_minimums(student):
-    from heartzoo.annotation import annotate
+    from heartzoo.recording.annotation import annotate
 
     ecg, peaks = synthetic_ecg(360, 3)  # too short to detect in, fine to classify given its peaks
     with pytest.raises(HeartzooError, match="beat detection needs at least 5 s"):

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_selection_comparison_reads_the_published_zoo(tmp_path):
-    from heartzoo.recommend import validation_macro_f1
+    from heartzoo.zoo.recommend import validation_macro_f1
 
     script = benchmark_script("selection_vs_ds2")
     zoo = REPO / "zoo"
@@ -44,7 +44,7 @@ def test_selection_comparison_reads_the_published_zoo(tmp_path):
     assert line["cv_fold_mean"]["spearman"] == -1.0
     # the pools compared over the architectures both have: the index's beat-3 comparison names published
     # again after v1 (zoo v2 retrained part of the comparison set on the pool)
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     again = {e["name"] for e in read_index(zoo)["models"] if e["version"] != "v1"} & set(v1)
     assert line["val_shared"]["models"] == (len(again) or 10)
@@ -104,9 +104,9 @@ def test_calibration_benchmark_covers_the_models_with_batch_norm():
     """Every published inter-patient model with top-level batch norm, and none of the others."""
     import keras
 
-    from heartzoo.adapt import batchnorm_layers
     from heartzoo.errors import HeartzooError
-    from heartzoo.zoo import load_index
+    from heartzoo.models.adapt import batchnorm_layers
+    from heartzoo.zoo.index import load_index
 
     names = {f.parent.name for f in benchmark_script("calibration").calibratable(REPO / "zoo")}
     published = {m["name"]: m["path"] for m in load_index(REPO / "zoo")["models"]}
@@ -135,8 +135,8 @@ def test_calibration_summary_counts_what_rose():
 def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, monkeypatch):
     from heartzoo.config import load_config
     from heartzoo.data.cache import write_json
-    from heartzoo.manifest import Manifest, config_hash
-    from heartzoo.runs import FIRST_STAGE_FILES, graft
+    from heartzoo.training.runs import FIRST_STAGE_FILES, graft
+    from heartzoo.zoo.manifest import Manifest, config_hash
 
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it borrows seed_spread's helpers
     script = benchmark_script("prune_keep")

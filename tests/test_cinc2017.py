@@ -68,8 +68,8 @@ def test_a_bad_label_file_names_its_line(tmp_path, text, message):
 
 
 def test_external_calls_on_af_and_normal_records(folder):
-    from heartzoo.external import cinc2017 as calls
-    from heartzoo.hub import load_model
+    from heartzoo.recording.external import cinc2017 as calls
+    from heartzoo.zoo.hub import load_model
 
     loaded = load_model("beat-3-cnn3-student", "v3", format="tflite", zoo=REPO / "zoo")
     labels = cinc2017.read_labels(folder)

@@ -69,7 +69,7 @@ def test_a_tensorflow_command_is_quiet_unless_verbose(small_run, shared_cache):
 def test_the_converter_is_quiet_unless_verbose(small_run, shared_cache, capfd, monkeypatch):
     """What the TFLite converter prints (a TensorSpec line per variable, the quantizer's settings,
     warnings) is held back, at the level of the file descriptors; HEARTZOO_VERBOSE=1 lets it through."""
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.export import calibration_inputs, convert_int8, firmware_model
 
     model, config = load_run(small_run)
@@ -222,7 +222,7 @@ def test_zoo_list_filters_by_task_and_sorts():
 
 @pytest.mark.slow
 def test_verify_shows_progress_and_hashes_without_data(small_zoo, tmp_path):
-    from heartzoo.zoo import verify
+    from heartzoo.zoo.index import verify
 
     seen: list[str] = []
     assert verify(small_zoo, agreement=False, progress=seen.append) == []

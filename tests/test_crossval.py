@@ -50,8 +50,8 @@ def test_fold_count_out_of_range_is_an_error(k):
 
 def test_configs_that_would_leak_are_refused(tmp_path):
     from heartzoo.config import parse_config
-    from heartzoo.crossval import cross_validate
     from heartzoo.errors import ConfigError
+    from heartzoo.training.crossval import cross_validate
 
     distilled = parse_config(
         {**TINY_CV, "compress": {"distill": {"teacher": str(tmp_path / "teacher")}}}, source="d.yaml"
@@ -72,7 +72,7 @@ def test_cv_pools_out_of_fold_predictions_over_all_ds1(data_root, shared_cache, 
     from typer.testing import CliRunner
 
     from heartzoo.cli import app
-    from heartzoo.metrics import report_from_probabilities
+    from heartzoo.evaluation.metrics import report_from_probabilities
 
     cfg_file = tmp_path / "tiny.json"
     cfg_file.write_text(json.dumps({**TINY_CV}))

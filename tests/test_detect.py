@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from heartzoo.detect import DETECTORS, detect, register
-from heartzoo.ec57 import Annotations, Report, compare, read_annotations
 from heartzoo.errors import HeartzooError
+from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations
 from heartzoo.synthetic import synthetic_ecg
 
 

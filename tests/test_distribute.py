@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 from conftest import kill_worker_after_epoch
 
-from heartzoo.distribute import Worker, cluster_env, worker_from_env
 from heartzoo.errors import ConfigError
+from heartzoo.training.distribute import Worker, cluster_env, worker_from_env
 
 CONFIG = {
     "name": "distributed",
@@ -75,7 +75,7 @@ def setup(tmp_path_factory, data_root, shared_cache):
     import yaml
 
     from heartzoo.config import parse_config
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     root = tmp_path_factory.mktemp("distribute")
     (root / "config.yaml").write_text(yaml.safe_dump(CONFIG))
@@ -145,7 +145,7 @@ def test_mirrored_over_two_devices_equals_one(setup):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from heartzoo.config import parse_config
-        from heartzoo.train import train
+        from heartzoo.training.train import train
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         train(parse_config({CONFIG!r}), {str(root / "mirrored")!r}, cache_dir={str(cache)!r}, strategy=strategy)
     """)
@@ -164,7 +164,7 @@ def test_a_batch_that_does_not_split_is_refused(setup, tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from heartzoo.config import parse_config
-        from heartzoo.train import train
+        from heartzoo.training.train import train
         config = {{**{CONFIG!r}, "train": {{**{CONFIG["train"]!r}, "batch_size": 63}}}}
         train(parse_config(config), {str(tmp_path / "odd")!r}, cache_dir={str(cache)!r},
               strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))

@@ -27,8 +27,8 @@ HTML_TAGS = set(
 @pytest.fixture(scope="module")
 def site(small_run, shared_cache, tmp_path_factory):
     """The site of a fresh zoo: the small run published as its only version."""
-    from heartzoo.site import build_site
-    from heartzoo.zoo import publish
+    from heartzoo.site.build import build_site
+    from heartzoo.zoo.index import publish
 
     root = tmp_path_factory.mktemp("docs")
     publish(small_run, root / "zoo", cache_dir=shared_cache)
@@ -38,14 +38,14 @@ def site(small_run, shared_cache, tmp_path_factory):
 @pytest.fixture(scope="module")
 def repo_site(tmp_path_factory):
     """The site of the published zoo, as `heartzoo docs build --zoo zoo` makes it."""
-    from heartzoo.site import build_site
+    from heartzoo.site.build import build_site
 
     return build_site(ZOO, tmp_path_factory.mktemp("repo-docs") / "site")
 
 
 @pytest.fixture(scope="module")
 def repo_index():
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     return read_index(ZOO)
 
@@ -86,7 +86,7 @@ def test_card_numbers_come_from_metrics_json(site):
 
 def test_mkdocs_warnings_are_in_the_error(tmp_path, monkeypatch):
     """A strict build that fails says why: mkdocs' own WARNING lines, not only its last words."""
-    import heartzoo.site as site_module
+    import heartzoo.site.build as site_module
     from heartzoo.errors import HeartzooError
 
     repo = tmp_path / "repo"
@@ -104,7 +104,7 @@ def test_mkdocs_warnings_are_in_the_error(tmp_path, monkeypatch):
 
 def test_markers_of_the_home_page_are_all_filled():
     from heartzoo.errors import HeartzooError
-    from heartzoo.site import MARKERS, fill_markers
+    from heartzoo.site.build import MARKERS, fill_markers
 
     home = (REPO / "docs" / "index.md").read_text()
     filled = fill_markers(home, {m: f"<{m} part>" for m in MARKERS}, "index.md")
@@ -119,7 +119,7 @@ def test_config_reference_has_every_field_with_its_meaning():
     from pydantic import BaseModel
 
     from heartzoo.config import HeartzooConfig
-    from heartzoo.config_reference import _model_of, config_reference
+    from heartzoo.site.config_reference import _model_of, config_reference
 
     page = config_reference()
 
@@ -141,7 +141,7 @@ def test_config_reference_has_every_field_with_its_meaning():
 
 
 def test_docstring_placeholders_are_quoted():
-    from heartzoo.docstring_placeholders import quote_placeholders
+    from heartzoo.site.docstring_placeholders import quote_placeholders
 
     assert (
         quote_placeholders("zoo/<task>/<name>/<version>/ folders") == "`zoo/<task>/<name>/<version>/` folders"
@@ -154,10 +154,10 @@ def test_docstring_placeholders_are_quoted():
 def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
     # A leaky twin of the test model (its metrics with the leaky flag and 10 points more): the leaky page
     # pairs the two and shows the difference; the task board leaves it out and states the target.
-    from heartzoo.cards import TARGETS, model_card
-    from heartzoo.site import validation_macro_f1
-    from heartzoo.site_pages import collect, leaky_board, target_table, task_board
-    from heartzoo.zoo import read_index, write_index
+    from heartzoo.site.build import validation_macro_f1
+    from heartzoo.site.cards import TARGETS, model_card
+    from heartzoo.site.pages import collect, leaky_board, target_table, task_board
+    from heartzoo.zoo.index import read_index, write_index
 
     _, zoo = site
     root = shutil.copytree(zoo, tmp_path / "zoo")
@@ -210,7 +210,7 @@ def test_leaderboards_keep_the_leaky_twin_apart(site, tmp_path):
 
 @pytest.mark.slow
 def test_task_boards_have_a_firmware_engineers_columns(repo_index):
-    from heartzoo.site_pages import collect, task_board
+    from heartzoo.site.pages import collect, task_board
     from heartzoo.tasks import get_task
 
     versions = collect(repo_index, ZOO)
@@ -239,7 +239,7 @@ def test_task_boards_have_a_firmware_engineers_columns(repo_index):
 
 @pytest.mark.slow
 def test_navigation_groups_cards_by_task_then_family(repo_index):
-    from heartzoo.site_pages import collect, nav
+    from heartzoo.site.pages import collect, nav
 
     groups = {next(iter(d)): d[next(iter(d))] for d in nav(collect(repo_index, ZOO))[1:]}
     beat3 = [next(iter(g)) for g in groups["beat-3"]]
@@ -256,9 +256,9 @@ def test_navigation_groups_cards_by_task_then_family(repo_index):
 
 @pytest.mark.slow
 def test_cards_are_judged_on_their_own_bar(repo_index):
-    from heartzoo.cards import STUDENT_TARGETS, model_card
-    from heartzoo.recommend import WEARABLE
-    from heartzoo.zoo import find
+    from heartzoo.site.cards import STUDENT_TARGETS, model_card
+    from heartzoo.zoo.index import find
+    from heartzoo.zoo.recommend import WEARABLE
 
     assert STUDENT_TARGETS["tflite_bytes"] == WEARABLE["tflite_bytes"]
     assert STUDENT_TARGETS["tflm_arena_bytes"] == WEARABLE["tflm_arena_bytes"]
@@ -293,7 +293,7 @@ def test_cards_are_judged_on_their_own_bar(repo_index):
 def test_reproduce_command_trains_every_teacher_first(tmp_path):
     # A born-again model distils from a student that distils from a teacher: its card must say to train
     # the teacher, then the student, then itself — the teacher paths point into stage and version folders.
-    from heartzoo.cards import teacher_chain, teacher_name
+    from heartzoo.site.cards import teacher_chain, teacher_name
 
     assert teacher_name("runs/beat-2-cnn3-student/channel-pruned") == "beat-2-cnn3-student"
     assert teacher_name("zoo/beat-2/beat-2-efficientnetv2-sm/v3") == "beat-2-efficientnetv2-sm"
@@ -398,7 +398,7 @@ def test_api_page_in_chromium(repo_site, tmp_path):
 
 
 def test_a_teacher_named_out_of_the_zoo_ends_the_chain(tmp_path):
-    from heartzoo.cards import teacher_chain
+    from heartzoo.site.cards import teacher_chain
 
     for bad in ("x@../..", "../../etc@v1", "runs/.."):
         assert teacher_chain(tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": bad}}}) == []
@@ -407,7 +407,7 @@ def test_a_teacher_named_out_of_the_zoo_ends_the_chain(tmp_path):
 def test_a_card_names_the_fine_tune_that_kept_every_channel():
     """The history caption of a card says what the last stage did: a pruning stage that kept every channel
     (v4 of the beat-3 student) fine-tuned, it did not prune."""
-    from heartzoo.card_sections import last_stage
+    from heartzoo.site.card_sections import last_stage
 
     zoo = Path(__file__).resolve().parents[1] / "zoo" / "beat-3" / "beat-3-cnn3-student"
 
@@ -420,7 +420,7 @@ def test_a_card_names_the_fine_tune_that_kept_every_channel():
 
 
 def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
-    from heartzoo.recording_pages import detector_table, quality_table
+    from heartzoo.site.recording_pages import detector_table, quality_table
 
     def line(corpus, se, **kw):
         return json.dumps({"detector": "pan-tompkins", "corpus": corpus, "records": 2, "published": None,
@@ -465,7 +465,7 @@ def test_the_readme_is_short_and_its_table_comes_from_the_zoo():
     and the table of recommended models exactly what `make readme` generates from the zoo."""
     import re
 
-    from heartzoo.site import readme_table
+    from heartzoo.site.build import readme_table
 
     text = (REPO / "README.md").read_text()
     lines = text.splitlines()

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from heartzoo.ec57 import Annotations, Report, compare, read_annotations, read_pairs, score
 from heartzoo.errors import HeartzooError
+from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations, read_pairs, score
 
 FS = 360  # window: round(0.15 * 360) = 54 samples; start: 300 s = 108,000 samples
 START = 300 * FS

@@ -29,7 +29,7 @@ ENSEMBLE = {
 
 @pytest.fixture(scope="module")
 def ensemble(small_run, data_root, shared_cache, tmp_path_factory):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg = parse_config({**ENSEMBLE,
                         "compress": {**ENSEMBLE["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
@@ -61,10 +61,10 @@ def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
     import keras
 
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.ensemble import member_models
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
+    from heartzoo.evaluation.metrics import classification_report
     from heartzoo.inference import predict_logits
-    from heartzoo.metrics import classification_report
+    from heartzoo.models.ensemble import member_models
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
 
@@ -95,11 +95,11 @@ def test_the_ensemble_averages_its_members_logits(ensemble, shared_cache):
 
 @pytest.mark.slow
 def test_published_with_each_members_own_numbers(ensemble, shared_cache):
-    from heartzoo.cards import model_card
     from heartzoo.checkout import Checkout
-    from heartzoo.evaluate import evaluate_model, load_run
-    from heartzoo.recommend import validation_macro_f1
-    from heartzoo.zoo import find, read_index
+    from heartzoo.evaluation.evaluate import evaluate_model, load_run
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
+    from heartzoo.zoo.recommend import validation_macro_f1
 
     _, root, out = ensemble
     vdir = root / "zoo" / "beat-3" / "small-ensemble" / "v1"
@@ -134,7 +134,7 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
 
 @pytest.mark.slow
 def test_a_second_run_redoes_nothing(ensemble, shared_cache):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg, root, out = ensemble
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
@@ -147,7 +147,7 @@ def test_a_second_run_redoes_nothing(ensemble, shared_cache):
 
 @pytest.mark.slow
 def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     _, root, _ = ensemble
     cfg = parse_config({"name": "pupil", "task": "beat-3",
@@ -162,7 +162,7 @@ def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
 
 @pytest.mark.slow
 def test_a_changed_member_count_is_another_run(ensemble):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg, root, _ = ensemble
     more = cfg.model_copy(update={"ensemble": cfg.ensemble.model_copy(update={"members": 3})})

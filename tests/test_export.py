@@ -16,7 +16,8 @@ import pytest
 
 from heartzoo.config import parse_config
 from heartzoo.errors import HeartzooError
-from heartzoo.export import ExportError, convert_int8, export_run, quantized_inputs, run_tflm
+from heartzoo.export import ExportError, convert_int8, quantized_inputs, run_tflm
+from heartzoo.zoo.publish import export_run
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_index_lists_sizes_and_hashes(zoo):
 
 
 def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_path):
-    from heartzoo.zoo import verify
+    from heartzoo.zoo.index import verify
 
     assert verify(zoo, cache_dir=shared_cache) == []
     bad = tmp_path / "zoo"
@@ -125,7 +126,7 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
 
 @pytest.mark.slow
 def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_path):
-    from heartzoo.zoo import publish, read_index
+    from heartzoo.zoo.index import publish, read_index
 
     zoo = shutil.copytree(zoo, tmp_path / "zoo")  # the shared zoo keeps its one version
     v1 = zoo / "beat-3" / "small-cnn2" / "v1"
@@ -142,7 +143,7 @@ def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_pa
 
 @pytest.mark.slow
 def test_collapsed_int8_model_fails_the_export(run, shared_cache, tmp_path):
-    from heartzoo.evaluate import load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.export import calibration_inputs
 
     # Calibration frames not normalised like the model input (here at 1/20 of the scale): the int8

@@ -435,10 +435,10 @@ def test_every_published_single_model_gets_a_kit_that_compiles(tmp_path):
     shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc (make firmware-toolchain)"
 )
 def test_a_student_card_carries_its_whole_on_device_bill():
-    from heartzoo.cards import model_card
     from heartzoo.checkout import Checkout
     from heartzoo.export.firmware_host import firmware_footprint
-    from heartzoo.zoo import find, read_index
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
 
     zoo = REPO / "zoo"
     entry = find(read_index(zoo), "beat-3-cnn3-born-again", "v1")

@@ -31,7 +31,7 @@ def _site(published, tmp_path):
 
 
 def test_download_verifies_every_file(published, tmp_path):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     with FolderServer(published) as srv:
         folder = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
@@ -42,7 +42,7 @@ def test_download_verifies_every_file(published, tmp_path):
 
 
 def test_corrupted_file_is_refused_and_removed(published, tmp_path):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     site = _site(published, tmp_path)
     tfl = site / "beat-3" / NAME / "v1" / "model.tflite"
@@ -55,7 +55,7 @@ def test_corrupted_file_is_refused_and_removed(published, tmp_path):
 
 
 def test_missing_file_is_named(published, tmp_path):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     site = _site(published, tmp_path)
     (site / "beat-3" / NAME / "v1" / "history.csv").unlink()
@@ -64,7 +64,7 @@ def test_missing_file_is_named(published, tmp_path):
 
 
 def test_dropped_connection_resumes(published, tmp_path):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     path = f"beat-3/{NAME}/v1/model.keras"
     with FolderServer(published, drop_once={path}) as srv:
@@ -75,7 +75,7 @@ def test_dropped_connection_resumes(published, tmp_path):
 
 
 def test_offline_the_cache_serves(published, tmp_path):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     with FolderServer(published) as srv:
         first = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
@@ -91,7 +91,7 @@ def test_offline_the_cache_serves(published, tmp_path):
 def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, tmp_path, fmt):
     import heartzoo
     from heartzoo.data import mitbih
-    from heartzoo.metrics import classification_report
+    from heartzoo.evaluation.metrics import classification_report
     from heartzoo.tasks import get_task
 
     with FolderServer(published) as srv:

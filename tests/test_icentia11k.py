@@ -193,7 +193,7 @@ def test_a_model_trained_on_icentia11k_is_non_commercial(written, monkeypatch):
     assert licences == licences_of(cfg.model_dump(mode="json"))  # a card reads the dumped config
     assert [lic.licence for lic in licences_of({"data": {"train": ["mitdb:DS1"]}})] == ["ODC-By 1.0"]
     # and its card says so, in the section every card has
-    from heartzoo.card_sections import licence_text
+    from heartzoo.site.card_sections import licence_text
 
     text = licence_text(cfg.model_dump(mode="json"))
     assert "CC BY-NC-SA 4.0" in text and "**Non-commercial use only**" in text and "Tan et al. 2022" in text

@@ -10,7 +10,7 @@ import pytest
 
 from heartzoo.config import parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.manifest import AFTER_TRAINING, Manifest, config_hash
+from heartzoo.zoo.manifest import AFTER_TRAINING, Manifest, config_hash
 
 CONFIG = {"name": "tiny", "task": "beat-3", "model": {"arch": "cnn1"}, "train": {"epochs": 2}}
 STAGE = {"stage": "train", "dir": ".", "commit": "a" * 40}
@@ -56,7 +56,7 @@ def test_a_config_json_that_is_not_what_the_manifest_hashed_proves_nothing(tmp_p
 
 
 def test_a_section_read_after_training_changes_without_losing_an_older_runs_stages(tmp_path):
-    from heartzoo.train import prepare_run_dir
+    from heartzoo.training.train import prepare_run_dir
 
     run = _older_heartzoo_run(tmp_path)
     config = parse_config({**CONFIG, "description": "another description"})

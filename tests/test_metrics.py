@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from heartzoo.metrics import (
+from heartzoo.evaluation.metrics import (
     classification_report,
     confusion_matrix,
     report_from_confusion,

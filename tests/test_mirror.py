@@ -26,9 +26,9 @@ def load_config_of(vdir: Path):
 
 
 def test_each_recommendation_is_the_best_validation_score_of_the_wearable_line_within_budget():
-    from heartzoo.recommend import WEARABLE, WEARABLE_LINE, validation_macro_f1
-    from heartzoo.retrain_checks import verdicts
-    from heartzoo.zoo import build_index, read_index
+    from heartzoo.zoo.index import build_index, read_index
+    from heartzoo.zoo.recommend import WEARABLE, WEARABLE_LINE, validation_macro_f1
+    from heartzoo.zoo.retrain_checks import verdicts
 
     index = read_index(ZOO)
     chosen = index["recommended"]
@@ -66,7 +66,7 @@ def test_each_recommendation_is_the_best_validation_score_of_the_wearable_line_w
 
 def test_an_index_recommending_an_unlisted_or_other_task_version_is_refused():
     from heartzoo.meta import parse_index
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     index = read_index(ZOO)
     with pytest.raises(HeartzooError, match=r"recommended\['beat-3'\] = 'nope@v1'"):
@@ -76,14 +76,14 @@ def test_an_index_recommending_an_unlisted_or_other_task_version_is_refused():
 
 
 def test_a_mirror_is_served_and_downloaded_over_http(tmp_path):
-    from heartzoo.hub import download
-    from heartzoo.mirror import mirror
+    from heartzoo.zoo.hub import download
+    from heartzoo.zoo.mirror import mirror
 
     rep = mirror(tmp_path / "site", ZOO, models=TWO)
     assert rep.copied == TWO and rep.bytes_copied > 0
     site = json.loads((tmp_path / "site" / "index.json").read_text())
     assert sorted(f"{m['name']}@{m['version']}" for m in site["models"]) == sorted(TWO)
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     # the source's recommendations that the mirror holds
     assert site["recommended"] == {t: r for t, r in read_index(ZOO)["recommended"].items() if r in TWO}
@@ -98,8 +98,8 @@ def test_a_mirror_is_served_and_downloaded_over_http(tmp_path):
 
 
 def test_a_mirrored_version_is_never_changed(tmp_path):
-    from heartzoo.mirror import mirror
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
+    from heartzoo.zoo.mirror import mirror
 
     src = tmp_path / "zoo"
     shutil.copytree(ZOO / "beat-2" / "beat-2-cnn3-student", src / "beat-2" / "beat-2-cnn3-student")
@@ -118,8 +118,8 @@ def test_a_mirrored_version_is_never_changed(tmp_path):
 
 
 def test_a_damaged_source_mirrors_nothing(tmp_path):
-    from heartzoo.mirror import mirror
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
+    from heartzoo.zoo.mirror import mirror
 
     src = tmp_path / "zoo"
     shutil.copytree(ZOO / "beat-2" / "beat-2-cnn3-student", src / "beat-2" / "beat-2-cnn3-student")
@@ -132,9 +132,9 @@ def test_a_damaged_source_mirrors_nothing(tmp_path):
 
 
 def test_a_mirror_carries_the_retraining_checks_of_the_versions_it_holds(tmp_path):
-    from heartzoo.mirror import mirror
-    from heartzoo.retrain_checks import read_checks, retraining_note
-    from heartzoo.zoo import build_index, read_index
+    from heartzoo.zoo.index import build_index, read_index
+    from heartzoo.zoo.mirror import mirror
+    from heartzoo.zoo.retrain_checks import read_checks, retraining_note
 
     site = tmp_path / "site"
     first = ["aami-5-cnn3-student@v2", "beat-3-cnn3-born-again@v1"]  # one checked (not made again), one not
@@ -152,8 +152,8 @@ def test_a_mirror_carries_the_retraining_checks_of_the_versions_it_holds(tmp_pat
 
 
 def test_a_source_with_damaged_checks_mirrors_nothing(tmp_path):
-    from heartzoo.mirror import mirror
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
+    from heartzoo.zoo.mirror import mirror
 
     src, ref = tmp_path / "zoo", "beat-3-cnn3-student@v3"
     shutil.copytree(ZOO / "beat-3/beat-3-cnn3-student/v3", src / "beat-3/beat-3-cnn3-student/v3")
@@ -169,7 +169,7 @@ def test_a_source_with_damaged_checks_mirrors_nothing(tmp_path):
 
 
 def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
-    from heartzoo.mirror import mirror
+    from heartzoo.zoo.mirror import mirror
 
     with pytest.raises(HeartzooError, match="no-such-model: not in the zoo being mirrored"):
         mirror(tmp_path / "site", ZOO, models=["no-such-model"])
@@ -179,7 +179,7 @@ def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
 
 def test_with_no_zoo_folder_names_mean_the_published_index_and_it_is_cached(tmp_path, monkeypatch):
     import heartzoo
-    from heartzoo.mirror import mirror
+    from heartzoo.zoo.mirror import mirror
 
     mirror(tmp_path / "site", ZOO, models=TWO)
     monkeypatch.chdir(tmp_path)  # no ./zoo here
@@ -196,7 +196,7 @@ def test_with_no_zoo_folder_names_mean_the_published_index_and_it_is_cached(tmp_
 
 
 def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkeypatch, tmp_path):
-    from heartzoo import zoo
+    from heartzoo.zoo import index as zoo
 
     monkeypatch.delenv("HEARTZOO_ZOO_URL", raising=False)
     assert zoo.zoo_url() == ZOO.as_uri() + "/"  # a checkout serves its own zoo/
@@ -209,7 +209,7 @@ def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo()
     import re
 
     from heartzoo.checkout import Checkout
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     chosen = read_index(ZOO)["recommended"]
     readme = (REPO / "README.md").read_text()
@@ -225,7 +225,7 @@ def test_a_mirror_is_readable_by_a_web_server_of_another_user(tmp_path):
     import os
     import stat
 
-    from heartzoo.mirror import mirror
+    from heartzoo.zoo.mirror import mirror
 
     mirror(tmp_path / "site", ZOO, models=TWO[:1])
     mask = os.umask(0)
@@ -237,7 +237,7 @@ def test_a_mirror_is_readable_by_a_web_server_of_another_user(tmp_path):
 
 
 def test_a_mirror_cut_short_is_redone_by_the_next_run(tmp_path):
-    from heartzoo.mirror import mirror
+    from heartzoo.zoo.mirror import mirror
 
     site = tmp_path / "site"
     # what a crash during the copy leaves: a part folder with a truncated file, no index entry
@@ -247,14 +247,14 @@ def test_a_mirror_cut_short_is_redone_by_the_next_run(tmp_path):
     rep = mirror(site, ZOO, models=TWO[:1])
     assert rep.copied == TWO[:1] and not part.exists()
     from heartzoo.integrity import check_files
-    from heartzoo.zoo import find, read_index
+    from heartzoo.zoo.index import find, read_index
 
     e = find(read_index(site), "beat-3-cnn3-born-again", "v1")
     assert check_files(site / e["path"], e["files"]) == []
 
 
 def test_the_docs_build_never_replaces_the_zoo_the_checkout_or_a_foreign_folder(tmp_path):
-    from heartzoo.site import build_site
+    from heartzoo.site.build import build_site
 
     for where in (ZOO, REPO, REPO / "docs", ZOO / "beat-3"):
         with pytest.raises(HeartzooError, match="choose a folder of its own"):

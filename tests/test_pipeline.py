@@ -35,7 +35,7 @@ STUDENT = {
 def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
     import keras
 
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     teacher_file = small_run / "model.keras"
     before = [np.asarray(w) for w in keras.saving.load_model(teacher_file, compile=False).weights]
@@ -65,7 +65,7 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
 
     import keras
 
-    from heartzoo.metrics import classification_report
+    from heartzoo.evaluation.metrics import classification_report
 
     rules = benchmark_script("selection_rules")
     _, root, _, _ = pipeline
@@ -94,7 +94,7 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
         assert scores["best"]["epochs"] == [int(np.argmax(f1[0])), int(np.argmax(f1[1]))]
         assert scores["last"]["held_out"] == [f1[1][-1], f1[0][-1]]
     # --ds2, after the comparison: the kept epoch's weights score on DS2 what the saved model scores there
-    from heartzoo.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
 
     ds2 = rules.ds2_scores(stage, {"best": state["best_epoch"], "last": len(logged) - 1}, shared_cache)
     model, config = load_run(stage)
@@ -133,8 +133,8 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
 def _grafted_run(pipeline, config, run, cache) -> None:
     """A run of `config` in `run` whose first stage is the pipeline run's distilled model (`runs.graft`,
     as benchmarks/prune_keep.py does), its later stages trained here."""
-    from heartzoo.manifest import MANIFEST
-    from heartzoo.runs import graft, run_pipeline
+    from heartzoo.training.runs import graft, run_pipeline
+    from heartzoo.zoo.manifest import MANIFEST
 
     source = pipeline[1] / "run"
     first = json.loads((source / MANIFEST).read_text())["stages"][0]
@@ -150,7 +150,7 @@ def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline
 
     import keras
 
-    from heartzoo.retrain import history_rows
+    from heartzoo.training.retrain import history_rows
 
     cfg, root, _, _ = pipeline
     only = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None,
@@ -219,7 +219,7 @@ def test_published_metrics_are_the_final_models(pipeline):
 
 @pytest.mark.slow
 def test_the_manifest_records_every_stage(pipeline):
-    from heartzoo.runs import config_hash
+    from heartzoo.training.runs import config_hash
 
     cfg, root, out, _ = pipeline
     manifest = json.loads((root / "run" / "manifest.json").read_text())
@@ -241,7 +241,7 @@ def test_the_manifest_records_every_stage(pipeline):
 
 @pytest.mark.slow
 def test_a_second_run_redoes_nothing(pipeline, shared_cache):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg, root, out, _ = pipeline
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
@@ -254,7 +254,7 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
 @pytest.mark.slow
 def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline, tmp_path):
     """What `heartzoo zoo retrain --run` reads: the stages run_pipeline returned, nothing run again."""
-    from heartzoo.runs import finished_run
+    from heartzoo.training.runs import finished_run
 
     cfg, root, out, _ = pipeline
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("*") if p.is_file()}
@@ -272,7 +272,7 @@ def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline,
 
 
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg = parse_config({**STUDENT, "input": {"rr_features": False},
                         "compress": {"distill": {"teacher": str(small_run)}}})  # fmt: skip
@@ -284,7 +284,7 @@ def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
 
 @pytest.mark.slow
 def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, shared_cache):
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     cfg = parse_config({**STUDENT, "model": {"arch": "efficientnetv2-xs"},
                         "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2}})  # fmt: skip
@@ -307,7 +307,7 @@ def test_quantization_aware_finetuning_moves_the_weights(pipeline):
 
 
 def test_the_selected_stage_is_the_last_or_the_best_validating():
-    from heartzoo.manifest import selected_stage, stage_rule
+    from heartzoo.zoo.manifest import selected_stage, stage_rule
 
     best = {"export": {"stage": "best_validation"}}
     assert stage_rule(best) == "best_validation" and stage_rule({}) == "last"  # {}: a config from before
@@ -327,8 +327,8 @@ def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
 ):
     """export.stage is read after training: set on a finished run, the rerun publishes the stage it
     selects as a new version, once, from the models already there."""
-    from heartzoo.manifest import final_stage_dir
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
+    from heartzoo.zoo.manifest import final_stage_dir
 
     cfg, root, out, _ = pipeline
     run, zoo = tmp_path / "run", tmp_path / "zoo"

@@ -27,9 +27,9 @@ def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shar
     import heartzoo
     from heartzoo.data import mitbih
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.evaluate import split_probabilities
-    from heartzoo.hub import _beat_inputs
+    from heartzoo.evaluation.evaluate import split_probabilities
     from heartzoo.tasks import get_task
+    from heartzoo.zoo.hub import _beat_inputs
 
     loaded = heartzoo.load_model(STUDENT)
     config = loaded.config
@@ -111,7 +111,7 @@ def test_schema_1_configs_are_read_as_they_meant():
 def test_a_zoo_teacher_is_named_and_loaded_by_version():
     """`compress.distill.teacher: NAME@vN` loads that version from the zoo, checked against its index;
     a malformed reference is refused while the config is read."""
-    from heartzoo.runs import load_teacher
+    from heartzoo.training.runs import load_teacher
 
     student = json.loads((STUDENT / "configuration.json").read_text())["config"]
     cfg = parse_config({**student, "compress": {"distill": {"teacher": "beat-3-efficientnetv2-sm@v1"}}})

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from heartzoo.cards import provenance_note
-from heartzoo.manifest import stage_commits
+from heartzoo.site.cards import provenance_note
+from heartzoo.zoo.manifest import stage_commits
 
 A, B = "a" * 40, "b" * 40
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartzoo.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.config import load_config, parse_config
 from heartzoo.data.prepare import dealt_records
 from heartzoo.data.splits import DS2 as DS2_RECORDS
+from heartzoo.site.cards import STUDENT_TARGETS, teacher_name
 from heartzoo.tasks import get_task
-from heartzoo.zoo import read_index, verify
+from heartzoo.zoo.index import read_index, verify
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -137,7 +137,7 @@ def test_only_a_superseded_version_has_a_frozen_recipe():
 def test_the_teachers_are_the_students_teachers():
     """An EfficientNetV2 trained on the comparison recipe (`model.comparison`) is listed with the
     comparison architectures; every version the site calls a teacher teaches a published student."""
-    from heartzoo.published import family, published_config
+    from heartzoo.zoo.published import family, published_config
 
     cfgs = {(e["name"], e["version"]): published_config(ZOO / e["path"]) for e in ENTRIES}
     taught = {
@@ -240,7 +240,7 @@ NOT_MADE_BY_ITS_COMMIT = {("beat-3-cnn3-student-ensemble@v2", "beat-3-cnn3-stude
     "entry", [e for e in ENTRIES if "-ensemble" in e["name"]], ids=lambda e: f"{e['name']}@{e['version']}"
 )
 def test_an_ensemble_reports_every_member(entry):
-    from heartzoo.ensemble import member_config
+    from heartzoo.models.ensemble import member_config
 
     cfg = load_config(recipe_of(entry))
     m = json.loads((ZOO / entry["path"] / "metrics.json").read_text())

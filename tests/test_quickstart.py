@@ -20,7 +20,7 @@ def blocks(language: str) -> list[str]:
 
 
 def test_quickstart_names_the_recommended_beat_3_model():
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     name = read_index(REPO / "zoo")["recommended"]["beat-3"].partition("@")[0]
     named = re.findall(r'load_model\("([^"]+)"', "".join(blocks("python")))

@@ -90,7 +90,7 @@ def _assert_same_run(run: Path, reference: Path, started_at: int = 2) -> None:
 
 @pytest.fixture(scope="module")
 def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     run = tmp_path_factory.mktemp("resume") / "uninterrupted"
     result = train(_config(data_root), run, cache_dir=shared_cache)
@@ -100,8 +100,8 @@ def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache, tmp_path):
-    from heartzoo.checkpoints import finished_epochs
-    from heartzoo.train import train
+    from heartzoo.training.checkpoints import finished_epochs
+    from heartzoo.training.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -118,8 +118,8 @@ def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache,
 
 @pytest.mark.slow
 def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, shared_cache, tmp_path):
-    from heartzoo.checkpoints import finished_epochs
-    from heartzoo.train import train
+    from heartzoo.training.checkpoints import finished_epochs
+    from heartzoo.training.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -142,8 +142,8 @@ def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, 
 def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_root, shared_cache, tmp_path):
     import keras
 
-    from heartzoo.checkpoints import finished_epochs
-    from heartzoo.train import train
+    from heartzoo.training.checkpoints import finished_epochs
+    from heartzoo.training.train import train
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):  # after Keras removed its backup, before model.keras
@@ -216,7 +216,7 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
 
 def test_a_run_that_trained_nothing_takes_the_corrected_config(tmp_path):
     from heartzoo.errors import ConfigError
-    from heartzoo.train import prepare_run_dir
+    from heartzoo.training.train import prepare_run_dir
 
     first = parse_config({**SMALL, "model": {"arch": "cnn1", "params": {"filters": 8}}})
     corrected = parse_config(SMALL)
@@ -235,7 +235,7 @@ def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exa
 ):
     import keras
 
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg = parse_config({**SMALL, "train": {**SMALL["train"], "ema": 0.9}})
     seen: dict[int, tuple[list, list]] = {}
@@ -270,7 +270,7 @@ def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
 ):
     import keras
 
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg = _config(data_root)
     rows = _rows(uninterrupted)  # the same training, kept by the best epoch: here not the last one
@@ -300,7 +300,7 @@ def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
 @pytest.mark.slow
 def test_the_fine_tune_stage_keeps_the_epoch_its_config_selects(shared_cache, tmp_path):
     from heartzoo.config import ConfigError
-    from heartzoo.runs import run_pipeline
+    from heartzoo.training.runs import run_pipeline
 
     prune = {"keep": 1.0, "finetune_epochs": 4, "select": "last"}
     cfg = parse_config({**SMALL, "compress": {"channel_prune": prune}})

@@ -17,7 +17,7 @@ ZOO = REPO / "zoo"
 
 def _copy_zoo(dest: Path, refs: list[str]) -> Path:
     """A zoo of a few real published versions (their folders as published) and its index."""
-    from heartzoo.zoo import find, read_index, write_index
+    from heartzoo.zoo.index import find, read_index, write_index
 
     index = read_index(ZOO)
     for ref in refs:
@@ -32,8 +32,8 @@ def _checks_of(ref: str) -> list[dict]:
 
 
 def test_the_published_checks_hold_against_the_zoo_they_check():
-    from heartzoo.retrain_checks import read_checks, verdicts
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
+    from heartzoo.zoo.retrain_checks import read_checks, verdicts
 
     index = read_index(ZOO)
     checks = read_checks(ZOO, index)  # each ref listed, each with the scores its metrics.json records
@@ -45,7 +45,7 @@ def test_the_published_checks_hold_against_the_zoo_they_check():
 def test_a_version_its_recipe_did_not_make_again_is_not_recommended(tmp_path):
     """The tuned beat-3 student leads on validation, and its recipe trained it again into another model
     (zoo/checks.json): with that check the rule picks the hand student, without it the tuned one."""
-    from heartzoo.zoo import read_index, verify, write_index
+    from heartzoo.zoo.index import read_index, verify, write_index
 
     tuned, hand = "beat-3-cnn3-student-tuned@v1", "beat-3-cnn3-student@v3"
     assert _checks_of(tuned) and not any(c["made_again"] for c in _checks_of(tuned))
@@ -90,7 +90,7 @@ def _one_check(**change) -> dict:
     ],
 )
 def test_a_bad_check_is_refused_naming_the_file_the_check_and_the_field(tmp_path, change, message):
-    from heartzoo.retrain_checks import read_checks
+    from heartzoo.zoo.retrain_checks import read_checks
 
     (tmp_path / "checks.json").write_text(json.dumps({"format": 1, "checks": [_one_check(**change)]}))
     with pytest.raises(HeartzooError, match=rf"{tmp_path / 'checks.json'}: refused(.|\n)*{message}"):
@@ -99,7 +99,7 @@ def test_a_bad_check_is_refused_naming_the_file_the_check_and_the_field(tmp_path
 
 def test_a_check_of_other_numbers_or_of_an_unlisted_version_is_refused(tmp_path):
     from heartzoo.meta import read_metrics
-    from heartzoo.zoo import read_index, write_index
+    from heartzoo.zoo.index import read_index, write_index
 
     root = _copy_zoo(tmp_path / "zoo", ["beat-2-cnn3-student@v2"])
     m = read_metrics(root / "beat-2/beat-2-cnn3-student/v2")
@@ -125,7 +125,7 @@ def test_a_check_of_other_numbers_or_of_an_unlisted_version_is_refused(tmp_path)
 
 
 def test_a_check_needs_clean_commit_of():
-    from heartzoo.retrain import _clean_commit_of
+    from heartzoo.training.retrain import _clean_commit_of
 
     commit = "a" * 40
     assert _clean_commit_of([commit], "x") == commit
@@ -135,7 +135,7 @@ def test_a_check_needs_clean_commit_of():
 
 
 def test_history_rows_compare_every_column_but_the_wall_clock(tmp_path):
-    from heartzoo.retrain import history_rows
+    from heartzoo.training.retrain import history_rows
 
     published = ZOO / "aami-5" / "aami-5-cnn3-student" / "v3" / "history.csv"
     lines = published.read_text().splitlines()
@@ -154,7 +154,7 @@ def test_history_rows_compare_every_column_but_the_wall_clock(tmp_path):
 
 
 def test_retrain_refuses_a_run_of_another_recipe_and_writes_nothing(tmp_path, small_run, data_root):
-    from heartzoo.retrain import retrain
+    from heartzoo.training.retrain import retrain
 
     root = _copy_zoo(tmp_path / "zoo", ["beat-2-cnn3-student@v2"])
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
@@ -167,9 +167,9 @@ def test_retrain_refuses_a_run_of_another_recipe_and_writes_nothing(tmp_path, sm
 
 
 def test_a_card_says_what_its_checks_found():
-    from heartzoo.cards import model_card
     from heartzoo.checkout import Checkout
-    from heartzoo.zoo import find, read_index
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
 
     index = read_index(ZOO)
 

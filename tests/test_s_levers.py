@@ -30,7 +30,7 @@ def test_premature_context_gives_normal_beats_s_timing_and_the_s_label():
 def test_the_allowed_set_loss_is_crossentropy_for_one_hot_rows_and_spares_the_allowed_classes():
     import keras
 
-    from heartzoo.losses import allowed_set_crossentropy
+    from heartzoo.training.losses import allowed_set_crossentropy
 
     logits = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 0.0], [1.0, 1.0, 1.0]], np.float32)
     one_hot = np.eye(3, dtype=np.float32)[[0, 1, 2]]
@@ -103,9 +103,9 @@ def test_the_levers_are_refused_where_they_mean_nothing():
 def test_af_beats_come_from_the_training_split_less_the_selection_draw_and_carry_their_licences(
     data_root, shared_cache
 ):
-    from heartzoo.data.af_beats import cinc_validation, load_af_beats
     from heartzoo.data.databases import get_database, licences_of
     from heartzoo.preprocess import InputSpec
+    from heartzoo.training.af_beats import cinc_validation, load_af_beats
 
     beats = load_af_beats(["cinc2017", "aftdb"], InputSpec(rr_features=True), cache_dir=shared_cache)
     records = {str(r) for r in np.unique(beats["record"])}

@@ -21,7 +21,7 @@ VERSION_DIR = REPO / "zoo" / "beat-3" / NAME / "v1"
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     """A zoo holding one published version (copied from the repository's zoo) and its index."""
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
 
     root = tmp_path_factory.mktemp("zoo")
     shutil.copytree(VERSION_DIR, root / "beat-3" / NAME / "v1")
@@ -49,7 +49,7 @@ def _write_index(site: Path, index: dict) -> None:
 
 
 def _download(srv, cache: Path, name: str = NAME, **kw):
-    from heartzoo.hub import download
+    from heartzoo.zoo.hub import download
 
     return download(name, base_url=srv.url, cache_dir=cache, timeout=5, retries=0, **kw)
 
@@ -93,7 +93,7 @@ def test_a_dotdot_path_in_the_index_writes_nothing_outside_the_cache(site, tmp_p
 def test_every_command_refuses_a_bad_entry(site, tmp_path, field, value, capsys):
     """The local zoo's list, show and verify, and the download from a server of the same index."""
     from heartzoo.cli import app
-    from heartzoo.zoo import read_index, verify
+    from heartzoo.zoo.index import read_index, verify
 
     index = _index(site)
     entry = index["models"][0]
@@ -159,7 +159,7 @@ def test_a_keras_file_holding_a_lambda_layer_is_refused_unrun(site, tmp_path, mo
     import keras
 
     import heartzoo
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
 
     marker = tmp_path / "lambda-ran"
     monkeypatch.setenv("HZ_LAMBDA_MARKER", str(marker))
@@ -258,7 +258,7 @@ def test_evaluate_checks_a_zoo_folder_against_its_index(site, capsys, monkeypatc
 
 
 def test_an_index_that_is_not_json(site, tmp_path):
-    from heartzoo.zoo import read_index
+    from heartzoo.zoo.index import read_index
 
     (site / "index.json").write_text('{"format": 1, "models": [')
     with pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index \(not JSON"):
@@ -278,7 +278,7 @@ def test_a_pinned_version_refuses_other_files(site, tmp_path):
     # the server republishes v1 with other bytes and a matching index: the pin refuses it
     tfl = site / entry["path"] / "model.tflite"
     tfl.write_bytes(tfl.read_bytes()[:-1] + b"\0")
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
 
     write_index(site)
     with FolderServer(site) as srv, pytest.raises(HeartzooError, match=rf"not the pinned {pin}; refused"):

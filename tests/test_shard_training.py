@@ -126,7 +126,7 @@ def _config_file(root: Path, name: str, **data) -> Path:
 def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_shards, data_root, tmp_path):
     from heartzoo.config import parse_config
     from heartzoo.data.shard_stream import training_input
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     def refused(error, match, shards, **changes):
         config = parse_config(

@@ -97,7 +97,7 @@ def test_the_walker_sees_a_cycle():
 
 def test_the_walker_sees_lazy_imports():
     graph = import_graph()
-    assert "heartzoo.train" in graph["heartzoo.runs"]  # imported inside the stages only
+    assert "heartzoo.training.train" in graph["heartzoo.training.runs"]  # imported inside the stages only
     assert "heartzoo.models.registry" in graph["heartzoo.models.baselines"]
 
 
@@ -146,3 +146,56 @@ def test_the_library_never_finds_the_checkout_from_its_own_path():
         if m != "heartzoo.version" and re.search(r"Path\(__file__\)\.resolve\(\)\.parents", p.read_text())
     ]
     assert found == []
+
+
+def _runtime_imports(tree: ast.AST):
+    """The import statements of a module, less those under `if TYPE_CHECKING:` (a type, not a layer)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) and id(n) not in skip]
+
+
+def unit_of(module: str) -> str | None:
+    """The layer a module belongs to: its subpackage (heartzoo.zoo, heartzoo.data, ...), or itself for a
+    module at the top; None for the package root, which re-exports from every layer lazily."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return None
+    return ".".join(parts[:2])
+
+
+def unit_graph() -> dict[str, set[str]]:
+    known = _modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in known.items():
+        unit = unit_of(module)
+        if unit is None:
+            continue
+        graph.setdefault(unit, set())
+        for node in _runtime_imports(ast.parse(path.read_text())):
+            for target in _targets(module, path, node, known):
+                if target in known and (other := unit_of(target)) not in (None, unit):
+                    graph[unit].add(other)
+    return graph
+
+
+def test_the_layer_walker_sees_a_subpackage_importing_back_up():
+    graph = unit_graph()
+    assert "heartzoo.data" in graph["heartzoo.config"] and "heartzoo.zoo" in graph["heartzoo.training"]
+    assert cycles({**graph, "heartzoo.data": graph["heartzoo.data"] | {"heartzoo.config"}})
+
+
+def test_the_package_is_layered():
+    """Each subpackage and each module at the top is a layer; no layer imports one that imports it, even
+    inside a function, so each can be read, tested and moved with only what is below it."""
+    assert cycles(unit_graph()) == []
+
+
+def test_the_top_of_the_package_is_small_and_every_subpackage_says_what_it_holds():
+    top = [p for p in PACKAGE.glob("*.py")]
+    assert len(top) <= 20, sorted(p.name for p in top)
+    for init in PACKAGE.glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text()))
+        assert doc and len(doc) > 80, f"{init}: say what the subpackage holds and what it imports"

@@ -148,7 +148,7 @@ def test_a_validation_draw_never_splits_a_patient():
 
 def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_path):
     from heartzoo.data.prepare import external_records
-    from heartzoo.evaluate import check_split
+    from heartzoo.evaluation.evaluate import check_split
 
     v1 = parse_config({"name": "v1", "task": "beat-3"})
     assert external_records(v1, "svdb:all") == list(svdb.RECORDS)
@@ -164,7 +164,7 @@ def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_pa
 def test_a_model_trains_on_a_mix_of_databases(data_root, shared_cache, tmp_path):
     """The whole training path on mitdb and svdb records together: 360 and 128 Hz frames in one batch
     stream, validation patients from both, a model that runs."""
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg = parse_config({
         "name": "mix", "task": "beat-3", "model": {"arch": "cnn1"}, "input": {"rr_features": True},

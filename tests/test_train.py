@@ -128,7 +128,7 @@ def test_rr_ratios():
 
 
 def test_a_model_with_the_rr_irregularity_takes_five_rr_features():
-    from heartzoo.train import build_from_config
+    from heartzoo.training.train import build_from_config
 
     config = parse_config(
         {"name": "t", "task": "beat-3", "input": {"frame_size": 64, "rr_features": True, "rr_irregularity": True},
@@ -139,7 +139,7 @@ def test_a_model_with_the_rr_irregularity_takes_five_rr_features():
 
 
 def test_model_section_errors(tmp_path):
-    from heartzoo.train import build_from_config
+    from heartzoo.training.train import build_from_config
 
     with pytest.raises(ConfigError, match="field 'model' is required"):
         build_from_config(parse_config({"name": "x", "task": "beat-3"}))
@@ -152,7 +152,7 @@ def test_model_section_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(data_root, shared_cache, tmp_path_factory):
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg = parse_config({**SMALL, "logging": {"mlflow": True}})
     run = tmp_path_factory.mktemp("runs") / "tiny"
@@ -201,7 +201,7 @@ def test_mlflow_local_store_has_every_epoch(trained):
 
 @pytest.mark.slow
 def test_completed_run_is_not_trained_again(trained, shared_cache):
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg, run, result = trained
     again = train(cfg, run, cache_dir=shared_cache)
@@ -210,7 +210,7 @@ def test_completed_run_is_not_trained_again(trained, shared_cache):
 
 @pytest.mark.slow
 def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg, run, _ = trained
     other = cfg.model_copy(update={"train": cfg.train.model_copy(update={"epochs": 9})})
@@ -225,7 +225,7 @@ def test_export_settings_change_without_retraining(trained, shared_cache, tmp_pa
     import json
     import shutil
 
-    from heartzoo.train import train
+    from heartzoo.training.train import train
 
     cfg, run, result = trained
     copy = shutil.copytree(run, tmp_path / "run")
@@ -237,7 +237,7 @@ def test_export_settings_change_without_retraining(trained, shared_cache, tmp_pa
 
 @pytest.mark.slow
 def test_evaluate_on_ds2(trained, shared_cache):
-    from heartzoo.evaluate import evaluate
+    from heartzoo.evaluation.evaluate import evaluate
 
     _, run, _ = trained
     out = evaluate(run, "ds2", cache_dir=shared_cache, threshold=0.6)
@@ -313,7 +313,7 @@ def test_beat_templates_are_causal_running_means():
 def test_template_channel_reaches_the_model(data_root, shared_cache):
     from heartzoo.data.prepare import load_task_split
     from heartzoo.preprocess import Preprocessor
-    from heartzoo.train import build_from_config
+    from heartzoo.training.train import build_from_config
 
     cfg = parse_config({**SMALL, "input": {"template_beats": 4}})
     ws, _ = load_task_split(cfg, "val", cache_dir=shared_cache)

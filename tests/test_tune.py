@@ -17,7 +17,7 @@ import yaml
 
 from heartzoo.config import load_config, parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.search_space import load_space
+from heartzoo.training.search_space import load_space
 
 optuna = pytest.importorskip("optuna")
 
@@ -147,7 +147,7 @@ def test_two_processes_share_one_study(files, shared_cache):
 
 @pytest.mark.slow
 def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cache):
-    from heartzoo.tune import tune
+    from heartzoo.training.tune import tune
 
     space = load_space(files / "space.yaml", parse_config(BASE))
     tight = space.model_copy(

@@ -19,7 +19,7 @@ STUDENT_DIR = REPO / "zoo" / "beat-3" / STUDENT / "v1"
 @pytest.fixture(scope="module")
 def zoos(tmp_path_factory) -> dict[str, Path]:
     """Small zoos, each broken in one way, and a run folder with a damaged model."""
-    from heartzoo.zoo import write_index
+    from heartzoo.zoo.index import write_index
 
     base = tmp_path_factory.mktemp("zoos")
 

@@ -14,9 +14,9 @@ import pytest
 from conftest import REPO, run_cli
 
 from heartzoo.detect import detect
-from heartzoo.ec57 import Annotations, compare, read_annotations
 from heartzoo.errors import DataError
-from heartzoo.quality import sqi_windows
+from heartzoo.evaluation.ec57 import Annotations, compare, read_annotations
+from heartzoo.recording.quality import sqi_windows
 
 ZOO = REPO / "zoo"
 MODEL = "beat-3-cnn3-student@v3"
@@ -90,9 +90,9 @@ def test_noise_stretches_are_written_as_wfdb_noise_annotations(mitdb, tmp_path):
     unreadable, their beats unclassified, and the stretch opens with `~` -1 and closes with `~` 0."""
     import wfdb
 
-    from heartzoo.annotation import annotate, write_annotations
     from heartzoo.data.mitbih import read_signal
     from heartzoo.data.noise import read_noise, scale_for_snr
+    from heartzoo.recording.annotation import annotate, write_annotations
 
     x = read_signal(mitdb, "100").values[: 360 * 90].astype(np.float64)
     em = read_noise(mitdb.parent / "nstdb_noise", "em", channel=0)[0][360 * 60 : 360 * 80]
@@ -119,8 +119,8 @@ def test_clean_records_keep_their_beats(mitdb):
 def test_a_lost_recording_is_said_in_the_terminal_json_and_csv(tmp_path):
     """A minute of ECG, then ten of a lead fallen off (a trace of noise): the user is told, and the
     stretch is neither beats nor silence."""
-    from heartzoo.annotation import annotate
-    from heartzoo.quality import assess
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.recording.quality import assess
     from heartzoo.synthetic import synthetic_ecg
 
     ecg, _ = synthetic_ecg(250, 60)
@@ -203,8 +203,8 @@ def test_annotate_says_what_it_did_on_the_icentia11k_patch(p01001, tmp_path):
 
 @pytest.mark.slow
 def test_the_external_icentia11k_test_of_a_beat_model(p01001):
-    from heartzoo.external import icentia11k
-    from heartzoo.hub import load_model
+    from heartzoo.recording.external import icentia11k
+    from heartzoo.zoo.hub import load_model
 
     base, _ = p01001
     data = base.parents[3]
@@ -219,7 +219,7 @@ def test_the_external_icentia11k_test_of_a_beat_model(p01001):
 def test_a_pause_is_written_as_a_comment_where_no_window_says_unreadable(tmp_path):
     import wfdb
 
-    from heartzoo.annotation import annotate, write_annotations
+    from heartzoo.recording.annotation import annotate, write_annotations
     from heartzoo.synthetic import synthetic_ecg
 
     ecg, _ = synthetic_ecg(250, 60)

@@ -67,8 +67,8 @@ def annotate_cmd(
     zoo: ZooDir = None,
 ) -> None:
     """Detect the beats of a recording, classify each with a zoo model, write them as annotations."""
-    from ..annotation import annotate_file, write_annotations
     from ..errors import HeartzooError
+    from ..recording.annotation import annotate_file, write_annotations
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")
@@ -145,7 +145,7 @@ def ec57_cmd(
     from rich import box
     from rich.table import Table
 
-    from ..ec57 import read_pairs, score
+    from ..evaluation.ec57 import read_pairs, score
 
     chosen = [r.strip() for r in records.split(",") if r.strip()] if records else None
     pairs = read_pairs(ref, test, ref_ext=ref_ext, test_ext=test_ext, records=chosen)

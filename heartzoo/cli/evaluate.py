@@ -85,7 +85,7 @@ def evaluate_cmd(
     """Per-class Se, +P, specificity, F1, macro-F1, accuracy and the confusion matrix of a model.
 
     The float model by default; with --int8 also the int8 one, each in a table of its own."""
-    from ..evaluate import evaluate
+    from ..evaluation.evaluate import evaluate
 
     folder = _model_folder(model, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
     with err_console.status(f"evaluating {model}"):
@@ -133,7 +133,7 @@ def _model_folder(model: str, *, zoo, base_url, cache_dir) -> Path:
     path = Path(model)
     if path.exists() or "/" in model or os.sep in model or path.suffix == ".keras":
         return path
-    from ..hub import verified_folder
+    from ..zoo.hub import verified_folder
 
     with err_console.status(f"finding {model}"):
         return verified_folder(model, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
@@ -170,9 +170,9 @@ def export_cmd(
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
     the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
     whole firmware kit (docs/deploy.md)."""
-    from ..evaluate import run_config
+    from ..evaluation.evaluate import run_config
     from ..meta import check_version
-    from ..zoo import publish
+    from ..zoo.index import publish
 
     if version is not None:
         check_version(version)

@@ -94,7 +94,7 @@ def train_cmd(
     from ..config import load_config
     from ..meta import read_metrics
     from ..progress import rich_training_callback
-    from ..runs import run_pipeline
+    from ..training.runs import run_pipeline
 
     cfg = load_config(config)
     target = run_dir or Path("runs") / cfg.name
@@ -103,7 +103,7 @@ def train_cmd(
                                  cache_dir))  # fmt: skip
     if strategy == "multi-worker" and restart:
         raise typer.BadParameter("delete the run folder before starting the workers", param_hint="--restart")
-    from ..distribute import make_strategy, worker_of
+    from ..training.distribute import make_strategy, worker_of
 
     # first: a multi-worker strategy must exist before TensorFlow runs anything
     dist = make_strategy(strategy.value)
@@ -122,7 +122,7 @@ def train_cmd(
             strategy=dist,
         )
     except KeyboardInterrupt:
-        from ..checkpoints import finished_epochs
+        from ..training.checkpoints import finished_epochs
 
         err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
         sys.exit(130)
@@ -185,7 +185,7 @@ def _launch_workers(
     """`train --workers N`: this command again in N processes on 127.0.0.1, each given its TF_CONFIG."""
     import shutil
 
-    from ..distribute import launch_local
+    from ..training.distribute import launch_local
 
     if strategy not in ("none", "multi-worker"):
         raise typer.BadParameter("--workers runs a multi-worker strategy", param_hint="--strategy")
@@ -224,8 +224,8 @@ def cv_cmd(
     Trains once per fold (resumable, like train) and reports the pooled out-of-fold macro-F1. DS2 is
     never loaded."""
     from ..config import load_config
-    from ..crossval import cross_validate
     from ..progress import rich_training_callback
+    from ..training.crossval import cross_validate
 
     cfg = load_config(config)
     target = run_dir or Path("runs") / "cv" / cfg.name

@@ -14,7 +14,7 @@ from .common import CacheDir, DataDir, app, console, err_console
 
 
 def _table(study, names: list[str], running: str = "") -> Table:
-    from ..tune_report import trial_rows
+    from ..training.tune_report import trial_rows
 
     table = Table(
         title=f"{study.study_name}: {len(study.trials)} trials" + (f" · {running}" if running else "")
@@ -57,9 +57,9 @@ def tune_cmd(
     from rich.live import Live
 
     from ..config import load_config
-    from ..search_space import load_space
-    from ..tune import tune
-    from ..tune_report import BEST_FILE, REPORT_FILE, write_report
+    from ..training.search_space import load_space
+    from ..training.tune import tune
+    from ..training.tune_report import BEST_FILE, REPORT_FILE, write_report
 
     try:
         import optuna

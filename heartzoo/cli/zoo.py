@@ -51,7 +51,7 @@ def download_cmd(
     ] = None,
 ) -> None:
     """Fetch a published model into the local cache, every file checked against the index's sha256."""
-    from ..hub import download
+    from ..zoo.hub import download
 
     with err_console.status(f"downloading {name}"):
         folder = download(name, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
@@ -78,8 +78,8 @@ def zoo_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the index as JSON (--task applies)")] = False,
 ) -> None:
     """Every published model version with its headline numbers, the recommended ones starred."""
-    from ..recommend import WEARABLE
-    from ..zoo import INDEX, load_index, zoo_dir
+    from ..zoo.index import INDEX, load_index, zoo_dir
+    from ..zoo.recommend import WEARABLE
 
     index = load_index(zoo, remote=remote, base_url=base_url)
     local = not remote and (zoo_dir(zoo) / INDEX).is_file()  # else load_index read the published one
@@ -104,7 +104,7 @@ def zoo_show(
 ) -> None:
     """One model version: files with sha256, and its DS2 metrics float vs int8."""
     from ..meta import read_metrics, version_digest
-    from ..zoo import find, read_index, version_dir, zoo_dir
+    from ..zoo.index import find, read_index, version_dir, zoo_dir
 
     root = zoo_dir(zoo)
     entry = find(read_index(root), name)
@@ -165,7 +165,7 @@ def zoo_c_array(
     The golden vectors, for firmware tests, are a synthetic recording, its model inputs and TFLM's
     outputs; all of it is generated from the verified model.tflite and its metadata. --firmware adds the
     preprocessing in C, proven equal to Python's (docs/deploy.md)."""
-    from ..hub import verified_folder
+    from ..zoo.hub import verified_folder
 
     if (fixed_point or recording_hz) and not firmware:
         raise HeartzooError(
@@ -204,7 +204,7 @@ def zoo_verify(
     The agreement runs each version's int8 model in LiteRT and TFLM on its DS2 verification frames
     (the MIT-BIH records are needed); --hashes-only checks the files alone."""
 
-    from ..zoo import read_index, verify, zoo_dir
+    from ..zoo.index import read_index, verify, zoo_dir
 
     n = len(read_index(zoo_dir(zoo))["models"])
     # piped: no progress lines, not even an empty one
@@ -252,8 +252,8 @@ def zoo_retrain(
     checkout, which must be one clean commit (or pass --run)."""
     from ..checkout import Checkout
     from ..progress import rich_training_callback
-    from ..retrain import retrain
-    from ..zoo import zoo_dir
+    from ..training.retrain import retrain
+    from ..zoo.index import zoo_dir
 
     c = retrain(
         ref,
@@ -288,7 +288,7 @@ def docs_build(
 ) -> None:
     """Model cards and leaderboard from the zoo, CLI and API reference, then `mkdocs build --strict`."""
     from ..checkout import Checkout
-    from ..site import build_site
+    from ..site.build import build_site
 
     with err_console.status("building the site"):
         site = build_site(zoo, site_dir, checkout=Checkout.of(checkout) if checkout else None)
@@ -309,7 +309,7 @@ def zoo_mirror(
     `--base-url` or `$HEARTZOO_ZOO_URL`. Versions already mirrored are kept; one that differs is refused.
     The retraining checks (checks.json) of the versions it holds go with them.
     """
-    from ..mirror import mirror
+    from ..zoo.mirror import mirror
 
     with err_console.status(f"mirroring into {dest}"):
         rep = mirror(dest, zoo, models=model)

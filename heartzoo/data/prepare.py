@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import paths
-from ..config import HeartzooConfig
 from ..errors import ConfigError, DataError, HeartzooError
 from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor, rr_intervals
 from . import mitbih
@@ -30,6 +30,9 @@ from .splits import (
     leaky_beat_split,
 )
 from .windows import WindowSet
+
+if TYPE_CHECKING:  # a config's type alone: the config module imports this package
+    from ..config import HeartzooConfig
 
 Progress = Callable[[str], None]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from .databases import database_of
 from .mitbih import DS1, DS2
@@ -24,6 +25,19 @@ PATIENT_DEAL = "patient-deal"
 #: the patient-deal protocol's test draw has one seed for every config: all models of a task are
 #: tested on the same patients, and no config can choose its test
 TEST_DEAL_SEED = 0
+
+
+class ValidationSplit(BaseModel):
+    """Validation records drawn from the training records (DS1), whole patients at a time (a config's
+    `data.validation`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fraction: float = Field(0.2, gt=0, lt=0.5, description="Share of training beats to hold out.")
+    seed: int = Field(0, description="Seed of the record draw.")
+    records: list[str] | None = Field(
+        None, description="Explicit validation records, RECORD or DATABASE:RECORD (overrides the draw)."
+    )
 
 
 def data_problem(data) -> str | None:

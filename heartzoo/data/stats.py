@@ -6,12 +6,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..config import ValidationSplit
 from ..tasks import AAMI_CLASSES, get_task
 from . import mitbih
 from .databases import records_of
 from .prepare import record_counts
-from .splits import draw_validation_records, inter_patient_records
+from .splits import ValidationSplit, draw_validation_records, inter_patient_records
 
 
 def split_counts(

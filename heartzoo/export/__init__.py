@@ -7,16 +7,16 @@
 - `codegen`: the C header/source pair of a version, generated on demand;
 - `firmware_kit`: the firmware kit of a version (the C preprocessing library, its contract header, the
   model array, golden vectors, an example TFLM main); `firmware_host` compiles it (host, Cortex-M) and
-  `firmware_check` measures it against the Python Preprocessor;
-- `publication`: a run -> a version folder, every check able to fail it (ops TFLM lacks, LiteRT and
-  TFLM disagreeing on any output, an int8 macro-F1 further below float than the configured bound).
+  `firmware_check` measures it against the Python Preprocessor.
+
+What makes a version of a run (scores, checks, the folder) is the zoo's: `heartzoo.zoo.publish`. This
+package imports the data, the models and the published metadata, never evaluation, training or the zoo.
 """
 
 from ..errors import ExportError
 from .codegen import c_array, c_array_files, c_symbol, write_c_array
 from .convert import calibrated_int8, calibration_inputs, convert_int8, firmware_model, microcontroller_layers
 from .firmware_kit import write_firmware_kit
-from .publication import export_run, firmware_contract
 from .runtimes import (
     TensorSpec,
     dequantize_probs,
@@ -37,7 +37,7 @@ from .shrink import shrink_report, shrink_tflite
 
 __all__ = [
     "ExportError", "TensorSpec", "c_array", "c_array_files", "c_symbol", "calibrated_int8",
-    "calibration_inputs", "convert_int8", "dequantize_probs", "export_run", "firmware_contract",
+    "calibration_inputs", "convert_int8", "dequantize_probs",
     "firmware_model", "io_specs", "litert_interpreter", "microcontroller_layers", "quantize",
     "quantize_inputs", "quantized_inputs", "run_interpreter", "run_litert", "run_tflm", "runtime_mismatch",
     "shrink_report", "shrink_tflite", "tflite_ops", "tflm_arena_and_latency", "verification_frames",

@@ -165,8 +165,8 @@ def published_int8(model, config: HeartzooConfig, calibration) -> bytes:
 
 def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
     """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
-    unlabelled beats, `heartzoo.adapt`), whose activation ranges are drawn from the same beats."""
-    from ..adapt import calibrated_copy
+    unlabelled beats, `heartzoo.models.adapt`), whose activation ranges are drawn from the same beats."""
+    from ..models.adapt import calibrated_copy
 
     return convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)
 

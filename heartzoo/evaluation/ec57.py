@@ -1,0 +1,368 @@
+"""Beat-by-beat comparison of two annotation sets per ANSI/AAMI EC57, as WFDB's `bxb` does it.
+
+Source: `bxb.c` of the WFDB Software Package (G. Moody, last revised 10 August 2010), which implements
+the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program's, restated:
+
+- Match window: 150 ms (bxb's `-w` default; `int(0.15 * fs + 0.5)` samples, as bxb's `strtim` rounds). Scoring starts 5 minutes into
+  the record (bxb's `-f` default: the learning period is not scored) and ends at the end of the record
+  (its length from the header) or, with no header, at the last reference beat. Another start or window is
+  bxb's own "nonstandard comparison": `Report.standard` is then False and outputs say so.
+- Pairing: bxb's two-pointer loop. The earlier of the current reference (T) and test (t) beat is paired
+  with the other when they are within the window and no neighbour matches better (bxb's 2002 rule: the
+  pair is kept also when the next test and next reference beats match each other better); else the
+  earlier beat is unmatched (pseudo-beat `O`). At the start, a test beat just before the start may pair
+  with the first reference beat, and a test beat within the window after the start that matches no
+  reference beat better than its successor does is dropped uncounted.
+- Ventricular flutter/fibrillation (`[` ... `]` in the reference): reference annotations inside are
+  ignored, and test beats inside are not counted at all (bxb pairs them with `*`).
+- Statistics from the confusion counts (rows: reference N S V F Q O, columns: test n s v f q o):
+  QRS: TP = every reference beat matched to a test beat (any classes), FN = reference beats unmatched,
+  FP = test beats unmatched. VEB: TP = Vv; FN = Vn+Vs+Vf+Vq+Vo; FP = Nv+Sv+Ov (a reference F or Q beat
+  labelled V is *not* a VEB false positive); TN = the N, S, F, Q, O rows x the n, s, f, q columns;
+  FPR = FP / (TN + FP). SVEB (bxb's -C/-L/-S reports): TP = Ss; FN = Sn+Sv+Sf+Sq+So;
+  FP = Ns+Vs+Fs+Os (a reference Q beat labelled S is not an SVEB false positive; an F beat is).
+  Se = TP / (TP + FN), +P = TP / (TP + FP); a statistic with a zero denominator is undefined (None).
+- Gross statistics: from the counts summed over records. Average statistics: the mean of each record's
+  statistic over the records where it is defined.
+
+Not implemented: shutdown accounting (`X` pseudo-beats; it changes which column a miss is counted in,
+not any statistic above) and the RMS RR-interval error. Symbols map to AAMI classes by heartzoo's map
+(`data.records.SYMBOL_TO_AAMI`, de Chazal 2004): it puts `e` and `j` (atrial and nodal escape) in N
+where bxb's `amap` puts them in S; `r` (R-on-T, V), `n` (supraventricular escape, S) and `?` (Q), which
+bxb also counts as beats, are added here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.records import SYMBOL_TO_AAMI
+from ..errors import HeartzooError
+
+#: WFDB beat symbol -> AAMI class: heartzoo's map, plus the beat codes bxb counts that it lacks.
+SYMBOLS: dict[str, str] = {**SYMBOL_TO_AAMI, "r": "V", "n": "S", "?": "Q"}
+CLASSES = ("N", "S", "V", "F", "Q")
+ROWS = (*CLASSES, "O")  # reference classes, then O: no reference beat (an extra test beat)
+STANDARD_START_S = 300.0
+STANDARD_WINDOW_S = 0.15
+_HUGE = 2**62
+_STATS = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp")
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Beats of one record: sample indices, AAMI class letters, and where known the record length and
+    the reference's ventricular flutter/fibrillation episodes (sample pairs)."""
+
+    samples: np.ndarray
+    labels: np.ndarray
+    fs: float
+    record: str = ""
+    length: int | None = None
+    vf: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, samples, labels, fs: float, **kw) -> Annotations:
+        s = np.asarray(samples, dtype=np.int64).reshape(-1)
+        lab = np.asarray(labels, dtype="<U1").reshape(-1)
+        if len(s) != len(lab):
+            raise HeartzooError(f"{len(s)} beat samples but {len(lab)} labels")
+        bad = sorted(set(lab.tolist()) - set(CLASSES))
+        if bad:
+            raise HeartzooError(f"beat labels must be AAMI classes {', '.join(CLASSES)}; got {bad}")
+        if np.any(np.diff(s) < 0):
+            raise HeartzooError("beat samples must be in time order")
+        return cls(s, lab, float(fs), **kw)
+
+
+def read_annotations(path: str | os.PathLike[str], extension: str | None = None) -> Annotations:
+    """A WFDB annotation file (`FOLDER/RECORD.EXT`, or the record path and `extension`): its beats as
+    AAMI classes, its VF episodes, and the record length when the record's header is beside it."""
+    import wfdb
+
+    p = Path(path)
+    if extension is None:
+        if not p.suffix:
+            raise HeartzooError(f"{p}: give an annotation file RECORD.EXT (e.g. 100.atr)")
+        p, extension = p.with_suffix(""), p.suffix[1:]
+    file = p.with_name(f"{p.name}.{extension}")
+    if not file.is_file():
+        raise HeartzooError(f"{file}: no such annotation file")
+    try:
+        ann = wfdb.rdann(str(p), extension)
+    except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on damaged files
+        raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
+    length, fs = None, ann.fs
+    if p.with_name(f"{p.name}.hea").is_file():
+        try:
+            header = wfdb.rdheader(str(p))
+            length, fs = int(header.sig_len), header.fs
+        except Exception as exc:
+            raise HeartzooError(f"{p}.hea: cannot parse header ({exc})") from None
+    if not fs:
+        raise HeartzooError(f"{file}: no sampling rate in the file and no {p.name}.hea beside it")
+    symbols = list(ann.symbol or [])
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    vf, on, keep = [], None, []
+    for i, (s, sym) in enumerate(zip(samples.tolist(), symbols, strict=True)):
+        if sym == "[":
+            on = s
+        elif sym == "]" and on is not None:
+            vf.append((on, s))
+            on = None
+        elif sym in SYMBOLS and on is None:  # bxb reads and ignores annotations inside VF
+            keep.append(i)
+    if on is not None:
+        vf.append((on, _HUGE))
+    labels = [SYMBOLS[symbols[i]] for i in keep]
+    return Annotations.of(samples[keep], labels, float(fs), record=p.name, length=length, vf=tuple(vf))
+
+
+class _Stream:
+    """bxb's getref()/gettest(): the current and the next beat as (time, label, index); before the first
+    beat the current one is (0, None, -1) as in bxb, past the last (huge, '*', -1)."""
+
+    def __init__(self, a: Annotations) -> None:
+        self.times, self.labels, self.k = a.samples.tolist(), a.labels.tolist(), 0
+        self.t, self.a, self.i = 0, None, -1
+        self.tn, self.an, self.inext = 0, None, -1
+
+    def advance(self) -> None:
+        self.t, self.a, self.i = self.tn, self.an, self.inext
+        if self.k < len(self.times):
+            self.tn, self.an, self.inext = self.times[self.k], self.labels[self.k], self.k
+            self.k += 1
+        else:
+            self.tn, self.an, self.inext = _HUGE, "*", -1
+
+
+def match(
+    ref: Annotations, test: Annotations, *, start: int, window: int, end: int
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """bxb's pairing loop. Returns the (6, 6) counts (rows reference N S V F Q O, columns test n s v f q
+    o) and every counted pair as (reference index, test index), -1 for the missing side. `start`,
+    `window`, `end` in samples; `end` -1: to the last reference beat."""
+    counts = np.zeros((6, 6), dtype=np.int64)
+    pairs: list[tuple[int, int]] = []
+    index = {c: i for i, c in enumerate(ROWS)}
+
+    def pair(r, t, ri: int, ti: int) -> None:
+        if r in index and t in index:  # None (before the first beat) and '*' (in VF) are not counted
+            counts[index[r], index[t]] += 1
+            pairs.append((ri, ti))
+
+    def unmatched_test(t: int) -> str:  # bxb's rpann()
+        return "*" if any(on <= t <= off for on, off in ref.vf) else "O"
+
+    R, S = _Stream(ref), _Stream(test)
+    R.advance()
+    while R.t < start:  # the first reference beat at or after the start
+        R.advance()
+    S.advance()
+    while S.tn < start:  # the last test beat before the start, and the first after it next
+        S.advance()
+    T, t = R.t, S.t
+    if T - t < abs(T - S.tn) and T - t <= window:
+        pair(R.a, S.a, R.i, S.i)
+        R.advance()
+        S.advance()
+    else:
+        S.advance()
+        if S.t - start <= window and abs(T - S.tn) < abs(T - S.t):
+            S.advance()  # dropped uncounted: within the window of the start, and no better match
+    while (end >= 0 and (R.t <= end or S.t <= end)) or (end < 0 and R.t != _HUGE):
+        T, Tn, t, tn = R.t, R.tn, S.t, S.tn
+        if t < T:
+            if T - t <= window and (T - t < abs(T - tn) or abs(Tn - tn) < abs(T - tn)):
+                pair(R.a, S.a, R.i, S.i)
+                R.advance()
+                S.advance()
+            else:
+                pair(unmatched_test(t), S.a, -1, S.i)
+                S.advance()
+        elif t - T <= window and (t - T < abs(t - Tn) or abs(tn - Tn) < abs(t - Tn)):
+            pair(R.a, S.a, R.i, S.i)
+            R.advance()
+            S.advance()
+        else:
+            pair(R.a, "O", R.i, -1)
+            R.advance()
+    return counts, pairs
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b > 0 else None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The confusion counts of one record (or of several, summed) and bxb's statistics from them."""
+
+    matrix: np.ndarray  # (6, 6): reference N S V F Q O x test n s v f q o
+
+    def _sum(self, rows: str, cols: str) -> int:
+        ri = [ROWS.index(r) for r in rows]
+        ci = [ROWS.index(c) for c in cols]
+        return int(self.matrix[np.ix_(ri, ci)].sum())
+
+    @property
+    def tallies(self) -> dict[str, int]:
+        s = self._sum
+        return {
+            "qrs_tp": s("NSVFQ", "NSVFQ"), "qrs_fn": s("NSVFQ", "O"), "qrs_fp": s("O", "NSVFQ"),
+            "veb_tp": s("V", "V"), "veb_fn": s("V", "NSFQO"), "veb_fp": s("NSO", "V"),
+            "veb_tn": s("NSFQO", "NSFQ"),
+            "sveb_tp": s("S", "S"), "sveb_fn": s("S", "NVFQO"), "sveb_fp": s("NVFO", "S"),
+        }  # fmt: skip
+
+    @property
+    def stats(self) -> dict[str, float | None]:
+        c = self.tallies
+        return {
+            "qrs_se": _ratio(c["qrs_tp"], c["qrs_tp"] + c["qrs_fn"]),
+            "qrs_pp": _ratio(c["qrs_tp"], c["qrs_tp"] + c["qrs_fp"]),
+            "veb_se": _ratio(c["veb_tp"], c["veb_tp"] + c["veb_fn"]),
+            "veb_pp": _ratio(c["veb_tp"], c["veb_tp"] + c["veb_fp"]),
+            "veb_fpr": _ratio(c["veb_fp"], c["veb_tn"] + c["veb_fp"]),
+            "sveb_se": _ratio(c["sveb_tp"], c["sveb_tp"] + c["sveb_fn"]),
+            "sveb_pp": _ratio(c["sveb_tp"], c["sveb_tp"] + c["sveb_fp"]),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "matrix": {r: dict(zip(ROWS, map(int, row), strict=True)) for r, row in zip(ROWS, self.matrix, strict=True)},
+            **self.tallies,
+            **self.stats,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    record: str
+    counts: Counts
+    #: (reference index, test index) of every counted pair, -1 for the missing side
+    pairs: list[tuple[int, int]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"record": self.record, **self.counts.to_dict()}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Per-record results, gross statistics (summed counts) and average statistics (mean of records)."""
+
+    records: list[RecordResult]
+    start_s: float = STANDARD_START_S
+    window_s: float = STANDARD_WINDOW_S
+    gross: Counts = field(init=False)
+    average: dict[str, float | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        total = sum((r.counts.matrix for r in self.records), np.zeros((6, 6), dtype=np.int64))
+        object.__setattr__(self, "gross", Counts(total))
+        avg: dict[str, float | None] = {}
+        for k in _STATS:
+            vals = [v for r in self.records if (v := r.counts.stats[k]) is not None]
+            avg[k] = float(np.mean(vals)) if vals else None
+        object.__setattr__(self, "average", avg)
+
+    @property
+    def standard(self) -> bool:
+        """Whether the comparison is EC57's (5-minute start, 150 ms window)."""
+        return self.start_s == STANDARD_START_S and self.window_s == STANDARD_WINDOW_S
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": "ANSI/AAMI EC57 beat-by-beat comparison (WFDB bxb rules)"
+            + ("" if self.standard else " - NONSTANDARD start or match window"),
+            "standard": self.standard,
+            "start_s": self.start_s,
+            "window_s": self.window_s,
+            "records": [r.to_dict() for r in self.records],
+            "gross": self.gross.to_dict(),
+            "average": self.average,
+        }
+
+
+def compare(
+    ref: Annotations,
+    test: Annotations,
+    *,
+    start_s: float = STANDARD_START_S,
+    window_s: float = STANDARD_WINDOW_S,
+    end: int | None = None,
+) -> RecordResult:
+    """One record's comparison. `end`: last sample scored (default: the record length when known,
+    else the last reference beat)."""
+    if not (start_s >= 0 and window_s > 0):
+        raise HeartzooError(f"start must be >= 0 s and the window > 0 s, got {start_s} s and {window_s} s")
+    if test.fs != ref.fs:
+        raise HeartzooError(f"reference at {ref.fs:g} Hz but test annotations at {test.fs:g} Hz")
+    fs = ref.fs
+    if end is None:
+        length = ref.length if ref.length is not None else test.length
+        # a header without a length (0) means, as for bxb, "to the last reference beat"
+        end = length if length else -1
+    # bxb's strtim rounds halves up, not to even: the window is int(x * fs + 0.5) samples
+    first, window = int(start_s * fs + 0.5), int(window_s * fs + 0.5)
+    if end >= 0 and end <= first:
+        raise HeartzooError(
+            f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s "
+            "(EC57 does not score the first 5 minutes; a shorter recording needs --start)"
+        )
+    counts, pairs = match(ref, test, start=first, window=window, end=end)
+    return RecordResult(ref.record or test.record, Counts(counts), pairs)
+
+
+def score(pairs, *, start_s: float = STANDARD_START_S, window_s: float = STANDARD_WINDOW_S) -> Report:
+    """A report over (reference, test) `Annotations` pairs, one per record."""
+    results = [compare(r, t, start_s=start_s, window_s=window_s) for r, t in pairs]
+    return Report(results, start_s, window_s)
+
+
+def _resolve(p: Path, ext: str | None) -> Path:
+    """A file or folder as given, or a record path RECORD whose RECORD.EXT exists."""
+    if p.exists():
+        return p
+    if ext and p.with_name(f"{p.name}.{ext}").is_file():
+        return p.with_name(f"{p.name}.{ext}")
+    raise HeartzooError(f"{p}: no such annotation file or folder" + (f" (nor {p.name}.{ext})" if ext else ""))
+
+
+def read_pairs(
+    ref: str | os.PathLike[str],
+    test: str | os.PathLike[str],
+    *,
+    ref_ext: str = "atr",
+    test_ext: str | None = None,
+    records: list[str] | None = None,
+) -> list[tuple[Annotations, Annotations]]:
+    """(reference, test) annotations to compare: two annotation files (RECORD.EXT each, or the record
+    paths and the extensions), or two folders and the extensions, every record with a reference file (or
+    each of `records`) needing its test file."""
+    ref, test = _resolve(Path(ref), ref_ext), _resolve(Path(test), test_ext)
+    if ref.is_dir() != test.is_dir():
+        raise HeartzooError(f"{ref} and {test}: give two annotation files, or two folders")
+    if not ref.is_dir():
+        if records:
+            raise HeartzooError("--records chooses records in folders; two files are one record")
+        return [(read_annotations(ref), read_annotations(test))]
+    if not test_ext:
+        raise HeartzooError("comparing folders: give the test annotations' extension")
+    names = (
+        list(records) if records else sorted(p.name[: -len(ref_ext) - 1] for p in ref.glob(f"*.{ref_ext}"))
+    )
+    if not names:
+        raise HeartzooError(f"{ref}: no *.{ref_ext} annotation files")
+    missing = [r for r in names if not (test / f"{r}.{test_ext}").is_file()]
+    if missing:
+        shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
+        raise HeartzooError(
+            f"{test}: no .{test_ext} annotations for record(s) {shown}; choose records with --records"
+        )
+    return [(read_annotations(ref / r, ref_ext), read_annotations(test / r, test_ext)) for r in names]

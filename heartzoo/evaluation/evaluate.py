@@ -1,0 +1,254 @@
+"""Evaluation at natural prevalence: DS2 by default, optionally under NSTDB noise (24 ... 0 dB)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import HeartzooConfig, parse_config
+from ..data.cache import read_json
+from ..errors import HeartzooError
+from ..tasks import get_task
+
+CONFIG_FILES = ("config.json", "configuration.json")
+
+
+def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
+    """The model file of a run or zoo folder (or a .keras file beside one) and its validated
+    configuration, without loading TensorFlow: arguments are checked against it first."""
+    p = Path(path)
+    folder = p.parent if p.suffix == ".keras" else p
+    model_file = p if p.suffix == ".keras" else folder / "model.keras"
+    if not model_file.is_file():
+        raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
+    cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
+    if cfg_file is None:
+        raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")
+    raw = read_json(cfg_file)
+    return model_file, parse_config(raw.get("config", raw) if isinstance(raw, dict) else raw, str(cfg_file))
+
+
+def load_run(path: str | os.PathLike[str]):
+    """The Keras model (safe mode: no code in it runs) and its configuration from a run or zoo folder
+    (a zoo's version folder is checked against its index first)."""
+    model_file, config = run_config(path)
+    return load_run_model(model_file), config
+
+
+def load_run_model(model_file: Path):
+    """The .keras file of a run or zoo folder, a zoo's version checked against its index first."""
+    from ..integrity import check_zoo_folder, load_keras
+
+    check_zoo_folder(model_file.parent)
+    return load_keras(model_file)
+
+
+def check_split(config: HeartzooConfig, split: str) -> str:
+    """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
+    from ..data.prepare import INTER_PATIENT, external_records, test_split
+
+    if split == "ds2":
+        return test_split(config)
+    if ":" in split:  # DATABASE:SET, an external test (refused for a database the model trained on)
+        external_records(config, split)
+        return split
+    allowed = (
+        ("train", "val", "ds1", "ds2")
+        if config.data.protocol == INTER_PATIENT and not get_task(config.task).per_recording
+        else ("train", "val", "test")
+    )
+    if split not in allowed:
+        raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
+                            f"{', '.join(allowed)}")  # fmt: skip
+    return split
+
+
+def split_probabilities(
+    model,
+    config: HeartzooConfig,
+    split: str,
+    *,
+    data_dir=None,
+    cache_dir=None,
+    noise=None,
+    progress=None,
+    calibrate_minutes: float | None = None,
+    int8: bytes | None = None,
+):
+    """`model`'s class probabilities on the beats of `split` the task keeps, their labels, and the frames.
+
+    With `calibrate_minutes`, each record's first minutes of beats calibrate the model to that patient,
+    without labels (`heartzoo.models.adapt`), and its later beats are classified by the calibrated copy. With
+    `int8` (a .tflite), that model's probabilities instead (`int8_probabilities`)."""
+    from ..data.databases import database_of
+    from ..data.prepare import load_task_split
+    from ..inference import predict_probs, softmax
+    from ..preprocess import Preprocessor
+
+    ws, labels = load_task_split(
+        config, split, data_dir=data_dir, cache_dir=cache_dir, noise=noise, progress=progress
+    )
+    inputs = ws.model_inputs(Preprocessor.of(config))
+    if int8 is not None:
+        return int8_probabilities(int8, inputs, config), labels, ws
+    if calibrate_minutes is None:
+        return predict_probs(model, inputs), labels, ws
+    from ..models.adapt import calibrated_logits
+
+    # beat times in seconds, each record at its own database's rate (360 Hz mitdb, 128 Hz svdb)
+    fs = {r: database_of(r).fs for r in set(ws.record.tolist())}
+    seconds = ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
+    logits, _ = calibrated_logits(model, inputs, ws.record, seconds, calibrate_minutes)
+    return softmax(logits), labels, ws
+
+
+def int8_runtime(config: HeartzooConfig) -> str:
+    """Where the int8 numbers of a version's metrics.json come from (`export.int8_runtime`)."""
+    return "TFLM" if config.export.int8_runtime == "tflm" else "LiteRT optimized"
+
+
+def int8_probabilities(buf: bytes, inputs, config: HeartzooConfig) -> np.ndarray:
+    """The int8 model's class probabilities, from the runtime its published int8 numbers come from
+    (as `heartzoo.zoo.publish.int8_metrics` computes them); what the runtime prints is held back."""
+    from ..export.runtimes import dequantize_probs, io_specs, quantize_inputs, run_litert, run_tflm
+    from ..quiet import silenced
+
+    ins, outs = io_specs(buf)
+    q = quantize_inputs(ins, inputs)
+    with silenced(python=False):
+        raw = (
+            run_tflm(buf, q) if config.export.int8_runtime == "tflm" else run_litert(buf, q, reference=False)
+        )
+    return dequantize_probs(raw, outs[0])
+
+
+def int8_tflite(
+    folder: Path, model, config: HeartzooConfig, *, data_dir=None, cache_dir=None
+) -> tuple[bytes, str]:
+    """The int8 .tflite of a folder and where it came from: a zoo version's own model.tflite, else (a run)
+    the model converted as `heartzoo export` converts it, calibrated on training frames."""
+    published = folder / "model.tflite"
+    if published.is_file():
+        return published.read_bytes(), str(published)
+    from ..export.convert import calibration_inputs, published_int8
+
+    n = config.export.calibration_frames
+    calib = calibration_inputs(config, n=n, data_dir=data_dir, cache_dir=cache_dir)
+    return published_int8(model, config, calib), "the run, converted to int8 as export converts it"
+
+
+def evaluate_model(
+    model,
+    config: HeartzooConfig,
+    split: str = "test",
+    *,
+    noise=None,
+    data_dir=None,
+    cache_dir=None,
+    threshold: float | None = None,
+    progress=None,
+    calibrate_minutes: float | None = None,
+    int8: bytes | None = None,
+) -> dict[str, Any]:
+    from .metrics import report_from_probabilities, scored_units
+
+    task = get_task(config.task)
+    probs, labels, ws = split_probabilities(
+        model,
+        config,
+        split,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        noise=noise,
+        progress=progress,
+        calibrate_minutes=calibrate_minutes,
+        int8=int8,
+    )
+    probs, labels = scored_units(task, probs, labels, ws.record)
+    report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
+    report.update(
+        split=split,
+        protocol=ws.meta.get("protocol"),
+        leaky=bool(ws.meta.get("leaky")),
+        records=sorted(set(ws.record.tolist())),
+        noise=None if noise is None else {"kind": noise.kind, "snr_db": noise.snr_db},
+    )
+    if calibrate_minutes is not None:
+        # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model
+        report["calibration"] = {"method": "batchnorm", "minutes": calibrate_minutes, "labels": "none"}
+    return report
+
+
+def evaluate(
+    path: str | os.PathLike[str],
+    split: str = "ds2",
+    *,
+    noise_stress: bool = False,
+    dataset: str | None = None,
+    data_dir=None,
+    cache_dir=None,
+    threshold: float | None = None,
+    progress=None,
+    calibrate_minutes: float | None = None,
+    int8: bool = False,
+) -> dict[str, Any]:
+    """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level; with
+    `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.models.adapt`).
+    `dataset` tests on every record of another database instead (`svdb`: an external test, refused
+    for a model that trained on it). With `int8`, also "int8": the int8 model's report on the clean
+    split (`int8_tflite`, `int8_probabilities`)."""
+    from ..data.noise import STRESS_SNRS_DB
+    from ..data.prepare import StressNoise
+    from ..models.adapt import check_minutes
+    from .metrics import check_threshold
+
+    check_threshold(threshold)
+    if calibrate_minutes is not None:
+        check_minutes(calibrate_minutes)
+        if int8:
+            raise HeartzooError(
+                "int8 scores the model as exported; per-patient calibration makes a model of its own for "
+                "each patient: ask for one or the other"
+            )
+    model_file, config = run_config(path)
+    if dataset is not None:
+        if split != "ds2":
+            raise HeartzooError(f"--dataset {dataset} tests on all of {dataset}: leave --split out")
+        if noise_stress:
+            raise HeartzooError("noise stress is measured on DS2 (the NSTDB noise is at mitdb's 360 Hz)")
+        split = f"{dataset}:all"
+    split = check_split(config, split)
+    model = load_run_model(model_file)
+    if calibrate_minutes is not None:
+        from ..models.adapt import batchnorm_layers
+
+        batchnorm_layers(model)  # refuse before any frame is loaded
+    kw = {
+        "data_dir": data_dir,
+        "cache_dir": cache_dir,
+        "threshold": threshold,
+        "progress": progress,
+        "calibrate_minutes": calibrate_minutes,
+    }
+    out: dict[str, Any] = {
+        "model": config.name,
+        "task": config.task,
+        "split": split,
+        "clean": evaluate_model(model, config, split, **kw),
+    }
+    if int8:
+        buf, source = int8_tflite(model_file.parent, model, config, data_dir=data_dir, cache_dir=cache_dir)
+        out["int8"] = {
+            **evaluate_model(model, config, split, int8=buf, **kw),
+            "runtime": int8_runtime(config),
+            "tflite": source,
+        }
+    if noise_stress:
+        out["noise"] = {
+            f"em@{snr:g}dB": evaluate_model(model, config, split, noise=StressNoise("em", snr), **kw)
+            for snr in STRESS_SNRS_DB
+        }
+    return out

@@ -1,0 +1,47 @@
+"""Seed ensembles: one recipe trained K times, differing only in `train.seed`, published as one model
+that averages the members' logits.
+
+Why: on DS2 the seed alone moves one model's macro-F1 by 4 to 13 points (benchmarks/seed_spread.py),
+more than most gaps between recipes, so a single draw is as much luck as recipe. The average needs no
+choice on any data, and its export is one int8 graph (the members side by side, then ADD and MUL).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the config's type alone: the config module imports the models
+    from ..config import HeartzooConfig
+
+#: The layer that averages the members' logits; the members are the nested models named `seed<k>`.
+MEAN_LAYER = "mean_logits"
+
+
+def member_config(config: HeartzooConfig, seed: int) -> HeartzooConfig:
+    """The recipe of one member: the same config with `train.seed` = `seed`, named `<name>-seed<seed>`."""
+    train = config.train.model_copy(update={"seed": seed})
+    return config.model_copy(update={"name": f"{config.name}-seed{seed}", "train": train, "ensemble": None})
+
+
+def average_logits(members: dict[int, object], config: HeartzooConfig):
+    """One Keras model: every member on the same inputs, their logits averaged.
+
+    `members` maps each seed to its trained model; a member keeps its weights and becomes the nested
+    model `seed<k>`, which `member_models` finds again in a saved ensemble."""
+    import keras
+
+    from ..preprocess import Preprocessor
+
+    named = {k: keras.Input(shape, name=k) for k, shape in Preprocessor.of(config).input_shapes.items()}
+    inputs = named if "rr" in named else named["ecg"]
+    logits = []
+    for seed, model in members.items():
+        model.name = f"seed{seed}"
+        logits.append(model(inputs))
+    mean = keras.layers.Average(name=MEAN_LAYER)(logits)
+    return keras.Model(inputs, mean, name=config.name.replace("-", "_"))
+
+
+def member_models(model, config: HeartzooConfig) -> dict[int, object]:
+    """The members inside an ensemble built by `average_logits`, by seed."""
+    return {s: model.get_layer(f"seed{s}") for s in config.ensemble.seeds(config.train.seed)}

@@ -1,0 +1,15 @@
+"""From a raw recording to labelled beats and rhythm: `read` (WFDB, EDF, CSV, .npy files), `quality` (the
+signal-quality gate and its warnings; the R-peak detectors are `heartzoo.detect`), `annotation` and `rhythm_annotation`
+(beats and rhythm classified, written as WFDB and JSON), and the tests of that whole path: `end_to_end`
+(detector, gate and model against the reference beats), `external` and `external_rhythm` (databases and
+devices no model trained on).
+
+Imports the zoo (models by name), evaluation (EC57), the data and the foundation modules; nothing but
+training, the site and the CLI imports it. `heartzoo.recording.read_recording` and the other names of
+0.1's `heartzoo.recording` still work, with a DeprecationWarning: they live in `read`."""
+
+from __future__ import annotations
+
+from ..legacy import names_moved_to
+
+__getattr__ = names_moved_to(__name__, "read")

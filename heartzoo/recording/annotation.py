@@ -1,0 +1,382 @@
+"""From a raw recording to labelled beats: R peaks detected (`heartzoo.detect`) or taken from a reference
+annotation file, every beat classified by a zoo model exactly as it was trained (`hub.predict`: the
+model's own Preprocessor, int8 in LiteRT's reference kernels, bit-exact with TFLM, or the float model),
+and the beats written as a WFDB annotation file, a CSV and a JSON summary, all or none.
+
+WFDB beat codes: N -> `N`; S -> `A` (atrial premature beat, the commonest supraventricular ectopic beat
+of MIT-BIH; every EC57 comparator reads it as S); V -> `V`; F -> `F`; Q -> `Q`. beat-2's `normal` ->
+`N`, and its `ectopic` -> `Q` with the aux note `ectopic`: WFDB has no code for "S or V", and Q
+(unclassifiable) is the one beat code that claims neither, so an EC57 comparison counts these beats as
+detected QRS complexes, never as VEB or SVEB false positives, and the V and S beats they match as
+missed VEBs and SVEBs (beat-2 does not tell them apart). The CSV and JSON keep the class names.
+
+A detected recording is also checked (`heartzoo.recording.quality`): windows the signal-quality index finds
+unreadable have none of their beats classified and are written as WFDB noise annotations (`~`, subtype -1
+where the stretch starts, `~` subtype 0 where the signal is readable again, as EC57's comparators read
+them); stretches without a beat are written as comments (`"`); and every finding (an implausible rate, a
+pause or lost signal, an unreadable share) is a warning in the summary, the JSON and the CSV.
+
+(This module is `annotation`, not `annotate`: a submodule of that name would shadow the function
+`heartzoo.annotate` once imported.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..detect import DEFAULT, check_signal
+from ..errors import HeartzooError
+from .quality import DEFAULT_GATE, SQI_GATE
+
+DEFAULT_EXTENSION = "heartzoo"
+#: class name -> WFDB beat code written
+SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
+#: class name -> the AAMI class an EC57 comparison reads from that code
+AAMI_OF = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
+
+#: progress(description, done, total): total None while the length of the step is unknown
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class Annotated:
+    """The beats of one recording: R-peak samples, class probabilities, and how they were made."""
+
+    record: str
+    fs: float
+    samples: np.ndarray  # int64 R-peak sample indices
+    probabilities: np.ndarray  # (n, classes) float32
+    class_names: tuple[str, ...]
+    model: str  # NAME@VERSION
+    runtime: str
+    peaks: str  # where the R peaks came from
+    lead: str | None = None
+    length: int | None = None  # samples in the recording
+    #: what the user must be told (an implausible rate, a pause or lost signal, unreadable stretches,
+    #: how the file was read), each a `quality.Finding`
+    findings: tuple = ()
+    #: the quality windows, where the beats were detected and gated; None where the peaks were given
+    windows: Any = None
+    #: beats detected in unreadable windows, left unclassified
+    unclassified: int = 0
+    #: (start, end) samples of each stretch of `quality.GAP_S` or more without a detected beat
+    gaps: tuple[tuple[int, int], ...] = ()
+    gate: str | None = None  # the quality gate that made `windows`
+    #: rhythm episodes (`rhythm_annotation.Episode`) and the model that found them, with `--rhythm`
+    rhythm: tuple = ()
+    rhythm_model: str | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.message for f in self.findings]
+
+    @property
+    def classes(self) -> np.ndarray:
+        if not len(self.samples):
+            return np.zeros(0, dtype="<U8")
+        return np.asarray(self.class_names)[self.probabilities.argmax(axis=1)]
+
+    @property
+    def symbols(self) -> list[str]:
+        return [SYMBOL[c] for c in self.classes.tolist()]
+
+    def ec57(self):
+        """These beats as EC57 test annotations (AAMI classes, as a comparator reads the WFDB file)."""
+        from ..evaluation.ec57 import Annotations
+
+        labels = [AAMI_OF[c] for c in self.classes.tolist()]
+        return Annotations.of(self.samples, labels, self.fs, record=self.record, length=self.length)
+
+    def summary(self) -> dict[str, Any]:
+        classes = self.classes.tolist()
+        return {
+            "record": self.record,
+            "fs": self.fs,
+            "lead": self.lead,
+            "samples_in_recording": self.length,
+            "model": self.model,
+            "runtime": self.runtime,
+            "r_peaks": self.peaks,
+            "class_names": list(self.class_names),
+            "wfdb_symbols": {c: SYMBOL[c] for c in self.class_names},
+            "beats": len(classes),
+            "counts": {c: classes.count(c) for c in self.class_names},
+            "quality": None
+            if self.windows is None
+            else {
+                "index": "template matching (Orphanidou et al. 2015)" if self.gate == SQI_GATE else self.gate,
+                "window_s": round(float(np.median(self.windows.ends - self.windows.starts)) / self.fs, 3),
+                "windows": len(self.windows.readable),
+                "unreadable_windows": int((~self.windows.readable).sum()),
+                "unreadable": [{"start": s, "end": e} for s, e in self.windows.unreadable_stretches()],
+                "beats_unclassified": self.unclassified,
+            },
+            "warnings": self.warnings,
+            "findings": [f.to_dict() for f in self.findings],
+            "rhythm": None if self.rhythm_model is None else {
+                "model": self.rhythm_model, "episodes": [e.to_dict() for e in self.rhythm]},
+        }  # fmt: skip
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for s, c, p in zip(
+            self.samples.tolist(), self.classes.tolist(), self.probabilities.tolist(), strict=True
+        ):
+            row = {"sample": s, "time_s": round(s / self.fs, 4), "class": c, "symbol": SYMBOL[c]}
+            row.update({f"p_{n}": round(v, 6) for n, v in zip(self.class_names, p, strict=True)})
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "beat_list": self.rows()}
+
+    def csv_text(self) -> str:
+        import csv
+
+        buf = io.StringIO()
+        for w in self.warnings:  # before the header, as comments (pandas: comment="#")
+            buf.write(f"# warning: {w}\n")
+        cols = ["sample", "time_s", "class", "symbol", *(f"p_{n}" for n in self.class_names)]
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows())
+        return buf.getvalue()
+
+
+def resolve_model(model, *, zoo=None, float_model: bool = False):
+    """A `LoadedModel`, or NAME[@VERSION] loaded from the zoo as int8 TFLite (float Keras with
+    `float_model`)."""
+    from ..meta import check_ref
+    from ..zoo.hub import LoadedModel, load_model
+
+    if isinstance(model, LoadedModel):
+        return model
+    name, version = check_ref(str(model))
+    return load_model(name, version, format="keras" if float_model else "tflite", zoo=zoo)
+
+
+def _runtime(loaded) -> str:
+    return (
+        "float (Keras)"
+        if loaded.format == "keras"
+        else "int8 (LiteRT reference kernels, bit-exact with TFLM)"
+    )
+
+
+class _Counted:
+    """A LiteRT interpreter that reports every beat it classifies: progress through `hub.predict`
+    itself, which runs the model one beat at a time."""
+
+    def __init__(self, inner, total: int, report: Callable[[int], None]) -> None:
+        self._inner, self._total, self._report, self._done = inner, total, report, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def invoke(self) -> None:
+        self._inner.invoke()
+        self._done += 1
+        if self._done % 128 == 0 or self._done == self._total:
+            self._report(min(self._done, self._total))
+
+
+def annotate(
+    signal,
+    fs: float,
+    model,
+    *,
+    r_peaks=None,
+    detector: str = DEFAULT,
+    zoo=None,
+    float_model: bool = False,
+    record: str = "recording",
+    lead: str | None = None,
+    peaks_from: str | None = None,
+    progress: Progress | None = None,
+    quality: bool = True,
+    gate: str = DEFAULT_GATE,
+    notes: tuple[str, ...] = (),
+    rhythm=None,
+) -> Annotated:
+    """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
+    classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
+
+    Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
+    the `gate` finds unreadable are not classified; `gate` is "sqi" (`quality.sqi_windows`) or a
+    `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
+    on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats."""
+    from ..detect import detect
+    from ..preprocess import check_recording
+    from ..zoo.hub import predict
+    from .quality import Finding, assess, gaps, gate_windows
+    from .rhythm_annotation import recording_rhythm
+
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)
+    say = progress or (lambda *_: None)
+    windows = None
+    if r_peaks is None:
+        x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
+        say(f"detecting R peaks ({detector})", 0, None)
+        peaks = detect(x, rate, detector)
+        peaks_from = peaks_from or f"detected ({detector})"
+        if quality:
+            say("scoring signal quality", 0, None)
+            windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
+        findings = assess(peaks, len(x), rate, windows)
+        stretches = gaps(peaks, len(x), rate)
+    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
+        x, rate, peaks = check_recording(signal, fs, r_peaks)
+        peaks_from = peaks_from or "given"
+        findings, stretches = [], []
+    findings = [Finding("read", n) for n in notes] + findings
+    episodes, rhythm_ref = recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None)
+    n = len(peaks)
+    say("classifying beats", 0, n)
+    counted = loaded
+    if loaded.format == "tflite" and n:
+        counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
+    # every detected peak is run, so that each beat's RR features and running template see the recording
+    # as the detector did; the beats of unreadable windows are then dropped, never reported
+    probs = predict(counted, x, rate, peaks)
+    say("classifying beats", n, n)
+    keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+    return Annotated(
+        record=record,
+        fs=rate,
+        samples=np.asarray(peaks[keep], dtype=np.int64),
+        probabilities=np.asarray(probs[keep], dtype=np.float32),
+        class_names=tuple(loaded.class_names),
+        model=f"{loaded.config.name}@{loaded.folder.name}",
+        runtime=_runtime(loaded),
+        peaks=peaks_from,
+        lead=lead,
+        length=len(x),
+        findings=tuple(findings),
+        windows=windows,
+        unclassified=int(n - keep.sum()),
+        gaps=tuple(stretches),
+        gate=gate if windows is not None else None,
+        rhythm=episodes,
+        rhythm_model=rhythm_ref,
+    )
+
+
+def annotate_file(
+    path,
+    model,
+    *,
+    lead: str | None = None,
+    fs: float | None = None,
+    reference: str | None = None,
+    detector: str = DEFAULT,
+    zoo=None,
+    float_model: bool = False,
+    progress: Progress | None = None,
+    quality: bool = True,
+    gate: str = DEFAULT_GATE,
+    rhythm=None,
+) -> Annotated:
+    """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
+    names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
+    are used as the R peaks instead of detecting them."""
+    from .read import read_recording, reference_peaks
+
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    rec = read_recording(path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None)
+    peaks = None
+    if reference is not None:
+        if rec.base is None:
+            raise HeartzooError(f"{path}: --reference-peaks needs a WFDB record, not a .{rec.format} file")
+        check_signal(rec.signal, rec.fs)  # a 2-second record is refused before its annotations are read
+        peaks = reference_peaks(rec.base, reference, len(rec.signal))
+    return annotate(
+        rec.signal,
+        rec.fs,
+        loaded,
+        r_peaks=peaks,
+        detector=detector,
+        record=rec.name,
+        lead=rec.lead,
+        peaks_from=f"reference annotations ({reference})" if reference else None,
+        progress=progress,
+        quality=quality,
+        gate=gate,
+        notes=rec.notes,
+        rhythm=rhythm,
+    )
+
+
+def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) -> dict[str, Path]:
+    out = Path(output_dir)
+    return {
+        "wfdb": out / f"{record}.{extension}",
+        "csv": out / f"{record}.{extension}.csv",
+        "json": out / f"{record}.{extension}.json",
+    }
+
+
+def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
+    """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
+    beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
+    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts."""
+    rows = [(int(s), sym, 0, "ectopic" if c == "ectopic" else "")
+            for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)]  # fmt: skip
+    bad = a.windows.unreadable_stretches() if a.windows is not None else []
+    last = (a.length or 1) - 1
+    for start, end in bad:
+        rows.append((start, "~", -1, "unreadable"))
+        if end <= last:
+            rows.append((end, "~", 0, ""))
+    for start, end in a.gaps:
+        if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
+            rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
+    from .rhythm_annotation import annotation_rows
+
+    rows += annotation_rows(a.rhythm)
+    rows.sort(key=lambda r: (r[0], r[1] not in "~+"))
+    samples = np.asarray([r[0] for r in rows], dtype=np.int64)
+    return (
+        samples,
+        [r[1] for r in rows],
+        np.asarray([r[2] for r in rows], dtype=np.int64),
+        [r[3] for r in rows],
+    )
+
+
+def write_annotations(
+    annotated: Annotated, output_dir, extension: str = DEFAULT_EXTENSION
+) -> dict[str, Path]:
+    """RECORD.EXT (WFDB annotations, readable by wfdb.rdann and WFDB's tools), RECORD.EXT.csv (one row
+    per beat) and RECORD.EXT.json (summary and beats) in `output_dir`: all written to a temporary folder
+    beside them and moved into place only once all three are whole."""
+    import wfdb
+
+    if not extension.isalpha() or not extension.isascii():
+        raise HeartzooError(f"annotation extension {extension!r}: letters only (WFDB's rule)")
+    samples, symbols, subtypes, aux = _annotation_rows(annotated)
+    if not len(samples):
+        raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = output_paths(annotated.record, out, extension)
+    tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
+    try:
+        wfdb.wrann(annotated.record, extension, samples, symbol=symbols, subtype=subtypes, aux_note=aux,
+                   fs=annotated.fs, write_dir=str(tmp))  # fmt: skip
+        (tmp / final["csv"].name).write_text(annotated.csv_text())
+        (tmp / final["json"].name).write_text(json.dumps(annotated.to_dict(), indent=1) + "\n")
+        for key in ("csv", "json", "wfdb"):
+            os.replace(tmp / final[key].name, final[key])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

@@ -1,0 +1,104 @@
+"""External tests of a beat model on recordings from wearable devices it never saw, each through the whole
+path a user takes (`heartzoo.annotate`: the default detector, the quality gate, the model's own
+Preprocessor, int8 as on the microcontroller). Never used to train or select.
+
+- `icentia11k`: the Icentia11k chest-patch segments (250 Hz), scored by EC57 (WFDB bxb's rules) from their
+  first sample, with the default detector and with the reference R peaks.
+- `cinc2017`: the AliveCor recordings (lead I, 300 Hz) of the CinC 2017 test split. In its AF records
+  every beat called S is false, since AAMI defines no S beat in atrial fibrillation; in its normal-rhythm
+  records the beats called V (and S) are a proxy for false alarms (those records may hold a few real
+  ectopic beats). The leads are read as recorded (the finger lead is often inverted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: CinC 2017 labels whose records the beat models are tested on
+CINC_GROUPS = {"A": "atrial fibrillation", "N": "normal sinus rhythm"}
+
+
+def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Gross and per-record EC57 statistics; VEB and SVEB only for a model that tells V and S apart
+    (beat-2's `ectopic` is written as Q: neither)."""
+    keys = ["qrs_se", "qrs_pp"] + [k for c, ks in (("V", ("veb_se", "veb_pp")), ("S", ("sveb_se", "sveb_pp")))
+                                   if c in classes for k in ks]  # fmt: skip
+
+    def stats(s: dict) -> dict:
+        return {
+            k: s[k] if k in keys else None
+            for k in ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "sveb_se", "sveb_pp")
+        }
+
+    return stats(report.gross.stats) | {"records": {r.record: stats(r.counts.stats) for r in report.records}}
+
+
+def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
+    """EC57 of the model on every Icentia11k segment present: detected (default detector and quality gate)
+    and on the reference R peaks; from the first sample."""
+    from ..data.databases import get_database
+    from ..evaluation.ec57 import Report, compare, read_annotations
+    from .annotation import annotate
+
+    db = get_database("icentia11k")
+    folder = db.folder(data_dir)
+    results: dict[str, list] = {"detected": [], "reference": []}
+    kept = []
+    for record in db.select("all", data_dir):
+        base = db.record_dir(folder, record) / record
+        sig = db.read_signal(folder, record, loaded.firmware.lead)
+        ref = read_annotations(f"{base}.atr")
+        for kind, peaks in (("detected", None), ("reference", db.read_beats(folder, record).samples)):
+            got = annotate(sig.values, sig.fs, loaded, r_peaks=peaks, record=record)
+            results[kind].append(compare(ref, got.ec57(), start_s=0.0))
+            if kind == "detected":
+                kept.append(1.0 - got.unclassified / max(1, got.unclassified + len(got.samples)))
+    classes = tuple(loaded.class_names)
+    return {kind: _ec57(Report(r), classes) for kind, r in results.items()} | {"detected_beats_kept": kept}
+
+
+def cinc2017(loaded, data_dir=None, records: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The share of beats called each class in the AF and normal-rhythm records of the CinC 2017 test split
+    (or `records`): pooled over beats, and per record (mean, and how many records get any such call)."""
+    from ..data.databases import get_database
+    from .annotation import annotate
+
+    db = get_database("cinc2017")
+    folder = db.folder(data_dir)
+    labels = db.labels(data_dir)
+    chosen = records if records is not None else db.splits["test"]
+    out: dict[str, Any] = {
+        "split": "test" if records is None else "given",
+        "classes": list(loaded.class_names),
+    }
+    for label, title in CINC_GROUPS.items():
+        counts, per_record = np.zeros(len(loaded.class_names), np.int64), []
+        unreadable = 0
+        for record in (r for r in chosen if labels.get(r) == label):
+            sig = db.read_signal(folder, record, loaded.firmware.lead)
+            got = annotate(sig.values, sig.fs, loaded, record=record)
+            c = np.bincount(got.probabilities.argmax(axis=1), minlength=len(loaded.class_names))
+            counts += c
+            unreadable += got.unclassified
+            per_record.append(c / max(1, c.sum()) if c.sum() else None)
+        rated = [p for p in per_record if p is not None]
+        out[label] = {
+            "rhythm": title,
+            "records": len(per_record),
+            "records_with_beats": len(rated),
+            "beats": int(counts.sum()),
+            "beats_unclassified": int(unreadable),
+            "share": {
+                c: float(n / max(1, counts.sum())) for c, n in zip(loaded.class_names, counts, strict=True)
+            },
+            "record_mean_share": {
+                c: float(np.mean([p[i] for p in rated])) if rated else None
+                for i, c in enumerate(loaded.class_names)
+            },
+            "records_with_any": {
+                c: int(sum(p[i] > 0 for p in rated)) for i, c in enumerate(loaded.class_names)
+            },
+        }
+    return out

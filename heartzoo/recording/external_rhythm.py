@@ -1,0 +1,108 @@
+"""External tests of a recording classifier (af-4) on databases it never trained on, in windows of the
+model's own length (each window a recording of that length, classified by the int8 model as published):
+
+- **MIT-BIH** (MLII): the windows inside the AF and flutter episodes of records 201, 202, 203, 210, 219,
+  221 and 222 (truth A) and inside the normal-sinus episodes of every record (truth N); AF F1 over them
+  (A against not A), sensitivity and positive predictivity.
+- **aftdb**: 80 one-minute AF recordings (128 Hz, first signal), every one AF: the share of windows, and of
+  recordings (their windows' mean probabilities), called A.
+- **Icentia11k** segments (250 Hz, no AF): windows called A per hour of recording, false alarms all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: mitdb's records with atrial fibrillation or flutter episodes
+AF_RECORDS = ("201", "202", "203", "210", "219", "221", "222")
+
+
+def _window_probs(loaded, values: np.ndarray, fs: float) -> np.ndarray:
+    """The model's probabilities on the non-overlapping windows of one lead (one centred if shorter)."""
+    from ..data.recording_windows import recording_window_starts
+    from ..zoo.hub import predict
+
+    spec = loaded.config.input
+    length = round(spec.frame_size * fs / spec.fs)
+    starts = recording_window_starts(len(values), length)
+    return predict(loaded, values, fs, starts + length // 2)
+
+
+def mitdb(loaded, data_dir=None) -> dict[str, Any]:
+    """AF F1 on MIT-BIH's AF/flutter and normal-sinus windows."""
+    from ..data.mitbih import DATABASE
+    from ..data.rhythms import window_labels, window_starts
+    from ..data.splits import DS1, DS2
+    from ..tasks import RHYTHM_CLASSES
+    from ..zoo.hub import predict
+
+    folder, spec = DATABASE.folder(data_dir), loaded.config.input
+    a = list(loaded.class_names).index("A")
+    tp = fp = fn = 0
+    windows = {"A": 0, "N": 0}
+    for record in sorted({*DS1, *DS2, *AF_RECORDS}):
+        sig = DATABASE.read_signal(folder, record, "MLII")
+        rhythm = DATABASE.read_rhythms(folder, record)
+        length = round(spec.frame_size * sig.fs / spec.fs)
+        starts = window_starts(len(sig.values), length)
+        label = window_labels(rhythm, starts, length)
+        af = (label == RHYTHM_CLASSES.index("AF")) & (record in AF_RECORDS)
+        keep = af | (label == RHYTHM_CLASSES.index("NSR"))
+        if not keep.any():
+            continue
+        called = predict(loaded, sig.values, float(sig.fs), starts[keep] + length // 2).argmax(axis=1) == a
+        truth = af[keep]
+        tp, fp, fn = (
+            tp + int((called & truth).sum()),
+            fp + int((called & ~truth).sum()),
+            fn + int((~called & truth).sum()),
+        )
+        windows["A"] += int(truth.sum())
+        windows["N"] += int((~truth).sum())
+    se, pp = tp / max(1, tp + fn), tp / max(1, tp + fp)
+    return {"windows": windows, "af_se": se, "af_pp": pp, "af_f1": 2 * tp / max(1, 2 * tp + fp + fn)}
+
+
+def aftdb(loaded, data_dir=None) -> dict[str, Any]:
+    """The share of aftdb's AF windows and recordings called A."""
+    import wfdb
+
+    from .. import paths
+
+    root = paths.data_dir(data_dir) / "aftdb"
+    a = list(loaded.class_names).index("A")
+    called_windows = n_windows = called_records = n_records = 0
+    for hea in sorted(root.glob("*/*.hea")):
+        rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[0])
+        p = _window_probs(loaded, rec.p_signal[:, 0].astype(np.float32), float(rec.fs))
+        called_windows += int((p.argmax(axis=1) == a).sum())
+        n_windows += len(p)
+        called_records += int(p.mean(axis=0).argmax() == a)
+        n_records += 1
+    return {"records": n_records, "windows": n_windows, "af_se_windows": called_windows / max(1, n_windows),
+            "af_se_records": called_records / max(1, n_records)}  # fmt: skip
+
+
+def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
+    """Windows called A per hour in the Icentia11k segments (no AF in them)."""
+    from ..data.databases import get_database
+
+    db = get_database("icentia11k")
+    folder = db.folder(data_dir)
+    a = list(loaded.class_names).index("A")
+    hours, alarms, per = 0.0, 0, {}
+    for record in db.select("all", data_dir):
+        sig = db.read_signal(folder, record, "ecg")
+        p = _window_probs(loaded, sig.values, float(sig.fs))
+        h = len(sig.values) / sig.fs / 3600
+        n = int((p.argmax(axis=1) == a).sum())
+        per[record] = {"hours": h, "windows_called_af": n, "windows": len(p)}
+        hours, alarms = hours + h, alarms + n
+    return {
+        "hours": hours,
+        "false_af_windows": alarms,
+        "false_af_per_hour": alarms / max(hours, 1e-9),
+        "records": per,
+    }

@@ -1,0 +1,196 @@
+"""Is a stretch of ECG readable? A signal-quality index on short windows, and what a recording's detected
+beats say about it (rate, pauses), so that noise never becomes labelled beats without a word.
+
+`sqi_windows` scores consecutive windows (10 s by default) with the template-matching index of
+Orphanidou et al. (2015), "Signal-quality indices for the electrocardiogram and photoplethysmogram:
+derivation and applications to wireless monitoring", IEEE J Biomed Health Inform 19(3):832-838, made for
+single-lead wearable ECG: the beats of a window (centred on their R peaks, one median RR long, each
+without its linear trend) are averaged into a template, and the window is readable when the mean
+correlation of its beats with that template is at least `MIN_CORRELATION` and its rate is physiological.
+Orphanidou's third rule (longest / shortest RR < 2.2) is left out: it rejects atrial fibrillation and
+ectopic beats with their pauses, which are the rhythms a beat classifier is for, not noise.
+
+`model_windows` scores windows with a learned gate instead: a `quality` model of the zoo
+(`heartzoo.data.quality_windows` says what it learnt).
+
+`assess` turns a recording's R peaks and readable windows into `Finding`s: an implausible mean rate, long
+stretches without a beat, and the share of the recording that could not be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW_S = 10.0
+#: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
+SQI_GATE = "sqi"
+DEFAULT_GATE = SQI_GATE
+#: mean beat-to-template correlation of a readable window: Orphanidou et al. (2015) use 0.66, which keeps
+#: 98.9 % of the beats of clean DS1 here; 0.6 is the highest of 0.5 / 0.6 / 0.66 that keeps >= 99 %
+#: (99.5 %), a rule fixed before DS2 was read (`python benchmarks/quality_gate.py --records DS1 --snr
+#: --min-correlation 0.5 0.6 0.66`)
+MIN_CORRELATION = 0.6
+#: readable rates (beats per minute): Orphanidou's 40-180, widened to the rates MIT-BIH holds (a
+#: ventricular run, a sinus bradycardia); and the longest RR a readable window may hold
+MIN_BPM, MAX_BPM = 30.0, 220.0
+MAX_RR_S = 3.0
+#: a stretch this long without a detected beat is reported
+GAP_S = 3.0
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Consecutive windows of a recording: start and end samples, their quality index, readable or not."""
+
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    sqi: np.ndarray  # float32: mean beat-to-template correlation (0 where no template could be made)
+    readable: np.ndarray  # bool
+
+    def of(self, samples: np.ndarray) -> np.ndarray:
+        """Whether each sample index lies in a readable window."""
+        i = np.clip(np.searchsorted(self.ends, np.asarray(samples), side="right"), 0, len(self.ends) - 1)
+        return self.readable[i] if len(self.ends) else np.zeros(len(samples), bool)
+
+    def unreadable_stretches(self) -> list[tuple[int, int]]:
+        """(start, end) samples of each run of unreadable windows, merged."""
+        out: list[tuple[int, int]] = []
+        for s, e, ok in zip(self.starts.tolist(), self.ends.tolist(), self.readable.tolist(), strict=True):
+            if ok:
+                continue
+            if out and out[-1][1] == s:
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+        return out
+
+
+def window_sqi(
+    x: np.ndarray, fs: float, peaks: np.ndarray, *, min_correlation: float = MIN_CORRELATION
+) -> tuple[float, bool]:
+    """(mean beat-to-template correlation, readable) of one window `x` with its R peaks (indices into x)."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    seconds = len(x) / fs
+    if len(peaks) < 2:
+        return 0.0, False
+    rr = np.diff(peaks) / fs
+    bpm = 60.0 * len(peaks) / seconds
+    # the window's edges count as RR too: a window whose beats stop half way is not readable
+    edge_gap = max(peaks[0], len(x) - 1 - peaks[-1]) / fs
+    feasible = MIN_BPM <= bpm <= MAX_BPM and max(rr.max(), edge_gap) < MAX_RR_S
+    half = max(1, round(np.median(rr) * fs / 2))
+    inside = peaks[(peaks >= half) & (peaks + half < len(x))]
+    if len(inside) < 2:
+        return 0.0, False
+    from scipy.signal import detrend
+
+    # each beat without its linear trend: a beat riding baseline wander correlates poorly with the
+    # template though it reads perfectly well (a filter would ring for seconds after a step instead)
+    beats = detrend(np.stack([x[p - half : p + half] for p in inside]).astype(np.float64), axis=1)
+    template = beats.mean(axis=0)
+    b = beats
+    t = template - template.mean()
+    denom = np.sqrt((b * b).sum(axis=1) * (t * t).sum())
+    corr = np.divide((b @ t), denom, out=np.zeros(len(b)), where=denom > 0)
+    sqi = float(corr.mean())
+    return sqi, bool(feasible and sqi >= min_correlation)
+
+
+def tiles(n_samples: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of consecutive windows of `n` samples over a recording; the last takes the remainder
+    when it is at least half a window long, else it joins the one before."""
+    starts = np.arange(0, n_samples, n, dtype=np.int64)
+    if len(starts) > 1 and n_samples - starts[-1] < n // 2:
+        starts = starts[:-1]
+    return starts, np.r_[starts[1:], n_samples].astype(np.int64)
+
+
+def sqi_windows(
+    x, fs: float, peaks, *, window_s: float = WINDOW_S, min_correlation: float = MIN_CORRELATION
+) -> Windows:
+    """The quality of each `window_s` window of one lead (`tiles`)."""
+    x = np.asarray(x, dtype=np.float64)
+    peaks = np.asarray(peaks, dtype=np.int64)
+    starts, ends = tiles(len(x), max(1, round(window_s * fs)))
+    sqi = np.zeros(len(starts), np.float32)
+    ok = np.zeros(len(starts), bool)
+    for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        lo, hi = np.searchsorted(peaks, [s, e])
+        sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s, min_correlation=min_correlation)
+    return Windows(starts, ends, sqi, ok)
+
+
+def model_windows(x, fs: float, gate) -> Windows:
+    """The windows of one lead scored by a `quality` model of the zoo (a `hub.LoadedModel`): its frame
+    length, tiled from the start as `tiles` does; `sqi` holds P(readable)."""
+    from ..zoo.hub import predict
+
+    spec = gate.config.input
+    x = np.asarray(x, dtype=np.float32)
+    starts, ends = tiles(len(x), max(1, round(spec.frame_size * fs / spec.fs)))
+    p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
+    return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
+
+
+def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> Windows:
+    """The windows of the named gate: "sqi" (`sqi_windows`), or a quality model of the zoo, NAME[@VERSION],
+    run as its int8 model (`model_windows`)."""
+    if gate == SQI_GATE:
+        return sqi_windows(x, fs, peaks)
+    from ..errors import HeartzooError
+    from ..meta import check_ref
+    from ..zoo.hub import load_model
+
+    scorer = load_model(*check_ref(gate), format="tflite", zoo=zoo)
+    if scorer.config.task != "quality":
+        raise HeartzooError(f"gate {gate}: a {scorer.config.task} model, not a quality model")
+    return model_windows(x, fs, scorer)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a user must be told about a recording: a code, a sentence, and where (samples)."""
+
+    code: str  # "rate", "gap", "unreadable"
+    message: str
+    start: int | None = None
+    end: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "start": self.start, "end": self.end}
+
+
+def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> list[tuple[int, int]]:
+    """(start, end) samples of each stretch of at least `gap_s` seconds without a beat, the recording's
+    start and end included."""
+    edges = np.r_[0, np.asarray(peaks, dtype=np.int64), length - 1]
+    long = np.flatnonzero(np.diff(edges) >= gap_s * fs)
+    return [(int(edges[i]), int(edges[i + 1])) for i in long]
+
+
+def assess(peaks, length: int, fs: float, windows: Windows | None = None) -> list[Finding]:
+    """What a recording's beats and windows say a user must know: an implausible mean rate, stretches
+    without beats, unreadable windows."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    minutes = length / fs / 60.0
+    out: list[Finding] = []
+    bpm = len(peaks) / minutes if minutes > 0 else 0.0
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        out.append(Finding("rate", f"{len(peaks):,} beats in {minutes:.1f} min ({bpm:.0f} per minute): not a "
+                           f"heart rate ({MIN_BPM:g}-{MAX_BPM:g}); the detector could not read this signal"))  # fmt: skip
+    stretches = gaps(peaks, length, fs)
+    if stretches:
+        total = sum(e - s for s, e in stretches) / fs
+        s, e = max(stretches, key=lambda g: g[1] - g[0])
+        out.append(Finding("gap", f"{len(stretches)} stretch(es) of {GAP_S:g} s or more without a detected beat, "
+                           f"{total:.0f} s in all, the longest {(e - s) / fs:.1f} s from {s / fs:.1f} s: a pause "
+                           "or a signal the detector could not read", s, e))  # fmt: skip
+    if windows is not None and len(windows.readable) and not windows.readable.all():
+        bad = windows.unreadable_stretches()
+        seconds = sum(e - s for s, e in bad) / fs
+        share = seconds / (length / fs)
+        out.append(Finding("unreadable", f"{seconds:.0f} s ({100 * share:.1f} %) of the recording is unreadable "
+                           f"({len(bad)} stretch(es)): no beat there is classified", bad[0][0], bad[0][1]))  # fmt: skip
+    return out

@@ -1,0 +1,200 @@
+"""One lead of a recording from a file: a WFDB record, an EDF file, a CSV or a NumPy .npy array.
+
+The lead is chosen by name (a model's contract names its lead, e.g. MLII); CSV columns are named by
+their header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1",
+...). WFDB and EDF files carry their sampling rate; CSV and NumPy files need it given. Every problem
+(no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, HeartzooError
+
+FORMATS = ("wfdb", "edf", "csv", "npy")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One lead in mV, its rate, its name, and where it came from (`base`: a WFDB record's path)."""
+
+    name: str
+    signal: np.ndarray
+    fs: float
+    lead: str
+    format: str
+    base: Path | None = None
+    #: what the user should know about how it was read (e.g. a WFDB header without a checksum)
+    notes: tuple[str, ...] = ()
+
+
+def record_name(path: Path) -> str:
+    """A name WFDB accepts for annotation files (letters, digits, '-', '_')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", path.stem if path.suffix else path.name) or "recording"
+
+
+def input_format(path: Path) -> tuple[str, Path]:
+    """(format, path): a WFDB record is named by its .hea file or by the path without extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".hea" or (not path.is_file() and path.with_name(f"{path.name}.hea").is_file()):
+        return "wfdb", path.with_suffix("") if suffix == ".hea" else path
+    if suffix in (".edf", ".csv", ".npy"):
+        return suffix[1:], path
+    if not path.exists():
+        raise HeartzooError(f"{path}: no such file (and no WFDB record {path.name}.hea beside it)")
+    raise HeartzooError(
+        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, .csv or .npy"
+    )
+
+
+def read_recording(path: str | os.PathLike[str], lead: str, *, fs: float | None = None,
+                   lead_given: bool = False) -> Recording:  # fmt: skip
+    """The lead `lead` of the recording at `path`. `lead_given`: the user chose it (else it is the
+    model's, and an error says how to choose another)."""
+    p = Path(path)
+    fmt, p = input_format(p)
+    if fmt != "wfdb" and not p.is_file():
+        raise HeartzooError(f"{p}: no such file")
+    if fmt in ("wfdb", "edf") and fs is not None:
+        raise HeartzooError(f"{p}: a {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy")
+    if fmt in ("csv", "npy") and fs is None:
+        raise HeartzooError(f"{p}: a .{fmt} file carries no sampling rate; give it (--fs HZ)")
+    if fmt == "wfdb":
+        return _read_wfdb(p, lead, lead_given)
+    if fmt == "edf":
+        names, values, rate = _read_edf(p)
+    elif fmt == "csv":
+        names, values, rate = *_read_csv(p), float(fs)  # type: ignore[arg-type]
+    else:
+        names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
+    if values.shape[1] == 1 and not lead_given:
+        col = 0  # one unnamed lead: it is the lead
+    elif lead in names:
+        col = names.index(lead)
+    else:
+        raise HeartzooError(_no_lead(p, lead, names, lead_given))
+    return Recording(record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt)
+
+
+def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
+    hint = "" if lead_given else " (the model's lead); choose one with --lead"
+    return f"{p}: no lead {lead}{hint}; leads: {', '.join(names) or 'none'}"
+
+
+def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise HeartzooError(
+            f"{p}: lead {lead} holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]}"
+        )
+    if x.size == 0 or np.ptp(x) == 0:
+        raise HeartzooError(f"{p}: lead {lead} is flat (every sample the same)")
+    return x.astype(np.float32)
+
+
+def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
+    import wfdb
+
+    from ..data.records import read_signal
+
+    try:
+        header = wfdb.rdheader(str(base))
+    except Exception as exc:  # wfdb raises bare ValueErrors on malformed headers
+        raise HeartzooError(f"{base}.hea: cannot parse the header ({exc})") from None
+    names = list(header.sig_name or [])
+    if lead not in names:
+        raise HeartzooError(_no_lead(Path(f"{base}.hea"), lead, names, lead_given))
+    try:
+        sig = read_signal(base.parent, base.name, lead)  # checked: size, checksum, NaN, flat
+    except DataError as exc:
+        raise HeartzooError(str(exc)) from None
+    # the annotation file takes the record's name, in the letters WFDB accepts ('rec.1' -> 'rec_1')
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", base.name)
+    return Recording(name, sig.values, sig.fs, lead, "wfdb", base, sig.notes)
+
+
+def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
+    from wfdb.io.convert.edf import read_edf
+
+    try:
+        rec = read_edf(str(p))
+    except Exception as exc:
+        raise HeartzooError(f"{p}: not a readable EDF file ({exc})") from None
+    if len(set(rec.samps_per_frame or [1])) > 1:
+        raise HeartzooError(f"{p}: its signals have different sampling rates; export the lead alone")
+    return [str(n) for n in rec.sig_name], np.asarray(rec.p_signal, dtype=np.float64), float(rec.fs)
+
+
+def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
+    try:
+        with open(p, encoding="utf-8") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
+    cells = [c.strip().strip('"') for c in first.split(",")]
+    try:
+        [float(c) for c in cells]
+        header = None
+    except ValueError:
+        header = cells
+    try:
+        values = np.loadtxt(p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
+    if values.size == 0:
+        raise HeartzooError(f"{p}: no samples")
+    names = header if header and len(header) == values.shape[1] else [str(i) for i in range(values.shape[1])]
+    return names, values
+
+
+def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
+    try:
+        values = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise HeartzooError(f"{p}: not a readable .npy array ({exc})") from None
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
+        raise HeartzooError(f"{p}: expected numbers of shape (samples,) or (samples, leads), got "
+                            f"{values.dtype} {values.shape}")  # fmt: skip
+    if values.shape[1] > values.shape[0]:
+        raise HeartzooError(
+            f"{p}: shape {values.shape} has more leads than samples; save it as (samples, leads)"
+        )
+    return [str(i) for i in range(values.shape[1])], values.astype(np.float64)
+
+
+def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
+    """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
+    from ..errors import HeartzooError
+    from ..evaluation.ec57 import SYMBOLS
+
+    file = Path(f"{base}.{extension}")
+    if not file.is_file():
+        raise HeartzooError(f"{file}: no such annotation file (--reference-peaks {extension})")
+    import wfdb
+
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as exc:  # wfdb raises bare errors on damaged files
+        raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
+    s = np.asarray(ann.sample, dtype=np.int64)[
+        np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOLS))
+    ]
+    if len(s) and s[-1] == length:
+        s[-1] = length - 1  # a last beat annotated one past the end (svdb 860): kept at the last sample
+    outside = s[(s < 0) | (s >= length)]
+    if outside.size:
+        raise HeartzooError(
+            f"{file}: beat at sample {outside[0]} lies outside the {length} samples of the record"
+        )
+    if not s.size:
+        raise HeartzooError(f"{file}: holds no beat annotations")
+    return s

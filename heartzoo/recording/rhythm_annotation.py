@@ -1,0 +1,73 @@
+"""The rhythm of a recording beside its beats (`heartzoo annotate --rhythm MODEL`): a recording classifier
+(af-4) runs on consecutive windows of its own length, neighbouring windows of one class make an episode,
+and each episode is written the MIT-BIH way, a `+` annotation whose aux note names the rhythm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: class -> the aux note of its `+` annotation: WFDB's rhythm codes where one exists
+AUX = {"N": "(N", "A": "(AFIB", "O": "(O", "~": "(NOISE"}
+
+
+@dataclass(frozen=True)
+class Episode:
+    start: int  # sample
+    end: int  # sample, exclusive
+    label: str  # the model's class
+    windows: int
+    probability: float  # the mean probability of its class over its windows
+
+    @property
+    def aux(self) -> str:
+        return AUX.get(self.label, f"({self.label}")
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "class": self.label, "aux": self.aux,
+                "windows": self.windows, "probability": round(self.probability, 4)}  # fmt: skip
+
+
+def rhythm_episodes(x, fs: float, model) -> list[Episode]:
+    """The episodes of one lead: `model` (a `hub.LoadedModel` of a per-recording task) on its windows
+    (non-overlapping from the start, the last one ending at the recording's end), runs of one class merged."""
+    from ..zoo.hub import predict
+
+    x = np.asarray(x, dtype=np.float32)
+    spec = model.config.input
+    n = round(spec.frame_size * fs / spec.fs)
+    starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
+    if len(x) > n and starts[-1] + n < len(x):
+        starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
+    probs = predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1))
+    classes = probs.argmax(axis=1)
+    bounds = np.r_[starts, len(x)]
+    out: list[Episode] = []
+    i = 0
+    while i < len(classes):
+        j = i
+        while j + 1 < len(classes) and classes[j + 1] == classes[i]:
+            j += 1
+        out.append(Episode(int(bounds[i]), int(min(bounds[j + 1], len(x))), model.class_names[classes[i]], j - i + 1,
+                           float(probs[i : j + 1, classes[i]].mean())))  # fmt: skip
+        i = j + 1
+    return out
+
+
+def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str]:
+    """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), and NAME@vN."""
+    from ..errors import HeartzooError
+    from ..meta import check_ref
+    from ..tasks import get_task
+    from ..zoo.hub import load_model
+
+    model = load_model(*check_ref(rhythm), format="tflite", zoo=zoo)
+    if not get_task(model.config.task).per_recording:
+        raise HeartzooError(f"--rhythm {rhythm}: a {model.config.task} model, not a rhythm model (af-4)")
+    return tuple(rhythm_episodes(x, fs, model)), f"{model.config.name}@{model.folder.name}"
+
+
+def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
+    """(sample, symbol, subtype, aux note) of each episode's `+` annotation."""
+    return [(e.start, "+", 0, e.aux) for e in episodes]

@@ -1,0 +1,398 @@
+"""Parts of a model card that read one version's files and nothing else of the zoo: how it was trained
+and measured, its external test, its ensemble members, its int8 runtime (`cards.model_card` puts them
+together)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..zoo.published import training_sources, uses_svdb
+
+#: what each stage of the line is called where the card says which stage history.csv holds
+STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine-tuning after channel pruning",
+          "magnitude_prune": "magnitude pruning", "qat": "quantization-aware fine-tuning"}  # fmt: skip
+
+
+def training_text(cfg: dict[str, Any]) -> str:
+    if not (af := (cfg["data"].get("af_beats") or {}).get("sources")):
+        return _training_text(cfg)
+    return _training_text(cfg) + (
+        f" Also trained on the unlabelled beats of AF recordings ({', '.join(af)}: CinC 2017's training split "
+        "outside its test split and selection's draw, aftdb), detected as a wearable detects them, with the "
+        "label 'any class but S' (`data.af_beats`)."
+    )
+
+
+def _training_text(cfg: dict[str, Any]) -> str:
+    if cfg["task"] == "af-4":
+        return (
+            "Trained on the CinC 2017 training recordings outside the committed test split "
+            "(`heartzoo/data/lists/cinc2017-test.txt`, a stratified fifth, drawn once before any training), "
+            "model selection on a stratified fifth of the rest, tested once on the test split."
+        )
+    if cfg["task"] == "quality":
+        return (
+            "Trained on 2.56 s windows of MIT-BIH DS1 and the Supraventricular Arrhythmia Database as recorded "
+            "(readable), the same windows with NSTDB `em`, `ma` or `bw` noise at 12 to -6 dB (noise channel 1; "
+            "readable where the default detector finds exactly the annotated beats), CinC 2017 training "
+            "recordings by their labels (`~` unreadable) and made-up flat, clipped and saturated stretches "
+            "(unreadable); model selection on whole validation patients; tested on DS2 with noise channel 0, "
+            "never seen in training, and on CinC 2017's committed test split."
+        )
+    if cfg["data"]["protocol"] == "patient-deal":
+        return (
+            f"The patients of `{', '.join(training_sources(cfg))}` (those with a {cfg['input']['lead']} lead) dealt "
+            "into test, validation and training: whole patients, seeded, stratified by rhythm "
+            "(`data.protocol: patient-deal`; the test draw has one seed for every config). DS1/DS2 is a beat "
+            "split and DS1 holds two patients with atrial fibrillation."
+        )
+    if uses_svdb(cfg):
+        return (
+            "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split) and the MIT-BIH "
+            f"Supraventricular Arrhythmia Database (`{', '.join(training_sources(cfg))}`), model selection on "
+            "whole patients drawn from both, tested on DS2 only."
+        )
+    return (
+        "Trained on MIT-BIH Arrhythmia Database DS1 (de Chazal 2004 inter-patient split), model selection "
+        "on whole DS1 validation patients, tested on DS2 only."
+    )
+
+
+def licence_text(cfg: dict[str, Any]) -> str:
+    """The licence of every database the model learnt from (`databases.licences_of`), what to cite, and
+    "non-commercial" in bold where one of them forbids commercial use: the model inherits it."""
+    from ..data.databases import licences_of
+
+    lics = licences_of(cfg)
+    parts = [f"{x.title} is licensed [{x.licence}]({x.url})" + (f" (cite {x.citation})" if x.citation else "")
+             for x in lics]  # fmt: skip
+    text = "; ".join(parts) + "."
+    closed = [x.title for x in lics if not x.commercial_use]
+    if closed:
+        text += (f" **Non-commercial use only**: {', '.join(closed)} forbids commercial use, and a model "
+                 "trained on it inherits its licence (share-alike).")  # fmt: skip
+    return text
+
+
+def external_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
+    """The external tests: on other devices (benchmarks/external.py), and the cross-database test of a
+    model that never saw svdb (benchmarks/cross_database.py), from the results in `results`."""
+    return svdb_text(name, version, cfg, results) + devices_text(f"{name}@{version}", results)
+
+
+def svdb_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
+    """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
+    results = results / "cross_database.jsonl"
+    if uses_svdb(cfg) or not results.is_file():
+        return ""
+    lines = [json.loads(x) for x in results.read_text().splitlines() if x.strip()]
+    hit = next((x for x in lines if x.get("model") == f"{name}@{version}"), None)
+    if hit is None:
+        return ""
+    per = " · ".join(f"{c} {f:.3f}" for c, f in hit["svdb_f1"].items())
+    return (
+        "\n## External test: the Supraventricular Arrhythmia Database\n\n"
+        f"On all 78 svdb records, which it never saw (float): macro-F1 **{hit['svdb_macro_f1']:.4f}** "
+        f"(F1 {per}), against {hit['ds2_float_macro_f1']:.4f} on DS2: "
+        f"`heartzoo evaluate zoo/{cfg['task']}/{name}/{version} --dataset svdb`, recorded by "
+        f"`python benchmarks/cross_database.py {name}`.\n"
+    )
+
+
+def last_stage(m: dict[str, Any], cfg: dict[str, Any]) -> str:
+    """The training stage whose epochs history.csv holds: the last of the line before the int8 export."""
+    steps = [s for s in m.get("compression", []) if s in STAGES]
+    if steps[-1:] == ["channel_prune"] and cfg["compress"]["channel_prune"]["keep"] == 1:
+        return "fine-tuning, every channel kept (channel_prune.keep 1.0)"
+    return STAGES[steps[-1]] if steps else "training"
+
+
+def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any], int8_where: str) -> str:
+    """How the numbers above were measured, and what they leave out that a device adds: the reference
+    R peaks, and how long after its R peak a beat can be classified."""
+    split, per = m["split"].upper(), m["int8"]["per_class"]
+    support = " · ".join(f"{c} {v['support']:,}" for c, v in per.items())
+    if cfg["task"] == "af-4":
+        seconds = fw["frame_size"] / fw["sampling_rate_hz"]
+        return "\n".join([
+            f"- Test recordings: CinC 2017's committed test split, {len(m['records'])} recordings, none seen in "
+            f"training or selection, at natural prevalence ({support}), none rejected.",
+            f"- Windows: each recording cut into non-overlapping {seconds:g} s windows (one centred window when it "
+            "is shorter); the recording takes the class of its windows' mean probabilities. Macro-F1 is the "
+            "challenge's F1, over N, A and O; ~ is scored beside it.",
+            f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+            "the export machine (x86-64 host), not on a microcontroller.",
+        ])  # fmt: skip
+    if cfg["task"] == "quality":
+        seconds = fw["frame_size"] / fw["sampling_rate_hz"]
+        return "\n".join([
+            f"- Test windows: DS2's 22 records as recorded and once more with NSTDB noise (channel 0, never seen "
+            f"in training), and CinC 2017's committed test split ({len(m['records'])} records in all), every "
+            f"window at natural prevalence ({support}), none rejected.",
+            f"- Windows: each record cut into non-overlapping {seconds:g} s windows; `annotate --gate` tiles a "
+            "recording the same way and leaves the beats of unreadable windows unclassified.",
+            f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+            "the export machine (x86-64 host), not on a microcontroller.",
+        ])  # fmt: skip
+    if cfg["data"]["protocol"] == "patient-deal":  # a window task
+        seconds = fw["frame_size"] / fw["sampling_rate_hz"]
+        return "\n".join([
+            f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model selection; "
+            f"every labelled window at natural prevalence ({support}), none rejected.",
+            f"- Windows: each record cut into non-overlapping {seconds:g} s windows; a window lying inside one "
+            "annotated rhythm episode takes its rhythm, one across a rhythm change is left out.",
+            f"- Look-ahead: a window is classified when it ends, {seconds:g} s after it starts.",
+            f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+            "the export machine (x86-64 host), not on a microcontroller.",
+        ])  # fmt: skip
+    if m.get("leaky"):
+        test = (f"- Test beats: a random share of every record's beats (the LEAKY split: the same patients "
+                f"as in training), {support}, at natural prevalence, none rejected.")  # fmt: skip
+    else:
+        test = (f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model "
+                f"selection; every beat at natural prevalence ({support}), none rejected.")  # fmt: skip
+    fs, after = fw["sampling_rate_hz"], fw["frame_size"] - fw["r_peak_index"]
+    look = (f"- Look-ahead: the frame reaches {after} samples ({after / fs:.2f} s) past the beat's R peak, "
+            "so a beat can be classified no sooner.")  # fmt: skip
+    if cfg["input"]["rr_features"]:
+        look += (" Its RR features include the next RR interval: a beat is classified only once the next "
+                 "beat's R peak has been found (one beat of latency, whichever comes later).")  # fmt: skip
+    return "\n".join([
+        test,
+        "- R peaks: beats are placed at the database's reference R-peak annotations, not found by a QRS "
+        "detector. On a device, a detector's missed and extra beats and its timing jitter add errors these "
+        "numbers do not contain.",
+        look,
+        f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+        "the export machine (x86-64 host), not on a microcontroller.",
+    ])  # fmt: skip
+
+
+def rr_cell(spec: dict[str, Any]) -> str:
+    """What a card's architecture row adds for the RR input."""
+    if not spec["rr_features"]:
+        return ""
+    return " + RR ratios and irregularity" if spec.get("rr_irregularity") else " + RR ratios"
+
+
+def ensemble_cell(cfg: dict[str, Any]) -> str:
+    e = cfg.get("ensemble")
+    if not e:
+        return ""
+    first = cfg["train"]["seed"]
+    return f" · seed ensemble: {e['members']} members (seeds {first}–{first + e['members'] - 1}), logits averaged"
+
+
+def ensemble_text(m: dict[str, Any]) -> str:
+    """For a seed ensemble: where its members land alone, on the same split and on DS1 validation."""
+    e = m.get("ensemble")
+    if not e:
+        return ""
+    split = m["split"].upper()
+    each = " · ".join(
+        f"seed {s}: {f:.4f}" for s, f in zip(e["seeds"], e["member_float_macro_f1"], strict=True)
+    )
+    lines = [
+        f"- {split} float macro-F1 of each member alone: {each}; mean {e['member_mean']:.4f} ± "
+        f"{e['member_std']:.4f} (s.d.). The ensemble: **{m['float']['macro_f1']:.4f}**.",
+    ]
+    if e.get("member_val_macro_f1"):
+        vals = " · ".join(f"{v:.4f}" for v in e["member_val_macro_f1"])
+        lines.append(
+            f"- DS1 validation macro-F1 of the members: {vals}; of the ensemble: {e['val_macro_f1']:.4f}."
+        )
+    lines.append(
+        "- Every member is in the average, none chosen or weighted on any data; the members differ "
+        "only in their training seed."
+    )
+    return "\n\nAs a seed ensemble (how far one seed of this recipe lands):\n\n" + "\n".join(lines)
+
+
+def runtime_text(m: dict[str, Any]) -> str:
+    v = m["verification"]
+    if not v.get("int8_metrics_runtime"):
+        return " The int8 metrics come from TFLM itself, on every frame."
+    o = v["litert_optimized_vs_tflm"]
+    return (
+        f" Its config (`export.int8_runtime: litert`) takes the int8 metrics over the whole split from "
+        f"LiteRT's optimized kernels, which are much faster than TFLM's host build; on the {v['frames']:,} frames above they give the same class as TFLM "
+        f"for {100 * o['same_class']:.1f} % of frames ({o['frames_differing']:,} differ by at most "
+        f"{o['largest_difference_int8_steps']} int8 steps)."
+    )
+
+
+def metric_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
+    """Per class, float / int8: support, sensitivity, positive predictivity, specificity and F1."""
+    pct = lambda x: f"{100 * x:.1f}"  # noqa: E731
+    rows = []
+    for c in classes:
+        f, q = m["float"]["per_class"][c], m["int8"]["per_class"][c]
+        rows.append(
+            f"| {c} | {f['support']:,} | {pct(f['sensitivity'])} / {pct(q['sensitivity'])} | "
+            f"{pct(f['positive_predictivity'])} / {pct(q['positive_predictivity'])} | "
+            f"{pct(f['specificity'])} / {pct(q['specificity'])} | {f['f1']:.3f} / {q['f1']:.3f} |"
+        )
+    return rows
+
+
+def confusion_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
+    rows = []
+    for c, counts, norm in zip(
+        classes, m["int8"]["confusion"], m["int8"]["confusion_normalized"], strict=True
+    ):
+        cells = " | ".join(f"{n:,} ({100 * p:.1f} %)" for n, p in zip(counts, norm, strict=True))
+        rows.append(f"| **{c}** | {cells} |")
+    return rows
+
+
+def device_bill_text(vdir: Path) -> str:
+    """The whole on-device bill of a model a wearable runs, for a Cortex-M4F: the model's flash and arena
+    plus the firmware kit's C preprocessing (code and state), as `arm-none-eabi-gcc -Os` builds it. Kept
+    in the per-user cache by the contract it was built for (the sizes depend on nothing else)."""
+    import hashlib
+
+    from ..errors import HeartzooError
+    from ..export.firmware_host import firmware_footprint
+    from ..paths import cache_dir
+
+    sources = sorted((Path(__file__).parent / "firmware").glob("*.[ch]"))
+    key = hashlib.sha256((vdir / "configuration.json").read_bytes() + (vdir / "metrics.json").read_bytes())
+    for source in sources:
+        key.update(source.read_bytes())
+    kept = cache_dir() / "site-firmware" / f"{key.hexdigest()}.json"
+    if kept.is_file():
+        bills = json.loads(kept.read_text())
+    else:
+        try:
+            bills = [firmware_footprint(vdir, fixed) for fixed in (False, True)]
+        except HeartzooError as exc:
+            return f"\n\nThe on-device bill with the C preprocessing was not measured here: {exc}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(bills))
+    rows = []
+    for b, what in zip(bills, ("Cortex-M4F, float kit", "Cortex-M0+, fixed-point kit"), strict=True):
+        p = b["preprocessing"]
+        rows.append(
+            f"| {what} | {b['model_bytes']:,} + {p['text_linked'] + p['data']:,} = **{b['flash_bytes']:,}** | "
+            f"{b['arena_bytes']:,} + {p['state_bytes'] + p['data'] + p['bss']:,} = **{b['ram_bytes']:,}** |"
+        )
+    return (
+        "\n\nThe whole on-device bill, with the firmware kit's C preprocessing (`heartzoo zoo c-array NAME "
+        "--firmware`; built with `arm-none-eabi-gcc -Os`, runtime helpers linked in):\n\n"
+        "| target | flash: model + preprocessing (B) | RAM: arena + preprocessing state (B) |\n|---|---:|---:|\n"
+        + "\n".join(rows)
+    )
+
+
+def end_to_end_text(ref: str, results: Path) -> str:
+    """From a raw recording: the model on the R peaks its detector found, scored beat by beat as AAMI
+    EC57 does, beside the reference R peaks (`benchmarks/end_to_end.py`; empty when not measured)."""
+    lines = []
+    for path in sorted(results.glob("end_to_end*.jsonl")):
+        lines += [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    runs, learned = {}, {}
+    for line in lines:
+        if line["model"] == ref:
+            noise = line.get("noise")
+            # the latest line of each level; one gated by a quality model adds its gated row
+            gate = line.get("gated", {}).get("gate")
+            (learned if gate else runs)[None if noise is None else noise["snr_db"]] = line
+    if None not in runs:
+        return ""
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.2f}"
+
+    rows = []
+    for snr in [None, *sorted((s for s in runs if s is not None), reverse=True)]:
+        line = runs[snr]
+        kinds = [("detected", f"detected ({line['detector']})"), ("reference", "reference")]
+        if "gated" in line:
+            gated = f"detected, quality gate ({100 * line['gated']['beats_kept']:.1f} % of beats kept)"
+            kinds.insert(1, ("gated", gated))
+        if snr in learned:
+            g = learned[snr]["gated"]
+            kinds.insert(
+                2, ("learned", f"detected, gate `{g['gate']}` ({100 * g['beats_kept']:.1f} % of beats kept)")
+            )
+        for kind, label in kinds:
+            part = learned[snr]["gated"] if kind == "learned" else line[kind]
+            e, c = part["ec57"], part["classes"]
+            level = "clean" if snr is None else f"em {snr:g} dB"
+            rows.append(
+                f"| {level} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
+                f"{pct(e['veb_pp'])} | {pct(e['sveb_se'])} | {pct(e['sveb_pp'])} | {c['macro_f1']:.4f} |"
+            )
+    clean = runs[None]
+    return (
+        "\n\n### From a raw recording\n\nThe numbers above use the database's reference R peaks. A wearable "
+        f"detects beats itself: here the int8 model classifies the beats `heartzoo annotate` finds with its "
+        f"default detector ({clean['detector']}) on the {len(clean['records'])} DS2 records, scored beat by "
+        "beat against the reference annotations as AAMI EC57 (WFDB `bxb`) does: 150 ms match window, from the "
+        "5-minute mark; macro-F1 over the matched beats. The `em` rows add NSTDB electrode-motion noise to "
+        "the whole records first (`python benchmarks/end_to_end.py`).\n\n"
+        "| noise | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % | SVEB Se % | SVEB +P % | macro-F1 |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )
+
+
+def external_lines(results: Path) -> dict[str, dict[str, Any]]:
+    """NAME@VERSION -> the latest line of benchmarks/external.py's record (empty when not measured)."""
+    path = results / "external.jsonl"
+    if not path.is_file():
+        return {}
+    return {line["model"]: line for line in map(json.loads, filter(str.strip, path.read_text().splitlines()))}
+
+
+def false_call_cell(line: dict[str, Any] | None, classes: list[str]) -> str:
+    """ "S in AF / V in NSR" (beat-2: ectopic in both) of benchmarks/external.py's line, in %; – unmeasured."""
+    if line is None:
+        return "–"
+    af, nsr = false_call_classes(classes)
+    c = line["cinc2017"]
+    return f"{100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f}"
+
+
+def false_call_classes(classes: list[str]) -> tuple[str, str]:
+    """The class whose calls are false in AF (S; beat-2's ectopic) and the proxy in normal rhythm (V)."""
+    return ("S" if "S" in classes else "ectopic"), ("V" if "V" in classes else "ectopic")
+
+
+def devices_text(ref: str, results: Path) -> str:
+    """ "On other devices": the external tests of benchmarks/external.py (heartzoo.recording.external)."""
+    line = external_lines(results).get(ref)
+    if line is None:
+        return ""
+    c, ic = line["cinc2017"], line["icentia11k"]
+    af, nsr = false_call_classes(c["classes"])
+
+    def pct(x: float | None, digits: int = 2) -> str:
+        return "–" if x is None else f"{100 * x:.{digits}f}"
+
+    rows = []
+    for kind, label in (("detected", "default detector, quality gate"), ("reference", "reference R peaks")):
+        for record, e in ic[kind]["records"].items():
+            rows.append(f"| {record} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
+                        f"{pct(e['veb_pp'])} |")  # fmt: skip
+    a, n = c["A"], c["N"]
+    return (
+        "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "
+        "through the whole path a user takes (`heartzoo annotate`: default detector, quality gate, int8), "
+        "never used to train or select; `python benchmarks/external.py` (`heartzoo.recording.external`).\n\n"
+        "**Icentia11k chest patch** (250 Hz, EC57 from the first sample):\n\n"
+        "| segment | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % |\n|---|---|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + f"\n\n**CinC 2017 AliveCor** (lead I from the fingers, 300 Hz, as recorded), the "
+        f"{a['records'] + n['records']:,} AF and normal-rhythm records of the committed test split:\n\n"
+        "| records | beats | called " + af + " % | records with any | called " + nsr + " % |\n"
+        "|---|---:|---:|---:|---:|\n"
+        f"| atrial fibrillation ({a['records']}) | {a['beats']:,} | **{pct(a['share'][af], 1)}** | "
+        f"{a['records_with_any'][af]} of {a['records_with_beats']} | {pct(a['share'][nsr], 1)} |\n"
+        f"| normal sinus rhythm ({n['records']}) | {n['beats']:,} | {pct(n['share'][af], 1)} | "
+        f"{n['records_with_any'][af]} of {n['records_with_beats']} | **{pct(n['share'][nsr], 1)}** |\n\n"
+        f"AAMI defines no S beat in atrial fibrillation, so every {af} call in an AF record is false. In "
+        f"normal-rhythm records the {nsr} calls are a proxy for false alarms: those records may hold a few "
+        "real ectopic beats.\n"
+    )

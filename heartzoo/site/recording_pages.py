@@ -1,0 +1,124 @@
+"""The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
+on every database (benchmarks/detector.py) and the quality gate (benchmarks/quality_gate.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..data.cache import latest_json_lines
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.2f}"
+
+
+def detector_table(results: Path) -> str:
+    """The R-peak detectors on every database benchmarks/detector.py scores, from its record (the latest
+    line of each detector and corpus), and the published figures for MIT-BIH where it names any."""
+    path = results / "detector.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
+    latest = latest_json_lines(path, lambda line: (line.get("corpus", "mitdb"), line["detector"]))
+    pct = _pct
+
+    def order(key: tuple[str, str]) -> tuple:
+        corpus, detector = key
+        named = ("mitdb", "svdb", "icentia11k")
+        if corpus in named:
+            return (named.index(corpus), "", 0.0, detector)
+        return (len(named), corpus[:6], -float(corpus[6:]), detector)  # ds2+em24 ... ds2+ma0
+
+    rows = []
+    for (corpus, d), line in sorted(latest.items(), key=lambda item: order(item[0])):
+        g, worst, per_hour = line["gross"], line.get("worst_se"), line.get("seconds_per_hour")
+        rows.append(
+            f"| {corpus} | `{d}` | {line['records']} | {pct(g['qrs_se'])} | {pct(g['qrs_pp'])} | "
+            f"{g['fn']:,} / {g['fp']:,} | {'–' if worst is None else worst['record'] + ' ' + pct(worst['se'])} | "
+            f"{'–' if per_hour is None else f'{per_hour:.2f} s'} |"
+        )
+    published = [
+        f"- `{d}`: {pct(line['published']['qrs_se'])} / {pct(line['published']['qrs_pp'])} % "
+        f"({line['published']['source']})"
+        for (corpus, d), line in sorted(latest.items())
+        if corpus == "mitdb" and line.get("published")
+    ]
+    note = "\n\nPublished on MIT-BIH (Se / +P, each scored its own way):\n\n" + "\n".join(published)
+    return (
+        "| corpus | detector | records | QRS Se % (gross) | QRS +P % (gross) | missed / extra | worst Se % | "
+        "detection time per hour of signal |\n|---|---|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + (note if published else "")
+    )
+
+
+def _gate_latest(results: Path) -> dict:
+    """The latest line of each (records, gate, threshold, noise) of benchmarks/quality_gate.py's record
+    (lines before the learned gate have no "gate": the template-matching index)."""
+    path = results / "quality_gate.jsonl"
+    if not path.is_file():
+        return {}
+    return latest_json_lines(path, lambda line: (line["set"], line.get("gate", "sqi"), line.get("min_correlation"),
+                                       json.dumps(line.get("noise"))) if "oracle_window_s" not in line else None)  # fmt: skip
+
+
+def _gate_row(line: dict) -> str:
+    n = line["noise"]
+    level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
+    return (f"| {line['set']} | {_gate_name(line)} | {level} | **{_pct(line['beats_kept'])}** | "
+            f"{_pct(line['qrs_se_kept'])} | **{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |")  # fmt: skip
+
+
+def _gate_name(line: dict) -> str:
+    gate = line.get("gate", "sqi")
+    return f"sqi {line['min_correlation']:g}" if gate == "sqi" else f"`{gate}`"
+
+
+GATE_HEADER = ("| records | gate | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
+               "|---|---|---|---:|---:|---:|---:|\n")  # fmt: skip
+
+
+def quality_table(results: Path) -> str:
+    """The quality gates on DS2, clean and with NSTDB electrode motion, and on pure noise (the latest line
+    of each condition of benchmarks/quality_gate.py's record)."""
+    latest = _gate_latest(results)
+    if not latest:
+        return "*Not measured in this checkout: run `python benchmarks/quality_gate.py --record ...`.*"
+    rows = [_gate_row(line) for line in latest.values() if not isinstance(line.get("noise"), str)]
+    noise = [f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
+             f"**{line['kept']}** kept." for line in latest.values() if isinstance(line.get("noise"), str)]  # fmt: skip
+    return GATE_HEADER + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
+
+
+def gate_lines(ref: str, results: Path) -> str:
+    """A quality model's rows of the gate table, beside the template-matching index on the same records."""
+    latest = [v for v in _gate_latest(results).values() if not isinstance(v.get("noise"), str)]
+    mine = [v for v in latest if v.get("gate") == ref]
+    if not mine:
+        return f"*Not measured yet: `python benchmarks/quality_gate.py --gate sqi {ref} --record ...`.*"
+    sets = {v["set"] for v in mine}
+    rows = [_gate_row(v) for v in latest if v["set"] in sets and v.get("gate", "sqi") in ("sqi", ref)]
+    return GATE_HEADER + "\n".join(rows)
+
+
+def af_screen_table(results: Path) -> str:
+    """benchmarks/af_screen.py's record: each af-4 variant's validation F1 per recording, by seed, and the
+    mean of the seeds it ran with."""
+    path = results / "af_screen.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/af_screen.py --record ...`.*"
+    latest = latest_json_lines(path, lambda line: (line["variant"], line["seed"]))
+    variants: dict[str, list[dict]] = {}
+    for (name, _), line in latest.items():
+        variants.setdefault(name, []).append(line)
+    rows = []
+    for name, lines in variants.items():
+        f1 = [x["val_challenge_f1"] for x in lines]
+        per = lines[0]["val_f1"]
+        rows.append(f"| {name} | `{json.dumps(lines[0]['changes'])}` | {lines[0]['params']:,} | "
+                    f"{', '.join(f'{x:.4f}' for x in f1)} | **{sum(f1) / len(f1):.4f}** | "
+                    + " · ".join(f"{c} {v:.3f}" for c, v in per.items()) + " |")  # fmt: skip
+    return (
+        "| variant | changes to configs/af-4-cnn3.yaml | params | validation F1 by seed | mean | F1 per class (first seed) |\n"
+        "|---|---|---:|---|---:|---|\n" + "\n".join(rows)
+    )

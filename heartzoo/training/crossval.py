@@ -1,0 +1,154 @@
+"""Patient-fold cross-validation over the training pool: a selection signal from every training patient.
+
+The validation draw holds out a fifth of the pool's patients (five on DS1 alone, and five patients rank
+models poorly: the leaderboard shows it). `cross_validate` trains a config once per fold of whole
+training patients (DS1's 22, or DS1 + svdb's 100), each fold held out once, and pools the held-out
+(out-of-fold) predictions of all folds into one report over every training patient. DS2 is never loaded.
+
+Only the training stage is cross-validated: a distilled config's teacher has seen every training
+patient, so its out-of-fold numbers would leak; such configs are refused. Each fold keeps its best
+epoch on its own held-out patients (as `heartzoo train` does), which flatters every config alike: good
+for ranking configs, not an estimate of DS2.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import HeartzooConfig
+from ..data.cache import atomic_path, write_json
+from ..errors import ConfigError, HeartzooError
+from ..tasks import get_task
+
+CV_FILE = "cv.json"
+
+
+def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=None) -> list[list[str]]:
+    """The training records of each fold (DS1 and the databases `data.train` adds; whole patients,
+    classes spread evenly; see `patient_folds`)."""
+    from ..data.prepare import record_counts, training_records
+    from ..data.splits import patient_folds
+
+    if get_task(config.task).per_recording:  # CinC 2017: recordings outside the test split, by label
+        from ..data.cinc2017 import DATABASE, held_out_records
+        from ..data.recording_windows import recording_folds
+
+        return recording_folds(DATABASE.labels(data_dir), held_out_records(), folds, seed)
+    return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
+
+
+def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:
+    """`config` with `records` as its validation patients."""
+    v = config.data.validation.model_copy(update={"records": list(records)})
+    return config.model_copy(update={"data": config.data.model_copy(update={"validation": v})})
+
+
+def _check(config: HeartzooConfig) -> None:
+    if config.data.protocol != "inter-patient":
+        raise ConfigError(
+            f"{config.name}: field 'data.protocol' is {config.data.protocol!r}; cross-validation folds "
+            "whole patients and needs 'inter-patient'"
+        )
+    if config.compress is not None and config.compress.distill is not None:
+        raise ConfigError(
+            f"{config.name}: field 'compress.distill' names a teacher, which has seen every training patient, "
+            "so out-of-fold numbers would leak; cross-validate the teacher's config or an undistilled one"
+        )
+    if config.model is None:
+        raise ConfigError(f"{config.name}: field 'model' is required to cross-validate")
+    if config.ensemble is not None:
+        raise ConfigError(
+            f"{config.name}: field 'ensemble' asks for several seeds, and cv trains one model per fold; "
+            "cross-validate the recipe without it"
+        )
+
+
+def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of the fold's best-epoch model on its held-out patients, and their labels (also
+    kept in the fold's oof.npz). Recomputed each time, as cheap as it is, so they never outlive a model."""
+
+    from ..evaluation.evaluate import split_probabilities
+    from ..evaluation.metrics import scored_units
+    from ..integrity import load_keras
+
+    model = load_keras(fold_dir / "model.keras")
+    probs, labels, ws = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
+    probs, labels = scored_units(get_task(cfg.task), probs, labels, ws.record)  # per recording, as its test
+    with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
+        np.savez(f, probs=probs, labels=labels)
+    return probs, labels
+
+
+def cross_validate(
+    config: HeartzooConfig,
+    run_dir: str | os.PathLike[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    callbacks: list | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Train `config` on each fold into `run_dir/fold-<i>` and write `run_dir/cv.json`.
+
+    A fold already trained is not trained again, and a killed fold resumes at its last epoch, so the
+    command can simply be run again. Returns the report written to cv.json: the pooled out-of-fold
+    report (`pooled`), each fold's records, best epoch and macro-F1, and their mean and spread.
+    """
+    from ..evaluation.metrics import report_from_probabilities
+    from .train import train
+
+    _check(config)
+    task = get_task(config.task)
+    macro = task.macro_classes
+    run_dir = Path(run_dir)
+    try:
+        parts = fold_records(config, folds, seed, data_dir)
+    except ValueError as exc:
+        raise HeartzooError(f"{config.name}: folds={folds}: {exc}") from None
+    rows, all_probs, all_labels = [], [], []
+    for i, records in enumerate(parts):
+        cfg = fold_config(config, records)
+        fold_dir = run_dir / f"fold-{i}"
+        if progress:
+            held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
+            progress(f"fold {i + 1}/{folds}: holding out {held}")
+        result = train(cfg, fold_dir, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks)
+        probs, labels = _out_of_fold(cfg, fold_dir, data_dir, cache_dir)
+        rep = report_from_probabilities(probs, labels, task.class_names, macro)
+        rows.append(
+            {
+                "fold": i,
+                "records": records,
+                "best_epoch": result.best_epoch,
+                "epochs_run": result.epochs_run,
+                "beats": len(labels),
+                "support": {c: rep["per_class"][c]["support"] for c in task.class_names},
+                "macro_f1": rep["macro_f1"],
+            }
+        )
+        all_probs.append(probs)
+        all_labels.append(labels)
+    pooled = report_from_probabilities(
+        np.concatenate(all_probs), np.concatenate(all_labels), task.class_names, macro
+    )
+    per_fold = np.array([r["macro_f1"] for r in rows])
+    report = {
+        "name": config.name,
+        "task": config.task,
+        "folds": folds,
+        "seed": seed,
+        "records": sorted(r for part in parts for r in part),
+        "pooled": pooled,
+        "fold_macro_f1_mean": float(per_fold.mean()),
+        "fold_macro_f1_std": float(per_fold.std(ddof=1)) if folds > 1 else 0.0,
+        "per_fold": rows,
+        "config": config.model_dump(mode="json"),
+    }
+    write_json(run_dir / CV_FILE, report)
+    return report

@@ -1,0 +1,111 @@
+"""`heartzoo zoo retrain NAME@vN`: train a published version's recipe again and check that it makes the
+same model (`heartzoo.zoo.retrain_checks` holds the record and its rules).
+
+The recipe is the one its card names (configs/NAME.yaml, or configs/vN/NAME.yaml once a later version
+replaced it), trained into a run folder without publishing, at this checkout, which must be one clean
+commit. A finished run made elsewhere (e.g. `heartzoo train CONFIG --no-publish` in a worktree at an
+older commit) can stand in for the training: its config must be the recipe's, names aside, and its
+stages trained at one clean commit, which the check then names.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from ..checkout import Checkout
+from ..errors import HeartzooError
+from ..zoo.retrain_checks import CLEAN_COMMIT_PATTERN, RetrainingCheck, Scores, add_check, made_again
+
+
+def history_rows(path: Path) -> list[dict[str, str]]:
+    """history.csv without its wall-clock column, the one column that differs between identical runs."""
+    with Path(path).open(newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+def _clean_commit_of(commits: list[str] | None, what: str) -> str:
+    """The one clean commit a check may name (unlike `meta.one_clean_commit`, which judges a published
+    record, this refuses anything else)."""
+    import re
+
+    if not commits or len(commits) != 1 or not re.match(CLEAN_COMMIT_PATTERN, commits[0]):
+        raise HeartzooError(
+            f"{what} at {commits or 'no recorded commit'}: a check needs one clean commit (commit or stash "
+            "the changes, or train in a clean worktree), else it says nothing about any commit's recipe"
+        )
+    return commits[0]
+
+
+def retrain(
+    ref: str,
+    zoo: str | os.PathLike[str],
+    *,
+    run: str | os.PathLike[str] | None = None,
+    data_dir=None,
+    cache_dir=None,
+    record: bool = True,
+    callbacks: list | None = None,
+    progress=None,
+    checkout: Checkout | None = None,
+) -> RetrainingCheck:
+    """Train (or take `run`) the recipe of the published version `ref`, compare, and with `record`
+    append the check to the zoo's checks.json and write its index again (the recommendation reads it).
+    `callbacks` and `progress` go to the training, as `heartzoo train` passes them. The recipe is read
+    from `checkout` (default: the one holding the working folder)."""
+    from ..config import load_config
+    from ..evaluation.evaluate import evaluate_model, load_run
+    from ..meta import read_metrics
+    from ..version import git_commit
+    from ..zoo.index import find, read_index, write_index
+    from ..zoo.manifest import config_hash, stage_commits
+    from .runs import finished_run, run_pipeline
+
+    root = Path(zoo)
+    entry = find(read_index(root), ref)
+    ref = f"{entry['name']}@{entry['version']}"
+    vdir = root / entry["path"]
+    checkout = checkout or Checkout.find()
+    recipe = checkout.recipe_path(entry["name"], entry["version"])
+    if not (checkout.root / recipe).is_file():
+        raise HeartzooError(f"{ref}: its recipe {recipe} is not in {checkout.root}")
+    config = load_config(checkout.root / recipe)
+    if run is None:
+        _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
+        out = run_pipeline(config, Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",
+                           publish=False, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks,
+                           progress=progress)  # fmt: skip
+    else:
+        made = load_config(Path(run) / "config.json")
+        if config_hash(made.model_copy(update={"name": config.name})) != config_hash(config):
+            raise HeartzooError(f"{run}: its config is not {recipe} (names aside); it cannot stand for {ref}")
+        config = config.model_copy(update={"name": made.name})
+        out = finished_run(config, run)
+    last = Path(out["final"])  # the stage the recipe publishes
+    commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
+
+    model, cfg = load_run(last)
+    report = evaluate_model(model, cfg, "test", data_dir=data_dir, cache_dir=cache_dir)
+    m = read_metrics(vdir)
+    published_history = vdir / "history.csv"
+    same = (
+        history_rows(published_history) == history_rows(last / "history.csv")
+        if published_history.is_file()
+        else None
+    )
+    published = Scores(val_macro_f1=m.val_macro_f1, test_float_macro_f1=m.float.macro_f1)
+    now = Scores(val_macro_f1=out["selected"]["val_macro_f1"], test_float_macro_f1=report["macro_f1"])
+    check = RetrainingCheck(
+        ref=ref,
+        recipe=recipe,
+        retrained_at=commit,
+        published=published,
+        now=now,
+        same_history=same,
+        made_again=made_again(published, now, same),
+    )
+    if record:
+        add_check(root, check)
+        write_index(root)
+    return check

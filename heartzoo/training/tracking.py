@@ -1,0 +1,54 @@
+"""Optional experiment tracking in MLflow, with a local file store in the run folder by default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..config import HeartzooConfig
+from ..errors import ConfigError
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{key}."))
+        else:
+            out[key] = str(v)[:500]
+    return out
+
+
+def mlflow_callback(config: HeartzooConfig, run_dir: Path):
+    """A Keras callback logging the config as parameters and every epoch's logs as metrics."""
+    try:
+        import mlflow
+    except ImportError:
+        raise ConfigError(
+            f"{config.name}: field 'logging.mlflow' is true but MLflow is not installed; "
+            "install it with: pip install 'heartzoo[mlflow]'"
+        ) from None
+    import keras
+
+    uri = config.logging.mlflow_tracking_uri
+    if uri is None:
+        # A local file store needs no server. MLflow 3 keeps it in maintenance mode and asks for this
+        # opt-in; pass a database or server URI in logging.mlflow_tracking_uri to use one instead.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        uri = (Path(run_dir).resolve() / "mlruns").as_uri()
+
+    class MLflowLogger(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_experiment(f"heartzoo-{config.task}")
+            self.run = mlflow.start_run(run_name=config.name)
+            mlflow.log_params(_flatten(config.model_dump(mode="json")))
+
+        def on_epoch_end(self, epoch, logs=None):
+            mlflow.log_metrics({k: float(v) for k, v in (logs or {}).items()}, step=epoch)
+
+        def on_train_end(self, logs=None):
+            mlflow.end_run()
+
+    return MLflowLogger()

@@ -1,0 +1,250 @@
+"""`heartzoo tune`: a hyperparameter and architecture search with Optuna, on the validation patients.
+
+Why Optuna: its TPE sampler and median pruner work trial by trial inside our own training loop (a Keras
+callback reports each epoch's validation macro-F1), and its RDB storage is the resumable, shared study
+the issue asks for: an SQLite file in the run folder by default, a PostgreSQL/MySQL URL for several
+machines. KerasTuner would own the training loop, which the line of stages (distil, prune, fine-tune)
+and its resumable runs already do.
+
+A trial is a whole line (`runs.run_pipeline`, never published) of the base config with the trial's
+values, in `<run>/trials/<hash of its values>/`: a trial retried after its process was killed resumes
+its training at the last finished epoch. Before it trains, its model is built, thinned as its channel
+pruning will thin it and converted to int8, and a trial over the space's size constraints is pruned
+there. The objective is the last stage's validation macro-F1 (whole held-out patients); the test set
+is never loaded.
+
+Every process running `tune` on one study (same run folder or `--storage` URL) takes distinct trials
+from it; a trial whose process stopped sending heartbeats is failed and retried once with its values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import HeartzooConfig
+from ..errors import ConfigError
+from .search_space import SearchSpace, with_values
+
+STUDY_FILE = "study.db"
+HEARTBEAT_S = 5  # a trial's process writes a heartbeat this often;
+GRACE_S = 20  # with none for this long, the trial is failed and retried
+
+
+def trial_folder(run_dir: Path, values: dict[str, Any]) -> Path:
+    """Where a trial with these values trains: the same folder when it is retried."""
+    key = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return Path(run_dir) / "trials" / key
+
+
+def model_size(config: HeartzooConfig) -> dict[str, int]:
+    """int8 .tflite bytes and MACs of the model `config` will publish, before training: built, thinned
+    as its channel pruning will thin it (the channel counts do not depend on the weights), converted to
+    int8 (and shrunk, as export does) with a few random calibration inputs."""
+    import numpy as np
+
+    from ..export.convert import published_int8
+    from ..models import describe
+    from ..preprocess import Preprocessor
+    from ..tasks import get_task
+    from .train import build_from_config
+
+    model = build_from_config(config)
+    cp = config.compress.channel_prune
+    if cp is not None:
+        from ..compress.prune_channels import thin_model
+
+        pre = Preprocessor.of(config)
+        model, _ = thin_model(model, config.model.arch, dict(config.model.params), pre.ecg_shape,
+                              get_task(config.task).num_classes, pre.rr_inputs, cp.keep, cp.criterion)  # fmt: skip
+    rng = np.random.default_rng(0)
+    # values like a trained model's: distinct in every tensor and channel (export's shrink stores
+    # identical vectors once, so a fresh model's zero biases and equal per-channel scales would make the
+    # estimate smaller than the trained model's file); positive, as batch-norm variances must be
+    model.set_weights([np.abs(rng.normal(size=w.shape)).astype(w.dtype) + 0.1 for w in model.get_weights()])
+    shapes = Preprocessor.of(config).input_shapes
+    calib = {k: rng.normal(size=(4, *s)).astype(np.float32) for k, s in shapes.items()}
+    buf = published_int8(model, config, calib if "rr" in calib else calib["ecg"])
+    return {"tflite_bytes": len(buf), "macs": int(describe(model)["macs"])}
+
+
+def over_limits(size: dict[str, int], space: SearchSpace) -> str | None:
+    c = space.constraints
+    if c.tflite_bytes is not None and size["tflite_bytes"] > c.tflite_bytes:
+        return f"int8 .tflite {size['tflite_bytes']:,} B > {c.tflite_bytes:,} B"
+    if c.macs is not None and size["macs"] > c.macs:
+        return f"{size['macs']:,} MACs > {c.macs:,}"
+    return None
+
+
+def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storage: str | None = None):
+    """The study of this search, created or loaded: in `<run_dir>/study.db` unless `storage` (an RDB
+    URL) is given, with heartbeats so that a killed process's trial is failed and retried."""
+    import warnings
+
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    url = storage or f"sqlite:///{(run_dir / STUDY_FILE).resolve()}"
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+
+    def connect():
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
+
+    rdb = _racing(connect)
+    existing = _count(rdb, config.name)
+    # processes sharing a study must not draw the same values: each seeds its sampler differently
+    salt = os.getpid() if storage is not None else 0
+    sampler = optuna.samplers.TPESampler(
+        seed=space.seed + existing + salt, n_startup_trials=space.pruning.startup_trials + 2
+    )
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=space.pruning.startup_trials,
+                                         n_warmup_steps=space.pruning.warmup_epochs)  # fmt: skip
+    return _racing(lambda: optuna.create_study(storage=rdb, study_name=config.name, direction="maximize",
+                                               load_if_exists=True, sampler=sampler, pruner=pruner))  # fmt: skip
+
+
+def _racing(make, attempts: int = 5):
+    """`make()`, tried again when another process sharing the study is creating its tables or the study
+    itself at the same moment (SQLAlchemy then raises OperationalError or IntegrityError)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return make()
+        except (OperationalError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _count(storage, name: str) -> int:
+    try:
+        import optuna
+
+        return len(optuna.load_study(study_name=name, storage=storage).trials)
+    except KeyError:
+        return 0
+
+
+def finished(study) -> list:
+    """The trials that trained, to the end or until the pruner stopped them (a trial refused by the
+    size constraints costs seconds and does not count)."""
+    from optuna.trial import TrialState
+
+    return [t for t in study.trials if t.state == TrialState.COMPLETE
+            or (t.state == TrialState.PRUNED and "rejected" not in t.user_attrs)]  # fmt: skip
+
+
+def tune(
+    config: HeartzooConfig,
+    space: SearchSpace,
+    run_dir: str | os.PathLike[str],
+    *,
+    trials: int,
+    storage: str | None = None,
+    data_dir=None,
+    cache_dir=None,
+    callbacks: list | None = None,
+    on_trial: Callable[[Any, Any], None] | None = None,
+    progress: Callable[[str], Any] | None = None,
+):
+    """Run the study until it holds `trials` trials that trained (to the end or until pruned), and return it.
+    Interrupted, it resumes where it stopped: finished trials are never run again."""
+    import optuna
+
+    from .runs import run_pipeline
+
+    run_dir = Path(run_dir)
+    study = open_study(config, space, run_dir, storage)
+    if not study.trials:  # a new study: the space's own values first
+        for values in space.enqueue:
+            study.enqueue_trial(values, user_attrs={"note": "enqueued by the search space"})
+    say = progress or (lambda _msg: None)
+
+    def objective(trial) -> float:
+        values = {name: p.suggest(trial, name) for name, p in space.params.items()}
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        cfg = with_values(config, space, values, f"{config.name}-t{trial.number}")
+        size = model_size(cfg)
+        trial.set_user_attr("size", size)
+        reason = over_limits(size, space)
+        if reason is not None:
+            trial.set_user_attr("rejected", reason)
+            say(f"trial {trial.number}: {reason}, not trained")
+            raise optuna.TrialPruned(reason)
+        folder = trial_folder(run_dir, values)
+        trial.set_user_attr("folder", str(folder.relative_to(run_dir)))
+        say(f"trial {trial.number}: {values}")
+        out = run_pipeline(cfg, folder, publish=False, data_dir=data_dir, cache_dir=cache_dir,
+                           callbacks=[*(callbacks or []), _reporter(trial)])  # fmt: skip
+        return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish
+
+    left = trials - len(finished(study))
+    if left > 0:
+
+        def done(s, _trial) -> None:
+            if len(finished(s)) >= trials:
+                s.stop()
+
+        extra = [(lambda s, t: on_trial(s, t))] if on_trial is not None else []
+        # `done` stops at `trials` trained; the cap bounds a study whose trials keep failing or are refused
+        study.optimize(objective, n_trials=4 * left + 4, callbacks=[done, _mlflow_logger(run_dir), *extra],
+                       catch=(ConfigError,))  # fmt: skip
+    return study
+
+
+def _reporter(trial):
+    """Each epoch's validation macro-F1 to Optuna, numbered across the line's stages; a trial the pruner
+    stops raises TrialPruned out of training."""
+    import keras
+    import optuna
+
+    class Report(keras.callbacks.Callback):
+        step = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            trial.report(float((logs or {})["val_macro_f1"]), Report.step)
+            Report.step += 1
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {Report.step}")
+
+    return Report()
+
+
+def _mlflow_logger(run_dir: Path):
+    """Each finished trial as one run of the MLflow file store `<run_dir>/mlruns` (nothing without
+    MLflow installed: `pip install 'heartzoo[mlflow]'`)."""
+    try:
+        import mlflow
+    except ImportError:
+        return lambda study, trial: None
+
+    import logging
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # not "creating experiment" in the live table
+
+    def log(study, trial) -> None:
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        mlflow.set_tracking_uri((run_dir.resolve() / "mlruns").as_uri())
+        mlflow.set_experiment(f"heartzoo-tune-{study.study_name}")
+        with mlflow.start_run(run_name=f"trial-{trial.number}"):
+            mlflow.log_params({k: str(v) for k, v in trial.params.items()})
+            mlflow.set_tags({"state": trial.state.name, **{k: str(v) for k, v in trial.user_attrs.items()}})
+            if trial.value is not None:
+                mlflow.log_metric("val_macro_f1", trial.value)
+            for step, value in sorted(trial.intermediate_values.items()):
+                mlflow.log_metric("epoch_val_macro_f1", value, step=step)
+
+    return log

@@ -1,0 +1,280 @@
+"""Using the zoo from Python: list, download (sha256 and size from the validated index, resumable),
+load (every file verified first), predict.
+
+In the manner of timm's pretrained configs and torchvision's weights metadata: a loaded model carries
+its configuration, and `predict` applies exactly the preprocessing the model was trained with.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.cache import read_json, write_json
+from ..errors import DownloadError, HeartzooError
+from ..integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
+from ..meta import FirmwareContract, check_pin, check_ref, read_configuration
+from ..preprocess import check_recording
+
+#: The index entry a cached version was downloaded with, kept beside its files.
+ENTRY = ".entry.json"
+
+
+def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
+    from .. import paths
+
+    return paths.cache_dir(explicit) / "models"
+
+
+def download(
+    name: str,
+    version: str | None = None,
+    *,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    timeout: float = 60.0,
+    retries: int = 3,
+    sha256: str | None = None,
+) -> Path:
+    """Fetch NAME[@VERSION] into the local cache and return its folder.
+
+    The index is validated first, and every file goes only to its version's folder in the cache,
+    streamed into a `.part` file (resumed with HTTP Range after a dropped connection) that may not grow
+    past the size the index gives, and renamed into place only once its sha256 matches. Files already
+    cached and intact are not fetched again, so the cache serves offline once a version is there.
+    `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
+    """
+    from ..data.download import fetch_resumable, sha256_of
+    from .index import find, remote_index, zoo_url
+
+    check_ref(name, version)
+    cache = models_cache(cache_dir)
+    try:
+        index = remote_index(base_url, timeout, cache_dir=cache_dir, offline=False)
+    except DownloadError:
+        local = _cached_entry(cache, name, version, sha256)
+        if local is not None:
+            return local
+        raise
+    entry = find(index, name, version)
+    check_pin(entry, sha256, zoo_url(base_url) + "index.json")
+    folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
+    memo = HashMemo(cache / HASH_MEMO)
+    if folder.is_dir():
+        # the files already there (the others are only not fetched yet): a damaged or tampered copy is
+        # set aside for inspection, never reused
+        present = [
+            f for f in entry["files"] if (folder / f["path"]).exists() or (folder / f["path"]).is_symlink()
+        ]
+        require_intact(folder, present, memo=memo, cache_root=cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    url = zoo_url(base_url) + entry["path"] + "/"
+    for f in entry["files"]:
+        where = f"{entry['path']}/{f['path']}"
+        dest = contained(cache, where, where)
+        if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
+            continue
+        part = contained(cache, where + ".part", where)
+        fetch_resumable(url + f["path"], part, timeout, retries, where, None,
+                         max_bytes=f["bytes"], same_origin=True)  # fmt: skip
+        got = sha256_of(part)
+        if got != f["sha256"]:
+            part.unlink()
+            raise DownloadError(f"{where}: refused, sha256 {got} does not match the index {f['sha256']}")
+        os.replace(part, dest)
+        memo.record(dest, got)  # loading it next hashes nothing again
+    write_json(folder / ENTRY, entry)
+    memo.save()
+    return folder
+
+
+def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | None = None) -> Path | None:
+    """Offline: the cached folder of NAME (latest cached version unless given), verified."""
+    name, version = check_ref(name, version)
+    found = []
+    for marker in cache.glob(f"*/{name}/v*/{ENTRY}"):
+        try:
+            entry = _read_entry(marker)
+            folder = contained(cache, entry["path"], str(marker))
+        except HeartzooError:
+            continue  # not an entry this cache wrote
+        if folder == marker.parent.resolve() and version in (None, entry["version"]):
+            found.append((int(entry["version"][1:]), folder, entry))
+    if not found:
+        return None
+    _, folder, entry = max(found, key=lambda t: t[0])
+    check_pin(entry, sha256, str(folder / ENTRY))
+    _verified(folder, entry, cache, in_cache=True)
+    return folder
+
+
+def _read_entry(path: Path) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from ..meta import IndexEntry
+
+    try:
+        return IndexEntry.model_validate(read_json(path)).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        raise IntegrityError(f"{path}: not a valid index entry ({exc.error_count()} problem(s))") from None
+
+
+def _verified(folder: Path, entry: dict[str, Any], cache: Path, *, in_cache: bool) -> None:
+    require_intact(
+        folder, entry["files"], memo=HashMemo(cache / HASH_MEMO), cache_root=cache if in_cache else None
+    )
+
+
+@dataclass
+class LoadedModel:
+    """A zoo model with its configuration: `config` (validated), `firmware` (the typed contract)."""
+
+    model: Any
+    config: Any
+    firmware: FirmwareContract
+    format: str
+    folder: Path
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.firmware.class_names)
+
+
+def load_model(
+    name: str | os.PathLike[str],
+    version: str | None = None,
+    format: str = "keras",
+    *,
+    zoo: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    sha256: str | None = None,
+) -> LoadedModel:
+    """A model by zoo name (local zoo first, else downloaded) or by a version folder of a zoo or of
+    the cache, as Keras or TFLite. Every file is checked against its index entry before it is read;
+    `sha256` pins the version's digest (`heartzoo zoo show` prints it)."""
+    from ..config import parse_config
+
+    if format not in ("keras", "tflite"):
+        raise HeartzooError(f"format must be 'keras' or 'tflite', got {format!r}")
+    folder = verified_folder(name, version, zoo=zoo, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+    conf = read_configuration(folder)
+    config = parse_config(conf.config, str(folder / "configuration.json"))
+    if format == "keras":
+        model = load_keras(folder / "model.keras")
+    else:
+        from ..export import litert_interpreter
+
+        model = litert_interpreter((folder / "model.tflite").read_bytes())
+    return LoadedModel(model, config, conf.firmware, format, folder)
+
+
+def verified_folder(
+    name: str | os.PathLike[str],
+    version: str | None = None,
+    *,
+    zoo: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    sha256: str | None = None,
+) -> Path:
+    """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
+    path, once every file in it is checked against its index entry."""
+    from .index import INDEX, find, read_index, version_dir, zoo_dir
+
+    cache = models_cache(cache_dir)
+    given = Path(name)
+    if (given / "configuration.json").is_file():
+        folder, entry, in_cache = _entry_of_folder(given, cache)
+    else:
+        root = zoo_dir(zoo)
+        entry = None
+        if (root / INDEX).is_file():
+            index = read_index(root)  # a damaged local index is an error, not a reason to download
+            try:
+                entry = find(index, str(name), version)
+            except HeartzooError:
+                entry = None  # not in the local zoo: the published one may have it
+        if entry is not None:
+            folder, in_cache = version_dir(root, entry), False
+        else:
+            folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+            entry, in_cache = _read_entry(folder / ENTRY), True
+    check_pin(entry, sha256, str(folder))
+    _verified(folder, entry, cache, in_cache=in_cache)
+    return folder
+
+
+def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], bool]:
+    """The index entry of a version folder given by path: the cache's record beside it, or the index
+    of the zoo that holds it (three levels up: task/name/version)."""
+    folder = folder.resolve()
+    if (folder / ENTRY).is_file():
+        entry = _read_entry(folder / ENTRY)
+        root = folder.parents[2] if len(folder.parents) > 2 else folder
+        if contained(root, entry["path"], str(folder / ENTRY)) == folder:
+            return folder, entry, folder.is_relative_to(cache.resolve())
+    elif (entry := zoo_entry(folder)) is not None:
+        return folder, entry, False
+    raise IntegrityError(
+        f"{folder}: no zoo index lists this folder, so nothing vouches for its files; load a model by "
+        "name from a zoo (heartzoo.load_model(NAME, zoo=DIR)) or from the download cache"
+    )
+
+
+def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
+    """The model inputs of every beat, through the model's own Preprocessor (as it was trained)."""
+    from ..preprocess import Preprocessor
+
+    signal, fs, r = check_recording(signal, fs, r_peaks)
+    return Preprocessor.of(loaded.config)(signal, fs, r)
+
+
+def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
+    """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
+    the R-peak sample indices in it, prepared exactly as the model was trained."""
+    if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
+        check_recording(signal, fs, np.zeros(0, np.int64))
+        return np.zeros((0, len(loaded.class_names)), np.float32)
+    inputs = _beat_inputs(loaded, signal, fs, r_peaks)
+    if loaded.format == "keras":
+        from ..inference import predict_probs
+
+        return predict_probs(loaded.model, inputs)
+    from ..export import dequantize_probs, io_specs, quantize_inputs, run_interpreter
+
+    # the interpreter load_model built: no second one, and the .tflite is not read again
+    ins, outs = io_specs(loaded.model)
+    q = quantize_inputs(ins, inputs)
+    return dequantize_probs(run_interpreter(loaded.model, q), outs[0])
+
+
+def calibrate(
+    loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray, minutes: float = 5.0
+) -> LoadedModel:
+    """The model calibrated to one patient on the beats of the first `minutes` of its recording, with no
+    labels: its batch-norm statistics re-estimated on them (`heartzoo.models.adapt`). Predict that patient's
+    later beats with what this returns; the loaded model itself is not changed. On DS2 this lowered
+    most published models' macro-F1 (docs/training.md): a window of mostly ectopic beats is taken as
+    the patient's normal."""
+    from dataclasses import replace
+
+    from ..models.adapt import calibrated_copy, check_minutes
+    from ..preprocess import input_rows
+
+    if loaded.format != "keras":
+        raise HeartzooError(
+            f"{loaded.folder}: calibration needs the Keras model (load_model(..., format='keras')); "
+            "the int8 model has its batch-norm statistics folded into its weights"
+        )
+    check_minutes(minutes)
+    signal, fs, r = check_recording(signal, fs, r_peaks)
+    rows = np.flatnonzero(r < 60.0 * minutes * fs)
+    if not rows.size:
+        raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
+    first = input_rows(_beat_inputs(loaded, signal, fs, r), rows)
+    return replace(loaded, model=calibrated_copy(loaded.model, first))

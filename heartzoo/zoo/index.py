@@ -1,0 +1,300 @@
+"""The versioned zoo: `zoo/<task>/<name>/<version>/` folders, an index with sizes and sha256, publishing
+that never overwrites, and verification that re-hashes every file and re-runs the TFLite/TFLM check.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..data.cache import atomic_path, read_json, write_json
+from ..data.download import sha256_of
+from ..errors import DownloadError, HeartzooError
+from ..integrity import check_files, contained
+from ..meta import (
+    TASK_PATTERN,
+    VERSION_PATTERN,
+    check_ref,
+    check_version,
+    parse_index,
+    read_index_file,
+    read_metrics,
+)
+
+ZOO_DIR_ENV = "HEARTZOO_ZOO_DIR"
+ZOO_URL_ENV = "HEARTZOO_ZOO_URL"
+#: Where the project publishes its zoo (the `heartzoo zoo mirror` layout, served by GitHub Pages): what an
+#: installed heartzoo downloads from when no other zoo is named.
+DEFAULT_ZOO_URL = "https://heartzoo.github.io/zoo/"
+INDEX = "index.json"
+VERSION_RE = re.compile(VERSION_PATTERN)
+log = logging.getLogger(__name__)
+
+
+def zoo_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(ZOO_DIR_ENV) or "zoo")
+
+
+def versions(root: Path, task: str, name: str) -> list[str]:
+    check_ref(name)
+    if not re.match(TASK_PATTERN, task):
+        raise HeartzooError(f"{task!r} is not a task name")
+    folder = Path(root) / task / name
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    found = [p.name for p in folder.iterdir() if _is_real_dir(p) and VERSION_RE.match(p.name)]
+    return sorted(found, key=lambda v: int(v[1:]))
+
+
+def _is_real_dir(p: Path) -> bool:
+    return p.is_dir() and not p.is_symlink()
+
+
+def latest_version_dir(root: Path, task: str, name: str) -> Path | None:
+    """The folder of NAME's latest version in the zoo at ROOT, or None when it has none."""
+    have = versions(root, task, name)
+    return Path(root) / task / name / have[-1] if have else None
+
+
+def next_version(root: Path, task: str, name: str) -> str:
+    have = versions(root, task, name)
+    return f"v{int(have[-1][1:]) + 1 if have else 1}"
+
+
+def build_index(root: Path) -> dict[str, Any]:
+    """Every published version with its files (bytes, sha256) and headline metrics, validated as any
+    index is: a folder or file whose name the index may not carry is an error, not an entry."""
+    from .recommend import recommend, validation_macro_f1
+
+    root = Path(root)
+    models: list[dict[str, Any]] = []
+    for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
+        for model_dir in sorted(
+            p for p in task_dir.iterdir() if _is_real_dir(p) and not p.name.startswith(".")
+        ):
+            for version in versions(root, task_dir.name, model_dir.name):
+                vdir = model_dir / version
+                links = [f.name for f in vdir.iterdir() if f.is_symlink()]
+                if links:
+                    raise HeartzooError(f"{vdir}: symbolic links cannot be published: {', '.join(links)}")
+                files = [
+                    {"path": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)}
+                    for f in sorted(vdir.iterdir())
+                    if f.is_file()
+                ]
+                entry: dict[str, Any] = {
+                    "task": task_dir.name,
+                    "name": model_dir.name,
+                    "version": version,
+                    "path": f"{task_dir.name}/{model_dir.name}/{version}",
+                    "files": files,
+                }
+                if (vdir / "metrics.json").exists():
+                    m = read_metrics(vdir)
+                    entry["summary"] = {
+                        "split": m.split,
+                        "float_macro_f1": m.float.macro_f1,
+                        "int8_macro_f1": m.int8.macro_f1,
+                        "params": m.params,
+                        "macs": m.macs,
+                        "tflite_bytes": m.tflite_bytes,
+                        "tflm_arena_bytes": m.tflm_arena_bytes,
+                        "val_macro_f1": validation_macro_f1(vdir),
+                    }
+                models.append(entry)
+    index: dict[str, Any] = {"format": 1, "models": models}
+    parse_index(index, str(root / INDEX))
+    index["recommended"] = {task: r.ref for task, r in recommend(index, root).items()}
+    parse_index(index, str(root / INDEX))
+    return index
+
+
+def write_index(root: Path) -> dict[str, Any]:
+    index = build_index(root)
+    write_json(Path(root) / INDEX, index)
+    return index
+
+
+def read_index(root: Path) -> dict[str, Any]:
+    """The zoo's index, validated (`heartzoo.meta`): an error names the entry and field at fault."""
+    root = Path(root)
+    if not root.is_dir():
+        raise HeartzooError(f"{root}: no zoo folder here (pass --zoo or set {ZOO_DIR_ENV})")
+    return read_index_file(root / INDEX).model_dump(mode="json", exclude_none=True)
+
+
+def load_index(
+    zoo=None, *, remote: bool = False, base_url: str | None = None, cache_dir=None
+) -> dict[str, Any]:
+    """The index of the local zoo, or (remote=True) the published one. With no zoo named (argument or
+    `$HEARTZOO_ZOO_DIR`) and no ./zoo here, the published one too: a model name means the same from
+    any folder."""
+    if remote or (zoo is None and not os.environ.get(ZOO_DIR_ENV) and not (zoo_dir() / INDEX).is_file()):
+        return remote_index(base_url, cache_dir=cache_dir)
+    return read_index(zoo_dir(zoo))
+
+
+def zoo_url(explicit: str | None = None) -> str:
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the zoo/ folder of the checkout of
+    the project this runs in (the project publishes its zoo there), else the published zoo,
+    `DEFAULT_ZOO_URL`."""
+    from ..checkout import checkout_here
+
+    url = explicit or os.environ.get(ZOO_URL_ENV)
+    if url is None:
+        own = checkout_here()
+        url = own.zoo.as_uri() if own is not None and (own.zoo / INDEX).is_file() else DEFAULT_ZOO_URL
+    return url.rstrip("/") + "/"
+
+
+def remote_index(
+    base_url: str | None = None,
+    timeout: float = 30.0,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool = True,
+) -> dict[str, Any]:
+    """The published index, validated before any of it is used (`heartzoo.meta`). Each one read is kept
+    in the download cache and, with `offline`, serves when the zoo cannot be reached (for listing; a
+    download offline serves the versions it has cached instead, `hub.download`)."""
+    from ..data.download import fetch_bytes
+    from ..meta import MAX_INDEX_BYTES, decode_index
+
+    url = zoo_url(base_url) + INDEX
+    kept = _kept_index(url, cache_dir)
+    try:
+        data = fetch_bytes(url, timeout, max_bytes=MAX_INDEX_BYTES, same_origin=True)
+    except DownloadError as exc:
+        if offline and kept.is_file():
+            log.warning("%s cannot be read (%s); using the copy cached at %s", url, exc, kept)
+            return decode_index(kept.read_bytes(), str(kept)).model_dump(mode="json", exclude_none=True)
+        raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
+    index = decode_index(data, url).model_dump(mode="json", exclude_none=True)
+    try:
+        with atomic_path(kept, suffix=".json") as tmp:
+            Path(tmp).write_bytes(data)
+    except OSError as exc:  # a read-only cache: the index read is still good
+        log.warning("could not keep the zoo index in %s: %s", kept, exc)
+    return index
+
+
+def _kept_index(url: str, cache_dir) -> Path:
+    """Where the cache keeps the last index read from `url` (one file per zoo URL)."""
+    import hashlib
+
+    from .. import paths
+
+    return (
+        paths.cache_dir(cache_dir)
+        / "models"
+        / "indexes"
+        / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    )
+
+
+def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[str, Any]:
+    """The entry for NAME (latest version unless VERSION, or NAME@VERSION) in a validated index."""
+    name, version = check_ref(name, version)
+    hits = [m for m in index["models"] if m["name"] == name]
+    if not hits:
+        known = sorted({m["name"] for m in index["models"]})
+        raise HeartzooError(f"no model {name!r} in the zoo; published: {', '.join(known) or 'none'}")
+    if version is None:
+        return max(hits, key=lambda m: int(m["version"][1:]))
+    for m in hits:
+        if m["version"] == version:
+            return m
+    raise HeartzooError(
+        f"{name} has no version {version}; published: {', '.join(m['version'] for m in hits)}"
+    )
+
+
+def version_dir(root: Path, entry: dict[str, Any]) -> Path:
+    """The folder of a validated entry, refused if it resolves anywhere but root/task/name/version."""
+    return contained(Path(root), entry["path"], f"{Path(root) / INDEX}: {entry['name']}@{entry['version']}")
+
+
+def publish(
+    run_dir, root=None, *, version: str | None = None, data_dir=None, cache_dir=None, progress=None
+) -> Path:
+    """Export a trained run as a new zoo version and update the index. Published versions are
+    immutable: naming an existing version is an error, and a new one is made otherwise."""
+    from ..evaluation.evaluate import load_run
+    from .publish import export_run
+
+    root = zoo_dir(root)
+    _, config = load_run(run_dir)
+    version = check_version(version) if version is not None else next_version(root, config.task, config.name)
+    target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
+    if target.exists():  # (`contained` refused a link already)
+        raise HeartzooError(f"{target} is published already; published versions are never overwritten")
+    export_run(run_dir, target, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
+    write_index(root)
+    return target
+
+
+def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, progress=None) -> list[str]:
+    """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
+    disagreement; retraining checks that do not validate, or that the recommended version failed. An
+    index with no version is an error: there would be nothing to vouch for.
+    `progress(ref)` is called with each NAME@VERSION as its check starts."""
+    root = zoo_dir(root)
+    index = read_index(root)
+    if not index["models"]:
+        raise HeartzooError(f"{root / INDEX}: lists no model version, so nothing can be verified")
+    problems: list[str] = []
+    for entry in index["models"]:
+        if progress is not None:
+            progress(f"{entry['name']}@{entry['version']}")
+        try:
+            vdir = version_dir(root, entry)
+        except HeartzooError as exc:
+            problems.append(str(exc))
+            continue
+        if not vdir.is_dir():
+            problems.append(f"{vdir}: missing")
+            continue
+        found = check_files(vdir, entry["files"])
+        # the runtimes are compared only on files that are what the index says
+        if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
+            found.extend(_agreement(vdir, entry, data_dir, cache_dir))
+        problems += found
+    problems += _recommendation_problems(root, index)
+    return problems
+
+
+def _recommendation_problems(root: Path, index: dict[str, Any]) -> list[str]:
+    """The retraining checks, validated against the index, and a recommended version its recipe did not
+    make again (a mirror may hold a subset of the versions: what it recommends is not recomputed)."""
+    from .retrain_checks import CHECKS, verdicts
+
+    try:
+        made = verdicts(root, index)
+    except HeartzooError as exc:
+        return [str(exc)]
+    return [
+        f"{root / INDEX}: recommends {ref} for {task}, which its recipe did not make again ({root / CHECKS})"
+        for task, ref in index.get("recommended", {}).items()
+        if made.get(ref) is False
+    ]
+
+
+def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[str]:
+    from ..config import parse_config
+    from ..data.prepare import load_task_split, test_split
+    from ..export import quantized_inputs, run_litert, run_tflm, runtime_mismatch, verification_frames
+    from ..preprocess import Preprocessor
+
+    conf = vdir / "configuration.json"
+    cfg = parse_config(read_json(conf).get("config"), str(conf))
+    buf = (vdir / "model.tflite").read_bytes()
+    ws, labels = load_task_split(cfg, test_split(cfg), data_dir=data_dir, cache_dir=cache_dir)
+    pick = verification_frames(len(labels), cfg.export.verify_frames)
+    q = quantized_inputs(buf, ws.subset(pick).model_inputs(Preprocessor.of(cfg)))
+    bad, _ = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))
+    return [f"{entry['path']}: LiteRT and TFLM disagree on {bad} of {len(pick)} frames"] if bad else []

@@ -1,0 +1,151 @@
+"""The zoo's retraining checks (`checks.json` beside `index.json`): did a published version's recipe,
+trained again at one clean commit, make that version again?
+
+A card's numbers are worth the one command it gives only if that command makes the model again.
+Training here is deterministic on one CPU kind, so a check is exact: the same history.csv row for row
+(every column but the wall clock), the same validation and test macro-F1 to the last digit. Version
+folders are immutable, so the checks live in one zoo-level file, written by `heartzoo zoo retrain`
+(`heartzoo.training.retrain`) and validated like the index before anything reads it: typed fields, each ref a
+version the index lists, its published scores those of that version's metrics.json, and a verdict that
+follows from its numbers. The recommendation passes over a version whose every check failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from ..capped_json import decode_json, read_capped
+from ..errors import HeartzooError
+from ..meta import NAME_PATTERN, VERSION_PATTERN, StrictModel, error_place, read_metrics
+
+CHECKS = "checks.json"
+#: a check is recorded only from one clean commit: a "-dirty" tree proves nothing about any commit
+CLEAN_COMMIT_PATTERN = r"^[0-9a-f]{40}$"
+REF_PATTERN = NAME_PATTERN.rstrip("$") + "@" + VERSION_PATTERN.lstrip("^")
+RECIPE_PATTERN = r"^configs/(v[0-9]{1,6}/)?[a-z0-9][a-z0-9-]{0,63}\.yaml$"
+MAX_CHECKS_BYTES = 8 << 20
+
+
+class Scores(StrictModel):
+    """Validation macro-F1 (None for versions exported before it was recorded) and float macro-F1 on
+    the version's test split (DS2 for the inter-patient beat tasks)."""
+
+    val_macro_f1: float | None = None
+    test_float_macro_f1: float
+
+
+class RetrainingCheck(StrictModel):
+    ref: str = Field(..., pattern=REF_PATTERN)
+    recipe: str = Field(..., pattern=RECIPE_PATTERN)
+    retrained_at: str = Field(..., pattern=CLEAN_COMMIT_PATTERN)
+    published: Scores
+    now: Scores
+    #: history.csv equal row for row but `seconds`; None when the version publishes no history.csv
+    same_history: bool | None
+    made_again: bool
+
+    @model_validator(mode="after")
+    def _verdict_follows(self) -> RetrainingCheck:
+        if self.made_again != made_again(self.published, self.now, self.same_history):
+            raise ValueError(f"made_again: {self.made_again} does not follow from the scores and history")
+        return self
+
+
+def made_again(published: Scores, now: Scores, same_history: bool | None) -> bool:
+    """To the digit: one run is one model, and the same code trains the same model."""
+    val_same = published.val_macro_f1 is None or published.val_macro_f1 == now.val_macro_f1
+    return same_history is not False and val_same and published.test_float_macro_f1 == now.test_float_macro_f1
+
+
+class RetrainingChecks(StrictModel):
+    format: Literal[1] = 1
+    checks: list[RetrainingCheck] = Field(default_factory=list, max_length=10_000)
+
+
+def parse_checks(raw: Any, source: str) -> RetrainingChecks:
+    try:
+        return RetrainingChecks.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {error_place(raw, tuple(e['loc']), 'checks', 'check', lambda c: c.get('ref'))}: {e['msg']}"
+            for e in exc.errors()[:10]
+        )
+        raise HeartzooError(f"{source}: refused, not valid retraining checks:\n{problems}") from None
+
+
+def read_checks(root: Path, index: dict[str, Any] | None = None) -> list[RetrainingCheck]:
+    """The zoo's checks, validated ([] when it has none); with a validated `index`, also against it:
+    each ref a version it lists, with that version's published scores."""
+    path = Path(root) / CHECKS
+    try:
+        data = read_capped(path, "retraining checks file", MAX_CHECKS_BYTES)
+    except FileNotFoundError:
+        return []
+    raw = decode_json(data, str(path), "retraining checks file", MAX_CHECKS_BYTES)
+    checks = parse_checks(raw, str(path)).checks
+    if index is not None:
+        for i, c in enumerate(checks):
+            check_against_version(c, index, Path(root), f"{path}: check {i} ({c.ref})")
+    return checks
+
+
+def check_against_version(check: RetrainingCheck, index: dict[str, Any], root: Path, where: str) -> None:
+    """Refuse a check of a version the index does not list, or of other numbers than it published."""
+    entry = next((e for e in index["models"] if f"{e['name']}@{e['version']}" == check.ref), None)
+    if entry is None:
+        raise HeartzooError(f"{where}: the zoo's index lists no {check.ref}")
+    m = read_metrics(Path(root) / entry["path"])
+    mine = Scores(val_macro_f1=m.val_macro_f1, test_float_macro_f1=m.float.macro_f1)
+    if check.published != mine:
+        raise HeartzooError(
+            f"{where}: field 'published' is {check.published.model_dump()}, but {entry['path']}/metrics.json "
+            f"records {mine.model_dump()}: the check is of other numbers than the version's"
+        )
+
+
+def verdicts(root: Path, index: dict[str, Any]) -> dict[str, bool]:
+    """ref -> whether its recipe made it again: True if any check did (that commit makes it), False if
+    every check failed; versions never checked are absent."""
+    out: dict[str, bool] = {}
+    for c in read_checks(root, index):
+        out[c.ref] = out.get(c.ref, False) or c.made_again
+    return out
+
+
+def add_check(root: Path, check: RetrainingCheck) -> None:
+    """Append one check to the zoo's checks.json (atomically; the file is validated first)."""
+    write_checks(root, [*read_checks(root), check])
+
+
+def write_checks(root: Path, checks: list[RetrainingCheck]) -> None:
+    """Write the zoo's checks.json whole (atomically)."""
+    from ..data.cache import write_json
+
+    write_json(Path(root) / CHECKS, RetrainingChecks(checks=checks).model_dump(mode="json"))
+
+
+def retraining_note(ref: str, root: Path) -> str:
+    """What a card says of the checks of its version (from the zoo's checks.json)."""
+    mine = [c for c in read_checks(root) if c.ref == ref]
+    if not mine:
+        return f"Not yet checked by retraining (`heartzoo zoo retrain {ref}`).\n"
+    lines = []
+    for c in mine:
+        how = (
+            "history.csv equal row for row" if c.same_history
+            else "history.csv differs" if c.same_history is False
+            else "no history.csv published"
+        )  # fmt: skip
+        val = "–" if c.now.val_macro_f1 is None else f"{c.now.val_macro_f1:.4f}"
+        verdict = "**made again**" if c.made_again else "**not made again**"
+        lines.append(
+            f"Retrained from `{c.recipe}` at commit `{c.retrained_at[:7]}` (`heartzoo zoo retrain {ref}`): "
+            f"{verdict}: {how}, validation {val}, test float macro-F1 {c.now.test_float_macro_f1:.4f} "
+            f"(published {c.published.test_float_macro_f1:.4f})."
+        )
+    if not any(c.made_again for c in mine):
+        lines.append("Its recipe does not make it again, so heartzoo does not recommend it.")
+    return "\n".join(lines) + "\n"
