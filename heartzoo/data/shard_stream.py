@@ -2,10 +2,10 @@
 flat however many shards there are.
 
 Per task class, a `ClassReader` walks the class's rows as pieces (at most one HDF5 chunk of one shard's
-class group each; validation records' rows, left out, split a chunk into several pieces) in a shuffled order, pass after pass, with `cycle` pieces open at once. It keeps a pool of
-`pool` rows: each draw takes random rows of the pool and puts the next rows of the open pieces (taken
-from each in turn) in their places, as a shuffle buffer does, so rows of several patients sit side by
-side. Each batch draws its classes with probability n_c^power / sum, the counts taken from the manifest
+class group each; validation records' rows, left out, split a chunk into several pieces) in a shuffled
+order, pass after pass, with `cycle` pieces open at once. It keeps a pool of `pool` rows: each draw
+takes random rows of the pool and puts the next rows of the open pieces (taken from each in turn) in
+their places, as a shuffle buffer does, so rows of several patients sit side by side. Each batch draws its classes with probability n_c^power / sum, the counts taken from the manifest
 (a few numbers, not an index of every beat). Memory: classes x (pool + cycle chunks) rows, whatever the
 size of the data (benchmarks/shards.py: 60-76 MB over the baseline from 50,000 to 800,000 beats, where
 the in-memory path grew to 4.8 GB).
@@ -194,8 +194,9 @@ class ShardStream:
     """Endless (inputs, one-hot labels, sample weights) batches from the shards in `folder`, as
     `pipeline.batch_stream` draws them from memory. The shards must have been made by `pre` (checked
     here, before any batch). `skip_records`: records training must not read (the validation ones:
-    their rows are left out of the pieces, wherever they lie); `share`: (this worker, workers), each reading its own pieces of every class
-    with a generator of its own, the classes drawn from the whole data's counts.
+    their rows are left out of the pieces, wherever they lie); `share`: (this worker, workers), each
+    reading its own pieces of every class with a generator of its own, the classes drawn from the whole
+    data's counts.
 
     Its position at each epoch boundary (the generator and every reader's `state`) is recorded in
     `epoch_states`, which also says where it starts, as `pipeline.EpochStates` does for memory."""

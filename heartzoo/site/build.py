@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cards import model_card
 from ..checkout import Checkout
 from ..errors import HeartzooError
 from ..zoo.published import training_label, validation_macro_f1
+from .cards import model_card
 
 __all__ = ["MARKERS", "build_site", "readme_table", "training_label", "validation_macro_f1"]
 
@@ -40,10 +40,10 @@ def fill_markers(text: str, parts: dict[str, str], source: str) -> str:
 def readme_table(zoo_root: Path, results: Path) -> str:
     """The README's table: the recommended model of each task with its DS2 int8 numbers, size and the
     external false-call rates (benchmarks/external.py's record in `results`), from the zoo alone."""
-    from .card_sections import external_lines, false_call_cell
-    from .pages import collect, per_class, recommended_refs
     from ..tasks import TASK_NAMES
     from ..zoo.index import read_index
+    from .card_sections import external_lines, false_call_cell
+    from .pages import collect, per_class, recommended_refs
 
     index = read_index(zoo_root)
     by_ref = {v.ref: v for v in collect(index, zoo_root)}
@@ -77,12 +77,24 @@ def write_readme_table(readme: Path, zoo_root: Path, results: Path) -> bool:
 def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkout) -> list[dict[str, Any]]:
     """Every generated page and figure into `docs` (a copy of the checkout's docs/), quoting the
     checkout's benchmark results; returns the navigation to add."""
-    from . import figures
-    from .config_reference import config_reference
+    from ..tasks import TASK_NAMES, get_task
     from ..zoo.published import family_label
     from ..zoo.recommend import WEARABLE
-    from .pages import collect, get_going, home_table, leaky_board, literature_page, nav, overview_board, overview_points, recommendation_rule, recommended_refs, task_board
-    from ..tasks import TASK_NAMES, get_task
+    from . import figures
+    from .config_reference import config_reference
+    from .pages import (
+        collect,
+        get_going,
+        home_table,
+        leaky_board,
+        literature_page,
+        nav,
+        overview_board,
+        overview_points,
+        recommendation_rule,
+        recommended_refs,
+        task_board,
+    )
 
     versions = collect(index, root)
     recommended = recommended_refs(index, root)

@@ -8,16 +8,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .card_sections import confusion_rows, device_bill_text, end_to_end_text, ensemble_cell, ensemble_text, external_text, last_stage, licence_text, measurement_text, metric_rows, rr_cell, runtime_text, training_text
-from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
 from ..checkout import Checkout
 from ..errors import HeartzooError
 from ..integrity import contained
 from ..meta import check_ref, one_clean_commit, read_configuration, read_metrics
+from ..tasks import get_task
 from ..zoo.published import family, published_config, training_sources
 from ..zoo.recommend import WEARABLE, rule_text
 from ..zoo.retrain_checks import retraining_note
-from ..tasks import get_task
+from .card_sections import (
+    confusion_rows,
+    device_bill_text,
+    end_to_end_text,
+    ensemble_cell,
+    ensemble_text,
+    external_text,
+    last_stage,
+    licence_text,
+    measurement_text,
+    metric_rows,
+    rr_cell,
+    runtime_text,
+    training_text,
+)
+from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
@@ -51,8 +65,9 @@ def _ok(good: bool) -> str:
 
 def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recommended: bool = False) -> str:
     """The card of one version; `recommended`: it is heartzoo's recommendation for its task. What it
-    quotes of benchmarks and the recipe it names come from `checkout`. Its figures (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn
-    by the site build (`heartzoo.site.figures`)."""
+    quotes of benchmarks and the recipe it names come from `checkout`. Its figures
+    (img/NAME-vN-confusion.png, img/NAME-vN-training.png when it has a history.csv) are drawn by the
+    site build (`heartzoo.site.figures`)."""
     conf = read_configuration(vdir)
     cfg, fw = published_config(vdir, conf), conf.firmware.model_dump(mode="json")
     m = read_metrics(vdir).model_dump(mode="json")
@@ -330,8 +345,8 @@ def students_of(zoo_root: Path, task: str, teacher: str) -> list[Path]:
 
 def teacher_name(path: str) -> str:
     """The model a distillation teacher names: NAME@vN, runs/NAME, runs/NAME/<stage> or zoo/TASK/NAME/vN."""
-    from ..zoo.manifest import STAGE_FOLDERS
     from ..zoo.index import VERSION_RE
+    from ..zoo.manifest import STAGE_FOLDERS
 
     if "@" in path:
         return path.partition("@")[0]

@@ -8,11 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cards import PUBLISHED, TARGETS
 from ..meta import read_metrics
-from ..zoo.published import FAMILIES, family, family_label, published_config, training_label, training_sources, validation_macro_f1
-from ..zoo.recommend import rule_text
 from ..tasks import TASK_NAMES, get_task
+from ..zoo.published import (
+    FAMILIES,
+    family,
+    family_label,
+    published_config,
+    training_label,
+    training_sources,
+    validation_macro_f1,
+)
+from ..zoo.recommend import rule_text
+from .cards import PUBLISHED, TARGETS
 
 
 @dataclass(frozen=True)
