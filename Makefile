@@ -83,7 +83,7 @@ pages: docs
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# The README's table of recommended models, from the zoo and benchmarks/results/external.jsonl
+# The README's table of recommended models, from the zoo and results/external.jsonl
 readme: install
 	$(BIN)/python -c "from pathlib import Path; from heartzoo.site.build import write_readme_table; \
-	print('README.md', 'rewritten' if write_readme_table(Path('README.md'), Path('zoo'), Path('benchmarks/results')) else 'up to date')"
+	print('README.md', 'rewritten' if write_readme_table(Path('README.md'), Path('zoo'), Path('results')) else 'up to date')"

@@ -11,7 +11,7 @@ C and the Python inputs, on every beat whose inputs differ and `--model-frames` 
 Sizes: arm-none-eabi-gcc -Os (when installed).
 
 Run: `python benchmarks/c_preprocess.py [--model zoo/beat-3/beat-3-cnn3-student/v1]
-[--record benchmarks/results/c_preprocess.json]`.
+[--record results/c_preprocess.json]`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ On a machine with fewer cores than workers × the threads each wants, the worker
 the number that transfers to a cluster is the per-step cost of the all-reduce, not the speed-up.
 
 Run: `HEARTZOO_DATA_DIR=... python benchmarks/distribute.py configs/beat-3-cnn3.yaml
-configs/beat-3-efficientnetv2-sm.yaml --workers 2 --record benchmarks/results/distribute.jsonl`.
+configs/beat-3-efficientnetv2-sm.yaml --workers 2 --record results/distribute.jsonl`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
   1x, 4x and 16x a synthetic data size (shards written by `synthetic_shards`), each in a fresh process;
   beside it the in-memory path (`pipeline.training_dataset` over every frame loaded) on the same data.
 
-Run: `HEARTZOO_DATA_DIR=... python benchmarks/shards.py --record benchmarks/results/shards.json`
+Run: `HEARTZOO_DATA_DIR=... python benchmarks/shards.py --record results/shards.json`
 (`--only prepare,format,stream` for a part). Prints the JSON it records.
 """
 

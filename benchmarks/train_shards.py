@@ -15,10 +15,10 @@
   in-memory stream draws beats uniformly within a class, the shard stream through a shuffle pool).
 
 Run: `HEARTZOO_DATA_DIR=... python benchmarks/train_shards.py configs/beat-3-cnn3.yaml
---record benchmarks/results/train_shards.json [--only scale,workers,seeds]` (with --only, the record's
+--record results/train_shards.json [--only scale,workers,seeds]` (with --only, the record's
 other parts stay); CinC 2017 (af-4's windows):
 `... configs/af-4-cnn3.yaml --work runs/train-shards-af-4 --patients-per-shard 100
---record benchmarks/results/train_shards-af-4.json`.
+--record results/train_shards-af-4.json`.
 """
 
 from __future__ import annotations

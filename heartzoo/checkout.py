@@ -1,5 +1,5 @@
 """A checkout of the heartzoo project: what the site build, the model cards and retraining read beside
-the zoo (docs/, mkdocs.yml, benchmarks/results/, configs/). An installed heartzoo has none of these, so
+the zoo (docs/, mkdocs.yml, results/, configs/). An installed heartzoo has none of these, so
 the library never guesses them from its own path: the caller names the checkout (the CLI: the folder it
 runs in, or `--checkout`), and `Checkout.find` looks for one from a folder upwards."""
 
@@ -29,8 +29,8 @@ class Checkout:
 
     @property
     def results(self) -> Path:
-        """The benchmarks' recorded results, which pages and cards quote."""
-        return self.root / "benchmarks" / "results"
+        """What benchmarks/ and studies/ recorded, which pages and cards quote."""
+        return self.root / "results"
 
     @property
     def configs(self) -> Path:

@@ -182,7 +182,7 @@ class LoggingConfig(_Strict):
     epoch_weights: bool = Field(
         False,
         description="Keep every epoch's validated weights in <run>/epochs/, to compare selection "
-        "rules afterwards without training again (benchmarks/selection_rules.py).",
+        "rules afterwards without training again (studies/selection_rules.py).",
     )
 
 

@@ -21,7 +21,7 @@ Built in:
 - `xqrs`: WFDB's XQRS (`wfdb.processing.XQRS`, quiet).
 - `gqrs`: WFDB's GQRS (`wfdb.processing.gqrs_detect`, a port of PhysioNet's gqrs).
 Their QRS Se/+P on mitdb, svdb, the Icentia11k segments and noisy DS2 are in
-benchmarks/results/detector.jsonl (`python benchmarks/detector.py`).
+results/detector.jsonl (`python studies/detector.py`).
 """
 
 from __future__ import annotations

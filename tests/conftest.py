@@ -17,8 +17,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def benchmark_script(name: str):
-    """benchmarks/<name>.py loaded as a module (the folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    """benchmarks/<name>.py or studies/<name>.py loaded as a module (the folders are not packages)."""
+    path = next(
+        p for p in (REPO / "benchmarks" / f"{name}.py", REPO / "studies" / f"{name}.py") if p.is_file()
+    )
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -138,7 +138,7 @@ def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, mon
     from heartzoo.training.runs import FIRST_STAGE_FILES, graft
     from heartzoo.zoo.manifest import Manifest, config_hash
 
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it borrows seed_spread's helpers
+    monkeypatch.syspath_prepend(str(REPO / "studies"))  # it borrows seed_spread's helpers
     script = benchmark_script("prune_keep")
     config = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml")
     variant = script.keep_variant(config, 2, 0.75)

@@ -474,4 +474,4 @@ def test_the_readme_is_short_and_its_table_comes_from_the_zoo():
     assert "make demo" in first and "make test" in first
     assert not re.search(r"\b[0-9a-f]{7,40}\b", text.replace("sha256", "")), "a commit hash in the README"
     table = text.split("<!-- heartzoo:readme -->\n", 1)[1].split("\n<!-- /heartzoo:readme -->", 1)[0]
-    assert table == readme_table(REPO / "zoo", REPO / "benchmarks" / "results")
+    assert table == readme_table(REPO / "zoo", REPO / "results")

@@ -59,7 +59,7 @@ def test_stages_in_order(pipeline):
 @pytest.mark.slow
 def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache):
     """`logging.epoch_weights`: a stage's epochs/ holds every epoch's weights as validated, a distiller's
-    student's alone. Read back by benchmarks/selection_rules.py, they score history.csv's validation
+    student's alone. Read back by studies/selection_rules.py, they score history.csv's validation
     macro-F1 again, and the best epoch's are the saved model's."""
     import csv
 
@@ -132,7 +132,7 @@ def test_channel_pruning_removes_filters_and_macs(pipeline):
 
 def _grafted_run(pipeline, config, run, cache) -> None:
     """A run of `config` in `run` whose first stage is the pipeline run's distilled model (`runs.graft`,
-    as benchmarks/prune_keep.py does), its later stages trained here."""
+    as studies/prune_keep.py does), its later stages trained here."""
     from heartzoo.training.runs import graft, run_pipeline
     from heartzoo.zoo.manifest import MANIFEST
 

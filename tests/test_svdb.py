@@ -66,10 +66,10 @@ def test_frames_come_from_the_lead_standing_for_mlii(svdb_dir, data_root, tmp_pa
 
 
 def test_the_lead_choice_is_the_recorded_studys(svdb_dir, data_root):
-    """benchmarks/svdb_lead.py chose the lead on training records only; heartzoo maps that lead, and a
+    """studies/svdb_lead.py chose the lead on training records only; heartzoo maps that lead, and a
     rerun on a few records gives the recorded correlations."""
     study = benchmark_script("svdb_lead")
-    recorded = json.loads((REPO / "benchmarks" / "results" / "svdb_lead.json").read_text())
+    recorded = json.loads((REPO / "results" / "svdb_lead.json").read_text())
     assert recorded["chosen"] == svdb.DATABASE.leads["MLII"] == "ECG1"
     assert recorded["records_where_higher"]["ECG1"] > recorded["records_where_higher"]["ECG2"]
     again = study.lead_agreement(data_root, records=("800", "821", "865"))

@@ -68,7 +68,7 @@ CheckoutDir = Annotated[
     Path | None,
     typer.Option(
         "--checkout",
-        help="A clone of the heartzoo project (its docs/, configs/, benchmarks/results/)",
+        help="A clone of the heartzoo project (its docs/, configs/, results/)",
         show_default="the one holding the working folder",
     ),
 ]

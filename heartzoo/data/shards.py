@@ -14,7 +14,7 @@ without reading them. A worker holds one record at a time.
 
 Why HDF5 and not TFRecord: on this machine HDF5 wrote 7x faster (TFRecord serialises one
 `tf.train.Example` per beat in Python), read 1.8x faster into batches through tf.data, and allows the
-per-class slices and random access above (`format` in benchmarks/results/shards.json).
+per-class slices and random access above (`format` in results/shards.json).
 
 Resuming: a shard is written to a temporary file and renamed into place, then its summary
 (`shard-NNNNN.json`: counts, bytes, sha256) is written the same way. A shard with both is finished and

@@ -2,9 +2,9 @@
 unnamed leads (`ECG1`, `ECG2`), 12,198 S beats. A training database only: DS2 of mitdb stays the test.
 
 - Lead: `ECG1` stands for MIT-BIH's MLII. PhysioNet says the leads are "usually approximately modified
-  lead II and a modified lead V2" but not consistent; benchmarks/svdb_lead.py measures, on training
+  lead II and a modified lead V2" but not consistent; studies/svdb_lead.py measures, on training
   records only (svdb and mitdb DS1), how closely each lead's median normal beat matches MIT-BIH MLII's,
-  and its recorded result (benchmarks/results/svdb_lead.json) chose `ECG1`.
+  and its recorded result (results/svdb_lead.json) chose `ECG1`.
 - Record 860's last beat is annotated at sample 230,400, one past the end: kept at the last sample.
 - One `B` beat (868) is N, as in AAMI EC57 (`records.SYMBOL_TO_AAMI`).
 - No subject identifiers: each record is taken as its own patient.

@@ -1,7 +1,7 @@
 """Seed ensembles: one recipe trained K times, differing only in `train.seed`, published as one model
 that averages the members' logits.
 
-Why: on DS2 the seed alone moves one model's macro-F1 by 4 to 13 points (benchmarks/seed_spread.py),
+Why: on DS2 the seed alone moves one model's macro-F1 by 4 to 13 points (studies/seed_spread.py),
 more than most gaps between recipes, so a single draw is as much luck as recipe. The average needs no
 choice on any data, and its export is one int8 graph (the members side by side, then ADD and MUL).
 """

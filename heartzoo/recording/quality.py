@@ -29,7 +29,7 @@ SQI_GATE = "sqi"
 DEFAULT_GATE = SQI_GATE
 #: mean beat-to-template correlation of a readable window: Orphanidou et al. (2015) use 0.66, which keeps
 #: 98.9 % of the beats of clean DS1 here; 0.6 is the highest of 0.5 / 0.6 / 0.66 that keeps >= 99 %
-#: (99.5 %), a rule fixed before DS2 was read (`python benchmarks/quality_gate.py --records DS1 --snr
+#: (99.5 %), a rule fixed before DS2 was read (`python studies/quality_gate.py --records DS1 --snr
 #: --min-correlation 0.5 0.6 0.66`)
 MIN_CORRELATION = 0.6
 #: readable rates (beats per minute): Orphanidou's 40-180, widened to the rates MIT-BIH holds (a

@@ -39,7 +39,7 @@ def fill_markers(text: str, parts: dict[str, str], source: str) -> str:
 
 def readme_table(zoo_root: Path, results: Path) -> str:
     """The README's table: the recommended model of each task with its DS2 int8 numbers, size and the
-    external false-call rates (benchmarks/external.py's record in `results`), from the zoo alone."""
+    external false-call rates (studies/external.py's record in `results`), from the zoo alone."""
     from ..tasks import TASK_NAMES
     from ..zoo.index import read_index
     from .card_sections import external_lines, false_call_cell

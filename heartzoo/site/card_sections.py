@@ -77,13 +77,13 @@ def licence_text(cfg: dict[str, Any]) -> str:
 
 
 def external_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
-    """The external tests: on other devices (benchmarks/external.py), and the cross-database test of a
-    model that never saw svdb (benchmarks/cross_database.py), from the results in `results`."""
+    """The external tests: on other devices (studies/external.py), and the cross-database test of a
+    model that never saw svdb (studies/cross_database.py), from the results in `results`."""
     return svdb_text(name, version, cfg, results) + devices_text(f"{name}@{version}", results)
 
 
 def svdb_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> str:
-    """The cross-database test of a model that never saw svdb, as benchmarks/cross_database.py recorded it."""
+    """The cross-database test of a model that never saw svdb, as studies/cross_database.py recorded it."""
     results = results / "cross_database.jsonl"
     if uses_svdb(cfg) or not results.is_file():
         return ""
@@ -97,7 +97,7 @@ def svdb_text(name: str, version: str, cfg: dict[str, Any], results: Path) -> st
         f"On all 78 svdb records, which it never saw (float): macro-F1 **{hit['svdb_macro_f1']:.4f}** "
         f"(F1 {per}), against {hit['ds2_float_macro_f1']:.4f} on DS2: "
         f"`heartzoo evaluate zoo/{cfg['task']}/{name}/{version} --dataset svdb`, recorded by "
-        f"`python benchmarks/cross_database.py {name}`.\n"
+        f"`python studies/cross_database.py {name}`.\n"
     )
 
 
@@ -288,7 +288,7 @@ def device_bill_text(vdir: Path) -> str:
 
 def end_to_end_text(ref: str, results: Path) -> str:
     """From a raw recording: the model on the R peaks its detector found, scored beat by beat as AAMI
-    EC57 does, beside the reference R peaks (`benchmarks/end_to_end.py`; empty when not measured)."""
+    EC57 does, beside the reference R peaks (`studies/end_to_end.py`; empty when not measured)."""
     lines = []
     for path in sorted(results.glob("end_to_end*.jsonl")):
         lines += [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
@@ -332,14 +332,14 @@ def end_to_end_text(ref: str, results: Path) -> str:
         f"default detector ({clean['detector']}) on the {len(clean['records'])} DS2 records, scored beat by "
         "beat against the reference annotations as AAMI EC57 (WFDB `bxb`) does: 150 ms match window, from the "
         "5-minute mark; macro-F1 over the matched beats. The `em` rows add NSTDB electrode-motion noise to "
-        "the whole records first (`python benchmarks/end_to_end.py`).\n\n"
+        "the whole records first (`python studies/end_to_end.py`).\n\n"
         "| noise | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % | SVEB Se % | SVEB +P % | macro-F1 |\n"
         "|---|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
     )
 
 
 def external_lines(results: Path) -> dict[str, dict[str, Any]]:
-    """NAME@VERSION -> the latest line of benchmarks/external.py's record (empty when not measured)."""
+    """NAME@VERSION -> the latest line of studies/external.py's record (empty when not measured)."""
     path = results / "external.jsonl"
     if not path.is_file():
         return {}
@@ -347,7 +347,7 @@ def external_lines(results: Path) -> dict[str, dict[str, Any]]:
 
 
 def false_call_cell(line: dict[str, Any] | None, classes: list[str]) -> str:
-    """ "S in AF / V in NSR" (beat-2: ectopic in both) of benchmarks/external.py's line, in %; – unmeasured."""
+    """ "S in AF / V in NSR" (beat-2: ectopic in both) of studies/external.py's line, in %; – unmeasured."""
     if line is None:
         return "–"
     af, nsr = false_call_classes(classes)
@@ -361,7 +361,7 @@ def false_call_classes(classes: list[str]) -> tuple[str, str]:
 
 
 def devices_text(ref: str, results: Path) -> str:
-    """ "On other devices": the external tests of benchmarks/external.py (heartzoo.recording.external)."""
+    """ "On other devices": the external tests of studies/external.py (heartzoo.recording.external)."""
     line = external_lines(results).get(ref)
     if line is None:
         return ""
@@ -380,7 +380,7 @@ def devices_text(ref: str, results: Path) -> str:
     return (
         "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "
         "through the whole path a user takes (`heartzoo annotate`: default detector, quality gate, int8), "
-        "never used to train or select; `python benchmarks/external.py` (`heartzoo.recording.external`).\n\n"
+        "never used to train or select; `python studies/external.py` (`heartzoo.recording.external`).\n\n"
         "**Icentia11k chest patch** (250 Hz, EC57 from the first sample):\n\n"
         "| segment | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % |\n|---|---|---:|---:|---:|---:|\n"
         + "\n".join(rows)

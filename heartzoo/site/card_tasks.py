@@ -53,19 +53,19 @@ def af_bar(m: dict[str, Any]) -> str:
 
 def quality_bar(m: dict[str, Any], ref: str, results: Path) -> str:
     """The quality gate's bar (issue 45): the wearable's budget; what it does to the beats of DS2 with
-    noise is measured by benchmarks/quality_gate.py and shown beside the template-matching index."""
+    noise is measured by studies/quality_gate.py and shown beside the template-matching index."""
     from .recording_pages import gate_lines
 
     return (
         "A gate, not a classifier: it must keep >= 99 % of the beats of clean DS2, and with electrode motion "
         "at 6 dB keep >= 90 % of the beats with QRS +P >= 99 % on the kept ones "
-        "(`python benchmarks/quality_gate.py --gate sqi NAME@VERSION`):\n\n"
+        "(`python studies/quality_gate.py --gate sqi NAME@VERSION`):\n\n"
         f"{gate_lines(ref, results)}"
     )
 
 
 def af_external_text(ref: str, results: Path) -> str:
-    """af-4's "On other databases": benchmarks/af_external.py's latest line for the model (none: empty)."""
+    """af-4's "On other databases": studies/af_external.py's latest line for the model (none: empty)."""
     import json
 
     path = results / "af_external.jsonl"
@@ -76,7 +76,7 @@ def af_external_text(ref: str, results: Path) -> str:
     m, a, i = line["mitdb"], line["aftdb"], line["icentia11k"]
     return (
         "\n## On other databases\n\nDatabases this model never trained on, in windows of its own length, the "
-        "int8 model as published; never used to train or select (`python benchmarks/af_external.py`).\n\n"
+        "int8 model as published; never used to train or select (`python studies/af_external.py`).\n\n"
         "| database | windows | measure | value |\n|---|---:|---|---:|\n"
         f"| MIT-BIH, AF/flutter episodes and normal sinus (MLII) | {m['windows']['A']:,} AF, {m['windows']['N']:,} N | "
         f"AF F1 (Se / +P) | **{m['af_f1']:.3f}** ({m['af_se']:.3f} / {m['af_pp']:.3f}) |\n"

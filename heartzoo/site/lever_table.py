@@ -1,4 +1,4 @@
-"""The beat-lever screen's table (benchmarks/beat_levers.py's record) for docs/training.md, and its rule.
+"""The beat-lever screen's table (studies/beat_levers.py's record) for docs/training.md, and its rule.
 
 Each lever: its overrides, the seeds it ran, then the mean and s.d. over them of what selection may read
 (validation macro-F1 and S F1; on CinC 2017 training-split recordings, the share of AF beats called S and
@@ -55,7 +55,7 @@ def adopted(summary: dict[str, dict]) -> dict[str, bool]:
 def lever_table(results: Path) -> str:
     path = results / "beat_levers.jsonl"
     if not path.is_file():
-        return "*Not measured in this checkout: run `python benchmarks/beat_levers.py ... --record ...`.*"
+        return "*Not measured in this checkout: run `python studies/beat_levers.py ... --record ...`.*"
     rows = read_rows(path)
     out = []
     for config in dict.fromkeys(r["config"] for r in rows):

@@ -149,7 +149,7 @@ def task_board(
 ) -> str:
     """The leaderboard of one task: its inter-patient versions by DS2 int8 macro-F1, the columns a
     firmware engineer reads first, the external false-alarm rates on a wearable (`external`: the lines of
-    benchmarks/external.py by NAME@VERSION), then its zoo-wide target."""
+    studies/external.py by NAME@VERSION), then its zoo-wide target."""
     from .card_sections import false_call_cell, false_call_classes
 
     t = get_task(task)
@@ -224,7 +224,7 @@ TARGET_NOTE = """"Best published here" is the highest of many DS2 numbers, so it
 seen on DS2. The last column is what someone choosing among these models without DS2 would get: the
 model with the highest macro-F1 on its validation patients (float, as selected in training), scored on
 DS2. Each model here is one training seed, and the seed alone moves a model's DS2 macro-F1 by more than
-most gaps in these tables (`benchmarks/seed_spread.py`; the figures are in the training guide): read each
+most gaps in these tables (`studies/seed_spread.py`; the figures are in the training guide): read each
 number as one draw."""
 
 

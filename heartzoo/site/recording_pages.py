@@ -1,5 +1,5 @@
 """The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
-on every database (benchmarks/detector.py) and the quality gate (benchmarks/quality_gate.py)."""
+on every database (studies/detector.py) and the quality gate (studies/quality_gate.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ def _pct(v: float | None) -> str:
 
 
 def detector_table(results: Path) -> str:
-    """The R-peak detectors on every database benchmarks/detector.py scores, from its record (the latest
+    """The R-peak detectors on every database studies/detector.py scores, from its record (the latest
     line of each detector and corpus), and the published figures for MIT-BIH where it names any."""
     path = results / "detector.jsonl"
     if not path.is_file():
-        return "*Not measured in this checkout: run `python benchmarks/detector.py --record ...`.*"
+        return "*Not measured in this checkout: run `python studies/detector.py --record ...`.*"
     latest = latest_json_lines(path, lambda line: (line.get("corpus", "mitdb"), line["detector"]))
     pct = _pct
 
@@ -53,7 +53,7 @@ def detector_table(results: Path) -> str:
 
 
 def _gate_latest(results: Path) -> dict:
-    """The latest line of each (records, gate, threshold, noise) of benchmarks/quality_gate.py's record
+    """The latest line of each (records, gate, threshold, noise) of studies/quality_gate.py's record
     (lines before the learned gate have no "gate": the template-matching index)."""
     path = results / "quality_gate.jsonl"
     if not path.is_file():
@@ -80,10 +80,10 @@ GATE_HEADER = ("| records | gate | noise | beats kept % | QRS Se % (kept) | QRS 
 
 def quality_table(results: Path) -> str:
     """The quality gates on DS2, clean and with NSTDB electrode motion, and on pure noise (the latest line
-    of each condition of benchmarks/quality_gate.py's record)."""
+    of each condition of studies/quality_gate.py's record)."""
     latest = _gate_latest(results)
     if not latest:
-        return "*Not measured in this checkout: run `python benchmarks/quality_gate.py --record ...`.*"
+        return "*Not measured in this checkout: run `python studies/quality_gate.py --record ...`.*"
     rows = [_gate_row(line) for line in latest.values() if not isinstance(line.get("noise"), str)]
     noise = [f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
              f"**{line['kept']}** kept." for line in latest.values() if isinstance(line.get("noise"), str)]  # fmt: skip
@@ -95,18 +95,18 @@ def gate_lines(ref: str, results: Path) -> str:
     latest = [v for v in _gate_latest(results).values() if not isinstance(v.get("noise"), str)]
     mine = [v for v in latest if v.get("gate") == ref]
     if not mine:
-        return f"*Not measured yet: `python benchmarks/quality_gate.py --gate sqi {ref} --record ...`.*"
+        return f"*Not measured yet: `python studies/quality_gate.py --gate sqi {ref} --record ...`.*"
     sets = {v["set"] for v in mine}
     rows = [_gate_row(v) for v in latest if v["set"] in sets and v.get("gate", "sqi") in ("sqi", ref)]
     return GATE_HEADER + "\n".join(rows)
 
 
 def af_screen_table(results: Path) -> str:
-    """benchmarks/af_screen.py's record: each af-4 variant's validation F1 per recording, by seed, and the
+    """studies/af_screen.py's record: each af-4 variant's validation F1 per recording, by seed, and the
     mean of the seeds it ran with."""
     path = results / "af_screen.jsonl"
     if not path.is_file():
-        return "*Not measured in this checkout: run `python benchmarks/af_screen.py --record ...`.*"
+        return "*Not measured in this checkout: run `python studies/af_screen.py --record ...`.*"
     latest = latest_json_lines(path, lambda line: (line["variant"], line["seed"]))
     variants: dict[str, list[dict]] = {}
     for (name, _), line in latest.items():

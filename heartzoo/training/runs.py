@@ -110,7 +110,7 @@ class ChannelPrune(Stage):
         # A new model's dropout layers draw their seeds from the global RNG (set_weights copies none):
         # seeded here, as the first stage is before it builds, the fine-tune depends on the parent
         # model and the config alone, not on what ran before it in this process, so a run grafted
-        # from a distilled model (benchmarks/prune_keep.py) trains the model a whole run trains.
+        # from a distilled model (studies/prune_keep.py) trains the model a whole run trains.
         keras.utils.set_random_seed(config.train.seed)
         thin, params = thin_model(source, arch["arch"], arch["params"], pre.ecg_shape,
                                   get_task(config.task).num_classes, pre.rr_inputs, cp.keep,

@@ -6,7 +6,7 @@ recipes in `seed_spread.jsonl` (their runs must be here), this scores the run's 
 database's validation patients alone and gives each signal's Spearman rank correlation with the runs' DS2
 float macro-F1 (from the same file). DS2 is read only to judge the signals; nothing is chosen on it.
 
-Run: `python benchmarks/selection_by_database.py [--task beat-3] [--record FILE]`.
+Run: `python studies/selection_by_database.py [--task beat-3] [--record FILE]`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 def pool_runs(spread: Path, task: str) -> list[dict]:
     """The seeds (runs) of every pool-trained recipe of `task` whose runs are here, each run once (the
     latest line per recipe; the pool as `selection_seeds.protocol` tells it)."""
-    from selection_seeds import latest_lines, protocol  # a sibling script: benchmarks/ is on sys.path
+    from selection_seeds import latest_lines, protocol  # a sibling script: studies/ is on sys.path
 
     lines = [json.loads(x) for x in spread.read_text().splitlines() if x.strip()]
     runs = {}
@@ -59,7 +59,7 @@ def by_database(run: Path) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", default="beat-3")
-    ap.add_argument("--spread", type=Path, default=REPO / "benchmarks" / "results" / "seed_spread.jsonl")
+    ap.add_argument("--spread", type=Path, default=REPO / "results" / "seed_spread.jsonl")
     ap.add_argument("--record", type=Path, help="write the runs' signals and the correlations as JSON here")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

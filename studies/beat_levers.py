@@ -13,8 +13,8 @@ The rule, fixed before any run (`heartzoo.site.lever_table.adopted`): a lever is
 its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
 the baseline's. The table in docs/training.md is made from the record (`make site`).
 
-Run: `python benchmarks/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
-[--seeds 0 1 2] [--record benchmarks/results/beat_levers.jsonl]`.
+Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
+[--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
 
 from __future__ import annotations

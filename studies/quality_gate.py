@@ -12,7 +12,7 @@ size, arena and time per window are on its card. `--oracle 2.56 5 10` measures w
 window length could keep: the beats in windows where the detector makes no error; on noise channel 1 (the
 training side) it chose the quality model's window, on channel 0 (the stress noise) it bounds every gate.
 
-Run: `python benchmarks/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
+Run: `python studies/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
 [--min-correlation T ...] [--record FILE]`; one JSON line per condition. On the validation patients (the side a choice may read):
 `--records 119,203,205,209,223 --noise-channel 1`. The choice of the threshold: `--records DS1 --snr --min-correlation
 0.5 0.6 0.66` (clean DS1 alone).

@@ -7,7 +7,7 @@ record's later beats are scored by the calibrated copy (the first M minutes by t
 It does so on the DS1 validation patients, on which the decision to build this was taken, and on DS2.
 Calibration is a protocol of its own: a zoo number stays the plain inter-patient one.
 
-Run: `python benchmarks/calibration.py [--zoo zoo] [--minutes 5] [--splits val ds2] [--record FILE]`.
+Run: `python studies/calibration.py [--zoo zoo] [--minutes 5] [--splits val ds2] [--record FILE]`.
 """
 
 from __future__ import annotations

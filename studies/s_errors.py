@@ -9,7 +9,7 @@ svdb), and names the records that hold most of them:
 A diagnostic of a published model, read after it was chosen and published: it chooses nothing. The int8
 model as published runs (the runtime its metrics.json names), so the totals are its card's.
 
-Run: `python benchmarks/s_errors.py zoo/beat-3/beat-3-cnn3-student/v4 [...] [--split ds2] [--top 5]
+Run: `python studies/s_errors.py zoo/beat-3/beat-3-cnn3-student/v4 [...] [--split ds2] [--top 5]
 [--record FILE]`.
 """
 

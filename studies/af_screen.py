@@ -8,7 +8,7 @@ wearable budget of the issue (<= 64 KB int8 `.tflite`: about 60,000 parameters);
 highest of all. The top two are then trained with seeds 1 and 2 (`--seeds 0 1 2`) and the choice is
 made on the mean.
 
-Run: `python benchmarks/af_screen.py [--variants NAME ...] [--seeds 0] [--record FILE]`; one JSON line per
+Run: `python studies/af_screen.py [--variants NAME ...] [--seeds 0] [--record FILE]`; one JSON line per
 variant and seed, runs in runs/af-screen/NAME-sSEED.
 """
 

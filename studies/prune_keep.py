@@ -12,7 +12,7 @@ The choice is made on validation: the keep of highest mean validation macro-F1 o
 recipe's own keep on a tie) is printed as chosen. `--ds2` then measures the float model of every seed
 and keep on DS2 once, after the choice, to say whether DS2 follows it.
 
-Run: `python benchmarks/prune_keep.py configs/beat-3-cnn3-student.yaml --seeds 0 1 2 3 --keep 0.5 0.75 1.0
+Run: `python studies/prune_keep.py configs/beat-3-cnn3-student.yaml --seeds 0 1 2 3 --keep 0.5 0.75 1.0
 --from 'runs/beat-3-cnn3-student-ensemble/members/seed{seed}' [--ds2] [--record FILE]`.
 """
 

@@ -9,7 +9,7 @@ The training seed is the only difference between runs; DS2 only measures, nothin
 With `--chain`, a distilled config's seed k learns from seed k of its teacher's config (run this script
 on the teacher's config with the same seeds first), so a whole distillation chain varies by seed.
 
-Run: `python benchmarks/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [--chain] [--record FILE]`.
+Run: `python studies/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [--chain] [--record FILE]`.
 """
 
 from __future__ import annotations

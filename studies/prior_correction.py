@@ -7,7 +7,7 @@ validation patients (grid below, best validation macro-F1, ties to the smaller |
 the model before and after, once. The offset is a constant on the last layer's bias, so an exported model
 carries it at no cost.
 
-Run: `python benchmarks/prior_correction.py RUN [RUN ...] [--record FILE]` (each RUN a run folder; its last
+Run: `python studies/prior_correction.py RUN [RUN ...] [--record FILE]` (each RUN a run folder; its last
 stage is scored).
 """
 

@@ -2,7 +2,7 @@
 the Supraventricular Arrhythmia Database (`heartzoo evaluate MODEL --dataset svdb`), float, natural
 prevalence. Models trained with svdb are refused by the evaluation itself.
 
-Run: `python benchmarks/cross_database.py [NAME ...] [--zoo zoo] [--record benchmarks/results/cross_database.jsonl]`
+Run: `python studies/cross_database.py [NAME ...] [--zoo zoo] [--record results/cross_database.jsonl]`
 (no names: every inter-patient version of the zoo). One JSON line per model: svdb and DS2 macro-F1 and
 per-class F1 (DS2 from the version's metrics.json).
 """

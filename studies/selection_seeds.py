@@ -6,7 +6,7 @@ Spearman rank correlation between the seeds' validation macro-F1 (what selection
 float macro-F1, and the DS2 score of the seed validation would pick beside the seeds' mean. The latest
 line of each recipe counts. DS2 is read only to judge the signal; nothing is chosen on it.
 
-Run: `python benchmarks/selection_seeds.py [--spread benchmarks/results/seed_spread.jsonl] [--record FILE]`.
+Run: `python studies/selection_seeds.py [--spread results/seed_spread.jsonl] [--record FILE]`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def table(lines: list[dict]) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--spread", type=Path, default=REPO / "benchmarks" / "results" / "seed_spread.jsonl")
+    ap.add_argument("--spread", type=Path, default=REPO / "results" / "seed_spread.jsonl")
     ap.add_argument("--record", type=Path, help="write the table as JSON to this file")
     args = ap.parse_args()
     lines = [json.loads(x) for x in args.spread.read_text().splitlines() if x.strip()]

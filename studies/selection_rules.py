@@ -11,7 +11,7 @@ is scored on the other half's, then the other way round. Rules:
 DS2 is not read, unless `--ds2` asks, after the comparison, for the DS2 float macro-F1 and per-class F1
 of the epoch training keeps (`best` on the whole validation) and of the last epoch in each run.
 
-Run: `python benchmarks/selection_rules.py RUN [RUN ...] [--window 3] [--seed 0] [--ds2] [--record FILE]`,
+Run: `python studies/selection_rules.py RUN [RUN ...] [--window 3] [--seed 0] [--ds2] [--record FILE]`,
 each RUN a stage folder whose epochs/ holds every epoch's weights (the first stage's run folder, or its
 channel-pruned/).
 """

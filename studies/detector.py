@@ -15,7 +15,7 @@ Each line gives gross Se/+P (summed counts), the worst record by Se and by +P, a
 hour of signal on this machine. The default detector is chosen on the training side of the split (mitdb
 DS1 and svdb); DS2, its noisy copies and the Icentia11k segments are reported, never chosen on.
 
-Run: `python benchmarks/detector.py [--detectors pan-tompkins,xqrs,gqrs] [--corpora mitdb,svdb,...]
+Run: `python studies/detector.py [--detectors pan-tompkins,xqrs,gqrs] [--corpora mitdb,svdb,...]
 [--record FILE]`.
 """
 

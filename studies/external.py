@@ -5,7 +5,7 @@ AAMI's rules; the share called V or S in normal-rhythm records, a proxy). Every 
 zoo of at most 64 KB, leaky-split models left out. Read by the cards ("On other devices") and the
 leaderboards; never used to train or select (the recommendation rule may read the false-alarm rates).
 
-Run: `python benchmarks/external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line per model.
+Run: `python studies/external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line per model.
 """
 
 from __future__ import annotations

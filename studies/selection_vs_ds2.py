@@ -9,7 +9,7 @@ macro-F1. Per group it gives each signal's Spearman rank correlation with DS2 an
 model each signal would pick. DS2 is read only to judge the signals here; no choice of the project
 rests on this comparison.
 
-Run: `python benchmarks/selection_vs_ds2.py [--cv runs/cv] [--zoo zoo] [--record FILE]`.
+Run: `python studies/selection_vs_ds2.py [--cv runs/cv] [--zoo zoo] [--record FILE]`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the 5-minute mark; per-class F1 over matched beats), beside the same model on th
 `reference.all_beats.macro_f1` must equal (the same frames, LiteRT's reference kernels bit-exact with the
 TFLM run that scored it).
 
-Run: `python benchmarks/end_to_end.py [--models a,b] [--snr 24 18 12 6 0] [--record FILE]`; one JSON
+Run: `python studies/end_to_end.py [--models a,b] [--snr 24 18 12 6 0] [--record FILE]`; one JSON
 line per model (and per NSTDB `em` noise level with --snr: the noise-stress test, noise added to whole
 records before detection).
 """

@@ -3,7 +3,7 @@ normal-sinus windows (AF F1), aftdb's AF recordings (AF sensitivity), the Icenti
 calls per hour), each in windows of the model's own length, int8 as published. Never used to train or
 select. The cards of af-4 read the latest line of each model ("On other databases").
 
-Run: `python benchmarks/af_external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line a model.
+Run: `python studies/af_external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line a model.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ normal beat (0.6 s at 100 Hz, through heartzoo's Preprocessor) is correlated wit
 of MIT-BIH MLII over DS1 (training records; DS2 is never read), at the best shift within ±50 ms. The lead with the higher correlation in
 more records, and the higher median correlation, is the one `heartzoo.data.svdb` maps to MLII.
 
-Run: `python benchmarks/svdb_lead.py [--data-dir DIR] [--record benchmarks/results/svdb_lead.json]`.
+Run: `python studies/svdb_lead.py [--data-dir DIR] [--record results/svdb_lead.json]`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Does the RR-irregularity feature (`input.rr_irregularity`) cut the S false alarms in irregular rhythms?
 
 Runs of two recipes that differ only in that feature, over the same training seeds (made by
-`benchmarks/seed_spread.py`), are scored on the validation patients: macro-F1, S F1, Se and +P, and where
+`studies/seed_spread.py`), are scored on the validation patients: macro-F1, S F1, Se and +P, and where
 the S false positives fall: in beats whose 10 preceding RR intervals were irregular (the feature's own
 value above `IRREGULAR`: atrial fibrillation, frequent ectopy) or in a steady rhythm. The rule, fixed
 before any run was scored: the feature is adopted if its mean validation macro-F1 over the seeds is
 higher. DS2 is then measured once per run, to report, not to choose.
 
-Run: `python benchmarks/rr_irregularity.py --with RUN [RUN ...] --without RUN [RUN ...] [--record FILE]`
+Run: `python studies/rr_irregularity.py --with RUN [RUN ...] --without RUN [RUN ...] [--record FILE]`
 (each RUN a run folder; its last stage is scored).
 """
 
