@@ -216,6 +216,14 @@ def test_cinc_shards_hold_each_recordings_windows_under_its_label(cinc_shards, d
             assert np.array_equal(ws.x[mine], a["x"]) and np.array_equal(ws.aami[mine], a["aami"])
 
 
+def test_sources_labelled_per_beat_and_per_recording_are_refused_together(tmp_path):
+    from heartzoo.data.shards import prepare_shards
+
+    with pytest.raises(HeartzooError, match="mix databases labelled per beat and per recording"):
+        prepare_shards(["mitdb:DS1", "cinc2017:A00001"], SPEC, tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()  # refused before anything is written
+
+
 @pytest.mark.slow
 def test_af_4_streams_cinc_shards_without_its_validation_recordings(cinc_shards):
     """The pieces of a stream that leaves two recordings out cover every other recording's rows once and

@@ -34,6 +34,18 @@ def records_of(sources, data_dir=None) -> list[str]:
     return list(dict.fromkeys(r for source in sources for r in resolve(source, data_dir)[1]))
 
 
+def unit_of(sources) -> str:
+    """What the sources' databases label, one for all ("beat" or "recording", `Database.unit`); a
+    ValueError when they mix."""
+    units = {get_database(s.partition(":")[0]).unit for s in sources}
+    if len(units) != 1:
+        raise ValueError(
+            f"sources {', '.join(sources)} mix databases labelled per beat and per recording; "
+            "prepare them into separate folders"
+        )
+    return units.pop()
+
+
 def resolve(source: str, data_dir=None) -> tuple[Database, tuple[str, ...]]:
     """`mitdb:DS1`, `svdb:all`, `svdb:860`, `icentia11k:p01001` -> the database and its records
     (`data_dir` is read only by databases that find their records in their folder)."""

@@ -60,19 +60,6 @@ class ShardJob:
 UNIT_CLASSES = {"beat": AAMI_CLASSES, "recording": CINC_CLASSES}
 
 
-def unit_of(sources: Sequence[str]) -> str:
-    """What the sources' databases label (beats or recordings): one for all, or an error."""
-    from .databases import get_database
-
-    units = {get_database(s.partition(":")[0]).unit for s in sources}
-    if len(units) != 1:
-        raise HeartzooError(
-            f"sources {', '.join(sources)} mix databases labelled per beat and per recording; "
-            "prepare them into separate folders"
-        )
-    return units.pop()
-
-
 def contract_of(spec: InputSpec) -> dict[str, Any]:
     """What shapes the frames: the input spec, its firmware contract and the cache's code version."""
     from ..preprocess import Preprocessor
@@ -122,12 +109,15 @@ def append_rows(group, name: str, data: np.ndarray) -> None:
     ds[n:] = data
 
 
-def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None):
-    """One record's rows, as the in-memory path makes them: (arrays, running templates or None)."""
+def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None, labels: dict):
+    """One record's rows, as the in-memory path makes them: (arrays, running templates or None).
+    `labels`: the recording labels read so far, per database (read once a shard)."""
     if db.unit == "recording":
         from .recording_windows import recording_arrays
 
-        label = CINC_CLASSES.index(db.labels(data_dir)[record])
+        if db.name not in labels:
+            labels[db.name] = db.labels(data_dir)
+        label = CINC_CLASSES.index(labels[db.name][record])
         return recording_arrays(db, db.folder(data_dir), record, spec, label), None
     from .prepare import record_arrays
 
@@ -148,10 +138,10 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
     classes = UNIT_CLASSES[get_database(job.records[0][0]).unit]
     counts = dict.fromkeys(classes, 0)
     rows: dict[str, list[int]] = {c: [] for c in classes}  # per record, in the order of `records`
-    row = 0
+    row, labels = 0, {}
     with atomic_path(final) as tmp, h5py.File(tmp, "w") as f:
         for i, (dbname, record) in enumerate(job.records):
-            a, template = _arrays(get_database(dbname), record, spec, pre, data_dir)
+            a, template = _arrays(get_database(dbname), record, spec, pre, data_dir, labels)
             n = len(a["aami"])
             for c, name in enumerate(classes):
                 hit = np.flatnonzero(a["aami"] == c)
@@ -232,17 +222,16 @@ def prepare_shards(
     re-hashes them first). A record that cannot be read raises `DataError` once the shards already
     running are done; those stay finished for the next run.
     """
-    from .databases import records_of
+    from .databases import records_of, unit_of
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     data_dir = str(data_dir) if data_dir is not None else None
     try:
-        records = records_of(sources, data_dir)
+        records, unit = records_of(sources, data_dir), unit_of(sources)  # beats or recordings, for all
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
-    unit = unit_of(sources)
     jobs = plan_shards(records, patients_per_shard)
+    out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
