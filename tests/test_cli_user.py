@@ -217,6 +217,17 @@ def test_zoo_list_filters_by_task_and_sorts():
     assert bad.returncode == 2 and "not a task" in bad.stderr
 
 
+def test_zoo_list_calls_leaky_only_the_leaky_beat_models():
+    """A beat model's "test" split is the leaky protocol's; af-4's is CinC 2017's own test split."""
+    index = json.loads((REPO / "zoo" / "index.json").read_text())
+    proc = heartzoo("zoo", "list", "--zoo", str(REPO / "zoo"), env={"COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    leaky = {_ref(r) for r in _listing_rows(proc.stdout) if " LEAKY " in r}
+    assert leaky and leaky == {
+        f"{m['name']}@{m['version']}" for m in index["models"] if m["name"].endswith("-leaky")
+    }
+
+
 # ---- zoo verify -------------------------------------------------------------------------------------
 
 
