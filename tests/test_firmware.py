@@ -476,3 +476,29 @@ def test_the_cli_writes_the_kit_and_refuses_fixed_point_alone(tmp_path):
     )
     assert bad.returncode == 2 and "add --firmware" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_the_cli_writes_a_fixed_point_kit_for_another_adc(tmp_path):
+    """--adc-gain and --adc-bits reach the contract header as the library writes it for that ADC; without
+    --fixed-point they are refused."""
+    from conftest import run_cli
+
+    from heartzoo.export.firmware_kit import library_files
+    from heartzoo.meta import Configuration, read_meta
+    from heartzoo.zoo.index import find, read_index
+
+    zoo = REPO / "zoo"
+    vdir = zoo / find(read_index(zoo), "beat-3-cnn3-born-again", "v1")["path"]
+    adc = ["--recording-hz", "250", "--adc-gain", "1000", "--adc-bits", "16"]
+    proc = run_cli("zoo", "c-array", "beat-3-cnn3-born-again@v1", "--zoo", str(zoo), "--firmware", "--fixed-point",
+                   *adc, "--out", str(tmp_path / "kit"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    header = (tmp_path / "kit" / "heartzoo_contract.h").read_text()
+    fw = read_meta(Configuration, vdir / "configuration.json").firmware
+    want = library_files(fw, recording_hz=250, fixed_point=True, adc_gain=1000.0, adc_bits=16,
+                         label="beat-3-cnn3-born-again v1")["heartzoo_contract.h"]  # fmt: skip
+    assert header == want and "#define HZ_ADC_BITS 16" in header
+    bad = run_cli("zoo", "c-array", "beat-3-cnn3-born-again", "--zoo", str(zoo), "--firmware", "--adc-bits", "16",
+                  "--out", str(tmp_path / "y"))  # fmt: skip
+    assert bad.returncode == 2 and "add --firmware --fixed-point" in bad.stderr
+    assert not (tmp_path / "y").exists()

@@ -87,6 +87,44 @@ RecordingHz = Annotated[
         show_default="360, MIT-BIH's and the golden vectors'",
     ),
 ]
+AdcGain = Annotated[
+    float | None,
+    typer.Option(
+        "--adc-gain",
+        min=1e-6,
+        help="With --firmware --fixed-point: the ADC's counts per mV (1000 for CinC 2017's AliveCor files)",
+        show_default="200, MIT-BIH's",
+    ),
+]
+AdcBits = Annotated[
+    int | None,
+    typer.Option(
+        "--adc-bits",
+        min=2,
+        max=16,
+        help="With --firmware --fixed-point: the signed bits the ADC's samples (less the baseline) fit in",
+        show_default="12, MIT-BIH's",
+    ),
+]
+
+
+def kit_options(firmware: bool, fixed_point: bool, recording_hz, adc_gain, adc_bits) -> dict:
+    """The firmware kit's keyword arguments from the command line (the library's defaults where none is
+    given); an error naming what is missing when they come without --firmware, or the ADC's without
+    --fixed-point."""
+    from ..errors import HeartzooError
+
+    if (fixed_point or recording_hz) and not firmware:
+        raise HeartzooError(
+            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware"
+        )
+    if (adc_gain or adc_bits) and not fixed_point:
+        raise HeartzooError(
+            "--adc-gain and --adc-bits are options of the fixed-point kit: add --firmware --fixed-point"
+        )
+    given = {"recording_hz": recording_hz, "adc_gain": adc_gain, "adc_bits": adc_bits}
+    return {"fixed_point": fixed_point, **{k: v for k, v in given.items() if v is not None}}
+
 
 ZooUrl = Annotated[
     str | None,

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import HeartzooError
 from .common import (
+    AdcBits,
+    AdcGain,
     CacheDir,
     DataDir,
     FixedPoint,
@@ -22,6 +23,7 @@ from .common import (
     confusion_table,
     console,
     err_console,
+    kit_options,
     report_table,
     tested_on,
 )
@@ -162,6 +164,8 @@ def export_cmd(
     ] = None,
     fixed_point: FixedPoint = False,
     recording_hz: RecordingHz = None,
+    adc_gain: AdcGain = None,
+    adc_bits: AdcBits = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -176,10 +180,7 @@ def export_cmd(
 
     if version is not None:
         check_version(version)
-    if (fixed_point or recording_hz) and firmware is None:
-        raise HeartzooError(
-            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware DIR"
-        )
+    kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits)
     run_config(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:
@@ -194,8 +195,7 @@ def export_cmd(
     if firmware is not None:
         from ..export.firmware_kit import write_firmware_kit
 
-        rate = {"recording_hz": recording_hz} if recording_hz else {}
-        for path in write_firmware_kit(target, firmware, fixed_point=fixed_point, **rate):
+        for path in write_firmware_kit(target, firmware, **kit):
             console.print(f"firmware kit: {path}")
     from ..meta import read_metrics
 

@@ -14,6 +14,8 @@ from rich.table import Table
 from ..errors import HeartzooError
 from ..tasks import TASK_NAMES
 from .common import (
+    AdcBits,
+    AdcGain,
     CacheDir,
     CheckoutDir,
     DataDir,
@@ -27,6 +29,7 @@ from .common import (
     counting_bar,
     docs_app,
     err_console,
+    kit_options,
     print_stage,
     report_table,
     zoo_app,
@@ -156,6 +159,8 @@ def zoo_c_array(
     ] = False,
     fixed_point: FixedPoint = False,
     recording_hz: RecordingHz = None,
+    adc_gain: AdcGain = None,
+    adc_bits: AdcBits = None,
     zoo: ZooDir = None,
     base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
@@ -167,16 +172,12 @@ def zoo_c_array(
     preprocessing in C, proven equal to Python's (docs/deploy.md)."""
     from ..zoo.hub import verified_folder
 
-    if (fixed_point or recording_hz) and not firmware:
-        raise HeartzooError(
-            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware"
-        )
+    kit = kit_options(firmware, fixed_point, recording_hz, adc_gain, adc_bits)
     folder = verified_folder(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
     if firmware:
         from ..export.firmware_kit import write_firmware_kit
 
-        rate = {"recording_hz": recording_hz} if recording_hz else {}
-        paths = write_firmware_kit(folder, out, fixed_point=fixed_point, **rate)
+        paths = write_firmware_kit(folder, out, **kit)
     else:
         from ..export import write_c_array
 

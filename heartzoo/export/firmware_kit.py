@@ -305,8 +305,9 @@ def library_files(
 
 
 def kit_files(
-    folder: Path, *, fixed_point: bool = False, recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN
-) -> dict[str, str]:
+    folder: Path, *, fixed_point: bool = False, recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+) -> dict[str, str]:  # fmt: skip
     """Every file of the kit of the version in `folder`: library, contract, model array, golden vectors,
     a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
     from ..meta import Configuration, Metrics, read_meta
@@ -326,8 +327,9 @@ def kit_files(
     symbol = c_symbol(name)
     label = f"{name} {folder.name}"
     files = library_files(
-        conf.firmware, recording_hz=recording_hz, fixed_point=fixed_point, adc_gain=adc_gain, label=label
-    )
+        conf.firmware, recording_hz=recording_hz, fixed_point=fixed_point, adc_gain=adc_gain, adc_bits=adc_bits,
+        label=label,
+    )  # fmt: skip
     files.update(c_array_files(folder))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
@@ -348,13 +350,14 @@ def kit_files(
 
 def write_firmware_kit(
     version_dir: Path, out_dir: Path, fixed_point: bool = False, *,
-    recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN,
+    recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS,
 ) -> list[Path]:  # fmt: skip
     """Write the firmware kit of an exported version into `out_dir` (each file atomically)."""
     from ..data.cache import atomic_path
 
     out_dir = Path(out_dir)
-    files = kit_files(version_dir, fixed_point=fixed_point, recording_hz=recording_hz, adc_gain=adc_gain)
+    files = kit_files(version_dir, fixed_point=fixed_point, recording_hz=recording_hz, adc_gain=adc_gain,
+                      adc_bits=adc_bits)  # fmt: skip
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:
