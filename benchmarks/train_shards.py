@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PARTS = ("scale", "workers", "seeds")
 sys.path.insert(0, str(REPO / "benchmarks"))
 from shards import _reset_peak, _status_mb  # noqa: E402
 
@@ -129,7 +130,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--only", default="scale,workers,seeds")
+    ap.add_argument("--only", default=",".join(PARTS))
     ap.add_argument("--record", type=Path)
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -197,7 +198,7 @@ def main() -> None:
     print(json.dumps(report, indent=1))
     if args.record:  # the parts run replace theirs; the others stay as recorded
         old = json.loads(args.record.read_text()) if args.record.is_file() else {}
-        if old.get("config") == report["config"] and parts != ["scale", "workers", "seeds"]:
+        if old.get("config") == report["config"] and tuple(parts) != PARTS:
             load = report.pop("load_average_at_start")
             report = {**old, **report, f"load_average_at_start_{'_'.join(parts)}": load}
         args.record.write_text(json.dumps(report, indent=1) + "\n")

@@ -39,11 +39,11 @@ from .shards import CHUNK_ROWS, check_cache_version, read_manifest
 Piece = tuple[int, str, int, int]  # shard (its place in the manifest), class group, first row, end row
 
 
-def kept_runs(shard: dict[str, Any], group: str, skip_records: Collection[str]) -> list[tuple[int, int]]:
+def kept_runs(shard: dict[str, Any], group: str, skip_records: frozenset[str]) -> list[tuple[int, int]]:
     """The row ranges of a shard's class group outside the records of `skip_records` (its rows lie
     record after record, `rows` counting each record's)."""
     n = int(shard["counts"][group])
-    if not skip_records or not set(shard["records"]) & set(skip_records):
+    if skip_records.isdisjoint(shard["records"]):
         return [(0, n)] if n else []
     ends = np.cumsum(shard["rows"][group])
     runs: list[tuple[int, int]] = []

@@ -117,7 +117,7 @@ def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None, labels:
 
         if db.name not in labels:
             labels[db.name] = db.labels(data_dir)
-        label = CINC_CLASSES.index(labels[db.name][record])
+        label = UNIT_CLASSES[db.unit].index(labels[db.name][record])
         return recording_arrays(db, db.folder(data_dir), record, spec, label), None
     from .prepare import record_arrays
 

@@ -23,17 +23,13 @@ def write_synthetic_shards(
     spec: InputSpec,
     counts: list[dict[str, int]],
     seed: int = 0,
-    *,
-    classes: tuple[str, ...] = AAMI_CLASSES,
-    sources: tuple[str, ...] = ("synthetic",),
 ) -> dict:
-    """One shard per entry of `counts` (class -> rows; AAMI classes unless `classes` are CinC 2017's),
-    with its summary, and a complete manifest naming `sources`."""
+    """One shard per entry of `counts` (AAMI class -> beats), with its summary, and a complete manifest."""
     import h5py
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng, classes = np.random.default_rng(seed), list(classes)
+    rng, classes = np.random.default_rng(seed), list(AAMI_CLASSES)
     t = spec.frame_size
     shards = []
     for s, per_class in enumerate(counts):
@@ -72,8 +68,8 @@ def write_synthetic_shards(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "sources": list(sources),
-        "unit": "beat" if classes == list(AAMI_CLASSES) else "recording",
+        "sources": ["synthetic"],
+        "unit": "beat",
         "classes": classes,
         "contract": contract_of(spec),
         "complete": True,
