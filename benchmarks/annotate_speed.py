@@ -54,8 +54,24 @@ def command(path: Path, out: Path, zoo: Path, pycache: Path | None) -> float:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(pycache)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "heartzoo", "annotate", str(path), "--model", MODEL, "--zoo", str(zoo),
-                    "--output-dir", str(out)], check=True, capture_output=True, env=env)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "heartzoo",
+            "annotate",
+            str(path),
+            "--model",
+            MODEL,
+            "--zoo",
+            str(zoo),
+            "--output-dir",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     return time.perf_counter() - t0
 
 

@@ -41,8 +41,12 @@ def measure(config_path: Path, workers: int, epochs: int, steps: int) -> dict:
     config = load_config(config_path).model_dump(mode="json", exclude_none=True)
     config["train"].update(epochs=epochs, steps_per_epoch=steps, patience=epochs + 1)
     config.pop("compress", None)  # the training stage alone
-    out: dict = {"config": str(config_path.relative_to(REPO)), "batch_size": config["train"]["batch_size"],
-                 "epochs": epochs, "steps_per_epoch": steps}  # fmt: skip
+    out: dict = {
+        "config": str(config_path.relative_to(REPO)),
+        "batch_size": config["train"]["batch_size"],
+        "epochs": epochs,
+        "steps_per_epoch": steps,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.yaml"
         cfg.write_text(yaml.safe_dump(config))
@@ -54,9 +58,11 @@ def measure(config_path: Path, workers: int, epochs: int, steps: int) -> dict:
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True)
             per_step = _step_seconds(run, steps)
-            out[f"workers_{n}"] = {"median_s_per_step": round(statistics.median(per_step), 4),
-                                   "s_per_step": [round(s, 4) for s in per_step],
-                                   "wall_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
+            out[f"workers_{n}"] = {
+                "median_s_per_step": round(statistics.median(per_step), 4),
+                "s_per_step": [round(s, 4) for s in per_step],
+                "wall_s": round(time.perf_counter() - t0, 1),
+            }
     out["ratio"] = round(
         out[f"workers_{workers}"]["median_s_per_step"] / out["workers_1"]["median_s_per_step"], 3
     )
@@ -75,8 +81,12 @@ def main() -> None:
     args = ap.parse_args()
     for path in args.configs:
         row = measure(path.resolve(), args.workers, args.epochs, args.steps)
-        row.update(cpus=os.cpu_count(), machine=platform.machine(), load_avg_1m=round(os.getloadavg()[0], 2),
-                   date=time.strftime("%Y-%m-%d"))  # fmt: skip
+        row.update(
+            cpus=os.cpu_count(),
+            machine=platform.machine(),
+            load_avg_1m=round(os.getloadavg()[0], 2),
+            date=time.strftime("%Y-%m-%d"),
+        )
         print(json.dumps(row))
         append_json_line(args.record, row)
 

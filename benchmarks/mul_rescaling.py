@@ -40,9 +40,15 @@ def main(argv: list[str] | None = None) -> None:
             continue
         q = random_frames(buf, args.frames)
         differing, steps = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))
-        line = {"model": f"{entry['name']}@{entry['version']}", "muls": muls, "muls_disagreeing": disagreeing,
-                "muls_no_scale_agrees": unfixable,
-                "random_frames": args.frames, "frames_differing": differing, "largest_difference_int8_steps": steps}  # fmt: skip
+        line = {
+            "model": f"{entry['name']}@{entry['version']}",
+            "muls": muls,
+            "muls_disagreeing": disagreeing,
+            "muls_no_scale_agrees": unfixable,
+            "random_frames": args.frames,
+            "frames_differing": differing,
+            "largest_difference_int8_steps": steps,
+        }
         print(json.dumps(line), flush=True)
         lines.append(line)
     summary = {

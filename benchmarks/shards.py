@@ -90,10 +90,16 @@ def bench_prepare(data_root: Path) -> dict:
                     m = prepare_shards(sources, InputSpec(), dest, workers=workers, data_dir=root)
                     wall = time.perf_counter() - t0
                     cpu = sum(s["cpu_seconds"] for s in m["shards"])
-                    runs.append({"seconds": round(wall, 2), "beats_per_s": round(m["beats"] / wall),
-                                 "worker_seconds": round(sum(s["seconds"] for s in m["shards"]), 2),
-                                 "cpu_seconds": round(cpu, 2), "beats_per_cpu_s": round(m["beats"] / cpu),
-                                 "load_average_1min": round(os.getloadavg()[0], 2)})  # fmt: skip
+                    runs.append(
+                        {
+                            "seconds": round(wall, 2),
+                            "beats_per_s": round(m["beats"] / wall),
+                            "worker_seconds": round(sum(s["seconds"] for s in m["shards"]), 2),
+                            "cpu_seconds": round(cpu, 2),
+                            "beats_per_cpu_s": round(m["beats"] / cpu),
+                            "load_average_1min": round(os.getloadavg()[0], 2),
+                        }
+                    )
                 out[name][f"workers_{workers}"] = {
                     "beats": m["beats"],
                     "shards": len(m["shards"]),
@@ -188,8 +194,9 @@ def child(mode: str, folder: str) -> None:
         ws = WindowSet.concat([read_shard(Path(folder) / s["file"]) for s in m["shards"]])
         kept, labels = ws.for_task(get_task("beat-3"))
         del ws
-        ds = training_dataset(kept, labels, 3, pre=pre, batch_size=256, balance="sampling", power=0.5,
-                              augmenter=None, seed=0)  # fmt: skip
+        ds = training_dataset(
+            kept, labels, 3, pre=pre, batch_size=256, balance="sampling", power=0.5, augmenter=None, seed=0
+        )
     it = iter(ds)
     next(it)
     t1, cpu1 = time.perf_counter(), time.process_time()
@@ -197,9 +204,17 @@ def child(mode: str, folder: str) -> None:
         next(it)
     rate = STREAM_BATCHES * 256 / (time.perf_counter() - t1)
     cpu_rate = STREAM_BATCHES * 256 / (time.process_time() - cpu1)  # all threads of this process
-    print(json.dumps({"baseline_rss_mb": round(base), "peak_rss_mb": round(_status_mb("VmHWM")),
-                      "first_batch_s": round(t1 - t0, 2), "rows_per_s": round(rate),
-                      "rows_per_cpu_s": round(cpu_rate)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "baseline_rss_mb": round(base),
+                "peak_rss_mb": round(_status_mb("VmHWM")),
+                "first_batch_s": round(t1 - t0, 2),
+                "rows_per_s": round(rate),
+                "rows_per_cpu_s": round(cpu_rate),
+            }
+        )
+    )
 
 
 def bench_stream() -> dict:
@@ -215,15 +230,21 @@ def bench_stream() -> dict:
             folder = Path(tmp) / f"x{scale}"
             t0 = time.perf_counter()
             m = write_synthetic_shards(folder, InputSpec(), counts, seed=scale)
-            entry = {"beats": m["beats"], "shards": shards, "write_s": round(time.perf_counter() - t0, 1),
-                     "bytes": sum(s["bytes"] for s in m["shards"])}  # fmt: skip
+            entry = {
+                "beats": m["beats"],
+                "shards": shards,
+                "write_s": round(time.perf_counter() - t0, 1),
+                "bytes": sum(s["bytes"] for s in m["shards"]),
+            }
             runs: dict[str, list[dict]] = {"stream": [], "in_memory": []}
             for _ in range(REPEATS):  # alternating: the background load drifts
                 for mode in runs:
                     run = subprocess.run(
                         [sys.executable, __file__, "--child", mode, str(folder)],
-                        capture_output=True, text=True, check=True,
-                    )  # fmt: skip
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
                     runs[mode].append(json.loads(run.stdout.strip().splitlines()[-1]))
             for mode, rs in runs.items():
                 entry[mode] = {

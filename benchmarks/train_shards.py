@@ -64,18 +64,22 @@ def prepare(config, work: Path, copies: int, patients_per_shard: int = 1) -> Pat
             shards.append({**s, "name": name.removesuffix(".h5"), "file": name})
     counts = {c: sum(s["counts"][c] for s in shards) for c in m["counts"]}
     plan = [{"name": s["name"], "patients": s["patients"]} for s in shards]
-    write_json(out / MANIFEST, {**m, "plan": plan, "shards": shards, "beats": sum(s["beats"] for s in shards),
-                                "counts": counts})  # fmt: skip
+    write_json(
+        out / MANIFEST,
+        {**m, "plan": plan, "shards": shards, "beats": sum(s["beats"] for s in shards), "counts": counts},
+    )
     return out
 
 
 def variant(config, shards: Path | None, **train):
     """The config reading `shards` (None: memory), with `train` fields changed."""
-    return config.model_copy(update={
-        "name": f"{config.name}-{'shards' if shards else 'memory'}",
-        "data": config.data.model_copy(update={"shards": None if shards is None else str(shards)}),
-        "train": config.train.model_copy(update=train),
-    })  # fmt: skip
+    return config.model_copy(
+        update={
+            "name": f"{config.name}-{'shards' if shards else 'memory'}",
+            "data": config.data.model_copy(update={"shards": None if shards is None else str(shards)}),
+            "train": config.train.model_copy(update=train),
+        }
+    )
 
 
 def child(config_path: str, shards: str, run: str, epochs: int, steps: int) -> None:
@@ -89,8 +93,13 @@ def child(config_path: str, shards: str, run: str, epochs: int, steps: int) -> N
     tf.constant(1.0) + 1.0  # the runtime started: part of the baseline
     base = _status_mb("VmRSS")
     _reset_peak()
-    config = variant(load_config(config_path), Path(shards) if shards != "-" else None, epochs=epochs,
-                     steps_per_epoch=steps, patience=epochs)  # fmt: skip
+    config = variant(
+        load_config(config_path),
+        Path(shards) if shards != "-" else None,
+        epochs=epochs,
+        steps_per_epoch=steps,
+        patience=epochs,
+    )
     spans: list[float] = []
 
     class Clock(keras.callbacks.Callback):
@@ -103,13 +112,33 @@ def child(config_path: str, shards: str, run: str, epochs: int, steps: int) -> N
 
     train(config, Path(run), restart=True, callbacks=[Clock()])
     rate = steps * config.train.batch_size / statistics.median(spans[1:])
-    print(json.dumps({"baseline_rss_mb": round(base), "peak_over_baseline_mb": round(_status_mb("VmHWM") - base),
-                      "rows_per_s": round(rate), "epoch_train_s": [round(s, 2) for s in spans]}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "baseline_rss_mb": round(base),
+                "peak_over_baseline_mb": round(_status_mb("VmHWM") - base),
+                "rows_per_s": round(rate),
+                "epoch_train_s": [round(s, 2) for s in spans],
+            }
+        )
+    )
 
 
 def _child(config: Path, shards: Path | None, run: Path, epochs: int, steps: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, str(config), "--child", str(shards or "-"), str(run),
-                           str(epochs), str(steps)], capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            str(config),
+            "--child",
+            str(shards or "-"),
+            str(run),
+            str(epochs),
+            str(steps),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         raise SystemExit(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -125,8 +154,12 @@ def main() -> None:
     ap.add_argument("config", type=Path)
     ap.add_argument("--work", type=Path, default=REPO / "runs" / "train-shards")
     ap.add_argument("--copies", type=int, default=16)
-    ap.add_argument("--patients-per-shard", type=int, default=1,
-                    help="CinC 2017's 6,822 training recordings are a patient each: 100 to a shard")  # fmt: skip
+    ap.add_argument(
+        "--patients-per-shard",
+        type=int,
+        default=1,
+        help="CinC 2017's 6,822 training recordings are a patient each: 100 to a shard",
+    )
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=2)
@@ -147,11 +180,17 @@ def main() -> None:
     one = prepare(config, args.work, 1, args.patients_per_shard)
     many = prepare(config, args.work, args.copies, args.patients_per_shard)
     parts = args.only.split(",")
-    report: dict = {"benchmark": "training from shards (benchmarks/train_shards.py)", "config": str(args.config),
-                    "cpus": os.cpu_count(), "machine": platform.machine(),
-                    "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
-                    "beats": {"x1": read_manifest(one)["beats"], f"x{args.copies}": read_manifest(many)["beats"]},
-                    "epochs": args.epochs, "steps": args.steps, "batch_size": config.train.batch_size}  # fmt: skip
+    report: dict = {
+        "benchmark": "training from shards (benchmarks/train_shards.py)",
+        "config": str(args.config),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "beats": {"x1": read_manifest(one)["beats"], f"x{args.copies}": read_manifest(many)["beats"]},
+        "epochs": args.epochs,
+        "steps": args.steps,
+        "batch_size": config.train.batch_size,
+    }
     if "scale" in parts:
         modes = {"memory": None, "shards_x1": one, f"shards_x{args.copies}": many}
         runs: dict[str, list[dict]] = {m: [] for m in modes}
@@ -161,9 +200,14 @@ def main() -> None:
                     _child(args.config, shards, args.work / f"run-{mode}", args.epochs, args.steps)
                 )
                 print(mode, runs[mode][-1], file=sys.stderr, flush=True)
-        report["scale"] = {m: {"peak_over_baseline_mb": max(r["peak_over_baseline_mb"] for r in rs),
-                               "rows_per_s_median": round(statistics.median(r["rows_per_s"] for r in rs)),
-                               "runs": rs} for m, rs in runs.items()}  # fmt: skip
+        report["scale"] = {
+            m: {
+                "peak_over_baseline_mb": max(r["peak_over_baseline_mb"] for r in rs),
+                "rows_per_s_median": round(statistics.median(r["rows_per_s"] for r in rs)),
+                "runs": rs,
+            }
+            for m, rs in runs.items()
+        }
     if "workers" in parts:
         path = args.work / "config-shards.yaml"
         path.write_text(
@@ -177,8 +221,22 @@ def main() -> None:
         for workers in (1, 2):
             run = args.work / f"run-workers{workers}"
             extra = ["--workers", "2"] if workers == 2 else []
-            subprocess.run([sys.executable, "-m", "heartzoo", "train", str(path), "--run-dir", str(run), "--restart",
-                            "--no-publish", *extra], check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "heartzoo",
+                    "train",
+                    str(path),
+                    "--run-dir",
+                    str(run),
+                    "--restart",
+                    "--no-publish",
+                    *extra,
+                ],
+                check=True,
+                capture_output=True,
+            )
             seconds = _epoch_seconds(run)
             out[f"workers_{workers}"] = {"epoch_s": seconds, "epoch_s_median": statistics.median(seconds[1:])}
             print(workers, out[f"workers_{workers}"], file=sys.stderr, flush=True)
@@ -193,8 +251,10 @@ def main() -> None:
                 r = train(v, args.work / f"seed{seed}-{mode}", restart=True)
                 out[mode].append(round(r.best_val_macro_f1, 4))
                 print(mode, seed, out[mode][-1], file=sys.stderr, flush=True)
-        report["seeds"] = {m: {"val_macro_f1": v, "mean": round(statistics.mean(v), 4),
-                               "sd": round(statistics.stdev(v), 4)} for m, v in out.items()}  # fmt: skip
+        report["seeds"] = {
+            m: {"val_macro_f1": v, "mean": round(statistics.mean(v), 4), "sd": round(statistics.stdev(v), 4)}
+            for m, v in out.items()
+        }
     print(json.dumps(report, indent=1))
     if args.record:  # the parts run replace theirs; the others stay as recorded
         old = json.loads(args.record.read_text()) if args.record.is_file() else {}

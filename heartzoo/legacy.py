@@ -16,24 +16,51 @@ from typing import Any
 #: module paths of heartzoo 0.1 -> where they live now (heartzoo.zoo and heartzoo.recording are
 #: packages now: their old contents are heartzoo.zoo.index and heartzoo.recording.read)
 MOVED_MODULES = {
-    **{f"heartzoo.{m}": f"heartzoo.site.{m}" for m in
-       ("cards", "card_sections", "card_tasks", "figures", "config_reference", "recording_pages", "lever_table",
-        "docstring_placeholders")},
+    **{
+        f"heartzoo.{m}": f"heartzoo.site.{m}"
+        for m in (
+            "cards",
+            "card_sections",
+            "card_tasks",
+            "figures",
+            "config_reference",
+            "recording_pages",
+            "lever_table",
+            "docstring_placeholders",
+        )
+    },
     "heartzoo.site_pages": "heartzoo.site.pages",
-    **{f"heartzoo.{m}": f"heartzoo.zoo.{m}" for m in
-       ("hub", "mirror", "recommend", "published", "retrain_checks", "manifest")},
+    **{
+        f"heartzoo.{m}": f"heartzoo.zoo.{m}"
+        for m in ("hub", "mirror", "recommend", "published", "retrain_checks", "manifest")
+    },
     "heartzoo.export.publication": "heartzoo.zoo.publish",
     **{f"heartzoo.{m}": f"heartzoo.evaluation.{m}" for m in ("evaluate", "metrics", "ec57")},
-    **{f"heartzoo.{m}": f"heartzoo.recording.{m}" for m in
-       ("quality", "annotation", "rhythm_annotation", "end_to_end", "external", "external_rhythm")},
-    **{f"heartzoo.{m}": f"heartzoo.training.{m}" for m in
-       ("train", "checkpoints", "runs", "crossval", "distribute", "tune", "tune_report", "search_space", "losses",
-        "tracking", "retrain")},
+    **{
+        f"heartzoo.{m}": f"heartzoo.recording.{m}"
+        for m in ("quality", "annotation", "rhythm_annotation", "end_to_end", "external", "external_rhythm")
+    },
+    **{
+        f"heartzoo.{m}": f"heartzoo.training.{m}"
+        for m in (
+            "train",
+            "checkpoints",
+            "runs",
+            "crossval",
+            "distribute",
+            "tune",
+            "tune_report",
+            "search_space",
+            "losses",
+            "tracking",
+            "retrain",
+        )
+    },
     "heartzoo.data.af_beats": "heartzoo.training.af_beats",
     "heartzoo.signal_checks": "heartzoo.preprocess",  # its check_recording
     "heartzoo.ensemble": "heartzoo.models.ensemble",
     "heartzoo.adapt": "heartzoo.models.adapt",
-}  # fmt: skip
+}
 
 
 class _MovedModule(types.ModuleType):

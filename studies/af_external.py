@@ -36,9 +36,14 @@ def main() -> None:
     for ref in refs:
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
-        line = {"benchmark": "af_external", "model": ref, "runtime": "int8 (LiteRT reference kernels)",
-                "mitdb": external_rhythm.mitdb(loaded), "aftdb": external_rhythm.aftdb(loaded),
-                "icentia11k": external_rhythm.icentia11k(loaded)}  # fmt: skip
+        line = {
+            "benchmark": "af_external",
+            "model": ref,
+            "runtime": "int8 (LiteRT reference kernels)",
+            "mitdb": external_rhythm.mitdb(loaded),
+            "aftdb": external_rhythm.aftdb(loaded),
+            "icentia11k": external_rhythm.icentia11k(loaded),
+        }
         line["seconds"] = round(time.perf_counter() - t0, 1)
         m, a, i = line["mitdb"], line["aftdb"], line["icentia11k"]
         print(

@@ -81,11 +81,18 @@ def main() -> None:
             result = train(config, run_dir)
             model, _ = load_run(run_dir)
             rep = evaluate_model(model, config, "val")
-            line = {"benchmark": "af_screen", "variant": name, "seed": seed, "changes": VARIANTS[name],
-                    "val_challenge_f1": rep["macro_f1"],
-                    "val_f1": {c: v["f1"] for c, v in rep["per_class"].items()},
-                    "recordings": rep["n"], "best_epoch": result.best_epoch, **describe(model),
-                    "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+            line = {
+                "benchmark": "af_screen",
+                "variant": name,
+                "seed": seed,
+                "changes": VARIANTS[name],
+                "val_challenge_f1": rep["macro_f1"],
+                "val_f1": {c: v["f1"] for c, v in rep["per_class"].items()},
+                "recordings": rep["n"],
+                "best_epoch": result.best_epoch,
+                **describe(model),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
             print(json.dumps(line), flush=True)
             append_json_line(args.record, line)
 

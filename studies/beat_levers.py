@@ -79,8 +79,13 @@ def loaded_run(run: Path):
     from heartzoo.zoo.hub import LoadedModel
 
     model, config = load_run(run)
-    contract = {**Preprocessor.of(config).contract(), "class_names": list(get_task(config.task).class_names),
-                "inputs": [], "outputs": [], "output": "float softmax probabilities"}  # fmt: skip
+    contract = {
+        **Preprocessor.of(config).contract(),
+        "class_names": list(get_task(config.task).class_names),
+        "inputs": [],
+        "outputs": [],
+        "output": "float softmax probabilities",
+    }
     return LoadedModel(model, config, FirmwareContract.model_validate(contract), "keras", run)
 
 
@@ -158,9 +163,12 @@ def main() -> None:
     for lever in args.levers:
         for seed in args.seeds:
             row = {"config": str(args.config), **measure(config, lever, seed, args.runs, cinc)}
-            print(f"{lever} seed {seed}: validation {row['val']['macro_f1']:.4f} (S {row['val']['f1'].get('S', 0):.3f}) · "
-                  f"CinC AF S {row['cinc_validation']['af_share_s']:.3%} · DS2 {row['ds2']['macro_f1']:.4f} "
-                  f"(S {row['ds2']['f1'].get('S', 0):.3f})", flush=True)  # fmt: skip
+            print(
+                f"{lever} seed {seed}: validation {row['val']['macro_f1']:.4f} (S {row['val']['f1'].get('S', 0):.3f}) · "
+                f"CinC AF S {row['cinc_validation']['af_share_s']:.3%} · DS2 {row['ds2']['macro_f1']:.4f} "
+                f"(S {row['ds2']['f1'].get('S', 0):.3f})",
+                flush=True,
+            )
             append_json_line(args.record, row)
 
 

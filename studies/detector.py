@@ -95,10 +95,14 @@ def run(detector: str, corpus: str, data_dir: Path) -> dict:
     rep = Report(results)
     g, t = rep.gross.stats, rep.gross.tallies
     per_record = {
-        r.record: {"se": r.counts.stats["qrs_se"], "pp": r.counts.stats["qrs_pp"],
-                   "fn": r.counts.tallies["qrs_fn"], "fp": r.counts.tallies["qrs_fp"]}
+        r.record: {
+            "se": r.counts.stats["qrs_se"],
+            "pp": r.counts.stats["qrs_pp"],
+            "fn": r.counts.tallies["qrs_fn"],
+            "fp": r.counts.tallies["qrs_fp"],
+        }
         for r in results
-    }  # fmt: skip
+    }
 
     def worst(key: str) -> dict:
         r = min(per_record, key=lambda k: 1.0 if per_record[k][key] is None else per_record[k][key])

@@ -19,10 +19,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = (
-    "beat-2-cnn3-student", "beat-3-cnn3-student", "aami-5-cnn3-student",
-    "beat-2-cnn3-born-again", "beat-3-cnn3-born-again", "aami-5-cnn3-born-again",
-    "beat-2-cnn3-born-again-2", "beat-3-cnn3-born-again-2", "aami-5-cnn3-born-again-2",
-)  # fmt: skip
+    "beat-2-cnn3-student",
+    "beat-3-cnn3-student",
+    "aami-5-cnn3-student",
+    "beat-2-cnn3-born-again",
+    "beat-3-cnn3-born-again",
+    "aami-5-cnn3-born-again",
+    "beat-2-cnn3-born-again-2",
+    "beat-3-cnn3-born-again-2",
+    "aami-5-cnn3-born-again-2",
+)
 
 
 def main() -> None:
@@ -46,8 +52,14 @@ def main() -> None:
     for name, noise in ((n, lv) for n in args.models.split(",") for lv in levels):
         loaded = load_model(name, format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
-        line = end_to_end(loaded, args.records.split(",") if args.records else None, detector=args.detector,
-                          data_dir=args.data_dir, noise=noise, gate=args.gate)  # fmt: skip
+        line = end_to_end(
+            loaded,
+            args.records.split(",") if args.records else None,
+            detector=args.detector,
+            data_dir=args.data_dir,
+            noise=noise,
+            gate=args.gate,
+        )
         line["seconds"] = round(time.perf_counter() - t0, 1)
         metrics = json.loads((loaded.folder / "metrics.json").read_text())
         line["published_int8_macro_f1"] = metrics["int8"]["macro_f1"]

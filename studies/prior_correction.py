@@ -66,9 +66,15 @@ def measure(run: Path) -> dict:
     best = max(range(len(TAUS)), key=lambda i: (round(val[i], 6), -abs(TAUS[i])))
     pt, yt, _ = split_probabilities(model, cfg, "test")
     zero = int(np.flatnonzero(TAUS == 0.0)[0])
-    return {"run": str(last), "task": cfg.task, "power": cfg.train.balance.power, "train_counts": counts,
-            "tau": float(TAUS[best]), "val_macro_f1": {"tau0": val[zero], "tau": val[best]},
-            "ds2": {"tau0": brief(report(pt, yt)), "tau": brief(report(shifted(pt, offsets, TAUS[best]), yt))}}  # fmt: skip
+    return {
+        "run": str(last),
+        "task": cfg.task,
+        "power": cfg.train.balance.power,
+        "train_counts": counts,
+        "tau": float(TAUS[best]),
+        "val_macro_f1": {"tau0": val[zero], "tau": val[best]},
+        "ds2": {"tau0": brief(report(pt, yt)), "tau": brief(report(shifted(pt, offsets, TAUS[best]), yt))},
+    }
 
 
 def main() -> None:
@@ -82,9 +88,11 @@ def main() -> None:
         row = measure(run)
         a, b = row["ds2"]["tau0"], row["ds2"]["tau"]
         s = "S" if "S" in a else None
-        print(f"{run.name}: tau {row['tau']:+.1f} · val {row['val_macro_f1']['tau0']:.4f} → "
-              f"{row['val_macro_f1']['tau']:.4f} · DS2 {a['macro_f1']:.4f} → {b['macro_f1']:.4f}"
-              + (f" · S F1 {a[s]['f1']:.3f} → {b[s]['f1']:.3f}" if s else ""))  # fmt: skip
+        print(
+            f"{run.name}: tau {row['tau']:+.1f} · val {row['val_macro_f1']['tau0']:.4f} → "
+            f"{row['val_macro_f1']['tau']:.4f} · DS2 {a['macro_f1']:.4f} → {b['macro_f1']:.4f}"
+            + (f" · S F1 {a[s]['f1']:.3f} → {b[s]['f1']:.3f}" if s else "")
+        )
         if args.record:
             with args.record.open("a") as f:
                 f.write(json.dumps(row) + "\n")

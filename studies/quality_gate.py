@@ -63,9 +63,15 @@ def condition(
         n_windows += len(windows.readable)
         tol = MATCH_S * 360.0  # 54 samples
         tp, found = near(peaks, ref, tol), near(ref, peaks, tol)
-        for key, v in (("ref", len(ref)), ("ref_kept", ref_keep.sum()), ("det", len(peaks)), ("det_tp", tp.sum()),
-                       ("kept", keep.sum()), ("kept_tp", (keep & tp).sum()),
-                       ("ref_kept_found", (ref_keep & found).sum())):  # fmt: skip
+        for key, v in (
+            ("ref", len(ref)),
+            ("ref_kept", ref_keep.sum()),
+            ("det", len(peaks)),
+            ("det_tp", tp.sum()),
+            ("kept", keep.sum()),
+            ("kept_tp", (keep & tp).sum()),
+            ("ref_kept_found", (ref_keep & found).sum()),
+        ):
             tally[key] += int(v)
     return {
         **gate_of(gate, min_correlation),
@@ -94,8 +100,12 @@ def pure_noise(gate, min_correlation: float) -> dict:
 
     x = np.random.default_rng(0).standard_normal(15000) * 0.2
     peaks = detect(x, 250.0)
-    return {**gate_of(gate, min_correlation), "noise": "gaussian 0.2 mV, 60 s, 250 Hz", "detected": len(peaks),
-            "kept": int(windows_of(gate, x, 250.0, peaks, min_correlation).of(peaks).sum())}  # fmt: skip
+    return {
+        **gate_of(gate, min_correlation),
+        "noise": "gaussian 0.2 mV, 60 s, 250 Hz",
+        "detected": len(peaks),
+        "kept": int(windows_of(gate, x, 250.0, peaks, min_correlation).of(peaks).sum()),
+    }
 
 
 def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -> dict:
@@ -120,8 +130,11 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
         w = ref // n
         beats += int((w < len(starts)).sum())
         in_readable += int(ok[w[w < len(starts)]].sum())
-    return {"oracle_window_s": window_s, "noise": {"kind": "em", "snr_db": snr, "channel": channel},
-            "beats_in_readable_windows": in_readable / max(1, beats)}  # fmt: skip
+    return {
+        "oracle_window_s": window_s,
+        "noise": {"kind": "em", "snr_db": snr, "channel": channel},
+        "beats_in_readable_windows": in_readable / max(1, beats),
+    }
 
 
 def main() -> None:
@@ -142,8 +155,13 @@ def main() -> None:
         help="NSTDB channel: 0 (the test side), 1 (the quality model's training side)",
     )
     ap.add_argument("--snr", type=float, nargs="*", default=[12.0, 6.0, 0.0], help="em noise levels (dB)")
-    ap.add_argument("--min-correlation", type=float, nargs="+", default=[MIN_CORRELATION],
-                    help="the gate's thresholds to measure [default: heartzoo's]")  # fmt: skip
+    ap.add_argument(
+        "--min-correlation",
+        type=float,
+        nargs="+",
+        default=[MIN_CORRELATION],
+        help="the gate's thresholds to measure [default: heartzoo's]",
+    )
     ap.add_argument(
         "--gate",
         nargs="+",

@@ -70,15 +70,19 @@ def main() -> None:
         }
         for x in rows:
             v, t = x["val"], x["ds2"]
-            print(f"{arm:7} {Path(x['run']).name:34} val {v['macro_f1']:.4f} S F1 {v['S']['f1']:.3f} "
-                  f"(+P {v['S']['positive_predictivity']:.3f}) false S {v['S_false_positives']:5d}, "
-                  f"{v['S_false_positives_irregular']:5d} irregular · DS2 {t['macro_f1']:.4f} "
-                  f"S F1 {t['S']['f1']:.3f} (+P {t['S']['positive_predictivity']:.3f}) false S "
-                  f"{t['S_false_positives']:5d}, {t['S_false_positives_irregular']:5d} irregular")  # fmt: skip
+            print(
+                f"{arm:7} {Path(x['run']).name:34} val {v['macro_f1']:.4f} S F1 {v['S']['f1']:.3f} "
+                f"(+P {v['S']['positive_predictivity']:.3f}) false S {v['S_false_positives']:5d}, "
+                f"{v['S_false_positives_irregular']:5d} irregular · DS2 {t['macro_f1']:.4f} "
+                f"S F1 {t['S']['f1']:.3f} (+P {t['S']['positive_predictivity']:.3f}) false S "
+                f"{t['S_false_positives']:5d}, {t['S_false_positives_irregular']:5d} irregular"
+            )
     result["adopted"] = result["with"]["val_macro_f1_mean"] > result["without"]["val_macro_f1_mean"]
-    print(f"validation macro-F1 mean: without {result['without']['val_macro_f1_mean']:.4f} · with "
-          f"{result['with']['val_macro_f1_mean']:.4f} → {'adopted' if result['adopted'] else 'not adopted'}"
-          f" (DS2 mean: {result['without']['ds2_macro_f1_mean']:.4f} → {result['with']['ds2_macro_f1_mean']:.4f})")  # fmt: skip
+    print(
+        f"validation macro-F1 mean: without {result['without']['val_macro_f1_mean']:.4f} · with "
+        f"{result['with']['val_macro_f1_mean']:.4f} → {'adopted' if result['adopted'] else 'not adopted'}"
+        f" (DS2 mean: {result['without']['ds2_macro_f1_mean']:.4f} → {result['with']['ds2_macro_f1_mean']:.4f})"
+    )
     if args.record:
         with args.record.open("a") as f:
             f.write(json.dumps(result) + "\n")

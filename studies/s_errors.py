@@ -33,8 +33,9 @@ def beat_rhythms(records: np.ndarray, samples: np.ndarray, data_dir=None) -> np.
     return out
 
 
-def s_errors(labels: np.ndarray, predicted: np.ndarray, s: int, rhythms: np.ndarray, records: np.ndarray,
-             top: int = 5) -> dict:  # fmt: skip
+def s_errors(
+    labels: np.ndarray, predicted: np.ndarray, s: int, rhythms: np.ndarray, records: np.ndarray, top: int = 5
+) -> dict:
     """S beats, hits, misses and false alarms in total, per rhythm (most false alarms first) and for the
     `top` records of most false alarms and of most misses."""
     truth, called = labels == s, predicted == s
@@ -88,11 +89,15 @@ def main() -> None:
     for folder in args.models:
         r = diagnose(folder, args.split, args.top)
         t = r["total"]
-        print(f"{folder} ({r['split']}): {t['s_beats']} S beats, {t['hits']} found, {t['miss']} missed, "
-              f"{t['false_alarm']} false alarms")  # fmt: skip
+        print(
+            f"{folder} ({r['split']}): {t['s_beats']} S beats, {t['hits']} found, {t['miss']} missed, "
+            f"{t['false_alarm']} false alarms"
+        )
         for name, c in r["by_rhythm"].items():
-            print(f"  rhythm {name or '(none)':6} {c['beats']:6d} beats  S {c['s_beats']:5d}  "
-                  f"missed {c['miss']:5d}  false alarms {c['false_alarm']:5d}")  # fmt: skip
+            print(
+                f"  rhythm {name or '(none)':6} {c['beats']:6d} beats  S {c['s_beats']:5d}  "
+                f"missed {c['miss']:5d}  false alarms {c['false_alarm']:5d}"
+            )
         print("  false alarms by record:", r["records_by_false_alarm"])
         print("  misses by record:", r["records_by_miss"])
         append_json_line(args.record, r)

@@ -72,8 +72,10 @@ def main() -> None:
         )
     for r in runs:
         r["val"] = by_database(Path(r["run"]))
-        print(f"{r['recipe']:32} {Path(r['run']).parent.name:40} DS2 {r['macro_f1']:.4f} · validation "
-              + " · ".join(f"{k} {v:.4f}" for k, v in r["val"].items()))  # fmt: skip
+        print(
+            f"{r['recipe']:32} {Path(r['run']).parent.name:40} DS2 {r['macro_f1']:.4f} · validation "
+            + " · ".join(f"{k} {v:.4f}" for k, v in r["val"].items())
+        )
     ds2 = [r["macro_f1"] for r in runs]
     rho = {k: float(spearmanr([r["val"][k] for r in runs], ds2).statistic) for k in runs[0]["val"]}
     print(f"Spearman with DS2 over {len(runs)} runs: " + " · ".join(f"{k} {v:+.2f}" for k, v in rho.items()))

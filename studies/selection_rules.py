@@ -31,8 +31,10 @@ def epoch_files(run: Path) -> list[Path]:
     with open(run / "history.csv") as f:
         epochs = sum(1 for _ in f) - 1
     if [int(p.stem) for p in files] != list(range(epochs)):
-        raise SystemExit(f"{run / 'epochs'}: {len(files)} weight files for {epochs} epochs of history.csv; "
-                         "train with logging.epoch_weights: true")  # fmt: skip
+        raise SystemExit(
+            f"{run / 'epochs'}: {len(files)} weight files for {epochs} epochs of history.csv; "
+            "train with logging.epoch_weights: true"
+        )
     return files
 
 
@@ -68,8 +70,11 @@ def ds2_scores(run: Path, epochs: dict[str, int], cache_dir=None) -> dict:
     out = {}
     for (name, epoch), p in zip(epochs.items(), preds, strict=True):
         rep = classification_report(labels, p, task.class_names, task.macro_classes)
-        out[name] = {"epoch": epoch, "macro_f1": rep["macro_f1"],
-                     "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names}}  # fmt: skip
+        out[name] = {
+            "epoch": epoch,
+            "macro_f1": rep["macro_f1"],
+            "f1": {c: rep["per_class"][c]["f1"] for c in task.class_names},
+        }
     return out
 
 
@@ -97,11 +102,17 @@ def curves(preds: np.ndarray, labels: np.ndarray, half: np.ndarray, task) -> np.
     """Macro-F1 of every epoch on each half: shape (2, epochs)."""
     from heartzoo.evaluation.metrics import classification_report
 
-    return np.array([
-        [classification_report(labels[half == h], p[half == h], task.class_names, task.macro_classes)["macro_f1"]
-         for p in preds]
-        for h in (0, 1)
-    ])  # fmt: skip
+    return np.array(
+        [
+            [
+                classification_report(labels[half == h], p[half == h], task.class_names, task.macro_classes)[
+                    "macro_f1"
+                ]
+                for p in preds
+            ]
+            for h in (0, 1)
+        ]
+    )
 
 
 def choose(curve: np.ndarray, rule: str) -> int:

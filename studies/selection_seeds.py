@@ -41,10 +41,17 @@ def judged(name: str, task: str, proto: str, seeds: list[dict]) -> dict:
     val = [s["val_macro_f1"] for s in seeds]
     ds2 = [s["macro_f1"] for s in seeds]
     picked = seeds[max(range(len(seeds)), key=lambda i: val[i])]
-    return {"name": name, "task": task, "protocol": proto, "seeds": len(seeds),
-            "spearman_val_ds2": float(spearmanr(val, ds2).statistic), "ds2_of_val_pick": picked["macro_f1"],
-            "ds2_mean": float(np.mean(ds2)), "ds2_std": float(np.std(ds2, ddof=1)),
-            "val_mean": float(np.mean(val))}  # fmt: skip
+    return {
+        "name": name,
+        "task": task,
+        "protocol": proto,
+        "seeds": len(seeds),
+        "spearman_val_ds2": float(spearmanr(val, ds2).statistic),
+        "ds2_of_val_pick": picked["macro_f1"],
+        "ds2_mean": float(np.mean(ds2)),
+        "ds2_std": float(np.std(ds2, ddof=1)),
+        "val_mean": float(np.mean(val)),
+    }
 
 
 def latest_lines(lines: list[dict]) -> dict[str, dict]:
@@ -81,8 +88,10 @@ def main() -> None:
     rows = table(lines)
     print(f"{'recipe':45} {'protocol':15} {'n':>2} {'rho':>6} {'val pick':>9} {'DS2 mean ± sd':>16}")
     for r in sorted(rows, key=lambda r: (r["protocol"], r["task"], r["name"])):
-        print(f"{r['name']:45} {r['protocol']:15} {r['seeds']:>2} {r['spearman_val_ds2']:>6.2f} "
-              f"{r['ds2_of_val_pick']:>9.4f} {r['ds2_mean']:>8.4f} ± {r['ds2_std']:.4f}")  # fmt: skip
+        print(
+            f"{r['name']:45} {r['protocol']:15} {r['seeds']:>2} {r['spearman_val_ds2']:>6.2f} "
+            f"{r['ds2_of_val_pick']:>9.4f} {r['ds2_mean']:>8.4f} ± {r['ds2_std']:.4f}"
+        )
     if args.record:
         args.record.write_text(json.dumps(rows, indent=2) + "\n")
 

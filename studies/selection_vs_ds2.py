@@ -74,7 +74,12 @@ def judged(rows: list[dict], signal: str) -> dict:
     if len(have) >= 3:
         rho = round(float(spearmanr([r[signal] for r in have], [r["ds2_float"] for r in have]).statistic), 3)
     pick = max(have, key=lambda r: r[signal]) if have else None
-    return {"models": len(have), "spearman": rho, "picks": pick and f"{pick['name']}@{pick['version']}", "pick_ds2": pick and pick["ds2_float"]}  # fmt: skip
+    return {
+        "models": len(have),
+        "spearman": rho,
+        "picks": pick and f"{pick['name']}@{pick['version']}",
+        "pick_ds2": pick and pick["ds2_float"],
+    }
 
 
 def summary(table: list[dict]) -> list[dict]:
@@ -84,9 +89,15 @@ def summary(table: list[dict]) -> list[dict]:
     for task, trained_on in sorted({(r["task"], r["trained_on"]) for r in table}):
         part = [r for r in table if (r["task"], r["trained_on"]) == (task, trained_on)]
         pools = {r["trained_on"] for r in table if r["task"] == task}
-        shared = set.intersection(*({r["name"] for r in table if (r["task"], r["trained_on"]) == (task, p)} for p in pools))  # fmt: skip
-        line = {"task": task, "trained_on": trained_on, "configs": len(part),
-                "best_ds2": max(r["ds2_float"] for r in part)}  # fmt: skip
+        shared = set.intersection(
+            *({r["name"] for r in table if (r["task"], r["trained_on"]) == (task, p)} for p in pools)
+        )
+        line = {
+            "task": task,
+            "trained_on": trained_on,
+            "configs": len(part),
+            "best_ds2": max(r["ds2_float"] for r in part),
+        }
         line.update({signal: judged(part, signal) for signal in SIGNALS})
         line["val_shared"] = judged([r for r in part if r["name"] in shared], "val")
         result.append(line)
@@ -110,19 +121,25 @@ def main() -> None:
         f"{'task':7} {'config':28} {'trained on':11} {'val':>7} {'CV pooled':>10} {'CV fold mean':>12} {'DS2 float':>10}"
     )
     for r in sorted(table, key=lambda r: (r["task"], r["trained_on"], -r["ds2_float"])):
-        print(f"{r['task']:7} {r['name']:28} {r['trained_on']:11} {cell(r['val']):>7} {cell(r['cv_pooled']):>10} "
-              f"{cell(r['cv_fold_mean']):>12} {r['ds2_float']:10.4f}")  # fmt: skip
+        print(
+            f"{r['task']:7} {r['name']:28} {r['trained_on']:11} {cell(r['val']):>7} {cell(r['cv_pooled']):>10} "
+            f"{cell(r['cv_fold_mean']):>12} {r['ds2_float']:10.4f}"
+        )
     result = summary(table)
     for line in result:
-        print(f"\n{line['task']}, trained on {line['trained_on']}: {line['configs']} configs, "
-              f"best DS2 {line['best_ds2']:.4f}")  # fmt: skip
+        print(
+            f"\n{line['task']}, trained on {line['trained_on']}: {line['configs']} configs, "
+            f"best DS2 {line['best_ds2']:.4f}"
+        )
         for signal in (*SIGNALS, "val_shared"):
             s = line[signal]
             if not s["models"]:
                 continue
             rho = "n/a" if s["spearman"] is None else f"{s['spearman']:+.3f}"
-            print(f"  {signal:13} over {s['models']:2}: Spearman vs DS2 {rho} · picks {s['picks']} "
-                  f"(DS2 {s['pick_ds2']:.4f})")  # fmt: skip
+            print(
+                f"  {signal:13} over {s['models']:2}: Spearman vs DS2 {rho} · picks {s['picks']} "
+                f"(DS2 {s['pick_ds2']:.4f})"
+            )
     if args.record:
         with args.record.open("a") as f:
             f.write(json.dumps({"table": table, "summary": result}) + "\n")

@@ -46,10 +46,14 @@ def lead_agreement(data_dir=None, records=svdb.RECORDS) -> dict[str, dict[str, f
     """Per svdb record, each lead's correlation with MIT-BIH MLII's median normal beat over DS1."""
     mit = mitbih.DATABASE.folder(data_dir)
     reference = np.median(
-        [normal_template(mitbih.read_signal(mit, r).values, mitbih.SAMPLING_RATE, mitbih.read_beats(mit, r))
-         for r in mitbih.DS1],
+        [
+            normal_template(
+                mitbih.read_signal(mit, r).values, mitbih.SAMPLING_RATE, mitbih.read_beats(mit, r)
+            )
+            for r in mitbih.DS1
+        ],
         axis=0,
-    )  # fmt: skip
+    )
     folder = svdb.DATABASE.folder(data_dir)
     out: dict[str, dict[str, float]] = {}
     for r in records:

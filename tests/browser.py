@@ -17,10 +17,18 @@ import pytest
 WIDTH, HEIGHT = 1400, 900
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--hide-scrollbars",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--force-device-scale-factor=1", "--virtual-time-budget=10000",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--force-device-scale-factor=1",
+    "--virtual-time-budget=10000",
+]
 
 PROBE = """<script>
 window.addEventListener("load", () => {
@@ -63,8 +71,9 @@ def open_page(page: Path, tmp_path: Path, selectors: dict[str, str]) -> dict:
         f"--window-size={WIDTH},{HEIGHT}",
     ]
     try:
-        dom = subprocess.run([*args, "--dump-dom", probe_page.as_uri()], capture_output=True, text=True,
-                             timeout=120).stdout  # fmt: skip
+        dom = subprocess.run(
+            [*args, "--dump-dom", probe_page.as_uri()], capture_output=True, text=True, timeout=120
+        ).stdout
         shot = tmp_path / f"{page.parent.name}.png"
         subprocess.run([*args, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     finally:

@@ -46,7 +46,10 @@ def test_calibrated_layers_normalise_the_calibration_beats(val_frames):
     norms = batchnorm_layers(copy)
     assert len(norms) >= 4
     for layer in norms:
-        h_in, h_out = (np.asarray(o, np.float64) for o in keras.Model(copy.inputs, [layer.input, layer.output]).predict(x, verbose=0))  # fmt: skip
+        h_in, h_out = (
+            np.asarray(o, np.float64)
+            for o in keras.Model(copy.inputs, [layer.input, layer.output]).predict(x, verbose=0)
+        )
         var = h_in.var(axis=(0, 1, 2))
         gamma, beta = np.asarray(layer.gamma), np.asarray(layer.beta)
         np.testing.assert_allclose(h_out.mean(axis=(0, 1, 2)), beta, atol=2e-3 * (1 + np.abs(gamma).max()))

@@ -17,8 +17,12 @@ from heartzoo.tasks import get_task
 
 
 def _config(**data):
-    raw = {"name": "af", "task": "af-4", "input": {"lead": "ECG", "fs": 50, "frame_size": 500},
-           "data": {"train": ["cinc2017:train"], "protocol": "inter-patient", **data}}  # fmt: skip
+    raw = {
+        "name": "af",
+        "task": "af-4",
+        "input": {"lead": "ECG", "fs": 50, "frame_size": 500},
+        "data": {"train": ["cinc2017:train"], "protocol": "inter-patient", **data},
+    }
     return parse_config(raw, "af.yaml")
 
 
@@ -131,8 +135,21 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
     from conftest import REPO, run_cli
 
     base = cinc.folder() / "training2017" / "A00004"  # an AF recording
-    res = run_cli("annotate", str(base), "--lead", "ECG", "--model", "beat-3-cnn3-student@v3", "--rhythm",
-                  _rhythm_model(), "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path), "--json")  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(base),
+        "--lead",
+        "ECG",
+        "--model",
+        "beat-3-cnn3-student@v3",
+        "--rhythm",
+        _rhythm_model(),
+        "--zoo",
+        str(REPO / "zoo"),
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+    )
     assert res.returncode == 0, res.stderr
     rhythm = json.loads(res.stdout)["rhythm"]
     assert rhythm["model"] == _rhythm_model()
@@ -144,8 +161,20 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
     plus = [(s, a) for s, sym, a in zip(ann.sample, ann.symbol, ann.aux_note, strict=True) if sym == "+"]
     assert [(e["start"], e["aux"]) for e in episodes] == [(int(s), a.rstrip("\x00")) for s, a in plus]
     assert {e["aux"] for e in episodes} <= {"(N", "(AFIB", "(O", "(NOISE"}
-    res = run_cli("annotate", str(base), "--lead", "ECG", "--model", "beat-3-cnn3-student@v3", "--rhythm",
-                  "beat-3-cnn3-student@v3", "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path))  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(base),
+        "--lead",
+        "ECG",
+        "--model",
+        "beat-3-cnn3-student@v3",
+        "--rhythm",
+        "beat-3-cnn3-student@v3",
+        "--zoo",
+        str(REPO / "zoo"),
+        "--output-dir",
+        str(tmp_path),
+    )
     assert res.returncode != 0 and "not a rhythm model" in res.stderr
 
 
@@ -182,8 +211,18 @@ def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp
 
     zoo = REPO / "zoo"
     vdir = zoo / find(read_index(zoo), "af-4-cnn3-student")["path"]
-    proc = run_cli("zoo", "c-array", "af-4-cnn3-student", "--zoo", str(zoo), "--firmware", "--recording-hz", "300",
-                   "--out", str(tmp_path / "kit"))  # fmt: skip
+    proc = run_cli(
+        "zoo",
+        "c-array",
+        "af-4-cnn3-student",
+        "--zoo",
+        str(zoo),
+        "--firmware",
+        "--recording-hz",
+        "300",
+        "--out",
+        str(tmp_path / "kit"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "#define HZ_RECORDING_HZ 300 " in (tmp_path / "kit" / "heartzoo_contract.h").read_text()
     fw = read_meta(Configuration, vdir / "configuration.json").firmware
@@ -195,11 +234,19 @@ def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp
         length = round(fw.frame_size * sig.fs / fw.sampling_rate_hz)
         centres = rw.recording_window_starts(len(sig.values), length) + length // 2
         counts = np.rint(sig.values.astype(np.float64) * cinc_gain).astype(np.int16)  # its own ADC's counts
-        recordings.append({"record": record, "fs": sig.fs, "values": sig.values, "counts": counts,
-                           "peaks": centres})  # fmt: skip
+        recordings.append(
+            {"record": record, "fs": sig.fs, "values": sig.values, "counts": counts, "peaks": centres}
+        )
     for fixed_point in (False, True):
-        got = compare(vdir, recordings, fixed_point=fixed_point, model_frames=None, work_dir=tmp_path,
-                      adc_gain=cinc_gain, adc_bits=16)  # fmt: skip
+        got = compare(
+            vdir,
+            recordings,
+            fixed_point=fixed_point,
+            model_frames=None,
+            work_dir=tmp_path,
+            adc_gain=cinc_gain,
+            adc_bits=16,
+        )
         assert got["frames"] == sum(len(r["peaks"]) for r in recordings) and got["peaks_in_order"]
         assert got["ecg"]["largest_difference_steps"] <= 1, got
         assert got["ecg"]["share_differing"] < 1e-3, got

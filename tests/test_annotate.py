@@ -68,8 +68,17 @@ def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
     import wfdb
 
     out = tmp_path / "out"
-    res = run_cli("annotate", str(mitdb / f"{RECORD}.hea"), "--model", f"{MODEL}@v1", "--zoo", str(ZOO),
-                  "--output-dir", str(out), "--json")  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(mitdb / f"{RECORD}.hea"),
+        "--model",
+        f"{MODEL}@v1",
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(out),
+        "--json",
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["model"] == f"{MODEL}@v1" and summary["lead"] == "MLII" and summary["fs"] == 360
@@ -95,8 +104,16 @@ def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
     from heartzoo.evaluation.ec57 import read_annotations
     from heartzoo.recording.annotation import Annotated, write_annotations
 
-    a = Annotated("rec", 250.0, np.array([100, 300, 500]), np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]),
-                  ("normal", "ectopic"), "beat-2-x@v1", "int8", "given")  # fmt: skip
+    a = Annotated(
+        "rec",
+        250.0,
+        np.array([100, 300, 500]),
+        np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]),
+        ("normal", "ectopic"),
+        "beat-2-x@v1",
+        "int8",
+        "given",
+    )
     paths = write_annotations(a, tmp_path)
     ann = wfdb.rdann(str(tmp_path / "rec"), "heartzoo")
     assert ann.symbol == ["N", "Q", "N"] and ann.aux_note == ["", "ectopic", ""] and ann.fs == 250
@@ -136,8 +153,18 @@ def test_other_formats_and_the_python_api(student, tmp_path):
     }
     for name, extra in cases.items():
         out = tmp_path / f"out-{name}"
-        res = run_cli("annotate", str(tmp_path / name), "--model", MODEL, "--zoo", str(ZOO),
-                      "--output-dir", str(out), "--json", *extra)  # fmt: skip
+        res = run_cli(
+            "annotate",
+            str(tmp_path / name),
+            "--model",
+            MODEL,
+            "--zoo",
+            str(ZOO),
+            "--output-dir",
+            str(out),
+            "--json",
+            *extra,
+        )
         assert res.returncode == 0, (name, res.stderr)
         beats = json.loads((out / f"{Path(name).stem}.heartzoo.json").read_text())["beat_list"]
         # wfdb_to_edf pads the EDF with zeros to whole 10 s blocks, and the step into the padding looks

@@ -122,8 +122,14 @@ def test_calibration_benchmark_covers_the_models_with_batch_norm():
 
 def test_calibration_summary_counts_what_rose():
     def line(model, split, plain, calibrated):
-        return {"model": model, "task": "beat-3", "split": split, "delta": round(calibrated - plain, 4),
-                "plain": {"macro_f1": plain}, "calibrated": {"macro_f1": calibrated}}  # fmt: skip
+        return {
+            "model": model,
+            "task": "beat-3",
+            "split": split,
+            "delta": round(calibrated - plain, 4),
+            "plain": {"macro_f1": plain},
+            "calibrated": {"macro_f1": calibrated},
+        }
 
     lines = [line("a", "val", 0.4, 0.6), line("b", "val", 0.5, 0.45), line("c", "val", 0.3, 0.5)]
     lines += [line("a", "ds2", 0.8, 0.7), {"model": "a", "runtime": "int8", "split": "ds2"}]

@@ -73,8 +73,10 @@ def test_external_calls_on_af_and_normal_records(folder):
 
     loaded = load_model("beat-3-cnn3-student", "v3", format="tflite", zoo=REPO / "zoo")
     labels = cinc2017.read_labels(folder)
-    records = tuple([r for r in DB.splits["test"] if labels[r] == "A"][:3] +
-                    [r for r in DB.splits["test"] if labels[r] == "N"][:3])  # fmt: skip
+    records = tuple(
+        [r for r in DB.splits["test"] if labels[r] == "A"][:3]
+        + [r for r in DB.splits["test"] if labels[r] == "N"][:3]
+    )
     got = calls(loaded, folder.parent, records)
     for group in ("A", "N"):
         g = got[group]

@@ -29,10 +29,16 @@ def test_help_lists_commands_without_tensorflow():
     proc = heartzoo("data", "--help")
     assert all(cmd in proc.stdout for cmd in ("download", "prepare", "stats"))
     check = subprocess.run(
-        [sys.executable, "-c", "import sys, heartzoo.cli; print(sorted(m for m in sys.modules if m in "
-         "('tensorflow', 'keras', 'wfdb', 'h5py', 'scipy', 'pydantic')))"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, heartzoo.cli; print(sorted(m for m in sys.modules if m in "
+            "('tensorflow', 'keras', 'wfdb', 'h5py', 'scipy', 'pydantic')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert check.stdout.strip() == "[]"
 
 
@@ -65,9 +71,17 @@ def test_unknown_task_is_refused():
 @pytest.mark.slow
 def test_prepare_writes_the_cache(data_root, tmp_path):
     proc = heartzoo(
-        "data", "prepare", "--config", str(Path(__file__).parents[1] / "configs" / "beat-3.yaml"),
-        "--splits", "val", "--data-dir", str(data_root), "--cache-dir", str(tmp_path),
-    )  # fmt: skip
+        "data",
+        "prepare",
+        "--config",
+        str(Path(__file__).parents[1] / "configs" / "beat-3.yaml"),
+        "--splits",
+        "val",
+        "--data-dir",
+        str(data_root),
+        "--cache-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "val" in proc.stdout and "cache:" in proc.stdout
     assert len(list(tmp_path.rglob("*.h5"))) == 5  # five validation records
@@ -95,8 +109,18 @@ def test_missing_data_dir_says_what_to_do(tmp_path):
 def test_prepare_leaky_protocol_is_labelled(data_root, tmp_path, split):
     cfg = tmp_path / "leaky.yaml"
     cfg.write_text("name: leaky\ntask: beat-3\ndata:\n  protocol: leaky-random-beat\n")
-    proc = heartzoo("data", "prepare", "--config", str(cfg), "--splits", split, "--data-dir", str(data_root),
-                    "--cache-dir", str(tmp_path / "c"))  # fmt: skip
+    proc = heartzoo(
+        "data",
+        "prepare",
+        "--config",
+        str(cfg),
+        "--splits",
+        split,
+        "--data-dir",
+        str(data_root),
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "leaky" in proc.stdout.lower() and "same patients" in proc.stdout
 

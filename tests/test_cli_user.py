@@ -253,8 +253,18 @@ def test_verify_shows_progress_and_hashes_without_data(small_zoo, tmp_path):
 def test_evaluate_a_zoo_name_float_and_int8(small_zoo, shared_cache, tmp_path, data_root):
     """By NAME@VERSION: the float and the int8 tables, their numbers those export published."""
     out = tmp_path / "report.json"
-    done = run_cli("evaluate", "small-cnn2@v1", "--zoo", str(small_zoo), "--int8", "--cache-dir",
-                   str(shared_cache), "--output", str(out), env={"COLUMNS": "120"})  # fmt: skip
+    done = run_cli(
+        "evaluate",
+        "small-cnn2@v1",
+        "--zoo",
+        str(small_zoo),
+        "--int8",
+        "--cache-dir",
+        str(shared_cache),
+        "--output",
+        str(out),
+        env={"COLUMNS": "120"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "float: small-cnn2 on ds2" in done.stdout and "int8 (TFLM): small-cnn2 on ds2" in done.stdout
     assert "int8 confusion" in done.stdout
@@ -267,8 +277,19 @@ def test_evaluate_a_zoo_name_float_and_int8(small_zoo, shared_cache, tmp_path, d
 
 def test_evaluate_counts_rejected_beats_per_class(small_run, shared_cache, tmp_path):
     out = tmp_path / "report.json"
-    done = run_cli("evaluate", str(small_run), "--split", "val", "--threshold", "0.6", "--cache-dir",
-                   str(shared_cache), "--output", str(out), env={"COLUMNS": "120"})  # fmt: skip
+    done = run_cli(
+        "evaluate",
+        str(small_run),
+        "--split",
+        "val",
+        "--threshold",
+        "0.6",
+        "--cache-dir",
+        str(shared_cache),
+        "--output",
+        str(out),
+        env={"COLUMNS": "120"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     clean = json.loads(out.read_text())["clean"]
     assert clean["rejected"] > 0
@@ -276,8 +297,11 @@ def test_evaluate_counts_rejected_beats_per_class(small_run, shared_cache, tmp_p
     for name in clean["classes"]:
         row = next(x for x in done.stdout.splitlines() if x.strip("│ ").startswith(f"{name} "))
         cells = [c.strip() for c in row.strip("│").split("│")]
-        assert cells[:3] == [name, f"{clean['per_class'][name]['support']:,}",
-                             f"{clean['rejected_per_class'][name]:,}"]  # fmt: skip
+        assert cells[:3] == [
+            name,
+            f"{clean['per_class'][name]['support']:,}",
+            f"{clean['rejected_per_class'][name]:,}",
+        ]
 
 
 def test_evaluate_refuses_int8_with_calibration(small_run):

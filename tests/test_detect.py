@@ -61,8 +61,9 @@ def test_peaks_sit_on_the_r_wave(mitdb):
 def test_wfdb_detectors_are_quiet_and_good(mitdb, capsys):
     x = _mlii(mitdb, "100")[: 360 * 120]
     ref = read_annotations(mitdb / "100.atr")
-    short = Annotations.of(ref.samples[ref.samples < len(x)], ["N"] * int((ref.samples < len(x)).sum()), 360,
-                           length=len(x))  # fmt: skip
+    short = Annotations.of(
+        ref.samples[ref.samples < len(x)], ["N"] * int((ref.samples < len(x)).sum()), 360, length=len(x)
+    )
     for method in ("xqrs", "gqrs"):
         peaks = detect(x, 360, method)
         g = compare(

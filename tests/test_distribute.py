@@ -85,8 +85,19 @@ def setup(tmp_path_factory, data_root, shared_cache):
 
 
 def _cli(root: Path, cache: Path, run: str, *extra: str, config: str = "config.yaml") -> list[str]:
-    return [sys.executable, "-m", "heartzoo", "train", str(root / config), "--run-dir", str(root / run),
-            "--no-publish", "--cache-dir", str(cache), *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "train",
+        str(root / config),
+        "--run-dir",
+        str(root / run),
+        "--no-publish",
+        "--cache-dir",
+        str(cache),
+        *extra,
+    ]
 
 
 def _assert_same_training(a: Path, b: Path, cache: Path, rel: float = 1e-4, logits: float = 5e-4) -> None:
@@ -117,8 +128,12 @@ def test_two_workers_equal_one(setup):
 @pytest.mark.slow
 def test_killed_worker_resumes_from_the_chiefs_backup(setup):
     root, cache = setup
-    whole = subprocess.run(_cli(root, cache, "whole", "--workers", "2", config="long.yaml"), capture_output=True,
-                           text=True, timeout=600)  # fmt: skip
+    whole = subprocess.run(
+        _cli(root, cache, "whole", "--workers", "2", config="long.yaml"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert whole.returncode == 0, whole.stderr[-3000:]
     run = root / "killed"
     backed_up = kill_worker_after_epoch(
@@ -126,8 +141,12 @@ def test_killed_worker_resumes_from_the_chiefs_backup(setup):
     )
     assert 2 <= backed_up < LONG["train"]["epochs"]
 
-    proc = subprocess.run(_cli(root, cache, "killed", "--workers", "2", config="long.yaml"), capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        _cli(root, cache, "killed", "--workers", "2", config="long.yaml"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"resuming at epoch {backed_up + 1}" in proc.stderr
     summary = json.loads((run / "train_summary.json").read_text())
@@ -203,7 +222,11 @@ def test_a_cluster_worker_refuses_restart(tmp_path):
     env = {**os.environ, **cluster_env(2)[0]}
     proc = subprocess.run(
         [sys.executable, "-m", "heartzoo", "train", "c.yaml", "--strategy", "multi-worker", "--restart"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode != 0 and "--restart" in proc.stderr
     assert (tmp_path / "runs" / "distributed").is_dir()

@@ -222,12 +222,17 @@ def test_task_boards_have_a_firmware_engineers_columns(repo_index):
             assert "in AF" not in next(line for line in board.splitlines() if line.startswith("| model |"))
             continue
         af, nsr = ("S", "V") if "S" in t.class_names else ("ectopic", "ectopic")
-        shares = {"A": {"share": {af: 0.1234}}, "N": {"share": {nsr: 0.0567}}} if af != nsr else {
-            "A": {"share": {af: 0.1234}}, "N": {"share": {af: 0.0567}}}  # fmt: skip
+        shares = (
+            {"A": {"share": {af: 0.1234}}, "N": {"share": {nsr: 0.0567}}}
+            if af != nsr
+            else {"A": {"share": {af: 0.1234}}, "N": {"share": {af: 0.0567}}}
+        )
         board = task_board(task, versions, recommended, {ref: {"cinc2017": shares}})
         head = next(line for line in board.splitlines() if line.startswith("| model |"))
         classes = " | ".join(f"{c} F1" for c in (t.macro_classes or t.class_names))
-        assert head.startswith(f"| model | int8 macro-F1 | {classes} | {af} in AF / {nsr} in NSR % | flash B | arena B | MACs | validation macro-F1 | trained on |")  # fmt: skip
+        assert head.startswith(
+            f"| model | int8 macro-F1 | {classes} | {af} in AF / {nsr} in NSR % | flash B | arena B | MACs | validation macro-F1 | trained on |"
+        )
         name, version = ref.split("@")
         m = json.loads((ZOO / task / name / version / "metrics.json").read_text())
         row = next(line for line in board.splitlines() if f"[{name} {version}]" in line)
@@ -246,8 +251,10 @@ def test_navigation_groups_cards_by_task_then_family(repo_index):
     assert beat3 == ["cnn3 students", "comparison architectures", "teachers", "ensembles", "leaky"]
     teachers = next(g["teachers"] for g in groups["beat-3"] if "teachers" in g)
     # every published version of the teacher, oldest first, and nothing else
-    versions = sorted((e["version"] for e in repo_index["models"] if e["name"] == "beat-3-efficientnetv2-sm"),
-                      key=lambda v: int(v[1:]))  # fmt: skip
+    versions = sorted(
+        (e["version"] for e in repo_index["models"] if e["name"] == "beat-3-efficientnetv2-sm"),
+        key=lambda v: int(v[1:]),
+    )
     assert len(versions) >= 1
     assert teachers == [
         {f"beat-3-efficientnetv2-sm {v}": f"models/beat-3-efficientnetv2-sm-{v}.md"} for v in versions
@@ -376,8 +383,11 @@ def test_task_leaderboard_in_chromium(repo_site, repo_index, tmp_path, task):
 def test_card_in_chromium(repo_site, repo_index, tmp_path):
     name, version = repo_index["recommended"]["beat-3"].split("@")
     page = repo_site / "models" / f"{name}-{version}" / "index.html"
-    probe = open_page(page, tmp_path, {"bar": "#its-bar", "curve": "img[src$='-training.png']",
-                                       "confusion": "img[src$='-confusion.png']"})  # fmt: skip
+    probe = open_page(
+        page,
+        tmp_path,
+        {"bar": "#its-bar", "curve": "img[src$='-training.png']", "confusion": "img[src$='-confusion.png']"},
+    )
     assert all(probe["boxes"][k] is not None for k in ("bar", "curve", "confusion")), probe
     assert (
         probe["images"]["img[src$='-training.png']"] > 0 and probe["images"]["img[src$='-confusion.png']"] > 0
@@ -423,9 +433,18 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
     from heartzoo.site.recording_pages import detector_table, quality_table
 
     def line(corpus, se, **kw):
-        return json.dumps({"detector": "pan-tompkins", "corpus": corpus, "records": 2, "published": None,
-                           "gross": {"qrs_se": se, "qrs_pp": 0.99, "fn": 1, "fp": 2},
-                           "worst_se": {"record": "r1", "se": 0.97}, "seconds_per_hour": 0.3, **kw})  # fmt: skip
+        return json.dumps(
+            {
+                "detector": "pan-tompkins",
+                "corpus": corpus,
+                "records": 2,
+                "published": None,
+                "gross": {"qrs_se": se, "qrs_pp": 0.99, "fn": 1, "fp": 2},
+                "worst_se": {"record": "r1", "se": 0.97},
+                "seconds_per_hour": 0.3,
+                **kw,
+            }
+        )
 
     (tmp_path / "detector.jsonl").write_text(
         "\n".join([line("ds2+em0", 0.5), line("svdb", 0.9), line("mitdb", 0.8), line("mitdb", 0.995)]) + "\n"
@@ -433,8 +452,15 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
     rows = [r for r in detector_table(tmp_path).splitlines() if r.startswith("| ") and "`" in r]
     assert [r.split(" | ")[0] for r in rows] == ["| mitdb", "| svdb", "| ds2+em0"]  # databases, then noise
     assert "| 99.50 |" in rows[0] and "r1 97.00" in rows[0]  # the latest line of mitdb
-    gate = {"benchmark": "quality_gate", "set": "DS2", "min_correlation": 0.6, "beats_kept": 0.991,
-            "qrs_se_kept": 0.998, "qrs_pp_kept": 0.9988, "qrs_pp_ungated": 0.998}  # fmt: skip
+    gate = {
+        "benchmark": "quality_gate",
+        "set": "DS2",
+        "min_correlation": 0.6,
+        "beats_kept": 0.991,
+        "qrs_se_kept": 0.998,
+        "qrs_pp_kept": 0.9988,
+        "qrs_pp_ungated": 0.998,
+    }
     (tmp_path / "quality_gate.jsonl").write_text(
         json.dumps({**gate, "noise": None})
         + "\n"

@@ -110,9 +110,21 @@ def test_cli_reports_the_bad_file(remote, tmp_path):
     (remote / "900.hea").write_text("tampered\n")
     with FolderServer(remote) as srv:
         proc = subprocess.run(
-            [sys.executable, "-m", "heartzoo", "data", "download", "mitdb", "--base-url", srv.url,
-             "--data-dir", str(tmp_path / "data")],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "heartzoo",
+                "data",
+                "download",
+                "mitdb",
+                "--base-url",
+                srv.url,
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 2
     assert "900.hea: sha256" in proc.stderr and "Traceback" not in proc.stderr

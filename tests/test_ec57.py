@@ -175,8 +175,9 @@ def test_cli_compares_files_and_folders(tmp_path):
     assert d["gross"]["qrs_fn"] == 1 and d["gross"]["veb_tp"] == 1
     table = run_cli("ec57", str(tmp_path / "ref" / "r1.atr"), str(tmp_path / "test" / "r1.hz"))
     assert table.returncode == 0 and "gross" in table.stdout and "100.00" in table.stdout
-    by_record = run_cli("ec57", str(tmp_path / "ref" / "r2"), str(tmp_path / "test" / "r2"), "--test-ext", "hz",
-                        "--json")  # fmt: skip
+    by_record = run_cli(
+        "ec57", str(tmp_path / "ref" / "r2"), str(tmp_path / "test" / "r2"), "--test-ext", "hz", "--json"
+    )
     assert json.loads(by_record.stdout)["gross"]["qrs_fn"] == 1  # RECORD and the extensions
     missing = run_cli("ec57", str(tmp_path / "ref"), str(tmp_path / "test"), "--test-ext", "qq")
     assert missing.returncode == 2 and "no .qq annotations for record(s) r1, r2" in missing.stderr

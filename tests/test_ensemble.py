@@ -31,8 +31,9 @@ ENSEMBLE = {
 def ensemble(small_run, data_root, shared_cache, tmp_path_factory):
     from heartzoo.training.runs import run_pipeline
 
-    cfg = parse_config({**ENSEMBLE,
-                        "compress": {**ENSEMBLE["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
+    cfg = parse_config(
+        {**ENSEMBLE, "compress": {**ENSEMBLE["compress"], "distill": {"teacher": str(small_run)}}}
+    )
     root = tmp_path_factory.mktemp("ensemble")
     out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
     return cfg, root, out
@@ -46,8 +47,12 @@ def test_members_are_the_recipe_with_its_seeds(ensemble):
     for seed in (3, 4):
         saved = json.loads((members / f"seed{seed}" / "config.json").read_text())
         expected = cfg.model_dump(mode="json")
-        assert saved == {**expected, "name": f"small-ensemble-seed{seed}", "ensemble": None,
-                         "train": {**expected["train"], "seed": seed}}  # fmt: skip
+        assert saved == {
+            **expected,
+            "name": f"small-ensemble-seed{seed}",
+            "ensemble": None,
+            "train": {**expected["train"], "seed": seed},
+        }
         # each member ran the whole line: distillation, then channel pruning
         last = json.loads((members / f"seed{seed}" / "manifest.json").read_text())["stages"][-1]
         assert (last["dir"], last["applied"]) == ("channel-pruned", ["distill", "channel_prune"])
@@ -125,8 +130,12 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     card = model_card(find(read_index(root / "zoo"), "small-ensemble"), vdir, Checkout.find())
     assert "seed ensemble: 2 members (seeds 3–4)" in card
     assert f"seed 4: {e['member_float_macro_f1'][1]:.4f}" in card
-    shown = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "small-ensemble", "--zoo", str(root / "zoo")],
-                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "show", "small-ensemble", "--zoo", str(root / "zoo")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert shown.returncode == 0, shown.stderr
     first = e["member_float_macro_f1"][0]
     assert f"seed ensemble of 2 (seeds 3, 4): each member alone, float on ds2: {first:.4f}" in shown.stdout
@@ -150,10 +159,16 @@ def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
     from heartzoo.training.runs import run_pipeline
 
     _, root, _ = ensemble
-    cfg = parse_config({"name": "pupil", "task": "beat-3",
-                        "model": {"arch": "cnn1"}, "input": {"rr_features": True},
-                        "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 3, "max_train_frames": 2000},
-                        "compress": {"distill": {"teacher": str(root / "run")}}})  # fmt: skip
+    cfg = parse_config(
+        {
+            "name": "pupil",
+            "task": "beat-3",
+            "model": {"arch": "cnn1"},
+            "input": {"rr_features": True},
+            "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 3, "max_train_frames": 2000},
+            "compress": {"distill": {"teacher": str(root / "run")}},
+        }
+    )
     out = run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert out["stages"][0]["stage"] == "distill"

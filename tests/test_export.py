@@ -37,8 +37,15 @@ def _sha(p) -> str:
 def test_export_writes_every_file(zoo):
     vdir = zoo / "beat-3" / "small-cnn2" / "v1"
     names = {p.name for p in vdir.iterdir()}
-    assert {"model.keras", "model.tflite", "configuration.json", "metrics.json", "confusion.json", "confusion.png",
-            "history.csv"} <= names  # fmt: skip
+    assert {
+        "model.keras",
+        "model.tflite",
+        "configuration.json",
+        "metrics.json",
+        "confusion.json",
+        "confusion.png",
+        "history.csv",
+    } <= names
     assert not any(n.endswith((".h", ".cc")) for n in names)  # C arrays are derived on demand
     assert not [p for p in zoo.rglob(".*") if p.name != "."]  # no staging leftovers
 
@@ -77,8 +84,20 @@ def test_c_array_matches_the_tflite(zoo, tmp_path):
 
     vdir = zoo / "beat-3" / "small-cnn2" / "v1"
     buf = (vdir / "model.tflite").read_bytes()
-    app(["zoo", "c-array", "small-cnn2", "--zoo", str(zoo), "--out", str(tmp_path / "fw"),
-         "--cache-dir", str(tmp_path / "cache")], standalone_mode=False)  # fmt: skip
+    app(
+        [
+            "zoo",
+            "c-array",
+            "small-cnn2",
+            "--zoo",
+            str(zoo),
+            "--out",
+            str(tmp_path / "fw"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        standalone_mode=False,
+    )
     assert sorted(p.name for p in (tmp_path / "fw").iterdir()) == [
         "small_cnn2_model.cc",
         "small_cnn2_model.h",
@@ -117,8 +136,10 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
     assert len(problems) == 1 and "model.tflite: sha256" in problems[0]
     proc = subprocess.run(
         [sys.executable, "-m", "heartzoo", "zoo", "verify", "--zoo", str(bad), "--no-agreement"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1 and "model.tflite: sha256" in proc.stderr
     (bad / "beat-3" / "small-cnn2" / "v1" / "history.csv").unlink()
     assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
@@ -175,14 +196,29 @@ def test_ops_tflm_lacks_fail_the_export():
 
 def test_zoo_cli_list_and_show(zoo):
     env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "list", "--zoo", str(zoo), "--json"],
-                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "list", "--zoo", str(zoo), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == "small-cnn2"
-    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(zoo)],
-                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(zoo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0 and "int8 (TFLM) on ds2" in proc.stdout and "model.tflite" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", "nope", "--zoo", str(zoo)],
-                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "show", "nope", "--zoo", str(zoo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
 
 

@@ -56,9 +56,20 @@ def test_the_kit_holds_the_library_the_contract_and_the_model(tmp_path):
     from heartzoo.export.firmware_kit import write_firmware_kit
 
     files = {p.name: p for p in write_firmware_kit(STUDENT, tmp_path)}
-    assert {"heartzoo_preprocess.h", "heartzoo_preprocess.c", "heartzoo_contract.h", "heartzoo_taps.h",
-            "beat_3_cnn3_student_model.h", "beat_3_cnn3_student_model.cc", "beat_3_cnn3_student_model_golden.h",
-            "heartzoo_selftest.h", "heartzoo_selftest.cc", "main.cc", "heartzoo.mk", "heartzoo.cmake"} == set(files)  # fmt: skip
+    assert {
+        "heartzoo_preprocess.h",
+        "heartzoo_preprocess.c",
+        "heartzoo_contract.h",
+        "heartzoo_taps.h",
+        "beat_3_cnn3_student_model.h",
+        "beat_3_cnn3_student_model.cc",
+        "beat_3_cnn3_student_model_golden.h",
+        "heartzoo_selftest.h",
+        "heartzoo_selftest.cc",
+        "main.cc",
+        "heartzoo.mk",
+        "heartzoo.cmake",
+    } == set(files)
     firmware = json.loads((STUDENT / "configuration.json").read_text())["firmware"]
     contract = files["heartzoo_contract.h"].read_text()
     defines = dict(re.findall(r"#define (HZ_\w+) (.+?)(?: /\*.*)?$", contract, re.M))
@@ -128,8 +139,13 @@ def _contract(spec, ecg_scale: float) -> dict:
         }
         ins.append(rr)
     out = [{"name": "probs", "shape": [1, 3], "dtype": "int8", "scale": 1 / 256, "zero_point": -128}]
-    return {**Preprocessor(spec).contract(), "class_names": ["N", "S", "V"], "inputs": ins, "outputs": out,
-            "output": "int8 softmax"}  # fmt: skip
+    return {
+        **Preprocessor(spec).contract(),
+        "class_names": ["N", "S", "V"],
+        "inputs": ins,
+        "outputs": out,
+        "output": "int8 softmax",
+    }
 
 
 def _at_rate(rec: dict, fs: int) -> dict:
@@ -203,8 +219,13 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
             contract, tmp_path / str(fixed_point), recording_hz=recording_hz, fixed_point=fixed_point
         )
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
-        (got,), _ = run_host(compile_host(lib), stream, fixed_point=fixed_point,
-                             ecg_len=int(np.prod(ins[0].shape)), rr_len=rr_length(contract))  # fmt: skip
+        (got,), _ = run_host(
+            compile_host(lib),
+            stream,
+            fixed_point=fixed_point,
+            ecg_len=int(np.prod(ins[0].shape)),
+            rr_len=rr_length(contract),
+        )
         assert len(got["ecg"]) == len(rec["peaks"]), got["dropped"]
         d = np.abs(got["ecg"].astype(int) - want[0].reshape(len(got["ecg"]), -1))
         assert d.max() <= 1 and (d > 0).mean() < 2e-5, (fixed_point, d.max(), (d > 0).mean())
@@ -280,8 +301,22 @@ def test_a_peak_in_the_future_is_refused_and_blocks_nothing(tmp_path):
     for limit, want in ((None, f"{future} {future} 0 60 0 -1"), (5000, f"{future} {future} 46 14 0 5000")):
         exe = lib / f"peaks{limit}"
         define = [f"-DHZ_MAX_SAMPLES={limit}"] if limit else []
-        subprocess.run(["cc", *CFLAGS, "-Wall", "-Werror", *define, f"-I{lib}", str(lib / "peaks.c"),
-                        str(lib / "heartzoo_preprocess.c"), "-lm", "-o", str(exe)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "cc",
+                *CFLAGS,
+                "-Wall",
+                "-Werror",
+                *define,
+                f"-I{lib}",
+                str(lib / "peaks.c"),
+                str(lib / "heartzoo_preprocess.c"),
+                "-lm",
+                "-o",
+                str(exe),
+            ],
+            check=True,
+        )
         assert subprocess.run([str(exe)], capture_output=True, text=True).stdout.strip() == want
     assert wrap < 0
 
@@ -328,8 +363,9 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
     from heartzoo.export.runtimes import TensorSpec, quantize_inputs
     from heartzoo.preprocess import Preprocessor
 
-    spec = InputSpec(fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True,
-                     rr_irregularity=True)  # fmt: skip
+    spec = InputSpec(
+        fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True, rr_irregularity=True
+    )
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
     rec = recordings[0]
@@ -337,9 +373,13 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
         lib = _library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point)
         stream = [(rec["counts"] if fixed_point else rec["values"], rec["peaks"])]
         (got,), _ = run_host(
-            compile_host(lib), stream, fixed_point=fixed_point, ecg_len=2 * spec.frame_size, rr_len=rr_length(contract),
+            compile_host(lib),
+            stream,
+            fixed_point=fixed_point,
+            ecg_len=2 * spec.frame_size,
+            rr_len=rr_length(contract),
             pop_pause=(60 * 360, 7 * 360),
-        )  # fmt: skip
+        )
         kept = np.isin(rec["peaks"], got["peak"])
         assert got["dropped"] > 50 and got["dropped"] + kept.sum() == len(rec["peaks"]), got["dropped"]
         ecg = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"][kept]))[0]
@@ -366,8 +406,24 @@ def test_the_kit_self_test_passes_on_the_host(tmp_path):
         subprocess.run(
             ["cc", *CFLAGS, "-Wall", "-Werror", "-c", "heartzoo_preprocess.c"], cwd=kit, check=True
         )
-        subprocess.run(["g++", "-std=c++17", "-Wall", "-Werror", "-ffp-contract=off", "-I.", "drive.cc",
-                        "heartzoo_selftest.cc", "heartzoo_preprocess.o", "-lm", "-o", "drive"], cwd=kit, check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "g++",
+                "-std=c++17",
+                "-Wall",
+                "-Werror",
+                "-ffp-contract=off",
+                "-I.",
+                "drive.cc",
+                "heartzoo_selftest.cc",
+                "heartzoo_preprocess.o",
+                "-lm",
+                "-o",
+                "drive",
+            ],
+            cwd=kit,
+            check=True,
+        )
         assert subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout == want
 
 
@@ -396,8 +452,20 @@ def test_it_builds_for_cortex_m(tmp_path):
         assert 1000 < size["text"] < 8192 and size["data"] == 0 and size["bss"] == 0, size
         assert size["text_linked"] < 12288 and 2048 < size["state_bytes"] < 6144, size
         obj = lib / "p.o"
-        subprocess.run([gcc, *CORES[core], "-Os", *CFLAGS, f"-D{define}", "-c", str(lib / "heartzoo_preprocess.c"),
-                        "-o", str(obj)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                gcc,
+                *CORES[core],
+                "-Os",
+                *CFLAGS,
+                f"-D{define}",
+                "-c",
+                str(lib / "heartzoo_preprocess.c"),
+                "-o",
+                str(obj),
+            ],
+            check=True,
+        )
         undefined = subprocess.run(
             [gcc.replace("-gcc", "-nm"), "-u", str(obj)], capture_output=True, text=True
         ).stdout
@@ -427,8 +495,19 @@ def test_every_published_single_model_gets_a_kit_that_compiles(tmp_path):
             lib.mkdir()
             for name, text in files.items():
                 (lib / name).write_text(text)
-            subprocess.run(["cc", *CFLAGS, "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only",
-                            str(lib / "heartzoo_preprocess.c")], check=True)  # fmt: skip
+            subprocess.run(
+                [
+                    "cc",
+                    *CFLAGS,
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-pedantic",
+                    "-fsyntax-only",
+                    str(lib / "heartzoo_preprocess.c"),
+                ],
+                check=True,
+            )
 
 
 @pytest.mark.skipif(
@@ -453,8 +532,17 @@ def test_the_cli_writes_the_kit_and_refuses_fixed_point_alone(tmp_path):
     from conftest import run_cli
 
     zoo = str(REPO / "zoo")
-    proc = run_cli("zoo", "c-array", "beat-3-cnn3-born-again", "--zoo", zoo, "--firmware", "--fixed-point",
-                   "--out", str(tmp_path / "kit"))  # fmt: skip
+    proc = run_cli(
+        "zoo",
+        "c-array",
+        "beat-3-cnn3-born-again",
+        "--zoo",
+        zoo,
+        "--firmware",
+        "--fixed-point",
+        "--out",
+        str(tmp_path / "kit"),
+    )
     assert proc.returncode == 0, proc.stderr
     written = {p.name for p in (tmp_path / "kit").iterdir()}
     assert {
@@ -490,15 +578,41 @@ def test_the_cli_writes_a_fixed_point_kit_for_another_adc(tmp_path):
     zoo = REPO / "zoo"
     vdir = zoo / find(read_index(zoo), "beat-3-cnn3-born-again", "v1")["path"]
     adc = ["--recording-hz", "250", "--adc-gain", "1000", "--adc-bits", "16"]
-    proc = run_cli("zoo", "c-array", "beat-3-cnn3-born-again@v1", "--zoo", str(zoo), "--firmware", "--fixed-point",
-                   *adc, "--out", str(tmp_path / "kit"))  # fmt: skip
+    proc = run_cli(
+        "zoo",
+        "c-array",
+        "beat-3-cnn3-born-again@v1",
+        "--zoo",
+        str(zoo),
+        "--firmware",
+        "--fixed-point",
+        *adc,
+        "--out",
+        str(tmp_path / "kit"),
+    )
     assert proc.returncode == 0, proc.stderr
     header = (tmp_path / "kit" / "heartzoo_contract.h").read_text()
     fw = read_meta(Configuration, vdir / "configuration.json").firmware
-    want = library_files(fw, recording_hz=250, fixed_point=True, adc_gain=1000.0, adc_bits=16,
-                         label="beat-3-cnn3-born-again v1")["heartzoo_contract.h"]  # fmt: skip
+    want = library_files(
+        fw,
+        recording_hz=250,
+        fixed_point=True,
+        adc_gain=1000.0,
+        adc_bits=16,
+        label="beat-3-cnn3-born-again v1",
+    )["heartzoo_contract.h"]
     assert header == want and "#define HZ_ADC_BITS 16" in header
-    bad = run_cli("zoo", "c-array", "beat-3-cnn3-born-again", "--zoo", str(zoo), "--firmware", "--adc-bits", "16",
-                  "--out", str(tmp_path / "y"))  # fmt: skip
+    bad = run_cli(
+        "zoo",
+        "c-array",
+        "beat-3-cnn3-born-again",
+        "--zoo",
+        str(zoo),
+        "--firmware",
+        "--adc-bits",
+        "16",
+        "--out",
+        str(tmp_path / "y"),
+    )
     assert bad.returncode == 2 and "add --firmware --fixed-point" in bad.stderr
     assert not (tmp_path / "y").exists()

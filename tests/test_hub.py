@@ -97,8 +97,9 @@ def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, 
     with FolderServer(published) as srv:
         assert heartzoo.list_models(remote=True, base_url=srv.url) == [f"{NAME}@v1"]
         heartzoo.download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
-        loaded = heartzoo.load_model(NAME, format=fmt, zoo=tmp_path / "nozoo", base_url=srv.url,
-                                     cache_dir=tmp_path / "cache")  # fmt: skip
+        loaded = heartzoo.load_model(
+            NAME, format=fmt, zoo=tmp_path / "nozoo", base_url=srv.url, cache_dir=tmp_path / "cache"
+        )
     assert loaded.class_names == ["N", "S", "V"] and loaded.folder.is_relative_to(tmp_path / "cache")
     task = get_task("beat-3")
     labels, preds = [], []
@@ -121,9 +122,29 @@ def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, 
 def test_cli_download_and_remote_list(published, tmp_path):
     env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
     with FolderServer(published) as srv:
-        proc = subprocess.run([sys.executable, "-m", "heartzoo", "download", f"{NAME}@v1", "--base-url", srv.url,
-                               "--cache-dir", str(tmp_path / "c")], capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "heartzoo",
+                "download",
+                f"{NAME}@v1",
+                "--base-url",
+                srv.url,
+                "--cache-dir",
+                str(tmp_path / "c"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stderr
-        proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "list", "--remote", "--base-url", srv.url, "--json"],
-                              capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "heartzoo", "zoo", "list", "--remote", "--base-url", srv.url, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
     assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == NAME

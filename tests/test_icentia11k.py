@@ -44,16 +44,27 @@ def write_segment(
     folder.mkdir(parents=True, exist_ok=True)
     signal, peaks = synthetic_ecg(FS, seconds, seed=seed)
     wfdb.wrsamp(
-        record, fs=FS, units=["mV"], sig_name=["ecg"], p_signal=signal[:, None], fmt=["16"],
-        adc_gain=[74.36482269503546], baseline=[0], write_dir=str(folder),
-    )  # fmt: skip
+        record,
+        fs=FS,
+        units=["mV"],
+        sig_name=["ecg"],
+        p_signal=signal[:, None],
+        fmt=["16"],
+        adc_gain=[74.36482269503546],
+        baseline=[0],
+        write_dir=str(folder),
+    )
     marks = [(int(p), symbols[i % len(symbols)], "None") for i, p in enumerate(peaks)]
     marks += [(s, "+", note) for s, note in rhythms]
     marks.sort(key=lambda m: m[0])
     wfdb.wrann(
-        record, "atr", np.array([m[0] for m in marks]), [m[1] for m in marks],
-        aux_note=[m[2] for m in marks], write_dir=str(folder),
-    )  # fmt: skip
+        record,
+        "atr",
+        np.array([m[0] for m in marks]),
+        [m[1] for m in marks],
+        aux_note=[m[2] for m in marks],
+        write_dir=str(folder),
+    )
     return peaks
 
 
@@ -185,8 +196,14 @@ def test_a_model_trained_on_icentia11k_is_non_commercial(written, monkeypatch):
     from heartzoo.config import parse_config
 
     monkeypatch.setenv("HEARTZOO_DATA_DIR", str(written))
-    cfg = parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn2"},
-                        "data": {"train": ["mitdb:DS1", "icentia11k:all"]}})  # fmt: skip
+    cfg = parse_config(
+        {
+            "name": "x",
+            "task": "beat-3",
+            "model": {"arch": "cnn2"},
+            "data": {"train": ["mitdb:DS1", "icentia11k:all"]},
+        }
+    )
     licences = licences_of(cfg)
     assert [lic.database for lic in licences] == ["mitdb", "icentia11k"]
     assert [lic.commercial_use for lic in licences] == [True, False]

@@ -23,8 +23,12 @@ def test_every_moved_path_names_a_module_that_exists():
 def test_an_old_path_warns_and_gives_the_new_modules_names(old):
     """In a fresh interpreter: the warning comes once, at the import that names the old path."""
     new = MOVED_MODULES[old]
-    name = {"heartzoo.hub": "load_model", "heartzoo.annotation": "annotate", "heartzoo.train": "train",
-            "heartzoo.cards": "model_card"}[old]  # fmt: skip
+    name = {
+        "heartzoo.hub": "load_model",
+        "heartzoo.annotation": "annotate",
+        "heartzoo.train": "train",
+        "heartzoo.cards": "model_card",
+    }[old]
     code = (
         "import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
         f"try:\n    import {old}\nexcept DeprecationWarning as w:\n    print('warned:', w)\n"
@@ -48,8 +52,17 @@ def test_the_old_zoo_and_recording_modules_names_come_from_their_packages():
 
 
 def test_the_top_level_api_is_unchanged():
-    assert heartzoo.__all__ == ["Preprocessor", "__version__", "annotate", "calibrate", "detect", "download",
-                                "list_models", "load_model", "predict"]  # fmt: skip
+    assert heartzoo.__all__ == [
+        "Preprocessor",
+        "__version__",
+        "annotate",
+        "calibrate",
+        "detect",
+        "download",
+        "list_models",
+        "load_model",
+        "predict",
+    ]
     for name in heartzoo.__all__:
         assert getattr(heartzoo, name) is not None
     assert heartzoo.detect.detect is importlib.import_module("heartzoo.detect").detect

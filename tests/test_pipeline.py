@@ -39,8 +39,9 @@ def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
 
     teacher_file = small_run / "model.keras"
     before = [np.asarray(w) for w in keras.saving.load_model(teacher_file, compile=False).weights]
-    cfg = parse_config({**STUDENT,
-                        "compress": {**STUDENT["compress"], "distill": {"teacher": str(small_run)}}})  # fmt: skip
+    cfg = parse_config(
+        {**STUDENT, "compress": {**STUDENT["compress"], "distill": {"teacher": str(small_run)}}}
+    )
     root = tmp_path_factory.mktemp("pipe")
     out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
     return cfg, root, out, before
@@ -153,8 +154,9 @@ def test_the_pruning_stage_trains_the_same_model_whatever_ran_before_it(pipeline
     from heartzoo.training.retrain import history_rows
 
     cfg, root, _, _ = pipeline
-    only = cfg.model_copy(update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None,
-                                                                              "qat": None})})  # fmt: skip
+    only = cfg.model_copy(
+        update={"compress": cfg.compress.model_copy(update={"magnitude_prune": None, "qat": None})}
+    )
     random.seed(2024)  # what a model built now would draw its dropout seeds from
     keras.utils.set_random_seed(7)
     _grafted_run(pipeline, only, tmp_path / "graft", shared_cache)
@@ -181,8 +183,12 @@ def test_the_tfmot_stages_train_the_same_model_whatever_ran_before_them(pipeline
         keras.utils.set_random_seed(seed)
         keras.random.uniform((3,))  # and TensorFlow's op seeds moved on from there
         _grafted_run(pipeline, tail, tmp_path / f"graft{k}", shared_cache)
-        made.append([keras.saving.load_model(tmp_path / f"graft{k}" / stage / "model.keras", compile=False)
-                     for stage in ("sparse", "qat")])  # fmt: skip
+        made.append(
+            [
+                keras.saving.load_model(tmp_path / f"graft{k}" / stage / "model.keras", compile=False)
+                for stage in ("sparse", "qat")
+            ]
+        )
     for a, b in zip(*made, strict=True):
         assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
 
@@ -274,8 +280,9 @@ def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline,
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
     from heartzoo.training.runs import run_pipeline
 
-    cfg = parse_config({**STUDENT, "input": {"rr_features": False},
-                        "compress": {"distill": {"teacher": str(small_run)}}})  # fmt: skip
+    cfg = parse_config(
+        {**STUDENT, "input": {"rr_features": False}, "compress": {"distill": {"teacher": str(small_run)}}}
+    )
     with pytest.raises(
         ConfigError, match=r"compress.distill.teacher.*does not fit the student: rr_features True vs False"
     ):
@@ -286,8 +293,13 @@ def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
 def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, shared_cache):
     from heartzoo.training.runs import run_pipeline
 
-    cfg = parse_config({**STUDENT, "model": {"arch": "efficientnetv2-xs"},
-                        "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2}})  # fmt: skip
+    cfg = parse_config(
+        {
+            **STUDENT,
+            "model": {"arch": "efficientnetv2-xs"},
+            "train": {**STUDENT["train"], "epochs": 1, "steps_per_epoch": 2},
+        }
+    )
     with pytest.raises(ConfigError, match="efficientnetv2-xs is not prunable by channels"):
         run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
 
@@ -312,8 +324,11 @@ def test_the_selected_stage_is_the_last_or_the_best_validating():
     best = {"export": {"stage": "best_validation"}}
     assert stage_rule(best) == "best_validation" and stage_rule({}) == "last"  # {}: a config from before
     assert stage_rule({**best, "ensemble": {"members": 4}}) == "last"  # its average, whatever members chose
-    recs = [{"stage": "distill", "val_macro_f1": 0.84}, {"stage": "channel_prune", "val_macro_f1": 0.78},
-            {"stage": "qat", "val_macro_f1": 0.84}]  # fmt: skip
+    recs = [
+        {"stage": "distill", "val_macro_f1": 0.84},
+        {"stage": "channel_prune", "val_macro_f1": 0.78},
+        {"stage": "qat", "val_macro_f1": 0.84},
+    ]
     assert selected_stage(recs)["stage"] == "qat"
     assert selected_stage(recs[:2], "best_validation")["stage"] == "distill"
     assert selected_stage(recs, "best_validation")["stage"] == "qat"  # a tie: the more compressed one

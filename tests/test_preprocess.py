@@ -91,12 +91,17 @@ def test_preprocessor_steps_on_a_synthetic_recording():
 def test_schema_1_configs_are_read_as_they_meant():
     """A config written before 0.2: `data.dir` null is dropped, `model.rr_features` moves to `input`;
     a machine path in `data.dir` is refused with what to do instead."""
-    old = {"name": "x", "task": "beat-3", "data": {"dir": None, "protocol": "inter-patient"},
-           "model": {"arch": "cnn1", "rr_features": True}}  # fmt: skip
+    old = {
+        "name": "x",
+        "task": "beat-3",
+        "data": {"dir": None, "protocol": "inter-patient"},
+        "model": {"arch": "cnn1", "rr_features": True},
+    }
     cfg = parse_config(old)
     assert cfg.input.rr_features and "dir" not in cfg.data.model_dump()
-    assert cfg == parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn1"},
-                                "input": {"rr_features": True}})  # fmt: skip
+    assert cfg == parse_config(
+        {"name": "x", "task": "beat-3", "model": {"arch": "cnn1"}, "input": {"rr_features": True}}
+    )
     with pytest.raises(
         ConfigError, match=r"'data\.dir' is no longer part of a configuration: pass --data-dir"
     ):

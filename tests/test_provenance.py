@@ -20,11 +20,14 @@ def _run(tmp_path, stages):
 
 
 def test_a_run_resumed_across_commits_names_both_in_order(tmp_path):
-    run = _run(tmp_path, [
-        {"stage": "distill", "dir": ".", "commit": A},
-        {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
-        {"stage": "qat", "dir": "qat", "commit": A},
-    ])  # fmt: skip
+    run = _run(
+        tmp_path,
+        [
+            {"stage": "distill", "dir": ".", "commit": A},
+            {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
+            {"stage": "qat", "dir": "qat", "commit": A},
+        ],
+    )
     assert stage_commits(run / "qat") == [A, B]
     # a stage's model owes nothing to the stages after it
     assert stage_commits(run) == [A]
@@ -35,16 +38,26 @@ def test_an_ensemble_names_every_stage_of_every_member(tmp_path):
     C = "c" * 40
     member = tmp_path / "members" / "seed0"
     member.mkdir(parents=True)
-    _run(member, [
-        {"stage": "distill", "dir": ".", "commit": A},
-        {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
-    ])  # fmt: skip
+    _run(
+        member,
+        [
+            {"stage": "distill", "dir": ".", "commit": A},
+            {"stage": "channel_prune", "dir": "channel-pruned", "commit": B},
+        ],
+    )
     # the ensemble's record of a member is a copy of its last stage's, moved to the ensemble's manifest
-    run = _run(tmp_path, [
-        {"stage": "member-seed0", "member_stage": "channel_prune", "dir": "members/seed0/channel-pruned",
-         "commit": B},
-        {"stage": "ensemble", "dir": ".", "commit": C},
-    ])  # fmt: skip
+    run = _run(
+        tmp_path,
+        [
+            {
+                "stage": "member-seed0",
+                "member_stage": "channel_prune",
+                "dir": "members/seed0/channel-pruned",
+                "commit": B,
+            },
+            {"stage": "ensemble", "dir": ".", "commit": C},
+        ],
+    )
     assert stage_commits(run) == [A, B, C]
 
 

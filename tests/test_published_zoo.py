@@ -40,8 +40,11 @@ def test_c_arrays_are_derived_not_stored(tmp_path):
     assert not [f["path"] for e in ENTRIES for f in e["files"] if f["path"].endswith((".h", ".cc"))]
     vdir = ZOO / "beat-3" / "beat-3-cnn3-student" / "v1"
     files = {p.name: p for p in write_c_array(vdir, tmp_path)}
-    assert set(files) == {"beat_3_cnn3_student_model.h", "beat_3_cnn3_student_model.cc",
-                          "beat_3_cnn3_student_model_golden.h"}  # fmt: skip
+    assert set(files) == {
+        "beat_3_cnn3_student_model.h",
+        "beat_3_cnn3_student_model.cc",
+        "beat_3_cnn3_student_model_golden.h",
+    }
     source = files["beat_3_cnn3_student_model.cc"].read_text()
     data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", source))
     assert data == (vdir / "model.tflite").read_bytes()
@@ -69,8 +72,10 @@ def test_golden_vectors_hold_what_the_model_and_its_preprocessing_give(tmp_path)
     mine = Preprocessor.of(config)(g["signal"], g["fs"], g["r_peaks"])
     for k, v in mine.items():
         np.testing.assert_array_equal(v.reshape(len(v), -1), g["inputs"][k])
-    q = [g["inputs_int8"][name].reshape(-1, 1, 512, 1) if name == "ecg" else g["inputs_int8"][name]
-         for name in g["inputs_int8"]]  # fmt: skip
+    q = [
+        g["inputs_int8"][name].reshape(-1, 1, 512, 1) if name == "ecg" else g["inputs_int8"][name]
+        for name in g["inputs_int8"]
+    ]
     np.testing.assert_array_equal(run_litert((vdir / "model.tflite").read_bytes(), q), g["outputs_int8"])
     assert len(set(g["outputs_int8"].argmax(axis=1).tolist())) == 1  # one rhythm, one class
 
@@ -85,8 +90,11 @@ def test_golden_vectors_hold_what_the_model_and_its_preprocessing_give(tmp_path)
         '    for (int v : row) std::printf("%d\\n", v);\n'
         "}\n"
     )
-    subprocess.run(["g++", "-std=c++17", "-Wall", "-Werror", "-o", str(tmp_path / "check"),
-                    str(tmp_path / "check.cc")], check=True, cwd=tmp_path)  # fmt: skip
+    subprocess.run(
+        ["g++", "-std=c++17", "-Wall", "-Werror", "-o", str(tmp_path / "check"), str(tmp_path / "check.cc")],
+        check=True,
+        cwd=tmp_path,
+    )
     printed = subprocess.run(
         [str(tmp_path / "check")], capture_output=True, text=True, check=True
     ).stdout.split()
@@ -220,12 +228,23 @@ def test_zoo_show_names_the_runtime_of_the_int8_metrics():
     import subprocess
     import sys
 
-    litert = [e for e in ENTRIES if json.loads((ZOO / e["path"] / "metrics.json").read_text())["verification"].get("int8_metrics_runtime")]  # fmt: skip
+    litert = [
+        e
+        for e in ENTRIES
+        if json.loads((ZOO / e["path"] / "metrics.json").read_text())["verification"].get(
+            "int8_metrics_runtime"
+        )
+    ]
     assert litert, "no published model took its int8 metrics from LiteRT"
     name = f"{litert[0]['name']}@{litert[0]['version']}"
     env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-m", "heartzoo", "zoo", "show", name, "--zoo", str(ZOO)],
-                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "show", name, "--zoo", str(ZOO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0 and "int8 (LiteRT optimized) on" in proc.stdout
     assert "int8 (TFLM)" not in proc.stdout and "ms a frame (host TFLM)" in proc.stdout
 

@@ -21,8 +21,12 @@ BEATS = "beat-3-cnn3-student@v3"
 
 
 def _config(**data):
-    raw = {"name": "q", "task": "quality", "input": {"fs": 100, "frame_size": 256, "eps": 0.02},
-           "data": {"train": ["mitdb:DS1"], "protocol": "inter-patient", **data}}  # fmt: skip
+    raw = {
+        "name": "q",
+        "task": "quality",
+        "input": {"fs": 100, "frame_size": 256, "eps": 0.02},
+        "data": {"train": ["mitdb:DS1"], "protocol": "inter-patient", **data},
+    }
     return parse_config(raw, "q.yaml")
 
 
@@ -120,13 +124,37 @@ def _gate_published() -> bool:
 def test_annotate_with_the_learned_gate_on_noise_and_on_a_record(mitdb, tmp_path):
     noise = tmp_path / "noise.npy"
     np.save(noise, np.random.default_rng(0).standard_normal(15000) * 0.2)
-    res = run_cli("annotate", str(noise), "--fs", "250", "--model", BEATS, "--gate", GATE, "--zoo", str(ZOO),
-                  "--output-dir", str(tmp_path), "--json")  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(noise),
+        "--fs",
+        "250",
+        "--model",
+        BEATS,
+        "--gate",
+        GATE,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["beats"] == 0 and any("unreadable" in w for w in summary["warnings"])
-    res = run_cli("annotate", str(mitdb / "100"), "--model", BEATS, "--gate", GATE, "--zoo", str(ZOO),
-                  "--output-dir", str(tmp_path), "--json")  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(mitdb / "100"),
+        "--model",
+        BEATS,
+        "--gate",
+        GATE,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+    )
     assert res.returncode == 0, res.stderr
     clean = json.loads(res.stdout)
     assert clean["beats"] >= 0.98 * 2273  # record 100's annotated beats: a clean record keeps them
@@ -134,6 +162,16 @@ def test_annotate_with_the_learned_gate_on_noise_and_on_a_record(mitdb, tmp_path
 
 @pytest.mark.skipif(not _gate_published(), reason="quality-cnn3 not published in zoo/")
 def test_a_beat_model_is_no_gate(mitdb, tmp_path):
-    res = run_cli("annotate", str(mitdb / "100"), "--model", BEATS, "--gate", BEATS, "--zoo", str(ZOO),
-                  "--output-dir", str(tmp_path))  # fmt: skip
+    res = run_cli(
+        "annotate",
+        str(mitdb / "100"),
+        "--model",
+        BEATS,
+        "--gate",
+        BEATS,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(tmp_path),
+    )
     assert res.returncode != 0 and "not a quality model" in res.stderr

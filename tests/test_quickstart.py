@@ -45,8 +45,9 @@ def test_quickstart_python_runs_as_written(tmp_path):
     script = "\n".join(
         f"exec(compile({b!r}, 'quickstart block {i + 1}', 'exec'), {{}})" for i, b in enumerate(code)
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     beats = re.search(r"^(\d+) beats: \[", proc.stdout, re.M)
     assert beats and int(beats.group(1)) > 10, proc.stdout

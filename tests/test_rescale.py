@@ -33,7 +33,10 @@ def test_every_int8_product_is_the_same_in_litert_and_tflm():
     a, b = keras.Input((n,), name="ecg"), keras.Input((n,), name="rr")
     model = keras.Model([a, b], keras.layers.Multiply()([a, b]))
     rng = np.random.default_rng(0)
-    calib = {"ecg": rng.uniform(-1, 1, (8, n)).astype("float32"), "rr": rng.uniform(-2, 1, (8, n)).astype("float32")}  # fmt: skip
+    calib = {
+        "ecg": rng.uniform(-1, 1, (8, n)).astype("float32"),
+        "rr": rng.uniform(-2, 1, (8, n)).astype("float32"),
+    }
     buf = convert_int8(model, calib)
     ((s1, s2, scale),) = _mul_scales(bytearray(buf))  # the model's one MUL: its scales, as views
     assert runtimes_agree(s1[0], s2[0], scale[0])

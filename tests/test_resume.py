@@ -183,14 +183,32 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
     cfg = tmp_path / "resume.yaml"
     cfg.write_text(yaml.safe_dump({**SMALL, "train": {**SMALL["train"], "epochs": 500, "patience": 500}}))
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "heartzoo", "train", str(cfg), "--run-dir", str(run), "--no-publish",
-           "--data-dir", str(data_root), "--cache-dir", str(shared_cache)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "train",
+        str(cfg),
+        "--run-dir",
+        str(run),
+        "--no-publish",
+        "--data-dir",
+        str(data_root),
+        "--cache-dir",
+        str(shared_cache),
+    ]
     env = {**os.environ, "COLUMNS": "200"}
 
     def interrupted(ready) -> tuple[int, list[str]]:
         """Run the command, send SIGINT once `ready(lines)` holds, return its exit code and stderr."""
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                                preexec_fn=_interruptible)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=_interruptible,
+        )
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
         reader.start()

@@ -58,8 +58,12 @@ def test_a_version_its_recipe_did_not_make_again_is_not_recommended(tmp_path):
     assert write_index(root)["recommended"] == {"beat-3": hand}
     assert verify(root, agreement=False) == []
     # a check that made it again (as at another commit) restores it: any commit that makes it will do
-    made = {**_checks_of(tuned)[0], "now": _checks_of(tuned)[0]["published"], "same_history": True,
-            "made_again": True}  # fmt: skip
+    made = {
+        **_checks_of(tuned)[0],
+        "now": _checks_of(tuned)[0]["published"],
+        "same_history": True,
+        "made_again": True,
+    }
     (root / "checks.json").write_text(json.dumps({"format": 1, "checks": [*_checks_of(tuned), made]}))
     assert write_index(root)["recommended"] == {"beat-3": tuned}
 

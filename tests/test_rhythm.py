@@ -29,13 +29,25 @@ def _write_rhythms(folder, name, changes: list[tuple[int, str]], *, seconds=60.0
     _, peaks = write_record(folder, name, fs=fs, seconds=seconds)
     marks = [(int(p), "N", "") for p in peaks] + [(s, "+", note) for s, note in changes]
     marks.sort(key=lambda m: (m[0], m[1] != "+"))
-    wfdb.wrann(name, "atr", np.array([m[0] for m in marks]), [m[1] for m in marks],
-               aux_note=[m[2] for m in marks], write_dir=str(folder))  # fmt: skip
+    wfdb.wrann(
+        name,
+        "atr",
+        np.array([m[0] for m in marks]),
+        [m[1] for m in marks],
+        aux_note=[m[2] for m in marks],
+        write_dir=str(folder),
+    )
 
 
 def test_rhythm_names_map_to_three_classes():
     assert [RHYTHM_CLASSES[rhythm_class(n)] for n in ("N", "AFIB", "AFL", "B", "P", "SVTA")] == [
-        "NSR", "AF", "AF", "other", "other", "other"]  # fmt: skip
+        "NSR",
+        "AF",
+        "AF",
+        "other",
+        "other",
+        "other",
+    ]
     assert get_task("rhythm-3").labels(np.array([0, 1, 2])).tolist() == [0, 1, 2]
 
 

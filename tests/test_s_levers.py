@@ -69,8 +69,19 @@ def test_af_beats_take_their_share_of_each_batch_with_not_s_targets(data_root, s
     neg = Negatives(
         marker, np.full((7, 4), 0.5, np.float32), None, 0.2, np.array([1.0, 0.0, 1.0], np.float32)
     )
-    stream = batch_stream(ws, y, 3, batch_size=500, balance="sampling", power=0.5, augmenter=None, pre=pre,
-                          seed=0, negatives=neg, premature=(0.3, (0, 1)))  # fmt: skip
+    stream = batch_stream(
+        ws,
+        y,
+        3,
+        batch_size=500,
+        balance="sampling",
+        power=0.5,
+        augmenter=None,
+        pre=pre,
+        seed=0,
+        negatives=neg,
+        premature=(0.3, (0, 1)),
+    )
     inputs, targets, weights = next(stream)
     is_neg = inputs["ecg"][:, 0, 0, 0] == 9.0
     assert 0.14 < is_neg.mean() < 0.26

@@ -48,8 +48,18 @@ def _stream(folder: Path, **kw):
     from heartzoo.data.shard_stream import ShardStream
 
     augmenter = Augmenter(AugmentConfig(jitter=2, amplitude=(0.9, 1.1)), SPEC)
-    return ShardStream(folder, "beat-3", Preprocessor(SPEC), batch_size=48, seed=5, pool=300, cycle=2,
-                       augmenter=augmenter, premature=(0.2, (0, 1)), **kw)  # fmt: skip
+    return ShardStream(
+        folder,
+        "beat-3",
+        Preprocessor(SPEC),
+        batch_size=48,
+        seed=5,
+        pool=300,
+        cycle=2,
+        augmenter=augmenter,
+        premature=(0.2, (0, 1)),
+        **kw,
+    )
 
 
 def _take(batches, n: int) -> list:
@@ -95,8 +105,9 @@ def test_workers_read_disjoint_shares(synthetic):
         assert not set(a) & set(b) and sorted(a + b) == sorted(whole)
     ids = []
     for i in range(2):  # no augmentation: x[0:3] of every frame are its (class, shard, row)
-        stream = ShardStream(synthetic, "beat-3", Preprocessor(SPEC), batch_size=48, seed=5, pool=300, cycle=2,
-                             share=(i, 2))  # fmt: skip
+        stream = ShardStream(
+            synthetic, "beat-3", Preprocessor(SPEC), batch_size=48, seed=5, pool=300, cycle=2, share=(i, 2)
+        )
         rows = np.concatenate([x["ecg"][:, 0, :3, 0] for x, *_ in _take(stream.batches(), 60)])
         ids.append({tuple(r) for r in np.rint(rows).astype(int).tolist()})
     assert not ids[0] & ids[1]
@@ -139,10 +150,18 @@ def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_sh
     refused(
         HeartzooError, "shards prepared for another input", ds1_shards, input={"rr_features": True, "fs": 128}
     )
-    refused(ConfigError, r"shards prepared from \['mitdb:DS1'\], but field 'data.train'", ds1_shards,
-            data={"train": ["mitdb:DS1", "svdb:all"]})  # fmt: skip
-    refused(ConfigError, "train.balance.patient_power", ds1_shards,
-            train={**CONFIG["train"], "balance": {"patient_power": 0.5}})  # fmt: skip
+    refused(
+        ConfigError,
+        r"shards prepared from \['mitdb:DS1'\], but field 'data.train'",
+        ds1_shards,
+        data={"train": ["mitdb:DS1", "svdb:all"]},
+    )
+    refused(
+        ConfigError,
+        "train.balance.patient_power",
+        ds1_shards,
+        train={**CONFIG["train"], "balance": {"patient_power": 0.5}},
+    )
     with pytest.raises(ConfigError, match=r"field 'data\.shards': shards hold beats or recordings' windows"):
         parse_config({"name": "w", "task": "quality", "data": {"shards": str(ds1_shards)}})
     af = parse_config(
@@ -210,8 +229,9 @@ def test_cinc_shards_hold_each_recordings_windows_under_its_label(cinc_shards, d
     for s in m["shards"]:
         ws = read_shard(out / s["file"])
         for record in s["records"]:
-            a = recording_arrays(DATABASE, DATABASE.folder(data_root), record, spec,
-                                 CINC_CLASSES.index(labels[record]))  # fmt: skip
+            a = recording_arrays(
+                DATABASE, DATABASE.folder(data_root), record, spec, CINC_CLASSES.index(labels[record])
+            )
             mine = ws.record == record
             assert np.array_equal(ws.x[mine], a["x"]) and np.array_equal(ws.aami[mine], a["aami"])
 
@@ -258,16 +278,32 @@ def _history(run: Path) -> list[dict[str, float]]:
 
 
 def _cli(config: Path, run: Path, cache: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "heartzoo", "train", str(config), "--run-dir", str(run), "--no-publish",
-            "--cache-dir", str(cache), *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "train",
+        str(config),
+        "--run-dir",
+        str(run),
+        "--no-publish",
+        "--cache-dir",
+        str(cache),
+        *extra,
+    ]
 
 
 @pytest.mark.slow
-def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run(ds1_shards, shared_cache,
-                                                                                  tmp_path):  # fmt: skip
+def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run(
+    ds1_shards, shared_cache, tmp_path
+):
     config = _config_file(tmp_path, "sharded", shards=str(ds1_shards))
-    whole = subprocess.run(_cli(config, tmp_path / "whole", shared_cache, "--workers", "2"), capture_output=True,
-                           text=True, timeout=600)  # fmt: skip
+    whole = subprocess.run(
+        _cli(config, tmp_path / "whole", shared_cache, "--workers", "2"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert whole.returncode == 0, whole.stderr[-3000:]
     summary = json.loads((tmp_path / "whole" / "train_summary.json").read_text())
     assert summary["strategy"]["workers"] == 2 and summary["train_shards"] == str(ds1_shards)
@@ -276,8 +312,9 @@ def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run
     run = tmp_path / "killed"
     backed_up = kill_worker_after_epoch(_cli(config, run, shared_cache, "--workers", "2"), run, 1)
     assert 1 <= backed_up < CONFIG["train"]["epochs"]
-    again = subprocess.run(_cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True,
-                           timeout=600)  # fmt: skip
+    again = subprocess.run(
+        _cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"resuming at epoch {backed_up + 1}" in again.stderr
     ha, hb = _history(tmp_path / "whole"), _history(run)

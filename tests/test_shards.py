@@ -65,8 +65,11 @@ def test_an_interrupted_preparation_resumes_shard_by_shard(icentia, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         _prepare(icentia, out, progress=ctrl_c_after_two)
     assert sorted(p.name for p in out.glob("shard-*")) == [
-        "shard-00000.h5", "shard-00000.json", "shard-00001.h5", "shard-00001.json"
-    ]  # fmt: skip
+        "shard-00000.h5",
+        "shard-00000.json",
+        "shard-00001.h5",
+        "shard-00001.json",
+    ]
     with pytest.raises(HeartzooError, match="preparation unfinished; run it again to resume"):
         read_manifest(out)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*")}
@@ -175,8 +178,17 @@ def test_the_stream_draws_classes_in_the_configured_proportions(synthetic, balan
     spec = InputSpec(frame_size=64, rr_features=True)
     counts = np.array(list(stream_counts(synthetic, "aami-5").values()), dtype=float)
     assert counts.tolist() == [9500, 400, 800, 30, 5]
-    stream = shard_batches(synthetic, "aami-5", Preprocessor(spec), batch_size=500, balance=balance, power=power,
-                           seed=3, pool=256, cycle=2)  # fmt: skip
+    stream = shard_batches(
+        synthetic,
+        "aami-5",
+        Preprocessor(spec),
+        batch_size=500,
+        balance=balance,
+        power=power,
+        seed=3,
+        pool=256,
+        cycle=2,
+    )
     seen, labels = [], []
     for _ in range(40):
         inputs, onehot, _ = next(stream)

@@ -106,8 +106,9 @@ def test_heartzoo_has_no_import_cycle():
 
 
 def test_no_module_is_a_house_of_many_jobs():
-    """Small modules with names that say what they hold: none past 400 lines."""
-    long = {m: n for m, p in _modules().items() if (n := len(p.read_text().splitlines())) > 400}
+    """Modules with names that say what they hold: none past 500 lines, as the formatter lays them out
+    (a bound on jobs, not on lines: nothing is squeezed under it with `# fmt: skip`)."""
+    long = {m: n for m, p in _modules().items() if (n := len(p.read_text().splitlines())) > 500}
     assert long == {}
 
 
@@ -199,3 +200,8 @@ def test_the_top_of_the_package_is_small_and_every_subpackage_says_what_it_holds
     for init in PACKAGE.glob("*/__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text()))
         assert doc and len(doc) > 80, f"{init}: say what the subpackage holds and what it imports"
+
+
+def test_nothing_is_squeezed_past_the_formatter():
+    squeezed = [str(p) for p in PACKAGE.rglob("*.py") if "fmt: " + "skip" in p.read_text()]
+    assert squeezed == []

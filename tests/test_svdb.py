@@ -137,8 +137,10 @@ def test_a_validation_draw_never_splits_a_patient():
     hand-made split that tears them apart is refused."""
     from heartzoo.data.splits import draw_validation_records, inter_patient_records
 
-    counts = {r: {"N": 1000 + i, "S": 10 * (i % 3), "V": 5 * (i % 4), "F": 0, "Q": 0}
-              for i, r in enumerate(["101", "106", "201", "202", "800", "801", "821", "865"])}  # fmt: skip
+    counts = {
+        r: {"N": 1000 + i, "S": 10 * (i % 3), "V": 5 * (i % 4), "F": 0, "Q": 0}
+        for i, r in enumerate(["101", "106", "201", "202", "800", "801", "821", "865"])
+    }
     for seed in range(25):
         val = set(draw_validation_records(counts, 0.3, seed))
         assert ("201" in val) == ("202" in val)
@@ -166,12 +168,27 @@ def test_a_model_trains_on_a_mix_of_databases(data_root, shared_cache, tmp_path)
     stream, validation patients from both, a model that runs."""
     from heartzoo.training.train import train
 
-    cfg = parse_config({
-        "name": "mix", "task": "beat-3", "model": {"arch": "cnn1"}, "input": {"rr_features": True},
-        "data": {"train": ["mitdb:101", "mitdb:106", "mitdb:119", "mitdb:209", "svdb:821", "svdb:865", "svdb:851"],
-                 "validation": {"records": ["mitdb:209", "svdb:851"]}},
-        "train": {"epochs": 2, "batch_size": 64, "steps_per_epoch": 4},
-    })  # fmt: skip
+    cfg = parse_config(
+        {
+            "name": "mix",
+            "task": "beat-3",
+            "model": {"arch": "cnn1"},
+            "input": {"rr_features": True},
+            "data": {
+                "train": [
+                    "mitdb:101",
+                    "mitdb:106",
+                    "mitdb:119",
+                    "mitdb:209",
+                    "svdb:821",
+                    "svdb:865",
+                    "svdb:851",
+                ],
+                "validation": {"records": ["mitdb:209", "svdb:851"]},
+            },
+            "train": {"epochs": 2, "batch_size": 64, "steps_per_epoch": 4},
+        }
+    )
     result = train(cfg, tmp_path / "run", cache_dir=shared_cache)
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert summary["val_records"] == ["209", "851"]

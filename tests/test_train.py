@@ -131,9 +131,13 @@ def test_a_model_with_the_rr_irregularity_takes_five_rr_features():
     from heartzoo.training.train import build_from_config
 
     config = parse_config(
-        {"name": "t", "task": "beat-3", "input": {"frame_size": 64, "rr_features": True, "rr_irregularity": True},
-         "model": {"arch": "cnn1"}},
-    )  # fmt: skip
+        {
+            "name": "t",
+            "task": "beat-3",
+            "input": {"frame_size": 64, "rr_features": True, "rr_irregularity": True},
+            "model": {"arch": "cnn1"},
+        },
+    )
     model = build_from_config(config)
     assert tuple(model.input["rr"].shape) == (None, 5)
 
@@ -327,8 +331,9 @@ def test_template_channel_reaches_the_model(data_root, shared_cache):
 def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
     _, run, _ = trained
     out_file = tmp_path / "eval.json"
-    proc = run_cli("evaluate", str(run), "--json", "--noise", "--output", str(out_file),
-                   "--cache-dir", str(shared_cache))  # fmt: skip
+    proc = run_cli(
+        "evaluate", str(run), "--json", "--noise", "--output", str(out_file), "--cache-dir", str(shared_cache)
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert json.loads(out_file.read_text()) == result

@@ -52,8 +52,18 @@ def files(tmp_path, data_root):
 
 
 def _tune(root: Path, cache: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "heartzoo", "tune", str(root / "base.yaml"), "--space", str(root / "space.yaml"),
-            "--cache-dir", str(cache), *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "tune",
+        str(root / "base.yaml"),
+        "--space",
+        str(root / "space.yaml"),
+        "--cache-dir",
+        str(cache),
+        *extra,
+    ]
 
 
 def _study(url: str, name: str = "tiny-search"):
@@ -69,8 +79,12 @@ def _finished(study) -> list:
 def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
     baseline = {"learning_rate": 0.002, "filters": 4}
     (files / "space.yaml").write_text(yaml.safe_dump({**SPACE, "enqueue": [baseline]}))
-    proc = subprocess.run(_tune(files, shared_cache, "--trials", "2", "--run-dir", str(files / "s")),
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        _tune(files, shared_cache, "--trials", "2", "--run-dir", str(files / "s")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _study(f"sqlite:///{files / 's' / 'study.db'}")
     assert len(_finished(study)) == 2
@@ -88,8 +102,11 @@ def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
 @pytest.mark.slow
 def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared_cache):
     url = f"sqlite:///{files / 'k' / 'study.db'}"
-    job = subprocess.Popen(_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    job = subprocess.Popen(
+        _tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 600
     before = []
     while time.monotonic() < deadline and job.poll() is None:
@@ -103,8 +120,12 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared
     job.send_signal(signal.SIGKILL)
     job.wait()
 
-    proc = subprocess.run(_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        _tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _study(url)
     assert len(_finished(study)) == 3
@@ -130,10 +151,15 @@ def _study_if_ready(url: str):
 @pytest.mark.slow
 def test_two_processes_share_one_study(files, shared_cache):
     url = f"sqlite:///{files / 'shared.db'}"
-    jobs = [subprocess.Popen(_tune(files, shared_cache, "--trials", "4", "--storage", url,
-                                   "--run-dir", str(files / f"w{i}")),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            for i in range(2)]  # fmt: skip
+    jobs = [
+        subprocess.Popen(
+            _tune(files, shared_cache, "--trials", "4", "--storage", url, "--run-dir", str(files / f"w{i}")),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     for j in jobs:
         _, err = j.communicate(timeout=900)
         assert j.returncode == 0, err[-3000:]
@@ -197,9 +223,21 @@ def test_a_bad_space_file_is_named(tmp_path, space, message):
 
 
 def test_tune_needs_a_space_file(files):
-    proc = subprocess.run([sys.executable, "-m", "heartzoo", "tune", str(files / "base.yaml"), "--space",
-                           str(files / "missing.yaml")], capture_output=True, text=True, timeout=120,
-                          env={**os.environ})  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "heartzoo",
+            "tune",
+            str(files / "base.yaml"),
+            "--space",
+            str(files / "missing.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
     assert proc.returncode != 0 and "missing.yaml: no such search space file" in proc.stderr
 
 

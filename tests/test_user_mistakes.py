@@ -42,8 +42,14 @@ def zoos(tmp_path_factory) -> dict[str, Path]:
     shutil.copytree(STUDENT_DIR, damaged)
     keras_file = damaged / "model.keras"
     keras_file.write_bytes(keras_file.read_bytes()[:5000])
-    return {"good": good, "truncated": truncated, "no-metrics": no_metrics, "empty": empty,
-            "missing": base / "nowhere", "damaged-run": damaged}  # fmt: skip
+    return {
+        "good": good,
+        "truncated": truncated,
+        "no-metrics": no_metrics,
+        "empty": empty,
+        "missing": base / "nowhere",
+        "damaged-run": damaged,
+    }
 
 
 def _configs(tmp_path: Path) -> dict[str, Path]:

@@ -45,14 +45,24 @@ def installed(tmp_path_factory):
     (wheel,) = (tmp / "dist").glob("heartzoo-*.whl")
     venv = tmp / "venv"
     subprocess.run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=300)
-    subprocess.run([str(UV), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(wheel)],
-                   check=True, timeout=900)  # fmt: skip
+    subprocess.run(
+        [str(UV), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(wheel)],
+        check=True,
+        timeout=900,
+    )
     return venv / "bin"
 
 
 def _run(bin_dir: Path, args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-                          executable=str(bin_dir / args[0]) if args[0] in ("heartzoo", "python") else None)  # fmt: skip
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        executable=str(bin_dir / args[0]) if args[0] in ("heartzoo", "python") else None,
+    )
     assert proc.returncode == 0, f"{' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -64,8 +74,23 @@ def test_the_wheel_serves_a_mirrored_zoo_from_anywhere_and_offline(installed, tm
     work = tmp_path / "anywhere"
     work.mkdir()
     site = tmp_path / "site"
-    out = _run(installed, ["heartzoo", "zoo", "mirror", str(site), "--zoo", str(REPO / "zoo"),
-                           "--model", f"{MODEL}@v1", "--model", "beat-2-cnn3-student@v1"], work, env)  # fmt: skip
+    out = _run(
+        installed,
+        [
+            "heartzoo",
+            "zoo",
+            "mirror",
+            str(site),
+            "--zoo",
+            str(REPO / "zoo"),
+            "--model",
+            f"{MODEL}@v1",
+            "--model",
+            "beat-2-cnn3-student@v1",
+        ],
+        work,
+        env,
+    )
     assert "2 version(s) written" in out
     assert not (work / "zoo").exists()
     env["HEARTZOO_CACHE_DIR"] = str(tmp_path / "cache")

@@ -79,9 +79,20 @@ def annotate_cmd(
         bar.update(task, description=description, completed=done, total=total)
 
     with bar:
-        result = annotate_file(recording, model, lead=lead, fs=fs, reference=reference_peaks,
-                               detector=detector, zoo=zoo, float_model=float_model, progress=progress,
-                               quality=quality, gate=gate, rhythm=rhythm)  # fmt: skip
+        result = annotate_file(
+            recording,
+            model,
+            lead=lead,
+            fs=fs,
+            reference=reference_peaks,
+            detector=detector,
+            zoo=zoo,
+            float_model=float_model,
+            progress=progress,
+            quality=quality,
+            gate=gate,
+            rhythm=rhythm,
+        )
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
@@ -105,8 +116,11 @@ def annotate_cmd(
         more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
         console.print(f"  rhythm ({result.rhythm_model}): {spans}{more}", highlight=False)
     for f in result.findings:
-        console.print(f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
-                      f"{f.message}[/]", highlight=False)  # fmt: skip
+        console.print(
+            f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
+            f"{f.message}[/]",
+            highlight=False,
+        )
     for p in paths.values():
         console.print(f"  wrote {p}")
 

@@ -99,8 +99,11 @@ def train_cmd(
     cfg = load_config(config)
     target = run_dir or Path("runs") / cfg.name
     if workers > 1:
-        sys.exit(_launch_workers(cfg, config, target, workers, strategy, restart, publish, zoo, data_dir,
-                                 cache_dir))  # fmt: skip
+        sys.exit(
+            _launch_workers(
+                cfg, config, target, workers, strategy, restart, publish, zoo, data_dir, cache_dir
+            )
+        )
     if strategy == "multi-worker" and restart:
         raise typer.BadParameter("delete the run folder before starting the workers", param_hint="--restart")
     from ..training.distribute import make_strategy, worker_of
@@ -191,13 +194,21 @@ def _launch_workers(
         raise typer.BadParameter("--workers runs a multi-worker strategy", param_hint="--strategy")
     if restart:
         shutil.rmtree(target, ignore_errors=True)
-    argv = ["train", str(config), "--run-dir", str(target), "--strategy", "multi-worker",
-            "--publish" if publish else "--no-publish"]  # fmt: skip
+    argv = [
+        "train",
+        str(config),
+        "--run-dir",
+        str(target),
+        "--strategy",
+        "multi-worker",
+        "--publish" if publish else "--no-publish",
+    ]
     for flag, value in (("--zoo", zoo), ("--data-dir", data_dir), ("--cache-dir", cache_dir)):
         if value is not None:
             argv += [flag, str(value)]
-    err_console.print(f"[bold]▶ {cfg.name}: {workers} workers on 127.0.0.1 (logs of workers 1+ in "
-                      f"{target / '.workers'})[/]")  # fmt: skip
+    err_console.print(
+        f"[bold]▶ {cfg.name}: {workers} workers on 127.0.0.1 (logs of workers 1+ in {target / '.workers'})[/]"
+    )
     try:
         return launch_local(argv, workers, log_dir=target / ".workers")
     except KeyboardInterrupt:  # the workers were stopped on the way out; their backup is the chief's

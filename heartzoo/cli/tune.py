@@ -26,8 +26,14 @@ def _table(study, names: list[str], running: str = "") -> Table:
         best = study.best_trial.number
     for r in trial_rows(study)[-25:]:  # the last ones: a long search scrolls
         value = "" if r["value"] is None else f"{r['value']:.4f}" + (" ★" if r["number"] == best else "")
-        table.add_row(str(r["number"]), r["state"].lower(), value, *(str(r["params"].get(n, "")) for n in names),
-                      "" if r["tflite_bytes"] is None else f"{r['tflite_bytes']:,}", r["note"])  # fmt: skip
+        table.add_row(
+            str(r["number"]),
+            r["state"].lower(),
+            value,
+            *(str(r["params"].get(n, "")) for n in names),
+            "" if r["tflite_bytes"] is None else f"{r['tflite_bytes']:,}",
+            r["note"],
+        )
     return table
 
 
@@ -76,8 +82,17 @@ def tune_cmd(
         def show(study, _trial=None, running: str = "") -> None:
             live.update(_table(study, names, running))
 
-        study = tune(cfg, sp, target, trials=trials, storage=storage, data_dir=data_dir, cache_dir=cache_dir,
-                     on_trial=show, progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"))  # fmt: skip
+        study = tune(
+            cfg,
+            sp,
+            target,
+            trials=trials,
+            storage=storage,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            on_trial=show,
+            progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"),
+        )
         show(study)
     # this process's CPU time (all its threads); other workers of a shared study count their own
     report = write_report(study, cfg, sp, target, hours=(time.process_time() - t0) / 3600)

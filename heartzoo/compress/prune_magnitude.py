@@ -25,8 +25,19 @@ def sparsity_of(model) -> float:
     return zeros / max(total, 1)
 
 
-def magnitude_prune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: int,
-                    dataset, steps: int, epochs: int, sparsity: float, learning_rate: float):  # fmt: skip
+def magnitude_prune(
+    model,
+    arch: str,
+    params: dict[str, Any],
+    input_shape,
+    num_classes: int,
+    rr: int,
+    dataset,
+    steps: int,
+    epochs: int,
+    sparsity: float,
+    learning_rate: float,
+):
     """Prune `model` to `sparsity` over `epochs` x `steps` training steps; returns the Keras 3 model."""
     from ..models import build_model
     from .legacy import tfmot_and_tf_keras

@@ -12,8 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 
-def quantization_aware_finetune(model, arch: str, params: dict[str, Any], input_shape, num_classes: int, rr: int,
-                                dataset, steps: int, epochs: int, learning_rate: float):  # fmt: skip
+def quantization_aware_finetune(
+    model,
+    arch: str,
+    params: dict[str, Any],
+    input_shape,
+    num_classes: int,
+    rr: int,
+    dataset,
+    steps: int,
+    epochs: int,
+    learning_rate: float,
+):
     from ..models import build_model
     from .legacy import tfmot_and_tf_keras
 

@@ -92,9 +92,13 @@ def augment_problem(config: Any) -> str | None:
 
 
 def premature_context(
-    rr: np.ndarray, y: np.ndarray, rng: np.random.Generator, share: float, classes: tuple[int, int],
+    rr: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    share: float,
+    classes: tuple[int, int],
     early: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """A `share` of a batch's normal beats take the RR inputs of beats drawn from `early` (the training S
     beats') and the S label (copies; the rest unchanged).
 
@@ -128,8 +132,12 @@ class Augmenter:
     @property
     def active(self) -> bool:
         c = self.config
-        return (c.jitter > 0 or c.amplitude != (1.0, 1.0) or c.polarity > 0
-                or (c.noise.probability > 0 and bool(self.bank)))  # fmt: skip
+        return (
+            c.jitter > 0
+            or c.amplitude != (1.0, 1.0)
+            or c.polarity > 0
+            or (c.noise.probability > 0 and bool(self.bank))
+        )
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)

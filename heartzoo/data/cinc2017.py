@@ -51,8 +51,11 @@ def read_labels(folder: Path) -> dict[str, str]:
             continue
         record, sep, label = (c.strip() for c in line.partition(","))
         if not sep or not RECORD_RE.fullmatch(record) or label not in LABELS:
-            raise DataError(NAME, f"line {i} is not RECORD,LABEL with a label of {', '.join(LABELS)}: {line!r}",
-                            path=str(path))  # fmt: skip
+            raise DataError(
+                NAME,
+                f"line {i} is not RECORD,LABEL with a label of {', '.join(LABELS)}: {line!r}",
+                path=str(path),
+            )
         if record in labels:
             raise DataError(NAME, f"line {i}: record {record} is labelled twice", path=str(path))
         labels[record] = label

@@ -90,7 +90,9 @@ def licences_of(config: Any) -> list[DataLicence]:
     af = (data.get("af_beats") or {}).get("sources", [])  # unlabelled AF beats (`af_beats`) teach too
     names = dict.fromkeys([*(s.partition(":")[0] for s in data["train"]), *af, mitbih.DATASET])
     return [
-        DataLicence(**AFTDB_LICENCE) if name == "aftdb" else
-        DataLicence(db.name, db.title, db.licence, db.licence_url, db.commercial_use, db.citation)
-        for name in names for db in [None if name == "aftdb" else get_database(name)]
-    ]  # fmt: skip
+        DataLicence(**AFTDB_LICENCE)
+        if name == "aftdb"
+        else DataLicence(db.name, db.title, db.licence, db.licence_url, db.commercial_use, db.citation)
+        for name in names
+        for db in [None if name == "aftdb" else get_database(name)]
+    ]

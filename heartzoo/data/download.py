@@ -154,8 +154,10 @@ def fetch_resumable(
                 length = resp.headers.get("Content-Length")
                 total = done + int(length) if length is not None else None
                 if max_bytes is not None and total is not None and total > max_bytes:
-                    raise _TooLarge(f"{name}: refused, the server announces {total:,} bytes and the "
-                                    f"index lists {max_bytes:,}")  # fmt: skip
+                    raise _TooLarge(
+                        f"{name}: refused, the server announces {total:,} bytes and the "
+                        f"index lists {max_bytes:,}"
+                    )
                 with open(part, mode) as out:
                     while True:
                         block = resp.read(CHUNK)
@@ -163,8 +165,10 @@ def fetch_resumable(
                             break
                         done += len(block)
                         if max_bytes is not None and done > max_bytes:
-                            raise _TooLarge(f"{name}: refused, the server sent more than the "
-                                            f"{max_bytes:,} bytes the index lists")  # fmt: skip
+                            raise _TooLarge(
+                                f"{name}: refused, the server sent more than the "
+                                f"{max_bytes:,} bytes the index lists"
+                            )
                         out.write(block)
                         if on_progress:
                             on_progress(name, done, total)

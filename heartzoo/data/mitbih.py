@@ -20,11 +20,47 @@ SAMPLING_RATE = 360
 ALL_RECORDS: tuple[str, ...] = tuple(
     str(r)
     for r in (
-        *range(100, 110), 111, 112, 113, 114, 115, 116, 117, 118, 119, 121, 122, 123, 124,
-        200, 201, 202, 203, 205, 207, 208, 209, 210, 212, 213, 214, 215, 217, 219, 220,
-        221, 222, 223, 228, 230, 231, 232, 233, 234,
+        *range(100, 110),
+        111,
+        112,
+        113,
+        114,
+        115,
+        116,
+        117,
+        118,
+        119,
+        121,
+        122,
+        123,
+        124,
+        200,
+        201,
+        202,
+        203,
+        205,
+        207,
+        208,
+        209,
+        210,
+        212,
+        213,
+        214,
+        215,
+        217,
+        219,
+        220,
+        221,
+        222,
+        223,
+        228,
+        230,
+        231,
+        232,
+        233,
+        234,
     )
-)  # fmt: skip
+)
 PACED_RECORDS: tuple[str, ...] = ("102", "104", "107", "217")
 
 # de Chazal, O'Dwyer, Reilly (2004), IEEE TBME 51(7): the inter-patient split.
@@ -73,5 +109,14 @@ DATABASE = Database(
     citation="Moody & Mark 2001; Goldberger et al. 2000 (PhysioNet)",
 )
 
-__all__ = ["DATABASE", "DS1", "DS2", "SYMBOL_TO_AAMI", "Beats", "Signal", "read_beats", "read_signal",
-           "record_files"]  # fmt: skip
+__all__ = [
+    "DATABASE",
+    "DS1",
+    "DS2",
+    "SYMBOL_TO_AAMI",
+    "Beats",
+    "Signal",
+    "read_beats",
+    "read_signal",
+    "record_files",
+]

@@ -63,8 +63,9 @@ def near(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
     return np.minimum(np.abs(b[j] - a), np.abs(b[j - 1] - a)) <= tol
 
 
-def detection_readable(reference: np.ndarray, detected: np.ndarray, starts: np.ndarray, length: int,
-                       fs: float) -> np.ndarray:  # fmt: skip
+def detection_readable(
+    reference: np.ndarray, detected: np.ndarray, starts: np.ndarray, length: int, fs: float
+) -> np.ndarray:
     """Per window: every reference beat in it found, and every detected beat in it true (within 150 ms)."""
     tol = MATCH_S * fs
     ref, det = np.asarray(reference, np.int64), np.asarray(detected, np.int64)
@@ -95,8 +96,9 @@ def _frames(pre: Preprocessor, values: np.ndarray, fs: float, starts: np.ndarray
     return pre.frames(values, fs, starts + length // 2)
 
 
-def beat_record_arrays(db, folder: Path, record: str, spec: InputSpec, noise: dict, *, failures: bool,
-                       seed: int) -> dict[str, np.ndarray]:  # fmt: skip
+def beat_record_arrays(
+    db, folder: Path, record: str, spec: InputSpec, noise: dict, *, failures: bool, seed: int
+) -> dict[str, np.ndarray]:
     """The windows of one beat-annotated record: clean (readable), once noisy (labelled by the
     detector), and with `failures` a share made into electrode failures (unreadable)."""
     from ..detect import detect
@@ -154,8 +156,12 @@ def cinc_record_arrays(
 
 
 def _arrays(x: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> dict[str, np.ndarray]:
-    return {"x": x.astype(np.float32), "aami": labels, "sample": centres.astype(np.int64),
-            "rr": np.zeros((len(labels), RR_COLUMNS), np.float32)}  # fmt: skip
+    return {
+        "x": x.astype(np.float32),
+        "aami": labels,
+        "sample": centres.astype(np.int64),
+        "rr": np.zeros((len(labels), RR_COLUMNS), np.float32),
+    }
 
 
 def cinc_records(labels: dict[str, str], side: str, held_out: tuple[str, ...]) -> list[str]:
@@ -202,9 +208,15 @@ def split_sources(
     return out
 
 
-def load_quality_split(config, split: str, beat_split: dict[str, list[str]], *,
-                       data_dir: str | os.PathLike[str] | None = None,
-                       cache_dir: str | os.PathLike[str] | None = None, progress=None) -> WindowSet:  # fmt: skip
+def load_quality_split(
+    config,
+    split: str,
+    beat_split: dict[str, list[str]],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress=None,
+) -> WindowSet:
     """The labelled windows of one split of a `quality` config, through the cache (`beat_split`: as
     `split_sources` takes it)."""
     from .cinc2017 import DATABASE as CINC
@@ -221,8 +233,14 @@ def load_quality_split(config, split: str, beat_split: dict[str, list[str]], *,
     for name, record in sources:
         db = get_database(name)
         folder = db.folder(data_dir)
-        key = {"dataset": name, "input": spec.model_dump(), "unit": "quality", "recipe": RECIPE,
-               "side": "test" if side == "test" else "fit", "seed": config.train.seed}  # fmt: skip
+        key = {
+            "dataset": name,
+            "input": spec.model_dump(),
+            "unit": "quality",
+            "recipe": RECIPE,
+            "side": "test" if side == "test" else "fit",
+            "seed": config.train.seed,
+        }
         cache = WindowCache(paths.cache_dir(cache_dir), key)
         where = db.record_dir(folder, record)
         files = [where / f"{record}.{ext}" for ext in ("hea", "dat", "mat", "atr")]
@@ -234,13 +252,21 @@ def load_quality_split(config, split: str, beat_split: dict[str, list[str]], *,
                 arrays = cinc_record_arrays(db, folder, record, spec, cinc_labels[record] == "~")
             else:
                 noise = {k: resample(v, 360.0, db.fs) if db.fs != 360 else v for k, v in noise_360.items()}
-                arrays = beat_record_arrays(db, folder, record, spec, noise, failures=side != "test",
-                                            seed=config.train.seed)  # fmt: skip
+                arrays = beat_record_arrays(
+                    db, folder, record, spec, noise, failures=side != "test", seed=config.train.seed
+                )
             cache.save(record, stamp, arrays)
         if progress:
             progress(record)
         parts.append(WindowSet.of_record(arrays, record))
-    out = WindowSet.concat(parts, meta={"records": [r for _, r in sources], "unit": "window",
-                                        "databases": sorted({d for d, _ in sources}), "input": spec.model_dump()})  # fmt: skip
+    out = WindowSet.concat(
+        parts,
+        meta={
+            "records": [r for _, r in sources],
+            "unit": "window",
+            "databases": sorted({d for d, _ in sources}),
+            "input": spec.model_dump(),
+        },
+    )
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
     return out

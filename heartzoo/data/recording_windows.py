@@ -42,8 +42,12 @@ def recording_arrays(db, folder, record: str, spec: InputSpec, label: int) -> di
     centres = starts + length // 2
     pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
     x = pre.frames(sig.values, float(sig.fs), centres)
-    return {"x": x.astype(np.float32), "aami": np.full(len(starts), label, np.int8), "sample": centres,
-            "rr": np.zeros((len(starts), RR_COLUMNS), np.float32)}  # fmt: skip
+    return {
+        "x": x.astype(np.float32),
+        "aami": np.full(len(starts), label, np.int8),
+        "sample": centres,
+        "rr": np.zeros((len(starts), RR_COLUMNS), np.float32),
+    }
 
 
 def split_recordings(
@@ -59,8 +63,11 @@ def split_recordings(
         pick = rng.permutation(len(pool))[: round(len(pool) * fraction)]
         val |= {pool[i] for i in pick}
     rest = [r for r in sorted(labels) if r not in test]
-    return {"train": [r for r in rest if r not in val], "val": [r for r in rest if r in val],
-            "test": [r for r in sorted(labels) if r in test]}  # fmt: skip
+    return {
+        "train": [r for r in rest if r not in val],
+        "val": [r for r in rest if r in val],
+        "test": [r for r in sorted(labels) if r in test],
+    }
 
 
 def recording_folds(
@@ -78,8 +85,14 @@ def recording_folds(
     return [sorted(f) for f in out]
 
 
-def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str] | None = None,
-                         cache_dir: str | os.PathLike[str] | None = None, progress=None) -> WindowSet:  # fmt: skip
+def load_recording_split(
+    config,
+    split: str,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress=None,
+) -> WindowSet:
     """The labelled windows of one split (train, val, test) of a recording-labelled task, via the cache."""
     from ..tasks import get_task
     from .cinc2017 import DATABASE as CINC
@@ -104,8 +117,10 @@ def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str]
     classes = get_task(config.task).source_classes
     folder = CINC.folder(data_dir)
     where = CINC.record_dir(folder, "")
-    cache = WindowCache(paths.cache_dir(cache_dir), {"dataset": CINC.name, "input": config.input.model_dump(),
-                                                     "unit": "recording", "recipe": RECIPE})  # fmt: skip
+    cache = WindowCache(
+        paths.cache_dir(cache_dir),
+        {"dataset": CINC.name, "input": config.input.model_dump(), "unit": "recording", "recipe": RECIPE},
+    )
     parts = []
     for record in sides[split]:
         files = [where / f"{record}.{ext}" for ext in ("hea", "mat")]
@@ -117,7 +132,14 @@ def load_recording_split(config, split: str, *, data_dir: str | os.PathLike[str]
         if progress:
             progress(record)
         parts.append(WindowSet.of_record(arrays, record))
-    out = WindowSet.concat(parts, meta={"records": sides[split], "databases": [CINC.name], "unit": "window",
-                                        "input": config.input.model_dump()})  # fmt: skip
+    out = WindowSet.concat(
+        parts,
+        meta={
+            "records": sides[split],
+            "databases": [CINC.name],
+            "unit": "window",
+            "input": config.input.model_dump(),
+        },
+    )
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
     return out

@@ -85,8 +85,11 @@ def read_rhythm_marks(folder: Path, record: str):
     except Exception as exc:  # wfdb raises bare errors on a damaged file
         raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
     aux = ann.aux_note or [""] * len(ann.sample)
-    marks = [(int(s), a.strip().rstrip("\x00")) for s, sym, a in zip(ann.sample, ann.symbol, aux, strict=True)
-             if sym == "+"]  # fmt: skip
+    marks = [
+        (int(s), a.strip().rstrip("\x00"))
+        for s, sym, a in zip(ann.sample, ann.symbol, aux, strict=True)
+        if sym == "+"
+    ]
     return int(header.sig_len), marks, atr
 
 
@@ -98,8 +101,9 @@ def read_change_rhythms(folder: Path, record: str, *, fs: float) -> Rhythms:
     marks = []
     for sample, note in changes:
         if not (note.startswith("(") and len(note) > 1):
-            raise DataError(record, f"rhythm change at sample {sample} has aux note {note!r}, not (NAME",
-                            path=str(atr))  # fmt: skip
+            raise DataError(
+                record, f"rhythm change at sample {sample} has aux note {note!r}, not (NAME", path=str(atr)
+            )
         if not 0 <= sample < sig_len:
             raise DataError(
                 record, f"rhythm change at sample {sample} outside {sig_len} samples", path=str(atr)

@@ -57,8 +57,13 @@ def kept_runs(shard: dict[str, Any], group: str, skip_records: frozenset[str]) -
     return runs
 
 
-def class_pieces(manifest: dict[str, Any], task: Task, *, skip_records: Collection[str] = (),
-                 share: tuple[int, int] = (0, 1)) -> list[list[Piece]]:  # fmt: skip
+def class_pieces(
+    manifest: dict[str, Any],
+    task: Task,
+    *,
+    skip_records: Collection[str] = (),
+    share: tuple[int, int] = (0, 1),
+) -> list[list[Piece]]:
     """Per task class: its rows outside `skip_records` as pieces within one HDF5 chunk, dealt to worker
     `share[0]` of `share[1]` (every n-th piece, so the workers' shares are disjoint and of equal size up
     to one piece; a class of fewer pieces than workers is read by all)."""
@@ -69,10 +74,11 @@ def class_pieces(manifest: dict[str, Any], task: Task, *, skip_records: Collecti
         pieces = [
             (i, a, start, min((start // CHUNK_ROWS + 1) * CHUNK_ROWS, end))
             for i, s in enumerate(manifest["shards"])
-            for a in manifest["classes"] if task.aami_map.get(a) == name
+            for a in manifest["classes"]
+            if task.aami_map.get(a) == name
             for first, end in kept_runs(s, a, skip_records)
             for start in [first, *range((first // CHUNK_ROWS + 1) * CHUNK_ROWS, end, CHUNK_ROWS)]
-        ]  # fmt: skip
+        ]
         out.append(pieces[index::count] if len(pieces) >= count else pieces)
     return out
 
@@ -95,8 +101,9 @@ class ClassReader:
     taking them from each open piece in turn. Its position (`state`) is a few numbers per open piece and
     the pool's rows named by (piece, row): `restore` reads them back, so a resumed stream goes on exactly."""
 
-    def __init__(self, files: list[str], pieces: list[Piece], rng: np.random.Generator, *, cycle: int,
-                 pool: int) -> None:  # fmt: skip
+    def __init__(
+        self, files: list[str], pieces: list[Piece], rng: np.random.Generator, *, cycle: int, pool: int
+    ) -> None:
         self.files, self.pieces, self.rng = files, pieces, rng
         self.cycle = max(1, min(cycle, len(pieces)))
         self.size = min(pool, sum(b - a for *_, a, b in pieces))  # the whole class, when it is smaller
@@ -201,10 +208,23 @@ class ShardStream:
     Its position at each epoch boundary (the generator and every reader's `state`) is recorded in
     `epoch_states`, which also says where it starts, as `pipeline.EpochStates` does for memory."""
 
-    def __init__(self, folder: str | os.PathLike[str], task: str | Task, pre: Preprocessor, *, batch_size: int,
-                 balance: str = "sampling", power: float = 0.5, seed: int = 0, augmenter=None, cycle: int = 8,
-                 pool: int = 4096, skip_records: Collection[str] = (), share: tuple[int, int] = (0, 1),
-                 premature: tuple[float, tuple[int, int]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        task: str | Task,
+        pre: Preprocessor,
+        *,
+        batch_size: int,
+        balance: str = "sampling",
+        power: float = 0.5,
+        seed: int = 0,
+        augmenter=None,
+        cycle: int = 8,
+        pool: int = 4096,
+        skip_records: Collection[str] = (),
+        share: tuple[int, int] = (0, 1),
+        premature: tuple[float, tuple[int, int]] | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.task = get_task(task) if isinstance(task, str) else task
         self.pre, self.batch_size, self.augmenter, self.premature = pre, batch_size, augmenter, premature
@@ -304,16 +324,23 @@ def shard_batches(
     return ShardStream(folder, task, pre, **kw).batches()
 
 
-def shard_dataset(folder: str | os.PathLike[str], task: str | Task, pre: Preprocessor, *, epoch_states=None,
-                  **kw):  # fmt: skip
+def shard_dataset(
+    folder: str | os.PathLike[str], task: str | Task, pre: Preprocessor, *, epoch_states=None, **kw
+):
     """The shard stream as a prefetched tf.data.Dataset (for keras.Model.fit), with the signature of
     `pipeline.training_dataset`; `kw` go to `ShardStream` (each iteration starts the stream anew, from the
     seed or from where `epoch_states` says). A wrong folder or input is an error now, not at a batch."""
     return _dataset_of(ShardStream(folder, task, pre, **kw), epoch_states)()
 
 
-def training_input(config: Any, skip_records: Collection[str], *, share: tuple[int, int] = (0, 1),
-                   replicas: int = 1, data_dir: str | os.PathLike[str] | None = None):  # fmt: skip
+def training_input(
+    config: Any,
+    skip_records: Collection[str],
+    *,
+    share: tuple[int, int] = (0, 1),
+    replicas: int = 1,
+    data_dir: str | os.PathLike[str] | None = None,
+):
     """What `heartzoo train` reads when `config.data.shards` names a folder: (the tf.data.Dataset, or
     with a tf.distribute strategy a function of its InputContext returning it; steps per epoch; the
     `pipeline.EpochStates` the stream records its position in; the beats of each class).
@@ -331,23 +358,37 @@ def training_input(config: Any, skip_records: Collection[str], *, share: tuple[i
     folder, tc, task = Path(config.data.shards), config.train, get_task(config.task)
     sources = read_manifest(folder).get("sources")
     if sources != list(config.data.train):
-        raise ConfigError(f"{folder}: shards prepared from {sources}, but field 'data.train' is "
-                          f"{list(config.data.train)}; prepare them from the config's sources")  # fmt: skip
-    for field, value, default in (("train.balance.patient_power", tc.balance.patient_power, 1.0),
-                                  ("train.max_train_frames", tc.max_train_frames, None),
-                                  ("data.af_beats", config.data.af_beats, None)):  # fmt: skip
+        raise ConfigError(
+            f"{folder}: shards prepared from {sources}, but field 'data.train' is "
+            f"{list(config.data.train)}; prepare them from the config's sources"
+        )
+    for field, value, default in (
+        ("train.balance.patient_power", tc.balance.patient_power, 1.0),
+        ("train.max_train_frames", tc.max_train_frames, None),
+        ("data.af_beats", config.data.af_beats, None),
+    ):
         if value != default:
             raise ConfigError(f"field '{field}': not available when training from shards (data.shards)")
     per_batch = tc.batch_size // (share[1] * replicas)
     if per_batch * share[1] * replicas != tc.batch_size:
-        raise ConfigError(f"field 'train.batch_size': {tc.batch_size} does not split evenly over "
-                          f"{share[1] * replicas} replicas")  # fmt: skip
+        raise ConfigError(
+            f"field 'train.batch_size': {tc.batch_size} does not split evenly over "
+            f"{share[1] * replicas} replicas"
+        )
     premature = premature_classes(task) if config.augment.premature else None
-    stream = ShardStream(folder, task, Preprocessor(config.input), batch_size=per_batch,
-                         balance=tc.balance.method, power=tc.balance.power, seed=tc.seed,
-                         augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(data_dir)),
-                         skip_records=skip_records, share=share,
-                         premature=(config.augment.premature, premature) if premature else None)  # fmt: skip
+    stream = ShardStream(
+        folder,
+        task,
+        Preprocessor(config.input),
+        batch_size=per_batch,
+        balance=tc.balance.method,
+        power=tc.balance.power,
+        seed=tc.seed,
+        augmenter=Augmenter(config.augment, config.input, data_dir=paths.data_dir(data_dir)),
+        skip_records=skip_records,
+        share=share,
+        premature=(config.augment.premature, premature) if premature else None,
+    )
     steps = tc.steps_per_epoch or max(1, int(stream.counts.sum()) // tc.batch_size)
     # one element of the stream per replica and step: an epoch is steps x replicas of this process's
     epoch_states = EpochStates(steps * replicas)

@@ -378,12 +378,24 @@ def read_shard(path: str | os.PathLike[str]):
         aami = np.concatenate([np.full(len(g["order"]), c, dtype=np.int8) for c, g in groups])
     back = np.argsort(parts["order"], kind="stable")
     ws = WindowSet(
-        parts["x"][back], aami[back], records[parts["record"][back]], parts["sample"][back], parts["rr"][back],
+        parts["x"][back],
+        aami[back],
+        records[parts["record"][back]],
+        parts["sample"][back],
+        parts["rr"][back],
         {"shard": str(path)},
         None if template is None else template[back],
-    )  # fmt: skip
+    )
     return ws
 
 
-__all__ = ["MANIFEST", "ShardJob", "plan_shards", "prepare_shards", "read_manifest", "read_shard",
-           "verify_shards", "write_shard"]  # fmt: skip
+__all__ = [
+    "MANIFEST",
+    "ShardJob",
+    "plan_shards",
+    "prepare_shards",
+    "read_manifest",
+    "read_shard",
+    "verify_shards",
+    "write_shard",
+]

@@ -214,11 +214,17 @@ class Counts:
     def tallies(self) -> dict[str, int]:
         s = self._sum
         return {
-            "qrs_tp": s("NSVFQ", "NSVFQ"), "qrs_fn": s("NSVFQ", "O"), "qrs_fp": s("O", "NSVFQ"),
-            "veb_tp": s("V", "V"), "veb_fn": s("V", "NSFQO"), "veb_fp": s("NSO", "V"),
+            "qrs_tp": s("NSVFQ", "NSVFQ"),
+            "qrs_fn": s("NSVFQ", "O"),
+            "qrs_fp": s("O", "NSVFQ"),
+            "veb_tp": s("V", "V"),
+            "veb_fn": s("V", "NSFQO"),
+            "veb_fp": s("NSO", "V"),
             "veb_tn": s("NSFQO", "NSFQ"),
-            "sveb_tp": s("S", "S"), "sveb_fn": s("S", "NVFQO"), "sveb_fp": s("NVFO", "S"),
-        }  # fmt: skip
+            "sveb_tp": s("S", "S"),
+            "sveb_fn": s("S", "NVFQO"),
+            "sveb_fp": s("NVFO", "S"),
+        }
 
     @property
     def stats(self) -> dict[str, float | None]:
@@ -235,10 +241,13 @@ class Counts:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "matrix": {r: dict(zip(ROWS, map(int, row), strict=True)) for r, row in zip(ROWS, self.matrix, strict=True)},
+            "matrix": {
+                r: dict(zip(ROWS, map(int, row), strict=True))
+                for r, row in zip(ROWS, self.matrix, strict=True)
+            },
             **self.tallies,
             **self.stats,
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,10 @@ def check_split(config: HeartzooConfig, split: str) -> str:
         else ("train", "val", "test")
     )
     if split not in allowed:
-        raise HeartzooError(f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
-                            f"{', '.join(allowed)}")  # fmt: skip
+        raise HeartzooError(
+            f"unknown split {split!r} for the {config.data.protocol} protocol; use one of "
+            f"{', '.join(allowed)}"
+        )
     return split
 
 

@@ -52,10 +52,17 @@ def python_inputs(firmware: Any, ins: list, rec: dict[str, Any]) -> list[np.ndar
 
 
 def compare(
-    version_dir: Path, recordings: list[dict[str, Any]], *, fixed_point: bool = False, double: bool = True,
-    model_frames: int | None = 1000, run_model: bool = True, work_dir: Path | None = None,
-    adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS,
-) -> dict[str, Any]:  # fmt: skip
+    version_dir: Path,
+    recordings: list[dict[str, Any]],
+    *,
+    fixed_point: bool = False,
+    double: bool = True,
+    model_frames: int | None = 1000,
+    run_model: bool = True,
+    work_dir: Path | None = None,
+    adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+) -> dict[str, Any]:
     """The C preprocessing (streamed, as firmware runs it) against Python on `recordings`
     (`read_recordings`): how many int8 input elements differ and by how much, and whether the int8 model
     decides the same class. The model runs on every beat whose inputs differ and on `model_frames`
@@ -78,13 +85,20 @@ def compare(
         raise ValueError(f"recordings at several rates ({sorted(rates)}): compare one rate at a time")
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         lib = Path(tmp)
-        for name, text in library_files(firmware, recording_hz=rates.pop(), fixed_point=fixed_point, adc_gain=adc_gain,
-                                         adc_bits=adc_bits).items():  # fmt: skip
+        for name, text in library_files(
+            firmware, recording_hz=rates.pop(), fixed_point=fixed_point, adc_gain=adc_gain, adc_bits=adc_bits
+        ).items():
             (lib / name).write_text(text)
         exe = compile_host(lib, double=double)
         streams = [(r["counts"] if fixed_point else r["values"], r["peaks"]) for r in recordings]
-        c_out, timing = run_host(exe, streams, fixed_point=fixed_point, ecg_len=ecg_len, rr_len=rr_length(firmware),
-                                 work_dir=work_dir)  # fmt: skip
+        c_out, timing = run_host(
+            exe,
+            streams,
+            fixed_point=fixed_point,
+            ecg_len=ecg_len,
+            rr_len=rr_length(firmware),
+            work_dir=work_dir,
+        )
     t0 = time.perf_counter()
     py = [python_inputs(firmware, ins, r) for r in recordings]
     python_s = time.perf_counter() - t0
@@ -96,9 +110,12 @@ def compare(
         raise AssertionError(f"C made {len(c_q[0])} beats of {frames} ({dropped} dropped)")
     peaks_ok = all(np.array_equal(o["peak"], r["peaks"]) for o, r in zip(c_out, recordings, strict=True))
     out: dict[str, Any] = {
-        "records": [r["record"] for r in recordings], "frames": frames, "fixed_point": fixed_point,
-        "double": double, "peaks_in_order": peaks_ok,
-    }  # fmt: skip
+        "records": [r["record"] for r in recordings],
+        "frames": frames,
+        "fixed_point": fixed_point,
+        "double": double,
+        "peaks_in_order": peaks_ok,
+    }
     differing = np.zeros(frames, bool)
     for name, c, p in zip(names, c_q, p_q, strict=True):
         d = np.abs(c.astype(np.int32) - p.astype(np.int32))

@@ -64,9 +64,16 @@ def compile_host(lib_dir: Path, exe: Path | None = None, *, double: bool = False
 
 
 def run_host(
-    exe: Path, records: list[tuple[np.ndarray, np.ndarray]], *, fixed_point: bool, ecg_len: int,
-    rr_len: int = 4, peak_delay: int = PEAK_DELAY, work_dir: Path | None = None, pop_pause: tuple[int, int] | None = None,
-) -> tuple[list[dict[str, np.ndarray]], dict[str, Any]]:  # fmt: skip
+    exe: Path,
+    records: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    fixed_point: bool,
+    ecg_len: int,
+    rr_len: int = 4,
+    peak_delay: int = PEAK_DELAY,
+    work_dir: Path | None = None,
+    pop_pause: tuple[int, int] | None = None,
+) -> tuple[list[dict[str, np.ndarray]], dict[str, Any]]:
     """Stream each (samples, R peaks) recording through the compiled harness: per recording its beats'
     peaks, int8 `ecg` (beats, ecg_len) and `rr` (beats, rr_len: the contract's HZ_RR_LEN), and the number
     dropped; and the timings.

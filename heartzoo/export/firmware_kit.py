@@ -159,9 +159,14 @@ def _shift_for(value: float, bits: int, lo: int = 0) -> tuple[int, int]:
 
 
 def contract_header(
-    firmware: Any, *, recording_hz: int = RECORDING_HZ, fixed_point: bool = False,
-    adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS, label: str = "",
-) -> str:  # fmt: skip
+    firmware: Any,
+    *,
+    recording_hz: int = RECORDING_HZ,
+    fixed_point: bool = False,
+    adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+    label: str = "",
+) -> str:
     """heartzoo_contract.h: the firmware contract of configuration.json as C constants."""
     from ..preprocess import IRREGULARITY_BEATS, RR_IRREGULARITY
 
@@ -284,9 +289,14 @@ def taps_header(firmware: Any, *, recording_hz: int = RECORDING_HZ, fixed_point:
 
 
 def library_files(
-    firmware: Any, *, recording_hz: int = RECORDING_HZ, fixed_point: bool = False,
-    adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS, label: str = "",
-) -> dict[str, str]:  # fmt: skip
+    firmware: Any,
+    *,
+    recording_hz: int = RECORDING_HZ,
+    fixed_point: bool = False,
+    adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+    label: str = "",
+) -> dict[str, str]:
     """The C preprocessing library for one contract: the fixed sources and the two generated headers."""
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
     if int(recording_hz) != recording_hz or recording_hz <= 0:
@@ -305,9 +315,13 @@ def library_files(
 
 
 def kit_files(
-    folder: Path, *, fixed_point: bool = False, recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN,
+    folder: Path,
+    *,
+    fixed_point: bool = False,
+    recording_hz: int = RECORDING_HZ,
+    adc_gain: float = ADC_GAIN,
     adc_bits: int = ADC_BITS,
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     """Every file of the kit of the version in `folder`: library, contract, model array, golden vectors,
     a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
     from ..meta import Configuration, Metrics, read_meta
@@ -327,18 +341,25 @@ def kit_files(
     symbol = c_symbol(name)
     label = f"{name} {folder.name}"
     files = library_files(
-        conf.firmware, recording_hz=recording_hz, fixed_point=fixed_point, adc_gain=adc_gain, adc_bits=adc_bits,
+        conf.firmware,
+        recording_hz=recording_hz,
+        fixed_point=fixed_point,
+        adc_gain=adc_gain,
+        adc_bits=adc_bits,
         label=label,
-    )  # fmt: skip
+    )
     files.update(c_array_files(folder))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
     )
     subs = {
-        "@SYMBOL@": symbol, "@LABEL@": label, "@RESOLVER@": resolver, "@NUM_OPS@": str(len(metrics.ops)),
+        "@SYMBOL@": symbol,
+        "@LABEL@": label,
+        "@RESOLVER@": resolver,
+        "@NUM_OPS@": str(len(metrics.ops)),
         "@KIND@": "fixed point (no FPU: Cortex-M0+)" if fixed_point else "float (Cortex-M4F)",
         "@CORE_FLAGS@": " ".join(CORES["cortex-m0plus" if fixed_point else "cortex-m4f"]),
-    }  # fmt: skip
+    }
     files["heartzoo_selftest.h"] = firmware_source("heartzoo_selftest.h")
     for target in TEMPLATES:
         text = firmware_source(target + ".in")
@@ -349,15 +370,21 @@ def kit_files(
 
 
 def write_firmware_kit(
-    version_dir: Path, out_dir: Path, fixed_point: bool = False, *,
-    recording_hz: int = RECORDING_HZ, adc_gain: float = ADC_GAIN, adc_bits: int = ADC_BITS,
-) -> list[Path]:  # fmt: skip
+    version_dir: Path,
+    out_dir: Path,
+    fixed_point: bool = False,
+    *,
+    recording_hz: int = RECORDING_HZ,
+    adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+) -> list[Path]:
     """Write the firmware kit of an exported version into `out_dir` (each file atomically)."""
     from ..data.cache import atomic_path
 
     out_dir = Path(out_dir)
-    files = kit_files(version_dir, fixed_point=fixed_point, recording_hz=recording_hz, adc_gain=adc_gain,
-                      adc_bits=adc_bits)  # fmt: skip
+    files = kit_files(
+        version_dir, fixed_point=fixed_point, recording_hz=recording_hz, adc_gain=adc_gain, adc_bits=adc_bits
+    )
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:

@@ -110,8 +110,11 @@ def mul_agreement(buf: bytes) -> tuple[int, int, int]:
     """(int8 MULs in the model, those whose multiplier LiteRT and TFLM compute differently, those where
     no output scale could make them agree: `no_scale_agrees`)."""
     scales = [(a[0], b[0], o[0]) for a, b, o in _mul_scales(bytearray(buf))]
-    return (len(scales), sum(not runtimes_agree(*s) for s in scales),
-            sum(no_scale_agrees(*s) for s in scales))  # fmt: skip
+    return (
+        len(scales),
+        sum(not runtimes_agree(*s) for s in scales),
+        sum(no_scale_agrees(*s) for s in scales),
+    )
 
 
 def agreeing_mul_scales(buf: bytes) -> bytes:

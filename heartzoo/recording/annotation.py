@@ -123,9 +123,10 @@ class Annotated:
             },
             "warnings": self.warnings,
             "findings": [f.to_dict() for f in self.findings],
-            "rhythm": None if self.rhythm_model is None else {
-                "model": self.rhythm_model, "episodes": [e.to_dict() for e in self.rhythm]},
-        }  # fmt: skip
+            "rhythm": None
+            if self.rhythm_model is None
+            else {"model": self.rhythm_model, "episodes": [e.to_dict() for e in self.rhythm]},
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -329,8 +330,10 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
     beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
     annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts."""
-    rows = [(int(s), sym, 0, "ectopic" if c == "ectopic" else "")
-            for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)]  # fmt: skip
+    rows = [
+        (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
+        for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
+    ]
     bad = a.windows.unreadable_stretches() if a.windows is not None else []
     last = (a.length or 1) - 1
     for start, end in bad:
@@ -371,8 +374,16 @@ def write_annotations(
     final = output_paths(annotated.record, out, extension)
     tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
     try:
-        wfdb.wrann(annotated.record, extension, samples, symbol=symbols, subtype=subtypes, aux_note=aux,
-                   fs=annotated.fs, write_dir=str(tmp))  # fmt: skip
+        wfdb.wrann(
+            annotated.record,
+            extension,
+            samples,
+            symbol=symbols,
+            subtype=subtypes,
+            aux_note=aux,
+            fs=annotated.fs,
+            write_dir=str(tmp),
+        )
         (tmp / final["csv"].name).write_text(annotated.csv_text())
         (tmp / final["json"].name).write_text(json.dumps(annotated.to_dict(), indent=1) + "\n")
         for key in ("csv", "json", "wfdb"):

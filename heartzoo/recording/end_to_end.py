@@ -56,8 +56,9 @@ def _summary(results, true, pred, missed: int, task, start_s: float) -> dict[str
     if task.name == "beat-2":
         for k in _VEB_SVEB:
             gross[k] = None
-    classes = classification_report(np.array(true, np.int64), np.array(pred, np.int64), task.class_names,
-                                     task.macro_classes)  # fmt: skip
+    classes = classification_report(
+        np.array(true, np.int64), np.array(pred, np.int64), task.class_names, task.macro_classes
+    )
     keep = ("support", "sensitivity", "positive_predictivity", "f1")
     return {
         "ec57": gross,
@@ -103,8 +104,9 @@ def end_to_end(
         noise_values, noise_fs = read_noise(paths.data_dir(data_dir) / NOISE_FOLDER, noise[0], channel=0)
         if noise_fs != DATABASE.fs:
             raise ValueError(f"NSTDB noise at {noise_fs} Hz cannot be added to {DATABASE.fs} Hz records")
-    runs: dict[str, dict[str, list]] = {k: {"results": [], "true": [], "pred": [], "missed": [0]}
-                                        for k in ("detected", "gated", "reference")}  # fmt: skip
+    runs: dict[str, dict[str, list]] = {
+        k: {"results": [], "true": [], "pred": [], "missed": [0]} for k in ("detected", "gated", "reference")
+    }
     every_true, every_pred, per_record = [], [], []
     kept = np.zeros(2, np.int64)  # reference beats from the start, and those in windows the gate keeps
     for r in records:
@@ -118,8 +120,16 @@ def end_to_end(
         if noise is not None:
             values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise[1])
         for kind, peaks in (("detected", None), ("gated", None), ("reference", beats.samples)):
-            got = annotate(values, sig.fs, loaded, r_peaks=peaks, detector=detector, record=r,
-                           quality=kind == "gated", **({} if gate is None else {"gate": gate}))  # fmt: skip
+            got = annotate(
+                values,
+                sig.fs,
+                loaded,
+                r_peaks=peaks,
+                detector=detector,
+                record=r,
+                quality=kind == "gated",
+                **({} if gate is None else {"gate": gate}),
+            )
             result = compare(ref, got.ec57(), start_s=start_s)
             if kind == "gated":
                 scored = ref.samples[ref.samples >= start_s * sig.fs]
@@ -149,8 +159,9 @@ def end_to_end(
     }
     for kind, run in runs.items():
         out[kind] = _summary(run["results"], run["true"], run["pred"], run["missed"][0], task, start_s)
-    every = classification_report(np.array(every_true, np.int64), np.array(every_pred, np.int64),
-                                  task.class_names, task.macro_classes)  # fmt: skip
+    every = classification_report(
+        np.array(every_true, np.int64), np.array(every_pred, np.int64), task.class_names, task.macro_classes
+    )
     out["reference"]["all_beats"] = {
         "macro_f1": every["macro_f1"],
         "f1": {c: v["f1"] for c, v in every["per_class"].items()},

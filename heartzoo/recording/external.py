@@ -23,8 +23,12 @@ CINC_GROUPS = {"A": "atrial fibrillation", "N": "normal sinus rhythm"}
 def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
     """Gross and per-record EC57 statistics; VEB and SVEB only for a model that tells V and S apart
     (beat-2's `ectopic` is written as Q: neither)."""
-    keys = ["qrs_se", "qrs_pp"] + [k for c, ks in (("V", ("veb_se", "veb_pp")), ("S", ("sveb_se", "sveb_pp")))
-                                   if c in classes for k in ks]  # fmt: skip
+    keys = ["qrs_se", "qrs_pp"] + [
+        k
+        for c, ks in (("V", ("veb_se", "veb_pp")), ("S", ("sveb_se", "sveb_pp")))
+        if c in classes
+        for k in ks
+    ]
 
     def stats(s: dict) -> dict:
         return {

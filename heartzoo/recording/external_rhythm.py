@@ -81,8 +81,12 @@ def aftdb(loaded, data_dir=None) -> dict[str, Any]:
         n_windows += len(p)
         called_records += int(p.mean(axis=0).argmax() == a)
         n_records += 1
-    return {"records": n_records, "windows": n_windows, "af_se_windows": called_windows / max(1, n_windows),
-            "af_se_records": called_records / max(1, n_records)}  # fmt: skip
+    return {
+        "records": n_records,
+        "windows": n_windows,
+        "af_se_windows": called_windows / max(1, n_windows),
+        "af_se_records": called_records / max(1, n_records),
+    }
 
 
 def icentia11k(loaded, data_dir=None) -> dict[str, Any]:

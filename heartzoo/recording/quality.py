@@ -178,19 +178,38 @@ def assess(peaks, length: int, fs: float, windows: Windows | None = None) -> lis
     out: list[Finding] = []
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
     if not MIN_BPM <= bpm <= MAX_BPM:
-        out.append(Finding("rate", f"{len(peaks):,} beats in {minutes:.1f} min ({bpm:.0f} per minute): not a "
-                           f"heart rate ({MIN_BPM:g}-{MAX_BPM:g}); the detector could not read this signal"))  # fmt: skip
+        out.append(
+            Finding(
+                "rate",
+                f"{len(peaks):,} beats in {minutes:.1f} min ({bpm:.0f} per minute): not a "
+                f"heart rate ({MIN_BPM:g}-{MAX_BPM:g}); the detector could not read this signal",
+            )
+        )
     stretches = gaps(peaks, length, fs)
     if stretches:
         total = sum(e - s for s, e in stretches) / fs
         s, e = max(stretches, key=lambda g: g[1] - g[0])
-        out.append(Finding("gap", f"{len(stretches)} stretch(es) of {GAP_S:g} s or more without a detected beat, "
-                           f"{total:.0f} s in all, the longest {(e - s) / fs:.1f} s from {s / fs:.1f} s: a pause "
-                           "or a signal the detector could not read", s, e))  # fmt: skip
+        out.append(
+            Finding(
+                "gap",
+                f"{len(stretches)} stretch(es) of {GAP_S:g} s or more without a detected beat, "
+                f"{total:.0f} s in all, the longest {(e - s) / fs:.1f} s from {s / fs:.1f} s: a pause "
+                "or a signal the detector could not read",
+                s,
+                e,
+            )
+        )
     if windows is not None and len(windows.readable) and not windows.readable.all():
         bad = windows.unreadable_stretches()
         seconds = sum(e - s for s, e in bad) / fs
         share = seconds / (length / fs)
-        out.append(Finding("unreadable", f"{seconds:.0f} s ({100 * share:.1f} %) of the recording is unreadable "
-                           f"({len(bad)} stretch(es)): no beat there is classified", bad[0][0], bad[0][1]))  # fmt: skip
+        out.append(
+            Finding(
+                "unreadable",
+                f"{seconds:.0f} s ({100 * share:.1f} %) of the recording is unreadable "
+                f"({len(bad)} stretch(es)): no beat there is classified",
+                bad[0][0],
+                bad[0][1],
+            )
+        )
     return out

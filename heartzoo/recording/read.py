@@ -53,8 +53,9 @@ def input_format(path: Path) -> tuple[str, Path]:
     )
 
 
-def read_recording(path: str | os.PathLike[str], lead: str, *, fs: float | None = None,
-                   lead_given: bool = False) -> Recording:  # fmt: skip
+def read_recording(
+    path: str | os.PathLike[str], lead: str, *, fs: float | None = None, lead_given: bool = False
+) -> Recording:
     """The lead `lead` of the recording at `path`. `lead_given`: the user chose it (else it is the
     model's, and an error says how to choose another)."""
     p = Path(path)
@@ -162,8 +163,10 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
-        raise HeartzooError(f"{p}: expected numbers of shape (samples,) or (samples, leads), got "
-                            f"{values.dtype} {values.shape}")  # fmt: skip
+        raise HeartzooError(
+            f"{p}: expected numbers of shape (samples,) or (samples, leads), got "
+            f"{values.dtype} {values.shape}"
+        )
     if values.shape[1] > values.shape[0]:
         raise HeartzooError(
             f"{p}: shape {values.shape} has more leads than samples; save it as (samples, leads)"

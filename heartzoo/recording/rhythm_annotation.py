@@ -25,8 +25,14 @@ class Episode:
         return AUX.get(self.label, f"({self.label}")
 
     def to_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "class": self.label, "aux": self.aux,
-                "windows": self.windows, "probability": round(self.probability, 4)}  # fmt: skip
+        return {
+            "start": self.start,
+            "end": self.end,
+            "class": self.label,
+            "aux": self.aux,
+            "windows": self.windows,
+            "probability": round(self.probability, 4),
+        }
 
 
 def rhythm_episodes(x, fs: float, model) -> list[Episode]:
@@ -49,8 +55,15 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
         j = i
         while j + 1 < len(classes) and classes[j + 1] == classes[i]:
             j += 1
-        out.append(Episode(int(bounds[i]), int(min(bounds[j + 1], len(x))), model.class_names[classes[i]], j - i + 1,
-                           float(probs[i : j + 1, classes[i]].mean())))  # fmt: skip
+        out.append(
+            Episode(
+                int(bounds[i]),
+                int(min(bounds[j + 1], len(x))),
+                model.class_names[classes[i]],
+                j - i + 1,
+                float(probs[i : j + 1, classes[i]].mean()),
+            )
+        )
         i = j + 1
     return out
 

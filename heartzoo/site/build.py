@@ -53,8 +53,10 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     for task in (t for t in TASK_NAMES if t in chosen):
         v = by_ref[chosen[task]]
         calls = false_call_cell(external.get(v.ref), list(v.m["int8"]["per_class"]))
-        rows.append(f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
-                    f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |")  # fmt: skip
+        rows.append(
+            f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
+            f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |"
+        )
     return (
         "| task | recommended model | int8 macro-F1 (test) | F1 per class | flash B | arena B | CinC 2017: S in AF / "
         "V in NSR % |\n|---|---|---:|---|---:|---:|---:|\n" + "\n".join(rows)
@@ -100,8 +102,9 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     recommended = recommended_refs(index, root)
     chosen = set(recommended.values())
     tasks = [t for t in TASK_NAMES if any(v.task == t for v in versions)]
-    figures.overview(overview_points(versions, recommended), tasks, WEARABLE["tflite_bytes"],
-                     docs / "img" / "overview.png")  # fmt: skip
+    figures.overview(
+        overview_points(versions, recommended), tasks, WEARABLE["tflite_bytes"], docs / "img" / "overview.png"
+    )
     home = docs / "index.md"
     home.write_text(
         fill_markers(
@@ -152,8 +155,13 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         (docs / v.page).write_text(model_card(v.entry, v.vdir, checkout, recommended=v.ref in chosen))
         task = get_task(v.task)
         scored = list(task.macro_classes or task.class_names)
-        figures.confusion(v.m["int8"]["confusion"], list(task.class_names), scored,
-                          f"int8 on {v.m['split'].upper()}", img / f"{name}-{version}-confusion.png")  # fmt: skip
+        figures.confusion(
+            v.m["int8"]["confusion"],
+            list(task.class_names),
+            scored,
+            f"int8 on {v.m['split'].upper()}",
+            img / f"{name}-{version}-confusion.png",
+        )
         if (v.vdir / "history.csv").is_file():
             figures.training_curve(
                 v.vdir / "history.csv", f"{name} {version}", img / f"{name}-{version}-training.png"
@@ -164,15 +172,30 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         )
     (models / "index.md").write_text(
         "# Model cards\n\n"
-        + ("| task | family | model |\n|---|---|---|\n" + "\n".join(listing) if listing else "No model is published yet.")
+        + (
+            "| task | family | model |\n|---|---|---|\n" + "\n".join(listing)
+            if listing
+            else "No model is published yet."
+        )
         + "\n"
-    )  # fmt: skip
-    leaderboards = [{"Overview and targets": "leaderboard.md"},
-                    *({t: f"leaderboards/{t}.md"} for t in TASK_NAMES),
-                    {"Leaky twins": "leaderboards/leaky.md"}, {"Published literature": "leaderboards/literature.md"}]  # fmt: skip
-    return [{"Leaderboards": leaderboards}, {"Model cards": nav(versions)},
-            {"Reference": [{"Python API": "api.md"}, {"Configuration reference": "config-reference.md"},
-                           {"CLI reference": "cli.md"}]}]  # fmt: skip
+    )
+    leaderboards = [
+        {"Overview and targets": "leaderboard.md"},
+        *({t: f"leaderboards/{t}.md"} for t in TASK_NAMES),
+        {"Leaky twins": "leaderboards/leaky.md"},
+        {"Published literature": "leaderboards/literature.md"},
+    ]
+    return [
+        {"Leaderboards": leaderboards},
+        {"Model cards": nav(versions)},
+        {
+            "Reference": [
+                {"Python API": "api.md"},
+                {"Configuration reference": "config-reference.md"},
+                {"CLI reference": "cli.md"},
+            ]
+        },
+    ]
 
 
 def mkdocs_failure(stderr: str) -> str:
@@ -183,8 +206,13 @@ def mkdocs_failure(stderr: str) -> str:
     return "mkdocs build failed:\n" + "\n".join(flagged[:40]) + ("\n...\n" if flagged else "") + tail
 
 
-def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, checkout: Checkout | None = None,
-               strict: bool = True) -> Path:  # fmt: skip
+def build_site(
+    zoo=None,
+    site_dir: str | os.PathLike[str] = "site",
+    *,
+    checkout: Checkout | None = None,
+    strict: bool = True,
+) -> Path:
     """Generate the pages from the zoo into a copy of the checkout's docs/ (default: the checkout holding
     the working folder) and run mkdocs build (strict by default)."""
     from ..zoo.index import read_index, zoo_dir
@@ -200,9 +228,22 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, checkout:
         shutil.copytree(checkout.docs, docs)
         generated = write_pages(index, root, docs, checkout)
         cli = subprocess.run(
-            [sys.executable, "-m", "typer", "heartzoo.cli", "utils", "docs", "--name", "heartzoo", "--title", "CLI reference"],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "typer",
+                "heartzoo.cli",
+                "utils",
+                "docs",
+                "--name",
+                "heartzoo",
+                "--title",
+                "CLI reference",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if cli.returncode:
             raise HeartzooError(f"could not generate the CLI reference: {cli.stderr[-500:]}")
         (docs / "cli.md").write_text(cli.stdout)
@@ -216,9 +257,20 @@ def build_site(zoo=None, site_dir: str | os.PathLike[str] = "site", *, checkout:
         conf["nav"] = [*conf["nav"][:after], *generated[:2], *conf["nav"][after:], *generated[2:]]
         (work / "mkdocs.yml").write_text(yaml.safe_dump(conf, sort_keys=False, allow_unicode=True))
         proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", *(["--strict"] if strict else []), "-f", str(work / "mkdocs.yml")],
-            capture_output=True, text=True, timeout=600, cwd=checkout.root,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                *(["--strict"] if strict else []),
+                "-f",
+                str(work / "mkdocs.yml"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=checkout.root,
+        )
         if proc.returncode:
             raise HeartzooError(mkdocs_failure(proc.stderr))
         if site_dir.exists():

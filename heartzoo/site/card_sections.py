@@ -11,8 +11,13 @@ from typing import Any
 from ..zoo.published import training_sources, uses_svdb
 
 #: what each stage of the line is called where the card says which stage history.csv holds
-STAGES = {"train": "training", "distill": "distillation", "channel_prune": "fine-tuning after channel pruning",
-          "magnitude_prune": "magnitude pruning", "qat": "quantization-aware fine-tuning"}  # fmt: skip
+STAGES = {
+    "train": "training",
+    "distill": "distillation",
+    "channel_prune": "fine-tuning after channel pruning",
+    "magnitude_prune": "magnitude pruning",
+    "qat": "quantization-aware fine-tuning",
+}
 
 
 def training_text(cfg: dict[str, Any]) -> str:
@@ -66,13 +71,17 @@ def licence_text(cfg: dict[str, Any]) -> str:
     from ..data.databases import licences_of
 
     lics = licences_of(cfg)
-    parts = [f"{x.title} is licensed [{x.licence}]({x.url})" + (f" (cite {x.citation})" if x.citation else "")
-             for x in lics]  # fmt: skip
+    parts = [
+        f"{x.title} is licensed [{x.licence}]({x.url})" + (f" (cite {x.citation})" if x.citation else "")
+        for x in lics
+    ]
     text = "; ".join(parts) + "."
     closed = [x.title for x in lics if not x.commercial_use]
     if closed:
-        text += (f" **Non-commercial use only**: {', '.join(closed)} forbids commercial use, and a model "
-                 "trained on it inherits its licence (share-alike).")  # fmt: skip
+        text += (
+            f" **Non-commercial use only**: {', '.join(closed)} forbids commercial use, and a model "
+            "trained on it inherits its licence (share-alike)."
+        )
     return text
 
 
@@ -116,58 +125,74 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
     support = " · ".join(f"{c} {v['support']:,}" for c, v in per.items())
     if cfg["task"] == "af-4":
         seconds = fw["frame_size"] / fw["sampling_rate_hz"]
-        return "\n".join([
-            f"- Test recordings: CinC 2017's committed test split, {len(m['records'])} recordings, none seen in "
-            f"training or selection, at natural prevalence ({support}), none rejected.",
-            f"- Windows: each recording cut into non-overlapping {seconds:g} s windows (one centred window when it "
-            "is shorter); the recording takes the class of its windows' mean probabilities. Macro-F1 is the "
-            "challenge's F1, over N, A and O; ~ is scored beside it.",
-            f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
-            "the export machine (x86-64 host), not on a microcontroller.",
-        ])  # fmt: skip
+        return "\n".join(
+            [
+                f"- Test recordings: CinC 2017's committed test split, {len(m['records'])} recordings, none seen in "
+                f"training or selection, at natural prevalence ({support}), none rejected.",
+                f"- Windows: each recording cut into non-overlapping {seconds:g} s windows (one centred window when it "
+                "is shorter); the recording takes the class of its windows' mean probabilities. Macro-F1 is the "
+                "challenge's F1, over N, A and O; ~ is scored beside it.",
+                f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+                "the export machine (x86-64 host), not on a microcontroller.",
+            ]
+        )
     if cfg["task"] == "quality":
         seconds = fw["frame_size"] / fw["sampling_rate_hz"]
-        return "\n".join([
-            f"- Test windows: DS2's 22 records as recorded and once more with NSTDB noise (channel 0, never seen "
-            f"in training), and CinC 2017's committed test split ({len(m['records'])} records in all), every "
-            f"window at natural prevalence ({support}), none rejected.",
-            f"- Windows: each record cut into non-overlapping {seconds:g} s windows; `annotate --gate` tiles a "
-            "recording the same way and leaves the beats of unreadable windows unclassified.",
-            f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
-            "the export machine (x86-64 host), not on a microcontroller.",
-        ])  # fmt: skip
+        return "\n".join(
+            [
+                f"- Test windows: DS2's 22 records as recorded and once more with NSTDB noise (channel 0, never seen "
+                f"in training), and CinC 2017's committed test split ({len(m['records'])} records in all), every "
+                f"window at natural prevalence ({support}), none rejected.",
+                f"- Windows: each record cut into non-overlapping {seconds:g} s windows; `annotate --gate` tiles a "
+                "recording the same way and leaves the beats of unreadable windows unclassified.",
+                f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+                "the export machine (x86-64 host), not on a microcontroller.",
+            ]
+        )
     if cfg["data"]["protocol"] == "patient-deal":  # a window task
         seconds = fw["frame_size"] / fw["sampling_rate_hz"]
-        return "\n".join([
-            f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model selection; "
-            f"every labelled window at natural prevalence ({support}), none rejected.",
-            f"- Windows: each record cut into non-overlapping {seconds:g} s windows; a window lying inside one "
-            "annotated rhythm episode takes its rhythm, one across a rhythm change is left out.",
-            f"- Look-ahead: a window is classified when it ends, {seconds:g} s after it starts.",
+        return "\n".join(
+            [
+                f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model selection; "
+                f"every labelled window at natural prevalence ({support}), none rejected.",
+                f"- Windows: each record cut into non-overlapping {seconds:g} s windows; a window lying inside one "
+                "annotated rhythm episode takes its rhythm, one across a rhythm change is left out.",
+                f"- Look-ahead: a window is classified when it ends, {seconds:g} s after it starts.",
+                f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
+                "the export machine (x86-64 host), not on a microcontroller.",
+            ]
+        )
+    if m.get("leaky"):
+        test = (
+            f"- Test beats: a random share of every record's beats (the LEAKY split: the same patients "
+            f"as in training), {support}, at natural prevalence, none rejected."
+        )
+    else:
+        test = (
+            f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model "
+            f"selection; every beat at natural prevalence ({support}), none rejected."
+        )
+    fs, after = fw["sampling_rate_hz"], fw["frame_size"] - fw["r_peak_index"]
+    look = (
+        f"- Look-ahead: the frame reaches {after} samples ({after / fs:.2f} s) past the beat's R peak, "
+        "so a beat can be classified no sooner."
+    )
+    if cfg["input"]["rr_features"]:
+        look += (
+            " Its RR features include the next RR interval: a beat is classified only once the next "
+            "beat's R peak has been found (one beat of latency, whichever comes later)."
+        )
+    return "\n".join(
+        [
+            test,
+            "- R peaks: beats are placed at the database's reference R-peak annotations, not found by a QRS "
+            "detector. On a device, a detector's missed and extra beats and its timing jitter add errors these "
+            "numbers do not contain.",
+            look,
             f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
             "the export machine (x86-64 host), not on a microcontroller.",
-        ])  # fmt: skip
-    if m.get("leaky"):
-        test = (f"- Test beats: a random share of every record's beats (the LEAKY split: the same patients "
-                f"as in training), {support}, at natural prevalence, none rejected.")  # fmt: skip
-    else:
-        test = (f"- Test patients: {split}'s {len(m['records'])} records, none seen in training or model "
-                f"selection; every beat at natural prevalence ({support}), none rejected.")  # fmt: skip
-    fs, after = fw["sampling_rate_hz"], fw["frame_size"] - fw["r_peak_index"]
-    look = (f"- Look-ahead: the frame reaches {after} samples ({after / fs:.2f} s) past the beat's R peak, "
-            "so a beat can be classified no sooner.")  # fmt: skip
-    if cfg["input"]["rr_features"]:
-        look += (" Its RR features include the next RR interval: a beat is classified only once the next "
-                 "beat's R peak has been found (one beat of latency, whichever comes later).")  # fmt: skip
-    return "\n".join([
-        test,
-        "- R peaks: beats are placed at the database's reference R-peak annotations, not found by a QRS "
-        "detector. On a device, a detector's missed and extra beats and its timing jitter add errors these "
-        "numbers do not contain.",
-        look,
-        f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
-        "the export machine (x86-64 host), not on a microcontroller.",
-    ])  # fmt: skip
+        ]
+    )
 
 
 def rr_cell(spec: dict[str, Any]) -> str:
@@ -374,8 +399,10 @@ def devices_text(ref: str, results: Path) -> str:
     rows = []
     for kind, label in (("detected", "default detector, quality gate"), ("reference", "reference R peaks")):
         for record, e in ic[kind]["records"].items():
-            rows.append(f"| {record} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
-                        f"{pct(e['veb_pp'])} |")  # fmt: skip
+            rows.append(
+                f"| {record} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "
+                f"{pct(e['veb_pp'])} |"
+            )
     a, n = c["A"], c["N"]
     return (
         "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "

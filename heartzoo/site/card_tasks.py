@@ -19,17 +19,25 @@ def test_name(task, split: str) -> str:
 
 def intended_use(task, classes: list[str], lead: str) -> str:
     if task.unit == "beat":
-        what = ("Research and development of beat classifiers for wearables: triage of single-lead ECG beats "
-                f"into {', '.join(classes)} on a microcontroller.")  # fmt: skip
+        what = (
+            "Research and development of beat classifiers for wearables: triage of single-lead ECG beats "
+            f"into {', '.join(classes)} on a microcontroller."
+        )
     elif task.per_recording:
-        what = ("Research and development of AF screening on wearables: the rhythm of a short single-lead "
-                f"recording ({', '.join(classes)}) from windows a microcontroller holds.")  # fmt: skip
+        what = (
+            "Research and development of AF screening on wearables: the rhythm of a short single-lead "
+            f"recording ({', '.join(classes)}) from windows a microcontroller holds."
+        )
     elif task.is_quality_gate:
-        what = ("Research and development of signal-quality gates for wearables: whether a short single-lead "
-                "ECG window can be read, so that no beat of an unreadable stretch is classified.")  # fmt: skip
+        what = (
+            "Research and development of signal-quality gates for wearables: whether a short single-lead "
+            "ECG window can be read, so that no beat of an unreadable stretch is classified."
+        )
     else:
-        what = (f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
-                "of single-lead ECG windows on a microcontroller.")  # fmt: skip
+        what = (
+            f"Research and development of rhythm classifiers for wearables: the rhythm ({', '.join(classes)}) "
+            "of single-lead ECG windows on a microcontroller."
+        )
     scope = "paced rhythms, " if task.unit == "beat" else ""
     return (
         f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "

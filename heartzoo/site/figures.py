@@ -82,13 +82,34 @@ def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: P
     for ax, task in zip(axes, tasks, strict=False):
         here = [p for p in points if p["task"] == task]
         for p in here:
-            ax.scatter(p["flash"], p["f1"], s=34, color=colour[p["arch"]], marker=MARKERS.get(p["family"], "o"),
-                       edgecolors="black", linewidths=0.4, zorder=3)  # fmt: skip
+            ax.scatter(
+                p["flash"],
+                p["f1"],
+                s=34,
+                color=colour[p["arch"]],
+                marker=MARKERS.get(p["family"], "o"),
+                edgecolors="black",
+                linewidths=0.4,
+                zorder=3,
+            )
             if p["recommended"]:
-                ax.scatter(p["flash"], p["f1"], s=260, facecolors="none", edgecolors="#d62728",
-                           linewidths=2.0, zorder=4)  # fmt: skip
-                ax.annotate(p["name"].removeprefix(f"{task}-"), (p["flash"], p["f1"]), xytext=(8, -14),
-                            textcoords="offset points", fontsize=8, color="#d62728")  # fmt: skip
+                ax.scatter(
+                    p["flash"],
+                    p["f1"],
+                    s=260,
+                    facecolors="none",
+                    edgecolors="#d62728",
+                    linewidths=2.0,
+                    zorder=4,
+                )
+                ax.annotate(
+                    p["name"].removeprefix(f"{task}-"),
+                    (p["flash"], p["f1"]),
+                    xytext=(8, -14),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#d62728",
+                )
         ax.axvline(budget, color="0.4", linestyle="--", linewidth=1)
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(FixedLocator(_SIZES))
@@ -103,13 +124,25 @@ def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: P
             ax.set_ylim(max(0.0, lo - 0.05), min(1.0, max(p["f1"] for p in here) + 0.05))
     axes[0].set_ylabel("DS2 int8 macro-F1", fontsize=9)
     arch_handles = [Line2D([], [], marker="o", linestyle="", color=colour[a], label=a) for a in archs]
-    extra = [Line2D([], [], marker=m, linestyle="", color="0.5", label=f) for f, m in MARKERS.items()
-             if any(p["family"] == f for p in points)]  # fmt: skip
+    extra = [
+        Line2D([], [], marker=m, linestyle="", color="0.5", label=f)
+        for f, m in MARKERS.items()
+        if any(p["family"] == f for p in points)
+    ]
     extra += [
-        Line2D([], [], marker="o", linestyle="", markerfacecolor="none", markeredgecolor="#d62728",
-               markersize=11, markeredgewidth=2, label="recommended"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markerfacecolor="none",
+            markeredgecolor="#d62728",
+            markersize=11,
+            markeredgewidth=2,
+            label="recommended",
+        ),
         Line2D([], [], color="0.4", linestyle="--", label=f"wearable flash ({budget:,} B)"),
-    ]  # fmt: skip
+    ]
     fig.legend(
         handles=arch_handles + extra,
         loc="center left",
@@ -142,8 +175,12 @@ def training_curve(history: Path, title: str, out: Path) -> Path:
     left, right = fig.subplots(1, 2)
     for key, label in (("loss", "training loss"), ("val_loss", "validation loss")):
         if any(key in r for r in rows):
-            left.plot([r["epoch"] for r in rows if key in r], [r[key] for r in rows if key in r],
-                      marker=".", label=label)  # fmt: skip
+            left.plot(
+                [r["epoch"] for r in rows if key in r],
+                [r[key] for r in rows if key in r],
+                marker=".",
+                label=label,
+            )
     left.set_xlabel("epoch", fontsize=9)
     left.set_ylabel("loss", fontsize=9)
     left.legend(fontsize=8)
@@ -151,8 +188,16 @@ def training_curve(history: Path, title: str, out: Path) -> Path:
     if scored:
         right.plot([e for e, _ in scored], [v for _, v in scored], marker=".", color="#2ca02c")
         best = max(scored, key=lambda ev: ev[1])
-        right.scatter([best[0]], [best[1]], s=80, facecolors="none", edgecolors="#d62728", linewidths=1.5,
-                      zorder=3, label=f"kept: epoch {best[0]:.0f}, {best[1]:.4f}")  # fmt: skip
+        right.scatter(
+            [best[0]],
+            [best[1]],
+            s=80,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=1.5,
+            zorder=3,
+            label=f"kept: epoch {best[0]:.0f}, {best[1]:.4f}",
+        )
         right.legend(fontsize=8)
     right.set_xlabel("epoch", fontsize=9)
     right.set_ylabel("validation macro-F1", fontsize=9)
@@ -193,8 +238,16 @@ def confusion(matrix: list[list[int]], classes: list[str], scored: list[str], ti
         for j in range(n):
             grey = i in left_out or j in left_out
             dark = share[i, j] > 0.55 and not grey
-            ax.text(j, i, f"{int(counts[i, j]):,}\n{100 * share[i, j]:.1f} %", ha="center", va="center",
-                    fontsize=8, zorder=3, color="white" if dark else ("0.45" if grey else "black"))  # fmt: skip
+            ax.text(
+                j,
+                i,
+                f"{int(counts[i, j]):,}\n{100 * share[i, j]:.1f} %",
+                ha="center",
+                va="center",
+                fontsize=8,
+                zorder=3,
+                color="white" if dark else ("0.45" if grey else "black"),
+            )
     ax.set_xticks(range(n), classes)
     ax.set_yticks(range(n), classes)
     for labels in (ax.get_xticklabels(), ax.get_yticklabels()):

@@ -28,8 +28,10 @@ def read_rows(path: Path, config: str | None = None) -> list[dict]:
     """The record's runs (the latest of each config, lever and seed), of `config` alone when given."""
     from ..data.cache import latest_json_lines
 
-    mine = latest_json_lines(path, lambda r: (r["config"], r["lever"], r["seed"])
-                             if config is None or r["config"] == config else None)  # fmt: skip
+    mine = latest_json_lines(
+        path,
+        lambda r: (r["config"], r["lever"], r["seed"]) if config is None or r["config"] == config else None,
+    )
     return list(mine.values())
 
 
@@ -48,8 +50,11 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
 def adopted(summary: dict[str, dict]) -> dict[str, bool]:
     """The rule: mean validation macro-F1 above the baseline's, mean AF S share not above it."""
     base = summary["baseline"]
-    return {lever: s["val"][0] > base["val"][0] and s["af_S"][0] <= base["af_S"][0]
-            for lever, s in summary.items() if lever != "baseline"}  # fmt: skip
+    return {
+        lever: s["val"][0] > base["val"][0] and s["af_S"][0] <= base["af_S"][0]
+        for lever, s in summary.items()
+        if lever != "baseline"
+    }
 
 
 def lever_table(results: Path) -> str:
@@ -61,16 +66,21 @@ def lever_table(results: Path) -> str:
     for config in dict.fromkeys(r["config"] for r in rows):
         summary = summarise([r for r in rows if r["config"] == config])
         rule = adopted(summary) if "baseline" in summary else {}
-        out.append(f"**{config}**\n\n| lever | overrides | seeds | validation macro-F1 | validation S F1 | "
-                   "CinC AF beats called S | CinC normal beats called V | DS2 macro-F1 | DS2 S F1 | adopted |\n"
-                   "|---|---|---|---:|---:|---:|---:|---:|---:|---|")  # fmt: skip
+        out.append(
+            f"**{config}**\n\n| lever | overrides | seeds | validation macro-F1 | validation S F1 | "
+            "CinC AF beats called S | CinC normal beats called V | DS2 macro-F1 | DS2 S F1 | adopted |\n"
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---|"
+        )
         for lever, s in summary.items():
             cells = [f"{s[k][0]:.4f} ± {s[k][1]:.4f}" for k in ("val", "val_S")]
             cells += [f"{100 * s[k][0]:.1f} % ± {100 * s[k][1]:.1f}" for k in ("af_S", "normal_V")]
             cells += [f"{s[k][0]:.4f} ± {s[k][1]:.4f}" for k in ("ds2", "ds2_S")]
             verdict = "(the reference)" if lever == "baseline" else ("yes" if rule.get(lever) else "no")
-            out[-1] += (f"\n| {lever} | `{json.dumps(s['overrides'])}` | {', '.join(map(str, s['seeds']))} | "
-                        + " | ".join(cells) + f" | {verdict} |")  # fmt: skip
+            out[-1] += (
+                f"\n| {lever} | `{json.dumps(s['overrides'])}` | {', '.join(map(str, s['seeds']))} | "
+                + " | ".join(cells)
+                + f" | {verdict} |"
+            )
         if len(summary) > 2:
             out.append(ranking_lines(summary))
     return "\n\n".join(out)
@@ -84,10 +94,16 @@ def ranking_lines(summary: dict[str, dict]) -> str:
 
     names = list(summary)
     rows = []
-    for sig, title in (("val", "validation macro-F1"), ("val_S", "validation S F1"),
-                       ("af_S", "CinC AF beats called S"), ("normal_V", "CinC normal beats called V")):  # fmt: skip
-        cells = [spearmanr([summary[n][sig][0] for n in names], [summary[n][t][0] for n in names]).statistic
-                 for t in ("ds2", "ds2_S")]  # fmt: skip
+    for sig, title in (
+        ("val", "validation macro-F1"),
+        ("val_S", "validation S F1"),
+        ("af_S", "CinC AF beats called S"),
+        ("normal_V", "CinC normal beats called V"),
+    ):
+        cells = [
+            spearmanr([summary[n][sig][0] for n in names], [summary[n][t][0] for n in names]).statistic
+            for t in ("ds2", "ds2_S")
+        ]
         rows.append(f"| {title} | {cells[0]:+.2f} | {cells[1]:+.2f} |")
     return (
         f"How each signal ranks the {len(names)} levers against DS2 (Spearman's rho over their means):\n\n"

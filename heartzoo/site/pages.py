@@ -111,10 +111,18 @@ def overview_points(versions: list[Version], recommended: dict[str, str]) -> lis
     """One dot per inter-patient version for `figures.overview`."""
     chosen = set(recommended.values())
     return [
-        {"task": v.task, "name": v.entry["name"], "arch": v.cfg["model"]["arch"], "family": v.family,
-         "flash": v.m["tflite_bytes"], "f1": v.m["int8"]["macro_f1"], "recommended": v.ref in chosen}
-        for v in versions if v.family != "leaky"
-    ]  # fmt: skip
+        {
+            "task": v.task,
+            "name": v.entry["name"],
+            "arch": v.cfg["model"]["arch"],
+            "family": v.family,
+            "flash": v.m["tflite_bytes"],
+            "f1": v.m["int8"]["macro_f1"],
+            "recommended": v.ref in chosen,
+        }
+        for v in versions
+        if v.family != "leaky"
+    ]
 
 
 def get_going(recommended: dict[str, str]) -> str:
@@ -161,8 +169,10 @@ def task_board(
         return f" {false_call_cell(external.get(ref), list(t.class_names))} |" if beats else ""
 
     macro = list(t.macro_classes or t.class_names)
-    here = sorted((v for v in versions if v.task == task and v.family != "leaky"),
-                  key=lambda v: -v.m["int8"]["macro_f1"])  # fmt: skip
+    here = sorted(
+        (v for v in versions if v.task == task and v.family != "leaky"),
+        key=lambda v: -v.m["int8"]["macro_f1"],
+    )
     chosen = set(recommended.values())
     rows = []
     for v in here:
@@ -302,8 +312,13 @@ def leaky_board(versions: list[Version]) -> str:
         if v is not newest([w for w in versions if w.entry["name"] == v.entry["name"]]):
             continue
         name = v.entry["name"].removesuffix("-leaky")
-        fair = newest([w for w in versions if w.entry["name"] == name and w.family != "leaky"
-                       and databases(w) == databases(v)])  # fmt: skip
+        fair = newest(
+            [
+                w
+                for w in versions
+                if w.entry["name"] == name and w.family != "leaky" and databases(w) == databases(v)
+            ]
+        )
         if fair is None:
             continue
         f, q = fair.m["int8"], v.m["int8"]

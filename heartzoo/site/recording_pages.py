@@ -58,15 +58,23 @@ def _gate_latest(results: Path) -> dict:
     path = results / "quality_gate.jsonl"
     if not path.is_file():
         return {}
-    return latest_json_lines(path, lambda line: (line["set"], line.get("gate", "sqi"), line.get("min_correlation"),
-                                       json.dumps(line.get("noise"))) if "oracle_window_s" not in line else None)  # fmt: skip
+    return latest_json_lines(
+        path,
+        lambda line: (
+            (line["set"], line.get("gate", "sqi"), line.get("min_correlation"), json.dumps(line.get("noise")))
+            if "oracle_window_s" not in line
+            else None
+        ),
+    )
 
 
 def _gate_row(line: dict) -> str:
     n = line["noise"]
     level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
-    return (f"| {line['set']} | {_gate_name(line)} | {level} | **{_pct(line['beats_kept'])}** | "
-            f"{_pct(line['qrs_se_kept'])} | **{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |")  # fmt: skip
+    return (
+        f"| {line['set']} | {_gate_name(line)} | {level} | **{_pct(line['beats_kept'])}** | "
+        f"{_pct(line['qrs_se_kept'])} | **{_pct(line['qrs_pp_kept'])}** | {_pct(line['qrs_pp_ungated'])} |"
+    )
 
 
 def _gate_name(line: dict) -> str:
@@ -74,8 +82,10 @@ def _gate_name(line: dict) -> str:
     return f"sqi {line['min_correlation']:g}" if gate == "sqi" else f"`{gate}`"
 
 
-GATE_HEADER = ("| records | gate | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
-               "|---|---|---|---:|---:|---:|---:|\n")  # fmt: skip
+GATE_HEADER = (
+    "| records | gate | noise | beats kept % | QRS Se % (kept) | QRS +P % (kept) | QRS +P % (no gate) |\n"
+    "|---|---|---|---:|---:|---:|---:|\n"
+)
 
 
 def quality_table(results: Path) -> str:
@@ -85,8 +95,12 @@ def quality_table(results: Path) -> str:
     if not latest:
         return "*Not measured in this checkout: run `python studies/quality_gate.py --record ...`.*"
     rows = [_gate_row(line) for line in latest.values() if not isinstance(line.get("noise"), str)]
-    noise = [f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
-             f"**{line['kept']}** kept." for line in latest.values() if isinstance(line.get("noise"), str)]  # fmt: skip
+    noise = [
+        f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
+        f"**{line['kept']}** kept."
+        for line in latest.values()
+        if isinstance(line.get("noise"), str)
+    ]
     return GATE_HEADER + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
 
 
@@ -115,9 +129,12 @@ def af_screen_table(results: Path) -> str:
     for name, lines in variants.items():
         f1 = [x["val_challenge_f1"] for x in lines]
         per = lines[0]["val_f1"]
-        rows.append(f"| {name} | `{json.dumps(lines[0]['changes'])}` | {lines[0]['params']:,} | "
-                    f"{', '.join(f'{x:.4f}' for x in f1)} | **{sum(f1) / len(f1):.4f}** | "
-                    + " · ".join(f"{c} {v:.3f}" for c, v in per.items()) + " |")  # fmt: skip
+        rows.append(
+            f"| {name} | `{json.dumps(lines[0]['changes'])}` | {lines[0]['params']:,} | "
+            f"{', '.join(f'{x:.4f}' for x in f1)} | **{sum(f1) / len(f1):.4f}** | "
+            + " · ".join(f"{c} {v:.3f}" for c, v in per.items())
+            + " |"
+        )
     return (
         "| variant | changes to configs/af-4-cnn3.yaml | params | validation F1 by seed | mean | F1 per class (first seed) |\n"
         "|---|---|---:|---|---:|---|\n" + "\n".join(rows)

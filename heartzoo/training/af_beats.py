@@ -82,8 +82,9 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     return {k: v[keep] for k, v in out.items()}
 
 
-def load_af_beats(sources: list[str], spec: InputSpec, data_dir=None,
-                  cache_dir: str | os.PathLike[str] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+def load_af_beats(
+    sources: list[str], spec: InputSpec, data_dir=None, cache_dir: str | os.PathLike[str] | None = None
+) -> dict[str, np.ndarray]:
     """{"x", "rr", maybe "template", "record"}: the AF beats of `sources`, prepared for `spec` (cached)."""
     from .. import paths
     from ..data.cache import atomic_path, cache_key
@@ -117,5 +118,6 @@ def negatives_of(config, data_dir=None, cache_dir=None):
     task = get_task(config.task)
     allowed = np.ones(task.num_classes, np.float32)
     allowed[s_class(task)] = 0.0
-    return Negatives(beats["x"], pre.rr(beats["rr"]) if pre.rr_features else None, beats.get("template"),
-                     ab.share, allowed)  # fmt: skip
+    return Negatives(
+        beats["x"], pre.rr(beats["rr"]) if pre.rr_features else None, beats.get("template"), ab.share, allowed
+    )

@@ -153,8 +153,11 @@ def distributed_fit(model, dataset, *, strategy, epochs: int, steps_per_epoch: i
             model.optimizer.build(model.trainable_variables)
     # a function of the InputContext: each worker's own stream (of its shards); a dataset: the global
     # batch, drawn alike everywhere, sliced across the replicas
-    batches = (strategy.distribute_datasets_from_function(dataset) if callable(dataset)
-               else strategy.experimental_distribute_dataset(dataset))  # fmt: skip
+    batches = (
+        strategy.distribute_datasets_from_function(dataset)
+        if callable(dataset)
+        else strategy.experimental_distribute_dataset(dataset)
+    )
 
     @tf.function
     def step(iterator):

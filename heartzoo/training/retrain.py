@@ -73,9 +73,15 @@ def retrain(
     config = load_config(checkout.root / recipe)
     if run is None:
         _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
-        out = run_pipeline(config, Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",
-                           publish=False, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks,
-                           progress=progress)  # fmt: skip
+        out = run_pipeline(
+            config,
+            Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",
+            publish=False,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            callbacks=callbacks,
+            progress=progress,
+        )
     else:
         made = load_config(Path(run) / "config.json")
         if config_hash(made.model_copy(update={"name": config.name})) != config_hash(config):

@@ -26,8 +26,11 @@ from ..integrity import load_keras
 from ..tasks import get_task
 from ..zoo.manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage, stage_rule
 
-LABELS = {"channel_prune": "channel pruning", "magnitude_prune": "magnitude pruning",
-          "qat": "quantization-aware fine-tuning"}  # fmt: skip
+LABELS = {
+    "channel_prune": "channel pruning",
+    "magnitude_prune": "magnitude pruning",
+    "qat": "quantization-aware fine-tuning",
+}
 
 
 @dataclass
@@ -56,9 +59,17 @@ def _record(ctx: Context, stage: str, arch: dict, applied: list[str], val_macro_
 
     rel = STAGE_FOLDERS[stage]
     # the code that trained the stage: a card names it beside the code that exported the model
-    return {"stage": stage, "dir": rel, "arch": arch, "applied": applied, "val_macro_f1": val_macro_f1,
-            "config_sha256": config_hash(ctx.config), "commit": git_commit(), "state": "done",
-            **extra}  # fmt: skip
+    return {
+        "stage": stage,
+        "dir": rel,
+        "arch": arch,
+        "applied": applied,
+        "val_macro_f1": val_macro_f1,
+        "config_sha256": config_hash(ctx.config),
+        "commit": git_commit(),
+        "state": "done",
+        **extra,
+    }
 
 
 class Stage:
@@ -85,9 +96,16 @@ class Train(Stage):
         if dc is not None and not _done(ctx.run_dir):
             teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.cache_dir)
         ctx.say("train" if dc is None else f"distil from {dc.teacher}")
-        res = train(config, ctx.run_dir, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir,
-                    callbacks=ctx.callbacks, teacher=teacher, progress=ctx.say,
-                    strategy=ctx.strategy)  # fmt: skip
+        res = train(
+            config,
+            ctx.run_dir,
+            data_dir=ctx.data_dir,
+            cache_dir=ctx.cache_dir,
+            callbacks=ctx.callbacks,
+            teacher=teacher,
+            progress=ctx.say,
+            strategy=ctx.strategy,
+        )
         arch = {"arch": config.model.arch, "params": dict(config.model.params)}
         return _record(ctx, self.name, arch, [self.name], res.best_val_macro_f1)
 
@@ -112,12 +130,29 @@ class ChannelPrune(Stage):
         # model and the config alone, not on what ran before it in this process, so a run grafted
         # from a distilled model (studies/prune_keep.py) trains the model a whole run trains.
         keras.utils.set_random_seed(config.train.seed)
-        thin, params = thin_model(source, arch["arch"], arch["params"], pre.ecg_shape,
-                                  get_task(config.task).num_classes, pre.rr_inputs, cp.keep,
-                                  cp.criterion)  # fmt: skip
-        res = train(config, folder, data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
-                    build=lambda: thin, epochs=cp.finetune_epochs, learning_rate=cp.learning_rate,
-                    select=cp.select, progress=ctx.say, strategy=ctx.strategy)  # fmt: skip
+        thin, params = thin_model(
+            source,
+            arch["arch"],
+            arch["params"],
+            pre.ecg_shape,
+            get_task(config.task).num_classes,
+            pre.rr_inputs,
+            cp.keep,
+            cp.criterion,
+        )
+        res = train(
+            config,
+            folder,
+            data_dir=ctx.data_dir,
+            cache_dir=ctx.cache_dir,
+            callbacks=ctx.callbacks,
+            build=lambda: thin,
+            epochs=cp.finetune_epochs,
+            learning_rate=cp.learning_rate,
+            select=cp.select,
+            progress=ctx.say,
+            strategy=ctx.strategy,
+        )
         arch = {"arch": arch["arch"], "params": params}
         return _record(ctx, self.name, arch, [*parent["applied"], self.name], res.best_val_macro_f1)
 
@@ -181,10 +216,16 @@ class Tfmot(Stage):
             model.save(tmp)
         if (parent_dir / "history.csv").exists():
             shutil.copy2(parent_dir / "history.csv", folder / "history.csv")
-        summary = {"stage": self.name, **settings.model_dump(), "val_macro_f1": val["macro_f1"],
-                   "parent": parent["dir"], "val_frames": len(val_y), "params": int(model.count_params()),
-                   "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in model.weights)),
-                   "sparsity_of_kernels": round(sparsity_of(model), 4)}  # fmt: skip
+        summary = {
+            "stage": self.name,
+            **settings.model_dump(),
+            "val_macro_f1": val["macro_f1"],
+            "parent": parent["dir"],
+            "val_frames": len(val_y),
+            "params": int(model.count_params()),
+            "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in model.weights)),
+            "sparsity_of_kernels": round(sparsity_of(model), 4),
+        }
         write_json(folder / "train_summary.json", summary)
         extra = {k: summary[k] for k in ("params", "nonzero_params", "sparsity_of_kernels")}
         return _record(ctx, self.name, arch, [*parent["applied"], self.name], val["macro_f1"], **extra)
@@ -239,8 +280,9 @@ def run_pipeline(
     from .train import build_from_config, prepare_run_dir
 
     run_dir = Path(run_dir)
-    ctx = Context(config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None),
-                  strategy)  # fmt: skip
+    ctx = Context(
+        config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None), strategy
+    )
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section
     if not worker_of(strategy).is_chief:
@@ -255,8 +297,9 @@ def run_pipeline(
             from ..zoo.index import publish as publish_run
 
             ctx.say("export and publish")
-            target = publish_run(run_dir / final["dir"], zoo, data_dir=data_dir, cache_dir=cache_dir,
-                                 progress=ctx.say)  # fmt: skip
+            target = publish_run(
+                run_dir / final["dir"], zoo, data_dir=data_dir, cache_dir=cache_dir, progress=ctx.say
+            )
             manifest.published, manifest.published_stage = str(target), final["dir"]
             manifest.save()
         out["published"] = manifest.published
@@ -317,8 +360,10 @@ def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:
     order (the manifest, read only, says which are done; with `restart`, none), writing nothing of the
     run."""
     if ctx.config.ensemble is not None:
-        raise ConfigError(f"{ctx.config.name}: an ensemble's members train one after another; "
-                          "run it without a multi-worker strategy")  # fmt: skip
+        raise ConfigError(
+            f"{ctx.config.name}: an ensemble's members train one after another; "
+            "run it without a multi-worker strategy"
+        )
     _run_stages(ctx, None if restart else Manifest.open(ctx.run_dir, ctx.config), worker=True)
     return {"stages": [], "final": None, "worker": True}
 
@@ -352,12 +397,22 @@ def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
     for i, seed in enumerate(seeds):
         tell = lambda msg, i=i, seed=seed: ctx.say(f"member {i + 1}/{len(seeds)} (seed {seed}): {msg}")  # noqa: E731
         where = Path("members") / f"seed{seed}"
-        res = run_pipeline(member_config(config, seed), ctx.run_dir / where, publish=False, zoo=ctx.zoo,
-                           data_dir=ctx.data_dir, cache_dir=ctx.cache_dir, callbacks=ctx.callbacks,
-                           progress=tell)  # fmt: skip
+        res = run_pipeline(
+            member_config(config, seed),
+            ctx.run_dir / where,
+            publish=False,
+            zoo=ctx.zoo,
+            data_dir=ctx.data_dir,
+            cache_dir=ctx.cache_dir,
+            callbacks=ctx.callbacks,
+            progress=tell,
+        )
         last = dict(res["selected"])  # the member's stage its export.stage selects
-        last.update(stage=f"member-seed{seed}", member_stage=last["stage"],
-                    dir=str(where / Path(res["final"]).relative_to((ctx.run_dir / where).resolve())))  # fmt: skip
+        last.update(
+            stage=f"member-seed{seed}",
+            member_stage=last["stage"],
+            dir=str(where / Path(res["final"]).relative_to((ctx.run_dir / where).resolve())),
+        )
         manifest.put(last)
         finals.append(last)
     rec = manifest.get("ensemble")
@@ -386,9 +441,24 @@ def _average_members(ctx: Context, seeds: list[int], finals: list[dict[str, Any]
     with atomic_path(run_dir / "model.keras", suffix=".keras") as tmp:
         model.save(tmp)
     # written last: with model.keras it marks the average as done
-    summary = {"stage": "ensemble", "name": config.name, "task": config.task, "arch": config.model.arch,
-               "seeds": seeds, "members": [f["dir"] for f in finals], "member_val_macro_f1": member_val,
-               "val_macro_f1": val["macro_f1"], "val_frames": len(labels), **describe(model)}  # fmt: skip
+    summary = {
+        "stage": "ensemble",
+        "name": config.name,
+        "task": config.task,
+        "arch": config.model.arch,
+        "seeds": seeds,
+        "members": [f["dir"] for f in finals],
+        "member_val_macro_f1": member_val,
+        "val_macro_f1": val["macro_f1"],
+        "val_frames": len(labels),
+        **describe(model),
+    }
     write_json(run_dir / "train_summary.json", summary)
-    return _record(ctx, "ensemble", finals[0]["arch"], [*finals[0]["applied"], "ensemble"], val["macro_f1"],
-                   member_val_macro_f1=member_val)  # fmt: skip
+    return _record(
+        ctx,
+        "ensemble",
+        finals[0]["arch"],
+        [*finals[0]["applied"], "ensemble"],
+        val["macro_f1"],
+        member_val_macro_f1=member_val,
+    )

@@ -234,8 +234,13 @@ def train(
         from ..data.shard_stream import training_input
 
         replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
-        ds, steps, epoch_states, train_counts = training_input(config, val_ws.meta["records"], data_dir=data_dir,
-                                                               share=(worker.index, worker.count), replicas=replicas)  # fmt: skip
+        ds, steps, epoch_states, train_counts = training_input(
+            config,
+            val_ws.meta["records"],
+            data_dir=data_dir,
+            share=(worker.index, worker.count),
+            replicas=replicas,
+        )
     else:
         train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
         train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
@@ -245,8 +250,15 @@ def train(
             from .af_beats import negatives_of
 
             negatives = negatives_of(config, data_dir, cache_dir)
-        ds, steps = training_stream(config, train_ws, train_y, seed=tc.seed, epoch_states=epoch_states,
-                                    data_dir=data_dir, negatives=negatives)  # fmt: skip
+        ds, steps = training_stream(
+            config,
+            train_ws,
+            train_y,
+            seed=tc.seed,
+            epoch_states=epoch_states,
+            data_dir=data_dir,
+            negatives=negatives,
+        )
         train_counts = np.bincount(train_y, minlength=task.num_classes)
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -282,8 +294,14 @@ def train(
                 verbose=0,
             )
         else:
-            distributed_fit(fit_model, ds, strategy=strategy, epochs=tc.epochs, steps_per_epoch=steps,
-                            callbacks=[*own, *(callbacks or [])])  # fmt: skip
+            distributed_fit(
+                fit_model,
+                ds,
+                strategy=strategy,
+                epochs=tc.epochs,
+                steps_per_epoch=steps,
+                callbacks=[*own, *(callbacks or [])],
+            )
         state = json.loads((out_dir / "state.json").read_text())
     elif worker.is_chief:
         shutil.rmtree(run_dir / "backup", ignore_errors=True)  # what Keras does at the end of fit
@@ -316,8 +334,11 @@ def train(
     if strategy is not None:
         from .distribute import strategy_kind
 
-        summary["strategy"] = {"kind": strategy_kind(strategy), "replicas": strategy.num_replicas_in_sync,
-                               "workers": worker.count}  # fmt: skip
+        summary["strategy"] = {
+            "kind": strategy_kind(strategy),
+            "replicas": strategy.num_replicas_in_sync,
+            "workers": worker.count,
+        }
     write_json(run_dir / "train_summary.json", summary)
     from .distribute import barrier
 
@@ -362,5 +383,11 @@ def _after_chief(strategy, out_dir: Path, run_dir: Path, model_path: Path, state
 
     barrier(strategy)
     shutil.rmtree(out_dir, ignore_errors=True)
-    return TrainResult(run_dir, model_path, state.get("best_epoch", -1), state.get("best", -1.0),
-                       state.get("epochs_done", 0), state.get("started_at_epoch", 0))  # fmt: skip
+    return TrainResult(
+        run_dir,
+        model_path,
+        state.get("best_epoch", -1),
+        state.get("best", -1.0),
+        state.get("epochs_done", 0),
+        state.get("started_at_epoch", 0),
+    )

@@ -61,8 +61,16 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
         from ..compress.prune_channels import thin_model
 
         pre = Preprocessor.of(config)
-        model, _ = thin_model(model, config.model.arch, dict(config.model.params), pre.ecg_shape,
-                              get_task(config.task).num_classes, pre.rr_inputs, cp.keep, cp.criterion)  # fmt: skip
+        model, _ = thin_model(
+            model,
+            config.model.arch,
+            dict(config.model.params),
+            pre.ecg_shape,
+            get_task(config.task).num_classes,
+            pre.rr_inputs,
+            cp.keep,
+            cp.criterion,
+        )
     rng = np.random.default_rng(0)
     # values like a trained model's: distinct in every tensor and channel (export's shrink stores
     # identical vectors once, so a fresh model's zero biases and equal per-channel scales would make the
@@ -98,8 +106,13 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     def connect():
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5, and what we need
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))  # fmt: skip
+            return RDBStorage(
+                url,
+                engine_kwargs=engine,
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+            )
 
     rdb = _racing(connect)
     existing = _count(rdb, config.name)
@@ -108,10 +121,19 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
     sampler = optuna.samplers.TPESampler(
         seed=space.seed + existing + salt, n_startup_trials=space.pruning.startup_trials + 2
     )
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=space.pruning.startup_trials,
-                                         n_warmup_steps=space.pruning.warmup_epochs)  # fmt: skip
-    return _racing(lambda: optuna.create_study(storage=rdb, study_name=config.name, direction="maximize",
-                                               load_if_exists=True, sampler=sampler, pruner=pruner))  # fmt: skip
+    pruner = optuna.pruners.MedianPruner(
+        n_startup_trials=space.pruning.startup_trials, n_warmup_steps=space.pruning.warmup_epochs
+    )
+    return _racing(
+        lambda: optuna.create_study(
+            storage=rdb,
+            study_name=config.name,
+            direction="maximize",
+            load_if_exists=True,
+            sampler=sampler,
+            pruner=pruner,
+        )
+    )
 
 
 def _racing(make, attempts: int = 5):
@@ -143,8 +165,11 @@ def finished(study) -> list:
     size constraints costs seconds and does not count)."""
     from optuna.trial import TrialState
 
-    return [t for t in study.trials if t.state == TrialState.COMPLETE
-            or (t.state == TrialState.PRUNED and "rejected" not in t.user_attrs)]  # fmt: skip
+    return [
+        t
+        for t in study.trials
+        if t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and "rejected" not in t.user_attrs)
+    ]
 
 
 def tune(
@@ -187,8 +212,14 @@ def tune(
         folder = trial_folder(run_dir, values)
         trial.set_user_attr("folder", str(folder.relative_to(run_dir)))
         say(f"trial {trial.number}: {values}")
-        out = run_pipeline(cfg, folder, publish=False, data_dir=data_dir, cache_dir=cache_dir,
-                           callbacks=[*(callbacks or []), _reporter(trial)])  # fmt: skip
+        out = run_pipeline(
+            cfg,
+            folder,
+            publish=False,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            callbacks=[*(callbacks or []), _reporter(trial)],
+        )
         return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish
 
     left = trials - len(finished(study))
@@ -200,8 +231,12 @@ def tune(
 
         extra = [(lambda s, t: on_trial(s, t))] if on_trial is not None else []
         # `done` stops at `trials` trained; the cap bounds a study whose trials keep failing or are refused
-        study.optimize(objective, n_trials=4 * left + 4, callbacks=[done, _mlflow_logger(run_dir), *extra],
-                       catch=(ConfigError,))  # fmt: skip
+        study.optimize(
+            objective,
+            n_trials=4 * left + 4,
+            callbacks=[done, _mlflow_logger(run_dir), *extra],
+            catch=(ConfigError,),
+        )
     return study
 
 

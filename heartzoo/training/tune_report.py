@@ -20,10 +20,18 @@ def trial_rows(study) -> list[dict[str, Any]]:
     rows = []
     for t in study.trials:
         size = t.user_attrs.get("size") or {}
-        rows.append({"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params),
-                     "tflite_bytes": size.get("tflite_bytes"), "macs": size.get("macs"),
-                     "epochs": len(t.intermediate_values),
-                     "note": t.user_attrs.get("rejected") or t.user_attrs.get("note", "")})  # fmt: skip
+        rows.append(
+            {
+                "number": t.number,
+                "state": t.state.name,
+                "value": t.value,
+                "params": dict(t.params),
+                "tflite_bytes": size.get("tflite_bytes"),
+                "macs": size.get("macs"),
+                "epochs": len(t.intermediate_values),
+                "note": t.user_attrs.get("rejected") or t.user_attrs.get("note", ""),
+            }
+        )
     return rows
 
 
@@ -37,8 +45,10 @@ def write_best(study, config: HeartzooConfig, space: SearchSpace, out: Path, nam
 
     best = best_config(study, config, space, name)
     t = study.best_trial
-    header = (f"# Found by `heartzoo tune` (study {study.study_name}): trial {t.number} of {len(study.trials)}, "
-              f"validation macro-F1 {t.value:.4f}.\n# Values: {dict(t.params)}\n")  # fmt: skip
+    header = (
+        f"# Found by `heartzoo tune` (study {study.study_name}): trial {t.number} of {len(study.trials)}, "
+        f"validation macro-F1 {t.value:.4f}.\n# Values: {dict(t.params)}\n"
+    )
     body = yaml.safe_dump(best.model_dump(mode="json", exclude_none=True), sort_keys=False)
     with atomic_path(out) as tmp:
         Path(tmp).write_text(header + body)
@@ -74,8 +84,11 @@ def trajectory(study, out: Path) -> Path:
     ax.plot(xs, ys, "o", label="trial", color="tab:blue")
     ax.step([*xs, last], [*best, *best[-1:]], where="post", label="best so far", color="tab:orange")
     # a pruned trial at its last reported score; one refused for its size has none
-    stopped = [(t.number, t.intermediate_values[max(t.intermediate_values)]) for t in study.trials
-               if t.state == TrialState.PRUNED and t.intermediate_values]  # fmt: skip
+    stopped = [
+        (t.number, t.intermediate_values[max(t.intermediate_values)])
+        for t in study.trials
+        if t.state == TrialState.PRUNED and t.intermediate_values
+    ]
     if stopped:
         ax.plot(*zip(*stopped, strict=True), "x", color="grey", label="pruned (score when stopped)")
     refused = [t.number for t in study.trials if "rejected" in t.user_attrs]
@@ -100,14 +113,22 @@ def write_report(
     run_dir = Path(run_dir)
     trajectory(study, run_dir / TRAJECTORY_FILE)
     names = list(space.params)
-    lines = [f"# Search: {study.study_name}", "",
-             f"Base config `{config.name}`, {len(study.trials)} trials; objective: validation macro-F1 of the "
-             "last stage, on whole held-out patients (the test set is never loaded). Constraints, checked "
-             f"before training: {space.constraints.model_dump()}.", ""]  # fmt: skip
+    lines = [
+        f"# Search: {study.study_name}",
+        "",
+        f"Base config `{config.name}`, {len(study.trials)} trials; objective: validation macro-F1 of the "
+        "last stage, on whole held-out patients (the test set is never loaded). Constraints, checked "
+        f"before training: {space.constraints.model_dump()}.",
+        "",
+    ]
     if hours is not None:
         lines += [f"Process time of this search: {hours:.2f} CPU-hours.", ""]
-    lines += ["| trial | state | validation macro-F1 | epochs | " + " | ".join(names) + " | .tflite B | MACs | note |",
-              "|---:|---|---:|---:|" + "---|" * len(names) + "---:|---:|---|"]  # fmt: skip
+    lines += [
+        "| trial | state | validation macro-F1 | epochs | "
+        + " | ".join(names)
+        + " | .tflite B | MACs | note |",
+        "|---:|---|---:|---:|" + "---|" * len(names) + "---:|---:|---|",
+    ]
     for r in trial_rows(study):
         value = "" if r["value"] is None else f"{r['value']:.4f}"
         vals = " | ".join(_fmt(r["params"].get(n)) for n in names)

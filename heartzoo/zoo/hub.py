@@ -79,8 +79,9 @@ def download(
         if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
             continue
         part = contained(cache, where + ".part", where)
-        fetch_resumable(url + f["path"], part, timeout, retries, where, None,
-                         max_bytes=f["bytes"], same_origin=True)  # fmt: skip
+        fetch_resumable(
+            url + f["path"], part, timeout, retries, where, None, max_bytes=f["bytes"], same_origin=True
+        )
         got = sha256_of(part)
         if got != f["sha256"]:
             part.unlink()

@@ -17,8 +17,14 @@ from ..errors import ConfigError
 MANIFEST = "manifest.json"
 
 #: The folder each stage keeps its model in, under the run folder.
-STAGE_FOLDERS = {"train": ".", "distill": ".", "channel_prune": "channel-pruned", "magnitude_prune": "sparse",
-                 "qat": "qat", "ensemble": "."}  # fmt: skip
+STAGE_FOLDERS = {
+    "train": ".",
+    "distill": ".",
+    "channel_prune": "channel-pruned",
+    "magnitude_prune": "sparse",
+    "qat": "qat",
+    "ensemble": ".",
+}
 
 #: Sections that do not change what is trained: a run resumes across them and takes the new values.
 AFTER_TRAINING = ("description", "logging", "export")
@@ -91,8 +97,15 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        write_json(self.path, {"config_sha256": self.config_sha256, "stages": self.stages,
-                               "published": self.published, "published_stage": self.published_stage})  # fmt: skip
+        write_json(
+            self.path,
+            {
+                "config_sha256": self.config_sha256,
+                "stages": self.stages,
+                "published": self.published,
+                "published_stage": self.published_stage,
+            },
+        )
 
 
 def stage_rule(config: dict[str, Any]) -> str:

@@ -49,8 +49,9 @@ def firmware_contract(
     )
 
 
-def int8_metrics(buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say,
-                 records=None) -> tuple[Any, dict]:  # fmt: skip
+def int8_metrics(
+    buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say, records=None
+) -> tuple[Any, dict]:
     """The int8 model's report on the split (in TFLM, or LiteRT's optimized kernels for models too slow
     for TFLM on the host) and how LiteRT's reference kernels and TFLM agreed on the verification frames:
     any difference is an `ExportError`. `records`: each frame's record, for a per-recording task."""
@@ -132,8 +133,9 @@ def export_run(
     say(f"{split} float metrics")
     # the float numbers are `heartzoo evaluate`'s: the same function scores both
     probs, labels, ws = split_probabilities(model, config, split, **kw)
-    float_rep = report_from_probabilities(*scored_units(task, probs, labels, ws.record), task.class_names,
-                                          task.macro_classes)  # fmt: skip
+    float_rep = report_from_probabilities(
+        *scored_units(task, probs, labels, ws.record), task.class_names, task.macro_classes
+    )
     inputs = ws.model_inputs(Preprocessor.of(config))
     ensemble = None
     if config.ensemble is not None:
@@ -265,8 +267,15 @@ def plot_confusion(report: dict, path, title: str) -> None:
     ax.set_title(title, fontsize=9)
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, f"{norm[i, j]:.1%}\n{counts[i, j]:,}", ha="center", va="center", fontsize=7,
-                    color="white" if norm[i, j] > 0.5 else "black")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                f"{norm[i, j]:.1%}\n{counts[i, j]:,}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if norm[i, j] > 0.5 else "black",
+            )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

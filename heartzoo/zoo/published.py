@@ -11,8 +11,16 @@ from typing import Any
 from ..meta import read_configuration
 from .recommend import validation_macro_f1
 
-__all__ = ["FAMILIES", "family", "family_label", "published_config", "training_label", "training_sources",
-           "uses_svdb", "validation_macro_f1"]  # fmt: skip
+__all__ = [
+    "FAMILIES",
+    "family",
+    "family_label",
+    "published_config",
+    "training_label",
+    "training_sources",
+    "uses_svdb",
+    "validation_macro_f1",
+]
 
 #: The families a version belongs to, in the order the site lists them (see `family`).
 FAMILIES = ("students", "comparison architectures", "teachers", "ensembles", "leaky")

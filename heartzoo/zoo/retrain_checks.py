@@ -135,10 +135,12 @@ def retraining_note(ref: str, root: Path) -> str:
     lines = []
     for c in mine:
         how = (
-            "history.csv equal row for row" if c.same_history
-            else "history.csv differs" if c.same_history is False
+            "history.csv equal row for row"
+            if c.same_history
+            else "history.csv differs"
+            if c.same_history is False
             else "no history.csv published"
-        )  # fmt: skip
+        )
         val = "–" if c.now.val_macro_f1 is None else f"{c.now.val_macro_f1:.4f}"
         verdict = "**made again**" if c.made_again else "**not made again**"
         lines.append(
