@@ -55,18 +55,29 @@ data: install
 	test -f "$$d/mitdb/100.hea" || $(BIN)/heartzoo data download mitdb; \
 	test -f "$$d/nstdb_noise/em.hea" || $(BIN)/heartzoo data download nstdb
 
-# The main job: train the recipe of the beat-3 model heartzoo recommends for a wearable (zoo/index.json's
-# "recommended"; it distils from the published EfficientNetV2 teacher, fetched from the zoo), export it as
-# int8 verified in TFLM into a local zoo under runs/ (the repository's zoo/ is left alone), print its DS2
-# metrics. Resumes if interrupted.
-DEMO_CONFIG ?= configs/v3/beat-3-cnn3-student.yaml
-DEMO_NAME := $(basename $(notdir $(DEMO_CONFIG)))
+# The main job: train the beat-3 model heartzoo recommends for a wearable (zoo/index.json's
+# "recommended") from its own recipe, the published configuration.json (it distils from the published
+# EfficientNetV2 teacher, fetched from the zoo), export it as int8 verified in TFLM into a local zoo
+# under runs/ (the repository's zoo/ is left alone), print its DS2 metrics, and compare its .tflite with
+# the published one byte for byte. Resumes if interrupted.
+DEMO_REF ?= beat-3-cnn3-student@v3
+DEMO_NAME := $(word 1,$(subst @, ,$(DEMO_REF)))
+DEMO_PUBLISHED := zoo/beat-3/$(DEMO_NAME)/$(word 2,$(subst @, ,$(DEMO_REF)))
+DEMO_RUN := runs/demo/$(subst @,-,$(DEMO_REF))
 demo: data
-	@echo "make demo: training $(DEMO_NAME) from $(DEMO_CONFIG), the recipe of the recommended beat-3 model"
+	@echo "make demo: training $(DEMO_REF), the recommended beat-3 model, from $(DEMO_PUBLISHED)/configuration.json"
 	$(BIN)/heartzoo data stats --task beat-3
-	$(BIN)/heartzoo train $(DEMO_CONFIG) --zoo runs/zoo
-	$(BIN)/heartzoo evaluate $$(ls -d runs/zoo/beat-3/$(DEMO_NAME)/v* | sort -V | tail -1) --split ds2 \
-		--output runs/$(DEMO_NAME)/evaluation-ds2.json
+	$(BIN)/heartzoo train $(DEMO_PUBLISHED)/configuration.json --run-dir $(DEMO_RUN) --zoo runs/demo/zoo
+	@made=$$(ls -d runs/demo/zoo/beat-3/$(DEMO_NAME)/v* | sort -V | tail -1); \
+	$(BIN)/heartzoo evaluate $$made --split ds2 --output $(DEMO_RUN)/evaluation-ds2.json && \
+	if cmp -s $$made/model.tflite $(DEMO_PUBLISHED)/model.tflite; then \
+		echo "make demo: $$made/model.tflite is byte for byte the published $(DEMO_REF)'s" \
+			"(sha256 $$(sha256sum < $$made/model.tflite | cut -c1-16)…)"; \
+	else \
+		echo "make demo: $$made/model.tflite DIFFERS from the published $(DEMO_REF)'s:" \
+			"$$(sha256sum < $$made/model.tflite | cut -c1-16)… against $$(sha256sum < $(DEMO_PUBLISHED)/model.tflite | cut -c1-16)…"; \
+		exit 1; \
+	fi
 
 bench: install
 	$(BIN)/python benchmarks/bench_prepare.py

@@ -41,14 +41,6 @@ class Checkout:
         """The zoo the project publishes."""
         return self.root / "zoo"
 
-    def recipe_path(self, name: str, version: str | None = None) -> str:
-        """The config a version was made from, relative to the checkout: configs/VERSION/NAME.yaml once
-        a later version replaced the recipe, else configs/NAME.yaml (a teacher's version is in its
-        NAME@vN; without one, the current)."""
-        name, _, at = name.partition("@")
-        frozen = Path("configs") / (version or at or "-") / f"{name}.yaml"
-        return str(frozen) if (self.root / frozen).is_file() else f"configs/{name}.yaml"
-
     @classmethod
     def of(cls, root: str | os.PathLike[str]) -> Checkout:
         """The checkout at `root`; an error when it is not one."""

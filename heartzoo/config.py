@@ -376,6 +376,12 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConf
 
 
 def load_config(path: str | os.PathLike[str]) -> HeartzooConfig:
-    """Read a YAML or JSON configuration file and validate it."""
+    """Read a YAML or JSON configuration file and validate it. A published version's configuration.json
+    (its recipe beside its firmware contract) gives its `config`: the recipe that made that version."""
     p = Path(path)
-    return parse_config(_read_mapping(p), source=str(p))
+    data = _read_mapping(p)
+    if set(data) == {"config", "firmware"}:
+        if not isinstance(data["config"], dict):
+            raise ConfigError(f"{p}: config: a mapping of fields, got {type(data['config']).__name__}")
+        return parse_config(data["config"], source=f"{p}: config")
+    return parse_config(data, source=str(p))

@@ -17,6 +17,8 @@ import json
 import time
 from pathlib import Path
 
+from heartzoo.environment import Environment
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -57,7 +59,7 @@ def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
     line["minutes"] = minutes
     for key, calib in (("plain", None), ("calibrated", minutes)):
         t0 = time.perf_counter()
-        rep = evaluate(folder, split, cache_dir=cache_dir, calibrate_minutes=calib)["clean"]
+        rep = evaluate(folder, split, env=Environment(cache_dir=cache_dir), calibrate_minutes=calib)["clean"]
         line[key] = {**_scores(rep), "seconds": round(time.perf_counter() - t0, 1)}
     line["delta"] = round(line["calibrated"]["macro_f1"] - line["plain"]["macro_f1"], 4)
     return line
@@ -118,9 +120,9 @@ def per_record(folder: Path, minutes: float, cache_dir=None) -> dict:
 
     model, config = load_run(folder)
     split, k = test_split(config), get_task(config.task).num_classes
-    plain, labels, ws = split_probabilities(model, config, split, cache_dir=cache_dir)
+    plain, labels, ws = split_probabilities(model, config, split, env=Environment(cache_dir=cache_dir))
     calibrated, _, _ = split_probabilities(
-        model, config, split, cache_dir=cache_dir, calibrate_minutes=minutes
+        model, config, split, env=Environment(cache_dir=cache_dir), calibrate_minutes=minutes
     )
     early = ws.sample / SAMPLING_RATE < 60 * minutes
     records = {}

@@ -13,6 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+from heartzoo.environment import Environment
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -58,7 +60,9 @@ def main() -> None:
         ds2 = read_metrics(vdir)
         if ds2.leaky:
             continue
-        rep = evaluate(vdir, dataset="svdb", data_dir=args.data_dir, cache_dir=args.cache_dir)["clean"]
+        rep = evaluate(
+            vdir, dataset="svdb", env=Environment(data_dir=args.data_dir, cache_dir=args.cache_dir)
+        )["clean"]
         line = {
             "model": f"{entry['name']}@{entry['version']}",
             "task": entry["task"],

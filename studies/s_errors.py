@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from heartzoo.environment import Environment
+
 
 def beat_rhythms(records: np.ndarray, samples: np.ndarray, data_dir=None) -> np.ndarray:
     """The rhythm annotated at each beat ('' where none is): `samples` at each record's own rate."""
@@ -67,9 +69,9 @@ def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) 
 
     model, config = load_run(folder)
     split = check_split(config, split)
-    buf, source = int8_tflite(folder, model, config, data_dir=data_dir, cache_dir=cache_dir)
+    buf, source = int8_tflite(folder, model, config, env=Environment(data_dir=data_dir, cache_dir=cache_dir))
     probs, labels, ws = split_probabilities(
-        model, config, split, data_dir=data_dir, cache_dir=cache_dir, int8=buf
+        model, config, split, env=Environment(data_dir=data_dir, cache_dir=cache_dir), int8=buf
     )
     s = get_task(config.task).class_names.index("S")
     rhythms = beat_rhythms(ws.record, ws.sample, data_dir)

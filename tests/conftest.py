@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from heartzoo.environment import Environment
 from heartzoo.synthetic import synthetic_ecg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +114,9 @@ def small_run(data_root, shared_cache, shared_root) -> Path:
 
     out = shared_root / "small-run"
     with _once(shared_root / "small-run.lock"):
-        train(parse_config(SMALL_RUN), out, cache_dir=shared_cache)  # a finished run returns at once
+        train(
+            parse_config(SMALL_RUN), out, env=Environment(cache_dir=shared_cache)
+        )  # a finished run returns at once
     return out
 
 
@@ -126,7 +129,7 @@ def small_zoo(small_run, shared_cache, shared_root) -> Path:
     root = shared_root / "small-zoo"
     with _once(shared_root / "small-zoo.lock"):
         if not (root / INDEX).is_file():
-            publish(small_run, root, cache_dir=shared_cache)
+            publish(small_run, root, env=Environment(cache_dir=shared_cache))
     return root
 
 

@@ -72,9 +72,9 @@ def test_chain_distils_each_seed_from_its_teachers_same_seed_run(tmp_path):
     from heartzoo.config import load_config
 
     script = benchmark_script("seed_spread")
-    config = load_config(REPO / "configs" / "v1" / "beat-3-cnn3-born-again.yaml")  # teacher: the student@v1
+    config = load_config(REPO / "configs" / "beat-3-cnn3-born-again.yaml")  # teacher: a student@vN
     variant = script.seed_variant(config, 2)
-    assert config.compress.distill.teacher == "beat-3-cnn3-student@v1"
+    assert config.compress.distill.teacher.startswith("beat-3-cnn3-student@v")
     with pytest.raises(SystemExit, match="beat-3-cnn3-student-seed2: no finished model"):
         script.chained(variant, config, 2, tmp_path)
 

@@ -29,13 +29,3 @@ def test_another_project_is_no_checkout(tmp_path):
     assert checkout_here(tmp_path) is None
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "heartzoo"\n')
     assert checkout_here(tmp_path / "docs") == Checkout(tmp_path)
-
-
-def test_a_replaced_recipe_is_read_from_its_version_folder(tmp_path):
-    (tmp_path / "configs" / "v1").mkdir(parents=True)
-    (tmp_path / "configs" / "v1" / "m.yaml").write_text("name: m\n")
-    here = Checkout(tmp_path)
-    assert here.recipe_path("m", "v1") == "configs/v1/m.yaml"
-    assert here.recipe_path("m@v1") == "configs/v1/m.yaml"
-    assert here.recipe_path("m", "v2") == "configs/m.yaml"  # the current recipe made v2
-    assert here.recipe_path("m") == "configs/m.yaml"

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from heartzoo.environment import Environment
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -236,7 +238,7 @@ def test_verify_shows_progress_and_hashes_without_data(small_zoo, tmp_path):
     from heartzoo.zoo.index import verify
 
     seen: list[str] = []
-    assert verify(small_zoo, agreement=False, progress=seen.append) == []
+    assert verify(small_zoo, agreement=False, env=Environment(progress=seen.append)) == []
     assert seen == ["small-cnn2@v1"]
     env = {"HEARTZOO_DATA_DIR": str(tmp_path / "no-data"), "FORCE_COLOR": "1"}  # FORCE_COLOR: a terminal
     proc = heartzoo("zoo", "verify", "--zoo", str(small_zoo), "--hashes-only", env=env)

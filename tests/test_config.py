@@ -88,3 +88,17 @@ def test_unreadable_files(tmp_path):
     txt.write_text("name: x")
     with pytest.raises(ConfigError, match="unknown configuration format"):
         load_config(txt)
+
+
+def test_a_published_configuration_is_its_versions_recipe(tmp_path):
+    published = REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v3" / "configuration.json"
+    config = load_config(published)
+    assert config == parse_config(json.loads(published.read_text())["config"])
+    bad = json.loads(published.read_text())
+    bad["config"]["train"]["epocs"] = 3
+    (tmp_path / "configuration.json").write_text(json.dumps(bad))
+    with pytest.raises(ConfigError, match=r"(?s)configuration\.json: config.*train\.epocs"):
+        load_config(tmp_path / "configuration.json")
+    (tmp_path / "configuration.json").write_text(json.dumps({"config": [1], "firmware": {}}))
+    with pytest.raises(ConfigError, match=r"configuration\.json: config: a mapping"):
+        load_config(tmp_path / "configuration.json")

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from conftest import kill_worker_after_epoch
 
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 from heartzoo.training.distribute import Worker, cluster_env, worker_from_env
 
@@ -80,7 +81,7 @@ def setup(tmp_path_factory, data_root, shared_cache):
     root = tmp_path_factory.mktemp("distribute")
     (root / "config.yaml").write_text(yaml.safe_dump(CONFIG))
     (root / "long.yaml").write_text(yaml.safe_dump(LONG))
-    train(parse_config(CONFIG), root / "single", cache_dir=shared_cache)
+    train(parse_config(CONFIG), root / "single", env=Environment(cache_dir=shared_cache))
     return root, shared_cache
 
 
@@ -164,9 +165,11 @@ def test_mirrored_over_two_devices_equals_one(setup):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from heartzoo.config import parse_config
+        from heartzoo.environment import Environment
         from heartzoo.training.train import train
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        train(parse_config({CONFIG!r}), {str(root / "mirrored")!r}, cache_dir={str(cache)!r}, strategy=strategy)
+        env = Environment(cache_dir={str(cache)!r}, strategy=strategy)
+        train(parse_config({CONFIG!r}), {str(root / "mirrored")!r}, env=env)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -183,10 +186,11 @@ def test_a_batch_that_does_not_split_is_refused(setup, tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from heartzoo.config import parse_config
+        from heartzoo.environment import Environment
         from heartzoo.training.train import train
         config = {{**{CONFIG!r}, "train": {{**{CONFIG["train"]!r}, "batch_size": 63}}}}
-        train(parse_config(config), {str(tmp_path / "odd")!r}, cache_dir={str(cache)!r},
-              strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        train(parse_config(config), {str(tmp_path / "odd")!r}, env=Environment(cache_dir={str(cache)!r}, strategy=strategy))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0

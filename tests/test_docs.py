@@ -12,6 +12,7 @@ import pytest
 from browser import open_page
 
 from heartzoo.checkout import Checkout
+from heartzoo.environment import Environment
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -31,7 +32,7 @@ def site(small_run, shared_cache, tmp_path_factory):
     from heartzoo.zoo.index import publish
 
     root = tmp_path_factory.mktemp("docs")
-    publish(small_run, root / "zoo", cache_dir=shared_cache)
+    publish(small_run, root / "zoo", env=Environment(cache_dir=shared_cache))
     return build_site(root / "zoo", root / "site"), root / "zoo"
 
 
@@ -328,6 +329,11 @@ def test_reproduce_command_trains_every_teacher_first(tmp_path):
     assert teacher_chain(
         tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": "runs/x/qat"}}}
     ) == ["x@v1"]
+    # named without a version: the latest published, by its version
+    config("later")
+    assert teacher_chain(tmp_path, {"task": "beat-2", "compress": {"distill": {"teacher": "later"}}}) == [
+        "later@v1"
+    ]
 
 
 def _box_within_first_screen(box, probe):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from heartzoo.config import parse_config
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 
 ENSEMBLE = {
@@ -35,7 +36,7 @@ def ensemble(small_run, data_root, shared_cache, tmp_path_factory):
         {**ENSEMBLE, "compress": {**ENSEMBLE["compress"], "distill": {"teacher": str(small_run)}}}
     )
     root = tmp_path_factory.mktemp("ensemble")
-    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", env=Environment(cache_dir=shared_cache))
     return cfg, root, out
 
 
@@ -122,7 +123,7 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
     assert e["seeds"] == [3, 4]
     for seed, f1 in zip(e["seeds"], e["member_float_macro_f1"], strict=True):
         member, member_cfg = load_run(root / "run" / "members" / f"seed{seed}" / "channel-pruned")
-        alone = evaluate_model(member, member_cfg, "test", cache_dir=shared_cache)
+        alone = evaluate_model(member, member_cfg, "test", env=Environment(cache_dir=shared_cache))
         assert f1 == pytest.approx(alone["macro_f1"])
     assert e["member_mean"] == pytest.approx(np.mean(e["member_float_macro_f1"]))
     assert e["val_macro_f1"] == json.loads((root / "run" / "train_summary.json").read_text())["val_macro_f1"]
@@ -148,7 +149,7 @@ def test_a_second_run_redoes_nothing(ensemble, shared_cache):
     cfg, root, out = ensemble
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
     assert len(stamps) == 5  # two members with two stages each, and the average
-    again = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    again = run_pipeline(cfg, root / "run", zoo=root / "zoo", env=Environment(cache_dir=shared_cache))
     assert again["published"] == out["published"]
     assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
     assert not (root / "zoo" / "beat-3" / "small-ensemble" / "v2").exists()
@@ -169,7 +170,7 @@ def test_an_ensemble_teaches(ensemble, data_root, shared_cache, tmp_path):
             "compress": {"distill": {"teacher": str(root / "run")}},
         }
     )
-    out = run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
+    out = run_pipeline(cfg, tmp_path / "run", publish=False, env=Environment(cache_dir=shared_cache))
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert out["stages"][0]["stage"] == "distill"
     assert summary["distilled_from"] == "small_ensemble"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from heartzoo.config import parse_config
+from heartzoo.environment import Environment
 from heartzoo.errors import HeartzooError
 from heartzoo.export import ExportError, convert_int8, quantized_inputs, run_tflm
 from heartzoo.zoo.publish import export_run
@@ -125,14 +126,14 @@ def test_index_lists_sizes_and_hashes(zoo):
 def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_path):
     from heartzoo.zoo.index import verify
 
-    assert verify(zoo, cache_dir=shared_cache) == []
+    assert verify(zoo, env=Environment(cache_dir=shared_cache)) == []
     bad = tmp_path / "zoo"
     shutil.copytree(zoo, bad)
     tfl = bad / "beat-3" / "small-cnn2" / "v1" / "model.tflite"
     raw = bytearray(tfl.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     tfl.write_bytes(bytes(raw))
-    problems = verify(bad, cache_dir=shared_cache)
+    problems = verify(bad, env=Environment(cache_dir=shared_cache))
     assert len(problems) == 1 and "model.tflite: sha256" in problems[0]
     proc = subprocess.run(
         [sys.executable, "-m", "heartzoo", "zoo", "verify", "--zoo", str(bad), "--no-agreement"],
@@ -153,11 +154,11 @@ def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_pa
     v1 = zoo / "beat-3" / "small-cnn2" / "v1"
     before = {p.name: _sha(p) for p in v1.iterdir()}
     with pytest.raises(HeartzooError, match="published already; published versions are never overwritten"):
-        publish(run, zoo, version="v1", cache_dir=shared_cache)
+        publish(run, zoo, version="v1", env=Environment(cache_dir=shared_cache))
     assert {p.name: _sha(p) for p in v1.iterdir()} == before
     with pytest.raises(ExportError, match="exists already"):
-        export_run(run, v1, cache_dir=shared_cache)
-    v2 = publish(run, zoo, cache_dir=shared_cache)  # a new export makes a new version
+        export_run(run, v1, env=Environment(cache_dir=shared_cache))
+    v2 = publish(run, zoo, env=Environment(cache_dir=shared_cache))  # a new export makes a new version
     assert v2.name == "v2" and [m["version"] for m in read_index(zoo)["models"]] == ["v1", "v2"]
     assert {p.name: _sha(p) for p in v1.iterdir()} == before
 
@@ -176,7 +177,7 @@ def test_collapsed_int8_model_fails_the_export(run, shared_cache, tmp_path):
         ExportError,
         match=r"int8 macro-F1 .* points below float .* the bound \(export.max_f1_drop\) is 1.00 points",
     ):
-        export_run(run, tmp_path / "v1", cache_dir=shared_cache, calibration=bad)
+        export_run(run, tmp_path / "v1", env=Environment(cache_dir=shared_cache), calibration=bad)
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
@@ -230,7 +231,7 @@ def test_litert_runtime_gives_the_tflm_metrics(run, zoo, shared_cache, tmp_path)
     cfg = json.loads((copy / "config.json").read_text())
     cfg["export"].update(int8_runtime="litert", verify_frames=300)
     (copy / "config.json").write_text(json.dumps(cfg))
-    m = export_run(copy, tmp_path / "v1", cache_dir=shared_cache).model_dump(mode="json")
+    m = export_run(copy, tmp_path / "v1", env=Environment(cache_dir=shared_cache)).model_dump(mode="json")
     tflm = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
     v = m["verification"]
     assert v["frames"] == 300 and v["litert_reference_vs_tflm"] == "bit-identical"

@@ -208,17 +208,16 @@ def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkey
 def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo():
     import re
 
-    from heartzoo.checkout import Checkout
-    from heartzoo.zoo.index import read_index
+    from heartzoo.zoo.index import find, read_index
 
     chosen = read_index(ZOO)["recommended"]
     readme = (REPO / "README.md").read_text()
     table = re.findall(r"^\| ([a-z0-9-]+) \| `([a-z0-9-]+)` (v\d+) \|", readme, re.M)
     assert {task: f"{name}@{version}" for task, name, version in table} == chosen
-    # make demo trains the recipe that made the recommended version (frozen in configs/vN/ once a later
-    # version of the name replaced it)
-    demo = re.search(r"^DEMO_CONFIG \?= (.+\.yaml)$", (REPO / "Makefile").read_text(), re.M)
-    assert demo is not None and demo.group(1) == Checkout.of(REPO).recipe_path(chosen["beat-3"])
+    # make demo trains the recipe that made the recommended version: its own configuration.json
+    demo = re.search(r"^DEMO_REF \?= (\S+)$", (REPO / "Makefile").read_text(), re.M)
+    assert demo is not None and demo.group(1) == chosen["beat-3"]
+    assert (ZOO / find(read_index(ZOO), demo.group(1))["path"] / "configuration.json").is_file()
 
 
 def test_a_mirror_is_readable_by_a_web_server_of_another_user(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from conftest import benchmark_script
 
 from heartzoo.config import parse_config
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 
 STUDENT = {
@@ -43,7 +44,7 @@ def pipeline(small_run, data_root, shared_cache, tmp_path_factory):
         {**STUDENT, "compress": {**STUDENT["compress"], "distill": {"teacher": str(small_run)}}}
     )
     root = tmp_path_factory.mktemp("pipe")
-    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", env=Environment(cache_dir=shared_cache))
     return cfg, root, out, before
 
 
@@ -99,7 +100,7 @@ def test_each_stage_keeps_every_epochs_validated_weights(pipeline, shared_cache)
 
     ds2 = rules.ds2_scores(stage, {"best": state["best_epoch"], "last": len(logged) - 1}, shared_cache)
     model, config = load_run(stage)
-    probs, labels, _ = split_probabilities(model, config, "test", cache_dir=shared_cache)
+    probs, labels, _ = split_probabilities(model, config, "test", env=Environment(cache_dir=shared_cache))
     saved = classification_report(labels, probs.argmax(axis=1), task.class_names, task.macro_classes)
     assert ds2["best"]["macro_f1"] == saved["macro_f1"] and ds2["last"]["epoch"] == len(logged) - 1
 
@@ -140,7 +141,7 @@ def _grafted_run(pipeline, config, run, cache) -> None:
     source = pipeline[1] / "run"
     first = json.loads((source / MANIFEST).read_text())["stages"][0]
     graft(source, first, run, config)
-    run_pipeline(config, run, publish=False, cache_dir=cache)
+    run_pipeline(config, run, publish=False, env=Environment(cache_dir=cache))
 
 
 @pytest.mark.slow
@@ -251,7 +252,7 @@ def test_a_second_run_redoes_nothing(pipeline, shared_cache):
 
     cfg, root, out, _ = pipeline
     stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
-    again = run_pipeline(cfg, root / "run", zoo=root / "zoo", cache_dir=shared_cache)
+    again = run_pipeline(cfg, root / "run", zoo=root / "zoo", env=Environment(cache_dir=shared_cache))
     assert again["published"] == out["published"]
     assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
     assert not (root / "zoo" / "beat-3" / "student" / "v2").exists()
@@ -301,7 +302,7 @@ def test_channel_pruning_refuses_other_families(small_run, data_root, tmp_path, 
         }
     )
     with pytest.raises(ConfigError, match="efficientnetv2-xs is not prunable by channels"):
-        run_pipeline(cfg, tmp_path / "run", publish=False, cache_dir=shared_cache)
+        run_pipeline(cfg, tmp_path / "run", publish=False, env=Environment(cache_dir=shared_cache))
 
 
 @pytest.mark.slow
@@ -355,7 +356,7 @@ def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
     (run / "manifest.json").write_text(json.dumps(manifest))
     stamps = {p: p.stat().st_mtime_ns for p in run.rglob("model.keras")}
     best = cfg.model_copy(update={"export": cfg.export.model_copy(update={"stage": "best_validation"})})
-    again = run_pipeline(best, run, zoo=zoo, cache_dir=shared_cache)
+    again = run_pipeline(best, run, zoo=zoo, env=Environment(cache_dir=shared_cache))
     assert again["selected"]["stage"] == "distill" and again["final"] == str(run.resolve())
     assert again["published"] == str(zoo / "beat-3" / "student" / "v2")
     assert {p: p.stat().st_mtime_ns for p in run.rglob("model.keras")} == stamps
@@ -364,6 +365,9 @@ def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
     assert json.loads((run / "manifest.json").read_text())["published_stage"] == "."
     assert final_stage_dir(run) == run
     # once published, a rerun publishes nothing more
-    assert run_pipeline(best, run, zoo=zoo, cache_dir=shared_cache)["published"] == again["published"]
+    assert (
+        run_pipeline(best, run, zoo=zoo, env=Environment(cache_dir=shared_cache))["published"]
+        == again["published"]
+    )
     assert not (zoo / "beat-3" / "student" / "v3").exists()
     assert [s["stage"] for s in again["stages"]] == [s["stage"] for s in out["stages"]]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from heartzoo.config import InputSpec, parse_config
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 from heartzoo.preprocess import Preprocessor, rr_intervals
 
@@ -47,7 +48,7 @@ def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shar
     for k in mine:
         np.testing.assert_array_equal(mine[k][keep], theirs[k])
 
-    probs, _, _ = split_probabilities(loaded.model, config, "ds2", cache_dir=shared_cache)
+    probs, _, _ = split_probabilities(loaded.model, config, "ds2", env=Environment(cache_dir=shared_cache))
     predicted = heartzoo.predict(loaded, sig.values, sig.fs, beats.samples)[keep]
     np.testing.assert_allclose(predicted, probs[rows], atol=1e-6)
 

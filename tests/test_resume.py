@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from heartzoo.config import parse_config
+from heartzoo.environment import Environment
 
 # cnn1 has batch norm and dropout; noise, jitter and amplitude make the augmenter draw from the rng
 SMALL = {
@@ -93,7 +94,7 @@ def uninterrupted(data_root, shared_cache, tmp_path_factory) -> Path:
     from heartzoo.training.train import train
 
     run = tmp_path_factory.mktemp("resume") / "uninterrupted"
-    result = train(_config(data_root), run, cache_dir=shared_cache)
+    result = train(_config(data_root), run, env=Environment(cache_dir=shared_cache))
     assert result.epochs_run == 4 and result.resumed_at_epoch == 0
     return run
 
@@ -105,11 +106,11 @@ def test_interrupted_run_resumes_exactly(uninterrupted, data_root, shared_cache,
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)])
+        train(cfg, run, env=Environment(cache_dir=shared_cache), callbacks=[_interrupt_after(1)])
     assert finished_epochs(run) == 2
     assert not (run / "model.keras").exists()
     said: list[str] = []
-    result = train(cfg, run, cache_dir=shared_cache, progress=said.append)
+    result = train(cfg, run, env=Environment(cache_dir=shared_cache, progress=said.append))
     assert said == ["resuming at epoch 3"]
     assert result.resumed_at_epoch == 2 and result.epochs_run == 4
     assert finished_epochs(run) == 4
@@ -123,7 +124,7 @@ def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, 
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(2)])
+        train(cfg, run, env=Environment(cache_dir=shared_cache), callbacks=[_interrupt_after(2)])
     # As if killed after model selection wrote epoch 3 (its history row, best weights, state.json) but
     # before the backup of it was in place: the backup still names the end of epoch 2, whose weights
     # file is kept until the next one is in place.
@@ -133,7 +134,7 @@ def test_kill_between_selection_and_backup_rolls_back(uninterrupted, data_root, 
     assert len(_rows(run)) == 3 and json.loads((run / "state.json").read_text())["epochs_done"] == 3
     assert finished_epochs(run) == 2
     said: list[str] = []
-    train(cfg, run, cache_dir=shared_cache, progress=said.append)
+    train(cfg, run, env=Environment(cache_dir=shared_cache, progress=said.append))
     assert said == ["resuming at epoch 3"]
     _assert_same_run(run, uninterrupted)  # epoch 3 trained again from the same state, counted once
 
@@ -147,13 +148,18 @@ def test_killed_after_the_last_epoch_trains_nothing_again(uninterrupted, data_ro
 
     cfg, run = _config(data_root), tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):  # after Keras removed its backup, before model.keras
-        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(None)])
+        train(cfg, run, env=Environment(cache_dir=shared_cache), callbacks=[_interrupt_after(None)])
     assert not (run / "backup").exists() and not (run / "model.keras").exists()
     assert finished_epochs(run) == 4
     epochs: list[int] = []
     said: list[str] = []
     seen = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))
-    result = train(cfg, run, cache_dir=shared_cache, callbacks=[seen], progress=said.append)
+    result = train(
+        cfg,
+        run,
+        env=Environment(cache_dir=shared_cache, progress=said.append),
+        callbacks=[seen],
+    )
     assert epochs == [] and said == [] and result.epochs_run == 4
     _assert_same_run(run, uninterrupted, started_at=0)
 
@@ -267,7 +273,7 @@ def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exa
             )
 
     reference = tmp_path / "uninterrupted"
-    result = train(cfg, reference, cache_dir=shared_cache, callbacks=[Watch()])
+    result = train(cfg, reference, env=Environment(cache_dir=shared_cache), callbacks=[Watch()])
     trained, average = seen[result.best_epoch]
     saved = keras.saving.load_model(reference / "model.keras", compile=False).trainable_weights
     assert len(saved) == len(average)
@@ -277,8 +283,8 @@ def test_a_run_on_averaged_weights_selects_and_saves_the_average_and_resumes_exa
 
     run = tmp_path / "run"  # training goes on from its own weights, not the average, after a resume
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)])
-    train(cfg, run, cache_dir=shared_cache)
+        train(cfg, run, env=Environment(cache_dir=shared_cache), callbacks=[_interrupt_after(1)])
+    train(cfg, run, env=Environment(cache_dir=shared_cache))
     _assert_same_run(run, reference)
 
 
@@ -301,7 +307,9 @@ def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
             weights[epoch] = [keras.ops.convert_to_numpy(w) for w in self.model.weights]
 
     reference = tmp_path / "last"
-    result = train(cfg, reference, cache_dir=shared_cache, callbacks=[Watch()], select="last")
+    result = train(
+        cfg, reference, env=Environment(cache_dir=shared_cache), callbacks=[Watch()], select="last"
+    )
     assert _rows(reference) == rows  # the same epochs trained; only the one kept differs
     assert result.best_epoch == 3 and result.best_val_macro_f1 == float(rows[3]["val_macro_f1"])
     saved = keras.saving.load_model(reference / "model.keras", compile=False).weights
@@ -310,8 +318,10 @@ def test_a_run_that_keeps_its_last_epoch_saves_it_and_resumes_exactly(
 
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, run, cache_dir=shared_cache, callbacks=[_interrupt_after(1)], select="last")
-    train(cfg, run, cache_dir=shared_cache, select="last")
+        train(
+            cfg, run, env=Environment(cache_dir=shared_cache), callbacks=[_interrupt_after(1)], select="last"
+        )
+    train(cfg, run, env=Environment(cache_dir=shared_cache), select="last")
     _assert_same_run(run, reference)
 
 
@@ -323,7 +333,7 @@ def test_the_fine_tune_stage_keeps_the_epoch_its_config_selects(shared_cache, tm
     prune = {"keep": 1.0, "finetune_epochs": 4, "select": "last"}
     cfg = parse_config({**SMALL, "compress": {"channel_prune": prune}})
     run = tmp_path / "run"
-    stages = run_pipeline(cfg, run, publish=False, cache_dir=shared_cache)["stages"]
+    stages = run_pipeline(cfg, run, publish=False, env=Environment(cache_dir=shared_cache))["stages"]
     rows = _rows(run / "channel-pruned")
     scores = [float(r["val_macro_f1"]) for r in rows]
     assert len(rows) == 4 and scores.index(max(scores)) != 3  # the best epoch would be another model

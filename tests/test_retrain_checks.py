@@ -162,8 +162,10 @@ def test_retrain_refuses_a_run_of_another_recipe_and_writes_nothing(tmp_path, sm
 
     root = _copy_zoo(tmp_path / "zoo", ["beat-2-cnn3-student@v2"])
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
-    # the recipe v2 was made from, frozen in configs/v2/ since v3 replaced it
-    with pytest.raises(HeartzooError, match=r"its config is not configs/v2/beat-2-cnn3-student\.yaml "):
+    # the recipe v2 was made from: its own configuration.json
+    with pytest.raises(
+        HeartzooError, match=r"its config is not beat-2/beat-2-cnn3-student/v2/configuration\.json "
+    ):
         retrain("beat-2-cnn3-student@v2", root, run=small_run)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     with pytest.raises(HeartzooError, match="nope"):

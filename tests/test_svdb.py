@@ -14,6 +14,7 @@ from conftest import benchmark_script
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.data import mitbih, svdb
 from heartzoo.data.records import read_beats
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError, DataError, HeartzooError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,7 +190,7 @@ def test_a_model_trains_on_a_mix_of_databases(data_root, shared_cache, tmp_path)
             "train": {"epochs": 2, "batch_size": 64, "steps_per_epoch": 4},
         }
     )
-    result = train(cfg, tmp_path / "run", cache_dir=shared_cache)
+    result = train(cfg, tmp_path / "run", env=Environment(cache_dir=shared_cache))
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert summary["val_records"] == ["209", "851"]
     assert summary["train_frames"] > 8000 and result.epochs_run == 2

@@ -24,6 +24,7 @@ from heartzoo.data.pipeline import (
     patients_of,
 )
 from heartzoo.data.windows import WindowSet
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 from heartzoo.preprocess import Preprocessor, rr_ratios
 
@@ -160,7 +161,7 @@ def trained(data_root, shared_cache, tmp_path_factory):
 
     cfg = parse_config({**SMALL, "logging": {"mlflow": True}})
     run = tmp_path_factory.mktemp("runs") / "tiny"
-    result = train(cfg, run, cache_dir=shared_cache)
+    result = train(cfg, run, env=Environment(cache_dir=shared_cache))
     return cfg, run, result
 
 
@@ -208,7 +209,7 @@ def test_completed_run_is_not_trained_again(trained, shared_cache):
     from heartzoo.training.train import train
 
     cfg, run, result = trained
-    again = train(cfg, run, cache_dir=shared_cache)
+    again = train(cfg, run, env=Environment(cache_dir=shared_cache))
     assert again.already_done and again.best_epoch == result.best_epoch
 
 
@@ -221,7 +222,7 @@ def test_other_config_in_the_same_run_folder_is_refused(trained, shared_cache):
     with pytest.raises(
         ConfigError, match=r"holds a run of a different configuration \(sections that differ: train\)"
     ):
-        train(other, run, cache_dir=shared_cache)
+        train(other, run, env=Environment(cache_dir=shared_cache))
 
 
 @pytest.mark.slow
@@ -234,7 +235,7 @@ def test_export_settings_change_without_retraining(trained, shared_cache, tmp_pa
     cfg, run, result = trained
     copy = shutil.copytree(run, tmp_path / "run")
     other = cfg.model_copy(update={"export": cfg.export.model_copy(update={"verify_frames": 7})})
-    again = train(other, copy, cache_dir=shared_cache)
+    again = train(other, copy, env=Environment(cache_dir=shared_cache))
     assert again.already_done and again.best_epoch == result.best_epoch
     assert json.loads((copy / "config.json").read_text())["export"]["verify_frames"] == 7
 
@@ -244,7 +245,7 @@ def test_evaluate_on_ds2(trained, shared_cache):
     from heartzoo.evaluation.evaluate import evaluate
 
     _, run, _ = trained
-    out = evaluate(run, "ds2", cache_dir=shared_cache, threshold=0.6)
+    out = evaluate(run, "ds2", env=Environment(cache_dir=shared_cache), threshold=0.6)
     clean = out["clean"]
     assert clean["split"] == "ds2" and not clean["leaky"]
     assert clean["n"] + clean["rejected"] == 44259 + 1837 + 3221  # every DS2 N, S, V beat

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from heartzoo.config import load_config, parse_config
+from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 from heartzoo.training.search_space import load_space
 
@@ -179,7 +180,9 @@ def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cac
     tight = space.model_copy(
         update={"constraints": space.constraints.model_copy(update={"tflite_bytes": 1_000})}
     )
-    study = tune(parse_config(BASE), tight, files / "tight", trials=1, cache_dir=shared_cache)
+    study = tune(
+        parse_config(BASE), tight, files / "tight", trials=1, env=Environment(cache_dir=shared_cache)
+    )
     # a refused trial does not count toward --trials: the search tries others, up to its cap (4 per trial)
     assert len(study.trials) == 8
     for t in study.trials:

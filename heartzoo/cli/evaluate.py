@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from ..environment import Environment
 from .common import (
     AdcBits,
     AdcGain,
@@ -96,8 +97,7 @@ def evaluate_cmd(
             split,
             noise_stress=noise,
             dataset=dataset,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
+            env=Environment(data_dir=data_dir, cache_dir=cache_dir),
             threshold=threshold,
             calibrate_minutes=calibrate_minutes,
             int8=int8,
@@ -185,7 +185,10 @@ def export_cmd(
 
     with err_console.status("exporting") as status:
         target = publish(
-            run, zoo, version=version, data_dir=data_dir, cache_dir=cache_dir, progress=status.update
+            run,
+            zoo,
+            version=version,
+            env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=status.update),
         )
     if c_array is not None:
         from ..export import write_c_array

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..environment import Environment
 from ..tasks import DEFAULT_TASK, TASK_NAMES
 from .common import (
     CacheDir,
@@ -117,12 +118,11 @@ def train_cmd(
             target,
             zoo=zoo,
             publish=publish,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
+            env=Environment(
+                data_dir=data_dir, cache_dir=cache_dir, progress=print_stage if chief else None, strategy=dist
+            ),
             restart=restart,
             callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
-            progress=print_stage if chief else None,
-            strategy=dist,
         )
     except KeyboardInterrupt:
         from ..training.checkpoints import finished_epochs
@@ -245,10 +245,8 @@ def cv_cmd(
         target,
         folds=folds,
         seed=seed,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
+        env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage),
         callbacks=[rich_training_callback(err_console)],
-        progress=print_stage,
     )
     table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}")
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):

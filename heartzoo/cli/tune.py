@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..environment import Environment
 from .common import CacheDir, DataDir, app, console, err_console
 
 
@@ -88,10 +89,12 @@ def tune_cmd(
             target,
             trials=trials,
             storage=storage,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
+            env=Environment(
+                data_dir=data_dir,
+                cache_dir=cache_dir,
+                progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"),
+            ),
             on_trial=show,
-            progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"),
         )
         show(study)
     # this process's CPU time (all its threads); other workers of a shared study count their own

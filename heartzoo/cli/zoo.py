@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..environment import Environment
 from ..errors import HeartzooError
 from ..tasks import TASK_NAMES
 from .common import (
@@ -219,7 +220,9 @@ def zoo_verify(
             started += 1
 
         problems = verify(
-            zoo, data_dir=data_dir, cache_dir=cache_dir, agreement=not hashes_only, progress=on_version
+            zoo,
+            env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=on_version),
+            agreement=not hashes_only,
         )
         bar.update(step, completed=n)
     if problems:
@@ -243,15 +246,13 @@ def zoo_retrain(
     ] = True,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
-    checkout: CheckoutDir = None,
 ) -> None:
-    """Train a published version's recipe again and check that it makes the same model: history.csv row
+    """Train a published version's recipe (its configuration.json) again and check that it makes the same model: history.csv row
     for row, validation and test macro-F1 to the digit. Exit 1 when it does not.
 
     The check is recorded in the zoo's checks.json (its version folders stay as published); the
     recommendation passes over a version whose every check failed. Training runs here, at this
     checkout, which must be one clean commit (or pass --run)."""
-    from ..checkout import Checkout
     from ..progress import rich_training_callback
     from ..training.retrain import retrain
     from ..zoo.index import zoo_dir
@@ -260,12 +261,9 @@ def zoo_retrain(
         ref,
         zoo_dir(zoo),
         run=run,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
+        env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage),
         record=record,
         callbacks=[rich_training_callback(err_console)],
-        progress=print_stage,
-        checkout=Checkout.of(checkout) if checkout else None,
     )
     val = "n/a" if c.published.val_macro_f1 is None else f"{c.published.val_macro_f1:.4f}"
     history = {True: "equal", False: "differs", None: "not published"}[c.same_history]

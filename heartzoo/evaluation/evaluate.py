@@ -10,6 +10,7 @@ import numpy as np
 
 from ..config import HeartzooConfig, parse_config
 from ..data.cache import read_json
+from ..environment import LOCAL, Environment
 from ..errors import HeartzooError
 from ..tasks import get_task
 
@@ -73,10 +74,8 @@ def split_probabilities(
     config: HeartzooConfig,
     split: str,
     *,
-    data_dir=None,
-    cache_dir=None,
+    env: Environment = LOCAL,
     noise=None,
-    progress=None,
     calibrate_minutes: float | None = None,
     int8: bytes | None = None,
 ):
@@ -90,9 +89,7 @@ def split_probabilities(
     from ..inference import predict_probs, softmax
     from ..preprocess import Preprocessor
 
-    ws, labels = load_task_split(
-        config, split, data_dir=data_dir, cache_dir=cache_dir, noise=noise, progress=progress
-    )
+    ws, labels = load_task_split(config, split, **env.folders, noise=noise, progress=env.progress)
     inputs = ws.model_inputs(Preprocessor.of(config))
     if int8 is not None:
         return int8_probabilities(int8, inputs, config), labels, ws
@@ -127,9 +124,7 @@ def int8_probabilities(buf: bytes, inputs, config: HeartzooConfig) -> np.ndarray
     return dequantize_probs(raw, outs[0])
 
 
-def int8_tflite(
-    folder: Path, model, config: HeartzooConfig, *, data_dir=None, cache_dir=None
-) -> tuple[bytes, str]:
+def int8_tflite(folder: Path, model, config: HeartzooConfig, env: Environment = LOCAL) -> tuple[bytes, str]:
     """The int8 .tflite of a folder and where it came from: a zoo version's own model.tflite, else (a run)
     the model converted as `heartzoo export` converts it, calibrated on training frames."""
     published = folder / "model.tflite"
@@ -138,7 +133,7 @@ def int8_tflite(
     from ..export.convert import calibration_inputs, published_int8
 
     n = config.export.calibration_frames
-    calib = calibration_inputs(config, n=n, data_dir=data_dir, cache_dir=cache_dir)
+    calib = calibration_inputs(config, n=n, **env.folders)
     return published_int8(model, config, calib), "the run, converted to int8 as export converts it"
 
 
@@ -147,11 +142,9 @@ def evaluate_model(
     config: HeartzooConfig,
     split: str = "test",
     *,
+    env: Environment = LOCAL,
     noise=None,
-    data_dir=None,
-    cache_dir=None,
     threshold: float | None = None,
-    progress=None,
     calibrate_minutes: float | None = None,
     int8: bytes | None = None,
 ) -> dict[str, Any]:
@@ -162,10 +155,8 @@ def evaluate_model(
         model,
         config,
         split,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
+        env=env,
         noise=noise,
-        progress=progress,
         calibrate_minutes=calibrate_minutes,
         int8=int8,
     )
@@ -188,12 +179,10 @@ def evaluate(
     path: str | os.PathLike[str],
     split: str = "ds2",
     *,
+    env: Environment = LOCAL,
     noise_stress: bool = False,
     dataset: str | None = None,
-    data_dir=None,
-    cache_dir=None,
     threshold: float | None = None,
-    progress=None,
     calibrate_minutes: float | None = None,
     int8: bool = False,
 ) -> dict[str, Any]:
@@ -228,13 +217,7 @@ def evaluate(
         from ..models.adapt import batchnorm_layers
 
         batchnorm_layers(model)  # refuse before any frame is loaded
-    kw = {
-        "data_dir": data_dir,
-        "cache_dir": cache_dir,
-        "threshold": threshold,
-        "progress": progress,
-        "calibrate_minutes": calibrate_minutes,
-    }
+    kw = {"env": env, "threshold": threshold, "calibrate_minutes": calibrate_minutes}
     out: dict[str, Any] = {
         "model": config.name,
         "task": config.task,
@@ -242,7 +225,7 @@ def evaluate(
         "clean": evaluate_model(model, config, split, **kw),
     }
     if int8:
-        buf, source = int8_tflite(model_file.parent, model, config, data_dir=data_dir, cache_dir=cache_dir)
+        buf, source = int8_tflite(model_file.parent, model, config, env)
         out["int8"] = {
             **evaluate_model(model, config, split, int8=buf, **kw),
             "runtime": int8_runtime(config),

@@ -105,10 +105,10 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
     reproduce = "".join(
-        f"heartzoo train {checkout.recipe_path(t)}  # first: the teacher of {p}\n"
+        f"heartzoo train {recipe_file(cfg['task'], t)}  # first: the teacher of {p}\n"
         for t, p in zip(chain, pupils, strict=True)
     )
-    reproduce += f"heartzoo train {checkout.recipe_path(name, version)}"
+    reproduce += f"heartzoo train {recipe_file(cfg['task'], f'{name}@{version}')}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
         f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
@@ -376,6 +376,13 @@ def teacher_name(path: str) -> str:
     return parts[i]
 
 
+def recipe_file(task: str, ref: str) -> str:
+    """The recipe of NAME@vN in a checkout: the version's own configuration.json in zoo/ (a bare NAME:
+    its current recipe in configs/)."""
+    name, _, version = ref.partition("@")
+    return f"zoo/{task}/{name}/{version}/configuration.json" if version else f"configs/{name}.yaml"
+
+
 def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
     """The teachers to train before this model, the first first: its teacher, that teacher's teacher
     (read from the teacher's configuration.json in the zoo: the version it names as NAME@vN, else the
@@ -396,6 +403,7 @@ def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
             )
         except HeartzooError:
             break
+        version = version or (tdir.name if tdir is not None else None)
         chain.insert(0, f"{name}@{version}" if version else name)
         if tdir is None or not (tdir / "configuration.json").is_file():
             break

@@ -14,6 +14,7 @@ for ranking configs, not an estimate of DS2.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..config import HeartzooConfig
 from ..data.cache import atomic_path, write_json
+from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..tasks import get_task
 
@@ -67,7 +69,7 @@ def _check(config: HeartzooConfig) -> None:
         )
 
 
-def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tuple[np.ndarray, np.ndarray]:
+def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, env: Environment) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of the fold's best-epoch model on its held-out patients, and their labels (also
     kept in the fold's oof.npz). Recomputed each time, as cheap as it is, so they never outlive a model."""
 
@@ -76,7 +78,7 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, data_dir, cache_dir) -> tu
     from ..integrity import load_keras
 
     model = load_keras(fold_dir / "model.keras")
-    probs, labels, ws = split_probabilities(model, cfg, "val", data_dir=data_dir, cache_dir=cache_dir)
+    probs, labels, ws = split_probabilities(model, cfg, "val", env=replace(env, progress=None))
     probs, labels = scored_units(get_task(cfg.task), probs, labels, ws.record)  # per recording, as its test
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
@@ -89,10 +91,8 @@ def cross_validate(
     *,
     folds: int = 5,
     seed: int = 0,
-    data_dir: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
+    env: Environment = LOCAL,
     callbacks: list | None = None,
-    progress=None,
 ) -> dict[str, Any]:
     """Train `config` on each fold into `run_dir/fold-<i>` and write `run_dir/cv.json`.
 
@@ -108,18 +108,18 @@ def cross_validate(
     macro = task.macro_classes
     run_dir = Path(run_dir)
     try:
-        parts = fold_records(config, folds, seed, data_dir)
+        parts = fold_records(config, folds, seed, env.data_dir)
     except ValueError as exc:
         raise HeartzooError(f"{config.name}: folds={folds}: {exc}") from None
     rows, all_probs, all_labels = [], [], []
     for i, records in enumerate(parts):
         cfg = fold_config(config, records)
         fold_dir = run_dir / f"fold-{i}"
-        if progress:
-            held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
-            progress(f"fold {i + 1}/{folds}: holding out {held}")
-        result = train(cfg, fold_dir, data_dir=data_dir, cache_dir=cache_dir, callbacks=callbacks)
-        probs, labels = _out_of_fold(cfg, fold_dir, data_dir, cache_dir)
+        held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
+        env.say(f"fold {i + 1}/{folds}: holding out {held}")
+        # each fold's own steps stay quiet: the fold is the unit a reader follows
+        result = train(cfg, fold_dir, env=replace(env, progress=None), callbacks=callbacks)
+        probs, labels = _out_of_fold(cfg, fold_dir, env)
         rep = report_from_probabilities(probs, labels, task.class_names, macro)
         rows.append(
             {

@@ -1,9 +1,8 @@
 """`heartzoo zoo retrain NAME@vN`: train a published version's recipe again and check that it makes the
 same model (`heartzoo.zoo.retrain_checks` holds the record and its rules).
 
-The recipe is the one its card names (configs/NAME.yaml, or configs/vN/NAME.yaml once a later version
-replaced it), trained into a run folder without publishing, at this checkout, which must be one clean
-commit. A finished run made elsewhere (e.g. `heartzoo train CONFIG --no-publish` in a worktree at an
+The recipe is the version's own configuration.json (the config that made it, as published), trained
+into a run folder without publishing, by the code of this checkout, which must be one clean commit. A finished run made elsewhere (e.g. `heartzoo train CONFIG --no-publish` in a worktree at an
 older commit) can stand in for the training: its config must be the recipe's, names aside, and its
 stages trained at one clean commit, which the check then names.
 """
@@ -12,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from ..checkout import Checkout
+from ..environment import LOCAL, Environment
 from ..errors import HeartzooError
 from ..zoo.retrain_checks import CLEAN_COMMIT_PATTERN, RetrainingCheck, Scores, add_check, made_again
 
@@ -43,44 +43,35 @@ def retrain(
     zoo: str | os.PathLike[str],
     *,
     run: str | os.PathLike[str] | None = None,
-    data_dir=None,
-    cache_dir=None,
+    env: Environment = LOCAL,
     record: bool = True,
     callbacks: list | None = None,
-    progress=None,
-    checkout: Checkout | None = None,
 ) -> RetrainingCheck:
     """Train (or take `run`) the recipe of the published version `ref`, compare, and with `record`
     append the check to the zoo's checks.json and write its index again (the recommendation reads it).
-    `callbacks` and `progress` go to the training, as `heartzoo train` passes them. The recipe is read
-    from `checkout` (default: the one holding the working folder)."""
+    `env` and `callbacks` go to the training, as `heartzoo train` passes them."""
     from ..config import load_config
     from ..evaluation.evaluate import evaluate_model, load_run
     from ..meta import read_metrics
     from ..version import git_commit
-    from ..zoo.index import find, read_index, write_index
+    from ..zoo.index import find, read_index, version_dir, write_index
     from ..zoo.manifest import config_hash, stage_commits
     from .runs import finished_run, run_pipeline
 
     root = Path(zoo)
     entry = find(read_index(root), ref)
     ref = f"{entry['name']}@{entry['version']}"
-    vdir = root / entry["path"]
-    checkout = checkout or Checkout.find()
-    recipe = checkout.recipe_path(entry["name"], entry["version"])
-    if not (checkout.root / recipe).is_file():
-        raise HeartzooError(f"{ref}: its recipe {recipe} is not in {checkout.root}")
-    config = load_config(checkout.root / recipe)
+    vdir = version_dir(root, entry)
+    recipe = f"{entry['path']}/configuration.json"
+    config = load_config(vdir / "configuration.json")
     if run is None:
         _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
         out = run_pipeline(
             config,
             Path("runs") / "retrain" / f"{entry['name']}-{entry['version']}",
             publish=False,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
+            env=env,
             callbacks=callbacks,
-            progress=progress,
         )
     else:
         made = load_config(Path(run) / "config.json")
@@ -92,7 +83,7 @@ def retrain(
     commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
 
     model, cfg = load_run(last)
-    report = evaluate_model(model, cfg, "test", data_dir=data_dir, cache_dir=cache_dir)
+    report = evaluate_model(model, cfg, "test", env=replace(env, progress=None))
     m = read_metrics(vdir)
     published_history = vdir / "history.csv"
     same = (

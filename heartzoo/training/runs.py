@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
 from ..data.cache import atomic_path, write_json
+from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from ..integrity import load_keras
 from ..tasks import get_task
@@ -39,12 +39,12 @@ class Context:
 
     config: HeartzooConfig
     run_dir: Path
-    data_dir: Any = None
-    cache_dir: Any = None
+    env: Environment = LOCAL
     zoo: Any = None
     callbacks: list | None = None
-    say: Callable[[str], Any] = lambda _msg: None
-    strategy: Any = None  # tf.distribute, for the stages that train with Keras (distribute.py)
+
+    def say(self, message: str) -> None:
+        self.env.say(message)
 
     def folder(self, stage: str) -> Path:
         return self.run_dir / STAGE_FOLDERS[stage]
@@ -94,18 +94,9 @@ class Train(Stage):
         config, teacher = ctx.config, None
         dc = config.compress.distill
         if dc is not None and not _done(ctx.run_dir):
-            teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.cache_dir)
+            teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.env.cache_dir)
         ctx.say("train" if dc is None else f"distil from {dc.teacher}")
-        res = train(
-            config,
-            ctx.run_dir,
-            data_dir=ctx.data_dir,
-            cache_dir=ctx.cache_dir,
-            callbacks=ctx.callbacks,
-            teacher=teacher,
-            progress=ctx.say,
-            strategy=ctx.strategy,
-        )
+        res = train(config, ctx.run_dir, env=ctx.env, callbacks=ctx.callbacks, teacher=teacher)
         arch = {"arch": config.model.arch, "params": dict(config.model.params)}
         return _record(ctx, self.name, arch, [self.name], res.best_val_macro_f1)
 
@@ -143,15 +134,12 @@ class ChannelPrune(Stage):
         res = train(
             config,
             folder,
-            data_dir=ctx.data_dir,
-            cache_dir=ctx.cache_dir,
+            env=ctx.env,
             callbacks=ctx.callbacks,
             build=lambda: thin,
             epochs=cp.finetune_epochs,
             learning_rate=cp.learning_rate,
             select=cp.select,
-            progress=ctx.say,
-            strategy=ctx.strategy,
         )
         arch = {"arch": arch["arch"], "params": params}
         return _record(ctx, self.name, arch, [*parent["applied"], self.name], res.best_val_macro_f1)
@@ -188,10 +176,11 @@ class Tfmot(Stage):
         # ChannelPrune is, the stage does not depend on what ran before it in this process.
         keras.utils.set_random_seed(config.train.seed)
         task, pre = get_task(config.task), Preprocessor.of(config)
-        kw = {"data_dir": ctx.data_dir, "cache_dir": ctx.cache_dir}
-        train_ws, train_y = load_task_split(config, "train", **kw)
-        val_ws, val_y = load_task_split(config, "val", **kw)
-        ds, steps = training_stream(config, train_ws, train_y, seed=config.train.seed, data_dir=ctx.data_dir)
+        train_ws, train_y = load_task_split(config, "train", **ctx.env.folders)
+        val_ws, val_y = load_task_split(config, "val", **ctx.env.folders)
+        ds, steps = training_stream(
+            config, train_ws, train_y, seed=config.train.seed, data_dir=ctx.env.data_dir
+        )
         parent_dir = (ctx.run_dir / parent["dir"]).resolve()
         source = load_keras(parent_dir / "model.keras")
         arch = parent["arch"]
@@ -264,28 +253,23 @@ def run_pipeline(
     *,
     zoo: str | os.PathLike[str] | None = None,
     publish: bool = True,
-    data_dir=None,
-    cache_dir=None,
+    env: Environment = LOCAL,
     restart: bool = False,
     callbacks: list | None = None,
-    progress=None,
-    strategy=None,
 ) -> dict[str, Any]:
     """Run every stage of `config` into `run_dir` (skipping those the manifest records), then export
     and publish the one `export.stage` selects into the zoo, once per stage selected (the answer's
-    "selected" is its record, "final" its folder). With a tf.distribute `strategy`, the stages that train
+    "selected" is its record, "final" its folder). With a tf.distribute `env.strategy`, the stages that train
     with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
     from .distribute import worker_of
     from .train import build_from_config, prepare_run_dir
 
     run_dir = Path(run_dir)
-    ctx = Context(
-        config, run_dir, data_dir, cache_dir, zoo, callbacks, progress or (lambda _msg: None), strategy
-    )
+    ctx = Context(config, run_dir, env, zoo, callbacks)
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section
-    if not worker_of(strategy).is_chief:
+    if not worker_of(env.strategy).is_chief:
         return _run_worker(ctx, restart)
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
@@ -297,9 +281,7 @@ def run_pipeline(
             from ..zoo.index import publish as publish_run
 
             ctx.say("export and publish")
-            target = publish_run(
-                run_dir / final["dir"], zoo, data_dir=data_dir, cache_dir=cache_dir, progress=ctx.say
-            )
+            target = publish_run(run_dir / final["dir"], zoo, env=env)
             manifest.published, manifest.published_stage = str(target), final["dir"]
             manifest.save()
         out["published"] = manifest.published
@@ -402,10 +384,9 @@ def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
             ctx.run_dir / where,
             publish=False,
             zoo=ctx.zoo,
-            data_dir=ctx.data_dir,
-            cache_dir=ctx.cache_dir,
+            # the members train one after another, each on one device
+            env=replace(ctx.env, progress=tell, strategy=None),
             callbacks=ctx.callbacks,
-            progress=tell,
         )
         last = dict(res["selected"])  # the member's stage its export.stage selects
         last.update(
@@ -433,9 +414,7 @@ def _average_members(ctx: Context, seeds: list[int], finals: list[dict[str, Any]
     members = {s: load_keras(run_dir / f["dir"] / "model.keras") for s, f in zip(seeds, finals, strict=True)}
     model = average_logits(members, config)
     task = get_task(config.task)
-    probs, labels, _ = split_probabilities(
-        model, config, "val", data_dir=ctx.data_dir, cache_dir=ctx.cache_dir
-    )
+    probs, labels, _ = split_probabilities(model, config, "val", env=ctx.env)
     val = classification_report(labels, probs.argmax(axis=1), task.class_names, task.macro_classes)
     member_val = [f["val_macro_f1"] for f in finals]
     with atomic_path(run_dir / "model.keras", suffix=".keras") as tmp:

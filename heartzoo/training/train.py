@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,12 @@ import numpy as np
 from .. import paths
 from ..config import HeartzooConfig, parse_config
 from ..data.cache import atomic_path, write_json
+from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from ..inference import input_rows
 from ..preprocess import Preprocessor
 from ..tasks import get_task
-from .checkpoints import epoch_callbacks, read_state
+from .checkpoints import read_state
 from .losses import loss_of
 
 
@@ -175,8 +175,7 @@ def train(
     config: HeartzooConfig,
     run_dir: str | os.PathLike[str],
     *,
-    data_dir: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
+    env: Environment = LOCAL,
     restart: bool = False,
     callbacks: list | None = None,
     build=None,
@@ -184,22 +183,21 @@ def train(
     epochs: int | None = None,
     learning_rate: float | None = None,
     select: str = "best",
-    progress: Callable[[str], Any] | None = None,
-    strategy=None,
 ) -> TrainResult:
     """Train `config` into `run_dir`, resuming where an interrupted run stopped (exactly: the resumed
-    run is the uninterrupted one; `progress` is told "resuming at epoch N").
+    run is the uninterrupted one; `env.progress` is told "resuming at epoch N").
 
     The compression stages reuse it: `build` gives the model to train (a thinned one to fine-tune),
     `teacher` turns the run into distillation, `epochs` and `learning_rate` override the config's, and
     `select` says which epoch the run keeps (`best` on validation, or `last`).
-    With a tf.distribute `strategy` (`distribute.make_strategy`) every replica trains on its slice of
+    With a tf.distribute `env.strategy` (`distribute.make_strategy`) every replica trains on its slice of
     each global batch; under a multi-worker one, call this on every worker with the same arguments:
     the chief writes `run_dir`, the others a scratch folder inside it, removed when they finish.
     """
     from .distribute import worker_of
 
     run_dir = Path(run_dir)
+    data_dir, cache_dir, strategy = env.data_dir, env.cache_dir, env.strategy
     task = get_task(config.task)
     worker = worker_of(strategy)
     out_dir = worker.scratch(run_dir)
@@ -267,6 +265,7 @@ def train(
     state = read_state(state_path) or {}
     # killed after the last epoch was written but before model.keras: nothing left to train
     if not (state.get("finished") and (run_dir / "best.weights.h5").exists()):
+        from .callbacks import epoch_callbacks
         from .distribute import barrier, distributed_fit, local_predict
 
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -279,7 +278,7 @@ def train(
             epochs=tc.epochs,
             seed=tc.seed,
             epoch_states=epoch_states,
-            progress=progress,
+            progress=env.progress,
             write_dir=out_dir,
             select=select,
             **({} if strategy is None else {"predict": local_predict, "barrier": lambda: barrier(strategy)}),

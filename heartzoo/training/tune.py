@@ -25,10 +25,12 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
+from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from .search_space import SearchSpace, with_values
 
@@ -179,11 +181,9 @@ def tune(
     *,
     trials: int,
     storage: str | None = None,
-    data_dir=None,
-    cache_dir=None,
+    env: Environment = LOCAL,
     callbacks: list | None = None,
     on_trial: Callable[[Any, Any], None] | None = None,
-    progress: Callable[[str], Any] | None = None,
 ):
     """Run the study until it holds `trials` trials that trained (to the end or until pruned), and return it.
     Interrupted, it resumes where it stopped: finished trials are never run again."""
@@ -196,7 +196,7 @@ def tune(
     if not study.trials:  # a new study: the space's own values first
         for values in space.enqueue:
             study.enqueue_trial(values, user_attrs={"note": "enqueued by the search space"})
-    say = progress or (lambda _msg: None)
+    say = env.say
 
     def objective(trial) -> float:
         values = {name: p.suggest(trial, name) for name, p in space.params.items()}
@@ -216,8 +216,7 @@ def tune(
             cfg,
             folder,
             publish=False,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
+            env=replace(env, progress=None),  # the trial's line is one step of the study
             callbacks=[*(callbacks or []), _reporter(trial)],
         )
         return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..data.cache import atomic_path, read_json, write_json
 from ..data.download import sha256_of
+from ..environment import LOCAL, Environment
 from ..errors import DownloadError, HeartzooError
 from ..integrity import check_files, contained
 from ..meta import (
@@ -219,38 +220,35 @@ def version_dir(root: Path, entry: dict[str, Any]) -> Path:
     return contained(Path(root), entry["path"], f"{Path(root) / INDEX}: {entry['name']}@{entry['version']}")
 
 
-def publish(
-    run_dir, root=None, *, version: str | None = None, data_dir=None, cache_dir=None, progress=None
-) -> Path:
+def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
-    from ..evaluation.evaluate import load_run
+    from ..evaluation.evaluate import run_config
     from .publish import export_run
 
     root = zoo_dir(root)
-    _, config = load_run(run_dir)
+    _, config = run_config(run_dir)  # the name and task, before export loads the model
     version = check_version(version) if version is not None else next_version(root, config.task, config.name)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
     if target.exists():  # (`contained` refused a link already)
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
-    export_run(run_dir, target, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
+    export_run(run_dir, target, env=env)
     write_index(root)
     return target
 
 
-def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, progress=None) -> list[str]:
+def verify(root=None, *, env: Environment = LOCAL, agreement: bool = True) -> list[str]:
     """Problems found: files missing, added, linked or changed against the index; LiteRT/TFLM
     disagreement; retraining checks that do not validate, or that the recommended version failed. An
     index with no version is an error: there would be nothing to vouch for.
-    `progress(ref)` is called with each NAME@VERSION as its check starts."""
+    `env.progress(ref)` is called with each NAME@VERSION as its check starts."""
     root = zoo_dir(root)
     index = read_index(root)
     if not index["models"]:
         raise HeartzooError(f"{root / INDEX}: lists no model version, so nothing can be verified")
     problems: list[str] = []
     for entry in index["models"]:
-        if progress is not None:
-            progress(f"{entry['name']}@{entry['version']}")
+        env.say(f"{entry['name']}@{entry['version']}")
         try:
             vdir = version_dir(root, entry)
         except HeartzooError as exc:
@@ -262,7 +260,7 @@ def verify(root=None, *, data_dir=None, cache_dir=None, agreement: bool = True, 
         found = check_files(vdir, entry["files"])
         # the runtimes are compared only on files that are what the index says
         if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
-            found.extend(_agreement(vdir, entry, data_dir, cache_dir))
+            found.extend(_agreement(vdir, entry, env))
         problems += found
     problems += _recommendation_problems(root, index)
     return problems
@@ -284,7 +282,7 @@ def _recommendation_problems(root: Path, index: dict[str, Any]) -> list[str]:
     ]
 
 
-def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[str]:
+def _agreement(vdir: Path, entry: dict[str, Any], env: Environment) -> list[str]:
     from ..config import parse_config
     from ..data.prepare import load_task_split, test_split
     from ..export import quantized_inputs, run_litert, run_tflm, runtime_mismatch, verification_frames
@@ -293,7 +291,7 @@ def _agreement(vdir: Path, entry: dict[str, Any], data_dir, cache_dir) -> list[s
     conf = vdir / "configuration.json"
     cfg = parse_config(read_json(conf).get("config"), str(conf))
     buf = (vdir / "model.tflite").read_bytes()
-    ws, labels = load_task_split(cfg, test_split(cfg), data_dir=data_dir, cache_dir=cache_dir)
+    ws, labels = load_task_split(cfg, test_split(cfg), **env.folders)
     pick = verification_frames(len(labels), cfg.export.verify_frames)
     q = quantized_inputs(buf, ws.subset(pick).model_inputs(Preprocessor.of(cfg)))
     bad, _ = runtime_mismatch(run_litert(buf, q), run_tflm(buf, q))

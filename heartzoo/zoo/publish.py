@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config import HeartzooConfig
 from ..data.prepare import test_split
+from ..environment import LOCAL, Environment
 from ..errors import ExportError
 from ..export.runtimes import (
     TensorSpec,
@@ -93,10 +94,8 @@ def export_run(
     run_dir,
     out_dir,
     *,
-    data_dir=None,
-    cache_dir=None,
+    env: Environment = LOCAL,
     calibration: Any = None,
-    progress=None,
 ) -> Metrics:
     """Export a trained run into `out_dir` (which must not exist): model files, configuration (with the
     firmware contract) and the held-out metrics of the float and the int8 model. Raises `ExportError`
@@ -115,15 +114,14 @@ def export_run(
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if out_dir.exists():
         raise ExportError(f"{out_dir} exists already: an export never overwrites")
-    say = progress or (lambda _msg: None)
+    say = env.say
     model, config = load_run(run_dir)
     task, ec = get_task(config.task), config.export
-    kw = {"data_dir": data_dir, "cache_dir": cache_dir}
 
     say("converting to int8")
     calib = calibration
     if calib is None:
-        calib = calibration_inputs(config, n=ec.calibration_frames, **kw)
+        calib = calibration_inputs(config, n=ec.calibration_frames, **env.folders)
     buf = published_int8(model, config, calib)
     ins, outs = io_specs(buf)
     if any(t.dtype != "int8" for t in (*ins, *outs)):
@@ -132,7 +130,7 @@ def export_run(
     split = test_split(config)
     say(f"{split} float metrics")
     # the float numbers are `heartzoo evaluate`'s: the same function scores both
-    probs, labels, ws = split_probabilities(model, config, split, **kw)
+    probs, labels, ws = split_probabilities(model, config, split, env=env)
     float_rep = report_from_probabilities(
         *scored_units(task, probs, labels, ws.record), task.class_names, task.macro_classes
     )

@@ -25,7 +25,12 @@ CHECKS = "checks.json"
 #: a check is recorded only from one clean commit: a "-dirty" tree proves nothing about any commit
 CLEAN_COMMIT_PATTERN = r"^[0-9a-f]{40}$"
 REF_PATTERN = NAME_PATTERN.rstrip("$") + "@" + VERSION_PATTERN.lstrip("^")
-RECIPE_PATTERN = r"^configs/(v[0-9]{1,6}/)?[a-z0-9][a-z0-9-]{0,63}\.yaml$"
+#: a version's configuration.json in the zoo (TASK/NAME/vN/), or, in checks made before recipes were
+#: read from there, a config file of the checkout at the commit retrained
+RECIPE_PATTERN = (
+    r"^(configs/(v[0-9]{1,6}/)?[a-z0-9][a-z0-9-]{0,63}\.yaml"
+    r"|[a-z0-9][a-z0-9-]{0,31}/[a-z0-9][a-z0-9-]{0,63}/v[0-9]{1,6}/configuration\.json)$"
+)
 MAX_CHECKS_BYTES = 8 << 20
 
 
