@@ -60,7 +60,7 @@ data: install
 # EfficientNetV2 teacher, fetched from the zoo), export it as int8 verified in TFLM into a local zoo
 # under runs/ (the repository's zoo/ is left alone), print its DS2 metrics, and compare its .tflite with
 # the published one byte for byte. Resumes if interrupted.
-DEMO_REF ?= beat-3-cnn3-student@v3
+DEMO_REF ?= beat-3-cnn3-student@v6
 DEMO_NAME := $(word 1,$(subst @, ,$(DEMO_REF)))
 DEMO_PUBLISHED := zoo/beat-3/$(DEMO_NAME)/$(word 2,$(subst @, ,$(DEMO_REF)))
 DEMO_RUN := runs/demo/$(subst @,-,$(DEMO_REF))

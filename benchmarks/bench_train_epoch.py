@@ -26,7 +26,8 @@ def main() -> None:
 
     from heartzoo.config import load_config
     from heartzoo.data.prepare import load_task_split
-    from heartzoo.training.train import _loss, _optimizer, build_from_config, training_stream
+    from heartzoo.training.losses import loss_of
+    from heartzoo.training.train import build_from_config, optimizer_for, training_stream
 
     cfg = load_config(args.config)
     ws, y = load_task_split(cfg, "ds1")  # all 22 DS1 records: ~50.6K beat-3 frames
@@ -45,7 +46,7 @@ def main() -> None:
 
     # 2. One full epoch of fit, pipeline included (after one warm-up step that traces the graph).
     model = build_from_config(cfg)
-    model.compile(optimizer=_optimizer(cfg.train, steps), loss=_loss(cfg), jit_compile=False)
+    model.compile(optimizer=optimizer_for(cfg.train, steps), loss=loss_of(cfg), jit_compile=False)
     model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
     t0 = time.perf_counter()
     model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)

@@ -35,7 +35,7 @@ def main() -> None:
     from heartzoo import paths
     from heartzoo.data.cache import append_json_line
     from heartzoo.meta import check_ref
-    from heartzoo.recording.read import external
+    from heartzoo.recording import external
     from heartzoo.site.card_sections import false_call_classes
     from heartzoo.zoo.hub import load_model
 

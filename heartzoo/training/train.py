@@ -155,7 +155,7 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
         raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
 
 
-def _optimizer(tc, steps_per_epoch: int):
+def optimizer_for(tc, steps_per_epoch: int):
     import keras
 
     total = tc.epochs * steps_per_epoch
@@ -365,10 +365,10 @@ def _compiled(config: HeartzooConfig, tc, steps: int, build, teacher, val_inputs
         dc = config.compress.distill
         fit_model = make_distiller(model, teacher, dc.temperature, dc.alpha, loss_of(config))
         fit_model(input_rows(val_inputs, slice(1)))  # build it, as BackupAndRestore needs
-        fit_model.compile(optimizer=_optimizer(tc, steps), jit_compile=False)
+        fit_model.compile(optimizer=optimizer_for(tc, steps), jit_compile=False)
     else:
         fit_model = model
-        fit_model.compile(optimizer=_optimizer(tc, steps), loss=loss_of(config), jit_compile=False)
+        fit_model.compile(optimizer=optimizer_for(tc, steps), loss=loss_of(config), jit_compile=False)
     if strategy is not None:
         from .distribute import check_batch
 
