@@ -77,7 +77,7 @@ def command(path: Path, out: Path, zoo: Path, pycache: Path | None) -> float:
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
     from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -70,7 +70,7 @@ def measure(config_path: Path, workers: int, epochs: int, steps: int) -> dict:
 
 
 def main() -> None:
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("configs", nargs="+", type=Path)

@@ -44,8 +44,8 @@ from shards import _reset_peak, _status_mb  # noqa: E402
 def prepare(config, work: Path, copies: int, patients_per_shard: int = 1) -> Path:
     """Shards of the config's sources (`patients_per_shard` patients each) and, for `copies` > 1, a folder holding them
     `copies` times under other file names with its manifest."""
-    from heartzoo.data.cache import write_json
     from heartzoo.data.shards import MANIFEST, prepare_shards, read_manifest
+    from heartzoo.io import write_json
 
     one = work / "x1"
     prepare_shards(config.data.train, config.input, one, workers=2, patients_per_shard=patients_per_shard)

@@ -66,7 +66,7 @@ class HashMemo:
                 self.known = {}
 
     def sha256(self, file: Path) -> str:
-        from .data.download import sha256_of
+        from .io import sha256_of
 
         st = file.stat()
         key = str(file)
@@ -84,7 +84,7 @@ class HashMemo:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        from .data.cache import write_json
+        from .io import write_json
 
         with contextlib.suppress(OSError):  # a read-only cache only costs the hashing next time
             write_json(self.path, self.known)

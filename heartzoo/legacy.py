@@ -58,6 +58,7 @@ MOVED_MODULES = {
     },
     "heartzoo.data.af_beats": "heartzoo.training.af_beats",
     "heartzoo.signal_checks": "heartzoo.preprocess",  # its check_recording
+    "heartzoo.capped_json": "heartzoo.io",
     "heartzoo.ensemble": "heartzoo.models.ensemble",
     "heartzoo.adapt": "heartzoo.models.adapt",
 }

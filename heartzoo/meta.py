@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from .capped_json import decode_json, read_capped
 from .errors import HeartzooError
+from .io import decode_json, read_capped
 
 TASK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"

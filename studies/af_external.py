@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
     from heartzoo.recording import external_rhythm
     from heartzoo.zoo.hub import load_model

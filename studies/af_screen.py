@@ -60,8 +60,8 @@ def main() -> None:
     import yaml
 
     from heartzoo.config import parse_config
-    from heartzoo.data.cache import append_json_line
     from heartzoo.evaluation.evaluate import evaluate_model, load_run
+    from heartzoo.io import append_json_line
     from heartzoo.models import describe
     from heartzoo.training.train import train
 

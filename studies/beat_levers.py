@@ -155,7 +155,7 @@ def main() -> None:
         return
 
     from heartzoo.config import load_config
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
     from heartzoo.training.af_beats import cinc_validation
 
     config = load_config(args.config)

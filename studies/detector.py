@@ -133,7 +133,7 @@ def run(detector: str, corpus: str, data_dir: Path) -> dict:
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--detectors", default="pan-tompkins,xqrs,gqrs")

@@ -32,7 +32,7 @@ MODELS = (
 
 
 def main() -> None:
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
     from heartzoo.recording.end_to_end import end_to_end
     from heartzoo.zoo.hub import load_model
 

@@ -33,7 +33,7 @@ def published(zoo: Path) -> list[str]:
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
     from heartzoo.recording import external
     from heartzoo.site.card_sections import false_call_classes

@@ -39,9 +39,9 @@ def shifted(probs: np.ndarray, offsets: np.ndarray, tau: float) -> np.ndarray:
 
 def measure(run: Path) -> dict:
     """tau chosen on `run`'s validation patients; DS2 before and after, each class's F1, Se and +P."""
-    from heartzoo.data.cache import read_json
     from heartzoo.evaluation.evaluate import load_run, split_probabilities
     from heartzoo.evaluation.metrics import report_from_probabilities
+    from heartzoo.io import read_json
     from heartzoo.tasks import get_task
     from heartzoo.zoo.manifest import final_stage_dir
 

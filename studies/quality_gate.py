@@ -139,8 +139,8 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
 
 def main() -> None:
     from heartzoo import paths
-    from heartzoo.data.cache import append_json_line
     from heartzoo.data.databases import resolve
+    from heartzoo.io import append_json_line
     from heartzoo.recording.annotation import resolve_model
     from heartzoo.recording.quality import MIN_CORRELATION, SQI_GATE
 

@@ -80,7 +80,7 @@ def diagnose(folder: Path, split: str, top: int, data_dir=None, cache_dir=None) 
 
 
 def main() -> None:
-    from heartzoo.data.cache import append_json_line
+    from heartzoo.io import append_json_line
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", type=Path, nargs="+", help="zoo version folders or run folders")

@@ -10,9 +10,9 @@ from conftest import write_record
 
 from heartzoo.config import InputSpec
 from heartzoo.data import mitbih
-from heartzoo.data.cache import atomic_path
 from heartzoo.data.prepare import load_windows
 from heartzoo.errors import DataError
+from heartzoo.io import atomic_path
 
 
 @pytest.fixture

@@ -140,7 +140,7 @@ def test_calibration_summary_counts_what_rose():
 
 def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, monkeypatch):
     from heartzoo.config import load_config
-    from heartzoo.data.cache import write_json
+    from heartzoo.io import write_json
     from heartzoo.training.runs import FIRST_STAGE_FILES, graft
     from heartzoo.zoo.manifest import Manifest, config_hash
 

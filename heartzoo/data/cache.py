@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..io import atomic_path
 
 #: Bump when the way windows are made changes, so old caches are not reused.
 CACHE_VERSION = 3  # 3: rr_intervals' fifth column, the irregularity
@@ -37,47 +36,6 @@ def source_stamp(paths: list[Path]) -> str:
         st = Path(p).stat()
         stamp.append([Path(p).name, st.st_size, st.st_mtime_ns])
     return json.dumps(stamp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_path(final: Path, suffix: str = ".tmp"):
-    """Yield a temporary path next to `final`; rename it onto `final` only if the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp makes 0600; a file put in place gets the mode any new file gets (a web server serving
-        # a mirror runs as another user)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file, or an error naming it when it is missing or not JSON."""
-    from ..errors import HeartzooError
-
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HeartzooError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise HeartzooError(f"{path}: not readable JSON ({exc})") from None
-
-
-def write_json(path: Path, data: Any) -> None:
-    """JSON written atomically (temporary file, then rename)."""
-    with atomic_path(Path(path)) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 class WindowCache:
@@ -122,23 +80,3 @@ class WindowCache:
         if not key_file.exists():
             with atomic_path(key_file) as tmp:
                 tmp.write_text(json.dumps(self.key, indent=2, sort_keys=True, default=str))
-
-
-def append_json_line(path: Path | None, line: Any) -> None:
-    """Append `line` as one JSON line to the results file `path` (a benchmark's `--record`); None: nothing."""
-    if path is not None:
-        with open(path, "a") as f:
-            f.write(json.dumps(line) + "\n")
-
-
-def latest_json_lines(path: Path, key) -> dict:
-    """The latest line of each `key(line)` of a benchmark's JSON-lines record (a key of None: a line of
-    another kind, left out), in the order the keys first appear."""
-    latest = {}
-    for x in Path(path).read_text().splitlines():
-        if x.strip():
-            line = json.loads(x)
-            k = key(line)
-            if k is not None:
-                latest[k] = line
-    return latest

@@ -8,7 +8,6 @@ match its checksum is removed and reported by name.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import DownloadError
+from ..io import sha256_of
 
 CHUNK = 1 << 16
 OnProgress = Callable[[str, int, int | None], None]
@@ -84,14 +84,6 @@ def parse_checksums(text: str, source: str) -> dict[str, str]:
             raise DownloadError(f"{source}: line {i} is not '<sha256>  <file>': {line[:80]!r}")
         out[m.group(2)] = m.group(1).lower()
     return out
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class _SameOrigin(urllib.request.HTTPRedirectHandler):

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, HeartzooError
+from ..io import atomic_path, read_json, sha256_of, write_json
 from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES, CINC_CLASSES
-from .cache import CACHE_VERSION, atomic_path, read_json, write_json
-from .download import sha256_of
+from .cache import CACHE_VERSION
 
 FORMAT = "heartzoo-shards"
 FORMAT_VERSION = 2  # 2: per-record row counts, databases labelled per recording

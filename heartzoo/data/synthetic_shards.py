@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import atomic_path, write_json
 from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES
-from .cache import atomic_path, write_json
 from .shards import FORMAT, FORMAT_VERSION, MANIFEST, append_rows, contract_of, sha256_of
 
 BLOCK = 8192  # rows written at a time: the writer's memory stays flat too

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig, parse_config
-from ..data.cache import read_json
 from ..environment import LOCAL, Environment
 from ..errors import HeartzooError
+from ..io import read_json
 from ..tasks import get_task
 
 CONFIG_FILES = ("config.json", "configuration.json")

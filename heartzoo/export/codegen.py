@@ -83,7 +83,7 @@ def c_array_files(folder: Path) -> dict[str, str]:
 
 def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
     """Write the C files of the version in `folder` into `out_dir` (each file atomically)."""
-    from ..data.cache import atomic_path
+    from ..io import atomic_path
 
     out_dir = Path(out_dir)
     written = []

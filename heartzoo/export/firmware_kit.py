@@ -379,7 +379,7 @@ def write_firmware_kit(
     adc_bits: int = ADC_BITS,
 ) -> list[Path]:
     """Write the firmware kit of an exported version into `out_dir` (each file atomically)."""
-    from ..data.cache import atomic_path
+    from ..io import atomic_path
 
     out_dir = Path(out_dir)
     files = kit_files(

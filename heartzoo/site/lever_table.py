@@ -26,7 +26,7 @@ SIGNALS = {
 
 def read_rows(path: Path, config: str | None = None) -> list[dict]:
     """The record's runs (the latest of each config, lever and seed), of `config` alone when given."""
-    from ..data.cache import latest_json_lines
+    from ..io import latest_json_lines
 
     mine = latest_json_lines(
         path,

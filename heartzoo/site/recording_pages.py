@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..data.cache import latest_json_lines
+from ..io import latest_json_lines
 
 
 def _pct(v: float | None) -> str:

@@ -87,7 +87,8 @@ def load_af_beats(
 ) -> dict[str, np.ndarray]:
     """{"x", "rr", maybe "template", "record"}: the AF beats of `sources`, prepared for `spec` (cached)."""
     from .. import paths
-    from ..data.cache import atomic_path, cache_key
+    from ..data.cache import cache_key
+    from ..io import atomic_path
 
     digest, key = cache_key(af_beats=sorted(sources), input=spec.model_dump(mode="json"))
     path = Path(paths.cache_dir(cache_dir)) / "af_beats" / f"{digest}.npz"

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..data.cache import atomic_path, write_json
 from ..inference import predict_logits, softmax
+from ..io import atomic_path, write_json
 from ..tasks import Task
 from .checkpoints import read_state
 

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..data.cache import atomic_path, write_json
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
+from ..io import atomic_path, write_json
 from ..tasks import get_task
 
 CV_FILE = "cv.json"

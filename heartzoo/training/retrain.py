@@ -2,9 +2,10 @@
 same model (`heartzoo.zoo.retrain_checks` holds the record and its rules).
 
 The recipe is the version's own configuration.json (the config that made it, as published), trained
-into a run folder without publishing, by the code of this checkout, which must be one clean commit. A finished run made elsewhere (e.g. `heartzoo train CONFIG --no-publish` in a worktree at an
-older commit) can stand in for the training: its config must be the recipe's, names aside, and its
-stages trained at one clean commit, which the check then names.
+into a run folder without publishing, by the code of this checkout, which must be one clean commit. A
+finished run made elsewhere (e.g. `heartzoo train CONFIG --no-publish` in a worktree at an older commit)
+can stand in for the training: its config must be the recipe's, names aside, and its stages trained at
+one clean commit, which the check then names.
 """
 
 from __future__ import annotations

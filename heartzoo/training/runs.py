@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
-from ..data.cache import atomic_path, write_json
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from ..integrity import load_keras
+from ..io import atomic_path, write_json
 from ..tasks import get_task
 from ..zoo.manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage, stage_rule
 

@@ -27,10 +27,10 @@ import numpy as np
 
 from .. import paths
 from ..config import HeartzooConfig, parse_config
-from ..data.cache import atomic_path, write_json
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from ..inference import input_rows
+from ..io import atomic_path, write_json
 from ..preprocess import Preprocessor
 from ..tasks import get_task
 from .checkpoints import read_state

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
-from ..data.cache import atomic_path
+from ..io import atomic_path
 from .search_space import SearchSpace, with_values
 
 BEST_FILE = "best.yaml"

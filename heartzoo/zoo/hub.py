@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.cache import read_json, write_json
 from ..errors import DownloadError, HeartzooError
 from ..integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
+from ..io import read_json, write_json
 from ..meta import FirmwareContract, check_pin, check_ref, read_configuration
 from ..preprocess import check_recording
 
@@ -48,7 +48,8 @@ def download(
     cached and intact are not fetched again, so the cache serves offline once a version is there.
     `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
     """
-    from ..data.download import fetch_resumable, sha256_of
+    from ..data.download import fetch_resumable
+    from ..io import sha256_of
     from .index import find, remote_index, zoo_url
 
     check_ref(name, version)

@@ -10,11 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..data.cache import atomic_path, read_json, write_json
-from ..data.download import sha256_of
 from ..environment import LOCAL, Environment
 from ..errors import DownloadError, HeartzooError
 from ..integrity import check_files, contained
+from ..io import atomic_path, read_json, sha256_of, write_json
 from ..meta import (
     TASK_PATTERN,
     VERSION_PATTERN,

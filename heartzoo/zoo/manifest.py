@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
-from ..data.cache import read_json, write_json
 from ..errors import ConfigError
+from ..io import read_json, write_json
 
 MANIFEST = "manifest.json"
 

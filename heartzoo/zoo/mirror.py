@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.cache import write_json
 from ..errors import HeartzooError
 from ..integrity import check_files, contained
+from ..io import write_json
 from ..meta import check_ref, parse_index
 
 

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ..capped_json import decode_json, read_capped
 from ..errors import HeartzooError
+from ..io import decode_json, read_capped
 from ..meta import NAME_PATTERN, VERSION_PATTERN, StrictModel, error_place, read_metrics
 
 CHECKS = "checks.json"
@@ -127,7 +127,7 @@ def add_check(root: Path, check: RetrainingCheck) -> None:
 
 def write_checks(root: Path, checks: list[RetrainingCheck]) -> None:
     """Write the zoo's checks.json whole (atomically)."""
-    from ..data.cache import write_json
+    from ..io import write_json
 
     write_json(Path(root) / CHECKS, RetrainingChecks(checks=checks).model_dump(mode="json"))
 
