@@ -79,7 +79,8 @@ def test_card_numbers_come_from_metrics_json(site):
     assert f"{m['float']['macro_f1']:.4f}" in html and f"{m['int8']['macro_f1']:.4f}" in html
     assert f"{m['tflite_bytes']:,} B" in html and f"{m['tflm_arena_bytes']:,} B" in html
     assert "Not a diagnostic device" in html and "ODC-By 1.0" in html
-    assert "configs/small-cnn2.yaml" in html  # the reproduce command (highlighted, so split in spans)
+    # the reproduce command: the version's own recipe (highlighted, so split in spans)
+    assert "zoo/beat-3/small-cnn2/v1/configuration.json" in html
     assert "reference R-peak annotations" in html and "one beat of latency" in html
     for figure in ("confusion", "training"):
         assert (out / "models" / "img" / f"small-cnn2-v1-{figure}.png").stat().st_size > 5_000

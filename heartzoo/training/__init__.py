@@ -1,6 +1,7 @@
 """Making models: `train` (one stage), `runs` (a recipe's whole line: teacher, distillation, pruning,
-QAT, publication), `checkpoints` (exact resume), `distribute` (tf.distribute workers), `crossval`,
-`tune` with `search_space` and `tune_report`, `retrain` (a published version trained again and checked),
+QAT, publication), `callbacks` (what each epoch keeps, for an exact resume) and `checkpoints` (reading
+it back), `distribute` (tf.distribute workers), `crossval`, `tune` with `search_space` and
+`tune_report`, `retrain` (a published version trained again and checked),
 `af_beats` (unlabelled AF beats as "not S"), `losses` and `tracking`.
 
 The layer below the site and the CLI: it imports the zoo (teachers, publication), recordings (the
