@@ -77,31 +77,11 @@ def _finished(study) -> list:
 
 
 @pytest.mark.slow
-def test_a_tiny_search_writes_a_config_train_accepts(files, shared_cache):
+def test_a_killed_search_resumes_without_repeating_finished_trials_and_writes_a_config_train_accepts(
+    files, shared_cache
+):
     baseline = {"learning_rate": 0.002, "filters": 4}
     (files / "space.yaml").write_text(yaml.safe_dump({**SPACE, "enqueue": [baseline]}))
-    proc = subprocess.run(
-        _tune(files, shared_cache, "--trials", "2", "--run-dir", str(files / "s")),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    study = _study(f"sqlite:///{files / 's' / 'study.db'}")
-    assert len(_finished(study)) == 2
-    assert study.trials[0].params == baseline  # the space's enqueued values run first
-    best = load_config(files / "s" / "best.yaml")  # validated as every config is
-    assert best.name == "tiny-search-tuned"
-    assert best.train.learning_rate == pytest.approx(study.best_trial.params["learning_rate"])
-    assert best.model.params["filters"] == study.best_trial.params["filters"]
-    report = (files / "s" / "report.md").read_text()
-    assert "| 0 | COMPLETE |" in report and "trajectory.png" in report
-    assert (files / "s" / "trajectory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (files / "s" / "mlruns").is_dir()  # each trial logged to the MLflow file store
-
-
-@pytest.mark.slow
-def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared_cache):
     url = f"sqlite:///{files / 'k' / 'study.db'}"
     job = subprocess.Popen(
         _tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
@@ -130,11 +110,21 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(files, shared
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _study(url)
     assert len(_finished(study)) == 3
+    assert study.trials[0].params == baseline  # the space's enqueued values run first
     kept = {t.number: t for t in study.trials}
     for t in before:  # untouched: same state, value and end time
         assert kept[t.number].state == t.state and kept[t.number].datetime_complete == t.datetime_complete
     values = [tuple(sorted(t.params.items())) for t in _finished(study)]
     assert len(set(values)) == len(values)  # no finished trial ran twice
+    # what the finished search leaves: the best trial's config, a report, the trials' MLflow runs
+    best = load_config(files / "k" / "best.yaml")  # validated as every config is
+    assert best.name == "tiny-search-tuned"
+    assert best.train.learning_rate == pytest.approx(study.best_trial.params["learning_rate"])
+    assert best.model.params["filters"] == study.best_trial.params["filters"]
+    report = (files / "k" / "report.md").read_text()
+    assert "| 0 | COMPLETE |" in report and "trajectory.png" in report
+    assert (files / "k" / "trajectory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (files / "k" / "mlruns").is_dir()  # each trial logged to the MLflow file store
 
 
 def _study_if_ready(url: str):
