@@ -89,31 +89,10 @@ def shared_cache(shared_root) -> Path:
 SLOW_FIXTURES = frozenset({"small_run", "small_zoo"})
 
 
-#: the files whose tests take longest here (each over a minute in all, measured with --durations=0), in
-#: that order: run first, pytest-xdist deals them out between its workers before the short ones, so the
-#: two do not end minutes apart with one long file left
-LONGEST_FIRST = (
-    "test_resume.py",
-    "test_tune.py",
-    "test_shard_training.py",
-    "test_pipeline.py",
-    "test_distribute.py",
-    "test_ensemble.py",
-    "test_models.py",
-    "test_docs.py",
-    "test_cli_user.py",
-    "test_adapt.py",
-    "test_train.py",
-    "test_export.py",
-)
-
-
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: within a file, as written
 
 
 SMALL_RUN = {
