@@ -205,3 +205,32 @@ def test_the_top_of_the_package_is_small_and_every_subpackage_says_what_it_holds
 def test_nothing_is_squeezed_past_the_formatter():
     squeezed = [str(p) for p in PACKAGE.rglob("*.py") if "fmt: " + "skip" in p.read_text()]
     assert squeezed == []
+
+
+HEAVY = ("keras", "tensorflow", "tf_keras", "wfdb", "h5py")
+
+
+def test_a_module_that_imports_tensorflow_at_its_top_is_itself_imported_lazily():
+    """`import heartzoo` and the CLI's parsing stay light: a module that imports a heavy library at its
+    top (training/callbacks.py: Keras classes) is imported only inside the functions that use it."""
+    known = _modules()
+    heavy = {
+        m
+        for m, p in known.items()
+        for node in ast.parse(p.read_text()).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            (a.name if isinstance(node, ast.Import) else node.module or "").split(".")[0] in HEAVY
+            for a in node.names
+        )
+    }
+    assert "heartzoo.training.callbacks" in heavy
+    eager = [
+        (m, t)
+        for m, p in known.items()
+        for node in ast.parse(p.read_text()).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for t in _targets(m, p, node, known)
+        if t in heavy
+    ]
+    assert eager == []
