@@ -10,10 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def _quiet(_msg: str) -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class Environment:
     """`data_dir`, `cache_dir`: None means heartzoo's defaults (`heartzoo.paths`: the environment
@@ -26,7 +22,8 @@ class Environment:
     strategy: Any = None
 
     def say(self, message: str) -> None:
-        (self.progress or _quiet)(message)
+        if self.progress is not None:
+            self.progress(message)
 
     @property
     def folders(self) -> dict[str, Any]:

@@ -8,10 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..config import HeartzooConfig, parse_config
+from ..config import HeartzooConfig, load_config
 from ..environment import LOCAL, Environment
 from ..errors import HeartzooError
-from ..io import read_json
 from ..tasks import get_task
 
 CONFIG_FILES = ("config.json", "configuration.json")
@@ -28,8 +27,7 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
     if cfg_file is None:
         raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")
-    raw = read_json(cfg_file)
-    return model_file, parse_config(raw.get("config", raw) if isinstance(raw, dict) else raw, str(cfg_file))
+    return model_file, load_config(cfg_file)  # a published configuration.json gives its `config`
 
 
 def load_run(path: str | os.PathLike[str]):
