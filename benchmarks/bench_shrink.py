@@ -98,10 +98,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _emit(line: dict, record: Path | None) -> None:
+    from heartzoo.io import append_json_line
+
     print(json.dumps(line), flush=True)
-    if record:
-        with record.open("a") as f:
-            f.write(json.dumps(line) + "\n")
+    append_json_line(record, line)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from heartzoo.environment import Environment
+from heartzoo.io import append_json_line
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,9 +75,7 @@ def main() -> None:
             "ds2_float_f1": {c: round(v.f1, 4) for c, v in ds2.float.per_class.items()},
         }
         print(json.dumps(line), flush=True)
-        if args.record:
-            with args.record.open("a") as f:
-                f.write(json.dumps(line) + "\n")
+        append_json_line(args.record, line)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ stage is scored).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from heartzoo.io import append_json_line
 
 TAUS = np.round(np.arange(-0.5, 2.01, 0.1), 2) + 0.0  # + 0.0: no "-0.0"
 
@@ -93,9 +94,7 @@ def main() -> None:
             f"{row['val_macro_f1']['tau']:.4f} · DS2 {a['macro_f1']:.4f} → {b['macro_f1']:.4f}"
             + (f" · S F1 {a[s]['f1']:.3f} → {b[s]['f1']:.3f}" if s else "")
         )
-        if args.record:
-            with args.record.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+        append_json_line(args.record, row)
 
 
 if __name__ == "__main__":

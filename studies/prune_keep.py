@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from seed_spread import ds2_probabilities, seed_variant
 
+from heartzoo.io import append_json_line
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -148,9 +150,7 @@ def main() -> None:
                 [r["ds2_macro_f1"] for r in rows if r["keep"] == keep]
             )
             print(f"keep {keep:g}: DS2 float macro-F1 {m:.4f} ± {sd:.4f}")
-    if args.record:
-        with args.record.open("a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_json_line(args.record, result)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ Run: `python studies/rr_irregularity.py --with RUN [RUN ...] --without RUN [RUN 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from heartzoo.io import append_json_line
 
 #: irregularity10 above this: an irregular neighbourhood (0.18 at the median S false positive of the
 #: pool student's validation patients, docs/training.md)
@@ -83,9 +84,7 @@ def main() -> None:
         f"{result['with']['val_macro_f1_mean']:.4f} → {'adopted' if result['adopted'] else 'not adopted'}"
         f" (DS2 mean: {result['without']['ds2_macro_f1_mean']:.4f} → {result['with']['ds2_macro_f1_mean']:.4f})"
     )
-    if args.record:
-        with args.record.open("a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_json_line(args.record, result)
 
 
 if __name__ == "__main__":

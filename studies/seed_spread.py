@@ -15,11 +15,12 @@ Run: `python studies/seed_spread.py configs/beat-3-cnn3.yaml --seeds 0 1 2 3 4 [
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from heartzoo.io import append_json_line
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,9 +167,7 @@ def main() -> None:
         f"{config.name}: DS2 float macro-F1 over {len(rows)} seeds {result['mean']:.4f} ± {result['std']:.4f} "
         f"(min {result['min']:.4f}, max {result['max']:.4f}); seed ensemble {result['ensemble']['macro_f1']:.4f}"
     )
-    if args.record:
-        with args.record.open("a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_json_line(args.record, result)
 
 
 if __name__ == "__main__":

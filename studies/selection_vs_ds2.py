@@ -18,6 +18,8 @@ import argparse
 import json
 from pathlib import Path
 
+from heartzoo.io import append_json_line
+
 REPO = Path(__file__).resolve().parents[1]
 SIGNALS = ("val", "cv_pooled", "cv_fold_mean")
 
@@ -140,9 +142,7 @@ def main() -> None:
                 f"  {signal:13} over {s['models']:2}: Spearman vs DS2 {rho} · picks {s['picks']} "
                 f"(DS2 {s['pick_ds2']:.4f})"
             )
-    if args.record:
-        with args.record.open("a") as f:
-            f.write(json.dumps({"table": table, "summary": result}) + "\n")
+    append_json_line(args.record, {"table": table, "summary": result})
 
 
 if __name__ == "__main__":
