@@ -27,7 +27,8 @@ def main() -> None:
     from heartzoo.config import load_config
     from heartzoo.data.prepare import load_task_split
     from heartzoo.training.losses import loss_of
-    from heartzoo.training.train import build_from_config, optimizer_for, training_stream
+    from heartzoo.training.optimizer import optimizer_for
+    from heartzoo.training.train import build_from_config, training_stream
 
     cfg = load_config(args.config)
     ws, y = load_task_split(cfg, "ds1")  # all 22 DS1 records: ~50.6K beat-3 frames

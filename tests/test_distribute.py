@@ -1,6 +1,7 @@
 """Training under tf.distribute on real DS1 frames: two worker processes on 127.0.0.1
-(MultiWorkerMirroredStrategy) compute what one process computes with the same global batch, a killed
-worker's job resumes from the chief's last backup, and MirroredStrategy over two devices does the same.
+(MultiWorkerMirroredStrategy) compute what one process computes with the same global batch, and
+MirroredStrategy over two devices does the same. A killed worker's job resuming from the chief's last
+backup is tested on shards (test_shard_training.py), where each worker also restores its own stream.
 
 Stated tolerance (20 steps of 64 frames, learning rate 3e-4): training and validation loss
 of every epoch within 1e-4 relative, the saved models' logits on the validation frames within 5e-4
@@ -8,8 +9,7 @@ of every epoch within 1e-4 relative, the saved models' logits on the validation 
 across replicas, 2e-3 relative and 2e-3, so these bounds tell the two apart. Float summation order
 differs between one batch and two all-reduced halves, and training amplifies it (at the recipes'
 learning rate, after 125 steps, the losses were 2 % apart; at this one, 1.2e-4 relative after 50), so the
-killed and resumed two-worker run is 5 epochs of 4 steps, compared with one process under the same
-bounds. No dropout: each replica would draw its own masks.
+runs are short. No dropout: each replica would draw its own masks.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import kill_worker_after_epoch
 
 from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
@@ -44,13 +43,6 @@ CONFIG = {
         "patience": 10,
         "learning_rate": 3e-4,
     },
-}
-# long enough to kill a worker in the middle (each epoch validates, a second or more), as few steps as
-# the runs above, so that one process and two workers stay within the tolerance
-LONG = {
-    **CONFIG,
-    "name": "distributed-long",
-    "train": {**CONFIG["train"], "epochs": 5, "steps_per_epoch": 4},
 }
 
 
@@ -80,13 +72,13 @@ def setup(tmp_path_factory, data_root, shared_cache):
     from heartzoo.training.train import train
 
     root = tmp_path_factory.mktemp("distribute")
-    (root / "long.yaml").write_text(yaml.safe_dump(LONG))
-    # the references: one process, no strategy (in this process: no second TensorFlow start-up to pay)
-    train(parse_config(LONG), root / "single-long", env=Environment(cache_dir=shared_cache))
+    (root / "distributed.yaml").write_text(yaml.safe_dump(CONFIG))
+    # the reference: one process, no strategy (in this process: no second TensorFlow start-up to pay)
+    train(parse_config(CONFIG), root / "single", env=Environment(cache_dir=shared_cache))
     return root, shared_cache
 
 
-def _cli(root: Path, cache: Path, run: str, *extra: str, config: str = "long.yaml") -> list[str]:
+def _cli(root: Path, cache: Path, run: str, *extra: str, config: str = "distributed.yaml") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -112,68 +104,55 @@ def _assert_same_training(a: Path, b: Path, cache: Path, rel: float = 1e-4, logi
 
 
 @pytest.mark.slow
-def test_two_workers_killed_and_resumed_train_what_one_process_trains(setup):
-    """Two workers split each global batch and train what one process trains; one of them killed, the
-    job stops, and started again it resumes from the chief's backup and ends as the uninterrupted run.
-    Both in one: the two-worker jobs (two processes, each starting TensorFlow) are the suite's costliest."""
+def test_two_workers_train_what_one_process_trains(setup):
+    """Two workers split each global batch and train what one process trains; the chief alone keeps
+    what the run wrote."""
     root, cache = setup
-    run = root / "killed"
-    argv = _cli(root, cache, "killed", "--workers", "2")
-    backed_up = kill_worker_after_epoch(argv, run, 2)
-    assert 2 <= backed_up < LONG["train"]["epochs"]
-
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    run = root / "workers"
+    proc = subprocess.run(
+        _cli(root, cache, "workers", "--workers", "2"), capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"resuming at epoch {backed_up + 1}" in proc.stderr
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["strategy"] == {"kind": "multi-worker", "replicas": 2, "workers": 2}
-    assert summary["resumed_at_epoch"] == backed_up
-    assert summary["epochs_run"] == LONG["train"]["epochs"]
+    assert summary["epochs_run"] == CONFIG["train"]["epochs"]
     losses = [r["loss"] for r in _history(run)]
     assert losses[-1] < losses[0]  # it learns
     assert not (run / ".worker1").exists()  # the other worker's scratch copy is gone
-    # killed and resumed on two workers = uninterrupted in one process
-    _assert_same_training(root / "single-long", run, cache)
+    _assert_same_training(root / "single", run, cache)
 
 
 @pytest.mark.slow
-def test_mirrored_over_two_devices_equals_one(setup):
+def test_mirrored_over_two_devices_equals_one_and_refuses_a_batch_that_does_not_split(setup):
+    """One process for both (each TensorFlow start-up is seconds): a batch of 63 is refused before
+    anything trains, then the recipe trains what one device trains."""
     root, cache = setup
     script = textwrap.dedent(f"""
+        import sys
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from heartzoo.config import parse_config
         from heartzoo.environment import Environment
+        from heartzoo.errors import ConfigError
         from heartzoo.training.train import train
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         env = Environment(cache_dir={str(cache)!r}, strategy=strategy)
-        train(parse_config({LONG!r}), {str(root / "mirrored")!r}, env=env)
+        odd = {{**{CONFIG!r}, "train": {{**{CONFIG["train"]!r}, "batch_size": 63}}}}
+        try:
+            train(parse_config(odd), {str(root / "odd")!r}, env=env)
+        except ConfigError as exc:
+            print("refused:", exc, file=sys.stderr)
+        train(parse_config({CONFIG!r}), {str(root / "mirrored")!r}, env=env)
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    refused = next(line for line in proc.stderr.splitlines() if line.startswith("refused:"))
+    assert "train.batch_size" in refused and "2 replicas" in refused
+    assert not (root / "odd" / "history.csv").exists()
     summary = json.loads((root / "mirrored" / "train_summary.json").read_text())
     assert summary["strategy"] == {"kind": "mirrored", "replicas": 2, "workers": 1}
-    _assert_same_training(root / "single-long", root / "mirrored", cache)
-
-
-@pytest.mark.slow
-def test_a_batch_that_does_not_split_is_refused(setup, tmp_path):
-    _, cache = setup
-    script = textwrap.dedent(f"""
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from heartzoo.config import parse_config
-        from heartzoo.environment import Environment
-        from heartzoo.training.train import train
-        config = {{**{CONFIG!r}, "train": {{**{CONFIG["train"]!r}, "batch_size": 63}}}}
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        train(parse_config(config), {str(tmp_path / "odd")!r}, env=Environment(cache_dir={str(cache)!r}, strategy=strategy))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
-    assert proc.returncode != 0
-    assert "train.batch_size" in proc.stderr and "2 replicas" in proc.stderr
+    _assert_same_training(root / "single", root / "mirrored", cache)
 
 
 def test_tf_config_is_validated():

@@ -22,7 +22,7 @@ STUDENT = {
     "train": {"epochs": 3, "batch_size": 128, "steps_per_epoch": 20, "max_train_frames": 20000},
     "compress": {
         "channel_prune": {"keep": 0.5, "finetune_epochs": 2},
-        "magnitude_prune": {"sparsity": 0.5, "epochs": 2},
+        "magnitude_prune": {"sparsity": 0.5, "epochs": 1},
         "qat": {"epochs": 1},
     },
     # a few training steps do not make a model whose int8 copy is guaranteed close: the bound is not

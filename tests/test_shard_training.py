@@ -30,7 +30,7 @@ CONFIG = {
     "model": {"arch": "cnn1", "params": {"dropout": 0.0}},
     "input": {"rr_features": True},
     "augment": {"amplitude": [0.9, 1.1], "jitter": 3, "premature": 0.1},
-    "train": {"epochs": 4, "batch_size": 64, "steps_per_epoch": 15, "patience": 10, "learning_rate": 3e-4},
+    "train": {"epochs": 3, "batch_size": 64, "steps_per_epoch": 10, "patience": 10, "learning_rate": 3e-4},
 }
 
 

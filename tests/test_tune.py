@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli
 
 from heartzoo.config import load_config, parse_config
 from heartzoo.environment import Environment
@@ -101,12 +102,8 @@ def test_a_killed_search_resumes_without_repeating_finished_trials_and_writes_a_
     job.send_signal(signal.SIGKILL)
     job.wait()
 
-    proc = subprocess.run(
-        _tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k")),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # started again (in this process: the killed one was a process of its own, as a user's is)
+    proc = run_cli(*_tune(files, shared_cache, "--trials", "3", "--run-dir", str(files / "k"))[3:])
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _study(url)
     assert len(_finished(study)) == 3
@@ -141,19 +138,23 @@ def _study_if_ready(url: str):
 
 @pytest.mark.slow
 def test_two_processes_share_one_study(files, shared_cache):
+    """A process of its own and this test's process (which has TensorFlow loaded already) on one study:
+    the second starts once the first holds a trial, so that both take some."""
     url = f"sqlite:///{files / 'shared.db'}"
-    jobs = [
-        subprocess.Popen(
-            _tune(files, shared_cache, "--trials", "4", "--storage", url, "--run-dir", str(files / f"w{i}")),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    for j in jobs:
-        _, err = j.communicate(timeout=900)
-        assert j.returncode == 0, err[-3000:]
+    argv = _tune(files, shared_cache, "--trials", "4", "--storage", url, "--run-dir")
+    job = subprocess.Popen(
+        [*argv, str(files / "w0")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and job.poll() is None:
+        started = _study_if_ready(url) if (files / "shared.db").exists() else None
+        if started is not None and started.trials:
+            break
+        time.sleep(0.5)
+    here = run_cli(*argv[3:], str(files / "w1"))
+    _, err = job.communicate(timeout=900)
+    assert job.returncode == 0, err[-3000:]
+    assert here.returncode == 0, here.stderr[-3000:]
     study = _study(url)
     done = _finished(study)
     assert len(done) >= 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -213,12 +214,20 @@ def load_windows(
 def record_counts(
     records: Sequence[str], data_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, dict[str, int]]:
-    """AAMI beat counts per record, from the annotation files alone."""
+    """AAMI beat counts per record, from the annotation files alone (kept in this process while the
+    files are unchanged: every training run draws its validation patients from them)."""
     out = {}
     for r in records:
         db = database_of(r)
-        out[r] = db.read_beats(db.folder(data_dir), r).counts()
+        folder = db.folder(data_dir)
+        files = [p for p in record_files(db.record_dir(folder, r), r).values() if p.is_file()]
+        out[r] = dict(_record_counts(db.name, folder, r, source_stamp(files)))
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _record_counts(database: str, folder: Path, record: str, stamp: str) -> dict[str, int]:
+    return get_database(database).read_beats(folder, record).counts()
 
 
 def training_records(config: HeartzooConfig) -> list[str]:

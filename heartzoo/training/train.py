@@ -35,6 +35,7 @@ from ..preprocess import Preprocessor
 from ..tasks import get_task
 from .checkpoints import read_state
 from .losses import loss_of
+from .optimizer import optimizer_for
 
 
 @dataclass
@@ -153,22 +154,6 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
         raise ConfigError(f"{config.name}: field 'model.arch': {exc.args[0]}") from None
     except TypeError as exc:
         raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
-
-
-def optimizer_for(tc, steps_per_epoch: int):
-    import keras
-
-    total = tc.epochs * steps_per_epoch
-    warmup = min(int(tc.warmup_epochs * steps_per_epoch), max(total - 1, 0))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=tc.learning_rate / 10 if warmup else tc.learning_rate,
-        decay_steps=max(total - warmup, 1),
-        alpha=0.01,
-        warmup_target=tc.learning_rate if warmup else None,
-        warmup_steps=warmup,
-    )
-    ema = {} if tc.ema is None else {"use_ema": True, "ema_momentum": tc.ema}
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=tc.weight_decay, **ema)
 
 
 def train(
@@ -306,9 +291,6 @@ def train(
         shutil.rmtree(run_dir / "backup", ignore_errors=True)  # what Keras does at the end of fit
     if not worker.is_chief:
         return _after_chief(strategy, out_dir, run_dir, model_path, state)
-    if not fit_model.optimizer.built:  # the weight file holds its state too
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            fit_model.optimizer.build(fit_model.trainable_variables)
     resumed_at = state.get("started_at_epoch", 0)
     fit_model.load_weights(run_dir / "best.weights.h5")  # the student's weights, with the distiller's
     with atomic_path(model_path, suffix=".keras") as tmp:
@@ -369,6 +351,9 @@ def _compiled(config: HeartzooConfig, tc, steps: int, build, teacher, val_inputs
     else:
         fit_model = model
         fit_model.compile(optimizer=optimizer_for(tc, steps), loss=loss_of(config), jit_compile=False)
+    # Built here, not inside the first step: a tf.function that makes variables is traced twice, and
+    # the trace is most of a short run's time. The weight files hold the optimizer's state too.
+    fit_model.optimizer.build(fit_model.trainable_variables)
     if strategy is not None:
         from .distribute import check_batch
 
