@@ -175,8 +175,9 @@ def _interruptible() -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared_cache, tmp_path):
-    """A real SIGINT to `heartzoo train`: the message and exit code 130; the re-run's first words (it is
-    interrupted too, once it has said them: the run is long enough never to end by itself here)."""
+    """A real SIGINT to `heartzoo train` (the run is long enough never to end by itself here): exit
+    code 130 and a message naming the epoch a re-run resumes after, which is the one the run folder
+    holds (what a re-run reads and says is tested above, in this process)."""
     import os
     import signal
     import subprocess
@@ -185,6 +186,8 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
     import time
 
     import yaml
+
+    from heartzoo.training.checkpoints import finished_epochs
 
     cfg = tmp_path / "resume.yaml"
     cfg.write_text(yaml.safe_dump({**SMALL, "train": {**SMALL["train"], "epochs": 500, "patience": 500}}))
@@ -234,8 +237,7 @@ def test_ctrl_c_on_the_command_line_says_where_a_rerun_resumes(data_root, shared
     assert done >= 1 and line.strip().endswith(
         "re-run to resume"
     )  # the second epoch may not be backed up yet
-    code, err = interrupted(lambda lines: any("resuming at epoch" in x for x in lines))
-    assert code == 130 and any(f"resuming at epoch {done + 1}" in x for x in err), "".join(err)
+    assert finished_epochs(run) == done
 
 
 def test_a_run_that_trained_nothing_takes_the_corrected_config(tmp_path):

@@ -294,7 +294,8 @@ def test_killed_run_resumes_at_its_last_epoch(data_root, shared_cache, tmp_path)
     done = json.loads((run / "state.json").read_text())["epochs_done"]
     assert 2 <= done < 6
     assert not (run / "model.keras").exists()
-    out = subprocess.run(cmd, capture_output=True, text=True, env={**env, "COLUMNS": "200"}, timeout=300)
+    # run again in this process (the killed one had a process of its own, as a user's has)
+    out = run_cli(*cmd[3:], env={"COLUMNS": "200"})
     assert out.returncode == 0, out.stderr[-2000:]
     resumed = json.loads((run / "train_summary.json").read_text())["resumed_at_epoch"]
     assert 2 <= resumed <= done
