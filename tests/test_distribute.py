@@ -78,13 +78,13 @@ def setup(tmp_path_factory, data_root, shared_cache):
     return root, shared_cache
 
 
-def _cli(root: Path, cache: Path, run: str, *extra: str, config: str = "distributed.yaml") -> list[str]:
+def _cli(root: Path, cache: Path, run: str, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
         "heartzoo",
         "train",
-        str(root / config),
+        str(root / "distributed.yaml"),
         "--run-dir",
         str(root / run),
         "--no-publish",

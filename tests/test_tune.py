@@ -142,9 +142,9 @@ def test_two_processes_share_one_study(files, shared_cache):
     the second starts once the first holds a trial, so that both take some."""
     url = f"sqlite:///{files / 'shared.db'}"
     argv = _tune(files, shared_cache, "--trials", "4", "--storage", url, "--run-dir")
-    job = subprocess.Popen(
-        [*argv, str(files / "w0")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    log = files / "w0.log"  # a file, not a pipe nobody reads while this process searches too
+    with log.open("w") as err:
+        job = subprocess.Popen([*argv, str(files / "w0")], stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and job.poll() is None:
         started = _study_if_ready(url) if (files / "shared.db").exists() else None
@@ -152,8 +152,8 @@ def test_two_processes_share_one_study(files, shared_cache):
             break
         time.sleep(0.5)
     here = run_cli(*argv[3:], str(files / "w1"))
-    _, err = job.communicate(timeout=900)
-    assert job.returncode == 0, err[-3000:]
+    job.wait(timeout=900)
+    assert job.returncode == 0, log.read_text()[-3000:]
     assert here.returncode == 0, here.stderr[-3000:]
     study = _study(url)
     done = _finished(study)

@@ -25,7 +25,7 @@ def optimizer_for(tc, steps_per_epoch: int):
 def _decay_at_one_rate(optimizer) -> None:
     """Keras' TensorFlow optimizer reads the scheduled learning rate once per variable for the weight
     decay, which builds the schedule's graph into the training step once per variable: on a short run,
-    about a quarter of its time goes to tracing that. Here the rate is read once per step, which gives
+    much of its time goes to tracing that. Here the rate is read once per step, which gives
     the same numbers bit for bit (tests/test_optimizer.py); the optimizer's class and config are Keras'
     own. On another backend, or a Keras without that method, the optimizer is left as it is."""
     import keras
