@@ -14,10 +14,12 @@ endif
 
 .PHONY: install test test-fast lint demo data bench clean chromium docs pages firmware-toolchain readme
 
+# Bytecode is compiled once, here: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines),
+# every process would otherwise compile TensorFlow's and Keras' sources again, most of an import's time.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed

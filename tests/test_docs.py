@@ -12,7 +12,6 @@ import pytest
 from browser import open_page
 
 from heartzoo.checkout import Checkout
-from heartzoo.environment import Environment
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -26,14 +25,11 @@ HTML_TAGS = set(
 
 
 @pytest.fixture(scope="module")
-def site(small_run, shared_cache, tmp_path_factory):
-    """The site of a fresh zoo: the small run published as its only version."""
+def site(small_zoo, tmp_path_factory):
+    """The site of a fresh zoo: the small run published as its only version (the session's, read only)."""
     from heartzoo.site.build import build_site
-    from heartzoo.zoo.index import publish
 
-    root = tmp_path_factory.mktemp("docs")
-    publish(small_run, root / "zoo", env=Environment(cache_dir=shared_cache))
-    return build_site(root / "zoo", root / "site"), root / "zoo"
+    return build_site(small_zoo, tmp_path_factory.mktemp("docs") / "site"), small_zoo
 
 
 @pytest.fixture(scope="module")

@@ -86,14 +86,18 @@ def test_loss_falls_on_real_frames(name, ds1_batch):
     keras.utils.set_random_seed(0)
     x, y = ds1_batch
     model = build_model(name, (1, 512, 1), 3)
+    # A few steps run eagerly: tracing the step would cost more than they do (`heartzoo train`'s graph is
+    # tested elsewhere). Recurrent models stay in a graph, where their time loop is not Python's, and
+    # learn more slowly from a single batch: they get more steps, not a looser bound.
+    recurrent = name.startswith("recurrent")
     model.compile(
         optimizer=keras.optimizers.Adam(3e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=False,
+        run_eagerly=not recurrent,
     )
     # Training-mode loss: batch-norm moving averages need far more than a few steps to settle.
-    # Recurrent models learn more slowly from a single batch; they get more steps, not a looser bound.
-    epochs = 25 if name.startswith("recurrent") else 12
+    epochs = 25 if recurrent else 5
     loss = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0).history["loss"]
     assert np.isfinite(loss).all()
     assert loss[-1] < 0.9 * loss[0], loss  # an untrained 3-class model sits at ln 3 = 1.10

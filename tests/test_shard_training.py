@@ -23,10 +23,12 @@ COUNTS = [
     {"N": 5000, "S": 1300, "V": 0, "F": 0, "Q": 0},
     {"N": 1500, "S": 100, "V": 2500, "F": 21, "Q": 3},
 ]
-# DS1 through the real line: cnn1 without dropout, so that two workers differ only by their draws
+# DS1 through the real line: cnn1 without dropout, so that two workers differ only by their draws; two
+# validation patients (S and V in both), which every worker scores after every epoch
 CONFIG = {
     "name": "sharded",
     "task": "beat-3",
+    "data": {"validation": {"records": ["205", "223"]}},
     "model": {"arch": "cnn1", "params": {"dropout": 0.0}},
     "input": {"rr_features": True},
     "augment": {"amplitude": [0.9, 1.1], "jitter": 3, "premature": 0.1},
@@ -129,7 +131,7 @@ def _config_file(root: Path, name: str, **data) -> Path:
     import yaml
 
     path = root / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({**CONFIG, "name": name, "data": data}))
+    path.write_text(yaml.safe_dump({**CONFIG, "name": name, "data": {**CONFIG["data"], **data}}))
     return path
 
 
@@ -298,25 +300,29 @@ def test_two_workers_on_shards_killed_and_restarted_end_as_the_uninterrupted_run
     ds1_shards, shared_cache, tmp_path
 ):
     config = _config_file(tmp_path, "sharded", shards=str(ds1_shards))
-    whole = subprocess.run(
-        _cli(config, tmp_path / "whole", shared_cache, "--workers", "2"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert whole.returncode == 0, whole.stderr[-3000:]
+    # the uninterrupted run beside the killed one: a worker waits on the other's half of every step,
+    # and two jobs at once fill those waits
+    log = tmp_path / "whole.log"  # a file, not a pipe nobody reads meanwhile
+    with log.open("w") as err:
+        whole = subprocess.Popen(
+            _cli(config, tmp_path / "whole", shared_cache, "--workers", "2"), stdout=err, stderr=err
+        )
+    run = tmp_path / "killed"
+    try:
+        backed_up = kill_worker_after_epoch(_cli(config, run, shared_cache, "--workers", "2"), run, 1)
+        assert 1 <= backed_up < CONFIG["train"]["epochs"]
+        again = subprocess.run(
+            _cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True, timeout=600
+        )
+    finally:
+        whole.wait(timeout=600)  # its workers stop with it: nothing is left running, whatever failed
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"resuming at epoch {backed_up + 1}" in again.stderr
+    assert whole.returncode == 0, log.read_text()[-3000:]
     summary = json.loads((tmp_path / "whole" / "train_summary.json").read_text())
     assert summary["strategy"]["workers"] == 2 and summary["train_shards"] == str(ds1_shards)
     assert summary["train_frames"] < 51021  # the validation patients' shards were left out
     assert not (tmp_path / "whole" / ".worker1").exists()  # the chief alone keeps what the run wrote
-    run = tmp_path / "killed"
-    backed_up = kill_worker_after_epoch(_cli(config, run, shared_cache, "--workers", "2"), run, 1)
-    assert 1 <= backed_up < CONFIG["train"]["epochs"]
-    again = subprocess.run(
-        _cli(config, run, shared_cache, "--workers", "2"), capture_output=True, text=True, timeout=600
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert f"resuming at epoch {backed_up + 1}" in again.stderr
     ha, hb = _history(tmp_path / "whole"), _history(run)
     assert [r["epoch"] for r in ha] == [r["epoch"] for r in hb]
     for ra, rb in zip(ha, hb, strict=True):

@@ -180,6 +180,12 @@ def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cac
         assert t.state == optuna.trial.TrialState.PRUNED
         assert "> 1,000 B" in t.user_attrs["rejected"] and t.user_attrs["size"]["tflite_bytes"] > 1_000
     assert not (files / "tight" / "trials").exists()  # nothing trained
+    # a size follows the architecture alone (measured once each, `tune._SIZES`), whatever rate was drawn
+    sizes: dict[int, set[int]] = {}
+    for t in study.trials:
+        sizes.setdefault(t.params["filters"], set()).add(t.user_attrs["size"]["tflite_bytes"])
+    assert all(len(s) == 1 for s in sizes.values())
+    assert len({min(s) for s in sizes.values()}) == len(sizes) > 1  # and each width has its own
 
 
 @pytest.mark.parametrize(
