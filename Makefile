@@ -42,7 +42,7 @@ firmware-toolchain:
 
 # Two processes, one per core, each taking whole test files (module fixtures stay in one process); the
 # small run and the prepared frames are made once and shared (tests/conftest.py). Plain `pytest` works too.
-# The 15 slowest tests are listed at the end: the suite must stay under 20 minutes on two cores.
+# The 15 slowest tests are listed at the end: `make test` must stay under 10 minutes on two cores.
 test: lint chromium firmware-toolchain
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
