@@ -10,8 +10,8 @@ A trial is a whole line (`runs.run_pipeline`, never published) of the base confi
 values, in `<run>/trials/<hash of its values>/`: a trial retried after its process was killed resumes
 its training at the last finished epoch. Before it trains, its model is built, thinned as its channel
 pruning will thin it and converted to int8 (once per architecture in a process), and a trial over the
-space's size constraints is pruned there. The objective is the last stage's validation macro-F1 (whole held-out patients); the test set
-is never loaded.
+space's size constraints is pruned there. The objective is the last stage's validation macro-F1 (whole
+held-out patients); the test set is never loaded.
 
 Every process running `tune` on one study (same run folder or `--storage` URL) takes distinct trials
 from it; a trial whose process stopped sending heartbeats is failed and retried once with its values.
@@ -54,9 +54,8 @@ def model_size(config: HeartzooConfig) -> dict[str, int]:
     """int8 .tflite bytes and MACs of the model `config` will publish, before training: built, thinned
     as its channel pruning will thin it (the channel counts do not depend on the weights), converted to
     int8 (and shrunk, as export does) with a few random calibration inputs."""
-    shaping = config.model_dump(mode="json", include={"task", "input", "model", "export"})
-    shaping["channel_prune"] = config.compress.model_dump(mode="json")["channel_prune"]
-    key = json.dumps(shaping, sort_keys=True)
+    shaping = {"task": True, "input": True, "model": True, "export": True, "compress": {"channel_prune"}}
+    key = json.dumps(config.model_dump(mode="json", include=shaping), sort_keys=True)
     if key not in _SIZES:
         _SIZES[key] = _measured_size(config)
     return dict(_SIZES[key])
