@@ -1,0 +1,93 @@
+"""How af-4 turns its windows into a recording's class: the aggregation rules compared on the validation
+recordings of the af-4 screen's runs (studies/af_screen.py). The committed test split is never read.
+
+The rule, fixed before any run: the candidates below are scored by the challenge's F1 per recording on
+validation, each learned candidate by 5-fold cross-fitting over the validation recordings (fit on four
+fifths, predict the fifth, stratified by label, seed 0), over the screen's six runs of the two published
+architectures (100hz and 100hz-cnn5, seeds 0-2). A candidate replaces the mean of the windows'
+probabilities (the card's aggregation) only if it beats it by >= 0.01 on average over the six runs and in
+at least five of them; else the mean stays. `prior` (a linear map of the mean's log-probabilities) says how
+much of a learned candidate's gain is a shift between classes that any recording would get, and not what
+the other windows add.
+
+Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = [f"runs/af-screen/{v}-s{s}" for v in ("100hz", "100hz-cnn5") for s in (0, 1, 2)]
+EPS = 1e-6
+
+
+def per_recording(probs: np.ndarray, records: np.ndarray, labels: np.ndarray):
+    """Per recording: mean, max and min of the windows' probabilities, mean log-probability, label."""
+    names, first, inverse = np.unique(records, return_index=True, return_inverse=True)
+    k, n = probs.shape[1], len(names)
+    out = {f: np.zeros((n, k)) for f in ("mean", "max", "min", "logmean")}
+    out["max"][:] = -np.inf
+    out["min"][:] = np.inf
+    np.add.at(out["mean"], inverse, probs)
+    np.add.at(out["logmean"], inverse, np.log(probs + EPS))
+    np.maximum.at(out["max"], inverse, probs)
+    np.minimum.at(out["min"], inverse, probs)
+    count = np.bincount(inverse, minlength=n)[:, None]
+    out["mean"] /= count
+    out["logmean"] /= count
+    return out, labels[first]
+
+
+def cross_fitted(features: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    pred = np.zeros(len(y), dtype=np.int64)
+    for fit, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(features, y):
+        clf = LogisticRegression(C=1.0, max_iter=2000).fit(features[fit], y[fit])
+        pred[held] = clf.predict(features[held])
+    return pred
+
+
+def candidates(agg: dict, y: np.ndarray) -> dict[str, np.ndarray]:
+    log = {f: np.log(agg[f] + EPS) for f in ("mean", "max", "min")}
+    return {
+        "mean": agg["mean"].argmax(1),
+        "geometric": agg["logmean"].argmax(1),
+        "prior": cross_fitted(log["mean"], y),
+        "mean+max": cross_fitted(np.hstack([log["mean"], log["max"]]), y),
+        "mean+max+min": cross_fitted(np.hstack([log["mean"], log["max"], log["min"]]), y),
+    }
+
+
+def main() -> None:
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import classification_report
+    from heartzoo.io import append_json_line
+    from heartzoo.tasks import get_task
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", nargs="+", default=RUNS)
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    task = get_task("af-4")
+    for run in args.runs:
+        model, config = load_run(REPO / run)
+        probs, labels, ws = split_probabilities(model, config, "val")
+        agg, y = per_recording(np.asarray(probs), np.asarray(ws.record), np.asarray(labels))
+        scores = {}
+        for name, pred in candidates(agg, y).items():
+            rep = classification_report(y, pred, task.class_names, task.macro_classes)
+            scores[name] = {"challenge_f1": rep["macro_f1"], **{c: v["f1"] for c, v in rep["per_class"].items()}}
+        line = {"study": "af_aggregation", "run": run, "recordings": len(y), "scores": scores}
+        print(json.dumps(line), flush=True)
+        append_json_line(args.record, line)
+
+
+if __name__ == "__main__":
+    main()
