@@ -55,6 +55,15 @@ class DataConfig(_Strict):
     af_beats: AFBeats | None = Field(
         None, description="Also train on AF beats of wearable recordings, with the label 'any class but S'."
     )
+    window_hop: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Tasks labelled per recording (af-4): the training windows' hop, as a share of the frame "
+        "(0.5: each window overlaps the next by half), so training sees more crops of each recording; "
+        "validation and test keep the non-overlapping windows the card's aggregation reads. None: "
+        "non-overlapping.",
+    )
     shards: str | None = Field(
         None,
         description="A folder of shards prepared from `train` (`heartzoo data shard`): training streams its "

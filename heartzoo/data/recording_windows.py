@@ -27,18 +27,27 @@ from .windows import WindowSet
 RECIPE = 1
 
 
-def recording_window_starts(n_samples: int, length: int) -> np.ndarray:
-    """Starts of the non-overlapping windows of `length` in a recording; one centred window (starting
-    before 0) when the recording is shorter than a window. Every window's centre lies in the recording."""
+def recording_window_starts(n_samples: int, length: int, hop: int | None = None) -> np.ndarray:
+    """Starts of the windows of `length` in a recording, `hop` apart (None: `length`, non-overlapping);
+    one centred window (starting before 0) when the recording is shorter than a window. Every window's
+    centre lies in the recording."""
     if n_samples < length:
         return np.array([(n_samples - length) // 2], dtype=np.int64)
-    return window_starts(n_samples, length)
+    if hop is None or hop == length:
+        return window_starts(n_samples, length)
+    return np.arange(0, n_samples - length + 1, hop, dtype=np.int64)
 
 
-def recording_arrays(db, folder, record: str, spec: InputSpec, label: int) -> dict[str, np.ndarray]:
+def recording_arrays(
+    db, folder, record: str, spec: InputSpec, label: int, hop: float | None = None
+) -> dict[str, np.ndarray]:
+    """One recording's windows, each with the recording's label; `hop` as a share of the frame (None:
+    non-overlapping)."""
     sig = db.read_signal(folder, record, spec.lead)
     length = round(spec.frame_size * sig.fs / spec.fs)
-    starts = recording_window_starts(len(sig.values), length)
+    starts = recording_window_starts(
+        len(sig.values), length, None if hop is None else max(1, round(hop * length))
+    )
     centres = starts + length // 2
     pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
     x = pre.frames(sig.values, float(sig.fs), centres)
@@ -117,17 +126,18 @@ def load_recording_split(
     classes = get_task(config.task).source_classes
     folder = CINC.folder(data_dir)
     where = CINC.record_dir(folder, "")
-    cache = WindowCache(
-        paths.cache_dir(cache_dir),
-        {"dataset": CINC.name, "input": config.input.model_dump(), "unit": "recording", "recipe": RECIPE},
-    )
+    # overlapping windows train; validation and test keep the non-overlapping ones the aggregation reads
+    hop = config.data.window_hop if split == "train" else None
+    key = {"dataset": CINC.name, "input": config.input.model_dump(), "unit": "recording", "recipe": RECIPE}
+    cache = WindowCache(paths.cache_dir(cache_dir), key if hop is None else {**key, "hop": hop})
     parts = []
     for record in sides[split]:
         files = [where / f"{record}.{ext}" for ext in ("hea", "mat")]
         stamp = source_stamp(files)
         arrays = cache.load(record, stamp)
         if arrays is None:
-            arrays = recording_arrays(CINC, folder, record, config.input, classes.index(labels[record]))
+            label = classes.index(labels[record])
+            arrays = recording_arrays(CINC, folder, record, config.input, label, hop)
             cache.save(record, stamp, arrays)
         if progress:
             progress(record)
