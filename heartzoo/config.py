@@ -286,6 +286,13 @@ class ExportConfig(_Strict):
         "e.g. the distilled model where its channel-pruned fine-tune validates worse. A model-selection choice "
         "made on the validation patients; an ensemble's members each choose theirs so.",
     )
+    aggregation: Literal["mean", "mean+max"] = Field(
+        "mean",
+        description="Tasks labelled per recording (af-4): how a recording's windows make its class. mean: the "
+        "argmax of their mean probabilities; mean+max: a logistic map of the log of their mean and largest "
+        "probabilities, fitted at export on the validation recordings (heartzoo.evaluation.aggregation) and "
+        "carried in the firmware contract.",
+    )
     shrink: bool = Field(
         True,
         description="Write the .tflite without what TFLM and LiteRT never read (tensor names but the inputs', "

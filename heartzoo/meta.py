@@ -260,6 +260,16 @@ class EnsembleSpread(StrictModel):
     val_macro_f1: float | None = None
 
 
+class AggregationScores(StrictModel):
+    """A per-recording task's aggregation beside the validation scores: `val_macro_f1` is then the
+    aggregation's, cross-fitted on the validation recordings (each fifth scored by a map fitted on the
+    rest); `val_macro_f1_windows_mean` the run's own, by the windows' mean (what chose its epoch)."""
+
+    method: str
+    fitted_on: str | None = None
+    val_macro_f1_windows_mean: float | None = None
+
+
 class Metrics(StrictModel):
     """metrics.json: what export measured, on the held-out split at natural prevalence."""
 
@@ -287,6 +297,7 @@ class Metrics(StrictModel):
     ops: list[str]
     compression: list[str]
     ensemble: EnsembleSpread | None = None
+    aggregation: AggregationScores | None = None
     verification: Verification
     calibration: Calibration
     heartzoo_version: str
@@ -328,6 +339,30 @@ class RRFeatureSpec(StrictModel):
     definition: str
 
 
+class RecordingAggregation(StrictModel):
+    """How a recording's windows make its class (tasks labelled per recording, af-4): `mean`, the argmax of
+    the windows' mean probabilities; `mean+max`, a multinomial logistic map of the log of the windows' mean
+    and of their largest probabilities, [log(mean + eps), log(max + eps)] @ coef.T + intercept, fitted on
+    the validation recordings (`heartzoo.evaluation.aggregation`)."""
+
+    method: Literal["mean", "mean+max"]
+    coef: list[list[float]] | None = None
+    intercept: list[float] | None = None
+    eps: float = 1e-6
+    fitted_on: str | None = None
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> RecordingAggregation:
+        if self.method == "mean":
+            if self.coef is not None or self.intercept is not None:
+                raise ValueError("the mean takes no weights")
+            return self
+        k = len(self.intercept or [])
+        if not k or not self.coef or len(self.coef) != k or any(len(row) != 2 * k for row in self.coef):
+            raise ValueError(f"{self.method} needs intercept (k) and coef (k rows of 2k)")
+        return self
+
+
 class FirmwareContract(StrictModel):
     """configuration.json's `firmware`: what firmware must do to feed the model and read it (the
     preprocessing comes from `preprocess.Preprocessor.contract()` and goes back through `from_contract`)."""
@@ -345,6 +380,8 @@ class FirmwareContract(StrictModel):
     outputs: list[TensorInfo]
     output: str
     rr_features: RRFeatureSpec | None = None
+    #: tasks labelled per recording; None (versions before it): the windows' mean
+    aggregation: RecordingAggregation | None = None
 
 
 class Configuration(StrictModel):

@@ -49,7 +49,7 @@ class Task:
 
     @property
     def per_recording(self) -> bool:
-        """Scored per recording: its windows' mean probabilities (`metrics.recording_probabilities`)."""
+        """Scored per recording, by the class its windows make (`evaluation.aggregation`)."""
         return self.unit == "window" and self.window_labels == "recording"
 
     @property

@@ -80,12 +80,12 @@ def candidates(agg: dict, y: np.ndarray, rr: np.ndarray | None = None) -> dict[s
     log = {f: np.log(agg[f] + EPS) for f in ("mean", "max", "min")}
     extra = {} if rr is None else {"mean+max+rr": cross_fitted(np.hstack([log["mean"], log["max"], rr]), y)}
     return {
-        **extra,
         "mean": agg["mean"].argmax(1),
         "geometric": agg["logmean"].argmax(1),
         "prior": cross_fitted(log["mean"], y),
         "mean+max": cross_fitted(np.hstack([log["mean"], log["max"]]), y),
         "mean+max+min": cross_fitted(np.hstack([log["mean"], log["max"], log["min"]]), y),
+        **extra,
     }
 
 

@@ -161,6 +161,26 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
     plus = [(s, a) for s, sym, a in zip(ann.sample, ann.symbol, ann.aux_note, strict=True) if sym == "+"]
     assert [(e["start"], e["aux"]) for e in episodes] == [(int(s), a.rstrip("\x00")) for s, a in plus]
     assert {e["aux"] for e in episodes} <= {"(N", "(AFIB", "(O", "(NOISE"}
+    # the whole recording's class: what the evaluation scores for it (its windows as the test split's,
+    # the int8 model's probabilities, the version's aggregation)
+    from heartzoo.data.recording_windows import recording_arrays
+    from heartzoo.evaluation.aggregation import MEAN, recording_probabilities
+    from heartzoo.evaluation.evaluate import int8_probabilities
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model(*_rhythm_model().split("@"), format="tflite", zoo=REPO / "zoo")
+    arrays = recording_arrays(cinc, cinc.folder(), "A00004", loaded.config.input, 1)
+    inputs = Preprocessor.of(loaded.config).inputs(arrays["x"], None, None)
+    buf = (loaded.folder / "model.tflite").read_bytes()
+    want = recording_probabilities(
+        int8_probabilities(buf, inputs, loaded.config),
+        ["A00004"] * len(arrays["x"]),
+        loaded.firmware.aggregation or MEAN,
+    )[0][0]
+    whole = rhythm["recording"]
+    assert whole["windows"] == len(arrays["x"]) and whole["class"] == loaded.class_names[int(want.argmax())]
+    np.testing.assert_allclose(list(whole["probabilities"].values()), want, atol=1e-4)
     res = run_cli(
         "annotate",
         str(base),

@@ -114,7 +114,13 @@ def annotate_cmd(
             f"{e.label} {e.start / result.fs:.0f}-{e.end / result.fs:.0f} s" for e in result.rhythm[:8]
         )
         more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
-        console.print(f"  rhythm ({result.rhythm_model}): {spans}{more}", highlight=False)
+        whole = result.rhythm_recording
+        console.print(
+            f"  rhythm ({result.rhythm_model}): the recording {whole['class']} "
+            f"(p {whole['probabilities'][whole['class']]:.2f}, {whole['windows']} windows, {whole['aggregation']}) · "
+            f"episodes {spans}{more}",
+            highlight=False,
+        )
     for f in result.findings:
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "

@@ -2,9 +2,10 @@
 
 A wearable's microcontroller holds a window, not a recording: each CinC 2017 recording (9-61 s, 300 Hz) is
 cut into non-overlapping windows of the model's frame (one centred window when it is shorter, its edges
-filled as every frame's are), each labelled with the recording's label. The recording's class is the
-argmax of its windows' mean probabilities (`metrics.recording_probabilities`): the scores of this task
-are per recording, as the challenge's are.
+filled as every frame's are), each labelled with the recording's label. The recording's class is the one
+its windows make by the model's aggregation (`evaluation.aggregation`: their mean, or mean+max): the
+scores of this task are per recording, as the challenge's are. Training may cut overlapping windows
+(`data.window_hop`): more crops of each recording.
 
 Splits: the committed test split (`cinc2017.held_out_records`, never trained or selected on); validation
 a seeded draw of `data.validation.fraction` of the other recordings, stratified by label; training the rest.

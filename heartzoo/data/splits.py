@@ -62,13 +62,13 @@ def unit_problem(config) -> str | None:
     from ..tasks import get_task
 
     task = get_task(config.task)
+    if config.export.aggregation != "mean" and not task.per_recording:
+        return "export.aggregation: windows make a recording's class in tasks labelled per recording (af-4)"
+    if config.data.window_hop is not None and (not task.per_recording or config.data.shards is not None):
+        return "data.window_hop: overlapping training windows are for recordings prepared in memory (af-4)"
     if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"
-        if config.data.window_hop is not None:
-            return (
-                "data.window_hop: overlapping training windows are for recordings prepared in memory (af-4)"
-            )
         return _beat_data_problem(config, task)
     if config.data.protocol != task.protocol:
         why = (
@@ -79,8 +79,6 @@ def unit_problem(config) -> str | None:
         return f"data.protocol: {config.task} needs {task.protocol} ({why})"
     if config.input.rr_features or config.input.template_beats:
         return f"input: {config.task} classifies windows: rr_features and template_beats need beats"
-    if config.data.window_hop is not None and (not task.per_recording or config.data.shards is not None):
-        return "data.window_hop: overlapping training windows are for recordings prepared in memory (af-4)"
     if config.data.shards is not None and not task.per_recording:
         return f"data.shards: shards hold beats or recordings' windows; {config.task} is prepared in memory"
     if config.data.validation.records is not None and task.protocol == PATIENT_DEAL:

@@ -102,6 +102,38 @@ def split_probabilities(
     return softmax(logits), labels, ws
 
 
+def recording_aggregation(folder: Path, model, config: HeartzooConfig, env: Environment = LOCAL):
+    """How a per-recording task's windows make a recording's class (`meta.RecordingAggregation`; None for
+    other tasks): a zoo version's own, from its firmware contract; for a run, fitted on its validation
+    recordings as `heartzoo export` fits it."""
+    if not get_task(config.task).per_recording:
+        return None
+    from ..meta import Configuration, read_meta
+    from .aggregation import MEAN
+
+    published = folder / "configuration.json"
+    if published.is_file():
+        return read_meta(Configuration, published).firmware.aggregation or MEAN
+    return fitted_aggregation(model, config, env)[0]
+
+
+def fitted_aggregation(model, config: HeartzooConfig, env: Environment = LOCAL):
+    """`export.aggregation` fitted on the float model's validation windows, and its validation macro-F1
+    cross-fitted over those recordings (None for the mean, which fits nothing)."""
+    from . import aggregation
+    from .metrics import report_from_probabilities
+
+    method = config.export.aggregation
+    if method == "mean":
+        return aggregation.MEAN, None
+    probs, labels, ws = split_probabilities(model, config, "val", env=env)
+    recordings = len(set(ws.record.tolist()))
+    fitted = aggregation.fit(probs, labels, ws.record, method, f"{recordings} validation recordings")
+    task = get_task(config.task)
+    p, y = aggregation.cross_fitted(probs, labels, ws.record, method)
+    return fitted, report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
+
+
 def int8_runtime(config: HeartzooConfig) -> str:
     """Where the int8 numbers of a version's metrics.json come from (`export.int8_runtime`)."""
     return "TFLM" if config.export.int8_runtime == "tflm" else "LiteRT optimized"
@@ -145,7 +177,10 @@ def evaluate_model(
     threshold: float | None = None,
     calibrate_minutes: float | None = None,
     int8: bytes | None = None,
+    aggregation=None,
 ) -> dict[str, Any]:
+    """The report of `model` (or the int8 `.tflite` bytes `int8`) on `split`; a per-recording task's windows
+    make each recording's class by `aggregation` (None: their mean)."""
     from .metrics import report_from_probabilities, scored_units
 
     task = get_task(config.task)
@@ -158,7 +193,7 @@ def evaluate_model(
         calibrate_minutes=calibrate_minutes,
         int8=int8,
     )
-    probs, labels = scored_units(task, probs, labels, ws.record)
+    probs, labels = scored_units(task, probs, labels, ws.record, aggregation)
     report = report_from_probabilities(probs, labels, task.class_names, task.macro_classes, threshold)
     report.update(
         split=split,
@@ -215,7 +250,13 @@ def evaluate(
         from ..models.adapt import batchnorm_layers
 
         batchnorm_layers(model)  # refuse before any frame is loaded
-    kw = {"env": env, "threshold": threshold, "calibrate_minutes": calibrate_minutes}
+    aggregation = recording_aggregation(model_file.parent, model, config, env)
+    kw = {
+        "env": env,
+        "threshold": threshold,
+        "calibrate_minutes": calibrate_minutes,
+        "aggregation": aggregation,
+    }
     out: dict[str, Any] = {
         "model": config.name,
         "task": config.task,

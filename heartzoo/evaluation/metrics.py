@@ -176,29 +176,30 @@ def check_threshold(threshold: float | None) -> None:
 
 
 def scored_units(
-    task, probs: ArrayLike, labels: ArrayLike, records: ArrayLike
+    task, probs: ArrayLike, labels: ArrayLike, records: ArrayLike, aggregation=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probabilities and labels a task is scored on: per recording for a per-recording task
-    (`recording_probabilities`), else the frames' own."""
+    (`recording_probabilities`, by `aggregation`), else the frames' own."""
     if not task.per_recording:
         return np.asarray(probs), np.asarray(labels)
-    return recording_probabilities(probs, labels, records)
+    return recording_probabilities(probs, labels, records, aggregation)
 
 
 def recording_probabilities(
-    probs: ArrayLike, labels: ArrayLike, records: ArrayLike
+    probs: ArrayLike, labels: ArrayLike, records: ArrayLike, aggregation=None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per recording, in order of first appearance: the mean of its windows' probabilities, and its label
-    (every window of a recording carries the recording's label)."""
-    p, y, r = np.asarray(probs, dtype=np.float64), np.asarray(labels), np.asarray(records)
-    names, first, inverse = np.unique(r, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    sums = np.zeros((len(names), p.shape[1]))
-    np.add.at(sums, inverse, p)
-    mean = sums / np.bincount(inverse, minlength=len(names))[:, None]
-    if np.any(y != y[first][inverse]):
+    """Per recording, in order of first appearance: its class probabilities from its windows' by
+    `aggregation` (a `meta.RecordingAggregation`; None: their mean), and its label (every window of a
+    recording carries the recording's label)."""
+    from .aggregation import MEAN
+    from .aggregation import recording_probabilities as aggregated
+
+    y, r = np.asarray(labels), np.asarray(records)
+    p, first = aggregated(probs, r, aggregation or MEAN)
+    _, index, inverse = np.unique(r, return_index=True, return_inverse=True)
+    if np.any(y != y[index][inverse]):
         raise ValueError("the windows of a recording carry different labels")
-    return mean[order].astype(np.float32), y[first][order]
+    return p, y[first]
 
 
 def report_from_probabilities(

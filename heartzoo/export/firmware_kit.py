@@ -223,6 +223,7 @@ def contract_header(
         f"#define HZ_CLASS_NAMES {{{classes}}}",
         f"/* output: {f['output']} */",
         f"#define HZ_OUTPUT_ZERO_POINT ({out['zero_point']})",
+        *aggregation_lines(f.get("aggregation"), out["scale"], flt),
     ]
     if fixed_point:
         from ..preprocess import RR_EPS
@@ -264,6 +265,29 @@ def contract_header(
             lines += [f"#define HZ_RR_EPS {flt(RR_EPS)}", f"#define HZ_RR_SCALE {flt(rr['scale'])}"]
     lines += ["", "#endif /* HEARTZOO_CONTRACT_H_ */", ""]
     return "\n".join(lines)
+
+
+def aggregation_lines(aggregation: dict[str, Any] | None, output_scale: float, flt) -> list[str]:
+    """The contract's recording aggregation (`meta.RecordingAggregation`) as C constants: HZ_AGGREGATION 1
+    (the windows' mean) or 2 (mean+max, with its map); none for a beat model's contract."""
+    if aggregation is None:
+        return []
+    head = [
+        f"/* aggregation: {aggregation['method']}"
+        + (f", fitted on {aggregation['fitted_on']}" if aggregation.get("fitted_on") else "")
+        + " (hz_rec_class) */",
+        f"#define HZ_AGG_OUTPUT_SCALE {flt(output_scale)}",
+    ]
+    if aggregation["method"] == "mean":
+        return [*head, "#define HZ_AGGREGATION 1"]
+    rows = ", ".join("{" + ", ".join(flt(v) for v in row) + "}" for row in aggregation["coef"])
+    return [
+        *head,
+        "#define HZ_AGGREGATION 2",
+        f"#define HZ_AGG_EPS {flt(aggregation['eps'])}",
+        f"#define HZ_AGG_COEF {{{rows}}}",
+        f"#define HZ_AGG_INTERCEPT {{{', '.join(flt(v) for v in aggregation['intercept'])}}}",
+    ]
 
 
 def taps_header(firmware: Any, *, recording_hz: int = RECORDING_HZ, fixed_point: bool = False) -> str:

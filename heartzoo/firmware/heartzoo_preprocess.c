@@ -486,3 +486,48 @@ void hz_probabilities(const int8_t *q, float *p) {
   for (k = 0; k < HZ_NUM_CLASSES; k++) p[k] = (float)(q[k] - HZ_OUTPUT_ZERO_POINT) * HZ_OUTPUT_SCALE;
 }
 #endif
+
+#if HZ_AGGREGATION
+void hz_rec_init(hz_rec_t *r) { memset(r, 0, sizeof *r); }
+
+void hz_rec_push(hz_rec_t *r, const int8_t *q) {
+  int k;
+  for (k = 0; k < HZ_NUM_CLASSES; k++) { /* as numpy dequantizes: float32 (q - zero_point) * scale */
+    float p = (float)(q[k] - HZ_OUTPUT_ZERO_POINT) * HZ_AGG_OUTPUT_SCALE;
+    r->sum[k] += p;
+    if (r->windows == 0 || p > r->top[k]) r->top[k] = p;
+  }
+  r->windows++;
+}
+
+int hz_rec_class(const hz_rec_t *r, float *p) {
+  float z[HZ_NUM_CLASSES];
+  int i, best = 0;
+  if (r->windows == 0) return -1;
+  for (i = 0; i < HZ_NUM_CLASSES; i++) z[i] = r->sum[i] / (float)r->windows;
+#if HZ_AGGREGATION == 2
+  {
+    static const float coef[HZ_NUM_CLASSES][2 * HZ_NUM_CLASSES] = HZ_AGG_COEF;
+    static const float intercept[HZ_NUM_CLASSES] = HZ_AGG_INTERCEPT;
+    float f[2 * HZ_NUM_CLASSES], top = -FLT_MAX, total = 0.0f;
+    int k;
+    for (k = 0; k < HZ_NUM_CLASSES; k++) {
+      f[k] = logf(z[k] + HZ_AGG_EPS);
+      f[HZ_NUM_CLASSES + k] = logf(r->top[k] + HZ_AGG_EPS);
+    }
+    for (i = 0; i < HZ_NUM_CLASSES; i++) {
+      z[i] = intercept[i];
+      for (k = 0; k < 2 * HZ_NUM_CLASSES; k++) z[i] += coef[i][k] * f[k];
+      if (z[i] > top) top = z[i];
+    }
+    for (i = 0; i < HZ_NUM_CLASSES; i++) total += (z[i] = expf(z[i] - top));
+    for (i = 0; i < HZ_NUM_CLASSES; i++) z[i] /= total;
+  }
+#endif
+  for (i = 1; i < HZ_NUM_CLASSES; i++)
+    if (z[i] > z[best]) best = i;
+  if (p)
+    for (i = 0; i < HZ_NUM_CLASSES; i++) p[i] = z[i];
+  return best;
+}
+#endif

@@ -179,6 +179,30 @@ void hz_probabilities_q15(const int8_t *q, int16_t *p);
 void hz_probabilities(const int8_t *q, float *p);
 #endif
 
+/* A recording's class from its windows, for a model labelled per recording (af-4; HZ_AGGREGATION > 0,
+ * the contract's `aggregation`): 1, the argmax of the windows' mean probabilities; 2, mean+max, the
+ * logistic map  logits = HZ_AGG_INTERCEPT + HZ_AGG_COEF . [log(mean + eps), log(max + eps)]  fitted on
+ * validation recordings. Float arithmetic once per recording (software floating point in the fixed-point
+ * build: the only floats there); logf for mean+max.
+ *
+ *   static hz_rec_t rec;  hz_rec_init(&rec);
+ *   after each window's inference:  hz_rec_push(&rec, interpreter.output(0)->data.int8);
+ *   at the recording's end:         cls = hz_rec_class(&rec, probs);   (probs may be NULL) */
+#ifndef HZ_AGGREGATION
+#define HZ_AGGREGATION 0 /* a beat model's contract: no recording to aggregate */
+#endif
+#if HZ_AGGREGATION
+typedef struct {
+  float sum[HZ_NUM_CLASSES]; /* the windows' probabilities, summed */
+  float top[HZ_NUM_CLASSES]; /* and their largest */
+  uint32_t windows;
+} hz_rec_t;
+void hz_rec_init(hz_rec_t *r);
+void hz_rec_push(hz_rec_t *r, const int8_t *q);
+/* the recording's class, -1 before any window; with p, its HZ_NUM_CLASSES probabilities */
+int hz_rec_class(const hz_rec_t *r, float *p);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

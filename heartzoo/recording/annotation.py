@@ -75,6 +75,8 @@ class Annotated:
     #: rhythm episodes (`rhythm_annotation.Episode`) and the model that found them, with `--rhythm`
     rhythm: tuple = ()
     rhythm_model: str | None = None
+    #: the whole recording's class by the rhythm model (`rhythm_annotation.recording_class`)
+    rhythm_recording: dict | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -125,7 +127,11 @@ class Annotated:
             "findings": [f.to_dict() for f in self.findings],
             "rhythm": None
             if self.rhythm_model is None
-            else {"model": self.rhythm_model, "episodes": [e.to_dict() for e in self.rhythm]},
+            else {
+                "model": self.rhythm_model,
+                "recording": self.rhythm_recording,
+                "episodes": [e.to_dict() for e in self.rhythm],
+            },
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -240,7 +246,9 @@ def annotate(
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
     findings = [Finding("read", n) for n in notes] + findings
-    episodes, rhythm_ref = recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None)
+    episodes, rhythm_ref, whole = (
+        recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
+    )
     n = len(peaks)
     say("classifying beats", 0, n)
     counted = loaded
@@ -269,6 +277,7 @@ def annotate(
         gate=gate if windows is not None else None,
         rhythm=episodes,
         rhythm_model=rhythm_ref,
+        rhythm_recording=whole,
     )
 
 

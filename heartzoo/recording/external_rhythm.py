@@ -5,7 +5,7 @@ model's own length (each window a recording of that length, classified by the in
   221 and 222 (truth A) and inside the normal-sinus episodes of every record (truth N); AF F1 over them
   (A against not A), sensitivity and positive predictivity.
 - **aftdb**: 80 one-minute AF recordings (128 Hz, first signal), every one AF: the share of windows, and of
-  recordings (their windows' mean probabilities), called A.
+  recordings (their windows by the model's aggregation), called A.
 - **Icentia11k** segments (250 Hz, no AF): windows called A per hour of recording, false alarms all.
 """
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from ..evaluation.aggregation import MEAN
 
 #: mitdb's records with atrial fibrillation or flutter episodes
 AF_RECORDS = ("201", "202", "203", "210", "219", "221", "222")
@@ -28,6 +30,20 @@ def _window_probs(loaded, values: np.ndarray, fs: float) -> np.ndarray:
     length = round(spec.frame_size * fs / spec.fs)
     starts = recording_window_starts(len(values), length)
     return predict(loaded, values, fs, starts + length // 2)
+
+
+def _windows_as_recordings(loaded, probs: np.ndarray) -> np.ndarray:
+    """Each window's class probabilities as the model's aggregation reads a recording of that window."""
+    from ..evaluation.aggregation import single_windows
+
+    return single_windows(probs, loaded.firmware.aggregation or MEAN)
+
+
+def _recording(loaded, probs: np.ndarray) -> np.ndarray:
+    """A recording's class probabilities from its windows', by the model's aggregation."""
+    from ..evaluation.aggregation import recording_probabilities
+
+    return recording_probabilities(probs, np.zeros(len(probs)), loaded.firmware.aggregation or MEAN)[0][0]
 
 
 def mitdb(loaded, data_dir=None) -> dict[str, Any]:
@@ -52,7 +68,10 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         keep = af | (label == RHYTHM_CLASSES.index("NSR"))
         if not keep.any():
             continue
-        called = predict(loaded, sig.values, float(sig.fs), starts[keep] + length // 2).argmax(axis=1) == a
+        p = _windows_as_recordings(
+            loaded, predict(loaded, sig.values, float(sig.fs), starts[keep] + length // 2)
+        )
+        called = p.argmax(axis=1) == a
         truth = af[keep]
         tp, fp, fn = (
             tp + int((called & truth).sum()),
@@ -77,9 +96,9 @@ def aftdb(loaded, data_dir=None) -> dict[str, Any]:
     for hea in sorted(root.glob("*/*.hea")):
         rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[0])
         p = _window_probs(loaded, rec.p_signal[:, 0].astype(np.float32), float(rec.fs))
-        called_windows += int((p.argmax(axis=1) == a).sum())
+        called_windows += int((_windows_as_recordings(loaded, p).argmax(axis=1) == a).sum())
         n_windows += len(p)
-        called_records += int(p.mean(axis=0).argmax() == a)
+        called_records += int(_recording(loaded, p).argmax() == a)
         n_records += 1
     return {
         "records": n_records,
@@ -101,7 +120,7 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
         sig = db.read_signal(folder, record, "ecg")
         p = _window_probs(loaded, sig.values, float(sig.fs))
         h = len(sig.values) / sig.fs / 3600
-        n = int((p.argmax(axis=1) == a).sum())
+        n = int((_windows_as_recordings(loaded, p).argmax(axis=1) == a).sum())
         per[record] = {"hours": h, "windows_called_af": n, "windows": len(p)}
         hours, alarms = hours + h, alarms + n
     return {

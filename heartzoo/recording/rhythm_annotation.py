@@ -38,6 +38,7 @@ class Episode:
 def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     """The episodes of one lead: `model` (a `hub.LoadedModel` of a per-recording task) on its windows
     (non-overlapping from the start, the last one ending at the recording's end), runs of one class merged."""
+    from ..evaluation.aggregation import MEAN, single_windows
     from ..zoo.hub import predict
 
     x = np.asarray(x, dtype=np.float32)
@@ -46,7 +47,10 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
     if len(x) > n and starts[-1] + n < len(x):
         starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
-    probs = predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1))
+    # each window is read as the model's aggregation reads a recording of that one window
+    probs = single_windows(
+        predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1)), model.firmware.aggregation or MEAN
+    )
     classes = probs.argmax(axis=1)
     bounds = np.r_[starts, len(x)]
     out: list[Episode] = []
@@ -68,8 +72,31 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     return out
 
 
-def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str]:
-    """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), and NAME@vN."""
+def recording_class(x, fs: float, model) -> dict:
+    """The class of the whole recording as the model's card scores one: its non-overlapping windows (one
+    centred when it is shorter), made one by the model's aggregation; with the class probabilities."""
+    from ..data.recording_windows import recording_window_starts
+    from ..evaluation.aggregation import MEAN, recording_probabilities
+    from ..zoo.hub import predict
+
+    x = np.asarray(x, dtype=np.float32)
+    spec = model.config.input
+    n = round(spec.frame_size * fs / spec.fs)
+    starts = recording_window_starts(len(x), n)
+    probs = predict(model, x, fs, starts + n // 2)
+    p = recording_probabilities(probs, np.zeros(len(probs)), model.firmware.aggregation or MEAN)[0][0]
+    names = list(model.class_names)
+    return {
+        "class": names[int(p.argmax())],
+        "windows": len(starts),
+        "aggregation": (model.firmware.aggregation or MEAN).method,
+        "probabilities": {c: round(float(v), 4) for c, v in zip(names, p, strict=True)},
+    }
+
+
+def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict]:
+    """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), NAME@vN, and the whole
+    recording's class (`recording_class`)."""
     from ..errors import HeartzooError
     from ..meta import check_ref
     from ..tasks import get_task
@@ -78,7 +105,8 @@ def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Epis
     model = load_model(*check_ref(rhythm), format="tflite", zoo=zoo)
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(f"--rhythm {rhythm}: a {model.config.task} model, not a rhythm model (af-4)")
-    return tuple(rhythm_episodes(x, fs, model)), f"{model.config.name}@{model.folder.name}"
+    ref = f"{model.config.name}@{model.folder.name}"
+    return tuple(rhythm_episodes(x, fs, model)), ref, recording_class(x, fs, model)
 
 
 def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:

@@ -118,6 +118,17 @@ def last_stage(m: dict[str, Any], cfg: dict[str, Any]) -> str:
     return STAGES[steps[-1]] if steps else "training"
 
 
+def aggregation_text(aggregation: dict[str, Any] | None) -> str:
+    """How a recording's windows made its class (the firmware contract's `aggregation`; None: the mean)."""
+    if aggregation is None or aggregation["method"] == "mean":
+        return "the recording takes the class of its windows' mean probabilities."
+    return (
+        "the recording takes the class of a logistic map of the log of its windows' mean and largest "
+        f"probabilities per class ({aggregation['method']}, `configuration.json` → firmware.aggregation), "
+        f"fitted on {aggregation.get('fitted_on') or 'the validation recordings'}, never on the test split."
+    )
+
+
 def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any], int8_where: str) -> str:
     """How the numbers above were measured, and what they leave out that a device adds: the reference
     R peaks, and how long after its R peak a beat can be classified."""
@@ -130,8 +141,8 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
                 f"- Test recordings: CinC 2017's committed test split, {len(m['records'])} recordings, none seen in "
                 f"training or selection, at natural prevalence ({support}), none rejected.",
                 f"- Windows: each recording cut into non-overlapping {seconds:g} s windows (one centred window when it "
-                "is shorter); the recording takes the class of its windows' mean probabilities. Macro-F1 is the "
-                "challenge's F1, over N, A and O; ~ is scored beside it.",
+                f"is shorter); {aggregation_text(fw.get('aggregation'))} Macro-F1 is the challenge's F1, over N, A "
+                "and O; ~ is scored beside it.",
                 f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
                 "the export machine (x86-64 host), not on a microcontroller.",
             ]

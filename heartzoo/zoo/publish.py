@@ -35,10 +35,11 @@ from ..tasks import get_task
 
 
 def firmware_contract(
-    config: HeartzooConfig, ins: list[TensorSpec], outs: list[TensorSpec]
+    config: HeartzooConfig, ins: list[TensorSpec], outs: list[TensorSpec], aggregation=None
 ) -> FirmwareContract:
     """What firmware must do to feed the model and read it: the Preprocessor's steps, the class order,
-    and the int8 tensors (torchvision's weights metadata, for a microcontroller)."""
+    the int8 tensors (torchvision's weights metadata, for a microcontroller) and, for a task labelled per
+    recording, how its windows make the recording's class (`aggregation`)."""
     return FirmwareContract.model_validate(
         {
             **Preprocessor.of(config).contract(),
@@ -46,16 +47,20 @@ def firmware_contract(
             "inputs": [t.__dict__ for t in ins],
             "outputs": [t.__dict__ for t in outs],
             "output": "int8 softmax probabilities; p = (q - zero_point) * scale",
+            **(
+                {"aggregation": aggregation.model_dump(exclude_unset=True)} if aggregation is not None else {}
+            ),
         }
     )
 
 
 def int8_metrics(
-    buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say, records=None
+    buf: bytes, inputs, labels, config: HeartzooConfig, split: str, say, records=None, aggregation=None
 ) -> tuple[Any, dict]:
     """The int8 model's report on the split (in TFLM, or LiteRT's optimized kernels for models too slow
     for TFLM on the host) and how LiteRT's reference kernels and TFLM agreed on the verification frames:
-    any difference is an `ExportError`. `records`: each frame's record, for a per-recording task."""
+    any difference is an `ExportError`. `records`: each frame's record, for a per-recording task, whose windows
+    make a recording's class by `aggregation`."""
     from ..evaluation.metrics import report_from_probabilities, scored_units
 
     task, ec = get_task(config.task), config.export
@@ -86,7 +91,7 @@ def int8_metrics(
             f"LiteRT (reference kernels) and TFLM disagree on {mismatch} of {len(pick)} {split} frames "
             f"(largest difference {diff} int8 steps)"
         )
-    probs, labels = scored_units(task, dequantize_probs(int8_out, outs[0]), labels, records)
+    probs, labels = scored_units(task, dequantize_probs(int8_out, outs[0]), labels, records, aggregation)
     return report_from_probabilities(probs, labels, task.class_names, task.macro_classes), verification
 
 
@@ -103,7 +108,7 @@ def export_run(
     (the tests use it to show that a bad calibration set is caught)."""
     import shutil
 
-    from ..evaluation.evaluate import load_run, split_probabilities
+    from ..evaluation.evaluate import fitted_aggregation, load_run, split_probabilities
     from ..evaluation.metrics import report_from_probabilities, scored_units
     from ..export.convert import calibration_inputs, calibration_source, published_int8
     from ..models import describe
@@ -127,19 +132,30 @@ def export_run(
     if any(t.dtype != "int8" for t in (*ins, *outs)):
         raise ExportError(f"inputs and outputs must be int8, got {[t.dtype for t in (*ins, *outs)]}")
 
+    aggregation, val_score, aggregation_scores = None, validation_score(run_dir), None
+    if task.per_recording:
+        say(f"fitting the recording aggregation ({ec.aggregation}) on validation")
+        aggregation, cross_fitted = fitted_aggregation(model, config, env)
+        if cross_fitted is not None:
+            aggregation_scores = {
+                "method": aggregation.method,
+                "fitted_on": aggregation.fitted_on,
+                "val_macro_f1_windows_mean": val_score,
+            }
+            val_score = cross_fitted
     split = test_split(config)
     say(f"{split} float metrics")
     # the float numbers are `heartzoo evaluate`'s: the same function scores both
     probs, labels, ws = split_probabilities(model, config, split, env=env)
     float_rep = report_from_probabilities(
-        *scored_units(task, probs, labels, ws.record), task.class_names, task.macro_classes
+        *scored_units(task, probs, labels, ws.record, aggregation), task.class_names, task.macro_classes
     )
     inputs = ws.model_inputs(Preprocessor.of(config))
     ensemble = None
     if config.ensemble is not None:
         say(f"{split} float metrics of each member")
         ensemble = ensemble_spread(model, config, inputs, labels, run_dir)
-    int8_rep, verification = int8_metrics(buf, inputs, labels, config, split, say, ws.record)
+    int8_rep, verification = int8_metrics(buf, inputs, labels, config, split, say, ws.record, aggregation)
     drop = float_rep["macro_f1"] - int8_rep["macro_f1"]
     if drop > ec.max_f1_drop:
         raise ExportError(
@@ -160,7 +176,7 @@ def export_run(
             "float": float_rep,
             "int8": int8_rep,
             "int8_macro_f1_drop": drop,
-            "val_macro_f1": validation_score(run_dir),
+            "val_macro_f1": val_score,
             **describe(model),
             "tflite_bytes": len(buf),
             # zeros from magnitude pruning only pay off where the flash image is compressed
@@ -172,6 +188,7 @@ def export_run(
             # the steps this model went through (the run's manifest), then int8 quantization
             "compression": [*applied, "int8_ptq"],
             **({"ensemble": ensemble} if ensemble else {}),
+            **({"aggregation": aggregation_scores} if aggregation_scores else {}),
             "verification": verification,
             "calibration": {
                 "frames": input_count(calib),
@@ -184,7 +201,7 @@ def export_run(
         }
     )
     configuration = Configuration(
-        config=config.model_dump(mode="json"), firmware=firmware_contract(config, ins, outs)
+        config=config.model_dump(mode="json"), firmware=firmware_contract(config, ins, outs, aggregation)
     )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Written beside its final place, then renamed: a crash leaves no half-written version.
