@@ -18,6 +18,12 @@ differences over 50 ms (pNN50): the classic irregularity measures of AF detector
 Tateno & Glass 2001; Sarkar et al. 2008). It replaces mean+max under the same rule: >= 0.01 on average over
 the six runs and higher in at least five.
 
+The third round, written after the second and before any of it ran, asks which teacher af-4's v2 takes:
+the seed ensemble of the screen's three cnn5 runs (100hz-cnn5, seeds 0-2; their log-probabilities
+averaged, as the zoo's ensembles average logits) scored as one run (`--ensemble`). It becomes af-4's
+teacher recipe (`ensemble: {members: 3}`) if, with the adopted mean+max, it beats the mean of the three
+single runs' mean+max by >= 0.01; else the single cnn5 stays.
+
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`.
 """
 
@@ -99,6 +105,7 @@ def main() -> None:
     ap.add_argument("--runs", nargs="+", default=RUNS)
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     ap.add_argument("--rr", action="store_true", help="the second round: mean+max+rr too")
+    ap.add_argument("--ensemble", nargs="+", help="the third round: these runs averaged, scored as one")
     args = ap.parse_args()
     task = get_task("af-4")
     from heartzoo.data.cinc2017 import DATABASE
@@ -110,9 +117,16 @@ def main() -> None:
         return sig.values, float(sig.fs)
 
     rr: dict[str, np.ndarray] = {}
-    for run in args.runs:
-        model, config = load_run(REPO / run)
-        probs, labels, ws = split_probabilities(model, config, "val")
+    for run in [" + ".join(args.ensemble)] if args.ensemble else args.runs:
+        logs = []
+        for member in run.split(" + "):
+            model, config = load_run(REPO / member)
+            probs, labels, ws = split_probabilities(model, config, "val")
+            logs.append(np.log(np.asarray(probs, np.float64) + 1e-12))
+        if len(logs) > 1:  # the members' log-probabilities averaged, then normalised: a logit average
+            z = np.mean(logs, axis=0)
+            probs = np.exp(z - z.max(axis=1, keepdims=True))
+            probs /= probs.sum(axis=1, keepdims=True)
         agg, y = per_recording(np.asarray(probs), np.asarray(ws.record), np.asarray(labels))
         names = np.unique(np.asarray(ws.record))  # per_recording's order
         if args.rr and not rr:
