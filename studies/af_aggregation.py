@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     ap.add_argument("--rr", action="store_true", help="the second round: mean+max+rr too")
     ap.add_argument("--ensemble", nargs="+", help="the third round: these runs averaged, scored as one")
+    ap.add_argument("--group", default="screen", help="the group the lines belong to (the docs' table)")
     args = ap.parse_args()
     task = get_task("af-4")
     from heartzoo.data.cinc2017 import DATABASE
@@ -139,7 +140,13 @@ def main() -> None:
                 "challenge_f1": rep["macro_f1"],
                 **{c: v["f1"] for c, v in rep["per_class"].items()},
             }
-        line = {"study": "af_aggregation", "run": run, "recordings": len(y), "scores": scores}
+        line = {
+            "study": "af_aggregation",
+            "group": args.group,
+            "run": run,
+            "recordings": len(y),
+            "scores": scores,
+        }
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
 

@@ -142,31 +142,31 @@ def af_screen_table(results: Path) -> str:
 
 
 def af_aggregation_table(results: Path) -> str:
-    """studies/af_aggregation.py's record: each aggregation's validation F1 per recording on each screen
-    run (learned ones cross-fitted), and their mean over the runs."""
+    """studies/af_aggregation.py's record: each aggregation's validation F1 per recording on each run
+    (learned ones cross-fitted), by group, with each group's mean over its runs."""
     path = results / "af_aggregation.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_aggregation.py --record ...`.*"
     latest = latest_json_lines(path, lambda line: line["run"])
     names = list(dict.fromkeys(n for line in latest.values() for n in line["scores"]))
-    names = ["mean", *[n for n in names if n != "mean"]]
+    groups: dict[str, list[dict]] = {}
+    for line in latest.values():
+        groups.setdefault(line.get("group", "screen"), []).append(line)
 
     def cell(line, n):
         return f"{line['scores'][n]['challenge_f1']:.4f}" if n in line["scores"] else ""
 
-    rows = [f"| `{run}` | " + " | ".join(cell(line, n) for n in names) + " |" for run, line in latest.items()]
-    means = []
-    for n in names:
-        got = [line["scores"][n]["challenge_f1"] for line in latest.values() if n in line["scores"]]
-        means.append(f"**{sum(got) / len(got):.4f}**" if len(got) == len(latest) else "")
-    return (
-        "| screen run | "
-        + " | ".join(names)
-        + " |\n|---|"
-        + "---:|" * len(names)
-        + "\n"
-        + "\n".join(rows)
-        + "\n| mean | "
-        + " | ".join(means)
-        + " |"
-    )
+    rows = []
+    for group, lines in groups.items():
+        rows += [
+            f"| {group} | `{line['run']}` | " + " | ".join(cell(line, n) for n in names) + " |"
+            for line in lines
+        ]
+        if len(lines) > 1:
+            means = []
+            for n in names:
+                got = [line["scores"][n]["challenge_f1"] for line in lines if n in line["scores"]]
+                means.append(f"**{sum(got) / len(got):.4f}**" if len(got) == len(lines) else "")
+            rows.append(f"| {group} | mean | " + " | ".join(means) + " |")
+    head = "| group | run | " + " | ".join(names) + " |\n|---|---|" + "---:|" * len(names)
+    return head + "\n" + "\n".join(rows)

@@ -154,7 +154,7 @@ def export_run(
     ensemble = None
     if config.ensemble is not None:
         say(f"{split} float metrics of each member")
-        ensemble = ensemble_spread(model, config, inputs, labels, run_dir)
+        ensemble = ensemble_spread(model, config, inputs, labels, run_dir, ws.record, env)
     int8_rep, verification = int8_metrics(buf, inputs, labels, config, split, say, ws.record, aggregation)
     drop = float_rep["macro_f1"] - int8_rep["macro_f1"]
     if drop > ec.max_f1_drop:
@@ -233,20 +233,24 @@ def export_run(
     return metrics
 
 
-def ensemble_spread(model, config: HeartzooConfig, inputs, labels, run_dir) -> dict[str, Any]:
+def ensemble_spread(
+    model, config: HeartzooConfig, inputs, labels, run_dir, records=None, env: Environment = LOCAL
+) -> dict[str, Any]:
     """Each member's float macro-F1 on the test split, beside the average's: how far one seed of this
-    recipe would have landed. Measured, never used to choose; DS1-validation scores come from the run."""
-    from ..evaluation.metrics import report_from_probabilities
+    recipe would have landed. Measured, never used to choose; DS1-validation scores come from the run. A
+    per-recording task scores each member per recording (`records`), by its own aggregation fitted on
+    validation as export fits the ensemble's."""
+    from ..evaluation.evaluate import fitted_aggregation
+    from ..evaluation.metrics import report_from_probabilities, scored_units
     from ..inference import predict_probs
     from ..models.ensemble import member_models
 
     task = get_task(config.task)
-    scores = {
-        seed: report_from_probabilities(
-            predict_probs(m, inputs), labels, task.class_names, task.macro_classes
-        )["macro_f1"]
-        for seed, m in member_models(model, config).items()
-    }
+    scores = {}
+    for seed, m in member_models(model, config).items():
+        aggregation = fitted_aggregation(m, config, env)[0] if task.per_recording else None
+        probs, y = scored_units(task, predict_probs(m, inputs), labels, records, aggregation)
+        scores[seed] = report_from_probabilities(probs, y, task.class_names, task.macro_classes)["macro_f1"]
     f1 = np.array(list(scores.values()))
     out: dict[str, Any] = {
         "members": len(scores),
