@@ -62,8 +62,10 @@ def test_configs_that_would_leak_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"data\.protocol"):
         cross_validate(leaky, tmp_path / "cv")
     ensemble = parse_config({**TINY_CV, "ensemble": {"members": 3}}, source="e.yaml")
-    with pytest.raises(ConfigError, match=r"field 'ensemble'"):
+    with pytest.raises(ConfigError, match=r"field 'ensemble'.*--first-member"):
         cross_validate(ensemble, tmp_path / "cv")
+    with pytest.raises(ConfigError, match=r"first_member needs a seed ensemble"):
+        cross_validate(leaky.model_copy(update={"data": ensemble.data}), tmp_path / "cv", first_member=True)
     assert not (tmp_path / "cv").exists()
 
 
@@ -125,3 +127,26 @@ def test_too_many_folds_is_a_clear_error(data_root, tmp_path):
     assert result.exit_code != 0
     assert "folds=23: cannot make 23 folds of 22 patient(s)" in str(result.exception)
     assert not (tmp_path / "cv").exists()
+
+
+@pytest.mark.slow
+def test_an_ensembles_recipe_is_cross_validated_by_its_first_member(data_root, shared_cache, tmp_path):
+    """`heartzoo cv --first-member` on a seed ensemble: one model per fold, trained as the first member
+    (its seed, its name), into runs/cv/<name>-seed<seed> by default."""
+    from typer.testing import CliRunner
+
+    from heartzoo.cli import app
+
+    cfg_file = tmp_path / "ens.json"
+    cfg_file.write_text(json.dumps({**TINY_CV, "ensemble": {"members": 3}}))
+    out = tmp_path / "cv"
+    args = ["cv", str(cfg_file), "--folds", "2", "--run-dir", str(out), "--cache-dir", str(shared_cache)]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code != 0 and "--first-member" in str(refused.exception)
+    result = CliRunner().invoke(app, [*args, "--first-member"])
+    assert result.exit_code == 0, result.output
+    rep = json.loads((out / "cv.json").read_text())
+    assert rep["name"] == "tiny-cv-seed3" and rep["config"]["ensemble"] is None
+    for i in range(2):
+        fold = json.loads((out / f"fold-{i}" / "config.json").read_text())
+        assert fold["train"]["seed"] == 3 and fold["name"] == "tiny-cv-seed3"

@@ -504,3 +504,43 @@ def test_the_readme_is_short_and_its_table_comes_from_the_zoo():
     assert not re.search(r"\b[0-9a-f]{7,40}\b", text.replace("sha256", "")), "a commit hash in the README"
     table = text.split("<!-- heartzoo:readme -->\n", 1)[1].split("\n<!-- /heartzoo:readme -->", 1)[0]
     assert table == readme_table(REPO / "zoo", REPO / "results")
+
+
+def test_the_af_aggregation_table_takes_each_groups_mean(tmp_path):
+    from heartzoo.site.recording_pages import af_aggregation_table
+
+    def line(run, group, mean, mm):
+        scores = {"mean": {"challenge_f1": mean}, "mean+max": {"challenge_f1": mm}}
+        return json.dumps({"study": "af_aggregation", "group": group, "run": run, "scores": scores})
+
+    lines = [line("a", "screen", 0.5, 0.9), line("b", "screen", 0.7, 0.7), line("a", "screen", 0.6, 0.8)]
+    (tmp_path / "af_aggregation.jsonl").write_text("\n".join([*lines, line("c", "hop", 0.1, 0.2)]) + "\n")
+    table = af_aggregation_table(tmp_path)
+    assert "| screen | mean | **0.6500** | **0.7500** |" in table  # a's latest line, then b
+    assert "| hop | `c` | 0.1000 | 0.2000 |" in table and "| hop | mean |" not in table  # one run: no mean
+
+
+def test_af_4_cards_state_their_aggregation_bar_and_cross_validation(repo_index):
+    """Every af-4 card says how its windows make a recording (a fitted map: where it was fitted), judges a
+    teacher on the teacher's bar and a student on the wearable's, and shows the cross-validation of the
+    recipe (its teacher's, for a student) where studies/af_cv.py recorded one with its aggregation."""
+    from heartzoo.site.cards import model_card
+
+    entries = [e for e in repo_index["models"] if e["task"] == "af-4"]
+    assert entries
+    for e in entries:
+        vdir = ZOO / e["path"]
+        conf = json.loads((vdir / "configuration.json").read_text())
+        card = model_card(e, vdir, CHECKOUT)
+        aggregation = (conf["firmware"].get("aggregation") or {"method": "mean"})["method"]
+        if aggregation == "mean":
+            assert "its windows' mean probabilities" in card
+        else:
+            assert f"({aggregation}, `configuration.json`" in card and "never on the test split" in card
+        distilled = conf["config"]["compress"]["distill"]
+        assert ("in <= 64 KB of flash" in card) == bool(distilled)
+        assert ("for the line's teacher" in card) != bool(distilled)
+        cv = [json.loads(x) for x in (CHECKOUT.results / "af_cv.jsonl").read_text().splitlines() if x]
+        recipe = distilled["teacher"].split("@")[0] if distilled else conf["config"]["name"]
+        if any(x["name"].startswith(recipe) and x["aggregation"] == aggregation for x in cv):
+            assert "## Cross-validation" in card and f"{aggregation} over the windows" in card

@@ -227,6 +227,10 @@ def cv_cmd(
     run_dir: Annotated[
         Path | None, typer.Option(help="Folder", show_default="runs/cv/NAME, NAME from the config")
     ] = None,
+    first_member: Annotated[
+        bool,
+        typer.Option(help="A seed ensemble's recipe: cross-validate its first member (seed train.seed)"),
+    ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -239,16 +243,21 @@ def cv_cmd(
     from ..training.crossval import cross_validate
 
     cfg = load_config(config)
-    target = run_dir or Path("runs") / "cv" / cfg.name
+    target = run_dir or Path("runs") / "cv" / (
+        f"{cfg.name}-seed{cfg.train.seed}" if first_member else cfg.name
+    )
     rep = cross_validate(
         cfg,
         target,
         folds=folds,
         seed=seed,
+        first_member=first_member,
         env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage),
         callbacks=[rich_training_callback(err_console)],
     )
-    table = Table(title=f"{cfg.name}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}")
+    table = Table(
+        title=f"{rep['name']}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}"
+    )
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):
         table.add_column(col, justify="left" if col == "held-out records" else "right")
     for r in rep["per_fold"]:

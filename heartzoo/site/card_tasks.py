@@ -46,15 +46,24 @@ def intended_use(task, classes: list[str], lead: str) -> str:
     )
 
 
-def af_bar(m: dict[str, Any]) -> str:
-    """af-4's bar (issue 47): the challenge's winners scored F1 0.83 on its hidden test set with models far
-    too large for a microcontroller; the int8 student must reach 0.82 within 64 KB of flash and arena."""
+def af_bar(m: dict[str, Any], teacher: bool = False) -> str:
+    """af-4's bars (issue 47): the challenge's winners scored F1 0.83 on its hidden test set with models far
+    too large for a microcontroller; the int8 student must reach 0.82 within 64 KB of flash and arena, the
+    teacher (no size bound) 0.84."""
     f1 = m["int8"]["macro_f1"]
-    ok = f1 >= 0.82 and m["tflite_bytes"] <= 64 * 1024 and m["tflm_arena_bytes"] <= 64 * 1024
-    return (
+    head = (
         "The challenge's four winning entries scored F1 0.83 on its hidden test set (Teijeiro et al., Datta et "
-        "al., Zabihi et al., Hong et al., CinC 2017), with models far too large for a microcontroller. The bar "
-        f"for a wearable: int8 F1 >= 0.82 on the test split in <= 64 KB of flash and of arena — "
+        "al., Zabihi et al., Hong et al., CinC 2017), with models far too large for a microcontroller. "
+    )
+    if teacher:
+        ok = f1 >= 0.84
+        return head + (
+            f"The bar for the line's teacher, of any size: F1 >= 0.84 on the test split — "
+            f"{'met' if ok else '**not met**'} (int8 F1 {f1:.4f}, float {m['float']['macro_f1']:.4f})."
+        )
+    ok = f1 >= 0.82 and m["tflite_bytes"] <= 64 * 1024 and m["tflm_arena_bytes"] <= 64 * 1024
+    return head + (
+        f"The bar for a wearable: int8 F1 >= 0.82 on the test split in <= 64 KB of flash and of arena — "
         f"{'met' if ok else '**not met**'} (F1 {f1:.4f}, {m['tflite_bytes']:,} B, {m['tflm_arena_bytes']:,} B arena)."
     )
 
@@ -92,4 +101,36 @@ def af_external_text(ref: str, results: Path) -> str:
         f"**{a['af_se_records']:.3f}** ({a['af_se_windows']:.3f}) |\n"
         f"| Icentia11k segments, no AF | {sum(r['windows'] for r in i['records'].values()):,} | false AF windows per hour | "
         f"**{i['false_af_per_hour']:.1f}** |\n"
+    )
+
+
+def af_cv_text(cfg: dict[str, Any], results: Path) -> str:
+    """af-4's cross-validation beside the test split (studies/af_cv.py's latest line for the recipe of this
+    version, or of its teacher for a student, whose distillation cv cannot fold; none: empty)."""
+    import json
+
+    path = results / "af_cv.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+    distill = (cfg.get("compress") or {}).get("distill")
+    recipe = distill["teacher"].split("@")[0] if distill else cfg["name"]
+    aggregation = (cfg.get("export") or {}).get("aggregation", "mean")
+    names = {recipe, f"{recipe}-seed{cfg['train']['seed']}", f"{recipe}-seed0"}
+    line = next((x for x in reversed(lines) if x["name"] in names and x["aggregation"] == aggregation), None)
+    if line is None:
+        return ""
+    whose = "its teacher's recipe" if distill else "this recipe"
+    member = " (a seed ensemble: its first member)" if line["name"].startswith(f"{recipe}-seed") else ""
+    per = " · ".join(f"{c} {v:.3f}" for c, v in line["pooled_f1_per_class"].items())
+    fitted = (
+        " (its map cross-fitted within each fold's held-out recordings)"
+        if line["aggregation"] != "mean"
+        else ""
+    )
+    return (
+        f"\n## Cross-validation\n\nThe spread of {whose}{member} over {line['folds']} folds of the "
+        f"{line['recordings']:,} training recordings outside the test split, dealt by label, one model per "
+        f"fold, {line['aggregation']} over the windows{fitted}: challenge F1 **{line['fold_f1_mean']:.4f} ± {line['fold_f1_std']:.4f}** per fold "
+        f"({', '.join(f'{x:.3f}' for x in line['fold_f1'])}), pooled {line['pooled_f1']:.4f} ({per}). "
+        "Each fold keeps its best epoch on its own held-out recordings, which flatters it a little "
+        "(`heartzoo cv`, `python studies/af_cv.py`).\n"
     )

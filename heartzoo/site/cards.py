@@ -31,7 +31,7 @@ from .card_sections import (
     runtime_text,
     training_text,
 )
-from .card_tasks import af_bar, af_external_text, intended_use, quality_bar, test_name
+from .card_tasks import af_bar, af_cv_text, af_external_text, intended_use, quality_bar, test_name
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
@@ -193,7 +193,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 ## Data and licence
 
 {data} {licence_text(cfg)} Cite them when you use or redistribute this model.
-{af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
+{af_cv_text(cfg, checkout.results) + af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
 ## Download
 
 `heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
@@ -247,7 +247,8 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
     """What this model was built to reach, by its family (`published.family`), and whether it does."""
     task = get_task(cfg["task"])
     if task.per_recording:
-        return af_bar(m)
+        # af-4's teachers are cnn5 models and their ensembles: whatever no teacher distilled
+        return af_bar(m, teacher=not (cfg.get("compress") or {}).get("distill"))
     if task.is_quality_gate:
         return quality_bar(m, f"{name}@{vdir.name}", results)
     if task.unit == "window":

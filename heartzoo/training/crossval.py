@@ -65,7 +65,7 @@ def _check(config: HeartzooConfig) -> None:
     if config.ensemble is not None:
         raise ConfigError(
             f"{config.name}: field 'ensemble' asks for several seeds, and cv trains one model per fold; "
-            "cross-validate the recipe without it"
+            "cross-validate its first member (`heartzoo cv --first-member`) or the recipe without it"
         )
 
 
@@ -102,8 +102,11 @@ def cross_validate(
     seed: int = 0,
     env: Environment = LOCAL,
     callbacks: list | None = None,
+    first_member: bool = False,
 ) -> dict[str, Any]:
-    """Train `config` on each fold into `run_dir/fold-<i>` and write `run_dir/cv.json`.
+    """Train `config` on each fold into `run_dir/fold-<i>` and write `run_dir/cv.json`. With
+    `first_member`, a seed ensemble's recipe is cross-validated by its first member (seed `train.seed`,
+    named `<name>-seed<seed>`): one model per fold, as for any recipe.
 
     A fold already trained is not trained again, and a killed fold resumes at its last epoch, so the
     command can simply be run again. Returns the report written to cv.json: the pooled out-of-fold
@@ -112,6 +115,12 @@ def cross_validate(
     from ..evaluation.metrics import report_from_probabilities
     from .train import train
 
+    if first_member:
+        from ..models.ensemble import member_config
+
+        if config.ensemble is None:
+            raise ConfigError(f"{config.name}: first_member needs a seed ensemble (field 'ensemble')")
+        config = member_config(config, config.train.seed)
     _check(config)
     task = get_task(config.task)
     macro = task.macro_classes
