@@ -60,7 +60,7 @@ def test_recordings_come_in_order_of_first_window_whatever_the_aggregation():
     probs, labels, records = _windows(9)
     order = np.r_[np.arange(9, 27), np.arange(9)]  # recordings 3..8 first, then 0..2
     fitted = agg.fit(probs, labels, records, "mean+max")
-    p, first = agg.recording_probabilities(probs[order], records[order], fitted)
+    _p, first = agg.recording_probabilities(probs[order], records[order], fitted)
     assert records[order][first].tolist() == [f"r{i:03d}" for i in (*range(3, 9), *range(3))]
     single = agg.single_windows(probs[:3], fitted)  # each window as a recording of its own
     np.testing.assert_allclose(single[0], agg.recording_probabilities(probs[:1], ["x"], fitted)[0][0])
@@ -203,7 +203,7 @@ def test_the_kit_aggregates_a_recording_as_python_does(tmp_path, method):
     fitted = agg.fit(*_windows(60), "mean+max") if method == "mean+max" else agg.MEAN
     # the synthetic fit has 3 classes; af-4 has 4: pad the map with a class that never wins
     if method == "mean+max":
-        coef = [row[:3] + [0.0] + row[3:] + [0.0] for row in fitted.coef] + [[0.0] * 8]
+        coef = [[*row[:3], 0.0, *row[3:], 0.0] for row in fitted.coef] + [[0.0] * 8]
         fitted = fitted.model_copy(update={"coef": coef, "intercept": [*fitted.intercept, -50.0]})
     contract = firmware.model_copy(update={"aggregation": fitted})
     for name, text in library_files(contract).items():
