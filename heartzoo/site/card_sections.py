@@ -145,6 +145,9 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
                 "and O; ~ is scored beside it.",
                 f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
                 "the export machine (x86-64 host), not on a microcontroller.",
+                f"- A 30 s recording: {int(30 // seconds)} windows, {int(30 // seconds) * m['macs']:,} MACs and "
+                f"{int(30 // seconds) * m['host_latency_ms']:.1f} ms of host TFLM, then the aggregation "
+                "(a few dozen floating-point operations).",
             ]
         )
     if cfg["task"] == "quality":
