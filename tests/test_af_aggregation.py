@@ -180,8 +180,9 @@ int main(void) {
 """
 
 
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
 @pytest.mark.parametrize("method", ["mean", "mean+max"])
-def test_the_kit_aggregates_a_recording_as_python_does(tmp_path, method):
+def test_the_kit_aggregates_a_recording_as_python_does(tmp_path, method, fixed_point):
     """The C library's hz_rec_* on int8 outputs of recordings of 1-6 windows: the class Python gives,
     and its probabilities to float precision (the contract of a published af-4 model, with an aggregation
     fitted here)."""
@@ -206,7 +207,7 @@ def test_the_kit_aggregates_a_recording_as_python_does(tmp_path, method):
         coef = [[*row[:3], 0.0, *row[3:], 0.0] for row in fitted.coef] + [[0.0] * 8]
         fitted = fitted.model_copy(update={"coef": coef, "intercept": [*fitted.intercept, -50.0]})
     contract = firmware.model_copy(update={"aggregation": fitted})
-    for name, text in library_files(contract).items():
+    for name, text in library_files(contract, fixed_point=fixed_point).items():
         (tmp_path / name).write_text(text)
     (tmp_path / "drive.c").write_text(DRIVER)
     exe = tmp_path / "drive"

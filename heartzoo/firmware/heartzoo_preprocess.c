@@ -14,6 +14,10 @@
 #error "float expressions must be evaluated in float (FLT_EVAL_METHOD 0): use SSE, not x87, on x86"
 #endif
 
+#if HZ_FIXED_POINT && HZ_AGGREGATION == 2
+#include <math.h> /* logf, expf: a recording's mean+max, once per recording (soft float on a Cortex-M0+) */
+#endif
+
 #if HZ_FIXED_POINT
 typedef int32_t hz_tap_t; /* Q30 */
 typedef int64_t hz_acc_t;
