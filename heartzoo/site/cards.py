@@ -92,7 +92,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
     files = "\n".join(f"| `{f['path']}` | {f['bytes']:,} | `{f['sha256']}` |" for f in entry["files"])
     steps = [s for s in m["compression"] if s not in ("train", "int8_ptq")]
     int8_where = "LiteRT optimized kernels" if m["verification"].get("int8_metrics_runtime") else "TFLM"
-    units = "beats" if task.unit == "beat" else "windows"
+    units = "beats" if task.unit == "beat" else "recordings" if task.per_recording else "windows"
     split = test_name(task, m["split"])
     if m["leaky"]:
         data = (
