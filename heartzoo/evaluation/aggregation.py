@@ -12,8 +12,6 @@ published in the firmware contract (`meta.RecordingAggregation`), so a kit compu
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -53,6 +51,12 @@ def recording_probabilities(
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32), first
+
+
+def one_recording(probs: ArrayLike, aggregation: RecordingAggregation = MEAN) -> np.ndarray:
+    """The class probabilities of one recording from those of its windows."""
+    p = np.asarray(probs)
+    return recording_probabilities(p, np.zeros(len(p)), aggregation)[0][0]
 
 
 def single_windows(probs: ArrayLike, aggregation: RecordingAggregation = MEAN) -> np.ndarray:
@@ -109,8 +113,3 @@ def cross_fitted(
         held_rows = np.isin(r, names[held])
         out[held] = recording_probabilities(p[held_rows], r[held_rows], agg)[0]
     return out, y_rec
-
-
-def describe(aggregation: RecordingAggregation | None) -> dict[str, Any]:
-    a = aggregation or MEAN
-    return {"method": a.method, "fitted_on": a.fitted_on}

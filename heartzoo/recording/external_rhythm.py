@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation.aggregation import MEAN
+from ..evaluation.aggregation import one_recording
 
 #: mitdb's records with atrial fibrillation or flutter episodes
 AF_RECORDS = ("201", "202", "203", "210", "219", "221", "222")
@@ -36,14 +36,7 @@ def _windows_as_recordings(loaded, probs: np.ndarray) -> np.ndarray:
     """Each window's class probabilities as the model's aggregation reads a recording of that window."""
     from ..evaluation.aggregation import single_windows
 
-    return single_windows(probs, loaded.firmware.aggregation or MEAN)
-
-
-def _recording(loaded, probs: np.ndarray) -> np.ndarray:
-    """A recording's class probabilities from its windows', by the model's aggregation."""
-    from ..evaluation.aggregation import recording_probabilities
-
-    return recording_probabilities(probs, np.zeros(len(probs)), loaded.firmware.aggregation or MEAN)[0][0]
+    return single_windows(probs, loaded.aggregation)
 
 
 def mitdb(loaded, data_dir=None) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def aftdb(loaded, data_dir=None) -> dict[str, Any]:
         p = _window_probs(loaded, rec.p_signal[:, 0].astype(np.float32), float(rec.fs))
         called_windows += int((_windows_as_recordings(loaded, p).argmax(axis=1) == a).sum())
         n_windows += len(p)
-        called_records += int(_recording(loaded, p).argmax() == a)
+        called_records += int(one_recording(p, loaded.aggregation).argmax() == a)
         n_records += 1
     return {
         "records": n_records,

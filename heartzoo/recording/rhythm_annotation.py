@@ -38,7 +38,7 @@ class Episode:
 def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     """The episodes of one lead: `model` (a `hub.LoadedModel` of a per-recording task) on its windows
     (non-overlapping from the start, the last one ending at the recording's end), runs of one class merged."""
-    from ..evaluation.aggregation import MEAN, single_windows
+    from ..evaluation.aggregation import single_windows
     from ..zoo.hub import predict
 
     x = np.asarray(x, dtype=np.float32)
@@ -48,9 +48,7 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     if len(x) > n and starts[-1] + n < len(x):
         starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
     # each window is read as the model's aggregation reads a recording of that one window
-    probs = single_windows(
-        predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1)), model.firmware.aggregation or MEAN
-    )
+    probs = single_windows(predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1)), model.aggregation)
     classes = probs.argmax(axis=1)
     bounds = np.r_[starts, len(x)]
     out: list[Episode] = []
@@ -76,7 +74,7 @@ def recording_class(x, fs: float, model) -> dict:
     """The class of the whole recording as the model's card scores one: its non-overlapping windows (one
     centred when it is shorter), made one by the model's aggregation; with the class probabilities."""
     from ..data.recording_windows import recording_window_starts
-    from ..evaluation.aggregation import MEAN, recording_probabilities
+    from ..evaluation.aggregation import one_recording
     from ..zoo.hub import predict
 
     x = np.asarray(x, dtype=np.float32)
@@ -84,12 +82,12 @@ def recording_class(x, fs: float, model) -> dict:
     n = round(spec.frame_size * fs / spec.fs)
     starts = recording_window_starts(len(x), n)
     probs = predict(model, x, fs, starts + n // 2)
-    p = recording_probabilities(probs, np.zeros(len(probs)), model.firmware.aggregation or MEAN)[0][0]
+    p = one_recording(probs, model.aggregation)
     names = list(model.class_names)
     return {
         "class": names[int(p.argmax())],
         "windows": len(starts),
-        "aggregation": (model.firmware.aggregation or MEAN).method,
+        "aggregation": model.aggregation.method,
         "probabilities": {c: round(float(v), 4) for c, v in zip(names, p, strict=True)},
     }
 

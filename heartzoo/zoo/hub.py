@@ -145,6 +145,14 @@ class LoadedModel:
     def class_names(self) -> list[str]:
         return list(self.firmware.class_names)
 
+    @property
+    def aggregation(self):
+        """How its windows make a recording's class (a model labelled per recording; versions published
+        before the contract carried it: the windows' mean)."""
+        from ..evaluation.aggregation import MEAN
+
+        return self.firmware.aggregation or MEAN
+
 
 def load_model(
     name: str | os.PathLike[str],
