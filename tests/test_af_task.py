@@ -126,13 +126,16 @@ def _rhythm_model() -> str | None:
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
-def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path):
+def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch):
     """A CinC 2017 recording through `heartzoo annotate --rhythm`: the episodes tile the recording, each
-    a `+` annotation with its aux note in the WFDB file, and the JSON names the model."""
+    a `+` annotation with its aux note in the WFDB file, and the JSON names the model. Run from a folder
+    with no zoo of its own: every model comes from `--zoo`."""
     import json
 
     import wfdb
     from conftest import REPO, run_cli
+
+    monkeypatch.chdir(tmp_path)
 
     base = cinc.folder() / "training2017" / "A00004"  # an AF recording
     res = run_cli(

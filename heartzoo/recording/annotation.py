@@ -323,6 +323,7 @@ def annotate_file(
         gate=gate,
         notes=rec.notes,
         rhythm=rhythm,
+        zoo=zoo,
     )
 
 
