@@ -85,6 +85,8 @@ def test_fitting_needs_every_class():
     keep = labels != 2
     with pytest.raises(ValueError, match="every class"):
         agg.fit(probs[keep], labels[keep], records[keep], "mean+max")
+    with pytest.raises(ValueError, match="unknown aggregation 'median'"):
+        agg.fit(probs, labels, records, "median")
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,8 @@ def fit(
     `mean+max` is fitted by a multinomial logistic regression (L2, C = 1, deterministic)."""
     if method == "mean":
         return MEAN
+    if method != "mean+max":
+        raise ValueError(f"unknown aggregation {method!r}; known: mean, mean+max")
     from sklearn.linear_model import LogisticRegression
 
     mean, top, first = window_summaries(probs, records)
