@@ -544,3 +544,24 @@ def test_af_4_cards_state_their_aggregation_bar_and_cross_validation(repo_index)
         recipe = distilled["teacher"].split("@")[0] if distilled else conf["config"]["name"]
         if any(x["name"].startswith(recipe) and x["aggregation"] == aggregation for x in cv):
             assert "## Cross-validation" in card and f"{aggregation} over the windows" in card
+
+
+def test_the_af_student_table_reads_each_levers_latest_line(tmp_path):
+    from heartzoo.site.recording_pages import af_student_table
+
+    def line(val, adopted):
+        return json.dumps(
+            {
+                "variant": "hop50",
+                "changes": {"data": {"window_hop": 0.5}},
+                "stage": "distill",
+                "val_f1": val,
+                "against": "zoo/af-4/x/v2",
+                "against_val_f1": 0.8,
+                "adopted": adopted,
+            }
+        )
+
+    (tmp_path / "af_student.jsonl").write_text(line(0.9, True) + "\n" + line(0.7, False) + "\n")
+    rows = [r for r in af_student_table(tmp_path).splitlines() if r.startswith("| hop50")]
+    assert len(rows) == 1 and "| 0.7000 |" in rows[0] and rows[0].endswith("| no |")

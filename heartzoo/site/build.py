@@ -120,7 +120,13 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         )
     )
     recordings = docs / "recordings.md"
-    from .recording_pages import af_aggregation_table, af_screen_table, detector_table, quality_table
+    from .recording_pages import (
+        af_aggregation_table,
+        af_screen_table,
+        af_student_table,
+        detector_table,
+        quality_table,
+    )
 
     results = checkout.results
     detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
@@ -135,7 +141,11 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     tasks_page.write_text(
         fill_markers(
             tasks_page.read_text(),
-            {"af-screen": af_screen_table(results), "af-aggregation": af_aggregation_table(results)},
+            {
+                "af-screen": af_screen_table(results),
+                "af-aggregation": af_aggregation_table(results),
+                "af-student": af_student_table(results),
+            },
             "docs/tasks.md",
         )
     )

@@ -170,3 +170,21 @@ def af_aggregation_table(results: Path) -> str:
             rows.append(f"| {group} | mean | " + " | ".join(means) + " |")
     head = "| group | run | " + " | ".join(names) + " |\n|---|---|" + "---:|" * len(names)
     return head + "\n" + "\n".join(rows)
+
+
+def af_student_table(results: Path) -> str:
+    """studies/af_student.py's record: each student lever's validation F1 against the version it would
+    follow, and whether its rule adopted it."""
+    path = results / "af_student.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python studies/af_student.py --record ...`.*"
+    latest = latest_json_lines(path, lambda line: line["variant"])
+    rows = [
+        f"| {name} | `{json.dumps(x['changes'])}` | {x['stage']} | {x['val_f1']:.4f} | "
+        f"{x['against_val_f1']:.4f} (`{x['against']}`) | {'yes' if x['adopted'] else 'no'} |"
+        for name, x in latest.items()
+    ]
+    return (
+        "| lever | changes to configs/af-4-cnn3-student.yaml | stage published | validation F1 | "
+        "the version it would follow | adopted |\n|---|---|---|---:|---|---|\n" + "\n".join(rows)
+    )
