@@ -22,6 +22,7 @@ __all__ = [
     "__version__",
     "annotate",
     "calibrate",
+    "classify_recording",
     "detect",
     "download",
     "list_models",
@@ -50,6 +51,10 @@ def __getattr__(name: str):
         from .recording.annotation import annotate
 
         return annotate
+    if name == "classify_recording":  # a recording model's answer for a whole recording (af-4)
+        from .recording.rhythm_annotation import classify_recording
+
+        return classify_recording
     if name == "detect":  # the module: detect.detect(signal, fs), and its registry of detectors
         import importlib
 

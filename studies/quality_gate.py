@@ -141,8 +141,8 @@ def main() -> None:
     from heartzoo import paths
     from heartzoo.data.databases import resolve
     from heartzoo.io import append_json_line
-    from heartzoo.recording.annotation import resolve_model
     from heartzoo.recording.quality import MIN_CORRELATION, SQI_GATE
+    from heartzoo.zoo.hub import resolve_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(

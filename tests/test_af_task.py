@@ -274,3 +274,39 @@ def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp
         assert got["ecg"]["largest_difference_steps"] <= 1, got
         assert got["ecg"]["share_differing"] < 1e-3, got
         assert got["model"]["same_class"] == got["model"]["frames_run"] == got["frames"], got
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_classify_recording_answers_for_the_whole_recording(cinc):
+    """`heartzoo.classify_recording`: a real AF recording's class and probabilities, as the int8
+    evaluation computes them from the test split's windows (any sampling rate: the same recording
+    resampled to 500 Hz answers alike); a beat model and a broken signal are refused with the reason."""
+    from conftest import REPO
+    from scipy.signal import resample_poly
+
+    import heartzoo
+    from heartzoo.evaluation.evaluate import int8_probabilities
+    from heartzoo.meta import check_ref
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model(*check_ref("af-4-cnn3-student"), format="tflite", zoo=REPO / "zoo")
+    sig = cinc.read_signal(cinc.folder(), "A00004", "ECG")
+    got = heartzoo.classify_recording(loaded, sig.values, sig.fs)
+    arrays = rw.recording_arrays(cinc, cinc.folder(), "A00004", loaded.config.input, 1)
+    inputs = Preprocessor.of(loaded.config).inputs(arrays["x"], None, None)
+    probs = int8_probabilities((loaded.folder / "model.tflite").read_bytes(), inputs, loaded.config)
+    from heartzoo.evaluation.aggregation import one_recording
+
+    want = one_recording(probs, loaded.aggregation)
+    assert got["class"] == loaded.class_names[int(want.argmax())] and got["windows"] == len(arrays["x"])
+    np.testing.assert_allclose(list(got["probabilities"].values()), want, atol=1e-4)
+    again = heartzoo.classify_recording(loaded, resample_poly(sig.values, 5, 3), 500.0)
+    assert again["class"] == got["class"] and again["windows"] == got["windows"]
+    beat = load_model(*check_ref("beat-3-cnn3-student@v6"), format="tflite", zoo=REPO / "zoo")
+    with pytest.raises(HeartzooError, match="not recordings"):
+        heartzoo.classify_recording(beat, sig.values, sig.fs)
+    broken = sig.values.copy()
+    broken[100] = np.nan
+    with pytest.raises(HeartzooError):
+        heartzoo.classify_recording(loaded, broken, sig.fs)

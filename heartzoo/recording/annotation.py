@@ -160,18 +160,6 @@ class Annotated:
         return buf.getvalue()
 
 
-def resolve_model(model, *, zoo=None, float_model: bool = False):
-    """A `LoadedModel`, or NAME[@VERSION] loaded from the zoo as int8 TFLite (float Keras with
-    `float_model`)."""
-    from ..meta import check_ref
-    from ..zoo.hub import LoadedModel, load_model
-
-    if isinstance(model, LoadedModel):
-        return model
-    name, version = check_ref(str(model))
-    return load_model(name, version, format="keras" if float_model else "tflite", zoo=zoo)
-
-
 def _runtime(loaded) -> str:
     return (
         "float (Keras)"
@@ -224,7 +212,7 @@ def annotate(
     on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats."""
     from ..detect import detect
     from ..preprocess import check_recording
-    from ..zoo.hub import predict
+    from ..zoo.hub import predict, resolve_model
     from .quality import Finding, assess, gaps, gate_windows
     from .rhythm_annotation import recording_rhythm
 
@@ -299,6 +287,7 @@ def annotate_file(
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
     are used as the R peaks instead of detecting them."""
+    from ..zoo.hub import resolve_model
     from .read import read_recording, reference_peaks
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first

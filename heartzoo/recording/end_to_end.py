@@ -90,7 +90,8 @@ def end_to_end(
     from ..data.mitbih import DATABASE, DS2
     from ..evaluation.metrics import classification_report
     from ..tasks import AAMI_CLASSES, get_task
-    from .annotation import annotate, resolve_model
+    from ..zoo.hub import resolve_model
+    from .annotation import annotate
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     task = get_task(loaded.config.task)

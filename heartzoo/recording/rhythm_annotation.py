@@ -92,6 +92,25 @@ def recording_class(x, fs: float, model) -> dict:
     }
 
 
+def classify_recording(model, signal, fs: float) -> dict:
+    """The rhythm of a whole one-lead recording (mV, any sampling rate) by a model labelled per recording
+    (af-4: N, A, O, ~), as its card scores one: {"class", "probabilities", "windows", "aggregation"}.
+    `model` is a `load_model` result or NAME[@VERSION] (int8, the local zoo first)."""
+    from ..errors import HeartzooError
+    from ..preprocess import check_recording
+    from ..tasks import get_task
+    from ..zoo.hub import resolve_model
+
+    loaded = resolve_model(model)
+    if not get_task(loaded.config.task).per_recording:
+        raise HeartzooError(
+            f"{loaded.config.name}: a {loaded.config.task} model classifies beats or windows, not recordings "
+            "(use heartzoo.predict); recording models: af-4"
+        )
+    x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
+    return recording_class(x, rate, loaded)
+
+
 def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict]:
     """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), NAME@vN, and the whole
     recording's class (`recording_class`)."""

@@ -183,6 +183,17 @@ def load_model(
     return LoadedModel(model, config, conf.firmware, format, folder)
 
 
+def resolve_model(model, *, zoo=None, float_model: bool = False) -> LoadedModel:
+    """A `LoadedModel`, or NAME[@VERSION] loaded from the zoo as int8 TFLite (float Keras with
+    `float_model`)."""
+    from ..meta import check_ref
+
+    if isinstance(model, LoadedModel):
+        return model
+    name, version = check_ref(str(model))
+    return load_model(name, version, format="keras" if float_model else "tflite", zoo=zoo)
+
+
 def verified_folder(
     name: str | os.PathLike[str],
     version: str | None = None,
