@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -360,6 +361,9 @@ class RecordingAggregation(StrictModel):
         k = len(self.intercept or [])
         if not k or not self.coef or len(self.coef) != k or any(len(row) != 2 * k for row in self.coef):
             raise ValueError(f"{self.method} needs intercept (k) and coef (k rows of 2k)")
+        values = [*self.intercept, *(v for row in self.coef for v in row), self.eps]
+        if not all(math.isfinite(v) for v in values) or self.eps <= 0:
+            raise ValueError(f"{self.method}: every weight must be finite, and eps positive")
         return self
 
 
@@ -382,6 +386,15 @@ class FirmwareContract(StrictModel):
     rr_features: RRFeatureSpec | None = None
     #: tasks labelled per recording; None (versions before it): the windows' mean
     aggregation: RecordingAggregation | None = None
+
+    @model_validator(mode="after")
+    def _aggregation_fits_the_classes(self) -> FirmwareContract:
+        a = self.aggregation
+        if a is not None and a.intercept is not None and len(a.intercept) != len(self.class_names):
+            raise ValueError(
+                f"aggregation: a map to {len(a.intercept)} classes for a model of {len(self.class_names)}"
+            )
+        return self
 
 
 class Configuration(StrictModel):

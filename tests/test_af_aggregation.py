@@ -96,11 +96,26 @@ def test_fitting_needs_every_class():
         ({"method": "mean+max", "intercept": [0.0, 0.0]}, "k rows of 2k"),
         ({"method": "mean+max", "coef": [[1.0, 2.0]] * 2, "intercept": [0.0, 0.0]}, "k rows of 2k"),
         ({"method": "median"}, "mean"),
+        ({"method": "mean+max", "coef": [[float("nan"), 0.0]], "intercept": [0.0]}, "finite"),
+        ({"method": "mean+max", "coef": [[1.0, 0.0]], "intercept": [0.0], "eps": 0.0}, "eps positive"),
     ],
 )
 def test_a_published_aggregation_is_validated(raw, problem):
     with pytest.raises(ValidationError, match=problem):
         RecordingAggregation.model_validate(raw)
+
+
+def test_a_contracts_aggregation_maps_to_its_own_classes():
+    from pathlib import Path
+
+    from heartzoo.meta import Configuration, read_meta
+
+    version = Path(__file__).resolve().parents[1] / "zoo" / "af-4" / "af-4-cnn3-student" / "v1"
+    firmware = read_meta(Configuration, version / "configuration.json").firmware
+    three = RecordingAggregation(method="mean+max", coef=[[0.0] * 6] * 3, intercept=[0.0] * 3)
+    raw = firmware.model_dump(mode="json") | {"aggregation": three.model_dump(mode="json")}
+    with pytest.raises(ValidationError, match="a map to 3 classes for a model of 4"):
+        FirmwareContract.model_validate(raw)
 
 
 def test_published_contracts_without_an_aggregation_read_as_the_mean():
