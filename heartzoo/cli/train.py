@@ -243,9 +243,13 @@ def cv_cmd(
     from ..training.crossval import cross_validate
 
     cfg = load_config(config)
-    target = run_dir or Path("runs") / "cv" / (
-        f"{cfg.name}-seed{cfg.train.seed}" if first_member else cfg.name
-    )
+    if first_member and cfg.ensemble is not None:
+        from ..models.ensemble import member_config
+
+        name = member_config(cfg, cfg.train.seed).name  # the recipe cross-validated: runs/cv/<its name>
+    else:
+        name = cfg.name
+    target = run_dir or Path("runs") / "cv" / name
     rep = cross_validate(
         cfg,
         target,

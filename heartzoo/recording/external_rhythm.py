@@ -16,20 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.aggregation import one_recording
+from .rhythm_annotation import window_probabilities
 
 #: mitdb's records with atrial fibrillation or flutter episodes
 AF_RECORDS = ("201", "202", "203", "210", "219", "221", "222")
-
-
-def _window_probs(loaded, values: np.ndarray, fs: float) -> np.ndarray:
-    """The model's probabilities on the non-overlapping windows of one lead (one centred if shorter)."""
-    from ..data.recording_windows import recording_window_starts
-    from ..zoo.hub import predict
-
-    spec = loaded.config.input
-    length = round(spec.frame_size * fs / spec.fs)
-    starts = recording_window_starts(len(values), length)
-    return predict(loaded, values, fs, starts + length // 2)
 
 
 def _windows_as_recordings(loaded, probs: np.ndarray) -> np.ndarray:
@@ -88,7 +78,7 @@ def aftdb(loaded, data_dir=None) -> dict[str, Any]:
     called_windows = n_windows = called_records = n_records = 0
     for hea in sorted(root.glob("*/*.hea")):
         rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[0])
-        p = _window_probs(loaded, rec.p_signal[:, 0].astype(np.float32), float(rec.fs))
+        p = window_probabilities(loaded, rec.p_signal[:, 0].astype(np.float32), float(rec.fs))
         called_windows += int((_windows_as_recordings(loaded, p).argmax(axis=1) == a).sum())
         n_windows += len(p)
         called_records += int(one_recording(p, loaded.aggregation).argmax() == a)
@@ -111,7 +101,7 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
     hours, alarms, per = 0.0, 0, {}
     for record in db.select("all", data_dir):
         sig = db.read_signal(folder, record, "ecg")
-        p = _window_probs(loaded, sig.values, float(sig.fs))
+        p = window_probabilities(loaded, sig.values, float(sig.fs))
         h = len(sig.values) / sig.fs / 3600
         n = int((_windows_as_recordings(loaded, p).argmax(axis=1) == a).sum())
         per[record] = {"hours": h, "windows_called_af": n, "windows": len(p)}

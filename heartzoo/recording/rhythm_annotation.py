@@ -70,23 +70,28 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     return out
 
 
-def recording_class(x, fs: float, model) -> dict:
-    """The class of the whole recording as the model's card scores one: its non-overlapping windows (one
-    centred when it is shorter), made one by the model's aggregation; with the class probabilities."""
+def window_probabilities(model, x, fs: float) -> np.ndarray:
+    """`model`'s probabilities on the windows a recording is scored on: non-overlapping from its start,
+    one centred when it is shorter (`recording_windows.recording_window_starts`)."""
     from ..data.recording_windows import recording_window_starts
-    from ..evaluation.aggregation import one_recording
     from ..zoo.hub import predict
 
-    x = np.asarray(x, dtype=np.float32)
     spec = model.config.input
     n = round(spec.frame_size * fs / spec.fs)
-    starts = recording_window_starts(len(x), n)
-    probs = predict(model, x, fs, starts + n // 2)
+    return predict(model, x, fs, recording_window_starts(len(x), n) + n // 2)
+
+
+def recording_class(x, fs: float, model) -> dict:
+    """The class of the whole recording as the model's card scores one: its `window_probabilities` made
+    one by the model's aggregation; with the class probabilities."""
+    from ..evaluation.aggregation import one_recording
+
+    probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs)
     p = one_recording(probs, model.aggregation)
     names = list(model.class_names)
     return {
         "class": names[int(p.argmax())],
-        "windows": len(starts),
+        "windows": len(probs),
         "aggregation": model.aggregation.method,
         "probabilities": {c: round(float(v), 4) for c, v in zip(names, p, strict=True)},
     }

@@ -107,19 +107,26 @@ def af_external_text(ref: str, results: Path) -> str:
 def af_cv_text(cfg: dict[str, Any], results: Path) -> str:
     """af-4's cross-validation beside the test split (studies/af_cv.py's latest line for the recipe of this
     version, or of its teacher for a student, whose distillation cv cannot fold; none: empty)."""
-    import json
+    from ..io import latest_json_lines
 
     path = results / "af_cv.jsonl"
-    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+    latest = latest_json_lines(path, lambda x: (x["name"], x["aggregation"])) if path.is_file() else {}
     distill = (cfg.get("compress") or {}).get("distill")
     recipe = distill["teacher"].split("@")[0] if distill else cfg["name"]
     aggregation = (cfg.get("export") or {}).get("aggregation", "mean")
-    names = {recipe, f"{recipe}-seed{cfg['train']['seed']}", f"{recipe}-seed0"}
-    line = next((x for x in reversed(lines) if x["name"] in names and x["aggregation"] == aggregation), None)
+    member = f"{recipe}-seed"  # a seed ensemble's recipe, cross-validated by its first member
+    line = next(
+        (
+            x
+            for (name, agg), x in reversed(latest.items())
+            if (name == recipe or name.startswith(member)) and agg == aggregation
+        ),
+        None,
+    )
     if line is None:
         return ""
     whose = "its teacher's recipe" if distill else "this recipe"
-    member = " (a seed ensemble: its first member)" if line["name"].startswith(f"{recipe}-seed") else ""
+    member = " (a seed ensemble: its first member)" if line["name"].startswith(member) else ""
     per = " · ".join(f"{c} {v:.3f}" for c, v in line["pooled_f1_per_class"].items())
     fitted = (
         " (its map cross-fitted within each fold's held-out recordings)"

@@ -79,16 +79,16 @@ def _out_of_fold(cfg: HeartzooConfig, fold_dir: Path, env: Environment) -> tuple
 
     model = load_keras(fold_dir / "model.keras")
     probs, labels, ws = split_probabilities(model, cfg, "val", env=replace(env, progress=None))
-    if cfg.export.aggregation != "mean":
+    if cfg.export.aggregation == "mean":
+        probs, labels = scored_units(
+            get_task(cfg.task), probs, labels, ws.record
+        )  # per recording, as its test
+    else:
         from ..evaluation.aggregation import cross_fitted
 
         # fitted as export fits it on validation recordings, here on four fifths of the fold's held-out
         # recordings for each fifth: no recording is scored by a map fitted on it
         probs, labels = cross_fitted(probs, labels, ws.record, cfg.export.aggregation)
-    else:
-        probs, labels = scored_units(
-            get_task(cfg.task), probs, labels, ws.record
-        )  # per recording, as its test
     with atomic_path(fold_dir / "oof.npz", suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, probs=probs, labels=labels)
     return probs, labels
