@@ -24,7 +24,18 @@ averaged, as the zoo's ensembles average logits) scored as one run (`--ensemble`
 teacher recipe (`ensemble: {members: 3}`) if, with the adopted mean+max, it beats the mean of the three
 single runs' mean+max by >= 0.01; else the single cnn5 stays.
 
-Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`.
+The fourth round, written after the third and before any of it ran, asks what the windows a recording is
+read in add, training unchanged (`--views`): `hop50` reads a window every half frame (5 s apart, so one
+more window between each two non-overlapping ones), `flip` reads every window also inverted and averages
+the two log-probabilities (AliveCor's lead I is often inverted; training flips the polarity of half its
+windows), and `hop50+flip` both. Each is scored with mean+max (cross-fitted as before) against mean+max
+over the non-overlapping windows, on the six screen runs. A view is adopted if it beats that by >= 0.01 on
+average over the six runs and in at least five of them; of several, the largest average gain. Its cost
+(2x, or 4x, the windows of a recording) goes on the card. The seed ensemble (third round) is scored with
+each view too, for the record.
+
+Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
+`python studies/af_aggregation.py --views --record FILE` (fourth round).
 """
 
 from __future__ import annotations
