@@ -118,7 +118,10 @@ def main() -> None:
     ap.add_argument("--rr", action="store_true", help="the second round: mean+max+rr too")
     ap.add_argument("--ensemble", nargs="+", help="the third round: these runs averaged, scored as one")
     ap.add_argument("--group", default="screen", help="the group the lines belong to (the docs' table)")
+    ap.add_argument("--views", action="store_true", help="the fourth round: overlapping and inverted windows")
     args = ap.parse_args()
+    if args.views:
+        return views(args)
     task = get_task("af-4")
     from heartzoo.data.cinc2017 import DATABASE
 
@@ -147,6 +150,77 @@ def main() -> None:
         rows = np.stack([rr[r] for r in names]) if args.rr else None
         for name, pred in candidates(agg, y, rows).items():
             rep = classification_report(y, pred, task.class_names, task.macro_classes)
+            scores[name] = {
+                "challenge_f1": rep["macro_f1"],
+                **{c: v["f1"] for c, v in rep["per_class"].items()},
+            }
+        line = {
+            "study": "af_aggregation",
+            "group": args.group,
+            "run": run,
+            "recordings": len(y),
+            "scores": scores,
+        }
+        print(json.dumps(line), flush=True)
+        append_json_line(args.record, line)
+
+
+VIEWS = {"mean+max": (None, False), "hop50": (0.5, False), "flip": (None, True), "hop50+flip": (0.5, True)}
+
+
+def view_windows(config, hop: float | None):
+    """The validation recordings' windows, `hop` apart as a share of the frame (None: non-overlapping)."""
+    from heartzoo.data.cinc2017 import DATABASE, held_out_records
+    from heartzoo.data.recording_windows import recording_arrays, split_recordings
+    from heartzoo.data.windows import WindowSet
+    from heartzoo.tasks import get_task
+
+    labels = DATABASE.labels()
+    v = config.data.validation
+    records = split_recordings(labels, held_out_records(), v.fraction, v.seed)["val"]
+    classes = get_task(config.task).source_classes
+    folder = DATABASE.folder()
+    parts = [
+        WindowSet.of_record(
+            recording_arrays(DATABASE, folder, r, config.input, classes.index(labels[r]), hop), r
+        )
+        for r in records
+    ]
+    return WindowSet.concat(parts)
+
+
+def views(args) -> None:
+    """The fourth round: each run (or the ensemble) scored with mean+max over each view's windows."""
+    from heartzoo.evaluation import aggregation
+    from heartzoo.evaluation.evaluate import load_run
+    from heartzoo.evaluation.metrics import classification_report
+    from heartzoo.inference import predict_probs
+    from heartzoo.io import append_json_line
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.tasks import get_task
+
+    task = get_task("af-4")
+    runs = [" + ".join(args.ensemble)] if args.ensemble else args.runs
+    loaded = {m: load_run(REPO / m) for run in runs for m in run.split(" + ")}
+    config = next(iter(loaded.values()))[1]
+    windows = {hop: view_windows(config, hop) for hop in {h for h, _ in VIEWS.values()}}
+    for run in runs:
+        scores = {}
+        for name, (hop, flip) in VIEWS.items():
+            ws = windows[hop]
+            inputs = ws.model_inputs(Preprocessor.of(config))
+            logs = []
+            for member in run.split(" + "):
+                model = loaded[member][0]
+                for sign in (1, -1) if flip else (1,):
+                    probs = predict_probs(model, sign * inputs)
+                    logs.append(np.log(np.asarray(probs, np.float64) + 1e-12))
+            z = np.mean(logs, axis=0)  # a logit average over members and polarities
+            probs = np.exp(z - z.max(axis=1, keepdims=True))
+            probs /= probs.sum(axis=1, keepdims=True)
+            labels = task.labels(ws.aami).astype(np.int64)
+            rec, y = aggregation.cross_fitted(probs, labels, ws.record, "mean+max")
+            rep = classification_report(y, rec.argmax(1), task.class_names, task.macro_classes)
             scores[name] = {
                 "challenge_f1": rep["macro_f1"],
                 **{c: v["f1"] for c, v in rep["per_class"].items()},
