@@ -64,6 +64,12 @@ class DataConfig(_Strict):
         "validation and test keep the non-overlapping windows the card's aggregation reads. None: "
         "non-overlapping.",
     )
+    extra_leads: bool = Field(
+        False,
+        description="Beat tasks: training also reads each training record's other leads (mitdb's V1, V2, V4, V5; "
+        "svdb's ECG2) as extra views of the same beats, with their labels and RR intervals, so the model "
+        "learns beats as other leads and devices show them. Validation and tests read the input's lead alone.",
+    )
     shards: str | None = Field(
         None,
         description="A folder of shards prepared from `train` (`heartzoo data shard`): training streams its "

@@ -13,6 +13,10 @@ The rule, fixed before any run (`heartzoo.site.lever_table.adopted`): a lever is
 its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
 the baseline's. The table in docs/training.md is made from the record (`make site`).
 
+Added before `extra-leads` ran (issue 46's lead robustness): a lever stacked on the adopted combination
+`template-af-beats` (its name begins `template-af-beats-`) is adopted only if it passes the same rule against
+that combination as well (it is what the wearable recipe would change).
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -46,6 +50,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "input.rr_irregularity": True,
         "data.af_beats": AF_BEATS,
+    },
+    "extra-leads": {"data.extra_leads": True},
+    "template-af-beats-extra-leads": {
+        "input.template_beats": 8,
+        "data.af_beats": AF_BEATS,
+        "data.extra_leads": True,
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,

@@ -103,7 +103,19 @@ class Database:
 
     def read_signal(self, folder: Path, record: str, lead: str):
         """The lead standing for the model's `lead`, in mV."""
+        return self.read_lead(folder, record, self.lead_for(lead, record))
+
+    def read_lead(self, folder: Path, record: str, name: str):
+        """The lead the record's header names `name` (this database's own name for it), in mV."""
         from .records import read_signal
 
-        where = self.record_dir(folder, record)
-        return read_signal(where, record, self.lead_for(lead, record), expected_fs=self.fs)
+        return read_signal(self.record_dir(folder, record), record, name, expected_fs=self.fs)
+
+    def other_leads(self, folder: Path, record: str, lead: str) -> list[str]:
+        """The record's leads, by its header's names, other than the one standing for the model's `lead`."""
+        from .records import read_header
+
+        primary = self.lead_for(lead, record)
+        return [
+            n for n in read_header(self.record_dir(folder, record), record).sig_name or [] if n != primary
+        ]

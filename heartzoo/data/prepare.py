@@ -54,11 +54,13 @@ def record_arrays(
     folder: Path,
     noise: StressNoise | None = None,
     noise_values=None,
+    lead: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Frames, AAMI labels, R-peak samples and RR intervals of one record (the cache's arrays; the
-    shards hold the same)."""
+    shards hold the same); `lead` reads that lead of the record (its header's name) instead of the one
+    standing for `spec.lead`."""
     beats = db.read_beats(folder, record)
-    sig = db.read_signal(folder, record, spec.lead)
+    sig = db.read_signal(folder, record, spec.lead) if lead is None else db.read_lead(folder, record, lead)
     values = sig.values
     if noise is not None and noise_values is not None:
         values = add_record_noise(values, beats.samples, sig.fs, noise_values, noise.snr_db)
@@ -131,17 +133,21 @@ def load_windows(
     progress: Progress | None = None,
     database: str | None = None,
     unit: str = "beat",
+    lead: str | None = None,
 ) -> WindowSet:
     """Frames of every beat of `records` (of any database), in record order, from the cache where it
     is fresh. Each record is read from its database's folder, its lead standing for `spec.lead`, and
     resampled to `spec.fs` by the same Preprocessor. `database` reads every record from that database's
     folder, by its rules, whether or not the database lists it (WFDB records of your own). With
-    `unit="window"`, the frames are a window task's labelled windows (`window_arrays`) instead.
+    `unit="window"`, the frames are a window task's labelled windows (`window_arrays`) instead. `lead`
+    reads that lead of each record (by its header's name) instead of the one standing for `spec.lead`.
 
     A record that cannot be read raises `DataError` before anything for it is written.
     """
     if unit == "window" and noise is not None:
         raise HeartzooError("noise stress tests are defined on beats (SNR over the QRS), not on windows")
+    if lead is not None and (unit != "beat" or noise is not None):
+        raise HeartzooError("another lead's view is read for training beats alone, without noise stress")
     try:
         dbs = {r: get_database(database) if database else database_of(r) for r in records}
     except ValueError as exc:
@@ -167,8 +173,8 @@ def load_windows(
                 "input": spec.model_dump(exclude={"template_beats", "rr_features", "rr_irregularity"}),
                 "noise": None if noise is None else noise.__dict__,
             }
-            if db.lead_for(spec.lead) != spec.lead:
-                key["lead"] = db.lead_for(spec.lead)
+            if (lead or db.lead_for(spec.lead)) != spec.lead:
+                key["lead"] = lead or db.lead_for(spec.lead)
             if unit != "beat":
                 key["unit"] = unit
             caches[db.name] = WindowCache(paths.cache_dir(cache_dir), key)
@@ -187,7 +193,7 @@ def load_windows(
         if arrays is None and unit == "window":
             arrays = window_arrays(db, record, spec, folder)
         elif arrays is None:
-            arrays = record_arrays(db, record, spec, folder, noise, noise_values)
+            arrays = record_arrays(db, record, spec, folder, noise, noise_values, lead)
             if cache:
                 cache.save(record, stamp, arrays)
         if progress:
@@ -209,6 +215,32 @@ def load_windows(
             "unit": unit,
         },
     )
+
+
+def extra_lead_views(
+    records: Sequence[str],
+    spec: InputSpec,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> list[WindowSet]:
+    """The beats of `records` as each record's other leads show them (`data.extra_leads`), one set per
+    database lead (mitdb's V1, V5, ...; svdb's ECG2), each with its own running templates. Records keep
+    their names: a view is the same patient's beats."""
+    by_lead: dict[str, list[str]] = {}
+    for r in records:
+        db = database_of(r)
+        for name in db.other_leads(db.folder(data_dir), r, spec.lead):
+            by_lead.setdefault(f"{db.name}:{name}", []).append(r)
+    views = []
+    for key, rs in sorted(by_lead.items()):
+        view = load_windows(
+            rs, spec, data_dir=data_dir, cache_dir=cache_dir, progress=progress, lead=key.split(":", 1)[1]
+        ).with_templates(spec.template_beats)
+        view.meta["lead"] = key
+        views.append(view)
+    return views
 
 
 def record_counts(
@@ -377,6 +409,14 @@ def load_split(
         raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)} or DATABASE:SET")
     out = load_windows(recs[split], config.input, unit=unit, **kw).with_templates(config.input.template_beats)
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
+    if split == "train" and config.data.extra_leads:
+        views = extra_lead_views(
+            recs[split], config.input, data_dir=data_dir, cache_dir=cache_dir, progress=progress
+        )
+        out = WindowSet.concat(
+            [out, *views],
+            meta={**out.meta, "extra_leads": {v.meta["lead"]: len(v) for v in views}},
+        )
     return out
 
 

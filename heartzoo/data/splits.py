@@ -66,6 +66,13 @@ def unit_problem(config) -> str | None:
         return "export.aggregation: windows make a recording's class in tasks labelled per recording (af-4)"
     if config.data.window_hop is not None and (not task.per_recording or config.data.shards is not None):
         return "data.window_hop: overlapping training windows are for recordings prepared in memory (af-4)"
+    if config.data.extra_leads and (
+        task.unit != "beat" or config.data.shards is not None or config.data.protocol != INTER_PATIENT
+    ):
+        return (
+            "data.extra_leads: other leads are extra views of the training patients' beats, prepared in memory "
+            "under the inter-patient protocol (beat tasks, no shards)"
+        )
     if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"

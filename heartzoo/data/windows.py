@@ -51,8 +51,10 @@ class WindowSet:
 
     @staticmethod
     def concat(parts: list[WindowSet], meta: dict | None = None) -> WindowSet:
+        """The parts one after the other; their running templates too, when every part has them."""
         if not parts:
             raise ValueError("no window sets to concatenate")
+        templates = [p.template for p in parts]
         return WindowSet(
             np.concatenate([p.x for p in parts]),
             np.concatenate([p.aami for p in parts]),
@@ -60,6 +62,7 @@ class WindowSet:
             np.concatenate([p.sample for p in parts]),
             np.concatenate([p.rr for p in parts]),
             dict(meta or {}),
+            None if any(t is None for t in templates) else np.concatenate(templates),
         )
 
     def model_inputs(self, pre: Preprocessor):
