@@ -55,7 +55,7 @@ def test_export_writes_every_file(zoo):
 def test_metrics_json(zoo):
     m = json.loads((zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
     assert m["split"] == "ds2" and m["dataset"] == "mitdb" and not m["leaky"]
-    assert m["calibration"]["split"] == "train (DS1 less validation patients)"
+    assert m["calibration"]["split"] == "train (mitdb:DS1 less the validation patients)"
     assert m["float"]["n"] == m["int8"]["n"] == 44259 + 1837 + 3221
     assert abs(m["float"]["macro_f1"] - m["int8"]["macro_f1"]) <= 0.01
     assert m["int8_macro_f1_drop"] == pytest.approx(m["float"]["macro_f1"] - m["int8"]["macro_f1"])
@@ -285,8 +285,27 @@ def test_gelu_and_recurrent_models_run_in_tflm(arch, params, absent):
     assert runtime_mismatch(run_litert(buf, q), run_tflm(buf, q)) == (0, 0)
 
 
-def test_calibration_source_says_when_it_is_leaky():
+def test_calibration_source_names_what_trained_and_says_when_it_is_leaky():
+    from heartzoo.config import parse_config
     from heartzoo.export.convert import calibration_source
 
-    assert "DS1" in calibration_source(False) and "LEAKY" not in calibration_source(False)
-    assert "LEAKY" in calibration_source(True) and "DS1" not in calibration_source(True)
+    beats = parse_config(
+        {
+            "name": "b",
+            "task": "beat-3",
+            "model": {"arch": "cnn1"},
+            "data": {"train": ["mitdb:DS1", "svdb:all"]},
+        }
+    )
+    af = parse_config(
+        {
+            "name": "a",
+            "task": "af-4",
+            "model": {"arch": "cnn1"},
+            "data": {"train": ["cinc2017:train"]},
+            "input": {"lead": "ECG", "fs": 100, "frame_size": 1000},
+        }
+    )
+    assert calibration_source(beats, False) == "train (mitdb:DS1, svdb:all less the validation patients)"
+    assert calibration_source(af, False) == "train (cinc2017:train less the validation recordings)"
+    assert "LEAKY" in calibration_source(beats, True) and "DS1" not in calibration_source(beats, True)

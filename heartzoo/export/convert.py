@@ -147,11 +147,13 @@ def calibration_inputs(
     return ws.subset(idx).model_inputs(Preprocessor.of(config))
 
 
-def calibration_source(leaky: bool) -> str:
-    """Where `calibration_inputs` drew its frames: the training split of the run's protocol."""
+def calibration_source(config: HeartzooConfig, leaky: bool) -> str:
+    """Where `calibration_inputs` drew its frames: the training split of the run's protocol, named by
+    the sources it trains on (versions before this said "DS1" whatever they trained on)."""
     if leaky:
         return "train (LEAKY random-beat split: beats of every record)"
-    return "train (DS1 less validation patients)"
+    held = "recordings" if get_task(config.task).per_recording else "patients"
+    return f"train ({', '.join(config.data.train)} less the validation {held})"
 
 
 def published_int8(model, config: HeartzooConfig, calibration) -> bytes:

@@ -147,7 +147,8 @@ def af_aggregation_table(results: Path) -> str:
     path = results / "af_aggregation.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_aggregation.py --record ...`.*"
-    latest = latest_json_lines(path, lambda line: line["run"])
+    # a run is scored once per round (group): the fourth round reads the screen's runs again
+    latest = latest_json_lines(path, lambda line: (line.get("group", "screen"), line["run"]))
     names = list(dict.fromkeys(n for line in latest.values() for n in line["scores"]))
     groups: dict[str, list[dict]] = {}
     for line in latest.values():

@@ -192,7 +192,7 @@ def export_run(
             "verification": verification,
             "calibration": {
                 "frames": input_count(calib),
-                "split": calibration_source(bool(ws.meta.get("leaky"))),
+                "split": calibration_source(config, bool(ws.meta.get("leaky"))),
             },
             "heartzoo_version": __version__,
             "commit": git_commit(),
