@@ -67,7 +67,12 @@ def single_windows(probs: ArrayLike, aggregation: RecordingAggregation = MEAN) -
 
 
 def fit(
-    probs: ArrayLike, labels: ArrayLike, records: ArrayLike, method: str, fitted_on: str = ""
+    probs: ArrayLike,
+    labels: ArrayLike,
+    records: ArrayLike,
+    method: str,
+    fitted_on: str = "",
+    eps: float = MEAN.eps,
 ) -> RecordingAggregation:
     """The aggregation `method` for these windows (their recordings' labels): `mean` takes no fitting;
     `mean+max` is fitted by a multinomial logistic regression (L2, C = 1, deterministic)."""
@@ -84,7 +89,6 @@ def fit(
         raise ValueError(
             f"fitting {method} needs recordings of every class; got classes {sorted(set(y.tolist()))}"
         )
-    eps = MEAN.eps
     clf = LogisticRegression(C=1.0, max_iter=5000).fit(features(mean, top, eps), y)
     return RecordingAggregation(
         method="mean+max",
