@@ -130,9 +130,12 @@ def main() -> None:
     ap.add_argument("--ensemble", nargs="+", help="the third round: these runs averaged, scored as one")
     ap.add_argument("--group", default="screen", help="the group the lines belong to (the docs' table)")
     ap.add_argument("--views", action="store_true", help="the fourth round: overlapping and inverted windows")
+    ap.add_argument("--eps", action="store_true", help="the fifth round: the map's eps, float and int8")
     args = ap.parse_args()
     if args.views:
         return views(args)
+    if args.eps:
+        return eps_round(args)
     task = get_task("af-4")
     from heartzoo.data.cinc2017 import DATABASE
 
@@ -241,6 +244,58 @@ def views(args) -> None:
             "group": args.group,
             "run": run,
             "recordings": len(y),
+            "scores": scores,
+        }
+        print(json.dumps(line), flush=True)
+        append_json_line(args.record, line)
+
+
+EPS_CANDIDATES = {"1e-6": 1e-6, "1/256": 1 / 256}
+
+
+def eps_round(args) -> None:
+    """The fifth round: mean+max with each eps, fitted on float probabilities (cross-fitted), scored on the
+    held-out recordings' float and int8 probabilities alike."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from heartzoo.evaluation import aggregation
+    from heartzoo.evaluation.evaluate import int8_tflite, load_run, split_probabilities
+    from heartzoo.evaluation.metrics import classification_report
+    from heartzoo.io import append_json_line
+    from heartzoo.tasks import get_task
+
+    task = get_task("af-4")
+    for run in args.runs:
+        model, config = load_run(REPO / run)
+        probs, labels, ws = split_probabilities(model, config, "val")
+        buf, _ = int8_tflite(REPO / run, model, config)
+        q, _, _ = split_probabilities(model, config, "val", int8=buf)
+        r, y = np.asarray(ws.record), np.asarray(labels)
+        _, _, first = aggregation.window_summaries(probs, r)
+        names, y_rec = r[first], y[first]
+        scores = {}
+        for name, eps in EPS_CANDIDATES.items():
+            out = {"float": np.zeros(len(names), np.int64), "int8": np.zeros(len(names), np.int64)}
+            folds = StratifiedKFold(5, shuffle=True, random_state=0).split(names, y_rec)
+            for fit_idx, held in folds:
+                rows = np.isin(r, names[fit_idx])
+                agg = aggregation.fit(probs[rows], y[rows], r[rows], "mean+max", eps=eps)
+                held_rows = np.isin(r, names[held])
+                for kind, p in (("float", probs), ("int8", q)):
+                    out[kind][held] = aggregation.recording_probabilities(p[held_rows], r[held_rows], agg)[
+                        0
+                    ].argmax(1)
+            for kind, pred in out.items():
+                rep = classification_report(y_rec, pred, task.class_names, task.macro_classes)
+                scores[f"mean+max eps {name}, {kind}"] = {
+                    "challenge_f1": rep["macro_f1"],
+                    **{c: v["f1"] for c, v in rep["per_class"].items()},
+                }
+        line = {
+            "study": "af_aggregation",
+            "group": args.group,
+            "run": run,
+            "recordings": len(y_rec),
             "scores": scores,
         }
         print(json.dumps(line), flush=True)
