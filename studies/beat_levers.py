@@ -13,6 +13,9 @@ The rule, fixed before any run (`heartzoo.site.lever_table.adopted`): a lever is
 its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
 the baseline's. The table in docs/training.md is made from the record (`make site`).
 
+aami-5 (configs/aami-5-cnn3.yaml) is screened by the same rule, with the levers beat-3's screen adopted and
+their parts (baseline, template, af-beats, template-af-beats), written before any aami-5 run.
+
 Added before `extra-leads` ran (issue 46's lead robustness): a lever stacked on the adopted combination
 `template-af-beats` (its name begins `template-af-beats-`) is adopted only if it passes the same rule against
 that combination as well (it is what the wearable recipe would change).
@@ -121,8 +124,8 @@ def measure(config, lever: str, seed: int, runs: Path, cinc: tuple[str, ...]) ->
     model, cfg = load_run(last)
     probs, labels, _ = split_probabilities(model, cfg, "test")
     rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
-    s_name = task.class_names[1]
-    v_name = task.class_names[-1]
+    # by name: aami-5's last class is Q, not V
+    s_name, v_name = "S", "V"
     return {
         "lever": lever,
         "overrides": LEVERS[lever],
