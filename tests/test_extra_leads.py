@@ -116,3 +116,11 @@ def test_a_lever_stacked_on_the_adopted_combination_must_beat_it_too():
         "template-af-beats-best": True,
         "other": True,
     }
+
+
+def test_a_card_says_its_model_trained_on_other_leads():
+    from heartzoo.site.card_sections import training_text
+
+    with_views = training_text(_config(extra_leads=True).model_dump(mode="json"))
+    assert "data.extra_leads" in with_views and "read MLII alone" in with_views
+    assert "extra_leads" not in training_text(_config().model_dump(mode="json"))

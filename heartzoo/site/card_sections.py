@@ -21,13 +21,19 @@ STAGES = {
 
 
 def training_text(cfg: dict[str, Any]) -> str:
-    if not (af := (cfg["data"].get("af_beats") or {}).get("sources")):
-        return _training_text(cfg)
-    return _training_text(cfg) + (
-        f" Also trained on the unlabelled beats of AF recordings ({', '.join(af)}: CinC 2017's training split "
-        "outside its test split and selection's draw, aftdb), detected as a wearable detects them, with the "
-        "label 'any class but S' (`data.af_beats`)."
-    )
+    text = _training_text(cfg)
+    if af := (cfg["data"].get("af_beats") or {}).get("sources"):
+        text += (
+            f" Also trained on the unlabelled beats of AF recordings ({', '.join(af)}: CinC 2017's training split "
+            "outside its test split and selection's draw, aftdb), detected as a wearable detects them, with the "
+            "label 'any class but S' (`data.af_beats`)."
+        )
+    if cfg["data"].get("extra_leads"):
+        text += (
+            " Each training record's other leads (mitdb's V1, V2, V4, V5; svdb's ECG2) trained as extra views of "
+            f"its beats (`data.extra_leads`); validation and tests read {cfg['input']['lead']} alone."
+        )
+    return text
 
 
 def _training_text(cfg: dict[str, Any]) -> str:
