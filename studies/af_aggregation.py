@@ -104,6 +104,35 @@ def rr_statistics(values: np.ndarray, fs: float) -> np.ndarray:
     return np.array([0.6 / mean, rr.std() / mean, np.sqrt((d**2).mean()) / mean, (np.abs(d) > 0.05).mean()])
 
 
+def logit_average(logs: list[np.ndarray]) -> np.ndarray:
+    """Log-probabilities (of members, polarities) averaged, then normalised: a logit average."""
+    z = np.mean(logs, axis=0)
+    probs = np.exp(z - z.max(axis=1, keepdims=True))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def scored(task, y: np.ndarray, pred: np.ndarray) -> dict:
+    """The challenge's F1 and each class's, as the record holds them."""
+    from heartzoo.evaluation.metrics import classification_report
+
+    rep = classification_report(y, pred, task.class_names, task.macro_classes)
+    return {"challenge_f1": rep["macro_f1"], **{c: v["f1"] for c, v in rep["per_class"].items()}}
+
+
+def emit(args, run: str, recordings: int, scores: dict) -> None:
+    from heartzoo.io import append_json_line
+
+    line = {
+        "study": "af_aggregation",
+        "group": args.group,
+        "run": run,
+        "recordings": recordings,
+        "scores": scores,
+    }
+    print(json.dumps(line), flush=True)
+    append_json_line(args.record, line)
+
+
 def candidates(agg: dict, y: np.ndarray, rr: np.ndarray | None = None) -> dict[str, np.ndarray]:
     log = {f: np.log(agg[f] + EPS) for f in ("mean", "max", "min")}
     extra = {} if rr is None else {"mean+max+rr": cross_fitted(np.hstack([log["mean"], log["max"], rr]), y)}
@@ -119,8 +148,6 @@ def candidates(agg: dict, y: np.ndarray, rr: np.ndarray | None = None) -> dict[s
 
 def main() -> None:
     from heartzoo.evaluation.evaluate import load_run, split_probabilities
-    from heartzoo.evaluation.metrics import classification_report
-    from heartzoo.io import append_json_line
     from heartzoo.tasks import get_task
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -153,30 +180,18 @@ def main() -> None:
             probs, labels, ws = split_probabilities(model, config, "val")
             logs.append(np.log(np.asarray(probs, np.float64) + 1e-12))
         if len(logs) > 1:  # the members' log-probabilities averaged, then normalised: a logit average
-            z = np.mean(logs, axis=0)
-            probs = np.exp(z - z.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
+            probs = logit_average(logs)
         agg, y = per_recording(np.asarray(probs), np.asarray(ws.record), np.asarray(labels))
         names = np.unique(np.asarray(ws.record))  # per_recording's order
         if args.rr and not rr:
             rr.update({r: rr_statistics(*signal(r)) for r in names})
-        scores = {}
         rows = np.stack([rr[r] for r in names]) if args.rr else None
-        for name, pred in candidates(agg, y, rows).items():
-            rep = classification_report(y, pred, task.class_names, task.macro_classes)
-            scores[name] = {
-                "challenge_f1": rep["macro_f1"],
-                **{c: v["f1"] for c, v in rep["per_class"].items()},
-            }
-        line = {
-            "study": "af_aggregation",
-            "group": args.group,
-            "run": run,
-            "recordings": len(y),
-            "scores": scores,
-        }
-        print(json.dumps(line), flush=True)
-        append_json_line(args.record, line)
+        emit(
+            args,
+            run,
+            len(y),
+            {name: scored(task, y, pred) for name, pred in candidates(agg, y, rows).items()},
+        )
 
 
 VIEWS = {"mean+max": (None, False), "hop50": (0.5, False), "flip": (None, True), "hop50+flip": (0.5, True)}
@@ -207,9 +222,7 @@ def views(args) -> None:
     """The fourth round: each run (or the ensemble) scored with mean+max over each view's windows."""
     from heartzoo.evaluation import aggregation
     from heartzoo.evaluation.evaluate import load_run
-    from heartzoo.evaluation.metrics import classification_report
     from heartzoo.inference import predict_probs
-    from heartzoo.io import append_json_line
     from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
 
@@ -229,25 +242,10 @@ def views(args) -> None:
                 for sign in (1, -1) if flip else (1,):
                     probs = predict_probs(model, sign * inputs)
                     logs.append(np.log(np.asarray(probs, np.float64) + 1e-12))
-            z = np.mean(logs, axis=0)  # a logit average over members and polarities
-            probs = np.exp(z - z.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
             labels = task.labels(ws.aami).astype(np.int64)
-            rec, y = aggregation.cross_fitted(probs, labels, ws.record, "mean+max")
-            rep = classification_report(y, rec.argmax(1), task.class_names, task.macro_classes)
-            scores[name] = {
-                "challenge_f1": rep["macro_f1"],
-                **{c: v["f1"] for c, v in rep["per_class"].items()},
-            }
-        line = {
-            "study": "af_aggregation",
-            "group": args.group,
-            "run": run,
-            "recordings": len(y),
-            "scores": scores,
-        }
-        print(json.dumps(line), flush=True)
-        append_json_line(args.record, line)
+            rec, y = aggregation.cross_fitted(logit_average(logs), labels, ws.record, "mean+max")
+            scores[name] = scored(task, y, rec.argmax(1))
+        emit(args, run, len(y), scores)
 
 
 EPS_CANDIDATES = {"1e-6": 1e-6, "1/256": 1 / 256}
@@ -256,12 +254,8 @@ EPS_CANDIDATES = {"1e-6": 1e-6, "1/256": 1 / 256}
 def eps_round(args) -> None:
     """The fifth round: mean+max with each eps, fitted on float probabilities (cross-fitted), scored on the
     held-out recordings' float and int8 probabilities alike."""
-    from sklearn.model_selection import StratifiedKFold
-
     from heartzoo.evaluation import aggregation
     from heartzoo.evaluation.evaluate import int8_tflite, load_run, split_probabilities
-    from heartzoo.evaluation.metrics import classification_report
-    from heartzoo.io import append_json_line
     from heartzoo.tasks import get_task
 
     task = get_task("af-4")
@@ -270,36 +264,14 @@ def eps_round(args) -> None:
         probs, labels, ws = split_probabilities(model, config, "val")
         buf, _ = int8_tflite(REPO / run, model, config)
         q, _, _ = split_probabilities(model, config, "val", int8=buf)
-        r, y = np.asarray(ws.record), np.asarray(labels)
-        _, _, first = aggregation.window_summaries(probs, r)
-        names, y_rec = r[first], y[first]
         scores = {}
         for name, eps in EPS_CANDIDATES.items():
-            out = {"float": np.zeros(len(names), np.int64), "int8": np.zeros(len(names), np.int64)}
-            folds = StratifiedKFold(5, shuffle=True, random_state=0).split(names, y_rec)
-            for fit_idx, held in folds:
-                rows = np.isin(r, names[fit_idx])
-                agg = aggregation.fit(probs[rows], y[rows], r[rows], "mean+max", eps=eps)
-                held_rows = np.isin(r, names[held])
-                for kind, p in (("float", probs), ("int8", q)):
-                    out[kind][held] = aggregation.recording_probabilities(p[held_rows], r[held_rows], agg)[
-                        0
-                    ].argmax(1)
-            for kind, pred in out.items():
-                rep = classification_report(y_rec, pred, task.class_names, task.macro_classes)
-                scores[f"mean+max eps {name}, {kind}"] = {
-                    "challenge_f1": rep["macro_f1"],
-                    **{c: v["f1"] for c, v in rep["per_class"].items()},
-                }
-        line = {
-            "study": "af_aggregation",
-            "group": args.group,
-            "run": run,
-            "recordings": len(y_rec),
-            "scores": scores,
-        }
-        print(json.dumps(line), flush=True)
-        append_json_line(args.record, line)
+            for kind, applied in (("float", None), ("int8", q)):
+                rec, y = aggregation.cross_fitted(
+                    probs, labels, ws.record, "mean+max", applied_to=applied, eps=eps
+                )
+                scores[f"mean+max eps {name}, {kind}"] = scored(task, y, rec.argmax(1))
+        emit(args, run, len(y), scores)
 
 
 if __name__ == "__main__":

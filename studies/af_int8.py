@@ -18,8 +18,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 RUNS = [f"runs/af-screen/{v}-s{s}" for v in ("100hz", "100hz-cnn5") for s in (0, 1, 2)]
 FRAMES = (600, 2400)
@@ -45,34 +43,14 @@ def main() -> None:
         for n in FRAMES:
             buf = published_int8(model, config, calibration_inputs(config, n=n))
             q, _, _ = split_probabilities(model, config, "val", int8=buf)
-            # the map fitted on the float probabilities of four fifths, applied to the int8 ones of the fifth
-            folds = aggregation.cross_fitted(probs, labels, ws.record, "mean+max")[1]
-            p, y = _cross_fitted_on(probs, q, labels, np.asarray(ws.record))
-            assert np.array_equal(y, folds)
+            # each fold's map fitted on the float probabilities, read on the int8 ones, as export scores it
+            p, y = aggregation.cross_fitted(probs, labels, ws.record, "mean+max", applied_to=q)
             scores[str(n)] = report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
         f = aggregation.cross_fitted(probs, labels, ws.record, "mean+max")
         scores["float"] = report_from_probabilities(*f, task.class_names, task.macro_classes)["macro_f1"]
         line = {"study": "af_int8", "run": run, "challenge_f1": scores}
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
-
-
-def _cross_fitted_on(fit_probs, score_probs, labels, records, folds: int = 5, seed: int = 0):
-    """`aggregation.cross_fitted`'s folds, each map fitted on `fit_probs` and applied to `score_probs`."""
-    from sklearn.model_selection import StratifiedKFold
-
-    from heartzoo.evaluation import aggregation
-
-    y = np.asarray(labels)
-    _, _, first = aggregation.window_summaries(fit_probs, records)
-    names, y_rec = records[first], y[first]
-    out = np.zeros((len(names), fit_probs.shape[1]), dtype=np.float32)
-    for fit_idx, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(names, y_rec):
-        rows = np.isin(records, names[fit_idx])
-        agg = aggregation.fit(fit_probs[rows], y[rows], records[rows], "mean+max")
-        held_rows = np.isin(records, names[held])
-        out[held] = aggregation.recording_probabilities(score_probs[held_rows], records[held_rows], agg)[0]
-    return out, y_rec
 
 
 if __name__ == "__main__":

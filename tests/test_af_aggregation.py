@@ -80,6 +80,20 @@ def test_cross_fitting_scores_each_recording_by_a_map_fitted_without_it():
     )
 
 
+def test_cross_fitted_maps_can_read_other_probabilities_of_the_same_windows():
+    """The int8 model's probabilities, read by maps fitted on the float model's (as export scores int8)."""
+    probs, labels, records = _windows(60)
+    same, _ = agg.cross_fitted(probs, labels, records, "mean+max", folds=3, applied_to=probs)
+    np.testing.assert_array_equal(same, agg.cross_fitted(probs, labels, records, "mean+max", folds=3)[0])
+    # rounded as an int8 softmax is (steps of 1/256): each fold's map is the float one, its input not
+    rounded = np.round(probs * 256) / 256
+    read, y = agg.cross_fitted(probs, labels, records, "mean+max", folds=3, applied_to=rounded)
+    assert not np.allclose(read, same) and y.tolist() == [i % 3 for i in range(60)]
+    # eps reaches each fold's map
+    wide, _ = agg.cross_fitted(probs, labels, records, "mean+max", folds=3, eps=1 / 256)
+    assert not np.allclose(wide, same)
+
+
 def test_fitting_needs_every_class():
     probs, labels, records = _windows(30)
     keep = labels != 2

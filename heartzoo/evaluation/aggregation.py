@@ -100,22 +100,32 @@ def fit(
 
 
 def cross_fitted(
-    probs: ArrayLike, labels: ArrayLike, records: ArrayLike, method: str, folds: int = 5, seed: int = 0
+    probs: ArrayLike,
+    labels: ArrayLike,
+    records: ArrayLike,
+    method: str,
+    folds: int = 5,
+    seed: int = 0,
+    *,
+    applied_to: ArrayLike | None = None,
+    eps: float = MEAN.eps,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per recording, probabilities by an aggregation fitted on the other folds of these recordings
     (stratified by label), and the labels: an honest score of a fitted aggregation where no recordings
-    outside these can fit it (a cross-validation fold's held-out recordings)."""
+    outside these can fit it (a cross-validation fold's held-out recordings). `applied_to`: other
+    probabilities of the same windows (the int8 model's) that each fold's map, fitted on `probs`, reads."""
     from sklearn.model_selection import StratifiedKFold
 
     p, y, r = np.asarray(probs), np.asarray(labels), np.asarray(records)
+    q = p if applied_to is None else np.asarray(applied_to)
     _, _, first = window_summaries(p, r)
     names, y_rec = r[first], y[first]
     if method == "mean":
-        return recording_probabilities(p, r)[0], y_rec
+        return recording_probabilities(q, r)[0], y_rec
     out = np.zeros((len(names), p.shape[1]), dtype=np.float32)
     for fit_idx, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(names, y_rec):
         rows = np.isin(r, names[fit_idx])
-        agg = fit(p[rows], y[rows], r[rows], method)
+        agg = fit(p[rows], y[rows], r[rows], method, eps=eps)
         held_rows = np.isin(r, names[held])
-        out[held] = recording_probabilities(p[held_rows], r[held_rows], agg)[0]
+        out[held] = recording_probabilities(q[held_rows], r[held_rows], agg)[0]
     return out, y_rec
