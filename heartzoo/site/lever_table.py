@@ -85,9 +85,9 @@ def lever_table(results: Path) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---:|---|"
         )
         for lever, s in summary.items():
-            cells = [f"{s[k][0]:.4f} ± {s[k][1]:.4f}" for k in ("val", "val_S")]
+            cells = [_cell(s[k]) for k in ("val", "val_S")]
             cells += [f"{100 * s[k][0]:.1f} % ± {100 * s[k][1]:.1f}" for k in ("af_S", "normal_V")]
-            cells += [f"{s[k][0]:.4f} ± {s[k][1]:.4f}" for k in ("ds2", "ds2_S")]
+            cells += [_cell(s[k]) for k in ("ds2", "ds2_S")]
             verdict = "(the reference)" if lever == "baseline" else ("yes" if rule.get(lever) else "no")
             out[-1] += (
                 f"\n| {lever} | `{json.dumps(s['overrides'])}` | {', '.join(map(str, s['seeds']))} | "
@@ -97,6 +97,11 @@ def lever_table(results: Path) -> str:
         if len(summary) > 2:
             out.append(ranking_lines(summary))
     return "\n\n".join(out)
+
+
+def _cell(v: list[float]) -> str:
+    """mean ± s.d.; a dash where the task has no such class (beat-2 has no S)."""
+    return "–" if np.isnan(v[0]) else f"{v[0]:.4f} ± {v[1]:.4f}"
 
 
 def ranking_lines(summary: dict[str, dict]) -> str:
