@@ -514,12 +514,20 @@ def test_the_af_aggregation_table_takes_each_groups_mean(tmp_path):
         return json.dumps({"study": "af_aggregation", "group": group, "run": run, "scores": scores})
 
     lines = [line("a", "screen", 0.5, 0.9), line("b", "screen", 0.7, 0.7), line("a", "screen", 0.6, 0.8)]
-    later = [line("c", "hop", 0.1, 0.2), line("a", "views", 0.3, 0.4)]  # a again, in another round
+    # d regrouped: a later line of the same candidates replaces it; a asked another question (views)
+    views = {"mean+max": {"challenge_f1": 0.3}, "hop50": {"challenge_f1": 0.4}}
+    later = [
+        line("c", "hop", 0.1, 0.2),
+        line("d", "first", 0.2, 0.2),
+        line("d", "regrouped", 0.3, 0.3),
+        json.dumps({"study": "af_aggregation", "group": "views", "run": "a", "scores": views}),
+    ]
     (tmp_path / "af_aggregation.jsonl").write_text("\n".join([*lines, *later]) + "\n")
     table = af_aggregation_table(tmp_path)
     assert "| screen | mean | **0.6500** | **0.7500** |" in table  # a's latest line, then b
-    assert "| views | `a` | 0.3000 | 0.4000 |" in table
     assert "| hop | `c` | 0.1000 | 0.2000 |" in table and "| hop | mean |" not in table  # one run: no mean
+    assert "| first |" not in table and "| regrouped | `d` | 0.3000 | 0.3000 |" in table
+    assert "| views | `a` |  | 0.3000 | 0.4000 |" in table
 
 
 def test_af_4_cards_state_their_aggregation_bar_and_cross_validation(repo_index):

@@ -141,14 +141,22 @@ def af_screen_table(results: Path) -> str:
     )
 
 
+def _question(line: dict) -> str:
+    """What a line of studies/af_aggregation.py asked of its run. Rounds one to three score the aggregation
+    candidates, always the windows' mean among them: a later line of a run replaces the earlier (they
+    re-scored and regrouped their runs). The later rounds ask other questions of the same runs (the
+    views, the map's eps), told by their candidates."""
+    names = set(line["scores"])
+    return "candidates" if "mean" in names else " ".join(sorted(names))
+
+
 def af_aggregation_table(results: Path) -> str:
     """studies/af_aggregation.py's record: each aggregation's validation F1 per recording on each run
     (learned ones cross-fitted), by group, with each group's mean over its runs."""
     path = results / "af_aggregation.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_aggregation.py --record ...`.*"
-    # a run is scored once per round (group): the fourth round reads the screen's runs again
-    latest = latest_json_lines(path, lambda line: (line.get("group", "screen"), line["run"]))
+    latest = latest_json_lines(path, lambda line: (_question(line), line["run"]))
     names = list(dict.fromkeys(n for line in latest.values() for n in line["scores"]))
     groups: dict[str, list[dict]] = {}
     for line in latest.values():
