@@ -197,29 +197,9 @@ def main() -> None:
 VIEWS = {"mean+max": (None, False), "hop50": (0.5, False), "flip": (None, True), "hop50+flip": (0.5, True)}
 
 
-def view_windows(config, hop: float | None):
-    """The validation recordings' windows, `hop` apart as a share of the frame (None: non-overlapping)."""
-    from heartzoo.data.cinc2017 import DATABASE, held_out_records
-    from heartzoo.data.recording_windows import recording_arrays, split_recordings
-    from heartzoo.data.windows import WindowSet
-    from heartzoo.tasks import get_task
-
-    labels = DATABASE.labels()
-    v = config.data.validation
-    records = split_recordings(labels, held_out_records(), v.fraction, v.seed)["val"]
-    classes = get_task(config.task).source_classes
-    folder = DATABASE.folder()
-    parts = [
-        WindowSet.of_record(
-            recording_arrays(DATABASE, folder, r, config.input, classes.index(labels[r]), hop), r
-        )
-        for r in records
-    ]
-    return WindowSet.concat(parts)
-
-
 def views(args) -> None:
     """The fourth round: each run (or the ensemble) scored with mean+max over each view's windows."""
+    from heartzoo.data.recording_windows import load_recording_split
     from heartzoo.evaluation import aggregation
     from heartzoo.evaluation.evaluate import load_run
     from heartzoo.inference import predict_probs
@@ -230,7 +210,8 @@ def views(args) -> None:
     runs = [" + ".join(args.ensemble)] if args.ensemble else args.runs
     loaded = {m: load_run(REPO / m) for run in runs for m in run.split(" + ")}
     config = next(iter(loaded.values()))[1]
-    windows = {hop: view_windows(config, hop) for hop in {h for h, _ in VIEWS.values()}}
+    # the validation recordings' windows, `hop` apart as a share of the frame (None: non-overlapping)
+    windows = {h: load_recording_split(config, "val", hop=h) for h in {h for h, _ in VIEWS.values()}}
     for run in runs:
         scores = {}
         for name, (hop, flip) in VIEWS.items():

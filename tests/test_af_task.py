@@ -116,6 +116,27 @@ def test_cross_validation_folds_deal_every_training_recording_once(cinc):
     assert sorted(set(ws.record.tolist())) == sorted(folds[0][:5])
 
 
+def test_validation_can_be_read_in_overlapping_windows(cinc, shared_cache):
+    """`hop` (a study of reading recordings in overlapping windows): each recording's windows start `hop`
+    frames apart; without it validation keeps its non-overlapping windows, whatever training's hop."""
+    from heartzoo.training.crossval import fold_config, fold_records
+
+    records = fold_records(_config(), 5, 0)[0][:3]
+    config = fold_config(_config(), records)
+    plain = rw.load_recording_split(config, "val", cache_dir=shared_cache)
+    half = rw.load_recording_split(config, "val", cache_dir=shared_cache, hop=0.5)
+    hop_config = config.model_copy(update={"data": config.data.model_copy(update={"window_hop": 0.5})})
+    np.testing.assert_array_equal(
+        rw.load_recording_split(hop_config, "val", cache_dir=shared_cache).x, plain.x
+    )
+    length = round(config.input.frame_size * 300 / config.input.fs)
+    for record in records:
+        n = len(cinc.read_signal(cinc.folder(), record, "ECG").values)
+        starts = rw.recording_window_starts(n, length, length // 2)
+        np.testing.assert_array_equal(half.sample[half.record == record], starts + length // 2)
+        assert (plain.record == record).sum() < len(starts)
+
+
 def _rhythm_model() -> str | None:
     import json
 

@@ -102,8 +102,11 @@ def load_recording_split(
     data_dir: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress=None,
+    hop: float | None = None,
 ) -> WindowSet:
-    """The labelled windows of one split (train, val, test) of a recording-labelled task, via the cache."""
+    """The labelled windows of one split (train, val, test) of a recording-labelled task, via the cache;
+    `hop` apart as a share of the frame where asked (a study of reading recordings in overlapping windows),
+    else training's `data.window_hop` apart and the other splits' non-overlapping."""
     from ..tasks import get_task
     from .cinc2017 import DATABASE as CINC
     from .cinc2017 import held_out_records
@@ -128,7 +131,8 @@ def load_recording_split(
     folder = CINC.folder(data_dir)
     where = CINC.record_dir(folder, "")
     # overlapping windows train; validation and test keep the non-overlapping ones the aggregation reads
-    hop = config.data.window_hop if split == "train" else None
+    if hop is None and split == "train":
+        hop = config.data.window_hop
     key = {"dataset": CINC.name, "input": config.input.model_dump(), "unit": "recording", "recipe": RECIPE}
     cache = WindowCache(paths.cache_dir(cache_dir), key if hop is None else {**key, "hop": hop})
     parts = []
