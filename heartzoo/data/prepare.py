@@ -228,17 +228,17 @@ def extra_lead_views(
     """The beats of `records` as each record's other leads show them (`data.extra_leads`), one set per
     database lead (mitdb's V1, V5, ...; svdb's ECG2), each with its own running templates. Records keep
     their names: a view is the same patient's beats."""
-    by_lead: dict[str, list[str]] = {}
+    by_lead: dict[tuple[str, str], list[str]] = {}
     for r in records:
         db = database_of(r)
         for name in db.other_leads(db.folder(data_dir), r, spec.lead):
-            by_lead.setdefault(f"{db.name}:{name}", []).append(r)
+            by_lead.setdefault((db.name, name), []).append(r)
     views = []
-    for key, rs in sorted(by_lead.items()):
+    for (database, lead), rs in sorted(by_lead.items()):
         view = load_windows(
-            rs, spec, data_dir=data_dir, cache_dir=cache_dir, progress=progress, lead=key.split(":", 1)[1]
+            rs, spec, data_dir=data_dir, cache_dir=cache_dir, progress=progress, lead=lead
         ).with_templates(spec.template_beats)
-        view.meta["lead"] = key
+        view.meta["lead"] = f"{database}:{lead}"
         views.append(view)
     return views
 
