@@ -23,6 +23,12 @@ Added before `extra-leads` ran (issue 46's lead robustness): a lever stacked on 
 `template-af-beats` (its name begins `template-af-beats-`) is adopted only if it passes the same rule against
 that combination as well (it is what the wearable recipe would change).
 
+Added before `rr-history` ran (issue 46 item 1, the rhythm before the beat): `input.rr_history: 16`, the 16
+RR intervals before the beat's own over the mean of the last 300 (a long, causal horizon), so the model
+sees the rhythm a beat comes in, as Lin & Yang (2014) and Mondéjar-Guerra et al. (2019) give their
+classifiers normalised RR intervals around the beat. Screened alone against the baseline, and stacked on
+`template-af-beats` by the rule above; 16 was fixed before any run (no screen over the length).
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -62,6 +68,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "data.af_beats": AF_BEATS,
         "data.extra_leads": True,
+    },
+    "rr-history": {"input.rr_history": 16},
+    "template-af-beats-rr-history": {
+        "input.template_beats": 8,
+        "data.af_beats": AF_BEATS,
+        "input.rr_history": 16,
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,
