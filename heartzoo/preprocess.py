@@ -5,8 +5,8 @@ a beat reaches the model the same way everywhere; it serialises into the firmwar
 torchvision's `weights.transforms()` travel with the weights. Steps, in order: resample the lead to
 `fs` (polyphase FIR), cut a `frame_size` frame with the R peak at `r_peak`, z-score each frame; with
 `template_beats`, a second channel (frame - the mean of the recording's previous frames); with
-`rr_features`, four RR ratios as a second input, and with `rr_irregularity` a fifth: how irregular the
-rhythm was just before the beat.
+`rr_features`, four RR ratios as a second input, with `rr_irregularity` a fifth: how irregular the
+rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from .errors import HeartzooError
 RR_FEATURES = ("pre/local10", "post/local10", "pre/local300", "post/local300")
 RR_IRREGULARITY = "irregularity10"
 RR_EPS = 1e-3  # seconds added to each mean RR before dividing
-#: columns of `rr_intervals`: four in seconds, then the irregularity (a ratio)
+#: columns of `rr_intervals` every prepared beat keeps: four in seconds, then the irregularity (a ratio);
+#: with `rr_history` k, k more follow (the intervals before the beat's own, in seconds)
 RR_COLUMNS = 5
+MAX_RR_HISTORY = 32
 IRREGULARITY_BEATS = 10
 RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
 RR_DEFINITION = (
@@ -36,6 +38,14 @@ IRREGULARITY_DEFINITION = (
     "start), the lower median of the absolute differences of successive intervals over their mean + "
     "0.001 s (0 with fewer than 2 intervals)"
 )
+HISTORY_DEFINITION = (
+    "pre-j/local300: the RR interval j beats before the beat's own pre over the same mean as pre/local300 "
+    "(at a recording's start, where there is none, the first beat's pre)"
+)
+
+
+def history_names(beats: int) -> tuple[str, ...]:
+    return tuple(f"pre-{j}/local300" for j in range(1, beats + 1))
 
 
 class InputSpec(BaseModel):
@@ -71,12 +81,22 @@ class InputSpec(BaseModel):
         "the median absolute difference of successive intervals over their mean (high in atrial fibrillation).",
     )
 
+    rr_history: int = Field(
+        0,
+        ge=0,
+        le=MAX_RR_HISTORY,
+        description="With rr_features, this many more RR features: the RR intervals before the beat's own, "
+        "each over the mean of the last 300 (the rhythm the beat comes in).",
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> InputSpec:
         if self.r_peak_index is not None and self.r_peak_index >= self.frame_size:
             raise ValueError(f"r_peak_index ({self.r_peak_index}) must be < frame_size ({self.frame_size})")
         if self.rr_irregularity and not self.rr_features:
             raise ValueError("rr_irregularity is one of the RR features: it needs rr_features: true")
+        if self.rr_history and not self.rr_features:
+            raise ValueError("rr_history is one of the RR features: it needs rr_features: true")
         return self
 
     @property
@@ -131,9 +151,10 @@ def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
     raise ValueError(f"unknown normalization {method!r}; use 'zscore' or 'none'")
 
 
-def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
+def rr_intervals(samples: np.ndarray, fs: float, history: int = 0) -> np.ndarray:
     """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs;
-    then the rhythm's irregularity before the beat (`rr_irregularity`, a ratio).
+    then the rhythm's irregularity before the beat (`rr_irregularity`, a ratio); then, with `history`,
+    that many earlier intervals (`with_rr_history`).
 
     The means and the irregularity are causal (only past beats), as firmware can compute them; the
     next RR costs one beat of latency, less than the half frame after the R-peak the model already
@@ -142,7 +163,7 @@ def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
     s = np.asarray(samples, dtype=np.float64) / fs
     n = len(s)
     if n < 2:
-        return np.zeros((n, RR_COLUMNS), dtype=np.float32)
+        return np.zeros((n, RR_COLUMNS + history), dtype=np.float32)
     rr = np.diff(s)
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])
@@ -154,7 +175,23 @@ def rr_intervals(samples: np.ndarray, fs: float) -> np.ndarray:
         return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
 
     columns = [pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)]
-    return np.stack(columns, axis=1).astype(np.float32)
+    rr = np.stack(columns, axis=1).astype(np.float32)
+    return with_rr_history(rr, np.zeros(n, dtype="<U1"), history) if history else rr
+
+
+def with_rr_history(rr: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
+    """`rr_intervals`' first columns with `beats` more: column j (1..beats) of beat i is the `pre` of beat
+    i - j of the same record, or of the record's first beat where there is none. `rr` must hold whole
+    records in beat order (a model's history in firmware is the ring of the intervals it has seen)."""
+    rr = np.asarray(rr, dtype=np.float32)[:, :RR_COLUMNS]
+    if not beats:
+        return rr
+    pre, n = rr[:, 0], len(rr)
+    first = np.flatnonzero(np.r_[True, record[1:] != record[:-1]]) if n else np.zeros(0, np.int64)
+    start = np.repeat(first, np.diff(np.r_[first, n]))  # each beat's record's first beat
+    idx = np.arange(n)
+    back = np.stack([np.maximum(idx - j, start) for j in range(1, beats + 1)], axis=1)
+    return np.concatenate([rr, pre[back].reshape(n, beats)], axis=1)
 
 
 def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndarray:
@@ -180,17 +217,25 @@ def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndar
     return median.astype(np.float32) / (mean.astype(np.float32) + np.float32(RR_EPS))
 
 
-def rr_ratios(rr: np.ndarray, irregularity: bool = False) -> np.ndarray:
-    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs, and
-    with `irregularity` the rhythm's irregularity before the beat (`rr_intervals`' last column)."""
+def rr_ratios(rr: np.ndarray, irregularity: bool = False, history: int = 0) -> np.ndarray:
+    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs; with
+    `irregularity` the rhythm's irregularity before the beat (`rr_intervals`' fifth column); with
+    `history` the intervals before the beat's own over the mean of 300 (`with_rr_history`'s columns)."""
     rr = np.asarray(rr, dtype=np.float32)
     if irregularity and rr.shape[1] < RR_COLUMNS:
         raise ValueError(f"RR intervals of {rr.shape[1]} columns hold no irregularity: prepare them again")
+    if rr.shape[1] < RR_COLUMNS + history:
+        raise ValueError(
+            f"RR intervals of {rr.shape[1]} columns hold no history of {history} beats: add it "
+            "(`with_rr_history`) while the beats are whole records in order"
+        )
     eps = np.float32(RR_EPS)
     local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
     parts = [rr[:, 0:2] / local10, rr[:, 0:2] / local300]
     if irregularity:
         parts.append(rr[:, 4:5])
+    if history:
+        parts.append(rr[:, RR_COLUMNS : RR_COLUMNS + history] / local300)
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
@@ -249,7 +294,8 @@ class Preprocessor:
         """The RR input's features, in order (none without RR features)."""
         if not self.spec.rr_features:
             return ()
-        return RR_FEATURES + ((RR_IRREGULARITY,) if self.spec.rr_irregularity else ())
+        irregularity = (RR_IRREGULARITY,) if self.spec.rr_irregularity else ()
+        return RR_FEATURES + irregularity + history_names(self.spec.rr_history)
 
     @property
     def ecg_shape(self) -> tuple[int, int, int]:
@@ -283,7 +329,7 @@ class Preprocessor:
 
     def rr(self, rr: np.ndarray) -> np.ndarray:
         """The RR input (n, len(rr_names)) from `rr_intervals`' columns."""
-        return rr_ratios(rr, self.spec.rr_irregularity)
+        return rr_ratios(rr, self.spec.rr_irregularity, self.spec.rr_history)
 
     def inputs(self, frames: np.ndarray, template: np.ndarray | None, rr: np.ndarray | None) -> Any:
         """Model inputs from frames, their templates and `rr_intervals`: an array, or {"ecg", "rr"}
@@ -299,7 +345,8 @@ class Preprocessor:
         """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
         x = self.frames(values, fs, r_peaks)
         template = self.templates(x, np.zeros(len(x), dtype="<U1"))
-        return self.inputs(x, template, rr_intervals(r_peaks, fs) if self.rr_features else None)
+        rr = rr_intervals(r_peaks, fs, self.spec.rr_history) if self.rr_features else None
+        return self.inputs(x, template, rr)
 
     # -- the firmware contract ----------------------------------------------------------------
     def contract(self) -> dict[str, Any]:
@@ -327,6 +374,7 @@ class Preprocessor:
             )
         if s.rr_features:
             definition = RR_DEFINITION + ("; " + IRREGULARITY_DEFINITION if s.rr_irregularity else "")
+            definition += "; " + HISTORY_DEFINITION if s.rr_history else ""
             out["rr_features"] = {"order": list(self.rr_names), "definition": definition}
         return out
 
@@ -334,6 +382,7 @@ class Preprocessor:
     def from_contract(cls, firmware: Any) -> Preprocessor:
         """The preprocessor a firmware contract (a `meta.FirmwareContract` or its dict) describes."""
         f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
+        order = (f.get("rr_features") or {}).get("order", ())
         return cls(
             InputSpec(
                 lead=f["lead"],
@@ -344,7 +393,8 @@ class Preprocessor:
                 eps=f["normalization"]["eps"],
                 template_beats=f["template_beats"],
                 rr_features=f.get("rr_features") is not None,
-                rr_irregularity=RR_IRREGULARITY in (f.get("rr_features") or {}).get("order", ()),
+                rr_irregularity=RR_IRREGULARITY in order,
+                rr_history=sum(name.startswith("pre-") for name in order),
             )
         )
 

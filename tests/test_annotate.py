@@ -42,7 +42,7 @@ def _evaluation_probabilities(loaded, record: str, cache: Path):
     from heartzoo.tasks import get_task
 
     spec = loaded.config.input
-    ws = load_windows([record], spec, cache_dir=cache, workers=1).with_templates(spec.template_beats)
+    ws = load_windows([record], spec, cache_dir=cache, workers=1).with_context(spec)
     kept, _ = ws.for_task(get_task(loaded.config.task))
     it = litert_interpreter((loaded.folder / "model.tflite").read_bytes())
     ins, outs = io_specs(it)

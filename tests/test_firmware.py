@@ -190,8 +190,12 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
             {"fs": 100, "frame_size": 256, "rr_features": True, "rr_irregularity": True},
             360,
         ),  # a fifth RR feature
+        (
+            {"fs": 100, "frame_size": 256, "rr_features": True, "rr_irregularity": True, "rr_history": 16},
+            360,
+        ),  # and the 16 intervals before the beat's own
     ],
-    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz", "rr-irregularity"],
+    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz", "rr-irregularity", "rr-history"],
 )
 def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
     """Running templates (a second channel), no normalisation, another rate, no resampling, recordings at
@@ -214,6 +218,10 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
     want = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"]))
     if spec.rr_irregularity:
         assert len(np.unique(want[1][:, 4])) > 30
+    if (
+        spec.rr_history
+    ):  # the history's columns are the earlier beats' pre/local300 (at the start, the first's)
+        assert want[1].shape[1] == 5 + spec.rr_history and len(np.unique(want[1][:, -1])) > 30
     for fixed_point in (False, True):
         lib = _library(
             contract, tmp_path / str(fixed_point), recording_hz=recording_hz, fixed_point=fixed_point
@@ -355,8 +363,8 @@ def test_the_fixed_point_kit_takes_a_rail_to_rail_frame_at_16_bits(frame_size, t
 def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
     """An application that pops no beat for 7 s of every minute: beats whose frames left the ring are
     dropped (HZ_ERR_LATE), and the running template of the next ones is the mean of the frames made,
-    as Python's is without the dropped beats; the RR features, the irregularity too, still count their
-    intervals."""
+    as Python's is without the dropped beats; the RR features, the irregularity and the history too, still
+    count their intervals."""
     from heartzoo.config import InputSpec
     from heartzoo.export.firmware_host import compile_host, run_host
     from heartzoo.export.firmware_kit import rr_length
@@ -364,7 +372,13 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
     from heartzoo.preprocess import Preprocessor
 
     spec = InputSpec(
-        fs=128, frame_size=256, r_peak_index=100, template_beats=3, rr_features=True, rr_irregularity=True
+        fs=128,
+        frame_size=256,
+        r_peak_index=100,
+        template_beats=3,
+        rr_features=True,
+        rr_irregularity=True,
+        rr_history=4,
     )
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]

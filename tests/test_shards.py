@@ -29,7 +29,7 @@ def test_shards_equal_the_in_memory_frames(data_root, shared_cache, tmp_path):
     m = prepare_shards(sources, SPEC, tmp_path / "shards", workers=2, data_dir=data_root)
     assert [s["records"] for s in m["shards"]] == [["201", "202"], ["101"]]
     assert m["complete"] and m["contract"]["preprocessing"] == Preprocessor(SPEC).contract()
-    ws = load_windows(["201", "202", "101"], SPEC, cache_dir=shared_cache).with_templates(SPEC.template_beats)
+    ws = load_windows(["201", "202", "101"], SPEC, cache_dir=shared_cache).with_context(SPEC)
     parts = [read_shard(tmp_path / "shards" / s["file"]) for s in m["shards"]]
     got = WindowSet.concat(parts)
     for name in ("x", "aami", "record", "sample", "rr"):

@@ -169,8 +169,10 @@ def load_windows(
         for db in set(dbs.values()):
             key: dict = {
                 "dataset": db.name,
-                # the running template is computed after the cache, from the cached frames
-                "input": spec.model_dump(exclude={"template_beats", "rr_features", "rr_irregularity"}),
+                # the running template and the RR history are computed after the cache, from what it holds
+                "input": spec.model_dump(
+                    exclude={"template_beats", "rr_features", "rr_irregularity", "rr_history"}
+                ),
                 "noise": None if noise is None else noise.__dict__,
             }
             if (lead or db.lead_for(spec.lead)) != spec.lead:
@@ -237,7 +239,7 @@ def extra_lead_views(
     for (database, lead), rs in sorted(by_lead.items()):
         view = load_windows(
             rs, spec, data_dir=data_dir, cache_dir=cache_dir, progress=progress, lead=lead
-        ).with_templates(spec.template_beats)
+        ).with_context(spec)
         view.meta["lead"] = f"{database}:{lead}"
         views.append(view)
     return views
@@ -384,7 +386,7 @@ def load_split(
         if split not in ("train", "val", "test"):
             raise HeartzooError(f"the {LEAKY} protocol has splits train, val, test; not {split!r}")
         every = load_windows(mitbih.default_records(config.data.exclude_paced), config.input, **kw)
-        every.with_templates(config.input.template_beats)
+        every.with_context(config.input)
         idx = leaky_beat_split(
             len(every),
             config.data.leaky_test_fraction,
@@ -397,7 +399,7 @@ def load_split(
     unit = task.unit
     if ":" in split:  # an external test: a database the model did not train on
         records = external_records(config, split)
-        out = load_windows(records, config.input, unit=unit, **kw).with_templates(config.input.template_beats)
+        out = load_windows(records, config.input, unit=unit, **kw).with_context(config.input)
         out.meta.update(protocol="external", split=split, leaky=False)
         return out
     recs = (
@@ -407,7 +409,7 @@ def load_split(
     )
     if split not in recs:
         raise HeartzooError(f"unknown split {split!r}; use one of {', '.join(recs)} or DATABASE:SET")
-    out = load_windows(recs[split], config.input, unit=unit, **kw).with_templates(config.input.template_beats)
+    out = load_windows(recs[split], config.input, unit=unit, **kw).with_context(config.input)
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)
     if split == "train" and config.data.extra_leads:
         views = extra_lead_views(

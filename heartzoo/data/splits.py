@@ -73,6 +73,11 @@ def unit_problem(config) -> str | None:
             "data.extra_leads: other leads are extra views of the training patients' beats, prepared in memory "
             "under the inter-patient protocol (beat tasks, no shards)"
         )
+    if config.input.rr_history and config.data.shards is not None:
+        return (
+            "input.rr_history: the RR history is read from a record's earlier beats, prepared in memory; "
+            "shards hold beats without it (leave data.shards out)"
+        )
     if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..preprocess import Preprocessor, beat_templates
+from ..preprocess import InputSpec, Preprocessor, beat_templates, with_rr_history
 
 
 @dataclass
@@ -18,7 +18,7 @@ class WindowSet:
     aami: np.ndarray  # (n,) int8, index into AAMI_CLASSES
     record: np.ndarray  # (n,) <U8 or wider, record name
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
-    rr: np.ndarray  # (n, 5) float32: `preprocess.rr_intervals` (RRs in s, then the irregularity)
+    rr: np.ndarray  # (n, 5 + history) float32: `preprocess.rr_intervals` (RRs in s, the irregularity, ...)
     meta: dict = field(default_factory=dict)
     #: (n, frame_size) the record's running beat template (see `beat_templates`), when the input uses it
     template: np.ndarray | None = None
@@ -37,9 +37,12 @@ class WindowSet:
             None if self.template is None else self.template[index],
         )
 
-    def with_templates(self, beats: int) -> WindowSet:
-        """This set with its running beat templates (it must hold whole records in beat order)."""
+    def with_context(self, spec: InputSpec) -> WindowSet:
+        """This set with what `spec`'s inputs read from a record's earlier beats: its running beat
+        templates and its RR history (it must hold whole records in beat order)."""
+        beats = spec.template_beats
         self.template = beat_templates(self.x, self.record, beats) if beats else None
+        self.rr = with_rr_history(self.rr, self.record, spec.rr_history if spec.rr_features else 0)
         return self
 
     @staticmethod

@@ -383,6 +383,10 @@ static int8_t irregularity(const hz_pre_t *s) {
 
 static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int8_t *out) {
   uint32_t pre, post, n_short, n_long;
+#if HZ_RR_HISTORY > 0
+  uint16_t hist[HZ_RR_HISTORY];
+  uint32_t j;
+#endif
   if (s->beats == 0) {
     pre = has_next ? next - peak : 0; /* a recording of one beat: all zero */
   } else {
@@ -393,6 +397,14 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   post = sat16(post);
 #if HZ_RR_IRREGULARITY
   out[4] = irregularity(s);
+#endif
+#if HZ_RR_HISTORY > 0
+  /* the intervals "before" of the last beats, newest first, from the ring before this one joins it
+   * (HZ_RR_HISTORY <= 32 < HZ_RR_LONG); where the recording has fewer, the first beat's (its own at the first) */
+  for (j = 1; j <= HZ_RR_HISTORY; ++j) {
+    uint32_t back = j <= s->beats ? j : s->beats;
+    hist[j - 1] = back ? s->rr[(s->rr_pos + HZ_RR_LONG - back) % HZ_RR_LONG] : (uint16_t)pre;
+  }
 #endif
   /* the running sums of the last HZ_RR_SHORT and HZ_RR_LONG intervals "before", this one included */
   if (s->beats >= HZ_RR_SHORT)
@@ -408,6 +420,9 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   out[1] = rr_ratio(post, s->rr_sum_short, n_short);
   out[2] = rr_ratio(pre, s->rr_sum_long, n_long);
   out[3] = rr_ratio(post, s->rr_sum_long, n_long);
+#if HZ_RR_HISTORY > 0
+  for (j = 0; j < HZ_RR_HISTORY; ++j) out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], s->rr_sum_long, n_long);
+#endif
 }
 #endif
 

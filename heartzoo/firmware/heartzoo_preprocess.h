@@ -24,6 +24,8 @@
  *      Python takes it whole; with HZ_RR_IRREGULARITY, a fifth, irregularity10: over the last
  *      HZ_RR_IRREGULARITY_BEATS intervals before the beat's own "before" (fewer at the start), the lower
  *      median of the absolute differences of successive intervals over their mean plus HZ_RR_EPS;
+ *      with HZ_RR_HISTORY > 0, that many more, pre-j/local300: the interval j beats before the beat's
+ *      own "before" over the mean of pre/local300 (at the start, where there is none, the first beat's);
  *   6. int8 quantization: q = round(x / scale) + zero_point, clipped to [-128, 127].
  *
  * The "after" RR interval costs one beat of latency: a beat is ready once its frame is complete and
@@ -74,7 +76,10 @@ extern "C" {
 #ifndef HZ_RR_IRREGULARITY
 #define HZ_RR_IRREGULARITY 0 /* contracts written before it */
 #endif
-#define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY) /* int8 values of the RR input */
+#ifndef HZ_RR_HISTORY
+#define HZ_RR_HISTORY 0 /* contracts written before it */
+#endif
+#define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY + HZ_RR_HISTORY) /* int8 values of the RR input */
 /* HZ_HIST (heartzoo_contract.h): input samples kept for the FIR, a power of two >= HZ_TAPS_PER_PHASE */
 #if !defined(HZ_HIST) || HZ_HIST < 1 || (HZ_HIST & (HZ_HIST - 1)) != 0
 #error "HZ_HIST must be a power of two: regenerate heartzoo_contract.h with heartzoo"

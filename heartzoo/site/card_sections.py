@@ -219,7 +219,10 @@ def rr_cell(spec: dict[str, Any]) -> str:
     """What a card's architecture row adds for the RR input."""
     if not spec["rr_features"]:
         return ""
-    return " + RR ratios and irregularity" if spec.get("rr_irregularity") else " + RR ratios"
+    parts = ["RR ratios"] + (["irregularity"] if spec.get("rr_irregularity") else [])
+    if spec.get("rr_history"):
+        parts.append(f"the {spec['rr_history']} RR intervals before the beat")
+    return " + " + (" and ".join(parts) if len(parts) < 3 else f"{', '.join(parts[:-1])} and {parts[-1]}")
 
 
 def ensemble_cell(cfg: dict[str, Any]) -> str:
