@@ -80,7 +80,6 @@ class InputSpec(BaseModel):
         description="With rr_features, a fifth RR feature: over the 10 RR intervals before the beat's own, "
         "the median absolute difference of successive intervals over their mean (high in atrial fibrillation).",
     )
-
     rr_history: int = Field(
         0,
         ge=0,

@@ -400,7 +400,8 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
 #endif
 #if HZ_RR_HISTORY > 0
   /* the intervals "before" of the last beats, newest first, from the ring before this one joins it
-   * (HZ_RR_HISTORY <= 32 < HZ_RR_LONG); where the recording has fewer, the first beat's (its own at the first) */
+   * (HZ_RR_HISTORY <= 32 < HZ_RR_LONG); where the recording has fewer, the first beat's (at the first
+   * beat, its own) */
   for (j = 1; j <= HZ_RR_HISTORY; ++j) {
     uint32_t back = j <= s->beats ? j : s->beats;
     hist[j - 1] = back ? s->rr[(s->rr_pos + HZ_RR_LONG - back) % HZ_RR_LONG] : (uint16_t)pre;
@@ -421,7 +422,8 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   out[2] = rr_ratio(pre, s->rr_sum_long, n_long);
   out[3] = rr_ratio(post, s->rr_sum_long, n_long);
 #if HZ_RR_HISTORY > 0
-  for (j = 0; j < HZ_RR_HISTORY; ++j) out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], s->rr_sum_long, n_long);
+  for (j = 0; j < HZ_RR_HISTORY; ++j)
+    out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], s->rr_sum_long, n_long);
 #endif
 }
 #endif
