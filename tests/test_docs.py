@@ -574,4 +574,14 @@ def test_the_af_student_table_reads_each_levers_latest_line(tmp_path):
 
     (tmp_path / "af_student.jsonl").write_text(line(0.9, True) + "\n" + line(0.7, False) + "\n")
     rows = [r for r in af_student_table(tmp_path).splitlines() if r.startswith("| hop50")]
-    assert len(rows) == 1 and "| 0.7000 |" in rows[0] and rows[0].endswith("| no |")
+    assert len(rows) == 1 and "| 0.7000 | – |" in rows[0] and rows[0].endswith("| no |")
+    # a line with int8 scores shows them beside the float ones
+    qat = {
+        **json.loads(line(0.81, False)),
+        "variant": "qat",
+        "val_f1_int8": 0.79,
+        "against_val_f1_int8": 0.78,
+    }
+    (tmp_path / "af_student.jsonl").write_text(json.dumps(qat) + "\n")
+    (row,) = [r for r in af_student_table(tmp_path).splitlines() if r.startswith("| qat")]
+    assert "| 0.8100 | 0.7900 |" in row and "0.8000 / 0.7800" in row

@@ -188,12 +188,18 @@ def af_student_table(results: Path) -> str:
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_student.py --record ...`.*"
     latest = latest_json_lines(path, lambda line: line["variant"])
+
+    def f1(x: dict, key: str) -> str:  # lines written before the study scored int8 have no int8 score
+        return "–" if x.get(key) is None else f"{x[key]:.4f}"
+
     rows = [
-        f"| {name} | `{json.dumps(x['changes'])}` | {x['stage']} | {x['val_f1']:.4f} | "
-        f"{x['against_val_f1']:.4f} (`{x['against']}`) | {'yes' if x['adopted'] else 'no'} |"
+        f"| {name} | `{json.dumps(x['changes'])}` | {x['stage']} | {x['val_f1']:.4f} | {f1(x, 'val_f1_int8')} | "
+        f"`{x['against']}`: {x['against_val_f1']:.4f} / {f1(x, 'against_val_f1_int8')} | "
+        f"{'yes' if x['adopted'] else 'no'} |"
         for name, x in latest.items()
     ]
     return (
-        "| lever | changes to configs/af-4-cnn3-student.yaml | stage published | validation F1 | "
-        "the version it would follow | adopted |\n|---|---|---|---:|---|---|\n" + "\n".join(rows)
+        "| lever | changes to configs/af-4-cnn3-student.yaml | stage published | validation F1 | int8 | "
+        "the version it would follow (float / int8) | adopted |\n|---|---|---|---:|---:|---|---|\n"
+        + "\n".join(rows)
     )
