@@ -29,6 +29,11 @@ sees the rhythm a beat comes in, as Lin & Yang (2014) and Mondéjar-Guerra et al
 classifiers normalised RR intervals around the beat. Screened alone against the baseline, and stacked on
 `template-af-beats` by the rule above; 16 was fixed before any run (no screen over the length).
 
+Added before `time-scale` ran (issue 46's sampling jitter): `augment.time_scale: [0.9, 1.1]`, each drawn
+training frame read as if sampled at a rate off by up to 10 % (stretched or squeezed around its R peak),
+as a device's clock, another device's rate or a faster heart shows the same beat. Alone and stacked on
+`template-af-beats`, by the same rule; the range was fixed before any run.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -74,6 +79,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "data.af_beats": AF_BEATS,
         "input.rr_history": 16,
+    },
+    "time-scale": {"augment.time_scale": [0.9, 1.1]},
+    "template-af-beats-time-scale": {
+        "input.template_beats": 8,
+        "data.af_beats": AF_BEATS,
+        "augment.time_scale": [0.9, 1.1],
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,
