@@ -69,6 +69,39 @@ def test_jitter_shifts_frames():
         np.testing.assert_array_equal(row[10:50], np.arange(10, 50) - s)
 
 
+def test_time_scale_stretches_frames_around_the_r_peak(data_root):
+    """Sampling jitter: a ramp stretched by s around the R peak has slope 1/s there and keeps the R peak
+    where it is; on real beats a stretched QRS is wider, and the draw touches no other recipe's stream."""
+    spec = InputSpec(frame_size=64, r_peak_index=20)
+    x = np.tile(np.arange(64, dtype=np.float32), (500, 1))
+    aug = Augmenter(AugmentConfig(time_scale=(0.9, 1.1)), spec)
+    assert aug.active
+    out = aug(x, np.random.default_rng(0))
+    np.testing.assert_allclose(out[:, 20], 20, atol=1e-5)  # the R peak stays
+    slopes = out[:, 25] - out[:, 24]
+    assert 1 / 1.1 - 1e-5 <= slopes.min() < 0.93 and 1.07 < slopes.max() <= 1 / 0.9 + 1e-5
+    np.testing.assert_allclose(out[:, 30] - 20, 10 * slopes, rtol=1e-5)  # linear within the frame
+    assert out.min() >= 0 and out.max() <= 63  # past an end: the edge value, never outside the frame
+    # the same seed gives the same frames; recipes without it draw exactly as before
+    np.testing.assert_array_equal(out, aug(x, np.random.default_rng(0)))
+    jitter_only = Augmenter(AugmentConfig(jitter=3), spec)(x, np.random.default_rng(5))
+    jitter_off_scale = Augmenter(AugmentConfig(jitter=3, time_scale=(1.0, 1.0)), spec)(
+        x, np.random.default_rng(5)
+    )
+    np.testing.assert_array_equal(jitter_only, jitter_off_scale)
+    # a real QRS read at 10 % more samples is wider: more samples above half its height
+    ws = load_windows(["100"], InputSpec(), data_dir=data_root, use_cache=False)
+    beats = ws.x[ws.aami == 0][:200]
+    r = InputSpec().r_peak
+    from heartzoo.data.augment import time_scaled
+
+    wide = time_scaled(beats, np.full(len(beats), 1.1), r)
+    half = beats[:, r : r + 1] / 2
+    assert ((wide[:, r - 8 : r + 9] > half).sum(axis=1) >= (beats[:, r - 8 : r + 9] > half).sum(axis=1)).all()
+    with pytest.raises(ValueError, match="time_scale"):
+        AugmentConfig(time_scale=(1.2, 1.1))
+
+
 def test_noise_augmentation_keeps_frames_normalised(data_root):
     spec = InputSpec()
     ws = load_windows(["101"], spec, data_dir=data_root, use_cache=False)

@@ -46,6 +46,11 @@ class AugmentConfig(BaseModel):
     amplitude: tuple[float, float] = Field((1.0, 1.0), description="Amplitude scale range, drawn uniformly.")
     jitter: int = Field(0, ge=0, description="Largest shift of the frame around the R-peak (samples).")
     polarity: float = Field(0.0, ge=0, le=1, description="Chance that a frame is inverted (lead reversed).")
+    time_scale: tuple[float, float] = Field(
+        (1.0, 1.0),
+        description="Sampling jitter: each frame read as if sampled at a rate off by a factor drawn uniformly "
+        "from this range (stretched or squeezed around its R peak), as another device's rate or clock shows it.",
+    )
     premature: float = Field(
         0.0,
         ge=0,
@@ -59,6 +64,11 @@ class AugmentConfig(BaseModel):
         lo, hi = self.amplitude
         if not 0 < lo <= hi:
             raise ValueError(f"amplitude must be (low, high) with 0 < low <= high, got {self.amplitude}")
+        lo, hi = self.time_scale
+        if not 0.5 <= lo <= hi <= 2.0:
+            raise ValueError(
+                f"time_scale must be (low, high) with 0.5 <= low <= high <= 2, got {self.time_scale}"
+            )
         return self
 
 
@@ -117,6 +127,17 @@ def premature_context(
     return rr, y
 
 
+def time_scaled(x: np.ndarray, scale: np.ndarray, centre: int) -> np.ndarray:
+    """Frames resampled around sample `centre` by `scale` (> 1: the beat stretched, as a faster sampling
+    rate records it), by linear interpolation; where the stretch reads past an end, the edge value."""
+    t = x.shape[1]
+    pos = np.clip(centre + (np.arange(t)[None, :] - centre) / scale[:, None], 0, t - 1)
+    lo = np.minimum(pos.astype(np.int64), t - 2)
+    w = (pos - lo).astype(np.float32)
+    left, right = np.take_along_axis(x, lo, axis=1), np.take_along_axis(x, lo + 1, axis=1)
+    return left + w * (right - left)
+
+
 class Augmenter:
     def __init__(self, config: AugmentConfig, spec: InputSpec, data_dir: Path | None = None) -> None:
         self.config = config
@@ -134,6 +155,7 @@ class Augmenter:
         c = self.config
         return (
             c.jitter > 0
+            or c.time_scale != (1.0, 1.0)
             or c.amplitude != (1.0, 1.0)
             or c.polarity > 0
             or (c.noise.probability > 0 and bool(self.bank))
@@ -143,6 +165,8 @@ class Augmenter:
         x = np.asarray(x, dtype=np.float32)
         b, t = x.shape
         c = self.config
+        if c.time_scale != (1.0, 1.0):  # drawn only when asked: other recipes keep their random streams
+            x = time_scaled(x, rng.uniform(*c.time_scale, size=b), self.spec.r_peak)
         if c.jitter > 0:
             shift = rng.integers(-c.jitter, c.jitter + 1, size=b)
             idx = np.clip(np.arange(t)[None, :] - shift[:, None], 0, t - 1)
