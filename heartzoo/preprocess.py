@@ -44,6 +44,11 @@ HISTORY_DEFINITION = (
 )
 
 
+#: InputSpec fields added after caches and shard folders were keyed by the whole spec: `InputSpec.key`
+#: leaves them out at these defaults
+LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0}
+
+
 def history_names(beats: int) -> tuple[str, ...]:
     return tuple(f"pre-{j}/local300" for j in range(1, beats + 1))
 
@@ -97,6 +102,15 @@ class InputSpec(BaseModel):
         if self.rr_history and not self.rr_features:
             raise ValueError("rr_history is one of the RR features: it needs rr_features: true")
         return self
+
+    def key(self) -> dict[str, Any]:
+        """The spec as caches and shard folders are keyed by it: its JSON dump, less the fields added since
+        at their defaults (`LATE_DEFAULTS`), so what was prepared before them is found again."""
+        out = self.model_dump(mode="json")
+        for name, default in LATE_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
+        return out
 
     @property
     def r_peak(self) -> int:

@@ -257,6 +257,21 @@ def test_the_library_refuses_a_history_shorter_than_its_filter(tmp_path):
     assert res.returncode != 0 and "HZ_HIST" in res.stderr, res.stderr
 
 
+def test_the_library_refuses_a_history_longer_than_its_ring(tmp_path):
+    """The RR history is read from the ring of the last HZ_RR_LONG intervals: a header asking for more
+    (edited by hand) stops the build instead of reading overwritten slots."""
+    from heartzoo.config import InputSpec
+
+    lib = _library(_contract(InputSpec(fs=100, rr_features=True, rr_history=8), 0.0517), tmp_path / "lib")
+    header = lib / "heartzoo_contract.h"
+    assert "#define HZ_RR_HISTORY 8" in header.read_text()
+    cmd = ["cc", "-std=c99", "-fsyntax-only", str(lib / "heartzoo_preprocess.c")]
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 0
+    header.write_text(header.read_text().replace("#define HZ_RR_HISTORY 8", "#define HZ_RR_HISTORY 300"))
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode != 0 and "HZ_RR_HISTORY" in res.stderr, res.stderr
+
+
 PEAKS_PROGRAM = r"""
 #include <stdio.h>
 #include "heartzoo_preprocess.h"

@@ -113,3 +113,13 @@ def test_training_beats_get_the_history_a_recording_gives(data_root, shared_cach
         np.testing.assert_array_equal(got, train_rr[rows])
     # 232's history holds its pauses: the longest interval before a beat is several long means
     assert train_rr[ws.record == "232", 4:].max() > 3
+
+
+def test_caches_and_shards_prepared_before_the_history_are_found_again():
+    """The spec keys caches and shard folders: without a history it is the key it was before the field
+    existed, so AF-beat, window and quality caches and shard folders prepared then still match."""
+    spec = InputSpec(fs=100, frame_size=512, rr_features=True, template_beats=8)
+    before = spec.model_dump(mode="json")
+    del before["rr_history"]
+    assert spec.key() == before
+    assert InputSpec(rr_features=True, rr_history=16).key()["rr_history"] == 16

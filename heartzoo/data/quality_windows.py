@@ -235,7 +235,7 @@ def load_quality_split(
         folder = db.folder(data_dir)
         key = {
             "dataset": name,
-            "input": spec.model_dump(),
+            "input": spec.key(),
             "unit": "quality",
             "recipe": RECIPE,
             "side": "test" if side == "test" else "fit",
@@ -265,7 +265,7 @@ def load_quality_split(
             "records": [r for _, r in sources],
             "unit": "window",
             "databases": sorted({d for d, _ in sources}),
-            "input": spec.model_dump(),
+            "input": spec.key(),
         },
     )
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)

@@ -133,7 +133,7 @@ def load_recording_split(
     # overlapping windows train; validation and test keep the non-overlapping ones the aggregation reads
     if hop is None and split == "train":
         hop = config.data.window_hop
-    key = {"dataset": CINC.name, "input": config.input.model_dump(), "unit": "recording", "recipe": RECIPE}
+    key = {"dataset": CINC.name, "input": config.input.key(), "unit": "recording", "recipe": RECIPE}
     cache = WindowCache(paths.cache_dir(cache_dir), key if hop is None else {**key, "hop": hop})
     parts = []
     for record in sides[split]:
@@ -153,7 +153,7 @@ def load_recording_split(
             "records": sides[split],
             "databases": [CINC.name],
             "unit": "window",
-            "input": config.input.model_dump(),
+            "input": config.input.key(),
         },
     )
     out.meta.update(protocol=config.data.protocol, split=split, leaky=False)

@@ -230,7 +230,7 @@ class ShardStream:
         self.pre, self.batch_size, self.augmenter, self.premature = pre, batch_size, augmenter, premature
         manifest = read_manifest(self.folder)
         check_cache_version(self.folder, manifest["contract"])
-        if manifest["contract"]["input"] != pre.spec.model_dump(mode="json"):
+        if manifest["contract"]["input"] != pre.spec.key():
             raise HeartzooError(
                 f"{self.folder}: shards prepared for another input ({manifest['contract']['input']}); prepare "
                 "them again with this configuration's input"

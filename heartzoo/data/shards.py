@@ -65,7 +65,7 @@ def contract_of(spec: InputSpec) -> dict[str, Any]:
     from ..preprocess import Preprocessor
 
     return {
-        "input": spec.model_dump(mode="json"),
+        "input": spec.key(),
         "preprocessing": Preprocessor(spec).contract(),
         "cache_version": CACHE_VERSION,
     }

@@ -80,6 +80,9 @@ extern "C" {
 #define HZ_RR_HISTORY 0 /* contracts written before it */
 #endif
 #define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY + HZ_RR_HISTORY) /* int8 values of the RR input */
+#if HZ_RR_FEATURES && HZ_RR_HISTORY >= HZ_RR_LONG
+#error "HZ_RR_HISTORY reads the ring of the last HZ_RR_LONG intervals: regenerate heartzoo_contract.h"
+#endif
 /* HZ_HIST (heartzoo_contract.h): input samples kept for the FIR, a power of two >= HZ_TAPS_PER_PHASE */
 #if !defined(HZ_HIST) || HZ_HIST < 1 || (HZ_HIST & (HZ_HIST - 1)) != 0
 #error "HZ_HIST must be a power of two: regenerate heartzoo_contract.h with heartzoo"

@@ -90,7 +90,7 @@ def load_af_beats(
     from ..data.cache import cache_key
     from ..io import atomic_path
 
-    digest, key = cache_key(af_beats=sorted(sources), input=spec.model_dump(mode="json"))
+    digest, key = cache_key(af_beats=sorted(sources), input=spec.key())
     path = Path(paths.cache_dir(cache_dir)) / "af_beats" / f"{digest}.npz"
     if path.is_file():
         with np.load(path) as z:
