@@ -44,6 +44,12 @@ cross-fitted as before (as export fits it). eps = 1/256 is adopted for the next 
 F1 is higher on average over the six runs and in at least four of them, and its float F1 is on average no
 more than 0.002 lower: a numerical fix, judged on closing the int8 gap without costing the float model.
 
+The sixth round, written after the fifth and before any of it ran, asks whether the teacher gains from
+more members (its test-split F1 is 0.8284, under issue 47's 0.84): two more cnn5 screen runs
+(`python studies/af_screen.py --variants 100hz-cnn5 --seeds 3 4`), and the five as one ensemble
+(`--ensemble` with seeds 0-4, `--group teacher-5`). It becomes af-4's teacher recipe (`ensemble: {members:
+5}`) if, with mean+max, it beats the three-member ensemble by >= 0.01 on validation; else three stay.
+
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
 `python studies/af_aggregation.py --views --record FILE` (fourth round);
 `python studies/af_aggregation.py --eps --record FILE` (fifth round).
