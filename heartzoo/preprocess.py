@@ -49,8 +49,15 @@ HISTORY_DEFINITION = (
 LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0}
 
 
-def history_names(beats: int) -> tuple[str, ...]:
-    return tuple(f"pre-{j}/local300" for j in range(1, beats + 1))
+def rr_feature_names(irregularity: bool = False, history: int = 0) -> tuple[str, ...]:
+    """The RR input's features, in order: the four ratios, the irregularity, then the history."""
+    extra = (RR_IRREGULARITY,) if irregularity else ()
+    return RR_FEATURES + extra + tuple(f"pre-{j}/local300" for j in range(1, history + 1))
+
+
+def rr_history_of(order) -> int:
+    """How many history features an RR input's feature names hold (a contract's `rr_features.order`)."""
+    return sum(name.startswith("pre-") for name in order)
 
 
 class InputSpec(BaseModel):
@@ -188,8 +195,7 @@ def rr_intervals(samples: np.ndarray, fs: float, history: int = 0) -> np.ndarray
         return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
 
     columns = [pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)]
-    rr = np.stack(columns, axis=1).astype(np.float32)
-    return with_rr_history(rr, np.zeros(n, dtype="<U1"), history) if history else rr
+    return with_rr_history(np.stack(columns, axis=1), np.zeros(n, dtype="<U1"), history)
 
 
 def with_rr_history(rr: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
@@ -307,8 +313,7 @@ class Preprocessor:
         """The RR input's features, in order (none without RR features)."""
         if not self.spec.rr_features:
             return ()
-        irregularity = (RR_IRREGULARITY,) if self.spec.rr_irregularity else ()
-        return RR_FEATURES + irregularity + history_names(self.spec.rr_history)
+        return rr_feature_names(self.spec.rr_irregularity, self.spec.rr_history)
 
     @property
     def ecg_shape(self) -> tuple[int, int, int]:
@@ -407,7 +412,7 @@ class Preprocessor:
                 template_beats=f["template_beats"],
                 rr_features=f.get("rr_features") is not None,
                 rr_irregularity=RR_IRREGULARITY in order,
-                rr_history=sum(name.startswith("pre-") for name in order),
+                rr_history=rr_history_of(order),
             )
         )
 

@@ -272,6 +272,28 @@ def test_the_library_refuses_a_history_longer_than_its_ring(tmp_path):
     assert res.returncode != 0 and "HZ_RR_HISTORY" in res.stderr, res.stderr
 
 
+def test_the_kit_takes_only_the_rr_order_heartzoo_writes():
+    """A contract's RR features in another order (or a history past MAX_RR_HISTORY) is refused: the kit
+    computes them in heartzoo's order, and would feed the model the wrong numbers."""
+    from heartzoo.config import InputSpec
+    from heartzoo.errors import HeartzooError
+    from heartzoo.export.firmware_kit import contract_header
+
+    contract = _contract(InputSpec(fs=100, rr_features=True, rr_irregularity=True, rr_history=2), 0.0517)
+    assert "#define HZ_RR_HISTORY 2" in contract_header(contract, recording_hz=360)
+    order = contract["rr_features"]["order"]
+    swapped = [*order[:4], order[5], order[4], order[6]]  # the history before the irregularity
+    for bad in (swapped, order[:5] + order[6:]):  # and the history's second interval without the first
+        f = {**contract, "rr_features": {**contract["rr_features"], "order": bad}}
+        with pytest.raises(HeartzooError, match="are not heartzoo's"):
+            contract_header(f, recording_hz=360)
+    long = [*order[:5], *(f"pre-{j}/local300" for j in range(1, 34))]
+    f = {**contract, "rr_features": {**contract["rr_features"], "order": long}}
+    f["inputs"] = [contract["inputs"][0], {**contract["inputs"][1], "shape": [1, len(long)]}]
+    with pytest.raises(HeartzooError, match="are not heartzoo's"):
+        contract_header(f, recording_hz=360)
+
+
 PEAKS_PROGRAM = r"""
 #include <stdio.h>
 #include "heartzoo_preprocess.h"

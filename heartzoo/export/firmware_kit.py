@@ -73,7 +73,7 @@ def polyphase(up: int, taps: np.ndarray) -> np.ndarray:
 
 def _contract(firmware: Any) -> dict[str, Any]:
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
-    from ..preprocess import MAX_RR_HISTORY, RR_FEATURES, RR_IRREGULARITY, history_names
+    from ..preprocess import MAX_RR_HISTORY, RR_FEATURES, RR_IRREGULARITY, rr_feature_names, rr_history_of
 
     ins = {t["name"]: (i, t) for i, t in enumerate(f["inputs"])}
     channels = 2 if f["template_beats"] else 1
@@ -82,12 +82,10 @@ def _contract(firmware: Any) -> dict[str, Any]:
             f"the contract's ecg input is not [.., {f['frame_size']}, {channels}]: {f['inputs']}"
         )
     rr = f.get("rr_features")
-    known = [
-        [*RR_FEATURES, *irregularity, *history_names(k)]
-        for irregularity in ((), (RR_IRREGULARITY,))
-        for k in range(MAX_RR_HISTORY + 1)
-    ]
-    if rr is not None and (list(rr["order"]) not in known or "rr" not in ins):
+    order = list(rr["order"]) if rr is not None else []
+    history = rr_history_of(order)
+    known = list(rr_feature_names(RR_IRREGULARITY in order, history))  # the order heartzoo writes
+    if rr is not None and (order != known or history > MAX_RR_HISTORY or "rr" not in ins):
         raise HeartzooError(
             f"RR features {rr['order']} are not heartzoo's: {RR_FEATURES}, then {RR_IRREGULARITY} and "
             f"pre-1/local300 ... pre-{MAX_RR_HISTORY}/local300 where the model takes them"
@@ -175,7 +173,7 @@ def contract_header(
     label: str = "",
 ) -> str:
     """heartzoo_contract.h: the firmware contract of configuration.json as C constants."""
-    from ..preprocess import IRREGULARITY_BEATS, RR_IRREGULARITY
+    from ..preprocess import IRREGULARITY_BEATS, RR_IRREGULARITY, rr_history_of
 
     f = _contract(firmware)
     up, down, half, taps = resampling_filter(recording_hz, f["sampling_rate_hz"])
@@ -223,7 +221,7 @@ def contract_header(
             "#define HZ_RR_LONG 300",
             f"#define HZ_RR_IRREGULARITY {int(RR_IRREGULARITY in f['rr_features']['order'])}",
             f"#define HZ_RR_IRREGULARITY_BEATS {IRREGULARITY_BEATS}",
-            f"#define HZ_RR_HISTORY {sum(n.startswith('pre-') for n in f['rr_features']['order'])}",
+            f"#define HZ_RR_HISTORY {rr_history_of(f['rr_features']['order'])}",
             f"#define HZ_RR_ZERO_POINT ({rr['zero_point']})",
         ]
     lines += [
