@@ -30,12 +30,9 @@ FRAMES = (600, 2400)
 
 
 def main() -> None:
-    from heartzoo.evaluation import aggregation
-    from heartzoo.evaluation.evaluate import load_run, split_probabilities
-    from heartzoo.evaluation.metrics import report_from_probabilities
+    from heartzoo.evaluation.evaluate import cross_fitted_f1, load_run, split_probabilities
     from heartzoo.export.convert import calibration_inputs, published_int8
     from heartzoo.io import append_json_line
-    from heartzoo.tasks import get_task
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", nargs="+", default=RUNS)
@@ -45,7 +42,6 @@ def main() -> None:
         "--version", default="zoo/af-4/af-4-cnn3-student/v2", help="the version --input-range reads"
     )
     args = ap.parse_args()
-    task = get_task("af-4")
     if args.input_range:
         line = {
             "study": "af_int8",
@@ -64,10 +60,8 @@ def main() -> None:
             buf = published_int8(model, config, calibration_inputs(config, n=n))
             q, _, _ = split_probabilities(model, config, "val", int8=buf)
             # each fold's map fitted on the float probabilities, read on the int8 ones, as export scores it
-            p, y = aggregation.cross_fitted(probs, labels, ws.record, "mean+max", applied_to=q)
-            scores[str(n)] = report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
-        f = aggregation.cross_fitted(probs, labels, ws.record, "mean+max")
-        scores["float"] = report_from_probabilities(*f, task.class_names, task.macro_classes)["macro_f1"]
+            scores[str(n)] = cross_fitted_f1(probs, labels, ws.record, config, "mean+max", applied_to=q)
+        scores["float"] = cross_fitted_f1(probs, labels, ws.record, config, "mean+max")
         line = {"study": "af_int8", "run": run, "challenge_f1": scores}
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
@@ -79,23 +73,18 @@ def input_range(version: str) -> dict:
     the int8 model converted with its calibration windows clipped to each range."""
     import numpy as np
 
-    from heartzoo.evaluation import aggregation
-    from heartzoo.evaluation.evaluate import load_run, split_probabilities
-    from heartzoo.evaluation.metrics import report_from_probabilities
+    from heartzoo.evaluation.evaluate import cross_fitted_f1, load_run, split_probabilities
     from heartzoo.export.convert import calibration_inputs, published_int8
     from heartzoo.export.runtimes import io_specs
     from heartzoo.inference import predict_probs
     from heartzoo.preprocess import Preprocessor
-    from heartzoo.tasks import get_task
 
     folder = REPO / version
     model, config = load_run(folder)
-    task = get_task(config.task)
     probs, labels, ws = split_probabilities(model, config, "val")
 
     def score(p) -> float:
-        a, y = aggregation.cross_fitted(probs, labels, ws.record, config.export.aggregation, applied_to=p)
-        return round(report_from_probabilities(a, y, task.class_names, task.macro_classes)["macro_f1"], 4)
+        return round(cross_fitted_f1(probs, labels, ws.record, config, applied_to=p), 4)
 
     buf = (folder / "model.tflite").read_bytes()
     (ecg,), _ = io_specs(buf)

@@ -55,28 +55,27 @@ VARIANTS: dict[str, dict] = {
 INT8_RULE = {"qat": (0.005, 0.005)}
 
 
-def int8_validation(model, config) -> float:
-    """The int8 model's validation F1 as export scores it: converted as export converts it, run in TFLM,
-    each fold's map fitted on the float probabilities and read on the int8 ones."""
-    from heartzoo.evaluation import aggregation
-    from heartzoo.evaluation.evaluate import split_probabilities
-    from heartzoo.evaluation.metrics import report_from_probabilities
+def validation_f1(model, config) -> tuple[float, float]:
+    """The float and the int8 model's validation F1 as export scores them: the int8 model converted as
+    export converts it and run in TFLM, each fold's map fitted on the float probabilities and read on
+    the float ones, then on the int8 ones."""
+    from heartzoo.evaluation.evaluate import cross_fitted_f1, split_probabilities
     from heartzoo.export.convert import calibration_inputs, published_int8
-    from heartzoo.tasks import get_task
 
-    task = get_task(config.task)
     probs, labels, ws = split_probabilities(model, config, "val")
     buf = published_int8(model, config, calibration_inputs(config, n=config.export.calibration_frames))
     q, _, _ = split_probabilities(model, config, "val", int8=buf)
-    p, y = aggregation.cross_fitted(probs, labels, ws.record, config.export.aggregation, applied_to=q)
-    return report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
+    return (
+        cross_fitted_f1(probs, labels, ws.record, config),
+        cross_fitted_f1(probs, labels, ws.record, config, applied_to=q),
+    )
 
 
 def main() -> None:
     from af_screen import merged
 
     from heartzoo.config import parse_config
-    from heartzoo.evaluation.evaluate import fitted_aggregation, load_run
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.io import append_json_line
     from heartzoo.meta import read_metrics
     from heartzoo.training.runs import run_pipeline
@@ -94,10 +93,9 @@ def main() -> None:
         t0 = time.perf_counter()
         out = run_pipeline(config, REPO / "runs" / "af-student" / name, zoo=REPO / "zoo", publish=False)
         model, _ = load_run(out["final"])
-        _, val = fitted_aggregation(model, config)
-        int8 = int8_validation(model, config)
+        val, int8 = validation_f1(model, config)
         if against_int8 is None:
-            against_int8 = int8_validation(*load_run(REPO / args.against))
+            against_int8 = validation_f1(*load_run(REPO / args.against))[1]
         if name in INT8_RULE:
             gain, loss = INT8_RULE[name]
             adopted = int8 >= against_int8 + gain and val >= against - loss

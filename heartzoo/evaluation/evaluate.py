@@ -121,7 +121,6 @@ def fitted_aggregation(model, config: HeartzooConfig, env: Environment = LOCAL):
     """`export.aggregation` fitted on the float model's validation windows, and its validation macro-F1
     cross-fitted over those recordings (None for the mean, which fits nothing)."""
     from . import aggregation
-    from .metrics import report_from_probabilities
 
     method = config.export.aggregation
     if method == "mean":
@@ -129,9 +128,23 @@ def fitted_aggregation(model, config: HeartzooConfig, env: Environment = LOCAL):
     probs, labels, ws = split_probabilities(model, config, "val", env=env)
     recordings = len(set(ws.record.tolist()))
     fitted = aggregation.fit(probs, labels, ws.record, method, f"{recordings} validation recordings")
+    return fitted, cross_fitted_f1(probs, labels, ws.record, config)
+
+
+def cross_fitted_f1(
+    probs, labels, records, config: HeartzooConfig, method: str | None = None, applied_to=None
+):
+    """Macro-F1 per recording of an aggregation (`method`, default `export.aggregation`) cross-fitted over
+    these recordings: each fold's map fitted on `probs` (the float model's windows) and read on
+    `applied_to` (the int8 model's; default `probs`), as export scores a version."""
+    from . import aggregation
+    from .metrics import report_from_probabilities
+
     task = get_task(config.task)
-    p, y = aggregation.cross_fitted(probs, labels, ws.record, method)
-    return fitted, report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
+    p, y = aggregation.cross_fitted(
+        probs, labels, records, method or config.export.aggregation, applied_to=applied_to
+    )
+    return report_from_probabilities(p, y, task.class_names, task.macro_classes)["macro_f1"]
 
 
 def int8_runtime(config: HeartzooConfig) -> str:
