@@ -6,7 +6,8 @@ torchvision's `weights.transforms()` travel with the weights. Steps, in order: r
 `fs` (polyphase FIR), cut a `frame_size` frame with the R peak at `r_peak`, z-score each frame; with
 `template_beats`, a second channel (frame - the mean of the recording's previous frames); with
 `rr_features`, four RR ratios as a second input, with `rr_irregularity` a fifth: how irregular the
-rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own.
+rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own; with
+`rr_normaliser: median` the long horizon is the running median of 300 RR intervals instead of their mean.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .errors import HeartzooError
 
 RR_FEATURES = ("pre/local10", "post/local10", "pre/local300", "post/local300")
+#: the long horizon's name in the RR features, by `rr_normaliser`
+LONG_NAMES = {"mean": "local300", "median": "median300"}
+LONG_BEATS = 300
 RR_IRREGULARITY = "irregularity10"
 RR_EPS = 1e-3  # seconds added to each mean RR before dividing
 #: columns of `rr_intervals` every prepared beat keeps: four in seconds, then the irregularity (a ratio);
@@ -38,6 +42,10 @@ IRREGULARITY_DEFINITION = (
     "start), the lower median of the absolute differences of successive intervals over their mean + "
     "0.001 s (0 with fewer than 2 intervals)"
 )
+MEDIAN_DEFINITION = (
+    "median300: the lower median (the middle value, or the smaller of the two) of the last 300 RR "
+    "intervals up to and including pre, in place of their mean"
+)
 HISTORY_DEFINITION = (
     "pre-j/local300: the RR interval j beats before the beat's own pre over the same mean as pre/local300 "
     "(at a recording's start, where there is none, the first beat's pre)"
@@ -46,18 +54,28 @@ HISTORY_DEFINITION = (
 
 #: InputSpec fields added after caches and shard folders were keyed by the whole spec: `InputSpec.key`
 #: leaves them out at these defaults
-LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0}
+LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0, "rr_normaliser": "mean"}
 
 
-def rr_feature_names(irregularity: bool = False, history: int = 0) -> tuple[str, ...]:
-    """The RR input's features, in order: the four ratios, the irregularity, then the history."""
+def rr_feature_names(
+    irregularity: bool = False, history: int = 0, normaliser: str = "mean"
+) -> tuple[str, ...]:
+    """The RR input's features, in order: the four ratios, the irregularity, then the history; the long
+    horizon is named by its normaliser (local300: the mean, median300: the median)."""
+    long = LONG_NAMES[normaliser]
+    four = (*RR_FEATURES[:2], f"pre/{long}", f"post/{long}")
     extra = (RR_IRREGULARITY,) if irregularity else ()
-    return RR_FEATURES + extra + tuple(f"pre-{j}/local300" for j in range(1, history + 1))
+    return four + extra + tuple(f"pre-{j}/{long}" for j in range(1, history + 1))
 
 
 def rr_history_of(order) -> int:
     """How many history features an RR input's feature names hold (a contract's `rr_features.order`)."""
     return sum(name.startswith("pre-") for name in order)
+
+
+def rr_normaliser_of(order) -> str:
+    """The long horizon's normaliser an RR input's feature names say (a contract's `rr_features.order`)."""
+    return "median" if f"pre/{LONG_NAMES['median']}" in order else "mean"
 
 
 class InputSpec(BaseModel):
@@ -99,6 +117,11 @@ class InputSpec(BaseModel):
         description="With rr_features, this many more RR features: the RR intervals before the beat's own, "
         "each over the mean of the last 300 (the rhythm the beat comes in).",
     )
+    rr_normaliser: Literal["mean", "median"] = Field(
+        "mean",
+        description="With rr_features, what the long-horizon ratios divide by: the running mean of the last "
+        "300 RR intervals, or their running median (which a run of ectopic beats or missed beats moves less).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> InputSpec:
@@ -108,6 +131,8 @@ class InputSpec(BaseModel):
             raise ValueError("rr_irregularity is one of the RR features: it needs rr_features: true")
         if self.rr_history and not self.rr_features:
             raise ValueError("rr_history is one of the RR features: it needs rr_features: true")
+        if self.rr_normaliser != "mean" and not self.rr_features:
+            raise ValueError("rr_normaliser divides the RR features: it needs rr_features: true")
         return self
 
     def key(self) -> dict[str, Any]:
@@ -171,10 +196,10 @@ def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
     raise ValueError(f"unknown normalization {method!r}; use 'zscore' or 'none'")
 
 
-def rr_intervals(samples: np.ndarray, fs: float, history: int = 0) -> np.ndarray:
-    """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean of the last 300 RRs;
-    then the rhythm's irregularity before the beat (`rr_irregularity`, a ratio); then, with `history`,
-    that many earlier intervals (`with_rr_history`).
+def rr_intervals(samples: np.ndarray, fs: float, history: int = 0, normaliser: str = "mean") -> np.ndarray:
+    """Per beat, in seconds: previous RR, next RR, mean of the last 10 RRs, mean (or, with `normaliser`
+    median, the median) of the last 300 RRs; then the rhythm's irregularity before the beat
+    (`rr_irregularity`, a ratio); then, with `history`, that many earlier intervals (`with_rr_context`).
 
     The means and the irregularity are causal (only past beats), as firmware can compute them; the
     next RR costs one beat of latency, less than the half frame after the R-peak the model already
@@ -194,23 +219,47 @@ def rr_intervals(samples: np.ndarray, fs: float, history: int = 0) -> np.ndarray
         lo = np.maximum(idx + 1 - window, 0)
         return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
 
-    columns = [pre, post, running_mean(10), running_mean(300), rr_irregularity(pre)]
-    return with_rr_history(np.stack(columns, axis=1), np.zeros(n, dtype="<U1"), history)
+    columns = [pre, post, running_mean(10), running_mean(LONG_BEATS), rr_irregularity(pre)]
+    return with_rr_context(np.stack(columns, axis=1), np.zeros(n, dtype="<U1"), history, normaliser)
 
 
-def with_rr_history(rr: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
-    """`rr_intervals`' first columns with `beats` more: column j (1..beats) of beat i is the `pre` of beat
+def with_rr_context(
+    rr: np.ndarray, record: np.ndarray, history: int = 0, normaliser: str = "mean"
+) -> np.ndarray:
+    """`rr_intervals`' first columns, with what a beat's RR features read from its record's earlier beats:
+    with `normaliser` median, column 3 becomes the running median of the last 300 `pre` (the beat's own
+    included); with `history`, column RR_COLUMNS + j - 1 (j = 1..history) of beat i is the `pre` of beat
     i - j of the same record, or of the record's first beat where there is none. `rr` must hold whole
-    records in beat order (a model's history in firmware is the ring of the intervals it has seen)."""
-    rr = np.asarray(rr, dtype=np.float32)[:, :RR_COLUMNS]
-    if not beats:
-        return rr
+    records in beat order (in firmware, both come from the ring of the intervals the kit has seen)."""
+    rr = np.array(rr, dtype=np.float32)[:, :RR_COLUMNS]  # a copy: the cache's array stays as it is
     pre, n = rr[:, 0], len(rr)
     first = np.flatnonzero(np.r_[True, record[1:] != record[:-1]]) if n else np.zeros(0, np.int64)
+    if normaliser == "median":
+        for a, b in zip(first, np.r_[first[1:], n], strict=True):
+            rr[a:b, 3] = running_lower_median(pre[a:b], LONG_BEATS)
+    elif normaliser != "mean":
+        raise ValueError(f"unknown rr_normaliser {normaliser!r}; use 'mean' or 'median'")
+    if not history:
+        return rr
     start = np.repeat(first, np.diff(np.r_[first, n]))  # each beat's record's first beat
     idx = np.arange(n)
-    back = np.stack([np.maximum(idx - j, start) for j in range(1, beats + 1)], axis=1)
-    return np.concatenate([rr, pre[back].reshape(n, beats)], axis=1)
+    back = np.stack([np.maximum(idx - j, start) for j in range(1, history + 1)], axis=1)
+    return np.concatenate([rr, pre[back].reshape(n, history)], axis=1)
+
+
+def running_lower_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Per index i, the lower median (the middle value, or the smaller of the two middle values) of
+    values[max(0, i - window + 1) : i + 1]: one of the values, as firmware finds it in a sorted ring."""
+    v = np.asarray(values)
+    n = len(v)
+    out = np.empty(n, dtype=v.dtype)
+    for i in range(min(window - 1, n)):  # a recording's first beats: a shorter window
+        out[i] = np.partition(v[: i + 1], i // 2)[i // 2]
+    if n >= window:
+        rows = np.lib.stride_tricks.sliding_window_view(v, window)  # row k: values k .. k + window - 1
+        k = (window - 1) // 2
+        out[window - 1 :] = np.partition(rows, k, axis=1)[:, k]
+    return out
 
 
 def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndarray:
@@ -237,16 +286,17 @@ def rr_irregularity(pre: np.ndarray, beats: int = IRREGULARITY_BEATS) -> np.ndar
 
 
 def rr_ratios(rr: np.ndarray, irregularity: bool = False, history: int = 0) -> np.ndarray:
-    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs; with
-    `irregularity` the rhythm's irregularity before the beat (`rr_intervals`' fifth column); with
-    `history` the intervals before the beat's own over the mean of 300 (`with_rr_history`'s columns)."""
+    """RR features the model sees: previous and next RR over the causal means of 10 and 300 RRs (or the
+    median of 300, where `rr_intervals` put it); with `irregularity` the rhythm's irregularity before the
+    beat (`rr_intervals`' fifth column); with `history` the intervals before the beat's own over the same
+    long horizon (`with_rr_context`'s columns)."""
     rr = np.asarray(rr, dtype=np.float32)
     if irregularity and rr.shape[1] < RR_COLUMNS:
         raise ValueError(f"RR intervals of {rr.shape[1]} columns hold no irregularity: prepare them again")
     if rr.shape[1] < RR_COLUMNS + history:
         raise ValueError(
             f"RR intervals of {rr.shape[1]} columns hold no history of {history} beats: add it "
-            "(`with_rr_history`) while the beats are whole records in order"
+            "(`with_rr_context`) while the beats are whole records in order"
         )
     eps = np.float32(RR_EPS)
     local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
@@ -313,7 +363,7 @@ class Preprocessor:
         """The RR input's features, in order (none without RR features)."""
         if not self.spec.rr_features:
             return ()
-        return rr_feature_names(self.spec.rr_irregularity, self.spec.rr_history)
+        return rr_feature_names(self.spec.rr_irregularity, self.spec.rr_history, self.spec.rr_normaliser)
 
     @property
     def ecg_shape(self) -> tuple[int, int, int]:
@@ -345,6 +395,10 @@ class Preprocessor:
             return frames[:, None, :, None]
         return np.stack([frames, frames - template], axis=-1)[:, None, :, :]
 
+    def rr_intervals(self, r_peaks: np.ndarray, fs: float) -> np.ndarray:
+        """`rr_intervals` of one recording's R peaks, with the columns this spec's RR features read."""
+        return rr_intervals(r_peaks, fs, self.spec.rr_history, self.spec.rr_normaliser)
+
     def rr(self, rr: np.ndarray) -> np.ndarray:
         """The RR input (n, len(rr_names)) from `rr_intervals`' columns."""
         return rr_ratios(rr, self.spec.rr_irregularity, self.spec.rr_history)
@@ -363,7 +417,7 @@ class Preprocessor:
         """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
         x = self.frames(values, fs, r_peaks)
         template = self.templates(x, np.zeros(len(x), dtype="<U1"))
-        rr = rr_intervals(r_peaks, fs, self.spec.rr_history) if self.rr_features else None
+        rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         return self.inputs(x, template, rr)
 
     # -- the firmware contract ----------------------------------------------------------------
@@ -392,6 +446,7 @@ class Preprocessor:
             )
         if s.rr_features:
             definition = RR_DEFINITION + ("; " + IRREGULARITY_DEFINITION if s.rr_irregularity else "")
+            definition += "; " + MEDIAN_DEFINITION if s.rr_normaliser == "median" else ""
             definition += "; " + HISTORY_DEFINITION if s.rr_history else ""
             out["rr_features"] = {"order": list(self.rr_names), "definition": definition}
         return out
@@ -413,6 +468,7 @@ class Preprocessor:
                 rr_features=f.get("rr_features") is not None,
                 rr_irregularity=RR_IRREGULARITY in order,
                 rr_history=rr_history_of(order),
+                rr_normaliser=rr_normaliser_of(order),
             )
         )
 

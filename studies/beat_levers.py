@@ -34,6 +34,13 @@ training frame read as if sampled at a rate off by up to 10 % (stretched or sque
 as a device's clock, another device's rate or a faster heart shows the same beat. Alone and stacked on
 `template-af-beats`, by the same rule; the range was fixed before any run.
 
+Added before `rr-median` ran (issue 46 item 1's running median): `input.rr_normaliser: median`, the
+long-horizon ratios (pre/post over the last 300 intervals) divided by the running lower median of those
+intervals instead of their mean, so that runs of ectopic beats, pauses and missed beats (which pull a mean)
+move the patient's reference rhythm less, as de Chazal et al. (2004) and Mondéjar-Guerra et al. (2019)
+normalise RR intervals by the patient's own average rhythm. Alone against the baseline, and stacked on
+`template-af-beats`, by the same rules; the horizon stays 300 beats (no screen over it).
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -85,6 +92,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "data.af_beats": AF_BEATS,
         "augment.time_scale": [0.9, 1.1],
+    },
+    "rr-median": {"input.rr_normaliser": "median"},
+    "template-af-beats-rr-median": {
+        "input.template_beats": 8,
+        "data.af_beats": AF_BEATS,
+        "input.rr_normaliser": "median",
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,

@@ -194,8 +194,27 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
             {"fs": 100, "frame_size": 256, "rr_features": True, "rr_irregularity": True, "rr_history": 16},
             360,
         ),  # and the 16 intervals before the beat's own
+        (
+            {
+                "fs": 100,
+                "frame_size": 256,
+                "rr_features": True,
+                "rr_irregularity": True,
+                "rr_history": 4,
+                "rr_normaliser": "median",
+            },
+            360,
+        ),  # over the running median of 300 intervals
     ],
-    ids=["template-128hz", "plain-360hz", "from-1000hz", "from-1024hz", "rr-irregularity", "rr-history"],
+    ids=[
+        "template-128hz",
+        "plain-360hz",
+        "from-1000hz",
+        "from-1024hz",
+        "rr-irregularity",
+        "rr-history",
+        "rr-median",
+    ],
 )
 def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
     """Running templates (a second channel), no normalisation, another rate, no resampling, recordings at
@@ -287,6 +306,12 @@ def test_the_kit_takes_only_the_rr_order_heartzoo_writes():
         f = {**contract, "rr_features": {**contract["rr_features"], "order": bad}}
         with pytest.raises(HeartzooError, match="are not heartzoo's"):
             contract_header(f, recording_hz=360)
+    median = _contract(InputSpec(fs=100, rr_features=True, rr_history=1, rr_normaliser="median"), 0.0517)
+    assert "#define HZ_RR_MEDIAN 1" in contract_header(median, recording_hz=360)
+    mixed = [*median["rr_features"]["order"][:4], "pre-1/local300"]  # a history over the other horizon
+    f = {**median, "rr_features": {**median["rr_features"], "order": mixed}}
+    with pytest.raises(HeartzooError, match="are not heartzoo's"):
+        contract_header(f, recording_hz=360)
     long = [*order[:5], *(f"pre-{j}/local300" for j in range(1, 34))]
     f = {**contract, "rr_features": {**contract["rr_features"], "order": long}}
     f["inputs"] = [contract["inputs"][0], {**contract["inputs"][1], "shape": [1, len(long)]}]
@@ -397,7 +422,8 @@ def test_the_fixed_point_kit_takes_a_rail_to_rail_frame_at_16_bits(frame_size, t
     assert "HZ_SQ_SHIFT" in contract_header(plain, fixed_point=True, adc_bits=12, adc_gain=ADC_GAIN)
 
 
-def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
+@pytest.mark.parametrize("normaliser", ["mean", "median"])
+def test_a_dropped_beat_leaves_the_running_template_alone(normaliser, recordings, tmp_path):
     """An application that pops no beat for 7 s of every minute: beats whose frames left the ring are
     dropped (HZ_ERR_LATE), and the running template of the next ones is the mean of the frames made,
     as Python's is without the dropped beats; the RR features, the irregularity and the history too, still
@@ -416,6 +442,7 @@ def test_a_dropped_beat_leaves_the_running_template_alone(recordings, tmp_path):
         rr_features=True,
         rr_irregularity=True,
         rr_history=4,
+        rr_normaliser=normaliser,
     )
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]

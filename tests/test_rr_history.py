@@ -8,7 +8,7 @@ import pytest
 
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.preprocess import RR_COLUMNS, RR_EPS, Preprocessor, rr_intervals, with_rr_history
+from heartzoo.preprocess import RR_COLUMNS, RR_EPS, Preprocessor, rr_intervals, with_rr_context
 
 
 def test_history_is_the_earlier_beats_pre_within_each_record():
@@ -16,7 +16,7 @@ def test_history_is_the_earlier_beats_pre_within_each_record():
     rr = np.zeros((7, RR_COLUMNS), np.float32)
     rr[:, 0] = pre
     record = np.array(["a"] * 4 + ["b"] * 3)
-    got = with_rr_history(rr, record, 3)[:, RR_COLUMNS:]
+    got = with_rr_context(rr, record, 3)[:, RR_COLUMNS:]
     want = [
         [0.5, 0.5, 0.5],  # a record's first beat: its own pre, as there is none before
         [0.5, 0.5, 0.5],
@@ -29,7 +29,7 @@ def test_history_is_the_earlier_beats_pre_within_each_record():
     np.testing.assert_array_equal(got, np.array(want, np.float32))
     # idempotent: a second call replaces the history instead of stacking another
     np.testing.assert_array_equal(
-        with_rr_history(with_rr_history(rr, record, 3), record, 2)[:, 5:], got[:, :2]
+        with_rr_context(with_rr_context(rr, record, 3), record, 2)[:, 5:], got[:, :2]
     )
 
 
@@ -93,14 +93,15 @@ def test_shards_are_refused_with_a_history():
         )
 
 
-def test_training_beats_get_the_history_a_recording_gives(data_root, shared_cache):
+@pytest.mark.parametrize("normaliser", ["mean", "median"])
+def test_training_beats_get_the_history_a_recording_gives(normaliser, data_root, shared_cache):
     """Record 232 (long pauses, premature beats) as training prepares it (cached beats, then the history
-    per record) and as `Preprocessor(values, fs, peaks)` makes it for a user's recording: the same RR
-    inputs, bit for bit."""
+    and the running median per record) and as `Preprocessor(values, fs, peaks)` makes it for a user's
+    recording: the same RR inputs, bit for bit."""
     from heartzoo.data import mitbih
     from heartzoo.data.prepare import load_windows
 
-    spec = InputSpec(fs=100, frame_size=256, rr_features=True, rr_history=16)
+    spec = InputSpec(fs=100, frame_size=256, rr_features=True, rr_history=16, rr_normaliser=normaliser)
     pre = Preprocessor(spec)
     ws = load_windows(["232", "100"], spec, cache_dir=shared_cache, data_dir=data_root).with_context(spec)
     train_rr = ws.model_inputs(pre)["rr"]
@@ -120,6 +121,6 @@ def test_caches_and_shards_prepared_before_the_history_are_found_again():
     existed, so AF-beat, window and quality caches and shard folders prepared then still match."""
     spec = InputSpec(fs=100, frame_size=512, rr_features=True, template_beats=8)
     before = spec.model_dump(mode="json")
-    del before["rr_history"]
+    del before["rr_history"], before["rr_normaliser"]
     assert spec.key() == before
     assert InputSpec(rr_features=True, rr_history=16).key()["rr_history"] == 16

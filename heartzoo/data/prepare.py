@@ -169,9 +169,15 @@ def load_windows(
         for db in set(dbs.values()):
             key: dict = {
                 "dataset": db.name,
-                # the running template and the RR history are computed after the cache, from what it holds
+                # the running template, the RR history and median are computed after the cache, from what it holds
                 "input": spec.model_dump(
-                    exclude={"template_beats", "rr_features", "rr_irregularity", "rr_history"}
+                    exclude={
+                        "template_beats",
+                        "rr_features",
+                        "rr_irregularity",
+                        "rr_history",
+                        "rr_normaliser",
+                    }
                 ),
                 "noise": None if noise is None else noise.__dict__,
             }

@@ -78,6 +78,11 @@ def unit_problem(config) -> str | None:
             "input.rr_history: the RR history is read from a record's earlier beats, prepared in memory; "
             "shards hold beats without it (leave data.shards out)"
         )
+    if config.input.rr_normaliser != "mean" and config.data.shards is not None:
+        return (
+            "input.rr_normaliser: the running median is read from a record's earlier beats, prepared in "
+            "memory; shards hold the running mean (leave data.shards out)"
+        )
     if task.unit != "window":
         if config.data.protocol == PATIENT_DEAL:
             return "data.protocol: patient-deal is for window tasks (rhythm-3); beat tasks test on DS2"

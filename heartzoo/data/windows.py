@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..preprocess import InputSpec, Preprocessor, beat_templates, with_rr_history
+from ..preprocess import InputSpec, Preprocessor, beat_templates, with_rr_context
 
 
 @dataclass
@@ -39,10 +39,12 @@ class WindowSet:
 
     def with_context(self, spec: InputSpec) -> WindowSet:
         """This set with what `spec`'s inputs read from a record's earlier beats: its running beat
-        templates and its RR history (it must hold whole records in beat order)."""
+        templates, its RR history and the running median of its RR intervals (it must hold whole records in
+        beat order)."""
         beats = spec.template_beats
         self.template = beat_templates(self.x, self.record, beats) if beats else None
-        self.rr = with_rr_history(self.rr, self.record, spec.rr_history if spec.rr_features else 0)
+        if spec.rr_features:
+            self.rr = with_rr_context(self.rr, self.record, spec.rr_history, spec.rr_normaliser)
         return self
 
     @staticmethod

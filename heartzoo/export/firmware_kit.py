@@ -73,7 +73,14 @@ def polyphase(up: int, taps: np.ndarray) -> np.ndarray:
 
 def _contract(firmware: Any) -> dict[str, Any]:
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
-    from ..preprocess import MAX_RR_HISTORY, RR_FEATURES, RR_IRREGULARITY, rr_feature_names, rr_history_of
+    from ..preprocess import (
+        MAX_RR_HISTORY,
+        RR_FEATURES,
+        RR_IRREGULARITY,
+        rr_feature_names,
+        rr_history_of,
+        rr_normaliser_of,
+    )
 
     ins = {t["name"]: (i, t) for i, t in enumerate(f["inputs"])}
     channels = 2 if f["template_beats"] else 1
@@ -84,11 +91,13 @@ def _contract(firmware: Any) -> dict[str, Any]:
     rr = f.get("rr_features")
     order = list(rr["order"]) if rr is not None else []
     history = rr_history_of(order)
-    known = list(rr_feature_names(RR_IRREGULARITY in order, history))  # the order heartzoo writes
+    # the order heartzoo writes
+    known = list(rr_feature_names(RR_IRREGULARITY in order, history, rr_normaliser_of(order)))
     if rr is not None and (order != known or history > MAX_RR_HISTORY or "rr" not in ins):
         raise HeartzooError(
-            f"RR features {rr['order']} are not heartzoo's: {RR_FEATURES}, then {RR_IRREGULARITY} and "
-            f"pre-1/local300 ... pre-{MAX_RR_HISTORY}/local300 where the model takes them"
+            f"RR features {rr['order']} are not heartzoo's: {RR_FEATURES} (or median300 for local300), "
+            f"then {RR_IRREGULARITY} and pre-1/local300 ... pre-{MAX_RR_HISTORY}/local300 where the model "
+            "takes them"
         )
     if rr is not None and ins["rr"][1]["shape"][-1] != len(rr["order"]):
         raise HeartzooError(
@@ -173,7 +182,7 @@ def contract_header(
     label: str = "",
 ) -> str:
     """heartzoo_contract.h: the firmware contract of configuration.json as C constants."""
-    from ..preprocess import IRREGULARITY_BEATS, RR_IRREGULARITY, rr_history_of
+    from ..preprocess import IRREGULARITY_BEATS, LONG_BEATS, RR_IRREGULARITY, rr_history_of, rr_normaliser_of
 
     f = _contract(firmware)
     up, down, half, taps = resampling_filter(recording_hz, f["sampling_rate_hz"])
@@ -218,7 +227,8 @@ def contract_header(
             f"/* rr_features {', '.join(f['rr_features']['order'])}: {f['rr_features']['definition']} */",
             f"#define HZ_INPUT_RR {ins['rr'][0]}",
             "#define HZ_RR_SHORT 10",
-            "#define HZ_RR_LONG 300",
+            f"#define HZ_RR_LONG {LONG_BEATS}",
+            f"#define HZ_RR_MEDIAN {int(rr_normaliser_of(f['rr_features']['order']) == 'median')}",
             f"#define HZ_RR_IRREGULARITY {int(RR_IRREGULARITY in f['rr_features']['order'])}",
             f"#define HZ_RR_IRREGULARITY_BEATS {IRREGULARITY_BEATS}",
             f"#define HZ_RR_HISTORY {rr_history_of(f['rr_features']['order'])}",

@@ -381,8 +381,22 @@ static int8_t irregularity(const hz_pre_t *s) {
 }
 #endif
 
+#if HZ_RR_MEDIAN
+/* the ring's intervals kept sorted: `n` of them; with `drop`, `old` leaves first (the ring was full),
+ * then `v` goes in its place in the order (O(HZ_RR_LONG) moves a beat) */
+static void sorted_put(uint16_t *sorted, uint32_t n, int drop, uint16_t old, uint16_t v) {
+  uint32_t i = 0;
+  if (drop) {
+    while (i + 1 < n && sorted[i] != old) ++i;
+    for (--n; i < n; ++i) sorted[i] = sorted[i + 1];
+  }
+  for (i = n; i > 0 && sorted[i - 1] > v; --i) sorted[i] = sorted[i - 1];
+  sorted[i] = v;
+}
+#endif
+
 static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int8_t *out) {
-  uint32_t pre, post, n_short, n_long;
+  uint32_t pre, post, n_short, n_long, long_sum, long_n;
 #if HZ_RR_HISTORY > 0
   uint16_t hist[HZ_RR_HISTORY];
   uint32_t j;
@@ -411,6 +425,10 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   if (s->beats >= HZ_RR_SHORT)
     s->rr_sum_short -= s->rr[(s->rr_pos + HZ_RR_LONG - HZ_RR_SHORT) % HZ_RR_LONG];
   if (s->beats >= HZ_RR_LONG) s->rr_sum_long -= s->rr[s->rr_pos];
+#if HZ_RR_MEDIAN
+  sorted_put(s->rr_sorted, s->beats < HZ_RR_LONG ? s->beats : HZ_RR_LONG, s->beats >= HZ_RR_LONG,
+             s->rr[s->rr_pos], (uint16_t)pre);
+#endif
   s->rr[s->rr_pos] = (uint16_t)pre;
   if (++s->rr_pos == HZ_RR_LONG) s->rr_pos = 0;
   s->rr_sum_short += pre;
@@ -419,11 +437,18 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   n_long = s->beats + 1 < HZ_RR_LONG ? s->beats + 1 : HZ_RR_LONG;
   out[0] = rr_ratio(pre, s->rr_sum_short, n_short);
   out[1] = rr_ratio(post, s->rr_sum_short, n_short);
-  out[2] = rr_ratio(pre, s->rr_sum_long, n_long);
-  out[3] = rr_ratio(post, s->rr_sum_long, n_long);
+#if HZ_RR_MEDIAN /* the long horizon: the lower median of the last n_long intervals, as a "mean" of one */
+  long_sum = s->rr_sorted[(n_long - 1) / 2];
+  long_n = 1;
+#else
+  long_sum = s->rr_sum_long;
+  long_n = n_long;
+#endif
+  out[2] = rr_ratio(pre, long_sum, long_n);
+  out[3] = rr_ratio(post, long_sum, long_n);
 #if HZ_RR_HISTORY > 0
   for (j = 0; j < HZ_RR_HISTORY; ++j)
-    out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], s->rr_sum_long, n_long);
+    out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], long_sum, long_n);
 #endif
 }
 #endif

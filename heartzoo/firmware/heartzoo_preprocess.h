@@ -26,6 +26,8 @@
  *      median of the absolute differences of successive intervals over their mean plus HZ_RR_EPS;
  *      with HZ_RR_HISTORY > 0, that many more, pre-j/local300: the interval j beats before the beat's
  *      own "before" over the mean of pre/local300 (at the start, where there is none, the first beat's);
+ *      with HZ_RR_MEDIAN, every "local300" is "median300": the lower median of the same 300 intervals
+ *      (the middle one, or the smaller of the two) in place of their mean;
  *   6. int8 quantization: q = round(x / scale) + zero_point, clipped to [-128, 127].
  *
  * The "after" RR interval costs one beat of latency: a beat is ready once its frame is complete and
@@ -78,6 +80,9 @@ extern "C" {
 #endif
 #ifndef HZ_RR_HISTORY
 #define HZ_RR_HISTORY 0 /* contracts written before it */
+#endif
+#ifndef HZ_RR_MEDIAN
+#define HZ_RR_MEDIAN 0 /* contracts written before it */
 #endif
 #define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY + HZ_RR_HISTORY) /* int8 values of the RR input */
 #if HZ_RR_FEATURES && HZ_RR_HISTORY >= HZ_RR_LONG
@@ -156,6 +161,9 @@ typedef struct {
   uint16_t rr[HZ_RR_LONG]; /* the last RR intervals "before" (input samples, <= 65535), at beat % 300 */
   uint32_t rr_sum_short, rr_sum_long;
   uint16_t rr_pos;
+#if HZ_RR_MEDIAN
+  uint16_t rr_sorted[HZ_RR_LONG]; /* the same intervals in ascending order (the running median) */
+#endif
 #endif
 #if HZ_TEMPLATE_BEATS > 0
   hz_z_t tpl[HZ_TEMPLATE_BEATS][HZ_FRAME_SIZE]; /* the last z-scored frames made (dropped beats have none) */

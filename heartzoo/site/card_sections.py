@@ -222,6 +222,8 @@ def rr_cell(spec: dict[str, Any]) -> str:
     parts = ["RR ratios"] + (["irregularity"] if spec.get("rr_irregularity") else [])
     if spec.get("rr_history"):
         parts.append(f"the {spec['rr_history']} RR intervals before the beat")
+    if spec.get("rr_normaliser", "mean") != "mean":
+        parts[0] += f" over the running {spec['rr_normaliser']} of 300 intervals"
     return " + " + (" and ".join(parts) if len(parts) < 3 else f"{', '.join(parts[:-1])} and {parts[-1]}")
 
 

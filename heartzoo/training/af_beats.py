@@ -76,7 +76,7 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     keep = sqi_windows(values, fs, peaks).of(peaks) if len(peaks) else np.zeros(0, bool)
     keep[[0, -1] if len(keep) else []] = False
     frames = pre.frames(values, fs, peaks)
-    out = {"x": frames, "rr": rr_intervals(peaks, fs, pre.spec.rr_history if pre.rr_features else 0)}
+    out = {"x": frames, "rr": pre.rr_intervals(peaks, fs) if pre.rr_features else rr_intervals(peaks, fs)}
     if pre.spec.template_beats:
         out["template"] = pre.templates(frames, np.zeros(len(frames), dtype="<U1"))
     return {k: v[keep] for k, v in out.items()}
