@@ -121,8 +121,9 @@ class ModelConfig(_Strict):
     @model_validator(mode="after")
     def _known_params(self) -> ModelConfig:
         from .models import get_architecture
+        from .models.registry import RR_HEAD
 
-        allowed = get_architecture(self.arch).params()
+        allowed = {*get_architecture(self.arch).params(), RR_HEAD}
         unknown = sorted(set(self.params) - set(allowed))
         if unknown:
             raise ValueError(

@@ -41,6 +41,14 @@ move the patient's reference rhythm less, as de Chazal et al. (2004) and Mondéj
 normalise RR intervals by the patient's own average rhythm. Alone against the baseline, and stacked on
 `template-af-beats`, by the same rules; the horizon stays 300 beats (no screen over it).
 
+Added after `rr-median` ran and before `rr-head` ran (issue 46: "RR features given a path the convolutions
+cannot drown"): `model.params.rr_head: 32`, a hidden ReLU layer of 32 units joining the pooled waveform
+features and the RR embedding before the logits. The classifier so far is linear in the two, so a shape
+the convolutions score as N (232's bundle-branch block) adds the same N evidence whatever the timing;
+through a hidden layer the timing can change what a shape means. Alone against the baseline, and stacked
+on `template-af-beats` (where the template says how like the patient's own beats a beat is), by the same
+rules; 32 units fixed before any run.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -98,6 +106,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "data.af_beats": AF_BEATS,
         "input.rr_normaliser": "median",
+    },
+    "rr-head": {"model.params.rr_head": 32},
+    "template-af-beats-rr-head": {
+        "input.template_beats": 8,
+        "data.af_beats": AF_BEATS,
+        "model.params.rr_head": 32,
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Builder = Callable[..., Any]
+#: a parameter every architecture takes with RR features: a hidden layer joining them to the waveform's
+RR_HEAD = "rr_head"
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,14 @@ def build_model(
     """Build architecture `name`; unknown parameters are an error naming the ones allowed.
 
     With `rr_inputs` > 0, the model takes a second input `rr` (that many RR features,
-    `Preprocessor.rr_inputs`) that joins the pooled waveform features before the classifier.
+    `Preprocessor.rr_inputs`) that joins the pooled waveform features before the classifier; with the
+    parameter `rr_head` > 0, through a hidden layer of that many units (`add_rr_input`).
     """
     arch = get_architecture(name)
+    params = dict(params)
+    rr_head = int(params.pop(RR_HEAD, 0) or 0)
+    if rr_head and not rr_inputs:
+        raise TypeError(f"{RR_HEAD} joins the RR features to the waveform's: the model takes none")
     allowed = arch.params()
     unknown = sorted(set(params) - set(allowed))
     if unknown:
@@ -89,17 +96,24 @@ def build_model(
     merged = {**arch.defaults, **params}
     model = arch.builder(tuple(input_shape), int(num_classes), ks=ks, **merged)
     if rr_inputs:
-        model = add_rr_input(model, num_classes, ks, rr_inputs)
+        model = add_rr_input(model, num_classes, ks, rr_inputs, rr_head)
     if model_name:
         model.name = model_name  # type: ignore[misc]
     return model
 
 
-def add_rr_input(model, num_classes: int, ks: Any, n_rr: int = 4):
-    """Rebuild the classifier of `model` on [pooled waveform features, a small embedding of RR features]."""
+def add_rr_input(model, num_classes: int, ks: Any, n_rr: int = 4, hidden: int = 0):
+    """Rebuild the classifier of `model` on [pooled waveform features, a small embedding of RR features].
+
+    The classifier is linear in the two: each adds its own evidence to the logits, so a shape the
+    convolutions score as N outvotes any timing. With `hidden` > 0 a ReLU layer of that many units joins
+    them first, where the timing can change what a shape means (an early beat shaped like the patient's
+    normal ones is S, not N)."""
     features = model.get_layer("head_logits").input
     rr = ks.Input(shape=(n_rr,), name="rr")
     r = ks.layers.Dense(16, activation="relu", name="rr_embed")(rr)
     z = ks.layers.Concatenate(name="features")([features, r])
+    if hidden:
+        z = ks.layers.Dense(hidden, activation="relu", name="rr_joint")(z)
     logits = ks.layers.Dense(num_classes, name="logits")(z)
     return ks.Model({"ecg": model.input, "rr": rr}, logits, name=f"{model.name}_rr")
