@@ -49,6 +49,12 @@ through a hidden layer the timing can change what a shape means. Alone against t
 on `template-af-beats` (where the template says how like the patient's own beats a beat is), by the same
 rules; 32 units fixed before any run.
 
+Added after `rr-head` ran and before any of these aami-5 runs: the levers beat-3's screen has adopted against
+its baseline since aami-5's screen ran (`rr-history`, `time-scale`, `rr-median`, `rr-head`), each alone on
+configs/aami-5-cnn3.yaml, seeds 0-2, by the same rule against aami-5's baseline; one that is adopted and
+beats aami-5's highest adopted lever (`template-af-beats`) on validation would become aami-5's wearable
+recipe. (AAMI's F and Q classes change nothing in the rule: macro-F1 over the task's scored classes.)
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
