@@ -99,7 +99,12 @@ class DataConfig(_Strict):
 
 class ModelConfig(_Strict):
     arch: str = Field(..., description="Architecture name from the registry (`heartzoo models`).")
-    params: dict[str, Any] = Field({}, description="Builder parameters; unknown ones are an error.")
+    params: dict[str, Any] = Field(
+        {},
+        description="Builder parameters; unknown ones are an error. With input.rr_features every architecture "
+        "also takes rr_head: a hidden ReLU layer of that many units joining the RR features to the waveform's "
+        "before the classifier (0, the default: the classifier is linear in the two).",
+    )
     comparison: bool = Field(
         False,
         description="Trained on the common recipe to compare architectures: the zoo lists it with them, an "

@@ -47,8 +47,9 @@ MEDIAN_DEFINITION = (
     "intervals up to and including pre, in place of their mean"
 )
 HISTORY_DEFINITION = (
-    "pre-j/local300: the RR interval j beats before the beat's own pre over the same mean as pre/local300 "
-    "(at a recording's start, where there is none, the first beat's pre)"
+    "pre-j/local300 (pre-j/median300): the RR interval j beats before the beat's own pre over the same "
+    "long horizon as pre/local300 (pre/median300) (at a recording's start, where there is none, the first "
+    "beat's pre)"
 )
 
 
