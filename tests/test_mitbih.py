@@ -100,7 +100,7 @@ def test_windows_are_centred_on_r_peaks(data_root, shared_cache):
 
 
 def test_rr_features(mitdb):
-    from heartzoo.preprocess import rr_intervals
+    from heartzoo.preprocess.rr_features import rr_intervals
 
     beats = mitbih.read_beats(mitdb, "100")
     rr = rr_intervals(beats.samples, beats.fs)
@@ -122,7 +122,7 @@ def test_rr_features(mitdb):
 def test_rr_irregularity_is_high_in_atrial_fibrillation(mitdb):
     """Record 203 (DS1) is in atrial flutter and fibrillation for most of its half hour, record 100 in
     sinus rhythm: the irregularity before their beats tells them apart."""
-    from heartzoo.preprocess import rr_intervals
+    from heartzoo.preprocess.rr_features import rr_intervals
 
     median = {}
     for record in ("100", "203"):

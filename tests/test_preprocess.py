@@ -12,7 +12,8 @@ import pytest
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
-from heartzoo.preprocess import Preprocessor, rr_intervals
+from heartzoo.preprocess import Preprocessor
+from heartzoo.preprocess.rr_features import rr_intervals
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "zoo"
@@ -135,7 +136,7 @@ def test_a_zoo_teacher_is_named_and_loaded_by_version():
 def test_rr_irregularity_leaves_out_the_beat_and_one_ectopic_jump():
     """The median of the successive differences before the beat: a premature beat itself, or one
     earlier ectopic beat, barely moves it; alternating intervals (bigeminy-like chaos) do."""
-    from heartzoo.preprocess import RR_EPS, rr_irregularity
+    from heartzoo.preprocess.rr_features import RR_EPS, rr_irregularity
 
     steady = np.full(30, 0.8)
     assert rr_irregularity(steady)[-1] == 0

@@ -8,7 +8,8 @@ import pytest
 
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.preprocess import RR_COLUMNS, RR_EPS, Preprocessor, rr_intervals, with_rr_context
+from heartzoo.preprocess import Preprocessor
+from heartzoo.preprocess.rr_features import RR_COLUMNS, RR_EPS, rr_intervals, with_rr_context
 
 
 def test_history_is_the_earlier_beats_pre_within_each_record():

@@ -9,10 +9,10 @@ import pytest
 
 from heartzoo.config import InputSpec, parse_config
 from heartzoo.errors import ConfigError
-from heartzoo.preprocess import (
+from heartzoo.preprocess import Preprocessor
+from heartzoo.preprocess.rr_features import (
     RR_COLUMNS,
     RR_EPS,
-    Preprocessor,
     rr_intervals,
     running_lower_median,
     with_rr_context,

@@ -26,7 +26,8 @@ from heartzoo.data.pipeline import (
 from heartzoo.data.windows import WindowSet
 from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
-from heartzoo.preprocess import Preprocessor, rr_ratios
+from heartzoo.preprocess import Preprocessor
+from heartzoo.preprocess.rr_features import rr_ratios
 
 SMALL = {
     "name": "tiny",

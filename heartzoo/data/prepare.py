@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import paths
 from ..errors import ConfigError, DataError, HeartzooError
-from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor, rr_intervals
+from ..preprocess import InputSpec, Preprocessor
+from ..preprocess.rr_features import RR_COLUMNS, rr_intervals
 from . import mitbih
 from .cache import WindowCache, source_stamp
 from .database import Database

@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import paths
 from ..errors import HeartzooError
-from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor, resample
+from ..preprocess import InputSpec, Preprocessor, resample
+from ..preprocess.rr_features import RR_COLUMNS
 from .cache import WindowCache, source_stamp
 from .databases import database_of, get_database
 from .rhythms import window_starts

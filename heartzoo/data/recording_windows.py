@@ -19,7 +19,8 @@ import numpy as np
 
 from .. import paths
 from ..errors import HeartzooError
-from ..preprocess import RR_COLUMNS, InputSpec, Preprocessor
+from ..preprocess import InputSpec, Preprocessor
+from ..preprocess.rr_features import RR_COLUMNS
 from .cache import WindowCache, source_stamp
 from .rhythms import window_starts
 from .windows import WindowSet

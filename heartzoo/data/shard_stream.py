@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
-from ..preprocess import RR_COLUMNS, Preprocessor
+from ..preprocess import Preprocessor
+from ..preprocess.rr_features import RR_COLUMNS
 from ..tasks import Task, get_task
 from .augment import premature_context
 from .shards import CHUNK_ROWS, check_cache_version, read_manifest

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..preprocess import InputSpec, Preprocessor, beat_templates, with_rr_context
+from ..preprocess import InputSpec, Preprocessor, beat_templates
+from ..preprocess.rr_features import with_rr_context
 
 
 @dataclass
@@ -18,7 +19,7 @@ class WindowSet:
     aami: np.ndarray  # (n,) int8, index into AAMI_CLASSES
     record: np.ndarray  # (n,) <U8 or wider, record name
     sample: np.ndarray  # (n,) int64, R-peak sample at the record's own sampling rate
-    rr: np.ndarray  # (n, 5 + history) float32: `preprocess.rr_intervals` (RRs in s, the irregularity, ...)
+    rr: np.ndarray  # (n, 5 + history) float32: `rr_features.rr_intervals` (RRs in s, the irregularity, ...)
     meta: dict = field(default_factory=dict)
     #: (n, frame_size) the record's running beat template (see `beat_templates`), when the input uses it
     template: np.ndarray | None = None

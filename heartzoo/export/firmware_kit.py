@@ -73,7 +73,7 @@ def polyphase(up: int, taps: np.ndarray) -> np.ndarray:
 
 def _contract(firmware: Any) -> dict[str, Any]:
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
-    from ..preprocess import (
+    from ..preprocess.rr_features import (
         MAX_RR_HISTORY,
         RR_FEATURES,
         RR_IRREGULARITY,
@@ -182,7 +182,13 @@ def contract_header(
     label: str = "",
 ) -> str:
     """heartzoo_contract.h: the firmware contract of configuration.json as C constants."""
-    from ..preprocess import IRREGULARITY_BEATS, LONG_BEATS, RR_IRREGULARITY, rr_history_of, rr_normaliser_of
+    from ..preprocess.rr_features import (
+        IRREGULARITY_BEATS,
+        LONG_BEATS,
+        RR_IRREGULARITY,
+        rr_history_of,
+        rr_normaliser_of,
+    )
 
     f = _contract(firmware)
     up, down, half, taps = resampling_filter(recording_hz, f["sampling_rate_hz"])
@@ -242,7 +248,7 @@ def contract_header(
         *aggregation_lines(f.get("aggregation"), out["scale"], flt),
     ]
     if fixed_point:
-        from ..preprocess import RR_EPS
+        from ..preprocess.rr_features import RR_EPS
 
         nums = fixed_point_numbers(f, recording_hz=recording_hz, adc_gain=adc_gain, adc_bits=adc_bits)
         q = nums["signal_q"]
@@ -270,7 +276,7 @@ def contract_header(
                 f"#define HZ_RR_SHIFT {rshift}",
             ]
     else:
-        from ..preprocess import RR_EPS
+        from ..preprocess.rr_features import RR_EPS
 
         lines += [
             f"#define HZ_EPS {flt(f['normalization']['eps'])}",

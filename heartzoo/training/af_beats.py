@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..preprocess import InputSpec, Preprocessor, rr_intervals
+from ..preprocess import InputSpec, Preprocessor
+from ..preprocess.rr_features import rr_intervals
 
 SOURCES = ("cinc2017", "aftdb")
 CINC_VALIDATION = 60  # recordings of each of A and N drawn from the CinC 2017 training split
