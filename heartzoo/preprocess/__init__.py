@@ -78,7 +78,7 @@ class InputSpec(BaseModel):
         ge=0,
         le=MAX_RR_HISTORY,
         description="With rr_features, this many more RR features: the RR intervals before the beat's own, "
-        "each over the mean of the last 300 (the rhythm the beat comes in).",
+        "each over the same long horizon as pre/local300 (the rhythm the beat comes in).",
     )
     rr_normaliser: Literal["mean", "median"] = Field(
         "mean",

@@ -165,10 +165,10 @@ def rr_ratios(rr: np.ndarray, irregularity: bool = False, history: int = 0) -> n
             "(`with_rr_context`) while the beats are whole records in order"
         )
     eps = np.float32(RR_EPS)
-    local10, local300 = rr[:, 2:3] + eps, rr[:, 3:4] + eps
-    parts = [rr[:, 0:2] / local10, rr[:, 0:2] / local300]
+    local10, long = rr[:, 2:3] + eps, rr[:, 3:4] + eps  # long: the mean or the median of 300
+    parts = [rr[:, 0:2] / local10, rr[:, 0:2] / long]
     if irregularity:
         parts.append(rr[:, 4:5])
     if history:
-        parts.append(rr[:, RR_COLUMNS : RR_COLUMNS + history] / local300)
+        parts.append(rr[:, RR_COLUMNS : RR_COLUMNS + history] / long)
     return np.concatenate(parts, axis=1).astype(np.float32)

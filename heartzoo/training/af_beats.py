@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from ..preprocess import InputSpec, Preprocessor
-from ..preprocess.rr_features import rr_intervals
 
 SOURCES = ("cinc2017", "aftdb")
 CINC_VALIDATION = 60  # recordings of each of A and N drawn from the CinC 2017 training split
@@ -77,7 +76,7 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     keep = sqi_windows(values, fs, peaks).of(peaks) if len(peaks) else np.zeros(0, bool)
     keep[[0, -1] if len(keep) else []] = False
     frames = pre.frames(values, fs, peaks)
-    out = {"x": frames, "rr": pre.rr_intervals(peaks, fs) if pre.rr_features else rr_intervals(peaks, fs)}
+    out = {"x": frames, "rr": pre.rr_intervals(peaks, fs)}
     if pre.spec.template_beats:
         out["template"] = pre.templates(frames, np.zeros(len(frames), dtype="<U1"))
     return {k: v[keep] for k, v in out.items()}
