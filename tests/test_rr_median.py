@@ -110,3 +110,18 @@ def test_caches_keep_their_key_and_shards_are_refused():
                 "data": {"shards": "shards"},
             }
         )
+
+
+def test_the_diagnosis_reads_where_232s_s_beats_sit(data_root, monkeypatch):
+    """studies/rr_normaliser.py on record 232, whose S beats outnumber its N beats: over the median they sit
+    near 1 (the median interval is an S beat's), over the mean well below, where the pool's S beats sit."""
+    from pathlib import Path
+
+    monkeypatch.setenv("HEARTZOO_DATA_DIR", str(data_root))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "studies"))
+    from rr_normaliser import where_s_sits
+
+    got = where_s_sits("232")
+    assert got["S"] > got["N"] > 0
+    assert got["mean"]["S_median_ratio"] < 0.8 < 0.95 < got["median"]["S_median_ratio"]
+    assert min(got["mean"]["auc"], got["median"]["auc"]) > 0.99
