@@ -41,6 +41,17 @@ candidates (the one carried, if several pass, is the one with the highest F-meas
 (Pan-Tompkins' beats that the net scores >= 0.1 within 50 ms, plus the net's own peaks >= 0.5 further
 than 150 ms from all of them: Pan-Tompkins' sensitivity, the net's judgement of what is noise).
 
+Second round (results/learned_detector.jsonl): none passes, and none could: clause (b) was written with
+the stress corpora's Pan-Tompkins in mind (+P 86.9 % on DS2 with channel 0's em at 6 dB), but on the
+development side's milder channel 1 Pan-Tompkins keeps +P 98.17 % at 6 dB, so +2 points is above 100 %.
+Clause (a) passes for `learned@0.1` and `verified`.
+
+Third round, written after the second and before the test corpora were read: clause (b) becomes what it
+meant, an order of noise the development side can show: at em 6 dB and at em 0 dB, at most half of
+Pan-Tompkins' false detections with Se >= Pan-Tompkins' - 0.5 point. Scored on the second round's
+development numbers (no new run), the carried candidate is again the one with the highest F-measure at em
+6 dB. (`--rule 3`, the default; `--rule 1` the first.)
+
 Run: `python studies/learned_detector.py [--steps 6000] [--record results/learned_detector.jsonl]`: trains
 (runs/learned-detector/qrs.keras), scores the development side for Pan-Tompkins and
 `--detectors`, applies the rule, then the test corpora with studies/detector.py's scoring.
@@ -269,6 +280,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "runs" / "learned-detector" / "qrs.keras")
     ap.add_argument("--skip-training", action="store_true", help="score the model at --model")
     ap.add_argument("--detectors", nargs="+", default=["learned@0.3", "learned@0.1", "verified"])
+    ap.add_argument("--rule", type=int, choices=(1, 3), default=3)
     ap.add_argument("--test", action="store_true", help="also the test corpora (after the rule)")
     ap.add_argument("--test-detector", help="the detector the test corpora read [default: the carried one]")
     ap.add_argument("--data-dir")
@@ -292,7 +304,7 @@ def main() -> None:
                 f"(FN {s['fn']}, FP {s['fp']})",
                 flush=True,
             )
-    passed = {det: rule(dev, det) for det in args.detectors}
+    passed = {det: rule(dev, det, args.rule) for det in args.detectors}
     carried = max((d for d in passed if passed[d]), key=lambda d: f_measure(dev[f"em6/{d}"]), default=None)
     print("rule:", passed, "carried:", carried, flush=True)
     append_json_line(
@@ -332,16 +344,20 @@ def f_measure(s: dict) -> float:
     return 2 * s["se"] * s["pp"] / (s["se"] + s["pp"])
 
 
-def rule(dev: dict, det: str) -> bool:
-    """The rule of both rounds, against Pan-Tompkins on the development side."""
+def rule(dev: dict, det: str, version: int = 3) -> bool:
+    """The rule against Pan-Tompkins on the development side: (a) clean, and (b) in noise, as the first
+    round wrote it (`version` 1) or as the third round does (3)."""
     c_pt, c = dev["clean/pan-tompkins"], dev[f"clean/{det}"]
-    e_pt, e = dev["em6/pan-tompkins"], dev[f"em6/{det}"]
-    return (
-        c["se"] >= c_pt["se"] - 0.001
-        and c["pp"] >= c_pt["pp"] - 0.001
-        and e["pp"] >= e_pt["pp"] + 0.02
-        and e["se"] >= e_pt["se"] - 0.005
+    clean = c["se"] >= c_pt["se"] - 0.001 and c["pp"] >= c_pt["pp"] - 0.001
+    if version == 1:
+        e_pt, e = dev["em6/pan-tompkins"], dev[f"em6/{det}"]
+        return clean and e["pp"] >= e_pt["pp"] + 0.02 and e["se"] >= e_pt["se"] - 0.005
+    noisy = all(
+        dev[f"{cond}/{det}"]["fp"] <= dev[f"{cond}/pan-tompkins"]["fp"] / 2
+        and dev[f"{cond}/{det}"]["se"] >= dev[f"{cond}/pan-tompkins"]["se"] - 0.005
+        for cond in ("em6", "em0")
     )
+    return clean and noisy
 
 
 if __name__ == "__main__":
