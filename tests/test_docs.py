@@ -585,3 +585,47 @@ def test_the_af_student_table_reads_each_levers_latest_line(tmp_path):
     (tmp_path / "af_student.jsonl").write_text(json.dumps(qat) + "\n")
     (row,) = [r for r in af_student_table(tmp_path).splitlines() if r.startswith("| qat")]
     assert "| 0.8100 | 0.7900 |" in row and "0.8000 / 0.7800" in row
+
+
+def test_the_learned_detector_table_sets_each_candidate_beside_pan_tompkins(tmp_path):
+    from heartzoo.site.recording_pages import learned_detector_table
+
+    assert "Not measured" in learned_detector_table(tmp_path)
+
+    def s(se, fp):
+        return {"se": se, "pp": 0.99, "fn": 3, "fp": fp}
+
+    rounds = [
+        {"side": "development", "conditions": {"clean/pan-tompkins": s(0.9, 5), "clean/learned": s(0.8, 1)}},
+        {
+            "side": "development",
+            "conditions": {"clean/pan-tompkins": s(0.9, 5), "clean/verified": s(0.95, 2)},
+        },
+        {"side": "test", "detector": "verified", "corpus": "ds2", **s(0.97, 7)},
+        {"side": "test", "detector": "pan-tompkins", "corpus": "ds2", **s(0.96, 9)},
+        {
+            "side": "test",
+            "detector": "verified",
+            "corpus": "svdb",
+            "gross": {"qrs_se": 0.98, "qrs_pp": 0.97, "fn": 4, "fp": 1234},
+            "seconds_per_hour": 0.5,
+        },
+    ]
+    (tmp_path / "learned_detector.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    (tmp_path / "detector.jsonl").write_text(
+        json.dumps(
+            {
+                "detector": "pan-tompkins",
+                "corpus": "svdb",
+                "gross": {"qrs_se": 0.99, "qrs_pp": 0.9, "fn": 8, "fp": 99},
+            }
+        )
+        + "\n"
+    )
+    table = learned_detector_table(tmp_path)
+    # the first round's detector under its threshold's name; every candidate of every round is a column
+    assert "| condition | `pan-tompkins` | `learned@0.5` | `verified` |" in table
+    assert "| clean | 90.00 / 99.00 (3 / 5) | 80.00 / 99.00 (3 / 1) | 95.00 / 99.00 (3 / 2) |" in table
+    # the test rows: Pan-Tompkins from the study's own DS2 line, and from studies/detector.py's record
+    assert "| ds2 | 96.00 / 99.00 (3 / 9) | `verified` 97.00 / 99.00 (3 / 7) | – |" in table
+    assert "| svdb | 99.00 / 90.00 (8 / 99) | `verified` 98.00 / 97.00 (4 / 1,234) | 0.50 s |" in table

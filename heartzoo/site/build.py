@@ -125,11 +125,16 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         af_screen_table,
         af_student_table,
         detector_table,
+        learned_detector_table,
         quality_table,
     )
 
     results = checkout.results
-    detectors = {"detectors": detector_table(results), "quality": quality_table(results)}
+    detectors = {
+        "detectors": detector_table(results),
+        "learned-detector": learned_detector_table(results),
+        "quality": quality_table(results),
+    }
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     from .lever_table import lever_table
 

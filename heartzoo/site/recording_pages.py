@@ -1,5 +1,6 @@
 """The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
-on every database (studies/detector.py) and the quality gate (studies/quality_gate.py)."""
+on every database (studies/detector.py), the learned QRS detector's study (studies/learned_detector.py)
+and the quality gate (studies/quality_gate.py)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,64 @@ def detector_table(results: Path) -> str:
         + "\n".join(rows)
         + (note if published else "")
     )
+
+
+def learned_detector_table(results: Path) -> str:
+    """studies/learned_detector.py's rounds: every candidate against Pan-Tompkins on the development side
+    (the latest line that scored it), then the carried one on the test corpora beside Pan-Tompkins'
+    figures from studies/detector.py."""
+    path = results / "learned_detector.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python studies/learned_detector.py --record ...`.*"
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    dev: dict[str, dict] = {}
+    for line in (x for x in lines if x.get("side") == "development"):
+        for key, s in line["conditions"].items():
+            cond, det = key.split("/")
+            dev.setdefault(cond, {})["learned@0.5" if det == "learned" else det] = s  # the first round's name
+    names = list(dict.fromkeys(d for c in dev.values() for d in c))
+
+    def cell(s: dict | None) -> str:
+        return "–" if s is None else f"{_pct(s['se'])} / {_pct(s['pp'])} ({s['fn']:,} / {s['fp']:,})"
+
+    out = [
+        "Development side (the five validation patients; noise from NSTDB channel 1's last 10 minutes), "
+        "QRS Se / +P % (missed / extra):\n",
+        "| condition | " + " | ".join(f"`{d}`" for d in names) + " |",
+        "|---|" + "---:|" * len(names),
+        *(f"| {c} | " + " | ".join(cell(dev[c].get(d)) for d in names) + " |" for c in dev),
+    ]
+    test = latest_json_lines(
+        path, lambda x: (x["detector"], x["corpus"]) if x.get("side") == "test" else None
+    )
+    if test:
+        # Pan-Tompkins: the study's own DS2 line, else studies/detector.py's line of the corpus
+        pt_path = results / "detector.jsonl"
+        pt = (
+            latest_json_lines(pt_path, lambda x: (x["detector"], x.get("corpus")))
+            if pt_path.is_file()
+            else {}
+        )
+        pt |= {k: x for k, x in test.items() if k[0] == "pan-tompkins"}
+        out += ["", "Test corpora, read after the rule (QRS Se / +P %, missed / extra):\n"]
+        out += ["| corpus | `pan-tompkins` | carried detector | time per hour |", "|---|---:|---:|---:|"]
+        for (det, corpus), x in test.items():
+            if det == "pan-tompkins":
+                continue
+            ref = pt.get(("pan-tompkins", corpus))
+            hour = x.get("seconds_per_hour")
+            out.append(
+                f"| {corpus} | {cell(None if ref is None else _qrs(ref.get('gross', ref)))} | "
+                f"`{det}` {cell(_qrs(x.get('gross', x)))} | {'–' if hour is None else f'{hour:.2f} s'} |"
+            )
+    return "\n".join(out)
+
+
+def _qrs(g: dict) -> dict:
+    """A gross line in the dev table's keys."""
+    if "qrs_se" in g:
+        return {"se": g["qrs_se"], "pp": g["qrs_pp"], "fn": g["fn"], "fp": g["fp"]}
+    return g
 
 
 def _gate_latest(results: Path) -> dict:
