@@ -97,7 +97,8 @@ def normalised(x100: np.ndarray) -> np.ndarray:
 
     sos = butter(2, 0.5, btype="highpass", fs=FS, output="sos")
     y = sosfiltfilt(sos, np.asarray(x100, np.float64))
-    rms = np.sqrt(uniform_filter1d(y * y, size=int(4 * FS), mode="reflect"))
+    # the filter of a running sum can dip a rounding error below 0 where the lead is near flat
+    rms = np.sqrt(np.maximum(uniform_filter1d(y * y, size=int(4 * FS), mode="reflect"), 0.0))
     return (y / (rms + 1e-3)).astype(np.float32)
 
 
