@@ -601,6 +601,7 @@ def test_the_learned_detector_table_sets_each_candidate_beside_pan_tompkins(tmp_
             "side": "development",
             "conditions": {"clean/pan-tompkins": s(0.9, 5), "clean/verified": s(0.95, 2)},
         },
+        {"side": "development", "dev_noise": "channel 0", "conditions": {"em6/pan-tompkins": s(0.9, 50)}},
         {"side": "test", "detector": "verified", "corpus": "ds2", **s(0.97, 7)},
         {"side": "test", "detector": "pan-tompkins", "corpus": "ds2", **s(0.96, 9)},
         {
@@ -626,6 +627,9 @@ def test_the_learned_detector_table_sets_each_candidate_beside_pan_tompkins(tmp_
     # the first round's detector under its threshold's name; every candidate of every round is a column
     assert "| condition | `pan-tompkins` | `learned@0.5` | `verified` |" in table
     assert "| clean | 90.00 / 99.00 (3 / 5) | 80.00 / 99.00 (3 / 1) | 95.00 / 99.00 (3 / 2) |" in table
+    # a development side with other noise gets its own table
+    assert table.count("| condition |") == 2 and "noise from channel 0)" in table
+    assert "| em6 | 90.00 / 99.00 (3 / 50) |" in table
     # the test rows: Pan-Tompkins from the study's own DS2 line, and from studies/detector.py's record
     assert "| ds2 | 96.00 / 99.00 (3 / 9) | `verified` 97.00 / 99.00 (3 / 7) | – |" in table
     assert "| svdb | 99.00 / 90.00 (8 / 99) | `verified` 98.00 / 97.00 (4 / 1,234) | 0.50 s |" in table

@@ -61,23 +61,28 @@ def learned_detector_table(results: Path) -> str:
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/learned_detector.py --record ...`.*"
     lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    dev: dict[str, dict] = {}
+    # one table per development side (the fourth round moved it to noise no net trained on)
+    sides: dict[str, dict[str, dict]] = {}
     for line in (x for x in lines if x.get("side") == "development"):
+        dev = sides.setdefault(line.get("dev_noise", "NSTDB channel 1's last 10 minutes"), {})
         for key, s in line["conditions"].items():
             cond, det = key.split("/")
             dev.setdefault(cond, {})["learned@0.5" if det == "learned" else det] = s  # the first round's name
-    names = list(dict.fromkeys(d for c in dev.values() for d in c))
 
     def cell(s: dict | None) -> str:
         return "–" if s is None else f"{_pct(s['se'])} / {_pct(s['pp'])} ({s['fn']:,} / {s['fp']:,})"
 
-    out = [
-        "Development side (the five validation patients; noise from NSTDB channel 1's last 10 minutes), "
-        "QRS Se / +P % (missed / extra):\n",
-        "| condition | " + " | ".join(f"`{d}`" for d in names) + " |",
-        "|---|" + "---:|" * len(names),
-        *(f"| {c} | " + " | ".join(cell(dev[c].get(d)) for d in names) + " |" for c in dev),
-    ]
+    out: list[str] = []
+    for noise, dev in sides.items():
+        names = list(dict.fromkeys(d for c in dev.values() for d in c))
+        out += [
+            *([""] if out else []),
+            f"Development side (the five validation patients; noise from {noise}), "
+            "QRS Se / +P % (missed / extra):\n",
+            "| condition | " + " | ".join(f"`{d}`" for d in names) + " |",
+            "|---|" + "---:|" * len(names),
+            *(f"| {c} | " + " | ".join(cell(dev[c].get(d)) for d in names) + " |" for c in dev),
+        ]
     test = latest_json_lines(
         path, lambda x: (x["detector"], x["corpus"]) if x.get("side") == "test" else None
     )
