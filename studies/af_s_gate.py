@@ -25,3 +25,179 @@ normal-rhythm records (share called S and V).
 
 Run: `python studies/af_s_gate.py [--record results/af_s_gate.jsonl] [--test]`.
 """
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+RHYTHM = "af-4-cnn3-student@v2"
+BEAT_MODELS = ("beat-3-cnn3-student@v6", "aami-5-cnn3-student@v3")
+VALIDATION_PATIENTS = ("119", "203", "205", "209", "223")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def both_ways(got) -> tuple[np.ndarray, np.ndarray]:
+    """The classes of an annotation made with `keep_s_in_af`: as kept, and as annotate relabels them."""
+    from heartzoo.recording.rhythm_annotation import s_in_af_to_n
+
+    relabelled, _ = s_in_af_to_n(got.probabilities, got.samples, got.rhythm, got.class_names)
+    return got.probabilities.argmax(axis=1), relabelled.argmax(axis=1)
+
+
+def cinc_shares(loaded, records, data_dir, zoo) -> dict:
+    """Pooled share of beats called each class over `records`, kept and relabelled, and the records."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate
+
+    db = get_database("cinc2017")
+    folder = db.folder(data_dir)
+    k = len(loaded.class_names)
+    counts = {"kept": np.zeros(k, np.int64), "relabelled": np.zeros(k, np.int64)}
+    for record in records:
+        sig = db.read_signal(folder, record, loaded.firmware.lead)
+        got = annotate(sig.values, sig.fs, loaded, record=record, rhythm=RHYTHM, keep_s_in_af=True, zoo=zoo)
+        for way, classes in zip(counts, both_ways(got), strict=True):
+            counts[way] += np.bincount(classes, minlength=k)
+    return {
+        "records": len(records),
+        "beats": int(counts["kept"].sum()),
+        **{
+            way: {c: float(n / max(1, c_.sum())) for c, n in zip(loaded.class_names, c_, strict=True)}
+            for way, c_ in counts.items()
+        },
+    }
+
+
+def mitdb_scores(loaded, records, data_dir, zoo) -> dict:
+    """S F1 and macro-F1 on the reference R peaks of MIT-BIH `records`, kept and relabelled."""
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.tasks import get_task
+
+    db = get_database("mitdb")
+    folder = db.folder(data_dir)
+    task = get_task(loaded.config.task)
+    truth, calls = [], {"kept": [], "relabelled": []}
+    for record in records:
+        sig = db.read_signal(folder, record, "MLII")
+        beats = db.read_beats(folder, record)
+        got = annotate(
+            sig.values,
+            sig.fs,
+            loaded,
+            r_peaks=beats.samples,
+            record=record,
+            rhythm=RHYTHM,
+            keep_s_in_af=True,
+            zoo=zoo,
+        )
+        y = task.labels(beats.aami)
+        scored = y >= 0
+        truth.append(y[scored])
+        for way, classes in zip(calls, both_ways(got), strict=True):
+            calls[way].append(classes[scored])
+    y = np.concatenate(truth)
+    macro = [task.class_names.index(c) for c in task.macro_classes] if task.macro_classes else None
+    labels = list(range(task.num_classes))
+    out = {"records": list(records), "beats": len(y)}
+    for way, parts in calls.items():
+        p = np.concatenate(parts)
+        f1 = f1_score(y, p, labels=labels, average=None, zero_division=0)
+        out[way] = {
+            "s_f1": float(f1[task.class_names.index("S")]),
+            "macro_f1": float(np.mean(f1[macro] if macro else f1)),
+            "confusion": confusion_matrix(y, p, labels=labels).tolist(),
+        }
+    return out
+
+
+def af4_validation_af_records(data_dir) -> list[str]:
+    """The AF recordings of af-4's validation split (its recipe's seeded draw; never its training's)."""
+    from heartzoo.config import load_config
+    from heartzoo.data.cinc2017 import held_out_records
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.recording_windows import split_recordings
+
+    config = load_config(ROOT / "configs" / "af-4-cnn3-student.yaml")
+    labels = get_database("cinc2017").labels(data_dir)
+    val = split_recordings(
+        labels, held_out_records(), config.data.validation.fraction, config.data.validation.seed
+    )["val"]
+    return [r for r in val if labels[r] == "A"]
+
+
+def main() -> None:
+    from heartzoo import paths
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.mitbih import DS2
+    from heartzoo.io import append_json_line
+    from heartzoo.zoo.hub import resolve_model
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--test", action="store_true", help="also the test side (after the rule)")
+    ap.add_argument("--zoo", type=Path, default=ROOT / "zoo")
+    ap.add_argument("--data-dir")
+    ap.add_argument("--record", type=Path)
+    args = ap.parse_args()
+    data_dir = paths.data_dir(args.data_dir)
+    af_val = af4_validation_af_records(data_dir)
+    adopted = None
+    for name in BEAT_MODELS:
+        loaded = resolve_model(name, zoo=args.zoo)
+        line = {
+            "study": "af_s_gate",
+            "model": name,
+            "rhythm": RHYTHM,
+            "side": "validation",
+            "cinc_af": cinc_shares(loaded, af_val, data_dir, args.zoo),
+            "mitdb": mitdb_scores(loaded, VALIDATION_PATIENTS, data_dir, args.zoo),
+        }
+        c, m = line["cinc_af"], line["mitdb"]
+        if name == BEAT_MODELS[0]:
+            adopted = (
+                c["relabelled"]["S"] <= c["kept"]["S"] / 2
+                and m["relabelled"]["s_f1"] >= m["kept"]["s_f1"] - 0.01
+            )
+            line["adopted"] = adopted
+        print(
+            f"{name} validation: CinC AF S {100 * c['kept']['S']:.1f} % -> {100 * c['relabelled']['S']:.1f} % "
+            f"({c['records']} records); mitdb S F1 {m['kept']['s_f1']:.3f} -> {m['relabelled']['s_f1']:.3f}, "
+            f"macro {m['kept']['macro_f1']:.4f} -> {m['relabelled']['macro_f1']:.4f}",
+            flush=True,
+        )
+        append_json_line(args.record, line)
+    print("rule:", "adopted" if adopted else "not adopted", flush=True)
+    if not args.test:
+        return
+    db = get_database("cinc2017")
+    labels = db.labels(data_dir)
+    test = db.splits["test"]
+    for name in BEAT_MODELS:
+        loaded = resolve_model(name, zoo=args.zoo)
+        line = {
+            "study": "af_s_gate",
+            "model": name,
+            "rhythm": RHYTHM,
+            "side": "test",
+            "cinc_af": cinc_shares(loaded, [r for r in test if labels[r] == "A"], data_dir, args.zoo),
+            "cinc_normal": cinc_shares(loaded, [r for r in test if labels[r] == "N"], data_dir, args.zoo),
+            "ds2": mitdb_scores(loaded, DS2, data_dir, args.zoo),
+        }
+        c, n, d = line["cinc_af"], line["cinc_normal"], line["ds2"]
+        print(
+            f"{name} test: CinC AF S {100 * c['kept']['S']:.1f} % -> {100 * c['relabelled']['S']:.1f} %; "
+            f"normal S {100 * n['kept']['S']:.2f} % -> {100 * n['relabelled']['S']:.2f} %, "
+            f"V {100 * n['kept']['V']:.2f} %; DS2 S F1 {d['kept']['s_f1']:.3f} -> {d['relabelled']['s_f1']:.3f}, "
+            f"macro {d['kept']['macro_f1']:.4f} -> {d['relabelled']['macro_f1']:.4f}",
+            flush=True,
+        )
+        append_json_line(args.record, line)
+
+
+if __name__ == "__main__":
+    main()

@@ -77,6 +77,8 @@ class Annotated:
     rhythm_model: str | None = None
     #: the whole recording's class by the rhythm model (`rhythm_annotation.recording_class`)
     rhythm_recording: dict | None = None
+    #: beats called S inside the rhythm model's AF episodes, and so relabelled N (None: not relabelled)
+    s_relabelled_in_af: int | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -131,6 +133,7 @@ class Annotated:
                 "model": self.rhythm_model,
                 "recording": self.rhythm_recording,
                 "episodes": [e.to_dict() for e in self.rhythm],
+                "s_beats_in_af_relabelled_n": self.s_relabelled_in_af,
             },
         }
 
@@ -202,6 +205,7 @@ def annotate(
     gate: str = DEFAULT_GATE,
     notes: tuple[str, ...] = (),
     rhythm=None,
+    keep_s_in_af: bool = False,
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
     classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
@@ -209,12 +213,14 @@ def annotate(
     Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
     the `gate` finds unreadable are not classified; `gate` is "sqi" (`quality.sqi_windows`) or a
     `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
-    on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats."""
+    on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats,
+    and the beats inside its atrial fibrillation are never S (AAMI defines none there;
+    `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`."""
     from ..detect import detect
     from ..preprocess import check_recording
     from ..zoo.hub import predict, resolve_model
     from .quality import Finding, assess, gaps, gate_windows
-    from .rhythm_annotation import recording_rhythm
+    from .rhythm_annotation import recording_rhythm, s_in_af_to_n
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     say = progress or (lambda *_: None)
@@ -247,6 +253,10 @@ def annotate(
     probs = predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+    relabelled = None
+    if rhythm is not None and not keep_s_in_af:
+        probs, in_af = s_in_af_to_n(probs, peaks, episodes, loaded.class_names)
+        relabelled = int((in_af & keep).sum())
     return Annotated(
         record=record,
         fs=rate,
@@ -266,6 +276,7 @@ def annotate(
         rhythm=episodes,
         rhythm_model=rhythm_ref,
         rhythm_recording=whole,
+        s_relabelled_in_af=relabelled,
     )
 
 

@@ -131,6 +131,28 @@ def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Epis
     return tuple(rhythm_episodes(x, fs, model)), ref, recording_class(x, fs, model)
 
 
+def s_in_af_to_n(
+    probs: np.ndarray, peaks: np.ndarray, episodes, class_names
+) -> tuple[np.ndarray, np.ndarray]:
+    """AAMI defines no S beat in atrial fibrillation: inside the episodes the rhythm model calls AF, each
+    beat's S probability is moved to N (a supraventricular beat of the rhythm is N); elsewhere, and for a
+    model without both classes (beat-2's `ectopic` holds V too), nothing changes. Returns the probabilities
+    and which beats were called S before (studies/af_s_gate.py measures what it does)."""
+    names = list(class_names)
+    if "S" not in names or "N" not in names or not len(peaks):
+        return probs, np.zeros(len(peaks), bool)
+    s, n = names.index("S"), names.index("N")
+    inside = np.zeros(len(peaks), bool)
+    for e in episodes:
+        if e.aux == AUX["A"]:
+            inside |= (peaks >= e.start) & (peaks < e.end)
+    out = np.array(probs, dtype=np.float32, copy=True)
+    relabelled = inside & (out.argmax(axis=1) == s)
+    out[inside, n] += out[inside, s]
+    out[inside, s] = 0.0
+    return out, relabelled
+
+
 def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
     """(sample, symbol, subtype, aux note) of each episode's `+` annotation."""
     return [(e.start, "+", 0, e.aux) for e in episodes]
