@@ -4,8 +4,11 @@ AliveCor recordings of the CinC 2017 test split (the share of beats called S in 
 AAMI's rules; the share called V or S in normal-rhythm records, a proxy). Every int8 beat model of the
 zoo of at most 64 KB, leaky-split models left out. Read by the cards ("On other devices") and the
 leaderboards; never used to train or select (the recommendation rule may read the false-alarm rates).
+The CinC shares are also given as `annotate --rhythm` writes them: with the zoo's recommended af-4 model
+(or `--rhythm`), whose AF episodes relabel S calls N (studies/af_s_gate.py adopted it).
 
-Run: `python studies/external.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line per model.
+Run: `python studies/external.py [--models NAME@VERSION,...] [--rhythm NAME@VERSION|none] [--record FILE]`;
+one JSON line per model.
 """
 
 from __future__ import annotations
@@ -43,11 +46,20 @@ def main() -> None:
     ap.add_argument("--models", help="comma-separated NAME@VERSION [default: every beat model <= 64 KB]")
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument(
+        "--rhythm", help="the af-4 model of `annotate --rhythm` [default: the recommended one]; none"
+    )
+    ap.add_argument(
         "--data-dir", help="folder holding icentia11k_sample/ and cinc2017/ [default: $HEARTZOO_DATA_DIR]"
     )
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
+    rhythm = args.rhythm
+    if rhythm is None:
+        from heartzoo.site.pages import recommended_refs
+
+        rhythm = recommended_refs(json.loads((args.zoo / "index.json").read_text()), args.zoo).get("af-4")
+    rhythm = None if rhythm == "none" else rhythm
     for ref in args.models.split(",") if args.models else published(args.zoo):
         t0 = time.perf_counter()
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
@@ -55,7 +67,7 @@ def main() -> None:
             "model": ref,
             "runtime": "int8, LiteRT reference kernels (bit-exact with TFLM)",
             "icentia11k": external.icentia11k(loaded, data_dir),
-            "cinc2017": external.cinc2017(loaded, data_dir),
+            "cinc2017": external.cinc2017(loaded, data_dir, rhythm=rhythm, zoo=args.zoo),
             "seconds": None,
         }
         line["seconds"] = round(time.perf_counter() - t0, 1)
@@ -64,7 +76,13 @@ def main() -> None:
         print(
             f"{ref}: CinC AF beats called {s} {100 * c['A']['share'][s]:.1f} % "
             f"({c['A']['records_with_any'][s]} of {c['A']['records_with_beats']} records); "
-            f"NSR beats called {v} {100 * c['N']['share'][v]:.1f} %; Icentia11k detected "
+            f"NSR beats called {v} {100 * c['N']['share'][v]:.1f} %; "
+            + (
+                f"with {rhythm}: AF beats called {s} {100 * c['A']['with_rhythm']['share'][s]:.1f} %; "
+                if rhythm
+                else ""
+            )
+            + "Icentia11k detected "
             f"QRS Se {100 * i['detected']['qrs_se']:.2f} VEB Se {100 * (i['detected']['veb_se'] or 0):.1f} "
             f"+P {100 * (i['detected']['veb_pp'] or 0):.1f}; {line['seconds']} s",
             flush=True,

@@ -60,9 +60,14 @@ def annotate_cmd(
     rhythm: Annotated[
         str | None,
         typer.Option(
-            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn3)"
+            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn3); "
+            "beats inside its atrial fibrillation are never S (AAMI defines none there)"
         ),
     ] = None,
+    keep_s_in_af: Annotated[
+        bool,
+        typer.Option(help="With --rhythm: keep the beat model's S calls inside atrial fibrillation"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
     zoo: ZooDir = None,
 ) -> None:
@@ -92,6 +97,7 @@ def annotate_cmd(
             quality=quality,
             gate=gate,
             rhythm=rhythm,
+            keep_s_in_af=keep_s_in_af,
         )
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
@@ -118,7 +124,12 @@ def annotate_cmd(
         console.print(
             f"  rhythm ({result.rhythm_model}): the recording {whole['class']} "
             f"(p {whole['probabilities'][whole['class']]:.2f}, {whole['windows']} windows, {whole['aggregation']}) · "
-            f"episodes {spans}{more}",
+            f"episodes {spans}{more}"
+            + (
+                f"\n  {result.s_relabelled_in_af:,} beats called S inside atrial fibrillation written N"
+                if result.s_relabelled_in_af
+                else ""
+            ),
             highlight=False,
         )
     for f in result.findings:

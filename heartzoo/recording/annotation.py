@@ -294,6 +294,7 @@ def annotate_file(
     quality: bool = True,
     gate: str = DEFAULT_GATE,
     rhythm=None,
+    keep_s_in_af: bool = False,
 ) -> Annotated:
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
@@ -323,6 +324,7 @@ def annotate_file(
         gate=gate,
         notes=rec.notes,
         rhythm=rhythm,
+        keep_s_in_af=keep_s_in_af,
         zoo=zoo,
     )
 

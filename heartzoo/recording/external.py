@@ -7,7 +7,9 @@ Preprocessor, int8 as on the microcontroller). Never used to train or select.
 - `cinc2017`: the AliveCor recordings (lead I, 300 Hz) of the CinC 2017 test split. In its AF records
   every beat called S is false, since AAMI defines no S beat in atrial fibrillation; in its normal-rhythm
   records the beats called V (and S) are a proxy for false alarms (those records may hold a few real
-  ectopic beats). The leads are read as recorded (the finger lead is often inverted).
+  ectopic beats). The leads are read as recorded (the finger lead is often inverted). With a rhythm model
+  (`annotate --rhythm`), the shares are also given as the line writes them, the S calls inside its AF
+  episodes relabelled N (`with_rhythm`).
 """
 
 from __future__ import annotations
@@ -63,46 +65,67 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
     return {kind: _ec57(Report(r), classes) for kind, r in results.items()} | {"detected_beats_kept": kept}
 
 
-def cinc2017(loaded, data_dir=None, records: tuple[str, ...] | None = None) -> dict[str, Any]:
+def cinc2017(
+    loaded, data_dir=None, records: tuple[str, ...] | None = None, rhythm: str | None = None, zoo=None
+) -> dict[str, Any]:
     """The share of beats called each class in the AF and normal-rhythm records of the CinC 2017 test split
-    (or `records`): pooled over beats, and per record (mean, and how many records get any such call)."""
+    (or `records`): pooled over beats, and per record (mean, and how many records get any such call);
+    with `rhythm` (an af-4 model, NAME@VERSION), also as `annotate --rhythm` writes them (`with_rhythm`)."""
     from ..data.databases import get_database
     from .annotation import annotate
+    from .rhythm_annotation import s_in_af_to_n
 
     db = get_database("cinc2017")
     folder = db.folder(data_dir)
     labels = db.labels(data_dir)
     chosen = records if records is not None else db.splits["test"]
+    k = len(loaded.class_names)
     out: dict[str, Any] = {
         "split": "test" if records is None else "given",
         "classes": list(loaded.class_names),
+        "rhythm": rhythm,
     }
     for label, title in CINC_GROUPS.items():
-        counts, per_record = np.zeros(len(loaded.class_names), np.int64), []
+        ways = ("kept", "with_rhythm") if rhythm else ("kept",)
+        counts = {w: np.zeros(k, np.int64) for w in ways}
+        per_record: dict[str, list] = {w: [] for w in ways}
         unreadable = 0
         for record in (r for r in chosen if labels.get(r) == label):
             sig = db.read_signal(folder, record, loaded.firmware.lead)
-            got = annotate(sig.values, sig.fs, loaded, record=record)
-            c = np.bincount(got.probabilities.argmax(axis=1), minlength=len(loaded.class_names))
-            counts += c
+            got = annotate(
+                sig.values, sig.fs, loaded, record=record, rhythm=rhythm, keep_s_in_af=True, zoo=zoo
+            )
+            calls = {"kept": got.probabilities.argmax(axis=1)}
+            if rhythm:
+                calls["with_rhythm"] = s_in_af_to_n(
+                    got.probabilities, got.samples, got.rhythm, got.class_names
+                )[0].argmax(axis=1)
+            for w in ways:
+                c = np.bincount(calls[w], minlength=k)
+                counts[w] += c
+                per_record[w].append(c / max(1, c.sum()) if c.sum() else None)
             unreadable += got.unclassified
-            per_record.append(c / max(1, c.sum()) if c.sum() else None)
-        rated = [p for p in per_record if p is not None]
         out[label] = {
             "rhythm": title,
-            "records": len(per_record),
-            "records_with_beats": len(rated),
-            "beats": int(counts.sum()),
+            "records": len(per_record["kept"]),
+            "records_with_beats": len([p for p in per_record["kept"] if p is not None]),
+            "beats": int(counts["kept"].sum()),
             "beats_unclassified": int(unreadable),
-            "share": {
-                c: float(n / max(1, counts.sum())) for c, n in zip(loaded.class_names, counts, strict=True)
-            },
-            "record_mean_share": {
-                c: float(np.mean([p[i] for p in rated])) if rated else None
-                for i, c in enumerate(loaded.class_names)
-            },
-            "records_with_any": {
-                c: int(sum(p[i] > 0 for p in rated)) for i, c in enumerate(loaded.class_names)
-            },
+            **_shares(loaded.class_names, counts["kept"], per_record["kept"]),
         }
+        if rhythm:
+            out[label]["with_rhythm"] = _shares(
+                loaded.class_names, counts["with_rhythm"], per_record["with_rhythm"]
+            )
     return out
+
+
+def _shares(class_names, counts: np.ndarray, per_record: list) -> dict[str, Any]:
+    rated = [p for p in per_record if p is not None]
+    return {
+        "share": {c: float(n / max(1, counts.sum())) for c, n in zip(class_names, counts, strict=True)},
+        "record_mean_share": {
+            c: float(np.mean([p[i] for p in rated])) if rated else None for i, c in enumerate(class_names)
+        },
+        "records_with_any": {c: int(sum(p[i] > 0 for p in rated)) for i, c in enumerate(class_names)},
+    }
