@@ -331,3 +331,48 @@ def test_classify_recording_answers_for_the_whole_recording(cinc):
     broken[100] = np.nan
     with pytest.raises(HeartzooError):
         heartzoo.classify_recording(loaded, broken, sig.fs)
+
+
+def test_s_in_af_moves_s_to_n_inside_af_episodes_only():
+    from heartzoo.recording.rhythm_annotation import Episode, s_in_af_to_n
+
+    episodes = [Episode(0, 100, "N", 1, 0.9), Episode(100, 200, "A", 1, 0.8), Episode(200, 300, "O", 1, 0.7)]
+    peaks = np.array([50, 120, 150, 199, 200, 250])
+    probs = np.array([[0.2, 0.7, 0.1]] * 5 + [[0.1, 0.1, 0.8]], np.float32)  # S, S, S, S, S, V
+    out, relabelled = s_in_af_to_n(probs, peaks, episodes, ("N", "S", "V"))
+    assert relabelled.tolist() == [False, True, True, True, False, False]  # [100, 200) is AF
+    np.testing.assert_allclose(out[1], [0.9, 0.0, 0.1])  # S's mass to N, V untouched
+    np.testing.assert_array_equal(out[[0, 4, 5]], probs[[0, 4, 5]])
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-6)
+    # a V call inside AF stays V; beat-2 (no S class) and a recording with no beat are left as they are
+    inside_v = s_in_af_to_n(
+        np.array([[0.1, 0.2, 0.7]], np.float32), np.array([150]), episodes, ("N", "S", "V")
+    )
+    assert inside_v[0].argmax() == 2 and not inside_v[1].any()
+    two = np.array([[0.3, 0.7]], np.float32)
+    assert s_in_af_to_n(two, np.array([150]), episodes, ("normal", "ectopic"))[0] is two
+    assert s_in_af_to_n(probs[:0], peaks[:0], episodes, ("N", "S", "V"))[1].shape == (0,)
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc):
+    """CinC's A00005 (AF): the beat model alone calls S beats inside the episodes the rhythm model calls AF;
+    annotate --rhythm writes them N and counts them, and keep_s_in_af keeps them."""
+    from conftest import REPO
+
+    from heartzoo.recording.annotation import annotate
+
+    sig = cinc.read_signal(cinc.folder(), "A00005", "ECG")
+    kw = {"record": "A00005", "rhythm": _rhythm_model(), "zoo": REPO / "zoo"}
+    kept = annotate(sig.values, sig.fs, "beat-3-cnn3-student@v3", keep_s_in_af=True, **kw)
+    line = annotate(sig.values, sig.fs, "beat-3-cnn3-student@v3", **kw)
+    af = np.zeros(len(kept.samples), bool)
+    for e in kept.rhythm:
+        if e.aux == "(AFIB":
+            af |= (kept.samples >= e.start) & (kept.samples < e.end)
+    s_in_af = int((af & (kept.classes == "S")).sum())
+    assert af.any() and s_in_af > 0  # the case this is for
+    assert kept.s_relabelled_in_af is None and line.s_relabelled_in_af == s_in_af
+    assert not (af & (line.classes == "S")).any()
+    assert ((line.classes == "S") == ((kept.classes == "S") & ~af)).all()  # outside AF nothing changes
+    assert line.summary()["rhythm"]["s_beats_in_af_relabelled_n"] == s_in_af

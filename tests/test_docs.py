@@ -633,3 +633,26 @@ def test_the_learned_detector_table_sets_each_candidate_beside_pan_tompkins(tmp_
     # the test rows: Pan-Tompkins from the study's own DS2 line, and from studies/detector.py's record
     assert "| ds2 | 96.00 / 99.00 (3 / 9) | `verified` 97.00 / 99.00 (3 / 7) | – |" in table
     assert "| svdb | 99.00 / 90.00 (8 / 99) | `verified` 98.00 / 97.00 (4 / 1,234) | 0.50 s |" in table
+
+
+def test_a_card_gives_the_cinc_shares_with_the_rhythm_model_where_they_were_measured(tmp_path):
+    from heartzoo.site.card_sections import devices_text
+
+    def group(s, v, with_rhythm=None):
+        g = {"records": 2, "records_with_beats": 2, "beats": 100, "share": {"N": 1 - s - v, "S": s, "V": v}}
+        g["records_with_any"] = {"N": 2, "S": 1, "V": 1}
+        return g | ({"with_rhythm": with_rhythm} if with_rhythm else {})
+
+    icentia = {k: {"records": {}} for k in ("detected", "reference")}
+    cinc = {"classes": ["N", "S", "V"], "rhythm": None, "A": group(0.2, 0.01), "N": group(0.02, 0.03)}
+    line = {"model": "m@v1", "icentia11k": icentia, "cinc2017": cinc}
+    (tmp_path / "external.jsonl").write_text(json.dumps(line) + "\n")
+    assert "With the rhythm model" not in devices_text("m@v1", tmp_path)  # measured without one
+    relabelled = {"share": {"N": 0.96, "S": 0.03, "V": 0.01}, "records_with_any": {"N": 2, "S": 1, "V": 1}}
+    cinc |= {"rhythm": "af-4-x@v2", "A": group(0.2, 0.01, relabelled), "N": group(0.02, 0.03, relabelled)}
+    (tmp_path / "external.jsonl").write_text(json.dumps(line) + "\n")
+    text = devices_text("m@v1", tmp_path)
+    assert (
+        "With the rhythm model `af-4-x@v2`" in text and "**3.0 %** of the AF records' beats called S" in text
+    )
+    assert "**20.0**" in text  # the beat model alone stays in its table

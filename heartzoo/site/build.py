@@ -122,6 +122,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     recordings = docs / "recordings.md"
     from .recording_pages import (
         af_aggregation_table,
+        af_s_gate_table,
         af_screen_table,
         af_student_table,
         detector_table,
@@ -133,6 +134,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     detectors = {
         "detectors": detector_table(results),
         "learned-detector": learned_detector_table(results),
+        "af-s-gate": af_s_gate_table(results),
         "quality": quality_table(results),
     }
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))

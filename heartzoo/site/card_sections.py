@@ -446,5 +446,18 @@ def devices_text(ref: str, results: Path) -> str:
         f"{n['records_with_any'][af]} of {n['records_with_beats']} | **{pct(n['share'][nsr], 1)}** |\n\n"
         f"AAMI defines no S beat in atrial fibrillation, so every {af} call in an AF record is false. In "
         f"normal-rhythm records the {nsr} calls are a proxy for false alarms: those records may hold a few "
-        "real ectopic beats.\n"
+        "real ectopic beats.\n" + _with_rhythm_text(c, af)
+    )
+
+
+def _with_rhythm_text(c: dict[str, Any], af: str) -> str:
+    """The CinC shares as `annotate --rhythm` writes them (S calls inside its AF episodes relabelled N)."""
+    if not c.get("rhythm") or af != "S":
+        return ""
+    a, n = c["A"]["with_rhythm"], c["N"]["with_rhythm"]
+    return (
+        f"\nWith the rhythm model `{c['rhythm']}` (`heartzoo annotate --rhythm`, which writes no S beat inside "
+        f"the atrial fibrillation it finds): **{100 * a['share']['S']:.1f} %** of the AF records' beats called "
+        f"S ({a['records_with_any']['S']} records with any), {100 * n['share']['S']:.1f} % of the "
+        "normal-rhythm records' beats.\n"
     )

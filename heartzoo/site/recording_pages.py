@@ -1,6 +1,6 @@
 """The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
-on every database (studies/detector.py), the learned QRS detector's study (studies/learned_detector.py)
-and the quality gate (studies/quality_gate.py)."""
+on every database (studies/detector.py), the learned QRS detector's study (studies/learned_detector.py),
+the quality gate (studies/quality_gate.py) and the rhythm's relabelling of S calls (studies/af_s_gate.py)."""
 
 from __future__ import annotations
 
@@ -114,6 +114,43 @@ def _qrs(g: dict) -> dict:
     if "qrs_se" in g:
         return {"se": g["qrs_se"], "pp": g["qrs_pp"], "fn": g["fn"], "fp": g["fp"]}
     return g
+
+
+def af_s_gate_table(results: Path) -> str:
+    """studies/af_s_gate.py: each beat model alone and as `annotate --rhythm` writes it, on the
+    validation side the rule read and the test side read after (the latest line of each)."""
+    path = results / "af_s_gate.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python studies/af_s_gate.py --record ...`.*"
+    latest = latest_json_lines(
+        path, lambda x: (x["model"], x["side"]) if x.get("study") == "af_s_gate" else None
+    )
+
+    def arrow(a: float, b: float, pct: bool, digits: int = 3) -> str:
+        return f"{_pct(a)} → {_pct(b)}" if pct else f"{a:.{digits}f} → {b:.{digits}f}"
+
+    rows = []
+    for (model, side), x in latest.items():
+        c, m = x["cinc_af"], x["mitdb" if side == "validation" else "ds2"]
+        normal = x.get("cinc_normal")
+        rows.append(
+            f"| `{model}` | {side} | {c['records']} | {arrow(c['kept']['S'], c['relabelled']['S'], True)} | "
+            + (
+                "–"
+                if normal is None
+                else f"{arrow(normal['kept']['S'], normal['relabelled']['S'], True)} / {_pct(normal['kept']['V'])}"
+            )
+            + f" | {'validation patients' if side == 'validation' else 'DS2'}: "
+            f"{arrow(m['kept']['s_f1'], m['relabelled']['s_f1'], False)} | "
+            f"{arrow(m['kept']['macro_f1'], m['relabelled']['macro_f1'], False, 4)} |"
+        )
+    return (
+        f"Rhythm model `{next(iter(latest.values()))['rhythm']}`; each cell the beat model alone → as "
+        "`annotate --rhythm` writes it.\n\n"
+        "| beat model | side | CinC AF records | CinC AF beats called S % | CinC normal-rhythm beats called "
+        "S % / V % | MIT-BIH S F1 (reference R peaks) | MIT-BIH macro-F1 |\n"
+        "|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )
 
 
 def _gate_latest(results: Path) -> dict:
