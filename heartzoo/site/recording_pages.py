@@ -96,7 +96,7 @@ def learned_detector_table(results: Path) -> str:
         )
         pt |= {k: x for k, x in test.items() if k[0] == "pan-tompkins"}
         out += ["", "Test corpora, read after the rule (QRS Se / +P %, missed / extra):\n"]
-        out += ["| corpus | `pan-tompkins` | carried detector | time per hour |", "|---|---:|---:|---:|"]
+        out += ["| corpus | `pan-tompkins` | learned detector | time per hour |", "|---|---:|---:|---:|"]
         for (det, corpus), x in test.items():
             if det == "pan-tompkins":
                 continue
