@@ -656,3 +656,15 @@ def test_a_card_gives_the_cinc_shares_with_the_rhythm_model_where_they_were_meas
         "With the rhythm model `af-4-x@v2`" in text and "**3.0 %** of the AF records' beats called S" in text
     )
     assert "**20.0**" in text  # the beat model alone stays in its table
+
+
+def test_the_false_call_cell_adds_the_share_with_the_rhythm_model_where_measured():
+    from heartzoo.site.card_sections import false_call_cell
+
+    c = {"A": {"share": {"S": 0.187, "ectopic": 0.2}}, "N": {"share": {"V": 0.019, "ectopic": 0.05}}}
+    assert false_call_cell({"cinc2017": c}, ["N", "S", "V"]) == "18.7 / 1.9"
+    c |= {"rhythm": "af-4-x@v2"}
+    c["A"]["with_rhythm"] = {"share": {"S": 0.027, "ectopic": 0.2}}
+    assert false_call_cell({"cinc2017": c}, ["N", "S", "V"]) == "18.7 → 2.7 / 1.9"
+    assert false_call_cell({"cinc2017": c}, ["normal", "ectopic"]) == "20.0 / 5.0"  # beat-2: no S to relabel
+    assert false_call_cell(None, ["N", "S", "V"]) == "–"

@@ -397,12 +397,16 @@ def external_lines(results: Path) -> dict[str, dict[str, Any]]:
 
 
 def false_call_cell(line: dict[str, Any] | None, classes: list[str]) -> str:
-    """ "S in AF / V in NSR" (beat-2: ectopic in both) of studies/external.py's line, in %; – unmeasured."""
+    """ "S in AF / V in NSR" (beat-2: ectopic in both) of studies/external.py's line, in %, S in AF also as
+    `annotate --rhythm` writes it where measured ("18.7 → 2.7 / 1.9"); – unmeasured."""
     if line is None:
         return "–"
     af, nsr = false_call_classes(classes)
     c = line["cinc2017"]
-    return f"{100 * c['A']['share'][af]:.1f} / {100 * c['N']['share'][nsr]:.1f}"
+    alone = f"{100 * c['A']['share'][af]:.1f}"
+    if c.get("rhythm") and af == "S":  # -> as `annotate --rhythm` writes them
+        alone += f" → {100 * c['A']['with_rhythm']['share'][af]:.1f}"
+    return f"{alone} / {100 * c['N']['share'][nsr]:.1f}"
 
 
 def false_call_classes(classes: list[str]) -> tuple[str, str]:
