@@ -91,3 +91,26 @@ def test_external_calls_on_af_and_normal_records(folder):
         assert alone == got[group]["share"]  # the beat model alone: the same as without a rhythm model
         assert line["S"] <= alone["S"] and line["V"] == alone["V"]
         assert np.isclose(line["N"] + line["S"], alone["N"] + alone["S"])
+
+
+def test_the_relabelling_study_selects_on_af4s_validation_af_records_never_the_test_split(
+    folder, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(REPO / "studies"))
+    from af_s_gate import af4_validation_af_records
+
+    from heartzoo.config import load_config
+    from heartzoo.data.recording_windows import split_recordings
+
+    records = af4_validation_af_records(folder.parent)
+    labels = cinc2017.read_labels(folder)
+    assert records and all(labels[r] == "A" for r in records)
+    assert not set(records) & set(DB.splits["test"])
+    cfg = load_config(REPO / "configs" / "af-4-cnn3-student.yaml")
+    split = split_recordings(
+        labels, DB.splits["test"], cfg.data.validation.fraction, cfg.data.validation.seed
+    )
+    assert set(records) == {
+        r for r in split["val"] if labels[r] == "A"
+    }  # the rhythm model never trained on them
+    assert not set(records) & set(split["train"])
