@@ -77,31 +77,30 @@ def cinc_shares(loaded, records, data_dir, zoo) -> dict:
     }
 
 
+def mitdb_annotated(loaded, records, data_dir, zoo):
+    """(record, reference beats, its annotation with the rhythm model, S calls kept) of each MIT-BIH record,
+    on its reference R peaks."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate
+
+    db = get_database("mitdb")
+    folder = db.folder(data_dir)
+    for record in records:
+        sig = db.read_signal(folder, record, "MLII")
+        beats = db.read_beats(folder, record)
+        kw = {"record": record, "rhythm": RHYTHM, "keep_s_in_af": True, "zoo": zoo}
+        yield record, beats, annotate(sig.values, sig.fs, loaded, r_peaks=beats.samples, **kw)
+
+
 def mitdb_scores(loaded, records, data_dir, zoo) -> dict:
     """S F1 and macro-F1 on the reference R peaks of MIT-BIH `records`, kept and relabelled."""
     from sklearn.metrics import confusion_matrix, f1_score
 
-    from heartzoo.data.databases import get_database
-    from heartzoo.recording.annotation import annotate
     from heartzoo.tasks import get_task
 
-    db = get_database("mitdb")
-    folder = db.folder(data_dir)
     task = get_task(loaded.config.task)
     truth, calls = [], {"kept": [], "relabelled": []}
-    for record in records:
-        sig = db.read_signal(folder, record, "MLII")
-        beats = db.read_beats(folder, record)
-        got = annotate(
-            sig.values,
-            sig.fs,
-            loaded,
-            r_peaks=beats.samples,
-            record=record,
-            rhythm=RHYTHM,
-            keep_s_in_af=True,
-            zoo=zoo,
-        )
+    for _, beats, got in mitdb_annotated(loaded, records, data_dir, zoo):
         y = task.labels(beats.aami)
         scored = y >= 0
         truth.append(y[scored])
@@ -125,31 +124,14 @@ def mitdb_scores(loaded, records, data_dir, zoo) -> dict:
 def per_record(loaded, records, data_dir, zoo) -> dict:
     """For each MIT-BIH record: seconds the rhythm model calls AF, and the S calls that are right (the
     reference says S) and wrong, kept and relabelled."""
-    from heartzoo.data.databases import get_database
-    from heartzoo.recording.annotation import annotate
-
-    db = get_database("mitdb")
-    folder = db.folder(data_dir)
     s = list(loaded.class_names).index("S")
     out = {}
-    for record in records:
-        sig = db.read_signal(folder, record, "MLII")
-        beats = db.read_beats(folder, record)
-        got = annotate(
-            sig.values,
-            sig.fs,
-            loaded,
-            r_peaks=beats.samples,
-            record=record,
-            rhythm=RHYTHM,
-            keep_s_in_af=True,
-            zoo=zoo,
-        )
+    for record, beats, got in mitdb_annotated(loaded, records, data_dir, zoo):
         true_s = beats.aami == 1  # AAMI S
         kept, relabelled = both_ways(got)
         out[record] = {
-            "seconds": round(len(sig.values) / sig.fs),
-            "af_seconds": round(sum(e.end - e.start for e in got.rhythm if e.aux == "(AFIB") / sig.fs),
+            "seconds": round(got.length / got.fs),
+            "af_seconds": round(sum(e.end - e.start for e in got.rhythm if e.aux == "(AFIB") / got.fs),
             "s_beats": int(true_s.sum()),
             **{
                 f"{way}_s_{kind}": int(((calls == s) & (true_s if kind == "right" else ~true_s)).sum())

@@ -48,20 +48,26 @@ CORPORA = ("mitdb", "svdb", "icentia11k", *(f"ds2+{k}{db}" for k in ("em", "ma")
 FIVE_MINUTES = 300.0
 
 
+def scoring_start(corpus: str) -> float:
+    """Seconds into each record where scoring starts: the Icentia11k segments from their first sample (a
+    wearable recording has no 5 minutes to spare), the rest from the 5-minute mark as EC57 says."""
+    return 0.0 if corpus == "icentia11k" else FIVE_MINUTES
+
+
 def records(corpus: str, data_dir: Path) -> Iterator[tuple[str, np.ndarray, float, Path, float]]:
     """(record, lead in mV, rate, path of its .atr without extension, scoring start in s) per record."""
     from heartzoo.data.databases import get_database
     from heartzoo.data.mitbih import DS2, default_records
 
     if corpus == "mitdb":
-        db, names, start = get_database("mitdb"), default_records(exclude_paced=True), FIVE_MINUTES
+        db, names = get_database("mitdb"), default_records(exclude_paced=True)
     elif corpus == "svdb":
-        db, names, start = get_database("svdb"), get_database("svdb").records, FIVE_MINUTES
+        db, names = get_database("svdb"), get_database("svdb").records
     elif corpus == "icentia11k":
         db = get_database("icentia11k")
-        names, start = db.select("all", data_dir), 0.0
+        names = db.select("all", data_dir)
     else:
-        db, names, start = get_database("mitdb"), DS2, FIVE_MINUTES
+        db, names = get_database("mitdb"), DS2
     folder = db.folder(data_dir)
     noise = None
     if corpus.startswith("ds2+"):
@@ -76,15 +82,17 @@ def records(corpus: str, data_dir: Path) -> Iterator[tuple[str, np.ndarray, floa
             from heartzoo.data.noise import add_record_noise
 
             x = add_record_noise(x, db.read_beats(folder, r).samples, sig.fs, *noise)
-        yield r, x, sig.fs, db.record_dir(folder, r) / r, start
+        yield r, x, sig.fs, db.record_dir(folder, r) / r, scoring_start(corpus)
 
 
-def run(detector: str, corpus: str, data_dir: Path) -> dict:
+def scored(detector: str, items) -> tuple[list, float, float]:
+    """EC57 results of `detector` on each (record, lead, rate, .atr base, start) of `items`, with the
+    seconds it took and the hours of signal."""
     from heartzoo.detect import detect
-    from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations
+    from heartzoo.evaluation.ec57 import Annotations, compare, read_annotations
 
     results, seconds, hours = [], 0.0, 0.0
-    for record, x, fs, base, start in records(corpus, data_dir):
+    for record, x, fs, base, start in items:
         t0 = time.perf_counter()
         peaks = detect(x, fs, detector)
         seconds += time.perf_counter() - t0
@@ -92,6 +100,13 @@ def run(detector: str, corpus: str, data_dir: Path) -> dict:
         ref = read_annotations(f"{base}.atr")
         got = Annotations.of(peaks, ["N"] * len(peaks), fs, record=record, length=ref.length)
         results.append(compare(ref, got, start_s=start))
+    return results, seconds, hours
+
+
+def run(detector: str, corpus: str, data_dir: Path) -> dict:
+    from heartzoo.evaluation.ec57 import Report
+
+    results, seconds, hours = scored(detector, records(corpus, data_dir))
     rep = Report(results)
     g, t = rep.gross.stats, rep.gross.tallies
     per_record = {
@@ -113,7 +128,8 @@ def run(detector: str, corpus: str, data_dir: Path) -> dict:
         "corpus": corpus,
         "records": len(results),
         "hours": round(hours, 2),
-        "scoring": f"EC57 / bxb rules: 150 ms window, from {start / 60:g} min to the end of each record",
+        "scoring": f"EC57 / bxb rules: 150 ms window, from {scoring_start(corpus) / 60:g} min to the end of "
+        "each record",
         "gross": {
             "qrs_se": g["qrs_se"],
             "qrs_pp": g["qrs_pp"],

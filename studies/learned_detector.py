@@ -294,18 +294,11 @@ def dev_corpus(data_dir: Path, noise: dict, kind: str | None, snr: float | None)
 
 
 def score(detector: str, corpus) -> dict:
-    from heartzoo.detect import detect
-    from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations
+    """Gross QRS Se / +P of `detector` over `corpus` ((record, lead, rate, .atr base, start) each), scored
+    as studies/detector.py scores, and its time per hour of signal."""
+    from heartzoo.evaluation.ec57 import Report
 
-    results, seconds, hours = [], 0.0, 0.0
-    for record, x, fs, base, start in corpus:
-        t0 = time.perf_counter()
-        peaks = detect(x, fs, detector)
-        seconds += time.perf_counter() - t0
-        hours += len(x) / fs / 3600
-        ref = read_annotations(f"{base}.atr")
-        got = Annotations.of(peaks, ["N"] * len(peaks), fs, record=record, length=ref.length)
-        results.append(compare(ref, got, start_s=start))
+    results, seconds, hours = detector_study().scored(detector, corpus)
     g, t = Report(results).gross.stats, Report(results).gross.tallies
     return {
         "se": g["qrs_se"],
@@ -353,20 +346,7 @@ def main() -> None:
         append_json_line(args.record, {"study": "learned_detector", "training": info})
     register_learned(args.model)
     noise = noise_parts(data_dir)
-    dev = {}
-    for cond in ("clean", "em12", "em6", "em0", "ma12", "ma6", "ma0"):
-        kind, snr = (None, None) if cond == "clean" else (cond[:2], float(cond[2:]))
-        for det in ("pan-tompkins", *args.detectors):
-            s = score(det, dev_corpus(data_dir, noise, kind, snr))
-            dev[f"{cond}/{det}"] = s
-            print(
-                f"dev {cond:6s} {det:13s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} "
-                f"(FN {s['fn']}, FP {s['fp']})",
-                flush=True,
-            )
-    passed = {det: rule(dev, det, args.rule) for det in args.detectors}
-    carried = max((d for d in passed if passed[d]), key=lambda d: f_measure(dev[f"em6/{d}"]), default=None)
-    print("rule:", passed, "carried:", carried, flush=True)
+    dev, passed, carried = development(data_dir, noise, args.detectors, args.rule)
     append_json_line(
         args.record,
         {
@@ -444,20 +424,7 @@ def fourth_round(args, data_dir: Path) -> None:
     register_learned(model4, "-r4")
     dev_noise, test_noise = channel0_parts(data_dir)
     candidates = ["verified", "learned@0.1", "verified-r4", "learned-r4@0.1"]
-    dev = {}
-    for cond in ("clean", "em12", "em6", "em0", "ma12", "ma6", "ma0"):
-        kind, snr = (None, None) if cond == "clean" else (cond[:2], float(cond[2:]))
-        for det in ("pan-tompkins", *candidates):
-            s = score(det, dev_corpus(data_dir, dev_noise, kind, snr))
-            dev[f"{cond}/{det}"] = s
-            print(
-                f"dev {cond:6s} {det:15s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} "
-                f"(FN {s['fn']}, FP {s['fp']})",
-                flush=True,
-            )
-    passed = {det: rule(dev, det) for det in candidates}
-    carried = max((d for d in passed if passed[d]), key=lambda d: f_measure(dev[f"em6/{d}"]), default=None)
-    print("rule:", passed, "carried:", carried, flush=True)
+    dev, passed, carried = development(data_dir, dev_noise, candidates)
     append_json_line(
         args.record,
         {
@@ -502,6 +469,26 @@ def fourth_round(args, data_dir: Path) -> None:
             flush=True,
         )
         append_json_line(args.record, {"study": "learned_detector", "round": 4, "side": "test", **line})
+
+
+def development(data_dir: Path, noise: dict, candidates, version: int = 3) -> tuple[dict, dict, str | None]:
+    """Pan-Tompkins and `candidates` on the development side with `noise`: the scores by condition, which
+    candidates pass the rule, and the one carried (the highest F-measure at em 6 dB of those that pass)."""
+    dev = {}
+    for cond in ("clean", "em12", "em6", "em0", "ma12", "ma6", "ma0"):
+        kind, snr = (None, None) if cond == "clean" else (cond[:2], float(cond[2:]))
+        for det in ("pan-tompkins", *candidates):
+            s = score(det, dev_corpus(data_dir, noise, kind, snr))
+            dev[f"{cond}/{det}"] = s
+            print(
+                f"dev {cond:6s} {det:15s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} "
+                f"(FN {s['fn']}, FP {s['fp']})",
+                flush=True,
+            )
+    passed = {det: rule(dev, det, version) for det in candidates}
+    carried = max((d for d in passed if passed[d]), key=lambda d: f_measure(dev[f"em6/{d}"]), default=None)
+    print("rule:", passed, "carried:", carried, flush=True)
+    return dev, passed, carried
 
 
 def f_measure(s: dict) -> float:
