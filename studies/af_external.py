@@ -1,5 +1,6 @@
 """External tests of the published af-4 models (`heartzoo.recording.external_rhythm`): MIT-BIH's AF/flutter and
-normal-sinus windows (AF F1), aftdb's AF recordings (AF sensitivity), the Icentia11k segments (false AF
+normal-sinus windows (AF F1), the windows of every other MIT-BIH rhythm but paced (the share called AF,
+all false), aftdb's AF recordings (AF sensitivity), the Icentia11k segments (false AF
 calls per hour), each in windows of the model's own length, int8 as published. Never used to train or
 select. The cards of af-4 read the latest line of each model ("On other databases").
 

@@ -242,6 +242,30 @@ def test_icentia11k_false_af_per_hour(data_root):
     assert out["false_af_per_hour"] == pytest.approx(out["false_af_windows"] / out["hours"])
 
 
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_mitdb_external_counts_false_af_in_every_other_rhythm(data_root):
+    """MIT-BIH's windows inside rhythms that are neither AF, flutter, normal sinus nor paced: each
+    rhythm's windows and those called A (all false), beside the AF F1 they do not enter."""
+    from conftest import REPO
+
+    from heartzoo.meta import check_ref
+    from heartzoo.recording.external_rhythm import mitdb
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
+    out = mitdb(loaded, data_root)
+    other = out["other"]
+    rhythms = other["rhythms"]
+    assert "SBR" in rhythms and "B" in rhythms  # 232's sinus bradycardia, bigeminy
+    assert not set(rhythms) & {"N", "AFIB", "AFL", "P"}
+    assert other["windows"] == sum(r["windows"] for r in rhythms.values())
+    assert all(0 <= r["called_af"] <= r["windows"] for r in rhythms.values())
+    assert other["called_af"] == pytest.approx(
+        sum(r["called_af"] for r in rhythms.values()) / other["windows"]
+    )
+    assert out["windows"]["A"] > 0 and 0 < out["af_f1"] <= 1
+
+
 @pytest.mark.slow
 def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp_path):
     """`--recording-hz 300`: the kit resamples CinC's 300 Hz stream itself; fed each window's centre as

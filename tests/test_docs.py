@@ -668,3 +668,21 @@ def test_the_false_call_cell_adds_the_share_with_the_rhythm_model_where_measured
     assert false_call_cell({"cinc2017": c}, ["N", "S", "V"]) == "18.7 → 2.7 / 1.9"
     assert false_call_cell({"cinc2017": c}, ["normal", "ectopic"]) == "20.0 / 5.0"  # beat-2: no S to relabel
     assert false_call_cell(None, ["N", "S", "V"]) == "–"
+
+
+def test_the_af4_card_gives_false_af_in_other_rhythms_where_measured(tmp_path):
+    from heartzoo.site.card_tasks import af_external_text
+
+    line = {
+        "model": "af@v1",
+        "mitdb": {"windows": {"A": 10, "N": 20}, "af_f1": 0.9, "af_se": 0.9, "af_pp": 0.9},
+        "aftdb": {"windows": 5, "af_se_records": 1.0, "af_se_windows": 0.8},
+        "icentia11k": {"records": {"r": {"windows": 7}}, "false_af_per_hour": 0.0},
+    }
+    (tmp_path / "af_external.jsonl").write_text(json.dumps(line) + "\n")
+    assert "every other rhythm" not in af_external_text("af@v1", tmp_path)  # measured before it was counted
+    rhythms = {"SBR": {"windows": 30, "called_af": 12}, "B": {"windows": 20, "called_af": 0}}
+    line["mitdb"]["other"] = {"windows": 50, "called_af": 0.24, "rhythms": rhythms}
+    (tmp_path / "af_external.jsonl").write_text(json.dumps(line) + "\n")
+    row = next(r for r in af_external_text("af@v1", tmp_path).splitlines() if "every other rhythm" in r)
+    assert "| 50 |" in row and "most: SBR 12 of 30" in row and "**0.240**" in row

@@ -3,7 +3,9 @@ model's own length (each window a recording of that length, classified by the in
 
 - **MIT-BIH** (MLII): the windows inside the AF and flutter episodes of records 201, 202, 203, 210, 219,
   221 and 222 (truth A) and inside the normal-sinus episodes of every record (truth N); AF F1 over them
-  (A against not A), sensitivity and positive predictivity.
+  (A against not A), sensitivity and positive predictivity. And the windows inside every other annotated
+  rhythm but AF, flutter and paced (bigeminy, supraventricular tachyarrhythmia, sinus bradycardia, ...):
+  the share called A, false alarms all, and per rhythm (`other`).
 - **aftdb**: 80 one-minute AF recordings (128 Hz, first signal), every one AF: the share of windows, and of
   recordings (their windows by the model's aggregation), called A.
 - **Icentia11k** segments (250 Hz, no AF): windows called A per hour of recording, false alarms all.
@@ -20,6 +22,8 @@ from .rhythm_annotation import window_probabilities
 
 #: mitdb's records with atrial fibrillation or flutter episodes
 AF_RECORDS = ("201", "202", "203", "210", "219", "221", "222")
+#: other rhythms whose windows are not counted as false AF: paced (the AF models were not made to read one)
+OTHER_LEFT_OUT = ("P",)
 
 
 def _windows_as_recordings(loaded, probs: np.ndarray) -> np.ndarray:
@@ -41,6 +45,7 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
     a = list(loaded.class_names).index("A")
     tp = fp = fn = 0
     windows = {"A": 0, "N": 0}
+    others: dict[str, dict[str, int]] = {}
     for record in sorted({*DS1, *DS2, *AF_RECORDS}):
         sig = DATABASE.read_signal(folder, record, "MLII")
         rhythm = DATABASE.read_rhythms(folder, record)
@@ -49,12 +54,19 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         label = window_labels(rhythm, starts, length)
         af = (label == RHYTHM_CLASSES.index("AF")) & (record in AF_RECORDS)
         keep = af | (label == RHYTHM_CLASSES.index("NSR"))
-        if not keep.any():
+        names = np.asarray(rhythm.label, dtype=object)[np.maximum(rhythm.episode_at(starts), 0)]
+        other = (label == RHYTHM_CLASSES.index("other")) & ~np.isin(names, OTHER_LEFT_OUT)
+        if not (keep | other).any():
             continue
         p = _windows_as_recordings(
-            loaded, predict(loaded, sig.values, float(sig.fs), starts[keep] + length // 2)
+            loaded, predict(loaded, sig.values, float(sig.fs), starts[keep | other] + length // 2)
         )
-        called = p.argmax(axis=1) == a
+        called_all = p.argmax(axis=1) == a
+        for name, hit in zip(names[other], called_all[other[keep | other]], strict=True):
+            row = others.setdefault(str(name), {"windows": 0, "called_af": 0})
+            row["windows"] += 1
+            row["called_af"] += int(hit)
+        called = called_all[keep[keep | other]]
         truth = af[keep]
         tp, fp, fn = (
             tp + int((called & truth).sum()),
@@ -64,7 +76,18 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         windows["A"] += int(truth.sum())
         windows["N"] += int((~truth).sum())
     se, pp = tp / max(1, tp + fn), tp / max(1, tp + fp)
-    return {"windows": windows, "af_se": se, "af_pp": pp, "af_f1": 2 * tp / max(1, 2 * tp + fp + fn)}
+    n_other = sum(r["windows"] for r in others.values())
+    return {
+        "windows": windows,
+        "af_se": se,
+        "af_pp": pp,
+        "af_f1": 2 * tp / max(1, 2 * tp + fp + fn),
+        "other": {
+            "windows": n_other,
+            "called_af": sum(r["called_af"] for r in others.values()) / max(1, n_other),
+            "rhythms": dict(sorted(others.items())),
+        },
+    }
 
 
 def aftdb(loaded, data_dir=None) -> dict[str, Any]:

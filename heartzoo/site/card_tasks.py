@@ -97,11 +97,23 @@ def af_external_text(ref: str, results: Path) -> str:
         "| database | windows | measure | value |\n|---|---:|---|---:|\n"
         f"| MIT-BIH, AF/flutter episodes and normal sinus (MLII) | {m['windows']['A']:,} AF, {m['windows']['N']:,} N | "
         f"AF F1 (Se / +P) | **{m['af_f1']:.3f}** ({m['af_se']:.3f} / {m['af_pp']:.3f}) |\n"
-        f"| aftdb, all AF (first lead) | {a['windows']:,} | AF sensitivity, recordings (windows) | "
+        + (
+            ""
+            if "other" not in m
+            else f"| MIT-BIH, every other rhythm (bigeminy, SVTA, sinus bradycardia, ...) | {m['other']['windows']:,} | "
+            f"called AF, all false ({_worst_other(m['other'])}) | **{m['other']['called_af']:.3f}** |\n"
+        )
+        + f"| aftdb, all AF (first lead) | {a['windows']:,} | AF sensitivity, recordings (windows) | "
         f"**{a['af_se_records']:.3f}** ({a['af_se_windows']:.3f}) |\n"
         f"| Icentia11k segments, no AF | {sum(r['windows'] for r in i['records'].values()):,} | false AF windows per hour | "
         f"**{i['false_af_per_hour']:.1f}** |\n"
     )
+
+
+def _worst_other(other: dict[str, Any]) -> str:
+    """The other rhythm most often called AF, as "most: NAME k of n"."""
+    name, row = max(other["rhythms"].items(), key=lambda kv: (kv[1]["called_af"], kv[0]))
+    return f"most: {name} {row['called_af']} of {row['windows']}"
 
 
 def af_cv_text(cfg: dict[str, Any], results: Path) -> str:
