@@ -81,6 +81,7 @@ Run: `python studies/learned_detector.py [--steps 6000] [--record results/learne
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import time
 from pathlib import Path
@@ -138,19 +139,25 @@ def mitdb_record(data_dir: Path, record: str):
     return sig.values, sig.fs, db.read_beats(folder, record).samples, db.record_dir(folder, record) / record
 
 
-def noise_parts(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Channel 1 of each NSTDB noise at 360 Hz: (training part, development part)."""
+def noise_parts(data_dir: Path, channel: int, kinds, cut_s: float) -> tuple[dict, dict]:
+    """One channel of each NSTDB noise of `kinds` at 360 Hz, cut at `cut_s`: {kind: before}, {kind: after}."""
     from heartzoo.data.noise import NOISE_FOLDER, read_noise
 
-    out = {}
-    for kind in ("em", "ma", "bw"):
-        x, fs = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=1)
-        cut = int(NOISE_SPLIT_S * fs)
-        out[kind] = (x[:cut], x[cut:])
-    return out
+    before, after = {}, {}
+    for kind in kinds:
+        x, fs = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=channel)
+        before[kind], after[kind] = x[: int(cut_s * fs)], x[int(cut_s * fs) :]
+    return before, after
+
+
+def channel1_parts(data_dir: Path) -> tuple[dict, dict]:
+    """Channel 1 of em, ma and bw: the training part (its first 20 minutes), the development part."""
+    return noise_parts(data_dir, 1, ("em", "ma", "bw"), NOISE_SPLIT_S)
 
 
 def training_set(data_dir: Path, noise: dict) -> tuple[list, dict]:
+    """The training patients at 100 Hz (lead, targets, NSTDB signal power) and `noise` ({kind: 360 Hz})
+    at 100 Hz."""
     from heartzoo.data.mitbih import DS1
     from heartzoo.data.noise import qrs_power
     from heartzoo.preprocess import positions_at, resample
@@ -163,7 +170,7 @@ def training_set(data_dir: Path, noise: dict) -> tuple[list, dict]:
         x100 = resample(x, fs, FS)
         b100 = positions_at(beats, fs, FS)
         recs.append((x100, targets(len(x100), b100), qrs_power(x100, b100, FS)))
-    train_noise = {k: resample(v[0], 360.0, FS) for k, v in noise.items()}
+    train_noise = {k: resample(v, 360.0, FS) for k, v in noise.items()}
     return recs, train_noise
 
 
@@ -221,9 +228,8 @@ def train(data_dir: Path, out: Path, steps: int, seed: int = 0, fourth: bool = F
     import keras
 
     keras.utils.set_random_seed(seed)
-    noise = noise_parts(data_dir)
-    if fourth:
-        noise = {k: (np.concatenate(v), v[1][:0]) for k, v in noise.items()}
+    first, rest = channel1_parts(data_dir)
+    noise = {k: np.concatenate([first[k], rest[k]]) for k in first} if fourth else first
     recs, train_noise = training_set(data_dir, noise)
     model = build_model()
     sched = keras.optimizers.schedules.CosineDecay(3e-3, steps)
@@ -283,13 +289,15 @@ def register_learned(path: Path, suffix: str = "") -> None:
         return positions_at(np.sort(np.concatenate([kept, own])), FS, fs)
 
 
-def dev_corpus(data_dir: Path, noise: dict, kind: str | None, snr: float | None):
+def mitdb_corpus(data_dir: Path, records, noise: np.ndarray | None = None, snr: float | None = None):
+    """(record, lead, rate, .atr base, start) of each MIT-BIH record, `noise` (360 Hz) added at `snr`
+    where given, scored from the 5-minute mark."""
     from heartzoo.data.noise import add_record_noise
 
-    for r in DEV:
+    for r in records:
         x, fs, beats, base = mitdb_record(data_dir, r)
-        if kind is not None:
-            x = add_record_noise(x, beats, fs, noise[kind][1], snr)
+        if noise is not None:
+            x = add_record_noise(x, beats, fs, noise, snr)
         yield r, x, fs, base, 300.0
 
 
@@ -309,12 +317,9 @@ def score(detector: str, corpus) -> dict:
     }
 
 
-def _ds2(data_dir: Path, record: str):
-    x, fs, _, base = mitdb_record(data_dir, record)
-    return x, fs, base, 300.0
-
-
+@functools.cache
 def detector_study():
+    """studies/detector.py (not a package), loaded once."""
     spec = importlib.util.spec_from_file_location("detector_study", ROOT / "studies" / "detector.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -345,8 +350,7 @@ def main() -> None:
         print(info, flush=True)
         append_json_line(args.record, {"study": "learned_detector", "training": info})
     register_learned(args.model)
-    noise = noise_parts(data_dir)
-    dev, passed, carried = development(data_dir, noise, args.detectors, args.rule)
+    dev, passed, carried = development(data_dir, channel1_parts(data_dir)[1], args.detectors, args.rule)
     append_json_line(
         args.record,
         {
@@ -364,7 +368,7 @@ def main() -> None:
 
         study = detector_study()
         for det in ("pan-tompkins", tested):  # DS2 clean is not one of studies/detector.py's corpora
-            ds2 = score(det, (c for r in DS2 for c in [(r, *_ds2(data_dir, r))]))
+            ds2 = score(det, mitdb_corpus(data_dir, DS2))
             print(f"test ds2 {det} Se {100 * ds2['se']:.2f} +P {100 * ds2['pp']:.2f}", flush=True)
             append_json_line(
                 args.record,
@@ -386,30 +390,6 @@ FOURTH_DEV_NOISE = "NSTDB channel 0's first 15 minutes"
 FOURTH_TEST_NOISE = "channel 0 from 15 min"
 
 
-def channel0_parts(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Channel 0 of em and ma at 360 Hz: (training part, none; the development part) as `dev_corpus`
-    reads them, and the test part."""
-    from heartzoo.data.noise import NOISE_FOLDER, read_noise
-
-    dev, test = {}, {}
-    for kind in ("em", "ma"):
-        x, fs = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=0)
-        cut = int(STRESS_SPLIT_S * fs)
-        dev[kind], test[kind] = (x[:0], x[:cut]), x[cut:]
-    return dev, test
-
-
-def ds2_noisy(data_dir: Path, noise: np.ndarray | None, snr: float | None):
-    from heartzoo.data.mitbih import DS2
-    from heartzoo.data.noise import add_record_noise
-
-    for r in DS2:
-        x, fs, beats, base = mitdb_record(data_dir, r)
-        if noise is not None:
-            x = add_record_noise(x, beats, fs, noise, snr)
-        yield r, x, fs, base, 300.0
-
-
 def fourth_round(args, data_dir: Path) -> None:
     """Round 4: the development side's noise is channel 0's first 15 minutes, which no net trained on;
     the nets of rounds 1-3 and of round 4 against Pan-Tompkins; the test corpora on channel 0's rest."""
@@ -422,7 +402,10 @@ def fourth_round(args, data_dir: Path) -> None:
         append_json_line(args.record, {"study": "learned_detector", "round": 4, "training": info})
     register_learned(args.model)
     register_learned(model4, "-r4")
-    dev_noise, test_noise = channel0_parts(data_dir)
+    from heartzoo.data.mitbih import DS2
+
+    # channel 0 of em and ma: its first 15 minutes the development side's, the rest the test corpora's
+    dev_noise, test_noise = noise_parts(data_dir, 0, ("em", "ma"), STRESS_SPLIT_S)
     candidates = ["verified", "learned@0.1", "verified-r4", "learned-r4@0.1"]
     dev, passed, carried = development(data_dir, dev_noise, candidates)
     append_json_line(
@@ -443,7 +426,7 @@ def fourth_round(args, data_dir: Path) -> None:
         for kind in (None, "em", "ma"):
             for snr in (None,) if kind is None else (24.0, 12.0, 6.0, 0.0):
                 corpus = "ds2" if kind is None else f"ds2+{kind}{snr:g}, {FOURTH_TEST_NOISE}"
-                s = score(det, ds2_noisy(data_dir, None if kind is None else test_noise[kind], snr))
+                s = score(det, mitdb_corpus(data_dir, DS2, None if kind is None else test_noise[kind], snr))
                 print(
                     f"test {corpus:32s} {det:15s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} "
                     f"(FN {s['fn']}, FP {s['fp']})",
@@ -472,13 +455,13 @@ def fourth_round(args, data_dir: Path) -> None:
 
 
 def development(data_dir: Path, noise: dict, candidates, version: int = 3) -> tuple[dict, dict, str | None]:
-    """Pan-Tompkins and `candidates` on the development side with `noise`: the scores by condition, which
+    """Pan-Tompkins and `candidates` on the development side with `noise` ({kind: 360 Hz}): the scores by condition, which
     candidates pass the rule, and the one carried (the highest F-measure at em 6 dB of those that pass)."""
     dev = {}
     for cond in ("clean", "em12", "em6", "em0", "ma12", "ma6", "ma0"):
         kind, snr = (None, None) if cond == "clean" else (cond[:2], float(cond[2:]))
         for det in ("pan-tompkins", *candidates):
-            s = score(det, dev_corpus(data_dir, noise, kind, snr))
+            s = score(det, mitdb_corpus(data_dir, DEV, None if kind is None else noise[kind], snr))
             dev[f"{cond}/{det}"] = s
             print(
                 f"dev {cond:6s} {det:15s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} "
