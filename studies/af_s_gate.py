@@ -47,33 +47,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def both_ways(got) -> tuple[np.ndarray, np.ndarray]:
     """The classes of an annotation made with `keep_s_in_af`: as kept, and as annotate relabels them."""
-    from heartzoo.recording.rhythm_annotation import s_in_af_to_n
+    from heartzoo.recording.rhythm_annotation import relabelled_calls
 
-    relabelled, _ = s_in_af_to_n(got.probabilities, got.samples, got.rhythm, got.class_names)
-    return got.probabilities.argmax(axis=1), relabelled.argmax(axis=1)
+    return got.probabilities.argmax(axis=1), relabelled_calls(got)
 
 
-def cinc_shares(loaded, records, data_dir, zoo) -> dict:
-    """Pooled share of beats called each class over `records`, kept and relabelled, and the records."""
-    from heartzoo.data.databases import get_database
-    from heartzoo.recording.annotation import annotate
+def cinc_shares(loaded, records, data_dir, zoo) -> dict[str, dict]:
+    """By CinC label (A, N) of `records`: the pooled share of beats called each class, kept and
+    relabelled, as the external test measures them (`heartzoo.recording.external.cinc2017`)."""
+    from heartzoo.recording.external import cinc2017
 
-    db = get_database("cinc2017")
-    folder = db.folder(data_dir)
-    k = len(loaded.class_names)
-    counts = {"kept": np.zeros(k, np.int64), "relabelled": np.zeros(k, np.int64)}
-    for record in records:
-        sig = db.read_signal(folder, record, loaded.firmware.lead)
-        got = annotate(sig.values, sig.fs, loaded, record=record, rhythm=RHYTHM, keep_s_in_af=True, zoo=zoo)
-        for way, classes in zip(counts, both_ways(got), strict=True):
-            counts[way] += np.bincount(classes, minlength=k)
+    got = cinc2017(loaded, data_dir, tuple(records), rhythm=RHYTHM, zoo=zoo)
     return {
-        "records": len(records),
-        "beats": int(counts["kept"].sum()),
-        **{
-            way: {c: float(n / max(1, c_.sum())) for c, n in zip(loaded.class_names, c_, strict=True)}
-            for way, c_ in counts.items()
-        },
+        label: {
+            "records": got[label]["records"],
+            "beats": got[label]["beats"],
+            "kept": got[label]["share"],
+            "relabelled": got[label]["with_rhythm"]["share"],
+        }
+        for label in ("A", "N")
+        if got[label]["records"]
     }
 
 
@@ -191,7 +184,7 @@ def main() -> None:
             "model": name,
             "rhythm": RHYTHM,
             "side": "validation",
-            "cinc_af": cinc_shares(loaded, af_val, data_dir, args.zoo),
+            "cinc_af": cinc_shares(loaded, af_val, data_dir, args.zoo)["A"],
             "mitdb": mitdb_scores(loaded, VALIDATION_PATIENTS, data_dir, args.zoo),
         }
         c, m = line["cinc_af"], line["mitdb"]
@@ -211,18 +204,17 @@ def main() -> None:
     print("rule:", "adopted" if adopted else "not adopted", flush=True)
     if not args.test:
         return
-    db = get_database("cinc2017")
-    labels = db.labels(data_dir)
-    test = db.splits["test"]
+    test = get_database("cinc2017").splits["test"]
     for name in BEAT_MODELS:
         loaded = resolve_model(name, zoo=args.zoo)
+        cinc = cinc_shares(loaded, test, data_dir, args.zoo)
         line = {
             "study": "af_s_gate",
             "model": name,
             "rhythm": RHYTHM,
             "side": "test",
-            "cinc_af": cinc_shares(loaded, [r for r in test if labels[r] == "A"], data_dir, args.zoo),
-            "cinc_normal": cinc_shares(loaded, [r for r in test if labels[r] == "N"], data_dir, args.zoo),
+            "cinc_af": cinc["A"],
+            "cinc_normal": cinc["N"],
             "ds2": mitdb_scores(loaded, DS2, data_dir, args.zoo),
         }
         c, n, d = line["cinc_af"], line["cinc_normal"], line["ds2"]

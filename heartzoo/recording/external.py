@@ -73,7 +73,7 @@ def cinc2017(
     with `rhythm` (an af-4 model, NAME@VERSION), also as `annotate --rhythm` writes them (`with_rhythm`)."""
     from ..data.databases import get_database
     from .annotation import annotate
-    from .rhythm_annotation import s_in_af_to_n
+    from .rhythm_annotation import relabelled_calls
 
     db = get_database("cinc2017")
     folder = db.folder(data_dir)
@@ -97,9 +97,7 @@ def cinc2017(
             )
             calls = {"kept": got.probabilities.argmax(axis=1)}
             if rhythm:
-                calls["with_rhythm"] = s_in_af_to_n(
-                    got.probabilities, got.samples, got.rhythm, got.class_names
-                )[0].argmax(axis=1)
+                calls["with_rhythm"] = relabelled_calls(got)
             for w in ways:
                 c = np.bincount(calls[w], minlength=k)
                 counts[w] += c

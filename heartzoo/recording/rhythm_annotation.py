@@ -153,6 +153,15 @@ def s_in_af_to_n(
     return out, relabelled
 
 
+def relabelled_calls(annotated) -> np.ndarray:
+    """The class index of each beat of an annotation made with `keep_s_in_af`, as `annotate` writes it
+    without (`s_in_af_to_n`): one run gives the beat model's calls and the line's."""
+    probs, _ = s_in_af_to_n(
+        annotated.probabilities, annotated.samples, annotated.rhythm, annotated.class_names
+    )
+    return probs.argmax(axis=1)
+
+
 def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
     """(sample, symbol, subtype, aux note) of each episode's `+` annotation."""
     return [(e.start, "+", 0, e.aux) for e in episodes]
