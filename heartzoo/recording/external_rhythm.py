@@ -54,19 +54,22 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
         label = window_labels(rhythm, starts, length)
         af = (label == RHYTHM_CLASSES.index("AF")) & (record in AF_RECORDS)
         keep = af | (label == RHYTHM_CLASSES.index("NSR"))
+        # a window inside one episode of another rhythm carries that episode's name (-1: in none, and
+        # then not `other`)
         names = np.asarray(rhythm.label, dtype=object)[np.maximum(rhythm.episode_at(starts), 0)]
         other = (label == RHYTHM_CLASSES.index("other")) & ~np.isin(names, OTHER_LEFT_OUT)
-        if not (keep | other).any():
+        read = keep | other
+        if not read.any():
             continue
         p = _windows_as_recordings(
-            loaded, predict(loaded, sig.values, float(sig.fs), starts[keep | other] + length // 2)
+            loaded, predict(loaded, sig.values, float(sig.fs), starts[read] + length // 2)
         )
-        called_all = p.argmax(axis=1) == a
-        for name, hit in zip(names[other], called_all[other[keep | other]], strict=True):
+        called_af = p.argmax(axis=1) == a  # over the windows read
+        for name, hit in zip(names[other], called_af[other[read]], strict=True):
             row = others.setdefault(str(name), {"windows": 0, "called_af": 0})
             row["windows"] += 1
             row["called_af"] += int(hit)
-        called = called_all[keep[keep | other]]
+        called = called_af[keep[read]]
         truth = af[keep]
         tp, fp, fn = (
             tp + int((called & truth).sum()),
