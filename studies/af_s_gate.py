@@ -6,8 +6,9 @@ or flutter (the error map of issue 46). Every lever that taught the beat model t
 negatives, the RR irregularity) either missed the external bar or cost DS2's S beats. The line already
 holds a rhythm model (af-4, `heartzoo annotate --rhythm`) that finds AF episodes on a wearable lead; this
 asks whether the line, not the beat model, should apply AAMI's definition: inside an episode the rhythm
-model calls AF, a beat's S probability goes to N (the rhythm's own beats are N by AAMI), nothing else
-changes.
+model calls AF, a beat's S probability goes to N (the rhythm's own beats are N by AAMI); outside them
+nothing changes. (Inside, a beat called V by less than its S probability becomes N too: the recorded
+confusion matrices count them, 9 of beat-3 v6's 3,130 V calls on DS2, 4 of them right.)
 
 Rule, written before any run. Rhythm model `af-4-cnn3-student@v2` (recommended for af-4), int8; beat
 models the recommended beat-3 (`beat-3-cnn3-student@v6`) and aami-5 (`aami-5-cnn3-student@v3`), int8, each

@@ -135,7 +135,8 @@ def s_in_af_to_n(
     probs: np.ndarray, peaks: np.ndarray, episodes, class_names
 ) -> tuple[np.ndarray, np.ndarray]:
     """AAMI defines no S beat in atrial fibrillation: inside the episodes the rhythm model calls AF, each
-    beat's S probability is moved to N (a supraventricular beat of the rhythm is N); elsewhere, and for a
+    beat's S probability is moved to N (a supraventricular beat of the rhythm is N), so a beat called V by
+    less than its S probability becomes N too; elsewhere, and for a
     model without both classes (beat-2's `ectopic` holds V too), nothing changes. Returns the probabilities
     and which beats were called S before (studies/af_s_gate.py measures what it does)."""
     names = list(class_names)
