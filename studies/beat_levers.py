@@ -55,6 +55,12 @@ configs/aami-5-cnn3.yaml, seeds 0-2, by the same rule against aami-5's baseline;
 beats aami-5's highest adopted lever (`template-af-beats`) on validation would become aami-5's wearable
 recipe. (AAMI's F and Q classes change nothing in the rule: macro-F1 over the task's scored classes.)
 
+Added before any of these beat-2 runs, as aami-5's screen above was: the levers beat-3 adopted against its
+baseline since beat-2's screen ran (`rr-history`, `time-scale`, `rr-median`, `rr-head`), each alone on
+configs/beat-2-cnn3.yaml, seeds 0-2, by the same rule against beat-2's baseline (its "AF beats called S"
+being the share called ectopic); one that is adopted and beats beat-2's highest adopted lever (`template`) on
+validation would become beat-2's wearable recipe.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
