@@ -84,13 +84,14 @@ def test_external_calls_on_af_and_normal_records(folder):
         assert np.isclose(sum(g["share"].values()), 1.0)
         assert 0 <= g["records_with_any"]["S"] <= g["records_with_beats"] <= 3
     assert got["rhythm"] is None and "with_rhythm" not in got["A"]
-    # with a rhythm model, as `annotate --rhythm` writes them: S calls inside AF become N, nothing else moves
+    # with a rhythm model, as `annotate --rhythm` writes them: inside AF, S's probability goes to N, so S
+    # calls (and V calls narrower than S and N together) become N; no beat becomes S or V
     with_rhythm = calls(loaded, folder.parent, records, rhythm="af-4-cnn3-student@v2", zoo=REPO / "zoo")
     for group in ("A", "N"):
         alone, line = with_rhythm[group]["share"], with_rhythm[group]["with_rhythm"]["share"]
         assert alone == got[group]["share"]  # the beat model alone: the same as without a rhythm model
-        assert line["S"] <= alone["S"] and line["V"] == alone["V"]
-        assert np.isclose(line["N"] + line["S"], alone["N"] + alone["S"])
+        assert line["S"] <= alone["S"] and line["V"] <= alone["V"] and line["N"] >= alone["N"]
+        assert np.isclose(sum(line.values()), sum(alone.values()))
 
 
 def test_the_relabelling_study_selects_on_af4s_validation_af_records_never_the_test_split(
