@@ -379,6 +379,8 @@ class FirmwareContract(StrictModel):
     normalization: Normalization
     template_beats: int
     template: str | None = None
+    #: the on-time template's share (`InputSpec.template_on_time`); None: every beat enters the template
+    template_on_time: float | None = None
     class_names: list[str]
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]

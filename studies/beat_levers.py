@@ -61,6 +61,19 @@ configs/beat-2-cnn3.yaml, seeds 0-2, by the same rule against beat-2's baseline 
 being the share called ectopic); one that is adopted and beats beat-2's highest adopted lever (`template`) on
 validation would become beat-2's wearable recipe.
 
+Added before `template-on-time` ran (issue 46's "shape relative to the patient's template"): a running template
+of the beats that came on time. Measured on the reference beats, no model (`python studies/rr_normaliser.py
+--templates`): the 8 frames before an S beat of record 232 are 76 % S beats (its atrial premature beats
+outnumber its normal ones), so the template channel shows 232's S beats as the patient's usual beat; DS1's S
+beats, which come in runs, have templates 43 % S. `input.template_on_time: 0.9` lets a beat into the template
+only when its RR before is at least 0.9 of the long horizon (its pre/local300 feature >= 0.9): the templates
+of 232's S beats then hold no S beat, DS1's 3 %. Screened as `template-on-time` (the template channel so
+made) against the baseline, and as `template-af-beats-on-time` (the adopted combination with its template so
+made), which must pass the rule against the baseline and against `template-af-beats`, whose recipe it would
+change; 0.9 was fixed before any run (no screen over it). If `template-af-beats-on-time` passes, the beat-3
+wearable line is trained again with it and published as its next versions, their cards carrying DS2 and
+the external columns.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -124,6 +137,12 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "data.af_beats": AF_BEATS,
         "model.params.rr_head": 32,
+    },
+    "template-on-time": {"input.template_beats": 8, "input.template_on_time": 0.9},
+    "template-af-beats-on-time": {
+        "input.template_beats": 8,
+        "input.template_on_time": 0.9,
+        "data.af_beats": AF_BEATS,
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,

@@ -5,7 +5,13 @@ beats, and how well that ratio alone separates them (ROC AUC, lower ratio = S).
 A diagnosis, read after the `rr-median` screen (studies/beat_levers.py) and choosing nothing: it says
 why the median moves DS2's record 232, whose S beats outnumber its N beats.
 
-Run: `python studies/rr_normaliser.py [--records 232] [--record FILE]`.
+With `--templates`, what the running template of the template channel (`input.template_beats: 8`) is made
+of, from the reference beats alone: for the S beats of record 232, of DS1 and of DS2's other records, the
+share of S beats among the 8 beats their template averages, with every beat entering it and with only the
+on-time ones (`input.template_on_time: 0.9`), and the share of S and N beats that are on time. A diagnosis,
+made before the `template-on-time` screen (studies/beat_levers.py) to say why it is tried; it chooses nothing.
+
+Run: `python studies/rr_normaliser.py [--records 232] [--templates] [--record FILE]`.
 """
 
 from __future__ import annotations
@@ -41,11 +47,52 @@ def where_s_sits(record: str) -> dict:
     return out
 
 
+def template_makeup(name: str, records: list[str], beats: int = 8, share: float = 0.9) -> dict:
+    from heartzoo.data import mitbih
+    from heartzoo.data.records import read_beats
+    from heartzoo.preprocess import on_time
+    from heartzoo.preprocess.rr_features import rr_intervals
+
+    s_in = {"every beat": [], "on time": []}
+    eligible = {"S": [], "N": []}
+    for record in records:
+        b = read_beats(mitbih.DATABASE.folder(), record)
+        ok = on_time(rr_intervals(b.samples, b.fs), share)
+        is_s = b.aami == 1
+        for rule, enters in (("every beat", np.ones(len(ok), bool)), ("on time", ok)):
+            at = np.flatnonzero(enters)
+            for i in np.flatnonzero(is_s):
+                j = np.searchsorted(at, i)  # entering beats before beat i
+                if j:
+                    s_in[rule].append(is_s[at[max(j - beats, 0) : j]].mean())
+        eligible["S"] += list(ok[is_s])
+        eligible["N"] += list(ok[b.aami == 0])
+    return {
+        "study": "template_makeup",
+        "group": name,
+        "template_beats": beats,
+        "template_on_time": share,
+        "S_beats": len(eligible["S"]),
+        "S_share_in_S_templates": {k: round(float(np.mean(v)), 3) for k, v in s_in.items()},
+        "on_time": {k: round(float(np.mean(v)), 3) for k, v in eligible.items()},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", nargs="+", default=["232"])
+    ap.add_argument("--templates", action="store_true", help="what the running templates are made of")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
+    if args.templates:
+        from heartzoo.data.mitbih import DS1, DS2
+
+        groups = {"232": ["232"], "DS1": list(DS1), "DS2 without 232": [r for r in DS2 if r != "232"]}
+        for name, records in groups.items():
+            line = template_makeup(name, records)
+            print(json.dumps(line), flush=True)
+            append_json_line(args.record, line)
+        return
     for record in args.records:
         line = where_s_sits(record)
         print(json.dumps(line), flush=True)

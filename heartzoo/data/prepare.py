@@ -174,6 +174,7 @@ def load_windows(
                 "input": spec.model_dump(
                     exclude={
                         "template_beats",
+                        "template_on_time",
                         "rr_features",
                         "rr_irregularity",
                         "rr_history",

@@ -119,10 +119,13 @@ def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None, labels:
             labels[db.name] = db.labels(data_dir)
         label = UNIT_CLASSES[db.unit].index(labels[db.name][record])
         return recording_arrays(db, db.folder(data_dir), record, spec, label), None
+    from ..preprocess.rr_features import with_rr_context
     from .prepare import record_arrays
 
     a = record_arrays(db, record, spec, db.folder(data_dir))
-    return a, pre.templates(a["x"], np.full(len(a["aami"]), record))
+    names = np.full(len(a["aami"]), record)
+    rr = with_rr_context(a["rr"], names, 0, spec.rr_normaliser) if spec.template_on_time else None
+    return a, pre.templates(a["x"], names, rr)
 
 
 def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..preprocess import InputSpec, Preprocessor, beat_templates
+from ..preprocess import InputSpec, Preprocessor
 from ..preprocess.rr_features import with_rr_context
 
 
@@ -42,10 +42,11 @@ class WindowSet:
         """This set with what `spec`'s inputs read from a record's earlier beats: its running beat
         templates, its RR history and the running median of its RR intervals (it must hold whole records in
         beat order)."""
-        beats = spec.template_beats
-        self.template = beat_templates(self.x, self.record, beats) if beats else None
         if spec.rr_features:
             self.rr = with_rr_context(self.rr, self.record, spec.rr_history, spec.rr_normaliser)
+        elif spec.template_on_time:  # the on-time template reads the RR intervals alone
+            self.rr = with_rr_context(self.rr, self.record)
+        self.template = Preprocessor(spec).templates(self.x, self.record, self.rr)
         return self
 
     @staticmethod

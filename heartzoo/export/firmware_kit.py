@@ -83,6 +83,11 @@ def _contract(firmware: Any) -> dict[str, Any]:
     )
 
     ins = {t["name"]: (i, t) for i, t in enumerate(f["inputs"])}
+    if f.get("template_on_time"):  # studied (studies/beat_levers.py), not in the C library
+        raise HeartzooError(
+            f"template_on_time {f['template_on_time']}: the firmware kit keeps a template of every beat, "
+            "not of the on-time ones alone"
+        )
     channels = 2 if f["template_beats"] else 1
     if "ecg" not in ins or ins["ecg"][1]["shape"][-2:] != [f["frame_size"], channels]:
         raise HeartzooError(

@@ -4,7 +4,8 @@ Training-data preparation, evaluation, `heartzoo.predict`, calibration and expor
 a beat reaches the model the same way everywhere; it serialises into the firmware contract and back, as
 torchvision's `weights.transforms()` travel with the weights. Steps, in order: resample the lead to
 `fs` (polyphase FIR), cut a `frame_size` frame with the R peak at `r_peak`, z-score each frame; with
-`template_beats`, a second channel (frame - the mean of the recording's previous frames); with
+`template_beats`, a second channel (frame - the mean of the recording's previous frames; with
+`template_on_time`, of its previous frames that came on time); with
 `rr_features`, four RR ratios as a second input, with `rr_irregularity` a fifth: how irregular the
 rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own; with
 `rr_normaliser: median` the long horizon is the running median of 300 RR intervals instead of their mean
@@ -27,6 +28,7 @@ from .rr_features import (
     MAX_RR_HISTORY,
     MEDIAN_DEFINITION,
     RR_DEFINITION,
+    RR_EPS,
     RR_IRREGULARITY,
     rr_feature_names,
     rr_history_of,
@@ -38,7 +40,7 @@ from .rr_features import (
 RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
 #: InputSpec fields added after caches and shard folders were keyed by the whole spec: `InputSpec.key`
 #: leaves them out at these defaults
-LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0, "rr_normaliser": "mean"}
+LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0, "rr_normaliser": "mean", "template_on_time": 0.0}
 
 
 class InputSpec(BaseModel):
@@ -63,6 +65,14 @@ class InputSpec(BaseModel):
         ge=0,
         description="If > 0, a second input channel: the frame minus the mean of the record's previous "
         "`template_beats` frames (beat-to-beat normalisation).",
+    )
+    template_on_time: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="If > 0, only beats that came on time enter the running template: those whose RR before "
+        "is at least this share of the long horizon (their pre/local300 RR feature), so a run of premature "
+        "beats does not become the patient's usual beat (0: every beat).",
     )
     rr_features: bool = Field(
         False,
@@ -96,6 +106,10 @@ class InputSpec(BaseModel):
             raise ValueError("rr_history is one of the RR features: it needs rr_features: true")
         if self.rr_normaliser != "mean" and not self.rr_features:
             raise ValueError("rr_normaliser divides the RR features: it needs rr_features: true")
+        if self.template_on_time and not self.template_beats:
+            raise ValueError(
+                "template_on_time chooses the beats of the template: it needs template_beats > 0"
+            )
         return self
 
     def key(self) -> dict[str, Any]:
@@ -159,24 +173,36 @@ def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
     raise ValueError(f"unknown normalization {method!r}; use 'zscore' or 'none'")
 
 
-def beat_templates(x: np.ndarray, record: np.ndarray, beats: int) -> np.ndarray:
-    """Causal running template: row i is the mean of the `beats` frames before beat i in its record
-    (the first beat of a record is its own template). The model sees frame - template, the beat's
-    departure from the patient's recent beats: firmware keeps the same running mean.
+def beat_templates(
+    x: np.ndarray, record: np.ndarray, beats: int, eligible: np.ndarray | None = None
+) -> np.ndarray:
+    """Causal running template: row i is the mean of the `beats` frames before beat i in its record, of
+    those `eligible` marks when given (a beat with none before it is its own template). The model sees
+    frame - template, the beat's departure from the patient's recent beats: firmware keeps the same
+    running mean, a ring that only eligible beats enter.
     """
     out = np.empty_like(x)
     starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
     ends = np.r_[starts[1:], len(record)]
     for a, b in zip(starts, ends, strict=True):
         seg = x[a:b].astype(np.float64)
-        csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(seg, axis=0)])
-        idx = np.arange(b - a)
-        lo = np.maximum(idx - beats, 0)
-        count = (idx - lo)[:, None]
-        mean = (csum[idx] - csum[lo]) / np.maximum(count, 1)
-        mean[0] = seg[0]
+        ok = np.ones(b - a, bool) if eligible is None else np.asarray(eligible[a:b], bool)
+        csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(seg[ok], axis=0)])
+        before = np.concatenate([[0], np.cumsum(ok)[:-1]])  # eligible beats before each beat
+        lo = np.maximum(before - beats, 0)
+        count = (before - lo)[:, None]
+        mean = (csum[before] - csum[lo]) / np.maximum(count, 1)
+        none = before == 0
+        mean[none] = seg[none]
         out[a:b] = mean
     return out.astype(np.float32)
+
+
+def on_time(rr: np.ndarray, share: float) -> np.ndarray:
+    """Beats whose RR before is at least `share` of the long horizon (`rr_intervals`' columns: the
+    pre/local300 RR feature >= share): those that may enter an on-time template."""
+    rr = np.asarray(rr)
+    return rr[:, 0] / (rr[:, 3] + RR_EPS) >= share
 
 
 def input_rows(inputs, index):
@@ -236,9 +262,19 @@ class Preprocessor:
         centres = np.clip(positions_at(r_peaks, fs, s.fs), 0, len(x) - 1)
         return normalize(extract_frames(x, centres, s.frame_size, s.r_peak), s.normalization, s.eps)
 
-    def templates(self, frames: np.ndarray, record: np.ndarray) -> np.ndarray | None:
-        """The running templates of frames that hold whole recordings in beat order (None without)."""
-        return beat_templates(frames, record, self.spec.template_beats) if self.spec.template_beats else None
+    def templates(
+        self, frames: np.ndarray, record: np.ndarray, rr: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """The running templates of frames that hold whole recordings in beat order (None without); with
+        `template_on_time`, of their on-time beats, read from `rr` (their `rr_intervals`, this spec's)."""
+        s = self.spec
+        if not s.template_beats:
+            return None
+        if not s.template_on_time:
+            return beat_templates(frames, record, s.template_beats)
+        if rr is None:
+            raise ValueError("an on-time template reads each beat's RR intervals: pass them")
+        return beat_templates(frames, record, s.template_beats, on_time(rr, s.template_on_time))
 
     def ecg(self, frames: np.ndarray, template: np.ndarray | None) -> np.ndarray:
         """(n, 1, T, C): the frame, and frame - running template as a second channel when there is one."""
@@ -267,8 +303,8 @@ class Preprocessor:
     def __call__(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> Any:
         """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
         x = self.frames(values, fs, r_peaks)
-        template = self.templates(x, np.zeros(len(x), dtype="<U1"))
-        rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
+        rr = self.rr_intervals(r_peaks, fs) if self.rr_features or self.spec.template_on_time else None
+        template = self.templates(x, np.zeros(len(x), dtype="<U1"), rr)
         return self.inputs(x, template, rr)
 
     # -- the firmware contract ----------------------------------------------------------------
@@ -295,6 +331,13 @@ class Preprocessor:
                 f"channel 1 = frame - mean of the previous {s.template_beats} frames of the same recording "
                 "(the first frame is its own template)"
             )
+        if s.template_on_time:
+            out["template_on_time"] = s.template_on_time
+            out["template"] = (
+                f"channel 1 = frame - mean of the previous {s.template_beats} frames of the same recording "
+                f"whose RR before was >= {s.template_on_time} x the {s.rr_normaliser} of the last 300 RR "
+                "intervals, its own included (a frame with none before it is its own template)"
+            )
         if s.rr_features:
             definition = RR_DEFINITION + ("; " + IRREGULARITY_DEFINITION if s.rr_irregularity else "")
             definition += "; " + MEDIAN_DEFINITION if s.rr_normaliser == "median" else ""
@@ -316,6 +359,7 @@ class Preprocessor:
                 normalization=f["normalization"]["name"],
                 eps=f["normalization"]["eps"],
                 template_beats=f["template_beats"],
+                template_on_time=f.get("template_on_time") or 0.0,
                 rr_features=f.get("rr_features") is not None,
                 rr_irregularity=RR_IRREGULARITY in order,
                 rr_history=rr_history_of(order),

@@ -78,7 +78,7 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     frames = pre.frames(values, fs, peaks)
     out = {"x": frames, "rr": pre.rr_intervals(peaks, fs)}
     if pre.spec.template_beats:
-        out["template"] = pre.templates(frames, np.zeros(len(frames), dtype="<U1"))
+        out["template"] = pre.templates(frames, np.zeros(len(frames), dtype="<U1"), out["rr"])
     return {k: v[keep] for k, v in out.items()}
 
 
