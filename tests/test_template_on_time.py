@@ -40,15 +40,16 @@ def test_on_time_reads_the_pre_over_long_feature():
 
 
 def test_the_spec_the_contract_and_the_kit():
-    with pytest.raises(ValueError, match=r"template_on_time .* needs template_beats"):
-        InputSpec(template_on_time=0.9)
-    spec = InputSpec(template_beats=8, template_on_time=0.9)
+    for needs in ({}, {"template_beats": 8}, {"rr_features": True}):
+        with pytest.raises(ValueError, match=r"template_on_time .* needs template_beats > 0 and rr_features"):
+            InputSpec(template_on_time=0.9, **needs)
+    spec = InputSpec(template_beats=8, rr_features=True, template_on_time=0.9)
     assert (
         spec.key()["template_on_time"] == 0.9 and "template_on_time" not in InputSpec(template_beats=8).key()
     )
     contract = Preprocessor(spec).contract()
     assert contract["template_on_time"] == 0.9 and ">= 0.9 x the mean of the last 300" in contract["template"]
-    assert "template_on_time" not in Preprocessor(InputSpec(template_beats=8)).contract()
+    assert "template_on_time" not in Preprocessor(InputSpec(template_beats=8, rr_features=True)).contract()
     full = {**contract, "class_names": [], "inputs": [], "outputs": [], "output": ""}
     back = Preprocessor.from_contract(full).spec
     assert (back.template_beats, back.template_on_time) == (8, 0.9)
@@ -66,29 +67,40 @@ def test_the_spec_the_contract_and_the_kit():
     )
 
 
-@pytest.mark.parametrize("rr_features", [True, False])
-def test_training_beats_get_the_template_a_recording_gives(rr_features, data_root, shared_cache):
+@pytest.mark.parametrize("normaliser", ["mean", "median"])
+def test_training_beats_get_the_template_a_recording_gives(normaliser, data_root, shared_cache):
     """Record 232 (its atrial premature beats outnumber its normal ones) as training prepares it and as
     `Preprocessor(values, fs, peaks)` makes it for a user's recording: the same inputs, bit for bit; and
     its S beats' on-time templates are made of its N beats, where the plain ones are mostly S."""
     from heartzoo.data import mitbih
     from heartzoo.data.prepare import load_windows
 
-    spec = InputSpec(fs=100, frame_size=256, rr_features=rr_features, template_beats=8, template_on_time=0.9)
+    spec = InputSpec(
+        fs=100,
+        frame_size=256,
+        rr_features=True,
+        rr_normaliser=normaliser,
+        template_beats=8,
+        template_on_time=0.9,
+    )
     pre = Preprocessor(spec)
     ws = load_windows(["232", "100"], spec, cache_dir=shared_cache, data_dir=data_root).with_context(spec)
     train = ws.model_inputs(pre)
-    ecg = train["ecg"] if rr_features else train
     db = mitbih.DATABASE
     for record in ("232", "100"):
         rows = ws.record == record
         sig = db.read_signal(db.folder(data_root), record, "MLII")
         got = pre(sig.values, float(sig.fs), ws.sample[rows])
-        np.testing.assert_array_equal(got["ecg"] if rr_features else got, ecg[rows])
+        for name in ("ecg", "rr"):
+            np.testing.assert_array_equal(got[name], train[name][rows])
     rows = np.flatnonzero(ws.record == "232")
     s = ws.aami[rows] == 1
     eligible = on_time(ws.rr[rows], 0.9)
-    assert eligible[~s].mean() > 0.95 and eligible[s].mean() < 0.02  # 232's N beats are on time, S ones not
+    assert eligible[~s].mean() > 0.95  # 232's N beats come on time (after its pauses)
+    if normaliser == "mean":
+        assert eligible[s].mean() < 0.02  # its S beats do not
+    else:  # over the running median, an S beat's own interval (they outnumber N), they do
+        assert eligible[s].mean() > 0.9
     plain = Preprocessor(InputSpec(fs=100, frame_size=256, template_beats=8)).templates(
         ws.x[rows], ws.record[rows]
     )

@@ -44,8 +44,6 @@ class WindowSet:
         beat order)."""
         if spec.rr_features:
             self.rr = with_rr_context(self.rr, self.record, spec.rr_history, spec.rr_normaliser)
-        elif spec.template_on_time:  # the on-time template reads the RR intervals alone
-            self.rr = with_rr_context(self.rr, self.record)
         self.template = Preprocessor(spec).templates(self.x, self.record, self.rr)
         return self
 

@@ -106,9 +106,10 @@ class InputSpec(BaseModel):
             raise ValueError("rr_history is one of the RR features: it needs rr_features: true")
         if self.rr_normaliser != "mean" and not self.rr_features:
             raise ValueError("rr_normaliser divides the RR features: it needs rr_features: true")
-        if self.template_on_time and not self.template_beats:
+        if self.template_on_time and not (self.template_beats and self.rr_features):
             raise ValueError(
-                "template_on_time chooses the beats of the template: it needs template_beats > 0"
+                "template_on_time chooses the beats of the template by their pre/local300 RR feature: "
+                "it needs template_beats > 0 and rr_features: true"
             )
         return self
 
@@ -303,7 +304,7 @@ class Preprocessor:
     def __call__(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> Any:
         """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
         x = self.frames(values, fs, r_peaks)
-        rr = self.rr_intervals(r_peaks, fs) if self.rr_features or self.spec.template_on_time else None
+        rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         template = self.templates(x, np.zeros(len(x), dtype="<U1"), rr)
         return self.inputs(x, template, rr)
 
