@@ -205,6 +205,10 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
             },
             360,
         ),  # over the running median of 300 intervals
+        (
+            {"fs": 100, "frame_size": 256, "rr_features": True, "template_beats": 8, "template_on_time": 0.9},
+            360,
+        ),  # a template of the on-time beats alone
     ],
     ids=[
         "template-128hz",
@@ -214,6 +218,7 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
         "rr-irregularity",
         "rr-history",
         "rr-median",
+        "template-on-time",
     ],
 )
 def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
@@ -230,13 +235,20 @@ def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_
     contract = _contract(spec, 0.0517)
     ins = [TensorSpec(t["name"], t["shape"], "int8", t["scale"], t["zero_point"]) for t in contract["inputs"]]
     rec = _at_rate(recordings[0], recording_hz)
-    if spec.rr_irregularity:  # a recording in atrial fibrillation, where the irregularity takes every value
+    if spec.rr_irregularity or spec.template_on_time:
+        # a recording in atrial fibrillation, where the irregularity takes every value and a template's
+        # beats come on time or not
         from heartzoo.export.firmware_check import read_recordings
 
         rec = read_recordings(("221",))[0]
     want = quantize_inputs(ins, Preprocessor(spec)(rec["values"], rec["fs"], rec["peaks"]))
     if spec.rr_irregularity:
         assert len(np.unique(want[1][:, 4])) > 30
+    if spec.template_on_time:  # many beats enter the template, many do not
+        from heartzoo.preprocess import on_time
+
+        entering = on_time(Preprocessor(spec).rr_intervals(rec["peaks"], rec["fs"]), spec.template_on_time)
+        assert 0.2 < entering.mean() < 0.9, entering.mean()
     if (
         spec.rr_history
     ):  # the history's columns are the earlier beats' pre/local300 (at the start, the first's)

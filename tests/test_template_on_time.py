@@ -1,6 +1,6 @@
 """`input.template_on_time`: a running template of the beats that came on time (issue 46: the shape of
 a beat against the patient's usual beat, where a run of premature beats would otherwise become it), the
-same in training and in a recording's Preprocessor."""
+same in training and in a recording's Preprocessor (and in the firmware kit: tests/test_firmware.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from heartzoo.config import InputSpec
-from heartzoo.errors import HeartzooError
 from heartzoo.preprocess import Preprocessor, beat_templates, on_time
 from heartzoo.preprocess.rr_features import RR_COLUMNS, RR_EPS, rr_intervals
 
@@ -39,7 +38,7 @@ def test_on_time_reads_the_pre_over_long_feature():
     np.testing.assert_array_equal(ok, rr[:, 0] / (rr[:, 3] + RR_EPS) >= 0.9)
 
 
-def test_the_spec_the_contract_and_the_kit():
+def test_the_spec_and_the_contract_carry_it():
     for needs in ({}, {"template_beats": 8}, {"rr_features": True}):
         with pytest.raises(ValueError, match=r"template_on_time .* needs template_beats > 0 and rr_features"):
             InputSpec(template_on_time=0.9, **needs)
@@ -53,10 +52,6 @@ def test_the_spec_the_contract_and_the_kit():
     full = {**contract, "class_names": [], "inputs": [], "outputs": [], "output": ""}
     back = Preprocessor.from_contract(full).spec
     assert (back.template_beats, back.template_on_time) == (8, 0.9)
-    from heartzoo.export.firmware_kit import contract_header
-
-    with pytest.raises(HeartzooError, match=r"template_on_time 0\.9: the firmware kit"):
-        contract_header(full)
     # a frame needs its RR intervals to know which beats were on time
     frames = np.zeros((3, spec.frame_size), np.float32)
     with pytest.raises(ValueError, match="pass them"):

@@ -83,11 +83,6 @@ def _contract(firmware: Any) -> dict[str, Any]:
     )
 
     ins = {t["name"]: (i, t) for i, t in enumerate(f["inputs"])}
-    if f.get("template_on_time"):  # studied (studies/beat_levers.py), not in the C library
-        raise HeartzooError(
-            f"template_on_time {f['template_on_time']}: the firmware kit keeps a template of every beat, "
-            "not of the on-time ones alone"
-        )
     channels = 2 if f["template_beats"] else 1
     if "ecg" not in ins or ins["ecg"][1]["shape"][-2:] != [f["frame_size"], channels]:
         raise HeartzooError(
@@ -227,6 +222,7 @@ def contract_header(
         f"/* normalization: {f['normalization']['formula']} */",
         f"#define HZ_ZSCORE {int(f['normalization']['name'] == 'zscore')}",
         f"#define HZ_TEMPLATE_BEATS {f['template_beats']}",
+        f"#define HZ_TEMPLATE_ON_TIME {int(bool(f.get('template_on_time')))} /* only on-time beats enter it */",
         f"#define HZ_ECG_CHANNELS {f['_channels']}",
         f"#define HZ_RR_FEATURES {int(rr is not None)}",
         f"#define HZ_NUM_INPUTS {len(f['inputs'])}",
@@ -276,6 +272,7 @@ def contract_header(
         if rr is not None:
             rmult, rshift = _shift_for(1.0 / rr["scale"], 30, 16)
             lines += [
+                f"#define HZ_TEMPLATE_SHARE_Q20 {round((f.get('template_on_time') or 0) * 2**20)}",
                 f"#define HZ_RR_EPS_Q16 {round(RR_EPS * recording_hz * 65536)} /* eps in input samples */",
                 f"#define HZ_RR_MULT {rmult} /* round(2^HZ_RR_SHIFT / scale) */",
                 f"#define HZ_RR_SHIFT {rshift}",
@@ -290,6 +287,7 @@ def contract_header(
         ]
         if rr is not None:
             lines += [f"#define HZ_RR_EPS {flt(RR_EPS)}", f"#define HZ_RR_SCALE {flt(rr['scale'])}"]
+            lines += [f"#define HZ_TEMPLATE_SHARE {flt(f.get('template_on_time') or 0.0)}"]
     lines += ["", "#endif /* HEARTZOO_CONTRACT_H_ */", ""]
     return "\n".join(lines)
 

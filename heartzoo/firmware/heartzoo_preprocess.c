@@ -175,11 +175,22 @@ static int frame_view(const hz_pre_t *s, uint32_t peak, hz_view_t *v) {
 static int8_t clip8(int32_t q) { return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q); }
 
 #if HZ_TEMPLATE_BEATS > 0
-/* after make_frame wrote a frame into the template ring (a dropped beat writes none, and moves nothing) */
+/* after make_frame wrote a frame into the template ring (a dropped beat writes none, and moves nothing);
+ * with HZ_TEMPLATE_ON_TIME, make_frame writes it aside and make_rr lets it in when the beat came on time */
 static void tpl_advance(hz_pre_t *s) {
+#if HZ_TEMPLATE_ON_TIME
+  s->tpl_next_valid = 1;
+#else
   if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
   if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+#endif
 }
+/* the slot make_frame writes the frame's z-scores to */
+#if HZ_TEMPLATE_ON_TIME
+#define TPL_SLOT(s) ((s)->tpl_next)
+#else
+#define TPL_SLOT(s) ((s)->tpl[(s)->tpl_pos])
+#endif
 #endif
 
 #if HZ_FIXED_POINT
@@ -244,7 +255,7 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
     for (k = 0; k < n; k++) t += s->tpl[k][i];
     out[i * 2] = quantize_z(z);
     out[i * 2 + 1] = quantize_z(n ? (int64_t)z - div_round(t, n) : 0);
-    s->tpl[s->tpl_pos][i] = z;
+    TPL_SLOT(s)[i] = z;
 #else
     (void)s;
     out[i] = quantize_z(z);
@@ -325,7 +336,7 @@ static void make_frame(hz_pre_t *s, const hz_view_t *v, int8_t *out) {
     }
     out[i * 2] = quantize(z, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
     out[i * 2 + 1] = quantize(cnt ? z - (float)(t / (hz_acc_t)cnt) : 0.0f, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
-    s->tpl[s->tpl_pos][i] = z;
+    TPL_SLOT(s)[i] = z;
 #else
     (void)s;
     out[i] = quantize(z, HZ_ECG_SCALE, HZ_ECG_ZERO_POINT);
@@ -356,6 +367,24 @@ static int8_t rr_ratio(uint32_t interval, uint32_t sum, uint32_t n) {
   float mean = (float)sum / (float)(n * HZ_RECORDING_HZ);
   return quantize(x / (mean + HZ_RR_EPS), HZ_RR_SCALE, HZ_RR_ZERO_POINT);
 }
+#endif
+
+#if HZ_TEMPLATE_ON_TIME
+/* the beat came on time: interval / (sum / n + eps * fs) >= HZ_TEMPLATE_SHARE, as rr_ratio computes the
+ * ratio before it quantizes it (Python: heartzoo.preprocess.on_time) */
+#if HZ_FIXED_POINT
+static int on_time(uint32_t interval, uint32_t sum, uint32_t n) { /* share in Q20; < 2^62 both sides */
+  uint64_t lhs = ((uint64_t)interval * n) << 36;
+  uint64_t rhs = (uint64_t)HZ_TEMPLATE_SHARE_Q20 * (((uint64_t)sum << 16) + (uint64_t)HZ_RR_EPS_Q16 * n);
+  return lhs >= rhs;
+}
+#else
+static int on_time(uint32_t interval, uint32_t sum, uint32_t n) {
+  float x = (float)interval / (float)HZ_RECORDING_HZ;
+  float mean = (float)sum / (float)(n * HZ_RECORDING_HZ);
+  return x / (mean + HZ_RR_EPS) >= HZ_TEMPLATE_SHARE;
+}
+#endif
 #endif
 
 #if HZ_RR_IRREGULARITY
@@ -446,6 +475,16 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
 #endif
   out[2] = rr_ratio(pre, long_sum, long_n);
   out[3] = rr_ratio(post, long_sum, long_n);
+#if HZ_TEMPLATE_ON_TIME
+  if (s->tpl_next_valid) { /* the frame make_frame put aside enters the template if its beat came on time */
+    if (on_time(pre, long_sum, long_n)) {
+      memcpy(s->tpl[s->tpl_pos], s->tpl_next, sizeof s->tpl_next);
+      if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
+      if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+    }
+    s->tpl_next_valid = 0;
+  }
+#endif
 #if HZ_RR_HISTORY > 0
   for (j = 0; j < HZ_RR_HISTORY; ++j)
     out[4 + HZ_RR_IRREGULARITY + j] = rr_ratio(hist[j], long_sum, long_n);

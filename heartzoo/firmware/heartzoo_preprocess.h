@@ -14,7 +14,8 @@
  *   3. z-score: (x - mean) / (std + eps), in the float build by the same float32 operations, in the
  *      same order (numpy's pairwise sums), as numpy;
  *   4. with HZ_TEMPLATE_BEATS > 0, a second channel: the frame minus the mean of the previous
- *      HZ_TEMPLATE_BEATS frames (the first frame is its own template);
+ *      HZ_TEMPLATE_BEATS frames (the first frame is its own template); with HZ_TEMPLATE_ON_TIME, of
+ *      the previous frames whose beat came on time: pre/local300 (below) >= HZ_TEMPLATE_SHARE;
  *   5. with HZ_RR_FEATURES, pre/local10, post/local10, pre/local300, post/local300: the RR interval
  *      before and after the beat over the mean of the last 10 / 300 RR intervals up to and including
  *      the one before it, each mean plus HZ_RR_EPS seconds (the first beat's "before" is its "after",
@@ -83,6 +84,12 @@ extern "C" {
 #endif
 #ifndef HZ_RR_MEDIAN
 #define HZ_RR_MEDIAN 0 /* contracts written before it */
+#endif
+#ifndef HZ_TEMPLATE_ON_TIME
+#define HZ_TEMPLATE_ON_TIME 0 /* contracts written before it: every frame enters the template */
+#endif
+#if HZ_TEMPLATE_ON_TIME && !(HZ_RR_FEATURES && HZ_TEMPLATE_BEATS > 0)
+#error "an on-time template reads the RR features: regenerate heartzoo_contract.h"
 #endif
 #define HZ_RR_LEN (4 + HZ_RR_IRREGULARITY + HZ_RR_HISTORY) /* int8 values of the RR input */
 #if HZ_RR_FEATURES && HZ_RR_HISTORY >= HZ_RR_LONG
@@ -169,6 +176,10 @@ typedef struct {
   hz_z_t tpl[HZ_TEMPLATE_BEATS][HZ_FRAME_SIZE]; /* the last z-scored frames made (dropped beats have none) */
   uint16_t tpl_pos; /* the slot of the next frame: the oldest */
   uint16_t tpl_n;   /* frames in the slots, up to HZ_TEMPLATE_BEATS */
+#if HZ_TEMPLATE_ON_TIME
+  hz_z_t tpl_next[HZ_FRAME_SIZE]; /* the last frame made, until its RR interval says whether it enters */
+  uint8_t tpl_next_valid;
+#endif
 #endif
 } hz_pre_t;
 
