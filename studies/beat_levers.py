@@ -74,6 +74,11 @@ change; 0.9 was fixed before any run (no screen over it). If `template-af-beats-
 wearable line is trained again with it and published as its next versions, their cards carrying DS2 and
 the external columns.
 
+Added after the beat-3 `template-on-time` runs and before any of these: `template-on-time` alone on beat-2
+(configs/beat-2-cnn3.yaml) and on aami-5 (configs/aami-5-cnn3.yaml), seeds 0-2, each by the same rule
+against its task's baseline; adopted with a higher validation macro-F1 than the task's wearable recipe's
+lever (beat-2: `template`; aami-5: `template-af-beats`), it becomes that task's wearable recipe, as on beat-3.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
