@@ -20,16 +20,20 @@ SPEC = InputSpec(frame_size=256, template_beats=4, rr_features=True)
 
 
 @pytest.mark.slow
-def test_shards_equal_the_in_memory_frames(data_root, shared_cache, tmp_path):
-    """201 and 202 are one patient: one shard; frames, labels, samples, RR and templates are equal."""
+@pytest.mark.parametrize(
+    "spec", [SPEC, SPEC.model_copy(update={"template_on_time": 0.9})], ids=["all", "on-time"]
+)
+def test_shards_equal_the_in_memory_frames(spec, data_root, shared_cache, tmp_path):
+    """201 and 202 are one patient: one shard; frames, labels, samples, RR and templates (of every beat,
+    or of the on-time ones: 201 and 202 hold AF) are equal."""
     from heartzoo.data.prepare import load_windows
     from heartzoo.data.windows import WindowSet
 
     sources = ["mitdb:201", "mitdb:202", "mitdb:101"]
-    m = prepare_shards(sources, SPEC, tmp_path / "shards", workers=2, data_dir=data_root)
+    m = prepare_shards(sources, spec, tmp_path / "shards", workers=2, data_dir=data_root)
     assert [s["records"] for s in m["shards"]] == [["201", "202"], ["101"]]
-    assert m["complete"] and m["contract"]["preprocessing"] == Preprocessor(SPEC).contract()
-    ws = load_windows(["201", "202", "101"], SPEC, cache_dir=shared_cache).with_context(SPEC)
+    assert m["complete"] and m["contract"]["preprocessing"] == Preprocessor(spec).contract()
+    ws = load_windows(["201", "202", "101"], spec, cache_dir=shared_cache).with_context(spec)
     parts = [read_shard(tmp_path / "shards" / s["file"]) for s in m["shards"]]
     got = WindowSet.concat(parts)
     for name in ("x", "aami", "record", "sample", "rr"):
