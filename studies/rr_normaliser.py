@@ -50,7 +50,7 @@ def where_s_sits(record: str) -> dict:
 def template_makeup(name: str, records: list[str], beats: int = 8, share: float = 0.9) -> dict:
     from heartzoo.data import mitbih
     from heartzoo.data.records import read_beats
-    from heartzoo.preprocess import on_time
+    from heartzoo.preprocess import beat_templates, on_time
     from heartzoo.preprocess.rr_features import rr_intervals
 
     s_in = {"every beat": [], "on time": []}
@@ -59,12 +59,10 @@ def template_makeup(name: str, records: list[str], beats: int = 8, share: float 
         b = read_beats(mitbih.DATABASE.folder(), record)
         ok = on_time(rr_intervals(b.samples, b.fs), share)
         is_s = b.aami == 1
-        for rule, enters in (("every beat", np.ones(len(ok), bool)), ("on time", ok)):
-            at = np.flatnonzero(enters)
-            for i in np.flatnonzero(is_s):
-                j = np.searchsorted(at, i)  # entering beats before beat i
-                if j:
-                    s_in[rule].append(is_s[at[max(j - beats, 0) : j]].mean())
+        # the running template of a beat's S label is the share of S beats it averages, as the model's is made
+        label = is_s[:, None].astype(np.float32)
+        for rule, enters in (("every beat", None), ("on time", ok)):
+            s_in[rule] += list(beat_templates(label, np.zeros(len(b.aami), "<U1"), beats, enters)[is_s, 0])
         eligible["S"] += list(ok[is_s])
         eligible["N"] += list(ok[b.aami == 0])
     return {
