@@ -118,6 +118,8 @@ def mitdb_scores(loaded, records, data_dir, zoo) -> dict:
 def per_record(loaded, records, data_dir, zoo) -> dict:
     """For each MIT-BIH record: seconds the rhythm model calls AF, and the S calls that are right (the
     reference says S) and wrong, kept and relabelled."""
+    from heartzoo.recording.rhythm_annotation import AUX
+
     s = list(loaded.class_names).index("S")
     out = {}
     for record, beats, got in mitdb_annotated(loaded, records, data_dir, zoo):
@@ -125,7 +127,7 @@ def per_record(loaded, records, data_dir, zoo) -> dict:
         kept, relabelled = both_ways(got)
         out[record] = {
             "seconds": round(got.length / got.fs),
-            "af_seconds": round(sum(e.end - e.start for e in got.rhythm if e.aux == "(AFIB") / got.fs),
+            "af_seconds": round(sum(e.end - e.start for e in got.rhythm if e.aux == AUX["A"]) / got.fs),
             "s_beats": int(true_s.sum()),
             **{
                 f"{way}_s_{kind}": int(((calls == s) & (true_s if kind == "right" else ~true_s)).sum())

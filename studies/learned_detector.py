@@ -307,7 +307,8 @@ def score(detector: str, corpus) -> dict:
     from heartzoo.evaluation.ec57 import Report
 
     results, seconds, hours = detector_study().scored(detector, corpus)
-    g, t = Report(results).gross.stats, Report(results).gross.tallies
+    gross = Report(results).gross
+    g, t = gross.stats, gross.tallies
     return {
         "se": g["qrs_se"],
         "pp": g["qrs_pp"],
