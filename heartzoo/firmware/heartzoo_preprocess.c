@@ -175,14 +175,18 @@ static int frame_view(const hz_pre_t *s, uint32_t peak, hz_view_t *v) {
 static int8_t clip8(int32_t q) { return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q); }
 
 #if HZ_TEMPLATE_BEATS > 0
+/* the frame in slot tpl_pos joins the template: the ring moves on */
+static void tpl_enter(hz_pre_t *s) {
+  if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
+  if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+}
 /* after make_frame wrote a frame into the template ring (a dropped beat writes none, and moves nothing);
  * with HZ_TEMPLATE_ON_TIME, make_frame writes it aside and make_rr lets it in when the beat came on time */
 static void tpl_advance(hz_pre_t *s) {
 #if HZ_TEMPLATE_ON_TIME
   s->tpl_next_valid = 1;
 #else
-  if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
-  if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+  tpl_enter(s);
 #endif
 }
 /* the slot make_frame writes the frame's z-scores to */
@@ -479,8 +483,7 @@ static void make_rr(hz_pre_t *s, uint32_t peak, int has_next, uint32_t next, int
   if (s->tpl_next_valid) { /* the frame make_frame put aside enters the template if its beat came on time */
     if (on_time(pre, long_sum, long_n)) {
       memcpy(s->tpl[s->tpl_pos], s->tpl_next, sizeof s->tpl_next);
-      if (++s->tpl_pos == HZ_TEMPLATE_BEATS) s->tpl_pos = 0;
-      if (s->tpl_n < HZ_TEMPLATE_BEATS) s->tpl_n++;
+      tpl_enter(s);
     }
     s->tpl_next_valid = 0;
   }
