@@ -60,14 +60,15 @@ def main() -> None:
 
         rhythm = recommended_refs(json.loads((args.zoo / "index.json").read_text()), args.zoo).get("af-4")
     rhythm = None if rhythm == "none" else rhythm
+    scans: dict = {}  # each recording's detection, gate and rhythm, made once for every model
     for ref in args.models.split(",") if args.models else published(args.zoo):
         t0 = time.perf_counter()
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         line = {
             "model": ref,
             "runtime": "int8, LiteRT reference kernels (bit-exact with TFLM)",
-            "icentia11k": external.icentia11k(loaded, data_dir),
-            "cinc2017": external.cinc2017(loaded, data_dir, rhythm=rhythm, zoo=args.zoo),
+            "icentia11k": external.icentia11k(loaded, data_dir, scans),
+            "cinc2017": external.cinc2017(loaded, data_dir, rhythm=rhythm, zoo=args.zoo, scans=scans),
             "seconds": None,
         }
         line["seconds"] = round(time.perf_counter() - t0, 1)

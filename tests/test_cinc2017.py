@@ -92,6 +92,19 @@ def test_external_calls_on_af_and_normal_records(folder):
         assert alone == got[group]["share"]  # the beat model alone: the same as without a rhythm model
         assert line["S"] <= alone["S"] and line["V"] <= alone["V"] and line["N"] >= alone["N"]
         assert np.isclose(sum(line.values()), sum(alone.values()))
+    # a benchmark of several models shares one scan per recording (detection, gate, rhythm), and each
+    # model's calls are what it gets alone
+    scans: dict = {}
+    assert calls(
+        loaded, folder.parent, records, rhythm="af-4-cnn3-student@v2", zoo=REPO / "zoo", scans=scans
+    ) == (with_rhythm)
+    assert len(scans) == len(records)
+    other = load_model("beat-2-cnn3-wearable", "v2", format="tflite", zoo=REPO / "zoo")
+    shared = calls(
+        other, folder.parent, records, rhythm="af-4-cnn3-student@v2", zoo=REPO / "zoo", scans=scans
+    )
+    assert len(scans) == len(records)
+    assert shared == calls(other, folder.parent, records, rhythm="af-4-cnn3-student@v2", zoo=REPO / "zoo")
 
 
 def test_the_relabelling_study_selects_on_af4s_validation_af_records_never_the_test_split(

@@ -188,6 +188,135 @@ class _Counted:
             self._report(min(self._done, self._total))
 
 
+@dataclass(frozen=True)
+class Scan:
+    """What `annotate` finds in a recording before any beat model sees it: the checked lead, its R peaks,
+    the quality windows and findings, and the rhythm episodes. Every beat model of a benchmark reads the
+    same scan (`label_beats`), so detection, the gate and the rhythm model run once per recording."""
+
+    x: np.ndarray  # the lead as checked (`detect.check_signal` / `preprocess.check_recording`)
+    fs: float
+    peaks: np.ndarray  # every R peak, those of unreadable windows included
+    peaks_from: str
+    findings: tuple = ()
+    windows: Any = None  # the quality windows; None where the peaks were given or quality is off
+    gaps: tuple[tuple[int, int], ...] = ()
+    gate: str | None = None
+    rhythm: tuple = ()  # rhythm episodes, with `rhythm`
+    rhythm_model: str | None = None
+    rhythm_recording: dict | None = None
+
+
+def scan(
+    signal,
+    fs: float,
+    *,
+    r_peaks=None,
+    detector: str = DEFAULT,
+    zoo=None,
+    peaks_from: str | None = None,
+    progress: Progress | None = None,
+    quality: bool = True,
+    gate: str = DEFAULT_GATE,
+    notes: tuple[str, ...] = (),
+    rhythm=None,
+) -> Scan:
+    """The model-free half of `annotate` (its arguments of the same names)."""
+    from ..detect import detect
+    from ..preprocess import check_recording
+    from .quality import Finding, assess, gaps, gate_windows
+    from .rhythm_annotation import recording_rhythm
+
+    say = progress or (lambda *_: None)
+    windows = None
+    if r_peaks is None:
+        x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
+        say(f"detecting R peaks ({detector})", 0, None)
+        peaks = detect(x, rate, detector)
+        peaks_from = peaks_from or f"detected ({detector})"
+        if quality:
+            say("scoring signal quality", 0, None)
+            windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
+        findings = assess(peaks, len(x), rate, windows)
+        stretches = gaps(peaks, len(x), rate)
+    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
+        x, rate, peaks = check_recording(signal, fs, r_peaks)
+        peaks_from = peaks_from or "given"
+        findings, stretches = [], []
+    episodes, rhythm_ref, whole = (
+        recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
+    )
+    return Scan(
+        x=x,
+        fs=rate,
+        peaks=peaks,
+        peaks_from=peaks_from,
+        findings=tuple([Finding("read", n) for n in notes] + list(findings)),
+        windows=windows,
+        gaps=tuple(stretches),
+        gate=gate if windows is not None else None,
+        rhythm=episodes,
+        rhythm_model=rhythm_ref,
+        rhythm_recording=whole,
+    )
+
+
+def label_beats(
+    found: Scan,
+    model,
+    *,
+    zoo=None,
+    float_model: bool = False,
+    record: str = "recording",
+    lead: str | None = None,
+    progress: Progress | None = None,
+    keep_s_in_af: bool = False,
+) -> Annotated:
+    """The model's half of `annotate`: every beat of `found` classified, those of unreadable windows then
+    dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`."""
+    from ..zoo.hub import predict, resolve_model
+    from .rhythm_annotation import s_in_af_to_n
+
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)
+    say = progress or (lambda *_: None)
+    x, rate, peaks, windows = found.x, found.fs, found.peaks, found.windows
+    n = len(peaks)
+    say("classifying beats", 0, n)
+    counted = loaded
+    if loaded.format == "tflite" and n:
+        counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
+    # every detected peak is run, so that each beat's RR features and running template see the recording
+    # as the detector did; the beats of unreadable windows are then dropped, never reported
+    probs = predict(counted, x, rate, peaks)
+    say("classifying beats", n, n)
+    keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+    relabelled = None
+    if found.rhythm_model is not None and not keep_s_in_af:
+        probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)
+        relabelled = int((in_af & keep).sum())
+    return Annotated(
+        record=record,
+        fs=rate,
+        samples=np.asarray(peaks[keep], dtype=np.int64),
+        probabilities=np.asarray(probs[keep], dtype=np.float32),
+        class_names=tuple(loaded.class_names),
+        model=f"{loaded.config.name}@{loaded.folder.name}",
+        runtime=_runtime(loaded),
+        peaks=found.peaks_from,
+        lead=lead,
+        length=len(x),
+        findings=found.findings,
+        windows=windows,
+        unclassified=int(n - keep.sum()),
+        gaps=found.gaps,
+        gate=found.gate,
+        rhythm=found.rhythm,
+        rhythm_model=found.rhythm_model,
+        rhythm_recording=found.rhythm_recording,
+        s_relabelled_in_af=relabelled,
+    )
+
+
 def annotate(
     signal,
     fs: float,
@@ -215,68 +344,25 @@ def annotate(
     `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
     on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats,
     and the beats inside its atrial fibrillation are never S (AAMI defines none there;
-    `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`."""
-    from ..detect import detect
-    from ..preprocess import check_recording
-    from ..zoo.hub import predict, resolve_model
-    from .quality import Finding, assess, gaps, gate_windows
-    from .rhythm_annotation import recording_rhythm, s_in_af_to_n
+    `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. It is `label_beats` of `scan`."""
+    from ..zoo.hub import resolve_model
 
-    loaded = resolve_model(model, zoo=zoo, float_model=float_model)
-    say = progress or (lambda *_: None)
-    windows = None
-    if r_peaks is None:
-        x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
-        say(f"detecting R peaks ({detector})", 0, None)
-        peaks = detect(x, rate, detector)
-        peaks_from = peaks_from or f"detected ({detector})"
-        if quality:
-            say("scoring signal quality", 0, None)
-            windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
-        findings = assess(peaks, len(x), rate, windows)
-        stretches = gaps(peaks, len(x), rate)
-    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
-        x, rate, peaks = check_recording(signal, fs, r_peaks)
-        peaks_from = peaks_from or "given"
-        findings, stretches = [], []
-    findings = [Finding("read", n) for n in notes] + findings
-    episodes, rhythm_ref, whole = (
-        recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    found = scan(
+        signal,
+        fs,
+        r_peaks=r_peaks,
+        detector=detector,
+        zoo=zoo,
+        peaks_from=peaks_from,
+        progress=progress,
+        quality=quality,
+        gate=gate,
+        notes=notes,
+        rhythm=rhythm,
     )
-    n = len(peaks)
-    say("classifying beats", 0, n)
-    counted = loaded
-    if loaded.format == "tflite" and n:
-        counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
-    # every detected peak is run, so that each beat's RR features and running template see the recording
-    # as the detector did; the beats of unreadable windows are then dropped, never reported
-    probs = predict(counted, x, rate, peaks)
-    say("classifying beats", n, n)
-    keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
-    relabelled = None
-    if rhythm is not None and not keep_s_in_af:
-        probs, in_af = s_in_af_to_n(probs, peaks, episodes, loaded.class_names)
-        relabelled = int((in_af & keep).sum())
-    return Annotated(
-        record=record,
-        fs=rate,
-        samples=np.asarray(peaks[keep], dtype=np.int64),
-        probabilities=np.asarray(probs[keep], dtype=np.float32),
-        class_names=tuple(loaded.class_names),
-        model=f"{loaded.config.name}@{loaded.folder.name}",
-        runtime=_runtime(loaded),
-        peaks=peaks_from,
-        lead=lead,
-        length=len(x),
-        findings=tuple(findings),
-        windows=windows,
-        unclassified=int(n - keep.sum()),
-        gaps=tuple(stretches),
-        gate=gate if windows is not None else None,
-        rhythm=episodes,
-        rhythm_model=rhythm_ref,
-        rhythm_recording=whole,
-        s_relabelled_in_af=relabelled,
+    return label_beats(
+        found, loaded, zoo=zoo, record=record, lead=lead, progress=progress, keep_s_in_af=keep_s_in_af
     )
 
 

@@ -10,6 +10,10 @@ Preprocessor, int8 as on the microcontroller). Never used to train or select.
   ectopic beats). The leads are read as recorded (the finger lead is often inverted). With a rhythm model
   (`annotate --rhythm`), the shares are also given as the line writes them, the S calls inside its AF
   episodes relabelled N (`with_rhythm`).
+
+A benchmark of many models passes one `scans` dict to every call: each recording's detection, quality gate
+and rhythm (`annotation.scan`) are then made once, keyed by record, lead and what was asked, and only the
+beat model runs again (`annotation.label_beats`), with the same results as `annotate`.
 """
 
 from __future__ import annotations
@@ -41,12 +45,26 @@ def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
     return stats(report.gross.stats) | {"records": {r.record: stats(r.counts.stats) for r in report.records}}
 
 
-def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
+def _scanned(scans: dict | None, key: tuple, sig, **kwargs):
+    """`annotation.scan` of `sig`, made once per `key` (record, lead, what was asked) where `scans` is
+    given."""
+    from .annotation import scan
+
+    key = (*key, sig.lead)
+    if scans is None or key not in scans:
+        found = scan(sig.values, sig.fs, **kwargs)
+        if scans is None:
+            return found
+        scans[key] = found
+    return scans[key]
+
+
+def icentia11k(loaded, data_dir=None, scans: dict | None = None) -> dict[str, Any]:
     """EC57 of the model on every Icentia11k segment present: detected (default detector and quality gate)
     and on the reference R peaks; from the first sample."""
     from ..data.databases import get_database
     from ..evaluation.ec57 import Report, compare, read_annotations
-    from .annotation import annotate
+    from .annotation import label_beats
 
     db = get_database("icentia11k")
     folder = db.folder(data_dir)
@@ -57,7 +75,8 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
         sig = db.read_signal(folder, record, loaded.firmware.lead)
         ref = read_annotations(f"{base}.atr")
         for kind, peaks in (("detected", None), ("reference", db.read_beats(folder, record).samples)):
-            got = annotate(sig.values, sig.fs, loaded, r_peaks=peaks, record=record)
+            found = _scanned(scans, ("icentia11k", record, kind), sig, r_peaks=peaks)
+            got = label_beats(found, loaded, record=record)
             results[kind].append(compare(ref, got.ec57(), start_s=0.0))
             if kind == "detected":
                 kept.append(1.0 - got.unclassified / max(1, got.unclassified + len(got.samples)))
@@ -66,13 +85,18 @@ def icentia11k(loaded, data_dir=None) -> dict[str, Any]:
 
 
 def cinc2017(
-    loaded, data_dir=None, records: tuple[str, ...] | None = None, rhythm: str | None = None, zoo=None
+    loaded,
+    data_dir=None,
+    records: tuple[str, ...] | None = None,
+    rhythm: str | None = None,
+    zoo=None,
+    scans: dict | None = None,
 ) -> dict[str, Any]:
     """The share of beats called each class in the AF and normal-rhythm records of the CinC 2017 test split
     (or `records`): pooled over beats, and per record (mean, and how many records get any such call);
     with `rhythm` (an af-4 model, NAME@VERSION), also as `annotate --rhythm` writes them (`with_rhythm`)."""
     from ..data.databases import get_database
-    from .annotation import annotate
+    from .annotation import label_beats
     from .rhythm_annotation import relabelled_calls
 
     db = get_database("cinc2017")
@@ -92,9 +116,8 @@ def cinc2017(
         unreadable = 0
         for record in (r for r in chosen if labels.get(r) == label):
             sig = db.read_signal(folder, record, loaded.firmware.lead)
-            got = annotate(
-                sig.values, sig.fs, loaded, record=record, rhythm=rhythm, keep_s_in_af=True, zoo=zoo
-            )
+            found = _scanned(scans, ("cinc2017", record, rhythm), sig, rhythm=rhythm, zoo=zoo)
+            got = label_beats(found, loaded, record=record, keep_s_in_af=True)
             calls = {"kept": got.probabilities.argmax(axis=1)}
             if rhythm:
                 calls["with_rhythm"] = relabelled_calls(got)
