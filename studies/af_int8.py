@@ -110,7 +110,9 @@ def log_softmax(version: str) -> dict:
     probs, labels, ws = split_probabilities(model, config, "val")
     calibration = calibration_inputs(config, n=config.export.calibration_frames)
     fw = firmware_model(model, config)
-    logs = keras.layers.Activation(keras.activations.log_softmax, name="log_probs")(fw.layers[-2].output)
+    logs = keras.layers.Activation(keras.activations.log_softmax, name="log_probs")(
+        fw.get_layer("probs").input
+    )
     scores = {"float": cross_fitted_f1(probs, labels, ws.record, config, "mean+max")}
     for name, graph in (("int8_softmax", fw), ("int8_log_softmax", keras.Model(fw.inputs, logs))):
         buf = convert_int8(graph, calibration)
