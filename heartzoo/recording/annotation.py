@@ -79,6 +79,8 @@ class Annotated:
     rhythm_recording: dict | None = None
     #: beats called S inside the rhythm model's AF episodes, and so relabelled N (None: not relabelled)
     s_relabelled_in_af: int | None = None
+    #: runs of 3 or more beats called V (`ventricular_runs.VentricularRun`); None for a model without V
+    ventricular_runs: tuple | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -135,6 +137,9 @@ class Annotated:
                 "episodes": [e.to_dict() for e in self.rhythm],
                 "s_beats_in_af_relabelled_n": self.s_relabelled_in_af,
             },
+            "ventricular_runs": None
+            if self.ventricular_runs is None
+            else [r.to_dict() for r in self.ventricular_runs],
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -276,6 +281,7 @@ def label_beats(
     dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`."""
     from ..zoo.hub import predict, resolve_model
     from .rhythm_annotation import s_in_af_to_n
+    from .ventricular_runs import ventricular_runs, vt_finding
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     say = progress or (lambda *_: None)
@@ -294,6 +300,12 @@ def label_beats(
     if found.rhythm_model is not None and not keep_s_in_af:
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)
         relabelled = int((in_af & keep).sum())
+    findings, runs = found.findings, None
+    if "V" in loaded.class_names:  # over every peak: an unclassified beat ends a run
+        is_v = (probs.argmax(axis=1) == loaded.class_names.index("V")) & keep if n else np.zeros(0, bool)
+        runs = tuple(ventricular_runs(peaks, is_v, rate))
+        if (vt := vt_finding(runs, rate, found.rhythm)) is not None:
+            findings = (*findings, vt)
     return Annotated(
         record=record,
         fs=rate,
@@ -305,7 +317,7 @@ def label_beats(
         peaks=found.peaks_from,
         lead=lead,
         length=len(x),
-        findings=found.findings,
+        findings=findings,
         windows=windows,
         unclassified=int(n - keep.sum()),
         gaps=found.gaps,
@@ -314,6 +326,7 @@ def label_beats(
         rhythm_model=found.rhythm_model,
         rhythm_recording=found.rhythm_recording,
         s_relabelled_in_af=relabelled,
+        ventricular_runs=runs,
     )
 
 
@@ -427,7 +440,8 @@ def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) ->
 def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
     beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
-    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts."""
+    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts, and
+    where a run of ventricular beats starts (`ventricular_runs`)."""
     rows = [
         (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
         for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
@@ -444,6 +458,7 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     from .rhythm_annotation import annotation_rows
 
     rows += annotation_rows(a.rhythm)
+    rows += [(r.start, '"', 0, r.note) for r in a.ventricular_runs or ()]
     rows.sort(key=lambda r: (r[0], r[1] not in "~+"))
     samples = np.asarray([r[0] for r in rows], dtype=np.int64)
     return (
