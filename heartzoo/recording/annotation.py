@@ -441,7 +441,7 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
     beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
     annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts, and
-    where a run of ventricular beats starts (`ventricular_runs`)."""
+    where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
     rows = [
         (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
         for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
@@ -458,7 +458,7 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     from .rhythm_annotation import annotation_rows
 
     rows += annotation_rows(a.rhythm)
-    rows += [(r.start, '"', 0, r.note) for r in a.ventricular_runs or ()]
+    rows += [(r.start, '"', 0, r.note) for r in a.ventricular_runs or () if r.tachycardia]
     rows.sort(key=lambda r: (r[0], r[1] not in "~+"))
     samples = np.asarray([r[0] for r in rows], dtype=np.int64)
     return (

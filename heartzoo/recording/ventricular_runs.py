@@ -4,9 +4,10 @@ more consecutive ventricular complexes above 100 bpm: Zipes et al., ACC/AHA/ESC 
 management of patients with ventricular arrhythmias, Circulation 114:e385).
 
 Why in `annotate`: the rhythm models (af-4, CinC 2017) have no VT class and call ventricular tachycardia
-atrial fibrillation (all 8 of MIT-BIH's VT windows, docs/tasks.md), so a wearable would report VT as AF.
-The beat model's V calls say what the rhythm model cannot: every run is listed in the JSON and written as a
-WFDB comment at its first beat, and VT is a warning to review (it is only as good as the model's V calls:
+atrial fibrillation (the recommended af-4 student: all 8 of MIT-BIH's VT windows, results/af_external.jsonl),
+so a wearable would report VT as AF.
+The beat model's V calls say what the rhythm model cannot: every run is listed in the JSON, and VT is a WFDB
+comment at the run's first beat and a warning to review (it is only as good as the model's V calls:
 on MIT-BIH a quarter of the recommended beat-3's VT runs are real, studies/vt_runs.py), which names any the
 rhythm model called AF.
 """

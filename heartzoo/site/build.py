@@ -128,6 +128,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         detector_table,
         learned_detector_table,
         quality_table,
+        vt_runs_table,
     )
 
     results = checkout.results
@@ -136,6 +137,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         "learned-detector": learned_detector_table(results),
         "af-s-gate": af_s_gate_table(results),
         "quality": quality_table(results),
+        "vt-runs": vt_runs_table(results),
     }
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     from .lever_table import lever_table

@@ -153,6 +153,29 @@ def af_s_gate_table(results: Path) -> str:
     )
 
 
+def vt_runs_table(results: Path) -> str:
+    """studies/vt_runs.py: the runs of possible VT `annotate` reports, against MIT-BIH's reference and on
+    CinC's test split (the latest line of each model)."""
+    path = results / "vt_runs.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python studies/vt_runs.py --record ...`.*"
+    latest = latest_json_lines(path, lambda x: x["model"] if x.get("study") == "vt_runs" else None)
+    rows = []
+    for model, x in latest.items():
+        m, c = x["mitdb"], x["cinc2017"]
+        rows.append(
+            f"| `{model}` | {_pct(m['run_se'])} ({m['reference_vt_runs']}) | {_pct(m['run_pp'])} "
+            f"({m['reported_vt_runs']}) | {m['false_per_hour']:.2f} | {m['vt_episodes_found']} of "
+            f"{m['vt_episodes']} | {c['A']['per_hour']:.2f} | {c['N']['per_hour']:.2f} |"
+        )
+    return (
+        "| beat model | MIT-BIH VT runs found % (reference runs) | reported runs that are VT % (reported) | "
+        "false VT runs per hour | MIT-BIH `(VT` episodes found | CinC AF records: VT runs per hour | "
+        "CinC normal-rhythm records: VT runs per hour |\n|---|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+    )
+
+
 def _gate_latest(results: Path) -> dict:
     """The latest line of each (records, gate, threshold, noise) of studies/quality_gate.py's record
     (lines before the learned gate have no "gate": the template-matching index)."""
