@@ -108,3 +108,69 @@ def test_annotate_reports_vt_in_the_json_the_warnings_and_the_wfdb_file(mitdb, t
         x, FS, load_model("beat-2-cnn3-wearable", format="tflite", zoo=ZOO), r_peaks=ref.sample[beat]
     )
     assert ectopic.ventricular_runs is None and ectopic.summary()["ventricular_runs"] is None
+
+
+VRUN_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* stdin: beats, then per beat its class (-1: unclassified) and R peak; stdout: per run, first last beats vt */
+int main(void) {
+  int n, cls;
+  unsigned peak;
+  hz_vrun_t run, done;
+  hz_vrun_init(&run);
+  if (scanf("%d", &n) != 1) return 1;
+  while (n-- > 0) {
+    if (scanf("%d %u", &cls, &peak) != 2) return 1;
+    if (hz_vrun_push(&run, cls, peak, &done))
+      printf("%u %u %u %d\n", done.first, done.last, done.beats, hz_vrun_tachycardia(&done));
+  }
+  if (hz_vrun_end(&run, &done)) printf("%u %u %u %d\n", done.first, done.last, done.beats, hz_vrun_tachycardia(&done));
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
+def test_the_kit_finds_the_runs_python_finds(mitdb, tmp_path, fixed_point):
+    """The C library's hz_vrun_* on record 207's reference beats (its V beats the class V, some beats left
+    unclassified), at the record's 360 Hz: the same runs, and the same ones VT, as Python."""
+    import subprocess
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.export.firmware_host import host_compiler
+    from heartzoo.export.firmware_kit import CFLAGS, library_files
+    from heartzoo.meta import Configuration, read_meta
+    from heartzoo.tasks import AAMI_CLASSES
+
+    cc = host_compiler()
+    if cc is None:
+        pytest.skip("no C compiler")
+    firmware = read_meta(
+        Configuration, ZOO / "beat-3" / "beat-3-cnn3-student" / "v6" / "configuration.json"
+    ).firmware
+    v = firmware.class_names.index("V")
+    beats = get_database("mitdb").read_beats(mitdb, "207")
+    cls = np.where(beats.aami == AAMI_CLASSES.index("V"), v, 0)
+    cls[::97] = -1  # unclassified beats (an unreadable window's) end runs
+    cls[-3:] = v  # the record ends inside a run
+    for name, text in library_files(firmware, recording_hz=360, fixed_point=fixed_point).items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "drive.c").write_text(VRUN_DRIVER)
+    exe = tmp_path / "drive"
+    sources = [str(tmp_path / "drive.c"), str(tmp_path / "heartzoo_preprocess.c")]
+    subprocess.run(
+        [cc, "-O2", *CFLAGS, "-Wall", "-Werror", f"-I{tmp_path}", *sources, "-lm", "-o", str(exe)], check=True
+    )
+    feed = f"{len(cls)}\n" + "".join(
+        f"{c} {p}\n" for c, p in zip(cls.tolist(), beats.samples.tolist(), strict=True)
+    )
+    got = subprocess.run([str(exe)], input=feed, capture_output=True, text=True, check=True).stdout.split(
+        "\n"
+    )
+    expected = [
+        f"{r.start} {r.end} {r.beats} {int(r.tachycardia)}"
+        for r in ventricular_runs(beats.samples, cls == v, 360.0)
+    ]
+    assert got[:-1] == expected and len(expected) >= 4
+    assert any(line.endswith(" 1") for line in expected) and any(line.endswith(" 0") for line in expected)

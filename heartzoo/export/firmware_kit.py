@@ -244,6 +244,7 @@ def contract_header(
     lines += [
         f"#define HZ_NUM_CLASSES {len(f['class_names'])}",
         f"#define HZ_CLASS_NAMES {{{classes}}}",
+        *vrun_lines(f["class_names"]),
         f"/* output: {f['output']} */",
         f"#define HZ_OUTPUT_ZERO_POINT ({out['zero_point']})",
         *aggregation_lines(f.get("aggregation"), out["scale"], flt),
@@ -290,6 +291,20 @@ def contract_header(
             lines += [f"#define HZ_TEMPLATE_SHARE {flt(f.get('template_on_time') or 0.0)}"]
     lines += ["", "#endif /* HEARTZOO_CONTRACT_H_ */", ""]
     return "\n".join(lines)
+
+
+def vrun_lines(class_names: list[str]) -> list[str]:
+    """The runs of ventricular beats (`recording.ventricular_runs`) as C constants, for a model with a V
+    class: its index, the beats that make a run and the rate above which it is VT."""
+    from ..recording.ventricular_runs import MIN_BEATS, VT_BPM
+
+    if "V" not in class_names:
+        return []
+    return [
+        f"#define HZ_V_CLASS {class_names.index('V')} /* runs of V beats: hz_vrun_* */",
+        f"#define HZ_VRUN_MIN_BEATS {MIN_BEATS}",
+        f"#define HZ_VT_BPM {int(VT_BPM)} /* whole bpm */",
+    ]
 
 
 def aggregation_lines(aggregation: dict[str, Any] | None, output_scale: float, flt) -> list[str]:

@@ -619,3 +619,28 @@ int hz_rec_class(const hz_rec_t *r, float *p) {
   return best;
 }
 #endif
+
+#ifdef HZ_V_CLASS
+void hz_vrun_init(hz_vrun_t *r) { memset(r, 0, sizeof *r); }
+
+int hz_vrun_end(hz_vrun_t *r, hz_vrun_t *done) {
+  int ended = r->beats >= HZ_VRUN_MIN_BEATS;
+  if (ended) *done = *r;
+  r->beats = 0;
+  return ended;
+}
+
+int hz_vrun_push(hz_vrun_t *r, int cls, uint32_t peak, hz_vrun_t *done) {
+  if (cls != HZ_V_CLASS) return hz_vrun_end(r, done);
+  if (r->beats == 0) r->first = peak;
+  r->last = peak;
+  r->beats++;
+  return 0;
+}
+
+int hz_vrun_tachycardia(const hz_vrun_t *run) {
+  uint32_t span = run->last > run->first ? run->last - run->first : 1u;
+  /* 60 (beats - 1) HZ_RECORDING_HZ / span > HZ_VT_BPM, in 64-bit integers (HZ_VT_BPM is whole) */
+  return (uint64_t)60u * (run->beats - 1u) * (uint64_t)HZ_RECORDING_HZ > (uint64_t)HZ_VT_BPM * span;
+}
+#endif

@@ -230,6 +230,30 @@ void hz_rec_push(hz_rec_t *r, const int8_t *q);
 int hz_rec_class(const hz_rec_t *r, float *p);
 #endif
 
+/* Runs of ventricular beats, for a model with a V class (HZ_V_CLASS), as `heartzoo annotate` reports
+ * them (heartzoo.recording.ventricular_runs): HZ_VRUN_MIN_BEATS or more consecutive beats called V; above
+ * HZ_VT_BPM, possible ventricular tachycardia. Integer arithmetic only.
+ *
+ *   static hz_vrun_t run;  hz_vrun_init(&run);
+ *   after each beat, in order:  if (hz_vrun_push(&run, cls, peak, &done) && hz_vrun_tachycardia(&done)) ...
+ *   at the recording's end:     hz_vrun_end(&run, &done)
+ * cls: the beat's class (hz_argmax), or -1 for a beat left unclassified (it ends a run, as a beat not
+ * called V does); peak: its R peak, in samples of the input stream (HZ_RECORDING_HZ). */
+#ifdef HZ_V_CLASS
+typedef struct {
+  uint32_t first; /* R peak of the run's first beat */
+  uint32_t last;  /* and of its last */
+  uint32_t beats;
+} hz_vrun_t;
+void hz_vrun_init(hz_vrun_t *r);
+/* 1 when this beat ends a run (the run in *done), else 0 */
+int hz_vrun_push(hz_vrun_t *r, int cls, uint32_t peak, hz_vrun_t *done);
+/* 1 when the recording ends inside a run (the run in *done), else 0; the tracker starts again */
+int hz_vrun_end(hz_vrun_t *r, hz_vrun_t *done);
+/* 1 when the run is faster than HZ_VT_BPM: 60 (beats - 1) / ((last - first) / HZ_RECORDING_HZ) */
+int hz_vrun_tachycardia(const hz_vrun_t *run);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
