@@ -20,6 +20,11 @@ RHYTHM_CLASSES: tuple[str, ...] = ("NSR", "AF", "other")
 QUALITY_CLASSES: tuple[str, ...] = ("readable", "unreadable")
 #: the PhysioNet/CinC Challenge 2017's labels of a recording: normal, AF, other rhythm, too noisy
 CINC_CLASSES: tuple[str, ...] = ("N", "A", "O", "~")
+#: a run of ventricular beats: this many or more consecutive beats of class V; faster than `VT_BPM` it is
+#: ventricular tachycardia (Zipes et al., ACC/AHA/ESC 2006 guidelines, Circulation 114:e385). Read by
+#: `recording.ventricular_runs` and the firmware kit's `hz_vrun_*`.
+VENTRICULAR_RUN_BEATS = 3
+VT_BPM = 100
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def overlaps(a_start: int, a_end: int, b_start: int, b_end: int, slack: int) -> 
 def mitdb(loaded, data_dir) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.mitbih import default_records
-    from heartzoo.recording.annotation import label_beats, scan
+    from heartzoo.recording.annotation import label_beats
+    from heartzoo.recording.scan import scan
     from heartzoo.recording.ventricular_runs import ventricular_runs
     from heartzoo.tasks import AAMI_CLASSES
 
@@ -89,7 +90,8 @@ def mitdb(loaded, data_dir) -> dict:
 
 def cinc2017(loaded, data_dir) -> dict:
     from heartzoo.data.databases import get_database
-    from heartzoo.recording.annotation import label_beats, scan
+    from heartzoo.recording.annotation import label_beats
+    from heartzoo.recording.scan import scan
 
     db = get_database("cinc2017")
     folder, labels = db.folder(data_dir), db.labels(data_dir)

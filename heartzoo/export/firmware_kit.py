@@ -294,16 +294,16 @@ def contract_header(
 
 
 def vrun_lines(class_names: list[str]) -> list[str]:
-    """The runs of ventricular beats (`recording.ventricular_runs`) as C constants, for a model with a V
+    """The runs of ventricular beats (`tasks.VT_BPM`, `recording.ventricular_runs`) as C constants, for a model with a V
     class: its index, the beats that make a run and the rate above which it is VT."""
-    from ..recording.ventricular_runs import MIN_BEATS, VT_BPM
+    from ..tasks import VENTRICULAR_RUN_BEATS, VT_BPM
 
     if "V" not in class_names:
         return []
     return [
         f"#define HZ_V_CLASS {class_names.index('V')} /* runs of V beats: hz_vrun_* */",
-        f"#define HZ_VRUN_MIN_BEATS {MIN_BEATS}",
-        f"#define HZ_VT_BPM {int(VT_BPM)} /* whole bpm */",
+        f"#define HZ_VRUN_MIN_BEATS {VENTRICULAR_RUN_BEATS}",
+        f"#define HZ_VT_BPM {VT_BPM}",
     ]
 
 

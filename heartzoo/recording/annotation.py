@@ -37,6 +37,7 @@ import numpy as np
 from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError
 from .quality import DEFAULT_GATE, SQI_GATE
+from .scan import Scan
 
 DEFAULT_EXTENSION = "heartzoo"
 #: class name -> WFDB beat code written
@@ -193,79 +194,6 @@ class _Counted:
             self._report(min(self._done, self._total))
 
 
-@dataclass(frozen=True)
-class Scan:
-    """What `annotate` finds in a recording before any beat model sees it: the checked lead, its R peaks,
-    the quality windows and findings, and the rhythm episodes. Every beat model of a benchmark reads the
-    same scan (`label_beats`), so detection, the gate and the rhythm model run once per recording."""
-
-    x: np.ndarray  # the lead as checked (`detect.check_signal` / `preprocess.check_recording`)
-    fs: float
-    peaks: np.ndarray  # every R peak, those of unreadable windows included
-    peaks_from: str
-    findings: tuple = ()
-    windows: Any = None  # the quality windows; None where the peaks were given or quality is off
-    gaps: tuple[tuple[int, int], ...] = ()
-    gate: str | None = None
-    rhythm: tuple = ()  # rhythm episodes, with `rhythm`
-    rhythm_model: str | None = None
-    rhythm_recording: dict | None = None
-
-
-def scan(
-    signal,
-    fs: float,
-    *,
-    r_peaks=None,
-    detector: str = DEFAULT,
-    zoo=None,
-    peaks_from: str | None = None,
-    progress: Progress | None = None,
-    quality: bool = True,
-    gate: str = DEFAULT_GATE,
-    notes: tuple[str, ...] = (),
-    rhythm=None,
-) -> Scan:
-    """The model-free half of `annotate` (its arguments of the same names)."""
-    from ..detect import detect
-    from ..preprocess import check_recording
-    from .quality import Finding, assess, gaps, gate_windows
-    from .rhythm_annotation import recording_rhythm
-
-    say = progress or (lambda *_: None)
-    windows = None
-    if r_peaks is None:
-        x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
-        say(f"detecting R peaks ({detector})", 0, None)
-        peaks = detect(x, rate, detector)
-        peaks_from = peaks_from or f"detected ({detector})"
-        if quality:
-            say("scoring signal quality", 0, None)
-            windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
-        findings = assess(peaks, len(x), rate, windows)
-        stretches = gaps(peaks, len(x), rate)
-    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
-        x, rate, peaks = check_recording(signal, fs, r_peaks)
-        peaks_from = peaks_from or "given"
-        findings, stretches = [], []
-    episodes, rhythm_ref, whole = (
-        recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
-    )
-    return Scan(
-        x=x,
-        fs=rate,
-        peaks=peaks,
-        peaks_from=peaks_from,
-        findings=tuple([Finding("read", n) for n in notes] + list(findings)),
-        windows=windows,
-        gaps=tuple(stretches),
-        gate=gate if windows is not None else None,
-        rhythm=episodes,
-        rhythm_model=rhythm_ref,
-        rhythm_recording=whole,
-    )
-
-
 def label_beats(
     found: Scan,
     model,
@@ -359,6 +287,7 @@ def annotate(
     and the beats inside its atrial fibrillation are never S (AAMI defines none there;
     `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. It is `label_beats` of `scan`."""
     from ..zoo.hub import resolve_model
+    from .scan import scan
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     found = scan(

@@ -12,7 +12,7 @@ Preprocessor, int8 as on the microcontroller). Never used to train or select.
   episodes relabelled N (`with_rhythm`).
 
 A benchmark of many models passes one `scans` dict to every call: each recording's detection, quality gate
-and rhythm (`annotation.scan`) are then made once, keyed by record, lead and what was asked, and only the
+and rhythm (`scan.scan`) are then made once, keyed by record, lead and what was asked, and only the
 beat model runs again (`annotation.label_beats`), with the same results as `annotate`.
 """
 
@@ -46,9 +46,9 @@ def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _scanned(scans: dict | None, key: tuple, sig, **kwargs):
-    """`annotation.scan` of `sig`, made once per `key` (record, lead, what was asked) where `scans` is
+    """`scan.scan` of `sig`, made once per `key` (record, lead, what was asked) where `scans` is
     given."""
-    from .annotation import scan
+    from .scan import scan
 
     key = (*key, sig.lead)
     if scans is None or key not in scans:

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: consecutive V beats that make a run
-MIN_BEATS = 3
-#: a run faster than this is ventricular tachycardia
-VT_BPM = 100.0
+from ..tasks import VENTRICULAR_RUN_BEATS as MIN_BEATS
+from ..tasks import VT_BPM
 
 
 @dataclass(frozen=True)
