@@ -230,7 +230,7 @@ def label_beats(
         relabelled = int((in_af & keep).sum())
     findings, runs = found.findings, None
     if "V" in loaded.class_names:  # over every peak: an unclassified beat ends a run
-        is_v = (probs.argmax(axis=1) == loaded.class_names.index("V")) & keep if n else np.zeros(0, bool)
+        is_v = (probs.argmax(axis=1) == loaded.class_names.index("V")) & keep
         runs = tuple(ventricular_runs(peaks, is_v, rate))
         if (vt := vt_finding(runs, rate, found.rhythm)) is not None:
             findings = (*findings, vt)
