@@ -174,3 +174,27 @@ def test_the_kit_finds_the_runs_python_finds(mitdb, tmp_path, fixed_point):
     ]
     assert got[:-1] == expected and len(expected) >= 4
     assert any(line.endswith(" 1") for line in expected) and any(line.endswith(" 0") for line in expected)
+
+
+def test_the_cli_counts_the_runs_and_warns_of_vt(mitdb, tmp_path):
+    from conftest import run_cli
+
+    res = run_cli(
+        "annotate",
+        str(mitdb / "207.hea"),
+        "--model",
+        "beat-3-cnn3-student@v6",
+        "--zoo",
+        str(ZOO),
+        "--reference-peaks",
+        "atr",
+        "--output-dir",
+        str(tmp_path),
+    )
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())  # the terminal wraps long lines
+    summary = json.loads((tmp_path / "207.heartzoo.json").read_text())
+    runs = summary["ventricular_runs"]
+    vt = sum(r["tachycardia"] for r in runs)
+    assert vt and f"ventricular runs (3 or more V beats): {len(runs):,}, {vt:,} above 100 bpm" in text
+    assert "warning: possible ventricular tachycardia, to review" in text

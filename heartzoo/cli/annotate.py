@@ -132,6 +132,15 @@ def annotate_cmd(
             ),
             highlight=False,
         )
+    if result.ventricular_runs:
+        from ..tasks import VENTRICULAR_RUN_BEATS, VT_BPM
+
+        vt = sum(r.tachycardia for r in result.ventricular_runs)
+        console.print(
+            f"  ventricular runs ({VENTRICULAR_RUN_BEATS} or more V beats): {len(result.ventricular_runs):,}, "
+            f"{vt:,} above {VT_BPM} bpm",
+            highlight=False,
+        )
     for f in result.findings:
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
