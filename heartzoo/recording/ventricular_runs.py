@@ -69,12 +69,13 @@ def vt_finding(runs, fs: float, episodes=()):
     """The warning for the VT among `runs` (None without any): how many, the longest, and how many lie in
     an episode the rhythm model (`episodes`, `rhythm_annotation.Episode`) calls atrial fibrillation."""
     from .quality import Finding
+    from .rhythm_annotation import AUX
 
     vt = [r for r in runs if r.tachycardia]
     if not vt:
         return None
     longest = max(vt, key=lambda r: r.beats)
-    in_af = sum(any(e.label == "A" and e.start <= r.end and r.start < e.end for e in episodes) for r in vt)
+    in_af = sum(any(e.aux == AUX["A"] and e.start <= r.end and r.start < e.end for e in episodes) for r in vt)
     message = (
         f"possible ventricular tachycardia, to review: {len(vt)} run{'s' if len(vt) > 1 else ''} of {MIN_BEATS} or more beats "
         f"called V above {VT_BPM:.0f} bpm, the longest {longest.beats} beats at {longest.rate_bpm:.0f} bpm "
