@@ -28,11 +28,11 @@ def overlaps(a_start: int, a_end: int, b_start: int, b_end: int, slack: int) -> 
     return a_start <= b_end + slack and b_start <= a_end + slack
 
 
-def mitdb(loaded, data_dir) -> dict:
+def mitdb(loaded, data_dir, scans: dict | None = None) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.data.mitbih import default_records
     from heartzoo.recording.annotation import label_beats
-    from heartzoo.recording.scan import scan
+    from heartzoo.recording.external import scanned
     from heartzoo.recording.ventricular_runs import ventricular_runs
     from heartzoo.tasks import AAMI_CLASSES
 
@@ -53,7 +53,7 @@ def mitdb(loaded, data_dir) -> dict:
             for s, e, lab in zip(rhythm.start, rhythm.end, rhythm.label, strict=True)
             if lab == "VT"
         ]
-        got = label_beats(scan(sig.values, sig.fs), loaded, record=record)
+        got = label_beats(scanned(scans, ("mitdb", record), sig), loaded, record=record)
         mine = [r for r in got.ventricular_runs if r.tachycardia]
         hit_ref = [any(overlaps(r.start, r.end, m.start, m.end, slack) for m in mine) for r in ref]
         ok = [
@@ -88,10 +88,10 @@ def mitdb(loaded, data_dir) -> dict:
     }
 
 
-def cinc2017(loaded, data_dir) -> dict:
+def cinc2017(loaded, data_dir, scans: dict | None = None) -> dict:
     from heartzoo.data.databases import get_database
     from heartzoo.recording.annotation import label_beats
-    from heartzoo.recording.scan import scan
+    from heartzoo.recording.external import scanned
 
     db = get_database("cinc2017")
     folder, labels = db.folder(data_dir), db.labels(data_dir)
@@ -101,7 +101,7 @@ def cinc2017(loaded, data_dir) -> dict:
         hours = 0.0
         for record in (r for r in db.splits["test"] if labels.get(r) == label):
             sig = db.read_signal(folder, record, loaded.firmware.lead)
-            got = label_beats(scan(sig.values, sig.fs), loaded, record=record)
+            got = label_beats(scanned(scans, ("cinc2017", record), sig), loaded, record=record)
             n = sum(r.tachycardia for r in got.ventricular_runs)
             runs, records_with = runs + n, records_with + int(n > 0)
             hours += len(sig.values) / sig.fs / 3600
@@ -114,6 +114,7 @@ def main() -> None:
     from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
     from heartzoo.site.pages import recommended_refs
+    from heartzoo.tasks import VENTRICULAR_RUN_BEATS, VT_BPM
     from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -127,15 +128,16 @@ def main() -> None:
     if refs is None:
         rec = recommended_refs(json.loads((args.zoo / "index.json").read_text()), args.zoo)
         refs = [rec[t] for t in ("beat-3", "aami-5")]
+    scans: dict = {}  # each recording's detection and gate, made once for every model
     for ref in refs:
         t0 = time.perf_counter()
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         line = {
             "study": "vt_runs",
             "model": ref,
-            "definition": "3 or more consecutive beats called V above 100 bpm",
-            "mitdb": mitdb(loaded, data_dir),
-            "cinc2017": cinc2017(loaded, data_dir),
+            "definition": f"{VENTRICULAR_RUN_BEATS} or more consecutive beats called V above {VT_BPM} bpm",
+            "mitdb": mitdb(loaded, data_dir, scans),
+            "cinc2017": cinc2017(loaded, data_dir, scans),
         }
         line["seconds"] = round(time.perf_counter() - t0, 1)
         m, c = line["mitdb"], line["cinc2017"]

@@ -45,17 +45,16 @@ def _ec57(report, classes: tuple[str, ...]) -> dict[str, Any]:
     return stats(report.gross.stats) | {"records": {r.record: stats(r.counts.stats) for r in report.records}}
 
 
-def _scanned(scans: dict | None, key: tuple, sig, **kwargs):
-    """`scan.scan` of `sig`, made once per `key` (record, lead, what was asked) where `scans` is
-    given."""
+def scanned(scans: dict | None, key: tuple, sig, **kwargs):
+    """`scan.scan` of `sig` (a `records.Signal`), made once per `key` (record, lead, what was asked) where
+    a `scans` dict is given and kept in it."""
     from .scan import scan
 
+    if scans is None:
+        return scan(sig.values, sig.fs, **kwargs)
     key = (*key, sig.lead)
-    if scans is None or key not in scans:
-        found = scan(sig.values, sig.fs, **kwargs)
-        if scans is None:
-            return found
-        scans[key] = found
+    if key not in scans:
+        scans[key] = scan(sig.values, sig.fs, **kwargs)
     return scans[key]
 
 
@@ -75,7 +74,7 @@ def icentia11k(loaded, data_dir=None, scans: dict | None = None) -> dict[str, An
         sig = db.read_signal(folder, record, loaded.firmware.lead)
         ref = read_annotations(f"{base}.atr")
         for kind, peaks in (("detected", None), ("reference", db.read_beats(folder, record).samples)):
-            found = _scanned(scans, ("icentia11k", record, kind), sig, r_peaks=peaks)
+            found = scanned(scans, ("icentia11k", record, kind), sig, r_peaks=peaks)
             got = label_beats(found, loaded, record=record)
             results[kind].append(compare(ref, got.ec57(), start_s=0.0))
             if kind == "detected":
@@ -116,7 +115,7 @@ def cinc2017(
         unreadable = 0
         for record in (r for r in chosen if labels.get(r) == label):
             sig = db.read_signal(folder, record, loaded.firmware.lead)
-            found = _scanned(scans, ("cinc2017", record, rhythm), sig, rhythm=rhythm, zoo=zoo)
+            found = scanned(scans, ("cinc2017", record, rhythm), sig, rhythm=rhythm, zoo=zoo)
             got = label_beats(found, loaded, record=record, keep_s_in_af=True)
             calls = {"kept": got.probabilities.argmax(axis=1)}
             if rhythm:
