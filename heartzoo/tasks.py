@@ -25,6 +25,10 @@ CINC_CLASSES: tuple[str, ...] = ("N", "A", "O", "~")
 #: `recording.ventricular_runs` and the firmware kit's `hz_vrun_*`.
 VENTRICULAR_RUN_BEATS = 3
 VT_BPM = 100
+#: an episode of atrial fibrillation this long or longer on a single-lead tracing is clinical AF (Hindricks
+#: et al., 2020 ESC guidelines for atrial fibrillation, Eur Heart J 42:373, 2021). Read by
+#: `recording.af_burden` and the firmware kit's `hz_af_*`.
+AF_EPISODE_S = 30
 
 
 @dataclass(frozen=True)

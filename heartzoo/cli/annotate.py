@@ -132,6 +132,15 @@ def annotate_cmd(
             ),
             highlight=False,
         )
+        if (af := result.af_burden) is not None and af.burden is not None:
+            from ..tasks import AF_EPISODE_S
+
+            console.print(
+                f"  AF burden {100 * af.burden:.1f} % ({af.af_s:,.0f} of the {af.analysed_s:,.0f} s read), "
+                f"{len(af.episodes)} AF episode(s) of {AF_EPISODE_S} s or more, the longest AF "
+                f"{af.longest_s:,.0f} s",
+                highlight=False,
+            )
     if result.ventricular_runs:
         from ..tasks import VENTRICULAR_RUN_BEATS, VT_BPM
 

@@ -78,6 +78,8 @@ class Annotated:
     rhythm_model: str | None = None
     #: the whole recording's class by the rhythm model (`rhythm_annotation.recording_class`)
     rhythm_recording: dict | None = None
+    #: the AF burden and the AF episodes of 30 s or more (`af_burden.AfBurden`), with `rhythm`
+    af_burden: Any = None
     #: beats called S inside the rhythm model's AF episodes, and so relabelled N (None: not relabelled)
     s_relabelled_in_af: int | None = None
     #: runs of 3 or more beats called V (`ventricular_runs.VentricularRun`); None for a model without V
@@ -136,6 +138,7 @@ class Annotated:
                 "model": self.rhythm_model,
                 "recording": self.rhythm_recording,
                 "episodes": [e.to_dict() for e in self.rhythm],
+                "af_burden": None if self.af_burden is None else self.af_burden.to_dict(),
                 "s_beats_in_af_relabelled_n": self.s_relabelled_in_af,
             },
             "ventricular_runs": None
@@ -253,6 +256,7 @@ def label_beats(
         rhythm=found.rhythm,
         rhythm_model=found.rhythm_model,
         rhythm_recording=found.rhythm_recording,
+        af_burden=found.af_burden,
         s_relabelled_in_af=relabelled,
         ventricular_runs=runs,
     )

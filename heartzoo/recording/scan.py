@@ -32,6 +32,7 @@ class Scan:
     rhythm: tuple = ()  # rhythm episodes, with `rhythm`
     rhythm_model: str | None = None
     rhythm_recording: dict | None = None
+    af_burden: Any = None  # `af_burden.AfBurden` of the rhythm episodes, with `rhythm`
 
 
 def scan(
@@ -51,6 +52,7 @@ def scan(
     """The model-free half of `annotate` (`annotation.annotate`'s arguments of the same names)."""
     from ..detect import detect
     from ..preprocess import check_recording
+    from .af_burden import af_burden, af_finding
     from .quality import Finding, assess, gaps, gate_windows
     from .rhythm_annotation import recording_rhythm
 
@@ -73,6 +75,9 @@ def scan(
     episodes, rhythm_ref, whole = (
         recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
     )
+    burden = af_burden(episodes, rate) if rhythm is not None else None
+    if burden is not None and (af := af_finding(burden, rate)) is not None:
+        findings = [*findings, af]
     return Scan(
         x=x,
         fs=rate,
@@ -85,4 +90,5 @@ def scan(
         rhythm=episodes,
         rhythm_model=rhythm_ref,
         rhythm_recording=whole,
+        af_burden=burden,
     )
