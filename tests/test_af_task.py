@@ -185,6 +185,21 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch
     plus = [(s, a) for s, sym, a in zip(ann.sample, ann.symbol, ann.aux_note, strict=True) if sym == "+"]
     assert [(e["start"], e["aux"]) for e in episodes] == [(int(s), a.rstrip("\x00")) for s, a in plus]
     assert {e["aux"] for e in episodes} <= {"(N", "(AFIB", "(O", "(NOISE"}
+    # the AF burden: the AF episodes' time over the time not called too noisy, and a warning for an AF
+    # episode of 30 s or more
+    seconds = {
+        aux: sum(e["end"] - e["start"] for e in episodes if e["aux"] == aux) / 300
+        for aux in ("(AFIB", "(NOISE")
+    }
+    burden = rhythm["af_burden"]
+    assert burden["af_s"] == pytest.approx(seconds["(AFIB"], abs=0.01)
+    assert burden["analysed_s"] == pytest.approx(length / 300 - seconds["(NOISE"], abs=0.01)
+    long_af = [
+        (e["start"], e["end"]) for e in episodes if e["aux"] == "(AFIB" and e["end"] - e["start"] >= 30 * 300
+    ]
+    assert [(e["start"], e["end"]) for e in burden["episodes"]] == long_af
+    warned = [f for f in json.loads(res.stdout)["findings"] if f["code"] == "af"]
+    assert len(warned) == (1 if long_af else 0)
     # the whole recording's class: what the evaluation scores for it (its windows as the test split's,
     # the int8 model's probabilities, the version's aggregation)
     from heartzoo.data.recording_windows import recording_arrays
@@ -400,3 +415,6 @@ def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc)
     assert not (af & (line.classes == "S")).any()
     assert ((line.classes == "S") == ((kept.classes == "S") & ~af)).all()  # outside AF nothing changes
     assert line.summary()["rhythm"]["s_beats_in_af_relabelled_n"] == s_in_af
+    # A00005 holds an AF episode of 30 s or more: a warning to review, and the burden
+    assert line.af_burden.episodes and line.af_burden.longest_s >= 30
+    assert [f.code for f in line.findings].count("af") == 1 and 0 < line.af_burden.burden < 1

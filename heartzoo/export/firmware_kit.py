@@ -248,6 +248,7 @@ def contract_header(
         f"/* output: {f['output']} */",
         f"#define HZ_OUTPUT_ZERO_POINT ({out['zero_point']})",
         *aggregation_lines(f.get("aggregation"), out["scale"], flt),
+        *af_lines(f["class_names"], f.get("aggregation")),
     ]
     if fixed_point:
         from ..preprocess.rr_features import RR_EPS
@@ -304,6 +305,22 @@ def vrun_lines(class_names: list[str]) -> list[str]:
         f"#define HZ_V_CLASS {class_names.index('V')} /* runs of V beats: hz_vrun_* */",
         f"#define HZ_VRUN_MIN_BEATS {VENTRICULAR_RUN_BEATS}",
         f"#define HZ_VT_BPM {VT_BPM}",
+    ]
+
+
+def af_lines(class_names: list[str], aggregation: dict[str, Any] | None) -> list[str]:
+    """The AF burden and the AF episodes of `tasks.AF_EPISODE_S` or more (`recording.af_burden`) as C
+    constants, for a model labelled per recording with an AF class: its index, the too-noisy class's (-1:
+    none) and the episode's seconds."""
+    from ..tasks import AF_EPISODE_S
+
+    if aggregation is None or "A" not in class_names:
+        return []
+    noise = class_names.index("~") if "~" in class_names else -1
+    return [
+        f"#define HZ_AF_CLASS {class_names.index('A')} /* AF burden and episodes: hz_af_* */",
+        f"#define HZ_NOISE_CLASS ({noise})",
+        f"#define HZ_AF_EPISODE_S {AF_EPISODE_S}",
     ]
 
 

@@ -644,3 +644,29 @@ int hz_vrun_tachycardia(const hz_vrun_t *run) {
   return (uint64_t)60u * (run->beats - 1u) * (uint64_t)HZ_RECORDING_HZ > (uint64_t)HZ_VT_BPM * span;
 }
 #endif
+
+#ifdef HZ_AF_CLASS
+void hz_af_init(hz_af_t *a) { memset(a, 0, sizeof *a); }
+
+int hz_af_push(hz_af_t *a, int cls) {
+  if (cls != HZ_NOISE_CLASS) a->windows++;
+  if (cls != HZ_AF_CLASS) {
+    a->run = 0;
+    return 0;
+  }
+  a->af_windows++;
+  a->run++;
+  if (a->run > a->longest) a->longest = a->run;
+  /* run * HZ_FRAME_SIZE / HZ_MODEL_HZ seconds reach HZ_AF_EPISODE_S now, and did not a window before */
+  if ((uint64_t)a->run * HZ_FRAME_SIZE >= (uint64_t)HZ_AF_EPISODE_S * HZ_MODEL_HZ &&
+      (uint64_t)(a->run - 1u) * HZ_FRAME_SIZE < (uint64_t)HZ_AF_EPISODE_S * HZ_MODEL_HZ) {
+    a->episodes++;
+    return 1;
+  }
+  return 0;
+}
+
+uint32_t hz_af_burden_bp(const hz_af_t *a) {
+  return a->windows ? (uint32_t)((uint64_t)a->af_windows * 10000u / a->windows) : 0u;
+}
+#endif

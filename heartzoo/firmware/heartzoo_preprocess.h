@@ -254,6 +254,31 @@ int hz_vrun_end(hz_vrun_t *r, hz_vrun_t *done);
 int hz_vrun_tachycardia(const hz_vrun_t *run);
 #endif
 
+/* AF over a long recording, for a model labelled per recording with an AF class (HZ_AF_CLASS), as
+ * `heartzoo annotate --rhythm` reports it (heartzoo.recording.af_burden): the AF burden (the windows called
+ * AF over those not called too noisy, HZ_NOISE_CLASS) and the AF episodes, runs of consecutive windows
+ * called AF, of HZ_AF_EPISODE_S seconds or more (clinical AF by the ESC guidelines). Integer arithmetic.
+ *
+ *   static hz_af_t af;  hz_af_init(&af);
+ *   after each window's class:  if (hz_af_push(&af, cls)) ...  (an AF episode just reached HZ_AF_EPISODE_S)
+ *   at any time:                hz_af_burden_bp(&af), af.episodes, af.longest
+ * cls: the window's class as hz_rec_class gives it for a recording of that one window (hz_rec_init,
+ * hz_rec_push, hz_rec_class). Each window counts HZ_FRAME_SIZE samples at HZ_MODEL_HZ. */
+#ifdef HZ_AF_CLASS
+typedef struct {
+  uint32_t windows;    /* windows read: not called too noisy */
+  uint32_t af_windows; /* of them, called AF */
+  uint32_t run;        /* windows in the AF run going on (0: none) */
+  uint32_t longest;    /* windows in the longest AF run so far */
+  uint32_t episodes;   /* AF runs that reached HZ_AF_EPISODE_S */
+} hz_af_t;
+void hz_af_init(hz_af_t *a);
+/* 1 when this window makes the AF run going on an episode of HZ_AF_EPISODE_S (once a run), else 0 */
+int hz_af_push(hz_af_t *a, int cls);
+/* the AF burden in basis points (1/10,000) of the windows read, rounded down; 0 before any */
+uint32_t hz_af_burden_bp(const hz_af_t *a);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

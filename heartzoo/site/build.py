@@ -122,6 +122,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     recordings = docs / "recordings.md"
     from .recording_pages import (
         af_aggregation_table,
+        af_burden_table,
         af_s_gate_table,
         af_screen_table,
         af_student_table,
@@ -138,6 +139,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         "af-s-gate": af_s_gate_table(results),
         "quality": quality_table(results),
         "vt-runs": vt_runs_table(results),
+        "af-burden": af_burden_table(results),
     }
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     from .lever_table import lever_table

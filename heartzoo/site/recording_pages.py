@@ -176,6 +176,33 @@ def vt_runs_table(results: Path) -> str:
     )
 
 
+def af_burden_table(results: Path) -> str:
+    """studies/af_burden.py: the AF burden and the AF episodes of 30 s or more `annotate --rhythm` reports,
+    against MIT-BIH's annotated AF and where there is none (the latest line of each model)."""
+    path = results / "af_burden.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python studies/af_burden.py --record ...`.*"
+    latest = latest_json_lines(path, lambda x: x["model"] if x.get("study") == "af_burden" else None)
+    rows = []
+    for model, x in latest.items():
+        m, c, t = x["mitdb"], x["cinc2017_test"], x["mitdb"]["tallies"]
+        cinc = " / ".join(f"{_pct(c[k]['share_flagged'])}" for k in ("A", "N", "O") if k in c)
+        rows.append(
+            f"| `{model}` | {_pct(m['episode_se'])} ({t['ref_eps']}) | {_pct(m['episode_pp'])} ({t['eps']}) | "
+            f"{_pct(m['duration_se'])} | {_pct(m['duration_pp'])} | {100 * m['burden_abs_error_af_records']:.1f} | "
+            f"{m['false_episodes_per_hour_without_af']:.2f} | {x['icentia11k']['false_episodes_per_hour']:.2f} | "
+            f"{_pct(x['aftdb']['flagged'])} | {cinc} |"
+        )
+    return (
+        "| rhythm model | MIT-BIH AF episodes found % (reference episodes of 30 s or more) | reported episodes "
+        "in AF % (reported) | AF time inside reported episodes % | reported episode time in AF % | burden "
+        "error, AF records (points) | false episodes per hour, MIT-BIH records without AF | Icentia11k: "
+        "false episodes per hour | aftdb records with an episode % | CinC test split, recordings of 30 s or "
+        "more with an episode %: A / N / O |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+    )
+
+
 def _gate_latest(results: Path) -> dict:
     """The latest line of each (records, gate, threshold, noise) of studies/quality_gate.py's record
     (lines before the learned gate have no "gate": the template-matching index)."""

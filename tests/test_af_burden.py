@@ -1,0 +1,127 @@
+"""The AF burden and the AF episodes of 30 s or more that `annotate --rhythm` reports
+(`heartzoo.recording.af_burden`), on made-up episodes; tests/test_af_task.py runs them through the CLI on a
+CinC 2017 recording."""
+
+from __future__ import annotations
+
+import pytest
+
+from heartzoo.recording.af_burden import af_burden, af_finding
+from heartzoo.recording.rhythm_annotation import Episode
+from heartzoo.tasks import AF_EPISODE_S
+
+FS = 100.0
+
+
+def tiled(*spans: tuple[str, float]) -> list[Episode]:
+    """Consecutive episodes of (class, seconds) from the start, as `rhythm_episodes` makes them."""
+    out, at = [], 0
+    for label, seconds in spans:
+        n = round(seconds * FS)
+        out.append(Episode(at, at + n, label, max(1, round(seconds / 10)), 0.9))
+        at += n
+    return out
+
+
+def test_the_burden_is_af_time_over_the_time_read():
+    b = af_burden(tiled(("N", 60), ("A", 40), ("~", 20), ("O", 30), ("A", 20)), FS)
+    assert b.af_s == 60 and b.analysed_s == 150  # the noisy 20 s are not read
+    assert b.burden == pytest.approx(0.4)
+    assert b.episodes == ((6000, 10000),)  # 40 s of AF; the last 20 s are too short
+    assert b.longest_s == 40
+    assert b.to_dict()["episode_min_s"] == AF_EPISODE_S
+
+
+def test_thirty_seconds_is_an_episode_and_twenty_nine_is_not():
+    assert af_burden(tiled(("A", AF_EPISODE_S)), FS).episodes == ((0, round(AF_EPISODE_S * FS)),)
+    assert af_burden(tiled(("A", AF_EPISODE_S - 1), ("N", 60)), FS).episodes == ()
+
+
+def test_the_warning_names_the_episodes_the_longest_and_the_burden():
+    b = af_burden(tiled(("A", 30), ("N", 10), ("A", 90), ("N", 70)), FS)
+    f = af_finding(b, FS)
+    assert f.code == "af" and (f.start, f.end) == (4000, 13000)
+    assert "2 episodes of 30 s or more" in f.message and "the longest 90 s from 40.0 s" in f.message
+    assert "AF burden 60 % of the 200 s" in f.message
+    assert af_finding(af_burden(tiled(("A", 20), ("N", 60)), FS), FS) is None  # AF, but no 30-s episode
+
+
+def test_nothing_readable_has_no_burden():
+    b = af_burden(tiled(("~", 30)), FS)
+    assert b.burden is None and b.to_dict()["burden"] is None and af_finding(b, FS) is None
+    assert af_burden([], FS).burden is None
+
+
+AF_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* stdin: windows, then each window's class; stdout: the window of each episode's alert, then the totals */
+int main(void) {
+  int n, i, cls;
+  hz_af_t af;
+  hz_af_init(&af);
+  if (scanf("%d", &n) != 1) return 1;
+  for (i = 0; i < n; i++) {
+    if (scanf("%d", &cls) != 1) return 1;
+    if (hz_af_push(&af, cls)) printf("alert %d\n", i);
+  }
+  printf("%u %u %u %u %u\n", af.windows, af.af_windows, af.longest, af.episodes, hz_af_burden_bp(&af));
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
+def test_the_kit_reports_the_burden_and_episodes_python_reports(mitdb, tmp_path, fixed_point):
+    """The C library's hz_af_* on the window classes the recommended af-4 model gives MIT-BIH record 201
+    (AF and other rhythms; its first 180 whole windows), at the record's 360 Hz: the same burden, longest
+    run and AF episodes of 30 s or more as Python, each alert on the window that makes an episode 30 s."""
+    import subprocess
+
+    import numpy as np
+    from conftest import REPO
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.export.firmware_host import host_compiler
+    from heartzoo.export.firmware_kit import CFLAGS, library_files
+    from heartzoo.recording.rhythm_annotation import rhythm_episodes
+    from heartzoo.zoo.hub import load_model
+
+    cc = host_compiler()
+    if cc is None:
+        pytest.skip("no C compiler")
+    loaded = load_model("af-4-cnn3-student", "v2", format="tflite", zoo=REPO / "zoo")
+    sig = get_database("mitdb").read_signal(mitdb, "201", "MLII")
+    window = round(loaded.config.input.frame_size * sig.fs / loaded.config.input.fs)
+    episodes = rhythm_episodes(sig.values[: 180 * window], float(sig.fs), loaded)
+    got = af_burden(episodes, float(sig.fs))
+    names = list(loaded.class_names)
+    cls = np.concatenate([np.full(e.windows, names.index(e.label)) for e in episodes])
+    assert len(cls) == 180 and got.episodes and got.longest_s > 2 * AF_EPISODE_S  # the case this is for
+    for name, text in library_files(loaded.firmware, recording_hz=360, fixed_point=fixed_point).items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "drive.c").write_text(AF_DRIVER)
+    exe = tmp_path / "drive"
+    sources = [str(tmp_path / "drive.c"), str(tmp_path / "heartzoo_preprocess.c")]
+    subprocess.run(
+        [cc, "-O2", *CFLAGS, "-Wall", "-Werror", f"-I{tmp_path}", *sources, "-lm", "-o", str(exe)], check=True
+    )
+    feed = f"{len(cls)}\n" + "".join(f"{c}\n" for c in cls.tolist())
+    out = subprocess.run([str(exe)], input=feed, capture_output=True, text=True, check=True).stdout.split(
+        "\n"
+    )
+    alerts = [int(line.split()[1]) for line in out if line.startswith("alert")]
+    per_window = window / sig.fs
+    assert alerts == [round(s / window) + round(AF_EPISODE_S / per_window) - 1 for s, _ in got.episodes]
+    windows, af_windows, longest, n_episodes, bp = map(int, out[len(alerts)].split())
+    assert windows * per_window == pytest.approx(got.analysed_s)
+    assert af_windows * per_window == pytest.approx(got.af_s)
+    assert longest * per_window == pytest.approx(got.longest_s) and n_episodes == len(got.episodes)
+    assert bp == af_windows * 10000 // windows and bp / 1e4 == pytest.approx(got.burden, abs=1e-4)
+    # a beat model's contract has no AF to count
+    from heartzoo.meta import Configuration, read_meta
+
+    beat = read_meta(
+        Configuration, REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6" / "configuration.json"
+    )
+    assert "HZ_AF_CLASS" not in library_files(beat.firmware)["heartzoo_contract.h"]
