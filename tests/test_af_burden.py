@@ -46,6 +46,19 @@ def test_the_warning_names_the_episodes_the_longest_and_the_burden():
     assert af_finding(af_burden(tiled(("A", 20), ("N", 60)), FS), FS) is None  # AF, but no 30-s episode
 
 
+def test_the_ventricular_rate_in_af_counts_the_beats_inside_the_af_windows():
+    import numpy as np
+
+    episodes = tiled(("N", 60), ("A", 40), ("N", 20))
+    peaks = np.r_[np.arange(0, 6000, 100), np.arange(6000, 10000, 50), np.arange(10000, 12000, 100)]
+    b = af_burden(episodes, FS, peaks)
+    assert b.rate_bpm == pytest.approx(120.0)  # 80 beats in 40 s of AF
+    assert "a mean ventricular rate of 120 bpm in AF" in af_finding(b, FS).message
+    assert (
+        af_burden(episodes, FS).rate_bpm is None and af_burden(tiled(("N", 60)), FS, peaks).rate_bpm is None
+    )
+
+
 def test_nothing_readable_has_no_burden():
     b = af_burden(tiled(("~", 30)), FS)
     assert b.burden is None and b.to_dict()["burden"] is None and af_finding(b, FS) is None

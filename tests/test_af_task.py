@@ -198,6 +198,10 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch
         (e["start"], e["end"]) for e in episodes if e["aux"] == "(AFIB" and e["end"] - e["start"] >= 30 * 300
     ]
     assert [(e["start"], e["end"]) for e in burden["episodes"]] == long_af
+    # the mean ventricular rate in AF: the detected beats inside the AF windows per minute of them
+    assert (burden["af_rate_bpm"] is None) == (burden["af_s"] == 0)
+    if burden["af_s"]:
+        assert 40 < burden["af_rate_bpm"] < 200
     warned = [f for f in json.loads(res.stdout)["findings"] if f["code"] == "af"]
     assert len(warned) == (1 if long_af else 0)
     # the whole recording's class: what the evaluation scores for it (its windows as the test split's,

@@ -138,7 +138,7 @@ def annotate_cmd(
             console.print(
                 f"  AF burden {100 * af.burden:.1f} % ({af.af_s:,.0f} of the {af.analysed_s:,.0f} s read), "
                 f"{len(af.episodes)} AF episode(s) of {AF_EPISODE_S} s or more, the longest AF "
-                f"{af.longest_s:,.0f} s",
+                f"{af.longest_s:,.0f} s" + ("" if af.rate_bpm is None else f", {af.rate_bpm:.0f} bpm in AF"),
                 highlight=False,
             )
     if result.ventricular_runs:

@@ -24,6 +24,9 @@ class AfBurden:
     #: (start, end) samples of each AF episode of `AF_EPISODE_S` or more
     episodes: tuple[tuple[int, int], ...]
     longest_s: float  # the longest AF episode, of any length (0: none)
+    #: the mean ventricular rate in AF: R peaks inside the AF windows per minute of them (None: no AF, or
+    #: no peaks given); above 100 bpm, AF with a rapid ventricular response
+    rate_bpm: float | None = None
 
     @property
     def burden(self) -> float | None:
@@ -36,25 +39,34 @@ class AfBurden:
             "af_s": round(self.af_s, 2),
             "analysed_s": round(self.analysed_s, 2),
             "longest_af_episode_s": round(self.longest_s, 2),
+            "af_rate_bpm": None if self.rate_bpm is None else round(self.rate_bpm, 1),
             "episode_min_s": AF_EPISODE_S,
             "episodes": [{"start": s, "end": e} for s, e in self.episodes],
         }
 
 
-def af_burden(episodes, fs: float, *, min_s: float = AF_EPISODE_S) -> AfBurden:
+def af_burden(episodes, fs: float, peaks=None, *, min_s: float = AF_EPISODE_S) -> AfBurden:
     """The burden and the AF episodes of `min_s` or more among `episodes` (`rhythm_annotation.Episode`,
-    consecutive and covering the recording, as `rhythm_episodes` makes them) at `fs` Hz."""
+    consecutive and covering the recording, as `rhythm_episodes` makes them) at `fs` Hz; with the
+    recording's R `peaks`, the mean ventricular rate in AF."""
+    import numpy as np
+
     from .rhythm_annotation import AUX
 
     noise, af = AUX["~"], AUX["A"]
     analysed = sum(e.end - e.start for e in episodes if e.aux != noise) / fs
     spans = [(e.start, e.end) for e in episodes if e.aux == af]
     seconds = [(end - start) / fs for start, end in spans]
+    rate = None
+    if peaks is not None and spans:
+        p = np.asarray(peaks, dtype=np.int64)
+        rate = 60.0 * sum(int(((p >= s) & (p < e)).sum()) for s, e in spans) / sum(seconds)
     return AfBurden(
         analysed_s=analysed,
         af_s=sum(seconds),
         episodes=tuple(s for s, sec in zip(spans, seconds, strict=True) if sec >= min_s),
         longest_s=max(seconds, default=0.0),
+        rate_bpm=rate,
     )
 
 
@@ -71,5 +83,6 @@ def af_finding(burden: AfBurden, fs: float):
         f"possible atrial fibrillation, to review: {n} episode{'s' if n > 1 else ''} of {AF_EPISODE_S} s or "
         f"more called AF, the longest {(end - start) / fs:.0f} s from {start / fs:.1f} s; AF burden "
         f"{100 * burden.burden:.0f} % of the {burden.analysed_s:,.0f} s the rhythm model could read"
+        + ("" if burden.rate_bpm is None else f", a mean ventricular rate of {burden.rate_bpm:.0f} bpm in AF")
     )
     return Finding("af", message, start, end)

@@ -106,7 +106,28 @@ def af_external_text(ref: str, results: Path) -> str:
         + f"| aftdb, all AF (first lead) | {a['windows']:,} | AF sensitivity, recordings (windows) | "
         f"**{a['af_se_records']:.3f}** ({a['af_se_windows']:.3f}) |\n"
         f"| Icentia11k segments, no AF | {sum(r['windows'] for r in i['records'].values()):,} | false AF windows per hour | "
-        f"**{i['false_af_per_hour']:.1f}** |\n"
+        f"**{i['false_af_per_hour']:.1f}** |\n" + af_burden_rows(ref, results)
+    )
+
+
+def af_burden_rows(ref: str, results: Path) -> str:
+    """The AF episodes of 30 s or more `annotate --rhythm` reports (studies/af_burden.py's latest line for
+    the model; none: empty), as rows of the "On other databases" table."""
+    from ..io import latest_json_lines
+
+    path = results / "af_burden.jsonl"
+    latest = latest_json_lines(path, lambda x: x["model"]) if path.is_file() else {}
+    if (line := latest.get(ref)) is None:
+        return ""
+    m, t = line["mitdb"], line["mitdb"]["tallies"]
+    return (
+        f"| MIT-BIH, whole records: AF episodes of {line['episode_min_s']} s or more, as `annotate --rhythm` "
+        f"reports them (`python studies/af_burden.py`) | {t['ref_eps']} reference, {t['eps']} reported | "
+        f"episode Se / +P (burden error on AF records, points) | **{m['episode_se']:.3f}** / {m['episode_pp']:.3f} "
+        f"({100 * m['burden_abs_error_af_records']:.1f}) |\n"
+        f"| MIT-BIH records without AF; Icentia11k segments | {m['hours_without_af']:.1f} h; "
+        f"{line['icentia11k']['hours']:.1f} h | false AF episodes of {line['episode_min_s']} s or more per hour | "
+        f"**{m['false_episodes_per_hour_without_af']:.2f}**; **{line['icentia11k']['false_episodes_per_hour']:.2f}** |\n"
     )
 
 
