@@ -35,6 +35,9 @@ def test_the_burden_is_af_time_over_the_time_read():
 def test_thirty_seconds_is_an_episode_and_twenty_nine_is_not():
     assert af_burden(tiled(("A", AF_EPISODE_S)), FS).episodes == ((0, round(AF_EPISODE_S * FS)),)
     assert af_burden(tiled(("A", AF_EPISODE_S - 1), ("N", 60)), FS).episodes == ()
+    # three AF windows ending a 35-s recording: the last overlaps the one before, so they cover 25 s
+    tail = [Episode(0, 1000, "N", 1, 0.9), Episode(1000, 3500, "A", 3, 0.9)]
+    assert af_burden(tail, FS).episodes == () and af_burden(tail, FS).longest_s == 25
 
 
 def test_the_warning_names_the_episodes_the_longest_and_the_burden():

@@ -263,7 +263,9 @@ int hz_vrun_tachycardia(const hz_vrun_t *run);
  *   after each window's class:  if (hz_af_push(&af, cls)) ...  (an AF episode just reached HZ_AF_EPISODE_S)
  *   at any time:                hz_af_burden_bp(&af), af.episodes, af.longest
  * cls: the window's class as hz_rec_class gives it for a recording of that one window (hz_rec_init,
- * hz_rec_push, hz_rec_class). Each window counts HZ_FRAME_SIZE samples at HZ_MODEL_HZ. */
+ * hz_rec_push, hz_rec_class). Each window counts HZ_FRAME_SIZE samples at HZ_MODEL_HZ: push whole,
+ * consecutive windows only (Python reads a recording's last, partial stretch in a window overlapping the
+ * one before and counts only its new seconds; a stream has no such window). */
 #ifdef HZ_AF_CLASS
 typedef struct {
   uint32_t windows;    /* windows read: not called too noisy */

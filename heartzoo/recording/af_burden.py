@@ -5,7 +5,9 @@
   (`tasks.AF_EPISODE_S`): one or more is a warning to review, "possible atrial fibrillation".
 
 An episode is a run of consecutive windows the rhythm model calls AF (`rhythm_annotation.rhythm_episodes`),
-so its length moves in steps of the model's window (10 s for af-4). How well the burden and the 30-s
+measured in the signal it covers: in steps of the model's window (10 s for af-4), but for a recording's last
+window, which overlaps the one before and adds only the samples after it (three AF windows at the end of
+a 35-s recording cover 25 s). How well the burden and the 30-s
 episodes follow MIT-BIH's annotated AF, and how often they are raised where there is none (Icentia11k,
 CinC 2017's normal recordings), is measured by studies/af_burden.py; nothing there chose the 30 s.
 """
