@@ -78,7 +78,8 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
         )
     if len(x) < min_seconds * rate:
         raise HeartzooError(
-            f"recording is {len(x) / rate:.2f} s long; beat detection needs at least {min_seconds:g} s"
+            f"recording is {len(x) / rate:.2f} s long ({len(x):,} samples at {rate:g} Hz); beat detection "
+            f"needs at least {min_seconds:g} s"
         )
     if np.ptp(x) == 0:
         raise HeartzooError("signal is flat (every sample the same): no lead connected?")

@@ -181,7 +181,11 @@ def test_other_formats_and_the_python_api(student, tmp_path):
     ("make", "args", "message"),
     [
         ("no_mlii", [], r"no lead MLII \(the model's lead\); choose one with --lead; leads: V1, V2"),
-        ("short", [], r"2.00 s long; beat detection needs at least 5 s"),
+        (
+            "short",
+            [],
+            r"syn: recording is 2.00 s long \(500 samples at 250 Hz\); beat detection needs at least 5 s",
+        ),
         ("short_ref", ["--reference-peaks", "atr"], r"2.00 s long"),
         ("nan", ["--fs", "250"], r"lead 0 holds 1 NaN or infinite sample\(s\), the first at sample 700"),
         ("flat", ["--fs", "250"], "flat"),
@@ -196,6 +200,29 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         ("good", ["--extension", "h-z"], "letters only"),
         ("good", ["--detector", "nope"], "unknown detector 'nope'"),
         ("missing", [], "no such file"),
+        (
+            "no_length",
+            [],
+            r"syn.hea\): the record line gives no number of samples per signal \(its 4th field\)",
+        ),
+        ("negative_fs", [], r"sampling frequency \(3rd field\) is '-250', not a positive number"),
+        ("multi_segment", [], r"a multi-segment record \(syn/2\)"),
+        (
+            "format_999",
+            [],
+            r"lead MLII's storage format \(2nd field of its signal line\) is '999', not a WFDB",
+        ),
+        ("truncated_atr", ["--reference-peaks", "atr"], r"syn.atr: truncated WFDB annotation file"),
+        ("npz", ["--fs", "250"], r"x.npy: a .npz archive \(np.savez\), not a .npy array"),
+        ("text_npy", ["--fs", "250"], r"x.npy: not a NumPy .npy file"),
+        ("complex_npy", ["--fs", "250"], r"expected numbers of shape .* got complex128"),
+        ("empty_npy", ["--fs", "250"], r"x.npy: no samples"),
+        (
+            "huge_csv",
+            ["--fs", "250"],
+            r"x.csv: lead 0 holds a sample of 1e\+39 \(sample 700\), not a voltage",
+        ),
+        ("folder", [], r"in: a folder, not a recording"),
     ],
 )
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, message):
@@ -215,6 +242,21 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "garbage_edf": lambda: (src / "x.edf").write_bytes(b"0       not an edf") and src / "x.edf",
         "garbage_hea": lambda: (src / "syn.hea").write_text("syn two 250\n") and src / "syn.hea",
         "missing": lambda: src / "absent.npy",
+        "no_length": lambda: _edit_header(src, lambda line: " ".join(line.split()[:3])),
+        "negative_fs": lambda: _edit_header(src, lambda line: line.replace(" 250 ", " -250 ")),
+        "multi_segment": lambda: _edit_header(src, lambda line: line.replace("syn ", "syn/2 ", 1)),
+        "format_999": lambda: _edit_header(
+            src, lambda line: line, signal=lambda line: line.replace(" 212 ", " 999 ")
+        ),
+        "truncated_atr": lambda: (
+            _truncate(write_record(src, "syn", fs=250, seconds=20) and src / "syn.atr") or src / "syn"
+        ),
+        "npz": lambda: np.savez(src / "x.npz", x=x) or (src / "x.npz").rename(src / "x.npy") or src / "x.npy",
+        "text_npy": lambda: (src / "x.npy").write_text("1\n2\n3\n") and src / "x.npy",
+        "complex_npy": lambda: np.save(src / "x.npy", x + 1j * x) or src / "x.npy",
+        "empty_npy": lambda: np.save(src / "x.npy", np.zeros(0)) or src / "x.npy",
+        "huge_csv": lambda: np.savetxt(src / "x.csv", np.r_[x[:700], 1e39, x[701:]]) or src / "x.csv",
+        "folder": lambda: src,
     }[make]()
     out = tmp_path / "out"
     if "--model" not in args:
@@ -224,6 +266,82 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
     assert "error:" in res.stderr and "Traceback" not in res.stderr
     assert __import__("re").search(message, " ".join(res.stderr.split())), res.stderr
     assert _files(out) == []
+
+
+def _edit_header(src: Path, record, signal=lambda line: line) -> Path:
+    """A 20-s record whose header's record line (and each signal line) is rewritten by the functions."""
+    write_record(src, "syn", fs=250, seconds=20)
+    hea = src / "syn.hea"
+    first, *rest = hea.read_text().splitlines()
+    hea.write_text("\n".join([record(first), *(signal(line) for line in rest)]) + "\n")
+    return src / "syn"
+
+
+def _truncate(path: Path) -> None:
+    """Cut an annotation file at an even byte, so that its end-of-file mark is lost."""
+    path.write_bytes(path.read_bytes()[:-4])
+
+
+def test_a_bom_csv_names_its_leads_as_a_spreadsheet_wrote_them(tmp_path):
+    from heartzoo.recording.read import read_recording
+
+    x, _ = synthetic_ecg(250, 20)
+    (tmp_path / "x.csv").write_text("\ufeffMLII,V1\n" + "".join(f"{v},{-v}\n" for v in x), encoding="utf-8")
+    rec = read_recording(tmp_path / "x.csv", "MLII", fs=250)
+    assert rec.lead == "MLII" and np.allclose(rec.signal, x, atol=1e-6)
+
+
+def test_output_folder_problems_are_one_clear_error(tmp_path):
+    blocked = tmp_path / "afile"
+    blocked.write_text("not a folder")
+    write_record(tmp_path / "in", "syn", fs=250, seconds=20)
+    for out, message in ((blocked, "cannot write the annotations there"), (blocked / "sub", "cannot write")):
+        res = run_cli(
+            "annotate",
+            str(tmp_path / "in" / "syn"),
+            "--model",
+            MODEL,
+            "--zoo",
+            str(ZOO),
+            "--output-dir",
+            str(out),
+        )
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert message in " ".join(res.stderr.split())
+    # a folder where one of the three files goes: refused before anything is written
+    out = tmp_path / "out"
+    (out / "syn.heartzoo.json").mkdir(parents=True)
+    res = run_cli(
+        "annotate",
+        str(tmp_path / "in" / "syn"),
+        "--model",
+        MODEL,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(out),
+    )
+    assert res.returncode == 2 and "a folder where the annotations go" in " ".join(res.stderr.split())
+    assert sorted(p.name for p in out.iterdir()) == ["syn.heartzoo.json"]
+
+
+def test_the_three_files_replace_the_old_ones_all_or_none(tmp_path):
+    """A move that fails half-way puts the old files back and takes the new ones away."""
+    from heartzoo.recording.annotation import _replace_all
+
+    spare, out = tmp_path / "spare", tmp_path / "out"
+    spare.mkdir()
+    out.mkdir()
+    (out / "a.csv").write_text("old csv")
+    (spare / "a.csv").write_text("new csv")
+    (spare / "a.json").write_text("new json")
+    moves = {spare / "a.csv": out / "a.csv", spare / "a.json": out / "a.json", spare / "gone": out / "a.wfdb"}
+    with pytest.raises(FileNotFoundError):
+        _replace_all(moves, spare)
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"] and (out / "a.csv").read_text() == "old csv"
+    (spare / "a.json").write_text("new json")
+    _replace_all({spare / "a.json": out / "a.json"}, spare)  # and one that succeeds replaces
+    assert (out / "a.json").read_text() == "new json"
 
 
 def test_no_beats_means_no_files(tmp_path):

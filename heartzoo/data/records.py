@@ -29,6 +29,8 @@ SYMBOL_TO_AAMI: dict[str, str] = {
 
 # Bytes per sample of the WFDB storage formats we can size-check.
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
+#: the storage formats of WFDB's signal specification (wfdb reads them all)
+WFDB_FORMATS = ("8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524")
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,45 @@ def read_header(data_dir: Path, record: str):
     hea = Path(data_dir) / f"{record}.hea"
     if not hea.is_file():
         raise DataError(record, "header file missing", path=str(hea))
+    check_record_line(record, hea)
     try:
-        return wfdb.rdheader(str(Path(data_dir) / record))
+        header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
         raise DataError(record, f"cannot parse header: {exc}", path=str(hea)) from None
+    if header.sig_len is None:
+        raise DataError(
+            record,
+            "the record line gives no number of samples per signal (its 4th field), which the signal file "
+            "is checked against",
+            path=str(hea),
+        )
+    return header
+
+
+def check_record_line(record: str, hea: Path) -> None:
+    """The fields of the header's record line that wfdb reads leniently: a multi-segment record (`name/n`),
+    and a sampling frequency that is not a positive number (wfdb falls back to 250 Hz on `-360`)."""
+    try:
+        lines = hea.read_text(encoding="latin-1").splitlines()
+    except OSError as exc:
+        raise DataError(record, f"cannot read header: {exc}", path=str(hea)) from None
+    fields = next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
+    if fields and "/" in fields[0]:
+        raise DataError(
+            record, f"a multi-segment record ({fields[0]}): read its segments one by one", path=str(hea)
+        )
+    if len(fields) >= 3:
+        token = fields[2].split("/")[0]
+        try:
+            fs = float(token)
+        except ValueError:
+            fs = math.nan
+        if not (math.isfinite(fs) and fs > 0):
+            raise DataError(
+                record,
+                f"the record line's sampling frequency (3rd field) is {fields[2]!r}, not a positive number",
+                path=str(hea),
+            )
 
 
 def read_beats(
@@ -130,6 +167,13 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
         raise DataError(record, f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})")
     ch = names.index(lead)
     dat = Path(data_dir) / header.file_name[ch]
+    if str(header.fmt[ch]) not in WFDB_FORMATS:
+        raise DataError(
+            record,
+            f"lead {lead}'s storage format (2nd field of its signal line) is {header.fmt[ch]!r}, not a WFDB "
+            f"format ({', '.join(WFDB_FORMATS)})",
+            path=str(Path(data_dir) / f"{record}.hea"),
+        )
     _check_dat_size(record, header, ch, dat)
     try:
         rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)

@@ -336,11 +336,14 @@ def annotate_file(
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     rec = read_recording(path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None)
+    if reference is not None and rec.base is None:
+        raise HeartzooError(f"{path}: --reference-peaks needs a WFDB record, not a .{rec.format} file")
+    try:  # what detection needs (a 2-second record is refused before its annotations are read)
+        check_signal(rec.signal, rec.fs)
+    except HeartzooError as exc:
+        raise HeartzooError(f"{path}: {exc}") from None
     peaks = None
     if reference is not None:
-        if rec.base is None:
-            raise HeartzooError(f"{path}: --reference-peaks needs a WFDB record, not a .{rec.format} file")
-        check_signal(rec.signal, rec.fs)  # a 2-second record is refused before its annotations are read
         peaks = reference_peaks(rec.base, reference, len(rec.signal))
     return annotate(
         rec.signal,
@@ -416,9 +419,14 @@ def write_annotations(
     if not len(samples):
         raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     final = output_paths(annotated.record, out, extension)
-    tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
+    if taken := [str(f) for f in final.values() if f.is_dir()]:
+        raise HeartzooError(f"{', '.join(taken)}: a folder where the annotations go; nothing was written")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
+    except OSError as exc:
+        raise HeartzooError(f"{out}: cannot write the annotations there ({exc.strerror or exc})") from None
     try:
         wfdb.wrann(
             annotated.record,
@@ -432,8 +440,33 @@ def write_annotations(
         )
         (tmp / final["csv"].name).write_text(annotated.csv_text())
         (tmp / final["json"].name).write_text(json.dumps(annotated.to_dict(), indent=1) + "\n")
-        for key in ("csv", "json", "wfdb"):
-            os.replace(tmp / final[key].name, final[key])
+        _replace_all({tmp / final[key].name: final[key] for key in ("csv", "json", "wfdb")}, tmp)
+    except OSError as exc:
+        raise HeartzooError(
+            f"{out}: could not write {annotated.record}'s annotations ({exc.strerror or exc}); nothing there "
+            "was changed"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _replace_all(moves: dict[Path, Path], spare: Path) -> None:
+    """Each new file moved onto its target, all or none: a target's old file is set aside in `spare` and
+    put back, and the new ones taken away, if any move fails (a set of annotation files never mixes
+    two runs)."""
+    aside: dict[Path, Path] = {}
+    done: list[Path] = []
+    try:
+        for new, target in moves.items():
+            if target.exists():
+                aside[target] = spare / f"old-{target.name}"
+                os.replace(target, aside[target])
+            os.replace(new, target)
+            done.append(target)
+    except OSError:
+        for target in done:
+            target.unlink(missing_ok=True)
+        for target, old in aside.items():
+            os.replace(old, target)
+        raise

@@ -41,6 +41,10 @@ def record_name(path: Path) -> str:
 
 def input_format(path: Path) -> tuple[str, Path]:
     """(format, path): a WFDB record is named by its .hea file or by the path without extension."""
+    if path.is_dir():
+        raise HeartzooError(
+            f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf, .csv or .npy file"
+        )
     suffix = path.suffix.lower()
     if suffix == ".hea" or (not path.is_file() and path.with_name(f"{path.name}.hea").is_file()):
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
@@ -95,6 +99,11 @@ def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
         raise HeartzooError(
             f"{p}: lead {lead} holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]}"
         )
+    big = np.flatnonzero(np.abs(x) > np.finfo(np.float32).max)
+    if big.size:  # finite here, infinite once in float32: no lead in mV is that large
+        raise HeartzooError(
+            f"{p}: lead {lead} holds a sample of {x[big[0]]:g} (sample {big[0]}), not a voltage"
+        )
     if x.size == 0 or np.ptp(x) == 0:
         raise HeartzooError(f"{p}: lead {lead} is flat (every sample the same)")
     return x.astype(np.float32)
@@ -103,8 +112,12 @@ def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     import wfdb
 
-    from ..data.records import read_signal
+    from ..data.records import check_record_line, read_signal
 
+    try:
+        check_record_line(base.name, Path(f"{base}.hea"))
+    except DataError as exc:
+        raise HeartzooError(str(exc)) from None
     try:
         header = wfdb.rdheader(str(base))
     except Exception as exc:  # wfdb raises bare ValueErrors on malformed headers
@@ -122,10 +135,15 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
+    import contextlib
+    import io
+
     from wfdb.io.convert.edf import read_edf
 
     try:
-        rec = read_edf(str(p))
+        # wfdb prints remarks (e.g. on EDF+ annotation signals) to stdout, which `--json` owns
+        with contextlib.redirect_stdout(io.StringIO()):
+            rec = read_edf(str(p))
     except Exception as exc:
         raise HeartzooError(f"{p}: not a readable EDF file ({exc})") from None
     if len(set(rec.samps_per_frame or [1])) > 1:
@@ -135,7 +153,7 @@ def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
     try:
-        with open(p, encoding="utf-8") as f:
+        with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
             first = f.readline()
     except (OSError, UnicodeDecodeError) as exc:
         raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
@@ -146,7 +164,9 @@ def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
     except ValueError:
         header = cells
     try:
-        values = np.loadtxt(p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
+        values = np.loadtxt(
+            p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64, encoding="utf-8-sig"
+        )
     except ValueError as exc:
         raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
     if values.size == 0:
@@ -156,13 +176,22 @@ def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
 
 
 def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
+    with open(p, "rb") as f:
+        magic = f.read(6)
+    if magic[:4] == b"PK\x03\x04":
+        raise HeartzooError(f"{p}: a .npz archive (np.savez), not a .npy array; save the lead with np.save")
+    if magic != b"\x93NUMPY":
+        raise HeartzooError(f"{p}: not a NumPy .npy file (it does not start with .npy's magic bytes)")
     try:
         values = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise HeartzooError(f"{p}: not a readable .npy array ({exc})") from None
     if values.ndim == 1:
         values = values[:, None]
-    if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
+    if values.ndim == 2 and values.shape[0] == 0:
+        raise HeartzooError(f"{p}: no samples (shape {values.shape})")
+    numeric = np.issubdtype(values.dtype, np.number) and not np.issubdtype(values.dtype, np.complexfloating)
+    if values.ndim != 2 or not numeric:
         raise HeartzooError(
             f"{p}: expected numbers of shape (samples,) or (samples, leads), got "
             f"{values.dtype} {values.shape}"
@@ -184,6 +213,8 @@ def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
         raise HeartzooError(f"{file}: no such annotation file (--reference-peaks {extension})")
     import wfdb
 
+    if not annotation_file_complete(file.read_bytes()):
+        raise HeartzooError(f"{file}: truncated WFDB annotation file (its end-of-file mark is missing)")
     try:
         ann = wfdb.rdann(str(base), extension)
     except Exception as exc:  # wfdb raises bare errors on damaged files
@@ -201,3 +232,21 @@ def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     if not s.size:
         raise HeartzooError(f"{file}: holds no beat annotations")
     return s
+
+
+def annotation_file_complete(data: bytes) -> bool:
+    """Whether a WFDB (MIT format) annotation file ends where it says: its words walked from the start
+    (a word's top 6 bits its code, the rest its argument; SKIP is followed by two words, AUX by its
+    bytes), the end-of-file word 0 comes last. wfdb reads a file cut short without a word."""
+    n, i = len(data), 0
+    while i + 2 <= n:
+        word = data[i] | data[i + 1] << 8
+        code, arg = word >> 10, word & 0x3FF
+        i += 2
+        if word == 0:
+            return n - i <= 1  # some writers pad the file to an even byte count
+        if code == 59:  # SKIP: a 32-bit interval follows
+            i += 4
+        elif code == 63:  # AUX: `arg` bytes follow, padded to a whole word
+            i += arg + (arg & 1)
+    return False
