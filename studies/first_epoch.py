@@ -36,13 +36,18 @@ def first_epoch(ref: str, zoo: Path) -> dict:
     import keras
 
     from heartzoo.config import parse_config
-    from heartzoo.meta import check_ref
+    from heartzoo.meta import check_ref, read_metrics
     from heartzoo.training.train import train
     from heartzoo.zoo.hub import load_model
     from heartzoo.zoo.index import find, read_index
 
     name, version = check_ref(ref)
     folder = zoo / find(read_index(zoo), name, version)["path"]
+    later = {"channel_prune", "magnitude_prune", "qat"} & set(read_metrics(folder).compression)
+    if later:  # its history.csv is that stage's, whose first epoch follows the whole of the first stage
+        raise SystemExit(
+            f"{ref}: published from its {', '.join(sorted(later))} stage; its first epoch is not the run's"
+        )
     config = parse_config(json.loads((folder / "configuration.json").read_text())["config"], str(folder))
     teacher = None
     if config.compress.distill is not None:

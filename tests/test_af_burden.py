@@ -89,7 +89,7 @@ int main(void) {
 
 @pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
 def test_the_kit_reports_the_burden_and_episodes_python_reports(mitdb, tmp_path, fixed_point):
-    """The C library's hz_af_* on the window classes the recommended af-4 model gives MIT-BIH record 201
+    """The C library's hz_af_* on the window classes af-4-cnn3-student v2 gives MIT-BIH record 201
     (AF and other rhythms; its first 180 whole windows), at the record's 360 Hz: the same burden, longest
     run and AF episodes of 30 s or more as Python, each alert on the window that makes an episode 30 s."""
     import subprocess

@@ -114,7 +114,11 @@ def test_a_registered_detector_runs_at_its_own_rate():
             "1 NaN or infinite sample.*sample 1000",
         ),
         (np.r_[synthetic_ecg(360, 10)[0][:-1], np.inf], 360, "NaN or infinite"),
-        (synthetic_ecg(360, 2)[0], 360, r"2.00 s long \(720 samples at 360 Hz\); beat detection needs at least 5 s"),
+        (
+            synthetic_ecg(360, 2)[0],
+            360,
+            r"2.00 s long \(720 samples at 360 Hz\); beat detection needs at least 5 s",
+        ),
         (synthetic_ecg(360, 10)[0], 20, "too low"),
         (np.ones((3600, 2)), 360, "one lead"),
         (synthetic_ecg(360, 10)[0], "fast", "sampling rate in Hz"),

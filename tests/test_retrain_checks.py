@@ -190,3 +190,20 @@ def test_a_card_says_what_its_checks_found():
     assert "at commit `03f59b1` (`heartzoo zoo retrain beat-2-cnn3-student@v2`): **made again**" in made
     assert "does not recommend" not in made
     assert "Not yet checked by retraining (`heartzoo zoo retrain beat-3-cnn1@v1`)" in card("beat-3-cnn1@v1")
+
+
+def test_a_retrained_af4_model_is_scored_as_export_scored_it():
+    """A per-recording task's check scores the retrained model as export scores a version (its mean+max
+    aggregation fitted and cross-fitted on validation): on af-4-cnn3-student v3, the numbers its metrics.json
+    records, where the windows' mean gives others."""
+    from heartzoo.evaluation.evaluate import load_run
+    from heartzoo.meta import read_metrics
+    from heartzoo.training.retrain import export_scores
+
+    vdir = ZOO / "af-4" / "af-4-cnn3-student" / "v3"
+    model, config = load_run(vdir)
+    m = read_metrics(vdir)
+    val, test = export_scores(model, config, stage_val=-1.0)
+    assert val == pytest.approx(m.val_macro_f1, abs=1e-12) and test == pytest.approx(
+        m.float.macro_f1, abs=1e-12
+    )

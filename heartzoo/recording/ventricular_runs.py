@@ -4,7 +4,7 @@ more consecutive ventricular complexes above 100 bpm: Zipes et al., ACC/AHA/ESC 
 management of patients with ventricular arrhythmias, Circulation 114:e385).
 
 Why in `annotate`: the rhythm models (af-4, CinC 2017) have no VT class and call ventricular tachycardia
-atrial fibrillation (the recommended af-4 student: all 8 of MIT-BIH's VT windows, results/af_external.jsonl),
+atrial fibrillation (af-4-cnn3-student v2: all 8 of MIT-BIH's VT windows, results/af_external.jsonl),
 so a wearable would report VT as AF.
 The beat model's V calls say what the rhythm model cannot: every run is listed in the JSON, and VT is a WFDB
 comment at the run's first beat and a warning to review (it is only as good as the model's V calls:

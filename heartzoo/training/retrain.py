@@ -52,7 +52,7 @@ def retrain(
     append the check to the zoo's checks.json and write its index again (the recommendation reads it).
     `env` and `callbacks` go to the training, as `heartzoo train` passes them."""
     from ..config import load_config
-    from ..evaluation.evaluate import evaluate_model, load_run
+    from ..evaluation.evaluate import load_run
     from ..meta import read_metrics
     from ..version import git_commit
     from ..zoo.index import find, read_index, version_dir, write_index
@@ -84,7 +84,7 @@ def retrain(
     commit = _clean_commit_of(stage_commits(last), f"{last} was trained")
 
     model, cfg = load_run(last)
-    report = evaluate_model(model, cfg, "test", env=replace(env, progress=None))
+    val, test = export_scores(model, cfg, out["selected"]["val_macro_f1"], replace(env, progress=None))
     m = read_metrics(vdir)
     published_history = vdir / "history.csv"
     same = (
@@ -93,7 +93,7 @@ def retrain(
         else None
     )
     published = Scores(val_macro_f1=m.val_macro_f1, test_float_macro_f1=m.float.macro_f1)
-    now = Scores(val_macro_f1=out["selected"]["val_macro_f1"], test_float_macro_f1=report["macro_f1"])
+    now = Scores(val_macro_f1=val, test_float_macro_f1=test)
     check = RetrainingCheck(
         ref=ref,
         recipe=recipe,
@@ -107,3 +107,17 @@ def retrain(
         add_check(root, check)
         write_index(root)
     return check
+
+
+def export_scores(model, config, stage_val: float, env: Environment = LOCAL) -> tuple[float, float]:
+    """(validation, test float macro-F1) of a trained model as `heartzoo export` scores a version: a
+    per-recording task's windows made one by its aggregation fitted on validation, whose cross-fitted
+    macro-F1 is then the validation score (`zoo.publish`); else `stage_val`, the training's own."""
+    from ..evaluation.evaluate import evaluate_model, fitted_aggregation
+    from ..tasks import get_task
+
+    aggregation, cross_fitted = (
+        fitted_aggregation(model, config, env) if get_task(config.task).per_recording else (None, None)
+    )
+    report = evaluate_model(model, config, "test", env=env, aggregation=aggregation)
+    return (stage_val if cross_fitted is None else cross_fitted), report["macro_f1"]
