@@ -216,3 +216,27 @@ def kill_worker_after_epoch(argv: list[str], run: Path, epoch: int) -> int:
     job.communicate(timeout=120)
     assert job.returncode != 0  # the launcher stops the job: the chief cannot go on alone
     return json.loads(meta.read_text())["epoch"]
+
+
+def run_c_driver(
+    folder: Path, firmware, driver: str, feed: str, *, recording_hz: int, fixed_point: bool
+) -> list[str]:
+    """The firmware kit's C library for `firmware` (a contract) and `driver` (a C main reading stdin)
+    compiled as the kit's flags compile them, run on `feed`: its stdout lines. Skips without a compiler."""
+    from heartzoo.export.firmware_host import host_compiler
+    from heartzoo.export.firmware_kit import CFLAGS, library_files
+
+    cc = host_compiler()
+    if cc is None:
+        pytest.skip("no C compiler")
+    for name, text in library_files(firmware, recording_hz=recording_hz, fixed_point=fixed_point).items():
+        (folder / name).write_text(text)
+    (folder / "drive.c").write_text(driver)
+    exe = folder / "drive"
+    sources = [str(folder / "drive.c"), str(folder / "heartzoo_preprocess.c")]
+    subprocess.run(
+        [cc, "-O2", *CFLAGS, "-Wall", "-Werror", f"-I{folder}", *sources, "-lm", "-o", str(exe)], check=True
+    )
+    return subprocess.run([str(exe)], input=feed, capture_output=True, text=True, check=True).stdout.split(
+        "\n"
+    )

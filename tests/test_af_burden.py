@@ -92,20 +92,14 @@ def test_the_kit_reports_the_burden_and_episodes_python_reports(mitdb, tmp_path,
     """The C library's hz_af_* on the window classes af-4-cnn3-student v2 gives MIT-BIH record 201
     (AF and other rhythms; its first 180 whole windows), at the record's 360 Hz: the same burden, longest
     run and AF episodes of 30 s or more as Python, each alert on the window that makes an episode 30 s."""
-    import subprocess
-
     import numpy as np
-    from conftest import REPO
+    from conftest import REPO, run_c_driver
 
     from heartzoo.data.databases import get_database
-    from heartzoo.export.firmware_host import host_compiler
-    from heartzoo.export.firmware_kit import CFLAGS, library_files
+    from heartzoo.export.firmware_kit import library_files
     from heartzoo.recording.rhythm_annotation import rhythm_episodes
     from heartzoo.zoo.hub import load_model
 
-    cc = host_compiler()
-    if cc is None:
-        pytest.skip("no C compiler")
     loaded = load_model("af-4-cnn3-student", "v2", format="tflite", zoo=REPO / "zoo")
     sig = get_database("mitdb").read_signal(mitdb, "201", "MLII")
     window = round(loaded.config.input.frame_size * sig.fs / loaded.config.input.fs)
@@ -114,18 +108,8 @@ def test_the_kit_reports_the_burden_and_episodes_python_reports(mitdb, tmp_path,
     names = list(loaded.class_names)
     cls = np.concatenate([np.full(e.windows, names.index(e.label)) for e in episodes])
     assert len(cls) == 180 and got.episodes and got.longest_s > 2 * AF_EPISODE_S  # the case this is for
-    for name, text in library_files(loaded.firmware, recording_hz=360, fixed_point=fixed_point).items():
-        (tmp_path / name).write_text(text)
-    (tmp_path / "drive.c").write_text(AF_DRIVER)
-    exe = tmp_path / "drive"
-    sources = [str(tmp_path / "drive.c"), str(tmp_path / "heartzoo_preprocess.c")]
-    subprocess.run(
-        [cc, "-O2", *CFLAGS, "-Wall", "-Werror", f"-I{tmp_path}", *sources, "-lm", "-o", str(exe)], check=True
-    )
     feed = f"{len(cls)}\n" + "".join(f"{c}\n" for c in cls.tolist())
-    out = subprocess.run([str(exe)], input=feed, capture_output=True, text=True, check=True).stdout.split(
-        "\n"
-    )
+    out = run_c_driver(tmp_path, loaded.firmware, AF_DRIVER, feed, recording_hz=360, fixed_point=fixed_point)
     alerts = [int(line.split()[1]) for line in out if line.startswith("alert")]
     per_window = window / sig.fs
     assert alerts == [round(s / window) + round(AF_EPISODE_S / per_window) - 1 for s, _ in got.episodes]

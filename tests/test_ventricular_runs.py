@@ -135,17 +135,12 @@ int main(void) {
 def test_the_kit_finds_the_runs_python_finds(mitdb, tmp_path, fixed_point):
     """The C library's hz_vrun_* on record 207's reference beats (its V beats the class V, some beats left
     unclassified), at the record's 360 Hz: the same runs, and the same ones VT, as Python."""
-    import subprocess
+    from conftest import run_c_driver
 
     from heartzoo.data.databases import get_database
-    from heartzoo.export.firmware_host import host_compiler
-    from heartzoo.export.firmware_kit import CFLAGS, library_files
     from heartzoo.meta import Configuration, read_meta
     from heartzoo.tasks import AAMI_CLASSES
 
-    cc = host_compiler()
-    if cc is None:
-        pytest.skip("no C compiler")
     firmware = read_meta(
         Configuration, ZOO / "beat-3" / "beat-3-cnn3-student" / "v6" / "configuration.json"
     ).firmware
@@ -154,20 +149,10 @@ def test_the_kit_finds_the_runs_python_finds(mitdb, tmp_path, fixed_point):
     cls = np.where(beats.aami == AAMI_CLASSES.index("V"), v, 0)
     cls[::97] = -1  # unclassified beats (an unreadable window's) end runs
     cls[-3:] = v  # the record ends inside a run
-    for name, text in library_files(firmware, recording_hz=360, fixed_point=fixed_point).items():
-        (tmp_path / name).write_text(text)
-    (tmp_path / "drive.c").write_text(VRUN_DRIVER)
-    exe = tmp_path / "drive"
-    sources = [str(tmp_path / "drive.c"), str(tmp_path / "heartzoo_preprocess.c")]
-    subprocess.run(
-        [cc, "-O2", *CFLAGS, "-Wall", "-Werror", f"-I{tmp_path}", *sources, "-lm", "-o", str(exe)], check=True
-    )
     feed = f"{len(cls)}\n" + "".join(
         f"{c} {p}\n" for c, p in zip(cls.tolist(), beats.samples.tolist(), strict=True)
     )
-    got = subprocess.run([str(exe)], input=feed, capture_output=True, text=True, check=True).stdout.split(
-        "\n"
-    )
+    got = run_c_driver(tmp_path, firmware, VRUN_DRIVER, feed, recording_hz=360, fixed_point=fixed_point)
     expected = [
         f"{r.start} {r.end} {r.beats} {int(r.tachycardia)}"
         for r in ventricular_runs(beats.samples, cls == v, 360.0)
