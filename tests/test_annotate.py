@@ -385,3 +385,63 @@ def test_given_peaks_need_none_of_the_detectors_minimums(student):
     assert got.probabilities.shape == (len(peaks), 3)
     with pytest.raises(HeartzooError, match=r"r_peaks\[0\] = -1 lies outside"):
         annotate(ecg, 360, student, r_peaks=np.r_[-1, peaks])
+
+
+def _edf_plus(path: Path, x: np.ndarray, fs: int) -> None:
+    """An EDF+ file of one lead (MLII, in mV) and an `EDF Annotations` signal of the same rate, as
+    recorders write them; records of 1 s."""
+
+    def field(value, width: int) -> bytes:
+        return str(value).ljust(width)[:width].encode("ascii")
+
+    n = len(x) // fs
+    labels = ["MLII", "EDF Annotations"]
+    head = b"".join(
+        [
+            field("0", 8),
+            field("X X X X", 80),
+            field("Startdate X X X X", 80),
+            field("01.01.20", 8),
+            field("00.00.00", 8),
+            field(256 * (1 + len(labels)), 8),
+            field("EDF+C", 44),
+            field(n, 8),
+            field(1, 8),
+            field(len(labels), 4),
+        ]
+    )
+    for width, values in (
+        (16, labels),
+        (80, ["", ""]),
+        (8, ["mV", ""]),
+        (8, [-10, -1]),
+        (8, [10, 1]),
+        (8, [-32768, -32768]),
+        (8, [32767, 32767]),
+        (80, ["", ""]),
+        (8, [fs, fs]),
+        (32, ["", ""]),
+    ):
+        head += b"".join(field(v, width) for v in values)
+    digital = np.clip(np.round(x[: n * fs] / 10 * 32767), -32768, 32767).astype("<i2").reshape(n, fs)
+    body = b"".join(row.tobytes() + np.zeros(fs, "<i2").tobytes() for row in digital)
+    path.write_bytes(head + body)
+
+
+def test_an_edf_plus_file_keeps_stdout_for_the_json(tmp_path):
+    """wfdb remarks on an EDF+ annotation signal by printing; `--json` owns stdout, so it still parses."""
+    x, _ = synthetic_ecg(250, 20)
+    _edf_plus(tmp_path / "plus.edf", x, 250)
+    res = run_cli(
+        "annotate",
+        str(tmp_path / "plus.edf"),
+        "--model",
+        MODEL,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--json",
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["lead"] == "MLII" and json.loads(res.stdout)["beats"] > 15
