@@ -8,6 +8,10 @@ first epoch is the cheap part of that question: equal, the run follows the publi
 deterministic here for a given thread pool); different, it cannot. The thread pool is one thing a machine
 changes (TensorFlow sizes it by the cores it sees, and splits its reductions by it). Nothing is chosen.
 
+`--pinned` (added after the first lines were recorded): each process first pins the pool as training now
+does (`heartzoo.training.threads`), so `--threads` sets only what TensorFlow would take unpinned; the
+first epochs should then be one.
+
 Run: `python studies/first_epoch.py [--refs NAME@VERSION ...] [--threads 2] [--record FILE]`; one line a
 version and thread count.
 """
@@ -81,9 +85,14 @@ def main() -> None:
     ap.add_argument("--threads", nargs="+", type=int, default=[2])
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    ap.add_argument("--pinned", action="store_true", help="pin the pool as training does, first")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # NAME@VERSION: run it here and print its JSON
     args = ap.parse_args()
     if args.one:
+        if args.pinned:
+            from heartzoo.training.threads import pin_threads
+
+            pin_threads()
         print("FIRST_EPOCH " + json.dumps(first_epoch(args.one, args.zoo)), flush=True)
         return
     for ref in args.refs:
@@ -91,7 +100,15 @@ def main() -> None:
             # TensorFlow reads its pool size once, at start: a process per thread count
             env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads)}
             out = subprocess.run(
-                [sys.executable, __file__, "--one", ref, "--zoo", str(args.zoo)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    ref,
+                    "--zoo",
+                    str(args.zoo),
+                    *(["--pinned"] * args.pinned),
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -103,6 +120,7 @@ def main() -> None:
                 "ref": ref,
                 "intra_op_threads": threads,
                 "cores": os.cpu_count(),
+                "pinned": args.pinned,
                 **got,
             }
             print(json.dumps(line), flush=True)

@@ -13,6 +13,9 @@ import pytest
 
 from heartzoo.environment import Environment
 from heartzoo.synthetic import synthetic_ecg
+from heartzoo.training.threads import pin_threads
+
+pin_threads()  # as training pins TensorFlow's pool, before any test starts TensorFlow
 
 REPO = Path(__file__).resolve().parents[1]
 

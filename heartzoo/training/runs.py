@@ -263,8 +263,10 @@ def run_pipeline(
     with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
     from .distribute import worker_of
+    from .threads import pin_threads
     from .train import build_from_config, prepare_run_dir
 
+    pin_threads()  # before a teacher or anything else starts TensorFlow
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
     if config.model is None:

@@ -206,7 +206,9 @@ def train(
     from ..data.pipeline import EpochStates
     from ..data.prepare import load_task_split
     from ..models import describe
+    from .threads import pin_threads
 
+    threads = pin_threads()  # a no-op where run_pipeline pinned it already
     tc = config.train.model_copy(
         update={k: v for k, v in (("epochs", epochs), ("learning_rate", learning_rate)) if v is not None}
     )
@@ -310,6 +312,7 @@ def train(
         "val_frames": len(val_y),
         "seconds_this_session": round(time.perf_counter() - t0, 1),
         "distilled_from": getattr(teacher, "name", None),
+        "intra_op_threads": threads,  # TensorFlow's pool, pinned (None: this machine's own)
         **describe(model),
     }
     if strategy is not None:
