@@ -2,7 +2,7 @@
 splits its reductions by it, and sizes it by the cores it sees, so a recipe made another model on a machine
 with other cores (`python studies/first_epoch.py`: af-4-cnn3-student v2's recipe starts from another
 first-epoch loss with each size from 1 to 16). Training pins it, so a recipe makes the same model on a
-machine with more cores; the published versions were trained on machines of 2 cores, whose pool was 2."""
+machine with more cores. 2 is the pool of the 2-core machines the beat lines' versions are made again on."""
 
 from __future__ import annotations
 
