@@ -445,3 +445,26 @@ def test_an_edf_plus_file_keeps_stdout_for_the_json(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["lead"] == "MLII" and json.loads(res.stdout)["beats"] > 15
+
+
+def test_a_sampling_rate_given_wrong_is_warned_of(mitdb, tmp_path):
+    """A minute of record 100 saved as CSV: at its 360 Hz no warning of the rate; claimed as 1000 Hz its
+    QRS complexes are too narrow for any ECG, and `annotate` says the rate may be wrong."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate_file
+
+    sig = get_database("mitdb").read_signal(mitdb, "100", "MLII")
+    np.savetxt(tmp_path / "x.csv", sig.values[: 360 * 60])
+    right = annotate_file(tmp_path / "x.csv", MODEL, fs=360, zoo=ZOO)
+    wrong = annotate_file(tmp_path / "x.csv", MODEL, fs=1000, zoo=ZOO)
+    assert "fs" not in [f.code for f in right.findings]
+    assert [f.code for f in wrong.findings].count("fs") == 1
+    assert any("at the stated 1000 Hz" in w and "is the sampling rate right?" in w for w in wrong.warnings)
+
+
+def test_the_plausible_qrs_width_is_the_one_measured():
+    """The range `assess` reads is studies/fs_check.py's latest record, not a number typed in."""
+    from heartzoo.recording.quality import QRS_WIDTH_MS
+
+    lines = (REPO / "results" / "fs_check.jsonl").read_text().splitlines()
+    assert list(QRS_WIDTH_MS) == json.loads(lines[-1])["plausible_ms"]

@@ -38,6 +38,11 @@ MIN_BPM, MAX_BPM = 30.0, 220.0
 MAX_RR_S = 3.0
 #: a stretch this long without a detected beat is reported
 GAP_S = 3.0
+#: the plausible median QRS width of `qrs_width_ms`, ms: outside it the sampling rate given is likely
+#: wrong (studies/fs_check.py, results/fs_check.jsonl: DS1 and svdb at their true rate, 0.5th and 99.5th
+#: percentiles widened by 20 %; it warns 2 of CinC 2017's 1,706 test recordings and 63 % of those records
+#: read at 2.78 times their rate)
+QRS_WIDTH_MS = (11.9, 90.04)
 
 
 @dataclass(frozen=True)
@@ -191,12 +196,24 @@ def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> 
     return [(int(edges[i]), int(edges[i + 1])) for i in long]
 
 
-def assess(peaks, length: int, fs: float, windows: Windows | None = None) -> list[Finding]:
-    """What a recording's beats and windows say a user must know: an implausible mean rate, stretches
-    without beats, unreadable windows."""
+def assess(
+    peaks, length: int, fs: float, windows: Windows | None = None, qrs_ms: float | None = None
+) -> list[Finding]:
+    """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
+    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), stretches without beats,
+    unreadable windows."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = length / fs / 60.0
     out: list[Finding] = []
+    lo, hi = QRS_WIDTH_MS
+    if qrs_ms is not None and not lo <= qrs_ms <= hi:
+        out.append(
+            Finding(
+                "fs",
+                f"the QRS complexes are {qrs_ms:.1f} ms wide at the stated {fs:g} Hz, outside the "
+                f"{lo:g}-{hi:g} ms ECGs show at their true rate: is the sampling rate right?",
+            )
+        )
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
     if not MIN_BPM <= bpm <= MAX_BPM:
         out.append(
