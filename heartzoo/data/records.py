@@ -76,7 +76,7 @@ def read_header(data_dir: Path, record: str):
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
-        raise DataError(record, f"cannot parse header: {exc}", path=str(hea)) from None
+        raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
     if header.sig_len is None:
         raise DataError(
             record,

@@ -110,18 +110,12 @@ def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
 
 
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
-    import wfdb
+    from ..data.records import read_header, read_signal
 
-    from ..data.records import check_record_line, read_signal
-
-    try:
-        check_record_line(base.name, Path(f"{base}.hea"))
+    try:  # checked: the record line wfdb reads leniently, and what wfdb cannot parse
+        header = read_header(base.parent, base.name)
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    try:
-        header = wfdb.rdheader(str(base))
-    except Exception as exc:  # wfdb raises bare ValueErrors on malformed headers
-        raise HeartzooError(f"{base}.hea: cannot parse the header ({exc})") from None
     names = list(header.sig_name or [])
     if lead not in names:
         raise HeartzooError(_no_lead(Path(f"{base}.hea"), lead, names, lead_given))
