@@ -72,7 +72,7 @@ def read_header(data_dir: Path, record: str):
     hea = Path(data_dir) / f"{record}.hea"
     if not hea.is_file():
         raise DataError(record, "header file missing", path=str(hea))
-    check_record_line(record, hea)
+    _check_record_line(record, hea)
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
@@ -87,7 +87,7 @@ def read_header(data_dir: Path, record: str):
     return header
 
 
-def check_record_line(record: str, hea: Path) -> None:
+def _check_record_line(record: str, hea: Path) -> None:
     """The fields of the header's record line that wfdb reads leniently: a multi-segment record (`name/n`),
     and a sampling frequency that is not a positive number (wfdb falls back to 250 Hz on `-360`)."""
     try:

@@ -171,13 +171,13 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
     """The median width of the QRS complexes at `peaks`, in ms at the stated rate `fs`: the width at half
     height of |x| high-passed at 0.5 Hz, around its largest value within 25 ms of each peak (None without
     peaks). A rate given wrong scales it by the error (studies/fs_check.py)."""
+    import warnings
+
     from scipy.signal import butter, peak_widths, sosfiltfilt
 
     peaks = np.asarray(peaks, dtype=np.int64)
     if not len(peaks):
         return None
-    import warnings
-
     a = np.abs(sosfiltfilt(butter(2, 0.5, btype="highpass", fs=fs, output="sos"), np.asarray(x, np.float64)))
     r = max(1, round(0.025 * fs))
     top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in peaks])
