@@ -18,7 +18,12 @@ _DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
 
 @app.command("annotate")
 def annotate_cmd(
-    recording: Annotated[Path, typer.Argument(help="WFDB record (RECORD or RECORD.hea), .edf, .csv or .npy")],
+    recording: Annotated[
+        Path,
+        typer.Argument(
+            help="WFDB record (RECORD or RECORD.hea), .edf, .csv (an Apple Watch ECG export too) or .npy"
+        ),
+    ],
     model: Annotated[
         str,
         typer.Option("--model", help="Zoo model, NAME or NAME@VERSION (local zoo first, else downloaded)"),
@@ -33,7 +38,10 @@ def annotate_cmd(
         str | None,
         typer.Option(help="Lead to use (name, or column index for CSV/.npy)", show_default="the model's"),
     ] = None,
-    fs: Annotated[float | None, typer.Option(min=1.0, help="Sampling rate in Hz (CSV and .npy only)")] = None,
+    fs: Annotated[
+        float | None,
+        typer.Option(min=1.0, help="Sampling rate in Hz (CSV and .npy only: the files that carry none)"),
+    ] = None,
     reference_peaks: Annotated[
         str | None,
         typer.Option(help="Use the beats of this WFDB annotation file of the record (e.g. atr) as R peaks"),

@@ -1,8 +1,10 @@
-"""One lead of a recording from a file: a WFDB record, an EDF file, a CSV or a NumPy .npy array.
+"""One lead of a recording from a file: a WFDB record, an EDF file, a CSV (an Apple Watch ECG export
+too, `apple_watch`) or a NumPy .npy array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII); CSV columns are named by
 their header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1",
-...). WFDB and EDF files carry their sampling rate; CSV and NumPy files need it given. Every problem
+...). WFDB and EDF files and Apple Watch exports carry their sampling rate; CSV and NumPy files need it
+given. Every problem
 (no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the problem.
 """
 
@@ -16,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
+from . import apple_watch
 
-FORMATS = ("wfdb", "edf", "csv", "npy")
+FORMATS = ("wfdb", "edf", "csv", "apple-watch", "npy")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def read_recording(
     fmt, p = input_format(p)
     if fmt != "wfdb" and not p.is_file():
         raise HeartzooError(f"{p}: no such file")
+    if fmt == "csv" and apple_watch.is_export(p):
+        return _read_apple_watch(p, lead, fs, lead_given)
     if fmt in ("wfdb", "edf") and fs is not None:
         raise HeartzooError(f"{p}: a {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy")
     if fmt in ("csv", "npy") and fs is None:
@@ -85,6 +90,13 @@ def read_recording(
     else:
         raise HeartzooError(_no_lead(p, lead, names, lead_given))
     return Recording(record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt)
+
+
+def _read_apple_watch(p: Path, lead: str, fs: float | None, lead_given: bool) -> Recording:
+    name, values, rate, notes = apple_watch.read(p, fs)
+    if lead_given and lead not in (name, "0"):  # one lead, as a one-column CSV
+        raise HeartzooError(_no_lead(p, lead, [name], lead_given))
+    return Recording(record_name(p), _checked(p, values, name), rate, name, "apple-watch", notes=notes)
 
 
 def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
