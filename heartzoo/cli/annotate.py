@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ZooDir, app, console, counting_bar
+from .common import ZooDir, app, console, counting_bar, err_console
 
 _DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
 _DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
@@ -18,10 +18,12 @@ _DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
 
 @app.command("annotate")
 def annotate_cmd(
-    recording: Annotated[
-        Path,
+    recordings: Annotated[
+        list[Path],
         typer.Argument(
-            help="WFDB record (RECORD or RECORD.hea), .edf, .csv (an Apple Watch ECG export too) or .npy"
+            metavar="RECORDING...",
+            help="WFDB record (RECORD or RECORD.hea), .edf, .csv (an Apple Watch ECG export too) or .npy; "
+            "several: each annotated, a bad one reported, and annotate-summary.csv beside them",
         ),
     ],
     model: Annotated[
@@ -85,6 +87,20 @@ def annotate_cmd(
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")
+    options = dict(
+        lead=lead,
+        fs=fs,
+        reference=reference_peaks,
+        detector=detector,
+        zoo=zoo,
+        float_model=float_model,
+        quality=quality,
+        gate=gate,
+        rhythm=rhythm,
+        keep_s_in_af=keep_s_in_af,
+    )
+    if len(recordings) > 1:
+        return _annotate_many(recordings, model, output_dir, extension, as_json, options)
     bar = counting_bar(elapsed=True)
     task = bar.add_task("reading", total=None)
 
@@ -92,26 +108,59 @@ def annotate_cmd(
         bar.update(task, description=description, completed=done, total=total)
 
     with bar:
-        result = annotate_file(
-            recording,
-            model,
-            lead=lead,
-            fs=fs,
-            reference=reference_peaks,
-            detector=detector,
-            zoo=zoo,
-            float_model=float_model,
-            progress=progress,
-            quality=quality,
-            gate=gate,
-            rhythm=rhythm,
-            keep_s_in_af=keep_s_in_af,
-        )
+        result = annotate_file(recordings[0], model, progress=progress, **options)
         paths = write_annotations(result, output_dir, extension)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
+    _print_result(result, summary)
+    for p in paths.values():
+        console.print(f"  wrote {p}")
+
+
+def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json: bool, options) -> None:
+    """Several recordings: each annotated and written as one is, a bad one reported and the rest go on;
+    annotate-summary.csv beside them; exit status 2 if any was not annotated."""
+    from ..recording.batch import annotate_files, write_summary
+
+    bar = counting_bar(elapsed=True)
+    task = bar.add_task("annotating", total=len(recordings))
+    with bar:
+        outcomes = annotate_files(
+            recordings,
+            model,
+            output_dir=output_dir,
+            extension=extension,
+            progress=lambda path, i, n: bar.update(task, description=path.name, completed=i),
+            **options,
+        )
+        bar.update(task, completed=len(recordings))
+    summary_path = write_summary(outcomes, output_dir)
+    failed = [o for o in outcomes if o.error]
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {"recordings": [o.to_dict() for o in outcomes], "summary": str(summary_path)}, indent=2
+            )
+            + "\n"
+        )
+    else:
+        for o in outcomes:
+            if o.result is not None:
+                _print_result(o.result, o.result.summary(), brief=True)
+            if o.error:
+                err_console.print(f"[red]error:[/] {o.error}", highlight=False)
+        console.print(
+            f"{len(outcomes) - len(failed)} of {len(outcomes)} recordings annotated; wrote {summary_path}",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_result(result, summary: dict, brief: bool = False) -> None:
+    """One recording's summary on the terminal (`brief`: without the line that names the model and lead)."""
     counts = "  ".join(f"{c} {n:,}" for c, n in summary["counts"].items())
     unread = (
         f", {result.unclassified:,} more in unreadable windows left unclassified"
@@ -119,8 +168,8 @@ def annotate_cmd(
         else ""
     )
     console.print(
-        f"{result.record}: {summary['beats']:,} beats ({result.peaks}{unread}) · {counts}\n"
-        f"  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz",
+        f"{result.record}: {summary['beats']:,} beats ({result.peaks}{unread}) · {counts}"
+        + ("" if brief else f"\n  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz"),
         highlight=False,
     )
     if result.rhythm_model:
@@ -164,8 +213,6 @@ def annotate_cmd(
             f"{f.message}[/]",
             highlight=False,
         )
-    for p in paths.values():
-        console.print(f"  wrote {p}")
 
 
 def _pct(v: float | None, digits: int = 2) -> str:

@@ -1,0 +1,139 @@
+"""Many recordings in one call: `heartzoo annotate A B C ...` (a folder of Apple Watch exports, a day of
+patch segments). Each recording is annotated and written as one alone is (`annotation.annotate_file`,
+`write_annotations`: its three files, all or none); a recording that cannot be read is reported and the
+others go on; and one table, `annotate-summary.csv`, gives a row per recording: its beats per class, its
+rhythm and AF burden where a rhythm model was given, what the device said of it (an Apple Watch's own
+classification), the warnings, and the error of a recording that was not annotated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import HeartzooError
+from ..io import atomic_path
+from .annotation import Annotated, annotate_file, output_paths, write_annotations
+from .read import input_format, record_name
+
+SUMMARY = "annotate-summary.csv"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One recording of a batch: what `annotate` made of it and the files written, or why not."""
+
+    path: Path
+    result: Annotated | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """`annotate --json`'s summary of the recording, with its file, its error and the files written."""
+        summary = self.result.summary() if self.result else {}
+        return {
+            "file": str(self.path),
+            **summary,
+            "error": self.error,
+            "files": {k: str(v) for k, v in self.files.items()},
+        }
+
+
+def check_names(paths, output_dir, extension: str) -> None:
+    """Refuse, before anything is written, two recordings whose annotations would take the same files
+    (`a/ecg.csv` and `b/ecg.csv` both write `ecg.heartzoo`)."""
+    seen: dict[Path, Path] = {}
+    for p in map(Path, paths):
+        try:
+            name = record_name(input_format(p)[1])
+        except HeartzooError:
+            continue  # reported with the recording, in its turn
+        target = output_paths(name, output_dir, extension)["wfdb"]
+        if target in seen:
+            raise HeartzooError(
+                f"{seen[target]} and {p} would both be written as {target}; annotate them into different "
+                "--output-dir folders"
+            )
+        seen[target] = p
+
+
+def annotate_files(paths, model, *, output_dir, extension: str, progress=None, **options) -> list[Outcome]:
+    """Each recording of `paths` annotated by `model` (loaded once) and written to `output_dir`; the
+    options are `annotate_file`'s. `progress(path, i, n)` before each recording."""
+    from ..zoo.hub import resolve_model
+
+    paths = [Path(p) for p in paths]
+    check_names(paths, output_dir, extension)
+    zoo, float_model = options.get("zoo"), options.pop("float_model", False)
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    out = []
+    for i, p in enumerate(paths):
+        if progress is not None:
+            progress(p, i, len(paths))
+        try:
+            result = annotate_file(p, loaded, **options)
+        except HeartzooError as exc:
+            out.append(Outcome(p, error=str(exc)))
+            continue
+        try:
+            out.append(Outcome(p, result, write_annotations(result, output_dir, extension)))
+        except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
+            out.append(Outcome(p, result, error=str(exc)))
+    return out
+
+
+def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """One row per recording, in the order given (the columns of `annotate-summary.csv`)."""
+    classes: list[str] = []
+    for o in outcomes:
+        classes += [c for c in (o.result.class_names if o.result else ()) if c not in classes]
+    rows = []
+    for o in outcomes:
+        r = o.result
+        row: dict[str, Any] = {"file": str(o.path), "record": r.record if r else ""}
+        row |= {
+            "seconds": round(r.length / r.fs, 1) if r else "",
+            "fs": r.fs if r else "",
+            "lead": r.lead if r else "",
+            "beats": len(r.classes) if r else "",
+        }
+        counts = Counter(r.classes.tolist()) if r else Counter()
+        row |= {f"beats_{c}": counts.get(c, 0) if r else "" for c in classes}
+        row["unclassified"] = r.unclassified if r else ""
+        whole, af = (r.rhythm_recording, r.af_burden) if r else (None, None)
+        row |= {
+            "rhythm": whole["class"] if whole else "",
+            "rhythm_p": round(whole["probabilities"][whole["class"]], 3) if whole else "",
+            "af_burden_pct": round(100 * af.burden, 1) if af is not None and af.burden is not None else "",
+            "af_episodes": len(af.episodes) if af is not None else "",
+        }
+        findings = r.findings if r else ()
+        row["notes"] = " | ".join(f.message for f in findings if f.code == "read")
+        row["warnings"] = " | ".join(f.message for f in findings if f.code != "read")
+        row["error"] = o.error or ""
+        rows.append(row)
+    return rows
+
+
+def summary_csv(outcomes: list[Outcome]) -> str:
+    rows = summary_rows(outcomes)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["file"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_summary(outcomes: list[Outcome], output_dir) -> Path:
+    """`annotate-summary.csv` in `output_dir`, written whole or not at all."""
+    path = Path(output_dir) / SUMMARY
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(summary_csv(outcomes), encoding="utf-8")
+    except OSError as exc:
+        raise HeartzooError(f"{path}: cannot write the summary there ({exc.strerror or exc})") from None
+    return path

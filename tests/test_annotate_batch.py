@@ -1,0 +1,82 @@
+"""`heartzoo annotate A B C ...` (`heartzoo.recording.batch`): real CinC 2017 recordings (training side),
+each annotated as it is alone, a bad one reported while the others go on, and one summary table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, run_cli
+
+ZOO = REPO / "zoo"
+MODEL = "beat-3-cnn3-student@v6"
+RHYTHM = "af-4-cnn3-student@v3"
+RECORDS = ("A00005", "A00008")  # AF and other rhythm, outside the committed test split
+
+
+@pytest.fixture(scope="module")
+def cinc(data_root: Path) -> Path:
+    folder = data_root / "cinc2017" / "training2017"
+    if not (folder / "A00005.hea").is_file():
+        pytest.skip("cinc2017 not found beside mitdb")
+    return folder
+
+
+def _annotate(*paths, out: Path, extra=()):
+    return run_cli(
+        "annotate", *map(str, paths), "--model", MODEL, "--zoo", str(ZOO), "--lead", "ECG",
+        "--rhythm", RHYTHM, "--output-dir", str(out), *extra,
+    )  # fmt: skip
+
+
+def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_path):
+    batch = tmp_path / "batch"
+    paths = [cinc / RECORDS[0], tmp_path / "absent.csv", cinc / RECORDS[1]]
+    res = _annotate(*paths, out=batch)
+    assert res.returncode == 2, res.stderr  # one was not annotated; the others were
+    assert f"{tmp_path / 'absent.csv'}: no such file" in " ".join(res.stderr.split())
+    with open(batch / "annotate-summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["file"] for r in rows] == [str(p) for p in paths]
+    assert rows[1]["error"].endswith("absent.csv: no such file") and rows[1]["beats"] == ""
+    for record, row in zip(RECORDS, (rows[0], rows[2]), strict=True):
+        alone = tmp_path / f"alone-{record}"
+        assert _annotate(cinc / record, out=alone).returncode == 0
+        one = json.loads((alone / f"{record}.heartzoo.json").read_text())
+        many = json.loads((batch / f"{record}.heartzoo.json").read_text())
+        assert many == one  # the same annotations, written the same
+        assert int(row["beats"]) == one["beats"] > 20 and row["error"] == ""
+        assert {c: int(row[f"beats_{c}"]) for c in one["counts"]} == one["counts"]
+        assert row["rhythm"] == one["rhythm"]["recording"]["class"]
+        assert float(row["af_burden_pct"]) == pytest.approx(
+            100 * one["rhythm"]["af_burden"]["burden"], abs=0.05
+        )
+        assert "no checksum" in row["notes"]  # CinC's checksum 0, read as none
+    assert sorted(p.name for p in batch.iterdir()) == sorted(
+        ["annotate-summary.csv", *(f"{r}.heartzoo{x}" for r in RECORDS for x in ("", ".csv", ".json"))]
+    )
+
+
+def test_all_annotated_is_exit_0_and_json_lists_each(cinc, tmp_path):
+    res = _annotate(*(cinc / r for r in RECORDS), out=tmp_path / "out", extra=["--json"])
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert [r["record"] for r in got["recordings"]] == list(RECORDS)
+    assert all(r["error"] is None and Path(r["files"]["wfdb"]).is_file() for r in got["recordings"])
+    assert Path(got["summary"]).is_file()
+
+
+def test_two_recordings_of_one_name_are_refused_before_anything_is_written(tmp_path):
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        np.save(tmp_path / d / "x.npy", np.zeros(10))
+    out = tmp_path / "out"
+    res = run_cli(
+        "annotate", str(tmp_path / "a" / "x.npy"), str(tmp_path / "b" / "x.npy"), "--model", MODEL,
+        "--zoo", str(ZOO), "--fs", "250", "--output-dir", str(out),
+    )  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "would both be written as" in " ".join(res.stderr.split()) and not out.exists()
