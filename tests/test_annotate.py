@@ -291,6 +291,19 @@ def test_a_bom_csv_names_its_leads_as_a_spreadsheet_wrote_them(tmp_path):
     assert rec.lead == "MLII" and np.allclose(rec.signal, x, atol=1e-6)
 
 
+def test_a_record_of_one_lead_is_read_whatever_its_lead_is_called(tmp_path):
+    """CinC 2017's `ECG` and Icentia11k's `ecg` need no --lead, as a one-column CSV needs none; a record of
+    two leads without the model's is still refused (the `no_mlii` case above)."""
+    from heartzoo.recording.read import read_recording
+
+    write_record(tmp_path, "syn", fs=250, seconds=20, leads=("ECG",))
+    rec = read_recording(tmp_path / "syn", "MLII")
+    assert rec.lead == "ECG" and "ECG, the recording's one lead, read for the model's MLII" in rec.notes
+    assert read_recording(tmp_path / "syn", "ECG", lead_given=True).notes == rec.notes[:-1]
+    with pytest.raises(HeartzooError, match=r"no lead MLII; leads: ECG"):
+        read_recording(tmp_path / "syn", "MLII", lead_given=True)
+
+
 def test_output_folder_problems_are_one_clear_error(tmp_path):
     write_record(tmp_path / "in", "syn", fs=250, seconds=20)
 

@@ -61,6 +61,7 @@ def test_an_export_reads_as_its_samples_in_mv(lead_i, tmp_path):
         assert rec.notes == (
             "an Apple Watch ECG export (device Watch7,12, software version 1.90)",
             "the watch classified this recording as 'Atrial Fibrillation'",
+            "Lead I, the recording's one lead, read for the model's MLII",
         )
     # another language: found by its values ("512 Hertz", "µV"), not by the keys
     german = HEAD.replace("Sample Rate", "Abtastrate").replace("hertz", "Hertz").replace("Unit,", "Einheit,")

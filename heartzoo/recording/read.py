@@ -1,11 +1,12 @@
 """One lead of a recording from a file: a WFDB record, an EDF file, a CSV (an Apple Watch ECG export
 too, `apple_watch`) or a NumPy .npy array.
 
-The lead is chosen by name (a model's contract names its lead, e.g. MLII); CSV columns are named by
-their header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1",
-...). WFDB and EDF files and Apple Watch exports carry their sampling rate; CSV and NumPy files need it
-given. Every problem
-(no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the problem.
+The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
+whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
+header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...). WFDB
+and EDF files and Apple Watch exports carry their sampling rate; CSV and NumPy files need it given. Every
+problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the
+problem.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def _read_apple_watch(p: Path, lead: str, fs: float | None, lead_given: bool) ->
     name, values, rate, notes = apple_watch.read(p, fs)
     if lead_given and lead not in (name, "0"):  # one lead, as a one-column CSV
         raise HeartzooError(_no_lead(p, lead, [name], lead_given))
+    if not lead_given and lead != name:
+        notes += (f"{name}, the recording's one lead, read for the model's {lead}",)
     return Recording(record_name(p), _checked(p, values, name), rate, name, "apple-watch", notes=notes)
 
 
@@ -129,6 +132,10 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
     names = list(header.sig_name or [])
+    notes: tuple[str, ...] = ()
+    if lead not in names and len(names) == 1 and not lead_given:
+        # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
+        lead, notes = names[0], (f"{names[0]}, the recording's one lead, read for the model's {lead}",)
     if lead not in names:
         raise HeartzooError(_no_lead(Path(f"{base}.hea"), lead, names, lead_given))
     try:
@@ -137,7 +144,7 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         raise HeartzooError(str(exc)) from None
     # the annotation file takes the record's name, in the letters WFDB accepts ('rec.1' -> 'rec_1')
     name = re.sub(r"[^A-Za-z0-9_-]", "_", base.name)
-    return Recording(name, sig.values, sig.fs, lead, "wfdb", base, sig.notes)
+    return Recording(name, sig.values, sig.fs, lead, "wfdb", base, sig.notes + notes)
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
