@@ -12,8 +12,16 @@ changes (TensorFlow sizes it by the cores it sees, and splits its reductions by 
 does (`heartzoo.training.threads`), so `--threads` sets only what TensorFlow would take unpinned; the
 first epochs should then be one.
 
-Run: `python studies/first_epoch.py [--refs NAME@VERSION ...] [--threads 2] [--record FILE]`; one line a
-version and thread count.
+`--isa` (added after the pinned lines showed the pool is not the cause: the published af-4 students'
+first epochs are made by no pool here, nor by their own training commit's code, 7a8f2c0 for v2, which
+gives 2.060207 as this checkout does): the CPU instructions TensorFlow's oneDNN kernels may use, capped
+per run by `ONEDNN_MAX_CPU_ISA` (e.g. AVX2, as on a machine without AVX-512), or oneDNN turned off
+(`off`: `TF_ENABLE_ONEDNN_OPTS=0`, TensorFlow's own kernels). Each session here may get another machine;
+if a cap changes the first epoch, a recipe trains another model on another processor, which no thread pin
+reaches. Nothing is chosen.
+
+Run: `python studies/first_epoch.py [--refs NAME@VERSION ...] [--threads 2] [--pinned] [--isa default AVX2
+off ...] [--record FILE]`; one line a version, thread count and instruction cap.
 """
 
 from __future__ import annotations
@@ -86,6 +94,12 @@ def main() -> None:
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     ap.add_argument("--pinned", action="store_true", help="pin the pool as training does, first")
+    ap.add_argument(
+        "--isa",
+        nargs="+",
+        default=["default"],
+        help="oneDNN's instruction cap per run (ONEDNN_MAX_CPU_ISA); default: none; off: oneDNN off",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)  # NAME@VERSION: run it here and print its JSON
     args = ap.parse_args()
     if args.one:
@@ -97,34 +111,38 @@ def main() -> None:
         return
     for ref in args.refs:
         for threads in args.threads:
-            # TensorFlow reads its pool size once, at start: a process per thread count
-            env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads)}
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--one",
-                    ref,
-                    "--zoo",
-                    str(args.zoo),
-                    *(["--pinned"] * args.pinned),
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            got = json.loads(next(x for x in out.splitlines() if x.startswith("FIRST_EPOCH "))[12:])
-            line = {
-                "study": "first_epoch",
-                "ref": ref,
-                "intra_op_threads": threads,
-                "cores": os.cpu_count(),
-                "pinned": args.pinned,
-                **got,
-            }
-            print(json.dumps(line), flush=True)
-            append_json_line(args.record, line)
+            for isa in args.isa:
+                # TensorFlow reads its pool size and oneDNN its cap once, at start: a process per run
+                line = {
+                    "study": "first_epoch",
+                    "ref": ref,
+                    "intra_op_threads": threads,
+                    "cores": os.cpu_count(),
+                    "pinned": args.pinned,
+                    **({} if isa == "default" else {"isa": isa}),
+                    **one_run(ref, args.zoo, threads, isa, args.pinned),
+                }
+                print(json.dumps(line), flush=True)
+                append_json_line(args.record, line)
+
+
+def isa_env(isa: str) -> dict[str, str]:
+    """The environment that caps oneDNN's instructions at `isa` (`off`: oneDNN off; `default`: none)."""
+    if isa == "default":
+        return {}
+    return {"TF_ENABLE_ONEDNN_OPTS": "0"} if isa == "off" else {"ONEDNN_MAX_CPU_ISA": isa}
+
+
+def one_run(ref: str, zoo: Path, threads: int, isa: str, pinned: bool) -> dict:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), **isa_env(isa)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", ref, "--zoo", str(zoo), *(["--pinned"] * pinned)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(next(x for x in out.splitlines() if x.startswith("FIRST_EPOCH "))[12:])
 
 
 if __name__ == "__main__":
