@@ -271,6 +271,20 @@ class AggregationScores(StrictModel):
     val_macro_f1_windows_mean: float | None = None
 
 
+class TrainingMachine(StrictModel):
+    """The machine a stage trained on (`heartzoo.training.machine`): a recipe makes one model on one kind of
+    processor, and another on a processor whose vector instructions oneDNN uses differently."""
+
+    processor: str = Field(..., max_length=200)
+    isa: str = Field(..., max_length=20)  # the widest vector instructions: AVX-512, AVX2, ...
+    cores: int = Field(..., ge=0)
+    onednn: str = Field(..., max_length=60)  # on, off, or on with a cap on its instructions
+    backend: str = Field(..., max_length=20)
+    tensorflow: str | None = Field(None, max_length=40)
+    keras: str = Field(..., max_length=40)
+    numpy: str = Field(..., max_length=40)
+
+
 class Metrics(StrictModel):
     """metrics.json: what export measured, on the held-out split at natural prevalence."""
 
@@ -305,6 +319,8 @@ class Metrics(StrictModel):
     commit: str | None  # the code that exported the model
     # the code that trained it, stage by stage (each commit once); absent before heartzoo recorded it
     trained_at: list[str] | None = None
+    # the machines that trained it, stage by stage (each once); absent before heartzoo recorded them
+    trained_on: list[TrainingMachine] | None = None
     exported_at: str
 
     def made_by_one_clean_commit(self) -> bool:

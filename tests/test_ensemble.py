@@ -116,6 +116,9 @@ def test_published_with_each_members_own_numbers(ensemble, shared_cache):
 
     commit = git_commit()  # every member's stages and the average: one code
     assert m["trained_at"] == ([commit] if commit else None)
+    from heartzoo.training.machine import this_machine
+
+    assert m["trained_on"] == [this_machine()]
     # the members' dense heads are 1x1 convolutions too: no FULLY_CONNECTED kernel left to disagree
     assert "FULLY_CONNECTED" not in m["ops"]
     assert m["verification"]["litert_reference_vs_tflm"] == "bit-identical"

@@ -225,6 +225,9 @@ def test_published_metrics_are_the_final_models(pipeline):
 
     commit = git_commit()
     assert m["trained_at"] == ([commit] if commit else None) and m["commit"] == commit
+    from heartzoo.training.machine import this_machine
+
+    assert m["trained_on"] == [this_machine()]  # and the machine, every stage on this one
 
 
 @pytest.mark.slow

@@ -78,3 +78,30 @@ def test_the_card_warns_where_no_one_clean_commit_trained_the_model():
     )
     # zoo v2's beat-3 student: exported from a tree that held more than its commit
     assert "Exported from a working tree that differed" in provenance_note({"commit": f"{A}-dirty"})
+
+
+def test_the_machines_that_trained_a_model_are_named_once_each_in_order(tmp_path):
+    """A recipe makes one model on one kind of processor (heartzoo.training.machine): each stage's machine
+    is recorded beside its commit, and the card names them."""
+    from heartzoo.meta import TrainingMachine
+    from heartzoo.training.machine import this_machine
+    from heartzoo.zoo.manifest import stage_machines
+
+    here = this_machine()
+    TrainingMachine.model_validate(here)  # what publication will write, typed
+    assert here["isa"] in ("AVX-512", "AVX2", "AVX", "SSE4.2", "unknown") and here["cores"] >= 1
+    other = {**here, "processor": "Another CPU", "isa": "AVX2"}
+    run = _run(
+        tmp_path,
+        [
+            {"stage": "distill", "dir": ".", "commit": A, "machine": here},
+            {"stage": "channel_prune", "dir": "channel-pruned", "commit": A, "machine": other},
+            {"stage": "qat", "dir": "qat", "commit": A, "machine": here},
+        ],
+    )
+    assert stage_machines(run / "qat") == [here, other] and stage_machines(run) == [here]
+    (tmp_path / "old").mkdir()
+    assert stage_machines(_run(tmp_path / "old", [{"stage": "train", "dir": "."}])) is None
+    note = provenance_note({"trained_at": [A], "trained_on": [here, other]})
+    assert f"on {here['processor']} ({here['isa']}, {here['cores']} cores;" in note
+    assert "Another CPU (AVX2" in note and f"`git checkout {A}`" in note

@@ -207,3 +207,23 @@ def test_a_retrained_af4_model_is_scored_as_export_scored_it():
     assert val == pytest.approx(m.val_macro_f1, abs=1e-12) and test == pytest.approx(
         m.float.macro_f1, abs=1e-12
     )
+
+
+def test_a_check_records_the_machine_it_retrained_on(tmp_path):
+    """A recipe makes one model on one kind of processor: a check names the machine of its run, typed like
+    the rest (an unknown field is refused), and the card says it."""
+    from heartzoo.training.machine import this_machine
+    from heartzoo.zoo.retrain_checks import read_checks, retraining_note
+
+    here = this_machine()
+    (tmp_path / "checks.json").write_text(
+        json.dumps({"format": 1, "checks": [_one_check(retrained_on=[here])]})
+    )
+    (check,) = read_checks(tmp_path)
+    assert check.retrained_on[0].model_dump() == here
+    note = retraining_note("beat-2-cnn3-student@v2", tmp_path)
+    assert f"at commit `0000000` on {here['processor']} ({here['isa']}, {here['cores']} cores;" in note
+    bad = _one_check(retrained_on=[{**here, "gpu": "H100"}])
+    (tmp_path / "checks.json").write_text(json.dumps({"format": 1, "checks": [bad]}))
+    with pytest.raises(HeartzooError, match=r"field 'retrained_on.0.gpu': Extra inputs"):
+        read_checks(tmp_path)

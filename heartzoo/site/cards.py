@@ -227,7 +227,12 @@ def provenance_note(m: dict[str, Any]) -> str:
             )
         return "The run that trained it predates the record of its commits.\n"
     named = ", ".join(f"`{c}`" for c in trained)
-    line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}."
+    line = f"Trained at commit{'s' if len(trained) > 1 else ''} {named}"
+    if m.get("trained_on"):  # a recipe makes one model on one kind of processor (training.machine)
+        from ..zoo.retrain_checks import machines_text
+
+        line += f", on {machines_text(m['trained_on'])}"
+    line += "."
     # runs at one commit repeat; a later commit may change what a recipe trains (CHANGELOG says which)
     return line + (
         f" To train it with that code: `git checkout {trained[0]}`, then the commands above.\n"

@@ -56,7 +56,7 @@ def retrain(
     from ..meta import read_metrics
     from ..version import git_commit
     from ..zoo.index import find, read_index, version_dir, write_index
-    from ..zoo.manifest import config_hash, stage_commits
+    from ..zoo.manifest import config_hash, stage_commits, stage_machines
     from .runs import finished_run, run_pipeline
 
     root = Path(zoo)
@@ -102,6 +102,7 @@ def retrain(
         now=now,
         same_history=same,
         made_again=made_again(published, now, same),
+        retrained_on=stage_machines(last),
     )
     if record:
         add_check(root, check)

@@ -56,6 +56,7 @@ def _done(folder: Path) -> bool:
 
 def _record(ctx: Context, stage: str, arch: dict, applied: list[str], val_macro_f1: float, **extra) -> dict:
     from ..version import git_commit
+    from .machine import this_machine
 
     rel = STAGE_FOLDERS[stage]
     # the code that trained the stage: a card names it beside the code that exported the model
@@ -67,6 +68,7 @@ def _record(ctx: Context, stage: str, arch: dict, applied: list[str], val_macro_
         "val_macro_f1": val_macro_f1,
         "config_sha256": config_hash(ctx.config),
         "commit": git_commit(),
+        "machine": this_machine(),  # a recipe is deterministic on one kind of processor
         "state": "done",
         **extra,
     }

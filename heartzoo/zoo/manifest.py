@@ -152,6 +152,20 @@ def stage_commits(folder: Path) -> list[str] | None:
     return list(dict.fromkeys(commits)) or None
 
 
+def stage_machines(folder: Path) -> list[dict[str, Any]] | None:
+    """The machines that trained the model in `folder`, stage by stage as `stage_commits` reads the
+    commits, each once; None where the records predate them."""
+    listed = _listing(folder)
+    if listed is None:
+        return None
+    root, stages, i = listed
+    machines: list[dict[str, Any]] = []
+    for rec in stages[: i + 1]:
+        found = (stage_machines(root / rec["dir"]) or []) if "member_stage" in rec else [rec.get("machine")]
+        machines += [m for m in found if m and m not in machines]
+    return machines or None
+
+
 def _listing(folder: Path) -> tuple[Path, list[dict[str, Any]], int] | None:
     """The manifest's folder (a run folder, or the one above a stage folder), its stages and the index
     of the record of the model in `folder`; None when no manifest lists it."""

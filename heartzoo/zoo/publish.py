@@ -114,7 +114,7 @@ def export_run(
     from ..models import describe
     from ..preprocess import input_count
     from ..version import __version__, git_commit
-    from .manifest import stage_commits, stage_record, validation_score
+    from .manifest import stage_commits, stage_machines, stage_record, validation_score
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if out_dir.exists():
@@ -197,6 +197,7 @@ def export_run(
             "heartzoo_version": __version__,
             "commit": git_commit(),
             "trained_at": stage_commits(run_dir),
+            "trained_on": stage_machines(run_dir),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     )

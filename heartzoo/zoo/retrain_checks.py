@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..errors import HeartzooError
 from ..io import decode_json, read_capped
-from ..meta import NAME_PATTERN, VERSION_PATTERN, StrictModel, error_place, read_metrics
+from ..meta import NAME_PATTERN, VERSION_PATTERN, StrictModel, TrainingMachine, error_place, read_metrics
 
 CHECKS = "checks.json"
 #: a check is recorded only from one clean commit: a "-dirty" tree proves nothing about any commit
@@ -51,6 +51,9 @@ class RetrainingCheck(StrictModel):
     #: history.csv equal row for row but `seconds`; None when the version publishes no history.csv
     same_history: bool | None
     made_again: bool
+    #: the machines of the retraining run (a recipe is deterministic on one kind of processor); absent in
+    #: checks made before heartzoo recorded them
+    retrained_on: list[TrainingMachine] | None = None
 
     @model_validator(mode="after")
     def _verdict_follows(self) -> RetrainingCheck:
@@ -148,11 +151,27 @@ def retraining_note(ref: str, root: Path) -> str:
         )
         val = "–" if c.now.val_macro_f1 is None else f"{c.now.val_macro_f1:.4f}"
         verdict = "**made again**" if c.made_again else "**not made again**"
+        on = f" on {machines_text(c.retrained_on)}" if c.retrained_on else ""
         lines.append(
-            f"Retrained from `{c.recipe}` at commit `{c.retrained_at[:7]}` (`heartzoo zoo retrain {ref}`): "
+            f"Retrained from `{c.recipe}` at commit `{c.retrained_at[:7]}`{on} (`heartzoo zoo retrain {ref}`): "
             f"{verdict}: {how}, validation {val}, test float macro-F1 {c.now.test_float_macro_f1:.4f} "
             f"(published {c.published.test_float_macro_f1:.4f})."
         )
     if not any(c.made_again for c in mine):
         lines.append("Its recipe does not make it again, so heartzoo does not recommend it.")
     return "\n".join(lines) + "\n"
+
+
+def machines_text(machines) -> str:
+    """ "AMD EPYC (AVX-512, 2 cores; TensorFlow 2.21.0, Keras 3.15.1, oneDNN on)", one per machine."""
+
+    def one(m) -> str:
+        m = m if isinstance(m, dict) else m.model_dump()
+        libs = ", ".join(
+            f"{name} {m[key]}"
+            for key, name in (("tensorflow", "TensorFlow"), ("keras", "Keras"))
+            if m.get(key)
+        )
+        return f"{m['processor']} ({m['isa']}, {m['cores']} cores; {libs}, oneDNN {m['onednn']})"
+
+    return " and ".join(one(m) for m in machines)
