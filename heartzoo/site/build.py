@@ -48,18 +48,28 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     index = read_index(zoo_root)
     by_ref = {v.ref: v for v in collect(index, zoo_root)}
     external = external_lines(results)
-    rows = []
+    rows, rhythms = [], set()
     chosen = recommended_refs(index, zoo_root)
     for task in (t for t in TASK_NAMES if t in chosen):
         v = by_ref[chosen[task]]
-        calls = false_call_cell(external.get(v.ref), list(v.m["int8"]["per_class"]))
+        line = external.get(v.ref)
+        if line and line["cinc2017"].get("rhythm"):
+            rhythms.add(line["cinc2017"]["rhythm"])
+        calls = false_call_cell(line, list(v.m["int8"]["per_class"]))
         rows.append(
             f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
             f"{per_class(v)} | {v.m['tflite_bytes']:,} | {v.m['tflm_arena_bytes']:,} | {calls} |"
         )
+    # the rhythm model whose AF the "→" figures relabel: the one each line was measured with
+    with_rhythm = (
+        f"\n\n→: as `heartzoo annotate --rhythm {', '.join(sorted(rhythms))}` writes them, relabelling the S "
+        "calls inside the AF it finds."
+        if rhythms
+        else ""
+    )
     return (
         "| task | recommended model | int8 macro-F1 (test) | F1 per class | flash B | arena B | CinC 2017: S in AF / "
-        "V in NSR % |\n|---|---|---:|---|---:|---:|---:|\n" + "\n".join(rows)
+        "V in NSR % |\n|---|---|---:|---|---:|---:|---:|\n" + "\n".join(rows) + with_rhythm
     )
 
 
