@@ -60,12 +60,13 @@ def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_pa
     )
 
 
-def test_all_annotated_is_exit_0_and_json_lists_each(cinc, tmp_path):
-    res = _annotate(*(cinc / r for r in RECORDS), out=tmp_path / "out", extra=["--json"])
+def test_all_annotated_is_exit_0_and_json_lists_each_with_its_picture(cinc, tmp_path):
+    res = _annotate(*(cinc / r for r in RECORDS), out=tmp_path / "out", extra=["--json", "--plot"])
     assert res.returncode == 0, res.stderr
     got = json.loads(res.stdout)
     assert [r["record"] for r in got["recordings"]] == list(RECORDS)
     assert all(r["error"] is None and Path(r["files"]["wfdb"]).is_file() for r in got["recordings"])
+    assert all(Path(r["files"]["png"]).read_bytes()[:4] == b"\x89PNG" for r in got["recordings"])
     assert Path(got["summary"]).is_file()
 
 

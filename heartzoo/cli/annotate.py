@@ -78,6 +78,13 @@ def annotate_cmd(
         bool,
         typer.Option(help="With --rhythm: keep the beat model's S calls inside atrial fibrillation"),
     ] = False,
+    plot: Annotated[
+        bool,
+        typer.Option(
+            "--plot",
+            help="Also draw RECORD.EXT.png: 10-s strips of the start and of each warning, beats labelled",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
     zoo: ZooDir = None,
 ) -> None:
@@ -100,7 +107,7 @@ def annotate_cmd(
         keep_s_in_af=keep_s_in_af,
     )
     if len(recordings) > 1:
-        return _annotate_many(recordings, model, output_dir, extension, as_json, options)
+        return _annotate_many(recordings, model, output_dir, extension, as_json, {**options, "plot": plot})
     bar = counting_bar(elapsed=True)
     task = bar.add_task("reading", total=None)
 
@@ -110,6 +117,11 @@ def annotate_cmd(
     with bar:
         result = annotate_file(recordings[0], model, progress=progress, **options)
         paths = write_annotations(result, output_dir, extension)
+        if plot:
+            from ..recording.plot import plot_file
+
+            bar.update(task, description="drawing", completed=0, total=None)
+            paths["png"] = plot_file(recordings[0], result, output_dir, extension, fs=fs)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")

@@ -61,9 +61,12 @@ def check_names(paths, output_dir, extension: str) -> None:
         seen[target] = p
 
 
-def annotate_files(paths, model, *, output_dir, extension: str, progress=None, **options) -> list[Outcome]:
-    """Each recording of `paths` annotated by `model` (loaded once) and written to `output_dir`; the
-    options are `annotate_file`'s. `progress(path, i, n)` before each recording."""
+def annotate_files(
+    paths, model, *, output_dir, extension: str, progress=None, plot: bool = False, **options
+) -> list[Outcome]:
+    """Each recording of `paths` annotated by `model` (loaded once) and written to `output_dir` (`plot`:
+    with its picture, `plot.plot_file`); the options are `annotate_file`'s. `progress(path, i, n)` before
+    each recording."""
     from ..zoo.hub import resolve_model
 
     paths = [Path(p) for p in paths]
@@ -80,7 +83,12 @@ def annotate_files(paths, model, *, output_dir, extension: str, progress=None, *
             out.append(Outcome(p, error=str(exc)))
             continue
         try:
-            out.append(Outcome(p, result, write_annotations(result, output_dir, extension)))
+            files = write_annotations(result, output_dir, extension)
+            if plot:
+                from .plot import plot_file
+
+                files["png"] = plot_file(p, result, output_dir, extension, fs=options.get("fs"))
+            out.append(Outcome(p, result, files))
         except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
             out.append(Outcome(p, result, error=str(exc)))
     return out

@@ -1,0 +1,55 @@
+"""`annotate --plot` (`heartzoo.recording.plot`): on real MIT-BIH record 207 (ventricular runs, its VT and
+flutter) the picture holds the recording's start and a strip for each warning, none overlapping."""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from pathlib import Path
+
+from conftest import REPO, run_cli
+
+ZOO = REPO / "zoo"
+MODEL = "beat-3-cnn3-student@v6"
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
+    from heartzoo.recording.annotation import annotate_file
+    from heartzoo.recording.plot import MAX_STRIPS, STRIP_S, plot_annotated, strip_starts
+    from heartzoo.recording.read import read_recording
+
+    out = tmp_path / "out"
+    res = run_cli(
+        "annotate",
+        str(mitdb / "207"),
+        "--model",
+        MODEL,
+        "--zoo",
+        str(ZOO),
+        "--output-dir",
+        str(out),
+        "--plot",
+    )
+    assert res.returncode == 0, res.stderr
+    assert f"wrote{out / '207.heartzoo.png'}" in "".join(res.stdout.split())
+    result = annotate_file(mitdb / "207", MODEL, zoo=ZOO)
+    x = read_recording(mitdb / "207", result.lead, lead_given=True).signal
+    strips = strip_starts(result, len(x))
+    width = round(STRIP_S * result.fs)
+    assert strips[0] == (0, "start") and len(strips) == MAX_STRIPS  # 207 has more to show than fits
+    assert {"vt", "unreadable"} <= {why for _, why in strips}  # its warnings (it has both)
+    starts = sorted(s for s, _ in strips)
+    assert all(b - a >= width for a, b in itertools.pairwise(starts)) and starts[-1] + width <= len(x)
+    for f in result.findings:  # each warning's place is inside a strip
+        if f.start is not None:
+            assert any(s <= f.start < s + width for s in starts), f.code
+    # one strip of the figure per chosen stretch: the PNG's height follows their number
+    assert _png_size(out / "207.heartzoo.png") == (1320, round(110 * (1.9 * len(strips) + 0.6)))
+    short = plot_annotated(x[: 360 * 30], result, tmp_path / "short.png")  # the beats past its end left out
+    assert _png_size(short)[0] == 1320
