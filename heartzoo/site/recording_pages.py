@@ -123,18 +123,18 @@ def af_s_gate_table(results: Path) -> str:
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_s_gate.py --record ...`.*"
     latest = latest_json_lines(
-        path, lambda x: (x["model"], x["side"]) if x.get("study") == "af_s_gate" else None
+        path, lambda x: (x["rhythm"], x["model"], x["side"]) if x.get("study") == "af_s_gate" else None
     )
 
     def arrow(a: float, b: float, pct: bool, digits: int = 3) -> str:
         return f"{_pct(a)} → {_pct(b)}" if pct else f"{a:.{digits}f} → {b:.{digits}f}"
 
     rows = []
-    for (model, side), x in latest.items():
+    for (rhythm, model, side), x in latest.items():
         c, m = x["cinc_af"], x["mitdb" if side == "validation" else "ds2"]
         normal = x.get("cinc_normal")
         rows.append(
-            f"| `{model}` | {side} | {c['records']} | {arrow(c['kept']['S'], c['relabelled']['S'], True)} | "
+            f"| `{rhythm}` | `{model}` | {side} | {c['records']} | {arrow(c['kept']['S'], c['relabelled']['S'], True)} | "
             + (
                 "–"
                 if normal is None
@@ -145,11 +145,10 @@ def af_s_gate_table(results: Path) -> str:
             f"{arrow(m['kept']['macro_f1'], m['relabelled']['macro_f1'], False, 4)} |"
         )
     return (
-        f"Rhythm model `{next(iter(latest.values()))['rhythm']}`; each cell the beat model alone → as "
-        "`annotate --rhythm` writes it.\n\n"
-        "| beat model | side | CinC AF records | CinC AF beats called S % | CinC normal-rhythm beats called "
+        "Each cell the beat model alone → as `annotate --rhythm` writes it with the rhythm model of its row.\n\n"
+        "| rhythm model | beat model | side | CinC AF records | CinC AF beats called S % | CinC normal-rhythm beats called "
         "S % / V % | MIT-BIH S F1 (reference R peaks) | MIT-BIH macro-F1 |\n"
-        "|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+        "|---|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
     )
 
 
