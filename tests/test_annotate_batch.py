@@ -81,3 +81,41 @@ def test_two_recordings_of_one_name_are_refused_before_anything_is_written(tmp_p
     )  # fmt: skip
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "would both be written as" in " ".join(res.stderr.split()) and not out.exists()
+
+
+def test_names_follow_the_reader_and_one_unreadable_file_stops_nothing(cinc, tmp_path):
+    """`rec.1` is written `rec_1` (WFDB's letters), as its reader names it: beside `rec_1.csv` it is refused,
+    beside `rec.2` it is not; a file that is not text is one row's error, not the batch's end."""
+    import shutil
+
+    w = tmp_path / "w"
+    w.mkdir()
+    shutil.copy(cinc / "A00005.mat", w / "A00005.mat")  # the signal file both headers name
+    for name in ("rec.1", "rec.2"):
+        shutil.copy(cinc / "A00005.hea", w / f"{name}.hea")
+    (w / "rec_1.csv").write_bytes(b"Name,x\nSample Rate,300 hertz\nUnit,uV\n" + b"1\n" * 5000 + b"\xff\n")
+    res = _annotate(w / "rec.1", w / "rec_1.csv", out=tmp_path / "o1")
+    assert res.returncode == 2 and "would both be written as" in " ".join(res.stderr.split())
+    assert not (tmp_path / "o1").exists()
+    out = tmp_path / "o2"
+    res = _annotate(w / "rec.1", w / "rec.2", out=out)
+    assert res.returncode == 0, res.stderr
+    assert {p.name for p in out.glob("*.heartzoo")} == {"rec_1.heartzoo", "rec_2.heartzoo"}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(w / "rec_1.csv", bad / "rec_1.csv")
+    res = _annotate(bad / "rec_1.csv", w / "rec.2", out=tmp_path / "o3")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    with open(tmp_path / "o3" / "annotate-summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert "cannot be read as UTF-8 text" in rows[0]["error"] and rows[1]["error"] == "" and rows[1]["beats"]
+
+
+def test_an_unknown_rhythm_model_is_refused_before_any_recording(cinc, tmp_path):
+    out = tmp_path / "out"
+    res = run_cli(
+        "annotate", str(cinc / "A00005"), str(cinc / "A00008"), "--model", MODEL, "--zoo", str(ZOO),
+        "--lead", "ECG", "--rhythm", "af-4-no-such@v1", "--output-dir", str(out),
+    )  # fmt: skip
+    assert res.returncode == 2 and "no model 'af-4-no-such'" in " ".join(res.stderr.split())
+    assert not out.exists()

@@ -47,7 +47,8 @@ def lead_i(data_root: Path) -> np.ndarray:
 
 
 def _export(path: Path, uv: np.ndarray, head: str = HEAD, decimal: str = ".") -> Path:
-    path.write_text(head + "".join(f"{v:.3f}\n".replace(".", decimal) for v in uv), encoding="utf-8")
+    text = head + "".join(f"{v:.3f}\n".replace(".", decimal) for v in uv)
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))  # a lone \udcff: the byte 0xff
     return path
 
 
@@ -67,6 +68,13 @@ def test_an_export_reads_as_its_samples_in_mv(lead_i, tmp_path):
     german = HEAD.replace("Sample Rate", "Abtastrate").replace("hertz", "Hertz").replace("Unit,", "Einheit,")
     rec = read_recording(_export(tmp_path / "de.csv", lead_i, german), "MLII")
     assert rec.fs == 512.0 and np.allclose(rec.signal, lead_i / 1000, atol=1e-6)
+    # French, every key another word: still found by its values; samples quoted for their decimal comma
+    french = HEAD.replace("Name,", "Nom,").replace("Sample Rate", "Fréquence").replace("Unit,", "Unité,")
+    rec = read_recording(_export(tmp_path / "fr.csv", lead_i, french.replace("Lead,", "Dérivation,")), "MLII")
+    assert rec.fs == 512.0 and np.allclose(rec.signal, lead_i / 1000, atol=1e-6)
+    quoted = "".join(f'"{v:.3f}"\n'.replace(".", ",") for v in lead_i)
+    (tmp_path / "q.csv").write_text(french + quoted, encoding="utf-8")
+    assert np.allclose(read_recording(tmp_path / "q.csv", "MLII").signal, lead_i / 1000, atol=1e-6)
     # a header whose rate cannot be read: the rate given is taken, as for any CSV
     rec = read_recording(
         _export(tmp_path / "x.csv", lead_i, german.replace("512 Hertz", "512/s")), "MLII", fs=512
@@ -105,6 +113,7 @@ def test_annotate_reads_an_export_as_the_same_samples_given_as_npy(lead_i, tmp_p
         (lambda h: h.replace("Unit,µV", "Unit,V"), [], r"its header's unit is 'V'; an Apple Watch export"),
         (lambda h: h + "12.5\n-3.0\nlead off\n", [], r"line 17 is 'lead off', not a sample"),
         (lambda h: h, ["--lead", "II"], r"no lead II; leads: Lead I"),
+        (lambda h: h + "1.0\n" * 50 + "\udcff\n", [], r"cannot be read as UTF-8 text"),
     ],
 )
 def test_a_bad_export_is_one_clear_error_and_writes_nothing(lead_i, tmp_path, edit, args, message):

@@ -53,3 +53,17 @@ def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
     assert _png_size(out / "207.heartzoo.png") == (1320, round(110 * (1.9 * len(strips) + 0.6)))
     short = plot_annotated(x[: 360 * 30], result, tmp_path / "short.png")  # the beats past its end left out
     assert _png_size(short)[0] == 1320
+
+
+def test_a_picture_that_cannot_be_written_is_one_clear_error(mitdb, tmp_path):
+    import pytest
+
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.annotation import annotate_file
+    from heartzoo.recording.plot import plot_file
+
+    result = annotate_file(mitdb / "100", MODEL, zoo=ZOO, quality=False)
+    (tmp_path / "100.heartzoo.png").mkdir()  # a folder where the picture goes
+    with pytest.raises(HeartzooError, match=r"100.heartzoo.png: cannot write the picture there"):
+        plot_file(mitdb / "100", result, tmp_path, "heartzoo")
+    assert [p.name for p in tmp_path.iterdir()] == ["100.heartzoo.png"]  # no temporary file left

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import HeartzooError
 from ..io import atomic_path
 from .annotation import Annotated, annotate_file, output_paths, write_annotations
-from .read import input_format, record_name
+from .read import output_name
 
 SUMMARY = "annotate-summary.csv"
 
@@ -49,14 +49,14 @@ def check_names(paths, output_dir, extension: str) -> None:
     seen: dict[Path, Path] = {}
     for p in map(Path, paths):
         try:
-            name = record_name(input_format(p)[1])
+            name = output_name(p)
         except HeartzooError:
             continue  # reported with the recording, in its turn
         target = output_paths(name, output_dir, extension)["wfdb"]
         if target in seen:
             raise HeartzooError(
-                f"{seen[target]} and {p} would both be written as {target}; annotate them into different "
-                "--output-dir folders"
+                f"{seen[target]} and {p} would both be written as {target} (the same recording twice, or "
+                "two of one name: annotate those into different --output-dir folders)"
             )
         seen[target] = p
 
@@ -73,24 +73,30 @@ def annotate_files(
     check_names(paths, output_dir, extension)
     zoo, float_model = options.get("zoo"), options.pop("float_model", False)
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    if options.get("rhythm"):  # and an unknown rhythm model, before any recording
+        from ..meta import check_ref
+        from ..zoo.hub import load_model
+
+        load_model(*check_ref(options["rhythm"]), format="tflite", zoo=zoo)
     out = []
     for i, p in enumerate(paths):
         if progress is not None:
             progress(p, i, len(paths))
         try:
             result = annotate_file(p, loaded, **options)
-        except HeartzooError as exc:
-            out.append(Outcome(p, error=str(exc)))
+        except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
+            out.append(Outcome(p, error=str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"))
             continue
+        files: dict[str, Path] = {}
         try:
-            files = write_annotations(result, output_dir, extension)
+            files.update(write_annotations(result, output_dir, extension))
             if plot:
                 from .plot import plot_file
 
                 files["png"] = plot_file(p, result, output_dir, extension, fs=options.get("fs"))
             out.append(Outcome(p, result, files))
         except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
-            out.append(Outcome(p, result, error=str(exc)))
+            out.append(Outcome(p, result, files, error=str(exc)))
     return out
 
 

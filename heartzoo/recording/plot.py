@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import HeartzooError
 from ..io import atomic_path
 
 STRIP_S = 10.0
@@ -79,8 +80,11 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     axes[-1].set_xlabel("time (s)", fontsize=8)
     fig.suptitle(_title(annotated), fontsize=9)
     path = Path(path)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    except OSError as exc:
+        raise HeartzooError(f"{path}: cannot write the picture there ({exc.strerror or exc})") from None
     return path
 
 
@@ -135,7 +139,10 @@ def _title(annotated) -> str:
         if annotated.rhythm_model
         else ""
     )
-    return f"{annotated.record} · {annotated.model} · {len(annotated.samples)} beats ({counts}){rhythm} · unreadable shaded"
+    gated = " · unreadable shaded" if annotated.windows is not None else ""
+    return (
+        f"{annotated.record} · {annotated.model} · {len(annotated.samples)} beats ({counts}){rhythm}{gated}"
+    )
 
 
 def plot_file(recording, annotated, output_dir, extension: str, *, fs: float | None = None) -> Path:

@@ -43,6 +43,15 @@ def record_name(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", path.stem if path.suffix else path.name) or "recording"
 
 
+def output_name(path: Path) -> str:
+    """The name a recording's annotations take, as its reader names it: a WFDB record's own name, in the
+    letters WFDB accepts ('rec.1' -> 'rec_1'); another file's stem."""
+    fmt, p = input_format(Path(path))
+    if fmt != "wfdb":
+        return record_name(p)
+    return re.sub(r"[^A-Za-z0-9_-]", "_", p.name) or "recording"
+
+
 def input_format(path: Path) -> tuple[str, Path]:
     """(format, path): a WFDB record is named by its .hea file or by the path without extension."""
     if path.is_dir():
@@ -142,9 +151,7 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         sig = read_signal(base.parent, base.name, lead)  # checked: size, checksum, NaN, flat
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    # the annotation file takes the record's name, in the letters WFDB accepts ('rec.1' -> 'rec_1')
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", base.name)
-    return Recording(name, sig.values, sig.fs, lead, "wfdb", base, sig.notes + notes)
+    return Recording(output_name(base), sig.values, sig.fs, lead, "wfdb", base, sig.notes + notes)
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:

@@ -14,6 +14,7 @@ from typing import Any
 
 #: the widest vector instructions, as /proc/cpuinfo flags, widest first
 _ISA = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2"))
+#: x86 flags, or Arm's Features
 
 
 def _cpuinfo() -> tuple[str, set[str]]:
@@ -27,7 +28,7 @@ def _cpuinfo() -> tuple[str, set[str]]:
         key, _, value = line.partition(":")
         if key.strip() == "model name" and not model:
             model = value.strip()
-        elif key.strip() == "flags" and not flags:
+        elif key.strip() in ("flags", "Features") and not flags:
             flags = set(value.split())
     return model, flags
 
@@ -41,14 +42,17 @@ def this_machine() -> dict[str, Any]:
 
     model, flags = _cpuinfo()
     isa = next((name for flag, name in _ISA if flag in flags), "unknown")
-    onednn = "off" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" else "on"
-    if onednn == "on" and (cap := os.environ.get("ONEDNN_MAX_CPU_ISA")):
-        onednn += f", at most {cap}"
-    tf_version = None
+    if isa == "unknown" and {"asimd", "sve"} & flags:  # Arm: /proc/cpuinfo's Features
+        isa = "SVE" if "sve" in flags else "NEON"
+    onednn, tf_version = "not used", None  # oneDNN: TensorFlow's CPU kernels
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf_version = tf.__version__
+        off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false")
+        onednn = "off" if off else "on"
+        if not off and (cap := os.environ.get("ONEDNN_MAX_CPU_ISA")):
+            onednn += f", at most {cap}"
     return {
         "processor": model or platform.processor() or platform.machine() or "unknown",
         "isa": isa,
