@@ -161,6 +161,7 @@ def af4_validation_af_records(data_dir) -> list[str]:
 
 
 def main() -> None:
+    global RHYTHM  # the functions above read it: the run's rhythm model
     from heartzoo import paths
     from heartzoo.data.databases import get_database
     from heartzoo.data.mitbih import DS2
@@ -175,7 +176,6 @@ def main() -> None:
     ap.add_argument("--record", type=Path)
     ap.add_argument("--rhythm", default=RHYTHM, help="the rhythm model, NAME@VERSION")
     args = ap.parse_args()
-    global RHYTHM
     RHYTHM = args.rhythm
     data_dir = paths.data_dir(args.data_dir)
     if args.per_record:
