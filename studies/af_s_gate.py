@@ -34,6 +34,8 @@ af-4-cnn3-student@v3`, the model `annotate --rhythm` users now take. v3 finds le
 (docs/recordings.md, AF burden), and the external benchmark with it gives 3.8 % on the test side, so the
 question is whether the relabelling still earns its place by the rule on the validation side; if it
 does not, `annotate --rhythm` keeps the beat model's S calls by default.
+Result: adopted again. Validation: CinC AF beats called S 19.2 % -> 3.6 %, the validation patients' S F1
+0.558 -> 0.594. Test, read after: CinC 18.7 % -> 3.8 % (over issue 46's 3 %); DS2's S F1 0.429 -> 0.305.
 
 Run: `python studies/af_s_gate.py [--rhythm NAME@VERSION] [--record results/af_s_gate.jsonl] [--test]`; `--per-record` (a
 diagnosis, after the test side) gives, for beat-3 v6 on each record of DS2 and of the validation patients,
