@@ -174,3 +174,37 @@ def af_cv_text(cfg: dict[str, Any], results: Path) -> str:
         "Each fold keeps its best epoch on its own held-out recordings, which flatters it a little "
         "(`heartzoo cv`, `python studies/af_cv.py`).\n"
     )
+
+
+def af_screening_text(ref: str, results: Path) -> str:
+    """af-4's "As an AF screen": studies/af_screening.py's latest line for the model (none: empty)."""
+    from ..io import latest_json_lines
+
+    path = results / "af_screening.jsonl"
+    latest = latest_json_lines(path, lambda x: x["model"]) if path.is_file() else {}
+    if (line := latest.get(ref)) is None:
+        return ""
+    c, o = line["at_its_call"], line["operating_point"]
+
+    def row(name: str, x: dict) -> str:
+        cells = " | ".join(
+            "–" if x[k] is None else f"{100 * x[k]:.1f}" for k in ("sensitivity", "specificity", "ppv", "npv")
+        )
+        return f"| {name} | {cells} |"
+
+    return (
+        "\n## As an AF screen\n\nAtrial fibrillation against every other classifiable recording of CinC 2017's "
+        f"test split ({c['af']} AF, {c['other']} normal or other rhythm; the {c['noisy_left_out']} labelled too noisy "
+        "left out, as the wearables' own studies leave unclassifiable tracings out), the int8 model as "
+        f"published (`python studies/af_screening.py`). ROC AUC of the recording's AF probability: "
+        f"**{c['roc_auc']:.3f}**.\n\n| AF alert | sensitivity % | specificity % | PPV % | NPV % |\n"
+        "|---|---:|---:|---:|---:|\n"
+        + row("at the model's call (`annotate --rhythm`)", c)
+        + "\n"
+        + row(
+            f"AF probability >= {o['threshold']:.3f}, the lowest with >= {100 * o['target_specificity']:.0f} % "
+            f"specificity on the {o['chosen_on']}",
+            o["test"],
+        )
+        + "\n"
+    )

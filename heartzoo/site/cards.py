@@ -31,7 +31,15 @@ from .card_sections import (
     runtime_text,
     training_text,
 )
-from .card_tasks import af_bar, af_cv_text, af_external_text, intended_use, quality_bar, test_name
+from .card_tasks import (
+    af_bar,
+    af_cv_text,
+    af_external_text,
+    af_screening_text,
+    intended_use,
+    quality_bar,
+    test_name,
+)
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
@@ -193,7 +201,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 ## Data and licence
 
 {data} {licence_text(cfg)} Cite them when you use or redistribute this model.
-{af_cv_text(cfg, checkout.results) + af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
+{af_cv_text(cfg, checkout.results) + af_screening_text(f"{name}@{version}", checkout.results) + af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
 ## Download
 
 `heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
