@@ -41,11 +41,14 @@ the recipe stands at v3 now (0.8248, the same recipe trained again), the version
 each is judged again against v3 by the same rule (+0.01 in float; qat by its int8 rule): on the record,
 `cnn4` (0.8390) passes, `hop50` (0.8300), `ensemble-2` (0.8337) and `qat` (int8 0.8152) do not. Since the
 record's cnn4 run was made before training pinned its thread pool and on a machine not recorded, cnn4 is
-trained again here at one clean commit (`--variants cnn4 --against zoo/af-4/af-4-cnn3-student/v3`) and
-carried only if this run also passes (validation F1 >= v3's + 0.01, as export scores it, within the
-budget). A cnn4 student is not a cnn3 one: if carried it is published under its own name,
-`configs/af-4-cnn4-student.yaml` (the recipe with `model.arch: cnn4`), trained and exported at that same
-commit; the test split is read by export only, after. The recommendation follows its unchanged rule.
+trained again here at one clean commit and carried only if this run also passes (validation F1 >= v3's
++ 0.01, as export scores it, within the budget). A cnn4 student is not a cnn3 one, so the run trains it
+under its own name, `configs/af-4-cnn4-student.yaml` (the recipe with `model.arch: cnn4`; a variant given
+as a config file is trained as it is): `--variants configs/af-4-cnn4-student.yaml --against
+zoo/af-4/af-4-cnn3-student/v3`. If carried, that run is published (`heartzoo train
+configs/af-4-cnn4-student.yaml --run-dir runs/af-student/af-4-cnn4-student`, at the same commit, without
+training again); the test split is read by export only, after. The recommendation follows its unchanged
+rule.
 
 Run: `python studies/af_student.py [--variants hop50] [--record FILE]`; runs in runs/af-student/NAME, each
 a run of the recipe's own name, so an adopted one is published by `heartzoo train
@@ -123,7 +126,16 @@ def main() -> None:
     # the version it would follow, scored first and the same way (a failure shows before any training)
     against_int8 = validation_f1(*load_run(REPO / args.against))[1]
     for name in args.variants:
-        config = parse_config(merged(base, VARIANTS[name]), f"{RECIPE.name} + {name}")
+        if name.endswith(".yaml"):  # a recipe of its own, trained as it is (a carried run is published)
+            from heartzoo.config import load_config
+
+            config, changes = load_config(REPO / name), name
+            name = config.name
+        else:
+            config, changes = (
+                parse_config(merged(base, VARIANTS[name]), f"{RECIPE.name} + {name}"),
+                VARIANTS[name],
+            )
         t0 = time.perf_counter()
         out = run_pipeline(config, REPO / "runs" / "af-student" / name, zoo=REPO / "zoo", publish=False)
         model, _ = load_run(out["final"])
@@ -137,7 +149,7 @@ def main() -> None:
         line = {
             "study": "af_student",
             "variant": name,
-            "changes": VARIANTS[name],
+            "changes": changes,
             "stage": out["selected"]["stage"],
             "val_f1": val,
             "val_f1_int8": int8,
