@@ -121,6 +121,9 @@ def main() -> None:
     ap.add_argument("--against", default="zoo/af-4/af-4-cnn3-student/v2", help="the version it would follow")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
+    from heartzoo.training.threads import pin_threads
+
+    pin_threads()  # before the version it would follow is scored: that starts TensorFlow
     base = yaml.safe_load(RECIPE.read_text())
     against = read_metrics(REPO / args.against).val_macro_f1
     # the version it would follow, scored first and the same way (a failure shows before any training)
