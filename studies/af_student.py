@@ -49,6 +49,8 @@ zoo/af-4/af-4-cnn3-student/v3`. If carried, that run is published (`heartzoo tra
 configs/af-4-cnn4-student.yaml --run-dir runs/af-student/af-4-cnn4-student`, at the same commit, without
 training again); the test split is read by export only, after. The recommendation follows its unchanged
 rule.
+Result: carried, by 0.0008 (validation 0.8355 against v3's 0.8248 + 0.01; int8 0.8227 against 0.8149),
+32,544 B and a 15,328 B arena; published as af-4-cnn4-student v1 (test F1 int8 0.8223, read after).
 
 Run: `python studies/af_student.py [--variants hop50] [--record FILE]`; runs in runs/af-student/NAME, each
 a run of the recipe's own name, so an adopted one is published by `heartzoo train
