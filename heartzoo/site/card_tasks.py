@@ -39,10 +39,14 @@ def intended_use(task, classes: list[str], lead: str) -> str:
             "of single-lead ECG windows on a microcontroller."
         )
     scope = "paced rhythms, " if task.unit == "beat" else ""
+    population = (
+        "populations unlike CinC 2017's (AliveCor finger recordings of 9-61 s, lead I, 300 Hz)"
+        if task.per_recording  # af-4 trains on CinC 2017 alone
+        else "populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holter recordings)"
+    )
     return (
         f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
-        f"out of scope: {scope}leads other than {lead}, populations unlike the MIT-BIH Arrhythmia Database "
-        "(47 patients, 1975–79 Holter recordings)."
+        f"out of scope: {scope}leads other than {lead}, {population}."
     )
 
 
