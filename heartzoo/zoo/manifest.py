@@ -139,31 +139,28 @@ def stage_commits(folder: Path) -> list[str] | None:
     """The commits of the code that trained the model in `folder`: those its manifest records for each
     stage up to and including its own, in order, each once (a seed ensemble's member: every stage of the
     member's own run); None where the records predate them."""
-    listed = _listing(folder)
-    if listed is None:
-        return None
-    root, stages, i = listed
-    commits: list[str] = []
-    for rec in stages[: i + 1]:
-        if "member_stage" in rec:  # the member's last stage, whose own manifest lists the ones before
-            commits += stage_commits(root / rec["dir"]) or []
-        elif rec.get("commit"):
-            commits.append(rec["commit"])
-    return list(dict.fromkeys(commits)) or None
+    return _stage_values(folder, "commit")
 
 
 def stage_machines(folder: Path) -> list[dict[str, Any]] | None:
     """The machines that trained the model in `folder`, stage by stage as `stage_commits` reads the
     commits, each once; None where the records predate them."""
+    return _stage_values(folder, "machine")
+
+
+def _stage_values(folder: Path, key: str) -> list[Any] | None:
+    """What the manifest records under `key` for each stage up to and including the one of `folder`, in
+    order, each value once; a seed ensemble's member stands for every stage of its own run."""
     listed = _listing(folder)
     if listed is None:
         return None
     root, stages, i = listed
-    machines: list[dict[str, Any]] = []
+    values: list[Any] = []
     for rec in stages[: i + 1]:
-        found = (stage_machines(root / rec["dir"]) or []) if "member_stage" in rec else [rec.get("machine")]
-        machines += [m for m in found if m and m not in machines]
-    return machines or None
+        # a member's record is its last stage, whose own manifest lists the ones before
+        found = (_stage_values(root / rec["dir"], key) or []) if "member_stage" in rec else [rec.get(key)]
+        values += [v for v in found if v and v not in values]
+    return values or None
 
 
 def _listing(folder: Path) -> tuple[Path, list[dict[str, Any]], int] | None:
