@@ -38,18 +38,21 @@ class Recording:
     notes: tuple[str, ...] = ()
 
 
+def _wfdb_letters(name: str) -> str:
+    """`name` in the letters WFDB accepts for annotation files (letters, digits, '-', '_')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "recording"
+
+
 def record_name(path: Path) -> str:
-    """A name WFDB accepts for annotation files (letters, digits, '-', '_')."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", path.stem if path.suffix else path.name) or "recording"
+    """A name WFDB accepts for annotation files, from a file's stem."""
+    return _wfdb_letters(path.stem if path.suffix else path.name)
 
 
 def output_name(path: Path) -> str:
     """The name a recording's annotations take, as its reader names it: a WFDB record's own name, in the
     letters WFDB accepts ('rec.1' -> 'rec_1'); another file's stem."""
     fmt, p = input_format(Path(path))
-    if fmt != "wfdb":
-        return record_name(p)
-    return re.sub(r"[^A-Za-z0-9_-]", "_", p.name) or "recording"
+    return _wfdb_letters(p.name) if fmt == "wfdb" else record_name(p)
 
 
 def input_format(path: Path) -> tuple[str, Path]:
@@ -107,8 +110,12 @@ def _read_apple_watch(p: Path, lead: str, fs: float | None, lead_given: bool) ->
     if lead_given and lead not in (name, "0"):  # one lead, as a one-column CSV
         raise HeartzooError(_no_lead(p, lead, [name], lead_given))
     if not lead_given and lead != name:
-        notes += (f"{name}, the recording's one lead, read for the model's {lead}",)
+        notes += (_one_lead_note(name, lead),)
     return Recording(record_name(p), _checked(p, values, name), rate, name, "apple-watch", notes=notes)
+
+
+def _one_lead_note(name: str, lead: str) -> str:
+    return f"{name}, the recording's one lead, read for the model's {lead}"
 
 
 def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
@@ -144,7 +151,7 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     notes: tuple[str, ...] = ()
     if lead not in names and len(names) == 1 and not lead_given:
         # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
-        lead, notes = names[0], (f"{names[0]}, the recording's one lead, read for the model's {lead}",)
+        lead, notes = names[0], (_one_lead_note(names[0], lead),)
     if lead not in names:
         raise HeartzooError(_no_lead(Path(f"{base}.hea"), lead, names, lead_given))
     try:
