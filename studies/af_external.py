@@ -17,6 +17,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def af4_refs(models: str | None, zoo: Path) -> list[str]:
+    """`--models` (NAME@VERSION,...), or every published af-4 model of `zoo`."""
+    if models:
+        return models.split(",")
+    index = json.loads((zoo / "index.json").read_text())
+    return [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
+
+
 def main() -> None:
     from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
@@ -28,13 +36,7 @@ def main() -> None:
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
-    index = json.loads((args.zoo / "index.json").read_text())
-    refs = (
-        args.models.split(",")
-        if args.models
-        else [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
-    )
-    for ref in refs:
+    for ref in af4_refs(args.models, args.zoo):
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
         line = {

@@ -63,23 +63,21 @@ def threshold_for(p_af: np.ndarray, label: np.ndarray, specificity: float) -> fl
     return float(np.nextafter(neg[k - 1], np.inf)) if k else 0.0
 
 
-def per_recording(folder: Path, config, split: str, cross_fit: bool) -> tuple[np.ndarray, np.ndarray]:
+def per_recording(folder: Path, model, config, split: str, cross_fit: bool) -> tuple[np.ndarray, np.ndarray]:
     """(class probabilities, label) of each recording of `split`, int8 as published, by the version's
     aggregation; on validation, with `cross_fit`, each fold's map fitted on the other folds' float
     probabilities (as export scores a version)."""
-    import keras
-
     from heartzoo.evaluation import aggregation
     from heartzoo.evaluation.evaluate import recording_aggregation, split_probabilities
     from heartzoo.evaluation.metrics import recording_probabilities
+    from heartzoo.inference import predict_probs
+    from heartzoo.preprocess import Preprocessor
     from heartzoo.tasks import get_task
 
     names = get_task(config.task).class_names
-    model = keras.saving.load_model(folder / "model.keras", compile=False)
-    buf = (folder / "model.tflite").read_bytes()
-    q, labels, ws = split_probabilities(model, config, split, int8=buf)
+    q, labels, ws = split_probabilities(model, config, split, int8=(folder / "model.tflite").read_bytes())
     if cross_fit and config.export.aggregation != "mean":
-        probs, _, _ = split_probabilities(model, config, split)
+        probs = predict_probs(model, ws.model_inputs(Preprocessor.of(config)))  # the same windows, float
         p, y = aggregation.cross_fitted(probs, labels, ws.record, config.export.aggregation, applied_to=q)
     else:
         p, y = recording_probabilities(q, labels, ws.record, recording_aggregation(folder, model, config))
@@ -87,9 +85,11 @@ def per_recording(folder: Path, config, split: str, cross_fit: bool) -> tuple[np
 
 
 def main() -> None:
-    from heartzoo.config import parse_config
+    from af_external import af4_refs
+
+    from heartzoo.evaluation.evaluate import load_run
     from heartzoo.io import append_json_line
-    from heartzoo.meta import Configuration, check_ref, read_meta
+    from heartzoo.meta import check_ref
     from heartzoo.tasks import get_task
     from heartzoo.zoo.index import find, read_index
 
@@ -99,20 +99,13 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     index = read_index(args.zoo)
-    refs = (
-        args.models.split(",")
-        if args.models
-        else [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
-    )
-    for ref in refs:
+    for ref in af4_refs(args.models, args.zoo):
         t0 = time.perf_counter()
-        name, version = check_ref(ref)
-        folder = args.zoo / find(index, name, version)["path"]
-        config = read_meta(Configuration, folder / "configuration.json").config
-        config = parse_config(config, str(folder))
+        folder = args.zoo / find(index, *check_ref(ref))["path"]
+        model, config = load_run(folder)  # checked against the index
         a = get_task(config.task).class_names.index("A")
-        p_val, y_val = per_recording(folder, config, "val", cross_fit=True)
-        p_test, y_test = per_recording(folder, config, "test", cross_fit=False)
+        p_val, y_val = per_recording(folder, model, config, "val", cross_fit=True)
+        p_test, y_test = per_recording(folder, model, config, "test", cross_fit=False)
         t = threshold_for(p_val[:, a], y_val, TARGET_SPECIFICITY)
         line = {
             "study": "af_screening",
