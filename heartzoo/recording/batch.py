@@ -73,11 +73,8 @@ def annotate_files(
     check_names(paths, output_dir, extension)
     zoo, float_model = options.get("zoo"), options.pop("float_model", False)
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
-    if options.get("rhythm"):  # and an unknown rhythm model, before any recording
-        from ..meta import check_ref
-        from ..zoo.hub import load_model
-
-        load_model(*check_ref(options["rhythm"]), format="tflite", zoo=zoo)
+    if options.get("rhythm"):  # and an unknown rhythm model, before any recording; loaded once too
+        options["rhythm"] = resolve_model(options["rhythm"], zoo=zoo)
     out = []
     for i, p in enumerate(paths):
         if progress is not None:

@@ -116,18 +116,17 @@ def classify_recording(model, signal, fs: float) -> dict:
     return recording_class(x, rate, loaded)
 
 
-def recording_rhythm(x, fs: float, rhythm: str, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict]:
-    """The episodes of one lead by the rhythm model NAME[@VERSION] (int8), NAME@vN, and the whole
-    recording's class (`recording_class`)."""
+def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict]:
+    """The episodes of one lead by the rhythm model (int8: a `LoadedModel`, or NAME[@VERSION] loaded),
+    NAME@vN, and the whole recording's class (`recording_class`)."""
     from ..errors import HeartzooError
-    from ..meta import check_ref
     from ..tasks import get_task
-    from ..zoo.hub import load_model
+    from ..zoo.hub import resolve_model
 
-    model = load_model(*check_ref(rhythm), format="tflite", zoo=zoo)
-    if not get_task(model.config.task).per_recording:
-        raise HeartzooError(f"--rhythm {rhythm}: a {model.config.task} model, not a rhythm model (af-4)")
+    model = resolve_model(rhythm, zoo=zoo)
     ref = f"{model.config.name}@{model.folder.name}"
+    if not get_task(model.config.task).per_recording:
+        raise HeartzooError(f"--rhythm {ref}: a {model.config.task} model, not a rhythm model (af-4)")
     return tuple(rhythm_episodes(x, fs, model)), ref, recording_class(x, fs, model)
 
 
