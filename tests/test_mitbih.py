@@ -171,3 +171,27 @@ def test_task_labels():
     np.testing.assert_array_equal(get_task("aami-5").labels(aami), [0, 1, 2, 3, 4])
     with pytest.raises(KeyError, match="known tasks"):
         get_task("beat-4")
+
+
+def test_a_rate_that_is_no_whole_number_resamples_without_drift(data_root):
+    """A device's measured clock (a Polar strap's 130.05 Hz) is any number: record 100 given as sampled at
+    360.4 Hz reaches 100 Hz with its R peaks where that clock puts them, to the end of the half hour (a rate
+    rounded to 360 would have drifted 2 s by then)."""
+    from heartzoo.preprocess import positions_at
+
+    sig = mitbih.read_signal(data_root / "mitdb", "100")
+    beats = mitbih.read_beats(data_root / "mitdb", "100").samples
+    fs = 360.4
+    y = resample(sig.values, fs, 100)
+    assert len(y) == int((len(sig.values) - 1) * 100 / fs) + 1
+    late = positions_at(beats[beats > len(sig.values) - 300 * 360], fs, 100)  # the last 5 minutes
+    late = late[late < len(y) - 3]
+    near = np.stack([y[p - 3 : p + 4] for p in late])
+    offset = np.abs(near - np.median(y)).argmax(axis=1) - 3
+    assert np.mean(np.abs(offset) <= 1) > 0.95, np.bincount(offset + 3)
+    # and the same lead as the whole-rate path gives, read at those times
+    ref = resample(sig.values, 360, 100)
+    k = np.arange(1000, len(y) - 1000)
+    assert np.corrcoef(y[k], np.interp(k * fs / 360, np.arange(len(ref)), ref))[0, 1] > 0.99
+    with pytest.raises(ValueError, match="the output rate must be a whole number"):
+        resample(sig.values, 360, 99.5)

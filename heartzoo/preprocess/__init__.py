@@ -132,16 +132,35 @@ class InputSpec(BaseModel):
 
 
 def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out."""
+    """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out. `fs_out` is a
+    whole number of Hz (a model's rate); `fs_in` may be any rate, e.g. a device's measured clock (a Polar
+    strap's 130.05 Hz): it is first read at the nearest whole rate by cubic-spline interpolation at the
+    exact sample times, so that no timing drifts over hours, then resampled as a whole rate is."""
     if fs_in == fs_out:
         return np.asarray(values, dtype=np.float32)
     from scipy.signal import resample_poly
 
     fi, fo = round(fs_in), round(fs_out)
-    if fi != fs_in or fo != fs_out:
-        raise ValueError(f"sampling rates must be whole numbers of Hz, got {fs_in} -> {fs_out}")
+    if fo != fs_out or fi < 1:
+        raise ValueError(f"cannot resample {fs_in} Hz -> {fs_out} Hz: the output rate must be a whole number")
+    x = np.asarray(values, dtype=np.float64)
+    if fi != fs_in:
+        # fs_in is within half a hertz of fi: only that top half-hertz of the band could alias, where an
+        # ECG holds nothing
+        x = _at_whole_rate(x, float(fs_in), fi)
+        if fi == fo:
+            return x.astype(np.float32)
     g = gcd(fi, fo)
-    return resample_poly(np.asarray(values, dtype=np.float64), fo // g, fi // g).astype(np.float32)
+    return resample_poly(x, fo // g, fi // g).astype(np.float32)
+
+
+def _at_whole_rate(x: np.ndarray, fs_in: float, fi: int) -> np.ndarray:
+    """`x` (sampled at `fs_in` Hz) at the times k / fi that it spans, by cubic-spline interpolation."""
+    from scipy.ndimage import map_coordinates
+
+    n = int(np.floor((len(x) - 1) * fi / fs_in)) + 1
+    where = np.arange(n, dtype=np.float64) * (fs_in / fi)
+    return map_coordinates(x, where[None, :], order=3, mode="nearest")
 
 
 def positions_at(samples: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:

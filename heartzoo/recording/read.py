@@ -1,10 +1,11 @@
 """One lead of a recording from a file: a WFDB record, an EDF file, a CSV (an Apple Watch ECG export
-too, `apple_watch`) or a NumPy .npy array.
+too, `apple_watch`), a Polar chest strap's ECG file (`polar`) or a NumPy .npy array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
 header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...). WFDB
-and EDF files and Apple Watch exports carry their sampling rate; CSV and NumPy files need it given. Every
+and EDF files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy files need it
+given. Every
 problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the
 problem.
 """
@@ -19,9 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
-from . import apple_watch
+from . import apple_watch, polar
 
-FORMATS = ("wfdb", "edf", "csv", "apple-watch", "npy")
+FORMATS = ("wfdb", "edf", "csv", "apple-watch", "polar", "npy")
+#: the exports of a device, each read by its module: (name, samples in mV, rate, notes) = module.read(path, fs)
+DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ def input_format(path: Path) -> tuple[str, Path]:
             f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf, .csv or .npy file"
         )
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt") and path.is_file():  # a device's export, known by its header
+        if polar.is_export(path):
+            return "polar", path
+        if suffix == ".csv" and apple_watch.is_export(path):
+            return "apple-watch", path
     if suffix == ".hea" or (not path.is_file() and path.with_name(f"{path.name}.hea").is_file()):
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
@@ -69,7 +77,8 @@ def input_format(path: Path) -> tuple[str, Path]:
     if not path.exists():
         raise HeartzooError(f"{path}: no such file (and no WFDB record {path.name}.hea beside it)")
     raise HeartzooError(
-        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, .csv or .npy"
+        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, .csv, .npy or a Polar "
+        "ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
     )
 
 
@@ -82,8 +91,8 @@ def read_recording(
     fmt, p = input_format(p)
     if fmt != "wfdb" and not p.is_file():
         raise HeartzooError(f"{p}: no such file")
-    if fmt == "csv" and apple_watch.is_export(p):
-        return _read_apple_watch(p, lead, fs, lead_given)
+    if fmt in DEVICE_READERS:
+        return _read_device(p, fmt, lead, fs, lead_given)
     if fmt in ("wfdb", "edf") and fs is not None:
         raise HeartzooError(f"{p}: a {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy")
     if fmt in ("csv", "npy") and fs is None:
@@ -105,13 +114,14 @@ def read_recording(
     return Recording(record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt)
 
 
-def _read_apple_watch(p: Path, lead: str, fs: float | None, lead_given: bool) -> Recording:
-    name, values, rate, notes = apple_watch.read(p, fs)
+def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: bool) -> Recording:
+    """A device's export of one lead (`DEVICE_READERS`)."""
+    name, values, rate, notes = DEVICE_READERS[fmt].read(p, fs)
     if lead_given and lead not in (name, "0"):  # one lead, as a one-column CSV
         raise HeartzooError(_no_lead(p, lead, [name], lead_given))
     if not lead_given and lead != name:
         notes += (_one_lead_note(name, lead),)
-    return Recording(record_name(p), _checked(p, values, name), rate, name, "apple-watch", notes=notes)
+    return Recording(record_name(p), _checked(p, values, name), rate, name, fmt, notes=notes)
 
 
 def _one_lead_note(name: str, lead: str) -> str:
