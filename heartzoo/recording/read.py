@@ -1,10 +1,11 @@
-"""One lead of a recording from a file: a WFDB record, an EDF file, a CSV (an Apple Watch ECG export
-too, `apple_watch`), a Polar chest strap's ECG file (`polar`) or a NumPy .npy array.
+"""One lead of a recording from a file: a WFDB record, an EDF file, an ISHNE Holter file (`ishne`), a CSV
+(an Apple Watch ECG export too, `apple_watch`), a Polar chest strap's ECG file (`polar`) or a NumPy .npy
+array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
-header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...). WFDB
-and EDF files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy files need it
+header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...). WFDB,
+EDF and ISHNE files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy files need it
 given. Every
 problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the
 problem.
@@ -20,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
-from . import apple_watch, polar
+from . import apple_watch, ishne, polar
 
-FORMATS = ("wfdb", "edf", "csv", "apple-watch", "polar", "npy")
+FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: (name, samples in mV, rate, notes) = module.read(path, fs)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
@@ -74,10 +75,12 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
         return suffix[1:], path
+    if suffix == ".ecg":  # the ISHNE Holter standard's extension
+        return "ishne", path
     if not path.exists():
         raise HeartzooError(f"{path}: no such file (and no WFDB record {path.name}.hea beside it)")
     raise HeartzooError(
-        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, .csv, .npy or a Polar "
+        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv, .npy or a Polar "
         "ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
     )
 
@@ -93,12 +96,17 @@ def read_recording(
         raise HeartzooError(f"{p}: no such file")
     if fmt in DEVICE_READERS:
         return _read_device(p, fmt, lead, fs, lead_given)
-    if fmt in ("wfdb", "edf") and fs is not None:
-        raise HeartzooError(f"{p}: a {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy")
+    if fmt in ("wfdb", "edf", "ishne") and fs is not None:
+        article = "a" if fmt == "wfdb" else "an"
+        raise HeartzooError(
+            f"{p}: {article} {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy"
+        )
     if fmt in ("csv", "npy") and fs is None:
         raise HeartzooError(f"{p}: a .{fmt} file carries no sampling rate; give it (--fs HZ)")
     if fmt == "wfdb":
         return _read_wfdb(p, lead, lead_given)
+    if fmt == "ishne":
+        return _read_ishne(p, lead, lead_given)
     if fmt == "edf":
         names, values, rate = _read_edf(p)
     elif fmt == "csv":
@@ -169,6 +177,19 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
     return Recording(output_name(base), sig.values, sig.fs, lead, "wfdb", base, sig.notes + notes)
+
+
+def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
+    holter = ishne.read(p)  # checked: the header against the file; only the chosen lead is read
+    notes = holter.notes
+    if lead not in holter.names and len(holter.names) == 1 and not lead_given:
+        lead, notes = holter.names[0], (*notes, _one_lead_note(holter.names[0], lead))
+    if lead not in holter.names:
+        raise HeartzooError(_no_lead(p, lead, holter.names, lead_given))
+    notes += tuple(v for k, v in holter.lead_notes.items() if k == lead)
+    return Recording(
+        record_name(p), _checked(p, holter.lead(lead), lead), holter.fs, lead, "ishne", notes=notes
+    )
 
 
 def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
