@@ -12,6 +12,9 @@ size, arena and time per window are on its card. `--oracle 2.56 5 10` measures w
 window length could keep: the beats in windows where the detector makes no error; on noise channel 1 (the
 training side) it chose the quality model's window, on channel 0 (the stress noise) it bounds every gate.
 
+`--icentia` (a diagnosis, choosing nothing) asks where the gate's unreadable windows fall on the Icentia11k
+segments: among the beats the annotators could not classify (`Q`), or among beats they read.
+
 Run: `python studies/quality_gate.py [--records DS2] [--snr 12 6 0] [--gate sqi NAME@VERSION ...]
 [--min-correlation T ...] [--record FILE]`; one JSON line per condition. On the validation patients (the side a choice may read):
 `--records 119,203,205,209,223 --noise-channel 1`. The choice of the threshold: `--records DS1 --snr --min-correlation
@@ -137,6 +140,47 @@ def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -
     }
 
 
+def icentia(data_dir: Path, min_correlation: float) -> list[dict]:
+    """A diagnosis, choosing nothing: on each Icentia11k segment (an external test), the reference beats by
+    their label in the windows the gate keeps and in those it calls unreadable, and the detections there
+    that match no reference beat. Icentia11k's annotators label a beat `Q` (undefined) where they could not
+    classify it, as in noise: do the gate's unreadable windows fall where the annotators could not read?"""
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.quality_windows import MATCH_S, near
+    from heartzoo.detect import detect
+    from heartzoo.recording.quality import sqi_windows
+
+    db = get_database("icentia11k")
+    folder = db.folder(data_dir)
+    out = []
+    for r in db.select("all", data_dir):
+        sig = db.read_signal(folder, r, "ecg")
+        beats = db.read_beats(folder, r)
+        peaks = detect(sig.values, sig.fs)
+        windows = sqi_windows(sig.values, sig.fs, peaks, min_correlation=min_correlation)
+        kept, labels = windows.of(beats.samples), np.asarray(beats.symbols)
+        false = ~near(peaks, beats.samples, MATCH_S * sig.fs)
+        by = {
+            side: {str(k): int(v) for k, v in zip(*np.unique(labels[mask], return_counts=True), strict=True)}
+            for side, mask in (("readable", kept), ("unreadable", ~kept))
+        }
+        out.append(
+            {
+                "gate": "sqi",
+                "min_correlation": min_correlation,
+                "segment": r,
+                "windows": len(windows.readable),
+                "unreadable_windows": int((~windows.readable).sum()),
+                "reference_beats": by,
+                "false_detections": {
+                    "readable": int((false & windows.of(peaks)).sum()),
+                    "unreadable": int((false & ~windows.of(peaks)).sum()),
+                },
+            }
+        )
+    return out
+
+
 def main() -> None:
     from heartzoo import paths
     from heartzoo.data.databases import resolve
@@ -175,6 +219,11 @@ def main() -> None:
         default=[],
         help="window lengths (s): the share of beats an error-free-window gate keeps (em, --snr)",
     )
+    ap.add_argument(
+        "--icentia",
+        action="store_true",
+        help="a diagnosis instead: the Icentia11k segments' reference beats by label in the windows kept and not",
+    )
     ap.add_argument("--data-dir", help="folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
@@ -182,7 +231,9 @@ def main() -> None:
     records = (
         args.records.split(",") if "," in args.records else resolve(f"mitdb:{args.records}", data_dir)[1]
     )
-    if args.oracle:
+    if args.icentia:
+        lines = [line for t in args.min_correlation for line in icentia(data_dir, t)]
+    elif args.oracle:
         lines = [
             oracle(records, snr, data_dir, w, args.noise_channel) for snr in args.snr for w in args.oracle
         ]
@@ -197,7 +248,7 @@ def main() -> None:
                 ]
                 lines.append(pure_noise(gate, t))
     for line in lines:
-        line = {"benchmark": "quality_gate", "set": args.records, **line}
+        line = {"benchmark": "quality_gate", "set": "icentia11k" if args.icentia else args.records, **line}
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
 

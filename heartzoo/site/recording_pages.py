@@ -212,7 +212,7 @@ def _gate_latest(results: Path) -> dict:
         path,
         lambda line: (
             (line["set"], line.get("gate", "sqi"), line.get("min_correlation"), json.dumps(line.get("noise")))
-            if "oracle_window_s" not in line
+            if "oracle_window_s" not in line and "segment" not in line  # not the bounds, nor --icentia
             else None
         ),
     )
