@@ -100,3 +100,30 @@ def test_training_beats_get_the_template_a_recording_gives(normaliser, data_root
         ws.x[rows], ws.record[rows]
     )
     assert not np.allclose(plain[s], ws.template[rows][s])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        InputSpec(template_beats=8, rr_features=True, template_on_time=0.9),
+        InputSpec(template_beats=8, rr_features=True),
+        InputSpec(rr_features=True),
+    ],
+)
+def test_a_long_recording_prepared_in_batches_gives_the_inputs_of_one_call(data_root, spec):
+    """`predict` prepares a day of beats a batch at a time (a gigabyte of frames at once otherwise): each
+    batch's templates read the frames before it that they average, so the rows are those of one call.
+    Record 208 (frequent PVCs, couplets: runs that are not on time) in batches of 100 and 333 beats."""
+    from heartzoo.data import mitbih
+
+    sig = mitbih.read_signal(data_root / "mitdb", "208")
+    peaks = mitbih.read_beats(data_root / "mitdb", "208").samples
+    pre = Preprocessor(spec)
+    whole = pre(sig.values, sig.fs, peaks)
+    (one,) = pre.batches(sig.values, sig.fs, peaks, len(peaks))  # no more beats than a batch: one call's
+    assert one["ecg"].tobytes() == whole["ecg"].tobytes() and one["rr"].tobytes() == whole["rr"].tobytes()
+    for size in (100, 333):
+        parts = list(pre.batches(sig.values, sig.fs, peaks, size))
+        assert len(parts) == -(-len(peaks) // size)
+        np.testing.assert_allclose(np.concatenate([p["ecg"] for p in parts]), whole["ecg"], atol=1e-5, rtol=0)
+        np.testing.assert_array_equal(np.concatenate([p["rr"] for p in parts]), whole["rr"])

@@ -14,6 +14,7 @@ rhythm was just before the beat, and with `rr_history` the RR intervals before t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import gcd
 from typing import Any, Literal
@@ -326,6 +327,34 @@ class Preprocessor:
         rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         template = self.templates(x, np.zeros(len(x), dtype="<U1"), rr)
         return self.inputs(x, template, rr)
+
+    def batches(self, values: np.ndarray, fs: float, r_peaks: np.ndarray, size: int) -> Iterator[Any]:
+        """The inputs of `self(values, fs, r_peaks)`, `size` beats at a time (a day of frames at once is a
+        gigabyte); one batch when there are no more beats than that. The RR features read the whole
+        recording, and each batch's running templates the frames before it that they average, so the rows
+        are those of one call (up to the rounding of the running mean's float64 sums)."""
+        s = self.spec
+        x = resample(values, fs, s.fs)
+        centres = np.clip(positions_at(r_peaks, fs, s.fs), 0, len(x) - 1)
+        rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
+        ring = None  # the beats that enter a template
+        if s.template_beats:
+            every = np.arange(len(centres))
+            ring = every[on_time(rr, s.template_on_time)] if s.template_on_time and rr is not None else every
+        for i in range(0, len(centres), size):
+            j, w = min(i + size, len(centres)), i
+            if ring is not None:  # back to the oldest frame the first template of the batch averages
+                before = ring[ring < i]
+                w = int(before[-s.template_beats]) if len(before) >= s.template_beats else 0
+            frames = normalize(
+                extract_frames(x, centres[w:j], s.frame_size, s.r_peak), s.normalization, s.eps
+            )
+            template = self.templates(frames, np.zeros(j - w, dtype="<U1"), None if rr is None else rr[w:j])
+            yield self.inputs(
+                frames[i - w :],
+                None if template is None else template[i - w :],
+                None if rr is None else rr[i:j],
+            )
 
     # -- the firmware contract ----------------------------------------------------------------
     def contract(self) -> dict[str, Any]:

@@ -22,6 +22,9 @@ from ..preprocess import check_recording
 
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
+#: beats (or windows) prepared and classified at a time by `predict`: more than any recording measured
+#: here holds, and a day's frames at once would be a gigabyte
+BATCH_BEATS = 16384
 
 
 def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -258,10 +261,17 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
 def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
     the R-peak sample indices in it, prepared exactly as the model was trained."""
+    from ..preprocess import Preprocessor
+
     if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
         check_recording(signal, fs, np.zeros(0, np.int64))
         return np.zeros((0, len(loaded.class_names)), np.float32)
-    inputs = _beat_inputs(loaded, signal, fs, r_peaks)
+    signal, fs, r = check_recording(signal, fs, r_peaks)
+    batches = Preprocessor.of(loaded.config).batches(signal, fs, r, BATCH_BEATS)
+    return np.concatenate([_probabilities(loaded, inputs) for inputs in batches])
+
+
+def _probabilities(loaded: LoadedModel, inputs) -> np.ndarray:
     if loaded.format == "keras":
         from ..inference import predict_probs
 

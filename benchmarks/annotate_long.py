@@ -1,0 +1,108 @@
+"""How `heartzoo annotate` scales with a recording's length: a wearable patch records for days, a Holter
+for one or two. A recording of H hours is made from MIT-BIH's 44 non-paced records (MLII, 360 Hz) end to
+end, repeated as often as needed, and written as an ISHNE Holter file (int16, 5 µV a unit, what a Holter
+writes) in a temporary folder; `heartzoo annotate` then runs on it as a user runs it (a fresh process:
+default detector, quality gate, the int8 beat-3 model, the rhythm model, the three files written).
+Each line gives the wall time, the time per hour of signal and the process's peak resident memory (its
+own, from wait4), beside the machine's load average, as other jobs may share its 2 cores.
+
+Run: `python benchmarks/annotate_long.py [--hours 1 6 24] [--record FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "beat-3-cnn3-student@v6"
+RHYTHM = "af-4-cnn4-student@v1"
+NV = 5000  # MIT-BIH's 200 units a mV
+
+
+def day_of_mitdb(hours: float, data_dir: Path) -> np.ndarray:
+    """`hours` of MLII in MIT-BIH's ADC units: the 44 non-paced records end to end, repeated."""
+    from heartzoo.data import mitbih
+
+    need = round(hours * 3600 * mitbih.SAMPLING_RATE)
+    parts, n = [], 0
+    while n < need:
+        for r in mitbih.default_records(exclude_paced=True):
+            x = mitbih.read_signal(Path(data_dir) / "mitdb", r, "MLII").values
+            parts.append(np.round(x.astype(np.float64) * 1e6 / NV).astype(np.int16))
+            n += len(x)
+            if n >= need:
+                break
+    return np.concatenate(parts)[:need]
+
+
+def write_ishne(path: Path, units: np.ndarray, fs: int) -> None:
+    """One lead (II) as an ISHNE Holter file (`heartzoo.recording.ishne` reads it)."""
+    import binascii
+
+    twelve = lambda first, rest: struct.pack("<12h", first, *[rest] * 11)  # noqa: E731
+    fixed = struct.pack("<4ih", 0, len(units), 522, 522, 1) + bytes(100) + struct.pack("<2h", 0, 0)
+    fixed += bytes(24) + struct.pack("<h", 1) + twelve(6, -9) + twelve(1, -9) + twelve(NV, -9)
+    fixed += (
+        struct.pack("<h", 0) + b"heartzoo benchmark".ljust(40, b"\0") + struct.pack("<h", fs) + bytes(248)
+    )
+    path.write_bytes(
+        b"ISHNE1.0" + struct.pack("<H", binascii.crc_hqx(fixed, 0xFFFF)) + fixed + units.tobytes()
+    )
+
+
+def main() -> None:
+    from heartzoo import paths
+    from heartzoo.io import append_json_line
+    from heartzoo.version import git_commit
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 6.0, 24.0])
+    ap.add_argument("--data-dir", help="folder holding mitdb/ [default: $HEARTZOO_DATA_DIR]")
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    data_dir = paths.data_dir(args.data_dir)
+    for hours in args.hours:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.ecg"
+            write_ishne(path, day_of_mitdb(hours, data_dir), 360)
+            cmd = [sys.executable, "-m", "heartzoo", "annotate", str(path), "--model", MODEL]
+            cmd += ["--rhythm", RHYTHM, "--zoo", str(REPO / "zoo"), "--output-dir", tmp, "--json"]
+            out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+            t0 = time.perf_counter()
+            with open(out, "w") as o, open(err, "w") as e:  # files, not pipes: wait4 reads no pipe
+                proc = subprocess.Popen(cmd, stdout=o, stderr=e)
+                _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak memory
+            wall = time.perf_counter() - t0
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"annotate failed on {hours:g} h: {err.read_text()[-2000:]}")
+            summary = json.loads(out.read_text())
+        line = {
+            "benchmark": "annotate_long",
+            "hours": hours,
+            "format": "ISHNE, one lead, 360 Hz",
+            "model": MODEL,
+            "rhythm": RHYTHM,
+            "beats": summary["beats"],
+            "wall_s": round(wall, 1),
+            "s_per_hour": round(wall / hours, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
+            "commit": git_commit(),
+        }
+        print(json.dumps(line), flush=True)
+        append_json_line(args.record, line)
+
+
+if __name__ == "__main__":
+    main()
