@@ -6,7 +6,8 @@ default detector, quality gate, the int8 beat-3 model, the rhythm model, the thr
 Each line gives the wall time, the time per hour of signal and the process's peak resident memory (its
 own, from wait4), beside the machine's load average, as other jobs may share its 2 cores.
 
-Run: `python benchmarks/annotate_long.py [--hours 1 6 24] [--record FILE]`.
+Run: `python benchmarks/annotate_long.py [--hours 1 24 72] [--note TEXT] [--record FILE]`; with
+`PYTHONPATH=<a checkout>` it measures that checkout's heartzoo (the baseline of a change).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def main() -> None:
     from heartzoo.version import git_commit
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 6.0, 24.0])
+    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 24.0, 72.0])
     ap.add_argument("--data-dir", help="folder holding mitdb/ [default: $HEARTZOO_DATA_DIR]")
+    ap.add_argument("--note", help="what the code measured does, for the table (e.g. before a change)")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
@@ -99,6 +101,7 @@ def main() -> None:
             "load_average_1min": round(os.getloadavg()[0], 2),
             "cpus": os.cpu_count(),
             "commit": git_commit(),
+            **({"note": args.note} if args.note else {}),
         }
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
