@@ -26,7 +26,7 @@ results/detector.jsonl (`python studies/detector.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -107,18 +107,24 @@ def detect(
     n = max(1, round(chunk_s * rate))
     if len(x) <= n:
         return _detect(x, rate, spec)
-    pad = round(CHUNK_PAD_S * rate)
     parts = []
-    for start in range(0, len(x), n):
-        lo = max(0, start - pad)
-        found = _detect(x[lo : min(len(x), start + n + pad)], rate, spec) + lo
-        parts.append(found[(found >= start) & (found < start + n)])
+    for lo, start, end, hi in chunks(len(x), n, round(CHUNK_PAD_S * rate)):
+        found = _detect(x[lo:hi], rate, spec) + lo
+        parts.append(found[(found >= start) & (found < end)])
     peaks = np.concatenate(parts)
     # a beat on a seam, found by both chunks a sample apart, is one beat: keep the first
     seams = np.cumsum([len(p) for p in parts[:-1]])
     seams = seams[(seams > 0) & (seams < len(peaks))]
     twice = seams[peaks[seams] - peaks[seams - 1] < round(_REFRACTORY_S * rate)]
     return np.delete(peaks, twice)
+
+
+def chunks(length: int, size: int, pad: int) -> Iterator[tuple[int, int, int, int]]:
+    """(lo, start, end, hi) of each stretch [start, end) of `size` samples of a signal of `length`, to be
+    read as [lo, hi): with `pad` samples of its neighbours either side, where filters and levels settle."""
+    for start in range(0, length, size):
+        end = min(length, start + size)
+        yield max(0, start - pad), start, end, min(length, end + pad)
 
 
 def _detect(x: np.ndarray, rate: float, spec: DetectorSpec) -> np.ndarray:

@@ -195,3 +195,13 @@ def test_a_rate_that_is_no_whole_number_resamples_without_drift(data_root):
     assert np.corrcoef(y[k], np.interp(k * fs / 360, np.arange(len(ref)), ref))[0, 1] > 0.99
     with pytest.raises(ValueError, match="the output rate must be a whole number"):
         resample(sig.values, 360, 99.5)
+
+
+def test_a_long_lead_resamples_in_chunks_bit_for_bit(data_root):
+    """A day of signal is resampled in chunks (a float64 copy of it at once otherwise): chunks that start
+    on the output's grid, each read with more than the filter's reach of its neighbours, give the samples
+    of one pass exactly (record 100 in 10-minute chunks, to the model's 100 Hz and to svdb's 128 Hz)."""
+    x = mitbih.read_signal(data_root / "mitdb", "100").values
+    for fs_out in (100, 128):
+        whole, chunked = resample(x, 360, fs_out), resample(x, 360, fs_out, chunk_s=600)
+        assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes()

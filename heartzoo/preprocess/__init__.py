@@ -39,6 +39,8 @@ from .rr_features import (
 )
 
 RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
+#: `resample` reads a longer lead in chunks of about this many seconds (the same samples, less memory)
+RESAMPLE_CHUNK_S = 2 * 3600.0
 #: InputSpec fields added after caches and shard folders were keyed by the whole spec: `InputSpec.key`
 #: leaves them out at these defaults
 LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0, "rr_normaliser": "mean", "template_on_time": 0.0}
@@ -132,11 +134,14 @@ class InputSpec(BaseModel):
         return 2 if self.template_beats else 1
 
 
-def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
+def resample(
+    values: np.ndarray, fs_in: float, fs_out: float, *, chunk_s: float = RESAMPLE_CHUNK_S
+) -> np.ndarray:
     """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out. `fs_out` is a
     whole number of Hz (a model's rate); `fs_in` may be any rate, e.g. a device's measured clock (a Polar
     strap's 130.05 Hz): it is first read at the nearest whole rate by cubic-spline interpolation at the
-    exact sample times, so that no timing drifts over hours, then resampled as a whole rate is."""
+    exact sample times, so that no timing drifts over hours, then resampled as a whole rate is. A lead
+    longer than `chunk_s` seconds is resampled in chunks, bit for bit the same."""
     if fs_in == fs_out:
         return np.asarray(values, dtype=np.float32)
     from scipy.signal import resample_poly
@@ -144,15 +149,30 @@ def resample(values: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     fi, fo = round(fs_in), round(fs_out)
     if fo != fs_out or fi < 1:
         raise ValueError(f"cannot resample {fs_in} Hz -> {fs_out} Hz: the output rate must be a whole number")
-    x = np.asarray(values, dtype=np.float64)
+    x = values
     if fi != fs_in:
         # fs_in is within half a hertz of fi: only that top half-hertz of the band could alias, where an
         # ECG holds nothing
-        x = _at_whole_rate(x, float(fs_in), fi)
+        x = _at_whole_rate(np.asarray(x, dtype=np.float64), float(fs_in), fi)
         if fi == fo:
             return x.astype(np.float32)
     g = gcd(fi, fo)
-    return resample_poly(x, fo // g, fi // g).astype(np.float32)
+    up, down = fo // g, fi // g
+    size = down * max(1, round(chunk_s * fi / down))
+    if len(x) <= size:
+        return resample_poly(np.asarray(x, dtype=np.float64), up, down).astype(np.float32)
+    # a day at once is a float64 copy of it and more: chunks that start on the output's grid, each read with
+    # more than the filter's reach of its neighbours, give the same samples bit for bit
+    pad = down * (20 * max(up, down) // (up * down) + 2)
+    out = np.empty(-(-len(x) * up // down), dtype=np.float32)
+    for start in range(0, len(x), size):
+        end = min(len(x), start + size)
+        lo, hi = max(0, start - pad), min(len(x), end + pad)
+        y = resample_poly(np.asarray(x[lo:hi], dtype=np.float64), up, down)[(start - lo) * up // down :]
+        if end < len(x):
+            y = y[: (end - start) * up // down]
+        out[start * up // down :][: len(y)] = y
+    return out
 
 
 def _at_whole_rate(x: np.ndarray, fs_in: float, fi: int) -> np.ndarray:

@@ -175,10 +175,16 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
 
     from scipy.signal import butter, peak_widths, sosfiltfilt
 
+    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
+
     peaks = np.asarray(peaks, dtype=np.int64)
     if not len(peaks):
         return None
-    a = np.abs(sosfiltfilt(butter(2, 0.5, btype="highpass", fs=fs, output="sos"), np.asarray(x, np.float64)))
+    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
+    a = np.empty(len(x))
+    # a day at once is several float64 copies of the lead: filtered in the detector's chunks
+    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
+        a[start:end] = np.abs(sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64)))[start - lo : end - lo]
     r = max(1, round(0.025 * fs))
     top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in peaks])
     with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of

@@ -74,6 +74,8 @@ def scan(
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
+    if rhythm is not None:
+        say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
         recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
     )

@@ -138,6 +138,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         af_student_table,
         detector_table,
         learned_detector_table,
+        long_recordings_table,
         quality_table,
         vt_runs_table,
     )
@@ -150,6 +151,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         "quality": quality_table(results),
         "vt-runs": vt_runs_table(results),
         "af-burden": af_burden_table(results),
+        "long-recordings": long_recordings_table(results),
     }
     recordings.write_text(fill_markers(recordings.read_text(), detectors, "docs/recordings.md"))
     from .lever_table import lever_table

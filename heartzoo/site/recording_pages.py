@@ -1,6 +1,7 @@
 """The tables of docs/recordings.md, from what the recording-path benchmarks recorded: the R-peak detectors
 on every database (studies/detector.py), the learned QRS detector's study (studies/learned_detector.py),
-the quality gate (studies/quality_gate.py) and the rhythm's relabelling of S calls (studies/af_s_gate.py)."""
+the quality gate (studies/quality_gate.py), the rhythm's relabelling of S calls (studies/af_s_gate.py) and
+`annotate` on recordings of hours and days (benchmarks/annotate_long.py)."""
 
 from __future__ import annotations
 
@@ -352,4 +353,22 @@ def af_student_table(results: Path) -> str:
         "| lever | changes to configs/af-4-cnn3-student.yaml | stage published | validation F1 | int8 | "
         "the version it would follow (float / int8) | adopted |\n|---|---|---|---:|---:|---|---|\n"
         + "\n".join(rows)
+    )
+
+
+def long_recordings_table(results: Path) -> str:
+    """`heartzoo annotate` by hours of signal (benchmarks/annotate_long.py's record: the latest line of
+    each code measured and length)."""
+    path = results / "annotate_long.jsonl"
+    if not path.is_file():
+        return "*Not measured in this checkout: run `python benchmarks/annotate_long.py --record ...`.*"
+    latest = latest_json_lines(path, lambda line: (line.get("note", ""), line["hours"]))
+    rows = [
+        f"| {x.get('note', '')} | {x['hours']:g} | {x['beats']:,} | {x['wall_s']:g} | {x['s_per_hour']:g} | "
+        f"{x['peak_rss_mb']:,} |"
+        for x in latest.values()
+    ]
+    return (
+        "| code | hours | beats | wall s | s per hour of signal | peak memory, MB |\n"
+        "|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
     )
