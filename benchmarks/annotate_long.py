@@ -62,6 +62,7 @@ def write_ishne(path: Path, units: np.ndarray, fs: int) -> None:
 
 
 def main() -> None:
+    import heartzoo
     from heartzoo import paths
     from heartzoo.io import append_json_line
     from heartzoo.version import git_commit
@@ -82,7 +83,8 @@ def main() -> None:
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
             t0 = time.perf_counter()
             with open(out, "w") as o, open(err, "w") as e:  # files, not pipes: wait4 reads no pipe
-                proc = subprocess.Popen(cmd, stdout=o, stderr=e)
+                # run where the heartzoo this script imported lives, or `-m` imports the one in the cwd
+                proc = subprocess.Popen(cmd, stdout=o, stderr=e, cwd=Path(heartzoo.__file__).parents[1])
                 _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak memory
             wall = time.perf_counter() - t0
             if os.waitstatus_to_exitcode(status) != 0:

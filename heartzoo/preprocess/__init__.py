@@ -161,7 +161,7 @@ def resample(
     size = down * max(1, round(chunk_s * fi / down))
     if len(x) <= size:
         return resample_poly(np.asarray(x, dtype=np.float64), up, down).astype(np.float32)
-    # a day at once is a float64 copy of it and more: chunks that start on the output's grid, each read with
+    # not a float64 copy of a day at once: chunks that start on the output's grid, each read with
     # more than the filter's reach of its neighbours, give the same samples bit for bit
     pad = down * (20 * max(up, down) // (up * down) + 2)
     out = np.empty(-(-len(x) * up // down), dtype=np.float32)
@@ -349,8 +349,8 @@ class Preprocessor:
         return self.inputs(x, template, rr)
 
     def batches(self, values: np.ndarray, fs: float, r_peaks: np.ndarray, size: int) -> Iterator[Any]:
-        """The inputs of `self(values, fs, r_peaks)`, `size` beats at a time (a day of frames at once is a
-        gigabyte); one batch when there are no more beats than that. The RR features read the whole
+        """The inputs of `self(values, fs, r_peaks)`, `size` beats at a time (so that memory does not grow
+        with the recording); one batch when there are no more beats than that. The RR features read the whole
         recording, and each batch's running templates the frames before it that they average, so the rows
         are those of one call (up to the rounding of the running mean's float64 sums)."""
         s = self.spec

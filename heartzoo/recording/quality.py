@@ -182,7 +182,7 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
         return None
     sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
     a = np.empty(len(x))
-    # a day at once is several float64 copies of the lead: filtered in the detector's chunks
+    # not several float64 copies of a day's lead at once: filtered in the detector's chunks
     for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
         a[start:end] = np.abs(sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64)))[start - lo : end - lo]
     r = max(1, round(0.025 * fs))

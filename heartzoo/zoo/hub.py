@@ -23,7 +23,7 @@ from ..preprocess import check_recording
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
 #: beats (or windows) prepared and classified at a time by `predict`: more than any recording measured
-#: here holds, and a day's frames at once would be a gigabyte
+#: here holds, so that memory does not grow with a recording of days (benchmarks/annotate_long.py)
 BATCH_BEATS = 16384
 
 
