@@ -29,6 +29,11 @@ VT_BPM = 100
 #: et al., 2020 ESC guidelines for atrial fibrillation, Eur Heart J 42:373, 2021). Read by
 #: `recording.af_burden` and the firmware kit's `hz_af_*`.
 AF_EPISODE_S = 30
+#: the longest recording a per-recording task (af-4) gives one class to: CinC 2017's recordings are 9 to
+#: 61 s (its README), and the mean+max map that makes their windows one class was fitted on them; over a
+#: day of windows the largest probability of every class is high, and the map's answer means nothing. A
+#: longer recording is read by its rhythm episodes and AF burden (`heartzoo annotate --rhythm`).
+RECORDING_MAX_S = 61.0
 
 
 @dataclass(frozen=True)

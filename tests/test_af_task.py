@@ -376,6 +376,43 @@ def test_classify_recording_answers_for_the_whole_recording(cinc):
         heartzoo.classify_recording(loaded, broken, sig.fs)
 
 
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root, tmp_path):
+    """af-4's class of a whole recording is defined on CinC 2017's 9-61 s: over half an hour of windows the
+    largest probability of every class is high and the aggregation's answer means nothing. MIT-BIH's
+    record 201 (AF, then other rhythms) gets its episodes and AF burden, and no class for the whole: null
+    in the JSON, said on the terminal; `classify_recording` refuses it and says what to use."""
+    import json
+
+    from conftest import REPO, run_cli
+
+    import heartzoo
+    from heartzoo.data import mitbih
+    from heartzoo.meta import check_ref
+    from heartzoo.tasks import RECORDING_MAX_S
+    from heartzoo.zoo.hub import load_model
+
+    res = run_cli(
+        "annotate", str(data_root / "mitdb" / "201"), "--model", "beat-3-cnn3-student@v6",
+        "--rhythm", _rhythm_model(), "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rhythm = json.loads((tmp_path / "201.heartzoo.json").read_text())["rhythm"]
+    assert rhythm["recording"] is None and len(rhythm["episodes"]) > 5
+    assert {e["class"] for e in rhythm["episodes"]} >= {"A", "N"} and rhythm["af_burden"]["burden"] > 0.05
+    said = " ".join(res.stdout.split())
+    assert (
+        f"no class for the whole recording (longer than the {RECORDING_MAX_S:g} s the model classifies)"
+        in said
+    )
+    loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
+    sig = mitbih.read_signal(data_root / "mitdb", "201")
+    with pytest.raises(HeartzooError, match=r"is 1806 s long; .* at most 61 s, .*heartzoo annotate --rhythm"):
+        heartzoo.classify_recording(loaded, sig.values, sig.fs)
+    # CinC's longest, 61 s, is still one recording
+    assert heartzoo.classify_recording(loaded, sig.values[: round(61 * sig.fs)], sig.fs)["class"] in "NAO~"
+
+
 def test_s_in_af_moves_s_to_n_inside_af_episodes_only():
     from heartzoo.recording.rhythm_annotation import Episode, s_in_af_to_n
 

@@ -173,6 +173,8 @@ def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json:
 
 def _print_result(result, summary: dict, brief: bool = False) -> None:
     """One recording's summary on the terminal (`brief`: without the line that names the model and lead)."""
+    from ..tasks import RECORDING_MAX_S
+
     counts = "  ".join(f"{c} {n:,}" for c, n in summary["counts"].items())
     unread = (
         f", {result.unclassified:,} more in unreadable windows left unclassified"
@@ -190,10 +192,14 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
         )
         more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
         whole = result.rhythm_recording
+        reading = (
+            f"the recording {whole['class']} (p {whole['probabilities'][whole['class']]:.2f}, {whole['windows']} "
+            f"windows, {whole['aggregation']})"
+            if whole
+            else f"no class for the whole recording (longer than the {RECORDING_MAX_S:g} s the model classifies)"
+        )
         console.print(
-            f"  rhythm ({result.rhythm_model}): the recording {whole['class']} "
-            f"(p {whole['probabilities'][whole['class']]:.2f}, {whole['windows']} windows, {whole['aggregation']}) · "
-            f"episodes {spans}{more}"
+            f"  rhythm ({result.rhythm_model}): {reading} · episodes {spans}{more}"
             + (
                 f"\n  {result.s_relabelled_in_af:,} beats called S inside atrial fibrillation written N"
                 if result.s_relabelled_in_af

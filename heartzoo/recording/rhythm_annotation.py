@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..tasks import RECORDING_MAX_S
+
 #: class -> the aux note of its `+` annotation: WFDB's rhythm codes where one exists
 AUX = {"N": "(N", "A": "(AFIB", "O": "(O", "~": "(NOISE"}
 
@@ -113,12 +115,19 @@ def classify_recording(model, signal, fs: float) -> dict:
             "(use heartzoo.predict); recording models: af-4"
         )
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
+    if len(x) > RECORDING_MAX_S * rate:
+        raise HeartzooError(
+            f"the recording is {len(x) / rate:.0f} s long; {loaded.config.name} gives one class to recordings of "
+            f"at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its rhythm episodes and AF "
+            "burden (heartzoo annotate --rhythm)"
+        )
     return recording_class(x, rate, loaded)
 
 
-def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict]:
+def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict | None]:
     """The episodes of one lead by the rhythm model (int8: a `LoadedModel`, or NAME[@VERSION] loaded),
-    NAME@vN, and the whole recording's class (`recording_class`)."""
+    NAME@vN, and the whole recording's class (`recording_class`; None for one longer than
+    `RECORDING_MAX_S`, which has no one class)."""
     from ..errors import HeartzooError
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
@@ -127,7 +136,8 @@ def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, 
     ref = f"{model.config.name}@{model.folder.name}"
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(f"--rhythm {ref}: a {model.config.task} model, not a rhythm model (af-4)")
-    return tuple(rhythm_episodes(x, fs, model)), ref, recording_class(x, fs, model)
+    whole = recording_class(x, fs, model) if len(x) <= RECORDING_MAX_S * fs else None
+    return tuple(rhythm_episodes(x, fs, model)), ref, whole
 
 
 def s_in_af_to_n(
