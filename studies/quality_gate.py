@@ -222,7 +222,8 @@ def main() -> None:
     ap.add_argument(
         "--icentia",
         action="store_true",
-        help="a diagnosis instead: the Icentia11k segments' reference beats by label in the windows kept and not",
+        help="a diagnosis instead: the Icentia11k segments' reference beats by label, in the windows kept "
+        "and not",
     )
     ap.add_argument("--data-dir", help="folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")

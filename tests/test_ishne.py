@@ -125,7 +125,8 @@ def _tampered(path: Path, units) -> Path:
         (
             _truncated,
             ["--lead", "II"],
-            r"gives 108000 samples a lead, .*431997 bytes of samples \(107999 a lead over 2 lead\(s\) and 1 byte\(s\) more\): truncated",
+            r"gives 108000 samples a lead, .*431997 bytes of samples \(107999 a lead over 2 lead\(s\) "
+            r"and 1 byte\(s\) more\): truncated",
         ),
         (_tampered, ["--lead", "II"], r"header checksum 0x[0-9a-f]{4} disagrees with the header .*corrupted"),
         (lambda p, u: p.write_bytes(b"ISHNE1.1" + bytes(600)) and p, [], r"not an ISHNE Holter file"),

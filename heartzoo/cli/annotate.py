@@ -23,7 +23,8 @@ def annotate_cmd(
         typer.Argument(
             metavar="RECORDING...",
             help="WFDB record (RECORD or RECORD.hea), .edf, an ISHNE Holter .ecg, .csv (an Apple Watch ECG "
-            "export too), .npy or a Polar ECG file (Polar Sensor Logger's _ECG.txt); several: each annotated, a bad one reported, and annotate-summary.csv beside them",
+            "export too), .npy or a Polar ECG file (Polar Sensor Logger's _ECG.txt); several: each "
+            "annotated, a bad one reported, and annotate-summary.csv beside them",
         ),
     ],
     model: Annotated[
@@ -193,10 +194,11 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
         more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
         whole = result.rhythm_recording
         reading = (
-            f"the recording {whole['class']} (p {whole['probabilities'][whole['class']]:.2f}, {whole['windows']} "
-            f"windows, {whole['aggregation']})"
+            f"the recording {whole['class']} (p {whole['probabilities'][whole['class']]:.2f}, "
+            f"{whole['windows']} windows, {whole['aggregation']})"
             if whole
-            else f"no class for the whole recording (longer than the {RECORDING_MAX_S:g} s the model classifies)"
+            else "no class for the whole recording (longer than the "
+            f"{RECORDING_MAX_S:g} s the model classifies)"
         )
         console.print(
             f"  rhythm ({result.rhythm_model}): {reading} · episodes {spans}{more}"

@@ -70,7 +70,8 @@ def read(path: Path) -> Holter:
         head = f.read(HEADER_END)
     if len(head) < HEADER_END or head[:8] != MAGIC:
         raise HeartzooError(
-            f"{path}: not an ISHNE Holter file (it does not start with 'ISHNE1.0' and a {HEADER_END}-byte header)"
+            f"{path}: not an ISHNE Holter file (it does not start with 'ISHNE1.0' and a {HEADER_END}-byte "
+            "header)"
         )
     (crc,) = _field(head, 8, "H")
     var_size, per_lead, var_at, ecg_at = _field(head, 10, "4i")
@@ -78,9 +79,9 @@ def read(path: Path) -> Holter:
         var_at == HEADER_END and 0 <= var_size <= MAX_VAR_BLOCK and ecg_at == HEADER_END + var_size <= size
     ):
         raise HeartzooError(
-            f"{path}: its header places the variable block at byte {var_at} ({var_size} bytes) and the samples "
-            f"at byte {ecg_at}, not where the standard puts them ({HEADER_END}, then right after) in a file of "
-            f"{size} bytes: corrupted"
+            f"{path}: its header places the variable block at byte {var_at} ({var_size} bytes) and the "
+            f"samples at byte {ecg_at}, not where the standard puts them ({HEADER_END}, then right after) "
+            f"in a file of {size} bytes: corrupted"
         )
     with open(path, "rb") as f:
         f.seek(10)
@@ -105,8 +106,8 @@ def read(path: Path) -> Holter:
     if per_lead not in (stored, stored * n_leads) or extra or stored == 0:
         raise HeartzooError(
             f"{path}: its header gives {per_lead} samples a lead, the file holds {size - ecg_at} bytes of "
-            f"samples ({stored} a lead over {n_leads} lead(s){f' and {extra} byte(s) more' if extra else ''}): "
-            "truncated or corrupted"
+            f"samples ({stored} a lead over {n_leads} lead(s)"
+            f"{f' and {extra} byte(s) more' if extra else ''}): truncated or corrupted"
         )
     recorder = "".join(c for c in head[232:272].split(b"\0")[0].decode("latin-1") if c.isprintable()).strip()
     notes = [f"an ISHNE Holter file{f' ({recorder})' if recorder else ''}"]

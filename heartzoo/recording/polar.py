@@ -100,9 +100,9 @@ def _rate(path: Path, stamps: np.ndarray, at: np.ndarray) -> float:
     if lost.size:
         i = lost[0]
         raise HeartzooError(
-            f"{path}: {step[i] / 1e9:.1f} s of signal missing between lines {at[i]} and {at[i + 1]} (a jump in "
-            f"the sensor timestamps: Bluetooth lost it); heartzoo reads one unbroken recording: split the "
-            f"file there"
+            f"{path}: {step[i] / 1e9:.1f} s of signal missing between lines {at[i]} and {at[i + 1]} (a "
+            "jump in the sensor timestamps: Bluetooth lost it); heartzoo reads one unbroken recording: split "
+            "the file there"
         )
     idx = np.arange(len(stamps), dtype=np.float64)
     # stamps are ~1e17 ns since 2000: subtract the first before the fit, or float64 loses the nanoseconds

@@ -4,11 +4,10 @@ array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
-header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...). WFDB,
-EDF and ISHNE files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy files need it
-given. Every
-problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError` naming the file and the
-problem.
+header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...).
+WFDB, EDF and ISHNE files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy
+files need it given. Every problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError`
+naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from ..errors import DataError, HeartzooError
 from . import apple_watch, ishne, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
-#: the exports of a device, each read by its module: (name, samples in mV, rate, notes) = module.read(path, fs)
+#: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
 
@@ -63,7 +62,8 @@ def input_format(path: Path) -> tuple[str, Path]:
     """(format, path): a WFDB record is named by its .hea file or by the path without extension."""
     if path.is_dir():
         raise HeartzooError(
-            f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf, .csv or .npy file"
+            f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv or "
+            ".npy file"
         )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt") and path.is_file():  # a device's export, known by its header
@@ -80,8 +80,8 @@ def input_format(path: Path) -> tuple[str, Path]:
     if not path.exists():
         raise HeartzooError(f"{path}: no such file (and no WFDB record {path.name}.hea beside it)")
     raise HeartzooError(
-        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv, .npy or a Polar "
-        "ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
+        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv, .npy "
+        "or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
     )
 
 
@@ -187,7 +187,8 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
         lead, notes = holter.names[0], (*notes, _one_lead_note(holter.names[0], lead))
     if lead not in holter.names:
         raise HeartzooError(_no_lead(p, lead, holter.names, lead_given))
-    notes += tuple(v for k, v in holter.lead_notes.items() if k == lead)
+    if lead in holter.lead_notes:  # the quality the Holter marked it with
+        notes += (holter.lead_notes[lead],)
     return Recording(
         record_name(p), _checked(p, holter.lead(lead), lead), holter.fs, lead, "ishne", notes=notes
     )

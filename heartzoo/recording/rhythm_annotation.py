@@ -117,9 +117,9 @@ def classify_recording(model, signal, fs: float) -> dict:
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if len(x) > RECORDING_MAX_S * rate:
         raise HeartzooError(
-            f"the recording is {len(x) / rate:.0f} s long; {loaded.config.name} gives one class to recordings of "
-            f"at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its rhythm episodes and AF "
-            "burden (heartzoo annotate --rhythm)"
+            f"the recording is {len(x) / rate:.0f} s long; {loaded.config.name} gives one class to "
+            f"recordings of at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its "
+            "rhythm episodes and AF burden (heartzoo annotate --rhythm)"
         )
     return recording_class(x, rate, loaded)
 
