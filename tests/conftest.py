@@ -199,6 +199,32 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     return subprocess.CompletedProcess(["heartzoo", *args], code, out.getvalue(), err.getvalue())
 
 
+def annotated_json(path: Path, out: Path, model: str, *extra: str) -> dict:
+    """`heartzoo annotate PATH --json` with the repo's zoo: the JSON it wrote (the run must succeed)."""
+    import json
+
+    res = run_cli(
+        "annotate", str(path), "--model", model, "--zoo", str(REPO / "zoo"), "--output-dir", str(out), "--json",
+        *extra,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return json.loads((out / f"{Path(path).stem}.heartzoo.json").read_text())
+
+
+def assert_refused(path: Path, model: str, message: str, *extra: str, out: Path) -> None:
+    """`heartzoo annotate PATH` refuses a bad recording as a user must see it: exit status 2, one error
+    line that names the file and matches `message`, no traceback, nothing written into `out`."""
+    import re
+
+    res = run_cli(
+        "annotate", str(path), "--model", model, "--zoo", str(REPO / "zoo"), "--output-dir", str(out), *extra
+    )
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "error:" in res.stderr and "Traceback" not in res.stderr
+    assert re.search(message, " ".join(res.stderr.split())), res.stderr
+    assert str(path) in "".join(res.stderr.split()) and not out.exists()  # rich may wrap a path anywhere
+
+
 def kill_worker_after_epoch(argv: list[str], run: Path, epoch: int) -> int:
     """Start `argv` (a `heartzoo train ... --workers 2` into `run`), SIGKILL worker 1 once the chief's
     backup holds `epoch`, wait for the launcher to stop the job, and return the epoch backed up."""
