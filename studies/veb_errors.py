@@ -2,7 +2,8 @@
 p01001_s00), a diagnosis that chooses nothing: the segment is an external test. On the reference R peaks
 (so the detector is out of it), the int8 model's class of each reference V beat; of those it misses, the
 class it gives, the labels of their neighbours, their RR intervals beside those of the V beats it finds,
-and how many it misses in each 5 minutes of the segment.
+and how many it misses in each 5 minutes of the segment, beside the median size (peak to peak within 200 ms)
+of its N and V beats there.
 
 Run: `python studies/veb_errors.py [--models beat-3-cnn3-student@v6 ...] [--segment p01001_s00]
 [--record FILE]`; one JSON line per model.
@@ -34,6 +35,21 @@ def veb_errors(ref: str, segment: str, data_dir: Path) -> dict:
     before, after = np.r_[np.nan, rr], np.r_[rr, np.nan]
     minute = beats.samples / sig.fs / 60.0
     bins = np.arange(0.0, minute[-1] + 5.0, 5.0)
+    # each beat's size: peak to peak within 200 ms of its R peak (mV)
+    h = round(0.2 * sig.fs)
+    inside = (beats.samples >= h) & (beats.samples < len(sig.values) - h)
+    ptp = np.full(len(labels), np.nan)
+    ptp[inside] = np.ptp(
+        np.lib.stride_tricks.sliding_window_view(sig.values, 2 * h)[beats.samples[inside] - h], axis=1
+    )
+    which = np.digitize(minute, bins) - 1
+
+    def median_ptp(label: str) -> list[float | None]:
+        out = []
+        for k in range(len(bins) - 1):
+            here = ptp[(labels == label) & (which == k)]
+            out.append(round(float(np.nanmedian(here)), 3) if len(here) else None)
+        return out
 
     def counts(x: np.ndarray) -> dict[str, int]:
         return {str(k): int(n) for k, n in zip(*np.unique(x, return_counts=True), strict=True)}
@@ -59,6 +75,7 @@ def veb_errors(ref: str, segment: str, data_dir: Path) -> dict:
             "start_min": bins[:-1].tolist(),
             "v_beats": np.histogram(minute[v], bins)[0].tolist(),
             "missed": np.histogram(minute[missed], bins)[0].tolist(),
+            "median_ptp_mv": {"N": median_ptp("N"), "V": median_ptp("V")},
         },
     }
 
