@@ -1,6 +1,7 @@
 """Where a beat model misses the ventricular beats of an Icentia11k patch segment (issue 46's VEB bar on
 p01001_s00), a diagnosis that chooses nothing: the segment is an external test. On the reference R peaks
-(so the detector is out of it), the int8 model's class of each reference V beat; of those it misses, the
+(so the detector is out of it), the int8 model's class of each reference V beat (and, apart, how many of
+them the default detector finds in windows the quality gate reads); of those it misses, the
 class it gives, the labels of their neighbours, their RR intervals beside those of the V beats it finds,
 and how many it misses in each 5 minutes of the segment, beside the median size (peak to peak within 200 ms)
 of its N and V beats there.
@@ -31,6 +32,15 @@ def veb_errors(ref: str, segment: str, data_dir: Path) -> dict:
     calls = np.asarray(loaded.class_names)[predict(loaded, sig.values, sig.fs, beats.samples).argmax(axis=1)]
     v = labels == "V"
     missed, found = v & (calls != "V"), v & (calls == "V")
+    # what the default path would have lost before the model: V beats the detector misses (150 ms) or
+    # whose window the quality gate calls unreadable
+    from heartzoo.data.quality_windows import MATCH_S, near
+    from heartzoo.detect import detect
+    from heartzoo.recording.quality import sqi_windows
+
+    peaks = detect(sig.values, sig.fs)
+    detected = near(beats.samples, peaks, MATCH_S * sig.fs)
+    readable = sqi_windows(sig.values, sig.fs, peaks).of(beats.samples)
     rr = np.diff(beats.samples) / sig.fs
     before, after = np.r_[np.nan, rr], np.r_[rr, np.nan]
     minute = beats.samples / sig.fs / 60.0
@@ -60,6 +70,7 @@ def veb_errors(ref: str, segment: str, data_dir: Path) -> dict:
         "segment": segment,
         "runtime": "int8, reference R peaks",
         "v_beats": int(v.sum()),
+        "v_detected_and_readable": int((v & detected & readable).sum()),
         "v_called": counts(calls[v]),
         "missed_previous_label": counts(np.concatenate([[""], labels[:-1]])[missed]),
         "missed_next_label": counts(np.concatenate([labels[1:], [""]])[missed]),
