@@ -190,7 +190,11 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         ("nan", ["--fs", "250"], r"lead 0 holds 1 NaN or infinite sample\(s\), the first at sample 700"),
         ("flat", ["--fs", "250"], "flat"),
         ("good", ["--model", "no-such-model"], "no model 'no-such-model' in the zoo"),
-        ("garbage_edf", [], "not a readable EDF file"),
+        (
+            "garbage_edf",
+            [],
+            r"not an EDF file \(it does not start with EDF.s version .0. and a 256-byte header\)",
+        ),
         ("garbage_hea", [], "cannot parse the header"),
         ("good_csv", [], r"carries no sampling rate; give it \(--fs HZ\)"),
         ("good", ["--fs", "360"], "carries its sampling rate"),

@@ -1,6 +1,6 @@
-"""One lead of a recording from a file: a WFDB record, an EDF file, an ISHNE Holter file (`ishne`), a CSV
-(an Apple Watch ECG export too, `apple_watch`), a Polar chest strap's ECG file (`polar`) or a NumPy .npy
-array.
+"""One lead of a recording from a file: a WFDB record, an EDF file (`edf`), an ISHNE Holter file
+(`ishne`), a CSV (an Apple Watch ECG export too, `apple_watch`), a Polar chest strap's ECG file (`polar`)
+or a NumPy .npy array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
-from . import apple_watch, ishne, polar
+from . import apple_watch, edf, ishne, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
@@ -108,8 +108,8 @@ def read_recording(
     if fmt == "ishne":
         return _read_ishne(p, lead, lead_given)
     if fmt == "edf":
-        names, values, rate = _read_edf(p)
-    elif fmt == "csv":
+        return _read_edf(p, lead, lead_given)
+    if fmt == "csv":
         names, values, rate = *_read_csv(p), float(fs)  # type: ignore[arg-type]
     else:
         names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
@@ -194,21 +194,17 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
     )
 
 
-def _read_edf(p: Path) -> tuple[list[str], np.ndarray, float]:
-    import contextlib
-    import io
-
-    from wfdb.io.convert.edf import read_edf
-
-    try:
-        # wfdb prints remarks (e.g. on EDF+ annotation signals) to stdout, which `--json` owns
-        with contextlib.redirect_stdout(io.StringIO()):
-            rec = read_edf(str(p))
-    except Exception as exc:
-        raise HeartzooError(f"{p}: not a readable EDF file ({exc})") from None
-    if len(set(rec.samps_per_frame or [1])) > 1:
-        raise HeartzooError(f"{p}: its signals have different sampling rates; export the lead alone")
-    return [str(n) for n in rec.sig_name], np.asarray(rec.p_signal, dtype=np.float64), float(rec.fs)
+def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
+    found = edf.read(p)  # checked: the header against the file; only the chosen signal is read
+    notes: tuple[str, ...] = ()
+    if lead not in found.names and len(found.names) == 1 and not lead_given:
+        lead, notes = found.names[0], (_one_lead_note(found.names[0], lead),)
+    if lead not in found.names:
+        raise HeartzooError(_no_lead(p, lead, found.names, lead_given))
+    values = _checked(p, found.lead(lead), lead)
+    return Recording(
+        record_name(p), values, found.fs(lead), lead, "edf", notes=notes + found.lead_notes(lead)
+    )
 
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:

@@ -1,0 +1,164 @@
+"""EDF and EDF+ files (Kemp et al. 1992; Kemp & Olivan 2003): what many patches and Holters export.
+
+Read here rather than through wfdb, which turns every signal of a file into one float64 array at a common
+rate: a wearable's EDF often holds its ECG beside an accelerometer at another rate, and a day of it would
+be gigabytes. This reads the header (ASCII fields, checked one by one, each error naming the field and the
+signal), leaves out EDF+ annotation signals, and reads one signal at its own rate, converted from its
+digital to its physical range and from its unit (µV, mV or V) to mV. An EDF+D file (records with gaps
+between them) is refused: its samples are not one unbroken recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HeartzooError
+
+HEADER_BYTES = 256
+ANNOTATIONS = "EDF Annotations"
+#: a signal's physical unit -> the factor to mV
+UNITS = {"uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    unit: str
+    physical: tuple[float, float]
+    digital: tuple[int, int]
+    per_record: int  # samples in each data record
+
+
+@dataclass(frozen=True)
+class Edf:
+    """An EDF file's signals, checked, their samples left on disk until one is read."""
+
+    path: Path
+    signals: list[Signal]  # every signal, annotations included, in the file's order
+    records: int
+    record_s: float
+    header_bytes: int
+
+    @property
+    def names(self) -> list[str]:
+        """The signals that are leads (EDF+ annotation signals left out)."""
+        return [s.name for s in self.signals if s.name != ANNOTATIONS]
+
+    def fs(self, name: str) -> float:
+        return self._signal(name).per_record / self.record_s
+
+    def lead_notes(self, name: str) -> tuple[str, ...]:
+        unit = self._signal(name).unit
+        if unit.lower() in UNITS:
+            return ()
+        return (f"signal {name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
+
+    def lead(self, name: str) -> np.ndarray:
+        """One signal in mV (only its samples are converted)."""
+        s = self._signal(name)
+        width = sum(x.per_record for x in self.signals)
+        raw = np.memmap(
+            self.path, dtype="<i2", mode="r", offset=self.header_bytes, shape=(self.records, width)
+        )
+        first = sum(x.per_record for x in self.signals[: self.signals.index(s)])
+        digital = raw[:, first : first + s.per_record].reshape(-1).astype(np.float64)
+        (p0, p1), (d0, d1) = s.physical, s.digital
+        return ((digital - d0) * ((p1 - p0) / (d1 - d0)) + p0) * UNITS.get(s.unit.lower(), 1.0)
+
+    def _signal(self, name: str) -> Signal:
+        return next(s for s in self.signals if s.name == name)
+
+
+def _text(head: bytes, at: int, width: int) -> str:
+    return head[at : at + width].decode("latin-1").strip()
+
+
+def read(path: Path) -> Edf:
+    """The EDF file at `path`, its header checked against the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    if len(head) < HEADER_BYTES or _text(head, 0, 8) != "0":
+        raise HeartzooError(
+            f"{path}: not an EDF file (it does not start with EDF's version '0' and a 256-byte header)"
+        )
+
+    def number(value: str, field: str, kind=float):
+        try:
+            return kind(value)
+        except ValueError:
+            raise HeartzooError(f"{path}: its header's {field} is {value!r}, not a number") from None
+
+    header_bytes = number(_text(head, 184, 8), "header size", int)
+    plus = _text(head, 192, 44)
+    records = number(_text(head, 236, 8), "number of data records", int)
+    record_s = number(_text(head, 244, 8), "duration of a data record")
+    n = number(_text(head, 252, 4), "number of signals", int)
+    if plus.startswith("EDF+D"):
+        raise HeartzooError(
+            f"{path}: an EDF+D file, whose data records have gaps between them: not one unbroken recording; "
+            "export it as EDF+C, or split it where it stops"
+        )
+    if not 1 <= n <= 4096 or header_bytes != HEADER_BYTES * (1 + n) or record_s <= 0:
+        raise HeartzooError(
+            f"{path}: its header gives {n} signal(s), a header of {header_bytes} bytes and data records of "
+            f"{record_s:g} s: corrupted"
+        )
+    with open(path, "rb") as f:
+        f.seek(HEADER_BYTES)
+        more = f.read(HEADER_BYTES * n)
+    if len(more) < HEADER_BYTES * n:
+        raise HeartzooError(
+            f"{path}: its header is cut short: the fields of its {n} signal(s) are not all there"
+        )
+
+    def column(width: int, offset: int) -> list[str]:
+        return [_text(more, offset + i * width, width) for i in range(n)]
+
+    at = 0
+    fields = {}
+    for key, width in (("label", 16), ("transducer", 80), ("unit", 8), ("pmin", 8), ("pmax", 8)):
+        fields[key], at = column(width, at), at + width * n
+    for key, width in (("dmin", 8), ("dmax", 8), ("prefilter", 80), ("per_record", 8)):
+        fields[key], at = column(width, at), at + width * n
+    signals = []
+    for i in range(n):
+        name = fields["label"][i] or str(i)
+        what = f"signal {i + 1} ({name})"
+        s = Signal(
+            name,
+            fields["unit"][i],
+            (
+                number(fields["pmin"][i], f"{what} physical minimum"),
+                number(fields["pmax"][i], f"{what} physical maximum"),
+            ),
+            (
+                number(fields["dmin"][i], f"{what} digital minimum", int),
+                number(fields["dmax"][i], f"{what} digital maximum", int),
+            ),
+            number(fields["per_record"][i], f"{what} samples per data record", int),
+        )
+        if s.per_record < 1 or s.digital[1] <= s.digital[0] or s.physical[1] == s.physical[0]:
+            raise HeartzooError(
+                f"{path}: {what} has {s.per_record} samples a record, digital range {s.digital} and physical "
+                f"range {s.physical}: it cannot be read"
+            )
+        signals.append(s)
+    names = [s.name for s in signals if s.name != ANNOTATIONS]
+    if len(set(names)) < len(names):
+        raise HeartzooError(
+            f"{path}: two signals share a label ({', '.join(names)}); a lead is chosen by its label"
+        )
+    record_bytes = 2 * sum(s.per_record for s in signals)
+    whole, extra = divmod(size - header_bytes, record_bytes)
+    if records == -1:  # "not known": a recorder stopped before it could write the count
+        records = whole
+    if whole != records or extra or records < 1:
+        raise HeartzooError(
+            f"{path}: its header gives {records} data records of {record_bytes} bytes, the file holds "
+            f"{size - header_bytes} bytes after its header: truncated or corrupted"
+        )
+    return Edf(path, signals, records, record_s, header_bytes)

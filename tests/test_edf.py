@@ -1,0 +1,129 @@
+"""EDF and EDF+ files (`heartzoo.recording.edf`), as a wearable writes them: five minutes of a real MIT-BIH
+record (100's MLII) in µV at 360 Hz beside an accelerometer at 25 Hz and an EDF+ annotation signal, read
+back at its own rate and annotated as the same samples given as a .npy; each way a header or file can be
+wrong refused with the file named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import annotated_json, assert_refused
+
+MODEL = "beat-3-cnn3-student@v6"
+
+
+@pytest.fixture(scope="module")
+def mlii(data_root: Path) -> np.ndarray:
+    from heartzoo.data import mitbih
+
+    return mitbih.read_signal(data_root / "mitdb", "100").values[: 300 * 360].astype(np.float64)
+
+
+def edf(
+    path: Path, signals, *, record_s: float = 1.0, plus: str = "EDF+C", records: str | None = None
+) -> Path:
+    """`signals`: (label, unit, physical range, samples per record, physical values) each; the values are
+    written as 16-bit digital samples over +-32767."""
+
+    def field(value, width: int) -> bytes:
+        return str(value).ljust(width)[:width].encode("latin-1")
+
+    n_rec = min(len(v) // k for *_, k, v in signals)
+    head = b"".join(
+        [
+            field("0", 8), field("X X X X", 80), field("Startdate X X X X", 80), field("27.11.26", 8),
+            field("04.00.00", 8), field(256 * (1 + len(signals)), 8), field(plus, 44),
+            field(n_rec if records is None else records, 8), field(f"{record_s:g}", 8), field(len(signals), 4),
+        ]
+    )  # fmt: skip
+    columns = (
+        (16, [s[0] for s in signals]),
+        (80, [""] * len(signals)),
+        (8, [s[1] for s in signals]),
+        (8, [-s[2] for s in signals]),
+        (8, [s[2] for s in signals]),
+        (8, [-32767] * len(signals)),
+        (8, [32767] * len(signals)),
+        (80, [""] * len(signals)),
+        (8, [s[3] for s in signals]),
+        (32, [""] * len(signals)),
+    )
+    for width, values in columns:
+        head += b"".join(field(v, width) for v in values)
+    blocks = [
+        np.round(np.clip(v[: n_rec * k] / (r or 1.0), -1, 1) * 32767).astype("<i2").reshape(n_rec, k)
+        for _, _, r, k, v in signals
+    ]
+    path.write_bytes(head + np.concatenate(blocks, axis=1).tobytes())
+    return path
+
+
+def wearable(path: Path, mlii: np.ndarray, **kw) -> Path:
+    """MLII in µV at 360 Hz, an accelerometer at 25 Hz and an EDF+ annotation signal, records of 1 s."""
+    accel = np.sin(np.arange(len(mlii) * 25 // 360) / 7.0)
+    return edf(
+        path,
+        [
+            ("MLII", "uV", 5000.0, 360, mlii * 1000),
+            ("Accel X", "g", 2.0, 25, accel),
+            ("EDF Annotations", "", 1.0, 30, np.zeros(len(mlii) // 12)),
+        ],
+        **kw,
+    )
+
+
+def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
+    from heartzoo.recording.read import read_recording
+
+    path = wearable(tmp_path / "patch.edf", mlii)
+    rec = read_recording(path, "MLII")
+    assert (rec.format, rec.lead, rec.fs, len(rec.signal)) == ("edf", "MLII", 360.0, len(mlii))
+    np.testing.assert_allclose(rec.signal, mlii, atol=5.0 / 32767 / 2 + 1e-6)  # µV read in mV, to a step
+    assert rec.notes == ()
+    accel = read_recording(path, "Accel X", lead_given=True)
+    assert accel.fs == 25.0 and accel.notes == ("signal Accel X's unit is g, not a voltage: read as mV",)
+    # one lead in mV, records of 0.5 s, a count the recorder left unknown (-1)
+    one = edf(tmp_path / "one.edf", [("ECG", "mV", 5.0, 180, mlii)], record_s=0.5, records="-1")
+    got = read_recording(one, "MLII")
+    assert got.fs == 360.0 and got.lead == "ECG" and np.allclose(got.signal, mlii, atol=1e-3)
+
+
+def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_path):
+    from heartzoo.recording.read import read_recording
+
+    path = wearable(tmp_path / "patch.edf", mlii)
+    np.save(tmp_path / "same.npy", read_recording(path, "MLII").signal)
+    got = {
+        name: annotated_json(tmp_path / name, tmp_path / "out", MODEL, *extra)
+        for name, extra in (("patch.edf", []), ("same.npy", ["--fs", "360"]))
+    }
+    beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
+    assert len(beats["patch.edf"]) > 300 and beats["patch.edf"] == beats["same.npy"]
+
+
+def _cut(path: Path, mlii) -> Path:
+    wearable(path, mlii)
+    path.write_bytes(path.read_bytes()[:-100])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("write", "args", "message"),
+    [
+        (lambda p, x: wearable(p, x, plus="EDF+D"), [], r"an EDF\+D file, whose data records have gaps"),
+        (_cut, [], r"its header gives 300 data records of 830 bytes, .*truncated or corrupted"),
+        (lambda p, x: wearable(p, x, records="many"), [], r"its header's number of data records is 'many'"),
+        (
+            lambda p, x: edf(p, [("MLII", "mV", 0.0, 360, x)]),
+            [],
+            r"signal 1 \(MLII\) has 360 samples a record",
+        ),
+        (lambda p, x: wearable(p, x), ["--lead", "V1"], r"no lead V1; leads: MLII, Accel X"),
+        (lambda p, x: wearable(p, x), ["--fs", "360"], r"an EDF file carries its sampling rate"),
+        (lambda p, x: p.write_bytes(b"1" + bytes(300)) and p, [], r"not an EDF file"),
+    ],
+)
+def test_a_bad_edf_file_is_one_clear_error_and_writes_nothing(mlii, tmp_path, write, args, message):
+    assert_refused(write(tmp_path / "patch.edf", mlii), MODEL, message, *args, out=tmp_path / "out")
