@@ -88,6 +88,12 @@ def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
     one = edf(tmp_path / "one.edf", [("ECG", "mV", 5.0, 180, mlii)], record_s=0.5, records="-1")
     got = read_recording(one, "MLII")
     assert got.fs == 360.0 and got.lead == "ECG" and np.allclose(got.signal, mlii, atol=1e-3)
+    # the patch's one lead under another name, beside its accelerometer: the lead, with a note
+    path = edf(
+        tmp_path / "named.edf", [("ECG1", "uV", 5000.0, 360, mlii * 1000), ("Accel", "g", 2.0, 25, mlii)]
+    )
+    got = read_recording(path, "MLII")
+    assert got.lead == "ECG1" and got.notes == ("ECG1, the recording's one lead, read for the model's MLII",)
 
 
 def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_path):

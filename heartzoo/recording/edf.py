@@ -50,6 +50,11 @@ class Edf:
     def fs(self, name: str) -> float:
         return self._signal(name).per_record / self.record_s
 
+    def is_voltage(self, name: str) -> bool:
+        """Whether the signal's unit is one of a voltage (an ECG's); none given counts as mV, as wfdb does."""
+        unit = self._signal(name).unit.lower()
+        return unit in UNITS or not unit
+
     def lead_notes(self, name: str) -> tuple[str, ...]:
         unit = self._signal(name).unit
         if unit.lower() in UNITS:

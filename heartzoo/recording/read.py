@@ -197,8 +197,10 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
 def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     found = edf.read(p)  # checked: the header against the file; only the chosen signal is read
     notes: tuple[str, ...] = ()
-    if lead not in found.names and len(found.names) == 1 and not lead_given:
-        lead, notes = found.names[0], (_one_lead_note(found.names[0], lead),)
+    # one lead among signals of other kinds (a patch's accelerometer in g): it is the lead
+    ecg = [n for n in found.names if found.is_voltage(n)]
+    if lead not in found.names and len(ecg) == 1 and not lead_given:
+        lead, notes = ecg[0], (_one_lead_note(ecg[0], lead),)
     if lead not in found.names:
         raise HeartzooError(_no_lead(p, lead, found.names, lead_given))
     values = _checked(p, found.lead(lead), lead)
