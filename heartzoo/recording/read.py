@@ -132,6 +132,20 @@ def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: boo
     return Recording(record_name(p), _checked(p, values, name), rate, name, fmt, notes=notes)
 
 
+def _pick_lead(
+    p: Path, lead: str, names: list[str], lead_given: bool, leads: list[str] | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """(the lead to read, its note): `lead` where the recording has it; else, unless the user chose it, the
+    recording's one lead (of `leads`, the signals that can be one: all of `names` by default), with a note;
+    else an error that names the recording's leads."""
+    if lead in names:
+        return lead, ()
+    one = names if leads is None else leads
+    if len(one) == 1 and not lead_given:
+        return one[0], (_one_lead_note(one[0], lead),)
+    raise HeartzooError(_no_lead(p, lead, names, lead_given))
+
+
 def _one_lead_note(name: str, lead: str) -> str:
     return f"{name}, the recording's one lead, read for the model's {lead}"
 
@@ -166,13 +180,8 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         header = read_header(base.parent, base.name)
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    names = list(header.sig_name or [])
-    notes: tuple[str, ...] = ()
-    if lead not in names and len(names) == 1 and not lead_given:
-        # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
-        lead, notes = names[0], (_one_lead_note(names[0], lead),)
-    if lead not in names:
-        raise HeartzooError(_no_lead(Path(f"{base}.hea"), lead, names, lead_given))
+    # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
+    lead, notes = _pick_lead(Path(f"{base}.hea"), lead, list(header.sig_name or []), lead_given)
     try:
         sig = read_signal(base.parent, base.name, lead)  # checked: size, checksum, NaN, flat
     except DataError as exc:
@@ -182,11 +191,8 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
 
 def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
     holter = ishne.read(p)  # checked: the header against the file; only the chosen lead is read
-    notes = holter.notes
-    if lead not in holter.names and len(holter.names) == 1 and not lead_given:
-        lead, notes = holter.names[0], (*notes, _one_lead_note(holter.names[0], lead))
-    if lead not in holter.names:
-        raise HeartzooError(_no_lead(p, lead, holter.names, lead_given))
+    lead, picked = _pick_lead(p, lead, holter.names, lead_given)
+    notes = holter.notes + picked
     if lead in holter.lead_notes:  # the quality the Holter marked it with
         notes += (holter.lead_notes[lead],)
     return Recording(
@@ -196,13 +202,9 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
 
 def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     found = edf.read(p)  # checked: the header against the file; only the chosen signal is read
-    notes: tuple[str, ...] = ()
     # one lead among signals of other kinds (a patch's accelerometer in g): it is the lead
-    ecg = [n for n in found.names if found.is_voltage(n)]
-    if lead not in found.names and len(ecg) == 1 and not lead_given:
-        lead, notes = ecg[0], (_one_lead_note(ecg[0], lead),)
-    if lead not in found.names:
-        raise HeartzooError(_no_lead(p, lead, found.names, lead_given))
+    voltages = [n for n in found.names if found.is_voltage(n)]
+    lead, notes = _pick_lead(p, lead, found.names, lead_given, voltages)
     values = _checked(p, found.lead(lead), lead)
     return Recording(
         record_name(p), values, found.fs(lead), lead, "edf", notes=notes + found.lead_notes(lead)
