@@ -298,9 +298,15 @@ class Preprocessor:
     # -- steps ---------------------------------------------------------------------------------
     def frames(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
         """(n, T) float32: the lead resampled to `spec.fs`, a frame around every R peak, normalised."""
+        return self._frames_at(*self._centred(values, fs, r_peaks))
+
+    def _centred(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lead resampled to `spec.fs`, and the R peaks moved there."""
+        x = resample(values, fs, self.spec.fs)
+        return x, np.clip(positions_at(r_peaks, fs, self.spec.fs), 0, len(x) - 1)
+
+    def _frames_at(self, x: np.ndarray, centres: np.ndarray) -> np.ndarray:
         s = self.spec
-        x = resample(values, fs, s.fs)
-        centres = np.clip(positions_at(r_peaks, fs, s.fs), 0, len(x) - 1)
         return normalize(extract_frames(x, centres, s.frame_size, s.r_peak), s.normalization, s.eps)
 
     def templates(
@@ -354,8 +360,7 @@ class Preprocessor:
         recording, and each batch's running templates the frames before it that they average, so the rows
         are those of one call (up to the rounding of the running mean's float64 sums)."""
         s = self.spec
-        x = resample(values, fs, s.fs)
-        centres = np.clip(positions_at(r_peaks, fs, s.fs), 0, len(x) - 1)
+        x, centres = self._centred(values, fs, r_peaks)
         rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         ring = None  # the beats that enter a template
         if s.template_beats:
@@ -366,9 +371,7 @@ class Preprocessor:
             if ring is not None:  # back to the oldest frame the first template of the batch averages
                 before = ring[ring < i]
                 w = int(before[-s.template_beats]) if len(before) >= s.template_beats else 0
-            frames = normalize(
-                extract_frames(x, centres[w:j], s.frame_size, s.r_peak), s.normalization, s.eps
-            )
+            frames = self._frames_at(x, centres[w:j])
             template = self.templates(frames, np.zeros(j - w, dtype="<U1"), None if rr is None else rr[w:j])
             yield self.inputs(
                 frames[i - w :],
