@@ -10,18 +10,16 @@ Run: `python studies/af_external.py [--models NAME@VERSION,...] [--record FILE]`
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def af4_refs(models: str | None, zoo: Path) -> list[str]:
-    """`--models` (NAME@VERSION,...), or every published af-4 model of `zoo`."""
+def af4_refs(models: str | None, index: dict) -> list[str]:
+    """`--models` (NAME@VERSION,...), or every af-4 model of a zoo's validated index (`zoo.index.read_index`)."""
     if models:
         return models.split(",")
-    index = json.loads((zoo / "index.json").read_text())
     return [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
 
 
@@ -30,13 +28,14 @@ def main() -> None:
     from heartzoo.meta import check_ref
     from heartzoo.recording import external_rhythm
     from heartzoo.zoo.hub import load_model
+    from heartzoo.zoo.index import read_index
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", help="NAME@VERSION,... [default: every published af-4 model]")
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
-    for ref in af4_refs(args.models, args.zoo):
+    for ref in af4_refs(args.models, read_index(args.zoo)):
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
         line = {

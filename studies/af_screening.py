@@ -99,7 +99,7 @@ def main() -> None:
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
     index = read_index(args.zoo)
-    for ref in af4_refs(args.models, args.zoo):
+    for ref in af4_refs(args.models, index):
         t0 = time.perf_counter()
         folder = args.zoo / find(index, *check_ref(ref))["path"]
         model, config = load_run(folder)  # checked against the index
