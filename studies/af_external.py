@@ -16,11 +16,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def af4_refs(models: str | None, index: dict) -> list[str]:
-    """`--models` (NAME@VERSION,...), or every af-4 model of a zoo's validated index (`zoo.index.read_index`)."""
-    if models:
-        return models.split(",")
-    return [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
+def af4_command(doc: str) -> tuple[argparse.Namespace, dict, list[str]]:
+    """The command line of a study of the published af-4 models (`--models`, `--zoo`, `--record`): its
+    arguments, the zoo's validated index, and the models, `--models` (NAME@VERSION,...) or every af-4 one."""
+    from heartzoo.zoo.index import read_index
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--models", help="NAME@VERSION,... [default: every published af-4 model]")
+    ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    index = read_index(args.zoo)
+    if args.models:
+        return args, index, args.models.split(",")
+    return args, index, [f"{m['name']}@{m['version']}" for m in index["models"] if m["task"] == "af-4"]
 
 
 def main() -> None:
@@ -28,14 +37,9 @@ def main() -> None:
     from heartzoo.meta import check_ref
     from heartzoo.recording import external_rhythm
     from heartzoo.zoo.hub import load_model
-    from heartzoo.zoo.index import read_index
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", help="NAME@VERSION,... [default: every published af-4 model]")
-    ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
-    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
-    args = ap.parse_args()
-    for ref in af4_refs(args.models, read_index(args.zoo)):
+    args, _, refs = af4_command(__doc__)
+    for ref in refs:
         loaded = load_model(*check_ref(ref), format="tflite", zoo=args.zoo)
         t0 = time.perf_counter()
         line = {

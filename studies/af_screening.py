@@ -21,14 +21,12 @@ Run: `python studies/af_screening.py [--models NAME@VERSION,...] [--record FILE]
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET_SPECIFICITY = 0.98
 
 
@@ -85,21 +83,16 @@ def per_recording(folder: Path, model, config, split: str, cross_fit: bool) -> t
 
 
 def main() -> None:
-    from af_external import af4_refs
+    from af_external import af4_command
 
     from heartzoo.evaluation.evaluate import load_run
     from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
     from heartzoo.tasks import get_task
-    from heartzoo.zoo.index import find, read_index
+    from heartzoo.zoo.index import find
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", help="NAME@VERSION,... [default: every published af-4 model]")
-    ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
-    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
-    args = ap.parse_args()
-    index = read_index(args.zoo)
-    for ref in af4_refs(args.models, index):
+    args, index, refs = af4_command(__doc__)
+    for ref in refs:
         t0 = time.perf_counter()
         folder = args.zoo / find(index, *check_ref(ref))["path"]
         model, config = load_run(folder)  # checked against the index

@@ -199,14 +199,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     return subprocess.CompletedProcess(["heartzoo", *args], code, out.getvalue(), err.getvalue())
 
 
+def run_annotate(path: Path, model: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`heartzoo annotate PATH --model MODEL --output-dir OUT EXTRA...` with the repo's zoo (`run_cli`)."""
+    return run_cli(
+        "annotate", str(path), "--model", model, "--zoo", str(REPO / "zoo"), "--output-dir", str(out), *extra
+    )
+
+
 def annotated_json(path: Path, out: Path, model: str, *extra: str) -> dict:
     """`heartzoo annotate PATH --json` with the repo's zoo: the JSON it wrote (the run must succeed)."""
     import json
 
-    res = run_cli(
-        "annotate", str(path), "--model", model, "--zoo", str(REPO / "zoo"), "--output-dir", str(out), "--json",
-        *extra,
-    )  # fmt: skip
+    res = run_annotate(path, model, out, "--json", *extra)
     assert res.returncode == 0, res.stderr
     return json.loads((out / f"{Path(path).stem}.heartzoo.json").read_text())
 
@@ -216,9 +220,7 @@ def assert_refused(path: Path, model: str, message: str, *extra: str, out: Path)
     line that names the file and matches `message`, no traceback, nothing written into `out`."""
     import re
 
-    res = run_cli(
-        "annotate", str(path), "--model", model, "--zoo", str(REPO / "zoo"), "--output-dir", str(out), *extra
-    )
+    res = run_annotate(path, model, out, *extra)
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert "error:" in res.stderr and "Traceback" not in res.stderr
     assert re.search(message, " ".join(res.stderr.split())), res.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli, write_record
+from conftest import REPO, annotated_json, run_cli, write_record
 
 from heartzoo.errors import HeartzooError
 from heartzoo.synthetic import synthetic_ecg
@@ -152,21 +152,7 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         "syn.edf": [],
     }
     for name, extra in cases.items():
-        out = tmp_path / f"out-{name}"
-        res = run_cli(
-            "annotate",
-            str(tmp_path / name),
-            "--model",
-            MODEL,
-            "--zoo",
-            str(ZOO),
-            "--output-dir",
-            str(out),
-            "--json",
-            *extra,
-        )
-        assert res.returncode == 0, (name, res.stderr)
-        beats = json.loads((out / f"{Path(name).stem}.heartzoo.json").read_text())["beat_list"]
+        beats = annotated_json(tmp_path / name, tmp_path / f"out-{name}", MODEL, *extra)["beat_list"]
         # wfdb_to_edf pads the EDF with zeros to whole 10 s blocks, and the step into the padding looks
         # like a beat: compare up to the trace's last half second, which holds no beat
         found = np.array([b["sample"] for b in beats if b["sample"] < len(x) - 125])

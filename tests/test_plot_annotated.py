@@ -7,7 +7,7 @@ import itertools
 import struct
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_annotate
 
 ZOO = REPO / "zoo"
 MODEL = "beat-3-cnn3-student@v6"
@@ -25,17 +25,7 @@ def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
     from heartzoo.recording.read import read_recording
 
     out = tmp_path / "out"
-    res = run_cli(
-        "annotate",
-        str(mitdb / "207"),
-        "--model",
-        MODEL,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(out),
-        "--plot",
-    )
+    res = run_annotate(mitdb / "207", MODEL, out, "--plot")
     assert res.returncode == 0, res.stderr
     assert f"wrote{out / '207.heartzoo.png'}" in "".join(res.stdout.split())
     result = annotate_file(mitdb / "207", MODEL, zoo=ZOO)

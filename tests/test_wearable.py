@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_annotate, run_cli
 
 from heartzoo.detect import detect
 from heartzoo.errors import DataError
@@ -71,19 +71,7 @@ def test_pure_noise_gets_no_classified_beat_and_a_warning(tmp_path):
     noise = tmp_path / "noise.npy"
     np.save(noise, np.random.default_rng(0).standard_normal(15000) * 0.2)
     out = tmp_path / "out"
-    res = run_cli(
-        "annotate",
-        str(noise),
-        "--fs",
-        "250",
-        "--model",
-        MODEL,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(out),
-        "--json",
-    )
+    res = run_annotate(noise, MODEL, out, "--fs", "250", "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["beats"] == 0 and summary["quality"]["beats_unclassified"] > 100
