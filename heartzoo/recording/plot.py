@@ -50,7 +50,7 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     from matplotlib.figure import Figure
     from matplotlib.ticker import MultipleLocator
 
-    x = np.asarray(signal, dtype=np.float64)
+    x = np.asarray(signal)  # only its strips are drawn: no float64 copy of a day's lead
     fs, width = annotated.fs, round(STRIP_S * annotated.fs)
     strips = strip_starts(annotated, len(x), max_strips)
     fig = Figure(figsize=(12, 1.9 * len(strips) + 0.6), layout="constrained")
@@ -60,8 +60,9 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     for ax, (start, why) in zip(axes, strips, strict=True):
         end = min(len(x), start + width)
         t = np.arange(start, end) / fs
-        ax.plot(t, x[start:end], color="black", linewidth=0.6)
-        lo, hi = _limits(x[start:end])
+        strip = x[start:end].astype(np.float64)
+        ax.plot(t, strip, color="black", linewidth=0.6)
+        lo, hi = _limits(strip)
         ax.set_ylim(lo, hi + 0.3 * (hi - lo))
         ax.set_xlim(start / fs, start / fs + STRIP_S)
         for a, b in unread:
