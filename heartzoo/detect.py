@@ -72,8 +72,9 @@ def register(name: str, description: str, *, fs: float | None = None) -> Callabl
 
 
 def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.ndarray, float]:
-    """One lead as float64 and its rate, or a HeartzooError naming what is wrong with them: what any
-    recording must be (`preprocess.check_recording`), and what detection needs besides."""
+    """One lead as float32 (not copied when it is: a day's lead is read once) and its rate, or a
+    HeartzooError naming what is wrong with them: what any recording must be (`preprocess.check_recording`),
+    and what detection needs besides. Each detector reads its stretch as float64 (`_detect`)."""
     from .preprocess import check_recording
 
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
@@ -88,7 +89,7 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
         )
     if np.ptp(x) == 0:
         raise HeartzooError("signal is flat (every sample the same): no lead connected?")
-    return x.astype(np.float64), rate
+    return x, rate
 
 
 def detect(
@@ -130,6 +131,7 @@ def chunks(length: int, size: int, pad: int) -> Iterator[tuple[int, int, int, in
 def _detect(x: np.ndarray, rate: float, spec: DetectorSpec) -> np.ndarray:
     from wfdb.processing import correct_peaks
 
+    x = np.asarray(x, dtype=np.float64)
     if spec.fs is not None and spec.fs != rate:
         from .preprocess import positions_at, resample
 

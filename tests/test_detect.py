@@ -149,3 +149,30 @@ def test_a_long_lead_read_in_chunks_gives_the_beats_of_one_pass(mitdb):
     for seam in whole[[100, 900]]:
         cut = detect(x, 360, chunk_s=float(seam) / 360)  # the seam on an R peak
         assert np.array_equal(cut, whole)
+
+
+def test_a_float32_lead_is_held_once_and_detected_as_float64(mitdb):
+    """A day's lead is checked where it lies (no float64 copy of the whole of it); each detector reads its
+    stretch as float64, so the beats are those of the lead converted whole, as before."""
+    from heartzoo.detect import check_signal
+
+    x = _mlii(mitdb, "203").astype(np.float32)
+    held, rate = check_signal(x, 360)
+    assert held is x and rate == 360.0
+    for method in ("pan-tompkins", "gqrs"):
+        assert np.array_equal(detect(x, 360, method), detect(x.astype(np.float64), 360, method)), method
+
+
+def test_the_qrs_width_check_reads_a_long_lead_in_chunks(mitdb, monkeypatch):
+    """The recording's QRS width (`quality.qrs_width_ms`) is measured chunk by chunk, each filtered with a
+    minute of its neighbours: on record 208 cut into 10-minute chunks, the same widths up to rounding."""
+    import heartzoo.detect as detect_module
+    from heartzoo.recording.quality import QRS_WIDTH_MS, qrs_width_ms
+
+    x = _mlii(mitdb, "208").astype(np.float32)
+    peaks = detect(x, 360)
+    whole = qrs_width_ms(x, 360, peaks)
+    monkeypatch.setattr(detect_module, "CHUNK_S", 600.0)
+    chunked = qrs_width_ms(x, 360, peaks)
+    assert whole is not None and QRS_WIDTH_MS[0] < whole < QRS_WIDTH_MS[1]  # a plausible MIT-BIH width
+    assert chunked == pytest.approx(whole, rel=1e-9)

@@ -205,3 +205,18 @@ def test_a_long_lead_resamples_in_chunks_bit_for_bit(data_root):
     for fs_out in (100, 128):
         whole, chunked = resample(x, 360, fs_out), resample(x, 360, fs_out, chunk_s=600)
         assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes()
+
+
+def test_frames_copy_only_the_stretch_they_cover(data_root):
+    """A batch of beats is cut from the stretch of the lead its frames cover, padded with the edge values
+    past either end: the frames of the whole lead padded at once (what a batch of a day's recording copied
+    before), byte for byte, for beats at the very first and last samples and in between."""
+    from heartzoo.preprocess import extract_frames
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values.astype(np.float32)
+    size, r_peak = 256, 90
+    whole = np.lib.stride_tricks.sliding_window_view(np.pad(x, (r_peak, size - r_peak), mode="edge"), size)
+    for centres in ([0, 5, 1000], [len(x) - 1, len(x) - 3], [300_000, 300_001, 310_000], [0, len(x) - 1]):
+        got = extract_frames(x, np.array(centres), size, r_peak)
+        assert got.dtype == np.float32 and got.tobytes() == whole[centres].tobytes(), centres
+    assert extract_frames(x, np.array([], np.int64), size, r_peak).shape == (0, size)

@@ -195,11 +195,18 @@ def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_p
     Frames that reach past either end of the record are filled with the edge value, so every
     annotated beat gets a frame and the counts stay those of the database.
     """
-    pad_before, pad_after = r_peak, frame_size - r_peak
-    padded = np.pad(np.asarray(signal, dtype=np.float32), (pad_before, pad_after), mode="edge")
+    centres = np.asarray(centres, dtype=np.int64)
+    if not centres.size:
+        return np.zeros((0, frame_size), np.float32)
+    # only the stretch the frames cover is copied (a batch of a day's recording reads minutes of it),
+    # padded with the edge values where it passes either end
+    n, first = len(signal), int(centres.min())
+    lo, hi = first - r_peak, int(centres.max()) + frame_size - r_peak
+    seg = np.asarray(signal[max(lo, 0) : min(hi, n)], dtype=np.float32)
+    padded = np.pad(seg, (max(0, -lo), max(0, hi - n)), mode="edge")
     view = np.lib.stride_tricks.sliding_window_view(padded, frame_size)
-    # After padding by r_peak, the frame starting at index c has its R-peak at c + r_peak.
-    return np.ascontiguousarray(view[np.asarray(centres, dtype=np.int64)])
+    # the frame of the beat at c starts at c - r_peak, index c - first of the padded stretch
+    return np.ascontiguousarray(view[centres - first])
 
 
 def normalize(frames: np.ndarray, method: str, eps: float) -> np.ndarray:
@@ -484,4 +491,4 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(
             f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
         )
-    return x.astype(np.float32), rate, r
+    return x.astype(np.float32, copy=False), rate, r

@@ -55,12 +55,16 @@ class Holter:
     nv: tuple[int, ...]  # each lead's resolution, nV a unit
 
     def lead(self, name: str) -> np.ndarray:
-        """One lead in mV (only its column is read: a day of 12 leads is gigabytes as floats)."""
+        """One lead in mV, float32 (only its column is read: a day of 12 leads is gigabytes as floats)."""
         i = self.names.index(name)
         raw = np.memmap(
             self.path, dtype="<i2", mode="r", offset=self.samples_at, shape=(self.samples, len(self.names))
         )
-        return raw[:, i].astype(np.float64) * (self.nv[i] * 1e-6)
+        out = np.empty(self.samples, np.float32)
+        step = 360 * 3600  # an hour at 360 Hz at a time: no float64 copy of a day's lead
+        for s in range(0, self.samples, step):
+            out[s : s + step] = raw[s : s + step, i].astype(np.float64) * (self.nv[i] * 1e-6)
+        return out
 
 
 def read(path: Path) -> Holter:

@@ -116,14 +116,15 @@ def sqi_windows(
     x, fs: float, peaks, *, window_s: float = WINDOW_S, min_correlation: float = MIN_CORRELATION
 ) -> Windows:
     """The quality of each `window_s` window of one lead (`tiles`)."""
-    x = np.asarray(x, dtype=np.float64)
     peaks = np.asarray(peaks, dtype=np.int64)
     starts, ends = tiles(len(x), max(1, round(window_s * fs)))
     sqi = np.zeros(len(starts), np.float32)
     ok = np.zeros(len(starts), bool)
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         lo, hi = np.searchsorted(peaks, [s, e])
-        sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s, min_correlation=min_correlation)
+        sqi[i], ok[i] = window_sqi(
+            np.asarray(x[s:e], dtype=np.float64), fs, peaks[lo:hi] - s, min_correlation=min_correlation
+        )
     return Windows(starts, ends, sqi, ok)
 
 
@@ -181,15 +182,20 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
     if not len(peaks):
         return None
     sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
-    a = np.empty(len(x))
-    # not several float64 copies of a day's lead at once: filtered in the detector's chunks
-    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
-        a[start:end] = np.abs(sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64)))[start - lo : end - lo]
     r = max(1, round(0.025 * fs))
-    top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in peaks])
-    with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
-        warnings.simplefilter("ignore")
-        w = peak_widths(a, top, rel_height=0.5)[0]
+    widths = []
+    # no float64 copy of a day's lead: each of the detector's chunks is filtered with a minute of its
+    # neighbours, where its beats' widths are measured
+    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
+        inside = peaks[(peaks >= start) & (peaks < end)] - lo
+        if not inside.size:
+            continue
+        a = np.abs(sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64)))
+        top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
+        with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
+            warnings.simplefilter("ignore")
+            widths.append(peak_widths(a, top, rel_height=0.5)[0])
+    w = np.concatenate(widths)
     w = w[w > 0]
     return float(np.median(w) / fs * 1000.0) if len(w) else None
 

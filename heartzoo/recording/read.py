@@ -25,6 +25,8 @@ from . import apple_watch, edf, ishne, polar
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
+#: a lead is checked and made float32 this many samples at a time (an hour at 360 Hz)
+CHECK_SAMPLES = 360 * 3600
 
 
 @dataclass(frozen=True)
@@ -156,21 +158,32 @@ def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
 
 
 def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise HeartzooError(
-            f"{p}: lead {lead} holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]}"
-        )
+    """The lead as float32, or an error naming the file: a NaN, an infinite sample, a sample no voltage in
+    mV is (finite, but infinite in float32), a flat lead. Checked and converted an hour at a time, so a
+    day's lead never has a second float64 copy."""
+    n, step = len(x), CHECK_SAMPLES
+    # a reader's float32 lead is checked where it lies; any other is converted into a new one
+    out = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.empty(n, np.float32)
     top = np.finfo(np.float32).max
-    big = np.flatnonzero((x > top) | (x < -top))  # no float64 |x| of a day's lead
-    if big.size:  # finite here, infinite once in float32: no lead in mV is that large
-        raise HeartzooError(
-            f"{p}: lead {lead} holds a sample of {x[big[0]]:g} (sample {big[0]}), not a voltage"
-        )
-    if x.size == 0 or np.ptp(x) == 0:
+    for s in range(0, n, step):
+        c = np.asarray(x[s : s + step], dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(c))
+        if bad.size:
+            rest = range(s + step, n, step)
+            total = bad.size + sum(int(np.count_nonzero(~np.isfinite(x[t : t + step]))) for t in rest)
+            raise HeartzooError(
+                f"{p}: lead {lead} holds {total} NaN or infinite sample(s), the first at sample {s + bad[0]}"
+            )
+        big = np.flatnonzero((c > top) | (c < -top))
+        if big.size:  # finite here, infinite once in float32: no lead in mV is that large
+            raise HeartzooError(
+                f"{p}: lead {lead} holds a sample of {c[big[0]]:g} (sample {s + big[0]}), not a voltage"
+            )
+        if out is not x:
+            out[s : s + step] = c
+    if n == 0 or np.ptp(out) == 0:
         raise HeartzooError(f"{p}: lead {lead} is flat (every sample the same)")
-    return x.astype(np.float32)
+    return out
 
 
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
