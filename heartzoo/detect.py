@@ -195,6 +195,16 @@ def _local_levels(maxima: np.ndarray) -> np.ndarray:
 
 @register("pan-tompkins", "Pan & Tompkins (1985), zero-phase filters, artifact-robust levels")
 def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
+    return _pan_tompkins(x, fs)
+
+
+def _pan_tompkins(
+    x: np.ndarray, fs: float, *, muscle: float | None = None, early: tuple[float, float] | None = None
+) -> np.ndarray:
+    """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
+    25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
+    up); `early` = (rr, size), a candidate sooner than `rr` median RR intervals after the last QRS with a
+    band-passed peak below `size` times the median of the last 8 QRS complexes' is noise."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -211,6 +221,14 @@ def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
     half = max(1, round(0.075 * fs))
     abs_slope = np.abs(slope)
     steep = np.array([abs_slope[max(0, c - half) : c + half + 1].max() for c in cand])
+    near = max(1, round(0.1 * fs))
+    windows = [slice(max(0, c - near), c + near + 1) for c in cand] if muscle or early else []
+    if muscle is not None and fs >= 100:
+        hf = sosfiltfilt(butter(2, [25.0, 45.0], btype="bandpass", fs=fs, output="sos"), x)
+        hf_ratio = np.array([np.sum(hf[w] ** 2) / max(np.sum(bp[w] ** 2), 1e-12) for w in windows])
+    else:
+        hf_ratio = np.zeros(len(cand))
+    size = np.array([np.abs(bp[w]).max() for w in windows]) if early is not None else None
     # the initial levels and the floor the signal level decays to: a median of the per-second maxima
     # (the paper's maximum of the first 2 s is the artifact itself when a recording starts with one)
     level = _local_levels(_second_maxima(mwi, fs))
@@ -241,6 +259,18 @@ def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
         if heights[i] > thr:
             if qrs and c - cand[qrs[-1]] < 0.36 * fs and steep[i] < 0.5 * steep[qrs[-1]]:
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
+                continue
+            if muscle is not None and hf_ratio[i] > muscle:
+                npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # muscle noise, never searched back
+                continue
+            if (
+                early is not None
+                and len(qrs) >= 8
+                and c - cand[qrs[-1]] < early[0] * mean_rr
+                and size[i] < early[1] * float(np.median(size[qrs[-8:]]))
+            ):
+                npk = 0.125 * heights[i] + 0.875 * npk
+                noise.append(i)
                 continue
             spk = 0.125 * min(heights[i], _SPIKE_CAP * spk) + 0.875 * spk
             if qrs and c - cand[qrs[-1]] < _MAX_RR_S * fs:

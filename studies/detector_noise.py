@@ -1,0 +1,169 @@
+"""Two noise clauses for the default detector, screened on the development side (issue 45).
+
+Why: the default Pan-Tompkins misses issue 45's bar on the Icentia11k patch p01001_s00 (Se 98.91 %, +P
+98.18 % against 99.0 %; results/detector.jsonl), and there most of its false detections fall in bursts of
+muscle noise and in motion artifacts, where a noise peak in the 5-15 Hz band is as large as a QRS. Two
+clauses a microcontroller can afford, each a classic observation about what a QRS is not:
+- `muscle K`: muscle (EMG) noise is broadband, a QRS has little energy above 25 Hz. A candidate whose
+  25-45 Hz energy within 100 ms exceeds K times its 5-15 Hz energy is noise; it lowers no threshold and
+  search-back never takes it. Only from 100 Hz up (below, the band does not exist).
+- `early R S`: an ectopic beat comes early but is no smaller than the beats around it in the 5-15 Hz band
+  (a PVC is larger, a PAC alike); a motion spike between two beats is both early and small. A candidate
+  sooner than R median RR intervals after the last QRS, whose band-passed peak is below S times the median
+  of the last 8 QRS complexes', is noise (search-back may still take it).
+K and (R, S) come from one look at the development side's false detections (DS1 with channel 0's noise,
+before this rule was written): K in {2, 4}, (R, S) = (0.6, 0.4).
+
+The development side, which the rule reads: MIT-BIH DS1 (22 records, MLII, from the 5-minute mark) clean
+and with NSTDB `em` and `ma` from channel 1 at 12 and 6 dB (channel 0 is the stress noise of the test
+corpora), and svdb (78 records, 128 Hz, its training side). Never read to decide: mitdb's 44, DS2 and its
+stress corpora (channel 0), and the Icentia11k segments (studies/detector.py, after the rule).
+
+Rule, written before any run: a candidate passes if (a) on DS1 clean and on svdb its gross Se is at most
+0.02 point below Pan-Tompkins' and it makes no more false detections; (b) on each noisy DS1 corpus its
+gross Se is at most 0.05 point below; (c) summed over the four noisy corpora it makes at least 10 % fewer
+false detections. Of several, the one with the fewest false detections over all six corpora becomes the
+default's clause; with none, the default stays as it is.
+
+Result (results/detector_noise.jsonl): none passes, so the default stays as it is. Summed over the four
+noisy corpora Pan-Tompkins makes 2,705 false detections; the best candidate, `muscle 4 + early 0.6 0.4`,
+makes 2,514 (7 % fewer; clause (c) asks 10 %), nearly all of the gain in muscle noise at 6 dB (1,127
+against 1,309). `muscle 2` cuts that to 1,001 but misses 110 more beats there (Se -0.26 point) and 29 more
+on svdb. Electrode motion is untouched by either clause (em 6 dB: 915 against 919).
+Read after the rule (`--test`, the Icentia11k segments from their first sample): no candidate meets issue
+45's bar on p01001_s00 either; the muscle clauses trade its false detections for missed beats.
+
+Run: `python studies/detector_noise.py [--test] [--record results/detector_noise.jsonl]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from heartzoo.io import append_json_line
+
+CANDIDATES: dict[str, dict] = {
+    "pan-tompkins": {},
+    "muscle 2": {"muscle": 2.0},
+    "muscle 4": {"muscle": 4.0},
+    "early 0.6 0.4": {"early": (0.6, 0.4)},
+    "muscle 4 + early 0.6 0.4": {"muscle": 4.0, "early": (0.6, 0.4)},
+}
+NOISY = tuple(f"ds1+{kind}{db}" for kind in ("em", "ma") for db in (12, 6))
+CORPORA = ("ds1", *NOISY, "svdb")
+#: NSTDB's channel 1: the test corpora's stress noise is channel 0
+CHANNEL = 1
+
+
+def corpus(name: str, data_dir: Path):
+    """(record, lead, rate, reference annotations, scoring start in s) of each record of `name`."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.mitbih import DS1
+    from heartzoo.evaluation.ec57 import read_annotations
+
+    db = get_database(name if name in ("svdb", "icentia11k") else "mitdb")
+    folder = db.folder(data_dir)
+    if name == "icentia11k":  # a wearable's recording, scored from its first sample
+        for r in db.select("all", data_dir):
+            sig = db.read_signal(folder, r, "MLII")
+            yield r, sig.values, sig.fs, read_annotations(f"{db.record_dir(folder, r) / r}.atr"), 0.0
+        return
+    noise = None
+    if "+" in name:
+        from heartzoo.data.noise import NOISE_FOLDER, read_noise
+
+        kind, snr = name[4:6], float(name[6:])
+        noise = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=CHANNEL)[0], snr
+    for r in db.records if name == "svdb" else DS1:
+        sig = db.read_signal(folder, r, "MLII")
+        x = sig.values
+        if noise is not None:
+            from heartzoo.data.noise import add_record_noise
+
+            x = add_record_noise(x, db.read_beats(folder, r).samples, sig.fs, *noise)
+        yield r, x, sig.fs, read_annotations(f"{db.record_dir(folder, r) / r}.atr"), 300.0
+
+
+def scored(params: dict, items) -> dict:
+    """Gross EC57 QRS counts of the default detector with `params`' clauses on `items`."""
+    from wfdb.processing import correct_peaks
+
+    from heartzoo.detect import _pan_tompkins, check_signal
+    from heartzoo.evaluation.ec57 import Annotations, Report, compare
+
+    results, seconds = [], 0.0
+    for record, x, fs, ref, start in items:
+        lead, rate = check_signal(x, fs)
+        lead = np.asarray(lead, np.float64)
+        t0 = time.perf_counter()
+        found = np.unique(_pan_tompkins(lead, rate, **params))
+        seconds += time.perf_counter() - t0
+        if found.size:  # onto the R wave, as `detect` moves every detector's beats
+            found = correct_peaks(
+                lead,
+                found,
+                search_radius=max(1, round(0.05 * rate)),
+                smooth_window_size=max(2, round(0.4 * rate)),
+            )
+            found = np.unique(np.clip(np.asarray(found, np.int64), 0, len(lead) - 1))
+        got = Annotations.of(found, ["N"] * len(found), rate, record=record, length=ref.length)
+        results.append(compare(ref, got, start_s=start))
+    rep = Report(results)
+    t = rep.gross.tallies
+    return {
+        "se": rep.gross.stats["qrs_se"],
+        "pp": rep.gross.stats["qrs_pp"],
+        "fn": t["qrs_fn"],
+        "fp": t["qrs_fp"],
+        "detect_seconds": round(seconds, 2),
+    }
+
+
+def verdict(scores: dict[str, dict[str, dict]]) -> dict:
+    """The rule (module docstring) on {candidate: {corpus: counts}}."""
+    base = scores["pan-tompkins"]
+    passing = {}
+    for name, s in scores.items():
+        if name == "pan-tompkins":
+            continue
+        clean = all(
+            s[c]["se"] >= base[c]["se"] - 0.0002 and s[c]["fp"] <= base[c]["fp"] for c in ("ds1", "svdb")
+        )
+        noisy_se = all(s[c]["se"] >= base[c]["se"] - 0.0005 for c in NOISY)
+        fewer = sum(s[c]["fp"] for c in NOISY) <= 0.9 * sum(base[c]["fp"] for c in NOISY)
+        if clean and noisy_se and fewer:
+            passing[name] = sum(s[c]["fp"] for c in CORPORA)
+    return {"passing": sorted(passing), "chosen": min(passing, key=passing.get) if passing else None}
+
+
+def main() -> None:
+    from heartzoo import paths
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", help="folder holding mitdb/, svdb/, nstdb/ [default: $HEARTZOO_DATA_DIR]")
+    ap.add_argument("--test", action="store_true", help="the Icentia11k segments, read after the rule")
+    ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    args = ap.parse_args()
+    data_dir = paths.data_dir(args.data_dir)
+    scores: dict[str, dict[str, dict]] = {name: {} for name in CANDIDATES}
+    for c in ("icentia11k",) if args.test else CORPORA:
+        items = list(corpus(c, data_dir))
+        for name, params in CANDIDATES.items():
+            scores[name][c] = s = scored(params, items)
+            print(
+                f"{c:10s} {name:26s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} FN {s['fn']} FP {s['fp']}"
+            )
+    if args.test:
+        line = {"study": "detector_noise", "side": "test", "scores": scores}
+    else:
+        line = {"study": "detector_noise", "side": "development", "scores": scores, **verdict(scores)}
+        print(line["passing"], "->", line["chosen"])
+    append_json_line(args.record, line)
+
+
+if __name__ == "__main__":
+    main()
