@@ -1,13 +1,15 @@
 """How `heartzoo annotate` scales with a recording's length: a wearable patch records for days, a Holter
 for one or two. A recording of H hours is made from MIT-BIH's 44 non-paced records (MLII, 360 Hz) end to
 end, repeated as often as needed, and written as an ISHNE Holter file (int16, 5 µV a unit, what a Holter
-writes) in a temporary folder; `heartzoo annotate` then runs on it as a user runs it (a fresh process:
+writes) or, with `--format wfdb`, a WFDB record (format 16, what a patch such as Icentia11k's writes) in a
+temporary folder; `heartzoo annotate` then runs on it as a user runs it (a fresh process:
 default detector, quality gate, the int8 beat-3 model, the rhythm model, the three files written).
 Each line gives the wall time, the time per hour of signal and the process's peak resident memory (its
 own, from wait4), beside the machine's load average, as other jobs may share its 2 cores.
 
-Run: `python benchmarks/annotate_long.py [--hours 1 24 72] [--note TEXT] [--record FILE]`; with
-`PYTHONPATH=<a checkout>` it measures that checkout's heartzoo (the baseline of a change).
+Run: `python benchmarks/annotate_long.py [--hours 1 24 72] [--format ishne|wfdb] [--note TEXT]
+[--record FILE]`; with `PYTHONPATH=<a checkout>` it measures that checkout's heartzoo (the baseline of a
+change).
 """
 
 from __future__ import annotations
@@ -61,6 +63,27 @@ def write_ishne(path: Path, units: np.ndarray, fs: int) -> None:
     )
 
 
+def write_wfdb(path: Path, units: np.ndarray, fs: int) -> None:
+    """One lead (II) as a WFDB record (format 16, what a patch such as Icentia11k's writes): `path`.hea
+    and `path`.dat."""
+    import wfdb
+
+    wfdb.wrsamp(
+        path.name,
+        fs=fs,
+        units=["mV"],
+        sig_name=["II"],
+        d_signal=units[:, None].astype(np.int16),
+        fmt=["16"],
+        adc_gain=[1e6 / NV],
+        baseline=[0],
+        write_dir=str(path.parent),
+    )
+
+
+WRITERS = {"ishne": (write_ishne, "long.ecg"), "wfdb": (write_wfdb, "long")}
+
+
 def main() -> None:
     import heartzoo
     from heartzoo import paths
@@ -69,6 +92,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 24.0, 72.0])
+    ap.add_argument("--format", choices=sorted(WRITERS), default="ishne", help="the file written [ishne]")
     ap.add_argument("--data-dir", help="folder holding mitdb/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--note", help="what the code measured does, for the table (e.g. before a change)")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
@@ -76,8 +100,9 @@ def main() -> None:
     data_dir = paths.data_dir(args.data_dir)
     for hours in args.hours:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "long.ecg"
-            write_ishne(path, day_of_mitdb(hours, data_dir), 360)
+            write, name = WRITERS[args.format]
+            path = Path(tmp) / name
+            write(path, day_of_mitdb(hours, data_dir), 360)
             cmd = [sys.executable, "-m", "heartzoo", "annotate", str(path), "--model", MODEL]
             cmd += ["--rhythm", RHYTHM, "--zoo", str(REPO / "zoo"), "--output-dir", tmp, "--json"]
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
@@ -93,7 +118,7 @@ def main() -> None:
         line = {
             "benchmark": "annotate_long",
             "hours": hours,
-            "format": "ISHNE, one lead, 360 Hz",
+            "format": f"{args.format.upper()}, one lead, 360 Hz",
             "model": MODEL,
             "rhythm": RHYTHM,
             "beats": summary["beats"],

@@ -87,6 +87,26 @@ def test_nan_samples(tmp_path):
         _load(tmp_path, "903", tmp_path / "cache")
 
 
+def test_a_lead_is_converted_an_hour_at_a_time(tmp_path, data_root, monkeypatch):
+    """A lead is converted to mV in chunks (no float64 copy of a patch's two weeks): in chunks of 997
+    samples, record 100 reads byte for byte as in one, and missing samples across chunks are all counted,
+    the first named."""
+    from conftest import synthetic_ecg
+
+    from heartzoo.data import records
+
+    whole = mitbih.read_signal(data_root / "mitdb", "100").values
+    monkeypatch.setattr(records, "CONVERT_SAMPLES", 997)
+    chunked = mitbih.read_signal(data_root / "mitdb", "100").values
+    assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes()
+    x, _ = synthetic_ecg(360, 12)
+    sig = np.stack([x, x], axis=1)
+    sig[2990:3010, 0] = np.nan  # across the chunks' seam at 2991
+    write_record(tmp_path / "mitdb", "905", signal=sig)
+    with pytest.raises(DataError, match=r"20 missing \(NaN\) samples in lead MLII, the first at sample 2990"):
+        mitbih.read_signal(tmp_path / "mitdb", "905")
+
+
 def test_flat_signal(tmp_path):
     write_record(tmp_path / "mitdb", "904", signal=np.zeros((4320, 2)) + 0.5)
     with pytest.raises(DataError, match=r"record 904.*lead MLII is flat"):

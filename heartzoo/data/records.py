@@ -30,6 +30,8 @@ SYMBOL_TO_AAMI: dict[str, str] = {
 # Bytes per sample of the WFDB storage formats we can size-check.
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
 #: the storage formats of WFDB's signal specification (wfdb reads them all)
+#: a lead is converted to mV this many samples at a time (an hour at 360 Hz)
+CONVERT_SAMPLES = 360 * 3600
 WFDB_FORMATS = ("8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524")
 
 
@@ -181,14 +183,22 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
         raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
     digital = rec.d_signal[:, 0]
     notes = _check_sums(record, header, ch, lead, digital, dat)
-    values = (digital.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
-    missing = digital == invalid if invalid is not None else np.zeros(len(digital), bool)
-    values[missing] = np.nan
-    n_nan = int(np.isnan(values).sum())
+    values = np.empty(len(digital), np.float32)
+    n_nan, first = 0, -1
+    # in float64 an hour at a time, kept as float32: a patch's two weeks never have a float64 copy
+    for s in range(0, len(digital), CONVERT_SAMPLES):
+        part = digital[s : s + CONVERT_SAMPLES]
+        v = (part.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+        if invalid is not None:
+            v[part == invalid] = np.nan
+        nan = np.flatnonzero(np.isnan(v))
+        if nan.size and first < 0:
+            first = s + int(nan[0])
+        n_nan += nan.size
+        values[s : s + CONVERT_SAMPLES] = v
     if n_nan:
-        first = int(np.flatnonzero(np.isnan(values))[0])
         raise DataError(
             record,
             f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} "
@@ -197,7 +207,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
         )
     if len(values) == 0 or np.ptp(values) == 0:
         raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
-    return Signal(record, lead, float(header.fs), values.astype(np.float32), notes)
+    return Signal(record, lead, float(header.fs), values, notes)
 
 
 def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, dat: Path) -> tuple[str, ...]:

@@ -362,13 +362,13 @@ def long_recordings_table(results: Path) -> str:
     path = results / "annotate_long.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python benchmarks/annotate_long.py --record ...`.*"
-    latest = latest_json_lines(path, lambda line: (line.get("note", ""), line["hours"]))
+    latest = latest_json_lines(path, lambda line: (line.get("note", ""), line["format"], line["hours"]))
     rows = [
-        f"| {x.get('note', '')} | {x['hours']:g} | {x['beats']:,} | {x['wall_s']:g} | {x['s_per_hour']:g} | "
-        f"{x['peak_rss_mb']:,} |"
+        f"| {x.get('note', '')} | {x['format'].split(',')[0]} | {x['hours']:g} | {x['beats']:,} | "
+        f"{x['wall_s']:g} | {x['s_per_hour']:g} | {x['peak_rss_mb']:,} |"
         for x in latest.values()
     ]
     return (
-        "| code | hours | beats | wall s | s per hour of signal | peak memory, MB |\n"
-        "|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+        "| code | file | hours | beats | wall s | s per hour of signal | peak memory, MB |\n"
+        "|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
     )
