@@ -107,6 +107,33 @@ def test_a_lead_is_converted_an_hour_at_a_time(tmp_path, data_root, monkeypatch)
         mitbih.read_signal(tmp_path / "mitdb", "905")
 
 
+def test_format_16_is_read_where_it_lies(tmp_path, data_root):
+    """A format-16 lead (a patch's: Icentia11k's, CinC 2017's .mat after its preamble, a two-lead file) is
+    read from disk as a memmap column, not through wfdb's copies: the samples wfdb reads, in mV as before."""
+    import wfdb
+
+    from heartzoo.data import records
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_000].astype(np.float64)
+    two = np.stack([x, -x], axis=1)
+    wfdb.wrsamp("two", 360, ["mV"] * 2, ["MLII", "V5"], p_signal=two, fmt=["16"] * 2, write_dir=str(tmp_path))
+    cases = [
+        (data_root / "icentia11k_sample" / "p01" / "p01001", "p01001_s00", 0),
+        (data_root / "cinc2017" / "training2017", "A00005", 0),
+        (tmp_path, "two", 1),
+    ]
+    for folder, record, ch in cases:
+        header = records.read_header(folder, record)
+        stored = records._stored_int16(header, ch, folder / header.file_name[ch])
+        expected = wfdb.rdrecord(str(folder / record), channels=[ch], physical=False, return_res=16)
+        assert stored is not None and np.array_equal(stored, expected.d_signal[:, 0]), record
+        mv = (expected.d_signal[:, 0].astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+        got = records.read_signal(folder, record, header.sig_name[ch]).values
+        assert got.tobytes() == mv.astype(np.float32).tobytes(), record
+    mitdb = data_root / "mitdb"  # format 212: wfdb reads it
+    assert records._stored_int16(records.read_header(mitdb, "100"), 0, mitdb / "100.dat") is None
+
+
 def test_flat_signal(tmp_path):
     write_record(tmp_path / "mitdb", "904", signal=np.zeros((4320, 2)) + 0.5)
     with pytest.raises(DataError, match=r"record 904.*lead MLII is flat"):

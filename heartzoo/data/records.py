@@ -177,11 +177,13 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
             path=str(Path(data_dir) / f"{record}.hea"),
         )
     _check_dat_size(record, header, ch, dat)
-    try:
-        rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
-    except Exception as exc:
-        raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
-    digital = rec.d_signal[:, 0]
+    digital = _stored_int16(header, ch, dat)
+    if digital is None:
+        try:
+            rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
+        except Exception as exc:
+            raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
+        digital = rec.d_signal[:, 0]
     notes = _check_sums(record, header, ch, lead, digital, dat)
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
@@ -210,6 +212,23 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
     return Signal(record, lead, float(header.fs), values, notes)
 
 
+def _stored_int16(header, ch: int, dat: Path) -> np.ndarray | None:
+    """The lead's samples where they lie on disk (a memmap column), for a file of format 16 (little-endian
+    int16, one sample of each of its signals a frame: what a patch such as Icentia11k's writes), whose size
+    `_check_dat_size` has checked; None for any other layout, which wfdb reads (it holds several int64 and
+    float64 copies of a file: gigabytes for a patch's week)."""
+    in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
+    spf = header.samps_per_frame or [1] * len(header.file_name)
+    skew = header.skew or [0] * len(header.file_name)
+    if not int(header.sig_len) or any(
+        str(header.fmt[i]) != "16" or (spf[i] or 1) != 1 or (skew[i] or 0) != 0 for i in in_file
+    ):
+        return None
+    offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
+    frames = np.memmap(dat, dtype="<i2", mode="r", offset=offset, shape=(int(header.sig_len), len(in_file)))
+    return frames[:, in_file.index(ch)]
+
+
 def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, dat: Path) -> tuple[str, ...]:
     """Refuse data that disagrees with its header's checksum (the 16-bit sum of the samples, signed or
     unsigned depending on the writer): a cheap check that data and header belong together. A checksum of
@@ -219,7 +238,7 @@ def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, da
     stored = None if header.checksum is None else header.checksum[ch]
     if stored is None:
         return ()
-    got = int(digital.astype(np.int64).sum())
+    got = int(np.sum(digital, dtype=np.int64))  # summed in buffers, no int64 copy of the lead
     if not (got - int(stored)) % 65536:
         return ()
     signed = (got + 32768) % 65536 - 32768
