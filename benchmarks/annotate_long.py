@@ -5,7 +5,8 @@ writes) or, with `--format wfdb`, a WFDB record (format 16, what a patch such as
 temporary folder; `heartzoo annotate` then runs on it as a user runs it (a fresh process:
 default detector, quality gate, the int8 beat-3 model, the rhythm model, the three files written).
 Each line gives the wall time, the time per hour of signal and the process's peak resident memory (its
-own, from wait4), beside the machine's load average, as other jobs may share its 2 cores.
+own, from wait4; the file is written by another process, as a child's peak starts at its parent's),
+beside the machine's load average, as other jobs may share its 2 cores.
 
 Run: `python benchmarks/annotate_long.py [--hours 1 24 72] [--format ishne|wfdb] [--note TEXT]
 [--record FILE]`; with `PYTHONPATH=<a checkout>` it measures that checkout's heartzoo (the baseline of a
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -96,13 +98,19 @@ def main() -> None:
     ap.add_argument("--data-dir", help="folder holding mitdb/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--note", help="what the code measured does, for the table (e.g. before a change)")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
+    ap.add_argument("--write-to", type=Path, help=argparse.SUPPRESS)  # the child that writes the file
     args = ap.parse_args()
     data_dir = paths.data_dir(args.data_dir)
+    if args.write_to is not None:
+        WRITERS[args.format][0](args.write_to, day_of_mitdb(args.hours[0], data_dir), 360)
+        return
     for hours in args.hours:
         with tempfile.TemporaryDirectory() as tmp:
-            write, name = WRITERS[args.format]
-            path = Path(tmp) / name
-            write(path, day_of_mitdb(hours, data_dir), 360)
+            path = Path(tmp) / WRITERS[args.format][1]
+            # written by a process of its own: Linux starts a child's peak memory (wait4's ru_maxrss) at
+            # its parent's when it forks, so a parent that held the day of signal would be measured too
+            write = [sys.executable, __file__, "--write-to", str(path), "--hours", str(hours)]
+            subprocess.run([*write, "--format", args.format, "--data-dir", str(data_dir)], check=True)
             cmd = [sys.executable, "-m", "heartzoo", "annotate", str(path), "--model", MODEL]
             cmd += ["--rhythm", RHYTHM, "--zoo", str(REPO / "zoo"), "--output-dir", tmp, "--json"]
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
@@ -125,6 +133,8 @@ def main() -> None:
             "wall_s": round(wall, 1),
             "s_per_hour": round(wall / hours, 1),
             "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            # the floor of peak_rss_mb: this process's own peak when it started annotate
+            "parent_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "load_average_1min": round(os.getloadavg()[0], 2),
             "cpus": os.cpu_count(),
             "commit": git_commit(),

@@ -96,6 +96,27 @@ def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
     assert got.lead == "ECG1" and got.notes == ("ECG1, the recording's one lead, read for the model's MLII",)
 
 
+def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path, monkeypatch):
+    """A day's lead is read a stretch at a time, never converted whole: stretches that start and end inside
+    data records give the samples of one read, and the lead checked in chunks of 997 samples is byte for
+    byte the lead checked at once."""
+    from heartzoo.recording import edf as edf_module
+    from heartzoo.recording import read
+    from heartzoo.recording.read import read_recording
+
+    path = wearable(tmp_path / "patch.edf", mlii)
+    lead = edf_module.read(path).lead("MLII")
+    whole = lead[0 : len(lead)]
+    assert len(lead) == len(mlii) and whole.dtype == np.float64
+    for a, b in ((0, 1), (359, 361), (100, 1_000), (len(mlii) - 7, len(mlii)), (5, 5)):
+        assert np.array_equal(lead[a:b], whole[a:b]), (a, b)
+    at_once = read_recording(path, "MLII").signal
+    monkeypatch.setattr(read, "CHECK_SAMPLES", 997)
+    chunked = read_recording(path, "MLII").signal
+    assert chunked.dtype == np.float32 and chunked.tobytes() == at_once.tobytes()
+    assert at_once.tobytes() == whole.astype(np.float32).tobytes()
+
+
 def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_path):
     from heartzoo.recording.read import read_recording
 

@@ -1,6 +1,6 @@
 """From a raw recording to labelled beats and rhythm: `read` (WFDB, CSV, .npy files; `edf` for EDF and
 EDF+, `ishne` for Holter files, `apple_watch` for the Health app's ECG exports, `polar` for a Polar chest
-strap's ECG files), `quality` (the signal-quality gate and its warnings; the R-peak detectors are
+strap's ECG files; `stored`, a lead they leave on disk until it is read), `quality` (the signal-quality gate and its warnings; the R-peak detectors are
 `heartzoo.detect`), `scan` (what a recording holds before any beat model: peaks, quality windows, rhythm
 episodes), `annotation` and `rhythm_annotation` (beats and rhythm classified, written as WFDB and
 JSON), `ventricular_runs` (runs of V beats, possible VT), `af_burden` (AF burden and episodes), `batch`

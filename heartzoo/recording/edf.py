@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeartzooError
+from .stored import StoredLead
 
 HEADER_BYTES = 256
 ANNOTATIONS = "EDF Annotations"
@@ -61,17 +62,24 @@ class Edf:
             return ()
         return (f"signal {name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
 
-    def lead(self, name: str) -> np.ndarray:
-        """One signal in mV (only its samples are converted)."""
+    def lead(self, name: str) -> StoredLead:
+        """One signal in mV, read where it is sliced (only its samples of the records that hold them)."""
         s = self._signal(name)
         width = sum(x.per_record for x in self.signals)
         raw = np.memmap(
             self.path, dtype="<i2", mode="r", offset=self.header_bytes, shape=(self.records, width)
         )
         first = sum(x.per_record for x in self.signals[: self.signals.index(s)])
-        digital = raw[:, first : first + s.per_record].reshape(-1).astype(np.float64)
+        per = s.per_record
         (p0, p1), (d0, d1) = s.physical, s.digital
-        return ((digital - d0) * ((p1 - p0) / (d1 - d0)) + p0) * UNITS.get(s.unit.lower(), 1.0)
+        gain, unit = (p1 - p0) / (d1 - d0), UNITS.get(s.unit.lower(), 1.0)
+
+        def read(a: int, b: int) -> np.ndarray:
+            r0, r1 = a // per, -(-b // per)  # the data records that hold samples a..b-1
+            digital = raw[r0:r1, first : first + per].reshape(-1)[a - r0 * per : b - r0 * per]
+            return ((digital.astype(np.float64) - d0) * gain + p0) * unit
+
+        return StoredLead(self.records * per, read)
 
     def _signal(self, name: str) -> Signal:
         return next(s for s in self.signals if s.name == name)

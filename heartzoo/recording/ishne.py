@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeartzooError
+from .stored import StoredLead
 
 MAGIC = b"ISHNE1.0"
 HEADER_END = 522  # magic (8) + CRC (2) + fixed header (512)
@@ -54,17 +55,15 @@ class Holter:
     samples: int  # per lead
     nv: tuple[int, ...]  # each lead's resolution, nV a unit
 
-    def lead(self, name: str) -> np.ndarray:
-        """One lead in mV, float32 (only its column is read: a day of 12 leads is gigabytes as floats)."""
+    def lead(self, name: str) -> StoredLead:
+        """One lead in mV, read where it is sliced (only its column: a day of 12 leads is gigabytes as
+        floats)."""
         i = self.names.index(name)
         raw = np.memmap(
             self.path, dtype="<i2", mode="r", offset=self.samples_at, shape=(self.samples, len(self.names))
         )
-        out = np.empty(self.samples, np.float32)
-        step = 360 * 3600  # an hour at 360 Hz at a time: no float64 copy of a day's lead
-        for s in range(0, self.samples, step):
-            out[s : s + step] = raw[s : s + step, i].astype(np.float64) * (self.nv[i] * 1e-6)
-        return out
+        scale = self.nv[i] * 1e-6
+        return StoredLead(self.samples, lambda a, b: raw[a:b, i].astype(np.float64) * scale)
 
 
 def read(path: Path) -> Holter:

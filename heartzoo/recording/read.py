@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import DataError, HeartzooError
 from . import apple_watch, edf, ishne, polar
+from .stored import StoredLead
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
@@ -157,10 +158,10 @@ def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
     return f"{p}: no lead {lead}{hint}; leads: {', '.join(names) or 'none'}"
 
 
-def _checked(p: Path, x: np.ndarray, lead: str) -> np.ndarray:
-    """The lead as float32, or an error naming the file: a NaN, an infinite sample, a sample no voltage in
-    mV is (finite, but infinite in float32), a flat lead. Checked and converted an hour at a time, so a
-    day's lead never has a second float64 copy."""
+def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray:
+    """The lead (an array, or one a reader left on disk) as float32, or an error naming the file: a NaN, an
+    infinite sample, a sample no voltage in mV is (finite, but infinite in float32), a flat lead. Checked
+    and converted an hour at a time, so a day's lead never has a float64 copy."""
     n, step = len(x), CHECK_SAMPLES
     # a reader's float32 lead is checked where it lies; any other is converted into a new one
     out = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.empty(n, np.float32)
