@@ -471,3 +471,30 @@ def test_the_plausible_qrs_width_is_the_one_measured():
 
     lines = (REPO / "results" / "fs_check.jsonl").read_text().splitlines()
     assert list(QRS_WIDTH_MS) == json.loads(lines[-1])["plausible_ms"]
+
+
+def test_the_files_are_written_a_beat_at_a_time(mitdb, student):
+    """The CSV and JSON are written a beat at a time (a patch's weeks hold millions of beats): the JSON is
+    `json.dumps(to_dict(), indent=1)` byte for byte, the CSV the warnings and one row a beat, on ten
+    minutes of record 203 (every class) and on the same with no beat."""
+    import csv
+    import dataclasses
+    import io
+
+    from heartzoo.data.mitbih import read_signal
+    from heartzoo.recording.annotation import annotate
+
+    got = annotate(read_signal(mitdb, "203").values[: 600 * 360], 360, student)
+    assert len(got.samples) > 500 and len(set(got.classes.tolist())) == 3
+    none = dataclasses.replace(got, samples=got.samples[:0], probabilities=got.probabilities[:0])
+    for a in (got, none):
+        buf = io.StringIO()
+        a.write_json(buf)
+        assert buf.getvalue() == json.dumps(a.to_dict(), indent=1) + "\n"
+        text = a.csv_text()
+        comments = [line for line in text.splitlines() if line.startswith("# warning: ")]
+        assert comments == [f"# warning: {w}" for w in a.warnings]
+        body = text.split("\n", len(comments))[-1]
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert [int(r["sample"]) for r in rows] == a.samples.tolist()
+        assert [r["class"] for r in rows] == a.classes.tolist()

@@ -27,10 +27,11 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -147,28 +148,40 @@ class Annotated:
         }
 
     def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for s, c, p in zip(
-            self.samples.tolist(), self.classes.tolist(), self.probabilities.tolist(), strict=True
-        ):
+        return list(self._rows())
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        """One dict a beat, made as it is written: a patch's weeks hold millions of beats."""
+        for s, c, p in zip(self.samples.tolist(), self.classes.tolist(), self.probabilities, strict=True):
             row = {"sample": s, "time_s": round(s / self.fs, 4), "class": c, "symbol": SYMBOL[c]}
-            row.update({f"p_{n}": round(v, 6) for n, v in zip(self.class_names, p, strict=True)})
-            out.append(row)
-        return out
+            row.update({f"p_{n}": round(v, 6) for n, v in zip(self.class_names, p.tolist(), strict=True)})
+            yield row
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary(), "beat_list": self.rows()}
 
-    def csv_text(self) -> str:
+    def write_json(self, out: TextIO) -> None:
+        """`to_dict()` as `json.dumps(..., indent=1)` writes it, a beat at a time."""
+        head = json.dumps(self.summary(), indent=1)
+        out.write(head[: -len("\n}")] + ',\n "beat_list": [')
+        for i, row in enumerate(self._rows()):
+            out.write(("\n" if i == 0 else ",\n") + textwrap.indent(json.dumps(row, indent=1), "  "))
+        out.write("\n ]\n}\n" if len(self.samples) else "]\n}\n")
+
+    def write_csv(self, out: TextIO) -> None:
+        """The warnings as comments (pandas: comment="#"), then one row a beat."""
         import csv
 
-        buf = io.StringIO()
-        for w in self.warnings:  # before the header, as comments (pandas: comment="#")
-            buf.write(f"# warning: {w}\n")
+        for w in self.warnings:
+            out.write(f"# warning: {w}\n")
         cols = ["sample", "time_s", "class", "symbol", *(f"p_{n}" for n in self.class_names)]
-        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(self.rows())
+        writer.writerows(self._rows())
+
+    def csv_text(self) -> str:
+        buf = io.StringIO()
+        self.write_csv(buf)
         return buf.getvalue()
 
 
@@ -438,8 +451,11 @@ def write_annotations(
             fs=annotated.fs,
             write_dir=str(tmp),
         )
-        (tmp / final["csv"].name).write_text(annotated.csv_text())
-        (tmp / final["json"].name).write_text(json.dumps(annotated.to_dict(), indent=1) + "\n")
+        # written a beat at a time, never built whole in memory
+        with open(tmp / final["csv"].name, "w") as f:
+            annotated.write_csv(f)
+        with open(tmp / final["json"].name, "w") as f:
+            annotated.write_json(f)
         _replace_all({tmp / final[key].name: final[key] for key in ("csv", "json", "wfdb")}, tmp)
     except OSError as exc:
         raise HeartzooError(
