@@ -30,9 +30,9 @@ SYMBOL_TO_AAMI: dict[str, str] = {
 # Bytes per sample of the WFDB storage formats we can size-check.
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
 #: the storage formats of WFDB's signal specification (wfdb reads them all)
+WFDB_FORMATS = ("8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524")
 #: a lead is converted to mV this many samples at a time (an hour at 360 Hz)
 CONVERT_SAMPLES = 360 * 3600
-WFDB_FORMATS = ("8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524")
 
 
 @dataclass(frozen=True)
