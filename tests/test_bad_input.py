@@ -10,6 +10,7 @@ from conftest import write_record
 
 from heartzoo.config import InputSpec
 from heartzoo.data import mitbih
+from heartzoo.data.databases import get_database
 from heartzoo.data.prepare import load_windows
 from heartzoo.errors import DataError
 from heartzoo.io import atomic_path
@@ -107,31 +108,42 @@ def test_a_lead_is_converted_an_hour_at_a_time(tmp_path, data_root, monkeypatch)
         mitbih.read_signal(tmp_path / "mitdb", "905")
 
 
-def test_format_16_is_read_where_it_lies(tmp_path, data_root):
-    """A format-16 lead (a patch's: Icentia11k's, CinC 2017's .mat after its preamble, a two-lead file) is
-    read from disk as a memmap column, not through wfdb's copies: the samples wfdb reads, in mV as before."""
+def test_formats_16_and_212_are_read_where_they_lie(tmp_path, data_root):
+    """Formats 16 (a patch's: Icentia11k's, CinC 2017's .mat after its preamble, a two-lead file) and 212
+    (every lead of MIT-BIH's 48 records and svdb's 78, two leads a file) are read from disk a stretch at a
+    time, not through wfdb's copies of the file: the samples wfdb reads, in every stretch, and in mV as
+    before."""
     import wfdb
 
     from heartzoo.data import records
+    from heartzoo.data.signal_files import stored_samples
 
-    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_000].astype(np.float64)
+    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_001].astype(np.float64)  # an odd count
     two = np.stack([x, -x], axis=1)
     wfdb.wrsamp("two", 360, ["mV"] * 2, ["MLII", "V5"], p_signal=two, fmt=["16"] * 2, write_dir=str(tmp_path))
+    wfdb.wrsamp("odd", 360, ["mV"], ["MLII"], p_signal=two[:, :1], fmt=["212"], write_dir=str(tmp_path))
     cases = [
-        (data_root / "icentia11k_sample" / "p01" / "p01001", "p01001_s00", 0),
-        (data_root / "cinc2017" / "training2017", "A00005", 0),
-        (tmp_path, "two", 1),
+        (data_root / "icentia11k_sample" / "p01" / "p01001", "p01001_s00"),
+        (data_root / "cinc2017" / "training2017", "A00005"),
+        (tmp_path, "two"),
+        (tmp_path, "odd"),  # 212 with a last pair of one sample
+        *((data_root / "mitdb", r) for r in mitbih.ALL_RECORDS),
+        *((data_root / "svdb", r) for r in get_database("svdb").records),
     ]
-    for folder, record, ch in cases:
+    for folder, record in cases:
         header = records.read_header(folder, record)
-        stored = records._stored_int16(header, ch, folder / header.file_name[ch])
-        expected = wfdb.rdrecord(str(folder / record), channels=[ch], physical=False, return_res=16)
-        assert stored is not None and np.array_equal(stored, expected.d_signal[:, 0]), record
-        mv = (expected.d_signal[:, 0].astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
-        got = records.read_signal(folder, record, header.sig_name[ch]).values
-        assert got.tobytes() == mv.astype(np.float32).tobytes(), record
-    mitdb = data_root / "mitdb"  # format 212: wfdb reads it
-    assert records._stored_int16(records.read_header(mitdb, "100"), 0, mitdb / "100.dat") is None
+        for ch, lead in enumerate(header.sig_name):
+            stored = stored_samples(header, ch, folder / header.file_name[ch])
+            expected = wfdb.rdrecord(str(folder / record), channels=[ch], physical=False, return_res=16)
+            want = expected.d_signal[:, 0]
+            assert stored is not None and np.array_equal(stored[0 : len(stored)], want), (record, lead)
+            n = len(want)
+            for a, b in ((1, 2), (3, 1001), (n - 3, n), (n // 2, n // 2)):
+                assert np.array_equal(stored[a:b], want[a:b]), (record, lead, a, b)
+            if record in ("p01001_s00", "A00005", "two", "odd", "100", "800"):
+                mv = (want.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+                got = records.read_signal(folder, record, lead).values
+                assert got.tobytes() == mv.astype(np.float32).tobytes(), (record, lead)
 
 
 def test_flat_signal(tmp_path):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..tasks import AAMI_CLASSES
+from .signal_files import stored_samples
 
 #: WFDB beat symbol -> AAMI class (ANSI/AAMI EC57), the same for every MIT-format database. Every other
 #: symbol is not a beat. `B` (bundle branch block beat, unspecified) is N in EC57: mitdb has none, svdb one.
@@ -177,21 +178,21 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
             path=str(Path(data_dir) / f"{record}.hea"),
         )
     _check_dat_size(record, header, ch, dat)
-    digital = _stored_int16(header, ch, dat)
+    digital = stored_samples(header, ch, dat)  # formats 16 and 212 where they lie
     if digital is None:
         try:
             rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
         except Exception as exc:
             raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
         digital = rec.d_signal[:, 0]
-    notes = _check_sums(record, header, ch, lead, digital, dat)
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
     values = np.empty(len(digital), np.float32)
-    n_nan, first = 0, -1
+    n_nan, first, total = 0, -1, 0
     # in float64 an hour at a time, kept as float32: a patch's two weeks never have a float64 copy
     for s in range(0, len(digital), CONVERT_SAMPLES):
-        part = digital[s : s + CONVERT_SAMPLES]
+        part = np.asarray(digital[s : s + CONVERT_SAMPLES])
+        total += int(np.sum(part, dtype=np.int64))
         v = (part.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
         if invalid is not None:
             v[part == invalid] = np.nan
@@ -200,6 +201,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
             first = s + int(nan[0])
         n_nan += nan.size
         values[s : s + CONVERT_SAMPLES] = v
+    notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
     if n_nan:
         raise DataError(
             record,
@@ -212,33 +214,15 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
     return Signal(record, lead, float(header.fs), values, notes)
 
 
-def _stored_int16(header, ch: int, dat: Path) -> np.ndarray | None:
-    """The lead's samples where they lie on disk (a memmap column), for a file of format 16 (little-endian
-    int16, one sample of each of its signals a frame: what a patch such as Icentia11k's writes), whose size
-    `_check_dat_size` has checked; None for any other layout, which wfdb reads (it holds several int64 and
-    float64 copies of a file: gigabytes for a patch's week)."""
-    in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
-    spf = header.samps_per_frame or [1] * len(header.file_name)
-    skew = header.skew or [0] * len(header.file_name)
-    if not int(header.sig_len) or any(
-        str(header.fmt[i]) != "16" or (spf[i] or 1) != 1 or (skew[i] or 0) != 0 for i in in_file
-    ):
-        return None
-    offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
-    frames = np.memmap(dat, dtype="<i2", mode="r", offset=offset, shape=(int(header.sig_len), len(in_file)))
-    return frames[:, in_file.index(ch)]
-
-
-def _check_sums(record: str, header, ch: int, lead: str, digital: np.ndarray, dat: Path) -> tuple[str, ...]:
+def _check_sums(record: str, header, ch: int, lead: str, got: int, dat: Path) -> tuple[str, ...]:
     """Refuse data that disagrees with its header's checksum (the 16-bit sum of the samples, signed or
     unsigned depending on the writer): a cheap check that data and header belong together. A checksum of
     0 that disagrees is a writer's placeholder, not a sum (every CinC 2017 header has one, and WFDB's own
     tools read those records): the data is read, with a note. (Nor is the initial value a check there:
-    565 of CinC 2017's 8,528 headers give one that is not the first sample.)"""
+    565 of CinC 2017's 8,528 headers give one that is not the first sample.) `got`: the samples' sum."""
     stored = None if header.checksum is None else header.checksum[ch]
     if stored is None:
         return ()
-    got = int(np.sum(digital, dtype=np.int64))  # summed in buffers, no int64 copy of the lead
     if not (got - int(stored)) % 65536:
         return ()
     signed = (got + 32768) % 65536 - 32768
