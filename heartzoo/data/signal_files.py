@@ -1,51 +1,63 @@
-"""WFDB signal files read where they lie (`stored_samples`): the two formats long recordings come in, 16
-(little-endian int16: a patch such as Icentia11k's, CinC 2017's `.mat` after its preamble) and 212 (two
-12-bit samples in three bytes: MIT-BIH's, and its long-term databases', a day or more a record). wfdb's
-reader holds several int64 and float64 copies of a whole file, gigabytes for a patch's week; these give
-one lead's digital samples a stretch at a time, the values wfdb reads (`records.read_signal` converts them
-an hour at a time)."""
+"""A signal left on disk and read where it is sliced (`StoredLead`), and the WFDB signal files read that
+way (`stored_samples`): the two formats long recordings come in, 16 (little-endian int16: a patch such as
+Icentia11k's, CinC 2017's `.mat` after its preamble) and 212 (two 12-bit samples in three bytes:
+MIT-BIH's, and its long-term databases', a day or more a record). wfdb's reader holds several int64 and
+float64 copies of a whole file, gigabytes for a patch's week; these give one lead's digital samples a
+stretch at a time, the values wfdb reads (`records.read_signal` converts them an hour at a time)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 
-class Packed212:
-    """One signal of a format-212 file, decoded where it is sliced: `lead[a:b]` is its samples a..b-1
-    (int16, -2048...2047), read from the bytes that hold them."""
+@dataclass(frozen=True)
+class StoredLead:
+    """A signal left on disk and read where it is sliced: `lead[a:b]` is `read(a, b)`, its samples a..b-1
+    (the ISHNE and EDF readers give one in mV as float64, `stored_samples` one in a format's digital
+    units), so that a recording of days is never read whole at once."""
 
-    def __init__(self, dat: Path, offset: int, length: int, signals: int, position: int) -> None:
-        self.length, self.signals, self.position = length, signals, position
-        size = -(-length * signals * 3 // 2)  # 3 bytes a pair of samples, 2 for a last odd one
-        self.raw = np.memmap(dat, dtype=np.uint8, mode="r", offset=offset, shape=(size,))
+    length: int
+    read: Callable[[int, int], np.ndarray]
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, part: slice) -> np.ndarray:
-        a, b, step = part.indices(self.length)
+        start, stop, step = part.indices(self.length)
         if step != 1:
             raise ValueError("a stored signal is read in stretches")
-        b = max(a, b)
-        first, last = a * self.signals, b * self.signals  # samples of every signal, in frame order
+        return self.read(start, max(start, stop))
+
+
+def packed_212(dat: Path, offset: int, length: int, signals: int, position: int) -> StoredLead:
+    """Signal `position` of `signals` in a format-212 file (two 12-bit samples in three bytes, frame by
+    frame), decoded from the bytes that hold the stretch asked for (int16, -2048...2047)."""
+    size = -(-length * signals * 3 // 2)  # 3 bytes a pair of samples, 2 for a last odd one
+    raw = np.memmap(dat, dtype=np.uint8, mode="r", offset=offset, shape=(size,))
+
+    def read(a: int, b: int) -> np.ndarray:
+        first, last = a * signals, b * signals  # samples of every signal, in frame order
         p0, p1 = first // 2, -(-last // 2)  # the pairs that hold them
-        raw = self.raw[3 * p0 : 3 * p1]
-        bytes3 = np.zeros(3 * (p1 - p0), np.int16)
-        bytes3[: len(raw)] = raw
-        t = bytes3.reshape(-1, 3)
+        held = raw[3 * p0 : 3 * p1]
+        t = np.zeros(3 * (p1 - p0), np.int16)
+        t[: len(held)] = held
+        t = t.reshape(-1, 3)
         pairs = np.empty((len(t), 2), np.int16)
         pairs[:, 0] = t[:, 0] | ((t[:, 1] & 0x0F) << 8)
         pairs[:, 1] = t[:, 2] | ((t[:, 1] & 0xF0) << 4)
         flat = pairs.reshape(-1)
         flat[flat >= 2048] -= 4096  # 12-bit two's complement
-        frames = flat[first - 2 * p0 : last - 2 * p0].reshape(-1, self.signals)
-        return frames[:, self.position]
+        return flat[first - 2 * p0 : last - 2 * p0].reshape(-1, signals)[:, position]
+
+    return StoredLead(length, read)
 
 
-def stored_samples(header, ch: int, dat: Path) -> np.ndarray | Packed212 | None:
-    """Signal `ch`'s digital samples where they lie on disk (a memmap column for format 16, `Packed212` for
+def stored_samples(header, ch: int, dat: Path) -> np.ndarray | StoredLead | None:
+    """Signal `ch`'s digital samples where they lie on disk (a memmap column for format 16, `packed_212` for
     212), for a file whose size `records._check_dat_size` has checked, one sample of each of its signals a
     frame and no skew; None for any other layout, which wfdb reads."""
     in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
@@ -61,6 +73,6 @@ def stored_samples(header, ch: int, dat: Path) -> np.ndarray | Packed212 | None:
         return None
     offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
     if fmt == "212":
-        return Packed212(dat, offset, length, len(in_file), in_file.index(ch))
+        return packed_212(dat, offset, length, len(in_file), in_file.index(ch))
     frames = np.memmap(dat, dtype="<i2", mode="r", offset=offset, shape=(length, len(in_file)))
     return frames[:, in_file.index(ch)]

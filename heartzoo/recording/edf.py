@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.signal_files import StoredLead
 from ..errors import HeartzooError
-from .stored import StoredLead
 
 HEADER_BYTES = 256
 ANNOTATIONS = "EDF Annotations"

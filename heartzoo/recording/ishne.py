@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.signal_files import StoredLead
 from ..errors import HeartzooError
-from .stored import StoredLead
 
 MAGIC = b"ISHNE1.0"
 HEADER_END = 522  # magic (8) + CRC (2) + fixed header (512)

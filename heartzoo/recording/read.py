@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from . import apple_watch, edf, ishne, polar
-from .stored import StoredLead
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
