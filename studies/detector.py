@@ -54,10 +54,13 @@ def scoring_start(corpus: str) -> float:
     return 0.0 if corpus == "icentia11k" else FIVE_MINUTES
 
 
-def records(corpus: str, data_dir: Path) -> Iterator[tuple[str, np.ndarray, float, Path, float]]:
-    """(record, lead in mV, rate, path of its .atr without extension, scoring start in s) per record."""
+def records(
+    corpus: str, data_dir: Path, *, channel: int = 0
+) -> Iterator[tuple[str, np.ndarray, float, Path, float]]:
+    """(record, lead in mV, rate, path of its .atr without extension, scoring start in s) per record: of
+    `CORPORA`, or DS1 (`ds1`, `ds1+em6`, ...); the noise from NSTDB's `channel`."""
     from heartzoo.data.databases import get_database
-    from heartzoo.data.mitbih import DS2, default_records
+    from heartzoo.data.mitbih import DS1, DS2, default_records
 
     if corpus == "mitdb":
         db, names = get_database("mitdb"), default_records(exclude_paced=True)
@@ -67,14 +70,14 @@ def records(corpus: str, data_dir: Path) -> Iterator[tuple[str, np.ndarray, floa
         db = get_database("icentia11k")
         names = db.select("all", data_dir)
     else:
-        db, names = get_database("mitdb"), DS2
+        db, names = get_database("mitdb"), DS1 if corpus.startswith("ds1") else DS2
     folder = db.folder(data_dir)
     noise = None
-    if corpus.startswith("ds2+"):
+    if "+" in corpus:
         from heartzoo.data.noise import NOISE_FOLDER, read_noise
 
         kind, snr = corpus[4:6], float(corpus[6:])
-        noise = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=0)[0], snr
+        noise = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=channel)[0], snr
     for r in names:
         sig = db.read_signal(folder, r, "MLII")
         x = sig.values

@@ -39,13 +39,12 @@ Run: `python studies/detector_noise.py [--test] [--record results/detector_noise
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 from heartzoo.io import append_json_line
 
+#: the default detector, and each candidate: the clauses `detect._pan_tompkins` takes
 CANDIDATES: dict[str, dict] = {
     "pan-tompkins": {},
     "muscle 2": {"muscle": 2.0},
@@ -59,59 +58,25 @@ CORPORA = ("ds1", *NOISY, "svdb")
 CHANNEL = 1
 
 
-def corpus(name: str, data_dir: Path):
-    """(record, lead, rate, reference annotations, scoring start in s) of each record of `name`."""
-    from heartzoo.data.databases import get_database
-    from heartzoo.data.mitbih import DS1
-    from heartzoo.evaluation.ec57 import read_annotations
+def detector(name: str) -> str:
+    """The registered detector of candidate `name` (each candidate runs as `detect` runs the default)."""
+    from heartzoo.detect import _pan_tompkins, register
 
-    db = get_database(name if name in ("svdb", "icentia11k") else "mitdb")
-    folder = db.folder(data_dir)
-    if name == "icentia11k":  # a wearable's recording, scored from its first sample
-        for r in db.select("all", data_dir):
-            sig = db.read_signal(folder, r, "MLII")
-            yield r, sig.values, sig.fs, read_annotations(f"{db.record_dir(folder, r) / r}.atr"), 0.0
-        return
-    noise = None
-    if "+" in name:
-        from heartzoo.data.noise import NOISE_FOLDER, read_noise
-
-        kind, snr = name[4:6], float(name[6:])
-        noise = read_noise(Path(data_dir) / NOISE_FOLDER, kind, channel=CHANNEL)[0], snr
-    for r in db.records if name == "svdb" else DS1:
-        sig = db.read_signal(folder, r, "MLII")
-        x = sig.values
-        if noise is not None:
-            from heartzoo.data.noise import add_record_noise
-
-            x = add_record_noise(x, db.read_beats(folder, r).samples, sig.fs, *noise)
-        yield r, x, sig.fs, read_annotations(f"{db.record_dir(folder, r) / r}.atr"), 300.0
+    if name == "pan-tompkins":
+        return name
+    register(f"pan-tompkins {name}", "a noise clause (studies/detector_noise.py)")(
+        partial(_pan_tompkins, **CANDIDATES[name])
+    )
+    return f"pan-tompkins {name}"
 
 
-def scored(params: dict, items) -> dict:
-    """Gross EC57 QRS counts of the default detector with `params`' clauses on `items`."""
-    from wfdb.processing import correct_peaks
+def gross(name: str, items) -> dict:
+    """Gross EC57 QRS counts of candidate `name` on `items` (`detector.records`)."""
+    from detector import scored
 
-    from heartzoo.detect import _pan_tompkins, check_signal
-    from heartzoo.evaluation.ec57 import Annotations, Report, compare
+    from heartzoo.evaluation.ec57 import Report
 
-    results, seconds = [], 0.0
-    for record, x, fs, ref, start in items:
-        lead, rate = check_signal(x, fs)
-        lead = np.asarray(lead, np.float64)
-        t0 = time.perf_counter()
-        found = np.unique(_pan_tompkins(lead, rate, **params))
-        seconds += time.perf_counter() - t0
-        if found.size:  # onto the R wave, as `detect` moves every detector's beats
-            found = correct_peaks(
-                lead,
-                found,
-                search_radius=max(1, round(0.05 * rate)),
-                smooth_window_size=max(2, round(0.4 * rate)),
-            )
-            found = np.unique(np.clip(np.asarray(found, np.int64), 0, len(lead) - 1))
-        got = Annotations.of(found, ["N"] * len(found), rate, record=record, length=ref.length)
-        results.append(compare(ref, got, start_s=start))
+    results, seconds, _ = scored(detector(name), items)
     rep = Report(results)
     t = rep.gross.tallies
     return {
@@ -141,6 +106,8 @@ def verdict(scores: dict[str, dict[str, dict]]) -> dict:
 
 
 def main() -> None:
+    from detector import records
+
     from heartzoo import paths
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -151,9 +118,9 @@ def main() -> None:
     data_dir = paths.data_dir(args.data_dir)
     scores: dict[str, dict[str, dict]] = {name: {} for name in CANDIDATES}
     for c in ("icentia11k",) if args.test else CORPORA:
-        items = list(corpus(c, data_dir))
-        for name, params in CANDIDATES.items():
-            scores[name][c] = s = scored(params, items)
+        items = list(records(c, data_dir, channel=CHANNEL))
+        for name in CANDIDATES:
+            scores[name][c] = s = gross(name, items)
             print(
                 f"{c:10s} {name:26s} Se {100 * s['se']:.2f} +P {100 * s['pp']:.2f} FN {s['fn']} FP {s['fp']}"
             )
