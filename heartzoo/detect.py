@@ -221,13 +221,14 @@ def _pan_tompkins(
     half = max(1, round(0.075 * fs))
     abs_slope = np.abs(slope)
     steep = np.array([abs_slope[max(0, c - half) : c + half + 1].max() for c in cand])
+    # the studied noise clauses (off in `pan_tompkins`): each candidate's 100 ms either side
+    muscular = muscle is not None and fs >= 100  # below 100 Hz there is no 25-45 Hz band
     near = max(1, round(0.1 * fs))
-    windows = [slice(max(0, c - near), c + near + 1) for c in cand] if muscle or early else []
-    if muscle is not None and fs >= 100:
+    windows = [slice(max(0, c - near), c + near + 1) for c in cand] if muscular or early else []
+    hf_ratio = None
+    if muscular:
         hf = sosfiltfilt(butter(2, [25.0, 45.0], btype="bandpass", fs=fs, output="sos"), x)
         hf_ratio = np.array([np.sum(hf[w] ** 2) / max(np.sum(bp[w] ** 2), 1e-12) for w in windows])
-    else:
-        hf_ratio = np.zeros(len(cand))
     size = np.array([np.abs(bp[w]).max() for w in windows]) if early is not None else None
     # the initial levels and the floor the signal level decays to: a median of the per-second maxima
     # (the paper's maximum of the first 2 s is the artifact itself when a recording starts with one)
@@ -260,7 +261,7 @@ def _pan_tompkins(
             if qrs and c - cand[qrs[-1]] < 0.36 * fs and steep[i] < 0.5 * steep[qrs[-1]]:
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
                 continue
-            if muscle is not None and hf_ratio[i] > muscle:
+            if hf_ratio is not None and hf_ratio[i] > muscle:
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # muscle noise, never searched back
                 continue
             if (

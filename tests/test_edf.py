@@ -100,8 +100,8 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     """A day's lead is read a stretch at a time, never converted whole: stretches that start and end inside
     data records give the samples of one read, and the lead checked in chunks of 997 samples is byte for
     byte the lead checked at once."""
+    from heartzoo.data import signal_files
     from heartzoo.recording import edf as edf_module
-    from heartzoo.recording import read
     from heartzoo.recording.read import read_recording
 
     path = wearable(tmp_path / "patch.edf", mlii)
@@ -111,7 +111,7 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     for a, b in ((0, 1), (359, 361), (100, 1_000), (len(mlii) - 7, len(mlii)), (5, 5)):
         assert np.array_equal(lead[a:b], whole[a:b]), (a, b)
     at_once = read_recording(path, "MLII").signal
-    monkeypatch.setattr(read, "CHECK_SAMPLES", 997)
+    monkeypatch.setattr(signal_files, "READ_SAMPLES", 997)
     chunked = read_recording(path, "MLII").signal
     assert chunked.dtype == np.float32 and chunked.tobytes() == at_once.tobytes()
     assert at_once.tobytes() == whole.astype(np.float32).tobytes()

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..tasks import AAMI_CLASSES
-from .signal_files import stored_samples
+from . import signal_files
 
 #: WFDB beat symbol -> AAMI class (ANSI/AAMI EC57), the same for every MIT-format database. Every other
 #: symbol is not a beat. `B` (bundle branch block beat, unspecified) is N in EC57: mitdb has none, svdb one.
@@ -32,8 +32,6 @@ SYMBOL_TO_AAMI: dict[str, str] = {
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5}
 #: the storage formats of WFDB's signal specification (wfdb reads them all)
 WFDB_FORMATS = ("8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524")
-#: a lead is converted to mV this many samples at a time (an hour at 360 Hz)
-CONVERT_SAMPLES = 360 * 3600
 
 
 @dataclass(frozen=True)
@@ -178,7 +176,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
             path=str(Path(data_dir) / f"{record}.hea"),
         )
     _check_dat_size(record, header, ch, dat)
-    digital = stored_samples(header, ch, dat)  # formats 16 and 212 where they lie
+    digital = signal_files.stored_samples(header, ch, dat)  # formats 16 and 212 where they lie
     if digital is None:
         try:
             rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
@@ -188,10 +186,10 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
     values = np.empty(len(digital), np.float32)
-    n_nan, first, total = 0, -1, 0
+    n_nan, first, total, step = 0, -1, 0, signal_files.READ_SAMPLES
     # in float64 an hour at a time, kept as float32: a patch's two weeks never have a float64 copy
-    for s in range(0, len(digital), CONVERT_SAMPLES):
-        part = np.asarray(digital[s : s + CONVERT_SAMPLES])
+    for s in range(0, len(digital), step):
+        part = np.asarray(digital[s : s + step])
         total += int(np.sum(part, dtype=np.int64))
         v = (part.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
         if invalid is not None:
@@ -200,7 +198,7 @@ def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | 
         if nan.size and first < 0:
             first = s + int(nan[0])
         n_nan += nan.size
-        values[s : s + CONVERT_SAMPLES] = v
+        values[s : s + step] = v
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
     if n_nan:
         raise DataError(

@@ -122,9 +122,8 @@ def sqi_windows(
     ok = np.zeros(len(starts), bool)
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         lo, hi = np.searchsorted(peaks, [s, e])
-        sqi[i], ok[i] = window_sqi(
-            np.asarray(x[s:e], dtype=np.float64), fs, peaks[lo:hi] - s, min_correlation=min_correlation
-        )
+        # window_sqi reads its beats as float64: no float64 copy of a day's lead here
+        sqi[i], ok[i] = window_sqi(x[s:e], fs, peaks[lo:hi] - s, min_correlation=min_correlation)
     return Windows(starts, ends, sqi, ok)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import signal_files
 from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from . import apple_watch, edf, ishne, polar
@@ -26,8 +27,6 @@ from . import apple_watch, edf, ishne, polar
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
-#: a lead is checked and made float32 this many samples at a time (an hour at 360 Hz)
-CHECK_SAMPLES = 360 * 3600
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray:
     """The lead (an array, or one a reader left on disk) as float32, or an error naming the file: a NaN, an
     infinite sample, a sample no voltage in mV is (finite, but infinite in float32), a flat lead. Checked
     and converted an hour at a time, so a day's lead never has a float64 copy."""
-    n, step = len(x), CHECK_SAMPLES
+    n, step = len(x), signal_files.READ_SAMPLES
     # a reader's float32 lead is checked where it lies; any other is converted into a new one
     out = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.empty(n, np.float32)
     top = np.finfo(np.float32).max
