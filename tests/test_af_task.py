@@ -384,7 +384,7 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     in the JSON, said on the terminal; `classify_recording` refuses it and says what to use."""
     import json
 
-    from conftest import REPO, run_cli
+    from conftest import REPO, run_annotate
 
     import heartzoo
     from heartzoo.data import mitbih
@@ -392,10 +392,9 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     from heartzoo.tasks import RECORDING_MAX_S
     from heartzoo.zoo.hub import load_model
 
-    res = run_cli(
-        "annotate", str(data_root / "mitdb" / "201"), "--model", "beat-3-cnn3-student@v6",
-        "--rhythm", _rhythm_model(), "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path),
-    )  # fmt: skip
+    res = run_annotate(
+        data_root / "mitdb" / "201", "beat-3-cnn3-student@v6", tmp_path, "--rhythm", _rhythm_model()
+    )
     assert res.returncode == 0, res.stderr
     rhythm = json.loads((tmp_path / "201.heartzoo.json").read_text())["rhythm"]
     assert rhythm["recording"] is None and len(rhythm["episodes"]) > 5
