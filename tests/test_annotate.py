@@ -166,7 +166,7 @@ def test_other_formats_and_the_python_api(student, tmp_path):
 @pytest.mark.parametrize(
     ("make", "args", "message"),
     [
-        ("no_mlii", [], r"no lead MLII \(the model's lead\); choose one with --lead; leads: V1, V2"),
+        ("no_mlii", [], r"no lead MLII \(the model's lead\); choose one with --lead, by name or number; leads: V1, V2"),
         (
             "short",
             [],

@@ -113,7 +113,7 @@ def _tampered(path: Path, units) -> Path:
         (
             lambda p, u: holter(p, u),
             [],
-            r"no lead MLII \(the model's lead\); choose one with --lead; leads: II, V5",
+            r"no lead MLII \(the model's lead\); choose one with --lead, by name or number; leads: II, V5",
         ),
         (
             _truncated,

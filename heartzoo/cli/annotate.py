@@ -39,7 +39,13 @@ def annotate_cmd(
     ] = False,
     lead: Annotated[
         str | None,
-        typer.Option(help="Lead to use (name, or column index for CSV/.npy)", show_default="the model's"),
+        typer.Option(
+            help=(
+                "Lead to use: its name, or its number in the file from 0 (where two leads share a name, "
+                "or a CSV/.npy column)"
+            ),
+            show_default="the model's",
+        ),
     ] = None,
     fs: Annotated[
         float | None,

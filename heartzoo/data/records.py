@@ -157,16 +157,22 @@ def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
         raise DataError(record, f"unexpected sampling rate {fs:g} Hz (expected {expected_fs:g} Hz)")
 
 
-def read_signal(data_dir: Path, record: str, lead: str, *, expected_fs: float | None = None) -> Signal:
-    """One lead of `record`, chosen by name, in mV; the files are checked before and after reading."""
+def read_signal(data_dir: Path, record: str, lead: str | int, *, expected_fs: float | None = None) -> Signal:
+    """One lead of `record`, chosen by name (the first of that name) or by its number in the header (from
+    0: two may share a name), in mV; the files are checked before and after reading."""
     import wfdb
 
     header = read_header(data_dir, record)
     _check_fs(record, header.fs, expected_fs)
     names = list(header.sig_name or [])
-    if lead not in names:
+    if isinstance(lead, int):
+        if not 0 <= lead < len(names):
+            raise DataError(record, f"no lead number {lead} (the header has {len(names)}, from 0)")
+        ch, lead = lead, names[lead]
+    elif lead in names:
+        ch = names.index(lead)
+    else:
         raise DataError(record, f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})")
-    ch = names.index(lead)
     dat = Path(data_dir) / header.file_name[ch]
     if str(header.fmt[ch]) not in WFDB_FORMATS:
         raise DataError(

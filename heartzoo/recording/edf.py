@@ -48,28 +48,30 @@ class Edf:
         """The signals that are leads (EDF+ annotation signals left out)."""
         return [s.name for s in self.signals if s.name != ANNOTATIONS]
 
-    def fs(self, name: str) -> float:
-        return self._signal(name).per_record / self.record_s
+    def fs(self, lead: int | str) -> float:
+        return self._signal(lead).per_record / self.record_s
 
-    def is_voltage(self, name: str) -> bool:
+    def is_voltage(self, lead: int | str) -> bool:
         """Whether the signal's unit is one of a voltage (an ECG's); none given counts as mV, as wfdb does."""
-        unit = self._signal(name).unit.lower()
+        unit = self._signal(lead).unit.lower()
         return unit in UNITS or not unit
 
-    def lead_notes(self, name: str) -> tuple[str, ...]:
-        unit = self._signal(name).unit
+    def lead_notes(self, lead: int | str) -> tuple[str, ...]:
+        s = self._signal(lead)
+        unit = s.unit
         if unit.lower() in UNITS:
             return ()
-        return (f"signal {name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
+        return (f"signal {s.name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
 
-    def lead(self, name: str) -> StoredLead:
+    def lead(self, lead: int | str) -> StoredLead:
         """One signal in mV, read where it is sliced (only its samples of the records that hold them)."""
-        s = self._signal(name)
+        at = self._at(lead)
+        s = self.signals[at]
         width = sum(x.per_record for x in self.signals)
         raw = np.memmap(
             self.path, dtype="<i2", mode="r", offset=self.header_bytes, shape=(self.records, width)
         )
-        first = sum(x.per_record for x in self.signals[: self.signals.index(s)])
+        first = sum(x.per_record for x in self.signals[:at])
         per = s.per_record
         (p0, p1), (d0, d1) = s.physical, s.digital
         gain, unit = (p1 - p0) / (d1 - d0), UNITS.get(s.unit.lower(), 1.0)
@@ -81,8 +83,15 @@ class Edf:
 
         return StoredLead(self.records * per, read)
 
-    def _signal(self, name: str) -> Signal:
-        return next(s for s in self.signals if s.name == name)
+    def _signal(self, lead: int | str) -> Signal:
+        return self.signals[self._at(lead)]
+
+    def _at(self, lead: int | str) -> int:
+        """Where a lead is in `signals`: by its number in `names` (two may share a name, and then equal
+        each other as values), or the first of its name."""
+        if isinstance(lead, int):
+            return [i for i, s in enumerate(self.signals) if s.name != ANNOTATIONS][lead]
+        return next(i for i, s in enumerate(self.signals) if s.name == lead)
 
 
 def _text(head: bytes, at: int, width: int) -> str:
@@ -160,11 +169,6 @@ def read(path: Path) -> Edf:
                 f"range {s.physical}: it cannot be read"
             )
         signals.append(s)
-    names = [s.name for s in signals if s.name != ANNOTATIONS]
-    if len(set(names)) < len(names):
-        raise HeartzooError(
-            f"{path}: two signals share a label ({', '.join(names)}); a lead is chosen by its label"
-        )
     record_bytes = 2 * sum(s.per_record for s in signals)
     whole, extra = divmod(size - header_bytes, record_bytes)
     if records == -1:  # "not known": a recorder stopped before it could write the count

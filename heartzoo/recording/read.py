@@ -115,13 +115,12 @@ def read_recording(
         names, values, rate = *_read_csv(p), float(fs)  # type: ignore[arg-type]
     else:
         names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
-    if values.shape[1] == 1 and not lead_given:
-        col = 0  # one unnamed lead: it is the lead
-    elif lead in names:
-        col = names.index(lead)
-    else:
-        raise HeartzooError(_no_lead(p, lead, names, lead_given))
-    return Recording(record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt)
+    col, notes = _pick_lead(p, lead, names, lead_given)
+    if len(names) == 1 and not lead_given:
+        notes = ()  # one column: it is the lead, named or not
+    return Recording(
+        record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt, notes=notes
+    )
 
 
 def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: bool) -> Recording:
@@ -136,15 +135,26 @@ def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: boo
 
 def _pick_lead(
     p: Path, lead: str, names: list[str], lead_given: bool, leads: list[str] | None = None
-) -> tuple[str, tuple[str, ...]]:
-    """(the lead to read, its note): `lead` where the recording has it; else, unless the user chose it, the
-    recording's one lead (of `leads`, the signals that can be one: all of `names` by default), with a note;
-    else an error that names the recording's leads."""
-    if lead in names:
-        return lead, ()
+) -> tuple[int, tuple[str, ...]]:
+    """(the number of the signal to read, from 0 in the file's order; its note): the signal named `lead`;
+    else, where the user gave a number, that signal (two leads may share a name: aftdb's are both
+    "ECG"); else, unless the user chose it, the recording's one lead (of `leads`, the signals that can be
+    one: all of `names` by default), with a note; else an error that names the recording's leads."""
+    same = [i for i, n in enumerate(names) if n == lead]
+    if len(same) > 1:
+        numbers = ", ".join(map(str, same))
+        raise HeartzooError(
+            f"{p}: {len(same)} leads are named {lead} (numbers {numbers}, counting from 0); choose one by "
+            f"its number, e.g. --lead {same[0]}"
+        )
+    if same:
+        return same[0], ()
+    if lead_given and lead.isascii() and lead.isdigit() and int(lead) < len(names):
+        i = int(lead)
+        return i, (f"lead {i} of {len(names)} read ({names[i]}), chosen by its number",)
     one = names if leads is None else leads
     if len(one) == 1 and not lead_given:
-        return one[0], (_one_lead_note(one[0], lead),)
+        return names.index(one[0]), (_one_lead_note(one[0], lead),)
     raise HeartzooError(_no_lead(p, lead, names, lead_given))
 
 
@@ -153,8 +163,10 @@ def _one_lead_note(name: str, lead: str) -> str:
 
 
 def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
-    hint = "" if lead_given else " (the model's lead); choose one with --lead"
-    return f"{p}: no lead {lead}{hint}; leads: {', '.join(names) or 'none'}"
+    hint = "" if lead_given else " (the model's lead); choose one with --lead, by name or number"
+    # numbered where two share a name, for a lead chosen by number
+    shown = [f"{i} {n}" for i, n in enumerate(names)] if len(set(names)) < len(names) else names
+    return f"{p}: no lead {lead}{hint}; leads: {', '.join(shown) or 'none'}"
 
 
 def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray:
@@ -194,17 +206,18 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
     # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
-    lead, notes = _pick_lead(Path(f"{base}.hea"), lead, list(header.sig_name or []), lead_given)
+    ch, notes = _pick_lead(Path(f"{base}.hea"), lead, list(header.sig_name or []), lead_given)
     try:
-        sig = read_signal(base.parent, base.name, lead)  # checked: size, checksum, NaN, flat
+        sig = read_signal(base.parent, base.name, ch)  # checked: size, checksum, NaN, flat
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    return Recording(output_name(base), sig.values, sig.fs, lead, "wfdb", base, sig.notes + notes)
+    return Recording(output_name(base), sig.values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes)
 
 
 def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
     holter = ishne.read(p)  # checked: the header against the file; only the chosen lead is read
-    lead, picked = _pick_lead(p, lead, holter.names, lead_given)
+    i, picked = _pick_lead(p, lead, holter.names, lead_given)
+    lead = holter.names[i]  # unique: the reader numbers leads of the same kind
     notes = holter.notes + picked
     if lead in holter.lead_notes:  # the quality the Holter marked it with
         notes += (holter.lead_notes[lead],)
@@ -217,11 +230,10 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     found = edf.read(p)  # checked: the header against the file; only the chosen signal is read
     # one lead among signals of other kinds (a patch's accelerometer in g): it is the lead
     voltages = [n for n in found.names if found.is_voltage(n)]
-    lead, notes = _pick_lead(p, lead, found.names, lead_given, voltages)
-    values = _checked(p, found.lead(lead), lead)
-    return Recording(
-        record_name(p), values, found.fs(lead), lead, "edf", notes=notes + found.lead_notes(lead)
-    )
+    i, notes = _pick_lead(p, lead, found.names, lead_given, voltages)
+    lead = found.names[i]
+    values = _checked(p, found.lead(i), lead)
+    return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes + found.lead_notes(i))
 
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
