@@ -2,7 +2,8 @@
 et al. 2015) on MIT-BIH records, clean and with NSTDB electrode motion (`em`) added to the whole record:
 the share of reference beats in windows it keeps, and the QRS Se and +P of the default detector's beats
 there (a detected beat is true within 150 ms of a reference beat), against the same detector with no gate.
-And pure Gaussian noise (60 s at 250 Hz, 0.2 mV): how many beats are kept.
+And pure noise: Gaussian (60 s at 250 Hz, 0.2 mV), and NSTDB's three noise records as recorded (each
+channel a recording of its own, no ECG in it): how many beats are kept.
 
 The gate's threshold was chosen on DS1 (`--records DS1`: the highest of 0.5, 0.6, 0.66 that keeps >= 99 %
 of clean DS1's beats); DS2 (the default) is measured, never chosen on.
@@ -109,6 +110,101 @@ def pure_noise(gate, min_correlation: float) -> dict:
         "detected": len(peaks),
         "kept": int(windows_of(gate, x, 250.0, peaks, min_correlation).of(peaks).sum()),
     }
+
+
+def recorded_noise(gate, min_correlation: float, data_dir: Path) -> list[dict]:
+    """Noise as electrodes record it, with no ECG in it: NSTDB's three noise records (electrode motion,
+    muscle, baseline wander; 30 min, 360 Hz, each channel read as a recording of its own), the beats the
+    default detector finds and the gate keeps, which `annotate` would classify."""
+    from heartzoo.data.noise import NOISE_FOLDER, read_noise
+    from heartzoo.detect import detect
+
+    lines = []
+    for kind in ("em", "ma", "bw"):
+        for channel in (0, 1):
+            x, fs = read_noise(data_dir / NOISE_FOLDER, kind, channel=channel)
+            peaks = detect(x, fs)
+            windows = windows_of(gate, x, fs, peaks, min_correlation)
+            lines.append(
+                {
+                    **gate_of(gate, min_correlation),
+                    "noise": f"NSTDB {kind} channel {channel}, {len(x) / fs / 60:.0f} min",
+                    "detected": len(peaks),
+                    "kept": int(windows.of(peaks).sum()),
+                    "readable_share": float(windows.readable.mean()),
+                }
+            )
+    return lines
+
+
+#: `--indices`' clauses, each added to the template index: a window is readable only if the index also
+#: passes. Fixed before the run (a diagnosis: it chooses nothing)
+KURTOSIS = (0.0, 0.5, 1.0)
+AGREEMENT = (0.5, 0.7, 0.8)
+
+
+def indices(records, data_dir: Path) -> list[dict]:
+    """Two published indices that look for noise where the template index sees beats, each as a clause
+    on the template index's readable windows, on the development side only (DS1, NSTDB channel 1):
+    kurtosis (kSQI: the excess kurtosis of the window's samples; an ECG's spiky QRS makes it high,
+    Li, Mark & Clifford, Physiol Meas 29:15-32, 2008; Clifford et al., Physiol Meas 33:1419-1433, 2012)
+    and the agreement of two detectors (bSQI: beats both Pan-Tompkins and gqrs find within 150 ms over
+    the beats either finds, same papers). Per clause: the share of DS1's reference beats kept, clean and
+    with electrode motion at 6 dB (and +P of the detected beats kept there), and the beats kept of NSTDB's
+    em and ma records read as recordings (no ECG in them)."""
+    from scipy.stats import kurtosis
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.data.noise import NOISE_FOLDER, add_record_noise, read_noise
+    from heartzoo.data.quality_windows import MATCH_S, near
+    from heartzoo.detect import detect
+    from heartzoo.recording.quality import sqi_windows
+
+    db = get_database("mitdb")
+    folder = db.folder(data_dir)
+    em = read_noise(data_dir / NOISE_FOLDER, "em", channel=1)[0]
+    clauses = [("none", None)] + [("kurtosis", k) for k in KURTOSIS] + [("agreement", a) for a in AGREEMENT]
+    tally: dict = {}
+
+    def score(tag: str, x: np.ndarray, fs: float, ref: np.ndarray) -> None:
+        peaks, other = detect(x, fs), detect(x, fs, "gqrs")
+        w = sqi_windows(x, fs, peaks)
+        tol = MATCH_S * fs
+        true, agree = near(peaks, ref, tol), near(peaks, other, tol)
+        for i, (s, e) in enumerate(zip(w.starts, w.ends, strict=True)):
+            mine, ref_in = (peaks >= s) & (peaks < e), int(((ref >= s) & (ref < e)).sum())
+            both = int(agree[mine].sum())
+            b = both / max(1, int(mine.sum()) + int(((other >= s) & (other < e)).sum()) - both)
+            k = float(kurtosis(x[s:e].astype(np.float64)))
+            for name, t in clauses:
+                ok = w.readable[i] and (t is None or (k if name == "kurtosis" else b) >= t)
+                row = tally.setdefault(
+                    (tag, name, t), dict.fromkeys(("ref", "ref_kept", "kept", "kept_tp"), 0)
+                )
+                row["ref"] += ref_in
+                if ok:
+                    row["ref_kept"] += ref_in
+                    row["kept"] += int(mine.sum())
+                    row["kept_tp"] += int((mine & true).sum())
+
+    for r in records:
+        x = db.read_signal(folder, r, "MLII").values
+        ref = db.read_beats(folder, r).samples
+        score("DS1 clean", x, 360.0, ref)
+        score("DS1 + em 6 dB (channel 1)", add_record_noise(x, ref, 360.0, em, 6.0), 360.0, ref)
+    for kind in ("em", "ma"):
+        x, fs = read_noise(data_dir / NOISE_FOLDER, kind, channel=1)
+        score(f"NSTDB {kind} channel 1 (no ECG)", x, fs, np.zeros(0, np.int64))
+    return [
+        {
+            "indices": tag,
+            "clause": name if t is None else f"{name} >= {t:g}",
+            "beats_kept": v["ref_kept"] / v["ref"] if v["ref"] else None,
+            "qrs_pp_kept": v["kept_tp"] / max(1, v["kept"]),
+            "detected_kept": v["kept"],
+        }
+        for (tag, name, t), v in tally.items()
+    ]
 
 
 def oracle(records, snr: float, data_dir: Path, window_s: float, channel: int) -> dict:
@@ -225,6 +321,17 @@ def main() -> None:
         help="a diagnosis instead: the Icentia11k segments' reference beats by label, in the windows kept "
         "and not",
     )
+    ap.add_argument(
+        "--indices",
+        action="store_true",
+        help="a diagnosis instead: kurtosis and two-detector agreement as clauses of the index (DS1, "
+        "noise channel 1)",
+    )
+    ap.add_argument(
+        "--recorded-noise",
+        action="store_true",
+        help="only NSTDB's noise records, each channel as a recording of its own (also in a full run)",
+    )
     ap.add_argument("--data-dir", help="folder holding mitdb/ and nstdb_noise/ [default: $HEARTZOO_DATA_DIR]")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
@@ -234,6 +341,14 @@ def main() -> None:
     )
     if args.icentia:
         lines = [line for t in args.min_correlation for line in icentia(data_dir, t)]
+    elif args.indices:
+        lines = indices(records, data_dir)
+    elif args.recorded_noise:
+        lines = []
+        for name in args.gate:
+            gate = None if name == SQI_GATE else resolve_model(name)
+            for t in args.min_correlation if gate is None else [MIN_CORRELATION]:
+                lines += recorded_noise(gate, t, data_dir)
     elif args.oracle:
         lines = [
             oracle(records, snr, data_dir, w, args.noise_channel) for snr in args.snr for w in args.oracle
@@ -248,8 +363,13 @@ def main() -> None:
                     for snr in (None, *args.snr)
                 ]
                 lines.append(pure_noise(gate, t))
+                lines += recorded_noise(gate, t, data_dir)
     for line in lines:
-        line = {"benchmark": "quality_gate", "set": "icentia11k" if args.icentia else args.records, **line}
+        recorded = str(line.get("noise", "")).startswith("NSTDB")
+        where = "icentia11k" if args.icentia else "nstdb" if recorded else args.records
+        if args.indices:
+            where = f"{args.records} (indices)"
+        line = {"benchmark": "quality_gate", "set": where, **line}
         print(json.dumps(line), flush=True)
         append_json_line(args.record, line)
 

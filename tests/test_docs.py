@@ -471,7 +471,17 @@ def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
         + "\n"
     )
     table = quality_table(tmp_path)
-    assert "| DS2 | sqi 0.6 | clean | **99.10** |" in table and "198 beats detected, **0** kept" in table
+    assert (
+        "| DS2 | sqi 0.6 | clean | **99.10** |" in table
+        and "| gaussian | sqi 0.6 | 198 | **0** | – |" in table
+    )
+    # recorded noise, measured again on other records: one row each, the latest
+    with open(tmp_path / "quality_gate.jsonl", "a") as f:
+        for where, kept in (("DS1", 7), ("DS2", 5)):
+            em = {"noise": "NSTDB em channel 0", "detected": 3584, "kept": kept, "readable_share": 0.5}
+            f.write(json.dumps({"set": where, "min_correlation": 0.6, **em}) + "\n")
+    rows = [r for r in quality_table(tmp_path).splitlines() if r.startswith("| NSTDB em")]
+    assert rows == ["| NSTDB em channel 0 | sqi 0.6 | 3,584 | **5** | 50.00 |"]
     # a learned gate's line sits beside the index's; an oracle line is no gate's and is left out
     with open(tmp_path / "quality_gate.jsonl", "a") as f:
         f.write(json.dumps({**gate, "gate": "quality-cnn3@v1", "noise": None, "beats_kept": 0.95}) + "\n")

@@ -175,3 +175,19 @@ def test_a_beat_model_is_no_gate(mitdb, tmp_path):
         str(tmp_path),
     )
     assert res.returncode != 0 and "not a quality model" in res.stderr
+
+
+@pytest.mark.skipif(not _gate_published(), reason="quality-cnn3 not published in zoo/")
+def test_the_learned_gate_reads_recorded_electrode_motion_as_unreadable(data_root):
+    """NSTDB's `em` record holds electrode motion and no ECG: every detected beat in it is false. The
+    learned gate keeps few of them and fewer than the template index does, which is why docs/recordings.md
+    tells a recording of much motion to use it (studies/quality_gate.py --recorded-noise)."""
+    from heartzoo.data.noise import NOISE_FOLDER, read_noise
+    from heartzoo.detect import detect
+    from heartzoo.recording.quality import gate_windows
+
+    x, fs = read_noise(data_root / NOISE_FOLDER, "em", channel=0)
+    peaks = detect(x, fs)
+    learned = gate_windows(x, fs, peaks, f"{GATE}@v1", zoo=ZOO).of(peaks).sum()
+    index = gate_windows(x, fs, peaks, "sqi", zoo=ZOO).of(peaks).sum()
+    assert learned < 0.05 * len(peaks) and learned < index

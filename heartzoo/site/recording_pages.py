@@ -213,7 +213,8 @@ def _gate_latest(results: Path) -> dict:
         path,
         lambda line: (
             (line["set"], line.get("gate", "sqi"), line.get("min_correlation"), json.dumps(line.get("noise")))
-            if "oracle_window_s" not in line and "segment" not in line  # not the bounds, nor --icentia
+            # not the bounds, nor --icentia's or --indices' diagnoses
+            if "oracle_window_s" not in line and "segment" not in line and "indices" not in line
             else None
         ),
     )
@@ -246,13 +247,21 @@ def quality_table(results: Path) -> str:
     if not latest:
         return "*Not measured in this checkout: run `python studies/quality_gate.py --record ...`.*"
     rows = [_gate_row(line) for line in latest.values() if not isinstance(line.get("noise"), str)]
+    # one row a noise and gate (a run on other records measures the same Gaussian noise again)
+    noisy = {(x["noise"], _gate_name(x)): x for x in latest.values() if isinstance(x.get("noise"), str)}
     noise = [
-        f"Pure noise ({line['noise']}), {_gate_name(line)}: {line['detected']} beats detected, "
-        f"**{line['kept']}** kept."
-        for line in latest.values()
-        if isinstance(line.get("noise"), str)
+        f"| {name} | {gate} | {x['detected']:,} | **{x['kept']:,}** | {_pct(x.get('readable_share'))} |"
+        for (name, gate), x in noisy.items()
     ]
-    return GATE_HEADER + "\n".join(rows) + ("\n\n" + " ".join(noise) if noise else "")
+    if not noise:
+        return GATE_HEADER + "\n".join(rows)
+    return (
+        GATE_HEADER
+        + "\n".join(rows)
+        + "\n\nPure noise, no ECG in it (what `annotate` classifies is the beats kept):\n\n"
+        + "| noise | gate | beats detected | beats kept | windows readable % |\n|---|---|---:|---:|---:|\n"
+        + "\n".join(noise)
+    )
 
 
 def gate_lines(ref: str, results: Path) -> str:
