@@ -166,7 +166,11 @@ def test_other_formats_and_the_python_api(student, tmp_path):
 @pytest.mark.parametrize(
     ("make", "args", "message"),
     [
-        ("no_mlii", [], r"no lead MLII \(the model's lead\); choose one with --lead, by name or number; leads: V1, V2"),
+        (
+            "no_mlii",
+            [],
+            r"no lead MLII \(the model's lead\); choose one with --lead, by name or number; leads: V1, V2",
+        ),
         (
             "short",
             [],
@@ -213,6 +217,11 @@ def test_other_formats_and_the_python_api(student, tmp_path):
             r"x.csv: lead 0 holds a sample of 1e\+39 \(sample 700\), not a voltage",
         ),
         ("folder", [], r"in: a folder, not a recording"),
+        (
+            "dat_file",
+            [],
+            r"syn.dat: a file of the WFDB record syn, not the record; give the record: \S*syn \(or",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, message):
@@ -247,6 +256,7 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "empty_npy": lambda: np.save(src / "x.npy", np.zeros(0)) or src / "x.npy",
         "huge_csv": lambda: np.savetxt(src / "x.csv", np.r_[x[:700], 1e39, x[701:]]) or src / "x.csv",
         "folder": lambda: src,
+        "dat_file": lambda: write_record(src, "syn", fs=250, seconds=20) and src / "syn.dat",
     }[make]()
     out = tmp_path / "out"
     if "--model" not in args:

@@ -81,6 +81,11 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "ishne", path
     if not path.exists():
         raise HeartzooError(f"{path}: no such file (and no WFDB record {path.name}.hea beside it)")
+    if path.with_suffix(".hea").is_file():  # 100.dat, A00005.mat, 100.atr: a file of a WFDB record
+        raise HeartzooError(
+            f"{path}: a file of the WFDB record {path.stem}, not the record; give the record: "
+            f"{path.with_suffix('')} (or its {path.stem}.hea)"
+        )
     raise HeartzooError(
         f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv, .npy "
         "or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
