@@ -233,6 +233,10 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             f"{vt:,} above {VT_BPM} bpm",
             highlight=False,
         )
+    from ..recording.hours import hours_of, hours_table
+
+    if (hours := hours_of(result)) is not None and len(hours) > 1:  # a Holter's hourly table
+        console.print("\n".join(f"  {line}" for line in hours_table(hours, result.fs)), highlight=False)
     for f in result.findings:
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "

@@ -1,0 +1,85 @@
+"""The hourly table of a Holter report (`heartzoo.recording.hours`): `annotate` on two and a half hours of
+real MIT-BIH records end to end (100, 201, 203, 119, 105: sinus rhythm, AF, runs of V, noise) gives each
+hour's beats, rate, unreadable time, pauses, V runs and AF, and they add up to the recording's own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import annotated_json
+
+MODEL = "beat-3-cnn3-student@v6"
+RHYTHM = "af-4-cnn4-student@v1"
+RECORDS = ("100", "201", "203", "119", "105")
+
+
+@pytest.fixture(scope="module")
+def holter(data_root: Path, tmp_path_factory) -> tuple[dict, int]:
+    """The JSON `annotate --rhythm` writes for the records end to end (a .npy at 360 Hz), and its length."""
+    import wfdb
+
+    x = np.concatenate(
+        [wfdb.rdrecord(str(data_root / "mitdb" / r), channels=[0]).p_signal[:, 0] for r in RECORDS]
+    ).astype(np.float32)
+    folder = tmp_path_factory.mktemp("holter")
+    np.save(folder / "holter.npy", x)
+    got = annotated_json(folder / "holter.npy", folder / "out", MODEL, "--fs", "360", "--rhythm", RHYTHM)
+    return got, len(x)
+
+
+def test_each_hour_holds_the_beats_of_its_hour_and_they_add_up(holter):
+    got, length = holter
+    hours = got["hours"]
+    assert len(hours) == -(-length // (3600 * 360)) == 3
+    beats = np.array([b["sample"] for b in got["beat_list"]])
+    classes = np.array([b["class"] for b in got["beat_list"]])
+    for h in hours:
+        start, end = round(h["start_s"] * 360), round((h["start_s"] + h["seconds"]) * 360)
+        mine = (beats >= start) & (beats < end)
+        assert h["beats"] == mine.sum() and h["counts"] == {c: int((classes[mine] == c).sum()) for c in "NSV"}
+    assert sum(h["beats"] for h in hours) == got["beats"]
+    assert {c: sum(h["counts"][c] for h in hours) for c in "NSV"} == got["counts"]
+    assert sum(h["seconds"] for h in hours) == pytest.approx(length / 360)
+
+
+def test_the_hours_add_up_to_the_recordings_unreadable_time_pauses_runs_and_af(holter):
+    got, _ = holter
+    hours = got["hours"]
+    unreadable = sum(s["end"] - s["start"] for s in got["quality"]["unreadable"]) / 360
+    assert unreadable > 0 and sum(h["seconds"] - h["readable_s"] for h in hours) == pytest.approx(
+        unreadable, abs=0.01
+    )
+    gap = next(f["message"] for f in got["findings"] if f["code"] == "gap")
+    assert sum(h["pauses"] for h in hours) == int(re.match(r"(\d+) stretch", gap)[1]) > 0
+    assert sum(h["ventricular_runs"] for h in hours) == len(got["ventricular_runs"]) > 0
+    af = got["rhythm"]["af_burden"]["af_s"]
+    assert af > 0 and sum(h["af_s"] for h in hours) == pytest.approx(af)
+
+
+def test_an_hours_rate_counts_its_beats_over_the_time_the_gate_read(holter):
+    got, _ = holter
+    beats = np.array([b["sample"] for b in got["beat_list"]])
+    unreadable = [(s["start"], s["end"]) for s in got["quality"]["unreadable"]]
+    for h in got["hours"]:
+        start = round(h["start_s"] * 360)
+        assert h["bpm"] == pytest.approx(60 * h["beats"] / h["readable_s"], abs=0.05)
+        minutes = [
+            int(((beats >= m) & (beats < m + 60 * 360)).sum())
+            for m in range(start, start + round(h["seconds"] * 360) - 60 * 360 + 1, 60 * 360)
+            if not any(s < m + 60 * 360 and e > m for s, e in unreadable)  # whole minutes read
+        ]
+        assert (h["bpm_min_minute"], h["bpm_max_minute"]) == (min(minutes), max(minutes))
+        assert h["bpm_min_minute"] < h["bpm_max_minute"]
+
+
+def test_a_model_without_v_and_no_rhythm_leave_those_columns_empty(data_root, tmp_path):
+    import wfdb
+
+    x = wfdb.rdrecord(str(data_root / "mitdb" / "100"), channels=[0], sampto=600 * 360).p_signal[:, 0]
+    np.save(tmp_path / "r.npy", x.astype(np.float32))
+    got = annotated_json(tmp_path / "r.npy", tmp_path / "out", "beat-2-cnn3-student", "--fs", "360")
+    (hour,) = got["hours"]
+    assert hour["ventricular_runs"] is None and hour["af_s"] is None and hour["beats"] == got["beats"]
