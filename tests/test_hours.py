@@ -83,3 +83,50 @@ def test_a_model_without_v_and_no_rhythm_leave_those_columns_empty(data_root, tm
     got = annotated_json(tmp_path / "r.npy", tmp_path / "out", "beat-2-cnn3-student", "--fs", "360")
     (hour,) = got["hours"]
     assert hour["ventricular_runs"] is None and hour["af_s"] is None and hour["beats"] == got["beats"]
+
+
+def _nn(beats: list[dict], af: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NN intervals written out from the JSON, apart from the module: (end times s, ms, follows an NN)."""
+    t = np.array([b["time_s"] for b in beats])
+    normal = np.array([b["class"] == "N" for b in beats])
+    ok = normal[:-1] & normal[1:] & (np.diff(t) <= 3.0)
+    for a, b in af:
+        ok &= (t[1:] <= a) | (t[:-1] >= b)
+    follows = np.r_[False, ok[:-1]]
+    return t[1:][ok], 1000 * np.diff(t)[ok], follows[ok]
+
+
+def test_the_heart_rate_variability_is_the_task_forces_of_the_written_beats(holter):
+    got, _ = holter
+    af = [(e["start"] / 360, e["end"] / 360) for e in got["rhythm"]["episodes"] if e["class"] == "A"]
+    assert af
+    t, nn, follows = _nn(got["beat_list"], af)
+    d = np.diff(nn)[follows[1:]]
+    whole = got["hrv"]
+    assert whole["nn_intervals"] == len(nn)
+    # the JSON's times are rounded to 0.1 ms: equal to about that
+    assert whole["sdnn_ms"] == pytest.approx(np.std(nn), abs=0.1)
+    assert whole["rmssd_ms"] == pytest.approx(np.sqrt(np.mean(d**2)), abs=0.1)
+    segments = [nn[(t // 300) == k].mean() for k in np.unique(t // 300)]
+    assert whole["sdann_ms"] == pytest.approx(np.std(segments), abs=0.1)
+    for h in got["hours"]:
+        mine = (t >= h["start_s"]) & (t < h["start_s"] + h["seconds"])
+        assert h["hrv"]["nn_intervals"] == mine.sum()
+        assert h["hrv"]["sdnn_ms"] == pytest.approx(np.std(nn[mine]), abs=0.1)
+
+
+def test_the_heart_rate_variability_of_a_sinus_record_is_its_reference_beats(data_root, tmp_path):
+    """Record 100 (sinus rhythm, few ectopic beats): the detected and classified beats give the NN
+    intervals, SDNN and RMSSD of the cardiologists' beats to a few per cent."""
+    import wfdb
+
+    from heartzoo.recording.hours import hrv, nn_intervals
+
+    got = annotated_json(data_root / "mitdb" / "100", tmp_path, MODEL)["hrv"]
+    ref = wfdb.rdann(str(data_root / "mitdb" / "100"), "atr")
+    beat = np.isin(ref.symbol, list("NLRejAaJSVFEf/Q"))
+    labels = np.where(np.isin(np.array(ref.symbol)[beat], list("NLRej")), "N", "other")
+    want = hrv(*nn_intervals(ref.sample[beat], labels, 360.0), 360.0, sdann=True)
+    assert got["nn_intervals"] == pytest.approx(want.intervals, rel=0.02)
+    assert got["sdnn_ms"] == pytest.approx(want.sdnn_ms, rel=0.05)
+    assert got["rmssd_ms"] == pytest.approx(want.rmssd_ms, rel=0.05)

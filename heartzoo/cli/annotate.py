@@ -235,6 +235,18 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
         )
     from ..recording.hours import hours_of, hours_table
 
+    hrv = summary["hrv"]
+    if hrv["sdnn_ms"] is not None:
+        console.print(
+            f"  heart rate variability ({hrv['nn_intervals']:,} NN intervals"
+            + (", outside AF" if result.rhythm_model else "")
+            + f"): SDNN {hrv['sdnn_ms']:.0f} ms"
+            + ("" if hrv["sdann_ms"] is None else f", SDANN {hrv['sdann_ms']:.0f} ms")
+            + ("" if hrv["rmssd_ms"] is None else f", RMSSD {hrv['rmssd_ms']:.0f} ms")
+            + ("" if hrv["pnn50"] is None else f", pNN50 {100 * hrv['pnn50']:.1f} %"),
+            highlight=False,
+        )
+
     if (hours := hours_of(result)) is not None and len(hours) > 1:  # a Holter's hourly table
         console.print("\n".join(f"  {line}" for line in hours_table(hours, result.fs)), highlight=False)
     for f in result.findings:

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError
-from .hours import hours_of
+from .hours import hours_of, recording_hrv
 from .quality import DEFAULT_GATE, SQI_GATE
 from .scan import Scan
 
@@ -146,6 +146,7 @@ class Annotated:
             "ventricular_runs": None
             if self.ventricular_runs is None
             else [r.to_dict() for r in self.ventricular_runs],
+            "hrv": recording_hrv(self).to_dict(),
             "hours": None if (hours := hours_of(self)) is None else [h.to_dict(self.fs) for h in hours],
         }
 

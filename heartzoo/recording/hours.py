@@ -1,8 +1,9 @@
 """The hourly table of a Holter report, for `annotate` on a long recording: for each hour from the
 recording's start, the beats classified (by class), the heart rate (the hour's mean, and its slowest and
 fastest whole minute), the time the quality gate could not read, the pauses and ventricular runs that start
-in it, and, with a rhythm model, the time in atrial fibrillation. A Holter or a patch is read hour by hour:
-a day's totals hide the night's pauses and the afternoon's run.
+in it, with a rhythm model the time in atrial fibrillation, and the heart rate variability of its
+normal beats (`Hrv`; the whole recording's is in the summary too). A Holter or a patch is read hour by
+hour: a day's totals hide the night's pauses and the afternoon's run.
 
 The heart rate counts the classified beats, so it is read only where the gate read the signal: an hour's
 mean is its beats over its readable minutes, and a minute counts towards the slowest and fastest only when
@@ -17,6 +18,75 @@ import numpy as np
 
 HOUR_S = 3600.0
 MINUTE_S = 60.0
+#: SDANN's segments (Task Force 1996)
+SEGMENT_S = 300.0
+#: the classes a normal beat is called by: beat-3 and aami-5's N, beat-2's normal
+NORMAL = ("N", "normal")
+
+
+@dataclass(frozen=True)
+class Hrv:
+    """Time-domain heart rate variability of NN intervals, as the Task Force of the ESC and NASPE defines
+    it (Circulation 93(5):1043-1065, 1996): an NN interval joins two consecutive beats both classified
+    normal, is no longer than a pause (`quality.GAP_S`: longer is a pause or a signal lost) and, with a
+    rhythm model, lies outside atrial fibrillation (where the variability is the arrhythmia's). SDNN is the
+    standard deviation of the NN intervals, RMSSD the root mean square of the differences of successive
+    ones (both in ms), pNN50 the share of those differences over 50 ms, SDANN (a whole recording) the
+    standard deviation of the mean NN interval of each 5-minute segment that has any."""
+
+    intervals: int
+    sdnn_ms: float | None
+    rmssd_ms: float | None
+    pnn50: float | None
+    sdann_ms: float | None = None
+
+    def to_dict(self) -> dict:
+        def r(v: float | None, digits: int = 1) -> float | None:
+            return None if v is None else round(v, digits)
+
+        return {
+            "nn_intervals": self.intervals,
+            "sdnn_ms": r(self.sdnn_ms),
+            "rmssd_ms": r(self.rmssd_ms),
+            "pnn50": r(self.pnn50, 4),
+            "sdann_ms": r(self.sdann_ms),
+        }
+
+
+def nn_intervals(samples, classes, fs: float, af=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sample of each NN interval's second beat, the interval in ms, whether the interval before it is NN
+    too) of a recording's classified beats; `af`: (start, end) stretches of atrial fibrillation."""
+    from .quality import GAP_S
+
+    s, c = np.asarray(samples, dtype=np.int64), np.asarray(classes)
+    if len(s) < 2:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+    normal = np.isin(c, NORMAL)
+    ok = normal[:-1] & normal[1:] & (np.diff(s) <= GAP_S * fs)
+    for a, b in af or ():
+        ok &= (s[1:] <= a) | (s[:-1] >= b)  # neither end inside, nor across, the AF stretch
+    at = np.flatnonzero(ok)
+    successive = np.r_[False, ok[:-1]][at]
+    return s[1:][at], 1000.0 * np.diff(s)[at] / fs, successive
+
+
+def hrv(times, nn, successive, fs: float, *, sdann: bool = False) -> Hrv:
+    """`Hrv` of NN intervals (`nn_intervals`' three arrays); `sdann` over 5-minute segments from sample 0."""
+    if not len(nn):
+        return Hrv(0, None, None, None)
+    d = np.diff(nn)[successive[1:]]  # differences of intervals that follow one another
+    seg = None
+    if sdann:
+        key = np.asarray(times) // round(SEGMENT_S * fs)
+        means = [nn[key == k].mean() for k in np.unique(key)]
+        seg = float(np.std(means)) if len(means) > 1 else None
+    return Hrv(
+        intervals=len(nn),
+        sdnn_ms=float(np.std(nn)) if len(nn) > 1 else None,
+        rmssd_ms=float(np.sqrt(np.mean(d**2))) if len(d) else None,
+        pnn50=float(np.mean(np.abs(d) > 50.0)) if len(d) else None,
+        sdann_ms=seg,
+    )
 
 
 @dataclass(frozen=True)
@@ -31,6 +101,7 @@ class Hour:
     pauses: int  # stretches without a detected beat (`quality.GAP_S` or more) that start in the hour
     ventricular_runs: int | None  # runs of 3 or more V that start in it (None: a model without V)
     af_s: float | None  # seconds the rhythm model called AF (None: no rhythm model)
+    hrv: Hrv | None = None  # of the NN intervals that end in the hour
 
     @property
     def beats(self) -> int:
@@ -49,6 +120,7 @@ class Hour:
             "pauses": self.pauses,
             "ventricular_runs": self.ventricular_runs,
             "af_s": None if self.af_s is None else round(self.af_s, 2),
+            "hrv": None if self.hrv is None else self.hrv.to_dict(),
         }
 
 
@@ -76,6 +148,7 @@ def hourly(
     samples = np.asarray(samples, dtype=np.int64)
     classes = np.asarray(classes)
     hour, minute = round(HOUR_S * fs), round(MINUTE_S * fs)
+    times, nn, successive = nn_intervals(samples, classes, fs, af)
     out = []
     for start in range(0, max(length, 1), hour):
         end = min(start + hour, length)
@@ -98,19 +171,31 @@ def hourly(
                 pauses=sum(start <= s < end for s, _ in gaps),
                 ventricular_runs=None if runs is None else sum(start <= r.start < end for r in runs),
                 af_s=None if af is None else _overlap(af, start, end) / fs,
+                hrv=hrv(*(v[(times >= start) & (times < end)] for v in (times, nn, successive)), fs),
             )
         )
     return out
 
 
-def hours_of(annotated) -> list[Hour] | None:
-    """The hours of an `annotation.Annotated` (None where its length is not known)."""
+def _af(annotated) -> list[tuple[int, int]] | None:
     from .rhythm_annotation import AUX
 
     a = annotated
+    return [(e.start, e.end) for e in a.rhythm if e.aux == AUX["A"]] if a.rhythm_model else None
+
+
+def recording_hrv(annotated) -> Hrv:
+    """The whole recording's `Hrv` (SDANN included) of an `annotation.Annotated`."""
+    a = annotated
+    return hrv(*nn_intervals(a.samples, a.classes, a.fs, _af(a)), a.fs, sdann=True)
+
+
+def hours_of(annotated) -> list[Hour] | None:
+    """The hours of an `annotation.Annotated` (None where its length is not known)."""
+    a = annotated
     if a.length is None:
         return None
-    af = [(e.start, e.end) for e in a.rhythm if e.aux == AUX["A"]] if a.rhythm_model else None
+    af = _af(a)
     return hourly(
         a.samples,
         a.classes,
@@ -144,5 +229,7 @@ def hours_table(hours: list[Hour], fs: float) -> list[str]:
             parts.append(f"{h.ventricular_runs} V run(s)")
         if h.af_s:
             parts.append(f"AF {h.af_s:.0f} s")
+        if h.hrv is not None and h.hrv.sdnn_ms is not None:
+            parts.append(f"SDNN {h.hrv.sdnn_ms:.0f} ms")
         lines.append(" · ".join(parts))
     return lines
