@@ -21,7 +21,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
     from heartzoo.recording.annotation import annotate_file
-    from heartzoo.recording.plot import MAX_STRIPS, STRIP_S, plot_annotated, strip_starts
+    from heartzoo.recording.plot import MAX_STRIPS, STRIP_S, TREND_IN, plot_annotated, strip_starts
     from heartzoo.recording.read import read_recording
 
     out = tmp_path / "out"
@@ -40,9 +40,11 @@ def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
         if f.start is not None:
             assert any(s <= f.start < s + width for s in starts), f.code
     # one strip of the figure per chosen stretch: the PNG's height follows their number
-    assert _png_size(out / "207.heartzoo.png") == (1320, round(110 * (1.9 * len(strips) + 0.6)))
+    # and, above the strips, the heart rate minute by minute (207 is 30 minutes long)
+    assert _png_size(out / "207.heartzoo.png") == (1320, round(110 * (1.9 * len(strips) + 0.6 + TREND_IN)))
     short = plot_annotated(x[: 360 * 30], result, tmp_path / "short.png")  # the beats past its end left out
-    assert _png_size(short)[0] == 1320
+    few = len(strip_starts(result, 360 * 30))
+    assert _png_size(short) == (1320, round(110 * (1.9 * few + 0.6)))  # 30 s: no trend
 
 
 def test_a_picture_that_cannot_be_written_is_one_clear_error(mitdb, tmp_path):

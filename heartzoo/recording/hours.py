@@ -129,6 +129,18 @@ def _overlap(spans, start: int, end: int) -> int:
     return sum(max(0, min(e, end) - max(s, start)) for s, e in spans)
 
 
+def minute_rates(samples, length: int, fs: float, unreadable=()) -> tuple[np.ndarray, np.ndarray]:
+    """(first sample of each whole minute from the recording's start, its beats: the heart rate of that
+    minute, NaN where any of it was unreadable)."""
+    minute = round(MINUTE_S * fs)
+    starts = np.arange(0, length - minute + 1, minute, dtype=np.int64)
+    edges = np.searchsorted(np.asarray(samples, dtype=np.int64), np.r_[starts, starts[-1:] + minute])
+    rates = np.diff(edges).astype(np.float64)[: len(starts)]
+    for a, b in unreadable:  # every minute the stretch touches
+        rates[a // minute : -(-b // minute)] = np.nan
+    return starts, rates
+
+
 def hourly(
     samples,
     classes,
@@ -149,29 +161,27 @@ def hourly(
     classes = np.asarray(classes)
     hour, minute = round(HOUR_S * fs), round(MINUTE_S * fs)
     times, nn, successive = nn_intervals(samples, classes, fs, af)
+    minutes, rates = minute_rates(samples, length, fs, unreadable)
     out = []
     for start in range(0, max(length, 1), hour):
         end = min(start + hour, length)
-        mine = (samples >= start) & (samples < end)
+        mine = slice(*np.searchsorted(samples, [start, end]))
+        nn_mine = slice(*np.searchsorted(times, [start, end]))
         readable = (end - start - _overlap(unreadable, start, end)) / fs
-        per_minute = [
-            int(((samples >= m) & (samples < m + minute)).sum())
-            for m in range(start, end - minute + 1, minute)
-            if _overlap(unreadable, m, m + minute) == 0
-        ]
+        read = rates[(minutes >= start) & (minutes + minute <= end) & ~np.isnan(rates)]
         out.append(
             Hour(
                 start=start,
                 end=end,
                 counts={c: int((classes[mine] == c).sum()) for c in class_names},
                 readable_s=readable,
-                bpm=MINUTE_S * int(mine.sum()) / readable if readable > 0 else None,
-                bpm_min=min(per_minute, default=None),
-                bpm_max=max(per_minute, default=None),
+                bpm=MINUTE_S * (mine.stop - mine.start) / readable if readable > 0 else None,
+                bpm_min=int(read.min()) if len(read) else None,
+                bpm_max=int(read.max()) if len(read) else None,
                 pauses=sum(start <= s < end for s, _ in gaps),
                 ventricular_runs=None if runs is None else sum(start <= r.start < end for r in runs),
                 af_s=None if af is None else _overlap(af, start, end) / fs,
-                hrv=hrv(*(v[(times >= start) & (times < end)] for v in (times, nn, successive)), fs),
+                hrv=hrv(times[nn_mine], nn[nn_mine], successive[nn_mine], fs),
             )
         )
     return out

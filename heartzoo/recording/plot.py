@@ -1,5 +1,5 @@
-"""A picture of an annotated recording for the one who reviews it (`annotate --plot`): the lead in 10-s
-strips as on ECG paper, each beat's class above its R peak (S and V in colour), the windows the gate
+"""A picture of an annotated recording for the one who reviews it (`annotate --plot`): for a recording of
+10 minutes or more, its heart rate minute by minute; the lead in 10-s strips as on ECG paper, each beat's class above its R peak (S and V in colour), the windows the gate
 found unreadable shaded (their beats are not classified), and the rhythm episodes in a band. The strips are
 the recording's start, the place of each warning (an AF episode, a ventricular run, a pause or a lost
 signal, an unreadable stretch), then each episode, run and stretch a warning sums up, as many as
@@ -17,6 +17,9 @@ from ..io import atomic_path
 
 STRIP_S = 10.0
 MAX_STRIPS = 8
+#: a recording this long gets its heart rate minute by minute above the strips (inches high)
+TREND_MIN_S = 600.0
+TREND_IN = 1.6
 #: the colour of each class's letter; N stays quiet, so that what differs stands out
 COLOURS = {"N": "0.35", "normal": "0.35", "S": "tab:blue", "V": "tab:red", "ectopic": "tab:red"}
 RHYTHM_COLOURS = {"A": "tab:orange", "O": "tab:purple", "~": "0.6"}
@@ -53,10 +56,15 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     x = np.asarray(signal)  # only its strips are drawn: no float64 copy of a day's lead
     fs, width = annotated.fs, round(STRIP_S * annotated.fs)
     strips = strip_starts(annotated, len(x), max_strips)
-    fig = Figure(figsize=(12, 1.9 * len(strips) + 0.6), layout="constrained")
-    axes = fig.subplots(len(strips), 1, squeeze=False)[:, 0]
+    trend = len(x) >= TREND_MIN_S * fs
+    heights = [TREND_IN] * trend + [1.9] * len(strips)
+    fig = Figure(figsize=(12, sum(heights) + 0.6), layout="constrained")
+    axes = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
     classes = annotated.classes.tolist()
     unread = annotated.windows.unreadable_stretches() if annotated.windows is not None else []
+    if trend:
+        _trend(axes[0], annotated, len(x), unread)
+        axes = axes[1:]
     for ax, (start, why) in zip(axes, strips, strict=True):
         end = min(len(x), start + width)
         t = np.arange(start, end) / fs
@@ -87,6 +95,34 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     except OSError as exc:
         raise HeartzooError(f"{path}: cannot write the picture there ({exc.strerror or exc})") from None
     return path
+
+
+def _trend(ax, annotated, length: int, unread) -> None:
+    """The heart rate of each whole readable minute (`hours.minute_rates`), AF and unreadable time shaded."""
+    from .hours import MINUTE_S, minute_rates
+
+    fs = annotated.fs
+    scale, unit = (3600.0, "h") if length >= 3 * 3600 * fs else (60.0, "min")
+    starts, rates = minute_rates(annotated.samples, length, fs, unread)
+    ax.plot((starts / fs + MINUTE_S / 2) / scale, rates, color="black", linewidth=0.8)
+    for a, b in unread:
+        ax.axvspan(a / fs / scale, b / fs / scale, color="0.85", zorder=0)
+    for e in annotated.rhythm:
+        if e.label == "A":
+            ax.axvspan(
+                e.start / fs / scale, e.end / fs / scale, color=RHYTHM_COLOURS["A"], alpha=0.3, zorder=0
+            )
+    ax.set_xlim(0, length / fs / scale)
+    ax.set_ylabel("bpm", fontsize=7)
+    ax.set_xlabel(f"time ({unit})", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.grid(True, color="0.9", linewidth=0.4)
+    shaded = ", AF orange" if annotated.rhythm_model else ""
+    ax.set_title(
+        f"heart rate: the beats of each whole readable minute (unreadable grey{shaded})",
+        fontsize=8,
+        loc="left",
+    )
 
 
 def _limits(y: np.ndarray) -> tuple[float, float]:
