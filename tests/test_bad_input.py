@@ -146,6 +146,46 @@ def test_formats_16_and_212_are_read_where_they_lie(tmp_path, data_root):
                 assert got.tobytes() == mv.astype(np.float32).tobytes(), (record, lead)
 
 
+def test_the_other_formats_of_whole_bytes_are_read_where_they_lie(tmp_path, data_root):
+    """Formats 24, 32 and 80 (written by wfdb) and 61 and 160 (format 16's samples big-endian, and offset
+    binary: wfdb reads them but does not write them) are read from disk as 16 and 212 are: the samples
+    wfdb reads, in every stretch, and in mV as wfdb's digital samples convert."""
+    import wfdb
+
+    from heartzoo.data import records
+    from heartzoo.data.signal_files import stored_samples
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_001].astype(np.float64)
+    two = np.stack([x, -x], axis=1)
+    for fmt in ("16", "24", "32", "80"):
+        wfdb.wrsamp(
+            f"f{fmt}", 360, ["mV"] * 2, ["MLII", "V5"], p_signal=two, fmt=[fmt] * 2, write_dir=str(tmp_path)
+        )
+    stored16 = np.fromfile(tmp_path / "f16.dat", dtype="<i2")
+    for fmt, data in (
+        ("61", stored16.astype(">i2")),
+        ("160", (stored16.astype(np.int32) + 32768).astype("<u2")),
+    ):
+        data.tofile(tmp_path / f"f{fmt}.dat")
+        hea = (tmp_path / "f16.hea").read_text().replace("f16", f"f{fmt}").replace(".dat 16 ", f".dat {fmt} ")
+        (tmp_path / f"f{fmt}.hea").write_text(hea)
+    for fmt in ("24", "32", "80", "61", "160"):
+        header = records.read_header(tmp_path, f"f{fmt}")
+        assert [str(f) for f in header.fmt] == [fmt, fmt]
+        for ch, lead in enumerate(header.sig_name):
+            stored = stored_samples(header, ch, tmp_path / header.file_name[ch])
+            want = wfdb.rdrecord(
+                str(tmp_path / f"f{fmt}"), channels=[ch], physical=False, return_res=32
+            ).d_signal[:, 0]
+            assert stored is not None and np.array_equal(stored[0 : len(stored)], want), (fmt, lead)
+            n = len(want)
+            for a, b in ((1, 2), (3, 1001), (n - 3, n), (n // 2, n // 2)):
+                assert np.array_equal(stored[a:b], want[a:b]), (fmt, lead, a, b)
+            mv = (want.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+            got = records.read_signal(tmp_path, f"f{fmt}", lead).values
+            assert got.tobytes() == mv.astype(np.float32).tobytes(), (fmt, lead)
+
+
 def test_flat_signal(tmp_path):
     write_record(tmp_path / "mitdb", "904", signal=np.zeros((4320, 2)) + 0.5)
     with pytest.raises(DataError, match=r"record 904.*lead MLII is flat"):

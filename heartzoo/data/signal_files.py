@@ -1,7 +1,8 @@
 """A signal left on disk and read where it is sliced (`StoredLead`), and the WFDB signal files read that
-way (`stored_samples`): the two formats long recordings come in, 16 (little-endian int16: a patch such as
+way (`stored_samples`): the formats long recordings come in, 16 (little-endian int16: a patch such as
 Icentia11k's, CinC 2017's `.mat` after its preamble) and 212 (two 12-bit samples in three bytes:
-MIT-BIH's, and its long-term databases', a day or more a record). wfdb's reader holds several int64 and
+MIT-BIH's, and its long-term databases', a day or more a record), and the other formats of whole bytes a
+sample (24, 32, 61, 80, 160). wfdb's reader holds several int64 and
 float64 copies of a whole file, gigabytes for a patch's week; these give one lead's digital samples a
 stretch at a time, the values wfdb reads (`records.read_signal` converts them an hour at a time)."""
 
@@ -60,23 +61,53 @@ def packed_212(dat: Path, offset: int, length: int, signals: int, position: int)
     return StoredLead(length, read)
 
 
+#: WFDB's formats of one whole number of bytes a sample: (numpy type on disk, the offset that makes it
+#: signed: 80 and 160 are offset binary)
+FIXED = {"16": ("<i2", 0), "61": (">i2", 0), "32": ("<i4", 0), "80": ("u1", 128), "160": ("<u2", 32768)}
+
+
+def packed_24(dat: Path, offset: int, length: int, signals: int, position: int) -> StoredLead:
+    """Signal `position` of `signals` in a format-24 file (little-endian 24-bit two's complement), decoded
+    from the bytes of the stretch asked for (int32)."""
+    raw = np.memmap(dat, dtype=np.uint8, mode="r", offset=offset, shape=(length, signals, 3))
+
+    def read(a: int, b: int) -> np.ndarray:
+        t = raw[a:b, position].astype(np.int32)
+        v = t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16)
+        return np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.int32)
+
+    return StoredLead(length, read)
+
+
+def _fixed(dat: Path, fmt: str, offset: int, length: int, signals: int, position: int):
+    dtype, zero = FIXED[fmt]
+    column = np.memmap(dat, dtype=dtype, mode="r", offset=offset, shape=(length, signals))[:, position]
+    if not zero:
+        return column
+    return StoredLead(length, lambda a, b: column[a:b].astype(np.int32) - zero)
+
+
 def stored_samples(header, ch: int, dat: Path) -> np.ndarray | StoredLead | None:
-    """Signal `ch`'s digital samples where they lie on disk (a memmap column for format 16, `packed_212` for
-    212), for a file whose size `records._check_dat_size` has checked, one sample of each of its signals a
-    frame and no skew; None for any other layout, which wfdb reads."""
+    """Signal `ch`'s digital samples where they lie on disk (a memmap column for formats 16, 61 and 32,
+    one offset from its stored values for 80 and 160, `packed_24` and `packed_212` for 24 and 212), for a
+    file whose size `records._check_dat_size` has checked, one sample of each of its signals a frame and
+    no skew; None for any other layout or format (8's differences, 310 and 311's packing, FLAC), which
+    wfdb reads."""
     in_file = [i for i, f in enumerate(header.file_name) if f == header.file_name[ch]]
     fmt = str(header.fmt[ch])
     spf = header.samps_per_frame or [1] * len(header.file_name)
     skew = header.skew or [0] * len(header.file_name)
     length = int(header.sig_len or 0)
     if (
-        fmt not in ("16", "212")
+        fmt not in (*FIXED, "24", "212")
         or not length
         or any(str(header.fmt[i]) != fmt or (spf[i] or 1) != 1 or (skew[i] or 0) != 0 for i in in_file)
     ):
         return None
     offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
+    where = (dat, offset, length, len(in_file), in_file.index(ch))
     if fmt == "212":
-        return packed_212(dat, offset, length, len(in_file), in_file.index(ch))
-    frames = np.memmap(dat, dtype="<i2", mode="r", offset=offset, shape=(length, len(in_file)))
-    return frames[:, in_file.index(ch)]
+        return packed_212(*where)
+    if fmt == "24":
+        return packed_24(*where)
+    return _fixed(dat, fmt, *where[1:])
