@@ -76,6 +76,7 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
     HeartzooError naming what is wrong with them: what any recording must be (`preprocess.check_recording`),
     and what detection needs besides. Each detector reads its stretch as float64 (`_detect`)."""
     from .preprocess import check_recording
+    from .preprocess.lead import CheckedLead
 
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if rate < MIN_FS:
@@ -87,7 +88,7 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
             f"recording is {len(x) / rate:.2f} s long ({len(x):,} samples at {rate:g} Hz); beat detection "
             f"needs at least {min_seconds:g} s"
         )
-    if np.ptp(x) == 0:
+    if not isinstance(x, CheckedLead) and np.ptp(x) == 0:  # a checked lead is not flat
         raise HeartzooError("signal is flat (every sample the same): no lead connected?")
     return x, rate
 

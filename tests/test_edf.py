@@ -101,6 +101,7 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     data records give the samples of one read, and the lead checked in chunks of 997 samples is byte for
     byte the lead checked at once."""
     from heartzoo.data import signal_files
+    from heartzoo.preprocess.lead import CheckedLead
     from heartzoo.recording import edf as edf_module
     from heartzoo.recording.read import read_recording
 
@@ -111,10 +112,12 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     for a, b in ((0, 1), (359, 361), (100, 1_000), (len(mlii) - 7, len(mlii)), (5, 5)):
         assert np.array_equal(lead[a:b], whole[a:b]), (a, b)
     at_once = read_recording(path, "MLII").signal
+    assert isinstance(at_once, CheckedLead)  # left on disk, read where sliced
     monkeypatch.setattr(signal_files, "READ_SAMPLES", 997)
-    chunked = read_recording(path, "MLII").signal
-    assert chunked.dtype == np.float32 and chunked.tobytes() == at_once.tobytes()
-    assert at_once.tobytes() == whole.astype(np.float32).tobytes()
+    chunked = np.asarray(read_recording(path, "MLII").signal)
+    assert chunked.dtype == np.float32 and chunked.tobytes() == np.asarray(at_once).tobytes()
+    assert np.asarray(at_once).tobytes() == whole.astype(np.float32).tobytes()
+    assert at_once[359:1_000].tobytes() == chunked[359:1_000].tobytes()
 
 
 def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_path):

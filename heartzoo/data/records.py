@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..preprocess.lead import CheckedLead
 from ..tasks import AAMI_CLASSES
 from . import signal_files
 
@@ -157,9 +158,12 @@ def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
         raise DataError(record, f"unexpected sampling rate {fs:g} Hz (expected {expected_fs:g} Hz)")
 
 
-def read_signal(data_dir: Path, record: str, lead: str | int, *, expected_fs: float | None = None) -> Signal:
+def read_signal(
+    data_dir: Path, record: str, lead: str | int, *, expected_fs: float | None = None, lazy: bool = False
+) -> Signal:
     """One lead of `record`, chosen by name (the first of that name) or by its number in the header (from
-    0: two may share a name), in mV; the files are checked before and after reading."""
+    0: two may share a name), in mV; the files are checked before and after reading. `lazy`: the values
+    are a `preprocess.lead.CheckedLead`, converted where they are sliced (`annotate` on a patch's weeks)."""
     import wfdb
 
     header = read_header(data_dir, record)
@@ -191,20 +195,32 @@ def read_signal(data_dir: Path, record: str, lead: str | int, *, expected_fs: fl
         digital = rec.d_signal[:, 0]
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
-    values = np.empty(len(digital), np.float32)
+    baseline, gain = header.baseline[ch], header.adc_gain[ch]
+
+    def mv(part: np.ndarray) -> np.ndarray:
+        return (part.astype(np.float64) - baseline) / gain
+
+    values = None if lazy else np.empty(len(digital), np.float32)
     n_nan, first, total, step = 0, -1, 0, signal_files.READ_SAMPLES
+    low, high = np.inf, -np.inf
     # in float64 an hour at a time, kept as float32: a patch's two weeks never have a float64 copy
     for s in range(0, len(digital), step):
         part = np.asarray(digital[s : s + step])
         total += int(np.sum(part, dtype=np.int64))
-        v = (part.astype(np.float64) - header.baseline[ch]) / header.adc_gain[ch]
+        v = mv(part)
         if invalid is not None:
             v[part == invalid] = np.nan
         nan = np.flatnonzero(np.isnan(v))
         if nan.size and first < 0:
             first = s + int(nan[0])
         n_nan += nan.size
-        values[s : s + step] = v
+        v32 = v.astype(np.float32)  # the values the lead is read as
+        low, high = (
+            min(low, float(np.nanmin(v32, initial=np.inf))),
+            max(high, float(np.nanmax(v32, initial=-np.inf))),
+        )
+        if values is not None:
+            values[s : s + step] = v32
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
     if n_nan:
         raise DataError(
@@ -213,8 +229,10 @@ def read_signal(data_dir: Path, record: str, lead: str | int, *, expected_fs: fl
             f"({first / header.fs:.2f} s)",
             path=str(dat),
         )
-    if len(values) == 0 or np.ptp(values) == 0:
+    if len(digital) == 0 or low == high:
         raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
+    if values is None:
+        values = CheckedLead(digital, mv)
     return Signal(record, lead, float(header.fs), values, notes)
 
 

@@ -9,7 +9,8 @@ torchvision's `weights.transforms()` travel with the weights. Steps, in order: r
 `rr_features`, four RR ratios as a second input, with `rr_irregularity` a fifth: how irregular the
 rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own; with
 `rr_normaliser: median` the long horizon is the running median of 300 RR intervals instead of their mean
-(the RR features themselves are defined in `heartzoo.preprocess.rr_features`).
+(the RR features themselves are defined in `heartzoo.preprocess.rr_features`; a lead read where it is
+sliced, in `heartzoo.preprocess.lead`).
 """
 
 from __future__ import annotations
@@ -450,8 +451,12 @@ class Preprocessor:
 # What any one-lead recording handed to heartzoo must be, checked before detection or a model reads it.
 def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]:
     """One lead in mV, its sampling rate and R-peak sample indices, or an error that says what is wrong
-    with them (a model would otherwise answer "N" with confidence for a beat that is not there)."""
-    x = np.asarray(signal)
+    with them (a model would otherwise answer "N" with confidence for a beat that is not there). A lead a
+    reader checked where it lies (`lead.CheckedLead`) is passed on as it is, read where sliced."""
+    from .lead import CheckedLead
+
+    lazy = isinstance(signal, CheckedLead)
+    x = signal if lazy else np.asarray(signal)
     if x.ndim == 2 and 1 in x.shape:
         x = x.reshape(-1)
     if x.ndim != 1:
@@ -464,7 +469,7 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
     if not (np.isfinite(rate) and rate > 0):
         raise HeartzooError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
-    bad = np.flatnonzero(~np.isfinite(x))
+    bad = np.zeros(0, np.int64) if lazy else np.flatnonzero(~np.isfinite(x))
     if bad.size:
         raise HeartzooError(
             f"signal holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]} "
@@ -491,4 +496,4 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(
             f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
         )
-    return x.astype(np.float32, copy=False), rate, r
+    return (x if lazy else x.astype(np.float32, copy=False)), rate, r

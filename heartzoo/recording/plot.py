@@ -53,7 +53,10 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     from matplotlib.figure import Figure
     from matplotlib.ticker import MultipleLocator
 
-    x = np.asarray(signal)  # only its strips are drawn: no float64 copy of a day's lead
+    from ..preprocess.lead import CheckedLead
+
+    # only its strips are drawn: a lead left on disk is read strip by strip
+    x = signal if isinstance(signal, CheckedLead) else np.asarray(signal)
     fs, width = annotated.fs, round(STRIP_S * annotated.fs)
     strips = strip_starts(annotated, len(x), max_strips)
     trend = len(x) >= TREND_MIN_S * fs

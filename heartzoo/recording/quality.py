@@ -133,7 +133,6 @@ def model_windows(x, fs: float, gate) -> Windows:
     from ..zoo.hub import predict
 
     spec = gate.config.input
-    x = np.asarray(x, dtype=np.float32)
     starts, ends = tiles(len(x), max(1, round(spec.frame_size * fs / spec.fs)))
     p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
     return Windows(starts, ends, p.astype(np.float32), p >= 0.5)

@@ -22,6 +22,7 @@ import numpy as np
 from ..data import signal_files
 from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
+from ..preprocess.lead import CheckedLead
 from . import apple_watch, edf, ishne, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
@@ -174,14 +175,16 @@ def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
     return f"{p}: no lead {lead}{hint}; leads: {', '.join(shown) or 'none'}"
 
 
-def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray:
-    """The lead (an array, or one a reader left on disk) as float32, or an error naming the file: a NaN, an
-    infinite sample, a sample no voltage in mV is (finite, but infinite in float32), a flat lead. Checked
-    and converted an hour at a time, so a day's lead never has a float64 copy."""
+def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray | CheckedLead:
+    """The lead as float32, or an error naming the file: a NaN, an infinite sample, a sample no voltage in
+    mV is (finite, but infinite in float32), a flat lead. Checked an hour at a time, so a day's lead never
+    has a float64 copy; one a reader left on disk (a `StoredLead` in mV) stays there, a `CheckedLead`
+    converted where it is sliced, and an array is converted into a new one (a float32 one is not copied)."""
     n, step = len(x), signal_files.READ_SAMPLES
-    # a reader's float32 lead is checked where it lies; any other is converted into a new one
-    out = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.empty(n, np.float32)
+    stored = isinstance(x, StoredLead)
+    out = x if stored or (isinstance(x, np.ndarray) and x.dtype == np.float32) else np.empty(n, np.float32)
     top = np.finfo(np.float32).max
+    low, high = np.inf, -np.inf
     for s in range(0, n, step):
         c = np.asarray(x[s : s + step], dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(c))
@@ -196,11 +199,13 @@ def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray:
             raise HeartzooError(
                 f"{p}: lead {lead} holds a sample of {c[big[0]]:g} (sample {s + big[0]}), not a voltage"
             )
+        c = c.astype(np.float32)  # the values the lead is read as, whole or in stretches
+        low, high = min(low, float(c.min(initial=np.inf))), max(high, float(c.max(initial=-np.inf)))
         if out is not x:
             out[s : s + step] = c
-    if n == 0 or np.ptp(out) == 0:
+    if n == 0 or low == high:
         raise HeartzooError(f"{p}: lead {lead} is flat (every sample the same)")
-    return out
+    return CheckedLead(x, lambda v: np.asarray(v, dtype=np.float64)) if stored else out
 
 
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
@@ -213,7 +218,8 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
     ch, notes = _pick_lead(Path(f"{base}.hea"), lead, list(header.sig_name or []), lead_given)
     try:
-        sig = read_signal(base.parent, base.name, ch)  # checked: size, checksum, NaN, flat
+        # checked: size, checksum, NaN, flat; left on disk where the format allows, read where sliced
+        sig = read_signal(base.parent, base.name, ch, lazy=True)
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
     return Recording(output_name(base), sig.values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes)

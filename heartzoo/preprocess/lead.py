@@ -1,0 +1,46 @@
+"""A lead that stays where a reader found it (`CheckedLead`): checked once, converted to mV wherever a
+stage slices it, so that `annotate` never holds a patch's weeks of signal whole. Every stage of the line
+reads a lead in stretches (the detector's chunks, the gate's windows, the resampler's chunks, a batch of
+beats' frames); one that reads it whole gets it whole (`np.asarray`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CheckedLead:
+    """A lead in mV as float32, checked once where it lies (finite, a voltage, not flat: the readers of
+    `recording.read`) and converted again wherever it is sliced, so that a recording of days is never held
+    whole: `lead[a:b]` is float32, as the lead read whole would be sample for sample, and
+    `np.asarray(lead)` the whole lead, for a stage that reads all of it at once. `convert` gives a stretch
+    of `source` (a `StoredLead`, or a memmap of digital samples) in mV as float64."""
+
+    source: Any
+    convert: Callable[[np.ndarray], np.ndarray]
+
+    dtype = np.dtype(np.float32)
+    ndim = 1
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    def __getitem__(self, part: slice) -> np.ndarray:
+        if not isinstance(part, slice):
+            raise TypeError("a checked lead is read in stretches (lead[a:b])")
+        start, stop, step = part.indices(len(self))
+        if step != 1:
+            raise ValueError("a checked lead is read in stretches")
+        return self.convert(np.asarray(self.source[start : max(start, stop)])).astype(np.float32)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)
