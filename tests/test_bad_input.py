@@ -94,10 +94,10 @@ def test_a_lead_is_converted_an_hour_at_a_time(tmp_path, data_root, monkeypatch)
     the first named."""
     from conftest import synthetic_ecg
 
-    from heartzoo.data import signal_files
+    from heartzoo.preprocess import lead as lead_module
 
     whole = mitbih.read_signal(data_root / "mitdb", "100").values
-    monkeypatch.setattr(signal_files, "READ_SAMPLES", 997)
+    monkeypatch.setattr(lead_module, "READ_SAMPLES", 997)
     chunked = mitbih.read_signal(data_root / "mitdb", "100").values
     assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes()
     x, _ = synthetic_ecg(360, 12)

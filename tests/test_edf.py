@@ -100,7 +100,7 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     """A day's lead is read a stretch at a time, never converted whole: stretches that start and end inside
     data records give the samples of one read, and the lead checked in chunks of 997 samples is byte for
     byte the lead checked at once."""
-    from heartzoo.data import signal_files
+    from heartzoo.preprocess import lead as lead_module
     from heartzoo.preprocess.lead import CheckedLead
     from heartzoo.recording import edf as edf_module
     from heartzoo.recording.read import read_recording
@@ -113,7 +113,7 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
         assert np.array_equal(lead[a:b], whole[a:b]), (a, b)
     at_once = read_recording(path, "MLII").signal
     assert isinstance(at_once, CheckedLead)  # left on disk, read where sliced
-    monkeypatch.setattr(signal_files, "READ_SAMPLES", 997)
+    monkeypatch.setattr(lead_module, "READ_SAMPLES", 997)  # checked, and read whole, 997 samples at a time
     chunked = np.asarray(read_recording(path, "MLII").signal)
     assert chunked.dtype == np.float32 and chunked.tobytes() == np.asarray(at_once).tobytes()
     assert np.asarray(at_once).tobytes() == whole.astype(np.float32).tobytes()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
 from ..tasks import AAMI_CLASSES
 from . import signal_files
@@ -201,7 +202,7 @@ def read_signal(
         return (part.astype(np.float64) - baseline) / gain
 
     values = None if lazy else np.empty(len(digital), np.float32)
-    n_nan, first, total, step = 0, -1, 0, signal_files.READ_SAMPLES
+    n_nan, first, total, step = 0, -1, 0, lead_module.READ_SAMPLES
     low, high = np.inf, -np.inf
     # in float64 an hour at a time, kept as float32: a patch's two weeks never have a float64 copy
     for s in range(0, len(digital), step):

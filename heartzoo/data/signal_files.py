@@ -14,10 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-#: a lead is checked and converted this many samples at a time (an hour at 360 Hz): no float64 copy of
-#: a patch's weeks (`records.read_signal`, `recording.read`)
-READ_SAMPLES = 360 * 3600
-
 
 @dataclass(frozen=True)
 class StoredLead:

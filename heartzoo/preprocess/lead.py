@@ -11,6 +11,10 @@ from typing import Any
 
 import numpy as np
 
+#: a lead is checked and converted this many samples at a time (an hour at 360 Hz): no float64 copy of
+#: a patch's weeks (`data.records.read_signal`, `recording.read`, `CheckedLead` read whole)
+READ_SAMPLES = 360 * 3600
+
 
 @dataclass(frozen=True)
 class CheckedLead:
@@ -42,5 +46,7 @@ class CheckedLead:
         return self.convert(np.asarray(self.source[start : max(start, stop)])).astype(np.float32)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        whole = self[:]
+        whole = np.empty(len(self), np.float32)
+        for s in range(0, len(self), READ_SAMPLES):  # never the whole lead in float64
+            whole[s : s + READ_SAMPLES] = self[s : s + READ_SAMPLES]
         return whole if dtype is None else whole.astype(dtype)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import signal_files
 from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
+from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
 from . import apple_watch, edf, ishne, polar
 
@@ -180,7 +180,7 @@ def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray | Che
     mV is (finite, but infinite in float32), a flat lead. Checked an hour at a time, so a day's lead never
     has a float64 copy; one a reader left on disk (a `StoredLead` in mV) stays there, a `CheckedLead`
     converted where it is sliced, and an array is converted into a new one (a float32 one is not copied)."""
-    n, step = len(x), signal_files.READ_SAMPLES
+    n, step = len(x), lead_module.READ_SAMPLES
     stored = isinstance(x, StoredLead)
     out = x if stored or (isinstance(x, np.ndarray) and x.dtype == np.float32) else np.empty(n, np.float32)
     top = np.finfo(np.float32).max

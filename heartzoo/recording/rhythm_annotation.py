@@ -43,8 +43,7 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     from ..evaluation.aggregation import single_windows
     from ..zoo.hub import predict
 
-    x = np.asarray(x, dtype=np.float32)
-    spec = model.config.input
+    spec = model.config.input  # `x` is read in windows (`predict`): a lead left on disk stays there
     n = round(spec.frame_size * fs / spec.fs)
     starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
     if len(x) > n and starts[-1] + n < len(x):
