@@ -2,9 +2,9 @@
 way (`stored_samples`): the formats long recordings come in, 16 (little-endian int16: a patch such as
 Icentia11k's, CinC 2017's `.mat` after its preamble) and 212 (two 12-bit samples in three bytes:
 MIT-BIH's, and its long-term databases', a day or more a record), and the other formats of whole bytes a
-sample (24, 32, 61, 80, 160). wfdb's reader holds several int64 and
-float64 copies of a whole file, gigabytes for a patch's week; these give one lead's digital samples a
-stretch at a time, the values wfdb reads (`records.read_signal` converts them an hour at a time)."""
+sample (24, 32, 61, 80, 160). wfdb's reader holds several int64 and float64 copies of a whole file,
+gigabytes for a patch's week; these give one lead's digital samples a stretch at a time, the values wfdb
+reads (`records.read_signal` checks them an hour at a time, and converts them where they are sliced)."""
 
 from __future__ import annotations
 

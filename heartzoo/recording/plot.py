@@ -1,6 +1,7 @@
 """A picture of an annotated recording for the one who reviews it (`annotate --plot`): for a recording of
-10 minutes or more, its heart rate minute by minute; the lead in 10-s strips as on ECG paper, each beat's class above its R peak (S and V in colour), the windows the gate
-found unreadable shaded (their beats are not classified), and the rhythm episodes in a band. The strips are
+10 minutes or more, its heart rate minute by minute; the lead in 10-s strips as on ECG paper, each beat's
+class above its R peak (S and V in colour), the windows the gate found unreadable shaded (their beats are
+not classified), and the rhythm episodes in a band. The strips are
 the recording's start, the place of each warning (an AF episode, a ventricular run, a pause or a lost
 signal, an unreadable stretch), then each episode, run and stretch a warning sums up, as many as
 `max_strips` allows: where a reviewer looks first.
