@@ -85,6 +85,15 @@ def test_a_model_without_v_and_no_rhythm_leave_those_columns_empty(data_root, tm
     assert hour["ventricular_runs"] is None and hour["af_s"] is None and hour["beats"] == got["beats"]
 
 
+def test_no_variability_is_given_for_less_than_five_minutes_of_nn_intervals(data_root, tmp_path):
+    import wfdb
+
+    x = wfdb.rdrecord(str(data_root / "mitdb" / "100"), channels=[0], sampto=240 * 360).p_signal[:, 0]
+    np.save(tmp_path / "r.npy", x.astype(np.float32))
+    got = annotated_json(tmp_path / "r.npy", tmp_path / "out", MODEL, "--fs", "360")["hrv"]
+    assert got["nn_intervals"] > 250 and got["sdnn_ms"] is got["rmssd_ms"] is got["pnn50"] is None
+
+
 def _nn(beats: list[dict], af: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """NN intervals written out from the JSON, apart from the module: (end times s, ms, follows an NN)."""
     t = np.array([b["time_s"] for b in beats])

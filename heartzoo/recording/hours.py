@@ -18,8 +18,10 @@ import numpy as np
 
 HOUR_S = 3600.0
 MINUTE_S = 60.0
-#: SDANN's segments (Task Force 1996)
+#: SDANN's segments (Task Force 1996), and the least NN time variability is given for: the Task Force's
+#: short-term recording, 5 minutes (over fewer beats it says more of the beats than of the heart)
 SEGMENT_S = 300.0
+MIN_NN_S = 300.0
 #: the classes a normal beat is called by: beat-3 and aami-5's N, beat-2's normal
 NORMAL = ("N", "normal")
 
@@ -32,7 +34,8 @@ class Hrv:
     rhythm model, lies outside atrial fibrillation (where the variability is the arrhythmia's). SDNN is the
     standard deviation of the NN intervals, RMSSD the root mean square of the differences of successive
     ones (both in ms), pNN50 the share of those differences over 50 ms, SDANN (a whole recording) the
-    standard deviation of the mean NN interval of each 5-minute segment that has any."""
+    standard deviation of the mean NN interval of each 5-minute segment that has any. None where the NN
+    intervals add up to less than `MIN_NN_S`."""
 
     intervals: int
     sdnn_ms: float | None
@@ -72,8 +75,8 @@ def nn_intervals(samples, classes, fs: float, af=None) -> tuple[np.ndarray, np.n
 
 def hrv(times, nn, successive, fs: float, *, sdann: bool = False) -> Hrv:
     """`Hrv` of NN intervals (`nn_intervals`' three arrays); `sdann` over 5-minute segments from sample 0."""
-    if not len(nn):
-        return Hrv(0, None, None, None)
+    if float(np.sum(nn)) < 1000.0 * MIN_NN_S:
+        return Hrv(len(nn), None, None, None)
     d = np.diff(nn)[successive[1:]]  # differences of intervals that follow one another
     seg = None
     if sdann:
