@@ -118,6 +118,9 @@ def test_an_edf_lead_is_read_in_stretches_across_its_data_records(mlii, tmp_path
     assert chunked.dtype == np.float32 and chunked.tobytes() == np.asarray(at_once).tobytes()
     assert np.asarray(at_once).tobytes() == whole.astype(np.float32).tobytes()
     assert at_once[359:1_000].tobytes() == chunked[359:1_000].tobytes()
+    # arithmetic reads it whole, as on the array readers gave before
+    assert np.array_equal(at_once * 1000, chunked * 1000) and np.array_equal(2 - at_once, 2 - chunked)
+    assert float(np.mean(at_once)) == float(np.mean(chunked)) and (at_once > 0).sum() == (chunked > 0).sum()
 
 
 def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_path):

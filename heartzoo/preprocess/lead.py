@@ -17,12 +17,13 @@ READ_SAMPLES = 360 * 3600
 
 
 @dataclass(frozen=True)
-class CheckedLead:
+class CheckedLead(np.lib.mixins.NDArrayOperatorsMixin):
     """A lead in mV as float32, checked once where it lies (finite, a voltage, not flat: the readers of
     `recording.read`) and converted again wherever it is sliced, so that a recording of days is never held
     whole: `lead[a:b]` is float32, as the lead read whole would be sample for sample, and
-    `np.asarray(lead)` the whole lead, for a stage that reads all of it at once. `convert` gives a stretch
-    of `source` (a `StoredLead`, or a memmap of digital samples) in mV as float64."""
+    `np.asarray(lead)` the whole lead, for a stage that reads all of it at once; arithmetic and numpy's
+    functions on it read it whole too (`lead * 1000` is an array, as it was when readers gave one). `convert`
+    gives a stretch of `source` (a `StoredLead`, or a memmap of digital samples) in mV as float64."""
 
     source: Any
     convert: Callable[[np.ndarray], np.ndarray]
@@ -44,6 +45,10 @@ class CheckedLead:
         if step != 1:
             raise ValueError("a checked lead is read in stretches")
         return self.convert(np.asarray(self.source[start : max(start, stop)])).astype(np.float32)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(np.asarray(x) if isinstance(x, CheckedLead) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         whole = np.empty(len(self), np.float32)
