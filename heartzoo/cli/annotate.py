@@ -233,7 +233,7 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             f"{vt:,} above {VT_BPM} bpm",
             highlight=False,
         )
-    from ..recording.hours import hours_of, hours_table
+    from ..recording.hours import hours_table
 
     hrv = summary["hrv"]
     if hrv["sdnn_ms"] is not None:
@@ -247,8 +247,10 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             highlight=False,
         )
 
-    if (hours := hours_of(result)) is not None and len(hours) > 1:  # a Holter's hourly table
-        console.print("\n".join(f"  {line}" for line in hours_table(hours, result.fs)), highlight=False)
+    if result.hours is not None and len(result.hours) > 1:  # a Holter's hourly table
+        console.print(
+            "\n".join(f"  {line}" for line in hours_table(result.hours, result.fs)), highlight=False
+        )
     for f in result.findings:
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "

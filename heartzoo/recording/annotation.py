@@ -30,6 +30,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -101,6 +102,14 @@ class Annotated:
     def symbols(self) -> list[str]:
         return [SYMBOL[c] for c in self.classes.tolist()]
 
+    @cached_property
+    def hours(self) -> list | None:  # the hourly table (`hours.hours_of`), made once for every reader
+        return hours_of(self)
+
+    @cached_property
+    def hrv(self):  # the recording's heart rate variability (`hours.recording_hrv`), made once
+        return recording_hrv(self)
+
     def ec57(self):
         """These beats as EC57 test annotations (AAMI classes, as a comparator reads the WFDB file)."""
         from ..evaluation.ec57 import Annotations
@@ -146,8 +155,8 @@ class Annotated:
             "ventricular_runs": None
             if self.ventricular_runs is None
             else [r.to_dict() for r in self.ventricular_runs],
-            "hrv": recording_hrv(self).to_dict(),
-            "hours": None if (hours := hours_of(self)) is None else [h.to_dict(self.fs) for h in hours],
+            "hrv": self.hrv.to_dict(),
+            "hours": None if self.hours is None else [h.to_dict(self.fs) for h in self.hours],
         }
 
     def rows(self) -> list[dict[str, Any]]:
