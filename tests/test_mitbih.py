@@ -207,6 +207,33 @@ def test_a_long_lead_resamples_in_chunks_bit_for_bit(data_root):
         assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes()
 
 
+def test_a_lead_resampled_where_it_is_sliced_is_the_whole_resample(data_root):
+    """A model reads a long recording a batch at a time, so its lead at the model's rate is resampled where
+    a batch's frames slice it (`ResampledLead`, its last two chunks kept): record 100 in 10-minute chunks
+    gives, for stretches across seams, at both ends and whole, the bytes `resample` gives, and its frames
+    are those of the whole lead; a rate it cannot read lazily is refused, and `resampled` gives it whole."""
+    from heartzoo.preprocess import extract_frames
+    from heartzoo.preprocess.resampling import ResampledLead, resampled
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values
+    whole = resample(x, 360, 100, chunk_s=600)
+    lazy = ResampledLead(x, 360, 100, chunk_s=600)
+    assert len(lazy) == len(whole) and lazy.shape == whole.shape
+    seam = 600 * 100
+    for a, b in ((0, 10), (seam - 50, seam + 50), (seam - 1, 3 * seam + 7), (len(whole) - 30, len(whole) + 9)):
+        assert lazy[a:b].dtype == np.float32 and lazy[a:b].tobytes() == whole[a:b].tobytes(), (a, b)
+    assert np.asarray(lazy).tobytes() == whole.tobytes()
+    assert lazy[5:5].shape == (0,)
+    centres = np.array([0, seam - 3, seam + 2, 2 * seam, len(whole) - 1])
+    assert extract_frames(lazy, centres, 256, 90).tobytes() == extract_frames(whole, centres, 256, 90).tobytes()
+    with pytest.raises(TypeError, match="stretches"):
+        lazy[[1, 2]]
+    with pytest.raises(ValueError, match="two different whole rates"):
+        ResampledLead(x, 130.05, 100)
+    assert resampled(x, 130.05, 100).tobytes() == resample(x, 130.05, 100).tobytes()
+    assert isinstance(resampled(x, 360, 100), ResampledLead)
+
+
 def test_frames_copy_only_the_stretch_they_cover(data_root):
     """A batch of beats is cut from the stretch of the lead its frames cover, padded with the edge values
     past either end: the frames of the whole lead padded at once (what a batch of a day's recording copied

@@ -9,21 +9,23 @@ torchvision's `weights.transforms()` travel with the weights. Steps, in order: r
 `rr_features`, four RR ratios as a second input, with `rr_irregularity` a fifth: how irregular the
 rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own; with
 `rr_normaliser: median` the long horizon is the running median of 300 RR intervals instead of their mean
-(the RR features themselves are defined in `heartzoo.preprocess.rr_features`; a lead read where it is
-sliced, in `heartzoo.preprocess.lead`).
+(the RR features themselves are defined in `heartzoo.preprocess.rr_features`; the resampler in
+`heartzoo.preprocess.resampling`; a lead read where it is sliced, in `heartzoo.preprocess.lead`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from math import gcd
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import HeartzooError
+from .resampling import RESAMPLE_CHUNK_S as RESAMPLE_CHUNK_S
+from .resampling import RESAMPLING, positions_at, resampled
+from .resampling import resample as resample
 from .rr_features import (
     HISTORY_DEFINITION,
     IRREGULARITY_DEFINITION,
@@ -39,9 +41,6 @@ from .rr_features import (
     rr_ratios,
 )
 
-RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
-#: `resample` reads a longer lead in chunks of about this many seconds (the same samples, less memory)
-RESAMPLE_CHUNK_S = 2 * 3600.0
 #: InputSpec fields added after caches and shard folders were keyed by the whole spec: `InputSpec.key`
 #: leaves them out at these defaults
 LATE_DEFAULTS: dict[str, Any] = {"rr_history": 0, "rr_normaliser": "mean", "template_on_time": 0.0}
@@ -133,61 +132,6 @@ class InputSpec(BaseModel):
     @property
     def channels(self) -> int:
         return 2 if self.template_beats else 1
-
-
-def resample(
-    values: np.ndarray, fs_in: float, fs_out: float, *, chunk_s: float = RESAMPLE_CHUNK_S
-) -> np.ndarray:
-    """Resample with scipy's polyphase filter (anti-aliasing FIR, zero phase), float32 out. `fs_out` is a
-    whole number of Hz (a model's rate); `fs_in` may be any rate, e.g. a device's measured clock (a Polar
-    strap's 130.05 Hz): it is first read at the nearest whole rate by cubic-spline interpolation at the
-    exact sample times, so that no timing drifts over hours, then resampled as a whole rate is. A lead
-    longer than `chunk_s` seconds is resampled in chunks, bit for bit the same."""
-    if fs_in == fs_out:
-        return np.asarray(values, dtype=np.float32)
-    from scipy.signal import resample_poly
-
-    fi, fo = round(fs_in), round(fs_out)
-    if fo != fs_out or fi < 1:
-        raise ValueError(f"cannot resample {fs_in} Hz -> {fs_out} Hz: the output rate must be a whole number")
-    x = values
-    if fi != fs_in:
-        # fs_in is within half a hertz of fi: only that top half-hertz of the band could alias, where an
-        # ECG holds nothing
-        x = _at_whole_rate(np.asarray(x, dtype=np.float64), float(fs_in), fi)
-        if fi == fo:
-            return x.astype(np.float32)
-    g = gcd(fi, fo)
-    up, down = fo // g, fi // g
-    size = down * max(1, round(chunk_s * fi / down))
-    if len(x) <= size:
-        return resample_poly(np.asarray(x, dtype=np.float64), up, down).astype(np.float32)
-    # not a float64 copy of a day at once: chunks that start on the output's grid, each read with
-    # more than the filter's reach of its neighbours, give the same samples bit for bit
-    pad = down * (20 * max(up, down) // (up * down) + 2)
-    out = np.empty(-(-len(x) * up // down), dtype=np.float32)
-    for start in range(0, len(x), size):
-        end = min(len(x), start + size)
-        lo, hi = max(0, start - pad), min(len(x), end + pad)
-        y = resample_poly(np.asarray(x[lo:hi], dtype=np.float64), up, down)[(start - lo) * up // down :]
-        if end < len(x):
-            y = y[: (end - start) * up // down]
-        out[start * up // down :][: len(y)] = y
-    return out
-
-
-def _at_whole_rate(x: np.ndarray, fs_in: float, fi: int) -> np.ndarray:
-    """`x` (sampled at `fs_in` Hz) at the times k / fi that it spans, by cubic-spline interpolation."""
-    from scipy.ndimage import map_coordinates
-
-    n = int(np.floor((len(x) - 1) * fi / fs_in)) + 1
-    where = np.arange(n, dtype=np.float64) * (fs_in / fi)
-    return map_coordinates(x, where[None, :], order=3, mode="nearest")
-
-
-def positions_at(samples: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """R-peak sample indices moved to the new sampling rate (nearest sample)."""
-    return np.rint(np.asarray(samples, dtype=np.float64) * (fs_out / fs_in)).astype(np.int64)
 
 
 def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_peak: int) -> np.ndarray:
@@ -309,8 +253,9 @@ class Preprocessor:
         return self._frames_at(*self._centred(values, fs, r_peaks))
 
     def _centred(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The lead resampled to `spec.fs`, and the R peaks moved there."""
-        x = resample(values, fs, self.spec.fs)
+        """The lead resampled to `spec.fs` where the frames slice it (`resampled`), and the R peaks moved
+        there."""
+        x = resampled(values, fs, self.spec.fs)
         return x, np.clip(positions_at(r_peaks, fs, self.spec.fs), 0, len(x) - 1)
 
     def _frames_at(self, x: np.ndarray, centres: np.ndarray) -> np.ndarray:
