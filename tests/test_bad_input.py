@@ -186,6 +186,58 @@ def test_the_other_formats_of_whole_bytes_are_read_where_they_lie(tmp_path, data
             assert got.tobytes() == mv.astype(np.float32).tobytes(), (fmt, lead)
 
 
+def test_flac_records_and_every_formats_missing_samples(tmp_path, data_root):
+    """WFDB's FLAC formats (508, 516, 524, written by wfdb) are read through wfdb, 24-bit samples included
+    (read as 16-bit integers, wfdb refused them), in mV as wfdb converts them; in every format that has one,
+    the value that marks a missing sample is an error naming the record and the first one, never a voltage
+    (516's -32768 had read as -163.84 mV)."""
+    import wfdb
+
+    from heartzoo.data import records
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_000].astype(np.float64)
+    for fmt in ("508", "516", "524"):
+        gain = 60.0 if fmt == "508" else 200.0  # 8 bits: record 100's MLII within +-127 units
+        wfdb.wrsamp(
+            f"f{fmt}",
+            360,
+            ["mV"],
+            ["MLII"],
+            p_signal=x[:, None],
+            fmt=[fmt],
+            adc_gain=[gain],
+            baseline=[0],
+            write_dir=str(tmp_path),
+        )
+        want = wfdb.rdrecord(str(tmp_path / f"f{fmt}"), physical=False, return_res=32).d_signal[:, 0]
+        got = records.read_signal(tmp_path, f"f{fmt}", "MLII").values
+        assert np.array_equal(np.asarray(got), (want / gain).astype(np.float32)), fmt
+    for fmt, low in (
+        ("516", -(2**15)),
+        ("524", -(2**23)),
+        ("508", -(2**7)),
+        ("16", -(2**15)),
+        ("32", -(2**31)),
+    ):
+        digital = np.round(x * 50).astype(np.int64)[:, None]
+        digital[1000:1003] = low
+        wfdb.wrsamp(
+            f"m{fmt}",
+            360,
+            ["mV"],
+            ["MLII"],
+            d_signal=digital.astype(np.int32 if fmt in ("524", "32") else np.int16),
+            fmt=[fmt],
+            adc_gain=[50.0],
+            baseline=[0],
+            write_dir=str(tmp_path),
+        )
+        with pytest.raises(
+            DataError, match=rf"m{fmt}.*3 missing \(NaN\) samples in lead MLII, the first at sample 1000"
+        ):
+            records.read_signal(tmp_path, f"m{fmt}", "MLII")
+
+
 def test_flat_signal(tmp_path):
     write_record(tmp_path / "mitdb", "904", signal=np.zeros((4320, 2)) + 0.5)
     with pytest.raises(DataError, match=r"record 904.*lead MLII is flat"):

@@ -190,7 +190,9 @@ def read_signal(
     digital = signal_files.stored_samples(header, ch, dat)  # formats 16 and 212 where they lie
     if digital is None:
         try:
-            rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=16)
+            # 24-bit FLAC needs 32-bit integers (wfdb refuses to narrow them)
+            res = 32 if str(header.fmt[ch]) in ("24", "32", "524") else 16
+            rec = wfdb.rdrecord(str(Path(data_dir) / record), channels=[ch], physical=False, return_res=res)
         except Exception as exc:
             raise DataError(record, f"cannot read signal: {exc}", path=str(dat)) from None
         digital = rec.d_signal[:, 0]
@@ -280,8 +282,15 @@ def _check_mat_preamble(record: str, header, ch: int, dat: Path) -> None:
         )
 
 
+#: the value that marks a missing sample in each WFDB format (signal(5); format 8 stores differences and
+#: has none)
+_INVALID = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15)}
+_INVALID.update({"61": -(2**15), "160": -(2**15), "516": -(2**15), "24": -(2**23), "524": -(2**23)})
+_INVALID["32"] = -(2**31)
+
+
 def _invalid_value(fmt: str) -> int | None:
-    return {"212": -2048, "16": -32768, "61": -32768, "80": -128, "160": -32768, "24": -(2**23)}.get(str(fmt))
+    return _INVALID.get(str(fmt))
 
 
 def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
