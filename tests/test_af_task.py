@@ -154,25 +154,13 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch
     import json
 
     import wfdb
-    from conftest import REPO, run_cli
+    from conftest import REPO, run_annotate
 
     monkeypatch.chdir(tmp_path)
 
     base = cinc.folder() / "training2017" / "A00004"  # an AF recording
-    res = run_cli(
-        "annotate",
-        str(base),
-        "--lead",
-        "ECG",
-        "--model",
-        "beat-3-cnn3-student@v3",
-        "--rhythm",
-        _rhythm_model(),
-        "--zoo",
-        str(REPO / "zoo"),
-        "--output-dir",
-        str(tmp_path),
-        "--json",
+    res = run_annotate(
+        base, "beat-3-cnn3-student@v3", tmp_path, "--lead", "ECG", "--rhythm", _rhythm_model(), "--json"
     )
     assert res.returncode == 0, res.stderr
     rhythm = json.loads(res.stdout)["rhythm"]
@@ -224,19 +212,8 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch
     whole = rhythm["recording"]
     assert whole["windows"] == len(arrays["x"]) and whole["class"] == loaded.class_names[int(want.argmax())]
     np.testing.assert_allclose(list(whole["probabilities"].values()), want, atol=1e-4)
-    res = run_cli(
-        "annotate",
-        str(base),
-        "--lead",
-        "ECG",
-        "--model",
-        "beat-3-cnn3-student@v3",
-        "--rhythm",
-        "beat-3-cnn3-student@v3",
-        "--zoo",
-        str(REPO / "zoo"),
-        "--output-dir",
-        str(tmp_path),
+    res = run_annotate(
+        base, "beat-3-cnn3-student@v3", tmp_path, "--lead", "ECG", "--rhythm", "beat-3-cnn3-student@v3"
     )
     assert res.returncode != 0 and "not a rhythm model" in res.stderr
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, annotated_json, run_cli, write_record
+from conftest import REPO, annotated_json, run_annotate, run_cli, write_record
 
 from heartzoo.errors import HeartzooError
 from heartzoo.synthetic import synthetic_ecg
@@ -68,17 +68,7 @@ def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
     import wfdb
 
     out = tmp_path / "out"
-    res = run_cli(
-        "annotate",
-        str(mitdb / f"{RECORD}.hea"),
-        "--model",
-        f"{MODEL}@v1",
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(out),
-        "--json",
-    )
+    res = run_annotate(mitdb / f"{RECORD}.hea", f"{MODEL}@v1", out, "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["model"] == f"{MODEL}@v1" and summary["lead"] == "MLII" and summary["fs"] == 360
@@ -308,16 +298,7 @@ def test_output_folder_problems_are_one_clear_error(tmp_path):
     write_record(tmp_path / "in", "syn", fs=250, seconds=20)
 
     def to(out: Path):
-        res = run_cli(
-            "annotate",
-            str(tmp_path / "in" / "syn"),
-            "--model",
-            MODEL,
-            "--zoo",
-            str(ZOO),
-            "--output-dir",
-            str(out),
-        )
+        res = run_annotate(tmp_path / "in" / "syn", MODEL, out)
         assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
         return " ".join(res.stderr.split())
 
@@ -445,17 +426,7 @@ def test_an_edf_plus_file_keeps_stdout_for_the_json(tmp_path):
     """wfdb remarks on an EDF+ annotation signal by printing; `--json` owns stdout, so it still parses."""
     x, _ = synthetic_ecg(250, 20)
     _edf_plus(tmp_path / "plus.edf", x, 250)
-    res = run_cli(
-        "annotate",
-        str(tmp_path / "plus.edf"),
-        "--model",
-        MODEL,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--json",
-    )
+    res = run_annotate(tmp_path / "plus.edf", MODEL, tmp_path / "out", "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["lead"] == "MLII" and json.loads(res.stdout)["beats"] > 15
 

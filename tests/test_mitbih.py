@@ -220,12 +220,19 @@ def test_a_lead_resampled_where_it_is_sliced_is_the_whole_resample(data_root):
     lazy = ResampledLead(x, 360, 100, chunk_s=600)
     assert len(lazy) == len(whole) and lazy.shape == whole.shape
     seam = 600 * 100
-    for a, b in ((0, 10), (seam - 50, seam + 50), (seam - 1, 3 * seam + 7), (len(whole) - 30, len(whole) + 9)):
+    for a, b in (
+        (0, 10),
+        (seam - 50, seam + 50),
+        (seam - 1, 3 * seam + 7),
+        (len(whole) - 30, len(whole) + 9),
+    ):
         assert lazy[a:b].dtype == np.float32 and lazy[a:b].tobytes() == whole[a:b].tobytes(), (a, b)
     assert np.asarray(lazy).tobytes() == whole.tobytes()
     assert lazy[5:5].shape == (0,)
     centres = np.array([0, seam - 3, seam + 2, 2 * seam, len(whole) - 1])
-    assert extract_frames(lazy, centres, 256, 90).tobytes() == extract_frames(whole, centres, 256, 90).tobytes()
+    assert (
+        extract_frames(lazy, centres, 256, 90).tobytes() == extract_frames(whole, centres, 256, 90).tobytes()
+    )
     with pytest.raises(TypeError, match="stretches"):
         lazy[[1, 2]]
     with pytest.raises(ValueError, match="two different whole rates"):

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_annotate
 
 from heartzoo.config import parse_config
 from heartzoo.data import quality_windows as qw
@@ -124,37 +124,11 @@ def _gate_published() -> bool:
 def test_annotate_with_the_learned_gate_on_noise_and_on_a_record(mitdb, tmp_path):
     noise = tmp_path / "noise.npy"
     np.save(noise, np.random.default_rng(0).standard_normal(15000) * 0.2)
-    res = run_cli(
-        "annotate",
-        str(noise),
-        "--fs",
-        "250",
-        "--model",
-        BEATS,
-        "--gate",
-        GATE,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(tmp_path),
-        "--json",
-    )
+    res = run_annotate(noise, BEATS, tmp_path, "--fs", "250", "--gate", GATE, "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["beats"] == 0 and any("unreadable" in w for w in summary["warnings"])
-    res = run_cli(
-        "annotate",
-        str(mitdb / "100"),
-        "--model",
-        BEATS,
-        "--gate",
-        GATE,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(tmp_path),
-        "--json",
-    )
+    res = run_annotate(mitdb / "100", BEATS, tmp_path, "--gate", GATE, "--json")
     assert res.returncode == 0, res.stderr
     clean = json.loads(res.stdout)
     assert clean["beats"] >= 0.98 * 2273  # record 100's annotated beats: a clean record keeps them
@@ -162,18 +136,7 @@ def test_annotate_with_the_learned_gate_on_noise_and_on_a_record(mitdb, tmp_path
 
 @pytest.mark.skipif(not _gate_published(), reason="quality-cnn3 not published in zoo/")
 def test_a_beat_model_is_no_gate(mitdb, tmp_path):
-    res = run_cli(
-        "annotate",
-        str(mitdb / "100"),
-        "--model",
-        BEATS,
-        "--gate",
-        BEATS,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(tmp_path),
-    )
+    res = run_annotate(mitdb / "100", BEATS, tmp_path, "--gate", BEATS)
     assert res.returncode != 0 and "not a quality model" in res.stderr
 
 

@@ -162,20 +162,9 @@ def test_the_kit_finds_the_runs_python_finds(mitdb, tmp_path, fixed_point):
 
 
 def test_the_cli_counts_the_runs_and_warns_of_vt(mitdb, tmp_path):
-    from conftest import run_cli
+    from conftest import run_annotate
 
-    res = run_cli(
-        "annotate",
-        str(mitdb / "207.hea"),
-        "--model",
-        "beat-3-cnn3-student@v6",
-        "--zoo",
-        str(ZOO),
-        "--reference-peaks",
-        "atr",
-        "--output-dir",
-        str(tmp_path),
-    )
+    res = run_annotate(mitdb / "207.hea", "beat-3-cnn3-student@v6", tmp_path, "--reference-peaks", "atr")
     assert res.returncode == 0, res.stderr
     text = " ".join(res.stdout.split())  # the terminal wraps long lines
     summary = json.loads((tmp_path / "207.heartzoo.json").read_text())

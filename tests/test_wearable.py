@@ -140,19 +140,7 @@ def test_a_lost_recording_is_said_in_the_terminal_json_and_csv(tmp_path):
 def test_a_cinc2017_record_is_annotated_as_distributed(data_root, tmp_path):
     base = _need(data_root, A00005)
     out = tmp_path / "out"
-    res = run_cli(
-        "annotate",
-        str(base),
-        "--lead",
-        "ECG",
-        "--model",
-        MODEL,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(out),
-        "--json",
-    )
+    res = run_annotate(base, MODEL, out, "--lead", "ECG", "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["fs"] == 300 and summary["beats"] > 30  # 60 s of a normal rhythm
@@ -197,19 +185,7 @@ def test_a_checksum_that_is_not_0_is_still_checked(data_root, tmp_path):
 def test_annotate_says_what_it_did_on_the_icentia11k_patch(p01001, tmp_path):
     base, _ = p01001
     out = tmp_path / "out"
-    res = run_cli(
-        "annotate",
-        str(base),
-        "--lead",
-        "ecg",
-        "--model",
-        MODEL,
-        "--zoo",
-        str(ZOO),
-        "--output-dir",
-        str(out),
-        "--json",
-    )
+    res = run_annotate(base, MODEL, out, "--lead", "ecg", "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["beats"] > 5000 and summary["fs"] == 250  # 52 before the detector read past the artifact
