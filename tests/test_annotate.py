@@ -173,7 +173,7 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         (
             "garbage_edf",
             [],
-            r"not an EDF file \(it does not start with EDF.s version .0. and a 256-byte header\)",
+            r"not an EDF file \(it does not start with EDF.s version .0. and a 256-byte header, nor with BDF.s",
         ),
         ("garbage_hea", [], "cannot parse the header"),
         ("good_csv", [], r"carries no sampling rate; give it \(--fs HZ\)"),

@@ -1,7 +1,7 @@
 """EDF and EDF+ files (`heartzoo.recording.edf`), as a wearable writes them: five minutes of a real MIT-BIH
 record (100's MLII) in µV at 360 Hz beside an accelerometer at 25 Hz and an EDF+ annotation signal, read
-back at its own rate and annotated as the same samples given as a .npy; each way a header or file can be
-wrong refused with the file named."""
+back at its own rate and annotated as the same samples given as a .npy; the same as BDF (24-bit samples);
+each way a header or file can be wrong refused with the file named."""
 
 from __future__ import annotations
 
@@ -22,18 +22,24 @@ def mlii(data_root: Path) -> np.ndarray:
 
 
 def edf(
-    path: Path, signals, *, record_s: float = 1.0, plus: str = "EDF+C", records: str | None = None
+    path: Path,
+    signals,
+    *,
+    record_s: float = 1.0,
+    plus: str = "EDF+C",
+    records: str | None = None,
+    bdf: bool = False,
 ) -> Path:
     """`signals`: (label, unit, physical range, samples per record, physical values) each; the values are
-    written as 16-bit digital samples over +-32767."""
+    written as 16-bit digital samples over +-32767, or with `bdf` as BDF's 24-bit ones over +-8388607."""
 
     def field(value, width: int) -> bytes:
         return str(value).ljust(width)[:width].encode("latin-1")
 
-    n_rec = min(len(v) // k for *_, k, v in signals)
+    n_rec, top = min(len(v) // k for *_, k, v in signals), 8388607 if bdf else 32767
     head = b"".join(
         [
-            field("0", 8), field("X X X X", 80), field("Startdate X X X X", 80), field("27.11.26", 8),
+            b"\xffBIOSEMI" if bdf else field("0", 8), field("X X X X", 80), field("Startdate X X X X", 80), field("27.11.26", 8),
             field("04.00.00", 8), field(256 * (1 + len(signals)), 8), field(plus, 44),
             field(n_rec if records is None else records, 8), field(f"{record_s:g}", 8), field(len(signals), 4),
         ]
@@ -44,8 +50,8 @@ def edf(
         (8, [s[1] for s in signals]),
         (8, [-s[2] for s in signals]),
         (8, [s[2] for s in signals]),
-        (8, [-32767] * len(signals)),
-        (8, [32767] * len(signals)),
+        (8, [-top] * len(signals)),
+        (8, [top] * len(signals)),
         (80, [""] * len(signals)),
         (8, [s[3] for s in signals]),
         (32, [""] * len(signals)),
@@ -53,10 +59,14 @@ def edf(
     for width, values in columns:
         head += b"".join(field(v, width) for v in values)
     blocks = [
-        np.round(np.clip(v[: n_rec * k] / (r or 1.0), -1, 1) * 32767).astype("<i2").reshape(n_rec, k)
+        np.round(np.clip(v[: n_rec * k] / (r or 1.0), -1, 1) * top).astype("<i4").reshape(n_rec, k)
         for _, _, r, k, v in signals
     ]
-    path.write_bytes(head + np.concatenate(blocks, axis=1).tobytes())
+    digital = np.concatenate(blocks, axis=1)
+    if not bdf:
+        return path.write_bytes(head + digital.astype("<i2").tobytes()) and path
+    # BDF: each sample's three low bytes, little-endian two's complement
+    path.write_bytes(head + digital[..., None].view(np.uint8)[..., :3].tobytes())
     return path
 
 
@@ -134,6 +144,42 @@ def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_p
     }
     beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
     assert len(beats["patch.edf"]) > 300 and beats["patch.edf"] == beats["same.npy"]
+
+
+def test_a_bdf_file_is_read_as_an_edf_of_24_bit_samples(mlii, tmp_path):
+    """BDF (BioSemi's EDF: version byte 255 'BIOSEMI', three bytes a sample) and BDF+ with its annotation
+    signal: the lead to a 24-bit step (256 times finer than EDF's), negative samples included, read where
+    sliced as an EDF lead is; annotated as the same samples given as a .npy; a BDF+D file refused."""
+    from heartzoo.recording import edf as edf_module
+    from heartzoo.recording.read import read_recording
+
+    accel = np.sin(np.arange(len(mlii) * 25 // 360) / 7.0)
+    signals = [
+        ("MLII", "uV", 5000.0, 360, mlii * 1000),
+        ("Accel X", "g", 2.0, 25, accel),
+        ("BDF Annotations", "", 1.0, 30, np.zeros(len(mlii) // 12)),
+    ]
+    path = edf(tmp_path / "patch.bdf", signals, plus="BDF+C", bdf=True)
+    rec = read_recording(path, "MLII")
+    assert (rec.format, rec.lead, rec.fs, len(rec.signal)) == ("edf", "MLII", 360.0, len(mlii))
+    np.testing.assert_allclose(rec.signal, mlii, atol=5.0 / 8388607 / 2 + 1e-6)
+    assert mlii.min() < 0 and np.asarray(rec.signal).min() < 0
+    assert edf_module.read(path).names == ["MLII", "Accel X"]
+    lead = edf_module.read(path).lead("Accel X")
+    assert np.array_equal(lead[3:80], lead[0 : len(lead)][3:80]) and np.allclose(
+        lead[0:50], accel[:50], atol=1e-6
+    )
+    plain = edf(tmp_path / "plain.bdf", signals[:1], plus="24BIT", bdf=True)  # BDF without the +
+    assert np.array_equal(np.asarray(read_recording(plain, "MLII").signal), np.asarray(rec.signal))
+    np.save(tmp_path / "same.npy", rec.signal)
+    got = {
+        name: annotated_json(tmp_path / name, tmp_path / "out", MODEL, *extra)
+        for name, extra in (("patch.bdf", []), ("same.npy", ["--fs", "360"]))
+    }
+    beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
+    assert len(beats["patch.bdf"]) > 300 and beats["patch.bdf"] == beats["same.npy"]
+    gaps = edf(tmp_path / "gaps.bdf", signals, plus="BDF+D", bdf=True)
+    assert_refused(gaps, MODEL, r"a BDF\+D file, whose data records have gaps", out=tmp_path / "none")
 
 
 def _cut(path: Path, mlii) -> Path:

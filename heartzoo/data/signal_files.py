@@ -68,11 +68,16 @@ def packed_24(dat: Path, offset: int, length: int, signals: int, position: int) 
     raw = np.memmap(dat, dtype=np.uint8, mode="r", offset=offset, shape=(length, signals, 3))
 
     def read(a: int, b: int) -> np.ndarray:
-        t = raw[a:b, position].astype(np.int32)
-        v = t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16)
-        return np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.int32)
+        return int24(raw[a:b, position])
 
     return StoredLead(length, read)
+
+
+def int24(raw: np.ndarray) -> np.ndarray:
+    """Little-endian 24-bit two's complement samples, (n, 3) bytes, as int32 (WFDB's format 24, BDF's)."""
+    t = np.asarray(raw).astype(np.int32)
+    v = t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16)
+    return np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.int32)
 
 
 def _fixed(dat: Path, fmt: str, offset: int, length: int, signals: int, position: int):

@@ -1,11 +1,12 @@
-"""EDF and EDF+ files (Kemp et al. 1992; Kemp & Olivan 2003): what many patches and Holters export.
+"""EDF and EDF+ files (Kemp et al. 1992; Kemp & Olivan 2003): what many patches and Holters export; and
+BDF and BDF+, BioSemi's EDF of 24-bit samples, what research recorders of 24-bit ADCs write.
 
 Read here rather than through wfdb, which turns every signal of a file into one float64 array at a common
 rate: a wearable's EDF often holds its ECG beside an accelerometer at another rate, and a day of it would
 be gigabytes. This reads the header (ASCII fields, checked one by one, each error naming the field and the
 signal), leaves out EDF+ annotation signals, and reads one signal at its own rate, converted from its
-digital to its physical range and from its unit (µV, mV or V) to mV. An EDF+D file (records with gaps
-between them) is refused: its samples are not one unbroken recording.
+digital to its physical range and from its unit (µV, mV or V) to mV. An EDF+D or BDF+D file (records
+with gaps between them) is refused: its samples are not one unbroken recording.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.signal_files import StoredLead
+from ..data.signal_files import StoredLead, int24
 from ..errors import HeartzooError
 
 HEADER_BYTES = 256
-ANNOTATIONS = "EDF Annotations"
+ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
+#: the version field that marks a BDF file (an EDF's is "0")
+BDF_VERSION = b"\xffBIOSEMI"
 #: a signal's physical unit -> the factor to mV
 UNITS = {"uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 
@@ -42,11 +45,12 @@ class Edf:
     records: int
     record_s: float
     header_bytes: int
+    sample_bytes: int = 2  # 3 in a BDF file
 
     @property
     def names(self) -> list[str]:
         """The signals that are leads (EDF+ annotation signals left out)."""
-        return [s.name for s in self.signals if s.name != ANNOTATIONS]
+        return [s.name for s in self.signals if s.name not in ANNOTATIONS]
 
     def fs(self, lead: int | str) -> float:
         return self._signal(lead).per_record / self.record_s
@@ -67,9 +71,11 @@ class Edf:
         """One signal in mV, read where it is sliced (only its samples of the records that hold them)."""
         at = self._at(lead)
         s = self.signals[at]
-        width = sum(x.per_record for x in self.signals)
+        width, k = sum(x.per_record for x in self.signals), self.sample_bytes
+        # a record's samples as 16-bit integers (EDF), or as bytes, three a sample (BDF)
+        dtype, columns = ("<i2", width) if k == 2 else (np.uint8, width * k)
         raw = np.memmap(
-            self.path, dtype="<i2", mode="r", offset=self.header_bytes, shape=(self.records, width)
+            self.path, dtype=dtype, mode="r", offset=self.header_bytes, shape=(self.records, columns)
         )
         first = sum(x.per_record for x in self.signals[:at])
         per = s.per_record
@@ -78,7 +84,11 @@ class Edf:
 
         def read(a: int, b: int) -> np.ndarray:
             r0, r1 = a // per, -(-b // per)  # the data records that hold samples a..b-1
-            digital = raw[r0:r1, first : first + per].reshape(-1)[a - r0 * per : b - r0 * per]
+            if k == 2:
+                digital = raw[r0:r1, first : first + per].reshape(-1)[a - r0 * per : b - r0 * per]
+            else:
+                part = raw[r0:r1, first * k : (first + per) * k].reshape(-1, k)
+                digital = int24(part[a - r0 * per : b - r0 * per])
             return ((digital.astype(np.float64) - d0) * gain + p0) * unit
 
         return StoredLead(self.records * per, read)
@@ -90,7 +100,7 @@ class Edf:
         """Where a lead is in `signals`: by its number in `names` (two may share a name, and then equal
         each other as values), or the first of its name."""
         if isinstance(lead, int):
-            return [i for i, s in enumerate(self.signals) if s.name != ANNOTATIONS][lead]
+            return [i for i, s in enumerate(self.signals) if s.name not in ANNOTATIONS][lead]
         return next(i for i, s in enumerate(self.signals) if s.name == lead)
 
 
@@ -103,10 +113,13 @@ def read(path: Path) -> Edf:
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
-    if len(head) < HEADER_BYTES or _text(head, 0, 8) != "0":
+    bdf = head[:8] == BDF_VERSION
+    if len(head) < HEADER_BYTES or not (bdf or _text(head, 0, 8) == "0"):
         raise HeartzooError(
-            f"{path}: not an EDF file (it does not start with EDF's version '0' and a 256-byte header)"
+            f"{path}: not an EDF file (it does not start with EDF's version '0' and a 256-byte header, nor "
+            "with BDF's byte 255 and 'BIOSEMI')"
         )
+    kind = "BDF" if bdf else "EDF"
 
     def number(value: str, field: str, kind=float):
         try:
@@ -119,10 +132,10 @@ def read(path: Path) -> Edf:
     records = number(_text(head, 236, 8), "number of data records", int)
     record_s = number(_text(head, 244, 8), "duration of a data record")
     n = number(_text(head, 252, 4), "number of signals", int)
-    if plus.startswith("EDF+D"):
+    if plus.startswith(f"{kind}+D"):
         raise HeartzooError(
-            f"{path}: an EDF+D file, whose data records have gaps between them: not one unbroken recording; "
-            "export it as EDF+C, or split it where it stops"
+            f"{path}: {'a' if bdf else 'an'} {kind}+D file, whose data records have gaps between them: not "
+            f"one unbroken recording; export it as {kind}+C, or split it where it stops"
         )
     if not 1 <= n <= 4096 or header_bytes != HEADER_BYTES * (1 + n) or record_s <= 0:
         raise HeartzooError(
@@ -169,7 +182,7 @@ def read(path: Path) -> Edf:
                 f"range {s.physical}: it cannot be read"
             )
         signals.append(s)
-    record_bytes = 2 * sum(s.per_record for s in signals)
+    record_bytes = (3 if bdf else 2) * sum(s.per_record for s in signals)
     whole, extra = divmod(size - header_bytes, record_bytes)
     if records == -1:  # "not known": a recorder stopped before it could write the count
         records = whole
@@ -178,4 +191,4 @@ def read(path: Path) -> Edf:
             f"{path}: its header gives {records} data records of {record_bytes} bytes, the file holds "
             f"{size - header_bytes} bytes after its header: truncated or corrupted"
         )
-    return Edf(path, signals, records, record_s, header_bytes)
+    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2)

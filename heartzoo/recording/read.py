@@ -1,4 +1,4 @@
-"""One lead of a recording from a file: a WFDB record, an EDF file (`edf`), an ISHNE Holter file
+"""One lead of a recording from a file: a WFDB record, an EDF or BDF file (`edf`), an ISHNE Holter file
 (`ishne`), a CSV (an Apple Watch ECG export too, `apple_watch`), a Polar chest strap's ECG file (`polar`)
 or a NumPy .npy array.
 
@@ -65,8 +65,8 @@ def input_format(path: Path) -> tuple[str, Path]:
     """(format, path): a WFDB record is named by its .hea file or by the path without extension."""
     if path.is_dir():
         raise HeartzooError(
-            f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv or "
-            ".npy file"
+            f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf or .bdf, an ISHNE .ecg, "
+            ".csv or .npy file"
         )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt") and path.is_file():  # a device's export, known by its header
@@ -78,6 +78,8 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
         return suffix[1:], path
+    if suffix == ".bdf":  # BioSemi's EDF of 24-bit samples: the EDF reader reads both
+        return "edf", path
     if suffix == ".ecg":  # the ISHNE Holter standard's extension
         return "ishne", path
     if not path.exists():
@@ -88,8 +90,8 @@ def input_format(path: Path) -> tuple[str, Path]:
             f"{path.with_suffix('')} (or its {path.stem}.hea)"
         )
     raise HeartzooError(
-        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf, an ISHNE .ecg, .csv, .npy "
-        "or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
+        f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf or .bdf, an ISHNE .ecg, "
+        ".csv, .npy or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
     )
 
 
