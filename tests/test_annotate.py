@@ -92,7 +92,8 @@ def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
     import wfdb
 
     from heartzoo.evaluation.ec57 import read_annotations
-    from heartzoo.recording.annotation import Annotated, write_annotations
+    from heartzoo.recording.annotation import Annotated
+    from heartzoo.recording.annotation_files import write_annotations
 
     a = Annotated(
         "rec",
@@ -314,7 +315,7 @@ def test_output_folder_problems_are_one_clear_error(tmp_path):
 
 def test_the_three_files_replace_the_old_ones_all_or_none(tmp_path):
     """A move that fails half-way puts the old files back and takes the new ones away."""
-    from heartzoo.recording.annotation import _replace_all
+    from heartzoo.recording.annotation_files import _replace_all
 
     spare, out = tmp_path / "spare", tmp_path / "out"
     spare.mkdir()
@@ -332,7 +333,8 @@ def test_the_three_files_replace_the_old_ones_all_or_none(tmp_path):
 
 
 def test_no_beats_means_no_files(tmp_path):
-    from heartzoo.recording.annotation import Annotated, write_annotations
+    from heartzoo.recording.annotation import Annotated
+    from heartzoo.recording.annotation_files import write_annotations
 
     empty = Annotated(
         "rec", 250.0, np.zeros(0, np.int64), np.zeros((0, 3)), ("N", "S", "V"), "m@v1", "int8", "x"

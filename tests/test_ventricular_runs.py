@@ -82,7 +82,8 @@ def test_the_reference_v_beats_of_record_207_hold_its_vt_episodes(mitdb):
 def test_annotate_reports_vt_in_the_json_the_warnings_and_the_wfdb_file(mitdb, tmp_path):
     import wfdb
 
-    from heartzoo.recording.annotation import annotate, write_annotations
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.recording.annotation_files import write_annotations
     from heartzoo.zoo.hub import load_model
 
     sig = wfdb.rdrecord(str(mitdb / "207"), sampfrom=30 * 360, sampto=70 * 360, channel_names=["MLII"])

@@ -91,7 +91,8 @@ def test_noise_stretches_are_written_as_wfdb_noise_annotations(mitdb, tmp_path):
 
     from heartzoo.data.mitbih import read_signal
     from heartzoo.data.noise import read_noise, scale_for_snr
-    from heartzoo.recording.annotation import annotate, write_annotations
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.recording.annotation_files import write_annotations
 
     x = read_signal(mitdb, "100").values[: 360 * 90].astype(np.float64)
     em = read_noise(mitdb.parent / "nstdb_noise", "em", channel=0)[0][360 * 60 : 360 * 80]
@@ -216,7 +217,8 @@ def test_the_external_icentia11k_test_of_a_beat_model(p01001):
 def test_a_pause_is_written_as_a_comment_where_no_window_says_unreadable(tmp_path):
     import wfdb
 
-    from heartzoo.recording.annotation import annotate, write_annotations
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.recording.annotation_files import write_annotations
     from heartzoo.synthetic import synthetic_ecg
 
     ecg, _ = synthetic_ecg(250, 60)

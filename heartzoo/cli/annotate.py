@@ -12,7 +12,7 @@ import typer
 
 from .common import ZooDir, app, console, counting_bar, err_console
 
-_DEFAULT_EXT = "heartzoo"  # annotation.DEFAULT_EXTENSION, without importing the library at start-up
+_DEFAULT_EXT = "heartzoo"  # annotation_files.DEFAULT_EXTENSION, without importing the library at start-up
 _DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
 
 
@@ -97,7 +97,8 @@ def annotate_cmd(
 ) -> None:
     """Detect the beats of a recording, classify each with a zoo model, write them as annotations."""
     from ..errors import HeartzooError
-    from ..recording.annotation import annotate_file, write_annotations
+    from ..recording.annotation import annotate_file
+    from ..recording.annotation_files import write_annotations
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")

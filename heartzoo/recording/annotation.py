@@ -1,7 +1,8 @@
 """From a raw recording to labelled beats: R peaks detected (`heartzoo.detect`) or taken from a reference
 annotation file, every beat classified by a zoo model exactly as it was trained (`hub.predict`: the
 model's own Preprocessor, int8 in LiteRT's reference kernels, bit-exact with TFLM, or the float model),
-and the beats written as a WFDB annotation file, a CSV and a JSON summary, all or none.
+and the beats written as a WFDB annotation file, a CSV and a JSON summary, all or none
+(`annotation_files`).
 
 WFDB beat codes: N -> `N`; S -> `A` (atrial premature beat, the commonest supraventricular ectopic beat
 of MIT-BIH; every EC57 comparator reads it as S); V -> `V`; F -> `F`; Q -> `Q`. beat-2's `normal` ->
@@ -24,14 +25,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -42,7 +39,6 @@ from .hours import hours_of, recording_hrv
 from .quality import DEFAULT_GATE, SQI_GATE
 from .scan import Scan
 
-DEFAULT_EXTENSION = "heartzoo"
 #: class name -> WFDB beat code written
 SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
 #: class name -> the AAMI class an EC57 comparison reads from that code
@@ -387,114 +383,3 @@ def annotate_file(
         keep_s_in_af=keep_s_in_af,
         zoo=zoo,
     )
-
-
-def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) -> dict[str, Path]:
-    out = Path(output_dir)
-    return {
-        "wfdb": out / f"{record}.{extension}",
-        "csv": out / f"{record}.{extension}.csv",
-        "json": out / f"{record}.{extension}.json",
-    }
-
-
-def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
-    """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
-    beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
-    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts, and
-    where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
-    rows = [
-        (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
-        for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
-    ]
-    bad = a.windows.unreadable_stretches() if a.windows is not None else []
-    last = (a.length or 1) - 1
-    for start, end in bad:
-        rows.append((start, "~", -1, "unreadable"))
-        if end <= last:
-            rows.append((end, "~", 0, ""))
-    for start, end in a.gaps:
-        if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
-            rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
-    from .rhythm_annotation import annotation_rows
-
-    rows += annotation_rows(a.rhythm)
-    rows += [(r.start, '"', 0, r.note) for r in a.ventricular_runs or () if r.tachycardia]
-    rows.sort(key=lambda r: (r[0], r[1] not in "~+"))
-    samples = np.asarray([r[0] for r in rows], dtype=np.int64)
-    return (
-        samples,
-        [r[1] for r in rows],
-        np.asarray([r[2] for r in rows], dtype=np.int64),
-        [r[3] for r in rows],
-    )
-
-
-def write_annotations(
-    annotated: Annotated, output_dir, extension: str = DEFAULT_EXTENSION
-) -> dict[str, Path]:
-    """RECORD.EXT (WFDB annotations, readable by wfdb.rdann and WFDB's tools), RECORD.EXT.csv (one row
-    per beat) and RECORD.EXT.json (summary and beats) in `output_dir`: all written to a temporary folder
-    beside them and moved into place only once all three are whole."""
-    import wfdb
-
-    if not extension.isalpha() or not extension.isascii():
-        raise HeartzooError(f"annotation extension {extension!r}: letters only (WFDB's rule)")
-    samples, symbols, subtypes, aux = _annotation_rows(annotated)
-    if not len(samples):
-        raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")
-    out = Path(output_dir)
-    final = output_paths(annotated.record, out, extension)
-    if taken := [str(f) for f in final.values() if f.is_dir()]:
-        raise HeartzooError(f"{', '.join(taken)}: a folder where the annotations go; nothing was written")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))
-    except OSError as exc:
-        raise HeartzooError(f"{out}: cannot write the annotations there ({exc.strerror or exc})") from None
-    try:
-        wfdb.wrann(
-            annotated.record,
-            extension,
-            samples,
-            symbol=symbols,
-            subtype=subtypes,
-            aux_note=aux,
-            fs=annotated.fs,
-            write_dir=str(tmp),
-        )
-        # written a beat at a time, never built whole in memory
-        with open(tmp / final["csv"].name, "w") as f:
-            annotated.write_csv(f)
-        with open(tmp / final["json"].name, "w") as f:
-            annotated.write_json(f)
-        _replace_all({tmp / final[key].name: final[key] for key in ("csv", "json", "wfdb")}, tmp)
-    except OSError as exc:
-        raise HeartzooError(
-            f"{out}: could not write {annotated.record}'s annotations ({exc.strerror or exc}); nothing there "
-            "was changed"
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
-
-
-def _replace_all(moves: dict[Path, Path], spare: Path) -> None:
-    """Each new file moved onto its target, all or none: a target's old file is set aside in `spare` and
-    put back, and the new ones taken away, if any move fails (a set of annotation files never mixes
-    two runs)."""
-    aside: dict[Path, Path] = {}
-    done: list[Path] = []
-    try:
-        for new, target in moves.items():
-            if target.exists():
-                aside[target] = spare / f"old-{target.name}"
-                os.replace(target, aside[target])
-            os.replace(new, target)
-            done.append(target)
-    except OSError:
-        for target in done:
-            target.unlink(missing_ok=True)
-        for target, old in aside.items():
-            os.replace(old, target)
-        raise

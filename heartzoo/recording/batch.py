@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import HeartzooError
 from ..io import atomic_path
-from .annotation import Annotated, annotate_file, output_paths, write_annotations
+from .annotation import Annotated, annotate_file
+from .annotation_files import output_paths, write_annotations
 from .read import output_name
 
 SUMMARY = "annotate-summary.csv"
