@@ -85,19 +85,28 @@ def wearable(path: Path, mlii: np.ndarray, **kw) -> Path:
 
 
 def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
+    from datetime import datetime
+
+    from heartzoo.recording import edf as edf_module
     from heartzoo.recording.read import read_recording
 
     path = wearable(tmp_path / "patch.edf", mlii)
     rec = read_recording(path, "MLII")
     assert (rec.format, rec.lead, rec.fs, len(rec.signal)) == ("edf", "MLII", 360.0, len(mlii))
     np.testing.assert_allclose(rec.signal, mlii, atol=5.0 / 32767 / 2 + 1e-6)  # µV read in mV, to a step
-    assert rec.notes == ()
+    assert rec.notes == () and rec.start == datetime(2026, 11, 27, 4, 0, 0)  # startdate 27.11.26, 04.00.00
     accel = read_recording(path, "Accel X", lead_given=True)
     assert accel.fs == 25.0 and accel.notes == ("signal Accel X's unit is g, not a voltage: read as mV",)
     # one lead in mV, records of 0.5 s, a count the recorder left unknown (-1)
     one = edf(tmp_path / "one.edf", [("ECG", "mV", 5.0, 180, mlii)], record_s=0.5, records="-1")
     got = read_recording(one, "MLII")
     assert got.fs == 360.0 and got.lead == "ECG" and np.allclose(got.signal, mlii, atol=1e-3)
+    # the standard's years: 85-99 are 1985-1999, 00-84 2000-2084; a clock left unset is no start
+    assert edf_module._start("01.01.85", "00.00.00") == datetime(1985, 1, 1)
+    assert edf_module._start("31.12.84", "23.59.59") == datetime(2084, 12, 31, 23, 59, 59)
+    assert (
+        edf_module._start("xx.yy.zz", "00.00.00") is None and edf_module._start("31.02.26", "1.2.3") is None
+    )
     # the patch's one lead under another name, beside its accelerometer: the lead, with a note
     path = edf(
         tmp_path / "named.edf", [("ECG1", "uV", 5000.0, 360, mlii * 1000), ("Accel", "g", 2.0, 25, mlii)]

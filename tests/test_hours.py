@@ -5,6 +5,7 @@ hour's beats, rate, unreadable time, pauses, V runs and AF, and they add up to t
 from __future__ import annotations
 
 import re
+from datetime import date, time
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,38 @@ def test_the_heart_rate_variability_of_a_sinus_record_is_its_reference_beats(dat
     assert got["nn_intervals"] == pytest.approx(want.intervals, rel=0.02)
     assert got["sdnn_ms"] == pytest.approx(want.sdnn_ms, rel=0.05)
     assert got["rmssd_ms"] == pytest.approx(want.rmssd_ms, rel=0.05)
+
+
+def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_root, tmp_path):
+    """A WFDB Holter record whose header gives its start (base time and date: 23:30 the day before, so the
+    second hour starts after midnight): the JSON's start, each hour's clock and the terminal's table are on
+    the recorder's clock; a header with a time and no date gives times of day; one with neither, none."""
+    import wfdb
+    from conftest import run_annotate
+
+    x = np.concatenate(
+        [
+            wfdb.rdrecord(str(data_root / "mitdb" / r), channels=[0]).p_signal[:, 0]
+            for r in ("100", "119", "105")
+        ]
+    )
+    kinds = {
+        "dated": {"base_date": date(2026, 11, 26), "base_time": time(23, 30, 0)},
+        "timed": {"base_time": time(23, 30, 0)},
+        "plain": {},
+    }
+    for name, when in kinds.items():
+        wfdb.wrsamp(
+            name, 360, ["mV"], ["MLII"], p_signal=x[:, None], fmt=["16"], write_dir=str(tmp_path), **when
+        )
+    got = {name: annotated_json(tmp_path / name, tmp_path / "out", MODEL) for name in kinds}
+    assert got["dated"]["start"] == "2026-11-26T23:30:00" and got["timed"]["start"] == "23:30:00"
+    assert got["plain"]["start"] is None
+    assert [h["clock"] for h in got["dated"]["hours"]] == ["2026-11-26T23:30:00", "2026-11-27T00:30:00"]
+    assert [h["clock"] for h in got["timed"]["hours"]] == ["23:30:00", "00:30:00"]
+    assert {h["clock"] for h in got["plain"]["hours"]} == {None}
+    for name, clocks in (("dated", ("23:30", "00:30")), ("plain", ())):
+        text = " ".join(run_annotate(tmp_path / name, MODEL, tmp_path / "printed").stdout.split())
+        assert ("from 2026-11-26 23:30:00" in text) == (name == "dated")
+        assert all(f"hour {i} ({c}):" in text for i, c in enumerate(clocks))
+        assert name == "dated" or "hour 1: " in text

@@ -60,6 +60,9 @@ def holter(
 
 
 def test_a_holter_file_reads_each_lead_sample_for_sample(units, tmp_path):
+    from datetime import datetime
+
+    from heartzoo.recording import ishne
     from heartzoo.recording.read import read_recording
 
     path = holter(tmp_path / "h100.ecg", units)
@@ -68,6 +71,7 @@ def test_a_holter_file_reads_each_lead_sample_for_sample(units, tmp_path):
         assert (rec.format, rec.lead, rec.fs, rec.name) == ("ishne", lead, 360.0, "h100")
         assert np.array_equal(rec.signal, (units[:, col] * (NV * 1e-6)).astype(np.float32))
         assert rec.notes == ("an ISHNE Holter file (DigiHolter 3)",)  # never the person's name or ID
+        assert rec.start == datetime(2026, 7, 26, 21, 56, 26)  # its recording date and start time
     # samples counted over every lead, as some writers do; a lead marked noisy; two leads of one code
     path = holter(tmp_path / "h.ecg", units, per_lead=units.size, quality=(1, 3), codes=(1, 1))
     rec = read_recording(path, "generic-2", lead_given=True)
@@ -75,6 +79,8 @@ def test_a_holter_file_reads_each_lead_sample_for_sample(units, tmp_path):
     assert rec.notes[-1] == "the Holter marked lead generic-2 'frequent noise'"
     # no checksum written: read, with a note; one lead: read for the model's, with a note
     rec = read_recording(holter(tmp_path / "one.ecg", units[:, :1], crc=0), "MLII")
+    # a start the writer left 0 (or not a date) is no start, and no reason to refuse the samples
+    assert ishne._start((0, 0, 0), (0, 0, 0)) is None and ishne._start((31, 2, 2026), (9, 0, 0)) is None
     assert rec.lead == "II" and rec.notes[1:] == (
         "its header carries no checksum (0); read without one",
         "II, the recording's one lead, read for the model's MLII",

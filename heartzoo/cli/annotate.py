@@ -191,7 +191,8 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
     )
     console.print(
         f"{result.record}: {summary['beats']:,} beats ({result.peaks}{unread}) · {counts}"
-        + ("" if brief else f"\n  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz"),
+        + ("" if brief else f"\n  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz")
+        + ("" if brief or summary["start"] is None else f", from {summary['start'].replace('T', ' ')}"),
         highlight=False,
     )
     if result.rhythm_model:
@@ -250,7 +251,8 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
 
     if result.hours is not None and len(result.hours) > 1:  # a Holter's hourly table
         console.print(
-            "\n".join(f"  {line}" for line in hours_table(result.hours, result.fs)), highlight=False
+            "\n".join(f"  {line}" for line in hours_table(result.hours, result.fs, result.start)),
+            highlight=False,
         )
     for f in result.findings:
         console.print(

@@ -83,6 +83,8 @@ class Annotated:
     s_relabelled_in_af: int | None = None
     #: runs of 3 or more beats called V (`ventricular_runs.VentricularRun`); None for a model without V
     ventricular_runs: tuple | None = None
+    #: the first sample on the recorder's clock (`read.Recording.start`), where the file gives it
+    start: Any = None
 
     @property
     def warnings(self) -> list[str]:
@@ -120,6 +122,7 @@ class Annotated:
             "fs": self.fs,
             "lead": self.lead,
             "samples_in_recording": self.length,
+            "start": None if self.start is None else self.start.isoformat(timespec="seconds"),
             "model": self.model,
             "runtime": self.runtime,
             "r_peaks": self.peaks,
@@ -152,7 +155,7 @@ class Annotated:
             if self.ventricular_runs is None
             else [r.to_dict() for r in self.ventricular_runs],
             "hrv": self.hrv.to_dict(),
-            "hours": None if self.hours is None else [h.to_dict(self.fs) for h in self.hours],
+            "hours": None if self.hours is None else [h.to_dict(self.fs, self.start) for h in self.hours],
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -366,7 +369,7 @@ def annotate_file(
     peaks = None
     if reference is not None:
         peaks = reference_peaks(rec.base, reference, len(rec.signal))
-    return annotate(
+    got = annotate(
         rec.signal,
         rec.fs,
         loaded,
@@ -383,3 +386,4 @@ def annotate_file(
         keep_s_in_af=keep_s_in_af,
         zoo=zoo,
     )
+    return replace(got, start=rec.start)

@@ -12,6 +12,7 @@ with gaps between them) is refused: its samples are not one unbroken recording.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ class Edf:
     record_s: float
     header_bytes: int
     sample_bytes: int = 2  # 3 in a BDF file
+    start: datetime | None = None  # the header's start date and time (None where they cannot be read)
 
     @property
     def names(self) -> list[str]:
@@ -191,4 +193,17 @@ def read(path: Path) -> Edf:
             f"{path}: its header gives {records} data records of {record_bytes} bytes, the file holds "
             f"{size - header_bytes} bytes after its header: truncated or corrupted"
         )
-    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2)
+    start = _start(_text(head, 168, 8), _text(head, 176, 8))
+    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2, start)
+
+
+def _start(day: str, clock: str) -> datetime | None:
+    """The header's startdate (dd.mm.yy, years 1985-2084 as the standard clips them) and starttime
+    (hh.mm.ss); None where either is not a date or time: a recorder's clock left unset does not keep its
+    samples from being read."""
+    try:
+        d, m, y = (int(v) for v in day.split("."))
+        hh, mm, ss = (int(v) for v in clock.split("."))
+        return datetime(y + (1900 if y >= 85 else 2000), m, d, hh, mm, ss)
+    except ValueError:
+        return None

@@ -8,11 +8,16 @@ hour: a day's totals hide the night's pauses and the afternoon's run.
 The heart rate counts the classified beats, so it is read only where the gate read the signal: an hour's
 mean is its beats over its readable minutes, and a minute counts towards the slowest and fastest only when
 all of it was readable (a minute half in noise would read as a slow heart).
+
+Where the file gives the recording's start (`read.Recording.start`: a WFDB header's base time and date,
+an EDF or BDF header's, an ISHNE file's), each hour also gives its start on the recorder's clock, as a
+Holter report does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -110,9 +115,10 @@ class Hour:
     def beats(self) -> int:
         return sum(self.counts.values())
 
-    def to_dict(self, fs: float) -> dict:
+    def to_dict(self, fs: float, start: datetime | time | None = None) -> dict:
         return {
             "start_s": round(self.start / fs, 3),
+            "clock": None if start is None else clock(start, self.start / fs).isoformat(timespec="seconds"),
             "seconds": round((self.end - self.start) / fs, 3),
             "beats": self.beats,
             "counts": self.counts,
@@ -222,15 +228,24 @@ def hours_of(annotated) -> list[Hour] | None:
     )
 
 
-def hours_table(hours: list[Hour], fs: float) -> list[str]:
-    """The hourly table as the terminal prints it, one line an hour."""
+def clock(start: datetime | time, seconds: float) -> datetime | time:
+    """The recorder's clock `seconds` after `start` (a time of day where the file gives no date)."""
+    if isinstance(start, datetime):
+        return start + timedelta(seconds=seconds)
+    return (datetime.combine(date.min, start) + timedelta(seconds=seconds)).time()
+
+
+def hours_table(hours: list[Hour], fs: float, start: datetime | time | None = None) -> list[str]:
+    """The hourly table as the terminal prints it, one line an hour (from its clock time where `start`,
+    the recording's, is known)."""
     lines = []
     for i, h in enumerate(hours):
         rate = "–" if h.bpm is None else f"{h.bpm:.0f}"
         if h.bpm_min is not None:
             rate += f" ({h.bpm_min}-{h.bpm_max})"
+        at = "" if start is None else f" ({clock(start, h.start / fs).strftime('%H:%M')})"
         parts = [
-            f"hour {i}: {h.beats:,} beats",
+            f"hour {i}{at}: {h.beats:,} beats",
             " ".join(f"{c} {n:,}" for c, n in h.counts.items()),
             f"{rate} bpm",
         ]

@@ -4,8 +4,9 @@ recorders and the THEW databases write.
 
 Layout (little-endian): the magic `ISHNE1.0`, a CRC-16 (CCITT, initial 0xFFFF) of the header from byte 10
 to the samples, a 512-byte fixed header (among others: samples per lead, where the variable block and the
-samples start, the number of leads, each lead's code and its resolution in nV per unit, the sampling rate),
-a variable block, then int16 samples interleaved lead by lead. Every field that says where or how to read
+samples start, the recording's date and start time, the number of leads, each lead's code and its
+resolution in nV per unit, the sampling rate), a variable block, then int16 samples interleaved lead by
+lead. Every field that says where or how to read
 is checked against the file before a sample is read; a checksum of 0 reads as "none written" (a note), as
 WFDB's does. The person's name, ID and birth date are never read.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import binascii
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,7 @@ class Holter:
     samples_at: int  # byte offset of the samples
     samples: int  # per lead
     nv: tuple[int, ...]  # each lead's resolution, nV a unit
+    start: datetime | None = None  # the recording's date and start time (None where they are not valid)
 
     def lead(self, name: str) -> StoredLead:
         """One lead in mV, read where it is sliced (only its column: a day of 12 leads is gigabytes as
@@ -121,7 +124,20 @@ def read(path: Path) -> Holter:
         for name, q in zip(names, quality[:n_leads], strict=True)
         if q in QUALITY
     }
-    return Holter(path, names, float(rate), tuple(notes), lead_notes, ecg_at, stored, tuple(nv[:n_leads]))
+    start = _start(_field(head, 138, "3h"), _field(head, 150, "3h"))
+    return Holter(
+        path, names, float(rate), tuple(notes), lead_notes, ecg_at, stored, tuple(nv[:n_leads]), start
+    )
+
+
+def _start(day: tuple[int, ...], clock: tuple[int, ...]) -> datetime | None:
+    """The header's recording date (day, month, year) and start time (hour, minute, second); None where
+    they are not a date and time (a writer that leaves them 0)."""
+    (d, m, y), (hh, mm, ss) = day, clock
+    try:
+        return datetime(y, m, d, hh, mm, ss) if y >= 1900 else None
+    except ValueError:
+        return None
 
 
 def _names(codes) -> list[str]:

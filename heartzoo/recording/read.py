@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,9 @@ class Recording:
     base: Path | None = None
     #: what the user should know about how it was read (e.g. a WFDB header without a checksum)
     notes: tuple[str, ...] = ()
+    #: the first sample on the recorder's clock: a WFDB header's base date and time (a time of day where
+    #: it gives no date), an EDF, BDF or ISHNE header's start; None where the file gives none
+    start: datetime | time | None = None
 
 
 def _wfdb_letters(name: str) -> str:
@@ -224,7 +228,10 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         sig = read_signal(base.parent, base.name, ch, lazy=True)
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
-    return Recording(output_name(base), sig.values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes)
+    start = header.base_time
+    if start is not None and header.base_date is not None:
+        start = datetime.combine(header.base_date, start)
+    return Recording(output_name(base), sig.values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes, start)
 
 
 def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
@@ -234,9 +241,8 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
     notes = holter.notes + picked
     if lead in holter.lead_notes:  # the quality the Holter marked it with
         notes += (holter.lead_notes[lead],)
-    return Recording(
-        record_name(p), _checked(p, holter.lead(lead), lead), holter.fs, lead, "ishne", notes=notes
-    )
+    values = _checked(p, holter.lead(lead), lead)
+    return Recording(record_name(p), values, holter.fs, lead, "ishne", notes=notes, start=holter.start)
 
 
 def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
@@ -246,7 +252,8 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     i, notes = _pick_lead(p, lead, found.names, lead_given, voltages)
     lead = found.names[i]
     values = _checked(p, found.lead(i), lead)
-    return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes + found.lead_notes(i))
+    notes += found.lead_notes(i)
+    return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start)
 
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
