@@ -27,7 +27,8 @@ MODEL = "beat-3-cnn3-student"
 
 def in_process(path: Path, loaded, out: Path) -> dict:
     from heartzoo.detect import detect
-    from heartzoo.recording.annotation import annotate, write_annotations
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.recording.annotation_files import write_annotations
     from heartzoo.recording.read import read_recording
 
     t = [time.perf_counter()]
