@@ -11,6 +11,18 @@ from typing import Any
 
 import numpy as np
 
+
+def stretch(part: slice, length: int, what: str) -> tuple[int, int]:
+    """(start, stop) of `lead[part]` for a lead of `length` samples that is read in stretches, never by
+    index or step (`what` names it in the error)."""
+    if not isinstance(part, slice):
+        raise TypeError(f"{what} is read in stretches (lead[a:b])")
+    start, stop, step = part.indices(length)
+    if step != 1:
+        raise ValueError(f"{what} is read in stretches")
+    return start, max(start, stop)
+
+
 #: a lead is checked and converted this many samples at a time (an hour at 360 Hz): no float64 copy of
 #: a patch's weeks (`data.records.read_signal`, `recording.read`, `CheckedLead` read whole)
 READ_SAMPLES = 360 * 3600
@@ -39,12 +51,8 @@ class CheckedLead(np.lib.mixins.NDArrayOperatorsMixin):
         return (len(self),)
 
     def __getitem__(self, part: slice) -> np.ndarray:
-        if not isinstance(part, slice):
-            raise TypeError("a checked lead is read in stretches (lead[a:b])")
-        start, stop, step = part.indices(len(self))
-        if step != 1:
-            raise ValueError("a checked lead is read in stretches")
-        return self.convert(np.asarray(self.source[start : max(start, stop)])).astype(np.float32)
+        start, stop = stretch(part, len(self), "a checked lead")
+        return self.convert(np.asarray(self.source[start:stop])).astype(np.float32)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(np.asarray(x) if isinstance(x, CheckedLead) else x for x in inputs)

@@ -9,6 +9,8 @@ from math import gcd
 
 import numpy as np
 
+from .lead import stretch
+
 RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the recording rate"
 #: a longer lead is resampled in chunks of about this many seconds (the same samples, less memory)
 RESAMPLE_CHUNK_S = 2 * 3600.0
@@ -130,12 +132,8 @@ class ResampledLead:
         return self._kept[k]
 
     def __getitem__(self, part: slice) -> np.ndarray:
-        if not isinstance(part, slice):
-            raise TypeError("a resampled lead is read in stretches (lead[a:b])")
-        start, stop, step = part.indices(len(self))
-        if step != 1:
-            raise ValueError("a resampled lead is read in stretches")
-        if stop <= start:
+        start, stop = stretch(part, len(self), "a resampled lead")
+        if stop == start:
             return np.zeros(0, np.float32)
         size = self._plan.out_size
         first, last = start // size, min((stop - 1) // size, self._plan.count() - 1)
