@@ -5,7 +5,7 @@ hour's beats, rate, unreadable time, pauses, V runs and AF, and they add up to t
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -170,8 +170,18 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
     assert [h["clock"] for h in got["dated"]["hours"]] == ["2026-11-26T23:30:00", "2026-11-27T00:30:00"]
     assert [h["clock"] for h in got["timed"]["hours"]] == ["23:30:00", "00:30:00"]
     assert {h["clock"] for h in got["plain"]["hours"]} == {None}
+    # every event with a start sample gives its clock time too
+    dated, fs = got["dated"], got["dated"]["fs"]
+    events = [*dated["findings"], *dated["quality"]["unreadable"], *dated["ventricular_runs"]]
+    assert events and all(
+        e["clock"]
+        == (datetime(2026, 11, 26, 23, 30) + timedelta(seconds=e["start"] / fs)).isoformat(timespec="seconds")
+        for e in events
+    )
+    assert all("clock" not in e for e in got["plain"]["findings"])
     for name, clocks in (("dated", ("23:30", "00:30")), ("plain", ())):
         text = " ".join(run_annotate(tmp_path / name, MODEL, tmp_path / "printed").stdout.split())
         assert ("from 2026-11-26 23:30:00" in text) == (name == "dated")
         assert all(f"hour {i} ({c}):" in text for i, c in enumerate(clocks))
+        assert ("(recorder's clock: 2026-11-27 00:" in text) == (name == "dated")  # a warning's time
         assert name == "dated" or "hour 1: " in text

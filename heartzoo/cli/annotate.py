@@ -255,9 +255,11 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             highlight=False,
         )
     for f in result.findings:
+        at = result.clock(f.start)  # where the recorder's clock is known: when to look
+        when = "" if at is None else " (recorder's clock: " + at.replace("T", " ") + ")"
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
-            f"{f.message}[/]",
+            f"{f.message}{when}[/]",
             highlight=False,
         )
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError
-from .hours import hours_of, recording_hrv
+from .hours import clock, hours_of, recording_hrv
 from .quality import DEFAULT_GATE, SQI_GATE
 from .scan import Scan
 
@@ -137,26 +137,38 @@ class Annotated:
                 "window_s": round(float(np.median(self.windows.ends - self.windows.starts)) / self.fs, 3),
                 "windows": len(self.windows.readable),
                 "unreadable_windows": int((~self.windows.readable).sum()),
-                "unreadable": [{"start": s, "end": e} for s, e in self.windows.unreadable_stretches()],
+                "unreadable": self._on_clock(
+                    [{"start": s, "end": e} for s, e in self.windows.unreadable_stretches()]
+                ),
                 "beats_unclassified": self.unclassified,
             },
             "warnings": self.warnings,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": self._on_clock([f.to_dict() for f in self.findings]),
             "rhythm": None
             if self.rhythm_model is None
             else {
                 "model": self.rhythm_model,
                 "recording": self.rhythm_recording,
-                "episodes": [e.to_dict() for e in self.rhythm],
+                "episodes": self._on_clock([e.to_dict() for e in self.rhythm]),
                 "af_burden": None if self.af_burden is None else self.af_burden.to_dict(),
                 "s_beats_in_af_relabelled_n": self.s_relabelled_in_af,
             },
             "ventricular_runs": None
             if self.ventricular_runs is None
-            else [r.to_dict() for r in self.ventricular_runs],
+            else self._on_clock([r.to_dict() for r in self.ventricular_runs]),
             "hrv": self.hrv.to_dict(),
             "hours": None if self.hours is None else [h.to_dict(self.fs, self.start) for h in self.hours],
         }
+
+    def clock(self, sample: int | None) -> str | None:
+        """The recorder's clock at `sample` (ISO 8601), where the recording's start is known."""
+        if self.start is None or sample is None:
+            return None
+        return clock(self.start, sample / self.fs).isoformat(timespec="seconds")
+
+    def _on_clock(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`rows` (each with its `start` sample) with the clock there, where the recording's start is known."""
+        return rows if self.start is None else [{**r, "clock": self.clock(r["start"])} for r in rows]
 
     def rows(self) -> list[dict[str, Any]]:
         return list(self._rows())
