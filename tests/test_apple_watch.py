@@ -61,6 +61,8 @@ def test_an_export_reads_as_its_samples_in_mv(lead_i, tmp_path):
             "the watch classified this recording as 'Atrial Fibrillation'",
             "Lead I, the recording's one lead, read for the model's MLII",
         )
+        # the recorded date, in the watch's time zone
+        assert rec.start.isoformat() == "2026-05-30T16:32:18-07:00"
     # another language: found by its values ("512 Hertz", "µV"), not by the keys
     german = HEAD.replace("Sample Rate", "Abtastrate").replace("hertz", "Hertz").replace("Unit,", "Einheit,")
     rec = read_recording(_export(tmp_path / "de.csv", lead_i, german), "MLII")
@@ -69,6 +71,7 @@ def test_an_export_reads_as_its_samples_in_mv(lead_i, tmp_path):
     french = HEAD.replace("Name,", "Nom,").replace("Sample Rate", "Fréquence").replace("Unit,", "Unité,")
     rec = read_recording(_export(tmp_path / "fr.csv", lead_i, french.replace("Lead,", "Dérivation,")), "MLII")
     assert rec.fs == 512.0 and np.allclose(rec.signal, lead_i / 1000, atol=1e-6)
+    assert rec.start.isoformat() == "2026-05-30T16:32:18-07:00"  # found by its value too
     quoted = "".join(f'"{v:.3f}"\n'.replace(".", ",") for v in lead_i)
     (tmp_path / "q.csv").write_text(french + quoted, encoding="utf-8")
     assert np.allclose(read_recording(tmp_path / "q.csv", "MLII").signal, lead_i / 1000, atol=1e-6)

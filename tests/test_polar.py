@@ -65,6 +65,7 @@ def test_a_polar_file_reads_its_rate_from_the_sensor_clock(chest_uv, tmp_path):
         assert np.array_equal(rec.signal, (uv / 1000).astype(np.float32))
         assert rec.notes[0].startswith(f"a Polar ECG file (Polar Sensor Logger): {rec.fs:.3f} Hz measured")
         assert "recorded from 2026-07-26T21:56:26.765" in rec.notes[0]
+        assert rec.start == datetime(2026, 7, 26, 21, 56, 26, 765000)  # the phone's clock, as the file says
         assert rec.notes[1] == "ECG, the recording's one lead, read for the model's MLII"
     assert output_name(path) == "Polar_H10_A1B2C3D4_20260726_215626_ECG73"
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ HEAD_BYTES = 4096
 _RATE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(?:hertz|hz)\s*$", re.IGNORECASE)
 #: one sample a line, a comma as the decimal mark where the phone's language writes one (then quoted or not)
 _SAMPLE = re.compile(r'^\s*"?[-+]?[0-9]+(?:[.,][0-9]+)?"?\s*$')
+#: the recorded date's value, in every language the Health app writes (its key is translated)
+_RECORDED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}")
 #: the unit of the samples -> the factor to mV
 _UNITS = {"µv": 1e-3, "μv": 1e-3, "uv": 1e-3, "mv": 1.0}
 #: the keys of an English export besides Name
@@ -68,9 +71,12 @@ def _rate(value: str) -> float | None:
     return None
 
 
-def read(path: Path, fs: float | None = None) -> tuple[str, np.ndarray, float, tuple[str, ...]]:
-    """(lead name, samples in mV, rate in Hz, notes) of the export at `path`. `fs`: the rate, only where
-    the header states none."""
+def read(
+    path: Path, fs: float | None = None
+) -> tuple[str, np.ndarray, float, tuple[str, ...], datetime | None]:
+    """(lead name, samples in mV, rate in Hz, notes, start) of the export at `path`; `start`: the recorded
+    date, in the watch's time zone (the header's one value of a date and a time of day, in any language).
+    `fs`: the rate, only where the header states none."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -117,7 +123,11 @@ def read(path: Path, fs: float | None = None) -> tuple[str, np.ndarray, float, t
     notes = ["an Apple Watch ECG export" + _device(header)]
     if header.get("Classification"):
         notes.append(f"the watch classified this recording as {header['Classification']!r}")
-    return header.get("Lead", "Lead I"), samples[:n] * _UNITS[unit.lower()], rates[0], tuple(notes)
+    starts = [
+        datetime.strptime(m[0], "%Y-%m-%d %H:%M:%S %z") for v in values if (m := _RECORDED.fullmatch(v))
+    ]
+    start = starts[0] if len(starts) == 1 else None
+    return header.get("Lead", "Lead I"), samples[:n] * _UNITS[unit.lower()], rates[0], tuple(notes), start
 
 
 def _device(header: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ line where to split the file, never joined into beats that did not happen. Sampl
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,11 @@ def is_export(path: Path) -> bool:
     return ECG_COLUMN in cols and CLOCK_COLUMN in cols
 
 
-def read(path: Path, fs: float | None = None) -> tuple[str, np.ndarray, float, tuple[str, ...]]:
-    """(lead name, samples in mV, rate in Hz, notes) of the Polar ECG file at `path`."""
+def read(
+    path: Path, fs: float | None = None
+) -> tuple[str, np.ndarray, float, tuple[str, ...], datetime | None]:
+    """(lead name, samples in mV, rate in Hz, notes, start) of the Polar ECG file at `path`; `start`: the
+    phone's clock at the first sample (None where the file has no phone timestamps)."""
     if fs is not None:
         raise HeartzooError(
             f"{path}: a Polar ECG file carries its sampling rate in its sensor timestamps; --fs is for CSV "
@@ -84,7 +88,11 @@ def read(path: Path, fs: float | None = None) -> tuple[str, np.ndarray, float, t
     notes = (
         f"a Polar ECG file (Polar Sensor Logger): {rate:.3f} Hz measured from the sensor's timestamps{said}",
     )
-    return "ECG", uv * 1e-3, rate, notes
+    try:  # the phone's clock at the first sample, as Polar Sensor Logger writes it (ISO 8601)
+        first = datetime.fromisoformat(start) if start else None
+    except ValueError:
+        first = None
+    return "ECG", uv * 1e-3, rate, notes, first
 
 
 def _rate(path: Path, stamps: np.ndarray, at: np.ndarray) -> float:

@@ -27,7 +27,7 @@ from ..preprocess.lead import CheckedLead
 from . import apple_watch, edf, ishne, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
-#: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes)
+#: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
 
@@ -44,7 +44,8 @@ class Recording:
     #: what the user should know about how it was read (e.g. a WFDB header without a checksum)
     notes: tuple[str, ...] = ()
     #: the first sample on the recorder's clock: a WFDB header's base date and time (a time of day where
-    #: it gives no date), an EDF, BDF or ISHNE header's start; None where the file gives none
+    #: it gives no date), an EDF, BDF or ISHNE header's start, an Apple Watch export's recorded date, a
+    #: Polar file's first phone timestamp; None where the file gives none
     start: datetime | time | None = None
 
 
@@ -137,12 +138,12 @@ def read_recording(
 
 def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: bool) -> Recording:
     """A device's export of one lead (`DEVICE_READERS`)."""
-    name, values, rate, notes = DEVICE_READERS[fmt].read(p, fs)
+    name, values, rate, notes, start = DEVICE_READERS[fmt].read(p, fs)
     if lead_given and lead not in (name, "0"):  # one lead, as a one-column CSV
         raise HeartzooError(_no_lead(p, lead, [name], lead_given))
     if not lead_given and lead != name:
         notes += (_one_lead_note(name, lead),)
-    return Recording(record_name(p), _checked(p, values, name), rate, name, fmt, notes=notes)
+    return Recording(record_name(p), _checked(p, values, name), rate, name, fmt, notes=notes, start=start)
 
 
 def _pick_lead(
