@@ -180,7 +180,11 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
     )
     assert all("clock" not in e for e in got["plain"]["findings"])
     for name, clocks in (("dated", ("23:30", "00:30")), ("plain", ())):
-        text = " ".join(run_annotate(tmp_path / name, MODEL, tmp_path / "printed").stdout.split())
+        res = run_annotate(tmp_path / name, MODEL, tmp_path / "printed", "--plot")
+        text = " ".join(res.stdout.split())
+        assert (
+            tmp_path / "printed" / f"{name}.heartzoo.png"
+        ).stat().st_size > 10_000  # its strips' clock too
         assert ("from 2026-11-26 23:30:00" in text) == (name == "dated")
         assert all(f"hour {i} ({c}):" in text for i, c in enumerate(clocks))
         assert ("(recorder's clock: 2026-11-27 00:" in text) == (name == "dated")  # a warning's time

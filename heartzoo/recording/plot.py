@@ -89,7 +89,9 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
         ax.xaxis.set_minor_locator(MultipleLocator(0.2))
         ax.yaxis.set_major_locator(MultipleLocator(0.5))
         ax.grid(True, which="both", color="#f4c2c2", linewidth=0.4)
-        ax.set_title(f"{start / fs:,.0f} s: {_why(why)}", fontsize=8, loc="left")
+        at = annotated.clock(start)  # the recorder's clock, where the recording's start is known
+        at = "" if at is None else f" ({at.split('T')[-1]})"
+        ax.set_title(f"{start / fs:,.0f} s{at}: {_why(why)}", fontsize=8, loc="left")
     axes[-1].set_xlabel("time (s)", fontsize=8)
     fig.suptitle(_title(annotated), fontsize=9)
     path = Path(path)
@@ -181,8 +183,10 @@ def _title(annotated) -> str:
         else ""
     )
     gated = " · unreadable shaded" if annotated.windows is not None else ""
+    began = "" if annotated.start is None else f" · from {annotated.clock(0).replace('T', ' ')}"
     return (
-        f"{annotated.record} · {annotated.model} · {len(annotated.samples)} beats ({counts}){rhythm}{gated}"
+        f"{annotated.record}{began} · {annotated.model} · {len(annotated.samples)} beats ({counts}){rhythm}"
+        f"{gated}"
     )
 
 
