@@ -127,6 +127,13 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         tmp_path / "two.csv", np.stack([x * 0.5, x], axis=1), delimiter=",", header="V1,MLII", comments=""
     )
     np.save(tmp_path / "two.npy", np.stack([x * 0.5, x], axis=1))
+    # a spreadsheet where the comma is the decimal mark separates with semicolons; a .tsv or .txt with tabs
+    rows = "".join(f"{a:.4f};{b:.4f}\n".replace(".", ",") for a, b in zip(x * 0.5, x, strict=True))
+    (tmp_path / "semi.csv").write_text("V1;MLII\n" + rows)
+    (tmp_path / "tabs.tsv").write_text(
+        "".join(f"{a:.4f}\t{b:.4f}\n" for a, b in zip(x * 0.5, x, strict=True))
+    )
+    (tmp_path / "one.txt").write_text("".join(f"{v:.4f}\n" for v in x))
     write_record(tmp_path / "wfdb", "syn", fs=250, seconds=30)
     import os
 
@@ -140,8 +147,15 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         "one.npy": ["--fs", "250"],
         "two.csv": ["--fs", "250"],  # the MLII column, by its header
         "two.npy": ["--fs", "250", "--lead", "1"],
+        "semi.csv": ["--fs", "250"],
+        "tabs.tsv": ["--fs", "250", "--lead", "1"],
+        "one.txt": ["--fs", "250"],
         "syn.edf": [],
     }
+    from heartzoo.recording.read import read_recording
+
+    semi = read_recording(tmp_path / "semi.csv", "MLII", fs=250)
+    assert semi.lead == "MLII" and np.allclose(semi.signal, np.round(x, 4), atol=1e-6)  # 0,1234 is 0.1234
     for name, extra in cases.items():
         beats = annotated_json(tmp_path / name, tmp_path / f"out-{name}", MODEL, *extra)["beat_list"]
         # wfdb_to_edf pads the EDF with zeros to whole 10 s blocks, and the step into the padding looks

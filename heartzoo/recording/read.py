@@ -74,7 +74,7 @@ def input_format(path: Path) -> tuple[str, Path]:
             ".csv or .npy file"
         )
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt") and path.is_file():  # a device's export, known by its header
+    if suffix in (".csv", ".tsv", ".txt") and path.is_file():  # a device's export, known by its header
         if polar.is_export(path):
             return "polar", path
         if suffix == ".csv" and apple_watch.is_export(path):
@@ -83,6 +83,8 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
         return suffix[1:], path
+    if suffix == ".tsv" or (suffix == ".txt" and path.is_file() and _columns_of_numbers(path)):
+        return "csv", path  # read as a CSV is (tabs, semicolons or commas between the columns)
     if suffix == ".bdf":  # BioSemi's EDF of 24-bit samples: the EDF reader reads both
         return "edf", path
     if suffix == ".ecg":  # the ISHNE Holter standard's extension
@@ -257,21 +259,49 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start)
 
 
+def _layout(first: str, second: str) -> tuple[str, bool]:
+    """(separator, whether the comma is the decimal mark) of a CSV whose first two lines are these: commas,
+    or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065") or tabs."""
+    sep = "\t" if "\t" in first + second else ";" if ";" in first + second else ","
+    return sep, sep != "," and "," in second
+
+
+def _numbers(line: str, sep: str, decimal_comma: bool) -> bool:
+    try:
+        [float(c.strip().strip('"').replace(",", ".") if decimal_comma else c) for c in line.split(sep)]
+    except ValueError:
+        return False
+    return bool(line.strip())
+
+
+def _columns_of_numbers(p: Path) -> bool:
+    """Whether a text file's second line (its first, without a header) is numbers in columns."""
+    try:
+        with open(p, encoding="utf-8-sig") as f:
+            first, second = f.readline(), f.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return _numbers(second or first, *_layout(first, second))
+
+
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
+    """A CSV's columns, as `_layout` finds them separated."""
     try:
         with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
-            first = f.readline()
+            first, second = f.readline(), f.readline()
     except (OSError, UnicodeDecodeError) as exc:
         raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
-    cells = [c.strip().strip('"') for c in first.split(",")]
-    try:
-        [float(c) for c in cells]
-        header = None
-    except ValueError:
-        header = cells
+    sep, decimal_comma = _layout(first, second)
+    header = None if _numbers(first, sep, decimal_comma) else [c.strip().strip('"') for c in first.split(sep)]
     try:
         values = np.loadtxt(
-            p, delimiter=",", skiprows=1 if header else 0, ndmin=2, dtype=np.float64, encoding="utf-8-sig"
+            p,
+            delimiter=sep,
+            skiprows=1 if header else 0,
+            ndmin=2,
+            dtype=np.float64,
+            encoding="utf-8-sig",
+            converters=(lambda v: float(v.replace(",", "."))) if decimal_comma else None,
         )
     except ValueError as exc:
         raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
