@@ -97,6 +97,8 @@ def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
     assert rec.notes == () and rec.start == datetime(2026, 11, 27, 4, 0, 0)  # startdate 27.11.26, 04.00.00
     accel = read_recording(path, "Accel X", lead_given=True)
     assert accel.fs == 25.0 and accel.notes == ("signal Accel X's unit is g, not a voltage: read as mV",)
+    nano = edf(tmp_path / "nano.edf", [("MLII", "nV", 5e6, 360, mlii * 1e6)])  # a recorder's nanovolts
+    assert np.allclose(read_recording(nano, "MLII").signal, mlii, atol=1e-3)
     # one lead in mV, records of 0.5 s, a count the recorder left unknown (-1)
     one = edf(tmp_path / "one.edf", [("ECG", "mV", 5.0, 180, mlii)], record_s=0.5, records="-1")
     got = read_recording(one, "MLII")

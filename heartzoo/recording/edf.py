@@ -5,7 +5,7 @@ Read here rather than through wfdb, which turns every signal of a file into one 
 rate: a wearable's EDF often holds its ECG beside an accelerometer at another rate, and a day of it would
 be gigabytes. This reads the header (ASCII fields, checked one by one, each error naming the field and the
 signal), leaves out EDF+ annotation signals, and reads one signal at its own rate, converted from its
-digital to its physical range and from its unit (µV, mV or V) to mV. An EDF+D or BDF+D file (records
+digital to its physical range and from its unit (nV, µV, mV or V) to mV. An EDF+D or BDF+D file (records
 with gaps between them) is refused: its samples are not one unbroken recording.
 """
 
@@ -25,7 +25,7 @@ ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
 #: the version field that marks a BDF file (an EDF's is "0")
 BDF_VERSION = b"\xffBIOSEMI"
 #: a signal's physical unit -> the factor to mV
-UNITS = {"uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
+UNITS = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 
 
 @dataclass(frozen=True)
