@@ -186,6 +186,33 @@ def test_the_other_formats_of_whole_bytes_are_read_where_they_lie(tmp_path, data
             assert got.tobytes() == mv.astype(np.float32).tobytes(), (fmt, lead)
 
 
+def test_a_wfdb_lead_is_read_in_mv_whatever_unit_its_header_gives(tmp_path, data_root):
+    """A WFDB header gives each signal's unit (mV when it gives none): a record written in µV or V is read
+    in mV, as MIT-BIH's are (it was read 1000 times too large, silently); a unit that is no voltage is
+    read as mV with a note."""
+    import wfdb
+
+    from heartzoo.data import records
+
+    x = mitbih.read_signal(data_root / "mitdb", "100").values[:36_000].astype(np.float64)
+    # "µV" as wfdb writes it (not ASCII, which WFDB's headers ask): wfdb's own reader takes it for V
+    for name, unit, scale in (
+        ("u", "uV", 1e3),
+        ("mu", "µV", 1e3),
+        ("v", "V", 1e-3),
+        ("m", "mV", 1),
+        ("n", "NU", 1),
+    ):
+        wfdb.wrsamp(
+            name, 360, [unit], ["MLII"], p_signal=x[:, None] * scale, fmt=["16"], write_dir=str(tmp_path)
+        )
+        sig = records.read_signal(tmp_path, name, "MLII")
+        assert np.allclose(np.asarray(sig.values), x, atol=2e-3), unit
+        assert sig.notes == (
+            (f"lead MLII's unit is '{unit}', not a voltage: read as mV",) if unit == "NU" else ()
+        )
+
+
 def test_flac_records_and_every_formats_missing_samples(tmp_path, data_root):
     """WFDB's FLAC formats (508, 516, 524, written by wfdb) are read through wfdb, 24-bit samples included
     (read as 16-bit integers, wfdb refused them), in mV as wfdb converts them; in every format that has one,

@@ -199,9 +199,13 @@ def read_signal(
     # WFDB marks missing samples with the smallest value of the format; wfdb reads them as that value.
     invalid = _invalid_value(header.fmt[ch])
     baseline, gain = header.baseline[ch], header.adc_gain[ch]
+    # the header's physical unit (WFDB's default is mV): a record written in µV is read in mV too
+    unit = _unit(Path(data_dir) / f"{record}.hea", ch)
+    to_mv = _TO_MV.get(unit.lower())
 
     def mv(part: np.ndarray) -> np.ndarray:
-        return (part.astype(np.float64) - baseline) / gain
+        v = (part.astype(np.float64) - baseline) / gain
+        return v if to_mv in (None, 1.0) else v * to_mv
 
     values = None if lazy else np.empty(len(digital), np.float32)
     n_nan, first, total, step = 0, -1, 0, lead_module.READ_SAMPLES
@@ -225,6 +229,8 @@ def read_signal(
         if values is not None:
             values[s : s + step] = v32
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
+    if to_mv is None:
+        notes += (f"lead {lead}'s unit is {unit!r}, not a voltage: read as mV",)
     if n_nan:
         raise DataError(
             record,
@@ -282,6 +288,17 @@ def _check_mat_preamble(record: str, header, ch: int, dat: Path) -> None:
         )
 
 
+def _unit(hea: Path, ch: int) -> str:
+    """Signal `ch`'s physical unit, read from its line of the header (`gain(baseline)/unit`), mV where it
+    gives none: wfdb drops the "µ" of a "µV" that wfdb itself writes, and reads it as V."""
+    lines = [s for s in hea.read_text(encoding="utf-8", errors="replace").splitlines() if s.strip()]
+    lines = [s.split() for s in lines if not s.lstrip().startswith("#")]
+    gain = lines[1 + ch][2] if len(lines) > 1 + ch and len(lines[1 + ch]) > 2 else ""
+    return gain.split("/", 1)[1] if "/" in gain else "mV"
+
+
+#: a header's physical unit -> the factor to mV
+_TO_MV = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 #: the value that marks a missing sample in each WFDB format (signal(5); format 8 stores differences and
 #: has none)
 _INVALID = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15)}
