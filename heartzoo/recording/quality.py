@@ -43,6 +43,8 @@ GAP_S = 3.0
 #: percentiles widened by 20 %; it warns 2 of CinC 2017's 1,706 test recordings and 63 % of those records
 #: read at 2.78 times their rate)
 QRS_WIDTH_MS = (11.9, 90.04)
+#: a QRS complex's size is its peak-to-peak within this of its R peak (`qrs_amplitude_mv`)
+QRS_HALF_S = 0.06
 
 
 @dataclass(frozen=True)
@@ -174,28 +176,45 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
 
     from scipy.signal import butter, peak_widths, sosfiltfilt
 
-    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
-
-    peaks = np.asarray(peaks, dtype=np.int64)
-    if not len(peaks):
-        return None
     sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
     r = max(1, round(0.025 * fs))
-    widths = []
-    # no float64 copy of a day's lead: each of the detector's chunks is filtered with a minute of its
-    # neighbours, where its beats' widths are measured
-    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
-        inside = peaks[(peaks >= start) & (peaks < end)] - lo
-        if not inside.size:
-            continue
-        a = np.abs(sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64)))
+
+    def widths(seg: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        a = np.abs(sosfiltfilt(sos, seg))
         top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
         with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
             warnings.simplefilter("ignore")
-            widths.append(peak_widths(a, top, rel_height=0.5)[0])
-    w = np.concatenate(widths)
+            return peak_widths(a, top, rel_height=0.5)[0]
+
+    w = _at_peaks(x, fs, peaks, widths)
     w = w[w > 0]
     return float(np.median(w) / fs * 1000.0) if len(w) else None
+
+
+def qrs_amplitude_mv(x, fs: float, peaks) -> float | None:
+    """The median size of the QRS complexes at `peaks`, in the lead's units (mV when it is read right): the
+    peak-to-peak of the lead within `QRS_HALF_S` of each peak (None without peaks)."""
+    h = max(1, round(QRS_HALF_S * fs))
+
+    def sizes(seg: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        return np.array([np.ptp(seg[max(0, p - h) : p + h + 1]) for p in inside])
+
+    a = _at_peaks(x, fs, peaks, sizes)
+    return float(np.median(a)) if len(a) else None
+
+
+def _at_peaks(x, fs: float, peaks, measure) -> np.ndarray:
+    """`measure(stretch, peaks in it)` over the detector's chunks of the lead, each read with a minute of
+    its neighbours (no float64 copy of a day's lead), concatenated."""
+    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
+
+    peaks = np.asarray(peaks, dtype=np.int64)
+    out = [np.zeros(0)]
+    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
+        inside = peaks[(peaks >= start) & (peaks < end)] - lo
+        if inside.size:
+            out.append(measure(np.asarray(x[lo:hi], np.float64), inside))
+    return np.concatenate(out)
 
 
 def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> list[tuple[int, int]]:

@@ -1,0 +1,106 @@
+"""A lead in the wrong unit (issue 45, "never silent nonsense"): a CSV or .npy carries no unit, and a device's
+export in µV (a Polar strap's, a Movesense's) or in V, given to `heartzoo annotate`, is read as mV. Detection
+and the template gate hardly notice, but the models z-score each frame with an eps of 0.001 (mV): a lead in
+V (QRS complexes of about 0.001) reaches them flattened, and every size `annotate` reports is off by a
+thousand. The QRS complexes of any ECG are about 0.3-5 mV from peak to peak.
+
+The measure (`heartzoo.recording.quality.qrs_amplitude_mv`): the median, over the beats of readable
+windows (annotate's default detector and gate), of the lead's peak-to-peak within 60 ms of each R peak.
+
+The rule, written before any run: over the training side, DS1's 22 records (mitdb, MLII) and svdb's 78
+(128 Hz), the sizes' 0.5th and 99.5th percentiles, the lower divided and the upper multiplied by 5 (a unit
+error is a factor of 1000, and other devices and leads than the training side's are smaller or larger:
+AliveCor's lead I from the fingers, a patch's short lead), are the plausible range; a recording outside it
+gets a warning that its unit may not be mV. Nothing else is chosen. Then reported, never chosen on: the
+share warned at the true unit on DS2, the Icentia11k segments, CinC 2017's test split and aftdb (false
+warnings), and on DS1 + svdb in µV and in V (the warnings a wrong unit should get).
+
+Run: `python studies/amplitude_check.py [--record FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+#: the units a lead in mV is misread in, as the factor its values are multiplied by
+MISREAD = {"uV": 1e3, "V": 1e-3}
+
+
+def size(x: np.ndarray, fs: float) -> float | None:
+    from heartzoo.detect import detect
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.quality import gate_windows, qrs_amplitude_mv
+
+    try:
+        peaks = detect(x, fs)
+    except HeartzooError:
+        return None
+    return qrs_amplitude_mv(x, fs, peaks[gate_windows(x, fs, peaks).of(peaks)])
+
+
+def aftdb(data_dir=None):
+    """(name, lead 0 in mV, rate) of each aftdb record."""
+    import os
+
+    import wfdb
+
+    folder = Path(data_dir or os.environ.get("HEARTZOO_DATA_DIR", "../shared/data")) / "aftdb"
+    for hea in sorted(folder.rglob("*.hea")):
+        rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[0])
+        yield hea.stem, rec.p_signal[:, 0].astype(np.float32), float(rec.fs)
+
+
+def main() -> None:
+    from fs_check import leads  # a sibling script: studies/ is on sys.path
+
+    from heartzoo.io import append_json_line
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--record", type=Path, help="append the JSON line to this file")
+    args = ap.parse_args()
+    train: dict[str, list] = {"ds1": [], "svdb": []}
+    misread: dict[str, list] = {u: [] for u in MISREAD}
+    for corpus in train:
+        for _, x, fs in leads(corpus):
+            train[corpus].append(size(x, fs))
+            for unit, k in MISREAD.items():
+                misread[unit].append(size(np.asarray(x, np.float64) * k, fs))
+    sizes = np.array([a for v in train.values() for a in v if a is not None])
+    lo, hi = np.percentile(sizes, 0.5) / 5, np.percentile(sizes, 99.5) * 5
+
+    def warned(values) -> dict:
+        values = [a for a in values if a is not None]
+        out = sum(not (lo <= a <= hi) for a in values)
+        return {"recordings": len(values), "warned": out, "share": out / max(1, len(values))}
+
+    true_unit = {c: [size(x, fs) for _, x, fs in leads(c)] for c in ("ds2", "icentia11k", "cinc2017")}
+    true_unit["aftdb"] = [size(x, fs) for _, x, fs in aftdb()]
+    line = {
+        "study": "amplitude_check",
+        "plausible_mv": [round(lo, 4), round(hi, 2)],
+        "training_side": {c: warned(v) for c, v in train.items()},
+        "training_sizes_mv": {
+            "min": float(sizes.min()),
+            "median": float(np.median(sizes)),
+            "max": float(sizes.max()),
+        },
+        "misread": {u: warned(v) for u, v in misread.items()},
+        "true_unit": {c: warned(v) for c, v in true_unit.items()},
+        "true_unit_sizes_mv": {
+            c: [
+                float(np.min([a for a in v if a is not None])),
+                float(np.max([a for a in v if a is not None])),
+            ]
+            for c, v in true_unit.items()
+        },
+    }
+    print(json.dumps(line, indent=1), flush=True)
+    append_json_line(args.record, line)
+
+
+if __name__ == "__main__":
+    main()
