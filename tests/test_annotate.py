@@ -466,8 +466,26 @@ def test_the_plausible_qrs_width_is_the_one_measured():
     """The range `assess` reads is studies/fs_check.py's latest record, not a number typed in."""
     from heartzoo.recording.quality import QRS_WIDTH_MS
 
-    lines = (REPO / "results" / "fs_check.jsonl").read_text().splitlines()
-    assert list(QRS_WIDTH_MS) == json.loads(lines[-1])["plausible_ms"]
+    lines = [json.loads(line) for line in (REPO / "results" / "fs_check.jsonl").read_text().splitlines()]
+    assert list(QRS_WIDTH_MS) == [line for line in lines if "round" not in line][-1]["plausible_ms"]
+
+
+def test_a_lead_in_the_wrong_unit_is_warned_of(mitdb, tmp_path):
+    """A minute of record 100 saved as .npy in mV, µV and V: in mV no warning of the unit; in µV or V its QRS
+    complexes are a thousand times too large or too small for a lead in mV, and `annotate` says so; the
+    range is studies/amplitude_check.py's latest record, not a number typed in."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate_file
+    from heartzoo.recording.quality import QRS_AMPLITUDE_MV
+
+    sig = get_database("mitdb").read_signal(mitdb, "100", "MLII")
+    for unit, k in (("mV", 1.0), ("µV", 1e3), ("V", 1e-3)):
+        np.save(tmp_path / "x.npy", sig.values[: 360 * 60].astype(np.float64) * k)
+        got = annotate_file(tmp_path / "x.npy", MODEL, fs=360, zoo=ZOO)
+        warned = [w for w in got.warnings if "is the lead in µV or V?" in w]
+        assert len(warned) == (unit != "mV"), (unit, got.warnings)
+    line = json.loads((REPO / "results" / "amplitude_check.jsonl").read_text().splitlines()[-1])
+    assert list(QRS_AMPLITUDE_MV) == line["plausible_mv"]
 
 
 def test_the_files_are_written_a_beat_at_a_time(mitdb, student):

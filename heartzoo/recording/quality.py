@@ -43,8 +43,12 @@ GAP_S = 3.0
 #: percentiles widened by 20 %; it warns 2 of CinC 2017's 1,706 test recordings and 63 % of those records
 #: read at 2.78 times their rate)
 QRS_WIDTH_MS = (11.9, 90.04)
-#: a QRS complex's size is its peak-to-peak within this of its R peak (`qrs_amplitude_mv`)
+#: a QRS complex's size is its peak-to-peak within this of its R peak (`qrs_amplitude_mv`), and the
+#: plausible median size in mV: outside it the lead is likely not in mV (studies/amplitude_check.py,
+#: results/amplitude_check.jsonl: DS1 and svdb, 0.5th and 99.5th percentiles, divided and multiplied by 5;
+#: every recording of theirs read in µV or in V is outside, none of DS2, Icentia11k, aftdb, CinC 2017's test)
 QRS_HALF_S = 0.06
+QRS_AMPLITUDE_MV = (0.086, 22.51)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> 
 class Finding:
     """Something a user must be told about a recording: a code, a sentence, and where (samples)."""
 
-    code: str  # "rate", "gap", "unreadable"
+    code: str  # "rate", "gap", "unreadable", "fs", "unit", ...; "read" for a note on reading the file
     message: str
     start: int | None = None
     end: int | None = None
@@ -226,11 +230,16 @@ def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> 
 
 
 def assess(
-    peaks, length: int, fs: float, windows: Windows | None = None, qrs_ms: float | None = None
+    peaks,
+    length: int,
+    fs: float,
+    windows: Windows | None = None,
+    qrs_ms: float | None = None,
+    qrs_mv: float | None = None,
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
-    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), stretches without beats,
-    unreadable windows."""
+    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
+    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats, unreadable windows."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = length / fs / 60.0
     out: list[Finding] = []
@@ -241,6 +250,15 @@ def assess(
                 "fs",
                 f"the QRS complexes are {qrs_ms:.1f} ms wide at the stated {fs:g} Hz, outside the "
                 f"{lo:g}-{hi:g} ms ECGs show at their true rate: is the sampling rate right?",
+            )
+        )
+    lo, hi = QRS_AMPLITUDE_MV
+    if qrs_mv is not None and not lo <= qrs_mv <= hi:
+        out.append(
+            Finding(
+                "unit",
+                f"the QRS complexes are {qrs_mv:,.4g} mV from peak to peak (median), outside the {lo:g}-{hi:g} "
+                "mV ECGs show in mV: is the lead in µV or V? heartzoo reads mV",
             )
         )
     bpm = len(peaks) / minutes if minutes > 0 else 0.0

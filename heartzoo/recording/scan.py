@@ -53,7 +53,7 @@ def scan(
     from ..detect import detect
     from ..preprocess import check_recording
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, qrs_width_ms
+    from .quality import Finding, assess, gaps, gate_windows, qrs_amplitude_mv, qrs_width_ms
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -68,7 +68,8 @@ def scan(
             windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
         # the QRS width where the gate reads the signal (noise has no QRS to measure)
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
-        findings = assess(peaks, len(x), rate, windows, qrs_width_ms(x, rate, readable))
+        sizes = qrs_width_ms(x, rate, readable), qrs_amplitude_mv(x, rate, readable)
+        findings = assess(peaks, len(x), rate, windows, *sizes)
         stretches = gaps(peaks, len(x), rate)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
