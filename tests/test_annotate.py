@@ -471,9 +471,9 @@ def test_the_plausible_qrs_width_is_the_one_measured():
 
 
 def test_a_lead_in_the_wrong_unit_is_warned_of(mitdb, tmp_path):
-    """A minute of record 100 saved as .npy in mV, µV and V: in mV no warning of the unit; in µV or V its QRS
-    complexes are a thousand times too large or too small for a lead in mV, and `annotate` says so; the
-    range is studies/amplitude_check.py's latest record, not a number typed in."""
+    """A minute of record 100 saved as .npy in mV, µV and V: in mV no warning of the unit; in µV or V its
+    QRS complexes are a thousand times too large or too small for a lead in mV, and `annotate` says so;
+    the range is studies/amplitude_check.py's latest record, not a number typed in."""
     from heartzoo.data.databases import get_database
     from heartzoo.recording.annotation import annotate_file
     from heartzoo.recording.quality import QRS_AMPLITUDE_MV

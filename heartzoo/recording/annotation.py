@@ -167,7 +167,8 @@ class Annotated:
         return clock(self.start, sample / self.fs).isoformat(timespec="seconds")
 
     def _on_clock(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """`rows` (each with its `start` sample) with the clock there, where the recording's start is known."""
+        """`rows` (each with its `start` sample) with the clock there, where the recording's start is
+        known."""
         return rows if self.start is None else [{**r, "clock": self.clock(r["start"])} for r in rows]
 
     def rows(self) -> list[dict[str, Any]]:

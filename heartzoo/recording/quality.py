@@ -257,8 +257,8 @@ def assess(
         out.append(
             Finding(
                 "unit",
-                f"the QRS complexes are {qrs_mv:,.4g} mV from peak to peak (median), outside the {lo:g}-{hi:g} "
-                "mV ECGs show in mV: is the lead in µV or V? heartzoo reads mV",
+                f"the QRS complexes are {qrs_mv:,.4g} mV from peak to peak (median), outside the "
+                f"{lo:g}-{hi:g} mV ECGs show in mV: is the lead in µV or V? heartzoo reads mV",
             )
         )
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
