@@ -435,3 +435,34 @@ def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc)
     # A00005 holds an AF episode of 30 s or more: a warning to review, and the burden
     assert line.af_burden.episodes and line.af_burden.longest_s >= 30
     assert [f.code for f in line.findings].count("af") == 1 and 0 < line.af_burden.burden < 1
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_a_rhythm_model_reads_a_long_lead_in_batches_of_frames_not_of_windows(data_root, monkeypatch):
+    """`predict` takes as many frames at a time as hold `BATCH_SAMPLES` samples: a rhythm model's 10-s
+    windows fewer than a beat model's beats, so a week's windows never sit in memory at once. Icentia11k's
+    70-minute patch (420 windows) read 50 windows at a time gives the probabilities of one batch, row for
+    row, and a beat model still takes its 512-sample frames 16,384 at a time."""
+    from conftest import REPO
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.meta import check_ref
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.zoo import hub
+
+    if not (data_root / "icentia11k_sample").is_dir():
+        pytest.skip("icentia11k_sample not found beside mitdb")
+    db = get_database("icentia11k")
+    sig = db.read_signal(db.folder(data_root), "p01001_s00", "ecg")
+    loaded = hub.load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
+    n = round(loaded.config.input.frame_size * sig.fs / loaded.config.input.fs)
+    centres = np.arange(n // 2, len(sig.values) - n // 2, n)
+    whole = hub.predict(loaded, sig.values, sig.fs, centres)
+    sizes = []
+    batches = Preprocessor.batches
+    monkeypatch.setattr(Preprocessor, "batches", lambda self, *a: sizes.append(a[-1]) or batches(self, *a))
+    monkeypatch.setattr(hub, "BATCH_SAMPLES", 50 * loaded.config.input.frame_size)
+    assert np.array_equal(hub.predict(loaded, sig.values, sig.fs, centres), whole)
+    assert sizes == [50] and len(centres) > 400
+    monkeypatch.undo()
+    assert hub.BATCH_SAMPLES // loaded.config.input.frame_size < hub.BATCH_BEATS == hub.BATCH_SAMPLES // 512

@@ -22,9 +22,12 @@ from ..preprocess import check_recording
 
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
-#: beats (or windows) prepared and classified at a time by `predict`: more than any recording measured
-#: here holds, so that memory does not grow with a recording of days (benchmarks/annotate_long.py)
+#: beats prepared and classified at a time by `predict`: more than any recording measured here holds, so
+#: that memory does not grow with a recording of days (benchmarks/annotate_long.py); a model of longer
+#: frames takes fewer at a time (a rhythm model's 10-s windows), each batch's frames at most those of
+#: 16,384 frames of 512 samples
 BATCH_BEATS = 16384
+BATCH_SAMPLES = BATCH_BEATS * 512
 
 
 def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -267,7 +270,8 @@ def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndar
         check_recording(signal, fs, np.zeros(0, np.int64))
         return np.zeros((0, len(loaded.class_names)), np.float32)
     signal, fs, r = check_recording(signal, fs, r_peaks)
-    batches = Preprocessor.of(loaded.config).batches(signal, fs, r, BATCH_BEATS)
+    pre = Preprocessor.of(loaded.config)
+    batches = pre.batches(signal, fs, r, min(BATCH_BEATS, max(1, BATCH_SAMPLES // pre.spec.frame_size)))
     return np.concatenate([_probabilities(loaded, inputs) for inputs in batches])
 
 
