@@ -134,6 +134,8 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         "".join(f"{a:.4f}\t{b:.4f}\n" for a, b in zip(x * 0.5, x, strict=True))
     )
     (tmp_path / "one.txt").write_text("".join(f"{v:.4f}\n" for v in x))
+    quoted = "".join(f'"{a:.4f}";"{b:.4f}"\n'.replace(".", ",") for a, b in zip(x * 0.5, x, strict=True))
+    (tmp_path / "quoted.csv").write_text('"V1";"MLII"\n' + quoted)  # every cell quoted
     write_record(tmp_path / "wfdb", "syn", fs=250, seconds=30)
     import os
 
@@ -150,6 +152,7 @@ def test_other_formats_and_the_python_api(student, tmp_path):
         "semi.csv": ["--fs", "250"],
         "tabs.tsv": ["--fs", "250", "--lead", "1"],
         "one.txt": ["--fs", "250"],
+        "quoted.csv": ["--fs", "250"],
         "syn.edf": [],
     }
     from heartzoo.recording.read import read_recording

@@ -267,8 +267,10 @@ def _layout(first: str, second: str) -> tuple[str, bool]:
 
 
 def _numbers(line: str, sep: str, decimal_comma: bool) -> bool:
+    """Whether `line` is numbers (quoted or not) between `sep`s: a row of samples, not a header."""
+    cells = [c.strip().strip('"') for c in line.split(sep)]
     try:
-        [float(c.strip().strip('"').replace(",", ".") if decimal_comma else c) for c in line.split(sep)]
+        [float(c.replace(",", ".") if decimal_comma else c) for c in cells]
     except ValueError:
         return False
     return bool(line.strip())
@@ -301,6 +303,7 @@ def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
             ndmin=2,
             dtype=np.float64,
             encoding="utf-8-sig",
+            quotechar='"',  # a spreadsheet may quote every cell
             converters=(lambda v: float(v.replace(",", "."))) if decimal_comma else None,
         )
     except ValueError as exc:
