@@ -217,3 +217,33 @@ def _cut(path: Path, mlii) -> Path:
 )
 def test_a_bad_edf_file_is_one_clear_error_and_writes_nothing(mlii, tmp_path, write, args, message):
     assert_refused(write(tmp_path / "patch.edf", mlii), MODEL, message, *args, out=tmp_path / "out")
+
+
+def test_edf_and_bdf_files_that_pyedflib_writes(mlii, tmp_path):
+    """The files of a writer that is not this module's test writer (pyedflib, EDF+ and BDF+, the header's
+    digital range the full 16 or 24 bits, a start date and time): the lead in µV read in mV to a digital
+    step, at its own rate beside an accelerometer at 25 Hz, and the recording's start."""
+    from datetime import datetime
+
+    import pyedflib
+
+    from heartzoo.recording.read import read_recording
+
+    start = datetime(2026, 11, 26, 23, 30, 5)
+    for ext, kind, bits in (("edf", pyedflib.FILETYPE_EDFPLUS, 16), ("bdf", pyedflib.FILETYPE_BDFPLUS, 24)):
+        top = 2 ** (bits - 1)
+        heads = [
+            {"label": "ECG II", "dimension": "uV", "sample_frequency": 360, "physical_max": 5000.0},
+            {"label": "Accel", "dimension": "g", "sample_frequency": 25, "physical_max": 2.0},
+        ]
+        for h in heads:
+            h.update(physical_min=-h["physical_max"], digital_max=top - 1, digital_min=-top)
+        path = tmp_path / f"device.{ext}"
+        writer = pyedflib.EdfWriter(str(path), 2, file_type=kind)
+        writer.setSignalHeaders(heads)
+        writer.setStartdatetime(start)
+        writer.writeSamples([mlii * 1000, np.sin(np.arange(len(mlii) * 25 // 360) / 7.0)])
+        writer.close()
+        rec = read_recording(path, "MLII")
+        assert (rec.lead, rec.fs, rec.start, len(rec.signal)) == ("ECG II", 360.0, start, len(mlii)), ext
+        np.testing.assert_allclose(rec.signal, mlii, atol=10.0 / (2 * top - 1) + 1e-6)  # a step in mV
