@@ -176,49 +176,46 @@ def qrs_width_ms(x, fs: float, peaks) -> float | None:
     """The median width of the QRS complexes at `peaks`, in ms at the stated rate `fs`: the width at half
     height of |x| high-passed at 0.5 Hz, around its largest value within 25 ms of each peak (None without
     peaks). A rate given wrong scales it by the error (studies/fs_check.py)."""
-    import warnings
-
-    from scipy.signal import butter, peak_widths, sosfiltfilt
-
-    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
-    r = max(1, round(0.025 * fs))
-
-    def widths(seg: np.ndarray, inside: np.ndarray) -> np.ndarray:
-        a = np.abs(sosfiltfilt(sos, seg))
-        top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
-        with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
-            warnings.simplefilter("ignore")
-            return peak_widths(a, top, rel_height=0.5)[0]
-
-    w = _at_peaks(x, fs, peaks, widths)
-    w = w[w > 0]
-    return float(np.median(w) / fs * 1000.0) if len(w) else None
+    return qrs_sizes(x, fs, peaks)[0]
 
 
 def qrs_amplitude_mv(x, fs: float, peaks) -> float | None:
     """The median size of the QRS complexes at `peaks`, in the lead's units (mV when it is read right): the
     peak-to-peak of the lead within `QRS_HALF_S` of each peak (None without peaks)."""
-    h = max(1, round(QRS_HALF_S * fs))
-
-    def sizes(seg: np.ndarray, inside: np.ndarray) -> np.ndarray:
-        return np.array([np.ptp(seg[max(0, p - h) : p + h + 1]) for p in inside])
-
-    a = _at_peaks(x, fs, peaks, sizes)
-    return float(np.median(a)) if len(a) else None
+    return qrs_sizes(x, fs, peaks)[1]
 
 
-def _at_peaks(x, fs: float, peaks, measure) -> np.ndarray:
-    """`measure(stretch, peaks in it)` over the detector's chunks of the lead, each read with a minute of
-    its neighbours (no float64 copy of a day's lead), concatenated."""
+def qrs_sizes(x, fs: float, peaks) -> tuple[float | None, float | None]:
+    """(`qrs_width_ms`, `qrs_amplitude_mv`) in one walk over the detector's chunks of the lead, each read
+    with a minute of its neighbours: a day's lead left on disk is read once for both, never whole in
+    float64."""
+    import warnings
+
+    from scipy.signal import butter, peak_widths, sosfiltfilt
+
     from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
 
+    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
+    r, h = max(1, round(0.025 * fs)), max(1, round(QRS_HALF_S * fs))
     peaks = np.asarray(peaks, dtype=np.int64)
-    out = [np.zeros(0)]
+    widths, sizes = [np.zeros(0)], [np.zeros(0)]
     for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
         inside = peaks[(peaks >= start) & (peaks < end)] - lo
-        if inside.size:
-            out.append(measure(np.asarray(x[lo:hi], np.float64), inside))
-    return np.concatenate(out)
+        if not inside.size:
+            continue
+        seg = np.asarray(x[lo:hi], np.float64)
+        sizes.append(np.array([np.ptp(seg[max(0, p - h) : p + h + 1]) for p in inside]))
+        a = np.abs(sosfiltfilt(sos, seg))
+        top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
+        with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
+            warnings.simplefilter("ignore")
+            widths.append(peak_widths(a, top, rel_height=0.5)[0])
+    w, size = np.concatenate(widths), np.concatenate(sizes)
+    w = w[w > 0]
+    return (
+        float(np.median(w) / fs * 1000.0) if len(w) else None,
+        float(np.median(size)) if len(size) else None,
+    )
 
 
 def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> list[tuple[int, int]]:

@@ -53,7 +53,7 @@ def scan(
     from ..detect import detect
     from ..preprocess import check_recording
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, qrs_amplitude_mv, qrs_width_ms
+    from .quality import Finding, assess, gaps, gate_windows, qrs_sizes
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -66,10 +66,9 @@ def scan(
         if quality:
             say("scoring signal quality", 0, None)
             windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
-        # the QRS width where the gate reads the signal (noise has no QRS to measure)
+        # the QRS width and size where the gate reads the signal (noise has no QRS to measure)
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
-        sizes = qrs_width_ms(x, rate, readable), qrs_amplitude_mv(x, rate, readable)
-        findings = assess(peaks, len(x), rate, windows, *sizes)
+        findings = assess(peaks, len(x), rate, windows, *qrs_sizes(x, rate, readable))
         stretches = gaps(peaks, len(x), rate)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
