@@ -201,7 +201,7 @@ def read_signal(
     baseline, gain = header.baseline[ch], header.adc_gain[ch]
     # the header's physical unit (WFDB's default is mV): a record written in µV is read in mV too
     unit = _unit(Path(data_dir) / f"{record}.hea", ch)
-    to_mv = _TO_MV.get(unit.lower())
+    to_mv = lead_module.TO_MV.get(unit.lower())
 
     def mv(part: np.ndarray) -> np.ndarray:
         v = (part.astype(np.float64) - baseline) / gain
@@ -297,8 +297,6 @@ def _unit(hea: Path, ch: int) -> str:
     return gain.split("/", 1)[1] if "/" in gain else "mV"
 
 
-#: a header's physical unit -> the factor to mV
-_TO_MV = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 #: the value that marks a missing sample in each WFDB format (signal(5); format 8 stores differences and
 #: has none)
 _INVALID = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15)}

@@ -23,6 +23,9 @@ def stretch(part: slice, length: int, what: str) -> tuple[int, int]:
     return start, max(start, stop)
 
 
+#: a unit of voltage, as a file's header gives it (lower case) -> the factor to mV, the unit of every lead
+#: here (`data.records.read_signal` for WFDB headers, `recording.edf` for EDF and BDF)
+TO_MV = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 #: a lead is checked and converted this many samples at a time (an hour at 360 Hz): no float64 copy of
 #: a patch's weeks (`data.records.read_signal`, `recording.read`, `CheckedLead` read whole)
 READ_SAMPLES = 360 * 3600

@@ -19,13 +19,12 @@ import numpy as np
 
 from ..data.signal_files import StoredLead, int24
 from ..errors import HeartzooError
+from ..preprocess.lead import TO_MV
 
 HEADER_BYTES = 256
 ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
 #: the version field that marks a BDF file (an EDF's is "0")
 BDF_VERSION = b"\xffBIOSEMI"
-#: a signal's physical unit -> the factor to mV
-UNITS = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,12 @@ class Edf:
     def is_voltage(self, lead: int | str) -> bool:
         """Whether the signal's unit is one of a voltage (an ECG's); none given counts as mV, as wfdb does."""
         unit = self._signal(lead).unit.lower()
-        return unit in UNITS or not unit
+        return unit in TO_MV or not unit
 
     def lead_notes(self, lead: int | str) -> tuple[str, ...]:
         s = self._signal(lead)
         unit = s.unit
-        if unit.lower() in UNITS:
+        if unit.lower() in TO_MV:
             return ()
         return (f"signal {s.name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
 
@@ -82,7 +81,7 @@ class Edf:
         first = sum(x.per_record for x in self.signals[:at])
         per = s.per_record
         (p0, p1), (d0, d1) = s.physical, s.digital
-        gain, unit = (p1 - p0) / (d1 - d0), UNITS.get(s.unit.lower(), 1.0)
+        gain, unit = (p1 - p0) / (d1 - d0), TO_MV.get(s.unit.lower(), 1.0)
 
         def read(a: int, b: int) -> np.ndarray:
             r0, r1 = a // per, -(-b // per)  # the data records that hold samples a..b-1
