@@ -266,35 +266,42 @@ def _layout(first: str, second: str) -> tuple[str, bool]:
     return sep, sep != "," and "," in second
 
 
+def _cells(line: str, sep: str) -> list[str]:
+    return [c.strip().strip('"') for c in line.split(sep)]
+
+
 def _numbers(line: str, sep: str, decimal_comma: bool) -> bool:
     """Whether `line` is numbers (quoted or not) between `sep`s: a row of samples, not a header."""
-    cells = [c.strip().strip('"') for c in line.split(sep)]
     try:
-        [float(c.replace(",", ".") if decimal_comma else c) for c in cells]
+        [float(c.replace(",", ".") if decimal_comma else c) for c in _cells(line, sep)]
     except ValueError:
         return False
     return bool(line.strip())
 
 
+def _first_lines(p: Path) -> tuple[str, str]:
+    """A text file's first two lines, or an error naming it."""
+    try:
+        with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
+            return f.readline(), f.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
+
+
 def _columns_of_numbers(p: Path) -> bool:
     """Whether a text file's second line (its first, without a header) is numbers in columns."""
     try:
-        with open(p, encoding="utf-8-sig") as f:
-            first, second = f.readline(), f.readline()
-    except (OSError, UnicodeDecodeError):
+        first, second = _first_lines(p)
+    except HeartzooError:
         return False
     return _numbers(second or first, *_layout(first, second))
 
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
     """A CSV's columns, as `_layout` finds them separated."""
-    try:
-        with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
-            first, second = f.readline(), f.readline()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
+    first, second = _first_lines(p)
     sep, decimal_comma = _layout(first, second)
-    header = None if _numbers(first, sep, decimal_comma) else [c.strip().strip('"') for c in first.split(sep)]
+    header = None if _numbers(first, sep, decimal_comma) else _cells(first, sep)
     try:
         values = np.loadtxt(
             p,
