@@ -61,7 +61,7 @@ def aftdb(data_dir=None):
 
 
 def main() -> None:
-    from fs_check import leads  # a sibling script: studies/ is on sys.path
+    from fs_check import leads, spread, warned  # a sibling script: studies/ is on sys.path
 
     from heartzoo.io import append_json_line
 
@@ -77,25 +77,15 @@ def main() -> None:
                 misread[unit].append(size(np.asarray(x, np.float64) * k, fs))
     sizes = np.array([a for v in train.values() for a in v if a is not None])
     lo, hi = np.percentile(sizes, 0.5) / 5, np.percentile(sizes, 99.5) * 5
-
-    def warned(values) -> dict:
-        values = [a for a in values if a is not None]
-        out = sum(not (lo <= a <= hi) for a in values)
-        return {"recordings": len(values), "warned": out, "share": out / max(1, len(values))}
-
     true_unit = {c: [size(x, fs) for _, x, fs in leads(c)] for c in ("ds2", "icentia11k", "cinc2017")}
     true_unit["aftdb"] = [size(x, fs) for _, x, fs in aftdb()]
     line = {
         "study": "amplitude_check",
         "plausible_mv": [round(lo, 4), round(hi, 2)],
-        "training_side": {c: warned(v) for c, v in train.items()},
-        "training_sizes_mv": {
-            "min": float(sizes.min()),
-            "median": float(np.median(sizes)),
-            "max": float(sizes.max()),
-        },
-        "misread": {u: warned(v) for u, v in misread.items()},
-        "true_unit": {c: warned(v) for c, v in true_unit.items()},
+        "training_side": {c: warned(v, lo, hi) for c, v in train.items()},
+        "training_sizes_mv": spread(sizes),
+        "misread": {u: warned(v, lo, hi) for u, v in misread.items()},
+        "true_unit": {c: warned(v, lo, hi) for c, v in true_unit.items()},
         "true_unit_sizes_mv": {
             c: [
                 float(np.min([a for a in v if a is not None])),

@@ -74,6 +74,17 @@ def leads(corpus: str, data_dir=None):
         yield r, sig.values, float(sig.fs)
 
 
+def warned(values, lo: float, hi: float) -> dict:
+    """How many of the recordings' measures (None: not measured) lie outside [lo, hi]."""
+    values = [v for v in values if v is not None]
+    out = sum(not (lo <= v <= hi) for v in values)
+    return {"recordings": len(values), "warned": out, "share": out / max(1, len(values))}
+
+
+def spread(values: np.ndarray) -> dict:
+    return {"min": float(values.min()), "median": float(np.median(values)), "max": float(values.max())}
+
+
 def width(x: np.ndarray, fs: float) -> float | None:
     from heartzoo.detect import detect
     from heartzoo.errors import HeartzooError
@@ -122,7 +133,7 @@ def gated(record, min_readable: float) -> None:
         for ch in range(rec.n_sig):
             noise[f"{kind}/{ch}"] = gated_width(rec.p_signal[:, ch].astype(np.float32), float(rec.fs))
 
-    def warned(results: dict, clause: bool) -> dict:
+    def warned_by(results: dict, clause: bool) -> dict:
         out = [
             k
             for k, (w, share) in results.items()
@@ -140,11 +151,11 @@ def gated(record, min_readable: float) -> None:
             f: {k: round(v[1], 4) for k, v in r.items() if v[0] is not None and not lo <= v[0] <= hi}
             for f, r in rates.items()
         },
-        "now": {f: warned(r, False) for f, r in rates.items()},
-        "clause": {f: warned(r, True) for f, r in rates.items()},
+        "now": {f: warned_by(r, False) for f, r in rates.items()},
+        "clause": {f: warned_by(r, True) for f, r in rates.items()},
         "noise": {
-            "now": warned(noise, False),
-            "clause": warned(noise, True),
+            "now": warned_by(noise, False),
+            "clause": warned_by(noise, True),
             "readable": {k: round(v[1], 4) for k, v in noise.items()},
             "width_ms": {k: v[0] for k, v in noise.items()},
         },
@@ -176,24 +187,15 @@ def main() -> None:
                 misstated[f].append(width(x, fs * f))
     widths = np.array([w for ws in train.values() for w in ws if w is not None])
     lo, hi = np.percentile(widths, 0.5) / 1.2, np.percentile(widths, 99.5) * 1.2
-
-    def warned(ws) -> dict:
-        ws = [w for w in ws if w is not None]
-        out = sum(not (lo <= w <= hi) for w in ws)
-        return {"recordings": len(ws), "warned": out, "share": out / max(1, len(ws))}
-
     line = {
         "study": "fs_check",
         "plausible_ms": [round(lo, 2), round(hi, 2)],
-        "training_side": {c: warned(ws) for c, ws in train.items()},
-        "training_widths_ms": {
-            "min": float(widths.min()),
-            "median": float(np.median(widths)),
-            "max": float(widths.max()),
-        },
-        "misstated": {str(f): warned(ws) for f, ws in misstated.items()},
+        "training_side": {c: warned(ws, lo, hi) for c, ws in train.items()},
+        "training_widths_ms": spread(widths),
+        "misstated": {str(f): warned(ws, lo, hi) for f, ws in misstated.items()},
         "true_rate": {
-            c: warned([width(x, fs) for _, x, fs in leads(c)]) for c in ("ds2", "icentia11k", "cinc2017")
+            c: warned([width(x, fs) for _, x, fs in leads(c)], lo, hi)
+            for c in ("ds2", "icentia11k", "cinc2017")
         },
     }
     print(json.dumps(line, indent=1), flush=True)
