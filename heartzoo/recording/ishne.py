@@ -6,9 +6,8 @@ Layout (little-endian): the magic `ISHNE1.0`, a CRC-16 (CCITT, initial 0xFFFF) o
 to the samples, a 512-byte fixed header (among others: samples per lead, where the variable block and the
 samples start, the recording's date and start time, the number of leads, each lead's code and its
 resolution in nV per unit, the sampling rate), a variable block, then int16 samples interleaved lead by
-lead. Every field that says where or how to read
-is checked against the file before a sample is read; a checksum of 0 reads as "none written" (a note), as
-WFDB's does. The person's name, ID and birth date are never read.
+lead. Every field that says where or how to read is checked against the file before a sample is read; a
+checksum of 0 reads as "none written" (a note), as WFDB's does. The person's name, ID and birth date are never read.
 """
 
 from __future__ import annotations
