@@ -171,6 +171,25 @@ def test_other_formats_and_the_python_api(student, tmp_path):
     assert calls[-1] == ("classifying beats", len(truth), len(truth))
 
 
+def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
+    """ "-0,1450" in a file of one column is one sample in a comma-decimal locale, not two whole numbers;
+    two columns of whole numbers (a device's ADC counts) stay two."""
+    from heartzoo.recording.read import read_recording
+
+    x, _ = synthetic_ecg(250, 10)
+    rows = "".join(f"{v:.4f}\n".replace(".", ",") for v in x)
+    (tmp_path / "named.csv").write_text("ECG\n" + rows)
+    (tmp_path / "bare.csv").write_text(rows)
+    (tmp_path / "bare.txt").write_text(rows)
+    for name in ("named.csv", "bare.csv", "bare.txt"):
+        rec = read_recording(tmp_path / name, "ECG", fs=250)
+        assert np.allclose(rec.signal, np.round(x, 4), atol=1e-6), name
+    counts = np.round(np.stack([x, -x], axis=1) * 200 + 512).astype(int)
+    (tmp_path / "adc.csv").write_text("".join(f"{a},{b}\n" for a, b in counts))
+    rec = read_recording(tmp_path / "adc.csv", "1", fs=250)
+    assert np.array_equal(rec.signal, counts[:, 1])
+
+
 @pytest.mark.parametrize(
     ("make", "args", "message"),
     [

@@ -259,11 +259,22 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start)
 
 
-def _layout(first: str, second: str) -> tuple[str, bool]:
-    """(separator, whether the comma is the decimal mark) of a CSV whose first two lines are these: commas,
-    or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065") or tabs."""
-    sep = "\t" if "\t" in first + second else ";" if ";" in first + second else ","
-    return sep, sep != "," and "," in second
+def _layout(first: str, rows: list[str]) -> tuple[str, bool]:
+    """(separator, whether the comma is the decimal mark) of a CSV whose first lines are these (`first`, then
+    `rows`): commas, or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065") or
+    tabs. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
+    told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
+    text = first + "".join(rows)
+    sep = "\t" if "\t" in text else ";" if ";" in text else ","
+    if sep != ",":
+        return sep, "," in "".join(rows[:1])
+    cells = [_cells(r, ",") for r in rows if r.strip()]
+    if not cells or any(len(c) != 2 for c in cells):
+        return sep, False
+    one_name = len(_cells(first, ",")) == 1 and not _numbers(first, ",", False)
+    odd = any(a == "-0" or (len(b) > 1 and b[0] == "0" and b.isdigit()) for a, b in cells)
+    # one column: split at a separator it does not hold, so "-0,145" stays one cell
+    return (";", True) if one_name or odd else (sep, False)
 
 
 def _cells(line: str, sep: str) -> list[str]:
@@ -279,11 +290,12 @@ def _numbers(line: str, sep: str, decimal_comma: bool) -> bool:
     return bool(line.strip())
 
 
-def _first_lines(p: Path) -> tuple[str, str]:
-    """A text file's first two lines, or an error naming it."""
+def _first_lines(p: Path, n: int = 200) -> tuple[str, list[str]]:
+    """A text file's first line and up to `n` lines after it, or an error naming it."""
     try:
         with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
-            return f.readline(), f.readline()
+            first = f.readline()
+            return first, [line for _, line in zip(range(n), f, strict=False)]
     except (OSError, UnicodeDecodeError) as exc:
         raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
 
@@ -291,16 +303,16 @@ def _first_lines(p: Path) -> tuple[str, str]:
 def _columns_of_numbers(p: Path) -> bool:
     """Whether a text file's second line (its first, without a header) is numbers in columns."""
     try:
-        first, second = _first_lines(p)
+        first, rows = _first_lines(p)
     except HeartzooError:
         return False
-    return _numbers(second or first, *_layout(first, second))
+    return _numbers(rows[0] if rows else first, *_layout(first, rows))
 
 
 def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
     """A CSV's columns, as `_layout` finds them separated."""
-    first, second = _first_lines(p)
-    sep, decimal_comma = _layout(first, second)
+    first, rows = _first_lines(p)
+    sep, decimal_comma = _layout(first, rows)
     header = None if _numbers(first, sep, decimal_comma) else _cells(first, sep)
     try:
         values = np.loadtxt(
