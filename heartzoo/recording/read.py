@@ -24,7 +24,7 @@ from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
-from . import apple_watch, edf, ishne, polar
+from . import apple_watch, csv_file, edf, ishne, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
@@ -83,7 +83,7 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
         return suffix[1:], path
-    if suffix == ".tsv" or (suffix == ".txt" and path.is_file() and _columns_of_numbers(path)):
+    if suffix == ".tsv" or (suffix == ".txt" and path.is_file() and csv_file.columns_of_numbers(path)):
         return "csv", path  # read as a CSV is (tabs, semicolons or commas between the columns)
     if suffix == ".bdf":  # BioSemi's EDF of 24-bit samples: the EDF reader reads both
         return "edf", path
@@ -118,24 +118,45 @@ def read_recording(
         raise HeartzooError(
             f"{p}: {article} {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy"
         )
-    if fmt in ("csv", "npy") and fs is None:
-        raise HeartzooError(f"{p}: a .{fmt} file carries no sampling rate; give it (--fs HZ)")
+    if fmt == "npy" and fs is None:
+        raise HeartzooError(f"{p}: a .npy file carries no sampling rate; give it (--fs HZ)")
     if fmt == "wfdb":
         return _read_wfdb(p, lead, lead_given)
     if fmt == "ishne":
         return _read_ishne(p, lead, lead_given)
     if fmt == "edf":
         return _read_edf(p, lead, lead_given)
+    table_notes: tuple[str, ...] = ()
     if fmt == "csv":
-        names, values, rate = *_read_csv(p), float(fs)  # type: ignore[arg-type]
+        table = csv_file.read_csv(p)
+        names, values, table_notes = table.names, table.values, table.notes
+        rate = _csv_rate(p, table.fs, fs)
     else:
         names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
     col, notes = _pick_lead(p, lead, names, lead_given)
     if len(names) == 1 and not lead_given:
         notes = ()  # one column: it is the lead, named or not
     return Recording(
-        record_name(p), _checked(p, values[:, col], names[col]), rate, names[col], fmt, notes=notes
+        record_name(p),
+        _checked(p, values[:, col], names[col]),
+        rate,
+        names[col],
+        fmt,
+        notes=table_notes + notes,
     )
+
+
+def _csv_rate(p: Path, carried: float | None, given: float | None) -> float:
+    """A CSV's sampling rate: its time column's, or the one given, which must agree with it."""
+    if carried is None and given is None:
+        raise HeartzooError(
+            f"{p}: a {p.suffix or 'text'} file carries no sampling rate; give it (--fs HZ), or a time column"
+        )
+    if carried is not None and given is not None and abs(given / carried - 1) > 0.01:
+        raise HeartzooError(
+            f"{p}: --fs {given:g} disagrees with its time column, which gives {carried:.6g} Hz; leave --fs out"
+        )
+    return float(given if given is not None else carried)  # type: ignore[arg-type]
 
 
 def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: bool) -> Recording:
@@ -257,80 +278,6 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     values = _checked(p, found.lead(i), lead)
     notes += found.lead_notes(i)
     return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start)
-
-
-def _layout(first: str, rows: list[str]) -> tuple[str, bool]:
-    """(separator, whether the comma is the decimal mark) of a CSV whose first lines are these (`first`, then
-    `rows`): commas, or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065") or
-    tabs. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
-    told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
-    text = first + "".join(rows)
-    sep = "\t" if "\t" in text else ";" if ";" in text else ","
-    if sep != ",":
-        return sep, "," in "".join(rows[:1])
-    cells = [_cells(r, ",") for r in rows if r.strip()]
-    if not cells or any(len(c) != 2 for c in cells):
-        return sep, False
-    one_name = len(_cells(first, ",")) == 1 and not _numbers(first, ",", False)
-    odd = any(a == "-0" or (len(b) > 1 and b[0] == "0" and b.isdigit()) for a, b in cells)
-    # one column: split at a separator it does not hold, so "-0,145" stays one cell
-    return (";", True) if one_name or odd else (sep, False)
-
-
-def _cells(line: str, sep: str) -> list[str]:
-    return [c.strip().strip('"') for c in line.split(sep)]
-
-
-def _numbers(line: str, sep: str, decimal_comma: bool) -> bool:
-    """Whether `line` is numbers (quoted or not) between `sep`s: a row of samples, not a header."""
-    try:
-        [float(c.replace(",", ".") if decimal_comma else c) for c in _cells(line, sep)]
-    except ValueError:
-        return False
-    return bool(line.strip())
-
-
-def _first_lines(p: Path, n: int = 200) -> tuple[str, list[str]]:
-    """A text file's first line and up to `n` lines after it, or an error naming it."""
-    try:
-        with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
-            first = f.readline()
-            return first, [line for _, line in zip(range(n), f, strict=False)]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
-
-
-def _columns_of_numbers(p: Path) -> bool:
-    """Whether a text file's second line (its first, without a header) is numbers in columns."""
-    try:
-        first, rows = _first_lines(p)
-    except HeartzooError:
-        return False
-    return _numbers(rows[0] if rows else first, *_layout(first, rows))
-
-
-def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
-    """A CSV's columns, as `_layout` finds them separated."""
-    first, rows = _first_lines(p)
-    sep, decimal_comma = _layout(first, rows)
-    header = None if _numbers(first, sep, decimal_comma) else _cells(first, sep)
-    try:
-        values = np.loadtxt(
-            p,
-            delimiter=sep,
-            skiprows=1 if header else 0,
-            ndmin=2,
-            dtype=np.float64,
-            encoding="utf-8-sig",
-            quotechar='"',  # a spreadsheet may quote every cell
-            converters=(lambda v: float(v.replace(",", "."))) if decimal_comma else None,
-        )
-    except ValueError as exc:
-        raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
-    if values.size == 0:
-        raise HeartzooError(f"{p}: no samples")
-    names = header if header and len(header) == values.shape[1] else [str(i) for i in range(values.shape[1])]
-    return names, values
 
 
 def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:

@@ -1,0 +1,237 @@
+"""A recording as text in columns (`.csv`, `.tsv`, a `.txt` of numbers): what spreadsheets, device loggers
+and PhysioNet's own exports write.
+
+- Cells separated by commas, semicolons (a spreadsheet's where the comma is the decimal mark) or tabs,
+  quoted or not ("..." or PhysioNet's '...').
+- A header of names and, under it, optionally a row of units (PhysioNet: `'hh:mm:ss.mmm','mV','mV'`):
+  each lead is read in mV from its unit.
+- A time column (PhysioNet's `'Elapsed time'`, or `time`, `t`, `timestamp`, `seconds`, `time (ms)`...)
+  is no lead: it gives the sampling rate the file carries. A sample-number column (`'sample #'`, the
+  MIT-BIH CSVs shared on Kaggle) is no lead either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HeartzooError
+from ..preprocess.lead import TO_MV
+
+#: lines read to find the layout, the header, the units and the time column's steps
+HEAD_LINES = 200
+_TIME_NAMES = re.compile(r"(elapsed[ _]?)?time([ _]?(s|ms|sec|secs|seconds))?|t|timestamp|seconds?|secs?|ms")
+_INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
+_SECOND_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3}
+_CLOCK_UNITS = re.compile(r"(hh:)?mm:ss(\.m+)?")
+#: a time column whose rate in seconds is under this was written in ms without saying so
+_LOWEST_RATE = 20.0
+
+
+@dataclass(frozen=True)
+class Table:
+    """The leads of a text recording: `names` and `values` (samples x leads, in mV), the sampling rate its
+    time column gives (None without one), and notes for the user."""
+
+    names: list[str]
+    values: np.ndarray
+    fs: float | None
+    notes: tuple[str, ...]
+
+
+def cells(line: str, sep: str) -> list[str]:
+    """A line's cells, each without its surrounding quotes (`"..."` or PhysioNet's `'...'`)."""
+    out = []
+    for c in line.split(sep):
+        c = c.strip()
+        if len(c) >= 2 and c[0] == c[-1] and c[0] in "\"'":
+            c = c[1:-1].strip()
+        out.append(c)
+    return out
+
+
+def _float(cell: str, decimal_comma: bool) -> float:
+    return float(cell.replace(",", ".") if decimal_comma else cell)
+
+
+def numbers(line: str, sep: str, decimal_comma: bool, skip: int | None = None) -> bool:
+    """Whether `line` is numbers between `sep`s (the cell at `skip`, a time column, not counted): a row
+    of samples, not a header."""
+    try:
+        [_float(c, decimal_comma) for i, c in enumerate(cells(line, sep)) if i != skip]
+    except ValueError:
+        return False
+    return bool(line.strip())
+
+
+def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[str, list[str]]:
+    """A text file's first line and up to `n` lines after it, or an error naming it."""
+    try:
+        with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
+            first = f.readline()
+            return first, [line for _, line in zip(range(n), f, strict=False)]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
+
+
+def _last_line(p: Path) -> str:
+    with open(p, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 4096))
+        lines = [b for b in f.read().splitlines() if b.strip()]
+    return lines[-1].decode("utf-8", "replace") if lines else ""
+
+
+def layout(first: str, rows: list[str]) -> tuple[str, bool]:
+    """(separator, whether the comma is the decimal mark) of a file whose first lines are these (`first`,
+    then `rows`): commas, or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065")
+    or tabs. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
+    told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
+    text = first + "".join(rows)
+    sep = "\t" if "\t" in text else ";" if ";" in text else ","
+    if sep != ",":
+        return sep, any("," in r for r in rows[:3])  # past a row of units
+    split = [cells(r, ",") for r in rows if r.strip()]
+    if not split or any(len(c) != 2 for c in split):
+        return sep, False
+    one_name = len(cells(first, ",")) == 1 and not numbers(first, ",", False)
+    odd = any(a == "-0" or (len(b) > 1 and b[0] == "0" and b.isdigit()) for a, b in split)
+    # one column: split at a separator it does not hold, so "-0,145" stays one cell
+    return (";", True) if one_name or odd else (sep, False)
+
+
+def columns_of_numbers(p: Path) -> bool:
+    """Whether a text file's second line (its first, without a header) is numbers in columns."""
+    try:
+        first, rows = first_lines(p)
+    except HeartzooError:
+        return False
+    return numbers(rows[0] if rows else first, *layout(first, rows))
+
+
+_CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
+
+
+def _name_and_unit(name: str) -> tuple[str, str]:
+    """'time (ms)' -> ('time', 'ms'); 'ECG [uV]' -> ('ecg', 'uv'); 'MLII' -> ('mlii', '')."""
+    m = re.fullmatch(r"(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]", name.strip())
+    return (m[1].lower(), m[2].lower()) if m else (name.strip().lower(), "")
+
+
+def _time_column(named: list[tuple[str, str]]) -> tuple[int | None, str]:
+    """(the time column's number, its unit: a name's suffix counts, 'time_ms'), or (None, '')."""
+    for i, (name, unit) in enumerate(named):
+        m = _TIME_NAMES.fullmatch(name)
+        if m:
+            suffix = m[3] or (name if name in _SECOND_UNITS else "")
+            return i, unit or suffix
+    return None, ""
+
+
+def _seconds(cell: str, decimal_comma: bool) -> float:
+    """A time cell in seconds: a clock ('0:00.003', '1:02:03.456', PhysioNet's '[08:12:08.000 01/12/2000]')
+    or a number (in the column's unit, applied by the caller)."""
+    if _CLOCK.fullmatch(cell):
+        fields = cell.strip("[]").split(" ")[0].split(":")
+        return sum(float(f) * 60**i for i, f in enumerate(reversed(fields)))
+    return _float(cell, decimal_comma)
+
+
+def read_csv(p: Path) -> Table:
+    """The leads of a text recording in columns, read as the module says."""
+    first, rows = first_lines(p)
+    sep, decimal_comma = layout(first, rows)
+    header = None if numbers(first, sep, decimal_comma) else cells(first, sep)
+    named = [_name_and_unit(h) for h in header] if header else []
+    time, time_unit = _time_column(named)
+    units = [u for _, u in named]
+    skip = 0 if header is None else 1
+    if (
+        header
+        and rows
+        and len(cells(rows[0], sep)) == len(header)
+        and not numbers(rows[0], sep, decimal_comma, time)
+    ):
+        units = [c.lower() or units[i] for i, c in enumerate(cells(rows[0], sep))]  # PhysioNet's row of units
+        time_unit = units[time] if time is not None else ""
+        skip, rows = 2, rows[1:]
+    width = len(cells(rows[0], sep)) if rows else len(cells(first, sep))
+    if header and len(header) != width:  # names that are not one per column: the columns by number
+        header, named, time = None, [], None
+    index = next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n)), None)
+    leads = [i for i in range(width) if i not in (time, index)]
+    if not leads:
+        raise HeartzooError(f"{p}: no column of samples (its columns: {', '.join(header or [])})")
+    quoted = any("'" in r for r in rows[:3])  # PhysioNet quotes its cells with '
+    try:
+        values = np.loadtxt(
+            p,
+            delimiter=sep,
+            skiprows=skip,
+            usecols=leads,
+            ndmin=2,
+            dtype=np.float64,
+            encoding="utf-8-sig",
+            quotechar='"',  # a spreadsheet may quote every cell
+            converters=(lambda v: _float(v.strip().strip("'"), decimal_comma))
+            if decimal_comma or quoted
+            else None,
+        )
+    except ValueError as exc:
+        raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
+    if values.size == 0:
+        raise HeartzooError(f"{p}: no samples")
+    names = [header[i] for i in leads] if header else [str(i) for i in leads]
+    notes: list[str] = []
+    for k, i in enumerate(leads):
+        unit = units[i] if header else ""
+        scale = TO_MV.get(unit, 1.0)
+        if unit and unit not in TO_MV:
+            notes.append(f"lead {names[k]}'s unit is {unit!r}, not a voltage: read as mV")
+        elif scale != 1.0:
+            values[:, k] *= scale
+    fs = None
+    if time is not None:
+        head = [cells(r, sep)[time] for r in rows if r.strip()]
+        fs = _rate(p, head, cells(_last_line(p), sep), time, time_unit, decimal_comma, len(values), notes)
+    return Table(names, values, fs, tuple(notes))
+
+
+def _rate(
+    p: Path,
+    head: list[str],
+    last: list[str],
+    col: int,
+    unit: str,
+    decimal_comma: bool,
+    n: int,
+    notes: list[str],
+) -> float:
+    """The sampling rate a time column gives: its samples over the span from its first time to its last,
+    which rounding (a logger's whole milliseconds) does not bias; an error where the times do not increase,
+    a note where the first rows' steps disagree with it (samples missing, or a clock that jumped)."""
+    scale = _SECOND_UNITS.get(unit, 1.0)  # a clock's unit ('hh:mm:ss.mmm') or none: seconds
+    try:
+        t = np.array([_seconds(c, decimal_comma) for c in head])
+        end = _seconds(last[col], decimal_comma)
+    except (ValueError, IndexError):
+        raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
+    steps = np.diff(t)
+    if np.any(steps <= 0) or end <= t[0]:
+        row = int(np.argmax(steps <= 0)) + 2 if np.any(steps <= 0) else n
+        raise HeartzooError(f"{p}: its time column does not increase (at data row {row})")
+    if unit not in _SECOND_UNITS and not _CLOCK.fullmatch(head[0]) and (n - 1) / (end - t[0]) < _LOWEST_RATE:
+        scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
+        notes.append("its time column, which states no unit, read in ms")
+    fs = (n - 1) / ((end - t[0]) * scale)
+    if len(t) > 2:
+        early = (len(t) - 1) / ((t[-1] - t[0]) * scale)
+        if abs(early / fs - 1) > 0.05:
+            notes.append(
+                f"its time column's first rows give {early:.4g} Hz, the whole file {fs:.4g} Hz: samples "
+                "missing, or a clock that jumped; read at the whole file's rate"
+            )
+    return fs

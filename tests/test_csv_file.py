@@ -1,0 +1,118 @@
+"""Text recordings as people have them (`heartzoo.recording.csv_file`): PhysioNet's own CSV export (quoted
+names, a row of units, an elapsed-time column), the MIT-BIH CSVs shared on Kaggle (a sample-number
+column), a logger's time column in whole milliseconds. Each is written here from a real MIT-BIH record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import annotated_json, assert_refused
+
+from heartzoo.errors import HeartzooError
+from heartzoo.recording.read import read_recording
+
+MODEL = "beat-3-cnn3-student@v6"
+SECONDS = 60
+
+
+@pytest.fixture(scope="module")
+def leads(mitdb) -> tuple[np.ndarray, np.ndarray]:
+    """MIT-BIH 100's first minute: MLII and V5 in mV, rounded to PhysioNet's three decimals."""
+    mlii, v5 = (
+        np.asarray(read_recording(mitdb / "100", lead, lead_given=True).signal[: 360 * SECONDS])
+        for lead in ("MLII", "V5")
+    )
+    return np.round(mlii.astype(np.float64), 3), np.round(v5.astype(np.float64), 3)
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:06.3f}"
+
+
+def physionet_csv(path: Path, leads, *, clock: bool = True, unit: str = "mV", scale: float = 1.0) -> Path:
+    """What PhysioNet writes for a record's samples as CSV: names and units quoted with ', then rows of
+    elapsed time (a clock, or seconds) and values."""
+    mlii, v5 = leads
+    time_unit = "hh:mm:ss.mmm" if clock else "seconds"
+    lines = ["'Elapsed time','MLII','V5'", f"'{time_unit}','{unit}','{unit}'"]
+    for i, (a, b) in enumerate(zip(mlii * scale, v5 * scale, strict=True)):
+        t = f"'{_clock(i / 360)}'" if clock else f"{i / 360:.3f}"
+        lines.append(f"{t},{a:.6g},{b:.6g}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_physionet_csv_carries_its_rate_its_units_and_its_lead_names(leads, tmp_path):
+    for clock in (True, False):
+        rec = read_recording(physionet_csv(tmp_path / f"100-{clock}.csv", leads, clock=clock), "MLII")
+        assert rec.lead == "MLII" and abs(rec.fs - 360) < 0.05, (clock, rec.fs)
+        assert np.allclose(rec.signal, leads[0], atol=1e-6) and not rec.notes
+    # the same samples in µV are read in mV, and V5 by its name
+    rec = read_recording(
+        physionet_csv(tmp_path / "uv.csv", leads, unit="uV", scale=1000), "V5", lead_given=True
+    )
+    assert np.allclose(rec.signal, leads[1], atol=1e-5)
+
+
+def test_kaggle_mitbih_csv_reads_its_leads_not_its_sample_numbers(leads, tmp_path):
+    mlii, v5 = leads
+    adu = np.round(np.stack([mlii, v5], axis=1) * 200 + 1024).astype(int)  # MIT-BIH's gain and zero
+    path = tmp_path / "100.csv"
+    path.write_text("'sample #','MLII','V5'\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in enumerate(adu)))
+    rec = read_recording(path, "V5", fs=360, lead_given=True)
+    assert np.array_equal(rec.signal, adu[:, 1])
+    with pytest.raises(HeartzooError, match=r"no lead II.*leads: MLII, V5$"):
+        read_recording(path, "II", fs=360, lead_given=True)  # the sample numbers are no lead
+
+
+@pytest.mark.parametrize("fs", [250, 360])
+def test_a_loggers_time_column_in_whole_milliseconds_gives_its_rate(leads, tmp_path, fs):
+    x = leads[0][: fs * 20]
+    ms = np.round(np.arange(len(x)) * 1000 / fs).astype(int)  # whole ms: 2 or 3 ms apart at 360 Hz
+    for name, head in (("ms", "time (ms)"), ("bare", "t")):  # the unit stated, and none
+        path = tmp_path / f"log-{name}-{fs}.csv"
+        path.write_text(f"{head},ECG\n" + "".join(f"{t},{v:.3f}\n" for t, v in zip(ms, x, strict=True)))
+        rec = read_recording(path, "MLII")  # the one lead, read for the model's MLII
+        assert abs(rec.fs / fs - 1) < 1e-3 and np.allclose(rec.signal, x, atol=1e-6), (name, rec.fs)
+        assert ("states no unit" in " ".join(rec.notes)) == (name == "bare")
+    read_recording(path, "ECG", fs=fs)  # a rate given that agrees with it
+    with pytest.raises(HeartzooError, match=rf"--fs {fs * 2} disagrees with its time column"):
+        read_recording(path, "ECG", fs=fs * 2)
+
+
+def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
+    x = leads[0][:3600]
+    t = np.arange(len(x)) / 360
+    back = t.copy()
+    back[10] = back[8]
+    path = tmp_path / "back.csv"
+    path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(back, x, strict=True)))
+    with pytest.raises(
+        HeartzooError, match=r"back.csv: its time column does not increase \(at data row 11\)"
+    ):
+        read_recording(path, "ECG")
+    gap = np.where(np.arange(len(x)) < 1800, t, t + 5.0)  # 5 s of samples missing after the first 5
+    path = tmp_path / "gap.csv"
+    path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(gap, x, strict=True)))
+    rec = read_recording(path, "ECG")
+    assert any("samples missing, or a clock that jumped" in n for n in rec.notes)
+
+
+def test_annotate_reads_a_physionet_csv_as_the_same_samples_given_as_npy(leads, tmp_path):
+    path = physionet_csv(tmp_path / "100.csv", leads)
+    np.save(tmp_path / "100.npy", leads[0])
+    csv = annotated_json(path, tmp_path / "csv", MODEL)  # no --fs: the time column carries it
+    npy = annotated_json(tmp_path / "100.npy", tmp_path / "npy", MODEL, "--fs", "360")
+    assert [b["sample"] for b in csv["beat_list"]] == [b["sample"] for b in npy["beat_list"]]
+    assert [b["class"] for b in csv["beat_list"]] == [b["class"] for b in npy["beat_list"]]
+    assert len(csv["beat_list"]) >= 70  # 100 holds about 75 beats a minute
+    lines = ["time,ECG", "0.000,0.1", "0.004,0.2", "oops,0.3"]
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    assert_refused(
+        tmp_path / "bad.csv",
+        MODEL,
+        r"bad.csv: its time column holds a value that is no time",
+        out=tmp_path / "bad",
+    )
