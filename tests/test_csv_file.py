@@ -116,3 +116,46 @@ def test_annotate_reads_a_physionet_csv_as_the_same_samples_given_as_npy(leads, 
         r"bad.csv: its time column holds a value that is no time",
         out=tmp_path / "bad",
     )
+
+
+def _mat73(path: Path, **arrays) -> Path:
+    """A MATLAB 7.3 file as MATLAB writes it: HDF5 behind a 512-byte text header, arrays transposed."""
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for name, value in arrays.items():
+            f[name] = np.asarray(value).T
+    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Fri Nov 27 12:00:00 2026 HDF5 schema 1.00 ."
+    with open(path, "r+b") as f:
+        f.write(text.ljust(116) + bytes(8) + b"\x00\x02IM")  # subsystem offset, version, endianness
+    return path
+
+
+def test_a_matlab_file_of_samples_is_read_in_each_version(leads, tmp_path):
+    """A .mat with no WFDB header beside it: v4, v5 (a struct's fields too) and 7.3 (HDF5), the leads
+    whichever way round the array is, the rate from a variable fs or --fs."""
+    from scipy.io import savemat
+
+    both = np.stack(leads)  # leads x samples, as PhysioNet's val
+    savemat(tmp_path / "v5.mat", {"val": both, "Fs": 360.0})
+    savemat(tmp_path / "v4.mat", {"ecg": both.T}, format="4")
+    savemat(tmp_path / "struct.mat", {"ECG": {"data": leads[0], "fs": 360}})
+    _mat73(tmp_path / "v73.mat", val=both, fs=np.array([[360.0]]))
+    for name, fs in (("v5.mat", None), ("v4.mat", 360), ("struct.mat", None), ("v73.mat", None)):
+        rec = read_recording(tmp_path / name, "0", fs=fs, lead_given=True)
+        assert rec.fs == 360 and np.allclose(rec.signal, leads[0], atol=1e-6), name
+    assert np.allclose(read_recording(tmp_path / "v73.mat", "1", lead_given=True).signal, leads[1], atol=1e-6)
+    with pytest.raises(HeartzooError, match=r"v4.mat: a .mat file carries no sampling rate; .*a variable fs"):
+        read_recording(tmp_path / "v4.mat", "0", lead_given=True)
+    savemat(tmp_path / "two.mat", {"a": leads[0], "b": leads[1], "fs": 360})
+    with pytest.raises(
+        HeartzooError, match=r"two.mat: 2 arrays could be the ECG \(a \(21600,\), b \(21600,\)\)"
+    ):
+        read_recording(tmp_path / "two.mat", "0", lead_given=True)
+    np.save(tmp_path / "100.npy", leads[0])
+    mat = annotated_json(tmp_path / "v5.mat", tmp_path / "mat", MODEL, "--lead", "0")  # its Fs: no --fs
+    npy = annotated_json(tmp_path / "100.npy", tmp_path / "npy", MODEL, "--fs", "360")
+    assert [b["sample"] for b in mat["beat_list"]] == [b["sample"] for b in npy["beat_list"]]
+    (tmp_path / "junk.mat").write_bytes(b"MATLAB 5.0 MAT-file" + bytes(200))
+    with pytest.raises(HeartzooError, match=r"junk.mat: not a readable MATLAB .mat file"):
+        read_recording(tmp_path / "junk.mat", "0", lead_given=True)

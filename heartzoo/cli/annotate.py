@@ -22,8 +22,9 @@ def annotate_cmd(
         list[Path],
         typer.Argument(
             metavar="RECORDING...",
-            help="WFDB record (RECORD or RECORD.hea), .edf, an ISHNE Holter .ecg, .csv (an Apple Watch ECG "
-            "export too), .npy or a Polar ECG file (Polar Sensor Logger's _ECG.txt); several: each "
+            help="WFDB record (RECORD or RECORD.hea), .edf or .bdf, an ISHNE Holter .ecg, .csv (an Apple "
+            "Watch ECG export and PhysioNet's CSV too), .mat, .npy or a Polar ECG file (Polar Sensor "
+            "Logger's _ECG.txt); several: each "
             "annotated, a bad one reported, and annotate-summary.csv beside them",
         ),
     ],

@@ -24,7 +24,7 @@ from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
-from . import apple_watch, csv_file, edf, ishne, polar
+from . import apple_watch, csv_file, edf, ishne, matlab, polar
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
@@ -71,7 +71,7 @@ def input_format(path: Path) -> tuple[str, Path]:
     if path.is_dir():
         raise HeartzooError(
             f"{path}: a folder, not a recording; give a WFDB record (.hea), .edf or .bdf, an ISHNE .ecg, "
-            ".csv or .npy file"
+            ".csv, .mat or .npy file"
         )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt") and path.is_file():  # a device's export, known by its header
@@ -96,9 +96,11 @@ def input_format(path: Path) -> tuple[str, Path]:
             f"{path}: a file of the WFDB record {path.stem}, not the record; give the record: "
             f"{path.with_suffix('')} (or its {path.stem}.hea)"
         )
+    if suffix == ".mat":  # MATLAB's, with no WFDB header beside it
+        return "mat", path
     raise HeartzooError(
         f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf or .bdf, an ISHNE .ecg, "
-        ".csv, .npy or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
+        ".csv, .mat, .npy or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
     )
 
 
@@ -127,10 +129,10 @@ def read_recording(
     if fmt == "edf":
         return _read_edf(p, lead, lead_given)
     table_notes: tuple[str, ...] = ()
-    if fmt == "csv":
-        table = csv_file.read_csv(p)
+    if fmt in ("csv", "mat"):
+        table = csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p)
         names, values, table_notes = table.names, table.values, table.notes
-        rate = _csv_rate(p, table.fs, fs)
+        rate = _carried_rate(p, table.fs, fs, fmt)
     else:
         names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
     col, notes = _pick_lead(p, lead, names, lead_given)
@@ -146,15 +148,17 @@ def read_recording(
     )
 
 
-def _csv_rate(p: Path, carried: float | None, given: float | None) -> float:
-    """A CSV's sampling rate: its time column's, or the one given, which must agree with it."""
+def _carried_rate(p: Path, carried: float | None, given: float | None, fmt: str) -> float:
+    """The sampling rate of a CSV or .mat: the one it carries (a time column, a variable fs), or the one
+    given, which must agree with it."""
+    carrier = "time column" if fmt == "csv" else "variable fs"
     if carried is None and given is None:
         raise HeartzooError(
-            f"{p}: a {p.suffix or 'text'} file carries no sampling rate; give it (--fs HZ), or a time column"
+            f"{p}: a {p.suffix} file carries no sampling rate; give it (--fs HZ), or a {carrier}"
         )
     if carried is not None and given is not None and abs(given / carried - 1) > 0.01:
         raise HeartzooError(
-            f"{p}: --fs {given:g} disagrees with its time column, which gives {carried:.6g} Hz; leave --fs out"
+            f"{p}: --fs {given:g} disagrees with its {carrier}, which gives {carried:.6g} Hz; leave --fs out"
         )
     return float(given if given is not None else carried)  # type: ignore[arg-type]
 
