@@ -49,6 +49,23 @@ def test_the_warning_names_the_episodes_the_longest_and_the_burden():
     assert af_finding(af_burden(tiled(("A", 20), ("N", 60)), FS), FS) is None  # AF, but no 30-s episode
 
 
+def test_the_warning_says_where_the_recordings_class_and_its_windows_disagree():
+    """CinC's A00005: its windows alone are AF for 50 of its 60 s, and the recording as a whole (mean+max)
+    can still be called O; a user reading both must be told, and the other way round."""
+    whole = {"class": "O", "windows": 6, "probabilities": {"N": 0.1, "A": 0.35, "O": 0.53, "~": 0.02}}
+    b = af_burden(tiled(("A", 40), ("O", 10), ("A", 10)), FS)
+    assert "the recording as a whole is called O (its 6 windows together)" in af_finding(b, FS, whole).message
+    agree = {**whole, "class": "A"}
+    assert "as a whole" not in af_finding(b, FS, agree).message
+    none_alone = af_burden(tiled(("N", 20), ("O", 10)), FS)
+    f = af_finding(none_alone, FS, agree)
+    assert (
+        f.code == "af"
+        and "calls the recording AF as a whole (p 0.35, its 6 windows together), though no " in f.message
+    )
+    assert af_finding(none_alone, FS, whole) is None and af_finding(none_alone, FS) is None
+
+
 def test_the_ventricular_rate_in_af_counts_the_beats_inside_the_af_windows():
     import numpy as np
 

@@ -72,12 +72,21 @@ def af_burden(episodes, fs: float, peaks=None, *, min_s: float = AF_EPISODE_S) -
     )
 
 
-def af_finding(burden: AfBurden, fs: float):
+def af_finding(burden: AfBurden, fs: float, whole: dict | None = None):
     """The warning for AF episodes of `AF_EPISODE_S` or more (None without any): how many, the longest,
-    and the burden."""
+    and the burden; where the recording's class as a whole (`whole`, `rhythm_annotation.recording_class`)
+    is not AF, that too. Where it is AF and no window alone is, that is the warning: the two readings a
+    user sees must not disagree unsaid."""
     from .quality import Finding
 
     if not burden.episodes:
+        if whole is not None and whole["class"] == "A" and burden.af_s == 0:
+            return Finding(
+                "af",
+                "possible atrial fibrillation, to review: the rhythm model calls the recording AF as a whole "
+                f"(p {whole['probabilities']['A']:.2f}, its {whole['windows']} windows together), though no "
+                "window alone",
+            )
         return None
     n = len(burden.episodes)
     start, end = max(burden.episodes, key=lambda e: e[1] - e[0])
@@ -86,5 +95,10 @@ def af_finding(burden: AfBurden, fs: float):
         f"more called AF, the longest {(end - start) / fs:.0f} s from {start / fs:.1f} s; AF burden "
         f"{100 * burden.burden:.0f} % of the {burden.analysed_s:,.0f} s the rhythm model could read"
         + ("" if burden.rate_bpm is None else f", a mean ventricular rate of {burden.rate_bpm:.0f} bpm in AF")
+        + (
+            ""
+            if whole is None or whole["class"] == "A"
+            else f"; the recording as a whole is called {whole['class']} (its {whole['windows']} windows together)"
+        )
     )
     return Finding("af", message, start, end)

@@ -80,7 +80,7 @@ def scan(
         recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
     )
     burden = af_burden(episodes, rate, peaks) if rhythm is not None else None
-    if burden is not None and (af := af_finding(burden, rate)) is not None:
+    if burden is not None and (af := af_finding(burden, rate, whole)) is not None:
         findings = [*findings, af]
     return Scan(
         x=x,
