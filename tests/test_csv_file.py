@@ -82,6 +82,23 @@ def test_a_loggers_time_column_in_whole_milliseconds_gives_its_rate(leads, tmp_p
         read_recording(path, "ECG", fs=fs * 2)
 
 
+def test_loggers_text_comment_lines_trailing_separators_and_spaces(leads, tmp_path):
+    """What loggers write around the numbers: `#` lines before the header, a separator ending each line,
+    columns between spaces (rdsamp's text, many a logger's .txt)."""
+    x = leads[0][:3600]
+    t = [f"{i / 360:.4f}" for i in range(len(x))]
+    files = {
+        "comments.csv": "# device: logger 1.2\n# started 08:00\ntime,ECG\n",
+        "trailing.csv": "time,ECG,\n",
+        "spaces.txt": "time   ECG\n",
+    }
+    for name, head in files.items():
+        sep, end = ("   ", "") if name.endswith(".txt") else (",", "," if "trailing" in name else "")
+        (tmp_path / name).write_text(head + "".join(f"{a}{sep}{v}{end}\n" for a, v in zip(t, x, strict=True)))
+        rec = read_recording(tmp_path / name, "ECG")
+        assert rec.fs == 360 and np.allclose(rec.signal, x, atol=1e-6), name
+
+
 def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
     x = leads[0][:3600]
     t = np.arange(len(x)) / 360

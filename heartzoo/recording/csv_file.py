@@ -42,10 +42,15 @@ class Table:
     notes: tuple[str, ...]
 
 
-def cells(line: str, sep: str) -> list[str]:
-    """A line's cells, each without its surrounding quotes (`"..."` or PhysioNet's `'...'`)."""
+def cells(line: str, sep: str | None) -> list[str]:
+    """A line's cells, each without its surrounding quotes (`"..."` or PhysioNet's `'...'`); `sep` None:
+    runs of spaces. A separator that ends the line (some loggers write one) ends it, no empty cell after."""
+    line = line.strip()
+    parts = line.split(sep)
+    if sep is not None and len(parts) > 1 and line.endswith(sep):
+        parts = parts[:-1]
     out = []
-    for c in line.split(sep):
+    for c in parts:
         c = c.strip()
         if len(c) >= 2 and c[0] == c[-1] and c[0] in "\"'":
             c = c[1:-1].strip()
@@ -57,7 +62,7 @@ def _float(cell: str, decimal_comma: bool) -> float:
     return float(cell.replace(",", ".") if decimal_comma else cell)
 
 
-def numbers(line: str, sep: str, decimal_comma: bool, skip: int | None = None) -> bool:
+def numbers(line: str, sep: str | None, decimal_comma: bool, skip: int | None = None) -> bool:
     """Whether `line` is numbers between `sep`s (the cell at `skip`, a time column, not counted): a row
     of samples, not a header."""
     try:
@@ -67,12 +72,15 @@ def numbers(line: str, sep: str, decimal_comma: bool, skip: int | None = None) -
     return bool(line.strip())
 
 
-def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[str, list[str]]:
-    """A text file's first line and up to `n` lines after it, or an error naming it."""
+def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[int, str, list[str]]:
+    """(how many `#` comment lines open the file, its first line after them, up to `n` lines after that),
+    or an error naming the file."""
     try:
         with open(p, encoding="utf-8-sig") as f:  # -sig: the byte-order mark spreadsheets write
-            first = f.readline()
-            return first, [line for _, line in zip(range(n), f, strict=False)]
+            comments, first = 0, f.readline()
+            while first.lstrip().startswith("#"):
+                comments, first = comments + 1, f.readline()
+            return comments, first, [line for _, line in zip(range(n), f, strict=False)]
     except (OSError, UnicodeDecodeError) as exc:
         raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
 
@@ -85,13 +93,15 @@ def _last_line(p: Path) -> str:
     return lines[-1].decode("utf-8", "replace") if lines else ""
 
 
-def layout(first: str, rows: list[str]) -> tuple[str, bool]:
+def layout(first: str, rows: list[str]) -> tuple[str | None, bool]:
     """(separator, whether the comma is the decimal mark) of a file whose first lines are these (`first`,
     then `rows`): commas, or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065")
     or tabs. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
     told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
     text = first + "".join(rows)
-    sep = "\t" if "\t" in text else ";" if ";" in text else ","
+    sep = "\t" if "\t" in text else ";" if ";" in text else "," if "," in text else None
+    if sep is None:  # numbers between spaces (a logger's, rdsamp's), or one column
+        return (None, False) if any(len(r.split()) > 1 for r in [first, *rows]) else (",", False)
     if sep != ",":
         return sep, any("," in r for r in rows[:3])  # past a row of units
     split = [cells(r, ",") for r in rows if r.strip()]
@@ -106,7 +116,7 @@ def layout(first: str, rows: list[str]) -> tuple[str, bool]:
 def columns_of_numbers(p: Path) -> bool:
     """Whether a text file's second line (its first, without a header) is numbers in columns."""
     try:
-        first, rows = first_lines(p)
+        _, first, rows = first_lines(p)
     except HeartzooError:
         return False
     return numbers(rows[0] if rows else first, *layout(first, rows))
@@ -142,13 +152,13 @@ def _seconds(cell: str, decimal_comma: bool) -> float:
 
 def read_csv(p: Path) -> Table:
     """The leads of a text recording in columns, read as the module says."""
-    first, rows = first_lines(p)
+    comments, first, rows = first_lines(p)
     sep, decimal_comma = layout(first, rows)
     header = None if numbers(first, sep, decimal_comma) else cells(first, sep)
     named = [_name_and_unit(h) for h in header] if header else []
     time, time_unit = _time_column(named)
     units = [u for _, u in named]
-    skip = 0 if header is None else 1
+    skip = comments + (0 if header is None else 1)
     if (
         header
         and rows
@@ -157,7 +167,7 @@ def read_csv(p: Path) -> Table:
     ):
         units = [c.lower() or units[i] for i, c in enumerate(cells(rows[0], sep))]  # PhysioNet's row of units
         time_unit = units[time] if time is not None else ""
-        skip, rows = 2, rows[1:]
+        skip, rows = skip + 1, rows[1:]
     width = len(cells(rows[0], sep)) if rows else len(cells(first, sep))
     if header and len(header) != width:  # names that are not one per column: the columns by number
         header, named, time = None, [], None
@@ -226,7 +236,13 @@ def _rate(
     if unit not in _SECOND_UNITS and not _CLOCK.fullmatch(head[0]) and (n - 1) / (end - t[0]) < _LOWEST_RATE:
         scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
         notes.append("its time column, which states no unit, read in ms")
-    fs = (n - 1) / ((end - t[0]) * scale)
+    span = (end - t[0]) * scale
+    fs = (n - 1) / span
+    # the times' last digit bounds the span, so the rate is known to 2 steps over the span: within that,
+    # a whole number of hertz is the rate (4 decimals over 10 s at 360 Hz read 360.0008)
+    digits = max(len(m[1]) if (m := re.search(r"[.,](\d+)", c)) else 0 for c in [*head, last[col]])
+    if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
+        fs = float(round(fs))
     if len(t) > 2:
         early = (len(t) - 1) / ((t[-1] - t[0]) * scale)
         if abs(early / fs - 1) > 0.05:
