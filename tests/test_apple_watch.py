@@ -98,7 +98,7 @@ def test_annotate_reads_an_export_as_the_same_samples_given_as_npy(lead_i, tmp_p
 @pytest.mark.parametrize(
     ("edit", "args", "message"),
     [
-        (lambda h: h, ["--fs", "512"], r"carries its sampling rate; --fs is for CSV and .npy"),
+        (lambda h: h, ["--fs", "512"], r"carries its sampling rate; --fs is for CSV, .mat and .npy"),
         (
             lambda h: h.replace("Sample Rate,512 hertz\n", ""),
             [],

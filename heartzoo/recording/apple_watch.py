@@ -92,7 +92,7 @@ def read(
     rates = [r for r in map(_rate, values) if r is not None]
     if rates and fs is not None:
         raise HeartzooError(
-            f"{path}: an Apple Watch ECG export carries its sampling rate; --fs is for CSV and .npy"
+            f"{path}: an Apple Watch ECG export carries its sampling rate; --fs is for CSV, .mat and .npy"
         )
     if fs is not None:
         rates = [float(fs)]

@@ -54,8 +54,8 @@ def read(
     phone's clock at the first sample (None where the file has no phone timestamps)."""
     if fs is not None:
         raise HeartzooError(
-            f"{path}: a Polar ECG file carries its sampling rate in its sensor timestamps; --fs is for CSV "
-            "and .npy"
+            f"{path}: a Polar ECG file carries its sampling rate in its sensor timestamps; --fs is for CSV, "
+            ".mat and .npy"
         )
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()

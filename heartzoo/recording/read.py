@@ -26,7 +26,7 @@ from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
 from . import apple_watch, csv_file, edf, ishne, matlab, polar
 
-FORMATS = ("wfdb", "edf", "ishne", "csv", "apple-watch", "polar", "npy")
+FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
@@ -118,7 +118,7 @@ def read_recording(
     if fmt in ("wfdb", "edf", "ishne") and fs is not None:
         article = "a" if fmt == "wfdb" else "an"
         raise HeartzooError(
-            f"{p}: {article} {fmt.upper()} file carries its sampling rate; --fs is for CSV and .npy"
+            f"{p}: {article} {fmt.upper()} file carries its sampling rate; --fs is for CSV, .mat and .npy"
         )
     if fmt == "npy" and fs is None:
         raise HeartzooError(f"{p}: a .npy file carries no sampling rate; give it (--fs HZ)")
