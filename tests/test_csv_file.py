@@ -99,6 +99,20 @@ def test_loggers_text_comment_lines_trailing_separators_and_spaces(leads, tmp_pa
         assert rec.fs == 360 and np.allclose(rec.signal, x, atol=1e-6), name
 
 
+def test_a_time_column_of_dates_and_times_gives_the_rate_and_the_recorders_clock(leads, tmp_path):
+    from datetime import datetime, timedelta
+
+    x = leads[0][:3600]
+    t0 = datetime(2026, 11, 27, 8, 12, 8)
+    for name, fmt in (("iso.csv", "%Y-%m-%dT%H:%M:%S.%f"), ("space.csv", "%Y-%m-%d %H:%M:%S.%f")):
+        times = [(t0 + timedelta(seconds=i / 360)).strftime(fmt)[:-3] for i in range(len(x))]  # in ms
+        (tmp_path / name).write_text(
+            "timestamp,ECG\n" + "".join(f"{a},{v}\n" for a, v in zip(times, x, strict=True))
+        )
+        rec = read_recording(tmp_path / name, "ECG")
+        assert rec.fs == 360 and rec.start == t0 and np.allclose(rec.signal, x, atol=1e-6), name
+
+
 def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
     x = leads[0][:3600]
     t = np.arange(len(x)) / 360

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ class Table:
     values: np.ndarray
     fs: float | None
     notes: tuple[str, ...]
+    #: the first sample on the recorder's clock, where the time column gives dates and times
+    start: datetime | None = None
 
 
 def cells(line: str, sep: str | None) -> list[str]:
@@ -122,6 +125,7 @@ def columns_of_numbers(p: Path) -> bool:
     return numbers(rows[0] if rows else first, *layout(first, rows))
 
 
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
 
 
@@ -141,9 +145,25 @@ def _time_column(named: list[tuple[str, str]]) -> tuple[int | None, str]:
     return None, ""
 
 
+def _datetime(cell: str, decimal_comma: bool) -> datetime | None:
+    """An ISO 8601 date and time ('2026-11-27T08:12:08.004', a space for the T, a Z or an offset), or None
+    where the cell is not one."""
+    if not _ISO.match(cell):
+        return None
+    try:
+        return datetime.fromisoformat(
+            (cell.replace(",", ".") if decimal_comma else cell).replace("Z", "+00:00")
+        )
+    except ValueError:
+        return None
+
+
 def _seconds(cell: str, decimal_comma: bool) -> float:
-    """A time cell in seconds: a clock ('0:00.003', '1:02:03.456', PhysioNet's '[08:12:08.000 01/12/2000]')
-    or a number (in the column's unit, applied by the caller)."""
+    """A time cell in seconds: a clock ('0:00.003', '1:02:03.456', PhysioNet's '[08:12:08.000 01/12/2000]'),
+    an ISO date and time (seconds since 1970, UTC where it gives no offset) or a number (in the column's
+    unit, applied by the caller)."""
+    if (when := _datetime(cell, decimal_comma)) is not None:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     if _CLOCK.fullmatch(cell):
         fields = cell.strip("[]").split(" ")[0].split(":")
         return sum(float(f) * 60**i for i, f in enumerate(reversed(fields)))
@@ -203,11 +223,12 @@ def read_csv(p: Path) -> Table:
             notes.append(f"lead {names[k]}'s unit is {unit!r}, not a voltage: read as mV")
         elif scale != 1.0:
             values[:, k] *= scale
-    fs = None
+    fs, start = None, None
     if time is not None:
         head = [cells(r, sep)[time] for r in rows if r.strip()]
         fs = _rate(p, head, cells(_last_line(p), sep), time, time_unit, decimal_comma, len(values), notes)
-    return Table(names, values, fs, tuple(notes))
+        start = _datetime(head[0], decimal_comma)
+    return Table(names, values, fs, tuple(notes), start)
 
 
 def _rate(
@@ -223,7 +244,8 @@ def _rate(
     """The sampling rate a time column gives: its samples over the span from its first time to its last,
     which rounding (a logger's whole milliseconds) does not bias; an error where the times do not increase,
     a note where the first rows' steps disagree with it (samples missing, or a clock that jumped)."""
-    scale = _SECOND_UNITS.get(unit, 1.0)  # a clock's unit ('hh:mm:ss.mmm') or none: seconds
+    numeric = not (_CLOCK.fullmatch(head[0]) or _ISO.match(head[0]))  # clocks and dates are in seconds
+    scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
     try:
         t = np.array([_seconds(c, decimal_comma) for c in head])
         end = _seconds(last[col], decimal_comma)
@@ -233,7 +255,7 @@ def _rate(
     if np.any(steps <= 0) or end <= t[0]:
         row = int(np.argmax(steps <= 0)) + 2 if np.any(steps <= 0) else n
         raise HeartzooError(f"{p}: its time column does not increase (at data row {row})")
-    if unit not in _SECOND_UNITS and not _CLOCK.fullmatch(head[0]) and (n - 1) / (end - t[0]) < _LOWEST_RATE:
+    if unit not in _SECOND_UNITS and numeric and (n - 1) / (end - t[0]) < _LOWEST_RATE:
         scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
         notes.append("its time column, which states no unit, read in ms")
     span = (end - t[0]) * scale

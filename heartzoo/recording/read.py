@@ -129,9 +129,10 @@ def read_recording(
     if fmt == "edf":
         return _read_edf(p, lead, lead_given)
     table_notes: tuple[str, ...] = ()
+    start = None
     if fmt in ("csv", "mat"):
         table = csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p)
-        names, values, table_notes = table.names, table.values, table.notes
+        names, values, table_notes, start = table.names, table.values, table.notes, table.start
         rate = _carried_rate(p, table.fs, fs, fmt)
     else:
         names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
@@ -145,6 +146,7 @@ def read_recording(
         names[col],
         fmt,
         notes=table_notes + notes,
+        start=start,
     )
 
 
