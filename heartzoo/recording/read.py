@@ -45,7 +45,7 @@ class Recording:
     notes: tuple[str, ...] = ()
     #: the first sample on the recorder's clock: a WFDB header's base date and time (a time of day where
     #: it gives no date), an EDF, BDF or ISHNE header's start, an Apple Watch export's recorded date, a
-    #: Polar file's first phone timestamp; None where the file gives none
+    #: Polar file's first phone timestamp, a CSV's first date and time; None where the file gives none
     start: datetime | time | None = None
 
 
