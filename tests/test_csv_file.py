@@ -178,6 +178,9 @@ def test_a_matlab_file_of_samples_is_read_in_each_version(leads, tmp_path):
     assert np.allclose(read_recording(tmp_path / "v73.mat", "1", lead_given=True).signal, leads[1], atol=1e-6)
     with pytest.raises(HeartzooError, match=r"v4.mat: a .mat file carries no sampling rate; .*a variable fs"):
         read_recording(tmp_path / "v4.mat", "0", lead_given=True)
+    savemat(tmp_path / "named.mat", {"ecg": leads[0], "resp": leads[1], "fs": 360})  # one named the ECG
+    rec = read_recording(tmp_path / "named.mat", "0", lead_given=True)
+    assert np.allclose(rec.signal, leads[0], atol=1e-6) and "its variable 'ecg' read, of 2" in rec.notes[0]
     savemat(tmp_path / "two.mat", {"a": leads[0], "b": leads[1], "fs": 360})
     with pytest.raises(
         HeartzooError, match=r"two.mat: 2 arrays could be the ECG \(a \(21600,\), b \(21600,\)\)"

@@ -78,6 +78,7 @@ def read_mat(p: Path) -> Table:
     if not arrays:
         shown = ", ".join(f"{k} {v.shape}" for k, v in found.items()) or "none"
         raise HeartzooError(f"{p}: no array of samples in it (its numeric variables: {shown})")
+    notes: tuple[str, ...] = ()
     if len(arrays) > 1:
         named = [k for k in arrays if k.split(".")[-1].lower() in _LEAD_NAMES]
         if len(named) != 1:
@@ -85,8 +86,9 @@ def read_mat(p: Path) -> Table:
             raise HeartzooError(
                 f"{p}: {len(arrays)} arrays could be the ECG ({shown}); keep one in the file, or name it ecg"
             )
+        notes = (f"its variable {named[0]!r} read, of {len(arrays)} arrays of samples, by its name",)
         arrays = {named[0]: arrays[named[0]]}
-    name, values = next(iter(arrays.items()))
+    values = next(iter(arrays.values()))
     values = values.reshape(-1, 1) if values.ndim == 1 else values
     if values.shape[0] < values.shape[1]:
         values = values.T  # leads x samples, as PhysioNet's val and MATLAB's 7.3 files hold it
@@ -96,5 +98,5 @@ def read_mat(p: Path) -> Table:
         [str(i) for i in range(values.shape[1])],
         values.astype(np.float64),
         rate,
-        (f"the samples of its variable {name!r}",),
+        notes,
     )
