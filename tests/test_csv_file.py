@@ -49,6 +49,14 @@ def test_physionet_csv_carries_its_rate_its_units_and_its_lead_names(leads, tmp_
         rec = read_recording(physionet_csv(tmp_path / f"100-{clock}.csv", leads, clock=clock), "MLII")
         assert rec.lead == "MLII" and abs(rec.fs - 360) < 0.05, (clock, rec.fs)
         assert np.allclose(rec.signal, leads[0], atol=1e-6) and not rec.notes
+    # a lead's unit in its name: "V5 [uV]" is lead V5, read in mV
+    mlii, v5 = leads
+    (tmp_path / "named.csv").write_text(
+        "time (s),MLII (mV),V5 [uV]\n"
+        + "".join(f"{i / 360:.4f},{a},{b * 1000:g}\n" for i, (a, b) in enumerate(zip(mlii, v5, strict=True)))
+    )
+    rec = read_recording(tmp_path / "named.csv", "V5", lead_given=True)
+    assert rec.fs == 360 and np.allclose(rec.signal, v5, atol=1e-6)
     # the same samples in µV are read in mV, and V5 by its name
     rec = read_recording(
         physionet_csv(tmp_path / "uv.csv", leads, unit="uV", scale=1000), "V5", lead_given=True

@@ -1,13 +1,15 @@
 """A recording as text in columns (`.csv`, `.tsv`, a `.txt` of numbers): what spreadsheets, device loggers
 and PhysioNet's own exports write.
 
-- Cells separated by commas, semicolons (a spreadsheet's where the comma is the decimal mark) or tabs,
-  quoted or not ("..." or PhysioNet's '...').
+- Cells separated by commas, semicolons (a spreadsheet's where the comma is the decimal mark), tabs or
+  spaces, quoted or not ("..." or PhysioNet's '...'); `#` lines before the header, and a separator
+  ending each line, as loggers write them.
 - A header of names and, under it, optionally a row of units (PhysioNet: `'hh:mm:ss.mmm','mV','mV'`):
   each lead is read in mV from its unit.
-- A time column (PhysioNet's `'Elapsed time'`, or `time`, `t`, `timestamp`, `seconds`, `time (ms)`...)
-  is no lead: it gives the sampling rate the file carries. A sample-number column (`'sample #'`, the
-  MIT-BIH CSVs shared on Kaggle) is no lead either.
+- A time column (PhysioNet's `'Elapsed time'`, or `time`, `t`, `timestamp`, `seconds`, `time (ms)`...;
+  numbers, clocks or ISO dates and times) is no lead: it gives the sampling rate the file carries, and
+  with dates the recording's start. A sample-number column (`'sample #'`, the MIT-BIH CSVs shared on
+  Kaggle) is no lead either.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ HEAD_LINES = 200
 _TIME_NAMES = re.compile(r"(elapsed[ _]?)?time([ _]?(s|ms|sec|secs|seconds))?|t|timestamp|seconds?|secs?|ms")
 _INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
 _SECOND_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3}
-_CLOCK_UNITS = re.compile(r"(hh:)?mm:ss(\.m+)?")
+#: a time cell that is a clock ('0:00.003', PhysioNet's '[08:12:08.000 01/12/2000]') or an ISO date and time
+_CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 #: a time column whose rate in seconds is under this was written in ms without saying so
 _LOWEST_RATE = 20.0
 
@@ -98,8 +102,8 @@ def _last_line(p: Path) -> str:
 
 def layout(first: str, rows: list[str]) -> tuple[str | None, bool]:
     """(separator, whether the comma is the decimal mark) of a file whose first lines are these (`first`,
-    then `rows`): commas, or semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065")
-    or tabs. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
+    then `rows`): commas, semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065"),
+    tabs, or None for spaces. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
     told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
     text = first + "".join(rows)
     sep = "\t" if "\t" in text else ";" if ";" in text else "," if "," in text else None
@@ -125,14 +129,10 @@ def columns_of_numbers(p: Path) -> bool:
     return numbers(rows[0] if rows else first, *layout(first, rows))
 
 
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
-
-
 def _name_and_unit(name: str) -> tuple[str, str]:
-    """'time (ms)' -> ('time', 'ms'); 'ECG [uV]' -> ('ecg', 'uv'); 'MLII' -> ('mlii', '')."""
-    m = re.fullmatch(r"(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]", name.strip())
-    return (m[1].lower(), m[2].lower()) if m else (name.strip().lower(), "")
+    """'time (ms)' -> ('time', 'ms'); 'ECG [uV]' -> ('ECG', 'uv'); 'MLII' -> ('MLII', '')."""
+    m = re.fullmatch(r"(.+?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]", name.strip())
+    return (m[1], m[2].lower()) if m else (name.strip(), "")
 
 
 def _time_column(named: list[tuple[str, str]]) -> tuple[int | None, str]:
@@ -176,7 +176,7 @@ def read_csv(p: Path) -> Table:
     sep, decimal_comma = layout(first, rows)
     header = None if numbers(first, sep, decimal_comma) else cells(first, sep)
     named = [_name_and_unit(h) for h in header] if header else []
-    time, time_unit = _time_column(named)
+    time, time_unit = _time_column([(n.lower(), u) for n, u in named])
     units = [u for _, u in named]
     skip = comments + (0 if header is None else 1)
     if (
@@ -191,7 +191,7 @@ def read_csv(p: Path) -> Table:
     width = len(cells(rows[0], sep)) if rows else len(cells(first, sep))
     if header and len(header) != width:  # names that are not one per column: the columns by number
         header, named, time = None, [], None
-    index = next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n)), None)
+    index = next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n.lower())), None)
     leads = [i for i in range(width) if i not in (time, index)]
     if not leads:
         raise HeartzooError(f"{p}: no column of samples (its columns: {', '.join(header or [])})")
@@ -214,7 +214,7 @@ def read_csv(p: Path) -> Table:
         raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
     if values.size == 0:
         raise HeartzooError(f"{p}: no samples")
-    names = [header[i] for i in leads] if header else [str(i) for i in leads]
+    names = [named[i][0] for i in leads] if header else [str(i) for i in leads]  # "ECG (mV)": ECG
     notes: list[str] = []
     for k, i in enumerate(leads):
         unit = units[i] if header else ""
