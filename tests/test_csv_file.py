@@ -201,3 +201,36 @@ def test_a_matlab_file_of_samples_is_read_in_each_version(leads, tmp_path):
     (tmp_path / "junk.mat").write_bytes(b"MATLAB 5.0 MAT-file" + bytes(200))
     with pytest.raises(HeartzooError, match=r"junk.mat: not a readable MATLAB .mat file"):
         read_recording(tmp_path / "junk.mat", "0", lead_given=True)
+
+
+def test_text_and_matlab_files_of_any_shape_are_read_or_refused_never_a_traceback(tmp_path):
+    """Made-up files from the pieces real ones hold (names, units, clocks, dates, decimal commas, quotes,
+    each separator, NaN, 1e400): each is read or refused with an error that names it, never another
+    exception."""
+    import random
+
+    rng = random.Random(45)
+    pieces = [
+        "time", "ECG", "'Elapsed time'", "'MLII'", "mV", "uV", "'hh:mm:ss.mmm'", "0:00.003", "0.004", "-0,145",
+        "1,2", "#c", "", '"3.5"', "nan", "inf", "1e400", "2026-11-27T08:12:08.004", "abc", "-0", "065", "12",
+        "[08:12:08.000 01/12/2000]", "-7.25",
+    ]  # fmt: skip
+    for k in range(300):
+        lines = [
+            rng.choice([",", ";", "\t", " "]).join(rng.choice(pieces) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(0, 12))
+        ]
+        path = tmp_path / f"f{k}{rng.choice(['.csv', '.txt', '.tsv'])}"
+        path.write_text("\n".join(lines) + rng.choice(["", "\n"]))
+        for fs in (None, 250):
+            try:
+                read_recording(path, "ECG", fs=fs)
+            except HeartzooError as exc:
+                assert path.name in str(exc)
+    for k in range(60):
+        head = b"MATLAB 5.0 MAT-file" if k % 2 else b""
+        (tmp_path / f"m{k}.mat").write_bytes(
+            head + bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 600)))
+        )
+        with pytest.raises(HeartzooError, match=f"m{k}.mat"):
+            read_recording(tmp_path / f"m{k}.mat", "0", fs=250, lead_given=True)

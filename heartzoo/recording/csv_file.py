@@ -15,6 +15,7 @@ and PhysioNet's own exports write.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,19 +198,21 @@ def read_csv(p: Path) -> Table:
         raise HeartzooError(f"{p}: no column of samples (its columns: {', '.join(header or [])})")
     quoted = any("'" in r for r in rows[:3])  # PhysioNet quotes its cells with '
     try:
-        values = np.loadtxt(
-            p,
-            delimiter=sep,
-            skiprows=skip,
-            usecols=leads,
-            ndmin=2,
-            dtype=np.float64,
-            encoding="utf-8-sig",
-            quotechar='"',  # a spreadsheet may quote every cell
-            converters=(lambda v: _float(v.strip().strip("'"), decimal_comma))
-            if decimal_comma or quoted
-            else None,
-        )
+        with warnings.catch_warnings():  # "input contained no data": said below, as an error naming the file
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(
+                p,
+                delimiter=sep,
+                skiprows=skip,
+                usecols=leads,
+                ndmin=2,
+                dtype=np.float64,
+                encoding="utf-8-sig",
+                quotechar='"',  # a spreadsheet may quote every cell
+                converters=(lambda v: _float(v.strip().strip("'"), decimal_comma))
+                if decimal_comma or quoted
+                else None,
+            )
     except ValueError as exc:
         raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
     if values.size == 0:
