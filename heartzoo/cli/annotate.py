@@ -23,8 +23,8 @@ def annotate_cmd(
         typer.Argument(
             metavar="RECORDING...",
             help="WFDB record (RECORD or RECORD.hea), .edf or .bdf, an ISHNE Holter .ecg, .csv (an Apple "
-            "Watch ECG export and PhysioNet's CSV too), .mat, .npy or a Polar ECG file (Polar Sensor "
-            "Logger's _ECG.txt); several: each "
+            "Watch ECG export and PhysioNet's CSV too), .mat, .npy, a Polar ECG file (Polar Sensor "
+            "Logger's _ECG.txt) or an OpenSignals .txt (BITalino, biosignalsplux); several: each "
             "annotated, a bad one reported, and annotate-summary.csv beside them",
         ),
     ],

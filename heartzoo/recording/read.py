@@ -24,9 +24,9 @@ from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
-from . import apple_watch, csv_file, edf, ishne, matlab, polar
+from . import apple_watch, csv_file, edf, ishne, matlab, opensignals, polar
 
-FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "apple-watch", "polar", "npy")
+FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "opensignals", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
 
@@ -79,6 +79,8 @@ def input_format(path: Path) -> tuple[str, Path]:
             return "polar", path
         if suffix == ".csv" and apple_watch.is_export(path):
             return "apple-watch", path
+        if opensignals.is_export(path):  # PLUX's BITalino and biosignalsplux kits
+            return "opensignals", path
     if suffix == ".hea" or (not path.is_file() and path.with_name(f"{path.name}.hea").is_file()):
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
@@ -100,7 +102,8 @@ def input_format(path: Path) -> tuple[str, Path]:
         return "mat", path
     raise HeartzooError(
         f"{path}: not a recording heartzoo reads; give a WFDB record (.hea), .edf or .bdf, an ISHNE .ecg, "
-        ".csv, .mat, .npy or a Polar ECG file (its header 'Phone timestamp;sensor timestamp [ns];...;ecg [uV]')"
+        ".csv, .mat, .npy, an OpenSignals .txt or a Polar ECG file (its header 'Phone timestamp;sensor "
+        "timestamp [ns];...;ecg [uV]')"
     )
 
 
@@ -128,32 +131,48 @@ def read_recording(
         return _read_ishne(p, lead, lead_given)
     if fmt == "edf":
         return _read_edf(p, lead, lead_given)
-    table_notes: tuple[str, ...] = ()
-    start = None
-    if fmt in ("csv", "mat"):
-        table = csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p)
-        names, values, table_notes, start = table.names, table.values, table.notes, table.start
-        rate = _carried_rate(p, table.fs, fs, fmt)
+    if fmt == "npy":
+        table, leads = csv_file.Table(*_read_npy(p), None, ()), None
+    elif fmt == "opensignals":
+        table, leads = opensignals.read_opensignals(p)
     else:
-        names, values, rate = *_read_npy(p), float(fs)  # type: ignore[arg-type]
-    col, notes = _pick_lead(p, lead, names, lead_given)
-    if len(names) == 1 and not lead_given:
+        table, leads = (csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p)), None
+    return _table_lead(p, fmt, table, lead, fs, lead_given, leads)
+
+
+def _table_lead(
+    p: Path,
+    fmt: str,
+    table: csv_file.Table,
+    lead: str,
+    fs: float | None,
+    lead_given: bool,
+    leads: list[str] | None,
+) -> Recording:
+    """The lead of a file read as columns (CSV, .mat, .npy, OpenSignals): by name or number, or its one
+    column, or (`leads`) its one ECG channel."""
+    rate = float(fs) if fmt == "npy" else _carried_rate(p, table.fs, fs, fmt)  # type: ignore[arg-type]
+    col, notes = _pick_lead(p, lead, table.names, lead_given, leads)
+    name = table.names[col]
+    if len(table.names) == 1 and not lead_given:
         notes = ()  # one column: it is the lead, named or not
+    if leads is not None and name not in leads:
+        notes += (f"{name} is no ECG sensor's channel: read as recorded",)
     return Recording(
         record_name(p),
-        _checked(p, values[:, col], names[col]),
+        _checked(p, table.values[:, col], name),
         rate,
-        names[col],
+        name,
         fmt,
-        notes=table_notes + notes,
-        start=start,
+        notes=table.notes + notes,
+        start=table.start,
     )
 
 
 def _carried_rate(p: Path, carried: float | None, given: float | None, fmt: str) -> float:
     """The sampling rate of a CSV or .mat: the one it carries (a time column, a variable fs), or the one
     given, which must agree with it."""
-    carrier = "time column" if fmt == "csv" else "variable fs"
+    carrier = {"csv": "time column", "mat": "variable fs"}.get(fmt, "header's sampling rate")
     if carried is None and given is None:
         raise HeartzooError(
             f"{p}: a {p.suffix} file carries no sampling rate; give it (--fs HZ), or a {carrier}"
