@@ -118,3 +118,29 @@ def test_a_damaged_opensignals_file_is_refused_naming_it(mlii, tmp_path):
         (tmp_path / name).write_text("\n".join(lines) + "\n")
         with pytest.raises(HeartzooError, match=rf"{name}: .*{messages[name]}"):
             read_recording(tmp_path / name, "MLII")
+
+
+def test_headers_of_any_shape_are_read_or_refused_never_a_traceback(tmp_path):
+    """Made-up OpenSignals headers, each field missing or of another type, over made-up rows: each file
+    is read or refused with an error that names it, never another exception."""
+    import random
+
+    rng = random.Random(45)
+    values = [1, "x", [], ["ECG"], ["A2"], ["nSeq", "A2"], [10], [4, 10], "2017-4-25", "9:1:1.5", None, 360, 0,
+              -5, {}, "bitalino", "biosignalsplux", [1.5], ["ECG", "RAW"], ["A1", "A2"], "nan", [True]]  # fmt: skip
+    keys = ["sensor", "label", "column", "sampling rate", "resolution", "device", "date", "time"]
+    for k in range(300):
+        header = {key: rng.choice(values) for key in keys if rng.random() < 0.85}
+        devices = {"m": header} if rng.random() < 0.9 else rng.choice([[], {"a": header, "b": header}, "s"])
+        rows = [
+            "\t".join(str(rng.choice([0, 1, 512, "", "x", 1.5])) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(0, 5))
+        ]
+        path = tmp_path / f"f{k}.txt"
+        path.write_text(
+            f"# OpenSignals Text File Format\n# {json.dumps(devices)}\n# EndOfHeader\n" + "\n".join(rows)
+        )
+        try:
+            read_recording(path, "MLII")
+        except HeartzooError as exc:
+            assert path.name in str(exc)

@@ -63,6 +63,13 @@ def _header(p: Path) -> dict:
     raise HeartzooError(f"{p}: an OpenSignals file without its JSON header line")
 
 
+def _listed(value, kind: type) -> list:
+    """A header field that must be a list of `kind` (str or int), or a TypeError."""
+    if not isinstance(value, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{value!r} is not a list of {kind.__name__}")
+    return value
+
+
 def _start(header: dict) -> datetime | None:
     """The header's date ('2017-5-22') and time ('9:39:1.0') as one, or None where they are not."""
     try:
@@ -78,15 +85,17 @@ def read_opensignals(p: Path) -> tuple[Table, list[str]]:
     labels of its ECG channels (the recording's leads)."""
     header = _header(p)
     try:
-        labels = [str(v) for v in header["label"]]
-        sensors = [str(v).upper() for v in header.get("sensor", ["RAW"] * len(labels))]
-        columns = [str(v) for v in header["column"]]
+        labels = _listed(header["label"], str)
+        sensors = [v.upper() for v in _listed(header.get("sensor", ["RAW"] * len(labels)), str)]
+        columns = _listed(header["column"], str)
+        resolution = _listed(header.get("resolution", []), int)
         fs = float(header["sampling rate"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise HeartzooError(f"{p}: its OpenSignals header lacks a field it needs ({exc})") from None
+        raise HeartzooError(
+            f"{p}: its OpenSignals header lacks a field it needs, or holds one wrong ({exc})"
+        ) from None
     if len(sensors) != len(labels) or not set(labels) <= set(columns) or not (np.isfinite(fs) and fs > 0):
         raise HeartzooError(f"{p}: its OpenSignals header's label, sensor, column or sampling rate disagree")
-    resolution = [int(v) for v in header.get("resolution", [])]
     # a kit writes one resolution per column (BITalino) or per analog channel (biosignalsplux)
     bits = dict(zip(columns, resolution, strict=True)) if len(resolution) == len(columns) else {}
     if not bits and len(resolution) == len(labels):
