@@ -127,13 +127,14 @@ def test_headers_of_any_shape_are_read_or_refused_never_a_traceback(tmp_path):
 
     rng = random.Random(45)
     values = [1, "x", [], ["ECG"], ["A2"], ["nSeq", "A2"], [10], [4, 10], "2017-4-25", "9:1:1.5", None, 360, 0,
-              -5, {}, "bitalino", "biosignalsplux", [1.5], ["ECG", "RAW"], ["A1", "A2"], "nan", [True]]  # fmt: skip
+              -5, {}, "bitalino", "biosignalsplux", [1.5], ["ECG", "RAW"], ["A1", "A2"], "nan", [True], [4000],
+              [0, 10]]  # fmt: skip
     keys = ["sensor", "label", "column", "sampling rate", "resolution", "device", "date", "time"]
-    for k in range(300):
+    for k in range(600):
         header = {key: rng.choice(values) for key in keys if rng.random() < 0.85}
         devices = {"m": header} if rng.random() < 0.9 else rng.choice([[], {"a": header, "b": header}, "s"])
         rows = [
-            "\t".join(str(rng.choice([0, 1, 512, "", "x", 1.5])) for _ in range(rng.randint(1, 4)))
+            "\t".join(str(rng.choice([0, 1, 512, 512, 512, "", "x", 1.5])) for _ in range(rng.randint(1, 4)))
             for _ in range(rng.randint(0, 5))
         ]
         path = tmp_path / f"f{k}.txt"

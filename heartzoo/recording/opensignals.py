@@ -94,8 +94,16 @@ def read_opensignals(p: Path) -> tuple[Table, list[str]]:
         raise HeartzooError(
             f"{p}: its OpenSignals header lacks a field it needs, or holds one wrong ({exc})"
         ) from None
-    if len(sensors) != len(labels) or not set(labels) <= set(columns) or not (np.isfinite(fs) and fs > 0):
-        raise HeartzooError(f"{p}: its OpenSignals header's label, sensor, column or sampling rate disagree")
+    if (
+        not labels
+        or len(sensors) != len(labels)
+        or not set(labels) <= set(columns)
+        or not (np.isfinite(fs) and fs > 0)
+        or not all(1 <= b <= 32 for b in resolution)
+    ):
+        raise HeartzooError(
+            f"{p}: its OpenSignals header's label, sensor, column, resolution or sampling rate disagree"
+        )
     # a kit writes one resolution per column (BITalino) or per analog channel (biosignalsplux)
     bits = dict(zip(columns, resolution, strict=True)) if len(resolution) == len(columns) else {}
     if not bits and len(resolution) == len(labels):
