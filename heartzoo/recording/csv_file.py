@@ -39,8 +39,9 @@ _LOWEST_RATE = 20.0
 
 @dataclass(frozen=True)
 class Table:
-    """The leads of a text recording: `names` and `values` (samples x leads, in mV), the sampling rate its
-    time column gives (None without one), and notes for the user."""
+    """The columns of a recording file (a CSV here; a `.mat`, `.npy` or OpenSignals file too): `names` and
+    `values` (samples x columns, in mV where the file gives a unit), the sampling rate the file carries
+    (None without one), notes for the user, and its start on the recorder's clock."""
 
     names: list[str]
     values: np.ndarray
