@@ -98,7 +98,8 @@ def af_finding(burden: AfBurden, fs: float, whole: dict | None = None):
         + (
             ""
             if whole is None or whole["class"] == "A"
-            else f"; the recording as a whole is called {whole['class']} (its {whole['windows']} windows together)"
+            else f"; the recording as a whole is called {whole['class']} "
+            f"(its {whole['windows']} windows together)"
         )
     )
     return Finding("af", message, start, end)

@@ -105,8 +105,9 @@ def _last_line(p: Path) -> str:
 def layout(first: str, rows: list[str]) -> tuple[str | None, bool]:
     """(separator, whether the comma is the decimal mark) of a file whose first lines are these (`first`,
     then `rows`): commas, semicolons (a spreadsheet's where the comma is the decimal mark: "-0,145;0,065"),
-    tabs, or None for spaces. A single column with decimal commas ("-0,145") looks like two columns of whole numbers; it is
-    told from them by a header of one name, or by what no whole number is written as: "065", "-0"."""
+    tabs, or None for spaces. A single column with decimal commas ("-0,145") looks like two columns of whole
+    numbers; it is told from them by a header of one name, or by what no whole number is written as: "065",
+    "-0"."""
     text = first + "".join(rows)
     sep = "\t" if "\t" in text else ";" if ";" in text else "," if "," in text else None
     if sep is None:  # numbers between spaces (a logger's, rdsamp's), or one column
