@@ -44,7 +44,8 @@ def _variables(p: Path) -> dict[str, np.ndarray]:
                 out[f"{name}.{field}"] = getattr(value, field)
         else:
             out[name] = value
-    return {k: np.asarray(v) for k, v in out.items() if np.asarray(v).dtype.kind in "iuf"}
+    arrays = {k: np.asarray(v) for k, v in out.items()}
+    return {k: v for k, v in arrays.items() if v.dtype.kind in "iuf"}
 
 
 def _hdf5_variables(p: Path) -> dict[str, np.ndarray]:
