@@ -204,7 +204,12 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
             r"syn: recording is 2.00 s long \(500 samples at 250 Hz\); beat detection needs at least 5 s",
         ),
         ("short_ref", ["--reference-peaks", "atr"], r"2.00 s long"),
-        ("nan", ["--fs", "250"], r"lead 0 holds 1 NaN or infinite sample\(s\), the first at sample 700"),
+        ("inf", ["--fs", "250"], r"lead 0 holds 1 infinite sample\(s\), the first at sample 700"),
+        (
+            "all_nan",
+            ["--fs", "250"],
+            r"x.npy: lead 0 holds no sample: every one of its 5,000 is missing \(NaN\)",
+        ),
         ("flat", ["--fs", "250"], "flat"),
         ("good", ["--model", "no-such-model"], "no model 'no-such-model' in the zoo"),
         (
@@ -260,7 +265,8 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "short": lambda: write_record(src, "syn", fs=250, seconds=2) and src / "syn",
         "short_ref": lambda: write_record(src, "syn", fs=250, seconds=2) and src / "syn",
         "good": lambda: write_record(src, "syn", fs=250, seconds=20) and src / "syn",
-        "nan": lambda: np.save(src / "x.npy", np.r_[x[:700], np.nan, x[701:]]) or src / "x.npy",
+        "inf": lambda: np.save(src / "x.npy", np.r_[x[:700], np.inf, x[701:]]) or src / "x.npy",
+        "all_nan": lambda: np.save(src / "x.npy", np.full(5000, np.nan)) or src / "x.npy",
         "flat": lambda: np.save(src / "x.npy", np.zeros(5000)) or src / "x.npy",
         "good_npy": lambda: np.save(src / "x.npy", x) or src / "x.npy",
         "two_npy": lambda: np.save(src / "x.npy", np.stack([x, x], axis=1)) or src / "x.npy",

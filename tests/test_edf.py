@@ -160,7 +160,8 @@ def test_annotate_reads_an_edf_lead_as_the_same_samples_given_as_npy(mlii, tmp_p
 def test_a_bdf_file_is_read_as_an_edf_of_24_bit_samples(mlii, tmp_path):
     """BDF (BioSemi's EDF: version byte 255 'BIOSEMI', three bytes a sample) and BDF+ with its annotation
     signal: the lead to a 24-bit step (256 times finer than EDF's), negative samples included, read where
-    sliced as an EDF lead is; annotated as the same samples given as a .npy; a BDF+D file refused."""
+    sliced as an EDF lead is; annotated as the same samples given as a .npy; a BDF+D file whose records
+    carry no onset refused."""
     from heartzoo.recording import edf as edf_module
     from heartzoo.recording.read import read_recording
 
@@ -190,7 +191,73 @@ def test_a_bdf_file_is_read_as_an_edf_of_24_bit_samples(mlii, tmp_path):
     beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
     assert len(beats["patch.bdf"]) > 300 and beats["patch.bdf"] == beats["same.npy"]
     gaps = edf(tmp_path / "gaps.bdf", signals, plus="BDF+D", bdf=True)
-    assert_refused(gaps, MODEL, r"a BDF\+D file, whose data records have gaps", out=tmp_path / "none")
+    assert_refused(
+        gaps, MODEL, r"data record 1's annotations do not open with its onset", out=tmp_path / "none"
+    )
+
+
+def timed(path: Path, onsets, *, k: int = 2) -> Path:
+    """`path` (its last signal EDF+'s annotations) with each data record's time-keeping annotation: its
+    onset in seconds, as an EDF+D recorder writes it ("+onset", two bytes 20, a 0)."""
+    data = bytearray(path.read_bytes())
+    n = int(data[252:256])  # the header's signal count, then each signal's samples per record
+    pers = [int(data[256 + 216 * n + 8 * i : 256 + 216 * n + 8 * (i + 1)]) for i in range(n)]
+    width, at = k * sum(pers), 256 * (1 + n) + k * sum(pers[:-1])
+    for r, onset in enumerate(onsets):
+        tal = f"+{onset}\x14\x14\x00".encode().ljust(k * pers[-1], b"\x00")
+        data[at + r * width : at + r * width + len(tal)] = tal
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_edf_d_file_is_read_on_its_clock_its_gaps_missing(mlii, tmp_path):
+    """EDF+D and BDF+D (a recorder that paused: records with gaps between them, each placed by its
+    time-keeping annotation): MIT-BIH 100's five minutes less three 1-s records at 60 s, the first record at
+    2 s after the header's start. Each lead is read on the file's clock, the gap missing (at the lead's own
+    rate) and bridged, the rest the samples written, in stretches as whole; annotated as the same samples
+    with the gap NaN given as a .npy."""
+    from datetime import datetime
+
+    from heartzoo.recording.read import read_recording
+
+    kept = [r for r in range(300) if not 60 <= r < 63]
+    held = np.concatenate([mlii[r * 360 : (r + 1) * 360] for r in kept])
+    accel = np.sin(np.arange(len(held) * 25 // 360) / 7.0)
+    for ext, bdf in (("edf", False), ("bdf", True)):
+        kind = "BDF" if bdf else "EDF"
+        signals = [
+            ("MLII", "uV", 5000.0, 360, held * 1000),
+            ("Accel X", "g", 2.0, 25, accel),
+            (f"{kind} Annotations", "", 1.0, 30, np.zeros(len(held) // 12)),
+        ]
+        path = timed(
+            edf(tmp_path / f"paused.{ext}", signals, plus=f"{kind}+D", bdf=bdf),
+            [r + 2 for r in kept],
+            k=3 if bdf else 2,
+        )
+        rec = read_recording(path, "MLII")
+        assert (len(rec.signal), rec.missing, rec.start) == (
+            300 * 360,
+            ((60 * 360, 63 * 360),),
+            datetime(2026, 11, 27, 4, 0, 2),
+        ), ext
+        whole = np.asarray(rec.signal)  # a lead left on disk is read whole, or sliced
+        away = np.r_[0 : 60 * 360, 63 * 360 : 300 * 360]
+        np.testing.assert_allclose(whole[away], mlii[away], atol=5.0 / 32767 / 2 + 1e-6)
+        a, b = 60 * 360 - 1, 63 * 360  # the bridge: a line from the last sample before to the first after
+        np.testing.assert_allclose(whole[a : b + 1], np.linspace(whole[a], whole[b], b - a + 1), atol=1e-6)
+        assert np.array_equal(rec.signal[21000:23000], whole[21000:23000])  # in stretches
+        assert read_recording(path, "Accel X", lead_given=True).missing == ((60 * 25, 63 * 25),)
+    gap = np.asarray(rec.signal, dtype=np.float64)
+    gap[60 * 360 : 63 * 360] = np.nan
+    np.save(tmp_path / "same.npy", gap)
+    got = {
+        name: annotated_json(tmp_path / name, tmp_path / "out", MODEL, *extra)
+        for name, extra in (("paused.bdf", []), ("same.npy", ["--fs", "360"]))
+    }
+    beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
+    assert len(beats["paused.bdf"]) > 300 and beats["paused.bdf"] == beats["same.npy"]
+    assert any("3.0 s of the lead are missing" in w for w in got["paused.bdf"]["warnings"])
 
 
 def _cut(path: Path, mlii) -> Path:
@@ -202,7 +269,28 @@ def _cut(path: Path, mlii) -> Path:
 @pytest.mark.parametrize(
     ("write", "args", "message"),
     [
-        (lambda p, x: wearable(p, x, plus="EDF+D"), [], r"an EDF\+D file, whose data records have gaps"),
+        (
+            lambda p, x: wearable(p, x, plus="EDF+D"),
+            [],
+            r"data record 1's annotations do not open with its onset",
+        ),
+        (
+            lambda p, x: timed(wearable(p, x, plus="EDF+D"), [0.0, 0.5, *list(range(2, 300))]),
+            [],
+            r"data record 2 starts at 0.5 s, 0.5 s after record 1 \(records last 1 s\): records out of order",
+        ),
+        (
+            lambda p, x: timed(
+                wearable(p, x, plus="EDF+D"), [0, 10**7, *range(10**7 + 1, 10**7 + 299)]
+            ),
+            [],
+            r"its data records span 116 days, from 0 s to 1.00003e\+07 s: not one recording",
+        ),
+        (
+            lambda p, x: edf(p, [("MLII", "uV", 5000.0, 360, x * 1000)], plus="EDF+D"),
+            [],
+            r"an EDF\+D file with no 'EDF Annotations' signal: its records have no times",
+        ),
         (_cut, [], r"its header gives 300 data records of 830 bytes, .*truncated or corrupted"),
         (lambda p, x: wearable(p, x, records="many"), [], r"its header's number of data records is 'many'"),
         (

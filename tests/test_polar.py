@@ -92,15 +92,39 @@ def test_annotate_reads_a_polar_file_as_the_same_samples_given_as_npy(chest_uv, 
     assert any(w.startswith("a Polar ECG file") for w in got["strap_ECG.txt"]["warnings"])
 
 
+def test_a_stretch_bluetooth_lost_is_missing_where_the_sensor_clock_puts_it(chest_uv, tmp_path):
+    """400 samples (3.1 s) lost at sample 2000: read as missing there, the rate still the strap's, the
+    rest the samples written; stamped per packet, within a packet of where they were; annotated as the
+    same samples with the stretch NaN given as a .npy."""
+    from heartzoo.recording.read import read_recording
+
+    uv = chest_uv[0]
+    for packet in (1, 73):
+        path = _write(tmp_path / f"lost{packet}_ECG.txt", uv, packet=packet, drop=slice(2000, 2400))
+        rec = read_recording(path, "MLII")
+        assert abs(rec.fs - RATE) < 1e-3 * (packet > 1) + 1e-6, rec.fs
+        ((a, b),) = rec.missing
+        assert abs(a - 2000) <= packet and abs(b - 2400) <= packet, rec.missing
+        assert len(rec.signal) - (b - a) == len(uv) - 400
+        kept = np.r_[0:a, b : len(rec.signal)]
+        assert np.array_equal(rec.signal[kept], (np.r_[uv[:2000], uv[2400:]] / 1000).astype(np.float32))
+    lost = np.array(uv / 1000)
+    lost[2000:2400] = np.nan
+    np.save(tmp_path / "same.npy", lost)
+    rate = read_recording(tmp_path / "lost1_ECG.txt", "MLII").fs
+    got = {
+        name: annotated_json(tmp_path / name, tmp_path / "out", MODEL, *extra)
+        for name, extra in (("lost1_ECG.txt", []), ("same.npy", ["--fs", repr(rate)]))
+    }
+    beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
+    assert len(beats["same.npy"]) > 300 and beats["lost1_ECG.txt"] == beats["same.npy"]
+    assert any("3.1 s of the lead are missing in the file" in w for w in got["lost1_ECG.txt"]["warnings"])
+
+
 @pytest.mark.parametrize(
     ("write", "args", "message"),
     [
         (lambda p, uv: _write(p, uv), ["--fs", "130"], r"carries its sampling rate in its sensor timestamps"),
-        (
-            lambda p, uv: _write(p, uv, drop=slice(2000, 2400)),
-            [],
-            r"3\.1 s of signal missing between lines 2001 and 2002 .*split the file there",
-        ),
         (
             lambda p, uv: _write(p, uv, lines=["2026-07-26T21:56:26.700;838432586000000000;0.0;lead off"]),
             [],

@@ -160,11 +160,19 @@ def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
 
 
 def read_signal(
-    data_dir: Path, record: str, lead: str | int, *, expected_fs: float | None = None, lazy: bool = False
+    data_dir: Path,
+    record: str,
+    lead: str | int,
+    *,
+    expected_fs: float | None = None,
+    lazy: bool = False,
+    missing_ok: bool = False,
 ) -> Signal:
     """One lead of `record`, chosen by name (the first of that name) or by its number in the header (from
     0: two may share a name), in mV; the files are checked before and after reading. `lazy`: the values
-    are a `preprocess.lead.CheckedLead`, converted where they are sliced (`annotate` on a patch's weeks)."""
+    are a `preprocess.lead.CheckedLead`, converted where they are sliced (`annotate` on a patch's weeks).
+    A missing sample (WFDB's invalid value) is an error, for a database's beats are read whole; with
+    `missing_ok` (a recording to annotate) a lead that has one is read whole, missing samples as NaN."""
     import wfdb
 
     header = read_header(data_dir, record)
@@ -231,7 +239,15 @@ def read_signal(
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
     if to_mv is None:
         notes += (f"lead {lead}'s unit is {unit!r}, not a voltage: read as mV",)
-    if n_nan:
+    if n_nan and missing_ok and n_nan < len(digital):
+        if values is None:  # read whole: `missing.fill` bridges a stretch from the samples either side
+            values = np.empty(len(digital), np.float32)
+            for s in range(0, len(digital), step):
+                part = np.asarray(digital[s : s + step])
+                v = mv(part)
+                v[part == invalid] = np.nan
+                values[s : s + step] = v
+    elif n_nan:
         raise DataError(
             record,
             f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} "

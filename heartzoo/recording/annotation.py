@@ -71,6 +71,8 @@ class Annotated:
     unclassified: int = 0
     #: (start, end) samples of each stretch of `quality.GAP_S` or more without a detected beat
     gaps: tuple[tuple[int, int], ...] = ()
+    #: (start, end) samples of each stretch the file marks missing (`missing`): no beat there
+    missing: tuple[tuple[int, int], ...] = ()
     gate: str | None = None  # the quality gate that made `windows`
     #: rhythm episodes (`rhythm_annotation.Episode`) and the model that found them, with `--rhythm`
     rhythm: tuple = ()
@@ -89,6 +91,13 @@ class Annotated:
     @property
     def warnings(self) -> list[str]:
         return [f.message for f in self.findings]
+
+    def unreadable(self) -> tuple[tuple[int, int], ...]:
+        """(start, end) samples of each stretch where no beat is classified: the gate's unreadable windows
+        and the file's missing samples, merged."""
+        from .missing import merged
+
+        return merged(self.windows.unreadable_stretches() if self.windows is not None else (), self.missing)
 
     @property
     def classes(self) -> np.ndarray:
@@ -142,6 +151,7 @@ class Annotated:
                 ),
                 "beats_unclassified": self.unclassified,
             },
+            "missing": self._on_clock([{"start": s, "end": e} for s, e in self.missing]),
             "warnings": self.warnings,
             "findings": self._on_clock([f.to_dict() for f in self.findings]),
             "rhythm": None
@@ -248,6 +258,7 @@ def label_beats(
     """The model's half of `annotate`: every beat of `found` classified, those of unreadable windows then
     dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`."""
     from ..zoo.hub import predict, resolve_model
+    from .missing import covered
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
@@ -264,6 +275,9 @@ def label_beats(
     probs = predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+    # no beat whose frame holds a missing sample (given peaks too): the model would read the bridge
+    spec = loaded.config.input
+    keep &= ~covered(peaks, found.missing, round(spec.frame_size / spec.fs * rate / 2))
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)
@@ -289,6 +303,7 @@ def label_beats(
         windows=windows,
         unclassified=int(n - keep.sum()),
         gaps=found.gaps,
+        missing=found.missing,
         gate=found.gate,
         rhythm=found.rhythm,
         rhythm_model=found.rhythm_model,
@@ -317,6 +332,7 @@ def annotate(
     notes: tuple[str, ...] = (),
     rhythm=None,
     keep_s_in_af: bool = False,
+    missing: tuple[tuple[int, int], ...] = (),
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
     classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
@@ -326,11 +342,16 @@ def annotate(
     `quality` model of the zoo, NAME[@VERSION] (`quality.model_windows`). `notes`: what reading the file found, passed
     on as warnings. `rhythm`: a recording classifier (af-4, NAME[@VERSION]) whose episodes go beside the beats,
     and the beats inside its atrial fibrillation are never S (AAMI defines none there;
-    `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. It is `label_beats` of `scan`."""
+    `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. `missing`: (start, end) stretches the
+    recording's file marks missing (`read.Recording.missing`), read as unreadable; NaN samples of a
+    `signal` given without it are missing too (`missing.fill`). It is `label_beats` of `scan`."""
     from ..zoo.hub import resolve_model
+    from .missing import fill
     from .scan import scan
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    if not missing and isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
+        signal, missing = fill(np.asarray(signal, dtype=np.float32))  # NaN: samples missing
     found = scan(
         signal,
         fs,
@@ -343,6 +364,7 @@ def annotate(
         gate=gate,
         notes=notes,
         rhythm=rhythm,
+        missing=missing,
     )
     return label_beats(
         found, loaded, zoo=zoo, record=record, lead=lead, progress=progress, keep_s_in_af=keep_s_in_af
@@ -398,5 +420,6 @@ def annotate_file(
         rhythm=rhythm,
         keep_s_in_af=keep_s_in_af,
         zoo=zoo,
+        missing=rec.missing,
     )
     return replace(got, start=rec.start)

@@ -32,14 +32,14 @@ def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) ->
 
 def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
-    beats; `~` subtype -1 where an unreadable stretch starts and `~` subtype 0 where it ends (WFDB's noise
+    beats; `~` subtype -1 where an unreadable or missing stretch starts and `~` subtype 0 where it ends (WFDB's noise
     annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts, and
     where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
     rows = [
         (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
         for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
     ]
-    bad = a.windows.unreadable_stretches() if a.windows is not None else []
+    bad = a.unreadable()  # the gate's and the file's missing stretches
     last = (a.length or 1) - 1
     for start, end in bad:
         rows.append((start, "~", -1, "unreadable"))

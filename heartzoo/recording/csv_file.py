@@ -199,10 +199,11 @@ def read_csv(p: Path) -> Table:
     if not leads:
         raise HeartzooError(f"{p}: no column of samples (its columns: {', '.join(header or [])})")
     quoted = any("'" in r for r in rows[:3])  # PhysioNet quotes its cells with '
-    try:
+
+    def read(converter):
         with warnings.catch_warnings():  # "input contained no data": said below, as an error naming the file
             warnings.simplefilter("ignore", UserWarning)
-            values = np.loadtxt(
+            return np.loadtxt(
                 p,
                 delimiter=sep,
                 skiprows=skip,
@@ -211,12 +212,20 @@ def read_csv(p: Path) -> Table:
                 dtype=np.float64,
                 encoding="utf-8-sig",
                 quotechar='"',  # a spreadsheet may quote every cell
-                converters=(lambda v: _float(v.strip().strip("'"), decimal_comma))
-                if decimal_comma or quoted
-                else None,
+                converters=converter,
             )
+
+    def cell(v: str) -> float:
+        v = v.strip().strip("'")
+        return np.nan if not v else _float(v, decimal_comma)  # an empty cell: a sample missing
+
+    try:
+        values = read(cell if decimal_comma or quoted else None)
     except ValueError as exc:
-        raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
+        try:  # a logger's empty cells, where it lost samples: read cell by cell, missing (NaN)
+            values = read(cell)
+        except ValueError:
+            raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
     if values.size == 0:
         raise HeartzooError(f"{p}: no samples")
     names = [named[i][0] for i in leads] if header else [str(i) for i in leads]  # "ECG (mV)": ECG

@@ -6,13 +6,16 @@ rate: a wearable's EDF often holds its ECG beside an accelerometer at another ra
 be gigabytes. This reads the header (ASCII fields, checked one by one, each error naming the field and the
 signal), leaves out EDF+ annotation signals, and reads one signal at its own rate, converted from its
 digital to its physical range and from its unit (nV, µV, mV or V) to mV. An EDF+D or BDF+D file (records
-with gaps between them) is refused: its samples are not one unbroken recording.
+with gaps between them, a recorder that paused) is read on its own clock: each data record where its
+time-keeping annotation puts it, the gaps between them missing samples (`missing`), bridged by a straight
+line from the record before to the one after.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,10 @@ HEADER_BYTES = 256
 ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
 #: the version field that marks a BDF file (an EDF's is "0")
 BDF_VERSION = b"\xffBIOSEMI"
+#: the time-keeping annotation that opens each data record of an EDF+ file: its onset in seconds
+_TIME_KEEPING = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15[^\x14]*)?\x14\x14")
+#: an EDF+D file whose records span longer than this is not one recording (a corrupted onset)
+MAX_SPAN_S = 31 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,9 @@ class Edf:
     record_s: float
     header_bytes: int
     sample_bytes: int = 2  # 3 in a BDF file
-    start: datetime | None = None  # the header's start date and time (None where they cannot be read)
+    start: datetime | None = None  # the first record's date and time (None where they cannot be read)
+    #: an EDF+D file's data records: each one's onset in seconds after the first's (None: one after another)
+    onsets: np.ndarray | None = None
 
     @property
     def names(self) -> list[str]:
@@ -69,7 +78,8 @@ class Edf:
         return (f"signal {s.name}'s unit is {unit or 'not given'}, not a voltage: read as mV",)
 
     def lead(self, lead: int | str) -> StoredLead:
-        """One signal in mV, read where it is sliced (only its samples of the records that hold them)."""
+        """One signal in mV, read where it is sliced (only its samples of the records that hold them); an
+        EDF+D file's on its clock, each gap bridged (`missing`)."""
         at = self._at(lead)
         s = self.signals[at]
         width, k = sum(x.per_record for x in self.signals), self.sample_bytes
@@ -83,7 +93,7 @@ class Edf:
         (p0, p1), (d0, d1) = s.physical, s.digital
         gain, unit = (p1 - p0) / (d1 - d0), TO_MV.get(s.unit.lower(), 1.0)
 
-        def read(a: int, b: int) -> np.ndarray:
+        def stored(a: int, b: int) -> np.ndarray:  # samples a..b-1 of the records one after another
             r0, r1 = a // per, -(-b // per)  # the data records that hold samples a..b-1
             if k == 2:
                 digital = raw[r0:r1, first : first + per].reshape(-1)[a - r0 * per : b - r0 * per]
@@ -92,7 +102,47 @@ class Edf:
                 digital = int24(part[a - r0 * per : b - r0 * per])
             return ((digital.astype(np.float64) - d0) * gain + p0) * unit
 
-        return StoredLead(self.records * per, read)
+        if self.onsets is None:
+            return StoredLead(self.records * per, stored)
+        starts = self._starts(at)
+
+        def read(a: int, b: int) -> np.ndarray:  # on the file's clock: each gap a line between its records
+            out = np.empty(b - a)
+            first_r = max(0, int(np.searchsorted(starts, a, side="right")) - 1)
+            last_r = int(np.searchsorted(starts, b, side="left")) - 1
+            for r in range(first_r, last_r + 1):
+                at, end = int(starts[r]), int(starts[r]) + per
+                lo, hi = max(a, at), min(b, end)
+                if lo < hi:
+                    out[lo - a : hi - a] = stored(r * per + lo - at, r * per + hi - at)
+                after = int(starts[r + 1]) if r + 1 < len(starts) else end
+                lo, hi = max(a, end), min(b, after)
+                if lo < hi:  # in the gap after record r: the line from its last sample to the next's first
+                    left, right = stored((r + 1) * per - 1, (r + 1) * per + 1)
+                    out[lo - a : hi - a] = left + (right - left) * (np.arange(lo, hi) - (end - 1)) / (
+                        after - end + 1
+                    )
+            return out
+
+        return StoredLead(int(starts[-1]) + per, read)
+
+    def missing(self, lead: int | str) -> tuple[tuple[int, int], ...]:
+        """(start, end) samples of each gap between an EDF+D file's data records, in one signal."""
+        if self.onsets is None:
+            return ()
+        starts, per = self._starts(self._at(lead)), self._signal(lead).per_record
+        ends = starts[:-1] + per
+        return tuple((int(e), int(s)) for e, s in zip(ends, starts[1:], strict=True) if s > e)
+
+    def _starts(self, at: int) -> np.ndarray:
+        """Where each data record's first sample of signal `at` lies on the file's clock: its onset at the
+        signal's rate (a record no earlier than where the one before ends, `read` checked)."""
+        per = self.signals[at].per_record
+        offset = np.arange(len(self.onsets), dtype=np.int64) * per
+        # a record rounded one sample into the one before starts where that one ends
+        return offset + np.maximum.accumulate(
+            np.round(self.onsets * (per / self.record_s)).astype(np.int64) - offset
+        )
 
     def _signal(self, lead: int | str) -> Signal:
         return self.signals[self._at(lead)]
@@ -133,11 +183,6 @@ def read(path: Path) -> Edf:
     records = number(_text(head, 236, 8), "number of data records", int)
     record_s = number(_text(head, 244, 8), "duration of a data record")
     n = number(_text(head, 252, 4), "number of signals", int)
-    if plus.startswith(f"{kind}+D"):
-        raise HeartzooError(
-            f"{path}: {'a' if bdf else 'an'} {kind}+D file, whose data records have gaps between them: not "
-            f"one unbroken recording; export it as {kind}+C, or split it where it stops"
-        )
     if not 1 <= n <= 4096 or header_bytes != HEADER_BYTES * (1 + n) or record_s <= 0:
         raise HeartzooError(
             f"{path}: its header gives {n} signal(s), a header of {header_bytes} bytes and data records of "
@@ -193,7 +238,49 @@ def read(path: Path) -> Edf:
             f"{size - header_bytes} bytes after its header: truncated or corrupted"
         )
     start = _start(_text(head, 168, 8), _text(head, 176, 8))
-    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2, start)
+    onsets = None
+    if plus.startswith(f"{kind}+D"):
+        onsets = _onsets(path, kind, signals, records, record_s, header_bytes, 3 if bdf else 2)
+        if start is not None:
+            start += timedelta(seconds=float(onsets[0]))
+        onsets = onsets - onsets[0]
+    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2, start, onsets)
+
+
+def _onsets(path: Path, kind: str, signals, records: int, record_s: float, header: int, k: int) -> np.ndarray:
+    """Each data record's onset, seconds after the start, from the time-keeping annotation that opens its
+    annotation signal (EDF+: "+onset" then two 20s); checked to be records one after another in time."""
+    at = next((i for i, s in enumerate(signals) if s.name in ANNOTATIONS), None)
+    if at is None:
+        raise HeartzooError(
+            f"{path}: {'a' if kind == 'BDF' else 'an'} {kind}+D file with no '{kind} Annotations' signal: its records have no times"
+        )
+    width = k * sum(s.per_record for s in signals)
+    raw = np.memmap(path, dtype=np.uint8, mode="r", offset=header, shape=(records, width))
+    first = k * sum(s.per_record for s in signals[:at])
+    texts = raw[:, first : first + k * signals[at].per_record]
+    onsets = np.empty(records)
+    for r in range(records):
+        m = _TIME_KEEPING.match(texts[r].tobytes())
+        if m is None:
+            raise HeartzooError(
+                f"{path}: data record {r + 1}'s annotations do not open with its onset ('+seconds' and two "
+                "bytes 20): its time is unknown"
+            )
+        onsets[r] = float(m.group(1))
+    step = np.diff(onsets)
+    if len(step) and step.min() < record_s * (1 - 1e-6):
+        r = int(np.argmin(step)) + 1
+        raise HeartzooError(
+            f"{path}: data record {r + 1} starts at {onsets[r]:g} s, {onsets[r] - onsets[r - 1]:g} s after "
+            f"record {r} (records last {record_s:g} s): records out of order or overlapping"
+        )
+    if onsets[-1] - onsets[0] + record_s > MAX_SPAN_S:
+        raise HeartzooError(
+            f"{path}: its data records span {(onsets[-1] - onsets[0]) / 86400:.0f} days, from "
+            f"{onsets[0]:g} s to {onsets[-1]:g} s: not one recording (a corrupted onset?)"
+        )
+    return onsets
 
 
 def _start(day: str, clock: str) -> datetime | None:

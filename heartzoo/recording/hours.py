@@ -61,9 +61,12 @@ class Hrv:
         }
 
 
-def nn_intervals(samples, classes, fs: float, af=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nn_intervals(
+    samples, classes, fs: float, af=None, unreadable=()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sample of each NN interval's second beat, the interval in ms, whether the interval before it is NN
-    too) of a recording's classified beats; `af`: (start, end) stretches of atrial fibrillation."""
+    too) of a recording's classified beats; `af`: (start, end) stretches of atrial fibrillation. No
+    interval crosses one, nor an `unreadable` stretch, whose beats, if any, were not classified."""
     from .quality import GAP_S
 
     s, c = np.asarray(samples, dtype=np.int64), np.asarray(classes)
@@ -71,8 +74,8 @@ def nn_intervals(samples, classes, fs: float, af=None) -> tuple[np.ndarray, np.n
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
     normal = np.isin(c, NORMAL)
     ok = normal[:-1] & normal[1:] & (np.diff(s) <= GAP_S * fs)
-    for a, b in af or ():
-        ok &= (s[1:] <= a) | (s[:-1] >= b)  # neither end inside, nor across, the AF stretch
+    for a, b in [*(af or ()), *unreadable]:
+        ok &= (s[1:] <= a) | (s[:-1] >= b)  # neither end inside, nor across, the stretch
     at = np.flatnonzero(ok)
     successive = np.r_[False, ok[:-1]][at]
     return s[1:][at], 1000.0 * np.diff(s)[at] / fs, successive
@@ -169,7 +172,7 @@ def hourly(
     samples = np.asarray(samples, dtype=np.int64)
     classes = np.asarray(classes)
     hour, minute = round(HOUR_S * fs), round(MINUTE_S * fs)
-    times, nn, successive = nn_intervals(samples, classes, fs, af)
+    times, nn, successive = nn_intervals(samples, classes, fs, af, unreadable)
     minutes, rates = minute_rates(samples, length, fs, unreadable)
     out = []
     for start in range(0, max(length, 1), hour):
@@ -206,7 +209,7 @@ def _af(annotated) -> list[tuple[int, int]] | None:
 def recording_hrv(annotated) -> Hrv:
     """The whole recording's `Hrv` (SDANN included) of an `annotation.Annotated`."""
     a = annotated
-    return hrv(*nn_intervals(a.samples, a.classes, a.fs, _af(a)), a.fs, sdann=True)
+    return hrv(*nn_intervals(a.samples, a.classes, a.fs, _af(a), a.unreadable()), a.fs, sdann=True)
 
 
 def hours_of(annotated) -> list[Hour] | None:
@@ -221,7 +224,7 @@ def hours_of(annotated) -> list[Hour] | None:
         a.class_names,
         a.length,
         a.fs,
-        unreadable=a.windows.unreadable_stretches() if a.windows is not None else (),
+        unreadable=a.unreadable(),
         gaps=a.gaps,
         runs=a.ventricular_runs,
         af=af,

@@ -35,8 +35,7 @@ def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[t
     if annotated.af_burden is not None:
         places += [(a, "af") for a, _ in annotated.af_burden.episodes]
     places += [(r.start, "vt" if r.tachycardia else "run") for r in annotated.ventricular_runs or ()]
-    if annotated.windows is not None:
-        places += [(a, "unreadable") for a, _ in annotated.windows.unreadable_stretches()]
+    places += [(a, "unreadable") for a, _ in annotated.unreadable()]
     wanted = [(0, "start")] + [(max(0, int(a) - width // 5), why) for a, why in places]
     out: list[tuple[int, str]] = []
     for start, why in wanted:
@@ -65,7 +64,7 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     fig = Figure(figsize=(12, sum(heights) + 0.6), layout="constrained")
     axes = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
     classes = annotated.classes.tolist()
-    unread = annotated.windows.unreadable_stretches() if annotated.windows is not None else []
+    unread = annotated.unreadable()
     if trend:
         _trend(axes[0], annotated, len(x), unread)
         axes = axes[1:]
@@ -73,6 +72,8 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
         end = min(len(x), start + width)
         t = np.arange(start, end) / fs
         strip = x[start:end].astype(np.float64)
+        for a, b in annotated.missing:  # the file's missing samples are drawn as none, not as the bridge
+            strip[max(a, start) - start : max(0, min(b, end) - start)] = np.nan
         ax.plot(t, strip, color="black", linewidth=0.6)
         lo, hi = _limits(strip)
         ax.set_ylim(lo, hi + 0.3 * (hi - lo))
@@ -132,6 +133,7 @@ def _trend(ax, annotated, length: int, unread) -> None:
 
 
 def _limits(y: np.ndarray) -> tuple[float, float]:
+    y = y[np.isfinite(y)]  # a strip's missing samples are NaN
     lo, hi = (float(np.percentile(y, 0.5)), float(np.percentile(y, 99.5))) if len(y) else (-1.0, 1.0)
     pad = max(0.1, 0.1 * (hi - lo))
     return lo - pad, hi + pad
@@ -169,6 +171,7 @@ def _why(code: str) -> str:
         "run": "a ventricular run",
         "gap": "no beat for 3 s or more",
         "unreadable": "an unreadable stretch",
+        "missing": "samples missing in the file",
         "rate": "an implausible rate",
         "read": "how the file was read",
         "fs": "the sampling rate in doubt",
@@ -182,7 +185,7 @@ def _title(annotated) -> str:
         if annotated.rhythm_model
         else ""
     )
-    gated = " · unreadable shaded" if annotated.windows is not None else ""
+    gated = " · unreadable shaded" if annotated.windows is not None or annotated.missing else ""
     began = "" if annotated.start is None else f" · from {annotated.clock(0).replace('T', ' ')}"
     return (
         f"{annotated.record}{began} · {annotated.model} · {len(annotated.samples)} beats ({counts}){rhythm}"

@@ -8,8 +8,8 @@ with) writes for the ECG stream, `..._ECG.txt`, semicolon-separated:
 The strap samples at 130 Hz by its own crystal, which runs a little off, so the rate is measured from the
 sensor's timestamps (nanoseconds; the least-squares slope over every sample, which is right whether the
 SDK stamps each sample or each Bluetooth packet) rather than assumed. A stretch that Bluetooth lost shows
-as a jump in those timestamps: the samples either side are not one recording, so it is refused with the
-line where to split the file, never joined into beats that did not happen. Samples in µV are read in mV.
+as a jump in those timestamps: it is read as missing samples (NaN, `missing`) where the sensor's clock
+puts them, never joined into beats that did not happen. Samples in µV are read in mV.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ CLOCK_COLUMN = "sensor timestamp [ns]"
 MAX_STEP_S = 1.0
 #: rates a Polar strap's ECG can have (the H10 streams 130 Hz); outside, the timestamps are not its clock
 RATE_RANGE_HZ = (50.0, 1000.0)
+#: a file whose sensor timestamps span longer than this is not one recording
+MAX_SPAN_S = 31 * 86400.0
 
 
 def _columns(first_line: str) -> list[str]:
@@ -82,7 +84,11 @@ def read(
     stamps, uv, at = stamps[:n], uv[:n], at[:n]
     if n < 2:
         raise HeartzooError(f"{path}: a Polar ECG file with {n} sample(s); a recording needs more")
-    rate = _rate(path, stamps, at)
+    rate, places = _clock(path, stamps, at)
+    if places is not None:  # Bluetooth lost stretches: missing where the sensor's clock puts them
+        held = uv
+        uv = np.full(int(places[-1]) + 1, np.nan)
+        uv[places] = held
     start = lines[1].split(";")[0].strip() if cols[0] == "phone timestamp" else ""
     said = f", recorded from {start} (the phone's clock)" if start else ""
     notes = (
@@ -95,30 +101,44 @@ def read(
     return "ECG", uv * 1e-3, rate, notes, first
 
 
-def _rate(path: Path, stamps: np.ndarray, at: np.ndarray) -> float:
-    """Samples per second of the sensor's clock, after checking that no stretch was lost (`at`: each
-    sample's line)."""
+def _clock(path: Path, stamps: np.ndarray, at: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(samples per second of the sensor's clock, where each sample lies on it where Bluetooth lost some,
+    else None); `at`: each sample's line, for the errors. The rate is the least-squares slope of the
+    timestamps within the stretches between losses, so a loss does not bend it."""
     step = np.diff(stamps)
     back = np.flatnonzero(step < 0)
     if back.size:
         raise HeartzooError(
             f"{path}: the sensor timestamps go back at line {at[back[0] + 1]}; not one recording in order"
         )
-    lost = np.flatnonzero(step > MAX_STEP_S * 1e9)
-    if lost.size:
-        i = lost[0]
+    if (stamps[-1] - stamps[0]) * 1e-9 > MAX_SPAN_S:
         raise HeartzooError(
-            f"{path}: {step[i] / 1e9:.1f} s of signal missing between lines {at[i]} and {at[i + 1]} (a "
-            "jump in the sensor timestamps: Bluetooth lost it); heartzoo reads one unbroken recording: split "
-            "the file there"
+            f"{path}: its sensor timestamps span {(stamps[-1] - stamps[0]) * 1e-9 / 86400:.0f} days: not one "
+            "recording"
         )
+    cuts = np.flatnonzero(step > MAX_STEP_S * 1e9) + 1  # where a stretch after a loss begins
     idx = np.arange(len(stamps), dtype=np.float64)
     # stamps are ~1e17 ns since 2000: subtract the first before the fit, or float64 loses the nanoseconds
-    seconds_per_sample = np.polyfit(idx, (stamps - stamps[0]).astype(np.float64) * 1e-9, 1)[0]
+    t = (stamps - stamps[0]).astype(np.float64) * 1e-9
+    num = den = 0.0
+    for i, s in zip(np.split(idx, cuts), np.split(t, cuts), strict=True):
+        num, den = (
+            num + float(((i - i.mean()) * (s - s.mean())).sum()),
+            den + float(((i - i.mean()) ** 2).sum()),
+        )
+    seconds_per_sample = num / den if den > 0 else 0.0
     lo, hi = RATE_RANGE_HZ
     if not seconds_per_sample > 0 or not lo <= 1.0 / seconds_per_sample <= hi:
         raise HeartzooError(
             f"{path}: its sensor timestamps give {len(stamps)} samples in "
             f"{(stamps[-1] - stamps[0]) / 1e9:.3f} s, not an ECG rate ({lo:g}-{hi:g} Hz)"
         )
-    return float(1.0 / seconds_per_sample)
+    if not cuts.size:
+        return float(1.0 / seconds_per_sample), None
+    # each stretch where its timestamps' line puts its first sample, never over the stretch before
+    places, end = np.empty(len(stamps), dtype=np.int64), 0
+    for i, s in zip(np.split(idx, cuts), np.split(t, cuts), strict=True):
+        first = max(end, round((s.mean() - seconds_per_sample * (i.mean() - i[0])) / seconds_per_sample))
+        places[int(i[0]) : int(i[-1]) + 1] = first + np.arange(len(i))
+        end = first + len(i)
+    return float(1.0 / seconds_per_sample), places

@@ -172,6 +172,21 @@ class Finding:
         return {"code": self.code, "message": self.message, "start": self.start, "end": self.end}
 
 
+def missing_finding(spans, fs: float) -> Finding | None:
+    """What the user is told of the stretches a file marks missing (`missing`), or None."""
+    if not spans:
+        return None
+    total = sum(b - a for a, b in spans) / fs
+    a, b = max(spans, key=lambda s: s[1] - s[0])
+    return Finding(
+        "missing",
+        f"{total:.1f} s of the lead are missing in the file ({len(spans)} stretch(es), the longest "
+        f"{(b - a) / fs:.1f} s from {a / fs:.1f} s): read as unreadable, no beat there is found",
+        a,
+        b,
+    )
+
+
 def qrs_width_ms(x, fs: float, peaks) -> float | None:
     """The median width of the QRS complexes at `peaks`, in ms at the stated rate `fs`: the width at half
     height of |x| high-passed at 0.5 Hz, around its largest value within 25 ms of each peak (None without
@@ -218,12 +233,17 @@ def qrs_sizes(x, fs: float, peaks) -> tuple[float | None, float | None]:
     )
 
 
-def gaps(peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S) -> list[tuple[int, int]]:
+def gaps(
+    peaks: np.ndarray, length: int, fs: float, *, gap_s: float = GAP_S, missing=()
+) -> list[tuple[int, int]]:
     """(start, end) samples of each stretch of at least `gap_s` seconds without a beat, the recording's
-    start and end included."""
+    start and end included, not counting the samples the file marks `missing` (no pause is seen there)."""
+    from .missing import overlap
+
     edges = np.r_[0, np.asarray(peaks, dtype=np.int64), length - 1]
     long = np.flatnonzero(np.diff(edges) >= gap_s * fs)
-    return [(int(edges[i]), int(edges[i + 1])) for i in long]
+    out = [(int(edges[i]), int(edges[i + 1])) for i in long]
+    return [(s, e) for s, e in out if e - s - overlap(missing, s, e) >= gap_s * fs]
 
 
 def assess(
@@ -233,12 +253,14 @@ def assess(
     windows: Windows | None = None,
     qrs_ms: float | None = None,
     qrs_mv: float | None = None,
+    missing=(),
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
     too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
-    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats, unreadable windows."""
+    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats, unreadable windows. The samples
+    the file marks `missing` count in none of them: the rate is over the rest."""
     peaks = np.asarray(peaks, dtype=np.int64)
-    minutes = length / fs / 60.0
+    minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
     out: list[Finding] = []
     lo, hi = QRS_WIDTH_MS
     if qrs_ms is not None and not lo <= qrs_ms <= hi:
@@ -267,7 +289,7 @@ def assess(
                 f"heart rate ({MIN_BPM:g}-{MAX_BPM:g}); the detector could not read this signal",
             )
         )
-    stretches = gaps(peaks, length, fs)
+    stretches = gaps(peaks, length, fs, missing=missing)
     if stretches:
         total = sum(e - s for s, e in stretches) / fs
         s, e = max(stretches, key=lambda g: g[1] - g[0])

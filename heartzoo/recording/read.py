@@ -6,8 +6,9 @@ The lead is chosen by name (a model's contract names its lead, e.g. MLII; a reco
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
 header row when there is one, NumPy columns and unnamed CSV columns by their index ("0", "1", ...).
 WFDB, EDF and ISHNE files, Apple Watch exports and Polar files carry their sampling rate; CSV and NumPy
-files need it given. Every problem (no such file or lead, NaN samples, a flat lead) is a `HeartzooError`
-naming the file and the problem.
+files need it given. Every problem (no such file or lead, an infinite sample, a flat lead) is a
+`HeartzooError` naming the file and the problem; samples the file marks missing (NaN, WFDB's invalid
+value, an EDF+D file's gaps) are bridged and given as `Recording.missing` (`missing`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
-from . import apple_watch, csv_file, edf, ishne, matlab, opensignals, polar
+from . import apple_watch, csv_file, edf, ishne, matlab, missing, opensignals, polar
+from .missing import Stretches
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "opensignals", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
@@ -47,6 +49,9 @@ class Recording:
     #: it gives no date), an EDF, BDF or ISHNE header's start, an Apple Watch export's recorded date, a
     #: Polar file's first phone timestamp, a CSV's first date and time; None where the file gives none
     start: datetime | time | None = None
+    #: (start, end) samples of each stretch the file marks missing (NaN, WFDB's invalid value), bridged in
+    #: `signal` by a straight line (`missing.fill`)
+    missing: Stretches = ()
 
 
 def _wfdb_letters(name: str) -> str:
@@ -158,14 +163,9 @@ def _table_lead(
         notes = ()  # one column: it is the lead, named or not
     if leads is not None and name not in leads:
         notes += (f"{name} is no ECG sensor's channel: read as recorded",)
+    values, gone = _checked(p, table.values[:, col], name)
     return Recording(
-        record_name(p),
-        _checked(p, table.values[:, col], name),
-        rate,
-        name,
-        fmt,
-        notes=table.notes + notes,
-        start=table.start,
+        record_name(p), values, rate, name, fmt, notes=table.notes + notes, start=table.start, missing=gone
     )
 
 
@@ -191,7 +191,8 @@ def _read_device(p: Path, fmt: str, lead: str, fs: float | None, lead_given: boo
         raise HeartzooError(_no_lead(p, lead, [name], lead_given))
     if not lead_given and lead != name:
         notes += (_one_lead_note(name, lead),)
-    return Recording(record_name(p), _checked(p, values, name), rate, name, fmt, notes=notes, start=start)
+    values, gone = _checked(p, values, name)
+    return Recording(record_name(p), values, rate, name, fmt, notes=notes, start=start, missing=gone)
 
 
 def _pick_lead(
@@ -230,24 +231,26 @@ def _no_lead(p: Path, lead: str, names: list[str], lead_given: bool) -> str:
     return f"{p}: no lead {lead}{hint}; leads: {', '.join(shown) or 'none'}"
 
 
-def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray | CheckedLead:
-    """The lead as float32, or an error naming the file: a NaN, an infinite sample, a sample no voltage in
-    mV is (finite, but infinite in float32), a flat lead. Checked an hour at a time, so a day's lead never
-    has a float64 copy; one a reader left on disk (a `StoredLead` in mV) stays there, a `CheckedLead`
-    converted where it is sliced, and an array is converted into a new one (a float32 one is not copied)."""
+def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> tuple[np.ndarray | CheckedLead, Stretches]:
+    """(the lead as float32, its missing stretches), or an error naming the file: an infinite sample, a
+    sample no voltage in mV is (finite, but infinite in float32), a flat lead, a lead of no sample that is
+    not missing. NaN samples are missing (`missing.fill` bridges them). Checked an hour at a time, so a
+    day's lead never has a float64 copy; one a reader left on disk (a `StoredLead` in mV) stays there, a
+    `CheckedLead` converted where it is sliced, and an array is converted into a new one (a float32 one is
+    not copied)."""
     n, step = len(x), lead_module.READ_SAMPLES
     stored = isinstance(x, StoredLead)
     out = x if stored or (isinstance(x, np.ndarray) and x.dtype == np.float32) else np.empty(n, np.float32)
     top = np.finfo(np.float32).max
-    low, high = np.inf, -np.inf
+    low, high, nan = np.inf, -np.inf, 0
     for s in range(0, n, step):
         c = np.asarray(x[s : s + step], dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(c))
+        bad = np.flatnonzero(np.isinf(c))
         if bad.size:
             rest = range(s + step, n, step)
-            total = bad.size + sum(int(np.count_nonzero(~np.isfinite(x[t : t + step]))) for t in rest)
+            total = bad.size + sum(int(np.count_nonzero(np.isinf(x[t : t + step]))) for t in rest)
             raise HeartzooError(
-                f"{p}: lead {lead} holds {total} NaN or infinite sample(s), the first at sample {s + bad[0]}"
+                f"{p}: lead {lead} holds {total} infinite sample(s), the first at sample {s + bad[0]}"
             )
         big = np.flatnonzero((c > top) | (c < -top))
         if big.size:  # finite here, infinite once in float32: no lead in mV is that large
@@ -255,12 +258,22 @@ def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> np.ndarray | Che
                 f"{p}: lead {lead} holds a sample of {c[big[0]]:g} (sample {s + big[0]}), not a voltage"
             )
         c = c.astype(np.float32)  # the values the lead is read as, whole or in stretches
-        low, high = min(low, float(c.min(initial=np.inf))), max(high, float(c.max(initial=-np.inf)))
+        nan += int(np.count_nonzero(np.isnan(c)))
+        low, high = (
+            min(low, float(np.nanmin(c, initial=np.inf))),
+            max(high, float(np.nanmax(c, initial=-np.inf))),
+        )
         if out is not x:
             out[s : s + step] = c
+    if n and nan == n:
+        raise HeartzooError(f"{p}: lead {lead} holds no sample: every one of its {n:,} is missing (NaN)")
     if n == 0 or low == high:
         raise HeartzooError(f"{p}: lead {lead} is flat (every sample the same)")
-    return CheckedLead(x, lambda v: np.asarray(v, dtype=np.float64)) if stored else out
+    if nan and stored:  # no reader leaves a lead of missing samples on disk: read it whole
+        out = np.asarray(x[0:n], dtype=np.float32)
+    if nan:
+        return missing.fill(np.asarray(out))
+    return (CheckedLead(x, lambda v: np.asarray(v, dtype=np.float64)) if stored else out), ()
 
 
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
@@ -273,14 +286,20 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     # one lead: it is the lead, as a one-column CSV's is (CinC 2017's ECG, Icentia11k's ecg)
     ch, notes = _pick_lead(Path(f"{base}.hea"), lead, list(header.sig_name or []), lead_given)
     try:
-        # checked: size, checksum, NaN, flat; left on disk where the format allows, read where sliced
-        sig = read_signal(base.parent, base.name, ch, lazy=True)
+        # checked: size, checksum, flat; left on disk where the format allows, read where sliced; its
+        # missing samples (WFDB's invalid value) as NaN
+        sig = read_signal(base.parent, base.name, ch, lazy=True, missing_ok=True)
     except DataError as exc:
         raise HeartzooError(str(exc)) from None
+    values, gone = sig.values, ()
+    if isinstance(values, np.ndarray):  # a lead with missing samples is read whole
+        values, gone = missing.fill(values)
     start = header.base_time
     if start is not None and header.base_date is not None:
         start = datetime.combine(header.base_date, start)
-    return Recording(output_name(base), sig.values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes, start)
+    return Recording(
+        output_name(base), values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes, start, missing=gone
+    )
 
 
 def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
@@ -290,8 +309,10 @@ def _read_ishne(p: Path, lead: str, lead_given: bool) -> Recording:
     notes = holter.notes + picked
     if lead in holter.lead_notes:  # the quality the Holter marked it with
         notes += (holter.lead_notes[lead],)
-    values = _checked(p, holter.lead(lead), lead)
-    return Recording(record_name(p), values, holter.fs, lead, "ishne", notes=notes, start=holter.start)
+    values, gone = _checked(p, holter.lead(lead), lead)
+    return Recording(
+        record_name(p), values, holter.fs, lead, "ishne", notes=notes, start=holter.start, missing=gone
+    )
 
 
 def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
@@ -300,9 +321,12 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     voltages = [n for n in found.names if found.is_voltage(n)]
     i, notes = _pick_lead(p, lead, found.names, lead_given, voltages)
     lead = found.names[i]
-    values = _checked(p, found.lead(i), lead)
+    values, gone = _checked(p, found.lead(i), lead)
+    gone = missing.merged(gone, found.missing(i))  # an EDF+D file's gaps between its records
     notes += found.lead_notes(i)
-    return Recording(record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start)
+    return Recording(
+        record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start, missing=gone
+    )
 
 
 def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:

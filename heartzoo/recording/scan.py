@@ -28,6 +28,8 @@ class Scan:
     findings: tuple = ()
     windows: Any = None  # the quality windows; None where the peaks were given or quality is off
     gaps: tuple[tuple[int, int], ...] = ()
+    #: the stretches the file marks missing (`read.Recording.missing`): no beat, unreadable
+    missing: tuple[tuple[int, int], ...] = ()
     gate: str | None = None
     rhythm: tuple = ()  # rhythm episodes, with `rhythm`
     rhythm_model: str | None = None
@@ -48,12 +50,14 @@ def scan(
     gate: str = DEFAULT_GATE,
     notes: tuple[str, ...] = (),
     rhythm=None,
+    missing: tuple[tuple[int, int], ...] = (),
 ) -> Scan:
     """The model-free half of `annotate` (`annotation.annotate`'s arguments of the same names)."""
     from ..detect import detect
     from ..preprocess import check_recording
+    from . import missing as gone
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, qrs_sizes
+    from .quality import Finding, assess, gaps, gate_windows, missing_finding, qrs_sizes
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -62,14 +66,15 @@ def scan(
         x, rate = check_signal(signal, fs)  # what detection needs (length, rate, not flat)
         say(f"detecting R peaks ({detector})", 0, None)
         peaks = detect(x, rate, detector)
+        peaks = peaks[~gone.covered(peaks, missing, round(gone.MARGIN_S * rate))]
         peaks_from = peaks_from or f"detected ({detector})"
         if quality:
             say("scoring signal quality", 0, None)
             windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
         # the QRS width and size where the gate reads the signal (noise has no QRS to measure)
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
-        findings = assess(peaks, len(x), rate, windows, *qrs_sizes(x, rate, readable))
-        stretches = gaps(peaks, len(x), rate)
+        findings = assess(peaks, len(x), rate, windows, *qrs_sizes(x, rate, readable), missing=missing)
+        stretches = gaps(peaks, len(x), rate, missing=missing)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
@@ -79,6 +84,7 @@ def scan(
     episodes, rhythm_ref, whole = (
         recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
     )
+    episodes = gone.episodes(episodes, missing)
     burden = af_burden(episodes, rate, peaks) if rhythm is not None else None
     if burden is not None and (af := af_finding(burden, rate, whole)) is not None:
         findings = [*findings, af]
@@ -87,9 +93,14 @@ def scan(
         fs=rate,
         peaks=peaks,
         peaks_from=peaks_from,
-        findings=tuple([Finding("read", n) for n in notes] + list(findings)),
+        findings=tuple(
+            [Finding("read", n) for n in notes]
+            + [f for f in [missing_finding(missing, rate)] if f]
+            + list(findings)
+        ),
         windows=windows,
         gaps=tuple(stretches),
+        missing=tuple(missing),
         gate=gate if windows is not None else None,
         rhythm=episodes,
         rhythm_model=rhythm_ref,

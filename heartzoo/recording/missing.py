@@ -1,0 +1,94 @@
+"""Samples a recording's file marks missing: NaN in a .npy, CSV or MATLAB file, WFDB's invalid value (a
+lead off, a Bluetooth packet a logger never received). They are a stretch the line cannot read, not a
+reason to refuse the rest of the recording, as wfdb and WFDB's own tools read them.
+
+`fill` bridges each missing stretch with a straight line between the samples either side, so that no
+filter rings at a step and no detector finds an edge there. `scan` then keeps no detected beat within
+`MARGIN_S` of a missing stretch, cuts the stretch out of the rhythm episodes as too noisy, and tells the
+user (`quality.missing_finding`); `label_beats` classifies no beat whose frame holds a missing sample; the annotation
+files write each stretch as WFDB noise (`~`), as they write an unreadable window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: a detected beat this close to a missing stretch is the bridge's edge, not a QRS complex
+MARGIN_S = 0.15
+
+Stretches = tuple[tuple[int, int], ...]
+
+
+def stretches(mask: np.ndarray) -> Stretches:
+    """(start, end) samples, end exclusive, of each run of True in `mask`."""
+    edges = np.diff(np.r_[0, np.asarray(mask, dtype=np.int8), 0])
+    return tuple(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def fill(x: np.ndarray) -> tuple[np.ndarray, Stretches]:
+    """(the lead with its NaN samples bridged, the missing stretches); a lead without NaN is returned as
+    it is. A reader first refuses a lead of no sample, naming its file."""
+    from ..errors import HeartzooError
+
+    bad = np.isnan(x)
+    if not bad.any():
+        return x, ()
+    if bad.all():
+        raise HeartzooError(f"every one of the lead's {len(x):,} samples is missing (NaN)")
+    spans = stretches(bad)
+    x = np.array(x, copy=True)
+    n = len(x)
+    for a, b in spans:
+        left = x[a - 1] if a > 0 else x[b]
+        right = x[b] if b < n else left
+        x[a:b] = np.linspace(left, right, b - a + 2, dtype=np.float64)[1:-1]
+    return x, spans
+
+
+def merged(*groups) -> Stretches:
+    """The union of groups of (start, end) stretches, as sorted stretches that neither overlap nor touch."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted((int(s), int(e)) for group in groups for s, e in group):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return tuple(out)
+
+
+def covered(samples: np.ndarray, spans: Stretches, margin: int = 0) -> np.ndarray:
+    """Whether each sample lies in a stretch of `spans` widened by `margin` samples either side."""
+    samples = np.asarray(samples, dtype=np.int64)
+    out = np.zeros(len(samples), bool)
+    for a, b in spans:
+        out |= (samples >= a - margin) & (samples < b + margin)
+    return out
+
+
+def overlap(spans: Stretches, start: int, end: int) -> int:
+    """Samples of [start, end) that lie in `spans`."""
+    return sum(max(0, min(b, end) - max(a, start)) for a, b in spans)
+
+
+def episodes(found, spans: Stretches) -> tuple:
+    """Rhythm episodes (`rhythm_annotation.Episode`, consecutive) with each missing stretch cut out of
+    them as an episode of its own, labelled too noisy (`~`, of no window of the model: it read a straight
+    line there); the parts either side keep their episode's windows and probability."""
+    from dataclasses import replace
+
+    if not spans:
+        return tuple(found)
+    out = []
+    for e in found:
+        at = e.start
+        for a, b in spans:
+            a, b = max(a, e.start), min(b, e.end)
+            if a >= b:
+                continue
+            if a > at:
+                out.append(replace(e, start=at, end=a))
+            out.append(replace(e, start=a, end=b, label="~", windows=0, probability=0.0))
+            at = b
+        if at < e.end:
+            out.append(replace(e, start=at))
+    return tuple(out)

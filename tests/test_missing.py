@@ -1,0 +1,160 @@
+"""Samples a file marks missing (NaN, WFDB's invalid value, a CSV's empty cell) are read as a stretch the
+line cannot read, not refused: on MIT-BIH 100 with a lost stretch written in each format, the beats
+away from it are those of the whole record, none is found or classified in it, and the user is told."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from heartzoo.data.records import read_signal
+from heartzoo.errors import DataError, HeartzooError
+from heartzoo.recording import missing
+from heartzoo.recording.annotation import annotate, annotate_file
+from heartzoo.recording.annotation_files import write_annotations
+from heartzoo.recording.hours import nn_intervals
+from heartzoo.recording.read import read_recording
+from heartzoo.recording.rhythm_annotation import Episode
+
+ZOO = REPO / "zoo"
+MODEL = "beat-3-cnn3-student@v6"
+FS = 360
+#: a lost stretch of 3 s at 60 s and a dropout of 5 samples at 120 s, in 3 minutes of record 100
+LOST = ((60 * FS, 63 * FS), (120 * FS, 120 * FS + 5))
+
+
+@pytest.fixture(scope="module")
+def record_100(mitdb) -> np.ndarray:
+    import wfdb
+
+    return wfdb.rdrecord(str(mitdb / "100"), channels=[0], sampto=180 * FS).p_signal[:, 0]
+
+
+def _with_lost(x: np.ndarray) -> np.ndarray:
+    y = np.array(x, dtype=np.float64)
+    for a, b in LOST:
+        y[a:b] = np.nan
+    return y
+
+
+def test_fill_bridges_each_stretch_with_a_line():
+    x = np.array([np.nan, np.nan, 1.0, 2.0, np.nan, np.nan, np.nan, 6.0, 7.0, np.nan], np.float32)
+    y, spans = missing.fill(x)
+    assert spans == ((0, 2), (4, 7), (9, 10))
+    assert np.allclose(y, [1, 1, 1, 2, 3, 4, 5, 6, 7, 7])
+    assert np.isnan(x).sum() == 6  # the caller's array is left as it was
+    same = np.arange(5, dtype=np.float32)
+    assert missing.fill(same)[0] is same and missing.fill(same)[1] == ()
+    with pytest.raises(HeartzooError, match="every one of the lead's 3 samples is missing"):
+        missing.fill(np.full(3, np.nan, np.float32))
+
+
+def test_stretch_arithmetic():
+    assert missing.merged([(5, 8), (0, 2)], [(2, 3), (7, 10)]) == ((0, 3), (5, 10))
+    assert missing.covered(np.array([0, 6, 7, 14, 15]), ((10, 12),), 3).tolist() == [
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert missing.overlap(((0, 10), (20, 30)), 5, 25) == 10
+
+
+def test_rhythm_episodes_hold_the_missing_stretch_as_noise():
+    found = (Episode(0, 3000, "A", 1, 0.6), Episode(3000, 9000, "N", 2, 0.9))
+    out = missing.episodes(found, ((2000, 4000),))
+    assert [(e.start, e.end, e.label, e.windows) for e in out] == [
+        (0, 2000, "A", 1),
+        (2000, 3000, "~", 0),
+        (3000, 4000, "~", 0),
+        (4000, 9000, "N", 2),
+    ]
+    assert missing.episodes(found, ()) == found
+
+
+def test_no_nn_interval_crosses_a_missing_stretch():
+    samples = np.arange(10) * 360
+    times, nn, _ = nn_intervals(samples, np.array(["N"] * 10), 360.0, None, ((1900, 2000),))
+    assert 6 * 360 not in times.tolist() and len(nn) == 8  # the interval 5 -> 6 crosses it
+
+
+def test_a_npy_with_lost_samples_is_annotated_around_them(record_100, tmp_path):
+    np.save(tmp_path / "whole.npy", record_100)
+    np.save(tmp_path / "lost.npy", _with_lost(record_100))
+    whole = annotate_file(tmp_path / "whole.npy", MODEL, fs=FS, zoo=ZOO)
+    lost = annotate_file(tmp_path / "lost.npy", MODEL, fs=FS, zoo=ZOO)
+
+    assert lost.missing == LOST
+    found = [f for f in lost.findings if f.code == "missing"]
+    assert len(found) == 1 and (found[0].start, found[0].end) == LOST[0]
+    assert "3.0 s of the lead are missing in the file (2 stretch(es)" in found[0].message
+    # no beat is classified from a frame that holds a lost sample (beat-3's frame: 5.12 s)
+    half = round(512 / 100 * FS / 2)
+    assert not missing.covered(lost.samples, LOST, half).any()
+    # away from them, the beats of the whole record, classed alike
+    assert set(lost.samples.tolist()) <= set(whole.samples.tolist())
+    gone = np.setdiff1d(whole.samples, lost.samples)
+    assert len(gone) and missing.covered(gone, lost.unreadable(), half).all()
+    kept = np.searchsorted(whole.samples, lost.samples)
+    assert np.array_equal(whole.classes[kept], lost.classes)
+    # the same lead given to the Python API with its NaN
+    api = annotate(_with_lost(record_100), FS, MODEL, zoo=ZOO)
+    assert api.missing == LOST and np.array_equal(api.samples, lost.samples)
+
+    files = write_annotations(lost, tmp_path / "out")
+    import wfdb
+
+    ann = wfdb.rdann(str(tmp_path / "out" / "lost"), "heartzoo")
+    noise = [
+        (int(s), int(t)) for s, sym, t in zip(ann.sample, ann.symbol, ann.subtype, strict=True) if sym == "~"
+    ]
+    for a, b in lost.unreadable():  # each stretch written as WFDB noise: unreadable from a, readable at b
+        assert (a, -1) in noise and (b, 0) in noise
+    summary = json.loads(files["json"].read_text())
+    assert [(m["start"], m["end"]) for m in summary["missing"]] == list(LOST)
+
+    from heartzoo.recording.plot import plot_annotated
+
+    drawn = plot_annotated(
+        read_recording(tmp_path / "lost.npy", "0", fs=FS).signal, lost, tmp_path / "lost.png"
+    )
+    assert drawn.stat().st_size > 0
+
+
+def test_wfdb_invalid_samples_are_missing_and_a_database_still_refuses_them(record_100, tmp_path):
+    import wfdb
+
+    wfdb.wrsamp(
+        "lost",
+        fs=FS,
+        units=["mV"],
+        sig_name=["MLII"],
+        p_signal=_with_lost(record_100)[:, None],
+        fmt=["16"],
+        adc_gain=[200.0],
+        baseline=[0],
+        write_dir=str(tmp_path),
+    )
+    rec = read_recording(tmp_path / "lost", "MLII")
+    assert rec.missing == LOST and np.isfinite(rec.signal).all()
+    away = ~missing.covered(np.arange(len(rec.signal)), LOST)
+    assert np.allclose(rec.signal[away], record_100[away], atol=0.0051)  # 1/200 mV steps
+    with pytest.raises(
+        DataError, match=r"1085 missing \(NaN\) samples in lead MLII, the first at sample 21600"
+    ):
+        read_signal(tmp_path, "lost", "MLII")  # training reads a database's beats whole
+
+
+def test_a_csv_with_empty_cells_has_them_missing(record_100, tmp_path):
+    y = _with_lost(record_100)
+    rows = "".join(f"{i / FS:.4f},{'' if np.isnan(v) else f'{v:.3f}'}\n" for i, v in enumerate(y))
+    (tmp_path / "logger.csv").write_text("time,ECG\n" + rows)
+    rec = read_recording(tmp_path / "logger.csv", "ECG")
+    assert rec.fs == FS and rec.missing == LOST
+    (tmp_path / "words.csv").write_text("time,ECG\n" + rows.replace(",\n", ",lead off\n"))
+    with pytest.raises(HeartzooError, match=r"words\.csv: not a CSV of numbers"):
+        read_recording(tmp_path / "words.csv", "ECG")
