@@ -280,9 +280,7 @@ def _cut(path: Path, mlii) -> Path:
             r"data record 2 starts at 0.5 s, 0.5 s after record 1 \(records last 1 s\): records out of order",
         ),
         (
-            lambda p, x: timed(
-                wearable(p, x, plus="EDF+D"), [0, 10**7, *range(10**7 + 1, 10**7 + 299)]
-            ),
+            lambda p, x: timed(wearable(p, x, plus="EDF+D"), [0, 10**7, *range(10**7 + 1, 10**7 + 299)]),
             [],
             r"its data records span 116 days, from 0 s to 1.00003e\+07 s: not one recording",
         ),
