@@ -232,7 +232,7 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
             r"syn.hea\): the record line gives no number of samples per signal \(its 4th field\)",
         ),
         ("negative_fs", [], r"sampling frequency \(3rd field\) is '-250', not a positive number"),
-        ("multi_segment", [], r"a multi-segment record \(syn/2\)"),
+        ("multi_segment", [], r"syn.hea: segment line 1 is 'syn.dat 212 .*', not a record's name"),
         (
             "format_999",
             [],

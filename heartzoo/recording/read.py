@@ -1,6 +1,7 @@
-"""One lead of a recording from a file: a WFDB record, an EDF or BDF file (`edf`), an ISHNE Holter file
-(`ishne`), a CSV (an Apple Watch ECG export too, `apple_watch`), a Polar chest strap's ECG file (`polar`)
-or a NumPy .npy array.
+"""One lead of a recording from a file: a WFDB record (a multi-segment one too, `segments`), an EDF or
+BDF file (`edf`), an ISHNE Holter file (`ishne`), a CSV (an Apple Watch ECG export too, `apple_watch`), a
+Polar chest strap's ECG file (`polar`), a MATLAB file (`matlab`), an OpenSignals file (`opensignals`) or
+a NumPy .npy array.
 
 The lead is chosen by name (a model's contract names its lead, e.g. MLII; a recording of one lead is read
 whatever its lead is called, unless a lead is asked for, with a note); CSV columns are named by their
@@ -25,7 +26,7 @@ from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
-from . import apple_watch, csv_file, edf, ishne, matlab, missing, opensignals, polar
+from . import apple_watch, csv_file, edf, ishne, matlab, missing, opensignals, polar, segments
 from .missing import Stretches
 
 FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "opensignals", "apple-watch", "polar", "npy")
@@ -279,6 +280,8 @@ def _checked(p: Path, x: np.ndarray | StoredLead, lead: str) -> tuple[np.ndarray
 def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     from ..data.records import read_header, read_signal
 
+    if segments.is_multi_segment(Path(f"{base}.hea")):
+        return _read_segments(base, lead, lead_given)
     try:  # checked: the record line wfdb reads leniently, and what wfdb cannot parse
         header = read_header(base.parent, base.name)
     except DataError as exc:
@@ -299,6 +302,19 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
         start = datetime.combine(header.base_date, start)
     return Recording(
         output_name(base), values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes, start, missing=gone
+    )
+
+
+def _read_segments(base: Path, lead: str, lead_given: bool) -> Recording:
+    """One lead of a multi-segment WFDB record, across its segments (`segments`)."""
+    hea = Path(f"{base}.hea")
+    found = segments.layout(hea)
+    names = segments.lead_names(base, found)
+    ch, notes = _pick_lead(hea, lead, names, lead_given)
+    values, read = segments.read_lead(base, found, names[ch])
+    values, gone = _checked(hea, values, names[ch])
+    return Recording(
+        output_name(base), values, found.fs, names[ch], "wfdb", base, read + notes, found.start, missing=gone
     )
 
 

@@ -1,0 +1,110 @@
+"""WFDB multi-segment records (`heartzoo.recording.segments`), as the MIMIC waveform databases lay them
+out, written here from three minutes of MIT-BIH 100: a layout segment naming MLII and V5, a minute of
+both, 3 s that no segment covers (`~`), a minute of V5 alone, a minute of both. MLII is read across them,
+missing where no segment holds it, and annotated as the same samples with that stretch NaN in a .npy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import annotated_json, assert_refused
+
+MODEL = "beat-3-cnn3-student@v6"
+FS = 360
+MINUTE = 60 * FS
+GAP = 3 * FS
+
+
+@pytest.fixture(scope="module")
+def leads(mitdb) -> np.ndarray:
+    import wfdb
+
+    return wfdb.rdrecord(str(mitdb / "100"), sampto=3 * MINUTE).p_signal  # MLII, V5
+
+
+def write_segments(folder: Path, leads: np.ndarray, master: str | None = None) -> Path:
+    """The multi-segment record `folder/icu` (its segments icu_0001..3 and layout icu_layout)."""
+    import wfdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def segment(name: str, signal: np.ndarray, names: list[str]) -> None:
+        wfdb.wrsamp(name, fs=FS, units=["mV"] * len(names), sig_name=names, p_signal=signal,
+                    fmt=["16"] * len(names), adc_gain=[200.0] * len(names), baseline=[0] * len(names),
+                    write_dir=str(folder))  # fmt: skip
+
+    segment("icu_layout", leads[:1], ["MLII", "V5"])
+    (folder / "icu_layout.hea").write_text(
+        (folder / "icu_layout.hea").read_text().replace("icu_layout 2 360 1", "icu_layout 2 360 0")
+    )
+    (folder / "icu_layout.dat").unlink()
+    segment("icu_0001", leads[:MINUTE], ["MLII", "V5"])
+    segment("icu_0002", leads[MINUTE : 2 * MINUTE, 1:], ["V5"])
+    segment("icu_0003", leads[2 * MINUTE :], ["MLII", "V5"])
+    total = 3 * MINUTE + GAP
+    (folder / "icu.hea").write_text(
+        master
+        or f"icu/5 2 360 {total} 08:12:00 27/11/2026\nicu_layout 0\nicu_0001 {MINUTE}\n~ {GAP}\n"
+        f"icu_0002 {MINUTE}\nicu_0003 {MINUTE}\n"
+    )
+    return folder / "icu"
+
+
+def test_a_lead_is_read_across_the_segments(leads, tmp_path):
+    from datetime import datetime
+
+    from heartzoo.recording.read import read_recording
+
+    rec = read_recording(write_segments(tmp_path / "icu", leads), "MLII")
+    assert (rec.format, rec.lead, rec.fs, len(rec.signal)) == ("wfdb", "MLII", FS, 3 * MINUTE + GAP)
+    assert rec.missing == ((MINUTE, 2 * MINUTE + GAP),)  # no segment, then one without MLII
+    assert rec.start == datetime(2026, 11, 27, 8, 12)
+    x = np.asarray(rec.signal)
+    np.testing.assert_allclose(x[:MINUTE], leads[:MINUTE, 0], atol=0.0026)
+    np.testing.assert_allclose(x[2 * MINUTE + GAP :], leads[2 * MINUTE :, 0], atol=0.0026)
+    assert rec.notes[0] == "a multi-segment record: lead MLII read from 2 of its 4 segments"
+    v5 = read_recording(tmp_path / "icu" / "icu", "V5", lead_given=True)
+    assert v5.missing == ((MINUTE, MINUTE + GAP),)
+
+
+def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(leads, tmp_path):
+    from heartzoo.recording.read import read_recording
+
+    base = write_segments(tmp_path / "icu", leads)
+    x = np.asarray(read_recording(base, "MLII").signal, dtype=np.float64)
+    x[MINUTE : 2 * MINUTE + GAP] = np.nan
+    np.save(tmp_path / "icu.npy", x)
+    got = {
+        name: annotated_json(path, tmp_path / "out", MODEL, *extra)
+        for name, path, extra in (("icu", base, []), ("npy", tmp_path / "icu.npy", ["--fs", "360"]))
+    }
+    beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
+    assert len(beats["icu"]) > 120 and beats["icu"] == beats["npy"]
+    assert any("63.0 s of the lead are missing in the file" in w for w in got["icu"]["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("master", "message"),
+    [
+        (
+            "icu/2 2 360 21600\n../icu_0001 21600\n~ 0\n",
+            r"segment line 1 is '../icu_0001 21600', not a record's name",
+        ),
+        (
+            "icu/2 2 360 40000\nicu_0001 21600\n~ 1080\n",
+            r"the record line gives 40000 samples, its segments 22,680",
+        ),
+        ("icu/3 2 360\nicu_0001 21600\n", r"the record line gives 3 segments, the header lists 1"),
+        ("icu/1 2 360\nicu_0009 21600\n", r"its segment icu_0009: .*header file missing"),
+        (
+            "icu/1 2 250\nicu_0001 21600\n",
+            r"segment icu_0001 gives 21600 samples at 360 Hz, its record icu 21600 at 250 Hz",
+        ),
+        ("icu/1 2 360\n~ 21600\n", r"no lead MLII .*leads: none"),
+    ],
+)
+def test_a_bad_multi_segment_header_is_one_clear_error(leads, tmp_path, master, message):
+    base = write_segments(tmp_path / "icu", leads, master)
+    assert_refused(base, MODEL, message, out=tmp_path / "out")
