@@ -150,11 +150,13 @@ def test_wfdb_invalid_samples_are_missing_and_a_database_still_refuses_them(reco
 
 
 def test_a_csv_with_empty_cells_has_them_missing(record_100, tmp_path):
+    """Empty cells, the first rows' too: a first row with an empty cell is no row of units."""
     y = _with_lost(record_100)
+    y[:3] = np.nan
     rows = "".join(f"{i / FS:.4f},{'' if np.isnan(v) else f'{v:.3f}'}\n" for i, v in enumerate(y))
     (tmp_path / "logger.csv").write_text("time,ECG\n" + rows)
     rec = read_recording(tmp_path / "logger.csv", "ECG")
-    assert rec.fs == FS and rec.missing == LOST
+    assert (rec.fs, rec.missing, rec.notes) == (FS, ((0, 3), *LOST), ())
     (tmp_path / "words.csv").write_text("time,ECG\n" + rows.replace(",\n", ",lead off\n"))
     with pytest.raises(HeartzooError, match=r"words\.csv: not a CSV of numbers"):
         read_recording(tmp_path / "words.csv", "ECG")

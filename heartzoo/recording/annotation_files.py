@@ -32,9 +32,9 @@ def output_paths(record: str, output_dir, extension: str = DEFAULT_EXTENSION) ->
 
 def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     """(samples, symbols, subtypes, aux notes) of the annotation file, in time order: the classified
-    beats; `~` subtype -1 where an unreadable or missing stretch starts and `~` subtype 0 where it ends (WFDB's noise
-    annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats starts, and
-    where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
+    beats; `~` subtype -1 where an unreadable or missing stretch starts and `~` subtype 0 where it ends
+    (WFDB's noise annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats
+    starts, and where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
     rows = [
         (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
         for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)

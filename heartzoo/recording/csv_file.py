@@ -81,6 +81,18 @@ def numbers(line: str, sep: str | None, decimal_comma: bool, skip: int | None = 
     return bool(line.strip())
 
 
+def _units(line: str, sep: str | None, decimal_comma: bool) -> bool:
+    """Whether `line` is a row of units (PhysioNet's `'hh:mm:ss.mmm','mV'`): no cell of it a number, so a
+    row of samples with an empty cell (a sample missing) is not one."""
+    for c in cells(line, sep):
+        try:
+            _float(c.strip("'"), decimal_comma)
+            return False
+        except ValueError:
+            pass
+    return True
+
+
 def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[int, str, list[str]]:
     """(how many `#` comment lines open the file, its first line after them, up to `n` lines after that),
     or an error naming the file."""
@@ -182,16 +194,13 @@ def read_csv(p: Path) -> Table:
     time, time_unit = _time_column([(n.lower(), u) for n, u in named])
     units = [u for _, u in named]
     skip = comments + (0 if header is None else 1)
-    if (
-        header
-        and rows
-        and len(cells(rows[0], sep)) == len(header)
-        and not numbers(rows[0], sep, decimal_comma, time)
-    ):
+    if header and rows and len(cells(rows[0], sep)) == len(header) and _units(rows[0], sep, decimal_comma):
         units = [c.lower() or units[i] for i, c in enumerate(cells(rows[0], sep))]  # PhysioNet's row of units
         time_unit = units[time] if time is not None else ""
         skip, rows = skip + 1, rows[1:]
-    width = len(cells(rows[0], sep)) if rows else len(cells(first, sep))
+    # the commonest count of cells: a row whose last cell is empty (a sample missing) reads one short
+    counts = [len(cells(r, sep)) for r in rows if r.strip()]
+    width = max(set(counts), key=counts.count) if counts else len(cells(first, sep))
     if header and len(header) != width:  # names that are not one per column: the columns by number
         header, named, time = None, [], None
     index = next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n.lower())), None)

@@ -111,10 +111,10 @@ class Edf:
             first_r = max(0, int(np.searchsorted(starts, a, side="right")) - 1)
             last_r = int(np.searchsorted(starts, b, side="left")) - 1
             for r in range(first_r, last_r + 1):
-                at, end = int(starts[r]), int(starts[r]) + per
-                lo, hi = max(a, at), min(b, end)
+                begin, end = int(starts[r]), int(starts[r]) + per
+                lo, hi = max(a, begin), min(b, end)
                 if lo < hi:
-                    out[lo - a : hi - a] = stored(r * per + lo - at, r * per + hi - at)
+                    out[lo - a : hi - a] = stored(r * per + lo - begin, r * per + hi - begin)
                 after = int(starts[r + 1]) if r + 1 < len(starts) else end
                 lo, hi = max(a, end), min(b, after)
                 if lo < hi:  # in the gap after record r: the line from its last sample to the next's first
@@ -252,8 +252,9 @@ def _onsets(path: Path, kind: str, signals, records: int, record_s: float, heade
     annotation signal (EDF+: "+onset" then two 20s); checked to be records one after another in time."""
     at = next((i for i, s in enumerate(signals) if s.name in ANNOTATIONS), None)
     if at is None:
+        article = "a" if kind == "BDF" else "an"
         raise HeartzooError(
-            f"{path}: {'a' if kind == 'BDF' else 'an'} {kind}+D file with no '{kind} Annotations' signal: its records have no times"
+            f"{path}: {article} {kind}+D file with no '{kind} Annotations' signal: its records have no times"
         )
     width = k * sum(s.per_record for s in signals)
     raw = np.memmap(path, dtype=np.uint8, mode="r", offset=header, shape=(records, width))

@@ -1,12 +1,13 @@
-"""Samples a recording's file marks missing: NaN in a .npy, CSV or MATLAB file, WFDB's invalid value (a
-lead off, a Bluetooth packet a logger never received). They are a stretch the line cannot read, not a
-reason to refuse the rest of the recording, as wfdb and WFDB's own tools read them.
+"""Samples a recording's file marks missing: NaN in a .npy, CSV or MATLAB file, a CSV's empty cell, WFDB's
+invalid value (a lead off), the gaps of an EDF+D file, a stretch a Polar strap's Bluetooth lost. They are a
+stretch the line cannot read, not a reason to refuse the rest of the recording, as wfdb and WFDB's own
+tools read them.
 
 `fill` bridges each missing stretch with a straight line between the samples either side, so that no
 filter rings at a step and no detector finds an edge there. `scan` then keeps no detected beat within
 `MARGIN_S` of a missing stretch, cuts the stretch out of the rhythm episodes as too noisy, and tells the
-user (`quality.missing_finding`); `label_beats` classifies no beat whose frame holds a missing sample; the annotation
-files write each stretch as WFDB noise (`~`), as they write an unreadable window.
+user (`quality.missing_finding`); `label_beats` classifies no beat whose frame holds a missing sample;
+the annotation files write each stretch as WFDB noise (`~`), as they write an unreadable window.
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ def layout(hea: Path) -> Layout:
     for i, row in enumerate(rows, start=1):
         if len(row) < 2 or not _NAME.fullmatch(row[0]) or not row[1].isdigit():
             raise HeartzooError(
-                f"{hea}: segment line {i} is {' '.join(row)!r}, not a record's name (letters, digits, _ and -; "
-                "or ~) and its number of samples"
+                f"{hea}: segment line {i} is {' '.join(row)!r}, not a record's name (letters, digits, _ "
+                "and -; or ~) and its number of samples"
             )
         segments.append((row[0], int(row[1])))
     total = sum(n for _, n in segments)
@@ -128,8 +128,8 @@ def read_lead(base: Path, found: Layout, lead: str) -> tuple[np.ndarray, tuple[s
             header = _header(base, seg, read_header)
             if not np.isclose(float(header.fs), found.fs) or header.sig_len != n:
                 raise HeartzooError(
-                    f"{base.parent / seg}.hea: segment {seg} gives {header.sig_len} samples at {header.fs:g} Hz, "
-                    f"its record {base.name} {n} at {found.fs:g} Hz: not one recording"
+                    f"{base.parent / seg}.hea: segment {seg} gives {header.sig_len} samples at "
+                    f"{header.fs:g} Hz, its record {base.name} {n} at {found.fs:g} Hz: not one recording"
                 )
             if lead in (header.sig_name or []):
                 try:
