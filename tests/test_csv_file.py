@@ -234,3 +234,15 @@ def test_text_and_matlab_files_of_any_shape_are_read_or_refused_never_a_tracebac
         )
         with pytest.raises(HeartzooError, match=f"m{k}.mat"):
             read_recording(tmp_path / f"m{k}.mat", "0", fs=250, lead_given=True)
+
+
+@pytest.mark.parametrize("name", ["Zeit [s]", "temps (s)", "tiempo", "Tijd", "time_ms"])
+def test_a_time_column_in_a_spreadsheet_s_language_carries_the_rate(leads, tmp_path, name):
+    """A German, French, Spanish or Dutch spreadsheet's export: semicolons, decimal commas, the time
+    column named in its language (in ms where its name says so)."""
+    mlii = leads[0]
+    scale = 1000 if name.endswith("ms") else 1
+    rows = "".join(f"{i / 360 * scale:.4f};{a:.3f}\n".replace(".", ",") for i, a in enumerate(mlii))
+    (tmp_path / "export.csv").write_text(f"{name};EKG\n" + rows)
+    rec = read_recording(tmp_path / "export.csv", "EKG")
+    assert rec.fs == 360 and rec.lead == "EKG" and np.allclose(rec.signal, mlii, atol=1e-6)

@@ -27,7 +27,12 @@ from ..preprocess.lead import TO_MV
 
 #: lines read to find the layout, the header, the units and the time column's steps
 HEAD_LINES = 200
-_TIME_NAMES = re.compile(r"(elapsed[ _]?)?time([ _]?(s|ms|sec|secs|seconds))?|t|timestamp|seconds?|secs?|ms")
+#: a time column's name, in the languages a logger's or spreadsheet's export is written in (German,
+#: French, Spanish, Italian and Portuguese, Dutch, Scandinavian), with its unit as a suffix, `time_ms`
+_TIME_NAMES = re.compile(
+    r"((elapsed|relative)[ _]?)?(time|zeit|temps|tiempo|tempo|tijd|tid)([ _]?(?P<unit>s|ms|sec|secs|seconds))?"
+    r"|t|timestamp|zeitstempel|horodatage|seconds?|secs?|sekunden|secondes|segundos|ms"
+)
 _INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
 _SECOND_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3}
 #: a time cell that is a clock ('0:00.003', PhysioNet's '[08:12:08.000 01/12/2000]') or an ISO date and time
@@ -155,7 +160,7 @@ def _time_column(named: list[tuple[str, str]]) -> tuple[int | None, str]:
     for i, (name, unit) in enumerate(named):
         m = _TIME_NAMES.fullmatch(name)
         if m:
-            suffix = m[3] or (name if name in _SECOND_UNITS else "")
+            suffix = m["unit"] or (name if name in _SECOND_UNITS else "")
             return i, unit or suffix
     return None, ""
 
