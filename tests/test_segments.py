@@ -103,6 +103,10 @@ def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(
             r"segment icu_0001 gives 21600 samples at 360 Hz, its record icu 21600 at 250 Hz",
         ),
         ("icu/1 2 360\n~ 21600\n", r"no lead MLII .*leads: none"),
+        (
+            "icu/2 2 360\nicu_0001 21600\n~ 99999999999999\n",
+            r"its segments hold 100,000,000,021,599 samples, 3215021 days at 360 Hz: not one recording",
+        ),
     ],
 )
 def test_a_bad_multi_segment_header_is_one_clear_error(leads, tmp_path, master, message):

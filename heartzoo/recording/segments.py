@@ -24,6 +24,8 @@ from ..errors import DataError, HeartzooError
 _NAME = re.compile(r"[A-Za-z0-9_-]+|~")
 #: more segments than this is not a header (MIMIC's longest records hold a few thousand)
 MAX_SEGMENTS = 100_000
+#: a record whose segments span longer than this is not one recording (a corrupted length)
+MAX_SPAN_S = 31 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def layout(hea: Path) -> Layout:
             )
         segments.append((row[0], int(row[1])))
     total = sum(n for _, n in segments)
+    if total > MAX_SPAN_S * fs:
+        raise HeartzooError(
+            f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not one "
+            "recording (a corrupted length?)"
+        )
     if len(record) > 3 and record[3].isdigit() and int(record[3]) != total:
         raise HeartzooError(
             f"{hea}: the record line gives {record[3]} samples, its segments {total:,}: corrupted"
