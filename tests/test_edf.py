@@ -333,3 +333,44 @@ def test_edf_and_bdf_files_that_pyedflib_writes(mlii, tmp_path):
         rec = read_recording(path, "MLII")
         assert (rec.lead, rec.fs, rec.start, len(rec.signal)) == ("ECG II", 360.0, start, len(mlii)), ext
         np.testing.assert_allclose(rec.signal, mlii, atol=10.0 / (2 * top - 1) + 1e-6)  # a step in mV
+
+
+def test_made_up_edf_d_onsets_are_read_or_refused_naming_the_file(mlii, tmp_path):
+    """A seeded draw of 200 EDF+D files of 20 records, one after another or after pauses, in most of them one
+    record's time-keeping annotation made bad (half a record early, before the one before, a billion s on,
+    negative, not a number, no onset, cut short, bytes): each is read, its gaps missing within the lead, or
+    refused with a `HeartzooError` naming it."""
+    import random
+
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.read import read_recording
+
+    rng = random.Random(47)
+    read = 0
+    for k in range(200):
+        path = wearable(tmp_path / f"d{k}.edf", mlii[: 20 * 360], plus="EDF+D")
+        onsets, t = [], rng.choice([0, 5, 100])
+        for _ in range(20):  # records one after another, or after a pause of 1 or 6 s
+            t += rng.choice([1] * 8 + [2, 7])
+            onsets.append(t)
+        tals = [f"+{t}\x14\x14\x00" for t in onsets]
+        if rng.random() < 0.6:  # one record's annotation made bad
+            r, t = rng.randrange(20), onsets[rng.randrange(20)]
+            tals[r] = rng.choice([f"+{t + 0.5}\x14\x14\x00", f"+{t - 3}\x14\x14\x00", f"+{10**9}\x14\x14\x00",
+                                  "+abc\x14\x14\x00", "\x14\x14\x00", f"+{t}", f"{t}\x14", f"-{t}\x14\x14\x00",
+                                  "".join(chr(rng.randrange(256)) for _ in range(30))])  # fmt: skip
+        data = bytearray(path.read_bytes())
+        for r, tal in enumerate(tals):
+            raw = tal.encode("latin-1").ljust(60, b"\x00")[:60]
+            at = 256 * 4 + r * (360 + 25 + 30) * 2 + (360 + 25) * 2
+            data[at : at + 60] = raw
+        path.write_bytes(bytes(data))
+        try:
+            rec = read_recording(path, "MLII")
+        except HeartzooError as exc:
+            assert path.name in str(exc), str(exc)
+        else:
+            read += 1
+            x = np.asarray(rec.signal)
+            assert np.isfinite(x).all() and all(0 < a < b <= len(x) for a, b in rec.missing)
+    assert read >= 20  # the draw reaches files that read, not only refusals

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from conftest import annotated_json, assert_refused
 
+from heartzoo.errors import HeartzooError
+
 MODEL = "beat-3-cnn3-student@v6"
 FS = 360
 MINUTE = 60 * FS
@@ -112,3 +114,44 @@ def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(
 def test_a_bad_multi_segment_header_is_one_clear_error(leads, tmp_path, master, message):
     base = write_segments(tmp_path / "icu", leads, master)
     assert_refused(base, MODEL, message, out=tmp_path / "out")
+
+
+def test_made_up_master_headers_are_read_or_refused_naming_the_header(leads, tmp_path):
+    """A seeded draw of 300 master headers made of a valid one's pieces (counts, names, lengths, rates,
+    paths, times): each is read or refused with a `HeartzooError` naming the record, never another
+    exception; what is read holds no NaN."""
+    import random
+
+    from heartzoo.recording.read import read_recording
+
+    base = write_segments(tmp_path / "icu", leads)
+    pieces = ["icu/5", "icu/0", "icu/x", "icu/-1", "2", "360", "0", "-360", "abc", "1e9", str(3 * MINUTE + GAP),
+              "08:12:00", "27/11/2026", "99:99:99", "icu_layout", "icu_0001", "icu_0002", "icu_0003", "~",
+              "../icu_0001", "/etc/passwd", "icu_9999", "icu", str(MINUTE), str(GAP), "", "#", "\t"]  # fmt: skip
+    rng = random.Random(46)
+    read = 0
+    right = {
+        "icu_layout": 0,
+        "icu_0001": MINUTE,
+        "icu_0002": MINUTE,
+        "icu_0003": MINUTE,
+        "~": GAP,
+        "icu_9999": 1,
+    }
+    for _ in range(300):
+        segs = [rng.choice(list(right)) for _ in range(rng.randint(1, 6))]
+        # most fields right, so that reading goes on past them; the rest drawn from the pieces
+        rows = [f"{s} {right[s] if rng.random() < 0.85 else rng.choice([0, GAP, MINUTE + 1])}" for s in segs]
+        count = len(rows) if rng.random() < 0.85 else rng.randint(1, 6)
+        lines = [f"icu/{count} 2 {rng.choice(['360'] * 6 + ['250', '360/1', 'x'])}", *rows]
+        if rng.random() < 0.3:  # a line of pieces in place of one
+            lines[rng.randrange(len(lines))] = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+        (base.parent / "icu.hea").write_text("\n".join(lines) + "\n")
+        try:
+            rec = read_recording(base, "MLII")
+        except HeartzooError as exc:
+            assert "icu" in str(exc), str(exc)
+        else:
+            assert np.isfinite(np.asarray(rec.signal)).all()
+            read += 1
+    assert read >= 10  # the draw reaches records that read, not only refusals
