@@ -144,7 +144,7 @@ def read_lead(base: Path, found: Layout, lead: str) -> tuple[np.ndarray, tuple[s
                 except DataError as exc:
                     raise HeartzooError(str(exc)) from None
                 part[:] = sig.values
-                notes += [n for n in sig.notes if n not in notes]
+                notes += [note for note in sig.notes if note not in notes]
                 held += 1
         parts.append(part)
     segs = sum(1 for s, n in found.segments if n)
