@@ -68,10 +68,22 @@ recordings A and ~), `f1` 0.004 (higher in one of six): the likelihood-fitted ma
 challenge F1's best offsets, and offsets chosen on four fifths of 1,364 recordings do not carry to the
 fifth. The likelihood-fitted scores reproduce each version's published validation F1.
 
+The eighth round, written after the seventh and before any of it ran, asks what the beat line adds
+(`--beats`): "other rhythm" holds many recordings of frequent ectopic beats, which a beat model trained on
+MIT-BIH reads beat by beat against the patient's own rhythm, where the rhythm model sees 10 s at a time.
+`mean+max+beats` is mean+max with two more features, the shares of a recording's classified beats that
+`beat-3-cnn3-student@v6` calls S and V through `heartzoo annotate`'s path (default detector, quality
+gate, int8; 0 for a recording with none), cross-fitted as before on the six published versions'
+validation recordings. It is adopted by the first rounds' rule (>= 0.01 on average over the six, higher
+in at least five); adopted, it is what would carry the teacher towards issue 47's 0.84, at the price of
+running the beat model before a recording's class is known (annotate runs both; the firmware kit would
+need its shares).
+
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
 `python studies/af_aggregation.py --views --record FILE` (fourth round);
 `python studies/af_aggregation.py --eps --record FILE` (fifth round);
-`python studies/af_aggregation.py --weighting --group "weighting (seventh round)" --record FILE`.
+`python studies/af_aggregation.py --weighting --group "weighting (seventh round)" --record FILE`;
+`python studies/af_aggregation.py --beats --group "beats (eighth round)" --record FILE`.
 """
 
 from __future__ import annotations
@@ -196,9 +208,12 @@ def main() -> None:
     ap.add_argument("--views", action="store_true", help="the fourth round: overlapping and inverted windows")
     ap.add_argument("--eps", action="store_true", help="the fifth round: the map's eps, float and int8")
     ap.add_argument("--weighting", action="store_true", help="the seventh round: a map fitted for F1")
+    ap.add_argument("--beats", action="store_true", help="the eighth round: the beat model's S and V shares")
     args = ap.parse_args()
     if args.weighting:
         return weighting(args)
+    if args.beats:
+        return beats(args)
     if args.views:
         return views(args)
     if args.eps:
@@ -347,6 +362,58 @@ def weighting(args) -> None:
             preds["mean+max balanced"][held] = balanced.predict(x[held])
             offsets = f1_offsets(plain.decision_function(x[fit]), y[fit])
             preds["mean+max f1"][held] = (plain.decision_function(x[held]) + offsets).argmax(1)
+        emit(args, run, len(y), {name: scored(task, y, pred) for name, pred in preds.items()})
+
+
+BEAT_MODEL = "beat-3-cnn3-student@v6"
+
+
+def beat_shares(records) -> dict[str, np.ndarray]:
+    """Per CinC recording, the shares of its classified beats that `BEAT_MODEL` calls S and V through
+    `annotate`'s path (zeros where it classifies none)."""
+    from heartzoo.data.cinc2017 import DATABASE
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.annotation import annotate
+    from heartzoo.zoo.hub import resolve_model
+
+    model, folder, out = resolve_model(BEAT_MODEL, zoo=REPO / "zoo"), DATABASE.folder(), {}
+    for r in records:
+        sig = DATABASE.read_signal(folder, r, "ECG")
+        try:
+            c = annotate(np.asarray(sig.values, np.float64), float(sig.fs), model).classes
+        except HeartzooError:  # a recording no detector can read (too flat, too short)
+            c = np.zeros(0, dtype=object)
+        out[r] = np.array([np.mean(c == "S"), np.mean(c == "V")]) if len(c) else np.zeros(2)
+    return out
+
+
+def beats(args) -> None:
+    """The eighth round: mean+max, and mean+max with the beat model's S and V shares, cross-fitted on the
+    validation recordings of each published version."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from heartzoo.evaluation import aggregation
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.tasks import get_task
+
+    task = get_task("af-4")
+    shares: dict[str, np.ndarray] = {}
+    for run in args.runs if args.runs != RUNS else PUBLISHED:
+        model, config = load_run(REPO / run)
+        probs, labels, ws = split_probabilities(model, config, "val")
+        mean, top, first = aggregation.window_summaries(probs, ws.record)
+        names = np.asarray(ws.record)[first]
+        if not shares:
+            shares.update(beat_shares(names.tolist()))
+        x, y = aggregation.features(mean, top, EPS), np.asarray(labels)[first]
+        extra = np.stack([shares[r] for r in names])
+        preds = {name: np.zeros(len(y), np.int64) for name in ("mean+max", "mean+max+beats")}
+        for fit, held in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+            for name, z in (("mean+max", x), ("mean+max+beats", np.hstack([x, extra]))):
+                preds[name][held] = (
+                    LogisticRegression(C=1.0, max_iter=5000).fit(z[fit], y[fit]).predict(z[held])
+                )
         emit(args, run, len(y), {name: scored(task, y, pred) for name, pred in preds.items()})
 
 
