@@ -78,6 +78,8 @@ validation recordings. It is adopted by the first rounds' rule (>= 0.01 on avera
 in at least five); adopted, it is what would carry the teacher towards issue 47's 0.84, at the price of
 running the beat model before a recording's class is known (annotate runs both; the firmware kit would
 need its shares).
+Result: not adopted. Over the six it scores 0.0017 below mean+max on average (higher in one of six, the
+teacher ensemble's, by 0.0026): the windows already show the ectopic beats the beat model counts.
 
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
 `python studies/af_aggregation.py --views --record FILE` (fourth round);
