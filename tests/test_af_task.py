@@ -321,7 +321,8 @@ def test_the_af_4_kit_at_alivecors_rate_makes_the_windows_python_makes(cinc, tmp
 def test_classify_recording_answers_for_the_whole_recording(cinc):
     """`heartzoo.classify_recording`: a real AF recording's class and probabilities, as the int8
     evaluation computes them from the test split's windows (any sampling rate: the same recording
-    resampled to 500 Hz answers alike); a beat model and a broken signal are refused with the reason."""
+    resampled to 500 Hz answers alike); a missing (NaN) sample leaves its window out; a beat model and an
+    infinite sample are refused with the reason."""
     from conftest import REPO
     from scipy.signal import resample_poly
 
@@ -348,8 +349,10 @@ def test_classify_recording_answers_for_the_whole_recording(cinc):
     with pytest.raises(HeartzooError, match="not recordings"):
         heartzoo.classify_recording(beat, sig.values, sig.fs)
     broken = sig.values.copy()
-    broken[100] = np.nan
-    with pytest.raises(HeartzooError):
+    broken[100] = np.nan  # a sample missing: its window left out
+    assert heartzoo.classify_recording(loaded, broken, sig.fs)["windows"] == got["windows"] - 1
+    broken[100] = np.inf
+    with pytest.raises(HeartzooError, match="infinite"):
         heartzoo.classify_recording(loaded, broken, sig.fs)
 
 

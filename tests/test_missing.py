@@ -160,3 +160,28 @@ def test_a_csv_with_empty_cells_has_them_missing(record_100, tmp_path):
     (tmp_path / "words.csv").write_text("time,ECG\n" + rows.replace(",\n", ",lead off\n"))
     with pytest.raises(HeartzooError, match=r"words\.csv: not a CSV of numbers"):
         read_recording(tmp_path / "words.csv", "ECG")
+
+
+def test_a_recording_s_class_is_read_from_its_windows_without_missing_samples(data_root, tmp_path):
+    """A CinC 2017 recording (60 s, six 10-s windows) with 4 s lost at 10 s: its class comes from the five
+    windows that hold none, in `classify_recording` and in `annotate --rhythm` alike; lost in every window,
+    it has no class."""
+    from heartzoo.data.cinc2017 import DATABASE
+    from heartzoo.recording.rhythm_annotation import classify_recording
+
+    sig = DATABASE.read_signal(DATABASE.folder(data_root), "A00005", "ECG")
+    x = np.asarray(sig.values, dtype=np.float64)
+    lost = x.copy()
+    lost[3000:4200] = np.nan
+    rhythm = "af-4-cnn4-student@v1"
+    whole = classify_recording(rhythm, lost, sig.fs)
+    assert whole["windows"] == 5
+    got = annotate(lost, sig.fs, MODEL, zoo=ZOO, rhythm=rhythm)
+    assert got.rhythm_recording == whole
+    assert [(e.start, e.end, e.label) for e in got.rhythm if e.label == "~" and e.windows == 0] == [
+        (3000, 4200, "~")
+    ]
+    every = x.copy()
+    every[::2400] = np.nan  # a sample lost in each 8 s
+    with pytest.raises(HeartzooError, match="every 10-s window of the recording holds missing"):
+        classify_recording(rhythm, every, sig.fs)

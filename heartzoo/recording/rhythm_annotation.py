@@ -71,23 +71,32 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     return out
 
 
-def window_probabilities(model, x, fs: float) -> np.ndarray:
+def window_probabilities(model, x, fs: float, missing=()) -> np.ndarray:
     """`model`'s probabilities on the windows a recording is scored on: non-overlapping from its start,
-    one centred when it is shorter (`recording_windows.recording_window_starts`)."""
+    one centred when it is shorter (`recording_windows.recording_window_starts`); none that holds a sample
+    the file marks `missing` (its (start, end) stretches)."""
     from ..data.recording_windows import recording_window_starts
     from ..zoo.hub import predict
+    from .missing import overlap
 
     spec = model.config.input
     n = round(spec.frame_size * fs / spec.fs)
-    return predict(model, x, fs, recording_window_starts(len(x), n) + n // 2)
+    starts = recording_window_starts(len(x), n)
+    starts = starts[[not overlap(missing, int(s), int(s) + n) for s in starts]]
+    if not len(starts):
+        return np.zeros((0, len(model.class_names)), np.float32)
+    return predict(model, x, fs, starts + n // 2)
 
 
-def recording_class(x, fs: float, model) -> dict:
+def recording_class(x, fs: float, model, missing=()) -> dict | None:
     """The class of the whole recording as the model's card scores one: its `window_probabilities` made
-    one by the model's aggregation; with the class probabilities."""
+    one by the model's aggregation; with the class probabilities. Windows that hold a sample the file
+    marks `missing` are left out; None where every window holds one."""
     from ..evaluation.aggregation import one_recording
 
-    probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs)
+    probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs, missing)
+    if not len(probs):
+        return None
     p = one_recording(probs, model.aggregation)
     names = list(model.class_names)
     return {
@@ -101,11 +110,13 @@ def recording_class(x, fs: float, model) -> dict:
 def classify_recording(model, signal, fs: float) -> dict:
     """The rhythm of a whole one-lead recording (mV, any sampling rate) by a model labelled per recording
     (af-4: N, A, O, ~), as its card scores one: {"class", "probabilities", "windows", "aggregation"}.
-    `model` is a `load_model` result or NAME[@VERSION] (int8, the local zoo first)."""
+    `model` is a `load_model` result or NAME[@VERSION] (int8, the local zoo first). NaN samples are
+    missing (`missing.fill`): the windows that hold one are left out."""
     from ..errors import HeartzooError
     from ..preprocess import check_recording
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
+    from .missing import fill
 
     loaded = resolve_model(model)
     if not get_task(loaded.config.task).per_recording:
@@ -113,6 +124,9 @@ def classify_recording(model, signal, fs: float) -> dict:
             f"{loaded.config.name}: a {loaded.config.task} model classifies beats or windows, not recordings "
             "(use heartzoo.predict); recording models: af-4"
         )
+    missing = ()
+    if isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
+        signal, missing = fill(np.asarray(signal, dtype=np.float32))  # NaN: samples missing
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if len(x) > RECORDING_MAX_S * rate:
         raise HeartzooError(
@@ -120,10 +134,18 @@ def classify_recording(model, signal, fs: float) -> dict:
             f"recordings of at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its "
             "rhythm episodes and AF burden (heartzoo annotate --rhythm)"
         )
-    return recording_class(x, rate, loaded)
+    whole = recording_class(x, rate, loaded, missing)
+    if whole is None:
+        raise HeartzooError(
+            f"every {loaded.config.input.frame_size / loaded.config.input.fs:g}-s window of the recording holds "
+            "missing (NaN) samples: no window to classify it by"
+        )
+    return whole
 
 
-def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, ...], str, dict | None]:
+def recording_rhythm(
+    x, fs: float, rhythm, *, zoo=None, missing=()
+) -> tuple[tuple[Episode, ...], str, dict | None]:
     """The episodes of one lead by the rhythm model (int8: a `LoadedModel`, or NAME[@VERSION] loaded),
     NAME@vN, and the whole recording's class (`recording_class`; None for one longer than
     `RECORDING_MAX_S`, which has no one class)."""
@@ -135,7 +157,7 @@ def recording_rhythm(x, fs: float, rhythm, *, zoo=None) -> tuple[tuple[Episode, 
     ref = f"{model.config.name}@{model.folder.name}"
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(f"--rhythm {ref}: a {model.config.task} model, not a rhythm model (af-4)")
-    whole = recording_class(x, fs, model) if len(x) <= RECORDING_MAX_S * fs else None
+    whole = recording_class(x, fs, model, missing) if len(x) <= RECORDING_MAX_S * fs else None
     return tuple(rhythm_episodes(x, fs, model)), ref, whole
 
 

@@ -82,7 +82,9 @@ def scan(
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
-        recording_rhythm(x, rate, rhythm, zoo=zoo) if rhythm is not None else ((), None, None)
+        recording_rhythm(x, rate, rhythm, zoo=zoo, missing=missing)
+        if rhythm is not None
+        else ((), None, None)
     )
     episodes = gone.episodes(episodes, missing)
     burden = af_burden(episodes, rate, peaks) if rhythm is not None else None
