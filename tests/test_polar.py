@@ -136,6 +136,15 @@ def test_a_stretch_bluetooth_lost_is_missing_where_the_sensor_clock_puts_it(ches
             r"the sensor timestamps go back at line 3",
         ),
         (lambda p, uv: _write(p, uv[:1]), [], r"a Polar ECG file with 1 sample\(s\)"),
+        (
+            lambda p, uv: (
+                _write(p, uv)
+                and p.open("a").write(f"2026-08-05T21:56:26.700;{T0_NS + 10 * 86400 * 10**9};0.0;12\n")
+                and p
+            ),
+            [],
+            r"its 3,001 samples cover 0\.0027 % of the 240\.0 h its sensor timestamps span: not one recording",
+        ),
         (lambda p, uv: _write(p, uv), ["--lead", "II"], r"no lead II; leads: ECG"),
     ],
 )

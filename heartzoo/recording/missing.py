@@ -16,6 +16,9 @@ import numpy as np
 
 #: a detected beat this close to a missing stretch is the bridge's edge, not a QRS complex
 MARGIN_S = 0.15
+#: a file whose samples cover less than this share of the span its clock gives is not one recording
+#: (a corrupted time or length), and its missing stretches would only cost memory
+MIN_HELD = 0.01
 
 Stretches = tuple[tuple[int, int], ...]
 

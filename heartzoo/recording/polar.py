@@ -86,9 +86,18 @@ def read(
         raise HeartzooError(f"{path}: a Polar ECG file with {n} sample(s); a recording needs more")
     rate, places = _clock(path, stamps, at)
     if places is not None:  # Bluetooth lost stretches: missing where the sensor's clock puts them
-        held = uv
-        uv = np.full(int(places[-1]) + 1, np.nan)
-        uv[places] = held
+        from .missing import MIN_HELD
+
+        if len(uv) < MIN_HELD * (int(places[-1]) + 1):
+            raise HeartzooError(
+                f"{path}: its {len(uv):,} samples cover {100 * len(uv) / (int(places[-1]) + 1):.2g} % of the "
+                f"{(int(places[-1]) + 1) / rate / 3600:.1f} h its sensor timestamps span: not one recording"
+            )
+        held = uv * 1e-3  # mV, then float32 as every reader's lead is: a day of 130 Hz is 45 MB
+        mv = np.full(int(places[-1]) + 1, np.nan, np.float32)
+        mv[places] = held
+    else:
+        mv = uv * 1e-3
     start = lines[1].split(";")[0].strip() if cols[0] == "phone timestamp" else ""
     said = f", recorded from {start} (the phone's clock)" if start else ""
     notes = (
@@ -98,7 +107,7 @@ def read(
         first = datetime.fromisoformat(start) if start else None
     except ValueError:
         first = None
-    return "ECG", uv * 1e-3, rate, notes, first
+    return "ECG", mv, rate, notes, first
 
 
 def _clock(path: Path, stamps: np.ndarray, at: np.ndarray) -> tuple[float, np.ndarray | None]:

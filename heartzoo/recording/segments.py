@@ -85,6 +85,14 @@ def layout(hea: Path) -> Layout:
             f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not one "
             "recording (a corrupted length?)"
         )
+    from .missing import MIN_HELD
+
+    held = sum(n for name, n in segments if name != "~")
+    if held < MIN_HELD * total:
+        raise HeartzooError(
+            f"{hea}: its segments hold {held:,} of its {total:,} samples, the rest no segment's: not one "
+            "recording (a corrupted length?)"
+        )
     if len(record) > 3 and record[3].isdigit() and int(record[3]) != total:
         raise HeartzooError(
             f"{hea}: the record line gives {record[3]} samples, its segments {total:,}: corrupted"
