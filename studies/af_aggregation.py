@@ -63,8 +63,8 @@ af-4-cnn5-ensemble v1; the screen's runs are no longer on this machine). A candi
 likelihood-fitted map if it beats it by >= 0.01 on average over the six and in at least five of them;
 of two, the larger average gain. Adopted, export would fit the map so for the next af-4 versions; the
 test split is read only then, by those versions' cards.
-Result: neither is adopted. `balanced` loses 0.041 on average (lower in all six: it calls too many
-recordings A and ~), `f1` 0.004 (higher in one of six): the likelihood-fitted map already sits near the
+Result: neither is adopted. `balanced` loses 0.041 on average (lower in all six, every class's F1 with
+it, A's and ~'s most), `f1` 0.004 (higher in one of six): the likelihood-fitted map already sits near the
 challenge F1's best offsets, and offsets chosen on four fifths of 1,364 recordings do not carry to the
 fifth. The likelihood-fitted scores reproduce each version's published validation F1.
 
