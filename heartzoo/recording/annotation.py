@@ -344,14 +344,14 @@ def annotate(
     and the beats inside its atrial fibrillation are never S (AAMI defines none there;
     `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. `missing`: (start, end) stretches the
     recording's file marks missing (`read.Recording.missing`), read as unreadable; NaN samples of a
-    `signal` given without it are missing too (`missing.fill`). It is `label_beats` of `scan`."""
+    `signal` given without it are missing too (`missing.of_array`). It is `label_beats` of `scan`."""
     from ..zoo.hub import resolve_model
-    from .missing import fill
+    from .missing import of_array
     from .scan import scan
 
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
-    if not missing and isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
-        signal, missing = fill(np.asarray(signal, dtype=np.float32))  # NaN: samples missing
+    if not missing:
+        signal, missing = of_array(signal)  # NaN: samples missing
     found = scan(
         signal,
         fs,

@@ -49,6 +49,14 @@ def fill(x: np.ndarray) -> tuple[np.ndarray, Stretches]:
     return x, spans
 
 
+def of_array(signal) -> tuple[object, Stretches]:
+    """(`signal` with its NaN samples bridged, the missing stretches) where it is an array of floats that
+    holds NaN (a lead given to the Python API); any other `signal` as it is, with none."""
+    if isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
+        return fill(np.asarray(signal, dtype=np.float32))
+    return signal, ()
+
+
 def merged(*groups) -> Stretches:
     """The union of groups of (start, end) stretches, as sorted stretches that neither overlap nor touch."""
     out: list[tuple[int, int]] = []

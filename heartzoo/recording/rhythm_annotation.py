@@ -111,12 +111,12 @@ def classify_recording(model, signal, fs: float) -> dict:
     """The rhythm of a whole one-lead recording (mV, any sampling rate) by a model labelled per recording
     (af-4: N, A, O, ~), as its card scores one: {"class", "probabilities", "windows", "aggregation"}.
     `model` is a `load_model` result or NAME[@VERSION] (int8, the local zoo first). NaN samples are
-    missing (`missing.fill`): the windows that hold one are left out."""
+    missing (`missing.of_array`): the windows that hold one are left out."""
     from ..errors import HeartzooError
     from ..preprocess import check_recording
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
-    from .missing import fill
+    from .missing import of_array
 
     loaded = resolve_model(model)
     if not get_task(loaded.config.task).per_recording:
@@ -124,9 +124,7 @@ def classify_recording(model, signal, fs: float) -> dict:
             f"{loaded.config.name}: a {loaded.config.task} model classifies beats or windows, not recordings "
             "(use heartzoo.predict); recording models: af-4"
         )
-    missing = ()
-    if isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
-        signal, missing = fill(np.asarray(signal, dtype=np.float32))  # NaN: samples missing
+    signal, missing = of_array(signal)  # NaN: samples missing
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if len(x) > RECORDING_MAX_S * rate:
         raise HeartzooError(
@@ -136,9 +134,10 @@ def classify_recording(model, signal, fs: float) -> dict:
         )
     whole = recording_class(x, rate, loaded, missing)
     if whole is None:
+        spec = loaded.config.input
         raise HeartzooError(
-            f"every {loaded.config.input.frame_size / loaded.config.input.fs:g}-s window of the recording holds "
-            "missing (NaN) samples: no window to classify it by"
+            f"every {spec.frame_size / spec.fs:g}-s window of the recording holds missing (NaN) samples: no "
+            "window to classify it by"
         )
     return whole
 
