@@ -30,7 +30,8 @@ HEAD_LINES = 200
 #: a time column's name, in the languages a logger's or spreadsheet's export is written in (German,
 #: French, Spanish, Italian and Portuguese, Dutch, Scandinavian), with its unit as a suffix, `time_ms`
 _TIME_NAMES = re.compile(
-    r"((elapsed|relative)[ _]?)?(time|zeit|temps|tiempo|tempo|tijd|tid)([ _]?(?P<unit>s|ms|sec|secs|seconds))?"
+    r"((elapsed|relative)[ _]?)?(time|zeit|temps|tiempo|tempo|tijd|tid)"
+    r"([ _]?(?P<unit>s|ms|sec|secs|seconds))?"
     r"|t|timestamp|zeitstempel|horodatage|seconds?|secs?|sekunden|secondes|segundos|ms"
 )
 _INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
@@ -76,26 +77,26 @@ def _float(cell: str, decimal_comma: bool) -> float:
     return float(cell.replace(",", ".") if decimal_comma else cell)
 
 
+def _number(cell: str, decimal_comma: bool) -> bool:
+    try:
+        _float(cell, decimal_comma)
+    except ValueError:
+        return False
+    return True
+
+
 def numbers(line: str, sep: str | None, decimal_comma: bool, skip: int | None = None) -> bool:
     """Whether `line` is numbers between `sep`s (the cell at `skip`, a time column, not counted): a row
     of samples, not a header."""
-    try:
-        [_float(c, decimal_comma) for i, c in enumerate(cells(line, sep)) if i != skip]
-    except ValueError:
-        return False
-    return bool(line.strip())
+    return bool(line.strip()) and all(
+        _number(c, decimal_comma) for i, c in enumerate(cells(line, sep)) if i != skip
+    )
 
 
 def _units(line: str, sep: str | None, decimal_comma: bool) -> bool:
     """Whether `line` is a row of units (PhysioNet's `'hh:mm:ss.mmm','mV'`): no cell of it a number, so a
     row of samples with an empty cell (a sample missing) is not one."""
-    for c in cells(line, sep):
-        try:
-            _float(c.strip("'"), decimal_comma)
-            return False
-        except ValueError:
-            pass
-    return True
+    return not any(_number(c.strip("'"), decimal_comma) for c in cells(line, sep))
 
 
 def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[int, str, list[str]]:
@@ -233,13 +234,17 @@ def read_csv(p: Path) -> Table:
         v = v.strip().strip("'")
         return np.nan if not v else _float(v, decimal_comma)  # an empty cell: a sample missing
 
+    converter = cell if decimal_comma or quoted else None
     try:
-        values = read(cell if decimal_comma or quoted else None)
+        values = read(converter)
     except ValueError as exc:
+        refused = HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})")
+        if converter is not None:  # read cell by cell already
+            raise refused from None
         try:  # a logger's empty cells, where it lost samples: read cell by cell, missing (NaN)
             values = read(cell)
         except ValueError:
-            raise HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})") from None
+            raise refused from None
     if values.size == 0:
         raise HeartzooError(f"{p}: no samples")
     names = [named[i][0] for i in leads] if header else [str(i) for i in leads]  # "ECG (mV)": ECG
