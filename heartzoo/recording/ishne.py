@@ -7,7 +7,8 @@ to the samples, a 512-byte fixed header (among others: samples per lead, where t
 samples start, the recording's date and start time, the number of leads, each lead's code and its
 resolution in nV per unit, the sampling rate), a variable block, then int16 samples interleaved lead by
 lead. Every field that says where or how to read is checked against the file before a sample is read; a
-checksum of 0 reads as "none written" (a note), as WFDB's does. The person's name, ID and birth date are never read.
+checksum of 0 reads as "none written" (a note), as WFDB's does. The person's name, ID and birth date are
+never read.
 """
 
 from __future__ import annotations

@@ -309,9 +309,10 @@ def _read_segments(base: Path, lead: str, lead_given: bool) -> Recording:
     """One lead of a multi-segment WFDB record, across its segments (`segments`)."""
     hea = Path(f"{base}.hea")
     found = segments.layout(hea)
-    names = segments.lead_names(base, found)
+    heads = segments.headers(base, found)
+    names = segments.lead_names(found, heads)
     ch, notes = _pick_lead(hea, lead, names, lead_given)
-    values, read = segments.read_lead(base, found, names[ch])
+    values, read = segments.read_lead(base, found, names[ch], heads)
     values, gone = _checked(hea, values, names[ch])
     return Recording(
         output_name(base), values, found.fs, names[ch], "wfdb", base, read + notes, found.start, missing=gone

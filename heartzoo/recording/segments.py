@@ -82,8 +82,8 @@ def layout(hea: Path) -> Layout:
     total = sum(n for _, n in segments)
     if total > MAX_SPAN_S * fs:
         raise HeartzooError(
-            f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not one "
-            "recording (a corrupted length?)"
+            f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not "
+            "one recording (a corrupted length?)"
         )
     from .missing import MIN_HELD
 
@@ -112,15 +112,28 @@ def _start(fields: list[str]) -> datetime | time | None:
         return None
 
 
-def lead_names(base: Path, found: Layout) -> list[str]:
-    """The record's signals: its layout segment's (length 0), else those of its segments in turn."""
+def headers(base: Path, found: Layout) -> dict:
+    """Each segment's header, read once and checked as a single record's, by its name."""
     from ..data.records import read_header
 
+    out = {}
+    for seg, _ in found.segments:
+        if seg != "~" and seg not in out:
+            try:
+                out[seg] = read_header(base.parent, seg)
+            except DataError as exc:
+                raise HeartzooError(f"{base}.hea: its segment {seg}: {exc}") from None
+    return out
+
+
+def lead_names(found: Layout, heads: dict) -> list[str]:
+    """The record's signals: its layout segment's (length 0), else those of its segments in turn
+    (`heads`: `headers`)."""
     names: list[str] = []
     for seg, n in found.segments:
         if seg == "~":
             continue
-        header = _header(base, seg, read_header)
+        header = heads[seg]
         for s in header.sig_name or []:
             if s not in names:
                 names.append(s)
@@ -129,10 +142,10 @@ def lead_names(base: Path, found: Layout) -> list[str]:
     return names
 
 
-def read_lead(base: Path, found: Layout, lead: str) -> tuple[np.ndarray, tuple[str, ...]]:
+def read_lead(base: Path, found: Layout, lead: str, heads: dict) -> tuple[np.ndarray, tuple[str, ...]]:
     """(the lead across the segments in mV, NaN where no segment holds it; notes) of the record at
-    `base`, every segment's header and signal file checked as a single record's."""
-    from ..data.records import read_header, read_signal
+    `base`, every segment's signal file checked as a single record's (`heads`: `headers`)."""
+    from ..data.records import read_signal
 
     parts, notes, held = [], [], 0
     for seg, n in found.segments:
@@ -140,7 +153,7 @@ def read_lead(base: Path, found: Layout, lead: str) -> tuple[np.ndarray, tuple[s
             continue
         part = np.full(n, np.nan, np.float32)
         if seg != "~":
-            header = _header(base, seg, read_header)
+            header = heads[seg]
             if not np.isclose(float(header.fs), found.fs) or header.sig_len != n:
                 raise HeartzooError(
                     f"{base.parent / seg}.hea: segment {seg} gives {header.sig_len} samples at "
@@ -158,10 +171,3 @@ def read_lead(base: Path, found: Layout, lead: str) -> tuple[np.ndarray, tuple[s
     segs = sum(1 for s, n in found.segments if n)
     notes.insert(0, f"a multi-segment record: lead {lead} read from {held} of its {segs} segments")
     return np.concatenate(parts) if parts else np.zeros(0, np.float32), tuple(notes)
-
-
-def _header(base: Path, seg: str, read_header):
-    try:
-        return read_header(base.parent, seg)
-    except DataError as exc:
-        raise HeartzooError(f"{base}.hea: its segment {seg}: {exc}") from None
