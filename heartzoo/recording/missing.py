@@ -69,12 +69,15 @@ def merged(*groups) -> Stretches:
 
 
 def covered(samples: np.ndarray, spans: Stretches, margin: int = 0) -> np.ndarray:
-    """Whether each sample lies in a stretch of `spans` widened by `margin` samples either side."""
+    """Whether each sample lies in a stretch of `spans` (apart, as `stretches` and `merged` give them)
+    widened by `margin` samples either side: one search per sample, however many stretches a day holds."""
     samples = np.asarray(samples, dtype=np.int64)
-    out = np.zeros(len(samples), bool)
-    for a, b in spans:
-        out |= (samples >= a - margin) & (samples < b + margin)
-    return out
+    if not spans:
+        return np.zeros(len(samples), bool)
+    edges = np.array(sorted(spans), dtype=np.int64)
+    # the last stretch starting at or before each sample ends last of those (they do not overlap)
+    i = np.searchsorted(edges[:, 0] - margin, samples, side="right") - 1
+    return (i >= 0) & (samples < edges[np.maximum(i, 0), 1] + margin)
 
 
 def overlap(spans: Stretches, start: int, end: int) -> int:
