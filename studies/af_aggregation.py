@@ -337,27 +337,37 @@ def f1_offsets(logits: np.ndarray, y: np.ndarray, passes: int = 3) -> np.ndarray
     return offsets
 
 
-def weighting(args) -> None:
-    """The seventh round: the mean+max map fitted for likelihood, with balanced class weights, and with
-    F1-chosen intercept offsets, each cross-fitted on the validation recordings of each published version."""
-    from sklearn.linear_model import LogisticRegression
+def published_rounds(args):
+    """For the seventh and later rounds, each run (the published versions unless `--runs`) as (its name,
+    the mean+max map's features of its validation recordings, their labels, their names, the 5 folds of
+    `aggregation.cross_fitted`, which export's validation score uses)."""
     from sklearn.model_selection import StratifiedKFold
 
     from heartzoo.evaluation import aggregation
     from heartzoo.evaluation.evaluate import load_run, split_probabilities
-    from heartzoo.tasks import get_task
 
-    task = get_task("af-4")
     for run in args.runs if args.runs != RUNS else PUBLISHED:
         model, config = load_run(REPO / run)
         probs, labels, ws = split_probabilities(model, config, "val")
         mean, top, first = aggregation.window_summaries(probs, ws.record)
         x, y = aggregation.features(mean, top, EPS), np.asarray(labels)[first]
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
+        yield run, x, y, np.asarray(ws.record)[first], folds
+
+
+def weighting(args) -> None:
+    """The seventh round: the mean+max map fitted for likelihood, with balanced class weights, and with
+    F1-chosen intercept offsets, each cross-fitted on the validation recordings of each published version."""
+    from sklearn.linear_model import LogisticRegression
+
+    from heartzoo.tasks import get_task
+
+    task = get_task("af-4")
+    for run, x, y, _, folds in published_rounds(args):
         preds = {
             name: np.zeros(len(y), np.int64) for name in ("mean+max", "mean+max balanced", "mean+max f1")
         }
-        # the folds of `aggregation.cross_fitted`, which export's validation score uses
-        for fit, held in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        for fit, held in folds:
             plain = LogisticRegression(C=1.0, max_iter=5000).fit(x[fit], y[fit])
             preds["mean+max"][held] = plain.predict(x[held])
             balanced = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(x[fit], y[fit])
@@ -393,25 +403,17 @@ def beats(args) -> None:
     """The eighth round: mean+max, and mean+max with the beat model's S and V shares, cross-fitted on the
     validation recordings of each published version."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
 
-    from heartzoo.evaluation import aggregation
-    from heartzoo.evaluation.evaluate import load_run, split_probabilities
     from heartzoo.tasks import get_task
 
     task = get_task("af-4")
     shares: dict[str, np.ndarray] = {}
-    for run in args.runs if args.runs != RUNS else PUBLISHED:
-        model, config = load_run(REPO / run)
-        probs, labels, ws = split_probabilities(model, config, "val")
-        mean, top, first = aggregation.window_summaries(probs, ws.record)
-        names = np.asarray(ws.record)[first]
+    for run, x, y, names, folds in published_rounds(args):
         if not shares:
             shares.update(beat_shares(names.tolist()))
-        x, y = aggregation.features(mean, top, EPS), np.asarray(labels)[first]
         extra = np.stack([shares[r] for r in names])
         preds = {name: np.zeros(len(y), np.int64) for name in ("mean+max", "mean+max+beats")}
-        for fit, held in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        for fit, held in folds:
             for name, z in (("mean+max", x), ("mean+max+beats", np.hstack([x, extra]))):
                 preds[name][held] = (
                     LogisticRegression(C=1.0, max_iter=5000).fit(z[fit], y[fit]).predict(z[held])
