@@ -103,7 +103,9 @@ class ModelConfig(_Strict):
         {},
         description="Builder parameters; unknown ones are an error. With input.rr_features every architecture "
         "also takes rr_head: a hidden ReLU layer of that many units joining the RR features to the waveform's "
-        "before the classifier (0, the default: the classifier is linear in the two).",
+        "before the classifier (0, the default: the classifier is linear in the two); and s_timing: a branch "
+        "of that many ReLU units that reads the odds of S against N from the RR features alone (tasks whose "
+        "first classes are N and S).",
     )
     comparison: bool = Field(
         False,
@@ -126,9 +128,9 @@ class ModelConfig(_Strict):
     @model_validator(mode="after")
     def _known_params(self) -> ModelConfig:
         from .models import get_architecture
-        from .models.registry import RR_HEAD
+        from .models.registry import RR_HEAD, S_TIMING
 
-        allowed = {*get_architecture(self.arch).params(), RR_HEAD}
+        allowed = {*get_architecture(self.arch).params(), RR_HEAD, S_TIMING}
         unknown = sorted(set(self.params) - set(allowed))
         if unknown:
             raise ValueError(
@@ -366,6 +368,19 @@ class HeartzooConfig(_Strict):
 
         if (problem := unit_problem(self) or augment_problem(self)) is not None:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _timing_fits(self) -> HeartzooConfig:
+        from .models.registry import S_TIMING
+        from .tasks import get_task
+
+        names = get_task(self.task).class_names
+        if self.model is not None and self.model.params.get(S_TIMING) and names[:2] != ("N", "S"):
+            raise ValueError(
+                f"model.params.{S_TIMING} reads the odds of S against N; task {self.task} has no such "
+                f"classes ({', '.join(names)})"
+            )
         return self
 
 

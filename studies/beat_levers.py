@@ -79,6 +79,19 @@ Added after the beat-3 `template-on-time` runs and before any of these: `templat
 against its task's baseline; adopted with a higher validation macro-F1 than the task's wearable recipe's
 lever (beat-2: `template`; aami-5: `template-af-beats`), it becomes that task's wearable recipe, as on beat-3.
 
+Added after every run above and before any of these (issue 46's "RR features given a path the convolutions
+cannot drown", the strict form that `rr-head` was not): `model.params.s_timing: 16`, a head that scores N and
+S as one supraventricular class and reads the log-odds of S against N from the RR inputs alone, through 16
+ReLU units (`heartzoo.models.registry.add_rr_input`): P(S) / P(N) = exp(t(RR)) whatever the beat's shape,
+as AAMI defines S by origin and timing. Shape still decides V (and F, Q) against the two. Screened on
+beat-3, seeds 0-2, as `s-timing` (alone), `s-timing-rr-history` (the branch also sees the 16 intervals
+before the beat, the rhythm a premature beat breaks and AF never keeps), `s-timing-af-beats` (the branch
+also learns from AF beats that short intervals in AF are not S) and `template-on-time-s-timing` (stacked on
+the beat-3 wearable recipe, which must pass the rule against `template-on-time` too, the recipe it would
+change). Each by the same rule against the baseline; 16 units fixed before any run. One adopted with a
+higher validation macro-F1 than `template-on-time` would become beat-3's wearable recipe, trained on its
+full schedule and published as the line's next versions.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -148,6 +161,14 @@ LEVERS: dict[str, dict[str, object]] = {
         "input.template_beats": 8,
         "input.template_on_time": 0.9,
         "data.af_beats": AF_BEATS,
+    },
+    "s-timing": {"model.params.s_timing": 16},
+    "s-timing-rr-history": {"model.params.s_timing": 16, "input.rr_history": 16},
+    "s-timing-af-beats": {"model.params.s_timing": 16, "data.af_beats": AF_BEATS},
+    "template-on-time-s-timing": {
+        "input.template_beats": 8,
+        "input.template_on_time": 0.9,
+        "model.params.s_timing": 16,
     },
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,

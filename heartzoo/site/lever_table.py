@@ -50,11 +50,13 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
 
 #: the combination the wearable recipe adopted: a lever stacked on it must beat it too
 COMBINATION = "template-af-beats"
+#: the recipes a lever may be stacked on: "<recipe>-<lever>" must pass the rule against the recipe too
+RECIPES = (COMBINATION, "template-on-time")
 
 
 def adopted(summary: dict[str, dict]) -> dict[str, bool]:
     """The rule: mean validation macro-F1 above the baseline's, mean AF S share not above it (and above
-    and not above the adopted combination's, for a lever stacked on it)."""
+    and not above those of the recipe it is stacked on: `RECIPES`)."""
 
     def beats(s: dict, ref: dict) -> bool:
         return s["val"][0] > ref["val"][0] and s["af_S"][0] <= ref["af_S"][0]
@@ -64,8 +66,7 @@ def adopted(summary: dict[str, dict]) -> dict[str, bool]:
         if lever == "baseline":
             continue
         refs = [summary["baseline"]]
-        if lever.startswith(COMBINATION + "-") and COMBINATION in summary:
-            refs.append(summary[COMBINATION])
+        refs += [summary[r] for r in RECIPES if lever.startswith(r + "-") and r in summary]
         out[lever] = all(beats(s, ref) for ref in refs)
     return out
 
