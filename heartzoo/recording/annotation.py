@@ -254,11 +254,14 @@ def label_beats(
     lead: str | None = None,
     progress: Progress | None = None,
     keep_s_in_af: bool = False,
+    bridge_s: float | None = None,
 ) -> Annotated:
     """The model's half of `annotate`: every beat of `found` classified, those of unreadable windows then
-    dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`."""
+    dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`. A beat whose frame
+    holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
+    `missing.BRIDGE_S`)."""
     from ..zoo.hub import predict, resolve_model
-    from .missing import covered
+    from .missing import BRIDGE_S, covered, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
@@ -275,9 +278,12 @@ def label_beats(
     probs = predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
-    # no beat whose frame holds a missing sample (given peaks too): the model would read the bridge
-    spec = loaded.config.input
-    keep &= ~covered(peaks, found.missing, round(spec.frame_size / spec.fs * rate / 2))
+    # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through
+    spec, longer = (
+        loaded.config.input,
+        unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s),
+    )
+    keep &= ~covered(peaks, longer, round(spec.frame_size / spec.fs * rate / 2))
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)

@@ -16,6 +16,9 @@ import numpy as np
 
 #: a detected beat this close to a missing stretch is the bridge's edge, not a QRS complex
 MARGIN_S = 0.15
+#: a missing stretch at most this long (s) is read through: the beats whose frame holds it are classified
+#: (`studies/missing_bridge.py` chose it; 0: none is)
+BRIDGE_S = 0.0
 #: a file whose samples cover less than this share of the span its clock gives is not one recording
 #: (a corrupted time or length), and its missing stretches would only cost memory
 MIN_HELD = 0.01
@@ -78,6 +81,12 @@ def covered(samples: np.ndarray, spans: Stretches, margin: int = 0) -> np.ndarra
     # the last stretch starting at or before each sample ends last of those (they do not overlap)
     i = np.searchsorted(edges[:, 0] - margin, samples, side="right") - 1
     return (i >= 0) & (samples < edges[np.maximum(i, 0), 1] + margin)
+
+
+def unbridged(spans: Stretches, fs: float, bridge_s: float = BRIDGE_S) -> Stretches:
+    """The stretches of `spans` longer than `bridge_s` seconds: those no classified beat's frame may hold."""
+    longest = round(bridge_s * fs)
+    return tuple((a, b) for a, b in spans if b - a > longest)
 
 
 def overlap(spans: Stretches, start: int, end: int) -> int:

@@ -1,0 +1,116 @@
+"""How short a lost stretch may be for the beats around it to be classified (issue 45: never refuse good data).
+
+A stretch the file marks missing is bridged by a straight line (`heartzoo.recording.missing`); no beat is
+detected within 0.15 s of it, and `label_beats` classifies no beat whose frame holds one of its samples:
+half the model's frame either side, 5.12 s of beats for beat-3 however short the stretch. A chest strap
+over Bluetooth loses a packet (73 samples, 0.56 s, on a Polar H10) now and then; a logger drops a few
+samples. At a loss every 20 s a quarter of the beats go unclassified, for losses the model may read
+through. Is the bridge, inside a beat's frame, read as the beat would be read without the loss?
+
+The measure, on the training side only (MIT-BIH DS1's 22 records, MLII, 360 Hz; never DS2): every record
+through `scan` and `label_beats` with the recommended `beat-3-cnn3-student@v6` (default detector,
+quality gate, int8), once whole and once with a stretch of L seconds missing (NaN) every 20 s, at a seeded
+offset of 0-10 s within each 20 s (the same offsets for every L). The beats the current rule drops and a
+rule that reads through stretches of at most L would classify (their frame holds a stretch of at most L,
+and they lie more than 0.15 s from it, as detection already asks) are compared with the same beats of the
+whole record: the share whose class changes. Their RR inputs and running templates change too where the
+stretch hid a beat, and that counts.
+
+The rule, fixed before any run: L in (0.02, 0.05, 0.1, 0.2, 0.5, 1.0) s; the largest L for which it and
+every shorter L change the class of at most 1 % of those beats (over DS1, pooled) becomes
+`missing.BRIDGE_S`, the longest stretch `label_beats` reads through; if 0.02 s fails, nothing changes.
+The rhythm model's windows are not changed by this study.
+
+Run: `python studies/missing_bridge.py [--record results/missing_bridge.jsonl]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+MODEL = "beat-3-cnn3-student@v6"
+LENGTHS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+EVERY_S = 20.0
+LIMIT = 0.01
+
+
+def gap_starts(n: int, fs: float, seed: int) -> np.ndarray:
+    """A stretch's first sample in every EVERY_S, 0-10 s into it (seeded)."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(int(n / fs // EVERY_S))
+    return np.round((k * EVERY_S + rng.uniform(0, 10, len(k))) * fs).astype(np.int64)
+
+
+def changed(x: np.ndarray, fs: float, starts: np.ndarray, length_s: float, loaded, whole) -> tuple[int, int]:
+    """(beats newly classified when stretches of `length_s` are read through, of them a changed class)."""
+    from heartzoo.recording.annotation import label_beats
+    from heartzoo.recording.missing import covered, fill
+    from heartzoo.recording.scan import scan
+
+    width = max(1, round(length_s * fs))
+    y = np.array(x, dtype=np.float32)
+    for s in starts:
+        y[s : s + width] = np.nan
+    y, spans = fill(y)
+    found = scan(y, fs, missing=spans)
+    read = label_beats(found, loaded, bridge_s=length_s)
+    now = covered(
+        read.samples, spans, round(loaded.config.input.frame_size / loaded.config.input.fs * fs / 2)
+    )
+    new = read.samples[now]
+    at = np.searchsorted(whole.samples, new)
+    ok = at < len(whole.samples)
+    same = ok & (whole.samples[np.minimum(at, len(whole.samples) - 1)] == new)
+    # a newly classified beat the whole record did not keep (another detection) counts as changed
+    differs = ~same | (whole.classes[np.minimum(at, len(whole.samples) - 1)] != read.classes[now])
+    return int(now.sum()), int(differs.sum())
+
+
+def main() -> None:
+    import json
+
+    import wfdb
+
+    from heartzoo.data.splits import DS1
+    from heartzoo.io import append_json_line
+    from heartzoo.paths import data_dir
+    from heartzoo.recording.annotation import label_beats
+    from heartzoo.recording.scan import scan
+    from heartzoo.zoo.hub import resolve_model
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--record", type=Path, help="append the result as one JSON line to this file")
+    args = ap.parse_args()
+    loaded = resolve_model(MODEL, zoo="zoo")
+    totals = {length: [0, 0] for length in LENGTHS}
+    for i, record in enumerate(DS1):
+        rec = wfdb.rdrecord(str(data_dir() / "mitdb" / record))
+        x = rec.p_signal[:, rec.sig_name.index("MLII")].astype(np.float32)
+        whole = label_beats(scan(x, rec.fs), loaded)
+        starts = gap_starts(len(x), rec.fs, seed=i)
+        for length in LENGTHS:
+            n, d = changed(x, rec.fs, starts, length, loaded, whole)
+            totals[length][0] += n
+            totals[length][1] += d
+        print(record, {k: v[:] for k, v in totals.items()}, flush=True)
+    share = {str(k): round(d / n, 4) if n else None for k, (n, d) in totals.items()}
+    passing = [k for k in LENGTHS if all(totals[j][1] <= LIMIT * totals[j][0] for j in LENGTHS if j <= k)]
+    row = {
+        "study": "missing_bridge",
+        "model": MODEL,
+        "records": "DS1",
+        "every_s": EVERY_S,
+        "newly_classified": {str(k): v[0] for k, v in totals.items()},
+        "changed_class": {str(k): v[1] for k, v in totals.items()},
+        "changed_share": share,
+        "adopted_bridge_s": max(passing) if passing else 0.0,
+    }
+    print(json.dumps(row))
+    append_json_line(args.record, row)
+
+
+if __name__ == "__main__":
+    main()
