@@ -259,9 +259,9 @@ def label_beats(
     """The model's half of `annotate`: every beat of `found` classified, those of unreadable windows then
     dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`. A beat whose frame
     holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
-    `missing.BRIDGE_S`)."""
+    `missing.BRIDGE_S`) and the beat's RR intervals do not reach it."""
     from ..zoo.hub import predict, resolve_model
-    from .missing import BRIDGE_S, covered, unbridged
+    from .missing import BRIDGE_S, MARGIN_S, beside, covered, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
@@ -278,12 +278,11 @@ def label_beats(
     probs = predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
-    # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through
-    spec, longer = (
-        loaded.config.input,
-        unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s),
-    )
-    keep &= ~covered(peaks, longer, round(spec.frame_size / spec.fs * rate / 2))
+    # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
+    # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
+    longer = unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s)
+    keep &= ~covered(peaks, longer, round(loaded.config.input.frame_size / loaded.config.input.fs * rate / 2))
+    keep &= ~beside(peaks, found.missing, round(MARGIN_S * rate))
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)

@@ -89,6 +89,22 @@ def unbridged(spans: Stretches, fs: float, bridge_s: float = BRIDGE_S) -> Stretc
     return tuple((a, b) for a, b in spans if b - a > longest)
 
 
+def beside(peaks: np.ndarray, spans: Stretches, margin: int) -> np.ndarray:
+    """Whether each of `peaks` (sorted) has an RR interval, before or after, that overlaps a stretch of
+    `spans` widened by `margin` samples: a beat the stretch hid would lie in that interval."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    if not spans or not len(peaks):
+        return np.zeros(len(peaks), bool)
+    edges = np.array(spans, dtype=np.int64)
+    # from the beat before each widened stretch to the beat after it: +1 and -1 in a running sum
+    first = np.maximum(np.searchsorted(peaks, edges[:, 0] - margin, side="left") - 1, 0)
+    last = np.minimum(np.searchsorted(peaks, edges[:, 1] + margin, side="right") + 1, len(peaks))
+    steps = np.zeros(len(peaks) + 1, np.int64)
+    np.add.at(steps, first, 1)
+    np.add.at(steps, last, -1)
+    return np.cumsum(steps[:-1]) > 0
+
+
 def overlap(spans: Stretches, start: int, end: int) -> int:
     """Samples of [start, end) that lie in `spans`."""
     return sum(max(0, min(b, end) - max(a, start)) for a, b in spans)
