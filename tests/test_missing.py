@@ -76,6 +76,15 @@ def test_rhythm_episodes_hold_the_missing_stretch_as_noise():
     assert missing.episodes(found, ()) == found
 
 
+def test_the_beats_beside_a_stretch_are_those_whose_rr_interval_reaches_it():
+    peaks = np.array([100, 300, 500, 700, 900])
+    assert missing.beside(peaks, ((350, 360),), 10).tolist() == [False, True, True, False, False]
+    assert missing.beside(peaks, ((0, 5), (950, 960)), 10).tolist() == [True, False, False, False, True]
+    # widened by the margin, a stretch that ends just before a beat reaches the interval after it too
+    assert missing.beside(peaks, ((490, 495),), 10).tolist() == [False, True, True, True, False]
+    assert missing.unbridged(((0, 36), (100, 137)), 360.0, 0.1) == ((100, 137),)
+
+
 def test_no_nn_interval_crosses_a_missing_stretch():
     samples = np.arange(10) * 360
     times, nn, _ = nn_intervals(samples, np.array(["N"] * 10), 360.0, None, ((1900, 2000),))
@@ -92,9 +101,16 @@ def test_a_npy_with_lost_samples_is_annotated_around_them(record_100, tmp_path):
     found = [f for f in lost.findings if f.code == "missing"]
     assert len(found) == 1 and (found[0].start, found[0].end) == LOST[0]
     assert "3.0 s of the lead are missing in the file (2 stretch(es)" in found[0].message
-    # no beat is classified from a frame that holds a lost sample (beat-3's frame: 5.12 s)
+    # no beat is classified from a frame that holds the 3 s stretch (beat-3's frame: 5.12 s); around the
+    # 5-sample dropout (under missing.BRIDGE_S) only the beat either side of it goes unclassified
     half = round(512 / 100 * FS / 2)
-    assert not missing.covered(lost.samples, LOST, half).any()
+    assert not missing.covered(lost.samples, LOST[:1], half).any()
+    near = whole.samples[missing.covered(whole.samples, LOST[1:], half)]
+    after = np.searchsorted(whole.samples, LOST[1][0])
+    assert len(near) > 4 and set(np.setdiff1d(near, lost.samples).tolist()) == {
+        int(whole.samples[after - 1]),
+        int(whole.samples[after]),
+    }
     # away from them, the beats of the whole record, classed alike
     assert set(lost.samples.tolist()) <= set(whole.samples.tolist())
     gone = np.setdiff1d(whole.samples, lost.samples)

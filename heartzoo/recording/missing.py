@@ -6,7 +6,8 @@ tools read them.
 `fill` bridges each missing stretch with a straight line between the samples either side, so that no
 filter rings at a step and no detector finds an edge there. `scan` then keeps no detected beat within
 `MARGIN_S` of a missing stretch, cuts the stretch out of the rhythm episodes as too noisy, and tells the
-user (`quality.missing_finding`); `label_beats` classifies no beat whose frame holds a missing sample;
+user (`quality.missing_finding`); `label_beats` classifies no beat whose frame holds a stretch longer than
+`BRIDGE_S`, nor the beats either side of any stretch (their RR inputs may span a beat it hid);
 the annotation files write each stretch as WFDB noise (`~`), as they write an unreadable window.
 """
 
@@ -16,9 +17,9 @@ import numpy as np
 
 #: a detected beat this close to a missing stretch is the bridge's edge, not a QRS complex
 MARGIN_S = 0.15
-#: a missing stretch at most this long (s) is read through: the beats whose frame holds it are classified
-#: (`studies/missing_bridge.py` chose it; 0: none is)
-BRIDGE_S = 0.0
+#: a missing stretch at most this long (s) is read through: the beats whose frame holds it are classified,
+#: but for the two beside it (`studies/missing_bridge.py`: 0.48 % of such beats change class on DS1)
+BRIDGE_S = 0.1
 #: a file whose samples cover less than this share of the span its clock gives is not one recording
 #: (a corrupted time or length), and its missing stretches would only cost memory
 MIN_HELD = 0.01
