@@ -71,30 +71,31 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     return out
 
 
-def window_probabilities(model, x, fs: float, missing=()) -> np.ndarray:
+def window_probabilities(model, x, fs: float, missing=(), bridge_s: float = 0.0) -> np.ndarray:
     """`model`'s probabilities on the windows a recording is scored on: non-overlapping from its start,
-    one centred when it is shorter (`recording_windows.recording_window_starts`); none that holds a sample
-    the file marks `missing` (its (start, end) stretches)."""
+    one centred when it is shorter (`recording_windows.recording_window_starts`); none that holds a
+    stretch the file marks `missing` (its (start, end) stretches) longer than `bridge_s` seconds."""
     from ..data.recording_windows import recording_window_starts
     from ..zoo.hub import predict
-    from .missing import overlap
+    from .missing import overlap, unbridged
 
     spec = model.config.input
     n = round(spec.frame_size * fs / spec.fs)
     starts = recording_window_starts(len(x), n)
-    starts = starts[[not overlap(missing, int(s), int(s) + n) for s in starts]]
+    longer = unbridged(missing, fs, bridge_s)
+    starts = starts[[not overlap(longer, int(s), int(s) + n) for s in starts]]
     if not len(starts):
         return np.zeros((0, len(model.class_names)), np.float32)
     return predict(model, x, fs, starts + n // 2)
 
 
-def recording_class(x, fs: float, model, missing=()) -> dict | None:
+def recording_class(x, fs: float, model, missing=(), bridge_s: float = 0.0) -> dict | None:
     """The class of the whole recording as the model's card scores one: its `window_probabilities` made
     one by the model's aggregation; with the class probabilities. Windows that hold a sample the file
     marks `missing` are left out; None where every window holds one."""
     from ..evaluation.aggregation import one_recording
 
-    probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs, missing)
+    probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs, missing, bridge_s)
     if not len(probs):
         return None
     p = one_recording(probs, model.aggregation)
