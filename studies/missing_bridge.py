@@ -102,9 +102,9 @@ def changed(
 
 def rhythm_changes(model_name: str, length_s: float) -> dict:
     """af-4's windows and recording classes, whole and with a stretch of `length_s` lost in each window."""
+    from heartzoo.data.cinc2017 import held_out_records
     from heartzoo.data.databases import get_database
-    from heartzoo.data.prepare import validation_records
-    from heartzoo.data.recording_windows import recording_window_starts
+    from heartzoo.data.recording_windows import recording_window_starts, split_recordings
     from heartzoo.paths import data_dir
     from heartzoo.recording.missing import fill
     from heartzoo.recording.rhythm_annotation import recording_class, window_probabilities
@@ -116,7 +116,8 @@ def rhythm_changes(model_name: str, length_s: float) -> dict:
     spec = loaded.config.input
     rng = np.random.default_rng(0)
     windows = changed_windows = recordings = changed_recordings = 0
-    for record in validation_records(loaded.config):
+    v = loaded.config.data.validation
+    for record in split_recordings(db.labels(), held_out_records(), v.fraction, v.seed)["val"]:
         sig = db.read_signal(folder, record, spec.lead)
         x, fs = np.asarray(sig.values, np.float32), float(sig.fs)
         n, width = round(spec.frame_size * fs / spec.fs), max(1, round(length_s * fs))
