@@ -43,6 +43,8 @@ config's validation draw of the CinC 2017 training split, never the test split),
 `BRIDGE_S` missing (NaN) at a seeded place inside each window, bridged and read through: the share of
 windows whose class changes against the whole recording, and of recordings whose class changes. Adopted
 (the windows of a recording's class read through stretches of at most `BRIDGE_S`) if both are at most 1 %.
+Result: 77 of 4,267 windows (1.8 %) and 33 of 1,364 recordings (2.4 %) change class: not adopted, a
+recording's class still leaves out every window that holds a missing sample (`bridge_s` 0).
 
 Run: `python studies/missing_bridge.py [--record results/missing_bridge.jsonl]`.
 """
