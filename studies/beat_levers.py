@@ -92,6 +92,11 @@ change). Each by the same rule against the baseline; 16 units fixed before any r
 higher validation macro-F1 than `template-on-time` would become beat-3's wearable recipe, trained on its
 full schedule and published as the line's next versions.
 
+Added after beat-3's `s-timing` runs and before any of these, as for the levers before it: `s-timing` alone
+on aami-5 (configs/aami-5-cnn3.yaml), seeds 0-2, by the same rule against aami-5's baseline; adopted with
+a higher validation macro-F1 than aami-5's wearable recipe's lever (`template-on-time`), it would become
+that recipe. (beat-2 has no S class for it.)
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
