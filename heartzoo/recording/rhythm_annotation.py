@@ -91,8 +91,9 @@ def window_probabilities(model, x, fs: float, missing=(), bridge_s: float = 0.0)
 
 def recording_class(x, fs: float, model, missing=(), bridge_s: float = 0.0) -> dict | None:
     """The class of the whole recording as the model's card scores one: its `window_probabilities` made
-    one by the model's aggregation; with the class probabilities. Windows that hold a sample the file
-    marks `missing` are left out; None where every window holds one."""
+    one by the model's aggregation; with the class probabilities. Windows that hold a stretch the file
+    marks `missing` (longer than `bridge_s` s; `studies/missing_bridge.py --rhythm` found af-4 should read
+    through none) are left out; None where every window holds one."""
     from ..evaluation.aggregation import one_recording
 
     probs = window_probabilities(model, np.asarray(x, dtype=np.float32), fs, missing, bridge_s)
