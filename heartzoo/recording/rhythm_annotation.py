@@ -163,18 +163,20 @@ def recording_rhythm(
 
 
 def s_in_af_to_n(
-    probs: np.ndarray, peaks: np.ndarray, episodes, class_names
+    probs: np.ndarray, peaks: np.ndarray, episodes, class_names, whole: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """AAMI defines no S beat in atrial fibrillation: inside the episodes the rhythm model calls AF, each
     beat's S probability is moved to N (a supraventricular beat of the rhythm is N), so a beat called V by
     less than its S probability becomes N too; elsewhere, and for a
-    model without both classes (beat-2's `ectopic` holds V too), nothing changes. Returns the probabilities
-    and which beats were called S before (studies/af_s_gate.py measures what it does)."""
+    model without both classes (beat-2's `ectopic` holds V too), nothing changes. With `whole`, the
+    recording's class as a whole (`recording_class`), a recording called AF has every beat so moved.
+    Returns the probabilities and which beats were called S before (studies/af_s_gate.py measures what it
+    does)."""
     names = list(class_names)
     if "S" not in names or "N" not in names or not len(peaks):
         return probs, np.zeros(len(peaks), bool)
     s, n = names.index("S"), names.index("N")
-    inside = np.zeros(len(peaks), bool)
+    inside = np.full(len(peaks), (whole or {}).get("class") == "A")
     for e in episodes:
         if e.aux == AUX["A"]:
             inside |= (peaks >= e.start) & (peaks < e.end)
@@ -185,11 +187,13 @@ def s_in_af_to_n(
     return out, relabelled
 
 
-def relabelled_calls(annotated) -> np.ndarray:
+def relabelled_calls(annotated, by_recording: bool = False) -> np.ndarray:
     """The class index of each beat of an annotation made with `keep_s_in_af`, as `annotate` writes it
-    without (`s_in_af_to_n`): one run gives the beat model's calls and the line's."""
+    without (`s_in_af_to_n`; `by_recording`: with the whole recording's class too): one run gives the beat
+    model's calls and the line's."""
+    whole = annotated.rhythm_recording if by_recording else None
     probs, _ = s_in_af_to_n(
-        annotated.probabilities, annotated.samples, annotated.rhythm, annotated.class_names
+        annotated.probabilities, annotated.samples, annotated.rhythm, annotated.class_names, whole
     )
     return probs.argmax(axis=1)
 
