@@ -285,7 +285,8 @@ def label_beats(
     keep &= ~beside(peaks, found.missing, round(MARGIN_S * rate))
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
-        probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names)
+        # a recording called AF as a whole too (studies/af_s_gate.py, fourth round)
+        probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names, found.rhythm_recording)
         relabelled = int((in_af & keep).sum())
     findings, runs = found.findings, None
     if "V" in loaded.class_names:  # over every peak: an unclassified beat ends a run

@@ -187,10 +187,10 @@ def s_in_af_to_n(
     return out, relabelled
 
 
-def relabelled_calls(annotated, by_recording: bool = False) -> np.ndarray:
+def relabelled_calls(annotated, by_recording: bool = True) -> np.ndarray:
     """The class index of each beat of an annotation made with `keep_s_in_af`, as `annotate` writes it
-    without (`s_in_af_to_n`; `by_recording`: with the whole recording's class too): one run gives the beat
-    model's calls and the line's."""
+    without (`s_in_af_to_n`, with the whole recording's class unless not `by_recording`): one run gives
+    the beat model's calls and the line's."""
     whole = annotated.rhythm_recording if by_recording else None
     probs, _ = s_in_af_to_n(
         annotated.probabilities, annotated.samples, annotated.rhythm, annotated.class_names, whole

@@ -123,19 +123,25 @@ def af_s_gate_table(results: Path) -> str:
     path = results / "af_s_gate.jsonl"
     if not path.is_file():
         return "*Not measured in this checkout: run `python studies/af_s_gate.py --record ...`.*"
+    # since the fourth round a recording called AF as a whole is relabelled too: rows of their own
     latest = latest_json_lines(
-        path, lambda x: (x["rhythm"], x["model"], x["side"]) if x.get("study") == "af_s_gate" else None
+        path,
+        lambda x: (
+            (x["rhythm"], x.get("whole_recording", False), x["model"], x["side"])
+            if x.get("study") == "af_s_gate"
+            else None
+        ),
     )
 
     def arrow(a: float, b: float, pct: bool, digits: int = 3) -> str:
         return f"{_pct(a)} → {_pct(b)}" if pct else f"{a:.{digits}f} → {b:.{digits}f}"
 
     rows = []
-    for (rhythm, model, side), x in latest.items():
+    for (rhythm, whole, model, side), x in latest.items():
         c, m = x["cinc_af"], x["mitdb" if side == "validation" else "ds2"]
         normal = x.get("cinc_normal")
         rows.append(
-            f"| `{rhythm}` | `{model}` | {side} | {c['records']} | {arrow(c['kept']['S'], c['relabelled']['S'], True)} | "
+            f"| `{rhythm}`{' and the whole recording' if whole else ''} | `{model}` | {side} | {c['records']} | {arrow(c['kept']['S'], c['relabelled']['S'], True)} | "
             + (
                 "–"
                 if normal is None
