@@ -411,12 +411,18 @@ def test_s_in_af_moves_s_to_n_inside_af_episodes_only():
     two = np.array([[0.3, 0.7]], np.float32)
     assert s_in_af_to_n(two, np.array([150]), episodes, ("normal", "ectopic"))[0] is two
     assert s_in_af_to_n(probs[:0], peaks[:0], episodes, ("N", "S", "V"))[1].shape == (0,)
+    # a recording the rhythm model calls AF as a whole: every S call, inside AF episodes or not
+    whole = s_in_af_to_n(probs, peaks, episodes, ("N", "S", "V"), {"class": "A"})[1]
+    assert whole.tolist() == [True, True, True, True, True, False]
+    other = s_in_af_to_n(probs, peaks, episodes, ("N", "S", "V"), {"class": "O"})[1]
+    assert other.tolist() == relabelled.tolist()
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
 def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc):
-    """CinC's A00005 (AF): the beat model alone calls S beats inside the episodes the rhythm model calls AF;
-    annotate --rhythm writes them N and counts them, and keep_s_in_af keeps them."""
+    """CinC's A00005 (AF): the beat model alone calls S beats inside the episodes the rhythm model calls AF
+    (or in a recording it calls AF as a whole); annotate --rhythm writes them N and counts them, and
+    keep_s_in_af keeps them."""
     from conftest import REPO
 
     from heartzoo.recording.annotation import annotate
@@ -425,7 +431,8 @@ def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc)
     kw = {"record": "A00005", "rhythm": _rhythm_model(), "zoo": REPO / "zoo"}
     kept = annotate(sig.values, sig.fs, "beat-3-cnn3-student@v3", keep_s_in_af=True, **kw)
     line = annotate(sig.values, sig.fs, "beat-3-cnn3-student@v3", **kw)
-    af = np.zeros(len(kept.samples), bool)
+    # inside its AF episodes, or everywhere where the recording as a whole is called AF
+    af = np.full(len(kept.samples), (kept.rhythm_recording or {}).get("class") == "A")
     for e in kept.rhythm:
         if e.aux == "(AFIB":
             af |= (kept.samples >= e.start) & (kept.samples < e.end)
