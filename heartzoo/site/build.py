@@ -63,7 +63,7 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     # the rhythm model whose AF the "→" figures relabel: the one each line was measured with
     with_rhythm = (
         f"\n\n→: as `heartzoo annotate --rhythm {', '.join(sorted(rhythms))}` writes them, relabelling the S "
-        "calls inside the AF it finds."
+        "calls inside the AF it finds (its AF episodes, and a recording it calls AF as a whole)."
         if rhythms
         else ""
     )

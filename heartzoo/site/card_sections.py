@@ -455,7 +455,7 @@ def devices_text(ref: str, results: Path) -> str:
 
 
 def _with_rhythm_text(c: dict[str, Any], af: str) -> str:
-    """The CinC shares as `annotate --rhythm` writes them (S calls inside its AF episodes relabelled N)."""
+    """The CinC shares as `annotate --rhythm` writes them (S calls inside the AF it finds relabelled N)."""
     if not c.get("rhythm") or af != "S":
         return ""
     a, n = c["A"]["with_rhythm"], c["N"]["with_rhythm"]

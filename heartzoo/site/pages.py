@@ -216,7 +216,7 @@ Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. "{af} i
 test on a wearable: the share of beats so called in the atrial
 fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 test split, AliveCor lead I,
 through `heartzoo annotate` (each card's "On other devices"); after → the S share as `annotate --rhythm`
-writes it with `af-4-cnn3-student` v2 (each card names its rhythm model), which relabels the S calls inside the AF it finds. Flash is the `.tflite`, RAM
+writes it with the recommended af-4 model (each card names it), which relabels the S calls inside the AF it finds (its AF episodes, and a recording it calls AF as a whole). Flash is the `.tflite`, RAM
 the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation
 patients). The recommended model ({rec or "none fits the budget"}) is {rule_text()}.
 
