@@ -23,6 +23,7 @@ import numpy as np
 from ..data.signal_files import StoredLead, int24
 from ..errors import HeartzooError
 from ..preprocess.lead import TO_MV
+from .missing import MAX_SPAN_S
 
 HEADER_BYTES = 256
 ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
@@ -30,8 +31,6 @@ ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
 BDF_VERSION = b"\xffBIOSEMI"
 #: the time-keeping annotation that opens each data record of an EDF+ file: its onset in seconds
 _TIME_KEEPING = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15[^\x14]*)?\x14\x14")
-#: an EDF+D file whose records span longer than this is not one recording (a corrupted onset)
-MAX_SPAN_S = 31 * 86400.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ BRIDGE_S = 0.1
 #: a file whose samples cover less than this share of the span its clock gives is not one recording
 #: (a corrupted time or length), and its missing stretches would only cost memory
 MIN_HELD = 0.01
+#: a file whose clock (an EDF+D file's onsets, a Polar file's timestamps, a multi-segment record's
+#: lengths) spans longer than this is not one recording (a corrupted time or length)
+MAX_SPAN_S = 31 * 86400.0
 
 Stretches = tuple[tuple[int, int], ...]
 

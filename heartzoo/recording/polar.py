@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeartzooError
+from .missing import MAX_SPAN_S, MIN_HELD
 
 HEAD_BYTES = 4096
 ECG_COLUMN = "ecg [uv]"
@@ -29,8 +30,6 @@ CLOCK_COLUMN = "sensor timestamp [ns]"
 MAX_STEP_S = 1.0
 #: rates a Polar strap's ECG can have (the H10 streams 130 Hz); outside, the timestamps are not its clock
 RATE_RANGE_HZ = (50.0, 1000.0)
-#: a file whose sensor timestamps span longer than this is not one recording
-MAX_SPAN_S = 31 * 86400.0
 
 
 def _columns(first_line: str) -> list[str]:
@@ -86,16 +85,14 @@ def read(
         raise HeartzooError(f"{path}: a Polar ECG file with {n} sample(s); a recording needs more")
     rate, places = _clock(path, stamps, at)
     if places is not None:  # Bluetooth lost stretches: missing where the sensor's clock puts them
-        from .missing import MIN_HELD
-
-        if len(uv) < MIN_HELD * (int(places[-1]) + 1):
+        span = int(places[-1]) + 1
+        if len(uv) < MIN_HELD * span:
             raise HeartzooError(
-                f"{path}: its {len(uv):,} samples cover {100 * len(uv) / (int(places[-1]) + 1):.2g} % of the "
-                f"{(int(places[-1]) + 1) / rate / 3600:.1f} h its sensor timestamps span: not one recording"
+                f"{path}: its {len(uv):,} samples cover {100 * len(uv) / span:.2g} % of the "
+                f"{span / rate / 3600:.1f} h its sensor timestamps span: not one recording"
             )
-        held = uv * 1e-3  # mV, then float32 as every reader's lead is: a day of 130 Hz is 45 MB
-        mv = np.full(int(places[-1]) + 1, np.nan, np.float32)
-        mv[places] = held
+        mv = np.full(span, np.nan, np.float32)  # float32 as every reader's lead is: a day of 130 Hz is 45 MB
+        mv[places] = uv * 1e-3
     else:
         mv = uv * 1e-3
     start = lines[1].split(";")[0].strip() if cols[0] == "phone timestamp" else ""
@@ -131,10 +128,8 @@ def _clock(path: Path, stamps: np.ndarray, at: np.ndarray) -> tuple[float, np.nd
     t = (stamps - stamps[0]).astype(np.float64) * 1e-9
     num = den = 0.0
     for i, s in zip(np.split(idx, cuts), np.split(t, cuts), strict=True):
-        num, den = (
-            num + float(((i - i.mean()) * (s - s.mean())).sum()),
-            den + float(((i - i.mean()) ** 2).sum()),
-        )
+        num += float(((i - i.mean()) * (s - s.mean())).sum())
+        den += float(((i - i.mean()) ** 2).sum())
     seconds_per_sample = num / den if den > 0 else 0.0
     lo, hi = RATE_RANGE_HZ
     if not seconds_per_sample > 0 or not lo <= 1.0 / seconds_per_sample <= hi:

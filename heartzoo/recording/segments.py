@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
+from .missing import MAX_SPAN_S, MIN_HELD
 
 #: a segment's name: a WFDB record's letters (no folder, no path), or `~` for no segment
 _NAME = re.compile(r"[A-Za-z0-9_-]+|~")
 #: more segments than this is not a header (MIMIC's longest records hold a few thousand)
 MAX_SEGMENTS = 100_000
-#: a record whose segments span longer than this is not one recording (a corrupted length)
-MAX_SPAN_S = 31 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,6 @@ def layout(hea: Path) -> Layout:
             f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not "
             "one recording (a corrupted length?)"
         )
-    from .missing import MIN_HELD
-
     held = sum(n for name, n in segments if name != "~")
     if held < MIN_HELD * total:
         raise HeartzooError(
