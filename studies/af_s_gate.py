@@ -168,8 +168,8 @@ def per_record(loaded, records, data_dir, zoo) -> dict:
     return out
 
 
-def af4_validation_af_records(data_dir) -> list[str]:
-    """The AF recordings of af-4's validation split (its recipe's seeded draw; never its training's)."""
+def af4_validation_records(data_dir) -> dict[str, str]:
+    """af-4's validation recordings (its recipe's seeded draw; never its training's) and their labels."""
     from heartzoo.config import load_config
     from heartzoo.data.cinc2017 import held_out_records
     from heartzoo.data.databases import get_database
@@ -177,32 +177,29 @@ def af4_validation_af_records(data_dir) -> list[str]:
 
     config = load_config(ROOT / "configs" / "af-4-cnn3-student.yaml")
     labels = get_database("cinc2017").labels(data_dir)
-    val = split_recordings(
-        labels, held_out_records(), config.data.validation.fraction, config.data.validation.seed
-    )["val"]
-    return [r for r in val if labels[r] == "A"]
+    v = config.data.validation
+    return {r: labels[r] for r in split_recordings(labels, held_out_records(), v.fraction, v.seed)["val"]}
+
+
+def af4_validation_af_records(data_dir) -> list[str]:
+    """The AF recordings of af-4's validation split."""
+    return [r for r, label in af4_validation_records(data_dir).items() if label == "A"]
 
 
 def by_recording(loaded, data_dir, zoo) -> dict:
     """The fourth round's gain and cost (above), on af-4's validation recordings."""
-    from heartzoo.config import load_config
-    from heartzoo.data.cinc2017 import held_out_records
     from heartzoo.data.databases import get_database
-    from heartzoo.data.recording_windows import split_recordings
     from heartzoo.recording.annotation import label_beats
     from heartzoo.recording.rhythm_annotation import relabelled_calls
     from heartzoo.recording.scan import scan
 
-    config = load_config(ROOT / "configs" / "af-4-cnn3-student.yaml")
     db = get_database("cinc2017")
-    folder, labels = db.folder(data_dir), db.labels(data_dir)
-    v = config.data.validation
-    val = split_recordings(labels, held_out_records(), v.fraction, v.seed)["val"]
+    folder, labels = db.folder(data_dir), af4_validation_records(data_dir)
     s = list(loaded.class_names).index("S")
     out: dict = {}
     for group, wanted in (("A", {"A"}), ("N and O", {"N", "O"})):
         beats = episodes_s = both_s = moved = recordings = called_af = 0
-        for record in (r for r in val if labels[r] in wanted):
+        for record in (r for r, label in labels.items() if label in wanted):
             sig = db.read_signal(folder, record, loaded.firmware.lead)
             found = scan(sig.values, sig.fs, rhythm=RHYTHM, zoo=zoo)
             got = label_beats(found, loaded, record=record, keep_s_in_af=True)

@@ -90,14 +90,11 @@ def changed(
         read.samples, spans, round(loaded.config.input.frame_size / loaded.config.input.fs * fs / 2)
     )
     new = read.samples[now]
-    at = np.searchsorted(whole.samples, new)
-    ok = at < len(whole.samples)
-    same = ok & (whole.samples[np.minimum(at, len(whole.samples) - 1)] == new)
+    j = np.minimum(np.searchsorted(whole.samples, new), len(whole.samples) - 1)
     # a newly classified beat the whole record did not keep (another detection) counts as changed
-    differs = ~same | (whole.classes[np.minimum(at, len(whole.samples) - 1)] != read.classes[now])
+    differs = (whole.samples[j] != new) | (whole.classes[j] != read.classes[now])
     # the whole record's neighbours of each new beat, and whether the stretch hid them from detection
     seen = np.isin(whole.samples, found.peaks)
-    j = np.minimum(at, len(whole.samples) - 1)
     hid = ~seen[np.maximum(j - 1, 0)] | ~seen[np.minimum(j + 1, len(whole.samples) - 1)]
     return int(now.sum()), int(differs.sum()), int((differs & hid).sum())
 
