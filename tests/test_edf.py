@@ -282,7 +282,12 @@ def _cut(path: Path, mlii) -> Path:
         (
             lambda p, x: timed(wearable(p, x, plus="EDF+D"), [0, 10**7, *range(10**7 + 1, 10**7 + 299)]),
             [],
-            r"its data records span 116 days, from 0 s to 1.00003e\+07 s: not one recording",
+            r"its data records' onsets span 116 days: not one recording",
+        ),
+        (  # 300 s of samples in a clock of 28 h: a corrupted last onset, not 28 h of missing samples
+            lambda p, x: timed(wearable(p, x, plus="EDF+D"), [*range(299), 10**5]),
+            [],
+            r"its samples cover 0.3 % of the 27.8 h its data records' onsets span: not one recording",
         ),
         (
             lambda p, x: edf(p, [("MLII", "uV", 5000.0, 360, x * 1000)], plus="EDF+D"),

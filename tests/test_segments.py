@@ -104,11 +104,14 @@ def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(
             "icu/1 2 250\nicu_0001 21600\n",
             r"segment icu_0001 gives 21600 samples at 360 Hz, its record icu 21600 at 250 Hz",
         ),
-        ("icu/1 2 360\n~ 21600\n", r"its segments hold 0 of its 21,600 samples, the rest no segment's"),
-        ("icu/2 2 360\nicu_0001 21600\n~ 9999999\n", r"its segments hold 21,600 of its 10,021,599 samples"),
+        ("icu/1 2 360\n~ 21600\n", r"its samples cover 0 % of the 1.0 min its segments' lengths span"),
+        (
+            "icu/2 2 360\nicu_0001 21600\n~ 9999999\n",
+            r"its samples cover 0.22 % of the 7.7 h its segments' lengths span",
+        ),
         (
             "icu/2 2 360\nicu_0001 21600\n~ 99999999999999\n",
-            r"its segments hold 100,000,000,021,599 samples, 3215021 days at 360 Hz: not one recording",
+            r"its segments' lengths span 3215021 days: not one recording",
         ),
     ],
 )

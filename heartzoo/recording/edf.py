@@ -23,7 +23,7 @@ import numpy as np
 from ..data.signal_files import StoredLead, int24
 from ..errors import HeartzooError
 from ..preprocess.lead import TO_MV
-from .missing import MAX_SPAN_S
+from .missing import check_span
 
 HEADER_BYTES = 256
 ANNOTATIONS = ("EDF Annotations", "BDF Annotations")
@@ -275,11 +275,7 @@ def _onsets(path: Path, kind: str, signals, records: int, record_s: float, heade
             f"{path}: data record {r + 1} starts at {onsets[r]:g} s, {onsets[r] - onsets[r - 1]:g} s after "
             f"record {r} (records last {record_s:g} s): records out of order or overlapping"
         )
-    if onsets[-1] - onsets[0] + record_s > MAX_SPAN_S:
-        raise HeartzooError(
-            f"{path}: its data records span {(onsets[-1] - onsets[0]) / 86400:.0f} days, from "
-            f"{onsets[0]:g} s to {onsets[-1]:g} s: not one recording (a corrupted onset?)"
-        )
+    check_span(path, records * record_s, onsets[-1] - onsets[0] + record_s, "data records' onsets")
     return onsets
 
 

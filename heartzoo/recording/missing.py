@@ -30,6 +30,29 @@ MAX_SPAN_S = 31 * 86400.0
 Stretches = tuple[tuple[int, int], ...]
 
 
+def check_span(where, held_s: float, span_s: float, clock: str) -> None:
+    """Refuse a file whose clock (`clock`: what gives its times, said in the error) spans longer than
+    MAX_SPAN_S, or whose `held_s` seconds of samples cover less than MIN_HELD of the `span_s` it gives: not
+    one recording but a corrupted time or length, whose missing stretches would only cost memory."""
+    from ..errors import HeartzooError
+
+    if span_s > MAX_SPAN_S:
+        raise HeartzooError(
+            f"{where}: its {clock} span {span_s / 86400:.0f} days: not one recording (a corrupted time or length?)"
+        )
+    if held_s < MIN_HELD * span_s:
+        raise HeartzooError(
+            f"{where}: its samples cover {100 * held_s / span_s:.2g} % of the {_duration(span_s)} its {clock} "
+            "span: not one recording (a corrupted time or length?)"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.1f} s"
+
+
 def stretches(mask: np.ndarray) -> Stretches:
     """(start, end) samples, end exclusive, of each run of True in `mask`."""
     edges = np.diff(np.r_[0, np.asarray(mask, dtype=np.int8), 0])

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeartzooError
-from .missing import MAX_SPAN_S, MIN_HELD
+from .missing import check_span
 
 HEAD_BYTES = 4096
 ECG_COLUMN = "ecg [uv]"
@@ -84,13 +84,9 @@ def read(
     if n < 2:
         raise HeartzooError(f"{path}: a Polar ECG file with {n} sample(s); a recording needs more")
     rate, places = _clock(path, stamps, at)
+    span = n if places is None else int(places[-1]) + 1
+    check_span(path, n / rate, span / rate, "sensor timestamps")
     if places is not None:  # Bluetooth lost stretches: missing where the sensor's clock puts them
-        span = int(places[-1]) + 1
-        if len(uv) < MIN_HELD * span:
-            raise HeartzooError(
-                f"{path}: its {len(uv):,} samples cover {100 * len(uv) / span:.2g} % of the "
-                f"{span / rate / 3600:.1f} h its sensor timestamps span: not one recording"
-            )
         mv = np.full(span, np.nan, np.float32)  # float32 as every reader's lead is: a day of 130 Hz is 45 MB
         mv[places] = uv * 1e-3
     else:
@@ -116,11 +112,6 @@ def _clock(path: Path, stamps: np.ndarray, at: np.ndarray) -> tuple[float, np.nd
     if back.size:
         raise HeartzooError(
             f"{path}: the sensor timestamps go back at line {at[back[0] + 1]}; not one recording in order"
-        )
-    if (stamps[-1] - stamps[0]) * 1e-9 > MAX_SPAN_S:
-        raise HeartzooError(
-            f"{path}: its sensor timestamps span {(stamps[-1] - stamps[0]) * 1e-9 / 86400:.0f} days: not one "
-            "recording"
         )
     cuts = np.flatnonzero(step > MAX_STEP_S * 1e9) + 1  # where a stretch after a loss begins
     idx = np.arange(len(stamps), dtype=np.float64)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, HeartzooError
-from .missing import MAX_SPAN_S, MIN_HELD
+from .missing import check_span
 
 #: a segment's name: a WFDB record's letters (no folder, no path), or `~` for no segment
 _NAME = re.compile(r"[A-Za-z0-9_-]+|~")
@@ -79,17 +79,8 @@ def layout(hea: Path) -> Layout:
             )
         segments.append((row[0], int(row[1])))
     total = sum(n for _, n in segments)
-    if total > MAX_SPAN_S * fs:
-        raise HeartzooError(
-            f"{hea}: its segments hold {total:,} samples, {total / fs / 86400:.0f} days at {fs:g} Hz: not "
-            "one recording (a corrupted length?)"
-        )
     held = sum(n for name, n in segments if name != "~")
-    if held < MIN_HELD * total:
-        raise HeartzooError(
-            f"{hea}: its segments hold {held:,} of its {total:,} samples, the rest no segment's: not one "
-            "recording (a corrupted length?)"
-        )
+    check_span(hea, held / fs, total / fs, "segments' lengths")
     if len(record) > 3 and record[3].isdigit() and int(record[3]) != total:
         raise HeartzooError(
             f"{hea}: the record line gives {record[3]} samples, its segments {total:,}: corrupted"
