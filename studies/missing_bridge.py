@@ -119,7 +119,7 @@ def rhythm_changes(model_name: str, length_s: float) -> dict:
     for record in split_recordings(db.labels(), held_out_records(), v.fraction, v.seed)["val"]:
         sig = db.read_signal(folder, record, spec.lead)
         x, fs = np.asarray(sig.values, np.float32), float(sig.fs)
-        n, width = round(spec.frame_size * fs / spec.fs), max(1, round(length_s * fs))
+        n, width = spec.frame_samples(fs), max(1, round(length_s * fs))
         whole = window_probabilities(loaded, x, fs)
         y = x.copy()
         for start in recording_window_starts(len(x), n):

@@ -76,7 +76,7 @@ def record_arrays(
 
 def window_length(db: Database, spec: InputSpec) -> int:
     """A window (one frame of a window task) in the record's own samples."""
-    return round(spec.frame_size * db.fs / spec.fs)
+    return spec.frame_samples(db.fs)
 
 
 def labelled_windows(

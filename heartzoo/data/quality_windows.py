@@ -109,7 +109,7 @@ def beat_record_arrays(
     sig = db.read_signal(folder, record, spec.lead)
     fs, values = float(sig.fs), sig.values.astype(np.float32)
     ref = db.read_beats(folder, record).samples
-    length = round(spec.frame_size * fs / spec.fs)
+    length = spec.frame_samples(fs)
     starts = window_starts(len(values), length)
     pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
     xs, labels, centres = (
@@ -149,7 +149,7 @@ def cinc_record_arrays(
 ) -> dict[str, np.ndarray]:
     """Every window of one CinC 2017 recording, labelled by the recording's label."""
     sig = db.read_signal(folder, record, spec.lead)
-    length = round(spec.frame_size * sig.fs / spec.fs)
+    length = spec.frame_samples(sig.fs)
     starts = window_starts(len(sig.values), length)
     pre = Preprocessor(spec.model_copy(update={"r_peak_index": None}))
     x = _frames(pre, sig.values, float(sig.fs), starts, length)

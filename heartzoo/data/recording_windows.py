@@ -46,7 +46,7 @@ def recording_arrays(
     """One recording's windows, each with the recording's label; `hop` as a share of the frame (None:
     non-overlapping)."""
     sig = db.read_signal(folder, record, spec.lead)
-    length = round(spec.frame_size * sig.fs / spec.fs)
+    length = spec.frame_samples(sig.fs)
     starts = recording_window_starts(
         len(sig.values), length, None if hop is None else max(1, round(hop * length))
     )

@@ -133,6 +133,10 @@ class InputSpec(BaseModel):
     def channels(self) -> int:
         return 2 if self.template_beats else 1
 
+    def frame_samples(self, fs: float) -> int:
+        """The frame's length in samples of a signal at `fs` Hz (before it is resampled to the model's)."""
+        return round(self.frame_size * fs / self.fs)
+
 
 def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_peak: int) -> np.ndarray:
     """Frames of `frame_size` samples with sample `centres[i]` at index `r_peak` of frame i.

@@ -49,7 +49,7 @@ def mitdb(loaded, data_dir=None) -> dict[str, Any]:
     for record in sorted({*DS1, *DS2, *AF_RECORDS}):
         sig = DATABASE.read_signal(folder, record, "MLII")
         rhythm = DATABASE.read_rhythms(folder, record)
-        length = round(spec.frame_size * sig.fs / spec.fs)
+        length = spec.frame_samples(sig.fs)
         starts = window_starts(len(sig.values), length)
         label = window_labels(rhythm, starts, length)
         af = (label == RHYTHM_CLASSES.index("AF")) & (record in AF_RECORDS)

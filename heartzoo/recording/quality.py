@@ -139,7 +139,7 @@ def model_windows(x, fs: float, gate) -> Windows:
     from ..zoo.hub import predict
 
     spec = gate.config.input
-    starts, ends = tiles(len(x), max(1, round(spec.frame_size * fs / spec.fs)))
+    starts, ends = tiles(len(x), max(1, spec.frame_samples(fs)))
     p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
     return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
 

@@ -44,7 +44,7 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     from ..zoo.hub import predict
 
     spec = model.config.input  # `x` is read in windows (`predict`): a lead left on disk stays there
-    n = round(spec.frame_size * fs / spec.fs)
+    n = spec.frame_samples(fs)
     starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
     if len(x) > n and starts[-1] + n < len(x):
         starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
@@ -80,7 +80,7 @@ def window_probabilities(model, x, fs: float, missing=(), bridge_s: float = 0.0)
     from .missing import overlap, unbridged
 
     spec = model.config.input
-    n = round(spec.frame_size * fs / spec.fs)
+    n = spec.frame_samples(fs)
     starts = recording_window_starts(len(x), n)
     longer = unbridged(missing, fs, bridge_s)
     starts = starts[[not overlap(longer, int(s), int(s) + n) for s in starts]]
