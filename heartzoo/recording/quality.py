@@ -254,11 +254,13 @@ def assess(
     qrs_ms: float | None = None,
     qrs_mv: float | None = None,
     missing=(),
+    stretches=None,
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
     too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
-    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats, unreadable windows. The samples
-    the file marks `missing` count in none of them: the rate is over the rest."""
+    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats (`stretches`, where the caller has
+    them: `gaps`), unreadable windows. The samples the file marks `missing` count in none of them: the rate
+    is over the rest."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
     out: list[Finding] = []
@@ -289,7 +291,8 @@ def assess(
                 f"heart rate ({MIN_BPM:g}-{MAX_BPM:g}); the detector could not read this signal",
             )
         )
-    stretches = gaps(peaks, length, fs, missing=missing)
+    if stretches is None:
+        stretches = gaps(peaks, length, fs, missing=missing)
     if stretches:
         total = sum(e - s for s, e in stretches) / fs
         s, e = max(stretches, key=lambda g: g[1] - g[0])

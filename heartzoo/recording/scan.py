@@ -73,8 +73,9 @@ def scan(
             windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
         # the QRS width and size where the gate reads the signal (noise has no QRS to measure)
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
-        findings = assess(peaks, len(x), rate, windows, *qrs_sizes(x, rate, readable), missing=missing)
         stretches = gaps(peaks, len(x), rate, missing=missing)
+        sizes = qrs_sizes(x, rate, readable)
+        findings = assess(peaks, len(x), rate, windows, *sizes, missing=missing, stretches=stretches)
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
