@@ -12,3 +12,24 @@ def tfmot_and_tf_keras():
     import tf_keras
 
     return tfmot, tf_keras
+
+
+def keras2_twin(model, arch: str, params: dict, input_shape, num_classes: int, rr: int):
+    """(tfmot, tf_keras, the tf_keras twin of the Keras 3 `model`, with its weights): what tfmot wraps. The
+    wrapped twin is compiled by `compile_logits` with the same optimiser and loss as training."""
+    from ..models import build_model
+
+    tfmot, tf_keras = tfmot_and_tf_keras()
+    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
+    twin.set_weights(model.get_weights())
+    return tfmot, tf_keras, twin
+
+
+def compile_logits(wrapped, learning_rate: float) -> None:
+    """Compile a tfmot-wrapped twin as training compiles: Adam on cross-entropy over the logits."""
+    import tf_keras
+
+    wrapped.compile(
+        optimizer=tf_keras.optimizers.Adam(learning_rate),
+        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
+    )

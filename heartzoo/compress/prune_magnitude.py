@@ -40,11 +40,9 @@ def magnitude_prune(
 ):
     """Prune `model` to `sparsity` over `epochs` x `steps` training steps; returns the Keras 3 model."""
     from ..models import build_model
-    from .legacy import tfmot_and_tf_keras
+    from .legacy import compile_logits, keras2_twin
 
-    tfmot, tf_keras = tfmot_and_tf_keras()
-    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
-    twin.set_weights(model.get_weights())
+    tfmot, _, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
     total = epochs * steps
     schedule = tfmot.sparsity.keras.PolynomialDecay(
         initial_sparsity=0.0,
@@ -54,10 +52,7 @@ def magnitude_prune(
         frequency=max(1, min(50, total // 10)),  # must be below the step count, or nothing is pruned
     )
     pruned = tfmot.sparsity.keras.prune_low_magnitude(twin, pruning_schedule=schedule)
-    pruned.compile(
-        optimizer=tf_keras.optimizers.Adam(learning_rate),
-        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
-    )
+    compile_logits(pruned, learning_rate)
     pruned.fit(
         dataset,
         epochs=epochs,

@@ -25,16 +25,11 @@ def quantization_aware_finetune(
     learning_rate: float,
 ):
     from ..models import build_model
-    from .legacy import tfmot_and_tf_keras
+    from .legacy import compile_logits, keras2_twin
 
-    tfmot, tf_keras = tfmot_and_tf_keras()
-    twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
-    twin.set_weights(model.get_weights())
+    tfmot, _, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
     qat = tfmot.quantization.keras.quantize_model(twin)
-    qat.compile(
-        optimizer=tf_keras.optimizers.Adam(learning_rate),
-        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
-    )
+    compile_logits(qat, learning_rate)
     qat.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
     # The wrappers keep the original variables under their original names ("stem_conv/kernel:0"),
     # next to their own quantizer state (min/max, step), which the float model does not need.
