@@ -117,6 +117,16 @@ def test_a_bad_export_is_one_clear_error_and_writes_nothing(lead_i, tmp_path, ed
     )
 
 
+def test_a_recorded_date_that_is_no_date_leaves_the_start_unknown(lead_i, tmp_path):
+    from heartzoo.recording.read import read_recording
+
+    for wrong in ("2026-13-30 16:32:18 -0700", "2026-05-30 16:32:18 -9100"):  # month 13; a 91 h offset
+        rec = read_recording(
+            _export(tmp_path / "e.csv", lead_i, HEAD.replace("2026-05-30 16:32:18 -0700", wrong)), "MLII"
+        )
+        assert rec.start is None and np.allclose(rec.signal, lead_i / 1000, atol=1e-6)
+
+
 def test_a_plain_csv_is_not_taken_for_an_export(tmp_path):
     from heartzoo.recording import apple_watch
 

@@ -93,3 +93,20 @@ def test_an_edf_signal_is_read_by_its_number_where_two_share_a_name(leads, tmp_p
     np.testing.assert_allclose(second, leads[:, 1], atol=step)
     with pytest.raises(HeartzooError, match=r"2 leads are named ECG \(numbers 0, 1"):
         read_recording(path, "ECG", lead_given=True)
+
+
+def test_a_wfdb_lead_without_a_description_is_named_by_its_number(two_ecg, tmp_path):
+    """A signal line may leave out its description (WFDB's optional last field): the lead is read, named
+    by its number as an unnamed CSV column is, and a lead asked for by name is one clear error."""
+    import shutil
+
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.read import read_recording
+
+    shutil.copy(f"{two_ecg}.dat", tmp_path / "twin.dat")
+    (tmp_path / "twin.hea").write_text(Path(f"{two_ecg}.hea").read_text().replace(" ECG\n", "\n"))
+    rec = read_recording(tmp_path / "twin", "1", lead_given=True)
+    assert rec.lead == "1"
+    np.testing.assert_array_equal(rec.signal, read_recording(two_ecg, "1", lead_given=True).signal)
+    with pytest.raises(HeartzooError, match=r"twin.hea: no lead MLII; leads: 0, 1"):
+        read_recording(tmp_path / "twin", "MLII", lead_given=True)

@@ -87,6 +87,9 @@ def read_header(data_dir: Path, record: str):
             "is checked against",
             path=str(hea),
         )
+    # a signal line may leave out its description: such a lead is named by its number, as a CSV's
+    # unnamed column is, so that it can be chosen and said
+    header.sig_name = [n if n else str(i) for i, n in enumerate(header.sig_name or [])]
     return header
 
 

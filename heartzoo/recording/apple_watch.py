@@ -123,11 +123,18 @@ def read(
     notes = ["an Apple Watch ECG export" + _device(header)]
     if header.get("Classification"):
         notes.append(f"the watch classified this recording as {header['Classification']!r}")
-    starts = [
-        datetime.strptime(m[0], "%Y-%m-%d %H:%M:%S %z") for v in values if (m := _RECORDED.fullmatch(v))
-    ]
+    starts = [_recorded(m[0]) for v in values if (m := _RECORDED.fullmatch(v))]
     start = starts[0] if len(starts) == 1 else None
     return header.get("Lead", "Lead I"), samples[:n] * _UNITS[unit.lower()], rates[0], tuple(notes), start
+
+
+def _recorded(text: str) -> datetime | None:
+    """The recorded date and time, None where it is not one (month 13, an offset of a day or more): a
+    clock that is wrong does not keep the samples from being read."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 def _device(header: dict[str, str]) -> str:
