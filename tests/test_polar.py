@@ -135,6 +135,11 @@ def test_a_stretch_bluetooth_lost_is_missing_where_the_sensor_clock_puts_it(ches
             [],
             r"the sensor timestamps go back at line 3",
         ),
+        (  # a timestamp past 64 bits
+            lambda p, uv: _write(p, uv, lines=["2026-07-26T21:56:26.700;99999999999999999999;0.0;12"]),
+            [],
+            r"line 2 is '2026-07-26T21:56:26\.700;99999999999999999999;0\.0;12', not a sample",
+        ),
         (lambda p, uv: _write(p, uv[:1]), [], r"a Polar ECG file with 1 sample\(s\)"),
         (
             lambda p, uv: (

@@ -74,7 +74,7 @@ def read(
         cells = line.split(";")
         try:
             stamps[n], uv[n], at[n] = int(cells[clock]), float(cells[ecg]), i
-        except (IndexError, ValueError):
+        except (IndexError, ValueError, OverflowError):  # a timestamp past 64 bits overflows
             raise HeartzooError(
                 f"{path}: line {i} is {line.strip()[:60]!r}, not a sample ({len(cols)} fields: "
                 f"{CLOCK_COLUMN} a whole number, {ECG_COLUMN} a number)"
