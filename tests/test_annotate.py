@@ -241,6 +241,7 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
         ("truncated_atr", ["--reference-peaks", "atr"], r"syn.atr: truncated WFDB annotation file"),
         ("npz", ["--fs", "250"], r"x.npy: a .npz archive \(np.savez\), not a .npy array"),
         ("text_npy", ["--fs", "250"], r"x.npy: not a NumPy .npy file"),
+        ("bad_header_npy", ["--fs", "250"], r"x.npy: not a readable .npy array"),
         ("complex_npy", ["--fs", "250"], r"expected numbers of shape .* got complex128"),
         ("empty_npy", ["--fs", "250"], r"x.npy: no samples"),
         (
@@ -284,6 +285,11 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
             _truncate(write_record(src, "syn", fs=250, seconds=20) and src / "syn.atr") or src / "syn"
         ),
         "npz": lambda: np.savez(src / "x.npz", x=x) or (src / "x.npz").rename(src / "x.npy") or src / "x.npy",
+        "bad_header_npy": lambda: (  # its header's shape left open, as a flipped byte may leave it
+            np.save(src / "x.npy", x)
+            or ((src / "x.npy").write_bytes((src / "x.npy").read_bytes().replace(b"(5000,)", b"(5000,("))
+            and src / "x.npy")
+        ),
         "text_npy": lambda: (src / "x.npy").write_text("1\n2\n3\n") and src / "x.npy",
         "complex_npy": lambda: np.save(src / "x.npy", x + 1j * x) or src / "x.npy",
         "empty_npy": lambda: np.save(src / "x.npy", np.zeros(0)) or src / "x.npy",

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
@@ -355,7 +356,7 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
         raise HeartzooError(f"{p}: not a NumPy .npy file (it does not start with .npy's magic bytes)")
     try:
         values = np.load(p, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, SyntaxError, TokenError) as exc:  # the header is Python text
         raise HeartzooError(f"{p}: not a readable .npy array ({exc})") from None
     if values.ndim == 1:
         values = values[:, None]
