@@ -69,6 +69,11 @@ def test_a_lead_is_read_across_the_segments(leads, tmp_path):
     assert rec.notes[0] == "a multi-segment record: lead MLII read from 2 of its 4 segments"
     v5 = read_recording(tmp_path / "icu" / "icu", "V5", lead_given=True)
     assert v5.missing == ((MINUTE, MINUTE + GAP),)
+    # a date that is none (a year past any clock's) leaves the start unknown, the samples read
+    hea = tmp_path / "icu" / "icu.hea"
+    hea.write_text(hea.read_text().replace("27/11/2026", "27/11/99999999999999999999"))
+    late = read_recording(tmp_path / "icu" / "icu", "MLII")
+    assert late.start is None and np.array_equal(late.signal, rec.signal)
 
 
 def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(leads, tmp_path):

@@ -96,7 +96,7 @@ def _start(fields: list[str]) -> datetime | time | None:
             d, m, y = (int(v) for v in fields[1].split("/"))
             return datetime.combine(date(y, m, d), clock)
         return clock
-    except ValueError:
+    except (ValueError, OverflowError):  # a year past C's long
         return None
 
 
