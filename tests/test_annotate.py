@@ -232,6 +232,12 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
             r"syn.hea\): the record line gives no number of samples per signal \(its 4th field\)",
         ),
         ("negative_fs", [], r"sampling frequency \(3rd field\) is '-250', not a positive number"),
+        (
+            "no_such_date",
+            [],
+            r"syn.hea\): cannot parse the header: the record line's base date \(6th field\) is '31/02/2026', not a "
+            r"date \(dd/mm/yyyy\)",
+        ),
         ("multi_segment", [], r"syn.hea: segment line 1 is 'syn.dat 212 .*', not a record's name"),
         (
             "format_999",
@@ -276,6 +282,9 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "garbage_hea": lambda: (src / "syn.hea").write_text("syn two 250\n") and src / "syn.hea",
         "missing": lambda: src / "absent.npy",
         "no_length": lambda: _edit_header(src, lambda line: " ".join(line.split()[:3])),
+        "no_such_date": lambda: _edit_header(
+            src, lambda line: " ".join(line.split()[:4]) + " 08:12:00 31/02/2026"
+        ),
         "negative_fs": lambda: _edit_header(src, lambda line: line.replace(" 250 ", " -250 ")),
         "multi_segment": lambda: _edit_header(src, lambda line: line.replace("syn ", "syn/2 ", 1)),
         "format_999": lambda: _edit_header(
@@ -287,8 +296,10 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "npz": lambda: np.savez(src / "x.npz", x=x) or (src / "x.npz").rename(src / "x.npy") or src / "x.npy",
         "bad_header_npy": lambda: (  # its header's shape left open, as a flipped byte may leave it
             np.save(src / "x.npy", x)
-            or ((src / "x.npy").write_bytes((src / "x.npy").read_bytes().replace(b"(5000,)", b"(5000,("))
-            and src / "x.npy")
+            or (
+                (src / "x.npy").write_bytes((src / "x.npy").read_bytes().replace(b"(5000,)", b"(5000,("))
+                and src / "x.npy"
+            )
         ),
         "text_npy": lambda: (src / "x.npy").write_text("1\n2\n3\n") and src / "x.npy",
         "complex_npy": lambda: np.save(src / "x.npy", x + 1j * x) or src / "x.npy",

@@ -79,7 +79,8 @@ def read_header(data_dir: Path, record: str):
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
-        raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
+        said = _clock_problem(hea) or str(exc)
+        raise DataError(record, f"cannot parse the header: {said}", path=str(hea)) from None
     if header.sig_len is None:
         raise DataError(
             record,
@@ -117,6 +118,35 @@ def _check_record_line(record: str, hea: Path) -> None:
                 f"the record line's sampling frequency (3rd field) is {fields[2]!r}, not a positive number",
                 path=str(hea),
             )
+
+
+def _clock_problem(hea: Path) -> str | None:
+    """What is wrong with the record line's base time (5th field) or date (6th) where wfdb could not read
+    the header, so that the error names the field: wfdb refuses the whole header for them."""
+    from datetime import date, time
+
+    lines = hea.read_text(encoding="latin-1").splitlines()
+    fields = next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
+    for at, name, form, parse in (
+        (
+            4,
+            "base time (5th field)",
+            "time of day (hh:mm:ss)",
+            lambda v: time(*(int(float(p)) for p in v.split(":"))),
+        ),
+        (
+            5,
+            "base date (6th field)",
+            "date (dd/mm/yyyy)",
+            lambda v: date(*(int(p) for p in reversed(v.split("/")))),
+        ),
+    ):
+        if len(fields) > at:
+            try:
+                parse(fields[at])
+            except (ValueError, TypeError, OverflowError):
+                return f"the record line's {name} is {fields[at]!r}, not a {form}: correct it or leave it out"
+    return None
 
 
 def read_beats(
