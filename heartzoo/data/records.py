@@ -98,10 +98,9 @@ def _check_record_line(record: str, hea: Path) -> None:
     """The fields of the header's record line that wfdb reads leniently: a multi-segment record (`name/n`),
     and a sampling frequency that is not a positive number (wfdb falls back to 250 Hz on `-360`)."""
     try:
-        lines = hea.read_text(encoding="latin-1").splitlines()
+        fields = _record_line(hea)
     except OSError as exc:
         raise DataError(record, f"cannot read header: {exc}", path=str(hea)) from None
-    fields = next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
     if fields and "/" in fields[0]:
         raise DataError(
             record, f"a multi-segment record ({fields[0]}): read its segments one by one", path=str(hea)
@@ -125,28 +124,30 @@ def _clock_problem(hea: Path) -> str | None:
     the header, so that the error names the field: wfdb refuses the whole header for them."""
     from datetime import date, time
 
-    lines = hea.read_text(encoding="latin-1").splitlines()
-    fields = next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
+    def clock(v: str) -> time:
+        return time(*(int(float(p)) for p in v.split(":")))
+
+    def day(v: str) -> date:
+        d, m, y = (int(p) for p in v.split("/"))
+        return date(y, m, d)
+
+    fields = _record_line(hea)
     for at, name, form, parse in (
-        (
-            4,
-            "base time (5th field)",
-            "time of day (hh:mm:ss)",
-            lambda v: time(*(int(float(p)) for p in v.split(":"))),
-        ),
-        (
-            5,
-            "base date (6th field)",
-            "date (dd/mm/yyyy)",
-            lambda v: date(*(int(p) for p in reversed(v.split("/")))),
-        ),
+        (4, "base time (5th field)", "time of day (hh:mm:ss)", clock),
+        (5, "base date (6th field)", "date (dd/mm/yyyy)", day),
     ):
-        if len(fields) > at:
-            try:
+        try:
+            if len(fields) > at:
                 parse(fields[at])
-            except (ValueError, TypeError, OverflowError):
-                return f"the record line's {name} is {fields[at]!r}, not a {form}: correct it or leave it out"
+        except (ValueError, TypeError, OverflowError):
+            return f"the record line's {name} is {fields[at]!r}, not a {form}: correct it or leave it out"
     return None
+
+
+def _record_line(hea: Path) -> list[str]:
+    """The fields of the header's first line that is not a comment (its record line)."""
+    lines = hea.read_text(encoding="latin-1").splitlines()
+    return next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
 
 
 def read_beats(
