@@ -147,6 +147,25 @@ def _rhythm_model() -> str | None:
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc):
+    """A recording a little longer than a window (A01253, 10.43 s, too noisy by its label; training side)
+    is read in two windows, the second ending at the recording's end. The first speaks for its whole 10 s,
+    as the recording's class reads it; the second only for the 0.43 s left over (it spoke for 10 s, and
+    the first for 0.43 s, when their calls differed)."""
+    from conftest import REPO
+
+    from heartzoo.recording.rhythm_annotation import rhythm_episodes
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model("af-4-cnn4-student", "v1", format="tflite", zoo=REPO / "zoo")
+    sig = cinc.read_signal(cinc.folder(), "A01253", "ECG")
+    n = loaded.config.input.frame_samples(sig.fs)
+    assert n < len(sig.values) < 2 * n
+    episodes = rhythm_episodes(sig.values, float(sig.fs), loaded)
+    assert sum(e.windows for e in episodes) == 2
+    assert {e.start for e in episodes} <= {0, n} and episodes[-1].end == len(sig.values)
+
+
 def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch):
     """A CinC 2017 recording through `heartzoo annotate --rhythm`: the episodes tile the recording, each
     a `+` annotation with its aux note in the WFDB file, and the JSON names the model. Run from a folder

@@ -51,7 +51,8 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     # each window is read as the model's aggregation reads a recording of that one window
     probs = single_windows(predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1)), model.aggregation)
     classes = probs.argmax(axis=1)
-    bounds = np.r_[starts, len(x)]
+    # each window speaks for its own stretch of the grid; the tail only for what the grid left over
+    bounds = np.r_[np.maximum(starts, np.arange(len(starts)) * n), len(x)]
     out: list[Episode] = []
     i = 0
     while i < len(classes):
