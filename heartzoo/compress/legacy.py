@@ -15,14 +15,14 @@ def tfmot_and_tf_keras():
 
 
 def keras2_twin(model, arch: str, params: dict, input_shape, num_classes: int, rr: int):
-    """(tfmot, tf_keras, the tf_keras twin of the Keras 3 `model`, with its weights): what tfmot wraps. The
-    wrapped twin is compiled by `compile_logits` with the same optimiser and loss as training."""
+    """(tfmot, the tf_keras twin of the Keras 3 `model`, with its weights): what tfmot wraps; compile the
+    wrapped twin with `compile_logits`."""
     from ..models import build_model
 
     tfmot, tf_keras = tfmot_and_tf_keras()
     twin = build_model(arch, input_shape, num_classes, ks=tf_keras, rr_inputs=rr, **params)
     twin.set_weights(model.get_weights())
-    return tfmot, tf_keras, twin
+    return tfmot, twin
 
 
 def compile_logits(wrapped, learning_rate: float) -> None:

@@ -42,7 +42,7 @@ def magnitude_prune(
     from ..models import build_model
     from .legacy import compile_logits, keras2_twin
 
-    tfmot, _, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
+    tfmot, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
     total = epochs * steps
     schedule = tfmot.sparsity.keras.PolynomialDecay(
         initial_sparsity=0.0,

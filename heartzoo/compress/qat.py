@@ -27,7 +27,7 @@ def quantization_aware_finetune(
     from ..models import build_model
     from .legacy import compile_logits, keras2_twin
 
-    tfmot, _, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
+    tfmot, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
     qat = tfmot.quantization.keras.quantize_model(twin)
     compile_logits(qat, learning_rate)
     qat.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
