@@ -147,7 +147,7 @@ def _rhythm_model() -> str | None:
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
-def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc):
+def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc, tmp_path):
     """A recording a little longer than a window (A01253, 10.43 s, too noisy by its label; training side)
     is read in two windows, the second ending at the recording's end. The first speaks for its whole 10 s,
     as the recording's class reads it; the second only for the 0.43 s left over (it spoke for 10 s, and
@@ -164,6 +164,15 @@ def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc):
     episodes = rhythm_episodes(sig.values, float(sig.fs), loaded)
     assert sum(e.windows for e in episodes) == 2
     assert {e.start for e in episodes} <= {0, n} and episodes[-1].end == len(sig.values)
+    # the terminal says the 0.43 s, and the one window the recording's class reads
+    from conftest import run_annotate
+
+    res = run_annotate(
+        cinc.folder() / "training2017" / "A01253", "beat-3-cnn3-student@v6", tmp_path, "--lead", "ECG",
+        "--rhythm", "af-4-cnn4-student@v1",
+    )  # fmt: skip
+    said = " ".join(res.stdout.split())
+    assert res.returncode == 0 and "-10.4 s" in said and " 1 window, mean+max)" in said, said
 
 
 def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch):

@@ -198,13 +198,14 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
     )
     if result.rhythm_model:
         spans = "  ".join(
-            f"{e.label} {e.start / result.fs:.0f}-{e.end / result.fs:.0f} s" for e in result.rhythm[:8]
+            f"{e.label} {_seconds(e.start / result.fs)}-{_seconds(e.end / result.fs)} s"
+            for e in result.rhythm[:8]
         )
         more = f"  (+{len(result.rhythm) - 8} more)" if len(result.rhythm) > 8 else ""
         whole = result.rhythm_recording
         reading = (
             f"the recording {whole['class']} (p {whole['probabilities'][whole['class']]:.2f}, "
-            f"{whole['windows']} windows, {whole['aggregation']})"
+            f"{whole['windows']} window{'' if whole['windows'] == 1 else 's'}, {whole['aggregation']})"
             if whole
             else "no class for the whole recording (longer than the "
             f"{RECORDING_MAX_S:g} s the model classifies)"
@@ -337,3 +338,8 @@ def ec57_cmd(
     row("gross", report.gross.stats, report.gross.tallies, style="bold")
     row("average", report.average, None, style="bold")
     console.print(table)
+
+
+def _seconds(v: float) -> str:
+    """Seconds to a tenth, without a trailing .0: an episode of 0.4 s is not "10-10 s"."""
+    return f"{v:.1f}".removesuffix(".0")
