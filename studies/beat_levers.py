@@ -97,6 +97,15 @@ on aami-5 (configs/aami-5-cnn3.yaml), seeds 0-2, by the same rule against aami-5
 a higher validation macro-F1 than aami-5's wearable recipe's lever (`template-on-time`), it would become
 that recipe. (beat-2 has no S class for it.)
 
+Added after every run above and before any of these: the two input levers that passed alone against
+beat-3's baseline, stacked on the wearable recipe, which none of them has been yet: `template-on-time-
+rr-history` (the on-time template and the 16 RR intervals before the beat) and `template-on-time-rr-median`
+(the on-time template and the long-horizon RR ratios over the running median). Seeds 0-2, each by the same
+rule against the baseline and against `template-on-time`, the recipe it would change (validation macro-F1
+above it, CinC-validation AF beats called S not above it). One that passes would become beat-3's wearable
+recipe, trained on its full schedule and published as the line's next versions (not in the stop that
+screens it: a wearable chain is an hour here).
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
@@ -178,6 +187,16 @@ LEVERS: dict[str, dict[str, object]] = {
     "af-beats-premature": {
         "data.af_beats": AF_BEATS,
         "augment.premature": 0.1,
+    },
+    "template-on-time-rr-history": {
+        "input.template_beats": 8,
+        "input.template_on_time": 0.9,
+        "input.rr_history": 16,
+    },
+    "template-on-time-rr-median": {
+        "input.template_beats": 8,
+        "input.template_on_time": 0.9,
+        "input.rr_normaliser": "median",
     },
 }
 
