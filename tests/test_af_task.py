@@ -175,6 +175,7 @@ def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc, tmp_pat
     assert res.returncode == 0 and "-10.4 s" in said and " 1 window, mean+max)" in said, said
 
 
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
 def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch):
     """A CinC 2017 recording through `heartzoo annotate --rhythm`: the episodes tile the recording, each
     a `+` annotation with its aux note in the WFDB file, and the JSON names the model. Run from a folder
