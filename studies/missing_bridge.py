@@ -86,9 +86,7 @@ def changed(
     y, spans = fill(y)
     found = scan(y, fs, missing=spans)
     read = label_beats(found, loaded, bridge_s=length_s)
-    now = covered(
-        read.samples, spans, round(loaded.config.input.frame_size / loaded.config.input.fs * fs / 2)
-    )
+    now = covered(read.samples, spans, loaded.config.input.half_frame_samples(fs))
     new = read.samples[now]
     j = np.minimum(np.searchsorted(whole.samples, new), len(whole.samples) - 1)
     # a newly classified beat the whole record did not keep (another detection) counts as changed

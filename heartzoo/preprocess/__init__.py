@@ -137,6 +137,10 @@ class InputSpec(BaseModel):
         """The frame's length in samples of a signal at `fs` Hz (before it is resampled to the model's)."""
         return round(self.frame_size * fs / self.fs)
 
+    def half_frame_samples(self, fs: float) -> int:
+        """Half the frame in samples of a signal at `fs` Hz: how far from a beat its frame reaches."""
+        return round(self.frame_size / self.fs * fs / 2)
+
 
 def extract_frames(signal: np.ndarray, centres: np.ndarray, frame_size: int, r_peak: int) -> np.ndarray:
     """Frames of `frame_size` samples with sample `centres[i]` at index `r_peak` of frame i.

@@ -281,7 +281,7 @@ def label_beats(
     # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
     # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
     longer = unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s)
-    keep &= ~covered(peaks, longer, round(loaded.config.input.frame_size / loaded.config.input.fs * rate / 2))
+    keep &= ~covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
     keep &= ~beside(peaks, found.missing, round(MARGIN_S * rate))
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
