@@ -279,6 +279,52 @@ def zoo_retrain(
         raise typer.Exit(1)
 
 
+@zoo_app.command("remade")
+def zoo_remade(
+    made: Annotated[Path, typer.Argument(help="A version folder exported here from the published recipe")],
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION of the published version whose recipe it trained")],
+    zoo: ZooDir = None,
+) -> None:
+    """Is MADE the published version again: its .tflite byte for byte, else where each trained and their numbers.
+
+    Exit 1 only when the bytes differ and both trained on one kind of machine (the recipe or the code no
+    longer makes the version); a recipe trained on another processor kind makes another model."""
+    from ..meta import check_ref
+    from ..zoo.index import find, read_index, zoo_dir
+    from ..zoo.remade import compare_remade
+    from ..zoo.retrain_checks import machines_text
+
+    root = zoo_dir(zoo)
+    name, version = check_ref(ref)
+    r = compare_remade(made, root / find(read_index(root), name, version)["path"])
+    if r.same_bytes:
+        console.print(
+            f"[green]✓[/] {made}/model.tflite is byte for byte the published {ref}'s (sha256 {r.made.sha256[:16]}…)"
+        )
+        return
+
+    def side(s) -> str:
+        on = machines_text(s.trained_on) if s.trained_on else "a machine it does not record"
+        val = "–" if s.val_macro_f1 is None else f"{s.val_macro_f1:.4f}"
+        return f"trained on {on}: validation macro-F1 {val}, test int8 macro-F1 {s.test_int8_macro_f1:.4f}"
+
+    mark = "[red]✗[/]" if r.broken else "[yellow]![/]"
+    console.print(
+        f"{mark} {made}/model.tflite differs from the published {ref}'s ({r.made.sha256[:16]}… against "
+        f"{r.published.sha256[:16]}…).\n  made: {side(r.made)}\n  published: {side(r.published)}",
+        soft_wrap=True,
+    )
+    if r.broken:
+        console.print("  Both trained on one kind of machine: this checkout no longer makes the version.")
+        raise typer.Exit(1)
+    why = "another machine kind" if r.same_machine is False else "one side records no machine"
+    console.print(
+        f"  Not a broken recipe ({why}): a recipe is deterministic on one kind of processor, and another "
+        'kind trains another model from it (docs/history.md, "What make demo reproduces").',
+        soft_wrap=True,
+    )
+
+
 @docs_app.command("build")
 def docs_build(
     zoo: ZooDir = None,

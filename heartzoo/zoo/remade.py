@@ -1,0 +1,67 @@
+"""Is a version exported here from a published version's recipe that version again? `make demo`'s last
+step: the two `.tflite` files byte for byte, and, when they differ, where each was trained.
+
+Training is deterministic on one kind of processor, not across kinds: oneDNN's kernels sum in another
+order on other vector instructions and caches (`studies/first_epoch.py --isa`). So different bytes
+mean a broken recipe only when both versions record the same machine; a version trained elsewhere, or
+before heartzoo recorded machines, is another model of the same recipe, and the comparison says so
+with both versions' numbers instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io import sha256_of
+from ..meta import TrainingMachine, read_metrics
+
+#: what makes one machine train another model (the thread pool is pinned, so not the core count)
+MACHINE_KIND = ("processor", "isa", "onednn", "backend", "tensorflow", "keras", "numpy")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One version's `.tflite` digest, where it trained, and the numbers its metrics.json gives."""
+
+    folder: Path
+    sha256: str
+    trained_on: list[TrainingMachine] | None
+    val_macro_f1: float | None
+    test_int8_macro_f1: float
+
+    @classmethod
+    def of(cls, folder: Path) -> Side:
+        m = read_metrics(folder)
+        return cls(folder, sha256_of(folder / "model.tflite"), m.trained_on, m.val_macro_f1, m.int8.macro_f1)
+
+
+@dataclass(frozen=True)
+class Remade:
+    made: Side
+    published: Side
+
+    @property
+    def same_bytes(self) -> bool:
+        return self.made.sha256 == self.published.sha256
+
+    @property
+    def same_machine(self) -> bool | None:
+        """Whether both trained on one kind of machine; None when either does not record it."""
+        if not self.made.trained_on or not self.published.trained_on:
+            return None
+        kinds = [
+            {tuple(getattr(m, k) for k in MACHINE_KIND) for m in side.trained_on}
+            for side in (self.made, self.published)
+        ]
+        return kinds[0] == kinds[1]
+
+    @property
+    def broken(self) -> bool:
+        """Different bytes from one kind of machine: the recipe, or the code, no longer makes the version."""
+        return not self.same_bytes and self.same_machine is True
+
+
+def compare_remade(made: Path, published: Path) -> Remade:
+    """`made` (a version folder exported here) against `published` (the version whose recipe it trained)."""
+    return Remade(Side.of(Path(made)), Side.of(Path(published)))
