@@ -246,8 +246,12 @@ def read_signal(
     to_mv = lead_module.TO_MV.get(unit.lower())
 
     def mv(part: np.ndarray) -> np.ndarray:
+        """Stored samples in mV (float64), missing ones NaN."""
         v = (part.astype(np.float64) - baseline) / gain
-        return v if to_mv in (None, 1.0) else v * to_mv
+        v = v if to_mv in (None, 1.0) else v * to_mv
+        if invalid is not None:
+            v[part == invalid] = np.nan
+        return v
 
     values = None if lazy else np.empty(len(digital), np.float32)
     n_nan, first, total, step = 0, -1, 0, lead_module.READ_SAMPLES
@@ -257,8 +261,6 @@ def read_signal(
         part = np.asarray(digital[s : s + step])
         total += int(np.sum(part, dtype=np.int64))
         v = mv(part)
-        if invalid is not None:
-            v[part == invalid] = np.nan
         nan = np.flatnonzero(np.isnan(v))
         if nan.size and first < 0:
             first = s + int(nan[0])
@@ -277,10 +279,7 @@ def read_signal(
         if values is None:  # read whole: `missing.fill` bridges a stretch from the samples either side
             values = np.empty(len(digital), np.float32)
             for s in range(0, len(digital), step):
-                part = np.asarray(digital[s : s + step])
-                v = mv(part)
-                v[part == invalid] = np.nan
-                values[s : s + step] = v
+                values[s : s + step] = mv(np.asarray(digital[s : s + step]))
     elif n_nan:
         raise DataError(
             record,
