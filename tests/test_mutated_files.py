@@ -1,7 +1,8 @@
 """Every reader, given a damaged file: a seeded draw of truncations, flipped bytes, inserted bytes and
-numbers in the header made strange, applied to a good file of each format written here from ten seconds
-of MIT-BIH record 100 (and a copy of CinC 2017's A00005). Each damaged file is read or refused with a
-`HeartzooError` (one clear error naming the file), never another exception; what is read is finite."""
+numbers in the header made strange, applied to a good file of each format written here from MIT-BIH
+record 100 (ten seconds, or three minutes as a multi-segment record) and a copy of CinC 2017's A00005.
+Each damaged file is read or refused with a `HeartzooError` (one clear error naming the file), never
+another exception; what is read is finite."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from test_edf import edf, timed, wearable
 from test_ishne import holter
 from test_opensignals import bitalino
 from test_polar import _write as polar_file
+from test_segments import write_segments
 
 TRIALS = 200
 STRANGE = ["0", "-1", "1e309", "nan", "99999999999999999999", "-0", "3.5", ""]
@@ -44,6 +46,10 @@ def _good(
         for ext in ("hea", "mat"):
             shutil.copy(data_root / "cinc2017" / "training2017" / f"A00005.{ext}", folder)
         return folder / "A00005", [folder / "A00005.hea", folder / "A00005.mat"], "ECG", None
+    if kind == "wfdb-segments":  # a multi-segment record: its master header, segment headers and signals
+        both = wfdb.rdrecord(str(data_root / "mitdb" / "100"), sampto=3 * 60 * 360).p_signal
+        base = write_segments(folder / "icu", both)
+        return base, sorted(base.parent.glob("icu*.*")), "MLII", None
     path, lead, fs = {
         "edf": (lambda: wearable(folder / "w.edf", x), "MLII", None),
         "edf+d": (lambda: timed(wearable(folder / "d.edf", x, plus="EDF+D"), list(range(10))), "MLII", None),
@@ -98,6 +104,7 @@ def _damaged(data: bytes, rng: np.random.Generator) -> bytes:
     [
         "wfdb",
         "cinc",
+        "wfdb-segments",
         "edf",
         "edf+d",
         "bdf",
