@@ -209,6 +209,17 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
             {"fs": 100, "frame_size": 256, "rr_features": True, "template_beats": 8, "template_on_time": 0.9},
             360,
         ),  # a template of the on-time beats alone
+        (
+            {
+                "fs": 100,
+                "frame_size": 256,
+                "rr_features": True,
+                "template_beats": 8,
+                "template_on_time": 0.9,
+                "rr_normaliser": "median",
+            },
+            360,
+        ),  # on time against the running median (beat-3's wearable recipe from its v3)
     ],
     ids=[
         "template-128hz",
@@ -219,6 +230,7 @@ def _library(contract: dict, folder: Path, **kw) -> Path:
         "rr-history",
         "rr-median",
         "template-on-time",
+        "template-on-time-median",
     ],
 )
 def test_contracts_the_zoo_does_not_use_yet(spec, recording_hz, recordings, tmp_path):
