@@ -106,6 +106,12 @@ above it, CinC-validation AF beats called S not above it). One that passes would
 recipe, trained on its full schedule and published as the line's next versions (not in the stop that
 screens it: a wearable chain is an hour here).
 
+Added after beat-3's stacked runs and before any of these: `template-on-time-rr-median`, which passed on
+beat-3, on beat-2 (configs/beat-2-cnn3.yaml) and on aami-5 (configs/aami-5-cnn3.yaml), seeds 0-2, each by the
+same rule against its task's baseline and against `template-on-time`, its wearable recipe's lever (validation
+macro-F1 above it; AF beats called S, for beat-2 called ectopic, not above it). One that passes becomes that
+task's wearable recipe, trained on its full schedule and published as the line's next versions.
+
 Run: `python studies/beat_levers.py configs/beat-3-cnn3.yaml --levers baseline premature ...
 [--seeds 0 1 2] [--record results/beat_levers.jsonl]`.
 """
