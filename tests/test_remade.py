@@ -82,3 +82,12 @@ def test_a_ref_the_zoo_does_not_list_is_an_error_naming_it(tmp_path):
     proc = remade(ZOO / RECORDED, "af-4-cnn4-student@v99")
     assert proc.returncode != 0
     assert "af-4-cnn4-student" in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("missing", ["metrics.json", "model.tflite"])
+def test_a_folder_that_is_no_exported_version_is_an_error_naming_the_file(tmp_path, missing):
+    made = _made_again(tmp_path, None)
+    (made / missing).unlink()
+    proc = remade(made)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{made}/{missing}" in " ".join((proc.stdout + proc.stderr).split())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import HeartzooError
 from ..io import sha256_of
 from ..meta import TrainingMachine, read_metrics
 
@@ -32,7 +33,9 @@ class Side:
 
     @classmethod
     def of(cls, folder: Path) -> Side:
-        m = read_metrics(folder)
+        m = read_metrics(folder)  # names the folder when it holds no metrics.json
+        if not (folder / "model.tflite").is_file():
+            raise HeartzooError(f"{folder}/model.tflite: missing (not an exported version folder)")
         return cls(folder, sha256_of(folder / "model.tflite"), m.trained_on, m.val_macro_f1, m.int8.macro_f1)
 
 
