@@ -232,12 +232,6 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
             r"syn.hea\): the record line gives no number of samples per signal \(its 4th field\)",
         ),
         ("negative_fs", [], r"sampling frequency \(3rd field\) is '-250', not a positive number"),
-        (
-            "no_such_date",
-            [],
-            r"syn.hea\): cannot parse the header: the record line's base date \(6th field\) is '31/02/2026', not a "
-            r"date \(dd/mm/yyyy\)",
-        ),
         ("multi_segment", [], r"syn.hea: segment line 1 is 'syn.dat 212 .*', not a record's name"),
         (
             "format_999",
@@ -282,9 +276,6 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "garbage_hea": lambda: (src / "syn.hea").write_text("syn two 250\n") and src / "syn.hea",
         "missing": lambda: src / "absent.npy",
         "no_length": lambda: _edit_header(src, lambda line: " ".join(line.split()[:3])),
-        "no_such_date": lambda: _edit_header(
-            src, lambda line: " ".join(line.split()[:4]) + " 08:12:00 31/02/2026"
-        ),
         "negative_fs": lambda: _edit_header(src, lambda line: line.replace(" 250 ", " -250 ")),
         "multi_segment": lambda: _edit_header(src, lambda line: line.replace("syn ", "syn/2 ", 1)),
         "format_999": lambda: _edit_header(
@@ -330,6 +321,27 @@ def _edit_header(src: Path, record, signal=lambda line: line) -> Path:
 def _truncate(path: Path) -> None:
     """Cut an annotation file at an even byte, so that its end-of-file mark is lost."""
     path.write_bytes(path.read_bytes()[:-4])
+
+
+@pytest.mark.parametrize(
+    "clock, said",
+    [
+        ("08:12:00 31/02/2026", r"base date \(6th field\) is '31/02/2026', not a date \(dd/mm/yyyy\)"),
+        ("25:99:00 01/02/2026", r"base time \(5th field\) is '25:99:00', not a time of day \(hh:mm:ss\)"),
+    ],
+)
+def test_a_start_that_is_no_time_is_read_without_one_and_said(tmp_path, clock, said):
+    """wfdb refuses the whole header for a base time or date it cannot read; the samples are good, so the
+    record is read with its start unknown and a note naming the field (as the other readers do)."""
+    import re
+
+    from heartzoo.recording.read import read_recording
+
+    good = read_recording(_edit_header(tmp_path / "good", lambda line: line), "MLII")
+    base = _edit_header(tmp_path / "in", lambda line: " ".join(line.split()[:4]) + " " + clock)
+    rec = read_recording(base, "MLII")
+    assert rec.start is None and np.array_equal(np.asarray(rec.signal), np.asarray(good.signal))
+    assert any(re.search(said + ": read without a start time", n) for n in rec.notes), rec.notes
 
 
 def test_a_bom_csv_names_its_leads_as_a_spreadsheet_wrote_them(tmp_path):

@@ -79,8 +79,11 @@ def read_header(data_dir: Path, record: str):
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
-        said = _clock_problem(hea) or str(exc)
-        raise DataError(record, f"cannot parse the header: {said}", path=str(hea)) from None
+        if _clock_problem(hea) is None:
+            raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
+        # wfdb refuses the whole header for a start it cannot read: the samples are good, so the
+        # record is read without a start (read_signal says why), as the other formats' readers do
+        header = _without_clock(record, hea)
     if header.sig_len is None:
         raise DataError(
             record,
@@ -119,9 +122,27 @@ def _check_record_line(record: str, hea: Path) -> None:
             )
 
 
+def _without_clock(record: str, hea: Path):
+    """The header read as if its record line ended before the base time (5th field): wfdb's header of a
+    copy so edited, the signal files still named relative to the record's folder."""
+    import tempfile
+
+    import wfdb
+
+    lines = hea.read_text(encoding="latin-1").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#"))
+    lines[at] = " ".join(lines[at].split()[:4])
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / hea.name).write_text("\n".join(lines) + "\n", encoding="latin-1")
+        try:
+            return wfdb.rdheader(str(Path(tmp) / record))
+        except Exception as exc:
+            raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
+
+
 def _clock_problem(hea: Path) -> str | None:
-    """What is wrong with the record line's base time (5th field) or date (6th) where wfdb could not read
-    the header, so that the error names the field: wfdb refuses the whole header for them."""
+    """What is wrong with the record line's base time (5th field) or date (6th), which wfdb cannot read,
+    naming the field; None when both are readable or absent."""
     from datetime import date, time
 
     def clock(v: str) -> time:
@@ -140,7 +161,7 @@ def _clock_problem(hea: Path) -> str | None:
             if len(fields) > at:
                 parse(fields[at])
         except (ValueError, TypeError, OverflowError):
-            return f"the record line's {name} is {fields[at]!r}, not a {form}: correct it or leave it out"
+            return f"the record line's {name} is {fields[at]!r}, not a {form}"
     return None
 
 
@@ -273,6 +294,9 @@ def read_signal(
         if values is not None:
             values[s : s + step] = v32
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
+    clock = header.base_time is None and _clock_problem(Path(data_dir) / f"{record}.hea")
+    if clock:
+        notes += (f"{clock}: read without a start time",)
     if to_mv is None:
         notes += (f"lead {lead}'s unit is {unit!r}, not a voltage: read as mV",)
     if n_nan and missing_ok and n_nan < len(digital):
