@@ -69,11 +69,15 @@ def test_a_lead_is_read_across_the_segments(leads, tmp_path):
     assert rec.notes[0] == "a multi-segment record: lead MLII read from 2 of its 4 segments"
     v5 = read_recording(tmp_path / "icu" / "icu", "V5", lead_given=True)
     assert v5.missing == ((MINUTE, MINUTE + GAP),)
-    # a date that is none (a year past any clock's) leaves the start unknown, the samples read
+    # a date that is none (a year past any clock's) leaves the start unknown, said, the samples read
     hea = tmp_path / "icu" / "icu.hea"
     hea.write_text(hea.read_text().replace("27/11/2026", "27/11/99999999999999999999"))
     late = read_recording(tmp_path / "icu" / "icu", "MLII")
     assert late.start is None and np.array_equal(late.signal, rec.signal)
+    assert late.notes[0].startswith("the record line's base date (6th field) is '27/11/9999999")
+    assert late.notes[0].endswith("read without a start time") and late.notes[1:] == rec.notes
+    hea.write_text(hea.read_text().replace("08:12:00", "25:99:00"))  # so is a time of day that is none
+    assert "base time (5th field) is '25:99:00'" in read_recording(hea.with_suffix(""), "MLII").notes[0]
 
 
 def test_annotate_reads_a_multi_segment_record_as_the_same_samples_given_as_npy(leads, tmp_path):

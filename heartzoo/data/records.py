@@ -79,7 +79,7 @@ def read_header(data_dir: Path, record: str):
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
-        if _clock_problem(hea) is None:
+        if clock_problem(hea) is None:
             raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
         # wfdb refuses the whole header for a start it cannot read: the samples are good, so the
         # record is read without a start (read_signal says why), as the other formats' readers do
@@ -140,7 +140,7 @@ def _without_clock(record: str, hea: Path):
             raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
 
 
-def _clock_problem(hea: Path) -> str | None:
+def clock_problem(hea: Path) -> str | None:
     """What is wrong with the record line's base time (5th field) or date (6th), which wfdb cannot read,
     naming the field; None when both are readable or absent."""
     from datetime import date, time
@@ -294,7 +294,7 @@ def read_signal(
         if values is not None:
             values[s : s + step] = v32
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
-    clock = header.base_time is None and _clock_problem(Path(data_dir) / f"{record}.hea")
+    clock = header.base_time is None and clock_problem(Path(data_dir) / f"{record}.hea")
     if clock:
         notes += (f"{clock}: read without a start time",)
     if to_mv is None:

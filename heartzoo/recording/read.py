@@ -316,7 +316,15 @@ def _read_segments(base: Path, lead: str, lead_given: bool) -> Recording:
     values, read = segments.read_lead(base, found, names[ch], heads)
     values, gone = _checked(hea, values, names[ch])
     return Recording(
-        output_name(base), values, found.fs, names[ch], "wfdb", base, read + notes, found.start, missing=gone
+        output_name(base),
+        values,
+        found.fs,
+        names[ch],
+        "wfdb",
+        base,
+        found.notes + read + notes,
+        found.start,
+        missing=gone,
     )
 
 

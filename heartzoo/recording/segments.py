@@ -32,6 +32,8 @@ class Layout:
     fs: float
     segments: list[tuple[str, int]]  # (name, samples); "~": none
     start: datetime | time | None
+    #: what reading the master header found (a start that is no time)
+    notes: tuple[str, ...] = ()
 
 
 def is_multi_segment(hea: Path) -> bool:
@@ -85,7 +87,13 @@ def layout(hea: Path) -> Layout:
         raise HeartzooError(
             f"{hea}: the record line gives {record[3]} samples, its segments {total:,}: corrupted"
         )
-    return Layout(fs, segments, _start(record[4:6]))
+    start, notes = _start(record[4:6]), ()
+    if start is None and len(record) > 4:  # read on without a start, as a single record is
+        from ..data.records import clock_problem
+
+        said = clock_problem(hea) or f"the record line's base time (5th field) is {record[4]!r}, not hh:mm:ss"
+        notes = (f"{said}: read without a start time",)
+    return Layout(fs, segments, start, notes)
 
 
 def _start(fields: list[str]) -> datetime | time | None:
