@@ -91,3 +91,16 @@ def test_a_folder_that_is_no_exported_version_is_an_error_naming_the_file(tmp_pa
     proc = remade(made)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert f"{made}/{missing}" in " ".join((proc.stdout + proc.stderr).split())
+
+
+def test_machines_are_of_one_kind_but_for_their_cores():
+    from heartzoo.meta import TrainingMachine
+    from heartzoo.zoo.remade import same_kind, why_another_model
+
+    here = TrainingMachine(**_published_machine())
+    assert same_kind([here], [TrainingMachine(**{**_published_machine(), "cores": 64})]) is True
+    assert same_kind([here], [TrainingMachine(**{**_published_machine(), "onednn": "off"})]) is False
+    assert same_kind([here], None) is None and same_kind(None, [here]) is None
+    assert "no longer makes" in why_another_model(True)
+    assert "another machine kind" in why_another_model(False)
+    assert "records no machine" in why_another_model(None)

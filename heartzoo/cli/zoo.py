@@ -253,9 +253,11 @@ def zoo_retrain(
     The check is recorded in the zoo's checks.json (its version folders stay as published); the
     recommendation passes over a version whose every check failed. Training runs here, at this
     checkout, which must be one clean commit (or pass --run)."""
+    from ..meta import read_metrics
     from ..progress import rich_training_callback
     from ..training.retrain import retrain
-    from ..zoo.index import zoo_dir
+    from ..zoo.index import find, read_index, zoo_dir
+    from ..zoo.remade import same_kind, why_another_model
 
     c = retrain(
         ref,
@@ -276,6 +278,8 @@ def zoo_retrain(
         soft_wrap=True,
     )
     if not c.made_again:
+        trained_on = read_metrics(zoo_dir(zoo) / find(read_index(zoo_dir(zoo)), ref)["path"]).trained_on
+        console.print(f"  {why_another_model(same_kind(c.retrained_on, trained_on))}", soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -291,7 +295,7 @@ def zoo_remade(
     longer makes the version); a recipe trained on another processor kind makes another model."""
     from ..meta import check_ref
     from ..zoo.index import find, read_index, zoo_dir
-    from ..zoo.remade import compare_remade
+    from ..zoo.remade import compare_remade, why_another_model
     from ..zoo.retrain_checks import machines_text
 
     root = zoo_dir(zoo)
@@ -314,15 +318,9 @@ def zoo_remade(
         f"{r.published.sha256[:16]}…).\n  made: {side(r.made)}\n  published: {side(r.published)}",
         soft_wrap=True,
     )
+    console.print(f"  {why_another_model(r.same_machine)}", soft_wrap=True)
     if r.broken:
-        console.print("  Both trained on one kind of machine: this checkout no longer makes the version.")
         raise typer.Exit(1)
-    why = "another machine kind" if r.same_machine is False else "one side records no machine"
-    console.print(
-        f"  Not a broken recipe ({why}): a recipe is deterministic on one kind of processor, and another "
-        'kind trains another model from it (docs/history.md, "What make demo reproduces").',
-        soft_wrap=True,
-    )
 
 
 @docs_app.command("build")

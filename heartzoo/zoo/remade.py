@@ -21,6 +21,13 @@ from ..meta import TrainingMachine, read_metrics
 MACHINE_KIND = ("processor", "isa", "onednn", "backend", "tensorflow", "keras", "numpy")
 
 
+def same_kind(a: list[TrainingMachine] | None, b: list[TrainingMachine] | None) -> bool | None:
+    """Whether two trainings' machines are of one kind (`MACHINE_KIND`); None when either records none."""
+    if not a or not b:
+        return None
+    return len({frozenset(tuple(getattr(m, k) for k in MACHINE_KIND) for m in ms) for ms in (a, b)}) == 1
+
+
 @dataclass(frozen=True)
 class Side:
     """One version's `.tflite` digest, where it trained, and the numbers its metrics.json gives."""
@@ -51,13 +58,7 @@ class Remade:
     @property
     def same_machine(self) -> bool | None:
         """Whether both trained on one kind of machine; None when either does not record it."""
-        if not self.made.trained_on or not self.published.trained_on:
-            return None
-        kinds = [
-            {tuple(getattr(m, k) for k in MACHINE_KIND) for m in side.trained_on}
-            for side in (self.made, self.published)
-        ]
-        return kinds[0] == kinds[1]
+        return same_kind(self.made.trained_on, self.published.trained_on)
 
     @property
     def broken(self) -> bool:
@@ -68,3 +69,14 @@ class Remade:
 def compare_remade(made: Path, published: Path) -> Remade:
     """`made` (a version folder exported here) against `published` (the version whose recipe it trained)."""
     return Remade(Side.of(Path(made)), Side.of(Path(published)))
+
+
+def why_another_model(same: bool | None) -> str:
+    """What another model from a version's recipe says, by whether it trained on the version's machine kind."""
+    if same is True:
+        return "Both trained on one kind of machine: this checkout no longer makes the version."
+    why = "another machine kind" if same is False else "one side records no machine"
+    return (
+        f"Not a broken recipe ({why}): a recipe is deterministic on one kind of processor, and another kind "
+        'trains another model from it (docs/history.md, "What make demo reproduces").'
+    )
