@@ -104,3 +104,11 @@ def test_machines_are_of_one_kind_but_for_their_cores():
     assert "no longer makes" in why_another_model(True)
     assert "another machine kind" in why_another_model(False)
     assert "records no machine" in why_another_model(None)
+    # a retraining check, against the machine its version records
+    from heartzoo.zoo.remade import why_not_made_again
+
+    assert "no longer makes" in why_not_made_again(REF, ZOO, [here])
+    assert "another machine kind" in why_not_made_again(
+        REF, ZOO, [TrainingMachine(**{**_published_machine(), "isa": "AVX2"})]
+    )
+    assert "records no machine" in why_not_made_again(REF, ZOO, None)

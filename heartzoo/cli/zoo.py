@@ -253,11 +253,10 @@ def zoo_retrain(
     The check is recorded in the zoo's checks.json (its version folders stay as published); the
     recommendation passes over a version whose every check failed. Training runs here, at this
     checkout, which must be one clean commit (or pass --run)."""
-    from ..meta import read_metrics
     from ..progress import rich_training_callback
     from ..training.retrain import retrain
-    from ..zoo.index import find, read_index, zoo_dir
-    from ..zoo.remade import same_kind, why_another_model
+    from ..zoo.index import zoo_dir
+    from ..zoo.remade import why_not_made_again
 
     c = retrain(
         ref,
@@ -278,8 +277,7 @@ def zoo_retrain(
         soft_wrap=True,
     )
     if not c.made_again:
-        trained_on = read_metrics(zoo_dir(zoo) / find(read_index(zoo_dir(zoo)), ref)["path"]).trained_on
-        console.print(f"  {why_another_model(same_kind(c.retrained_on, trained_on))}", soft_wrap=True)
+        console.print(f"  {why_not_made_again(c.ref, zoo_dir(zoo), c.retrained_on)}", soft_wrap=True)
         raise typer.Exit(1)
 
 

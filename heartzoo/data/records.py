@@ -79,11 +79,15 @@ def read_header(data_dir: Path, record: str):
     try:
         header = wfdb.rdheader(str(Path(data_dir) / record))
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on malformed headers
-        if clock_problem(hea) is None:
+        unread = clock_problem(hea)
+        if unread is None:
             raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
         # wfdb refuses the whole header for a start it cannot read: the samples are good, so the
         # record is read without a start (read_signal says why), as the other formats' readers do
         header = _without_clock(record, hea)
+    else:
+        unread = None
+    header.unread_clock = unread  # what read_signal notes, found here once
     if header.sig_len is None:
         raise DataError(
             record,
@@ -130,7 +134,7 @@ def _without_clock(record: str, hea: Path):
     import wfdb
 
     lines = hea.read_text(encoding="latin-1").splitlines()
-    at = next(i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#"))
+    at = _record_line_at(lines)
     lines[at] = " ".join(lines[at].split()[:4])
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / hea.name).write_text("\n".join(lines) + "\n", encoding="latin-1")
@@ -168,7 +172,15 @@ def clock_problem(hea: Path) -> str | None:
 def _record_line(hea: Path) -> list[str]:
     """The fields of the header's first line that is not a comment (its record line)."""
     lines = hea.read_text(encoding="latin-1").splitlines()
-    return next((line.split() for line in lines if line.strip() and not line.lstrip().startswith("#")), [])
+    at = _record_line_at(lines)
+    return lines[at].split() if at < len(lines) else []
+
+
+def _record_line_at(lines: list[str]) -> int:
+    """The index of the first line that is not a comment (the record line); len(lines) where none is."""
+    return next(
+        (i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), len(lines)
+    )
 
 
 def read_beats(
@@ -294,9 +306,8 @@ def read_signal(
         if values is not None:
             values[s : s + step] = v32
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
-    clock = header.base_time is None and clock_problem(Path(data_dir) / f"{record}.hea")
-    if clock:
-        notes += (f"{clock}: read without a start time",)
+    if header.unread_clock:
+        notes += (f"{header.unread_clock}: read without a start time",)
     if to_mv is None:
         notes += (f"lead {lead}'s unit is {unit!r}, not a voltage: read as mV",)
     if n_nan and missing_ok and n_nan < len(digital):
