@@ -81,11 +81,22 @@ need its shares).
 Result: not adopted. Over the six it scores 0.0017 below mean+max on average (higher in one of six, the
 teacher ensemble's, by 0.0026): the windows already show the ectopic beats the beat model counts.
 
+The ninth round, written after the eighth and before any of it ran, asks whether the teacher gains from
+reading 30 s (`--ensemble` over the screen's three `100hz-cnn5-30s` runs, seeds 0-2, `--group teacher-30s`):
+the sixth screen round found one 30 s cnn5 no better than one at 10 s with mean+max (+0.0026), but a seed
+ensemble gains from its members' disagreement, not their mean, so the single runs do not answer it. The
+three as one ensemble, with mean+max cross-fitted as before, become af-4's teacher recipe
+(`af-4-cnn5-30s-ensemble`: `input.frame_size: 3000`, `ensemble: {members: 3}`) if they beat the published
+10 s ensemble's 0.8500 on the same validation recordings by >= 0.01; else the teacher stays. The test
+split is read only by the card of a version that passes.
+
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
 `python studies/af_aggregation.py --views --record FILE` (fourth round);
 `python studies/af_aggregation.py --eps --record FILE` (fifth round);
 `python studies/af_aggregation.py --weighting --group "weighting (seventh round)" --record FILE`;
-`python studies/af_aggregation.py --beats --group "beats (eighth round)" --record FILE`.
+`python studies/af_aggregation.py --beats --group "beats (eighth round)" --record FILE`;
+`python studies/af_aggregation.py --ensemble runs/af-screen/100hz-cnn5-30s-s{0,1,2} --group teacher-30s
+--record FILE` (ninth round).
 """
 
 from __future__ import annotations
