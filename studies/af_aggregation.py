@@ -89,6 +89,8 @@ three as one ensemble, with mean+max cross-fitted as before, become af-4's teach
 (`af-4-cnn5-30s-ensemble`: `input.frame_size: 3000`, `ensemble: {members: 3}`) if they beat the published
 10 s ensemble's 0.8500 on the same validation recordings by >= 0.01; else the teacher stays. The test
 split is read only by the card of a version that passes.
+Result: not adopted. The three score 0.8474 with mean+max (0.8514 with the windows' mean), under the 10 s
+ensemble's 0.8500: at 30 s most recordings are one window, and the seeds disagree about as little as at 10 s.
 
 Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--record FILE]`;
 `python studies/af_aggregation.py --views --record FILE` (fourth round);
