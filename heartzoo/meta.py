@@ -13,7 +13,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,13 +27,21 @@ from pydantic import (
 
 from .errors import HeartzooError
 from .io import decode_json, read_capped
+from .plain_text import unplain_text
 
 TASK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
-VERSION_PATTERN = r"^v[0-9]{1,6}$"
+VERSION_PATTERN = r"^v[1-9][0-9]{0,5}$"  # one spelling per version: no v0, no v06
 # One file of a version folder: no separators, no drive, cannot be "." or "..".
 FILE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in range(10))}
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+#: What generated C writes as a string or a call, and a terminal prints: a downloaded version's class
+#: names, lead and TFLite ops reach both, so none may close a C string or hold a character to escape.
+CLASS_PATTERN = r"^[A-Za-z0-9~][A-Za-z0-9~+_.-]{0,31}$"
+LEAD_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,31}$"
+OP_PATTERN = r"^[A-Z][A-Z0-9_]{0,63}$"
+TENSOR_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 #: No published file comes near this (the largest, an EfficientNetV2 .keras, is 5 MB).
 MAX_FILE_BYTES = 256 << 20
 #: An index of thousands of versions is a few MB; anything past this is not an index.
@@ -48,6 +56,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PlainModel(StrictModel):
+    """Published metadata printed in terminals and written into generated C: its every string is plain."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (at := unplain_text(data)):
+            raise ValueError(f"{at}: holds a control character or '*/' (published metadata is plain text)")
+        return data
+
+
 class IndexFile(StrictModel):
     path: str = Field(..., pattern=FILE_PATTERN)
     bytes: int = Field(..., ge=0, le=MAX_FILE_BYTES)
@@ -57,7 +76,7 @@ class IndexFile(StrictModel):
 class IndexSummary(StrictModel):
     """The headline numbers `zoo list` prints (copied from the version's metrics.json)."""
 
-    split: str | None = None
+    split: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _:+-]{0,63}$")
     float_macro_f1: float | None = None
     int8_macro_f1: float | None = None
     params: int | None = None
@@ -68,7 +87,7 @@ class IndexSummary(StrictModel):
     val_macro_f1: float | None = None
 
 
-class IndexEntry(StrictModel):
+class IndexEntry(PlainModel):
     task: str = Field(..., pattern=TASK_PATTERN)
     name: str = Field(..., pattern=NAME_PATTERN)
     version: str = Field(..., pattern=VERSION_PATTERN)
@@ -92,8 +111,11 @@ class IndexEntry(StrictModel):
     @classmethod
     def _once(cls, files: list[IndexFile]) -> list[IndexFile]:
         names = [f.path for f in files]
-        if len(set(names)) != len(names):
-            raise ValueError("a file is listed twice")
+        if len({n.casefold() for n in names}) != len(names):  # one file on a case-insensitive disk
+            raise ValueError("a file is listed twice (or twice but for upper and lower case)")
+        for n in names:  # a download's own temporary name, or a name Windows keeps for a device
+            if n.endswith((".part", ".")) or n.split(".")[0].casefold() in _DEVICE_NAMES:
+                raise ValueError(f"{n!r} cannot be a published file's name")
         return files
 
     @property
@@ -285,7 +307,7 @@ class TrainingMachine(StrictModel):
     numpy: str = Field(..., max_length=40)
 
 
-class Metrics(StrictModel):
+class Metrics(PlainModel):
     """metrics.json: what export measured, on the held-out split at natural prevalence."""
 
     model: str = Field(..., pattern=NAME_PATTERN)
@@ -309,7 +331,7 @@ class Metrics(StrictModel):
     tflm_arena_bytes: int
     host_latency_ms: float
     latency_note: str
-    ops: list[str]
+    ops: list[Annotated[str, Field(pattern=OP_PATTERN)]]
     compression: list[str]
     ensemble: EnsembleSpread | None = None
     aggregation: AggregationScores | None = None
@@ -338,9 +360,9 @@ def one_clean_commit(commit: str | None, trained_at: list[str] | None) -> bool:
 
 
 class TensorInfo(StrictModel):
-    name: str
+    name: str = Field(..., pattern=TENSOR_PATTERN)
     shape: list[int]
-    dtype: str
+    dtype: str = Field(..., pattern=TENSOR_PATTERN)
     scale: float
     zero_point: int
 
@@ -383,12 +405,12 @@ class RecordingAggregation(StrictModel):
         return self
 
 
-class FirmwareContract(StrictModel):
+class FirmwareContract(PlainModel):
     """configuration.json's `firmware`: what firmware must do to feed the model and read it (the
     preprocessing comes from `preprocess.Preprocessor.contract()` and goes back through `from_contract`)."""
 
     sampling_rate_hz: int
-    lead: str
+    lead: str = Field(..., pattern=LEAD_PATTERN)
     resampling: str
     frame_size: int
     r_peak_index: int
@@ -397,7 +419,7 @@ class FirmwareContract(StrictModel):
     template: str | None = None
     #: the on-time template's share (`InputSpec.template_on_time`); None: every beat enters the template
     template_on_time: float | None = None
-    class_names: list[str]
+    class_names: list[Annotated[str, Field(pattern=CLASS_PATTERN)]]
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
     output: str
@@ -415,12 +437,20 @@ class FirmwareContract(StrictModel):
         return self
 
 
-class Configuration(StrictModel):
+class Configuration(PlainModel):
     """configuration.json: the validated model config (kept as written; `config.parse_config` reads it)
     and the firmware contract."""
 
     config: dict[str, Any]
     firmware: FirmwareContract
+
+    @field_validator("config")
+    @classmethod
+    def _named(cls, config: dict[str, Any]) -> dict[str, Any]:
+        # the name labels the firmware kit's files before `parse_config` reads the rest
+        if not re.match(NAME_PATTERN, str(config.get("name", ""))):
+            raise ValueError(f"name: {config.get('name')!r} does not match {NAME_PATTERN}")
+        return config
 
 
 def read_meta(model: type[StrictModel], path: Path) -> Any:
@@ -429,8 +459,8 @@ def read_meta(model: type[StrictModel], path: Path) -> Any:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise HeartzooError(f"{path}: missing") from None
-    except (OSError, ValueError) as exc:
-        raise HeartzooError(f"{path}: not readable JSON ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise HeartzooError(f"{path}: not readable JSON ({exc or 'nested too deep'})") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

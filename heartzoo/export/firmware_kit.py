@@ -72,7 +72,11 @@ def polyphase(up: int, taps: np.ndarray) -> np.ndarray:
 
 
 def _contract(firmware: Any) -> dict[str, Any]:
-    f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
+    from ..meta import FirmwareContract
+
+    # a plain dict is validated as configuration.json's is: its strings are written into C
+    firmware = FirmwareContract.model_validate(firmware) if isinstance(firmware, dict) else firmware
+    f = firmware.model_dump(mode="json", exclude_none=True)
     from ..preprocess.rr_features import (
         MAX_RR_HISTORY,
         RR_FEATURES,
