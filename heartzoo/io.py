@@ -48,8 +48,8 @@ def read_json(path: Path) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise HeartzooError(f"{path}: missing") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise HeartzooError(f"{path}: not readable JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise HeartzooError(f"{path}: not readable JSON ({exc or 'nested too deep'})") from None
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -95,6 +95,8 @@ def decode_json(data: bytes, source: str, what: str, max_bytes: int, error=Heart
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise error(f"{source}: not a valid {what} (not JSON: {exc})") from None
+    except RecursionError:
+        raise error(f"{source}: not a valid {what} (JSON nested deeper than any {what})") from None
 
 
 def read_capped(path: Path, what: str, max_bytes: int, error=HeartzooError) -> bytes:

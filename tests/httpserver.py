@@ -14,6 +14,7 @@ class FolderServer:
     `redirect`: path -> URL answered with a 302 to that URL.
     `padding`: path -> bytes sent after the file (a server that sends more than it should).
     `omit_length`: paths answered without Content-Length (the body ends when the connection closes).
+    `length_text`: path -> the Content-Length header sent instead of the body's size (then it closes).
     `log`: (path, Range header or None) of every GET, in order.
     """
 
@@ -25,6 +26,7 @@ class FolderServer:
         redirect: dict[str, str] | None = None,
         padding: dict[str, bytes] | None = None,
         omit_length: set[str] | None = None,
+        length_text: dict[str, str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.drop_once = set(drop_once or ())
@@ -32,6 +34,7 @@ class FolderServer:
         self.redirect = dict(redirect or {})
         self.padding = dict(padding or {})
         self.omit_length = set(omit_length or ())
+        self.length_text = dict(length_text or {})
         self.log: list[tuple[str, str | None]] = []
         server = self
 
@@ -71,7 +74,9 @@ class FolderServer:
                 else:
                     self.send_response(200)
                 body = data[start:]
-                if rel in server.omit_length:
+                if rel in server.omit_length or rel in server.length_text:
+                    if rel in server.length_text:
+                        self.send_header("Content-Length", server.length_text[rel])
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 else:

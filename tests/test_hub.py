@@ -86,6 +86,34 @@ def test_offline_the_cache_serves(published, tmp_path):
         download("other-model", base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0)
 
 
+def test_an_index_that_changes_a_cached_version_is_refused_and_the_cache_kept(published, tmp_path):
+    """A published version never changes: an index that now lists other bytes for a version already
+    cached (a swapped file, or one file more) is what is wrong, and the good cached copy stays."""
+    from heartzoo.zoo.hub import download
+    from heartzoo.zoo.index import write_index
+
+    site = _site(published, tmp_path)
+    with FolderServer(site) as srv:
+        folder = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    version = site / "beat-3" / NAME / "v1"
+    (version / "model.tflite").write_bytes(b"another model")
+    write_index(site)  # an index consistent with the swapped file: only the cache remembers
+    with FolderServer(site) as srv:
+        for _ in range(2):  # and again: nothing was quarantined the first time
+            with pytest.raises(
+                DownloadError, match=r"model.tflite: [0-9a-f]{12} cached, [0-9a-f]{12} listed"
+            ):
+                download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    (version / "model.tflite").write_bytes((published / "beat-3" / NAME / "v1" / "model.tflite").read_bytes())
+    (version / "notes.txt").write_text("a file more")
+    write_index(site)
+    with FolderServer(site) as srv, pytest.raises(DownloadError, match=r"notes.txt: absent cached"):
+        download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    assert not (folder / "notes.txt").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["keras", "tflite"])
 def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, tmp_path, fmt):
@@ -147,4 +175,13 @@ def test_cli_download_and_remote_list(published, tmp_path):
             timeout=120,
             env=env,
         )
-    assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == NAME
+        assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == NAME
+        # the table says which zoo it read: the server $HEARTZOO_ZOO_URL names, not "the published zoo"
+        proc = subprocess.run(
+            [sys.executable, "-m", "heartzoo", "zoo", "list", "--remote"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, "HEARTZOO_ZOO_URL": srv.url},
+        )
+    assert proc.returncode == 0 and f"zoo: {srv.url}" in proc.stdout, proc.stdout + proc.stderr

@@ -81,6 +81,12 @@ def test_a_dotdot_path_in_the_index_writes_nothing_outside_the_cache(site, tmp_p
         ("file", "sub/model.tflite"),
         ("file", "..\\..\\model.tflite"),
         ("file", "C:model.tflite"),
+        ("file", "model.keras.part"),  # the download's own temporary name for model.keras
+        ("file", "CON.txt"),  # a device on Windows
+        ("file", "model."),
+        ("twin", "MODEL.KERAS"),  # one file with model.keras on a case-insensitive disk
+        ("version", "v01"),  # v1 spelt twice
+        ("version", "v0"),
         ("name", "a/b"),
         ("name", "../x"),
         ("version", "v1/../../x"),
@@ -99,6 +105,8 @@ def test_every_command_refuses_a_bad_entry(site, tmp_path, field, value, capsys)
     entry = index["models"][0]
     if field == "file":
         entry["files"][0]["path"] = value
+    elif field == "twin":
+        entry["files"][1]["path"] = entry["files"][0]["path"].upper()
     elif field in ("bytes", "sha256"):
         entry["files"][0][field] = value
     else:
@@ -266,6 +274,31 @@ def test_an_index_that_is_not_json(site, tmp_path):
     with FolderServer(site) as srv, pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index"):
         _download(srv, tmp_path / "cache")
     assert not (tmp_path / "cache").exists() or _tree(tmp_path / "cache") <= {"models"}
+
+
+def test_an_index_nested_past_any_index_is_refused_by_name(site, tmp_path):
+    from heartzoo.zoo.index import read_index
+
+    (site / "index.json").write_text("[" * 200_000)
+    with pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index \(JSON nested deeper"):
+        read_index(site)
+    with FolderServer(site) as srv, pytest.raises(HeartzooError, match=r"index.json: not a valid zoo index"):
+        _download(srv, tmp_path / "cache")
+
+
+def test_a_content_length_that_is_no_size_is_refused_by_name(site, tmp_path):
+    path = _index(site)["models"][0]["path"] + "/model.tflite"
+    refused = r"model.tflite: refused, the server's Content-Length 'abc'"
+    with FolderServer(site, length_text={path: "abc"}) as srv, pytest.raises(DownloadError, match=refused):
+        _download(srv, tmp_path / "cache")
+    assert not (tmp_path / "cache" / "models" / path).exists()
+
+
+def test_a_folder_given_as_the_zoo_address_is_refused_by_name(site, tmp_path):
+    from heartzoo.zoo.hub import download
+
+    with pytest.raises(DownloadError, match=r"a zoo's address is http:// or https://"):
+        download(NAME, base_url=str(site), cache_dir=tmp_path / "cache", retries=0)
 
 
 def test_a_pinned_version_refuses_other_files(site, tmp_path):

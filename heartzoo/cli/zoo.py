@@ -82,12 +82,13 @@ def zoo_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the index as JSON (--task applies)")] = False,
 ) -> None:
     """Every published model version with its headline numbers, the recommended ones starred."""
-    from ..zoo.index import INDEX, load_index, zoo_dir
+    from ..zoo.index import INDEX, load_index, zoo_dir, zoo_url
     from ..zoo.recommend import WEARABLE
 
     index = load_index(zoo, remote=remote, base_url=base_url)
     local = not remote and (zoo_dir(zoo) / INDEX).is_file()  # else load_index read the published one
-    where = str(zoo_dir(zoo)) if local else (base_url or "the published zoo")
+    # the index read: the local zoo's, else the one --base-url, $HEARTZOO_ZOO_URL or the default names
+    where = str(zoo_dir(zoo)) if local else zoo_url(base_url)
     if not index["models"]:
         raise HeartzooError(f"{where}: the index lists no model")
     models = [m for m in index["models"] if task is None or m["task"] == task]

@@ -111,6 +111,8 @@ def fetch_bytes(url: str, timeout: float, *, max_bytes: int, same_origin: bool =
         raise
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"cannot fetch {url}: {exc}") from None
+    except ValueError as exc:  # not a URL at all: a folder's path, say
+        raise DownloadError(f"cannot fetch {url}: {exc} (a zoo's address is http:// or https://)") from None
     if len(data) > max_bytes:
         raise DownloadError(f"{url}: refused, larger than {max_bytes:,} bytes")
     return data
@@ -144,6 +146,10 @@ def fetch_resumable(
                 else:  # the server ignored the range: start over
                     mode, done = "wb", 0
                 length = resp.headers.get("Content-Length")
+                if length is not None and not length.strip().isdigit():
+                    raise DownloadError(
+                        f"{name}: refused, the server's Content-Length {length[:40]!r} is no size"
+                    )
                 total = done + int(length) if length is not None else None
                 if max_bytes is not None and total is not None and total > max_bytes:
                     raise _TooLarge(

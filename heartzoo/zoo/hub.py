@@ -71,6 +71,8 @@ def download(
     check_pin(entry, sha256, zoo_url(base_url) + "index.json")
     folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
     memo = HashMemo(cache / HASH_MEMO)
+    if (folder / ENTRY).is_file():
+        _same_version(folder, entry, zoo_url(base_url) + "index.json")
     if folder.is_dir():
         # the files already there (the others are only not fetched yet): a damaged or tampered copy is
         # set aside for inspection, never reused
@@ -98,6 +100,33 @@ def download(
     write_json(folder / ENTRY, entry)
     memo.save()
     return folder
+
+
+def _same_version(folder: Path, entry: dict[str, Any], source: str) -> None:
+    """Refuse an index that lists other files for a version than those it was cached with: a published
+    version never changes, so the index (not the cached copy) is what is wrong, and the cache is left as
+    it is."""
+    try:
+        cached = _read_entry(folder / ENTRY)
+    except (HeartzooError, OSError):
+        return  # not an entry this cache wrote: the files' own check decides
+
+    def files(e: dict[str, Any]) -> dict[str, tuple[str, int]]:
+        return {f["path"]: (f["sha256"], f["bytes"]) for f in e["files"]}
+
+    was, now = files(cached), files(entry)
+    if was != now:
+        changed = ", ".join(
+            f"{name}: {was[name][0][:12] if name in was else 'absent'} cached, "
+            f"{now[name][0][:12] if name in now else 'absent'} listed"
+            for name in sorted(set(was) | set(now))
+            if was.get(name) != now.get(name)
+        )
+        raise DownloadError(
+            f"{source}: refused, it lists other files for {entry['name']}@{entry['version']} than the copy "
+            f"cached at {folder} ({changed}); a published version never changes, so the cached copy is "
+            "left as it is"
+        )
 
 
 def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | None = None) -> Path | None:
