@@ -252,6 +252,38 @@ def test_a_mirror_cut_short_is_redone_by_the_next_run(tmp_path):
     assert check_files(site / e["path"], e["files"]) == []
 
 
+def test_a_refused_run_writes_nothing_and_a_run_stopped_before_its_index_is_finished_by_the_next(tmp_path):
+    """Every conflict is found before the first write; a version renamed into place by a run that then
+    stopped (refused or killed before its index) is found intact and listed by the next run."""
+    from heartzoo.zoo.index import write_index
+    from heartzoo.zoo.mirror import mirror
+
+    src, site = tmp_path / "zoo", tmp_path / "site"
+    for ref in TWO:
+        name, version = ref.split("@")
+        task = "-".join(name.split("-")[:2])
+        shutil.copytree(ZOO / task / name / version, src / task / name / version)
+    write_index(src)
+    mirror(site, src, models=TWO[1:])
+    card = src / "beat-2/beat-2-cnn3-student/v1/history.csv"
+    card.write_text(card.read_text() + "\n")
+    write_index(src)
+    tree = sorted(p.relative_to(site) for p in site.rglob("*"))
+    with pytest.raises(HeartzooError, match="mirrored there with other files"):
+        mirror(site, src, models=TWO)  # the new version first, then the changed one
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == tree
+    # a run killed after renaming a version into place, before writing its index
+    born = "beat-3/beat-3-cnn3-born-again/v1"
+    shutil.copytree(src / born, site / born)
+    rep = mirror(site, src, models=TWO[:1])
+    assert rep.kept == TWO[:1] and rep.copied == []
+    assert "beat-3-cnn3-born-again" in (site / "index.json").read_text()
+    (site / born / "notes.txt").write_text("not the version's")
+    (site / "index.json").unlink()
+    with pytest.raises(HeartzooError, match=r"holds files no index of .* lists"):
+        mirror(site, src, models=TWO[:1])
+
+
 def test_the_docs_build_never_replaces_the_zoo_the_checkout_or_a_foreign_folder(tmp_path):
     from heartzoo.site.build import build_site
 

@@ -4,8 +4,10 @@ each version's files at `task/name/version/FILE`.
 
 Every file is checked against the source index before it is copied and hashed again as it is written, a
 version is copied whole into `vN.part/` and renamed into place (a crash leaves only that folder, redone
-by the next run), a version the mirror holds already is left alone when its files are the same and
-refused when they differ (published versions never change), and `index.json` is written after them, so a
+by the next run, or versions renamed into place that the next run finds intact and lists), a version the
+mirror holds already is left alone when its files are the same and refused when they differ (published
+versions never change: every such conflict is found before the first write), and `index.json` is
+written after them, so a
 reader never meets an index that lists missing files; the retraining checks (`checks.json`) of the
 versions it lists come last. Files get the mode any new file gets (umask), so
 a web server running as another user can read them.
@@ -59,6 +61,15 @@ def _copy_hashed(src: Path, dest: Path) -> str:
     return digest.hexdigest()
 
 
+def _holds_exactly(target: Path, entry: dict[str, Any]) -> bool:
+    """Whether `target` holds the entry's files, intact, and nothing else."""
+    return (
+        target.is_dir()
+        and {p.name for p in target.iterdir()} == {f["path"] for f in entry["files"]}
+        and not check_files(target, entry["files"])
+    )
+
+
 def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None = None) -> MirrorReport:
     """Copy the zoo's versions (or those `models` names) into `dest` and write its index: the versions
     already mirrored there and the new ones, with the source's recommendations that still apply."""
@@ -83,6 +94,8 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
         if problems:
             raise HeartzooError(f"{src / e['path']}: not as its index says, nothing mirrored: {problems[0]}")
     same = {(e["name"], e["version"]): e for e in had}
+    # every conflict is found before the first write, so a refused run leaves the mirror as it was
+    todo = []
     for e in entries:
         ref = f"{e['name']}@{e['version']}"
         target = contained(dest, e["path"], ref)
@@ -91,11 +104,13 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
             raise HeartzooError(
                 f"{target}: {ref} is mirrored there with other files; a published version never changes"
             )
-        if old is not None and not check_files(target, e["files"]):
+        if _holds_exactly(target, e):  # listed, or left by a run that stopped before its index: kept
             report.kept.append(ref)
-            continue
-        if target.exists() and any(target.iterdir()) and old is None:
+        elif old is None and target.exists() and any(target.iterdir()):
             raise HeartzooError(f"{target}: holds files no index of {dest} lists; move them away first")
+        else:
+            todo.append((e, ref, target))
+    for e, ref, target in todo:
         # copied whole into a sibling folder, then renamed: a crash leaves only that folder, redone next time
         part = target.with_name(target.name + ".part")
         if part.exists():
