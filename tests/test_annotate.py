@@ -384,6 +384,39 @@ def test_output_folder_problems_are_one_clear_error(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["syn.heartzoo.json"]
 
 
+def test_the_records_own_files_are_never_written_over(tmp_path):
+    """`--extension hea` (or `atr`, the reference annotations) into the record's own folder would replace
+    the record's file: refused, the file unchanged; heartzoo's own files are replaced run after run."""
+    import wfdb
+
+    folder = tmp_path / "in"
+    write_record(folder, "syn", fs=250, seconds=20)
+    wfdb.wrann("syn", "atr", np.array([100, 400]), symbol=["N", "N"], fs=250, write_dir=str(folder))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for ext in ("hea", "atr", "dat"):
+        res = run_annotate(folder / "syn", MODEL, folder, "--extension", ext)
+        said = " ".join(res.stderr.split())
+        assert res.returncode == 2 and "heartzoo did not write it" in said and "Traceback" not in said, said
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    for _ in range(2):
+        assert run_annotate(folder / "syn", MODEL, folder).returncode == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
+
+
+@pytest.mark.parametrize("model", ["af-4-cnn4-student@v1", "quality-cnn3"])
+def test_a_model_that_classifies_no_beats_is_refused_before_any_recording(tmp_path, model):
+    write_record(tmp_path / "in", "syn", fs=250, seconds=20)
+    write_record(tmp_path / "in", "two", fs=250, seconds=20)
+    for records in (["syn"], ["syn", "two"]):
+        res = run_cli(
+            "annotate", *(str(tmp_path / "in" / r) for r in records), "--model", model,
+            "--zoo", str(REPO / "zoo"), "--output-dir", str(tmp_path / "out"),
+        )  # fmt: skip
+        said = " ".join(res.stderr.split())
+        assert res.returncode == 2 and "not a beat task (beat-2, beat-3, aami-5)" in said, said
+        assert "Traceback" not in said and not (tmp_path / "out").exists()
+
+
 def test_the_three_files_replace_the_old_ones_all_or_none(tmp_path):
     """A move that fails half-way puts the old files back and takes the new ones away."""
     from heartzoo.recording.annotation_files import _replace_all

@@ -136,7 +136,16 @@ def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
     path = tmp_path / "gap.csv"
     path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(gap, x, strict=True)))
     rec = read_recording(path, "ECG")
-    assert any("samples missing, or a clock that jumped" in n for n in rec.notes)
+    # the 5 s are missing where the times put them, and the samples after lie at their own times
+    assert rec.fs == 360 and len(rec.signal) == 5400 and rec.missing == ((1800, 3600),)
+    np.testing.assert_allclose(rec.signal[3600:], x[1800:], atol=1e-6)
+    assert any("jumps 1 time(s) (5 s in all, the longest 5 s from 5 s)" in n for n in rec.notes)
+    # every time is read, not the first rows': a time going back far into the file is refused by row
+    back = t.copy()
+    back[3000] = back[2990]
+    path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(back, x, strict=True)))
+    with pytest.raises(HeartzooError, match=r"does not increase \(at data row 3001\)"):
+        read_recording(path, "ECG")
 
 
 def test_annotate_reads_a_physionet_csv_as_the_same_samples_given_as_npy(leads, tmp_path):

@@ -260,12 +260,12 @@ def label_beats(
     dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`. A beat whose frame
     holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
     `missing.BRIDGE_S`) and the beat's RR intervals do not reach it."""
-    from ..zoo.hub import predict, resolve_model
+    from ..zoo.hub import predict
     from .missing import BRIDGE_S, MARGIN_S, beside, covered, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
-    loaded = resolve_model(model, zoo=zoo, float_model=float_model)
+    loaded = beat_model(model, zoo=zoo, float_model=float_model)
     say = progress or (lambda *_: None)
     x, rate, peaks, windows = found.x, found.fs, found.peaks, found.windows
     n = len(peaks)
@@ -351,11 +351,10 @@ def annotate(
     `rhythm_annotation.s_in_af_to_n`) unless `keep_s_in_af`. `missing`: (start, end) stretches the
     recording's file marks missing (`read.Recording.missing`), read as unreadable; NaN samples of a
     `signal` given without it are missing too (`missing.of_array`). It is `label_beats` of `scan`."""
-    from ..zoo.hub import resolve_model
     from .missing import of_array
     from .scan import scan
 
-    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     if not missing:
         signal, missing = of_array(signal)  # NaN: samples missing
     found = scan(
@@ -377,6 +376,19 @@ def annotate(
     )
 
 
+def beat_model(model, *, zoo=None, float_model: bool = False):
+    """`model` loaded (`zoo.hub.resolve_model`), or an error naming it when it classifies no beats (a rhythm
+    or quality model, whose classes are no beat annotation codes)."""
+    from ..tasks import TASKS
+    from ..zoo.hub import resolve_model
+
+    loaded = resolve_model(model, zoo=zoo, float_model=float_model)
+    if TASKS[loaded.config.task].unit != "beat":
+        beats = ", ".join(t for t, task in TASKS.items() if task.unit == "beat")
+        raise HeartzooError(f"--model {model}: its task is {loaded.config.task}, not a beat task ({beats})")
+    return loaded
+
+
 def annotate_file(
     path,
     model,
@@ -396,10 +408,9 @@ def annotate_file(
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
     are used as the R peaks instead of detecting them."""
-    from ..zoo.hub import resolve_model
     from .read import read_recording, reference_peaks
 
-    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     rec = read_recording(path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None)
     if reference is not None and rec.base is None:
         raise HeartzooError(f"{path}: --reference-peaks needs a WFDB record, not a .{rec.format} file")

@@ -79,6 +79,13 @@ def write_annotations(
     final = output_paths(annotated.record, out, extension)
     if taken := [str(f) for f in final.values() if f.is_dir()]:
         raise HeartzooError(f"{', '.join(taken)}: a folder where the annotations go; nothing was written")
+    if final["wfdb"].exists() and not final["json"].is_file():
+        # heartzoo writes RECORD.EXT.json beside every RECORD.EXT: without it, the file is the record's own
+        # (its header, its signals, its reference annotations), and replacing it would destroy the record
+        raise HeartzooError(
+            f"{final['wfdb']}: exists and heartzoo did not write it (no {final['json'].name} beside it), so "
+            "it may be the record's own file; nothing was written: choose another --extension or --output-dir"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".heartzoo-annotate-", dir=out))

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import HeartzooError
 from ..io import atomic_path
-from .annotation import Annotated, annotate_file
+from .annotation import Annotated, annotate_file, beat_model
 from .annotation_files import output_paths, write_annotations
 from .read import output_name
 
@@ -73,7 +73,7 @@ def annotate_files(
     paths = [Path(p) for p in paths]
     check_names(paths, output_dir, extension)
     zoo, float_model = options.get("zoo"), options.pop("float_model", False)
-    loaded = resolve_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
+    loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     if options.get("rhythm"):  # and an unknown rhythm model, before any recording; loaded once too
         options["rhythm"] = resolve_model(options["rhythm"], zoo=zoo)
     out = []

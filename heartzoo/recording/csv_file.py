@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess.lead import TO_MV
+from .missing import check_span
 
 #: lines read to find the layout, the header, the units and the time column's steps
 HEAD_LINES = 200
@@ -41,6 +42,10 @@ _CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 #: a time column whose rate in seconds is under this was written in ms without saying so
 _LOWEST_RATE = 20.0
+#: a step of the time column longer than this many typical steps, and than this many seconds, is a jump:
+#: samples missing (a logger's lost stretch), not a slower clock
+JUMP_STEPS = 5
+JUMP_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,6 @@ def first_lines(p: Path, n: int = HEAD_LINES) -> tuple[int, str, list[str]]:
             return comments, first, [line for _, line in zip(range(n), f, strict=False)]
     except (OSError, UnicodeDecodeError) as exc:
         raise HeartzooError(f"{p}: not a readable CSV file ({exc})") from None
-
-
-def _last_line(p: Path) -> str:
-    with open(p, "rb") as f:
-        f.seek(0, 2)
-        f.seek(max(0, f.tell() - 4096))
-        lines = [b for b in f.read().splitlines() if b.strip()]
-    return lines[-1].decode("utf-8", "replace") if lines else ""
 
 
 def layout(first: str, rows: list[str]) -> tuple[str | None, bool]:
@@ -259,50 +256,69 @@ def read_csv(p: Path) -> Table:
     fs, start = None, None
     if time is not None:
         head = [cells(r, sep)[time] for r in rows if r.strip()]
-        fs = _rate(p, head, cells(_last_line(p), sep), time, time_unit, decimal_comma, len(values), notes)
+        numeric = not (_CLOCK.fullmatch(head[0]) or _ISO.match(head[0]))  # clocks and dates are in seconds
+
+        def seconds(v: str) -> float:
+            return _seconds(v.strip().strip("'"), decimal_comma)
+
+        try:  # every time, not the first rows': a jump or a time going back may come anywhere
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                t = np.loadtxt(
+                    p, delimiter=sep, skiprows=skip, usecols=[time], ndmin=1, dtype=np.float64,
+                    encoding="utf-8-sig", quotechar='"', converters=seconds,
+                )  # fmt: skip
+        except (ValueError, IndexError):
+            raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
+        digits = max(len(m[1]) if (m := re.search(r"[.,](\d+)", c)) else 0 for c in head)
+        fs, places = _timeline(p, t, time_unit, numeric, digits, notes)
+        if places is not None:  # samples missing where the times jump: NaN where they would have been
+            held = values
+            values = np.full((int(places[-1]) + 1, held.shape[1]), np.nan)
+            values[places] = held
         start = _datetime(head[0], decimal_comma)
     return Table(names, values, fs, tuple(notes), start)
 
 
-def _rate(
-    p: Path,
-    head: list[str],
-    last: list[str],
-    col: int,
-    unit: str,
-    decimal_comma: bool,
-    n: int,
-    notes: list[str],
-) -> float:
-    """The sampling rate a time column gives: its samples over the span from its first time to its last,
-    which rounding (a logger's whole milliseconds) does not bias; an error where the times do not increase,
-    a note where the first rows' steps disagree with it (samples missing, or a clock that jumped)."""
-    numeric = not (_CLOCK.fullmatch(head[0]) or _ISO.match(head[0]))  # clocks and dates are in seconds
-    scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
-    try:
-        t = np.array([_seconds(c, decimal_comma) for c in head])
-        end = _seconds(last[col], decimal_comma)
-    except (ValueError, IndexError):
-        raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
+def _timeline(
+    p: Path, t: np.ndarray, unit: str, numeric: bool, digits: int, notes: list[str]
+) -> tuple[float, np.ndarray | None]:
+    """(the sampling rate a time column `t` gives, where each sample lies on it where the times jump, else
+    None). The rate is the samples over the span of the stretches between jumps, which rounding (a
+    logger's whole milliseconds) does not bias; a jump (a step over `JUMP_STEPS` typical steps and
+    `JUMP_S`) is samples missing, placed where the times put the stretch after it and said in `notes`;
+    times that do not increase are an error naming the data row."""
+    if len(t) < 2:
+        raise HeartzooError(f"{p}: {len(t)} sample; a recording needs many more")
     steps = np.diff(t)
-    if np.any(steps <= 0) or end <= t[0]:
-        row = int(np.argmax(steps <= 0)) + 2 if np.any(steps <= 0) else n
-        raise HeartzooError(f"{p}: its time column does not increase (at data row {row})")
-    if unit not in _SECOND_UNITS and numeric and (n - 1) / (end - t[0]) < _LOWEST_RATE:
+    if np.any(steps <= 0):
+        raise HeartzooError(
+            f"{p}: its time column does not increase (at data row {int(np.argmax(steps <= 0)) + 2})"
+        )
+    scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
+    if unit not in _SECOND_UNITS and numeric and (len(t) - 1) / (t[-1] - t[0]) < _LOWEST_RATE:
         scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
         notes.append("its time column, which states no unit, read in ms")
-    span = (end - t[0]) * scale
-    fs = (n - 1) / span
+    jumps = np.flatnonzero(steps * scale > max(JUMP_STEPS * float(np.median(steps)) * scale, JUMP_S))
+    kept = np.delete(steps, jumps)
+    span = float(kept.sum()) * scale
+    fs = len(kept) / span
     # the times' last digit bounds the span, so the rate is known to 2 steps over the span: within that,
     # a whole number of hertz is the rate (4 decimals over 10 s at 360 Hz read 360.0008)
-    digits = max(len(m[1]) if (m := re.search(r"[.,](\d+)", c)) else 0 for c in [*head, last[col]])
     if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
         fs = float(round(fs))
-    if len(t) > 2:
-        early = (len(t) - 1) / ((t[-1] - t[0]) * scale)
-        if abs(early / fs - 1) > 0.05:
-            notes.append(
-                f"its time column's first rows give {early:.4g} Hz, the whole file {fs:.4g} Hz: samples "
-                "missing, or a clock that jumped; read at the whole file's rate"
-            )
-    return fs
+    if not jumps.size:
+        return fs, None
+    places, at = np.empty(len(t), dtype=np.int64), 0
+    for lo, hi in zip([0, *(jumps + 1)], [*(jumps + 1), len(t)], strict=True):
+        if lo:  # the stretch after a jump begins where its first time says, never over the one before
+            at = max(at, round((t[lo] - t[0]) * scale * fs))
+        places[lo:hi] = at + np.arange(hi - lo)
+        at += hi - lo
+    check_span(p, len(t) / fs, (places[-1] + 1) / fs, "time column")
+    gaps = (places[jumps + 1] - places[jumps] - 1) / fs
+    notes.append(
+        f"its time column jumps {len(jumps)} time(s) ({gaps.sum():.3g} s in all, the longest {gaps.max():.3g} s "
+        f"from {(t[jumps[np.argmax(gaps)]] - t[0]) * scale:.3g} s): read as samples missing where its times put them"
+    )
+    return fs, places
