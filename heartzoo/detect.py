@@ -84,8 +84,9 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
             f"sampling rate {fs!r} Hz is too low to find QRS complexes (need >= {MIN_FS:g} Hz)"
         )
     if len(x) < min_seconds * rate:
+        held = int(len(x) / rate * 100) / 100  # rounded down: 1,799 samples at 360 Hz are not "5.00 s"
         raise HeartzooError(
-            f"recording is {len(x) / rate:.2f} s long ({len(x):,} samples at {rate:g} Hz); beat detection "
+            f"recording is {held:.2f} s long ({len(x):,} samples at {rate:g} Hz); beat detection "
             f"needs at least {min_seconds:g} s"
         )
     if not isinstance(x, CheckedLead) and np.ptp(x) == 0:  # a checked lead is not flat
@@ -161,7 +162,14 @@ def _xqrs(x: np.ndarray, fs: float) -> np.ndarray:
 def _gqrs(x: np.ndarray, fs: float) -> np.ndarray:
     from wfdb.processing import gqrs_detect
 
-    return np.asarray(gqrs_detect(sig=x, fs=fs), dtype=np.int64)
+    try:
+        return np.asarray(gqrs_detect(sig=x, fs=fs), dtype=np.int64)
+    except Exception as exc:  # wfdb raises a bare Exception for a rate its filters cannot take (under ~58 Hz)
+        if "too low" not in str(exc):
+            raise
+        raise HeartzooError(
+            f"gqrs cannot read {fs:g} Hz (wfdb: {exc}); the pan-tompkins and xqrs detectors can"
+        ) from None
 
 
 #: What keeps one artifact from blinding the detector: a peak many times a QRS moves the signal level by at

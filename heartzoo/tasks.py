@@ -34,6 +34,8 @@ AF_EPISODE_S = 30
 #: day of windows the largest probability of every class is high, and the map's answer means nothing. A
 #: longer recording is read by its rhythm episodes and AF burden (`heartzoo annotate --rhythm`).
 RECORDING_MAX_S = 61.0
+#: and the shortest: under one 10 s window, the map reads a window padded past the recording's end
+RECORDING_MIN_S = 9.0
 
 
 @dataclass(frozen=True)

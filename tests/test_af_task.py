@@ -398,7 +398,7 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     import heartzoo
     from heartzoo.data import mitbih
     from heartzoo.meta import check_ref
-    from heartzoo.tasks import RECORDING_MAX_S
+    from heartzoo.tasks import RECORDING_MAX_S, RECORDING_MIN_S
     from heartzoo.zoo.hub import load_model
 
     res = run_annotate(
@@ -410,7 +410,7 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     assert {e["class"] for e in rhythm["episodes"]} >= {"A", "N"} and rhythm["af_burden"]["burden"] > 0.05
     said = " ".join(res.stdout.split())
     assert (
-        f"no class for the whole recording (longer than the {RECORDING_MAX_S:g} s the model classifies)"
+        f"no class for the whole recording (the model classifies recordings of 9-{RECORDING_MAX_S:g} s)"
         in said
     )
     loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
@@ -419,6 +419,18 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
         heartzoo.classify_recording(loaded, sig.values, sig.fs)
     # CinC's longest, 61 s, is still one recording
     assert heartzoo.classify_recording(loaded, sig.values[: round(61 * sig.fs)], sig.fs)["class"] in "NAO~"
+    # and under its shortest, 9 s, none: the one window would be padded past the recording's end
+    short = sig.values[: round(7 * sig.fs)]
+    with pytest.raises(HeartzooError, match=rf"is 7.0 s long; .* at least {RECORDING_MIN_S:g} s"):
+        heartzoo.classify_recording(loaded, short, sig.fs)
+    np.save(tmp_path / "short.npy", short)
+    res = run_annotate(
+        tmp_path / "short.npy", "beat-3-cnn3-student@v6", tmp_path / "short", "--fs", str(sig.fs),
+        "--rhythm", _rhythm_model(), "--json",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rhythm = json.loads((tmp_path / "short" / "short.heartzoo.json").read_text())["rhythm"]
+    assert rhythm["recording"] is None and rhythm["episodes"]
 
 
 def test_s_in_af_moves_s_to_n_inside_af_episodes_only():

@@ -148,6 +148,18 @@ def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
         read_recording(path, "ECG")
 
 
+@pytest.mark.parametrize(("unit", "per_second"), [("us", 1e6), ("µs", 1e6), ("min", 1 / 60), ("ms", 1e3)])
+def test_a_time_column_in_any_unit_it_names_gives_the_rate(leads, tmp_path, unit, per_second):
+    x = leads[0][:3600]
+    t = np.arange(len(x)) / 360 * per_second
+    path = tmp_path / "t.csv"
+    path.write_text(f"time ({unit}),ECG\n" + "".join(f"{a:.9g},{v}\n" for a, v in zip(t, x, strict=True)))
+    assert read_recording(path, "ECG").fs == pytest.approx(360, rel=1e-6)
+    path.write_text("time (h),ECG\n" + "".join(f"{a:.9g},{v}\n" for a, v in zip(t, x, strict=True)))
+    with pytest.raises(HeartzooError, match=r"t.csv: its time column's unit is 'h', not one heartzoo reads"):
+        read_recording(path, "ECG")
+
+
 def test_annotate_reads_a_physionet_csv_as_the_same_samples_given_as_npy(leads, tmp_path):
     path = physionet_csv(tmp_path / "100.csv", leads)
     np.save(tmp_path / "100.npy", leads[0])

@@ -74,6 +74,15 @@ def test_wfdb_detectors_are_quiet_and_good(mitdb, capsys):
     assert "Learning" not in out.out + out.err
 
 
+def test_gqrs_at_a_rate_its_filters_cannot_take_is_an_error_naming_it(mitdb):
+    from heartzoo.preprocess import resample
+
+    x = resample(_mlii(mitdb, "100")[: 360 * 60], 360, 50)
+    with pytest.raises(HeartzooError, match=r"gqrs cannot read 50 Hz .*pan-tompkins and xqrs detectors can"):
+        detect(x, 50, "gqrs")
+    assert len(detect(x, 50)) > 60  # the default reads it
+
+
 def test_the_matcher_agrees_with_wfdb_compare_annotations(mitdb):
     from wfdb.processing import compare_annotations
 

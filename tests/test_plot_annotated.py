@@ -59,3 +59,25 @@ def test_a_picture_that_cannot_be_written_is_one_clear_error(mitdb, tmp_path):
     with pytest.raises(HeartzooError, match=r"100.heartzoo.png: cannot write the picture there"):
         plot_file(mitdb / "100", result, tmp_path, "heartzoo")
     assert [p.name for p in tmp_path.iterdir()] == ["100.heartzoo.png"]  # no temporary file left
+
+
+def test_a_lead_chosen_by_number_where_two_share_a_name_is_drawn(mitdb, tmp_path):
+    """aftdb's records name both leads ECG: `--lead 1` chooses one, and the picture reads that one
+    again (it read the lead by name before, and refused after the annotations were written)."""
+    import numpy as np
+    import wfdb
+
+    x = wfdb.rdrecord(str(mitdb / "100"), sampto=360 * 20).p_signal
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wfdb.wrsamp(
+        "twin", fs=360, units=["mV", "mV"], sig_name=["ECGa", "ECGb"], p_signal=np.ascontiguousarray(x),
+        fmt=["16", "16"], write_dir=str(folder),
+    )  # fmt: skip
+    hea = folder / "twin.hea"  # wfdb writes no two leads of one name; aftdb's headers have them
+    hea.write_text(hea.read_text().replace(" ECGa", " ECG").replace(" ECGb", " ECG"))
+    out = tmp_path / "out"
+    for extra in (["--lead", "1", "--plot"], ["--lead", "1", "--plot", "--json"]):
+        res = run_annotate(folder / "twin", MODEL, out, *extra)
+        assert res.returncode == 0, res.stderr
+        assert _png_size(out / "twin.heartzoo.png")[0] > 0

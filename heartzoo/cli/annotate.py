@@ -78,7 +78,7 @@ def annotate_cmd(
     rhythm: Annotated[
         str | None,
         typer.Option(
-            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn3); "
+            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn4-student); "
             "beats inside its atrial fibrillation are never S (AAMI defines none there)"
         ),
     ] = None,
@@ -130,7 +130,7 @@ def annotate_cmd(
             from ..recording.plot import plot_file
 
             bar.update(task, description="drawing", completed=0, total=None)
-            paths["png"] = plot_file(recordings[0], result, output_dir, extension, fs=fs)
+            paths["png"] = plot_file(recordings[0], result, output_dir, extension, fs=fs, lead=lead)
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -182,7 +182,7 @@ def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json:
 
 def _print_result(result, summary: dict, brief: bool = False) -> None:
     """One recording's summary on the terminal (`brief`: without the line that names the model and lead)."""
-    from ..tasks import RECORDING_MAX_S
+    from ..tasks import RECORDING_MAX_S, RECORDING_MIN_S
 
     counts = "  ".join(f"{c} {n:,}" for c, n in summary["counts"].items())
     unread = (
@@ -207,8 +207,8 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             f"the recording {whole['class']} (p {whole['probabilities'][whole['class']]:.2f}, "
             f"{whole['windows']} window{'' if whole['windows'] == 1 else 's'}, {whole['aggregation']})"
             if whole
-            else "no class for the whole recording (longer than the "
-            f"{RECORDING_MAX_S:g} s the model classifies)"
+            else "no class for the whole recording (the model classifies recordings of "
+            f"{RECORDING_MIN_S:g}-{RECORDING_MAX_S:g} s)"
         )
         console.print(
             f"  rhythm ({result.rhythm_model}): {reading} · episodes {spans}{more}"

@@ -91,7 +91,9 @@ def annotate_files(
             if plot:
                 from .plot import plot_file
 
-                files["png"] = plot_file(p, result, output_dir, extension, fs=options.get("fs"))
+                files["png"] = plot_file(
+                    p, result, output_dir, extension, fs=options.get("fs"), lead=options.get("lead")
+                )
             out.append(Outcome(p, result, files))
         except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
             out.append(Outcome(p, result, files, error=str(exc)))

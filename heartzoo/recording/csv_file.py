@@ -32,11 +32,16 @@ HEAD_LINES = 200
 #: French, Spanish, Italian and Portuguese, Dutch, Scandinavian), with its unit as a suffix, `time_ms`
 _TIME_NAMES = re.compile(
     r"((elapsed|relative)[ _]?)?(time|zeit|temps|tiempo|tempo|tijd|tid)"
-    r"([ _]?(?P<unit>s|ms|sec|secs|seconds))?"
+    r"([ _]?(?P<unit>s|ms|us|sec|secs|seconds|min))?"
     r"|t|timestamp|zeitstempel|horodatage|seconds?|secs?|sekunden|secondes|segundos|ms"
 )
 _INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
-_SECOND_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3}
+_SECOND_UNITS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("ms", "msec"), 1e-3),
+    **dict.fromkeys(("us", "µs", "μs", "usec"), 1e-6),
+    **dict.fromkeys(("min", "mins", "minutes"), 60.0),
+}
 #: a time cell that is a clock ('0:00.003', PhysioNet's '[08:12:08.000 01/12/2000]') or an ISO date and time
 _CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -294,6 +299,10 @@ def _timeline(
     if np.any(steps <= 0):
         raise HeartzooError(
             f"{p}: its time column does not increase (at data row {int(np.argmax(steps <= 0)) + 2})"
+        )
+    if numeric and unit and unit not in _SECOND_UNITS:  # read as seconds, it would give any rate at all
+        raise HeartzooError(
+            f"{p}: its time column's unit is {unit!r}, not one heartzoo reads ({', '.join(_SECOND_UNITS)})"
         )
     scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
     if unit not in _SECOND_UNITS and numeric and (len(t) - 1) / (t[-1] - t[0]) < _LOWEST_RATE:

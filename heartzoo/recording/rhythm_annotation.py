@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tasks import RECORDING_MAX_S
+from ..tasks import RECORDING_MAX_S, RECORDING_MIN_S
 
 #: class -> the aux note of its `+` annotation: WFDB's rhythm codes where one exists
 AUX = {"N": "(N", "A": "(AFIB", "O": "(O", "~": "(NOISE"}
@@ -135,6 +135,11 @@ def classify_recording(model, signal, fs: float) -> dict:
             f"recordings of at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its "
             "rhythm episodes and AF burden (heartzoo annotate --rhythm)"
         )
+    if len(x) < RECORDING_MIN_S * rate:
+        raise HeartzooError(
+            f"the recording is {len(x) / rate:.1f} s long; {loaded.config.name} gives one class to "
+            f"recordings of at least {RECORDING_MIN_S:g} s, as CinC 2017's are"
+        )
     whole = recording_class(x, rate, loaded, missing)
     if whole is None:
         spec = loaded.config.input
@@ -149,8 +154,8 @@ def recording_rhythm(
     x, fs: float, rhythm, *, zoo=None, missing=()
 ) -> tuple[tuple[Episode, ...], str, dict | None]:
     """The episodes of one lead by the rhythm model (int8: a `LoadedModel`, or NAME[@VERSION] loaded),
-    NAME@vN, and the whole recording's class (`recording_class`; None for one longer than
-    `RECORDING_MAX_S`, which has no one class)."""
+    NAME@vN, and the whole recording's class (`recording_class`; None for one shorter than
+    `RECORDING_MIN_S` or longer than `RECORDING_MAX_S`, which has no one class)."""
     from ..errors import HeartzooError
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
@@ -159,7 +164,8 @@ def recording_rhythm(
     ref = f"{model.config.name}@{model.folder.name}"
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(f"--rhythm {ref}: a {model.config.task} model, not a rhythm model (af-4)")
-    whole = recording_class(x, fs, model, missing) if len(x) <= RECORDING_MAX_S * fs else None
+    classified = RECORDING_MIN_S * fs <= len(x) <= RECORDING_MAX_S * fs  # the lengths it was fitted on
+    whole = recording_class(x, fs, model, missing) if classified else None
     return tuple(rhythm_episodes(x, fs, model)), ref, whole
 
 
