@@ -119,7 +119,7 @@ def install_moved_modules() -> None:
 
 
 def from_schema_1(data: Any) -> Any:
-    """Read configurations written before 0.2 (the published zoo v1 holds them): `data.dir` (a
+    """Read configurations written by the first heartzoo (the published zoo v1 holds them): `data.dir` (a
     machine path, now `--data-dir` / $HEARTZOO_DATA_DIR) must be empty and is dropped,
     `data.dataset: mitdb` is `data.train: [mitdb:DS1]` (the default), and `model.rr_features` moves
     to `input.rr_features`, where the rest of the input is described."""

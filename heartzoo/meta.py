@@ -321,7 +321,7 @@ class Metrics(PlainModel):
     int8: Report
     int8_macro_f1_drop: float
     #: validation macro-F1 of the exported model (DS1 validation patients: what model selection saw);
-    #: versions exported before heartzoo 0.2 do not carry it
+    #: versions exported before heartzoo recorded it do not carry it
     val_macro_f1: float | None = None
     params: int
     trainable_params: int

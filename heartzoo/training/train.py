@@ -61,7 +61,7 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
         shutil.rmtree(run_dir)
     if saved.exists():
         previous = json.loads(saved.read_text())
-        # a run folder written before 0.2 holds a schema-1 config: compare what it means (one that is
+        # a run folder of the first heartzoo holds a schema-1 config: compare what it means (one that is
         # no longer valid is compared as written, and every section that differs is named below)
         with contextlib.suppress(ConfigError):
             previous = parse_config(previous, str(saved)).model_dump(mode="json")

@@ -57,7 +57,7 @@ class Recommendation:
 
 def validation_macro_f1(vdir: Path) -> float | None:
     """The validation macro-F1 a published version was selected on: the one export wrote into its
-    metrics.json; for versions exported before 0.2, a seed ensemble's own, else the best epoch of its
+    metrics.json; for versions exported before it was recorded there, a seed ensemble's own, else the best epoch of its
     last training stage (from the history.csv published with it); None when the version has neither."""
     import csv
 
