@@ -10,7 +10,7 @@ elements that differ from Python's, and the class the int8 model (LiteRT referen
 C and the Python inputs, on every beat whose inputs differ and `--model-frames` beats spread over DS2.
 Sizes: arm-none-eabi-gcc -Os (when installed).
 
-Run: `python benchmarks/c_preprocess.py [--model zoo/beat-3/beat-3-cnn3-student/v1]
+Run: `python benchmarks/c_preprocess.py [--model zoo/beat-3/beat-3-cnn3-student/v6]
 [--record results/c_preprocess.json]`.
 """
 
@@ -92,7 +92,7 @@ def sizes(version_dir: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v1")
+    ap.add_argument("--model", type=Path, default=REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6")
     ap.add_argument("--records", default=",".join(DS2), help="comma-separated mitdb records (default: DS2)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
