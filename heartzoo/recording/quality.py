@@ -49,6 +49,11 @@ QRS_WIDTH_MS = (11.9, 90.04)
 #: every recording of theirs read in µV or in V is outside, none of DS2, Icentia11k, aftdb, CinC 2017's test)
 QRS_HALF_S = 0.06
 QRS_AMPLITUDE_MV = (0.086, 22.51)
+#: the lowest plausible `lead_kurtosis` of an ECG lead: Gaussian noise's 3, a lead less peaky than noise
+#: holding no QRS complexes (studies/ecg_shape_check.py, results/ecg_shape_check.jsonl: DS1 and svdb run
+#: from 3.8 to 33; it warns 4 of CinC 2017's 1,650 classifiable test recordings, none of DS2, Icentia11k or
+#: aftdb, and every made-up sine and PPG)
+MIN_KURTOSIS = 3.0
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,9 @@ def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> 
 class Finding:
     """Something a user must be told about a recording: a code, a sentence, and where (samples)."""
 
-    code: str  # "rate", "gap", "unreadable", "fs", "unit", ...; "read" for a note on reading the file
+    code: (
+        str  # "rate", "gap", "unreadable", "fs", "unit", "shape", ...; "read" for a note on reading the file
+    )
     message: str
     start: int | None = None
     end: int | None = None
@@ -278,12 +285,13 @@ def assess(
     qrs_mv: float | None = None,
     missing=(),
     stretches=None,
+    kurtosis: float | None = None,
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
     too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
     lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats (`stretches`, where the caller has
-    them: `gaps`), unreadable windows. The samples the file marks `missing` count in none of them: the rate
-    is over the rest."""
+    them: `gaps`), unreadable windows, a lead less peaky than an ECG (`kurtosis`, `lead_kurtosis`). The
+    samples the file marks `missing` count in none of them: the rate is over the rest."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
     out: list[Finding] = []
@@ -303,6 +311,16 @@ def assess(
                 "unit",
                 f"the QRS complexes are {qrs_mv:,.4g} mV from peak to peak (median), outside the "
                 f"{lo:g}-{hi:g} mV ECGs show in mV: is the lead in µV or V? heartzoo reads mV",
+            )
+        )
+    if kurtosis is not None and kurtosis < MIN_KURTOSIS:
+        out.append(
+            Finding(
+                "shape",
+                f"the lead is not peaky like an ECG (kurtosis {kurtosis:.2f}, under the {MIN_KURTOSIS:g} of "
+                "Gaussian noise, where QRS complexes make an ECG's higher): is it an ECG lead? A PPG or a "
+                "test signal is not, and its beats mean nothing; a sinusoidal rhythm (ventricular flutter) "
+                "can look like one",
             )
         )
     bpm = len(peaks) / minutes if minutes > 0 else 0.0

@@ -57,7 +57,7 @@ def scan(
     from ..preprocess import check_recording
     from . import missing as gone
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, missing_finding, qrs_sizes
+    from .quality import Finding, assess, gaps, gate_windows, lead_kurtosis, missing_finding, qrs_sizes
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -75,7 +75,10 @@ def scan(
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
         stretches = gaps(peaks, len(x), rate, missing=missing)
         sizes = qrs_sizes(x, rate, readable)
-        findings = assess(peaks, len(x), rate, windows, *sizes, missing=missing, stretches=stretches)
+        kurtosis = lead_kurtosis(x, rate, missing)
+        findings = assess(
+            peaks, len(x), rate, windows, *sizes, missing=missing, stretches=stretches, kurtosis=kurtosis
+        )
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
