@@ -78,8 +78,8 @@ def annotate_cmd(
     rhythm: Annotated[
         str | None,
         typer.Option(
-            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. af-4-cnn4-student); "
-            "beats inside its atrial fibrillation are never S (AAMI defines none there)"
+            help="Also write the rhythm by this rhythm model of the zoo, NAME[@VERSION] (e.g. "
+            "af-4-cnn4-student); beats inside its atrial fibrillation are never S (AAMI defines none there)"
         ),
     ] = None,
     keep_s_in_af: Annotated[

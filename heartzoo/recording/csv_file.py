@@ -326,8 +326,9 @@ def _timeline(
         at += hi - lo
     check_span(p, len(t) / fs, (places[-1] + 1) / fs, "time column")
     gaps = (places[jumps + 1] - places[jumps] - 1) / fs
+    longest = (t[jumps[np.argmax(gaps)]] - t[0]) * scale
     notes.append(
-        f"its time column jumps {len(jumps)} time(s) ({gaps.sum():.3g} s in all, the longest {gaps.max():.3g} s "
-        f"from {(t[jumps[np.argmax(gaps)]] - t[0]) * scale:.3g} s): read as samples missing where its times put them"
+        f"its time column jumps {len(jumps)} time(s) ({gaps.sum():.3g} s in all, the longest "
+        f"{gaps.max():.3g} s from {longest:.3g} s): read as samples missing where its times put them"
     )
     return fs, places

@@ -168,9 +168,8 @@ def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> 
 class Finding:
     """Something a user must be told about a recording: a code, a sentence, and where (samples)."""
 
-    code: (
-        str  # "rate", "gap", "unreadable", "fs", "unit", "shape", ...; "read" for a note on reading the file
-    )
+    #: "rate", "gap", "unreadable", "fs", "unit", "shape", ...; "read" for a note on reading the file
+    code: str
     message: str
     start: int | None = None
     end: int | None = None
