@@ -81,3 +81,18 @@ def test_a_lead_chosen_by_number_where_two_share_a_name_is_drawn(mitdb, tmp_path
         res = run_annotate(folder / "twin", MODEL, out, *extra)
         assert res.returncode == 0, res.stderr
         assert _png_size(out / "twin.heartzoo.png")[0] > 0
+
+
+def test_a_lead_in_uv_read_as_mv_is_drawn_without_thousands_of_boxes(mitdb, tmp_path, caplog):
+    """A lead in µV read as mV (annotate warns of it) spans some 1,500 "mV": its strips get a few plain
+    ticks, not a 0.5 mV grid of thousands of lines that matplotlib refuses, slowly, line by line."""
+    import numpy as np
+
+    from heartzoo.data.databases import get_database
+
+    x = get_database("mitdb").read_signal(mitdb, "100", "MLII").values[: 360 * 30] * 1000.0
+    np.save(tmp_path / "uv.npy", x)
+    res = run_annotate(tmp_path / "uv.npy", MODEL, tmp_path / "out", "--fs", "360", "--plot")
+    assert res.returncode == 0, res.stderr
+    assert "MAXTICKS" not in res.stderr + res.stdout + caplog.text
+    assert _png_size(tmp_path / "out" / "uv.heartzoo.png")[0] > 0

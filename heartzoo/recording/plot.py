@@ -18,6 +18,8 @@ from ..io import atomic_path
 
 STRIP_S = 10.0
 MAX_STRIPS = 8
+#: the most 0.5 mV boxes of ECG paper a strip's height is drawn with
+MAX_BOXES = 40
 #: a recording this long gets its heart rate minute by minute above the strips (inches high)
 TREND_MIN_S = 600.0
 TREND_IN = 1.6
@@ -51,7 +53,7 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     """Draw `annotated` (an `annotation.Annotated`) over its lead `signal` (mV) into the PNG at `path`,
     written whole or not at all."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MultipleLocator
+    from matplotlib.ticker import MaxNLocator, MultipleLocator
 
     from ..preprocess.lead import CheckedLead
 
@@ -88,7 +90,9 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
         # ECG paper: 0.2 s and 0.5 mV boxes, 1 s labelled
         ax.xaxis.set_major_locator(MultipleLocator(1.0))
         ax.xaxis.set_minor_locator(MultipleLocator(0.2))
-        ax.yaxis.set_major_locator(MultipleLocator(0.5))
+        # a lead far outside a few mV (one in µV read as mV: `annotate` warns of it) gets a few plain ticks,
+        # not thousands of boxes
+        ax.yaxis.set_major_locator(MultipleLocator(0.5) if hi - lo <= 0.5 * MAX_BOXES else MaxNLocator(6))
         ax.grid(True, which="both", color="#f4c2c2", linewidth=0.4)
         at = annotated.clock(start)  # the recorder's clock, where the recording's start is known
         at = "" if at is None else f" ({at.split('T')[-1]})"
