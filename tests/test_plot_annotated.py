@@ -96,3 +96,11 @@ def test_a_lead_in_uv_read_as_mv_is_drawn_without_thousands_of_boxes(mitdb, tmp_
     assert res.returncode == 0, res.stderr
     assert "MAXTICKS" not in res.stderr + res.stdout + caplog.text
     assert _png_size(tmp_path / "out" / "uv.heartzoo.png")[0] > 0
+
+
+def test_an_earlier_runs_picture_does_not_stay_beside_a_new_runs_files(mitdb, tmp_path):
+    out = tmp_path / "out"
+    assert run_annotate(mitdb / "100", MODEL, out, "--plot").returncode == 0
+    assert (out / "100.heartzoo.png").is_file()
+    assert run_annotate(mitdb / "100", "beat-2-cnn3-wearable@v2", out).returncode == 0
+    assert not (out / "100.heartzoo.png").exists()

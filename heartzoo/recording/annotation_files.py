@@ -67,7 +67,8 @@ def write_annotations(
 ) -> dict[str, Path]:
     """RECORD.EXT (WFDB annotations, readable by wfdb.rdann and WFDB's tools), RECORD.EXT.csv (one row
     per beat) and RECORD.EXT.json (summary and beats) in `output_dir`: all written to a temporary folder
-    beside them and moved into place only once all three are whole."""
+    beside them and moved into place only once all three are whole; an earlier run's RECORD.EXT.png is
+    removed (`plot.plot_file` draws this run's)."""
     import wfdb
 
     if not extension.isalpha() or not extension.isascii():
@@ -108,6 +109,10 @@ def write_annotations(
         with open(tmp / final["json"].name, "w") as f:
             annotated.write_json(f)
         _replace_all({tmp / final[key].name: final[key] for key in ("csv", "json", "wfdb")}, tmp)
+        # an earlier run's picture would sit beside this run's files as if it were theirs (`--plot` draws anew)
+        stale = out / f"{annotated.record}.{extension}.png"
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
     except OSError as exc:
         raise HeartzooError(
             f"{out}: could not write {annotated.record}'s annotations ({exc.strerror or exc}); nothing there "
