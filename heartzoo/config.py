@@ -226,17 +226,10 @@ class DistillConfig(_Strict):
                 return teacher
             raise ValueError("a zoo teacher is NAME@vN, e.g. beat-3-efficientnetv2-sm@v1")
         parts = teacher.split("/")
-        relative = not teacher.startswith(("/", "~"))  # an absolute, UNC or home path leaves any folder
-        if (
-            not teacher
-            or not relative
-            or "\\" in teacher
-            or ":" in teacher
-            or any(p in (".", "..") for p in parts)
-        ):
+        if not teacher or "\\" in teacher or ":" in teacher or any(p in (".", "..") for p in parts):
             raise ValueError(
-                "must be a zoo model NAME@vN or a run folder relative to the working folder, without '..', "
-                "'.', a leading '/' or '~', drive or backslash (e.g. runs/NAME)"
+                "must be a zoo model NAME@vN or a run folder without '..', '.', drive or backslash "
+                "(e.g. runs/NAME)"
             )
         return teacher
 

@@ -63,15 +63,6 @@ def test_wrong_type_and_value(tmp_path):
     assert "field 'input.fs'" in msg and "(got 'fast')" in msg
 
 
-@pytest.mark.parametrize("teacher", ["/etc/x", "//host/share/run", "~/runs/x", "runs/../../x", "C:runs"])
-def test_a_teacher_outside_the_working_folder_is_refused(teacher):
-    config = {"name": "x", "task": "beat-3", "compress": {"distill": {"teacher": teacher}}}
-    with pytest.raises(ConfigError, match=r"compress.distill.teacher"):
-        parse_config(config, "x.yaml")
-    config["compress"]["distill"]["teacher"] = "runs/beat-3-cnn3"  # a run folder where it trained
-    assert parse_config(config, "x.yaml").compress.distill.teacher == "runs/beat-3-cnn3"
-
-
 def test_r_peak_outside_frame():
     with pytest.raises(ConfigError, match=r"r_peak_index \(300\) must be < frame_size \(128\)"):
         parse_config({"name": "x", "task": "beat-3", "input": {"frame_size": 128, "r_peak_index": 300}})

@@ -270,9 +270,16 @@ def read_csv(p: Path) -> Table:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 t = np.loadtxt(
-                    p, delimiter=sep, skiprows=skip, usecols=[time], ndmin=1, dtype=np.float64,
-                    encoding="utf-8-sig", quotechar='"', converters=seconds,
-                )  # fmt: skip
+                    p,
+                    delimiter=sep,
+                    skiprows=skip,
+                    usecols=[time],
+                    ndmin=1,
+                    dtype=np.float64,
+                    encoding="utf-8-sig",
+                    quotechar='"',
+                    converters=seconds,
+                )
         except (ValueError, IndexError):
             raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
         digits = max(len(m[1]) if (m := re.search(r"[.,](\d+)", c)) else 0 for c in head)
