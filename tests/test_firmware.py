@@ -446,6 +446,70 @@ def test_the_fixed_point_kit_takes_a_rail_to_rail_frame_at_16_bits(frame_size, t
     assert "HZ_SQ_SHIFT" in contract_header(plain, fixed_point=True, adc_bits=12, adc_gain=ADC_GAIN)
 
 
+def test_a_peak_pushed_twice_is_refused_and_the_stream_goes_on(recordings, tmp_path):
+    """A detector that reports one R peak twice: the second is refused (HZ_ERR_ORDER, as Python refuses
+    peaks that do not increase), and the beats are those of the peaks once each, RR inputs included (the
+    repeat made a beat of RR 0, and its zero entered the means of the next 300 beats)."""
+    from heartzoo.config import InputSpec
+    from heartzoo.export.firmware_host import compile_host, run_host
+    from heartzoo.export.firmware_kit import rr_length
+
+    spec = InputSpec(fs=128, frame_size=256, r_peak_index=100, rr_features=True)
+    contract = _contract(spec, 0.0517)
+    rec = recordings[0]
+    twice = np.insert(rec["peaks"], 10, rec["peaks"][10])
+    for fixed_point in (False, True):
+        exe = compile_host(_library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point))
+        x = rec["counts"] if fixed_point else rec["values"]
+        kw = {"fixed_point": fixed_point, "ecg_len": spec.frame_size, "rr_len": rr_length(contract)}
+        (once,), _ = run_host(exe, [(x, rec["peaks"])], **kw)
+        (got,), _ = run_host(exe, [(x, twice)], **kw)
+        assert got["dropped"] == once["dropped"] + 1
+        for key in ("peak", "ecg", "rr"):
+            np.testing.assert_array_equal(got[key], once[key])
+
+
+def test_a_sample_outside_the_kits_range_is_pushed_clipped_and_said(tmp_path):
+    """A 16-bit ADC given a 12-bit fixed-point kit: samples past +-2048 counts are clipped to the range
+    the arithmetic is sized for (they overflowed it, silently) and HZ_ERR_RANGE says so; a float sample
+    that is no number is read as 0 and said the same way."""
+    import subprocess
+
+    from heartzoo.config import InputSpec
+    from heartzoo.export.firmware_host import host_compiler
+
+    if host_compiler() is None:
+        pytest.skip("no C compiler")
+    contract = _contract(InputSpec(fs=100, frame_size=256), 0.0517)
+    main = """#include <math.h>
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+static hz_pre_t pre;
+int main(void) {
+  hz_pre_init(&pre);
+#if HZ_FIXED_POINT
+  printf("%d %d %d\\n", hz_pre_push_sample(&pre, 2048), hz_pre_push_sample(&pre, 2049),
+         hz_pre_push_sample(&pre, -32768));
+#else
+  printf("%d %d %d\\n", hz_pre_push_sample(&pre, 1.5f), hz_pre_push_sample(&pre, NAN),
+         hz_pre_push_sample(&pre, INFINITY));
+#endif
+  return 0;
+}
+"""
+    for fixed_point in (False, True):
+        lib = _library(contract, tmp_path / str(fixed_point), fixed_point=fixed_point, adc_bits=12)
+        (lib / "main.c").write_text(main)
+        exe = lib / "range"
+        subprocess.run(
+            [host_compiler(), "-std=c99", "-O2", f"-I{lib}", str(lib / "main.c"), str(lib / "heartzoo_preprocess.c"),
+             "-lm", "-o", str(exe)],
+            check=True,
+        )  # fmt: skip
+        out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+        assert out == ["0", "-7", "-7"], (fixed_point, out)
+
+
 @pytest.mark.parametrize("normaliser", ["mean", "median"])
 def test_a_dropped_beat_leaves_the_running_template_alone(normaliser, recordings, tmp_path):
     """An application that pops no beat for 7 s of every minute: beats whose frames left the ring are

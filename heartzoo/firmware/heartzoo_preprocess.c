@@ -88,12 +88,26 @@ void hz_pre_init(hz_pre_t *s) {
 }
 
 int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x) {
+  int status = HZ_OK;
   if (s->finished) return HZ_ERR_ENDED;
   if (s->n_in >= HZ_MAX_SAMPLES) return HZ_ERR_WRAP;
+  /* the sample is pushed whatever it is (a dropped one would shift every R peak after it): one the
+   * arithmetic is not sized for is clipped to the ADC's range, or read as 0 where it is no number */
+#if HZ_FIXED_POINT
+  if (x > (1 << (HZ_ADC_BITS - 1)) || x < -(1 << (HZ_ADC_BITS - 1))) {
+    x = (hz_sample_t)(x > 0 ? (1 << (HZ_ADC_BITS - 1)) : -(1 << (HZ_ADC_BITS - 1)));
+    status = HZ_ERR_RANGE;
+  }
+#else
+  if (!(x == x) || x > FLT_MAX || x < -FLT_MAX) {
+    x = 0.0f;
+    status = HZ_ERR_RANGE;
+  }
+#endif
   s->hist[s->n_in & (HZ_HIST - 1)] = x;
   s->n_in++;
   while (s->fir_j < s->n_in) emit_output(s);
-  return HZ_OK;
+  return status;
 }
 
 void hz_pre_finish(hz_pre_t *s) {
@@ -109,7 +123,7 @@ int hz_pre_push_peak(hz_pre_t *s, uint32_t index) {
   uint16_t tail;
   if (s->finished) return HZ_ERR_ENDED;
   if (index >= s->n_in) return HZ_ERR_FUTURE; /* it would wait at the head of the queue forever */
-  if (s->any_peak && index < s->last_peak) return HZ_ERR_ORDER;
+  if (s->any_peak && index <= s->last_peak) return HZ_ERR_ORDER; /* the same peak twice too */
   if (s->peak_count == HZ_MAX_PEAKS) return HZ_ERR_FULL;
   tail = (uint16_t)((s->peak_head + s->peak_count) % HZ_MAX_PEAKS);
   s->peaks[tail] = index;

@@ -135,12 +135,14 @@ typedef float hz_z_t;
 
 /* -- results ---------------------------------------------------------------------------------------- */
 #define HZ_OK 0
-#define HZ_ERR_ORDER (-1) /* an R peak before the previous one */
+#define HZ_ERR_ORDER (-1) /* an R peak not after the previous one (the same peak twice too) */
 #define HZ_ERR_FULL (-2)  /* HZ_MAX_PEAKS peaks already wait: the peak is dropped */
 #define HZ_ERR_LATE (-3)  /* the beat's frame has left the ring buffer: the beat is dropped */
 #define HZ_ERR_ENDED (-4) /* a sample or peak after hz_pre_finish() */
 #define HZ_ERR_FUTURE (-5) /* an R peak at a sample not pushed yet (index >= samples pushed): dropped */
 #define HZ_ERR_WRAP (-6)   /* HZ_MAX_SAMPLES samples pushed: restart the stream (see above) */
+#define HZ_ERR_RANGE (-7)  /* a sample outside +-2^(HZ_ADC_BITS - 1) counts (fixed point; pushed clipped)
+                            * or not a finite number (float; pushed as 0): the stream goes on */
 
 typedef struct {
   /* the resampler: recent input samples, counts of samples in and out */
@@ -185,7 +187,8 @@ typedef struct {
 
 void hz_pre_init(hz_pre_t *s);
 /* One sample of the recording's lead, at HZ_RECORDING_HZ (float: mV; fixed point: ADC counts minus the
- * baseline, at the gain heartzoo_contract.h names). HZ_OK, HZ_ERR_ENDED or HZ_ERR_WRAP. */
+ * baseline, at the gain heartzoo_contract.h names). HZ_OK, HZ_ERR_ENDED, HZ_ERR_WRAP, or HZ_ERR_RANGE
+ * (the sample was pushed clipped, or as 0: the beats around it are not what Python gives). */
 int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x);
 /* An R peak at input sample `index` (0 = the first sample pushed; a sample already pushed). HZ_OK, or
  * HZ_ERR_ORDER, HZ_ERR_FUTURE, HZ_ERR_FULL, HZ_ERR_ENDED: the peak is dropped, the stream goes on. */
