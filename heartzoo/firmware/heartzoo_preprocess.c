@@ -93,12 +93,12 @@ int hz_pre_push_sample(hz_pre_t *s, hz_sample_t x) {
   if (s->n_in >= HZ_MAX_SAMPLES) return HZ_ERR_WRAP;
   /* the sample is pushed whatever it is (a dropped one would shift every R peak after it): one the
    * arithmetic is not sized for is clipped to the ADC's range, or read as 0 where it is no number */
-#if HZ_FIXED_POINT
+#if HZ_FIXED_POINT && HZ_ADC_BITS < 16 /* an int16 sample always fits 16 bits */
   if (x > (1 << (HZ_ADC_BITS - 1)) || x < -(1 << (HZ_ADC_BITS - 1))) {
     x = (hz_sample_t)(x > 0 ? (1 << (HZ_ADC_BITS - 1)) : -(1 << (HZ_ADC_BITS - 1)));
     status = HZ_ERR_RANGE;
   }
-#else
+#elif !HZ_FIXED_POINT
   if (!(x == x) || x > FLT_MAX || x < -FLT_MAX) {
     x = 0.0f;
     status = HZ_ERR_RANGE;

@@ -307,7 +307,9 @@ def device_bill_text(vdir: Path) -> str:
     from ..export.firmware_host import firmware_footprint
     from ..paths import cache_dir
 
-    sources = sorted((Path(__file__).parent / "firmware").glob("*.[ch]"))
+    # the kit's C sources and the generator of its header: a change to either is another build
+    package = Path(__file__).parents[1]
+    sources = [*sorted((package / "firmware").glob("*.[ch]")), package / "export" / "firmware_kit.py"]
     key = hashlib.sha256((vdir / "configuration.json").read_bytes() + (vdir / "metrics.json").read_bytes())
     for source in sources:
         key.update(source.read_bytes())
