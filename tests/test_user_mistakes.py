@@ -186,6 +186,16 @@ PREDICT_CASES = {
     "fs not a number": (lambda x, r: (x, "fast", r), "sampling rate"),
     "2-D signal": (lambda x, r: (np.stack([x, x], axis=1), 360, r), "must be one lead"),
     "text signal": (lambda x, r: (np.array(["a"] * len(x)), 360, r), "real numbers"),
+    "sample past float32": (lambda x, r: (np.where(np.arange(len(x)) == 700, 1e300, x), 360, r), "float32"),
+    "fs True": (lambda x, r: (x, True, r), "positive sampling rate"),
+    "peak 1e30": (
+        lambda x, r: (x, 360, np.append(r, 1e30)),
+        r"r_peaks\[\d+\] = 1000000000000000019884624838656 ",
+    ),
+    "peak 2**63": (
+        lambda x, r: (x, 360, np.append(r, 2**63).astype(np.uint64)),
+        r"= 9223372036854775808 lies",
+    ),
 }
 
 
@@ -207,6 +217,29 @@ def test_predict_on_good_input_still_answers(student):
     probs = heartzoo.predict(student, x, 360, r)
     assert probs.shape == (len(r), 3) and np.allclose(probs.sum(axis=1), 1.0, atol=0.02)
     assert heartzoo.predict(student, x, 360, np.zeros(0, int)).shape == (0, 3)
+    # a model's name, as annotate takes it; and one lead as a column
+    ref = f"{student.config.name}@{student.folder.name}"  # the same published version, from the repo's zoo
+    np.testing.assert_array_equal(heartzoo.predict(ref, x[:, None], 360, r), probs)
+
+
+def test_one_lead_as_a_column_with_missing_samples_is_one_lead(student):
+    """A lead given as an (n, 1) column holding NaN (samples missing) is read as one lead with a missing
+    stretch, as a 1-D lead is (it ended in numpy's own error); a model that classifies no beats is named
+    by its NAME@VERSION, not by its whole description."""
+    import heartzoo
+    from heartzoo.errors import HeartzooError
+
+    x, _ = _ecg(30)
+    x = np.asarray(x, np.float32)
+    x[3000:3100] = np.nan
+    flat, column = heartzoo.annotate(x, 360, student), heartzoo.annotate(x[:, None], 360, student)
+    np.testing.assert_array_equal(column.probabilities, flat.probabilities)
+    assert column.missing == flat.missing == ((3000, 3100),)
+    rhythm = heartzoo.load_model("af-4-cnn4-student", format="tflite", zoo=REPO / "zoo")
+    with pytest.raises(
+        HeartzooError, match=r"^model af-4-cnn4-student@v1: its task is af-4, not a beat task"
+    ):
+        heartzoo.annotate(x, 360, rhythm)
 
 
 def test_library_mistakes(zoos):

@@ -15,6 +15,7 @@ rhythm was just before the beat, and with `rr_history` the RR intervals before t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -417,16 +418,19 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise HeartzooError(f"signal must hold real numbers (mV), got dtype {x.dtype}")
     try:
-        rate = float(fs)
+        rate = float(fs) if not isinstance(fs, bool | np.bool_) else math.nan  # True is no rate
     except (TypeError, ValueError):
         raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
     if not (np.isfinite(rate) and rate > 0):
         raise HeartzooError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    if not lazy:  # as the models read it: a sample past float32's range is infinite there
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32, copy=False)
     bad = np.zeros(0, np.int64) if lazy else np.flatnonzero(~np.isfinite(x))
     if bad.size:
         raise HeartzooError(
-            f"signal holds {bad.size} NaN or infinite sample(s), the first at sample {bad[0]} "
-            f"({bad[0] / rate:.2f} s); fill or cut them first"
+            f"signal holds {bad.size} NaN or infinite sample(s) (or past float32's range), the first at "
+            f"sample {bad[0]} ({bad[0] / rate:.2f} s); fill or cut them first"
         )
     r = np.asarray(r_peaks)
     if r.ndim != 1:
@@ -436,17 +440,18 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
     )
     if r.size and not whole:
         raise HeartzooError("r_peaks must be whole sample indices (integers)")
-    r = r.astype(np.int64)
+    # before the cast: 1e30, or 2**63 as uint64, is no int64 and would be named as another number
     outside = np.flatnonzero((r < 0) | (r >= len(x)))
     if outside.size:
         raise HeartzooError(
-            f"r_peaks[{outside[0]}] = {r[outside[0]]} lies outside the signal's {len(x)} samples "
+            f"r_peaks[{outside[0]}] = {r[outside[0]]:.0f} lies outside the signal's {len(x)} samples "
             f"({outside.size} peak(s) outside)"
         )
+    r = r.astype(np.int64)
     back = np.flatnonzero(np.diff(r) <= 0)
     if back.size:
         i = back[0]
         raise HeartzooError(
             f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
         )
-    return (x if lazy else x.astype(np.float32, copy=False)), rate, r
+    return x, rate, r

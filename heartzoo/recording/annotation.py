@@ -385,7 +385,8 @@ def beat_model(model, *, zoo=None, float_model: bool = False):
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     if TASKS[loaded.config.task].unit != "beat":
         beats = ", ".join(t for t, task in TASKS.items() if task.unit == "beat")
-        raise HeartzooError(f"--model {model}: its task is {loaded.config.task}, not a beat task ({beats})")
+        ref = model if isinstance(model, str) else f"{loaded.config.name}@{loaded.folder.name}"
+        raise HeartzooError(f"model {ref}: its task is {loaded.config.task}, not a beat task ({beats})")
     return loaded
 
 

@@ -80,10 +80,14 @@ def fill(x: np.ndarray) -> tuple[np.ndarray, Stretches]:
 
 
 def of_array(signal) -> tuple[object, Stretches]:
-    """(`signal` with its NaN samples bridged, the missing stretches) where it is an array of floats that
-    holds NaN (a lead given to the Python API); any other `signal` as it is, with none."""
+    """(`signal` with its NaN samples bridged, the missing stretches) where it is one lead of floats (a
+    column or a row too) that holds NaN (a lead given to the Python API); any other `signal` as it is, with
+    none."""
     if isinstance(signal, np.ndarray) and signal.dtype.kind == "f" and np.isnan(signal).any():
-        return fill(np.asarray(signal, dtype=np.float32))
+        if signal.ndim == 2 and 1 in signal.shape:  # one lead as a column or a row, as `predict` takes it
+            signal = signal.ravel()
+        if signal.ndim == 1:  # any other shape is refused, by name, where the lead is checked
+            return fill(np.asarray(signal, dtype=np.float32))
     return signal, ()
 
 

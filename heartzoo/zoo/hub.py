@@ -290,10 +290,13 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
     return Preprocessor.of(loaded.config)(signal, fs, r)
 
 
-def predict(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
+def predict(loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
-    the R-peak sample indices in it, prepared exactly as the model was trained."""
+    the R-peak sample indices in it, prepared exactly as the model was trained; `loaded` a `LoadedModel`
+    or NAME[@VERSION] (loaded as int8, as `annotate` does)."""
     from ..preprocess import Preprocessor
+
+    loaded = resolve_model(loaded)
 
     if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
         check_recording(signal, fs, np.zeros(0, np.int64))
