@@ -88,6 +88,15 @@ def test_preprocessor_steps_on_a_synthetic_recording():
     two = Preprocessor(InputSpec(fs=100, frame_size=128, template_beats=3))(x, 360.0, peaks)
     assert two.shape == (len(peaks), 1, 128, 2)
     np.testing.assert_array_equal(two[0, 0, :, 1], 0)  # the first beat is its own template
+    # what any recording must be, checked as predict checks it (NaN gave NaN inputs, reversed peaks RR)
+    from heartzoo.errors import HeartzooError
+
+    broken = np.where(np.arange(len(x)) == 500, np.nan, x)
+    for args, says in (((broken, 360.0, peaks), "NaN or infinite"), ((x, 360.0, peaks[::-1]), "increasing")):
+        with pytest.raises(HeartzooError, match=says):
+            pre(*args)
+        with pytest.raises(HeartzooError, match=says):
+            next(pre.batches(*args, 10))
 
 
 def test_schema_1_configs_are_read_as_they_meant():

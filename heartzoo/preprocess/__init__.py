@@ -310,7 +310,9 @@ class Preprocessor:
         return {"ecg": ecg, "rr": self.rr(rr)}
 
     def __call__(self, values: np.ndarray, fs: float, r_peaks: np.ndarray) -> Any:
-        """The model inputs of every beat of one recording (one lead, R-peak sample indices)."""
+        """The model inputs of every beat of one recording (one lead, R-peak sample indices), checked as
+        `check_recording` checks what any recording must be (NaN gave NaN inputs, reversed peaks RR ratios)."""
+        values, fs, r_peaks = check_recording(values, fs, r_peaks)
         x = self.frames(values, fs, r_peaks)
         rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         template = self.templates(x, np.zeros(len(x), dtype="<U1"), rr)
@@ -322,6 +324,7 @@ class Preprocessor:
         recording, and each batch's running templates the frames before it that they average, so the rows
         are those of one call (up to the rounding of the running mean's float64 sums)."""
         s = self.spec
+        values, fs, r_peaks = check_recording(values, fs, r_peaks)
         x, centres = self._centred(values, fs, r_peaks)
         rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
         ring = None  # the beats that enter a template
