@@ -782,3 +782,65 @@ def test_the_cli_writes_a_fixed_point_kit_for_another_adc(tmp_path):
     )
     assert bad.returncode == 2 and "add --firmware --fixed-point" in bad.stderr
     assert not (tmp_path / "y").exists()
+
+
+# The TFLM declarations an example main.cc uses: TFLM's C++ sources are not on this machine, so the
+# example is compiled against these (its calls, types and the kit's own headers are what is checked).
+_TFLM = {
+    "tensorflow/lite/micro/micro_log.h": "#pragma once\nvoid MicroPrintf(const char* format, ...);\n",
+    "tensorflow/lite/micro/system_setup.h": "#pragma once\nnamespace tflite { void InitializeTarget(); }\n",
+    "tensorflow/lite/schema/schema_generated.h": (
+        "#pragma once\n#include <cstdint>\n#define TFLITE_SCHEMA_VERSION 3\nnamespace tflite {\n"
+        "struct Model { uint32_t version() const; };\nconst Model* GetModel(const void* buf);\n}\n"
+    ),
+    "tensorflow/lite/micro/micro_interpreter.h": (
+        '#pragma once\n#include <cstddef>\n#include <cstdint>\n#include "tensorflow/lite/schema/schema_generated.h"\n'
+        "typedef enum { kTfLiteOk = 0, kTfLiteError = 1 } TfLiteStatus;\n"
+        "struct TfLiteTensor { union { int8_t* int8; } data; };\nnamespace tflite {\n"
+        "class MicroOpResolver {};\nclass MicroInterpreter {\n public:\n"
+        "  MicroInterpreter(const Model*, const MicroOpResolver&, uint8_t*, size_t);\n"
+        "  TfLiteStatus AllocateTensors();\n  size_t arena_used_bytes() const;\n"
+        "  TfLiteTensor* input(size_t);\n  TfLiteTensor* output(size_t);\n  TfLiteStatus Invoke();\n};\n}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "ref", ["beat-3-cnn3-student/v6", "beat-2-cnn3-wearable/v2", "af-4-cnn4-student/v1", "quality-cnn3/v1"]
+)
+@pytest.mark.parametrize("fixed_point", [False, True])
+def test_the_example_main_compiles_for_every_kind_of_model(tmp_path, ref, fixed_point):
+    """The kit's main.cc, for a beat model (R peaks from the board's detector) and a window model (af-4,
+    the quality gate: each window's centre, no detector; af-4 with its recording map and AF episodes),
+    compiles with -Wall -Wextra -Werror, and the window models' loop is the window one."""
+    import subprocess
+
+    from heartzoo.export.codegen import op_method
+    from heartzoo.export.firmware_kit import write_firmware_kit
+    from heartzoo.meta import read_metrics
+
+    if shutil.which("g++") is None:
+        pytest.skip("no C++ compiler (g++)")
+    (version,) = (REPO / "zoo").glob(f"*/{ref}")  # TASK/NAME/vN
+    kit = tmp_path / "kit"
+    write_firmware_kit(version, kit, fixed_point)
+    adds = "".join(f"  TfLiteStatus Add{op_method(op)}();\n" for op in read_metrics(version).ops)
+    headers = {
+        **_TFLM,
+        "tensorflow/lite/micro/micro_mutable_op_resolver.h": (
+            '#pragma once\n#include "tensorflow/lite/micro/micro_interpreter.h"\nnamespace tflite {\n'
+            f"template <unsigned N> class MicroMutableOpResolver : public MicroOpResolver {{\n public:\n{adds}}};\n}}\n"
+        ),
+    }
+    for name, text in headers.items():
+        (tmp_path / "tflm" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "tflm" / name).write_text(text)
+    main = (kit / "main.cc").read_text()
+    windows = version.parts[-3] in ("af-4", "quality")
+    assert f"#define HZ_WINDOWS {int(windows)}" in main
+    res = subprocess.run(
+        ["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", f"-I{tmp_path / 'tflm'}",
+         f"-I{kit}", str(kit / "main.cc")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]

@@ -410,6 +410,7 @@ def kit_files(
     """Every file of the kit of the version in `folder`: library, contract, model array, golden vectors,
     a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
     from ..meta import Configuration, Metrics, read_meta
+    from ..tasks import TASKS
     from .codegen import c_array_files, c_symbol, op_method
 
     folder = Path(folder)
@@ -443,6 +444,7 @@ def kit_files(
         "@RESOLVER@": resolver,
         "@NUM_OPS@": str(len(metrics.ops)),
         "@KIND@": "fixed point (no FPU: Cortex-M0+)" if fixed_point else "float (Cortex-M4F)",
+        "@WINDOWS@": str(int(TASKS[conf.config["task"]].unit == "window")),
         "@CORE_FLAGS@": " ".join(CORES["cortex-m0plus" if fixed_point else "cortex-m4f"]),
     }
     files["heartzoo_selftest.h"] = firmware_source("heartzoo_selftest.h")
