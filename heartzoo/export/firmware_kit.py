@@ -434,7 +434,7 @@ def kit_files(
         adc_bits=adc_bits,
         label=label,
     )
-    files.update(c_array_files(folder))
+    files.update(c_array_files(folder, adc_gain if fixed_point else None))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
     )
