@@ -92,8 +92,12 @@ def test_bad_calibration_requests_are_refused():
     records = np.array(["100", "100", "105", "105"])
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: no beat in the first 5 min"):
         calibration_mask(records, np.array([10.0, 400.0, 301.0, 900.0]), 5)
-    with pytest.raises(HeartzooError, match="minutes must be a positive number"):
-        calibration_mask(records, np.zeros(4), 0)
+    for minutes in (0, "5", True, float("nan")):  # text is no number of minutes (it was a TypeError)
+        with pytest.raises(HeartzooError, match="minutes must be a positive number"):
+            calibration_mask(records, np.zeros(4), minutes)
+    assert calibration_mask(records, np.array([10.0, 400.0, 30.0, 900.0]), np.float32(5)).tolist() == [
+        True, False, True, False,
+    ]  # fmt: skip
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: every beat lies in the first 20 min"):
         calibration_mask(records, np.array([10.0, 1500.0, 301.0, 900.0]), 20)
     plain = build_model("baseline-cnn", num_classes=3)

@@ -14,6 +14,7 @@ ectopic beats or its rhythm changes later. It is a protocol of its own; no zoo n
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -59,8 +60,9 @@ def calibrated_copy(model, inputs: Any, batch_size: int = 2048):
 
 
 def check_minutes(minutes: float) -> None:
-    if not (math.isfinite(minutes) and minutes > 0):
-        raise HeartzooError(f"calibration minutes must be a positive number, got {minutes:g}")
+    number = isinstance(minutes, numbers.Real) and not isinstance(minutes, bool)
+    if not (number and math.isfinite(minutes) and minutes > 0):
+        raise HeartzooError(f"calibration minutes must be a positive number, got {minutes!r}")
 
 
 def calibration_mask(records: np.ndarray, times_s: np.ndarray, minutes: float) -> np.ndarray:
