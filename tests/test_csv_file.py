@@ -148,6 +148,29 @@ def test_a_time_column_that_stops_or_jumps_is_said(leads, tmp_path):
         read_recording(path, "ECG")
 
 
+def test_times_written_coarser_than_a_sample_and_a_gap_in_seconds_without_a_unit(leads, tmp_path):
+    """Times written with few digits (`%g`, as MATLAB's csvwrite writes them) repeat once they pass 100 s:
+    read at their span's rate, not refused; a seconds column without a unit and with a gap is read in
+    seconds (the rate is the typical step's, which a gap does not move), and a gap longer than the samples
+    a file holds is two sessions, refused by name."""
+    x = np.resize(leads[0], 360 * 300)  # 5 min, the fixture's lead repeated
+    t = np.arange(len(x)) / 360
+    path = tmp_path / "g.csv"
+    path.write_text("time,ECG\n" + "".join(f"{a:.5g},{v}\n" for a, v in zip(t, x, strict=True)))
+    rec = read_recording(path, "ECG")
+    assert rec.fs == pytest.approx(360, rel=1e-3) and len(rec.signal) == len(x)
+    gap = np.where(np.arange(len(x)) < 360 * 150, t, t + 120.0)  # 2 min lost after 150 s
+    path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(gap, x, strict=True)))
+    rec = read_recording(path, "ECG")
+    assert rec.fs == 360 and rec.missing == ((360 * 150, 360 * 270),)
+    far = np.where(np.arange(len(x)) < 360 * 150, t, t + 6 * 3600.0)
+    path.write_text("time,ECG\n" + "".join(f"{a:.4f},{v}\n" for a, v in zip(far, x, strict=True)))
+    with pytest.raises(
+        HeartzooError, match=r"jumps 21,600 s in all, more than the 300 s of samples it holds"
+    ):
+        read_recording(path, "ECG")
+
+
 @pytest.mark.parametrize(("unit", "per_second"), [("us", 1e6), ("µs", 1e6), ("min", 1 / 60), ("ms", 1e3)])
 def test_a_time_column_in_any_unit_it_names_gives_the_rate(leads, tmp_path, unit, per_second):
     x = leads[0][:3600]

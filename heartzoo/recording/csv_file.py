@@ -24,7 +24,6 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess.lead import TO_MV
-from .missing import check_span
 
 #: lines read to find the layout, the header, the units and the time column's steps
 HEAD_LINES = 200
@@ -266,6 +265,8 @@ def read_csv(p: Path) -> Table:
         def seconds(v: str) -> float:
             return _seconds(v.strip().strip("'"), decimal_comma)
 
+        # plain numbers are parsed by numpy itself: a cell converter in Python costs a day's file minutes
+        plain = numeric and not decimal_comma and not quoted
         try:  # every time, not the first rows': a jump or a time going back may come anywhere
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -278,7 +279,7 @@ def read_csv(p: Path) -> Table:
                     dtype=np.float64,
                     encoding="utf-8-sig",
                     quotechar='"',
-                    converters=seconds,
+                    converters=None if plain else seconds,
                 )
         except (ValueError, IndexError):
             raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
@@ -286,7 +287,7 @@ def read_csv(p: Path) -> Table:
         fs, places = _timeline(p, t, time_unit, numeric, digits, notes)
         if places is not None:  # samples missing where the times jump: NaN where they would have been
             held = values
-            values = np.full((int(places[-1]) + 1, held.shape[1]), np.nan)
+            values = np.full((int(places[-1]) + 1, held.shape[1]), np.nan, np.float32)
             values[places] = held
         start = _datetime(head[0], decimal_comma)
     return Table(names, values, fs, tuple(notes), start)
@@ -298,27 +299,33 @@ def _timeline(
     """(the sampling rate a time column `t` gives, where each sample lies on it where the times jump, else
     None). The rate is the samples over the span of the stretches between jumps, which rounding (a
     logger's whole milliseconds) does not bias; a jump (a step over `JUMP_STEPS` typical steps and
-    `JUMP_S`) is samples missing, placed where the times put the stretch after it and said in `notes`;
-    times that do not increase are an error naming the data row."""
+    `JUMP_S`) is samples missing, placed where the times put the stretch after it and said in `notes`, up
+    to as long as the samples the file holds. Times that go back are an error naming the data row; times
+    that repeat (written coarser than one sample, as `%g` writes them) give the rate of their span, and no
+    jump is looked for where most steps are 0."""
     if len(t) < 2:
         raise HeartzooError(f"{p}: {len(t)} sample; a recording needs many more")
     steps = np.diff(t)
-    if np.any(steps <= 0):
-        raise HeartzooError(
-            f"{p}: its time column does not increase (at data row {int(np.argmax(steps <= 0)) + 2})"
-        )
+    if np.any(steps < 0) or t[-1] <= t[0]:
+        row = int(np.argmax(steps < 0)) + 2 if np.any(steps < 0) else len(t)
+        raise HeartzooError(f"{p}: its time column does not increase (at data row {row})")
     if numeric and unit and unit not in _SECOND_UNITS:  # read as seconds, it would give any rate at all
         raise HeartzooError(
             f"{p}: its time column's unit is {unit!r}, not one heartzoo reads ({', '.join(_SECOND_UNITS)})"
         )
+    typical = float(np.median(steps))  # a jump, however long, does not move it
     scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
-    if unit not in _SECOND_UNITS and numeric and (len(t) - 1) / (t[-1] - t[0]) < _LOWEST_RATE:
+    raw_rate = 1.0 / typical if typical > 0 else (len(t) - 1) / (t[-1] - t[0])
+    if unit not in _SECOND_UNITS and numeric and raw_rate < _LOWEST_RATE:
         scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
         notes.append("its time column, which states no unit, read in ms")
-    jumps = np.flatnonzero(steps * scale > max(JUMP_STEPS * float(np.median(steps)) * scale, JUMP_S))
-    kept = np.delete(steps, jumps)
-    span = float(kept.sum()) * scale
-    fs = len(kept) / span
+    if typical > 0:
+        jumps = np.flatnonzero(steps > max(JUMP_STEPS * typical, JUMP_S / scale))
+    else:
+        jumps = np.zeros(0, np.int64)
+        notes.append("its times repeat (written coarser than one sample): read at their span's rate")
+    span = (float(t[-1] - t[0]) - float(steps[jumps].sum())) * scale
+    fs = (len(steps) - len(jumps)) / span
     # the times' last digit bounds the span, so the rate is known to 2 steps over the span: within that,
     # a whole number of hertz is the rate (4 decimals over 10 s at 360 Hz read 360.0008)
     if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
@@ -331,8 +338,12 @@ def _timeline(
             at = max(at, round((t[lo] - t[0]) * scale * fs))
         places[lo:hi] = at + np.arange(hi - lo)
         at += hi - lo
-    check_span(p, len(t) / fs, (places[-1] + 1) / fs, "time column")
     gaps = (places[jumps + 1] - places[jumps] - 1) / fs
+    if gaps.sum() > len(t) / fs:  # filled, it would be mostly NaN (and could be days of it)
+        raise HeartzooError(
+            f"{p}: its time column jumps {gaps.sum():,.0f} s in all, more than the {len(t) / fs:,.0f} s of "
+            "samples it holds: not one recording (two sessions in one file?)"
+        )
     longest = (t[jumps[np.argmax(gaps)]] - t[0]) * scale
     notes.append(
         f"its time column jumps {len(jumps)} time(s) ({gaps.sum():.3g} s in all, the longest "
