@@ -42,6 +42,12 @@ CLASS_PATTERN = r"^[A-Za-z0-9~][A-Za-z0-9~+_.-]{0,31}$"
 LEAD_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,31}$"
 OP_PATTERN = r"^[A-Z][A-Z0-9_]{0,63}$"
 TENSOR_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+#: the identifiers of metrics.json that `zoo show` prints as rich text and the cards write as markdown: no
+#: brackets, no markup
+WORD_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$"
+COMMIT_PATTERN = r"^[0-9a-f]{7,64}(-dirty)?$"  # SHA-1 or SHA-256, as git_commit writes it
+Word = Annotated[str, Field(pattern=WORD_PATTERN)]
+ClassName = Annotated[str, Field(pattern=CLASS_PATTERN)]
 #: No published file comes near this (the largest, an EfficientNetV2 .keras, is 5 MB).
 MAX_FILE_BYTES = 256 << 20
 #: An index of thousands of versions is a few MB; anything past this is not an index.
@@ -76,7 +82,7 @@ class IndexFile(StrictModel):
 class IndexSummary(StrictModel):
     """The headline numbers `zoo list` prints (copied from the version's metrics.json)."""
 
-    split: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _:+-]{0,63}$")
+    split: Word | None = None
     float_macro_f1: float | None = None
     int8_macro_f1: float | None = None
     params: int | None = None
@@ -241,10 +247,10 @@ class ClassScores(StrictModel):
 class Report(StrictModel):
     """Scores of one model on one split (`metrics.report_from_probabilities`)."""
 
-    classes: list[str]
-    per_class: dict[str, ClassScores]
+    classes: list[ClassName]
+    per_class: dict[ClassName, ClassScores]
     macro_f1: float
-    macro_classes: list[str]
+    macro_classes: list[ClassName]
     accuracy: float
     n: int
     confusion: list[list[int]]
@@ -252,7 +258,7 @@ class Report(StrictModel):
     threshold: float | None
     rejected: int
     rejected_fraction: float
-    rejected_per_class: dict[str, int]
+    rejected_per_class: dict[ClassName, int]
 
 
 class RuntimeAgreement(StrictModel):
@@ -312,11 +318,11 @@ class Metrics(PlainModel):
 
     model: str = Field(..., pattern=NAME_PATTERN)
     task: str = Field(..., pattern=TASK_PATTERN)
-    dataset: str
-    split: str
-    protocol: str | None
+    dataset: Word
+    split: Word
+    protocol: Word | None
     leaky: bool
-    records: list[str]
+    records: list[Word]
     float: Report
     int8: Report
     int8_macro_f1_drop: float
@@ -332,18 +338,18 @@ class Metrics(PlainModel):
     host_latency_ms: float
     latency_note: str
     ops: list[Annotated[str, Field(pattern=OP_PATTERN)]]
-    compression: list[str]
+    compression: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}(:[A-Za-z0-9_.,=@+-]{0,64})?$")]]
     ensemble: EnsembleSpread | None = None
     aggregation: AggregationScores | None = None
     verification: Verification
     calibration: Calibration
-    heartzoo_version: str
-    commit: str | None  # the code that exported the model
+    heartzoo_version: Word
+    commit: Annotated[str, Field(pattern=COMMIT_PATTERN)] | None  # the code that exported the model
     # the code that trained it, stage by stage (each commit once); absent before heartzoo recorded it
-    trained_at: list[str] | None = None
+    trained_at: list[Annotated[str, Field(pattern=COMMIT_PATTERN)]] | None = None
     # the machines that trained it, stage by stage (each once); absent before heartzoo recorded them
     trained_on: list[TrainingMachine] | None = None
-    exported_at: str
+    exported_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")]
 
     def made_by_one_clean_commit(self) -> bool:
         """False where the record shows the model was not made by one commit's code: trained at a "-dirty"

@@ -1,13 +1,16 @@
 """Plain text: what every free string of published metadata must be. A downloaded version's strings are
 printed in terminals and written into generated C comments, so none may hold a control character (a
-terminal's escape, a line break that ends a C `//` comment) or close a C comment."""
+terminal's escape, a line break that ends a C `//` comment, a bidirectional override) or close a C
+comment."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-_UNPLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f]|\*/")
+#: C0 and C1 controls, the bidirectional controls that make text read otherwise than it runs ("Trojan
+#: Source", CVE-2021-42574), the line and paragraph separators, and the end of a C comment
+_UNPLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]|\*/")
 
 
 def unplain_text(value: Any, where: str = "") -> str | None:

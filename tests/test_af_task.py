@@ -421,7 +421,7 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     assert heartzoo.classify_recording(loaded, sig.values[: round(61 * sig.fs)], sig.fs)["class"] in "NAO~"
     # and under its shortest, 9 s, none: the one window would be padded past the recording's end
     short = sig.values[: round(7 * sig.fs)]
-    with pytest.raises(HeartzooError, match=rf"is 7.0 s long; .* at least {RECORDING_MIN_S:g} s"):
+    with pytest.raises(HeartzooError, match=rf"is 7.00 s long; .* at least {RECORDING_MIN_S:g} s"):
         heartzoo.classify_recording(loaded, short, sig.fs)
     np.save(tmp_path / "short.npy", short)
     res = run_annotate(

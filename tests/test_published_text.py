@@ -52,6 +52,21 @@ CASES = {
         lambda m: m["config"].__setitem__("name", "x */ #error pwned /*"),
         r"configuration.json.*name",
     ),
+    "bidirectional override in a note": (
+        "metrics.json",
+        lambda m: m.__setitem__("latency_note", "ok \u202e)(lacitirc"),
+        r"metrics.json.*latency_note: holds a control character",
+    ),
+    "rich markup in the split zoo show prints": (
+        "metrics.json",
+        lambda m: m.__setitem__("split", "[link=https://evil.example]ds2[/link]"),
+        r"metrics.json.*split.*should match pattern",
+    ),
+    "a class the cards write as markdown": (
+        "metrics.json",
+        lambda m: m["float"].__setitem__("classes", ["N", "S", "<script>V</script>"]),
+        r"metrics.json.*classes.*should match pattern",
+    ),
     "terminal escape in a note": (
         "metrics.json",
         lambda m: m.__setitem__("latency_note", "\x1b[2J\x1b]8;;http://evil.example/\x1b\\"),
@@ -78,6 +93,7 @@ def test_the_published_kit_is_still_made(tmp_path):
 
 
 def test_an_index_whose_summary_holds_a_terminal_escape_is_refused(tmp_path):
+    """`zoo list --remote` prints an index's summary: its split is a word, escapes and markup refused."""
     from heartzoo.zoo.index import read_index
 
     shutil.copy(REPO / "zoo" / "index.json", tmp_path / "index.json")

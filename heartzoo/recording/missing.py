@@ -136,6 +136,18 @@ def beside(peaks: np.ndarray, spans: Stretches, margin: int) -> np.ndarray:
     return np.cumsum(steps[:-1]) > 0
 
 
+def clear(starts: np.ndarray, n: int, spans: Stretches) -> np.ndarray:
+    """Whether each window [start, start + n) holds no sample of `spans` (apart and sorted, as `stretches`
+    and `merged` give them): one search per window, however many stretches a day holds."""
+    starts = np.asarray(starts, dtype=np.int64)
+    if not spans:
+        return np.ones(len(starts), bool)
+    edges = np.array(sorted(spans), dtype=np.int64)
+    # the last stretch starting before a window's end is the only one that can still reach into it
+    i = np.searchsorted(edges[:, 0], starts + n, side="left") - 1
+    return (i < 0) | (edges[np.maximum(i, 0), 1] <= starts)
+
+
 def overlap(spans: Stretches, start: int, end: int) -> int:
     """Samples of [start, end) that lie in `spans`."""
     return sum(max(0, min(b, end) - max(a, start)) for a, b in spans)

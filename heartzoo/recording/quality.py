@@ -248,6 +248,7 @@ def lead_kurtosis(x, fs: float, missing=()) -> float | None:
     from scipy.stats import kurtosis
 
     from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
+    from .missing import clear
 
     n = max(1, min(round(WINDOW_S * fs), len(x)))
     sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
@@ -255,10 +256,12 @@ def lead_kurtosis(x, fs: float, missing=()) -> float | None:
     # chunks of whole windows, so that the windows tile the lead as they would read it whole
     for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)) // n * n, round(CHUNK_PAD_S * fs)):
         seg = sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64))
-        for s in range(start, end - n + 1, n):
-            w = seg[s - lo : s - lo + n]
-            if np.ptp(w) > 0 and not any(a < s + n and b > s for a, b in missing):
-                found.append(kurtosis(w, fisher=False))
+        starts = np.arange(start, end - n + 1, n)
+        if not starts.size:
+            continue
+        w = seg[(starts - lo)[:, None] + np.arange(n)][clear(starts, n, missing)]
+        w = w[np.ptp(w, axis=1) > 0] if len(w) else w
+        found.extend(kurtosis(w, axis=1, fisher=False).tolist() if len(w) else [])
     return float(np.median(found)) if found else None
 
 

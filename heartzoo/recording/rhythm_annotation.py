@@ -136,8 +136,9 @@ def classify_recording(model, signal, fs: float) -> dict:
             "rhythm episodes and AF burden (heartzoo annotate --rhythm)"
         )
     if len(x) < RECORDING_MIN_S * rate:
+        held = int(len(x) / rate * 100) / 100  # rounded down: 8.96 s is not "9.0 s"
         raise HeartzooError(
-            f"the recording is {len(x) / rate:.1f} s long; {loaded.config.name} gives one class to "
+            f"the recording is {held:.2f} s long; {loaded.config.name} gives one class to "
             f"recordings of at least {RECORDING_MIN_S:g} s, as CinC 2017's are"
         )
     whole = recording_class(x, rate, loaded, missing)

@@ -300,16 +300,21 @@ def confusion_rows(m: dict[str, Any], classes: list[str]) -> list[str]:
 def device_bill_text(vdir: Path) -> str:
     """The whole on-device bill of a model a wearable runs, for a Cortex-M4F: the model's flash and arena
     plus the firmware kit's C preprocessing (code and state), as `arm-none-eabi-gcc -Os` builds it. Kept
-    in the per-user cache by the contract it was built for (the sizes depend on nothing else)."""
+    in the per-user cache by the contract it was built for and the kit's sources and flags."""
     import hashlib
 
     from ..errors import HeartzooError
     from ..export.firmware_host import firmware_footprint
     from ..paths import cache_dir
 
-    # the kit's C sources and the generator of its header: a change to either is another build
+    # the kit's C sources, the generator of its header and the build's flags: a change to any is another
+    # build (a new compiler is not: clear the cache's site-firmware folder after installing one)
     package = Path(__file__).parents[1]
-    sources = [*sorted((package / "firmware").glob("*.[ch]")), package / "export" / "firmware_kit.py"]
+    sources = [
+        *sorted((package / "firmware").glob("*.[ch]")),
+        package / "export" / "firmware_kit.py",
+        package / "export" / "firmware_host.py",
+    ]
     key = hashlib.sha256((vdir / "configuration.json").read_bytes() + (vdir / "metrics.json").read_bytes())
     for source in sources:
         key.update(source.read_bytes())

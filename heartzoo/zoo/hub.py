@@ -125,7 +125,7 @@ def _same_version(folder: Path, entry: dict[str, Any], source: str) -> None:
         raise DownloadError(
             f"{source}: refused, it lists other files for {entry['name']}@{entry['version']} than the copy "
             f"cached at {folder} ({changed}); a published version never changes, so the cached copy is "
-            "left as it is"
+            "left as it is (a zoo of your own republished it? remove that folder, or use another --cache-dir)"
         )
 
 
