@@ -171,6 +171,26 @@ def test_times_written_coarser_than_a_sample_and_a_gap_in_seconds_without_a_unit
         read_recording(path, "ECG")
 
 
+@pytest.mark.parametrize("dated", [True, False])
+def test_a_recording_over_midnight_goes_on_the_next_day(leads, tmp_path, dated):
+    """Clock times that pass midnight: PhysioNet's carry the date ('[00:00:00.002 02/12/2000]'), a
+    logger's may not ('00:00:00.002'); either goes on the next day, not back to 0 (it was refused, and an
+    overnight Holter is the common case)."""
+    x = np.resize(leads[0], 360 * 120)
+    t0 = 23 * 3600 + 59 * 60  # 23:59:00, two minutes over midnight
+
+    def clock(s: float) -> str:
+        day, s = 1 + int(s // 86400), s % 86400
+        text = f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:06.3f}"
+        return f"'[{text} {day:02d}/12/2000]'" if dated else text
+
+    path = tmp_path / "night.csv"
+    head = "'Elapsed time','MLII'\n'hh:mm:ss.mmm','mV'\n" if dated else "time,MLII\n"
+    path.write_text(head + "".join(f"{clock(t0 + i / 360)},{v:.3f}\n" for i, v in enumerate(x)))
+    rec = read_recording(path, "MLII")
+    assert rec.fs == 360 and len(rec.signal) == len(x) and not rec.missing
+
+
 @pytest.mark.parametrize(("unit", "per_second"), [("us", 1e6), ("µs", 1e6), ("min", 1 / 60), ("ms", 1e3)])
 def test_a_time_column_in_any_unit_it_names_gives_the_rate(leads, tmp_path, unit, per_second):
     x = leads[0][:3600]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -187,8 +187,13 @@ def _seconds(cell: str, decimal_comma: bool) -> float:
     if (when := _datetime(cell, decimal_comma)) is not None:
         return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     if _CLOCK.fullmatch(cell):
-        fields = cell.strip("[]").split(" ")[0].split(":")
-        return sum(float(f) * 60**i for i, f in enumerate(reversed(fields)))
+        clock, _, day = cell.strip("[]").partition(" ")
+        seconds = sum(float(f) * 60**i for i, f in enumerate(reversed(clock.split(":"))))
+        try:  # PhysioNet's date (dd/mm/yyyy): a recording that runs over midnight goes on the next day
+            d, m, y = (int(v) for v in day.split("/"))
+            return seconds + (date(y, m, d) - date(1970, 1, 1)).days * 86400.0
+        except ValueError:
+            return seconds  # a clock without a date
     return _float(cell, decimal_comma)
 
 
@@ -283,6 +288,9 @@ def read_csv(p: Path) -> Table:
                 )
         except (ValueError, IndexError):
             raise HeartzooError(f"{p}: its time column holds a value that is no time") from None
+        if _CLOCK.fullmatch(head[0].strip("'")) and not re.search(r"\d/\d", head[0]):
+            # a clock without a date that passes midnight starts again from 0: the next day
+            t = t + 86400.0 * np.cumsum(np.r_[0, np.diff(t) < -43200.0])
         digits = max(len(m[1]) if (m := re.search(r"[.,](\d+)", c)) else 0 for c in head)
         fs, places = _timeline(p, t, time_unit, numeric, digits, notes)
         if places is not None:  # samples missing where the times jump: NaN where they would have been
