@@ -576,6 +576,10 @@ def test_a_lead_in_the_wrong_unit_is_warned_of(mitdb, tmp_path):
         assert len(warned) == (unit != "mV"), (unit, got.warnings)
     line = json.loads((REPO / "results" / "amplitude_check.jsonl").read_text().splitlines()[-1])
     assert list(QRS_AMPLITUDE_MV) == line["plausible_mv"]
+    # gqrs finds nothing readable in the lead in µV: the size of what it detected still says the unit
+    np.save(tmp_path / "x.npy", sig.values[: 360 * 60].astype(np.float64) * 1e3)
+    got = annotate_file(tmp_path / "x.npy", MODEL, fs=360, zoo=ZOO, detector="gqrs")
+    assert any("is the lead in µV or V?" in w for w in got.warnings), got.warnings
 
 
 def test_a_signal_that_is_no_ecg_is_warned_of(mitdb, tmp_path):

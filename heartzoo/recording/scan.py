@@ -75,6 +75,8 @@ def scan(
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
         stretches = gaps(peaks, len(x), rate, missing=missing)
         sizes = qrs_sizes(x, rate, readable)
+        if not len(readable) and len(peaks):  # nothing readable: the detections' size still tells the unit
+            sizes = (None, qrs_sizes(x, rate, peaks)[1])
         kurtosis = lead_kurtosis(x, rate, missing)
         findings = assess(
             peaks, len(x), rate, windows, *sizes, missing=missing, stretches=stretches, kurtosis=kurtosis
