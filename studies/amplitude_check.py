@@ -21,7 +21,13 @@ read in V; none at its true unit on the training side, DS2, the Icentia11k segme
 CinC 2017 test recordings with readable beats (the smallest, 0.089 mV, lies just inside: AliveCor's lead
 I from the fingers is the smallest ECG here).
 
-Run: `python studies/amplitude_check.py [--record FILE]`.
+A second measure, added with annotate's fallback and run after it: where the gate reads nothing (gqrs
+lost in a lead in µV: 100 % unreadable), annotate measures the size of every detection instead.
+`--ungated` reports it on the recordings the first measure left out, CinC 2017's test recordings with
+detections but none readable: how many of them it warns at their true unit (false warnings).
+
+Run: `python studies/amplitude_check.py [--record FILE]`; `python studies/amplitude_check.py --ungated
+[--record FILE]`.
 """
 
 from __future__ import annotations
@@ -67,7 +73,10 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--record", type=Path, help="append the JSON line to this file")
+    ap.add_argument("--ungated", action="store_true", help="the fallback: every detection, none readable")
     args = ap.parse_args()
+    if args.ungated:
+        return ungated(args, leads)
     train: dict[str, list] = {"ds1": [], "svdb": []}
     misread: dict[str, list] = {u: [] for u in MISREAD}
     for corpus in train:
@@ -95,6 +104,33 @@ def main() -> None:
         },
     }
     print(json.dumps(line, indent=1), flush=True)
+    append_json_line(args.record, line)
+
+
+def ungated(args, leads) -> None:
+    """The fallback's false warnings: CinC 2017's test recordings with detections but none readable."""
+    from heartzoo.detect import detect
+    from heartzoo.errors import HeartzooError
+    from heartzoo.io import append_json_line
+    from heartzoo.recording.quality import QRS_AMPLITUDE_MV, gate_windows, qrs_amplitude_mv
+
+    lo, hi = QRS_AMPLITUDE_MV
+    sizes = {}
+    for name, x, fs in leads("cinc2017"):
+        try:
+            peaks = detect(x, fs)
+        except HeartzooError:
+            continue
+        if len(peaks) and not gate_windows(x, fs, peaks).of(peaks).any():
+            sizes[name] = qrs_amplitude_mv(x, fs, peaks)
+    line = {
+        "study": "amplitude_check",
+        "round": "ungated",
+        "plausible_mv": [lo, hi],
+        "none_readable": len(sizes),
+        "warned": sorted(r for r, v in sizes.items() if v is not None and not lo <= v <= hi),
+    }
+    print(json.dumps(line), flush=True)
     append_json_line(args.record, line)
 
 
