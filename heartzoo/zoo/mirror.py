@@ -7,10 +7,9 @@ version is copied whole into `vN.part/` and renamed into place (a crash leaves o
 by the next run, or versions renamed into place that the next run finds intact and lists), a version the
 mirror holds already is left alone when its files are the same and refused when they differ (published
 versions never change: every such conflict is found before the first write), and `index.json` is
-written after them, so a
-reader never meets an index that lists missing files; the retraining checks (`checks.json`) of the
-versions it lists come last. Files get the mode any new file gets (umask), so
-a web server running as another user can read them.
+written after them, so a reader never meets an index that lists missing files; the retraining checks
+(`checks.json`) of the versions it lists come last. Files get the mode any new file gets (umask), so a
+web server running as another user can read them.
 """
 
 from __future__ import annotations
