@@ -211,8 +211,13 @@ def check_pin(entry: dict[str, Any], sha256: str | None, source: str) -> None:
 
 def check_ref(name: str, version: str | None = None) -> tuple[str, str | None]:
     """NAME[@VERSION] as a user or a config gives it, split and checked against the patterns."""
-    if "@" in name and version is None:
-        name, version = name.split("@", 1)
+    if not isinstance(name, str):
+        raise HeartzooError(f"a model is named by a string (NAME or NAME@VERSION), got {name!r}")
+    if "@" in name:
+        name, given = name.split("@", 1)
+        if version is not None and version != given:
+            raise HeartzooError(f"{name}@{given} names version {given}, and version= says {version}: which?")
+        version = given
     if not re.match(NAME_PATTERN, name):
         raise HeartzooError(
             f"{name!r} is not a model name: lower-case letters, digits and '-', at most 64 characters"

@@ -250,6 +250,17 @@ def test_library_mistakes(zoos):
         heartzoo.load_model(STUDENT, format="onnx", zoo=zoos["good"])
     with pytest.raises(HeartzooError, match="no zoo index lists this folder"):
         heartzoo.load_model(zoos["damaged-run"])
+    # said as what they are, not "is not a model name" or a TypeError from pathlib
+    with pytest.raises(HeartzooError, match=r"names version v1, and version= says v2: which\?"):
+        heartzoo.load_model(f"{STUDENT}@v1", "v2", zoo=zoos["good"])
+    with pytest.raises(HeartzooError, match="a model is named NAME"):
+        heartzoo.load_model(None)
+    for path in (
+        zoos["good"] / "beat-3" / STUDENT,
+        zoos["good"] / "beat-3" / STUDENT / "v1" / "model.tflite",
+    ):
+        with pytest.raises(HeartzooError, match="not a version folder"):
+            heartzoo.load_model(path, zoo=zoos["good"])
     loaded = heartzoo.load_model(STUDENT, zoo=zoos["good"])
     x, r = _ecg(60)
     for minutes in (0, -1, float("nan"), float("inf")):

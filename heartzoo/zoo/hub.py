@@ -242,10 +242,17 @@ def verified_folder(
     path, once every file in it is checked against its index entry."""
     from .index import INDEX, find, read_index, version_dir, zoo_dir
 
+    if not isinstance(name, str | os.PathLike):
+        raise HeartzooError(f"a model is named NAME[@VERSION] or by its version folder, got {name!r}")
     cache = models_cache(cache_dir)
     given = Path(name)
     if (given / "configuration.json").is_file():
         folder, entry, in_cache = _entry_of_folder(given, cache)
+    elif given.exists() and (isinstance(name, os.PathLike) or "/" in str(name) or given.is_file()):
+        raise HeartzooError(
+            f"{given}: not a version folder (no configuration.json in it); name a model NAME[@VERSION], or "
+            "its version folder TASK/NAME/vN"
+        )
     else:
         root = zoo_dir(zoo)
         entry = None
