@@ -208,12 +208,21 @@ def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
 
 
 def _pan_tompkins(
-    x: np.ndarray, fs: float, *, muscle: float | None = None, early: tuple[float, float] | None = None
+    x: np.ndarray,
+    fs: float,
+    *,
+    muscle: float | None = None,
+    early: tuple[float, float] | None = None,
+    baseline: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
     up); `early` = (rr, size), a candidate sooner than `rr` median RR intervals after the last QRS with a
-    band-passed peak below `size` times the median of the last 8 QRS complexes' is noise."""
+    band-passed peak below `size` times the median of the last 8 QRS complexes' is noise; `baseline` =
+    (ratio, pair_s), Hamilton & Tompkins' baseline-shift check (IEEE TBME 33(12), 1986; OSEA's BLSCheck): a
+    QRS swings both ways, so a candidate whose band-passed slope within 110 ms either side lacks a rise and a
+    fall each over 1/`ratio` of the other, less than `pair_s` apart, is a shift of the baseline (electrode
+    motion) and noise, never searched back."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -239,6 +248,7 @@ def _pan_tompkins(
         hf = sosfiltfilt(butter(2, [25.0, 45.0], btype="bandpass", fs=fs, output="sos"), x)
         hf_ratio = np.array([np.sum(hf[w] ** 2) / max(np.sum(bp[w] ** 2), 1e-12) for w in windows])
     size = np.array([np.abs(bp[w]).max() for w in windows]) if early is not None else None
+    shift = _baseline_shifts(slope, cand, fs, *baseline) if baseline is not None else None
     # the initial levels and the floor the signal level decays to: a median of the per-second maxima
     # (the paper's maximum of the first 2 s is the artifact itself when a recording starts with one)
     level = _local_levels(_second_maxima(mwi, fs))
@@ -273,6 +283,9 @@ def _pan_tompkins(
             if hf_ratio is not None and hf_ratio[i] > muscle:
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # muscle noise, never searched back
                 continue
+            if shift is not None and shift[i]:
+                npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a baseline shift, never searched back
+                continue
             if (
                 early is not None
                 and len(qrs) >= 8
@@ -291,3 +304,18 @@ def _pan_tompkins(
             npk = 0.125 * heights[i] + 0.875 * npk
             noise.append(i)
     return cand[np.unique(np.asarray(qrs, dtype=np.int64))]
+
+
+def _baseline_shifts(
+    slope: np.ndarray, cand: np.ndarray, fs: float, ratio: float, pair_s: float
+) -> np.ndarray:
+    """Per candidate, whether its slope within 110 ms either side fails Hamilton & Tompkins' test of a QRS:
+    a largest rise and a largest fall, each over 1/`ratio` of the other, less than `pair_s` apart."""
+    half = max(1, round(0.11 * fs))
+    out = np.zeros(len(cand), dtype=bool)
+    for i, c in enumerate(cand):
+        w = slope[max(0, c - half) : c + half + 1]
+        up, down = int(np.argmax(w)), int(np.argmin(w))
+        rise, fall = max(float(w[up]), 0.0), max(-float(w[down]), 0.0)
+        out[i] = not (rise * ratio > fall and fall * ratio > rise and abs(up - down) < pair_s * fs)
+    return out
