@@ -172,16 +172,33 @@ def test_a_float32_lead_is_held_once_and_detected_as_float64(mitdb):
         assert np.array_equal(detect(x, 360, method), detect(x.astype(np.float64), 360, method)), method
 
 
-def test_the_qrs_width_check_reads_a_long_lead_in_chunks(mitdb, monkeypatch):
-    """The recording's QRS width (`quality.qrs_width_ms`) is measured chunk by chunk, each filtered with a
-    minute of its neighbours: on record 208 cut into 10-minute chunks, the same widths up to rounding."""
+def test_the_lead_measures_read_a_long_lead_in_chunks(mitdb, monkeypatch):
+    """The recording's QRS width, QRS size and kurtosis (`quality.measure_lead`, one walk) are measured chunk
+    by chunk, each filtered with a minute of its neighbours: on record 208 cut into 10-minute chunks, the
+    same numbers up to rounding, and each the one its own function gives."""
     import heartzoo.detect as detect_module
-    from heartzoo.recording.quality import QRS_WIDTH_MS, qrs_width_ms
+    from heartzoo.recording.quality import (
+        QRS_AMPLITUDE_MV,
+        QRS_WIDTH_MS,
+        lead_kurtosis,
+        measure_lead,
+        qrs_amplitude_mv,
+        qrs_width_ms,
+    )
 
     x = _mlii(mitdb, "208").astype(np.float32)
     peaks = detect(x, 360)
-    whole = qrs_width_ms(x, 360, peaks)
+    whole = measure_lead(x, 360, peaks)
     monkeypatch.setattr(detect_module, "CHUNK_S", 600.0)
-    chunked = qrs_width_ms(x, 360, peaks)
-    assert whole is not None and QRS_WIDTH_MS[0] < whole < QRS_WIDTH_MS[1]  # a plausible MIT-BIH width
-    assert chunked == pytest.approx(whole, rel=1e-9)
+    chunked = measure_lead(x, 360, peaks)
+    assert whole.qrs_width_ms is not None and QRS_WIDTH_MS[0] < whole.qrs_width_ms < QRS_WIDTH_MS[1]
+    assert whole.qrs_size is not None and QRS_AMPLITUDE_MV[0] < whole.qrs_size < QRS_AMPLITUDE_MV[1]
+    assert whole.kurtosis is not None and whole.kurtosis > 3  # peakier than Gaussian noise
+    assert chunked.qrs_width_ms == pytest.approx(whole.qrs_width_ms, rel=1e-9)
+    assert chunked.qrs_size == whole.qrs_size  # the raw lead's peak-to-peak: no filter to settle
+    assert chunked.kurtosis == pytest.approx(whole.kurtosis, rel=1e-9)
+    assert (qrs_width_ms(x, 360, peaks), qrs_amplitude_mv(x, 360, peaks), lead_kurtosis(x, 360)) == (
+        chunked.qrs_width_ms,
+        chunked.qrs_size,
+        chunked.kurtosis,
+    )

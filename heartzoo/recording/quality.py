@@ -193,76 +193,78 @@ def missing_finding(spans, fs: float) -> Finding | None:
     )
 
 
+@dataclass(frozen=True)
+class LeadMeasures:
+    """What a lead's shape says about how it was read (`measure_lead`): the median QRS width in ms at the
+    stated rate, the median QRS size in the lead's units, and the lead's kurtosis; None where not measured."""
+
+    qrs_width_ms: float | None
+    qrs_size: float | None
+    kurtosis: float | None
+
+
+def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
+    """`qrs_width_ms` and `qrs_amplitude_mv` at `peaks`, and `lead_kurtosis`, in one walk over the lead in
+    the detector's chunks (whole `WINDOW_S` windows, so that the windows tile the lead as they would read it
+    whole), each read with a minute of its neighbours and high-passed once: a day's lead left on disk is
+    read and filtered once for the three, never whole in float64."""
+    import warnings
+
+    from scipy.signal import butter, peak_widths, sosfiltfilt
+    from scipy.stats import kurtosis
+
+    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
+    from .missing import clear
+
+    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
+    r, h = max(1, round(0.025 * fs)), max(1, round(QRS_HALF_S * fs))
+    n = max(1, min(round(WINDOW_S * fs), len(x)))
+    peaks = np.asarray(peaks, dtype=np.int64)
+    widths, sizes, kurt = [np.zeros(0)], [np.zeros(0)], []
+    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)) // n * n, round(CHUNK_PAD_S * fs)):
+        raw = np.asarray(x[lo:hi], np.float64)
+        seg = sosfiltfilt(sos, raw)
+        inside = peaks[(peaks >= start) & (peaks < end)] - lo
+        if inside.size:
+            sizes.append(np.array([np.ptp(raw[max(0, p - h) : p + h + 1]) for p in inside]))
+            a = np.abs(seg)
+            top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
+            with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
+                warnings.simplefilter("ignore")
+                widths.append(peak_widths(a, top, rel_height=0.5)[0])
+        starts = np.arange(start, end - n + 1, n)
+        if starts.size:
+            w = seg[(starts - lo)[:, None] + np.arange(n)][clear(starts, n, missing)]
+            w = w[np.ptp(w, axis=1) > 0] if len(w) else w
+            kurt.extend(kurtosis(w, axis=1, fisher=False).tolist() if len(w) else [])
+    w, size = np.concatenate(widths), np.concatenate(sizes)
+    w = w[w > 0]
+    return LeadMeasures(
+        float(np.median(w) / fs * 1000.0) if len(w) else None,
+        float(np.median(size)) if len(size) else None,
+        float(np.median(kurt)) if kurt else None,
+    )
+
+
 def qrs_width_ms(x, fs: float, peaks) -> float | None:
     """The median width of the QRS complexes at `peaks`, in ms at the stated rate `fs`: the width at half
     height of |x| high-passed at 0.5 Hz, around its largest value within 25 ms of each peak (None without
     peaks). A rate given wrong scales it by the error (studies/fs_check.py)."""
-    return qrs_sizes(x, fs, peaks)[0]
+    return measure_lead(x, fs, peaks).qrs_width_ms
 
 
 def qrs_amplitude_mv(x, fs: float, peaks) -> float | None:
     """The median size of the QRS complexes at `peaks`, in the lead's units (mV when it is read right): the
     peak-to-peak of the lead within `QRS_HALF_S` of each peak (None without peaks)."""
-    return qrs_sizes(x, fs, peaks)[1]
-
-
-def qrs_sizes(x, fs: float, peaks) -> tuple[float | None, float | None]:
-    """(`qrs_width_ms`, `qrs_amplitude_mv`) in one walk over the detector's chunks of the lead, each read
-    with a minute of its neighbours: a day's lead left on disk is read once for both, never whole in
-    float64."""
-    import warnings
-
-    from scipy.signal import butter, peak_widths, sosfiltfilt
-
-    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
-
-    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
-    r, h = max(1, round(0.025 * fs)), max(1, round(QRS_HALF_S * fs))
-    peaks = np.asarray(peaks, dtype=np.int64)
-    widths, sizes = [np.zeros(0)], [np.zeros(0)]
-    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)), round(CHUNK_PAD_S * fs)):
-        inside = peaks[(peaks >= start) & (peaks < end)] - lo
-        if not inside.size:
-            continue
-        seg = np.asarray(x[lo:hi], np.float64)
-        sizes.append(np.array([np.ptp(seg[max(0, p - h) : p + h + 1]) for p in inside]))
-        a = np.abs(sosfiltfilt(sos, seg))
-        top = np.array([max(0, p - r) + int(np.argmax(a[max(0, p - r) : p + r + 1])) for p in inside])
-        with warnings.catch_warnings():  # a peak on a plateau has no width: it is left out, not warned of
-            warnings.simplefilter("ignore")
-            widths.append(peak_widths(a, top, rel_height=0.5)[0])
-    w, size = np.concatenate(widths), np.concatenate(sizes)
-    w = w[w > 0]
-    return (
-        float(np.median(w) / fs * 1000.0) if len(w) else None,
-        float(np.median(size)) if len(size) else None,
-    )
+    return measure_lead(x, fs, peaks).qrs_size
 
 
 def lead_kurtosis(x, fs: float, missing=()) -> float | None:
     """The median, over the lead's `WINDOW_S` windows (the whole lead when shorter) that hold no sample the
     file marks `missing`, of the kurtosis of the lead high-passed at 0.5 Hz: 3 for Gaussian noise, 1.5 for
     a sine, more where QRS complexes make the lead peaky (kSQI: Li, Mark & Clifford, Physiol Meas 29:15,
-    2008). None without such a window. Read in the detector's chunks, never whole in float64."""
-    from scipy.signal import butter, sosfiltfilt
-    from scipy.stats import kurtosis
-
-    from ..detect import CHUNK_PAD_S, CHUNK_S, chunks
-    from .missing import clear
-
-    n = max(1, min(round(WINDOW_S * fs), len(x)))
-    sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
-    found = []
-    # chunks of whole windows, so that the windows tile the lead as they would read it whole
-    for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)) // n * n, round(CHUNK_PAD_S * fs)):
-        seg = sosfiltfilt(sos, np.asarray(x[lo:hi], np.float64))
-        starts = np.arange(start, end - n + 1, n)
-        if not starts.size:
-            continue
-        w = seg[(starts - lo)[:, None] + np.arange(n)][clear(starts, n, missing)]
-        w = w[np.ptp(w, axis=1) > 0] if len(w) else w
-        found.extend(kurtosis(w, axis=1, fisher=False).tolist() if len(w) else [])
-    return float(np.median(found)) if found else None
+    2008). None without such a window."""
+    return measure_lead(x, fs, (), missing).kurtosis
 
 
 def gaps(

@@ -57,7 +57,7 @@ def scan(
     from ..preprocess import check_recording
     from . import missing as gone
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, lead_kurtosis, missing_finding, qrs_sizes
+    from .quality import Finding, assess, gaps, gate_windows, measure_lead, missing_finding
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -74,12 +74,19 @@ def scan(
         # the QRS width and size where the gate reads the signal (noise has no QRS to measure)
         readable = peaks[windows.of(peaks)] if windows is not None else peaks
         stretches = gaps(peaks, len(x), rate, missing=missing)
-        sizes = qrs_sizes(x, rate, readable)
-        if not len(readable) and len(peaks):  # nothing readable: the detections' size still tells the unit
-            sizes = (None, qrs_sizes(x, rate, peaks)[1])
-        kurtosis = lead_kurtosis(x, rate, missing)
+        # nothing readable: the detections' size still tells the unit (their width, in noise, nothing)
+        fallback = not len(readable) and len(peaks)
+        shape = measure_lead(x, rate, peaks if fallback else readable, missing)
         findings = assess(
-            peaks, len(x), rate, windows, *sizes, missing=missing, stretches=stretches, kurtosis=kurtosis
+            peaks,
+            len(x),
+            rate,
+            windows,
+            None if fallback else shape.qrs_width_ms,
+            shape.qrs_size,
+            missing=missing,
+            stretches=stretches,
+            kurtosis=shape.kurtosis,
         )
     else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
         x, rate, peaks = check_recording(signal, fs, r_peaks)
