@@ -558,20 +558,24 @@ def test_a_dropped_beat_leaves_the_running_template_alone(normaliser, recordings
 def test_the_kit_self_test_passes_on_the_host(tmp_path):
     """The kit's golden self-test (heartzoo_selftest.cc, no TFLM needed), built with g++: the float kit
     gives the golden int8 inputs exactly, the fixed-point one (fed the golden recording as its ADC's whole
-    counts) within a step."""
+    counts) within a step; at a wearable's rate as at MIT-BIH's, since the golden recording is made at the
+    rate the kit streams (it was 360 Hz always, and every other kit skipped its self-test)."""
     from heartzoo.export.firmware_kit import CFLAGS, write_firmware_kit
 
     if shutil.which("g++") is None:
         pytest.skip("no C++ compiler (g++) for the kit's self-test")
     # and at an ADC gain so coarse (10 counts/mV) that the golden recording's rounding to whole counts
     # alone moved the inputs past the one step: the fixed-point kit's golden inputs are of those counts
-    for fixed_point, gain, want in (
-        (False, 200.0, ("0 0",)),
-        (True, 200.0, ("0 0", "0 1")),
-        (True, 10.0, ("0 0", "0 1")),
+    for fixed_point, gain, hz, want in (
+        (False, 200.0, 360, ("0 0",)),
+        (True, 200.0, 360, ("0 0", "0 1")),
+        (True, 10.0, 360, ("0 0", "0 1")),
+        (False, 200.0, 250, ("0 0",)),  # an Icentia11k patch's rate
+        (True, 200.0, 128, ("0 0", "0 1")),  # svdb's, under the model's own
     ):
-        kit = tmp_path / f"{fixed_point}-{gain:g}"
-        write_firmware_kit(STUDENT, kit, fixed_point=fixed_point, adc_gain=gain)
+        kit = tmp_path / f"{fixed_point}-{gain:g}-{hz}"
+        write_firmware_kit(STUDENT, kit, fixed_point=fixed_point, adc_gain=gain, recording_hz=hz)
+        assert f"_golden_fs = {hz};" in next(kit.glob("*_golden.h")).read_text()
         (kit / "drive.cc").write_text(
             '#include <cstdio>\n#include "heartzoo_selftest.h"\n'
             'int main() { int w = -1; int r = heartzoo_preprocess_selftest(&w); std::printf("%d %d", r, w); }\n'

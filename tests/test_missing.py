@@ -64,6 +64,15 @@ def test_stretch_arithmetic():
     assert missing.overlap(((0, 10), (20, 30)), 5, 25) == 10
 
 
+def test_stretches_after_a_jump_are_placed_where_their_clock_says_never_over_the_one_before():
+    """`placed` (the CSV time column's and Polar's sensor clock's): a stretch goes where its clock puts its
+    first sample, the missing ones between; a clock that puts it inside the stretch before (one that ran
+    fast) starts it right after that stretch instead, so no two samples share a place."""
+    assert missing.placed([0, 8], [3, 2]).tolist() == [0, 1, 2, 8, 9]
+    assert missing.placed([0, 2, 9], [4, 2, 1]).tolist() == [0, 1, 2, 3, 4, 5, 9]
+    assert missing.placed([5], [2]).tolist() == [5, 6]
+
+
 def test_rhythm_episodes_hold_the_missing_stretch_as_noise():
     found = (Episode(0, 3000, "A", 1, 0.6), Episode(3000, 9000, "N", 2, 0.9))
     out = missing.episodes(found, ((2000, 4000),))

@@ -64,11 +64,13 @@ def c_symbol(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "_", name.lower()) + "_model"
 
 
-def c_array_files(folder: Path, counts_per_mv: float | None = None) -> dict[str, str]:
+def c_array_files(
+    folder: Path, counts_per_mv: float | None = None, recording_hz: int | None = None
+) -> dict[str, str]:
     """The C files of an exported version, derived from its model.tflite and its typed metadata (the ops
     and arena of metrics.json, the contract of configuration.json): the model pair, and golden vectors
-    for the firmware's tests (`golden_vectors`; `counts_per_mv` for a fixed-point kit's). Generated on
-    demand, never stored in the zoo."""
+    for the firmware's tests (`golden_vectors`; `counts_per_mv` for a fixed-point kit's, `recording_hz`
+    for a kit's stream, `GOLDEN_FS` without). Generated on demand, never stored in the zoo."""
     from ..meta import Configuration, Metrics, read_meta
 
     folder = Path(folder)
@@ -78,7 +80,7 @@ def c_array_files(folder: Path, counts_per_mv: float | None = None) -> dict[str,
     symbol = c_symbol(config.name)
     buf = (folder / "model.tflite").read_bytes()
     header, source = c_array(buf, symbol, metrics.ops, metrics.tflm_arena_bytes, config)
-    golden = golden_header(golden_vectors(folder, counts_per_mv), symbol)
+    golden = golden_header(golden_vectors(folder, counts_per_mv, fs=recording_hz or GOLDEN_FS), symbol)
     return {f"{symbol}.h": header, f"{symbol}.cc": source, f"{symbol}_golden.h": golden}
 
 
@@ -96,14 +98,17 @@ def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-#: The golden recording: 12 s of the synthetic ECG at MIT-BIH's rate, so resampling is exercised too.
+#: The golden recording: 12 s of the synthetic ECG, by default at MIT-BIH's rate (so resampling is
+#: exercised too); a firmware kit's is at the rate its stream comes at, so its self-test runs there.
 GOLDEN_FS, GOLDEN_SECONDS = 360, 12.0
 
 
-def golden_vectors(folder: Path, counts_per_mv: float | None = None) -> dict[str, Any]:
-    """What a firmware test checks its preprocessing and its model against: a synthetic recording, its R
-    peaks, the inputs the model's Preprocessor (rebuilt from the firmware contract) makes of it, as
-    floats and as int8, and the int8 outputs TFLM gives for them. With `counts_per_mv` (a fixed-point
+def golden_vectors(
+    folder: Path, counts_per_mv: float | None = None, *, fs: int = GOLDEN_FS
+) -> dict[str, Any]:
+    """What a firmware test checks its preprocessing and its model against: a synthetic recording at `fs`
+    Hz, its R peaks, the inputs the model's Preprocessor (rebuilt from the firmware contract) makes of it,
+    as floats and as int8, and the int8 outputs TFLM gives for them. With `counts_per_mv` (a fixed-point
     kit's ADC gain), the recording as that ADC gives it, in whole counts: at a coarse gain the rounding
     alone moves the inputs by more than the self-test's one step."""
     from ..meta import Configuration, read_meta
@@ -113,17 +118,17 @@ def golden_vectors(folder: Path, counts_per_mv: float | None = None) -> dict[str
 
     folder = Path(folder)
     firmware = read_meta(Configuration, folder / "configuration.json").firmware
-    signal, peaks = synthetic_ecg(GOLDEN_FS, GOLDEN_SECONDS)
+    signal, peaks = synthetic_ecg(fs, GOLDEN_SECONDS)
     signal = signal.astype(np.float32)
     if counts_per_mv is not None:
         signal = (np.rint(signal * np.float32(counts_per_mv)) / np.float32(counts_per_mv)).astype(np.float32)
-    inputs = Preprocessor.from_contract(firmware)(signal, GOLDEN_FS, peaks)
+    inputs = Preprocessor.from_contract(firmware)(signal, fs, peaks)
     named = inputs if isinstance(inputs, dict) else {"ecg": inputs}
     buf = (folder / "model.tflite").read_bytes()
     ins, _ = io_specs(buf)
     q = quantize_inputs(ins, inputs)
     return {
-        "fs": GOLDEN_FS,
+        "fs": fs,
         "signal": signal,
         "r_peaks": np.asarray(peaks, np.int32),
         "inputs": {k: v.reshape(len(peaks), -1) for k, v in named.items()},

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import HeartzooError
 
-#: The rate the kit's resampler starts from by default: MIT-BIH's (and the golden vectors').
+#: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
 RECORDING_HZ = 360
 #: ADC counts per mV of the fixed-point kit's input (MIT-BIH's gain; only eps depends on it), and the
 #: signed bits its samples fit in (MIT-BIH's 11-bit ADC minus its baseline fits in 12).
@@ -434,7 +434,7 @@ def kit_files(
         adc_bits=adc_bits,
         label=label,
     )
-    files.update(c_array_files(folder, adc_gain if fixed_point else None))
+    files.update(c_array_files(folder, adc_gain if fixed_point else None, recording_hz))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
     )

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess.lead import TO_MV
+from .missing import placed
 
 #: lines read to find the layout, the header, the units and the time column's steps
 HEAD_LINES = 200
@@ -340,12 +341,9 @@ def _timeline(
         fs = float(round(fs))
     if not jumps.size:
         return fs, None
-    places, at = np.empty(len(t), dtype=np.int64), 0
-    for lo, hi in zip([0, *(jumps + 1)], [*(jumps + 1), len(t)], strict=True):
-        if lo:  # the stretch after a jump begins where its first time says, never over the one before
-            at = max(at, round((t[lo] - t[0]) * scale * fs))
-        places[lo:hi] = at + np.arange(hi - lo)
-        at += hi - lo
+    # the stretch after a jump begins where its first time says, never over the one before
+    starts = np.r_[0, jumps + 1]
+    places = placed([round((t[lo] - t[0]) * scale * fs) for lo in starts], np.diff(np.r_[starts, len(t)]))
     gaps = (places[jumps + 1] - places[jumps] - 1) / fs
     if gaps.sum() > len(t) / fs:  # filled, it would be mostly NaN (and could be days of it)
         raise HeartzooError(

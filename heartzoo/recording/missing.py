@@ -47,6 +47,19 @@ def check_span(where, held_s: float, span_s: float, clock: str) -> None:
         )
 
 
+def placed(firsts, sizes) -> np.ndarray:
+    """Where each sample of a file whose clock jumps lies on the recording's grid: stretch k, of `sizes[k]`
+    samples, from where its clock puts its first (`firsts[k]`, in samples after the file's first), never
+    over the stretch before. The places between stretches are the missing samples (a CSV's time column,
+    a Polar strap's sensor timestamps)."""
+    places, n, end = np.empty(int(np.sum(sizes)), dtype=np.int64), 0, 0
+    for first, size in zip(firsts, sizes, strict=True):
+        at = max(end, int(first))
+        places[n : n + size] = at + np.arange(size)
+        n, end = n + size, at + size
+    return places
+
+
 def _duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} h"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeartzooError
-from .missing import check_span
+from .missing import check_span, placed
 
 HEAD_BYTES = 4096
 ECG_COLUMN = "ecg [uv]"
@@ -131,9 +131,8 @@ def _clock(path: Path, stamps: np.ndarray, at: np.ndarray) -> tuple[float, np.nd
     if not cuts.size:
         return float(1.0 / seconds_per_sample), None
     # each stretch where its timestamps' line puts its first sample, never over the stretch before
-    places, end = np.empty(len(stamps), dtype=np.int64), 0
-    for i, s in zip(np.split(idx, cuts), np.split(t, cuts), strict=True):
-        first = max(end, round((s.mean() - seconds_per_sample * (i.mean() - i[0])) / seconds_per_sample))
-        places[int(i[0]) : int(i[-1]) + 1] = first + np.arange(len(i))
-        end = first + len(i)
-    return float(1.0 / seconds_per_sample), places
+    firsts = [
+        round((s.mean() - seconds_per_sample * (i.mean() - i[0])) / seconds_per_sample)
+        for i, s in zip(np.split(idx, cuts), np.split(t, cuts), strict=True)
+    ]
+    return float(1.0 / seconds_per_sample), placed(firsts, np.diff(np.r_[0, cuts, len(stamps)]))

@@ -68,11 +68,12 @@ def download(
             return local
         raise
     entry = find(index, name, version)
-    check_pin(entry, sha256, zoo_url(base_url) + "index.json")
+    root = zoo_url(base_url)
+    check_pin(entry, sha256, root + "index.json")
     folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
     memo = HashMemo(cache / HASH_MEMO)
     if (folder / ENTRY).is_file():
-        _same_version(folder, entry, zoo_url(base_url) + "index.json")
+        _same_version(folder, entry, root + "index.json")
     if folder.is_dir():
         # the files already there (the others are only not fetched yet): a damaged or tampered copy is
         # set aside for inspection, never reused
@@ -81,7 +82,7 @@ def download(
         ]
         require_intact(folder, present, memo=memo, cache_root=cache)
     folder.mkdir(parents=True, exist_ok=True)
-    url = zoo_url(base_url) + entry["path"] + "/"
+    url = root + entry["path"] + "/"
     for f in entry["files"]:
         where = f"{entry['path']}/{f['path']}"
         dest = contained(cache, where, where)
