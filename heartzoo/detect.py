@@ -214,6 +214,7 @@ def _pan_tompkins(
     muscle: float | None = None,
     early: tuple[float, float] | None = None,
     baseline: tuple[float, float] | None = None,
+    extra: tuple[float, float, bool] | None = None,
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
@@ -222,7 +223,11 @@ def _pan_tompkins(
     (ratio, pair_s), Hamilton & Tompkins' baseline-shift check (IEEE TBME 33(12), 1986; OSEA's BLSCheck): a
     QRS swings both ways, so a candidate whose band-passed slope within 110 ms either side lacks a rise and a
     fall each over 1/`ratio` of the other, less than `pair_s` apart, is a shift of the baseline (electrode
-    motion) and noise, never searched back."""
+    motion) and noise, never searched back; `extra` = (short, tol, smaller), an extra beat by its RR
+    intervals (Lipponen & Tarvainen, J Med Eng Technol 43(3), 2019): a detection less than `short` local
+    median RR after the beat before it or before the beat after it, whose two intervals together are within
+    `tol` of the local median (no pause follows: not a premature beat), is noise; with `smaller`, only where
+    its band-passed peak is also below both neighbours'."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -303,7 +308,35 @@ def _pan_tompkins(
         else:
             npk = 0.125 * heights[i] + 0.875 * npk
             noise.append(i)
-    return cand[np.unique(np.asarray(qrs, dtype=np.int64))]
+    beats = cand[np.unique(np.asarray(qrs, dtype=np.int64))]
+    return beats if extra is None else _without_extra_beats(beats, bp, fs, *extra)
+
+
+def _without_extra_beats(
+    beats: np.ndarray, bp: np.ndarray, fs: float, short: float, tol: float, smaller: bool
+):
+    """`beats` less those `_pan_tompkins`'s `extra` clause reads as noise, in one pass: each judged against
+    the last beat kept before it and the next detection after it, the local median RR the median of the 9
+    intervals around it."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    if len(beats) < 3:
+        return beats
+    rr = np.diff(beats).astype(np.float64)
+    padded = np.pad(rr, (4, 4), mode="edge")
+    med = np.median(sliding_window_view(padded, 9), axis=1)  # med[i]: around interval i
+    half = max(1, round(0.05 * fs))
+    size = np.array([np.abs(bp[max(0, b - half) : b + half + 1]).max() for b in beats])
+    keep = np.ones(len(beats), dtype=bool)
+    prev = 0
+    for i in range(1, len(beats) - 1):
+        r1, r2, m = beats[i] - beats[prev], beats[i + 1] - beats[i], med[i]
+        early = min(r1, r2) < short * m and abs(r1 + r2 - m) <= tol * m
+        if early and (not smaller or size[i] < min(size[prev], size[i + 1])):
+            keep[i] = False
+        else:
+            prev = i
+    return beats[keep]
 
 
 def _baseline_shifts(
