@@ -214,7 +214,7 @@ def _pan_tompkins(
     muscle: float | None = None,
     early: tuple[float, float] | None = None,
     baseline: tuple[float, float] | None = None,
-    extra: tuple[float, float, bool] | None = None,
+    extra: tuple[float, float, bool] | tuple[float, float, bool, float] | None = None,
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
@@ -227,7 +227,9 @@ def _pan_tompkins(
     intervals (Lipponen & Tarvainen, J Med Eng Technol 43(3), 2019): a detection less than `short` local
     median RR after the beat before it or before the beat after it, whose two intervals together are within
     `tol` of the local median (no pause follows: not a premature beat), is noise; with `smaller`, only where
-    its band-passed peak is also below both neighbours'."""
+    its band-passed peak is also below both neighbours'; with a fourth number `match`, never where its shape
+    (the lead within 60 ms, less its linear trend) correlates at least `match` with one of the 16 detections
+    either side (a recurring interpolated PVC or a couplet of APCs matches its kind; noise matches none)."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -309,11 +311,18 @@ def _pan_tompkins(
             npk = 0.125 * heights[i] + 0.875 * npk
             noise.append(i)
     beats = cand[np.unique(np.asarray(qrs, dtype=np.int64))]
-    return beats if extra is None else _without_extra_beats(beats, bp, fs, *extra)
+    return beats if extra is None else _without_extra_beats(beats, x, bp, fs, *extra)
 
 
 def _without_extra_beats(
-    beats: np.ndarray, bp: np.ndarray, fs: float, short: float, tol: float, smaller: bool
+    beats: np.ndarray,
+    x: np.ndarray,
+    bp: np.ndarray,
+    fs: float,
+    short: float,
+    tol: float,
+    smaller: bool,
+    match: float | None = None,
 ):
     """`beats` less those `_pan_tompkins`'s `extra` clause reads as noise, in one pass: each judged against
     the last beat kept before it and the next detection after it, the local median RR the median of the 9
@@ -322,6 +331,7 @@ def _without_extra_beats(
 
     if len(beats) < 3:
         return beats
+    shapes = _shapes(x, beats, fs) if match is not None else None
     rr = np.diff(beats).astype(np.float64)
     padded = np.pad(rr, (4, 4), mode="edge")
     med = np.median(sliding_window_view(padded, 9), axis=1)  # med[i]: around interval i
@@ -332,11 +342,27 @@ def _without_extra_beats(
     for i in range(1, len(beats) - 1):
         r1, r2, m = beats[i] - beats[prev], beats[i + 1] - beats[i], med[i]
         early = min(r1, r2) < short * m and abs(r1 + r2 - m) <= tol * m
+        if early and shapes is not None:
+            near = np.r_[max(0, i - 16) : i, i + 1 : min(len(beats), i + 17)]
+            early = float(np.max(shapes[near] @ shapes[i])) < match
         if early and (not smaller or size[i] < min(size[prev], size[i + 1])):
             keep[i] = False
         else:
             prev = i
     return beats[keep]
+
+
+def _shapes(x: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarray:
+    """Each beat's lead within 60 ms either side, less its linear trend, to unit norm (rows): the dot
+    product of two rows is their correlation."""
+    h = max(2, round(0.06 * fs))
+    idx = np.clip(beats[:, None] + np.arange(-h, h + 1), 0, len(x) - 1)
+    w = x[idx]
+    t = np.arange(-h, h + 1, dtype=np.float64)
+    w = w - w.mean(axis=1, keepdims=True)
+    w = w - np.outer(w @ t / (t @ t), t)
+    norm = np.linalg.norm(w, axis=1, keepdims=True)
+    return w / np.where(norm > 0, norm, 1.0)
 
 
 def _baseline_shifts(
