@@ -202,3 +202,48 @@ def test_the_lead_measures_read_a_long_lead_in_chunks(mitdb, monkeypatch):
         chunked.qrs_size,
         chunked.kurtosis,
     )
+
+
+def test_an_extra_beat_in_noise_is_dropped_and_every_beat_kept(mitdb):
+    """The default's extra-beat clause: bursts of noise pasted 35 % into every fourth RR interval of
+    record 100 (smaller than a QRS, shaped like nothing around them) split those intervals in two; plain
+    Pan-Tompkins takes about a third of them for beats, the default one or none, and every beat stays."""
+    from heartzoo.detect import _pan_tompkins
+
+    x = _mlii(mitdb, "100")[: 360 * 300].astype(np.float64)
+    ref = read_annotations(mitdb / "100.atr").samples
+    ref = ref[(ref > 360) & (ref < len(x) - 360)]
+    rng = np.random.default_rng(0)
+    bursts = []
+    for a, b in zip(ref[:-1:4], ref[1::4], strict=True):
+        at = a + int(0.35 * (b - a))
+        burst = np.convolve(rng.standard_normal(30), np.hanning(7), "same")
+        x[at : at + 30] += 0.8 * burst / np.abs(burst).max()
+        bursts.append(at + 15)
+    bursts = np.array(bursts)
+
+    def found(peaks, where, tol):
+        return (np.abs(peaks[None, :] - where[:, None]).min(axis=1) <= tol).sum()
+
+    plain, default = _pan_tompkins(x, 360.0), detect(x, 360)
+    assert found(plain, bursts, 20) >= 20 and found(default, bursts, 20) <= 2
+    assert found(plain, ref, 54) == found(default, ref, 54) == len(ref)
+
+
+def test_the_extra_beat_clause_keeps_interpolated_pvcs(data_root):
+    """svdb 805's PVCs are mostly interpolated (between two normal beats, no pause): each one splits an RR
+    interval in two, as noise does. They recur, so they match one another's shape and stay; without the
+    shape clause 73 of them went (studies/detector_noise.py, third round)."""
+    import wfdb
+
+    from heartzoo.detect import _pan_tompkins
+
+    path = data_root / "svdb" / "805"
+    x = wfdb.rdrecord(str(path)).p_signal[:, 0]
+    ann = wfdb.rdann(str(path), "atr")
+    pvcs = np.array([s for s, y in zip(ann.sample, ann.symbol, strict=True) if y == "V"])
+
+    def kept(peaks):
+        return (np.abs(peaks[None, :] - pvcs[:, None]).min(axis=1) <= 19).mean()
+
+    assert kept(detect(x, 128)) >= 0.9 and kept(_pan_tompkins(x, 128.0, extra=(0.5, 0.2, True))) < 0.8
