@@ -168,3 +168,25 @@ def test_made_up_master_headers_are_read_or_refused_naming_the_header(leads, tmp
             assert np.isfinite(np.asarray(rec.signal)).all()
             read += 1
     assert read >= 10  # the draw reaches records that read, not only refusals
+
+
+@pytest.mark.parametrize(
+    ("fields", "start", "problem"),
+    [
+        ([], None, None),
+        (["8:05:00"], "08:05:00", None),  # WFDB writes one-digit hours; the segments' reader refused them
+        (["10:30"], "10:30:00", None),
+        (["10:30:15.25", "28/11/2026"], "2026-11-28 10:30:15.250000", None),
+        (["25:99:00"], None, "base time (5th field) is '25:99:00'"),
+        (["1e1:00:00"], None, "base time (5th field)"),
+        (["10:30:00", "31/02/2026"], None, "base date (6th field) is '31/02/2026'"),
+    ],
+)
+def test_one_reader_of_the_wfdb_clock(fields, start, problem):
+    """`records.base_start`, the start of a multi-segment record and the reason a single record's header is
+    read without one: what WFDB writes is read, anything else names its field."""
+    from heartzoo.data.records import base_start
+
+    got, said = base_start(fields)
+    assert (str(got) if got is not None else None) == start
+    assert (said is None) if problem is None else (problem in said)

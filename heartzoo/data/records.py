@@ -9,6 +9,7 @@ anything is written.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,29 +145,43 @@ def _without_clock(record: str, hea: Path):
             raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
 
 
+#: a WFDB record line's base time, as WFDB writes it: h:m, or h:m:s with a fraction of a second
+_BASE_TIME = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d{1,6})?)?")
+
+
+def base_start(fields: list[str]):
+    """(the start a record line's base time and date give, what is wrong with them): `fields` are the line's
+    5th and 6th fields (either may be absent). The start is a `datetime` with a date, a `time` without one,
+    None with neither; the problem names the field and is None when both are readable or absent. The one
+    reader of the WFDB clock: a multi-segment header's start, and why wfdb refused a record's header."""
+    from datetime import date, datetime, time
+
+    start, at = None, 4
+    try:
+        if fields:
+            m = _BASE_TIME.fullmatch(fields[0])
+            if m is None:
+                raise ValueError
+            h, mi, sec, frac = m.groups()
+            start = time(int(h), int(mi), int(sec or 0), round(float(frac or 0) * 1e6))
+        if len(fields) > 1:
+            at = 5
+            d, mo, y = (int(p) for p in fields[1].split("/"))
+            start = datetime.combine(date(y, mo, d), start)
+    except (ValueError, TypeError, OverflowError):
+        name, form = (
+            ("base time (5th field)", "time of day (hh:mm:ss)")
+            if at == 4
+            else ("base date (6th field)", "date (dd/mm/yyyy)")
+        )
+        return None, f"the record line's {name} is {fields[at - 4]!r}, not a {form}"
+    return start, None
+
+
 def clock_problem(hea: Path) -> str | None:
     """What is wrong with the record line's base time (5th field) or date (6th), which wfdb cannot read,
     naming the field; None when both are readable or absent."""
-    from datetime import date, time
-
-    def clock(v: str) -> time:
-        return time(*(int(float(p)) for p in v.split(":")))
-
-    def day(v: str) -> date:
-        d, m, y = (int(p) for p in v.split("/"))
-        return date(y, m, d)
-
-    fields = _record_line(hea)
-    for at, name, form, parse in (
-        (4, "base time (5th field)", "time of day (hh:mm:ss)", clock),
-        (5, "base date (6th field)", "date (dd/mm/yyyy)", day),
-    ):
-        try:
-            if len(fields) > at:
-                parse(fields[at])
-        except (ValueError, TypeError, OverflowError):
-            return f"the record line's {name} is {fields[at]!r}, not a {form}"
-    return None
+    return base_start(_record_line(hea)[4:6])[1]
 
 
 def _record_line(hea: Path) -> list[str]:

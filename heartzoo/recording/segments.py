@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -87,25 +87,11 @@ def layout(hea: Path) -> Layout:
         raise HeartzooError(
             f"{hea}: the record line gives {record[3]} samples, its segments {total:,}: corrupted"
         )
-    start, notes = _start(record[4:6]), ()
-    if start is None and len(record) > 4:  # read on without a start, as a single record is
-        from ..data.records import clock_problem
+    from ..data.records import base_start
 
-        said = clock_problem(hea) or f"the record line's base time (5th field) is {record[4]!r}, not hh:mm:ss"
-        notes = (f"{said}: read without a start time",)
+    start, said = base_start(record[4:6])
+    notes = (f"{said}: read without a start time",) if said else ()  # read on, as a single record is
     return Layout(fs, segments, start, notes)
-
-
-def _start(fields: list[str]) -> datetime | time | None:
-    """The record line's base time (and date), as WFDB writes them; None where they are none."""
-    try:
-        clock = time.fromisoformat(fields[0]) if fields else None
-        if clock is not None and len(fields) > 1:
-            d, m, y = (int(v) for v in fields[1].split("/"))
-            return datetime.combine(date(y, m, d), clock)
-        return clock
-    except (ValueError, OverflowError):  # a year past C's long
-        return None
 
 
 def headers(base: Path, found: Layout) -> dict:
