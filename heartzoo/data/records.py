@@ -149,7 +149,7 @@ def _without_clock(record: str, hea: Path):
 _BASE_TIME = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d{1,6})?)?")
 
 
-def base_start(fields: list[str]):
+def base_start(fields: list[str]) -> tuple[object, str | None]:
     """(the start a record line's base time and date give, what is wrong with them): `fields` are the line's
     5th and 6th fields (either may be absent). The start is a `datetime` with a date, a `time` without one,
     None with neither; the problem names the field and is None when both are readable or absent. The one
