@@ -17,13 +17,14 @@ Built in:
   found 52 of 5,608 beats): the levels start from the median of the per-second maxima, not the maximum of
   the first 2 s; an artifact moves the signal level by at most 2x per beat; a level that finds nothing for
   1.66 RR, even by search-back, decays towards the local QRS level (half the median of the per-second
-  maxima within 8 s); and a gap over 3 s is not taken as an RR interval. Then, one beat ahead, an extra
-  beat is noise (Lipponen & Tarvainen, J Med Eng Technol 43(3):173-181, 2019): a detection under half the
-  local median RR from a neighbour, whose two intervals add up to that median within 20 % (no pause after
-  it, as a premature beat has), smaller in the 5-15 Hz band than both neighbours, and shaped like none of
-  the 16 detections either side (correlation under 0.9: an interpolated PVC or a couplet of APCs recurs,
-  noise does not). Chosen by studies/detector_noise.py's rule on the training side: it removes 29 % of the
-  false detections in muscle and motion noise for under 0.02 point of Se.
+  maxima within 8 s); and a gap over 3 s is not taken as an RR interval. Then an extra beat is noise
+  (Lipponen & Tarvainen, J Med Eng Technol 43(3):173-181, 2019): a detection under half the local median
+  RR (of the 9 intervals around it) from a neighbour, whose two intervals add up to that median within
+  20 % (no pause after it, as a premature beat has), smaller in the 5-15 Hz band than both neighbours, and
+  shaped like none of the 16 detections either side (correlation under 0.9: an interpolated PVC or a
+  couplet of APCs recurs, noise does not); it reads the beats after a detection, so a streaming port
+  decides about 16 beats late. Chosen by studies/detector_noise.py's rule on the training side: it removes
+  29 % of the false detections in muscle and motion noise for under 0.02 point of Se.
 - `xqrs`: WFDB's XQRS (`wfdb.processing.XQRS`, quiet).
 - `gqrs`: WFDB's GQRS (`wfdb.processing.gqrs_detect`, a port of PhysioNet's gqrs).
 Their QRS Se/+P on mitdb, svdb, the Icentia11k segments and noisy DS2 are in

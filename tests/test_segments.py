@@ -175,7 +175,8 @@ def test_made_up_master_headers_are_read_or_refused_naming_the_header(leads, tmp
     [
         ([], None, None),
         (["8:05:00"], "08:05:00", None),  # WFDB writes one-digit hours; the segments' reader refused them
-        (["10:30"], "10:30:00", None),
+        (["10:30"], "00:10:30", None),  # minutes and seconds, as wfdb reads a single record's
+        (["5.5"], "00:00:05.500000", None),
         (["10:30:15.25", "28/11/2026"], "2026-11-28 10:30:15.250000", None),
         (["25:99:00"], None, "base time (5th field) is '25:99:00'"),
         (["1e1:00:00"], None, "base time (5th field)"),
@@ -184,7 +185,8 @@ def test_made_up_master_headers_are_read_or_refused_naming_the_header(leads, tmp
 )
 def test_one_reader_of_the_wfdb_clock(fields, start, problem):
     """`records.base_start`, the start of a multi-segment record and the reason a single record's header is
-    read without one: what WFDB writes is read, anything else names its field."""
+    read without one: what WFDB writes is read as wfdb reads it (s, m:s, h:m:s), anything else names its
+    field."""
     from heartzoo.data.records import base_start
 
     got, said = base_start(fields)

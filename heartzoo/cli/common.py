@@ -84,7 +84,7 @@ RecordingHz = Annotated[
         min=1,
         help="With --firmware: the rate of the device's ADC stream the kit resamples from (300 for "
         "AliveCor, 250 for a chest patch)",
-        show_default="360, MIT-BIH's and the golden vectors'",
+        show_default="360, MIT-BIH's",
     ),
 ]
 AdcGain = Annotated[

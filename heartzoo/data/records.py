@@ -145,8 +145,9 @@ def _without_clock(record: str, hea: Path):
             raise DataError(record, f"cannot parse the header: {exc}", path=str(hea)) from None
 
 
-#: a WFDB record line's base time, as WFDB writes it: h:m, or h:m:s with a fraction of a second
-_BASE_TIME = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d{1,6})?)?")
+#: a WFDB record line's base time as WFDB reads it (wfdb's `wfdb_strptime`): s, m:s or h:m:s, the seconds
+#: with a fraction
+_BASE_TIME = re.compile(r"(?:(?:(\d{1,2}):)?(\d{1,2}):)?(\d{1,2})(\.\d{1,6})?")
 
 
 def base_start(fields: list[str]) -> tuple[object, str | None]:
@@ -163,7 +164,7 @@ def base_start(fields: list[str]) -> tuple[object, str | None]:
             if m is None:
                 raise ValueError
             h, mi, sec, frac = m.groups()
-            start = time(int(h), int(mi), int(sec or 0), round(float(frac or 0) * 1e6))
+            start = time(int(h or 0), int(mi or 0), int(sec), round(float(frac or 0) * 1e6))
         if len(fields) > 1:
             at = 5
             d, mo, y = (int(p) for p in fields[1].split("/"))
