@@ -348,16 +348,18 @@ def _without_extra_beats(
     padded = np.pad(rr, (4, 4), mode="edge")
     med = np.median(sliding_window_view(padded, 9), axis=1)  # med[i]: around interval i
     half = max(1, round(0.05 * fs))
-    size = np.array([np.abs(bp[max(0, b - half) : b + half + 1]).max() for b in beats])
+    size = np.array([np.abs(bp[max(0, b - half) : b + half + 1]).max() for b in beats]) if smaller else None
     keep = np.ones(len(beats), dtype=bool)
     prev = 0
     for i in range(1, len(beats) - 1):
         r1, r2, m = beats[i] - beats[prev], beats[i + 1] - beats[i], med[i]
-        early = min(r1, r2) < short * m and abs(r1 + r2 - m) <= tol * m
-        if early and shapes is not None:
+        extra = min(r1, r2) < short * m and abs(r1 + r2 - m) <= tol * m
+        if extra and shapes is not None:  # a shape that recurs near it is a beat of the patient's
             near = np.r_[max(0, i - 16) : i, i + 1 : min(len(beats), i + 17)]
-            early = float(np.max(shapes[near] @ shapes[i])) < match
-        if early and (not smaller or size[i] < min(size[prev], size[i + 1])):
+            extra = float(np.max(shapes[near] @ shapes[i])) < match
+        if extra and size is not None:
+            extra = size[i] < min(size[prev], size[i + 1])
+        if extra:
             keep[i] = False
         else:
             prev = i

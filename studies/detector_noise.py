@@ -119,6 +119,8 @@ FOURTH: dict[str, dict] = {
     "extra 0.5 0.2 smaller match 0.9": {"extra": (0.5, 0.2, True, 0.9)},
 }
 ROUNDS = {1: CANDIDATES, 2: SECOND, 3: THIRD, 4: FOURTH}
+#: every round's candidates by name
+CLAUSES = {name: clauses for cands in ROUNDS.values() for name, clauses in cands.items()}
 NOISY = tuple(f"ds1+{kind}{db}" for kind in ("em", "ma") for db in (12, 6))
 CORPORA = ("ds1", *NOISY, "svdb")
 #: NSTDB's channel 1: the test corpora's stress noise is channel 0
@@ -129,7 +131,7 @@ def detector(name: str) -> str:
     """The registered detector of candidate `name` (each candidate runs as `detect` runs the default)."""
     from heartzoo.detect import _pan_tompkins, register
 
-    clauses = {**CANDIDATES, **SECOND, **THIRD, **FOURTH}[name]
+    clauses = CLAUSES[name]
     label = f"pan-tompkins {name}" if clauses else "pan-tompkins, no clause"
     register(label, "a noise clause (studies/detector_noise.py)")(partial(_pan_tompkins, **clauses))
     return label

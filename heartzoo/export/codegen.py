@@ -60,17 +60,22 @@ const unsigned int {symbol}_len = {len(buf)};
     return header, source
 
 
+#: The golden recording: 12 s of the synthetic ECG, by default at MIT-BIH's rate (so resampling is
+#: exercised too); a firmware kit's is at the rate its stream comes at, so its self-test runs there.
+GOLDEN_FS, GOLDEN_SECONDS = 360, 12.0
+
+
 def c_symbol(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "_", name.lower()) + "_model"
 
 
 def c_array_files(
-    folder: Path, counts_per_mv: float | None = None, recording_hz: int | None = None
+    folder: Path, counts_per_mv: float | None = None, recording_hz: int = GOLDEN_FS
 ) -> dict[str, str]:
     """The C files of an exported version, derived from its model.tflite and its typed metadata (the ops
     and arena of metrics.json, the contract of configuration.json): the model pair, and golden vectors
     for the firmware's tests (`golden_vectors`; `counts_per_mv` for a fixed-point kit's, `recording_hz`
-    for a kit's stream, `GOLDEN_FS` without). Generated on demand, never stored in the zoo."""
+    for a kit's stream). Generated on demand, never stored in the zoo."""
     from ..meta import Configuration, Metrics, read_meta
 
     folder = Path(folder)
@@ -80,7 +85,7 @@ def c_array_files(
     symbol = c_symbol(config.name)
     buf = (folder / "model.tflite").read_bytes()
     header, source = c_array(buf, symbol, metrics.ops, metrics.tflm_arena_bytes, config)
-    golden = golden_header(golden_vectors(folder, counts_per_mv, fs=recording_hz or GOLDEN_FS), symbol)
+    golden = golden_header(golden_vectors(folder, counts_per_mv, fs=recording_hz), symbol)
     return {f"{symbol}.h": header, f"{symbol}.cc": source, f"{symbol}_golden.h": golden}
 
 
@@ -96,11 +101,6 @@ def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
             os.chmod(tmp, 0o644)  # source files for a firmware tree, not private ones
         written.append(out_dir / name)
     return written
-
-
-#: The golden recording: 12 s of the synthetic ECG, by default at MIT-BIH's rate (so resampling is
-#: exercised too); a firmware kit's is at the rate its stream comes at, so its self-test runs there.
-GOLDEN_FS, GOLDEN_SECONDS = 360, 12.0
 
 
 def golden_vectors(
