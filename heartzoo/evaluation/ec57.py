@@ -5,8 +5,9 @@ the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program
 
 - Match window: 150 ms (bxb's `-w` default; `int(0.15 * fs + 0.5)` samples, as bxb's `strtim` rounds). Scoring starts 5 minutes into
   the record (bxb's `-f` default: the learning period is not scored) and ends at the end of the record
-  (its length from the header) or, with no header, at the last reference beat. Another start or window is
-  bxb's own "nonstandard comparison": `Report.standard` is then False and outputs say so.
+  (its length from the header) or, without one (or a sample count in it), at the last reference beat.
+  Another start or window is bxb's own "nonstandard comparison": `Report.standard` is then False and
+  outputs say so.
 - Pairing: bxb's two-pointer loop. The earlier of the current reference (T) and test (t) beat is paired
   with the other when they are within the window and no neighbour matches better (bxb's 2002 rule: the
   pair is kept also when the next test and next reference beats match each other better); else the
@@ -34,6 +35,7 @@ bxb also counts as beats, are added here.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,9 @@ class Annotations:
     record: str = ""
     length: int | None = None
     vf: tuple[tuple[int, int], ...] = ()
+    #: beats written as Q with the note `ectopic` (beat-2's "S or V" class, as `annotate` writes it)
+    ectopic_q: int = 0
+    file: str = ""  # the file read, for messages
 
     @classmethod
     def of(cls, samples, labels, fs: float, **kw) -> Annotations:
@@ -80,10 +85,15 @@ class Annotations:
         return cls(s, lab, float(fs), **kw)
 
 
-def read_annotations(path: str | os.PathLike[str], extension: str | None = None) -> Annotations:
+def read_annotations(
+    path: str | os.PathLike[str], extension: str | None = None, *, need_beats: bool = True
+) -> Annotations:
     """A WFDB annotation file (`FOLDER/RECORD.EXT`, or the record path and `extension`): its beats as
     AAMI classes, its VF episodes, and the record length when the record's header is beside it."""
     import wfdb
+
+    # recording.read imports this module only inside functions, so this import makes no cycle
+    from ..recording.read import annotation_file_complete
 
     p = Path(path)
     if extension is None:
@@ -93,20 +103,38 @@ def read_annotations(path: str | os.PathLike[str], extension: str | None = None)
     file = p.with_name(f"{p.name}.{extension}")
     if not file.is_file():
         raise HeartzooError(f"{file}: no such annotation file")
+    # wfdb reads a header, a signal file, a text file or an annotation file cut short as annotations
+    # (a few made-up beats, or none), and they would be scored: only a file that ends where its own
+    # words say it does is one
+    if not annotation_file_complete(file.read_bytes()):
+        raise HeartzooError(f"{file}: truncated or not a WFDB annotation file")
     try:
         ann = wfdb.rdann(str(p), extension)
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on damaged files
         raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
+    # ann.fs: the rate the file stores, else (wfdb's fallback) the header's
     length, fs = None, ann.fs
-    if p.with_name(f"{p.name}.hea").is_file():
+    hea = p.with_name(f"{p.name}.hea")
+    if hea.is_file():
         try:
             header = wfdb.rdheader(str(p))
-            length, fs = int(header.sig_len), header.fs
         except Exception as exc:
-            raise HeartzooError(f"{p}.hea: cannot parse header ({exc})") from None
+            raise HeartzooError(f"{hea}: cannot parse header ({exc})") from None
+        # a header may leave out the sample count: then scoring runs to the last reference beat
+        length = int(header.sig_len) if header.sig_len else None
+        if fs and header.fs and float(fs) != float(header.fs):
+            raise HeartzooError(
+                f"{file}: annotations written at {float(fs):g} Hz, but {hea.name} beside it says "
+                f"{float(header.fs):g} Hz (the samples would be read at the wrong times)"
+            )
     if not fs:
         raise HeartzooError(f"{file}: no sampling rate in the file and no {p.name}.hea beside it")
     symbols = list(ann.symbol or [])
+    # a reference without beats scores nothing; test annotations may honestly hold none (a detector that
+    # found no beat, a recording unreadable throughout): their Se is 0, and `heartzoo ec57` says why
+    if need_beats and not any(sym in SYMBOLS for sym in symbols):
+        raise HeartzooError(f"{file}: holds no beat annotations")
+    notes = list(ann.aux_note or [""] * len(symbols))
     samples = np.asarray(ann.sample, dtype=np.int64)
     vf, on, keep = [], None, []
     for i, (s, sym) in enumerate(zip(samples.tolist(), symbols, strict=True)):
@@ -120,7 +148,20 @@ def read_annotations(path: str | os.PathLike[str], extension: str | None = None)
     if on is not None:
         vf.append((on, _HUGE))
     labels = [SYMBOLS[symbols[i]] for i in keep]
-    return Annotations.of(samples[keep], labels, float(fs), record=p.name, length=length, vf=tuple(vf))
+    ectopic = sum(symbols[i] == "Q" and notes[i] == "ectopic" for i in keep)
+    try:
+        return Annotations.of(
+            samples[keep],
+            labels,
+            float(fs),
+            record=p.name,
+            length=length,
+            vf=tuple(vf),
+            ectopic_q=ectopic,
+            file=str(file),
+        )
+    except HeartzooError as exc:
+        raise HeartzooError(f"{file}: {exc}") from None
 
 
 class _Stream:
@@ -308,21 +349,42 @@ def compare(
 ) -> RecordResult:
     """One record's comparison. `end`: last sample scored (default: the record length when known,
     else the last reference beat)."""
-    if not (start_s >= 0 and window_s > 0):
-        raise HeartzooError(f"start must be >= 0 s and the window > 0 s, got {start_s} s and {window_s} s")
+    # inf would pass the sign checks and overflow turning into samples; NaN fails them
+    if not (math.isfinite(start_s) and math.isfinite(window_s) and start_s >= 0 and window_s > 0):
+        raise HeartzooError(
+            f"start must be a finite number >= 0 s and the window one > 0 s, got {start_s} s and {window_s} s"
+        )
     if test.fs != ref.fs:
-        raise HeartzooError(f"reference at {ref.fs:g} Hz but test annotations at {test.fs:g} Hz")
+        raise HeartzooError(
+            f"reference {ref.file or ref.record or '(unnamed)'} at {ref.fs:g} Hz but test annotations "
+            f"{test.file or test.record or '(unnamed)'} at {test.fs:g} Hz"
+        )
     fs = ref.fs
     if end is None:
         length = ref.length if ref.length is not None else test.length
-        # a header without a length (0) means, as for bxb, "to the last reference beat"
+        # no length (None, or 0 from a header without one) means, as for bxb, "to the last reference beat"
         end = length if length else -1
     # bxb's strtim rounds halves up, not to even: the window is int(x * fs + 0.5) samples
     first, window = int(start_s * fs + 0.5), int(window_s * fs + 0.5)
+    hint = (
+        " (EC57 does not score the first 5 minutes; a shorter recording needs --start)"
+        if start_s == STANDARD_START_S
+        else ""
+    )
     if end >= 0 and end <= first:
         raise HeartzooError(
-            f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s "
-            "(EC57 does not score the first 5 minutes; a shorter recording needs --start)"
+            f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s"
+            + hint
+        )
+    # to the last reference beat with none at or after the start, nothing would be scored (all dashes)
+    if end < 0 and not np.any(ref.samples >= first):
+        last = (
+            f"its last reference beat is at {ref.samples[-1] / fs:.1f} s"
+            if len(ref.samples)
+            else "no reference beats"
+        )
+        raise HeartzooError(
+            f"record {ref.record or test.record}: {last}, but scoring starts at {start_s:g} s{hint}"
         )
     counts, pairs = match(ref, test, start=first, window=window, end=end)
     return RecordResult(ref.record or test.record, Counts(counts), pairs)
@@ -360,7 +422,15 @@ def read_pairs(
     if not ref.is_dir():
         if records:
             raise HeartzooError("--records chooses records in folders; two files are one record")
-        return [(read_annotations(ref), read_annotations(test))]
+        a, b = read_annotations(ref), read_annotations(test, need_beats=False)
+        # two files are one record's two annotation sets (100.atr, 100.heartzoo): other records' beats
+        # would be scored as misses and extras without a word
+        if a.record != b.record:
+            raise HeartzooError(
+                f"{ref} and {test}: annotations of two different records ({a.record} and {b.record}); "
+                "compare a record's reference annotations with its own test annotations"
+            )
+        return [(a, b)]
     if not test_ext:
         raise HeartzooError("comparing folders: give the test annotations' extension")
     names = (
@@ -374,4 +444,7 @@ def read_pairs(
         raise HeartzooError(
             f"{test}: no .{test_ext} annotations for record(s) {shown}; choose records with --records"
         )
-    return [(read_annotations(ref / r, ref_ext), read_annotations(test / r, test_ext)) for r in names]
+    return [
+        (read_annotations(ref / r, ref_ext), read_annotations(test / r, test_ext, need_beats=False))
+        for r in names
+    ]
