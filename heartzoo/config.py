@@ -133,8 +133,17 @@ class ModelConfig(_Strict):
         allowed = {*get_architecture(self.arch).params(), RR_HEAD, S_TIMING}
         unknown = sorted(set(self.params) - set(allowed))
         if unknown:
+            import difflib
+
+            close = [difflib.get_close_matches(u, allowed, n=1) for u in unknown]
+            hints = [
+                f"{u!r} (did you mean {c[0]!r}?)" if c else repr(u)
+                for u, c in zip(unknown, close, strict=True)
+            ]
+            # "params: ..." names the field itself (validation.describe_errors reads the prefix)
             raise ValueError(
-                f"unknown parameter(s) {', '.join(unknown)} of {self.arch}; allowed: {', '.join(sorted(allowed))}"
+                f"params: unknown parameter(s) {', '.join(hints)} of {self.arch}; allowed: "
+                f"{', '.join(sorted(allowed))}"
             )
         return self
 
@@ -371,6 +380,20 @@ class HeartzooConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _lead_fits(self) -> HeartzooConfig:
+        from .data.databases import get_database
+
+        for source in self.data.train:
+            db = get_database(source.split(":")[0])
+            if self.input.lead not in db.leads:
+                # "input.lead: ..." names the field (validation.describe_errors), refused before any data
+                raise ValueError(
+                    f"input.lead: {db.name} (in data.train) has no lead standing for {self.input.lead!r}; it "
+                    f"maps {', '.join(map(repr, db.leads)) or 'none'}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _timing_fits(self) -> HeartzooConfig:
         from .models.registry import S_TIMING
         from .tasks import get_task
@@ -384,21 +407,31 @@ class HeartzooConfig(_Strict):
         return self
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path, what: str = "configuration file") -> dict[str, Any]:
+    """The mapping a YAML or JSON file holds: an error naming the file for anything else, a key given
+    twice included (YAML and JSON both let the last one win, silently dropping a whole section)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file") from None
+        raise ConfigError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
         elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
+            data = _strict_yaml(text)
         else:
-            raise ConfigError(f"{path}: unknown configuration format {suffix!r}; use .yaml, .yml or .json")
+            raise ConfigError(
+                f"{path}: unknown {what.removesuffix(' file')} format {suffix!r}; use .yaml, .yml or .json"
+            )
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except (json.JSONDecodeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
@@ -408,6 +441,40 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of fields, got {type(data).__name__}")
     return data
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _strict_yaml(text: str) -> Any:
+    """yaml.safe_load, refusing a key given twice in one mapping (with both lines)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {first[key]})")
+            first[key] = line
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=Loader)  # safe: a SafeLoader subclass
 
 
 def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConfig:
@@ -422,7 +489,7 @@ def load_config(path: str | os.PathLike[str]) -> HeartzooConfig:
     """Read a YAML or JSON configuration file and validate it. A published version's configuration.json
     (its recipe beside its firmware contract) gives its `config`: the recipe that made that version."""
     p = Path(path)
-    data = _read_mapping(p)
+    data = read_mapping(p)
     if set(data) == {"config", "firmware"}:
         if not isinstance(data["config"], dict):
             raise ConfigError(f"{p}: config: a mapping of fields, got {type(data['config']).__name__}")

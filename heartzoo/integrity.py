@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import time
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -175,6 +176,11 @@ def load_keras(path: Path):
     path = Path(path)
     if not path.is_file():
         raise HeartzooError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file cut short
+        raise HeartzooError(
+            f"{path}: not a readable Keras model (damaged or truncated: {path.stat().st_size:,} bytes, not a "
+            "complete .keras archive)"
+        )
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, KeyError, zipfile errors...

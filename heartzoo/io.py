@@ -42,6 +42,22 @@ def atomic_path(final: Path, suffix: str = ".tmp"):
             os.unlink(tmp)
 
 
+def check_output(path: Path) -> Path:
+    """`path`, once a file can be written there: checked before the work that fills it (a long
+    evaluation should not end in a permission error), creating nothing."""
+    path = Path(path)
+    if path.is_dir():
+        raise HeartzooError(f"{path}: a folder; give a file name to write to")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise HeartzooError(f"{path}: cannot write there, {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise HeartzooError(f"{path}: cannot write there, {folder} is not writable")
+    return path
+
+
 def read_json(path: Path) -> Any:
     """A JSON file, or an error naming it when it is missing or not JSON."""
     try:

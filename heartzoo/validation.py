@@ -55,7 +55,7 @@ def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -
         elif (named := _named_in(model, loc, err)) is not None:  # "sub.field: why", raised across fields
             msg = f"field {'.'.join([*map(str, loc), named[0]])!r}: {named[1]}"
         else:
-            msg = f"field {field!r}: {err['msg']}"
+            msg = f"field {field!r}: {err['msg'].removeprefix('Value error, ')}"  # pydantic's prefix says nothing
             if "input" in err and err["type"] != "missing":
                 msg += f" (got {err['input']!r})"
         lines.append(f"  - {msg}")

@@ -102,3 +102,56 @@ def test_a_published_configuration_is_its_versions_recipe(tmp_path):
     (tmp_path / "configuration.json").write_text(json.dumps({"config": [1], "firmware": {}}))
     with pytest.raises(ConfigError, match=r"configuration\.json: config: a mapping"):
         load_config(tmp_path / "configuration.json")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "twice.yaml",
+            "name: x\ntask: beat-3\ntrain:\n  epochs: 3\n  seed: 1\ntrain:\n  epochs: 2\n",
+            r"line 6: duplicate key 'train' \(first at line 3\)",
+        ),
+        (
+            "seed.yaml",
+            "name: x\ntask: beat-3\ntrain:\n  seed: 1\n  seed: 2\n",
+            r"line 5: duplicate key 'seed'",
+        ),
+        ("twice.json", '{"name": "x", "task": "beat-3", "name": "y"}', "duplicate key 'name'"),
+    ],
+)
+def test_a_key_given_twice_is_refused_not_overwritten(tmp_path, name, text, message):
+    """YAML and JSON readers keep the last of two equal keys: a second `train:` section appended to a
+    config would silently drop the first's every field."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=rf"{path}: {message}"):
+        load_config(path)
+
+
+def test_a_folder_or_a_file_not_utf8_is_named_not_a_traceback(tmp_path):
+    (tmp_path / "adir.yaml").mkdir()
+    with pytest.raises(ConfigError, match=r"adir.yaml: a folder, not a configuration file"):
+        load_config(tmp_path / "adir.yaml")
+    utf16 = tmp_path / "notepad.yaml"
+    utf16.write_text("name: x\ntask: beat-3\n", encoding="utf-16")
+    with pytest.raises(ConfigError, match=r"notepad.yaml: not UTF-8 text"):
+        load_config(utf16)
+
+
+def test_a_lead_no_training_database_has_is_refused_when_read(tmp_path):
+    """`lead: ML2` used to pass the check and fail after TensorFlow started, naming neither the file nor
+    the field; pydantic's own "Value error, " prefix is not shown either."""
+    path = tmp_path / "lead.yaml"
+    path.write_text("name: x\ntask: beat-3\ninput: {lead: ML2}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert f"{path}: invalid configuration" in str(info.value)
+    assert "field 'input.lead': mitdb (in data.train) has no lead standing for 'ML2'; it maps 'MLII'" in str(
+        info.value
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn33"}})
+    assert "Value error" not in str(info.value) and "field 'model.arch': unknown architecture" in str(
+        info.value
+    )

@@ -42,7 +42,7 @@ def test_a_head_without_rr_features_and_a_typo_are_refused():
 
     with pytest.raises(ConfigError, match=r"model\.params.*rr_head .*takes none"):
         build_from_config(_config(rr_features=False, rr_head=8))
-    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) rr_haed"):
+    with pytest.raises(ConfigError, match=r"field 'model.params': unknown parameter\(s\) 'rr_haed'"):
         _config(rr_haed=8)
 
 

@@ -150,7 +150,10 @@ def test_model_section_errors(tmp_path):
     with pytest.raises(ConfigError, match="field 'model' is required"):
         build_from_config(parse_config({"name": "x", "task": "beat-3"}))
     # refused when the config is read, before a run folder exists
-    with pytest.raises(ConfigError, match=r"field 'model'.*unknown parameter\(s\) filterz of cnn1"):
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'model.params': unknown parameter\(s\) 'filterz' \(did you mean 'filters'\?\) of cnn1",
+    ):
         parse_config({**SMALL, "model": {"arch": "cnn1", "params": {"filterz": 3}}})
     with pytest.raises(ConfigError, match=r"field 'model.arch'.*unknown architecture 'cnn9'"):
         parse_config({**SMALL, "model": {"arch": "cnn9"}})

@@ -206,7 +206,7 @@ def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cac
         ),
         (
             {"params": {"k": {"path": "model.params.kernal", "type": "categorical", "choices": [3, 5]}}},
-            r"parameter 'k' = 3 at model.params.kernal: .*unknown parameter\(s\) kernal of cnn1; allowed: .*kernel",
+            r"parameter 'k' = 3 at model.params.kernal: .*unknown parameter\(s\) 'kernal' \(did you mean 'kernel'\?\) of cnn1; allowed: .*kernel",
         ),
         (
             {"params": {"p": {"path": "data.protocol", "type": "categorical", "choices": ["patient-deal"]}}},

@@ -60,6 +60,10 @@ def _configs(tmp_path: Path) -> dict[str, Path]:
         "bad-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n  distill: {teacher: ../../etc}\n",
         "slash-name": "name: a/b\ntask: beat-3\n",
         "not-yaml": "name: [x\n",
+        "twice": "name: x\ntask: beat-3\ntrain: {epochs: 3}\ntrain: {seed: 2}\n",
+        "ghost-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n"
+        f"  distill: {{teacher: {STUDENT}@v99}}\n",
+        "fine": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\n",
     }.items():
         (tmp_path / f"{name}.yaml").write_text(text)
         out[name] = tmp_path / f"{name}.yaml"
@@ -88,8 +92,13 @@ CLI_CASES = [
         ["zoo", "retrain", STUDENT + "@v1", "--zoo", "{zoo:good}", "--run", "{tmp}/nowhere"],
         "nowhere/config.json",
     ),
-    (["evaluate", "{zoo:damaged-run}"], "model.keras: not a readable Keras model"),
+    (
+        ["evaluate", "{zoo:damaged-run}"],
+        "model.keras: not a readable Keras model (damaged or truncated: 5,000 bytes",
+    ),
     (["evaluate", "{tmp}/nowhere"], "no model.keras here"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--output", "{tmp}"], "a folder; give a file name"),
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--output", "{cfg:fine}/x.json"], "is a file"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--split", "ds3"], "unknown split 'ds3'"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--calibrate-minutes", "0"], "must be a positive"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--calibrate-minutes", "-3"], "must be a positive"),
@@ -103,8 +112,15 @@ CLI_CASES = [
     (["train", "{cfg:slash-name}", "--run-dir", "{tmp}/run"], "field 'name'"),
     (["train", "{cfg:not-yaml}", "--run-dir", "{tmp}/run"], "not valid YAML"),
     (["train", "{tmp}/missing.yaml"], "no such configuration file"),
+    (
+        ["train", "{cfg:twice}", "--run-dir", "{tmp}/run", "--zoo", "{tmp}/zoo"],
+        "line 4: duplicate key 'train' (first at line 3)",
+    ),
+    (["train", "{cfg:ghost-teacher}", "--run-dir", "{tmp}/run", "--zoo", "{zoo:good}"], "has no version v99"),
+    (["train", "{cfg:fine}", "--run-dir", "{cfg:fine}", "--zoo", "{tmp}/zoo"], "a file is there"),
     (["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--version", "3"], "'3' is not a version"),
     (["export", "{tmp}/nowhere"], "no model.keras here"),
+    (["export", STUDENT + "@v1"], "a published model is exported already: `heartzoo download NAME`"),
     (["download", "../../etc", "--cache-dir", "{tmp}/c"], "is not a model name"),
     (
         ["download", STUDENT, "--base-url", "http://127.0.0.1:9/", "--cache-dir", "{tmp}/c"],
@@ -142,6 +158,18 @@ def test_cli_mistake(args, says, zoos, tmp_path, monkeypatch, capsys):
     assert err.startswith("error: ") and says in err.splitlines()[0] + err, err
     assert "Traceback" not in err
     assert not (tmp_path / "run").exists()  # a refused train leaves no run folder to trip the next one
+
+
+def test_restart_deletes_only_a_run_folder(tmp_path, monkeypatch, capsys):
+    """`--restart` wipes its --run-dir: a mistyped one (a data folder, `.`) must survive it."""
+    cfg = _configs(tmp_path)["fine"]
+    precious = tmp_path / "precious"
+    (precious / "sub").mkdir(parents=True)
+    (precious / "notes.txt").write_text("keep me")
+    args = ["train", str(cfg), "--run-dir", str(precious), "--restart", "--zoo", str(tmp_path / "zoo")]
+    code, err = _run_cli(args, monkeypatch, capsys)
+    assert code == 2 and "not a heartzoo run (no config.json in it)" in err, err
+    assert (precious / "notes.txt").read_text() == "keep me" and (precious / "sub").is_dir()
 
 
 def test_calibrating_past_the_records_is_refused(zoos, data_root, shared_cache, monkeypatch, capsys):
@@ -296,3 +324,17 @@ def test_arguments_are_checked_before_tensorflow_loads(zoos, tmp_path):
         )
         assert proc.returncode == 2 and proc.stderr.startswith("error: "), (args, proc.stderr)
         assert proc.stdout.strip() == "no tf", (args, proc.stdout)
+
+
+def test_a_mistyped_model_is_named_as_a_typo_not_a_network_error(zoos, tmp_path, monkeypatch):
+    """Not in the local zoo, and no published zoo answers: the error keeps the local zoo's answer (the
+    closest name), where it used to say only that the published index could not be read."""
+    import heartzoo
+    from heartzoo.errors import HeartzooError
+    from heartzoo.zoo.index import ZOO_URL_ENV
+
+    monkeypatch.setenv(ZOO_URL_ENV, "http://127.0.0.1:9/")
+    with pytest.raises(HeartzooError) as info:
+        heartzoo.load_model("beat-3-cnn3-studnet", zoo=zoos["good"], cache_dir=tmp_path / "cache")
+    message = str(info.value)
+    assert f"did you mean {STUDENT}?" in message and "nor could it be downloaded" in message, message

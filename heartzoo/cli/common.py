@@ -25,7 +25,10 @@ data_app = typer.Typer(help="Datasets: download, prepare frames, count beats.", 
 
 app.add_typer(data_app, name="data")
 
-zoo_app = typer.Typer(help="The versioned model zoo: list, show, verify.", no_args_is_help=True)
+zoo_app = typer.Typer(
+    help="The versioned model zoo: list, show, verify, c-array, retrain, remade, mirror.",
+    no_args_is_help=True,
+)
 
 app.add_typer(zoo_app, name="zoo")
 
@@ -47,7 +50,7 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Folder holding mitdb/ and nstdb_noise/",
+        help="Folder holding the databases (mitdb/, svdb/, cinc2017/, aftdb/, nstdb_noise/, ...)",
         show_default="$HEARTZOO_DATA_DIR, else the per-user data folder",
     ),
 ]

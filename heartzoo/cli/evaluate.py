@@ -41,7 +41,13 @@ def evaluate_cmd(
             show_default=False,
         ),
     ],
-    split: Annotated[str, typer.Option(help="ds2 (test records), val, train, ds1")] = "ds2",
+    split: Annotated[
+        str,
+        typer.Option(
+            help="ds2 (the protocol's test records), val, train, ds1; test for patient-deal and af-4 models; "
+            "DATABASE:SET for an external test (e.g. svdb:all)"
+        ),
+    ] = "ds2",
     dataset: Annotated[
         str | None,
         typer.Option(
@@ -89,7 +95,10 @@ def evaluate_cmd(
 
     The float model by default; with --int8 also the int8 one, each in a table of its own."""
     from ..evaluation.evaluate import evaluate
+    from ..io import check_output, write_json
 
+    if output:
+        check_output(output)
     folder = _model_folder(model, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
     with err_console.status(f"evaluating {model}"):
         result = evaluate(
@@ -104,8 +113,7 @@ def evaluate_cmd(
         )
     text = json.dumps(result, indent=2)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n")
+        write_json(output, result)
     if as_json:
         sys.stdout.write(text + "\n")
         return

@@ -186,14 +186,13 @@ def _launch_workers(
     cfg, config, target, workers, strategy, restart, publish, zoo, data_dir, cache_dir
 ) -> int:
     """`train --workers N`: this command again in N processes on 127.0.0.1, each given its TF_CONFIG."""
-    import shutil
-
     from ..training.distribute import launch_local
+    from ..training.train import remove_run_folder
 
     if strategy not in ("none", "multi-worker"):
         raise typer.BadParameter("--workers runs a multi-worker strategy", param_hint="--strategy")
     if restart:
-        shutil.rmtree(target, ignore_errors=True)
+        remove_run_folder(target)
     argv = [
         "train",
         str(config),

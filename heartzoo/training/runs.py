@@ -232,21 +232,27 @@ def plan(config: HeartzooConfig) -> list[Stage]:
     return stages
 
 
-def load_teacher(config: HeartzooConfig, *, zoo=None, cache_dir=None):
-    """The teacher model `compress.distill.teacher` names (a zoo NAME@vN, checked against its index, or
-    a run folder), once its input is shown to be the student's."""
+def teacher_folder(config: HeartzooConfig, *, zoo=None, cache_dir=None) -> Path:
+    """The folder of the teacher `compress.distill.teacher` names (a zoo NAME@vN, checked against its
+    index, or a run folder), once its configuration is shown to take the student's input; no TensorFlow."""
     from ..compress.distill import check_compatible
-    from ..evaluation.evaluate import load_run
+    from ..evaluation.evaluate import run_config
 
     dc = config.compress.distill
-    where: Any = dc.teacher
+    where = Path(dc.teacher)
     if dc.zoo_ref is not None:
         from ..zoo.hub import verified_folder
 
-        where = verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir)
-    teacher, teacher_cfg = load_run(where)
-    check_compatible(config, teacher_cfg)
-    return teacher
+        where = Path(verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir))
+    check_compatible(config, run_config(where)[1])
+    return where
+
+
+def load_teacher(config: HeartzooConfig, *, zoo=None, cache_dir=None):
+    """The teacher model `compress.distill.teacher` names (`teacher_folder`)."""
+    from ..evaluation.evaluate import load_run
+
+    return load_run(teacher_folder(config, zoo=zoo, cache_dir=cache_dir))[0]
 
 
 def run_pipeline(
@@ -275,6 +281,8 @@ def run_pipeline(
         build_from_config(config)  # raises the ConfigError that names the missing section
     if not worker_of(env.strategy).is_chief:
         return _run_worker(ctx, restart)
+    if config.compress.distill is not None and (restart or not _done(run_dir)):
+        teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)  # a wrong teacher leaves no run folder
     prepare_run_dir(config, run_dir, restart=restart)
     manifest = Manifest.open(run_dir, config)
     final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import HeartzooConfig, parse_config
+from ..config import HeartzooConfig, parse_config, read_mapping
 from ..errors import ConfigError
 from ..validation import describe_errors
 
@@ -132,17 +132,8 @@ def with_values(
 def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
     """Read and validate a search space for `config`: its schema, then each parameter's bounds and
     choices applied to the config (a ConfigError names the file, the parameter and the field)."""
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such search space file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (params, constraints, pruning, seed)")
+    data = read_mapping(path, "search space file")
     try:
         space = SearchSpace.model_validate(data)
     except ValidationError as exc:

@@ -28,7 +28,7 @@ import numpy as np
 from .. import paths
 from ..config import HeartzooConfig, parse_config
 from ..environment import LOCAL, Environment
-from ..errors import ConfigError
+from ..errors import ConfigError, HeartzooError
 from ..inference import input_rows
 from ..io import atomic_path, write_json
 from ..preprocess import Preprocessor
@@ -57,10 +57,17 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
     run_dir = Path(run_dir)
     saved = run_dir / "config.json"
     current = config.model_dump(mode="json")
-    if restart and run_dir.exists():
-        shutil.rmtree(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise HeartzooError(f"run folder {run_dir}: a file is there; choose another --run-dir")
+    if restart:
+        remove_run_folder(run_dir)
     if saved.exists():
-        previous = json.loads(saved.read_text())
+        try:
+            previous = json.loads(saved.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{saved}: not a readable run configuration ({exc}); use --restart to start the run again"
+            ) from None
         # a run folder of the first heartzoo holds a schema-1 config: compare what it means (one that is
         # no longer valid is compared as written, and every section that differs is named below)
         with contextlib.suppress(ConfigError):
@@ -80,8 +87,27 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
                 Manifest.open(run_dir, config).save()
             write_json(saved, current)
         return
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(saved, current)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(saved, current)
+    except OSError as exc:
+        raise HeartzooError(f"run folder {run_dir}: cannot write there ({exc.strerror or exc})") from None
+
+
+def remove_run_folder(run_dir: Path) -> None:
+    """Delete a run folder for `--restart`: only one that is empty or holds a run's config.json, so a
+    mistyped --run-dir (`.`, a data folder) is never wiped."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        return
+    if not run_dir.is_dir():
+        raise HeartzooError(f"run folder {run_dir}: a file is there; choose another --run-dir")
+    if any(run_dir.iterdir()) and not (run_dir / "config.json").is_file():
+        raise HeartzooError(
+            f"run folder {run_dir}: not a heartzoo run (no config.json in it), so --restart will not delete "
+            "it; choose another --run-dir"
+        )
+    shutil.rmtree(run_dir)
 
 
 def _subset(ws, labels: np.ndarray, n: int | None, seed: int):

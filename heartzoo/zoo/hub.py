@@ -256,17 +256,23 @@ def verified_folder(
         )
     else:
         root = zoo_dir(zoo)
-        entry = None
+        entry, local = None, None
         if (root / INDEX).is_file():
             index = read_index(root)  # a damaged local index is an error, not a reason to download
             try:
                 entry = find(index, str(name), version)
-            except HeartzooError:
-                entry = None  # not in the local zoo: the published one may have it
+            except HeartzooError as exc:
+                local = exc  # not in the local zoo: the published one may have it
         if entry is not None:
             folder, in_cache = version_dir(root, entry), False
         else:
-            folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+            try:
+                folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
+            except HeartzooError as exc:
+                if local is None:
+                    raise
+                # the local zoo's answer names the typo; the download's alone would blame the network
+                raise HeartzooError(f"{root}: {local}; nor could it be downloaded ({exc})") from None
             entry, in_cache = _read_entry(folder / ENTRY), True
     check_pin(entry, sha256, str(folder))
     _verified(folder, entry, cache, in_cache=in_cache)

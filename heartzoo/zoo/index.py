@@ -202,8 +202,18 @@ def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[s
     name, version = check_ref(name, version)
     hits = [m for m in index["models"] if m["name"] == name]
     if not hits:
+        import difflib
+
         known = sorted({m["name"] for m in index["models"]})
-        raise HeartzooError(f"no model {name!r} in the zoo; published: {', '.join(known) or 'none'}")
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+        hint = (
+            f"did you mean {' or '.join(close)}?"
+            if close
+            else "`heartzoo zoo list` shows the published models"
+        )
+        raise HeartzooError(
+            f"no model {name!r} in the zoo; {hint}" if known else f"no model {name!r}: the zoo is empty"
+        )
     if version is None:
         return max(hits, key=lambda m: int(m["version"][1:]))
     for m in hits:
