@@ -44,6 +44,32 @@ def test_missing_annotations(root, tmp_path):
         _load(root, "900", tmp_path / "cache")
 
 
+@pytest.mark.parametrize("share", [0, 0.5, 0.9])
+def test_a_truncated_annotation_file_is_refused_not_read_in_part(root, tmp_path, share):
+    """wfdb reads an .atr cut short as the beats before the cut (none for an empty file): counted,
+    sharded or trained on, half a record's beats would pass for all of them."""
+    from heartzoo.data.rhythms import read_rhythm_marks
+
+    atr = root / "mitdb" / "900.atr"
+    data = atr.read_bytes()
+    atr.write_bytes(data[: int(share * len(data)) // 2 * 2])  # whole words, as a copy cut short keeps
+    with pytest.raises(DataError, match=r"record 900 \(.*900.atr\): truncated WFDB annotation file"):
+        get_database("mitdb").read_beats(root / "mitdb", "900")
+    with pytest.raises(DataError, match=r"record 900 \(.*900.atr\): truncated WFDB annotation file"):
+        read_rhythm_marks(root / "mitdb", "900")
+
+
+def test_a_header_that_undercounts_its_samples_is_blamed_not_the_annotations(root):
+    """Beats past the header's sample count: the header disagrees with its data, not the .atr with it."""
+    hea = root / "mitdb" / "900.hea"
+    lines = hea.read_text().splitlines()
+    first = lines[0].split()
+    first[3] = str(int(first[3]) // 2)
+    hea.write_text("\n".join([" ".join(first), *lines[1:]]) + "\n")
+    with pytest.raises(DataError, match=r"record 900.*header disagrees with its data"):
+        get_database("mitdb").read_beats(root / "mitdb", "900")
+
+
 def test_header_declares_fewer_samples_than_the_data(root):
     hea = root / "mitdb" / "900.hea"
     lines = hea.read_text().splitlines()

@@ -67,6 +67,12 @@ def test_a_bad_label_file_names_its_line(tmp_path, text, message):
         cinc2017.read_labels(tmp_path)
 
 
+def test_a_label_file_not_in_utf_8_names_its_line(tmp_path):
+    (tmp_path / cinc2017.REFERENCE).write_bytes(b"A00001,N\nA09999,\xe9\n")
+    with pytest.raises(DataError, match=r"REFERENCE-v3\.csv\): line 2 is not UTF-8"):
+        cinc2017.read_labels(tmp_path)
+
+
 def test_external_calls_on_af_and_normal_records(folder):
     from heartzoo.recording.external import cinc2017 as calls
     from heartzoo.zoo.hub import load_model

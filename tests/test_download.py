@@ -128,3 +128,27 @@ def test_cli_reports_the_bad_file(remote, tmp_path):
         )
     assert proc.returncode == 2
     assert "900.hea: sha256" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_folder_list_vouches_only_for_verified_files_and_grows_with_records(remote, tmp_path):
+    """The folder's SHA256SUMS.txt: a --records subset adds to it (it used to replace the whole list
+    with the subset), and a file that failed is not listed (it used to be, whatever happened)."""
+    dest = tmp_path / "data"
+    listed = dest / "mitdb" / "SHA256SUMS.txt"
+    with FolderServer(remote) as srv:
+        download_dataset("mitdb", dest, base_url=srv.url, records=["900"])
+        download_dataset("mitdb", dest, base_url=srv.url, records=["901"])
+    names = {line.split()[1] for line in listed.read_text().splitlines()}
+    assert names == {f"{r}.{e}" for r in ("900", "901") for e in ("atr", "dat", "hea")}
+    (remote / "902.dat").write_bytes(b"not the published bytes")
+    with FolderServer(remote) as srv, pytest.raises(DownloadError, match="902.dat: sha256"):
+        download_dataset("mitdb", dest, base_url=srv.url, records=["902"])
+    names = {line.split()[1] for line in listed.read_text().splitlines()}
+    assert "902.dat" not in names and {"902.hea", "900.dat"} <= names
+
+
+def test_an_unknown_record_is_named_and_no_folder_is_left(remote, tmp_path):
+    dest = tmp_path / "data"
+    with FolderServer(remote) as srv, pytest.raises(DownloadError, match=r"mitdb has no record\(s\) 999"):
+        download_dataset("mitdb", dest, base_url=srv.url, records=["900", "999"])
+    assert not (dest / "mitdb").exists()

@@ -254,8 +254,8 @@ def data_shard(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Configuration whose input spec makes the frames")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Processes preparing shards in parallel")] = 1,
-    patients_per_shard: Annotated[int, typer.Option(help="Whole patients in each shard")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Processes preparing shards in parallel")] = 1,
+    patients_per_shard: Annotated[int, typer.Option(min=1, help="Whole patients in each shard")] = 1,
     verify: Annotated[bool, typer.Option(help="Re-hash finished shards before skipping them")] = False,
     data_dir: DataDir = None,
 ) -> None:

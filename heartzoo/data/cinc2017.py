@@ -45,8 +45,17 @@ def read_labels(folder: Path) -> dict[str, str]:
     path = Path(folder) / REFERENCE
     if not path.is_file():
         raise DataError(NAME, f"label file missing: {path}", path=str(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(NAME, f"label file unreadable ({exc.strerror})", path=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(NAME, f"line {line} is not UTF-8 text (byte {exc.start})", path=str(path)) from None
     labels: dict[str, str] = {}
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         record, sep, label = (c.strip() for c in line.partition(","))
@@ -99,6 +108,14 @@ class Cinc2017Database(Database):
 
     def labels(self, data_dir=None) -> dict[str, str]:
         return read_labels(self.folder(data_dir))
+
+    def label_of(self, record: str, labels: dict[str, str], data_dir=None) -> str:
+        """`record`'s label in `labels` (`labels()`); a record the label file leaves out is a DataError
+        naming the file, not a KeyError."""
+        if record not in labels:
+            path = self.folder(data_dir) / REFERENCE
+            raise DataError(record, f"no label in {REFERENCE}; add a line {record},LABEL", path=str(path))
+        return labels[record]
 
 
 _TEST = held_out_records()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import DownloadError
-from ..io import sha256_of
+from ..io import atomic_path, sha256_of
 
 CHUNK = 1 << 16
 OnProgress = Callable[[str, int, int | None], None]
@@ -112,7 +112,7 @@ def fetch_bytes(url: str, timeout: float, *, max_bytes: int, same_origin: bool =
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"cannot fetch {url}: {exc}") from None
     except ValueError as exc:  # not a URL at all: a folder's path, say
-        raise DownloadError(f"cannot fetch {url}: {exc} (a zoo's address is http:// or https://)") from None
+        raise DownloadError(f"cannot fetch {url}: {exc} (an address here is http:// or https://)") from None
     if len(data) > max_bytes:
         raise DownloadError(f"{url}: refused, larger than {max_bytes:,} bytes")
     return data
@@ -218,19 +218,17 @@ def download_dataset(
     ds = remote_dataset(name)
     url = (base_url or ds.url).rstrip("/") + "/"
     folder = paths.data_dir(data_dir) / ds.folder
-    folder.mkdir(parents=True, exist_ok=True)
     sums = parse_checksums(_fetch_text(url + ds.checksums, timeout), url + ds.checksums)
     pattern = re.compile(ds.include)
-    wanted = {
-        f: h
-        for f, h in sums.items()
-        if "/" not in f
-        and ".." not in f
-        and pattern.match(f)
-        and (records is None or f.split(".")[0] in records)
-    }
+    files = {f: h for f, h in sums.items() if "/" not in f and ".." not in f and pattern.match(f)}
+    wanted = {f: h for f, h in files.items() if records is None or f.split(".")[0] in records}
+    unknown = sorted(set(records or ()) - {f.split(".")[0] for f in files})
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+        raise DownloadError(f"{url}{ds.checksums}: {name} has no record(s) {shown}")
     if not wanted:
         raise DownloadError(f"{url}{ds.checksums} lists no files of {name} (matching {ds.include})")
+    folder.mkdir(parents=True, exist_ok=True)  # only once there is something to fetch into it
     report = DownloadReport(folder)
     for fname, expected in sorted(wanted.items()):
         dest = folder / fname
@@ -254,7 +252,17 @@ def download_dataset(
             continue
         os.replace(part, dest)
         report.downloaded.append(fname)
-    (folder / ds.checksums).write_text("".join(f"{h}  {f}\n" for f, h in sorted(wanted.items())))
+    # the folder's own list: what it held before, with the files verified now (a --records subset
+    # added to it, not replacing it; a file that failed not vouched for)
+    listed = folder / ds.checksums
+    try:
+        kept = parse_checksums(listed.read_text(encoding="utf-8"), str(listed)) if listed.is_file() else {}
+    except (DownloadError, OSError, UnicodeDecodeError):
+        kept = {}  # a damaged list is rewritten from what is verified
+    kept = {f: h for f, h in kept.items() if f not in report.failed}
+    kept.update({f: wanted[f] for f in (*report.already_present, *report.downloaded)})
+    with atomic_path(listed) as tmp:
+        tmp.write_text("".join(f"{h}  {f}\n" for f, h in sorted(kept.items())))
     if report.failed:
         lines = "\n".join(f"  - {msg}" for msg in report.failed.values())
         err = DownloadError(f"{len(report.failed)} file(s) of {name} failed:\n{lines}")

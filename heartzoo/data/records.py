@@ -213,6 +213,7 @@ def read_beats(
     atr = Path(data_dir) / f"{record}.atr"
     if not atr.is_file():
         raise DataError(record, "annotation file missing", path=str(atr))
+    check_annotation_file(record, atr)
     try:
         ann = wfdb.rdann(str(Path(data_dir) / record), "atr")
     except Exception as exc:
@@ -226,6 +227,10 @@ def read_beats(
         samples = samples.copy()
         samples[-1] = sig_len - 1
     if len(samples) and (samples.min() < 0 or samples.max() >= sig_len):
+        # a header that undercounts its samples puts good beats "outside": blame it, not the .atr
+        for ch, name in enumerate(header.file_name or []):
+            if (Path(data_dir) / name).is_file() and str(header.fmt[ch]) in WFDB_FORMATS:
+                _check_dat_size(record, header, ch, Path(data_dir) / name)
         bad = int(samples[(samples < 0) | (samples >= sig_len)][0])
         raise DataError(
             record,
@@ -235,6 +240,34 @@ def read_beats(
     lut = {sym: AAMI_CLASSES.index(c) for sym, c in SYMBOL_TO_AAMI.items()}
     aami = np.fromiter((lut[s] for s in symbols), dtype=np.int8, count=len(symbols))
     return Beats(record, samples, aami, symbols, float(header.fs), sig_len)
+
+
+def check_annotation_file(record: str, path: Path) -> None:
+    """A DataError naming `path` unless it is a whole WFDB annotation file: wfdb reads a file cut short
+    as the beats before the cut, without a word (a copy that stopped halfway would train on half a
+    record)."""
+    if not annotation_file_complete(Path(path).read_bytes()):
+        raise DataError(
+            record, "truncated WFDB annotation file (its end-of-file mark is missing)", path=str(path)
+        )
+
+
+def annotation_file_complete(data: bytes) -> bool:
+    """Whether a WFDB (MIT format) annotation file ends where it says: its words walked from the start
+    (a word's top 6 bits its code, the rest its argument; SKIP is followed by two words, AUX by its
+    bytes), the end-of-file word 0 comes last. wfdb reads a file cut short without a word."""
+    n, i = len(data), 0
+    while i + 2 <= n:
+        word = data[i] | data[i + 1] << 8
+        code, arg = word >> 10, word & 0x3FF
+        i += 2
+        if word == 0:
+            return n - i <= 1  # some writers pad the file to an even byte count
+        if code == 59:  # SKIP: a 32-bit interval follows
+            i += 4
+        elif code == 63:  # AUX: `arg` bytes follow, padded to a whole word
+            i += arg + (arg & 1)
+    return False
 
 
 def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:

@@ -74,12 +74,13 @@ def read_rhythm_marks(folder: Path, record: str):
     conventions start from. A missing or damaged header or annotation file is a `DataError` naming it."""
     import wfdb
 
-    from .records import read_header
+    from .records import check_annotation_file, read_header
 
     header = read_header(folder, record)
     atr = Path(folder) / f"{record}.atr"
     if not atr.is_file():
         raise DataError(record, "annotation file missing", path=str(atr))
+    check_annotation_file(record, atr)
     try:
         ann = wfdb.rdann(str(Path(folder) / record), "atr")
     except Exception as exc:  # wfdb raises bare errors on a damaged file

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, HeartzooError
+from ..errors import ArgumentError, DataError, HeartzooError
 from ..io import atomic_path, read_json, sha256_of, write_json
 from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES, CINC_CLASSES
@@ -45,6 +46,9 @@ FORMAT = "heartzoo-shards"
 FORMAT_VERSION = 2  # 2: per-record row counts, databases labelled per recording
 MANIFEST = "manifest.json"
 CHUNK_ROWS = 1024  # HDF5 chunk height: one read of a class stream
+#: the only file names a manifest may give its shards (`plan_shards`' names): a bare name, so no path
+#: read from a manifest leaves its folder
+SHARD_FILE = re.compile(r"shard-\d{5,}\.h5")
 
 Progress = Callable[[int, int, str], None]
 
@@ -76,7 +80,7 @@ def plan_shards(records: Sequence[str], patients_per_shard: int = 1) -> list[Sha
     from .databases import database_of
 
     if patients_per_shard < 1:
-        raise ValueError(f"patients_per_shard must be at least 1, got {patients_per_shard}")
+        raise ArgumentError(f"patients_per_shard must be at least 1, got {patients_per_shard}")
     by_patient: dict[str, list[tuple[str, str]]] = {}
     for r in records:
         db = database_of(r)
@@ -117,7 +121,7 @@ def _arrays(db, record: str, spec: InputSpec, pre, data_dir: str | None, labels:
 
         if db.name not in labels:
             labels[db.name] = db.labels(data_dir)
-        label = UNIT_CLASSES[db.unit].index(labels[db.name][record])
+        label = UNIT_CLASSES[db.unit].index(db.label_of(record, labels[db.name], data_dir))
         return recording_arrays(db, db.folder(data_dir), record, spec, label), None
     from ..preprocess.rr_features import with_rr_context
     from .prepare import record_arrays
@@ -229,12 +233,21 @@ def prepare_shards(
 
     out = Path(out)
     data_dir = str(data_dir) if data_dir is not None else None
+    for name, n in (("workers", workers), ("patients_per_shard", patients_per_shard)):
+        if n < 1:  # checked before any data is read (the CLI's options refuse them too)
+            raise ArgumentError(f"{name} must be at least 1, got {n}")
     try:
         records, unit = records_of(sources, data_dir), unit_of(sources)  # beats or recordings, for all
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
     jobs = plan_shards(records, patients_per_shard)
-    out.mkdir(parents=True, exist_ok=True)
+    # a source that cannot be read fails here, before the manifest claims the folder for this contract
+    _check_sources(jobs, spec, data_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = "a file, not a folder" if out.exists() and not out.is_dir() else exc.strerror
+        raise HeartzooError(f"{out}: cannot hold the shards ({problem}); give another folder") from None
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -269,6 +282,30 @@ def prepare_shards(
         )
         write_json(out / MANIFEST, manifest)
     return manifest
+
+
+def _check_sources(jobs: Sequence[ShardJob], spec: InputSpec, data_dir: str | None) -> None:
+    """What would stop a shard at its first record, found before anything is written: each database's
+    folder and lead for the input, every record's header and, where labelled per recording, its label
+    (file existence and one label file: no signal is read)."""
+    from .databases import get_database
+
+    by_db: dict[str, list[str]] = {}
+    for job in jobs:
+        for dbname, record in job.records:
+            by_db.setdefault(dbname, []).append(record)
+    for dbname, records in by_db.items():
+        db = get_database(dbname)
+        folder = db.folder(data_dir)
+        db.lead_for(spec.lead, records[0])
+        for record in records:
+            header = db.record_dir(folder, record) / f"{record}.hea"
+            if not header.is_file():
+                raise DataError(record, "header file missing", path=str(header))
+        if db.unit == "recording":
+            labels = db.labels(data_dir)
+            for record in records:
+                db.label_of(record, labels, data_dir)
 
 
 def _run(todo: list[ShardJob], spec: InputSpec, out: Path, data_dir: str | None, workers: int):
@@ -316,6 +353,8 @@ def _check_same(out: Path, manifest: dict[str, Any]) -> None:
     if not path.is_file():
         return
     old = read_json(path)
+    if old.get("format") == FORMAT and not _any_finished(out):
+        return  # a run that failed before finishing a shard leaves nothing of its contract to keep
     if old.get("format_version") == manifest["format_version"]:
         check_cache_version(out, old.get("contract", {}))
     for key in ("format_version", "contract", "plan"):
@@ -326,12 +365,21 @@ def _check_same(out: Path, manifest: dict[str, Any]) -> None:
             )
 
 
+def _any_finished(out: Path) -> bool:
+    """Whether any shard of `out` has both its file and its summary (what `finished` would skip)."""
+    return any(js.with_suffix(".h5").is_file() for js in out.glob("shard-*.json"))
+
+
 @contextlib.contextmanager
 def _lock(out: Path):
     """An exclusive lock on the folder: two preparations never write the same shards."""
     import fcntl
 
-    with open(out / ".lock", "w") as f:
+    try:
+        f = open(out / ".lock", "w")  # noqa: SIM115 (closed below, after the lock's block)
+    except OSError as exc:
+        raise HeartzooError(f"{out}: cannot write the shards there ({exc.strerror})") from None
+    with f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -339,8 +387,18 @@ def _lock(out: Path):
         yield
 
 
-def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    """The manifest of a finished preparation; an unfinished one is an error saying to resume it."""
+#: (shard's real path, size, mtime, ctime) -> its sha256, hashed in this process: a training process
+#: reads the manifest more than once (the config's check, then the stream)
+_HASHED: dict[tuple[str, int, int, int], str] = {}
+
+
+def read_manifest(folder: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
+    """The manifest of a finished preparation; an unfinished one is an error saying to resume it.
+
+    Each shard's file must be a bare shard name (`SHARD_FILE`), there, of the recorded size; with `verify`
+    (what a training stream opens) its sha256 is checked too, once per process and file. That costs one
+    sequential read of the shards, where training reads them pass after pass, in random pieces: cheap
+    beside it, and a shard changed or swapped behind the manifest is refused before any batch."""
     path = Path(folder) / MANIFEST
     m = read_json(path)
     if m.get("format") != FORMAT:
@@ -352,12 +410,54 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
         )
     if not m.get("complete"):
         raise HeartzooError(f"{path}: preparation unfinished; run it again to resume")
+    shards = m.get("shards")
+    if not isinstance(shards, list) or not all(isinstance(s, dict) for s in shards):
+        raise HeartzooError(f"{path}: field 'shards' is not a list of shard summaries")
+    for i, s in enumerate(shards):
+        _check_shard(path, i, s, verify)
     return m
+
+
+def _check_shard(path: Path, i: int, s: dict[str, Any], verify: bool) -> None:
+    """Shard `i` of the manifest at `path`: a file of its folder, of its recorded size (and sha256)."""
+    field = f"field 'shards[{i}]"
+    name = s.get("file")
+    if not isinstance(name, str) or not SHARD_FILE.fullmatch(name):
+        raise HeartzooError(
+            f"{path}: {field}.file' is {name!r}, not a shard's file name (shard-NNNNN.h5); refused, a "
+            "manifest names only files of its own folder"
+        )
+    size, digest = s.get("bytes"), s.get("sha256")
+    if not isinstance(size, int) or not isinstance(digest, str):
+        raise HeartzooError(f"{path}: {field}' lacks its bytes or sha256; prepare the shards again")
+    shard = path.parent / name
+    try:
+        st = shard.stat()
+    except OSError as exc:
+        what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc.strerror})"
+        raise HeartzooError(f"{shard}: {what}, listed in {path}; prepare the shards again") from None
+    if st.st_size != size:
+        raise HeartzooError(
+            f"{shard}: {st.st_size:,} bytes, {field}.bytes' says {size:,} ({path}); prepare the shards again "
+            "(`heartzoo data shard ... --verify` redoes damaged ones)"
+        )
+    if not verify:
+        return
+    # a rewrite changes mtime or ctime (at the clock's tick): then the file is hashed again
+    key = (str(shard.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if _HASHED.get(key) != digest:
+        found = sha256_of(shard)
+        if found != digest:
+            raise HeartzooError(
+                f"{shard}: its bytes do not match {field}.sha256' ({path}); prepare the shards again "
+                "(`heartzoo data shard ... --verify` redoes damaged ones)"
+            )
+        _HASHED[key] = found
 
 
 def verify_shards(folder: str | os.PathLike[str]) -> list[str]:
     """Shards whose bytes no longer match the manifest's sha256 (empty: all intact)."""
-    m = read_manifest(folder)
+    m = read_manifest(folder, verify=False)
     return [s["file"] for s in m["shards"] if sha256_of(Path(folder) / s["file"]) != s["sha256"]]
 
 

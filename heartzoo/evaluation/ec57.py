@@ -92,8 +92,7 @@ def read_annotations(
     AAMI classes, its VF episodes, and the record length when the record's header is beside it."""
     import wfdb
 
-    # recording.read imports this module only inside functions, so this import makes no cycle
-    from ..recording.read import annotation_file_complete
+    from ..data.records import annotation_file_complete
 
     p = Path(path)
     if extension is None:

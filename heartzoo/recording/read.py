@@ -385,6 +385,7 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
 
 def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
+    from ..data.records import annotation_file_complete
     from ..errors import HeartzooError
     from ..evaluation.ec57 import SYMBOLS
 
@@ -412,21 +413,3 @@ def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     if not s.size:
         raise HeartzooError(f"{file}: holds no beat annotations")
     return s
-
-
-def annotation_file_complete(data: bytes) -> bool:
-    """Whether a WFDB (MIT format) annotation file ends where it says: its words walked from the start
-    (a word's top 6 bits its code, the rest its argument; SKIP is followed by two words, AUX by its
-    bytes), the end-of-file word 0 comes last. wfdb reads a file cut short without a word."""
-    n, i = len(data), 0
-    while i + 2 <= n:
-        word = data[i] | data[i + 1] << 8
-        code, arg = word >> 10, word & 0x3FF
-        i += 2
-        if word == 0:
-            return n - i <= 1  # some writers pad the file to an even byte count
-        if code == 59:  # SKIP: a 32-bit interval follows
-            i += 4
-        elif code == 63:  # AUX: `arg` bytes follow, padded to a whole word
-            i += arg + (arg & 1)
-    return False
