@@ -274,11 +274,11 @@ def run_pipeline(
     from .threads import pin_threads
     from .train import build_from_config, prepare_run_dir
 
+    if config.model is None:
+        build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
     pin_threads()  # before a teacher or anything else starts TensorFlow
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
-    if config.model is None:
-        build_from_config(config)  # raises the ConfigError that names the missing section
     if not worker_of(env.strategy).is_chief:
         return _run_worker(ctx, restart)
     if config.compress.distill is not None and (restart or not _done(run_dir)):
