@@ -345,7 +345,9 @@ def _without_extra_beats(
         return beats
     shapes = _shapes(x, beats, fs) if match is not None else None
     rr = np.diff(beats).astype(np.float64)
-    padded = np.pad(rr, (4, 4), mode="edge")
+    # reflected at the lead's ends, as `_local_levels` is: repeating the first or last interval would make
+    # the two short intervals of an extra beat there the median, and keep it
+    padded = np.pad(rr, (4, 4), mode="reflect" if len(rr) > 4 else "edge")
     med = np.median(sliding_window_view(padded, 9), axis=1)  # med[i]: around interval i
     half = max(1, round(0.05 * fs))
     size = np.array([np.abs(bp[max(0, b - half) : b + half + 1]).max() for b in beats]) if smaller else None

@@ -247,3 +247,27 @@ def test_the_extra_beat_clause_keeps_interpolated_pvcs(data_root):
         return (np.abs(peaks[None, :] - pvcs[:, None]).min(axis=1) <= 19).mean()
 
     assert kept(detect(x, 128)) >= 0.9 and kept(_pan_tompkins(x, 128.0, extra=(0.5, 0.2, True))) < 0.8
+
+
+def test_an_extra_beat_at_either_end_of_a_short_lead_is_dropped(mitdb):
+    """A 30 s lead, as a watch records one, with a burst of noise in its first and its last RR interval:
+    the clause's local median RR reflects the intervals at the lead's ends (repeating the first or last
+    one made the short intervals around such a burst the median, so it stayed a beat)."""
+    from heartzoo.detect import _pan_tompkins
+
+    x = _mlii(mitdb, "100")[360 * 60 : 360 * 90].astype(np.float64)
+    ref = read_annotations(mitdb / "100.atr").samples - 360 * 60
+    ref = ref[(ref > 20) & (ref < len(x) - 20)]
+    burst = np.convolve(np.random.default_rng(1).standard_normal(30), np.hanning(7), "same")
+    bursts = []
+    for a, b in ((ref[0], ref[1]), (ref[-2], ref[-1])):
+        at = a + int(0.4 * (b - a))
+        x[at : at + 30] += 1.2 * burst / np.abs(burst).max()
+        bursts.append(at + 15)
+
+    def near(peaks):
+        return np.abs(peaks[None, :] - np.array(bursts)[:, None]).min(axis=1)
+
+    peaks = detect(x, 360)
+    assert (near(_pan_tompkins(x, 360.0)) <= 20).all() and (near(peaks) > 20).all(), near(peaks)
+    assert (np.abs(peaks[None, :] - ref[:, None]).min(axis=1) <= 54).all()
