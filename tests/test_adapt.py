@@ -91,15 +91,21 @@ def test_bad_calibration_requests_are_refused():
 
     records = np.array(["100", "100", "105", "105"])
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: no beat in the first 5 min"):
-        calibration_mask(records, np.array([10.0, 400.0, 301.0, 900.0]), 5)
+        calibration_mask(records, np.array([10.0, 400.0, 301.0, 900.0]), 5, min_beats=1)
     for minutes in (0, "5", True, float("nan")):  # text is no number of minutes (it was a TypeError)
         with pytest.raises(HeartzooError, match="minutes must be a positive number"):
             calibration_mask(records, np.zeros(4), minutes)
-    assert calibration_mask(records, np.array([10.0, 400.0, 30.0, 900.0]), np.float32(5)).tolist() == [
+    assert calibration_mask(records, np.array([10.0, 400.0, 30.0, 900.0]), np.float32(5), min_beats=1).tolist() == [
         True, False, True, False,
     ]  # fmt: skip
     with pytest.raises(HeartzooError, match=r"record\(s\) 105: every beat lies in the first 20 min"):
-        calibration_mask(records, np.array([10.0, 1500.0, 301.0, 900.0]), 20)
+        calibration_mask(records, np.array([10.0, 1500.0, 301.0, 900.0]), 20, min_beats=1)
+    # the floor studies/calibration_beats.py chose: one beat in a record's first minutes is refused
+    with pytest.raises(HeartzooError, match=r"record\(s\) 100 \(1\), 105 \(1\): fewer than 32 beats"):
+        calibration_mask(records, np.array([10.0, 400.0, 30.0, 900.0]), 5)
+    many = np.repeat(["100", "105"], 40)
+    times = np.tile(np.r_[np.arange(32) * 9.0, 400.0 + np.arange(8)], 2)
+    assert calibration_mask(many, times, 5).sum() == 64
     plain = build_model("baseline-cnn", num_classes=3)
     with pytest.raises(HeartzooError, match=f"model '{plain.name}' has no BatchNormalization"):
         batchnorm_layers(plain)

@@ -59,21 +59,39 @@ def calibrated_copy(model, inputs: Any, batch_size: int = 2048):
     return copy
 
 
+#: the fewest beats calibration reads: on the validation records of the recommended beat models, fewer
+#: than this fell more than 0.02 macro-F1 below a 5-minute calibration (1 beat: 0.24 below for beat-2),
+#: from 32 on none did (studies/calibration_beats.py, its rule written before it ran)
+MIN_BEATS = 32
+
+
 def check_minutes(minutes: float) -> None:
     number = isinstance(minutes, numbers.Real) and not isinstance(minutes, bool)
     if not (number and math.isfinite(minutes) and minutes > 0):
         raise HeartzooError(f"calibration minutes must be a positive number, got {minutes!r}")
 
 
-def calibration_mask(records: np.ndarray, times_s: np.ndarray, minutes: float) -> np.ndarray:
-    """True for the beats in each record's first `minutes`; an error naming a record with none there,
-    or with none after it (its beats would all be scored uncalibrated under a calibrated protocol)."""
+def calibration_mask(
+    records: np.ndarray, times_s: np.ndarray, minutes: float, *, min_beats: int = MIN_BEATS
+) -> np.ndarray:
+    """True for the beats in each record's first `minutes`; an error naming a record with fewer than
+    `min_beats` there, or with none after it (its beats would all be scored uncalibrated under a
+    calibrated protocol)."""
     check_minutes(minutes)
     mask = np.asarray(times_s) < 60.0 * minutes
     empty = sorted(r for r in np.unique(records) if not mask[records == r].any())
     if empty:
         raise HeartzooError(
             f"record(s) {', '.join(empty)}: no beat in the first {minutes:g} min to calibrate on"
+        )
+    few = {r: int(mask[records == r].sum()) for r in np.unique(records)}
+    few = {r: n for r, n in sorted(few.items()) if n < min_beats}
+    if few:
+        shown = ", ".join(f"{r} ({n})" for r, n in few.items())
+        raise HeartzooError(
+            f"record(s) {shown}: fewer than {min_beats} beats in the first {minutes:g} min to calibrate on; "
+            "batch-norm statistics from so few beats mislead the model (docs/training.md); calibrate on more "
+            "minutes"
         )
     full = sorted(r for r in np.unique(records) if mask[records == r].all())
     if full:

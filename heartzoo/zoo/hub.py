@@ -344,7 +344,7 @@ def calibrate(
     the patient's normal."""
     from dataclasses import replace
 
-    from ..models.adapt import calibrated_copy, check_minutes
+    from ..models.adapt import MIN_BEATS, calibrated_copy, check_minutes
     from ..preprocess import input_rows
 
     if loaded.format != "keras":
@@ -357,5 +357,10 @@ def calibrate(
     rows = np.flatnonzero(r < 60.0 * minutes * fs)
     if not rows.size:
         raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
+    if rows.size < MIN_BEATS:
+        raise HeartzooError(
+            f"{rows.size} R peak(s) in the first {minutes:g} min of the recording: calibration needs at least "
+            f"{MIN_BEATS} (fewer mislead the model; studies/calibration_beats.py); give more minutes"
+        )
     first = input_rows(_beat_inputs(loaded, signal, fs, r), rows)
     return replace(loaded, model=calibrated_copy(loaded.model, first))
