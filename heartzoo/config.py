@@ -407,7 +407,7 @@ class HeartzooConfig(_Strict):
         return self
 
 
-def read_mapping(path: Path, what: str = "configuration file") -> dict[str, Any]:
+def read_mapping(path: Path, what: str = "configuration file", fields: str = "fields") -> dict[str, Any]:
     """The mapping a YAML or JSON file holds: an error naming the file for anything else, a key given
     twice included (YAML and JSON both let the last one win, silently dropping a whole section)."""
     try:
@@ -439,7 +439,7 @@ def read_mapping(path: Path, what: str = "configuration file") -> dict[str, Any]
     except Exception as exc:  # yaml.YAMLError has no common base we can import lazily
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of fields, got {type(data).__name__}")
+        raise ConfigError(f"{path}: the top level must be a mapping of {fields}, got {type(data).__name__}")
     return data
 
 
@@ -466,6 +466,10 @@ def _strict_yaml(text: str) -> Any:
     def mapping(loader, node, deep=False):
         first: dict[Any, int] = {}
         for key_node, _ in node.value:
+            # a merge (`<<: *base`) may be overridden by the keys beside it, as YAML says; a key that is
+            # no scalar is left to SafeLoader, which refuses an unhashable one with its line
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
             key = loader.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if key in first:

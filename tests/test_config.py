@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heartzoo.config import HeartzooConfig, load_config, parse_config
+from heartzoo.config import HeartzooConfig, load_config, parse_config, read_mapping
 from heartzoo.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,3 +155,20 @@ def test_a_lead_no_training_database_has_is_refused_when_read(tmp_path):
     assert "Value error" not in str(info.value) and "field 'model.arch': unknown architecture" in str(
         info.value
     )
+
+
+def test_yaml_merge_keys_still_read_and_may_be_overridden(tmp_path):
+    """The duplicate-key check reads the keys written in a mapping, not those a merge (`<<:`) brings."""
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "name: x\ntask: beat-3\n_base: &base {epochs: 3, seed: 1}\n_more: &more {batch_size: 64}\n"
+        "train:\n  <<: [*base, *more]\n  seed: 2\n"
+    )
+    data = read_mapping(path)
+    assert data["train"] == {"epochs": 3, "seed": 2, "batch_size": 64}
+    bad = tmp_path / "listkey.yaml"
+    bad.write_text("name: x\n? [a, b]\n: 1\n")
+    with pytest.raises(
+        ConfigError, match=r"(?s)listkey.yaml: not valid YAML: .*found unhashable key.*line 2"
+    ):
+        read_mapping(bad)

@@ -196,3 +196,17 @@ def test_a_start_past_the_end_hints_at_start_only_when_it_was_not_given(rec):
     short = Annotations.of([100], ["N"], 360, record="short", length=60 * 360)
     with pytest.raises(HeartzooError, match="a shorter recording needs --start"):
         compare(short, short)
+
+
+def test_a_dotted_record_pairs_with_the_name_annotate_gives_it(mitdb, tmp_path):
+    """annotate writes WFDB record `rec.1`'s annotations as `rec_1.heartzoo` (WFDB's letters): the two
+    files are one record's, not two."""
+    for ext in ("atr", "hea"):
+        shutil.copy(mitdb / f"100.{ext}", tmp_path / f"rec.1.{ext}")
+    for name in ("rec_1", "rec_2"):
+        shutil.copy(mitdb / "100.atr", tmp_path / f"{name}.heartzoo")
+        shutil.copy(mitdb / "100.hea", tmp_path / f"{name}.hea")
+    err = _refused(str(tmp_path / "rec.1.atr"), str(tmp_path / "rec_2.heartzoo"))
+    assert "two different records (rec.1 and rec_2)" in err, err
+    res = run_cli("ec57", str(tmp_path / "rec.1.atr"), str(tmp_path / "rec_1.heartzoo"), "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["gross"]["qrs_se"] == 1.0, res.stderr

@@ -5,7 +5,9 @@ whose shard path leaves its folder or whose shard bytes changed."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -165,18 +167,29 @@ def _stream(folder: Path):
 
 
 @pytest.mark.parametrize(
-    "name", ["../outside_sh/x.h5", "/etc/passwd", "shard-00000.json", "sub/shard-00000.h5"]
+    "name",
+    [
+        "../outside_sh/x.h5",
+        "/etc/passwd",
+        "shard-00000.json",
+        "sub/shard-00000.h5",
+        "..\\x.h5",
+        ".x.h5",
+        "..",
+    ],
 )
 def test_a_shard_path_outside_its_folder_is_refused(shards, tmp_path, name):
     outside = tmp_path / "outside_sh"
     outside.mkdir()
     shutil.copy(shards / "shard-00000.h5", outside / "x.h5")  # the same bytes: only the path is wrong
     _edit(shards, file=name)
-    refused = r"manifest\.json: field 'shards\[0\]\.file' is .*, not a shard's file name \(shard-NNNNN\.h5\)"
+    refused = r"manifest\.json: field 'shards\[0\]\.file' is .*, not a bare \.h5 file name"
     with pytest.raises(HeartzooError, match=refused):
         read_manifest(shards)
     with pytest.raises(HeartzooError, match=refused):
         _stream(shards)
+    with pytest.raises(HeartzooError, match=refused):
+        verify_shards(shards)  # the report reads no file outside the folder either
 
 
 def test_a_shard_whose_bytes_changed_is_refused_when_the_stream_opens(shards):
@@ -202,13 +215,72 @@ def test_a_shard_of_another_size_or_missing_is_refused(shards):
         read_manifest(shards)
 
 
-def test_each_shard_is_hashed_once_per_process(shards, monkeypatch):
-    from heartzoo.data import shards as module
+def _hashed(folder: Path) -> dict[tuple, str]:
+    """What this process's cache of shard hashes (`shards._HASHED`) holds for the shards of `folder`."""
+    from heartzoo.data.shards import _HASHED
 
-    hashed = []
-    real = module.sha256_of
-    monkeypatch.setattr(module, "sha256_of", lambda p: hashed.append(Path(p).name) or real(p))
+    return {k: v for k, v in _HASHED.items() if Path(k[0]).parent == folder.resolve()}
+
+
+def _bytes_read(then: Callable[[], object]) -> int:
+    """Bytes this process reads from files while it runs `then` (Linux's /proc/self/io, `rchar`)."""
+    io = Path("/proc/self/io")
+    if not io.is_file():
+        pytest.skip("no /proc/self/io here")
+
+    def rchar() -> int:
+        return int(io.read_text().split("rchar:")[1].split()[0])
+
+    before = rchar()
+    then()
+    return rchar() - before
+
+
+def test_each_shard_is_hashed_once_per_process_and_again_once_rewritten(shards):
+    sizes = [p.stat().st_size for p in sorted(shards.glob("shard-*.h5"))]
+    assert _bytes_read(lambda: read_manifest(shards)) >= sum(sizes)  # each shard hashed
+    m = read_manifest(shards)
+    hashed = _hashed(shards)
+    assert sorted((Path(k[0]).name, v) for k, v in hashed.items()) == [
+        (s["file"], s["sha256"]) for s in m["shards"]
+    ]
     _stream(shards)
+    # unchanged since: found in the cache, not read again (the manifest is a few kB, a shard 200 kB)
+    assert _bytes_read(lambda: read_manifest(shards)) < min(sizes) // 4
+    assert _hashed(shards) == hashed
+    shard = shards / "shard-00001.h5"
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    shard.write_bytes(bytes(raw))  # the same size, another mtime (made sure of, whatever the clock's tick)
+    st = shard.stat()
+    os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(
+        HeartzooError, match=r"shard-00001\.h5: its bytes do not match field 'shards\[1\]\.sha256'"
+    ):
+        read_manifest(shards)
+    assert _hashed(shards) == hashed  # the damaged bytes are not taken for the manifest's
+
+
+def test_verify_shards_lists_a_truncated_and_a_missing_shard(shards):
+    """`read_manifest` refuses them; the report of damaged shards lists them, to be prepared again."""
+    shard = shards / "shard-00000.h5"
+    shard.write_bytes(shard.read_bytes()[:1000])
+    (shards / "shard-00001.h5").unlink()
+    assert verify_shards(shards) == ["shard-00000.h5", "shard-00001.h5"]
+    with pytest.raises(HeartzooError, match=r"shard-00000\.h5: 1,000 bytes"):
+        read_manifest(shards)
+
+
+def test_shards_under_other_bare_names_are_read(shards):
+    """What benchmarks/train_shards.py writes: copies of the shards, named after them, in another folder."""
+    m = json.loads((shards / MANIFEST).read_text())
+    for s in m["shards"]:
+        (shards / s["file"]).rename(shards / f"copy00-{s['file']}")
+        s["file"] = f"copy00-{s['file']}"
+    (shards / MANIFEST).write_text(json.dumps(m))
+    assert [s["file"] for s in read_manifest(shards)["shards"]] == [
+        "copy00-shard-00000.h5",
+        "copy00-shard-00001.h5",
+    ]
+    assert verify_shards(shards) == []
     _stream(shards)
-    read_manifest(shards)
-    assert sorted(hashed) == ["shard-00000.h5", "shard-00001.h5"]

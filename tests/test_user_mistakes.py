@@ -120,7 +120,7 @@ CLI_CASES = [
     (["train", "{cfg:fine}", "--run-dir", "{cfg:fine}", "--zoo", "{tmp}/zoo"], "a file is there"),
     (["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--version", "3"], "'3' is not a version"),
     (["export", "{tmp}/nowhere"], "no model.keras here"),
-    (["export", STUDENT + "@v1"], "a published model is exported already: `heartzoo download NAME`"),
+    (["export", STUDENT + "@v1"], "a published model is exported already (`heartzoo download NAME`"),
     (["download", "../../etc", "--cache-dir", "{tmp}/c"], "is not a model name"),
     (
         ["download", STUDENT, "--base-url", "http://127.0.0.1:9/", "--cache-dir", "{tmp}/c"],
@@ -170,6 +170,14 @@ def test_restart_deletes_only_a_run_folder(tmp_path, monkeypatch, capsys):
     code, err = _run_cli(args, monkeypatch, capsys)
     assert code == 2 and "not a heartzoo run (no config.json in it)" in err, err
     assert (precious / "notes.txt").read_text() == "keep me" and (precious / "sub").is_dir()
+    # a run whose chief failed before its config.json: only `train --workers`' logs, which it may delete
+    failed = tmp_path / "failed"
+    (failed / ".workers").mkdir(parents=True)
+    (failed / ".workers" / "worker1.log").write_text("...")
+    from heartzoo.training.train import remove_run_folder
+
+    remove_run_folder(failed)
+    assert not failed.exists()
 
 
 def test_calibrating_past_the_records_is_refused(zoos, data_root, shared_cache, monkeypatch, capsys):
@@ -294,6 +302,8 @@ def test_library_mistakes(zoos):
     for minutes in (0, -1, float("nan"), float("inf")):
         with pytest.raises(HeartzooError, match="calibration minutes must be a positive number"):
             heartzoo.calibrate(loaded, x, 360, r, minutes=minutes)
+    with pytest.raises(HeartzooError, match=r"R peak\(s\) in the first 0.1 min .* needs at least 32"):
+        heartzoo.calibrate(loaded, x, 360, r, minutes=0.1)  # a few beats: it used to take even one
 
 
 @pytest.mark.slow

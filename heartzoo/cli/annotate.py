@@ -300,35 +300,16 @@ def ec57_cmd(
     from rich import box
     from rich.table import Table
 
-    from ..evaluation.ec57 import read_pairs, score
+    from ..evaluation.ec57 import notes, read_pairs, score
 
     chosen = [r.strip() for r in records.split(",") if r.strip()] if records else None
     pairs = read_pairs(ref, test, ref_ext=ref_ext, test_ext=test_ext, records=chosen)
     report = score(pairs, start_s=60.0 * start, window_s=window / 1000.0)
-    ectopic = sum(t.ectopic_q for _, t in pairs)
-    # beat-2's "S or V" has no WFDB code: annotate writes it as Q, which EC57 counts as neither
-    ectopic_note = (
-        f"note: {ectopic:,} test beats are a beat-2 model's 'ectopic' class, written as Q (WFDB has no code "
-        "for S or V): EC57 counts them as detected beats but never as VEBs or SVEBs, so VEB and SVEB Se "
-        "are 0 (or -) whatever the model found"
-        if ectopic
-        else ""
-    )
-    empty = [t.file or t.record for _, t in pairs if not len(t.samples)]
-    if empty:
-        ectopic_note = "\n".join(
-            [
-                *(
-                    f"note: {f} holds no beat annotations: each of its record's beats counts as missed"
-                    for f in empty
-                )
-            ]
-            + ([ectopic_note] if ectopic_note else [])
-        )
+    said = "\n".join(notes(pairs))
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-        if ectopic_note:
-            err_console.print(ectopic_note, style="dim", highlight=False)
+        if said:
+            err_console.print(said, style="dim", highlight=False)
         return
     note = "" if report.standard else " — NONSTANDARD start or window"
     table = Table(title=f"EC57 beat-by-beat: {ref} vs {test} (from {start:g} min, {window:g} ms){note}")
@@ -360,8 +341,8 @@ def ec57_cmd(
     row("gross", report.gross.stats, report.gross.tallies, style="bold")
     row("average", report.average, None, style="bold")
     console.print(table)
-    if ectopic_note:
-        console.print(ectopic_note, style="dim", highlight=False)
+    if said:
+        console.print(said, style="dim", highlight=False)
 
 
 def _seconds(v: float) -> str:

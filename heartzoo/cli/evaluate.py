@@ -182,14 +182,13 @@ def export_cmd(
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
     the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
     whole firmware kit (docs/deploy.md)."""
-    from ..evaluation.evaluate import run_config
     from ..meta import check_version
-    from ..zoo.index import publish
+    from ..zoo.index import exportable_run, publish
 
     if version is not None:
         check_version(version)
     kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits)
-    run_config(run)  # a missing model or a bad config is named before TensorFlow loads
+    exportable_run(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:
         target = publish(

@@ -46,9 +46,9 @@ FORMAT = "heartzoo-shards"
 FORMAT_VERSION = 2  # 2: per-record row counts, databases labelled per recording
 MANIFEST = "manifest.json"
 CHUNK_ROWS = 1024  # HDF5 chunk height: one read of a class stream
-#: the only file names a manifest may give its shards (`plan_shards`' names): a bare name, so no path
-#: read from a manifest leaves its folder
-SHARD_FILE = re.compile(r"shard-\d{5,}\.h5")
+#: the file names a manifest may give its shards: a bare .h5 name (no separator, not hidden, not `.` or
+#: `..`), so no path read from a manifest leaves its folder; `plan_shards`' names, or any other there
+SHARD_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.h5")
 
 Progress = Callable[[int, int, str], None]
 
@@ -395,10 +395,23 @@ _HASHED: dict[tuple[str, int, int, int], str] = {}
 def read_manifest(folder: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
     """The manifest of a finished preparation; an unfinished one is an error saying to resume it.
 
-    Each shard's file must be a bare shard name (`SHARD_FILE`), there, of the recorded size; with `verify`
+    Each shard's file must be a bare .h5 name (`SHARD_FILE`), there, of the recorded size; with `verify`
     (what a training stream opens) its sha256 is checked too, once per process and file. That costs one
     sequential read of the shards, where training reads them pass after pass, in random pieces: cheap
     beside it, and a shard changed or swapped behind the manifest is refused before any batch."""
+    path, m = _manifest(folder)
+    for i, s in enumerate(m["shards"]):
+        problem = _shard_problem(path, i, s, verify, cached=True)
+        if problem:
+            raise HeartzooError(
+                f"{problem}; prepare the shards again (`heartzoo data shard ... --verify` redoes damaged ones)"
+            )
+    return m
+
+
+def _manifest(folder: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
+    """The manifest at `folder` and its path: a finished one of this format, each shard named by a bare
+    file name of the folder, with its bytes and sha256 (refused otherwise; the files are not looked at)."""
     path = Path(folder) / MANIFEST
     m = read_json(path)
     if m.get("format") != FORMAT:
@@ -414,51 +427,54 @@ def read_manifest(folder: str | os.PathLike[str], *, verify: bool = True) -> dic
     if not isinstance(shards, list) or not all(isinstance(s, dict) for s in shards):
         raise HeartzooError(f"{path}: field 'shards' is not a list of shard summaries")
     for i, s in enumerate(shards):
-        _check_shard(path, i, s, verify)
-    return m
+        name = s.get("file")
+        if not isinstance(name, str) or not SHARD_FILE.fullmatch(name):
+            raise HeartzooError(
+                f"{path}: field 'shards[{i}].file' is {name!r}, not a bare .h5 file name; refused, a "
+                "manifest names only files of its own folder"
+            )
+        if not isinstance(s.get("bytes"), int) or not isinstance(s.get("sha256"), str):
+            raise HeartzooError(
+                f"{path}: field 'shards[{i}]' lacks its bytes or sha256; prepare the shards again"
+            )
+    return path, m
 
 
-def _check_shard(path: Path, i: int, s: dict[str, Any], verify: bool) -> None:
-    """Shard `i` of the manifest at `path`: a file of its folder, of its recorded size (and sha256)."""
-    field = f"field 'shards[{i}]"
-    name = s.get("file")
-    if not isinstance(name, str) or not SHARD_FILE.fullmatch(name):
-        raise HeartzooError(
-            f"{path}: {field}.file' is {name!r}, not a shard's file name (shard-NNNNN.h5); refused, a "
-            "manifest names only files of its own folder"
-        )
-    size, digest = s.get("bytes"), s.get("sha256")
-    if not isinstance(size, int) or not isinstance(digest, str):
-        raise HeartzooError(f"{path}: {field}' lacks its bytes or sha256; prepare the shards again")
-    shard = path.parent / name
+def _shard_problem(path: Path, i: int, s: dict[str, Any], verify: bool, cached: bool) -> str | None:
+    """What is wrong with shard `i` of the manifest at `path` (checked by `_manifest`): missing, of
+    another size or (`verify`) other bytes than its sha256; None if intact. `cached`: a file hashed
+    before in this process, unchanged since, is not hashed again."""
+    field, size, digest = f"field 'shards[{i}]", s["bytes"], s["sha256"]
+    shard = path.parent / s["file"]
     try:
         st = shard.stat()
     except OSError as exc:
         what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc.strerror})"
-        raise HeartzooError(f"{shard}: {what}, listed in {path}; prepare the shards again") from None
+        return f"{shard}: {what}, listed in {path}"
     if st.st_size != size:
-        raise HeartzooError(
-            f"{shard}: {st.st_size:,} bytes, {field}.bytes' says {size:,} ({path}); prepare the shards again "
-            "(`heartzoo data shard ... --verify` redoes damaged ones)"
-        )
+        return f"{shard}: {st.st_size:,} bytes, {field}.bytes' says {size:,} ({path})"
     if not verify:
-        return
+        return None
     # a rewrite changes mtime or ctime (at the clock's tick): then the file is hashed again
     key = (str(shard.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    if _HASHED.get(key) != digest:
+    if cached and _HASHED.get(key) == digest:
+        return None
+    try:
         found = sha256_of(shard)
-        if found != digest:
-            raise HeartzooError(
-                f"{shard}: its bytes do not match {field}.sha256' ({path}); prepare the shards again "
-                "(`heartzoo data shard ... --verify` redoes damaged ones)"
-            )
-        _HASHED[key] = found
+    except OSError as exc:
+        return f"{shard}: unreadable ({exc.strerror}), listed in {path}"
+    if found != digest:
+        return f"{shard}: its bytes do not match {field}.sha256' ({path})"
+    _HASHED[key] = found
+    return None
 
 
 def verify_shards(folder: str | os.PathLike[str]) -> list[str]:
-    """Shards whose bytes no longer match the manifest's sha256 (empty: all intact)."""
-    m = read_manifest(folder, verify=False)
-    return [s["file"] for s in m["shards"] if sha256_of(Path(folder) / s["file"]) != s["sha256"]]
+    """Shards missing, of another size than the manifest's or whose bytes no longer match its sha256,
+    each hashed anew (empty: all intact). A manifest naming a file outside its folder is refused, as
+    `read_manifest` refuses it."""
+    path, m = _manifest(folder)
+    return [s["file"] for i, s in enumerate(m["shards"]) if _shard_problem(path, i, s, True, cached=False)]
 
 
 def read_shard(path: str | os.PathLike[str]):

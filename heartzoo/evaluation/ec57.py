@@ -404,6 +404,25 @@ def _resolve(p: Path, ext: str | None) -> Path:
     raise HeartzooError(f"{p}: no such annotation file or folder" + (f" (nor {p.name}.{ext})" if ext else ""))
 
 
+def notes(pairs: list[tuple[Annotations, Annotations]]) -> list[str]:
+    """What a reader of the scores of `pairs` must be told: test annotations without beats (each of
+    the record's beats counts as missed), and beat-2's "S or V" class, which has no WFDB code and is
+    written as Q (EC57 counts it as neither VEB nor SVEB)."""
+    out = [
+        f"note: {t.file or t.record} holds no beat annotations: each of its record's beats counts as missed"
+        for _, t in pairs
+        if not len(t.samples)
+    ]
+    ectopic = sum(t.ectopic_q for _, t in pairs)
+    if ectopic:
+        out.append(
+            f"note: {ectopic:,} test beats are a beat-2 model's 'ectopic' class, written as Q (WFDB has no "
+            "code for S or V): EC57 counts them as detected beats but never as VEBs or SVEBs, so VEB and "
+            "SVEB Se are 0 (or -) whatever the model found"
+        )
+    return out
+
+
 def read_pairs(
     ref: str | os.PathLike[str],
     test: str | os.PathLike[str],
@@ -424,7 +443,10 @@ def read_pairs(
         a, b = read_annotations(ref), read_annotations(test, need_beats=False)
         # two files are one record's two annotation sets (100.atr, 100.heartzoo): other records' beats
         # would be scored as misses and extras without a word
-        if a.record != b.record:
+        # annotate names a WFDB record's annotations in the letters WFDB takes (rec.1 -> rec_1.heartzoo)
+        from ..recording.read import wfdb_letters
+
+        if wfdb_letters(a.record) != wfdb_letters(b.record):
             raise HeartzooError(
                 f"{ref} and {test}: annotations of two different records ({a.record} and {b.record}); "
                 "compare a record's reference annotations with its own test annotations"

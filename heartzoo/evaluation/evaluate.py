@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,7 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
     folder = p.parent if p.suffix == ".keras" else p
     model_file = p if p.suffix == ".keras" else folder / "model.keras"
     if not model_file.is_file():
-        # a zoo name given where a run folder is wanted (`heartzoo export NAME@vN`)
-        named = not folder.exists() and re.fullmatch(r"[a-z0-9][a-z0-9-]*(@v\d+)?", str(path)) is not None
-        hint = (
-            "; a published model is exported already: `heartzoo download NAME` fetches its files"
-            if named
-            else ""
-        )
-        raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG){hint}")
+        raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
     if cfg_file is None:
         raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")

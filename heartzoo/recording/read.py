@@ -56,21 +56,21 @@ class Recording:
     missing: Stretches = ()
 
 
-def _wfdb_letters(name: str) -> str:
+def wfdb_letters(name: str) -> str:
     """`name` in the letters WFDB accepts for annotation files (letters, digits, '-', '_')."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "recording"
 
 
 def record_name(path: Path) -> str:
     """A name WFDB accepts for annotation files, from a file's stem."""
-    return _wfdb_letters(path.stem if path.suffix else path.name)
+    return wfdb_letters(path.stem if path.suffix else path.name)
 
 
 def output_name(path: Path) -> str:
     """The name a recording's annotations take, as its reader names it: a WFDB record's own name, in the
     letters WFDB accepts ('rec.1' -> 'rec_1'); another file's stem."""
     fmt, p = input_format(Path(path))
-    return _wfdb_letters(p.name) if fmt == "wfdb" else record_name(p)
+    return wfdb_letters(p.name) if fmt == "wfdb" else record_name(p)
 
 
 def input_format(path: Path) -> tuple[str, Path]:

@@ -133,7 +133,7 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
     """Read and validate a search space for `config`: its schema, then each parameter's bounds and
     choices applied to the config (a ConfigError names the file, the parameter and the field)."""
     path = Path(path)
-    data = read_mapping(path, "search space file")
+    data = read_mapping(path, "search space file", "fields (params, constraints, pruning, seed)")
     try:
         space = SearchSpace.model_validate(data)
     except ValidationError as exc:

@@ -102,7 +102,10 @@ def remove_run_folder(run_dir: Path) -> None:
         return
     if not run_dir.is_dir():
         raise HeartzooError(f"run folder {run_dir}: a file is there; choose another --run-dir")
-    if any(run_dir.iterdir()) and not (run_dir / "config.json").is_file():
+    # what heartzoo writes before config.json: `train --workers`' logs, an atomic write's temporary file
+    ours = (".workers", ".config.json.")
+    theirs = [p for p in run_dir.iterdir() if not p.name.startswith(ours)]
+    if theirs and not (run_dir / "config.json").is_file():
         raise HeartzooError(
             f"run folder {run_dir}: not a heartzoo run (no config.json in it), so --restart will not delete "
             "it; choose another --run-dir"

@@ -229,14 +229,27 @@ def version_dir(root: Path, entry: dict[str, Any]) -> Path:
     return contained(Path(root), entry["path"], f"{Path(root) / INDEX}: {entry['name']}@{entry['version']}")
 
 
+def exportable_run(run_dir) -> tuple[Path, Any]:
+    """`run_config` of a trained run folder, before anything loads TensorFlow; a zoo name given instead
+    (`heartzoo export NAME@vN`) is told that a published version is exported already."""
+    from ..evaluation.evaluate import run_config
+
+    path = Path(run_dir)
+    if not path.exists() and re.fullmatch(r"[a-z0-9][a-z0-9-]*(@v[0-9]+)?", str(run_dir)):
+        raise HeartzooError(
+            f"{run_dir}: no such run folder; export takes a trained run's folder, and a published model is "
+            "exported already (`heartzoo download NAME` fetches its files)"
+        )
+    return run_config(path)
+
+
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
-    from ..evaluation.evaluate import run_config
     from .publish import export_run
 
     root = zoo_dir(root)
-    _, config = run_config(run_dir)  # the name and task, before export loads the model
+    _, config = exportable_run(run_dir)  # the name and task, before export loads the model
     version = check_version(version) if version is not None else next_version(root, config.task, config.name)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
     if target.exists():  # (`contained` refused a link already)
