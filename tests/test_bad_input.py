@@ -97,7 +97,10 @@ def test_record_without_mlii(tmp_path):
 
 def test_unexpected_sampling_rate(tmp_path):
     write_record(tmp_path / "mitdb", "902", fs=250)
-    with pytest.raises(DataError, match=r"record 902.*unexpected sampling rate 250 Hz \(expected 360 Hz\)"):
+    with pytest.raises(
+        DataError,
+        match=r"record 902 \(.*902.hea\): unexpected sampling rate 250 Hz in its header.s record line \(3rd field; the database is sampled at 360 Hz\)",
+    ):
         _load(tmp_path, "902", tmp_path / "cache")
 
 

@@ -171,6 +171,11 @@ def test_a_corrupt_cinc2017_file_is_still_refused(data_root, tmp_path):
     mat.write_bytes(good[:-100])  # and a truncated one
     with pytest.raises(DataError, match=r"truncated signal file: A00005.mat"):
         read_signal(base.parent, base.name, "ECG")
+    mat.write_bytes(good[:10])  # cut inside its MATLAB header: it said "holds -14 bytes"
+    with pytest.raises(
+        DataError, match=r"truncated signal file: A00005.mat holds 10 bytes, not even the 24-byte"
+    ):
+        read_signal(base.parent, base.name, "ECG")
 
 
 def test_a_checksum_that_is_not_0_is_still_checked(data_root, tmp_path):

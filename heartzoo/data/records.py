@@ -209,7 +209,7 @@ def read_beats(
     import wfdb
 
     header = read_header(data_dir, record)
-    _check_fs(record, header.fs, expected_fs)
+    _check_fs(record, header.fs, expected_fs, Path(data_dir) / f"{record}.hea")
     atr = Path(data_dir) / f"{record}.atr"
     if not atr.is_file():
         raise DataError(record, "annotation file missing", path=str(atr))
@@ -270,9 +270,14 @@ def annotation_file_complete(data: bytes) -> bool:
     return False
 
 
-def _check_fs(record: str, fs: float, expected_fs: float | None) -> None:
+def _check_fs(record: str, fs: float, expected_fs: float | None, hea: Path | None = None) -> None:
     if expected_fs is not None and not math.isclose(float(fs), float(expected_fs)):
-        raise DataError(record, f"unexpected sampling rate {fs:g} Hz (expected {expected_fs:g} Hz)")
+        raise DataError(
+            record,
+            f"unexpected sampling rate {fs:g} Hz in its header's record line (3rd field; the database is "
+            f"sampled at {expected_fs:g} Hz)",
+            path=str(hea) if hea is not None else None,
+        )
 
 
 def read_signal(
@@ -292,7 +297,7 @@ def read_signal(
     import wfdb
 
     header = read_header(data_dir, record)
-    _check_fs(record, header.fs, expected_fs)
+    _check_fs(record, header.fs, expected_fs, Path(data_dir) / f"{record}.hea")
     names = list(header.sig_name or [])
     if isinstance(lead, int):
         if not 0 <= lead < len(names):
@@ -301,7 +306,11 @@ def read_signal(
     elif lead in names:
         ch = names.index(lead)
     else:
-        raise DataError(record, f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})")
+        raise DataError(
+            record,
+            f"no {lead} lead (leads in the header: {', '.join(names) or 'none'})",
+            path=str(Path(data_dir) / f"{record}.hea"),
+        )
     dat = Path(data_dir) / header.file_name[ch]
     if str(header.fmt[ch]) not in WFDB_FORMATS:
         raise DataError(
@@ -407,9 +416,16 @@ def _check_mat_preamble(record: str, header, ch: int, dat: Path) -> None:
     import struct
 
     offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
-    head = dat.read_bytes()[:offset] if offset else b""
-    if len(head) < 20:
+    if offset < 20:
         return  # no MATLAB v4 preamble declared: read as plain samples
+    head = dat.read_bytes()[:offset]
+    if len(head) < offset:
+        raise DataError(
+            record,
+            f"truncated signal file: {dat.name} holds {len(head)} bytes, not even the {offset}-byte MATLAB "
+            "header its record header declares",
+            path=str(dat),
+        )
     _, rows, cols, imag, namelen = struct.unpack("<5i", head[:20])
     if rows * cols != int(header.sig_len) * len(header.sig_name) or imag != 0 or 20 + namelen != offset:
         raise DataError(
