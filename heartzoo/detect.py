@@ -227,6 +227,7 @@ def _pan_tompkins(
     early: tuple[float, float] | None = None,
     baseline: tuple[float, float] | None = None,
     extra: tuple[float, float, bool] | tuple[float, float, bool, float] | None = None,
+    extra_ends: str = "reflect",
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
@@ -241,7 +242,9 @@ def _pan_tompkins(
     `tol` of the local median (no pause follows: not a premature beat), is noise; with `smaller`, only where
     its band-passed peak is also below both neighbours'; with a fourth number `match`, never where its shape
     (the lead within 60 ms, less its linear trend) correlates at least `match` with one of the 16 detections
-    either side (a recurring interpolated PVC or a couplet of APCs matches its kind; noise matches none)."""
+    either side (a recurring interpolated PVC or a couplet of APCs matches its kind; noise matches none);
+    `extra_ends`: how its local median reads the intervals past a lead's ends ("edge", as it first did, is
+    kept for studies/detector_edges.py)."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -323,7 +326,7 @@ def _pan_tompkins(
             npk = 0.125 * heights[i] + 0.875 * npk
             noise.append(i)
     beats = cand[np.unique(np.asarray(qrs, dtype=np.int64))]
-    return beats if extra is None else _without_extra_beats(beats, x, bp, fs, *extra)
+    return beats if extra is None else _without_extra_beats(beats, x, bp, fs, *extra, ends=extra_ends)
 
 
 def _without_extra_beats(
@@ -335,6 +338,8 @@ def _without_extra_beats(
     tol: float,
     smaller: bool,
     match: float | None = None,
+    *,
+    ends: str = "reflect",
 ):
     """`beats` less those `_pan_tompkins`'s `extra` clause reads as noise, in one pass: each judged against
     the last beat kept before it and the next detection after it, the local median RR the median of the 9
@@ -347,7 +352,7 @@ def _without_extra_beats(
     rr = np.diff(beats).astype(np.float64)
     # reflected at the lead's ends, as `_local_levels` is: repeating the first or last interval would make
     # the two short intervals of an extra beat there the median, and keep it
-    padded = np.pad(rr, (4, 4), mode="reflect" if len(rr) > 4 else "edge")
+    padded = np.pad(rr, (4, 4), mode=ends if len(rr) > 4 else "edge")
     med = np.median(sliding_window_view(padded, 9), axis=1)  # med[i]: around interval i
     half = max(1, round(0.05 * fs))
     size = np.array([np.abs(bp[max(0, b - half) : b + half + 1]).max() for b in beats]) if smaller else None
