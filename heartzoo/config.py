@@ -3,7 +3,6 @@ keys: a typo is an error naming the file, the field and what is allowed, not a s
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .data.augment import AugmentConfig
 from .data.splits import ValidationSplit
 from .errors import ConfigError
+from .io import read_mapping
 from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
 from .preprocess import InputSpec
@@ -405,80 +405,6 @@ class HeartzooConfig(_Strict):
                 f"classes ({', '.join(names)})"
             )
         return self
-
-
-def read_mapping(path: Path, what: str = "configuration file", fields: str = "fields") -> dict[str, Any]:
-    """The mapping a YAML or JSON file holds: an error naming the file for anything else, a key given
-    twice included (YAML and JSON both let the last one win, silently dropping a whole section)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: a folder, not a {what}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(text, object_pairs_hook=_unique_pairs)
-        elif suffix in (".yaml", ".yml"):
-            data = _strict_yaml(text)
-        else:
-            raise ConfigError(
-                f"{path}: unknown {what.removesuffix(' file')} format {suffix!r}; use .yaml, .yml or .json"
-            )
-    except _DuplicateKey as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except (json.JSONDecodeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
-    except Exception as exc:  # yaml.YAMLError has no common base we can import lazily
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of {fields}, got {type(data).__name__}")
-    return data
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
-
-
-def _strict_yaml(text: str) -> Any:
-    """yaml.safe_load, refusing a key given twice in one mapping (with both lines)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader, node, deep=False):
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            # a merge (`<<: *base`) may be overridden by the keys beside it, as YAML says; a key that is
-            # no scalar is left to SafeLoader, which refuses an unhashable one with its line
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = loader.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            if key in first:
-                raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {first[key]})")
-            first[key] = line
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    return yaml.load(text, Loader=Loader)  # safe: a SafeLoader subclass
 
 
 def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConfig:

@@ -3,7 +3,9 @@
 Writes go to a temporary file in the same folder and are renamed into place, so a crash or Ctrl-C
 leaves the old file or none, never half of one. JSON from outside the package (a zoo's index from a
 server, a zoo's retraining checks) is read with a cap on its size, so that a huge or hostile file is
-refused before it is parsed.
+refused before it is parsed. A configuration file (YAML or JSON) is read as a mapping with the errors a
+user can act on: the file named, and a key given twice refused (both formats let the last one win,
+silently dropping a whole section).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import HeartzooError
+from .errors import ConfigError, HeartzooError
 
 
 def _umask() -> int:
@@ -125,3 +127,77 @@ def read_capped(path: Path, what: str, max_bytes: int, error=HeartzooError) -> b
         raise
     except OSError as exc:
         raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+
+
+def read_mapping(path: Path, what: str = "configuration file", fields: str = "fields") -> dict[str, Any]:
+    """The mapping a YAML or JSON file holds: an error naming the file for anything else, a key given
+    twice included (YAML and JSON both let the last one win, silently dropping a whole section)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
+        elif suffix in (".yaml", ".yml"):
+            data = _strict_yaml(text)
+        else:
+            raise ConfigError(
+                f"{path}: unknown {what.removesuffix(' file')} format {suffix!r}; use .yaml, .yml or .json"
+            )
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except (json.JSONDecodeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError has no common base we can import lazily
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of {fields}, got {type(data).__name__}")
+    return data
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _strict_yaml(text: str) -> Any:
+    """yaml.safe_load, refusing a key given twice in one mapping (with both lines)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            # a merge (`<<: *base`) may be overridden by the keys beside it, as YAML says; a key that is
+            # no scalar is left to SafeLoader, which refuses an unhashable one with its line
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = loader.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {first[key]})")
+            first[key] = line
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=Loader)  # safe: a SafeLoader subclass

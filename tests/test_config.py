@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from heartzoo.config import HeartzooConfig, load_config, parse_config, read_mapping
+from heartzoo.config import HeartzooConfig, load_config, parse_config
 from heartzoo.errors import ConfigError
+from heartzoo.io import read_mapping
 
 REPO = Path(__file__).resolve().parents[1]
 

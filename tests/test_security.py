@@ -297,7 +297,7 @@ def test_a_content_length_that_is_no_size_is_refused_by_name(site, tmp_path):
 def test_a_folder_given_as_the_zoo_address_is_refused_by_name(site, tmp_path):
     from heartzoo.zoo.hub import download
 
-    with pytest.raises(DownloadError, match=r"a zoo's address is http:// or https://"):
+    with pytest.raises(DownloadError, match=r"heartzoo fetches http:// and https:// addresses"):
         download(NAME, base_url=str(site), cache_dir=tmp_path / "cache", retries=0)
 
 

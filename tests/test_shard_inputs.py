@@ -216,8 +216,8 @@ def test_a_shard_of_another_size_or_missing_is_refused(shards):
 
 
 def _hashed(folder: Path) -> dict[tuple, str]:
-    """What this process's cache of shard hashes (`shards._HASHED`) holds for the shards of `folder`."""
-    from heartzoo.data.shards import _HASHED
+    """What this process's cache of shard hashes (`shard_manifest._HASHED`) holds for the shards of `folder`."""
+    from heartzoo.data.shard_manifest import _HASHED
 
     return {k: v for k, v in _HASHED.items() if Path(k[0]).parent == folder.resolve()}
 

@@ -309,7 +309,7 @@ def ec57_cmd(
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         if said:
-            err_console.print(said, style="dim", highlight=False)
+            err_console.print(said, style="dim", highlight=False, soft_wrap=True)
         return
     note = "" if report.standard else " — NONSTANDARD start or window"
     table = Table(title=f"EC57 beat-by-beat: {ref} vs {test} (from {start:g} min, {window:g} ms){note}")
@@ -342,7 +342,7 @@ def ec57_cmd(
     row("average", report.average, None, style="bold")
     console.print(table)
     if said:
-        console.print(said, style="dim", highlight=False)
+        console.print(said, style="dim", highlight=False, soft_wrap=True)
 
 
 def _seconds(v: float) -> str:

@@ -112,7 +112,9 @@ def fetch_bytes(url: str, timeout: float, *, max_bytes: int, same_origin: bool =
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"cannot fetch {url}: {exc}") from None
     except ValueError as exc:  # not a URL at all: a folder's path, say
-        raise DownloadError(f"cannot fetch {url}: {exc} (an address here is http:// or https://)") from None
+        raise DownloadError(
+            f"cannot fetch {url}: {exc} (heartzoo fetches http:// and https:// addresses)"
+        ) from None
     if len(data) > max_bytes:
         raise DownloadError(f"{url}: refused, larger than {max_bytes:,} bytes")
     return data

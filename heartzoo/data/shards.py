@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,14 +40,9 @@ from ..io import atomic_path, read_json, sha256_of, write_json
 from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES, CINC_CLASSES
 from .cache import CACHE_VERSION
+from .shard_manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, verify_shards
 
-FORMAT = "heartzoo-shards"
-FORMAT_VERSION = 2  # 2: per-record row counts, databases labelled per recording
-MANIFEST = "manifest.json"
 CHUNK_ROWS = 1024  # HDF5 chunk height: one read of a class stream
-#: the file names a manifest may give its shards: a bare .h5 name (no separator, not hidden, not `.` or
-#: `..`), so no path read from a manifest leaves its folder; `plan_shards`' names, or any other there
-SHARD_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.h5")
 
 Progress = Callable[[int, int, str], None]
 
@@ -385,96 +379,6 @@ def _lock(out: Path):
         except BlockingIOError:
             raise HeartzooError(f"another preparation is writing shards into {out}") from None
         yield
-
-
-#: (shard's real path, size, mtime, ctime) -> its sha256, hashed in this process: a training process
-#: reads the manifest more than once (the config's check, then the stream)
-_HASHED: dict[tuple[str, int, int, int], str] = {}
-
-
-def read_manifest(folder: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
-    """The manifest of a finished preparation; an unfinished one is an error saying to resume it.
-
-    Each shard's file must be a bare .h5 name (`SHARD_FILE`), there, of the recorded size; with `verify`
-    (what a training stream opens) its sha256 is checked too, once per process and file. That costs one
-    sequential read of the shards, where training reads them pass after pass, in random pieces: cheap
-    beside it, and a shard changed or swapped behind the manifest is refused before any batch."""
-    path, m = _manifest(folder)
-    for i, s in enumerate(m["shards"]):
-        problem = _shard_problem(path, i, s, verify, cached=True)
-        if problem:
-            raise HeartzooError(
-                f"{problem}; prepare the shards again (`heartzoo data shard ... --verify` redoes damaged ones)"
-            )
-    return m
-
-
-def _manifest(folder: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
-    """The manifest at `folder` and its path: a finished one of this format, each shard named by a bare
-    file name of the folder, with its bytes and sha256 (refused otherwise; the files are not looked at)."""
-    path = Path(folder) / MANIFEST
-    m = read_json(path)
-    if m.get("format") != FORMAT:
-        raise HeartzooError(f"{path}: not a {FORMAT} manifest")
-    if m.get("format_version") != FORMAT_VERSION:
-        raise HeartzooError(
-            f"{path}: shards of format version {m.get('format_version')}, this heartzoo reads version "
-            f"{FORMAT_VERSION}; prepare them again into a new folder (or delete this one)"
-        )
-    if not m.get("complete"):
-        raise HeartzooError(f"{path}: preparation unfinished; run it again to resume")
-    shards = m.get("shards")
-    if not isinstance(shards, list) or not all(isinstance(s, dict) for s in shards):
-        raise HeartzooError(f"{path}: field 'shards' is not a list of shard summaries")
-    for i, s in enumerate(shards):
-        name = s.get("file")
-        if not isinstance(name, str) or not SHARD_FILE.fullmatch(name):
-            raise HeartzooError(
-                f"{path}: field 'shards[{i}].file' is {name!r}, not a bare .h5 file name; refused, a "
-                "manifest names only files of its own folder"
-            )
-        if not isinstance(s.get("bytes"), int) or not isinstance(s.get("sha256"), str):
-            raise HeartzooError(
-                f"{path}: field 'shards[{i}]' lacks its bytes or sha256; prepare the shards again"
-            )
-    return path, m
-
-
-def _shard_problem(path: Path, i: int, s: dict[str, Any], verify: bool, cached: bool) -> str | None:
-    """What is wrong with shard `i` of the manifest at `path` (checked by `_manifest`): missing, of
-    another size or (`verify`) other bytes than its sha256; None if intact. `cached`: a file hashed
-    before in this process, unchanged since, is not hashed again."""
-    field, size, digest = f"field 'shards[{i}]", s["bytes"], s["sha256"]
-    shard = path.parent / s["file"]
-    try:
-        st = shard.stat()
-    except OSError as exc:
-        what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc.strerror})"
-        return f"{shard}: {what}, listed in {path}"
-    if st.st_size != size:
-        return f"{shard}: {st.st_size:,} bytes, {field}.bytes' says {size:,} ({path})"
-    if not verify:
-        return None
-    # a rewrite changes mtime or ctime (at the clock's tick): then the file is hashed again
-    key = (str(shard.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    if cached and _HASHED.get(key) == digest:
-        return None
-    try:
-        found = sha256_of(shard)
-    except OSError as exc:
-        return f"{shard}: unreadable ({exc.strerror}), listed in {path}"
-    if found != digest:
-        return f"{shard}: its bytes do not match {field}.sha256' ({path})"
-    _HASHED[key] = found
-    return None
-
-
-def verify_shards(folder: str | os.PathLike[str]) -> list[str]:
-    """Shards missing, of another size than the manifest's or whose bytes no longer match its sha256,
-    each hashed anew (empty: all intact). A manifest naming a file outside its folder is refused, as
-    `read_manifest` refuses it."""
-    path, m = _manifest(folder)
-    return [s["file"] for i, s in enumerate(m["shards"]) if _shard_problem(path, i, s, True, cached=False)]
 
 
 def read_shard(path: str | os.PathLike[str]):

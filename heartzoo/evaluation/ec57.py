@@ -444,7 +444,7 @@ def read_pairs(
         # two files are one record's two annotation sets (100.atr, 100.heartzoo): other records' beats
         # would be scored as misses and extras without a word
         # annotate names a WFDB record's annotations in the letters WFDB takes (rec.1 -> rec_1.heartzoo)
-        from ..recording.read import wfdb_letters
+        from ..data.records import wfdb_letters
 
         if wfdb_letters(a.record) != wfdb_letters(b.record):
             raise HeartzooError(

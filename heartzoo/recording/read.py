@@ -15,7 +15,6 @@ value, an EDF+D file's gaps) are bridged and given as `Recording.missing` (`miss
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
@@ -23,6 +22,7 @@ from tokenize import TokenError
 
 import numpy as np
 
+from ..data.records import wfdb_letters
 from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
@@ -54,11 +54,6 @@ class Recording:
     #: (start, end) samples of each stretch the file marks missing (NaN, WFDB's invalid value), bridged in
     #: `signal` by a straight line (`missing.fill`)
     missing: Stretches = ()
-
-
-def wfdb_letters(name: str) -> str:
-    """`name` in the letters WFDB accepts for annotation files (letters, digits, '-', '_')."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "recording"
 
 
 def record_name(path: Path) -> str:

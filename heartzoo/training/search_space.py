@@ -24,8 +24,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import HeartzooConfig, parse_config, read_mapping
+from ..config import HeartzooConfig, parse_config
 from ..errors import ConfigError
+from ..io import read_mapping
 from ..validation import describe_errors
 
 
