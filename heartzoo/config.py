@@ -382,7 +382,11 @@ class HeartzooConfig(_Strict):
     @model_validator(mode="after")
     def _lead_fits(self) -> HeartzooConfig:
         from .data.databases import get_database
+        from .tasks import get_task
 
+        # checked after the sections' own rules, and before the lead: af-4's lead is CinC's
+        if get_task(self.task).per_recording and [t.lower() for t in self.data.train] != ["cinc2017:train"]:
+            raise ValueError(f"data.train: {self.task} trains on cinc2017:train alone")
         for source in self.data.train:
             db = get_database(source.split(":")[0])
             if self.input.lead not in db.leads:
