@@ -440,12 +440,12 @@ def read_pairs(
     if not ref.is_dir():
         if records:
             raise HeartzooError("--records chooses records in folders; two files are one record")
-        a, b = read_annotations(ref), read_annotations(test, need_beats=False)
-        # two files are one record's two annotation sets (100.atr, 100.heartzoo): other records' beats
-        # would be scored as misses and extras without a word
-        # annotate names a WFDB record's annotations in the letters WFDB takes (rec.1 -> rec_1.heartzoo)
         from ..data.records import wfdb_letters
 
+        a, b = read_annotations(ref), read_annotations(test, need_beats=False)
+        # two files are one record's two annotation sets (100.atr, 100.heartzoo; annotate writes a WFDB
+        # record's in the letters WFDB takes, rec.1 -> rec_1): another record's beats would be scored as
+        # misses and extras without a word
         if wfdb_letters(a.record) != wfdb_letters(b.record):
             raise HeartzooError(
                 f"{ref} and {test}: annotations of two different records ({a.record} and {b.record}); "

@@ -22,7 +22,7 @@ from tokenize import TokenError
 
 import numpy as np
 
-from ..data.records import wfdb_letters
+from ..data.records import annotation_file_complete, wfdb_letters
 from ..data.signal_files import StoredLead
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
@@ -380,8 +380,6 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
 
 def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
-    from ..data.records import annotation_file_complete
-    from ..errors import HeartzooError
     from ..evaluation.ec57 import SYMBOLS
 
     file = Path(f"{base}.{extension}")

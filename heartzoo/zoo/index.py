@@ -235,12 +235,21 @@ def exportable_run(run_dir) -> tuple[Path, Any]:
     from ..evaluation.evaluate import run_config
 
     path = Path(run_dir)
-    if not path.exists() and re.fullmatch(r"[a-z0-9][a-z0-9-]*(@v[0-9]+)?", str(run_dir)):
+    if not path.exists() and _is_ref(str(run_dir)):
         raise HeartzooError(
             f"{run_dir}: no such run folder; export takes a trained run's folder, and a published model is "
             "exported already (`heartzoo download NAME` fetches its files)"
         )
     return run_config(path)
+
+
+def _is_ref(text: str) -> bool:
+    """Whether `text` reads as NAME[@VERSION] (`check_ref`)."""
+    try:
+        check_ref(text)
+    except HeartzooError:
+        return False
+    return True
 
 
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
