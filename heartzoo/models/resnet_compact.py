@@ -37,16 +37,22 @@ def resnet_compact(
     block_stride: int = 2,
     dropout: float = 0.1,
     inner: tuple[int, ...] | None = None,
+    strides: tuple[int, ...] | None = None,
 ):
-    """`inner`: the width inside each block (between its two convolutions); channel pruning thins it."""
+    """`inner`: the width inside each block (between its two convolutions); channel pruning thins it.
+    `strides`: each block's stride (default `block_stride` for all), so a deeper net can repeat a block
+    at one resolution instead of halving the signal at every block."""
     if inner is not None and len(inner) != len(scales):
         raise ValueError(f"inner needs one width per block ({len(scales)}), got {len(inner)}")
+    if strides is not None and len(strides) != len(scales):
+        raise ValueError(f"strides needs one stride per block ({len(scales)}), got {len(strides)}")
     inputs = ks.Input(shape=input_shape, name="ecg")
     x = conv_bn_act(ks, inputs, filters, stem_kernel, stem_stride, name="stem")
     cin = filters
     for j, s in enumerate(scales):
         width = max(1, round(filters * s))
-        x = _residual(ks, x, cin, width, kernel, block_stride, f"res{j}", inner[j] if inner else None)
+        stride = int(strides[j]) if strides else block_stride
+        x = _residual(ks, x, cin, width, kernel, stride, f"res{j}", inner[j] if inner else None)
         cin = width
     return ks.Model(inputs, head(ks, x, num_classes, dropout), name="resnet_compact")
 
