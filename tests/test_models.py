@@ -59,6 +59,17 @@ def test_builds_with_params_and_macs(name):
     assert info["trainable_params"] <= info["params"]
 
 
+def test_resnet_compact_strides_repeat_a_block_at_one_resolution():
+    deep = build_model("resnet-compact", (1, 512, 1), 4, filters=8, scales=(1, 1, 2, 2), strides=(2, 1, 2, 1))
+    plain = build_model("resnet-compact", (1, 512, 1), 4, filters=8, scales=(1, 1, 2, 2))
+    # stem /2, then /2 twice instead of four times: the last block sees 64 steps, not 16
+    assert deep.get_layer("res3_out").output.shape[2] == 64
+    assert plain.get_layer("res3_out").output.shape[2] == 16
+    assert describe(deep)["macs"] > describe(plain)["macs"]
+    with pytest.raises(ValueError, match=r"strides needs one stride per block \(4\), got 3"):
+        build_model("resnet-compact", (1, 512, 1), 4, scales=(1, 1, 2, 2), strides=(2, 1, 2))
+
+
 def test_sizes_are_ordered():
     macs = [describe(build_model(f"efficientnetv2-{s}"))["macs"] for s in ("xs", "sm", "md")]
     assert macs == sorted(macs) and len(set(macs)) == 3
