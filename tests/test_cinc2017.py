@@ -3,12 +3,13 @@ as the challenge ships them, and the external tests of a beat model on a few of 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, run_cli
 
 from heartzoo.data import cinc2017
 from heartzoo.data.databases import database_of, licences_of, resolve
@@ -46,6 +47,22 @@ def test_a_record_reads_as_distributed(folder):
     assert sig.notes and "no checksum" in sig.notes[0]
     with pytest.raises(DataError, match="no beat annotations"):
         DB.read_beats(folder, "A00005")
+
+
+def test_data_stats_counts_its_recordings_per_label(folder):
+    """CinC 2017 has no beats to count: `data stats --dataset` counts recordings per label, in the task's
+    order, and their hours from the headers."""
+    args = ("data", "stats", "--dataset", "cinc2017", "--data-dir", str(folder.parent))
+    out = run_cli(*args, "--select", "test", "--json")
+    assert out.returncode == 0, out.stderr
+    stats, labels = json.loads(out.stdout), cinc2017.read_labels(folder)
+    expected = Counter(labels[r] for r in DB.splits["test"])
+    assert list(stats["labels"].items()) == [(c, expected[c]) for c in cinc2017.LABELS]
+    assert stats["records"] == len(DB.splits["test"]) and stats["beats"] is None
+    one = json.loads(run_cli(*args, "--select", "A00005", "--json").stdout)
+    assert one["labels"] == {"N": 0, "A": 1, "O": 0, "~": 0} and one["hours"] == pytest.approx(60 / 3600)
+    table = run_cli(*args, "--select", "A00005")
+    assert table.returncode == 0 and "one label each: N 0, A 1, O 0, ~ 0" in table.stdout
 
 
 def test_its_licence_and_citation_reach_a_card():

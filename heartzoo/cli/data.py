@@ -150,7 +150,8 @@ def data_stats(
         str | None,
         typer.Option(
             "--dataset",
-            help="Count what this database's folder holds instead (patients, hours, beats, rhythms), "
+            help="Count what this database's folder holds instead (patients, hours, beats, rhythms; recordings "
+            "per label where the labels are per recording, as CinC 2017's), "
             "e.g. icentia11k: whatever part of it is present",
         ),
     ] = None,
@@ -204,7 +205,9 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return
-    classes = [c for c, n in stats["beats"].items() if n] or list(stats["beats"])
+    # a database labelled per recording is counted in recordings per label, the others in beats per class
+    counted = "labels" if stats["labels"] is not None else "beats"
+    classes = [c for c, n in stats[counted].items() if n] or list(stats[counted])
     table = Table(title=f"{stats['title']} ({stats['dataset']}:{select}) in {stats['folder']}")
     table.add_column("patient")
     table.add_column("records", justify="right")
@@ -220,7 +223,7 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
             patient,
             str(len(p["records"])),
             f"{p['seconds'] / 3600:.2f}",
-            *(f"{p['beats'][c]:,}" for c in classes),
+            *(f"{p[counted].get(c, 0):,}" for c in classes),
             *(f"{p['rhythms'].get(r, {}).get('seconds', 0) / 3600:.2f}" for r in rhythms),
         )
     if len(shown) > 30:
@@ -229,12 +232,18 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
         "total",
         str(stats["records"]),
         f"{stats['hours']:.2f}",
-        *(f"{stats['beats'][c]:,}" for c in classes),
+        *(f"{stats[counted][c]:,}" for c in classes),
         *(f"{stats['rhythms'][r]['seconds'] / 3600:.2f}" for r in rhythms),
         style="bold",
     )
     console.print(table)
-    console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
+    if counted == "labels":
+        console.print(
+            f"{stats['records']} recording(s), one label each: "
+            + ", ".join(f"{c} {n:,}" for c, n in stats["labels"].items())
+        )
+    else:
+        console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
     for r in rhythms:
         # annotation aux strings open with "(" (e.g. "(AFIB"): printed without it
         console.print(f"rhythm {r.lstrip('(')}: {stats['rhythms'][r]['episodes']:,} episodes")

@@ -1,6 +1,7 @@
 """What a database folder holds: patients, records, hours, beats per AAMI class and, where the database
-labels them, rhythm episodes; from headers and annotation files alone (no signal is read). For a
-database found in its folder (Icentia11k) it counts whatever part is present."""
+labels them, rhythm episodes, or, for a database labelled per recording (CinC 2017), recordings per
+label; from headers, annotation and label files alone (no signal is read). For a database found in its
+folder (Icentia11k) it counts whatever part is present."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from ..tasks import AAMI_CLASSES
 from .databases import get_database
+from .records import read_header
 
 
 def database_census(
@@ -25,14 +27,24 @@ def database_census(
     folder = db.folder(data_dir)
     records = db.select(what, data_dir)
     rhythms = getattr(db, "read_rhythms", None)
+    # a database labelled per recording has no beats to count: its labels are counted instead
+    labels = db.labels(data_dir) if hasattr(db, "labels") else None
     patients: dict[str, dict[str, Any]] = {}
     for record in records:
-        beats = db.read_beats(folder, record)
         p = patients.setdefault(
             db.patient_of(record).partition(":")[2],
             {"records": [], "seconds": 0.0, "beats": dict.fromkeys(AAMI_CLASSES, 0), "rhythms": {}},
         )
         p["records"].append(record)
+        if labels is not None:
+            header = read_header(db.record_dir(folder, record), record)
+            p["seconds"] += header.sig_len / header.fs
+            label = db.label_of(record, labels, data_dir)
+            p.setdefault("labels", {})[label] = p.get("labels", {}).get(label, 0) + 1
+            if progress:
+                progress(record)
+            continue
+        beats = db.read_beats(folder, record)
         p["seconds"] += beats.sig_len / beats.fs
         for c, n in beats.counts().items():
             p["beats"][c] += n
@@ -50,6 +62,13 @@ def database_census(
             t = total_rhythms.setdefault(label, {"episodes": 0, "seconds": 0.0})
             t["episodes"] += e["episodes"]
             t["seconds"] += e["seconds"]
+    if labels is not None:
+        for p in patients.values():
+            p["beats"] = None
+        per_label = dict.fromkeys(db.label_order, 0)
+        for p in patients.values():
+            for label, n in p["labels"].items():
+                per_label[label] += n
     return {
         "dataset": db.name,
         "title": db.title,
@@ -61,7 +80,10 @@ def database_census(
         "patients": len(patients),
         "records": len(records),
         "hours": sum(p["seconds"] for p in patients.values()) / 3600,
-        "beats": {c: sum(p["beats"][c] for p in patients.values()) for c in AAMI_CLASSES},
-        "rhythms": total_rhythms if rhythms is not None else None,
+        "beats": None
+        if labels is not None
+        else {c: sum(p["beats"][c] for p in patients.values()) for c in AAMI_CLASSES},
+        "labels": per_label if labels is not None else None,
+        "rhythms": total_rhythms if rhythms is not None and labels is None else None,
         "per_patient": patients,
     }

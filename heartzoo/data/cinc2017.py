@@ -106,6 +106,9 @@ class Cinc2017Database(Database):
     def read_beats(self, folder: Path, record: str):
         raise DataError(record, "CinC 2017 has no beat annotations (its labels are per recording)")
 
+    #: the labels in the order the challenge and the af-4 task give them
+    label_order = LABELS
+
     def labels(self, data_dir=None) -> dict[str, str]:
         return read_labels(self.folder(data_dir))
 
