@@ -419,13 +419,19 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConf
         raise ConfigError(describe_errors(HeartzooConfig, exc, source)) from None
 
 
-def load_config(path: str | os.PathLike[str]) -> HeartzooConfig:
+def load_config(path: str | os.PathLike[str], *, model: bool = False) -> HeartzooConfig:
     """Read a YAML or JSON configuration file and validate it. A published version's configuration.json
-    (its recipe beside its firmware contract) gives its `config`: the recipe that made that version."""
+    (its recipe beside its firmware contract) gives its `config`: the recipe that made that version.
+    `model`: the caller trains, so the `model` section (optional for counting data) is required, and its
+    absence is named with the file."""
     p = Path(path)
     data = read_mapping(p)
     if set(data) == {"config", "firmware"}:
         if not isinstance(data["config"], dict):
             raise ConfigError(f"{p}: config: a mapping of fields, got {type(data['config']).__name__}")
-        return parse_config(data["config"], source=f"{p}: config")
-    return parse_config(data, source=str(p))
+        config = parse_config(data["config"], source=f"{p}: config")
+    else:
+        config = parse_config(data, source=str(p))
+    if model and config.model is None:
+        raise ConfigError(f"{p}: field 'model' is required to train (model.arch, model.params)")
+    return config

@@ -149,6 +149,14 @@ def test_model_section_errors(tmp_path):
 
     with pytest.raises(ConfigError, match="field 'model' is required"):
         build_from_config(parse_config({"name": "x", "task": "beat-3"}))
+    # train and cv name the file that lacks it (the config's name may be another), and write nothing
+    path = tmp_path / "recipe.yaml"
+    path.write_text("name: other-name\ntask: beat-3\n")
+    for command in ("train", "cv"):
+        out = run_cli(command, str(path), "--run-dir", str(tmp_path / "run"))
+        assert out.returncode != 0
+        assert f"{path}: field 'model' is required to train" in " ".join(out.stderr.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recipe.yaml"]
     # refused when the config is read, before a run folder exists
     with pytest.raises(
         ConfigError,

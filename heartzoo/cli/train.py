@@ -97,7 +97,7 @@ def train_cmd(
     from ..progress import rich_training_callback
     from ..training.runs import run_pipeline
 
-    cfg = load_config(config)
+    cfg = load_config(config, model=True)
     target = run_dir or Path("runs") / cfg.name
     if workers > 1:
         sys.exit(
@@ -241,7 +241,7 @@ def cv_cmd(
     from ..progress import rich_training_callback
     from ..training.crossval import cross_validate
 
-    cfg = load_config(config)
+    cfg = load_config(config, model=True)
     if first_member and cfg.ensemble is not None:
         from ..models.ensemble import member_config
 
