@@ -40,7 +40,8 @@ def database_census(
             header = read_header(db.record_dir(folder, record), record)
             p["seconds"] += header.sig_len / header.fs
             label = db.label_of(record, labels, data_dir)
-            p.setdefault("labels", {})[label] = p.get("labels", {}).get(label, 0) + 1
+            counts = p.setdefault("labels", {})
+            counts[label] = counts.get(label, 0) + 1
             if progress:
                 progress(record)
             continue
@@ -63,10 +64,9 @@ def database_census(
             t["episodes"] += e["episodes"]
             t["seconds"] += e["seconds"]
     if labels is not None:
-        for p in patients.values():
-            p["beats"] = None
         per_label = dict.fromkeys(db.label_order, 0)
         for p in patients.values():
+            p["beats"] = None
             for label, n in p["labels"].items():
                 per_label[label] += n
     return {
