@@ -112,6 +112,29 @@ def test_noise_augmentation_keeps_frames_normalised(data_root):
     assert np.mean((out - ws.x[:256]) ** 2) > 0.1
 
 
+def test_window_noise_is_measured_against_the_windows_qrs(data_root):
+    """A rhythm window holds QRS complexes, but none at a fixed place: measured at the frame's centre (a
+    beat frame's R peak), the SNR is against whatever lies there; `reference: window` measures it against
+    the window's QRS amplitude, as NSTDB does."""
+    from heartzoo.preprocess.resampling import positions_at, resample
+
+    sig = mitbih.read_signal(data_root / "mitdb", "100")
+    beats = mitbih.read_beats(data_root / "mitdb", "100")
+    x100, r100 = resample(sig.values, sig.fs, 100), positions_at(beats.samples, sig.fs, 100)
+    x = np.stack([x100[i * 1000 : (i + 1) * 1000] for i in range(32)])
+    truth = np.array([qrs_power(w, r100 - i * 1000, 100) for i, w in enumerate(x)])
+    spec = InputSpec(fs=100, frame_size=1000, normalization="none")  # so the noise added is out - x
+    snr = {}
+    for reference in ("window", "qrs"):
+        cfg = AugmentConfig(
+            noise=NoiseAugment(probability=1.0, snr_db=(0, 0), kinds=["em"], reference=reference)
+        )
+        added = Augmenter(cfg, spec, data_dir=data_root)(x, np.random.default_rng(0)) - x
+        snr[reference] = 10 * np.log10(truth / np.mean(added.astype(np.float64) ** 2, axis=1))
+    assert np.abs(snr["window"]).max() < 1.0, snr["window"]
+    assert np.median(snr["qrs"]) > 6, snr["qrs"]  # mostly the baseline between beats: far less noise
+
+
 def test_noise_augmentation_needs_the_noise_folder(tmp_path):
     cfg = AugmentConfig(noise=NoiseAugment(probability=0.5))
     with pytest.raises(Exception, match="NSTDB noise record missing"):

@@ -29,6 +29,12 @@ class NoiseAugment(BaseModel):
     kinds: list[NoiseKind] = Field(
         ["bw", "em", "ma"], min_length=1, description="NSTDB noise records to use."
     )
+    reference: Literal["qrs", "window"] = Field(
+        "qrs",
+        description="The signal the SNR is measured against, as NSTDB measures it, by QRS amplitude: the "
+        "frame's QRS at its R peak (a beat's frame), or the median peak-to-peak of the window's seconds "
+        "(a rhythm window, which holds a QRS most seconds but none at a fixed place).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> NoiseAugment:
@@ -191,10 +197,16 @@ class Augmenter:
             start = rng.integers(0, len(src) - t)
             segs[i] = src[start : start + t]
         segs -= segs.mean(axis=1, keepdims=True)
-        half = max(1, round(0.05 * self.spec.fs))
-        r = self.spec.r_peak
-        qrs = x[:, max(0, r - half) : r + half + 1]
-        signal_power = (qrs.max(axis=1) - qrs.min(axis=1)) ** 2 / 8.0
+        if self.config.noise.reference == "window":
+            second = max(1, min(self.spec.fs, t))
+            secs = x[:, : t // second * second].reshape(n, -1, second)
+            amplitude = np.median(secs.max(axis=2) - secs.min(axis=2), axis=1)
+        else:
+            half = max(1, round(0.05 * self.spec.fs))
+            r = self.spec.r_peak
+            qrs = x[:, max(0, r - half) : r + half + 1]
+            amplitude = qrs.max(axis=1) - qrs.min(axis=1)
+        signal_power = amplitude**2 / 8.0
         noise_power = np.maximum((segs**2).mean(axis=1), 1e-12)
         snr = rng.uniform(*self.config.noise.snr_db, size=n)
         gain = np.sqrt(signal_power / (noise_power * 10 ** (snr / 10)))
