@@ -224,6 +224,13 @@ PREDICT_CASES = {
     "text signal": (lambda x, r: (np.array(["a"] * len(x)), 360, r), "real numbers"),
     "sample past float32": (lambda x, r: (np.where(np.arange(len(x)) == 700, 1e300, x), 360, r), "float32"),
     "fs True": (lambda x, r: (x, True, r), "positive sampling rate"),
+    # a flat lead, a rate no QRS survives, one beat of a model that reads RR intervals: confident answers
+    # came back (N at 0.88 for every beat; every beat S at fs 1e9; the lone beat S at 0.99)
+    "flat signal": (lambda x, r: (np.zeros_like(x), 360, r), "signal is flat"),
+    "empty signal": (lambda x, r: (x[:0], 360, r[:0]), "signal is empty"),
+    "fs 0.001": (lambda x, r: (x, 1e-3, r), r"sampling rate 0\.001 Hz is too low"),
+    "one beat, RR model": (lambda x, r: (x, 360, r[5:6]), "one R peak has none"),
+    "fs 1e9": (lambda x, r: (x, 1e9, r), r"ms apart \(median\) at 1e\+09 Hz.*no heart beats so fast"),
     "peak 1e30": (
         lambda x, r: (x, 360, np.append(r, 1e30)),
         r"r_peaks\[\d+\] = 1000000000000000019884624838656 ",
@@ -348,3 +355,21 @@ def test_a_mistyped_model_is_named_as_a_typo_not_a_network_error(zoos, tmp_path,
         heartzoo.load_model("beat-3-cnn3-studnet", zoo=zoos["good"], cache_dir=tmp_path / "cache")
     message = str(info.value)
     assert f"did you mean {STUDENT}?" in message and "nor could it be downloaded" in message, message
+
+
+def test_given_peaks_get_the_leads_warnings_and_a_lone_beat_is_not_classified(student):
+    """With the caller's R peaks, `annotate` measured nothing of the lead: a lead in V was classified
+    (other classes than in mV) without the warning detected beats get; one beat of a model that reads RR
+    intervals was called S at 0.99."""
+    import heartzoo
+
+    x, r = _ecg(30)
+    r = np.asarray(r)
+    assert not heartzoo.annotate(x, 360, student, r_peaks=r).findings
+    in_volts = heartzoo.annotate(x / 1000, 360, student, r_peaks=r)
+    assert [f.code for f in in_volts.findings] == ["unit"] and "is the lead in µV or V?" in in_volts.findings[
+        0
+    ].message
+    one = heartzoo.annotate(x, 360, student, r_peaks=r[5:6])
+    assert len(one.samples) == 0 and one.unclassified == 1
+    assert [f.code for f in one.findings] == ["beats"] and "a lone beat has none" in one.findings[0].message

@@ -293,6 +293,11 @@ class Preprocessor:
 
     def rr_intervals(self, r_peaks: np.ndarray, fs: float) -> np.ndarray:
         """`rr_intervals` of one recording's R peaks, with the columns this spec's RR features read."""
+        if len(r_peaks) == 1:  # no interval: its ratios would read as a beat of extreme prematurity
+            raise HeartzooError(
+                "this model reads each beat's RR intervals (rr_features): one R peak has none; pass the "
+                "recording's R peaks together (at least 2), not one beat at a time"
+            )
         return rr_intervals(r_peaks, fs, self.spec.rr_history, self.spec.rr_normaliser)
 
     def rr(self, rr: np.ndarray) -> np.ndarray:
@@ -405,6 +410,12 @@ class Preprocessor:
         )
 
 
+#: below this rate a QRS complex (about 100 ms) is a few samples: no detector or model reads it
+MIN_FS = 50.0
+#: R peaks closer than this (median) are no heart's (500 per minute): a wrong rate or wrong indices
+MIN_RR_S = 0.12
+
+
 # What any one-lead recording handed to heartzoo must be, checked before detection or a model reads it.
 def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]:
     """One lead in mV, its sampling rate and R-peak sample indices, or an error that says what is wrong
@@ -426,6 +437,10 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
     if not (np.isfinite(rate) and rate > 0):
         raise HeartzooError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    if rate < MIN_FS:
+        raise HeartzooError(
+            f"sampling rate {fs!r} Hz is too low to find or classify QRS complexes (need >= {MIN_FS:g} Hz)"
+        )
     if not lazy:  # as the models read it: a sample past float32's range is infinite there
         with np.errstate(over="ignore"):
             x = x.astype(np.float32, copy=False)
@@ -435,6 +450,10 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
             f"signal holds {bad.size} NaN or infinite sample(s) (or past float32's range), the first at "
             f"sample {bad[0]} ({bad[0] / rate:.2f} s); fill or cut them first"
         )
+    if not len(x):
+        raise HeartzooError("signal is empty (no samples)")
+    if not lazy and np.ptp(x) == 0:  # a checked lead is not flat
+        raise HeartzooError("signal is flat (every sample the same): no lead connected?")
     r = np.asarray(r_peaks)
     if r.ndim != 1:
         raise HeartzooError(f"r_peaks must be a 1-D array of sample indices, got shape {r.shape}")
@@ -456,5 +475,10 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         i = back[0]
         raise HeartzooError(
             f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
+        )
+    if r.size >= 2 and (rr := float(np.median(np.diff(r))) / rate) < MIN_RR_S:
+        raise HeartzooError(
+            f"the R peaks are {1000 * rr:.3g} ms apart (median) at {rate:g} Hz, {60 / rr:,.0f} per minute: "
+            "no heart beats so fast; is fs the recording's rate, and are r_peaks its sample indices?"
         )
     return x, rate, r

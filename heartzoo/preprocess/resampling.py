@@ -66,8 +66,10 @@ class _Chunks:
 
 def _whole_rates(fs_in: float, fs_out: float) -> tuple[int, int]:
     fi, fo = round(fs_in), round(fs_out)
-    if fo != fs_out or fi < 1:
+    if fo != fs_out:
         raise ValueError(f"cannot resample {fs_in} Hz -> {fs_out} Hz: the output rate must be a whole number")
+    if fi < 1:
+        raise ValueError(f"cannot resample {fs_in} Hz -> {fs_out} Hz: the input rate is under 1 Hz")
     return fi, fo
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError
 from .hours import clock, hours_of, recording_hrv
-from .quality import DEFAULT_GATE, SQI_GATE
+from .quality import DEFAULT_GATE, SQI_GATE, Finding
 from .scan import Scan
 
 #: class name -> WFDB beat code written
@@ -275,9 +275,11 @@ def label_beats(
         counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
     # every detected peak is run, so that each beat's RR features and running template see the recording
     # as the detector did; the beats of unreadable windows are then dropped, never reported
-    probs = predict(counted, x, rate, peaks)
+    lone = n == 1 and loaded.config.input.rr_features  # one beat has no RR interval to read
+    probs = np.zeros((n, len(loaded.class_names)), np.float32) if lone else predict(counted, x, rate, peaks)
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+    keep &= not lone
     # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
     # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
     longer = unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s)
@@ -289,6 +291,17 @@ def label_beats(
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names, found.rhythm_recording)
         relabelled = int((in_af & keep).sum())
     findings, runs = found.findings, None
+    if lone:
+        findings = (
+            *findings,
+            Finding(
+                "beats",
+                "one R peak: the model reads each beat's RR intervals, which a lone beat has none of; "
+                "it is not classified",
+                int(peaks[0]),
+                int(peaks[0]),
+            ),
+        )
     if "V" in loaded.class_names:  # over every peak: an unclassified beat ends a run
         is_v = (probs.argmax(axis=1) == loaded.class_names.index("V")) & keep
         runs = tuple(ventricular_runs(peaks, is_v, rate))

@@ -280,24 +280,11 @@ def gaps(
     return [(s, e) for s, e in out if e - s - overlap(missing, s, e) >= gap_s * fs]
 
 
-def assess(
-    peaks,
-    length: int,
-    fs: float,
-    windows: Windows | None = None,
-    qrs_ms: float | None = None,
-    qrs_mv: float | None = None,
-    missing=(),
-    stretches=None,
-    kurtosis: float | None = None,
+def lead_findings(
+    fs: float, qrs_ms: float | None = None, qrs_mv: float | None = None, kurtosis: float | None = None
 ) -> list[Finding]:
-    """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
-    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
-    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats (`stretches`, where the caller has
-    them: `gaps`), unreadable windows, a lead less peaky than an ECG (`kurtosis`, `lead_kurtosis`). The
-    samples the file marks `missing` count in none of them: the rate is over the rest."""
-    peaks = np.asarray(peaks, dtype=np.int64)
-    minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
+    """What the lead itself says, whoever found its beats: QRS complexes too narrow or too wide for the
+    stated rate, too small or too large for mV, a lead less peaky than an ECG (`measure_lead`'s measures)."""
     out: list[Finding] = []
     lo, hi = QRS_WIDTH_MS
     if qrs_ms is not None and not lo <= qrs_ms <= hi:
@@ -327,6 +314,28 @@ def assess(
                 "can look like one",
             )
         )
+    return out
+
+
+def assess(
+    peaks,
+    length: int,
+    fs: float,
+    windows: Windows | None = None,
+    qrs_ms: float | None = None,
+    qrs_mv: float | None = None,
+    missing=(),
+    stretches=None,
+    kurtosis: float | None = None,
+) -> list[Finding]:
+    """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
+    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
+    lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats (`stretches`, where the caller has
+    them: `gaps`), unreadable windows, a lead less peaky than an ECG (`kurtosis`, `lead_kurtosis`). The
+    samples the file marks `missing` count in none of them: the rate is over the rest."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
+    out = lead_findings(fs, qrs_ms, qrs_mv, kurtosis)
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
     if not MIN_BPM <= bpm <= MAX_BPM:
         out.append(

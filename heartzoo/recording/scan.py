@@ -14,6 +14,9 @@ import numpy as np
 from ..detect import DEFAULT, check_signal
 from .quality import DEFAULT_GATE
 
+#: given R peaks: the shortest lead whose unit, rate and shape are measured (a few beats)
+MIN_LEAD_S = 2.0
+
 
 @dataclass(frozen=True)
 class Scan:
@@ -57,7 +60,7 @@ def scan(
     from ..preprocess import check_recording
     from . import missing as gone
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, measure_lead, missing_finding
+    from .quality import Finding, assess, gaps, gate_windows, lead_findings, measure_lead, missing_finding
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -88,10 +91,14 @@ def scan(
             stretches=stretches,
             kurtosis=shape.kurtosis,
         )
-    else:  # given peaks: only what any recording must be (a 3-second strip with its peaks is fine)
+    else:  # given peaks: what any recording must be (a 3-second strip with its peaks is fine), and what
+        # the lead says at them (its unit, rate and shape); its rate and pauses are the caller's peaks'
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
+        if len(peaks) and len(x) >= MIN_LEAD_S * rate:
+            shape = measure_lead(x, rate, peaks, missing)
+            findings = lead_findings(rate, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis)
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
