@@ -121,3 +121,15 @@ def test_an_unknown_rhythm_model_is_refused_before_any_recording(cinc, tmp_path)
     )  # fmt: skip
     assert res.returncode == 2 and "no model 'af-4-no-such'" in " ".join(res.stderr.split())
     assert not out.exists()
+
+
+def test_a_message_holding_brackets_is_printed_as_written(cinc, tmp_path):
+    """Errors, record names and warnings are the file's text, never rich markup: a cell `[/x]` crashed the
+    batch's report with a MarkupError (exit 1, the good recording's lines never printed)."""
+    bad = tmp_path / "[red]x.csv"
+    bad.write_text("ecg\n0.1\n[/x]\n0.3\n")
+    res = _annotate(cinc / RECORDS[0], bad, out=tmp_path / "out")
+    assert res.returncode == 2, res.stderr
+    err, out = "".join(res.stderr.split()), "".join(res.stdout.split())
+    assert "[red]x.csv" in err and "'[/x]'" in err
+    assert f"{RECORDS[0]}:" in out and "1of2recordingsannotated" in out

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .common import ZooDir, app, console, counting_bar, err_console
 
@@ -50,7 +51,11 @@ def annotate_cmd(
     ] = None,
     fs: Annotated[
         float | None,
-        typer.Option(min=1.0, help="Sampling rate in Hz (CSV and .npy only: the files that carry none)"),
+        typer.Option(
+            min=1.0,
+            help="Sampling rate in Hz (CSV and .npy only: the files that carry none). Give the recorder's own: "
+            "a wrong rate is caught only when it puts the heart rate or the QRS width out of range",
+        ),
     ] = None,
     reference_peaks: Annotated[
         str | None,
@@ -137,7 +142,7 @@ def annotate_cmd(
         return
     _print_result(result, summary)
     for p in paths.values():
-        console.print(f"  wrote {p}")
+        console.print(f"  wrote {p}", markup=False, highlight=False)
 
 
 def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json: bool, options) -> None:
@@ -171,9 +176,10 @@ def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json:
             if o.result is not None:
                 _print_result(o.result, o.result.summary(), brief=True)
             if o.error:
-                err_console.print(f"[red]error:[/] {o.error}", highlight=False)
+                err_console.print(f"[red]error:[/] {escape(o.error)}", highlight=False)
         console.print(
             f"{len(outcomes) - len(failed)} of {len(outcomes)} recordings annotated; wrote {summary_path}",
+            markup=False,
             highlight=False,
         )
     if failed:
@@ -191,8 +197,12 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
         else ""
     )
     console.print(
-        f"{result.record}: {summary['beats']:,} beats ({result.peaks}{unread}) · {counts}"
-        + ("" if brief else f"\n  {result.model}, {result.runtime}, lead {result.lead}, {result.fs:g} Hz")
+        f"{escape(result.record)}: {summary['beats']:,} beats ({escape(result.peaks)}{unread}) · {counts}"
+        + (
+            ""
+            if brief
+            else f"\n  {result.model}, {result.runtime}, lead {escape(str(result.lead))}, {result.fs:g} Hz"
+        )
         + ("" if brief or summary["start"] is None else f", from {summary['start'].replace('T', ' ')}"),
         highlight=False,
     )
@@ -261,7 +271,7 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
         when = "" if at is None else " (recorder's clock: " + at.replace("T", " ") + ")"
         console.print(
             f"  [{'dim' if f.code == 'read' else 'yellow'}]{'note' if f.code == 'read' else 'warning'}: "
-            f"{f.message}{when}[/]",
+            f"{escape(f.message)}{when}[/]",
             highlight=False,
         )
 
