@@ -310,3 +310,43 @@ def test_a_time_column_in_a_spreadsheet_s_language_carries_the_rate(leads, tmp_p
     (tmp_path / "export.csv").write_text(f"{name};EKG\n" + rows)
     rec = read_recording(tmp_path / "export.csv", "EKG")
     assert rec.fs == 360 and rec.lead == "EKG" and np.allclose(rec.signal, mlii, atol=1e-6)
+
+
+def test_times_in_whole_seconds_give_the_rate_of_their_changes(leads, tmp_path):
+    """A logger writing whole seconds: 60 s at 360 Hz, each time 360 times. Read over the span of its
+    times (59 s) it was 366 Hz, and the true --fs was refused as disagreeing with it."""
+    x = leads[0]
+    t = np.arange(len(x)) // 360
+    path = tmp_path / "seconds.csv"
+    path.write_text("t,ECG\n" + "".join(f"{a},{v}\n" for a, v in zip(t, x, strict=True)))
+    rec = read_recording(path, "ECG")
+    assert rec.fs == 360 and len(rec.signal) == len(x)
+    assert any("read at 360 Hz" in n for n in rec.notes), rec.notes
+    # a recording that starts and ends inside a second: its first and last times hold part of their step
+    path.write_text("t,ECG\n" + "".join(f"{a},{v}\n" for a, v in list(zip(t, x, strict=True))[100:-50]))
+    assert read_recording(path, "ECG").fs == 360
+    assert read_recording(path, "ECG", fs=360).fs == 360
+
+
+@pytest.mark.parametrize("header", ["ECG [uV]", "Lead II"])
+def test_one_column_whose_name_holds_a_space_keeps_its_name_and_unit(leads, tmp_path, header):
+    """One column under "ECG [uV]" was split at the space as a space-separated table, its header dropped:
+    the µV the docs' example states was lost (read as mV), and "Lead II" could not be chosen."""
+    x = leads[0][: 360 * 20]
+    path = tmp_path / "one.csv"
+    path.write_text(f"{header}\n" + "".join(f"{1000 * v:.0f}\n" for v in x))
+    name = header.split(" [")[0]
+    rec = read_recording(path, name, fs=360, lead_given=True)
+    expected = x if header.endswith("[uV]") else np.round(1000 * x)
+    np.testing.assert_allclose(rec.signal, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize(("name", "per_second"), [("millis", 1e3), ("micros", 1e6)])
+def test_an_arduino_clock_column_gives_the_rate(leads, tmp_path, name, per_second):
+    """Arduino loggers name the column after millis() or micros(): it was not taken for time, so the file
+    was refused for lacking a rate."""
+    x = leads[0][:3600]
+    t = np.round(np.arange(len(x)) / 360 * per_second)
+    path = tmp_path / "arduino.csv"
+    path.write_text(f"{name},ECG\n" + "".join(f"{a:.0f},{v}\n" for a, v in zip(t, x, strict=True)))
+    assert read_recording(path, "ECG").fs == pytest.approx(360, rel=1e-3)

@@ -33,13 +33,13 @@ HEAD_LINES = 200
 _TIME_NAMES = re.compile(
     r"((elapsed|relative)[ _]?)?(time|zeit|temps|tiempo|tempo|tijd|tid)"
     r"([ _]?(?P<unit>s|ms|us|sec|secs|seconds|min))?"
-    r"|t|timestamp|zeitstempel|horodatage|seconds?|secs?|sekunden|secondes|segundos|ms"
+    r"|t|timestamp|zeitstempel|horodatage|seconds?|secs?|sekunden|secondes|segundos|ms|millis|micros"
 )
 _INDEX_NAMES = re.compile(r"sample( ?#| ?number| ?no\.?)?|samples|index|#|n")
 _SECOND_UNITS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
-    **dict.fromkeys(("ms", "msec"), 1e-3),
-    **dict.fromkeys(("us", "µs", "μs", "usec"), 1e-6),
+    **dict.fromkeys(("ms", "msec", "millis"), 1e-3),  # millis: Arduino's millis(), as loggers name it
+    **dict.fromkeys(("us", "µs", "μs", "usec", "micros"), 1e-6),
     **dict.fromkeys(("min", "mins", "minutes"), 60.0),
 }
 #: a time cell that is a clock ('0:00.003', PhysioNet's '[08:12:08.000 01/12/2000]') or an ISO date and time
@@ -130,8 +130,10 @@ def layout(first: str, rows: list[str]) -> tuple[str | None, bool]:
     "-0"."""
     text = first + "".join(rows)
     sep = "\t" if "\t" in text else ";" if ";" in text else "," if "," in text else None
-    if sep is None:  # numbers between spaces (a logger's, rdsamp's), or one column
-        return (None, False) if any(len(r.split()) > 1 for r in [first, *rows]) else (",", False)
+    if sep is None:  # numbers between spaces (a logger's, rdsamp's), or one column, whose name may hold a
+        # space ("ECG [uV]"): the rows say which
+        lines = [r for r in rows if r.strip()] or [first]
+        return (None, False) if any(len(r.split()) > 1 for r in lines) else (",", False)
     if sep != ",":
         return sep, any("," in r for r in rows[:3])  # past a row of units
     split = [cells(r, ",") for r in rows if r.strip()]
@@ -330,15 +332,28 @@ def _timeline(
         notes.append("its time column, which states no unit, read in ms")
     if typical > 0:
         jumps = np.flatnonzero(steps > max(JUMP_STEPS * typical, JUMP_S / scale))
+        span = (float(t[-1] - t[0]) - float(steps[jumps].sum())) * scale
+        fs = (len(steps) - len(jumps)) / span
     else:
+        # times repeat (whole seconds at 360 Hz): the samples from the first change of time to the last,
+        # whose times are exact, over their times; the first and last times hold part of their step
         jumps = np.zeros(0, np.int64)
-        notes.append("its times repeat (written coarser than one sample): read at their span's rate")
-    span = (float(t[-1] - t[0]) - float(steps[jumps].sum())) * scale
-    fs = (len(steps) - len(jumps)) / span
+        changes = np.flatnonzero(steps > 0) + 1
+        if len(changes) >= 2:
+            first, last = int(changes[0]), int(changes[-1])
+        else:
+            first, last = 0, len(t) - 1
+        span = float(t[last] - t[first]) * scale
+        fs = (last - first) / span
     # the times' last digit bounds the span, so the rate is known to 2 steps over the span: within that,
     # a whole number of hertz is the rate (4 decimals over 10 s at 360 Hz read 360.0008)
     if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
         fs = float(round(fs))
+    if typical <= 0:
+        notes.append(
+            f"its times repeat (written coarser than one sample): read at {fs:.6g} Hz, the samples between "
+            "their first and last change of time"
+        )
     if not jumps.size:
         return fs, None
     # the stretch after a jump begins where its first time says, never over the one before
