@@ -373,3 +373,21 @@ def test_given_peaks_get_the_leads_warnings_and_a_lone_beat_is_not_classified(st
     one = heartzoo.annotate(x, 360, student, r_peaks=r[5:6])
     assert len(one.samples) == 0 and one.unclassified == 1
     assert [f.code for f in one.findings] == ["beats"] and "a lone beat has none" in one.findings[0].message
+
+
+def test_a_clipped_lead_is_said(student, data_root):
+    """A recorder whose range is smaller than the ECG holds the lead flat at its end, cutting the R peaks:
+    annotate said nothing (here MIT-BIH 100's first minute cut at +-0.5 mV, as an EDF's physical range
+    cuts it). MIT-BIH 116 itself sits at the ADC's +-5.12 mV (studies/clipping_check.py)."""
+    import heartzoo
+    from heartzoo.data import mitbih
+
+    x = np.asarray(mitbih.read_signal(data_root / "mitdb", "100").values[: 360 * 60], np.float32)
+    assert "clipped" not in [f.code for f in heartzoo.annotate(x, 360, student).findings]
+    cut = heartzoo.annotate(np.clip(x, -0.5, 0.5), 360, student)
+    said = [f for f in cut.findings if f.code == "clipped"]
+    assert len(said) == 1 and "its recorder's range clipped it" in said[0].message
+    assert len(cut.samples) > 60  # the beats are still read, and the user is told
+    r = mitbih.read_beats(data_root / "mitdb", "100").samples
+    given = heartzoo.annotate(np.clip(x, -0.5, 0.5), 360, student, r_peaks=r[r < len(x)])
+    assert [f.code for f in given.findings] == ["clipped"]

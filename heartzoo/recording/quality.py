@@ -54,6 +54,13 @@ QRS_AMPLITUDE_MV = (0.086, 22.51)
 #: from 3.8 to 33; it warns 4 of CinC 2017's 1,650 classifiable test recordings, none of DS2, Icentia11k or
 #: aftdb, and every made-up sine and PPG)
 MIN_KURTOSIS = 3.0
+#: a lead clipped by its recorder's range sits flat at its largest or smallest value, where an R peak is
+#: rounded: runs of at least this long (and 3 samples) there, and at least `CLIP_RUNS` of them, are said.
+#: Measured on every lead of ../shared/data (`measure_lead`'s `clipped_runs`): mitdb 116 (4, at the
+#: ADC's +-5.12 mV) and 9 of svdb's 78 (up to 37) have them; aftdb, the Icentia11k segments and CinC 2017's
+#: 8,528 recordings have at most 2
+CLIP_RUN_S = 0.015
+CLIP_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,9 @@ class LeadMeasures:
     qrs_width_ms: float | None
     qrs_size: float | None
     kurtosis: float | None
+    #: runs of `CLIP_RUN_S` or more flat at the lead's largest or smallest value, and their samples
+    clipped_runs: int = 0
+    clipped_samples: int = 0
 
 
 def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
@@ -221,8 +231,15 @@ def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
     n = max(1, min(round(WINDOW_S * fs), len(x)))
     peaks = np.asarray(peaks, dtype=np.int64)
     widths, sizes, kurt = [np.zeros(0)], [np.zeros(0)], []
+    flats: list[tuple[float, int, int]] = []  # (value, runs, samples) at each chunk's own extremes
+    least = max(3, round(CLIP_RUN_S * fs))
     for lo, start, end, hi in chunks(len(x), max(1, round(CHUNK_S * fs)) // n * n, round(CHUNK_PAD_S * fs)):
         raw = np.asarray(x[lo:hi], np.float64)
+        own = raw[start - lo : end - lo]
+        for v in (own.max(), own.min()):  # a run split by a chunk's edge counts as two
+            edges = np.diff(np.r_[0, (own == v).astype(np.int8), 0])
+            runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+            flats.append((float(v), int((runs >= least).sum()), int(runs[runs >= least].sum())))
         seg = sosfiltfilt(sos, raw)
         inside = peaks[(peaks >= start) & (peaks < end)] - lo
         if inside.size:
@@ -239,10 +256,14 @@ def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
             kurt.extend(kurtosis(w, axis=1, fisher=False).tolist() if len(w) else [])
     w, size = np.concatenate(widths), np.concatenate(sizes)
     w = w[w > 0]
+    top, bottom = max(v for v, _, _ in flats), min(v for v, _, _ in flats)
+    at_ends = [(k, m) for v, k, m in flats if v in (top, bottom)] if top > bottom else []
     return LeadMeasures(
         float(np.median(w) / fs * 1000.0) if len(w) else None,
         float(np.median(size)) if len(size) else None,
         float(np.median(kurt)) if kurt else None,
+        sum(k for k, _ in at_ends),
+        sum(m for _, m in at_ends),
     )
 
 
@@ -281,11 +302,26 @@ def gaps(
 
 
 def lead_findings(
-    fs: float, qrs_ms: float | None = None, qrs_mv: float | None = None, kurtosis: float | None = None
+    fs: float,
+    qrs_ms: float | None = None,
+    qrs_mv: float | None = None,
+    kurtosis: float | None = None,
+    clipped: tuple[int, int] = (0, 0),
 ) -> list[Finding]:
     """What the lead itself says, whoever found its beats: QRS complexes too narrow or too wide for the
-    stated rate, too small or too large for mV, a lead less peaky than an ECG (`measure_lead`'s measures)."""
+    stated rate, too small or too large for mV, a lead less peaky than an ECG, a lead clipped (`clipped`:
+    runs and samples flat at its extremes) (`measure_lead`'s measures)."""
     out: list[Finding] = []
+    runs, samples = clipped
+    if runs >= CLIP_RUNS:
+        out.append(
+            Finding(
+                "clipped",
+                f"the lead sits flat at its largest or smallest value {runs:,} times ({CLIP_RUN_S * 1000:g} ms "
+                f"or more each, {samples / fs:.3g} s in all): its recorder's range clipped it there, and "
+                "beats where it did may be misread",
+            )
+        )
     lo, hi = QRS_WIDTH_MS
     if qrs_ms is not None and not lo <= qrs_ms <= hi:
         out.append(
@@ -327,6 +363,7 @@ def assess(
     missing=(),
     stretches=None,
     kurtosis: float | None = None,
+    clipped: tuple[int, int] = (0, 0),
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
     too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
@@ -335,7 +372,7 @@ def assess(
     samples the file marks `missing` count in none of them: the rate is over the rest."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
-    out = lead_findings(fs, qrs_ms, qrs_mv, kurtosis)
+    out = lead_findings(fs, qrs_ms, qrs_mv, kurtosis, clipped)
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
     if not MIN_BPM <= bpm <= MAX_BPM:
         out.append(
