@@ -350,3 +350,15 @@ def test_an_arduino_clock_column_gives_the_rate(leads, tmp_path, name, per_secon
     path = tmp_path / "arduino.csv"
     path.write_text(f"{name},ECG\n" + "".join(f"{a:.0f},{v}\n" for a, v in zip(t, x, strict=True)))
     assert read_recording(path, "ECG").fs == pytest.approx(360, rel=1e-3)
+
+
+def test_cells_that_say_missing_are_samples_missing(leads, tmp_path):
+    """`N/A` (a spreadsheet's, pandas' "NaN", a database's "null") was refused as not a number, where an
+    empty cell is read as a sample missing."""
+    x = leads[0][: 360 * 20]
+    cells = [f"{v}" for v in x]
+    cells[1000:1010] = ["N/A", "NaN", "null", "none", "NULL", "NA", "None", "-", "n/a", "nan"]
+    path = tmp_path / "gaps.csv"
+    path.write_text("ECG\n" + "\n".join(cells) + "\n")
+    rec = read_recording(path, "ECG", fs=360)
+    assert rec.missing == ((1000, 1010),) and len(rec.signal) == len(x)

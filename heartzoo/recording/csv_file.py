@@ -47,6 +47,8 @@ _CLOCK = re.compile(r"\[?(\d+:)?\d+:\d+(\.\d+)?( [^\]]*)?\]?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 #: a time column whose rate in seconds is under this was written in ms without saying so
 _LOWEST_RATE = 20.0
+#: cells that say a sample is missing, as spreadsheets and pandas write them (an empty cell says it too)
+MISSING_CELLS = frozenset({"n/a", "na", "nan", "null", "none", "-"})
 #: a step of the time column longer than this many typical steps, and than this many seconds, is a jump:
 #: samples missing (a logger's lost stretch), not a slower clock
 JUMP_STEPS = 5
@@ -241,7 +243,8 @@ def read_csv(p: Path) -> Table:
 
     def cell(v: str) -> float:
         v = v.strip().strip("'")
-        return np.nan if not v else _float(v, decimal_comma)  # an empty cell: a sample missing
+        # an empty cell, or what spreadsheets and pandas write for none: a sample missing
+        return np.nan if not v or v.lower() in MISSING_CELLS else _float(v, decimal_comma)
 
     converter = cell if decimal_comma or quoted else None
     try:
