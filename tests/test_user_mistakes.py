@@ -129,6 +129,8 @@ CLI_CASES = [
     (["data", "download", "physionet-all", "--data-dir", "{tmp}/d"], "unknown dataset"),
     (["cv", "{cfg:typo}", "--folds", "1"], "--folds"),
     (["no-such-command"], "No such command"),
+    # a kit of a dozen files landed in the current folder (the README's command had no --out)
+    (["zoo", "c-array", STUDENT, "--firmware", "--zoo", "{zoo:good}"], "Missing option '--out'"),
 ]
 
 

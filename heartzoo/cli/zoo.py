@@ -148,9 +148,14 @@ def _show_metrics(entry: dict, root: Path, m: dict) -> list:
 @zoo_app.command("c-array")
 def zoo_c_array(
     name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION (local zoo, else downloaded)")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <name>_model.h, .cc and _golden.h")] = Path(
-        "."
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for <name>_model.h, .cc and _golden.h (with --firmware, the kit's dozen files): "
+            "required, so that they never land in the current folder unasked",
+        ),
+    ],
     firmware: Annotated[
         bool,
         typer.Option(
