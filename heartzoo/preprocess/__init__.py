@@ -476,9 +476,15 @@ def check_recording(signal, fs, r_peaks) -> tuple[np.ndarray, float, np.ndarray]
         raise HeartzooError(
             f"r_peaks must be strictly increasing: r_peaks[{i}] = {r[i]}, r_peaks[{i + 1}] = {r[i + 1]}"
         )
-    if r.size >= 2 and (rr := float(np.median(np.diff(r))) / rate) < MIN_RR_S:
+    return x, rate, r
+
+
+def check_beats(r_peaks: np.ndarray, fs: float) -> None:
+    """R peaks a heart could make, or an error: closer than `MIN_RR_S` (median) is a wrong rate or wrong
+    indices (fs 1e9 called every beat S). For beats only: a rhythm model's windows may overlap."""
+    r = np.asarray(r_peaks)
+    if r.size >= 2 and (rr := float(np.median(np.diff(r))) / fs) < MIN_RR_S:
         raise HeartzooError(
-            f"the R peaks are {1000 * rr:.3g} ms apart (median) at {rate:g} Hz, {60 / rr:,.0f} per minute: "
+            f"the R peaks are {1000 * rr:.3g} ms apart (median) at {fs:g} Hz, {60 / rr:,.0f} per minute: "
             "no heart beats so fast; is fs the recording's rate, and are r_peaks its sample indices?"
         )
-    return x, rate, r

@@ -18,7 +18,8 @@ from ..errors import DownloadError, HeartzooError
 from ..integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
 from ..io import read_json, write_json
 from ..meta import FirmwareContract, check_pin, check_ref, read_configuration
-from ..preprocess import check_recording
+from ..preprocess import check_beats, check_recording
+from ..tasks import get_task
 
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
@@ -301,6 +302,7 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
     from ..preprocess import Preprocessor
 
     signal, fs, r = check_recording(signal, fs, r_peaks)
+    check_beats(r, fs)
     return Preprocessor.of(loaded.config)(signal, fs, r)
 
 
@@ -316,6 +318,8 @@ def predict(loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: n
         check_recording(signal, fs, np.zeros(0, np.int64))
         return np.zeros((0, len(loaded.class_names)), np.float32)
     signal, fs, r = check_recording(signal, fs, r_peaks)
+    if get_task(loaded.config.task).unit == "beat":  # a rhythm or quality model's windows may lie closer
+        check_beats(r, fs)
     pre = Preprocessor.of(loaded.config)
     batches = pre.batches(signal, fs, r, min(BATCH_BEATS, max(1, BATCH_SAMPLES // pre.spec.frame_size)))
     return np.concatenate([_probabilities(loaded, inputs) for inputs in batches])
