@@ -93,7 +93,7 @@ def scan(
             clipped=(shape.clipped_runs, shape.clipped_samples),
         )
     else:  # given peaks: what any recording must be (a 3-second strip with its peaks is fine), and what
-        # the lead says at them (its unit, rate and shape); its rate and pauses are the caller's peaks'
+        # the lead says at them (its unit, rate, shape, clipping); its rate and pauses are the caller's peaks'
         x, rate, peaks = check_recording(signal, fs, r_peaks)
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
