@@ -129,7 +129,10 @@ def require_intact(
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     if cache_root is not None:
         moved = quarantine(cache_root, folder)
-        raise IntegrityError(f"{problems[0]}{more}; refused, the cached copy is moved to {moved}")
+        raise IntegrityError(
+            f"{problems[0]}{more}; refused, the cached copy is moved to {moved} (the next download or load "
+            "fetches the version again)"
+        )
     raise IntegrityError(f"{problems[0]}{more}; refused (heartzoo zoo verify lists every problem)")
 
 

@@ -102,7 +102,8 @@ def test_an_index_that_changes_a_cached_version_is_refused_and_the_cache_kept(pu
     with FolderServer(site) as srv:
         for _ in range(2):  # and again: nothing was quarantined the first time
             with pytest.raises(
-                DownloadError, match=r"model.tflite: [0-9a-f]{12} cached, [0-9a-f]{12} listed"
+                DownloadError,
+                match=r"model.tflite: [0-9a-f]{12}, [\d,]+ bytes cached, [0-9a-f]{12}, 13 bytes listed",
             ):
                 download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
@@ -169,13 +170,28 @@ def test_cli_download_and_remote_list(published, tmp_path):
         )
         assert proc.returncode == 0, proc.stderr
         proc = subprocess.run(
-            [sys.executable, "-m", "heartzoo", "zoo", "list", "--remote", "--base-url", srv.url, "--json"],
+            [
+                *(
+                    sys.executable,
+                    "-m",
+                    "heartzoo",
+                    "zoo",
+                    "list",
+                    "--remote",
+                    "--base-url",
+                    srv.url,
+                    "--json",
+                ),
+                *("--cache-dir", str(tmp_path / "listed")),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
             env=env,
         )
         assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == NAME
+        # its copy of the index goes where --cache-dir says, as download's files do
+        assert list((tmp_path / "listed").rglob("indexes/*.json")), proc.stderr
         # the table says which zoo it read: the server $HEARTZOO_ZOO_URL names, not "the published zoo"
         proc = subprocess.run(
             [sys.executable, "-m", "heartzoo", "zoo", "list", "--remote"],

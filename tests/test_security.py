@@ -317,3 +317,39 @@ def test_a_pinned_version_refuses_other_files(site, tmp_path):
     with FolderServer(site) as srv, pytest.raises(HeartzooError, match=rf"not the pinned {pin}; refused"):
         _download(srv, tmp_path / "cache2", sha256=pin)
     assert not (tmp_path / "cache2" / "models" / entry["path"]).exists()
+
+
+def test_a_declared_size_that_is_not_the_files_is_refused_with_the_right_sha256(site, tmp_path):
+    """The index lists the right sha256 and a size 1,000 bytes too large: the file was accepted and its
+    entry cached, and every honest download after it refused ("it lists other files")."""
+    path = f"beat-3/{NAME}/v1/model.tflite"
+    size = (site / path).stat().st_size
+    honest = _index(site)
+    index = json.loads(json.dumps(honest))
+    next(f for f in index["models"][0]["files"] if f["path"] == "model.tflite")["bytes"] = size + 1000
+    _write_index(site, index)
+    cache = tmp_path / "cache"
+    with FolderServer(site) as srv, pytest.raises(DownloadError) as exc:
+        _download(srv, cache)
+    assert f"model.tflite: refused, {size:,} bytes with sha256" in str(exc.value)
+    assert f"the index lists {size + 1000:,} bytes" in str(exc.value)
+    folder = cache / "models" / path.rsplit("/", 1)[0]
+    assert not (folder / ".entry.json").exists() and not list(folder.glob("*.part"))
+    _write_index(site, honest)
+    with FolderServer(site) as srv:
+        assert (_download(srv, cache) / "model.tflite").read_bytes() == (site / path).read_bytes()
+
+
+def test_a_part_left_by_another_host_is_fetched_again_from_its_first_byte(site, tmp_path):
+    """A dropped download keeps its `.part` to resume; bytes another (or a lying) host sent before are
+    then resumed over, and the first honest retry failed its sha256. It starts once from byte 0."""
+    path = f"beat-3/{NAME}/v1/model.tflite"
+    cache = tmp_path / "cache"
+    part = cache / "models" / (path + ".part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"EVIL" * 2000)
+    with FolderServer(site) as srv:
+        folder = _download(srv, cache)
+        ranges = [r for p, r in srv.log if p == path]
+    assert (folder / "model.tflite").read_bytes() == (site / path).read_bytes()
+    assert ranges == ["bytes=8000-", None]  # resumed, refused, then fetched whole

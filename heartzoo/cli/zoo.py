@@ -80,12 +80,13 @@ def zoo_list(
     remote: Annotated[bool, typer.Option(help="Read the published index instead of a local zoo")] = False,
     base_url: ZooUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the index as JSON (--task applies)")] = False,
+    cache_dir: CacheDir = None,
 ) -> None:
     """Every published model version with its headline numbers, the recommended ones starred."""
     from ..zoo.index import INDEX, load_index, zoo_dir, zoo_url
     from ..zoo.recommend import WEARABLE
 
-    index = load_index(zoo, remote=remote, base_url=base_url)
+    index = load_index(zoo, remote=remote, base_url=base_url, cache_dir=cache_dir)
     local = not remote and (zoo_dir(zoo) / INDEX).is_file()  # else load_index read the published one
     # the index read: the local zoo's, else the one --base-url, $HEARTZOO_ZOO_URL or the default names
     where = str(zoo_dir(zoo)) if local else zoo_url(base_url)

@@ -90,13 +90,21 @@ def download(
         if dest.is_file() and dest.stat().st_size == f["bytes"] and memo.sha256(dest) == f["sha256"]:
             continue
         part = contained(cache, where + ".part", where)
-        fetch_resumable(
-            url + f["path"], part, timeout, retries, where, None, max_bytes=f["bytes"], same_origin=True
-        )
-        got = sha256_of(part)
-        if got != f["sha256"]:
+        resumed = part.is_file()  # a part left by a dropped connection, perhaps from another host
+        for attempt in (1, 2):
+            fetch_resumable(
+                url + f["path"], part, timeout, retries, where, None, max_bytes=f["bytes"], same_origin=True
+            )
+            size, got = part.stat().st_size, sha256_of(part)
+            if size == f["bytes"] and got == f["sha256"]:
+                break
             part.unlink()
-            raise DownloadError(f"{where}: refused, sha256 {got} does not match the index {f['sha256']}")
+            if resumed and attempt == 1:  # the bytes kept from before may be what is wrong: once from 0
+                continue
+            raise DownloadError(
+                f"{where}: refused, {size:,} bytes with sha256 {got}; the index lists {f['bytes']:,} bytes "
+                f"with sha256 {f['sha256']}" + (" (fetched again from its first byte)" if resumed else "")
+            )
         os.replace(part, dest)
         memo.record(dest, got)  # loading it next hashes nothing again
     write_json(folder / ENTRY, entry)
@@ -116,11 +124,13 @@ def _same_version(folder: Path, entry: dict[str, Any], source: str) -> None:
     def files(e: dict[str, Any]) -> dict[str, tuple[str, int]]:
         return {f["path"]: (f["sha256"], f["bytes"]) for f in e["files"]}
 
+    def said(f: tuple[str, int] | None) -> str:
+        return "absent" if f is None else f"{f[0][:12]}, {f[1]:,} bytes"
+
     was, now = files(cached), files(entry)
     if was != now:
         changed = ", ".join(
-            f"{name}: {was[name][0][:12] if name in was else 'absent'} cached, "
-            f"{now[name][0][:12] if name in now else 'absent'} listed"
+            f"{name}: {said(was.get(name))} cached, {said(now.get(name))} listed"
             for name in sorted(set(was) | set(now))
             if was.get(name) != now.get(name)
         )
