@@ -855,3 +855,38 @@ def test_the_example_main_compiles_for_every_kind_of_model(tmp_path, ref, fixed_
         capture_output=True, text=True,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
+
+
+def test_the_makefile_snippet_leaves_the_example_main_to_the_firmware(tmp_path):
+    """heartzoo.mk listed main.cc among the sources to compile: a firmware with its own main that followed
+    it got two (heartzoo.cmake already left it out)."""
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    write_firmware_kit(STUDENT, tmp_path)
+    mk = dict(re.findall(r"^(HEARTZOO_\w+) := (.*)$", (tmp_path / "heartzoo.mk").read_text(), re.M))
+    assert "main.cc" not in mk["HEARTZOO_CXX_SRCS"] and "selftest.cc" in mk["HEARTZOO_CXX_SRCS"]
+    assert mk["HEARTZOO_EXAMPLE_MAIN"].endswith("main.cc")
+    cmake = (tmp_path / "heartzoo.cmake").read_text()
+    assert not [line for line in cmake.splitlines() if line.startswith("add_library") and "main.cc" in line]
+
+
+def test_the_float_library_refuses_fast_math_at_compile_time(tmp_path):
+    """docs/deploy.md says never -ffast-math: it compiled, and the self-test then failed on a correct port."""
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    if shutil.which("gcc") is None:
+        pytest.skip("no C compiler (gcc)")
+    write_firmware_kit(STUDENT, tmp_path)
+    c = str(tmp_path / "heartzoo_preprocess.c")
+    bad = subprocess.run(
+        ["gcc", "-std=c99", "-O2", "-ffast-math", "-c", c, "-o", str(tmp_path / "p.o")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0 and "compile it without -ffast-math" in bad.stderr
+    ok = subprocess.run(
+        ["gcc", "-std=c99", "-O2", "-ffp-contract=off", "-c", c, "-o", str(tmp_path / "p.o")],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr

@@ -131,6 +131,39 @@ CLI_CASES = [
     (["no-such-command"], "No such command"),
     # a kit of a dozen files landed in the current folder (the README's command had no --out)
     (["zoo", "c-array", STUDENT, "--firmware", "--zoo", "{zoo:good}"], "Missing option '--out'"),
+    # a fixed-point ADC narrower than the kit's golden recording: a correct port failed its self-test
+    (
+        [
+            *(
+                "zoo",
+                "c-array",
+                STUDENT,
+                "--firmware",
+                "--fixed-point",
+                "--adc-bits",
+                "10",
+                "--adc-gain",
+                "500",
+            ),
+            *("--zoo", "{zoo:good}", "--out", "{tmp}/kit"),
+        ],
+        "holds +-1.02 mV, less than the kit's golden recording",
+    ),
+    (
+        [
+            "zoo",
+            "c-array",
+            STUDENT,
+            "--firmware",
+            "--recording-hz",
+            "1",
+            "--zoo",
+            "{zoo:good}",
+            "--out",
+            "{tmp}/k",
+        ],
+        "--recording-hz 1: too low to find or classify QRS complexes",
+    ),  # a ZeroDivisionError traceback
 ]
 
 

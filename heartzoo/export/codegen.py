@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig, parse_config
+from ..errors import HeartzooError
 from ..tasks import get_task
 
 
@@ -136,6 +137,39 @@ def golden_vectors(
         "outputs_int8": run_tflm(buf, q),
         "class_names": list(firmware.class_names),
     }
+
+
+def check_kit_rate(recording_hz: int) -> None:
+    """A rate the kit's golden recording and any QRS can be read at, or an error naming the option."""
+    from ..preprocess import MIN_FS
+
+    if recording_hz < MIN_FS:
+        raise HeartzooError(
+            f"--recording-hz {recording_hz}: too low to find or classify QRS complexes (need >= {MIN_FS:g} Hz)"
+        )
+
+
+def check_adc_holds_golden(adc_gain: float, adc_bits: int, recording_hz: int) -> None:
+    """The fixed-point kit's ADC must hold its own golden recording (a synthetic ECG of QRS complexes of
+    about 1.4 mV from peak to peak), or its self-test fails on a correct port: the C side clips what the
+    ADC cannot hold, the golden vectors made in Python did not (`--adc-bits 10 --adc-gain 500`: +-1.02 mV)."""
+    from ..synthetic import synthetic_ecg
+
+    signal, _ = synthetic_ecg(recording_hz, GOLDEN_SECONDS)
+    counts = np.rint(np.asarray(signal, np.float64) * adc_gain)
+    top = 2 ** (adc_bits - 1) - 1
+    span = f"--adc-bits {adc_bits} at --adc-gain {adc_gain:g} counts per mV"
+    if np.abs(counts).max() > top:
+        raise HeartzooError(
+            f"{span} holds +-{top / adc_gain:.3g} mV, less than the kit's golden recording "
+            f"({np.abs(signal).max():.3g} mV) and an ECG's QRS (0.5-5 mV): its self-test would clip it; "
+            "give more bits or fewer counts per mV"
+        )
+    if np.ptp(counts) < 8:
+        raise HeartzooError(
+            f"{span} gives the kit's golden recording {np.ptp(counts):.0f} count(s) from peak to peak: too "
+            "coarse to read a QRS; give more counts per mV"
+        )
 
 
 def golden_header(g: dict[str, Any], symbol: str) -> str:

@@ -411,7 +411,7 @@ def kit_files(
     a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
     from ..meta import Configuration, Metrics, read_meta
     from ..tasks import TASKS
-    from .codegen import c_array_files, c_symbol, op_method
+    from .codegen import c_array_files, c_symbol, check_adc_holds_golden, check_kit_rate, op_method
 
     folder = Path(folder)
     if not (folder / "configuration.json").is_file():
@@ -434,6 +434,9 @@ def kit_files(
         adc_bits=adc_bits,
         label=label,
     )
+    check_kit_rate(recording_hz)
+    if fixed_point:
+        check_adc_holds_golden(adc_gain, adc_bits, recording_hz)
     files.update(c_array_files(folder, adc_gain if fixed_point else None, recording_hz))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops

@@ -13,6 +13,10 @@
 #if !HZ_FIXED_POINT && defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
 #error "float expressions must be evaluated in float (FLT_EVAL_METHOD 0): use SSE, not x87, on x86"
 #endif
+#if !HZ_FIXED_POINT && defined(__FAST_MATH__)
+/* -ffast-math reorders and fuses float steps: the self-test then fails on a correct port */
+#error "the float preprocessing repeats numpy's float32 steps: compile it without -ffast-math"
+#endif
 
 #if HZ_FIXED_POINT && HZ_AGGREGATION == 2
 #include <math.h> /* logf, expf: a recording's mean+max, once per recording (soft float on a Cortex-M0+) */
