@@ -201,3 +201,29 @@ def test_cli_download_and_remote_list(published, tmp_path):
             env={**env, "HEARTZOO_ZOO_URL": srv.url},
         )
     assert proc.returncode == 0 and f"zoo: {srv.url}" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_quarantined_copy_still_pins_its_version(published, tmp_path):
+    """A cached copy found damaged goes to quarantine with its record of the version's files; an index that
+    then lists other files for that version was accepted, since the record left with the copy."""
+    from heartzoo.integrity import IntegrityError
+    from heartzoo.zoo.hub import download
+    from heartzoo.zoo.index import write_index
+
+    site, cache = _site(published, tmp_path), tmp_path / "cache"
+    with FolderServer(site) as srv:
+        folder = download(NAME, base_url=srv.url, cache_dir=cache)
+    (folder / "history.csv").write_text("damaged\n")  # bit rot, or a local edit
+    version = site / "beat-3" / NAME / "v1"
+    good = (version / "model.tflite").read_bytes()
+    with FolderServer(site) as srv, pytest.raises(IntegrityError, match="the cached copy is moved to"):
+        download(NAME, base_url=srv.url, cache_dir=cache)
+    (version / "model.tflite").write_bytes(b"another model")
+    write_index(site)  # consistent with the swap: only the quarantined record remembers
+    with FolderServer(site) as srv, pytest.raises(DownloadError, match=r"\.quarantine.*model.tflite: "):
+        download(NAME, base_url=srv.url, cache_dir=cache)
+    assert not (folder / "model.tflite").exists()
+    (version / "model.tflite").write_bytes(good)
+    write_index(site)
+    with FolderServer(site) as srv:  # the honest index fetches the version again
+        assert (download(NAME, base_url=srv.url, cache_dir=cache) / "model.tflite").read_bytes() == good

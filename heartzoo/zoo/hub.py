@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import DownloadError, HeartzooError
-from ..integrity import HASH_MEMO, HashMemo, IntegrityError, contained, load_keras, require_intact, zoo_entry
+from ..integrity import (
+    HASH_MEMO,
+    QUARANTINE,
+    HashMemo,
+    IntegrityError,
+    contained,
+    load_keras,
+    require_intact,
+    zoo_entry,
+)
 from ..io import read_json, write_json
 from ..meta import FirmwareContract, check_pin, check_ref, read_configuration
 from ..preprocess import check_beats, check_recording
@@ -75,6 +84,9 @@ def download(
     memo = HashMemo(cache / HASH_MEMO)
     if (folder / ENTRY).is_file():
         _same_version(folder, entry, root + "index.json")
+    else:  # a copy set aside in quarantine still says what this version was: its files may not change
+        for old in sorted((cache / QUARANTINE).glob(f"{'__'.join(Path(entry['path']).parts)}__*/{ENTRY}")):
+            _same_version(old.parent, entry, root + "index.json")
     if folder.is_dir():
         # the files already there (the others are only not fetched yet): a damaged or tampered copy is
         # set aside for inspection, never reused
