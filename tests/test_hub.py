@@ -95,6 +95,7 @@ def test_an_index_that_changes_a_cached_version_is_refused_and_the_cache_kept(pu
     site = _site(published, tmp_path)
     with FolderServer(site) as srv:
         folder = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+        first = srv.url
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     version = site / "beat-3" / NAME / "v1"
     (version / "model.tflite").write_bytes(b"another model")
@@ -107,6 +108,10 @@ def test_an_index_that_changes_a_cached_version_is_refused_and_the_cache_kept(pu
             ):
                 download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # whose copy it is, so that a first download from a host that lied is what the user sees
+    with FolderServer(site) as srv, pytest.raises(DownloadError) as exc:
+        download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
+    assert f"cached at {folder} from {first.rstrip('/')}/index.json" in str(exc.value)
     (version / "model.tflite").write_bytes((published / "beat-3" / NAME / "v1" / "model.tflite").read_bytes())
     (version / "notes.txt").write_text("a file more")
     write_index(site)

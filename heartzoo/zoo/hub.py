@@ -32,6 +32,8 @@ from ..tasks import get_task
 
 #: The index entry a cached version was downloaded with, kept beside its files.
 ENTRY = ".entry.json"
+#: Where a cached version was downloaded from (the index's address), kept beside its entry.
+SOURCE = ".source.json"
 #: beats prepared and classified at a time by `predict`: more than any recording measured here holds, so
 #: that memory does not grow with a recording of days (benchmarks/annotate_long.py); a model of longer
 #: frames takes fewer at a time (a rhythm model's 10-s windows), each batch's frames at most those of
@@ -120,6 +122,7 @@ def download(
         os.replace(part, dest)
         memo.record(dest, got)  # loading it next hashes nothing again
     write_json(folder / ENTRY, entry)
+    write_json(folder / SOURCE, {"index": root + "index.json"})
     memo.save()
     return folder
 
@@ -146,9 +149,13 @@ def _same_version(folder: Path, entry: dict[str, Any], source: str) -> None:
             for name in sorted(set(was) | set(now))
             if was.get(name) != now.get(name)
         )
+        try:  # whose copy it is: a first download from a host that lied is what the user must see
+            origin = f" from {str(read_json(folder / SOURCE)['index'])[:300]}"
+        except (HeartzooError, KeyError, TypeError):  # a copy cached before the record was kept
+            origin = ""
         raise DownloadError(
             f"{source}: refused, it lists other files for {entry['name']}@{entry['version']} than the copy "
-            f"cached at {folder} ({changed}); a published version never changes, so the cached copy is "
+            f"cached at {folder}{origin} ({changed}); a published version never changes, so the cached copy is "
             "left as it is (a zoo of your own republished it? remove that folder, or use another --cache-dir)"
         )
 
