@@ -159,9 +159,14 @@ def check_zoo_folder(folder: Path) -> None:
         require_intact(Path(folder), entry["files"])
 
 
+def _quarantine_prefix(folder: Path) -> str:
+    """The name a cached version folder (task/name/version) takes in quarantine, before its time."""
+    return "__".join(Path(folder).parts[-3:]) + "__"
+
+
 def quarantine(cache_root: Path, folder: Path) -> Path:
     """Move a cached version folder that failed its check out of the way, so it is never reused."""
-    dest = Path(cache_root) / QUARANTINE / f"{'__'.join(folder.parts[-3:])}__{time.strftime('%Y%m%dT%H%M%S')}"
+    dest = Path(cache_root) / QUARANTINE / f"{_quarantine_prefix(folder)}{time.strftime('%Y%m%dT%H%M%S')}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     while dest.exists():
@@ -169,6 +174,11 @@ def quarantine(cache_root: Path, folder: Path) -> Path:
         dest = dest.with_name(f"{dest.name}-{n}")
     os.replace(folder, dest)
     return dest
+
+
+def quarantined(cache_root: Path, folder: Path) -> list[Path]:
+    """The copies of a cached version folder that `quarantine` set aside, oldest first."""
+    return sorted((Path(cache_root) / QUARANTINE).glob(f"{_quarantine_prefix(folder)}*"))
 
 
 def load_keras(path: Path):

@@ -212,6 +212,11 @@ class LeadMeasures:
     clipped_runs: int = 0
     clipped_samples: int = 0
 
+    @property
+    def clipped(self) -> tuple[int, int]:
+        """(runs, samples) flat at the lead's extremes, as `lead_findings` reads them."""
+        return self.clipped_runs, self.clipped_samples
+
 
 def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
     """`qrs_width_ms` and `qrs_amplitude_mv` at `peaks`, and `lead_kurtosis`, in one walk over the lead in

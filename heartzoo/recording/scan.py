@@ -90,7 +90,7 @@ def scan(
             missing=missing,
             stretches=stretches,
             kurtosis=shape.kurtosis,
-            clipped=(shape.clipped_runs, shape.clipped_samples),
+            clipped=shape.clipped,
         )
     else:  # given peaks: what any recording must be (a 3-second strip with its peaks is fine), and what
         # the lead says at them (its unit, rate, shape, clipping); its rate and pauses are the caller's peaks'
@@ -99,8 +99,7 @@ def scan(
         findings, stretches = [], []
         if len(peaks) and len(x) >= MIN_LEAD_S * rate:
             shape = measure_lead(x, rate, peaks, missing)
-            clipped = (shape.clipped_runs, shape.clipped_samples)
-            findings = lead_findings(rate, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, clipped)
+            findings = lead_findings(rate, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, shape.clipped)
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (

@@ -17,11 +17,11 @@ import numpy as np
 from ..errors import DownloadError, HeartzooError
 from ..integrity import (
     HASH_MEMO,
-    QUARANTINE,
     HashMemo,
     IntegrityError,
     contained,
     load_keras,
+    quarantined,
     require_intact,
     zoo_entry,
 )
@@ -87,8 +87,9 @@ def download(
     if (folder / ENTRY).is_file():
         _same_version(folder, entry, root + "index.json")
     else:  # a copy set aside in quarantine still says what this version was: its files may not change
-        for old in sorted((cache / QUARANTINE).glob(f"{'__'.join(Path(entry['path']).parts)}__*/{ENTRY}")):
-            _same_version(old.parent, entry, root + "index.json")
+        for old in quarantined(cache, folder):
+            if (old / ENTRY).is_file():
+                _same_version(old, entry, root + "index.json")
     if folder.is_dir():
         # the files already there (the others are only not fetched yet): a damaged or tampered copy is
         # set aside for inspection, never reused
