@@ -604,6 +604,46 @@ def test_the_kit_self_test_passes_on_the_host(tmp_path):
         assert subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout in want
 
 
+def test_the_self_test_says_when_the_golden_recording_does_not_fit_the_adc(tmp_path):
+    """A fixed-point kit whose contract header was edited after it was made, to an ADC of fewer bits than
+    the golden recording needs: the self-test returns HZ_SELFTEST_RANGE, where it counted the elements of
+    the clipped beats as if the port's arithmetic were wrong."""
+    from heartzoo.export.firmware_kit import CFLAGS, write_firmware_kit
+
+    if shutil.which("g++") is None:
+        pytest.skip("no C++ compiler (g++) for the kit's self-test")
+    kit = tmp_path / "kit"
+    write_firmware_kit(STUDENT, kit, fixed_point=True, adc_gain=200.0, recording_hz=360)
+    header = kit / "heartzoo_contract.h"
+    text = header.read_text()
+    assert "#define HZ_ADC_BITS 12\n" in text
+    header.write_text(text.replace("#define HZ_ADC_BITS 12\n", "#define HZ_ADC_BITS 8\n"))  # +-0.64 mV
+    (kit / "drive.cc").write_text(
+        '#include <cstdio>\n#include "heartzoo_selftest.h"\n'
+        'int main() { int r = heartzoo_preprocess_selftest(nullptr); std::printf("%d %d", r, HZ_SELFTEST_RANGE); }\n'
+    )
+    subprocess.run(["cc", *CFLAGS, "-Wall", "-Werror", "-c", "heartzoo_preprocess.c"], cwd=kit, check=True)
+    subprocess.run(
+        [
+            "g++",
+            "-std=c++17",
+            "-Wall",
+            "-Werror",
+            "-I.",
+            "drive.cc",
+            "heartzoo_selftest.cc",
+            "heartzoo_preprocess.o",
+            "-lm",
+            "-o",
+            "drive",
+        ],
+        cwd=kit,
+        check=True,
+    )
+    got, code = subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout.split()
+    assert got == code == "-3", (got, code)
+
+
 def test_it_builds_for_cortex_m(tmp_path):
     """arm-none-eabi-gcc -Os: the float kit for a Cortex-M4F (hard float: no soft-float calls with
     -DHZ_DOUBLE=0) and the fixed-point kit for a Cortex-M0+ (no floating point at all)."""

@@ -4,6 +4,7 @@
 
 #define HZ_SELFTEST_SKIPPED (-2) /* the kit's recording rate is not the golden recording's */
 #define HZ_SELFTEST_BEATS (-1)   /* the preprocessing gave another number of beats */
+#define HZ_SELFTEST_RANGE (-3)   /* a golden sample outside the kit's ADC range (HZ_ADC_BITS, HZ_COUNTS_PER_MV) */
 
 #ifdef __cplusplus
 extern "C" {
