@@ -232,3 +232,28 @@ def test_a_quarantined_copy_still_pins_its_version(published, tmp_path):
     write_index(site)
     with FolderServer(site) as srv:  # the honest index fetches the version again
         assert (download(NAME, base_url=srv.url, cache_dir=cache) / "model.tflite").read_bytes() == good
+
+
+def test_zoo_verify_checks_the_download_cache(published, tmp_path):
+    """`zoo verify --cache` re-hashes every cached version against the entry it was downloaded with, names
+    the damaged file and exits 1, moving nothing; `zoo verify` alone checked only a zoo folder, so a cache
+    could be checked only by loading each model."""
+    from conftest import run_cli
+
+    from heartzoo.zoo.hub import download
+
+    cache = tmp_path / "cache"
+    with FolderServer(published) as srv:
+        folder = download(NAME, base_url=srv.url, cache_dir=cache)
+    ok = run_cli("zoo", "verify", "--cache", "--cache-dir", str(cache))
+    assert ok.returncode == 0 and "1 cached model version(s) verified" in ok.stdout, ok.stdout + ok.stderr
+    raw = bytearray((folder / "model.tflite").read_bytes())
+    raw[100] ^= 0xFF  # the same size: only the hash can tell
+    (folder / "model.tflite").write_bytes(bytes(raw))
+    (folder / "notes.txt").write_text("planted\n")
+    bad = run_cli("zoo", "verify", "--cache", "--cache-dir", str(cache))
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "model.tflite: sha256" in bad.stderr and "notes.txt: not in the index" in bad.stderr, bad.stderr
+    assert (folder / "model.tflite").read_bytes() == bytes(raw)  # reported, not moved
+    empty = run_cli("zoo", "verify", "--cache", "--cache-dir", str(tmp_path / "none"))
+    assert empty.returncode == 0 and "0 cached model version(s)" in empty.stdout, empty.stdout

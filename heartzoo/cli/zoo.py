@@ -207,13 +207,35 @@ def zoo_verify(
     ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache",
+            help="Check the download cache instead (--cache-dir): every cached version re-hashed against the "
+            "index entry it was downloaded with",
+        ),
+    ] = False,
 ) -> None:
     """Re-hash every file against the index and re-run the LiteRT/TFLM agreement; exit 1 on any problem.
 
     The agreement runs each version's int8 model in LiteRT and TFLM on its DS2 verification frames
-    (the MIT-BIH records are needed); --hashes-only checks the files alone."""
+    (the MIT-BIH records are needed); --hashes-only checks the files alone; --cache checks the
+    downloaded copies."""
 
     from ..zoo.index import read_index, verify, zoo_dir
+
+    if cache:
+        from ..zoo.hub import models_cache, verify_cache
+
+        checked, problems = verify_cache(cache_dir)
+        for p in problems:
+            err_console.print(f"[red]✗[/] {escape(p)}", soft_wrap=True)
+        if problems:
+            err_console.print("a damaged copy is moved to quarantine when next loaded, and fetched again")
+            raise typer.Exit(1)
+        where = escape(str(models_cache(cache_dir)))
+        console.print(f"[green]✓[/] {checked} cached model version(s) verified in {where} (files hashed)")
+        return
 
     n = len(read_index(zoo_dir(zoo))["models"])
     # piped: no progress lines, not even an empty one

@@ -19,6 +19,7 @@ from ..integrity import (
     HASH_MEMO,
     HashMemo,
     IntegrityError,
+    check_files,
     contained,
     load_keras,
     quarantined,
@@ -179,6 +180,27 @@ def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | Non
     check_pin(entry, sha256, str(folder / ENTRY))
     _verified(folder, entry, cache, in_cache=True)
     return folder
+
+
+def verify_cache(cache_dir: str | os.PathLike[str] | None = None) -> tuple[int, list[str]]:
+    """Every version in the download cache re-hashed against the index entry it was downloaded with:
+    (versions checked, problems). Nothing is moved: a damaged copy goes to quarantine when it is next
+    loaded, and is fetched again then."""
+    cache = models_cache(cache_dir)
+    checked, problems = 0, []
+    for marker in sorted(cache.glob(f"*/*/v*/{ENTRY}")):
+        checked += 1
+        try:
+            entry = _read_entry(marker)
+            folder = contained(cache, entry["path"], str(marker))
+        except HeartzooError as exc:
+            problems.append(str(exc))
+            continue
+        if folder != marker.parent.resolve():
+            problems.append(f"{marker}: its entry names {entry['path']!r}, not the folder it is in")
+            continue
+        problems += check_files(folder, entry["files"], cache=True)
+    return checked, problems
 
 
 def _read_entry(path: Path) -> dict[str, Any]:
