@@ -227,3 +227,29 @@ def test_a_check_records_the_machine_it_retrained_on(tmp_path):
     (tmp_path / "checks.json").write_text(json.dumps({"format": 1, "checks": [bad]}))
     with pytest.raises(HeartzooError, match=r"field 'retrained_on.0.gpu': Extra inputs"):
         read_checks(tmp_path)
+
+
+def test_a_failed_check_on_another_kind_of_machine_does_not_unrecommend(tmp_path):
+    """A recipe is deterministic on one kind of processor only: a check that failed on another kind than
+    the version recorded says nothing of the recipe, so the version stays recommended, and its card says
+    why; the same failure on the version's own kind takes it out, as one recording no machine does."""
+    from heartzoo.meta import read_metrics
+    from heartzoo.zoo.index import read_index, write_index
+    from heartzoo.zoo.retrain_checks import retraining_note
+
+    top, other = "af-4-cnn4-student@v1", "af-4-cnn3-student@v3"
+    root = _copy_zoo(tmp_path / "zoo", [top, other])
+    assert read_index(root)["recommended"] == {"af-4": top}
+    own = [m.model_dump() for m in read_metrics(root / "af-4" / "af-4-cnn4-student" / "v1").trained_on]
+    (made,) = _checks_of(top)
+    failed = {**made, "now": {**made["now"], "test_float_macro_f1": 0.5}, "same_history": False}
+    failed["made_again"] = False
+    for machines, recommended, says in (
+        ([{**m, "isa": "AVX2"} for m in own], top, "say nothing of the recipe"),
+        (own, other, "does not recommend it"),
+        (None, other, "does not recommend it"),
+    ):
+        check = {**failed, "retrained_on": machines}
+        (root / "checks.json").write_text(json.dumps({"format": 1, "checks": [check]}))
+        assert write_index(root)["recommended"] == {"af-4": recommended}, machines
+        assert says in retraining_note(top, root)

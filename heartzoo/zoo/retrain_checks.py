@@ -116,11 +116,22 @@ def check_against_version(check: RetrainingCheck, index: dict[str, Any], root: P
 
 def verdicts(root: Path, index: dict[str, Any]) -> dict[str, bool]:
     """ref -> whether its recipe made it again: True if any check did (that commit makes it), False if
-    every check failed; versions never checked are absent."""
+    every check that says something failed; versions never checked are absent. A failed check from
+    another kind of machine than the version's own says nothing (a recipe is deterministic on one kind
+    only) and is left out; one where either side records no machine still counts against it."""
     out: dict[str, bool] = {}
     for c in read_checks(root, index):
-        out[c.ref] = out.get(c.ref, False) or c.made_again
+        if c.made_again or not other_machine_kind(c, index, root):
+            out[c.ref] = out.get(c.ref, False) or c.made_again
     return out
+
+
+def other_machine_kind(check: RetrainingCheck, index: dict[str, Any], root: Path) -> bool:
+    """Whether the check's run and the version's training both record their machines, of other kinds."""
+    from .remade import same_kind
+
+    entry = next(e for e in index["models"] if f"{e['name']}@{e['version']}" == check.ref)
+    return same_kind(check.retrained_on, read_metrics(Path(root) / entry["path"]).trained_on) is False
 
 
 def add_check(root: Path, check: RetrainingCheck) -> None:
@@ -158,7 +169,16 @@ def retraining_note(ref: str, root: Path) -> str:
             f"(published {c.published.test_float_macro_f1:.4f})."
         )
     if not any(c.made_again for c in mine):
-        lines.append("Its recipe does not make it again, so heartzoo does not recommend it.")
+        from .index import read_index
+
+        index = read_index(root)
+        if all(other_machine_kind(c, index, root) for c in mine):
+            lines.append(
+                "Every check ran on another kind of machine than the version's, where a recipe trains another "
+                "model: they say nothing of the recipe, and the recommendation does not read them."
+            )
+        else:
+            lines.append("Its recipe does not make it again, so heartzoo does not recommend it.")
     return "\n".join(lines) + "\n"
 
 
