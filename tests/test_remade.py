@@ -105,7 +105,7 @@ def test_machines_are_of_one_kind_but_for_their_cores():
     assert "another machine kind" in why_another_model(False)
     assert "records no machine" in why_another_model(None)
     # a retraining check, against the machine its version records
-    from heartzoo.zoo.remade import why_not_made_again
+    from heartzoo.training.retrain import why_not_made_again
 
     assert "no longer makes" in why_not_made_again(REF, ZOO, [here])
     assert "another machine kind" in why_not_made_again(

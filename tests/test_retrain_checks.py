@@ -252,4 +252,6 @@ def test_a_failed_check_on_another_kind_of_machine_does_not_unrecommend(tmp_path
         check = {**failed, "retrained_on": machines}
         (root / "checks.json").write_text(json.dumps({"format": 1, "checks": [check]}))
         assert write_index(root)["recommended"] == {"af-4": recommended}, machines
-        assert says in retraining_note(top, root)
+        assert says in retraining_note(
+            top, root, read_metrics(root / "af-4" / "af-4-cnn4-student" / "v1").trained_on
+        )

@@ -283,9 +283,8 @@ def zoo_retrain(
     recommendation passes over a version whose every check failed. Training runs here, at this
     checkout, which must be one clean commit (or pass --run)."""
     from ..progress import rich_training_callback
-    from ..training.retrain import retrain
+    from ..training.retrain import retrain, why_not_made_again
     from ..zoo.index import zoo_dir
-    from ..zoo.remade import why_not_made_again
 
     c = retrain(
         ref,

@@ -218,7 +218,7 @@ heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
 ```
 
 Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
-{provenance_note(m)}{retraining_note(f"{name}@{version}", vdir.parents[2])}"""
+{provenance_note(m)}{retraining_note(f"{name}@{version}", vdir.parents[2], read_metrics(vdir).trained_on)}"""
 
 
 def provenance_note(m: dict[str, Any]) -> str:

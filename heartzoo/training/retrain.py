@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..environment import LOCAL, Environment
 from ..errors import HeartzooError
+from ..meta import TrainingMachine
 from ..zoo.retrain_checks import CLEAN_COMMIT_PATTERN, RetrainingCheck, Scores, add_check, made_again
 
 
@@ -122,3 +123,13 @@ def export_scores(model, config, stage_val: float, env: Environment = LOCAL) -> 
     )
     report = evaluate_model(model, config, "test", env=env, aggregation=aggregation)
     return (stage_val if cross_fitted is None else cross_fitted), report["macro_f1"]
+
+
+def why_not_made_again(ref: str, root: Path, retrained_on: list[TrainingMachine] | None) -> str:
+    """`why_another_model` for a retraining check of `ref` (in the zoo at `root`) that did not make it again."""
+    from ..meta import read_metrics
+    from ..zoo.index import find, read_index
+    from ..zoo.remade import same_kind, why_another_model
+
+    trained_on = read_metrics(Path(root) / find(read_index(root), ref)["path"]).trained_on
+    return why_another_model(same_kind(retrained_on, trained_on))

@@ -80,11 +80,3 @@ def why_another_model(same: bool | None) -> str:
         f"Not a broken recipe ({why}): a recipe is deterministic on one kind of processor, and another kind "
         'trains another model from it (docs/history.md, "What make demo reproduces").'
     )
-
-
-def why_not_made_again(ref: str, root: Path, retrained_on: list[TrainingMachine] | None) -> str:
-    """`why_another_model` for a retraining check of `ref` (in the zoo at `root`) that did not make it again."""
-    from .index import find, read_index
-
-    trained_on = read_metrics(Path(root) / find(read_index(root), ref)["path"]).trained_on
-    return why_another_model(same_kind(retrained_on, trained_on))

@@ -119,19 +119,20 @@ def verdicts(root: Path, index: dict[str, Any]) -> dict[str, bool]:
     every check that says something failed; versions never checked are absent. A failed check from
     another kind of machine than the version's own says nothing (a recipe is deterministic on one kind
     only) and is left out; one where either side records no machine still counts against it."""
+    paths = {f"{e['name']}@{e['version']}": e["path"] for e in index["models"]}
     out: dict[str, bool] = {}
     for c in read_checks(root, index):
-        if c.made_again or not other_machine_kind(c, index, root):
+        if c.made_again or not other_machine_kind(c, read_metrics(Path(root) / paths[c.ref]).trained_on):
             out[c.ref] = out.get(c.ref, False) or c.made_again
     return out
 
 
-def other_machine_kind(check: RetrainingCheck, index: dict[str, Any], root: Path) -> bool:
-    """Whether the check's run and the version's training both record their machines, of other kinds."""
+def other_machine_kind(check: RetrainingCheck, trained_on: list[TrainingMachine] | None) -> bool:
+    """Whether the check's run and the version's training (`trained_on`) both record their machines, and
+    these are of other kinds."""
     from .remade import same_kind
 
-    entry = next(e for e in index["models"] if f"{e['name']}@{e['version']}" == check.ref)
-    return same_kind(check.retrained_on, read_metrics(Path(root) / entry["path"]).trained_on) is False
+    return same_kind(check.retrained_on, trained_on) is False
 
 
 def add_check(root: Path, check: RetrainingCheck) -> None:
@@ -146,8 +147,9 @@ def write_checks(root: Path, checks: list[RetrainingCheck]) -> None:
     write_json(Path(root) / CHECKS, RetrainingChecks(checks=checks).model_dump(mode="json"))
 
 
-def retraining_note(ref: str, root: Path) -> str:
-    """What a card says of the checks of its version (from the zoo's checks.json)."""
+def retraining_note(ref: str, root: Path, trained_on: list[TrainingMachine] | None = None) -> str:
+    """What a card says of the checks of its version (from the zoo's checks.json); `trained_on`: the
+    machines the version recorded."""
     mine = [c for c in read_checks(root) if c.ref == ref]
     if not mine:
         return f"Not yet checked by retraining (`heartzoo zoo retrain {ref}`).\n"
@@ -169,10 +171,7 @@ def retraining_note(ref: str, root: Path) -> str:
             f"(published {c.published.test_float_macro_f1:.4f})."
         )
     if not any(c.made_again for c in mine):
-        from .index import read_index
-
-        index = read_index(root)
-        if all(other_machine_kind(c, index, root) for c in mine):
+        if all(other_machine_kind(c, trained_on) for c in mine):
             lines.append(
                 "Every check ran on another kind of machine than the version's, where a recipe trains another "
                 "model: they say nothing of the recipe, and the recommendation does not read them."
