@@ -325,7 +325,8 @@ class ExportConfig(_Strict):
 
 
 class EnsembleConfig(_Strict):
-    """K copies of the recipe that differ only in their training seed, averaged into one model."""
+    """K copies of the recipe, averaged into one model: differing in their training seed, or also in the
+    fold of the training data each holds out."""
 
     members: int = Field(
         ...,
@@ -333,6 +334,15 @@ class EnsembleConfig(_Strict):
         le=16,
         description="Members, trained with seeds train.seed, train.seed + 1, ...; each runs the whole recipe "
         "(distillation and compression included) and the published model averages their logits.",
+    )
+    by: Literal["seed", "fold"] = Field(
+        "seed",
+        description="seed: the members differ in their seed alone, each trained on the training side and chosen "
+        "on the validation side. fold: the training data outside the test split (validation side included) "
+        "is dealt into `members` folds (whole patients, or CinC 2017 recordings by label; seeded by "
+        "data.validation.seed), member k holds out fold k as its validation: together the members train on "
+        "all of it, and the ensemble's validation numbers are out of fold (each recording or patient scored "
+        "by the member that did not train on it).",
     )
 
     def seeds(self, first: int) -> list[int]:
@@ -352,7 +362,7 @@ class HeartzooConfig(_Strict):
     train: TrainConfig = Field(TrainConfig(), description="Training (of each ensemble member).")
     logging: LoggingConfig = Field(LoggingConfig(), description="Experiment tracking, off by default.")
     compress: CompressConfig = Field(CompressConfig(), description="Compression after training, in order.")
-    ensemble: EnsembleConfig | None = Field(None, description="Train K seeds and average them.")
+    ensemble: EnsembleConfig | None = Field(None, description="Train K seeds (or folds) and average them.")
     export: ExportConfig = Field(ExportConfig(), description="int8 export, verification, test metrics.")
 
     @field_validator("task")
@@ -395,6 +405,25 @@ class HeartzooConfig(_Strict):
                     f"input.lead: {db.name} (in data.train) has no lead standing for {self.input.lead!r}; it "
                     f"maps {', '.join(map(repr, db.leads)) or 'none'}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _folds_fit(self) -> HeartzooConfig:
+        if self.ensemble is None or self.ensemble.by != "fold":
+            return self
+        if self.data.protocol != "inter-patient":
+            raise ValueError(
+                f"ensemble.by: fold deals whole patients, and data.protocol is {self.data.protocol!r}"
+            )
+        if self.data.validation.records is not None:
+            raise ValueError(
+                "ensemble.by: fold deals the validation side itself; leave data.validation.records out"
+            )
+        if self.compress.distill is not None:
+            # as cross-validation refuses it: the teacher saw every fold, so out-of-fold numbers would leak
+            raise ValueError(
+                "ensemble.by: fold cannot be distilled (compress.distill): the teacher saw every fold"
+            )
         return self
 
     @model_validator(mode="after")

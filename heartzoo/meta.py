@@ -286,6 +286,7 @@ class Calibration(StrictModel):
 
 class EnsembleSpread(StrictModel):
     members: int
+    by: Literal["fold"] | None = None  # a fold ensemble's members each held out a fold; absent: seeds alone
     seeds: list[int]
     member_float_macro_f1: list[float]
     member_mean: float

@@ -102,7 +102,7 @@ def test_polarity_flips_about_its_share_of_frames():
 
 def test_cross_validation_folds_deal_every_training_recording_once(cinc):
     from heartzoo.data.cinc2017 import held_out_records
-    from heartzoo.training.crossval import fold_config, fold_records
+    from heartzoo.data.folds import fold_config, fold_records
 
     config = _config()
     folds = fold_records(config, 5, 0)
@@ -119,7 +119,7 @@ def test_cross_validation_folds_deal_every_training_recording_once(cinc):
 def test_validation_can_be_read_in_overlapping_windows(cinc, shared_cache):
     """`hop` (a study of reading recordings in overlapping windows): each recording's windows start `hop`
     frames apart; without it validation keeps its non-overlapping windows, whatever training's hop."""
-    from heartzoo.training.crossval import fold_config, fold_records
+    from heartzoo.data.folds import fold_config, fold_records
 
     records = fold_records(_config(), 5, 0)[0][:3]
     config = fold_config(_config(), records)

@@ -139,7 +139,8 @@ def _show_metrics(entry: dict, root: Path, m: dict) -> list:
     )
     if e := m.get("ensemble"):
         out.append(
-            f"seed ensemble of {e['members']} (seeds {', '.join(map(str, e['seeds']))}): each member alone, "
+            f"{e.get('by') or 'seed'} ensemble of {e['members']} (seeds {', '.join(map(str, e['seeds']))}): "
+            "each member alone, "
             f"float on {m['split']}: {' / '.join(f'{f:.4f}' for f in e['member_float_macro_f1'])} "
             f"(mean {e['member_mean']:.4f} ± {e['member_std']:.4f})"
         )

@@ -81,12 +81,22 @@ def split_probabilities(
 
     With `calibrate_minutes`, each record's first minutes of beats calibrate the model to that patient,
     without labels (`heartzoo.models.adapt`), and its later beats are classified by the calibrated copy. With
-    `int8` (a .tflite), that model's probabilities instead (`int8_probabilities`)."""
+    `int8` (a .tflite), that model's probabilities instead (`int8_probabilities`). A fold ensemble's
+    validation side is out of fold (`out_of_fold_probabilities`)."""
     from ..data.databases import database_of
     from ..data.prepare import load_task_split
     from ..inference import predict_probs, softmax
     from ..preprocess import Preprocessor
 
+    if split == "val" and config.ensemble is not None and config.ensemble.by == "fold":
+        if int8 is not None:
+            raise HeartzooError(
+                f"{config.name}: a fold ensemble's validation is each member on the fold it held out, and its "
+                "int8 model is one graph of all of them: score the float members"
+            )
+        return out_of_fold_probabilities(
+            model, config, env=env, noise=noise, calibrate_minutes=calibrate_minutes
+        )
     ws, labels = load_task_split(config, split, **env.folders, noise=noise, progress=env.progress)
     inputs = ws.model_inputs(Preprocessor.of(config))
     if int8 is not None:
@@ -100,6 +110,21 @@ def split_probabilities(
     seconds = ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
     logits, _ = calibrated_logits(model, inputs, ws.record, seconds, calibrate_minutes)
     return softmax(logits), labels, ws
+
+
+def out_of_fold_probabilities(model, config: HeartzooConfig, *, env: Environment = LOCAL, **options):
+    """A fold ensemble's validation side: every member's probabilities on the fold it held out, one fold
+    after another (the folds are disjoint, so each recording or patient once), with their labels and frames."""
+    from ..data.windows import WindowSet
+    from ..models.ensemble import member_configs, member_models
+
+    configs = member_configs(config, env.data_dir)
+    parts = [
+        split_probabilities(member, configs[seed], "val", env=env, **options)
+        for seed, member in member_models(model, config).items()
+    ]
+    probs, labels, sets = zip(*parts, strict=True)
+    return np.concatenate(probs), np.concatenate(labels), WindowSet.concat(list(sets), sets[0].meta)
 
 
 def recording_aggregation(folder: Path, model, config: HeartzooConfig, env: Environment = LOCAL):
@@ -127,7 +152,8 @@ def fitted_aggregation(model, config: HeartzooConfig, env: Environment = LOCAL):
         return aggregation.MEAN, None
     probs, labels, ws = split_probabilities(model, config, "val", env=env)
     recordings = len(set(ws.record.tolist()))
-    fitted = aggregation.fit(probs, labels, ws.record, method, f"{recordings} validation recordings")
+    side = "out-of-fold" if config.ensemble is not None and config.ensemble.by == "fold" else "validation"
+    fitted = aggregation.fit(probs, labels, ws.record, method, f"{recordings} {side} recordings")
     return fitted, cross_fitted_f1(probs, labels, ws.record, config)
 
 

@@ -1,5 +1,6 @@
-"""Seed ensembles: one recipe trained K times, differing only in `train.seed`, published as one model
-that averages the members' logits.
+"""Seed ensembles: one recipe trained K times, differing only in `train.seed` (or also in the fold of the
+training data each holds out, `ensemble.by: fold`), published as one model that averages the members'
+logits.
 
 Why: on DS2 the seed alone moves one model's macro-F1 by 4 to 13 points (studies/seed_spread.py),
 more than most gaps between recipes, so a single draw is as much luck as recipe. The average needs no
@@ -21,6 +22,19 @@ def member_config(config: HeartzooConfig, seed: int) -> HeartzooConfig:
     """The recipe of one member: the same config with `train.seed` = `seed`, named `<name>-seed<seed>`."""
     train = config.train.model_copy(update={"seed": seed})
     return config.model_copy(update={"name": f"{config.name}-seed{seed}", "train": train, "ensemble": None})
+
+
+def member_configs(config: HeartzooConfig, data_dir=None) -> dict[int, HeartzooConfig]:
+    """Each member's recipe by seed: `member_config`, and for a fold ensemble (`ensemble.by: fold`) its
+    fold of the training data (`heartzoo.data.folds`) as its validation side."""
+    seeds = config.ensemble.seeds(config.train.seed)
+    members = {s: member_config(config, s) for s in seeds}
+    if config.ensemble.by == "fold":
+        from ..data.folds import fold_config, fold_records
+
+        folds = fold_records(config, len(seeds), config.data.validation.seed, data_dir)
+        members = {s: fold_config(members[s], f) for s, f in zip(seeds, folds, strict=True)}
+    return members
 
 
 def average_logits(members: dict[int, object], config: HeartzooConfig):

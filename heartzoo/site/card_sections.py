@@ -232,14 +232,18 @@ def ensemble_cell(cfg: dict[str, Any]) -> str:
     if not e:
         return ""
     first = cfg["train"]["seed"]
-    return f" · seed ensemble: {e['members']} members (seeds {first}–{first + e['members'] - 1}), logits averaged"
+    seeds = f"seeds {first}–{first + e['members'] - 1}"
+    if e.get("by") == "fold":
+        return f" · fold ensemble: {e['members']} members, each holding out one of {e['members']} folds ({seeds}), logits averaged"
+    return f" · seed ensemble: {e['members']} members ({seeds}), logits averaged"
 
 
 def ensemble_text(m: dict[str, Any]) -> str:
-    """For a seed ensemble: where its members land alone, on the same split and on DS1 validation."""
+    """For a seed or fold ensemble: where its members land alone, on the same split and on validation."""
     e = m.get("ensemble")
     if not e:
         return ""
+    folds = e.get("by") == "fold"
     split = m["split"].upper()
     each = " · ".join(
         f"seed {s}: {f:.4f}" for s, f in zip(e["seeds"], e["member_float_macro_f1"], strict=True)
@@ -250,14 +254,22 @@ def ensemble_text(m: dict[str, Any]) -> str:
     ]
     if e.get("member_val_macro_f1"):
         vals = " · ".join(f"{v:.4f}" for v in e["member_val_macro_f1"])
+        side = "each on the fold it held out" if folds else "on the validation side"
+        whole = "all folds pooled, each by its member" if folds else "the ensemble"
         lines.append(
-            f"- DS1 validation macro-F1 of the members: {vals}; of the ensemble: {e['val_macro_f1']:.4f}."
+            f"- Validation macro-F1 of the members, {side}: {vals}; {whole}: {e['val_macro_f1']:.4f}."
         )
     lines.append(
         "- Every member is in the average, none chosen or weighted on any data; the members differ "
-        "only in their training seed."
+        + (
+            "in their training seed and in the fold of the training data each held out as its validation "
+            "side, so that together they train on all of it."
+            if folds
+            else "only in their training seed."
+        )
     )
-    return "\n\nAs a seed ensemble (how far one seed of this recipe lands):\n\n" + "\n".join(lines)
+    kind = "a fold ensemble (how far one member" if folds else "a seed ensemble (how far one seed"
+    return f"\n\nAs {kind} of this recipe lands):\n\n" + "\n".join(lines)
 
 
 def runtime_text(m: dict[str, Any]) -> str:

@@ -286,7 +286,8 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
         e = m["ensemble"]
         beats = m["float"]["macro_f1"] > e["member_mean"]
         return (
-            f"A seed ensemble chooses nothing on any data, so its bar is to beat what one seed of its recipe "
+            f"A {'fold' if e.get('by') == 'fold' else 'seed'} ensemble chooses nothing on any data, so its bar "
+            "is to beat what one member of its recipe "
             f"delivers: the mean {m['split'].upper()} float macro-F1 of its members alone, {e['member_mean']:.4f}. "
             f"The average: {m['float']['macro_f1']:.4f} — {_ok(beats)}. It runs {e['members']} models on the "
             f"device, so it is not meant for the wearable's budget:\n\n{fits}{ensemble_text(m)}"

@@ -21,32 +21,13 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
+from ..data.folds import fold_config, fold_records
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..io import atomic_path, write_json
 from ..tasks import get_task
 
 CV_FILE = "cv.json"
-
-
-def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=None) -> list[list[str]]:
-    """The training records of each fold (DS1 and the databases `data.train` adds; whole patients,
-    classes spread evenly; see `patient_folds`)."""
-    from ..data.prepare import record_counts, training_records
-    from ..data.splits import patient_folds
-
-    if get_task(config.task).per_recording:  # CinC 2017: recordings outside the test split, by label
-        from ..data.cinc2017 import DATABASE, held_out_records
-        from ..data.recording_windows import recording_folds
-
-        return recording_folds(DATABASE.labels(data_dir), held_out_records(), folds, seed)
-    return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
-
-
-def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:
-    """`config` with `records` as its validation patients."""
-    v = config.data.validation.model_copy(update={"records": list(records)})
-    return config.model_copy(update={"data": config.data.model_copy(update={"validation": v})})
 
 
 def _check(config: HeartzooConfig) -> None:

@@ -383,16 +383,17 @@ def _run_stages(ctx: Context, manifest: Manifest | None, *, worker: bool = False
 def _run_ensemble(ctx: Context, manifest: Manifest) -> dict[str, Any]:
     """Every member's whole line in <run>/members/seed<k>, then their average in the run folder itself
     (model.keras, config.json, train_summary.json), where a teacher path or `heartzoo evaluate` finds it."""
-    from ..models.ensemble import member_config
+    from ..models.ensemble import member_configs
 
     config = ctx.config
     finals: list[dict[str, Any]] = []
-    seeds = config.ensemble.seeds(config.train.seed)
+    members = member_configs(config, ctx.env.data_dir)
+    seeds = list(members)
     for i, seed in enumerate(seeds):
         tell = lambda msg, i=i, seed=seed: ctx.say(f"member {i + 1}/{len(seeds)} (seed {seed}): {msg}")  # noqa: E731
         where = Path("members") / f"seed{seed}"
         res = run_pipeline(
-            member_config(config, seed),
+            members[seed],
             ctx.run_dir / where,
             publish=False,
             zoo=ctx.zoo,

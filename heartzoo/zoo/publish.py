@@ -244,17 +244,19 @@ def ensemble_spread(
     from ..evaluation.evaluate import fitted_aggregation
     from ..evaluation.metrics import report_from_probabilities, scored_units
     from ..inference import predict_probs
-    from ..models.ensemble import member_models
+    from ..models.ensemble import member_configs, member_models
 
     task = get_task(config.task)
     scores = {}
+    configs = member_configs(config, env.data_dir) if task.per_recording else {}
     for seed, m in member_models(model, config).items():
-        aggregation = fitted_aggregation(m, config, env)[0] if task.per_recording else None
+        aggregation = fitted_aggregation(m, configs[seed], env)[0] if task.per_recording else None
         probs, y = scored_units(task, predict_probs(m, inputs), labels, records, aggregation)
         scores[seed] = report_from_probabilities(probs, y, task.class_names, task.macro_classes)["macro_f1"]
     f1 = np.array(list(scores.values()))
     out: dict[str, Any] = {
         "members": len(scores),
+        **({"by": "fold"} if config.ensemble.by == "fold" else {}),
         "seeds": list(scores),
         "member_float_macro_f1": f1.tolist(),
         "member_mean": float(f1.mean()),
