@@ -1,0 +1,123 @@
+"""Fold ensembles (`ensemble.by: fold`): member k holds out fold k of the training patients as its
+validation side, so together the members train on every training patient, and the ensemble's validation
+numbers are out of fold (each patient scored by the member that did not train on it)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from heartzoo.config import parse_config
+from heartzoo.environment import Environment
+from heartzoo.errors import ConfigError, HeartzooError
+
+FOLDS = {
+    "name": "small-folds",
+    "task": "beat-3",
+    "model": {"arch": "cnn1"},
+    "input": {"rr_features": True},
+    "train": {"epochs": 1, "batch_size": 64, "steps_per_epoch": 5, "max_train_frames": 4000, "seed": 2},
+    "ensemble": {"members": 2, "by": "fold"},
+    # a few steps do not make a model whose int8 copy is guaranteed close: the bound is not tested here
+    "export": {"max_f1_drop": 1.0, "verify_frames": 200, "int8_runtime": "litert"},
+}
+
+
+@pytest.fixture(scope="module")
+def folds(data_root, shared_cache, tmp_path_factory):
+    from heartzoo.training.runs import run_pipeline
+
+    cfg = parse_config(FOLDS)
+    root = tmp_path_factory.mktemp("folds")
+    out = run_pipeline(cfg, root / "run", zoo=root / "zoo", env=Environment(cache_dir=shared_cache))
+    return cfg, root, out
+
+
+@pytest.mark.slow
+def test_each_member_holds_out_its_fold_and_together_they_train_on_every_patient(folds, shared_cache):
+    from heartzoo.data.prepare import load_task_split, training_records
+    from heartzoo.models.ensemble import member_configs
+
+    cfg, root, _ = folds
+    members = member_configs(cfg)
+    assert list(members) == [2, 3]
+    held = [set(m.data.validation.records) for m in members.values()]
+    assert not held[0] & held[1] and held[0] | held[1] == set(training_records(cfg))
+    for seed, member in members.items():
+        saved = json.loads((root / "run" / "members" / f"seed{seed}" / "config.json").read_text())
+        assert saved["data"]["validation"]["records"] == sorted(member.data.validation.records)
+        assert (saved["name"], saved["train"]["seed"], saved["ensemble"]) == (
+            f"small-folds-seed{seed}",
+            seed,
+            None,
+        )
+        trained = set(load_task_split(member, "train", cache_dir=shared_cache)[0].record.tolist())
+        assert trained and not trained & set(member.data.validation.records)
+    # the validation side a seed ensemble would read is inside some member's training
+    standard = set(load_task_split(cfg, "val", cache_dir=shared_cache)[0].record.tolist())
+    assert standard <= held[0] | held[1]
+
+
+@pytest.mark.slow
+def test_the_validation_side_is_out_of_fold(folds, shared_cache):
+    from heartzoo.data.prepare import load_task_split
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.evaluation.metrics import classification_report
+    from heartzoo.inference import predict_probs
+    from heartzoo.models.ensemble import member_configs, member_models
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.tasks import get_task
+
+    cfg, root, _ = folds
+    env = Environment(cache_dir=shared_cache)
+    model, _ = load_run(root / "run")
+    probs, labels, ws = split_probabilities(model, cfg, "val", env=env)
+    configs = member_configs(cfg)
+    expected, ys = [], []
+    for seed, member in member_models(model, cfg).items():
+        fold_ws, y = load_task_split(configs[seed], "val", cache_dir=shared_cache)
+        expected.append(predict_probs(member, fold_ws.model_inputs(Preprocessor.of(cfg))))
+        ys.append(y)
+    np.testing.assert_allclose(probs, np.concatenate(expected), atol=1e-6)
+    np.testing.assert_array_equal(labels, np.concatenate(ys))
+    assert set(ws.record.tolist()) == set(configs[2].data.validation.records) | set(
+        configs[3].data.validation.records
+    )
+    task = get_task("beat-3")
+    summary = json.loads((root / "run" / "train_summary.json").read_text())
+    report = classification_report(labels, probs.argmax(1), task.class_names, task.macro_classes)
+    assert summary["val_macro_f1"] == pytest.approx(report["macro_f1"])
+    with pytest.raises(HeartzooError, match="fold ensemble's validation is each member on the fold"):
+        split_probabilities(model, cfg, "val", env=env, int8=b"any")
+
+
+@pytest.mark.slow
+def test_published_as_a_fold_ensemble(folds):
+    from heartzoo.checkout import Checkout
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
+
+    _, root, out = folds
+    vdir = root / "zoo" / "beat-3" / "small-folds" / "v1"
+    assert out["published"] == str(vdir)
+    e = json.loads((vdir / "metrics.json").read_text())["ensemble"]
+    assert (e["by"], e["seeds"]) == ("fold", [2, 3])
+    card = model_card(find(read_index(root / "zoo"), "small-folds"), vdir, Checkout.find())
+    assert "fold ensemble: 2 members, each holding out one of 2 folds (seeds 2–3)" in card
+    assert "each on the fold it held out" in card and "so that together they train on all of it" in card
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"compress": {"distill": {"teacher": "any-teacher@v1"}}}, r"field 'ensemble\.by': fold cannot be distilled"),
+        ({"data": {"validation": {"records": ["101"]}}}, r"leave data\.validation\.records out"),
+        ({"data": {"protocol": "leaky-random-beat"}}, r"field 'ensemble\.by': fold deals whole patients"),
+        ({"ensemble": {"members": 2, "by": "folds"}}, r"ensemble\.by.*'seed' or 'fold'"),
+    ],
+)
+def test_a_fold_ensemble_that_cannot_be_out_of_fold_is_refused(change, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**FOLDS, **change}, "folds.yaml")
