@@ -3,7 +3,9 @@ JSON line each, which the af-4 cards read (results/af_cv.jsonl).
 
 Run: `heartzoo cv configs/af-4-cnn5-ensemble.yaml --first-member` (5 folds of the training recordings
 outside the test split, by label), then `python studies/af_cv.py runs/cv/af-4-cnn5-ensemble-seed0
---record results/af_cv.jsonl`.
+--record results/af_cv.jsonl`. A fold ensemble's members are a cross-validation of its recipe already:
+`heartzoo cv configs/af-4-cnn5-fold-ensemble.yaml --members RUN` writes RUN/cv.json from them, nothing
+trained, and `python studies/af_cv.py RUN --record results/af_cv.jsonl` summarises it.
 """
 
 from __future__ import annotations

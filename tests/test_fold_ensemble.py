@@ -94,6 +94,27 @@ def test_the_validation_side_is_out_of_fold(folds, shared_cache):
 
 
 @pytest.mark.slow
+def test_its_members_are_a_cross_validation(folds, shared_cache):
+    """`heartzoo cv CONFIG --members RUN`: the report `heartzoo cv` writes, from the members, nothing
+    trained; its pooled out-of-fold macro-F1 is the run's validation macro-F1, each fold its member's."""
+    from conftest import run_cli
+
+    _, root, _ = folds
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")}
+    config = root / "folds.json"
+    config.write_text(json.dumps(FOLDS))
+    out = run_cli("cv", str(config), "--members", str(root / "run"), "--cache-dir", str(shared_cache))
+    assert out.returncode == 0, out.stdout + out.stderr
+    rep = json.loads((root / "run" / "cv.json").read_text())
+    summary = json.loads((root / "run" / "train_summary.json").read_text())
+    assert rep["folds"] == 2 and rep["pooled"]["macro_f1"] == pytest.approx(summary["val_macro_f1"])
+    assert [r["macro_f1"] for r in rep["per_fold"]] == pytest.approx(summary["member_val_macro_f1"])
+    assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
+    seeds = run_cli("cv", str(config), "--members", str(root / "run" / "members" / "seed2"))
+    assert seeds.returncode == 1 and "member seed 2 has not finished" in seeds.stderr, seeds.stderr
+
+
+@pytest.mark.slow
 def test_published_as_a_fold_ensemble(folds):
     from heartzoo.checkout import Checkout
     from heartzoo.site.cards import model_card
@@ -112,7 +133,10 @@ def test_published_as_a_fold_ensemble(folds):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"compress": {"distill": {"teacher": "any-teacher@v1"}}}, r"field 'ensemble\.by': fold cannot be distilled"),
+        (
+            {"compress": {"distill": {"teacher": "any-teacher@v1"}}},
+            r"field 'ensemble\.by': fold cannot be distilled",
+        ),
         ({"data": {"validation": {"records": ["101"]}}}, r"leave data\.validation\.records out"),
         ({"data": {"protocol": "leaky-random-beat"}}, r"field 'ensemble\.by': fold deals whole patients"),
         ({"ensemble": {"members": 2, "by": "folds"}}, r"ensemble\.by.*'seed' or 'fold'"),

@@ -230,6 +230,13 @@ def cv_cmd(
         bool,
         typer.Option(help="A seed ensemble's recipe: cross-validate its first member (seed train.seed)"),
     ] = False,
+    members: Annotated[
+        Path | None,
+        typer.Option(
+            help="A finished run of a fold ensemble (ensemble.by: fold): its members are the cross-validation, "
+            "read without training (--folds and --seed are the config's)"
+        ),
+    ] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -248,23 +255,31 @@ def cv_cmd(
         name = member_config(cfg, cfg.train.seed).name  # the recipe cross-validated: runs/cv/<its name>
     else:
         name = cfg.name
-    target = run_dir or Path("runs") / "cv" / name
-    rep = cross_validate(
-        cfg,
-        target,
-        folds=folds,
-        seed=seed,
-        first_member=first_member,
-        env=Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage),
-        callbacks=[rich_training_callback(err_console)],
-    )
+    env = Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage)
+    if members is not None:
+        from ..training.crossval import members_cross_validation
+
+        target = members
+        rep = members_cross_validation(cfg, members, env=env)
+    else:
+        target = run_dir or Path("runs") / "cv" / name
+        rep = cross_validate(
+            cfg,
+            target,
+            folds=folds,
+            seed=seed,
+            first_member=first_member,
+            env=env,
+            callbacks=[rich_training_callback(err_console)],
+        )
     table = Table(
-        title=f"{rep['name']}: {folds}-fold patient cross-validation on {' + '.join(cfg.data.train)}"
+        title=f"{rep['name']}: {rep['folds']}-fold patient cross-validation on {' + '.join(cfg.data.train)}"
     )
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):
         table.add_column(col, justify="left" if col == "held-out records" else "right")
     for r in rep["per_fold"]:
-        table.add_row(str(r["fold"]), " ".join(r["records"]), str(r["best_epoch"]), f"{r['macro_f1']:.4f}")
+        held = " ".join(r["records"]) if len(r["records"]) <= 30 else f"{len(r['records']):,} records"
+        table.add_row(str(r["fold"]), held, str(r.get("best_epoch", "–")), f"{r['macro_f1']:.4f}")
     console.print(table)
     console.print(report_table("pooled out-of-fold (every training patient)", rep["pooled"]))
     console.print(

@@ -151,3 +151,60 @@ def cross_validate(
     }
     write_json(run_dir / CV_FILE, report)
     return report
+
+
+def members_cross_validation(
+    config: HeartzooConfig, run_dir: str | os.PathLike[str], *, env: Environment = LOCAL
+) -> dict[str, Any]:
+    """A fold ensemble's members are a cross-validation of its recipe (member k trained without fold k
+    and chose its epoch on it): the report `cross_validate` writes, read from a finished run's members
+    without training anything, and written to `run_dir/cv.json`."""
+    import json
+
+    from ..evaluation.metrics import report_from_probabilities
+    from ..models.ensemble import member_configs
+
+    if config.ensemble is None or config.ensemble.by != "fold":
+        raise ConfigError(
+            f"{config.name}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
+        )
+    task, run_dir = get_task(config.task), Path(run_dir)
+    stages = {s["stage"]: s for s in json.loads((run_dir / "manifest.json").read_text())["stages"]}
+    rows, all_probs, all_labels = [], [], []
+    for i, (seed, cfg) in enumerate(member_configs(config, env.data_dir).items()):
+        stage = stages.get(f"member-seed{seed}")
+        if stage is None:
+            raise HeartzooError(f"{run_dir}: member seed {seed} has not finished (manifest.json)")
+        probs, labels = _out_of_fold(cfg, run_dir / stage["dir"], env)
+        rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
+        records = list(cfg.data.validation.records)
+        support = {c: rep["per_class"][c]["support"] for c in task.class_names}
+        rows.append(
+            {
+                "fold": i,
+                "records": records,
+                "beats": len(labels),
+                "support": support,
+                "macro_f1": rep["macro_f1"],
+            }
+        )
+        all_probs.append(probs)
+        all_labels.append(labels)
+    pooled = report_from_probabilities(
+        np.concatenate(all_probs), np.concatenate(all_labels), task.class_names, task.macro_classes
+    )
+    per_fold = np.array([r["macro_f1"] for r in rows])
+    report = {
+        "name": config.name,
+        "task": config.task,
+        "folds": len(rows),
+        "seed": config.data.validation.seed,
+        "records": sorted(r for row in rows for r in row["records"]),
+        "pooled": pooled,
+        "fold_macro_f1_mean": float(per_fold.mean()),
+        "fold_macro_f1_std": float(per_fold.std(ddof=1)),
+        "per_fold": rows,
+        "config": config.model_dump(mode="json"),
+    }
+    write_json(run_dir / CV_FILE, report)
+    return report
