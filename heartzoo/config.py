@@ -409,8 +409,14 @@ class HeartzooConfig(_Strict):
 
     @model_validator(mode="after")
     def _folds_fit(self) -> HeartzooConfig:
+        from .tasks import get_task
+
         if self.ensemble is None or self.ensemble.by != "fold":
             return self
+        if get_task(self.task).is_quality_gate:  # its CinC validation recordings are a fixed set, not a fold
+            raise ValueError(
+                f"ensemble.by: fold deals beat records or CinC 2017 recordings, not {self.task}'s windows"
+            )
         if self.data.protocol != "inter-patient":
             raise ValueError(
                 f"ensemble.by: fold deals whole patients, and data.protocol is {self.data.protocol!r}"

@@ -99,6 +99,16 @@ Run: `python studies/af_aggregation.py [--runs runs/af-screen/100hz-s0 ...] [--r
 `python studies/af_aggregation.py --beats --group "beats (eighth round)" --record FILE`;
 `python studies/af_aggregation.py --ensemble runs/af-screen/100hz-cnn5-30s-s{0,1,2} --group teacher-30s
 --record FILE` (ninth round).
+
+The tenth round (`--member-map`, a diagnosis that chooses nothing, written before it ran): a fold ensemble
+(`ensemble.by: fold`) fits its mean+max map on its members' out-of-fold windows, each recording as one
+member saw it, and applies it to the average of all members, whose probabilities are less extreme. How
+much that costs is measured on the published seed ensemble (af-4-cnn5-ensemble v1), whose validation
+recordings every member held out: the map fitted on the average's windows (as published) against the map
+fitted on one member's windows per recording (member k for the recordings of the k-th of three stratified
+folds, as a fold ensemble's out-of-fold side is made), both read on the average's windows, both
+cross-fitted as before. `python studies/af_aggregation.py --member-map --group member-map --record
+results/af_aggregation.jsonl`.
 """
 
 from __future__ import annotations
@@ -224,7 +234,10 @@ def main() -> None:
     ap.add_argument("--eps", action="store_true", help="the fifth round: the map's eps, float and int8")
     ap.add_argument("--weighting", action="store_true", help="the seventh round: a map fitted for F1")
     ap.add_argument("--beats", action="store_true", help="the eighth round: the beat model's S and V shares")
+    ap.add_argument("--member-map", action="store_true", help="the tenth round: a map fitted on members")
     args = ap.parse_args()
+    if args.member_map:
+        return member_map(args)
     if args.weighting:
         return weighting(args)
     if args.beats:
@@ -436,3 +449,34 @@ def beats(args) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def member_map(args) -> None:
+    """The tenth round: the published seed ensemble's map fitted on its average's windows, or on one
+    member's windows per recording, each read on the average's (cross-fitted)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from heartzoo.evaluation.aggregation import cross_fitted
+    from heartzoo.evaluation.evaluate import load_run, split_probabilities
+    from heartzoo.inference import predict_probs
+    from heartzoo.models.ensemble import member_models
+    from heartzoo.preprocess import Preprocessor
+    from heartzoo.tasks import get_task
+
+    task = get_task("af-4")
+    model, config = load_run(REPO / "zoo/af-4/af-4-cnn5-ensemble/v1")
+    average, labels, ws = split_probabilities(model, config, "val")
+    inputs = ws.model_inputs(Preprocessor.of(config))
+    members = [predict_probs(m, inputs) for m in member_models(model, config).values()]
+    records, y = np.asarray(ws.record), np.asarray(labels)
+    names, first = np.unique(records, return_index=True)
+    which = np.zeros(len(records), dtype=int)  # the member whose windows stand for each recording
+    folds = StratifiedKFold(len(members), shuffle=True, random_state=0).split(names, y[first])
+    for k, (_, held) in enumerate(folds):
+        which[np.isin(records, names[held])] = k
+    one_member = np.stack(members)[which, np.arange(len(records))]
+    scores = {}
+    for name, fitted_on in (("average", average), ("one member per recording", one_member)):
+        p, yr = cross_fitted(fitted_on, y, records, "mean+max", applied_to=average)
+        scores[name] = scored(task, yr, p.argmax(1))
+    emit(args, "zoo/af-4/af-4-cnn5-ensemble/v1", len(names), scores)

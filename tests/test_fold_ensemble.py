@@ -55,9 +55,12 @@ def test_each_member_holds_out_its_fold_and_together_they_train_on_every_patient
         )
         trained = set(load_task_split(member, "train", cache_dir=shared_cache)[0].record.tolist())
         assert trained and not trained & set(member.data.validation.records)
-    # the validation side a seed ensemble would read is inside some member's training
+    # the validation side a seed ensemble would read: each of its patients trained one member
     standard = set(load_task_split(cfg, "val", cache_dir=shared_cache)[0].record.tolist())
-    assert standard <= held[0] | held[1]
+    trained_by = [
+        set(load_task_split(m, "train", cache_dir=shared_cache)[0].record.tolist()) for m in members.values()
+    ]
+    assert standard and all(any(r in t for t in trained_by) for r in standard)
 
 
 @pytest.mark.slow
@@ -74,11 +77,15 @@ def test_the_validation_side_is_out_of_fold(folds, shared_cache):
     env = Environment(cache_dir=shared_cache)
     model, _ = load_run(root / "run")
     probs, labels, ws = split_probabilities(model, cfg, "val", env=env)
+    from heartzoo.integrity import load_keras
+
     configs = member_configs(cfg)
     expected, ys = [], []
-    for seed, member in member_models(model, cfg).items():
+    for seed in member_models(model, cfg):
+        # each fold scored by the model trained in that member's own folder, the one that held it out
+        trained = load_keras(root / "run" / "members" / f"seed{seed}" / "model.keras")
         fold_ws, y = load_task_split(configs[seed], "val", cache_dir=shared_cache)
-        expected.append(predict_probs(member, fold_ws.model_inputs(Preprocessor.of(cfg))))
+        expected.append(predict_probs(trained, fold_ws.model_inputs(Preprocessor.of(cfg))))
         ys.append(y)
     np.testing.assert_allclose(probs, np.concatenate(expected), atol=1e-6)
     np.testing.assert_array_equal(labels, np.concatenate(ys))
@@ -130,6 +137,43 @@ def test_published_as_a_fold_ensemble(folds):
     assert "each on the fold it held out" in card and "so that together they train on all of it" in card
 
 
+@pytest.mark.slow
+def test_an_export_refuses_folds_that_are_not_those_its_members_held_out(folds, tmp_path):
+    """Out-of-fold numbers deal the folds again from the data here: a member that held out other records
+    (other labels, another data folder) would score what it trained on."""
+    import shutil
+
+    from heartzoo.errors import ExportError
+    from heartzoo.zoo.publish import check_folds
+
+    cfg, root, _ = folds
+    copy = tmp_path / "run"
+    for seed in (2, 3):
+        (copy / "members" / f"seed{seed}").mkdir(parents=True)
+        shutil.copy(
+            root / "run" / "members" / f"seed{seed}" / "config.json", copy / "members" / f"seed{seed}"
+        )
+    check_folds(cfg, copy)
+    saved = copy / "members" / "seed3" / "config.json"
+    raw = json.loads(saved.read_text())
+    raw["data"]["validation"]["records"] = raw["data"]["validation"]["records"][1:]
+    saved.write_text(json.dumps(raw))
+    with pytest.raises(
+        ExportError, match=r"seed3/config.json: field 'data.validation.records': member seed 3"
+    ):
+        check_folds(cfg, copy)
+
+
+def test_a_fold_ensemble_teaches_no_student():
+    """Its members trained on every fold, the student's validation side included."""
+    from heartzoo.compress.distill import check_compatible
+
+    student = parse_config({**FOLDS, "name": "pupil", "ensemble": None})
+    with pytest.raises(ConfigError, match=r"'compress.distill.teacher' \(small-folds\) is a fold ensemble"):
+        check_compatible(student, parse_config(FOLDS))
+    check_compatible(student, parse_config({**FOLDS, "ensemble": {"members": 2}}))
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -140,6 +184,10 @@ def test_published_as_a_fold_ensemble(folds):
         ({"data": {"validation": {"records": ["101"]}}}, r"leave data\.validation\.records out"),
         ({"data": {"protocol": "leaky-random-beat"}}, r"field 'ensemble\.by': fold deals whole patients"),
         ({"ensemble": {"members": 2, "by": "folds"}}, r"ensemble\.by.*'seed' or 'fold'"),
+        (
+            {"task": "quality", "input": {"lead": "MLII"}, "model": {"arch": "cnn1"}},
+            r"fold deals beat records or CinC 2017 recordings, not quality's windows",
+        ),
     ],
 )
 def test_a_fold_ensemble_that_cannot_be_out_of_fold_is_refused(change, message):

@@ -52,3 +52,10 @@ def check_compatible(student_config, teacher_config) -> None:
             f"{student_config.name}: field 'compress.distill.teacher' ({teacher_config.name}) does not fit the "
             f"student: {'; '.join(problems)}"
         )
+    if teacher_config.ensemble is not None and teacher_config.ensemble.by == "fold":
+        # its members trained on every fold, the student's validation side included: the student's choice
+        # of epoch and its validation numbers would read what its teacher learnt from them
+        raise ConfigError(
+            f"{student_config.name}: field 'compress.distill.teacher' ({teacher_config.name}) is a fold ensemble, "
+            "trained on the student's validation side too; distil from a seed ensemble or a single model"
+        )

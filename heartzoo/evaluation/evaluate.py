@@ -124,7 +124,8 @@ def out_of_fold_probabilities(model, config: HeartzooConfig, *, env: Environment
         for seed, member in member_models(model, config).items()
     ]
     probs, labels, sets = zip(*parts, strict=True)
-    return np.concatenate(probs), np.concatenate(labels), WindowSet.concat(list(sets), sets[0].meta)
+    meta = {**sets[0].meta, "records": sorted(r for w in sets for r in w.meta.get("records", []))}
+    return np.concatenate(probs), np.concatenate(labels), WindowSet.concat(list(sets), meta)
 
 
 def recording_aggregation(folder: Path, model, config: HeartzooConfig, env: Environment = LOCAL):

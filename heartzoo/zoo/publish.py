@@ -132,6 +132,8 @@ def export_run(
     if any(t.dtype != "int8" for t in (*ins, *outs)):
         raise ExportError(f"inputs and outputs must be int8, got {[t.dtype for t in (*ins, *outs)]}")
 
+    if config.ensemble is not None and config.ensemble.by == "fold":
+        check_folds(config, run_dir, env)
     aggregation, val_score, aggregation_scores = None, validation_score(run_dir), None
     if task.per_recording:
         say(f"fitting the recording aggregation ({ec.aggregation}) on validation")
@@ -232,6 +234,23 @@ def export_run(
         if staging.exists():
             shutil.rmtree(staging)
     return metrics
+
+
+def check_folds(config: HeartzooConfig, run_dir: Path, env: Environment = LOCAL) -> None:
+    """A fold ensemble's out-of-fold numbers deal the folds again from the data here: refused unless each
+    member held out, as it trained, the fold dealt now (other labels or records would score recordings
+    with a member that trained on them)."""
+    from ..models.ensemble import member_configs
+
+    for seed, cfg in member_configs(config, env.data_dir).items():
+        saved = Path(run_dir) / "members" / f"seed{seed}" / "config.json"
+        trained = json.loads(saved.read_text())["data"]["validation"]["records"]
+        if sorted(trained) != sorted(cfg.data.validation.records):
+            raise ExportError(
+                f"{saved}: field 'data.validation.records': member seed {seed} held out other records than the "
+                f"fold dealt from the data here ({len(trained)} against {len(cfg.data.validation.records)}); "
+                "its out-of-fold numbers would score what it trained on"
+            )
 
 
 def ensemble_spread(
