@@ -108,7 +108,8 @@ recordings every member held out: the map fitted on the average's windows (as pu
 fitted on one member's windows per recording (member k for the recordings of the k-th of three stratified
 folds, as a fold ensemble's out-of-fold side is made), both read on the average's windows, both
 cross-fitted as before. `python studies/af_aggregation.py --member-map --group member-map --record
-results/af_aggregation.jsonl`.
+results/af_aggregation.jsonl`. Result: 0.8548 fitted on one member per recording against 0.8500 on the
+average: fitting on members costs nothing here.
 """
 
 from __future__ import annotations
@@ -447,10 +448,6 @@ def beats(args) -> None:
         emit(args, run, len(y), {name: scored(task, y, pred) for name, pred in preds.items()})
 
 
-if __name__ == "__main__":
-    main()
-
-
 def member_map(args) -> None:
     """The tenth round: the published seed ensemble's map fitted on its average's windows, or on one
     member's windows per recording, each read on the average's (cross-fitted)."""
@@ -480,3 +477,7 @@ def member_map(args) -> None:
         p, yr = cross_fitted(fitted_on, y, records, "mean+max", applied_to=average)
         scores[name] = scored(task, yr, p.argmax(1))
     emit(args, "zoo/af-4/af-4-cnn5-ensemble/v1", len(names), scores)
+
+
+if __name__ == "__main__":
+    main()

@@ -176,6 +176,7 @@ def members_cross_validation(
         if stage is None:
             raise HeartzooError(f"{run_dir}: member seed {seed} has not finished (manifest.json)")
         probs, labels = _out_of_fold(cfg, run_dir / stage["dir"], env)
+        trained = json.loads((run_dir / "members" / f"seed{seed}" / "train_summary.json").read_text())
         rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
         records = list(cfg.data.validation.records)
         support = {c: rep["per_class"][c]["support"] for c in task.class_names}
@@ -183,6 +184,8 @@ def members_cross_validation(
             {
                 "fold": i,
                 "records": records,
+                "best_epoch": trained["best_epoch"],
+                "epochs_run": trained["epochs_run"],
                 "beats": len(labels),
                 "support": support,
                 "macro_f1": rep["macro_f1"],
