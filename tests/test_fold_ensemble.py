@@ -118,7 +118,7 @@ def test_its_members_are_a_cross_validation(folds, shared_cache):
     assert [r["macro_f1"] for r in rep["per_fold"]] == pytest.approx(summary["member_val_macro_f1"])
     assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
     seeds = run_cli("cv", str(config), "--members", str(root / "run" / "members" / "seed2"))
-    assert seeds.returncode == 1 and "member seed 2 has not finished" in seeds.stderr, seeds.stderr
+    assert seeds.returncode == 2 and "member seed 2 has not finished" in seeds.stderr, seeds.stderr
 
 
 @pytest.mark.slow
