@@ -407,11 +407,16 @@ class HeartzooConfig(_Strict):
                 )
         return self
 
+    @property
+    def fold_ensemble(self) -> bool:
+        """Whether its members each hold out a fold of the training data (`ensemble.by: fold`)."""
+        return self.ensemble is not None and self.ensemble.by == "fold"
+
     @model_validator(mode="after")
     def _folds_fit(self) -> HeartzooConfig:
         from .tasks import get_task
 
-        if self.ensemble is None or self.ensemble.by != "fold":
+        if not self.fold_ensemble:
             return self
         if get_task(self.task).is_quality_gate:  # its CinC validation recordings are a fixed set, not a fold
             raise ValueError(

@@ -52,7 +52,7 @@ def check_compatible(student_config, teacher_config) -> None:
             f"{student_config.name}: field 'compress.distill.teacher' ({teacher_config.name}) does not fit the "
             f"student: {'; '.join(problems)}"
         )
-    if teacher_config.ensemble is not None and teacher_config.ensemble.by == "fold":
+    if teacher_config.fold_ensemble:
         # its members trained on every fold, the student's validation side included: the student's choice
         # of epoch and its validation numbers would read what its teacher learnt from them
         raise ConfigError(

@@ -88,7 +88,7 @@ def split_probabilities(
     from ..inference import predict_probs, softmax
     from ..preprocess import Preprocessor
 
-    if split == "val" and config.ensemble is not None and config.ensemble.by == "fold":
+    if split == "val" and config.fold_ensemble:
         if int8 is not None:
             raise HeartzooError(
                 f"{config.name}: a fold ensemble's validation is each member on the fold it held out, and its "
@@ -153,7 +153,7 @@ def fitted_aggregation(model, config: HeartzooConfig, env: Environment = LOCAL):
         return aggregation.MEAN, None
     probs, labels, ws = split_probabilities(model, config, "val", env=env)
     recordings = len(set(ws.record.tolist()))
-    side = "out-of-fold" if config.ensemble is not None and config.ensemble.by == "fold" else "validation"
+    side = "out-of-fold" if config.fold_ensemble else "validation"
     fitted = aggregation.fit(probs, labels, ws.record, method, f"{recordings} {side} recordings")
     return fitted, cross_fitted_f1(probs, labels, ws.record, config)
 

@@ -29,7 +29,7 @@ def member_configs(config: HeartzooConfig, data_dir=None) -> dict[int, HeartzooC
     fold of the training data (`heartzoo.data.folds`) as its validation side."""
     seeds = config.ensemble.seeds(config.train.seed)
     members = {s: member_config(config, s) for s in seeds}
-    if config.ensemble.by == "fold":
+    if config.fold_ensemble:
         from ..data.folds import fold_config, fold_records
 
         folds = fold_records(config, len(seeds), config.data.validation.seed, data_dir)

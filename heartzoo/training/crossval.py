@@ -133,19 +133,27 @@ def cross_validate(
         )
         all_probs.append(probs)
         all_labels.append(labels)
+    return _written(config, run_dir, seed, rows, all_probs, all_labels)
+
+
+def _written(config: HeartzooConfig, run_dir: Path, seed: int, rows: list, probs: list, labels: list) -> dict:
+    """The cross-validation's report from its folds' rows and out-of-fold predictions, written to cv.json."""
+    from ..evaluation.metrics import report_from_probabilities
+
+    task = get_task(config.task)
     pooled = report_from_probabilities(
-        np.concatenate(all_probs), np.concatenate(all_labels), task.class_names, macro
+        np.concatenate(probs), np.concatenate(labels), task.class_names, task.macro_classes
     )
     per_fold = np.array([r["macro_f1"] for r in rows])
     report = {
         "name": config.name,
         "task": config.task,
-        "folds": folds,
+        "folds": len(rows),
         "seed": seed,
-        "records": sorted(r for part in parts for r in part),
+        "records": sorted(r for row in rows for r in row["records"]),
         "pooled": pooled,
         "fold_macro_f1_mean": float(per_fold.mean()),
-        "fold_macro_f1_std": float(per_fold.std(ddof=1)) if folds > 1 else 0.0,
+        "fold_macro_f1_std": float(per_fold.std(ddof=1)) if len(rows) > 1 else 0.0,
         "per_fold": rows,
         "config": config.model_dump(mode="json"),
     }
@@ -164,7 +172,7 @@ def members_cross_validation(
     from ..evaluation.metrics import report_from_probabilities
     from ..models.ensemble import member_configs
 
-    if config.ensemble is None or config.ensemble.by != "fold":
+    if not config.fold_ensemble:
         raise ConfigError(
             f"{config.name}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
         )
@@ -193,21 +201,4 @@ def members_cross_validation(
         )
         all_probs.append(probs)
         all_labels.append(labels)
-    pooled = report_from_probabilities(
-        np.concatenate(all_probs), np.concatenate(all_labels), task.class_names, task.macro_classes
-    )
-    per_fold = np.array([r["macro_f1"] for r in rows])
-    report = {
-        "name": config.name,
-        "task": config.task,
-        "folds": len(rows),
-        "seed": config.data.validation.seed,
-        "records": sorted(r for row in rows for r in row["records"]),
-        "pooled": pooled,
-        "fold_macro_f1_mean": float(per_fold.mean()),
-        "fold_macro_f1_std": float(per_fold.std(ddof=1)),
-        "per_fold": rows,
-        "config": config.model_dump(mode="json"),
-    }
-    write_json(run_dir / CV_FILE, report)
-    return report
+    return _written(config, run_dir, config.data.validation.seed, rows, all_probs, all_labels)

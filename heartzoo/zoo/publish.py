@@ -132,7 +132,7 @@ def export_run(
     if any(t.dtype != "int8" for t in (*ins, *outs)):
         raise ExportError(f"inputs and outputs must be int8, got {[t.dtype for t in (*ins, *outs)]}")
 
-    if config.ensemble is not None and config.ensemble.by == "fold":
+    if config.fold_ensemble:
         check_folds(config, run_dir, env)
     aggregation, val_score, aggregation_scores = None, validation_score(run_dir), None
     if task.per_recording:
@@ -275,7 +275,7 @@ def ensemble_spread(
     f1 = np.array(list(scores.values()))
     out: dict[str, Any] = {
         "members": len(scores),
-        **({"by": "fold"} if config.ensemble.by == "fold" else {}),
+        **({"by": "fold"} if config.fold_ensemble else {}),
         "seeds": list(scores),
         "member_float_macro_f1": f1.tolist(),
         "member_mean": float(f1.mean()),
