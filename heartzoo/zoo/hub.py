@@ -166,13 +166,9 @@ def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | Non
     """Offline: the cached folder of NAME (latest cached version unless given), verified."""
     name, version = check_ref(name, version)
     found = []
-    for marker in cache.glob(f"*/{name}/v*/{ENTRY}"):
-        try:
-            entry = _read_entry(marker)
-            folder = contained(cache, entry["path"], str(marker))
-        except HeartzooError:
-            continue  # not an entry this cache wrote
-        if folder == marker.parent.resolve() and version in (None, entry["version"]):
+    for entry, folder in _cached_versions(cache, name):
+        # a folder without a valid entry of its own is not one this cache wrote
+        if folder is not None and version in (None, entry["version"]):
             found.append((int(entry["version"][1:]), folder, entry))
     if not found:
         return None
@@ -186,21 +182,27 @@ def verify_cache(cache_dir: str | os.PathLike[str] | None = None) -> tuple[int, 
     """Every version in the download cache re-hashed against the index entry it was downloaded with:
     (versions checked, problems). Nothing is moved: a damaged copy goes to quarantine when it is next
     loaded, and is fetched again then."""
-    cache = models_cache(cache_dir)
     checked, problems = 0, []
-    for marker in sorted(cache.glob(f"*/*/v*/{ENTRY}")):
+    for entry, folder in _cached_versions(models_cache(cache_dir)):
         checked += 1
+        problems += [entry] if folder is None else check_files(folder, entry["files"], cache=True)
+    return checked, problems
+
+
+def _cached_versions(cache: Path, name: str = "*"):
+    """(entry, folder) of each version of `name` in the cache, or (what is wrong with it, None) where its
+    entry is not valid or names another folder than the one it is in."""
+    for marker in sorted(cache.glob(f"*/{name}/v*/{ENTRY}")):
         try:
             entry = _read_entry(marker)
             folder = contained(cache, entry["path"], str(marker))
         except HeartzooError as exc:
-            problems.append(str(exc))
+            yield str(exc), None
             continue
         if folder != marker.parent.resolve():
-            problems.append(f"{marker}: its entry names {entry['path']!r}, not the folder it is in")
-            continue
-        problems += check_files(folder, entry["files"], cache=True)
-    return checked, problems
+            yield f"{marker}: its entry names {entry['path']!r}, not the folder it is in", None
+        else:
+            yield entry, folder
 
 
 def _read_entry(path: Path) -> dict[str, Any]:
