@@ -560,7 +560,7 @@ def test_the_kit_self_test_passes_on_the_host(tmp_path):
     gives the golden int8 inputs exactly, the fixed-point one (fed the golden recording as its ADC's whole
     counts) within a step; at a wearable's rate as at MIT-BIH's, since the golden recording is made at the
     rate the kit streams (it was 360 Hz always, and every other kit skipped its self-test)."""
-    from heartzoo.export.firmware_kit import CFLAGS, write_firmware_kit
+    from heartzoo.export.firmware_kit import write_firmware_kit
 
     if shutil.which("g++") is None:
         pytest.skip("no C++ compiler (g++) for the kit's self-test")
@@ -576,39 +576,15 @@ def test_the_kit_self_test_passes_on_the_host(tmp_path):
         kit = tmp_path / f"{fixed_point}-{gain:g}-{hz}"
         write_firmware_kit(STUDENT, kit, fixed_point=fixed_point, adc_gain=gain, recording_hz=hz)
         assert f"_golden_fs = {hz};" in next(kit.glob("*_golden.h")).read_text()
-        (kit / "drive.cc").write_text(
-            '#include <cstdio>\n#include "heartzoo_selftest.h"\n'
-            'int main() { int w = -1; int r = heartzoo_preprocess_selftest(&w); std::printf("%d %d", r, w); }\n'
-        )
-        subprocess.run(
-            ["cc", *CFLAGS, "-Wall", "-Werror", "-c", "heartzoo_preprocess.c"], cwd=kit, check=True
-        )
-        subprocess.run(
-            [
-                "g++",
-                "-std=c++17",
-                "-Wall",
-                "-Werror",
-                "-ffp-contract=off",
-                "-I.",
-                "drive.cc",
-                "heartzoo_selftest.cc",
-                "heartzoo_preprocess.o",
-                "-lm",
-                "-o",
-                "drive",
-            ],
-            cwd=kit,
-            check=True,
-        )
-        assert subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout in want
+        got = _run_selftest(kit, "int w = -1; int r = heartzoo_preprocess_selftest(&w);", "r, w")
+        assert got in want
 
 
 def test_the_self_test_says_when_the_golden_recording_does_not_fit_the_adc(tmp_path):
     """A fixed-point kit whose contract header was edited after it was made, to an ADC of fewer bits than
     the golden recording needs: the self-test returns HZ_SELFTEST_RANGE, where it counted the elements of
     the clipped beats as if the port's arithmetic were wrong."""
-    from heartzoo.export.firmware_kit import CFLAGS, write_firmware_kit
+    from heartzoo.export.firmware_kit import write_firmware_kit
 
     if shutil.which("g++") is None:
         pytest.skip("no C++ compiler (g++) for the kit's self-test")
@@ -618,30 +594,26 @@ def test_the_self_test_says_when_the_golden_recording_does_not_fit_the_adc(tmp_p
     text = header.read_text()
     assert "#define HZ_ADC_BITS 12\n" in text
     header.write_text(text.replace("#define HZ_ADC_BITS 12\n", "#define HZ_ADC_BITS 8\n"))  # +-0.64 mV
+    got, code = _run_selftest(
+        kit, "int r = heartzoo_preprocess_selftest(nullptr);", "r, HZ_SELFTEST_RANGE"
+    ).split()
+    assert got == code == "-3", (got, code)
+
+
+def _run_selftest(kit, call: str, printed: str) -> str:
+    """The kit's golden self-test built with g++ and run: what a main that makes `call` prints of the two
+    ints `printed`."""
+    from heartzoo.export.firmware_kit import CFLAGS
+
     (kit / "drive.cc").write_text(
-        '#include <cstdio>\n#include "heartzoo_selftest.h"\n'
-        'int main() { int r = heartzoo_preprocess_selftest(nullptr); std::printf("%d %d", r, HZ_SELFTEST_RANGE); }\n'
+        f'#include <cstdio>\n#include "heartzoo_selftest.h"\nint main() {{ {call} std::printf("%d %d", {printed}); }}\n'
     )
     subprocess.run(["cc", *CFLAGS, "-Wall", "-Werror", "-c", "heartzoo_preprocess.c"], cwd=kit, check=True)
+    build = ["g++", "-std=c++17", "-Wall", "-Werror", "-ffp-contract=off", "-I.", "drive.cc"]
     subprocess.run(
-        [
-            "g++",
-            "-std=c++17",
-            "-Wall",
-            "-Werror",
-            "-I.",
-            "drive.cc",
-            "heartzoo_selftest.cc",
-            "heartzoo_preprocess.o",
-            "-lm",
-            "-o",
-            "drive",
-        ],
-        cwd=kit,
-        check=True,
+        [*build, "heartzoo_selftest.cc", "heartzoo_preprocess.o", "-lm", "-o", "drive"], cwd=kit, check=True
     )
-    got, code = subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout.split()
-    assert got == code == "-3", (got, code)
+    return subprocess.run(["./drive"], cwd=kit, capture_output=True, text=True).stdout
 
 
 def test_it_builds_for_cortex_m(tmp_path):
