@@ -117,8 +117,17 @@ def test_its_members_are_a_cross_validation(folds, shared_cache):
     assert rep["folds"] == 2 and rep["pooled"]["macro_f1"] == pytest.approx(summary["val_macro_f1"])
     assert [r["macro_f1"] for r in rep["per_fold"]] == pytest.approx(summary["member_val_macro_f1"])
     assert {p: p.stat().st_mtime_ns for p in (root / "run").rglob("model.keras")} == stamps
-    seeds = run_cli("cv", str(config), "--members", str(root / "run" / "members" / "seed2"))
-    assert seeds.returncode == 2 and "member seed 2 has not finished" in seeds.stderr, seeds.stderr
+    member = run_cli("cv", str(config), "--members", str(root / "run" / "members" / "seed2"))
+    assert member.returncode == 2 and "made by another configuration" in member.stderr, member.stderr
+    # another fold seed deals other folds: each member would be scored on what it trained on
+    other = root / "other.json"
+    other.write_text(json.dumps({**FOLDS, "data": {"validation": {"fraction": 0.2, "seed": 1}}}))
+    dealt = run_cli("cv", str(other), "--members", str(root / "run"))
+    assert dealt.returncode == 2 and "made by another configuration" in dealt.stderr, dealt.stderr
+    nothing = run_cli("cv", str(config), "--members", str(root / "nothing"))
+    assert nothing.returncode == 2 and "not a run of small-folds" in nothing.stderr, nothing.stderr
+    folds_too = run_cli("cv", str(config), "--members", str(root / "run"), "--folds", "3")
+    assert folds_too.returncode == 2 and "--folds, --seed, --run-dir" in folds_too.stderr, folds_too.stderr
 
 
 @pytest.mark.slow
@@ -143,8 +152,7 @@ def test_an_export_refuses_folds_that_are_not_those_its_members_held_out(folds, 
     (other labels, another data folder) would score what it trained on."""
     import shutil
 
-    from heartzoo.errors import ExportError
-    from heartzoo.zoo.publish import check_folds
+    from heartzoo.models.ensemble import check_folds
 
     cfg, root, _ = folds
     copy = tmp_path / "run"
@@ -159,7 +167,7 @@ def test_an_export_refuses_folds_that_are_not_those_its_members_held_out(folds, 
     raw["data"]["validation"]["records"] = raw["data"]["validation"]["records"][1:]
     saved.write_text(json.dumps(raw))
     with pytest.raises(
-        ExportError, match=r"seed3/config.json: field 'data.validation.records': member seed 3"
+        HeartzooError, match=r"seed3/config.json: field 'data.validation.records': member seed 3"
     ):
         check_folds(cfg, copy)
 
@@ -193,3 +201,20 @@ def test_a_fold_ensemble_teaches_no_student():
 def test_a_fold_ensemble_that_cannot_be_out_of_fold_is_refused(change, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({**FOLDS, **change}, "folds.yaml")
+
+
+def test_the_published_fold_ensemble_s_card_says_how_it_was_selected():
+    """af-4-cnn5-fold-ensemble v1: no recording outside the test split was held back from the whole, so
+    its card does not say "model selection on a stratified fifth of the rest" as the others' do."""
+    from conftest import REPO
+
+    from heartzoo.checkout import Checkout
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
+
+    root = REPO / "zoo"
+    entry = find(read_index(root), "af-4-cnn5-fold-ensemble", "v1")
+    card = model_card(entry, root / entry["path"], Checkout.find())
+    assert "each member choosing its epoch on the fold of them it held out" in card
+    assert "selection on a stratified fifth of the rest" not in card
+    assert "fold ensemble: 5 members, each holding out one of 5 folds (seeds 0–4)" in card

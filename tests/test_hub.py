@@ -255,5 +255,19 @@ def test_zoo_verify_checks_the_download_cache(published, tmp_path):
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "model.tflite: sha256" in bad.stderr and "notes.txt: not in the index" in bad.stderr, bad.stderr
     assert (folder / "model.tflite").read_bytes() == bytes(raw)  # reported, not moved
-    empty = run_cli("zoo", "verify", "--cache", "--cache-dir", str(tmp_path / "none"))
-    assert empty.returncode == 0 and "0 cached model version(s)" in empty.stdout, empty.stdout
+    # a folder no entry vouches for (an interrupted download, files put there by hand), a linked entry
+    (folder.parent / "v9").mkdir()
+    (folder.parent / "v9" / "model.tflite").write_bytes(b"planted")
+    entry = folder / ".entry.json"
+    (tmp_path / "entry.json").write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(tmp_path / "entry.json")
+    bad = run_cli("zoo", "verify", "--cache", "--cache-dir", str(cache))
+    assert bad.returncode == 1 and "v9: no .entry.json beside it" in bad.stderr, bad.stderr
+    assert ".entry.json: a symbolic link, refused" in bad.stderr, bad.stderr
+    missing = run_cli("zoo", "verify", "--cache", "--cache-dir", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "no download cache here" in missing.stderr, missing.stderr
+    both = run_cli("zoo", "verify", "--cache", "--zoo", str(tmp_path), "--cache-dir", str(cache))
+    assert both.returncode == 2 and "--zoo, --hashes-only and --data-dir do not apply" in both.stderr, (
+        both.stderr
+    )

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from ..environment import Environment
-from ..tasks import DEFAULT_TASK, TASK_NAMES
+from ..tasks import DEFAULT_TASK, TASK_NAMES, get_task
 from .common import (
     CacheDir,
     DataDir,
@@ -44,7 +44,6 @@ def models_cmd(
 ) -> None:
     """Every registered architecture with its parameters and MACs (counted from the built layers)."""
     from ..models import build_model, describe, get_architecture, list_architectures
-    from ..tasks import get_task
 
     rows = []
     for name in list_architectures():
@@ -256,6 +255,12 @@ def cv_cmd(
     else:
         name = cfg.name
     env = Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage)
+    if members is not None and (folds != 5 or seed != 0 or run_dir is not None or first_member):
+        raise typer.BadParameter(
+            "a fold ensemble's run has its folds, seeds and folder: --folds, --seed, --run-dir and "
+            "--first-member do not apply",
+            param_hint="--members",
+        )
     if members is not None:
         from ..training.crossval import members_cross_validation
 
@@ -272,8 +277,9 @@ def cv_cmd(
             env=env,
             callbacks=[rich_training_callback(err_console)],
         )
+    unit = "recording" if get_task(cfg.task).per_recording else "patient"
     table = Table(
-        title=f"{rep['name']}: {rep['folds']}-fold patient cross-validation on {' + '.join(cfg.data.train)}"
+        title=f"{rep['name']}: {rep['folds']}-fold {unit} cross-validation on {' + '.join(cfg.data.train)}"
     )
     for col in ("fold", "held-out records", "best epoch", "macro-F1"):
         table.add_column(col, justify="left" if col == "held-out records" else "right")
@@ -281,7 +287,7 @@ def cv_cmd(
         held = " ".join(r["records"]) if len(r["records"]) <= 30 else f"{len(r['records']):,} records"
         table.add_row(str(r["fold"]), held, str(r.get("best_epoch", "–")), f"{r['macro_f1']:.4f}")
     console.print(table)
-    console.print(report_table("pooled out-of-fold (every training patient)", rep["pooled"]))
+    console.print(report_table(f"pooled out-of-fold (every training {unit})", rep["pooled"]))
     console.print(
         f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
         f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"

@@ -219,20 +219,27 @@ def zoo_verify(
 ) -> None:
     """Re-hash every file against the index and re-run the LiteRT/TFLM agreement; exit 1 on any problem.
 
-    The agreement runs each version's int8 model in LiteRT and TFLM on its DS2 verification frames
-    (the MIT-BIH records are needed); --hashes-only checks the files alone; --cache checks the
-    downloaded copies."""
+    The agreement runs each version's int8 model in LiteRT and TFLM on verification frames of its test
+    split (the data folder is needed); --hashes-only checks the files alone; --cache checks the
+    downloaded copies instead."""
 
     from ..zoo.index import read_index, verify, zoo_dir
 
     if cache:
         from ..zoo.hub import models_cache, verify_cache
 
+        if zoo is not None or hashes_only or data_dir is not None:
+            raise typer.BadParameter(
+                "the cache is checked by its hashes alone: --zoo, --hashes-only and --data-dir do not apply",
+                param_hint="--cache",
+            )
         checked, problems = verify_cache(cache_dir)
         for p in problems:
             err_console.print(f"[red]✗[/] {escape(p)}", soft_wrap=True)
         if problems:
-            err_console.print("a damaged copy is moved to quarantine when next loaded, and fetched again")
+            err_console.print(
+                "remove a damaged version's folder (or use another --cache-dir) and download it again"
+            )
             raise typer.Exit(1)
         where = escape(str(models_cache(cache_dir)))
         console.print(f"[green]✓[/] {checked} cached model version(s) verified in {where} (files hashed)")

@@ -38,10 +38,16 @@ def training_text(cfg: dict[str, Any]) -> str:
 
 def _training_text(cfg: dict[str, Any]) -> str:
     if cfg["task"] == "af-4":
+        selection = (
+            "every recording of the rest trained on, each member choosing its epoch on the fold of them it "
+            "held out"
+            if (cfg.get("ensemble") or {}).get("by") == "fold"
+            else "model selection on a stratified fifth of the rest"
+        )
         return (
             "Trained on the CinC 2017 training recordings outside the committed test split "
             "(`heartzoo/data/lists/cinc2017-test.txt`, a stratified fifth, drawn once before any training), "
-            "model selection on a stratified fifth of the rest, tested once on the test split."
+            f"{selection}, tested once on the test split."
         )
     if cfg["task"] == "quality":
         return (

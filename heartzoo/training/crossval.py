@@ -176,14 +176,27 @@ def members_cross_validation(
         raise ConfigError(
             f"{config.name}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
         )
+    from ..models.ensemble import check_folds
+    from ..zoo.manifest import MANIFEST, Manifest
+
     task, run_dir = get_task(config.task), Path(run_dir)
-    stages = {s["stage"]: s for s in json.loads((run_dir / "manifest.json").read_text())["stages"]}
+    if not (run_dir / MANIFEST).is_file():
+        raise HeartzooError(f"{run_dir}: not a run of {config.name} (no {MANIFEST}): train it first")
+    try:
+        manifest = Manifest.open(run_dir, config)
+    except ConfigError:
+        raise ConfigError(
+            f"{run_dir}: the run was made by another configuration than {config.name}'s: its members are that "
+            "configuration's cross-validation, not this one's"
+        ) from None
+    stages = {s["stage"]: s for s in manifest.stages}
+    members = member_configs(config, env.data_dir)
+    if unfinished := [s for s in members if f"member-seed{s}" not in stages]:
+        raise HeartzooError(f"{run_dir}: member seed {unfinished[0]} has not finished ({MANIFEST})")
+    check_folds(config, run_dir, env.data_dir)
     rows, all_probs, all_labels = [], [], []
-    for i, (seed, cfg) in enumerate(member_configs(config, env.data_dir).items()):
-        stage = stages.get(f"member-seed{seed}")
-        if stage is None:
-            raise HeartzooError(f"{run_dir}: member seed {seed} has not finished (manifest.json)")
-        probs, labels = _out_of_fold(cfg, run_dir / stage["dir"], env)
+    for i, (seed, cfg) in enumerate(members.items()):
+        probs, labels = _out_of_fold(cfg, run_dir / stages[f"member-seed{seed}"]["dir"], env)
         trained = json.loads((run_dir / "members" / f"seed{seed}" / "train_summary.json").read_text())
         rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
         records = list(cfg.data.validation.records)

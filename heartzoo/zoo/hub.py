@@ -182,10 +182,24 @@ def verify_cache(cache_dir: str | os.PathLike[str] | None = None) -> tuple[int, 
     """Every version in the download cache re-hashed against the index entry it was downloaded with:
     (versions checked, problems). Nothing is moved: a damaged copy goes to quarantine when it is next
     loaded, and is fetched again then."""
+    cache = models_cache(cache_dir)
+    if not cache.is_dir():
+        raise HeartzooError(f"{cache}: no download cache here (nothing downloaded, or another --cache-dir?)")
     checked, problems = 0, []
-    for entry, folder in _cached_versions(models_cache(cache_dir)):
+    for entry, folder in _cached_versions(cache):
         checked += 1
         problems += [entry] if folder is None else check_files(folder, entry["files"], cache=True)
+    # task/name/version folders with no entry: an interrupted download, or files the cache did not write
+    for place in sorted(cache.glob("*/*/*")):
+        if (
+            not any(part.startswith(".") for part in place.relative_to(cache).parts)
+            and not (place / ENTRY).is_file()
+        ):
+            checked += 1
+            problems.append(
+                f"{place}: no {ENTRY} beside it (an interrupted download, or not written by heartzoo): nothing "
+                "vouches for its files"
+            )
     return checked, problems
 
 
@@ -193,6 +207,9 @@ def _cached_versions(cache: Path, name: str = "*"):
     """(entry, folder) of each version of `name` in the cache, or (what is wrong with it, None) where its
     entry is not valid or names another folder than the one it is in."""
     for marker in sorted(cache.glob(f"*/{name}/v*/{ENTRY}")):
+        if marker.is_symlink():  # the cache writes its entries; a link may lead anywhere
+            yield f"{marker}: a symbolic link, refused (the cache writes its entries as files)", None
+            continue
         try:
             entry = _read_entry(marker)
             folder = contained(cache, entry["path"], str(marker))
