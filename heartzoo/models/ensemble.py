@@ -41,14 +41,14 @@ def check_folds(config: HeartzooConfig, run_dir, data_dir=None) -> None:
     """A fold ensemble's out-of-fold numbers deal the folds again from the data here: refused unless each
     member of the run held out, as it trained, the fold dealt now (other labels or records, or another
     `data.validation.seed`, would score recordings with a member that trained on them)."""
-    import json
     from pathlib import Path
 
     from ..errors import HeartzooError
+    from ..io import read_json
 
     for seed, cfg in member_configs(config, data_dir).items():
         saved = Path(run_dir) / "members" / f"seed{seed}" / "config.json"
-        trained = json.loads(saved.read_text())["data"]["validation"]["records"]
+        trained = read_json(saved)["data"]["validation"]["records"]
         if sorted(trained) != sorted(cfg.data.validation.records):
             raise HeartzooError(
                 f"{saved}: field 'data.validation.records': member seed {seed} held out other records than the "

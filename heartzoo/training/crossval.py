@@ -93,7 +93,6 @@ def cross_validate(
     command can simply be run again. Returns the report written to cv.json: the pooled out-of-fold
     report (`pooled`), each fold's records, best epoch and macro-F1, and their mean and spread.
     """
-    from ..evaluation.metrics import report_from_probabilities
     from .train import train
 
     if first_member:
@@ -103,14 +102,12 @@ def cross_validate(
             raise ConfigError(f"{config.name}: first_member needs a seed ensemble (field 'ensemble')")
         config = member_config(config, config.train.seed)
     _check(config)
-    task = get_task(config.task)
-    macro = task.macro_classes
     run_dir = Path(run_dir)
     try:
         parts = fold_records(config, folds, seed, env.data_dir)
     except ValueError as exc:
         raise HeartzooError(f"{config.name}: folds={folds}: {exc}") from None
-    rows, all_probs, all_labels = [], [], []
+    held_out = []
     for i, records in enumerate(parts):
         cfg = fold_config(config, records)
         fold_dir = run_dir / f"fold-{i}"
@@ -118,31 +115,35 @@ def cross_validate(
         env.say(f"fold {i + 1}/{folds}: holding out {held}")
         # each fold's own steps stay quiet: the fold is the unit a reader follows
         result = train(cfg, fold_dir, env=replace(env, progress=None), callbacks=callbacks)
-        probs, labels = _out_of_fold(cfg, fold_dir, env)
-        rep = report_from_probabilities(probs, labels, task.class_names, macro)
+        held_out.append((records, result.best_epoch, result.epochs_run, *_out_of_fold(cfg, fold_dir, env)))
+    return _written(config, run_dir, seed, held_out)
+
+
+def _written(config: HeartzooConfig, run_dir: Path, seed: int, held_out: list[tuple]) -> dict[str, Any]:
+    """The cross-validation's report, written to cv.json, from each fold's (records, best epoch, epochs
+    run, out-of-fold probabilities, labels)."""
+    from ..evaluation.metrics import report_from_probabilities
+
+    task = get_task(config.task)
+    rows = []
+    for i, (records, best_epoch, epochs_run, probs, labels) in enumerate(held_out):
+        rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
         rows.append(
             {
                 "fold": i,
-                "records": records,
-                "best_epoch": result.best_epoch,
-                "epochs_run": result.epochs_run,
+                "records": list(records),
+                "best_epoch": best_epoch,
+                "epochs_run": epochs_run,
                 "beats": len(labels),
                 "support": {c: rep["per_class"][c]["support"] for c in task.class_names},
                 "macro_f1": rep["macro_f1"],
             }
         )
-        all_probs.append(probs)
-        all_labels.append(labels)
-    return _written(config, run_dir, seed, rows, all_probs, all_labels)
-
-
-def _written(config: HeartzooConfig, run_dir: Path, seed: int, rows: list, probs: list, labels: list) -> dict:
-    """The cross-validation's report from its folds' rows and out-of-fold predictions, written to cv.json."""
-    from ..evaluation.metrics import report_from_probabilities
-
-    task = get_task(config.task)
     pooled = report_from_probabilities(
-        np.concatenate(probs), np.concatenate(labels), task.class_names, task.macro_classes
+        np.concatenate([h[3] for h in held_out]),
+        np.concatenate([h[4] for h in held_out]),
+        task.class_names,
+        task.macro_classes,
     )
     per_fold = np.array([r["macro_f1"] for r in rows])
     report = {
@@ -167,19 +168,15 @@ def members_cross_validation(
     """A fold ensemble's members are a cross-validation of its recipe (member k trained without fold k
     and chose its epoch on it): the report `cross_validate` writes, read from a finished run's members
     without training anything, and written to `run_dir/cv.json`."""
-    import json
-
-    from ..evaluation.metrics import report_from_probabilities
-    from ..models.ensemble import member_configs
+    from ..io import read_json
+    from ..models.ensemble import check_folds, member_configs
+    from ..zoo.manifest import MANIFEST, Manifest
 
     if not config.fold_ensemble:
         raise ConfigError(
             f"{config.name}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
         )
-    from ..models.ensemble import check_folds
-    from ..zoo.manifest import MANIFEST, Manifest
-
-    task, run_dir = get_task(config.task), Path(run_dir)
+    run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).is_file():
         raise HeartzooError(f"{run_dir}: not a run of {config.name} (no {MANIFEST}): train it first")
     try:
@@ -194,24 +191,9 @@ def members_cross_validation(
     if unfinished := [s for s in members if f"member-seed{s}" not in stages]:
         raise HeartzooError(f"{run_dir}: member seed {unfinished[0]} has not finished ({MANIFEST})")
     check_folds(config, run_dir, env.data_dir)
-    rows, all_probs, all_labels = [], [], []
-    for i, (seed, cfg) in enumerate(members.items()):
-        probs, labels = _out_of_fold(cfg, run_dir / stages[f"member-seed{seed}"]["dir"], env)
-        trained = json.loads((run_dir / "members" / f"seed{seed}" / "train_summary.json").read_text())
-        rep = report_from_probabilities(probs, labels, task.class_names, task.macro_classes)
-        records = list(cfg.data.validation.records)
-        support = {c: rep["per_class"][c]["support"] for c in task.class_names}
-        rows.append(
-            {
-                "fold": i,
-                "records": records,
-                "best_epoch": trained["best_epoch"],
-                "epochs_run": trained["epochs_run"],
-                "beats": len(labels),
-                "support": support,
-                "macro_f1": rep["macro_f1"],
-            }
-        )
-        all_probs.append(probs)
-        all_labels.append(labels)
-    return _written(config, run_dir, config.data.validation.seed, rows, all_probs, all_labels)
+    held_out = []
+    for seed, cfg in members.items():
+        trained = read_json(run_dir / "members" / f"seed{seed}" / "train_summary.json")
+        oof = _out_of_fold(cfg, run_dir / stages[f"member-seed{seed}"]["dir"], env)
+        held_out.append((cfg.data.validation.records, trained["best_epoch"], trained["epochs_run"], *oof))
+    return _written(config, run_dir, config.data.validation.seed, held_out)

@@ -179,9 +179,8 @@ def _cached_entry(cache: Path, name: str, version: str | None, sha256: str | Non
 
 
 def verify_cache(cache_dir: str | os.PathLike[str] | None = None) -> tuple[int, list[str]]:
-    """Every version in the download cache re-hashed against the index entry it was downloaded with:
-    (versions checked, problems). Nothing is moved: a damaged copy goes to quarantine when it is next
-    loaded, and is fetched again then."""
+    """Every version in the download cache re-hashed against the index entry it was downloaded with, and
+    every version folder without one named: (folders checked, problems). Nothing is moved or fetched."""
     cache = models_cache(cache_dir)
     if not cache.is_dir():
         raise HeartzooError(f"{cache}: no download cache here (nothing downloaded, or another --cache-dir?)")
