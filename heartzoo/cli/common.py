@@ -109,23 +109,38 @@ AdcBits = Annotated[
         show_default="12, MIT-BIH's",
     ),
 ]
+KitPrefix = Annotated[
+    str | None,
+    typer.Option(
+        "--prefix",
+        help="With --firmware: name the kit's C symbols and files with this prefix (beat_pre_init, "
+        "BEAT_FRAME_SIZE, beat_preprocess.c, beat.mk) instead of hz_/HZ_/heartzoo_, so that two kits, a "
+        "beat model and the quality gate say, link into one firmware",
+        show_default="hz",
+    ),
+]
 
 
-def kit_options(firmware: bool, fixed_point: bool, recording_hz, adc_gain, adc_bits) -> dict:
+def kit_options(
+    firmware: bool, fixed_point: bool, recording_hz, adc_gain, adc_bits, prefix: str | None = None
+) -> dict:
     """The firmware kit's keyword arguments from the command line (the library's defaults where none is
     given); an error naming what is missing when they come without --firmware, or the ADC's without
-    --fixed-point."""
+    --fixed-point, and a prefix that cannot name C symbols."""
     from ..errors import HeartzooError
+    from ..export.kit_names import check_prefix
 
-    if (fixed_point or recording_hz) and not firmware:
+    if (fixed_point or recording_hz or prefix is not None) and not firmware:
         raise HeartzooError(
-            "--fixed-point and --recording-hz are options of the firmware kit: add --firmware"
+            "--fixed-point, --recording-hz and --prefix are options of the firmware kit: add --firmware"
         )
+    if prefix is not None:
+        check_prefix(prefix)
     if (adc_gain or adc_bits) and not fixed_point:
         raise HeartzooError(
             "--adc-gain and --adc-bits are options of the fixed-point kit: add --firmware --fixed-point"
         )
-    given = {"recording_hz": recording_hz, "adc_gain": adc_gain, "adc_bits": adc_bits}
+    given = {"recording_hz": recording_hz, "adc_gain": adc_gain, "adc_bits": adc_bits, "prefix": prefix}
     return {"fixed_point": fixed_point, **{k: v for k, v in given.items() if v is not None}}
 
 

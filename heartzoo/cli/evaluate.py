@@ -17,6 +17,7 @@ from .common import (
     CacheDir,
     DataDir,
     FixedPoint,
+    KitPrefix,
     RecordingHz,
     ZooDir,
     ZooUrl,
@@ -174,6 +175,7 @@ def export_cmd(
     recording_hz: RecordingHz = None,
     adc_gain: AdcGain = None,
     adc_bits: AdcBits = None,
+    prefix: KitPrefix = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -187,7 +189,7 @@ def export_cmd(
 
     if version is not None:
         check_version(version)
-    kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits)
+    kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits, prefix)
     exportable_run(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:

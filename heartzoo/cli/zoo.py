@@ -21,6 +21,7 @@ from .common import (
     CheckoutDir,
     DataDir,
     FixedPoint,
+    KitPrefix,
     RecordingHz,
     ZooDir,
     ZooUrl,
@@ -170,6 +171,7 @@ def zoo_c_array(
     recording_hz: RecordingHz = None,
     adc_gain: AdcGain = None,
     adc_bits: AdcBits = None,
+    prefix: KitPrefix = None,
     zoo: ZooDir = None,
     base_url: ZooUrl = None,
     cache_dir: CacheDir = None,
@@ -181,7 +183,7 @@ def zoo_c_array(
     preprocessing in C, proven equal to Python's (docs/deploy.md)."""
     from ..zoo.hub import verified_folder
 
-    kit = kit_options(firmware, fixed_point, recording_hz, adc_gain, adc_bits)
+    kit = kit_options(firmware, fixed_point, recording_hz, adc_gain, adc_bits, prefix)
     folder = verified_folder(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
     if firmware:
         from ..export.firmware_kit import write_firmware_kit

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
+from .kit_names import DEFAULT_PREFIX, check_prefix, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
 RECORDING_HZ = 360
@@ -406,14 +407,17 @@ def kit_files(
     recording_hz: int = RECORDING_HZ,
     adc_gain: float = ADC_GAIN,
     adc_bits: int = ADC_BITS,
+    prefix: str = DEFAULT_PREFIX,
 ) -> dict[str, str]:
     """Every file of the kit of the version in `folder`: library, contract, model array, golden vectors,
-    a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake."""
+    a self-test of the preprocessing on them, an example TFLM main.cc, heartzoo.mk and heartzoo.cmake;
+    with a `prefix`, the library's names and files under it (`kit_names`), so that kits link together."""
     from ..meta import Configuration, Metrics, read_meta
     from ..tasks import TASKS
     from .codegen import c_array_files, c_symbol, check_adc_holds_golden, check_kit_rate, op_method
 
     folder = Path(folder)
+    check_prefix(prefix)  # before anything is rendered
     if not (folder / "configuration.json").is_file():
         hint = (
             " (a run folder: export it first, `heartzoo export RUN`)"
@@ -456,7 +460,7 @@ def kit_files(
         for key, value in subs.items():
             text = text.replace(key, value)
         files[target] = text
-    return files
+    return with_prefix(files, prefix)
 
 
 def write_firmware_kit(
@@ -467,13 +471,20 @@ def write_firmware_kit(
     recording_hz: int = RECORDING_HZ,
     adc_gain: float = ADC_GAIN,
     adc_bits: int = ADC_BITS,
+    prefix: str = DEFAULT_PREFIX,
 ) -> list[Path]:
-    """Write the firmware kit of an exported version into `out_dir` (each file atomically)."""
+    """Write the firmware kit of an exported version into `out_dir` (each file atomically); kits of other
+    prefixes can share the folder."""
     from ..io import atomic_path
 
     out_dir = Path(out_dir)
     files = kit_files(
-        version_dir, fixed_point=fixed_point, recording_hz=recording_hz, adc_gain=adc_gain, adc_bits=adc_bits
+        version_dir,
+        fixed_point=fixed_point,
+        recording_hz=recording_hz,
+        adc_gain=adc_gain,
+        adc_bits=adc_bits,
+        prefix=prefix,
     )
     written = []
     for name, text in files.items():

@@ -1,0 +1,57 @@
+"""The names a firmware kit gives its C symbols and files, so that several kits link into one image.
+
+A kit's library is made for one contract: its types, functions and macros (`hz_pre_t`, `hz_pre_init`,
+`HZ_FRAME_SIZE`) and its files (`heartzoo_preprocess.c`, `heartzoo_contract.h`, `heartzoo.mk`) have
+fixed names, so a beat model's kit and the quality gate's collide at link time (and in a translation
+unit that includes both headers). A kit made with a prefix, say `beat`, names them `beat_pre_t`,
+`beat_pre_init`, `BEAT_FRAME_SIZE`, `beat_preprocess.c`, `beat_contract.h`, `beat.mk`, `beat_main.cc`.
+The model's own files are already named after the model.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import HeartzooError
+
+#: The kit's names as heartzoo ships them.
+DEFAULT_PREFIX = "hz"
+#: A prefix is a lower-case C identifier: no leading digit, no double or trailing underscore (reserved in
+#: C++), short enough to leave the names readable.
+PREFIX_RE = re.compile(r"[a-z](?:[a-z0-9]|_(?!_))*[a-z0-9]|[a-z]")
+MAX_PREFIX = 16
+
+# (pattern, replacement given the prefix): identifiers, macros, include guards and make variables, then
+# the files' names wherever they are spelled (#include lines, the make and CMake snippets)
+_RULES = (
+    (re.compile(r"\bhz_(?=\w)"), lambda p: f"{p}_"),
+    (re.compile(r"\bHZ_(?=\w)"), lambda p: f"{p.upper()}_"),
+    (re.compile(r"\bHEARTZOO_(?=\w)"), lambda p: f"{p.upper()}_"),
+    (re.compile(r"\bheartzoo_(?=[a-z])"), lambda p: f"{p}_"),
+    (re.compile(r"\bheartzoo\.(?=(?:mk|cmake)\b)"), lambda p: f"{p}."),
+    (re.compile(r"(?<![\w/.])main\.cc\b"), lambda p: f"{p}_main.cc"),
+)
+
+
+def check_prefix(prefix: str) -> str:
+    """`prefix` if it can name a kit's symbols, else a HeartzooError that says what a prefix must be."""
+    if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX or not PREFIX_RE.fullmatch(prefix):
+        raise HeartzooError(
+            f"--prefix {prefix!r}: a kit's prefix is a lower-case C identifier of at most {MAX_PREFIX} "
+            "characters (letters, digits and single underscores, starting with a letter), e.g. beat"
+        )
+    return prefix
+
+
+def renamed_text(text: str, prefix: str) -> str:
+    """`text` (a file of the kit, or its name) with the kit's names under `prefix`."""
+    for pattern, new in _RULES:
+        text = pattern.sub(new(prefix), text)
+    return text
+
+
+def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
+    """The kit's files (name: text) with every name under `prefix`; unchanged for the default."""
+    if check_prefix(prefix) == DEFAULT_PREFIX:
+        return dict(files)
+    return {renamed_text(name, prefix): renamed_text(text, prefix) for name, text in files.items()}
