@@ -293,6 +293,8 @@ class EnsembleSpread(StrictModel):
     member_std: float
     member_val_macro_f1: list[float] | None = None
     val_macro_f1: float | None = None
+    # a fold ensemble's held-out fold of each member, in the order of `seeds` (`data.folds.fold_digest`)
+    folds: list[str] | None = None
 
 
 class AggregationScores(StrictModel):

@@ -172,6 +172,50 @@ def test_an_export_refuses_folds_that_are_not_those_its_members_held_out(folds, 
         check_folds(cfg, copy)
 
 
+@pytest.mark.slow
+def test_a_published_fold_ensemble_records_its_folds_and_its_validation_is_checked_by_them(
+    folds, shared_cache
+):
+    """`heartzoo evaluate VERSION --split val` deals the folds again from the data here, and a version
+    holds no member configs: it records each member's fold as a digest (metrics.json `ensemble.folds`),
+    evaluate checks them, and a fold dealt otherwise (another `data.validation.seed`) is refused there."""
+    from heartzoo.data.folds import fold_digest
+    from heartzoo.evaluation.evaluate import evaluate
+    from heartzoo.models.ensemble import check_folds, member_configs
+
+    cfg, root, _ = folds
+    vdir = root / "zoo" / "beat-3" / "small-folds" / "v1"
+    members = member_configs(cfg)
+    recorded = json.loads((vdir / "metrics.json").read_text())["ensemble"]["folds"]
+    assert recorded == [fold_digest(members[s].data.validation.records) for s in (2, 3)]
+    assert len(set(recorded)) == 2
+    report = evaluate(vdir, "val", env=Environment(cache_dir=shared_cache))
+    assert report["folds_checked"] is True and report["clean"]["n"] > 0
+    other = cfg.model_copy(
+        update={
+            "data": cfg.data.model_copy(
+                update={"validation": cfg.data.validation.model_copy(update={"seed": 1})}
+            )
+        }
+    )
+    with pytest.raises(HeartzooError, match=r"metrics.json: field 'ensemble.folds': member seed 2"):
+        check_folds(other, vdir)
+    assert check_folds(cfg, vdir) is True
+
+
+def test_a_fold_ensemble_published_before_it_recorded_its_folds_says_so():
+    """af-4-cnn5-fold-ensemble v1 records no folds (published versions are immutable): its folds cannot be
+    checked, and evaluate's report and table say so rather than pass them as checked."""
+    from conftest import REPO
+
+    from heartzoo.config import load_config
+    from heartzoo.models.ensemble import check_folds
+
+    vdir = REPO / "zoo" / "af-4" / "af-4-cnn5-fold-ensemble" / "v1"
+    assert json.loads((vdir / "metrics.json").read_text())["ensemble"].get("folds") is None
+    assert check_folds(load_config(vdir / "configuration.json"), vdir) is False
+
+
 def test_a_fold_ensemble_teaches_no_student():
     """Its members trained on every fold, the student's validation side included."""
     from heartzoo.compress.distill import check_compatible

@@ -125,6 +125,10 @@ def evaluate_cmd(
             f" — calibrated to each patient on its first {clean['calibration']['minutes']:g} min "
             "of unlabelled beats"
         )
+    if result.get("folds_checked") is False:
+        note += (
+            " — out of fold, by folds dealt from the data here: this version records none to check them by"
+        )
     on = f"{result['model']} on {result['split']}{note}"
     console.print(report_table(f"float: {on}", clean))
     console.print(confusion_table(clean, "float"))

@@ -31,3 +31,11 @@ def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:
     """`config` with `records` as its validation patients."""
     v = config.data.validation.model_copy(update={"records": list(records)})
     return config.model_copy(update={"data": config.data.model_copy(update={"validation": v})})
+
+
+def fold_digest(records) -> str:
+    """A fold's records as a short digest (sha256 of the sorted names), which a published fold ensemble
+    records for each member so that its folds can be dealt again and checked without its members' files."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(records)).encode()).hexdigest()[:16]

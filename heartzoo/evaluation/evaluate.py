@@ -285,6 +285,11 @@ def evaluate(
             raise HeartzooError("noise stress is measured on DS2 (the NSTDB noise is at mitdb's 360 Hz)")
         split = f"{dataset}:all"
     split = check_split(config, split)
+    folds_checked = None
+    if split == "val" and config.fold_ensemble:  # out of fold: the folds are dealt again here
+        from ..models.ensemble import check_folds
+
+        folds_checked = check_folds(config, model_file.parent, env.data_dir)
     model = load_run_model(model_file)
     if calibrate_minutes is not None:
         from ..models.adapt import batchnorm_layers
@@ -302,6 +307,7 @@ def evaluate(
         "task": config.task,
         "split": split,
         "clean": evaluate_model(model, config, split, **kw),
+        **({"folds_checked": folds_checked} if folds_checked is not None else {}),
     }
     if int8:
         buf, source = int8_tflite(model_file.parent, model, config, env)

@@ -37,17 +37,36 @@ def member_configs(config: HeartzooConfig, data_dir=None) -> dict[int, HeartzooC
     return members
 
 
-def check_folds(config: HeartzooConfig, run_dir, data_dir=None) -> None:
+def check_folds(config: HeartzooConfig, folder, data_dir=None) -> bool:
     """A fold ensemble's out-of-fold numbers deal the folds again from the data here: refused unless each
-    member of the run held out, as it trained, the fold dealt now (other labels or records, or another
-    `data.validation.seed`, would score recordings with a member that trained on them)."""
+    member held out, as it trained, the fold dealt now (other labels or records, or another
+    `data.validation.seed`, would score recordings with a member that trained on them). A run's members
+    say what they held out; a published version, the digests of its folds (metrics.json
+    `ensemble.folds`). False for a version published before it recorded them: nothing to check against."""
     from pathlib import Path
 
+    from ..data.folds import fold_digest
     from ..errors import HeartzooError
     from ..io import read_json
 
+    folder = Path(folder)
+    if not (folder / "members").is_dir() and (folder / "metrics.json").is_file():
+        from ..meta import read_metrics
+
+        ensemble = read_metrics(folder).ensemble
+        recorded = dict(zip(ensemble.seeds, ensemble.folds or [], strict=False)) if ensemble else {}
+        if not recorded:
+            return False
+        for seed, cfg in member_configs(config, data_dir).items():
+            if recorded.get(seed) != fold_digest(cfg.data.validation.records):
+                raise HeartzooError(
+                    f"{folder / 'metrics.json'}: field 'ensemble.folds': member seed {seed} held out another "
+                    "fold than the one dealt from the data here; its out-of-fold numbers would score what "
+                    "it trained on"
+                )
+        return True
     for seed, cfg in member_configs(config, data_dir).items():
-        saved = Path(run_dir) / "members" / f"seed{seed}" / "config.json"
+        saved = folder / "members" / f"seed{seed}" / "config.json"
         trained = read_json(saved)["data"]["validation"]["records"]
         if sorted(trained) != sorted(cfg.data.validation.records):
             raise HeartzooError(
@@ -55,6 +74,7 @@ def check_folds(config: HeartzooConfig, run_dir, data_dir=None) -> None:
                 f"fold dealt from the data here ({len(trained)} against {len(cfg.data.validation.records)}); "
                 "its out-of-fold numbers would score what it trained on"
             )
+    return True
 
 
 def average_logits(members: dict[int, object], config: HeartzooConfig):

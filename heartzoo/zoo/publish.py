@@ -252,7 +252,7 @@ def ensemble_spread(
 
     task = get_task(config.task)
     scores = {}
-    configs = member_configs(config, env.data_dir) if task.per_recording else {}
+    configs = member_configs(config, env.data_dir) if task.per_recording or config.fold_ensemble else {}
     for seed, m in member_models(model, config).items():
         aggregation = fitted_aggregation(m, configs[seed], env)[0] if task.per_recording else None
         probs, y = scored_units(task, predict_probs(m, inputs), labels, records, aggregation)
@@ -260,12 +260,16 @@ def ensemble_spread(
     f1 = np.array(list(scores.values()))
     out: dict[str, Any] = {
         "members": len(scores),
-        **({"by": "fold"} if config.fold_ensemble else {}),
         "seeds": list(scores),
         "member_float_macro_f1": f1.tolist(),
         "member_mean": float(f1.mean()),
         "member_std": float(f1.std(ddof=1)),
     }
+    if config.fold_ensemble:
+        from ..data.folds import fold_digest
+
+        out["by"] = "fold"
+        out["folds"] = [fold_digest(configs[s].data.validation.records) for s in scores]
     summary = Path(run_dir) / "train_summary.json"
     if summary.is_file():
         s = json.loads(summary.read_text())
