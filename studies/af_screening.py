@@ -16,6 +16,13 @@ that could be classified, e.g. Apple's ECG app and AliveCor's KardiaMobile in th
 Each model int8 as published (its own .tflite and aggregation). Nothing in the zoo changes: the cards of
 af-4 show the line under "As an AF screen".
 
+A fold ensemble (`af-4-cnn5-fold-ensemble`), written before it ran: its int8 graph holds every member, and
+every recording outside the test split trained all but one of them, so no int8 validation side exists. Its
+threshold is chosen the same way on its out-of-fold recordings instead: each read by the float member that
+held it out, through the map cross-fitted over them (the windows its export fitted the map on). Read on the
+test split as the others are, int8 as published. Disclosed on its card ("chosen on"): one member's float
+probabilities choose a threshold for the average's int8 ones.
+
 Run: `python studies/af_screening.py [--models NAME@VERSION,...] [--record FILE]`; one JSON line a model.
 """
 
@@ -73,6 +80,10 @@ def per_recording(folder: Path, model, config, split: str, cross_fit: bool) -> t
     from heartzoo.tasks import get_task
 
     names = get_task(config.task).class_names
+    if split == "val" and config.fold_ensemble:  # out of fold, float: no int8 validation side exists
+        probs, labels, ws = split_probabilities(model, config, split)
+        p, y = aggregation.cross_fitted(probs, labels, ws.record, config.export.aggregation)
+        return np.asarray(p), np.asarray(names)[np.asarray(y)]
     q, labels, ws = split_probabilities(model, config, split, int8=(folder / "model.tflite").read_bytes())
     if cross_fit and config.export.aggregation != "mean":
         probs = predict_probs(model, ws.model_inputs(Preprocessor.of(config)))  # the same windows, float
@@ -109,7 +120,10 @@ def main() -> None:
             "operating_point": {
                 "target_specificity": TARGET_SPECIFICITY,
                 "threshold": t,
-                "chosen_on": f"{len(y_val)} validation recordings (cross-fitted)",
+                "chosen_on": f"{len(y_val):,} out-of-fold recordings (each by the float member that held it "
+                "out, the map cross-fitted)"
+                if config.fold_ensemble
+                else f"{len(y_val)} validation recordings (cross-fitted)",
                 "validation": af_vs_rest(p_val[:, a], y_val, p_val[:, a] >= t),
                 "test": af_vs_rest(p_test[:, a], y_test, p_test[:, a] >= t),
             },
