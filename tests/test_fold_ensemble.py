@@ -262,3 +262,8 @@ def test_the_published_fold_ensemble_s_card_says_how_it_was_selected():
     assert "each member choosing its epoch on the fold of them it held out" in card
     assert "selection on a stratified fifth of the rest" not in card
     assert "fold ensemble: 5 members, each holding out one of 5 folds (seeds 0–4)" in card
+    # its AF-screen threshold: chosen where it has a validation side, out of fold, and said so
+    assert "## As an AF screen" in card
+    assert (
+        "specificity on the 6,822 out-of-fold recordings (each by the float member that held it out" in card
+    )
