@@ -174,7 +174,7 @@ def test_an_export_refuses_folds_that_are_not_those_its_members_held_out(folds, 
 
 @pytest.mark.slow
 def test_a_published_fold_ensemble_records_its_folds_and_its_validation_is_checked_by_them(
-    folds, shared_cache
+    folds, shared_cache, tmp_path
 ):
     """`heartzoo evaluate VERSION --split val` deals the folds again from the data here, and a version
     holds no member configs: it records each member's fold as a digest (metrics.json `ensemble.folds`),
@@ -201,6 +201,34 @@ def test_a_published_fold_ensemble_records_its_folds_and_its_validation_is_check
     with pytest.raises(HeartzooError, match=r"metrics.json: field 'ensemble.folds': member seed 2"):
         check_folds(other, vdir)
     assert check_folds(cfg, vdir) is True
+    # a record of fewer or more folds than members is refused, not read as no record (None) or as a match
+    copy = tmp_path / "v1"
+    copy.mkdir()
+    (copy / "configuration.json").write_text((vdir / "configuration.json").read_text())
+    for folds_recorded in ([], recorded[:1], [*recorded, recorded[0]]):
+        raw = json.loads((vdir / "metrics.json").read_text())
+        raw["ensemble"]["folds"] = folds_recorded
+        (copy / "metrics.json").write_text(json.dumps(raw))
+        with pytest.raises(HeartzooError, match=rf"{len(folds_recorded)} folds recorded for 2 members"):
+            check_folds(cfg, copy)
+
+
+def test_a_fold_ensemble_run_s_map_is_fitted_only_on_the_folds_its_members_held_out(tmp_path):
+    """Evaluating or annotating with an af-4 fold-ensemble run fits its mean+max map on the out-of-fold
+    windows, dealt again here: a run whose members held out other recordings is refused before any model
+    is read (the check was only on `--split val`)."""
+    from conftest import REPO
+
+    from heartzoo.config import load_config
+    from heartzoo.evaluation.evaluate import recording_aggregation
+
+    config = load_config(REPO / "zoo" / "af-4" / "af-4-cnn5-fold-ensemble" / "v1" / "configuration.json")
+    for seed in range(5):
+        member = tmp_path / "members" / f"seed{seed}"
+        member.mkdir(parents=True)
+        (member / "config.json").write_text(json.dumps({"data": {"validation": {"records": ["A00001"]}}}))
+    with pytest.raises(HeartzooError, match=r"seed0/config.json: field 'data.validation.records'"):
+        recording_aggregation(tmp_path, None, config)
 
 
 def test_a_fold_ensemble_published_before_it_recorded_its_folds_says_so():

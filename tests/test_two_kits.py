@@ -136,7 +136,11 @@ def test_a_prefix_renames_every_name_the_library_owns_and_keeps_them_apart():
     assert prefixed[f"{model}.cc"] == plain[f"{model}.cc"]
 
 
-@pytest.mark.parametrize("prefix", ["Beat", "1beat", "be-at", "be__at", "beat_", "", "b" * 17, "../x"])
+# one letter makes POSIX's R_OK of HZ_OK; an underscore lets two kits' names meet (`beat` and `beat_rr`:
+# HZ_RR_EPS and HZ_EPS); `heartzoo` names a default kit's files
+@pytest.mark.parametrize(
+    "prefix", ["Beat", "1beat", "be-at", "be__at", "beat_", "", "b" * 17, "../x", "r", "beat_rr", "heartzoo"]
+)
 def test_a_prefix_that_cannot_name_c_symbols_is_refused(prefix, tmp_path):
     from heartzoo.errors import HeartzooError
     from heartzoo.export.firmware_kit import write_firmware_kit

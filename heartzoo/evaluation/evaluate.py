@@ -140,6 +140,10 @@ def recording_aggregation(folder: Path, model, config: HeartzooConfig, env: Envi
     published = folder / "configuration.json"
     if published.is_file():
         return read_meta(Configuration, published).firmware.aggregation or MEAN
+    if config.fold_ensemble:  # fitted on the out-of-fold windows, dealt again here
+        from ..models.ensemble import check_folds
+
+        check_folds(config, folder, env.data_dir)
     return fitted_aggregation(model, config, env)[0]
 
 

@@ -16,10 +16,13 @@ from ..errors import HeartzooError
 
 #: The kit's names as heartzoo ships them.
 DEFAULT_PREFIX = "hz"
-#: A prefix is a lower-case C identifier: no leading digit, no double or trailing underscore (reserved in
-#: C++), short enough to leave the names readable.
-PREFIX_RE = re.compile(r"[a-z](?:[a-z0-9]|_(?!_))*[a-z0-9]|[a-z]")
+#: A prefix is a lower-case letter and digits, no underscore: then two kits' names differ wherever their
+#: prefixes do (with `beat` and `beat_rr`, HZ_RR_EPS and HZ_EPS both became BEAT_RR_EPS). Two
+#: characters at least: one letter made POSIX's access modes (HZ_OK as R_OK, W_OK, X_OK, F_OK).
+PREFIX_RE = re.compile(r"[a-z][a-z0-9]+")
 MAX_PREFIX = 16
+#: `heartzoo` would name the files, guards and targets as the default kit does.
+RESERVED = ("heartzoo",)
 
 # (pattern, replacement given the prefix): identifiers, macros, include guards and make variables, then
 # the files' names wherever they are spelled (#include lines, the make and CMake snippets)
@@ -37,8 +40,12 @@ def check_prefix(prefix: str) -> str:
     """`prefix` if it can name a kit's symbols, else a HeartzooError that says what a prefix must be."""
     if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX or not PREFIX_RE.fullmatch(prefix):
         raise HeartzooError(
-            f"--prefix {prefix!r}: a kit's prefix is a lower-case C identifier of at most {MAX_PREFIX} "
-            "characters (letters, digits and single underscores, starting with a letter), e.g. beat"
+            f"--prefix {prefix!r}: a kit's prefix is 2 to {MAX_PREFIX} lower-case letters and digits, "
+            "starting with a letter (no underscore), e.g. beat"
+        )
+    if prefix in RESERVED:
+        raise HeartzooError(
+            f"--prefix {prefix!r} names the files of a kit made without a prefix: choose another"
         )
     return prefix
 

@@ -54,9 +54,14 @@ def check_folds(config: HeartzooConfig, folder, data_dir=None) -> bool:
         from ..meta import read_metrics
 
         ensemble = read_metrics(folder).ensemble
-        recorded = dict(zip(ensemble.seeds, ensemble.folds or [], strict=False)) if ensemble else {}
-        if not recorded:
+        if ensemble is None or ensemble.folds is None:
             return False
+        if len(ensemble.folds) != len(ensemble.seeds):
+            raise HeartzooError(
+                f"{folder / 'metrics.json'}: field 'ensemble.folds': {len(ensemble.folds)} folds recorded for "
+                f"{len(ensemble.seeds)} members"
+            )
+        recorded = dict(zip(ensemble.seeds, ensemble.folds, strict=True))
         for seed, cfg in member_configs(config, data_dir).items():
             if recorded.get(seed) != fold_digest(cfg.data.validation.records):
                 raise HeartzooError(
