@@ -12,8 +12,8 @@ extern "C" {
 
 /* Streams the golden recording through the C preprocessing and compares each beat's int8 inputs with
  * the golden ones: the number of int8 elements off by more than the build's tolerance (0: passed; the
- * float build with HZ_DOUBLE is exact, the others may be off by one step), or one of the HZ_SELFTEST_ codes.
- * `largest` (may be NULL): the largest difference seen, in steps. */
+ * float build with HZ_DOUBLE is exact, the others may be off by one step), or one of the
+ * HZ_SELFTEST_ codes. `largest` (may be NULL): the largest difference seen, in steps. */
 int heartzoo_preprocess_selftest(int *largest);
 
 #ifdef __cplusplus
