@@ -60,6 +60,22 @@ def check_output(path: Path) -> Path:
     return path
 
 
+def check_output_dir(path: Path, what: str = "folder") -> Path:
+    """`path`, once it is a folder or can be made one: checked before the work that fills it (an export
+    should not publish a version, then fail at its firmware folder), creating nothing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise HeartzooError(f"{path}: a file, not a folder; give a {what} to write into")
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise HeartzooError(f"{path}: cannot make this {what}, {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise HeartzooError(f"{path}: cannot write there, {folder} is not writable")
+    return path
+
+
 def read_json(path: Path) -> Any:
     """A JSON file, or an error naming it when it is missing or not JSON."""
     try:

@@ -284,6 +284,40 @@ def test_a_finished_run_is_read_as_it_is_and_an_unfinished_one_refused(pipeline,
         finished_run(cfg, tmp_path)
 
 
+@pytest.mark.slow
+def test_export_of_a_run_s_folder_exports_the_stage_the_run_publishes(pipeline, tmp_path):
+    """A run's folder holds its first stage: `heartzoo export RUN` published that one, under a
+    configuration saying it was pruned and quantization-aware trained. It now exports the stage `train`
+    publishes, and refuses a run whose stages are not all finished; a stage's folder is its own."""
+    from heartzoo.training.runs import stage_to_export
+
+    _, root, out, _ = pipeline
+    assert stage_to_export(root / "run") == root / "run" / "qat" == root / out["final"]
+    assert stage_to_export(root / "run" / "sparse") == root / "run" / "sparse"
+    part = tmp_path / "part"
+    shutil.copytree(root / "run", part)
+    (part / "qat" / "model.keras").unlink()
+    with pytest.raises(ConfigError, match=rf"{part}: stages qat are not finished"):
+        stage_to_export(part)
+
+
+@pytest.mark.slow
+def test_a_rerun_given_another_zoo_publishes_into_it(pipeline, shared_cache, tmp_path):
+    """A finished run published into zoo A, run again with zoo B: it said "published A/...", and B
+    stayed empty. It publishes into B; run once more with B, nothing new."""
+    from heartzoo.training.runs import run_pipeline
+
+    cfg, root, _, _ = pipeline
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    other = tmp_path / "other-zoo"
+    again = run_pipeline(cfg, run, zoo=other, env=Environment(cache_dir=shared_cache))
+    assert again["published"] == str((other / "beat-3" / "student" / "v1").resolve())
+    assert (other / "index.json").is_file() and (root / "zoo" / "beat-3" / "student" / "v1").is_dir()
+    third = run_pipeline(cfg, run, zoo=other, env=Environment(cache_dir=shared_cache))
+    assert third["published"] == again["published"] and not (other / "beat-3" / "student" / "v2").exists()
+
+
 def test_teacher_must_fit_the_student(small_run, data_root, tmp_path):
     from heartzoo.training.runs import run_pipeline
 

@@ -126,6 +126,27 @@ CLI_CASES = [
         ["download", STUDENT, "--base-url", "http://127.0.0.1:9/", "--cache-dir", "{tmp}/c"],
         "cannot read the zoo index",
     ),
+    # a file where a folder is written: a traceback, after the version was published or the run trained
+    (
+        ["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--zoo", "{tmp}/z", "--firmware", "{cfg:fine}"],
+        "fine.yaml: a file, not a folder",
+    ),
+    (
+        ["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--zoo", "{cfg:fine}"],
+        "fine.yaml: a file, not a folder",
+    ),
+    (
+        ["train", "{cfg:fine}", "--run-dir", "{tmp}/run", "--zoo", "{cfg:fine}"],
+        "fine.yaml: a file, not a folder",
+    ),
+    (
+        ["zoo", "c-array", STUDENT, "--zoo", "{zoo:good}", "--out", "{cfg:fine}"],
+        "fine.yaml: a file, not a folder",
+    ),
+    # a zoo named that is none: the published zoo was asked for the model instead
+    (["evaluate", STUDENT, "--zoo", "{tmp}/nowhere"], "nowhere: no zoo here (no index.json)"),
+    (["zoo", "c-array", STUDENT, "--zoo", "{cfg:fine}", "--out", "{tmp}/k"], "fine.yaml: no zoo here"),
+    (["cv", "{cfg:fine}", "--members", "{tmp}", "--restart"], "--restart do not apply"),
     (["data", "download", "physionet-all", "--data-dir", "{tmp}/d"], "unknown dataset"),
     (["cv", "{cfg:typo}", "--folds", "1"], "--folds"),
     (["no-such-command"], "No such command"),
@@ -193,6 +214,7 @@ def test_cli_mistake(args, says, zoos, tmp_path, monkeypatch, capsys):
     assert err.startswith("error: ") and says in err.splitlines()[0] + err, err
     assert "Traceback" not in err
     assert not (tmp_path / "run").exists()  # a refused train leaves no run folder to trip the next one
+    assert not (tmp_path / "z").exists()  # nor a refused export a version
 
 
 def test_restart_deletes_only_a_run_folder(tmp_path, monkeypatch, capsys):

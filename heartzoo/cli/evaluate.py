@@ -188,12 +188,22 @@ def export_cmd(
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
     the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
     whole firmware kit (docs/deploy.md)."""
+    from ..io import check_output_dir
     from ..meta import check_version
-    from ..zoo.index import exportable_run, publish
+    from ..training.runs import stage_to_export
+    from ..zoo.index import exportable_run, publish, zoo_dir
 
     if version is not None:
         check_version(version)
     kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits, prefix)
+    # every folder written to, before a version is published
+    check_output_dir(zoo_dir(zoo), "zoo folder")
+    for out in (c_array, firmware):
+        if out is not None:
+            check_output_dir(out)
+    if (stage := stage_to_export(run)).resolve() != Path(run).resolve():
+        console.print(f"exporting {stage}: the stage the run publishes (export.stage)")
+        run = stage
     exportable_run(run)  # a missing model or a bad config is named before TensorFlow loads
 
     with err_console.status("exporting") as status:

@@ -236,6 +236,9 @@ def cv_cmd(
             "read without training (--folds and --seed are the config's)"
         ),
     ] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Train every fold from scratch (its folder emptied first)")
+    ] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -255,10 +258,10 @@ def cv_cmd(
     else:
         name = cfg.name
     env = Environment(data_dir=data_dir, cache_dir=cache_dir, progress=print_stage)
-    if members is not None and (folds != 5 or seed != 0 or run_dir is not None or first_member):
+    if members is not None and (folds != 5 or seed != 0 or run_dir is not None or first_member or restart):
         raise typer.BadParameter(
-            "a fold ensemble's run has its folds, seeds and folder: --folds, --seed, --run-dir and "
-            "--first-member do not apply",
+            "a fold ensemble's run has its folds, seeds and folder, and is read, not trained: --folds, --seed, "
+            "--run-dir, --first-member and --restart do not apply",
             param_hint="--members",
         )
     if members is not None:
@@ -274,6 +277,7 @@ def cv_cmd(
             folds=folds,
             seed=seed,
             first_member=first_member,
+            restart=restart,
             env=env,
             callbacks=[rich_training_callback(err_console)],
         )

@@ -92,9 +92,9 @@ def c_array_files(
 
 def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
     """Write the C files of the version in `folder` into `out_dir` (each file atomically)."""
-    from ..io import atomic_path
+    from ..io import atomic_path, check_output_dir
 
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(Path(out_dir))
     written = []
     for name, text in c_array_files(folder).items():
         with atomic_path(out_dir / name) as tmp:

@@ -475,9 +475,9 @@ def write_firmware_kit(
 ) -> list[Path]:
     """Write the firmware kit of an exported version into `out_dir` (each file atomically); kits of other
     prefixes can share the folder."""
-    from ..io import atomic_path
+    from ..io import atomic_path, check_output_dir
 
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(Path(out_dir))
     files = kit_files(
         version_dir,
         fixed_point=fixed_point,

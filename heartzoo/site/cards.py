@@ -293,9 +293,9 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
             f"device, so it is not meant for the wearable's budget:\n\n{fits}{ensemble_text(m)}"
         )
     return (
-        "One architecture trained on its task's common recipe (the same records, augmentation, training "
-        "budget and int8 export as the others), so that architectures can be compared; it is not "
-        f"compressed for a device. Against the wearable's budget:\n\n{fits}"
+        "One architecture, neither distilled nor pruned (its recipe above; in heartzoo's own zoo, its task's "
+        "common recipe, so that architectures can be compared), int8 by post-training quantization only: it "
+        f"is not compressed for a device. Against the wearable's budget:\n\n{fits}"
     )
 
 

@@ -129,7 +129,7 @@ def get_going(recommended: dict[str, str]) -> str:
     """The three steps to a prediction, naming the recommended beat-3 model (else any recommended one)."""
     ref = recommended.get("beat-3") or next(iter(recommended.values()), None)
     if ref is None:
-        return "No model is published yet."
+        return "No model is recommended yet: the leaderboard lists every published one."
     name = ref.partition("@")[0]
     return f"""```bash
 pip install heartzoo              # or, in a checkout: pip install -e .
@@ -218,7 +218,7 @@ fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 te
 through `heartzoo annotate` (each card's "On other devices"); after → the S share as `annotate --rhythm`
 writes it with the recommended af-4 model (each card names it), which relabels the S calls inside the AF it finds (its AF episodes, and a recording it calls AF as a whole). Flash is the `.tflite`, RAM
 the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation
-patients). The recommended model ({rec or "none fits the budget"}) is {rule_text()}.
+patients). The recommended model ({rec or "none yet"}) is {rule_text()}.
 
 ## Target of zoo v1
 

@@ -84,8 +84,10 @@ def cross_validate(
     env: Environment = LOCAL,
     callbacks: list | None = None,
     first_member: bool = False,
+    restart: bool = False,
 ) -> dict[str, Any]:
-    """Train `config` on each fold into `run_dir/fold-<i>` and write `run_dir/cv.json`. With
+    """Train `config` on each fold into `run_dir/fold-<i>` (with `restart`, each from scratch) and write
+    `run_dir/cv.json`. With
     `first_member`, a seed ensemble's recipe is cross-validated by its first member (seed `train.seed`,
     named `<name>-seed<seed>`): one model per fold, as for any recipe.
 
@@ -114,7 +116,7 @@ def cross_validate(
         held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
         env.say(f"fold {i + 1}/{folds}: holding out {held}")
         # each fold's own steps stay quiet: the fold is the unit a reader follows
-        result = train(cfg, fold_dir, env=replace(env, progress=None), callbacks=callbacks)
+        result = train(cfg, fold_dir, env=replace(env, progress=None), callbacks=callbacks, restart=restart)
         held_out.append((records, result.best_epoch, result.epochs_run, *_out_of_fold(cfg, fold_dir, env)))
     return _written(config, run_dir, seed, held_out)
 

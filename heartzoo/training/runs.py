@@ -276,6 +276,11 @@ def run_pipeline(
 
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
+    if publish:
+        from ..io import check_output_dir
+        from ..zoo.index import zoo_dir
+
+        check_output_dir(zoo_dir(zoo), "zoo folder")  # before hours of training, not after
     pin_threads()  # before a teacher or anything else starts TensorFlow
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
@@ -288,13 +293,18 @@ def run_pipeline(
     final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
     out: dict[str, Any] = {"stages": _located(run_dir, manifest.stages), **_selection(run_dir, final)}
     if publish:
-        # a rerun whose export.stage now selects another stage publishes that one as a new version
-        if manifest.published is None or manifest.published_stage != final["dir"]:
+        # a rerun whose export.stage now selects another stage publishes that one as a new version, and
+        # one given another zoo (or whose version was removed) publishes into the zoo it is given
+        if (
+            manifest.published is None
+            or manifest.published_stage != final["dir"]
+            or not _published_in(Path(manifest.published), zoo)
+        ):
             from ..zoo.index import publish as publish_run
 
             ctx.say("export and publish")
             target = publish_run(run_dir / final["dir"], zoo, env=env)
-            manifest.published, manifest.published_stage = str(target), final["dir"]
+            manifest.published, manifest.published_stage = str(target.resolve()), final["dir"]
             manifest.save()
         out["published"] = manifest.published
     return out
@@ -318,6 +328,31 @@ def finished_run(config: HeartzooConfig, run_dir: str | os.PathLike[str]) -> dic
         raise ConfigError(f"{run_dir}: stages {', '.join(missing)} are not finished; finish the run first")
     final = selected_stage(stages, stage_rule(config.model_dump(mode="json")))
     return {"stages": _located(run_dir, stages), **_selection(run_dir, final)}
+
+
+def _published_in(version: Path, zoo) -> bool:
+    """Whether the version a run published is still there, in the zoo `zoo` names."""
+    from ..zoo.index import zoo_dir
+
+    root = zoo_dir(zoo).resolve()
+    return (version / "metrics.json").is_file() and version.resolve().is_relative_to(root)
+
+
+def stage_to_export(folder: str | os.PathLike[str]) -> Path:
+    """The folder `heartzoo export RUN` exports: for the folder of a run with later stages than its first
+    (compression, an ensemble's members), the stage `export.stage` selects, as `heartzoo train` publishes
+    it, once every stage is finished (an error names those that are not); any other folder as it is. The
+    run's folder holds its first stage, which exported alone was published under a configuration that
+    says it was compressed."""
+    from ..config import load_config
+
+    folder = Path(folder)
+    if not (folder / MANIFEST).is_file() or not (folder / "config.json").is_file():
+        return folder
+    config = load_config(folder / "config.json")
+    if config.ensemble is None and len(plan(config)) == 1:
+        return folder
+    return Path(finished_run(config, folder)["final"])
 
 
 #: what the first stage leaves in its run folder (the run's root)

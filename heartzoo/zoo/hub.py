@@ -312,7 +312,7 @@ def verified_folder(
 ) -> Path:
     """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
     path, once every file in it is checked against its index entry."""
-    from .index import INDEX, find, read_index, version_dir, zoo_dir
+    from .index import INDEX, ZOO_DIR_ENV, find, read_index, version_dir, zoo_dir
 
     if not isinstance(name, str | os.PathLike):
         raise HeartzooError(f"a model is named NAME[@VERSION] or by its version folder, got {name!r}")
@@ -328,6 +328,12 @@ def verified_folder(
     else:
         root = zoo_dir(zoo)
         entry, local = None, None
+        if (zoo is not None or os.environ.get(ZOO_DIR_ENV)) and not (root / INDEX).is_file():
+            # a zoo the user named is not one: never the published zoo's model of that name instead
+            raise HeartzooError(
+                f"{root}: no zoo here (no {INDEX}); name the folder of a zoo, or leave --zoo (and "
+                f"${ZOO_DIR_ENV}) out for the published one"
+            )
         if (root / INDEX).is_file():
             index = read_index(root)  # a damaged local index is an error, not a reason to download
             try:

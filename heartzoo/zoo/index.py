@@ -255,9 +255,10 @@ def _is_ref(text: str) -> bool:
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
+    from ..io import check_output_dir
     from .publish import export_run
 
-    root = zoo_dir(root)
+    root = check_output_dir(zoo_dir(root), "zoo folder")
     _, config = exportable_run(run_dir)  # the name and task, before export loads the model
     version = check_version(version) if version is not None else next_version(root, config.task, config.name)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
