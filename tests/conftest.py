@@ -171,6 +171,14 @@ def write_record(
     return signal, peaks
 
 
+def empty_zoo(path: Path) -> Path:
+    """A zoo that holds no model: the local zoo to name where a test must download (a --zoo that is no
+    zoo at all is refused, never passed over for the published one)."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "index.json").write_text('{"format": 1, "models": []}\n')
+    return path
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`heartzoo ARGS` as `heartzoo.cli.main` runs it (argument parsing, error lines, exit codes), in this
     process: for commands that load TensorFlow, whose start-up a subprocess would pay again. Tests that

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import empty_zoo
 from httpserver import FolderServer
 
 from heartzoo.errors import DownloadError
@@ -132,7 +133,11 @@ def test_download_load_predict_reproduces_the_ds2_metrics(published, data_root, 
         assert heartzoo.list_models(remote=True, base_url=srv.url) == [f"{NAME}@v1"]
         heartzoo.download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
         loaded = heartzoo.load_model(
-            NAME, format=fmt, zoo=tmp_path / "nozoo", base_url=srv.url, cache_dir=tmp_path / "cache"
+            NAME,
+            format=fmt,
+            zoo=empty_zoo(tmp_path / "nozoo"),
+            base_url=srv.url,
+            cache_dir=tmp_path / "cache",
         )
     assert loaded.class_names == ["N", "S", "V"] and loaded.folder.is_relative_to(tmp_path / "cache")
     task = get_task("beat-3")

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import empty_zoo
 from httpserver import FolderServer
 
 from heartzoo.errors import DownloadError, HeartzooError
@@ -200,7 +201,7 @@ def test_a_symlink_planted_in_the_cache_is_refused_and_quarantined(site, tmp_pat
         (folder / "model.tflite").symlink_to(outside)
         with pytest.raises(HeartzooError) as exc:
             heartzoo.load_model(
-                NAME, format="tflite", zoo=tmp_path / "nozoo", base_url=srv.url, cache_dir=cache
+                NAME, format="tflite", zoo=empty_zoo(tmp_path / "nozoo"), base_url=srv.url, cache_dir=cache
             )
         assert "model.tflite: a symbolic link, refused" in str(exc.value)
         assert "the cached copy is moved to" in str(exc.value)
@@ -237,7 +238,7 @@ def test_a_corrupted_tflite_is_never_loaded(published, site, tmp_path, where):
         zoo, tfl = site, site / "beat-3" / NAME / "v1" / "model.tflite"
     else:
         with FolderServer(site) as srv:
-            zoo, tfl = tmp_path / "nozoo", _download(srv, cache) / "model.tflite"
+            zoo, tfl = empty_zoo(tmp_path / "nozoo"), _download(srv, cache) / "model.tflite"
     # offline from here: the server is gone, the cache or the local zoo serves
     load = dict(format="tflite", zoo=zoo, cache_dir=cache, base_url="http://127.0.0.1:9/")
     assert heartzoo.load_model(NAME, **load).folder == tfl.parent.resolve()  # intact: it loads
