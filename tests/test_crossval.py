@@ -112,6 +112,11 @@ def test_cv_pools_out_of_fold_predictions_over_all_ds1(data_root, shared_cache, 
     assert CliRunner().invoke(app, args).exit_code == 0
     assert (out / "fold-0" / "model.keras").stat().st_mtime_ns == stamp
     assert json.loads((out / "cv.json").read_text())["pooled"] == rep["pooled"]
+    # --restart (which cv's errors named, and cv did not have) trains every fold again from scratch: the
+    # same recipe makes the same report
+    assert CliRunner().invoke(app, [*args, "--restart"]).exit_code == 0
+    assert (out / "fold-0" / "model.keras").stat().st_mtime_ns != stamp
+    assert json.loads((out / "cv.json").read_text())["pooled"] == rep["pooled"]
 
 
 def test_too_many_folds_is_a_clear_error(data_root, tmp_path):

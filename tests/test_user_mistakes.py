@@ -96,7 +96,8 @@ CLI_CASES = [
         ["evaluate", "{zoo:damaged-run}"],
         "model.keras: not a readable Keras model (damaged or truncated: 5,000 bytes",
     ),
-    (["evaluate", "{tmp}/nowhere"], "no model.keras here"),
+    (["evaluate", "{tmp}/nowhere"], "nowhere: no such folder"),
+    (["evaluate", "{tmp}"], "no model.keras here"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--output", "{tmp}"], "a folder; give a file name"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--output", "{cfg:fine}/x.json"], "is a file"),
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--split", "ds3"], "unknown split 'ds3'"),
@@ -119,7 +120,7 @@ CLI_CASES = [
     (["train", "{cfg:ghost-teacher}", "--run-dir", "{tmp}/run", "--zoo", "{zoo:good}"], "has no version v99"),
     (["train", "{cfg:fine}", "--run-dir", "{cfg:fine}", "--zoo", "{tmp}/zoo"], "a file is there"),
     (["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--version", "3"], "'3' is not a version"),
-    (["export", "{tmp}/nowhere"], "no model.keras here"),
+    (["export", "{tmp}/nowhere"], "nowhere: no such folder"),
     (["export", STUDENT + "@v1"], "a published model is exported already (`heartzoo download NAME`"),
     (["download", "../../etc", "--cache-dir", "{tmp}/c"], "is not a model name"),
     (

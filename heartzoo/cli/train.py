@@ -289,7 +289,9 @@ def cv_cmd(
         table.add_column(col, justify="left" if col == "held-out records" else "right")
     for r in rep["per_fold"]:
         held = " ".join(r["records"]) if len(r["records"]) <= 30 else f"{len(r['records']):,} records"
-        table.add_row(str(r["fold"]), held, str(r.get("best_epoch", "–")), f"{r['macro_f1']:.4f}")
+        # epochs counted from 1, as the training log counts them (cv.json keeps Keras's count from 0)
+        best = "–" if r.get("best_epoch") is None else str(r["best_epoch"] + 1)
+        table.add_row(str(r["fold"]), held, best, f"{r['macro_f1']:.4f}")
     console.print(table)
     console.print(report_table(f"pooled out-of-fold (every training {unit})", rep["pooled"]))
     console.print(

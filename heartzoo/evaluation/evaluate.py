@@ -22,6 +22,8 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
     p = Path(path)
     folder = p.parent if p.suffix == ".keras" else p
     model_file = p if p.suffix == ".keras" else folder / "model.keras"
+    if not folder.is_dir():
+        raise HeartzooError(f"{folder}: no such folder; name a run's folder or a zoo version's")
     if not model_file.is_file():
         raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
