@@ -50,13 +50,7 @@ def check_output(path: Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise HeartzooError(f"{path}: a folder; give a file name to write to")
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise HeartzooError(f"{path}: cannot write there, {folder} is a file")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise HeartzooError(f"{path}: cannot write there, {folder} is not writable")
+    _check_writable_above(path, path.parent, "cannot write there")
     return path
 
 
@@ -66,14 +60,18 @@ def check_output_dir(path: Path, what: str = "folder") -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise HeartzooError(f"{path}: a file, not a folder; give a {what} to write into")
-    folder = path
+    _check_writable_above(path, path, f"cannot make this {what}")
+    return path
+
+
+def _check_writable_above(path: Path, folder: Path, cannot: str) -> None:
+    """The nearest existing folder at or above `folder` must be a folder we may write in."""
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise HeartzooError(f"{path}: cannot make this {what}, {folder} is a file")
+        raise HeartzooError(f"{path}: {cannot}, {folder} is a file")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise HeartzooError(f"{path}: cannot write there, {folder} is not writable")
-    return path
 
 
 def read_json(path: Path) -> Any:
