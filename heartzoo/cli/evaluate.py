@@ -191,13 +191,12 @@ def export_cmd(
     from ..io import check_output_dir
     from ..meta import check_version
     from ..training.runs import stage_to_export
-    from ..zoo.index import exportable_run, publish, zoo_dir
+    from ..zoo.index import exportable_run, publish
 
     if version is not None:
         check_version(version)
     kit = kit_options(firmware is not None, fixed_point, recording_hz, adc_gain, adc_bits, prefix)
-    # every folder written to, before a version is published
-    check_output_dir(zoo_dir(zoo), "zoo folder")
+    # the kit's folders before a version is published (publish checks the zoo's itself)
     for out in (c_array, firmware):
         if out is not None:
             check_output_dir(out)
