@@ -75,11 +75,32 @@ def test_card_numbers_come_from_metrics_json(site):
     assert f"{m['float']['macro_f1']:.4f}" in html and f"{m['int8']['macro_f1']:.4f}" in html
     assert f"{m['tflite_bytes']:,} B" in html and f"{m['tflm_arena_bytes']:,} B" in html
     assert "Not a diagnostic device" in html and "ODC-By 1.0" in html
-    # the reproduce command: the version's own recipe (highlighted, so split in spans)
-    assert "zoo/beat-3/small-cnn2/v1/configuration.json" in html
+    # the reproduce command: the version's own recipe, in the zoo it is in (highlighted, so split in spans)
+    assert f"{zoo}/beat-3/small-cnn2/v1/configuration.json" in html
     assert "reference R-peak annotations" in html and "one beat of latency" in html
     for figure in ("confusion", "training"):
         assert (out / "models" / "img" / f"small-cnn2-v1-{figure}.png").stat().st_size > 5_000
+
+
+def test_a_card_of_another_zoo_names_that_zoo_in_its_commands(small_zoo, repo_index):
+    """A card's commands read the zoo it is in: a zoo that is not the checkout's is named by --zoo (and
+    its folder) in every one, and the published zoo's cards keep the plain `zoo/` commands."""
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
+
+    entry = find(read_index(small_zoo), "small-cnn2@v1")
+    card = model_card(entry, small_zoo / entry["path"], CHECKOUT)
+    commands = card.split("## Download")[1].split("Exported by")[0]
+    assert f"heartzoo download small-cnn2@v1 --zoo {small_zoo}`" in commands
+    assert f'heartzoo.load_model("small-cnn2", "v1", zoo={str(small_zoo)!r})' in commands
+    assert (
+        f"heartzoo train {small_zoo}/beat-3/small-cnn2/v1/configuration.json --zoo {small_zoo}\n" in commands
+    )
+    assert f"heartzoo evaluate {small_zoo}/beat-3/small-cnn2/v1 --split" in commands
+    assert "heartzoo train zoo/" not in commands and "evaluate zoo/" not in commands
+    published = find(repo_index, "beat-3-cnn3-student@v6")
+    card = model_card(published, ZOO / published["path"], CHECKOUT)
+    assert "heartzoo evaluate zoo/beat-3/beat-3-cnn3-student/v6 --split" in card and "--zoo" not in card
 
 
 def test_mkdocs_warnings_are_in_the_error(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ to the leaderboard."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +113,12 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
         data = training_text(cfg)
     chain = teacher_chain(vdir.parents[2], cfg)
     pupils = [*chain[1:], name] if chain else []
+    zoo, in_zoo = zoo_named(vdir.parents[2], checkout)
     reproduce = "".join(
-        f"heartzoo train {recipe_file(cfg['task'], t)}  # first: the teacher of {p}\n"
+        f"heartzoo train {recipe_file(cfg['task'], t, zoo)}{in_zoo}  # first: the teacher of {p}\n"
         for t, p in zip(chain, pupils, strict=True)
     )
-    reproduce += f"heartzoo train {recipe_file(cfg['task'], f'{name}@{version}')}"
+    reproduce += f"heartzoo train {recipe_file(cfg['task'], f'{name}@{version}', zoo)}{in_zoo}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
         f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
@@ -204,7 +206,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 {af_cv_text(cfg, checkout.results) + af_screening_text(f"{name}@{version}", checkout.results) + af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
 ## Download
 
-`heartzoo download {name}@{version}` — or in Python `heartzoo.load_model("{name}", "{version}")`.
+`heartzoo download {name}@{version}{in_zoo}` — or in Python `heartzoo.load_model("{name}", "{version}"{f", zoo={zoo!r}" if in_zoo else ""})`.
 
 | file | bytes | sha256 |
 |---|---:|---|
@@ -214,7 +216,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 
 ```bash
 {reproduce}
-heartzoo evaluate zoo/{entry["path"]} --split {m["split"]}
+heartzoo evaluate {shlex.quote(f"{zoo}/{entry['path']}")} --split {m["split"]}
 ```
 
 Exported by heartzoo {m.get("heartzoo_version")} at commit `{m.get("commit")}` on {m.get("exported_at")}.
@@ -391,11 +393,25 @@ def teacher_name(path: str) -> str:
     return parts[i]
 
 
-def recipe_file(task: str, ref: str) -> str:
-    """The recipe of NAME@vN in a checkout: the version's own configuration.json in zoo/ (a bare NAME:
-    its current recipe in configs/)."""
+def recipe_file(task: str, ref: str, zoo: str = "zoo") -> str:
+    """The recipe of NAME@vN in a checkout: the version's own configuration.json in the zoo `zoo` (a bare
+    NAME: its current recipe in configs/)."""
     name, _, version = ref.partition("@")
-    return f"zoo/{task}/{name}/{version}/configuration.json" if version else f"configs/{name}.yaml"
+    return (
+        shlex.quote(f"{zoo}/{task}/{name}/{version}/configuration.json")
+        if version
+        else f"configs/{name}.yaml"
+    )
+
+
+def zoo_named(root: Path, checkout: Checkout) -> tuple[str, str]:
+    """How a card names the zoo its commands read, and the `--zoo` option they need: the checkout's zoo
+    as `zoo` (the default), another by its path from the checkout, or its absolute path outside it."""
+    root = root.resolve()
+    if root == checkout.zoo.resolve():
+        return "zoo", ""
+    shown = root.relative_to(checkout.root).as_posix() if root.is_relative_to(checkout.root) else str(root)
+    return shown, f" --zoo {shlex.quote(shown)}"
 
 
 def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
