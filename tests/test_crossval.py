@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from heartzoo.data.mitbih import DS1, DS2, patient_of
 from heartzoo.data.splits import patient_folds
@@ -106,6 +107,11 @@ def test_cv_pools_out_of_fold_predictions_over_all_ds1(data_root, shared_cache, 
     assert again["confusion"] == rep["pooled"]["confusion"]
     assert again["macro_f1"] == pytest.approx(rep["pooled"]["macro_f1"])
     assert rep["pooled"]["n"] == sum(f["beats"] for f in rep["per_fold"])
+
+    # a fold's model is not what the recipe trains: export refuses it, and names why
+    refused = run_cli("export", str(out / "fold-0"), "--zoo", str(tmp_path / "zoo"))
+    assert refused.returncode == 2 and "a fold of a cross-validation" in refused.stderr, refused.stderr
+    assert not (tmp_path / "zoo").exists()
 
     # run again: nothing is retrained, the same report comes back
     stamp = (out / "fold-0" / "model.keras").stat().st_mtime_ns

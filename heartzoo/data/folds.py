@@ -27,6 +27,11 @@ def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=Non
     return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
 
 
+#: what `heartzoo cv` leaves in each fold's folder: which fold it is, so that its model (trained without the
+#: fold's patients, its epoch chosen on them) is never exported as what its recipe trains
+FOLD_FILE = "fold.json"
+
+
 def fold_config(config: HeartzooConfig, records: list[str]) -> HeartzooConfig:
     """`config` with `records` as its validation patients."""
     v = config.data.validation.model_copy(update={"records": list(records)})

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..data.folds import fold_config, fold_records
+from ..data.folds import FOLD_FILE, fold_config, fold_records
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..io import atomic_path, write_json
@@ -114,9 +114,10 @@ def cross_validate(
         cfg = fold_config(config, records)
         fold_dir = run_dir / f"fold-{i}"
         held = ", ".join(records) if len(records) <= 30 else f"{len(records)} recordings"
-        env.say(f"fold {i + 1}/{folds}: holding out {held}")
+        env.say(f"fold {i} ({i + 1} of {folds}, folder fold-{i}): holding out {held}")
         # each fold's own steps stay quiet: the fold is the unit a reader follows
         result = train(cfg, fold_dir, env=replace(env, progress=None), callbacks=callbacks, restart=restart)
+        write_json(fold_dir / FOLD_FILE, {"fold": i, "folds": folds, "seed": seed, "records": list(records)})
         held_out.append((records, result.best_epoch, result.epochs_run, *_out_of_fold(cfg, fold_dir, env)))
     return _written(config, run_dir, seed, held_out)
 

@@ -231,7 +231,9 @@ def version_dir(root: Path, entry: dict[str, Any]) -> Path:
 
 def exportable_run(run_dir) -> tuple[Path, Any]:
     """`run_config` of a trained run folder, before anything loads TensorFlow; a zoo name given instead
-    (`heartzoo export NAME@vN`) is told that a published version is exported already."""
+    (`heartzoo export NAME@vN`) is told that a published version is exported already, and a fold of a
+    cross-validation that it is not its recipe's model."""
+    from ..data.folds import FOLD_FILE
     from ..evaluation.evaluate import run_config
 
     path = Path(run_dir)
@@ -239,6 +241,12 @@ def exportable_run(run_dir) -> tuple[Path, Any]:
         raise HeartzooError(
             f"{run_dir}: no such run folder; export takes a trained run's folder, and a published model is "
             "exported already (`heartzoo download NAME` fetches its files)"
+        )
+    if (path / FOLD_FILE).is_file():
+        raise HeartzooError(
+            f"{path}: a fold of a cross-validation ({FOLD_FILE}): its model trained without the fold's "
+            "records and chose its epoch on them, so it is not the model its recipe trains; train the config "
+            "(`heartzoo train CONFIG`) to publish it"
         )
     return run_config(path)
 
