@@ -358,6 +358,8 @@ class Metrics(PlainModel):
     # the machines that trained it, stage by stage (each once); absent before heartzoo recorded them
     trained_on: list[TrainingMachine] | None = None
     exported_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")]
+    # the sha256 of the run's model.keras it was exported from; absent before heartzoo recorded it
+    exported_from: Annotated[str, Field(pattern=SHA256_PATTERN)] | None = None
 
     def made_by_one_clean_commit(self) -> bool:
         """False where the record shows the model was not made by one commit's code: trained at a "-dirty"

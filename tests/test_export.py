@@ -169,10 +169,17 @@ def test_published_versions_are_never_overwritten(run, zoo, shared_cache, tmp_pa
     assert {p.name: _sha(p) for p in v1.iterdir()} == before
     with pytest.raises(ExportError, match="exists already"):
         export_run(run, v1, env=Environment(cache_dir=shared_cache))
-    # a new export makes a new version (of a copy scored by LiteRT: TFLM's DS2 pass is not the point)
-    v2 = publish(_litert_copy(run, tmp_path), zoo, env=Environment(cache_dir=shared_cache))
+    # the same model again (a copy of the run, scored by LiteRT: TFLM's DS2 pass is not the point) would be
+    # a second version of one model: refused before any work, unless a version is named
+    copy = _litert_copy(run, tmp_path)
+    with pytest.raises(HeartzooError, match=r"published already as small-cnn2@v1 .*Name a version"):
+        publish(copy, zoo, env=Environment(cache_dir=shared_cache))
+    assert sorted(p.name for p in v1.parent.iterdir()) == ["v1"]
+    v2 = publish(copy, zoo, version="v2", env=Environment(cache_dir=shared_cache))
     assert v2.name == "v2" and [m["version"] for m in read_index(zoo)["models"]] == ["v1", "v2"]
     assert {p.name: _sha(p) for p in v1.iterdir()} == before
+    # each version records the model file it was exported from
+    assert json.loads((v2 / "metrics.json").read_text())["exported_from"] == _sha(run / "model.keras")
 
 
 @pytest.mark.slow

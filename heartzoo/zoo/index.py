@@ -260,6 +260,19 @@ def _is_ref(text: str) -> bool:
     return True
 
 
+def _not_published_yet(root: Path, config, model_file: Path) -> None:
+    """An error where the zoo holds a version of `config.name` exported from this very model file (its
+    `exported_from`): exported twice, one model would be published under two versions."""
+    digest = sha256_of(model_file)
+    for version in versions(root, config.task, config.name):
+        vdir = root / config.task / config.name / version
+        if (vdir / "metrics.json").is_file() and read_metrics(vdir).exported_from == digest:
+            raise HeartzooError(
+                f"{model_file}: published already as {config.name}@{version} ({vdir}); exported again it "
+                "would be a second version of the same model. Name a version (--version) to publish it again"
+            )
+
+
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise."""
@@ -267,8 +280,12 @@ def publish(run_dir, root=None, *, version: str | None = None, env: Environment 
     from .publish import export_run
 
     root = check_output_dir(zoo_dir(root), "zoo folder")
-    _, config = exportable_run(run_dir)  # the name and task, before export loads the model
-    version = check_version(version) if version is not None else next_version(root, config.task, config.name)
+    model_file, config = exportable_run(run_dir)  # the name and task, before export loads the model
+    if version is None:
+        _not_published_yet(root, config, model_file)
+        version = next_version(root, config.task, config.name)
+    else:
+        check_version(version)
     target = contained(root, f"{config.task}/{config.name}/{version}", f"{config.name}@{version}")
     if target.exists():  # (`contained` refused a link already)
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")

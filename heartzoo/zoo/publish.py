@@ -29,6 +29,7 @@ from ..export.runtimes import (
     tflm_arena_and_latency,
     verification_frames,
 )
+from ..io import sha256_of
 from ..meta import Configuration, FirmwareContract, Metrics, dump_meta
 from ..preprocess import Preprocessor, input_rows
 from ..tasks import get_task
@@ -108,7 +109,7 @@ def export_run(
     (the tests use it to show that a bad calibration set is caught)."""
     import shutil
 
-    from ..evaluation.evaluate import fitted_aggregation, load_run, split_probabilities
+    from ..evaluation.evaluate import fitted_aggregation, load_run, run_config, split_probabilities
     from ..evaluation.metrics import report_from_probabilities, scored_units
     from ..export.convert import calibration_inputs, calibration_source, published_int8
     from ..models import describe
@@ -203,6 +204,7 @@ def export_run(
             "trained_at": stage_commits(run_dir),
             "trained_on": stage_machines(run_dir),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "exported_from": sha256_of(run_config(run_dir)[0]),
         }
     )
     configuration = Configuration(
