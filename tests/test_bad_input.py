@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -338,3 +339,21 @@ def test_missing_data_folder_says_what_to_do(tmp_path):
 
     with pytest.raises(HeartzooError, match=r"no mitdb folder .*heartzoo data download mitdb"):
         _load(tmp_path / "nowhere", "100", tmp_path / "cache")
+
+
+def test_a_train_refused_for_missing_data_leaves_no_run_folder(tmp_path):
+    """A run refused because its data is not there leaves nothing behind (it left a folder holding only
+    config.json); a run folder that was there before stays."""
+    from conftest import run_cli
+
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps({"name": "tiny", "task": "beat-3", "model": {"arch": "cnn1"}}))
+    args = ("train", str(cfg), "--data-dir", str(tmp_path / "nowhere"), "--no-publish")
+    res = run_cli(*args, "--run-dir", str(tmp_path / "runs" / "tiny"))
+    assert res.returncode == 2 and "no mitdb folder" in res.stderr, res.stderr
+    assert not (tmp_path / "runs" / "tiny").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    res = run_cli(*args, "--run-dir", str(kept))
+    assert res.returncode == 2 and (kept / "notes.txt").read_text() == "mine"

@@ -272,7 +272,7 @@ def run_pipeline(
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
     from .distribute import worker_of
     from .threads import pin_threads
-    from .train import build_from_config, prepare_run_dir
+    from .train import build_from_config, prepare_run_dir, removed_if_refused
 
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
@@ -288,9 +288,11 @@ def run_pipeline(
         return _run_worker(ctx, restart)
     if config.compress.distill is not None and (restart or not _done(run_dir)):
         teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)  # a wrong teacher leaves no run folder
+    fresh = restart or not run_dir.exists()
     prepare_run_dir(config, run_dir, restart=restart)
-    manifest = Manifest.open(run_dir, config)
-    final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
+    with removed_if_refused(run_dir, fresh):
+        manifest = Manifest.open(run_dir, config)
+        final = _run_ensemble(ctx, manifest) if config.ensemble is not None else _run_stages(ctx, manifest)
     out: dict[str, Any] = {"stages": _located(run_dir, manifest.stages), **_selection(run_dir, final)}
     if publish:
         # a rerun whose export.stage now selects another stage publishes that one as a new version, and

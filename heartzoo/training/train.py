@@ -113,6 +113,19 @@ def remove_run_folder(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+@contextlib.contextmanager
+def removed_if_refused(run_dir: Path, fresh: bool):
+    """A run folder this call made (`fresh`) goes again when what runs inside refuses (a data folder
+    missing, a bad record) before anything but its config.json was written: a refused run leaves nothing
+    behind, and nothing trained is ever removed."""
+    try:
+        yield
+    except HeartzooError:
+        if fresh and {p.name for p in run_dir.iterdir() if not p.name.startswith(".")} <= {"config.json"}:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
 def _subset(ws, labels: np.ndarray, n: int | None, seed: int):
     if n is None or n >= len(labels):
         return ws, labels
@@ -215,6 +228,7 @@ def train(
     task = get_task(config.task)
     worker = worker_of(strategy)
     out_dir = worker.scratch(run_dir)
+    fresh = worker.is_chief and (restart or not run_dir.exists())  # a folder this call makes
     if worker.is_chief:
         prepare_run_dir(config, run_dir, restart=restart)
     state_path, model_path = run_dir / "state.json", run_dir / "model.keras"
@@ -242,38 +256,39 @@ def train(
         update={k: v for k, v in (("epochs", epochs), ("learning_rate", learning_rate)) if v is not None}
     )
     keras.utils.set_random_seed(tc.seed)
-    val_ws, val_y = load_task_split(config, "val", data_dir=data_dir, cache_dir=cache_dir)
-    # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
-    if config.data.shards is not None:  # streamed: the training beats are never all in memory
-        from ..data.shard_stream import training_input
+    with removed_if_refused(run_dir, fresh):
+        val_ws, val_y = load_task_split(config, "val", data_dir=data_dir, cache_dir=cache_dir)
+        # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
+        if config.data.shards is not None:  # streamed: the training beats are never all in memory
+            from ..data.shard_stream import training_input
 
-        replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
-        ds, steps, epoch_states, train_counts = training_input(
-            config,
-            val_ws.meta["records"],
-            data_dir=data_dir,
-            share=(worker.index, worker.count),
-            replicas=replicas,
-        )
-    else:
-        train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
-        train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
-        epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
-        negatives = None
-        if config.data.af_beats is not None:  # unlabelled AF beats, "not S"
-            from .af_beats import negatives_of
+            replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
+            ds, steps, epoch_states, train_counts = training_input(
+                config,
+                val_ws.meta["records"],
+                data_dir=data_dir,
+                share=(worker.index, worker.count),
+                replicas=replicas,
+            )
+        else:
+            train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
+            train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
+            epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
+            negatives = None
+            if config.data.af_beats is not None:  # unlabelled AF beats, "not S"
+                from .af_beats import negatives_of
 
-            negatives = negatives_of(config, data_dir, cache_dir)
-        ds, steps = training_stream(
-            config,
-            train_ws,
-            train_y,
-            seed=tc.seed,
-            epoch_states=epoch_states,
-            data_dir=data_dir,
-            negatives=negatives,
-        )
-        train_counts = np.bincount(train_y, minlength=task.num_classes)
+                negatives = negatives_of(config, data_dir, cache_dir)
+            ds, steps = training_stream(
+                config,
+                train_ws,
+                train_y,
+                seed=tc.seed,
+                epoch_states=epoch_states,
+                data_dir=data_dir,
+                negatives=negatives,
+            )
+            train_counts = np.bincount(train_y, minlength=task.num_classes)
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         fit_model, model = _compiled(config, tc, steps, build, teacher, val_inputs, strategy)
