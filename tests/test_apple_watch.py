@@ -92,7 +92,7 @@ def test_annotate_reads_an_export_as_the_same_samples_given_as_npy(lead_i, tmp_p
     beats = {k: [(b["sample"], b["class"]) for b in v["beat_list"]] for k, v in got.items()}
     assert len(beats["ecg.csv"]) > 20 and beats["ecg.csv"] == beats["same.npy"]
     assert got["ecg.csv"]["fs"] == 512.0 and got["ecg.csv"]["lead"] == "Lead I"
-    assert "the watch classified this recording as 'Atrial Fibrillation'" in got["ecg.csv"]["warnings"]
+    assert "the watch classified this recording as 'Atrial Fibrillation'" in got["ecg.csv"]["notes"]
 
 
 @pytest.mark.parametrize(

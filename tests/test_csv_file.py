@@ -90,6 +90,20 @@ def test_a_loggers_time_column_in_whole_milliseconds_gives_its_rate(leads, tmp_p
         read_recording(path, "ECG", fs=fs * 2)
 
 
+def test_a_time_column_that_does_not_start_at_0_says_where_the_outputs_count_from(leads, tmp_path):
+    """The outputs count time from the file's first row; a time column starting elsewhere says so (its
+    offset was dropped without a word), and one starting at 0 says nothing."""
+    x = leads[0][:3600]
+    for t0, said in ((1000.0, True), (0.0, False)):
+        path = tmp_path / f"from-{t0:g}.csv"
+        rows = "".join(f"{t0 + i / 360:.5f},{v}\n" for i, v in enumerate(x))
+        path.write_text("time,ECG\n" + rows)
+        rec = read_recording(path, "ECG")
+        assert rec.fs == 360 and np.allclose(rec.signal, x, atol=1e-6)
+        notes = " ".join(rec.notes)
+        assert ("its time column starts at 1000 s" in notes and "add 1000 s" in notes) == said, notes
+
+
 def test_loggers_text_comment_lines_trailing_separators_and_spaces(leads, tmp_path):
     """What loggers write around the numbers: `#` lines before the header, a separator ending each line,
     columns between spaces (rdsamp's text, many a logger's .txt)."""

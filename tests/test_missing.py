@@ -94,6 +94,32 @@ def test_the_beats_beside_a_stretch_are_those_whose_rr_interval_reaches_it():
     assert missing.unbridged(((0, 36), (100, 137)), 360.0, 0.1) == ((100, 137),)
 
 
+def test_the_rhythm_restarts_after_each_stretch_an_interval_crosses():
+    peaks = np.array([100, 300, 500, 700, 900])
+    assert missing.restarts(peaks, ((350, 360),)).tolist() == [2]
+    assert missing.restarts(peaks, ((0, 50), (950, 990))).tolist() == []  # before the first, after the last
+    assert missing.restarts(peaks, ((300, 500),)).tolist() == [2]  # from a beat to the next: one interval
+    assert missing.restarts(peaks, ((250, 650),)).tolist() == [1, 2, 3]  # the beats inside stand alone
+    assert missing.restarts(peaks, ()).tolist() == [] and missing.restarts(peaks[:1], ((0, 999),)).size == 0
+
+
+def test_a_lead_off_calls_no_beat_after_it_premature(record_100, tmp_path):
+    """40 s of a lead off (the lead flat at 0) in record 100: the beats after it are classed as in the whole
+    record. An RR interval of 40 s in the means of the next beats made them look premature (called S)."""
+    off = np.array(record_100, dtype=np.float64)
+    off[60 * FS : 100 * FS] = 0.0
+    whole = annotate(record_100, FS, MODEL, zoo=ZOO)
+    lead_off = annotate(off, FS, MODEL, zoo=ZOO)
+    assert sum(e - s for s, e in lead_off.unreadable()) / FS >= (100 * FS - 60 * FS) / FS - 5
+    s_whole = set(whole.samples[whole.classes == "S"].tolist())
+    s_off = set(lead_off.samples[lead_off.classes == "S"].tolist())
+    assert s_off <= s_whole, sorted(s_off - s_whole)
+    # a lead off for a fifth of the recording is no sign that the file was read wrong
+    assert not any("sampling rate" in w for w in lead_off.warnings), lead_off.warnings
+    after = lead_off.samples > 100 * FS
+    assert after.sum() > 80 and set(lead_off.samples[after].tolist()) <= set(whole.samples.tolist())
+
+
 def test_no_nn_interval_crosses_a_missing_stretch():
     samples = np.arange(10) * 360
     times, nn, _ = nn_intervals(samples, np.array(["N"] * 10), 360.0, None, ((1900, 2000),))
@@ -172,6 +198,13 @@ def test_wfdb_invalid_samples_are_missing_and_a_database_still_refuses_them(reco
         DataError, match=r"1085 missing \(NaN\) samples in lead MLII, the first at sample 21600"
     ):
         read_signal(tmp_path, "lost", "MLII")  # training reads a database's beats whole
+
+
+def test_a_few_missing_samples_are_said_in_ms():
+    from heartzoo.recording.quality import missing_finding
+
+    assert missing_finding(((100, 101),), 360.0).message.startswith("2.78 ms of the lead are missing")
+    assert "the longest 3.0 s" in missing_finding(LOST, FS).message
 
 
 def test_a_csv_with_empty_cells_has_them_missing(record_100, tmp_path):

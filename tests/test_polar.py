@@ -89,7 +89,7 @@ def test_annotate_reads_a_polar_file_as_the_same_samples_given_as_npy(chest_uv, 
     assert np.mean([np.min(np.abs(found - r)) <= 0.15 * rate for r in reference]) > 0.99
     assert np.mean([np.min(np.abs(reference - f)) <= 0.15 * rate for f in found]) > 0.98
     assert got["strap_ECG.txt"]["lead"] == "ECG" and got["strap_ECG.txt"]["fs"] == rate
-    assert any(w.startswith("a Polar ECG file") for w in got["strap_ECG.txt"]["warnings"])
+    assert any(w.startswith("a Polar ECG file") for w in got["strap_ECG.txt"]["notes"])
 
 
 def test_a_stretch_bluetooth_lost_is_missing_where_the_sensor_clock_puts_it(chest_uv, tmp_path):

@@ -179,3 +179,28 @@ def test_rr_irregularity_needs_rr_features():
         {**contract, "class_names": [], "inputs": [], "outputs": [], "output": ""}
     )
     assert back.spec.rr_irregularity and back.rr_inputs == 5
+
+
+def test_a_restart_reads_each_stretch_as_a_recording_of_its_own(data_root):
+    """With `restarts` (the first beats after lost signal), the RR features and the running template of
+    the beats on either side are those of each stretch read alone: no interval or frame crosses it. Without,
+    the inputs are the whole recording's."""
+    from heartzoo.data import mitbih
+
+    sig = mitbih.read_signal(data_root / "mitdb", "232")
+    x, peaks = sig.values[: 360 * 120], mitbih.read_beats(data_root / "mitdb", "232").samples
+    peaks = peaks[(peaks > 400) & (peaks < 360 * 118)]
+    spec = InputSpec(fs=100, frame_size=128, rr_features=True, rr_irregularity=True, template_beats=8)
+    pre, k = Preprocessor(spec), len(peaks) // 2
+
+    def rows(r_peaks, restarts=()):
+        parts = list(pre.batches(x, 360.0, r_peaks, 7, restarts))  # batches cut inside each stretch
+        return {n: np.concatenate([p[n] for p in parts]) for n in ("ecg", "rr")}
+
+    whole, cut = rows(peaks), rows(peaks, [k])
+    first, second = rows(peaks[:k]), rows(peaks[k:])
+    for name in ("ecg", "rr"):
+        np.testing.assert_allclose(cut[name][:k], first[name][:k], atol=1e-6)
+        np.testing.assert_allclose(cut[name][k:], second[name], atol=1e-6)
+        np.testing.assert_allclose(rows(peaks, ())[name], whole[name])
+    assert not np.allclose(cut["rr"][k : k + 10], whole["rr"][k : k + 10])  # the restart changed them

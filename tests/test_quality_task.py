@@ -132,6 +132,7 @@ def test_annotate_with_the_learned_gate_on_noise_and_on_a_record(mitdb, tmp_path
     assert res.returncode == 0, res.stderr
     clean = json.loads(res.stdout)
     assert clean["beats"] >= 0.98 * 2273  # record 100's annotated beats: a clean record keeps them
+    assert clean["quality"]["index"] == f"{GATE}@v1"  # the version that gated them, as the model's
 
 
 @pytest.mark.skipif(not _gate_published(), reason="quality-cnn3 not published in zoo/")

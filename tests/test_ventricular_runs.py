@@ -43,7 +43,7 @@ def test_a_beat_not_called_v_ends_a_run():
         ventricular_runs(peaks, v[:6], FS)
 
 
-def test_the_warning_names_vt_inside_what_the_rhythm_model_calls_af():
+def test_the_warning_names_vt_inside_what_the_rhythm_model_calls_af_or_noise():
     from heartzoo.recording.rhythm_annotation import Episode
 
     runs = ventricular_runs(beats_at(180, 10, start=3600), np.ones(10, bool), FS)
@@ -60,6 +60,12 @@ def test_the_warning_names_vt_inside_what_the_rhythm_model_calls_af():
     )
     n = (Episode(0, 10 * 3600, "N", 1, 0.9),)
     assert "atrial fibrillation" not in vt_finding(runs, FS, n).message
+    assert "too noisy" not in vt_finding(runs, FS, n).message
+    noisy = (Episode(0, 10 * 3600, "~", 1, 0.9),)
+    assert (
+        "1 of them inside what the rhythm model calls too noisy to read"
+        in vt_finding(runs, FS, noisy).message
+    )
 
 
 def test_the_reference_v_beats_of_record_207_hold_its_vt_episodes(mitdb):

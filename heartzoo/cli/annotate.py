@@ -107,7 +107,7 @@ def annotate_cmd(
     from ..recording.annotation_files import write_annotations
 
     if not extension.isalpha() or not extension.isascii():
-        raise HeartzooError(f"--extension {extension!r}: letters only (WFDB's rule)")
+        raise HeartzooError(f"--extension {extension!r}: letters only (wfdb-python writes no other)")
     options = dict(
         lead=lead,
         fs=fs,

@@ -16,7 +16,7 @@ rhythm was just before the beat, and with `rr_history` the RR intervals before t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -323,15 +323,25 @@ class Preprocessor:
         template = self.templates(x, np.zeros(len(x), dtype="<U1"), rr)
         return self.inputs(x, template, rr)
 
-    def batches(self, values: np.ndarray, fs: float, r_peaks: np.ndarray, size: int) -> Iterator[Any]:
+    def batches(
+        self, values: np.ndarray, fs: float, r_peaks: np.ndarray, size: int, restarts: Sequence[int] = ()
+    ) -> Iterator[Any]:
         """The inputs of `self(values, fs, r_peaks)`, `size` beats at a time (so that memory does not grow
         with the recording); one batch when there are no more beats than that. The RR features read the whole
         recording, and each batch's running templates the frames before it that they average, so the rows
-        are those of one call (up to the rounding of the running mean's float64 sums)."""
+        are those of one call (up to the rounding of the running mean's float64 sums). `restarts`: the
+        beats (indices into `r_peaks`) where the recording starts again, as after a lead-off: the RR
+        features and the running template read no beat before one, as firmware restarted there would."""
         s = self.spec
         values, fs, r_peaks = check_recording(values, fs, r_peaks)
         x, centres = self._centred(values, fs, r_peaks)
-        rr = self.rr_intervals(r_peaks, fs) if self.rr_features else None
+        part = np.cumsum(np.isin(np.arange(len(r_peaks)), restarts))  # each beat's stretch between restarts
+        pieces = np.split(r_peaks, np.unique(np.asarray(restarts, np.int64)))
+        rr = self.rr_intervals(r_peaks, fs) if self.rr_features and len(pieces) == 1 else None
+        if (
+            self.rr_features and len(pieces) > 1
+        ):  # a beat alone between restarts reads zeros: its caller drops it
+            rr = np.concatenate([rr_intervals(p, fs, s.rr_history, s.rr_normaliser) for p in pieces])
         ring = None  # the beats that enter a template
         if s.template_beats:
             every = np.arange(len(centres))
@@ -342,7 +352,7 @@ class Preprocessor:
                 before = ring[ring < i]
                 w = int(before[-s.template_beats]) if len(before) >= s.template_beats else 0
             frames = self._frames_at(x, centres[w:j])
-            template = self.templates(frames, np.zeros(j - w, dtype="<U1"), None if rr is None else rr[w:j])
+            template = self.templates(frames, part[w:j], None if rr is None else rr[w:j])
             yield self.inputs(
                 frames[i - w :],
                 None if template is None else template[i - w :],

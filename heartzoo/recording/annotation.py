@@ -90,7 +90,13 @@ class Annotated:
 
     @property
     def warnings(self) -> list[str]:
-        return [f.message for f in self.findings]
+        """What may make the beats wrong: every finding but the notes on how the file was read."""
+        return [f.message for f in self.findings if f.code != "read"]
+
+    @property
+    def notes(self) -> list[str]:
+        """How the file was read (a checksum the header leaves out, the lead read for the model's)."""
+        return [f.message for f in self.findings if f.code == "read"]
 
     def unreadable(self) -> tuple[tuple[int, int], ...]:
         """(start, end) samples of each stretch where no beat is classified: the gate's unreadable windows
@@ -152,6 +158,7 @@ class Annotated:
                 "beats_unclassified": self.unclassified,
             },
             "missing": self._on_clock([{"start": s, "end": e} for s, e in self.missing]),
+            "notes": self.notes,
             "warnings": self.warnings,
             "findings": self._on_clock([f.to_dict() for f in self.findings]),
             "rhythm": None
@@ -203,11 +210,12 @@ class Annotated:
         out.write("\n ]\n}\n" if len(self.samples) else "]\n}\n")
 
     def write_csv(self, out: TextIO) -> None:
-        """The warnings as comments (pandas: comment="#"), then one row a beat."""
+        """The notes and warnings as comments (pandas: comment="#"), then one row a beat."""
         import csv
 
-        for w in self.warnings:
-            out.write(f"# warning: {w}\n")
+        for kind, said in (("note", self.notes), ("warning", self.warnings)):
+            for line in said:
+                out.write(f"# {kind}: {line}\n")
         cols = ["sample", "time_s", "class", "symbol", *(f"p_{n}" for n in self.class_names)]
         writer = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
         writer.writeheader()
@@ -261,7 +269,7 @@ def label_beats(
     holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
     `missing.BRIDGE_S`) and the beat's RR intervals do not reach it."""
     from ..zoo.hub import predict
-    from .missing import BRIDGE_S, MARGIN_S, beside, covered, unbridged
+    from .missing import BRIDGE_S, MARGIN_S, beside, covered, merged, restarts, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
@@ -275,14 +283,25 @@ def label_beats(
         counted = replace(loaded, model=_Counted(loaded.model, n, lambda d: say("classifying beats", d, n)))
     # every detected peak is run, so that each beat's RR features and running template see the recording
     # as the detector did; the beats of unreadable windows are then dropped, never reported
-    lone = n == 1 and loaded.config.input.rr_features  # one beat has no RR interval to read
-    probs = np.zeros((n, len(loaded.class_names)), np.float32) if lone else predict(counted, x, rate, peaks)
+    longer = unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s)
+    # no RR interval across a stretch where the signal was lost (a lead-off) is a heart's: the rhythm is
+    # read again after one, as a restarted firmware stream reads it (an interval of a minute made the
+    # next beats look premature, and called them S)
+    again = restarts(peaks, merged(windows.unreadable_stretches() if windows is not None else (), longer))
+    # a beat alone between restarts (or in the recording) has no RR interval to read
+    alone = np.diff(np.r_[0, again, n]) == 1 if loaded.config.input.rr_features else np.zeros(0, bool)
+    alone_beats = np.r_[0, again][alone] if len(alone) else np.zeros(0, np.int64)
+    lone = n == 1 and loaded.config.input.rr_features
+    probs = (
+        np.zeros((n, len(loaded.class_names)), np.float32)
+        if lone
+        else predict(counted, x, rate, peaks, again)
+    )
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
-    keep &= not lone
+    keep[alone_beats] = False
     # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
     # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
-    longer = unbridged(found.missing, rate, BRIDGE_S if bridge_s is None else bridge_s)
     keep &= ~covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
     keep &= ~beside(peaks, found.missing, round(MARGIN_S * rate))
     relabelled = None

@@ -72,7 +72,7 @@ def write_annotations(
     import wfdb
 
     if not extension.isalpha() or not extension.isascii():
-        raise HeartzooError(f"annotation extension {extension!r}: letters only (WFDB's rule)")
+        raise HeartzooError(f"annotation extension {extension!r}: letters only (wfdb-python writes no other)")
     samples, symbols, subtypes, aux = _annotation_rows(annotated)
     if not len(samples):
         raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")

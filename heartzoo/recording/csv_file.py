@@ -352,6 +352,11 @@ def _timeline(
     # a whole number of hertz is the rate (4 decimals over 10 s at 360 Hz read 360.0008)
     if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
         fs = float(round(fs))
+    if numeric and abs(t[0] * scale) * fs >= 1:  # the outputs count time from the first row, not from 0
+        notes.append(
+            f"its time column starts at {t[0] * scale:.6g} s: the outputs' times count from that first row "
+            f"(add {t[0] * scale:.6g} s for the file's own)"
+        )
     if typical <= 0:
         notes.append(
             f"its times repeat (written coarser than one sample): read at {fs:.6g} Hz, the samples between "

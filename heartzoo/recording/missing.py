@@ -133,6 +133,19 @@ def unbridged(spans: Stretches, fs: float, bridge_s: float = BRIDGE_S) -> Stretc
     return tuple((a, b) for a, b in spans if b - a > longest)
 
 
+def restarts(peaks: np.ndarray, spans: Stretches) -> np.ndarray:
+    """Indices of `peaks` (sorted) whose RR interval before overlaps a stretch of `spans` (apart, as
+    `merged` gives them): where the signal was lost in between (a lead-off, an unreadable stretch), so the
+    interval is no heart's and the rhythm must be read again from there, as firmware restarted would."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    if not spans or len(peaks) < 2:
+        return np.zeros(0, np.int64)
+    edges = np.array(spans, dtype=np.int64)
+    first = np.searchsorted(edges[:, 1], peaks[:-1], side="right")  # the first stretch ending after a beat
+    held = first < len(edges)
+    return np.flatnonzero(held & (edges[np.minimum(first, len(edges) - 1), 0] < peaks[1:])) + 1
+
+
 def beside(peaks: np.ndarray, spans: Stretches, margin: int) -> np.ndarray:
     """Whether each of `peaks` (sorted) has an RR interval, before or after, that overlaps a stretch of
     `spans` widened by `margin` samples: a beat the stretch hid would lie in that interval."""

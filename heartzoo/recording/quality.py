@@ -19,7 +19,7 @@ stretches without a beat, and the share of the recording that could not be read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,8 @@ MIN_BPM, MAX_BPM = 30.0, 220.0
 MAX_RR_S = 3.0
 #: a stretch this long without a detected beat is reported
 GAP_S = 3.0
+#: a share of the recording unreadable past which the warning asks whether the file was read right
+MOSTLY_UNREADABLE = 0.9
 #: the plausible median QRS width of `qrs_width_ms`, ms: outside it the sampling rate given is likely
 #: wrong (studies/fs_check.py, results/fs_check.jsonl: DS1 and svdb at their true rate, 0.5th and 99.5th
 #: percentiles widened by 20 %; it warns 2 of CinC 2017's 1,706 test recordings and 63 % of those records
@@ -71,6 +73,7 @@ class Windows:
     ends: np.ndarray  # int64
     sqi: np.ndarray  # float32: mean beat-to-template correlation (0 where no template could be made)
     readable: np.ndarray  # bool
+    gate: str | None = None  # the quality model that scored them, NAME@vN (None: the template index)
 
     def of(self, samples: np.ndarray) -> np.ndarray:
         """Whether each sample index lies in a readable window."""
@@ -167,8 +170,8 @@ def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> 
 
     scorer = load_model(*check_ref(gate), format="tflite", zoo=zoo)
     if scorer.config.task != "quality":
-        raise HeartzooError(f"gate {gate}: a {scorer.config.task} model, not a quality model")
-    return model_windows(x, fs, scorer)
+        raise HeartzooError(f"gate {gate}: the model of task {scorer.config.task}, not a quality model")
+    return replace(model_windows(x, fs, scorer), gate=f"{scorer.config.name}@{scorer.folder.name}")
 
 
 @dataclass(frozen=True)
@@ -191,10 +194,14 @@ def missing_finding(spans, fs: float) -> Finding | None:
         return None
     total = sum(b - a for a, b in spans) / fs
     a, b = max(spans, key=lambda s: s[1] - s[0])
+
+    def span(seconds: float) -> str:  # a few lost samples are milliseconds, not "0.0 s"
+        return f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds * 1000:.3g} ms"
+
     return Finding(
         "missing",
-        f"{total:.1f} s of the lead are missing in the file ({len(spans)} stretch(es), the longest "
-        f"{(b - a) / fs:.1f} s from {a / fs:.1f} s): read as unreadable, no beat there is found",
+        f"{span(total)} of the lead are missing in the file ({len(spans)} stretch(es), the longest "
+        f"{span((b - a) / fs)} from {a / fs:.1f} s): read as unreadable, no beat there is found",
         a,
         b,
     )
@@ -349,7 +356,7 @@ def lead_findings(
         out.append(
             Finding(
                 "shape",
-                f"the lead is not peaky like an ECG (kurtosis {kurtosis:.2f}, under the {MIN_KURTOSIS:g} of "
+                f"the lead is not peaky like an ECG (kurtosis {kurtosis:.4g}, under the {MIN_KURTOSIS:g} of "
                 "Gaussian noise, where QRS complexes make an ECG's higher): is it an ECG lead? A PPG or a "
                 "test signal is not, and its beats mean nothing; a sinusoidal rhythm (ventricular flutter) "
                 "can look like one",
@@ -410,7 +417,13 @@ def assess(
             Finding(
                 "unreadable",
                 f"{seconds:.0f} s ({100 * share:.1f} %) of the recording is unreadable "
-                f"({len(bad)} stretch(es)): no beat there is classified",
+                f"({len(bad)} stretch(es)): no beat there is classified"
+                # nearly all of it: the file may be read wrong, not noisy (a rate given 6 times too low)
+                + (
+                    "; is it an ECG lead, and is the sampling rate right?"
+                    if share >= MOSTLY_UNREADABLE
+                    else ""
+                ),
                 bad[0][0],
                 bad[0][1],
             )

@@ -124,7 +124,7 @@ def classify_recording(model, signal, fs: float) -> dict:
     loaded = resolve_model(model)
     if not get_task(loaded.config.task).per_recording:
         raise HeartzooError(
-            f"{loaded.config.name}: a {loaded.config.task} model classifies beats or windows, not recordings "
+            f"{loaded.config.name}: the model of task {loaded.config.task} classifies beats or windows, not recordings "
             "(use heartzoo.predict); recording models: af-4"
         )
     signal, missing = of_array(signal)  # NaN: samples missing
@@ -164,7 +164,9 @@ def recording_rhythm(
     model = resolve_model(rhythm, zoo=zoo)
     ref = f"{model.config.name}@{model.folder.name}"
     if not get_task(model.config.task).per_recording:
-        raise HeartzooError(f"--rhythm {ref}: a {model.config.task} model, not a rhythm model (af-4)")
+        raise HeartzooError(
+            f"--rhythm {ref}: the model of task {model.config.task}, not a rhythm model (af-4)"
+        )
     classified = RECORDING_MIN_S * fs <= len(x) <= RECORDING_MAX_S * fs  # the lengths it was fitted on
     whole = recording_class(x, fs, model, missing) if classified else None
     return tuple(rhythm_episodes(x, fs, model)), ref, whole

@@ -124,7 +124,7 @@ def scan(
         windows=windows,
         gaps=tuple(stretches),
         missing=tuple(missing),
-        gate=gate if windows is not None else None,
+        gate=(windows.gate or gate) if windows is not None else None,
         rhythm=episodes,
         rhythm_model=rhythm_ref,
         rhythm_recording=whole,

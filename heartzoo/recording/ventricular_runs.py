@@ -67,7 +67,8 @@ def ventricular_runs(peaks, is_v, fs: float, *, min_beats: int = MIN_BEATS) -> l
 
 def vt_finding(runs, fs: float, episodes=()):
     """The warning for the VT among `runs` (None without any): how many, the longest, and how many lie in
-    an episode the rhythm model (`episodes`, `rhythm_annotation.Episode`) calls atrial fibrillation."""
+    an episode the rhythm model (`episodes`, `rhythm_annotation.Episode`) calls atrial fibrillation, or
+    too noisy to read."""
     from .quality import Finding
     from .rhythm_annotation import AUX
 
@@ -75,7 +76,13 @@ def vt_finding(runs, fs: float, episodes=()):
     if not vt:
         return None
     longest = max(vt, key=lambda r: r.beats)
-    in_af = sum(any(e.aux == AUX["A"] and e.start <= r.end and r.start < e.end for e in episodes) for r in vt)
+
+    def inside(label: str) -> int:
+        return sum(
+            any(e.aux == AUX[label] and e.start <= r.end and r.start < e.end for e in episodes) for r in vt
+        )
+
+    in_af, in_noise = inside("A"), inside("~")
     message = (
         f"possible ventricular tachycardia, to review: {len(vt)} run{'s' if len(vt) > 1 else ''} of {MIN_BEATS} or more beats "
         f"called V above {VT_BPM:.0f} bpm, the longest {longest.beats} beats at {longest.rate_bpm:.0f} bpm "
@@ -85,5 +92,10 @@ def vt_finding(runs, fs: float, episodes=()):
         message += (
             f"; {in_af} of them inside what the rhythm model calls atrial fibrillation "
             "(it has no VT class: read those episodes as VT, not AF)"
+        )
+    if in_noise:
+        message += (
+            f"; {in_noise} of them inside what the rhythm model calls too noisy to read (noise may pass for "
+            "a run of V beats)"
         )
     return Finding("vt", message, longest.start, longest.end)

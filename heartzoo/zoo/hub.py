@@ -382,10 +382,13 @@ def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np
     return Preprocessor.of(loaded.config)(signal, fs, r)
 
 
-def predict(loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: np.ndarray) -> np.ndarray:
+def predict(
+    loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: np.ndarray, restarts=()
+) -> np.ndarray:
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
     the R-peak sample indices in it, prepared exactly as the model was trained; `loaded` a `LoadedModel`
-    or NAME[@VERSION] (loaded as int8, as `annotate` does)."""
+    or NAME[@VERSION] (loaded as int8, as `annotate` does). `restarts`: indices into `r_peaks` of the first
+    beats after the signal was lost (a lead-off), where the RR features and templates start again."""
     from ..preprocess import Preprocessor
 
     loaded = resolve_model(loaded)
@@ -397,7 +400,8 @@ def predict(loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: n
     if get_task(loaded.config.task).unit == "beat":  # a rhythm or quality model's windows may lie closer
         check_beats(r, fs)
     pre = Preprocessor.of(loaded.config)
-    batches = pre.batches(signal, fs, r, min(BATCH_BEATS, max(1, BATCH_SAMPLES // pre.spec.frame_size)))
+    size = min(BATCH_BEATS, max(1, BATCH_SAMPLES // pre.spec.frame_size))
+    batches = pre.batches(signal, fs, r, size, restarts)
     return np.concatenate([_probabilities(loaded, inputs) for inputs in batches])
 
 
