@@ -218,6 +218,18 @@ def test_cli_mistake(args, says, zoos, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "z").exists()  # nor a refused export a version
 
 
+def test_offline_without_a_local_zoo_says_where_one_was_looked_for(tmp_path, monkeypatch, capsys):
+    """No zoo in the folder and none named, and the published zoo out of reach: the error named only the
+    URL, never the local zoo a user could give instead."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HEARTZOO_ZOO_DIR", raising=False)
+    monkeypatch.setenv("HEARTZOO_ZOO_URL", "http://127.0.0.1:9/")
+    code, err = _run_cli(["evaluate", STUDENT, "--cache-dir", str(tmp_path / "c")], monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err, err
+    assert f"in no local zoo ({tmp_path / 'zoo'} holds no index.json)" in err, err
+    assert "cannot read the zoo index" in err and "--zoo (or $HEARTZOO_ZOO_DIR)" in err, err
+
+
 def test_restart_deletes_only_a_run_folder(tmp_path, monkeypatch, capsys):
     """`--restart` wipes its --run-dir: a mistyped one (a data folder, `.`) must survive it."""
     cfg = _configs(tmp_path)["fine"]

@@ -346,6 +346,12 @@ def verified_folder(
             try:
                 folder = download(str(name), version, base_url=base_url, cache_dir=cache_dir, sha256=sha256)
             except HeartzooError as exc:
+                if local is None and isinstance(exc, DownloadError) and not (root / INDEX).is_file():
+                    # offline, a user is told where a local zoo would have been looked for
+                    raise DownloadError(
+                        f"{name}: in no local zoo ({root.resolve()} holds no {INDEX}), and downloading it failed: {exc}. "
+                        f"Name a local zoo with --zoo (or ${ZOO_DIR_ENV})"
+                    ) from None
                 if local is None:
                     raise
                 # the local zoo's answer names the typo; the download's alone would blame the network
