@@ -364,6 +364,11 @@ def test_a_record_of_one_lead_is_read_whatever_its_lead_is_called(tmp_path):
     assert read_recording(tmp_path / "syn", "ECG", lead_given=True).notes == rec.notes[:-1]
     with pytest.raises(HeartzooError, match=r"no lead MLII; leads: ECG"):
         read_recording(tmp_path / "syn", "MLII", lead_given=True)
+    # a name typed in another case is that lead, and said
+    assert (lower := read_recording(tmp_path / "syn", "ecg", lead_given=True)).lead == "ECG"
+    assert "lead ECG read for ecg (names compared without case)" in lower.notes
+    write_record(tmp_path, "two", fs=250, seconds=20, leads=("MLII", "V5"))
+    assert read_recording(tmp_path / "two", "v5", lead_given=True).lead == "V5"
 
 
 def test_output_folder_problems_are_one_clear_error(tmp_path):

@@ -104,6 +104,15 @@ def test_a_time_column_that_does_not_start_at_0_says_where_the_outputs_count_fro
         assert ("its time column starts at 1000 s" in notes and "add 1000 s" in notes) == said, notes
 
 
+def test_a_cell_that_is_no_number_is_named_by_its_data_row_and_column_from_1(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("time,ECG\n" + "".join(f"{i / 360:.4f},0.1\n" for i in range(500)) + "1.3889,O.2\n")
+    with pytest.raises(
+        HeartzooError, match=r"typo\.csv: not a CSV of numbers.*'O\.2'.* in data row 501, column 2"
+    ):
+        read_recording(path, "ECG")
+
+
 def test_loggers_text_comment_lines_trailing_separators_and_spaces(leads, tmp_path):
     """What loggers write around the numbers: `#` lines before the header, a separator ending each line,
     columns between spaces (rdsamp's text, many a logger's .txt)."""

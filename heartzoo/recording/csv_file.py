@@ -250,7 +250,11 @@ def read_csv(p: Path) -> Table:
     try:
         values = read(converter)
     except ValueError as exc:
-        refused = HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({exc})")
+        # numpy counts rows from 0 after the lines it skipped, and columns from 1: both from 1, as people do
+        said = re.sub(
+            r"at row (\d+), column (\d+)", lambda m: f"in data row {int(m[1]) + 1}, column {m[2]}", str(exc)
+        )
+        refused = HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({said})")
         if converter is not None:  # read cell by cell already
             raise refused from None
         try:  # a logger's empty cells, where it lost samples: read cell by cell, missing (NaN)

@@ -208,6 +208,9 @@ def _pick_lead(
         )
     if same:
         return same[0], ()
+    folded = [i for i, n in enumerate(names) if n.casefold() == lead.casefold()]
+    if len(folded) == 1:  # `--lead mlii` for MLII: no two leads differ by case alone
+        return folded[0], (f"lead {names[folded[0]]} read for {lead} (names compared without case)",)
     if lead_given and lead.isascii() and lead.isdigit() and int(lead) < len(names):
         i = int(lead)
         return i, (f"lead {i} of {len(names)} read ({names[i]}), chosen by its number",)
