@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--zoo", type=Path, default=REPO / "zoo")
     ap.add_argument("--record", type=Path, help="append the JSON lines to this file")
     args = ap.parse_args()
+    commit = git_commit()  # the code this process imported, whatever the checkout does meanwhile
     for model in MODELS:
         for noise in NOISE:
             t0 = time.perf_counter()
@@ -46,7 +47,7 @@ def main() -> None:
             row = {
                 "study": "rr_restart",
                 "code": args.code,
-                "commit": git_commit(),  # the code that ran: the worktree's with --code before
+                "commit": commit,
                 "model": model,
                 "records": "DS1",
                 "noise": None if noise is None else {"kind": noise[0], "snr_db": noise[1], "channel": 0},
