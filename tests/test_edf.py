@@ -304,6 +304,11 @@ def _cut(path: Path, mlii) -> Path:
         (lambda p, x: wearable(p, x), ["--lead", "V1"], r"no lead V1; leads: MLII, Accel X"),
         (lambda p, x: wearable(p, x), ["--fs", "360"], r"an EDF file carries its sampling rate"),
         (lambda p, x: p.write_bytes(b"1" + bytes(300)) and p, [], r"not an EDF file"),
+        (
+            lambda p, x: p.write_bytes(b"0       " + bytes(192)) and p,
+            [],
+            r"truncated: 200 bytes, fewer than the 256",
+        ),
     ],
 )
 def test_a_bad_edf_file_is_one_clear_error_and_writes_nothing(mlii, tmp_path, write, args, message):

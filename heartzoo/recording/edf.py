@@ -164,6 +164,10 @@ def read(path: Path) -> Edf:
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
     bdf = head[:8] == BDF_VERSION
+    if len(head) < HEADER_BYTES and (bdf or _text(head, 0, 8) == "0"):  # an EDF's start, cut short
+        raise HeartzooError(
+            f"{path}: truncated: {size:,} bytes, fewer than the 256 of an {'BDF' if bdf else 'EDF'} header"
+        )
     if len(head) < HEADER_BYTES or not (bdf or _text(head, 0, 8) == "0"):
         raise HeartzooError(
             f"{path}: not an EDF file (it does not start with EDF's version '0' and a 256-byte header, nor "
