@@ -204,3 +204,7 @@ def test_a_restart_reads_each_stretch_as_a_recording_of_its_own(data_root):
         np.testing.assert_allclose(cut[name][k:], second[name], atol=1e-6)
         np.testing.assert_allclose(rows(peaks, ())[name], whole[name])
     assert not np.allclose(cut["rr"][k : k + 10], whole["rr"][k : k + 10])  # the restart changed them
+    from heartzoo.errors import HeartzooError
+
+    with pytest.raises(HeartzooError, match=rf"restarts \[{len(peaks)}\]: not indices of the {len(peaks)} R"):
+        rows(peaks, [len(peaks)])

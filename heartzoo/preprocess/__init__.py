@@ -291,14 +291,16 @@ class Preprocessor:
             return frames[:, None, :, None]
         return np.stack([frames, frames - template], axis=-1)[:, None, :, :]
 
-    def rr_intervals(self, r_peaks: np.ndarray, fs: float) -> np.ndarray:
-        """`rr_intervals` of one recording's R peaks, with the columns this spec's RR features read."""
+    def rr_intervals(self, r_peaks: np.ndarray, fs: float, restarts=()) -> np.ndarray:
+        """`rr_intervals` of one recording's R peaks, with the columns this spec's RR features read; from each
+        of `restarts` (sorted indices) on, a recording of its own (a beat alone there reads zeros)."""
         if len(r_peaks) == 1:  # no interval: its ratios would read as a beat of extreme prematurity
             raise HeartzooError(
                 "this model reads each beat's RR intervals (rr_features): one R peak has none; pass the "
                 "recording's R peaks together (at least 2), not one beat at a time"
             )
-        return rr_intervals(r_peaks, fs, self.spec.rr_history, self.spec.rr_normaliser)
+        h, norm = self.spec.rr_history, self.spec.rr_normaliser
+        return np.concatenate([rr_intervals(p, fs, h, norm) for p in np.split(r_peaks, restarts)])
 
     def rr(self, rr: np.ndarray) -> np.ndarray:
         """The RR input (n, len(rr_names)) from `rr_intervals`' columns."""
@@ -329,19 +331,16 @@ class Preprocessor:
         """The inputs of `self(values, fs, r_peaks)`, `size` beats at a time (so that memory does not grow
         with the recording); one batch when there are no more beats than that. The RR features read the whole
         recording, and each batch's running templates the frames before it that they average, so the rows
-        are those of one call (up to the rounding of the running mean's float64 sums). `restarts`: the
-        beats (indices into `r_peaks`) where the recording starts again, as after a lead-off: the RR
-        features and the running template read no beat before one, as firmware restarted there would."""
+        are those of one call (up to the rounding of the running mean's float64 sums). From each of `restarts`
+        (indices into `r_peaks`) on, RR features and templates start again, as firmware's after a lead-off."""
         s = self.spec
         values, fs, r_peaks = check_recording(values, fs, r_peaks)
         x, centres = self._centred(values, fs, r_peaks)
+        restarts = np.unique(np.asarray(restarts, np.int64))
+        if len(restarts) and not 0 <= restarts[0] <= restarts[-1] < len(r_peaks):
+            raise HeartzooError(f"restarts {restarts.tolist()}: not indices of the {len(r_peaks)} R peaks")
         part = np.cumsum(np.isin(np.arange(len(r_peaks)), restarts))  # each beat's stretch between restarts
-        pieces = np.split(r_peaks, np.unique(np.asarray(restarts, np.int64)))
-        rr = self.rr_intervals(r_peaks, fs) if self.rr_features and len(pieces) == 1 else None
-        if (
-            self.rr_features and len(pieces) > 1
-        ):  # a beat alone between restarts reads zeros: its caller drops it
-            rr = np.concatenate([rr_intervals(p, fs, s.rr_history, s.rr_normaliser) for p in pieces])
+        rr = self.rr_intervals(r_peaks, fs, restarts) if self.rr_features else None
         ring = None  # the beats that enter a template
         if s.template_beats:
             every = np.arange(len(centres))
