@@ -288,9 +288,6 @@ def label_beats(
     # read again after one, as a restarted firmware stream reads it (an interval of a minute made the
     # next beats look premature, and called them S)
     again = restarts(peaks, merged(windows.unreadable_stretches() if windows is not None else (), longer))
-    # a beat alone between restarts (or in the recording) has no RR interval to read
-    alone = np.diff(np.r_[0, again, n]) == 1 if loaded.config.input.rr_features else np.zeros(0, bool)
-    alone_beats = np.r_[0, again][alone] if len(alone) else np.zeros(0, np.int64)
     lone = n == 1 and loaded.config.input.rr_features
     probs = (
         np.zeros((n, len(loaded.class_names)), np.float32)
@@ -299,7 +296,9 @@ def label_beats(
     )
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
-    keep[alone_beats] = False
+    if loaded.config.input.rr_features:  # a beat alone between restarts (or in all) has no RR interval
+        starts = np.r_[0, again].astype(np.int64)
+        keep[starts[np.diff(np.r_[starts, n]) == 1]] = False
     # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
     # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
     keep &= ~covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
