@@ -58,7 +58,8 @@ def renamed_text(text: str, prefix: str) -> str:
 
 
 def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
-    """The kit's files (name: text) with every name under `prefix`; unchanged for the default."""
-    if check_prefix(prefix) == DEFAULT_PREFIX:
+    """The kit's files (name: text) with every name under `prefix` (checked by the caller, `kit_files`,
+    before it renders them); unchanged for the default."""
+    if prefix == DEFAULT_PREFIX:
         return dict(files)
     return {renamed_text(name, prefix): renamed_text(text, prefix) for name, text in files.items()}
