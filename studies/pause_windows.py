@@ -10,7 +10,10 @@ window is rightly unreadable. docs/recordings.md left the question to the develo
 For every window the index calls unreadable *only* for that rule (mean correlation >= `MIN_CORRELATION`,
 rate within `MIN_BPM`-`MAX_BPM`), this counts the reference beats lying in the longest beat-free stretch,
 more than 0.15 s from the detections that bound it (EC57's window is 0.15 s): none means a real pause, any
-means beats the detector missed. The training side (mitdb DS1, svdb) is what an answer may rest on; DS2 is
+means beats the detector missed. Beside it, how quiet the stretch is: the largest 5-15 Hz amplitude
+inside it (from 0.25 s after the detection before it to 0.25 s before the one after) over the median of
+the same at the window's detections, as a clause telling pauses from missed beats would read it. The
+training side (mitdb DS1, svdb) is what an answer may rest on; DS2 is
 read after and reported.
 
 Run: `python studies/pause_windows.py [--record results/pause_windows.jsonl]`; one JSON line per set.
@@ -26,11 +29,16 @@ import numpy as np
 
 #: EC57's matching window: a reference beat this close to a detection is that detection's
 MATCH_S = 0.15
+#: the QRS band, and how far from a detection its own QRS and T wave are left out of the stretch
+BAND_HZ = (5.0, 15.0)
+CLEAR_S = 0.25
 
 
 def pause_windows(x: np.ndarray, fs: float, reference: np.ndarray) -> list[dict]:
     """The windows of one lead unreadable only for their longest beat-free stretch, each with the
     reference beats inside that stretch."""
+    from scipy.signal import butter, sosfiltfilt
+
     from heartzoo.detect import detect
     from heartzoo.recording import quality as q
 
@@ -48,7 +56,20 @@ def pause_windows(x: np.ndarray, fs: float, reference: np.ndarray) -> list[dict]
         i = int(np.diff(bounds).argmax())
         a, z = int(bounds[i]), int(bounds[i + 1])
         missed = reference[(reference > a + MATCH_S * fs) & (reference < z - MATCH_S * fs)]
-        out.append({"start_s": round(s / fs, 1), "stretch_s": round((z - a) / fs, 2), "missed": len(missed)})
+        band = np.abs(
+            sosfiltfilt(butter(2, BAND_HZ, btype="band", fs=fs, output="sos"), x[s:e].astype(float))
+        )
+        k = round(0.03 * fs)  # a detection's own peak in the band lies within 30 ms of it
+        qrs = np.median([band[max(0, p - s - k) : p - s + k + 1].max() for p in inside])
+        quiet = band[a - s + round(CLEAR_S * fs) : z - s - round(CLEAR_S * fs)]
+        out.append(
+            {
+                "start_s": round(s / fs, 1),
+                "stretch_s": round((z - a) / fs, 2),
+                "missed": len(missed),
+                "band_ratio": round(float(quiet.max() / qrs), 3) if len(quiet) and qrs > 0 else None,
+            }
+        )
     return out
 
 
