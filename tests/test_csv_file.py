@@ -278,9 +278,23 @@ def test_a_matlab_file_of_samples_is_read_in_each_version(leads, tmp_path):
     assert np.allclose(rec.signal, leads[0], atol=1e-6) and "its variable 'ecg' read, of 2" in rec.notes[0]
     savemat(tmp_path / "two.mat", {"a": leads[0], "b": leads[1], "fs": 360})
     with pytest.raises(
-        HeartzooError, match=r"two.mat: 2 arrays could be the ECG \(a \(21600,\), b \(21600,\)\)"
+        HeartzooError,
+        match=r"two.mat: 2 arrays could be the ECG \(a \(21600,\), b \(21600,\)\); choose one with --lead",
     ):
         read_recording(tmp_path / "two.mat", "0", lead_given=True)
+    # --lead chooses the array: by its name, without case, or a struct's field by its own name
+    for lead, name, want in (
+        ("b", "two.mat", leads[1]),
+        ("A", "two.mat", leads[0]),
+        ("data", "struct.mat", leads[0]),
+    ):
+        rec = read_recording(tmp_path / name, lead, lead_given=True)
+        assert rec.lead == lead and np.allclose(rec.signal, want, atol=1e-6), lead
+        assert ("chosen by --lead" in " ".join(rec.notes)) == (lead != "b"), rec.notes
+    with pytest.raises(
+        HeartzooError, match=r"v5.mat: its variable val \(2, 21600\) holds 2 leads; --lead names"
+    ):
+        read_recording(tmp_path / "v5.mat", "val", lead_given=True)
     np.save(tmp_path / "100.npy", leads[0])
     mat = annotated_json(tmp_path / "v5.mat", tmp_path / "mat", MODEL, "--lead", "0")  # its Fs: no --fs
     npy = annotated_json(tmp_path / "100.npy", tmp_path / "npy", MODEL, "--fs", "360")

@@ -4,7 +4,8 @@ save. Versions 4 and 5 (scipy) and 7.3 (HDF5, h5py).
 The leads are the file's one array of numbers with more samples than leads: `(samples,)`,
 `(samples, leads)` or `(leads, samples)`, the longer side being time (MATLAB's 7.3 files store arrays
 transposed; this reads them the same). Variables inside a struct count as `struct.field`. Where several
-arrays could be the ECG, the one named `ecg`, `val` (PhysioNet's), `signal`, `sig` or `data` is; else the
+arrays could be the ECG, the one the user names (`--lead NAME`: a variable, or a struct's field by its own
+name, of one lead) is, else the one named `ecg`, `val` (PhysioNet's), `signal`, `sig` or `data`; else the
 error names them. A scalar named `fs`, `Fs`, `sampling_rate`, `srate`, `sr` or `freq` gives the rate.
 """
 
@@ -65,8 +66,21 @@ def _hdf5_variables(p: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def read_mat(p: Path) -> Table:
-    """The leads of a `.mat` file, as the module says: named by number, in mV as stored."""
+def _chosen(arrays: dict[str, np.ndarray], variable: str) -> str | None:
+    """The array the user named: by its variable's name, else its field's within a struct, compared
+    without case where no name matches exactly; None where no one array is so named."""
+    if variable in arrays:
+        return variable
+    for name in (lambda k: k.casefold(), lambda k: k.split(".")[-1].casefold()):
+        hits = [k for k in arrays if name(k) == variable.casefold()]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def read_mat(p: Path, variable: str | None = None) -> Table:
+    """The leads of a `.mat` file, as the module says: named by number, in mV as stored; the array
+    `variable` where one is so named (`_chosen`), its one lead named `variable`."""
     found = _variables(p)
     rate = next(
         (float(v) for k, v in found.items() if k.split(".")[-1].lower() in _RATE_NAMES and v.size == 1), None
@@ -80,12 +94,22 @@ def read_mat(p: Path) -> Table:
         shown = ", ".join(f"{k} {v.shape}" for k, v in found.items()) or "none"
         raise HeartzooError(f"{p}: no array of samples in it (its numeric variables: {shown})")
     notes: tuple[str, ...] = ()
+    key = None if variable is None else _chosen(arrays, variable)
+    if key is not None:
+        values = arrays[key]
+        if values.ndim == 2 and min(values.shape) > 1:
+            raise HeartzooError(
+                f"{p}: its variable {key} {values.shape} holds {min(values.shape)} leads; --lead names a "
+                "variable of one lead, or a lead by its number where the file holds one array"
+            )
+        chose = (f"its variable {key!r} read, chosen by --lead",) if key != variable else ()
+        return Table([variable], values.reshape(-1, 1).astype(np.float64), _rate(p, rate), chose)
     if len(arrays) > 1:
         named = [k for k in arrays if k.split(".")[-1].lower() in _LEAD_NAMES]
         if len(named) != 1:
             shown = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
             raise HeartzooError(
-                f"{p}: {len(arrays)} arrays could be the ECG ({shown}); keep one in the file, or name it ecg"
+                f"{p}: {len(arrays)} arrays could be the ECG ({shown}); choose one with --lead NAME"
             )
         notes = (f"its variable {named[0]!r} read, of {len(arrays)} arrays of samples, by its name",)
         arrays = {named[0]: arrays[named[0]]}
@@ -93,11 +117,11 @@ def read_mat(p: Path) -> Table:
     values = values.reshape(-1, 1) if values.ndim == 1 else values
     if values.shape[0] < values.shape[1]:
         values = values.T  # leads x samples, as PhysioNet's val and MATLAB's 7.3 files hold it
+    return Table([str(i) for i in range(values.shape[1])], values.astype(np.float64), _rate(p, rate), notes)
+
+
+def _rate(p: Path, rate: float | None) -> float | None:
+    """The rate a variable of the file gives, or an error naming the file where it is no rate."""
     if rate is not None and not (np.isfinite(rate) and rate > 0):
         raise HeartzooError(f"{p}: its sampling rate is {rate:g}, not a rate")
-    return Table(
-        [str(i) for i in range(values.shape[1])],
-        values.astype(np.float64),
-        rate,
-        notes,
-    )
+    return rate

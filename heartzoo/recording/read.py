@@ -138,7 +138,8 @@ def read_recording(
     elif fmt == "opensignals":
         table, leads = opensignals.read_opensignals(p)
     else:
-        table, leads = (csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p)), None
+        table = csv_file.read_csv(p) if fmt == "csv" else matlab.read_mat(p, lead if lead_given else None)
+        leads = None
     return _table_lead(p, fmt, table, lead, fs, lead_given, leads)
 
 
