@@ -46,7 +46,9 @@ def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_pa
     assert rows[1]["error"].endswith("absent.csv: no such file") and rows[1]["beats"] == ""
     for record, row in zip(RECORDS, (rows[0], rows[2]), strict=True):
         alone = tmp_path / f"alone-{record}"
-        assert _annotate(cinc / record, out=alone).returncode == 0
+        done = _annotate(cinc / record, out=alone)
+        assert done.returncode == 0
+        assert not done.stderr.startswith("\n")  # no progress bar on a piped stderr, not even its blank line
         one = json.loads((alone / f"{record}.heartzoo.json").read_text())
         many = json.loads((batch / f"{record}.heartzoo.json").read_text())
         assert many == one  # the same annotations, written the same

@@ -222,9 +222,9 @@ def confusion_table(report: dict, model: str = "") -> Table:
     return table
 
 
-def counting_bar(label: str = "{task.description}", *, elapsed: bool = False, terminal_only: bool = False):
+def counting_bar(label: str = "{task.description}", *, elapsed: bool = False):
     """A rich progress bar on stderr counting steps (N/M, then the time left or, `elapsed`, the time
-    taken), gone once done; `terminal_only`: none at all when stderr is piped."""
+    taken), gone once done; none at all when stderr is piped (rich would leave a blank line in the log)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -241,5 +241,5 @@ def counting_bar(label: str = "{task.description}", *, elapsed: bool = False, te
         TimeElapsedColumn() if elapsed else TimeRemainingColumn(),
         console=err_console,
         transient=True,
-        disable=terminal_only and not err_console.is_terminal,
+        disable=not err_console.is_terminal,
     )

@@ -249,7 +249,7 @@ def zoo_verify(
 
     n = len(read_index(zoo_dir(zoo))["models"])
     # piped: no progress lines, not even an empty one
-    with counting_bar("verifying {task.description}", elapsed=True, terminal_only=True) as bar:
+    with counting_bar("verifying {task.description}", elapsed=True) as bar:
         step = bar.add_task("", total=n)
         started = 0
 
