@@ -422,18 +422,13 @@ class HeartzooConfig(_Strict):
             raise ValueError(
                 f"ensemble.by: fold deals beat records or CinC 2017 recordings, not {self.task}'s windows"
             )
-        if self.data.protocol != "inter-patient":
-            raise ValueError(
-                f"ensemble.by: fold deals whole patients, and data.protocol is {self.data.protocol!r}"
-            )
+        from .data.folds import out_of_fold_refusal
+
+        if refused := out_of_fold_refusal(self):  # as cross-validation refuses it
+            raise ValueError(f"ensemble.by: fold, and {refused[0]} {refused[1]}")
         if self.data.validation.records is not None:
             raise ValueError(
                 "ensemble.by: fold deals the validation side itself; leave data.validation.records out"
-            )
-        if self.compress.distill is not None:
-            # as cross-validation refuses it: the teacher saw every fold, so out-of-fold numbers would leak
-            raise ValueError(
-                "ensemble.by: fold cannot be distilled (compress.distill): the teacher saw every fold"
             )
         return self
 

@@ -259,10 +259,13 @@ def test_a_fold_ensemble_teaches_no_student():
     [
         (
             {"compress": {"distill": {"teacher": "any-teacher@v1"}}},
-            r"field 'ensemble\.by': fold cannot be distilled",
+            r"field 'ensemble\.by': fold, and compress\.distill names a teacher, which saw every fold",
         ),
         ({"data": {"validation": {"records": ["101"]}}}, r"leave data\.validation\.records out"),
-        ({"data": {"protocol": "leaky-random-beat"}}, r"field 'ensemble\.by': fold deals whole patients"),
+        (
+            {"data": {"protocol": "leaky-random-beat"}},
+            r"field 'ensemble\.by': fold, and data\.protocol is 'leaky-random-beat'; folds deal whole patients",
+        ),
         ({"ensemble": {"members": 2, "by": "folds"}}, r"ensemble\.by.*'seed' or 'fold'"),
         (
             {"task": "quality", "input": {"lead": "MLII"}, "model": {"arch": "cnn1"}},

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..data.folds import FOLD_FILE, fold_config, fold_records
+from ..data.folds import FOLD_FILE, fold_config, fold_records, out_of_fold_refusal
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..io import atomic_path, write_json
@@ -31,16 +31,13 @@ CV_FILE = "cv.json"
 
 
 def _check(config: HeartzooConfig) -> None:
-    if config.data.protocol != "inter-patient":
-        raise ConfigError(
-            f"{config.name}: field 'data.protocol' is {config.data.protocol!r}; cross-validation folds "
-            "whole patients and needs 'inter-patient'"
+    if refused := out_of_fold_refusal(config):
+        hint = (
+            "; cross-validate the teacher's config or an undistilled one"
+            if refused[0] == "compress.distill"
+            else ""
         )
-    if config.compress is not None and config.compress.distill is not None:
-        raise ConfigError(
-            f"{config.name}: field 'compress.distill' names a teacher, which has seen every training patient, "
-            "so out-of-fold numbers would leak; cross-validate the teacher's config or an undistilled one"
-        )
+        raise ConfigError(f"{config.name}: field '{refused[0]}' {refused[1]}{hint}")
     if config.model is None:
         raise ConfigError(f"{config.name}: field 'model' is required to cross-validate")
     if config.ensemble is not None:
