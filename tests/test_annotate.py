@@ -558,11 +558,29 @@ def test_a_sampling_rate_given_wrong_is_warned_of(mitdb, tmp_path):
 
 
 def test_the_plausible_qrs_width_is_the_one_measured():
-    """The range `assess` reads is studies/fs_check.py's latest record, not a number typed in."""
-    from heartzoo.recording.quality import QRS_WIDTH_MS
+    """The ranges `assess` reads are studies/fs_check.py's latest records, not numbers typed in: the
+    width's, and the width times the RR interval's, which its fourth round adopted with it."""
+    from heartzoo.recording.quality import QRS_RR_MS2, QRS_WIDTH_MS
 
     lines = [json.loads(line) for line in (REPO / "results" / "fs_check.jsonl").read_text().splitlines()]
     assert list(QRS_WIDTH_MS) == [line for line in lines if "round" not in line][-1]["plausible_ms"]
+    product = [line for line in lines if line.get("round") == "product"][-1]
+    assert product["adopted"] == "either" and list(QRS_RR_MS2) == product["plausible_product_ms2"]
+
+
+def test_a_rate_given_as_half_is_warned_of_by_the_width_and_the_rr_together(mitdb, tmp_path):
+    """Two minutes of record 202 given at half its 360 Hz: its QRS complexes (about 60 ms) are still as
+    wide as an ECG's, its rate (about 27 per minute) still a heart's, but both together are not."""
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.annotation import annotate_file
+
+    sig = get_database("mitdb").read_signal(mitdb, "202", "MLII")
+    np.save(tmp_path / "x.npy", sig.values[: 360 * 120])
+    right = annotate_file(tmp_path / "x.npy", MODEL, fs=360, zoo=ZOO)
+    half = annotate_file(tmp_path / "x.npy", MODEL, fs=180, zoo=ZOO)
+    assert "fs" not in [f.code for f in right.findings]
+    said = [f.message for f in half.findings if f.code == "fs"]
+    assert len(said) == 1 and "ms apart (median) at the stated 180 Hz: both too long" in said[0], said
 
 
 def test_a_lead_in_the_wrong_unit_is_warned_of(mitdb, tmp_path):

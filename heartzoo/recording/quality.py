@@ -45,6 +45,12 @@ MOSTLY_UNREADABLE = 0.9
 #: percentiles widened by 20 %; it warns 2 of CinC 2017's 1,706 test recordings and 63 % of those records
 #: read at 2.78 times their rate)
 QRS_WIDTH_MS = (11.9, 90.04)
+#: the plausible product of that median width and the median RR interval (`median_rr_ms`), in ms x ms: a
+#: rate given wrong scales both, so their product by the error squared, while real ECGs vary them largely
+#: apart (studies/fs_check.py --product, adopted by its rule: DS1 and svdb, 0.5th and 99.5th percentiles,
+#: divided and multiplied by 1.2 squared; with the width's range it warns 29 % of those recordings given
+#: half their rate, the width alone 4 %, and 47 % of those given twice, the width alone 37 %)
+QRS_RR_MS2 = (5452.0, 99415.0)
 #: a QRS complex's size is its peak-to-peak within this of its R peak (`qrs_amplitude_mv`), and the
 #: plausible median size in mV: outside it the lead is likely not in mV (studies/amplitude_check.py,
 #: results/amplitude_check.jsonl: DS1 and svdb, 0.5th and 99.5th percentiles, divided and multiplied by 5;
@@ -279,6 +285,14 @@ def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
     )
 
 
+def median_rr_ms(peaks, readable, fs: float) -> float | None:
+    """The median RR interval, in ms at the stated rate `fs`, between consecutive `peaks` that are both
+    `readable` (a mask): no interval across a stretch the gate could not read. None without one."""
+    peaks, readable = np.asarray(peaks, dtype=np.int64), np.asarray(readable, dtype=bool)
+    both = readable[1:] & readable[:-1]
+    return float(np.median(np.diff(peaks)[both]) / fs * 1000.0) if both.any() else None
+
+
 def qrs_width_ms(x, fs: float, peaks) -> float | None:
     """The median width of the QRS complexes at `peaks`, in ms at the stated rate `fs`: the width at half
     height of |x| high-passed at 0.5 Hz, around its largest value within 25 ms of each peak (None without
@@ -319,10 +333,12 @@ def lead_findings(
     qrs_mv: float | None = None,
     kurtosis: float | None = None,
     clipped: tuple[int, int] = (0, 0),
+    rr_ms: float | None = None,
 ) -> list[Finding]:
     """What the lead itself says, whoever found its beats: QRS complexes too narrow or too wide for the
-    stated rate, too small or too large for mV, a lead less peaky than an ECG, a lead clipped (`clipped`:
-    runs and samples flat at its extremes) (`measure_lead`'s measures)."""
+    stated rate, or with the RR intervals (`rr_ms`, `median_rr_ms`) both too short or too long for it, too
+    small or too large for mV, a lead less peaky than an ECG, a lead clipped (`clipped`: runs and samples
+    flat at its extremes) (`measure_lead`'s measures)."""
     out: list[Finding] = []
     runs, samples = clipped
     if runs >= CLIP_RUNS:
@@ -335,12 +351,22 @@ def lead_findings(
             )
         )
     lo, hi = QRS_WIDTH_MS
+    low, high = QRS_RR_MS2
     if qrs_ms is not None and not lo <= qrs_ms <= hi:
         out.append(
             Finding(
                 "fs",
                 f"the QRS complexes are {qrs_ms:.1f} ms wide at the stated {fs:g} Hz, outside the "
                 f"{lo:g}-{hi:g} ms ECGs show at their true rate: is the sampling rate right?",
+            )
+        )
+    elif qrs_ms is not None and rr_ms is not None and not low <= qrs_ms * rr_ms <= high:
+        out.append(
+            Finding(
+                "fs",
+                f"the QRS complexes are {qrs_ms:.1f} ms wide and the beats {rr_ms:.0f} ms apart (median) at "
+                f"the stated {fs:g} Hz: both too {'short' if qrs_ms * rr_ms < low else 'long'} for an ECG "
+                "at its true rate, as a rate given wrong makes them: is the sampling rate right?",
             )
         )
     lo, hi = QRS_AMPLITUDE_MV
@@ -376,15 +402,17 @@ def assess(
     stretches=None,
     kurtosis: float | None = None,
     clipped: tuple[int, int] = (0, 0),
+    rr_ms: float | None = None,
 ) -> list[Finding]:
     """What a recording's beats and windows say a user must know: an implausible mean rate, QRS complexes
-    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`), too small or too large for a
+    too narrow or too wide for the stated rate (`qrs_ms`, `qrs_width_ms`; with the RR intervals, `rr_ms`),
+    too small or too large for a
     lead in mV (`qrs_mv`, `qrs_amplitude_mv`), stretches without beats (`stretches`, where the caller has
     them: `gaps`), unreadable windows, a lead less peaky than an ECG (`kurtosis`, `lead_kurtosis`). The
     samples the file marks `missing` count in none of them: the rate is over the rest."""
     peaks = np.asarray(peaks, dtype=np.int64)
     minutes = (length - sum(e - s for s, e in missing)) / fs / 60.0
-    out = lead_findings(fs, qrs_ms, qrs_mv, kurtosis, clipped)
+    out = lead_findings(fs, qrs_ms, qrs_mv, kurtosis, clipped, rr_ms)
     bpm = len(peaks) / minutes if minutes > 0 else 0.0
     if not MIN_BPM <= bpm <= MAX_BPM:
         out.append(

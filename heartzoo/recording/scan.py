@@ -60,7 +60,16 @@ def scan(
     from ..preprocess import check_recording
     from . import missing as gone
     from .af_burden import af_burden, af_finding
-    from .quality import Finding, assess, gaps, gate_windows, lead_findings, measure_lead, missing_finding
+    from .quality import (
+        Finding,
+        assess,
+        gaps,
+        gate_windows,
+        lead_findings,
+        measure_lead,
+        median_rr_ms,
+        missing_finding,
+    )
     from .rhythm_annotation import recording_rhythm
 
     say = progress or (lambda *_: None)
@@ -75,7 +84,8 @@ def scan(
             say("scoring signal quality", 0, None)
             windows = gate_windows(x, rate, peaks, gate, zoo=zoo)
         # the QRS width and size where the gate reads the signal (noise has no QRS to measure)
-        readable = peaks[windows.of(peaks)] if windows is not None else peaks
+        kept = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
+        readable = peaks[kept]
         stretches = gaps(peaks, len(x), rate, missing=missing)
         # nothing readable: the detections' size still tells the unit (their width, in noise, nothing)
         fallback = not len(readable) and len(peaks)
@@ -91,6 +101,7 @@ def scan(
             stretches=stretches,
             kurtosis=shape.kurtosis,
             clipped=shape.clipped,
+            rr_ms=None if fallback else median_rr_ms(peaks, kept, rate),
         )
     else:  # given peaks: what any recording must be (a 3-second strip with its peaks is fine), and what
         # the lead says at them (its unit, rate, shape, clipping); its rate and pauses are the caller's peaks'
@@ -99,7 +110,14 @@ def scan(
         findings, stretches = [], []
         if len(peaks) and len(x) >= MIN_LEAD_S * rate:
             shape = measure_lead(x, rate, peaks, missing)
-            findings = lead_findings(rate, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, shape.clipped)
+            findings = lead_findings(
+                rate,
+                shape.qrs_width_ms,
+                shape.qrs_size,
+                shape.kurtosis,
+                shape.clipped,
+                median_rr_ms(peaks, np.ones(len(peaks), bool), rate),
+            )
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
