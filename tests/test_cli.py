@@ -87,6 +87,34 @@ def test_prepare_writes_the_cache(data_root, tmp_path):
     assert len(list(tmp_path.rglob("*.h5"))) == 5  # five validation records
 
 
+def test_window_tasks_are_counted_from_their_config_never_a_traceback(data_root, tmp_path):
+    """The defaults describe the beat tasks' data: a window task is asked for its configuration, `stats`
+    (beats per split) points to `prepare` for its windows, which counts them, CinC 2017's included."""
+    configs = Path(__file__).parents[1] / "configs"
+    for args, said in [
+        (
+            ("data", "stats", "--task", "rhythm-3"),
+            "give its configuration instead, e.g. --config configs/rhythm-3",
+        ),
+        (("data", "prepare", "--task", "af-4"), "give its configuration instead"),
+        (
+            ("data", "stats", "-c", str(configs / "rhythm-3-cnn3.yaml")),
+            "labelled per window: `heartzoo data prepare",
+        ),
+        (("data", "stats", "--select", "800"), "--select chooses within a database: give it with --dataset"),
+    ]:
+        proc = heartzoo(*args, "--data-dir", str(data_root))
+        assert proc.returncode == 2 and said in " ".join(proc.stderr.split()), (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    proc = heartzoo(
+        "data", "prepare", "-c", str(configs / "af-4-cnn3.yaml"), "--splits", "val",
+        "--data-dir", str(data_root), "--cache-dir", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    val = next(line for line in proc.stdout.splitlines() if line.strip("│ ").startswith("val"))
+    assert len([c for c in val.split("│") if c.strip().isdigit()]) == 4 and "cache: None" not in proc.stdout
+
+
 def test_config_typo_is_a_clear_error(tmp_path):
     cfg = tmp_path / "typo.yaml"
     cfg.write_text("name: x\ntask: beat-3\ndata:\n  protocl: inter-patient\n")

@@ -67,13 +67,24 @@ def data_download(
 
 def _config_or_task(config: Path | None, task: str | None):
     """The configuration named (its task replaced by --task when given), else the defaults for --task,
-    else for DEFAULT_TASK."""
+    else for DEFAULT_TASK; a task whose data the defaults do not describe (a window task's) asks for a
+    configuration instead."""
+    from pydantic import ValidationError
+
     from ..config import HeartzooConfig, load_config
+    from ..errors import ArgumentError
 
     if config is not None:
         cfg = load_config(config)
         return cfg if task is None else cfg.model_copy(update={"task": task})
-    return HeartzooConfig(name=f"{task or DEFAULT_TASK}-data", task=task or DEFAULT_TASK)
+    name = task or DEFAULT_TASK
+    try:
+        return HeartzooConfig(name=f"{name}-data", task=name)
+    except ValidationError:  # the defaults are the beat tasks' (MIT-BIH beats, inter-patient)
+        raise ArgumentError(
+            f"--task {name}: its data is not the beat tasks' default; give its configuration instead, "
+            f"e.g. --config configs/{name}-cnn3.yaml"
+        ) from None
 
 
 @data_app.command("prepare")
@@ -101,9 +112,10 @@ def data_prepare(
     jobs: list[tuple[str, str, StressNoise | None]] = [(s, s, None) for s in splits.split(",") if s]
     if noise_stress:
         jobs += [(f"test+em@{snr:g}dB", "test", StressNoise("em", snr)) for snr in STRESS_SNRS_DB]
-    if cfg.data.protocol == "inter-patient":
+    per_split: dict[str, int] = {}  # records each split reads, for the bar; a window task's: unknown here
+    if task_obj.unit == "beat" and cfg.data.protocol == "inter-patient":
         per_split = {name: len(recs) for name, recs in split_records(cfg, data_dir).items()}
-    else:  # the leaky protocol reads every record, then draws beats
+    elif task_obj.unit == "beat":  # the leaky protocol reads every record, then draws beats
         per_split = dict.fromkeys(("train", "val", "test"), len(default_records(cfg.data.exclude_paced)))
     table = Table(title=f"{cfg.name}: frames for {cfg.task} ({cfg.data.protocol})")
     table.add_column("split")
@@ -128,7 +140,8 @@ def data_prepare(
             counts = [int((labels == i).sum()) for i in range(task_obj.num_classes)]
             table.add_row(label, *map(str, counts), f"{kept.x.shape[0]}×{kept.x.shape[1]}", f"{seconds:.1f}")
     console.print(table)
-    console.print(f"cache: {ws.meta.get('cache')}")
+    if ws.meta.get("cache"):  # a window task's splits say nothing of one
+        console.print(f"cache: {ws.meta['cache']}")
     if cfg.data.protocol == "leaky-random-beat":
         console.print("[yellow]leaky random-beat split: the same patients are in train and test[/]")
 
@@ -162,11 +175,21 @@ def data_stats(
     """Beat counts of DS1, DS2 and the train/validation draw, per class of the task (or, with
     --dataset, of one database folder)."""
     from ..data.stats import split_counts
+    from ..errors import ArgumentError
+    from ..tasks import get_task
 
     if dataset is not None:
         _dataset_stats(dataset, select, data_dir, as_json)
         return
+    if select != "all":
+        raise ArgumentError("--select chooses within a database: give it with --dataset")
     cfg = _config_or_task(config, task)
+    if get_task(cfg.task).unit != "beat":
+        raise ArgumentError(
+            f"data stats counts beats per split, and {cfg.task} is labelled per window: `heartzoo data prepare "
+            f"--config CONFIG` counts its windows per split, `heartzoo data stats --dataset DATABASE` what a "
+            "database holds"
+        )
     stats = split_counts(cfg.task, data_dir, cfg.data.validation, cfg.data.train)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
