@@ -161,6 +161,11 @@ def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_pa
         check_split(mixed, "svdb:all")
     with pytest.raises(HeartzooError, match="unknown database 'incart'"):
         check_split(v1, "incart:all")
+    # CinC 2017 labels recordings: a beat model is refused before any of its files is read
+    with pytest.raises(
+        HeartzooError, match=r"cinc2017 has no beat annotations \(its labels are per recording\)"
+    ):
+        check_split(v1, "cinc2017:test")
 
 
 @pytest.mark.slow

@@ -341,6 +341,14 @@ def external_records(config: HeartzooConfig, source: str) -> list[str]:
         db, records = resolve(source)
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
+    from ..tasks import get_task
+
+    if get_task(config.task).unit == "beat" and db.unit != "beat":
+        raise HeartzooError(
+            f"{db.name} has no beat annotations (its labels are per {db.unit}): {config.name}'s beats have "
+            "nothing to be scored against there; a beat model's test on it is the share of beats called S in "
+            'its AF recordings and V in its normal ones (a card\'s "On other devices"; studies/external.py)'
+        )
     trained_on = {database_of(r).name for r in training_records(config)}
     if db.name in trained_on:
         raise HeartzooError(
