@@ -414,17 +414,39 @@ def test_arguments_are_checked_before_tensorflow_loads(zoos, tmp_path):
 
 
 def test_a_mistyped_model_is_named_as_a_typo_not_a_network_error(zoos, tmp_path, monkeypatch):
-    """Not in the local zoo, and no published zoo answers: the error keeps the local zoo's answer (the
-    closest name), where it used to say only that the published index could not be read."""
+    """Not in the local zoo (./zoo), and no published zoo answers: the error keeps the local zoo's answer
+    (the closest name), where it used to say only that the published index could not be read."""
+    import heartzoo
+    from heartzoo.errors import HeartzooError
+    from heartzoo.zoo.index import ZOO_DIR_ENV, ZOO_URL_ENV
+
+    monkeypatch.setenv(ZOO_URL_ENV, "http://127.0.0.1:9/")
+    monkeypatch.delenv(ZOO_DIR_ENV, raising=False)
+    shutil.copytree(zoos["good"], tmp_path / "here" / "zoo")
+    monkeypatch.chdir(tmp_path / "here")
+    with pytest.raises(HeartzooError) as info:
+        heartzoo.load_model("beat-3-cnn3-studnet", cache_dir=tmp_path / "cache")
+    message = str(info.value)
+    assert f"did you mean {STUDENT}?" in message and "nor could it be downloaded" in message, message
+
+
+def test_a_zoo_named_that_lacks_the_model_never_lends_another_s(zoos, tmp_path, monkeypatch):
+    """`--zoo DIR` without the model: refused, where the cache's or the published zoo's copy of that
+    name was used without a word (here the published zoo holds it, and is never asked)."""
     import heartzoo
     from heartzoo.errors import HeartzooError
     from heartzoo.zoo.index import ZOO_URL_ENV
 
-    monkeypatch.setenv(ZOO_URL_ENV, "http://127.0.0.1:9/")
+    monkeypatch.setenv(ZOO_URL_ENV, zoos["good"].as_uri() + "/")
+    from heartzoo.zoo.hub import download
+
+    cache = tmp_path / "cache"
+    assert download(STUDENT, cache_dir=cache).is_dir()  # the cache holds it, as after any download
     with pytest.raises(HeartzooError) as info:
-        heartzoo.load_model("beat-3-cnn3-studnet", zoo=zoos["good"], cache_dir=tmp_path / "cache")
+        heartzoo.load_model(STUDENT, zoo=zoos["empty"], cache_dir=cache)
     message = str(info.value)
-    assert f"did you mean {STUDENT}?" in message and "nor could it be downloaded" in message, message
+    assert str(zoos["empty"]) in message and f"no model '{STUDENT}'" in message, message
+    assert "leave --zoo" in message, message
 
 
 def test_given_peaks_get_the_leads_warnings_and_a_lone_beat_is_not_classified(student):

@@ -65,7 +65,12 @@ CacheDir = Annotated[
 ]
 
 ZooDir = Annotated[
-    Path | None, typer.Option("--zoo", help="Zoo folder", show_default="$HEARTZOO_ZOO_DIR, else ./zoo")
+    Path | None,
+    typer.Option(
+        "--zoo",
+        help="Zoo folder; a model it lacks is not looked for elsewhere (but at a --base-url given with it)",
+        show_default="$HEARTZOO_ZOO_DIR, else ./zoo, else the published zoo",
+    ),
 ]
 CheckoutDir = Annotated[
     Path | None,

@@ -339,6 +339,12 @@ def verified_folder(
             try:
                 entry = find(index, str(name), version)
             except HeartzooError as exc:
+                if (zoo is not None or os.environ.get(ZOO_DIR_ENV)) and base_url is None:
+                    # the zoo the user named lacks it: never another zoo's model of that name, unsaid
+                    # (a base_url named with it says where to download from)
+                    raise HeartzooError(
+                        f"{root}: {exc}; leave --zoo (and ${ZOO_DIR_ENV}) out for the published zoo"
+                    ) from None
                 local = exc  # not in the local zoo: the published one may have it
         if entry is not None:
             folder, in_cache = version_dir(root, entry), False
@@ -355,7 +361,9 @@ def verified_folder(
                 if local is None:
                     raise
                 # the local zoo's answer names the typo; the download's alone would blame the network
-                raise HeartzooError(f"{root}: {local}; nor could it be downloaded ({exc})") from None
+                # (and where the published zoo is this one, it says the same: once is enough)
+                nor = "" if str(exc).endswith(str(local)) else f"; nor could it be downloaded ({exc})"
+                raise HeartzooError(f"{root}: {local}{nor}") from None
             entry, in_cache = _read_entry(folder / ENTRY), True
     check_pin(entry, sha256, str(folder))
     _verified(folder, entry, cache, in_cache=in_cache)
