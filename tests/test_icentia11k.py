@@ -111,6 +111,23 @@ def test_the_sample_is_found_under_its_own_folder_name(sample, tmp_path):
     assert len(ws) == 5608 and set(ws.record) == {"p01001_s00"}  # the name is not cut to 8 characters
 
 
+def test_evaluate_says_a_class_the_segments_lack_pulls_the_macro_f1_down(sample):
+    """The segments hold no S beat: S's F1 is 0 by the model's false calls alone, and the macro-F1 over
+    N, S and V counts it; `evaluate` says so, in its JSON and its tables."""
+    from conftest import REPO, run_cli
+
+    args = ("evaluate", "beat-3-cnn3-student@v6", "--dataset", "icentia11k", "--zoo", str(REPO / "zoo"))
+    env = {"HEARTZOO_DATA_DIR": str(sample.parent)}
+    got = json.loads(run_cli(*args, "--json", env=env).stdout)
+    assert got["clean"]["per_class"]["S"]["support"] == 0 and got["clean"]["per_class"]["S"]["predicted"] > 0
+    assert got["notes"] == [
+        "icentia11k:all holds no S: its F1 is 0 by the model's calls of S alone, and the macro-F1 (N, S, V) "
+        "counts it"
+    ]
+    table = run_cli(*args, env=env)
+    assert table.returncode == 0 and "note: icentia11k:all holds no S" in " ".join(table.stdout.split())
+
+
 def _spec():
     from heartzoo.config import InputSpec
 

@@ -140,6 +140,8 @@ def evaluate_cmd(
             f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
             + "  ".join(f"F1[{c}] {rep['per_class'][c]['f1']:.3f}" for c in rep["classes"])
         )
+    for note in result.get("notes", ()):
+        console.print(f"note: {note}", markup=False, highlight=False)
 
 
 def _model_folder(model: str, *, zoo, base_url, cache_dir) -> Path:

@@ -327,4 +327,51 @@ def evaluate(
             f"em@{snr:g}dB": evaluate_model(model, config, split, noise=StressNoise("em", snr), **kw)
             for snr in STRESS_SNRS_DB
         }
+    notes = report_notes(out["clean"], split)
+    if threshold is None and calibrate_minutes is None:
+        notes += published_differs(model_file.parent, config, split, out["clean"])
+    if notes:
+        out["notes"] = notes
     return out
+
+
+def report_notes(report: dict[str, Any], split: str) -> list[str]:
+    """What a reader of `report` must know: a class of the macro-F1 that `split` does not hold scores 0 by
+    the model's calls alone (Icentia11k holds no S beat), and pulls the macro-F1 down with it."""
+    absent = [c for c in report["macro_classes"] if report["per_class"][c]["support"] == 0]
+    if not absent:
+        return []
+    named = ", ".join(absent)
+    return [
+        f"{split} holds no {named}: its F1 is 0 by the model's calls of {named} alone, and the macro-F1 "
+        f"({', '.join(report['macro_classes'])}) counts it"
+    ]
+
+
+def published_differs(folder: Path, config: HeartzooConfig, split: str, report: dict[str, Any]) -> list[str]:
+    """A note where `folder` is a zoo version measured on `split` and the split's labels now differ from
+    those it was published on (its metrics.json's support per class): its card's numbers are not these."""
+    from ..meta import read_metrics
+
+    if not (folder / "metrics.json").is_file():
+        return []
+    published = read_metrics(folder)
+    if published.split != split:
+        return []
+    then = {c: s.support for c, s in published.float.per_class.items()}
+    now = {c: v["support"] for c, v in report["per_class"].items()}
+    if then == now:
+        return []
+
+    def said(counts: dict[str, int]) -> str:
+        return " / ".join(f"{c} {n:,}" for c, n in counts.items())
+
+    why = (
+        ": its windows' labels come from where the default detector errs, and the detector has changed since"
+        if get_task(config.task).is_quality_gate
+        else ""
+    )
+    return [
+        f"{split} now holds other labels than {config.name}@{folder.name} was published on ({said(now)}, "
+        f"against {said(then)}){why}; its card's numbers are the published ones, not these"
+    ]
