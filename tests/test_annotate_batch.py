@@ -115,6 +115,42 @@ def test_names_follow_the_reader_and_one_unreadable_file_stops_nothing(cinc, tmp
     assert "cannot be read as UTF-8 text" in rows[0]["error"] and rows[1]["error"] == "" and rows[1]["beats"]
 
 
+def test_fs_is_for_the_files_of_a_batch_that_carry_no_rate(cinc, tmp_path):
+    """`--fs` with a CSV and a CinC record: the record keeps its header's 300 Hz (it was refused, as a
+    WFDB record given --fs alone is), the CSV is read at the rate given."""
+    import wfdb
+
+    x = wfdb.rdrecord(str(cinc / RECORDS[0])).p_signal[:, 0]
+    np.savetxt(tmp_path / "same.csv", x, header="ECG", comments="")
+    res = _annotate(cinc / RECORDS[0], tmp_path / "same.csv", out=tmp_path / "out", extra=["--fs", "300"])
+    assert res.returncode == 0, res.stderr
+    with open(tmp_path / "out" / "annotate-summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["fs"]) for r in rows] == [300.0, 300.0] and rows[0]["beats"] == rows[1]["beats"]
+    alone = _annotate(cinc / RECORDS[0], out=tmp_path / "alone", extra=["--fs", "300"])
+    assert alone.returncode == 2 and "carries its sampling rate" in " ".join(alone.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--keep-s-in-af"], "--keep-s-in-af keeps the S calls inside the AF that --rhythm finds"),
+        (["--no-quality", "--gate", "quality-cnn3"], "--gate quality-cnn3 scores windows that --no-quality"),
+        (
+            ["--reference-peaks", "atr", "--gate", "quality-cnn3"],
+            "reference peaks (--reference-peaks) are never",
+        ),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(cinc, tmp_path, extra, said):
+    res = run_cli(
+        "annotate", str(cinc / RECORDS[0]), "--model", MODEL, "--zoo", str(ZOO), "--lead", "ECG",
+        "--output-dir", str(tmp_path / "out"), *extra,
+    )  # fmt: skip
+    assert res.returncode == 2 and said in " ".join(res.stderr.split()), res.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unknown_rhythm_model_is_refused_before_any_recording(cinc, tmp_path):
     out = tmp_path / "out"
     res = run_cli(

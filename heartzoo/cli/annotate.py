@@ -53,8 +53,9 @@ def annotate_cmd(
         float | None,
         typer.Option(
             min=1.0,
-            help="Sampling rate in Hz (CSV and .npy only: the files that carry none). Give the recorder's own: "
-            "a wrong rate is caught only when it puts the heart rate or the QRS width out of range",
+            help="Sampling rate in Hz of a CSV, .mat or .npy (the files that may carry none; in a batch, "
+            "records whose header states theirs keep it). Give the recorder's own: a wrong rate is caught "
+            "only when it puts the heart rate, the QRS width or the two together out of range",
         ),
     ] = None,
     reference_peaks: Annotated[
@@ -108,6 +109,18 @@ def annotate_cmd(
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (wfdb-python writes no other)")
+    if keep_s_in_af and rhythm is None:
+        raise HeartzooError(
+            "--keep-s-in-af keeps the S calls inside the AF that --rhythm finds: give --rhythm"
+        )
+    if not quality and gate != _DEFAULT_GATE:
+        raise HeartzooError(
+            f"--gate {gate} scores windows that --no-quality does not gate: give one or the other"
+        )
+    if reference_peaks is not None and gate != _DEFAULT_GATE:
+        raise HeartzooError(
+            f"--gate {gate} gates detected beats; reference peaks (--reference-peaks) are never gated"
+        )
     options = dict(
         lead=lead,
         fs=fs,

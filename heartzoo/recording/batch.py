@@ -81,7 +81,7 @@ def annotate_files(
         if progress is not None:
             progress(p, i, len(paths))
         try:
-            result = annotate_file(p, loaded, **options)
+            result = annotate_file(p, loaded, **_own_rate(p, options))
         except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
             out.append(Outcome(p, error=str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"))
             continue
@@ -98,6 +98,20 @@ def annotate_files(
         except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
             out.append(Outcome(p, result, files, error=str(exc)))
     return out
+
+
+def _own_rate(path: Path, options: dict) -> dict:
+    """`options` for one recording of a batch: --fs is for the files that carry no rate, so a record whose
+    header states its own (WFDB, EDF, ISHNE) is read at that one."""
+    from .read import RATE_IN_HEADER, input_format
+
+    if options.get("fs") is None:
+        return options
+    try:
+        fmt, _ = input_format(path)
+    except HeartzooError:
+        return options  # not a recording: annotate_file says so, in its turn
+    return {**options, "fs": None} if fmt in RATE_IN_HEADER else options
 
 
 def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:

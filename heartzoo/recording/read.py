@@ -33,6 +33,8 @@ from .missing import Stretches
 FORMATS = ("wfdb", "edf", "ishne", "csv", "mat", "opensignals", "apple-watch", "polar", "npy")
 #: the exports of a device, each read by its module: module.read(path, fs) -> (name, mV, rate, notes, start)
 DEVICE_READERS = {"apple-watch": apple_watch, "polar": polar}
+#: formats whose header states the sampling rate: --fs is refused for one alone, left out for one of a batch
+RATE_IN_HEADER = ("wfdb", "edf", "ishne")
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def read_recording(
         raise HeartzooError(f"{p}: no such file")
     if fmt in DEVICE_READERS:
         return _read_device(p, fmt, lead, fs, lead_given)
-    if fmt in ("wfdb", "edf", "ishne") and fs is not None:
+    if fmt in RATE_IN_HEADER and fs is not None:
         article = "a" if fmt == "wfdb" else "an"
         raise HeartzooError(
             f"{p}: {article} {fmt.upper()} file carries its sampling rate; --fs is for CSV, .mat and .npy"
