@@ -151,6 +151,17 @@ def test_options_that_would_be_ignored_are_refused(cinc, tmp_path, extra, said):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_model_is_named_by_its_version_folder_too(cinc, tmp_path):
+    """`--model zoo/TASK/NAME/vN`, as `evaluate` and `load_model` take it (it was "not a model name")."""
+    folder = ZOO / "beat-3" / "beat-3-cnn3-student" / "v5"
+    res = run_cli(
+        "annotate", str(cinc / RECORDS[0]), "--model", str(folder), "--lead", "ECG", "--json",
+        "--output-dir", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["model"].startswith("beat-3-cnn3-student@v5")
+
+
 def test_an_unknown_rhythm_model_is_refused_before_any_recording(cinc, tmp_path):
     out = tmp_path / "out"
     res = run_cli(

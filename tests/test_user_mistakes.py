@@ -148,6 +148,9 @@ CLI_CASES = [
     (["evaluate", STUDENT, "--zoo", "{tmp}/nowhere"], "nowhere: no zoo here (no index.json)"),
     (["zoo", "c-array", STUDENT, "--zoo", "{cfg:fine}", "--out", "{tmp}/k"], "fine.yaml: no zoo here"),
     (["cv", "{cfg:fine}", "--members", "{tmp}", "--restart"], "--restart do not apply"),
+    # a model's folder for its version's, a file for a folder: "train it first", "no such folder"
+    (["evaluate", "{zoo:good}/beat-3/" + STUDENT], "a model's folder; name one of its versions, e.g."),
+    (["evaluate", "{cfg:fine}"], "fine.yaml: a file, not a model"),
     (["data", "download", "physionet-all", "--data-dir", "{tmp}/d"], "unknown dataset"),
     (["cv", "{cfg:typo}", "--folds", "1"], "--folds"),
     (["no-such-command"], "No such command"),

@@ -31,7 +31,11 @@ def annotate_cmd(
     ],
     model: Annotated[
         str,
-        typer.Option("--model", help="Zoo model, NAME or NAME@VERSION (local zoo first, else downloaded)"),
+        typer.Option(
+            "--model",
+            help="Zoo model, NAME (its latest version) or NAME@VERSION (local zoo first, else downloaded), "
+            "or a zoo version's folder",
+        ),
     ],
     float_model: Annotated[
         bool,

@@ -22,9 +22,22 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
     p = Path(path)
     folder = p.parent if p.suffix == ".keras" else p
     model_file = p if p.suffix == ".keras" else folder / "model.keras"
+    if p.is_file() and p.suffix != ".keras":
+        raise HeartzooError(f"{p}: a file, not a model; name a run's folder or a zoo version's")
     if not folder.is_dir():
         raise HeartzooError(f"{folder}: no such folder; name a run's folder or a zoo version's")
     if not model_file.is_file():
+        import re
+
+        from ..meta import VERSION_PATTERN
+
+        held = sorted(
+            (v.name for v in folder.iterdir() if re.match(VERSION_PATTERN, v.name)), key=lambda v: int(v[1:])
+        )
+        if held:  # a model's folder in a zoo: its versions are below it
+            raise HeartzooError(
+                f"{folder}: a model's folder; name one of its versions, e.g. {folder / held[-1]}"
+            )
         raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
     if cfg_file is None:

@@ -291,14 +291,17 @@ def load_model(
 
 
 def resolve_model(model, *, zoo=None, float_model: bool = False) -> LoadedModel:
-    """A `LoadedModel`, or NAME[@VERSION] loaded from the zoo as int8 TFLite (float Keras with
-    `float_model`)."""
+    """A `LoadedModel`, or NAME[@VERSION] loaded from the zoo, or a version folder given by path, as int8
+    TFLite (float Keras with `float_model`)."""
     from ..meta import check_ref
 
     if isinstance(model, LoadedModel):
         return model
+    fmt = "keras" if float_model else "tflite"
+    if isinstance(model, os.PathLike) or "/" in str(model) or os.sep in str(model):
+        return load_model(model, format=fmt, zoo=zoo)  # a version folder, checked against its index
     name, version = check_ref(str(model))
-    return load_model(name, version, format="keras" if float_model else "tflite", zoo=zoo)
+    return load_model(name, version, format=fmt, zoo=zoo)
 
 
 def verified_folder(
