@@ -295,11 +295,17 @@ def test_a_content_length_that_is_no_size_is_refused_by_name(site, tmp_path):
     assert not (tmp_path / "cache" / "models" / path).exists()
 
 
-def test_a_folder_given_as_the_zoo_address_is_refused_by_name(site, tmp_path):
+def test_a_folder_given_as_the_zoo_address_is_read_as_one_and_no_address_is_refused(site, tmp_path):
+    """A `zoo mirror` copy on disk, by its path, is its file:// address (every file checked as from a
+    server); a path that is no folder is refused by name."""
     from heartzoo.zoo.hub import download
 
-    with pytest.raises(DownloadError, match=r"heartzoo fetches http:// and https:// addresses"):
-        download(NAME, base_url=str(site), cache_dir=tmp_path / "cache", retries=0)
+    folder = download(NAME, base_url=str(site), cache_dir=tmp_path / "cache", retries=0)
+    assert (folder / "model.tflite").read_bytes() == (
+        site / _index(site)["models"][0]["path"] / "model.tflite"
+    ).read_bytes()
+    with pytest.raises(DownloadError, match=r"heartzoo fetches http://, https:// and file:// addresses"):
+        download(NAME, base_url=str(tmp_path / "nowhere"), cache_dir=tmp_path / "cache2", retries=0)
 
 
 def test_a_pinned_version_refuses_other_files(site, tmp_path):

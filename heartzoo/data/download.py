@@ -113,7 +113,7 @@ def fetch_bytes(url: str, timeout: float, *, max_bytes: int, same_origin: bool =
         raise DownloadError(f"cannot fetch {url}: {exc}") from None
     except ValueError as exc:  # not a URL at all: a folder's path, say
         raise DownloadError(
-            f"cannot fetch {url}: {exc} (heartzoo fetches http:// and https:// addresses)"
+            f"cannot fetch {url}: {exc} (heartzoo fetches http://, https:// and file:// addresses)"
         ) from None
     if len(data) > max_bytes:
         raise DownloadError(f"{url}: refused, larger than {max_bytes:,} bytes")

@@ -149,6 +149,10 @@ def zoo_url(explicit: str | None = None) -> str:
     if url is None:
         own = checkout_here()
         url = own.zoo.as_uri() if own is not None and (own.zoo / INDEX).is_file() else DEFAULT_ZOO_URL
+    elif (
+        "://" not in url and Path(url).is_dir()
+    ):  # a folder's path (a `zoo mirror` copy): its file:// address
+        url = Path(url).resolve().as_uri()
     return url.rstrip("/") + "/"
 
 
