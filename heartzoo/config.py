@@ -412,6 +412,21 @@ class HeartzooConfig(_Strict):
         """Whether its members each hold out a fold of the training data (`ensemble.by: fold`)."""
         return self.ensemble is not None and self.ensemble.by == "fold"
 
+    def out_of_fold_refusal(self) -> tuple[str, str] | None:
+        """(the field, why) where its folds could not be held out honestly, for cross-validation and fold
+        ensembles alike; None where they can."""
+        if self.data.protocol != "inter-patient":
+            return (
+                "data.protocol",
+                f"is {self.data.protocol!r}; folds deal whole patients and need 'inter-patient'",
+            )
+        if self.compress is not None and self.compress.distill is not None:
+            return (
+                "compress.distill",
+                "names a teacher, which saw every fold, so out-of-fold numbers would leak",
+            )
+        return None
+
     @model_validator(mode="after")
     def _folds_fit(self) -> HeartzooConfig:
         from .tasks import get_task
@@ -422,9 +437,7 @@ class HeartzooConfig(_Strict):
             raise ValueError(
                 f"ensemble.by: fold deals beat records or CinC 2017 recordings, not {self.task}'s windows"
             )
-        from .data.folds import out_of_fold_refusal
-
-        if refused := out_of_fold_refusal(self):  # as cross-validation refuses it
+        if refused := self.out_of_fold_refusal():  # as cross-validation refuses it
             raise ValueError(f"ensemble.by: fold, and {refused[0]} {refused[1]}")
         if self.data.validation.records is not None:
             raise ValueError(

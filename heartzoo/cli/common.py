@@ -69,7 +69,7 @@ ZooDir = Annotated[
     typer.Option(
         "--zoo",
         help="Zoo folder; a model it lacks is not looked for elsewhere (but at a --base-url given with it)",
-        show_default="$HEARTZOO_ZOO_DIR, else ./zoo, else the published zoo",
+        show_default="$HEARTZOO_ZOO_DIR, else ./zoo",
     ),
 ]
 CheckoutDir = Annotated[

@@ -27,19 +27,6 @@ def fold_records(config: HeartzooConfig, folds: int, seed: int = 0, data_dir=Non
     return patient_folds(record_counts(training_records(config), data_dir), folds, seed)
 
 
-def out_of_fold_refusal(config: HeartzooConfig) -> tuple[str, str] | None:
-    """(the field, why) where `config`'s folds could not be held out honestly, for cross-validation and fold
-    ensembles alike; None where they can."""
-    if config.data.protocol != "inter-patient":
-        return (
-            "data.protocol",
-            f"is {config.data.protocol!r}; folds deal whole patients and need 'inter-patient'",
-        )
-    if config.compress is not None and config.compress.distill is not None:
-        return "compress.distill", "names a teacher, which saw every fold, so out-of-fold numbers would leak"
-    return None
-
-
 #: what `heartzoo cv` leaves in each fold's folder: which fold it is, so that its model (trained without the
 #: fold's patients, its epoch chosen on them) is never exported as what its recipe trains
 FOLD_FILE = "fold.json"

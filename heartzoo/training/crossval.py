@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..data.folds import FOLD_FILE, fold_config, fold_records, out_of_fold_refusal
+from ..data.folds import FOLD_FILE, fold_config, fold_records
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..io import atomic_path, write_json
@@ -31,7 +31,7 @@ CV_FILE = "cv.json"
 
 
 def _check(config: HeartzooConfig) -> None:
-    if refused := out_of_fold_refusal(config):
+    if refused := config.out_of_fold_refusal():
         hint = (
             "; cross-validate the teacher's config or an undistilled one"
             if refused[0] == "compress.distill"
