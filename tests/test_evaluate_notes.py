@@ -30,3 +30,21 @@ def test_evaluate_says_when_the_split_now_holds_other_labels_than_the_card():
             and f"ds2 now holds other labels than {folder.parent.name}@{folder.name}" in said[0]
         )
         assert ("default detector errs" in said[0]) == name.startswith("quality")
+
+
+def test_a_class_is_absent_only_where_the_split_holds_none_of_it():
+    """A threshold that rejects every beat leaves no support, but the beats were there: no note then
+    (it said "ds2 holds no N, S, V"); a class with neither beats nor rejected beats is absent."""
+    from heartzoo.evaluation.evaluate import report_notes
+    from heartzoo.meta import read_metrics
+
+    report = read_metrics(REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6").float.model_dump()
+    assert report_notes(report, "ds2") == []
+    every = {c: v["support"] for c, v in report["per_class"].items()}
+    for v in report["per_class"].values():
+        v["support"] = 0
+    assert report_notes({**report, "rejected_per_class": every}, "ds2") == []
+    said = report_notes({**report, "rejected_per_class": {**every, "S": 0}}, "ds2")
+    assert said == [
+        "ds2 holds no S: its F1 is 0 by the model's calls of S alone, and the macro-F1 (N, S, V) counts it"
+    ]

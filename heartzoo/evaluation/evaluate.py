@@ -351,7 +351,10 @@ def evaluate(
 def report_notes(report: dict[str, Any], split: str) -> list[str]:
     """What a reader of `report` must know: a class of the macro-F1 that `split` does not hold scores 0 by
     the model's calls alone (Icentia11k holds no S beat), and pulls the macro-F1 down with it."""
-    absent = [c for c in report["macro_classes"] if report["per_class"][c]["support"] == 0]
+    rejected = report.get("rejected_per_class") or {}  # beats a threshold left out were there all the same
+    absent = [
+        c for c in report["macro_classes"] if report["per_class"][c]["support"] + rejected.get(c, 0) == 0
+    ]
     if not absent:
         return []
     named = ", ".join(absent)
