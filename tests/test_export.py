@@ -147,6 +147,32 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
     assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
 
 
+def test_a_name_serves_one_task_and_a_publish_cut_short_leaves_no_version(run, zoo, shared_cache, tmp_path):
+    """A run of another task under a published name: refused before any work (it was exported, its index
+    refused, the folder left unlisted, and every later publish into that zoo failed). A version whose index
+    cannot be written is taken back; `verify` names a version folder the index does not list."""
+    from heartzoo.zoo.index import publish, verify
+
+    zoo = shutil.copytree(zoo, tmp_path / "zoo")
+    other = shutil.copytree(run, tmp_path / "other")
+    cfg = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**cfg, "task": "beat-2"}))
+    with pytest.raises(
+        HeartzooError, match=r"small-cnn2: the zoo .* publishes a model of that name for task beat-3"
+    ):
+        publish(other, zoo, env=Environment(cache_dir=shared_cache))
+    assert not (zoo / "beat-2").exists()
+    (zoo / "beat-3" / "Not a name" / "v1").mkdir(parents=True)  # the index may not list it: writing it fails
+    with pytest.raises(HeartzooError, match="is not a model name"):
+        publish(_litert_copy(run, tmp_path), zoo, version="v2", env=Environment(cache_dir=shared_cache))
+    assert sorted(p.name for p in (zoo / "beat-3" / "small-cnn2").iterdir()) == ["v1"]
+    shutil.rmtree(zoo / "beat-3" / "Not a name")
+    shutil.copytree(zoo / "beat-3" / "small-cnn2" / "v1", zoo / "beat-3" / "small-cnn2" / "v7")
+    assert verify(zoo, agreement=False) == [
+        f"{zoo / 'beat-3' / 'small-cnn2' / 'v7'}: a version folder the index does not list"
+    ]
+
+
 def _litert_copy(run: Path, folder: Path) -> Path:
     """A copy of `run` whose export scores int8 with LiteRT's optimized kernels (TFLM, bit-exact to the
     reference kernels, is tested by the shared zoo's export), on 300 verification frames."""

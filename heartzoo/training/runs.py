@@ -278,9 +278,9 @@ def run_pipeline(
         build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
     if publish:
         from ..io import check_output_dir
-        from ..zoo.index import zoo_dir
+        from ..zoo.index import check_name_free, zoo_dir
 
-        check_output_dir(zoo_dir(zoo), "zoo folder")  # before hours of training, not after
+        check_name_free(check_output_dir(zoo_dir(zoo), "zoo folder"), config)  # before hours of training
     pin_threads()  # before a teacher or anything else starts TensorFlow
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)

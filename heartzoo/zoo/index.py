@@ -66,6 +66,17 @@ def next_version(root: Path, task: str, name: str) -> str:
     return f"v{int(have[-1][1:]) + 1 if have else 1}"
 
 
+def version_folders(root: Path):
+    """(task, name, version, folder) of each version folder under the zoo's root, in order: what an
+    index lists when it is written."""
+    for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
+        for model_dir in sorted(
+            p for p in task_dir.iterdir() if _is_real_dir(p) and not p.name.startswith(".")
+        ):
+            for version in versions(root, task_dir.name, model_dir.name):
+                yield task_dir.name, model_dir.name, version, model_dir / version
+
+
 def build_index(root: Path) -> dict[str, Any]:
     """Every published version with its files (bytes, sha256) and headline metrics, validated as any
     index is: a folder or file whose name the index may not carry is an error, not an entry."""
@@ -73,40 +84,35 @@ def build_index(root: Path) -> dict[str, Any]:
 
     root = Path(root)
     models: list[dict[str, Any]] = []
-    for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
-        for model_dir in sorted(
-            p for p in task_dir.iterdir() if _is_real_dir(p) and not p.name.startswith(".")
-        ):
-            for version in versions(root, task_dir.name, model_dir.name):
-                vdir = model_dir / version
-                links = [f.name for f in vdir.iterdir() if f.is_symlink()]
-                if links:
-                    raise HeartzooError(f"{vdir}: symbolic links cannot be published: {', '.join(links)}")
-                files = [
-                    {"path": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)}
-                    for f in sorted(vdir.iterdir())
-                    if f.is_file()
-                ]
-                entry: dict[str, Any] = {
-                    "task": task_dir.name,
-                    "name": model_dir.name,
-                    "version": version,
-                    "path": f"{task_dir.name}/{model_dir.name}/{version}",
-                    "files": files,
-                }
-                if (vdir / "metrics.json").exists():
-                    m = read_metrics(vdir)
-                    entry["summary"] = {
-                        "split": m.split,
-                        "float_macro_f1": m.float.macro_f1,
-                        "int8_macro_f1": m.int8.macro_f1,
-                        "params": m.params,
-                        "macs": m.macs,
-                        "tflite_bytes": m.tflite_bytes,
-                        "tflm_arena_bytes": m.tflm_arena_bytes,
-                        "val_macro_f1": validation_macro_f1(vdir),
-                    }
-                models.append(entry)
+    for task, name, version, vdir in version_folders(root):
+        links = [f.name for f in vdir.iterdir() if f.is_symlink()]
+        if links:
+            raise HeartzooError(f"{vdir}: symbolic links cannot be published: {', '.join(links)}")
+        files = [
+            {"path": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)}
+            for f in sorted(vdir.iterdir())
+            if f.is_file()
+        ]
+        entry: dict[str, Any] = {
+            "task": task,
+            "name": name,
+            "version": version,
+            "path": f"{task}/{name}/{version}",
+            "files": files,
+        }
+        if (vdir / "metrics.json").exists():
+            m = read_metrics(vdir)
+            entry["summary"] = {
+                "split": m.split,
+                "float_macro_f1": m.float.macro_f1,
+                "int8_macro_f1": m.int8.macro_f1,
+                "params": m.params,
+                "macs": m.macs,
+                "tflite_bytes": m.tflite_bytes,
+                "tflm_arena_bytes": m.tflm_arena_bytes,
+                "val_macro_f1": validation_macro_f1(vdir),
+            }
+        models.append(entry)
     index: dict[str, Any] = {"format": 1, "models": models}
     parse_index(index, str(root / INDEX))
     index["recommended"] = {task: r.ref for task, r in recommend(index, root).items()}
@@ -277,14 +283,36 @@ def _not_published_yet(root: Path, config, model_file: Path) -> None:
             )
 
 
+def check_name_free(root, config) -> None:
+    """An error where the zoo publishes `config.name` for another task: a model's name is its reference
+    (NAME@vN) whatever its task, so two tasks cannot share one (the index would list a version twice)."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for task_dir in root.iterdir():
+        if (
+            task_dir.name != config.task
+            and _is_real_dir(task_dir)
+            and versions(root, task_dir.name, config.name)
+        ):
+            raise HeartzooError(
+                f"{config.name}: the zoo {root} publishes a model of that name for task {task_dir.name}; a name "
+                f"serves one task: give this {config.task} recipe another name"
+            )
+
+
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
-    immutable: naming an existing version is an error, and a new one is made otherwise."""
+    immutable: naming an existing version is an error, and a new one is made otherwise; a version whose
+    index could not be written is taken back, never left unlisted."""
+    import shutil
+
     from ..io import check_output_dir
     from .publish import export_run
 
     root = check_output_dir(zoo_dir(root), "zoo folder")
     model_file, config = exportable_run(run_dir)  # the name and task, before export loads the model
+    check_name_free(root, config)
     if version is None:
         _not_published_yet(root, config, model_file)
         version = next_version(root, config.task, config.name)
@@ -294,7 +322,11 @@ def publish(run_dir, root=None, *, version: str | None = None, env: Environment 
     if target.exists():  # (`contained` refused a link already)
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
     export_run(run_dir, target, env=env)
-    write_index(root)
+    try:
+        write_index(root)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     return target
 
 
@@ -323,8 +355,19 @@ def verify(root=None, *, env: Environment = LOCAL, agreement: bool = True) -> li
         if agreement and not found and any(f["path"] == "model.tflite" for f in entry["files"]):
             found.extend(_agreement(vdir, entry, env))
         problems += found
+    problems += _unlisted(root, index)
     problems += _recommendation_problems(root, index)
     return problems
+
+
+def _unlisted(root: Path, index: dict[str, Any]) -> list[str]:
+    """Version folders the index does not list (a publish cut short left one): none is vouched for."""
+    listed = {m["path"] for m in index["models"]}
+    return [
+        f"{vdir}: a version folder the index does not list"
+        for task, name, version, vdir in version_folders(root)
+        if f"{task}/{name}/{version}" not in listed
+    ]
 
 
 def _recommendation_problems(root: Path, index: dict[str, Any]) -> list[str]:
