@@ -251,6 +251,29 @@ def test_shipped_search_spaces_validate_against_their_base(space):
     assert load_space(space, load_config(base)).params
 
 
+def test_a_retried_trial_is_the_same_recipe_in_the_same_folder(files):
+    """A killed trial is retried under another number: named by its folder, not its number, its recipe is
+    the run its values left there, which it resumes (it was refused as "a different configuration")."""
+    from heartzoo.training.train import prepare_run_dir
+    from heartzoo.training.tune import trial_config
+
+    space = load_space(files / "space.yaml", parse_config(BASE))
+    values = {"learning_rate": 0.002, "filters": 4}
+    first, folder = trial_config(parse_config(BASE), space, values, files / "t")
+    prepare_run_dir(first, folder, restart=False)
+    (folder / "history.csv").write_text("epoch\n0\n")  # the killed trial had trained an epoch
+    again, same = trial_config(parse_config(BASE), space, values, files / "t")
+    assert same == folder and again == first
+    prepare_run_dir(again, folder, restart=False)  # what the retry does: no refusal
+    numbered = first.model_copy(update={"name": "tiny-search-t7"})  # named by its number, as it was
+    with pytest.raises(
+        ConfigError, match=r"holds a run of a different configuration \(sections that differ: name\)"
+    ):
+        prepare_run_dir(numbered, folder, restart=False)
+    other, elsewhere = trial_config(parse_config(BASE), space, {**values, "filters": 8}, files / "t")
+    assert elsewhere != folder and other.name != first.name
+
+
 def test_enqueued_values_are_validated(tmp_path):
     space = {**SPACE, "enqueue": [{"learning_rate": 0.003}]}
     path = tmp_path / "s.yaml"

@@ -64,6 +64,7 @@ def _configs(tmp_path: Path) -> dict[str, Path]:
         "ghost-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n"
         f"  distill: {{teacher: {STUDENT}@v99}}\n",
         "fine": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\n",
+        "kernel-0": "name: x\ntask: beat-3\nmodel: {arch: cnn1, params: {kernel: 0}}\n",
     }.items():
         (tmp_path / f"{name}.yaml").write_text(text)
         out[name] = tmp_path / f"{name}.yaml"
@@ -148,6 +149,8 @@ CLI_CASES = [
     (["evaluate", STUDENT, "--zoo", "{tmp}/nowhere"], "nowhere: no zoo here (no index.json)"),
     (["zoo", "c-array", STUDENT, "--zoo", "{cfg:fine}", "--out", "{tmp}/k"], "fine.yaml: no zoo here"),
     (["cv", "{cfg:fine}", "--members", "{tmp}", "--restart"], "--restart do not apply"),
+    # a value Keras refuses: its traceback, naming neither the config nor the field
+    (["train", "{cfg:kernel-0}", "--run-dir", "{tmp}/run", "--no-publish"], "x: field 'model.params': The"),
     # a model's folder for its version's, a file for a folder: "train it first", "no such folder"
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT], "a model's folder; name one of its versions, e.g."),
     (["evaluate", "{cfg:fine}"], "fine.yaml: a file, not a model"),
@@ -500,3 +503,20 @@ def test_a_recording_just_over_one_rhythm_window_is_read(student, data_root):
     x = np.asarray(DATABASE.read_signal(folder, "A00005", "ECG").values[: 3000 + 22], np.float32)
     got = heartzoo.annotate(x, 300, student, rhythm="af-4-cnn4-student@v1", zoo=REPO / "zoo")
     assert len(got.samples) > 5 and len(got.rhythm) >= 1
+
+
+def test_a_tracker_not_installed_is_named_before_training(tmp_path, monkeypatch, capsys):
+    """`logging.tensorboard: true` without TensorBoard (TensorFlow no longer brings it): a traceback from
+    Keras' callback once training had begun; now the field and the extra that installs it, no run folder."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("TensorBoard is installed here")
+    cfg = tmp_path / "tb.yaml"
+    cfg.write_text("name: x\ntask: beat-3\nmodel: {arch: cnn1}\nlogging: {tensorboard: true}\n")
+    code, err = _run_cli(
+        ["train", str(cfg), "--run-dir", str(tmp_path / "run"), "--no-publish"], monkeypatch, capsys
+    )
+    assert code == 2 and "Traceback" not in err, err
+    assert "x: field 'logging.tensorboard' is true but TensorBoard is not installed" in err, err
+    assert "pip install 'heartzoo[tensorboard]'" in " ".join(err.split()) and not (tmp_path / "run").exists()

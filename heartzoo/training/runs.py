@@ -282,6 +282,11 @@ def run_pipeline(
 
         check_name_free(check_output_dir(zoo_dir(zoo), "zoo folder"), config)  # before hours of training
     pin_threads()  # before a teacher or anything else starts TensorFlow
+    if config.model is not None:
+        build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
+    from .tracking import check_trackers
+
+    check_trackers(config)
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
     if not worker_of(env.strategy).is_chief:

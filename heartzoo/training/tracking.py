@@ -20,6 +20,23 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+#: what each `logging` switch needs installed: the module, and the extra of heartzoo that installs it
+TRACKERS = {"tensorboard": ("tensorboard", "TensorBoard"), "mlflow": ("mlflow", "MLflow")}
+
+
+def check_trackers(config: HeartzooConfig) -> None:
+    """An error naming the field where `logging` asks for a tracker that is not installed: before the run,
+    not after its first stage (TensorFlow no longer brings TensorBoard along)."""
+    import importlib.util
+
+    for field, (module, name) in TRACKERS.items():
+        if getattr(config.logging, field) and importlib.util.find_spec(module) is None:
+            raise ConfigError(
+                f"{config.name}: field 'logging.{field}' is true but {name} is not installed; install it "
+                f"with: pip install 'heartzoo[{field}]'"
+            )
+
+
 def mlflow_callback(config: HeartzooConfig, run_dir: Path):
     """A Keras callback logging the config as parameters and every epoch's logs as metrics."""
     try:

@@ -192,9 +192,11 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
             rr_inputs=pre.rr_inputs,
             **config.model.params,
         )
+    except ConfigError:
+        raise  # the builder's own, naming its field
     except KeyError as exc:
         raise ConfigError(f"{config.name}: field 'model.arch': {exc.args[0]}") from None
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # a value Keras refuses (kernel 0, filters -2, kernel "three")
         raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
 
 

@@ -45,6 +45,15 @@ def trial_folder(run_dir: Path, values: dict[str, Any]) -> Path:
     return Path(run_dir) / "trials" / key
 
 
+def trial_config(
+    config: HeartzooConfig, space: SearchSpace, values: dict[str, Any], run_dir: Path
+) -> tuple[HeartzooConfig, Path]:
+    """(the recipe a trial with these values trains, its folder): named by its folder, not by the trial's
+    number, so that a trial retried under another number resumes the run its values left there."""
+    folder = trial_folder(run_dir, values)
+    return with_values(config, space, values, f"{config.name}-t{folder.name}"), folder
+
+
 #: sizes already measured in this process, by what they depend on: a search draws the same architecture
 #: again with other training values (a conversion is seconds)
 _SIZES: dict[str, dict[str, int]] = {}
@@ -214,7 +223,7 @@ def tune(
     def objective(trial) -> float:
         values = {name: p.suggest(trial, name) for name, p in space.params.items()}
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        cfg = with_values(config, space, values, f"{config.name}-t{trial.number}")
+        cfg, folder = trial_config(config, space, values, run_dir)
         size = model_size(cfg)
         trial.set_user_attr("size", size)
         reason = over_limits(size, space)
@@ -222,7 +231,6 @@ def tune(
             trial.set_user_attr("rejected", reason)
             say(f"trial {trial.number}: {reason}, not trained")
             raise optuna.TrialPruned(reason)
-        folder = trial_folder(run_dir, values)
         trial.set_user_attr("folder", str(folder.relative_to(run_dir)))
         say(f"trial {trial.number}: {values}")
         out = run_pipeline(
