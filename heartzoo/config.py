@@ -453,7 +453,7 @@ class HeartzooConfig(_Strict):
         names = get_task(self.task).class_names
         if self.model is not None and self.model.params.get(S_TIMING) and names[:2] != ("N", "S"):
             raise ValueError(
-                f"model.params.{S_TIMING} reads the odds of S against N; task {self.task} has no such "
+                f"model.params.{S_TIMING}: reads the odds of S against N; task {self.task} has no such "
                 f"classes ({', '.join(names)})"
             )
         return self

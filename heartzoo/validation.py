@@ -32,7 +32,8 @@ def _named_in(model: type[BaseModel], loc: tuple, err) -> tuple[str, str] | None
         return None
     head, sep, why = err["msg"].removeprefix("Value error, ").partition(": ")
     holder = _model_at(model, (*loc, head))  # the section the check belongs to
-    if not sep or holder is None or head.split(".")[0] not in holder.model_fields:
+    first = head.split(".")[0].split("[")[0]  # "enqueue[0]": the list's field
+    if not sep or holder is None or first not in holder.model_fields:
         return None
     return head, why
 
@@ -56,7 +57,7 @@ def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -
             msg = f"field {'.'.join([*map(str, loc), named[0]])!r}: {named[1]}"
         else:
             msg = f"field {field!r}: {err['msg'].removeprefix('Value error, ')}"  # pydantic's prefix says nothing
-            if "input" in err and err["type"] != "missing":
+            if "input" in err and err["type"] != "missing" and loc:  # at the top level it is the whole file
                 msg += f" (got {err['input']!r})"
         lines.append(f"  - {msg}")
     return "\n".join(lines)

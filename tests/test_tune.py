@@ -278,9 +278,23 @@ def test_enqueued_values_are_validated(tmp_path):
     space = {**SPACE, "enqueue": [{"learning_rate": 0.003}]}
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(space))
-    with pytest.raises(ConfigError, match=r"enqueue\[0\]: give a value for each parameter"):
+    with pytest.raises(ConfigError, match=r"field 'enqueue\[0\]': give a value for each parameter"):
         load_space(path, parse_config(BASE))
     space["enqueue"] = [{"learning_rate": -1.0, "filters": 4}]
     path.write_text(yaml.safe_dump(space))
-    with pytest.raises(ConfigError, match=r"parameter 'learning_rate' = -1.0"):
+    with pytest.raises(ConfigError, match=r"field 'enqueue\[0\].learning_rate': -1.0 is outside its range"):
         load_space(path, parse_config(BASE))
+    # a value the sampler could never give: Optuna's traceback, or (within the config's bounds) trained
+    space["enqueue"] = [{"learning_rate": 0.5, "filters": 4}]
+    path.write_text(yaml.safe_dump(space))
+    with pytest.raises(ConfigError, match=r"field 'enqueue\[0\].learning_rate': 0.5 is outside its range"):
+        load_space(path, parse_config(BASE))
+    kernel = {"path": "model.params.kernel", "type": "categorical", "choices": [3, 5, 7]}
+    space = {**space, "params": {**space["params"], "kernel": kernel}}
+    space["enqueue"] = [{"learning_rate": 0.003, "filters": 4, "kernel": 4}]
+    path.write_text(yaml.safe_dump(space))
+    with pytest.raises(
+        ConfigError, match=r"field 'enqueue\[0\].kernel': 4 is not one of its choices"
+    ) as info:
+        load_space(path, parse_config(BASE))
+    assert "(got" not in str(info.value)  # the whole space file is not printed back

@@ -63,6 +63,22 @@ class Param(_Strict):
             raise ValueError("an int parameter needs whole low and high")
         return self
 
+    def refuses(self, value: Any) -> str | None:
+        """Why the sampler could never give `value` (an enqueued one must be a value it can give)."""
+        if self.type == "categorical":
+            return (
+                None
+                if value in (self.choices or [])
+                else f"{value!r} is not one of its choices {self.choices}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{value!r} is not a number"
+        if self.type == "int" and value != int(value):
+            return f"{value!r} is not a whole number"
+        if not self.low <= value <= self.high:  # type: ignore[operator]
+            return f"{value!r} is outside its range {self.low:g}-{self.high:g}"
+        return None
+
     def extremes(self) -> list[Any]:
         """The values that bound what the sampler can give (to validate the space up front)."""
         if self.type == "categorical":
@@ -110,6 +126,9 @@ class SearchSpace(_Strict):
         for i, values in enumerate(self.enqueue):
             if set(values) != set(self.params):
                 raise ValueError(f"enqueue[{i}]: give a value for each parameter ({', '.join(self.params)})")
+            for name, value in values.items():
+                if (why := self.params[name].refuses(value)) is not None:
+                    raise ValueError(f"enqueue[{i}].{name}: {why}")
         return self
 
 
