@@ -65,6 +65,8 @@ def _configs(tmp_path: Path) -> dict[str, Path]:
         f"  distill: {{teacher: {STUDENT}@v99}}\n",
         "fine": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\n",
         "kernel-0": "name: x\ntask: beat-3\nmodel: {arch: cnn1, params: {kernel: 0}}\n",
+        "bare-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n"
+        f"  distill: {{teacher: {STUDENT}}}\n",
     }.items():
         (tmp_path / f"{name}.yaml").write_text(text)
         out[name] = tmp_path / f"{name}.yaml"
@@ -149,6 +151,11 @@ CLI_CASES = [
     (["evaluate", STUDENT, "--zoo", "{tmp}/nowhere"], "nowhere: no zoo here (no index.json)"),
     (["zoo", "c-array", STUDENT, "--zoo", "{cfg:fine}", "--out", "{tmp}/k"], "fine.yaml: no zoo here"),
     (["cv", "{cfg:fine}", "--members", "{tmp}", "--restart"], "--restart do not apply"),
+    # a teacher that is not there, named without its version: the path's error alone, no field, no hint
+    (
+        ["train", "{cfg:bare-teacher}", "--run-dir", "{tmp}/run", "--zoo", "{zoo:good}"],
+        "x: field 'compress.distill.teacher': " + STUDENT + ": no such folder",
+    ),
     # a value Keras refuses: its traceback, naming neither the config nor the field
     (["train", "{cfg:kernel-0}", "--run-dir", "{tmp}/run", "--no-publish"], "x: field 'model.params': The"),
     # a model's folder for its version's, a file for a folder: "train it first", "no such folder"

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import HeartzooConfig
 from ..environment import LOCAL, Environment
-from ..errors import ConfigError
+from ..errors import ConfigError, HeartzooError
 from ..integrity import load_keras
 from ..io import atomic_path, write_json
 from ..tasks import get_task
@@ -240,11 +240,17 @@ def teacher_folder(config: HeartzooConfig, *, zoo=None, cache_dir=None) -> Path:
 
     dc = config.compress.distill
     where = Path(dc.teacher)
-    if dc.zoo_ref is not None:
-        from ..zoo.hub import verified_folder
+    try:
+        if dc.zoo_ref is not None:
+            from ..zoo.hub import verified_folder
 
-        where = Path(verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir))
-    check_compatible(config, run_config(where)[1])
+            where = Path(verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir))
+        teacher = run_config(where)[1]
+    except HeartzooError as exc:
+        # a run folder is a path; a bare name that is no folder was meant as a zoo model, without its vN
+        hint = "; a zoo model is named NAME@vN" if dc.zoo_ref is None and "/" not in dc.teacher else ""
+        raise ConfigError(f"{config.name}: field 'compress.distill.teacher': {exc}{hint}") from None
+    check_compatible(config, teacher)
     return where
 
 
