@@ -170,3 +170,21 @@ def test_the_cli_takes_a_prefix_with_the_kit_only(tmp_path):
     )  # fmt: skip
     assert bad.returncode == 2 and "--prefix 'Gate'" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_kit_of_another_model_under_the_same_prefix_is_refused(tmp_path):
+    """Two models' kits in one folder, one prefix: the second replaced the first's library, contract and
+    main.cc without a word, beside the first's model files. The same model's kit is written again."""
+    from heartzoo.errors import HeartzooError
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    kit = tmp_path / "kit"
+    write_firmware_kit(ZOO / KITS[0][0], kit)
+    before = {p.name: p.read_bytes() for p in kit.iterdir()}
+    with pytest.raises(
+        HeartzooError, match=r"holds the kit of beat-3-cnn3-student .* needs a prefix of its own"
+    ):
+        write_firmware_kit(ZOO / KITS[1][0], kit)
+    assert {p.name: p.read_bytes() for p in kit.iterdir()} == before
+    write_firmware_kit(ZOO / KITS[0][0], kit, fixed_point=True)  # the same model, other options
+    write_firmware_kit(ZOO / KITS[1][0], kit, prefix="gate")  # beside it, under its own prefix

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
-from .kit_names import DEFAULT_PREFIX, check_prefix, with_prefix
+from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
 RECORDING_HZ = 360
@@ -486,6 +486,7 @@ def write_firmware_kit(
         adc_bits=adc_bits,
         prefix=prefix,
     )
+    check_kit_folder(out_dir, files)
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:

@@ -11,6 +11,7 @@ The model's own files are already named after the model.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from ..errors import HeartzooError
 
@@ -63,3 +64,22 @@ def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
     if prefix == DEFAULT_PREFIX:
         return dict(files)
     return {renamed_text(name, prefix): renamed_text(text, prefix) for name, text in files.items()}
+
+
+_CONTRACT_OF = re.compile(r"firmware contract of (\S+)")
+
+
+def check_kit_folder(out_dir: Path, files: dict[str, str]) -> None:
+    """An error where `out_dir` holds the kit of another model under the same prefix: written over it, its
+    library, contract and main.cc would be this model's, beside its model files, unsaid. The same model's
+    kit (another version, other options) is written again."""
+    contract = next(name for name in files if name.endswith("_contract.h"))
+    if not (Path(out_dir) / contract).is_file():
+        return
+    there = _CONTRACT_OF.search((Path(out_dir) / contract).read_text(errors="replace")[:400])
+    new = _CONTRACT_OF.search(files[contract][:400])
+    if there and new and there[1] != new[1]:
+        raise HeartzooError(
+            f"{out_dir}: holds the kit of {there[1]} ({contract}); a kit of {new[1]} there needs a prefix of its "
+            "own (--prefix), or another folder (--out)"
+        )
