@@ -527,3 +527,15 @@ def test_a_tracker_not_installed_is_named_before_training(tmp_path, monkeypatch,
     assert code == 2 and "Traceback" not in err, err
     assert "x: field 'logging.tensorboard' is true but TensorBoard is not installed" in err, err
     assert "pip install 'heartzoo[tensorboard]'" in " ".join(err.split()) and not (tmp_path / "run").exists()
+
+
+def test_a_run_interrupted_before_its_model_is_told_to_resume(tmp_path, monkeypatch, capsys):
+    """Its folder holds its config but no model yet: "train it first" sent a user to start it again."""
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / "config.json").write_text((STUDENT_DIR / "configuration.json").read_text())
+    code, err = _run_cli(["export", str(half), "--zoo", str(tmp_path / "z")], monkeypatch, capsys)
+    assert code == 2 and "its run did not finish: re-run `heartzoo train` on its config" in " ".join(
+        err.split()
+    )
+    assert not (tmp_path / "z").exists()

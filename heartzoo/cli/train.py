@@ -271,16 +271,20 @@ def cv_cmd(
         rep = members_cross_validation(cfg, members, env=env)
     else:
         target = run_dir or Path("runs") / "cv" / name
-        rep = cross_validate(
-            cfg,
-            target,
-            folds=folds,
-            seed=seed,
-            first_member=first_member,
-            restart=restart,
-            env=env,
-            callbacks=[rich_training_callback(err_console)],
-        )
+        try:
+            rep = cross_validate(
+                cfg,
+                target,
+                folds=folds,
+                seed=seed,
+                first_member=first_member,
+                restart=restart,
+                env=env,
+                callbacks=[rich_training_callback(err_console)],
+            )
+        except KeyboardInterrupt:  # each fold is a run that resumes; the finished ones are kept
+            err_console.print(f"interrupted; re-run to resume ({target})", markup=False, highlight=False)
+            sys.exit(130)
     unit = "recording" if get_task(cfg.task).per_recording else "patient"
     table = Table(
         title=f"{rep['name']}: {rep['folds']}-fold {unit} cross-validation on {' + '.join(cfg.data.train)}"

@@ -38,7 +38,15 @@ def run_config(path: str | os.PathLike[str]) -> tuple[Path, HeartzooConfig]:
             raise HeartzooError(
                 f"{folder}: a model's folder; name one of its versions, e.g. {folder / held[-1]}"
             )
-        raise HeartzooError(f"{folder}: no model.keras here (train it first: heartzoo train CONFIG)")
+        started = (folder / "config.json").is_file()  # a run interrupted before its model was kept
+        raise HeartzooError(
+            f"{folder}: no model.keras here ("
+            + (
+                "its run did not finish: re-run `heartzoo train` on its config to resume it)"
+                if started
+                else "train it first: heartzoo train CONFIG)"
+            )
+        )
     cfg_file = next((folder / n for n in CONFIG_FILES if (folder / n).is_file()), None)
     if cfg_file is None:
         raise HeartzooError(f"{folder}: no config.json or configuration.json beside the model")
