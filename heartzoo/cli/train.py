@@ -124,9 +124,11 @@ def train_cmd(
             callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
         )
     except KeyboardInterrupt:
-        from ..training.checkpoints import finished_epochs
+        from ..training.checkpoints import interrupted_stage
 
-        err_console.print(f"interrupted after epoch {finished_epochs(target)}; re-run to resume")
+        folder, epochs = interrupted_stage(target)
+        stage = "" if folder == target else f" of {folder.relative_to(target)}"
+        err_console.print(f"interrupted after epoch {epochs}{stage}; re-run to resume", markup=False)
         sys.exit(130)
     if not chief:
         return

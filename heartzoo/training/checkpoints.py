@@ -28,3 +28,18 @@ def finished_epochs(run_dir: str | os.PathLike[str]) -> int:
         return int(state["epochs_done"])
     backup = read_state(run_dir / "backup" / "training_metadata.json") or {}
     return int(backup.get("epoch", 0))
+
+
+def interrupted_stage(run_dir: str | os.PathLike[str]) -> tuple[Path, int]:
+    """(the folder of the stage that was training when a run was interrupted, its `finished_epochs`): the
+    one whose epoch record was written last, the run's own or a later stage's (channel-pruned/, an
+    ensemble member's), so that a user is told the epochs of the stage that resumes."""
+    run_dir = Path(run_dir)
+    marks = ("state.json", "train_summary.json", "history.csv", "backup/training_metadata.json")
+
+    def written(folder: Path) -> float:
+        return max(((folder / m).stat().st_mtime for m in marks if (folder / m).is_file()), default=0.0)
+
+    folders = [run_dir, *(p.parent for p in run_dir.rglob("history.csv"))]
+    folder = max(folders, key=written)
+    return folder, finished_epochs(folder)
