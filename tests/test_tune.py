@@ -188,6 +188,34 @@ def test_a_trial_over_the_size_limit_is_pruned_before_training(files, shared_cac
     assert len({min(s) for s in sizes.values()}) == len(sizes) > 1  # and each width has its own
 
 
+def test_a_trial_stopped_by_ctrl_c_runs_again_with_its_values_and_resumes(files, shared_cache):
+    """Ctrl-C inside a trial: it was failed with Optuna's traceback, and new values drawn in its place,
+    its epochs lost. Now it stops the search, and the next one runs it again, resuming its run."""
+    import keras
+
+    from heartzoo.training.tune import tune
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    base = parse_config({**BASE, "train": {**BASE["train"], "epochs": 2}})
+    space = load_space(files / "space.yaml", base)
+    env = Environment(cache_dir=shared_cache)
+    with pytest.raises(KeyboardInterrupt):
+        tune(base, space, files / "c", trials=1, env=env, callbacks=[CtrlC()])
+    (first,) = _study(f"sqlite:///{files / 'c' / 'study.db'}").trials
+    assert first.state == optuna.trial.TrialState.PRUNED and first.user_attrs["interrupted"]
+    folder = files / "c" / first.user_attrs["folder"]
+    assert len((folder / "history.csv").read_text().splitlines()) == 2  # its first epoch, kept
+    study = tune(base, space, files / "c", trials=1, env=env)
+    again = study.trials[1]
+    assert again.state == optuna.trial.TrialState.COMPLETE and again.user_attrs["retried_from"] == 0
+    assert again.params == first.params and files / "c" / again.user_attrs["folder"] == folder
+    assert len((folder / "history.csv").read_text().splitlines()) == 3  # resumed: the second epoch only
+    assert len(study.trials) == 2
+
+
 @pytest.mark.parametrize(
     ("space", "message"),
     [

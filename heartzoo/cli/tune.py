@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -83,19 +84,28 @@ def tune_cmd(
         def show(study, _trial=None, running: str = "") -> None:
             live.update(_table(study, names, running))
 
-        study = tune(
-            cfg,
-            sp,
-            target,
-            trials=trials,
-            storage=storage,
-            env=Environment(
-                data_dir=data_dir,
-                cache_dir=cache_dir,
-                progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"),
-            ),
-            on_trial=show,
-        )
+        try:
+            study = tune(
+                cfg,
+                sp,
+                target,
+                trials=trials,
+                storage=storage,
+                env=Environment(
+                    data_dir=data_dir,
+                    cache_dir=cache_dir,
+                    progress=lambda msg: live.console.print(f"[bold]▶ {msg}[/]"),
+                ),
+                on_trial=show,
+            )
+        except KeyboardInterrupt:
+            live.stop()
+            err_console.print(
+                f"interrupted; re-run to resume ({target}): the interrupted trial runs again with its values",
+                markup=False,
+                highlight=False,
+            )
+            sys.exit(130)
         show(study)
     # this process's CPU time (all its threads); other workers of a shared study count their own
     report = write_report(study, cfg, sp, target, hours=(time.process_time() - t0) / 3600)

@@ -192,7 +192,8 @@ def finished(study) -> list:
     return [
         t
         for t in study.trials
-        if t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and "rejected" not in t.user_attrs)
+        if t.state == TrialState.COMPLETE
+        or (t.state == TrialState.PRUNED and not {"rejected", "interrupted"} & set(t.user_attrs))
     ]
 
 
@@ -218,7 +219,15 @@ def tune(
     if not study.trials:  # a new study: the space's own values first
         for values in space.enqueue:
             study.enqueue_trial(values, user_attrs={"note": "enqueued by the search space"})
+    # a trial stopped by Ctrl-C runs again with its values, in its folder, resuming its training
+    again = {t.user_attrs.get("retried_from") for t in study.trials}
+    for t in study.trials:
+        if t.user_attrs.get("interrupted") and t.number not in again:
+            study.enqueue_trial(
+                t.params, user_attrs={"note": f"trial {t.number} again", "retried_from": t.number}
+            )
     say = env.say
+    interrupted = False
 
     def objective(trial) -> float:
         values = {name: p.suggest(trial, name) for name, p in space.params.items()}
@@ -233,13 +242,25 @@ def tune(
             raise optuna.TrialPruned(reason)
         trial.set_user_attr("folder", str(folder.relative_to(run_dir)))
         say(f"trial {trial.number}: {values}")
-        out = run_pipeline(
-            cfg,
-            folder,
-            publish=False,
-            env=replace(env, progress=None),  # the trial's line is one step of the study
-            callbacks=[*(callbacks or []), _reporter(trial)],
-        )
+        try:
+            out = run_pipeline(
+                cfg,
+                folder,
+                publish=False,
+                env=replace(env, progress=None),  # the trial's line is one step of the study
+                callbacks=[*(callbacks or []), _reporter(trial)],
+            )
+        except KeyboardInterrupt:
+            # not a failure (Optuna's traceback, and new values drawn in its place): stopped, and run again
+            # by the next search of this study
+            nonlocal interrupted
+            interrupted = True
+            trial.set_user_attr("interrupted", True)
+            trial.set_user_attr(
+                "note", "interrupted (Ctrl-C): runs again with its values when the search resumes"
+            )
+            trial.study.stop()
+            raise optuna.TrialPruned("interrupted") from None
         return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish
 
     left = trials - len(finished(study))
@@ -257,6 +278,8 @@ def tune(
             callbacks=[done, _mlflow_logger(run_dir), *extra],
             catch=(ConfigError,),
         )
+    if interrupted:
+        raise KeyboardInterrupt
     return study
 
 
