@@ -293,6 +293,7 @@ def check_name_free(root, config) -> None:
         if (
             task_dir.name != config.task
             and _is_real_dir(task_dir)
+            and not task_dir.name.startswith(".")  # as `version_folders` reads the zoo
             and versions(root, task_dir.name, config.name)
         ):
             raise HeartzooError(
