@@ -237,17 +237,15 @@ def teacher_folder(config: HeartzooConfig, *, zoo=None, cache_dir=None) -> Path:
     index, or a run folder), once its configuration is shown to take the student's input; no TensorFlow."""
     from ..compress.distill import check_compatible
     from ..evaluation.evaluate import run_config
+    from ..zoo.hub import verified_folder
 
     dc = config.compress.distill
     where = Path(dc.teacher)
     try:
         if dc.zoo_ref is not None:
-            from ..zoo.hub import verified_folder
-
             where = Path(verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir))
         teacher = run_config(where)[1]
-    except HeartzooError as exc:
-        # a run folder is a path; a bare name that is no folder was meant as a zoo model, without its vN
+    except HeartzooError as exc:  # a bare name that is no folder was meant as a zoo model, without its vN
         hint = "; a zoo model is named NAME@vN" if dc.zoo_ref is None and "/" not in dc.teacher else ""
         raise ConfigError(f"{config.name}: field 'compress.distill.teacher': {exc}{hint}") from None
     check_compatible(config, teacher)
@@ -278,20 +276,18 @@ def run_pipeline(
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
     from .distribute import worker_of
     from .threads import pin_threads
+    from .tracking import check_trackers
     from .train import build_from_config, prepare_run_dir, removed_if_refused
 
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
     if publish:
-        from ..io import check_output_dir
-        from ..zoo.index import check_name_free, zoo_dir
+        from ..zoo.index import check_publishable
 
-        check_name_free(check_output_dir(zoo_dir(zoo), "zoo folder"), config)  # before hours of training
+        check_publishable(zoo, config)  # before hours of training, not after
     pin_threads()  # before a teacher or anything else starts TensorFlow
     if config.model is not None:
         build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
-    from .tracking import check_trackers
-
     check_trackers(config)
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)

@@ -302,18 +302,26 @@ def check_name_free(root, config) -> None:
             )
 
 
+def check_publishable(zoo, config) -> Path:
+    """The zoo folder a run of `config` publishes into, checked before the work that fills it: one that can
+    be written, where the name is free for its task (`check_name_free`)."""
+    from ..io import check_output_dir
+
+    root = check_output_dir(zoo_dir(zoo), "zoo folder")
+    check_name_free(root, config)
+    return root
+
+
 def publish(run_dir, root=None, *, version: str | None = None, env: Environment = LOCAL) -> Path:
     """Export a trained run as a new zoo version and update the index. Published versions are
     immutable: naming an existing version is an error, and a new one is made otherwise; a version whose
     index could not be written is taken back, never left unlisted."""
     import shutil
 
-    from ..io import check_output_dir
     from .publish import export_run
 
-    root = check_output_dir(zoo_dir(root), "zoo folder")
     model_file, config = exportable_run(run_dir)  # the name and task, before export loads the model
-    check_name_free(root, config)
+    root = check_publishable(root, config)
     if version is None:
         _not_published_yet(root, config, model_file)
         version = next_version(root, config.task, config.name)
