@@ -326,3 +326,18 @@ def test_enqueued_values_are_validated(tmp_path):
     ) as info:
         load_space(path, parse_config(BASE))
     assert "(got" not in str(info.value)  # the whole space file is not printed back
+
+
+def test_a_trial_the_pruner_stops_says_so_in_the_report():
+    """The report's note was empty for trials stopped early; it says by what, after which epoch, and keeps
+    an enqueued trial's own note."""
+    from heartzoo.training.tune import _reporter
+
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=2.0))
+    study.enqueue_trial({}, user_attrs={"note": "enqueued by the search space"})
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned):
+        _reporter(trial).on_epoch_end(0, {"val_macro_f1": 0.5})
+    assert trial.user_attrs["note"] == (
+        "enqueued by the search space; stopped by the median pruner after epoch 1: below earlier trials there"
+    )

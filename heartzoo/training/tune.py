@@ -295,7 +295,9 @@ def _reporter(trial):
         def on_epoch_end(self, epoch, logs=None):
             trial.report(float((logs or {})["val_macro_f1"]), Report.step)
             Report.step += 1
-            if trial.should_prune():
+            if trial.should_prune():  # the report says why it stopped early, as the live table does
+                why = f"stopped by the median pruner after epoch {Report.step}: below earlier trials there"
+                trial.set_user_attr("note", "; ".join(filter(None, (trial.user_attrs.get("note"), why))))
                 raise optuna.TrialPruned(f"pruned at epoch {Report.step}")
 
     return Report()
