@@ -173,6 +173,19 @@ def test_a_name_serves_one_task_and_a_publish_cut_short_leaves_no_version(run, z
     ]
 
 
+def test_export_into_a_folder_holding_another_model_s_kit_publishes_nothing(run, tmp_path):
+    """`export --firmware DIR` where DIR holds another model's kit under the same prefix: refused before the
+    version is published (it was published, then the kit refused)."""
+    from conftest import REPO, run_cli
+
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    write_firmware_kit(REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6", tmp_path / "kit")
+    res = run_cli("export", str(run), "--zoo", str(tmp_path / "zoo"), "--firmware", str(tmp_path / "kit"))
+    assert res.returncode == 2 and "holds the kit of beat-3-cnn3-student" in " ".join(res.stderr.split())
+    assert not (tmp_path / "zoo").exists()
+
+
 def _litert_copy(run: Path, folder: Path) -> Path:
     """A copy of `run` whose export scores int8 with LiteRT's optimized kernels (TFLM, bit-exact to the
     reference kernels, is tested by the shared zoo's export), on 300 verification frames."""

@@ -205,7 +205,11 @@ def export_cmd(
     if (stage := stage_to_export(run)).resolve() != Path(run).resolve():
         console.print(f"exporting {stage}: the stage the run publishes (export.stage)")
         run = stage
-    exportable_run(run)  # a missing model or a bad config is named before TensorFlow loads
+    config = exportable_run(run)[1]  # a missing model or a bad config is named before TensorFlow loads
+    if firmware is not None:  # and a folder holding another model's kit, before a version is published
+        from ..export.kit_names import DEFAULT_PREFIX, check_kit_folder
+
+        check_kit_folder(firmware, kit.get("prefix", DEFAULT_PREFIX), config.name)
 
     with err_console.status("exporting") as status:
         target = publish(

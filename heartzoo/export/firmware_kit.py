@@ -12,6 +12,7 @@ bits and the frame, so that no sum overflows.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from importlib import resources
@@ -486,7 +487,8 @@ def write_firmware_kit(
         adc_bits=adc_bits,
         prefix=prefix,
     )
-    check_kit_folder(out_dir, files)
+    name = json.loads((Path(version_dir) / "configuration.json").read_text())["config"]["name"]
+    check_kit_folder(out_dir, prefix, name)
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:

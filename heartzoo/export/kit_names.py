@@ -69,17 +69,17 @@ def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
 _CONTRACT_OF = re.compile(r"firmware contract of (\S+)")
 
 
-def check_kit_folder(out_dir: Path, files: dict[str, str]) -> None:
-    """An error where `out_dir` holds the kit of another model under the same prefix: written over it, its
-    library, contract and main.cc would be this model's, beside its model files, unsaid. The same model's
-    kit (another version, other options) is written again."""
-    contract = next(name for name in files if name.endswith("_contract.h"))
-    if not (Path(out_dir) / contract).is_file():
-        return
-    there = _CONTRACT_OF.search((Path(out_dir) / contract).read_text(errors="replace")[:400])
-    new = _CONTRACT_OF.search(files[contract][:400])
-    if there and new and there[1] != new[1]:
+def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
+    """An error where `out_dir` holds the kit of another model than `name` under `prefix`: written over it,
+    its library, contract and main.cc would be this model's, beside its model files, unsaid. The same
+    model's kit (another version, other options) is written again."""
+    contract = (
+        "heartzoo_contract.h" if prefix == DEFAULT_PREFIX else renamed_text("heartzoo_contract.h", prefix)
+    )
+    path = Path(out_dir) / contract
+    there = _CONTRACT_OF.search(path.read_text(errors="replace")[:400]) if path.is_file() else None
+    if there and there[1] != name:
         raise HeartzooError(
-            f"{out_dir}: holds the kit of {there[1]} ({contract}); a kit of {new[1]} there needs a prefix of its "
+            f"{out_dir}: holds the kit of {there[1]} ({contract}); a kit of {name} there needs a prefix of its "
             "own (--prefix), or another folder (--out)"
         )
