@@ -281,14 +281,13 @@ def run_pipeline(
 
     if config.model is None:
         build_from_config(config)  # raises the ConfigError that names the missing section, before TF starts
+    check_trackers(config)  # no TensorFlow either
     if publish:
         from ..zoo.index import check_publishable
 
         check_publishable(zoo, config)  # before hours of training, not after
     pin_threads()  # before a teacher or anything else starts TensorFlow
-    if config.model is not None:
-        build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
-    check_trackers(config)
+    build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
     if not worker_of(env.strategy).is_chief:

@@ -331,7 +331,8 @@ def verified_folder(
     else:
         root = zoo_dir(zoo)
         entry, local = None, None
-        if (zoo is not None or os.environ.get(ZOO_DIR_ENV)) and not (root / INDEX).is_file():
+        named = zoo is not None or bool(os.environ.get(ZOO_DIR_ENV))  # by the user, not ./zoo by default
+        if named and not (root / INDEX).is_file():
             # a zoo the user named is not one: never the published zoo's model of that name instead
             raise HeartzooError(
                 f"{root}: no zoo here (no {INDEX}); name the folder of a zoo, or leave --zoo (and "
@@ -342,7 +343,7 @@ def verified_folder(
             try:
                 entry = find(index, str(name), version)
             except HeartzooError as exc:
-                if (zoo is not None or os.environ.get(ZOO_DIR_ENV)) and base_url is None:
+                if named and base_url is None:
                     # the zoo the user named lacks it: never another zoo's model of that name, unsaid
                     # (a base_url named with it says where to download from)
                     raise HeartzooError(
