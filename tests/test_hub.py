@@ -75,14 +75,18 @@ def test_dropped_connection_resumes(published, tmp_path):
     assert (folder / "model.keras").read_bytes() == (published / path).read_bytes()
 
 
-def test_offline_the_cache_serves(published, tmp_path):
+def test_offline_the_cache_serves(published, tmp_path, caplog):
     from heartzoo.zoo.hub import download
 
     with FolderServer(published) as srv:
         first = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
         url = srv.url
-    # the server is gone now
-    assert download(NAME, base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0) == first
+    # the server is gone now: the cached version serves, and the user is told it is the cache's
+    with caplog.at_level("WARNING", logger="heartzoo.zoo.hub"):
+        assert download(NAME, base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0) == first
+    said = [r.getMessage() for r in caplog.records if r.name == "heartzoo.zoo.hub"]
+    assert len(said) == 1 and "cannot read the zoo index" in said[0], said
+    assert f"using {NAME}@v1 cached at {first}" in said[0], said
     with pytest.raises(DownloadError, match="cannot read the zoo index"):
         download("other-model", base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0)
 

@@ -7,6 +7,7 @@ its configuration, and `predict` applies exactly the preprocessing the model was
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ SOURCE = ".source.json"
 BATCH_BEATS = 16384
 BATCH_SAMPLES = BATCH_BEATS * 512
 
+log = logging.getLogger(__name__)
+
 
 def models_cache(explicit: str | os.PathLike[str] | None = None) -> Path:
     from .. import paths
@@ -75,9 +78,11 @@ def download(
     cache = models_cache(cache_dir)
     try:
         index = remote_index(base_url, timeout, cache_dir=cache_dir, offline=False)
-    except DownloadError:
+    except DownloadError as exc:
         local = _cached_entry(cache, name, version, sha256)
         if local is not None:
+            # said: a name alone is then the latest version cached, which the zoo may have passed
+            log.warning("%s; using %s@%s cached at %s", exc, name.partition("@")[0], local.name, local)
             return local
         raise
     entry = find(index, name, version)
