@@ -8,7 +8,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .data.augment import AugmentConfig
 from .data.splits import ValidationSplit
@@ -364,6 +372,19 @@ class HeartzooConfig(_Strict):
     compress: CompressConfig = Field(CompressConfig(), description="Compression after training, in order.")
     ensemble: EnsembleConfig | None = Field(None, description="Train K seeds (or folds) and average them.")
     export: ExportConfig = Field(ExportConfig(), description="int8 export, verification, test metrics.")
+    _source: str | None = PrivateAttr(None)  # the file it was read from, for errors found after parsing
+
+    @property
+    def where(self) -> str:
+        """What an error found after parsing names this recipe by: its file, else its name."""
+        return self._source or self.name
+
+    def __eq__(self, other: object) -> bool:  # one recipe, whichever file it was read from
+        if not isinstance(other, HeartzooConfig):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = _Strict.__hash__  # defining __eq__ would drop the frozen model's hash
 
     @field_validator("task")
     @classmethod
@@ -462,9 +483,12 @@ class HeartzooConfig(_Strict):
 def parse_config(data: dict[str, Any], source: str = "<config>") -> HeartzooConfig:
     """Validate a mapping; errors name `source` and every bad field."""
     try:
-        return HeartzooConfig.model_validate(data)
+        config = HeartzooConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_errors(HeartzooConfig, exc, source)) from None
+    if source != "<config>":
+        config._source = source
+    return config
 
 
 def load_config(path: str | os.PathLike[str], *, model: bool = False) -> HeartzooConfig:

@@ -152,12 +152,16 @@ CLI_CASES = [
     (["zoo", "c-array", STUDENT, "--zoo", "{cfg:fine}", "--out", "{tmp}/k"], "fine.yaml: no zoo here"),
     (["cv", "{cfg:fine}", "--members", "{tmp}", "--restart"], "--restart do not apply"),
     # a teacher that is not there, named without its version: the path's error alone, no field, no hint
+    # (an error found after parsing names the config's file, not only the name inside it)
     (
         ["train", "{cfg:bare-teacher}", "--run-dir", "{tmp}/run", "--zoo", "{zoo:good}"],
-        "x: field 'compress.distill.teacher': " + STUDENT + ": no such folder",
+        "bare-teacher.yaml: field 'compress.distill.teacher': " + STUDENT + ": no such folder",
     ),
     # a value Keras refuses: its traceback, naming neither the config nor the field
-    (["train", "{cfg:kernel-0}", "--run-dir", "{tmp}/run", "--no-publish"], "x: field 'model.params': The"),
+    (
+        ["train", "{cfg:kernel-0}", "--run-dir", "{tmp}/run", "--no-publish"],
+        "kernel-0.yaml: field 'model.params': The",
+    ),
     # a model's folder for its version's, a file for a folder: "train it first", "no such folder"
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT], "a model's folder; name one of its versions, e.g."),
     (["evaluate", "{cfg:fine}"], "fine.yaml: a file, not a model"),
@@ -525,7 +529,7 @@ def test_a_tracker_not_installed_is_named_before_training(tmp_path, monkeypatch,
         ["train", str(cfg), "--run-dir", str(tmp_path / "run"), "--no-publish"], monkeypatch, capsys
     )
     assert code == 2 and "Traceback" not in err, err
-    assert "x: field 'logging.tensorboard' is true but TensorBoard is not installed" in err, err
+    assert "tb.yaml: field 'logging.tensorboard' is true but TensorBoard is not installed" in err, err
     assert "pip install 'heartzoo[tensorboard]'" in " ".join(err.split()) and not (tmp_path / "run").exists()
 
 

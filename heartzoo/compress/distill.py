@@ -49,13 +49,13 @@ def check_compatible(student_config, teacher_config) -> None:
     problems += [f"{k} {t[k]} vs {s[k]}" for k in t if t[k] != s[k]]
     if problems:
         raise ConfigError(
-            f"{student_config.name}: field 'compress.distill.teacher' ({teacher_config.name}) does not fit the "
+            f"{student_config.where}: field 'compress.distill.teacher' ({teacher_config.name}) does not fit the "
             f"student: {'; '.join(problems)}"
         )
     if teacher_config.fold_ensemble:
         # its members trained on every fold, the student's validation side included: the student's choice
         # of epoch and its validation numbers would read what its teacher learnt from them
         raise ConfigError(
-            f"{student_config.name}: field 'compress.distill.teacher' ({teacher_config.name}) is a fold ensemble, "
+            f"{student_config.where}: field 'compress.distill.teacher' ({teacher_config.name}) is a fold ensemble, "
             "trained on the student's validation side too; distil from a seed ensemble or a single model"
         )

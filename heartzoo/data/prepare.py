@@ -284,7 +284,7 @@ def validation_records(config: HeartzooConfig, data_dir: str | os.PathLike[str] 
         try:
             return [r for entry in v.records for r in (resolve(entry)[1] if ":" in entry else (entry,))]
         except ValueError as exc:
-            raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
+            raise ConfigError(f"{config.where}: field 'data.validation.records': {exc}") from None
     return draw_validation_records(record_counts(training_records(config), data_dir), v.fraction, v.seed)
 
 
@@ -297,7 +297,7 @@ def split_records(
     try:
         return inter_patient_records(validation_records(config, data_dir), training_records(config))
     except ValueError as exc:
-        raise ConfigError(f"{config.name}: field 'data.validation.records': {exc}") from None
+        raise ConfigError(f"{config.where}: field 'data.validation.records': {exc}") from None
 
 
 def dealt_records(
@@ -326,7 +326,7 @@ def dealt_records(
         v = config.data.validation
         val = draw_validation_records(rest, v.fraction, v.seed, RHYTHM_CLASSES)
     except ValueError as exc:
-        raise ConfigError(f"{config.name}: field 'data.train': {exc}") from None
+        raise ConfigError(f"{config.where}: field 'data.train': {exc}") from None
     return {
         "train": [r for r in pool if r not in test and r not in val],
         "val": [r for r in pool if r in val],

@@ -113,7 +113,7 @@ def load_recording_split(
     from .cinc2017 import held_out_records
 
     if [s.lower() for s in config.data.train] != ["cinc2017:train"]:
-        raise HeartzooError(f"{config.name}: {config.task} trains on cinc2017:train alone (data.train)")
+        raise HeartzooError(f"{config.where}: {config.task} trains on cinc2017:train alone (data.train)")
     split = "test" if split in ("ds2", "test") else split
     labels = CINC.labels(data_dir)
     v = config.data.validation
@@ -122,7 +122,7 @@ def load_recording_split(
         val = set(v.records)
         if val & set(sides["test"]) or val - set(labels):
             raise HeartzooError(
-                f"{config.name}: data.validation.records must be CinC 2017 training recordings"
+                f"{config.where}: data.validation.records must be CinC 2017 training recordings"
             )
         rest = sides["train"] + sides["val"]
         sides.update(train=sorted(r for r in rest if r not in val), val=sorted(val))

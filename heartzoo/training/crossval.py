@@ -37,12 +37,12 @@ def _check(config: HeartzooConfig) -> None:
             if refused[0] == "compress.distill"
             else ""
         )
-        raise ConfigError(f"{config.name}: field '{refused[0]}' {refused[1]}{hint}")
+        raise ConfigError(f"{config.where}: field '{refused[0]}' {refused[1]}{hint}")
     if config.model is None:
-        raise ConfigError(f"{config.name}: field 'model' is required to cross-validate")
+        raise ConfigError(f"{config.where}: field 'model' is required to cross-validate")
     if config.ensemble is not None:
         raise ConfigError(
-            f"{config.name}: field 'ensemble' asks for several seeds, and cv trains one model per fold; "
+            f"{config.where}: field 'ensemble' asks for several seeds, and cv trains one model per fold; "
             "cross-validate its first member (`heartzoo cv --first-member`) or the recipe without it"
         )
 
@@ -98,7 +98,7 @@ def cross_validate(
         from ..models.ensemble import member_config
 
         if config.ensemble is None:
-            raise ConfigError(f"{config.name}: first_member needs a seed ensemble (field 'ensemble')")
+            raise ConfigError(f"{config.where}: first_member needs a seed ensemble (field 'ensemble')")
         config = member_config(config, config.train.seed)
     _check(config)
     run_dir = Path(run_dir)
@@ -174,7 +174,7 @@ def members_cross_validation(
 
     if not config.fold_ensemble:
         raise ConfigError(
-            f"{config.name}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
+            f"{config.where}: field 'ensemble.by' is not 'fold': its members are no cross-validation"
         )
     run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).is_file():

@@ -247,7 +247,7 @@ def teacher_folder(config: HeartzooConfig, *, zoo=None, cache_dir=None) -> Path:
         teacher = run_config(where)[1]
     except HeartzooError as exc:  # a bare name that is no folder was meant as a zoo model, without its vN
         hint = "; a zoo model is named NAME@vN" if dc.zoo_ref is None and "/" not in dc.teacher else ""
-        raise ConfigError(f"{config.name}: field 'compress.distill.teacher': {exc}{hint}") from None
+        raise ConfigError(f"{config.where}: field 'compress.distill.teacher': {exc}{hint}") from None
     check_compatible(config, teacher)
     return where
 

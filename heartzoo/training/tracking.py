@@ -32,7 +32,7 @@ def check_trackers(config: HeartzooConfig) -> None:
     for field, (module, name) in TRACKERS.items():
         if getattr(config.logging, field) and importlib.util.find_spec(module) is None:
             raise ConfigError(
-                f"{config.name}: field 'logging.{field}' is true but {name} is not installed; install it "
+                f"{config.where}: field 'logging.{field}' is true but {name} is not installed; install it "
                 f"with: pip install 'heartzoo[{field}]'"
             )
 
@@ -43,7 +43,7 @@ def mlflow_callback(config: HeartzooConfig, run_dir: Path):
         import mlflow
     except ImportError:
         raise ConfigError(
-            f"{config.name}: field 'logging.mlflow' is true but MLflow is not installed; "
+            f"{config.where}: field 'logging.mlflow' is true but MLflow is not installed; "
             "install it with: pip install 'heartzoo[mlflow]'"
         ) from None
     import keras

@@ -180,7 +180,7 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
 
     if config.model is None:
         raise ConfigError(
-            f"{config.name}: field 'model' is required to build a model (model.arch, model.params)"
+            f"{config.where}: field 'model' is required to build a model (model.arch, model.params)"
         )
     task, pre = get_task(config.task), Preprocessor.of(config)
     try:
@@ -195,9 +195,9 @@ def build_from_config(config: HeartzooConfig, ks: Any = None):
     except ConfigError:
         raise  # the builder's own, naming its field
     except KeyError as exc:
-        raise ConfigError(f"{config.name}: field 'model.arch': {exc.args[0]}") from None
+        raise ConfigError(f"{config.where}: field 'model.arch': {exc.args[0]}") from None
     except (TypeError, ValueError) as exc:  # a value Keras refuses (kernel 0, filters -2, kernel "three")
-        raise ConfigError(f"{config.name}: field 'model.params': {exc}") from None
+        raise ConfigError(f"{config.where}: field 'model.params': {exc}") from None
 
 
 def train(
