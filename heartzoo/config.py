@@ -8,15 +8,8 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .data.augment import AugmentConfig
 from .data.splits import ValidationSplit
@@ -372,7 +365,7 @@ class HeartzooConfig(_Strict):
     compress: CompressConfig = Field(CompressConfig(), description="Compression after training, in order.")
     ensemble: EnsembleConfig | None = Field(None, description="Train K seeds (or folds) and average them.")
     export: ExportConfig = Field(ExportConfig(), description="int8 export, verification, test metrics.")
-    _source: str | None = PrivateAttr(None)  # the file it was read from, for errors found after parsing
+    _source: str | None = pydantic.PrivateAttr(None)  # its file, for errors found after parsing
 
     @property
     def where(self) -> str:
@@ -380,9 +373,7 @@ class HeartzooConfig(_Strict):
         return self._source or self.name
 
     def __eq__(self, other: object) -> bool:  # one recipe, whichever file it was read from
-        if not isinstance(other, HeartzooConfig):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
+        return self.__dict__ == other.__dict__ if isinstance(other, HeartzooConfig) else NotImplemented
 
     __hash__ = _Strict.__hash__  # defining __eq__ would drop the frozen model's hash
 
