@@ -19,7 +19,16 @@ ones (13.4 % -> 18.4 %, 16 recordings); turning the upright ones over raises the
 their S calls in AF. The model is not thrown by an inverted lead the way an unreadable one throws it, and
 turning it over is no gain on both counts: `annotate` neither warns of nor corrects polarity.
 
-Run: `python studies/polarity.py [--record results/polarity.jsonl]`.
+The second round (`--validation`), its rule written before it ran: the first round read AliveCor's lead I,
+where the model is unsure either way. A new user's review turned DS2's MLII over and found the V calls
+halved; on the training side, the validation patients of `beat-3-cnn3-student@v6` (never trained on,
+MLII at its reference beats, the int8 model) are scored as recorded and turned over: macro-F1, and the
+sensitivity of S and V. If turning them over costs more than 0.05 of macro-F1, `annotate` and `predict`
+warn where at least half of a recording's beats point down (the first round's gap: a recording's beats
+point all up or all down) and the model classifies beats, and `annotate --invert` turns a lead over. The
+down share of each DS1 record is recorded beside them.
+
+Run: `python studies/polarity.py [--record results/polarity.jsonl]`; `--validation` for the second round.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from heartzoo.tasks import get_task
 
 MODEL = "beat-3-cnn3-student@v6"
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +57,52 @@ def share(classes_list: list[np.ndarray], name: str) -> float | None:
     return round(sum(int((c == name).sum()) for c in classes_list) / total, 4) if total else None
 
 
+def turned_over(root: Path) -> dict:
+    """The second round: the model's validation patients, as recorded and turned over, at their reference
+    beats; and the down share of each DS1 record's reference beats."""
+    from heartzoo.data import mitbih
+    from heartzoo.data.prepare import validation_records
+    from heartzoo.data.splits import DS1
+    from heartzoo.evaluation.metrics import report_from_probabilities
+    from heartzoo.zoo.hub import predict, resolve_model
+
+    model = resolve_model(MODEL, zoo=REPO / "zoo")
+    task = get_task(model.config.task)
+    records = validation_records(model.config, root)
+    scores = {}
+    for way, k in (("as recorded", 1.0), ("turned over", -1.0)):
+        probs, labels = [], []
+        for r in records:
+            sig, beats = mitbih.read_signal(root / "mitdb", r), mitbih.read_beats(root / "mitdb", r)
+            y = task.labels(beats.aami)
+            p = predict(model, k * np.asarray(sig.values, np.float64), sig.fs, beats.samples)
+            probs.append(p[y >= 0])
+            labels.append(y[y >= 0])
+        rep = report_from_probabilities(
+            np.concatenate(probs), np.concatenate(labels), task.class_names, task.macro_classes
+        )
+        scores[way] = {
+            "macro_f1": round(rep["macro_f1"], 4),
+            "f1": {c: round(v["f1"], 4) for c, v in rep["per_class"].items()},
+            "sensitivity": {c: round(v["sensitivity"], 4) for c, v in rep["per_class"].items()},
+        }
+    down = {}
+    for r in DS1:
+        sig, beats = mitbih.read_signal(root / "mitdb", r), mitbih.read_beats(root / "mitdb", r)
+        down[r] = round(down_share(np.asarray(sig.values, np.float64), sig.fs, beats.samples), 3)
+    cost = scores["as recorded"]["macro_f1"] - scores["turned over"]["macro_f1"]
+    return {
+        "study": "polarity",
+        "round": "validation turned over",
+        "model": MODEL,
+        "records": records,
+        "scores": scores,
+        "macro_f1_cost": round(cost, 4),
+        "warn": cost > 0.05,
+        "ds1_down_share_reference_beats": down,
+    }
+
+
 def main() -> None:
     from heartzoo.data import mitbih
     from heartzoo.data.databases import get_database
@@ -59,8 +116,14 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--record", type=Path, help="append the JSON line to this file")
+    ap.add_argument("--validation", action="store_true", help="the second round: MLII turned over")
     args = ap.parse_args()
     root = data_dir()
+    if args.validation:
+        line = turned_over(root)
+        print(json.dumps(line, indent=1))
+        append_json_line(args.record, line)
+        return
     ds1 = []
     for r in DS1:
         sig = mitbih.read_signal(root / "mitdb", r)
