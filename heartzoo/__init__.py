@@ -2,9 +2,10 @@
 
 >>> import heartzoo
 >>> heartzoo.list_models()                      # published models (local zoo or the remote index)
->>> m = heartzoo.load_model("beat-3-cnn3-student")
->>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)
->>> mine = heartzoo.calibrate(m, ecg_mv, fs=360, r_peaks=peaks, minutes=5)  # no labels; see docs
+>>> m = heartzoo.load_model("beat-3-cnn3-student@v6", format="tflite")  # int8, as on the MCU
+>>> probs = heartzoo.predict(m, ecg_mv, fs=360, r_peaks=peaks)  # a RecordingWarning where input looks wrong
+>>> rec = heartzoo.read_recording("mitdb/100", "MLII")  # WFDB, EDF, CSV, ...: one lead in mV, its rate
+>>> mine = heartzoo.calibrate("beat-3-cnn3-student@v6", ecg_mv, fs=360, r_peaks=peaks, minutes=5)  # see docs
 >>> inputs = heartzoo.Preprocessor.of(m.config)(ecg_mv, 360, peaks)  # exactly what the model sees
 >>> beats = heartzoo.annotate(ecg_mv, 360, m)   # no R peaks at hand: detected, then classified
 >>> peaks = heartzoo.detect.detect(ecg_mv, 360)  # the R-peak detector alone
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+from .errors import RecordingWarning
 from .legacy import install_moved_modules
 from .version import __version__
 
@@ -19,6 +21,7 @@ install_moved_modules()  # the module paths of 0.1 still import, with a Deprecat
 
 __all__ = [
     "Preprocessor",
+    "RecordingWarning",
     "__version__",
     "annotate",
     "calibrate",
@@ -28,6 +31,7 @@ __all__ = [
     "list_models",
     "load_model",
     "predict",
+    "read_recording",
 ]
 
 
@@ -59,8 +63,16 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".detect", __name__)
+    if name == "read_recording":  # one lead of a file in any format the CLI reads, in mV
+        from .recording.read import read_recording
+
+        return read_recording
     if name == "Preprocessor":
         from .preprocess import Preprocessor
 
         return Preprocessor
     raise AttributeError(f"module 'heartzoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))  # what tab completion offers: the lazy names too

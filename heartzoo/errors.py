@@ -32,3 +32,8 @@ class DownloadError(HeartzooError, OSError):
 
 class ExportError(HeartzooError):
     """An export that must not be published: the message says which check failed and by how much."""
+
+
+class RecordingWarning(UserWarning):
+    """A recording given as the models do not read it (a lead in V, a wrong rate, peaks that are not beats,
+    a lead turned over): the answer comes all the same, and may be nonsense. The CLI says these itself."""

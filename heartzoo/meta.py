@@ -228,8 +228,8 @@ def check_ref(name: str, version: str | None = None) -> tuple[str, str | None]:
 
 
 def check_version(version: str) -> str:
-    if not re.match(VERSION_PATTERN, version):
-        raise HeartzooError(f"{version!r} is not a version: v1, v2, ...")
+    if not isinstance(version, str) or not re.match(VERSION_PATTERN, version):  # 2 too: re named nothing
+        raise HeartzooError(f"{version!r} is not a version: the strings v1, v2, ...")
     return version
 
 

@@ -154,7 +154,11 @@ def uninstall() -> None:
 
 def configure(verbose: bool) -> None:
     """For one CLI run: verbose lets everything through; otherwise TensorFlow's start-up and log lines
-    and Python warnings are held back (call it before TensorFlow is imported; `scope` undoes it)."""
+    and Python warnings are held back (call it before TensorFlow is imported; `scope` undoes it). A
+    recording's warnings never come twice: the CLI prints them itself (`errors.RecordingWarning`)."""
+    from .errors import RecordingWarning
+
+    warnings.filterwarnings("ignore", category=RecordingWarning)
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
         return

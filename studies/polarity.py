@@ -21,8 +21,8 @@ turning it over is no gain on both counts: `annotate` neither warns of nor corre
 
 The second round (`--validation`), its rule written before it ran: the first round read AliveCor's lead I,
 where the model is unsure either way. A new user's review turned DS2's MLII over and found the V calls
-halved; on the training side, the validation patients of `beat-3-cnn3-student@v6` (never trained on,
-MLII at its reference beats, the int8 model) are scored as recorded and turned over: macro-F1, and the
+halved; on the training side, the validation patients of `beat-3-cnn3-student@v6` (never trained on;
+MLII, svdb's lead standing for it, at their reference beats; the int8 model) are scored as recorded and turned over: macro-F1, and the
 sensitivity of S and V. If turning them over costs more than 0.05 of macro-F1, `annotate` and `predict`
 warn where at least half of a recording's beats point down (the first round's gap: a recording's beats
 point all up or all down) and the model classifies beats, and `annotate --invert` turns a lead over. The
@@ -61,6 +61,7 @@ def turned_over(root: Path) -> dict:
     """The second round: the model's validation patients, as recorded and turned over, at their reference
     beats; and the down share of each DS1 record's reference beats."""
     from heartzoo.data import mitbih
+    from heartzoo.data.databases import database_of
     from heartzoo.data.prepare import validation_records
     from heartzoo.data.splits import DS1
     from heartzoo.evaluation.metrics import report_from_probabilities
@@ -72,8 +73,10 @@ def turned_over(root: Path) -> dict:
     scores = {}
     for way, k in (("as recorded", 1.0), ("turned over", -1.0)):
         probs, labels = [], []
-        for r in records:
-            sig, beats = mitbih.read_signal(root / "mitdb", r), mitbih.read_beats(root / "mitdb", r)
+        for r in records:  # MIT-BIH's and svdb's
+            db = database_of(r)
+            folder = db.folder(root)
+            sig, beats = db.read_signal(folder, r, model.config.input.lead), db.read_beats(folder, r)
             y = task.labels(beats.aami)
             p = predict(model, k * np.asarray(sig.values, np.float64), sig.fs, beats.samples)
             probs.append(p[y >= 0])

@@ -398,6 +398,16 @@ def test_library_mistakes(zoos):
             heartzoo.calibrate(loaded, x, 360, r, minutes=minutes)
     with pytest.raises(HeartzooError, match=r"R peak\(s\) in the first 0.1 min .* needs at least 32"):
         heartzoo.calibrate(loaded, x, 360, r, minutes=0.1)  # a few beats: it used to take even one
+    # from a new user's review: a version as a number (re's TypeError), a name to calibrate (an
+    # AttributeError), float_model against an int8 model given (ignored), the lazy names in dir()
+    with pytest.raises(HeartzooError, match=r"^2 is not a version: the strings v1, v2"):
+        heartzoo.load_model(STUDENT, 2, zoo=zoos["good"])
+    with pytest.raises(HeartzooError, match=r"R peak\(s\) in the first 0.1 min"):
+        heartzoo.calibrate(f"{STUDENT}@v1", x, 360, r, minutes=0.1)  # loaded by name, then checked
+    int8 = heartzoo.load_model(STUDENT, format="tflite", zoo=zoos["good"])
+    with pytest.raises(HeartzooError, match="float_model asks for the float Keras model"):
+        heartzoo.annotate(x, 360, int8, float_model=True)
+    assert {"load_model", "predict", "annotate", "read_recording", "RecordingWarning"} <= set(dir(heartzoo))
 
 
 @pytest.mark.slow

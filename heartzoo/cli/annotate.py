@@ -62,6 +62,14 @@ def annotate_cmd(
             "only when it puts the heart rate, the QRS width or the two together out of range",
         ),
     ] = None,
+    invert: Annotated[
+        bool,
+        typer.Option(
+            "--invert",
+            help="Turn the lead over first (electrodes swapped, a device held the other way): the beat "
+            "models learnt upright beats, and annotate warns where most beats point down",
+        ),
+    ] = False,
     reference_peaks: Annotated[
         str | None,
         typer.Option(help="Use the beats of this WFDB annotation file of the record (e.g. atr) as R peaks"),
@@ -136,6 +144,7 @@ def annotate_cmd(
         gate=gate,
         rhythm=rhythm,
         keep_s_in_af=keep_s_in_af,
+        invert=invert,
     )
     if len(recordings) > 1:
         return _annotate_many(recordings, model, output_dir, extension, as_json, {**options, "plot": plot})
@@ -152,7 +161,9 @@ def annotate_cmd(
             from ..recording.plot import plot_file
 
             bar.update(task, description="drawing", completed=0, total=None)
-            paths["png"] = plot_file(recordings[0], result, output_dir, extension, fs=fs, lead=lead)
+            paths["png"] = plot_file(
+                recordings[0], result, output_dir, extension, fs=fs, lead=lead, invert=invert
+            )
     summary = {**result.summary(), "files": {k: str(v) for k, v in paths.items()}}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -34,7 +35,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..detect import DEFAULT, check_signal
-from ..errors import HeartzooError
+from ..errors import HeartzooError, RecordingWarning
 from .hours import clock, hours_of, recording_hrv
 from .quality import DEFAULT_GATE, SQI_GATE, Finding
 from .scan import Scan
@@ -268,7 +269,7 @@ def label_beats(
     dropped, and with a rhythm, S calls inside AF relabelled N unless `keep_s_in_af`. A beat whose frame
     holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
     `missing.BRIDGE_S`) and the beat's RR intervals do not reach it."""
-    from ..zoo.hub import predict
+    from ..zoo.hub import probabilities
     from .missing import BRIDGE_S, MARGIN_S, beside, covered, merged, restarts, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
@@ -292,7 +293,7 @@ def label_beats(
     probs = (
         np.zeros((n, len(loaded.class_names)), np.float32)
         if lone
-        else predict(counted, x, rate, peaks, again)
+        else probabilities(counted, x, rate, peaks, again)  # the scan's findings said what is amiss
     )
     say("classifying beats", n, n)
     keep = windows.of(peaks) if windows is not None else np.ones(len(peaks), bool)
@@ -372,7 +373,8 @@ def annotate(
     missing: tuple[tuple[int, int], ...] = (),
 ) -> Annotated:
     """Labelled beats of one lead (mV) at `fs` Hz: R peaks from `detector` (or `r_peaks`), each beat
-    classified by `model` (a `LoadedModel` or NAME[@VERSION]; int8 unless `float_model`).
+    classified by `model` (a `LoadedModel` as loaded, or NAME[@VERSION]: int8 unless `float_model`). Each
+    of its `warnings` is also a `RecordingWarning`.
 
     Detected peaks are gated by signal quality (`quality=False` classifies every one): beats in windows
     the `gate` finds unreadable are not classified; `gate` is "sqi" (`quality.sqi_windows`) or a
@@ -402,9 +404,12 @@ def annotate(
         rhythm=rhythm,
         missing=missing,
     )
-    return label_beats(
+    got = label_beats(
         found, loaded, zoo=zoo, record=record, lead=lead, progress=progress, keep_s_in_af=keep_s_in_af
     )
+    for message in got.warnings:  # in a notebook too, not only in `.warnings` (the CLI prints its own)
+        warnings.warn(f"{record}: {message}", RecordingWarning, stacklevel=2)
+    return got
 
 
 def beat_model(model, *, zoo=None, float_model: bool = False):
@@ -436,14 +441,18 @@ def annotate_file(
     gate: str = DEFAULT_GATE,
     rhythm=None,
     keep_s_in_af: bool = False,
+    invert: bool = False,
 ) -> Annotated:
     """`annotate` on the recording at `path` (WFDB, EDF, CSV or .npy), on the lead the model's contract
     names unless `lead`; `reference`: the extension of an annotation file of that WFDB record whose beats
-    are used as the R peaks instead of detecting them."""
+    are used as the R peaks instead of detecting them; `invert`: the lead turned over first (its notes
+    say so)."""
     from .read import read_recording, reference_peaks
 
     loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
-    rec = read_recording(path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None)
+    rec = read_recording(
+        path, lead or loaded.firmware.lead, fs=fs, lead_given=lead is not None, invert=invert
+    )
     if reference is not None and rec.base is None:
         raise HeartzooError(f"{path}: --reference-peaks needs a WFDB record, not a .{rec.format} file")
     try:  # what detection needs (a 2-second record is refused before its annotations are read)

@@ -80,8 +80,9 @@ def annotate_files(
     for i, p in enumerate(paths):
         if progress is not None:
             progress(p, i, len(paths))
+        own = _own_rate(p, options)
         try:
-            result = annotate_file(p, loaded, **_own_rate(p, options))
+            result = annotate_file(p, loaded, **own)
         except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
             out.append(Outcome(p, error=str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"))
             continue
@@ -92,7 +93,13 @@ def annotate_files(
                 from .plot import plot_file
 
                 files["png"] = plot_file(
-                    p, result, output_dir, extension, fs=options.get("fs"), lead=options.get("lead")
+                    p,
+                    result,
+                    output_dir,
+                    extension,
+                    fs=own.get("fs"),
+                    lead=own.get("lead"),
+                    invert=own.get("invert", False),
                 )
             out.append(Outcome(p, result, files))
         except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so

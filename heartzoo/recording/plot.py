@@ -198,12 +198,20 @@ def _title(annotated) -> str:
 
 
 def plot_file(
-    recording, annotated, output_dir, extension: str, *, fs: float | None = None, lead: str | None = None
+    recording,
+    annotated,
+    output_dir,
+    extension: str,
+    *,
+    fs: float | None = None,
+    lead: str | None = None,
+    invert: bool = False,
 ) -> Path:
     """RECORD.EXT.png in `output_dir`: `annotated` drawn over the lead it was read from, the file at
     `recording` read again as `annotate_file` read it (`lead`: as the user chose it, a number where two
-    leads share a name, else the lead `annotated` names)."""
+    leads share a name, else the lead `annotated` names; `invert`: turned over, as it was annotated)."""
     from .read import read_recording
 
-    rec = read_recording(recording, annotated.lead if lead is None else lead, fs=fs, lead_given=True)
+    lead = annotated.lead if lead is None else lead
+    rec = read_recording(recording, lead, fs=fs, lead_given=True, invert=invert)
     return plot_annotated(rec.signal, annotated, Path(output_dir) / f"{annotated.record}.{extension}.png")

@@ -23,6 +23,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+# the size and rate a lead given to any model must have: `heartzoo.predict` reads them too
+from ..preprocess.plausibility import MAX_BPM, MIN_BPM, QRS_AMPLITUDE_MV, QRS_HALF_S
+
 WINDOW_S = 10.0
 #: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
 SQI_GATE = "sqi"
@@ -32,9 +35,7 @@ DEFAULT_GATE = SQI_GATE
 #: (99.5 %), a rule fixed before DS2 was read (`python studies/quality_gate.py --records DS1 --snr
 #: --min-correlation 0.5 0.6 0.66`)
 MIN_CORRELATION = 0.6
-#: readable rates (beats per minute): Orphanidou's 40-180, widened to the rates MIT-BIH holds (a
-#: ventricular run, a sinus bradycardia); and the longest RR a readable window may hold
-MIN_BPM, MAX_BPM = 30.0, 220.0
+#: the longest RR a readable window may hold (its rates: `plausibility.MIN_BPM`, `MAX_BPM`)
 MAX_RR_S = 3.0
 #: a stretch this long without a detected beat is reported
 GAP_S = 3.0
@@ -51,12 +52,6 @@ QRS_WIDTH_MS = (11.9, 90.04)
 #: divided and multiplied by 1.2 squared; with the width's range it warns 29 % of those recordings given
 #: half their rate, the width alone 4 %, and 47 % of those given twice, the width alone 37 %)
 QRS_RR_MS2 = (5452.0, 99415.0)
-#: a QRS complex's size is its peak-to-peak within this of its R peak (`qrs_amplitude_mv`), and the
-#: plausible median size in mV: outside it the lead is likely not in mV (studies/amplitude_check.py,
-#: results/amplitude_check.jsonl: DS1 and svdb, 0.5th and 99.5th percentiles, divided and multiplied by 5;
-#: every recording of theirs read in µV or in V is outside, none of DS2, Icentia11k, aftdb, CinC 2017's test)
-QRS_HALF_S = 0.06
-QRS_AMPLITUDE_MV = (0.086, 22.51)
 #: the lowest plausible `lead_kurtosis` of an ECG lead: Gaussian noise's 3, a lead less peaky than noise
 #: holding no QRS complexes (studies/ecg_shape_check.py, results/ecg_shape_check.jsonl: DS1 and svdb run
 #: from 3.8 to 33; it warns 4 of CinC 2017's 1,650 classifiable test recordings, none of DS2, Icentia11k or

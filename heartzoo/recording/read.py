@@ -15,7 +15,7 @@ value, an EDF+D file's gaps) are bridged and given as `Recording.missing` (`miss
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 from tokenize import TokenError
@@ -42,7 +42,9 @@ class Recording:
     """One lead in mV, its rate, its name, and where it came from (`base`: a WFDB record's path)."""
 
     name: str
-    signal: np.ndarray
+    #: read in stretches (`signal[a:b]`) where the file lies, so that a week's patch is never held whole;
+    #: `np.asarray(signal)` is the whole lead as an array (`preprocess.lead.CheckedLead`)
+    signal: np.ndarray | CheckedLead
     fs: float
     lead: str
     format: str
@@ -112,10 +114,26 @@ def input_format(path: Path) -> tuple[str, Path]:
 
 
 def read_recording(
-    path: str | os.PathLike[str], lead: str, *, fs: float | None = None, lead_given: bool = False
+    path: str | os.PathLike[str],
+    lead: str,
+    *,
+    fs: float | None = None,
+    lead_given: bool = False,
+    invert: bool = False,
 ) -> Recording:
     """The lead `lead` of the recording at `path`. `lead_given`: the user chose it (else it is the
-    model's, and an error says how to choose another)."""
+    model's, and an error says how to choose another). `invert`: the lead turned over (electrodes
+    swapped, a device held the other way), and a note that says so."""
+    rec = _read(path, lead, fs, lead_given)
+    if not invert:
+        return rec
+    x = rec.signal
+    turned = CheckedLead(x.source, lambda a, c=x.convert: -c(a)) if isinstance(x, CheckedLead) else -x
+    note = f"lead {rec.lead} turned over (--invert): every sample's sign reversed"
+    return replace(rec, signal=turned, notes=(*rec.notes, note))
+
+
+def _read(path: str | os.PathLike[str], lead: str, fs: float | None, lead_given: bool) -> Recording:
     p = Path(path)
     fmt, p = input_format(p)
     if fmt != "wfdb" and not p.is_file():

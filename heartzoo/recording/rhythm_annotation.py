@@ -4,10 +4,12 @@ and each episode is written the MIT-BIH way, a `+` annotation whose aux note nam
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import RecordingWarning
 from ..tasks import RECORDING_MAX_S, RECORDING_MIN_S
 
 #: class -> the aux note of its `+` annotation: WFDB's rhythm codes where one exists
@@ -131,7 +133,8 @@ def classify_recording(model, signal, fs: float) -> dict:
     x, rate, _ = check_recording(signal, fs, np.zeros(0, np.int64))
     if len(x) > RECORDING_MAX_S * rate:
         raise HeartzooError(
-            f"the recording is {len(x) / rate:.0f} s long; {loaded.config.name} gives one class to "
+            f"the recording is {len(x) / rate:.0f} s long at the stated {rate:g} Hz (is that its sampling "
+            f"rate?); {loaded.config.name} gives one class to "
             f"recordings of at most {RECORDING_MAX_S:g} s, as CinC 2017's are: read a longer one by its "
             "rhythm episodes and AF burden (heartzoo annotate --rhythm)"
         )
@@ -141,6 +144,8 @@ def classify_recording(model, signal, fs: float) -> dict:
             f"the recording is {held:.2f} s long; {loaded.config.name} gives one class to "
             f"recordings of at least {RECORDING_MIN_S:g} s, as CinC 2017's are"
         )
+    for doubt in lead_doubts(x, rate, missing):
+        warnings.warn(doubt, RecordingWarning, stacklevel=2)
     whole = recording_class(x, rate, loaded, missing)
     if whole is None:
         spec = loaded.config.input
@@ -149,6 +154,19 @@ def classify_recording(model, signal, fs: float) -> dict:
             "window to classify it by"
         )
     return whole
+
+
+def lead_doubts(x, fs: float, missing=()) -> list[str]:
+    """What the lead says at its detected beats was given wrong (`quality.lead_findings`: a unit other than
+    mV, a rate that is not the recording's, a lead that is no ECG), as `annotate` says it."""
+    from ..detect import detect
+    from .quality import lead_findings, measure_lead, median_rr_ms
+
+    peaks = detect(x, fs)
+    shape = measure_lead(x, fs, peaks, missing)
+    rr = median_rr_ms(peaks, np.ones(len(peaks), bool), fs)
+    found = lead_findings(fs, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, shape.clipped, rr)
+    return [f.message for f in found]
 
 
 def recording_rhythm(

@@ -40,6 +40,15 @@ class Scan:
     af_burden: Any = None  # `af_burden.AfBurden` of the rhythm episodes, with `rhythm`
 
 
+def polarity(x, fs: float, peaks) -> list:
+    """The finding of a lead whose beats point down (`plausibility.polarity_doubt`), or none."""
+    from ..preprocess.plausibility import down_share, polarity_doubt
+    from .quality import Finding
+
+    doubt = polarity_doubt(down_share(x, fs, peaks))
+    return [] if doubt is None else [Finding("polarity", doubt)]
+
+
 def scan(
     signal,
     fs: float,
@@ -103,6 +112,8 @@ def scan(
             clipped=shape.clipped,
             rr_ms=None if fallback else median_rr_ms(peaks, kept, rate),
         )
+        if not fallback:
+            findings += polarity(x, rate, readable)
     else:  # given peaks: what any recording must be (a 3-second strip with its peaks is fine), and what
         # the lead says at them (its unit, rate, shape, clipping); its rate and pauses are the caller's peaks'
         x, rate, peaks = check_recording(signal, fs, r_peaks)
@@ -117,7 +128,7 @@ def scan(
                 shape.kurtosis,
                 shape.clipped,
                 median_rr_ms(peaks, np.ones(len(peaks), bool), rate),
-            )
+            ) + polarity(x, rate, peaks)
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DownloadError, HeartzooError
+from ..errors import DownloadError, HeartzooError, RecordingWarning
 from ..integrity import (
     HASH_MEMO,
     HashMemo,
@@ -30,6 +30,7 @@ from ..integrity import (
 from ..io import read_json, write_json
 from ..meta import FirmwareContract, check_pin, check_ref, read_configuration
 from ..preprocess import check_beats, check_recording
+from ..preprocess.plausibility import beat_doubts
 from ..tasks import get_task
 
 #: The index entry a cached version was downloaded with, kept beside its files.
@@ -301,6 +302,11 @@ def resolve_model(model, *, zoo=None, float_model: bool = False) -> LoadedModel:
     from ..meta import check_ref
 
     if isinstance(model, LoadedModel):
+        if float_model and model.format != "keras":  # never the int8 model where the float one was asked
+            raise HeartzooError(
+                f"{model.folder}: float_model asks for the float Keras model, and this one was loaded as "
+                f"{model.format}: load it with format='keras', or give its name"
+            )
         return model
     fmt = "keras" if float_model else "tflite"
     if isinstance(model, os.PathLike) or "/" in str(model) or os.sep in str(model):
@@ -334,6 +340,7 @@ def verified_folder(
             "its version folder TASK/NAME/vN"
         )
     else:
+        check_ref(str(name), version)  # a malformed name or version is the caller's, not the zoo's
         root = zoo_dir(zoo)
         entry, local = None, None
         named = zoo is not None or bool(os.environ.get(ZOO_DIR_ENV))  # by the user, not ./zoo by default
@@ -411,11 +418,26 @@ def predict(
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
     the R-peak sample indices in it, prepared exactly as the model was trained; `loaded` a `LoadedModel`
     or NAME[@VERSION] (loaded as int8, as `annotate` does). `restarts`: indices into `r_peaks` of the first
-    beats after the signal was lost (a lead-off), where the RR features and templates start again."""
+    beats after the signal was lost (a lead-off), where the RR features and templates start again. For a
+    beat model, a `RecordingWarning` says what the lead and its peaks show was given wrong (a lead in V, a
+    rate not its own, peaks that are not all beats, a lead turned over: `preprocess.plausibility`)."""
+    import warnings
+
+    loaded = resolve_model(loaded)
+    beats = get_task(loaded.config.task).unit == "beat"
+    if beats and len(np.atleast_1d(np.asarray(r_peaks))):
+        x, rate, r = check_recording(signal, fs, r_peaks)
+        check_beats(r, rate)
+        for doubt in beat_doubts(x, rate, r):
+            warnings.warn(doubt, RecordingWarning, stacklevel=2)
+    return probabilities(loaded, signal, fs, r_peaks, restarts)
+
+
+def probabilities(loaded: LoadedModel | str, signal, fs: float, r_peaks, restarts=()) -> np.ndarray:
+    """`predict` without its warnings, for a caller that says the same in its own findings (`annotate`)."""
     from ..preprocess import Preprocessor
 
     loaded = resolve_model(loaded)
-
     if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
         check_recording(signal, fs, np.zeros(0, np.int64))
         return np.zeros((0, len(loaded.class_names)), np.float32)
@@ -442,18 +464,20 @@ def _probabilities(loaded: LoadedModel, inputs) -> np.ndarray:
 
 
 def calibrate(
-    loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray, minutes: float = 5.0
+    loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: np.ndarray, minutes: float = 5.0
 ) -> LoadedModel:
     """The model calibrated to one patient on the beats of the first `minutes` of its recording, with no
     labels: its batch-norm statistics re-estimated on them (`heartzoo.models.adapt`). Predict that patient's
     later beats with what this returns; the loaded model itself is not changed. On DS2 this lowered
     most published models' macro-F1 (docs/training.md): a window of mostly ectopic beats is taken as
-    the patient's normal."""
+    the patient's normal. `loaded`: a float model (`load_model(..., format='keras')`) or NAME[@VERSION]."""
     from dataclasses import replace
 
     from ..models.adapt import MIN_BEATS, calibrated_copy, check_minutes
     from ..preprocess import input_rows
 
+    if not isinstance(loaded, LoadedModel):  # NAME[@VERSION]: its float model, the one that calibrates
+        loaded = resolve_model(loaded, float_model=True)
     if loaded.format != "keras":
         raise HeartzooError(
             f"{loaded.folder}: calibration needs the Keras model (load_model(..., format='keras')); "
