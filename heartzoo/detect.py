@@ -96,8 +96,9 @@ def check_signal(signal, fs, *, min_seconds: float = MIN_SECONDS) -> tuple[np.nd
 def detect(
     signal, fs: float, method: str = DEFAULT, *, min_seconds: float = MIN_SECONDS, chunk_s: float = CHUNK_S
 ) -> np.ndarray:
-    """R-peak sample indices (int64, increasing) of one lead at `fs` Hz, by the detector `method`. A lead
-    longer than `chunk_s` seconds is detected in chunks of that length, each read with `CHUNK_PAD_S` of its
+    """R-peak sample indices (int64, increasing) of one lead in mV at `fs` Hz, by the detector `method`
+    (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, and in µV or V it finds false beats
+    or none). A lead longer than `chunk_s` seconds is detected in chunks of that length, each read with `CHUNK_PAD_S` of its
     neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut into 10-minute
     chunks it finds the beats of one pass; gqrs's levels adapt over minutes, and differ in a few beats) and
     keeping the beats of its own stretch: a detector holds several float64 copies of what it reads, so its

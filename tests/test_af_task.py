@@ -244,7 +244,9 @@ def test_annotate_writes_the_rhythm_beside_the_beats(cinc, tmp_path, monkeypatch
     res = run_annotate(
         base, "beat-3-cnn3-student@v3", tmp_path, "--lead", "ECG", "--rhythm", "beat-3-cnn3-student@v3"
     )
-    assert res.returncode != 0 and "--rhythm takes a model of af-4" in " ".join(res.stderr.split())
+    assert res.returncode != 0 and "--rhythm (rhythm= in Python) takes a model of af-4" in " ".join(
+        res.stderr.split()
+    )
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
@@ -415,7 +417,7 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     )
     loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
     sig = mitbih.read_signal(data_root / "mitdb", "201")
-    with pytest.raises(HeartzooError, match=r"is 1806 s long; .* at most 61 s, .*heartzoo annotate --rhythm"):
+    with pytest.raises(HeartzooError, match=r"is 1806 s long at the stated 360 Hz .* at most 61 s, .*heartzoo annotate --rhythm"):
         heartzoo.classify_recording(loaded, sig.values, sig.fs)
     # CinC's longest, 61 s, is still one recording
     assert heartzoo.classify_recording(loaded, sig.values[: round(61 * sig.fs)], sig.fs)["class"] in "NAO~"

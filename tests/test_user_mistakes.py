@@ -244,7 +244,7 @@ def test_offline_without_a_local_zoo_says_where_one_was_looked_for(tmp_path, mon
     code, err = _run_cli(["evaluate", STUDENT, "--cache-dir", str(tmp_path / "c")], monkeypatch, capsys)
     assert code == 2 and "Traceback" not in err, err
     assert f"in no local zoo ({tmp_path / 'zoo'} holds no index.json)" in err, err
-    assert "cannot read the zoo index" in err and "--zoo (or $HEARTZOO_ZOO_DIR)" in err, err
+    assert "cannot read the zoo index" in err and "--zoo (zoo= in Python, or $HEARTZOO_ZOO_DIR)" in err, err
 
 
 def test_restart_deletes_only_a_run_folder(tmp_path, monkeypatch, capsys):

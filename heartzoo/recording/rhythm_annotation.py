@@ -183,8 +183,8 @@ def recording_rhythm(
     ref = f"{model.config.name}@{model.folder.name}"
     if not get_task(model.config.task).per_recording:
         raise HeartzooError(
-            f"--rhythm {ref}: a model of task {model.config.task}; --rhythm takes a model of af-4, the rhythm "
-            "of a whole recording (e.g. af-4-cnn4-student)"
+            f"--rhythm {ref}: a model of task {model.config.task}; --rhythm (rhythm= in Python) takes a model "
+            "of af-4, the rhythm of a whole recording (e.g. af-4-cnn4-student)"
         )
     classified = RECORDING_MIN_S * fs <= len(x) <= RECORDING_MAX_S * fs  # the lengths it was fitted on
     whole = recording_class(x, fs, model, missing) if classified else None

@@ -347,7 +347,7 @@ def verified_folder(
         if named and not (root / INDEX).is_file():
             # a zoo the user named is not one: never the published zoo's model of that name instead
             raise HeartzooError(
-                f"{root}: no zoo here (no {INDEX}); name the folder of a zoo, or leave --zoo (and "
+                f"{root}: no zoo here (no {INDEX}); name the folder of a zoo, or leave --zoo (zoo= in Python, "
                 f"${ZOO_DIR_ENV}) out for the published one"
             )
         if (root / INDEX).is_file():
@@ -359,7 +359,7 @@ def verified_folder(
                     # the zoo the user named lacks it: never another zoo's model of that name, unsaid
                     # (a base_url named with it says where to download from)
                     raise HeartzooError(
-                        f"{root}: {exc}; leave --zoo (and ${ZOO_DIR_ENV}) out for the published zoo"
+                        f"{root}: {exc}; leave --zoo (zoo= in Python, ${ZOO_DIR_ENV}) out for the published zoo"
                     ) from None
                 local = exc  # not in the local zoo: the published one may have it
         if entry is not None:
@@ -372,7 +372,7 @@ def verified_folder(
                     # offline, a user is told where a local zoo would have been looked for
                     raise DownloadError(
                         f"{name}: in no local zoo ({root.resolve()} holds no {INDEX}), and downloading it failed: {exc}. "
-                        f"Name a local zoo with --zoo (or ${ZOO_DIR_ENV})"
+                        f"Name a local zoo with --zoo (zoo= in Python, or ${ZOO_DIR_ENV})"
                     ) from None
                 if local is None:
                     raise
@@ -418,7 +418,8 @@ def predict(
     """Class probabilities (n_beats, n_classes) for a raw one-lead ECG (mV) at any sampling rate and
     the R-peak sample indices in it, prepared exactly as the model was trained; `loaded` a `LoadedModel`
     or NAME[@VERSION] (loaded as int8, as `annotate` does). `restarts`: indices into `r_peaks` of the first
-    beats after the signal was lost (a lead-off), where the RR features and templates start again. For a
+    beats after the signal was lost (a lead-off), where the RR features and templates start again. A model
+    of windows (rhythm-3, af-4, quality) reads one window centred on each index of `r_peaks`. For a
     beat model, a `RecordingWarning` says what the lead and its peaks show was given wrong (a lead in V, a
     rate not its own, peaks that are not all beats, a lead turned over: `preprocess.plausibility`)."""
     import warnings
