@@ -147,6 +147,24 @@ def _rhythm_model() -> str | None:
 
 
 @pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
+def test_a_recording_shorter_than_a_window_gets_one_answer(cinc):
+    """A01049 (9.67 s, training side): its one rhythm episode was read from a window padded at its end,
+    the recording's class from one centred on it, and they disagreed (A against O) with no word."""
+    from conftest import REPO
+
+    from heartzoo.recording.rhythm_annotation import recording_class, rhythm_episodes
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model("af-4-cnn4-student", "v1", format="tflite", zoo=REPO / "zoo")
+    x = cinc.read_signal(cinc.folder(), "A01049", "ECG").values
+    (episode,), whole = rhythm_episodes(x, 300.0, loaded), recording_class(x, 300.0, loaded)
+    assert len(x) < loaded.config.input.frame_samples(300.0)
+    assert episode.label == whole["class"] and episode.probability == pytest.approx(
+        whole["probabilities"][episode.label], abs=1e-4
+    )
+
+
+@pytest.mark.skipif(_rhythm_model() is None, reason="no af-4 model published in zoo/")
 def test_each_rhythm_window_speaks_for_its_own_stretch_of_the_grid(cinc, tmp_path):
     """A recording a little longer than a window (A01253, 10.43 s, too noisy by its label; training side)
     is read in two windows, the second ending at the recording's end. The first speaks for its whole 10 s,
@@ -417,7 +435,10 @@ def test_a_recording_longer_than_cinc_s_has_episodes_but_no_one_class(data_root,
     )
     loaded = load_model(*check_ref(_rhythm_model()), format="tflite", zoo=REPO / "zoo")
     sig = mitbih.read_signal(data_root / "mitdb", "201")
-    with pytest.raises(HeartzooError, match=r"is 1806 s long at the stated 360 Hz .* at most 61 s, .*heartzoo annotate --rhythm"):
+    with pytest.raises(
+        HeartzooError,
+        match=r"is 1806 s long at the stated 360 Hz .* at most 61 s, .*heartzoo annotate --rhythm",
+    ):
         heartzoo.classify_recording(loaded, sig.values, sig.fs)
     # CinC's longest, 61 s, is still one recording
     assert heartzoo.classify_recording(loaded, sig.values[: round(61 * sig.fs)], sig.fs)["class"] in "NAO~"

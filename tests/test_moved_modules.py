@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,7 @@ def test_the_old_zoo_and_recording_modules_names_come_from_their_packages():
 def test_the_top_level_api_is_what_the_api_page_lists():
     assert heartzoo.__all__ == [
         "Preprocessor",
+        "RecordingWarning",
         "__version__",
         "annotate",
         "calibrate",
@@ -63,7 +65,10 @@ def test_the_top_level_api_is_what_the_api_page_lists():
         "list_models",
         "load_model",
         "predict",
+        "read_recording",
     ]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
     for name in heartzoo.__all__:
         assert getattr(heartzoo, name) is not None
+        assert name == "__version__" or f"[`heartzoo.{name}`]" in page, name
     assert heartzoo.detect.detect is importlib.import_module("heartzoo.detect").detect

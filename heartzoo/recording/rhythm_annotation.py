@@ -42,13 +42,16 @@ class Episode:
 def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     """The episodes of one lead: `model` (a `hub.LoadedModel` of a per-recording task) on its windows
     (non-overlapping from the start, the last one ending at the recording's end), runs of one class merged."""
+    from ..data.recording_windows import recording_window_starts
     from ..evaluation.aggregation import single_windows
     from ..zoo.hub import predict
 
     spec = model.config.input  # `x` is read in windows (`predict`): a lead left on disk stays there
     n = spec.frame_samples(fs)
     starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
-    if len(x) > n and starts[-1] + n < len(x):
+    if len(x) < n:  # one window centred on it, as the whole recording's class reads it (not padded at one end)
+        starts = recording_window_starts(len(x), n)
+    elif starts[-1] + n < len(x):
         starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
     # each window is read as the model's aggregation reads a recording of that one window
     probs = single_windows(predict(model, x, fs, np.clip(starts + n // 2, 0, len(x) - 1)), model.aggregation)
