@@ -74,6 +74,8 @@ class Annotated:
     gaps: tuple[tuple[int, int], ...] = ()
     #: (start, end) samples of each stretch the file marks missing (`missing`): no beat there
     missing: tuple[tuple[int, int], ...] = ()
+    #: those stretches widened to the beats beside them left unclassified for them (`missing.taking_in`)
+    left_out: tuple[tuple[int, int], ...] = ()
     gate: str | None = None  # the quality gate that made `windows`
     #: rhythm episodes (`rhythm_annotation.Episode`) and the model that found them, with `--rhythm`
     rhythm: tuple = ()
@@ -101,10 +103,11 @@ class Annotated:
 
     def unreadable(self) -> tuple[tuple[int, int], ...]:
         """(start, end) samples of each stretch where no beat is classified: the gate's unreadable windows
-        and the file's missing samples, merged."""
+        and the file's missing samples with the beats beside them left out for them, merged."""
         from .missing import merged
 
-        return merged(self.windows.unreadable_stretches() if self.windows is not None else (), self.missing)
+        gated = self.windows.unreadable_stretches() if self.windows is not None else ()
+        return merged(gated, self.missing, self.left_out)
 
     @property
     def classes(self) -> np.ndarray:
@@ -270,7 +273,7 @@ def label_beats(
     holds a missing stretch is dropped unless the stretch is at most `bridge_s` seconds long (default
     `missing.BRIDGE_S`) and the beat's RR intervals do not reach it."""
     from ..zoo.hub import probabilities
-    from .missing import BRIDGE_S, MARGIN_S, beside, covered, merged, restarts, unbridged
+    from .missing import BRIDGE_S, MARGIN_S, beside, covered, merged, restarts, taking_in, unbridged
     from .rhythm_annotation import s_in_af_to_n
     from .ventricular_runs import ventricular_runs, vt_finding
 
@@ -302,8 +305,9 @@ def label_beats(
         keep[starts[np.diff(np.r_[starts, n]) == 1]] = False
     # no beat whose frame holds a missing stretch (given peaks too) that the model cannot read through,
     # nor one beside a shorter one: its RR inputs may span a beat the stretch hid
-    keep &= ~covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
-    keep &= ~beside(peaks, found.missing, round(MARGIN_S * rate))
+    near = covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
+    near |= beside(peaks, found.missing, round(MARGIN_S * rate))
+    keep &= ~near
     relabelled = None
     if found.rhythm_model is not None and not keep_s_in_af:
         # a recording called AF as a whole too (studies/af_s_gate.py, fourth round)
@@ -342,6 +346,7 @@ def label_beats(
         unclassified=int(n - keep.sum()),
         gaps=found.gaps,
         missing=found.missing,
+        left_out=taking_in(found.missing, peaks[near]) if near.any() else (),
         gate=found.gate,
         rhythm=found.rhythm,
         rhythm_model=found.rhythm_model,

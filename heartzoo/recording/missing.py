@@ -115,6 +115,24 @@ def merged(*groups) -> Stretches:
     return tuple(out)
 
 
+def taking_in(spans: Stretches, peaks) -> Stretches:
+    """`spans` each widened to take in those of `peaks` nearest it (the beats it left unclassified, so
+    that the stretch written as unreadable holds them), merged."""
+    peaks = np.asarray(peaks, dtype=np.int64)
+    if not spans or not len(peaks):
+        return merged(spans)
+    edges = np.array(sorted(spans), dtype=np.int64)
+    lo, hi = edges[:, 0].copy(), edges[:, 1].copy()
+    j = np.searchsorted(lo, peaks, side="right") - 1  # the last stretch starting at or before each peak
+    before, after = np.maximum(j, 0), np.minimum(j + 1, len(edges) - 1)
+    to_before = np.where(j >= 0, np.maximum(peaks + 1 - hi[before], 0), np.iinfo(np.int64).max)
+    to_after = np.where(j + 1 < len(edges), lo[after] - peaks, np.iinfo(np.int64).max)
+    k = np.where(to_before <= to_after, before, after)
+    np.minimum.at(lo, k, peaks)
+    np.maximum.at(hi, k, peaks + 1)
+    return merged(tuple(zip(lo.tolist(), hi.tolist(), strict=True)))
+
+
 def covered(samples: np.ndarray, spans: Stretches, margin: int = 0) -> np.ndarray:
     """Whether each sample lies in a stretch of `spans` (apart, as `stretches` and `merged` give them)
     widened by `margin` samples either side: one search per sample, however many stretches a day holds."""
