@@ -397,6 +397,8 @@ def test_the_records_own_files_are_never_written_over(tmp_path):
     folder = tmp_path / "in"
     write_record(folder, "syn", fs=250, seconds=20)
     wfdb.wrann("syn", "atr", np.array([100, 400]), symbol=["N", "N"], fs=250, write_dir=str(folder))
+    # a JSON of the name heartzoo writes, but not its summary, is no sign it wrote the file beside it
+    (folder / "syn.atr.json").write_text("{}")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     for ext in ("hea", "atr", "dat"):
         res = run_annotate(folder / "syn", MODEL, folder, "--extension", ext)

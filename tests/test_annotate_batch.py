@@ -52,7 +52,7 @@ def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_pa
         one = json.loads((alone / f"{record}.heartzoo.json").read_text())
         many = json.loads((batch / f"{record}.heartzoo.json").read_text())
         assert many == one  # the same annotations, written the same
-        assert int(row["beats"]) == one["beats"] > 20 and row["error"] == ""
+        assert int(row["beats"]) == one["beats"] > 20 and row["error"] == "" and row["model"] == one["model"]
         assert {c: int(row[f"beats_{c}"]) for c in one["counts"]} == one["counts"]
         assert row["rhythm"] == one["rhythm"]["recording"]["class"]
         assert float(row["af_burden_pct"]) == pytest.approx(

@@ -5,6 +5,7 @@ summary and the beats) of an `annotation.Annotated`."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -62,6 +63,16 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     )
 
 
+def _ours(summary: Path, record: str) -> bool:
+    """Whether `summary` is the JSON heartzoo wrote for `record` (any file of that name will not do: an
+    empty `{}` let a record's own .atr be replaced)."""
+    try:
+        got = json.loads(summary.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(got, dict) and got.get("record") == record and {"model", "r_peaks", "beats"} <= set(got)
+
+
 def write_annotations(
     annotated: Annotated, output_dir, extension: str = DEFAULT_EXTENSION
 ) -> dict[str, Path]:
@@ -80,12 +91,13 @@ def write_annotations(
     final = output_paths(annotated.record, out, extension)
     if taken := [str(f) for f in final.values() if f.is_dir()]:
         raise HeartzooError(f"{', '.join(taken)}: a folder where the annotations go; nothing was written")
-    if final["wfdb"].exists() and not final["json"].is_file():
-        # heartzoo writes RECORD.EXT.json beside every RECORD.EXT: without it, the file is the record's own
-        # (its header, its signals, its reference annotations), and replacing it would destroy the record
+    if final["wfdb"].exists() and not _ours(final["json"], annotated.record):
+        # heartzoo writes its RECORD.EXT.json beside every RECORD.EXT: without it, the file is the record's
+        # own (its header, its signals, its reference annotations), and replacing it would destroy the record
         raise HeartzooError(
-            f"{final['wfdb']}: exists and heartzoo did not write it (no {final['json'].name} beside it), so "
-            "it may be the record's own file; nothing was written: choose another --extension or --output-dir"
+            f"{final['wfdb']}: exists and heartzoo did not write it (no heartzoo summary {final['json'].name} "
+            "beside it), so it may be the record's own file; nothing was written: choose another --extension "
+            "or --output-dir"
         )
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -134,6 +134,7 @@ def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             "seconds": round(r.length / r.fs, 1) if r else "",
             "fs": r.fs if r else "",
             "lead": r.lead if r else "",
+            "model": r.model if r else "",  # NAME@VERSION: a summary says which model's beats it counts
             "beats": len(r.classes) if r else "",
         }
         counts = Counter(r.classes.tolist()) if r else Counter()
