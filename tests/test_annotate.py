@@ -657,3 +657,19 @@ def test_the_files_are_written_a_beat_at_a_time(mitdb, student):
         rows = list(csv.DictReader(io.StringIO(body)))
         assert [int(r["sample"]) for r in rows] == a.samples.tolist()
         assert [r["class"] for r in rows] == a.classes.tolist()
+
+
+def test_a_file_name_wfdb_cannot_take_is_said_with_the_name_its_outputs_take(tmp_path):
+    """Spaces, brackets and dots became underscores in the outputs' names without a word."""
+    from conftest import synthetic_ecg
+
+    from heartzoo.recording.read import read_recording
+
+    x, _ = synthetic_ecg(360, 12)
+    np.save(tmp_path / "ECG 2024-01-01 (1).npy", np.asarray(x, np.float32))
+    np.save(tmp_path / "plain.npy", np.asarray(x, np.float32))
+    odd = read_recording(tmp_path / "ECG 2024-01-01 (1).npy", "0", fs=360)
+    assert odd.name == "ECG_2024-01-01__1_" and odd.notes[-1] == (
+        "ECG 2024-01-01 (1): its outputs are named ECG_2024-01-01__1_ (WFDB's letters)"
+    )
+    assert read_recording(tmp_path / "plain.npy", "0", fs=360).notes == ()

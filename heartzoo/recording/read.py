@@ -125,6 +125,9 @@ def read_recording(
     model's, and an error says how to choose another). `invert`: the lead turned over (electrodes
     swapped, a device held the other way), and a note that says so."""
     rec = _read(path, lead, fs, lead_given)
+    fmt, p = input_format(Path(path))
+    if rec.name != (own := p.name if fmt == "wfdb" else p.stem):  # said, not only seen in the files' names
+        rec = replace(rec, notes=(*rec.notes, f"{own}: its outputs are named {rec.name} (WFDB's letters)"))
     if not invert:
         return rec
     x = rec.signal
