@@ -78,6 +78,11 @@ def test_annotate_reads_lead_1_as_the_same_samples_given_as_npy(two_ecg, tmp_pat
     by_number = annotated_json(two_ecg, tmp_path / "wfdb", MODEL, "--lead", "1")
     as_npy = annotated_json(npy, tmp_path / "npy", MODEL, "--fs", "360")
     assert by_number["beats"] and by_number["beats"] == as_npy["beats"]
+    # the WFDB annotations sit on the lead they were made from, where wfdb.plot_wfdb draws them
+    import wfdb
+
+    assert set(wfdb.rdann(str(tmp_path / "wfdb" / "twin"), "heartzoo").chan.tolist()) == {1}
+    assert set(wfdb.rdann(str(tmp_path / "npy" / "v5"), "heartzoo").chan.tolist()) == {0}
 
 
 def test_an_edf_signal_is_read_by_its_number_where_two_share_a_name(leads, tmp_path):

@@ -90,6 +90,8 @@ class Annotated:
     ventricular_runs: tuple | None = None
     #: the first sample on the recorder's clock (`read.Recording.start`), where the file gives it
     start: Any = None
+    #: the lead's index among a WFDB record's signals (`read.Recording.channel`): its annotations' `chan`
+    channel: int = 0
 
     @property
     def warnings(self) -> list[str]:
@@ -485,4 +487,4 @@ def annotate_file(
         zoo=zoo,
         missing=rec.missing,
     )
-    return replace(got, start=rec.start)
+    return replace(got, start=rec.start, channel=rec.channel)

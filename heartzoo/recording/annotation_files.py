@@ -112,6 +112,7 @@ def write_annotations(
             symbol=symbols,
             subtype=subtypes,
             aux_note=aux,
+            chan=np.full(len(samples), annotated.channel, dtype=np.int64),  # where wfdb.plot_wfdb draws them
             fs=annotated.fs,
             write_dir=str(tmp),
         )

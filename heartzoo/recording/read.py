@@ -58,6 +58,8 @@ class Recording:
     #: (start, end) samples of each stretch the file marks missing (NaN, WFDB's invalid value), bridged in
     #: `signal` by a straight line (`missing.fill`)
     missing: Stretches = ()
+    #: the lead's index among a WFDB record's signals (its annotations' `chan`); 0 for other files
+    channel: int = 0
 
 
 def record_name(path: Path) -> str:
@@ -324,7 +326,16 @@ def _read_wfdb(base: Path, lead: str, lead_given: bool) -> Recording:
     if start is not None and header.base_date is not None:
         start = datetime.combine(header.base_date, start)
     return Recording(
-        output_name(base), values, sig.fs, sig.lead, "wfdb", base, sig.notes + notes, start, missing=gone
+        output_name(base),
+        values,
+        sig.fs,
+        sig.lead,
+        "wfdb",
+        base,
+        sig.notes + notes,
+        start,
+        missing=gone,
+        channel=ch,
     )
 
 
@@ -347,6 +358,7 @@ def _read_segments(base: Path, lead: str, lead_given: bool) -> Recording:
         found.notes + read + notes,
         found.start,
         missing=gone,
+        channel=ch,
     )
 
 
