@@ -29,8 +29,8 @@ RHYTHM_COLOURS = {"A": "tab:orange", "O": "tab:purple", "~": "0.6"}
 
 
 def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[tuple[int, str]]:
-    """(first sample, why) of each strip of a recording of `length` samples: its start, then each
-    finding's place in turn, a strip overlapping one already chosen left out."""
+    """(first sample, why) of each strip of a recording of `length` samples, in time order: its start, then
+    each finding's place in turn, a strip overlapping one already chosen left out, until `max_strips`."""
     width = round(STRIP_S * annotated.fs)
     places = [(f.start, f.code) for f in annotated.findings if f.start is not None]
     # then each of what a finding sums up: the AF episodes, the ventricular runs, the unreadable stretches
@@ -46,7 +46,7 @@ def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[t
             out.append((start, why))
         if len(out) == max_strips:
             break
-    return out
+    return sorted(out)  # chosen by what matters most, read as the recording runs
 
 
 def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Path:

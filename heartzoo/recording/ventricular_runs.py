@@ -91,7 +91,7 @@ def vt_finding(runs, fs: float, episodes=()):
     if in_af:
         message += (
             f"; {in_af} of them inside what the rhythm model calls atrial fibrillation "
-            "(it has no VT class: read those episodes as VT, not AF)"
+            "(it has no VT class: a run of wide fast beats there may be VT, or AF with aberrant conduction)"
         )
     if in_noise:
         message += (
