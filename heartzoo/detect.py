@@ -51,6 +51,8 @@ _REFRACTORY_S = 0.2
 
 
 class Detector(Protocol):
+    """What `register` takes: a function of one lead and its rate that returns its R peaks."""
+
     def __call__(self, signal: np.ndarray, fs: float) -> np.ndarray:
         """Sample indices of the QRS complexes of one lead at `fs` Hz."""
 
@@ -209,6 +211,8 @@ EXTRA_BEAT = (0.5, 0.2, True, 0.9)
 
 @register("pan-tompkins", "Pan & Tompkins (1985), zero-phase filters, artifact-robust levels, extra beats")
 def pan_tompkins(x: np.ndarray, fs: float) -> np.ndarray:
+    """The default detector: R-peak sample indices of one lead at `fs` Hz by Pan & Tompkins (1985), with
+    the mends the module docstring lists (call it through `detect`, which checks the lead and chunks it)."""
     return _pan_tompkins(x, fs, extra=EXTRA_BEAT)
 
 
