@@ -88,7 +88,9 @@ def test_cli_writes_annotations_that_wfdb_reads_back(mitdb, tmp_path):
     assert gross["qrs_se"] >= 0.995 and gross["qrs_pp"] >= 0.995
 
 
-def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
+@pytest.mark.parametrize("classes", [("normal", "ectopic"), ("non-V", "V")])
+def test_a_class_wfdb_has_no_code_for_is_written_as_q_with_a_note(tmp_path, classes):
+    """beat-2's "ectopic", and a new task's class (a contributor's "non-V" ended annotate in a KeyError)."""
     import wfdb
 
     from heartzoo.evaluation.ec57 import read_annotations
@@ -100,16 +102,19 @@ def test_beat2_ectopic_is_written_as_q_with_a_note(tmp_path):
         250.0,
         np.array([100, 300, 500]),
         np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]),
-        ("normal", "ectopic"),
+        classes,
         "beat-2-x@v1",
         "int8",
         "given",
     )
     paths = write_annotations(a, tmp_path)
     ann = wfdb.rdann(str(tmp_path / "rec"), "heartzoo")
-    assert ann.symbol == ["N", "Q", "N"] and ann.aux_note == ["", "ectopic", ""] and ann.fs == 250
-    assert read_annotations(paths["wfdb"]).labels.tolist() == ["N", "Q", "N"]
-    assert a.ec57().labels.tolist() == ["N", "Q", "N"]
+    first = "N" if classes[0] == "normal" else "Q"
+    second, note = ("Q", "ectopic") if classes[1] == "ectopic" else ("V", "")
+    assert ann.symbol == [first, second, first] and ann.fs == 250
+    assert ann.aux_note == ["" if first == "N" else classes[0], note, "" if first == "N" else classes[0]]
+    assert read_annotations(paths["wfdb"]).labels.tolist() == [first, second, first]
+    assert a.ec57().labels.tolist() == [first, second, first]
 
 
 def _files(folder: Path) -> list[str]:

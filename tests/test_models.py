@@ -20,6 +20,21 @@ def test_registry_lists_every_family():
     assert {"recurrent-lstm", "recurrent-gru"} <= set(ARCHS)
 
 
+def test_a_builder_that_breaks_the_contract_is_named(monkeypatch):
+    from heartzoo.errors import ConfigError
+    from heartzoo.models import registry
+
+    def headless(input_shape, num_classes, *, ks):
+        inp = ks.Input(input_shape)
+        return ks.Model(inp, ks.layers.Dense(num_classes, name="logits")(ks.layers.Flatten()(inp)))
+
+    monkeypatch.setitem(
+        registry._REGISTRY, "headless", registry.Architecture("headless", headless, "test", "")
+    )
+    with pytest.raises(ConfigError, match="architecture 'headless': its builder's last layer is 'logits'"):
+        build_model("headless", (1, 64, 1), 3, rr_inputs=4)
+
+
 def test_unknown_names_and_parameters_are_clear():
     with pytest.raises(
         KeyError, match=r"unknown architecture 'enhanced_cnn' \(did you mean 'enhanced-cnn'\?\)"
@@ -55,8 +70,12 @@ def test_builds_with_params_and_macs(name):
     model = build_model(name, (1, 512, 1), 3)
     assert model.output_shape == (None, 3)
     info = describe(model)
-    assert info["params"] > 1000 and info["macs"] > info["params"] // 2
+    assert info["params"] > 100 and info["macs"] > info["params"] // 2  # a sub-1k model fits a wearable too
     assert info["trainable_params"] <= info["params"]
+    # the contract the RR features and distillation read: the logits from a Dense named head_logits
+    with_rr = build_model(name, (1, 512, 1), 3, rr_inputs=4)
+    assert model.layers[-1].name == "head_logits" and with_rr.output_shape == (None, 3)
+    assert [tuple(i.shape) for i in with_rr.inputs] == [(None, 1, 512, 1), (None, 4)]
 
 
 def test_resnet_compact_strides_repeat_a_block_at_one_resolution():

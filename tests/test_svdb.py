@@ -221,3 +221,20 @@ def test_svdb_downloads_against_physionets_own_checksums(svdb_dir, tmp_path):
     )
     beats = svdb.DATABASE.read_beats(tmp_path / "data" / "svdb", "860")
     assert beats.samples[-1] == 230_399
+
+
+def test_a_record_name_two_databases_claim_is_an_error_not_the_first_ones_record(monkeypatch):
+    """A contributor's database of records named like MIT-BIH's (`100`) was read as MIT-BIH's, its frames
+    and its beats, without a word."""
+    import dataclasses
+
+    from heartzoo.data import databases
+
+    clash = dataclasses.replace(svdb.DATABASE, name="clashdb", records=("100", "c1"))
+    monkeypatch.setitem(databases.DATABASES, "clashdb", clash)
+    with pytest.raises(ValueError, match=r"record '100' is a record of mitdb and clashdb: record names must"):
+        databases.database_of("100")
+    assert databases.database_of("c1") is clash
+    # the registered databases share no record name
+    owned = [r for db in databases.DATABASES.values() if db is not clash for r in db.records]
+    assert len(owned) == len(set(owned))

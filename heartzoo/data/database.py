@@ -1,8 +1,9 @@
 """What heartzoo needs to know of one ECG database: its records, patients, sampling rate, named record
 sets, which of its leads stands for the model's lead, its licence, and its known quirks. One module per
-database (`mitbih`, `svdb`, `icentia11k`) defines one; `databases` lists them. Adding a database is one
-new module. A database whose records are too many to list (Icentia11k) subclasses this and finds them in
-its folder (`owns`, `record_dir`, `select`)."""
+database (`mitbih`, `svdb`, `icentia11k`, `cinc2017`) defines one; `databases` lists them (README,
+"Add a database": the module, its line there and its download entry). A database whose records are too
+many to list (Icentia11k) subclasses this and finds them in its folder (`owns`, `record_dir`,
+`select`)."""
 
 from __future__ import annotations
 

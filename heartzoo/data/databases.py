@@ -22,11 +22,17 @@ def get_database(name: str) -> Database:
 
 
 def database_of(record: str) -> Database:
-    """The database a record belongs to (record names are unique across the databases)."""
-    for db in DATABASES.values():
-        if db.owns(record):
-            return db
-    raise ValueError(f"record {record!r} is in none of the databases ({', '.join(DATABASES)})")
+    """The database a record belongs to: record names are unique across the databases, and a name two
+    claim (a new database's `100` beside MIT-BIH's) is an error, never the first one's record."""
+    owners = [db for db in DATABASES.values() if db.owns(record)]
+    if len(owners) > 1:
+        raise ValueError(
+            f"record {record!r} is a record of {' and '.join(db.name for db in owners)}: record names must be "
+            "unique across the databases (rename one database's records)"
+        )
+    if not owners:
+        raise ValueError(f"record {record!r} is in none of the databases ({', '.join(DATABASES)})")
+    return owners[0]
 
 
 def records_of(sources, data_dir=None) -> list[str]:

@@ -2,7 +2,8 @@
 
 Builders take `ks`, the Keras namespace to build with: `keras` (Keras 3) by default, or `tf_keras`
 for the tfmot pruning/QAT twin of the same architecture (weights move across with get/set_weights).
-Every model maps (1, T, 1) frames to class *logits*; softmax is added for export and prediction.
+Every model maps (1, T, C) frames to class *logits*, its last layer a Dense named `HEAD` (where RR features
+join and distillation reads); softmax is added for export and prediction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Builder = Callable[..., Any]
+#: the name of every builder's last layer, a Dense giving the logits: the architecture's contract
+HEAD = "head_logits"
 #: a parameter every architecture takes with RR features: a hidden layer joining them to the waveform's
 RR_HEAD = "rr_head"
 #: a parameter every architecture takes with RR features: the odds of S against N read from them alone
@@ -105,6 +108,13 @@ def build_model(
         import keras as ks
     merged = {**arch.defaults, **params}
     model = arch.builder(tuple(input_shape), int(num_classes), ks=ks, **merged)
+    if model.layers[-1].name != HEAD:  # a contributor's builder: said before any RR input reads it
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"architecture {name!r}: its builder's last layer is {model.layers[-1].name!r}, not a Dense named "
+            f"{HEAD!r}, every builder's contract (README, 'Add an architecture')"
+        )
     if rr_inputs:
         model = add_rr_input(model, num_classes, ks, rr_inputs, rr_head, s_timing)
     if model_name:
@@ -126,7 +136,7 @@ def add_rr_input(model, num_classes: int, ks: Any, n_rr: int = 4, hidden: int = 
     softmax gives P(S) / P(N) = exp(t) whatever the beat's shape. AAMI defines S by origin and timing; a
     premature beat conducted with the patient's own bundle-branch block (DS2's record 232) can then not be
     called N for its shape. relu stands for softplus (exact within log 2) so the graph stays int8."""
-    features = model.get_layer("head_logits").input
+    features = model.get_layer(HEAD).input
     rr = ks.Input(shape=(n_rr,), name="rr")
     r = ks.layers.Dense(16, activation="relu", name="rr_embed")(rr)
     z = ks.layers.Concatenate(name="features")([features, r])

@@ -36,14 +36,10 @@ import numpy as np
 
 from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError, RecordingWarning
+from .beat_codes import AAMI_OF, symbol_of
 from .hours import clock, hours_of, recording_hrv
 from .quality import DEFAULT_GATE, SQI_GATE, Finding
 from .scan import Scan
-
-#: class name -> WFDB beat code written
-SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
-#: class name -> the AAMI class an EC57 comparison reads from that code
-AAMI_OF = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "normal": "N", "ectopic": "Q"}
 
 #: progress(description, done, total): total None while the length of the step is unknown
 Progress = Callable[[str, int, "int | None"], None]
@@ -119,7 +115,7 @@ class Annotated:
 
     @property
     def symbols(self) -> list[str]:
-        return [SYMBOL[c] for c in self.classes.tolist()]
+        return [symbol_of(c) for c in self.classes.tolist()]
 
     @cached_property
     def hours(self) -> list | None:  # the hourly table (`hours.hours_of`), made once for every reader
@@ -133,7 +129,7 @@ class Annotated:
         """These beats as EC57 test annotations (AAMI classes, as a comparator reads the WFDB file)."""
         from ..evaluation.ec57 import Annotations
 
-        labels = [AAMI_OF[c] for c in self.classes.tolist()]
+        labels = [AAMI_OF.get(c, "Q") for c in self.classes.tolist()]
         return Annotations.of(self.samples, labels, self.fs, record=self.record, length=self.length)
 
     def summary(self) -> dict[str, Any]:
@@ -148,7 +144,7 @@ class Annotated:
             "runtime": self.runtime,
             "r_peaks": self.peaks,
             "class_names": list(self.class_names),
-            "wfdb_symbols": {c: SYMBOL[c] for c in self.class_names},
+            "wfdb_symbols": {c: symbol_of(c) for c in self.class_names},
             "beats": len(classes),
             "counts": {c: classes.count(c) for c in self.class_names},
             "quality": None
@@ -200,7 +196,7 @@ class Annotated:
     def _rows(self) -> Iterator[dict[str, Any]]:
         """One dict a beat, made as it is written: a patch's weeks hold millions of beats."""
         for s, c, p in zip(self.samples.tolist(), self.classes.tolist(), self.probabilities, strict=True):
-            row = {"sample": s, "time_s": round(s / self.fs, 4), "class": c, "symbol": SYMBOL[c]}
+            row = {"sample": s, "time_s": round(s / self.fs, 4), "class": c, "symbol": symbol_of(c)}
             row.update({f"p_{n}": round(v, 6) for n, v in zip(self.class_names, p.tolist(), strict=True)})
             yield row
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import HeartzooError
+from .beat_codes import noted
 
 if TYPE_CHECKING:
     from .annotation import Annotated
+
 
 DEFAULT_EXTENSION = "heartzoo"
 
@@ -37,7 +39,7 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
     (WFDB's noise annotation: -1 is "all signals unreadable"); a comment `"` where a stretch without beats
     starts, and where a run of possible ventricular tachycardia starts (`ventricular_runs`)."""
     rows = [
-        (int(s), sym, 0, "ectopic" if c == "ectopic" else "")
+        (int(s), sym, 0, noted(c))
         for s, sym, c in zip(a.samples.tolist(), a.symbols, a.classes.tolist(), strict=True)
     ]
     bad = a.unreadable()  # the gate's and the file's missing stretches
