@@ -182,3 +182,32 @@ def test_a_message_holding_brackets_is_printed_as_written(cinc, tmp_path):
     err, out = "".join(res.stderr.split()), "".join(res.stdout.split())
     assert "[red]x.csv" in err and "'[/x]'" in err
     assert f"{RECORDS[0]}:" in out and "1of2recordingsannotated" in out
+
+
+def test_a_recording_that_now_fails_leaves_no_earlier_outputs_beside_its_error(tmp_path):
+    """Annotated once, then broken: its earlier WFDB, CSV, JSON and picture sat beside the summary row
+    that said it failed, as if they were this run's. A file heartzoo did not write is never removed."""
+    from conftest import synthetic_ecg
+
+    x, _ = synthetic_ecg(360, 30)
+    for name in ("good", "broken"):
+        np.save(tmp_path / f"{name}.npy", np.asarray(x, np.float32))
+    out = tmp_path / "out"
+
+    def both():
+        return run_cli(
+            "annotate", str(tmp_path / "good.npy"), str(tmp_path / "broken.npy"), "--model", MODEL,
+            "--zoo", str(ZOO), "--fs", "360", "--plot", "--output-dir", str(out),
+        )  # fmt: skip
+
+    assert both().returncode == 0
+    (out / "notes.txt").write_text("mine")
+    (tmp_path / "broken.npy").write_bytes(b"not an array")
+    assert both().returncode == 2
+    with open(out / "annotate-summary.csv", newline="") as f:
+        rows = {Path(r["file"]).stem: r for r in csv.DictReader(f)}
+    assert rows["broken"]["error"].endswith("(an earlier run's outputs of it removed)"), rows["broken"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "annotate-summary.csv", "good.heartzoo", "good.heartzoo.csv", "good.heartzoo.json", "good.heartzoo.png",
+        "notes.txt",
+    ]  # fmt: skip

@@ -138,6 +138,20 @@ def write_annotations(
     return final
 
 
+def remove_outputs(record: str, output_dir, extension: str = DEFAULT_EXTENSION) -> list[Path]:
+    """An earlier run's outputs of `record` in `output_dir` (its WFDB annotations, CSV, JSON and picture),
+    removed where heartzoo's summary says it wrote them: a recording that now fails leaves none beside the
+    row that says so. The files removed."""
+    final = output_paths(record, output_dir, extension)
+    if not _ours(final["json"], record):
+        return []
+    gone = [*final.values(), Path(output_dir) / f"{record}.{extension}.png"]
+    gone = [f for f in gone if f.is_file() and not f.is_symlink()]
+    for f in gone:
+        f.unlink()
+    return gone
+
+
 def _replace_all(moves: dict[Path, Path], spare: Path) -> None:
     """Each new file moved onto its target, all or none: a target's old file is set aside in `spare` and
     put back, and the new ones taken away, if any move fails (a set of annotation files never mixes

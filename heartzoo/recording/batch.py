@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import HeartzooError
 from ..io import atomic_path
 from .annotation import Annotated, annotate_file, beat_model
-from .annotation_files import output_paths, write_annotations
+from .annotation_files import output_paths, remove_outputs, write_annotations
 from .read import output_name
 
 SUMMARY = "annotate-summary.csv"
@@ -62,6 +62,14 @@ def check_names(paths, output_dir, extension: str) -> None:
         seen[target] = p
 
 
+def _earlier_outputs_removed(path: Path, output_dir, extension: str) -> bool:
+    try:
+        name = output_name(path)
+    except HeartzooError:
+        return False
+    return bool(remove_outputs(name, output_dir, extension))
+
+
 def annotate_files(
     paths, model, *, output_dir, extension: str, progress=None, plot: bool = False, **options
 ) -> list[Outcome]:
@@ -84,7 +92,10 @@ def annotate_files(
         try:
             result = annotate_file(p, loaded, **own)
         except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
-            out.append(Outcome(p, error=str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"))
+            error = str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"
+            if _earlier_outputs_removed(p, output_dir, extension):
+                error += " (an earlier run's outputs of it removed)"
+            out.append(Outcome(p, error=error))
             continue
         files: dict[str, Path] = {}
         try:
