@@ -10,7 +10,8 @@ torchvision's `weights.transforms()` travel with the weights. Steps, in order: r
 rhythm was just before the beat, and with `rr_history` the RR intervals before the beat's own; with
 `rr_normaliser: median` the long horizon is the running median of 300 RR intervals instead of their mean
 (the RR features themselves are defined in `heartzoo.preprocess.rr_features`; the resampler in
-`heartzoo.preprocess.resampling`; a lead read where it is sliced, in `heartzoo.preprocess.lead`).
+`heartzoo.preprocess.resampling`; a lead read where it is sliced, in `heartzoo.preprocess.lead`; what
+says a lead was given wrong, in `heartzoo.preprocess.plausibility`).
 """
 
 from __future__ import annotations

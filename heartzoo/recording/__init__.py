@@ -3,7 +3,7 @@ and BDF, `ishne` for Holter files, `apple_watch` for the Health app's ECG export
 chest strap's ECG files), `quality` (the signal-quality gate and its warnings; the R-peak detectors are
 `heartzoo.detect`), `scan` (what a recording holds before any beat model: peaks, quality windows, rhythm
 episodes), `annotation` and `rhythm_annotation` (beats and rhythm classified; `annotation_files` writes
-them as WFDB, CSV and JSON), `hours` (the hourly table and heart rate variability), `ventricular_runs`
+them as WFDB, CSV and JSON, each class by its `beat_codes`), `hours` (the hourly table and heart rate variability), `ventricular_runs`
 (runs of V beats, possible VT), `af_burden` (AF burden and episodes), `batch` (many recordings in one
 call, with a summary table), `plot` (the picture a reviewer looks at), and the tests of that whole path:
 `end_to_end` (detector, gate and model against the reference beats), `external` and `external_rhythm`
