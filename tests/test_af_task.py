@@ -506,6 +506,11 @@ def test_annotate_writes_no_s_beat_inside_the_atrial_fibrillation_it_finds(cinc)
     assert not (af & (line.classes == "S")).any()
     assert ((line.classes == "S") == ((kept.classes == "S") & ~af)).all()  # outside AF nothing changes
     assert line.summary()["rhythm"]["s_beats_in_af_relabelled_n"] == s_in_af
+    # each one is flagged where it is written (a review could not tell them apart): the CSV's column
+    rows = [r for r in line.csv_text().splitlines() if not r.startswith("#")]
+    flags = [int(r.rsplit(",", 1)[1]) for r in rows[1:]]
+    assert rows[0].endswith(",relabelled") and flags == (af & (kept.classes == "S")).astype(int).tolist()
+    assert "relabelled" not in kept.csv_text()
     # A00005 holds an AF episode of 30 s or more: a warning to review, and the burden
     assert line.af_burden.episodes and line.af_burden.longest_s >= 30
     assert [f.code for f in line.findings].count("af") == 1 and 0 < line.af_burden.burden < 1

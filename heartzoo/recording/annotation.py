@@ -80,14 +80,20 @@ class Annotated:
     rhythm_recording: dict | None = None
     #: the AF burden and the AF episodes of 30 s or more (`af_burden.AfBurden`), with `rhythm`
     af_burden: Any = None
-    #: beats called S inside the rhythm model's AF episodes, and so relabelled N (None: not relabelled)
-    s_relabelled_in_af: int | None = None
+    #: per beat, whether the model called it S inside the rhythm model's AF and it is written N (None: not
+    #: relabelled, without `rhythm` or with `keep_s_in_af`)
+    relabelled: np.ndarray | None = None
     #: runs of 3 or more beats called V (`ventricular_runs.VentricularRun`); None for a model without V
     ventricular_runs: tuple | None = None
     #: the first sample on the recorder's clock (`read.Recording.start`), where the file gives it
     start: Any = None
     #: the lead's index among a WFDB record's signals (`read.Recording.channel`): its annotations' `chan`
     channel: int = 0
+
+    @property
+    def s_relabelled_in_af(self) -> int | None:
+        """How many beats called S inside AF are written N (None: not relabelled)."""
+        return None if self.relabelled is None else int(self.relabelled.sum())
 
     @property
     def warnings(self) -> list[str]:
@@ -195,9 +201,13 @@ class Annotated:
 
     def _rows(self) -> Iterator[dict[str, Any]]:
         """One dict a beat, made as it is written: a patch's weeks hold millions of beats."""
-        for s, c, p in zip(self.samples.tolist(), self.classes.tolist(), self.probabilities, strict=True):
+        flags = self.relabelled.tolist() if self.relabelled is not None else [None] * len(self.samples)
+        beats = zip(self.samples.tolist(), self.classes.tolist(), self.probabilities, flags, strict=True)
+        for s, c, p, flag in beats:
             row = {"sample": s, "time_s": round(s / self.fs, 4), "class": c, "symbol": symbol_of(c)}
             row.update({f"p_{n}": round(v, 6) for n, v in zip(self.class_names, p.tolist(), strict=True)})
+            if flag is not None:  # an S call inside AF written N: the class is not the beat model's
+                row["relabelled"] = int(flag)
             yield row
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,6 +229,7 @@ class Annotated:
             for line in said:
                 out.write(f"# {kind}: {line}\n")
         cols = ["sample", "time_s", "class", "symbol", *(f"p_{n}" for n in self.class_names)]
+        cols += ["relabelled"] if self.relabelled is not None else []
         writer = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self._rows())
@@ -306,11 +317,10 @@ def label_beats(
     near = covered(peaks, longer, loaded.config.input.half_frame_samples(rate))
     near |= beside(peaks, found.missing, round(MARGIN_S * rate))
     keep &= ~near
-    relabelled = None
+    in_af = None
     if found.rhythm_model is not None and not keep_s_in_af:
         # a recording called AF as a whole too (studies/af_s_gate.py, fourth round)
         probs, in_af = s_in_af_to_n(probs, peaks, found.rhythm, loaded.class_names, found.rhythm_recording)
-        relabelled = int((in_af & keep).sum())
     findings, runs = found.findings, None
     if lone:
         findings = (
@@ -350,7 +360,7 @@ def label_beats(
         rhythm_model=found.rhythm_model,
         rhythm_recording=found.rhythm_recording,
         af_burden=found.af_burden,
-        s_relabelled_in_af=relabelled,
+        relabelled=None if in_af is None else np.asarray(in_af[keep], dtype=bool),
         ventricular_runs=runs,
     )
 
