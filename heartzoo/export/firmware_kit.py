@@ -12,7 +12,6 @@ bits and the frame, so that no sum overflows.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from importlib import resources
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
-from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, with_prefix
+from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, contract_file, kit_model, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
 RECORDING_HZ = 360
@@ -487,8 +486,7 @@ def write_firmware_kit(
         adc_bits=adc_bits,
         prefix=prefix,
     )
-    name = json.loads((Path(version_dir) / "configuration.json").read_text())["config"]["name"]
-    check_kit_folder(out_dir, prefix, name)
+    check_kit_folder(out_dir, prefix, kit_model(files[contract_file(prefix)]))  # the model its contract names
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:

@@ -69,17 +69,26 @@ def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
 _CONTRACT_OF = re.compile(r"firmware contract of (\S+)")
 
 
+def contract_file(prefix: str) -> str:
+    """The name of a kit's contract header under `prefix` (its first line names the model)."""
+    return with_prefix({"heartzoo_contract.h": ""}, prefix).popitem()[0]
+
+
+def kit_model(contract: str) -> str | None:
+    """The model a kit's contract header (its text) was made for."""
+    found = _CONTRACT_OF.search(contract[:400])
+    return found[1] if found else None
+
+
 def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
     """An error where `out_dir` holds the kit of another model than `name` under `prefix`: written over it,
     its library, contract and main.cc would be this model's, beside its model files, unsaid. The same
     model's kit (another version, other options) is written again."""
-    contract = (
-        "heartzoo_contract.h" if prefix == DEFAULT_PREFIX else renamed_text("heartzoo_contract.h", prefix)
-    )
+    contract = contract_file(prefix)
     path = Path(out_dir) / contract
-    there = _CONTRACT_OF.search(path.read_text(errors="replace")[:400]) if path.is_file() else None
-    if there and there[1] != name:
+    there = kit_model(path.read_text(errors="replace")) if path.is_file() else None
+    if there and there != name:
         raise HeartzooError(
-            f"{out_dir}: holds the kit of {there[1]} ({contract}); a kit of {name} there needs a prefix of its "
+            f"{out_dir}: holds the kit of {there} ({contract}); a kit of {name} there needs a prefix of its "
             "own (--prefix), or another folder (--out)"
         )
