@@ -386,6 +386,14 @@ def lead_findings(
     return out
 
 
+def findings_at(x, fs: float, peaks, missing=()) -> list[Finding]:
+    """`lead_findings` of the lead measured at `peaks`, every one taken as readable (peaks given, or
+    detected where no gate ran): what the lead says of its unit, rate, shape and range."""
+    shape = measure_lead(x, fs, peaks, missing)
+    rr = median_rr_ms(peaks, np.ones(len(peaks), bool), fs)
+    return lead_findings(fs, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, shape.clipped, rr)
+
+
 def assess(
     peaks,
     length: int,

@@ -162,16 +162,12 @@ def classify_recording(model, signal, fs: float) -> dict:
 
 
 def lead_doubts(x, fs: float, missing=()) -> list[str]:
-    """What the lead says at its detected beats was given wrong (`quality.lead_findings`: a unit other than
+    """What the lead says at its detected beats was given wrong (`quality.findings_at`: a unit other than
     mV, a rate that is not the recording's, a lead that is no ECG), as `annotate` says it."""
     from ..detect import detect
-    from .quality import lead_findings, measure_lead, median_rr_ms
+    from .quality import findings_at
 
-    peaks = detect(x, fs)
-    shape = measure_lead(x, fs, peaks, missing)
-    rr = median_rr_ms(peaks, np.ones(len(peaks), bool), fs)
-    found = lead_findings(fs, shape.qrs_width_ms, shape.qrs_size, shape.kurtosis, shape.clipped, rr)
-    return [f.message for f in found]
+    return [f.message for f in findings_at(x, fs, detect(x, fs), missing)]
 
 
 def recording_rhythm(

@@ -72,9 +72,9 @@ def scan(
     from .quality import (
         Finding,
         assess,
+        findings_at,
         gaps,
         gate_windows,
-        lead_findings,
         measure_lead,
         median_rr_ms,
         missing_finding,
@@ -120,15 +120,7 @@ def scan(
         peaks_from = peaks_from or "given"
         findings, stretches = [], []
         if len(peaks) and len(x) >= MIN_LEAD_S * rate:
-            shape = measure_lead(x, rate, peaks, missing)
-            findings = lead_findings(
-                rate,
-                shape.qrs_width_ms,
-                shape.qrs_size,
-                shape.kurtosis,
-                shape.clipped,
-                median_rr_ms(peaks, np.ones(len(peaks), bool), rate),
-            ) + polarity(x, rate, peaks)
+            findings = findings_at(x, rate, peaks, missing) + polarity(x, rate, peaks)
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
