@@ -75,7 +75,7 @@ def download(
     from ..io import sha256_of
     from .index import find, remote_index, zoo_url
 
-    check_ref(name, version)
+    name, version = check_ref(name, version)
     cache = models_cache(cache_dir)
     try:
         index = remote_index(base_url, timeout, cache_dir=cache_dir, offline=False)
@@ -83,7 +83,7 @@ def download(
         local = _cached_entry(cache, name, version, sha256)
         if local is not None:
             # said: a name alone is then the latest version cached, which the zoo may have passed
-            log.warning("%s; using %s@%s cached at %s", exc, name.partition("@")[0], local.name, local)
+            log.warning("%s; using %s@%s cached at %s", exc, name, local.name, local)
             return local
         raise
     entry = find(index, name, version)
@@ -422,29 +422,27 @@ def predict(
     of windows (rhythm-3, af-4, quality) reads one window centred on each index of `r_peaks`. For a
     beat model, a `RecordingWarning` says what the lead and its peaks show was given wrong (a lead in V, a
     rate not its own, peaks that are not all beats, a lead turned over: `preprocess.plausibility`)."""
-    import warnings
-
-    loaded = resolve_model(loaded)
-    beats = get_task(loaded.config.task).unit == "beat"
-    if beats and len(np.atleast_1d(np.asarray(r_peaks))):
-        x, rate, r = check_recording(signal, fs, r_peaks)
-        check_beats(r, rate)
-        for doubt in beat_doubts(x, rate, r):
-            warnings.warn(doubt, RecordingWarning, stacklevel=2)
-    return probabilities(loaded, signal, fs, r_peaks, restarts)
+    return _predicted(resolve_model(loaded), signal, fs, r_peaks, restarts, warn=True)
 
 
 def probabilities(loaded: LoadedModel | str, signal, fs: float, r_peaks, restarts=()) -> np.ndarray:
     """`predict` without its warnings, for a caller that says the same in its own findings (`annotate`)."""
+    return _predicted(resolve_model(loaded), signal, fs, r_peaks, restarts, warn=False)
+
+
+def _predicted(loaded: LoadedModel, signal, fs: float, r_peaks, restarts, *, warn: bool) -> np.ndarray:
+    import warnings
+
     from ..preprocess import Preprocessor
 
-    loaded = resolve_model(loaded)
     if len(np.atleast_1d(np.asarray(r_peaks))) == 0:
         check_recording(signal, fs, np.zeros(0, np.int64))
         return np.zeros((0, len(loaded.class_names)), np.float32)
     signal, fs, r = check_recording(signal, fs, r_peaks)
     if get_task(loaded.config.task).unit == "beat":  # a rhythm or quality model's windows may lie closer
         check_beats(r, fs)
+        for doubt in beat_doubts(signal, fs, r) if warn else ():
+            warnings.warn(doubt, RecordingWarning, stacklevel=3)  # at the caller of `predict`
     pre = Preprocessor.of(loaded.config)
     size = min(BATCH_BEATS, max(1, BATCH_SAMPLES // pre.spec.frame_size))
     batches = pre.batches(signal, fs, r, size, restarts)
