@@ -29,12 +29,16 @@ def check_trackers(config: HeartzooConfig) -> None:
     not after its first stage (TensorFlow no longer brings TensorBoard along)."""
     import importlib.util
 
-    for field, (module, name) in TRACKERS.items():
+    for field, (module, _) in TRACKERS.items():
         if getattr(config.logging, field) and importlib.util.find_spec(module) is None:
-            raise ConfigError(
-                f"{config.where}: field 'logging.{field}' is true but {name} is not installed; install it "
-                f"with: pip install 'heartzoo[{field}]'"
-            )
+            raise _not_installed(config, field)
+
+
+def _not_installed(config: HeartzooConfig, field: str) -> ConfigError:
+    return ConfigError(
+        f"{config.where}: field 'logging.{field}' is true but {TRACKERS[field][1]} is not installed; install "
+        f"it with: pip install 'heartzoo[{field}]'"
+    )
 
 
 def mlflow_callback(config: HeartzooConfig, run_dir: Path):
@@ -42,10 +46,7 @@ def mlflow_callback(config: HeartzooConfig, run_dir: Path):
     try:
         import mlflow
     except ImportError:
-        raise ConfigError(
-            f"{config.where}: field 'logging.mlflow' is true but MLflow is not installed; "
-            "install it with: pip install 'heartzoo[mlflow]'"
-        ) from None
+        raise _not_installed(config, "mlflow") from None
     import keras
 
     uri = config.logging.mlflow_tracking_uri
