@@ -66,13 +66,17 @@ def next_version(root: Path, task: str, name: str) -> str:
     return f"v{int(have[-1][1:]) + 1 if have else 1}"
 
 
+def _folders(parent: Path) -> list[Path]:
+    """The real, visible folders in `parent`, in order: a zoo's task or model folders as its index reads
+    them (a link or a hidden folder is none)."""
+    return sorted(p for p in parent.iterdir() if _is_real_dir(p) and not p.name.startswith("."))
+
+
 def version_folders(root: Path):
     """(task, name, version, folder) of each version folder under the zoo's root, in order: what an
     index lists when it is written."""
-    for task_dir in sorted(p for p in root.iterdir() if _is_real_dir(p) and not p.name.startswith(".")):
-        for model_dir in sorted(
-            p for p in task_dir.iterdir() if _is_real_dir(p) and not p.name.startswith(".")
-        ):
+    for task_dir in _folders(root):
+        for model_dir in _folders(task_dir):
             for version in versions(root, task_dir.name, model_dir.name):
                 yield task_dir.name, model_dir.name, version, model_dir / version
 
@@ -289,13 +293,8 @@ def check_name_free(root, config) -> None:
     root = Path(root)
     if not root.is_dir():
         return
-    for task_dir in root.iterdir():
-        if (
-            task_dir.name != config.task
-            and _is_real_dir(task_dir)
-            and not task_dir.name.startswith(".")  # as `version_folders` reads the zoo
-            and versions(root, task_dir.name, config.name)
-        ):
+    for task_dir in _folders(root):  # as the index reads the zoo
+        if task_dir.name != config.task and versions(root, task_dir.name, config.name):
             raise HeartzooError(
                 f"{config.name}: the zoo {root} publishes a model of that name for task {task_dir.name}; a name "
                 f"serves one task: give this {config.task} recipe another name"
