@@ -360,7 +360,7 @@ def label_beats(
         rhythm_model=found.rhythm_model,
         rhythm_recording=found.rhythm_recording,
         af_burden=found.af_burden,
-        relabelled=None if in_af is None else np.asarray(in_af[keep], dtype=bool),
+        relabelled=None if in_af is None else in_af[keep],
         ventricular_runs=runs,
     )
 

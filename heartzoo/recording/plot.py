@@ -212,6 +212,7 @@ def plot_file(
     leads share a name, else the lead `annotated` names; `invert`: turned over, as it was annotated)."""
     from .read import read_recording
 
-    lead = annotated.lead if lead is None else lead
-    rec = read_recording(recording, lead, fs=fs, lead_given=True, invert=invert)
+    rec = read_recording(
+        recording, annotated.lead if lead is None else lead, fs=fs, lead_given=True, invert=invert
+    )
     return plot_annotated(rec.signal, annotated, Path(output_dir) / f"{annotated.record}.{extension}.png")
