@@ -112,7 +112,8 @@ def ungated(args, leads) -> None:
     from heartzoo.detect import detect
     from heartzoo.errors import HeartzooError
     from heartzoo.io import append_json_line
-    from heartzoo.recording.quality import QRS_AMPLITUDE_MV, gate_windows, qrs_amplitude_mv
+    from heartzoo.preprocess.plausibility import QRS_AMPLITUDE_MV
+    from heartzoo.recording.quality import gate_windows, qrs_amplitude_mv
 
     lo, hi = QRS_AMPLITUDE_MV
     sizes = {}

@@ -595,8 +595,8 @@ def test_a_lead_in_the_wrong_unit_is_warned_of(mitdb, tmp_path):
     QRS complexes are a thousand times too large or too small for a lead in mV, and `annotate` says so;
     the range is studies/amplitude_check.py's latest record, not a number typed in."""
     from heartzoo.data.databases import get_database
+    from heartzoo.preprocess.plausibility import QRS_AMPLITUDE_MV
     from heartzoo.recording.annotation import annotate_file
-    from heartzoo.recording.quality import QRS_AMPLITUDE_MV
 
     sig = get_database("mitdb").read_signal(mitdb, "100", "MLII")
     for unit, k in (("mV", 1.0), ("µV", 1e3), ("V", 1e-3)):

@@ -177,8 +177,8 @@ def test_the_lead_measures_read_a_long_lead_in_chunks(mitdb, monkeypatch):
     by chunk, each filtered with a minute of its neighbours: on record 208 cut into 10-minute chunks, the
     same numbers up to rounding, and each the one its own function gives."""
     import heartzoo.detect as detect_module
+    from heartzoo.preprocess.plausibility import QRS_AMPLITUDE_MV
     from heartzoo.recording.quality import (
-        QRS_AMPLITUDE_MV,
         QRS_WIDTH_MS,
         lead_kurtosis,
         measure_lead,

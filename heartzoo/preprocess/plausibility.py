@@ -54,6 +54,18 @@ def qrs_size(x, fs: float, peaks) -> float | None:
     return float(np.median(sizes)) if sizes else None
 
 
+def unit_doubt(size: float | None) -> str | None:
+    """What a user must be told of QRS complexes of median size `size` (`qrs_size`) outside what ECGs
+    show in mV, or None."""
+    lo, hi = QRS_AMPLITUDE_MV
+    if size is None or lo <= size <= hi:
+        return None
+    return (
+        f"the QRS complexes are {size:,.4g} mV from peak to peak (median), outside the {lo:g}-{hi:g} mV ECGs "
+        "show in mV: is the lead in µV or V? heartzoo reads mV"
+    )
+
+
 def polarity_doubt(share: float | None) -> str | None:
     """What a user of a beat model must be told of a recording whose beats point down (`down_share`)."""
     if share is None or share < DOWN_SHARE:
@@ -89,12 +101,4 @@ def beat_doubts(x, fs: float, peaks) -> list[str]:
             f"the R peaks are {bpm:.0f} per minute (median) at the stated {fs:g} Hz, outside the {MIN_BPM:g}-"
             f"{MAX_BPM:g} a heart keeps: is fs the recording's sampling rate?"
         )
-    size, (lo, hi) = qrs_size(x, fs, p), QRS_AMPLITUDE_MV
-    if size is not None and not lo <= size <= hi:
-        out.append(
-            f"the QRS complexes are {size:,.4g} from peak to peak (median), outside the {lo:g}-{hi:g} mV ECGs "
-            "show in mV: is the lead in µV or V? The models read mV"
-        )
-    if (doubt := polarity_doubt(down_share(x, fs, p))) is not None:
-        out.append(doubt)
-    return out
+    return out + [d for d in (unit_doubt(qrs_size(x, fs, p)), polarity_doubt(down_share(x, fs, p))) if d]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 # the size and rate a lead given to any model must have: `heartzoo.predict` reads them too
-from ..preprocess.plausibility import MAX_BPM, MIN_BPM, QRS_AMPLITUDE_MV, QRS_HALF_S
+from ..preprocess.plausibility import MAX_BPM, MIN_BPM, QRS_HALF_S, unit_doubt
 
 WINDOW_S = 10.0
 #: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
@@ -364,15 +364,8 @@ def lead_findings(
                 "at its true rate, as a rate given wrong makes them: is the sampling rate right?",
             )
         )
-    lo, hi = QRS_AMPLITUDE_MV
-    if qrs_mv is not None and not lo <= qrs_mv <= hi:
-        out.append(
-            Finding(
-                "unit",
-                f"the QRS complexes are {qrs_mv:,.4g} mV from peak to peak (median), outside the "
-                f"{lo:g}-{hi:g} mV ECGs show in mV: is the lead in µV or V? heartzoo reads mV",
-            )
-        )
+    if (doubt := unit_doubt(qrs_mv)) is not None:
+        out.append(Finding("unit", doubt))
     if kurtosis is not None and kurtosis < MIN_KURTOSIS:
         out.append(
             Finding(
