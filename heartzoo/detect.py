@@ -101,10 +101,10 @@ def detect(
     """R-peak sample indices (int64, increasing) of one lead in mV at `fs` Hz, by the detector `method`
     (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, and in µV or V it finds false beats
     or none). A lead longer than `chunk_s` seconds is detected in chunks of that length, each read with
-    `CHUNK_PAD_S` of its neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut into 10-minute
-    chunks it finds the beats of one pass; gqrs's levels adapt over minutes, and differ in a few beats) and
-    keeping the beats of its own stretch: a detector holds several float64 copies of what it reads, so its
-    memory stays that of two hours however long the recording (benchmarks/annotate_long.py)."""
+    `CHUNK_PAD_S` of its neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut
+    into 10-minute chunks it finds the beats of one pass; gqrs's levels adapt over minutes, and differ in a
+    few beats) and keeping the beats of its own stretch: a detector holds several float64 copies of what it
+    reads, so its memory stays that of two hours however long the recording (benchmarks/annotate_long.py)."""
     if method not in DETECTORS:
         raise HeartzooError(f"unknown detector {method!r}; known: {', '.join(sorted(DETECTORS))}")
     x, rate = check_signal(signal, fs, min_seconds=min_seconds)
