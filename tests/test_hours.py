@@ -84,6 +84,8 @@ def test_a_model_without_v_and_no_rhythm_leave_those_columns_empty(data_root, tm
     got = annotated_json(tmp_path / "r.npy", tmp_path / "out", "beat-2-cnn3-student", "--fs", "360")
     (hour,) = got["hours"]
     assert hour["ventricular_runs"] is None and hour["af_s"] is None and hour["beats"] == got["beats"]
+    # no rhythm model: AF's intervals are counted as NN, and the summary says so
+    assert got["hrv"]["af_left_out"] is False
 
 
 def test_no_variability_is_given_for_less_than_five_minutes_of_nn_intervals(data_root, tmp_path):
@@ -113,7 +115,7 @@ def test_the_heart_rate_variability_is_the_task_forces_of_the_written_beats(holt
     t, nn, follows = _nn(got["beat_list"], af)
     d = np.diff(nn)[follows[1:]]
     whole = got["hrv"]
-    assert whole["nn_intervals"] == len(nn)
+    assert whole["nn_intervals"] == len(nn) and whole["af_left_out"] is True
     # the JSON's times are rounded to 0.1 ms: equal to about that
     assert whole["sdnn_ms"] == pytest.approx(np.std(nn), abs=0.1)
     assert whole["rmssd_ms"] == pytest.approx(np.sqrt(np.mean(d**2)), abs=0.1)

@@ -285,7 +285,12 @@ def _print_result(result, summary: dict, brief: bool = False) -> None:
             + f"): SDNN {hrv['sdnn_ms']:.0f} ms"
             + ("" if hrv["sdann_ms"] is None else f", SDANN {hrv['sdann_ms']:.0f} ms")
             + ("" if hrv["rmssd_ms"] is None else f", RMSSD {hrv['rmssd_ms']:.0f} ms")
-            + ("" if hrv["pnn50"] is None else f", pNN50 {100 * hrv['pnn50']:.1f} %"),
+            + ("" if hrv["pnn50"] is None else f", pNN50 {100 * hrv['pnn50']:.1f} %")
+            + (
+                ""
+                if hrv["af_left_out"]
+                else "; atrial fibrillation, if any, counted in (--rhythm leaves it out)"
+            ),
             highlight=False,
         )
 

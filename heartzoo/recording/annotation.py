@@ -181,7 +181,8 @@ class Annotated:
             "ventricular_runs": None
             if self.ventricular_runs is None
             else self._on_clock([r.to_dict() for r in self.ventricular_runs]),
-            "hrv": self.hrv.to_dict(),
+            # without a rhythm model AF's intervals are NN too, and AF's variability is not the heart's
+            "hrv": {**self.hrv.to_dict(), "af_left_out": self.rhythm_model is not None},
             "hours": None if self.hours is None else [h.to_dict(self.fs, self.start) for h in self.hours],
         }
 
