@@ -99,8 +99,8 @@ def detect(
     signal, fs: float, method: str = DEFAULT, *, min_seconds: float = MIN_SECONDS, chunk_s: float = CHUNK_S
 ) -> np.ndarray:
     """R-peak sample indices (int64, increasing) of one lead in mV at `fs` Hz, by the detector `method`
-    (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, and in µV or V it finds false beats
-    or none). A lead longer than `chunk_s` seconds is detected in chunks of that length, each read with
+    (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, so a lead whose size gives it away as
+    µV or V is read in mV for it). A lead longer than `chunk_s` seconds is detected in chunks of that length, each read with
     `CHUNK_PAD_S` of its neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut
     into 10-minute chunks it finds the beats of one pass; gqrs's levels adapt over minutes, and differ in a
     few beats) and keeping the beats of its own stretch: a detector holds several float64 copies of what it
@@ -165,13 +165,29 @@ def _gqrs(x: np.ndarray, fs: float) -> np.ndarray:
     from wfdb.processing import gqrs_detect
 
     try:
-        return np.asarray(gqrs_detect(sig=x, fs=fs), dtype=np.int64)
+        return np.asarray(gqrs_detect(sig=_in_mv(x, fs), fs=fs), dtype=np.int64)
     except Exception as exc:  # wfdb raises a bare Exception for a rate its filters cannot take (under ~58 Hz)
         if "too low" not in str(exc):
             raise
         raise HeartzooError(
             f"gqrs cannot read {fs:g} Hz (wfdb: {exc}); the pan-tompkins and xqrs detectors can"
         ) from None
+
+
+def _in_mv(x: np.ndarray, fs: float) -> np.ndarray:
+    """The lead in mV, for gqrs, whose thresholds are in mV (in µV it finds twice the beats, in V none):
+    where the median peak-to-peak of its 2-s blocks (each holds a QRS above 30 bpm) is outside what ECGs
+    show in mV (`plausibility.QRS_AMPLITUDE_MV`), it is read as µV or V, whichever factor of 1000 brings
+    that size nearest to 1 mV."""
+    from .preprocess.plausibility import QRS_AMPLITUDE_MV
+
+    n = max(1, round(2 * fs))
+    blocks = x[: len(x) // n * n].reshape(-1, n) if len(x) >= n else x.reshape(1, -1)
+    size = float(np.median(np.ptp(blocks, axis=1)))
+    lo, hi = QRS_AMPLITUDE_MV
+    if lo <= size <= hi or size <= 0:
+        return x
+    return x / 1000.0 ** round(np.log10(size) / 3)
 
 
 #: What keeps one artifact from blinding the detector: a peak many times a QRS moves the signal level by at

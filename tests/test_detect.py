@@ -74,6 +74,15 @@ def test_wfdb_detectors_are_quiet_and_good(mitdb, capsys):
     assert "Learning" not in out.out + out.err
 
 
+def test_gqrs_finds_the_same_beats_in_uv_and_v(mitdb):
+    """gqrs's thresholds are in mV: given the lead in µV it found twice the beats, in V none."""
+    x = _mlii(mitdb, "100")[: 360 * 120]
+    in_mv = detect(x, 360, "gqrs")
+    assert len(in_mv) > 140
+    for k in (1000.0, 0.001):
+        np.testing.assert_array_equal(detect(x * k, 360, "gqrs"), in_mv)
+
+
 def test_gqrs_at_a_rate_its_filters_cannot_take_is_an_error_naming_it(mitdb):
     from heartzoo.preprocess import resample
 
