@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError
-from .database import Database
+from .database import ODC_BY, ODC_BY_URL, Database
 
 NAME = "cinc2017"
 SAMPLING_RATE = 300
@@ -130,6 +130,8 @@ DATABASE = Cinc2017Database(
     splits={"all": RECORDS, "test": _TEST, "train": tuple(r for r in RECORDS if r not in set(_TEST))},
     # lead I from the fingers; it stands for a model's MLII for lack of another (an external test)
     leads={"MLII": "ECG", "ECG": "ECG"},
+    licence=ODC_BY,
+    licence_url=ODC_BY_URL,
     citation=CITATION,
     how_to_get="copy the challenge's training2017/ folder and REFERENCE-v3.csv into <data folder>/cinc2017",
 )

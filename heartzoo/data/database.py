@@ -13,6 +13,10 @@ from pathlib import Path
 
 from ..errors import DataError
 
+#: PhysioNet's open licence (mitdb, svdb, CinC 2017), for the modules that declare it
+ODC_BY = "ODC-By 1.0"
+ODC_BY_URL = "https://opendatacommons.org/licenses/by/1-0/"
+
 
 @dataclass(frozen=True, eq=False)  # one instance per database: compared and hashed by identity
 class Database:
@@ -24,17 +28,18 @@ class Database:
     splits: Mapping[str, tuple[str, ...]]
     #: the model's lead (InputSpec.lead) -> this database's lead that stands for it
     leads: Mapping[str, str]
+    #: the data's licence; a model trained on the data carries it on its card (`databases.licences_of`).
+    #: No default: a new database that inherited one would hand its models a licence nobody read
+    licence: str
+    licence_url: str
+    #: what a card or paper using the data must cite
+    citation: str
     #: record -> the patient's first record, where one patient has several records
     same_patient: Mapping[str, str] = field(default_factory=dict)
     #: records whose last beat is annotated one sample past the end of the signal (kept at the last one)
     end_beats: frozenset[str] = frozenset()
-    #: the data's licence; a model trained on the data carries it on its card (`databases.licences_of`)
-    licence: str = "ODC-By 1.0"
-    licence_url: str = "https://opendatacommons.org/licenses/by/1-0/"
     #: False where the licence forbids commercial use: of the data and of the models trained on it
     commercial_use: bool = True
-    #: what a card or paper using the data must cite
-    citation: str = ""
     #: other folders under the data folder that may hold (part of) it, tried after `name`
     also_in: tuple[str, ...] = ()
     #: how to get the data, for the error when its folder is missing

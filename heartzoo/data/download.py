@@ -34,7 +34,6 @@ class RemoteDataset:
     folder: str
     include: str  # regular expression over file names in SHA256SUMS.txt
     checksums: str = "SHA256SUMS.txt"
-    licence: str = "ODC-By 1.0 (attribution required)"
 
 
 DATASETS: dict[str, RemoteDataset] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .database import Database
+from .database import ODC_BY, ODC_BY_URL, Database
 from .records import SYMBOL_TO_AAMI, Beats, Signal, record_files
 from .records import read_beats as _read_beats
 from .records import read_signal as _read_signal
@@ -106,6 +106,8 @@ DATABASE = Database(
     splits={"DS1": DS1, "DS2": DS2, "all": ALL_RECORDS},
     leads={"MLII": "MLII"},
     same_patient=SAME_PATIENT,
+    licence=ODC_BY,
+    licence_url=ODC_BY_URL,
     citation="Moody & Mark 2001; Goldberger et al. 2000 (PhysioNet)",
 )
 

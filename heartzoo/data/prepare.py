@@ -170,6 +170,7 @@ def load_windows(
         for db in set(dbs.values()):
             key: dict = {
                 "dataset": db.name,
+                "fs": db.fs,  # a database module's rate shapes its frames as much as its name
                 # the running template, the RR history and median are computed after the cache, from what it holds
                 "input": spec.model_dump(
                     exclude={

@@ -236,6 +236,7 @@ def load_quality_split(
         folder = db.folder(data_dir)
         key = {
             "dataset": name,
+            "fs": db.fs,
             "input": spec.key(),
             "unit": "quality",
             "recipe": RECIPE,

@@ -134,7 +134,13 @@ def load_recording_split(
     # overlapping windows train; validation and test keep the non-overlapping ones the aggregation reads
     if hop is None and split == "train":
         hop = config.data.window_hop
-    key = {"dataset": CINC.name, "input": config.input.key(), "unit": "recording", "recipe": RECIPE}
+    key = {
+        "dataset": CINC.name,
+        "fs": CINC.fs,
+        "input": config.input.key(),
+        "unit": "recording",
+        "recipe": RECIPE,
+    }
     cache = WindowCache(paths.cache_dir(cache_dir), key if hop is None else {**key, "hop": hop})
     parts = []
     for record in sides[split]:

@@ -12,7 +12,7 @@ unnamed leads (`ECG1`, `ECG2`), 12,198 S beats. A training database only: DS2 of
 
 from __future__ import annotations
 
-from .database import Database
+from .database import ODC_BY, ODC_BY_URL, Database
 
 RECORDS: tuple[str, ...] = tuple(str(r) for r in (*range(800, 813), *range(820, 830), *range(840, 895)))
 
@@ -24,5 +24,7 @@ DATABASE = Database(
     splits={"all": RECORDS},
     leads={"MLII": "ECG1"},
     end_beats=frozenset({"860"}),
+    licence=ODC_BY,
+    licence_url=ODC_BY_URL,
     citation="Greenwald 1990; Goldberger et al. 2000 (PhysioNet)",
 )
