@@ -85,6 +85,18 @@ def test_rhythm_episodes_hold_the_missing_stretch_as_noise():
     assert missing.episodes(found, ()) == found
 
 
+def test_each_part_of_a_cut_episode_has_the_windows_that_read_it():
+    """A missing stretch cuts an episode of four windows (1000 samples each): each part counts the windows
+    that read any of it, with their mean probability, not the whole episode's four."""
+    e = Episode(0, 4000, "A", 4, 0.65, (0, 1000, 2000, 3000), (0.9, 0.7, 0.6, 0.4))
+    before, gone, after = missing.episodes((e,), ((1500, 1800),))
+    assert (before.start, before.end, before.windows) == (0, 1500, 2)
+    assert before.probability == pytest.approx(0.8)
+    assert (gone.label, gone.windows, gone.window_starts) == ("~", 0, ())
+    assert (after.start, after.end, after.windows) == (1800, 4000, 3)  # the window across it reads both
+    assert after.probability == pytest.approx((0.7 + 0.6 + 0.4) / 3)
+
+
 def test_a_stretch_takes_in_the_beats_it_left_unclassified():
     spans = ((100, 200), (1000, 1100))
     assert missing.taking_in(spans, np.array([40, 230, 990, 1180])) == ((40, 231), (990, 1181))

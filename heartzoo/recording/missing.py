@@ -200,8 +200,22 @@ def overlap(spans: Stretches, start: int, end: int) -> int:
 def episodes(found, spans: Stretches) -> tuple:
     """Rhythm episodes (`rhythm_annotation.Episode`, consecutive) with each missing stretch cut out of
     them as an episode of its own, labelled too noisy (`~`, of no window of the model: it read a straight
-    line there); the parts either side keep their episode's windows and probability."""
+    line there); each part either side is given the windows that read any of it, and their mean
+    probability (a window across the stretch counts in both parts)."""
     from dataclasses import replace
+
+    def part(e, a: int, b: int):
+        if not e.window_starts:  # an episode made without its windows keeps their number
+            return replace(e, start=a, end=b)
+        ends = (*e.window_starts[1:], e.end)
+        read = [
+            q
+            for s, t, q in zip(e.window_starts, ends, e.window_probabilities, strict=True)
+            if s < b and t > a
+        ]
+        return replace(
+            e, start=a, end=b, windows=len(read), probability=float(np.mean(read)) if read else 0.0
+        )
 
     if not spans:
         return tuple(found)
@@ -213,9 +227,20 @@ def episodes(found, spans: Stretches) -> tuple:
             if a >= b:
                 continue
             if a > at:
-                out.append(replace(e, start=at, end=a))
-            out.append(replace(e, start=a, end=b, label="~", windows=0, probability=0.0))
+                out.append(part(e, at, a))
+            out.append(
+                replace(
+                    e,
+                    start=a,
+                    end=b,
+                    label="~",
+                    windows=0,
+                    probability=0.0,
+                    window_starts=(),
+                    window_probabilities=(),
+                )
+            )
             at = b
         if at < e.end:
-            out.append(replace(e, start=at))
+            out.append(part(e, at, e.end))
     return tuple(out)

@@ -5,7 +5,7 @@ and each episode is written the MIT-BIH way, a `+` annotation whose aux note nam
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,10 @@ class Episode:
     label: str  # the model's class
     windows: int
     probability: float  # the mean probability of its class over its windows
+    #: where each window's stretch starts, and its probability of the class: a part of the episode
+    #: (`missing.episodes` cuts one) is given the windows that read it, not all of them
+    window_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    window_probabilities: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def aux(self) -> str:
@@ -73,6 +77,8 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
                 model.class_names[classes[i]],
                 j - i + 1,
                 float(probs[i : j + 1, classes[i]].mean()),
+                tuple(int(b) for b in bounds[i : j + 1]),
+                tuple(float(q) for q in probs[i : j + 1, classes[i]]),
             )
         )
         i = j + 1
