@@ -162,7 +162,7 @@ def test_a_name_serves_one_task_and_a_publish_cut_short_leaves_no_version(run, z
     ):
         publish(other, zoo, env=Environment(cache_dir=shared_cache))
     assert not (zoo / "beat-2").exists()
-    (zoo / "beat-3" / "Not a name" / "v1").mkdir(parents=True)  # the index may not list it: writing it fails
+    (zoo / "beat-3" / "Not a name" / "v1").mkdir(parents=True)  # unlisted: refused before any work
     with pytest.raises(HeartzooError, match="is not a model name"):
         publish(_litert_copy(run, tmp_path), zoo, version="v2", env=Environment(cache_dir=shared_cache))
     assert sorted(p.name for p in (zoo / "beat-3" / "small-cnn2").iterdir()) == ["v1"]
@@ -171,6 +171,24 @@ def test_a_name_serves_one_task_and_a_publish_cut_short_leaves_no_version(run, z
     assert verify(zoo, agreement=False) == [
         f"{zoo / 'beat-3' / 'small-cnn2' / 'v7'}: a version folder the index does not list"
     ]
+
+
+def test_a_zoo_that_is_no_longer_what_its_index_lists_takes_no_new_version(run, zoo, shared_cache, tmp_path):
+    """Publishing wrote the index again from the disk: a changed file was then vouched for, and a version
+    gone missing was dropped from the index (and its number handed out again). Now refused before any
+    work, naming the file, with the index as it was."""
+    from heartzoo.zoo.index import INDEX, publish
+
+    zoo = shutil.copytree(zoo, tmp_path / "zoo")
+    index = (zoo / INDEX).read_bytes()
+    metrics = zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace('"macro_f1": 0.', '"macro_f1": 1.', 1))
+    with pytest.raises(HeartzooError, match=r"metrics.json: .* is no longer what .*index.json lists"):
+        publish(run, zoo, version="v2", env=Environment(cache_dir=shared_cache))
+    shutil.rmtree(metrics.parent)
+    with pytest.raises(HeartzooError, match=r"small-cnn2/v1: listed, missing"):
+        publish(run, zoo, version="v2", env=Environment(cache_dir=shared_cache))
+    assert (zoo / INDEX).read_bytes() == index and not (zoo / "beat-3" / "small-cnn2" / "v2").exists()
 
 
 def test_export_into_a_folder_holding_another_model_s_kit_publishes_nothing(run, tmp_path):

@@ -54,9 +54,10 @@ def retrain(
     `env` and `callbacks` go to the training, as `heartzoo train` passes them."""
     from ..config import load_config
     from ..evaluation.evaluate import load_run
+    from ..integrity import require_intact
     from ..meta import read_metrics
     from ..version import git_commit
-    from ..zoo.index import find, read_index, version_dir, write_index
+    from ..zoo.index import add_to_index, find, read_index, require_as_listed, version_dir
     from ..zoo.manifest import config_hash, stage_commits, stage_machines
     from .runs import finished_run, run_pipeline
 
@@ -64,6 +65,9 @@ def retrain(
     entry = find(read_index(root), ref)
     ref = f"{entry['name']}@{entry['version']}"
     vdir = version_dir(root, entry)
+    require_intact(vdir, entry["files"])  # its recipe and numbers as published, not as edited since
+    if record:
+        require_as_listed(root)  # the index is written again after the check: refuse before the work
     recipe = f"{entry['path']}/configuration.json"
     config = load_config(vdir / "configuration.json")
     if run is None:
@@ -107,7 +111,7 @@ def retrain(
     )
     if record:
         add_check(root, check)
-        write_index(root)
+        add_to_index(root)
     return check
 
 

@@ -125,9 +125,41 @@ def build_index(root: Path) -> dict[str, Any]:
 
 
 def write_index(root: Path) -> dict[str, Any]:
+    """The index of what the zoo folder holds now (`build_index`), written: a maintainer's re-index.
+    Publishing adds to the index instead (`add_to_index`)."""
     index = build_index(root)
     write_json(Path(root) / INDEX, index)
     return index
+
+
+def add_to_index(root: Path, added: str | None = None) -> dict[str, Any]:
+    """The index written again with the version folder `added` (task/name/version; None: nothing new, the
+    recommendation read again), where the zoo is still what its index lists: every listed version there,
+    file for file, and no other version folder. Otherwise refused, the index left as it was: rebuilt from
+    the disk, it would vouch for a changed file and drop (then hand out again) a version that went
+    missing."""
+    require_as_listed(root, added)
+    return write_index(root)
+
+
+def require_as_listed(root: Path, added: str | None = None) -> None:
+    """An error where the zoo is not what its index lists (a version missing or changed, a version folder
+    unlisted but `added`); nothing to check where it has no index yet."""
+    root = Path(root)
+    if not (root / INDEX).is_file():
+        return
+    old = read_index(root)
+    problems = []
+    for entry in old["models"]:
+        vdir = version_dir(root, entry)
+        problems += check_files(vdir, entry["files"]) if vdir.is_dir() else [f"{vdir}: listed, missing"]
+    problems += [p for p in _unlisted(root, old) if added is None or not p.startswith(f"{root / added}:")]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise HeartzooError(
+            f"{problems[0]}{more}: the zoo is no longer what {root / INDEX} lists, so its index is not written "
+            "again (heartzoo zoo verify lists every problem; published versions are never changed)"
+        )
 
 
 def read_index(root: Path) -> dict[str, Any]:
@@ -150,12 +182,15 @@ def load_index(
 
 
 def zoo_url(explicit: str | None = None) -> str:
-    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the zoo/ folder of the checkout of
-    the project this runs in (the project publishes its zoo there), else the published zoo,
-    `DEFAULT_ZOO_URL`."""
+    """The zoo to download from: the argument, `$HEARTZOO_ZOO_URL`, the local zoo `$HEARTZOO_ZOO_DIR`
+    names (the one `load_model` reads), the zoo/ folder of the checkout of the project this runs in (the
+    project publishes its zoo there), else the published zoo, `DEFAULT_ZOO_URL`."""
     from ..checkout import checkout_here
 
     url = explicit or os.environ.get(ZOO_URL_ENV)
+    named = Path(os.environ.get(ZOO_DIR_ENV) or "")
+    if url is None and os.environ.get(ZOO_DIR_ENV) and (named / INDEX).is_file():
+        url = named.resolve().as_uri()
     if url is None:
         own = checkout_here()
         url = own.zoo.as_uri() if own is not None and (own.zoo / INDEX).is_file() else DEFAULT_ZOO_URL
@@ -187,7 +222,13 @@ def remote_index(
         if offline and kept.is_file():
             log.warning("%s cannot be read (%s); using the copy cached at %s", url, exc, kept)
             return decode_index(kept.read_bytes(), str(kept)).model_dump(mode="json", exclude_none=True)
-        raise DownloadError(f"cannot read the zoo index {url}: {exc}") from None
+        hint = (
+            " (the published zoo comes with the first release; until then name one: --base-url, "
+            f"${ZOO_URL_ENV}, or a local zoo in ${ZOO_DIR_ENV})"
+            if url.startswith(DEFAULT_ZOO_URL)
+            else ""
+        )
+        raise DownloadError(f"cannot read the zoo index {url}: {exc}{hint}") from None
     index = decode_index(data, url).model_dump(mode="json", exclude_none=True)
     try:
         with atomic_path(kept, suffix=".json") as tmp:
@@ -303,10 +344,12 @@ def check_name_free(root, config) -> None:
 
 def check_publishable(zoo, config) -> Path:
     """The zoo folder a run of `config` publishes into, checked before the work that fills it: one that can
-    be written, where the name is free for its task (`check_name_free`)."""
+    be written, still what its index lists (`require_as_listed`: publishing writes the index again), where
+    the name is free for its task (`check_name_free`)."""
     from ..io import check_output_dir
 
     root = check_output_dir(zoo_dir(zoo), "zoo folder")
+    require_as_listed(root)
     check_name_free(root, config)
     return root
 
@@ -331,7 +374,7 @@ def publish(run_dir, root=None, *, version: str | None = None, env: Environment 
         raise HeartzooError(f"{target} is published already; published versions are never overwritten")
     export_run(run_dir, target, env=env)
     try:
-        write_index(root)
+        add_to_index(root, f"{config.task}/{config.name}/{version}")
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
