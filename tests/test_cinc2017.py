@@ -68,6 +68,11 @@ def test_data_stats_counts_its_recordings_per_label(folder):
 def test_its_licence_and_citation_reach_a_card():
     (lic,) = [x for x in licences_of({"data": {"train": ["cinc2017:train"]}}) if x.database == "cinc2017"]
     assert lic.licence == "ODC-By 1.0" and lic.commercial_use and "Clifford" in lic.citation
+    # af-4 learns from CinC 2017 alone and is not tested on DS2: MIT-BIH is not its data
+    af4 = licences_of({"task": "af-4", "data": {"train": ["cinc2017:train"]}})
+    assert [x.database for x in af4] == ["cinc2017"]
+    beat = licences_of({"task": "beat-3", "data": {"train": ["svdb:all"]}})
+    assert [x.database for x in beat] == ["svdb", "mitdb"]
 
 
 @pytest.mark.parametrize(

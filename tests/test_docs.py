@@ -669,7 +669,7 @@ def test_the_learned_detector_table_sets_each_candidate_beside_pan_tompkins(tmp_
 
 
 def test_a_card_gives_the_cinc_shares_with_the_rhythm_model_where_they_were_measured(tmp_path):
-    from heartzoo.site.card_sections import devices_text
+    from heartzoo.site.card_external import devices_text
 
     def group(s, v, with_rhythm=None):
         g = {"records": 2, "records_with_beats": 2, "beats": 100, "share": {"N": 1 - s - v, "S": s, "V": v}}
@@ -691,8 +691,31 @@ def test_a_card_gives_the_cinc_shares_with_the_rhythm_model_where_they_were_meas
     assert "**20.0**" in text  # the beat model alone stays in its table
 
 
+def test_the_cinc_table_has_one_column_per_kind_of_call_and_says_which_records_had_no_beat(tmp_path):
+    """beat-2 calls both false alarms "ectopic": one column, not two equal ones; records without a
+    classified beat are out of "records with any" and the card says how many."""
+    from heartzoo.site.card_external import devices_text
+
+    def group(records, with_beats):
+        share = {"normal": 0.9, "ectopic": 0.1}
+        return {"records": records, "records_with_beats": with_beats, "beats": 100, "share": share}
+
+    a, n = (
+        group(152, 150) | {"records_with_any": {"ectopic": 137}},
+        group(1015, 1010) | {"records_with_any": {"ectopic": 197}},
+    )
+    cinc = {"classes": ["normal", "ectopic"], "rhythm": None, "A": a, "N": n}
+    line = {"model": "b@v1", "icentia11k": {k: {"records": {}} for k in ("detected", "reference")}}
+    (tmp_path / "external.jsonl").write_text(json.dumps(line | {"cinc2017": cinc}) + "\n")
+    text = devices_text("b@v1", tmp_path)
+    header = next(r for r in text.splitlines() if r.startswith("| records |"))
+    assert header.count("called ectopic %") == 1
+    assert "| atrial fibrillation (152) | 100 | **10.0** | 137 of 150 |" in text
+    assert "7 of the records had no beat classified" in text
+
+
 def test_the_false_call_cell_adds_the_share_with_the_rhythm_model_where_measured():
-    from heartzoo.site.card_sections import false_call_cell
+    from heartzoo.site.card_external import false_call_cell
 
     c = {"A": {"share": {"S": 0.187, "ectopic": 0.2}}, "N": {"share": {"V": 0.019, "ectopic": 0.05}}}
     assert false_call_cell({"cinc2017": c}, ["N", "S", "V"]) == "18.7 / 1.9"

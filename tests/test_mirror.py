@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from httpserver import FolderServer
 
-from heartzoo.errors import HeartzooError
+from heartzoo.errors import DownloadError, HeartzooError
 from heartzoo.meta import read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,10 +199,22 @@ def test_an_install_without_the_checkout_downloads_from_the_published_zoo(monkey
     from heartzoo.zoo import index as zoo
 
     monkeypatch.delenv("HEARTZOO_ZOO_URL", raising=False)
+    monkeypatch.delenv("HEARTZOO_ZOO_DIR", raising=False)
     assert zoo.zoo_url() == ZOO.as_uri() + "/"  # a checkout serves its own zoo/
     monkeypatch.chdir(tmp_path)  # outside a checkout, as a wheel's user is
     assert zoo.zoo_url() == zoo.DEFAULT_ZOO_URL
     assert zoo.zoo_url("http://mirror.example/zoo") == "http://mirror.example/zoo/"
+    # the local zoo that load_model reads serves download too
+    monkeypatch.setenv("HEARTZOO_ZOO_DIR", str(ZOO))
+    assert zoo.zoo_url() == ZOO.as_uri() + "/"
+    monkeypatch.setenv("HEARTZOO_ZOO_URL", "http://mirror.example/zoo")
+    assert zoo.zoo_url() == "http://mirror.example/zoo/"
+    # the published zoo unreachable: the error says what to name instead (nothing listens on port 9)
+    monkeypatch.delenv("HEARTZOO_ZOO_DIR")
+    monkeypatch.setattr(zoo, "DEFAULT_ZOO_URL", "http://127.0.0.1:9/zoo/")
+    monkeypatch.delenv("HEARTZOO_ZOO_URL")
+    with pytest.raises(DownloadError, match=r"until then name one: --base-url"):
+        zoo.remote_index(cache_dir=tmp_path / "cache")
 
 
 def test_the_recommended_models_are_named_the_same_in_the_readme_and_make_demo():

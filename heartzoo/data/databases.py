@@ -90,11 +90,16 @@ AFTDB_LICENCE = {
 
 def licences_of(config: Any) -> list[DataLicence]:
     """The licences of the databases a configuration trains on (`data.train`, then `data.af_beats`; a
-    `HeartzooConfig` or its JSON dump), in the order it names them, each once. MIT-BIH, whose DS2 every model is tested
-    on, is always among them. One with `commercial_use` False makes the model non-commercial."""
+    `HeartzooConfig` or its JSON dump), in the order it names them, each once. MIT-BIH, whose DS2 tests every
+    model but af-4's (tested on CinC 2017 alone), is among them. One with `commercial_use` False makes the
+    model non-commercial."""
+    from ..tasks import get_task
+
     data = config["data"] if isinstance(config, dict) else config.data.model_dump(mode="json")
+    task = config.get("task") if isinstance(config, dict) else config.task
     af = (data.get("af_beats") or {}).get("sources", [])  # unlabelled AF beats (`af_beats`) teach too
-    names = dict.fromkeys([*(s.partition(":")[0] for s in data["train"]), *af, mitbih.DATASET])
+    ds2 = [] if task is not None and get_task(task).per_recording else [mitbih.DATASET]
+    names = dict.fromkeys([*(s.partition(":")[0] for s in data["train"]), *af, *ds2])
     return [
         DataLicence(**AFTDB_LICENCE)
         if name == "aftdb"

@@ -42,7 +42,7 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     external false-call rates (studies/external.py's record in `results`), from the zoo alone."""
     from ..tasks import TASK_NAMES
     from ..zoo.index import read_index
-    from .card_sections import external_lines, false_call_cell
+    from .card_external import external_lines, false_call_cell
     from .pages import collect, per_class, recommended_refs
 
     index = read_index(zoo_root)
@@ -106,6 +106,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         recommendation_rule,
         recommended_refs,
         task_board,
+        test_set,
     )
 
     versions = collect(index, root)
@@ -113,7 +114,10 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     chosen = set(recommended.values())
     tasks = [t for t in TASK_NAMES if any(v.task == t for v in versions)]
     figures.overview(
-        overview_points(versions, recommended), tasks, WEARABLE["tflite_bytes"], docs / "img" / "overview.png"
+        overview_points(versions, recommended),
+        [(t, test_set(get_task(t), short=True)) for t in tasks],
+        WEARABLE["tflite_bytes"],
+        docs / "img" / "overview.png",
     )
     home = docs / "index.md"
     home.write_text(
@@ -121,7 +125,8 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
             home.read_text(),
             {
                 "recommended": home_table(versions, recommended),
-                "overview": "![DS2 int8 macro-F1 against flash, one dot per model, the recommended ringed]"
+                "overview": "![int8 macro-F1 on each task's test set against flash, one dot per model, the "
+                "recommended ringed]"
                 "(img/overview.png){ .overview }\n\nOne dot per model (the leaky twins left out). "
                 + recommendation_rule(),
                 "get-going": get_going(recommended),
@@ -174,13 +179,16 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     )
     boards = docs / "leaderboards"
     boards.mkdir()
-    from .card_sections import external_lines
+    from .card_external import external_lines
 
     external = external_lines(results)
+    from ..zoo.retrain_checks import verdicts
+
+    not_again = {ref for ref, made in verdicts(root, index).items() if not made}
     for task in TASK_NAMES:
-        (boards / f"{task}.md").write_text(task_board(task, versions, recommended, external))
+        (boards / f"{task}.md").write_text(task_board(task, versions, recommended, external, not_again))
     (boards / "leaky.md").write_text(leaky_board(versions))
-    (boards / "literature.md").write_text(literature_page())
+    (boards / "literature.md").write_text(literature_page(versions, recommended))
     (docs / "leaderboard.md").write_text(overview_board(versions))
     (docs / "config-reference.md").write_text(config_reference())
     models = docs / "models"
@@ -224,7 +232,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     ]
     return [
         {"Leaderboards": leaderboards},
-        {"Model cards": nav(versions)},
+        {"Model cards": nav(versions, chosen)},
         {
             "Reference": [
                 {"Python API": "api.md"},

@@ -17,6 +17,42 @@ def test_name(task, split: str) -> str:
     )
 
 
+def unseen_text(records: list[str]) -> str:
+    """Whether a test set's patients were seen in training: de Chazal's DS2 holds one whose other record is
+    in DS1 (202 and 201), kept as published for comparability."""
+    from ..data.mitbih import SAME_PATIENT
+
+    shared = sorted((r, q) for r, q in SAME_PATIENT.items() if r in records and q not in records)
+    if not shared:
+        return "none seen in training or model selection"
+    pairs = ", ".join(f"{r} (its patient's {q} is a training record)" for r, q in shared)
+    return (
+        f"none seen in training or model selection but one patient: {pairs}, as de Chazal's split has it, "
+        "kept for comparability"
+    )
+
+
+def use_text(task, ref: str) -> str:
+    """The commands that put the model to work on a recording (a card's "Use it")."""
+    name, python = ref.partition("@")[0], ""
+    if task.unit == "beat":
+        run = f"heartzoo annotate RECORD --model {ref}   # detect, gate, classify -> WFDB, CSV, JSON"
+    elif task.per_recording:
+        run = f"heartzoo annotate RECORD --model BEAT_MODEL --rhythm {ref}   # beats, and the rhythm beside them"
+        python = (
+            f'\n```python\nheartzoo.classify_recording("{ref}", strip_mv, fs=300)  # a 9-61 s strip: '
+            '{"class": "A", ...}\n```\n'
+        )
+    elif task.is_quality_gate:
+        run = f"heartzoo annotate RECORD --model BEAT_MODEL --gate {name}   # no beat classified where it reads noise"
+    else:
+        run = f"heartzoo evaluate zoo/{task.name}/{name}/{ref.partition('@')[2]}   # its windows, scored"
+    return (
+        f"```bash\nheartzoo download {ref}   # into the cache, every file sha256-checked\n{run}\n```\n"
+        + python
+    )
+
+
 def intended_use(task, classes: list[str], lead: str) -> str:
     if task.unit == "beat":
         what = (
@@ -44,9 +80,11 @@ def intended_use(task, classes: list[str], lead: str) -> str:
         if task.per_recording  # af-4 trains on CinC 2017 alone
         else "populations unlike the MIT-BIH Arrhythmia Database (47 patients, 1975–79 Holter recordings)"
     )
+    # CinC 2017 names its one lead "ECG": it is lead I, from the fingers
+    read = "lead I (CinC 2017's `ECG`, AliveCor's finger lead)" if task.per_recording else lead
     return (
         f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision**; "
-        f"out of scope: {scope}leads other than {lead}, {population}."
+        f"out of scope: {scope}leads other than {read}, {population}."
     )
 
 

@@ -17,13 +17,13 @@ from ..tasks import get_task
 from ..zoo.published import family, published_config, training_sources
 from ..zoo.recommend import WEARABLE, rule_text
 from ..zoo.retrain_checks import retraining_note
+from .card_external import external_text
 from .card_sections import (
     confusion_rows,
     device_bill_text,
     end_to_end_text,
     ensemble_cell,
     ensemble_text,
-    external_text,
     last_stage,
     licence_text,
     measurement_text,
@@ -40,6 +40,7 @@ from .card_tasks import (
     intended_use,
     quality_bar,
     test_name,
+    use_text,
 )
 
 __all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
@@ -121,7 +122,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
     reproduce += f"heartzoo train {recipe_file(cfg['task'], f'{name}@{version}', zoo)}{in_zoo}"
     banner = (
         f'!!! success "Recommended for a wearable ({cfg["task"]})"\n\n    The model heartzoo recommends for '
-        f"{cfg['task']} on a wearable: {rule_text()}.\n\n"
+        f"{cfg['task']} on a wearable: {rule_text(split if task.unit == 'beat' else 'its test set')}.\n\n"
         if recommended
         else ""
     )
@@ -152,7 +153,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
 | evaluation | {split} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
-
+{"" if m["leaky"] else chr(10) + "## Use it" + chr(10) * 2 + use_text(task, f"{name}@{version}")}
 ## Its bar
 
 {bar_text(fam, m, vdir, cfg, name, checkout.results)}

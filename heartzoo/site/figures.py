@@ -66,10 +66,11 @@ def cached(draw: Callable[..., Path]) -> Callable[..., Path]:
 
 
 @cached
-def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: Path) -> Path:
-    """int8 macro-F1 against flash (.tflite bytes, log x), one panel per task, one dot per model
-    (`points`: task, arch, family, flash, f1, recommended), colour by architecture; the recommended
-    model of each task ringed, and the wearable's flash budget as a dashed line."""
+def overview(points: list[dict[str, Any]], panels: list[tuple[str, str]], budget: int, out: Path) -> Path:
+    """int8 macro-F1 against flash (.tflite bytes, log x), one panel per task (`panels`: each task and the
+    test set its numbers are on), one dot per model (`points`: task, arch, family, flash, f1, recommended),
+    colour by architecture, shape by family; the recommended model of each task ringed, and the
+    wearable's flash budget as a dashed line."""
     import matplotlib
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -77,9 +78,15 @@ def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: P
     archs = sorted({p["arch"] for p in points})
     cmap = matplotlib.colormaps["tab20"]
     colour = {a: cmap(i % 20) for i, a in enumerate(archs)}
-    fig = _figure(11.5, 3.3, left=0.06, right=0.83, bottom=0.17, top=0.9, wspace=0.22)
-    axes = fig.subplots(1, max(len(tasks), 1), squeeze=False, sharex=True)[0]
-    for ax, task in zip(axes, tasks, strict=False):
+    cols = 3
+    rows = max(1, -(-len(panels) // cols))
+    fig = _figure(
+        11.5, 2.9 * rows + 0.4, left=0.06, right=0.8, bottom=0.1, top=0.93, wspace=0.25, hspace=0.55
+    )
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (task, test) in zip(axes, panels, strict=False):
         here = [p for p in points if p["task"] == task]
         for p in here:
             ax.scatter(
@@ -105,27 +112,36 @@ def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: P
                 ax.annotate(
                     p["name"].removeprefix(f"{task}-"),
                     (p["flash"], p["f1"]),
-                    xytext=(8, -14),
+                    xytext=(12, -16),
                     textcoords="offset points",
                     fontsize=8,
                     color="#d62728",
+                    zorder=5,
+                    bbox={
+                        "boxstyle": "round,pad=0.15",
+                        "facecolor": "white",
+                        "edgecolor": "none",
+                        "alpha": 0.85,
+                    },
                 )
         ax.axvline(budget, color="0.4", linestyle="--", linewidth=1)
         ax.set_xscale("log")
+        ax.set_xlim(2**12, 2**24)
         ax.xaxis.set_major_locator(FixedLocator(_SIZES))
         ax.xaxis.set_major_formatter(FuncFormatter(_kib))
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(task, fontsize=11)
+        ax.set_title(f"{task}: {test}", fontsize=10)
         ax.set_xlabel("flash: .tflite size (log)", fontsize=9)
+        ax.set_ylabel("int8 macro-F1", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(labelsize=8)
         if here:
             lo = min(p["f1"] for p in here)
             ax.set_ylim(max(0.0, lo - 0.05), min(1.0, max(p["f1"] for p in here) + 0.05))
-    axes[0].set_ylabel("DS2 int8 macro-F1", fontsize=9)
     arch_handles = [Line2D([], [], marker="o", linestyle="", color=colour[a], label=a) for a in archs]
+    # the families' keys hollow, so none is read as an architecture's colour
     extra = [
-        Line2D([], [], marker=m, linestyle="", color="0.5", label=f)
+        Line2D([], [], marker=m, linestyle="", markerfacecolor="white", markeredgecolor="black", label=f)
         for f, m in MARKERS.items()
         if any(p["family"] == f for p in points)
     ]
@@ -141,23 +157,20 @@ def overview(points: list[dict[str, Any]], tasks: list[str], budget: int, out: P
             markeredgewidth=2,
             label="recommended",
         ),
-        Line2D([], [], color="0.4", linestyle="--", label=f"wearable flash ({budget:,} B)"),
+        Line2D([], [], color="0.4", linestyle="--", label=f"wearable flash ({budget // 1024} KiB)"),
     ]
     fig.legend(
-        handles=arch_handles + extra,
-        loc="center left",
-        bbox_to_anchor=(0.835, 0.5),
-        fontsize=8,
-        frameon=False,
+        handles=arch_handles + extra, loc="center left", bbox_to_anchor=(0.81, 0.5), fontsize=8, frameon=False
     )
     return _save(fig, out)
 
 
-_SIZES = [2**k for k in range(10, 26)]
+#: flash ticks a panel has room for: every fourfold
+_SIZES = [4**k for k in range(5, 13)]
 
 
 def _kib(x: float, _pos: int) -> str:
-    return f"{x / 2**20:g} MiB" if x >= 2**20 else f"{x / 2**10:g} KiB"
+    return f"{x / 2**20:g}M" if x >= 2**20 else f"{x / 2**10:g}K"
 
 
 def read_history(path: Path) -> list[dict[str, float]]:

@@ -104,7 +104,10 @@ def home_table(versions: list[Version], recommended: dict[str, str], prefix: str
 
 
 def recommendation_rule() -> str:
-    return f"The recommended model is {rule_text()}; the README discloses how the rule was set."
+    return (
+        f"The recommended model is {rule_text()}; [the zoo's history](history.md) discloses how the rule was "
+        "set."
+    )
 
 
 def overview_points(versions: list[Version], recommended: dict[str, str]) -> list[dict[str, Any]]:
@@ -130,16 +133,16 @@ def get_going(recommended: dict[str, str]) -> str:
     ref = recommended.get("beat-3") or next(iter(recommended.values()), None)
     if ref is None:
         return "No model is recommended yet: the leaderboard lists every published one."
-    name = ref.partition("@")[0]
+    # the version named: a name alone is its latest version, not always the recommended one
     return f"""```bash
-pip install heartzoo              # or, in a checkout: pip install -e .
-heartzoo download {name}
+pip install -e .                  # in a checkout; `pip install heartzoo` once a release is on PyPI
+heartzoo download {ref}
 ```
 
 ```python
 import heartzoo
 
-model = heartzoo.load_model("{name}")       # every file checked against the index
+model = heartzoo.load_model("{ref}")       # every file checked against the index
 probs = heartzoo.predict(model, ecg_mv, fs=360, r_peaks=r_peaks)  # one lead in mV, its R peaks
 print(model.class_names, probs.argmax(axis=1))
 ```
@@ -147,18 +150,23 @@ print(model.class_names, probs.argmax(axis=1))
 The [quickstart](quickstart.md) runs this on a synthetic recording as written."""
 
 
-def _model_link(v: Version, recommended: set[str]) -> str:
-    mark = " ★" if v.ref in recommended else ""
+def _model_link(v: Version, recommended: set[str], not_again: set[str] = frozenset()) -> str:
+    mark = " ★" if v.ref in recommended else " †" if v.ref in not_again else ""
     return f"[{v.label}](../{v.page}){mark}"
 
 
 def task_board(
-    task: str, versions: list[Version], recommended: dict[str, str], external: dict[str, dict] | None = None
+    task: str,
+    versions: list[Version],
+    recommended: dict[str, str],
+    external: dict[str, dict] | None = None,
+    not_again: set[str] = frozenset(),
 ) -> str:
     """The leaderboard of one task: its inter-patient versions by DS2 int8 macro-F1, the columns a
     firmware engineer reads first, the external false-alarm rates on a wearable (`external`: the lines of
-    studies/external.py by NAME@VERSION), then its zoo-wide target."""
-    from .card_sections import false_call_cell, false_call_classes
+    studies/external.py by NAME@VERSION), then its zoo-wide target; † marks the versions whose recipe did
+    not make them again (`not_again`, the retraining checks), which the recommendation passes over."""
+    from .card_external import false_call_cell, false_call_classes
 
     t = get_task(task)
     external = external or {}
@@ -178,7 +186,7 @@ def task_board(
     for v in here:
         m, q = v.m, v.m["int8"]["per_class"]
         rows.append(
-            f"| {_model_link(v, chosen)} | **{m['int8']['macro_f1']:.4f}** | "
+            f"| {_model_link(v, chosen, not_again)} | **{m['int8']['macro_f1']:.4f}** | "
             + " | ".join(f"{q[c]['f1']:.3f}" for c in macro)
             + f" |{calls(v.ref)} {m['tflite_bytes']:,} | {m['tflm_arena_bytes']:,} | {m['macs']:,} | "
             f"{_f4(v.val)} | {training_label(v.cfg)} |"
@@ -195,6 +203,33 @@ def task_board(
     left_out = [c for c in t.class_names if c not in macro]
     note = f" ({', '.join(left_out)} is left out of macro-F1; each card gives its F1)" if left_out else ""
     rec = recommended.get(task)
+    on = "validation recordings" if t.per_recording else "validation patients"
+    wearable = (
+        f' "{af} in AF / {nsr} in NSR" is the external test on a wearable: the share of beats so called in the '
+        "atrial fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 test split, "
+        'AliveCor lead I, through `heartzoo annotate` (each card\'s "On other devices")'
+        + (
+            "; after → the S share as `annotate --rhythm` writes it with the recommended af-4 model (each card "
+            "names it), which relabels the S calls inside the AF it finds (its AF episodes, and a recording it "
+            "calls AF as a whole)."
+            if "S" in t.class_names
+            else "."
+        )
+        if beats
+        else ""
+    )
+    dagger = (
+        " † Its recipe did not make it again when retrained (`heartzoo zoo retrain`, the card says how far): "
+        "its numbers are not reproducible by its one command, and it is not recommended."
+        if any(v.ref in not_again for v in here)
+        else ""
+    )
+    pools = (
+        ' Validation numbers compare only within one "trained on": each pool draws its own validation '
+        "patients (DS1's alone, or DS1's and svdb's)."
+        if beats
+        else ""
+    )
     others = " · ".join(f"**{o}**" if o == task else f"[{o}]({o}.md)" for o in TASK_NAMES)
     return f"""---
 hide: [navigation, toc]
@@ -212,31 +247,33 @@ hide: [navigation, toc]
 
 </div>
 
-Every model tested the same way: macro-F1 over {", ".join(macro)}{note}. "{af} in AF / {nsr} in NSR" is the external
-test on a wearable: the share of beats so called in the atrial
-fibrillation (all false) and normal-rhythm (a proxy) records of the CinC 2017 test split, AliveCor lead I,
-through `heartzoo annotate` (each card's "On other devices"); after → the S share as `annotate --rhythm`
-writes it with the recommended af-4 model (each card names it), which relabels the S calls inside the AF it finds (its AF episodes, and a recording it calls AF as a whole). Flash is the `.tflite`, RAM
-the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its validation
-patients). The recommended model ({rec or "none yet"}) is {rule_text()}.
+Every model tested the same way: macro-F1 over {", ".join(macro)}{note}.{wearable} Flash is the `.tflite`, RAM
+the TFLM tensor arena; "validation macro-F1" is what the model was selected on (float, on its {on}).{pools}
+The recommended model ({rec or "none yet"}) is {rule_text(test_set(t, short=True))}.{dagger}
 
-## Target of zoo v1
-
-{target_table([task], versions)}
-
-{TARGET_NOTE}
+{target_section(task, versions)}
 
 The leaky twins are on [their own page](leaky.md); what other work published is
 [apart](literature.md), its protocols being different.
 """
 
 
-TARGET_NOTE = """"Best published here" is the highest of many DS2 numbers, so it flatters: which model is best was
+TARGET_NOTE = """Zoo v1 set targets for the beat tasks alone, on DS2; the other tasks' bars are on their cards.
+"Best published here" is the highest of many DS2 numbers, so it flatters: which model is best was
 seen on DS2. The last column is what someone choosing among these models without DS2 would get: the
 model with the highest macro-F1 on its validation patients (float, as selected in training), scored on
-DS2. Each model here is one training seed, and the seed alone moves a model's DS2 macro-F1 by more than
-most gaps in these tables (`studies/seed_spread.py`; the figures are in the training guide): read each
-number as one draw."""
+DS2. It need not be the recommended one (★), whose rule also asks for the wearable's budget, one model
+rather than an ensemble, and a recipe that makes it again ([the zoo's history]({up}history.md)); validation
+numbers of different training pools are compared here as they are. Each model here is one training seed,
+and the seed alone moves a model's DS2 macro-F1 by more than most gaps in these tables
+(`studies/seed_spread.py`; the figures are in the training guide): read each number as one draw."""
+
+
+def target_section(task: str, versions: list[Version]) -> str:
+    """A task board's zoo v1 target, where zoo v1 set one (the beat tasks)."""
+    if task not in TARGETS:
+        return f"Zoo v1 set no target for {task}; its bar is on each of its cards."
+    return f"## Target of zoo v1\n\n{target_table([task], versions)}\n\n{TARGET_NOTE.format(up='../')}"
 
 
 def target_table(tasks: list[str], versions: list[Version]) -> str:
@@ -264,27 +301,50 @@ def target_table(tasks: list[str], versions: list[Version]) -> str:
     )
 
 
-def test_set(t) -> str:
-    """What a task's leaderboard is measured on."""
+def test_set(t, short: bool = False) -> str:
+    """What a task's leaderboard is measured on (`short`: its name alone)."""
     if t.unit == "beat":
         return "DS2"
     if t.protocol == "patient-deal":
-        return "The dealt test patients (patient-deal)"
-    return "DS2 windows (clean and with NSTDB noise channel 0) and CinC 2017's test split"
+        return "the dealt test patients" if short else "The dealt test patients (patient-deal)"
+    if t.per_recording:  # CinC 2017 gives no patient: its split is by recording
+        return (
+            "CinC 2017's test split"
+            if short
+            else "CinC 2017's committed test split (a stratified fifth of the recordings; the challenge gives "
+            "no patient identifiers), each recording scored as a whole"
+        )
+    return (
+        "DS2 + noise, CinC 2017 test"
+        if short
+        else "DS2 windows (clean and with NSTDB noise channel 0) and CinC 2017's test split"
+    )
+
+
+def protocol_label(t) -> str:
+    """How a task's test set is kept apart from its training, in a few words."""
+    if t.unit == "beat":
+        return "inter-patient"
+    if t.per_recording:
+        return "held-out recordings"
+    return t.protocol
 
 
 def overview_board(versions: list[Version]) -> str:
     """leaderboard.md: where the task boards, the targets, the leaky twins and the literature are."""
+
+    def count(t: str) -> str:
+        n = sum(v.task == t and v.family != "leaky" for v in versions)
+        return f"{n} version{'' if n == 1 else 's'}, {protocol_label(get_task(t))}"
+
     links = "\n".join(
-        f"- [{t}](leaderboards/{t}.md): {sum(v.task == t and v.family != 'leaky' for v in versions)} "
-        f"{get_task(t).protocol} versions — {get_task(t).description}"
-        for t in TASK_NAMES
+        f"- [{t}](leaderboards/{t}.md): {count(t)} — {get_task(t).description}" for t in TASK_NAMES
     )
     return f"""# Leaderboards
 
 One page per task, every zoo version of a beat task on the inter-patient protocol (DS1 → DS2), of a
-rhythm task on its dealt test patients, of the quality gate on DS2's windows and CinC 2017's test split,
-at natural prevalence:
+rhythm task on its dealt test patients, of af-4 on CinC 2017's held-out test recordings, of the quality
+gate on DS2's windows and CinC 2017's test split, at natural prevalence:
 
 {links}
 - [the leaky twins](leaderboards/leaky.md): the same architectures on the LEAKY random-beat split
@@ -292,9 +352,9 @@ at natural prevalence:
 
 ## Targets of zoo v1
 
-{target_table(list(TASK_NAMES), versions)}
+{target_table([t for t in TASK_NAMES if t in TARGETS], versions)}
 
-{TARGET_NOTE}
+{TARGET_NOTE.format(up="")}
 """
 
 
@@ -343,8 +403,22 @@ models are measurements of the split, not candidates: they stay out of the task 
 """
 
 
-def literature_page() -> str:
-    others = "\n".join(f"| {p['work']} | {p['protocol']} | {p['result']} |" for p in PUBLISHED)
+def literature_page(versions: list[Version] = (), recommended: dict[str, str] | None = None) -> str:
+    """Other work's numbers as published, and the zoo's recommended beat models beside them on the same
+    protocol (from their metrics.json)."""
+    by_ref = {v.ref: v for v in versions}
+    ours = [
+        f"| heartzoo `{v.label}` (recommended {task}, int8, {v.m['tflite_bytes']:,} B) | inter-patient DS2 | "
+        + " · ".join(
+            f"{c} F1 {q['f1']:.2f}"
+            for c, q in v.m["int8"]["per_class"].items()
+            if c in v.m["int8"]["macro_classes"] and c not in ("N", "normal")
+        )
+        + f" · macro-F1 {v.m['int8']['macro_f1']:.4f} |"
+        for task, ref in (recommended or {}).items()
+        if get_task(task).unit == "beat" and (v := by_ref.get(ref)) is not None
+    ]
+    others = "\n".join([*ours, *(f"| {p['work']} | {p['protocol']} | {p['result']} |" for p in PUBLISHED)])
     return f"""# Published results of other work
 
 Numbers as their authors report them, apart from the zoo's own: comparable only where the protocol is
@@ -357,8 +431,9 @@ every number; class-balanced or filtered test sets are not natural prevalence.
 """
 
 
-def nav(versions: list[Version]) -> list[dict[str, Any]]:
-    """Model cards grouped by task, then family ("cnn3 students", "comparison architectures", ...)."""
+def nav(versions: list[Version], recommended: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """Model cards grouped by task, then family ("cnn3 students", "comparison architectures", ...); the
+    recommended ones (`recommended`, NAME@VERSION) marked ★."""
     out: list[dict[str, Any]] = [{"All models": "models/index.md"}]
     for task in TASK_NAMES:
         here = [v for v in versions if v.task == task]
@@ -367,7 +442,9 @@ def nav(versions: list[Version]) -> list[dict[str, Any]]:
             labels = sorted({family_label(fam, v.cfg) for v in here if v.family == fam})
             for label in labels:
                 pages = [
-                    {v.label: v.page} for v in here if v.family == fam and family_label(fam, v.cfg) == label
+                    {v.label + (" ★" if v.ref in recommended else ""): v.page}
+                    for v in here
+                    if v.family == fam and family_label(fam, v.cfg) == label
                 ]
                 groups.append({label: pages})
         if groups:

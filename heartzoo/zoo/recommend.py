@@ -35,15 +35,16 @@ WEARABLE = {"tflite_bytes": 32 * 1024, "tflm_arena_bytes": 24 * 1024}
 WEARABLE_LINE = {"distill"}
 
 
-def rule_text() -> str:
-    """The rule above in one sentence, as every page that names a recommended model states it."""
+def rule_text(test: str = "DS2") -> str:
+    """The rule above in one sentence, as every page that names a recommended model states it; `test`: the
+    task's test set."""
     return (
         "the model of the wearable line (distilled, then channel-pruned or fine-tuned as its recipe says, unless "
         "its recipe's validation chose the stage before; one model rather than an ensemble, "
         f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
         "arena, whose recipe makes it again: retrained where checked, else made by one clean commit) "
         "trained on the most databases, with the highest validation macro-F1 among those; chosen without "
-        "looking at DS2 (`heartzoo.zoo.recommend`)"
+        f"looking at {test} (`heartzoo.zoo.recommend`)"
     )
 
 
