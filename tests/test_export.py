@@ -202,6 +202,15 @@ def test_export_into_a_folder_holding_another_model_s_kit_publishes_nothing(run,
     res = run_cli("export", str(run), "--zoo", str(tmp_path / "zoo"), "--firmware", str(tmp_path / "kit"))
     assert res.returncode == 2 and "holds the kit of beat-3-cnn3-student" in " ".join(res.stderr.split())
     assert not (tmp_path / "zoo").exists()
+    # kit options the kit cannot take: refused before publishing too (a version was published, then refused)
+    for bad, said in (
+        (["--recording-hz", "1"], "--recording-hz 1: too low"),
+        (["--fixed-point", "--adc-bits", "2"], "--adc-bits 2 at --adc-gain 200 counts per mV holds"),
+    ):
+        kit = str(tmp_path / "kit2")
+        res = run_cli("export", str(run), "--zoo", str(tmp_path / "zoo"), "--firmware", kit, *bad)
+        assert res.returncode == 2 and said in " ".join(res.stderr.split()), res.stderr
+        assert not (tmp_path / "zoo").exists()
 
 
 def _litert_copy(run: Path, folder: Path) -> Path:

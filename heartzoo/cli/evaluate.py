@@ -206,9 +206,11 @@ def export_cmd(
         console.print(f"exporting {stage}: the stage the run publishes (export.stage)")
         run = stage
     config = exportable_run(run)[1]  # a missing model or a bad config is named before TensorFlow loads
-    if firmware is not None:  # and a folder holding another model's kit, before a version is published
+    if firmware is not None:  # the kit's options, and a folder holding another model's kit, before publishing
+        from ..export.firmware_kit import check_kit_options
         from ..export.kit_names import DEFAULT_PREFIX, check_kit_folder
 
+        check_kit_options(**kit)
         check_kit_folder(firmware, kit.get("prefix", DEFAULT_PREFIX), config.name)
 
     with err_console.status("exporting") as status:

@@ -6,8 +6,9 @@
 - `shrink`: the .tflite without what TFLM and LiteRT never read (names, metadata, repeated tables);
 - `codegen`: the C header/source pair of a version, generated on demand;
 - `firmware_kit`: the firmware kit of a version (the C preprocessing library, its contract header, the
-  model array, golden vectors, an example TFLM main); `firmware_host` compiles it (host, Cortex-M) and
-  `firmware_check` measures it against the Python Preprocessor.
+  model array, golden vectors, an example TFLM main; `contract_events` its task-specific constants);
+  `firmware_host` compiles it (host, Cortex-M) and `firmware_check` measures it against the Python
+  Preprocessor.
 
 What makes a version of a run (scores, checks, the folder) is the zoo's: `heartzoo.zoo.publish`. This
 package imports the data, the models and the published metadata, never evaluation, training or the zoo.

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
+from .contract_events import af_lines, aggregation_lines, vrun_lines
 from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, contract_file, kit_model, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
@@ -299,59 +300,6 @@ def contract_header(
     return "\n".join(lines)
 
 
-def vrun_lines(class_names: list[str]) -> list[str]:
-    """The runs of ventricular beats (`tasks.VT_BPM`, `recording.ventricular_runs`) as C constants, for a model with a V
-    class: its index, the beats that make a run and the rate above which it is VT."""
-    from ..tasks import VENTRICULAR_RUN_BEATS, VT_BPM
-
-    if "V" not in class_names:
-        return []
-    return [
-        f"#define HZ_V_CLASS {class_names.index('V')} /* runs of V beats: hz_vrun_* */",
-        f"#define HZ_VRUN_MIN_BEATS {VENTRICULAR_RUN_BEATS}",
-        f"#define HZ_VT_BPM {VT_BPM}",
-    ]
-
-
-def af_lines(class_names: list[str], aggregation: dict[str, Any] | None) -> list[str]:
-    """The AF burden and the AF episodes of `tasks.AF_EPISODE_S` or more (`recording.af_burden`) as C
-    constants, for a model labelled per recording with an AF class: its index, the too-noisy class's (-1:
-    none) and the episode's seconds."""
-    from ..tasks import AF_EPISODE_S
-
-    if aggregation is None or "A" not in class_names:
-        return []
-    noise = class_names.index("~") if "~" in class_names else -1
-    return [
-        f"#define HZ_AF_CLASS {class_names.index('A')} /* AF burden and episodes: hz_af_* */",
-        f"#define HZ_NOISE_CLASS ({noise})",
-        f"#define HZ_AF_EPISODE_S {AF_EPISODE_S}",
-    ]
-
-
-def aggregation_lines(aggregation: dict[str, Any] | None, output_scale: float, flt) -> list[str]:
-    """The contract's recording aggregation (`meta.RecordingAggregation`) as C constants: HZ_AGGREGATION 1
-    (the windows' mean) or 2 (mean+max, with its map); none for a beat model's contract."""
-    if aggregation is None:
-        return []
-    head = [
-        f"/* aggregation: {aggregation['method']}"
-        + (f", fitted on {aggregation['fitted_on']}" if aggregation.get("fitted_on") else "")
-        + " (hz_rec_class) */",
-        f"#define HZ_AGG_OUTPUT_SCALE {flt(output_scale)}",
-    ]
-    if aggregation["method"] == "mean":
-        return [*head, "#define HZ_AGGREGATION 1"]
-    rows = ", ".join("{" + ", ".join(flt(v) for v in row) + "}" for row in aggregation["coef"])
-    return [
-        *head,
-        "#define HZ_AGGREGATION 2",
-        f"#define HZ_AGG_EPS {flt(aggregation['eps'])}",
-        f"#define HZ_AGG_COEF {{{rows}}}",
-        f"#define HZ_AGG_INTERCEPT {{{', '.join(flt(v) for v in aggregation['intercept'])}}}",
-    ]
-
-
 def taps_header(firmware: Any, *, recording_hz: int = RECORDING_HZ, fixed_point: bool = False) -> str:
     """heartzoo_taps.h: the polyphase resampling filter (float: scipy's float64 taps; fixed: Q30)."""
     f = firmware if isinstance(firmware, dict) else firmware.model_dump(mode="json", exclude_none=True)
@@ -414,10 +362,17 @@ def kit_files(
     with a `prefix`, the library's names and files under it (`kit_names`), so that kits link together."""
     from ..meta import Configuration, Metrics, read_meta
     from ..tasks import TASKS
-    from .codegen import c_array_files, c_symbol, check_adc_holds_golden, check_kit_rate, op_method
+    from .codegen import c_array_files, c_symbol, op_method
 
     folder = Path(folder)
-    check_prefix(prefix)  # before anything is rendered
+    # before anything is rendered
+    check_kit_options(
+        fixed_point=fixed_point,
+        recording_hz=recording_hz,
+        adc_gain=adc_gain,
+        adc_bits=adc_bits,
+        prefix=prefix,
+    )
     if not (folder / "configuration.json").is_file():
         hint = (
             " (a run folder: export it first, `heartzoo export RUN`)"
@@ -438,9 +393,6 @@ def kit_files(
         adc_bits=adc_bits,
         label=label,
     )
-    check_kit_rate(recording_hz)
-    if fixed_point:
-        check_adc_holds_golden(adc_gain, adc_bits, recording_hz)
     files.update(c_array_files(folder, adc_gain if fixed_point else None, recording_hz))
     resolver = "\n".join(
         f"  if (resolver.Add{op_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in metrics.ops
@@ -461,6 +413,25 @@ def kit_files(
             text = text.replace(key, value)
         files[target] = text
     return with_prefix(files, prefix)
+
+
+def check_kit_options(
+    *,
+    fixed_point: bool = False,
+    recording_hz: int = RECORDING_HZ,
+    adc_gain: float = ADC_GAIN,
+    adc_bits: int = ADC_BITS,
+    prefix: str = DEFAULT_PREFIX,
+) -> None:
+    """An error naming the option where the kit cannot be made with these (a prefix that cannot name C
+    symbols, a rate too low for a QRS, an ADC that cannot hold the golden recording): `heartzoo export
+    --firmware` asks before it publishes a version, not after."""
+    from .codegen import check_adc_holds_golden, check_kit_rate
+
+    check_prefix(prefix)
+    check_kit_rate(recording_hz)
+    if fixed_point:
+        check_adc_holds_golden(adc_gain, adc_bits, recording_hz)
 
 
 def write_firmware_kit(
