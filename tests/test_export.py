@@ -282,7 +282,7 @@ def test_ops_tflm_lacks_fail_the_export():
         run_tflm(buf, quantized_inputs(buf, calib[:2]))
 
 
-def test_zoo_cli_list_and_show(zoo):
+def test_zoo_cli_list_and_show(zoo, tmp_path):
     env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run(
         [sys.executable, "-m", "heartzoo", "zoo", "list", "--zoo", str(zoo), "--json"],
@@ -308,6 +308,19 @@ def test_zoo_cli_list_and_show(zoo):
         env=env,
     )
     assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
+    # a changed metrics.json is not shown as the version's numbers
+    copy = shutil.copytree(zoo, tmp_path / "zoo")
+    metrics = copy / "beat-3" / "small-cnn2" / "v1" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace('"macro_f1": 0.', '"macro_f1": 1.', 1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode != 0 and "metrics.json: sha256" in " ".join(proc.stderr.split())
+    assert "macro-F1" not in proc.stdout
 
 
 @pytest.mark.slow

@@ -109,14 +109,18 @@ def zoo_show(
     name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
     zoo: ZooDir = None,
 ) -> None:
-    """One model version: files with sha256, and its DS2 metrics float vs int8."""
+    """One model version: files with sha256, and its test-set metrics float vs int8; a version whose files
+    are not what the index says is refused, as load_model and c-array refuse it."""
+    from ..integrity import require_intact
     from ..meta import read_metrics, version_digest
     from ..zoo.index import find, read_index, version_dir, zoo_dir
 
     root = zoo_dir(zoo)
     entry = find(read_index(root), name)
+    vdir = version_dir(root, entry)
+    require_intact(vdir, entry["files"])  # numbers shown are the published ones
     # validated first: a damaged metrics.json is one error naming its field, before anything is printed
-    shown = _show_metrics(entry, root, read_metrics(version_dir(root, entry)).model_dump(mode="json"))
+    shown = _show_metrics(entry, root, read_metrics(vdir).model_dump(mode="json"))
     for item in shown:
         console.print(item)
     console.print(f"digest (pin with download --sha256): {version_digest(entry['files'])}")
