@@ -112,3 +112,23 @@ def test_machines_are_of_one_kind_but_for_their_cores():
         REF, ZOO, [TrainingMachine(**{**_published_machine(), "isa": "AVX2"})]
     )
     assert "records no machine" in why_not_made_again(REF, ZOO, None)
+
+
+def test_another_recipe_or_a_changed_published_version_is_refused(tmp_path):
+    """Any folder was compared with any version ("not a broken recipe" for another architecture), and the
+    published side was read without checking its files."""
+    other = tmp_path / "other"
+    shutil.copytree(ZOO / "beat-3" / "beat-3-cnn3-student" / "v6", other)
+    proc = remade(other)
+    assert proc.returncode != 0 and "is not the recipe of" in " ".join(proc.stderr.split())
+    zoo = shutil.copytree(ZOO, tmp_path / "zoo")
+    metrics = zoo / RECORDED / "metrics.json"
+    metrics.write_text(metrics.read_text().replace('"macro_f1": 0.', '"macro_f1": 1.', 1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "heartzoo", "zoo", "remade", str(ZOO / RECORDED), REF, "--zoo", str(zoo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode != 0 and "metrics.json: sha256" in " ".join(proc.stderr.split())

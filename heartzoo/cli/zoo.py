@@ -333,14 +333,18 @@ def zoo_remade(
 
     Exit 1 only when the bytes differ and both trained on one kind of machine (the recipe or the code no
     longer makes the version); a recipe trained on another processor kind makes another model."""
+    from ..integrity import require_intact
     from ..meta import check_ref
-    from ..zoo.index import find, read_index, zoo_dir
+    from ..zoo.index import find, read_index, version_dir, zoo_dir
     from ..zoo.remade import compare_remade, why_another_model
     from ..zoo.retrain_checks import machines_text
 
     root = zoo_dir(zoo)
     name, version = check_ref(ref)
-    r = compare_remade(made, root / find(read_index(root), name, version)["path"])
+    entry = find(read_index(root), name, version)
+    published = version_dir(root, entry)
+    require_intact(published, entry["files"])  # compared with the version as published
+    r = compare_remade(made, published)
     if r.same_bytes:
         console.print(
             f"[green]✓[/] {made}/model.tflite is byte for byte the published {ref}'s (sha256 {r.made.sha256[:16]}…)"

@@ -67,8 +67,20 @@ class Remade:
 
 
 def compare_remade(made: Path, published: Path) -> Remade:
-    """`made` (a version folder exported here) against `published` (the version whose recipe it trained)."""
-    return Remade(Side.of(Path(made)), Side.of(Path(published)))
+    """`made` (a version folder exported here) against `published` (the version whose recipe it trained):
+    refused where `made` trained another recipe (names aside), which no comparison could excuse."""
+    from ..config import load_config
+    from .manifest import config_hash
+
+    made, published = Path(made), Path(published)
+    ours, theirs = Side.of(made), Side.of(published)  # each named where it is no exported version
+    mine, recipe = load_config(made / "configuration.json"), load_config(published / "configuration.json")
+    if config_hash(mine.model_copy(update={"name": recipe.name})) != config_hash(recipe):
+        raise HeartzooError(
+            f"{made}: its configuration.json is not the recipe of {published} (names aside): it is another "
+            "model, not that version made again"
+        )
+    return Remade(ours, theirs)
 
 
 def why_another_model(same: bool | None) -> str:
