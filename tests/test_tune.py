@@ -240,6 +240,41 @@ def test_a_trial_stopped_by_ctrl_c_runs_again_with_its_values_and_resumes(files,
             {"params": {"p": {"path": "data.protocol", "type": "categorical", "choices": ["patient-deal"]}}},
             r"parameter 'p' = 'patient-deal' at data.protocol",
         ),
+        # what Optuna refused mid-study, with a traceback and a study of failed trials left behind
+        (
+            {
+                "params": {
+                    "lr": {"path": "train.learning_rate", "type": "float", "low": 0.001, "high": 0.01}
+                    | {"log": True, "step": 0.001}
+                }
+            },
+            r"log and step cannot go together",
+        ),
+        (
+            {
+                "params": {
+                    "bs": {"path": "train.batch_size", "type": "int", "low": 16, "high": 64, "step": 0.5}
+                }
+            },
+            r"an int parameter's step must be a whole number of at least 1, got 0.5",
+        ),
+        (
+            {
+                "params": {
+                    "k": {"path": "model.params.kernel", "type": "categorical", "choices": [3], "log": True}
+                }
+            },
+            r"a categorical parameter takes no log or step",
+        ),
+        (
+            {
+                "params": {
+                    "lr": {"path": "train.learning_rate", "type": "float", "low": 0.001, "high": 0.01},
+                    "lr2": {"path": "train.learning_rate", "type": "float", "low": 0.02, "high": 0.05},
+                }
+            },
+            r"params lr and lr2 both set train.learning_rate",
+        ),
     ],
 )
 def test_a_bad_space_file_is_named(tmp_path, space, message):
@@ -341,3 +376,12 @@ def test_a_trial_the_pruner_stops_says_so_in_the_report():
     assert trial.user_attrs["note"] == (
         "enqueued by the search space; stopped by the median pruner after epoch 1: below earlier trials there"
     )
+
+
+def test_the_picture_of_a_search_without_a_complete_trial_is_drawn(tmp_path):
+    """Every trial refused for its size or pruned: `tune` ended in a traceback drawing the best so far."""
+    from heartzoo.training.tune_report import trajectory
+
+    study = optuna.create_study(direction="maximize")
+    study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
+    assert trajectory(study, tmp_path / "trajectory.png").stat().st_size > 0

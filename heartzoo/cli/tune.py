@@ -78,6 +78,11 @@ def tune_cmd(
     sp = load_space(space, cfg)
     target = run_dir or Path("runs") / "tune" / cfg.name
     names = list(sp.params)
+    c = sp.constraints  # said before the first trial: a trial over them is refused, not trained
+    limits = [f"{k} <= {v:,}" for k, v in (("int8 .tflite bytes", c.tflite_bytes), ("MACs", c.macs)) if v]
+    err_console.print(
+        f"size limits: {', '.join(limits) or 'none'} (the space's constraints)", highlight=False
+    )
     t0 = time.process_time()
     with Live(console=err_console, refresh_per_second=2, transient=False) as live:
 

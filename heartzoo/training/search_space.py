@@ -52,7 +52,16 @@ class Param(_Strict):
         if self.type == "categorical":
             if self.choices is None or self.low is not None or self.high is not None:
                 raise ValueError("a categorical parameter takes choices, not low/high")
+            if self.log or self.step is not None:
+                raise ValueError("a categorical parameter takes no log or step")
             return self
+        # what Optuna would refuse in the middle of a study, refused here
+        if self.log and self.step is not None:
+            raise ValueError("log and step cannot go together: a log scale is sampled without a grid")
+        if self.type == "int" and self.step is not None and (self.step != int(self.step) or self.step < 1):
+            raise ValueError(
+                f"an int parameter's step must be a whole number of at least 1, got {self.step:g}"
+            )
         if self.low is None or self.high is None or self.choices is not None:
             raise ValueError(f"a {self.type} parameter takes low and high, not choices")
         if not self.low < self.high:
@@ -98,7 +107,9 @@ class Param(_Strict):
 
 class Constraints(_Strict):
     """Limits a trial's model must meet before it trains (measured on the model the config builds,
-    thinned as its channel pruning will thin it, converted to int8 as it will be published)."""
+    thinned as its channel pruning will thin it, converted to int8 as it will be published). Unless the
+    space says otherwise, the beat-3 wearable's budget (null lifts a limit); `heartzoo tune` prints them
+    before the first trial."""
 
     tflite_bytes: int | None = Field(24_576, gt=0, description="int8 .tflite bytes (flash).")
     macs: int | None = Field(500_000, gt=0, description="Multiply-accumulates per inference.")
@@ -123,6 +134,11 @@ class SearchSpace(_Strict):
 
     @model_validator(mode="after")
     def _known_names(self) -> SearchSpace:
+        seen: dict[str, str] = {}
+        for name, p in self.params.items():  # one value per field: the later one would win unseen
+            if p.path in seen:
+                raise ValueError(f"params {seen[p.path]} and {name} both set {p.path}")
+            seen[p.path] = name
         for i, values in enumerate(self.enqueue):
             if set(values) != set(self.params):
                 raise ValueError(f"enqueue[{i}]: give a value for each parameter ({', '.join(self.params)})")

@@ -82,7 +82,8 @@ def trajectory(study, out: Path) -> Path:
         best.append(run)
     last = max((t.number for t in study.trials), default=0)
     ax.plot(xs, ys, "o", label="trial", color="tab:blue")
-    ax.step([*xs, last], [*best, *best[-1:]], where="post", label="best so far", color="tab:orange")
+    if best:  # none when every trial was refused or pruned: the picture shows those alone
+        ax.step([*xs, last], [*best, *best[-1:]], where="post", label="best so far", color="tab:orange")
     # a pruned trial at its last reported score; one refused for its size has none
     stopped = [
         (t.number, t.intermediate_values[max(t.intermediate_values)])
