@@ -136,4 +136,10 @@ def why_not_made_again(ref: str, root: Path, retrained_on: list[TrainingMachine]
     from ..zoo.remade import same_kind, why_another_model
 
     trained_on = read_metrics(Path(root) / find(read_index(root), ref)["path"]).trained_on
-    return why_another_model(same_kind(retrained_on, trained_on))
+    same = same_kind(retrained_on, trained_on)
+    if same is None:  # as `retrain_checks.verdicts` weighs it: nothing excuses the difference
+        return (
+            "One side records no machine, so no machine kind excuses the difference: the check counts against "
+            "the recipe, and the recommendation passes over the version."
+        )
+    return why_another_model(same)
