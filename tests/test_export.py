@@ -145,6 +145,9 @@ def test_verify_passes_then_fails_on_a_corrupted_file(zoo, shared_cache, tmp_pat
     assert proc.returncode == 1 and "model.tflite: sha256" in proc.stderr
     (bad / "beat-3" / "small-cnn2" / "v1" / "history.csv").unlink()
     assert any("history.csv: missing" in p for p in verify(bad, agreement=False))
+    # an export killed before its rename leaves its staging folder: hidden, and said
+    (bad / "beat-3" / "small-cnn2" / ".v2.k3x9q1").mkdir()
+    assert any(".v2.k3x9q1: the staging folder of an export" in p for p in verify(bad, agreement=False))
 
 
 def test_a_name_serves_one_task_and_a_publish_cut_short_leaves_no_version(run, zoo, shared_cache, tmp_path):

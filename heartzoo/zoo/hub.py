@@ -125,7 +125,10 @@ def download(
                 continue
             raise DownloadError(
                 f"{where}: refused, {size:,} bytes with sha256 {got}; the index lists {f['bytes']:,} bytes "
-                f"with sha256 {f['sha256']}" + (" (fetched again from its first byte)" if resumed else "")
+                f"with sha256 {f['sha256']}"
+                + (" (fetched again from its first byte)" if resumed else "")
+                # the files fetched intact are kept, unvouched, until a download completes the version
+                + f"; the version's intact files stay in {folder} for the next download"
             )
         os.replace(part, dest)
         memo.record(dest, got)  # loading it next hashes nothing again
@@ -202,8 +205,9 @@ def verify_cache(cache_dir: str | os.PathLike[str] | None = None) -> tuple[int, 
         ):
             checked += 1
             problems.append(
-                f"{place}: no {ENTRY} beside it (an interrupted download, or not written by heartzoo): nothing "
-                "vouches for its files"
+                f"{place}: no {ENTRY} beside it (an interrupted or refused download, whose intact files wait "
+                f"for `heartzoo download {place.parent.name}@{place.name}` to fetch the rest; or not written by "
+                "heartzoo): nothing vouches for its files yet"
             )
     return checked, problems
 

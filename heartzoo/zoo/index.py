@@ -407,6 +407,13 @@ def verify(root=None, *, env: Environment = LOCAL, agreement: bool = True) -> li
             found.extend(_agreement(vdir, entry, env))
         problems += found
     problems += _unlisted(root, index)
+    problems += [
+        f"{p}: the staging folder of an export that did not finish (killed, or still running): remove it"
+        for task_dir in _folders(root)
+        for model_dir in _folders(task_dir)
+        for p in sorted(model_dir.iterdir())
+        if p.is_dir() and re.match(r"^\.v\d+\.", p.name)  # `publish.export_run`'s mkdtemp
+    ]
     problems += _recommendation_problems(root, index)
     return problems
 
