@@ -18,7 +18,7 @@ from .io import read_mapping
 from .legacy import from_schema_1
 from .meta import NAME_PATTERN, VERSION_PATTERN
 from .preprocess import InputSpec
-from .validation import describe_errors
+from .validation import describe_errors, plain_path
 
 
 class _Strict(BaseModel):
@@ -77,6 +77,11 @@ class DataConfig(_Strict):
         "beats (or af-4's windows) from there, in flat memory, instead of loading them (the validation "
         "records' rows are left out and validated in memory).",
     )
+
+    @field_validator("shards")
+    @classmethod
+    def _plain_shards(cls, shards: str | None) -> str | None:
+        return None if shards is None else plain_path(shards, "a folder of shards (e.g. shards/beat-3)")
 
     @field_validator("train")
     @classmethod
@@ -235,13 +240,7 @@ class DistillConfig(_Strict):
             if re.fullmatch(NAME_PATTERN, name) and re.fullmatch(VERSION_PATTERN, version):
                 return teacher
             raise ValueError("a zoo teacher is NAME@vN, e.g. beat-3-efficientnetv2-sm@v1")
-        parts = teacher.split("/")
-        if not teacher or "\\" in teacher or ":" in teacher or any(p in (".", "..") for p in parts):
-            raise ValueError(
-                "must be a zoo model NAME@vN or a run folder without '..', '.', drive or backslash "
-                "(e.g. runs/NAME)"
-            )
-        return teacher
+        return plain_path(teacher, "a zoo model NAME@vN or a run folder (e.g. runs/NAME)")
 
     @property
     def zoo_ref(self) -> tuple[str, str] | None:

@@ -61,3 +61,12 @@ def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -
                 msg += f" (got {err['input']!r})"
         lines.append(f"  - {msg}")
     return "\n".join(lines)
+
+
+def plain_path(path: str, what: str) -> str:
+    """`path` where a config names a folder (a run, shards): a config is data too, and may not climb out of
+    the folder it is read from, so no '..' or '.', drive or backslash; else a ValueError saying `what` is
+    expected."""
+    if not path or "\\" in path or ":" in path or any(p in (".", "..") for p in path.split("/")):
+        raise ValueError(f"must be {what} without '..', '.', drive or backslash")
+    return path

@@ -173,3 +173,11 @@ def test_yaml_merge_keys_still_read_and_may_be_overridden(tmp_path):
         ConfigError, match=r"(?s)listkey.yaml: not valid YAML: .*found unhashable key.*line 2"
     ):
         read_mapping(bad)
+
+
+@pytest.mark.parametrize("shards", ["../../../../etc", "shards/../..", "C:\\x", "./shards"])
+def test_a_shards_folder_may_not_climb_out(shards):
+    """A config is data: `data.shards`, as `compress.distill.teacher`, names a folder without '..'."""
+    with pytest.raises(ConfigError, match=r"data.shards.*must be a folder of shards .*without '\.\.'"):
+        parse_config({"name": "x", "task": "beat-3", "data": {"shards": shards}})
+    assert parse_config({"name": "x", "task": "beat-3", "data": {"shards": "shards/beat-3"}}).data.shards
