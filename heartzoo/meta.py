@@ -202,8 +202,9 @@ def check_pin(entry: dict[str, Any], sha256: str | None, source: str) -> None:
     """Refuse a version whose digest is not the pinned one: an index may not swap a version's files."""
     if sha256 is None:
         return
-    got = version_digest(entry["files"])
-    if got != sha256.lower():
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):  # a typo is not "another digest"
+        raise HeartzooError(f"--sha256 {sha256!r}: a version's digest is 64 hex digits (heartzoo zoo show)")
+    if (got := version_digest(entry["files"])) != sha256.lower():
         raise ZooIndexError(
             f"{source}: {entry['name']}@{entry['version']} has digest {got}, not the pinned {sha256}; refused"
         )

@@ -127,8 +127,7 @@ def test_a_damaged_source_mirrors_nothing(tmp_path):
     (src / "beat-2/beat-2-cnn3-student/v1/model.tflite").write_bytes(b"not a model")
     with pytest.raises(HeartzooError, match=r"model.tflite.*nothing mirrored|nothing mirrored.*model.tflite"):
         mirror(tmp_path / "site", src)
-    assert not (tmp_path / "site" / "index.json").exists()
-    assert not list((tmp_path / "site").rglob("*.tflite"))
+    assert not (tmp_path / "site").exists()  # not even the folder: it was made before the refusal
 
 
 def test_a_mirror_carries_the_retraining_checks_of_the_versions_it_holds(tmp_path):
@@ -164,8 +163,7 @@ def test_a_source_with_damaged_checks_mirrors_nothing(tmp_path):
         HeartzooError, match=r"(?s)checks.json: refused.*check 0 \(beat-3-cnn3-student@v3\).*made_agian"
     ):
         mirror(tmp_path / "site", src)
-    assert not (tmp_path / "site" / "index.json").exists()
-    assert not list((tmp_path / "site").rglob("*.tflite"))
+    assert not (tmp_path / "site").exists()  # not even the folder: it was made before the refusal
 
 
 def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
@@ -173,8 +171,11 @@ def test_mirror_refuses_unknown_names_and_its_own_source(tmp_path):
 
     with pytest.raises(HeartzooError, match="no-such-model: not in the zoo being mirrored"):
         mirror(tmp_path / "site", ZOO, models=["no-such-model"])
-    with pytest.raises(HeartzooError, match="is the zoo being mirrored"):
+    with pytest.raises(HeartzooError, match="is, or is inside, the zoo being mirrored"):
         mirror(ZOO, ZOO)
+    with pytest.raises(HeartzooError, match="is, or is inside, the zoo being mirrored"):
+        mirror(ZOO / "mirror-inside", ZOO)
+    assert not (ZOO / "mirror-inside").exists()
 
 
 def test_with_no_zoo_folder_names_mean_the_published_index_and_it_is_cached(tmp_path, monkeypatch):

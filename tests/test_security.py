@@ -324,6 +324,9 @@ def test_a_pinned_version_refuses_other_files(site, tmp_path):
     with FolderServer(site) as srv, pytest.raises(HeartzooError, match=rf"not the pinned {pin}; refused"):
         _download(srv, tmp_path / "cache2", sha256=pin)
     assert not (tmp_path / "cache2" / "models" / entry["path"]).exists()
+    # a pin that is no digest at all is said to be one, not "another digest"
+    with FolderServer(site) as srv, pytest.raises(HeartzooError, match=r"--sha256 'xyz': .* 64 hex digits"):
+        _download(srv, tmp_path / "cache3", sha256="xyz")
 
 
 def test_a_declared_size_that_is_not_the_files_is_refused_with_the_right_sha256(site, tmp_path):

@@ -264,7 +264,7 @@ def find(index: dict[str, Any], name: str, version: str | None = None) -> dict[s
         hint = (
             f"did you mean {' or '.join(close)}?"
             if close
-            else "`heartzoo zoo list` shows the published models"
+            else "`heartzoo zoo list` shows the models (`--remote` those of the zoo downloads read)"
         )
         raise HeartzooError(
             f"no model {name!r} in the zoo; {hint}" if known else f"no model {name!r}: the zoo is empty"

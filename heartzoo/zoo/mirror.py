@@ -78,20 +78,21 @@ def mirror(dest: str | os.PathLike[str], zoo=None, *, models: list[str] | None =
     src = zoo_dir(zoo)
     index = read_index(src)
     dest = Path(dest)
-    if dest.resolve() == src.resolve():
-        raise HeartzooError(f"{dest}: is the zoo being mirrored; name another folder")
-    dest.mkdir(parents=True, exist_ok=True)
-    before = read_index(dest) if (dest / INDEX).is_file() else {"models": []}
-    # the retraining checks the mirror holds and the source's, validated before anything is written
-    checks = [*read_checks(dest, before), *read_checks(src, index)]
-    had = before["models"]
-    report = MirrorReport(dest)
+    if dest.resolve() == src.resolve() or src.resolve() in dest.resolve().parents:
+        # inside it, the mirror would be a folder of the zoo that its index does not list
+        raise HeartzooError(f"{dest}: is, or is inside, the zoo being mirrored; name a folder outside it")
     entries = _wanted(index["models"], models)
-    # every source version is checked before the first byte is written
+    # every source version is checked before the first byte (or folder) is written
     for e in entries:
         problems = check_files(version_dir(src, e), e["files"])
         if problems:
             raise HeartzooError(f"{src / e['path']}: not as its index says, nothing mirrored: {problems[0]}")
+    theirs = read_checks(src, index)  # the source's retraining checks, validated before anything is written
+    dest.mkdir(parents=True, exist_ok=True)
+    before = read_index(dest) if (dest / INDEX).is_file() else {"models": []}
+    checks = [*read_checks(dest, before), *theirs]  # and the mirror's own
+    had = before["models"]
+    report = MirrorReport(dest)
     same = {(e["name"], e["version"]): e for e in had}
     # every conflict is found before the first write, so a refused run leaves the mirror as it was
     todo = []
