@@ -128,6 +128,9 @@ def test_its_members_are_a_cross_validation(folds, shared_cache):
     assert nothing.returncode == 2 and "not a run of small-folds" in nothing.stderr, nothing.stderr
     folds_too = run_cli("cv", str(config), "--members", str(root / "run"), "--folds", "3")
     assert folds_too.returncode == 2 and "--folds, --seed, --run-dir" in folds_too.stderr, folds_too.stderr
+    # given at their defaults they are still options that do not apply (they slipped through)
+    defaults = run_cli("cv", str(config), "--members", str(root / "run"), "--folds", "5", "--seed", "0")
+    assert defaults.returncode == 2 and "--folds, --seed, --run-dir" in defaults.stderr, defaults.stderr
 
 
 @pytest.mark.slow
