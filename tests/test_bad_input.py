@@ -357,3 +357,27 @@ def test_a_train_refused_for_missing_data_leaves_no_run_folder(tmp_path):
     (kept / "notes.txt").write_text("mine")
     res = run_cli(*args, "--run-dir", str(kept))
     assert res.returncode == 2 and (kept / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(("per_frame", "lead"), [((1, 2), "MLII"), ((1, 2), "PLETH"), ((4, 1), "MLII")])
+def test_a_record_of_several_samples_a_frame_is_read_not_called_corrupt(data_root, tmp_path, per_frame, lead):
+    """A WFDB record of mixed rates (`16x2`, as edf2mit writes one) was refused: "header disagrees with its
+    data". Each lead is read as wfdb reads it, a frame's samples averaged at the frame rate, with a note
+    where there are several, and the header's checksums (over every sample) hold."""
+    import wfdb
+
+    from heartzoo.recording.read import read_recording
+
+    x = wfdb.rdrecord(str(data_root / "mitdb" / "100"), channels=[0], sampto=360 * 20).p_signal[:, 0]
+    e = [np.round(np.repeat(x, k) * 200).astype(np.int32) for k in per_frame]
+    wfdb.Record(
+        record_name="mixed", n_sig=2, fs=360, sig_len=len(x), file_name=["mixed.dat"] * 2, fmt=["16", "16"],
+        samps_per_frame=list(per_frame), adc_gain=[200.0, 200.0], baseline=[0, 0], units=["mV", "mV"],
+        sig_name=["MLII", "PLETH"], e_d_signal=e, adc_res=[16, 16], adc_zero=[0, 0],
+        init_value=[int(v[0]) for v in e], checksum=[int(v.sum()) % 65536 for v in e], block_size=[0, 0],
+    ).wrsamp(write_dir=str(tmp_path), expanded=True)  # fmt: skip
+    rec = read_recording(tmp_path / "mixed", lead)
+    assert rec.fs == 360 and len(rec.signal) == len(x)
+    np.testing.assert_allclose(np.asarray(rec.signal), np.round(x * 200) / 200, atol=1e-6)
+    k = per_frame[["MLII", "PLETH"].index(lead)]
+    assert any(f"holds {k} samples a frame" in n for n in rec.notes) == (k > 1)

@@ -325,6 +325,8 @@ def read_signal(
             path=str(Path(data_dir) / f"{record}.hea"),
         )
     _check_dat_size(record, header, ch, dat)
+    # several samples a frame: read as wfdb reads them, their mean at the frame rate (the annotations' rate)
+    per_frame, fs = int((header.samps_per_frame or [1] * (ch + 1))[ch] or 1), float(header.fs)
     digital = signal_files.stored_samples(header, ch, dat)  # formats 16 and 212 where they lie
     if digital is None:
         try:
@@ -368,7 +370,11 @@ def read_signal(
         )
         if values is not None:
             values[s : s + step] = v32
+    if per_frame > 1:  # the header's checksum sums every sample, not the frames' means
+        total = signal_files.every_sample_sum(Path(data_dir) / record, ch)
     notes = _check_sums(record, header, ch, lead, total, dat)  # a checksum error before missing samples
+    many = f"lead {lead} holds {per_frame} samples a frame: read as their mean, at {fs:g} Hz"
+    notes += (many,) if per_frame > 1 else ()
     if header.unread_clock:
         notes += (f"{header.unread_clock}: read without a start time",)
     if to_mv is None:
@@ -381,15 +387,14 @@ def read_signal(
     elif n_nan:
         raise DataError(
             record,
-            f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} "
-            f"({first / header.fs:.2f} s)",
+            f"{n_nan} missing (NaN) samples in lead {lead}, the first at sample {first} ({first / fs:.2f} s)",
             path=str(dat),
         )
     if len(digital) == 0 or low == high:
         raise DataError(record, f"lead {lead} is flat (constant signal)", path=str(dat))
     if values is None:
         values = CheckedLead(digital, mv)
-    return Signal(record, lead, float(header.fs), values, notes)
+    return Signal(record, lead, fs, values, notes)
 
 
 def _check_sums(record: str, header, ch: int, lead: str, got: int, dat: Path) -> tuple[str, ...]:
@@ -474,7 +479,8 @@ def _check_dat_size(record: str, header, ch: int, dat: Path) -> None:
     if any(str(header.fmt[i]) != fmt for i in in_file):
         return
     offset = int((header.byte_offset or [0] * (ch + 1))[ch] or 0)
-    frame_bytes = _BYTES_PER_SAMPLE[fmt] * len(in_file)
+    spf = header.samps_per_frame or [1] * len(header.file_name)  # a frame holds each signal's samples
+    frame_bytes = _BYTES_PER_SAMPLE[fmt] * sum(spf[i] or 1 for i in in_file)
     have = dat.stat().st_size - offset
     frames = int(have // frame_bytes)
     need = int(header.sig_len)
