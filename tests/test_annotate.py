@@ -256,6 +256,11 @@ def test_a_single_column_of_decimal_commas_is_one_lead(tmp_path):
         ),
         ("folder", [], r"in: a folder, not a recording"),
         (
+            "upper_case_hea",
+            [],
+            r"SYN.HEA: WFDB opens a record's header in lower case: rename SYN.HEA to SYN.hea",
+        ),
+        (
             "dat_file",
             [],
             r"syn.dat: a file of the WFDB record syn, not the record; give the record: \S*syn \(or",
@@ -302,6 +307,11 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, make, args, m
         "empty_npy": lambda: np.save(src / "x.npy", np.zeros(0)) or src / "x.npy",
         "huge_csv": lambda: np.savetxt(src / "x.csv", np.r_[x[:700], 1e39, x[701:]]) or src / "x.csv",
         "folder": lambda: src,
+        "upper_case_hea": lambda: (  # an old CD-ROM's names: SYN.HEA beside SYN.DAT
+            write_record(src, "syn", fs=250, seconds=20)
+            and (src / "syn.hea").rename(src / "SYN.HEA")
+            and src / "SYN.HEA"
+        ),
         "dat_file": lambda: write_record(src, "syn", fs=250, seconds=20) and src / "syn.dat",
     }[make]()
     out = tmp_path / "out"

@@ -89,6 +89,12 @@ def input_format(path: Path) -> tuple[str, Path]:
             return "apple-watch", path
         if opensignals.is_export(path):  # PLUX's BITalino and biosignalsplux kits
             return "opensignals", path
+    if path.suffix == ".HEA" or (not path.exists() and path.with_name(f"{path.name}.HEA").is_file()):
+        # WFDB (and wfdb) open RECORD.hea: an old CD-ROM's or a DOS tool's upper-case name is not found
+        stem = path.stem if path.suffix == ".HEA" else path.name
+        raise HeartzooError(
+            f"{path}: WFDB opens a record's header in lower case: rename {stem}.HEA to {stem}.hea"
+        )
     if suffix == ".hea" or (not path.is_file() and path.with_name(f"{path.name}.hea").is_file()):
         return "wfdb", path.with_suffix("") if suffix == ".hea" else path
     if suffix in (".edf", ".csv", ".npy"):
