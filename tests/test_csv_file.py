@@ -102,6 +102,12 @@ def test_a_time_column_that_does_not_start_at_0_says_where_the_outputs_count_fro
         assert rec.fs == 360 and np.allclose(rec.signal, x, atol=1e-6)
         notes = " ".join(rec.notes)
         assert ("its time column starts at 1000 s" in notes and "add 1000 s" in notes) == said, notes
+    # a logger's Unix time in ms: the offset exactly (it was 1.71235e+09 s, 72 minutes off), and its date
+    path = tmp_path / "epoch.csv"
+    ms = 1712345678123 + np.round(np.arange(len(x)) * 1000 / 360).astype(np.int64)
+    path.write_text("time (ms),ECG\n" + "".join(f"{t},{v}\n" for t, v in zip(ms, x, strict=True)))
+    notes = " ".join(read_recording(path, "ECG").notes)
+    assert "add 1712345678.123 s for the file's own; as Unix time, 2024-04-05T19:34:38.123000+00:00" in notes
 
 
 def test_a_cell_that_is_no_number_is_named_by_its_data_row_and_column_from_1(tmp_path):

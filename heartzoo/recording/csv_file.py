@@ -357,9 +357,15 @@ def _timeline(
     if abs(fs - round(fs)) <= 2 * 10.0**-digits * scale / span * fs:
         fs = float(round(fs))
     if numeric and abs(t[0] * scale) * fs >= 1:  # the outputs count time from the first row, not from 0
+        t0 = f"{t[0] * scale:.6f}".rstrip("0").rstrip(".")  # exactly: a logger's epoch time has 13 digits
+        unix = (
+            f"; as Unix time, {datetime.fromtimestamp(t[0] * scale, UTC).isoformat()}"
+            if 1e9 <= t[0] * scale <= 4e9  # 2001 to 2096: a logger's clock, not a recording's seconds
+            else ""
+        )
         notes.append(
-            f"its time column starts at {t[0] * scale:.6g} s: the outputs' times count from that first row "
-            f"(add {t[0] * scale:.6g} s for the file's own)"
+            f"its time column starts at {t0} s: the outputs' times count from that first row "
+            f"(add {t0} s for the file's own{unix})"
         )
     if typical <= 0:
         notes.append(
