@@ -142,3 +142,24 @@ def test_the_kit_reports_the_burden_and_episodes_python_reports(mitdb, tmp_path,
         Configuration, REPO / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6" / "configuration.json"
     )
     assert "HZ_AF_CLASS" not in library_files(beat.firmware)["heartzoo_contract.h"]
+
+
+def test_what_the_gate_could_not_read_for_a_window_is_no_rhythm(mitdb):
+    """A lead the quality gate could not read was still given a rhythm, counted as read time (a lead in
+    volts behind `--gate quality-cnn3`: 120 s of normal rhythm, "0 of the 120 s read" AF). A stretch the
+    gate could not read for a window or more is now too noisy (`~`); a shorter one is read as before."""
+    from conftest import REPO
+
+    from heartzoo.data.databases import get_database
+    from heartzoo.recording.rhythm_annotation import recording_rhythm
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model("af-4-cnn4-student", "v1", format="tflite", zoo=REPO / "zoo")
+    sig = get_database("mitdb").read_signal(mitdb, "201", "MLII")
+    x, fs = sig.values[: 120 * 360], float(sig.fs)
+    plain, _, _ = recording_rhythm(x, fs, loaded)
+    assert all(e.label != "~" for e in plain)
+    cut, _, _ = recording_rhythm(x, fs, loaded, unreadable=[(0, 25 * 360), (60 * 360, 65 * 360)])
+    noisy = [(e.start, e.end) for e in cut if e.label == "~"]
+    assert noisy == [(0, 25 * 360)]  # the 5-s stretch is under a window: read
+    assert af_burden(cut, fs).analysed_s == pytest.approx(95.0)

@@ -177,14 +177,17 @@ def lead_doubts(x, fs: float, missing=()) -> list[str]:
 
 
 def recording_rhythm(
-    x, fs: float, rhythm, *, zoo=None, missing=()
+    x, fs: float, rhythm, *, zoo=None, missing=(), unreadable=()
 ) -> tuple[tuple[Episode, ...], str, dict | None]:
     """The episodes of one lead by the rhythm model (int8: a `LoadedModel`, or NAME[@VERSION] loaded),
     NAME@vN, and the whole recording's class (`recording_class`; None for one shorter than
-    `RECORDING_MIN_S` or longer than `RECORDING_MAX_S`, which has no one class)."""
+    `RECORDING_MIN_S` or longer than `RECORDING_MAX_S`, which has no one class). A stretch the quality
+    gate could not read (`unreadable`) for a whole window of the model or more is cut out of the episodes
+    as too noisy (`~`), as a missing one is: no rhythm is read, nor counted read, where no beat was."""
     from ..errors import HeartzooError
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
+    from .missing import episodes as cut
 
     model = resolve_model(rhythm, zoo=zoo)
     ref = f"{model.config.name}@{model.folder.name}"
@@ -195,7 +198,9 @@ def recording_rhythm(
         )
     classified = RECORDING_MIN_S * fs <= len(x) <= RECORDING_MAX_S * fs  # the lengths it was fitted on
     whole = recording_class(x, fs, model, missing) if classified else None
-    return tuple(rhythm_episodes(x, fs, model)), ref, whole
+    window = model.config.input.frame_samples(fs)
+    noisy = [(a, b) for a, b in unreadable if b - a >= window]
+    return cut(rhythm_episodes(x, fs, model), noisy), ref, whole
 
 
 def s_in_af_to_n(

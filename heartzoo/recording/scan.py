@@ -124,7 +124,14 @@ def scan(
     if rhythm is not None:
         say("reading the rhythm", 0, None)
     episodes, rhythm_ref, whole = (
-        recording_rhythm(x, rate, rhythm, zoo=zoo, missing=missing)
+        recording_rhythm(
+            x,
+            rate,
+            rhythm,
+            zoo=zoo,
+            missing=missing,
+            unreadable=windows.unreadable_stretches() if windows is not None else (),
+        )
         if rhythm is not None
         else ((), None, None)
     )
