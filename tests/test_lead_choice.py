@@ -115,3 +115,14 @@ def test_a_wfdb_lead_without_a_description_is_named_by_its_number(two_ecg, tmp_p
     np.testing.assert_array_equal(rec.signal, read_recording(two_ecg, "1", lead_given=True).signal)
     with pytest.raises(HeartzooError, match=r"twin.hea: no lead MLII; leads: 0, 1"):
         read_recording(tmp_path / "twin", "MLII", lead_given=True)
+
+
+def test_python_takes_a_lead_by_its_number_as_the_cli_does(data_root):
+    """`read_recording(path, 0)` ended in an AttributeError ('int' has no casefold)."""
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.read import read_recording
+
+    record = data_root / "mitdb" / "100"
+    assert read_recording(record, 1).lead == read_recording(record, "1", lead_given=True).lead == "V5"
+    with pytest.raises(HeartzooError, match="its name or its number from 0, got 1.5"):
+        read_recording(record, 1.5)

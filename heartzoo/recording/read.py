@@ -123,15 +123,20 @@ def input_format(path: Path) -> tuple[str, Path]:
 
 def read_recording(
     path: str | os.PathLike[str],
-    lead: str,
+    lead: str | int,
     *,
     fs: float | None = None,
     lead_given: bool = False,
     invert: bool = False,
 ) -> Recording:
-    """The lead `lead` of the recording at `path`. `lead_given`: the user chose it (else it is the
-    model's, and an error says how to choose another). `invert`: the lead turned over (electrodes
-    swapped, a device held the other way), and a note that says so."""
+    """The lead `lead` (its name, or its number from 0 as `--lead` takes it) of the recording at `path`.
+    `lead_given`: the user chose it (else it is the model's, and an error says how to choose another).
+    `invert`: the lead turned over (electrodes swapped, a device held the other way), and a note that
+    says so."""
+    if isinstance(lead, int) and not isinstance(lead, bool):  # a number, as the CLI reads "--lead 0"
+        lead, lead_given = str(lead), True
+    elif not isinstance(lead, str):
+        raise HeartzooError(f"a lead is named by its name or its number from 0, got {lead!r}")
     rec = _read(path, lead, fs, lead_given)
     fmt, p = input_format(Path(path))
     if rec.name != (own := p.name if fmt == "wfdb" else p.stem):  # said, not only seen in the files' names
