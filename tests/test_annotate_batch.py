@@ -211,3 +211,13 @@ def test_a_recording_that_now_fails_leaves_no_earlier_outputs_beside_its_error(t
         "annotate-summary.csv", "good.heartzoo", "good.heartzoo.csv", "good.heartzoo.json", "good.heartzoo.png",
         "notes.txt",
     ]  # fmt: skip
+
+
+def test_names_of_other_alphabets_stay_apart():
+    """`ä.npy` and `ö.npy` (and two names in Chinese) were both written `_`, so a batch refused them as
+    "the same recording twice"; accents are dropped, and letters with no ASCII form add a digest."""
+    from heartzoo.data.wfdb_names import wfdb_letters
+
+    assert (wfdb_letters("ä"), wfdb_letters("ö"), wfdb_letters("Müller ECG")) == ("a", "o", "Muller_ECG")
+    assert wfdb_letters("心电") != wfdb_letters("心率")
+    assert all(c.isascii() for c in wfdb_letters("心电")) and wfdb_letters("rec.1") == "rec_1"

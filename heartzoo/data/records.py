@@ -242,11 +242,6 @@ def read_beats(
     return Beats(record, samples, aami, symbols, float(header.fs), sig_len)
 
 
-def wfdb_letters(name: str) -> str:
-    """`name` in the letters WFDB accepts for annotation files (letters, digits, '-', '_')."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "recording"
-
-
 def check_annotation_file(record: str, path: Path) -> None:
     """A DataError naming `path` unless it is a whole WFDB annotation file: wfdb reads a file cut short
     as the beats before the cut, without a word (a copy that stopped halfway would train on half a

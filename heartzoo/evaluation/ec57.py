@@ -440,7 +440,7 @@ def read_pairs(
     if not ref.is_dir():
         if records:
             raise HeartzooError("--records chooses records in folders; two files are one record")
-        from ..data.records import wfdb_letters
+        from ..data.wfdb_names import wfdb_letters
 
         a, b = read_annotations(ref), read_annotations(test, need_beats=False)
         # two files are one record's two annotation sets (100.atr, 100.heartzoo; annotate writes a WFDB

@@ -22,8 +22,9 @@ from tokenize import TokenError
 
 import numpy as np
 
-from ..data.records import annotation_file_complete, wfdb_letters
+from ..data.records import annotation_file_complete
 from ..data.signal_files import StoredLead
+from ..data.wfdb_names import wfdb_letters
 from ..errors import DataError, HeartzooError
 from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
