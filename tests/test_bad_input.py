@@ -381,3 +381,24 @@ def test_a_record_of_several_samples_a_frame_is_read_not_called_corrupt(data_roo
     np.testing.assert_allclose(np.asarray(rec.signal), np.round(x * 200) / 200, atol=1e-6)
     k = per_frame[["MLII", "PLETH"].index(lead)]
     assert any(f"holds {k} samples a frame" in n for n in rec.notes) == (k > 1)
+
+
+def test_a_header_without_a_gain_or_with_a_spelt_out_unit_is_read_and_said(data_root, tmp_path):
+    """A gain of 0 is WFDB's default, 200 per mV: read so, now with a note (record 100 so read is 11 times
+    its size, which no size check sees). "millivolt" was "not a voltage"."""
+    import shutil
+
+    from heartzoo.recording.read import read_recording
+
+    shutil.copy(data_root / "mitdb" / "100.dat", tmp_path / "100.dat")
+    lines = (data_root / "mitdb" / "100.hea").read_text().splitlines()
+    lines[1] = lines[1].replace(" 212 200 ", " 212 0 ")
+    lines[2] = lines[2].replace(" 212 200 ", " 212 200/millivolt ")
+    (tmp_path / "100.hea").write_text("\n".join(lines) + "\n")
+    mlii = read_recording(tmp_path / "100", "MLII")
+    assert any("MLII's header gives no gain (0 or none): WFDB's default, 200 per mV" in n for n in mlii.notes)
+    v5 = read_recording(tmp_path / "100", "V5")
+    assert v5.notes == () and np.allclose(
+        np.asarray(v5.signal)[:3600],
+        np.asarray(read_recording(data_root / "mitdb" / "100", "V5").signal)[:3600],
+    )

@@ -335,7 +335,7 @@ def read_signal(
     invalid = _invalid_value(header.fmt[ch])
     baseline, gain = header.baseline[ch], header.adc_gain[ch]
     # the header's physical unit (WFDB's default is mV): a record written in µV is read in mV too
-    unit = _unit(Path(data_dir) / f"{record}.hea", ch)
+    unit, gain_given = _unit(Path(data_dir) / f"{record}.hea", ch)
     to_mv = lead_module.TO_MV.get(unit.lower())
 
     def mv(part: np.ndarray) -> np.ndarray:
@@ -374,6 +374,8 @@ def read_signal(
         notes += (f"{header.unread_clock}: read without a start time",)
     if to_mv is None:
         notes += (f"lead {lead}'s unit is {unit!r}, not a voltage: read as mV",)
+    if not gain_given:  # a size off by its gain is no unit error the size check could see
+        notes += (f"lead {lead}'s header gives no gain (0 or none): WFDB's default, {gain:g} per {unit}",)
     if n_nan and missing_ok and n_nan < len(digital):
         if values is None:  # read whole: `missing.fill` bridges a stretch from the samples either side
             values = np.empty(len(digital), np.float32)
@@ -442,13 +444,15 @@ def _check_mat_preamble(record: str, header, ch: int, dat: Path) -> None:
         )
 
 
-def _unit(hea: Path, ch: int) -> str:
-    """Signal `ch`'s physical unit, read from its line of the header (`gain(baseline)/unit`), mV where it
-    gives none: wfdb drops the "µ" of a "µV" that wfdb itself writes, and reads it as V."""
+def _unit(hea: Path, ch: int) -> tuple[str, bool]:
+    """Signal `ch`'s unit from its header line (`gain(baseline)/unit`; mV where none: wfdb reads a µV it
+    writes as V), and whether it gives a gain (0 or none: WFDB's default, 200 per unit)."""
     lines = [s for s in hea.read_text(encoding="utf-8", errors="replace").splitlines() if s.strip()]
     lines = [s.split() for s in lines if not s.lstrip().startswith("#")]
     gain = lines[1 + ch][2] if len(lines) > 1 + ch and len(lines[1 + ch]) > 2 else ""
-    return gain.split("/", 1)[1] if "/" in gain else "mV"
+    number = re.match(r"[-+]?[\d.]+(e[-+]?\d+)?", gain, re.I)
+    given = number is not None and float(number[0].rstrip(".") or 0) != 0
+    return (gain.split("/", 1)[1] if "/" in gain else "mV"), given
 
 
 #: the value that marks a missing sample in each WFDB format (signal(5); format 8 stores differences and

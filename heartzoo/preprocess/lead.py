@@ -25,7 +25,15 @@ def stretch(part: slice, length: int, what: str) -> tuple[int, int]:
 
 #: a unit of voltage, as a file's header gives it (lower case) -> the factor to mV, the unit of every lead
 #: here (`data.records.read_signal` for WFDB headers, `recording.edf` for EDF and BDF)
-TO_MV = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
+TO_MV = {
+    **{"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3},
+    # spelt out, as some writers do
+    **{
+        f"{p}volt{s}": k
+        for p, k in (("nano", 1e-6), ("micro", 1e-3), ("milli", 1.0), ("", 1e3))
+        for s in ("", "s")
+    },
+}
 #: a lead is checked and converted this many samples at a time (an hour at 360 Hz): no float64 copy of
 #: a patch's weeks (`data.records.read_signal`, `recording.read`, `CheckedLead` read whole)
 READ_SAMPLES = 360 * 3600
