@@ -288,6 +288,8 @@ def test_a_matlab_file_of_samples_is_read_in_each_version(leads, tmp_path):
         match=r"two.mat: 2 arrays could be the ECG \(a \(21600,\), b \(21600,\)\); choose one with --lead",
     ):
         read_recording(tmp_path / "two.mat", "0", lead_given=True)
+    with pytest.raises(HeartzooError, match=r"two.mat: no array named 'c', and 2 arrays could be the ECG"):
+        read_recording(tmp_path / "two.mat", "c", lead_given=True)  # a typo was not said to be one
     # --lead chooses the array: by its name, without case, or a struct's field by its own name
     for lead, name, want in (
         ("b", "two.mat", leads[1]),

@@ -108,8 +108,11 @@ def read_mat(p: Path, variable: str | None = None) -> Table:
         named = [k for k in arrays if k.split(".")[-1].lower() in _LEAD_NAMES]
         if len(named) != 1:
             shown = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+            # a name given that is none of them (a typo) is said; a number chooses among leads, not arrays
+            named_one = variable is not None and not variable.isdigit()
+            given = f"no array named {variable!r}, and " if named_one else ""
             raise HeartzooError(
-                f"{p}: {len(arrays)} arrays could be the ECG ({shown}); choose one with --lead NAME"
+                f"{p}: {given}{len(arrays)} arrays could be the ECG ({shown}); choose one with --lead NAME"
             )
         notes = (f"its variable {named[0]!r} read, of {len(arrays)} arrays of samples, by its name",)
         arrays = {named[0]: arrays[named[0]]}
