@@ -352,7 +352,9 @@ def lead_findings(
             Finding(
                 "fs",
                 f"the QRS complexes are {qrs_ms:.1f} ms wide at the stated {fs:g} Hz, outside the "
-                f"{lo:g}-{hi:g} ms ECGs show at their true rate: is the sampling rate right?",
+                f"{lo:g}-{hi:g} ms ECGs show at their true rate: is the sampling rate right?"
+                # mains hum narrows what is measured as a QRS: a rate that is right is not all it can mean
+                + (" Or does mains hum (50 or 60 Hz) ride on the lead?" if qrs_ms < lo else ""),
             )
         )
     elif qrs_ms is not None and rr_ms is not None and not low <= qrs_ms * rr_ms <= high:
