@@ -287,41 +287,27 @@ def test_ops_tflm_lacks_fail_the_export():
 
 def test_zoo_cli_list_and_show(zoo, tmp_path):
     env = {**os.environ, "COLUMNS": "200", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "zoo", "list", "--zoo", str(zoo), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+
+    def zoo_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "heartzoo", "zoo", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+
+    proc = zoo_cli("list", "--zoo", str(zoo), "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["models"][0]["name"] == "small-cnn2"
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(zoo)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    proc = zoo_cli("show", "small-cnn2@v1", "--zoo", str(zoo))
     assert proc.returncode == 0 and "int8 (TFLM) on ds2" in proc.stdout and "model.tflite" in proc.stdout
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "zoo", "show", "nope", "--zoo", str(zoo)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    proc = zoo_cli("show", "nope", "--zoo", str(zoo))
     assert proc.returncode == 2 and "no model 'nope' in the zoo" in proc.stderr
     # a changed metrics.json is not shown as the version's numbers
     copy = shutil.copytree(zoo, tmp_path / "zoo")
     metrics = copy / "beat-3" / "small-cnn2" / "v1" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"macro_f1": 0.', '"macro_f1": 1.', 1))
-    proc = subprocess.run(
-        [sys.executable, "-m", "heartzoo", "zoo", "show", "small-cnn2@v1", "--zoo", str(copy)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    proc = zoo_cli("show", "small-cnn2@v1", "--zoo", str(copy))
     assert proc.returncode != 0 and "metrics.json: sha256" in " ".join(proc.stderr.split())
     assert "macro-F1" not in proc.stdout
 

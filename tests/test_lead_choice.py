@@ -124,5 +124,5 @@ def test_python_takes_a_lead_by_its_number_as_the_cli_does(data_root):
 
     record = data_root / "mitdb" / "100"
     assert read_recording(record, 1).lead == read_recording(record, "1", lead_given=True).lead == "V5"
-    with pytest.raises(HeartzooError, match="its name or its number from 0, got 1.5"):
+    with pytest.raises(HeartzooError, match=r"its name or its number from 0, got 1\.5"):
         read_recording(record, 1.5)
