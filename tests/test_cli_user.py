@@ -134,7 +134,10 @@ def test_help_shows_defaults_and_the_cache_root():
     proc = heartzoo("zoo", "list", "--help", env={"COLUMNS": "200"})
     assert proc.returncode == 0
     assert "[default: ($HEARTZOO_ZOO_DIR, else ./zoo)]" in proc.stdout
-    assert "[default: ($HEARTZOO_ZOO_URL, else the published zoo)]" in proc.stdout
+    assert (
+        "[default: ($HEARTZOO_ZOO_URL, else $HEARTZOO_ZOO_DIR's zoo, a checkout's zoo/, the published zoo)]"
+        in " ".join(proc.stdout.split())
+    )
     assert "[default: name]" in proc.stdout
     proc = heartzoo("download", "--help", env={"COLUMNS": "200"})
     assert "Cache root: the version lands in models/TASK/NAME/VERSION under it" in proc.stdout

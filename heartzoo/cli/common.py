@@ -154,7 +154,7 @@ ZooUrl = Annotated[
     typer.Option(
         "--base-url",
         help="Zoo URL to download from",
-        show_default="$HEARTZOO_ZOO_URL, else the published zoo",
+        show_default="$HEARTZOO_ZOO_URL, else $HEARTZOO_ZOO_DIR's zoo, a checkout's zoo/, the published zoo",
     ),
 ]
 
