@@ -42,19 +42,25 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     external false-call rates (studies/external.py's record in `results`), from the zoo alone."""
     from ..tasks import TASK_NAMES
     from ..zoo.index import read_index
-    from .card_external import external_lines, false_call_cell
+    from .card_external import external_lines, false_call_cell, relabelling_cost
     from .pages import collect, per_class, recommended_refs
 
     index = read_index(zoo_root)
     by_ref = {v.ref: v for v in collect(index, zoo_root)}
     external = external_lines(results)
-    rows, rhythms = [], set()
+    rows, rhythms, costs = [], set(), []
     chosen = recommended_refs(index, zoo_root)
     for task in (t for t in TASK_NAMES if t in chosen):
         v = by_ref[chosen[task]]
         line = external.get(v.ref)
         if line and line["cinc2017"].get("rhythm"):
-            rhythms.add(line["cinc2017"]["rhythm"])
+            rhythms.add(rhythm := line["cinc2017"]["rhythm"])
+            if (ds2 := relabelling_cost(results, v.ref, rhythm)) is not None:  # what it costs, said beside
+                a, b = ds2["kept"], ds2["relabelled"]
+                costs.append(
+                    f"{task} macro-F1 {a['macro_f1']:.4f} → {b['macro_f1']:.4f}, S F1 {a['s_f1']:.2f} → "
+                    f"{b['s_f1']:.2f}"
+                )
         calls = false_call_cell(line, list(v.m["int8"]["per_class"]))
         rows.append(
             f"| {task} | `{v.entry['name']}` {v.entry['version']} | **{v.m['int8']['macro_f1']:.4f}** | "
@@ -64,6 +70,12 @@ def readme_table(zoo_root: Path, results: Path) -> str:
     with_rhythm = (
         f"\n\n→: as `heartzoo annotate --rhythm {', '.join(sorted(rhythms))}` writes them, relabelling the S "
         "calls inside the AF it finds (its AF episodes, and a recording it calls AF as a whole)."
+        + (
+            f" On DS2 it costs {'; '.join(costs)}: the rhythm model reads AF in irregular runs of premature "
+            "beats (record 232; docs/recordings.md)."
+            if costs
+            else ""
+        )
         if rhythms
         else ""
     )

@@ -128,3 +128,20 @@ def _with_rhythm_text(c: dict[str, Any], af: str) -> str:
         f"S ({a['records_with_any']['S']} records with any), {100 * n['share']['S']:.1f} % of the "
         "normal-rhythm records' beats.\n"
     )
+
+
+def relabelling_cost(results: Path, ref: str, rhythm: str) -> dict[str, Any] | None:
+    """What `annotate --rhythm RHYTHM` does to beat model `ref` on DS2 (studies/af_s_gate.py's latest test
+    line, the whole recording's class included): {"kept": ..., "relabelled": ...}, each with its macro-F1
+    and S F1; None where not measured."""
+    path = results / "af_s_gate.jsonl"
+    if not path.is_file():
+        return None
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    hits = [
+        x
+        for x in lines
+        if x.get("model") == ref and x.get("rhythm") == rhythm and x.get("side") == "test"
+        and x.get("whole_recording") and "ds2" in x
+    ]  # fmt: skip
+    return hits[-1]["ds2"] if hits else None
