@@ -407,3 +407,12 @@ def test_cells_that_say_missing_are_samples_missing(leads, tmp_path):
     path.write_text("ECG\n" + "\n".join(cells) + "\n")
     rec = read_recording(path, "ECG", fs=360)
     assert rec.missing == ((1000, 1010),) and len(rec.signal) == len(x)
+
+
+def test_a_footer_row_is_named_by_its_data_row(tmp_path):
+    """A trailing "End of recording" gave numpy's "invalid column index 1 at row 501 with 1 columns"."""
+    path = tmp_path / "footer.csv"
+    rows = "".join(f"{i / 360:.4f},{np.sin(i / 20):.4f}\n" for i in range(500))
+    path.write_text("time,ECG\n" + rows + "End of recording\n")
+    with pytest.raises(HeartzooError, match=r"footer.csv: .*data row 501 has 1 cell\(s\) where the others"):
+        read_recording(path, "ECG")

@@ -254,6 +254,12 @@ def read_csv(p: Path) -> Table:
         said = re.sub(
             r"at row (\d+), column (\d+)", lambda m: f"in data row {int(m[1]) + 1}, column {m[2]}", str(exc)
         )
+        # a row with fewer cells (a footer's "End of recording"): numpy's words, said as people count
+        said = re.sub(
+            r"invalid column index (\d+) at row (\d+) with (\d+) columns?",
+            lambda m: f"data row {m[2]} has {m[3]} cell(s) where the others have more",
+            said,
+        )
         refused = HeartzooError(f"{p}: not a CSV of numbers, one column per lead ({said})")
         if converter is not None:  # read cell by cell already
             raise refused from None
