@@ -416,3 +416,14 @@ def test_a_footer_row_is_named_by_its_data_row(tmp_path):
     path.write_text("time,ECG\n" + rows + "End of recording\n")
     with pytest.raises(HeartzooError, match=r"footer.csv: .*data row 501 has 1 cell\(s\) where the others"):
         read_recording(path, "ECG")
+
+
+def test_pandas_index_column_is_no_lead(tmp_path):
+    """`DataFrame.to_csv()` writes an unnamed index first: it was offered as a lead named ''."""
+    path = tmp_path / "frame.csv"
+    path.write_text(",ECG\n" + "".join(f"{i},{np.sin(i / 20):.4f}\n" for i in range(3600)))
+    rec = read_recording(path, "ECG", fs=360)
+    assert rec.lead == "ECG" and np.allclose(rec.signal[:3], np.sin(np.arange(3) / 20), atol=1e-4)
+    with pytest.raises(HeartzooError, match=r"lead.*ECG") as exc:
+        read_recording(path, "nope", fs=360, lead_given=True)
+    assert "'', " not in str(exc.value) and ": , ECG" not in str(exc.value)

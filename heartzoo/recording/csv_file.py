@@ -9,7 +9,7 @@ and PhysioNet's own exports write.
 - A time column (PhysioNet's `'Elapsed time'`, or `time`, `t`, `timestamp`, `seconds`, `time (ms)`...;
   numbers, clocks or ISO dates and times) is no lead: it gives the sampling rate the file carries, and
   with dates the recording's start. A sample-number column (`'sample #'`, the MIT-BIH CSVs shared on
-  Kaggle) is no lead either.
+  Kaggle, and pandas' unnamed index) is no lead either.
 """
 
 from __future__ import annotations
@@ -220,7 +220,13 @@ def read_csv(p: Path) -> Table:
     width = max(set(counts), key=counts.count) if counts else len(cells(first, sep))
     if header and len(header) != width:  # names that are not one per column: the columns by number
         header, named, time = None, [], None
-    index = next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n.lower())), None)
+    # pandas' `to_csv` writes its index first, unnamed ("Unnamed: 0" once read back and written again)
+    unnamed = width > 1 and bool(named) and named[0][0].strip().lower() in ("", "unnamed: 0")
+    index = (
+        0
+        if unnamed
+        else next((i for i, (n, _) in enumerate(named) if _INDEX_NAMES.fullmatch(n.lower())), None)
+    )
     leads = [i for i in range(width) if i not in (time, index)]
     if not leads:
         raise HeartzooError(f"{p}: no column of samples (its columns: {', '.join(header or [])})")
