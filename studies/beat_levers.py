@@ -252,7 +252,7 @@ def measure(config, lever: str, seed: int, runs: Path, cinc: tuple[str, ...]) ->
     from heartzoo.evaluation.evaluate import load_run, split_probabilities
     from heartzoo.evaluation.metrics import report_from_probabilities
     from heartzoo.recording.external import cinc2017
-    from heartzoo.site.card_sections import false_call_classes
+    from heartzoo.site.card_external import false_call_classes
     from heartzoo.tasks import get_task
     from heartzoo.training.runs import run_pipeline
 

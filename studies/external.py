@@ -39,7 +39,7 @@ def main() -> None:
     from heartzoo.io import append_json_line
     from heartzoo.meta import check_ref
     from heartzoo.recording import external
-    from heartzoo.site.card_sections import false_call_classes
+    from heartzoo.site.card_external import false_call_classes
     from heartzoo.zoo.hub import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

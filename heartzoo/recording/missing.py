@@ -192,6 +192,18 @@ def clear(starts: np.ndarray, n: int, spans: Stretches) -> np.ndarray:
     return (i < 0) | (edges[np.maximum(i, 0), 1] <= starts)
 
 
+def less(spans: Stretches, minus: Stretches) -> Stretches:
+    """The parts of each of `spans` outside every stretch of `minus` (both sorted, as these are)."""
+    out = []
+    for a, b in spans:
+        for c, d in minus:
+            if c < b and d > a:  # cut out: keep what lies before it, go on after it
+                out += [(a, c)] if c > a else []
+                a = max(a, d)
+        out += [(a, b)] if b > a else []
+    return tuple(out)
+
+
 def overlap(spans: Stretches, start: int, end: int) -> int:
     """Samples of [start, end) that lie in `spans`."""
     return sum(max(0, min(b, end) - max(a, start)) for a, b in spans)

@@ -188,6 +188,7 @@ def recording_rhythm(
     from ..tasks import get_task
     from ..zoo.hub import resolve_model
     from .missing import episodes as cut
+    from .missing import less
 
     model = resolve_model(rhythm, zoo=zoo)
     ref = f"{model.config.name}@{model.folder.name}"
@@ -199,7 +200,8 @@ def recording_rhythm(
     classified = RECORDING_MIN_S * fs <= len(x) <= RECORDING_MAX_S * fs  # the lengths it was fitted on
     whole = recording_class(x, fs, model, missing) if classified else None
     window = model.config.input.frame_samples(fs)
-    noisy = [(a, b) for a, b in unreadable if b - a >= window]
+    # a missing stretch is cut as such (scan); what is left of the gate's stretch around it must be a window
+    noisy = [(a, b) for a, b in less(tuple(unreadable), tuple(missing)) if b - a >= window]
     return cut(rhythm_episodes(x, fs, model), noisy), ref, whole
 
 

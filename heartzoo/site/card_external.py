@@ -138,10 +138,6 @@ def relabelling_cost(results: Path, ref: str, rhythm: str) -> dict[str, Any] | N
     if not path.is_file():
         return None
     lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    hits = [
-        x
-        for x in lines
-        if x.get("model") == ref and x.get("rhythm") == rhythm and x.get("side") == "test"
-        and x.get("whole_recording") and "ds2" in x
-    ]  # fmt: skip
+    wanted = {"model": ref, "rhythm": rhythm, "side": "test", "whole_recording": True}
+    hits = [x for x in lines if all(x.get(k) == v for k, v in wanted.items()) and "ds2" in x]
     return hits[-1]["ds2"] if hits else None
