@@ -109,6 +109,13 @@ def test_an_edf_lead_reads_at_its_own_rate_in_mv(mlii, tmp_path):
     assert (
         edf_module._start("xx.yy.zz", "00.00.00") is None and edf_module._start("31.02.26", "1.2.3") is None
     )
+    # a file whose start is no date is read without one, and says so (it was dropped without a word)
+    unset = tmp_path / "unset.edf"
+    unset.write_bytes(one.read_bytes().replace(b"27.11.26", b"31.02.24", 1))
+    got = read_recording(unset, "MLII")
+    assert (
+        got.start is None and "its header's start, '31.02.24 04.00.00', is no date and time" in got.notes[-1]
+    )
     # the patch's one lead under another name, beside its accelerometer: the lead, with a note
     path = edf(
         tmp_path / "named.edf", [("ECG1", "uV", 5000.0, 360, mlii * 1000), ("Accel", "g", 2.0, 25, mlii)]

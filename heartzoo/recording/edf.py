@@ -53,6 +53,7 @@ class Edf:
     header_bytes: int
     sample_bytes: int = 2  # 3 in a BDF file
     start: datetime | None = None  # the first record's date and time (None where they cannot be read)
+    start_text: str = ""  # as the header gives them (dd.mm.yy hh.mm.ss), for the note where they cannot be
     #: an EDF+D file's data records: each one's onset in seconds after the first's (None: one after another)
     onsets: np.ndarray | None = None
 
@@ -247,7 +248,8 @@ def read(path: Path) -> Edf:
         if start is not None:
             start += timedelta(seconds=float(onsets[0]))
         onsets = onsets - onsets[0]
-    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2, start, onsets)
+    said = f"{_text(head, 168, 8)} {_text(head, 176, 8)}".strip()
+    return Edf(path, signals, records, record_s, header_bytes, 3 if bdf else 2, start, said, onsets)
 
 
 def _onsets(path: Path, kind: str, signals, records: int, record_s: float, header: int, k: int) -> np.ndarray:

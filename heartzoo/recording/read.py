@@ -396,6 +396,8 @@ def _read_edf(p: Path, lead: str, lead_given: bool) -> Recording:
     values, gone = _checked(p, found.lead(i), lead)
     gone = missing.merged(gone, found.missing(i))  # an EDF+D file's gaps between its records
     notes += found.lead_notes(i)
+    if found.start is None and found.start_text:  # a clock left unset (31.02.24) is said, not dropped
+        notes += (f"its header's start, {found.start_text!r}, is no date and time: read without a start",)
     return Recording(
         record_name(p), values, found.fs(i), lead, "edf", notes=notes, start=found.start, missing=gone
     )
