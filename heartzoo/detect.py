@@ -99,9 +99,9 @@ def detect(
     signal, fs: float, method: str = DEFAULT, *, min_seconds: float = MIN_SECONDS, chunk_s: float = CHUNK_S
 ) -> np.ndarray:
     """R-peak sample indices (int64, increasing) of one lead in mV at `fs` Hz, by the detector `method`
-    (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, so a lead whose size gives it away as
-    µV or V is read in mV for it). A lead longer than `chunk_s` seconds is detected in chunks of that length, each read with
-    `CHUNK_PAD_S` of its neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut
+    (pan-tompkins and xqrs read any unit; gqrs's thresholds are in mV, so a lead whose size gives it away
+    as µV or V is read in mV for it). A lead longer than `chunk_s` seconds is detected in chunks of that
+    length, each read with `CHUNK_PAD_S` of its neighbours either side (where Pan-Tompkins' levels settle: on MIT-BIH records cut
     into 10-minute chunks it finds the beats of one pass; gqrs's levels adapt over minutes, and differ in a
     few beats) and keeping the beats of its own stretch: a detector holds several float64 copies of what it
     reads, so its memory stays that of two hours however long the recording (benchmarks/annotate_long.py)."""

@@ -223,7 +223,8 @@ def zoo_verify(
         ),
     ] = False,
 ) -> None:
-    """Re-hash every file against the index and re-run the LiteRT/TFLM agreement; exit 1 on any problem found, 2 when the zoo cannot be read.
+    """Re-hash every file against the index and re-run the LiteRT/TFLM agreement; exit 1 on any problem
+    found, 2 when the zoo cannot be read.
 
     The agreement runs each version's int8 model in LiteRT and TFLM on verification frames of its test
     split (the data folder is needed); --hashes-only checks the files alone; --cache checks the
