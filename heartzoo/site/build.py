@@ -110,6 +110,7 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
         collect,
         get_going,
         home_table,
+        issue16_table,
         leaky_board,
         literature_page,
         nav,
@@ -175,7 +176,11 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
 
     training = docs / "training.md"
     training.write_text(
-        fill_markers(training.read_text(), {"beat-levers": lever_table(results)}, "docs/training.md")
+        fill_markers(
+            training.read_text(),
+            {"beat-levers": lever_table(results), "issue-16": issue16_table(versions, recommended)},
+            "docs/training.md",
+        )
     )
     tasks_page = docs / "tasks.md"
     tasks_page.write_text(

@@ -301,6 +301,48 @@ def target_table(tasks: list[str], versions: list[Version]) -> str:
     )
 
 
+#: issue 16's targets (DS2 int8 macro-F1, beat-3's S F1 too) and the size a model must fit in for each:
+#: beat-3's own bar, the wearable's budget for the others
+ISSUE_16 = (
+    ("beat-2", None, 0.90, "WEARABLE"),
+    ("beat-3", None, 0.85, (24 * 1024, 16 * 1024)),
+    ("beat-3", "S", 0.80, (24 * 1024, 16 * 1024)),
+    ("aami-5", None, 0.70, "WEARABLE"),
+)
+
+
+def issue16_table(versions: list[Version], recommended: dict[str, str]) -> str:
+    """Where issue 16's targets stand, from the zoo: the best published model that fits each target's
+    size, and the recommended model (docs/training.md)."""
+    from ..zoo.recommend import WEARABLE
+
+    def score(v: Version, cls: str | None) -> float:
+        return v.m["int8"]["per_class"][cls]["f1"] if cls else v.m["int8"]["macro_f1"]
+
+    rows = []
+    for task, cls, goal, size in ISSUE_16:
+        flash, arena = (
+            (WEARABLE["tflite_bytes"], WEARABLE["tflm_arena_bytes"]) if size == "WEARABLE" else size
+        )
+        small = (v for v in versions if v.m["tflite_bytes"] <= flash and v.m["tflm_arena_bytes"] <= arena)
+        fits = [v for v in small if v.task == task and v.family != "leaky"]
+        rec = next((v for v in versions if v.ref == recommended.get(task)), None)
+        if not fits or rec is None:
+            continue
+        best = max(fits, key=lambda v: score(v, cls))
+        met = "met" if score(best, cls) >= goal else "not met"
+        what = f"{task} {cls + ' F1' if cls else 'macro-F1'} ≥ {goal:.2f}, ≤ {flash:,} B, ≤ {arena:,} B arena"
+        rows.append(
+            f"| {what} | `{best.entry['name']}` {best.entry['version']} ({best.m['tflite_bytes']:,} B, "
+            f"{best.m['tflm_arena_bytes']:,} B arena) | **{score(best, cls):.4f}**, {met} | "
+            f"`{rec.entry['name']}` {rec.entry['version']}: {score(rec, cls):.4f} |"
+        )
+    return (
+        "| target | best published model that fits | DS2 int8 | the recommended model |\n|---|---|---:|---|\n"
+        + "\n".join(rows)
+    )
+
+
 def test_set(t, short: bool = False) -> str:
     """What a task's leaderboard is measured on (`short`: its name alone)."""
     if t.unit == "beat":
