@@ -63,8 +63,8 @@ af-4-cnn5-ensemble v1; the screen's runs are no longer on this machine). A candi
 likelihood-fitted map if it beats it by >= 0.01 on average over the six and in at least five of them;
 of two, the larger average gain. Adopted, export would fit the map so for the next af-4 versions; the
 test split is read only then, by those versions' cards.
-Result: neither is adopted. `balanced` loses 0.041 on average (lower in all six, every class's F1 with
-it, A's and ~'s most), `f1` 0.004 (higher in one of six): the likelihood-fitted map already sits near the
+Result: neither is adopted. `balanced` loses 0.042 on average (lower in all six, every class's F1 with
+it, A's and ~'s most), `f1` 0.003 (higher in one of six): the likelihood-fitted map already sits near the
 challenge F1's best offsets, and offsets chosen on four fifths of 1,364 recordings do not carry to the
 fifth. The likelihood-fitted scores reproduce each version's published validation F1.
 
@@ -78,8 +78,8 @@ validation recordings. It is adopted by the first rounds' rule (>= 0.01 on avera
 in at least five); adopted, it is what would carry the teacher towards issue 47's 0.84, at the price of
 running the beat model before a recording's class is known (annotate runs both; the firmware kit would
 need its shares).
-Result: not adopted. Over the six it scores 0.0017 below mean+max on average (higher in one of six, the
-teacher ensemble's, by 0.0026): the windows already show the ectopic beats the beat model counts.
+Result: not adopted. Over the six it scores 0.0011 below mean+max on average (higher in one of six, the
+teacher ensemble's, by 0.0027; af-4-cnn3-student v3 ties to four digits): the windows already show the ectopic beats the beat model counts.
 
 The ninth round, written after the eighth and before any of it ran, asks whether the teacher gains from
 reading 30 s (`--ensemble` over the screen's three `100hz-cnn5-30s` runs, seeds 0-2, `--group teacher-30s`):
