@@ -53,9 +53,9 @@ def rhythm_episodes(x, fs: float, model) -> list[Episode]:
     spec = model.config.input  # `x` is read in windows (`predict`): a lead left on disk stays there
     n = spec.frame_samples(fs)
     starts = np.arange(0, max(len(x) - n, 0) + 1, n, dtype=np.int64)
-    if (
-        len(x) < n
-    ):  # one window centred on it, as the whole recording's class reads it (not padded at one end)
+    # shorter than a window: one window centred on it, as the whole recording's class reads it (not padded
+    # at one end)
+    if len(x) < n:
         starts = recording_window_starts(len(x), n)
     elif starts[-1] + n < len(x):
         starts = np.r_[starts, len(x) - n]  # the tail, in a window that overlaps the one before
