@@ -138,8 +138,8 @@ def read_recording(
         lead, lead_given = str(lead), True
     elif not isinstance(lead, str):
         raise HeartzooError(f"a lead is named by its name or its number from 0, got {lead!r}")
-    rec = _read(path, lead, fs, lead_given)
-    fmt, p = input_format(Path(path))
+    fmt, p = input_format(Path(path))  # once: a device's export is known by reading its head
+    rec = _read(p, fmt, lead, fs, lead_given)
     if rec.name != (own := p.name if fmt == "wfdb" else p.stem):  # said, not only seen in the files' names
         rec = replace(rec, notes=(*rec.notes, f"{own}: its outputs are named {rec.name} (WFDB's letters)"))
     if not invert:
@@ -150,9 +150,8 @@ def read_recording(
     return replace(rec, signal=turned, notes=(*rec.notes, note))
 
 
-def _read(path: str | os.PathLike[str], lead: str, fs: float | None, lead_given: bool) -> Recording:
-    p = Path(path)
-    fmt, p = input_format(p)
+def _read(p: Path, fmt: str, lead: str, fs: float | None, lead_given: bool) -> Recording:
+    """The lead of the file `p` of format `fmt` (as `input_format` gives them)."""
     if fmt != "wfdb" and not p.is_file():
         raise HeartzooError(f"{p}: no such file")
     if fmt in DEVICE_READERS:
