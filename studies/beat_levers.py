@@ -11,7 +11,7 @@ seeds 0, 1, 2 (runs/levers/<name>-<lever>-seed<k>, never published) and is measu
 
 The rule, fixed before any run (`heartzoo.site.lever_table.adopted`): a lever is adopted when, over the seeds,
 its mean validation macro-F1 is above the baseline's and its mean CinC-validation AF S share is not above
-the baseline's. The table in docs/training.md is made from the record (`make site`).
+the baseline's. The table in docs/training.md is made from the record (`make docs`).
 
 aami-5 (configs/aami-5-cnn3.yaml) is screened by the same rule, with the levers beat-3's screen adopted and
 their parts (baseline, template, af-beats, template-af-beats), written before any aami-5 run.
