@@ -10,7 +10,8 @@ import pytest
 from conftest import run_cli
 
 from heartzoo.errors import HeartzooError
-from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations, read_pairs, score
+from heartzoo.evaluation.ec57 import Annotations, Report, compare, read_annotations, score
+from heartzoo.evaluation.ec57_pairs import read_pairs
 
 FS = 360  # window: round(0.15 * 360) = 54 samples; start: 300 s = 108,000 samples
 START = 300 * FS
@@ -187,14 +188,57 @@ def test_cli_compares_files_and_folders(tmp_path):
     assert res.returncode == 2 and "r3.hz" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_misses_in_the_test_s_shutdown_are_reported_apart_and_scored_alike(tmp_path):
+    """bxb's shutdown: reference beats inside the test's `~` (subtype -1) ... `~` (0) stretch, as annotate
+    writes its unreadable windows, are the same QRS, VEB and SVEB misses, counted in the X column; the
+    report gives them and the stretch's seconds, and the CLI says so."""
+    s = beats(12)
+    labels = "NNNVNNSNNNNN"
+    test = [k for k in range(12) if k not in (3, 4, 5, 6)]  # the V, N, N, S beats left out...
+    on, off = int(s[3]) - 100, int(s[6]) + 100  # ...inside the test's shutdown
+    samples = [*(int(s[k]) for k in test[:3]), on, off, *(int(s[k]) for k in test[3:])]
+    symbols = ["N"] * 3 + ["~", "~"] + ["N"] * 5
+    import wfdb
+
+    wfdb.wrann("r1", "atr", s, list(labels), fs=FS, write_dir=str(tmp_path))
+    subtype = np.array([0, 0, 0, -1, 0] + [0] * 5)
+    wfdb.wrann("r1", "hz", np.array(samples), symbols, subtype=subtype, fs=FS, write_dir=str(tmp_path))
+    t = read_annotations(tmp_path / "r1.hz", need_beats=False)
+    assert t.shutdown == ((on, off),)
+    r = compare(read_annotations(tmp_path / "r1.atr"), t)
+    plain = compare(read_annotations(tmp_path / "r1.atr"), ann([int(s[k]) for k in test], "N" * 8))
+    assert r.counts.stats == plain.counts.stats  # the statistics are bxb's: misses all the same
+    c = r.counts.tallies
+    assert (c["qrs_fn"], c["shutdown_fn"], c["veb_fn"], c["sveb_fn"]) == (4, 4, 1, 1)
+    assert plain.counts.tallies["shutdown_fn"] == 0
+    assert r.shutdown_s == pytest.approx((off - on) / FS, abs=1e-3)
+    d = Report([r]).to_dict()
+    assert d["records"][0]["matrix"]["V"]["X"] == 1 and d["gross"]["shutdown_s"] == r.shutdown_s
+    res = run_cli("ec57", str(tmp_path / "r1.atr"), str(tmp_path / "r1.hz"))
+    assert res.returncode == 0 and "4 of the 4 missed beats (FN) lie where the test" in " ".join(
+        res.stdout.split()
+    )
+
+
+def test_a_lone_shutdown_annotation_spans_its_neighbours():
+    """The AHA database's style: one `~` with both unreadable bits between two beats stands for the
+    stretch from a window after the beat before it to a window before the annotation after it."""
+    from heartzoo.evaluation.ec57 import _shutdown
+
+    w = 54
+    assert _shutdown([1000, 1500, 2000], ["N", "~", "N"], [0, -1, 0], w) == ((1000 + w, 2000 - w),)
+    assert _shutdown([1000, 1500], ["N", "~"], [0, 0x30], w)[0][0] == 1500  # to the file's end
+    assert _shutdown([1000, 1500, 1600], ["N", "~", "~"], [0, 1, 2], w) == ()  # noisy, not unreadable
+
+
 def test_read_pairs_needs_matching_kinds(tmp_path):
     _write(tmp_path / "ref", "r1", "atr", beats(3), "NNN")
     with pytest.raises(HeartzooError, match="two annotation files, or two folders"):
         read_pairs(tmp_path / "ref", tmp_path / "ref" / "r1.atr")
-    with pytest.raises(
-        HeartzooError, match=r"nope.atr: no such annotation file or folder \(nor nope.atr.atr\)"
-    ):
+    with pytest.raises(HeartzooError, match=r"nope.atr: no such annotation file or folder$"):
         read_pairs(tmp_path / "nope.atr", tmp_path / "ref" / "r1.atr")
+    with pytest.raises(HeartzooError, match=r"nope: no such annotation file or folder \(nor nope.atr\)"):
+        read_pairs(tmp_path / "nope", tmp_path / "ref" / "r1.atr")
     assert len(score(read_pairs(tmp_path / "ref", tmp_path / "ref", test_ext="atr")).records) == 1
 
 

@@ -14,7 +14,8 @@ import pytest
 from conftest import REPO, run_cli
 
 from heartzoo.errors import HeartzooError
-from heartzoo.evaluation.ec57 import SYMBOLS, Annotations, compare, read_annotations, read_pairs
+from heartzoo.evaluation.ec57 import SYMBOLS, Annotations, compare, read_annotations
+from heartzoo.evaluation.ec57_pairs import read_pairs
 
 RECORD = "100"  # 30 min at 360 Hz, 2,273 beats
 

@@ -343,12 +343,13 @@ def ec57_cmd(
     from rich import box
     from rich.table import Table
 
-    from ..evaluation.ec57 import notes, read_pairs, score
+    from ..evaluation.ec57 import score
+    from ..evaluation.ec57_pairs import notes, read_pairs
 
     chosen = [r.strip() for r in records.split(",") if r.strip()] if records else None
     pairs = read_pairs(ref, test, ref_ext=ref_ext, test_ext=test_ext, records=chosen)
     report = score(pairs, start_s=60.0 * start, window_s=window / 1000.0)
-    said = "\n".join(notes(pairs))
+    said = "\n".join(notes(pairs, report))
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         if said:
@@ -361,6 +362,8 @@ def ec57_cmd(
         "record",
         "FN",
         "FP",
+        "ref\nV",
+        "ref\nS",
         "QRS\nSe",
         "QRS\n+P",
         "VEB\nSe",
@@ -370,11 +373,16 @@ def ec57_cmd(
         "SVEB\n+P",
     ):
         table.add_column(
-            c, justify="left" if c == "record" else "right", no_wrap=True, min_width=2 if c[0] == "F" else 6
+            c,
+            justify="left" if c == "record" else "right",
+            no_wrap=True,
+            min_width=2 if c.startswith(("F", "ref")) else 5,
         )
 
     def row(name: str, stats: dict, tallies: dict | None, **kw) -> None:
-        counts = ("", "") if tallies is None else (f"{tallies['qrs_fn']:,}", f"{tallies['qrs_fp']:,}")
+        # the reference's V and S beats: the denominators of VEB and SVEB Se
+        keys = ("qrs_fn", "qrs_fp", "reference_v", "reference_s")
+        counts = ("",) * 4 if tallies is None else tuple(f"{tallies[k]:,}" for k in keys)
         keys = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp")
         table.add_row(name, *counts, *(_pct(stats[k], 3 if k == "veb_fpr" else 2) for k in keys), **kw)
 

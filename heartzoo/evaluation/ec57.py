@@ -16,18 +16,25 @@ the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program
   reference beat better than its successor does is dropped uncounted.
 - Ventricular flutter/fibrillation (`[` ... `]` in the reference): reference annotations inside are
   ignored, and test beats inside are not counted at all (bxb pairs them with `*`).
-- Statistics from the confusion counts (rows: reference N S V F Q O, columns: test n s v f q o):
-  QRS: TP = every reference beat matched to a test beat (any classes), FN = reference beats unmatched,
-  FP = test beats unmatched. VEB: TP = Vv; FN = Vn+Vs+Vf+Vq+Vo; FP = Nv+Sv+Ov (a reference F or Q beat
-  labelled V is *not* a VEB false positive); TN = the N, S, F, Q, O rows x the n, s, f, q columns;
-  FPR = FP / (TN + FP). SVEB (bxb's -C/-L/-S reports): TP = Ss; FN = Sn+Sv+Sf+Sq+So;
-  FP = Ns+Vs+Fs+Os (a reference Q beat labelled S is not an SVEB false positive; an F beat is).
+- Shutdown: a noise annotation `~` whose subtype has bits 4 and 5 set (-1, "all signals unreadable", as
+  `heartzoo annotate` writes its unreadable stretches) starts one, the next `~` without both bits ends
+  it; a lone one (the AHA database's style) spans from a window after the beat before it to a window
+  before the annotation after it. An unmatched reference beat in the test's shutdown is paired with the
+  pseudo-beat `X` instead of `O`, an unmatched test beat in the reference's shutdown likewise: the same
+  misses and extras, reported apart (bxb's "beats missed in shutdown", "total shutdown time", here the
+  test's shutdown within the scored period; bxb also counts the learning period's).
+- Statistics from the confusion counts (rows: reference N S V F Q O X, columns: test n s v f q o x):
+  QRS: TP = every reference beat matched to a test beat (any classes), FN = reference beats unmatched
+  (o and x), FP = test beats unmatched (O and X). VEB: TP = Vv; FN = Vn+Vs+Vf+Vq+Vo+Vx; FP = Nv+Sv+Ov+Xv
+  (a reference F or Q beat labelled V is *not* a VEB false positive); TN = the N, S, F, Q, O, X rows x
+  the n, s, f, q columns; FPR = FP / (TN + FP). SVEB (bxb's -C/-L/-S reports): TP = Ss;
+  FN = Sn+Sv+Sf+Sq+So+Sx; FP = Ns+Vs+Fs+Os+Xs (a reference Q beat labelled S is not an SVEB false
+  positive; an F beat is).
   Se = TP / (TP + FN), +P = TP / (TP + FP); a statistic with a zero denominator is undefined (None).
 - Gross statistics: from the counts summed over records. Average statistics: the mean of each record's
   statistic over the records where it is defined.
 
-Not implemented: shutdown accounting (`X` pseudo-beats; it changes which column a miss is counted in,
-not any statistic above) and the RMS RR-interval error. Symbols map to AAMI classes by heartzoo's map
+Not implemented: the RMS RR-interval error. Symbols map to AAMI classes by heartzoo's map
 (`data.records.SYMBOL_TO_AAMI`, de Chazal 2004): it puts `e` and `j` (atrial and nodal escape) in N
 where bxb's `amap` puts them in S; `r` (R-on-T, V), `n` (supraventricular escape, S) and `?` (Q), which
 bxb also counts as beats, are added here.
@@ -49,7 +56,9 @@ from ..errors import HeartzooError
 #: WFDB beat symbol -> AAMI class: heartzoo's map, plus the beat codes bxb counts that it lacks.
 SYMBOLS: dict[str, str] = {**SYMBOL_TO_AAMI, "r": "V", "n": "S", "?": "Q"}
 CLASSES = ("N", "S", "V", "F", "Q")
-ROWS = (*CLASSES, "O")  # reference classes, then O: no reference beat (an extra test beat)
+#: reference classes, then O: no reference beat (an extra test beat), X: none, in the reference's shutdown;
+#: the same letters name the test's columns (o: a missed beat, x: missed in the test's shutdown)
+ROWS = (*CLASSES, "O", "X")
 STANDARD_START_S = 300.0
 STANDARD_WINDOW_S = 0.15
 _HUGE = 2**62
@@ -58,8 +67,8 @@ _STATS = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp
 
 @dataclass(frozen=True)
 class Annotations:
-    """Beats of one record: sample indices, AAMI class letters, and where known the record length and
-    the reference's ventricular flutter/fibrillation episodes (sample pairs)."""
+    """Beats of one record: sample indices, AAMI class letters, and where known the record length, the
+    ventricular flutter/fibrillation episodes and the shutdown stretches (sample pairs)."""
 
     samples: np.ndarray
     labels: np.ndarray
@@ -67,6 +76,8 @@ class Annotations:
     record: str = ""
     length: int | None = None
     vf: tuple[tuple[int, int], ...] = ()
+    #: where the annotator marked every signal unreadable (WFDB's shutdown), sample pairs
+    shutdown: tuple[tuple[int, int], ...] = ()
     #: beats written as Q with the note `ectopic` (beat-2's "S or V" class, as `annotate` writes it)
     ectopic_q: int = 0
     file: str = ""  # the file read, for messages
@@ -135,6 +146,7 @@ def read_annotations(
         raise HeartzooError(f"{file}: holds no beat annotations")
     notes = list(ann.aux_note or [""] * len(symbols))
     samples = np.asarray(ann.sample, dtype=np.int64)
+    subtypes = np.asarray(ann.subtype if ann.subtype is not None else np.zeros(len(symbols)), dtype=np.int64)
     vf, on, keep = [], None, []
     for i, (s, sym) in enumerate(zip(samples.tolist(), symbols, strict=True)):
         if sym == "[":
@@ -146,6 +158,7 @@ def read_annotations(
             keep.append(i)
     if on is not None:
         vf.append((on, _HUGE))
+    shutdown = _shutdown(samples.tolist(), symbols, subtypes.tolist(), round(STANDARD_WINDOW_S * float(fs)))
     labels = [SYMBOLS[symbols[i]] for i in keep]
     ectopic = sum(symbols[i] == "Q" and notes[i] == "ectopic" for i in keep)
     try:
@@ -156,11 +169,37 @@ def read_annotations(
             record=p.name,
             length=length,
             vf=tuple(vf),
+            shutdown=shutdown,
             ectopic_q=ectopic,
             file=str(file),
         )
     except HeartzooError as exc:
         raise HeartzooError(f"{file}: {exc}") from None
+
+
+def _shutdown(samples: list[int], symbols: list[str], subtypes: list[int], window: int) -> tuple:
+    """bxb's shutdown stretches: a `~` with subtype bits 4 and 5 set to the next `~` without them; a lone
+    one from a window after the beat before it to a window before the next annotation; one the file
+    never ends, to its end."""
+    out, k, last_beat = [], 0, 0
+    while k < len(samples):
+        if symbols[k] in SYMBOLS:
+            last_beat = samples[k]
+        elif symbols[k] == "~" and subtypes[k] & 0x30 == 0x30:
+            if k + 1 == len(samples):
+                out.append((samples[k], _HUGE))
+            elif symbols[k + 1] == "~" and subtypes[k + 1] & 0x30 != 0x30:
+                out.append((samples[k], samples[k + 1]))
+                k += 1
+            else:  # the lone form: the stretch is around it, between its neighbours
+                on, off = last_beat + window, samples[k + 1] - window
+                out.append((min(on, off), off))
+        k += 1
+    return tuple(out)
+
+
+def _inside(t: int, stretches) -> bool:
+    return any(on <= t <= off for on, off in stretches)
 
 
 class _Stream:
@@ -184,10 +223,10 @@ class _Stream:
 def match(
     ref: Annotations, test: Annotations, *, start: int, window: int, end: int
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """bxb's pairing loop. Returns the (6, 6) counts (rows reference N S V F Q O, columns test n s v f q
-    o) and every counted pair as (reference index, test index), -1 for the missing side. `start`,
+    """bxb's pairing loop. Returns the (7, 7) counts (rows reference N S V F Q O X, columns test n s v f
+    q o x) and every counted pair as (reference index, test index), -1 for the missing side. `start`,
     `window`, `end` in samples; `end` -1: to the last reference beat."""
-    counts = np.zeros((6, 6), dtype=np.int64)
+    counts = np.zeros((7, 7), dtype=np.int64)
     pairs: list[tuple[int, int]] = []
     index = {c: i for i, c in enumerate(ROWS)}
 
@@ -197,7 +236,10 @@ def match(
             pairs.append((ri, ti))
 
     def unmatched_test(t: int) -> str:  # bxb's rpann()
-        return "*" if any(on <= t <= off for on, off in ref.vf) else "O"
+        return "*" if _inside(t, ref.vf) else "X" if _inside(t, ref.shutdown) else "O"
+
+    def unmatched_reference(t: int) -> str:  # bxb's tpann()
+        return "X" if _inside(t, test.shutdown) else "O"
 
     R, S = _Stream(ref), _Stream(test)
     R.advance()
@@ -230,7 +272,7 @@ def match(
             R.advance()
             S.advance()
         else:
-            pair(R.a, "O", R.i, -1)
+            pair(R.a, unmatched_reference(T), R.i, -1)
             R.advance()
     return counts, pairs
 
@@ -243,7 +285,7 @@ def _ratio(a: int, b: int) -> float | None:
 class Counts:
     """The confusion counts of one record (or of several, summed) and bxb's statistics from them."""
 
-    matrix: np.ndarray  # (6, 6): reference N S V F Q O x test n s v f q o
+    matrix: np.ndarray  # (7, 7): reference N S V F Q O X x test n s v f q o x
 
     def _sum(self, rows: str, cols: str) -> int:
         ri = [ROWS.index(r) for r in rows]
@@ -255,15 +297,19 @@ class Counts:
         s = self._sum
         return {
             "qrs_tp": s("NSVFQ", "NSVFQ"),
-            "qrs_fn": s("NSVFQ", "O"),
-            "qrs_fp": s("O", "NSVFQ"),
+            "qrs_fn": s("NSVFQ", "OX"),
+            "qrs_fp": s("OX", "NSVFQ"),
             "veb_tp": s("V", "V"),
-            "veb_fn": s("V", "NSFQO"),
-            "veb_fp": s("NSO", "V"),
-            "veb_tn": s("NSFQO", "NSFQ"),
+            "veb_fn": s("V", "NSFQOX"),
+            "veb_fp": s("NSOX", "V"),
+            "veb_tn": s("NSFQOX", "NSFQ"),
             "sveb_tp": s("S", "S"),
-            "sveb_fn": s("S", "NVFQO"),
-            "sveb_fp": s("NVFO", "S"),
+            "sveb_fn": s("S", "NVFQOX"),
+            "sveb_fp": s("NVFOX", "S"),
+            # of the QRS FN, reference beats in the test's shutdown (bxb's "beats missed in shutdown")
+            "shutdown_fn": s("NSVFQ", "X"),
+            "reference_v": s("V", "NSVFQOX"),
+            "reference_s": s("S", "NSVFQOX"),
         }
 
     @property
@@ -281,6 +327,7 @@ class Counts:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            # rows: the reference's class (O: none), keys within: the test's (O: none, X: in its shutdown)
             "matrix": {
                 r: dict(zip(ROWS, map(int, row), strict=True))
                 for r, row in zip(ROWS, self.matrix, strict=True)
@@ -296,9 +343,11 @@ class RecordResult:
     counts: Counts
     #: (reference index, test index) of every counted pair, -1 for the missing side
     pairs: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    #: seconds of the test's shutdown within the scored period
+    shutdown_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"record": self.record, **self.counts.to_dict()}
+        return {"record": self.record, **self.counts.to_dict(), "shutdown_s": self.shutdown_s}
 
 
 @dataclass(frozen=True)
@@ -312,13 +361,18 @@ class Report:
     average: dict[str, float | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        total = sum((r.counts.matrix for r in self.records), np.zeros((6, 6), dtype=np.int64))
+        total = sum((r.counts.matrix for r in self.records), np.zeros((7, 7), dtype=np.int64))
         object.__setattr__(self, "gross", Counts(total))
         avg: dict[str, float | None] = {}
         for k in _STATS:
             vals = [v for r in self.records if (v := r.counts.stats[k]) is not None]
             avg[k] = float(np.mean(vals)) if vals else None
         object.__setattr__(self, "average", avg)
+
+    @property
+    def shutdown_s(self) -> float:
+        """Seconds of the test annotations' shutdown within the scored periods, summed over records."""
+        return float(sum(r.shutdown_s for r in self.records))
 
     @property
     def standard(self) -> bool:
@@ -332,8 +386,10 @@ class Report:
             "standard": self.standard,
             "start_s": self.start_s,
             "window_s": self.window_s,
+            "matrix_axes": "rows: reference class (O: no reference beat, X: none, in its shutdown); "
+            "within each: test class (O: missed, X: missed in the test's shutdown)",
             "records": [r.to_dict() for r in self.records],
-            "gross": self.gross.to_dict(),
+            "gross": {**self.gross.to_dict(), "shutdown_s": self.shutdown_s},
             "average": self.average,
         }
 
@@ -386,86 +442,12 @@ def compare(
             f"record {ref.record or test.record}: {last}, but scoring starts at {start_s:g} s{hint}"
         )
     counts, pairs = match(ref, test, start=first, window=window, end=end)
-    return RecordResult(ref.record or test.record, Counts(counts), pairs)
+    last = end if end >= 0 else int(ref.samples[-1])
+    shut = sum(max(0, min(off, last) - max(on, first)) for on, off in test.shutdown) / fs
+    return RecordResult(ref.record or test.record, Counts(counts), pairs, round(shut, 3))
 
 
 def score(pairs, *, start_s: float = STANDARD_START_S, window_s: float = STANDARD_WINDOW_S) -> Report:
     """A report over (reference, test) `Annotations` pairs, one per record."""
     results = [compare(r, t, start_s=start_s, window_s=window_s) for r, t in pairs]
     return Report(results, start_s, window_s)
-
-
-def _resolve(p: Path, ext: str | None) -> Path:
-    """A file or folder as given, or a record path RECORD whose RECORD.EXT exists."""
-    if p.exists():
-        return p
-    if ext and p.with_name(f"{p.name}.{ext}").is_file():
-        return p.with_name(f"{p.name}.{ext}")
-    raise HeartzooError(f"{p}: no such annotation file or folder" + (f" (nor {p.name}.{ext})" if ext else ""))
-
-
-def notes(pairs: list[tuple[Annotations, Annotations]]) -> list[str]:
-    """What a reader of the scores of `pairs` must be told: test annotations without beats (each of
-    the record's beats counts as missed), and beat-2's "S or V" class, which has no WFDB code and is
-    written as Q (EC57 counts it as neither VEB nor SVEB)."""
-    out = [
-        f"note: {t.file or t.record} holds no beat annotations: each of its record's beats counts as missed"
-        for _, t in pairs
-        if not len(t.samples)
-    ]
-    ectopic = sum(t.ectopic_q for _, t in pairs)
-    if ectopic:
-        out.append(
-            f"note: {ectopic:,} test beats are a beat-2 model's 'ectopic' class, written as Q (WFDB has no "
-            "code for S or V): EC57 counts them as detected beats but never as VEBs or SVEBs, so VEB and "
-            "SVEB Se are 0 (or -) whatever the model found"
-        )
-    return out
-
-
-def read_pairs(
-    ref: str | os.PathLike[str],
-    test: str | os.PathLike[str],
-    *,
-    ref_ext: str = "atr",
-    test_ext: str | None = None,
-    records: list[str] | None = None,
-) -> list[tuple[Annotations, Annotations]]:
-    """(reference, test) annotations to compare: two annotation files (RECORD.EXT each, or the record
-    paths and the extensions), or two folders and the extensions, every record with a reference file (or
-    each of `records`) needing its test file."""
-    ref, test = _resolve(Path(ref), ref_ext), _resolve(Path(test), test_ext)
-    if ref.is_dir() != test.is_dir():
-        raise HeartzooError(f"{ref} and {test}: give two annotation files, or two folders")
-    if not ref.is_dir():
-        if records:
-            raise HeartzooError("--records chooses records in folders; two files are one record")
-        from ..data.wfdb_names import wfdb_letters
-
-        a, b = read_annotations(ref), read_annotations(test, need_beats=False)
-        # two files are one record's two annotation sets (100.atr, 100.heartzoo; annotate writes a WFDB
-        # record's in the letters WFDB takes, rec.1 -> rec_1): another record's beats would be scored as
-        # misses and extras without a word
-        if wfdb_letters(a.record) != wfdb_letters(b.record):
-            raise HeartzooError(
-                f"{ref} and {test}: annotations of two different records ({a.record} and {b.record}); "
-                "compare a record's reference annotations with its own test annotations"
-            )
-        return [(a, b)]
-    if not test_ext:
-        raise HeartzooError("comparing folders: give the test annotations' extension")
-    names = (
-        list(records) if records else sorted(p.name[: -len(ref_ext) - 1] for p in ref.glob(f"*.{ref_ext}"))
-    )
-    if not names:
-        raise HeartzooError(f"{ref}: no *.{ref_ext} annotation files")
-    missing = [r for r in names if not (test / f"{r}.{test_ext}").is_file()]
-    if missing:
-        shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
-        raise HeartzooError(
-            f"{test}: no .{test_ext} annotations for record(s) {shown}; choose records with --records"
-        )
-    return [
-        (read_annotations(ref / r, ref_ext), read_annotations(test / r, test_ext, need_beats=False))
-        for r in names
-    ]
