@@ -63,6 +63,25 @@ def test_stats_table_for_beat_2(data_root):
     assert "45,866" in ds1 and "4,732" in ds1 and "423" in ds1
 
 
+@pytest.mark.slow
+def test_stats_of_a_pool_config_name_its_databases(data_root):
+    """A config training on DS1 + svdb is counted and described as such, not as DS1 alone."""
+    configs = Path(__file__).parents[1] / "configs"
+    proc = heartzoo(
+        "data",
+        "stats",
+        "-c",
+        str(configs / "beat-3-cnn3-student.yaml"),
+        "--json",
+        "--data-dir",
+        str(data_root),
+    )
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout)
+    assert stats["dataset"] == "mitdb+svdb" and "mitdb:DS1 + svdb:all train" in stats["protocol"]
+    assert any(r.startswith("8") for r in stats["splits"]["val"]["records"])  # svdb patients drawn too
+
+
 def test_unknown_task_is_refused():
     proc = heartzoo("data", "stats", "--task", "beat-4")
     assert proc.returncode == 2 and "not a task" in proc.stderr
@@ -93,13 +112,13 @@ def test_window_tasks_are_counted_from_their_config_never_a_traceback(data_root,
     configs = Path(__file__).parents[1] / "configs"
     for args, said in [
         (
-            ("data", "stats", "--task", "rhythm-3"),
-            "give its configuration instead, e.g. --config configs/rhythm-3",
+            ("data", "stats", "--task", "af-4"),  # sent where its windows are counted, not to a dead end
+            "labelled per window or recording: `heartzoo data prepare --config configs/af-4-cnn3.yaml` counts",
         ),
         (("data", "prepare", "--task", "af-4"), "give its configuration instead"),
         (
             ("data", "stats", "-c", str(configs / "rhythm-3-cnn3.yaml")),
-            "labelled per window: `heartzoo data prepare",
+            "labelled per window or recording: `heartzoo data prepare",
         ),
         (("data", "stats", "--select", "800"), "--select chooses within a database: give it with --dataset"),
     ]:
@@ -112,7 +131,10 @@ def test_window_tasks_are_counted_from_their_config_never_a_traceback(data_root,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     val = next(line for line in proc.stdout.splitlines() if line.strip("│ ").startswith("val"))
-    assert len([c for c in val.split("│") if c.strip().isdigit()]) == 4 and "cache: None" not in proc.stdout
+    assert (
+        len([c for c in val.split("│") if c.strip().replace(",", "").isdigit()]) == 4
+        and "cache: None" not in proc.stdout
+    )
 
 
 def test_config_typo_is_a_clear_error(tmp_path):

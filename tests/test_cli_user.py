@@ -271,9 +271,11 @@ def test_evaluate_a_zoo_name_float_and_int8(small_zoo, shared_cache, tmp_path, d
         env={"COLUMNS": "120"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "float: small-cnn2 on ds2" in done.stdout and "int8 (TFLM): small-cnn2 on ds2" in done.stdout
+    # the version is named as load_model takes it, in the titles and the JSON
+    assert "float: small-cnn2@v1 on ds2" in done.stdout and "int8 (TFLM): small-cnn2@v1 on ds2" in done.stdout
     assert "int8 confusion" in done.stdout
     report = json.loads(out.read_text())
+    assert (report["model"], report["version"]) == ("small-cnn2", "v1")
     published = json.loads((small_zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
     assert report["clean"]["macro_f1"] == pytest.approx(published["float"]["macro_f1"], abs=1e-9)
     assert report["int8"]["macro_f1"] == pytest.approx(published["int8"]["macro_f1"], abs=1e-9)

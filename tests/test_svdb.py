@@ -114,6 +114,7 @@ def test_a_config_mixes_databases(data_root):
     # the v1 default is unchanged: DS1 alone, the same draw as before
     plain = parse_config({"name": "plain", "task": "beat-3"})
     assert plain.data.train == ["mitdb:DS1"] and training_records(plain) == list(mitbih.DS1)
+    assert mitbih.DATABASE.select("ds1") == tuple(mitbih.DS1)  # as `data stats --select ds1` takes it
 
 
 @pytest.mark.parametrize(
@@ -123,6 +124,7 @@ def test_a_config_mixes_databases(data_root):
         (["svdb:999"], "svdb has no record set or record '999'; sets: all"),
         (["svdb"], "'svdb' is not DATABASE:SET or DATABASE:RECORD"),
         (["mitdb:DS2"], "'mitdb:DS2' holds DS2 records: DS2 is the test set and never trains"),
+        (["mitdb:ds2"], "'mitdb:ds2' holds DS2 records"),  # a set's name in other letters is still that set
         (["mitdb:DS1", "mitdb:232"], "'mitdb:232' holds DS2 records"),
         (["svdb:all", "svdb:all"], "a source is listed twice"),
     ],
@@ -156,6 +158,7 @@ def test_the_external_test_is_refused_for_a_database_the_model_trained_on(tmp_pa
     v1 = parse_config({"name": "v1", "task": "beat-3"})
     assert external_records(v1, "svdb:all") == list(svdb.RECORDS)
     assert check_split(v1, "svdb:all") == "svdb:all"
+    assert check_split(v1, "test") == check_split(v1, "ds2") == "ds2"  # the held-out split by either name
     mixed = parse_config({"name": "mix", "task": "beat-3", "data": {"train": ["mitdb:DS1", "svdb:all"]}})
     with pytest.raises(HeartzooError, match=r"mix trained on svdb .* would not be an external test"):
         check_split(mixed, "svdb:all")

@@ -138,7 +138,9 @@ def data_prepare(
             seconds = time.perf_counter() - t0
             kept, labels = ws.for_task(task_obj)
             counts = [int((labels == i).sum()) for i in range(task_obj.num_classes)]
-            table.add_row(label, *map(str, counts), f"{kept.x.shape[0]}×{kept.x.shape[1]}", f"{seconds:.1f}")
+            table.add_row(
+                label, *(f"{n:,}" for n in counts), f"{kept.x.shape[0]:,}×{kept.x.shape[1]}", f"{seconds:.1f}"
+            )
     console.print(table)
     if ws.meta.get("cache"):  # a window task's splits say nothing of one
         console.print(f"cache: {ws.meta['cache']}")
@@ -183,13 +185,12 @@ def data_stats(
         return
     if select != "all":
         raise ArgumentError("--select chooses within a database: give it with --dataset")
+    # a window task is sent where its windows are counted, before the defaults ask for its configuration
+    if task is not None and get_task(task).unit != "beat":
+        raise _counted_per_window(task, str(config) if config else f"configs/{task}-cnn3.yaml")
     cfg = _config_or_task(config, task)
     if get_task(cfg.task).unit != "beat":
-        raise ArgumentError(
-            f"data stats counts beats per split, and {cfg.task} is labelled per window: `heartzoo data prepare "
-            f"--config CONFIG` counts its windows per split, `heartzoo data stats --dataset DATABASE` what a "
-            "database holds"
-        )
+        raise _counted_per_window(cfg.task, str(config))
     stats = split_counts(cfg.task, data_dir, cfg.data.validation, cfg.data.train)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
@@ -217,6 +218,16 @@ def data_stats(
         console.print(f"[dim]{note}[/]")
 
 
+def _counted_per_window(task: str, config: str):
+    from ..errors import ArgumentError
+
+    return ArgumentError(
+        f"data stats counts beats per split, and {task} is labelled per window or recording: `heartzoo data "
+        f"prepare --config {config}` counts its windows per split, `heartzoo data stats --dataset DATABASE` "
+        "what a database holds"
+    )
+
+
 def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
     from ..data.census import database_census
     from ..errors import ArgumentError
@@ -236,10 +247,10 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
     table.add_column("records", justify="right")
     table.add_column("hours", justify="right")
     for c in classes:
-        table.add_column(c, justify="right")
+        table.add_column(c, justify="right", no_wrap=True)
+    # the rhythms get a table of their own: one column each per patient (mitdb has 23) would not fit
+    # a terminal, and rich would cut the counts to "2…"; per patient they are in --json
     rhythms = sorted(stats["rhythms"] or {})
-    for r in rhythms:
-        table.add_column(f"rhythm {r} (h)", justify="right")
     shown = list(stats["per_patient"].items())
     for patient, p in shown[:30]:
         table.add_row(
@@ -247,19 +258,29 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
             str(len(p["records"])),
             f"{p['seconds'] / 3600:.2f}",
             *(f"{p[counted].get(c, 0):,}" for c in classes),
-            *(f"{p['rhythms'].get(r, {}).get('seconds', 0) / 3600:.2f}" for r in rhythms),
         )
     if len(shown) > 30:
-        table.add_row(f"... {len(shown) - 30} more", *[""] * (2 + len(classes) + len(rhythms)))
+        table.add_row(f"... {len(shown) - 30} more", *[""] * (2 + len(classes)))
     table.add_row(
         "total",
         str(stats["records"]),
         f"{stats['hours']:.2f}",
         *(f"{stats[counted][c]:,}" for c in classes),
-        *(f"{stats['rhythms'][r]['seconds'] / 3600:.2f}" for r in rhythms),
         style="bold",
     )
     console.print(table)
+    if rhythms:
+        by_rhythm = Table(title="rhythms (per patient: --json)")
+        for c in ("rhythm", "episodes", "hours", "patients"):
+            by_rhythm.add_column(c, justify="left" if c == "rhythm" else "right", no_wrap=True)
+        for r in rhythms:
+            held = sum(r in p["rhythms"] for p in stats["per_patient"].values())
+            # annotation aux strings open with "(" (e.g. "(AFIB"): printed without it
+            total = stats["rhythms"][r]
+            by_rhythm.add_row(
+                r.lstrip("("), f"{total['episodes']:,}", f"{total['seconds'] / 3600:.2f}", str(held)
+            )
+        console.print(by_rhythm)
     if counted == "labels":
         console.print(
             f"{stats['records']} recording(s), one label each: "
@@ -267,9 +288,6 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
         )
     else:
         console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
-    for r in rhythms:
-        # annotation aux strings open with "(" (e.g. "(AFIB"): printed without it
-        console.print(f"rhythm {r.lstrip('(')}: {stats['rhythms'][r]['episodes']:,} episodes")
     use = "" if stats["commercial_use"] else " — non-commercial: models trained on it inherit the licence"
     console.print(f"licence: {stats['licence']}{use}; cite {stats['citation']}")
 

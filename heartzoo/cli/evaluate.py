@@ -45,8 +45,8 @@ def evaluate_cmd(
     split: Annotated[
         str,
         typer.Option(
-            help="ds2 (the protocol's test records), val, train, ds1; test for patient-deal and af-4 models; "
-            "DATABASE:SET for an external test (e.g. svdb:all)"
+            help="ds2 or test (the protocol's held-out records: DS2, a patient deal's or af-4's test split), "
+            "val, train, ds1; DATABASE:SET for an external test (e.g. svdb:all)"
         ),
     ] = "ds2",
     dataset: Annotated[
@@ -129,7 +129,10 @@ def evaluate_cmd(
         note += (
             " — out of fold, by folds dealt from the data here: this version records none to check them by"
         )
-    on = f"{result['model']} on {result['split']}{note}"
+    named = (
+        f"{result['model']}@{result['version']}" if result["version"] else result["model"]
+    )  # a run: its name
+    on = f"{named} on {result['split']}{note}"
     console.print(report_table(f"float: {on}", clean))
     console.print(confusion_table(clean, "float"))
     if q := result.get("int8"):

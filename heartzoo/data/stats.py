@@ -29,12 +29,16 @@ def split_counts(
         {r: per_record[r] for r in pool}, validation.fraction, validation.seed
     )
     splits = inter_patient_records(val, pool)
+    # the databases the training records come from (a pool: mitdb+svdb); DS2 is always mitdb's
+    databases = list(dict.fromkeys([*(s.split(":")[0] for s in train), mitbih.DATASET]))
+    trained = "DS1" if list(train) == ["mitdb:DS1"] else "the pool " + " + ".join(train)
     out: dict[str, Any] = {
-        "dataset": mitbih.DATASET,
+        "dataset": "+".join(databases),
         "train": list(train),
         "task": task.name,
         "classes": list(task.class_names),
-        "protocol": "inter-patient (de Chazal 2004): DS1 train, DS2 test; validation = whole DS1 patients",
+        "protocol": f"inter-patient (de Chazal 2004): {trained} train, DS2 test; validation = whole patients "
+        f"of {'DS1' if trained == 'DS1' else 'the pool'}",
         "splits": {},
         "notes": [
             "Paced records 102, 104, 107, 217 are excluded.",

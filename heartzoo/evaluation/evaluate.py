@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,8 @@ def check_split(config: HeartzooConfig, split: str) -> str:
     """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
     from ..data.prepare import INTER_PATIENT, external_records, test_split
 
-    if split == "ds2":
+    # "test" is the protocol's held-out split whatever its name, as `data prepare --splits test` reads it
+    if split in ("ds2", "test"):
         return test_split(config)
     if ":" in split:  # DATABASE:SET, an external test (refused for a database the model trained on)
         external_records(config, split)
@@ -350,8 +352,15 @@ def evaluate(
         "aggregation": aggregation,
         "cross_fit": cross_fit,
     }
+    folder = model_file.parent
+    # a zoo version is named as `load_model` takes it (NAME@vN), a run by its folder
+    version = (
+        folder.name if re.fullmatch(r"v\d+", folder.name) and folder.parent.name == config.name else None
+    )
     out: dict[str, Any] = {
         "model": config.name,
+        "version": version,
+        "folder": str(folder),
         "task": config.task,
         "split": split,
         "clean": evaluate_model(model, config, split, **kw),
