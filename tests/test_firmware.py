@@ -69,6 +69,7 @@ def test_the_kit_holds_the_library_the_contract_and_the_model(tmp_path):
         "main.cc",
         "heartzoo.mk",
         "heartzoo.cmake",
+        "heartzoo_readme.md",
     } == set(files)
     firmware = json.loads((STUDENT / "configuration.json").read_text())["firmware"]
     contract = files["heartzoo_contract.h"].read_text()
@@ -902,3 +903,45 @@ def test_the_float_library_refuses_fast_math_at_compile_time(tmp_path):
         text=True,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_window_model_s_kit_cuts_its_windows_where_heartzoo_does():
+    """The example main.cc cut the quality gate's 2.56 s windows at floor(256 * 360 / 100) = 921 samples,
+    where `annotate` cuts round(921.6) = 922: the grids drifted a sample a window. The contract now gives
+    the window as heartzoo rounds it, and main.cc reads it there."""
+    from heartzoo.config import load_config
+    from heartzoo.export.firmware_kit import kit_files
+    from heartzoo.meta import Configuration, read_meta
+
+    version = REPO / "zoo" / "quality" / "quality-cnn3" / "v1"
+    spec = load_config(version / "configuration.json").input
+    for hz in (360, 128, 512, 250):
+        files = kit_files(version, recording_hz=hz)
+        window = int(re.search(r"#define HZ_WINDOW_SAMPLES (\d+)", files["heartzoo_contract.h"])[1])
+        assert window == spec.frame_samples(hz)
+        assert "const uint32_t window = HZ_WINDOW_SAMPLES;" in files["main.cc"]
+    assert spec.frame_samples(360) == 922  # where the floor the kit took differs
+    # an af-4 version published before the contract carried its aggregation: the windows' mean, as
+    # load_model reads it, and the AF counters with it (its kit had neither)
+    old = REPO / "zoo" / "af-4" / "af-4-cnn3-student" / "v1"
+    assert read_meta(Configuration, old / "configuration.json").firmware.aggregation is None
+    contract = kit_files(old)["heartzoo_contract.h"]
+    assert "#define HZ_AGGREGATION 1" in contract and "#define HZ_AF_CLASS" in contract
+
+
+@pytest.mark.parametrize("prefix", ["hz", "rhythm"])
+def test_the_kit_s_readme_names_every_file_and_its_check_runs_as_written(tmp_path, prefix):
+    """A firmware engineer gets a README in the kit: every file it holds, and a check of the preprocessing
+    on a PC without TFLM, whose commands, run as written in the kit's folder, pass."""
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    if any(shutil.which(t) is None for t in ("gcc", "g++", "sh")):
+        pytest.skip("needs gcc, g++ and sh")
+    kit = tmp_path / "kit"
+    written = write_firmware_kit(REPO / "zoo" / "af-4" / "af-4-cnn4-student" / "v1", kit, prefix=prefix)
+    (readme,) = [p for p in written if p.name.endswith("_readme.md")]
+    text = readme.read_text()
+    assert all(f"`{p.name}`" in text for p in written if p != readme), text
+    (block,) = re.findall(r"```sh\n(.*?)```", text, re.S)
+    res = subprocess.run(["sh", "-e", "-c", block], cwd=kit, capture_output=True, text=True)
+    assert res.returncode == 0 and "self-test: 0 (" in res.stdout, res.stdout + res.stderr[-3000:]

@@ -188,3 +188,33 @@ def test_a_kit_of_another_model_under_the_same_prefix_is_refused(tmp_path):
     assert {p.name: p.read_bytes() for p in kit.iterdir()} == before
     write_firmware_kit(ZOO / KITS[0][0], kit, fixed_point=True)  # the same model, other options
     write_firmware_kit(ZOO / KITS[1][0], kit, prefix="gate")  # beside it, under its own prefix
+
+
+def test_a_kit_is_never_written_half_nor_twice_for_one_model_nor_into_a_zoo(tmp_path):
+    """A folder where the kit would write a file stops it before the first file; a second kit of the same
+    model under another prefix would replace the first's model files (named after the model); a zoo's
+    version holds what its index lists, so no kit is written into a zoo."""
+    from heartzoo.errors import HeartzooError
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    half = tmp_path / "half"
+    (half / "main.cc").mkdir(parents=True)
+    with pytest.raises(
+        HeartzooError, match=r"main.cc: not a file, where the kit writes one; nothing was written"
+    ):
+        write_firmware_kit(ZOO / KITS[2][0], half)
+    assert [p.name for p in half.iterdir()] == ["main.cc"]
+    two = tmp_path / "two"
+    write_firmware_kit(ZOO / KITS[2][0], two, prefix="aa")
+    before = {p.name: p.read_bytes() for p in two.iterdir()}
+    with pytest.raises(HeartzooError, match=r"holds a kit of af-4-cnn4-student already \(aa_contract.h\)"):
+        write_firmware_kit(ZOO / KITS[2][0], two, prefix="bb")
+    assert {p.name: p.read_bytes() for p in two.iterdir()} == before
+    zoo = tmp_path / "zoo"
+    shutil.copytree(ZOO / KITS[2][0], zoo / KITS[2][0])
+    (zoo / "index.json").write_text('{"format": 1, "models": []}')
+    with pytest.raises(HeartzooError, match=r"inside the zoo .*: write the kit into a folder of its own"):
+        write_firmware_kit(ZOO / KITS[2][0], zoo / KITS[2][0])
+    assert sorted(p.name for p in (zoo / KITS[2][0]).iterdir()) == sorted(
+        p.name for p in (ZOO / KITS[2][0]).iterdir()
+    )

@@ -139,6 +139,10 @@ def golden_vectors(
     }
 
 
+#: the fastest stream a kit resamples (an ECG front end's rates: 125 Hz to a few kHz)
+KIT_MAX_HZ = 10_000
+
+
 def check_kit_rate(recording_hz: int) -> None:
     """A rate the kit's golden recording and any QRS can be read at, or an error naming the option."""
     from ..preprocess import MIN_FS
@@ -146,6 +150,12 @@ def check_kit_rate(recording_hz: int) -> None:
     if recording_hz < MIN_FS:
         raise HeartzooError(
             f"--recording-hz {recording_hz}: too low to find or classify QRS complexes (need >= {MIN_FS:g} Hz)"
+        )
+    if recording_hz > KIT_MAX_HZ:
+        # the resampler's history and taps grow with the rate (5 KB of state at 360 Hz, 266 KB at 200 kHz)
+        raise HeartzooError(
+            f"--recording-hz {recording_hz}: the kit streams at most {KIT_MAX_HZ:,} Hz; decimate the ADC's "
+            "stream to an ECG rate first (250-1,000 Hz)"
         )
 
 

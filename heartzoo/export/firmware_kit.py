@@ -41,7 +41,7 @@ CORES = {
 
 
 #: Files rendered from `NAME.in` for each kit.
-TEMPLATES = ("heartzoo_selftest.cc", "main.cc", "heartzoo.mk", "heartzoo.cmake")
+TEMPLATES = ("heartzoo_selftest.cc", "main.cc", "heartzoo.mk", "heartzoo.cmake", "heartzoo_readme.md")
 
 
 def firmware_source(name: str) -> str:
@@ -225,6 +225,9 @@ def contract_header(
         f"#define HZ_P0 {half % up}",
         f"#define HZ_FRAME_SIZE {f['frame_size']}",
         f"#define HZ_R_PEAK_INDEX {f['r_peak_index']}",
+        # as `InputSpec.frame_samples` rounds it: a window model's windows where heartzoo cuts them
+        f"#define HZ_WINDOW_SAMPLES {round(f['frame_size'] * recording_hz / f['sampling_rate_hz'])} "
+        "/* a window model's window in stream samples */",
         f"/* normalization: {f['normalization']['formula']} */",
         f"#define HZ_ZSCORE {int(f['normalization']['name'] == 'zscore')}",
         f"#define HZ_TEMPLATE_BEATS {f['template_beats']}",
@@ -385,8 +388,14 @@ def kit_files(
     name = conf.config.get("name", folder.parent.name)
     symbol = c_symbol(name)
     label = f"{name} {folder.name}"
+    firmware = conf.firmware
+    if TASKS[conf.config["task"]].per_recording and firmware.aggregation is None:
+        from ..meta import RecordingAggregation
+
+        # published before the contract carried it: the windows' mean, as `load_model` reads such a version
+        firmware = firmware.model_copy(update={"aggregation": RecordingAggregation(method="mean")})
     files = library_files(
-        conf.firmware,
+        firmware,
         recording_hz=recording_hz,
         fixed_point=fixed_point,
         adc_gain=adc_gain,
@@ -458,6 +467,12 @@ def write_firmware_kit(
         prefix=prefix,
     )
     check_kit_folder(out_dir, prefix, kit_model(files[contract_file(prefix)]))  # the model its contract names
+    # every target checked before the first is written: a kit is written whole or not at all
+    blocked = [name for name in files if (out_dir / name).exists() and not (out_dir / name).is_file()]
+    if blocked:
+        raise HeartzooError(
+            f"{out_dir / blocked[0]}: not a file, where the kit writes one; nothing was written"
+        )
     written = []
     for name, text in files.items():
         with atomic_path(out_dir / name) as tmp:

@@ -81,9 +81,12 @@ def kit_model(contract: str) -> str | None:
 
 
 def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
-    """An error where `out_dir` holds the kit of another model than `name` under `prefix`: written over it,
-    its library, contract and main.cc would be this model's, beside its model files, unsaid. The same
-    model's kit (another version, other options) is written again."""
+    """An error where `out_dir` cannot take the kit of model `name` under `prefix`: it holds the kit of
+    another model under that prefix (written over it, its library, contract and main.cc would be this
+    model's, beside its model files, unsaid), or this model's kit under another prefix (the model's files
+    are named after the model: one would replace the other's), or it is inside a zoo (a version holds the
+    files its index lists, and nothing else). The same model's kit under the same prefix (another version,
+    other options) is written again."""
     contract = contract_file(prefix)
     path = Path(out_dir) / contract
     there = kit_model(path.read_text(errors="replace")) if path.is_file() else None
@@ -92,3 +95,27 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
             f"{out_dir}: holds the kit of {there} ({contract}); a kit of {name} there needs a prefix of its "
             "own (--prefix), or another folder (--out)"
         )
+    for other in sorted(Path(out_dir).glob("*_contract.h")) if Path(out_dir).is_dir() else ():
+        if other.name != contract and kit_model(other.read_text(errors="replace")) == name:
+            raise HeartzooError(
+                f"{out_dir}: holds a kit of {name} already ({other.name}); the model's files are named after "
+                "the model, so a second kit of it there would replace the first one's: write it into another "
+                "folder (--out)"
+            )
+    _check_outside_a_zoo(Path(out_dir))
+
+
+def _check_outside_a_zoo(out_dir: Path) -> None:
+    import json
+
+    for folder in (out_dir.resolve(), *out_dir.resolve().parents):
+        index = folder / "index.json"
+        try:
+            is_zoo = index.is_file() and "models" in json.loads(index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            is_zoo = False
+        if is_zoo:
+            raise HeartzooError(
+                f"{out_dir}: inside the zoo {folder}, whose versions hold the files its index lists and no "
+                "other: write the kit into a folder of its own (--out)"
+            )
