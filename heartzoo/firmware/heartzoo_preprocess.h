@@ -217,7 +217,10 @@ void hz_probabilities(const int8_t *q, float *p);
  *
  *   static hz_rec_t rec;  hz_rec_init(&rec);
  *   after each window's inference:  hz_rec_push(&rec, interpreter.output(0)->data.int8);
- *   at the recording's end:         cls = hz_rec_class(&rec, probs);   (probs may be NULL) */
+ *   at the recording's end:         cls = hz_rec_class(&rec, probs);   (probs may be NULL)
+ * The windows, as heartzoo cuts a recording: HZ_WINDOW_SAMPLES stream samples each, one after another
+ * from its start, whole windows only; a recording shorter than one is one window centred on it (the
+ * kit's README). heartzoo classifies recordings of 9-61 s, the lengths the map was fitted on. */
 #ifndef HZ_AGGREGATION
 #define HZ_AGGREGATION 0 /* a beat model's contract: no recording to aggregate */
 #endif
@@ -266,9 +269,10 @@ int hz_vrun_tachycardia(const hz_vrun_t *run);
  *   after each window's class:  if (hz_af_push(&af, cls)) ...  (an AF episode just reached HZ_AF_EPISODE_S)
  *   at any time:                hz_af_burden_bp(&af), af.episodes, af.longest
  * cls: the window's class as hz_rec_class gives it for a recording of that one window (hz_rec_init,
- * hz_rec_push, hz_rec_class). Each window counts HZ_FRAME_SIZE samples at HZ_MODEL_HZ: push whole,
- * consecutive windows only (Python reads a recording's last, partial stretch in a window overlapping the
- * one before and counts only its new seconds; a stream has no such window). */
+ * hz_rec_push, hz_rec_class), or HZ_NOISE_CLASS for a window the quality gate could not read at all.
+ * Each window counts HZ_FRAME_SIZE samples at HZ_MODEL_HZ: push whole, consecutive windows only (Python
+ * reads a recording's last, partial stretch in a window overlapping the one before and counts only its
+ * new seconds; a stream has no such window). */
 #ifdef HZ_AF_CLASS
 typedef struct {
   uint32_t windows;    /* windows read: not called too noisy */
