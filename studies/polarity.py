@@ -15,7 +15,7 @@ Result (results/polarity.jsonl): the measure is two-humped, a recording's beats 
 one DS1 record points down (207, whose bundle-branch blocks point its QRS down in MLII), a quarter of
 the CinC recordings do (29 of 120). Turning those over lowers the
 V calls of the normal-rhythm ones (1.5 % -> 0.4 % of beats, 13 recordings) but raises the S calls of the AF
-ones (13.4 % -> 18.4 %, 16 recordings); turning the upright ones over raises their V calls and lowers
+ones (13.3 % -> 18.4 %, 16 recordings); turning the upright ones over raises their V calls and lowers
 their S calls in AF. The model is not thrown by an inverted lead the way an unreadable one throws it, and
 turning it over is no gain on both counts: `annotate` neither warns of nor corrects polarity.
 
