@@ -192,3 +192,55 @@ def test_a_cluster_worker_refuses_restart(tmp_path):
     )
     assert proc.returncode != 0 and "--restart" in proc.stderr
     assert (tmp_path / "runs" / "distributed").is_dir()
+
+
+def test_an_ensemble_is_refused_before_any_worker_trains(tmp_path):
+    """The chief of a multi-worker run trained an ensemble's members and its average, printed the stage it
+    publishes, then the command failed on worker 1's refusal: every worker, the chief included, now
+    refuses it before anything trains, and no run folder is made."""
+    import yaml
+
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump({**CONFIG, "ensemble": {"members": 2}}))
+    for args, env in (
+        (["--workers", "2"], os.environ),
+        (["--strategy", "multi-worker"], {**os.environ, **cluster_env(2)[0]}),  # the chief
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "heartzoo", "train", "e.yaml", "--no-publish", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+            env=env,
+        )
+        assert proc.returncode == 2 and "members train one after another" in " ".join(proc.stderr.split())
+        assert not (tmp_path / "runs").exists()
+
+
+def test_tf_config_without_a_strategy_is_said(tmp_path):
+    """A cluster launcher sets TF_CONFIG for every worker: without --strategy each trained alone into one
+    run folder, without a word. It is said before anything trains."""
+    import yaml
+
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(CONFIG))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "heartzoo",
+            "train",
+            "c.yaml",
+            "--no-publish",
+            "--data-dir",
+            str(tmp_path / "none"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={**os.environ, **cluster_env(2)[1]},
+    )
+    said = " ".join(proc.stderr.split())
+    assert (
+        proc.returncode != 0 and "TF_CONFIG is set, but --strategy is none: this process trains alone" in said
+    )

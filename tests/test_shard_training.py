@@ -94,6 +94,29 @@ def test_a_resumed_stream_draws_what_the_uninterrupted_one_draws(synthetic):
     assert not _same(_take(_stream(synthetic).batches(fresh), 1)[0], whole[3 * steps])
 
 
+def test_a_saved_place_in_shards_prepared_again_is_refused_when_training_sets_it(synthetic, tmp_path):
+    """A run interrupted, its shards folder prepared again with another layout, then resumed: the saved
+    place named pieces that were now others, and tf.data died of an IndexError. The place names its
+    shards, and one of other shards is refused where training sets it, before any batch."""
+    import shutil
+
+    from heartzoo.data.pipeline import EpochStates
+    from heartzoo.data.synthetic_shards import write_synthetic_shards
+
+    states = EpochStates(7)
+    states.start_at(0, None)
+    _take(_stream(synthetic).batches(states), 8)
+    saved = json.loads(json.dumps(states.state_at(1)))
+    other = tmp_path / "other"
+    shutil.copytree(synthetic, other)
+    again = _stream(other)
+    EpochStates(7, check=again.check_state).start_at(1, saved)  # the same shards, copied: resumed
+    shutil.rmtree(other)
+    write_synthetic_shards(other, SPEC, [{"N": 4000, "S": 300, "V": 500, "F": 9, "Q": 2}])
+    with pytest.raises(HeartzooError, match=r"the shards changed since this run saved its place"):
+        EpochStates(7, check=_stream(other).check_state).start_at(1, saved)
+
+
 def test_workers_read_disjoint_shares(synthetic):
     """Rows are (class, shard, row) in x[0:3]: two workers' draws never meet, and together cover the data."""
     from heartzoo.data.shard_stream import ShardStream, class_pieces
@@ -164,6 +187,8 @@ def test_a_config_that_does_not_fit_its_shards_is_refused_before_training(ds1_sh
         ds1_shards,
         train={**CONFIG["train"], "balance": {"patient_power": 0.5}},
     )
+    # a relative folder read from another place than the one it was prepared in: the field is named
+    refused(ConfigError, r"field 'data.shards': no shards' manifest in .*nowhere", tmp_path / "nowhere")
     with pytest.raises(ConfigError, match=r"field 'data\.shards': shards hold beats or recordings' windows"):
         parse_config({"name": "w", "task": "quality", "data": {"shards": str(ds1_shards)}})
     af = parse_config(

@@ -112,8 +112,36 @@ def test_damaged_shards_are_found_and_redone(icentia, tmp_path):
 def test_another_contract_is_refused(icentia, tmp_path):
     out = tmp_path / "shards"
     _prepare(icentia, out)
-    with pytest.raises(HeartzooError, match="prepared with another contract; prepare into a new folder"):
+    # the field that differs, with both values
+    with pytest.raises(
+        HeartzooError,
+        match=r"prepared with another contract \(contract.input.frame_size: 256 there, 128 now.*\); prepare into a new",
+    ):
         prepare_shards(["icentia11k:all"], InputSpec(frame_size=128), out, data_dir=icentia)
+    with pytest.raises(
+        HeartzooError, match=r"another plan \(plan: 4 shards there, 2 now: another --patients-per-shard"
+    ):
+        _prepare(icentia, out, patients_per_shard=2)
+
+
+def test_without_its_manifest_a_folder_of_another_contract_is_still_refused(icentia, tmp_path):
+    """A damaged manifest.json blocked every rerun, and deleted, let another contract's preparation take
+    the folder: its manifest said the new input, every old shard held the old one, and training read
+    both. The shards' own attributes are read now, and a damaged manifest says so."""
+    out = tmp_path / "shards"
+    _prepare(icentia, out)
+    (out / MANIFEST).write_text("{ damaged")
+    with pytest.raises(
+        HeartzooError, match=r"delete it and run again: each shard's own file says what it holds"
+    ):
+        _prepare(icentia, out)
+    (out / MANIFEST).unlink()
+    with pytest.raises(HeartzooError, match=r"shard-00000.h5: a shard prepared with another contract"):
+        prepare_shards(["icentia11k:all"], InputSpec(frame_size=128), out, data_dir=icentia)
+    assert not (out / MANIFEST).exists()
+    steps = []
+    _prepare(icentia, out, progress=lambda done, total, name: steps.append(name))  # its own contract: resumed
+    assert steps == ["finished before"] and verify_shards(out) == []
 
 
 def test_shards_of_an_older_cache_version_are_refused_as_such(icentia, tmp_path):
@@ -144,6 +172,79 @@ def test_a_corrupt_segment_stops_the_pool_naming_its_file(icentia, tmp_path):
     assert not (out / "shard-00002.h5").exists()  # the damaged patient's shard
     assert not json.loads((out / MANIFEST).read_text())["complete"]
     assert (out / "shard-00000.json").is_file()  # shards done before the error are kept
+
+
+@pytest.mark.slow
+def test_a_worker_killed_midway_is_named_and_the_rerun_goes_on(icentia, tmp_path):
+    """A pool worker killed by the system (as an out-of-memory kill does) ended the command in a
+    BrokenProcessPool traceback: it now says what happened and that a rerun goes on from what is kept."""
+    import multiprocessing
+    import os
+    import signal
+
+    out = tmp_path / "shards"
+
+    def kill_a_worker(done, total, name):
+        if name != "finished before" and done == 1:
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    with pytest.raises(
+        HeartzooError, match=r"a worker preparing shards into .* died .* run the same command again"
+    ):
+        _prepare(icentia, out, workers=2, progress=kill_a_worker)
+    assert _prepare(icentia, out, workers=2)["complete"] and verify_shards(out) == []
+
+
+@pytest.mark.slow
+def test_pool_workers_end_with_the_process_that_started_them(tmp_path):
+    """Killed, `data shard --workers 2` left its workers running, holding the folder's lock: every rerun
+    was told another preparation was writing there. A worker now ends with its parent."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import os, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from heartzoo.data.shards import _die_with
+
+def work(_):
+    open({str(pids)!r} + "/" + str(os.getpid()), "w").close()
+    time.sleep(60)
+
+if __name__ == "__main__":
+    os.makedirs({str(pids)!r}, exist_ok=True)
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),)) as pool:
+        list(pool.map(work, range(2)))
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(list(pids.glob("*")) if pids.exists() else []) < 2:
+        time.sleep(0.1)
+    workers = [int(p.name) for p in pids.glob("*")]
+    assert len(workers) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        state = (
+            Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+        )
+        return state != "Z"  # a zombie has ended; its parent (now init) reaps it
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not any(alive(p) for p in workers)
 
 
 def test_the_cli_prepares_and_resumes(icentia, tmp_path):

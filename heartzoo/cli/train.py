@@ -4,6 +4,7 @@ patient cross-validation."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -98,6 +99,10 @@ def train_cmd(
 
     cfg = load_config(config, model=True)
     target = run_dir or Path("runs") / cfg.name
+    if workers > 1 or strategy == "multi-worker":
+        from ..training.distribute import check_distributable
+
+        check_distributable(cfg)  # before a worker starts, or the strategy waits for the others
     if workers > 1:
         sys.exit(
             _launch_workers(
@@ -108,9 +113,20 @@ def train_cmd(
         raise typer.BadParameter("delete the run folder before starting the workers", param_hint="--restart")
     from ..training.distribute import make_strategy, worker_of
 
+    if strategy == "none" and os.environ.get("TF_CONFIG"):
+        # a cluster launcher (Kubeflow...) sets it for every worker: each would train alone into one folder
+        err_console.print(
+            "warning: TF_CONFIG is set, but --strategy is none: this process trains alone; give --strategy "
+            "multi-worker to train as one worker of that cluster",
+            style="yellow",
+        )
     # first: a multi-worker strategy must exist before TensorFlow runs anything
     dist = make_strategy(strategy.value)
     chief = worker_of(dist).is_chief
+    if strategy == "mirrored" and dist.num_replicas_in_sync == 1:
+        err_console.print(
+            "warning: --strategy mirrored found one device here (no GPU): one replica", style="yellow"
+        )
     try:
         out = run_pipeline(
             cfg,

@@ -77,13 +77,16 @@ class EpochStates:
     the stream was built (but before its first batch is drawn), once training knows the epoch it starts with.
     """
 
-    def __init__(self, steps_per_epoch: int) -> None:
+    def __init__(self, steps_per_epoch: int, check=None) -> None:
         self.steps_per_epoch = steps_per_epoch
+        self._check = check  # raises where a saved state is not one of this stream's
         self._start: tuple[int, dict | None] | None = None
         self._states: dict[int, dict] = {}
         self._cond = threading.Condition()
 
     def start_at(self, epoch: int, state: dict[str, Any] | None) -> None:
+        if self._check is not None:
+            self._check(state)
         with self._cond:
             self._start = (epoch, state)
             self._states = {}

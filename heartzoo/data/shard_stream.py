@@ -22,7 +22,9 @@ resumed run draws the batches an uninterrupted one would. Several workers each r
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -35,6 +37,7 @@ from ..preprocess import Preprocessor
 from ..preprocess.rr_features import RR_COLUMNS
 from ..tasks import Task, get_task
 from .augment import premature_context
+from .shard_manifest import MANIFEST
 from .shards import CHUNK_ROWS, check_cache_version, read_manifest
 
 Piece = tuple[int, str, int, int]  # shard (its place in the manifest), class group, first row, end row
@@ -248,6 +251,10 @@ class ShardStream:
         self.probs, self.weights = draw_weights(self.counts, balance, power)
         self.pieces = class_pieces(manifest, self.task, skip_records=skip_records, share=share)
         self.files = [str(self.folder / s["file"]) for s in manifest["shards"]]
+        # what a saved position is a position in: the shards' layout and contents, by their digests
+        self.layout = hashlib.sha256(
+            json.dumps([[s["file"], s.get("sha256")] for s in manifest["shards"]]).encode()
+        ).hexdigest()[:16]
         self.seed = seed if share[1] == 1 else [seed, share[0]]  # one worker: the single process's draws
         self.cycle, self.pool = cycle, max(pool, batch_size)
         self.rng = np.random.default_rng(self.seed)
@@ -261,12 +268,26 @@ class ShardStream:
 
     def state(self) -> dict[str, Any]:
         """The stream's position: its generator's state and every reader's (JSON-able)."""
-        return {"rng": self.rng.bit_generator.state, "readers": [r and r.state() for r in self.readers]}
+        return {
+            "rng": self.rng.bit_generator.state,
+            "readers": [r and r.state() for r in self.readers],
+            "shards": self.layout,
+        }
+
+    def check_state(self, state: dict[str, Any] | None) -> None:
+        """An error where `state` is a position in other shards than these (the folder prepared again):
+        its rows name pieces that are now others, or none."""
+        if state is not None and state.get("shards", self.layout) != self.layout:
+            raise HeartzooError(
+                f"{self.folder}: the shards changed since this run saved its place in them (prepared again?); "
+                "resume it on the shards it began with, or start it again (heartzoo train --restart)"
+            )
 
     def start_from(self, state: dict[str, Any] | None) -> None:
         """Start at `state` (a `state()`, a bare generator state: fresh readers, or None: the seed's start)."""
         from .pipeline import rng_from_state
 
+        self.check_state(state)
         if state is None:
             self.rng = np.random.default_rng(self.seed)
         else:
@@ -357,6 +378,11 @@ def training_input(
     from .pipeline import EpochStates
 
     folder, tc, task = Path(config.data.shards), config.train, get_task(config.task)
+    if not (folder / MANIFEST).is_file():
+        raise ConfigError(
+            f"field 'data.shards': no shards' manifest in {folder.resolve()} (a relative folder is read from "
+            "where heartzoo runs); prepare them there with `heartzoo data shard`"
+        )
     sources = read_manifest(folder).get("sources")
     if sources != list(config.data.train):
         raise ConfigError(
@@ -392,7 +418,8 @@ def training_input(
     )
     steps = tc.steps_per_epoch or max(1, int(stream.counts.sum()) // tc.batch_size)
     # one element of the stream per replica and step: an epoch is steps x replicas of this process's
-    epoch_states = EpochStates(steps * replicas)
+    # a resumed run's saved place is checked when training sets it, not inside tf.data's generator
+    epoch_states = EpochStates(steps * replicas, check=stream.check_state)
     make = _dataset_of(stream, epoch_states)
     dataset = make(None) if (share[1], replicas) == (1, 1) else make
     return dataset, steps, epoch_states, stream.counts.astype(np.int64)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -182,6 +183,18 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
     return summary
 
 
+def _die_with(parent: int) -> None:
+    """A pool worker's start: it ends when the preparing process does (killed, it would go on holding
+    the folder's lock, and every rerun would be told another preparation is writing there)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
+
+
 def _worker(job: ShardJob, spec_json: dict, out: str, data_dir: str | None) -> dict[str, Any]:
     """Process-pool entry: a DataError travels back as plain data (it does not pickle)."""
     try:
@@ -309,18 +322,27 @@ def _run(todo: list[ShardJob], spec: InputSpec, out: Path, data_dir: str | None,
             yield write_shard(job, spec, out, data_dir)
         return
     import multiprocessing
-    import sys
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork shares what is imported already (a spawned worker imports scipy, wfdb, h5py anew: seconds
     # each); but a process running TensorFlow's threads does not survive a fork: spawn there
     ctx = multiprocessing.get_context("spawn" if "tensorflow" in sys.modules else "fork")
     spec_json = spec.model_dump(mode="json")
     error = None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),)
+    )
+    with pool:
         futures = [pool.submit(_worker, job, spec_json, str(out), data_dir) for job in todo]
         for fut in as_completed(futures):
-            summary = fut.result()
+            try:
+                summary = fut.result()
+            except BrokenProcessPool:
+                raise HeartzooError(
+                    f"a worker preparing shards into {out} died (killed: out of memory?); the shards finished "
+                    "are kept: run the same command again to go on from them"
+                ) from None
             if "error" in summary:
                 error = error or summary["error"]
                 for f in futures:
@@ -344,18 +366,70 @@ def check_cache_version(folder: Path, contract: dict[str, Any]) -> None:
 
 def _check_same(out: Path, manifest: dict[str, Any]) -> None:
     path = out / MANIFEST
-    if not path.is_file():
+    if not path.is_file():  # gone, or never written: the shards there say what they hold
+        _check_shard_files(out, manifest)
         return
-    old = read_json(path)
+    try:
+        old = read_json(path)
+    except HeartzooError as exc:
+        raise HeartzooError(
+            f"{exc}; delete it and run again: each shard's own file says what it holds, and a folder of "
+            "another contract's shards is refused"
+        ) from None
     if old.get("format") == FORMAT and not _any_finished(out):
         return  # a run that failed before finishing a shard leaves nothing of its contract to keep
     if old.get("format_version") == manifest["format_version"]:
         check_cache_version(out, old.get("contract", {}))
     for key in ("format_version", "contract", "plan"):
-        if old.get(key) != manifest[key]:
+        new = json.loads(json.dumps(manifest[key]))
+        if old.get(key) != new:
             raise HeartzooError(
-                f"{out} holds shards prepared with another {key.replace('_', ' ')}; prepare into a new folder "
-                "(or delete this one)"
+                f"{out} holds shards prepared with another {key.replace('_', ' ')} "
+                f"({'; '.join(_differences(old.get(key), new, key))}"
+                f"{': another --patients-per-shard, or other sources' if key == 'plan' else ''}); prepare into "
+                "a new folder (or delete this one)"
+            )
+
+
+def _differences(old: Any, new: Any, where: str) -> list[str]:
+    """Where two manifests' values part, as `where.field: OLD there, NEW now` (the first three)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = [
+            d
+            for k in sorted(set(old) | set(new))
+            for d in _differences(old.get(k), new.get(k), f"{where}.{k}")
+        ]
+        return out[:3]
+    if isinstance(old, list) and isinstance(new, list):  # the plan: its shards
+        if len(old) != len(new):
+            return [f"{where}: {len(old)} shards there, {len(new)} now"]
+        return next(
+            (
+                [f"{where}[{i}]: {a} there, {b} now"]
+                for i, (a, b) in enumerate(zip(old, new, strict=True))
+                if a != b
+            ),
+            [],
+        )
+    return [] if old == new else [f"{where}: {old} there, {new} now"]
+
+
+def _check_shard_files(out: Path, manifest: dict[str, Any]) -> None:
+    """A folder without a manifest whose shards were made for another contract (their own attributes say
+    which) is refused: prepared again over them, the folder would mix two inputs, and train on both."""
+    import h5py
+
+    want = (manifest["format_version"], json.loads(json.dumps(manifest["contract"])))
+    for h5 in sorted(out.glob("shard-*.h5")):
+        try:
+            with h5py.File(h5, "r") as f:
+                held = (f.attrs.get("format_version"), json.loads(f.attrs.get("contract", "null")))
+        except (OSError, ValueError):
+            continue  # damaged: `finished` finds it and it is prepared again
+        if held != want:
+            raise HeartzooError(
+                f"{h5}: a shard prepared with another contract or format, in a folder without its manifest; "
+                "prepare into a new folder (or delete this one)"
             )
 
 

@@ -110,6 +110,16 @@ def strategy_kind(strategy) -> str:
     return "multi-worker" if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) else "mirrored"
 
 
+def check_distributable(config) -> None:
+    """A ConfigError for a config the workers of a cluster cannot share: an ensemble's members train one
+    after another, each on one device (the chief would train them all while the others wait)."""
+    if config.ensemble is not None:
+        raise ConfigError(
+            f"{config.name}: an ensemble's members train one after another; run it without a multi-worker "
+            "strategy"
+        )
+
+
 def check_batch(strategy, batch_size: int) -> None:
     n = strategy.num_replicas_in_sync
     if batch_size % n:

@@ -274,7 +274,7 @@ def run_pipeline(
     "selected" is its record, "final" its folder). With a tf.distribute `env.strategy`, the stages that train
     with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
-    from .distribute import worker_of
+    from .distribute import check_distributable, worker_of
     from .threads import pin_threads
     from .tracking import check_trackers
     from .train import build_from_config, prepare_run_dir, removed_if_refused
@@ -290,7 +290,10 @@ def run_pipeline(
     build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
-    if not worker_of(env.strategy).is_chief:
+    worker = worker_of(env.strategy)
+    if worker.count > 1:  # every worker, the chief too, before any stage
+        check_distributable(config)
+    if not worker.is_chief:
         return _run_worker(ctx, restart)
     if config.compress.distill is not None and (restart or not _done(run_dir)):
         teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)  # a wrong teacher leaves no run folder
@@ -396,11 +399,6 @@ def _run_worker(ctx: Context, restart: bool) -> dict[str, Any]:
     """A non-chief worker's share of the line: each distributed stage the chief will run, in the same
     order (the manifest, read only, says which are done; with `restart`, none), writing nothing of the
     run."""
-    if ctx.config.ensemble is not None:
-        raise ConfigError(
-            f"{ctx.config.name}: an ensemble's members train one after another; "
-            "run it without a multi-worker strategy"
-        )
     _run_stages(ctx, None if restart else Manifest.open(ctx.run_dir, ctx.config), worker=True)
     return {"stages": [], "final": None, "worker": True}
 
