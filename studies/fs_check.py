@@ -37,7 +37,7 @@ width check: on a recording as unreadable as NSTDB's muscle noise the warning of
 warning that 98-99 % of it is unreadable.
 
 Fourth round (`--product`), written before it ran, after the first round found that a rate given twice the
-true one is warned 37 % of the time and half of it 3 %. A QRS width and an RR interval, both read in ms at
+true one is warned 37 % of the time and half of it 3 % (4 % measured again with the detector as it now is). A QRS width and an RR interval, both read in ms at
 the stated rate, both scale by the error, so their product scales by its square, while across real ECGs
 they vary largely apart (a wide QRS comes at any rate). The measure: annotate's gated width times the
 median RR interval between consecutive beats of readable windows (ms x ms), through annotate's path

@@ -171,3 +171,16 @@ def test_every_documented_command_exists_with_its_options():
     assert len(commands) > 300  # the collector still reads the docs
     broken = [f"{where}: `{c}`: {p}" for where, c in commands if (p := _problem(_tokens(c), root, targets))]
     assert not broken, "\n".join(broken)
+
+
+def test_every_recorded_result_says_where_it_comes_from():
+    """A file of results/ is named in results/README.md or after the script that writes it (whose
+    docstring holds its command): 28 files had neither an entry nor a word saying where to look."""
+    scripts = {p.stem for p in SCRIPTS}
+    readme = (REPO / "results" / "README.md").read_text(encoding="utf-8")
+    orphans = [
+        p.name
+        for p in sorted((REPO / "results").iterdir())
+        if p.name != "README.md" and p.name not in readme and p.stem not in scripts
+    ]
+    assert not orphans, orphans

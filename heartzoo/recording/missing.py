@@ -18,7 +18,7 @@ import numpy as np
 #: a detected beat this close to a missing stretch is the bridge's edge, not a QRS complex
 MARGIN_S = 0.15
 #: a missing stretch at most this long (s) is read through: the beats whose frame holds it are classified,
-#: but for the two beside it (`studies/missing_bridge.py`: 0.48 % of such beats change class on DS1)
+#: but for the two beside it (`studies/missing_bridge.py`: 0.49 % of such beats change class on DS1)
 BRIDGE_S = 0.1
 #: a file whose samples cover less than this share of the span its clock gives is not one recording
 #: (a corrupted time or length), and its missing stretches would only cost memory
