@@ -27,7 +27,8 @@ at most one recording in a hundred fewer.
 Second round, result (a first run before the record kept the readable shares, the same numbers): not
 adopted. At the true rate neither warns; at 2.78 times the rate the clause warns 49 recordings against 61
 (at 2 times, 36 against 37), many a misstated recording being mostly unreadable to the gate too. The two
-muscle-noise channels are 1.7 % and 0.6 % readable, electrode motion 83 % and 34 % (84 % and 34 % measured again with the detector as it now is).
+muscle-noise channels are 1.7 % and 0.6 % readable, electrode motion 83 % and 34 % (84 % and 34 %
+measured again with the detector as it now is).
 
 Third round, written after the second and before it ran: the same rule with the clause at a tenth of the
 recording readable (`--min-readable 0.1`): a recording nine tenths unreadable says nothing about its rate.
