@@ -82,6 +82,15 @@ def test_stats_of_a_pool_config_name_its_databases(data_root):
     assert any(r.startswith("8") for r in stats["splits"]["val"]["records"])  # svdb patients drawn too
 
 
+def test_a_set_is_selected_in_any_letters(data_root):
+    """`data stats --select ds2` was refused: the set is DS2. Configs keep the exact names."""
+    proc = heartzoo(
+        "data", "stats", "--dataset", "mitdb", "--select", "ds2", "--json", "--data-dir", str(data_root)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["records"] == 22
+
+
 def test_unknown_task_is_refused():
     proc = heartzoo("data", "stats", "--task", "beat-4")
     assert proc.returncode == 2 and "not a task" in proc.stderr

@@ -263,3 +263,29 @@ def test_a_record_shorter_than_the_start_is_an_error_not_an_empty_score():
     # a header without a length scores to the last reference beat, as bxb does
     far = Annotations.of(beats(5), list("NNNNN"), FS, length=0)
     assert compare(far, far).counts.tallies["qrs_tp"] == 5
+
+
+@pytest.mark.slow
+def test_annotate_s_unreadable_stretches_are_its_shutdown_with_or_without_the_rhythm(mitdb, tmp_path):
+    """`annotate --rhythm` writes a `+` (NOISE) at an unreadable stretch's start and where the rhythm
+    changes inside it, between its two `~`: the stretch was read as a lone `~` before it, and 232's 253
+    misses in the gate's 310 s were counted as plain misses. With the rhythm or without, the same stretch."""
+    got = {}
+    for name, extra in (("beats", ()), ("rhythm", ("--rhythm", "af-4-cnn4-student@v1"))):
+        out = tmp_path / name
+        done = run_cli(
+            "annotate",
+            str(mitdb / "232"),
+            "--model",
+            "beat-3-cnn3-student@v6",
+            "--output-dir",
+            str(out),
+            *extra,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        res = run_cli("ec57", str(mitdb / "232.atr"), str(out / "232.heartzoo"), "--json")
+        got[name] = json.loads(res.stdout)["gross"]
+    assert got["beats"]["shutdown_fn"] > 200 and got["beats"]["shutdown_s"] > 300
+    assert [got["rhythm"][k] for k in ("qrs_fn", "shutdown_fn", "shutdown_s")] == [
+        got["beats"][k] for k in ("qrs_fn", "shutdown_fn", "shutdown_s")
+    ]

@@ -214,6 +214,12 @@ def test_export_into_a_folder_holding_another_model_s_kit_publishes_nothing(run,
         res = run_cli("export", str(run), "--zoo", str(tmp_path / "zoo"), "--firmware", kit, *bad)
         assert res.returncode == 2 and said in " ".join(res.stderr.split()), res.stderr
         assert not (tmp_path / "zoo").exists()
+    # a kit inside a zoo that publishing would make: refused by its folder before the zoo exists
+    res = run_cli(
+        "export", str(run), "--zoo", str(tmp_path / "zoo"), "--firmware", str(tmp_path / "zoo" / "kit")
+    )
+    assert res.returncode == 2 and "inside the zoo" in " ".join(res.stderr.split()), res.stderr
+    assert not (tmp_path / "zoo").exists()
 
 
 def _litert_copy(run: Path, folder: Path) -> Path:

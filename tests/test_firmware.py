@@ -921,6 +921,19 @@ def test_a_window_model_s_kit_cuts_its_windows_where_heartzoo_does():
         assert window == spec.frame_samples(hz)
         assert "const uint32_t window = HZ_WINDOW_SAMPLES;" in files["main.cc"]
     assert spec.frame_samples(360) == 922  # where the floor the kit took differs
+    # a recording shorter than one window: the centre the kit's README gives, in C's integer division of
+    # non-negative numbers, is where heartzoo centres its one window (the README wrote it over a negative
+    # number, which C truncates towards zero and Python floors)
+    from heartzoo.data.recording_windows import recording_window_starts
+
+    readme = files["heartzoo_readme.md"]
+    assert (
+        "HZ_WINDOW_SAMPLES / 2 -\n  (HZ_WINDOW_SAMPLES - n + 1) / 2" in readme
+        and "then `hz_pre_finish()`" in readme
+    )
+    for w in (2700, 922):
+        for n in range(1, w):
+            assert w // 2 - (w - n + 1) // 2 == recording_window_starts(n, w)[0] + w // 2
     # an af-4 version published before the contract carried its aggregation: the windows' mean, as
     # load_model reads it, and the AF counters with it (its kit had neither)
     old = REPO / "zoo" / "af-4" / "af-4-cnn3-student" / "v1"

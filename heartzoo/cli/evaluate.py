@@ -196,7 +196,7 @@ def export_cmd(
     from ..io import check_output_dir
     from ..meta import check_version
     from ..training.runs import stage_to_export
-    from ..zoo.index import exportable_run, publish
+    from ..zoo.index import exportable_run, publish, zoo_dir
 
     if version is not None:
         check_version(version)
@@ -205,6 +205,13 @@ def export_cmd(
     for out in (c_array, firmware):
         if out is not None:
             check_output_dir(out)
+            # a zoo not made yet has no index to be known by: its folder is refused by name
+            if out.resolve().is_relative_to(zoo_dir(zoo).resolve()):
+                raise typer.BadParameter(
+                    f"{out}: inside the zoo {zoo_dir(zoo)}, whose versions hold the files its index lists and "
+                    "no other; write into a folder of its own",
+                    param_hint="--firmware" if out is firmware else "--c-array",
+                )
     if (stage := stage_to_export(run)).resolve() != Path(run).resolve():
         console.print(f"exporting {stage}: the stage the run publishes (export.stage)")
         run = stage

@@ -25,7 +25,9 @@ def database_census(
     as plain data."""
     db = get_database(name)
     folder = db.folder(data_dir)
-    records = db.select(what, data_dir)
+    # a set's name typed in other letters (`--select ds2`); configs keep the exact names, as records do
+    same = [s for s in db.splits if s.lower() == what.lower() and what not in db.records]
+    records = db.select(same[0] if len(same) == 1 else what, data_dir)
     rhythms = getattr(db, "read_rhythms", None)
     # a database labelled per recording has no beats to count: its labels are counted instead
     labels = db.labels(data_dir) if hasattr(db, "labels") else None

@@ -89,10 +89,6 @@ class Database:
             return tuple(self.splits[what])
         if what in self.records:
             return (what,)
-        # a set's name in other letters (ds2 for DS2); record names stay exact, as their files are
-        same = [name for name in self.splits if name.lower() == what.lower()]
-        if len(same) == 1:
-            return tuple(self.splits[same[0]])
         raise ValueError(
             f"{self.name} has no record set or record {what!r}; sets: {', '.join(self.splits)}; "
             f"records: {self.records[0]} ... {self.records[-1]}"

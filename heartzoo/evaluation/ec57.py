@@ -18,8 +18,9 @@ the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program
   ignored, and test beats inside are not counted at all (bxb pairs them with `*`).
 - Shutdown: a noise annotation `~` whose subtype has bits 4 and 5 set (-1, "all signals unreadable", as
   `heartzoo annotate` writes its unreadable stretches) starts one, the next `~` without both bits ends
-  it; a lone one (the AHA database's style) spans from a window after the beat before it to a window
-  before the annotation after it. An unmatched reference beat in the test's shutdown is paired with the
+  it (rhythm changes and comments between the two are passed over, where bxb would read the first as a
+  lone one); a lone one (the AHA database's style) spans from a window after the beat before it to a
+  window before the annotation after it. An unmatched reference beat in the test's shutdown is paired with the
   pseudo-beat `X` instead of `O`, an unmatched test beat in the reference's shutdown likewise: the same
   misses and extras, reported apart (bxb's "beats missed in shutdown", "total shutdown time", here the
   test's shutdown within the scored period; bxb also counts the learning period's).
@@ -158,7 +159,10 @@ def read_annotations(
             keep.append(i)
     if on is not None:
         vf.append((on, _HUGE))
-    shutdown = _shutdown(samples.tolist(), symbols, subtypes.tolist(), round(STANDARD_WINDOW_S * float(fs)))
+    # the lone form's margin: the standard window, rounded as `compare` rounds it
+    shutdown = _shutdown(
+        samples.tolist(), symbols, subtypes.tolist(), int(STANDARD_WINDOW_S * float(fs) + 0.5)
+    )
     labels = [SYMBOLS[symbols[i]] for i in keep]
     ectopic = sum(symbols[i] == "Q" and notes[i] == "ectopic" for i in keep)
     try:
@@ -179,18 +183,23 @@ def read_annotations(
 
 def _shutdown(samples: list[int], symbols: list[str], subtypes: list[int], window: int) -> tuple:
     """bxb's shutdown stretches: a `~` with subtype bits 4 and 5 set to the next `~` without them; a lone
-    one from a window after the beat before it to a window before the next annotation; one the file
-    never ends, to its end."""
+    one (a beat comes first) from a window after the beat before it to a window before the annotation
+    after it; one the file never ends, to its end. Unlike bxb, annotations that are neither beats nor
+    noise between the two (`annotate --rhythm` writes a `+` at a stretch's start, and where the rhythm
+    changes inside it) do not make the first `~` a lone one."""
     out, k, last_beat = [], 0, 0
     while k < len(samples):
         if symbols[k] in SYMBOLS:
             last_beat = samples[k]
         elif symbols[k] == "~" and subtypes[k] & 0x30 == 0x30:
-            if k + 1 == len(samples):
+            j = k + 1
+            while j < len(samples) and symbols[j] != "~" and symbols[j] not in SYMBOLS:
+                j += 1
+            if j == len(samples):
                 out.append((samples[k], _HUGE))
-            elif symbols[k + 1] == "~" and subtypes[k + 1] & 0x30 != 0x30:
-                out.append((samples[k], samples[k + 1]))
-                k += 1
+            elif symbols[j] == "~" and subtypes[j] & 0x30 != 0x30:
+                out.append((samples[k], samples[j]))
+                k = j
             else:  # the lone form: the stretch is around it, between its neighbours
                 on, off = last_beat + window, samples[k + 1] - window
                 out.append((min(on, off), off))
