@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ["README.md", *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md"))]
-SOURCES += ["results/README.md"]
+SOURCES += ["results/README.md", "heartzoo/firmware/heartzoo_readme.md.in"]  # and every kit's README
 SCRIPTS = sorted((REPO / "studies").glob("*.py")) + sorted((REPO / "benchmarks").glob("*.py"))
 COMMAND = re.compile(r"^(?:(?:heartzoo|make)(?:\s|$)|python3? (?:studies|benchmarks)/)")
 
