@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HeartzooError
+from ..preprocess.resampling import frame_samples_at
 from .contract_events import af_lines, aggregation_lines, vrun_lines
 from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, contract_file, kit_model, with_prefix
 
@@ -225,8 +226,8 @@ def contract_header(
         f"#define HZ_P0 {half % up}",
         f"#define HZ_FRAME_SIZE {f['frame_size']}",
         f"#define HZ_R_PEAK_INDEX {f['r_peak_index']}",
-        # as `InputSpec.frame_samples` rounds it: a window model's windows where heartzoo cuts them
-        f"#define HZ_WINDOW_SAMPLES {round(f['frame_size'] * recording_hz / f['sampling_rate_hz'])} "
+        # a window model's windows where heartzoo cuts them
+        f"#define HZ_WINDOW_SAMPLES {frame_samples_at(f['frame_size'], f['sampling_rate_hz'], recording_hz)} "
         "/* a window model's window in stream samples */",
         f"/* normalization: {f['normalization']['formula']} */",
         f"#define HZ_ZSCORE {int(f['normalization']['name'] == 'zscore')}",

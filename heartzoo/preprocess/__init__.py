@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import HeartzooError
 from .resampling import RESAMPLE_CHUNK_S as RESAMPLE_CHUNK_S
-from .resampling import RESAMPLING, positions_at, resampled
+from .resampling import RESAMPLING, frame_samples_at, positions_at, resampled
 from .resampling import resample as resample
 from .rr_features import (
     HISTORY_DEFINITION,
@@ -137,7 +137,7 @@ class InputSpec(BaseModel):
 
     def frame_samples(self, fs: float) -> int:
         """The frame's length in samples of a signal at `fs` Hz (before it is resampled to the model's)."""
-        return round(self.frame_size * fs / self.fs)
+        return frame_samples_at(self.frame_size, self.fs, fs)
 
     def half_frame_samples(self, fs: float) -> int:
         """Half the frame in samples of a signal at `fs` Hz: how far from a beat its frame reaches."""

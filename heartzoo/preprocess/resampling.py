@@ -16,6 +16,13 @@ RESAMPLING = "polyphase anti-aliasing FIR (scipy.signal.resample_poly) from the 
 RESAMPLE_CHUNK_S = 2 * 3600.0
 
 
+def frame_samples_at(frame_size: int, model_fs: float, fs: float) -> int:
+    """A frame of `frame_size` samples at the model's `model_fs` Hz, in samples of a signal at `fs` Hz: how
+    heartzoo cuts a recording's windows (`InputSpec.frame_samples`), and the firmware kit its stream's
+    (`HZ_WINDOW_SAMPLES`)."""
+    return round(frame_size * fs / model_fs)
+
+
 @dataclass(frozen=True)
 class _Chunks:
     """How `resample` cuts a lead of `n` samples at a whole rate: input chunks of `size` samples that
