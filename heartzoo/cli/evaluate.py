@@ -193,6 +193,7 @@ def export_cmd(
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
     the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
     whole firmware kit (docs/deploy.md)."""
+    from ..export.kit_names import check_outside_zoo
     from ..io import check_output_dir
     from ..meta import check_version
     from ..training.runs import stage_to_export
@@ -205,13 +206,9 @@ def export_cmd(
     for out in (c_array, firmware):
         if out is not None:
             check_output_dir(out)
-            # a zoo not made yet has no index to be known by: its folder is refused by name
-            if out.resolve().is_relative_to(zoo_dir(zoo).resolve()):
-                raise typer.BadParameter(
-                    f"{out}: inside the zoo {zoo_dir(zoo)}, whose versions hold the files its index lists and "
-                    "no other; write into a folder of its own",
-                    param_hint="--firmware" if out is firmware else "--c-array",
-                )
+            # the zoo publishing may be about to make, too
+            kind = ("the kit", "--firmware") if out is firmware else ("the C array", "--c-array")
+            check_outside_zoo(out, zoo_dir(zoo), *kind)
     if (stage := stage_to_export(run)).resolve() != Path(run).resolve():
         console.print(f"exporting {stage}: the stage the run publishes (export.stage)")
         run = stage

@@ -102,20 +102,26 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
                 "the model, so a second kit of it there would replace the first one's: write it into another "
                 "folder (--out)"
             )
-    _check_outside_a_zoo(Path(out_dir))
+    check_outside_zoo(Path(out_dir))
 
 
-def _check_outside_a_zoo(out_dir: Path) -> None:
+def check_outside_zoo(
+    out_dir: Path, zoo: Path | None = None, what: str = "the kit", option: str = "--out"
+) -> None:
+    """An error where `out_dir` lies inside a zoo (a folder above it holds a zoo's index.json), or inside
+    `zoo`, one a command is about to make (no index to be known by yet): a version holds the files its
+    index lists and no other, so a kit or a C array is never written there."""
     import json
 
-    for folder in (out_dir.resolve(), *out_dir.resolve().parents):
+    out = Path(out_dir).resolve()
+    for folder in (out, *out.parents):
         index = folder / "index.json"
         try:
             is_zoo = index.is_file() and "models" in json.loads(index.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             is_zoo = False
-        if is_zoo:
+        if is_zoo or (zoo is not None and folder == Path(zoo).resolve()):
             raise HeartzooError(
                 f"{out_dir}: inside the zoo {folder}, whose versions hold the files its index lists and no "
-                "other: write the kit into a folder of its own (--out)"
+                f"other: write {what} into a folder of its own ({option})"
             )
