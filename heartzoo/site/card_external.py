@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..io import latest_json_lines
 from ..zoo.published import uses_svdb
 
 
@@ -137,7 +138,8 @@ def relabelling_cost(results: Path, ref: str, rhythm: str) -> dict[str, Any] | N
     path = results / "af_s_gate.jsonl"
     if not path.is_file():
         return None
-    lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
     wanted = {"model": ref, "rhythm": rhythm, "side": "test", "whole_recording": True}
-    hits = [x for x in lines if all(x.get(k) == v for k, v in wanted.items()) and "ds2" in x]
-    return hits[-1]["ds2"] if hits else None
+    hit = latest_json_lines(
+        path, lambda x: "hit" if "ds2" in x and all(x.get(k) == v for k, v in wanted.items()) else None
+    ).get("hit")
+    return hit["ds2"] if hit else None
