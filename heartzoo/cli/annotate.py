@@ -381,8 +381,8 @@ def ec57_cmd(
 
     def row(name: str, stats: dict, tallies: dict | None, **kw) -> None:
         # the reference's V and S beats: the denominators of VEB and SVEB Se
-        keys = ("qrs_fn", "qrs_fp", "reference_v", "reference_s")
-        counts = ("",) * 4 if tallies is None else tuple(f"{tallies[k]:,}" for k in keys)
+        counted = ("qrs_fn", "qrs_fp", "reference_v", "reference_s")
+        counts = ("",) * 4 if tallies is None else tuple(f"{tallies[k]:,}" for k in counted)
         keys = ("qrs_se", "qrs_pp", "veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp")
         table.add_row(name, *counts, *(_pct(stats[k], 3 if k == "veb_fpr" else 2) for k in keys), **kw)
 
