@@ -18,6 +18,10 @@ AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 RHYTHM_CLASSES: tuple[str, ...] = ("NSR", "AF", "other")
 #: signal-quality classes of a window (`data.quality_windows` says how each is labelled)
 QUALITY_CLASSES: tuple[str, ...] = ("readable", "unreadable")
+#: a window is read when the gate's P(readable) is at least this; not its argmax, which an int8 model's
+#: probabilities (not summing to one) may give the other way. Read by `recording.quality` and the
+#: firmware kit's `hz_readable`.
+READABLE_P = 0.5
 #: the PhysioNet/CinC Challenge 2017's labels of a recording: normal, AF, other rhythm, too noisy
 CINC_CLASSES: tuple[str, ...] = ("N", "A", "O", "~")
 #: a run of ventricular beats: this many or more consecutive beats of class V; faster than `VT_BPM` it is

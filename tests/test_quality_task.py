@@ -155,3 +155,47 @@ def test_the_learned_gate_reads_recorded_electrode_motion_as_unreadable(data_roo
     learned = gate_windows(x, fs, peaks, f"{GATE}@v1", zoo=ZOO).of(peaks).sum()
     index = gate_windows(x, fs, peaks, "sqi", zoo=ZOO).of(peaks).sum()
     assert learned < 0.05 * len(peaks) and learned < index
+
+
+GATE_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* stdin: pairs of int8 outputs; stdout: hz_readable and hz_argmax of each */
+int main(void) {
+  int a, b;
+  while (scanf("%d %d", &a, &b) == 2) {
+    int8_t q[2] = {(int8_t)a, (int8_t)b};
+    printf("%d %d\n", hz_readable(q), hz_argmax(q));
+  }
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(not _gate_published(), reason="quality-cnn3 not published in zoo/")
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
+def test_the_kit_reads_a_window_as_annotate_does_where_the_argmax_would_not(tmp_path, fixed_point):
+    """`annotate` reads a window when P(readable) >= 0.5; the example main.cc took the argmax, which the
+    int8 model's two probabilities (they need not sum to one) turn over at the boundary. The kit's
+    hz_readable gives Python's reading for every pair of int8 outputs, and main.cc reads the gate by it."""
+    from conftest import run_c_driver
+
+    from heartzoo.export import dequantize_probs, io_specs
+    from heartzoo.export.firmware_kit import kit_files
+    from heartzoo.tasks import READABLE_P
+    from heartzoo.zoo.hub import load_model
+
+    loaded = load_model(GATE, "v1", format="tflite", zoo=ZOO)
+    readable = list(loaded.class_names).index("readable")
+    q = np.stack(np.meshgrid(np.arange(-128, 128), np.arange(-128, 128)), -1).reshape(-1, 2).astype(np.int8)
+    python = dequantize_probs(q, io_specs(loaded.model)[1][0])[:, readable] >= READABLE_P
+    feed = "".join(f"{a} {b}\n" for a, b in q.tolist())
+    lines = run_c_driver(
+        tmp_path, loaded.firmware, GATE_DRIVER, feed, recording_hz=250, fixed_point=fixed_point
+    )
+    out = np.array([line.split() for line in lines if line], int)
+    assert len(out) == len(q)
+    assert (out[:, 0].astype(bool) == python).all()
+    assert ((out[:, 1] == readable) != python).sum() > 0  # the pairs where the argmax reads it otherwise
+    main = kit_files(ZOO / "quality" / GATE / "v1", fixed_point=fixed_point)["main.cc"]
+    assert "int cls = hz_readable(out) ? HZ_READABLE_CLASS : 1 - HZ_READABLE_CLASS;" in main

@@ -1,5 +1,5 @@
 """The task-specific parts of a firmware contract, as C constants: the runs of ventricular beats (a
-model with a V class), the AF burden and episodes and the recording's aggregation (a model labelled per
+model with a V class), the quality gate's readable windows, the AF burden and episodes and the recording's aggregation (a model labelled per
 recording); `firmware_kit.contract_header` puts them in heartzoo_contract.h."""
 
 from __future__ import annotations
@@ -34,6 +34,26 @@ def af_lines(class_names: list[str], aggregation: dict[str, Any] | None) -> list
         f"#define HZ_AF_CLASS {class_names.index('A')} /* AF burden and episodes: hz_af_* */",
         f"#define HZ_NOISE_CLASS ({noise})",
         f"#define HZ_AF_EPISODE_S {AF_EPISODE_S}",
+    ]
+
+
+def gate_lines(class_names: list[str], output: dict[str, Any]) -> list[str]:
+    """The quality gate's reading of a window (`tasks.READABLE_P`) as C constants, for a model with a
+    `readable` class: its index and the smallest int8 output whose probability, dequantized as numpy
+    dequantizes it (float32), reaches READABLE_P (128: none does)."""
+    import numpy as np
+
+    from ..tasks import READABLE_P
+    from .runtimes import TensorSpec, dequantize_probs
+
+    if "readable" not in class_names:
+        return []
+    q = np.arange(-128, 128, dtype=np.int8)
+    spec = TensorSpec("output", [len(q)], "int8", float(output["scale"]), int(output["zero_point"]))
+    reached = np.flatnonzero(dequantize_probs(q, spec) >= READABLE_P)
+    return [
+        f"#define HZ_READABLE_CLASS {class_names.index('readable')} /* the quality gate: hz_readable */",
+        f"#define HZ_READABLE_MIN_Q ({int(q[reached[0]]) if len(reached) else 128})",
     ]
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess.resampling import frame_samples_at
-from .contract_events import af_lines, aggregation_lines, vrun_lines
+from .contract_events import af_lines, aggregation_lines, gate_lines, vrun_lines
 from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, contract_file, kit_model, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
@@ -259,6 +259,7 @@ def contract_header(
         f"#define HZ_OUTPUT_ZERO_POINT ({out['zero_point']})",
         *aggregation_lines(f.get("aggregation"), out["scale"], flt),
         *af_lines(f["class_names"], f.get("aggregation")),
+        *gate_lines(f["class_names"], out),
     ]
     if fixed_point:
         from ..preprocess.rr_features import RR_EPS

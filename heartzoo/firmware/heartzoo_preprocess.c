@@ -578,6 +578,10 @@ int hz_argmax(const int8_t *q) {
   return best;
 }
 
+#ifdef HZ_READABLE_CLASS
+int hz_readable(const int8_t *q) { return q[HZ_READABLE_CLASS] >= HZ_READABLE_MIN_Q; }
+#endif
+
 #if HZ_FIXED_POINT
 void hz_probabilities_q15(const int8_t *q, int16_t *p) {
   int k;

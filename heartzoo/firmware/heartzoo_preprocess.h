@@ -208,6 +208,11 @@ void hz_probabilities_q15(const int8_t *q, int16_t *p);
 #else
 void hz_probabilities(const int8_t *q, float *p);
 #endif
+#ifdef HZ_READABLE_CLASS
+/* The quality gate (HZ_READABLE_CLASS): 1 when the window can be read, its P(readable) at least 0.5 as
+ * heartzoo reads it; not hz_argmax, which int8 probabilities that do not sum to one may turn over. */
+int hz_readable(const int8_t *q);
+#endif
 
 /* A recording's class from its windows, for a model labelled per recording (af-4; HZ_AGGREGATION > 0,
  * the contract's `aggregation`): 1, the argmax of the windows' mean probabilities; 2, mean+max, the

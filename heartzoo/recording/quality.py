@@ -25,6 +25,7 @@ import numpy as np
 
 # the size and rate a lead given to any model must have: `heartzoo.predict` reads them too
 from ..preprocess.plausibility import MAX_BPM, MIN_BPM, QRS_HALF_S, unit_doubt
+from ..tasks import READABLE_P
 
 WINDOW_S = 10.0
 #: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
@@ -157,7 +158,7 @@ def model_windows(x, fs: float, gate) -> Windows:
     spec = gate.config.input
     starts, ends = tiles(len(x), max(1, spec.frame_samples(fs)))
     p = predict(gate, x, fs, (starts + ends) // 2)[:, list(gate.class_names).index("readable")]
-    return Windows(starts, ends, p.astype(np.float32), p >= 0.5)
+    return Windows(starts, ends, p.astype(np.float32), p >= READABLE_P)
 
 
 def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> Windows:
