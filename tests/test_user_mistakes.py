@@ -170,6 +170,12 @@ CLI_CASES = [
     (["no-such-command"], "No such command"),
     # a kit of a dozen files landed in the current folder (the README's command had no --out)
     (["zoo", "c-array", STUDENT, "--firmware", "--zoo", "{zoo:good}"], "Missing option '--out'"),
+    # and with an empty name (an unset shell variable: `--out "$KIT"`), which Path reads as `.`
+    (["zoo", "c-array", STUDENT, "--firmware", "--zoo", "{zoo:good}", "--out", ""], "an empty folder name"),
+    (
+        ["export", "{zoo:good}/beat-3/" + STUDENT + "/v1", "--zoo", "{tmp}/z", "--firmware", " "],
+        "an empty folder name",
+    ),
     # a fixed-point ADC narrower than the kit's golden recording: a correct port failed its self-test
     (
         [

@@ -41,6 +41,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def kit_folder(value: str) -> Path:
+    """A folder for a kit or C files, as typed: an empty name (an unset shell variable, `--out "$KIT"`)
+    would write a dozen files into the current folder, so it is refused; `.` says so on purpose."""
+    if not value.strip():
+        raise typer.BadParameter("an empty folder name: give the folder to write into (`.` for this one)")
+    return Path(value)
+
+
 def print_stage(msg: str) -> None:
     """A pipeline stage starting (the `progress` callback of training, cross-validation, retraining)."""
     err_console.print(f"[bold]▶ {escape(msg)}[/]")

@@ -25,6 +25,7 @@ from .common import (
     confusion_table,
     console,
     err_console,
+    kit_folder,
     kit_options,
     report_table,
     tested_on,
@@ -169,7 +170,9 @@ def export_cmd(
     c_array: Annotated[
         Path | None,
         typer.Option(
-            "--c-array", help="Also write the C files (model array, golden vectors) into this folder"
+            "--c-array",
+            help="Also write the C files (model array, golden vectors) into this folder",
+            parser=kit_folder,
         ),
     ] = None,
     firmware: Annotated[
@@ -178,6 +181,7 @@ def export_cmd(
             "--firmware",
             help="Also write the firmware kit into this folder: the C preprocessing library for the model's "
             "contract, the model array, golden vectors, an example TFLM main.cc and Make/CMake snippets",
+            parser=kit_folder,
         ),
     ] = None,
     fixed_point: FixedPoint = False,

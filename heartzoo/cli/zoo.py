@@ -31,6 +31,7 @@ from .common import (
     counting_bar,
     docs_app,
     err_console,
+    kit_folder,
     kit_options,
     print_stage,
     report_table,
@@ -161,6 +162,7 @@ def zoo_c_array(
             "--out",
             help="Folder for <name>_model.h, .cc and _golden.h (with --firmware, the kit's dozen files): "
             "required, so that they never land in the current folder unasked",
+            parser=kit_folder,
         ),
     ],
     firmware: Annotated[
