@@ -59,7 +59,7 @@ def measure(folder: Path, split: str, minutes: float, cache_dir=None) -> dict:
     line["minutes"] = minutes
     for key, calib in (("plain", None), ("calibrated", minutes)):
         t0 = time.perf_counter()
-        rep = evaluate(folder, split, env=Environment(cache_dir=cache_dir), calibrate_minutes=calib)["clean"]
+        rep = evaluate(folder, split, env=Environment(cache_dir=cache_dir), calibrate_minutes=calib)["float"]
         line[key] = {**_scores(rep), "seconds": round(time.perf_counter() - t0, 1)}
     line["delta"] = round(line["calibrated"]["macro_f1"] - line["plain"]["macro_f1"], 4)
     return line

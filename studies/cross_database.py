@@ -63,7 +63,7 @@ def main() -> None:
             continue
         rep = evaluate(
             vdir, dataset="svdb", env=Environment(data_dir=args.data_dir, cache_dir=args.cache_dir)
-        )["clean"]
+        )["float"]
         line = {
             "model": f"{entry['name']}@{entry['version']}",
             "task": entry["task"],

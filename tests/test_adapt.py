@@ -138,7 +138,7 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     assert "calibrated to each patient on its first 5 min of unlabelled beats" in " ".join(
         done.stdout.split()
     )
-    clean = json.loads(out.read_text())["clean"]
+    clean = json.loads(out.read_text())["float"]
     assert clean["calibration"] == {"method": "batchnorm", "minutes": 5.0, "labels": "none"}
 
     model, config = load_run(STUDENT)
@@ -149,7 +149,7 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
     task = get_task("beat-3")
     rep = report_from_probabilities(softmax(logits), labels, task.class_names, task.macro_classes)
     assert clean["confusion"] == rep["confusion"]
-    plain = json.loads(run_cli(*args, "--json", env=env).stdout)["clean"]
+    plain = json.loads(run_cli(*args, "--json", env=env).stdout)["float"]
     assert "calibration" not in plain and plain["confusion"] != clean["confusion"]
 
     no_bn = REPO / "zoo" / "beat-3" / "beat-3-baseline-cnn" / "v1"

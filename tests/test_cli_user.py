@@ -277,7 +277,7 @@ def test_evaluate_a_zoo_name_float_and_int8(small_zoo, shared_cache, tmp_path, d
     report = json.loads(out.read_text())
     assert (report["model"], report["version"]) == ("small-cnn2", "v1")
     published = json.loads((small_zoo / "beat-3" / "small-cnn2" / "v1" / "metrics.json").read_text())
-    assert report["clean"]["macro_f1"] == pytest.approx(published["float"]["macro_f1"], abs=1e-9)
+    assert report["float"]["macro_f1"] == pytest.approx(published["float"]["macro_f1"], abs=1e-9)
     assert report["int8"]["macro_f1"] == pytest.approx(published["int8"]["macro_f1"], abs=1e-9)
     assert report["int8"]["confusion"] == published["int8"]["confusion"]
 
@@ -298,7 +298,7 @@ def test_evaluate_counts_rejected_beats_per_class(small_run, shared_cache, tmp_p
         env={"COLUMNS": "120"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    clean = json.loads(out.read_text())["clean"]
+    clean = json.loads(out.read_text())["float"]
     assert clean["rejected"] > 0
     assert "rejected" in done.stdout
     for name in clean["classes"]:

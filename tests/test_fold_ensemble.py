@@ -193,7 +193,7 @@ def test_a_published_fold_ensemble_records_its_folds_and_its_validation_is_check
     assert recorded == [fold_digest(members[s].data.validation.records) for s in (2, 3)]
     assert len(set(recorded)) == 2
     report = evaluate(vdir, "val", env=Environment(cache_dir=shared_cache))
-    assert report["folds_checked"] is True and report["clean"]["n"] > 0
+    assert report["folds_checked"] is True and report["float"]["n"] > 0
     other = cfg.model_copy(
         update={
             "data": cfg.data.model_copy(

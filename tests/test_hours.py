@@ -109,7 +109,11 @@ def _nn(beats: list[dict], af: list[tuple[float, float]]) -> tuple[np.ndarray, n
 
 
 def test_the_heart_rate_variability_is_the_task_forces_of_the_written_beats(holter):
-    got, _ = holter
+    """SDNN, RMSSD, pNN50 and SDANN written out from the Task Force's table (Circulation 1996): pNN50 is
+    NN50 over all NN intervals (it was over the successive pairs, 59.7 % where the Task Force's is 30.8 %
+    on record 201), SDANN over whole 5-minute segments (it took the recording's remainder for one: 31.9 ms
+    on record 100, whose six segments give 15.1)."""
+    got, length = holter
     af = [(e["start"] / 360, e["end"] / 360) for e in got["rhythm"]["episodes"] if e["class"] == "A"]
     assert af
     t, nn, follows = _nn(got["beat_list"], af)
@@ -119,7 +123,14 @@ def test_the_heart_rate_variability_is_the_task_forces_of_the_written_beats(holt
     # the JSON's times are rounded to 0.1 ms: equal to about that
     assert whole["sdnn_ms"] == pytest.approx(np.std(nn), abs=0.1)
     assert whole["rmssd_ms"] == pytest.approx(np.sqrt(np.mean(d**2)), abs=0.1)
-    segments = [nn[(t // 300) == k].mean() for k in np.unique(t // 300)]
+    # in samples, where "more than 50 ms" is exact (18 samples at 360 Hz is 50 ms, which the JSON's
+    # rounded times would tip either way)
+    steps = np.diff(np.round(nn * 360 / 1000))[follows[1:]]
+    assert whole["pnn50"] == pytest.approx(np.sum(np.abs(steps) > 50 * 360 / 1000) / len(nn), abs=1e-4)
+    segment = t // 300
+    whole_segments = [k for k in np.unique(segment) if (k + 1) * 300 * 360 <= length]
+    assert len(whole_segments) < len(np.unique(segment))  # the remainder holds NN intervals: the case
+    segments = [nn[segment == k].mean() for k in whole_segments]
     assert whole["sdann_ms"] == pytest.approx(np.std(segments), abs=0.1)
     for h in got["hours"]:
         mine = (t >= h["start_s"]) & (t < h["start_s"] + h["seconds"])
@@ -138,10 +149,11 @@ def test_the_heart_rate_variability_of_a_sinus_record_is_its_reference_beats(dat
     ref = wfdb.rdann(str(data_root / "mitdb" / "100"), "atr")
     beat = np.isin(ref.symbol, list("NLRejAaJSVFEf/Q"))
     labels = np.where(np.isin(np.array(ref.symbol)[beat], list("NLRej")), "N", "other")
-    want = hrv(*nn_intervals(ref.sample[beat], labels, 360.0), 360.0, sdann=True)
+    want = hrv(*nn_intervals(ref.sample[beat], labels, 360.0), 360.0, length=650000)
     assert got["nn_intervals"] == pytest.approx(want.intervals, rel=0.02)
     assert got["sdnn_ms"] == pytest.approx(want.sdnn_ms, rel=0.05)
     assert got["rmssd_ms"] == pytest.approx(want.rmssd_ms, rel=0.05)
+    assert got["sdann_ms"] == pytest.approx(want.sdann_ms, rel=0.05)
 
 
 def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_root, tmp_path):

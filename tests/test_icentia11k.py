@@ -119,7 +119,7 @@ def test_evaluate_says_a_class_the_segments_lack_pulls_the_macro_f1_down(sample)
     args = ("evaluate", "beat-3-cnn3-student@v6", "--dataset", "icentia11k", "--zoo", str(REPO / "zoo"))
     env = {"HEARTZOO_DATA_DIR": str(sample.parent)}
     got = json.loads(run_cli(*args, "--json", env=env).stdout)
-    assert got["clean"]["per_class"]["S"]["support"] == 0 and got["clean"]["per_class"]["S"]["predicted"] > 0
+    assert got["float"]["per_class"]["S"]["support"] == 0 and got["float"]["per_class"]["S"]["predicted"] > 0
     assert got["notes"] == [
         "icentia11k:all holds no S: its F1 is 0 by the model's calls of S alone, and the macro-F1 (N, S, V) "
         "counts it"

@@ -258,7 +258,7 @@ def test_evaluate_on_ds2(trained, shared_cache):
 
     _, run, _ = trained
     out = evaluate(run, "ds2", env=Environment(cache_dir=shared_cache), threshold=0.6)
-    clean = out["clean"]
+    clean = out["float"]
     assert clean["split"] == "ds2" and not clean["leaky"]
     assert clean["n"] + clean["rejected"] == 44259 + 1837 + 3221  # every DS2 N, S, V beat
     assert clean["rejected_fraction"] == pytest.approx(clean["rejected"] / (44259 + 1837 + 3221))
@@ -351,11 +351,11 @@ def test_evaluate_cli_json_and_noise(trained, shared_cache, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert json.loads(out_file.read_text()) == result
-    assert result["clean"]["n"] == 44259 + 1837 + 3221 and result["clean"]["rejected"] == 0
+    assert result["float"]["n"] == 44259 + 1837 + 3221 and result["float"]["rejected"] == 0
     assert sorted(result["noise"]) == sorted(f"em@{s}dB" for s in (24, 18, 12, 6, 0))
-    assert all(r["n"] == result["clean"]["n"] for r in result["noise"].values())
-    cm = np.array(result["clean"]["confusion"])
-    assert cm.sum() == result["clean"]["n"] and cm.sum(axis=1).tolist() == [44259, 1837, 3221]
+    assert all(r["n"] == result["float"]["n"] for r in result["noise"].values())
+    cm = np.array(result["float"]["confusion"])
+    assert cm.sum() == result["float"]["n"] and cm.sum(axis=1).tolist() == [44259, 1837, 3221]
 
 
 def test_models_cli_lists_params_and_macs():

@@ -119,11 +119,11 @@ def evaluate_cmd(
     if as_json:
         sys.stdout.write(text + "\n")
         return
-    clean = result["clean"]
-    note = " — LEAKY random-beat split, inflated" if clean.get("leaky") else ""
-    if clean.get("calibration"):
+    flt = result["float"]
+    note = " — LEAKY random-beat split, inflated" if flt.get("leaky") else ""
+    if flt.get("calibration"):
         note += (
-            f" — calibrated to each patient on its first {clean['calibration']['minutes']:g} min "
+            f" — calibrated to each patient on its first {flt['calibration']['minutes']:g} min "
             "of unlabelled beats"
         )
     if result.get("folds_checked") is False:
@@ -134,8 +134,8 @@ def evaluate_cmd(
         f"{result['model']}@{result['version']}" if result["version"] else result["model"]
     )  # a run: its name
     on = f"{named} on {result['split']}{note}"
-    console.print(report_table(f"float: {on}", clean))
-    console.print(confusion_table(clean, "float"))
+    console.print(report_table(f"float: {on}", flt))
+    console.print(confusion_table(flt, "float"))
     if q := result.get("int8"):
         console.print(report_table(f"int8 ({q['runtime']}): {on}", q))
         console.print(confusion_table(q, "int8"))

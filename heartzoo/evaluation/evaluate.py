@@ -306,11 +306,11 @@ def evaluate(
     calibrate_minutes: float | None = None,
     int8: bool = False,
 ) -> dict[str, Any]:
-    """Reports for the clean split and, with `noise_stress`, for each NSTDB `em` SNR level; with
-    `calibrate_minutes`, under per-patient calibration on unlabelled beats (`heartzoo.models.adapt`).
-    `dataset` tests on every record of another database instead (`svdb`: an external test, refused
-    for a model that trained on it). With `int8`, also "int8": the int8 model's report on the clean
-    split (`int8_tflite`, `int8_probabilities`)."""
+    """Reports, named as metrics.json names them: "float", the Keras model's on the clean split; with
+    `int8`, "int8", the int8 model's there (`int8_tflite`, `int8_probabilities`); with `noise_stress`,
+    "noise", the float model's at each NSTDB `em` SNR level. With `calibrate_minutes`, under per-patient
+    calibration on unlabelled beats (`heartzoo.models.adapt`). `dataset` tests on every record of another
+    database instead (`svdb`: an external test, refused for a model that trained on it)."""
     from ..data.noise import STRESS_SNRS_DB
     from ..data.prepare import StressNoise
     from ..models.adapt import check_minutes
@@ -363,7 +363,7 @@ def evaluate(
         "folder": str(folder),
         "task": config.task,
         "split": split,
-        "clean": evaluate_model(model, config, split, **kw),
+        "float": evaluate_model(model, config, split, **kw),
         **({"folds_checked": folds_checked} if folds_checked is not None else {}),
     }
     if int8:
@@ -378,14 +378,14 @@ def evaluate(
             f"em@{snr:g}dB": evaluate_model(model, config, split, noise=StressNoise("em", snr), **kw)
             for snr in STRESS_SNRS_DB
         }
-    notes = report_notes(out["clean"], split)
+    notes = report_notes(out["float"], split)
     if cross_fit:
         notes.append(
             f"{split}: the recordings' {aggregation.method} map was fitted on these recordings, so each fifth "
             "is scored by one fitted on the other four, as the card's validation F1 is"
         )
     if threshold is None and calibrate_minutes is None:
-        notes += published_differs(model_file.parent, config, split, out["clean"])
+        notes += published_differs(model_file.parent, config, split, out["float"])
     if notes:
         out["notes"] = notes
     return out

@@ -38,8 +38,10 @@ class Hrv:
     normal, is no longer than a pause (`quality.GAP_S`: longer is a pause or a signal lost) and, with a
     rhythm model, lies outside atrial fibrillation (where the variability is the arrhythmia's). SDNN is the
     standard deviation of the NN intervals, RMSSD the root mean square of the differences of successive
-    ones (both in ms), pNN50 the share of those differences over 50 ms, SDANN (a whole recording) the
-    standard deviation of the mean NN interval of each 5-minute segment that has any. None where the NN
+    ones (both in ms), pNN50 the count of those differences over 50 ms (NN50) over the number of NN
+    intervals (the Task Force's denominator: where ectopic beats part the NN intervals, fewer follow one
+    another than there are), SDANN (a whole recording) the standard deviation of the mean NN interval of
+    each whole 5-minute segment that has any (a recording's remainder is no segment). None where the NN
     intervals add up to less than `MIN_NN_S`."""
 
     intervals: int
@@ -81,21 +83,24 @@ def nn_intervals(
     return s[1:][at], 1000.0 * np.diff(s)[at] / fs, successive
 
 
-def hrv(times, nn, successive, fs: float, *, sdann: bool = False) -> Hrv:
-    """`Hrv` of NN intervals (`nn_intervals`' three arrays); `sdann` over 5-minute segments from sample 0."""
+def hrv(times, nn, successive, fs: float, *, length: int | None = None) -> Hrv:
+    """`Hrv` of NN intervals (`nn_intervals`' three arrays); given the recording's `length` in samples,
+    SDANN over its whole 5-minute segments from sample 0."""
     if float(np.sum(nn)) < 1000.0 * MIN_NN_S:
         return Hrv(len(nn), None, None, None)
     d = np.diff(nn)[successive[1:]]  # differences of intervals that follow one another
     seg = None
-    if sdann:
+    if length is not None:
         key = np.asarray(times) // round(SEGMENT_S * fs)
-        means = [nn[key == k].mean() for k in np.unique(key)]
+        whole = np.unique(key[key < length // round(SEGMENT_S * fs)])
+        means = [nn[key == k].mean() for k in whole]
         seg = float(np.std(means)) if len(means) > 1 else None
     return Hrv(
         intervals=len(nn),
         sdnn_ms=float(np.std(nn)) if len(nn) > 1 else None,
         rmssd_ms=float(np.sqrt(np.mean(d**2))) if len(d) else None,
-        pnn50=float(np.mean(np.abs(d) > 50.0)) if len(d) else None,
+        # "more than 50 ms": a difference of exactly 50 (18 samples at 360 Hz) is none, whatever float says
+        pnn50=float(np.sum(np.round(np.abs(d), 6) > 50.0) / len(nn)) if len(d) else None,
         sdann_ms=seg,
     )
 
@@ -209,7 +214,8 @@ def _af(annotated) -> list[tuple[int, int]] | None:
 def recording_hrv(annotated) -> Hrv:
     """The whole recording's `Hrv` (SDANN included) of an `annotation.Annotated`."""
     a = annotated
-    return hrv(*nn_intervals(a.samples, a.classes, a.fs, _af(a), a.unreadable()), a.fs, sdann=True)
+    nn = nn_intervals(a.samples, a.classes, a.fs, _af(a), a.unreadable())
+    return hrv(*nn, a.fs, length=a.length)
 
 
 def hours_of(annotated) -> list[Hour] | None:
