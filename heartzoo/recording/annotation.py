@@ -68,6 +68,7 @@ class Annotated:
     unclassified: int = 0
     #: (start, end) samples of each stretch of `quality.GAP_S` or more without a detected beat
     gaps: tuple[tuple[int, int], ...] = ()
+    pauses: tuple[tuple[int, int], ...] = ()  # those a Holter report calls pauses (`pauses.pauses`)
     #: (start, end) samples of each stretch the file marks missing (`missing`): no beat there
     missing: tuple[tuple[int, int], ...] = ()
     #: those stretches widened to the beats beside them left unclassified for them (`missing.taking_in`)
@@ -166,6 +167,7 @@ class Annotated:
                 "beats_unclassified": self.unclassified,
             },
             "missing": self._on_clock([{"start": s, "end": e} for s, e in self.missing]),
+            "pauses": self._on_clock([{"start": s, "end": e} for s, e in self.pauses]),
             "notes": self.notes,
             "warnings": self.warnings,
             "findings": self._on_clock([f.to_dict() for f in self.findings]),
@@ -354,6 +356,7 @@ def label_beats(
         windows=windows,
         unclassified=int(n - keep.sum()),
         gaps=found.gaps,
+        pauses=found.pauses,
         missing=found.missing,
         left_out=taking_in(found.missing, peaks[near]) if near.any() else (),
         gate=found.gate,

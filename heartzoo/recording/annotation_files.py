@@ -49,7 +49,9 @@ def _annotation_rows(a: Annotated) -> tuple[np.ndarray, list[str], np.ndarray, l
         if end <= last:
             rows.append((end, "~", 0, ""))
     for start, end in a.gaps:
-        if not any(s < end and start < e for s, e in bad):  # an unreadable stretch says it already
+        # a pause is said wherever it is (the gate reads a window with one as unreadable); another stretch
+        # without beats (a lead off, the recording's ends) only where no unreadable stretch says it already
+        if (start, end) in a.pauses or not any(s < end and start < e for s, e in bad):
             rows.append((start, '"', 0, f"no beat for {(end - start) / a.fs:.1f} s"))
     from .rhythm_annotation import annotation_rows
 

@@ -114,7 +114,7 @@ class Hour:
     bpm: float | None  # beats per readable minute (None: nothing readable)
     bpm_min: int | None  # beats in the slowest whole readable minute (None: no such minute)
     bpm_max: int | None  # and in the fastest
-    pauses: int  # stretches without a detected beat (`quality.GAP_S` or more) that start in the hour
+    pauses: int  # pauses (`pauses.pauses`: `quality.GAP_S` or more between two beats) that start in the hour
     ventricular_runs: int | None  # runs of 3 or more V that start in it (None: a model without V)
     af_s: float | None  # seconds the rhythm model called AF (None: no rhythm model)
     hrv: Hrv | None = None  # of the NN intervals that end in the hour
@@ -166,13 +166,13 @@ def hourly(
     fs: float,
     *,
     unreadable=(),
-    gaps=(),
+    pauses=(),
     runs=None,
     af=None,
 ) -> list[Hour]:
     """The hours of a recording of `length` samples at `fs` Hz (the last may be shorter): its classified
-    beats (`samples`, and their `classes` by name), the gate's `unreadable` stretches, the `gaps` without a
-    detected beat, the ventricular `runs` (None: the model has no V) and the rhythm model's `af` stretches
+    beats (`samples`, and their `classes` by name), the gate's `unreadable` stretches, the `pauses`
+    (`pauses.pauses`), the ventricular `runs` (None: the model has no V) and the rhythm model's `af` stretches
     (None: no rhythm model); stretches are (start, end) samples."""
     samples = np.asarray(samples, dtype=np.int64)
     classes = np.asarray(classes)
@@ -195,7 +195,7 @@ def hourly(
                 bpm=MINUTE_S * (mine.stop - mine.start) / readable if readable > 0 else None,
                 bpm_min=int(read.min()) if len(read) else None,
                 bpm_max=int(read.max()) if len(read) else None,
-                pauses=sum(start <= s < end for s, _ in gaps),
+                pauses=sum(start <= s < end for s, _ in pauses),
                 ventricular_runs=None if runs is None else sum(start <= r.start < end for r in runs),
                 af_s=None if af is None else _overlap(af, start, end) / fs,
                 hrv=hrv(times[nn_mine], nn[nn_mine], successive[nn_mine], fs),
@@ -231,7 +231,7 @@ def hours_of(annotated) -> list[Hour] | None:
         a.length,
         a.fs,
         unreadable=a.unreadable(),
-        gaps=a.gaps,
+        pauses=a.pauses,
         runs=a.ventricular_runs,
         af=af,
     )

@@ -31,6 +31,7 @@ class Scan:
     findings: tuple = ()
     windows: Any = None  # the quality windows; None where the peaks were given or quality is off
     gaps: tuple[tuple[int, int], ...] = ()
+    pauses: tuple[tuple[int, int], ...] = ()  # the gaps a Holter report calls pauses (`pauses.pauses`)
     #: the stretches the file marks missing (`read.Recording.missing`): no beat, unreadable
     missing: tuple[tuple[int, int], ...] = ()
     gate: str | None = None
@@ -69,6 +70,7 @@ def scan(
     from ..preprocess import check_recording
     from . import missing as gone
     from .af_burden import af_burden, af_finding
+    from .pauses import pauses
     from .quality import (
         Finding,
         assess,
@@ -151,6 +153,7 @@ def scan(
         ),
         windows=windows,
         gaps=tuple(stretches),
+        pauses=pauses(x, rate, peaks, stretches),
         missing=tuple(missing),
         gate=(windows.gate or gate) if windows is not None else None,
         rhythm=episodes,
