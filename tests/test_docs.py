@@ -455,6 +455,18 @@ def test_a_card_names_the_fine_tune_that_kept_every_channel():
     assert caption("v4") == "fine-tuning, every channel kept (channel_prune.keep 1.0)"
 
 
+def test_a_card_says_the_history_is_not_the_tfmot_stages_after_it():
+    """Magnitude pruning and QAT keep their parent's history.csv (they score no epoch): the caption named
+    them as its stage, and ringed an epoch of a model that was not the one published."""
+    from heartzoo.site.card_sections import after_last_stage, last_stage
+
+    m = {"compression": ["distill", "channel_prune", "magnitude_prune", "qat", "int8_ptq"]}
+    cfg = {"compress": {"channel_prune": {"keep": 0.5}}}
+    assert last_stage(m, cfg) == "fine-tuning after channel pruning"
+    assert "Magnitude pruning and quantization-aware fine-tuning fine-tuned after it" in after_last_stage(m)
+    assert after_last_stage({"compression": ["distill", "channel_prune", "int8_ptq"]}) == ""
+
+
 def test_the_recording_tables_read_the_latest_line_of_each_benchmark(tmp_path):
     from heartzoo.site.recording_pages import detector_table, quality_table
 

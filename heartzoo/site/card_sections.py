@@ -11,14 +11,16 @@ from typing import Any
 from ..zoo.published import training_sources, uses_svdb
 from .card_tasks import unseen_text
 
-#: what each stage of the line is called where the card says which stage history.csv holds
+#: what each stage of the line that scores its epochs on validation is called where the card says which
+#: stage history.csv holds
 STAGES = {
     "train": "training",
     "distill": "distillation",
     "channel_prune": "fine-tuning after channel pruning",
-    "magnitude_prune": "magnitude pruning",
-    "qat": "quantization-aware fine-tuning",
 }
+#: the stages that fine-tune with tfmot after those, scoring no epoch (`training.runs.Tfmot`): their
+#: folder holds the history of the stage before them
+TFMOT_STAGES = {"magnitude_prune": "magnitude pruning", "qat": "quantization-aware fine-tuning"}
 
 
 def training_text(cfg: dict[str, Any]) -> str:
@@ -104,6 +106,17 @@ def last_stage(m: dict[str, Any], cfg: dict[str, Any]) -> str:
     if steps[-1:] == ["channel_prune"] and cfg["compress"]["channel_prune"]["keep"] == 1:
         return "fine-tuning, every channel kept (channel_prune.keep 1.0)"
     return STAGES[steps[-1]] if steps else "training"
+
+
+def after_last_stage(m: dict[str, Any]) -> str:
+    """What the card says of the tfmot stages after `last_stage`, whose model is the one published."""
+    names = [TFMOT_STAGES[s] for s in m.get("compression", []) if s in TFMOT_STAGES]
+    if not names:
+        return ""
+    return (
+        f" {' and '.join(names).capitalize()} fine-tuned after it, scoring no epoch on validation: the "
+        "published model is theirs, not the ringed epoch's."
+    )
 
 
 def aggregation_text(aggregation: dict[str, Any] | None) -> str:

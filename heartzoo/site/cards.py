@@ -19,6 +19,7 @@ from ..zoo.recommend import WEARABLE, rule_text
 from ..zoo.retrain_checks import retraining_note
 from .card_external import external_text
 from .card_sections import (
+    after_last_stage,
     confusion_rows,
     device_bill_text,
     end_to_end_text,
@@ -129,7 +130,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
     history = (vdir / "history.csv").is_file()
     curve = (
         f"Validation macro-F1 and loss per epoch of its last stage ({last_stage(m, cfg)}), from the "
-        f"published `history.csv`; the epoch kept is ringed.\n\n"
+        f"published `history.csv`; the epoch kept is ringed.{after_last_stage(m)}\n\n"
         f"![training curve of {name} {version}](img/{name}-{version}-training.png)"
         if history
         else "No `history.csv` is published with this version"

@@ -199,7 +199,8 @@ class Tfmot(Stage):
         if self.name == "magnitude_prune":
             model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate)
         else:
-            model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate)
+            pruned = "magnitude_prune" in parent["applied"]  # its zeros stay zeros
+            model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate, pruned)
         probs = predict_probs(model, val_ws.model_inputs(pre))
         val = classification_report(val_y, probs.argmax(axis=1), task.class_names, task.macro_classes)
         prepare_run_dir(config, folder)
