@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartzoo.config import InputSpec, parse_config
+from heartzoo.config import InputSpec, load_config, parse_config
 from heartzoo.environment import Environment
 from heartzoo.errors import ConfigError
 from heartzoo.preprocess import Preprocessor
@@ -127,7 +127,7 @@ def test_schema_1_configs_are_read_as_they_meant():
 def test_a_zoo_teacher_is_named_and_loaded_by_version():
     """`compress.distill.teacher: NAME@vN` loads that version from the zoo, checked against its index;
     a malformed reference is refused while the config is read."""
-    from heartzoo.training.runs import load_teacher
+    from heartzoo.training.teacher import load_teacher
 
     student = json.loads((STUDENT / "configuration.json").read_text())["config"]
     cfg = parse_config({**student, "compress": {"distill": {"teacher": "beat-3-efficientnetv2-sm@v1"}}})
@@ -140,6 +140,24 @@ def test_a_zoo_teacher_is_named_and_loaded_by_version():
     wrong = parse_config({**student, "compress": {"distill": {"teacher": "beat-2-efficientnetv2-sm@v1"}}})
     with pytest.raises(ConfigError, match="does not fit the student"):
         load_teacher(wrong, zoo=ZOO)
+
+
+def test_a_teacher_that_trained_on_the_student_s_validation_records_is_said(data_root):
+    """The recommended student's teacher (beat-3-efficientnetv2-sm v1) drew other validation patients and
+    trained on three of the student's: nothing said so (a fold ensemble is refused for the same reason)."""
+    from heartzoo.training.teacher import teacher_folder, validation_seen
+
+    cfg = load_config(REPO / "configs" / "beat-3-cnn3-student.yaml", model=True)
+    folder = teacher_folder(cfg, zoo=ZOO)
+    note = validation_seen(cfg, folder, data_root)
+    assert note is not None and "3 of the student's validation records (119, 203, 209)" in note
+    from heartzoo.data.prepare import split_records
+    from heartzoo.evaluation.evaluate import run_config
+
+    held = split_records(run_config(folder)[1], data_root)["val"]  # the teacher's, as the note advises
+    validation = cfg.data.validation.model_copy(update={"records": held})
+    apart = cfg.model_copy(update={"data": cfg.data.model_copy(update={"validation": validation})})
+    assert validation_seen(apart, folder, data_root) is None
 
 
 def test_rr_irregularity_leaves_out_the_beat_and_one_ectopic_jump():

@@ -345,3 +345,24 @@ def test_the_fine_tune_stage_keeps_the_epoch_its_config_selects(shared_cache, tm
     assert parse_config({**SMALL, "compress": {"channel_prune": {}}}).compress.channel_prune.select == "best"
     with pytest.raises(ConfigError, match="select"):
         parse_config({**SMALL, "compress": {"channel_prune": {"select": "lats"}}})
+
+
+def test_an_interrupted_tfmot_stage_is_named_and_said_to_start_over(tmp_path):
+    """Ctrl-C during magnitude pruning said "interrupted after epoch 2 of channel-pruned": the stage
+    before it, whose epochs were all done. A tfmot stage saves no epoch and starts over on a re-run."""
+    import json
+
+    from heartzoo.training.checkpoints import interrupted_unsaved
+
+    planned = ["distill", "channel_prune", "magnitude_prune", "qat"]
+    assert interrupted_unsaved(tmp_path, planned) is None  # nothing done: the first stage saves its epochs
+
+    def done(*stages: str) -> None:
+        (tmp_path / "manifest.json").write_text(json.dumps({"stages": [{"stage": s} for s in stages]}))
+
+    done("distill")
+    assert interrupted_unsaved(tmp_path, planned) is None  # channel pruning's fine-tune saves its epochs
+    done("distill", "channel_prune")
+    assert interrupted_unsaved(tmp_path, planned) == "magnitude_prune"
+    done("distill", "channel_prune", "magnitude_prune")
+    assert interrupted_unsaved(tmp_path, planned) == "qat"

@@ -65,6 +65,8 @@ def _configs(tmp_path: Path) -> dict[str, Path]:
         f"  distill: {{teacher: {STUDENT}@v99}}\n",
         "fine": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\n",
         "kernel-0": "name: x\ntask: beat-3\nmodel: {arch: cnn1, params: {kernel: 0}}\n",
+        "thin-effnet": "name: x\ntask: beat-3\nmodel: {arch: efficientnetv2-xs}\ncompress:\n  channel_prune: {keep: 0.5}\n",
+        "qat-gru": "name: x\ntask: beat-3\nmodel: {arch: recurrent-gru}\ncompress:\n  qat: {epochs: 1}\n",
         "bare-teacher": "name: x\ntask: beat-3\nmodel: {arch: cnn3}\ncompress:\n"
         f"  distill: {{teacher: {STUDENT}}}\n",
     }.items():
@@ -161,6 +163,16 @@ CLI_CASES = [
     (
         ["train", "{cfg:kernel-0}", "--run-dir", "{tmp}/run", "--no-publish"],
         "kernel-0.yaml: field 'model.params': The",
+    ),
+    # a compression step the model cannot take: refused after the first stage had trained, no file named,
+    # and for QAT a traceback
+    (
+        ["train", "{cfg:thin-effnet}", "--run-dir", "{tmp}/run", "--no-publish"],
+        "thin-effnet.yaml: field 'compress.channel_prune': efficientnetv2-xs is not prunable by channels",
+    ),
+    (
+        ["train", "{cfg:qat-gru}", "--run-dir", "{tmp}/run", "--no-publish"],
+        "qat-gru.yaml: field 'compress.qat': tfmot cannot apply it to recurrent-gru",
     ),
     # a model's folder for its version's, a file for a folder: "train it first", "no such folder"
     (["evaluate", "{zoo:good}/beat-3/" + STUDENT], "a model's folder; name one of its versions, e.g."),

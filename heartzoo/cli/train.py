@@ -140,8 +140,16 @@ def train_cmd(
             callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
         )
     except KeyboardInterrupt:
-        from ..training.checkpoints import interrupted_stage
+        from ..training.checkpoints import interrupted_stage, interrupted_unsaved
+        from ..training.runs import LABELS, plan
 
+        if unsaved := interrupted_unsaved(target, [s.name for s in plan(cfg)]):
+            err_console.print(
+                f"interrupted during {LABELS[unsaved]}, which saves no epoch: a re-run starts it over "
+                "(the stages before it are kept)",
+                markup=False,
+            )
+            sys.exit(130)
         folder, epochs = interrupted_stage(target)
         stage = "" if folder == target else f" of {folder.relative_to(target)}"
         err_console.print(f"interrupted after epoch {epochs}{stage}; re-run to resume", markup=False)
@@ -153,7 +161,11 @@ def train_cmd(
         console.print(f"resumed at epoch {summary['resumed_at_epoch'] + 1}")
     for st in out["stages"]:
         f1 = st.get("val_macro_f1")
-        chosen = " · the stage published" if len(out["stages"]) > 1 and st["dir"] == out.get("final") else ""
+        chosen = (
+            (" · the stage published" if publish else " · the stage export.stage selects")
+            if len(out["stages"]) > 1 and st["dir"] == out.get("final")
+            else ""
+        )
         console.print(
             f"{st['stage']}: {st['dir']}"
             + (f" · validation macro-F1 {f1:.4f}" if f1 is not None else "")

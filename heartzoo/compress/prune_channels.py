@@ -54,6 +54,18 @@ def _sliced(layer, name: str, plan: dict[str, np.ndarray]) -> list[np.ndarray] |
     return None
 
 
+def check_channel_prunable(arch: str, where: str | None = None) -> None:
+    """A ConfigError (naming the config's file, `where`) for an architecture whose family cannot be thinned."""
+    from ..models import get_architecture
+
+    if get_architecture(arch).family not in FAMILIES:
+        raise ConfigError(
+            (f"{where}: " if where else "")
+            + f"field 'compress.channel_prune': {arch} is not prunable by channels; supported families: "
+            f"{', '.join(FAMILIES)} (cnn1..cnn5, resnet-compact)"
+        )
+
+
 def thin_model(
     model,
     arch: str,
@@ -65,13 +77,9 @@ def thin_model(
     criterion: str,
 ):
     """(thinner model with the kept weights, the params that rebuild it)."""
-    from ..models import build_model, get_architecture
+    from ..models import build_model
 
-    if get_architecture(arch).family not in FAMILIES:
-        raise ConfigError(
-            f"field 'compress.channel_prune': {arch} is not prunable by channels; supported families: "
-            f"{', '.join(FAMILIES)} (cnn1..cnn5, resnet-compact)"
-        )
+    check_channel_prunable(arch)
     plan = prune_plan(model, keep, criterion)
     new_params = {**params, "inner": tuple(len(plan[f"res{j}"]) for j in range(len(plan)))}
     thin = build_model(arch, input_shape, num_classes, rr_inputs=rr, **new_params)

@@ -43,3 +43,15 @@ def interrupted_stage(run_dir: str | os.PathLike[str]) -> tuple[Path, int]:
     folders = [run_dir, *(p.parent for p in run_dir.rglob("history.csv"))]
     folder = max(folders, key=written)
     return folder, finished_epochs(folder)
+
+
+def interrupted_unsaved(run_dir: str | os.PathLike[str], planned: list[str]) -> str | None:
+    """The stage of `planned` (stage names in the order they run) that was running when a run was
+    interrupted, where it is one that saves no epoch (tfmot's magnitude pruning and QAT fine-tune whole,
+    and start over); None where it saves its epochs (`interrupted_stage` says which)."""
+    from ..zoo.manifest import MANIFEST
+
+    path = Path(run_dir) / MANIFEST
+    done = {s["stage"] for s in json.loads(path.read_text())["stages"]} if path.is_file() else set()
+    running = next((name for name in planned if name not in done), None)
+    return running if running in ("magnitude_prune", "qat") else None

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..config import HeartzooConfig
 from ..environment import LOCAL, Environment
-from ..errors import ConfigError, HeartzooError
+from ..errors import ConfigError
 from ..integrity import load_keras
 from ..io import atomic_path, write_json
 from ..tasks import get_task
@@ -96,6 +97,8 @@ class Train(Stage):
         config, teacher = ctx.config, None
         dc = config.compress.distill
         if dc is not None and not _done(ctx.run_dir):
+            from .teacher import load_teacher
+
             teacher = load_teacher(config, zoo=ctx.zoo, cache_dir=ctx.env.cache_dir)
         ctx.say("train" if dc is None else f"distil from {dc.teacher}")
         res = train(config, ctx.run_dir, env=ctx.env, callbacks=ctx.callbacks, teacher=teacher)
@@ -233,33 +236,6 @@ def plan(config: HeartzooConfig) -> list[Stage]:
     return stages
 
 
-def teacher_folder(config: HeartzooConfig, *, zoo=None, cache_dir=None) -> Path:
-    """The folder of the teacher `compress.distill.teacher` names (a zoo NAME@vN, checked against its
-    index, or a run folder), once its configuration is shown to take the student's input; no TensorFlow."""
-    from ..compress.distill import check_compatible
-    from ..evaluation.evaluate import run_config
-    from ..zoo.hub import verified_folder
-
-    dc = config.compress.distill
-    where = Path(dc.teacher)
-    try:
-        if dc.zoo_ref is not None:
-            where = Path(verified_folder(*dc.zoo_ref, zoo=zoo, cache_dir=cache_dir))
-        teacher = run_config(where)[1]
-    except HeartzooError as exc:  # a bare name that is no folder was meant as a zoo model, without its vN
-        hint = "; a zoo model is named NAME@vN" if dc.zoo_ref is None and "/" not in dc.teacher else ""
-        raise ConfigError(f"{config.where}: field 'compress.distill.teacher': {exc}{hint}") from None
-    check_compatible(config, teacher)
-    return where
-
-
-def load_teacher(config: HeartzooConfig, *, zoo=None, cache_dir=None):
-    """The teacher model `compress.distill.teacher` names (`teacher_folder`)."""
-    from ..evaluation.evaluate import load_run
-
-    return load_run(teacher_folder(config, zoo=zoo, cache_dir=cache_dir))[0]
-
-
 def run_pipeline(
     config: HeartzooConfig,
     run_dir: str | os.PathLike[str],
@@ -275,7 +251,9 @@ def run_pipeline(
     "selected" is its record, "final" its folder). With a tf.distribute `env.strategy`, the stages that train
     with Keras run on all its replicas (`distribute.py`); under a multi-worker one, call this on every
     worker: the chief runs the rest and writes the run, the others return after its last such stage."""
+    from ..compress.checks import check_compressible
     from .distribute import check_distributable, worker_of
+    from .teacher import teacher_folder, validation_seen
     from .threads import pin_threads
     from .tracking import check_trackers
     from .train import build_from_config, prepare_run_dir, removed_if_refused
@@ -289,6 +267,7 @@ def run_pipeline(
         check_publishable(zoo, config)  # before hours of training, not after
     pin_threads()  # before a teacher or anything else starts TensorFlow
     build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
+    check_compressible(config)  # and a compression step that cannot apply to the model
     run_dir = Path(run_dir)
     ctx = Context(config, run_dir, env, zoo, callbacks)
     worker = worker_of(env.strategy)
@@ -297,7 +276,10 @@ def run_pipeline(
     if not worker.is_chief:
         return _run_worker(ctx, restart)
     if config.compress.distill is not None and (restart or not _done(run_dir)):
-        teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)  # a wrong teacher leaves no run folder
+        teacher = teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)  # a wrong one leaves no run folder
+        if note := validation_seen(config, teacher, env.data_dir):
+            ctx.say(f"note: {note}")
+            warnings.warn(note, stacklevel=2)
     fresh = restart or not run_dir.exists()
     prepare_run_dir(config, run_dir, restart=restart)
     with removed_if_refused(run_dir, fresh):
