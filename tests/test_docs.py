@@ -745,7 +745,11 @@ def test_the_af4_card_gives_false_af_in_other_rhythms_where_measured(tmp_path):
         "model": "af@v1",
         "mitdb": {"windows": {"A": 10, "N": 20}, "af_f1": 0.9, "af_se": 0.9, "af_pp": 0.9},
         "aftdb": {"windows": 5, "af_se_records": 1.0, "af_se_windows": 0.8},
-        "icentia11k": {"records": {"r": {"windows": 7}}, "false_af_per_hour": 0.0},
+        "icentia11k": {
+            "records": {"p1_s0": {"windows": 7}, "p1_s1": {"windows": 7}},
+            "hours": 0.5,
+            "false_af_per_hour": 0.0,
+        },
     }
     (tmp_path / "af_external.jsonl").write_text(json.dumps(line) + "\n")
     assert "every other rhythm" not in af_external_text("af@v1", tmp_path)  # measured before it was counted
@@ -754,3 +758,11 @@ def test_the_af4_card_gives_false_af_in_other_rhythms_where_measured(tmp_path):
     (tmp_path / "af_external.jsonl").write_text(json.dumps(line) + "\n")
     row = next(r for r in af_external_text("af@v1", tmp_path).splitlines() if "every other rhythm" in r)
     assert "| 50 |" in row and "most: SBR 12 of 30" in row and "**0.240**" in row
+    # VT called AF is said however few its windows; what was read and how, with the command for this model
+    rhythms["VT"] = {"windows": 8, "called_af": 8}
+    (tmp_path / "af_external.jsonl").write_text(json.dumps(line) + "\n")
+    text = af_external_text("af@v1", tmp_path)
+    assert "most: SBR 12 of 30; VT 8 of 8" in text
+    assert "`python studies/af_external.py --models af@v1`" in text
+    assert "records 201, 202, 203, 210, 219, 221, 222" in text and "flutter counted as AF" in text
+    assert "2 segments of 1 patients, 0.50 h in all" in text

@@ -132,10 +132,17 @@ def af_external_text(ref: str, results: Path) -> str:
     line = next((x for x in reversed(lines) if x["model"] == ref), None)
     if line is None:
         return ""
+    from ..recording.external_rhythm import AF_RECORDS
+
     m, a, i = line["mitdb"], line["aftdb"], line["icentia11k"]
     return (
         "\n## On other databases\n\nDatabases this model never trained on, in windows of its own length, the "
-        "int8 model as published; never used to train or select (`python studies/af_external.py`).\n\n"
+        "int8 model as published; never used to train or select "
+        f"(`python studies/af_external.py --models {ref}`). MIT-BIH's AF windows are those inside the AF and "
+        f"atrial flutter episodes (flutter counted as AF) of records {', '.join(AF_RECORDS)}, its N windows "
+        "those of normal sinus rhythm in every record but the four paced ones; the Icentia11k rows are "
+        f"{len(i['records'])} segments of {len({r.split('_')[0] for r in i['records']})} patients, "
+        f"{i['hours']:.2f} h in all.\n\n"
         "| database | windows | measure | value |\n|---|---:|---|---:|\n"
         f"| MIT-BIH, AF/flutter episodes and normal sinus (MLII) | {m['windows']['A']:,} AF, {m['windows']['N']:,} N | "
         f"AF F1 (Se / +P) | **{m['af_f1']:.3f}** ({m['af_se']:.3f} / {m['af_pp']:.3f}) |\n"
@@ -174,9 +181,13 @@ def af_burden_rows(ref: str, results: Path) -> str:
 
 
 def _worst_other(other: dict[str, Any]) -> str:
-    """The other rhythm most often called AF, as "most: NAME k of n"."""
+    """The other rhythm most often called AF, as "most: NAME k of n", and ventricular tachycardia's."""
     name, row = max(other["rhythms"].items(), key=lambda kv: (kv[1]["called_af"], kv[0]))
-    return f"most: {name} {row['called_af']} of {row['windows']}"
+    text = f"most: {name} {row['called_af']} of {row['windows']}"
+    # ventricular tachycardia called AF is the error a reader must not miss, however few its windows
+    if (vt := other["rhythms"].get("VT")) and name != "VT":
+        text += f"; VT {vt['called_af']} of {vt['windows']}"
+    return text
 
 
 def af_cv_text(cfg: dict[str, Any], results: Path) -> str:
