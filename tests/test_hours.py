@@ -101,7 +101,7 @@ def _nn(beats: list[dict], af: list[tuple[float, float]]) -> tuple[np.ndarray, n
     """NN intervals written out from the JSON, apart from the module: (end times s, ms, follows an NN)."""
     t = np.array([b["time_s"] for b in beats])
     normal = np.array([b["class"] == "N" for b in beats])
-    ok = normal[:-1] & normal[1:] & (np.diff(t) <= 3.0)
+    ok = normal[:-1] & normal[1:] & (np.diff(t) < 3.0)
     for a, b in af:
         ok &= (t[1:] <= a) | (t[:-1] >= b)
     follows = np.r_[False, ok[:-1]]
@@ -166,7 +166,7 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
     x = np.concatenate(
         [
             wfdb.rdrecord(str(data_root / "mitdb" / r), channels=[0]).p_signal[:, 0]
-            for r in ("100", "119", "105")
+            for r in ("100", "201", "105")
         ]
     )
     kinds = {
@@ -178,7 +178,9 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
         wfdb.wrsamp(
             name, 360, ["mV"], ["MLII"], p_signal=x[:, None], fmt=["16"], write_dir=str(tmp_path), **when
         )
-    got = {name: annotated_json(tmp_path / name, tmp_path / "out", MODEL) for name in kinds}
+    got = {
+        name: annotated_json(tmp_path / name, tmp_path / "out", MODEL, "--rhythm", RHYTHM) for name in kinds
+    }
     assert got["dated"]["start"] == "2026-11-26T23:30:00" and got["timed"]["start"] == "23:30:00"
     assert got["plain"]["start"] is None
     assert [h["clock"] for h in got["dated"]["hours"]] == ["2026-11-26T23:30:00", "2026-11-27T00:30:00"]
@@ -186,8 +188,9 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
     assert {h["clock"] for h in got["plain"]["hours"]} == {None}
     # every event with a start sample gives its clock time too
     dated, fs = got["dated"], got["dated"]["fs"]
-    events = [*dated["findings"], *dated["quality"]["unreadable"], *dated["ventricular_runs"]]
-    assert events and all(
+    episodes = dated["rhythm"]["af_burden"]["episodes"]  # 201's AF: its clock was left out
+    events = [*dated["findings"], *dated["quality"]["unreadable"], *dated["ventricular_runs"], *episodes]
+    assert episodes and all(
         e["clock"]
         == (datetime(2026, 11, 26, 23, 30) + timedelta(seconds=e["start"] / fs)).isoformat(timespec="seconds")
         for e in events
@@ -200,6 +203,7 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
             tmp_path / "printed" / f"{name}.heartzoo.png"
         ).stat().st_size > 10_000  # its strips' clock too
         assert ("from 2026-11-26 23:30:00" in text) == (name == "dated")
-        assert all(f"hour {i} ({c}):" in text for i, c in enumerate(clocks))
+        # the last hour is the recording's last 30 min, and says so
+        assert all(f"hour {i} ({c}){', its last 30 min' * i}:" in text for i, c in enumerate(clocks))
         assert ("(recorder's clock: 2026-11-27 00:" in text) == (name == "dated")  # a warning's time
-        assert name == "dated" or "hour 1: " in text
+        assert name == "dated" or "hour 1, its last 30 min: " in text

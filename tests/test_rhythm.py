@@ -131,3 +131,22 @@ def test_window_task_rules_name_the_field():
         parse_config({**RHYTHM, "task": "beat-3"})
     with pytest.raises(ConfigError, match="DS2"):  # a beat task still never trains on DS2
         parse_config({"name": "x", "task": "beat-3", "data": {"train": ["mitdb:all"]}})
+
+
+def test_a_plus_annotation_marks_a_change_of_rhythm_only():
+    """A missing stretch is cut out of the rhythm as `~` of its own: beside the model's own `~` the WFDB
+    file wrote two `+ (NOISE` in a row, where WFDB's `+` marks a change of rhythm."""
+    from heartzoo.recording.missing import episodes
+    from heartzoo.recording.rhythm_annotation import Episode, annotation_rows
+
+    found = (Episode(0, 300, "N", 3, 0.9), Episode(300, 500, "~", 2, 0.8), Episode(500, 700, "A", 2, 0.9))
+    cut = episodes(found, ((200, 300), (600, 650)))  # just before the model's ~, and inside the AF
+    assert [e.label for e in cut] == ["N", "~", "~", "A", "~", "A"]
+    rows = annotation_rows(cut)
+    assert [(s, aux) for s, _, _, aux in rows] == [
+        (0, "(N"),
+        (200, "(NOISE"),
+        (500, "(AFIB"),
+        (600, "(NOISE"),
+        (650, "(AFIB"),
+    ]

@@ -35,7 +35,9 @@ class AfBurden:
         """The share of the analysed time in AF (None: nothing could be read)."""
         return self.af_s / self.analysed_s if self.analysed_s > 0 else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self, on_clock=lambda rows: rows) -> dict:
+        """As the JSON gives it; `on_clock` adds the recorder's clock to the episodes' rows, where known
+        (`annotation.Annotated._on_clock`)."""
         return {
             "burden": None if self.burden is None else round(self.burden, 4),
             "af_s": round(self.af_s, 2),
@@ -43,7 +45,7 @@ class AfBurden:
             "longest_af_episode_s": round(self.longest_s, 2),
             "af_rate_bpm": None if self.rate_bpm is None else round(self.rate_bpm, 1),
             "episode_min_s": AF_EPISODE_S,
-            "episodes": [{"start": s, "end": e} for s, e in self.episodes],
+            "episodes": on_clock([{"start": s, "end": e} for s, e in self.episodes]),
         }
 
 

@@ -177,7 +177,7 @@ class Annotated:
                 "model": self.rhythm_model,
                 "recording": self.rhythm_recording,
                 "episodes": self._on_clock([e.to_dict() for e in self.rhythm]),
-                "af_burden": None if self.af_burden is None else self.af_burden.to_dict(),
+                "af_burden": None if self.af_burden is None else self.af_burden.to_dict(self._on_clock),
                 "s_beats_in_af_relabelled_n": self.s_relabelled_in_af,
             },
             "ventricular_runs": None

@@ -35,7 +35,7 @@ NORMAL = ("N", "normal")
 class Hrv:
     """Time-domain heart rate variability of NN intervals, as the Task Force of the ESC and NASPE defines
     it (Circulation 93(5):1043-1065, 1996): an NN interval joins two consecutive beats both classified
-    normal, is no longer than a pause (`quality.GAP_S`: longer is a pause or a signal lost) and, with a
+    normal, is shorter than a pause (`quality.GAP_S`: that long is a pause or a signal lost) and, with a
     rhythm model, lies outside atrial fibrillation (where the variability is the arrhythmia's). SDNN is the
     standard deviation of the NN intervals, RMSSD the root mean square of the differences of successive
     ones (both in ms), pNN50 the count of those differences over 50 ms (NN50) over the number of NN
@@ -75,7 +75,7 @@ def nn_intervals(
     if len(s) < 2:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
     normal = np.isin(c, NORMAL)
-    ok = normal[:-1] & normal[1:] & (np.diff(s) <= GAP_S * fs)
+    ok = normal[:-1] & normal[1:] & (np.diff(s) < GAP_S * fs)  # 3 s is a pause (`quality.gaps`), no NN
     for a, b in [*(af or ()), *unreadable]:
         ok &= (s[1:] <= a) | (s[:-1] >= b)  # neither end inside, nor across, the stretch
     at = np.flatnonzero(ok)
@@ -110,7 +110,9 @@ class Hour:
     start: int  # sample
     end: int  # sample, exclusive
     counts: dict[str, int]  # beats classified, by class
-    readable_s: float  # seconds the gate read (all of the hour without a gate)
+    readable_s: (
+        float  # seconds a beat could be classified in (`annotation.Annotated.unreadable`'s complement)
+    )
     bpm: float | None  # beats per readable minute (None: nothing readable)
     bpm_min: int | None  # beats in the slowest whole readable minute (None: no such minute)
     bpm_max: int | None  # and in the fastest
@@ -253,8 +255,10 @@ def hours_table(hours: list[Hour], fs: float, start: datetime | time | None = No
         if h.bpm_min is not None:
             rate += f" ({h.bpm_min}-{h.bpm_max})"
         at = "" if start is None else f" ({clock(start, h.start / fs).strftime('%H:%M')})"
+        seconds = (h.end - h.start) / fs
+        short = f", its last {seconds / MINUTE_S:.0f} min" if seconds < HOUR_S else ""  # the recording ends
         parts = [
-            f"hour {i}{at}: {h.beats:,} beats",
+            f"hour {i}{at}{short}: {h.beats:,} beats",
             " ".join(f"{c} {n:,}" for c, n in h.counts.items()),
             f"{rate} bpm",
         ]

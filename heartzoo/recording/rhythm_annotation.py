@@ -242,5 +242,8 @@ def relabelled_calls(annotated, by_recording: bool = True) -> np.ndarray:
 
 
 def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
-    """(sample, symbol, subtype, aux note) of each episode's `+` annotation."""
-    return [(e.start, "+", 0, e.aux) for e in episodes]
+    """(sample, symbol, subtype, aux note) of a `+` annotation where the rhythm changes: at each episode
+    but one that goes on its neighbour's rhythm (a missing stretch, `~`, beside the model's own `~`)."""
+    return [
+        (e.start, "+", 0, e.aux) for i, e in enumerate(episodes) if i == 0 or e.aux != episodes[i - 1].aux
+    ]
