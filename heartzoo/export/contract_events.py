@@ -1,6 +1,7 @@
 """The task-specific parts of a firmware contract, as C constants: the runs of ventricular beats (a
-model with a V class), the quality gate's readable windows, the AF burden and episodes and the recording's aggregation (a model labelled per
-recording); `firmware_kit.contract_header` puts them in heartzoo_contract.h."""
+model with a V class), the quality gate's readable windows (a `quality` model), the AF burden and
+episodes and the recording's aggregation (a model labelled per recording); `firmware_kit.contract_header`
+puts them in heartzoo_contract.h."""
 
 from __future__ import annotations
 

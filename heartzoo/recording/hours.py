@@ -110,9 +110,7 @@ class Hour:
     start: int  # sample
     end: int  # sample, exclusive
     counts: dict[str, int]  # beats classified, by class
-    readable_s: (
-        float  # seconds a beat could be classified in (`annotation.Annotated.unreadable`'s complement)
-    )
+    readable_s: float  # seconds a beat could be classified in (outside `Annotated.unreadable`)
     bpm: float | None  # beats per readable minute (None: nothing readable)
     bpm_min: int | None  # beats in the slowest whole readable minute (None: no such minute)
     bpm_max: int | None  # and in the fastest
@@ -174,8 +172,8 @@ def hourly(
 ) -> list[Hour]:
     """The hours of a recording of `length` samples at `fs` Hz (the last may be shorter): its classified
     beats (`samples`, and their `classes` by name), the gate's `unreadable` stretches, the `pauses`
-    (`pauses.pauses`), the ventricular `runs` (None: the model has no V) and the rhythm model's `af` stretches
-    (None: no rhythm model); stretches are (start, end) samples."""
+    (`pauses.pauses`), the ventricular `runs` (None: the model has no V) and the rhythm model's `af`
+    stretches (None: no rhythm model); stretches are (start, end) samples."""
     samples = np.asarray(samples, dtype=np.int64)
     classes = np.asarray(classes)
     hour, minute = round(HOUR_S * fs), round(MINUTE_S * fs)

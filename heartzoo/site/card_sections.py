@@ -144,8 +144,8 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
                 f"- Windows: each recording cut into non-overlapping {seconds:g} s windows from its start (one "
                 "centred window when it is shorter); what is left after the last whole window is not read for "
                 "the recording's class (`annotate --rhythm` reads it for its episodes, in a last window that "
-                f"overlaps the one before); {aggregation_text(fw.get('aggregation'))} Macro-F1 is the challenge's F1, over N, A "
-                "and O; ~ is scored beside it.",
+                f"overlaps the one before); {aggregation_text(fw.get('aggregation'))} Macro-F1 is the "
+                "challenge's F1, over N, A and O; ~ is scored beside it.",
                 f"- int8 numbers: the published `.tflite` run in {int8_where}; latency and arena were measured on "
                 "the export machine (x86-64 host), not on a microcontroller.",
                 f"- A 30 s recording: {int(30 // seconds)} windows, {int(30 // seconds) * m['macs']:,} MACs and "
