@@ -766,3 +766,16 @@ def test_the_af4_card_gives_false_af_in_other_rhythms_where_measured(tmp_path):
     assert "`python studies/af_external.py --models af@v1`" in text
     assert "records 201, 202, 203, 210, 219, 221, 222" in text and "flutter counted as AF" in text
     assert "2 segments of 1 patients, 0.50 h in all" in text
+
+
+def test_a_card_gives_the_arena_tflm_starts_a_version_in_beside_a_published_one_too_small(tmp_path):
+    """Versions that recorded TFLM's allocation total as their arena do not start in it (the quality gate
+    v1: 9,024 B published, 9,888 B needed): the card gives both, from benchmarks/arena.py's latest line."""
+    from heartzoo.site.card_sections import arena_cell
+
+    m = {"tflm_arena_bytes": 9024}
+    assert arena_cell(m, "q@v1", tmp_path) == "9,024 B"  # not measured: the published figure alone
+    line = {"benchmark": "arena", "versions": {"q@v1": {"published": 9024, "runs_in": 9888}}}
+    (tmp_path / "arena.jsonl").write_text(json.dumps(line) + "\n")
+    assert arena_cell(m, "q@v1", tmp_path).startswith("9,024 B published; TFLM starts it only in 9,888 B")
+    assert arena_cell({"tflm_arena_bytes": 9888}, "q@v1", tmp_path) == "9,888 B"

@@ -390,3 +390,32 @@ def test_calibration_source_names_what_trained_and_says_when_it_is_leaky():
     assert calibration_source(beats, False) == "train (mitdb:DS1, svdb:all less the validation patients)"
     assert calibration_source(af, False) == "train (cinc2017:train less the validation recordings)"
     assert "LEAKY" in calibration_source(beats, True) and "DS1" not in calibration_source(beats, True)
+
+
+@pytest.mark.parametrize("ref", ["quality/quality-cnn3/v1", "beat-3/beat-3-cnn3-student-ensemble/v2"])
+def test_the_c_array_s_arena_starts_the_model_where_the_published_one_did_not(ref):
+    """These versions published TFLM's allocation total as their arena (9,024 B for the quality gate),
+    which leaves out the memory planner's scratch: TFLM refused to start them in it. The C array's arena
+    is measured again and TFLM builds and runs the model in it, headroom taken off."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from heartzoo.export.codegen import c_array_files
+    from heartzoo.export.runtimes import _capture_stderr, io_specs
+
+    vdir = Path(__file__).resolve().parents[1] / "zoo" / ref
+    buf = (vdir / "model.tflite").read_bytes()
+    header = next(t for n, t in c_array_files(vdir).items() if n.endswith(".h") and "golden" not in n)
+    arena = int(re.search(r"_arena_size = (\d+);", header)[1]) - 1024
+    published = json.loads((vdir / "metrics.json").read_text())["tflm_arena_bytes"]
+
+    def runs(size: int) -> bool:
+        try:
+            tm = _capture_stderr(lambda: runtime.Interpreter.from_bytes(buf, arena_size=size))[0]
+            for j, spec in enumerate(io_specs(buf)[0]):
+                tm.set_input(np.zeros(spec.shape, spec.dtype), j)
+            _capture_stderr(tm.invoke)
+        except RuntimeError:
+            return False
+        return True
+
+    assert not runs(published) and runs(arena) and arena > published

@@ -21,7 +21,7 @@ def c_array(
     buf: bytes, symbol: str, ops: Sequence[str], arena_bytes: int, config: HeartzooConfig
 ) -> tuple[str, str]:
     """A header/source pair: the model as a 16-byte aligned array, the ops for a MicroMutableOpResolver
-    and the measured arena size (rounded up to 16 bytes, plus 1 KiB of headroom for 32-bit targets)."""
+    and the arena size TFLM runs it in (rounded up to 16 bytes, plus 1 KiB of headroom for 32-bit targets)."""
     task = get_task(config.task)
     arena = (arena_bytes + 1024 + 15) // 16 * 16
     guard = symbol.upper()
@@ -36,8 +36,9 @@ def c_array(
 extern const unsigned char {symbol}[];
 extern const unsigned int {symbol}_len;
 
-// Tensor arena: {arena_bytes} bytes measured by TFLM's RecordingMicroAllocator on the host, plus 1 KiB
-// of headroom (struct sizes differ on 32-bit targets).
+// Tensor arena: {arena_bytes} bytes, in which TFLM builds and runs the model on the host
+// (heartzoo.export.runtimes.tflm_smallest_arena), plus 1 KiB of headroom (struct sizes differ on 32-bit
+// targets).
 constexpr size_t {symbol}_arena_size = {arena};
 constexpr int {symbol}_num_ops = {len(ops)};
 constexpr int {symbol}_num_classes = {task.num_classes};
@@ -78,6 +79,7 @@ def c_array_files(
     for the firmware's tests (`golden_vectors`; `counts_per_mv` for a fixed-point kit's, `recording_hz`
     for a kit's stream). Generated on demand, never stored in the zoo."""
     from ..meta import Configuration, Metrics, read_meta
+    from .runtimes import tflm_smallest_arena
 
     folder = Path(folder)
     metrics = read_meta(Metrics, folder / "metrics.json")
@@ -85,7 +87,10 @@ def c_array_files(
     config = parse_config(conf.config, str(folder / "configuration.json"))
     symbol = c_symbol(config.name)
     buf = (folder / "model.tflite").read_bytes()
-    header, source = c_array(buf, symbol, metrics.ops, metrics.tflm_arena_bytes, config)
+    # measured again here: versions exported before `tflm_smallest_arena` recorded TFLM's allocation
+    # total, which some do not start in; a kit's arena must
+    arena = max(metrics.tflm_arena_bytes, tflm_smallest_arena(buf))
+    header, source = c_array(buf, symbol, metrics.ops, arena, config)
     golden = golden_header(golden_vectors(folder, counts_per_mv, fs=recording_hz), symbol)
     return {f"{symbol}.h": header, f"{symbol}.cc": source, f"{symbol}_golden.h": golden}
 

@@ -269,6 +269,23 @@ def ensemble_text(m: dict[str, Any]) -> str:
     return f"\n\nAs {kind} of this recipe lands):\n\n" + "\n".join(lines)
 
 
+def arena_cell(m: dict[str, Any], ref: str, results: Path) -> str:
+    """The card's TFLM arena: the published figure, and where benchmarks/arena.py's latest line finds TFLM
+    starts the model only in more (a version that recorded TFLM's allocation total), that too."""
+    from ..io import latest_json_lines
+
+    cell = f"{m['tflm_arena_bytes']:,} B"
+    path = results / "arena.jsonl"
+    line = latest_json_lines(path, lambda x: x["benchmark"]).get("arena") if path.is_file() else None
+    measured = (line or {}).get("versions", {}).get(ref)
+    if measured and measured["runs_in"] > m["tflm_arena_bytes"]:
+        cell += (
+            f" published; TFLM starts it only in {measured['runs_in']:,} B (`python benchmarks/arena.py`), "
+            "the arena the firmware kit gives it"
+        )
+    return cell
+
+
 def runtime_text(m: dict[str, Any]) -> str:
     v = m["verification"]
     if not v.get("int8_metrics_runtime"):

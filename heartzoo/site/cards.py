@@ -20,6 +20,7 @@ from ..zoo.retrain_checks import retraining_note
 from .card_external import external_text
 from .card_sections import (
     after_last_stage,
+    arena_cell,
     confusion_rows,
     device_bill_text,
     end_to_end_text,
@@ -189,7 +190,7 @@ Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"
 
 | parameters | MACs | .tflite | .tflite gzip | TFLM arena | latency |
 |---:|---:|---:|---:|---:|---:|
-| {m["params"]:,} | {m["macs"]:,} | {m["tflite_bytes"]:,} B | {m.get("tflite_gzip_bytes", 0):,} B | {m["tflm_arena_bytes"]:,} B | {m["host_latency_ms"]:.2f} ms (host TFLM, x86-64) |
+| {m["params"]:,} | {m["macs"]:,} | {m["tflite_bytes"]:,} B | {m.get("tflite_gzip_bytes", 0):,} B | {arena_cell(m, f"{name}@{version}", checkout.results)} | {m["host_latency_ms"]:.2f} ms (host TFLM, x86-64) |
 
 Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFLM agree bit for bit on
 {m["verification"]["frames"]:,} {m["split"].upper()} frames.{runtime_text(m)}
