@@ -206,13 +206,17 @@ def test_magnitude_pruning_reaches_its_sparsity(pipeline):
 
 
 @pytest.mark.slow
-def test_qat_after_magnitude_pruning_keeps_its_zeros(pipeline):
+def test_the_tfmot_stages_keep_the_zeros_and_the_data_of_the_line(pipeline):
     """Plain `quantize_model` gave back a 60 % sparse model 0.5 % sparse, and metrics.json still listed
     magnitude_prune: QAT after it is tfmot's pruning-preserving QAT."""
     _, root, _, _ = pipeline
     sparse = json.loads((root / "run" / "sparse" / "train_summary.json").read_text())
     qat = json.loads((root / "run" / "qat" / "train_summary.json").read_text())
     assert qat["sparsity_of_kernels"] >= sparse["sparsity_of_kernels"] - 0.01
+    # and both fine-tune on what the first stage trained on: train.max_train_frames of the split (they
+    # read it whole, and left out data.shards and data.af_beats)
+    first = json.loads((root / "run" / "train_summary.json").read_text())
+    assert sparse["train_frames"] == qat["train_frames"] == first["train_frames"] == 20000
 
 
 @pytest.mark.slow

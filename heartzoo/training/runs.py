@@ -172,7 +172,7 @@ class Tfmot(Stage):
         from ..evaluation.metrics import classification_report
         from ..inference import predict_probs
         from ..preprocess import Preprocessor
-        from .train import prepare_run_dir, training_stream
+        from .train import prepare_run_dir, training_input_of
 
         config, folder = ctx.config, ctx.folder(self.name)
         settings = getattr(config.compress, self.name)
@@ -181,11 +181,10 @@ class Tfmot(Stage):
         # ChannelPrune is, the stage does not depend on what ran before it in this process.
         keras.utils.set_random_seed(config.train.seed)
         task, pre = get_task(config.task), Preprocessor.of(config)
-        train_ws, train_y = load_task_split(config, "train", **ctx.env.folders)
         val_ws, val_y = load_task_split(config, "val", **ctx.env.folders)
-        ds, steps = training_stream(
-            config, train_ws, train_y, seed=config.train.seed, data_dir=ctx.env.data_dir
-        )
+        # what the first stage trained on: the shards streamed, or max_train_frames with the AF negatives
+        ds, steps, epochs, counts = training_input_of(config, val_ws.meta["records"], **ctx.env.folders)
+        epochs.start_at(0, None)  # from the seed: this stage fine-tunes whole, with no place to resume
         parent_dir = (ctx.run_dir / parent["dir"]).resolve()
         source = load_keras(parent_dir / "model.keras")
         arch = parent["arch"]
@@ -217,6 +216,7 @@ class Tfmot(Stage):
             "val_macro_f1": val["macro_f1"],
             "parent": parent["dir"],
             "val_frames": len(val_y),
+            "train_frames": int(counts.sum()),
             "params": int(model.count_params()),
             "nonzero_params": int(sum(int(np.count_nonzero(np.asarray(w))) for w in model.weights)),
             "sparsity_of_kernels": round(sparsity_of(model), 4),

@@ -138,6 +138,47 @@ def steps_per_epoch(config: HeartzooConfig, n_frames: int) -> int:
     return tc.steps_per_epoch or max(1, n_frames // tc.batch_size)
 
 
+def training_input_of(
+    config: HeartzooConfig,
+    val_records,
+    *,
+    data_dir=None,
+    cache_dir=None,
+    share: tuple[int, int] = (0, 1),
+    replicas: int = 1,
+):
+    """What `config` trains on, from its seed: (the tf.data stream, steps per epoch, the `EpochStates` it
+    records its place in, the beats of each class). The shards `data.shards` names, streamed (never all in
+    memory; `val_records` left out), or the training split `train.max_train_frames` of it, with
+    `data.af_beats`' negatives. The tfmot stages fine-tune on the same (`runs.Tfmot`)."""
+    from ..data.pipeline import EpochStates
+    from ..data.prepare import load_task_split
+
+    tc = config.train
+    if config.data.shards is not None:
+        from ..data.shard_stream import training_input
+
+        return training_input(config, val_records, data_dir=data_dir, share=share, replicas=replicas)
+    train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
+    train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
+    epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
+    negatives = None
+    if config.data.af_beats is not None:  # unlabelled AF beats, "not S"
+        from .af_beats import negatives_of
+
+        negatives = negatives_of(config, data_dir, cache_dir)
+    ds, steps = training_stream(
+        config,
+        train_ws,
+        train_y,
+        seed=tc.seed,
+        epoch_states=epoch_states,
+        data_dir=data_dir,
+        negatives=negatives,
+    )
+    return ds, steps, epoch_states, np.bincount(train_y, minlength=get_task(config.task).num_classes)
+
+
 def training_stream(
     config: HeartzooConfig,
     ws,
@@ -248,7 +289,6 @@ def train(
 
     import keras
 
-    from ..data.pipeline import EpochStates
     from ..data.prepare import load_task_split
     from ..models import describe
     from .threads import pin_threads
@@ -261,36 +301,15 @@ def train(
     with removed_if_refused(run_dir, fresh):
         val_ws, val_y = load_task_split(config, "val", data_dir=data_dir, cache_dir=cache_dir)
         # where the stream starts is set once Keras' backup has chosen the first epoch (Selection)
-        if config.data.shards is not None:  # streamed: the training beats are never all in memory
-            from ..data.shard_stream import training_input
-
-            replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
-            ds, steps, epoch_states, train_counts = training_input(
-                config,
-                val_ws.meta["records"],
-                data_dir=data_dir,
-                share=(worker.index, worker.count),
-                replicas=replicas,
-            )
-        else:
-            train_ws, train_y = load_task_split(config, "train", data_dir=data_dir, cache_dir=cache_dir)
-            train_ws, train_y = _subset(train_ws, train_y, tc.max_train_frames, tc.seed)
-            epoch_states = EpochStates(steps_per_epoch(config, len(train_y)))
-            negatives = None
-            if config.data.af_beats is not None:  # unlabelled AF beats, "not S"
-                from .af_beats import negatives_of
-
-                negatives = negatives_of(config, data_dir, cache_dir)
-            ds, steps = training_stream(
-                config,
-                train_ws,
-                train_y,
-                seed=tc.seed,
-                epoch_states=epoch_states,
-                data_dir=data_dir,
-                negatives=negatives,
-            )
-            train_counts = np.bincount(train_y, minlength=task.num_classes)
+        replicas = 1 if strategy is None else strategy.num_replicas_in_sync // worker.count
+        ds, steps, epoch_states, train_counts = training_input_of(
+            config,
+            val_ws.meta["records"],
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            share=(worker.index, worker.count),
+            replicas=replicas,
+        )
     val_inputs = val_ws.model_inputs(Preprocessor.of(config))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         fit_model, model = _compiled(config, tc, steps, build, teacher, val_inputs, strategy)
