@@ -144,6 +144,25 @@ def test_without_its_manifest_a_folder_of_another_contract_is_still_refused(icen
     assert steps == ["finished before"] and verify_shards(out) == []
 
 
+def test_a_run_s_folder_or_any_other_is_no_folder_of_shards(icentia, tmp_path):
+    """`data shard --out runs/x`: the run's manifest.json read as the shards' said "prepared with another
+    format version ... (or delete this one)" of a trained run, and wrote a lock file into it first."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / MANIFEST).write_text(json.dumps({"stages": [{"stage": "train", "dir": "."}]}))
+    (run / "config.json").write_text("{}")
+    before = sorted(p.name for p in run.iterdir())
+    with pytest.raises(
+        HeartzooError, match=r"not a folder of shards \(its manifest.json is no shards'"
+    ) as err:
+        _prepare(icentia, run)
+    assert "delete" not in str(err.value) and sorted(p.name for p in run.iterdir()) == before
+    (run / MANIFEST).unlink()  # and a folder of other files, without a manifest
+    with pytest.raises(HeartzooError, match=r"not a folder of shards \(it holds config.json\)"):
+        _prepare(icentia, run)
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+
+
 def test_shards_of_an_older_cache_version_are_refused_as_such(icentia, tmp_path):
     """A folder made before the irregularity column names the version, not a differing input."""
     from heartzoo.data.cache import CACHE_VERSION

@@ -24,6 +24,33 @@ MANIFEST = "manifest.json"
 SHARD_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.h5")
 
 
+#: what a shards folder holds besides its manifest: the shards and their summaries, a preparation's
+#: partial files, its lock
+SHARDS_FOLDER_FILE = re.compile(r"\.?shard-.*|\.lock")
+
+
+def check_shards_folder(folder: Path) -> None:
+    """An error where `folder` exists and holds anything but shards (a run's folder, a data folder):
+    before a file is written there, since its manifest.json may be a run's, and shards mixed into a folder
+    of other files would be read back with them."""
+    if not folder.is_dir():
+        return
+    path = folder / MANIFEST
+    try:
+        other = path.is_file() and read_json(path).get("format") != FORMAT
+    except HeartzooError:
+        other = False  # damaged: the preparation's own check says how to go on
+    found = sorted(
+        p.name for p in folder.iterdir() if p.name != MANIFEST and not SHARDS_FOLDER_FILE.fullmatch(p.name)
+    )
+    if other or found:
+        what = f"its {MANIFEST} is no shards' manifest" if other else f"it holds {', '.join(found[:3])}"
+        raise HeartzooError(
+            f"{folder}: not a folder of shards ({what}); give a new or empty folder for them (nothing "
+            "here was changed)"
+        )
+
+
 #: (shard's real path, size, mtime, ctime) -> its sha256, hashed in this process: a training process
 #: reads the manifest more than once (the config's check, then the stream)
 _HASHED: dict[tuple[str, int, int, int], str] = {}

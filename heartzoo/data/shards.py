@@ -237,6 +237,7 @@ def prepare_shards(
     running are done; those stay finished for the next run.
     """
     from .databases import records_of, unit_of
+    from .shard_manifest import check_shards_folder
 
     out = Path(out)
     data_dir = str(data_dir) if data_dir is not None else None
@@ -250,6 +251,7 @@ def prepare_shards(
     jobs = plan_shards(records, patients_per_shard)
     # a source that cannot be read fails here, before the manifest claims the folder for this contract
     _check_sources(jobs, spec, data_dir)
+    check_shards_folder(out)  # a run's or a data folder: refused before the lock is written into it
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
