@@ -289,3 +289,27 @@ def test_annotate_s_unreadable_stretches_are_its_shutdown_with_or_without_the_rh
     assert [got["rhythm"][k] for k in ("qrs_fn", "shutdown_fn", "shutdown_s")] == [
         got["beats"][k] for k in ("qrs_fn", "shutdown_fn", "shutdown_s")
     ]
+
+
+def test_test_annotations_without_a_rate_are_read_at_their_reference_s(data_root, tmp_path):
+    """Test annotations written without a rate (wfdb.wrann's default) and no header beside them were
+    refused, where bxb reads both files at the record's rate: they are read at the reference's, said."""
+    import wfdb
+
+    from heartzoo.evaluation.ec57_pairs import notes
+
+    ref = wfdb.rdann(str(data_root / "mitdb" / "100"), "atr")
+    wfdb.wrann("100", "tst", ref.sample, ref.symbol, write_dir=str(tmp_path))  # no fs written
+    with pytest.raises(HeartzooError, match=r"no sampling rate in the file and no 100\.hea beside it"):
+        read_annotations(tmp_path / "100.tst")
+    for pairs in (
+        read_pairs(data_root / "mitdb" / "100.atr", tmp_path / "100.tst"),
+        read_pairs(data_root / "mitdb", tmp_path, test_ext="tst", records=["100"]),
+    ):
+        ((a, b),) = pairs
+        assert b.fs == a.fs == 360.0 and b.rate_given and not a.rate_given
+        assert score(pairs).gross.stats["qrs_se"] == 1.0
+        assert any(
+            "gives no sampling rate, nor has a header beside it: read at its reference's 360 Hz" in n
+            for n in notes(pairs)
+        )

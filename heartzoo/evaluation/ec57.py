@@ -82,6 +82,8 @@ class Annotations:
     #: beats written as Q with the note `ectopic` (beat-2's "S or V" class, as `annotate` writes it)
     ectopic_q: int = 0
     file: str = ""  # the file read, for messages
+    #: the file gave no rate (nor a header beside it): read at the one given, the reference's (`notes`)
+    rate_given: bool = False
 
     @classmethod
     def of(cls, samples, labels, fs: float, **kw) -> Annotations:
@@ -98,10 +100,16 @@ class Annotations:
 
 
 def read_annotations(
-    path: str | os.PathLike[str], extension: str | None = None, *, need_beats: bool = True
+    path: str | os.PathLike[str],
+    extension: str | None = None,
+    *,
+    need_beats: bool = True,
+    fs: float | None = None,
 ) -> Annotations:
     """A WFDB annotation file (`FOLDER/RECORD.EXT`, or the record path and `extension`): its beats as
-    AAMI classes, its VF episodes, and the record length when the record's header is beside it."""
+    AAMI classes, its VF episodes, and the record length when the record's header is beside it. `fs`:
+    the rate to read a file at that gives none and has no header beside it (a test file is read at its
+    reference's, as bxb reads both at the record's)."""
     import wfdb
 
     from ..data.records import annotation_file_complete
@@ -124,7 +132,7 @@ def read_annotations(
     except Exception as exc:  # wfdb raises bare ValueErrors/IndexErrors on damaged files
         raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
     # ann.fs: the rate the file stores, else (wfdb's fallback) the header's
-    length, fs = None, ann.fs
+    length, given, fs = None, fs, ann.fs
     hea = p.with_name(f"{p.name}.hea")
     if hea.is_file():
         try:
@@ -138,8 +146,9 @@ def read_annotations(
                 f"{file}: annotations written at {float(fs):g} Hz, but {hea.name} beside it says "
                 f"{float(header.fs):g} Hz (the samples would be read at the wrong times)"
             )
-    if not fs:
+    if not fs and not given:
         raise HeartzooError(f"{file}: no sampling rate in the file and no {p.name}.hea beside it")
+    rate_given, fs = not fs, fs or given
     symbols = list(ann.symbol or [])
     # a reference without beats scores nothing; test annotations may honestly hold none (a detector that
     # found no beat, a recording unreadable throughout): their Se is 0, and `heartzoo ec57` says why
@@ -176,6 +185,7 @@ def read_annotations(
             shutdown=shutdown,
             ectopic_q=ectopic,
             file=str(file),
+            rate_given=rate_given,
         )
     except HeartzooError as exc:
         raise HeartzooError(f"{file}: {exc}") from None

@@ -23,12 +23,18 @@ def _resolve(p: Path, ext: str | None) -> Path:
 def notes(pairs: list[tuple[Annotations, Annotations]], report: Report | None = None) -> list[str]:
     """What a reader of the scores of `pairs` (and their `report`) must be told: test annotations
     without beats (each of the record's beats counts as missed), beat-2's "S or V" class, which has no
-    WFDB code and is written as Q (EC57 counts it as neither VEB nor SVEB), and the misses that lie in
-    the test's shutdown (the stretches `annotate` found unreadable: no detector's miss)."""
+    WFDB code and is written as Q (EC57 counts it as neither VEB nor SVEB), test annotations read at their
+    reference's rate (they gave none), and the misses that lie in the test's shutdown (the stretches `annotate` found unreadable: no detector's miss)."""
     out = [
         f"note: {t.file or t.record} holds no beat annotations: each of its record's beats counts as missed"
         for _, t in pairs
         if not len(t.samples)
+    ]
+    out += [
+        f"note: {t.file or t.record} gives no sampling rate, nor has a header beside it: read at its "
+        f"reference's {r.fs:g} Hz"
+        for r, t in pairs
+        if t.rate_given
     ]
     ectopic = sum(t.ectopic_q for _, t in pairs)
     if ectopic:
@@ -68,7 +74,8 @@ def read_pairs(
             raise HeartzooError("--records chooses records in folders; two files are one record")
         from ..data.wfdb_names import wfdb_letters
 
-        a, b = read_annotations(ref), read_annotations(test, need_beats=False)
+        a = read_annotations(ref)
+        b = read_annotations(test, need_beats=False, fs=a.fs)
         # two files are one record's two annotation sets (100.atr, 100.heartzoo; annotate writes a WFDB
         # record's in the letters WFDB takes, rec.1 -> rec_1): another record's beats would be scored as
         # misses and extras without a word
@@ -92,6 +99,7 @@ def read_pairs(
             f"{test}: no .{test_ext} annotations for record(s) {shown}; choose records with --records"
         )
     return [
-        (read_annotations(ref / r, ref_ext), read_annotations(test / r, test_ext, need_beats=False))
+        (a, read_annotations(test / r, test_ext, need_beats=False, fs=a.fs))
         for r in names
+        for a in [read_annotations(ref / r, ref_ext)]
     ]
