@@ -7,6 +7,7 @@ import itertools
 import struct
 from pathlib import Path
 
+import pytest
 from conftest import REPO, run_annotate
 
 ZOO = REPO / "zoo"
@@ -21,7 +22,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
     from heartzoo.recording.annotation import annotate_file
-    from heartzoo.recording.plot import MAX_STRIPS, STRIP_S, TREND_IN, plot_annotated, strip_starts
+    from heartzoo.recording.plot import MAX_STRIPS, STRIP_IN, STRIP_S, plot_annotated, strip_starts
     from heartzoo.recording.read import read_recording
 
     out = tmp_path / "out"
@@ -33,7 +34,7 @@ def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
     strips = strip_starts(result, len(x))
     width = round(STRIP_S * result.fs)
     assert strips[0] == (0, "start") and len(strips) == MAX_STRIPS  # 207 has more to show than fits
-    assert {"vt", "unreadable"} <= {why for _, why in strips}  # its warnings (it has both)
+    assert {"vt", "unreadable"} <= {w for _, why in strips for w in why.split(", ")}  # its warnings
     starts = [s for s, _ in strips]
     assert starts == sorted(starts)  # in time order, whatever chose them
     assert all(b - a >= width for a, b in itertools.pairwise(starts)) and starts[-1] + width <= len(x)
@@ -42,10 +43,47 @@ def test_the_picture_shows_the_start_and_each_warning(mitdb, tmp_path):
             assert any(s <= f.start < s + width for s in starts), f.code
     # one strip of the figure per chosen stretch: the PNG's height follows their number
     # and, above the strips, the heart rate minute by minute (207 is 30 minutes long)
-    assert _png_size(out / "207.heartzoo.png") == (1320, round(110 * (1.9 * len(strips) + 0.6 + TREND_IN)))
+    whole = _png_size(out / "207.heartzoo.png")
     short = plot_annotated(x[: 360 * 30], result, tmp_path / "short.png")  # the beats past its end left out
     few = len(strip_starts(result, 360 * 30))
-    assert _png_size(short) == (1320, round(110 * (1.9 * few + 0.6)))  # 30 s: no trend
+    from heartzoo.recording.plot import TREND_BLOCK_IN
+
+    assert whole[0] == _png_size(short)[0]
+    assert whole[1] - _png_size(short)[1] == round(110 * (STRIP_IN * (len(strips) - few) + TREND_BLOCK_IN))
+
+
+def test_the_strips_are_ecg_paper_25_mm_s_and_10_mm_mv_or_a_gain_they_say(mitdb):
+    """The strips' speed followed the width of their tick labels (28.7-29.3 mm/s) and each strip's gain
+    its own percentiles (3.5-29 mm/mV), unsaid; R peaks ran through the beats' letters and deep complexes
+    were cut. Now every strip is 25 mm/s, and 10 mm/mV or a gain it states, its whole trace inside."""
+    import re
+
+    import numpy as np
+
+    from heartzoo.recording.annotation import annotate_file
+    from heartzoo.recording.plot import BAND_MM, SPEED_MM_S, TRACE_MM, figure
+    from heartzoo.recording.read import read_recording
+
+    result = annotate_file(mitdb / "203", MODEL, zoo=ZOO)  # runs of tall V beats, noise
+    x = read_recording(mitdb / "203", result.lead, lead_given=True).signal
+    fig = figure(x, result)
+    w, h = fig.get_size_inches()
+    strips = [ax for ax in fig.axes if "mm/s" in ax.get_title(loc="left")]
+    assert strips and len(strips) == len(fig.axes) - 1  # and the heart rate above them
+    gains = []
+    for ax in strips:
+        pos, (t0, t1), (y0, y1) = ax.get_position(), ax.get_xlim(), ax.get_ylim()
+        assert pos.width * w * 25.4 / (t1 - t0) == pytest.approx(SPEED_MM_S)
+        gain = float(re.search(r"mm/s, ([\d.]+) mm/mV", ax.get_title(loc="left"))[1])
+        gains.append(gain)
+        assert pos.height * h * 25.4 / (y1 - y0) == pytest.approx(gain)
+        assert (y1 - y0) * gain == pytest.approx(TRACE_MM + BAND_MM)
+        trace = ax.lines[0].get_ydata()
+        trace = trace[np.isfinite(trace)]
+        top = y0 + TRACE_MM / gain  # the letters' band starts above it
+        assert y0 <= trace.min() and trace.max() <= top  # no complex cut, none through a letter
+        assert all(t.get_position()[1] > top for t in ax.texts)
+    assert 10.0 in gains and min(gains) < 10.0  # 203's tall runs are drawn at a gain they state
 
 
 def test_a_picture_that_cannot_be_written_is_one_clear_error(mitdb, tmp_path):

@@ -1,10 +1,11 @@
 """A picture of an annotated recording for the one who reviews it (`annotate --plot`): for a recording of
-10 minutes or more, its heart rate minute by minute; the lead in 10-s strips as on ECG paper, each beat's
-class above its R peak (S and V in colour), the windows the gate found unreadable shaded (their beats are
-not classified), and the rhythm episodes in a band. The strips are
-the recording's start, the place of each warning (an AF episode, a ventricular run, a pause or a lost
-signal, an unreadable stretch), then each episode, run and stretch a warning sums up, as many as
-`max_strips` allows: where a reviewer looks first.
+10 minutes or more, its heart rate minute by minute; the lead in 10-s strips on ECG paper (25 mm/s and
+10 mm/mV, a strip whose trace does not fit at that gain drawn at half, or less, and saying so; 1 mm and
+5 mm boxes), each beat's class above the trace (S and V in colour), the windows the gate found unreadable
+shaded (their beats are not classified), and the rhythm episodes in a band. The strips are the
+recording's start, the place of each warning (an AF episode, a ventricular run, a pause or a lost
+signal, an unreadable stretch), then each run above the VT rate, pause, AF episode, other run and
+unreadable stretch, as many as `max_strips` allows: where a reviewer looks first.
 """
 
 from __future__ import annotations
@@ -18,11 +19,26 @@ from ..io import atomic_path
 
 STRIP_S = 10.0
 MAX_STRIPS = 8
-#: the most 0.5 mV boxes of ECG paper a strip's height is drawn with
-MAX_BOXES = 40
+#: ECG paper: 25 mm/s, 10 mm/mV (halved, and said, until a strip's whole trace fits its height); small boxes
+#: 1 mm (0.04 s, 0.1 mV), large ones 5 mm
+SPEED_MM_S = 25.0
+GAIN_MM_MV = 10.0
+TRACE_MM = 40.0
+#: above the trace: each beat's class, and the rhythm band
+BAND_MM = 6.0
+MM = 1 / 25.4  # inches
+#: the page around the strips, inches: the y labels' margin, the right one, each strip's title above it
+#: and its seconds below it
+LEFT_IN, RIGHT_IN, STRIP_TITLE_IN, STRIP_TICKS_IN = 0.75, 0.25, 0.3, 0.25
+STRIP_IN = STRIP_TITLE_IN + (TRACE_MM + BAND_MM) * MM + STRIP_TICKS_IN
+PAGE_IN = LEFT_IN + STRIP_S * SPEED_MM_S * MM + RIGHT_IN
 #: a recording this long gets its heart rate minute by minute above the strips (inches high)
 TREND_MIN_S = 600.0
 TREND_IN = 1.6
+TREND_BLOCK_IN = TREND_IN + 0.75  # with its title and its axis's labels
+#: the page's title, a line of up to this many characters each (the record's name first)
+TITLE_CHARS = 150
+LINE_IN = 0.2
 #: the colour of each class's letter; N stays quiet, so that what differs stands out
 COLOURS = {"N": "0.35", "normal": "0.35", "S": "tab:blue", "V": "tab:red", "ectopic": "tab:red"}
 RHYTHM_COLOURS = {"A": "tab:orange", "O": "tab:purple", "~": "0.6"}
@@ -30,75 +46,34 @@ RHYTHM_COLOURS = {"A": "tab:orange", "O": "tab:purple", "~": "0.6"}
 
 def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[tuple[int, str]]:
     """(first sample, why) of each strip of a recording of `length` samples, in time order: its start, then
-    each finding's place in turn, a strip overlapping one already chosen left out, until `max_strips`."""
+    each finding's place, then each of what a finding sums up (the runs above the VT rate, the pauses, the
+    AF episodes, the other ventricular runs, the unreadable stretches), until `max_strips`. A place inside a
+    strip already chosen adds its reason to that strip's (`why`: codes joined by ", ")."""
     width = round(STRIP_S * annotated.fs)
+    runs = annotated.ventricular_runs or ()
     places = [(f.start, f.code) for f in annotated.findings if f.start is not None]
-    # then each of what a finding sums up: the AF episodes, the ventricular runs, the unreadable stretches
+    places += [(r.start, "vt") for r in runs if r.tachycardia]
+    places += [(a, "gap") for a, _ in getattr(annotated, "pauses", ())]
     if annotated.af_burden is not None:
         places += [(a, "af") for a, _ in annotated.af_burden.episodes]
-    places += [(r.start, "vt" if r.tachycardia else "run") for r in annotated.ventricular_runs or ()]
+    places += [(r.start, "run") for r in runs if not r.tachycardia]
     places += [(a, "unreadable") for a, _ in annotated.unreadable()]
-    wanted = [(0, "start")] + [(max(0, int(a) - width // 5), why) for a, why in places]
-    out: list[tuple[int, str]] = []
-    for start, why in wanted:
-        start = min(start, max(0, length - width))
-        if all(abs(start - s) >= width for s, _ in out):
-            out.append((start, why))
-        if len(out) == max_strips:
-            break
-    return sorted(out)  # chosen by what matters most, read as the recording runs
+    out: list[tuple[int, list[str]]] = [(0, ["start"])]
+    for at, why in places:
+        start = min(max(0, int(at) - width // 5), max(0, length - width))
+        holding = next((reasons for s, reasons in out if s <= at < s + width), None)
+        if holding is not None:
+            if why not in holding:
+                holding.append(why)
+        elif len(out) < max_strips and all(abs(start - s) >= width for s, _ in out):
+            out.append((start, [why]))
+    return sorted((s, ", ".join(reasons)) for s, reasons in out)  # read as the recording runs
 
 
 def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Path:
     """Draw `annotated` (an `annotation.Annotated`) over its lead `signal` (mV) into the PNG at `path`,
     written whole or not at all."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, MultipleLocator
-
-    from ..preprocess.lead import CheckedLead
-
-    # only its strips are drawn: a lead left on disk is read strip by strip
-    x = signal if isinstance(signal, CheckedLead) else np.asarray(signal)
-    fs, width = annotated.fs, round(STRIP_S * annotated.fs)
-    strips = strip_starts(annotated, len(x), max_strips)
-    trend = len(x) >= TREND_MIN_S * fs
-    heights = [TREND_IN] * trend + [1.9] * len(strips)
-    fig = Figure(figsize=(12, sum(heights) + 0.6), layout="constrained")
-    axes = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
-    classes = annotated.classes.tolist()
-    unread = annotated.unreadable()
-    if trend:
-        _trend(axes[0], annotated, len(x), unread)
-        axes = axes[1:]
-    for ax, (start, why) in zip(axes, strips, strict=True):
-        end = min(len(x), start + width)
-        t = np.arange(start, end) / fs
-        strip = x[start:end].astype(np.float64)
-        for a, b in annotated.missing:  # the file's missing samples are drawn as none, not as the bridge
-            strip[max(a, start) - start : max(0, min(b, end) - start)] = np.nan
-        ax.plot(t, strip, color="black", linewidth=0.6)
-        lo, hi = _limits(strip)
-        ax.set_ylim(lo, hi + 0.3 * (hi - lo))
-        ax.set_xlim(start / fs, start / fs + STRIP_S)
-        for a, b in unread:
-            if a < end and b > start:
-                ax.axvspan(max(a, start) / fs, min(b, end) / fs, color="0.85", zorder=0)
-        _beats(ax, annotated, classes, start, end, hi)
-        _rhythm(ax, annotated, start, end)
-        ax.set_ylabel("mV", fontsize=7)
-        ax.tick_params(labelsize=7)
-        # ECG paper: 0.2 s and 0.5 mV boxes, 1 s labelled
-        ax.xaxis.set_major_locator(MultipleLocator(1.0))
-        ax.xaxis.set_minor_locator(MultipleLocator(0.2))
-        # a lead far outside a few mV (one in µV read as mV: `annotate` warns of it) gets a few plain ticks,
-        # not thousands of boxes
-        ax.yaxis.set_major_locator(MultipleLocator(0.5) if hi - lo <= 0.5 * MAX_BOXES else MaxNLocator(6))
-        ax.grid(True, which="both", color="#f4c2c2", linewidth=0.4)
-        at = annotated.clock(start)  # the recorder's clock, where the recording's start is known
-        at = "" if at is None else f" ({at.split('T')[-1]})"
-        ax.set_title(f"{start / fs:,.0f} s{at}: {_why(why)}", fontsize=8, loc="left")
-    axes[-1].set_xlabel("time (s)", fontsize=8)
-    fig.suptitle(_title(annotated), fontsize=9)
+    fig = figure(signal, annotated, max_strips)
     path = Path(path)
     try:
         with atomic_path(path, suffix=".png") as tmp:
@@ -106,6 +81,96 @@ def plot_annotated(signal, annotated, path, max_strips: int = MAX_STRIPS) -> Pat
     except OSError as exc:
         raise HeartzooError(f"{path}: cannot write the picture there ({exc.strerror or exc})") from None
     return path
+
+
+def figure(signal, annotated, max_strips: int = MAX_STRIPS):
+    """The matplotlib Figure `plot_annotated` saves: each strip on ECG paper of exact size (its axes laid
+    out in inches, never stretched to fit labels)."""
+    import textwrap
+
+    from matplotlib.figure import Figure
+
+    from ..preprocess.lead import CheckedLead
+
+    # only its strips are drawn: a lead left on disk is read strip by strip
+    x = signal if isinstance(signal, CheckedLead) else np.asarray(signal)
+    strips = strip_starts(annotated, len(x), max_strips)
+    trend = len(x) >= TREND_MIN_S * annotated.fs
+    title = textwrap.wrap(_title(annotated), TITLE_CHARS)
+    head = 0.15 + LINE_IN * len(title)
+    height = head + TREND_BLOCK_IN * trend + STRIP_IN * len(strips) + 0.25
+    fig = Figure(figsize=(PAGE_IN, height))
+    fig.suptitle("\n".join(title), fontsize=9, y=1 - 0.1 / height, va="top")
+    top = head  # inches from the page's top to the next block
+    unread = annotated.unreadable()
+    if trend:
+        box = (top + 0.3 + TREND_IN) / height, TREND_IN / height
+        _trend(
+            fig.add_axes((LEFT_IN / PAGE_IN, 1 - box[0], 1 - (LEFT_IN + RIGHT_IN) / PAGE_IN, box[1])),
+            annotated,
+            len(x),
+            unread,
+        )
+        top += TREND_BLOCK_IN
+    classes = annotated.classes.tolist()
+    for start, why in strips:
+        axes_in = (TRACE_MM + BAND_MM) * MM
+        bottom = 1 - (top + STRIP_TITLE_IN + axes_in) / height
+        ax = fig.add_axes((LEFT_IN / PAGE_IN, bottom, STRIP_S * SPEED_MM_S * MM / PAGE_IN, axes_in / height))
+        _strip(ax, x, annotated, classes, unread, start, why)
+        top += STRIP_IN
+    fig.text(LEFT_IN / PAGE_IN, 0.05 / height, "time (s)", fontsize=8)
+    return fig
+
+
+def _strip(ax, x, annotated, classes, unread, start: int, why: str) -> None:
+    """One 10-s strip on ECG paper: the trace, its beats' classes, unreadable time shaded, the rhythm band."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    fs = annotated.fs
+    end = min(len(x), start + round(STRIP_S * fs))
+    t = np.arange(start, end) / fs
+    strip = x[start:end].astype(np.float64)
+    for a, b in annotated.missing:  # the file's missing samples are drawn as none, not as the bridge
+        strip[max(a, start) - start : max(0, min(b, end) - start)] = np.nan
+    gain, centre = paper_gain(strip)
+    half = TRACE_MM / 2 / gain  # mV from the trace's centre to its area's edge
+    ax.plot(t, strip, color="black", linewidth=0.6)
+    ax.set_xlim(start / fs, start / fs + STRIP_S)
+    ax.set_ylim(centre - half, centre + half + BAND_MM / gain)
+    for a, b in unread:
+        if a < end and b > start:
+            ax.axvspan(max(a, start) / fs, min(b, end) / fs, color="0.85", zorder=0)
+    _beats(ax, annotated, classes, start, end, centre + half + 0.8 / gain)
+    _rhythm(ax, annotated, start, end)
+    # the paper: 1 mm and 5 mm boxes; whole seconds and each large box's mV labelled
+    ax.xaxis.set_major_locator(MultipleLocator(5 / SPEED_MM_S))
+    ax.xaxis.set_minor_locator(MultipleLocator(1 / SPEED_MM_S))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v - round(v)) < 1e-6 else ""))
+    ax.yaxis.set_major_locator(MultipleLocator(5 / gain))
+    ax.yaxis.set_minor_locator(MultipleLocator(1 / gain))
+    ax.grid(True, which="minor", color="#f7d9d9", linewidth=0.3)
+    ax.grid(True, which="major", color="#e9a3a3", linewidth=0.6)
+    ax.tick_params(labelsize=7, which="both", length=0)
+    ax.set_ylabel("mV", fontsize=7)
+    at = annotated.clock(start)  # the recorder's clock, where the recording's start is known
+    at = "" if at is None else f" ({at.split('T')[-1]})"
+    reasons = "; ".join(_why(w) for w in why.split(", "))
+    paper = f"{SPEED_MM_S:g} mm/s, {gain:g} mm/mV" + ("" if gain == GAIN_MM_MV else " (reduced gain)")
+    ax.set_title(f"{start / fs:,.1f} s{at}: {reasons} · {paper}", fontsize=8, loc="left")
+
+
+def paper_gain(strip: np.ndarray) -> tuple[float, float]:
+    """(mm per mV, the mV at the trace area's centre) of a strip: 10 mm/mV, halved until the whole trace
+    (its lowest to its highest sample: no complex cut) fits `TRACE_MM`."""
+    y = strip[np.isfinite(strip)]  # a strip's missing samples are NaN
+    if not len(y):
+        return GAIN_MM_MV, 0.0
+    lo, hi = float(y.min()), float(y.max())
+    gain = GAIN_MM_MV
+    while (hi - lo) * gain > TRACE_MM - 2 and gain > 1e-9:
+        gain /= 2
+    return gain, (lo + hi) / 2
 
 
 def _trend(ax, annotated, length: int, unread) -> None:
@@ -134,13 +199,6 @@ def _trend(ax, annotated, length: int, unread) -> None:
         fontsize=8,
         loc="left",
     )
-
-
-def _limits(y: np.ndarray) -> tuple[float, float]:
-    y = y[np.isfinite(y)]  # a strip's missing samples are NaN
-    lo, hi = (float(np.percentile(y, 0.5)), float(np.percentile(y, 99.5))) if len(y) else (-1.0, 1.0)
-    pad = max(0.1, 0.1 * (hi - lo))
-    return lo - pad, hi + pad
 
 
 def _beats(ax, annotated, classes, start: int, end: int, top: float) -> None:
