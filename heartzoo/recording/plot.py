@@ -180,7 +180,10 @@ def _trend(ax, annotated, length: int, unread) -> None:
     fs = annotated.fs
     scale, unit = (3600.0, "h") if length >= 3 * 3600 * fs else (60.0, "min")
     starts, rates = minute_rates(annotated.samples, length, fs, unread)
-    ax.plot((starts / fs + MINUTE_S / 2) / scale, rates, color="black", linewidth=0.8)
+    # a marker on each minute: a readable minute between two unreadable ones has no line to draw
+    ax.plot(
+        (starts / fs + MINUTE_S / 2) / scale, rates, color="black", linewidth=0.8, marker=".", markersize=2
+    )
     for a, b in unread:
         ax.axvspan(a / fs / scale, b / fs / scale, color="0.85", zorder=0)
     for e in annotated.rhythm:
