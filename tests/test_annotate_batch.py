@@ -221,3 +221,61 @@ def test_names_of_other_alphabets_stay_apart():
     assert (wfdb_letters("ä"), wfdb_letters("ö"), wfdb_letters("Müller ECG")) == ("a", "o", "Muller_ECG")
     assert wfdb_letters("心电") != wfdb_letters("心率")
     assert all(c.isascii() for c in wfdb_letters("心电")) and wfdb_letters("rec.1") == "rec_1"
+
+
+def test_ctrl_c_leaves_a_summary_of_what_was_done_never_an_earlier_run_s(cinc, tmp_path):
+    """Ctrl-C in a batch ended silently (typer swallowed the handler's "interrupted") and left the
+    earlier run's summary beside the new files: another model's counts, other recordings. The summary now
+    lists the recordings done before the interrupt, and says how many."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_resume import _interruptible
+
+    out = tmp_path / "out"
+    assert _annotate(cinc / "A00005", out=out).returncode == 0  # an earlier run's summary
+    records = sorted(cinc.glob("A0*.hea"))[:400]
+    cmd = [
+        sys.executable,
+        "-m",
+        "heartzoo",
+        "annotate",
+        *map(str, records),
+        "--model",
+        "beat-2-cnn3-wearable@v2",
+    ]
+    cmd += ["--zoo", str(ZOO), "--lead", "ECG", "--output-dir", str(out)]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("*.heartzoo.json"))) < 6 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=300)[1]
+    assert proc.returncode == 130, err
+    said = next(line for line in err.splitlines() if line.startswith("interrupted: "))
+    done = int(said.split()[1])
+    assert said.endswith(
+        f"{done} of {len(records)} recordings done, listed in {out / 'annotate-summary.csv'}"
+    )
+    with open(out / "annotate-summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == done and 1 <= done < len(records)
+    assert {r["model"] for r in rows} == {"beat-2-cnn3-wearable@v2"}  # none of the earlier run's
+    for r in rows:  # each listed recording written whole, by this run
+        got = json.loads((out / f"{Path(r['file']).stem}.heartzoo.json").read_text())
+        assert got["model"] == "beat-2-cnn3-wearable@v2"
+
+
+def test_a_recording_that_would_be_written_over_the_summary_is_refused(cinc, tmp_path):
+    (tmp_path / "annotate-summary.npy").write_bytes(b"")
+    res = _annotate(
+        tmp_path / "annotate-summary.npy", cinc / "A00005", out=tmp_path / "out", extra=("--extension", "csv")
+    )
+    assert res.returncode == 2 and "the batch's summary: give another --extension" in res.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -93,6 +93,8 @@ def main() -> None:
         sys.exit(130)
     except HeartzooError as exc:
         _error(str(exc))
+    if code == 130:  # Ctrl-C, which typer turns into this exit status before the handler above sees it
+        err_console.print("interrupted")
     sys.exit(code if isinstance(code, int) else 0)
 
 

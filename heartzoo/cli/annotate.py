@@ -176,20 +176,29 @@ def annotate_cmd(
 def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json: bool, options) -> None:
     """Several recordings: each annotated and written as one is, a bad one reported and the rest go on;
     annotate-summary.csv beside them; exit status 2 if any was not annotated."""
-    from ..recording.batch import annotate_files, write_summary
+    from ..recording.batch import Interrupted, annotate_files, write_summary
 
     bar = counting_bar(elapsed=True)
     task = bar.add_task("annotating", total=len(recordings))
-    with bar:
-        outcomes = annotate_files(
-            recordings,
-            model,
-            output_dir=output_dir,
-            extension=extension,
-            progress=lambda path, i, n: bar.update(task, description=path.name, completed=i),
-            **options,
+    try:
+        with bar:
+            outcomes = annotate_files(
+                recordings,
+                model,
+                output_dir=output_dir,
+                extension=extension,
+                progress=lambda path, i, n: bar.update(task, description=escape(path.name), completed=i),
+                **options,
+            )
+            bar.update(task, completed=len(recordings))
+    except Interrupted as stop:  # the recordings finished before Ctrl-C, each written whole, listed
+        path = write_summary(stop.outcomes, output_dir)
+        err_console.print(
+            f"interrupted: {len(stop.outcomes)} of {len(recordings)} recordings done, listed in {path}",
+            markup=False,
+            highlight=False,
         )
-        bar.update(task, completed=len(recordings))
+        sys.exit(130)
     summary_path = write_summary(outcomes, output_dir)
     failed = [o for o in outcomes if o.error]
     if as_json:

@@ -44,15 +44,30 @@ class Outcome:
         }
 
 
+class Interrupted(KeyboardInterrupt):
+    """A batch stopped by Ctrl-C, with the `outcomes` of the recordings finished before it (each written
+    whole): what its summary lists."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
 def check_names(paths, output_dir, extension: str) -> None:
     """Refuse, before anything is written, two recordings whose annotations would take the same files
-    (`a/ecg.csv` and `b/ecg.csv` both write `ecg.heartzoo`)."""
+    (`a/ecg.csv` and `b/ecg.csv` both write `ecg.heartzoo`), or the summary's (`--extension csv` of a
+    recording named `annotate-summary`)."""
     seen: dict[Path, Path] = {}
+    summary = Path(output_dir) / SUMMARY
     for p in map(Path, paths):
         try:
             name = output_name(p)
         except HeartzooError:
             continue  # reported with the recording, in its turn
+        if summary in output_paths(name, output_dir, extension).values():
+            raise HeartzooError(
+                f"{p} would be written as {summary}, the batch's summary: give another --extension"
+            )
         target = output_paths(name, output_dir, extension)["wfdb"]
         if target in seen:
             raise HeartzooError(
@@ -80,42 +95,51 @@ def annotate_files(
 
     paths = [Path(p) for p in paths]
     check_names(paths, output_dir, extension)
+    # an earlier run's summary would list other files, or another model's counts, beside this run's
+    (Path(output_dir) / SUMMARY).unlink(missing_ok=True)
     zoo, float_model = options.get("zoo"), options.pop("float_model", False)
     loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     if options.get("rhythm"):  # and an unknown rhythm model, before any recording; loaded once too
         options["rhythm"] = resolve_model(options["rhythm"], zoo=zoo)
-    out = []
-    for i, p in enumerate(paths):
-        if progress is not None:
-            progress(p, i, len(paths))
-        own = _own_rate(p, options)
-        try:
-            result = annotate_file(p, loaded, **own)
-        except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
-            error = str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"
-            if _earlier_outputs_removed(p, output_dir, extension):
-                error += " (an earlier run's outputs of it removed)"
-            out.append(Outcome(p, error=error))
-            continue
-        files: dict[str, Path] = {}
-        try:
-            files.update(write_annotations(result, output_dir, extension))
-            if plot:
-                from .plot import plot_file
-
-                files["png"] = plot_file(
-                    p,
-                    result,
-                    output_dir,
-                    extension,
-                    fs=own.get("fs"),
-                    lead=own.get("lead"),
-                    invert=own.get("invert", False),
-                )
-            out.append(Outcome(p, result, files))
-        except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
-            out.append(Outcome(p, result, files, error=str(exc)))
+    out: list[Outcome] = []
+    try:
+        for i, p in enumerate(paths):
+            if progress is not None:
+                progress(p, i, len(paths))
+            out.append(_annotate_one(p, loaded, output_dir, extension, plot, options))
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None
     return out
+
+
+def _annotate_one(p: Path, loaded, output_dir, extension: str, plot: bool, options: dict) -> Outcome:
+    """One recording of a batch annotated and written, or why not."""
+    own = _own_rate(p, options)
+    try:
+        result = annotate_file(p, loaded, **own)
+    except (HeartzooError, OSError, ValueError) as exc:  # one bad file never stops the others
+        error = str(exc) if isinstance(exc, HeartzooError) else f"{p}: {exc}"
+        if _earlier_outputs_removed(p, output_dir, extension):
+            error += " (an earlier run's outputs of it removed)"
+        return Outcome(p, error=error)
+    files: dict[str, Path] = {}
+    try:
+        files.update(write_annotations(result, output_dir, extension))
+        if plot:
+            from .plot import plot_file
+
+            files["png"] = plot_file(
+                p,
+                result,
+                output_dir,
+                extension,
+                fs=own.get("fs"),
+                lead=own.get("lead"),
+                invert=own.get("invert", False),
+            )
+        return Outcome(p, result, files)
+    except HeartzooError as exc:  # no beats in it, or the folder refused: its summary row says so
+        return Outcome(p, result, files, error=str(exc))
 
 
 def _own_rate(path: Path, options: dict) -> dict:
