@@ -279,3 +279,17 @@ def test_a_recording_that_would_be_written_over_the_summary_is_refused(cinc, tmp
     )
     assert res.returncode == 2 and "the batch's summary: give another --extension" in res.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_record_s_other_files_and_heartzoo_s_own_outputs_are_left_out_of_a_batch(cinc, tmp_path):
+    """`annotate folder/*` named each record's .hea and .mat, and the .mat got an error row (53 of 89
+    rows, exit 2, in the review); run again in its output folder, `annotate *.csv` read the summary and
+    each RECORD.heartzoo.csv as recordings."""
+    out = tmp_path / "out"
+    assert _annotate(cinc / "A00008", out=out).returncode == 0
+    files = [cinc / f"{r}.{ext}" for r in RECORDS for ext in ("hea", "mat")]
+    res = _annotate(*files, out / "A00008.heartzoo.csv", out / "annotate-summary.csv", out=out)
+    assert res.returncode == 0, res.stderr
+    assert "note: 4 file(s) left out" in " ".join(res.stderr.split())
+    with open(out / "annotate-summary.csv", newline="") as f:
+        assert [Path(r["file"]).name for r in csv.DictReader(f)] == [f"{r}.hea" for r in RECORDS]

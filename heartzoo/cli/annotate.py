@@ -176,8 +176,16 @@ def annotate_cmd(
 def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json: bool, options) -> None:
     """Several recordings: each annotated and written as one is, a bad one reported and the rest go on;
     annotate-summary.csv beside them; exit status 2 if any was not annotated."""
-    from ..recording.batch import Interrupted, annotate_files, write_summary
+    from ..recording.batch import Interrupted, annotate_files, batch_recordings, write_summary
 
+    recordings, left = batch_recordings(recordings, extension)
+    if left:
+        err_console.print(
+            f"note: {len(left)} file(s) left out: the other files of WFDB records whose header is given too, "
+            "and heartzoo's own outputs",
+            markup=False,
+            highlight=False,
+        )
     bar = counting_bar(elapsed=True)
     task = bar.add_task("annotating", total=len(recordings))
     try:

@@ -44,6 +44,25 @@ class Outcome:
         }
 
 
+def batch_recordings(paths, extension: str) -> tuple[list[Path], list[Path]]:
+    """(the recordings of a batch, the files left out of it): a WFDB record's other files where its header
+    or record is in the batch too (`annotate folder/*` names 100.hea and 100.dat, one recording), and
+    heartzoo's own outputs (`annotate *.csv` run again in its output folder names the summary and each
+    RECORD.EXT.csv)."""
+    paths = [Path(p) for p in paths]
+    given = set(paths)
+    outputs = tuple(f".{extension}.{kind}" for kind in ("csv", "json", "png"))
+    keep, left = [], []
+    for p in paths:
+        record = p.with_suffix("")  # a record named without a suffix is itself, no companion
+        companion = p.suffix.lower() not in ("", ".hea") and (
+            p.with_suffix(".hea") in given or record in given
+        )
+        ours = p.name == SUMMARY or p.name.endswith(outputs)
+        (left if companion or ours else keep).append(p)
+    return keep, left
+
+
 class Interrupted(KeyboardInterrupt):
     """A batch stopped by Ctrl-C, with the `outcomes` of the recordings finished before it (each written
     whole): what its summary lists."""
