@@ -293,3 +293,17 @@ def test_a_record_s_other_files_and_heartzoo_s_own_outputs_are_left_out_of_a_bat
     assert "note: 4 file(s) left out" in " ".join(res.stderr.split())
     with open(out / "annotate-summary.csv", newline="") as f:
         assert [Path(r["file"]).name for r in csv.DictReader(f)] == [f"{r}.hea" for r in RECORDS]
+
+
+def test_a_refused_batch_leaves_the_earlier_summary_and_an_empty_one_is_refused(cinc, tmp_path):
+    """The earlier summary was removed before the model was loaded (a typo in --model left none), and a
+    batch of heartzoo's own outputs alone wrote an empty summary over it, exit 0."""
+    out = tmp_path / "out"
+    assert _annotate(cinc / "A00005", cinc / "A00008", out=out).returncode == 0
+    before = (out / "annotate-summary.csv").read_text()
+    res = run_cli("annotate", str(cinc / "A00005"), str(cinc / "A00008"), "--model", "beat-3-cnn3-studnet@v6",
+                  "--zoo", str(ZOO), "--lead", "ECG", "--output-dir", str(out))  # fmt: skip
+    assert res.returncode == 2 and (out / "annotate-summary.csv").read_text() == before
+    res = _annotate(out / "annotate-summary.csv", out / "A00005.heartzoo.csv", out=out)
+    assert res.returncode == 2 and "no recording to annotate" in res.stderr
+    assert (out / "annotate-summary.csv").read_text() == before

@@ -207,3 +207,15 @@ def test_the_hours_are_on_the_recorders_clock_where_the_header_gives_it(data_roo
         assert all(f"hour {i} ({c}){', its last 30 min' * i}:" in text for i, c in enumerate(clocks))
         assert ("(recorder's clock: 2026-11-27 00:" in text) == (name == "dated")  # a warning's time
         assert name == "dated" or "hour 1, its last 30 min: " in text
+
+
+def test_a_last_hour_under_a_minute_says_its_seconds():
+    from heartzoo.recording.hours import Hour, hours_table
+
+    fs = 250.0
+    hour = Hour(start=0, end=round(3600 * fs), counts={"N": 4000}, readable_s=3600.0, bpm=66.7,
+                bpm_min=60, bpm_max=70, pauses=0, ventricular_runs=None, af_s=None)  # fmt: skip
+    last = Hour(start=round(3600 * fs), end=round(3620 * fs), counts={"N": 22}, readable_s=20.0, bpm=66.0,
+                bpm_min=None, bpm_max=None, pauses=0, ventricular_runs=None, af_s=None)  # fmt: skip
+    lines = hours_table([hour, last], fs)
+    assert lines[0].startswith("hour 0: ") and lines[1].startswith("hour 1, its last 20 s: ")  # not "0 min"

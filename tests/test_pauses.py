@@ -45,3 +45,17 @@ def test_a_lead_off_and_the_first_seconds_are_no_pause(data_root, tmp_path):
     assert got["pauses"] == [] and got["hours"][0]["pauses"] == 0
     gap = [f for f in got["findings"] if f["code"] == "gap"]
     assert gap and "2 stretch(es)" in gap[0]["message"]
+
+
+def test_a_stretch_before_the_first_beat_or_after_the_last_is_no_pause():
+    """Both ends of a pause are beats: a recording's first seconds before its first detected beat, over a
+    live lead, are no RR interval (the rule the flat-lead test above does not tell apart)."""
+    from heartzoo.recording.pauses import pauses
+
+    fs = 250.0
+    x = np.random.default_rng(0).standard_normal(round(60 * fs)) * 0.05  # a live lead, never one value
+    peaks = np.array([round(5 * fs), round(9 * fs), round(50 * fs)])
+    stretches = [(0, peaks[0]), (peaks[1], peaks[2]), (peaks[2], len(x) - 1)]
+    assert pauses(x, fs, peaks, stretches) == ((peaks[1], peaks[2]),)
+    x[round(20 * fs) : round(22 * fs)] = 0.3  # a lead off inside it: a signal lost, no pause
+    assert pauses(x, fs, peaks, stretches) == ()

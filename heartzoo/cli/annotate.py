@@ -180,9 +180,10 @@ def _annotate_many(recordings, model, output_dir: Path, extension: str, as_json:
 
     recordings, left = batch_recordings(recordings, extension)
     if left:
+        shown = ", ".join(p.name for p in left[:4]) + (" ..." if len(left) > 4 else "")
         err_console.print(
-            f"note: {len(left)} file(s) left out: the other files of WFDB records whose header is given too, "
-            "and heartzoo's own outputs",
+            f"note: {len(left)} file(s) left out ({shown}): the other files of WFDB records whose header is "
+            "given too, and heartzoo's own outputs",
             markup=False,
             highlight=False,
         )

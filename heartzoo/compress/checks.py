@@ -36,6 +36,10 @@ def check_compressible(config: Any) -> None:
         try:
             if step == "magnitude_prune":
                 tfmot.sparsity.keras.prune_low_magnitude(twin)
+            elif "magnitude_prune" in steps:  # QAT as the stage runs it after pruning (`qat.py`)
+                qk = tfmot.quantization.keras
+                scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+                qk.quantize_apply(qk.quantize_annotate_model(twin), scheme)
             else:
                 tfmot.quantization.keras.quantize_model(twin)
         except (RuntimeError, ValueError, TypeError) as exc:

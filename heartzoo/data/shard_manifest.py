@@ -24,9 +24,9 @@ MANIFEST = "manifest.json"
 SHARD_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.h5")
 
 
-#: what a shards folder holds besides its manifest: the shards and their summaries, a preparation's
-#: partial files, its lock
-SHARDS_FOLDER_FILE = re.compile(r"\.?shard-.*|\.lock")
+#: what a shards folder holds besides its manifest: the shards and their summaries; hidden files (a
+#: preparation's partial files and lock, a manifest being written, a file browser's own)
+SHARDS_FOLDER_FILE = re.compile(r"shard-.*|\..*")
 
 
 def check_shards_folder(folder: Path) -> None:

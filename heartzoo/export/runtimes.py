@@ -186,6 +186,8 @@ def tflm_smallest_arena(buf: bytes) -> int:
         return total
     lo, step = total, 1024
     while not runs(total + step):
+        if step > 1 << 26:  # 64 MiB over the total: no arena will do, whatever TFLM says
+            raise ExportError(f"TFLM does not start the model in {total + step:,} bytes of arena")
         lo, step = total + step, step * 2
     hi = total + step
     while hi - lo > 16:

@@ -48,7 +48,7 @@ def batch_recordings(paths, extension: str) -> tuple[list[Path], list[Path]]:
     """(the recordings of a batch, the files left out of it): a WFDB record's other files where its header
     or record is in the batch too (`annotate folder/*` names 100.hea and 100.dat, one recording), and
     heartzoo's own outputs (`annotate *.csv` run again in its output folder names the summary and each
-    RECORD.EXT.csv)."""
+    RECORD.EXT.csv); an error where nothing else is left."""
     paths = [Path(p) for p in paths]
     given = set(paths)
     outputs = tuple(f".{extension}.{kind}" for kind in ("csv", "json", "png"))
@@ -60,6 +60,10 @@ def batch_recordings(paths, extension: str) -> tuple[list[Path], list[Path]]:
         )
         ours = p.name == SUMMARY or p.name.endswith(outputs)
         (left if companion or ours else keep).append(p)
+    if left and not keep:
+        raise HeartzooError(
+            "every file given is a WFDB record's other file or heartzoo's own output: no recording to annotate"
+        )
     return keep, left
 
 
@@ -113,13 +117,15 @@ def annotate_files(
     from ..zoo.hub import resolve_model
 
     paths = [Path(p) for p in paths]
+    if not paths:
+        raise HeartzooError("no recording to annotate")
     check_names(paths, output_dir, extension)
-    # an earlier run's summary would list other files, or another model's counts, beside this run's
-    (Path(output_dir) / SUMMARY).unlink(missing_ok=True)
     zoo, float_model = options.get("zoo"), options.pop("float_model", False)
     loaded = beat_model(model, zoo=zoo, float_model=float_model)  # an unknown model fails first
     if options.get("rhythm"):  # and an unknown rhythm model, before any recording; loaded once too
         options["rhythm"] = resolve_model(options["rhythm"], zoo=zoo)
+    # an earlier run's summary would list other files, or another model's counts, beside this run's
+    (Path(output_dir) / SUMMARY).unlink(missing_ok=True)
     out: list[Outcome] = []
     try:
         for i, p in enumerate(paths):

@@ -254,7 +254,8 @@ def hours_table(hours: list[Hour], fs: float, start: datetime | time | None = No
             rate += f" ({h.bpm_min}-{h.bpm_max})"
         at = "" if start is None else f" ({clock(start, h.start / fs).strftime('%H:%M')})"
         seconds = (h.end - h.start) / fs
-        short = f", its last {seconds / MINUTE_S:.0f} min" if seconds < HOUR_S else ""  # the recording ends
+        left = f"{seconds / MINUTE_S:.0f} min" if seconds >= MINUTE_S else f"{seconds:.0f} s"
+        short = f", its last {left}" if seconds < HOUR_S else ""  # the recording ends in it
         parts = [
             f"hour {i}{at}{short}: {h.beats:,} beats",
             " ".join(f"{c} {n:,}" for c, n in h.counts.items()),

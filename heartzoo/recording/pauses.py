@@ -27,8 +27,10 @@ def pauses(x, fs: float, peaks, stretches) -> tuple[tuple[int, int], ...]:
     `peaks` and the lead between holds no run of one value `FLAT_S` long."""
     peaks = np.asarray(peaks, dtype=np.int64)
     flat = round(FLAT_S * fs)
-    return tuple(
-        (s, e)
-        for s, e in stretches
-        if np.isin([s, e], peaks).all() and longest_run(np.asarray(x)[s:e]) < flat
-    )
+
+    def is_beat(i: int) -> bool:
+        k = np.searchsorted(peaks, i)
+        return bool(k < len(peaks) and peaks[k] == i)
+
+    # x[s:e]: a long lead (`CheckedLead`) is read stretch by stretch, never whole
+    return tuple((s, e) for s, e in stretches if is_beat(s) and is_beat(e) and longest_run(x[s:e]) < flat)

@@ -60,13 +60,22 @@ def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[t
     places += [(a, "unreadable") for a, _ in annotated.unreadable()]
     out: list[tuple[int, list[str]]] = [(0, ["start"])]
     for at, why in places:
-        start = min(max(0, int(at) - width // 5), max(0, length - width))
+        at = int(at)
         holding = next((reasons for s, reasons in out if s <= at < s + width), None)
         if holding is not None:
             if why not in holding:
                 holding.append(why)
-        elif len(out) < max_strips and all(abs(start - s) >= width for s, _ in out):
-            out.append((start, [why]))
+            continue
+        # its own strip a fifth of a strip before it, or, where that would overlap one chosen, the strip
+        # right after or before that one, if it holds the place
+        tries = [at - width // 5, *(s + width for s, _ in out), *(s - width for s, _ in out)]
+        fits = [
+            c
+            for c in (min(max(0, t), max(0, length - width)) for t in tries)
+            if c <= at < c + width and all(abs(c - s) >= width for s, _ in out)
+        ]
+        if fits and len(out) < max_strips:
+            out.append((fits[0], [why]))
     return sorted((s, ", ".join(reasons)) for s, reasons in out)  # read as the recording runs
 
 
