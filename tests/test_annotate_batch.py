@@ -55,6 +55,7 @@ def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_pa
         assert int(row["beats"]) == one["beats"] > 20 and row["error"] == "" and row["model"] == one["model"]
         assert {c: int(row[f"beats_{c}"]) for c in one["counts"]} == one["counts"]
         assert row["rhythm"] == one["rhythm"]["recording"]["class"]
+        assert row["rhythm_model"] == one["rhythm"]["model"] and row["rhythm_model"].startswith("af-4-")
         assert float(row["af_burden_pct"]) == pytest.approx(
             100 * one["rhythm"]["af_burden"]["burden"], abs=0.05
         )

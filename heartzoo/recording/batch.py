@@ -202,6 +202,8 @@ def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
         row["unclassified"] = r.unclassified if r else ""
         whole, af = (r.rhythm_recording, r.af_burden) if r else (None, None)
         row |= {
+            # which model made the rhythm columns, as `model` says whose beats are counted
+            "rhythm_model": (r.rhythm_model or "") if r else "",
             "rhythm": whole["class"] if whole else "",
             "rhythm_p": round(whole["probabilities"][whole["class"]], 3) if whole else "",
             "af_burden_pct": round(100 * af.burden, 1) if af is not None and af.burden is not None else "",
