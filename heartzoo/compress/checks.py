@@ -26,6 +26,7 @@ def check_compressible(config: Any) -> None:
     if not steps:
         return
     from .legacy import tfmot_and_tf_keras
+    from .qat import fake_quantized
 
     tfmot, tf_keras = tfmot_and_tf_keras()
     pre = Preprocessor.of(config)
@@ -36,12 +37,8 @@ def check_compressible(config: Any) -> None:
         try:
             if step == "magnitude_prune":
                 tfmot.sparsity.keras.prune_low_magnitude(twin)
-            elif "magnitude_prune" in steps:  # QAT as the stage runs it after pruning (`qat.py`)
-                qk = tfmot.quantization.keras
-                scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
-                qk.quantize_apply(qk.quantize_annotate_model(twin), scheme)
-            else:
-                tfmot.quantization.keras.quantize_model(twin)
+            else:  # as the stage runs it: keeping magnitude pruning's zeros where it ran first
+                fake_quantized(tfmot, twin, "magnitude_prune" in steps)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise ConfigError(
                 f"{config.where}: field 'compress.{step}': tfmot cannot apply it to {arch}: {exc}"

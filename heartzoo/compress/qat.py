@@ -13,6 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 
+def fake_quantized(tfmot, twin, preserve_sparsity: bool):
+    """The tf_keras `twin` with fake int8 quantization, as the QAT stage trains it: tfmot's
+    pruning-preserving scheme after magnitude pruning, else `quantize_model` (`checks` tries the same)."""
+    if not preserve_sparsity:
+        return tfmot.quantization.keras.quantize_model(twin)
+    qk = tfmot.quantization.keras
+    scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+    return qk.quantize_apply(qk.quantize_annotate_model(twin), scheme)
+
+
 def quantization_aware_finetune(
     model,
     arch: str,
@@ -32,12 +42,7 @@ def quantization_aware_finetune(
     from .legacy import compile_logits, keras2_twin
 
     tfmot, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
-    if preserve_sparsity:
-        qk = tfmot.quantization.keras
-        scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
-        qat = qk.quantize_apply(qk.quantize_annotate_model(twin), scheme)
-    else:
-        qat = tfmot.quantization.keras.quantize_model(twin)
+    qat = fake_quantized(tfmot, twin, preserve_sparsity)
     compile_logits(qat, learning_rate)
     qat.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
     # The wrappers keep the original variables under their original names ("stem_conv/kernel:0"),

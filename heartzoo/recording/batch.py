@@ -87,11 +87,12 @@ def check_names(paths, output_dir, extension: str) -> None:
             name = output_name(p)
         except HeartzooError:
             continue  # reported with the recording, in its turn
-        if summary in output_paths(name, output_dir, extension).values():
+        written = output_paths(name, output_dir, extension)
+        if summary in written.values():
             raise HeartzooError(
                 f"{p} would be written as {summary}, the batch's summary: give another --extension"
             )
-        target = output_paths(name, output_dir, extension)["wfdb"]
+        target = written["wfdb"]
         if target in seen:
             raise HeartzooError(
                 f"{seen[target]} and {p} would both be written as {target} (the same recording twice, or "

@@ -53,7 +53,7 @@ def strip_starts(annotated, length: int, max_strips: int = MAX_STRIPS) -> list[t
     runs = annotated.ventricular_runs or ()
     places = [(f.start, f.code) for f in annotated.findings if f.start is not None]
     places += [(r.start, "vt") for r in runs if r.tachycardia]
-    places += [(a, "gap") for a, _ in getattr(annotated, "pauses", ())]
+    places += [(a, "gap") for a, _ in annotated.pauses]
     if annotated.af_burden is not None:
         places += [(a, "af") for a, _ in annotated.af_burden.episodes]
     places += [(r.start, "run") for r in runs if not r.tachycardia]
