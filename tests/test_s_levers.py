@@ -50,6 +50,34 @@ def test_the_allowed_set_loss_is_crossentropy_for_one_hot_rows_and_spares_the_al
     assert g[1] == pytest.approx(p[1], rel=1e-5) and g[0] < 0 and g[2] < 0
 
 
+def test_the_tfmot_stages_fine_tune_on_the_loss_of_the_config():
+    """Magnitude pruning and QAT compiled plain cross-entropy: on an AF beat's "not S" row that is
+    -log p(N) - log p(V), which pulls N and V up alike, where the first stage pulled only S down."""
+    import tf_keras
+
+    from heartzoo.compress.legacy import compile_logits
+    from heartzoo.training.losses import loss_of
+
+    logits = np.array([[0.0, 3.0, 0.0], [2.0, 0.5, -1.0]], np.float32)
+    targets = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]], np.float32)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    def compiled_loss(config):  # a tf_keras model that passes the logits through, compiled as the stages do
+        model = tf_keras.Sequential(
+            [tf_keras.layers.Dense(3, use_bias=False, kernel_initializer="identity", input_shape=(3,))]
+        )
+        compile_logits(model, 1e-3, loss_of(config, tf_keras))
+        return model.evaluate(logits, targets, batch_size=2, verbose=0)
+
+    allowed = -np.log([p[0, 0] + p[0, 2], p[1, 0]])
+    af = _config(data={"af_beats": {}})
+    assert compiled_loss(af) == pytest.approx(allowed.mean(), rel=1e-5)
+    # and each is the loss the first stage trained on (Keras 3)
+    for config in (af, _config(train={"loss": {"name": "focal", "gamma": 2.0, "label_smoothing": 0.1}})):
+        first = float(loss_of(config)(targets, logits))
+        assert compiled_loss(config) == pytest.approx(first, rel=1e-5)
+
+
 def _config(**changes):
     from heartzoo.config import parse_config
 

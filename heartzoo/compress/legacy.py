@@ -25,11 +25,12 @@ def keras2_twin(model, arch: str, params: dict, input_shape, num_classes: int, r
     return tfmot, twin
 
 
-def compile_logits(wrapped, learning_rate: float) -> None:
-    """Compile a tfmot-wrapped twin as training compiles: Adam on cross-entropy over the logits."""
+def compile_logits(wrapped, learning_rate: float, loss=None) -> None:
+    """Compile a tfmot-wrapped twin as training compiles: Adam on `loss` over the logits, a tf_keras loss
+    (the line passes its config's, `training.losses.loss_of(config, tf_keras)`), else cross-entropy."""
     import tf_keras
 
     wrapped.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate),
-        loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True),
+        loss=loss if loss is not None else tf_keras.losses.CategoricalCrossentropy(from_logits=True),
     )

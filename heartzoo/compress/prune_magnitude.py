@@ -37,8 +37,10 @@ def magnitude_prune(
     epochs: int,
     sparsity: float,
     learning_rate: float,
+    loss=None,
 ):
-    """Prune `model` to `sparsity` over `epochs` x `steps` training steps; returns the Keras 3 model."""
+    """Prune `model` to `sparsity` over `epochs` x `steps` training steps, fine-tuning on `loss` (a tf_keras
+    loss; cross-entropy if None); returns the Keras 3 model."""
     from ..models import build_model
     from .legacy import compile_logits, keras2_twin
 
@@ -52,7 +54,7 @@ def magnitude_prune(
         frequency=max(1, min(50, total // 10)),  # must be below the step count, or nothing is pruned
     )
     pruned = tfmot.sparsity.keras.prune_low_magnitude(twin, pruning_schedule=schedule)
-    compile_logits(pruned, learning_rate)
+    compile_logits(pruned, learning_rate, loss)
     pruned.fit(
         dataset,
         epochs=epochs,

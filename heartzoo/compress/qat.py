@@ -35,15 +35,17 @@ def quantization_aware_finetune(
     epochs: int,
     learning_rate: float,
     preserve_sparsity: bool = False,
+    loss=None,
 ):
-    """`model` fine-tuned with fake int8 quantization; `preserve_sparsity` (after magnitude pruning) keeps
-    its zero weights zero, as plain `quantize_model` does not (a 60 % sparse model came back 0.5 %)."""
+    """`model` fine-tuned with fake int8 quantization on `loss` (a tf_keras loss; cross-entropy if None);
+    `preserve_sparsity` (after magnitude pruning) keeps its zero weights zero, as plain `quantize_model`
+    does not (a 60 % sparse model came back 0.5 %)."""
     from ..models import build_model
     from .legacy import compile_logits, keras2_twin
 
     tfmot, twin = keras2_twin(model, arch, params, input_shape, num_classes, rr)
     qat = fake_quantized(tfmot, twin, preserve_sparsity)
-    compile_logits(qat, learning_rate)
+    compile_logits(qat, learning_rate, loss)
     qat.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
     # The wrappers keep the original variables under their original names ("stem_conv/kernel:0"),
     # next to their own quantizer state (min/max, step), which the float model does not need.

@@ -10,27 +10,31 @@ shared among the allowed ones to the model (Cour et al. 2011, "Learning from par
 from __future__ import annotations
 
 
-def loss_of(config):
-    """The Keras loss of `config.train.loss` (logits in): cross-entropy, focal, or the allowed-set
-    cross-entropy when training also reads partially labelled beats."""
-    import keras
+def loss_of(config, ks=None):
+    """The loss of `config.train.loss` (logits in): cross-entropy, focal, or the allowed-set
+    cross-entropy when training also reads partially labelled beats. `ks` is the Keras to build it in:
+    Keras 3 by default, tf_keras for the tfmot stages, which fine-tune on the same loss."""
+    if ks is None:
+        import keras as ks
 
     lc = config.train.loss
     if config.data.af_beats is not None:
-        return allowed_set_crossentropy()
+        return allowed_set_crossentropy(ks)
     if lc.name == "focal":
-        return keras.losses.CategoricalFocalCrossentropy(
+        return ks.losses.CategoricalFocalCrossentropy(
             gamma=lc.gamma, from_logits=True, label_smoothing=lc.label_smoothing
         )
-    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=lc.label_smoothing)
+    return ks.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=lc.label_smoothing)
 
 
-def allowed_set_crossentropy():
+def allowed_set_crossentropy(ks=None):
     """-log(sum_c y_c * softmax(logits)_c) per row: targets mark the classes a beat may be in."""
-    import keras
+    if ks is None:
+        import keras as ks
+    # Keras 3's ops act on TensorFlow tensors too: the tfmot stages (tf_keras) run on its TF backend.
     from keras import ops
 
-    class AllowedSetCrossentropy(keras.losses.Loss):
+    class AllowedSetCrossentropy(ks.losses.Loss):
         def __init__(self, name: str = "allowed_set_crossentropy", **kw) -> None:
             super().__init__(name=name, **kw)
 

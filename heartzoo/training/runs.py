@@ -166,12 +166,14 @@ class Tfmot(Stage):
         import keras
         import numpy as np
 
+        from ..compress.legacy import tfmot_and_tf_keras
         from ..compress.prune_magnitude import magnitude_prune, sparsity_of
         from ..compress.qat import quantization_aware_finetune
         from ..data.prepare import load_task_split
         from ..evaluation.metrics import classification_report
         from ..inference import predict_probs
         from ..preprocess import Preprocessor
+        from .losses import loss_of
         from .train import prepare_run_dir, training_input_of
 
         config, folder = ctx.config, ctx.folder(self.name)
@@ -198,11 +200,15 @@ class Tfmot(Stage):
             ds,
             steps,
         )
+        # the first stage's loss (focal, label smoothing, AF beats' allowed sets), built in tf_keras
+        loss = loss_of(config, tfmot_and_tf_keras()[1])
         if self.name == "magnitude_prune":
-            model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate)
+            model = magnitude_prune(*common, settings.epochs, settings.sparsity, settings.learning_rate, loss)
         else:
             pruned = "magnitude_prune" in parent["applied"]  # its zeros stay zeros
-            model = quantization_aware_finetune(*common, settings.epochs, settings.learning_rate, pruned)
+            model = quantization_aware_finetune(
+                *common, settings.epochs, settings.learning_rate, pruned, loss
+            )
         probs = predict_probs(model, val_ws.model_inputs(pre))
         val = classification_report(val_y, probs.argmax(axis=1), task.class_names, task.macro_classes)
         prepare_run_dir(config, folder)
