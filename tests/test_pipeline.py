@@ -425,3 +425,28 @@ def test_best_validation_on_a_finished_run_publishes_its_stage_training_nothing(
     )
     assert not (zoo / "beat-3" / "student" / "v3").exists()
     assert [s["stage"] for s in again["stages"]] == [s["stage"] for s in out["stages"]]
+
+
+def test_magnitude_pruning_ends_with_the_batch_norm_statistics_of_the_pruned_model():
+    """Batch norm's moving statistics trail the weights by about a hundred steps, and the schedule prunes
+    until 80 % of the fine-tune: after a short one they described the model before its last pruning
+    steps, and validation fell. They are estimated again on the training stream."""
+    import keras
+    import tensorflow as tf
+
+    from heartzoo.compress.prune_magnitude import magnitude_prune, sparsity_of
+    from heartzoo.models import build_model
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(256, 1, 256, 1)) * 2 + 1).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 256)]
+    ds = tf.data.Dataset.from_tensor_slices((x, y, np.ones(256, np.float32))).batch(64).repeat()
+    model = build_model("cnn1", (1, 256, 1), 3)
+    out = magnitude_prune(model, "cnn1", {}, (1, 256, 1), 3, 0, ds, 4, 1, 0.5, 1e-3)
+    assert sparsity_of(out) > 0.4
+    norms = [layer for layer in out.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    seen = keras.Model(out.inputs, [layer.input for layer in norms]).predict(x, verbose=0)
+    for layer, h in zip(norms, seen, strict=True):
+        assert np.allclose(np.asarray(layer.moving_mean), h.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-4)
+        assert np.allclose(np.asarray(layer.moving_variance), h.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-4)
