@@ -64,6 +64,26 @@ def check_output_dir(path: Path, what: str = "folder") -> Path:
     return path
 
 
+def check_outside_zoo(
+    out_dir: Path, zoo: Path | None = None, what: str = "the kit", option: str = "--out"
+) -> None:
+    """An error where `out_dir` lies inside a zoo (a folder above it holds a zoo's index.json), or inside
+    `zoo`, one a command is about to make (no index to be known by yet): a version holds the files its
+    index lists and no other, so no kit, C array, annotation or run is written there."""
+    out = Path(out_dir).resolve()
+    for folder in (out, *out.parents):
+        index = folder / "index.json"
+        try:
+            is_zoo = index.is_file() and "models" in json.loads(index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            is_zoo = False
+        if is_zoo or (zoo is not None and folder == Path(zoo).resolve()):
+            raise HeartzooError(
+                f"{out_dir}: inside the zoo {folder}, whose versions hold the files its index lists and no "
+                f"other: write {what} into a folder of its own ({option})"
+            )
+
+
 def _check_writable_above(path: Path, folder: Path, cannot: str) -> None:
     """The nearest existing folder at or above `folder` must be a folder we may write in."""
     while not folder.exists() and folder != folder.parent:

@@ -159,7 +159,11 @@ def error_place(
     if len(loc) >= 2 and loc[0] == items and isinstance(loc[1], int):
         where = f"{noun} {loc[1]}"
         with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
-            where += f" ({label(raw[items][loc[1]])})"
+            shown = label(raw[items][loc[1]])
+            # the entry's own text, from a server: escaped where it holds what a terminal would act on
+            if not shown.isprintable() or len(shown) > 80:
+                shown = f"{ascii(shown)[:80]}..."
+            where += f" ({shown})"
         field = ".".join(str(p) for p in loc[2:])
         return f"{where}, field {field!r}" if field else where
     return f"field {'.'.join(str(p) for p in loc) or '(top level)'!r}"

@@ -363,3 +363,111 @@ def test_a_part_left_by_another_host_is_fetched_again_from_its_first_byte(site, 
         ranges = [r for p, r in srv.log if p == path]
     assert (folder / "model.tflite").read_bytes() == (site / path).read_bytes()
     assert ranges == ["bytes=8000-", None]  # resumed, refused, then fetched whole
+
+
+def test_no_run_c_array_or_annotation_is_written_inside_a_zoo(site, tmp_path):
+    """A version holds the files its index lists and no other: a C array or annotations written into it
+    made `zoo show` and `load_model` refuse it, and a run folder there got a config.json that made
+    `train --restart` delete the version (or, given the zoo itself, the whole zoo)."""
+    from heartzoo.cli import app
+    from heartzoo.config import parse_config
+    from heartzoo.export.codegen import write_c_array
+    from heartzoo.recording.batch import check_names
+    from heartzoo.training.train import prepare_run_dir
+    from heartzoo.zoo.index import verify
+
+    vdir = site / "beat-3" / NAME / "v1"
+    before = _tree(site)
+    config = parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn1"}})
+    for folder in (vdir, site, site / "beat-3" / "new"):
+        with pytest.raises(
+            HeartzooError, match=r"inside the zoo .*: write a run into a folder of its own \(--run-dir\)"
+        ):
+            prepare_run_dir(config, folder)
+        with pytest.raises(
+            HeartzooError, match=r"inside the zoo .*write the annotations into a folder of its own"
+        ):
+            check_names([tmp_path / "a.csv"], folder, "heartzoo")
+    with pytest.raises(HeartzooError, match=r"inside the zoo .*: write the C array into a folder of its own"):
+        write_c_array(vdir, vdir)
+    recording = tmp_path / "a.npy"  # refused before it is read or a model loads
+    with pytest.raises(HeartzooError, match=r"inside the zoo .*\(--output-dir\)"):
+        app(
+            [
+                "annotate",
+                str(recording),
+                "--model",
+                f"{NAME}@v1",
+                "--fs",
+                "360",
+                "--zoo",
+                str(site),
+                "--output-dir",
+                str(vdir),
+            ],
+            standalone_mode=False,
+        )
+    assert _tree(site) == before
+    verify(site, agreement=False)
+
+
+def test_a_folder_that_holds_no_run_is_never_made_one(tmp_path):
+    """Its config.json would make `--restart` delete it whole, whatever else it held."""
+    from heartzoo.config import parse_config
+    from heartzoo.training.train import prepare_run_dir
+
+    config = parse_config({"name": "x", "task": "beat-3", "model": {"arch": "cnn1"}})
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "chapter1.tex").write_text("mine")
+    for restart in (False, True):
+        with pytest.raises(HeartzooError, match=r"thesis: .*no config.json in it"):
+            prepare_run_dir(config, folder, restart=restart)
+    assert [p.name for p in folder.iterdir()] == ["chapter1.tex"]
+    prepare_run_dir(config, tmp_path / "empty")  # a new folder, or an empty one, becomes a run
+    (tmp_path / "bare").mkdir()
+    prepare_run_dir(config, tmp_path / "bare")
+    assert (tmp_path / "empty" / "config.json").is_file() and (tmp_path / "bare" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        (("compress", "distill", "teacher"), "/etc/teacher", "compress.distill.teacher"),
+        (("logging", "mlflow_tracking_uri"), "http://127.0.0.1:9/collect", "logging.mlflow_tracking_uri"),
+    ],
+)
+def test_retrain_runs_no_published_recipe_that_reaches_outside(site, where, value, field):
+    """A zoo's configuration.json is data: retrain ran it as published, reading a teacher from any absolute
+    path and sending the run's parameters to any tracking server it named."""
+    from heartzoo.training.retrain import retrain
+    from heartzoo.zoo.index import write_index
+
+    path = site / "beat-3" / NAME / "v1" / "configuration.json"
+    published = json.loads(path.read_text())
+    section = published["config"]
+    for key in where[:-1]:
+        section = section[key]
+    section[where[-1]] = value
+    path.write_text(json.dumps(published))
+    write_index(site)  # as its publisher would list it
+    before = _tree(site)
+    with pytest.raises(
+        HeartzooError, match=rf"configuration.json: field '{field}' .*published recipe is run only"
+    ):
+        retrain(f"{NAME}@v1", site, record=False)
+    assert _tree(site) == before and not Path("runs/retrain", f"{NAME}-v1").exists()
+
+
+def test_an_entry_s_name_reaches_the_terminal_escaped(site, tmp_path):
+    """A name of a server's index was printed as it came: escape sequences set the terminal's title and
+    cleared its screen."""
+    from heartzoo.zoo.index import read_index
+
+    index = _index(site)
+    index["models"][0]["name"] = "\x1b]0;pwned\x07\x1b[2J" + "a" * 5000
+    _write_index(site, index)
+    with pytest.raises(HeartzooError) as exc:
+        read_index(site)
+    assert "\x1b" not in str(exc.value) and "\x07" not in str(exc.value)
+    assert "entry 0 ('\\x1b]0;pwned" in str(exc.value) and len(str(exc.value)) < 1000

@@ -116,11 +116,14 @@ def annotate_cmd(
 ) -> None:
     """Detect the beats of a recording, classify each with a zoo model, write them as annotations."""
     from ..errors import HeartzooError
+    from ..io import check_outside_zoo
     from ..recording.annotation import annotate_file
     from ..recording.annotation_files import write_annotations
 
     if not extension.isalpha() or not extension.isascii():
         raise HeartzooError(f"--extension {extension!r}: letters only (wfdb-python writes no other)")
+    # before the models load and the recordings are read (write_annotations would refuse after)
+    check_outside_zoo(output_dir, what="the annotations", option="--output-dir")
     if keep_s_in_af and rhythm is None:
         raise HeartzooError(
             "--keep-s-in-af keeps the S calls inside the AF that --rhythm finds: give --rhythm"

@@ -197,8 +197,7 @@ def export_cmd(
     The version folder holds the Keras and int8 models, their configuration and firmware contract, and
     the float and int8 metrics on the held-out split; --c-array also writes the C array, --firmware the
     whole firmware kit (docs/deploy.md)."""
-    from ..export.kit_names import check_outside_zoo
-    from ..io import check_output_dir
+    from ..io import check_output_dir, check_outside_zoo
     from ..meta import check_version
     from ..training.runs import stage_to_export
     from ..zoo.index import exportable_run, publish, zoo_dir

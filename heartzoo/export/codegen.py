@@ -97,9 +97,10 @@ def c_array_files(
 
 def write_c_array(folder: Path, out_dir: Path) -> list[Path]:
     """Write the C files of the version in `folder` into `out_dir` (each file atomically)."""
-    from ..io import atomic_path, check_output_dir
+    from ..io import atomic_path, check_output_dir, check_outside_zoo
 
     out_dir = check_output_dir(Path(out_dir))
+    check_outside_zoo(out_dir, what="the C array")
     written = []
     for name, text in c_array_files(folder).items():
         with atomic_path(out_dir / name) as tmp:

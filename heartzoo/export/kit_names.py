@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ..errors import HeartzooError
+from ..io import check_outside_zoo
 
 #: The kit's names as heartzoo ships them.
 DEFAULT_PREFIX = "hz"
@@ -103,25 +104,3 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
                 "folder (--out)"
             )
     check_outside_zoo(Path(out_dir))
-
-
-def check_outside_zoo(
-    out_dir: Path, zoo: Path | None = None, what: str = "the kit", option: str = "--out"
-) -> None:
-    """An error where `out_dir` lies inside a zoo (a folder above it holds a zoo's index.json), or inside
-    `zoo`, one a command is about to make (no index to be known by yet): a version holds the files its
-    index lists and no other, so a kit or a C array is never written there."""
-    import json
-
-    out = Path(out_dir).resolve()
-    for folder in (out, *out.parents):
-        index = folder / "index.json"
-        try:
-            is_zoo = index.is_file() and "models" in json.loads(index.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            is_zoo = False
-        if is_zoo or (zoo is not None and folder == Path(zoo).resolve()):
-            raise HeartzooError(
-                f"{out_dir}: inside the zoo {folder}, whose versions hold the files its index lists and no "
-                f"other: write {what} into a folder of its own ({option})"
-            )

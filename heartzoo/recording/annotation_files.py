@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import HeartzooError
+from ..io import check_outside_zoo
 from .beat_codes import noted
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def write_annotations(
     if not len(samples):
         raise HeartzooError(f"{annotated.record}: no beats found, so no annotation file to write")
     out = Path(output_dir)
+    check_outside_zoo(out, what="the annotations", option="--output-dir")
     final = output_paths(annotated.record, out, extension)
     if taken := [str(f) for f in final.values() if f.is_dir()]:
         raise HeartzooError(f"{', '.join(taken)}: a folder where the annotations go; nothing was written")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HeartzooError
-from ..io import atomic_path
+from ..io import atomic_path, check_outside_zoo
 from .annotation import Annotated, annotate_file, beat_model
 from .annotation_files import output_paths, remove_outputs, write_annotations
 from .read import output_name
@@ -79,7 +79,8 @@ class Interrupted(KeyboardInterrupt):
 def check_names(paths, output_dir, extension: str) -> None:
     """Refuse, before anything is written, two recordings whose annotations would take the same files
     (`a/ecg.csv` and `b/ecg.csv` both write `ecg.heartzoo`), or the summary's (`--extension csv` of a
-    recording named `annotate-summary`)."""
+    recording named `annotate-summary`), and an output folder inside a zoo."""
+    check_outside_zoo(Path(output_dir), what="the annotations", option="--output-dir")
     seen: dict[Path, Path] = {}
     summary = Path(output_dir) / SUMMARY
     for p in map(Path, paths):

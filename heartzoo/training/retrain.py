@@ -40,6 +40,29 @@ def _clean_commit_of(commits: list[str] | None, what: str) -> str:
     return commits[0]
 
 
+def check_recipe_places(config, recipe: str) -> None:
+    """A published recipe is data from the zoo: where it runs, it may name zoo models and folders under
+    the current one (the zoo's own teachers are `NAME@vN` or `runs/...`), never an absolute path or a
+    tracking store that the run would read from or send its parameters to."""
+    distill = config.compress.distill
+    places = {
+        "compress.distill.teacher": distill.teacher if distill is not None else None,
+        "data.shards": config.data.shards,
+    }
+    for field, value in places.items():
+        if value is not None and (Path(value).is_absolute() or value.startswith("~")):
+            raise HeartzooError(
+                f"{recipe}: field {field!r} is {value!r:.120}, outside the current folder; a published recipe "
+                "is run only where it names zoo models and folders under the current one"
+            )
+    if config.logging.mlflow_tracking_uri is not None:
+        raise HeartzooError(
+            f"{recipe}: field 'logging.mlflow_tracking_uri' names a tracking store "
+            f"({config.logging.mlflow_tracking_uri!r:.120}); a published recipe is run only with the run "
+            "folder's own (mlruns)"
+        )
+
+
 def retrain(
     ref: str,
     zoo: str | os.PathLike[str],
@@ -70,6 +93,7 @@ def retrain(
         require_as_listed(root)  # the index is written again after the check: refuse before the work
     recipe = f"{entry['path']}/configuration.json"
     config = load_config(vdir / "configuration.json")
+    check_recipe_places(config, recipe)
     if run is None:
         _clean_commit_of([c] if (c := git_commit()) else None, "this checkout is")
         out = run_pipeline(

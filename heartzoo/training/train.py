@@ -30,7 +30,7 @@ from ..config import HeartzooConfig, parse_config
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError, HeartzooError
 from ..inference import input_rows
-from ..io import atomic_path, write_json
+from ..io import atomic_path, check_outside_zoo, write_json
 from ..preprocess import Preprocessor
 from ..tasks import get_task
 from .checkpoints import read_state
@@ -59,8 +59,15 @@ def prepare_run_dir(config: HeartzooConfig, run_dir: Path, *, restart: bool = Fa
     current = config.model_dump(mode="json")
     if run_dir.exists() and not run_dir.is_dir():
         raise HeartzooError(f"run folder {run_dir}: a file is there; choose another --run-dir")
+    check_outside_zoo(run_dir, what="a run", option="--run-dir")
     if restart:
         remove_run_folder(run_dir)
+    if not saved.exists() and _not_ours(run_dir):
+        # its config.json would make it a run, which --restart then deletes whole
+        raise HeartzooError(
+            f"run folder {run_dir}: holds files and no run (no config.json in it): choose a new or empty "
+            "--run-dir"
+        )
     if saved.exists():
         try:
             previous = json.loads(saved.read_text(encoding="utf-8"))
@@ -102,15 +109,20 @@ def remove_run_folder(run_dir: Path) -> None:
         return
     if not run_dir.is_dir():
         raise HeartzooError(f"run folder {run_dir}: a file is there; choose another --run-dir")
-    # what heartzoo writes before config.json: `train --workers`' logs, an atomic write's temporary file
-    ours = (".workers", ".config.json.")
-    theirs = [p for p in run_dir.iterdir() if not p.name.startswith(ours)]
-    if theirs and not (run_dir / "config.json").is_file():
+    if _not_ours(run_dir) and not (run_dir / "config.json").is_file():
         raise HeartzooError(
             f"run folder {run_dir}: not a heartzoo run (no config.json in it), so --restart will not delete "
             "it; choose another --run-dir"
         )
     shutil.rmtree(run_dir)
+
+
+def _not_ours(run_dir: Path) -> list[Path]:
+    """What a folder holds besides what heartzoo writes there before config.json: `train --workers`'
+    logs, an atomic write's temporary file."""
+    if not run_dir.is_dir():
+        return []
+    return [p for p in run_dir.iterdir() if not p.name.startswith((".workers", ".config.json."))]
 
 
 @contextlib.contextmanager
