@@ -53,6 +53,9 @@ def test_each_recording_as_alone_a_bad_one_reported_and_one_summary(cinc, tmp_pa
         many = json.loads((batch / f"{record}.heartzoo.json").read_text())
         assert many == one  # the same annotations, written the same
         assert int(row["beats"]) == one["beats"] > 20 and row["error"] == "" and row["model"] == one["model"]
+        # the detector and the gate that found and kept them
+        assert row["r_peaks"] == one["r_peaks"] and row["r_peaks"].startswith("detected")
+        assert row["quality_gate"] == one["quality"]["index"] != ""
         assert {c: int(row[f"beats_{c}"]) for c in one["counts"]} == one["counts"]
         assert row["rhythm"] == one["rhythm"]["recording"]["class"]
         assert row["rhythm_model"] == one["rhythm"]["model"] and row["rhythm_model"].startswith("af-4-")
@@ -75,13 +78,14 @@ def test_all_annotated_is_exit_0_and_json_lists_each_with_its_picture(cinc, tmp_
     assert Path(got["summary"]).is_file()
 
 
-def test_two_recordings_of_one_name_are_refused_before_anything_is_written(tmp_path):
-    for d in ("a", "b"):
+@pytest.mark.parametrize("other", ["x.npy", "X.npy"])  # one file on the disks of macOS and Windows
+def test_two_recordings_of_one_name_are_refused_before_anything_is_written(tmp_path, other):
+    for d, name in (("a", "x.npy"), ("b", other)):
         (tmp_path / d).mkdir()
-        np.save(tmp_path / d / "x.npy", np.zeros(10))
+        np.save(tmp_path / d / name, np.zeros(10))
     out = tmp_path / "out"
     res = run_cli(
-        "annotate", str(tmp_path / "a" / "x.npy"), str(tmp_path / "b" / "x.npy"), "--model", MODEL,
+        "annotate", str(tmp_path / "a" / "x.npy"), str(tmp_path / "b" / other), "--model", MODEL,
         "--zoo", str(ZOO), "--fs", "250", "--output-dir", str(out),
     )  # fmt: skip
     assert res.returncode == 2 and "Traceback" not in res.stderr

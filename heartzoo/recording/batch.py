@@ -78,10 +78,10 @@ class Interrupted(KeyboardInterrupt):
 
 def check_names(paths, output_dir, extension: str) -> None:
     """Refuse, before anything is written, two recordings whose annotations would take the same files
-    (`a/ecg.csv` and `b/ecg.csv` both write `ecg.heartzoo`), or the summary's (`--extension csv` of a
+    (`a/ecg.csv` and `b/ECG.csv` both write `ecg.heartzoo` on a disk that ignores case), or the summary's (`--extension csv` of a
     recording named `annotate-summary`), and an output folder inside a zoo."""
     check_outside_zoo(Path(output_dir), what="the annotations", option="--output-dir")
-    seen: dict[Path, Path] = {}
+    seen: dict[str, Path] = {}
     summary = Path(output_dir) / SUMMARY
     for p in map(Path, paths):
         try:
@@ -94,12 +94,13 @@ def check_names(paths, output_dir, extension: str) -> None:
                 f"{p} would be written as {summary}, the batch's summary: give another --extension"
             )
         target = written["wfdb"]
-        if target in seen:
+        key = str(target).casefold()  # one file on the disks of macOS and Windows
+        if key in seen:
             raise HeartzooError(
-                f"{seen[target]} and {p} would both be written as {target} (the same recording twice, or "
-                "two of one name: annotate those into different --output-dir folders)"
+                f"{seen[key]} and {p} would both be written as {target} (the same recording twice, or "
+                "two of one name, in any case: annotate those into different --output-dir folders)"
             )
-        seen[target] = p
+        seen[key] = p
 
 
 def _earlier_outputs_removed(path: Path, output_dir, extension: str) -> bool:
@@ -197,6 +198,9 @@ def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             "fs": r.fs if r else "",
             "lead": r.lead if r else "",
             "model": r.model if r else "",  # NAME@VERSION: a summary says which model's beats it counts
+            # and what found and gated them: a batch's counts are those of one detector and one gate
+            "r_peaks": r.peaks if r else "",
+            "quality_gate": (r.summary()["quality"] or {}).get("index", "") if r else "",
             "beats": len(r.classes) if r else "",
         }
         counts = Counter(r.classes.tolist()) if r else Counter()
