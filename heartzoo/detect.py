@@ -17,7 +17,8 @@ Built in:
   found 52 of 5,608 beats): the levels start from the median of the per-second maxima, not the maximum of
   the first 2 s; an artifact moves the signal level by at most 2x per beat; a level that finds nothing for
   1.66 RR, even by search-back, decays towards the local QRS level (half the median of the per-second
-  maxima within 8 s); and a gap over 3 s is not taken as an RR interval. Then an extra beat is noise
+  maxima within 8 s); a gap over 3 s is not taken as an RR interval; and where the lead holds one value
+  (off, or not yet on the skin) the filters' round-off is no beat (`_ROUND_OFF`). Then an extra beat is noise
   (Lipponen & Tarvainen, J Med Eng Technol 43(3):173-181, 2019): a detection under half the local median
   RR (of the 9 intervals around it) from a neighbour, whose two intervals add up to that median within
   20 % (no pause after it, as a premature beat has), smaller in the 5-15 Hz band than both neighbours, and
@@ -200,6 +201,10 @@ _LEVEL_S = 8.0
 _FLOOR = 0.5
 #: a gap longer than this is a stretch without readable beats, not a rhythm interval
 _MAX_RR_S = 3.0
+#: a peak of the integrated energy below this share of the lead's largest is the filters' round-off (an
+#: amplitude a millionth of it): where a lead holds one value (off, or not yet on the skin) the levels,
+#: local and relative, took that round-off, about 1e-30 of a QRS, for beats every 200 ms
+_ROUND_OFF = 1e-12
 
 
 def _second_maxima(mwi: np.ndarray, fs: float) -> np.ndarray:
@@ -267,6 +272,7 @@ def _pan_tompkins(
     mwi = np.convolve(slope * slope, np.ones(w) / w, mode="same")
     refractory = round(_REFRACTORY_S * fs)
     cand, _ = find_peaks(mwi, distance=refractory)
+    cand = cand[mwi[cand] > _ROUND_OFF * mwi.max()]
     if not cand.size:
         return cand
     heights = mwi[cand]

@@ -90,6 +90,22 @@ def test_a_loggers_time_column_in_whole_milliseconds_gives_its_rate(leads, tmp_p
         read_recording(path, "ECG", fs=fs * 2)
 
 
+@pytest.mark.parametrize(("unit", "per_second"), [("µs", 1e6), ("ns", 1e9)])
+def test_a_unitless_time_column_of_micro_or_nanoseconds_gives_its_rate_and_its_date(
+    leads, tmp_path, unit, per_second
+):
+    """A logger's micros() or Android's epoch nanoseconds, with no unit: read as milliseconds, they gave
+    a rate of 0.00036 Hz, refused without naming the time column."""
+    x = leads[0][:3600]
+    t = 1714552200 * int(per_second) + np.round(np.arange(len(x)) * per_second / 360).astype(np.int64)
+    path = tmp_path / "android.csv"
+    path.write_text("timestamp,ecg\n" + "".join(f"{a},{v}\n" for a, v in zip(t, x, strict=True)))
+    rec = read_recording(path, "ECG")
+    notes = " ".join(rec.notes)
+    assert rec.fs == pytest.approx(360, rel=1e-6) and np.allclose(rec.signal, x, atol=1e-6)
+    assert f"which states no unit, read in {unit}" in notes and "2024-05-01T08:30:00+00:00" in notes
+
+
 def test_a_time_column_that_does_not_start_at_0_says_where_the_outputs_count_from(leads, tmp_path):
     """The outputs count time from the file's first row; a time column starting elsewhere says so (its
     offset was dropped without a word), and one starting at 0 says nothing."""
@@ -220,7 +236,9 @@ def test_a_recording_over_midnight_goes_on_the_next_day(leads, tmp_path, dated):
     assert rec.fs == 360 and len(rec.signal) == len(x) and not rec.missing
 
 
-@pytest.mark.parametrize(("unit", "per_second"), [("us", 1e6), ("µs", 1e6), ("min", 1 / 60), ("ms", 1e3)])
+@pytest.mark.parametrize(
+    ("unit", "per_second"), [("us", 1e6), ("µs", 1e6), ("min", 1 / 60), ("ms", 1e3), ("ns", 1e9)]
+)
 def test_a_time_column_in_any_unit_it_names_gives_the_rate(leads, tmp_path, unit, per_second):
     x = leads[0][:3600]
     t = np.arange(len(x)) / 360 * per_second

@@ -40,6 +40,7 @@ _SECOND_UNITS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
     **dict.fromkeys(("ms", "msec", "millis"), 1e-3),  # millis: Arduino's millis(), as loggers name it
     **dict.fromkeys(("us", "µs", "μs", "usec", "micros"), 1e-6),
+    **dict.fromkeys(("ns", "nsec", "nanos"), 1e-9),  # Android's sensor timestamps
     **dict.fromkeys(("min", "mins", "minutes"), 60.0),
 }
 #: a time cell that is a clock ('0:00.003', PhysioNet's '[08:12:08.000 01/12/2000]') or an ISO date and time
@@ -347,8 +348,12 @@ def _timeline(
     scale = _SECOND_UNITS.get(unit, 1.0) if numeric else 1.0  # no unit: seconds
     raw_rate = 1.0 / typical if typical > 0 else (len(t) - 1) / (t[-1] - t[0])
     if unit not in _SECOND_UNITS and numeric and raw_rate < _LOWEST_RATE:
-        scale = 1e-3  # no unit given, and no ECG is sampled that slowly: whole milliseconds
-        notes.append("its time column, which states no unit, read in ms")
+        # no unit given, and no ECG is sampled that slowly: the first of ms, µs and ns giving a rate
+        # (a logger's millis(), micros(), or Android's nanosecond timestamps)
+        unitless = {"ms": 1e-3, "µs": 1e-6, "ns": 1e-9}
+        name = next((u for u, s in unitless.items() if raw_rate / s >= _LOWEST_RATE), "ns")
+        scale = unitless[name]
+        notes.append(f"its time column, which states no unit, read in {name}")
     if typical > 0:
         jumps = np.flatnonzero(steps > max(JUMP_STEPS * typical, JUMP_S / scale))
         span = (float(t[-1] - t[0]) - float(steps[jumps].sum())) * scale
