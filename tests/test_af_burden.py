@@ -163,3 +163,20 @@ def test_what_the_gate_could_not_read_for_a_window_is_no_rhythm(mitdb):
     noisy = [(e.start, e.end) for e in cut if e.label == "~"]
     assert noisy == [(0, 25 * 360)]  # the 5-s stretch is under a window: read
     assert af_burden(cut, fs).analysed_s == pytest.approx(95.0)
+
+
+def test_what_the_rhythm_model_reads_as_too_noisy_is_a_warning():
+    """A review: on CinC recordings the challenge labels too noisy, the rhythm model called the recording
+    `~` and the beat model still classified every beat, with nothing in the warnings, the JSON or the CSV;
+    a stretch the gate or the file cut out (no window of the model) has its own warning."""
+    from heartzoo.recording.rhythm_annotation import noise_finding
+
+    own = tiled(("N", 20), ("~", 20), ("N", 10), ("~", 10))
+    f = noise_finding(own, FS)
+    assert f.code == "rhythm-noise" and (f.start, f.end) == (2000, 4000)
+    assert "30 s of it (2 stretches, the longest 20 s from 20.0 s)" in f.message
+    cut = [Episode(0, 2000, "N", 2, 0.9), Episode(2000, 4000, "~", 0, 0.0)]  # the gate's, not the model's
+    assert noise_finding(cut, FS) is None
+    whole = {"class": "~", "windows": 2, "probabilities": {"N": 0.3, "A": 0.0, "O": 0.1, "~": 0.6}}
+    f = noise_finding(cut, FS, whole)
+    assert "the recording as a whole (p 0.60), though no window alone" in f.message and f.start is None

@@ -545,3 +545,22 @@ def test_a_rhythm_model_reads_a_long_lead_in_batches_of_frames_not_of_windows(da
     assert sizes == [50] and len(centres) > 400
     monkeypatch.undo()
     assert hub.BATCH_SAMPLES // loaded.config.input.frame_size < hub.BATCH_BEATS == hub.BATCH_SAMPLES // 512
+
+
+@pytest.mark.parametrize(("record", "warned"), [("A00022", True), ("A00001", False)])
+def test_a_recording_cinc_labels_too_noisy_is_said_to_be(data_root, tmp_path, record, warned):
+    """CinC labels A00022 too noisy (~): the rhythm model's reading is a warning in the JSON and the files."""
+    import json
+
+    from conftest import REPO, run_cli
+
+    res = run_cli(
+        "annotate", str(data_root / "cinc2017" / "training2017" / record), "--lead", "ECG",
+        "--model", "beat-3-cnn3-student@v6", "--rhythm", "af-4-cnn4-student@v1", "--zoo", str(REPO / "zoo"), "--output-dir",
+        str(tmp_path), "--json",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    said = [w for w in json.loads(res.stdout)["warnings"] if "too noisy to tell its rhythm" in w]
+    assert bool(said) == warned
+    rows = (tmp_path / f"{record}.heartzoo.json").read_text()
+    assert ("too noisy to tell its rhythm" in rows) == warned

@@ -247,3 +247,33 @@ def annotation_rows(episodes) -> list[tuple[int, str, int, str]]:
     return [
         (e.start, "+", 0, e.aux) for i, e in enumerate(episodes) if i == 0 or e.aux != episodes[i - 1].aux
     ]
+
+
+def noise_finding(episodes, fs: float, whole: dict | None = None):
+    """The warning for what the rhythm model itself reads as too noisy (`~`: episodes of its windows, not the
+    stretches the gate or the file cut out, which have their own), or None: the quality gate read those
+    beats and the beat model classified them, so a user must know the rhythm model could not."""
+    from .quality import Finding
+
+    own = [e for e in episodes if e.label == "~" and e.windows > 0]
+    noisy_whole = whole is not None and whole["class"] == "~"
+    if not own and not noisy_whole:
+        return None
+    parts = []
+    longest = max(own, key=lambda e: e.end - e.start, default=None)
+    if longest is not None:
+        parts.append(
+            f"{sum(e.end - e.start for e in own) / fs:,.0f} s of it ({len(own)} "
+            f"stretch{'es' if len(own) > 1 else ''}, the longest {(longest.end - longest.start) / fs:.0f} s "
+            f"from {longest.start / fs:.1f} s)"
+        )
+    if noisy_whole:
+        p = whole["probabilities"]["~"]
+        parts.append(f"the recording as a whole (p {p:.2f}" + (")" if own else "), though no window alone"))
+    return Finding(
+        "rhythm-noise",
+        f"the rhythm model reads the lead as too noisy to tell its rhythm (~): {', and '.join(parts)}; its "
+        "beats were classified all the same, to review",
+        None if longest is None else longest.start,
+        None if longest is None else longest.end,
+    )

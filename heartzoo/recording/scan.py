@@ -81,7 +81,7 @@ def scan(
         median_rr_ms,
         missing_finding,
     )
-    from .rhythm_annotation import recording_rhythm
+    from .rhythm_annotation import noise_finding, recording_rhythm
 
     say = progress or (lambda *_: None)
     windows = None
@@ -141,6 +141,8 @@ def scan(
     burden = af_burden(episodes, rate, peaks) if rhythm is not None else None
     if burden is not None and (af := af_finding(burden, rate, whole)) is not None:
         findings = [*findings, af]
+    if rhythm is not None and (noisy := noise_finding(episodes, rate, whole)) is not None:
+        findings = [*findings, noisy]
     return Scan(
         x=x,
         fs=rate,
