@@ -11,7 +11,8 @@ Measure B reads each beat's own complex: it points down where the lead's largest
 (within 0.3 s) is deeper than its largest swing above it, within `QRS_HALF_S` (60 ms) of the detected peak,
 whichever way the peak was moved.
 
-Data: development records only, MIT-BIH DS1 and svdb (lead 0), the default detector's beats; each
+Data: development records only, MIT-BIH DS1 (MLII, as the beat models read it) and svdb (its lead 0),
+the default detector's beats; each
 record whole and its first 120, 300, 600 and 1200 s; DS1 also at its reference beats.
 
 The rule, written before it ran: B replaces A in the warning if (1) on no record does B's decision (a share
@@ -54,7 +55,7 @@ def main() -> None:
     import wfdb
 
     from heartzoo import paths
-    from heartzoo.data.mitbih import DS1
+    from heartzoo.data.mitbih import DS1, read_signal
     from heartzoo.detect import detect
     from heartzoo.io import append_json_line
     from heartzoo.preprocess.plausibility import DOWN_SHARE
@@ -69,8 +70,12 @@ def main() -> None:
     reference = {"A": [], "B": []}
     for db, r in records:
         base = str(root / db / r)
-        rec = wfdb.rdrecord(base, channels=[0])
-        x, fs = np.nan_to_num(rec.p_signal[:, 0]).astype(np.float64), float(rec.fs)
+        if db == "mitdb":  # MLII, which is not lead 0 of every record (114)
+            sig = read_signal(root / db, r)
+            x, fs = np.asarray(sig.values, np.float64), float(sig.fs)
+        else:
+            rec = wfdb.rdrecord(base, channels=[0])
+            x, fs = np.nan_to_num(rec.p_signal[:, 0]).astype(np.float64), float(rec.fs)
         row = {"database": db, "record": r}
         for name, fn in (("A", measure_a), ("B", measure_b)):
             shares = {}
