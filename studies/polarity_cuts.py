@@ -19,6 +19,11 @@ The rule, written before it ran: B replaces A in the warning if (1) on no record
 of at least `DOWN_SHARE` pointing down) differ between the cuts and the whole, and (2) on DS1 at the
 reference beats, B warns on exactly the records A warns on. Otherwise A stays, and the flips are said.
 
+Result (results/polarity_cuts.jsonl, 22 DS1 and 78 svdb records): B's decision flips between cuts on 3
+records (mitdb 108, svdb 861, 879), A's on 3 (mitdb 108, svdb 850, 860); at DS1's reference beats both
+warn on 207 alone. A stays. B's share is between 0.2 and 0.8 on 11 records, A's on none: the first
+round's two humps are the one direction `correct_peaks` chooses for a lead.
+
 Run: `python studies/polarity_cuts.py [--record results/polarity_cuts.jsonl]`.
 """
 
