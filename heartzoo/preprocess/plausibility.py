@@ -20,8 +20,9 @@ QRS_HALF_S = 0.06
 QRS_AMPLITUDE_MV = (0.086, 22.51)
 #: a beat points down where the lead at its R peak is below the lead's median within `POLARITY_HALF_S`;
 #: a recording whose share of such beats is at least `DOWN_SHARE` is said to point down
-#: (studies/polarity.py: a recording's beats point all up or all down, and the beat models, which learnt
-#: MLII's upright beats, lose 0.13 of macro-F1 on their validation patients turned over)
+#: (studies/polarity.py: the beat models, which learnt MLII's upright beats, lose 0.13 of macro-F1 on their
+#: validation patients turned over; the detector moves a lead's beats all up or all down, so the share is
+#: near 0 or 1, though 11 of 100 development records are mixed beat by beat: studies/polarity_cuts.py)
 POLARITY_HALF_S = 0.3
 DOWN_SHARE = 0.5
 #: the beats a measure reads, evenly spread over the recording: enough for a median or a share, and never
