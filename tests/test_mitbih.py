@@ -45,10 +45,42 @@ def test_whole_database_counts(counts):
 
 
 def test_symbol_map_is_aami():
-    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "S"} == set("AaJS")
-    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "Q"} == set("/fQ")
+    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "S"} == set("AaJSn")
+    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "Q"} == set("/fQ?")
+    assert {s for s, c in mitbih.SYMBOL_TO_AAMI.items() if c == "V"} == set("VEr")
     for non_beat in '+~!|x[]"':
         assert non_beat not in mitbih.SYMBOL_TO_AAMI
+
+
+def test_beats_no_mit_bih_record_holds_are_counted_as_the_scorer_counts_them(data_root, tmp_path):
+    """`r` (R-on-T PVC), `n` (supraventricular escape) and `?`: the data layer dropped them unsaid, while
+    `heartzoo ec57` counted them V, S and Q."""
+    import shutil
+
+    import wfdb
+
+    from heartzoo.evaluation.ec57 import read_annotations
+
+    for ext in ("hea", "dat"):
+        shutil.copy(data_root / "mitdb" / f"100.{ext}", tmp_path)
+    ref = wfdb.rdann(str(data_root / "mitdb" / "100"), "atr")
+    symbols = list(ref.symbol)
+    normal = [i for i, s in enumerate(symbols) if s == "N"]
+    for i, s in zip(normal[:25], "r" * 10 + "n" * 10 + "?" * 5, strict=True):
+        symbols[i] = s
+    wfdb.wrann("100", "atr", ref.sample, symbol=symbols, subtype=ref.subtype, write_dir=str(tmp_path))
+    beats = mitbih.DATABASE.read_beats(tmp_path, "100")
+    before = mitbih.DATABASE.read_beats(data_root / "mitdb", "100").counts()
+    assert len(beats.samples) == sum(before.values())  # none dropped
+    assert beats.counts() == {
+        **before,
+        "N": before["N"] - 25,
+        "V": before["V"] + 10,
+        "S": before["S"] + 10,
+        "Q": before["Q"] + 5,
+    }
+    scored = read_annotations(tmp_path / "100.atr")
+    assert {c: int((scored.labels == c).sum()) for c in "NSVFQ"} == beats.counts()
 
 
 def test_paced_records_excluded_by_default():

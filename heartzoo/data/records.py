@@ -23,12 +23,14 @@ from . import signal_files
 
 #: WFDB beat symbol -> AAMI class (ANSI/AAMI EC57), the same for every MIT-format database. Every other
 #: symbol is not a beat. `B` (bundle branch block beat, unspecified) is N in EC57: mitdb has none, svdb one.
+#: `r` (R-on-T PVC), `n` (supraventricular escape) and `?` (unclassifiable), which bxb counts as beats and
+#: no database here holds, are V, S and Q: another database's beats are never dropped unsaid.
 SYMBOL_TO_AAMI: dict[str, str] = {
     **dict.fromkeys("NLRejB", "N"),
-    **dict.fromkeys("AaJS", "S"),
-    **dict.fromkeys("VE", "V"),
+    **dict.fromkeys("AaJSn", "S"),
+    **dict.fromkeys("VEr", "V"),
     "F": "F",
-    **dict.fromkeys("/fQ", "Q"),
+    **dict.fromkeys("/fQ?", "Q"),
 }
 
 # Bytes per sample of the WFDB storage formats we can size-check.

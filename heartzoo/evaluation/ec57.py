@@ -37,8 +37,8 @@ the comparison of AAMI EC38:1998 and EC57:1998; the rules below are that program
 
 Not implemented: the RMS RR-interval error. Symbols map to AAMI classes by heartzoo's map
 (`data.records.SYMBOL_TO_AAMI`, de Chazal 2004): it puts `e` and `j` (atrial and nodal escape) in N
-where bxb's `amap` puts them in S; `r` (R-on-T, V), `n` (supraventricular escape, S) and `?` (Q), which
-bxb also counts as beats, are added here.
+where bxb's `amap` puts them in S; it holds `r` (R-on-T, V), `n` (supraventricular escape, S) and `?` (Q),
+which bxb also counts as beats.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ import numpy as np
 from ..data.records import SYMBOL_TO_AAMI
 from ..errors import HeartzooError
 
-#: WFDB beat symbol -> AAMI class: heartzoo's map, plus the beat codes bxb counts that it lacks.
-SYMBOLS: dict[str, str] = {**SYMBOL_TO_AAMI, "r": "V", "n": "S", "?": "Q"}
+#: WFDB beat symbol -> AAMI class: heartzoo's map, the data layer's.
+SYMBOLS: dict[str, str] = SYMBOL_TO_AAMI
 CLASSES = ("N", "S", "V", "F", "Q")
 #: reference classes, then O: no reference beat (an extra test beat), X: none, in the reference's shutdown;
 #: the same letters name the test's columns (o: a missed beat, x: missed in the test's shutdown)
