@@ -58,3 +58,25 @@ def test_edited_record_is_prepared_again(tmp_path):
     )
     assert seen == ["900 (prepared)", "900 (prepared)"]
     assert len(ws) > 20
+
+
+def test_a_signal_file_of_another_name_is_the_one_read_and_stamped(data_root, tmp_path):
+    """`100.hea` may name `x100.dat`: prepare refused it naming a `100.dat` the header never named, and
+    with an old `100.dat` beside it the cache was stamped with that one, so an edited `x100.dat` was
+    never read again."""
+    from heartzoo.data.records import record_files
+
+    d = tmp_path / "data" / "mitdb"
+    d.mkdir(parents=True)
+    shutil.copy(data_root / "mitdb" / "100.atr", d)
+    shutil.copy(data_root / "mitdb" / "100.dat", d / "x100.dat")
+    (d / "100.hea").write_text((data_root / "mitdb" / "100.hea").read_text().replace("100.dat", "x100.dat"))
+    assert record_files(d, "100")["dat"] == d / "x100.dat"
+    shutil.copy(data_root / "mitdb" / "100.dat", d / "100.dat")  # an old file of the usual name
+    seen: list[str] = []
+    kw = dict(data_dir=tmp_path / "data", cache_dir=tmp_path / "c", progress=seen.append, database="mitdb")
+    load_windows(["100"], InputSpec(), **kw)
+    st = (d / "x100.dat").stat()  # the record edited where the header says it lies
+    os.utime(d / "x100.dat", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    load_windows(["100"], InputSpec(), **kw)
+    assert seen == ["100 (prepared)", "100 (prepared)"]

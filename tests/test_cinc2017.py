@@ -156,3 +156,34 @@ def test_the_relabelling_study_selects_on_af4s_validation_af_records_never_the_t
         r for r in split["val"] if labels[r] == "A"
     }  # the rhythm model never trained on them
     assert not set(records) & set(split["train"])
+
+
+def test_a_relabelled_recording_is_prepared_again_and_only_it(folder, tmp_path):
+    """The cached windows hold the label: edited in REFERENCE-v3.csv, it came back as it was."""
+    from heartzoo.config import load_config
+    from heartzoo.data.recording_windows import load_recording_split
+
+    labels = cinc2017.read_labels(folder)
+    test = sorted(cinc2017.held_out_records())[:3]
+    where = tmp_path / "data" / "cinc2017" / "training2017"
+    where.mkdir(parents=True)
+    for r in test:
+        for ext in ("hea", "mat"):
+            (where / f"{r}.{ext}").symlink_to(folder / "training2017" / f"{r}.{ext}")
+
+    def read(given: dict) -> dict:
+        (where.parent / cinc2017.REFERENCE).write_text("".join(f"{r},{given[r]}\n" for r in test))
+        ws = load_recording_split(
+            load_config(REPO / "configs" / "af-4-cnn3.yaml"), "test", data_dir=tmp_path / "data",
+            cache_dir=tmp_path / "cache",
+        )  # fmt: skip
+        return {r: int(ws.aami[ws.record == r][0]) for r in test}
+
+    read(labels)
+    written = {p.stem: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.h5")}
+    other = next(c for c in "NAO~" if c != labels[test[0]])
+    got = read({**labels, test[0]: other})
+    classes = ["N", "A", "O", "~"]
+    assert got == {r: classes.index(other if r == test[0] else labels[r]) for r in test}
+    again = {p.stem: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.h5")}
+    assert sorted(r for r in test if again[r] != written[r]) == [test[0]]

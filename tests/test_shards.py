@@ -109,6 +109,33 @@ def test_damaged_shards_are_found_and_redone(icentia, tmp_path):
     assert verify_shards(out) == []
 
 
+def test_a_shard_of_a_record_edited_since_is_made_again(icentia, tmp_path):
+    """A shard reran as finished though its record's beats had been relabelled since, even with --verify
+    (which hashes the shard, not what it was made from); `data stats` told the truth."""
+    import os
+
+    import wfdb
+
+    out = tmp_path / "shards"
+    first = _prepare(icentia, out)
+    base = icentia / "icentia11k" / "p00"
+    ann = next(base.rglob("p00002_s00.atr"))
+    ref = wfdb.rdann(str(ann.with_suffix("")), "atr")
+    symbols = ["V" if s == "S" else s for s in ref.symbol]  # an annotator's correction
+    wfdb.wrann("p00002_s00", "atr", ref.sample, symbol=symbols, write_dir=str(ann.parent))
+    st = ann.stat()
+    os.utime(ann, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # within the clock's step of the first write
+    steps = []
+    again = _prepare(icentia, out, verify=True, progress=lambda d, t, name: steps.append(name))
+    edited = next(i for i, s in enumerate(first["shards"]) if "p00002_s00" in s["records"])
+    assert steps == ["finished before", f"shard-{edited:05d}"]
+    n = sum(s == "S" for s in ref.symbol)
+    assert n and (again["counts"]["S"], again["counts"]["V"]) == (
+        first["counts"]["S"] - n,
+        first["counts"]["V"] + n,
+    )
+
+
 def test_another_contract_is_refused(icentia, tmp_path):
     out = tmp_path / "shards"
     _prepare(icentia, out)

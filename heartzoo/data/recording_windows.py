@@ -145,7 +145,9 @@ def load_recording_split(
     parts = []
     for record in sides[split]:
         files = [where / f"{record}.{ext}" for ext in ("hea", "mat")]
-        stamp = source_stamp(files)
+        # the label too, which the arrays hold: a relabelled recording (REFERENCE-v3.csv edited) is
+        # prepared again, and only it
+        stamp = f"{source_stamp(files)} label {labels[record]}"
         arrays = cache.load(record, stamp)
         if arrays is None:
             label = classes.index(labels[record])

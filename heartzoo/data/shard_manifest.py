@@ -139,3 +139,43 @@ def verify_shards(folder: str | os.PathLike[str]) -> list[str]:
     `read_manifest` refuses it."""
     path, m = _manifest(folder)
     return [s["file"] for i, s in enumerate(m["shards"]) if _shard_problem(path, i, s, True, cached=False)]
+
+
+def sources_stamp(records, data_dir) -> str:
+    """What a shard's rows were made from, as a sha256: each (database, record)'s files, size and mtime as
+    the windows cache stamps them (the signal files its header names), and a recording's label where its
+    database labels recordings. A shard whose sources changed since is made again."""
+    import hashlib
+
+    from .cache import source_stamp
+    from .databases import get_database
+    from .records import record_files
+
+    parts, labels = [], {}
+    for name, record in records:
+        db = get_database(name)
+        files = record_files(db.record_dir(db.folder(data_dir), record), record).values()
+        parts.append(source_stamp([p for p in files if p.is_file()]))
+        if db.unit == "recording":
+            labels.setdefault(db.name, db.labels(data_dir))
+            parts.append(f"label {db.label_of(record, labels[db.name], data_dir)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def finished(out: Path, job, data_dir=None, verify: bool = False) -> dict[str, Any] | None:
+    """The summary of a finished shard (`shards.ShardJob` `job`), or None if it must be (re)done: its
+    records, size, sources (`sources_stamp`; a record edited since) or, with `verify`, sha256 differ."""
+    h5, js = Path(out) / f"{job.name}.h5", Path(out) / f"{job.name}.json"
+    if not (h5.is_file() and js.is_file()):
+        return None
+    try:
+        summary = read_json(js)
+    except HeartzooError:
+        return None
+    if summary.get("records") != [r for _, r in job.records] or summary.get("bytes") != h5.stat().st_size:
+        return None
+    if summary.get("sources") != sources_stamp(job.records, data_dir):
+        return None
+    if verify and summary.get("sha256") != sha256_of(h5):
+        return None
+    return summary

@@ -41,7 +41,15 @@ from ..io import atomic_path, read_json, sha256_of, write_json
 from ..preprocess import InputSpec
 from ..tasks import AAMI_CLASSES, CINC_CLASSES
 from .cache import CACHE_VERSION
-from .shard_manifest import FORMAT, FORMAT_VERSION, MANIFEST, read_manifest, verify_shards
+from .shard_manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    finished,
+    read_manifest,
+    sources_stamp,
+    verify_shards,
+)
 
 CHUNK_ROWS = 1024  # HDF5 chunk height: one read of a class stream
 
@@ -135,6 +143,7 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
     from .databases import get_database
 
     t0, cpu0 = time.perf_counter(), time.process_time()
+    sources = sources_stamp(job.records, data_dir)  # before reading: an edit meanwhile redoes it next time
     pre = Preprocessor(spec)
     final = Path(out) / f"{job.name}.h5"
     classes = UNIT_CLASSES[get_database(job.records[0][0]).unit]
@@ -176,6 +185,7 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
         "rows": rows,
         "bytes": final.stat().st_size,
         "sha256": sha256_of(final),
+        "sources": sources,
         "seconds": round(time.perf_counter() - t0, 3),
         "cpu_seconds": round(time.process_time() - cpu0, 3),  # the cost, whatever else the machine runs
     }
@@ -201,22 +211,6 @@ def _worker(job: ShardJob, spec_json: dict, out: str, data_dir: str | None) -> d
         return write_shard(job, InputSpec.model_validate(spec_json), Path(out), data_dir)
     except DataError as exc:
         return {"error": {"record": exc.record, "problem": exc.problem, "path": exc.path}}
-
-
-def finished(out: Path, job: ShardJob, verify: bool = False) -> dict[str, Any] | None:
-    """The summary of a finished shard, or None if it must be (re)done."""
-    h5, js = Path(out) / f"{job.name}.h5", Path(out) / f"{job.name}.json"
-    if not (h5.is_file() and js.is_file()):
-        return None
-    try:
-        summary = read_json(js)
-    except HeartzooError:
-        return None
-    if summary.get("records") != [r for _, r in job.records] or summary.get("bytes") != h5.stat().st_size:
-        return None
-    if verify and summary.get("sha256") != sha256_of(h5):
-        return None
-    return summary
 
 
 def prepare_shards(
@@ -273,7 +267,7 @@ def prepare_shards(
         write_json(out / MANIFEST, manifest)
         for stale in out.glob(".shard-*.tmp"):  # a killed preparation's partial files
             stale.unlink()
-        done = {j.name: s for j in jobs if (s := finished(out, j, verify)) is not None}
+        done = {j.name: s for j in jobs if (s := finished(out, j, data_dir, verify)) is not None}
         todo = [j for j in jobs if j.name not in done]
         total = len(jobs)
         if progress:
