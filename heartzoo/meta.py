@@ -27,7 +27,7 @@ from pydantic import (
 
 from .errors import HeartzooError
 from .io import decode_json, read_capped
-from .plain_text import unplain_text
+from .plain_text import shown, unplain_text
 
 TASK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -159,11 +159,7 @@ def error_place(
     if len(loc) >= 2 and loc[0] == items and isinstance(loc[1], int):
         where = f"{noun} {loc[1]}"
         with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
-            shown = label(raw[items][loc[1]])
-            # the entry's own text, from a server: escaped where it holds what a terminal would act on
-            if not shown.isprintable() or len(shown) > 80:
-                shown = f"{ascii(shown)[:80]}..."
-            where += f" ({shown})"
+            where += f" ({shown(label(raw[items][loc[1]]))})"  # the entry's own text, from a server
         field = ".".join(str(p) for p in loc[2:])
         return f"{where}, field {field!r}" if field else where
     return f"field {'.'.join(str(p) for p in loc) or '(top level)'!r}"

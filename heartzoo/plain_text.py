@@ -30,3 +30,12 @@ def unplain_text(value: Any, where: str = "") -> str | None:
         if found or (found := unplain_text(v, at)):
             return found
     return None
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """`text` to print where it came from outside (a server's index): escaped where it holds what a terminal
+    would act on, and cut at `limit` characters."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    escaped = ascii(text)
+    return escaped if len(escaped) <= limit else f"{escaped[:limit]}..."

@@ -175,6 +175,8 @@ def test_what_the_rhythm_model_reads_as_too_noisy_is_a_warning():
     f = noise_finding(own, FS)
     assert f.code == "rhythm-noise" and (f.start, f.end) == (2000, 4000)
     assert "30 s of it (2 stretches, the longest 20 s from 20.0 s)" in f.message
+    one = noise_finding(tiled(("N", 20), ("~", 5)), FS)
+    assert "5.0 s of it (from 20.0 s)" in one.message
     cut = [Episode(0, 2000, "N", 2, 0.9), Episode(2000, 4000, "~", 0, 0.0)]  # the gate's, not the model's
     assert noise_finding(cut, FS) is None
     whole = {"class": "~", "windows": 2, "probabilities": {"N": 0.3, "A": 0.0, "O": 0.1, "~": 0.6}}

@@ -284,6 +284,11 @@ def test_a_recording_that_would_be_written_over_the_summary_is_refused(cinc, tmp
     )
     assert res.returncode == 2 and "the batch's summary: give another --extension" in res.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    from heartzoo.errors import HeartzooError
+    from heartzoo.recording.batch import check_names
+
+    with pytest.raises(HeartzooError, match="the batch's summary"):  # one file where case is ignored
+        check_names([tmp_path / "ANNOTATE-SUMMARY.npy"], tmp_path / "out", "csv")
 
 
 def test_a_record_s_other_files_and_heartzoo_s_own_outputs_are_left_out_of_a_batch(cinc, tmp_path):

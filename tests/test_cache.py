@@ -64,7 +64,7 @@ def test_a_signal_file_of_another_name_is_the_one_read_and_stamped(data_root, tm
     """`100.hea` may name `x100.dat`: prepare refused it naming a `100.dat` the header never named, and
     with an old `100.dat` beside it the cache was stamped with that one, so an edited `x100.dat` was
     never read again."""
-    from heartzoo.data.records import record_files
+    from heartzoo.data.cache import record_files
 
     d = tmp_path / "data" / "mitdb"
     d.mkdir(parents=True)

@@ -427,7 +427,11 @@ def test_a_folder_that_holds_no_run_is_never_made_one(tmp_path):
     prepare_run_dir(config, tmp_path / "empty")  # a new folder, or an empty one, becomes a run
     (tmp_path / "bare").mkdir()
     prepare_run_dir(config, tmp_path / "bare")
-    assert (tmp_path / "empty" / "config.json").is_file() and (tmp_path / "bare" / "config.json").is_file()
+    (tmp_path / "kept").mkdir()  # and one holding what a file browser or a placeholder leaves
+    (tmp_path / "kept" / ".DS_Store").write_bytes(b"")
+    (tmp_path / "kept" / ".gitkeep").write_bytes(b"")
+    prepare_run_dir(config, tmp_path / "kept")
+    assert all((tmp_path / d / "config.json").is_file() for d in ("empty", "bare", "kept"))
 
 
 @pytest.mark.parametrize(

@@ -222,11 +222,13 @@ def _launch_workers(
     cfg, config, target, workers, strategy, restart, publish, zoo, data_dir, cache_dir
 ) -> int:
     """`train --workers N`: this command again in N processes on 127.0.0.1, each given its TF_CONFIG."""
+    from ..io import check_outside_zoo
     from ..training.distribute import launch_local
     from ..training.train import remove_run_folder
 
     if strategy not in ("none", "multi-worker"):
         raise typer.BadParameter("--workers runs a multi-worker strategy", param_hint="--strategy")
+    check_outside_zoo(target, what="a run", option="--run-dir")  # before its workers' logs are
     if restart:
         remove_run_folder(target)
     argv = [

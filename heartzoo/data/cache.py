@@ -8,6 +8,7 @@ either the old file or none, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -27,6 +28,28 @@ def cache_key(**parts: Any) -> tuple[str, dict[str, Any]]:
     key = {"cache_version": CACHE_VERSION, **parts}
     text = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16], key
+
+
+def record_files(data_dir: Path, record: str) -> dict[str, Path]:
+    """The record's header, the signal files its signal lines name (`dat`, then `dat1`, ...: any name,
+    not only `RECORD.dat`) and its reference annotations: what a cache of the record is stamped with, for
+    every record of every run, so read from the header's text (the first field of each signal line), not
+    by wfdb's whole parse. `RECORD.dat` where the header is missing or names none; its reader then says
+    what is wrong with it."""
+    folder = Path(data_dir)
+    names = [f"{record}.dat"]
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        lines = [
+            line.split()
+            for line in (folder / f"{record}.hea").read_text(errors="replace").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        named = [f[0] for f in lines[1 : 1 + int(lines[0][1])] if f]
+        # a name with a folder in it is no file beside the header (wfdb's parser refuses it too)
+        plain = [n for n in named if "/" not in n and "\\" not in n and n not in (".", "..")]
+        names = list(dict.fromkeys(plain)) or names
+    signals = {("dat" if i == 0 else f"dat{i}"): folder / n for i, n in enumerate(names)}
+    return {"hea": folder / f"{record}.hea", **signals, "atr": folder / f"{record}.atr"}
 
 
 def source_stamp(paths: list[Path]) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cache import record_files
 from .database import ODC_BY, ODC_BY_URL, Database
-from .records import SYMBOL_TO_AAMI, Beats, Signal, record_files
+from .records import SYMBOL_TO_AAMI, Beats, Signal
 from .records import read_beats as _read_beats
 from .records import read_signal as _read_signal
 

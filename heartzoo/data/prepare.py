@@ -17,11 +17,10 @@ from ..errors import ConfigError, DataError, HeartzooError
 from ..preprocess import InputSpec, Preprocessor
 from ..preprocess.rr_features import RR_COLUMNS, rr_intervals
 from . import mitbih
-from .cache import WindowCache, source_stamp
+from .cache import WindowCache, record_files, source_stamp
 from .database import Database
 from .databases import database_of, get_database, records_of, resolve
 from .noise import NOISE_FOLDER, add_record_noise, read_noise
-from .records import record_files
 from .splits import (
     INTER_PATIENT,
     LEAKY,

@@ -21,7 +21,7 @@ from .. import paths
 from ..errors import HeartzooError
 from ..preprocess import InputSpec, Preprocessor
 from ..preprocess.rr_features import RR_COLUMNS
-from .cache import WindowCache, source_stamp
+from .cache import WindowCache, record_files, source_stamp
 from .rhythms import window_starts
 from .windows import WindowSet
 
@@ -144,7 +144,8 @@ def load_recording_split(
     cache = WindowCache(paths.cache_dir(cache_dir), key if hop is None else {**key, "hop": hop})
     parts = []
     for record in sides[split]:
-        files = [where / f"{record}.{ext}" for ext in ("hea", "mat")]
+        named = record_files(where, record)  # the header and the signal file it names (A00001.mat)
+        files = [p for k, p in named.items() if k != "atr"]
         # the label too, which the arrays hold: a relabelled recording (REFERENCE-v3.csv edited) is
         # prepared again, and only it
         stamp = f"{source_stamp(files)} label {labels[record]}"

@@ -67,19 +67,6 @@ class Signal:
     notes: tuple[str, ...] = ()
 
 
-def record_files(data_dir: Path, record: str) -> dict[str, Path]:
-    """The record's header, the signal files its signal lines name (`dat`, then `dat1`, ...: any name,
-    not only `RECORD.dat`) and its reference annotations: what a cache of the record is stamped with.
-    `RECORD.dat` without a header (which is then the file missing); a header that cannot be read is the
-    error `read_header` gives (wfdb's parser takes no folder in a file's name)."""
-    folder = Path(data_dir)
-    names = [f"{record}.dat"]
-    if (folder / f"{record}.hea").is_file():
-        names = list(dict.fromkeys(read_header(folder, record).file_name or names))
-    signals = {("dat" if i == 0 else f"dat{i}"): folder / n for i, n in enumerate(names)}
-    return {"hea": folder / f"{record}.hea", **signals, "atr": folder / f"{record}.atr"}
-
-
 def read_header(data_dir: Path, record: str):
     import wfdb
 

@@ -147,9 +147,8 @@ def sources_stamp(records, data_dir) -> str:
     database labels recordings. A shard whose sources changed since is made again."""
     import hashlib
 
-    from .cache import source_stamp
+    from .cache import record_files, source_stamp
     from .databases import get_database
-    from .records import record_files
 
     parts, labels = [], {}
     for name, record in records:

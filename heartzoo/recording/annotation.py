@@ -38,7 +38,7 @@ from ..detect import DEFAULT, check_signal
 from ..errors import HeartzooError, RecordingWarning
 from .beat_codes import AAMI_OF, symbol_of
 from .hours import clock, hours_of, recording_hrv
-from .quality import DEFAULT_GATE, SQI_GATE, Finding
+from .quality import DEFAULT_GATE, Finding, gate_name
 from .scan import Scan
 
 #: progress(description, done, total): total None while the length of the step is unknown
@@ -157,7 +157,7 @@ class Annotated:
             "quality": None
             if self.windows is None
             else {
-                "index": "template matching (Orphanidou et al. 2015)" if self.gate == SQI_GATE else self.gate,
+                "index": gate_name(self.gate),
                 "window_s": round(float(np.median(self.windows.ends - self.windows.starts)) / self.fs, 3),
                 "windows": len(self.windows.readable),
                 "unreadable_windows": int((~self.windows.readable).sum()),

@@ -19,6 +19,7 @@ from ..errors import HeartzooError
 from ..io import atomic_path, check_outside_zoo
 from .annotation import Annotated, annotate_file, beat_model
 from .annotation_files import output_paths, remove_outputs, write_annotations
+from .quality import gate_name
 from .read import output_name
 
 SUMMARY = "annotate-summary.csv"
@@ -89,7 +90,7 @@ def check_names(paths, output_dir, extension: str) -> None:
         except HeartzooError:
             continue  # reported with the recording, in its turn
         written = output_paths(name, output_dir, extension)
-        if summary in written.values():
+        if str(summary).casefold() in {str(p).casefold() for p in written.values()}:
             raise HeartzooError(
                 f"{p} would be written as {summary}, the batch's summary: give another --extension"
             )
@@ -200,7 +201,7 @@ def summary_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             "model": r.model if r else "",  # NAME@VERSION: a summary says which model's beats it counts
             # and what found and gated them: a batch's counts are those of one detector and one gate
             "r_peaks": r.peaks if r else "",
-            "quality_gate": (r.summary()["quality"] or {}).get("index", "") if r else "",
+            "quality_gate": (gate_name(r.gate) or "") if r and r.windows is not None else "",
             "beats": len(r.classes) if r else "",
         }
         counts = Counter(r.classes.tolist()) if r else Counter()

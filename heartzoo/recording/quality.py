@@ -32,6 +32,13 @@ WINDOW_S = 10.0
 #: the gate called by the index's name (`sqi_windows`); any other gate is a `quality` model of the zoo
 SQI_GATE = "sqi"
 DEFAULT_GATE = SQI_GATE
+
+
+def gate_name(gate: str | None) -> str | None:
+    """A gate as a recording's outputs name it: the template index by its paper, a quality model NAME@vN."""
+    return "template matching (Orphanidou et al. 2015)" if gate == SQI_GATE else gate
+
+
 #: mean beat-to-template correlation of a readable window: Orphanidou et al. (2015) use 0.66, which keeps
 #: 98.9 % of the beats of clean DS1 here; 0.6 is the highest of 0.5 / 0.6 / 0.66 that keeps >= 99 %
 #: (99.5 %), a rule fixed before DS2 was read (`python studies/quality_gate.py --records DS1 --snr
@@ -98,9 +105,9 @@ class Windows:
 
 def baseline_removed(x: np.ndarray, fs: float) -> np.ndarray:
     """`x` less its baseline, two median filters of 200 and 600 ms (de Chazal et al. 2004): a wearer's
-    breathing and walking move a beat by a 0.3-1 Hz wave that a beat's linear trend does not follow (a
-    1-mV, 0.7-Hz wave cost 5 points of the beats kept, studies/gate_wander.py), and, unlike a high-pass
-    filter, the medians follow a step without ringing for seconds after it."""
+    walking moves a beat by a wave that a beat's linear trend does not follow (a 1-mV, 0.7-Hz wave cost 5
+    points of the beats kept, studies/gate_wander.py), and, unlike a high-pass filter, the medians follow
+    a step without ringing for seconds after it."""
     from scipy.ndimage import median_filter
 
     x = np.asarray(x, np.float64)

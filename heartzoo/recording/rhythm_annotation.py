@@ -262,11 +262,17 @@ def noise_finding(episodes, fs: float, whole: dict | None = None):
     parts = []
     longest = max(own, key=lambda e: e.end - e.start, default=None)
     if longest is not None:
-        parts.append(
-            f"{sum(e.end - e.start for e in own) / fs:,.0f} s of it ({len(own)} "
-            f"stretch{'es' if len(own) > 1 else ''}, the longest {(longest.end - longest.start) / fs:.0f} s "
-            f"from {longest.start / fs:.1f} s)"
+
+        def seconds(a: int, b: int) -> str:
+            return f"{(b - a) / fs:,.{0 if b - a >= 10 * fs else 1}f} s"
+
+        where = (
+            f"from {longest.start / fs:.1f} s"
+            if len(own) == 1
+            else f"{len(own)} stretches, the longest {seconds(longest.start, longest.end)} from "
+            f"{longest.start / fs:.1f} s"
         )
+        parts.append(f"{seconds(0, sum(e.end - e.start for e in own))} of it ({where})")
     if noisy_whole:
         p = whole["probabilities"]["~"]
         parts.append(f"the recording as a whole (p {p:.2f}" + (")" if own else "), though no window alone"))

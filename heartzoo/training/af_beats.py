@@ -73,7 +73,10 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     from ..recording.quality import sqi_windows
 
     peaks = detect(values, fs)
-    keep = sqi_windows(values, fs, peaks).of(peaks) if len(peaks) else np.zeros(0, bool)
+    # the index as the published recipes that read AF beats were trained with (before it took each
+    # window's baseline out): `zoo retrain` of them reads the beats they read, cached or not
+    windows = sqi_windows(values, fs, peaks, median_baseline=False) if len(peaks) else None
+    keep = windows.of(peaks) if windows is not None else np.zeros(0, bool)
     keep[[0, -1] if len(keep) else []] = False
     frames = pre.frames(values, fs, peaks)
     out = {"x": frames, "rr": pre.rr_intervals(peaks, fs)}

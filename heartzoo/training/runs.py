@@ -23,7 +23,7 @@ from ..config import HeartzooConfig
 from ..environment import LOCAL, Environment
 from ..errors import ConfigError
 from ..integrity import load_keras
-from ..io import atomic_path, write_json
+from ..io import atomic_path, check_outside_zoo, write_json
 from ..tasks import get_task
 from ..zoo.manifest import MANIFEST, STAGE_FOLDERS, Manifest, config_hash, selected_stage, stage_rule
 
@@ -275,6 +275,7 @@ def run_pipeline(
     build_from_config(config)  # a value Keras refuses (kernel 0) is the config's error, before any stage
     check_compressible(config)  # and a compression step that cannot apply to the model
     run_dir = Path(run_dir)
+    check_outside_zoo(run_dir, what="a run", option="--run-dir")  # before a teacher is fetched
     ctx = Context(config, run_dir, env, zoo, callbacks)
     worker = worker_of(env.strategy)
     if worker.count > 1:  # every worker, the chief too, before any stage

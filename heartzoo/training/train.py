@@ -117,12 +117,17 @@ def remove_run_folder(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+#: what a folder may hold and still be made a run, or deleted by --restart as one: what heartzoo writes
+#: before config.json (`train --workers`' logs, a worker's scratch, an atomic write's temporary file) and
+#: what a file browser or a placeholder leaves
+_OURS = (".worker", ".config.json.", ".DS_Store", ".gitkeep", "Thumbs.db")
+
+
 def _not_ours(run_dir: Path) -> list[Path]:
-    """What a folder holds besides what heartzoo writes there before config.json: `train --workers`'
-    logs, an atomic write's temporary file."""
+    """What `run_dir` holds besides `_OURS`."""
     if not run_dir.is_dir():
         return []
-    return [p for p in run_dir.iterdir() if not p.name.startswith((".workers", ".config.json."))]
+    return [p for p in run_dir.iterdir() if not p.name.startswith(_OURS)]
 
 
 @contextlib.contextmanager
