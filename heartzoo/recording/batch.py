@@ -79,8 +79,8 @@ class Interrupted(KeyboardInterrupt):
 
 def check_names(paths, output_dir, extension: str) -> None:
     """Refuse, before anything is written, two recordings whose annotations would take the same files
-    (`a/ecg.csv` and `b/ECG.csv` both write `ecg.heartzoo` on a disk that ignores case), or the summary's (`--extension csv` of a
-    recording named `annotate-summary`), and an output folder inside a zoo."""
+    (`a/ecg.csv` and `b/ECG.csv` both write `ecg.heartzoo` on a disk that ignores case), or the summary's
+    (`--extension csv` of a recording named `annotate-summary`), and an output folder inside a zoo."""
     check_outside_zoo(Path(output_dir), what="the annotations", option="--output-dir")
     seen: dict[str, Path] = {}
     summary = Path(output_dir) / SUMMARY
