@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from conftest import REPO, run_cli
 
+from heartzoo.data.records import SYMBOL_TO_AAMI
 from heartzoo.errors import HeartzooError
-from heartzoo.evaluation.ec57 import SYMBOLS, Annotations, compare, read_annotations
+from heartzoo.evaluation.ec57 import Annotations, compare, read_annotations
 from heartzoo.evaluation.ec57_pairs import read_pairs
 
 RECORD = "100"  # 30 min at 360 Hz, 2,273 beats
@@ -145,7 +146,7 @@ def test_beat2_ectopic_written_as_q_gets_a_note(rec):
     import wfdb
 
     ref = wfdb.rdann(str(rec / RECORD), "atr")
-    beat = np.isin(ref.symbol, list(SYMBOLS))
+    beat = np.isin(ref.symbol, list(SYMBOL_TO_AAMI))
     symbols = np.asarray(ref.symbol)[beat]
     ectopic = np.isin(symbols, ["A", "V"])  # 33 APCs and 1 PVC: what beat-2 calls ectopic
     wfdb.wrann(
@@ -176,7 +177,9 @@ def test_a_header_without_a_sample_count_scores_to_the_last_reference_beat(rec):
     a = read_annotations(rec / f"{RECORD}.atr")
     assert a.length is None
     ref = wfdb.rdann(str(rec / RECORD), "atr")
-    scored = sum(s >= 300 * 360 and sym in SYMBOLS for s, sym in zip(ref.sample, ref.symbol, strict=True))
+    scored = sum(
+        s >= 300 * 360 and sym in SYMBOL_TO_AAMI for s, sym in zip(ref.sample, ref.symbol, strict=True)
+    )
     assert compare(a, a).counts.tallies["qrs_tp"] == scored > 1000
 
 

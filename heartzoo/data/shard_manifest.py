@@ -141,27 +141,31 @@ def verify_shards(folder: str | os.PathLike[str]) -> list[str]:
     return [s["file"] for i, s in enumerate(m["shards"]) if _shard_problem(path, i, s, True, cached=False)]
 
 
-def sources_stamp(records, data_dir) -> str:
+def sources_stamp(records, data_dir, labels: dict | None = None) -> str:
     """What a shard's rows were made from, as a sha256: each (database, record)'s files, size and mtime as
     the windows cache stamps them (the signal files its header names), and a recording's label where its
-    database labels recordings. A shard whose sources changed since is made again."""
+    database labels recordings (`labels`: those read so far, per database, read once for all the shards).
+    A shard whose sources changed since is made again."""
     import hashlib
 
     from .cache import record_files, source_stamp
     from .databases import get_database
 
-    parts, labels = [], {}
+    parts, labels = [], {} if labels is None else labels
     for name, record in records:
         db = get_database(name)
         files = record_files(db.record_dir(db.folder(data_dir), record), record).values()
         parts.append(source_stamp([p for p in files if p.is_file()]))
         if db.unit == "recording":
-            labels.setdefault(db.name, db.labels(data_dir))
+            if db.name not in labels:
+                labels[db.name] = db.labels(data_dir)
             parts.append(f"label {db.label_of(record, labels[db.name], data_dir)}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def finished(out: Path, job, data_dir=None, verify: bool = False) -> dict[str, Any] | None:
+def finished(
+    out: Path, job, data_dir=None, verify: bool = False, labels: dict | None = None
+) -> dict[str, Any] | None:
     """The summary of a finished shard (`shards.ShardJob` `job`), or None if it must be (re)done: its
     records, size, sources (`sources_stamp`; a record edited since) or, with `verify`, sha256 differ."""
     h5, js = Path(out) / f"{job.name}.h5", Path(out) / f"{job.name}.json"
@@ -173,7 +177,7 @@ def finished(out: Path, job, data_dir=None, verify: bool = False) -> dict[str, A
         return None
     if summary.get("records") != [r for _, r in job.records] or summary.get("bytes") != h5.stat().st_size:
         return None
-    if summary.get("sources") != sources_stamp(job.records, data_dir):
+    if summary.get("sources") != sources_stamp(job.records, data_dir, labels):
         return None
     if verify and summary.get("sha256") != sha256_of(h5):
         return None

@@ -143,13 +143,14 @@ def write_shard(job: ShardJob, spec: InputSpec, out: Path, data_dir: str | None)
     from .databases import get_database
 
     t0, cpu0 = time.perf_counter(), time.process_time()
-    sources = sources_stamp(job.records, data_dir)  # before reading: an edit meanwhile redoes it next time
+    labels: dict = {}  # the recording labels read so far, per database: the stamp's and the rows'
+    sources = sources_stamp(job.records, data_dir, labels)  # before reading: an edit meanwhile redoes it
     pre = Preprocessor(spec)
     final = Path(out) / f"{job.name}.h5"
     classes = UNIT_CLASSES[get_database(job.records[0][0]).unit]
     counts = dict.fromkeys(classes, 0)
     rows: dict[str, list[int]] = {c: [] for c in classes}  # per record, in the order of `records`
-    row, labels = 0, {}
+    row = 0
     with atomic_path(final) as tmp, h5py.File(tmp, "w") as f:
         for i, (dbname, record) in enumerate(job.records):
             a, template = _arrays(get_database(dbname), record, spec, pre, data_dir, labels)
@@ -267,7 +268,8 @@ def prepare_shards(
         write_json(out / MANIFEST, manifest)
         for stale in out.glob(".shard-*.tmp"):  # a killed preparation's partial files
             stale.unlink()
-        done = {j.name: s for j in jobs if (s := finished(out, j, data_dir, verify)) is not None}
+        labels: dict = {}  # a database's recording labels, read once for every shard's check
+        done = {j.name: s for j in jobs if (s := finished(out, j, data_dir, verify, labels)) is not None}
         todo = [j for j in jobs if j.name not in done]
         total = len(jobs)
         if progress:

@@ -54,8 +54,6 @@ import numpy as np
 from ..data.records import SYMBOL_TO_AAMI
 from ..errors import HeartzooError
 
-#: WFDB beat symbol -> AAMI class: heartzoo's map, the data layer's.
-SYMBOLS: dict[str, str] = SYMBOL_TO_AAMI
 CLASSES = ("N", "S", "V", "F", "Q")
 #: reference classes, then O: no reference beat (an extra test beat), X: none, in the reference's shutdown;
 #: the same letters name the test's columns (o: a missed beat, x: missed in the test's shutdown)
@@ -152,7 +150,7 @@ def read_annotations(
     symbols = list(ann.symbol or [])
     # a reference without beats scores nothing; test annotations may honestly hold none (a detector that
     # found no beat, a recording unreadable throughout): their Se is 0, and `heartzoo ec57` says why
-    if need_beats and not any(sym in SYMBOLS for sym in symbols):
+    if need_beats and not any(sym in SYMBOL_TO_AAMI for sym in symbols):
         raise HeartzooError(f"{file}: holds no beat annotations")
     notes = list(ann.aux_note or [""] * len(symbols))
     samples = np.asarray(ann.sample, dtype=np.int64)
@@ -164,7 +162,7 @@ def read_annotations(
         elif sym == "]" and on is not None:
             vf.append((on, s))
             on = None
-        elif sym in SYMBOLS and on is None:  # bxb reads and ignores annotations inside VF
+        elif sym in SYMBOL_TO_AAMI and on is None:  # bxb reads and ignores annotations inside VF
             keep.append(i)
     if on is not None:
         vf.append((on, _HUGE))
@@ -172,7 +170,7 @@ def read_annotations(
     shutdown = _shutdown(
         samples.tolist(), symbols, subtypes.tolist(), int(STANDARD_WINDOW_S * float(fs) + 0.5)
     )
-    labels = [SYMBOLS[symbols[i]] for i in keep]
+    labels = [SYMBOL_TO_AAMI[symbols[i]] for i in keep]
     ectopic = sum(symbols[i] == "Q" and notes[i] == "ectopic" for i in keep)
     try:
         return Annotations.of(
@@ -199,11 +197,11 @@ def _shutdown(samples: list[int], symbols: list[str], subtypes: list[int], windo
     changes inside it) do not make the first `~` a lone one."""
     out, k, last_beat = [], 0, 0
     while k < len(samples):
-        if symbols[k] in SYMBOLS:
+        if symbols[k] in SYMBOL_TO_AAMI:
             last_beat = samples[k]
         elif symbols[k] == "~" and subtypes[k] & 0x30 == 0x30:
             j = k + 1
-            while j < len(samples) and symbols[j] != "~" and symbols[j] not in SYMBOLS:
+            while j < len(samples) and symbols[j] != "~" and symbols[j] not in SYMBOL_TO_AAMI:
                 j += 1
             if j == len(samples):
                 out.append((samples[k], _HUGE))

@@ -24,7 +24,8 @@ def notes(pairs: list[tuple[Annotations, Annotations]], report: Report | None = 
     """What a reader of the scores of `pairs` (and their `report`) must be told: test annotations
     without beats (each of the record's beats counts as missed), beat-2's "S or V" class, which has no
     WFDB code and is written as Q (EC57 counts it as neither VEB nor SVEB), test annotations read at their
-    reference's rate (they gave none), and the misses that lie in the test's shutdown (the stretches `annotate` found unreadable: no detector's miss)."""
+    reference's rate (they gave none), and the misses that lie in the test's shutdown (the stretches
+    `annotate` found unreadable: no detector's miss)."""
     out = [
         f"note: {t.file or t.record} holds no beat annotations: each of its record's beats counts as missed"
         for _, t in pairs

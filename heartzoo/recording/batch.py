@@ -84,18 +84,19 @@ def check_names(paths, output_dir, extension: str) -> None:
     check_outside_zoo(Path(output_dir), what="the annotations", option="--output-dir")
     seen: dict[str, Path] = {}
     summary = Path(output_dir) / SUMMARY
+    summary_key = str(summary).casefold()  # keys in any case: one file on the disks of macOS and Windows
     for p in map(Path, paths):
         try:
             name = output_name(p)
         except HeartzooError:
             continue  # reported with the recording, in its turn
         written = output_paths(name, output_dir, extension)
-        if str(summary).casefold() in {str(p).casefold() for p in written.values()}:
+        if summary_key in {str(f).casefold() for f in written.values()}:
             raise HeartzooError(
                 f"{p} would be written as {summary}, the batch's summary: give another --extension"
             )
         target = written["wfdb"]
-        key = str(target).casefold()  # one file on the disks of macOS and Windows
+        key = str(target).casefold()
         if key in seen:
             raise HeartzooError(
                 f"{seen[key]} and {p} would both be written as {target} (the same recording twice, or "

@@ -30,7 +30,8 @@ MM = 1 / 25.4  # inches
 #: the page around the strips, inches: the y labels' margin, the right one, each strip's title above it
 #: and its seconds below it
 LEFT_IN, RIGHT_IN, STRIP_TITLE_IN, STRIP_TICKS_IN = 0.75, 0.25, 0.3, 0.25
-STRIP_IN = STRIP_TITLE_IN + (TRACE_MM + BAND_MM) * MM + STRIP_TICKS_IN
+AXES_IN = (TRACE_MM + BAND_MM) * MM  # a strip's paper: the trace and the band above it
+STRIP_IN = STRIP_TITLE_IN + AXES_IN + STRIP_TICKS_IN
 PAGE_IN = LEFT_IN + STRIP_S * SPEED_MM_S * MM + RIGHT_IN
 #: a recording this long gets its heart rate minute by minute above the strips (inches high)
 TREND_MIN_S = 600.0
@@ -123,9 +124,8 @@ def figure(signal, annotated, max_strips: int = MAX_STRIPS):
         top += TREND_BLOCK_IN
     classes = annotated.classes.tolist()
     for start, why in strips:
-        axes_in = (TRACE_MM + BAND_MM) * MM
-        bottom = 1 - (top + STRIP_TITLE_IN + axes_in) / height
-        ax = fig.add_axes((LEFT_IN / PAGE_IN, bottom, STRIP_S * SPEED_MM_S * MM / PAGE_IN, axes_in / height))
+        bottom = 1 - (top + STRIP_TITLE_IN + AXES_IN) / height
+        ax = fig.add_axes((LEFT_IN / PAGE_IN, bottom, STRIP_S * SPEED_MM_S * MM / PAGE_IN, AXES_IN / height))
         _strip(ax, x, annotated, classes, unread, start, why)
         top += STRIP_IN
     fig.text(LEFT_IN / PAGE_IN, 0.05 / height, "time (s)", fontsize=8)

@@ -22,7 +22,7 @@ from tokenize import TokenError
 
 import numpy as np
 
-from ..data.records import annotation_file_complete
+from ..data.records import SYMBOL_TO_AAMI, annotation_file_complete
 from ..data.signal_files import StoredLead
 from ..data.wfdb_names import wfdb_letters
 from ..errors import DataError, HeartzooError
@@ -432,7 +432,6 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
 
 def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
-    from ..evaluation.ec57 import SYMBOLS
 
     file = Path(f"{base}.{extension}")
     if not file.is_file():
@@ -446,7 +445,7 @@ def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
     except Exception as exc:  # wfdb raises bare errors on damaged files
         raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
     s = np.asarray(ann.sample, dtype=np.int64)[
-        np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOLS))
+        np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOL_TO_AAMI))
     ]
     if len(s) and s[-1] == length:
         s[-1] = length - 1  # a last beat annotated one past the end (svdb 860): kept at the last sample

@@ -75,8 +75,9 @@ def _beats(values: np.ndarray, fs: float, pre: Preprocessor) -> dict[str, np.nda
     peaks = detect(values, fs)
     # the index as the published recipes that read AF beats were trained with (before it took each
     # window's baseline out): `zoo retrain` of them reads the beats they read, cached or not
-    windows = sqi_windows(values, fs, peaks, median_baseline=False) if len(peaks) else None
-    keep = windows.of(peaks) if windows is not None else np.zeros(0, bool)
+    keep = (
+        sqi_windows(values, fs, peaks, median_baseline=False).of(peaks) if len(peaks) else np.zeros(0, bool)
+    )
     keep[[0, -1] if len(keep) else []] = False
     frames = pre.frames(values, fs, peaks)
     out = {"x": frames, "rr": pre.rr_intervals(peaks, fs)}
