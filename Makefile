@@ -70,6 +70,8 @@ DEMO_RUN := runs/demo/$(subst @,-,$(DEMO_REF))
 demo: data
 	@echo "make demo: training $(DEMO_REF), the recommended beat-3 model, from $(DEMO_PUBLISHED)/configuration.json"
 	$(BIN)/heartzoo data stats --task beat-3
+	@# the recipe distils from a published teacher (NAME@vN): the demo's zoo starts with it, where train looks
+	$(BIN)/heartzoo zoo mirror runs/demo/zoo --model $$($(BIN)/python -c "import json; print(json.load(open('$(DEMO_PUBLISHED)/configuration.json'))['config']['compress']['distill']['teacher'])")
 	$(BIN)/heartzoo train $(DEMO_PUBLISHED)/configuration.json --run-dir $(DEMO_RUN) --zoo runs/demo/zoo
 	@made=$$(ls -d runs/demo/zoo/beat-3/$(DEMO_NAME)/v* | sort -V | tail -1); \
 	$(BIN)/heartzoo evaluate $$made --split ds2 --output $(DEMO_RUN)/evaluation-ds2.json && \
