@@ -66,6 +66,8 @@ QRS_RR_MS2 = (5452.0, 99415.0)
 #: from 3.8 to 33; it warns 4 of CinC 2017's 1,650 classifiable test recordings, none of DS2, Icentia11k or
 #: aftdb, and every made-up sine and PPG)
 MIN_KURTOSIS = 3.0
+#: `lead_kurtosis` high-passes the lead here first (Hz)
+KURTOSIS_HIGH_PASS_HZ = 0.5
 #: a lead clipped by its recorder's range sits flat at its largest or smallest value, where an R peak is
 #: rounded: runs of at least this long (and 3 samples) there, and at least `CLIP_RUNS` of them, are said.
 #: Measured on every lead of ../shared/data (`measure_lead`'s `clipped_runs`): mitdb 116 (4, at the
@@ -262,7 +264,9 @@ class LeadMeasures:
         return self.clipped_runs, self.clipped_samples
 
 
-def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
+def measure_lead(
+    x, fs: float, peaks, missing=(), *, kurtosis_hz: float = KURTOSIS_HIGH_PASS_HZ
+) -> LeadMeasures:
     """`qrs_width_ms` and `qrs_amplitude_mv` at `peaks`, and `lead_kurtosis`, in one walk over the lead in
     the detector's chunks (whole `WINDOW_S` windows, so that the windows tile the lead as they would read it
     whole), each read with a minute of its neighbours and high-passed once: a day's lead left on disk is
@@ -276,6 +280,7 @@ def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
     from .missing import clear
 
     sos = butter(2, 0.5, btype="highpass", fs=fs, output="sos")
+    sos_k = sos if kurtosis_hz == 0.5 else butter(2, kurtosis_hz, btype="highpass", fs=fs, output="sos")
     r, h = max(1, round(0.025 * fs)), max(1, round(QRS_HALF_S * fs))
     n = max(1, min(round(WINDOW_S * fs), len(x)))
     peaks = np.asarray(peaks, dtype=np.int64)
@@ -300,7 +305,8 @@ def measure_lead(x, fs: float, peaks, missing=()) -> LeadMeasures:
                 widths.append(peak_widths(a, top, rel_height=0.5)[0])
         starts = np.arange(start, end - n + 1, n)
         if starts.size:
-            w = seg[(starts - lo)[:, None] + np.arange(n)][clear(starts, n, missing)]
+            k_seg = seg if sos_k is sos else sosfiltfilt(sos_k, raw)
+            w = k_seg[(starts - lo)[:, None] + np.arange(n)][clear(starts, n, missing)]
             w = w[np.ptp(w, axis=1) > 0] if len(w) else w
             kurt.extend(kurtosis(w, axis=1, fisher=False).tolist() if len(w) else [])
     w, size = np.concatenate(widths), np.concatenate(sizes)
@@ -337,12 +343,12 @@ def qrs_amplitude_mv(x, fs: float, peaks) -> float | None:
     return measure_lead(x, fs, peaks).qrs_size
 
 
-def lead_kurtosis(x, fs: float, missing=()) -> float | None:
+def lead_kurtosis(x, fs: float, missing=(), *, high_pass_hz: float = KURTOSIS_HIGH_PASS_HZ) -> float | None:
     """The median, over the lead's `WINDOW_S` windows (the whole lead when shorter) that hold no sample the
-    file marks `missing`, of the kurtosis of the lead high-passed at 0.5 Hz: 3 for Gaussian noise, 1.5 for
-    a sine, more where QRS complexes make the lead peaky (kSQI: Li, Mark & Clifford, Physiol Meas 29:15,
-    2008). None without such a window."""
-    return measure_lead(x, fs, (), missing).kurtosis
+    file marks `missing`, of the kurtosis of the lead high-passed at `high_pass_hz`: 3 for Gaussian noise,
+    1.5 for a sine, more where QRS complexes make the lead peaky (kSQI: Li, Mark & Clifford, Physiol Meas
+    29:15, 2008). None without such a window."""
+    return measure_lead(x, fs, (), missing, kurtosis_hz=high_pass_hz).kurtosis
 
 
 def gaps(
