@@ -13,7 +13,7 @@ from heartzoo.config import InputSpec
 from heartzoo.data import mitbih
 from heartzoo.data.databases import get_database
 from heartzoo.data.prepare import load_windows
-from heartzoo.errors import DataError
+from heartzoo.errors import DataError, HeartzooError
 from heartzoo.io import atomic_path
 
 
@@ -58,6 +58,33 @@ def test_a_truncated_annotation_file_is_refused_not_read_in_part(root, tmp_path,
         get_database("mitdb").read_beats(root / "mitdb", "900")
     with pytest.raises(DataError, match=r"record 900 \(.*900.atr\): truncated WFDB annotation file"):
         read_rhythm_marks(root / "mitdb", "900")
+
+
+def test_annotations_written_at_another_rate_are_refused_by_every_reader(root):
+    """An .atr that stores 500 Hz beside a 360 Hz record (a database resampled, its annotations not) puts
+    every beat at the wrong time: the data layer (beats and rhythms), `annotate --reference-peaks` and
+    `ec57` refuse it, naming the file and both rates. Written without a rate, it is read at the header's."""
+    import wfdb
+
+    from heartzoo.data.rhythms import read_rhythm_marks
+    from heartzoo.evaluation.ec57 import read_annotations
+    from heartzoo.recording.read import reference_peaks
+
+    folder = root / "mitdb"
+    beats = get_database("mitdb").read_beats(folder, "900")
+    wfdb.wrann("900", "atr", beats.samples, list(beats.symbols), fs=500, write_dir=str(folder))
+    said = r"900.atr.*annotations written at 500 Hz, but 900.hea (beside it )?says 360 Hz"
+    with pytest.raises(DataError, match=said):
+        get_database("mitdb").read_beats(folder, "900")
+    with pytest.raises(DataError, match=said):
+        read_rhythm_marks(folder, "900")
+    with pytest.raises(HeartzooError, match=said):
+        reference_peaks(folder / "900", "atr", beats.sig_len, 360.0)
+    with pytest.raises(HeartzooError, match=said):
+        read_annotations(folder / "900.atr")
+    wfdb.wrann("900", "atr", beats.samples, list(beats.symbols), fs=360, write_dir=str(folder))
+    assert np.array_equal(get_database("mitdb").read_beats(folder, "900").samples, beats.samples)
+    assert np.array_equal(reference_peaks(folder / "900", "atr", beats.sig_len, 360.0), beats.samples)
 
 
 def test_a_header_that_undercounts_its_samples_is_blamed_not_the_annotations(root):

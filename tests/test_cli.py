@@ -130,6 +130,7 @@ def test_window_tasks_are_counted_from_their_config_never_a_traceback(data_root,
             "labelled per window or recording: `heartzoo data prepare",
         ),
         (("data", "stats", "--select", "800"), "--select chooses within a database: give it with --dataset"),
+        (("data", "stats", "--dataset", "svdb", "--task", "beat-2"), "per AAMI class, whatever the task"),
     ]:
         proc = heartzoo(*args, "--data-dir", str(data_root))
         assert proc.returncode == 2 and said in " ".join(proc.stderr.split()), (args, proc.stderr)

@@ -188,6 +188,42 @@ def test_cli_compares_files_and_folders(tmp_path):
     assert res.returncode == 2 and "r3.hz" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_a_short_record_of_a_folder_is_left_out_and_named_not_the_folder_refused(tmp_path):
+    """One record of a database too short to score (its beats all before the 5th minute) left the whole
+    folder unscored; it is left out of the gross and the average and named, in the table and the JSON.
+    Alone, or every one, it is still an error."""
+    s, early = beats(20), np.arange(20) * 300 + 100
+    for folder, ext in (("ref", "atr"), ("test", "hz")):
+        _write(tmp_path / folder, "r1", ext, s, "N" * 19 + "V")
+        _write(tmp_path / folder, "r2", ext, s, "N" * 20)
+        _write(tmp_path / folder, "s4", ext, early, "N" * 20)
+    res = run_cli("ec57", str(tmp_path / "ref"), str(tmp_path / "test"), "--test-ext", "hz", "--json")
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    assert [r["record"] for r in d["records"]] == ["r1", "r2"] and d["gross"]["qrs_tp"] == 40
+    assert [r["record"] for r in d["skipped"]] == ["s4"] and "scoring starts at 300 s" in d["skipped"][0][
+        "why"
+    ]
+    assert "not scored: record s4" in res.stderr
+    table = run_cli("ec57", str(tmp_path / "ref"), str(tmp_path / "test"), "--test-ext", "hz")
+    assert table.returncode == 0 and "not scored: record s4" in table.stdout and "s4 " not in table.stdout
+    lone = run_cli("ec57", str(tmp_path / "ref" / "s4.atr"), str(tmp_path / "test" / "s4.hz"))
+    assert lone.returncode == 2 and "scoring starts at 300 s" in lone.stderr
+    with pytest.raises(HeartzooError, match=r"record s4: .*; record s4"):
+        score([read_pairs(tmp_path / "ref", tmp_path / "test", test_ext="hz")[2]] * 2)
+
+
+def test_a_table_is_printed_whole_in_a_log(tmp_path):
+    """Piped to a log, rich reads 80 columns and cut the table's numbers to "100.…" and "10,4…": a table
+    is printed at its own width."""
+    s = beats(20)
+    for folder, ext in (("ref", "atr"), ("test", "hz")):
+        _write(tmp_path / folder, "a_long_record_name", ext, s, "N" * 19 + "V")
+    res = run_cli("ec57", str(tmp_path / "ref"), str(tmp_path / "test"), "--test-ext", "hz")
+    assert res.returncode == 0 and "…" not in res.stdout and "a_long_record_name" in res.stdout
+    assert "100.00" in res.stdout and "average" in res.stdout
+
+
 def test_misses_in_the_test_s_shutdown_are_reported_apart_and_scored_alike(tmp_path):
     """bxb's shutdown: reference beats inside the test's `~` (subtype -1) ... `~` (0) stretch, as annotate
     writes its unreadable windows, are the same QRS, VEB and SVEB misses, counted in the X column; the

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .common import ZooDir, app, console, counting_bar, err_console
+from .common import ZooDir, app, console, counting_bar, err_console, print_whole
 
 _DEFAULT_EXT = "heartzoo"  # annotation_files.DEFAULT_EXTENSION, without importing the library at start-up
 _DEFAULT_GATE = "sqi"  # quality.DEFAULT_GATE, likewise
@@ -412,7 +412,7 @@ def ec57_cmd(
     table.add_section()
     row("gross", report.gross.stats, report.gross.tallies, style="bold")
     row("average", report.average, None, style="bold")
-    console.print(table)
+    print_whole(table)
     if said:
         console.print(said, style="dim", highlight=False, soft_wrap=True)
 

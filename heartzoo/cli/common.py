@@ -41,6 +41,19 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def print_whole(table: Table) -> None:
+    """`table` on stdout at its full width, however narrow the terminal (80 columns when piped to a log):
+    rich would otherwise cut its numbers to "100.…" to fit. A terminal too narrow wraps the lines."""
+    from rich.measure import Measurement
+
+    width = console.width
+    console.width = max(width, Measurement.get(console, console.options.update_width(10_000), table).maximum)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
 def kit_folder(value: str) -> Path:
     """A folder for a kit or C files, as typed: an empty name (an unset shell variable, `--out "$KIT"`)
     would write a dozen files into the current folder, so it is refused; `.` says so on purpose."""

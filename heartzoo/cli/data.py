@@ -20,6 +20,7 @@ from .common import (
     counting_bar,
     data_app,
     err_console,
+    print_whole,
 )
 
 
@@ -141,7 +142,7 @@ def data_prepare(
             table.add_row(
                 label, *(f"{n:,}" for n in counts), f"{kept.x.shape[0]:,}×{kept.x.shape[1]}", f"{seconds:.1f}"
             )
-    console.print(table)
+    print_whole(table)
     if ws.meta.get("cache"):  # a window task's splits say nothing of one
         console.print(f"cache: {ws.meta['cache']}")
     if cfg.data.protocol == "leaky-random-beat":
@@ -165,9 +166,9 @@ def data_stats(
         str | None,
         typer.Option(
             "--dataset",
-            help="Count what this database's folder holds instead (patients, hours, beats, rhythms; recordings "
-            "per label where the labels are per recording, as CinC 2017's), "
-            "e.g. icentia11k: whatever part of it is present",
+            help="Count what this database's folder holds instead (patients, hours, beats per AAMI class, "
+            "whatever --task; rhythms; recordings per label where the labels are per recording, as CinC "
+            "2017's), e.g. icentia11k: whatever part of it is present",
         ),
     ] = None,
     select: Annotated[
@@ -175,12 +176,17 @@ def data_stats(
     ] = "all",
 ) -> None:
     """Beat counts of DS1, DS2 and the train/validation draw, per class of the task (or, with
-    --dataset, of one database folder)."""
+    --dataset, of one database folder, per AAMI class)."""
     from ..data.stats import split_counts
     from ..errors import ArgumentError
     from ..tasks import get_task
 
     if dataset is not None:
+        if task is not None or config is not None:
+            raise ArgumentError(
+                "--dataset counts a database's beats per AAMI class, whatever the task: give it without "
+                "--task or --config"
+            )
         _dataset_stats(dataset, select, data_dir, as_json)
         return
     if select != "all":
@@ -211,7 +217,7 @@ def data_stats(
             f"{s['total']:,}",
             f"{s['left_out']:,}",
         )
-    console.print(table)
+    print_whole(table)
     console.print(stats["protocol"])
     console.print("validation records: " + " ".join(stats["splits"]["val"]["records"]))
     for note in stats["notes"]:
@@ -268,7 +274,7 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
         *(f"{stats[counted][c]:,}" for c in classes),
         style="bold",
     )
-    console.print(table)
+    print_whole(table)
     if rhythms:
         by_rhythm = Table(title="rhythms (per patient: --json)")
         for c in ("rhythm", "episodes", "hours", "patients"):

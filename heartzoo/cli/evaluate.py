@@ -27,6 +27,7 @@ from .common import (
     err_console,
     kit_folder,
     kit_options,
+    print_whole,
     report_table,
     tested_on,
 )
@@ -134,11 +135,11 @@ def evaluate_cmd(
         f"{result['model']}@{result['version']}" if result["version"] else result["model"]
     )  # a run: its name
     on = f"{named} on {result['split']}{note}"
-    console.print(report_table(f"float: {on}", flt))
-    console.print(confusion_table(flt, "float"))
+    print_whole(report_table(f"float: {on}", flt))
+    print_whole(confusion_table(flt, "float"))
     if q := result.get("int8"):
-        console.print(report_table(f"int8 ({q['runtime']}): {on}", q))
-        console.print(confusion_table(q, "int8"))
+        print_whole(report_table(f"int8 ({q['runtime']}): {on}", q))
+        print_whole(confusion_table(q, "int8"))
     for label, rep in result.get("noise", {}).items():
         console.print(
             f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "

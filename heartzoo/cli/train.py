@@ -24,6 +24,7 @@ from .common import (
     console,
     err_console,
     print_stage,
+    print_whole,
     report_table,
     tested_on,
 )
@@ -66,7 +67,7 @@ def models_cmd(
         table.add_column(col, justify=justify)
     for r in rows:
         table.add_row(r["name"], r["family"], f"{r['params']:,}", f"{r['macs']:,}")
-    console.print(table)
+    print_whole(table)
 
 
 @app.command("train")
@@ -340,8 +341,8 @@ def cv_cmd(
         # epochs counted from 1, as the training log counts them (cv.json keeps Keras's count from 0)
         best = "–" if r.get("best_epoch") is None else str(r["best_epoch"] + 1)
         table.add_row(str(r["fold"]), held, best, f"{r['macro_f1']:.4f}")
-    console.print(table)
-    console.print(report_table(f"pooled out-of-fold (every training {unit})", rep["pooled"]))
+    print_whole(table)
+    print_whole(report_table(f"pooled out-of-fold (every training {unit})", rep["pooled"]))
     console.print(
         f"out-of-fold macro-F1 {rep['pooled']['macro_f1']:.4f} · per fold "
         f"{rep['fold_macro_f1_mean']:.4f} ± {rep['fold_macro_f1_std']:.4f} · {target / 'cv.json'}"

@@ -20,6 +20,7 @@ from ..preprocess import lead as lead_module
 from ..preprocess.lead import CheckedLead
 from ..tasks import AAMI_CLASSES
 from . import signal_files
+from .annotation_files import read_atr
 
 #: WFDB beat symbol -> AAMI class (ANSI/AAMI EC57), the same for every MIT-format database. Every other
 #: symbol is not a beat. `B` (bundle branch block beat, unspecified) is N in EC57: mitdb has none, svdb one.
@@ -203,18 +204,9 @@ def read_beats(
 
     `end_beat`: the database is known to annotate this record's last beat one sample past the end of
     the signal (svdb 860); that beat is kept, at the last sample."""
-    import wfdb
-
     header = read_header(data_dir, record)
     _check_fs(record, header.fs, expected_fs, Path(data_dir) / f"{record}.hea")
-    atr = Path(data_dir) / f"{record}.atr"
-    if not atr.is_file():
-        raise DataError(record, "annotation file missing", path=str(atr))
-    check_annotation_file(record, atr)
-    try:
-        ann = wfdb.rdann(str(Path(data_dir) / record), "atr")
-    except Exception as exc:
-        raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
+    ann, atr = read_atr(data_dir, record, header.fs)
     symbols = np.asarray(ann.symbol, dtype="<U1") if ann.symbol else np.zeros(0, dtype="<U1")
     samples = np.asarray(ann.sample, dtype=np.int64)
     keep = np.isin(symbols, list(SYMBOL_TO_AAMI))
@@ -237,34 +229,6 @@ def read_beats(
     lut = {sym: AAMI_CLASSES.index(c) for sym, c in SYMBOL_TO_AAMI.items()}
     aami = np.fromiter((lut[s] for s in symbols), dtype=np.int8, count=len(symbols))
     return Beats(record, samples, aami, symbols, float(header.fs), sig_len)
-
-
-def check_annotation_file(record: str, path: Path) -> None:
-    """A DataError naming `path` unless it is a whole WFDB annotation file: wfdb reads a file cut short
-    as the beats before the cut, without a word (a copy that stopped halfway would train on half a
-    record)."""
-    if not annotation_file_complete(Path(path).read_bytes()):
-        raise DataError(
-            record, "truncated WFDB annotation file (its end-of-file mark is missing)", path=str(path)
-        )
-
-
-def annotation_file_complete(data: bytes) -> bool:
-    """Whether a WFDB (MIT format) annotation file ends where it says: its words walked from the start
-    (a word's top 6 bits its code, the rest its argument; SKIP is followed by two words, AUX by its
-    bytes), the end-of-file word 0 comes last. wfdb reads a file cut short without a word."""
-    n, i = len(data), 0
-    while i + 2 <= n:
-        word = data[i] | data[i + 1] << 8
-        code, arg = word >> 10, word & 0x3FF
-        i += 2
-        if word == 0:
-            return n - i <= 1  # some writers pad the file to an even byte count
-        if code == 59:  # SKIP: a 32-bit interval follows
-            i += 4
-        elif code == 63:  # AUX: `arg` bytes follow, padded to a whole word
-            i += arg + (arg & 1)
-    return False
 
 
 def _check_fs(record: str, fs: float, expected_fs: float | None, hea: Path | None = None) -> None:

@@ -72,19 +72,11 @@ class Rhythms:
 def read_rhythm_marks(folder: Path, record: str):
     """(samples in the record, its `+` annotations as (sample, aux note), the .atr path): what both
     conventions start from. A missing or damaged header or annotation file is a `DataError` naming it."""
-    import wfdb
-
-    from .records import check_annotation_file, read_header
+    from .annotation_files import read_atr
+    from .records import read_header
 
     header = read_header(folder, record)
-    atr = Path(folder) / f"{record}.atr"
-    if not atr.is_file():
-        raise DataError(record, "annotation file missing", path=str(atr))
-    check_annotation_file(record, atr)
-    try:
-        ann = wfdb.rdann(str(Path(folder) / record), "atr")
-    except Exception as exc:  # wfdb raises bare errors on a damaged file
-        raise DataError(record, f"cannot read annotations: {exc}", path=str(atr)) from None
+    ann, atr = read_atr(folder, record, header.fs)
     aux = ann.aux_note or [""] * len(ann.sample)
     marks = [
         (int(s), a.strip().rstrip("\x00"))

@@ -110,7 +110,7 @@ def read_annotations(
     reference's, as bxb reads both at the record's)."""
     import wfdb
 
-    from ..data.records import annotation_file_complete
+    from ..data.annotation_files import annotation_file_complete, rate_problem
 
     p = Path(path)
     if extension is None:
@@ -139,11 +139,8 @@ def read_annotations(
             raise HeartzooError(f"{hea}: cannot parse header ({exc})") from None
         # a header may leave out the sample count: then scoring runs to the last reference beat
         length = int(header.sig_len) if header.sig_len else None
-        if fs and header.fs and float(fs) != float(header.fs):
-            raise HeartzooError(
-                f"{file}: annotations written at {float(fs):g} Hz, but {hea.name} beside it says "
-                f"{float(header.fs):g} Hz (the samples would be read at the wrong times)"
-            )
+        if problem := rate_problem(fs, header.fs, f"{hea.name} beside it"):
+            raise HeartzooError(f"{file}: {problem}")
     if not fs and not given:
         raise HeartzooError(f"{file}: no sampling rate in the file and no {p.name}.hea beside it")
     rate_given, fs = not fs, fs or given
@@ -369,11 +366,13 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class Report:
-    """Per-record results, gross statistics (summed counts) and average statistics (mean of records)."""
+    """Per-record results, gross statistics (summed counts) and average statistics (mean of records);
+    `skipped`: (record, why) of the records of a batch too short to score."""
 
     records: list[RecordResult]
     start_s: float = STANDARD_START_S
     window_s: float = STANDARD_WINDOW_S
+    skipped: tuple[tuple[str, str], ...] = ()
     gross: Counts = field(init=False)
     average: dict[str, float | None] = field(init=False)
 
@@ -406,6 +405,7 @@ class Report:
             "matrix_axes": "rows: reference class (O: no reference beat, X: none, in its shutdown); "
             "within each: test class (O: missed, X: missed in the test's shutdown)",
             "records": [r.to_dict() for r in self.records],
+            "skipped": [{"record": r, "why": why} for r, why in self.skipped],
             "gross": {**self.gross.to_dict(), "shutdown_s": self.shutdown_s},
             "average": self.average,
         }
@@ -444,7 +444,7 @@ def compare(
         else ""
     )
     if end >= 0 and end <= first:
-        raise HeartzooError(
+        raise Unscorable(
             f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s"
             + hint
         )
@@ -455,7 +455,7 @@ def compare(
             if len(ref.samples)
             else "no reference beats"
         )
-        raise HeartzooError(
+        raise Unscorable(
             f"record {ref.record or test.record}: {last}, but scoring starts at {start_s:g} s{hint}"
         )
     counts, pairs = match(ref, test, start=first, window=window, end=end)
@@ -464,7 +464,22 @@ def compare(
     return RecordResult(ref.record or test.record, Counts(counts), pairs, round(shut, 3))
 
 
+class Unscorable(HeartzooError):
+    """A record that ends before scoring starts, or whose reference beats all do."""
+
+
 def score(pairs, *, start_s: float = STANDARD_START_S, window_s: float = STANDARD_WINDOW_S) -> Report:
-    """A report over (reference, test) `Annotations` pairs, one per record."""
-    results = [compare(r, t, start_s=start_s, window_s=window_s) for r, t in pairs]
-    return Report(results, start_s, window_s)
+    """A report over (reference, test) `Annotations` pairs, one per record. Of several, a record too short
+    to score is left out and named in `Report.skipped` (a database's one short record would leave the
+    others unscored); a lone one, or every one, is an error."""
+    pairs, results, skipped = list(pairs), [], []
+    for r, t in pairs:
+        try:
+            results.append(compare(r, t, start_s=start_s, window_s=window_s))
+        except Unscorable as exc:
+            if len(pairs) == 1:
+                raise
+            skipped.append((r.record or t.record or "", str(exc)))
+    if not results:
+        raise Unscorable("; ".join(why for _, why in skipped))
+    return Report(results, start_s, window_s, tuple(skipped))

@@ -44,6 +44,7 @@ def notes(pairs: list[tuple[Annotations, Annotations]], report: Report | None = 
             "code for S or V): EC57 counts them as detected beats but never as VEBs or SVEBs, so VEB and "
             "SVEB Se are 0 (or -) whatever the model found"
         )
+    out += [f"note: not scored: {why}" for _, why in (report.skipped if report is not None else ())]
     missed = report.gross.tallies["shutdown_fn"] if report is not None else 0
     if missed:
         fn = report.gross.tallies["qrs_fn"]

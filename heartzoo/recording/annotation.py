@@ -478,7 +478,7 @@ def annotate_file(
         raise HeartzooError(f"{path}: {exc}") from None
     peaks = None
     if reference is not None:
-        peaks = reference_peaks(rec.base, reference, len(rec.signal))
+        peaks = reference_peaks(rec.base, reference, len(rec.signal), rec.fs)
     got = annotate(
         rec.signal,
         rec.fs,

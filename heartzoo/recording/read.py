@@ -22,7 +22,8 @@ from tokenize import TokenError
 
 import numpy as np
 
-from ..data.records import SYMBOL_TO_AAMI, annotation_file_complete
+from ..data.annotation_files import annotation_file_complete, rate_problem
+from ..data.records import SYMBOL_TO_AAMI
 from ..data.signal_files import StoredLead
 from ..data.wfdb_names import wfdb_letters
 from ..errors import DataError, HeartzooError
@@ -430,8 +431,9 @@ def _read_npy(p: Path) -> tuple[list[str], np.ndarray]:
     return [str(i) for i in range(values.shape[1])], values.astype(np.float64)
 
 
-def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
-    """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks."""
+def reference_peaks(base: Path, extension: str, length: int, fs: float) -> np.ndarray:
+    """The beat annotations (any beat code) of WFDB annotation file BASE.EXTENSION, as R peaks of the
+    record of `length` samples at `fs` Hz that BASE.hea describes."""
 
     file = Path(f"{base}.{extension}")
     if not file.is_file():
@@ -444,6 +446,8 @@ def reference_peaks(base: Path, extension: str, length: int) -> np.ndarray:
         ann = wfdb.rdann(str(base), extension)
     except Exception as exc:  # wfdb raises bare errors on damaged files
         raise HeartzooError(f"{file}: not a readable WFDB annotation file ({exc})") from None
+    if problem := rate_problem(ann.fs, fs, f"{Path(base).name}.hea"):
+        raise HeartzooError(f"{file}: {problem}")
     s = np.asarray(ann.sample, dtype=np.int64)[
         np.isin(np.asarray(ann.symbol or [], dtype=object), list(SYMBOL_TO_AAMI))
     ]
