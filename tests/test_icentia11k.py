@@ -316,3 +316,17 @@ def test_rhythm_windows_from_the_release_layout(written):
         window_arrays(DB, "p00002_s00", spec, root)["aami"].tolist() == []
     )  # AFL 500-3,000: no whole window
     assert window_arrays(DB, "p01003_s00", spec, root)["aami"].tolist() == []  # unlabelled
+
+
+def test_the_external_tests_patients_never_train(sample, monkeypatch):
+    """The data folder's Icentia11k segments are the wearable path's external tests: a config that trains
+    on them (a validation draw would select on them too) is refused, naming them; other patients of the
+    release are not."""
+    from heartzoo.config import parse_config
+    from heartzoo.errors import ConfigError
+
+    monkeypatch.setenv("HEARTZOO_DATA_DIR", str(sample.parent))
+    base = {"name": "x", "task": "beat-3", "model": {"arch": "cnn2"}}
+    for source in ("icentia11k:all", "icentia11k:p01001", "icentia11k:p00000_s00"):
+        with pytest.raises(ConfigError, match=r"holds Icentia11k patient\(s\) p0.*the external tests"):
+            parse_config({**base, "data": {"train": ["mitdb:DS1", source]}})

@@ -385,3 +385,110 @@ def test_the_picture_of_a_search_without_a_complete_trial_is_drawn(tmp_path):
     study = optuna.create_study(direction="maximize")
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     assert trajectory(study, tmp_path / "trajectory.png").stat().st_size > 0
+
+
+def test_a_run_folder_holds_one_study_of_one_config_and_space(files):
+    """Another base config (or space) given the same run folder mixed its trials with the old ones, and
+    best.yaml was written from a config they never trained: it is refused. The seed each process drew
+    with is kept with the study."""
+    from heartzoo.training.tune import open_study
+
+    base = parse_config(BASE)
+    space = load_space(files / "space.yaml", base)
+    study = open_study(base, space, files / "s")
+    assert study.user_attrs["sampler_seeds"] == [space.seed]
+    longer = parse_config({**BASE, "train": {**BASE["train"], "epochs": 2}})
+    with pytest.raises(ConfigError, match=r"study 'tiny-search' was searched with another base config"):
+        open_study(longer, space, files / "s")
+    wider = space.model_copy(update={"seed": space.seed + 1})
+    with pytest.raises(ConfigError, match=r"searched with another search space"):
+        open_study(base, wider, files / "s")
+    assert (
+        open_study(base, space, files / "s").user_attrs["config_sha256"] == study.user_attrs["config_sha256"]
+    )
+
+
+def test_what_a_search_needs_is_checked_before_its_study_is_written(files, tmp_path):
+    """A wrong --storage or --run-dir, a run folder inside a zoo, or training data that is not there: a
+    traceback, or a study of failed trials and a run folder left behind. Each is now a clear error, and
+    nothing is written."""
+    from heartzoo.errors import HeartzooError
+    from heartzoo.training.tune import tune
+
+    base = parse_config(BASE)
+    space = load_space(files / "space.yaml", base)
+    with pytest.raises(HeartzooError, match=r"--storage 'notaurl': not a database URL"):
+        tune(base, space, files / "u", trials=1, storage="notaurl")
+    assert not (files / "u").exists()
+    (files / "afile").write_text("")
+    with pytest.raises(HeartzooError, match=r"afile: a file, not a folder \(--run-dir\)"):
+        tune(base, space, files / "afile", trials=1)
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    (zoo / "index.json").write_text('{"format": 1, "models": []}\n')
+    with pytest.raises(HeartzooError, match=r"--run-dir"):
+        tune(base, space, zoo / "search", trials=1)
+    assert sorted(p.name for p in zoo.iterdir()) == ["index.json"]
+    with pytest.raises(HeartzooError, match=r"no mitdb folder"):
+        tune(base, space, files / "d", trials=1, env=Environment(data_dir=tmp_path / "nothing"))
+    assert not (files / "d").exists()
+
+
+def test_values_another_running_trial_holds_are_not_trained_twice():
+    """Two processes seeded alike drew the same values and trained them in one folder at once: the
+    later trial now sees the earlier one running there."""
+    from heartzoo.training.tune import _held_by
+
+    study = optuna.create_study(direction="maximize")
+    first, second = study.ask(), study.ask()
+    for t in (first, second):
+        t.set_user_attr("folder", "trials/abc")
+    assert _held_by(second, "trials/abc") == first.number and _held_by(first, "trials/abc") is None
+    assert _held_by(second, "trials/other") is None
+    study.tell(first, 0.5)
+    assert _held_by(second, "trials/abc") is None  # finished: the retry resumes its run there
+
+
+def test_a_retried_trial_numbers_its_epochs_on_from_its_first_attempt():
+    """A trial run again resumed its training at epoch 2 but reported it as epoch 0, beside other trials'
+    epoch 0 for the pruner."""
+    from heartzoo.training.tune import _reporter
+
+    study = optuna.create_study(direction="maximize")
+    dist = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-2)}
+    study.add_trial(
+        optuna.create_trial(
+            state=optuna.trial.TrialState.WAITING,
+            params={"lr": 1e-3},
+            distributions=dist,
+            intermediate_values={0: 0.4, 1: 0.5},
+        )
+    )
+    trial = study.ask()
+    _reporter(trial).on_epoch_end(2, {"val_macro_f1": 0.6})
+    assert study.trials[0].intermediate_values == {0: 0.4, 1: 0.5, 2: 0.6}
+
+
+def test_a_report_without_a_complete_trial_leaves_no_best_config(files):
+    """A best.yaml another search left in the run folder was printed as this search's best config."""
+    from heartzoo.training.tune_report import BEST_FILE, write_report
+
+    base = parse_config(BASE)
+    space = load_space(files / "space.yaml", base)
+    (files / "r").mkdir()
+    (files / "r" / BEST_FILE).write_text("name: another-search-tuned\n")
+    study = optuna.create_study(direction="maximize")
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+    report = write_report(study, base, space, files / "r")
+    assert "No trial completed" in report.read_text() and not (files / "r" / BEST_FILE).exists()
+
+
+def test_a_base_name_too_long_for_its_trials_is_refused_with_the_space(files):
+    """A base config named with 51-64 characters trains, but each trial's name (`NAME-t` and 12 hex
+    digits) is over the limit: every trial failed, and the search exited 0. The space is checked under a
+    trial's name."""
+    long = parse_config({**BASE, "name": "x" * 60})
+    with pytest.raises(
+        ConfigError, match=r"field 'name': 'x{60}' is too long to search: .* at most 50 characters"
+    ):
+        load_space(files / "space.yaml", long)

@@ -62,6 +62,38 @@ def kit_folder(value: str) -> Path:
     return Path(value)
 
 
+def ctrl_c_between_batches():
+    """Ctrl-C during training stops at the end of the current batch: raised inside TensorFlow's tracing
+    of the first step, a KeyboardInterrupt came out as a TypeError. A second Ctrl-C, or one outside
+    training, stops at once."""
+    import signal
+
+    import keras
+
+    class StopAtBatchEnd(keras.callbacks.Callback):
+        fitting = pending = False
+
+        def on_train_begin(self, logs=None):
+            StopAtBatchEnd.fitting = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            if StopAtBatchEnd.pending:
+                StopAtBatchEnd.pending = False
+                raise KeyboardInterrupt
+
+        def on_train_end(self, logs=None):
+            StopAtBatchEnd.fitting = False
+
+    def handler(_signum, _frame):
+        if StopAtBatchEnd.fitting and not StopAtBatchEnd.pending:
+            StopAtBatchEnd.pending = True
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return StopAtBatchEnd()
+
+
 def print_stage(msg: str) -> None:
     """A pipeline stage starting (the `progress` callback of training, cross-validation, retraining)."""
     err_console.print(f"[bold]▶ {escape(msg)}[/]")

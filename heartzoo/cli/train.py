@@ -22,6 +22,7 @@ from .common import (
     app,
     check_task,
     console,
+    ctrl_c_between_batches,
     err_console,
     print_stage,
     print_whole,
@@ -145,7 +146,7 @@ def train_cmd(
                 data_dir=data_dir, cache_dir=cache_dir, progress=print_stage if chief else None, strategy=dist
             ),
             restart=restart,
-            callbacks=[rich_training_callback(err_console), _ctrl_c_between_batches()] if chief else [],
+            callbacks=[rich_training_callback(err_console), ctrl_c_between_batches()] if chief else [],
         )
     except KeyboardInterrupt:
         from ..training.checkpoints import interrupted_stage, interrupted_unsaved
@@ -185,38 +186,6 @@ def train_cmd(
             f"[green]published {out['published']}[/]: {tested_on(m)} macro-F1 float {m['float']['macro_f1']:.4f} · "
             f"int8 {m['int8']['macro_f1']:.4f} · {m['tflite_bytes']:,} B tflite · {m['tflm_arena_bytes']:,} B arena"
         )
-
-
-def _ctrl_c_between_batches():
-    """Ctrl-C during training stops at the end of the current batch: raised inside TensorFlow's tracing
-    of the first step, a KeyboardInterrupt came out as a TypeError. A second Ctrl-C, or one outside
-    training, stops at once."""
-    import signal
-
-    import keras
-
-    class StopAtBatchEnd(keras.callbacks.Callback):
-        fitting = pending = False
-
-        def on_train_begin(self, logs=None):
-            StopAtBatchEnd.fitting = True
-
-        def on_train_batch_end(self, batch, logs=None):
-            if StopAtBatchEnd.pending:
-                StopAtBatchEnd.pending = False
-                raise KeyboardInterrupt
-
-        def on_train_end(self, logs=None):
-            StopAtBatchEnd.fitting = False
-
-    def handler(_signum, _frame):
-        if StopAtBatchEnd.fitting and not StopAtBatchEnd.pending:
-            StopAtBatchEnd.pending = True
-            return
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    return StopAtBatchEnd()
 
 
 def _launch_workers(

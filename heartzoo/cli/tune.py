@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from ..environment import Environment
-from .common import CacheDir, DataDir, app, console, err_console
+from .common import CacheDir, DataDir, ZooDir, app, console, ctrl_c_between_batches, err_console
 
 
 def _table(study, names: list[str], running: str = "") -> Table:
@@ -55,6 +55,7 @@ def tune_cmd(
     ] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
+    zoo: ZooDir = None,
 ) -> None:
     """Search a config's settings with Optuna (TPE, median pruning) on the validation patients.
 
@@ -96,6 +97,8 @@ def tune_cmd(
                 target,
                 trials=trials,
                 storage=storage,
+                zoo=zoo,
+                callbacks=[ctrl_c_between_batches()],
                 env=Environment(
                     data_dir=data_dir,
                     cache_dir=cache_dir,
@@ -117,5 +120,8 @@ def tune_cmd(
     console.print(f"report: {report}")
     if (target / BEST_FILE).is_file():
         console.print(f"best config: {target / BEST_FILE}  (heartzoo train {target / BEST_FILE})")
-    else:
-        console.print(f"no trial completed; see {target / REPORT_FILE}")
+        return
+    console.print(f"no trial completed; see {target / REPORT_FILE}")
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    if failed:  # every trial that ran failed: the search's error, not a result
+        sys.exit(1)

@@ -38,6 +38,9 @@ LEAD = "ecg"
 RHYTHMS = ("N", "AFIB", "AFL")
 RECORD_RE = re.compile(r"p\d{5}_s\d{2}")
 PATIENT_RE = re.compile(r"p\d{5}")
+#: the patients of the data folder's segments: the wearable path's external tests, never trained or
+#: selected on (a config whose training data holds one is refused, `splits.data_problem`)
+EXTERNAL_TESTS = ("p00000", "p01001")
 
 
 def patient_of(record: str) -> str:

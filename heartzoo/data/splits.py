@@ -42,13 +42,22 @@ class ValidationSplit(BaseModel):
 
 def data_problem(data) -> str | None:
     """What is wrong with a `data` section, as "field: why" (None when nothing is): DS2 trains no
-    inter-patient model, and the leaky split is mitdb's alone."""
+    inter-patient model, the external tests' Icentia11k patients none at all, and the leaky split is
+    mitdb's alone."""
     from .databases import resolve
+    from .icentia11k import EXTERNAL_TESTS, patient_of
 
-    if data.protocol == INTER_PATIENT:
-        for source in data.train:
-            if set(resolve(source)[1]) & set(DS2):
-                return f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
+    for source in data.train:
+        db, records = resolve(source)
+        if data.protocol == INTER_PATIENT and set(records) & set(DS2):
+            return f"train: {source!r} holds DS2 records: DS2 is the test set and never trains"
+        if db.name == "icentia11k" and (
+            held := sorted({patient_of(r) for r in records} & set(EXTERNAL_TESTS))
+        ):
+            return (
+                f"train: {source!r} holds Icentia11k patient(s) {', '.join(held)}, the external tests of the "
+                "wearable path: they never train (name other patients of the release)"
+            )
     if data.protocol == LEAKY and data.train != ["mitdb:DS1"]:
         return "train: the leaky-random-beat protocol draws beats of mitdb alone; leave 'train' at mitdb:DS1"
     if data.shards is not None and data.protocol != INTER_PATIENT:

@@ -148,6 +148,11 @@ class SearchSpace(_Strict):
         return self
 
 
+def trial_name(base: str, key: str = "0" * 12) -> str:
+    """The name of the trial recipe of base config `base` whose folder is `key` (12 hex digits)."""
+    return f"{base}-t{key}"
+
+
 def with_values(
     config: HeartzooConfig, space: SearchSpace, values: dict[str, Any], name: str
 ) -> HeartzooConfig:
@@ -176,6 +181,16 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
         raise ConfigError(
             describe_errors(SearchSpace, exc, str(path)).replace("configuration", "search space")
         ) from None
+    import re
+
+    from ..config import NAME_PATTERN
+
+    if not re.fullmatch(NAME_PATTERN, trial_name(config.name)):
+        raise ConfigError(
+            f"{config.where}: field 'name': {config.name!r} is too long to search: each trial is named "
+            f"{trial_name(config.name)!r}, over the 64 characters a name may hold; give the base at most "
+            f"{64 - len(trial_name(''))} characters"
+        )
     for key, param in space.params.items():
         fields = _field_names(param.path)
         if fields is not None and fields[1] not in fields[0]:
@@ -185,7 +200,7 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
             )
         for value in [*param.extremes(), *(v[key] for v in space.enqueue)]:
             try:
-                cfg = with_values(config, space, {key: copy.deepcopy(value)}, config.name)
+                cfg = with_values(config, space, {key: copy.deepcopy(value)}, trial_name(config.name))
                 if param.path.startswith("model."):  # model.params are the builder's to check
                     from .train import build_from_config
 

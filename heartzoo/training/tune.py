@@ -10,11 +10,14 @@ A trial is a whole line (`runs.run_pipeline`, never published) of the base confi
 values, in `<run>/trials/<hash of its values>/`: a trial retried after its process was killed resumes
 its training at the last finished epoch. Before it trains, its model is built, thinned as its channel
 pruning will thin it and converted to int8 (once per architecture in a process), and a trial over the
-space's size constraints is pruned there. The objective is the last stage's validation macro-F1 (whole
+space's size constraints is pruned there. The objective is the validation macro-F1 of the stage `export.stage` selects (whole
 held-out patients); the test set is never loaded.
 
 Every process running `tune` on one study (same run folder or `--storage` URL) takes distinct trials
-from it; a trial whose process stopped sending heartbeats is failed and retried once with its values.
+from it (a process that finds trials running seeds its sampler apart, and a trial whose values another
+running trial holds is pruned before it trains); a trial whose process stopped sending heartbeats is
+failed and retried once with its values, its epochs' reports kept. A study holds the hashes of its base
+config and space: another config or space in its run folder is refused, not mixed in.
 """
 
 from __future__ import annotations
@@ -31,17 +34,18 @@ from typing import Any
 
 from ..config import HeartzooConfig
 from ..environment import LOCAL, Environment
-from ..errors import ConfigError
-from .search_space import SearchSpace, with_values
+from ..errors import ConfigError, HeartzooError
+from .search_space import SearchSpace, trial_name, with_values
 
 STUDY_FILE = "study.db"
 HEARTBEAT_S = 5  # a trial's process writes a heartbeat this often;
 GRACE_S = 20  # with none for this long, the trial is failed and retried
 
 
-def trial_folder(run_dir: Path, values: dict[str, Any]) -> Path:
-    """Where a trial with these values trains: the same folder when it is retried."""
-    key = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]
+def trial_folder(run_dir: Path, values: dict[str, Any], name: str = "") -> Path:
+    """Where a trial of the study `name` with these values trains: the same folder when it is retried,
+    another for another study's (another base config) in the same run folder."""
+    key = hashlib.sha256(json.dumps([name, values], sort_keys=True, default=str).encode()).hexdigest()[:12]
     return Path(run_dir) / "trials" / key
 
 
@@ -50,8 +54,12 @@ def trial_config(
 ) -> tuple[HeartzooConfig, Path]:
     """(the recipe a trial with these values trains, its folder): named by its folder, not by the trial's
     number, so that a trial retried under another number resumes the run its values left there."""
-    folder = trial_folder(run_dir, values)
-    return with_values(config, space, values, f"{config.name}-t{folder.name}"), folder
+    folder = trial_folder(run_dir, values, config.name)
+    return with_values(config, space, values, trial_name(config.name, folder.name)), folder
+
+
+def _sha(model) -> str:
+    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
 #: sizes already measured in this process, by what they depend on: a search draws the same architecture
@@ -117,13 +125,16 @@ def over_limits(size: dict[str, int], space: SearchSpace) -> str | None:
 
 def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storage: str | None = None):
     """The study of this search, created or loaded: in `<run_dir>/study.db` unless `storage` (an RDB
-    URL) is given, with heartbeats so that a killed process's trial is failed and retried."""
+    URL) is given, with heartbeats so that a killed process's trial is failed and retried. A study made
+    with another base config or space is refused; trials whose process stopped are failed (and retried)."""
     import warnings
 
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
 
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise HeartzooError(f"{run_dir}: a file, not a folder (--run-dir)")
     url = storage or f"sqlite:///{(run_dir / STUDY_FILE).resolve()}"
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
 
@@ -135,20 +146,36 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
                 engine_kwargs=engine,
                 heartbeat_interval=HEARTBEAT_S,
                 grace_period=GRACE_S,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                    max_retry=1, inherit_intermediate_values=True
+                ),
             )
 
-    rdb = _racing(connect)
-    existing = _count(rdb, config.name)
-    # processes sharing a study must not draw the same values: each seeds its sampler differently
-    salt = os.getpid() if storage is not None else 0
-    sampler = optuna.samplers.TPESampler(
-        seed=space.seed + existing + salt, n_startup_trials=space.pruning.startup_trials + 2
-    )
+    if storage is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        rdb = _racing(connect)
+    except ImportError as exc:  # SQLAlchemy's driver for the URL's database is not installed
+        raise HeartzooError(
+            f"--storage {storage}: {exc} (install its driver, e.g. psycopg2 or pymysql)"
+        ) from None
+    except Exception as exc:  # SQLAlchemy's ArgumentError for a URL it cannot parse, and the like
+        if storage is None:
+            raise
+        raise HeartzooError(
+            f"--storage {storage!r}: not a database URL SQLAlchemy can open ({exc})"
+        ) from None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    before = _trials(rdb, config.name)
+    # a process that finds trials running seeds its sampler apart from theirs (else both draw the same
+    # values); alone, the seed follows the space's and the trials held, so that a search repeats
+    running = any(t.state == TrialState.RUNNING for t in before)
+    seed = space.seed + len(before) + (os.getpid() if running else 0)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=space.pruning.startup_trials + 2)
     pruner = optuna.pruners.MedianPruner(
         n_startup_trials=space.pruning.startup_trials, n_warmup_steps=space.pruning.warmup_epochs
     )
-    return _racing(
+    study = _racing(
         lambda: optuna.create_study(
             storage=rdb,
             study_name=config.name,
@@ -158,6 +185,32 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
             pruner=pruner,
         )
     )
+    made = {"config_sha256": _sha(config), "space_sha256": _sha(space)}
+    for key, sha in made.items():
+        held = study.user_attrs.get(key)
+        if held is None:  # a new study (or one from before studies held them)
+            study.set_user_attr(key, sha)
+        elif held != sha:
+            what = "base config" if key.startswith("config") else "search space"
+            raise ConfigError(
+                f"{run_dir if storage is None else storage}: its study {config.name!r} was searched with another "
+                f"{what}; its trials would be mixed with this one's. Give another --run-dir (or study name), "
+                f"or the {what} it was made with"
+            )
+    study.set_user_attr("sampler_seeds", sorted({*study.user_attrs.get("sampler_seeds", []), seed}))
+    with warnings.catch_warnings():  # a process killed since: its trial failed, and retried
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    return study
+
+
+def _trials(storage, name: str) -> list:
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=name, storage=storage).trials
+    except KeyError:
+        return []
 
 
 def _racing(make, attempts: int = 5):
@@ -173,15 +226,6 @@ def _racing(make, attempts: int = 5):
                 raise
             time.sleep(1 + attempt)
     raise AssertionError("unreachable")
-
-
-def _count(storage, name: str) -> int:
-    try:
-        import optuna
-
-        return len(optuna.load_study(study_name=name, storage=storage).trials)
-    except KeyError:
-        return 0
 
 
 def finished(study) -> list:
@@ -205,26 +249,45 @@ def tune(
     trials: int,
     storage: str | None = None,
     env: Environment = LOCAL,
+    zoo: str | os.PathLike[str] | None = None,
     callbacks: list | None = None,
     on_trial: Callable[[Any, Any], None] | None = None,
 ):
-    """Run the study until it holds `trials` trials that trained (to the end or until pruned), and return it.
-    Interrupted, it resumes where it stopped: finished trials are never run again."""
+    """Run the study until it holds `trials` trials that trained (to the end or until pruned), and the
+    trials it waits for (the space's enqueued values, retries) have run; return it. Interrupted, it
+    resumes where it stopped: finished trials are never run again. What every trial needs (its data, its
+    teacher, in `zoo`) is checked before the study is touched."""
     import optuna
+    from optuna.trial import TrialState
 
+    from ..io import check_outside_zoo
     from .runs import run_pipeline
 
     run_dir = Path(run_dir)
+    check_outside_zoo(run_dir, what="a search", option="--run-dir")  # before its study is written there
+    _check_ready(config, env, zoo)
     study = open_study(config, space, run_dir, storage)
-    if not study.trials:  # a new study: the space's own values first
-        for values in space.enqueue:
+    # the space's own values, first, until each has trained (a failed attempt is made again) ...
+    held = [  # a trial enqueued and not yet run holds its values as `fixed_params`
+        t.params or t.system_attrs.get("fixed_params", {})
+        for t in study.trials
+        if t.state != TrialState.FAIL and not t.user_attrs.get("rejected")
+    ]
+    for values in space.enqueue:  # (which may name some of the parameters only)
+        if not any(all(h.get(k) == v for k, v in values.items()) for h in held):
             study.enqueue_trial(values, user_attrs={"note": "enqueued by the search space"})
-    # a trial stopped by Ctrl-C runs again with its values, in its folder, resuming its training
+    # ... and a trial stopped by Ctrl-C again with its values, in its folder, resuming its training
     again = {t.user_attrs.get("retried_from") for t in study.trials}
     for t in study.trials:
         if t.user_attrs.get("interrupted") and t.number not in again:
-            study.enqueue_trial(
-                t.params, user_attrs={"note": f"trial {t.number} again", "retried_from": t.number}
+            study.add_trial(
+                optuna.create_trial(
+                    state=TrialState.WAITING,
+                    params=t.params,
+                    distributions=t.distributions,
+                    user_attrs={"note": f"trial {t.number} again", "retried_from": t.number},
+                    intermediate_values=t.intermediate_values,  # its epochs keep their numbers
+                )
             )
     say = env.say
     interrupted = False
@@ -240,12 +303,19 @@ def tune(
             trial.set_user_attr("rejected", reason)
             say(f"trial {trial.number}: {reason}, not trained")
             raise optuna.TrialPruned(reason)
-        trial.set_user_attr("folder", str(folder.relative_to(run_dir)))
+        where = str(folder.relative_to(run_dir))
+        trial.set_user_attr("folder", where)
+        # two processes can draw the same values: the first to take them trains, in their one folder
+        if holder := _held_by(trial, where):
+            trial.set_user_attr("rejected", f"trial {holder} is training these values")
+            say(f"trial {trial.number}: trial {holder} is training these values, not trained")
+            raise optuna.TrialPruned("values taken")
         say(f"trial {trial.number}: {values}")
         try:
             out = run_pipeline(
                 cfg,
                 folder,
+                zoo=zoo,
                 publish=False,
                 env=replace(env, progress=None),  # the trial's line is one step of the study
                 callbacks=[*(callbacks or []), _reporter(trial)],
@@ -263,18 +333,21 @@ def tune(
             raise optuna.TrialPruned("interrupted") from None
         return float(out["selected"]["val_macro_f1"])  # the stage the trial would publish
 
+    def waiting(s) -> int:
+        return len(s.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+
     left = trials - len(finished(study))
-    if left > 0:
+    if left > 0 or waiting(study):
 
         def done(s, _trial) -> None:
-            if len(finished(s)) >= trials:
+            if len(finished(s)) >= trials and not waiting(s):
                 s.stop()
 
         extra = [(lambda s, t: on_trial(s, t))] if on_trial is not None else []
         # `done` stops at `trials` trained; the cap bounds a study whose trials keep failing or are refused
         study.optimize(
             objective,
-            n_trials=4 * left + 4,
+            n_trials=4 * max(left, 0) + waiting(study) + 4,
             callbacks=[done, _mlflow_logger(run_dir), *extra],
             catch=(ConfigError,),
         )
@@ -283,14 +356,40 @@ def tune(
     return study
 
 
+def _check_ready(config: HeartzooConfig, env: Environment, zoo) -> None:
+    """What every trial of `config` needs, checked once: the folders of its training data and its teacher
+    (a missing one failed every trial alike, each a traceback in the study)."""
+    from ..data.databases import get_database
+    from .teacher import teacher_folder
+
+    for source in config.data.train:
+        get_database(source.partition(":")[0]).folder(env.data_dir)
+    if config.compress.distill is not None:
+        teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)
+
+
+def _held_by(trial, folder: str) -> int | None:
+    """The number of an earlier trial of the study that is running in `folder`, if one is."""
+    from optuna.trial import TrialState
+
+    running = trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return min(
+        (t.number for t in running if t.number < trial.number and t.user_attrs.get("folder") == folder),
+        default=None,
+    )
+
+
 def _reporter(trial):
-    """Each epoch's validation macro-F1 to Optuna, numbered across the line's stages; a trial the pruner
+    """Each epoch's validation macro-F1 to Optuna, numbered across the line's stages (a retried trial
+    holds its first attempt's reports, and its resumed run goes on from their number); a trial the pruner
     stops raises TrialPruned out of training."""
     import keras
     import optuna
 
+    (held,) = [t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number]
+
     class Report(keras.callbacks.Callback):
-        step = 0
+        step = max(held.intermediate_values, default=-1) + 1
 
         def on_epoch_end(self, epoch, logs=None):
             trial.report(float((logs or {})["val_macro_f1"]), Report.step)

@@ -118,7 +118,7 @@ def write_report(
         f"# Search: {study.study_name}",
         "",
         f"Base config `{config.name}`, {len(study.trials)} trials; objective: validation macro-F1 of the "
-        "last stage, on whole held-out patients (the test set is never loaded). Constraints, checked "
+        "stage export.stage selects, on whole held-out patients (the test set is never loaded). Constraints, checked "
         f"before training: {space.constraints.model_dump()}.",
         "",
     ]
@@ -146,7 +146,8 @@ def write_report(
         write_best(study, config, space, run_dir / BEST_FILE)
         t = study.best_trial
         lines += [f"Best: trial {t.number}, validation macro-F1 {t.value:.4f}, written to `{BEST_FILE}`."]
-    except ValueError:  # no complete trial
+    except ValueError:  # no complete trial: a best config another search left here is not this one's
+        (run_dir / BEST_FILE).unlink(missing_ok=True)
         lines += ["No trial completed: no best config."]
     out = run_dir / REPORT_FILE
     with atomic_path(out) as tmp:
