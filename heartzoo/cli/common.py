@@ -3,6 +3,7 @@ tables a report prints as."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -99,12 +100,21 @@ def print_stage(msg: str) -> None:
     err_console.print(f"[bold]▶ {escape(msg)}[/]")
 
 
+def _data_dir_for_all(value: Path | None) -> Path | None:
+    """--data-dir is $HEARTZOO_DATA_DIR for the whole command: a config naming a database of your own is
+    checked, and worker processes read, where the command was told."""
+    if value is not None:
+        os.environ["HEARTZOO_DATA_DIR"] = str(value)
+    return value
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Folder holding the databases (mitdb/, svdb/, cinc2017/, aftdb/, nstdb_noise/, ...)",
+        help="Folder holding the databases (mitdb/, svdb/, cinc2017/, aftdb/, nstdb_noise/, ..., and yours)",
         show_default="$HEARTZOO_DATA_DIR, else the per-user data folder",
+        callback=_data_dir_for_all,
     ),
 ]
 

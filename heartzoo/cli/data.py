@@ -295,7 +295,8 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
     else:
         console.print(f"{stats['patients']} patient(s), {stats['records']} record(s)")
     use = "" if stats["commercial_use"] else " — non-commercial: models trained on it inherit the licence"
-    console.print(f"licence: {stats['licence']}{use}; cite {stats['citation']}")
+    cite = f"; cite {stats['citation']}" if stats["citation"] else ""
+    console.print(f"licence: {stats['licence']}{use}{cite}")
 
 
 @data_app.command("shard")

@@ -44,6 +44,8 @@ class Database:
     also_in: tuple[str, ...] = ()
     #: how to get the data, for the error when its folder is missing
     how_to_get: str = ""
+    #: the description a database of your own was read from (`local_database`); None for heartzoo's
+    described_in: Path | None = None
     #: what is labelled: every beat ("beat"), or a whole recording ("recording": CinC 2017)
     unit = "beat"
 

@@ -14,17 +14,51 @@ DATABASES: dict[str, Database] = {
 }
 
 
-def get_database(name: str) -> Database:
-    try:
+#: the databases heartzoo ships; `DATABASES` adds those of your own as they are read
+BUILT_IN = frozenset(DATABASES)
+
+
+def get_database(name: str, data_dir=None) -> Database:
+    """The database `name`: one heartzoo ships, or one of your own, a folder `name` of the data folder
+    holding its `heartzoo-database.yaml` (`local_database`), read and checked on first use."""
+    if name in BUILT_IN:
         return DATABASES[name]
-    except KeyError:
-        raise ValueError(f"unknown database {name!r}; known: {', '.join(DATABASES)}") from None
+    from .. import paths
+    from .local_database import DESCRIPTION, NAME_RE, read_database
+
+    folder = paths.data_dir(data_dir) / name if NAME_RE.fullmatch(name) else None  # a name, never a path
+    if (folder is None or not (folder / DESCRIPTION).is_file()) and data_dir is None and name in DATABASES:
+        return DATABASES[name]  # read from the folder a command named before
+    if folder is None or not (folder / DESCRIPTION).is_file():
+        raise ValueError(
+            f"unknown database {name!r}; known: {', '.join(DATABASES)}, or one of your own: a folder of the "
+            f"data folder holding its {DESCRIPTION} (docs/data.md)"
+        )
+    held = DATABASES.get(name)
+    if held is None or held.described_in != folder / DESCRIPTION:  # read once per folder
+        DATABASES[name] = read_database(folder, {k: v for k, v in DATABASES.items() if k != name})
+    return DATABASES[name]
+
+
+def local_databases(data_dir=None) -> list[Database]:
+    """The databases of your own in the data folder (every folder holding a `heartzoo-database.yaml`)."""
+    from .. import paths
+    from .local_database import DESCRIPTION, NAME_RE
+
+    root = paths.data_dir(data_dir)
+    found = sorted(p.parent.name for p in root.glob(f"*/{DESCRIPTION}")) if root.is_dir() else []
+    return [get_database(n, data_dir) for n in found if NAME_RE.fullmatch(n) and n not in BUILT_IN]
 
 
 def database_of(record: str) -> Database:
     """The database a record belongs to: record names are unique across the databases, and a name two
-    claim (a new database's `100` beside MIT-BIH's) is an error, never the first one's record."""
+    claim (a new database's `100` beside MIT-BIH's) is an error, never the first one's record. A record of
+    none of those read so far is looked for in the databases of your own in the data folder (a worker
+    process starts without them)."""
     owners = [db for db in DATABASES.values() if db.owns(record)]
+    if not owners:
+        local_databases()
+        owners = [db for db in DATABASES.values() if db.owns(record)]
     if len(owners) > 1:
         raise ValueError(
             f"record {record!r} is a record of {' and '.join(db.name for db in owners)}: record names must be "
@@ -58,7 +92,7 @@ def resolve(source: str, data_dir=None) -> tuple[Database, tuple[str, ...]]:
     name, sep, what = source.partition(":")
     if not sep or not what:
         raise ValueError(f"{source!r} is not DATABASE:SET or DATABASE:RECORD (e.g. mitdb:DS1, svdb:all)")
-    db = get_database(name)
+    db = get_database(name, data_dir)
     return db, db.select(what, data_dir)
 
 

@@ -1,8 +1,8 @@
-"""End to end on MIT-BIH records: a model classifying the beats its R-peak detector found, scored beat
+"""End to end on a database's records (MIT-BIH's, or any other's): a model classifying the beats its R-peak detector found, scored beat
 by beat against the reference annotations (EC57, `heartzoo.evaluation.ec57`), beside the same model given the
 reference R peaks. The difference between the two is what detection costs the classifier.
 
-Reported per model, over the records (DS2 by default), from EC57's 5-minute start:
+Reported per model, over the records (mitdb's DS2 by default), from EC57's 5-minute start:
 - `ec57`: gross QRS Se/+P, VEB Se/+P/FPR and SVEB Se/+P (the task's classes written as WFDB codes, as
   `heartzoo annotate` writes them; beat-2's `ectopic` is neither a VEB nor an SVEB, so its VEB and SVEB
   statistics are left out);
@@ -84,10 +84,13 @@ def end_to_end(
     noise: tuple[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
     gate: str | None = None,
+    database: str = "mitdb",
 ) -> dict[str, Any]:
-    """`model` (a `LoadedModel` or NAME[@VERSION]) on mitdb `records` (DS2 by default), with the R peaks
-    of `detector` and with the reference ones; see the module docstring for what is reported."""
-    from ..data.mitbih import DATABASE, DS2
+    """`model` (a `LoadedModel` or NAME[@VERSION]) on `records` of `database` (mitdb's DS2, or all of
+    another's, by default; a database of your own too, docs/data.md), with the R peaks of `detector` and
+    with the reference ones; see the module docstring for what is reported."""
+    from ..data.databases import get_database
+    from ..data.mitbih import DS2
     from ..evaluation.metrics import classification_report
     from ..tasks import AAMI_CLASSES, get_task
     from ..zoo.hub import resolve_model
@@ -96,15 +99,16 @@ def end_to_end(
     loaded = resolve_model(model, zoo=zoo, float_model=float_model)
     task = get_task(loaded.config.task)
     lut = {a: task.class_names.index(c) for a, c in task.aami_map.items()}
-    folder = DATABASE.folder(data_dir)
-    records = list(records or DS2)
+    db = get_database(database, data_dir)
+    folder = db.folder(data_dir)
+    records = list(records or (DS2 if db.name == "mitdb" else db.select("all", data_dir)))
     if noise is not None:
         from .. import paths
         from ..data.noise import NOISE_FOLDER, add_record_noise, read_noise
 
         noise_values, noise_fs = read_noise(paths.data_dir(data_dir) / NOISE_FOLDER, noise[0], channel=0)
-        if noise_fs != DATABASE.fs:
-            raise ValueError(f"NSTDB noise at {noise_fs} Hz cannot be added to {DATABASE.fs} Hz records")
+        if noise_fs != db.fs:
+            raise ValueError(f"NSTDB noise at {noise_fs} Hz cannot be added to {db.fs} Hz records")
     runs: dict[str, dict[str, list]] = {
         k: {"results": [], "true": [], "pred": [], "missed": [0]} for k in ("detected", "gated", "reference")
     }
@@ -113,9 +117,9 @@ def end_to_end(
     for r in records:
         if progress:
             progress(r)
-        sig = DATABASE.read_signal(folder, r, loaded.firmware.lead)
-        beats = DATABASE.read_beats(folder, r)
-        ref = read_annotations(folder / f"{r}.atr")
+        sig = db.read_signal(folder, r, loaded.firmware.lead)
+        beats = db.read_beats(folder, r)
+        ref = read_annotations(db.record_dir(folder, r) / f"{r}.atr")
         line: dict[str, Any] = {"record": r}
         values = sig.values
         if noise is not None:
