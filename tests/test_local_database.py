@@ -24,8 +24,10 @@ splits: {first: [h01]}
 """
 
 
-def write_database(root: Path, mitdb: Path, name: str = "ownholter", records=("100", "208")) -> Path:
-    """`root/name/`: 6 minutes of each MIT-BIH record at 250 Hz, its leads named II and V1, its beats
+def write_database(
+    root: Path, mitdb: Path, name: str = "ownholter", records=("100", "208"), seconds: float = 360
+) -> Path:
+    """`root/name/`: `seconds` of each MIT-BIH record at 250 Hz, its leads named II and V1, its beats
     moved to the new rate, and the description."""
     import wfdb
     from scipy.signal import resample_poly
@@ -33,8 +35,8 @@ def write_database(root: Path, mitdb: Path, name: str = "ownholter", records=("1
     folder = root / name
     folder.mkdir(parents=True)
     for i, rec in enumerate(records, 1):
-        r = wfdb.rdrecord(str(mitdb / rec), sampto=360 * 360)
-        a = wfdb.rdann(str(mitdb / rec), "atr", sampto=360 * 360)
+        r = wfdb.rdrecord(str(mitdb / rec), sampto=round(360 * seconds))
+        a = wfdb.rdann(str(mitdb / rec), "atr", sampto=round(360 * seconds))
         x = resample_poly(r.p_signal, 25, 36, axis=0)
         at = np.round(a.sample * 250 / 360).astype(int)
         keep = at < len(x)
@@ -51,9 +53,7 @@ def write_database(root: Path, mitdb: Path, name: str = "ownholter", records=("1
 
 @pytest.fixture
 def own(tmp_path, mitdb):
-    folder = write_database(tmp_path / "data", mitdb)
-    yield folder
-    databases.DATABASES.pop(folder.name, None)
+    return write_database(tmp_path / "data", mitdb)
 
 
 def test_a_described_folder_is_counted_tested_and_trained_on_like_the_shipped_databases(own, monkeypatch):
@@ -100,9 +100,8 @@ def test_a_described_folder_is_counted_tested_and_trained_on_like_the_shipped_da
 
     e2e = end_to_end("beat-3-cnn3-student@v6", zoo=REPO / "zoo", database=own.name, start_s=60)
     assert e2e["reference"]["ec57"]["qrs_se"] == 1.0 and e2e["detected"]["ec57"]["qrs_se"] >= 0.99
-    # a worker process starts without it: a record's database is found in the data folder
-    databases.DATABASES.pop(own.name)
-    assert databases.database_of("h02").name == own.name
+    # a record's database is found in the data folder (a worker process reads $HEARTZOO_DATA_DIR)
+    assert databases.database_of("h02").name == databases.database_of("h02", data).name == own.name
 
 
 @pytest.mark.parametrize(
@@ -140,3 +139,52 @@ def test_records_are_the_folders_headers_and_never_another_databases(own):
     with pytest.raises(ValueError, match="unknown database 'mitdb2'"):
         (own.parent / "mitdb2").mkdir()
         databases.get_database("mitdb2", own.parent)
+
+
+def test_databases_of_your_own_belong_to_their_data_folder(tmp_path, mitdb):
+    """Two data folders may each hold a database of one name: each is its folder's, read again when its
+    description changes; a broken description beside them does not hide their records, but is said
+    when nothing else owns a record."""
+    a = write_database(tmp_path / "a", mitdb, records=("100",))
+    b = write_database(tmp_path / "b", mitdb, records=("100", "208"))
+    assert databases.get_database(a.name, a.parent).records == ("h01",)
+    assert databases.get_database(b.name, b.parent).records == ("h01", "h02")
+    with pytest.raises(ValueError, match="record 'h02' is in none of the databases"):
+        databases.database_of("h02", a.parent)
+    assert databases.database_of("h02", b.parent).described_in == b / "heartzoo-database.yaml"
+    (b / "heartzoo-database.yaml").write_text(DESCRIPTION.replace("[h01]", "[h02]"))
+    assert databases.get_database(b.name, b.parent).splits["first"] == ("h02",)
+    broken = b.parent / "broken"
+    broken.mkdir()
+    (broken / "heartzoo-database.yaml").write_text("title: x\n")
+    assert databases.database_of("h01", b.parent).name == b.name
+    with pytest.raises(ConfigError, match=r"broken/heartzoo-database.yaml"):
+        databases.database_of("h09", b.parent)
+
+
+def test_a_patient_of_several_records_is_named_by_its_first(own):
+    """`same_patient` maps a record to its patient's first record: a chain (h03 -> h02 -> h01) would make
+    two patients of one, and split it between training and validation."""
+    path = own / "heartzoo-database.yaml"
+    path.write_text(DESCRIPTION + "same_patient: {h02: h01}\n")
+    assert databases.get_database(own.name, own.parent).patient_of("h02") == f"{own.name}:h01"
+    (own / "h03.hea").write_text((own / "h02.hea").read_text().replace("h02", "h03"))
+    path.write_text(DESCRIPTION + "same_patient: {h03: h02, h02: h01}\n")
+    with pytest.raises(ConfigError, match=r"field 'same_patient.h03': h02 is itself mapped to h01"):
+        databases.get_database(own.name, own.parent)
+
+
+def test_end_to_end_names_a_record_too_short_to_score(tmp_path, mitdb):
+    """A record whose beats all lie before the scoring start stopped the whole run: it is named, and the
+    others are scored; a database of such records alone is an error."""
+    from heartzoo.recording.end_to_end import end_to_end
+
+    own = write_database(tmp_path / "data", mitdb, records=("100",), seconds=360)
+    short = write_database(tmp_path / "short", mitdb, records=("208",), seconds=240)
+    for ext in ("dat", "atr"):
+        (own / f"h03.{ext}").write_bytes((short / f"h01.{ext}").read_bytes())
+    (own / "h03.hea").write_text((short / "h01.hea").read_text().replace("h01", "h03"))
+    e2e = end_to_end("beat-3-cnn3-student@v6", zoo=REPO / "zoo", database=own.name, data_dir=own.parent)
+    assert e2e["skipped"] == ["h03"] and [r["record"] for r in e2e["per_record"]] == ["h01"]
+    with pytest.raises(ValueError, match=r"records h01: no reference beat from 300 s"):
+        end_to_end("beat-3-cnn3-student@v6", zoo=REPO / "zoo", database=short.name, data_dir=short.parent)

@@ -492,3 +492,19 @@ def test_a_base_name_too_long_for_its_trials_is_refused_with_the_space(files):
         ConfigError, match=r"field 'name': 'x{60}' is too long to search: .* at most 50 characters"
     ):
         load_space(files / "space.yaml", long)
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # the running trial is asked, not optimized
+def test_a_process_that_finds_trials_running_seeds_its_sampler_apart(files):
+    """Alone, a search's sampler is seeded from the space's seed and the trials held, so it repeats; a
+    process that finds another's trial running draws apart from it (both seeds kept with the study)."""
+    from heartzoo.training.tune import open_study
+
+    base = parse_config(BASE)
+    space = load_space(files / "space.yaml", base)
+    study = open_study(base, space, files / "p")
+    assert study.user_attrs["sampler_seeds"] == [space.seed]
+    assert open_study(base, space, files / "p").user_attrs["sampler_seeds"] == [space.seed]  # repeats
+    study.ask()  # another process's trial, running
+    seeds = open_study(base, space, files / "p").user_attrs["sampler_seeds"]
+    assert len(seeds) == 2 and space.seed in seeds and max(seeds) > space.seed + 1

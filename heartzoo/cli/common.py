@@ -3,7 +3,6 @@ tables a report prints as."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -63,49 +62,9 @@ def kit_folder(value: str) -> Path:
     return Path(value)
 
 
-def ctrl_c_between_batches():
-    """Ctrl-C during training stops at the end of the current batch: raised inside TensorFlow's tracing
-    of the first step, a KeyboardInterrupt came out as a TypeError. A second Ctrl-C, or one outside
-    training, stops at once."""
-    import signal
-
-    import keras
-
-    class StopAtBatchEnd(keras.callbacks.Callback):
-        fitting = pending = False
-
-        def on_train_begin(self, logs=None):
-            StopAtBatchEnd.fitting = True
-
-        def on_train_batch_end(self, batch, logs=None):
-            if StopAtBatchEnd.pending:
-                StopAtBatchEnd.pending = False
-                raise KeyboardInterrupt
-
-        def on_train_end(self, logs=None):
-            StopAtBatchEnd.fitting = False
-
-    def handler(_signum, _frame):
-        if StopAtBatchEnd.fitting and not StopAtBatchEnd.pending:
-            StopAtBatchEnd.pending = True
-            return
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    return StopAtBatchEnd()
-
-
 def print_stage(msg: str) -> None:
     """A pipeline stage starting (the `progress` callback of training, cross-validation, retraining)."""
     err_console.print(f"[bold]▶ {escape(msg)}[/]")
-
-
-def _data_dir_for_all(value: Path | None) -> Path | None:
-    """--data-dir is $HEARTZOO_DATA_DIR for the whole command: a config naming a database of your own is
-    checked, and worker processes read, where the command was told."""
-    if value is not None:
-        os.environ["HEARTZOO_DATA_DIR"] = str(value)
-    return value
 
 
 DataDir = Annotated[
@@ -114,7 +73,6 @@ DataDir = Annotated[
         "--data-dir",
         help="Folder holding the databases (mitdb/, svdb/, cinc2017/, aftdb/, nstdb_noise/, ..., and yours)",
         show_default="$HEARTZOO_DATA_DIR, else the per-user data folder",
-        callback=_data_dir_for_all,
     ),
 ]
 

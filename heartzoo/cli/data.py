@@ -286,7 +286,7 @@ def _dataset_stats(name: str, select: str, data_dir, as_json: bool) -> None:
             by_rhythm.add_row(
                 r.lstrip("("), f"{total['episodes']:,}", f"{total['seconds'] / 3600:.2f}", str(held)
             )
-        console.print(by_rhythm)
+        print_whole(by_rhythm)
     if counted == "labels":
         console.print(
             f"{stats['records']} recording(s), one label each: "

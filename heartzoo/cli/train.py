@@ -22,7 +22,6 @@ from .common import (
     app,
     check_task,
     console,
-    ctrl_c_between_batches,
     err_console,
     print_stage,
     print_whole,
@@ -136,6 +135,8 @@ def train_cmd(
         err_console.print(
             "warning: --strategy mirrored found one device here (no GPU): one replica", style="yellow"
         )
+    from ..training.callbacks import ctrl_c_between_batches  # Keras: once the arguments are checked
+
     try:
         out = run_pipeline(
             cfg,

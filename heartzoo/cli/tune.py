@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from ..environment import Environment
-from .common import CacheDir, DataDir, ZooDir, app, console, ctrl_c_between_batches, err_console
+from .common import CacheDir, DataDir, ZooDir, app, console, err_console
 
 
 def _table(study, names: list[str], running: str = "") -> Table:
@@ -84,6 +84,8 @@ def tune_cmd(
     err_console.print(
         f"size limits: {', '.join(limits) or 'none'} (the space's constraints)", highlight=False
     )
+    from ..training.callbacks import ctrl_c_between_batches  # Keras: once the arguments are checked
+
     t0 = time.process_time()
     with Live(console=err_console, refresh_per_second=2, transient=False) as live:
 
@@ -122,6 +124,5 @@ def tune_cmd(
         console.print(f"best config: {target / BEST_FILE}  (heartzoo train {target / BEST_FILE})")
         return
     console.print(f"no trial completed; see {target / REPORT_FILE}")
-    failed = [t for t in study.trials if t.state.name == "FAIL"]
-    if failed:  # every trial that ran failed: the search's error, not a result
+    if any(t.state.name == "FAIL" for t in study.trials):  # none completed and some failed: an error
         sys.exit(1)

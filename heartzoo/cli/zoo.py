@@ -34,6 +34,7 @@ from .common import (
     kit_folder,
     kit_options,
     print_stage,
+    print_whole,
     report_table,
     zoo_app,
 )
@@ -130,7 +131,7 @@ def zoo_show(
         files.add_column(col)
     for f in entry["files"]:
         files.add_row(f["path"], f"{f['bytes']:,}", f["sha256"])
-    console.print(files)
+    print_whole(files)
 
 
 def _show_metrics(entry: dict, root: Path, m: dict) -> list:

@@ -23,7 +23,7 @@ def database_census(
 ) -> dict[str, Any]:
     """Counts of `name:what` (every record of the database by default), in total and per patient,
     as plain data."""
-    db = get_database(name)
+    db = get_database(name, data_dir)
     folder = db.folder(data_dir)
     # a set's name typed in other letters (`--select ds2`); configs keep the exact names, as records do
     same = [s for s in db.splits if s.lower() == what.lower() and what not in db.records]

@@ -4,6 +4,7 @@ and the licences a model trained on some of them inherits (`licences_of`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import cinc2017, icentia11k, mitbih, svdb
@@ -14,51 +15,58 @@ DATABASES: dict[str, Database] = {
 }
 
 
-#: the databases heartzoo ships; `DATABASES` adds those of your own as they are read
-BUILT_IN = frozenset(DATABASES)
+#: databases of your own read so far, by their description's path: (its mtime, the database)
+_LOCAL: dict[Path, tuple[int, Database]] = {}
 
 
 def get_database(name: str, data_dir=None) -> Database:
-    """The database `name`: one heartzoo ships, or one of your own, a folder `name` of the data folder
-    holding its `heartzoo-database.yaml` (`local_database`), read and checked on first use."""
-    if name in BUILT_IN:
+    """The database `name`: one heartzoo ships (`DATABASES`), or one of your own, a folder `name` of the
+    data folder holding its `heartzoo-database.yaml` (`local_database`), read and checked once per
+    version of that file."""
+    if name in DATABASES:
         return DATABASES[name]
     from .. import paths
     from .local_database import DESCRIPTION, NAME_RE, read_database
 
-    folder = paths.data_dir(data_dir) / name if NAME_RE.fullmatch(name) else None  # a name, never a path
-    if (folder is None or not (folder / DESCRIPTION).is_file()) and data_dir is None and name in DATABASES:
-        return DATABASES[name]  # read from the folder a command named before
-    if folder is None or not (folder / DESCRIPTION).is_file():
+    path = paths.data_dir(data_dir) / name / DESCRIPTION if NAME_RE.fullmatch(name) else None  # never a path
+    if path is None or not path.is_file():
         raise ValueError(
             f"unknown database {name!r}; known: {', '.join(DATABASES)}, or one of your own: a folder of the "
             f"data folder holding its {DESCRIPTION} (docs/data.md)"
         )
-    held = DATABASES.get(name)
-    if held is None or held.described_in != folder / DESCRIPTION:  # read once per folder
-        DATABASES[name] = read_database(folder, {k: v for k, v in DATABASES.items() if k != name})
-    return DATABASES[name]
+    mtime = path.stat().st_mtime_ns
+    if path not in _LOCAL or _LOCAL[path][0] != mtime:
+        _LOCAL[path] = (mtime, read_database(path.parent, DATABASES))
+    return _LOCAL[path][1]
 
 
-def local_databases(data_dir=None) -> list[Database]:
-    """The databases of your own in the data folder (every folder holding a `heartzoo-database.yaml`)."""
+def local_databases(data_dir=None) -> tuple[list[Database], list[Exception]]:
+    """The databases of your own in the data folder (each folder holding a `heartzoo-database.yaml`), and
+    the errors of the descriptions that could not be read."""
     from .. import paths
-    from .local_database import DESCRIPTION, NAME_RE
+    from .local_database import DESCRIPTION
 
     root = paths.data_dir(data_dir)
-    found = sorted(p.parent.name for p in root.glob(f"*/{DESCRIPTION}")) if root.is_dir() else []
-    return [get_database(n, data_dir) for n in found if NAME_RE.fullmatch(n) and n not in BUILT_IN]
+    found, broken = [], []
+    for path in sorted(root.glob(f"*/{DESCRIPTION}")) if root.is_dir() else []:
+        try:
+            found.append(get_database(path.parent.name, data_dir))
+        except ValueError as exc:  # one broken description does not hide the others' records
+            broken.append(exc)
+    return found, broken
 
 
-def database_of(record: str) -> Database:
+def database_of(record: str, data_dir=None) -> Database:
     """The database a record belongs to: record names are unique across the databases, and a name two
     claim (a new database's `100` beside MIT-BIH's) is an error, never the first one's record. A record of
-    none of those read so far is looked for in the databases of your own in the data folder (a worker
-    process starts without them)."""
+    none of heartzoo's is looked for in the databases of your own in the data folder."""
     owners = [db for db in DATABASES.values() if db.owns(record)]
+    broken: list[Exception] = []
     if not owners:
-        local_databases()
-        owners = [db for db in DATABASES.values() if db.owns(record)]
+        local, broken = local_databases(data_dir)
+        owners = [db for db in local if db.owns(record)]
+    if not owners and broken:
+        raise broken[0]
     if len(owners) > 1:
         raise ValueError(
             f"record {record!r} is a record of {' and '.join(db.name for db in owners)}: record names must be "

@@ -93,6 +93,12 @@ def read_database(folder: Path, others: dict[str, Database]) -> Database:
     if missing := [(f, r) for f, r in named if r not in held]:
         field, record = missing[0]
         raise ConfigError(f"{path}: field {field!r}: no record {record!r} in {folder}")
+    for record, first in spec.same_patient.items():  # a chain would make two patients of one
+        if first in spec.same_patient:
+            raise ConfigError(
+                f"{path}: field 'same_patient.{record}': {first} is itself mapped to "
+                f"{spec.same_patient[first]}; map every record of a patient to its first record"
+            )
     if "all" in spec.splits:
         raise ConfigError(f"{path}: field 'splits.all': `all` is every record; name the set otherwise")
     for other in others.values():

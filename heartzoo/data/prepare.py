@@ -113,7 +113,7 @@ def window_counts(records: Sequence[str], spec: InputSpec, data_dir=None) -> dic
 
     out = {}
     for r in records:
-        db = database_of(r)
+        db = database_of(r, data_dir)
         rhythms = db.read_rhythms(db.folder(data_dir), r)
         _, labels, _ = labelled_windows(db, rhythms, rhythms.sig_len, spec)
         n = np.bincount(labels[labels >= 0], minlength=len(RHYTHM_CLASSES))
@@ -149,7 +149,7 @@ def load_windows(
     if lead is not None and (unit != "beat" or noise is not None):
         raise HeartzooError("another lead's view is read for training beats alone, without noise stress")
     try:
-        dbs = {r: get_database(database) if database else database_of(r) for r in records}
+        dbs = {r: get_database(database, data_dir) if database else database_of(r, data_dir) for r in records}
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
     folders = {db.name: db.folder(data_dir) for db in set(dbs.values())}
@@ -240,7 +240,7 @@ def extra_lead_views(
     their names: a view is the same patient's beats."""
     by_lead: dict[tuple[str, str], list[str]] = {}
     for r in records:
-        db = database_of(r)
+        db = database_of(r, data_dir)
         for name in db.other_leads(db.folder(data_dir), r, spec.lead):
             by_lead.setdefault((db.name, name), []).append(r)
     views = []
@@ -260,7 +260,7 @@ def record_counts(
     files are unchanged: every training run draws its validation patients from them)."""
     out = {}
     for r in records:
-        db = database_of(r)
+        db = database_of(r, data_dir)
         folder = db.folder(data_dir)
         files = [p for p in record_files(db.record_dir(folder, r), r).values() if p.is_file()]
         out[r] = dict(_record_counts(db.name, folder, r, source_stamp(files)))
@@ -269,7 +269,7 @@ def record_counts(
 
 @functools.lru_cache(maxsize=1024)
 def _record_counts(database: str, folder: Path, record: str, stamp: str) -> dict[str, int]:
-    return get_database(database).read_beats(folder, record).counts()
+    return get_database(database, Path(folder).parent).read_beats(folder, record).counts()
 
 
 def training_records(config: HeartzooConfig) -> list[str]:
@@ -312,7 +312,7 @@ def dealt_records(
 
     pool = []
     for r in training_records(config):
-        db = database_of(r)
+        db = database_of(r, data_dir)
         if config.data.exclude_paced and db is mitbih.DATABASE and r in mitbih.PACED_RECORDS:
             continue
         # mitdb 102 and 104 have no MLII: a record without the input's lead has no window to give
@@ -334,11 +334,11 @@ def dealt_records(
     }
 
 
-def external_records(config: HeartzooConfig, source: str) -> list[str]:
+def external_records(config: HeartzooConfig, source: str, data_dir=None) -> list[str]:
     """The records of DATABASE:SET for an external test, refused where the model trained on that
     database (a database it learnt from is no test of it) or where they are not a test at all."""
     try:
-        db, records = resolve(source)
+        db, records = resolve(source, data_dir)
     except ValueError as exc:
         raise HeartzooError(str(exc)) from None
     from ..tasks import get_task
@@ -414,7 +414,7 @@ def load_split(
         return out
     unit = task.unit
     if ":" in split:  # an external test: a database the model did not train on
-        records = external_records(config, split)
+        records = external_records(config, split, data_dir)
         out = load_windows(records, config.input, unit=unit, **kw).with_context(config.input)
         out.meta.update(protocol="external", split=split, leaky=False)
         return out

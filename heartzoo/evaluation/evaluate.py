@@ -69,7 +69,7 @@ def load_run_model(model_file: Path):
     return load_keras(model_file)
 
 
-def check_split(config: HeartzooConfig, split: str) -> str:
+def check_split(config: HeartzooConfig, split: str, data_dir=None) -> str:
     """The split name `evaluate` takes (ds2 = the protocol's held-out beats), checked before any data."""
     from ..data.prepare import INTER_PATIENT, external_records, test_split
 
@@ -77,7 +77,7 @@ def check_split(config: HeartzooConfig, split: str) -> str:
     if split in ("ds2", "test"):
         return test_split(config)
     if ":" in split:  # DATABASE:SET, an external test (refused for a database the model trained on)
-        external_records(config, split)
+        external_records(config, split, data_dir)
         return split
     allowed = (
         ("train", "val", "ds1", "ds2")
@@ -331,7 +331,7 @@ def evaluate(
         if noise_stress:
             raise HeartzooError("noise stress is measured on DS2 (the NSTDB noise is at mitdb's 360 Hz)")
         split = f"{dataset}:all"
-    split = check_split(config, split)
+    split = check_split(config, split, env.data_dir)
     folds_checked = None
     if split == "val" and config.fold_ensemble:  # out of fold: the folds are dealt again here
         from ..models.ensemble import check_folds

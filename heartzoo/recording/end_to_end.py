@@ -1,6 +1,7 @@
-"""End to end on a database's records (MIT-BIH's, or any other's): a model classifying the beats its R-peak detector found, scored beat
-by beat against the reference annotations (EC57, `heartzoo.evaluation.ec57`), beside the same model given the
-reference R peaks. The difference between the two is what detection costs the classifier.
+"""End to end on a database's records (MIT-BIH's, or any other's): a model classifying the beats its R-peak
+detector found, scored beat by beat against the reference annotations (EC57, `heartzoo.evaluation.ec57`),
+beside the same model given the reference R peaks. The difference between the two is what detection costs
+the classifier.
 
 Reported per model, over the records (mitdb's DS2 by default), from EC57's 5-minute start:
 - `ec57`: gross QRS Se/+P, VEB Se/+P/FPR and SVEB Se/+P (the task's classes written as WFDB codes, as
@@ -112,7 +113,7 @@ def end_to_end(
     runs: dict[str, dict[str, list]] = {
         k: {"results": [], "true": [], "pred": [], "missed": [0]} for k in ("detected", "gated", "reference")
     }
-    every_true, every_pred, per_record = [], [], []
+    every_true, every_pred, per_record, skipped = [], [], [], []
     kept = np.zeros(2, np.int64)  # reference beats from the start, and those in windows the gate keeps
     for r in records:
         if progress:
@@ -120,6 +121,9 @@ def end_to_end(
         sig = db.read_signal(folder, r, loaded.firmware.lead)
         beats = db.read_beats(folder, r)
         ref = read_annotations(db.record_dir(folder, r) / f"{r}.atr")
+        if not np.any(ref.samples >= start_s * sig.fs):  # EC57 scores nothing of it: named, not scored
+            skipped.append(r)
+            continue
         line: dict[str, Any] = {"record": r}
         values = sig.values
         if noise is not None:
@@ -152,6 +156,10 @@ def end_to_end(
                 every_true += labels[keep].tolist()
                 every_pred += got.probabilities[keep].argmax(axis=1).tolist()
         per_record.append(line)
+    if not per_record:
+        raise ValueError(
+            f"records {', '.join(skipped)}: no reference beat from {start_s:g} s, where EC57 scores"
+        )
     out: dict[str, Any] = {
         "model": f"{loaded.config.name}@{loaded.folder.name}",
         "task": task.name,
@@ -176,4 +184,5 @@ def end_to_end(
     if gate is not None:  # the template index otherwise, as in lines written before the learned gate
         out["gated"]["gate"] = gate
     out["per_record"] = per_record
+    out["skipped"] = skipped  # records whose beats all lie before `start_s`
     return out

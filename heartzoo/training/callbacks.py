@@ -282,3 +282,34 @@ def own_stream_state(write_dir: Path, run_dir: Path, epoch: int, chief: dict) ->
             "chief's backup resumes; start the run again with --restart"
         )
     return chief
+
+
+def ctrl_c_between_batches():
+    """A callback after which Ctrl-C during training stops at the end of the current batch (the SIGINT
+    handler it installs): raised inside TensorFlow's tracing of the first step, a KeyboardInterrupt came
+    out as another error (a TypeError, a SystemError). A second Ctrl-C, or one outside training, stops at
+    once."""
+    import signal
+
+    class StopAtBatchEnd(keras.callbacks.Callback):
+        fitting = pending = False
+
+        def on_train_begin(self, logs=None):
+            StopAtBatchEnd.fitting = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            if StopAtBatchEnd.pending:
+                StopAtBatchEnd.pending = False
+                raise KeyboardInterrupt
+
+        def on_train_end(self, logs=None):
+            StopAtBatchEnd.fitting = False
+
+    def handler(_signum, _frame):
+        if StopAtBatchEnd.fitting and not StopAtBatchEnd.pending:
+            StopAtBatchEnd.pending = True
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return StopAtBatchEnd()

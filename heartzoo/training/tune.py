@@ -10,8 +10,8 @@ A trial is a whole line (`runs.run_pipeline`, never published) of the base confi
 values, in `<run>/trials/<hash of its values>/`: a trial retried after its process was killed resumes
 its training at the last finished epoch. Before it trains, its model is built, thinned as its channel
 pruning will thin it and converted to int8 (once per architecture in a process), and a trial over the
-space's size constraints is pruned there. The objective is the validation macro-F1 of the stage `export.stage` selects (whole
-held-out patients); the test set is never loaded.
+space's size constraints is pruned there. The objective is the validation macro-F1 (whole held-out
+patients) of the stage `export.stage` selects; the test set is never loaded.
 
 Every process running `tune` on one study (same run folder or `--storage` URL) takes distinct trials
 from it (a process that finds trials running seeds its sampler apart, and a trial whose values another
@@ -166,23 +166,12 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
             f"--storage {storage!r}: not a database URL SQLAlchemy can open ({exc})"
         ) from None
     run_dir.mkdir(parents=True, exist_ok=True)
-    before = _trials(rdb, config.name)
-    # a process that finds trials running seeds its sampler apart from theirs (else both draw the same
-    # values); alone, the seed follows the space's and the trials held, so that a search repeats
-    running = any(t.state == TrialState.RUNNING for t in before)
-    seed = space.seed + len(before) + (os.getpid() if running else 0)
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=space.pruning.startup_trials + 2)
     pruner = optuna.pruners.MedianPruner(
         n_startup_trials=space.pruning.startup_trials, n_warmup_steps=space.pruning.warmup_epochs
     )
     study = _racing(
         lambda: optuna.create_study(
-            storage=rdb,
-            study_name=config.name,
-            direction="maximize",
-            load_if_exists=True,
-            sampler=sampler,
-            pruner=pruner,
+            storage=rdb, study_name=config.name, direction="maximize", load_if_exists=True, pruner=pruner
         )
     )
     made = {"config_sha256": _sha(config), "space_sha256": _sha(space)}
@@ -193,24 +182,21 @@ def open_study(config: HeartzooConfig, space: SearchSpace, run_dir: Path, storag
         elif held != sha:
             what = "base config" if key.startswith("config") else "search space"
             raise ConfigError(
-                f"{run_dir if storage is None else storage}: its study {config.name!r} was searched with another "
-                f"{what}; its trials would be mixed with this one's. Give another --run-dir (or study name), "
+                f"{run_dir if storage is None else storage}: its study {config.name!r} was searched with "
+                f"another {what}; its trials would be mixed with this one's. Give another --run-dir (or study name), "
                 f"or the {what} it was made with"
             )
-    study.set_user_attr("sampler_seeds", sorted({*study.user_attrs.get("sampler_seeds", []), seed}))
     with warnings.catch_warnings():  # a process killed since: its trial failed, and retried
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    # a process that finds trials running seeds its sampler apart from theirs (else both draw the same
+    # values); alone, the seed follows the space's and the trials held, so that a search repeats
+    trials = study.get_trials(deepcopy=False)
+    running = any(t.state == TrialState.RUNNING for t in trials)
+    seed = space.seed + len(trials) + (os.getpid() if running else 0)
+    study.sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=space.pruning.startup_trials + 2)
+    study.set_user_attr("sampler_seeds", sorted({*study.user_attrs.get("sampler_seeds", []), seed}))
     return study
-
-
-def _trials(storage, name: str) -> list:
-    import optuna
-
-    try:
-        return optuna.load_study(study_name=name, storage=storage).trials
-    except KeyError:
-        return []
 
 
 def _racing(make, attempts: int = 5):
@@ -269,7 +255,7 @@ def tune(
     study = open_study(config, space, run_dir, storage)
     # the space's own values, first, until each has trained (a failed attempt is made again) ...
     held = [  # a trial enqueued and not yet run holds its values as `fixed_params`
-        t.params or t.system_attrs.get("fixed_params", {})
+        {**t.system_attrs.get("fixed_params", {}), **t.params}
         for t in study.trials
         if t.state != TrialState.FAIL and not t.user_attrs.get("rejected")
     ]
@@ -296,6 +282,13 @@ def tune(
         values = {name: p.suggest(trial, name) for name, p in space.params.items()}
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         cfg, folder = trial_config(config, space, values, run_dir)
+        where = str(folder.relative_to(run_dir))
+        trial.set_user_attr("folder", where)  # at once: another process drawing them sees it held
+        # two processes can draw the same values: the first to take them trains, in their one folder
+        if (holder := _held_by(trial, where)) is not None:
+            trial.set_user_attr("rejected", f"trial {holder} is training these values")
+            say(f"trial {trial.number}: trial {holder} is training these values, not trained")
+            raise optuna.TrialPruned("values taken")
         size = model_size(cfg)
         trial.set_user_attr("size", size)
         reason = over_limits(size, space)
@@ -303,13 +296,6 @@ def tune(
             trial.set_user_attr("rejected", reason)
             say(f"trial {trial.number}: {reason}, not trained")
             raise optuna.TrialPruned(reason)
-        where = str(folder.relative_to(run_dir))
-        trial.set_user_attr("folder", where)
-        # two processes can draw the same values: the first to take them trains, in their one folder
-        if holder := _held_by(trial, where):
-            trial.set_user_attr("rejected", f"trial {holder} is training these values")
-            say(f"trial {trial.number}: trial {holder} is training these values, not trained")
-            raise optuna.TrialPruned("values taken")
         say(f"trial {trial.number}: {values}")
         try:
             out = run_pipeline(
@@ -363,7 +349,7 @@ def _check_ready(config: HeartzooConfig, env: Environment, zoo) -> None:
     from .teacher import teacher_folder
 
     for source in config.data.train:
-        get_database(source.partition(":")[0]).folder(env.data_dir)
+        get_database(source.partition(":")[0], env.data_dir).folder(env.data_dir)
     if config.compress.distill is not None:
         teacher_folder(config, zoo=zoo, cache_dir=env.cache_dir)
 

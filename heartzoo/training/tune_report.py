@@ -118,8 +118,8 @@ def write_report(
         f"# Search: {study.study_name}",
         "",
         f"Base config `{config.name}`, {len(study.trials)} trials; objective: validation macro-F1 of the "
-        "stage export.stage selects, on whole held-out patients (the test set is never loaded). Constraints, checked "
-        f"before training: {space.constraints.model_dump()}.",
+        "stage export.stage selects, on whole held-out patients (the test set is never loaded). "
+        f"Constraints, checked before training: {space.constraints.model_dump()}.",
         "",
     ]
     if hours is not None:
