@@ -4,9 +4,12 @@ there, and the closest allowed name when a field is misspelt (scikit-learn's err
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -61,6 +64,19 @@ def describe_errors(model: type[BaseModel], exc: ValidationError, source: str) -
                 msg += f" (got {err['input']!r})"
         lines.append(f"  - {msg}")
     return "\n".join(lines)
+
+
+def read_validated(path: str | Path, model: type[M], what: str, fields: str) -> M:
+    """`model` validated from the YAML or JSON file `path`: else a ConfigError naming the file and each
+    field (`describe_errors`); `what` names the kind of file in the errors ("search space")."""
+    from .errors import ConfigError
+    from .io import read_mapping
+
+    data = read_mapping(Path(path), f"{what} file", fields)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(model, exc, str(path)).replace("configuration", what)) from None
 
 
 def plain_path(path: str, what: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfigError
 from .database import Database
@@ -62,8 +62,7 @@ class DatabaseFile(BaseModel):
 def read_database(folder: Path, others: dict[str, Database]) -> Database:
     """The database the description in `folder` gives, checked against the records in the folder and the
     `others` (by name); a `ConfigError` naming the file and field for anything wrong."""
-    from ..io import read_mapping
-    from ..validation import describe_errors
+    from ..validation import read_validated
 
     folder = Path(folder)
     path = folder / DESCRIPTION
@@ -73,15 +72,8 @@ def read_database(folder: Path, others: dict[str, Database]) -> Database:
             f"{path}: a database's name is its folder's, lower-case letters, digits, _ and - "
             f"(and not one of {', '.join(others)}): {name!r}"
         )
-    data = read_mapping(
-        path, "database description", "fields (title, fs, leads, licence, commercial_use, ...)"
-    )
-    try:
-        spec = DatabaseFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(
-            describe_errors(DatabaseFile, exc, str(path)).replace("configuration", "database description")
-        ) from None
+    fields = "fields (title, fs, leads, licence, commercial_use, ...)"
+    spec = read_validated(path, DatabaseFile, "database description", fields)
     records = tuple(sorted(p.name.removesuffix(".hea") for p in folder.glob("*.hea")))
     if not records:
         raise ConfigError(f"{path}: no WFDB record (RECORD.hea) beside it in {folder}")

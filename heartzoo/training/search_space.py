@@ -22,12 +22,11 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..config import HeartzooConfig, parse_config
 from ..errors import ConfigError
-from ..io import read_mapping
-from ..validation import describe_errors
+from ..validation import read_validated
 
 
 class _Strict(BaseModel):
@@ -174,13 +173,7 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
     """Read and validate a search space for `config`: its schema, then each parameter's bounds and
     choices applied to the config (a ConfigError names the file, the parameter and the field)."""
     path = Path(path)
-    data = read_mapping(path, "search space file", "fields (params, constraints, pruning, seed)")
-    try:
-        space = SearchSpace.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(
-            describe_errors(SearchSpace, exc, str(path)).replace("configuration", "search space")
-        ) from None
+    space = read_validated(path, SearchSpace, "search space", "fields (params, constraints, pruning, seed)")
     import re
 
     from ..config import NAME_PATTERN
