@@ -508,3 +508,26 @@ def test_a_process_that_finds_trials_running_seeds_its_sampler_apart(files):
     study.ask()  # another process's trial, running
     seeds = open_study(base, space, files / "p").user_attrs["sampler_seeds"]
     assert len(seeds) == 2 and space.seed in seeds and max(seeds) > space.seed + 1
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # the killed trial is asked, not optimized
+def test_a_trial_whose_process_was_killed_is_failed_and_retried_when_a_search_starts(files, monkeypatch):
+    """Killed with its process, a trial stayed "running" for ever when the search was started again
+    before its heartbeat's grace ran out (stale trials were only looked for as new trials started, and a
+    study that held its trials started none). A search now fails it as it starts, and queues it again
+    with its values and its epochs' reports."""
+    from heartzoo.training import tune as tune_module
+
+    monkeypatch.setattr(tune_module, "GRACE_S", 1)
+    base = parse_config(BASE)
+    space = load_space(files / "space.yaml", base)
+    study = tune_module.open_study(base, space, files / "k")
+    killed = study.ask({"learning_rate": optuna.distributions.FloatDistribution(5e-4, 1e-2, log=True)})
+    killed.report(0.4, 0)
+    study._storage.record_heartbeat(killed._trial_id)  # what a trial's heartbeat thread writes
+    time.sleep(1.5)
+    again = tune_module.open_study(base, space, files / "k")
+    first, retry = again.trials
+    assert first.state == optuna.trial.TrialState.FAIL
+    assert retry.state == optuna.trial.TrialState.WAITING
+    assert retry.params == first.params and retry.intermediate_values == {0: 0.4}
