@@ -525,7 +525,7 @@ def test_a_trial_whose_process_was_killed_is_failed_and_retried_when_a_search_st
     killed = study.ask({"learning_rate": optuna.distributions.FloatDistribution(5e-4, 1e-2, log=True)})
     killed.report(0.4, 0)
     study._storage.record_heartbeat(killed._trial_id)  # what a trial's heartbeat thread writes
-    time.sleep(1.5)
+    time.sleep(2.5)  # past the grace of 1 s, counted in SQLite's whole seconds
     again = tune_module.open_study(base, space, files / "k")
     first, retry = again.trials
     assert first.state == optuna.trial.TrialState.FAIL
