@@ -411,6 +411,10 @@ class Report:
         }
 
 
+class Unscorable(HeartzooError):
+    """A record that ends before scoring starts, or whose reference beats all do."""
+
+
 def compare(
     ref: Annotations,
     test: Annotations,
@@ -431,23 +435,37 @@ def compare(
             f"reference {ref.file or ref.record or '(unnamed)'} at {ref.fs:g} Hz but test annotations "
             f"{test.file or test.record or '(unnamed)'} at {test.fs:g} Hz"
         )
-    fs = ref.fs
+    first, end = scored_span(ref, test, start_s=start_s, end=end)
+    window = int(window_s * ref.fs + 0.5)  # bxb's strtim rounds halves up, not to even
+    counts, pairs = match(ref, test, start=first, window=window, end=end)
+    last = end if end >= 0 else int(ref.samples[-1])
+    shut = sum(max(0, min(off, last) - max(on, first)) for on, off in test.shutdown) / ref.fs
+    return RecordResult(ref.record or test.record, Counts(counts), pairs, round(shut, 3))
+
+
+def scored_span(
+    ref: Annotations,
+    test: Annotations | None = None,
+    *,
+    start_s: float = STANDARD_START_S,
+    end: int | None = None,
+) -> tuple[int, int]:
+    """(first, end) samples of `ref`'s record EC57 scores: from `start_s` to `end` (default: the record
+    length when known, its `test`'s else, else -1: to the last reference beat). `Unscorable` where the
+    record ends, or its reference beats do, before the start."""
+    fs, name = ref.fs, ref.record or (test.record if test is not None else "")
     if end is None:
-        length = ref.length if ref.length is not None else test.length
+        length = ref.length if ref.length is not None or test is None else test.length
         # no length (None, or 0 from a header without one) means, as for bxb, "to the last reference beat"
         end = length if length else -1
-    # bxb's strtim rounds halves up, not to even: the window is int(x * fs + 0.5) samples
-    first, window = int(start_s * fs + 0.5), int(window_s * fs + 0.5)
+    first = int(start_s * fs + 0.5)  # bxb's strtim rounds halves up, not to even
     hint = (
         " (EC57 does not score the first 5 minutes; a shorter recording needs --start)"
         if start_s == STANDARD_START_S
         else ""
     )
     if end >= 0 and end <= first:
-        raise Unscorable(
-            f"record {ref.record or test.record}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s"
-            + hint
-        )
+        raise Unscorable(f"record {name}: {end / fs:.1f} s long, but scoring starts at {start_s:g} s" + hint)
     # to the last reference beat with none at or after the start, nothing would be scored (all dashes)
     if end < 0 and not np.any(ref.samples >= first):
         last = (
@@ -455,17 +473,8 @@ def compare(
             if len(ref.samples)
             else "no reference beats"
         )
-        raise Unscorable(
-            f"record {ref.record or test.record}: {last}, but scoring starts at {start_s:g} s{hint}"
-        )
-    counts, pairs = match(ref, test, start=first, window=window, end=end)
-    last = end if end >= 0 else int(ref.samples[-1])
-    shut = sum(max(0, min(off, last) - max(on, first)) for on, off in test.shutdown) / fs
-    return RecordResult(ref.record or test.record, Counts(counts), pairs, round(shut, 3))
-
-
-class Unscorable(HeartzooError):
-    """A record that ends before scoring starts, or whose reference beats all do."""
+        raise Unscorable(f"record {name}: {last}, but scoring starts at {start_s:g} s{hint}")
+    return first, end
 
 
 def score(pairs, *, start_s: float = STANDARD_START_S, window_s: float = STANDARD_WINDOW_S) -> Report:

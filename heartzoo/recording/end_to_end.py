@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..detect import DEFAULT
-from ..evaluation.ec57 import STANDARD_START_S, Report, compare, read_annotations
+from ..evaluation.ec57 import STANDARD_START_S, Report, Unscorable, compare, read_annotations, scored_span
 
 _VEB_SVEB = ("veb_se", "veb_pp", "veb_fpr", "sveb_se", "sveb_pp")
 
@@ -121,7 +121,9 @@ def end_to_end(
         sig = db.read_signal(folder, r, loaded.firmware.lead)
         beats = db.read_beats(folder, r)
         ref = read_annotations(db.record_dir(folder, r) / f"{r}.atr")
-        if not np.any(ref.samples >= start_s * sig.fs):  # EC57 scores nothing of it: named, not scored
+        try:  # before annotating: EC57 scores nothing of a record that ends, or its beats do, before the start
+            scored_span(ref, start_s=start_s)
+        except Unscorable:
             skipped.append(r)
             continue
         line: dict[str, Any] = {"record": r}

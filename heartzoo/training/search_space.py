@@ -19,12 +19,13 @@ found before any trial runs: the bounds and every choice are applied to the base
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..config import HeartzooConfig, parse_config
+from ..config import NAME_PATTERN, HeartzooConfig, parse_config
 from ..errors import ConfigError
 from ..validation import read_validated
 
@@ -174,10 +175,6 @@ def load_space(path: str | Path, config: HeartzooConfig) -> SearchSpace:
     choices applied to the config (a ConfigError names the file, the parameter and the field)."""
     path = Path(path)
     space = read_validated(path, SearchSpace, "search space", "fields (params, constraints, pruning, seed)")
-    import re
-
-    from ..config import NAME_PATTERN
-
     if not re.fullmatch(NAME_PATTERN, trial_name(config.name)):
         raise ConfigError(
             f"{config.where}: field 'name': {config.name!r} is too long to search: each trial is named "
