@@ -246,6 +246,7 @@ def _pan_tompkins(
     baseline: tuple[float, float] | None = None,
     extra: tuple[float, float, bool] | tuple[float, float, bool, float] | None = None,
     extra_ends: str = "reflect",
+    t_wave_median: int = 1,
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
@@ -262,7 +263,9 @@ def _pan_tompkins(
     (the lead within 60 ms, less its linear trend) correlates at least `match` with one of the 16 detections
     either side (a recurring interpolated PVC or a couplet of APCs matches its kind; noise matches none);
     `extra_ends`: how its local median reads the intervals past a lead's ends ("edge", as it first did, is
-    kept for studies/detector_edges.py)."""
+    kept for studies/detector_edges.py); `t_wave_median` = k: the T-wave test compares a candidate's slope
+    with the larger of the last QRS's and the median of the last k QRS complexes' (1: the last's alone, as
+    Pan & Tompkins; a PVC's shallow slope lets its own T wave through, studies/detector_twave.py)."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -318,7 +321,11 @@ def _pan_tompkins(
                 spk = max(npk, _FLOOR * level[second[i]], _DECAY * spk)
             thr = npk + 0.25 * (spk - npk)
         if heights[i] > thr:
-            if qrs and c - cand[qrs[-1]] < 0.36 * fs and steep[i] < 0.5 * steep[qrs[-1]]:
+            if (
+                qrs
+                and c - cand[qrs[-1]] < 0.36 * fs
+                and steep[i] < 0.5 * _t_wave_slope(steep, qrs, t_wave_median)
+            ):
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
                 continue
             if hf_ratio is not None and hf_ratio[i] > muscle:
@@ -346,6 +353,12 @@ def _pan_tompkins(
             noise.append(i)
     beats = cand[np.unique(np.asarray(qrs, dtype=np.int64))]
     return beats if extra is None else _without_extra_beats(beats, x, bp, fs, *extra, ends=extra_ends)
+
+
+def _t_wave_slope(steep: np.ndarray, qrs: list[int], k: int) -> float:
+    """The QRS slope the T-wave test halves: the last QRS's, or the median of the last `k`'s if larger."""
+    last = float(steep[qrs[-1]])
+    return last if k <= 1 else max(last, float(np.median(steep[qrs[-k:]])))
 
 
 def _without_extra_beats(
