@@ -247,6 +247,7 @@ def _pan_tompkins(
     extra: tuple[float, float, bool] | tuple[float, float, bool, float] | None = None,
     extra_ends: str = "reflect",
     t_wave_median: int = 1,
+    t_wave_back: bool = False,
 ) -> np.ndarray:
     """`pan_tompkins`, with the noise clauses studies/detector_noise.py screens: `muscle`, a candidate whose
     25-45 Hz energy within 100 ms exceeds `muscle` times its 5-15 Hz energy is muscle noise (from 100 Hz
@@ -265,7 +266,9 @@ def _pan_tompkins(
     `extra_ends`: how its local median reads the intervals past a lead's ends ("edge", as it first did, is
     kept for studies/detector_edges.py); `t_wave_median` = k: the T-wave test compares a candidate's slope
     with the larger of the last QRS's and the median of the last k QRS complexes' (1: the last's alone, as
-    Pan & Tompkins; a PVC's shallow slope lets its own T wave through, studies/detector_twave.py)."""
+    Pan & Tompkins; a PVC's shallow slope lets its own T wave through, studies/detector_twave.py);
+    `t_wave_back`: search-back never takes a candidate the T-wave test calls a T wave (the pause after a PVC
+    sent search-back to the PVC's own T wave)."""
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
     bp = sosfiltfilt(butter(2, [5.0, 15.0], btype="bandpass", fs=fs, output="sos"), x)
@@ -299,6 +302,14 @@ def _pan_tompkins(
     second = np.minimum(cand // max(1, round(fs)), len(level) - 1)
     spk, npk = float(level[0]), 0.5 * float(np.median(mwi[: round(2 * fs)]))
     qrs: list[int] = []  # indices into cand
+
+    def t_wave(i: int, last: int) -> bool:  # Pan & Tompkins: soon after the last QRS, under half its slope
+        return (
+            bool(qrs)
+            and cand[i] - last < 0.36 * fs
+            and steep[i] < 0.5 * _t_wave_slope(steep, qrs, t_wave_median)
+        )
+
     noise: list[int] = []  # candidates since the last QRS, for search-back
     rr: list[float] = []  # plausible RR intervals only
     for i, c in enumerate(cand):
@@ -307,7 +318,13 @@ def _pan_tompkins(
         mean_rr = float(np.median(rr[-8:])) if rr else fs  # 60 bpm until two beats are found
         if c - last > _RECOVER_RR * mean_rr:
             # search back: the largest noise peak above half the threshold since the last QRS
-            back = [j for j in noise if cand[j] - last > refractory and heights[j] > 0.5 * thr]
+            back = [
+                j
+                for j in noise
+                if cand[j] - last > refractory
+                and heights[j] > 0.5 * thr
+                and not (t_wave_back and t_wave(j, last))
+            ]
             if back:
                 j = max(back, key=lambda k: heights[k])
                 spk = 0.25 * min(heights[j], _SPIKE_CAP * spk) + 0.75 * spk
@@ -321,11 +338,7 @@ def _pan_tompkins(
                 spk = max(npk, _FLOOR * level[second[i]], _DECAY * spk)
             thr = npk + 0.25 * (spk - npk)
         if heights[i] > thr:
-            if (
-                qrs
-                and c - cand[qrs[-1]] < 0.36 * fs
-                and steep[i] < 0.5 * _t_wave_slope(steep, qrs, t_wave_median)
-            ):
+            if t_wave(i, cand[qrs[-1]] if qrs else 0):
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
                 continue
             if hf_ratio is not None and hf_ratio[i] > muscle:
