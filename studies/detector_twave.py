@@ -39,6 +39,15 @@ the PVC's). The candidate, `t-wave back`: search-back skips a candidate the T-wa
 round's, unchanged, against the default; of two that pass, the one with fewer false detections over all
 six corpora.
 
+Result (lines 3-4): both pass, and `t-wave back + median 8` is the default's (`detect.T_WAVE`). Against
+the default on the development side: DS1 and svdb 823 false detections against 918 (-10.3 %; DS1 198 to
+177, svdb 720 to 646) for 14 missed beats more (145 to 151, 160 to 168), 6 of them V; the four noisy
+corpora 1,636 against 1,924 (-15 %; em 6 dB 696 to 570, ma 6 dB 778 to 678). `t-wave back` alone: 866 and
+1,702. Read after (`--test`): mitdb's 44, 269 false detections to 234 for 208 missed to 216; the Icentia11k
+segments, 86 to 78 for 67 to 68 (p01001_s00: 83 to 75); record 119 at 257 Hz, 6 false detections to 0,
+its 140 PVCs all found (tests/test_detect.py). In this study `default` stays the detector the rounds
+compared against, without the T-wave clauses.
+
 Run: `python studies/detector_twave.py [--round 2] [--test] [--record results/detector_twave.jsonl]`.
 """
 

@@ -301,3 +301,18 @@ def test_a_lead_that_starts_held_at_one_value_has_no_beat_there(mitdb, held):
     got = heartzoo.annotate(x, 360, "beat-3-cnn3-student@v6", quality=False)
     assert not np.any(got.samples < 360 * 29)
     assert any(f.code == "gap" and f.start == 0 for f in got.findings), [f.code for f in got.findings]
+
+
+def test_a_pvc_s_t_wave_is_no_beat(mitdb):
+    """Record 119's bigeminy at 257 Hz: the T wave 0.2-0.3 s after each PVC was taken by search-back (the
+    pause after the PVC) or passed the T-wave test (a PVC's slope is shallow): 6 false beats before
+    studies/detector_twave.py's clauses, none after, every PVC still found."""
+    from heartzoo.preprocess import resample
+
+    x = resample(_mlii(mitdb, "119")[: 360 * 600], 360, 257)
+    beats = detect(x, 257) / 257
+    ref = read_annotations(mitdb / "119.atr")
+    pvcs = ref.samples[(ref.labels == "V") & (ref.samples < 360 * 600)] / 360
+    after = beats[:, None] - pvcs[None, :]
+    assert not np.any((after > 0.15) & (after < 0.36))
+    assert np.all(np.min(np.abs(after), axis=0) < 0.15)  # 140 PVCs, each found
