@@ -47,7 +47,11 @@ def list_models(zoo=None, *, remote: bool = False, base_url: str | None = None, 
 
 def __getattr__(name: str):
     # The heavy parts load on first use, so `import heartzoo` stays light.
-    if name in ("calibrate", "download", "load_model", "predict"):
+    if name == "calibrate":
+        from .zoo.patient_calibration import calibrate
+
+        return calibrate
+    if name in ("download", "load_model", "predict"):
         from .zoo import hub
 
         return getattr(hub, name)

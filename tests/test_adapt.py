@@ -195,3 +195,44 @@ def test_python_api_calibrates_on_a_raw_recording(data_root, shared_cache):
         heartzoo.calibrate(heartzoo.load_model(STUDENT, format="tflite"), sig.values, sig.fs, beats.samples)
     with pytest.raises(HeartzooError, match="no R peak in the first 5 min"):
         heartzoo.calibrate(loaded, sig.values, sig.fs, beats.samples[beats.samples > 400 * sig.fs])
+
+
+@pytest.mark.slow
+def test_calibrate_refuses_what_is_no_beat_model_and_warns_of_a_wrong_lead(data_root):
+    """From a review: a model of windows was "calibrated" without complaint, a lead in V or turned over
+    without the warning `predict` gives, a recording inside the calibration minutes silently, and the
+    copy's annotations did not say it was calibrated. A per-patient .tflite took a single beat."""
+    import warnings
+
+    import heartzoo
+    from heartzoo.data import mitbih
+    from heartzoo.errors import RecordingWarning
+    from heartzoo.export import calibrated_int8
+    from heartzoo.preprocess import Preprocessor
+
+    sig = mitbih.read_signal(data_root / "mitdb", "205")
+    beats = mitbih.read_beats(data_root / "mitdb", "205").samples
+    x, fs = sig.values, sig.fs
+    with pytest.raises(HeartzooError, match="its task is quality, a model of windows"):
+        heartzoo.calibrate(heartzoo.load_model("quality-cnn3@v1"), x, fs, beats)
+    loaded = heartzoo.load_model(STUDENT)
+    with pytest.warns(RecordingWarning, match="of the beats point down"):
+        heartzoo.calibrate(loaded, -x, fs, beats)
+    with pytest.warns(RecordingWarning, match="is the lead in µV or V"):
+        heartzoo.calibrate(loaded, x / 1000, fs, beats)
+    short = beats[beats < 180 * fs]
+    with pytest.warns(UserWarning, match="every R peak lies in the first 5 min"):
+        heartzoo.calibrate(loaded, x[: 180 * round(fs)], fs, short)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a good lead and its beats: no warning
+        mine = heartzoo.calibrate(loaded, x, fs, beats)
+    n = int((beats < 300 * fs).sum())
+    assert mine.calibrated == f"to one patient on the first 5 min of a recording, {n} beats, no labels"
+    with pytest.raises(HeartzooError, match="already calibrated"):
+        heartzoo.calibrate(mine, x, fs, beats)
+    got = heartzoo.annotate(x[: 600 * round(fs)], fs, mine, r_peaks=beats[beats < 600 * fs])
+    assert got.runtime == f"float (Keras), calibrated {mine.calibrated}"
+    assert got.summary()["runtime"] == got.runtime
+    inputs = Preprocessor.of(loaded.config)(x, fs, beats[:20])
+    with pytest.raises(HeartzooError, match="20 beat\\(s\\) to calibrate on: calibration needs at least 32"):
+        calibrated_int8(loaded.model, loaded.config, inputs)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..config import HeartzooConfig
-from ..errors import ExportError
+from ..errors import ExportError, HeartzooError
 from ..preprocess import Preprocessor, input_count, input_rows
 from ..tasks import get_task
 
@@ -167,10 +167,17 @@ def published_int8(model, config: HeartzooConfig, calibration) -> bytes:
 
 def calibrated_int8(model, config: HeartzooConfig, inputs) -> bytes:
     """A per-patient firmware model: the int8 .tflite of the copy calibrated on `inputs` (one patient's
-    unlabelled beats, `heartzoo.models.adapt`), whose activation ranges are drawn from the same beats."""
-    from ..models.adapt import calibrated_copy
+    unlabelled beats, `heartzoo.models.adapt`, at least its `MIN_BEATS`), whose activation ranges are drawn
+    from the same beats, shrunk as `published_int8` shrinks. Its input scales and zero points are its own,
+    not those of the published `configuration.json` and `heartzoo_contract.h`: firmware quantises a beat
+    with the ones this .tflite holds."""
+    from ..models.adapt import MIN_BEATS, calibrated_copy
+    from .shrink import shrink_tflite
 
-    return convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)
+    if (n := input_count(inputs)) < MIN_BEATS:
+        raise HeartzooError(f"{n} beat(s) to calibrate on: calibration needs at least {MIN_BEATS}")
+    buf = convert_int8(firmware_model(calibrated_copy(model, inputs), config), inputs)
+    return shrink_tflite(buf) if config.export.shrink else buf
 
 
 def convert_int8(fw_model, calibration) -> bytes:

@@ -244,11 +244,9 @@ class Annotated:
 
 
 def _runtime(loaded) -> str:
-    return (
-        "float (Keras)"
-        if loaded.format == "keras"
-        else "int8 (LiteRT reference kernels, bit-exact with TFLM)"
-    )
+    int8 = "int8 (LiteRT reference kernels, bit-exact with TFLM)"
+    kind = "float (Keras)" if loaded.format == "keras" else int8
+    return kind if loaded.calibrated is None else f"{kind}, calibrated {loaded.calibrated}"
 
 
 class _Counted:

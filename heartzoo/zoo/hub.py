@@ -257,6 +257,8 @@ class LoadedModel:
     firmware: FirmwareContract
     format: str
     folder: Path
+    #: a copy calibrated to one patient (`heartzoo.calibrate`): on what, as outputs write it; None: as published
+    calibrated: str | None = None
 
     @property
     def class_names(self) -> list[str]:
@@ -407,7 +409,7 @@ def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], b
     )
 
 
-def _beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
+def beat_inputs(loaded: LoadedModel, signal: np.ndarray, fs: float, r_peaks: np.ndarray):
     """The model inputs of every beat, through the model's own Preprocessor (as it was trained)."""
     from ..preprocess import Preprocessor
 
@@ -464,37 +466,3 @@ def _probabilities(loaded: LoadedModel, inputs) -> np.ndarray:
     ins, outs = io_specs(loaded.model)
     q = quantize_inputs(ins, inputs)
     return dequantize_probs(run_interpreter(loaded.model, q), outs[0])
-
-
-def calibrate(
-    loaded: LoadedModel | str, signal: np.ndarray, fs: float, r_peaks: np.ndarray, minutes: float = 5.0
-) -> LoadedModel:
-    """The model calibrated to one patient on the beats of the first `minutes` of its recording, with no
-    labels: its batch-norm statistics re-estimated on them (`heartzoo.models.adapt`). Predict that patient's
-    later beats with what this returns; the loaded model itself is not changed. On DS2 this lowered
-    most published models' macro-F1 (docs/training.md): a window of mostly ectopic beats is taken as
-    the patient's normal. `loaded`: a float model (`load_model(..., format='keras')`) or NAME[@VERSION]."""
-    from dataclasses import replace
-
-    from ..models.adapt import MIN_BEATS, calibrated_copy, check_minutes
-    from ..preprocess import input_rows
-
-    if not isinstance(loaded, LoadedModel):  # NAME[@VERSION]: its float model, the one that calibrates
-        loaded = resolve_model(loaded, float_model=True)
-    if loaded.format != "keras":
-        raise HeartzooError(
-            f"{loaded.folder}: calibration needs the Keras model (load_model(..., format='keras')); "
-            "the int8 model has its batch-norm statistics folded into its weights"
-        )
-    check_minutes(minutes)
-    signal, fs, r = check_recording(signal, fs, r_peaks)
-    rows = np.flatnonzero(r < 60.0 * minutes * fs)
-    if not rows.size:
-        raise HeartzooError(f"no R peak in the first {minutes:g} min of the recording to calibrate on")
-    if rows.size < MIN_BEATS:
-        raise HeartzooError(
-            f"{rows.size} R peak(s) in the first {minutes:g} min of the recording: calibration needs at least "
-            f"{MIN_BEATS} (fewer mislead the model; studies/calibration_beats.py); give more minutes"
-        )
-    first = input_rows(_beat_inputs(loaded, signal, fs, r), rows)
-    return replace(loaded, model=calibrated_copy(loaded.model, first))
