@@ -139,16 +139,27 @@ def test_cli_reports_calibration_as_its_own_protocol(data_root, shared_cache, tm
         done.stdout.split()
     )
     clean = json.loads(out.read_text())["float"]
+    later = clean["calibration"].pop("later_beats")
     assert clean["calibration"] == {"method": "batchnorm", "minutes": 5.0, "labels": "none"}
 
     model, config = load_run(STUDENT)
     ws, labels = load_task_split(config, "val", cache_dir=shared_cache)
-    logits, _ = calibrated_logits(
+    logits, mask = calibrated_logits(
         model, ws.model_inputs(Preprocessor.of(config)), ws.record, ws.sample / SAMPLING_RATE, 5
     )
     task = get_task("beat-3")
     rep = report_from_probabilities(softmax(logits), labels, task.class_names, task.macro_classes)
     assert clean["confusion"] == rep["confusion"]
+    # EC57's learning period left out: the beats after each record's first 5 minutes alone
+    after = report_from_probabilities(
+        softmax(logits[~mask]), labels[~mask], task.class_names, task.macro_classes
+    )
+    assert later == {"beats": int((~mask).sum()), "macro_f1": after["macro_f1"]} and 0 < later["beats"] < len(
+        mask
+    )
+    assert f"the {later['beats']:,} beats after each record's first 5 min alone" in " ".join(
+        done.stdout.split()
+    )
     plain = json.loads(run_cli(*args, "--json", env=env).stdout)["float"]
     assert "calibration" not in plain and plain["confusion"] != clean["confusion"]
 

@@ -108,7 +108,6 @@ def split_probabilities(
     without labels (`heartzoo.models.adapt`), and its later beats are classified by the calibrated copy. With
     `int8` (a .tflite), that model's probabilities instead (`int8_probabilities`). A fold ensemble's
     validation side is out of fold (`out_of_fold_probabilities`)."""
-    from ..data.databases import database_of
     from ..data.prepare import load_task_split
     from ..inference import predict_probs, softmax
     from ..preprocess import Preprocessor
@@ -130,11 +129,17 @@ def split_probabilities(
         return predict_probs(model, inputs), labels, ws
     from ..models.adapt import calibrated_logits
 
-    # beat times in seconds, each record at its own database's rate (360 Hz mitdb, 128 Hz svdb)
-    fs = {r: database_of(r).fs for r in set(ws.record.tolist())}
-    seconds = ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
-    logits, _ = calibrated_logits(model, inputs, ws.record, seconds, calibrate_minutes)
+    logits, _ = calibrated_logits(model, inputs, ws.record, _beat_seconds(ws), calibrate_minutes)
     return softmax(logits), labels, ws
+
+
+def _beat_seconds(ws) -> np.ndarray:
+    """Each beat's time in its record in seconds, each record at its own database's rate (360 Hz mitdb,
+    128 Hz svdb)."""
+    from ..data.databases import database_of
+
+    fs = {r: database_of(r).fs for r in set(ws.record.tolist())}
+    return ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
 
 
 def out_of_fold_probabilities(model, config: HeartzooConfig, *, env: Environment = LOCAL, **options):
@@ -290,8 +295,18 @@ def evaluate_model(
         noise=None if noise is None else {"kind": noise.kind, "snr_db": noise.snr_db},
     )
     if calibrate_minutes is not None:
-        # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model
-        report["calibration"] = {"method": "batchnorm", "minutes": calibrate_minutes, "labels": "none"}
+        from ..models.adapt import calibration_mask
+
+        # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model.
+        # EC57 scores a learning device on the beats after its learning period: those alone, beside
+        later = ~calibration_mask(ws.record, _beat_seconds(ws), calibrate_minutes)
+        after = report_from_probabilities(probs[later], labels[later], task.class_names, task.macro_classes)
+        report["calibration"] = {
+            "method": "batchnorm",
+            "minutes": calibrate_minutes,
+            "labels": "none",
+            "later_beats": {"beats": int(later.sum()), "macro_f1": after["macro_f1"]},
+        }
     return report
 
 
