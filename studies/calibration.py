@@ -7,7 +7,10 @@ record's later beats are scored by the calibrated copy (the first M minutes by t
 It does so on the DS1 validation patients, on which the decision to build this was taken, and on DS2.
 Calibration is a protocol of its own: a zoo number stays the plain inter-patient one.
 
-Run: `python studies/calibration.py [--zoo zoo] [--minutes 5] [--splits val ds2] [--record FILE]`.
+Each model's latest version by default; `--recommended`: the versions the zoo recommends (each task's, those
+with batch norm). The tables (`--summary`) name each version measured.
+
+Run: `python studies/calibration.py [--zoo zoo] [--minutes 5] [--splits val ds2] [--recommended] [--record FILE]`.
 """
 
 from __future__ import annotations
@@ -148,8 +151,8 @@ def summary(lines: list[dict]) -> str:
     from statistics import median
 
     float_lines = [r for r in lines if "runtime" not in r and "records" not in r]
-    by = {(r["model"], r["split"]): r for r in float_lines}
-    models = sorted({r["model"] for r in float_lines})
+    by = {(f"{r['model']} {r['version']}", r["split"]): r for r in float_lines}
+    models = sorted({m for m, _ in by})
     out = ["| model | DS1 validation: plain → calibrated | DS2: plain → calibrated |", "|---|---:|---:|"]
     for m in models:
         cells = [
@@ -159,7 +162,7 @@ def summary(lines: list[dict]) -> str:
             for sp in ("val", "ds2")
         ]
         out.append(f"| {m} | {cells[0]} | {cells[1]} |")
-    out += ["", "| task | split | models | rose | median change |", "|---|---|---:|---:|---:|"]
+    out += ["", "| task | split | versions | rose | median change |", "|---|---|---:|---:|---:|"]
     for task in sorted({r["task"] for r in float_lines}):
         for sp in ("val", "ds2"):
             d = [r["delta"] for r in float_lines if r["task"] == task and r["split"] == sp]
@@ -174,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--splits", nargs="*", default=["val", "ds2"])
     ap.add_argument("--models", nargs="*", help="model names (default: every calibratable one)")
+    ap.add_argument("--recommended", action="store_true", help="the zoo's recommended versions instead")
     ap.add_argument("--int8", nargs="*", default=[], help="also per-patient int8 models for these names")
     ap.add_argument("--per-record", nargs="*", default=[], help="also a per-record DS2 breakdown for these")
     ap.add_argument("--summary", type=Path, help="print the markdown tables of a record file and stop")
@@ -184,6 +188,14 @@ def main(argv: list[str] | None = None) -> None:
         print(summary([json.loads(line) for line in args.summary.read_text().splitlines() if line]))
         return
     folders = calibratable(args.zoo)
+    if args.recommended:
+        from heartzoo.zoo.index import load_index
+
+        index = load_index(args.zoo)
+        tasks = {m["name"]: m["task"] for m in index["models"]}
+        picks = [ref.split("@") for ref in index.get("recommended", {}).values()]
+        wanted = [args.zoo / tasks[name] / name / version for name, version in picks]
+        folders = [f for f in wanted if f.parent in {g.parent for g in folders}]
     if args.models:
         folders = [f for f in folders if f.parent.name in args.models]
     for split in args.splits:
