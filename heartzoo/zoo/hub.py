@@ -427,7 +427,8 @@ def predict(
     beats after the signal was lost (a lead-off), where the RR features and templates start again. A model
     of windows (rhythm-3, af-4, quality) reads one window centred on each index of `r_peaks`. For a
     beat model, a `RecordingWarning` says what the lead and its peaks show was given wrong (a lead in V, a
-    rate not its own, peaks that are not all beats, a lead turned over: `preprocess.plausibility`)."""
+    rate that puts the heart rate outside 30-220 bpm, peaks that are not all beats, a lead turned over:
+    `preprocess.plausibility`; a rate only somewhat off gives a plausible heart rate and no warning)."""
     return _predicted(resolve_model(loaded), signal, fs, r_peaks, restarts, warn=True)
 
 
