@@ -135,3 +135,16 @@ def _env(data_root) -> dict[str, str]:
     import os
 
     return {**os.environ, "HEARTZOO_DATA_DIR": str(data_root), "HEARTZOO_ZOO_DIR": str(REPO / "zoo")}
+
+
+def test_a_lead_of_zeros_is_not_told_to_change_its_unit(beats_model):
+    """A lead that holds 0 but for one spike: the filters' ringing gives a few detections, the gate calls
+    the minute unreadable, and the warning asks whether the lead is connected, not whether it is in µV
+    (no unit makes 0 mV a QRS)."""
+    import heartzoo
+
+    x = np.zeros(360 * 60)
+    x[10_000] = 1.0
+    got = heartzoo.annotate(x, 360, beats_model)
+    assert any("holds one value where the beats were found" in w for w in got.warnings), got.warnings
+    assert not any("µV or V" in w for w in got.warnings), got.warnings

@@ -61,6 +61,8 @@ def unit_doubt(size: float | None) -> str | None:
     lo, hi = QRS_AMPLITUDE_MV
     if size is None or lo <= size <= hi:
         return None
+    if size == 0:  # no unit makes a flat stretch a QRS: what was detected there is no beat
+        return "the lead holds one value where the beats were found (0 from peak to peak): is the lead connected?"
     return (
         f"the QRS complexes are {size:,.4g} mV from peak to peak (median), outside the {lo:g}-{hi:g} mV ECGs "
         "show in mV: is the lead in µV or V? heartzoo reads mV"
