@@ -7,7 +7,7 @@ record's later beats are scored by the calibrated copy (the first M minutes by t
 It does so on the DS1 validation patients, on which the decision to build this was taken, and on DS2.
 Calibration is a protocol of its own: a zoo number stays the plain inter-patient one.
 
-Each model's latest version by default; `--recommended`: the versions the zoo recommends (each task's, those
+Each model's latest version by default; `--recommended`: the versions the zoo recommends (each beat task's, those
 with batch norm). The tables (`--summary`) name each version measured.
 
 Run: `python studies/calibration.py [--zoo zoo] [--minutes 5] [--splits val ds2] [--recommended] [--record FILE]`.
@@ -189,11 +189,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     folders = calibratable(args.zoo)
     if args.recommended:
+        from heartzoo.tasks import get_task
         from heartzoo.zoo.index import load_index
 
         index = load_index(args.zoo)
         tasks = {m["name"]: m["task"] for m in index["models"]}
-        picks = [ref.split("@") for ref in index.get("recommended", {}).values()]
+        beat_tasks = {t for t in tasks.values() if get_task(t).unit == "beat"}  # af-4's recordings are short
+        picks = [ref.split("@") for t, ref in index.get("recommended", {}).items() if t in beat_tasks]
         wanted = [args.zoo / tasks[name] / name / version for name, version in picks]
         folders = [f for f in wanted if f.parent in {g.parent for g in folders}]
     if args.models:

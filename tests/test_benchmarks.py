@@ -121,9 +121,10 @@ def test_calibration_benchmark_covers_the_models_with_batch_norm():
 
 
 def test_calibration_summary_counts_what_rose():
-    def line(model, split, plain, calibrated):
+    def line(model, split, plain, calibrated, version="v1"):
         return {
             "model": model,
+            "version": version,
             "task": "beat-3",
             "split": split,
             "delta": round(calibrated - plain, 4),
@@ -133,9 +134,11 @@ def test_calibration_summary_counts_what_rose():
 
     lines = [line("a", "val", 0.4, 0.6), line("b", "val", 0.5, 0.45), line("c", "val", 0.3, 0.5)]
     lines += [line("a", "ds2", 0.8, 0.7), {"model": "a", "runtime": "int8", "split": "ds2"}]
+    lines += [line("a", "val", 0.7, 0.6, version="v2")]  # a later version is a row of its own
     text = benchmark_script("calibration").summary(lines)
-    assert "| a | 0.4000 → 0.6000 | 0.8000 → 0.7000 |" in text and "| b | 0.5000 → 0.4500 | – |" in text
-    assert "| beat-3 | val | 3 | 2 | +0.2000 |" in text and "| beat-3 | ds2 | 1 | 0 | -0.1000 |" in text
+    assert "| a v1 | 0.4000 → 0.6000 | 0.8000 → 0.7000 |" in text and "| b v1 | 0.5000 → 0.4500 | – |" in text
+    assert "| a v2 | 0.7000 → 0.6000 | – |" in text
+    assert "| beat-3 | val | 4 | 2 | +0.0750 |" in text and "| beat-3 | ds2 | 1 | 0 | -0.1000 |" in text
 
 
 def test_prune_keep_grafts_the_first_stage_of_the_same_recipe_only(tmp_path, monkeypatch):
