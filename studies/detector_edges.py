@@ -62,11 +62,11 @@ def leads(corpus: str, data_dir: Path):
 
 
 def compare(corpus: str, data_dir: Path) -> dict:
-    from heartzoo.detect import DETECTORS, EXTRA_BEAT, _pan_tompkins, detect, register
+    from heartzoo.detect import DETECTORS, EXTRA_BEAT, T_WAVE, _pan_tompkins, detect, register
 
     if "pan-tompkins-edge-ends" not in DETECTORS:
         register("pan-tompkins-edge-ends", "the default, its extra-beat median repeating the end intervals")(
-            lambda x, fs: _pan_tompkins(x, fs, extra=EXTRA_BEAT, extra_ends="edge")
+            lambda x, fs: _pan_tompkins(x, fs, extra=EXTRA_BEAT, extra_ends="edge", **T_WAVE)
         )
     t0 = time.perf_counter()
     line = {"study": "detector_edges", "corpus": corpus, "leads": 0, "changed": 0, "dropped": 0, "kept": 0}

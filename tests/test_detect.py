@@ -315,4 +315,8 @@ def test_a_pvc_s_t_wave_is_no_beat(mitdb):
     pvcs = ref.samples[(ref.labels == "V") & (ref.samples < 360 * 600)] / 360
     after = beats[:, None] - pvcs[None, :]
     assert not np.any((after > 0.15) & (after < 0.36))
+    from heartzoo.detect import EXTRA_BEAT, _pan_tompkins
+
+    before = _pan_tompkins(x, 257, extra=EXTRA_BEAT)[:, None] / 257 - pvcs[None, :]  # without the clauses
+    assert np.any((before > 0.15) & (before < 0.36))
     assert np.all(np.min(np.abs(after), axis=0) < 0.15)  # 140 PVCs, each found

@@ -72,3 +72,13 @@ def test_the_top_level_api_is_what_the_api_page_lists():
         assert getattr(heartzoo, name) is not None
         assert name == "__version__" or f"[`heartzoo.{name}`]" in page, name
     assert heartzoo.detect.detect is importlib.import_module("heartzoo.detect").detect
+
+
+def test_calibrate_from_the_hub_still_imports_with_a_warning():
+    """`calibrate` moved from heartzoo.zoo.hub to heartzoo.zoo.patient_calibration."""
+    from heartzoo.zoo import hub, patient_calibration
+
+    with pytest.warns(DeprecationWarning, match="hub.calibrate moved to heartzoo.zoo.patient_calibration"):
+        assert hub.calibrate is patient_calibration.calibrate
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        hub.nothing  # noqa: B018

@@ -145,8 +145,7 @@ def evaluate_cmd(
             f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
             + "  ".join(f"F1[{c}] {rep['per_class'][c]['f1']:.3f}" for c in rep["classes"])
         )
-    if cal := flt.get("calibration"):
-        later = cal["later_beats"]
+    if (cal := flt.get("calibration")) and (later := cal.get("later_beats")):
         console.print(
             f"float, the {later['beats']:,} beats after each record's first {cal['minutes']:g} min alone (as EC57 "
             f"scores a device that learns): macro-F1 {later['macro_f1']:.4f}"

@@ -297,16 +297,14 @@ def evaluate_model(
     if calibrate_minutes is not None:
         from ..models.adapt import calibration_mask
 
-        # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model.
-        # EC57 scores a learning device on the beats after its learning period: those alone, beside
-        later = ~calibration_mask(ws.record, _beat_seconds(ws), calibrate_minutes)
-        after = report_from_probabilities(probs[later], labels[later], task.class_names, task.macro_classes)
-        report["calibration"] = {
-            "method": "batchnorm",
-            "minutes": calibrate_minutes,
-            "labels": "none",
-            "later_beats": {"beats": int(later.sum()), "macro_f1": after["macro_f1"]},
-        }
+        # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model
+        report["calibration"] = {"method": "batchnorm", "minutes": calibrate_minutes, "labels": "none"}
+        if not task.per_recording:  # EC57 scores a device that learns on the beats after its learning alone
+            later = ~calibration_mask(ws.record, _beat_seconds(ws), calibrate_minutes)
+            after = report_from_probabilities(
+                probs[later], labels[later], task.class_names, task.macro_classes, threshold
+            )
+            report["calibration"]["later_beats"] = {"beats": int(later.sum()), "macro_f1": after["macro_f1"]}
     return report
 
 

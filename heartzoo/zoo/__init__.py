@@ -1,6 +1,7 @@
 """The zoo: `index` (the versioned folder and its index.json: read, find, write), `publish` (a run
 becomes a version: int8 export, scores, checks, the folder written whole or not at all), `hub` (download,
-verify and load a published model; predict, calibrate), `mirror` (a static copy to serve), `recommend`
+verify and load a published model; predict), `patient_calibration` (a beat model calibrated to one
+patient without labels), `mirror` (a static copy to serve), `recommend`
 (the model recommended per task, by its rule), `published` (what one version's files say), `manifest`
 (what a run records of its stages) and `retrain_checks` (a version trained again: the record).
 

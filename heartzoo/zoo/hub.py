@@ -467,3 +467,18 @@ def _probabilities(loaded: LoadedModel, inputs) -> np.ndarray:
     ins, outs = io_specs(loaded.model)
     q = quantize_inputs(ins, inputs)
     return dequantize_probs(run_interpreter(loaded.model, q), outs[0])
+
+
+def __getattr__(name: str) -> Any:
+    # `calibrate` moved to `patient_calibration`: the old path still works, with a DeprecationWarning
+    if name == "calibrate":
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"{__name__}.calibrate moved to {__package__}.patient_calibration.calibrate",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module(f"{__package__}.patient_calibration").calibrate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

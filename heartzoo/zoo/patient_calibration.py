@@ -24,7 +24,9 @@ def calibrate(
     later beats with what this returns (its `calibrated` says on what; `annotate` writes it beside the
     model's name); the loaded model itself is not changed. On DS2 this lowered most published models'
     macro-F1 (docs/training.md): a window of mostly ectopic beats is taken as the patient's normal.
-    `loaded`: a float beat model (`load_model(..., format='keras')`) or NAME[@VERSION]. A `RecordingWarning`
+    Given the whole recording, `annotate` and `predict` classify its first minutes with the copy too
+    (`heartzoo evaluate --calibrate-minutes` scores them with the model as published, as EC57's learning
+    period asks). `loaded`: a float beat model (`load_model(..., format='keras')`) or NAME[@VERSION]. A `RecordingWarning`
     says what the lead and its peaks show was given wrong, as `predict`'s does: a copy calibrated on it
     would carry the mistake into every later beat."""
     from ..models.adapt import MIN_BEATS, calibrated_copy, check_minutes
