@@ -31,7 +31,7 @@ def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shar
     from heartzoo.data.prepare import load_task_split
     from heartzoo.evaluation.evaluate import split_probabilities
     from heartzoo.tasks import get_task
-    from heartzoo.zoo.hub import _beat_inputs
+    from heartzoo.zoo.hub import beat_inputs
 
     loaded = heartzoo.load_model(STUDENT)
     config = loaded.config
@@ -40,7 +40,7 @@ def test_predict_and_evaluation_see_identical_inputs_and_outputs(data_root, shar
     beats = mitbih.read_beats(data_root / "mitdb", record)
     keep = get_task(config.task).labels(beats.aami) >= 0
 
-    mine = _beat_inputs(loaded, sig.values, sig.fs, beats.samples)
+    mine = beat_inputs(loaded, sig.values, sig.fs, beats.samples)
     ws, _ = load_task_split(config, "ds2", cache_dir=shared_cache)
     rows = np.flatnonzero(ws.record == record)
     np.testing.assert_array_equal(ws.sample[rows], beats.samples[keep])
