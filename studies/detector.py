@@ -106,6 +106,22 @@ def scored(detector: str, items) -> tuple[list, float, float]:
     return results, seconds, hours
 
 
+def gross_counts(results, seconds: float) -> dict:
+    """Gross QRS Se, +P and counts of EC57 `results` (`scored`), with the detector's seconds: the line the
+    detector studies (detector_noise, detector_twave) record per candidate and corpus."""
+    from heartzoo.evaluation.ec57 import Report
+
+    rep = Report(results)
+    t = rep.gross.tallies
+    return {
+        "se": rep.gross.stats["qrs_se"],
+        "pp": rep.gross.stats["qrs_pp"],
+        "fn": t["qrs_fn"],
+        "fp": t["qrs_fp"],
+        "detect_seconds": round(seconds, 2),
+    }
+
+
 def run(detector: str, corpus: str, data_dir: Path) -> dict:
     from heartzoo.evaluation.ec57 import Report
 

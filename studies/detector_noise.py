@@ -139,20 +139,9 @@ def detector(name: str) -> str:
 
 def gross(name: str, items) -> dict:
     """Gross EC57 QRS counts of candidate `name` on `items` (`detector.records`)."""
-    from detector import scored
+    from detector import gross_counts, scored
 
-    from heartzoo.evaluation.ec57 import Report
-
-    results, seconds, _ = scored(detector(name), items)
-    rep = Report(results)
-    t = rep.gross.tallies
-    return {
-        "se": rep.gross.stats["qrs_se"],
-        "pp": rep.gross.stats["qrs_pp"],
-        "fn": t["qrs_fn"],
-        "fp": t["qrs_fp"],
-        "detect_seconds": round(seconds, 2),
-    }
+    return gross_counts(*scored(detector(name), items)[:2])
 
 
 def verdict(scores: dict[str, dict[str, dict]]) -> dict:

@@ -93,20 +93,12 @@ def detector(name: str) -> str:
 def gross(name: str, items) -> dict:
     """Gross EC57 QRS counts of candidate `name` on `items` (`detector.records`), with the reference V
     beats it missed."""
-    from detector import scored
-
-    from heartzoo.evaluation.ec57 import Report
+    from detector import gross_counts, scored
 
     results, seconds, _ = scored(detector(name), items)
-    rep = Report(results)
-    t = rep.gross.tallies
     return {
-        "se": rep.gross.stats["qrs_se"],
-        "pp": rep.gross.stats["qrs_pp"],
-        "fn": t["qrs_fn"],
-        "fp": t["qrs_fp"],
+        **gross_counts(results, seconds),
         "v_missed": int(sum(r.counts.matrix[V_ROW, MISSED_COLUMN] for r in results)),
-        "detect_seconds": round(seconds, 2),
         "per_record_fp": {r.record: r.counts.tallies["qrs_fp"] for r in results},
     }
 
