@@ -148,3 +148,4 @@ def test_a_lead_of_zeros_is_not_told_to_change_its_unit(beats_model):
     got = heartzoo.annotate(x, 360, beats_model)
     assert any("holds one value where the beats were found" in w for w in got.warnings), got.warnings
     assert not any("µV or V" in w for w in got.warnings), got.warnings
+    assert "flat" in {f.code for f in got.findings} and "unit" not in {f.code for f in got.findings}

@@ -216,7 +216,7 @@ def gate_windows(x, fs: float, peaks, gate: str = DEFAULT_GATE, *, zoo=None) -> 
 class Finding:
     """Something a user must be told about a recording: a code, a sentence, and where (samples)."""
 
-    #: "rate", "gap", "unreadable", "fs", "unit", "shape", ...; "read" for a note on reading the file
+    #: "rate", "gap", "unreadable", "fs", "unit", "flat", "shape", ...; "read" for a note on reading the file
     code: str
     message: str
     start: int | None = None
@@ -408,7 +408,7 @@ def lead_findings(
             )
         )
     if (doubt := unit_doubt(qrs_mv)) is not None:
-        out.append(Finding("unit", doubt))
+        out.append(Finding("flat" if qrs_mv == 0 else "unit", doubt))
     if kurtosis is not None and kurtosis < MIN_KURTOSIS:
         out.append(
             Finding(
