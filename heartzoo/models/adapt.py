@@ -8,7 +8,8 @@ the model as published, later beats by the calibrated copy.
 
 Measured (docs/training.md, studies/calibration.py): it raised the first published versions' macro-F1
 on the DS1 validation patients and lowered it on DS2 for most, where a record's first minutes are mostly
-ectopic beats or its rhythm changes later; the recommended beat-3 falls on both. It is a protocol of its own; no zoo number uses it.
+ectopic beats or its rhythm changes later; the recommended beat-3 falls on both. It is a protocol of its
+own; no zoo number uses it.
 """
 
 from __future__ import annotations
