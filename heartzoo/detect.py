@@ -309,10 +309,10 @@ def _pan_tompkins(
     spk, npk = float(level[0]), 0.5 * float(np.median(mwi[: round(2 * fs)]))
     qrs: list[int] = []  # indices into cand
 
-    def t_wave(i: int, last: int) -> bool:  # Pan & Tompkins: soon after the last QRS, under half its slope
+    def t_wave(i: int) -> bool:  # Pan & Tompkins: soon after the last QRS, under half its slope
         return (
             bool(qrs)
-            and cand[i] - last < 0.36 * fs
+            and cand[i] - cand[qrs[-1]] < 0.36 * fs
             and steep[i] < 0.5 * _t_wave_slope(steep, qrs, t_wave_median)
         )
 
@@ -327,9 +327,7 @@ def _pan_tompkins(
             back = [
                 j
                 for j in noise
-                if cand[j] - last > refractory
-                and heights[j] > 0.5 * thr
-                and not (t_wave_back and t_wave(j, last))
+                if cand[j] - last > refractory and heights[j] > 0.5 * thr and not (t_wave_back and t_wave(j))
             ]
             if back:
                 j = max(back, key=lambda k: heights[k])
@@ -344,7 +342,7 @@ def _pan_tompkins(
                 spk = max(npk, _FLOOR * level[second[i]], _DECAY * spk)
             thr = npk + 0.25 * (spk - npk)
         if heights[i] > thr:
-            if t_wave(i, cand[qrs[-1]] if qrs else 0):
+            if t_wave(i):
                 npk = 0.125 * min(heights[i], spk) + 0.875 * npk  # a T wave
                 continue
             if hf_ratio is not None and hf_ratio[i] > muscle:
