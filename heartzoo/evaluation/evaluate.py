@@ -129,16 +129,18 @@ def split_probabilities(
         return predict_probs(model, inputs), labels, ws
     from ..models.adapt import calibrated_logits
 
-    logits, _ = calibrated_logits(model, inputs, ws.record, _beat_seconds(ws), calibrate_minutes)
+    logits, _ = calibrated_logits(
+        model, inputs, ws.record, _beat_seconds(ws, env.data_dir), calibrate_minutes
+    )
     return softmax(logits), labels, ws
 
 
-def _beat_seconds(ws) -> np.ndarray:
+def _beat_seconds(ws, data_dir=None) -> np.ndarray:
     """Each beat's time in its record in seconds, each record at its own database's rate (360 Hz mitdb,
-    128 Hz svdb)."""
+    128 Hz svdb, a database of your own's in `data_dir`)."""
     from ..data.databases import database_of
 
-    fs = {r: database_of(r).fs for r in set(ws.record.tolist())}
+    fs = {r: database_of(r, data_dir).fs for r in set(ws.record.tolist())}
     return ws.sample / np.array([fs[r] for r in ws.record.tolist()], dtype=np.float64)
 
 
@@ -300,7 +302,7 @@ def evaluate_model(
         # not the inter-patient protocol alone: each test patient's own unlabelled beats adapted the model
         report["calibration"] = {"method": "batchnorm", "minutes": calibrate_minutes, "labels": "none"}
         if not task.per_recording:  # EC57 scores a device that learns on the beats after its learning alone
-            later = ~calibration_mask(ws.record, _beat_seconds(ws), calibrate_minutes)
+            later = ~calibration_mask(ws.record, _beat_seconds(ws, env.data_dir), calibrate_minutes)
             after = report_from_probabilities(
                 probs[later], labels[later], task.class_names, task.macro_classes, threshold
             )
