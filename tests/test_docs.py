@@ -701,6 +701,7 @@ def test_a_card_gives_the_cinc_shares_with_the_rhythm_model_where_they_were_meas
         "With the rhythm model `af-4-x@v2`" in text and "**3.0 %** of the AF records' beats called S" in text
     )
     assert "**20.0**" in text  # the beat model alone stays in its table
+    assert "so every S call in an AF record is false" in text
 
 
 def test_the_cinc_table_has_one_column_per_kind_of_call_and_says_which_records_had_no_beat(tmp_path):
@@ -724,6 +725,8 @@ def test_the_cinc_table_has_one_column_per_kind_of_call_and_says_which_records_h
     assert header.count("called ectopic %") == 1
     assert "| atrial fibrillation (152) | 100 | **10.0** | 137 of 150 |" in text
     assert "7 of the records had no beat classified" in text
+    # beat-2's ectopic holds the PVCs that do occur in AF: its calls there are not all false
+    assert "not all false" in text and "every ectopic call in an AF record is false" not in text
 
 
 def test_the_false_call_cell_adds_the_share_with_the_rhythm_model_where_measured():

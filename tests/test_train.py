@@ -263,6 +263,10 @@ def test_evaluate_on_ds2(trained, shared_cache):
     assert clean["n"] + clean["rejected"] == 44259 + 1837 + 3221  # every DS2 N, S, V beat
     assert clean["rejected_fraction"] == pytest.approx(clean["rejected"] / (44259 + 1837 + 3221))
     assert clean["records"][0] == "100" and len(clean["records"]) == 22
+    # by patient: the records' matrices are the gross one's beats, the rejected left out of both
+    summed = sum(np.asarray(c) for c in clean["per_record"].values())
+    assert sorted(clean["per_record"]) == clean["records"] and summed.tolist() == clean["confusion"]
+    assert clean["patients"]["records"] == 22 and clean["patients"]["interval"]["macro_f1"] is not None
     assert 0.0 <= clean["macro_f1"] <= 1.0
 
 

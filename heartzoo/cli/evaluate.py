@@ -137,9 +137,11 @@ def evaluate_cmd(
     on = f"{named} on {result['split']}{note}"
     print_whole(report_table(f"float: {on}", flt))
     print_whole(confusion_table(flt, "float"))
+    _patients(flt, "float")
     if q := result.get("int8"):
         print_whole(report_table(f"int8 ({q['runtime']}): {on}", q))
         print_whole(confusion_table(q, "int8"))
+        _patients(q, "int8")
     for label, rep in result.get("noise", {}).items():
         console.print(
             f"float {label}: macro-F1 {rep['macro_f1']:.4f}  accuracy {rep['accuracy']:.4f}  "
@@ -152,6 +154,32 @@ def evaluate_cmd(
         )
     for note in result.get("notes", ()):
         console.print(f"note: {note}", markup=False, highlight=False)
+
+
+def _patients(rep: dict, label: str) -> None:
+    """The report's scores by patient (a beat task's; `evaluation.per_record`), in two lines."""
+    if not (p := rep.get("patients")):
+        return
+    ci = p["interval"]
+
+    def pct(v) -> str:
+        return "–" if v is None else f"{100 * v:.1f}"
+
+    def span(v) -> str:
+        return "–" if v is None else f"{100 * v[0]:.1f}–{100 * v[1]:.1f}"
+
+    if ci["macro_f1"] is not None:
+        console.print(
+            f"{label}, by patient ({p['records']} records): macro-F1 {ci['macro_f1'][0]:.4f}–{ci['macro_f1'][1]:.4f} "
+            f"(95 % interval, records resampled {ci['draws']:,} times); "
+            + " · ".join(f"{c} Se {span(ci[c]['se'])} +P {span(ci[c]['pp'])}" for c in p["average"]),
+            highlight=False,
+        )
+    console.print(
+        f"{label}, mean over records (EC57's average statistics): "
+        + " · ".join(f"{c} Se {pct(a['se'])} +P {pct(a['pp'])}" for c, a in p["average"].items()),
+        highlight=False,
+    )
 
 
 def _model_folder(model: str, *, zoo, base_url, cache_dir) -> Path:

@@ -296,6 +296,11 @@ def evaluate_model(
         records=sorted(set(ws.record.tolist())),
         noise=None if noise is None else {"kind": noise.kind, "snr_db": noise.snr_db},
     )
+    if task.unit == "beat":  # a record is a patient: the scores by patient beside the gross ones
+        from .per_record import patient_statistics, record_confusions
+
+        report["per_record"] = record_confusions(probs, labels, ws.record, len(task.class_names), threshold)
+        report["patients"] = patient_statistics(report["per_record"], task.class_names, task.macro_classes)
     if calibrate_minutes is not None:
         from ..models.adapt import calibration_mask
 

@@ -92,12 +92,14 @@ def devices_text(ref: str, results: Path) -> str:
             f"{e['records_with_any'][af]} of {e['records_with_beats']} |" + (f" {cells[1]} |" if two else "")
         )
 
+    segments = sorted({r for kind in ("detected", "reference") for r in ic[kind]["records"]})
     silent = a["records"] - a["records_with_beats"] + n["records"] - n["records_with_beats"]
     return (
         "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "
         "through the whole path a user takes (`heartzoo annotate`: default detector, quality gate, int8), "
         "never used to train or select; `python studies/external.py` (`heartzoo.recording.external`).\n\n"
-        "**Icentia11k chest patch** (250 Hz, EC57 from the first sample):\n\n"
+        f"**Icentia11k chest patch** (250 Hz, EC57 from the first sample; {len(segments)} segments of "
+        f"{len({r.split('_')[0] for r in segments})} patients, so a VEB number is one patient's PVCs):\n\n"
         "| segment | R peaks | QRS Se % | QRS +P % | VEB Se % | VEB +P % |\n|---|---|---:|---:|---:|---:|\n"
         + "\n".join(rows)
         + f"\n\n**CinC 2017 AliveCor** (lead I from the fingers, 300 Hz, as recorded), the "
@@ -112,9 +114,16 @@ def devices_text(ref: str, results: Path) -> str:
             if silent
             else ""
         )
-        + f"AAMI defines no S beat in atrial fibrillation, so every {af} call in an AF record is false. In "
-        f"normal-rhythm records the {nsr} calls are a proxy for false alarms: those records may hold a few "
-        "real ectopic beats.\n" + _with_rhythm_text(c, af)
+        + (
+            f"AAMI defines no S beat in atrial fibrillation, so every {af} call in an AF record is false. In "
+            f"normal-rhythm records the {nsr} calls are a proxy for false alarms: those records may hold a few "
+            "real ectopic beats.\n"
+            if two
+            else f"The {af} calls are a proxy for false alarms, not all false: AAMI defines no S beat in atrial "
+            f"fibrillation, but ventricular ectopic beats occur in it, and {af} holds both; normal-rhythm records "
+            "may hold a few real ectopic beats too.\n"
+        )
+        + _with_rhythm_text(c, af)
     )
 
 

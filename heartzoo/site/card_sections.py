@@ -366,6 +366,31 @@ def device_bill_text(vdir: Path) -> str:
         "--firmware`; built with `arm-none-eabi-gcc -Os`, runtime helpers linked in):\n\n"
         "| target | flash: model + preprocessing (B) | RAM: arena + preprocessing state (B) |\n|---|---:|---:|\n"
         + "\n".join(rows)
+        + _whole_bill_verdict(bills)
+    )
+
+
+def _whole_bill_verdict(bills: list[dict]) -> str:
+    """Whether the whole bill, preprocessing included, still fits what the wearable spares the beat
+    classifier (`WEARABLE`, whose budget counts the model's flash and arena alone)."""
+    from ..zoo.recommend import WEARABLE
+
+    flash, ram = WEARABLE["tflite_bytes"], WEARABLE["tflm_arena_bytes"]
+    over = [
+        f"{what} {b[key]:,} B of {kind} (over by {b[key] - limit:,} B)"
+        for b, what in zip(bills, ("the float kit's", "the fixed-point kit's"), strict=True)
+        for key, kind, limit in (("flash_bytes", "flash", flash), ("ram_bytes", "RAM", ram))
+        if b[key] > limit
+    ]
+    if not over:
+        return (
+            f"\n\nWith its preprocessing it still fits what the wearable spares the classifier ({flash:,} B of "
+            f"flash, {ram:,} B of RAM)."
+        )
+    return (
+        f"\n\n**With its preprocessing it does not fit** what the wearable spares the classifier ({flash:,} B of "
+        f"flash, {ram:,} B of RAM): {'; '.join(over)}. The budget above, and the recommendation's, count the "
+        "model's `.tflite` and arena alone."
     )
 
 

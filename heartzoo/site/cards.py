@@ -18,6 +18,7 @@ from ..zoo.published import family, published_config, training_sources
 from ..zoo.recommend import WEARABLE, rule_text
 from ..zoo.retrain_checks import retraining_note
 from .card_external import external_text
+from .card_limits import af_limits, beat_limits, patients_text
 from .card_sections import (
     after_last_stage,
     arena_cell,
@@ -142,11 +143,25 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
         )
     )
     classes = list(task.class_names)
+    ref = f"{name}@{version}"
+    left_out = [c for c in task.source_classes if c not in task.aami_map] if task.unit == "beat" else []
+    limits = (
+        ""
+        if m["leaky"]
+        else beat_limits(m, ref, checkout.results, left_out)
+        if task.unit == "beat"
+        else af_limits(m, ref, checkout.results)
+        if task.per_recording
+        else ""
+    )
+    evaluated = f"no {units[:-1]} rejected" + (
+        f" ({' and '.join(left_out)} beats are not in the task, left out)" if left_out else ""
+    )
     return f"""# {name} · {version}
 
 {cfg.get("description") or ""}
 
-{banner}| | |
+{banner}{limits}| | |
 |---|---|
 | task | `{cfg["task"]}` — {task.description} |
 | family | {fam} |
@@ -154,7 +169,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
-| evaluation | {split} ({len(m["records"])} records), natural prevalence, no {units[:-1]} rejected{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
+| evaluation | {split} ({len(m["records"])} records), natural prevalence, {evaluated}{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
 {"" if m["leaky"] else chr(10) + "## Use it" + chr(10) * 2 + use_text(task, f"{name}@{version}")}
 ## Its bar
 
@@ -173,6 +188,7 @@ Macro-F1 over {", ".join(m["float"]["macro_classes"])}: **{m["float"]["macro_f1"
 {chr(10).join(metric_rows(m, classes))}
 
 </div>
+{patients_text(ref, checkout.results, split) if task.unit == "beat" else ""}
 
 ## Confusion matrix (int8, rows true, columns predicted)
 

@@ -226,6 +226,17 @@ def _gate_latest(results: Path) -> dict:
     )
 
 
+def gate_measured(ref: str, results: Path, snr_db: float | None) -> dict | None:
+    """The gate `ref`'s latest line on DS2, clean (`snr_db` None) or with electrode motion at `snr_db`."""
+    for line in reversed(list(_gate_latest(results).values())):
+        n = line.get("noise")
+        if line["set"] != "DS2" or line.get("gate") != ref or isinstance(n, str):
+            continue
+        if (n is None and snr_db is None) or (n is not None and n["kind"] == "em" and n["snr_db"] == snr_db):
+            return line
+    return None
+
+
 def _gate_row(line: dict) -> str:
     n = line["noise"]
     level = "clean" if n is None else f"{n['kind']} {n['snr_db']:g} dB"
