@@ -218,6 +218,12 @@ def test_zoo_list_filters_by_task_and_sorts():
     ]
     as_json = heartzoo("zoo", "list", "--zoo", str(REPO / "zoo"), "--task", "beat-2", "--json")
     assert {m["task"] for m in json.loads(as_json.stdout)["models"]} == {"beat-2"}
+    # each with the digest `download --sha256` pins, as `zoo show` prints it
+    from heartzoo.meta import version_digest
+
+    listed = json.loads(as_json.stdout)["models"][0]
+    shown = heartzoo("zoo", "show", f"{listed['name']}@{listed['version']}", "--zoo", str(REPO / "zoo"))
+    assert listed["digest"] == version_digest(listed["files"]) and listed["digest"] in shown.stdout
     bad = heartzoo("zoo", "list", "--zoo", str(REPO / "zoo"), "--task", "beat-9")
     assert bad.returncode == 2 and "not a task" in bad.stderr
 

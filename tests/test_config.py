@@ -181,3 +181,19 @@ def test_a_shards_folder_may_not_climb_out(shards):
     with pytest.raises(ConfigError, match=r"data.shards.*must be a folder of shards .*without '\.\.'"):
         parse_config({"name": "x", "task": "beat-3", "data": {"shards": shards}})
     assert parse_config({"name": "x", "task": "beat-3", "data": {"shards": "shards/beat-3"}}).data.shards
+
+
+def test_a_checkout_recipe_asked_for_outside_a_checkout_says_where_recipes_are(tmp_path, monkeypatch):
+    """The docs train `configs/NAME.yaml`, a checkout's file: an installed heartzoo is told that a
+    published version's configuration.json is its recipe."""
+    from heartzoo.config import load_config
+    from heartzoo.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"configs/beat-3-cnn3\.yaml: no such configuration file \(configs/ comes"
+    ):
+        load_config("configs/beat-3-cnn3.yaml")
+    (tmp_path / "configs").mkdir()  # a folder of the user's own: a typo there is only a typo
+    with pytest.raises(ConfigError, match=r"configs/beat-3-cnn3\.yaml: no such configuration file$"):
+        load_config("configs/beat-3-cnn3.yaml")

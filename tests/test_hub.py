@@ -14,6 +14,7 @@ from conftest import empty_zoo
 from httpserver import FolderServer
 
 from heartzoo.errors import DownloadError
+from heartzoo.integrity import IntegrityError
 
 NAME = "small-cnn2"
 
@@ -89,6 +90,27 @@ def test_offline_the_cache_serves(published, tmp_path, caplog):
     assert f"using {NAME}@v1 cached at {first}" in said[0], said
     with pytest.raises(DownloadError, match="cannot read the zoo index"):
         download("other-model", base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0)
+
+
+def test_a_version_named_and_cached_is_served_without_the_network(published, tmp_path, caplog):
+    """A published version never changes: NAME@vN cached and intact asks no index (a wearable's gateway
+    offline, or a zoo host that accepts connections and never answers, costs nothing and says nothing);
+    a name alone still asks which version is the latest."""
+    from heartzoo.zoo.hub import download
+
+    cache = tmp_path / "cache"
+    with FolderServer(published) as srv:
+        first = download(NAME, "v1", base_url=srv.url, cache_dir=cache)
+        asked = len(srv.log)
+        with caplog.at_level("WARNING", logger="heartzoo"):
+            assert download(NAME, "v1", base_url=srv.url, cache_dir=cache) == first
+        assert len(srv.log) == asked  # not even the index
+        assert download(NAME, base_url=srv.url, cache_dir=cache) == first
+        assert len(srv.log) > asked and srv.log[asked][0] == "index.json"
+    assert not [r for r in caplog.records if r.name.startswith("heartzoo")]
+    (first / "history.csv").write_text("damaged\n")  # bit rot: refused, never served
+    with pytest.raises(IntegrityError, match=r"history\.csv"):
+        download(NAME, "v1", base_url="http://127.0.0.1:9/", cache_dir=cache)
 
 
 def test_an_index_that_changes_a_cached_version_is_refused_and_the_cache_kept(published, tmp_path):

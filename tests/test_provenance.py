@@ -105,3 +105,35 @@ def test_the_machines_that_trained_a_model_are_named_once_each_in_order(tmp_path
     note = provenance_note({"trained_at": [A], "trained_on": [here, other]})
     assert f"on {here['processor']} ({here['isa']}, {here['cores']} cores;" in note
     assert "Another CPU (AVX2" in note and f"`git checkout {A}`" in note
+
+
+def test_an_installed_heartzoo_inside_another_repository_records_no_commit(tmp_path):
+    """A wheel installed into a project's own virtual environment sits inside that project's git
+    repository: its commit says nothing of heartzoo's code, so none is recorded; the checkout gives its own."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import heartzoo.version
+
+    assert heartzoo.version.git_commit() is not None  # tests run from a checkout
+    project = tmp_path / "project"
+    site = project / ".venv" / "lib" / "site-packages"
+    (site / "heartzoo").mkdir(parents=True)
+    shutil.copy(Path(heartzoo.version.__file__), site / "heartzoo" / "version.py")
+    (site / "heartzoo" / "__init__.py").write_text("")
+    git = ["git", "-C", str(project), "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (project / "README").write_text("someone else's project\n")
+    subprocess.run([*git, "add", "README"], check=True)
+    subprocess.run([*git, "commit", "-qm", "theirs"], check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "from heartzoo.version import git_commit; print(git_commit())"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "None"

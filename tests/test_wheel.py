@@ -115,3 +115,13 @@ def test_the_wheel_serves_a_mirrored_zoo_from_anywhere_and_offline(installed, tm
     # the server is gone: the cached index and files still serve
     offline = json.loads(_run(installed, ["python", "-c", USE], work, env).strip().splitlines()[-1])
     assert offline["names"] == online["names"] and offline["shape"] == online["shape"]
+
+
+def test_the_wheel_carries_its_licence_and_its_type_hints(installed):
+    """Apache-2.0 asks that its text travel with the work; PEP 561 that a typed package say so."""
+    (site,) = installed.parent.glob("lib/python*/site-packages")
+    (licence,) = site.glob("heartzoo-*.dist-info/licenses/LICENSE")
+    assert licence.read_bytes() == (REPO / "LICENSE").read_bytes()
+    assert "Apache License" in licence.read_text() and (site / "heartzoo" / "py.typed").is_file()
+    (meta,) = site.glob("heartzoo-*.dist-info/METADATA")
+    assert "License-Expression: Apache-2.0" in meta.read_text()

@@ -84,7 +84,8 @@ def _config_or_task(config: Path | None, task: str | None):
     except ValidationError:  # the defaults are the beat tasks' (MIT-BIH beats, inter-patient)
         raise ArgumentError(
             f"--task {name}: its data is not the beat tasks' default; give its configuration instead, "
-            f"e.g. --config configs/{name}-cnn3.yaml"
+            f"e.g. --config configs/{name}-cnn3.yaml (a checkout's), or a published {name} version's "
+            "configuration.json"
         ) from None
 
 

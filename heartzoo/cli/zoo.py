@@ -100,27 +100,31 @@ def zoo_list(
         tasks = sorted({m["task"] for m in index["models"]})
         raise HeartzooError(f"{where}: no {task} model; the index has {', '.join(tasks)}")
     if as_json:
+        from ..meta import version_digest
+
         rec = {t: r for t, r in index.get("recommended", {}).items() if task is None or t == task}
-        sys.stdout.write(json.dumps({**index, "models": models, "recommended": rec}, indent=2) + "\n")
+        # each version's digest beside its files: what `download --sha256` pins
+        pinned = [{**m, "digest": version_digest(m["files"])} for m in models]
+        sys.stdout.write(json.dumps({**index, "models": pinned, "recommended": rec}, indent=2) + "\n")
         return
     print_listing(console, index, sorted_models(models, sort), f"zoo: {where}", WEARABLE)
 
 
 @zoo_app.command("show")
 def zoo_show(
-    name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
+    name: Annotated[str, typer.Argument(help="NAME or NAME@VERSION (local zoo, else downloaded)")],
     zoo: ZooDir = None,
+    base_url: ZooUrl = None,
+    cache_dir: CacheDir = None,
 ) -> None:
     """One model version: files with sha256, and its test-set metrics float vs int8; a version whose files
     are not what the index says is refused, as load_model and c-array refuse it."""
-    from ..integrity import require_intact
     from ..meta import read_metrics, version_digest
-    from ..zoo.index import find, read_index, version_dir, zoo_dir
+    from ..zoo.hub import verified_version
 
-    root = zoo_dir(zoo)
-    entry = find(read_index(root), name)
-    vdir = version_dir(root, entry)
-    require_intact(vdir, entry["files"])  # numbers shown are the published ones
+    # numbers shown are the published ones: every file checked first, as load_model checks them
+    vdir, entry = verified_version(name, zoo=zoo, base_url=base_url, cache_dir=cache_dir)
+    root = vdir.parents[2]
     # validated first: a damaged metrics.json is one error naming its field, before anything is printed
     shown = _show_metrics(entry, root, read_metrics(vdir).model_dump(mode="json"))
     for item in shown:

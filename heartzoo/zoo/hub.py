@@ -68,7 +68,8 @@ def download(
     The index is validated first, and every file goes only to its version's folder in the cache,
     streamed into a `.part` file (resumed with HTTP Range after a dropped connection) that may not grow
     past the size the index gives, and renamed into place only once its sha256 matches. Files already
-    cached and intact are not fetched again, so the cache serves offline once a version is there.
+    cached and intact are not fetched again, so the cache serves offline once a version is there; a
+    version named (NAME@vN) and cached intact is served without reading the index at all.
     `sha256` pins the version: its digest (`heartzoo zoo show`) must be this, or nothing is fetched.
     """
     from ..data.download import fetch_resumable
@@ -77,6 +78,12 @@ def download(
 
     name, version = check_ref(name, version)
     cache = models_cache(cache_dir)
+    if version is not None:
+        # a published version never changes: cached and intact, it needs no index and no network (a
+        # name alone asks the index which version is the latest)
+        local = _cached_entry(cache, name, version, sha256)
+        if local is not None:
+            return local
     try:
         index = remote_index(base_url, timeout, cache_dir=cache_dir, offline=False)
     except DownloadError as exc:
@@ -321,7 +328,13 @@ def resolve_model(model, *, zoo=None, float_model: bool = False) -> LoadedModel:
     return load_model(name, version, format=fmt, zoo=zoo)
 
 
-def verified_folder(
+def verified_folder(name: str | os.PathLike[str], version: str | None = None, **where) -> Path:
+    """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
+    path, once every file in it is checked against its index entry (`verified_version`'s keywords)."""
+    return verified_version(name, version, **where)[0]
+
+
+def verified_version(
     name: str | os.PathLike[str],
     version: str | None = None,
     *,
@@ -329,9 +342,8 @@ def verified_folder(
     base_url: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     sha256: str | None = None,
-) -> Path:
-    """The folder of NAME[@VERSION] (local zoo first, else downloaded) or of a version folder given by
-    path, once every file in it is checked against its index entry."""
+) -> tuple[Path, dict[str, Any]]:
+    """`verified_folder`, with the index entry its files were checked against."""
     from .index import INDEX, ZOO_DIR_ENV, find, read_index, version_dir, zoo_dir
 
     if not isinstance(name, str | os.PathLike):
@@ -389,7 +401,7 @@ def verified_folder(
             entry, in_cache = _read_entry(folder / ENTRY), True
     check_pin(entry, sha256, str(folder))
     _verified(folder, entry, cache, in_cache=in_cache)
-    return folder
+    return folder, entry
 
 
 def _entry_of_folder(folder: Path, cache: Path) -> tuple[Path, dict[str, Any], bool]:
