@@ -196,3 +196,17 @@ def test_the_device_bill_says_when_the_preprocessing_breaks_the_budget():
     text = _whole_bill_verdict(over)
     assert "**With its preprocessing it does not fit**" in text
     assert f"the float kit's {ram + 100:,} B of RAM (over by 100 B)" in text and "fixed-point" not in text
+
+
+def test_the_box_says_how_many_false_s_calls_fall_in_the_af_records():
+    from heartzoo.site.card_limits import false_s_in_af
+
+    per = {
+        "100": [[500, 3, 0], [1, 9, 0], [0, 1, 20]],  # 4 false S calls
+        "202": [[400, 30, 0], [0, 5, 0], [0, 2, 10]],  # 32, in a record that holds AF
+        "232": [[50, 10, 0], [60, 40, 0], [0, 0, 0]],  # 10
+    }
+    assert false_s_in_af(_line(per)).startswith(
+        "32 of its 46 false S calls fall in the record that holds episodes"
+    )
+    assert false_s_in_af(_line({"100": per["100"]})) == ""  # no AF record among them

@@ -68,6 +68,25 @@ def concentration(line: dict[str, Any], c: str) -> str:
     )
 
 
+def false_s_in_af(line: dict[str, Any]) -> str:
+    """Where the false S calls fall: the share in the test's records with atrial fibrillation or flutter,
+    where AAMI defines no S beat ("" where none holds AF)."""
+    from ..recording.external_rhythm import AF_RECORDS
+
+    recs = line["int8"]["per_record"]
+    i = list(line["int8"]["patients"]["average"]).index("S")
+    false = {r: sum(row[i] for j, row in enumerate(cm) if j != i) for r, cm in recs.items()}
+    af = sorted(r for r in recs if r in AF_RECORDS)
+    total = sum(false.values())
+    if not af or not total:
+        return ""
+    return (
+        f"{sum(false[r] for r in af):,} of its {total:,} false S calls fall in "
+        + (f"the {len(af)} records that hold " if len(af) > 1 else "the record that holds ")
+        + f"episodes of atrial fibrillation or flutter ({', '.join(af)}; in AF, AAMI defines no S beat)"
+    )
+
+
 def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str]) -> str:
     """The box at the top of a beat model's card: its weak classes with their counts and their spread over
     patients, where one patient holds a class, the test population, and the beats outside its classes."""
@@ -88,6 +107,8 @@ def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str])
             text += f"; over patients its Se spans {span(ci['se'])} % (95 %)"
             if held := concentration(line, c):
                 text += f". {held}"
+            if c == "S" and (in_af := false_s_in_af(line)):
+                text += f". {in_af}"
         items.append(text + ".")
     split = m["split"].upper()
     items.append(

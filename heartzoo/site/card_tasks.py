@@ -98,6 +98,8 @@ def af_bar(m: dict[str, Any], teacher: bool = False) -> str:
     head = (
         "The challenge's four winning entries scored F1 0.83 on its hidden test set (Teijeiro et al., Datta et "
         "al., Zabihi et al., Hong et al., CinC 2017), with models far too large for a microcontroller. "
+        "The bars below are on this zoo's test split, a held-out fifth of the public training set: its "
+        "numbers are not comparable with theirs. "
     )
     if teacher:
         ok = f1 >= 0.84
