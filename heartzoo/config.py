@@ -487,13 +487,6 @@ def load_config(path: str | os.PathLike[str], *, model: bool = False) -> Heartzo
     `model`: the caller trains, so the `model` section (optional for counting data) is required, and its
     absence is named with the file."""
     p = Path(path)
-    if p.parent.name == "configs" and not p.parent.is_dir():
-        # the docs' recipes are a checkout's files: an installed heartzoo has the published ones
-        raise ConfigError(
-            f"{p}: no such configuration file (configs/ comes with heartzoo's git checkout); outside one, a "
-            "published version's configuration.json is its recipe: `heartzoo download NAME@vN`, then give "
-            "the configuration.json in the folder it prints"
-        )
     data = read_mapping(p)
     if set(data) == {"config", "firmware"}:
         if not isinstance(data["config"], dict):

@@ -169,6 +169,13 @@ def read_mapping(path: Path, what: str = "configuration file", fields: str = "fi
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if what == "configuration file" and path.parent.name == "configs" and not path.parent.is_dir():
+            # the docs' recipes are a checkout's files: an installed heartzoo has the published ones
+            raise ConfigError(
+                f"{path}: no such configuration file (configs/ comes with heartzoo's git checkout); outside "
+                "one, a published version's configuration.json is its recipe: `heartzoo download NAME@vN`, "
+                "then give the configuration.json in the folder it prints"
+            ) from None
         raise ConfigError(f"{path}: no such {what}") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: a folder, not a {what}") from None

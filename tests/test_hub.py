@@ -83,9 +83,9 @@ def test_offline_the_cache_serves(published, tmp_path, caplog):
         first = download(NAME, base_url=srv.url, cache_dir=tmp_path / "cache")
         url = srv.url
     # the server is gone now: the cached version serves, and the user is told it is the cache's
-    with caplog.at_level("WARNING", logger="heartzoo.zoo.hub"):
+    with caplog.at_level("WARNING", logger="heartzoo.zoo.downloads"):
         assert download(NAME, base_url=url, cache_dir=tmp_path / "cache", timeout=2, retries=0) == first
-    said = [r.getMessage() for r in caplog.records if r.name == "heartzoo.zoo.hub"]
+    said = [r.getMessage() for r in caplog.records if r.name == "heartzoo.zoo.downloads"]
     assert len(said) == 1 and "cannot read the zoo index" in said[0], said
     assert f"using {NAME}@v1 cached at {first}" in said[0], said
     with pytest.raises(DownloadError, match="cannot read the zoo index"):
@@ -93,10 +93,12 @@ def test_offline_the_cache_serves(published, tmp_path, caplog):
 
 
 def test_a_version_named_and_cached_is_served_without_the_network(published, tmp_path, caplog):
-    """A published version never changes: NAME@vN cached and intact asks no index (a wearable's gateway
-    offline, or a zoo host that accepts connections and never answers, costs nothing and says nothing);
-    a name alone still asks which version is the latest."""
+    """A published version never changes: NAME@vN cached intact from the same zoo asks no index (a
+    wearable's gateway offline, or a zoo host that accepts connections and never answers, costs nothing
+    and says nothing); a name alone still asks which version is the latest, and another mirror, or a copy
+    with a file gone, goes the way of a download."""
     from heartzoo.zoo.hub import download
+    from heartzoo.zoo.index import write_index
 
     cache = tmp_path / "cache"
     with FolderServer(published) as srv:
@@ -108,6 +110,17 @@ def test_a_version_named_and_cached_is_served_without_the_network(published, tmp
         assert download(NAME, base_url=srv.url, cache_dir=cache) == first
         assert len(srv.log) > asked and srv.log[asked][0] == "index.json"
     assert not [r for r in caplog.records if r.name.startswith("heartzoo")]
+    # another mirror's index is read: one that changed the version is refused, the good copy kept
+    site = _site(published, tmp_path)
+    (site / "beat-3" / NAME / "v1" / "history.csv").write_text("epoch\n")
+    write_index(site)
+    with FolderServer(site) as other, pytest.raises(DownloadError, match=r"lists other files"):
+        download(NAME, "v1", base_url=other.url, cache_dir=cache)
+    # a file gone from the copy is fetched again, alone
+    (first / "history.csv").unlink()
+    with FolderServer(published) as srv:
+        assert download(NAME, "v1", base_url=srv.url, cache_dir=cache) == first
+        assert [p for p, _ in srv.log if p != "index.json"] == [f"beat-3/{NAME}/v1/history.csv"]
     (first / "history.csv").write_text("damaged\n")  # bit rot: refused, never served
     with pytest.raises(IntegrityError, match=r"history\.csv"):
         download(NAME, "v1", base_url="http://127.0.0.1:9/", cache_dir=cache)

@@ -67,21 +67,21 @@ def test_the_interval_resamples_patients_is_seeded_and_holds_the_gross_number():
 
 
 def test_one_patient_holding_a_class_widens_its_interval():
-    """The point of resampling patients: the same beats, held by one record instead of spread over six,
-    leave the class's Se far less certain."""
-    spread = {f"r{i}": [[100, 0], [5, 5]] for i in range(6)}
-    held = {f"r{i}": [[100, 0], [0, 0]] for i in range(5)} | {"r5": [[100, 0], [30, 30]]}
-    width = {
-        name: np.diff(patient_statistics(per, ["N", "S"], draws=500)["interval"]["S"]["se"])[0]
-        for name, per in (("spread", spread), ("held", held))
-    }
-    assert width["spread"] == 0.0  # every record finds half
-    assert patient_statistics(held, ["N", "S"], draws=500)["interval"]["S"]["se"] == [0.5, 0.5]
-    held2 = {f"r{i}": [[100, 0], [0, 0]] for i in range(4)} | {
-        "r4": [[100, 0], [30, 0]],
-        "r5": [[100, 0], [0, 30]],
-    }
-    assert np.diff(patient_statistics(held2, ["N", "S"], draws=500)["interval"]["S"]["se"])[0] > 0.5
+    """The point of resampling patients: the same share found, held by one record instead of spread over
+    six, leaves the class's Se far less certain; a class in fewer than MIN_RECORDS records has none."""
+    from heartzoo.evaluation.per_record import MIN_RECORDS
+
+    def width(per: dict) -> float:
+        return float(np.diff(patient_statistics(per, ["N", "S"], draws=500)["interval"]["S"]["se"])[0])
+
+    spread = {f"r{i}": [[100, 0], [5, 5]] for i in range(6)}  # every patient's Se is a half
+    held = {f"r{i}": [[100, 0], [1, 1]] for i in range(5)} | {"r5": [[100, 0], [25, 25]]}
+    uneven = {f"r{i}": [[100, 0], [0, 2]] for i in range(5)} | {"r5": [[100, 0], [35, 15]]}
+    assert width(spread) == 0.0 and width(held) == 0.0  # a half wherever the beats lie
+    assert width(uneven) > 0.3  # 10 of 10 found in five, 15 of 50 in the sixth
+    few = {f"r{i}": [[100, 0], [0, 0]] for i in range(6)} | {"r6": [[100, 0], [30, 30]]}
+    assert patient_statistics(few, ["N", "S"], draws=100)["interval"]["S"]["se"] is None
+    assert patient_statistics(few, ["N", "S"], draws=100)["average"]["S"]["se_records"] == 1 < MIN_RECORDS
 
 
 def test_no_record_is_an_error():
@@ -126,10 +126,10 @@ def test_the_card_names_the_patient_who_holds_a_class(tmp_path):
     }
     (tmp_path / "patients.jsonl").write_text(json.dumps(_line(per)) + "\n")
     line = json.loads((tmp_path / "patients.jsonl").read_text())
-    held = concentration(line, "S")
-    assert "100 of its 110 S beats are one patient's (record 232)" in held
+    held = concentration(line, "S", "DS2")
+    assert "100 of DS2's 110 S beats are one patient's (record 232)" in held
     assert "Se 40.0 % there, 90.0 % over the other records" in held
-    assert concentration(line, "N") == ""  # no record holds most of N
+    assert concentration(line, "N", "DS2") == ""  # no record holds most of N
     text = patients_text("m@v1", tmp_path, "DS2")
     assert "| 232 | 60 | 83.3 / 45.5 | 100 | 40.0 / 80.0 | 0 | – / – |" in text
     assert patients_text("other@v1", tmp_path, "DS2") == ""

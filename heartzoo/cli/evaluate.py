@@ -161,6 +161,8 @@ def _patients(rep: dict, label: str) -> None:
     if not (p := rep.get("patients")):
         return
     ci = p["interval"]
+    if rep.get("threshold") is not None:  # as the table above: the beats a threshold left out are not in it
+        label += f" (the beats accepted at P >= {rep['threshold']:g})"
 
     def pct(v) -> str:
         return "–" if v is None else f"{100 * v:.1f}"

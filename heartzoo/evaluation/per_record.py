@@ -14,6 +14,9 @@ import numpy as np
 
 #: the bootstrap's draws and seed: fixed, so a report is reproduced to the digit
 DRAWS, SEED = 2000, 0
+#: the fewest records a class's beats (for Se) or calls (for +P) must lie in for an interval: resampling
+#: fewer gives a handful of distinct values, an interval that looks exact (one record: zero width)
+MIN_RECORDS = 5
 
 
 def record_confusions(
@@ -46,7 +49,10 @@ def patient_statistics(
     each class (the mean over the records where it is defined: a record with beats of the class for Se,
     with calls of it for +P; None where no record has any), with the records each mean is over; "interval",
     95 % percentile intervals of the gross macro-F1 and each class's Se and +P over `draws` resamplings of
-    the records with replacement (a draw without any beat of a class leaves that class's Se out)."""
+    the records with replacement: an interval of the pooled number, not the spread of single patients'.
+    A draw without any beat of a class leaves its Se out, one without a call of it its +P (the macro-F1
+    counts such a class's F1 as 0, as the gross report does); a class whose beats or calls lie in fewer
+    than `MIN_RECORDS` records has None."""
     from .metrics import report_from_confusion
 
     names = list(class_names)
@@ -78,9 +84,11 @@ def patient_statistics(
             if pc["predicted"]:
                 pp[d, i] = pc["positive_predictivity"]
 
-    def interval(values: np.ndarray) -> list[float] | None:
+    def interval(values: np.ndarray, records: int) -> list[float] | None:
         v = values[~np.isnan(values)]
-        return [float(q) for q in np.percentile(v, [2.5, 97.5])] if v.size else None
+        return (
+            [float(q) for q in np.percentile(v, [2.5, 97.5])] if v.size and records >= MIN_RECORDS else None
+        )
 
     return {
         "records": len(recs),
@@ -89,7 +97,13 @@ def patient_statistics(
             "level": 0.95,
             "draws": draws,
             "seed": seed,
-            "macro_f1": interval(np.asarray(macro)),
-            **{c: {"se": interval(se[:, i]), "pp": interval(pp[:, i])} for i, c in enumerate(names)},
+            "macro_f1": interval(np.asarray(macro), len(recs)),
+            **{
+                c: {
+                    "se": interval(se[:, i], average[c]["se_records"]),
+                    "pp": interval(pp[:, i], average[c]["pp_records"]),
+                }
+                for i, c in enumerate(names)
+            },
         },
     }

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..evaluation.per_record import MIN_RECORDS
 from ..io import latest_json_lines
 
 #: the F1 under which a class is named in the box: it misses or mislabels a large share of what it calls
@@ -34,7 +35,9 @@ def span(v: tuple[float, float] | list[float] | None) -> str:
 def patients_line(ref: str, results: Path) -> dict[str, Any] | None:
     """studies/patients.py's latest line for NAME@VERSION (None: not measured)."""
     path = results / "patients.jsonl"
-    return latest_json_lines(path, lambda x: x["model"]).get(ref) if path.is_file() else None
+    line = latest_json_lines(path, lambda x: x["model"]).get(ref) if path.is_file() else None
+    # records that do not add up to the published numbers describe another model, or other labels
+    return line if line is not None and line["int8"].get("matches_published", True) else None
 
 
 def held_by_one(line: dict[str, Any], c: str) -> tuple[str, int, int] | None:
@@ -53,8 +56,8 @@ def _se(cm_rows: list[list[list[int]]], i: int) -> float | None:
     return sum(cm[i][i] for cm in cm_rows) / support if support else None
 
 
-def concentration(line: dict[str, Any], c: str) -> str:
-    """ "S: 1,382 of its 1,837 beats are record 232's (Se there 37.6 %, 80.9 % over the others)", or ""."""
+def concentration(line: dict[str, Any], c: str, split: str) -> str:
+    """ "1,382 of DS2's 1,837 S beats are one patient's (record 232): Se 37.6 % there, ...", or ""."""
     held = held_by_one(line, c)
     if held is None:
         return ""
@@ -63,7 +66,7 @@ def concentration(line: dict[str, Any], c: str) -> str:
     i = list(line["int8"]["patients"]["average"]).index(c)
     there, rest = _se([recs[rec]], i), _se([cm for r, cm in recs.items() if r != rec], i)
     return (
-        f"{k:,} of its {total:,} {c} beats are one patient's (record {rec}): Se {100 * there:.1f} % there"
+        f"{k:,} of {split}'s {total:,} {c} beats are one patient's (record {rec}): Se {100 * there:.1f} % there"
         + ("" if rest is None else f", {100 * rest:.1f} % over the other records")
     )
 
@@ -83,7 +86,8 @@ def false_s_in_af(line: dict[str, Any]) -> str:
     return (
         f"{sum(false[r] for r in af):,} of its {total:,} false S calls fall in "
         + (f"the {len(af)} records that hold " if len(af) > 1 else "the record that holds ")
-        + f"episodes of atrial fibrillation or flutter ({', '.join(af)}; in AF, AAMI defines no S beat)"
+        + f"episodes of atrial fibrillation or flutter ({', '.join(af)}), inside and outside those episodes "
+        "(in AF, AAMI defines no S beat)"
     )
 
 
@@ -93,6 +97,7 @@ def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str])
     q = m["int8"]["per_class"]
     line = patients_line(ref, results)
     items = []
+    split = m["split"].upper()
     for c in m["int8"]["macro_classes"]:
         pc = q[c]
         if pc["f1"] >= WEAK_F1:
@@ -103,18 +108,18 @@ def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str])
             f"are right ({pc['tp']:,} of {pc['predicted']:,})"
         )
         if line is not None:
-            ci = line["int8"]["patients"]["interval"][c]
-            text += f"; over patients its Se spans {span(ci['se'])} % (95 %)"
-            if held := concentration(line, c):
+            p = line["int8"]["patients"]
+            if (se := p["interval"][c]["se"]) is not None:
+                text += f"; its Se's 95 % interval, resampling the {p['records']} records, is {span(se)} %"
+            if held := concentration(line, c, split):
                 text += f". {held}"
             if c == "S" and (in_af := false_s_in_af(line)):
                 text += f". {in_af}"
         items.append(text + ".")
-    split = m["split"].upper()
     items.append(
         f"Tested on {split}: {len(m['records'])} records of MIT-BIH's Holter patients (1975–79, MLII), at "
-        f"{split}'s own prevalence, which is a database chosen for its arrhythmias, not a wearable's "
-        "population: +P and the false alarms per day on yours will differ."
+        f"{split}'s own prevalence, that of a database rich in arrhythmias (most of its records were chosen "
+        "for them), not a wearable's population: +P and the false alarms per day on yours will differ."
     )
     if left_out:
         names = " and ".join(left_out)
@@ -122,11 +127,25 @@ def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str])
             f"{names} beats are not in the task: the model gives every beat one of its own classes, a fusion "
             f"or an unclassifiable beat included, and {split}'s {names} beats are left out of the numbers below."
         )
-    items.append(
-        "On wearables its numbers are external tests on few patients (two Icentia11k patch segments, CinC "
-        '2017\'s AliveCor test split: "On other devices" below); on your own device, measure before relying on it.'
-    )
+    items.append(_wearables(ref, results))
     return _box(items)
+
+
+def _wearables(ref: str, results: Path) -> str:
+    """What the card holds of wearables: its external tests (studies/external.py), or that it has none."""
+    from .card_external import external_lines
+
+    line = external_lines(results).get(ref)
+    if line is None:
+        return (
+            "It was not tested on recordings from wearable devices: on yours, measure before relying on it."
+        )
+    segments = {r for kind in ("detected", "reference") for r in line["icentia11k"][kind]["records"]}
+    return (
+        f"On wearables its numbers are external tests on few patients ({len(segments)} Icentia11k patch "
+        'segments, CinC 2017\'s AliveCor test split: "On other devices" below); on your own device, measure '
+        "before relying on it."
+    )
 
 
 def af_limits(m: dict[str, Any], ref: str, results: Path) -> str:
@@ -153,16 +172,15 @@ def af_limits(m: dict[str, Any], ref: str, results: Path) -> str:
         tp, tn = round(c["sensitivity"] * c["af"]), round(c["specificity"] * c["other"])
         fp = c["other"] - tn
         share = c["af"] / (c["af"] + c["other"])
-        at = " and ".join(
-            f"{100 * ppv(c['sensitivity'], c['specificity'], p):.0f} % at {100 * p:g} %"
-            for p in SCREENING_PREVALENCE
-        )
+        at = {p: ppv(c["sensitivity"], c["specificity"], p) for p in SCREENING_PREVALENCE}
+        said = " and ".join(f"{100 * v:.0f} % at {100 * p:g} %" for p, v in at.items())
+        false = [f"{100 * p:g} %" for p, v in at.items() if v < 0.5]
         items.append(
             f"As an AF alert: sensitivity {100 * c['sensitivity']:.1f} % ({tp} of {c['af']}, 95 % "
             f"{span(wilson(tp, c['af']))}), specificity {100 * c['specificity']:.1f} % ({span(wilson(tn, c['other']))}), "
             f"PPV {100 * c['ppv']:.1f} % ({span(wilson(tp, tp + fp))}) at this split's AF share of "
             f"{100 * share:.1f} %. In a screening population the same sensitivity and specificity give a PPV of "
-            f"{at} AF: most alerts there would be false."
+            f"{said} AF" + (f": at {' and '.join(false)}, most alerts would be false." if false else ".")
         )
     items.append(
         "Made for recordings of 9–61 s; a longer one is read in episodes (`heartzoo annotate --rhythm`), whose "
@@ -209,16 +227,17 @@ def patients_text(ref: str, results: Path, split: str) -> str:
             pp = pct(cm[i][i] / called) if called else "–"
             cells.append(f"{support:,} | {se} / {pp}")
         per.append(f"    | {r} | " + " | ".join(cells) + " |")
-    held = [x for c in names if (x := concentration(line, c))]
+    held = [x for c in names if (x := concentration(line, c, split))]
+    macro = "–" if ci["macro_f1"] is None else f"{ci['macro_f1'][0]:.4f}–{ci['macro_f1'][1]:.4f}"
     return (
         f"\n### By patient\n\n{split}'s beats are not independent draws: each record is one patient"
-        + (f", and one patient can hold most of a class ({'; '.join(held)})" if held else "")
-        + ". The int8 model by record (`python studies/patients.py`): 95 % intervals over patients, the "
-        f"{p['records']} records resampled with replacement {ci['draws']:,} times, and EC57's average "
-        "statistics, the mean over the records with beats of the class (Se) or calls of it (+P), their number "
-        f"in brackets. Macro-F1 {rep['macro_f1']:.4f}, 95 % over patients **{ci['macro_f1'][0]:.4f}–"
-        f"{ci['macro_f1'][1]:.4f}**.\n\n"
-        "| class | Se % | 95 % over patients | mean over records | +P % | 95 % over patients | mean over records |\n"
+        + (f", and one patient can hold most of a class: {'; '.join(held)}" if held else "")
+        + ". The int8 model by record (`python studies/patients.py`): 95 % intervals of the pooled numbers "
+        f"with the {p['records']} records resampled with replacement {ci['draws']:,} times (wide where few "
+        f"records hold a class; none where fewer than {MIN_RECORDS} do), and EC57's average statistics, the "
+        "mean over the records with beats of the class (Se) or calls of it (+P), their number in brackets. "
+        f"Macro-F1 {rep['macro_f1']:.4f}, 95 % interval **{macro}**.\n\n"
+        "| class | Se % | 95 % interval | mean over records | +P % | 95 % interval | mean over records |\n"
         "|---|---:|---|---:|---:|---|---:|\n"
         + "\n".join(rows)
         + '\n\n??? note "Each record (int8): beats of each class, Se % / +P %"\n\n    | record | '

@@ -75,16 +75,23 @@ def intended_use(task, classes: list[str], lead: str) -> str:
             "of single-lead ECG windows on a microcontroller."
         )
     scope = "Out of scope: paced rhythms. " if task.unit == "beat" else ""
-    population = (
-        "CinC 2017's AliveCor recordings (from the fingers, 9-61 s, 300 Hz)"
-        if task.per_recording  # af-4 trains on CinC 2017 alone
-        else "the MIT-BIH Arrhythmia Database's patients (47, Holter recordings of 1975–79)"
-    )
+    if task.per_recording:  # af-4 trains on CinC 2017 alone
+        population = "a held-out fifth of CinC 2017's AliveCor recordings (from the fingers, 9-61 s, 300 Hz)"
+    elif task.is_quality_gate:
+        population = (
+            "DS2's patients with NSTDB noise, and a held-out fifth of CinC 2017's AliveCor recordings"
+        )
+    elif task.unit == "beat":
+        population = "DS2's 22 patients of the MIT-BIH Arrhythmia Database (Holter recordings of 1975–79)"
+    else:
+        population = (
+            "the MIT-BIH Arrhythmia Database's patients dealt to its test (Holter recordings of 1975–79)"
+        )
     # CinC 2017 names its one lead "ECG": it is lead I, from the fingers
     read = "lead I (CinC 2017's `ECG`, AliveCor's finger lead)" if task.per_recording else lead
     return (
         f"{what} **Not a diagnostic device and not to be used as the sole basis of any clinical decision.** "
-        f"{scope}Validated on {read}, on {population}; on other leads, devices and populations its results are "
+        f"{scope}Tested on {read}, on {population}; on other leads, devices and populations its results are "
         "the external tests on this card, each on few patients: measure on your own device and population "
         "before relying on it."
     )
