@@ -556,6 +556,40 @@ def test_a_dropped_beat_leaves_the_running_template_alone(normaliser, recordings
         np.testing.assert_array_equal(got["rr"], rr)
 
 
+LATE_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* a minute of samples with a beat a second, and no pop: the first beats' frames leave the ring */
+int main(void) {
+  static hz_pre_t pre;
+  static int8_t ecg[HZ_ECG_LEN], rr[HZ_RR_LEN];
+  uint32_t i, peak = 0;
+  int r;
+  hz_pre_init(&pre);
+  for (i = 0; i < 360u * 60u; i++) {
+    hz_pre_push_sample(&pre, (hz_sample_t)((i % 360u) == 259u ? 1000 : 0));
+    if (i % 360u == 359u) hz_pre_push_peak(&pre, i - 100u);
+  }
+  r = hz_pre_pop(&pre, ecg, rr, &peak);
+  printf("%d %u\n", r, peak);
+  return 0;
+}
+"""
+
+
+def test_a_dropped_beat_says_which_it_was(tmp_path):
+    """HZ_ERR_LATE gives the dropped beat's R peak, so that a V run or a gate window can count it (it gave
+    nothing, and the caller could not tell which beat was lost)."""
+    from conftest import run_c_driver
+
+    from heartzoo.meta import Configuration, read_meta
+
+    firmware = read_meta(Configuration, STUDENT.parent / "v6" / "configuration.json").firmware
+    for fixed_point in (False, True):
+        got = run_c_driver(tmp_path, firmware, LATE_DRIVER, "", recording_hz=360, fixed_point=fixed_point)
+        assert got[0] == "-3 259", (fixed_point, got)  # HZ_ERR_LATE, the first beat's peak
+
+
 def test_the_kit_self_test_passes_on_the_host(tmp_path):
     """The kit's golden self-test (heartzoo_selftest.cc, no TFLM needed), built with g++: the float kit
     gives the golden int8 inputs exactly, the fixed-point one (fed the golden recording as its ADC's whole

@@ -179,3 +179,34 @@ def test_the_cli_counts_the_runs_and_warns_of_vt(mitdb, tmp_path):
     vt = sum(r["tachycardia"] for r in runs)
     assert vt and f"ventricular runs (3 or more V beats): {len(runs):,}, {vt:,} above 100 bpm" in text
     assert "warning: possible ventricular tachycardia, to review" in text
+
+
+EDGE_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* hz_vrun_tachycardia on runs no stream of ordered peaks makes: empty, and peaks that went back */
+int main(void) {
+  hz_vrun_t run, done;
+  hz_vrun_init(&run);
+  printf("%d\n", hz_vrun_tachycardia(&run));  /* no beat at all */
+  hz_vrun_push(&run, HZ_V_CLASS, 90000u, &done);
+  hz_vrun_push(&run, HZ_V_CLASS, 90200u, &done);
+  hz_vrun_push(&run, HZ_V_CLASS, 100u, &done);  /* the stream restarted inside the run */
+  printf("%d\n", hz_vrun_end(&run, &done) && hz_vrun_tachycardia(&done));
+  return 0;
+}
+"""
+
+
+def test_the_kit_calls_no_vt_for_a_run_of_unknown_length(tmp_path):
+    """A run with no beat, or one whose peaks go back (the stream restarted, or its 32-bit counts wrapped,
+    inside it), has no length to read a rate from: never VT (it once read as one sample long)."""
+    from conftest import run_c_driver
+
+    from heartzoo.meta import Configuration, read_meta
+
+    firmware = read_meta(
+        Configuration, ZOO / "beat-3" / "beat-3-cnn3-student" / "v6" / "configuration.json"
+    ).firmware
+    got = run_c_driver(tmp_path, firmware, EDGE_DRIVER, "", recording_hz=360, fixed_point=False)
+    assert got[:-1] == ["0", "0"]

@@ -541,6 +541,7 @@ int hz_pre_pop(hz_pre_t *s, int8_t *ecg, int8_t *rr, uint32_t *peak_out) {
     if (ok == HZ_ERR_LATE) { /* dropped; its RR interval still counts for the next beats */
       make_rr(s, peak, has_next, next, scratch);
       done(s, peak);
+      if (peak_out) *peak_out = peak; /* which beat: a V run or a gate window may need it */
       return HZ_ERR_LATE;
     }
     if (!has_next && !s->finished) { /* the frame is complete, the next peak not yet known */
@@ -561,6 +562,7 @@ int hz_pre_pop(hz_pre_t *s, int8_t *ecg, int8_t *rr, uint32_t *peak_out) {
   if (ok == 0) return 0;
   if (ok == HZ_ERR_LATE) {
     done(s, peak);
+    if (peak_out) *peak_out = peak;
     return HZ_ERR_LATE;
   }
   make_frame(s, &v, ecg);
@@ -661,7 +663,11 @@ int hz_vrun_push(hz_vrun_t *r, int cls, uint32_t peak, hz_vrun_t *done) {
 }
 
 int hz_vrun_tachycardia(const hz_vrun_t *run) {
-  uint32_t span = run->last > run->first ? run->last - run->first : 1u;
+  uint32_t span;
+  /* no run, or one whose peaks went back (a stream restarted inside it, or its counts wrapped): its
+   * length is unknown, so it is no VT (end a run at every restart: hz_vrun_end) */
+  if (run->beats < 2u || run->last <= run->first) return 0;
+  span = run->last - run->first;
   /* 60 (beats - 1) HZ_RECORDING_HZ / span > HZ_VT_BPM, in 64-bit integers (HZ_VT_BPM is whole) */
   return (uint64_t)60u * (run->beats - 1u) * (uint64_t)HZ_RECORDING_HZ > (uint64_t)HZ_VT_BPM * span;
 }

@@ -197,7 +197,8 @@ int hz_pre_push_peak(hz_pre_t *s, uint32_t index);
  * are padded with the last sample, the last beat takes its RR interval "after" from "before". */
 void hz_pre_finish(hz_pre_t *s);
 /* 1 and the oldest ready beat's inputs (ecg: HZ_ECG_LEN int8, rr: HZ_RR_LEN int8 or NULL without RR
- * features; peak: its R-peak index, may be NULL), 0 when no beat is ready, or HZ_ERR_LATE. */
+ * features; peak: its R-peak index, may be NULL), 0 when no beat is ready, or HZ_ERR_LATE with the
+ * dropped beat's R peak in *peak (push it to hz_vrun_push as -1: unclassified). */
 int hz_pre_pop(hz_pre_t *s, int8_t *ecg, int8_t *rr, uint32_t *peak);
 
 /* The model's int8 output: the class with the highest probability, and the probabilities
@@ -247,9 +248,11 @@ int hz_rec_class(const hz_rec_t *r, float *p);
  *
  *   static hz_vrun_t run;  hz_vrun_init(&run);
  *   after each beat, in order:  if (hz_vrun_push(&run, cls, peak, &done) && hz_vrun_tachycardia(&done)) ...
- *   at the recording's end:     hz_vrun_end(&run, &done)
- * cls: the beat's class (hz_argmax), or -1 for a beat left unclassified (it ends a run, as a beat not
- * called V does); peak: its R peak, in samples of the input stream (HZ_RECORDING_HZ). */
+ *   at the recording's end, and at every restart of the stream (HZ_ERR_WRAP, a lead-off):
+ *                               hz_vrun_end(&run, &done)
+ * cls: the beat's class (hz_argmax), or -1 for a beat left unclassified or dropped (HZ_ERR_LATE): it ends
+ * a run, as a beat not called V does; peak: its R peak, in samples of the input stream (HZ_RECORDING_HZ).
+ * A run whose peaks go back (a restart inside it) is never VT: its length is unknown. */
 #ifdef HZ_V_CLASS
 typedef struct {
   uint32_t first; /* R peak of the run's first beat */
