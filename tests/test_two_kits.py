@@ -218,3 +218,21 @@ def test_a_kit_is_never_written_half_nor_twice_for_one_model_nor_into_a_zoo(tmp_
     assert sorted(p.name for p in (zoo / KITS[2][0]).iterdir()) == sorted(
         p.name for p in (ZOO / KITS[2][0]).iterdir()
     )
+
+
+def test_the_kits_of_one_folder_stream_one_rate(tmp_path):
+    """The kits of one folder are fed one ADC stream: a kit made for another --recording-hz would read it at
+    the wrong rate, its own self-test passing (its golden recording made at its own rate)."""
+    from heartzoo.errors import HeartzooError
+    from heartzoo.export.firmware_kit import write_firmware_kit
+
+    kit = tmp_path / "kit"
+    write_firmware_kit(ZOO / KITS[0][0], kit, recording_hz=250, prefix="beat")
+    before = {p.name: p.read_bytes() for p in kit.iterdir()}
+    with pytest.raises(HeartzooError, match=r"beat_contract.h streams 250 Hz, this one 360 Hz"):
+        write_firmware_kit(ZOO / KITS[1][0], kit, prefix="gate")
+    assert {p.name: p.read_bytes() for p in kit.iterdir()} == before
+    write_firmware_kit(ZOO / KITS[1][0], kit, recording_hz=250, prefix="gate")
+    write_firmware_kit(ZOO / KITS[0][0], kit, recording_hz=250, prefix="beat", fixed_point=True)  # made again
+    with pytest.raises(HeartzooError, match=r"gate_contract.h streams 250 Hz, this one 360 Hz"):
+        write_firmware_kit(ZOO / KITS[0][0], kit, recording_hz=360, prefix="beat")  # the gate's rate holds

@@ -253,11 +253,12 @@ def export_cmd(
         run = stage
     config = exportable_run(run)[1]  # a missing model or a bad config is named before TensorFlow loads
     if firmware is not None:  # the kit's options, and a folder holding another model's kit, before publishing
-        from ..export.firmware_kit import check_kit_options
+        from ..export.firmware_kit import RECORDING_HZ, check_kit_options
         from ..export.kit_names import DEFAULT_PREFIX, check_kit_folder
 
         check_kit_options(**kit)
-        check_kit_folder(firmware, kit.get("prefix", DEFAULT_PREFIX), config.name)
+        hz = kit.get("recording_hz", RECORDING_HZ)
+        check_kit_folder(firmware, kit.get("prefix", DEFAULT_PREFIX), config.name, hz)
 
     with err_console.status("exporting") as status:
         target = publish(

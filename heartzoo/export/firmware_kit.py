@@ -468,7 +468,8 @@ def write_firmware_kit(
         adc_bits=adc_bits,
         prefix=prefix,
     )
-    check_kit_folder(out_dir, prefix, kit_model(files[contract_file(prefix)]))  # the model its contract names
+    # the model its contract names, at the rate the folder's other kits stream
+    check_kit_folder(out_dir, prefix, kit_model(files[contract_file(prefix)]), recording_hz)
     # every target checked before the first is written: a kit is written whole or not at all
     blocked = [name for name in files if (out_dir / name).exists() and not (out_dir / name).is_file()]
     if blocked:

@@ -68,6 +68,7 @@ def with_prefix(files: dict[str, str], prefix: str) -> dict[str, str]:
 
 
 _CONTRACT_OF = re.compile(r"firmware contract of (\S+)")
+_RATE_OF = re.compile(r"#define [A-Z0-9]+_RECORDING_HZ (\d+)")
 
 
 def contract_file(prefix: str) -> str:
@@ -81,12 +82,14 @@ def kit_model(contract: str) -> str | None:
     return found[1] if found else None
 
 
-def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
+def check_kit_folder(out_dir: Path, prefix: str, name: str, recording_hz: int | None = None) -> None:
     """An error where `out_dir` cannot take the kit of model `name` under `prefix`: it holds the kit of
     another model under that prefix (written over it, its library, contract and main.cc would be this
     model's, beside its model files, unsaid), or this model's kit under another prefix (the model's files
     are named after the model: one would replace the other's), or it is inside a zoo (a version holds the
-    files its index lists, and nothing else). The same model's kit under the same prefix (another version,
+    files its index lists, and nothing else), or the kits of other prefixes there stream another
+    `recording_hz` (the kits of one folder are fed one ADC stream: a kit made for another rate would read it
+    at the wrong one, its self-test passing). The same model's kit under the same prefix (another version,
     other options) is written again."""
     contract = contract_file(prefix)
     path = Path(out_dir) / contract
@@ -97,7 +100,15 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str) -> None:
             "own (--prefix), or another folder (--out)"
         )
     for other in sorted(Path(out_dir).glob("*_contract.h")) if Path(out_dir).is_dir() else ():
-        if other.name != contract and kit_model(other.read_text(errors="replace")) == name:
+        text = other.read_text(errors="replace") if other.name != contract else ""
+        rate = _RATE_OF.search(text)
+        if recording_hz is not None and rate and int(rate[1]) != recording_hz:
+            raise HeartzooError(
+                f"{out_dir}: its kit {other.name} streams {rate[1]} Hz, this one {recording_hz} Hz; the kits of one "
+                "folder share one ADC stream: make every kit with the same --recording-hz, or write this one "
+                "into another folder (--out)"
+            )
+        if other.name != contract and kit_model(text) == name:
             raise HeartzooError(
                 f"{out_dir}: holds a kit of {name} already ({other.name}); the model's files are named after "
                 "the model, so a second kit of it there would replace the first one's: write it into another "
