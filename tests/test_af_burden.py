@@ -182,3 +182,55 @@ def test_what_the_rhythm_model_reads_as_too_noisy_is_a_warning():
     whole = {"class": "~", "windows": 2, "probabilities": {"N": 0.3, "A": 0.0, "O": 0.1, "~": 0.6}}
     f = noise_finding(cut, FS, whole)
     assert "the recording as a whole (p 0.60), though no window alone" in f.message and f.start is None
+
+
+S_IN_AF_DRIVER = r"""
+#include <stdio.h>
+#include "heartzoo_preprocess.h"
+/* stdin: outputs, then HZ_NUM_CLASSES int8 values each; stdout: hz_argmax and hz_argmax_in_af */
+int main(void) {
+  int n, k, v;
+  int8_t q[HZ_NUM_CLASSES];
+  if (scanf("%d", &n) != 1) return 1;
+  while (n-- > 0) {
+    for (k = 0; k < HZ_NUM_CLASSES; k++) {
+      if (scanf("%d", &v) != 1) return 1;
+      q[k] = (int8_t)v;
+    }
+    printf("%d %d\n", hz_argmax(q), hz_argmax_in_af(q));
+  }
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float", "fixed-point"])
+def test_the_kit_reads_a_beat_inside_af_as_annotate_does(tmp_path, fixed_point):
+    """hz_argmax_in_af on int8 outputs (random ones, and every tie of N + S against V): the class
+    `annotate --rhythm` gives a beat inside AF, its S probability moved to N (`s_in_af_to_n`)."""
+    from pathlib import Path
+
+    import numpy as np
+    from conftest import run_c_driver
+
+    from heartzoo.export.runtimes import TensorSpec, dequantize_probs
+    from heartzoo.meta import Configuration, read_meta
+    from heartzoo.recording.rhythm_annotation import s_in_af_to_n
+
+    vdir = Path(__file__).resolve().parents[1] / "zoo" / "beat-3" / "beat-3-cnn3-student" / "v6"
+    firmware = read_meta(Configuration, vdir / "configuration.json").firmware
+    out = firmware.model_dump()["outputs"][0]
+    spec = TensorSpec("out", [3], "int8", float(out["scale"]), int(out["zero_point"]))
+    rng = np.random.default_rng(0)
+    q = rng.integers(-128, 128, (3000, 3)).astype(np.int8)
+    zp = spec.zero_point
+    ties = [(a, b, a + b - zp) for a in range(-128, 0, 7) for b in range(-128, 0, 5) if a + b - zp <= 127]
+    q = np.concatenate([q, np.array(ties, dtype=np.int8)])
+    feed = f"{len(q)}\n" + "".join(" ".join(map(str, row)) + "\n" for row in q.tolist())
+    got = run_c_driver(tmp_path, firmware, S_IN_AF_DRIVER, feed, recording_hz=360, fixed_point=fixed_point)
+    c = np.array([list(map(int, line.split())) for line in got if line])
+    p = dequantize_probs(q, spec)
+    moved, _ = s_in_af_to_n(p, np.arange(len(q)), [], list(firmware.class_names), whole={"class": "A"})
+    np.testing.assert_array_equal(c[:, 0], p.argmax(axis=1))
+    np.testing.assert_array_equal(c[:, 1], moved.argmax(axis=1))
+    assert (c[:, 0] != c[:, 1]).sum() > 100  # S calls, and V calls by less than S, moved

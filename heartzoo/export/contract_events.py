@@ -22,6 +22,17 @@ def vrun_lines(class_names: list[str]) -> list[str]:
     ]
 
 
+def s_in_af_lines(class_names: list[str]) -> list[str]:
+    """AAMI's "no S beat in atrial fibrillation" (`recording.rhythm_annotation.s_in_af_to_n`) as C
+    constants, for a model with both an N and an S class: their indices (beat-2's `ectopic` holds V too)."""
+    if "N" not in class_names or "S" not in class_names:
+        return []
+    return [
+        f"#define HZ_N_CLASS {class_names.index('N')} /* a beat inside AF: hz_argmax_in_af */",
+        f"#define HZ_S_CLASS {class_names.index('S')}",
+    ]
+
+
 def af_lines(class_names: list[str], aggregation: dict[str, Any] | None) -> list[str]:
     """The AF burden and the AF episodes of `tasks.AF_EPISODE_S` or more (`recording.af_burden`) as C
     constants, for a model labelled per recording with an AF class: its index, the too-noisy class's (-1:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import HeartzooError
 from ..preprocess.resampling import frame_samples_at
-from .contract_events import af_lines, aggregation_lines, gate_lines, vrun_lines
+from .contract_events import af_lines, aggregation_lines, gate_lines, s_in_af_lines, vrun_lines
 from .kit_names import DEFAULT_PREFIX, check_kit_folder, check_prefix, contract_file, kit_model, with_prefix
 
 #: The rate the kit's resampler starts from by default: MIT-BIH's (its golden recording is at the kit's).
@@ -255,6 +255,7 @@ def contract_header(
         f"#define HZ_NUM_CLASSES {len(f['class_names'])}",
         f"#define HZ_CLASS_NAMES {{{classes}}}",
         *vrun_lines(f["class_names"]),
+        *s_in_af_lines(f["class_names"]),
         f"/* output: {f['output']} */",
         f"#define HZ_OUTPUT_ZERO_POINT ({out['zero_point']})",
         *aggregation_lines(f.get("aggregation"), out["scale"], flt),

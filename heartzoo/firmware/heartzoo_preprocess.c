@@ -580,6 +580,20 @@ int hz_argmax(const int8_t *q) {
   return best;
 }
 
+#ifdef HZ_S_CLASS
+int hz_argmax_in_af(const int8_t *q) {
+  int32_t v[HZ_NUM_CLASSES];
+  int k, best = 0;
+  /* the probabilities' common scale drops out: S's (q - zero point) added to N's, S's set to 0 */
+  for (k = 0; k < HZ_NUM_CLASSES; k++) v[k] = (int32_t)q[k] - (int32_t)HZ_OUTPUT_ZERO_POINT;
+  v[HZ_N_CLASS] += v[HZ_S_CLASS];
+  v[HZ_S_CLASS] = 0;
+  for (k = 1; k < HZ_NUM_CLASSES; k++)
+    if (v[k] > v[best]) best = k;
+  return best;
+}
+#endif
+
 #ifdef HZ_READABLE_CLASS
 int hz_readable(const int8_t *q) { return q[HZ_READABLE_CLASS] >= HZ_READABLE_MIN_Q; }
 #endif

@@ -209,6 +209,13 @@ void hz_probabilities_q15(const int8_t *q, int16_t *p);
 #else
 void hz_probabilities(const int8_t *q, float *p);
 #endif
+#ifdef HZ_S_CLASS
+/* The class of a beat inside atrial fibrillation (a model with N and S classes): AAMI defines no S beat
+ * there, so its S probability is moved to N, as `heartzoo annotate --rhythm` reads it
+ * (heartzoo.recording.rhythm_annotation.s_in_af_to_n): a beat called V by less than its S probability
+ * becomes N too, so keep a beat's int8 output until the AF kit has classified the window that holds it. */
+int hz_argmax_in_af(const int8_t *q);
+#endif
 #ifdef HZ_READABLE_CLASS
 /* The quality gate (HZ_READABLE_CLASS): 1 when the window can be read, its P(readable) at least 0.5 as
  * heartzoo reads it; not hz_argmax, which int8 probabilities that do not sum to one may turn over. */
