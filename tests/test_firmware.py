@@ -906,15 +906,20 @@ def test_the_example_main_compiles_for_every_kind_of_model(tmp_path, ref, fixed_
 
 def test_the_makefile_snippet_leaves_the_example_main_to_the_firmware(tmp_path):
     """heartzoo.mk listed main.cc among the sources to compile: a firmware with its own main that followed
-    it got two (heartzoo.cmake already left it out)."""
+    it got two (heartzoo.cmake already left it out); and the self-test, whose golden data and state a
+    production image has no room for."""
     from heartzoo.export.firmware_kit import write_firmware_kit
 
     write_firmware_kit(STUDENT, tmp_path)
     mk = dict(re.findall(r"^(HEARTZOO_\w+) := (.*)$", (tmp_path / "heartzoo.mk").read_text(), re.M))
-    assert "main.cc" not in mk["HEARTZOO_CXX_SRCS"] and "selftest.cc" in mk["HEARTZOO_CXX_SRCS"]
+    assert "main.cc" not in mk["HEARTZOO_CXX_SRCS"] and "selftest.cc" not in mk["HEARTZOO_CXX_SRCS"]
+    # the golden self-test, its golden data and its own stream state, apart: for a test image
+    assert mk["HEARTZOO_TEST_SRCS"].endswith("heartzoo_selftest.cc")
     assert mk["HEARTZOO_EXAMPLE_MAIN"].endswith("main.cc")
     cmake = (tmp_path / "heartzoo.cmake").read_text()
     assert not [line for line in cmake.splitlines() if line.startswith("add_library") and "main.cc" in line]
+    model_lib = next(line for line in cmake.splitlines() if line.startswith("add_library(heartzoo_model"))
+    assert "selftest" not in model_lib and "add_library(heartzoo_selftest" in cmake
 
 
 def test_the_float_library_refuses_fast_math_at_compile_time(tmp_path):

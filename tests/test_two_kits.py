@@ -55,7 +55,7 @@ MAKEFILE = """include beat.mk
 include gate.mk
 include rhythm.mk
 C_SRCS := $(BEAT_C_SRCS) $(GATE_C_SRCS) $(RHYTHM_C_SRCS)
-CXX_SRCS := $(BEAT_CXX_SRCS) $(GATE_CXX_SRCS) $(RHYTHM_CXX_SRCS)
+CXX_SRCS := $(BEAT_CXX_SRCS) $(GATE_CXX_SRCS) $(RHYTHM_CXX_SRCS) $(BEAT_TEST_SRCS) $(GATE_TEST_SRCS) $(RHYTHM_TEST_SRCS)
 OBJS := $(C_SRCS:.c=.o) $(CXX_SRCS:.cc=.o)
 beat_%.o: beat_%.c ; cc $(BEAT_CFLAGS) -Wall -Werror -c $< -o $@
 gate_%.o: gate_%.c ; cc $(GATE_CFLAGS) -Wall -Werror -c $< -o $@
