@@ -22,6 +22,7 @@ from .card_limits import af_limits, beat_limits, patients_text
 from .card_sections import (
     after_last_stage,
     arena_cell,
+    arena_needed,
     confusion_rows,
     device_bill_text,
     end_to_end_text,
@@ -299,7 +300,9 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
             "[the leaky twins](../leaderboards/leaky.md) set it beside its inter-patient twin."
         )
     if fam == "students":
-        return student_text(m, vdir, cfg) + device_bill_text(vdir)
+        return student_text(m, vdir, cfg) + device_bill_text(
+            vdir, arena_needed(m, f"{name}@{vdir.name}", results)
+        )
     if fam == "teachers":
         return teacher_text(m, vdir, name)
     fits = wearable_lines(m)
