@@ -421,6 +421,14 @@ def test_card_in_chromium(repo_site, repo_index, tmp_path):
     bar = probe["text"].split("Its bar")[1].split("Metrics on")[0]
     assert "flash:" in bar and "RAM:" in bar and "against its teacher" in bar
     assert "Metrics on DS2" in probe["text"]
+    # the Limitations box opens the card, and each record's table folds (an extension the site must load:
+    # without it, "??? note" and the table were printed as text and code)
+    built = page.read_text()
+    assert 'class="admonition warning"' in built and probe["text"].index("Limitations") < probe["text"].index(
+        "Metrics on"
+    )
+    folded = built.split('<details class="note">')[1].split("</details>")[0]
+    assert "Each record (int8)" in folded and "<table>" in folded and "???" not in built
 
 
 @pytest.mark.slow
