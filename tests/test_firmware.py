@@ -750,6 +750,9 @@ def test_a_student_card_carries_its_whole_on_device_bill():
         bill = firmware_footprint(zoo / entry["path"], fixed)
         assert f"= **{bill['flash_bytes']:,}** | {bill['arena_bytes']:,} +" in card
         assert f"= **{bill['ram_bytes']:,}** |" in card
+        # a kit streaming a wearable's 250 Hz holds less than one streaming MIT-BIH's 360 Hz
+        at_250 = firmware_footprint(zoo / entry["path"], fixed, recording_hz=250)
+        assert at_250["preprocessing"]["state_bytes"] < bill["preprocessing"]["state_bytes"]
 
 
 def test_the_cli_writes_the_kit_and_refuses_fixed_point_alone(tmp_path):

@@ -176,21 +176,24 @@ def cortex_m_size(
 
 
 def firmware_footprint(
-    version_dir: Path, fixed_point: bool = False, *, core: str | None = None
+    version_dir: Path, fixed_point: bool = False, *, core: str | None = None, recording_hz: int | None = None
 ) -> dict[str, Any]:
     """What the firmware kit of a version needs on a microcontroller: the preprocessing built for
-    `core` (default: a Cortex-M4F for the float kit, a Cortex-M0+ for the fixed-point one) as
-    `cortex_m_size` gives it, the model (its .tflite bytes, TFLM's measured arena), and the sums a
-    model card shows: flash = model + preprocessing code, RAM = arena + preprocessing state."""
+    `core` (default: a Cortex-M4F for the float kit, a Cortex-M0+ for the fixed-point one) and for a
+    stream of `recording_hz` (the kit's default: its state grows with the rate) as `cortex_m_size` gives
+    it, the model (its .tflite bytes, TFLM's measured arena), and the sums a model card shows: flash =
+    model + preprocessing code, RAM = arena + preprocessing state. TensorFlow Lite Micro itself and the
+    golden self-test are not counted."""
     from ..meta import Configuration, read_meta, read_metrics
-    from .firmware_kit import library_files
+    from .firmware_kit import RECORDING_HZ, library_files
 
     version_dir = Path(version_dir)
     metrics = read_metrics(version_dir)
     firmware = read_meta(Configuration, version_dir / "configuration.json").firmware
     core = core or ("cortex-m0plus" if fixed_point else "cortex-m4f")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, text in library_files(firmware, fixed_point=fixed_point).items():
+        hz = RECORDING_HZ if recording_hz is None else recording_hz
+        for name, text in library_files(firmware, fixed_point=fixed_point, recording_hz=hz).items():
             (Path(tmp) / name).write_text(text)
         pre = cortex_m_size(Path(tmp), core)
     return {
