@@ -293,7 +293,7 @@ class ExportConfig(_Strict):
         0.01, ge=0, le=1, description="Largest allowed int8-vs-float DS2 macro-F1 drop (0.01 = 1 point)."
     )
     calibration_frames: int = Field(
-        600, ge=10, description="Class-stratified DS1 frames for int8 calibration."
+        600, ge=10, description="Class-stratified training frames for int8 calibration."
     )
     verify_frames: int = Field(1000, ge=1, description="DS2 frames run in both LiteRT and TFLM, bit-exact.")
     int8_runtime: Literal["tflm", "litert"] = Field(

@@ -56,7 +56,8 @@ def test_strict_build_has_every_page(site):
     assert "small-cnn2 v1" in (out / "leaderboards" / "beat-3" / "index.html").read_text()
     assert "small-cnn2 v1" in (out / "leaderboard" / "index.html").read_text()
     assert "LEAKY" in (out / "leaderboards" / "leaky" / "index.html").read_text()
-    assert "inter-patient DS2" in (out / "leaderboards" / "literature" / "index.html").read_text()
+    literature = (out / "leaderboards" / "literature" / "index.html").read_text()
+    assert "DS2, inter-patient" in literature and "beats scored" in literature and "de Chazal" in literature
     cli = (out / "cli" / "index.html").read_text()
     assert "heartzoo train" in cli and "heartzoo zoo verify" in cli
     api = (out / "api" / "index.html").read_text()
@@ -790,3 +791,18 @@ def test_a_card_gives_the_arena_tflm_starts_a_version_in_beside_a_published_one_
     (tmp_path / "arena.jsonl").write_text(json.dumps(line) + "\n")
     assert arena_cell(m, "q@v1", tmp_path).startswith("9,024 B published; TFLM starts it only in 9,888 B")
     assert arena_cell({"tflm_arena_bytes": 9888}, "q@v1", tmp_path) == "9,888 B"
+
+
+def test_the_literature_rows_say_what_each_trained_on_and_scored(repo_index):
+    """A citing reader compares like with like: the zoo's rows carry their own training databases (from
+    each version's configuration), one lead, and which beats were left out of the score."""
+    from heartzoo.site.literature import PUBLISHED, literature_page
+    from heartzoo.site.pages import collect
+
+    page = literature_page(collect(repo_index, ZOO), repo_index["recommended"])
+    rows = [r for r in page.splitlines() if r.startswith("| heartzoo ")]
+    assert len(rows) == 3  # beat-2, beat-3, aami-5
+    for row in rows:
+        assert "mitdb:DS1" in row and "| 1 (MLII) |" in row
+        assert ("(F and Q beats not scored)" in row) == ("aami-5" not in row)
+    assert all(p["work"] in page and p["trained"] and p["scored"] for p in PUBLISHED)

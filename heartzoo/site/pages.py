@@ -20,7 +20,7 @@ from ..zoo.published import (
     validation_macro_f1,
 )
 from ..zoo.recommend import WEARABLE, rule_text
-from .cards import PUBLISHED, TARGETS
+from .cards import TARGETS
 
 
 @dataclass(frozen=True)
@@ -441,34 +441,6 @@ models are measurements of the split, not candidates: they stay out of the task 
 | task | architecture | inter-patient DS2 int8 macro-F1 | LEAKY split int8 macro-F1 | inflation (points) | LEAKY accuracy |
 |---|---|---:|---:|---:|---:|
 {table}
-"""
-
-
-def literature_page(versions: list[Version] = (), recommended: dict[str, str] | None = None) -> str:
-    """Other work's numbers as published, and the zoo's recommended beat models beside them on the same
-    protocol (from their metrics.json)."""
-    by_ref = {v.ref: v for v in versions}
-    ours = [
-        f"| heartzoo `{v.label}` (recommended {task}, int8, {v.m['tflite_bytes']:,} B) | inter-patient DS2 | "
-        + " · ".join(
-            f"{c} F1 {q['f1']:.2f}"
-            for c, q in v.m["int8"]["per_class"].items()
-            if c in v.m["int8"]["macro_classes"] and c not in ("N", "normal")
-        )
-        + f" · macro-F1 {v.m['int8']['macro_f1']:.4f} |"
-        for task, ref in (recommended or {}).items()
-        if get_task(task).unit == "beat" and (v := by_ref.get(ref)) is not None
-    ]
-    others = "\n".join([*ours, *(f"| {p['work']} | {p['protocol']} | {p['result']} |" for p in PUBLISHED)])
-    return f"""# Published results of other work
-
-Numbers as their authors report them, apart from the zoo's own: comparable only where the protocol is
-the same (inter-patient DS2). A random beat split puts the same patients in train and test and inflates
-every number; class-balanced or filtered test sets are not natural prevalence.
-
-| work | protocol | result |
-|---|---|---|
-{others}
 """
 
 
