@@ -210,6 +210,9 @@ def test_the_box_says_how_many_false_s_calls_fall_in_the_af_records():
         "32 of its 46 false S calls fall in the record that holds episodes"
     )
     assert false_s_in_af(_line({"100": per["100"]})) == ""  # no AF record among them
+    assert "which holds no AF" not in false_s_in_af(_line(per))
+    per["213"] = [[300, 90, 0], [0, 1, 0], [0, 0, 5]]  # a record of no AF holding the most
+    assert false_s_in_af(_line(per)).endswith("; the most in one record, 90, are in 213, which holds no AF")
 
 
 def test_the_device_bill_counts_the_arena_tflm_starts_the_model_in():

@@ -75,7 +75,10 @@ def devices_text(ref: str, results: Path) -> str:
         return "–" if x is None else f"{100 * x:.{digits}f}"
 
     rows = []
-    for kind, label in (("detected", "default detector, quality gate"), ("reference", "reference R peaks")):
+    for kind, label in (
+        ("detected", "default detector and gate (`sqi`)"),
+        ("reference", "reference R peaks"),
+    ):
         for record, e in ic[kind]["records"].items():
             rows.append(
                 f"| {record} | {label} | {pct(e['qrs_se'])} | {pct(e['qrs_pp'])} | {pct(e['veb_se'])} | "

@@ -83,11 +83,15 @@ def false_s_in_af(line: dict[str, Any]) -> str:
     total = sum(false.values())
     if not af or not total:
         return ""
+    top = max(false, key=false.get)  # one record of no AF may hold more than any AF record
+    elsewhere = (
+        f"; the most in one record, {false[top]:,}, are in {top}, which holds no AF" if top not in af else ""
+    )
     return (
         f"{sum(false[r] for r in af):,} of its {total:,} false S calls fall in "
         + (f"the {len(af)} records that hold " if len(af) > 1 else "the record that holds ")
         + f"episodes of atrial fibrillation or flutter ({', '.join(af)}), inside and outside those episodes "
-        "(in AF, AAMI defines no S beat)"
+        f"(in AF, AAMI defines no S beat){elsewhere}"
     )
 
 

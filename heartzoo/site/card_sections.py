@@ -196,8 +196,8 @@ def measurement_text(m: dict[str, Any], fw: dict[str, Any], cfg: dict[str, Any],
     )
     if cfg["input"]["rr_features"]:
         look += (
-            " Its RR features include the next RR interval: a beat is classified only once the next "
-            "beat's R peak has been found (one beat of latency, whichever comes later)."
+            " Its RR features include the next RR interval, so a beat is classified at the later of that "
+            "and the next beat's R peak (one beat of latency)."
         )
     return "\n".join(
         [
@@ -276,8 +276,8 @@ def arena_cell(m: dict[str, Any], ref: str, results: Path) -> str:
     cell = f"{m['tflm_arena_bytes']:,} B"
     if (runs_in := arena_needed(m, ref, results)) is not None:
         cell += (
-            f" published; TFLM starts it only in {runs_in:,} B (`python benchmarks/arena.py`), "
-            "the arena the firmware kit gives it"
+            f" published, but TFLM needs {runs_in:,} B, which the firmware kit allocates "
+            "(`python benchmarks/arena.py`)"
         )
     return cell
 
@@ -430,7 +430,7 @@ def end_to_end_text(ref: str, results: Path) -> str:
         line = runs[snr]
         kinds = [("detected", f"detected ({line['detector']})"), ("reference", "reference")]
         if "gated" in line:
-            gated = f"detected, quality gate ({100 * line['gated']['beats_kept']:.1f} % of beats kept)"
+            gated = f"detected, default gate `sqi` ({100 * line['gated']['beats_kept']:.1f} % of beats kept)"
             kinds.insert(1, ("gated", gated))
         if snr in learned:
             g = learned[snr]["gated"]

@@ -25,11 +25,8 @@ def unseen_text(records: list[str]) -> str:
     shared = sorted((r, q) for r, q in SAME_PATIENT.items() if r in records and q not in records)
     if not shared:
         return "none seen in training or model selection"
-    pairs = ", ".join(f"{r} (its patient's {q} is a training record)" for r, q in shared)
-    return (
-        f"none seen in training or model selection but one patient: {pairs}, as de Chazal's split has it, "
-        "kept for comparability"
-    )
+    pairs = ", ".join(f"record {r}'s patient also gave the training record {q}" for r, q in shared)
+    return f"none seen in training or model selection, except that {pairs} (de Chazal's split, kept for comparability)"
 
 
 def use_text(task, ref: str) -> str:

@@ -196,7 +196,7 @@ Ops: {", ".join(f"`{o}`" for o in m["ops"])}. LiteRT (reference kernels) and TFL
 {af_cv_text(cfg, checkout.results) + af_screening_text(f"{name}@{version}", checkout.results) + af_external_text(f"{name}@{version}", checkout.results) if task.per_recording else external_text(name, version, cfg, checkout.results)}
 ## Download
 
-`heartzoo download {name}@{version}{in_zoo}` — or in Python `heartzoo.load_model("{name}", "{version}"{f", zoo={zoo!r}" if in_zoo else ""})`.
+`heartzoo download {name}@{version}{in_zoo}` — or in Python `heartzoo.load_model("{name}", "{version}"{f", zoo={zoo!r}" if in_zoo else ""}, format="tflite")` (the int8 model of the numbers above; `format="keras"`, the float one).
 
 | file | bytes | sha256 |
 |---|---:|---|
