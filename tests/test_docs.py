@@ -93,7 +93,7 @@ def test_a_card_of_another_zoo_names_that_zoo_in_its_commands(small_zoo, repo_in
     card = model_card(entry, small_zoo / entry["path"], CHECKOUT)
     commands = card.split("## Download")[1].split("Exported by")[0]
     assert f"heartzoo download small-cnn2@v1 --zoo {small_zoo}`" in commands
-    assert f'heartzoo.load_model("small-cnn2", "v1", zoo={str(small_zoo)!r})' in commands
+    assert f'heartzoo.load_model("small-cnn2", "v1", zoo={str(small_zoo)!r}, format="tflite")' in commands
     assert (
         f"heartzoo train {small_zoo}/beat-3/small-cnn2/v1/configuration.json --zoo {small_zoo}\n" in commands
     )
