@@ -233,3 +233,23 @@ def test_the_device_bill_counts_the_arena_tflm_starts_the_model_in():
         return [int(x.replace(",", "")) for x in re.findall(r"= \*\*([\d,]+)\*\* \|$", text, re.M)]
 
     assert [r + 1000 for r in ram(plain)] == ram(more) and f"{published + 1000:,} + " in more
+
+
+def test_the_gate_card_counts_its_test_by_database():
+    """The quality gate's test mixes DS2's records with CinC 2017's recordings: "1728 records" read as
+    CinC's count; and noise added at chosen SNRs is no natural prevalence."""
+    from heartzoo.checkout import Checkout
+    from heartzoo.site.cards import model_card
+    from heartzoo.zoo.index import find, read_index
+
+    zoo = REPO / "zoo"
+    entry = find(read_index(zoo), "quality-cnn3@v1")
+    m = json.loads((zoo / entry["path"] / "metrics.json").read_text())
+    cinc = sum(r.startswith("A") for r in m["records"])
+    row = next(
+        r
+        for r in model_card(entry, zoo / entry["path"], Checkout.of(REPO)).splitlines()
+        if r.startswith("| evaluation")
+    )
+    assert f"{len(m['records']) - cinc} DS2 records and {cinc:,} CinC 2017 recordings" in row
+    assert "natural prevalence" not in row and "chosen SNRs" in row

@@ -140,7 +140,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
 | trained on | {", ".join(training_sources(cfg))} |
 | compression | {", ".join(steps) or "none"}; int8 post-training quantization |
 | input | {fw["lead"]}, {fw["sampling_rate_hz"]} Hz, {fw["frame_size"]} samples, {input_anchor(task, fw)}, {fw["normalization"]["name"]} |
-| evaluation | {split} ({len(m["records"])} records), natural prevalence, {evaluated}{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
+| evaluation | {split} ({records_text(m["records"])}), {"DS2 with NSTDB noise at chosen SNRs, CinC 2017 as recorded" if task.is_quality_gate else "natural prevalence"}, {evaluated}{" — **LEAKY random-beat split: inflated**" if m["leaky"] else ""} |
 {"" if m["leaky"] else chr(10) + "## Use it" + chr(10) * 2 + use_text(task, f"{name}@{version}")}
 ## Its bar
 
@@ -432,3 +432,12 @@ def teacher_chain(zoo_root: Path, cfg: dict[str, Any]) -> list[str]:
             break
         cfg = read_configuration(tdir).config
     return chain
+
+
+def records_text(records: list[str]) -> str:
+    """How many records a test holds, by database where it mixes them (the quality gate's DS2 records and
+    CinC 2017 recordings)."""
+    cinc = sum(r.startswith("A") for r in records)
+    if not cinc or cinc == len(records):
+        return f"{len(records):,} records"
+    return f"{len(records) - cinc:,} DS2 records and {cinc:,} CinC 2017 recordings"
