@@ -39,12 +39,11 @@ def rule_text(test: str = "DS2") -> str:
     """The rule above in one sentence, as every page that names a recommended model states it; `test`: the
     task's test set."""
     return (
-        "the model of the wearable line (distilled, then channel-pruned or fine-tuned as its recipe says, unless "
-        "its recipe's validation chose the stage before; one model rather than an ensemble, "
-        f"within {WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM "
-        "arena, whose recipe makes it again: retrained where checked, else made by one clean commit) "
-        "trained on the most databases, with the highest validation macro-F1 among those; chosen without "
-        f"looking at {test} (`heartzoo.zoo.recommend`)"
+        f"chosen without looking at {test} (`heartzoo.zoo.recommend`): among the single models of the "
+        "wearable line (distilled, then pruned or fine-tuned as the recipe says) that fit "
+        f"{WEARABLE['tflite_bytes']:,} B of flash and {WEARABLE['tflm_arena_bytes']:,} B of TFLM arena and whose "
+        "recipe makes them again (retrained where checked, else made by one clean commit), those trained on "
+        "the most databases, and of these the one with the highest validation macro-F1"
     )
 
 
