@@ -68,6 +68,11 @@ class Task:
         return {"quality": QUALITY_CLASSES, "recording": CINC_CLASSES}.get(self.window_labels, RHYTHM_CLASSES)
 
     @property
+    def left_out(self) -> tuple[str, ...]:
+        """The classes of its source labels the task does not score (beat-2 and beat-3: F and Q)."""
+        return tuple(c for c in self.source_classes if c not in self.aami_map)
+
+    @property
     def per_recording(self) -> bool:
         """Scored per recording, by the class its windows make (`evaluation.aggregation`)."""
         return self.unit == "window" and self.window_labels == "recording"

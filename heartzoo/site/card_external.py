@@ -63,6 +63,11 @@ def false_call_classes(classes: list[str]) -> tuple[str, str]:
     return ("S" if "S" in classes else "ectopic"), ("V" if "V" in classes else "ectopic")
 
 
+def icentia_segments(line: dict[str, Any]) -> list[str]:
+    """The Icentia11k segments an external-test line (studies/external.py) holds, read either way."""
+    return sorted({r for kind in ("detected", "reference") for r in line["icentia11k"][kind]["records"]})
+
+
 def devices_text(ref: str, results: Path) -> str:
     """ "On other devices": the external tests of studies/external.py (heartzoo.recording.external)."""
     line = external_lines(results).get(ref)
@@ -95,7 +100,7 @@ def devices_text(ref: str, results: Path) -> str:
             f"{e['records_with_any'][af]} of {e['records_with_beats']} |" + (f" {cells[1]} |" if two else "")
         )
 
-    segments = sorted({r for kind in ("detected", "reference") for r in ic[kind]["records"]})
+    segments = icentia_segments(line)
     silent = a["records"] - a["records_with_beats"] + n["records"] - n["records_with_beats"]
     return (
         "\n## On other devices\n\nExternal tests on recordings from wearable devices this model never saw, "

@@ -51,9 +51,22 @@ def held_by_one(line: dict[str, Any], c: str) -> tuple[str, int, int] | None:
     return (top, counts[top], total) if total and counts[top] > total / 2 else None
 
 
-def _se(cm_rows: list[list[list[int]]], i: int) -> float | None:
-    support = sum(sum(cm[i]) for cm in cm_rows)
-    return sum(cm[i][i] for cm in cm_rows) / support if support else None
+def pooled(cms: list[list[list[int]]], names: list[str]) -> dict[str, dict[str, Any]]:
+    """Each class's beats, Se and +P over the records `cms` (confusion matrices) pooled, as
+    `metrics.report_from_confusion` scores them; Se None where the class has no beat, +P where no call."""
+    import numpy as np
+
+    from ..evaluation.metrics import report_from_confusion
+
+    per = report_from_confusion(np.sum(np.asarray(cms), axis=0), names)["per_class"]
+    return {
+        c: {
+            "support": q["support"],
+            "se": q["sensitivity"] if q["support"] else None,
+            "pp": q["positive_predictivity"] if q["predicted"] else None,
+        }
+        for c, q in per.items()
+    }
 
 
 def concentration(line: dict[str, Any], c: str, split: str) -> str:
@@ -62,9 +75,10 @@ def concentration(line: dict[str, Any], c: str, split: str) -> str:
     if held is None:
         return ""
     rec, k, total = held
-    recs = line["int8"]["per_record"]
-    i = list(line["int8"]["patients"]["average"]).index(c)
-    there, rest = _se([recs[rec]], i), _se([cm for r, cm in recs.items() if r != rec], i)
+    recs, names = line["int8"]["per_record"], list(line["int8"]["patients"]["average"])
+    there = pooled([recs[rec]], names)[c]["se"]
+    others = [cm for r, cm in recs.items() if r != rec]
+    rest = pooled(others, names)[c]["se"] if others else None
     return (
         f"{k:,} of {split}'s {total:,} {c} beats are one patient's (record {rec}): Se {100 * there:.1f} % there"
         + ("" if rest is None else f", {100 * rest:.1f} % over the other records")
@@ -137,16 +151,15 @@ def beat_limits(m: dict[str, Any], ref: str, results: Path, left_out: list[str])
 
 def _wearables(ref: str, results: Path) -> str:
     """What the card holds of wearables: its external tests (studies/external.py), or that it has none."""
-    from .card_external import external_lines
+    from .card_external import external_lines, icentia_segments
 
     line = external_lines(results).get(ref)
     if line is None:
         return (
             "It was not tested on recordings from wearable devices: on yours, measure before relying on it."
         )
-    segments = {r for kind in ("detected", "reference") for r in line["icentia11k"][kind]["records"]}
     return (
-        f"On wearables its numbers are external tests on few patients ({len(segments)} Icentia11k patch "
+        f"On wearables its numbers are external tests on few patients ({len(icentia_segments(line))} Icentia11k patch "
         'segments, CinC 2017\'s AliveCor test split: "On other devices" below); on your own device, measure '
         "before relying on it."
     )
@@ -216,20 +229,16 @@ def patients_text(ref: str, results: Path, split: str) -> str:
     def pct(x: float | None) -> str:
         return "–" if x is None else f"{100 * x:.1f}"
 
-    gross = {c: (_se(list(recs.values()), i), _pp(list(recs.values()), i)) for i, c in enumerate(names)}
+    gross = pooled(list(recs.values()), names)
     rows = [
-        f"| {c} | {pct(gross[c][0])} | {span(ci[c]['se'])} | {pct(a['se'])} ({a['se_records']}) | "
-        f"{pct(gross[c][1])} | {span(ci[c]['pp'])} | {pct(a['pp'])} ({a['pp_records']}) |"
+        f"| {c} | {pct(gross[c]['se'])} | {span(ci[c]['se'])} | {pct(a['se'])} ({a['se_records']}) | "
+        f"{pct(gross[c]['pp'])} | {span(ci[c]['pp'])} | {pct(a['pp'])} ({a['pp_records']}) |"
         for c, a in p["average"].items()
     ]
     per = []
     for r, cm in recs.items():
-        cells = []
-        for i in range(len(names)):
-            support, called = sum(cm[i]), sum(row[i] for row in cm)
-            se = pct(cm[i][i] / support) if support else "–"
-            pp = pct(cm[i][i] / called) if called else "–"
-            cells.append(f"{support:,} | {se} / {pp}")
+        one = pooled([cm], names)
+        cells = [f"{one[c]['support']:,} | {pct(one[c]['se'])} / {pct(one[c]['pp'])}" for c in names]
         per.append(f"    | {r} | " + " | ".join(cells) + " |")
     held = [x for c in names if (x := concentration(line, c, split))]
     macro = "–" if ci["macro_f1"] is None else f"{ci['macro_f1'][0]:.4f}–{ci['macro_f1'][1]:.4f}"
@@ -252,8 +261,3 @@ def patients_text(ref: str, results: Path, split: str) -> str:
         + "\n".join(per)
         + "\n"
     )
-
-
-def _pp(cm_rows: list[list[list[int]]], i: int) -> float | None:
-    called = sum(sum(row[i] for row in cm) for cm in cm_rows)
-    return sum(cm[i][i] for cm in cm_rows) / called if called else None

@@ -115,7 +115,7 @@ def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recomme
     )
     classes = list(task.class_names)
     ref = f"{name}@{version}"
-    left_out = [c for c in task.source_classes if c not in task.aami_map] if task.unit == "beat" else []
+    left_out = list(task.left_out)
     limits = (
         ""
         if m["leaky"]

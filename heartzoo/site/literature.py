@@ -61,7 +61,7 @@ def literature_page(versions: list[Version] = (), recommended: dict[str, str] | 
         if get_task(task).unit != "beat" or (v := by_ref.get(ref)) is None:
             continue
         t = get_task(task)
-        left_out = [c for c in t.source_classes if c not in t.aami_map]
+        left_out = t.left_out
         scored = ", ".join(t.class_names) + (
             f" ({' and '.join(left_out)} beats not scored)" if left_out else ""
         )
