@@ -109,12 +109,12 @@ def af_bar(m: dict[str, Any], teacher: bool = False) -> str:
         ok = f1 >= 0.84
         return head + (
             f"The bar for the line's teacher, of any size: F1 >= 0.84 on the test split — "
-            f"{'met' if ok else '**not met**'} (int8 F1 {f1:.4f}, float {m['float']['macro_f1']:.4f})."
+            f"{verdict(ok)} (int8 F1 {f1:.4f}, float {m['float']['macro_f1']:.4f})."
         )
     ok = f1 >= 0.82 and m["tflite_bytes"] <= 64 * 1024 and m["tflm_arena_bytes"] <= 64 * 1024
     return head + (
         f"The bar for a wearable: int8 F1 >= 0.82 on the test split in <= 64 KB of flash and of arena — "
-        f"{'met' if ok else '**not met**'} (F1 {f1:.4f}, {m['tflite_bytes']:,} B, {m['tflm_arena_bytes']:,} B arena)."
+        f"{verdict(ok)} (F1 {f1:.4f}, {m['tflite_bytes']:,} B, {m['tflm_arena_bytes']:,} B arena)."
     )
 
 
@@ -141,17 +141,18 @@ def gate_verdict(ref: str, results: Path) -> str:
     lines = []
     if clean is not None:
         ok = clean["beats_kept"] >= 0.99
-        lines.append(f"- clean DS2: {100 * clean['beats_kept']:.2f} % of the beats kept — {_ok(ok)}")
+        lines.append(f"- clean DS2: {100 * clean['beats_kept']:.2f} % of the beats kept — {verdict(ok)}")
     if em6 is not None:
         ok = em6["beats_kept"] >= 0.90 and em6["qrs_pp_kept"] >= 0.99
         lines.append(
             f"- em 6 dB: {100 * em6['beats_kept']:.2f} % kept, QRS +P {100 * em6['qrs_pp_kept']:.2f} % on the kept "
-            f"— {_ok(ok)}"
+            f"— {verdict(ok)}"
         )
     return "\n".join(lines) + "\n\n" if lines else ""
 
 
-def _ok(good: bool) -> str:
+def verdict(good: bool) -> str:
+    """How a card says whether a model meets a bar."""
     return "met" if good else "**not met**"
 
 

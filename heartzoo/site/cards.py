@@ -45,6 +45,7 @@ from .card_tasks import (
     quality_bar,
     test_name,
     use_text,
+    verdict,
 )
 
 __all__ = ["STUDENT_TARGETS", "TARGETS", "model_card", "published_config", "training_sources"]
@@ -56,10 +57,6 @@ TARGETS = {"beat-2": 0.90, "beat-3": 0.85, "aami-5": 0.70}
 #: The bar of a distilled student, the model a wearable runs: within the wearable's flash and RAM
 #: (`heartzoo.zoo.recommend.WEARABLE`) and at most this many points of int8 macro-F1 below its teacher.
 STUDENT_TARGETS = {**WEARABLE, "points_below_teacher": 2.0}
-
-
-def _ok(good: bool) -> str:
-    return "met" if good else "**not met**"
 
 
 def model_card(entry: dict[str, Any], vdir: Path, checkout: Checkout, *, recommended: bool = False) -> str:
@@ -283,7 +280,7 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
             f"A {'fold' if e.get('by') == 'fold' else 'seed'} ensemble chooses nothing on any data, so its bar "
             "is to beat what one member of its recipe "
             f"delivers: the mean {m['split'].upper()} float macro-F1 of its members alone, {e['member_mean']:.4f}. "
-            f"The average: {m['float']['macro_f1']:.4f} — {_ok(beats)}. It runs {e['members']} models on the "
+            f"The average: {m['float']['macro_f1']:.4f} — {verdict(beats)}. It runs {e['members']} models on the "
             f"device, so it is not meant for the wearable's budget:\n\n{fits}{ensemble_text(m)}"
         )
     return (
@@ -296,8 +293,8 @@ def bar_text(fam: str, m: dict[str, Any], vdir: Path, cfg: dict[str, Any], name:
 def wearable_lines(m: dict[str, Any]) -> str:
     flash, arena = WEARABLE["tflite_bytes"], WEARABLE["tflm_arena_bytes"]
     return (
-        f"- flash: {m['tflite_bytes']:,} B .tflite (wearable ≤ {flash:,} B) — {_ok(m['tflite_bytes'] <= flash)}\n"
-        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (wearable ≤ {arena:,} B) — {_ok(m['tflm_arena_bytes'] <= arena)}"
+        f"- flash: {m['tflite_bytes']:,} B .tflite (wearable ≤ {flash:,} B) — {verdict(m['tflite_bytes'] <= flash)}\n"
+        f"- RAM: {m['tflm_arena_bytes']:,} B TFLM arena (wearable ≤ {arena:,} B) — {verdict(m['tflm_arena_bytes'] <= arena)}"
     )
 
 
@@ -323,7 +320,7 @@ def student_text(m: dict[str, Any], vdir: Path, cfg: dict[str, Any]) -> str:
         lines.append(
             f"- against its teacher [`{teacher}` {tdir.name}]({teacher}-{tdir.name}.md) (int8 macro-F1 "
             f"{tm:.4f}): {abs(gap):.1f} points {'below' if gap > 0 else 'above'} (at most {most:.0f} below) "
-            f"— {_ok(gap <= most)}"
+            f"— {verdict(gap <= most)}"
         )
     else:
         lines.append(f"- its teacher `{teacher}` is not in this zoo: the comparison with it is not made here")
@@ -345,7 +342,7 @@ def teacher_text(m: dict[str, Any], vdir: Path, name: str) -> str:
         who = f"{sdir.parent.name}-{sdir.name}"
         rows.append(
             f"| [{sdir.parent.name} {sdir.name}]({who}.md) | {sm.int8.macro_f1:.4f} | {-gap:+.1f} | "
-            f"{sm.tflite_bytes:,} | {_ok(gap <= most)} |"
+            f"{sm.tflite_bytes:,} | {verdict(gap <= most)} |"
         )
     students = (
         "| student | int8 macro-F1 | points vs teacher | .tflite B | within "
