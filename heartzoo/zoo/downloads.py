@@ -58,11 +58,12 @@ def download(
     """
     from ..data.download import fetch_resumable
     from ..io import sha256_of
-    from .index import INDEX, find, remote_index, zoo_url
+    from .index import find, remote_index, zoo_url
 
     name, version = check_ref(name, version)
     cache = models_cache(cache_dir)
-    kept = _pinned_copy(cache, name, version, zoo_url(base_url) + INDEX) if version is not None else None
+    root = zoo_url(base_url)  # the zoo's address, as SOURCE records where a copy came from
+    kept = _pinned_copy(cache, name, version, root + "index.json") if version is not None else None
     if kept is not None:
         check_pin(kept[1], sha256, str(kept[0] / ENTRY))
         return kept[0]
@@ -76,7 +77,6 @@ def download(
             return local
         raise
     entry = find(index, name, version)
-    root = zoo_url(base_url)
     check_pin(entry, sha256, root + "index.json")
     folder = contained(cache, entry["path"], f"{entry['name']}@{entry['version']}")
     memo = HashMemo(cache / HASH_MEMO)
