@@ -100,7 +100,9 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str, recording_hz: int | 
             "own (--prefix), or another folder (--out)"
         )
     for other in sorted(Path(out_dir).glob("*_contract.h")) if Path(out_dir).is_dir() else ():
-        text = other.read_text(errors="replace") if other.name != contract else ""
+        if other.name == contract:  # this kit's own, written again
+            continue
+        text = other.read_text(errors="replace")
         rate = _RATE_OF.search(text)
         if recording_hz is not None and rate and int(rate[1]) != recording_hz:
             raise HeartzooError(
@@ -108,7 +110,7 @@ def check_kit_folder(out_dir: Path, prefix: str, name: str, recording_hz: int | 
                 "folder share one ADC stream: make every kit with the same --recording-hz, or write this one "
                 "into another folder (--out)"
             )
-        if other.name != contract and kit_model(text) == name:
+        if kit_model(text) == name:
             raise HeartzooError(
                 f"{out_dir}: holds a kit of {name} already ({other.name}); the model's files are named after "
                 "the model, so a second kit of it there would replace the first one's: write it into another "
